@@ -1,0 +1,38 @@
+# The two commands the README promises work on a fresh machine: `make demo` and `make test`.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOTLINE := $(VENV)/bin/hotline
+PYTEST_ARGS ?=
+
+.PHONY: demo test bench lint system-deps venv clean
+
+system-deps:
+	scripts/install-system-deps.sh
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: system-deps venv
+	$(HOTLINE) demo
+
+test: system-deps venv
+	scripts/ensure-postgres.sh
+	$(PY) -m ruff check hotline ivr dialer tests bench
+	$(PY) -m mypy
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: system-deps venv
+	$(PY) -m bench
+
+lint: venv
+	$(PY) -m ruff check hotline ivr dialer tests bench
+	$(PY) -m ruff format --check hotline ivr dialer tests bench
+	$(PY) -m mypy
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Outbound campaigns (the autoinformer)."""

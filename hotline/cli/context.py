@@ -1,0 +1,33 @@
+"""State shared by all sub-commands: how to load settings (loaded lazily, once)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+
+from hotline.logs import configure_logging
+from hotline.settings import Settings, load_settings, parse_overrides
+
+
+@dataclass
+class CliState:
+    config_file: Path | None = None
+    overrides: list[str] = field(default_factory=list)
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_file, parse_overrides(self.overrides))
+            configure_logging(self._settings.log)
+        return self._settings
+
+
+def settings_of(ctx: typer.Context) -> Settings:
+    state = ctx.find_root().obj
+    if not isinstance(state, CliState):  # invoked without the root callback (tests)
+        state = CliState()
+        ctx.find_root().obj = state
+    return state.settings

@@ -1,0 +1,41 @@
+"""The ``hotline`` command: global options, then one sub-command group per area."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from hotline.cli import call_cmd, db_cmd, engine_cmd, sandbox_cmd
+from hotline.cli.context import CliState
+from hotline.settings import SettingsError
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+app.add_typer(sandbox_cmd.app, name="sandbox")
+app.add_typer(call_cmd.app, name="call")
+app.add_typer(db_cmd.app, name="db")
+app.command("run")(engine_cmd.run)
+app.command("demo")(engine_cmd.demo)
+
+
+@app.callback()
+def _global(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Settings file (TOML).")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a setting: section.key=value (repeatable)."),
+    ] = None,
+) -> None:
+    ctx.obj = CliState(config_file=config, overrides=list(set_ or []))
+
+
+def main() -> None:
+    try:
+        app()
+    except SettingsError as exc:
+        typer.echo(f"settings error: {exc}", err=True)
+        raise SystemExit(2) from exc

@@ -1,0 +1,67 @@
+"""Names shared between Python and the dialplan, and protocol reply codes.
+
+Everything the dialplan templates in ``asterisk_conf/`` and the Python code must agree on is
+spelled here once; handlers never write raw variable names or codes.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum, StrEnum
+from typing import Final
+
+# --- Dialplan contexts (asterisk_conf/extensions.conf renders these names) -------------------
+CONTEXT_INBOUND: Final = "hotline-inbound"
+CONTEXT_FALLBACK: Final = "hotline-fallback"
+CONTEXT_OPERATOR: Final = "hotline-operator"
+CONTEXT_SIMULATED_CALLER: Final = "hotline-sim-caller"
+CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
+
+# --- FastAGI routes (agi_network_script) ------------------------------------------------------
+ROUTE_IVR: Final = "ivr"
+
+
+# --- Channel variables ------------------------------------------------------------------------
+class ChannelVar(StrEnum):
+    # Set by Python before it returns control: what the dialplan should do next.
+    STATUS = "HOTLINE_STATUS"
+    # Our call id (the call-log row), so later dialplan steps and AMI events map to it.
+    CALL_ID = "HOTLINE_CALL_ID"
+    # Why the caller is being sent to an operator (menu choice, no input, failure...).
+    OPERATOR_REASON = "HOTLINE_OPERATOR_REASON"
+    # The menu path walked, for the operator's screen.
+    PATH = "HOTLINE_PATH"
+    # Marks a call placed by the simulator (so the call log can say so).
+    SIMULATED = "HOTLINE_SIMULATED"
+
+
+class IvrStatus(StrEnum):
+    """Values of HOTLINE_STATUS; anything else (or unset) means the dialplan falls back."""
+
+    DONE = "DONE"  # the call was handled, hang up
+    OPERATOR = "OPERATOR"  # go to the operator queue
+    FAILED = "FAILED"  # Python failed; the dialplan falls back to the queue
+
+
+# --- AGI reply codes (the FastAGI protocol) ---------------------------------------------------
+class AgiCode(IntEnum):
+    SUCCESS = 200
+    INVALID_COMMAND = 510
+    DEAD_CHANNEL = 511
+    USAGE = 520
+
+
+AGI_HANGUP_LINE: Final = "HANGUP"
+
+
+# --- Call outcomes recorded in the call log -------------------------------------------------
+class CallOutcome(StrEnum):
+    COMPLETED = "completed"  # self-service finished, caller said goodbye
+    OPERATOR = "operator"  # handed to the operator queue
+    FALLBACK = "fallback"  # Python failed or was absent; dialplan fallback took the call
+    ABANDONED = "abandoned"  # caller hung up before the IVR finished
+    FAILED = "failed"  # the call itself failed (outbound: no answer, busy...)
+
+
+class CallDirection(StrEnum):
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"

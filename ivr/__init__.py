@@ -1,0 +1,1 @@
+"""Inbound call flows: what a caller on the hotline hears and can do."""
