@@ -1,0 +1,430 @@
+"""The AMI connection: panoramisk 1.4 behind a thin adapter.
+
+panoramisk parses the wire protocol well; what it gets wrong for an engine that lives on events
+is patched here rather than forked:
+
+* its reconnect is a fixed delay driven by ``call_later``; ours is a supervised task with
+  exponential backoff, and a *checked* ping (panoramisk's pinger never reads the reply, so a
+  half-dead socket goes unnoticed);
+* it runs event callbacks inside ``data_received`` and wraps coroutines with a bare
+  ``ensure_future``; ours only copies the event into bounded per-consumer queues, so the socket
+  reader never stalls (Asterisk drops AMI clients that stop reading for 100 ms);
+* it replays actions sent before a disconnect once Asterisk is back; for a dialer that means a
+  second Originate, so ours fails them instead;
+* PlayDTMF (and any reply ending in "successfully queued" without an ``Async`` header) crashes
+  its parser unless sent with ``as_list=False`` (gawel/panoramisk#97).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from panoramisk import Manager
+from panoramisk.message import Message
+
+from hotline.protocol.ami import AmiEvent
+from hotline.settings import AmiSettings
+
+log = logging.getLogger(__name__)
+
+
+class AmiError(Exception):
+    """Base class of AMI adapter errors."""
+
+
+class AmiNotConnected(AmiError):
+    """No logged-in AMI connection (yet, or any more)."""
+
+
+class AmiActionFailed(AmiError):
+    """Asterisk answered an action with ``Response: Error``."""
+
+    def __init__(self, action: str, message: str) -> None:
+        super().__init__(f"{action}: {message}")
+        self.action = action
+        self.message = message
+
+
+class AmiLoginRefused(AmiError):
+    """Asterisk refused the username/secret."""
+
+
+class Subscription:
+    """A consumer's bounded queue of events; the AMI reader never waits on it."""
+
+    def __init__(self, names: frozenset[str] | None, maxsize: int) -> None:
+        self.names = names
+        self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def offer(self, event: AmiEvent) -> None:
+        if self.names is not None and event.name.lower() not in self.names:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                log.warning("AMI consumer is behind: %d events dropped", self.dropped)
+
+    async def get(self, timeout: float | None = None) -> AmiEvent:
+        return await asyncio.wait_for(self.queue.get(), timeout)
+
+    async def __aiter__(self) -> AsyncIterator[AmiEvent]:
+        while True:
+            yield await self.queue.get()
+
+
+@dataclass
+class _State:
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    lost: asyncio.Event = field(default_factory=asyncio.Event)
+    logins: int = 0
+
+
+class _Manager(Manager):  # type: ignore[misc]
+    """panoramisk's Manager with its own reconnect, pinger and dispatch switched off."""
+
+    def __init__(self, client: AmiClient, **config: Any) -> None:
+        super().__init__(**config)
+        self._client = client
+
+    def connection_made(self, f: asyncio.Future[Any]) -> None:
+        if f.cancelled() or f.exception() is not None:
+            return  # the supervisor sees the failure and schedules the retry
+        super().connection_made(f)
+
+    def connection_lost(self, exc: object) -> None:
+        self._connected = False
+        self.authenticated = False
+        self._client._on_connection_lost()
+
+    def ping(self) -> None:  # the supervisor pings and checks the reply
+        pass
+
+    def dispatch(self, event: Message) -> list[str]:
+        self._client._on_event(event)
+        return []
+
+
+class AmiClient:
+    """One logged-in AMI connection that comes back by itself after Asterisk restarts."""
+
+    def __init__(self, settings: AmiSettings, secret: str) -> None:
+        self._settings = settings
+        self._secret = secret
+        self._subscriptions: list[Subscription] = []
+        self._state = _State()
+        self._manager: _Manager | None = None
+        self._supervisor: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self, *, wait: bool = True) -> None:
+        if self._supervisor is None:
+            self._supervisor = asyncio.create_task(self._supervise(), name="ami-supervisor")
+        if wait:
+            await self.wait_connected(self._settings.connect_timeout * 3)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._supervisor
+            self._supervisor = None
+        self._close_manager()
+
+    async def __aenter__(self) -> AmiClient:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    @property
+    def connected(self) -> bool:
+        return self._state.connected.is_set()
+
+    @property
+    def login_count(self) -> int:
+        """How many times we logged in: more than 1 means we reconnected."""
+        return self._state.logins
+
+    async def wait_connected(self, timeout: float) -> None:
+        try:
+            await asyncio.wait_for(self._state.connected.wait(), timeout)
+        except TimeoutError as exc:
+            raise AmiNotConnected(
+                f"no AMI connection to {self._settings.host}:{self._settings.port} "
+                f"after {timeout:.0f} s"
+            ) from exc
+
+    async def _supervise(self) -> None:
+        delay = self._settings.reconnect_min_delay
+        failures = 0
+        while not self._stopping:
+            try:
+                await self._connect_and_login()
+            except (OSError, TimeoutError, AmiError) as exc:
+                failures += 1
+                if failures in (1, 5) or failures % 50 == 0:
+                    log.warning("AMI connect failed (attempt %d): %s", failures, exc or type(exc))
+            else:
+                failures = 0
+                delay = self._settings.reconnect_min_delay
+                self._state.logins += 1
+                self._state.connected.set()
+                log.info("AMI logged in to %s:%s", self._settings.host, self._settings.port)
+                await self._watch()
+                log.warning("AMI connection lost; reconnecting")
+            finally:
+                self._state.connected.clear()
+                self._close_manager()
+            # Jitter keeps several engines from reconnecting in lockstep after a restart.
+            await asyncio.sleep(delay * (0.8 + 0.4 * random.random()))
+            delay = min(delay * 2, self._settings.reconnect_max_delay)
+
+    async def _connect_and_login(self) -> None:
+        self._state.lost.clear()
+        manager = _Manager(
+            self,
+            host=self._settings.host,
+            port=self._settings.port,
+            username=self._settings.username,
+            secret=self._secret,
+            events="on",
+            loop=asyncio.get_running_loop(),
+            ping_delay=86_400,
+            forgetable_actions=(),
+        )
+        self._manager = manager
+        await asyncio.wait_for(manager.connect(), self._settings.connect_timeout)
+        login = manager.authenticated_future
+        if login is None:
+            raise AmiNotConnected("AMI connection closed during login")
+        reply = await asyncio.wait_for(asyncio.shield(login), self._settings.connect_timeout)
+        if not reply.success:
+            raise AmiLoginRefused(
+                f"AMI login refused for user {self._settings.username!r}: {reply.message}"
+            )
+
+    async def _watch(self) -> None:
+        """Return when the connection is lost or stops answering pings."""
+        while not self._stopping:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._state.lost.wait(), self._settings.ping_interval)
+            if self._state.lost.is_set():
+                return
+            try:
+                await self.action({"Action": "Ping"})
+            except (AmiError, TimeoutError):
+                log.warning("AMI ping unanswered; dropping the connection")
+                return
+
+    def _close_manager(self) -> None:
+        manager, self._manager = self._manager, None
+        if manager is None:
+            return
+        manager.close()
+        # Never replay actions sent before the drop: a replayed Originate dials twice.
+        while manager.awaiting_actions:
+            action = manager.awaiting_actions.popleft()
+            if not action.future.done():
+                action.future.set_exception(AmiNotConnected("AMI connection lost"))
+
+    def _on_connection_lost(self) -> None:
+        self._state.connected.clear()
+        self._state.lost.set()
+
+    # --- events ----------------------------------------------------------------------------
+    def subscribe(self, names: Iterable[str] | None = None, maxsize: int | None = None) -> Subscription:
+        """Events named in ``names`` (all if None) go to the returned subscription's queue."""
+        wanted = frozenset(n.lower() for n in names) if names is not None else None
+        sub = Subscription(wanted, maxsize or self._settings.event_queue_size)
+        self._subscriptions.append(sub)
+        return sub
+
+    def unsubscribe(self, sub: Subscription) -> None:
+        with contextlib.suppress(ValueError):
+            self._subscriptions.remove(sub)
+
+    def _on_event(self, message: Message) -> None:
+        if not self._subscriptions:
+            return
+        event = AmiEvent.from_headers(message.items(), time.monotonic())
+        for sub in self._subscriptions:
+            sub.offer(event)
+
+    # --- actions ---------------------------------------------------------------------------
+    async def action(
+        self,
+        headers: Mapping[str, Any],
+        *,
+        as_list: bool | None = False,
+        timeout: float | None = None,
+    ) -> Any:
+        """Send an action; returns the reply (a list of messages when ``as_list``)."""
+        manager = self._manager
+        if manager is None or not self.connected:
+            raise AmiNotConnected("AMI is not connected")
+        future = manager.send_action(dict(headers), as_list=as_list)
+        try:
+            reply = await asyncio.wait_for(future, timeout or self._settings.action_timeout)
+        except TimeoutError as exc:
+            raise AmiNotConnected(f"AMI action {headers.get('Action')} timed out") from exc
+        first = reply[0] if isinstance(reply, list) else reply
+        if first.response == "Error":
+            raise AmiActionFailed(str(headers.get("Action")), first.message)
+        return reply
+
+    async def _event_list(self, headers: Mapping[str, Any], complete: str) -> list[AmiEvent]:
+        """Actions answered by a list of events ending in ``complete``."""
+        reply = await self.action(headers, as_list=True)
+        messages = reply if isinstance(reply, list) else [reply]
+        return [
+            AmiEvent.from_headers(m.items())
+            for m in messages
+            if "event" in m and m.event != complete
+        ]
+
+    async def originate(
+        self,
+        channel: str,
+        *,
+        context: str | None = None,
+        exten: str | None = None,
+        priority: int = 1,
+        application: str | None = None,
+        data: str | None = None,
+        caller_id: str | None = None,
+        variables: Mapping[str, str] | None = None,
+        channel_id: str | None = None,
+        other_channel_id: str | None = None,
+        timeout_ms: int = 30_000,
+        action_id: str | None = None,
+    ) -> str:
+        """Start a call asynchronously; returns the ActionID the OriginateResponse will carry.
+
+        ``channel_id`` becomes the new channel's uniqueid, so every later event of the call
+        maps to our own record without a lookup.
+        """
+        action_id = action_id or channel_id or uuid.uuid4().hex
+        headers: dict[str, Any] = {
+            "Action": "Originate",
+            "ActionID": action_id,
+            "Channel": channel,
+            "Async": "true",
+            "Timeout": str(timeout_ms),
+        }
+        if application is not None:
+            headers["Application"] = application
+            if data is not None:
+                headers["Data"] = data
+        else:
+            if context is None or exten is None:
+                raise ValueError("originate needs either application or context and exten")
+            headers.update(Context=context, Exten=exten, Priority=str(priority))
+        if caller_id is not None:
+            headers["CallerID"] = caller_id
+        if channel_id is not None:
+            headers["ChannelId"] = channel_id
+        if other_channel_id is not None:
+            headers["OtherChannelId"] = other_channel_id
+        if variables:
+            headers["Variable"] = [f"{k}={v}" for k, v in variables.items()]
+        # as_list=False: resolve on "Originate successfully queued"; the OriginateResponse
+        # then arrives as an ordinary event for the subscribers.
+        await self.action(headers, as_list=False)
+        return action_id
+
+    async def hangup(self, channel: str, cause: int | None = None) -> None:
+        headers: dict[str, Any] = {"Action": "Hangup", "Channel": channel}
+        if cause is not None:
+            headers["Cause"] = str(cause)
+        await self.action(headers)
+
+    async def play_dtmf(self, channel: str, digit: str, duration_ms: int | None = None) -> None:
+        headers: dict[str, Any] = {"Action": "PlayDTMF", "Channel": channel, "Digit": digit}
+        if duration_ms is not None:
+            headers["Duration"] = str(duration_ms)
+        await self.action(headers, as_list=False)
+
+    async def getvar(self, channel: str, variable: str) -> str | None:
+        reply = await self.action({"Action": "Getvar", "Channel": channel, "Variable": variable})
+        value = reply.get("Value")
+        return None if value in (None, "", "(null)") else str(value)
+
+    async def queue_add(
+        self,
+        queue: str,
+        interface: str,
+        *,
+        member_name: str | None = None,
+        penalty: int = 0,
+        paused: bool = False,
+        state_interface: str | None = None,
+    ) -> None:
+        headers: dict[str, Any] = {
+            "Action": "QueueAdd",
+            "Queue": queue,
+            "Interface": interface,
+            "Penalty": str(penalty),
+            "Paused": "true" if paused else "false",
+        }
+        if member_name:
+            headers["MemberName"] = member_name
+        if state_interface:
+            headers["StateInterface"] = state_interface
+        await self.action(headers)
+
+    async def queue_remove(self, queue: str, interface: str) -> None:
+        await self.action({"Action": "QueueRemove", "Queue": queue, "Interface": interface})
+
+    async def queue_pause(
+        self, queue: str | None, interface: str, paused: bool, reason: str | None = None
+    ) -> None:
+        headers: dict[str, Any] = {
+            "Action": "QueuePause",
+            "Interface": interface,
+            "Paused": "true" if paused else "false",
+        }
+        if queue:
+            headers["Queue"] = queue
+        if reason:
+            headers["Reason"] = reason
+        await self.action(headers)
+
+    async def queue_status(self, queue: str | None = None) -> list[AmiEvent]:
+        headers: dict[str, Any] = {"Action": "QueueStatus"}
+        if queue:
+            headers["Queue"] = queue
+        return await self._event_list(headers, "QueueStatusComplete")
+
+    async def queue_summary(self, queue: str | None = None) -> list[AmiEvent]:
+        headers: dict[str, Any] = {"Action": "QueueSummary"}
+        if queue:
+            headers["Queue"] = queue
+        return await self._event_list(headers, "QueueSummaryComplete")
+
+    async def core_show_channels(self) -> list[AmiEvent]:
+        return await self._event_list({"Action": "CoreShowChannels"}, "CoreShowChannelsComplete")
+
+    async def command(self, command: str) -> str:
+        """Run a CLI command; returns its output text."""
+        reply = await self.action({"Action": "Command", "Command": command})
+        output = reply.get("Output")
+        if isinstance(output, list):
+            return "\n".join(output)
+        return str(output or reply.content or "")
+
+    async def ping(self) -> None:
+        await self.action({"Action": "Ping"})
