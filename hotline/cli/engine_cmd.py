@@ -1,9 +1,23 @@
-"""placeholder"""
+"""hotline run: the engine; hotline demo: a scripted tour on the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+
+import typer
+
+from hotline.app import Engine
+from hotline.cli.context import settings_of
 
 
-def run() -> None:
-    """Run the engine."""
+def run(ctx: typer.Context) -> None:
+    """Run the engine (FastAGI server, AMI connection, call tracker) until SIGINT/SIGTERM."""
+    settings = settings_of(ctx)
+    asyncio.run(Engine(settings).run_until_signalled())
 
 
-def demo() -> None:
-    """Run the demo."""
+def demo(ctx: typer.Context) -> None:
+    """Start the sandbox and the engine, place scripted calls, print them, shut down."""
+    from hotline.demo import run_demo
+
+    raise typer.Exit(run_demo(settings_of(ctx)))

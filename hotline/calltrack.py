@@ -1,0 +1,104 @@
+"""Keeps the call log in step with what Asterisk reports over AMI.
+
+The FastAGI session writes what the IVR did (nodes, prompts, digits); this tracker writes what
+only Asterisk knows: that a call exists from its first moment (even if Python never gets it),
+when it was answered, whether the dialplan fallback or the operator queue took it, and how and
+when it ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime
+
+from hotline.constants import (
+    CONTEXT_FALLBACK,
+    CONTEXT_INBOUND,
+    CONTEXT_OPERATOR,
+    CONTEXT_SIMULATED_CALLER,
+    CallDirection,
+    CallOutcome,
+)
+from hotline.protocol.ami import AmiEvent, hangup_cause_text
+from hotline.store.calllog import CallLog, UnknownCall
+from hotline.transport.ami import Subscription
+
+log = logging.getLogger(__name__)
+
+TRACKED_EVENTS = ("Newchannel", "Newstate", "Newexten", "Hangup")
+_ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
+_STATE_UP = "6"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_inbound_leg(event: AmiEvent) -> bool:
+    """A channel entering the hotline from outside (not the simulator's own phone leg)."""
+    return event.get("context") in _ENTRY_CONTEXTS and not event.get("channel").endswith(";1")
+
+
+class CallTracker:
+    def __init__(self, events: Subscription, call_log: CallLog) -> None:
+        self._events = events
+        self._log = call_log
+        self._active: set[str] = set()
+
+    async def run(self) -> None:
+        async for event in self._events:
+            try:
+                await self.handle(event)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                # One bad event (or a database hiccup) must not stop the tracking of all calls.
+                log.exception("call tracker failed on %s", event.name)
+
+    async def handle(self, event: AmiEvent) -> None:
+        uniqueid = event.uniqueid
+        name = event.name
+        if name == "Newchannel":
+            if is_inbound_leg(event):
+                self._active.add(uniqueid)
+                simulated = event.get("context") == CONTEXT_SIMULATED_CALLER
+                exten = event.get("exten") or None
+                # The simulator dials the caller's number into its own context.
+                caller = (exten if exten != "anonymous" else None) if simulated else (
+                    event.get("calleridnum") or None
+                )
+                await self._log.open(
+                    uniqueid=uniqueid,
+                    direction=CallDirection.INBOUND,
+                    linkedid=event.linkedid or None,
+                    channel=event.get("channel") or None,
+                    caller=caller,
+                    callee=None if simulated else exten,
+                    simulated=simulated,
+                )
+            return
+        if uniqueid not in self._active:
+            return
+        if name == "Newstate" and event.get("channelstate") == _STATE_UP:
+            await self._log.answered(uniqueid)
+        elif name == "Newexten":
+            await self._on_dialplan_step(uniqueid, event)
+        elif name == "Hangup":
+            self._active.discard(uniqueid)
+            with contextlib.suppress(UnknownCall):
+                await self._log.ended(
+                    uniqueid, at=_now(), hangup_cause=hangup_cause_text(event.get("cause"))
+                )
+                await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
+
+    async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
+        context = event.get("context")
+        if context == CONTEXT_FALLBACK and event.get("priority") == "1":
+            await self._log.add_event(uniqueid, "status", "fallback", {"context": context})
+            await self._log.set_outcome(uniqueid, CallOutcome.FALLBACK)
+        elif context == CONTEXT_OPERATOR and event.get("application") == "Queue":
+            queue = event.get("appdata").split(",", 1)[0]
+            await self._log.add_event(uniqueid, "queue", queue)
+            await self._log.set_outcome(uniqueid, CallOutcome.OPERATOR)

@@ -1,0 +1,5 @@
+"""python -m hotline.cli"""
+
+from hotline.cli.main import main
+
+main()

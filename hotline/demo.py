@@ -1,0 +1,109 @@
+"""`make demo`: the sandbox, the engine and a few scripted calls, printed for a person to read.
+
+Later issues add their scenes here (meter readings, the operator queue, a campaign).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.table import Table
+
+from hotline.app import Engine, resolve_ami_secret
+from hotline.cli.render import render_transcript
+from hotline.sandbox import Sandbox
+from hotline.settings import Settings
+from hotline.simulate import Simulator, Transcript
+from hotline.transport.ami import AmiClient
+
+
+@dataclass(frozen=True)
+class Scene:
+    title: str
+    dtmf: str
+    caller_id: str | None
+    expected_outcome: str
+    engine_running: bool = True
+
+
+SCENES = (
+    Scene("A caller presses 0 to reach an operator", "0", "+79131234567", "operator"),
+    Scene("A caller on a rotary phone presses nothing", "", "83942223344", "operator"),
+    Scene("A wrong key, then # to end the call", "7w#", None, "completed"),
+    Scene(
+        "The engine is down: the dialplan fallback still reaches the operator queue",
+        "",
+        "89990001122",
+        "fallback",
+        engine_running=False,
+    ),
+)
+
+
+def run_demo(settings: Settings) -> int:
+    console = Console()
+    console.rule("[bold]hotline demo")
+    sandbox = Sandbox(settings)
+    console.print("Starting the Asterisk 22 sandbox (built once, then cached)...")
+    status = sandbox.up()
+    console.print(f"Asterisk is up: {status}")
+    try:
+        failures = asyncio.run(_play(settings, console))
+    finally:
+        console.print("Stopping the sandbox...")
+        sandbox.down()
+    console.rule("[bold green]demo finished" if not failures else "[bold red]demo failed")
+    return 1 if failures else 0
+
+
+async def _play(settings: Settings, console: Console) -> int:
+    engine = Engine(settings)
+    await engine.start()
+    engine_up = True
+    failures = 0
+    transcripts: list[Transcript] = []
+    try:
+        await engine.ami.wait_connected(settings.ami.connect_timeout * 3)
+        async with AmiClient(settings.ami, resolve_ami_secret(settings)) as ami:
+            simulator = Simulator(ami, engine.call_log, settings.simulate)
+            for number, scene in enumerate(SCENES, 1):
+                if engine_up and not scene.engine_running:
+                    console.print("[dim]stopping the engine...[/]")
+                    await engine.server.stop()
+                    engine_up = False
+                console.rule(f"{number}. {scene.title}")
+                console.print(f"[dim]keys: {scene.dtmf or '(none)'}[/]")
+                transcript = await simulator.run(scene.dtmf, scene.caller_id)
+                transcripts.append(transcript)
+                render_transcript(transcript, console)
+                if transcript.outcome != scene.expected_outcome:
+                    failures += 1
+                    console.print(
+                        f"[red]expected outcome {scene.expected_outcome}, got "
+                        f"{transcript.outcome}[/]"
+                    )
+        await _print_call_log(engine, transcripts, console)
+    finally:
+        await engine.stop()
+    return failures
+
+
+async def _print_call_log(engine: Engine, transcripts: list[Transcript], console: Console) -> None:
+    console.rule("The call log")
+    table = Table("uniqueid", "caller", "answered", "path", "outcome", "hang-up")
+    for transcript in transcripts:
+        record = await engine.call_log.get(uniqueid=transcript.uniqueid)
+        if record is None:
+            table.add_row(transcript.uniqueid, "-", "-", "-", "(not logged)", "-")
+            continue
+        table.add_row(
+            record.uniqueid,
+            record.caller or "anonymous",
+            record.answered_at.strftime("%H:%M:%S") if record.answered_at else "-",
+            " > ".join(record.path) or "-",
+            str(record.outcome or "-"),
+            record.hangup_cause or "-",
+        )
+    console.print(table)

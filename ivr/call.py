@@ -1,0 +1,71 @@
+"""An inbound call as the IVR sees it: every prompt, digit and step goes to the call log."""
+
+from __future__ import annotations
+
+from hotline.constants import CallDirection, CallOutcome, ChannelVar, IvrStatus
+from hotline.store.calllog import CallLog
+from hotline.transport.fastagi import AgiCall
+from ivr.prompts import sound_for
+
+
+class IvrCall:
+    def __init__(self, agi: AgiCall, call_log: CallLog) -> None:
+        self.agi = agi
+        self._log = call_log
+        self.uniqueid = agi.env.uniqueid
+        self.path: list[str] = []
+        self.call_id = ""
+
+    async def open(self) -> None:
+        env = self.agi.env
+        simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
+        self.call_id = await self._log.open(
+            uniqueid=self.uniqueid,
+            direction=CallDirection.INBOUND,
+            channel=env.channel or None,
+            caller=env.callerid,
+            callee=None if simulated else (env.dnid or env.extension or None),
+            simulated=simulated,
+        )
+        await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
+
+    async def enter(self, node: str) -> None:
+        self.path.append(node)
+        await self._log.add_event(self.uniqueid, "node", node)
+
+    async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
+        """Play a prompt; returns the digit that interrupted it, if any."""
+        sound = sound_for(prompt_id)
+        await self._log.add_event(self.uniqueid, "prompt", prompt_id, {"sound": sound})
+        result = await self.agi.stream_file(sound, escape_digits)
+        if result.digit:
+            await self._log.add_event(self.uniqueid, "digits", result.digit, {"barge_in": True})
+        return result.digit
+
+    async def ask(self, prompt_id: str, timeout: float, max_digits: int) -> str:
+        """Play a prompt and collect up to ``max_digits`` digits; '' when the caller was silent.
+
+        GET DATA ends input at ``#`` without returning it; a lone ``#`` comes back as "#".
+        """
+        sound = sound_for(prompt_id)
+        await self._log.add_event(self.uniqueid, "prompt", prompt_id, {"sound": sound})
+        result = await self.agi.get_data(sound, timeout, max_digits)
+        digits = result.digits if result.digits or result.timed_out else "#"
+        await self._log.add_event(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
+        return digits
+
+    async def to_operator(self, reason: str) -> None:
+        """Hand the call to the dialplan's operator queue."""
+        await self.enter("operator")
+        await self._log.set_outcome(self.uniqueid, CallOutcome.OPERATOR, operator_reason=reason)
+        await self._return_to_dialplan(IvrStatus.OPERATOR, reason)
+
+    async def finish(self) -> None:
+        await self._log.set_outcome(self.uniqueid, CallOutcome.COMPLETED)
+        await self._return_to_dialplan(IvrStatus.DONE)
+
+    async def _return_to_dialplan(self, status: IvrStatus, reason: str | None = None) -> None:
+        await self.agi.set_variable(ChannelVar.PATH, ">".join(self.path))
+        if reason is not None:
+            await self.agi.set_variable(ChannelVar.OPERATOR_REASON, reason)
+        await self.agi.set_variable(ChannelVar.STATUS, status)

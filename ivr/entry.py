@@ -1,0 +1,63 @@
+"""The hotline's inbound flow (FastAGI route ``ivr``).
+
+A deliberately small flow until the menu engine lands: greeting, then a main menu where 0 is
+the operator and # ends the call; invalid keys get a notice and the menu again; after
+``ivr.max_rounds`` invalid or silent rounds the caller goes to an operator, so callers whose
+phone cannot send tones still reach a person.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from hotline.constants import CallOutcome
+from hotline.protocol.agi import AgiHangup
+from hotline.settings import IvrSettings
+from hotline.store.calllog import CallLog
+from hotline.transport.fastagi import AgiCall
+from ivr import prompts
+from ivr.call import IvrCall
+
+log = logging.getLogger(__name__)
+
+END_KEY = "#"
+
+
+class HotlineIvr:
+    """Route handler: one instance serves every call; per-call state lives in IvrCall."""
+
+    def __init__(self, settings: IvrSettings, call_log: CallLog) -> None:
+        self._settings = settings
+        self._log = call_log
+
+    async def __call__(self, agi: AgiCall) -> None:
+        call = IvrCall(agi, self._log)
+        await call.open()
+        try:
+            await self._flow(call)
+        except AgiHangup:
+            await self._log.add_event(call.uniqueid, "status", "caller hung up")
+            await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+
+    async def _flow(self, call: IvrCall) -> None:
+        settings = self._settings
+        operator = settings.operator_key
+        await call.enter("greeting")
+        digit = await call.play(prompts.GREETING, escape_digits=operator + END_KEY)
+        await call.enter("main")
+        for _round in range(settings.max_rounds):
+            digits = digit or await call.ask(prompts.MAIN_MENU, settings.input_timeout, 1)
+            digit = None
+            if digits == operator:
+                await call.play(prompts.CONNECTING)
+                await call.to_operator("menu")
+                return
+            if digits == END_KEY:
+                await call.enter("goodbye")
+                await call.play(prompts.GOODBYE)
+                await call.finish()
+                return
+            if digits:
+                await call.play(prompts.INVALID)
+        await call.play(prompts.CONNECTING)
+        await call.to_operator("no_input")

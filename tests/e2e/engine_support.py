@@ -1,0 +1,90 @@
+"""Helpers for end-to-end tests that run the engine against the real Asterisk sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+from hotline.app import resolve_ami_secret
+from hotline.settings import Settings, load_settings
+from hotline.simulate import Simulator, Transcript
+from hotline.store.calllog import CallLog
+from hotline.store.db import Database
+from hotline.transport.ami import AmiClient
+
+# Short waits keep silent-caller calls quick; the flow is the same as with the defaults.
+FAST_IVR = {"ivr": {"input_timeout": 1.5, "max_rounds": 2}}
+
+
+def engine_settings(db_file: Path, **sections: dict[str, Any]) -> Settings:
+    overrides: dict[str, Any] = {"store": {"url": f"sqlite+aiosqlite:///{db_file}"}, **FAST_IVR}
+    for name, values in sections.items():
+        overrides[name] = {**overrides.get(name, {}), **values}
+    return load_settings(overrides=overrides)
+
+
+def cli_overrides(settings: Settings) -> list[str]:
+    """The same settings as --set flags, for an engine started as a separate process."""
+    return [
+        "--set",
+        f"store.url={settings.database_url}",
+        "--set",
+        f"ivr.input_timeout={settings.ivr.input_timeout}",
+        "--set",
+        f"ivr.max_rounds={settings.ivr.max_rounds}",
+    ]
+
+
+@contextlib.asynccontextmanager
+async def simulator(settings: Settings) -> AsyncIterator[tuple[Simulator, CallLog, AmiClient]]:
+    db = Database.from_settings(settings)
+    await db.upgrade()
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    try:
+        async with ami:
+            call_log = CallLog(db)
+            yield Simulator(ami, call_log, settings.simulate), call_log, ami
+    finally:
+        await db.dispose()
+
+
+async def simulate(settings: Settings, dtmf: str, caller_id: str | None = None) -> Transcript:
+    async with simulator(settings) as (sim, _log, _ami):
+        return await sim.run(dtmf, caller_id)
+
+
+@contextlib.contextmanager
+def engine_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    """`hotline run` as a child process (so a test can kill it mid-call)."""
+    argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), "run"]
+    proc = subprocess.Popen(argv, env=dict(os.environ), stderr=subprocess.PIPE)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+        if proc.stderr is not None:
+            proc.stderr.close()
+
+
+async def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+    async with asyncio.timeout(timeout):
+        while True:
+            try:
+                _r, writer = await asyncio.open_connection(host, port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return

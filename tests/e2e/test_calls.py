@@ -1,0 +1,154 @@
+"""Calls through the real Asterisk sandbox into the engine: the spine end to end."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from hotline.app import Engine
+from hotline.constants import CONTEXT_FALLBACK, CONTEXT_OPERATOR, ROUTE_IVR, CallOutcome
+from hotline.settings import Settings
+from hotline.transport.fastagi import AgiCall, AgiRoutes
+from tests.e2e.engine_support import (
+    engine_process,
+    engine_settings,
+    simulate,
+    simulator,
+    wait_for_port,
+)
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return engine_settings(tmp_path / "hotline.db", fastagi={"header_timeout": 1.0})
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[Engine]:
+    engine = Engine(settings)
+    await engine.start()
+    await engine.ami.wait_connected(10)
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Settings) -> None:
+    transcript = await simulate(settings, "", caller_id="79131234567")
+
+    assert transcript.uniqueid.startswith("sim-")
+    assert transcript.route == ROUTE_IVR
+    assert transcript.nodes == ["greeting", "main", "operator"]
+    assert transcript.outcome == CallOutcome.OPERATOR
+    assert transcript.operator_reason == "no_input"
+    # Greeting, the menu once per silent round, then "connecting you".
+    assert transcript.prompts[0] == "hello-world"
+    assert len(transcript.prompts) == 2 + settings.ivr.max_rounds
+    assert transcript.digits_received == ""
+    assert CONTEXT_OPERATOR in transcript.contexts
+    assert CONTEXT_FALLBACK not in transcript.contexts
+
+    record = await engine.call_log.get(uniqueid=transcript.uniqueid)
+    assert record is not None
+    assert record.caller == "79131234567"
+    assert record.simulated
+    assert record.answered_at is not None and record.ended_at is not None
+    assert record.outcome == CallOutcome.OPERATOR
+
+
+async def test_keypress_is_received_and_routes_the_call(engine: Engine, settings: Settings) -> None:
+    transcript = await simulate(settings, "0", caller_id="73942223344")
+
+    assert transcript.digits_sent == "0"
+    assert transcript.digits_received == "0"
+    assert transcript.outcome == CallOutcome.OPERATOR
+    assert transcript.operator_reason == "menu"
+    assert transcript.nodes[-1] == "operator"
+
+
+async def test_invalid_key_then_hash_ends_the_call(engine: Engine, settings: Settings) -> None:
+    transcript = await simulate(settings, "7w#")
+
+    assert transcript.digits_received == "7#"
+    assert transcript.nodes == ["greeting", "main", "goodbye"]
+    assert "pbx-invalid" in transcript.prompts
+    assert transcript.outcome == CallOutcome.COMPLETED
+    assert CONTEXT_OPERATOR not in transcript.contexts
+    record = await engine.call_log.get(uniqueid=transcript.uniqueid)
+    assert record is not None and record.caller is None  # anonymous
+
+
+async def test_failing_handler_hands_the_call_to_the_fallback(settings: Settings) -> None:
+    async def broken(call: AgiCall) -> None:
+        await call.answer()
+        raise RuntimeError("boom")
+
+    routes = AgiRoutes()
+    routes.add(ROUTE_IVR, broken)
+    engine = Engine(settings, routes=routes)
+    await engine.start()
+    try:
+        await engine.ami.wait_connected(10)
+        transcript = await simulate(settings, "")
+    finally:
+        await engine.stop()
+
+    assert transcript.contexts[-2:] == [CONTEXT_FALLBACK, CONTEXT_OPERATOR]
+    assert transcript.outcome == CallOutcome.FALLBACK
+
+
+async def test_no_engine_at_all_still_reaches_the_operator(settings: Settings) -> None:
+    transcript = await simulate(settings, "")
+    assert transcript.route == ROUTE_IVR
+    assert CONTEXT_FALLBACK in transcript.contexts
+    assert transcript.outcome == "fallback"
+
+
+async def test_killing_the_engine_mid_call_sends_the_call_to_the_fallback(
+    settings: Settings,
+) -> None:
+    with engine_process(settings) as proc:
+        await wait_for_port(settings.fastagi.host, settings.fastagi.port)
+        async with simulator(settings) as (sim, call_log, _ami):
+            call = asyncio.create_task(sim.run("", caller_id="79990001122"))
+            # Kill the engine once the caller is inside the IVR (its menu node is logged).
+            async with asyncio.timeout(30):
+                while True:
+                    records = await call_log.recent(limit=1)
+                    if records and "main" in records[0].path:
+                        break
+                    await asyncio.sleep(0.1)
+            proc.send_signal(signal.SIGKILL)
+            transcript = await call
+
+    assert transcript.nodes[:2] == ["greeting", "main"]
+    assert "operator" not in transcript.nodes
+    assert transcript.contexts[-2:] == [CONTEXT_FALLBACK, CONTEXT_OPERATOR]
+    assert transcript.outcome == "fallback"
+
+
+async def test_garbage_and_silent_clients_are_dropped_while_calls_go_on(
+    engine: Engine, settings: Settings
+) -> None:
+    host, port = settings.fastagi.host, settings.fastagi.port
+    _silent_r, silent_w = await asyncio.open_connection(host, port)
+    garbage_r, garbage_w = await asyncio.open_connection(host, port)
+    garbage_w.write(b"\x00\xffGET / HTTP/1.1\r\nHost: x\r\n")
+    await garbage_w.drain()
+
+    transcript = await simulate(settings, "0")
+    assert transcript.outcome == CallOutcome.OPERATOR
+
+    async with asyncio.timeout(settings.fastagi.header_timeout + 5):
+        assert await _silent_r.read() == b""
+        assert await garbage_r.read() == b""
+    silent_w.close()
+    garbage_w.close()
+    assert engine.server.active_sessions == 0
