@@ -1,4 +1,54 @@
-"""placeholder"""
+"""hotline db: the database schema (Alembic migrations shipped with the package)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from hotline.cli.context import settings_of
+from hotline.settings import Settings
+from hotline.store.db import Database, head_revision
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+T = TypeVar("T")
+
+
+def run_with_database(
+    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate: bool = True
+) -> T:
+    """Run ``work`` against the configured database, migrated to head first unless told not to."""
+
+    async def main() -> T:
+        async with Database.from_settings(settings) as db:
+            if migrate:
+                await db.upgrade()
+            return await work(db)
+
+    return asyncio.run(main())
+
+
+@app.command()
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the database to the newest schema and print its revision."""
+
+    async def work(db: Database) -> str | None:
+        return await db.upgrade()
+
+    revision = run_with_database(settings_of(ctx), work, migrate=False)
+    typer.echo(revision or "none")
+
+
+@app.command()
+def current(ctx: typer.Context) -> None:
+    """Print the database's schema revision and whether it is the newest."""
+
+    async def work(db: Database) -> tuple[str | None, str | None]:
+        return await db.current_revision(), await head_revision()
+
+    revision, head = run_with_database(settings_of(ctx), work, migrate=False)
+    note = "(head)" if revision == head else f"(head is {head}; run: hotline db upgrade)"
+    typer.echo(f"{revision or 'none'} {note}")

@@ -1,0 +1,8 @@
+"""Persistence: SQLAlchemy models, Alembic migrations and repositories (SQLite or PostgreSQL)."""
+
+from __future__ import annotations
+
+from hotline.store.calllog import CallEventRecord, CallLog, CallRecord, EventKind, UnknownCall
+from hotline.store.db import Database
+
+__all__ = ["CallEventRecord", "CallLog", "CallRecord", "Database", "EventKind", "UnknownCall"]

@@ -1,0 +1,301 @@
+"""The call log: one row per call plus its events, written by the AMI event recorder, the
+FastAGI sessions and the dialer, read by the CLI and (later) the supervisor UI.
+
+Every method is its own unit of work.  Writers are idempotent and keep the first value they
+see, because the AMI recorder and the FastAGI session report the same call independently and
+in no guaranteed order.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import selectinload
+
+from hotline.constants import CallDirection, CallOutcome
+from hotline.logs import mask_phone
+from hotline.store.db import Database
+from hotline.store.models import Call, CallEvent, str_enum
+from hotline.store.types import UtcDateTime, as_utc
+
+log = logging.getLogger(__name__)
+
+
+class EventKind(StrEnum):
+    """The usual values of ``CallEvent.kind`` (any short string is accepted)."""
+
+    NODE = "node"  # a menu node was entered; the sequence is the call's path
+    PROMPT = "prompt"
+    DIGITS = "digits"
+    STATUS = "status"
+    NOTE = "note"
+
+
+class UnknownCall(LookupError):
+    """No call with this uniqueid (or call id) is in the log."""
+
+
+@dataclass(frozen=True)
+class CallEventRecord:
+    at: datetime
+    kind: str
+    value: str
+    detail: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "kind": self.kind,
+            "value": self.value,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    id: str
+    direction: CallDirection
+    uniqueid: str
+    linkedid: str | None
+    channel: str | None
+    caller: str | None
+    callee: str | None
+    simulated: bool
+    started_at: datetime
+    answered_at: datetime | None
+    ended_at: datetime | None
+    outcome: CallOutcome | None
+    hangup_cause: str | None
+    operator_reason: str | None
+    events: tuple[CallEventRecord, ...]  # ordered by (at, id)
+
+    @property
+    def path(self) -> tuple[str, ...]:
+        """The menu nodes the caller walked through, in order."""
+        return tuple(e.value for e in self.events if e.kind == EventKind.NODE)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: ISO 8601 datetimes, enum values, plus the derived path."""
+        return {
+            "id": self.id,
+            "direction": self.direction.value,
+            "uniqueid": self.uniqueid,
+            "linkedid": self.linkedid,
+            "channel": self.channel,
+            "caller": self.caller,
+            "callee": self.callee,
+            "simulated": self.simulated,
+            "started_at": self.started_at.isoformat(),
+            "answered_at": _iso(self.answered_at),
+            "ended_at": _iso(self.ended_at),
+            "outcome": self.outcome.value if self.outcome else None,
+            "hangup_cause": self.hangup_cause,
+            "operator_reason": self.operator_reason,
+            "path": list(self.path),
+            "events": [e.to_dict() for e in self.events],
+        }
+
+
+class CallLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def open(
+        self,
+        *,
+        uniqueid: str,
+        direction: CallDirection,
+        started_at: datetime | None = None,
+        linkedid: str | None = None,
+        channel: str | None = None,
+        caller: str | None = None,
+        callee: str | None = None,
+        simulated: bool = False,
+    ) -> str:
+        """Record a call (or find it again) and return our call id.
+
+        Safe to call several times and concurrently for one uniqueid: there is always one row.
+        A repeated call fills in fields still empty, keeps the earliest ``started_at``, marks
+        the call simulated if either caller says so, and never changes the direction.
+        """
+        async with self._db.session() as session:
+            insert = _dialect_insert(self._db.engine.dialect.name)(Call).values(
+                id=uuid.uuid4().hex,
+                direction=direction,
+                uniqueid=uniqueid,
+                linkedid=linkedid,
+                channel=channel,
+                caller=caller,
+                callee=callee,
+                simulated=simulated,
+                started_at=_utc_or_now(started_at),
+            )
+            new = insert.excluded
+            # One atomic statement: the database's own uniqueness check settles the race.
+            upsert = insert.on_conflict_do_update(
+                index_elements=[Call.uniqueid],
+                set_={
+                    "linkedid": func.coalesce(Call.linkedid, new.linkedid),
+                    "channel": func.coalesce(Call.channel, new.channel),
+                    "caller": func.coalesce(Call.caller, new.caller),
+                    "callee": func.coalesce(Call.callee, new.callee),
+                    "simulated": or_(Call.simulated, new.simulated),
+                    "started_at": case(
+                        (new.started_at < Call.started_at, new.started_at),
+                        else_=Call.started_at,
+                    ),
+                },
+            ).returning(Call.id)
+            call_id = (await session.execute(upsert)).scalar_one()
+        log.debug("call %s open (%s from %s)", call_id, direction.value, mask_phone(caller))
+        return call_id
+
+    async def answered(self, uniqueid: str, at: datetime | None = None) -> None:
+        """The call was answered; the first time reported is kept."""
+        await self._update(uniqueid, answered_at=func.coalesce(Call.answered_at, _ts(at)))
+
+    async def add_event(
+        self,
+        uniqueid: str,
+        kind: str,
+        value: str,
+        detail: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """Append an event; raises UnknownCall if the call was never opened."""
+        async with self._db.session() as session:
+            call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
+            if call_id is None:
+                raise UnknownCall(uniqueid)
+            session.add(
+                CallEvent(
+                    call_id=call_id, at=_utc_or_now(at), kind=kind, value=value, detail=detail
+                )
+            )
+
+    async def set_outcome(
+        self,
+        uniqueid: str,
+        outcome: CallOutcome,
+        *,
+        operator_reason: str | None = None,
+        overwrite: bool = False,
+    ) -> None:
+        """Record how the call ended up.  The first outcome (and its reason) wins; with
+        ``overwrite`` this one replaces it, keeping the old reason if none is given."""
+        new_outcome = literal(outcome, str_enum(CallOutcome))
+        new_reason = literal(operator_reason, Call.operator_reason.type)
+        if overwrite:
+            await self._update(
+                uniqueid,
+                outcome=new_outcome,
+                operator_reason=func.coalesce(new_reason, Call.operator_reason),
+            )
+        else:
+            # SET expressions all see the old row, so both test the old outcome.
+            await self._update(
+                uniqueid,
+                outcome=func.coalesce(Call.outcome, new_outcome),
+                operator_reason=case(
+                    (Call.outcome.is_(None), new_reason), else_=Call.operator_reason
+                ),
+            )
+
+    async def ended(
+        self, uniqueid: str, *, at: datetime | None = None, hangup_cause: str | None = None
+    ) -> None:
+        """The call is over; the first end time and the first hangup cause are kept."""
+        await self._update(
+            uniqueid,
+            ended_at=func.coalesce(Call.ended_at, _ts(at)),
+            hangup_cause=func.coalesce(
+                Call.hangup_cause, literal(hangup_cause, Call.hangup_cause.type)
+            ),
+        )
+
+    async def get(
+        self, *, uniqueid: str | None = None, call_id: str | None = None
+    ) -> CallRecord | None:
+        """One call with its events, by Asterisk uniqueid or by our call id (give one)."""
+        if (uniqueid is None) == (call_id is None):
+            raise ValueError("give exactly one of uniqueid and call_id")
+        where = Call.uniqueid == uniqueid if uniqueid is not None else Call.id == call_id
+        async with self._db.session() as session:
+            call = await session.scalar(_with_events().where(where))
+            return _record(call) if call is not None else None
+
+    async def recent(self, limit: int = 20, *, since: datetime | None = None) -> list[CallRecord]:
+        """The newest calls first, each with its events."""
+        query = _with_events().order_by(Call.started_at.desc(), Call.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(Call.started_at >= _ts(since))
+        async with self._db.session() as session:
+            return [_record(call) for call in await session.scalars(query)]
+
+    async def _update(self, uniqueid: str, **values: ColumnElement[Any]) -> None:
+        # UPDATE .. RETURNING tells "no such call" apart from "nothing to change" in one trip.
+        statement = (
+            update(Call)
+            .where(Call.uniqueid == uniqueid)
+            .values(**values)
+            .returning(Call.id)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._db.session() as session:
+            if (await session.execute(statement)).first() is None:
+                raise UnknownCall(uniqueid)
+
+
+def _dialect_insert(name: str) -> type[sqlite.Insert] | type[postgresql.Insert]:
+    if name == "sqlite":
+        return sqlite.Insert
+    if name == "postgresql":
+        return postgresql.Insert
+    raise NotImplementedError(f"the call log does not support {name}")
+
+
+def _with_events() -> Select[Call]:
+    return select(Call).options(selectinload(Call.events))
+
+
+def _utc_or_now(at: datetime | None) -> datetime:
+    return datetime.now(UTC) if at is None else as_utc(at)
+
+
+def _ts(at: datetime | None) -> ColumnElement[datetime]:
+    # Typed bind: a bare datetime inside coalesce() would skip UtcDateTime's conversion.
+    return literal(_utc_or_now(at), UtcDateTime())
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _record(call: Call) -> CallRecord:
+    return CallRecord(
+        id=call.id,
+        direction=call.direction,
+        uniqueid=call.uniqueid,
+        linkedid=call.linkedid,
+        channel=call.channel,
+        caller=call.caller,
+        callee=call.callee,
+        simulated=call.simulated,
+        started_at=call.started_at,
+        answered_at=call.answered_at,
+        ended_at=call.ended_at,
+        outcome=call.outcome,
+        hangup_cause=call.hangup_cause,
+        operator_reason=call.operator_reason,
+        events=tuple(
+            CallEventRecord(at=e.at, kind=e.kind, value=e.value, detail=e.detail)
+            for e in call.events
+        ),
+    )

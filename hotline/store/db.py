@@ -1,0 +1,214 @@
+"""The database handle: an async engine, sessions per unit of work, and migrations.
+
+SQLite (the default, a file) and PostgreSQL (``postgresql+psycopg://``) are both supported.
+The engine process and the CLI may open the same SQLite file at once, so every SQLite
+connection runs in WAL mode and waits up to five seconds for a lock instead of failing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self
+
+from sqlalchemy import event, make_url, text
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+    from hotline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+SQLITE_PRAGMAS = (
+    # busy_timeout first: what follows may need a lock another connection holds.
+    "busy_timeout=5000",
+    "journal_mode=WAL",
+    "synchronous=NORMAL",
+    "foreign_keys=ON",
+)
+
+# Any constant works; it only has to be the same in every process that migrates.
+_PG_MIGRATION_LOCK = 0x686F746C  # "hotl"
+
+
+class Database:
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url: URL = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        options: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            _make_parent_dir(self.url)
+        else:
+            # Server restarts and idle timeouts leave dead pooled connections behind.
+            options["pool_pre_ping"] = True
+        self.engine: AsyncEngine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
+        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Self:
+        return cls(settings.database_url, echo=settings.store.echo)
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: commits when the block ends, rolls back if it raises."""
+        async with self._sessions() as session, session.begin():
+            yield session
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.dispose()
+
+    # --- migrations ----------------------------------------------------------------------------
+
+    async def current_revision(self) -> str | None:
+        async with self.engine.connect() as conn:
+            return await conn.run_sync(_current_revision)
+
+    async def upgrade(self, revision: str = "head") -> str | None:
+        """Migrate to ``revision`` (default: the newest); returns the revision now in effect.
+
+        Cheap when already there: one query, no Alembic run.  Concurrent callers (engine and
+        CLI starting together) are serialised by a database lock.
+        """
+        if revision == "head":
+            current = await self.current_revision()
+            if current is not None and current == await head_revision():
+                return current
+        await self._alembic(lambda config: _command("upgrade")(config, revision))
+        return await self.current_revision()
+
+    async def downgrade(self, revision: str = "base") -> str | None:
+        await self._alembic(lambda config: _command("downgrade")(config, revision))
+        return await self.current_revision()
+
+    async def _alembic(self, run: Callable[[Config], None]) -> None:
+        # Alembic is synchronous: run_sync drives it on our async connection (greenlet), so
+        # its database I/O does not block the event loop.
+        async with self.engine.begin() as conn:
+            await take_migration_lock(conn)
+            await conn.run_sync(_run_with_connection, run)
+
+
+async def head_revision() -> str | None:
+    # Reading the revision scripts is file I/O: keep it off the event loop.
+    return await asyncio.to_thread(_head_revision)
+
+
+async def take_migration_lock(conn: AsyncConnection) -> None:
+    """Hold an exclusive lock until ``conn``'s transaction ends, so one migrator runs at once."""
+    if conn.dialect.name == "sqlite":
+        # pysqlite has not begun a transaction yet (it only does so before DML); IMMEDIATE
+        # takes the write lock now and makes the whole migration one transaction.
+        await conn.exec_driver_sql("BEGIN IMMEDIATE")
+    elif conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+
+
+def alembic_config() -> Config:
+    _quiet_alembic()  # before the import: importing Alembic already logs
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+@functools.cache
+def _head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _command(name: str) -> Callable[[Config, str], None]:
+    from alembic import command
+
+    func: Callable[[Config, str], None] = getattr(command, name)
+    return func
+
+
+class _AlembicChatter(logging.Filter):
+    """Drops the INFO lines Alembic writes every time it merely looks at a database; what it
+    changes ("Running upgrade ...") still gets through."""
+
+    _NOISE = ("Context impl %s.", "Will assume %s DDL.", "setup plugin %s")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg not in self._NOISE
+
+
+@functools.cache
+def _quiet_alembic() -> None:
+    for name in ("alembic.runtime.migration", "alembic.runtime.plugins"):
+        logging.getLogger(name).addFilter(_AlembicChatter())
+
+
+def _run_with_connection(connection: Connection, run: Callable[[Config], None]) -> None:
+    config = alembic_config()
+    # env.py migrates on this connection instead of opening its own.
+    config.attributes["connection"] = connection
+    run(config)
+
+
+def _current_revision(connection: Connection) -> str | None:
+    _quiet_alembic()
+    from alembic.runtime.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _make_parent_dir(url: URL) -> None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in SQLITE_PRAGMAS:
+            try:
+                cursor.execute(f"PRAGMA {pragma}")
+            except sqlite3.OperationalError as exc:
+                # Switching a new, still empty file to WAL needs an exclusive lock and does not
+                # wait for it.  The lock holder is another of our connections creating the
+                # file in WAL mode; WAL is recorded in the file, and this connection takes it
+                # up by itself once that transaction commits.
+                if not pragma.startswith("journal_mode") or "locked" not in str(exc):
+                    raise
+                log.debug("%s: file busy, WAL left to the connection creating it", pragma)
+    finally:
+        cursor.close()

@@ -1,0 +1,95 @@
+"""Database tables.  Alembic migrations in ``migrations/`` must match these exactly.
+
+Enums are stored as their string values (no native PostgreSQL enum and no CHECK constraint),
+so adding an outcome later needs no table rebuild on SQLite.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Enum, ForeignKey, MetaData, String, Text, false
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from hotline.constants import CallDirection, CallOutcome
+from hotline.store.types import UtcDateTime
+
+# Deterministic constraint names, so migrations can refer to (and drop) them on every back end.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ENUM_LENGTH = 32
+
+
+def str_enum(enum: type[StrEnum]) -> Enum:
+    """Store a StrEnum as its value in a VARCHAR; reads come back as enum members."""
+    return Enum(
+        enum,
+        native_enum=False,
+        create_constraint=False,
+        length=ENUM_LENGTH,
+        values_callable=lambda members: [member.value for member in members],
+        validate_strings=True,
+    )
+
+
+# JSONB on PostgreSQL (indexable, compact); plain JSON text elsewhere.
+JsonDocument = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Call(Base):
+    """One call through the engine, inbound or outbound; the anchor for everything per call."""
+
+    __tablename__ = "calls"
+
+    # Our call id: uuid4 hex, handed to the dialplan as HOTLINE_CALL_ID.
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    direction: Mapped[CallDirection] = mapped_column(str_enum(CallDirection))
+    # Asterisk's uniqueid of the first channel (outbound: our attempt id used as channel id).
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    linkedid: Mapped[str | None] = mapped_column(String(64))
+    channel: Mapped[str | None] = mapped_column(String(255))
+    caller: Mapped[str | None] = mapped_column(String(128))
+    callee: Mapped[str | None] = mapped_column(String(128))
+    simulated: Mapped[bool] = mapped_column(default=False, server_default=false())
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    outcome: Mapped[CallOutcome | None] = mapped_column(str_enum(CallOutcome))
+    hangup_cause: Mapped[str | None] = mapped_column(String(255))
+    operator_reason: Mapped[str | None] = mapped_column(String(255))
+
+    # lazy="raise": under asyncio an implicit lazy load would be blocking I/O; load explicitly.
+    events: Mapped[list[CallEvent]] = relationship(
+        order_by="(CallEvent.at, CallEvent.id)",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        lazy="raise",
+    )
+
+
+class CallEvent(Base):
+    """Something that happened during a call: a menu node entered, a prompt, digits, a note."""
+
+    __tablename__ = "call_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    call_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("calls.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    kind: Mapped[str] = mapped_column(String(32))
+    value: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
