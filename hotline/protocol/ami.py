@@ -63,10 +63,10 @@ class AmiEvent:
 
 
 def hangup_cause_text(code: str | int | None) -> str | None:
-    if code in (None, ""):
+    if code is None or code == "":
         return None
     try:
-        number = int(code)  # type: ignore[arg-type]
+        number = int(code)
     except ValueError:
         return str(code)
     return f"{number} {HANGUP_CAUSES.get(number, 'cause ' + str(number))}"
