@@ -1,0 +1,278 @@
+"""The AGI protocol as Asterisk 22 speaks it over FastAGI: pure parsing and encoding, no I/O.
+
+The oracle is ``res/res_agi.c``: ``setup_env`` writes the ``agi_*`` header, ``parse_args`` splits
+our command lines, and every reply is one ``200 result=...`` line, except ``510``/``511``, the
+multi-line ``520-`` usage block, and the unsolicited ``HANGUP`` line sent when the caller leaves.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Final
+
+from hotline.constants import AGI_HANGUP_LINE, AgiCode
+
+# Asterisk reads a command with fgets() into a 2048-byte buffer (AGI_BUF_LEN): a longer line is
+# cut, and its tail runs as a second command.  2047 bytes including the newline fit.
+MAX_COMMAND_BYTES: Final = 2047
+# parse_args() keeps at most MAX_ARGS - 1 = 127 words (verb words included), dropping the rest.
+MAX_COMMAND_WORDS: Final = 127
+USAGE_END: Final = "520 End of proper usage."
+
+_NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
+# Characters that make an argument need quoting: parse_args() splits on space and tab, and
+# gives '"' and '\\' their special meaning anywhere in a word.
+_NEEDS_QUOTING: Final = re.compile(r'[ \t"\\\n\r\x00]')
+_FORBIDDEN: Final = re.compile(r"[\n\r\x00]")
+_UNKNOWN: Final = "unknown"  # what setup_env() prints for an absent caller ID or DNID
+
+
+# --- Errors, one per way a reply can go wrong -------------------------------------------------
+class AgiError(Exception):
+    """Base of every AGI failure."""
+
+
+class AgiInvalidCommand(AgiError):
+    """510: Asterisk does not know the command."""
+
+
+class AgiDeadChannel(AgiError):
+    """511: the command is not permitted on a dead channel (the caller has gone)."""
+
+
+class AgiUsageError(AgiError):
+    """520: wrong arguments; ``usage`` is Asterisk's usage text (may be empty)."""
+
+    def __init__(self, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        self.usage = usage
+
+
+class AgiHangup(AgiError):
+    """The caller hung up: Asterisk sent ``HANGUP`` (or closed the connection)."""
+
+
+class AgiProtocolError(AgiError):
+    """Something that is not AGI arrived, or the session can no longer be trusted."""
+
+
+class AgiCommandFailed(AgiError):
+    """The command ran but reported failure (``result=-1``), e.g. a prompt file is missing."""
+
+    def __init__(self, message: str, reply: AgiReply) -> None:
+        super().__init__(message)
+        self.reply = reply
+
+
+class AgiTimeout(AgiError):
+    """No reply within the command's timeout; the session is closed after this."""
+
+
+# --- Parsed data ------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class AgiEnvironment:
+    """The ``agi_*`` header block that opens every FastAGI session."""
+
+    uniqueid: str
+    channel: str
+    callerid: str | None
+    calleridname: str | None
+    dnid: str | None
+    extension: str
+    context: str
+    priority: int
+    language: str
+    request: str
+    network_script: str
+    arguments: tuple[str, ...]
+    raw: Mapping[str, str]
+
+    @property
+    def route(self) -> str:
+        """The route key: ``agi://host/ivr?x=1`` → ``ivr``."""
+        return self.network_script.partition("?")[0].strip("/")
+
+
+@dataclass(frozen=True, slots=True)
+class AgiReply:
+    """One ``200`` reply: ``200 result=<result> [(<data>)] [key=value ...]``."""
+
+    code: int
+    result: str
+    data: str | None
+    extras: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaybackResult:
+    digit: str | None  # the escape digit that stopped playback, if any
+    endpos: int  # samples played (8000 per second), handy to tell a full play from barge-in
+
+
+@dataclass(frozen=True, slots=True)
+class DigitsResult:
+    digits: str  # without the terminating '#'
+    timed_out: bool
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    digit: str | None  # the escape digit that ended the recording
+    endpos: int
+    reason: str  # "dtmf", "timeout" (also silence / time limit) or "hangup"
+
+
+# --- Header -----------------------------------------------------------------------------------
+def parse_header_line(line: str) -> tuple[str, str]:
+    """``agi_key: value`` → (key, value); anything else is an AgiProtocolError."""
+    key, sep, value = line.rstrip("\r\n").partition(":")
+    if not sep or len(key) < 5 or not key.startswith("agi_") or not key.isidentifier():
+        raise AgiProtocolError(f"not an AGI header line: {line[:80]!r}")
+    return key, value[1:] if value.startswith(" ") else value
+
+
+def parse_environment(lines: Iterable[str]) -> AgiEnvironment:
+    """Build the environment from the header lines (without the terminating blank line)."""
+    raw: dict[str, str] = {}
+    for line in lines:
+        key, value = parse_header_line(line)
+        if key in raw:
+            raise AgiProtocolError(f"duplicate AGI header {key}")
+        raw[key] = value
+    for required in ("agi_uniqueid", "agi_channel"):
+        if not raw.get(required):
+            raise AgiProtocolError(f"AGI header without {required}")
+    try:
+        priority = int(raw.get("agi_priority") or 0)
+    except ValueError:
+        raise AgiProtocolError(f"bad agi_priority {raw['agi_priority']!r}") from None
+    return AgiEnvironment(
+        uniqueid=raw["agi_uniqueid"],
+        channel=raw["agi_channel"],
+        callerid=_known(raw.get("agi_callerid")),
+        calleridname=_known(raw.get("agi_calleridname")),
+        dnid=_known(raw.get("agi_dnid")),
+        extension=raw.get("agi_extension", ""),
+        context=raw.get("agi_context", ""),
+        priority=priority,
+        language=raw.get("agi_language", ""),
+        request=raw.get("agi_request", ""),
+        network_script=raw.get("agi_network_script", ""),
+        arguments=_arguments(raw),
+        raw=MappingProxyType(raw),
+    )
+
+
+def _known(value: str | None) -> str | None:
+    return None if not value or value == _UNKNOWN else value
+
+
+def _arguments(raw: Mapping[str, str]) -> tuple[str, ...]:
+    numbered = []
+    for key, value in raw.items():
+        if key.startswith("agi_arg_"):
+            index = key[8:]
+            if not index.isdigit():
+                raise AgiProtocolError(f"bad AGI argument header {key}")
+            numbered.append((int(index), value))
+    return tuple(value for _, value in sorted(numbered))
+
+
+# --- Replies ----------------------------------------------------------------------------------
+def parse_reply(line: str) -> AgiReply:
+    """Parse one reply line; 510/511/520/HANGUP/garbage raise their AgiError subclass.
+
+    A multi-line ``520-`` block is assembled by the caller (see ``parse_usage_block``).
+    """
+    line = line.rstrip("\r\n")
+    if line.startswith("200 result="):
+        return _parse_success(line)
+    code = line[:3]
+    if code == "510":
+        raise AgiInvalidCommand(line)
+    if code == "511":
+        raise AgiDeadChannel(line)
+    if code == "520":
+        raise AgiUsageError(line, line[4:] if line[3:4] == "-" else "")
+    if line == AGI_HANGUP_LINE:
+        raise AgiHangup("the caller hung up")
+    raise AgiProtocolError(f"unexpected AGI reply {line[:80]!r}")
+
+
+def _parse_success(line: str) -> AgiReply:
+    rest = line[11:]  # after "200 result="
+    space = rest.find(" ")
+    if space < 0:  # the common case: "200 result=1"
+        return AgiReply(AgiCode.SUCCESS, rest, None, _NO_EXTRAS)
+    result, tail = rest[:space], rest[space + 1 :]
+    data = None
+    if tail.startswith("("):
+        # GET VARIABLE prints the value raw inside the parentheses, so it may itself hold
+        # parentheses: the data runs to the last ')'.  Extras never contain one.
+        close = tail.rfind(")")
+        if close < 0:
+            raise AgiProtocolError(f"unbalanced parenthesis in AGI reply {line[:80]!r}")
+        data, tail = tail[1:close], tail[close + 1 :]
+    if not tail or tail.isspace():
+        return AgiReply(AgiCode.SUCCESS, result, data, _NO_EXTRAS)
+    extras = {}
+    for token in tail.split():
+        key, sep, value = token.partition("=")
+        if not sep or not key:
+            raise AgiProtocolError(f"unexpected token {token!r} in AGI reply {line[:80]!r}")
+        extras[key] = value
+    return AgiReply(AgiCode.SUCCESS, result, data, extras)
+
+
+def is_usage_block_start(line: str) -> bool:
+    """``520-Invalid command syntax.  Proper usage follows:`` opens a multi-line block."""
+    return line.startswith("520-")
+
+
+def is_usage_block_end(line: str) -> bool:
+    return line.startswith("520 ")
+
+
+def parse_usage_block(lines: Sequence[str]) -> AgiUsageError:
+    """The whole ``520-`` ... ``520 End of proper usage.`` block → the error to raise."""
+    body = [line.rstrip("\r\n") for line in lines]
+    if len(body) < 2 or not is_usage_block_start(body[0]) or not is_usage_block_end(body[-1]):
+        raise AgiProtocolError("malformed 520 usage block")
+    return AgiUsageError(body[0][4:], "\n".join(body[1:-1]))
+
+
+# --- Commands ---------------------------------------------------------------------------------
+def quote_argument(arg: str) -> str:
+    """Quote one argument so that Asterisk's parse_args() yields it back unchanged."""
+    if not arg:
+        return '""'  # an empty argument must still occupy its position
+    if _NEEDS_QUOTING.search(arg) is None:
+        return arg
+    if _FORBIDDEN.search(arg) is not None:
+        # A newline would end the command early; NUL ends the C string.
+        raise ValueError(f"AGI arguments cannot contain newlines or NUL: {arg[:40]!r}")
+    return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def encode_command(verb: str, *args: str | int) -> bytes:
+    """``encode_command("SET VARIABLE", "X", "a b")`` → ``b'SET VARIABLE X "a b"\\n'``."""
+    if _FORBIDDEN.search(verb) is not None or not verb.strip():
+        raise ValueError(f"bad AGI verb {verb!r}")
+    if len(args) + verb.count(" ") + 1 > MAX_COMMAND_WORDS:
+        raise ValueError(f"{verb}: too many arguments for Asterisk ({len(args)})")
+    line = verb
+    for arg in args:
+        line += " " + quote_argument(str(arg) if isinstance(arg, int) else arg)
+    data = (line + "\n").encode()
+    if len(data) > MAX_COMMAND_BYTES:
+        raise ValueError(f"{verb}: command is {len(data)} bytes, Asterisk reads at most 2047")
+    return data
+
+
+def result_digit(result: str) -> str | None:
+    """Playback/digit commands return the key's ASCII code, 0 for none."""
+    code = int(result)
+    return chr(code) if code > 0 else None

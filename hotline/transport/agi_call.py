@@ -1,0 +1,356 @@
+"""One FastAGI session as a route handler sees it: typed AGI commands, no socket work.
+
+Replies are read strictly one per command (AGI is lock-step).  The only unsolicited line is
+``HANGUP``; Asterisk sends it once, between commands, as soon as it notices the caller left.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Final
+
+from hotline.constants import AGI_HANGUP_LINE, ChannelVar, IvrStatus
+from hotline.protocol.agi import (
+    AgiCommandFailed,
+    AgiDeadChannel,
+    AgiEnvironment,
+    AgiHangup,
+    AgiProtocolError,
+    AgiReply,
+    AgiTimeout,
+    DigitsResult,
+    PlaybackResult,
+    RecordResult,
+    encode_command,
+    is_usage_block_end,
+    is_usage_block_start,
+    parse_reply,
+    parse_usage_block,
+    result_digit,
+)
+
+log = logging.getLogger(__name__)
+
+FAILURE_REASON: Final = "failure"  # HOTLINE_OPERATOR_REASON when Python failed
+
+_HANGUP: Final = (AGI_HANGUP_LINE + "\n").encode()
+# After HANGUP, the reply to the command we already sent (usually 511) is on its way at once.
+_FOLLOWUP_TIMEOUT: Final = 1.0
+# After result=-1 from a media command: if the caller hung up, Asterisk's HANGUP line follows
+# within a millisecond; if it does not come, the command itself failed (e.g. missing prompt).
+_HANGUP_PROBE_TIMEOUT: Final = 0.5
+# Read timeout on top of the AGI-level wait of GET DATA / WAIT FOR DIGIT / RECORD FILE.
+_WAIT_SLACK: Final = 5.0
+_MAX_USAGE_LINES: Final = 500
+
+_ANSWER: Final = encode_command("ANSWER")
+_HANGUP_COMMAND: Final = encode_command("HANGUP")
+_FAILURE_REPORT: Final = encode_command(
+    "SET VARIABLE", ChannelVar.STATUS, IvrStatus.FAILED
+) + encode_command("SET VARIABLE", ChannelVar.OPERATOR_REASON, FAILURE_REASON)
+# Sentinel for resynchronising after a cancelled command: nothing else replies with this line.
+_STATUS_PROBE: Final = encode_command("GET VARIABLE", ChannelVar.STATUS)
+_STATUS_PROBE_REPLY: Final = f"200 result=1 ({IvrStatus.FAILED})\n".encode()
+
+
+class AgiCall:
+    """What a route handler gets.  Every command has a timeout (``command_timeout`` unless
+    overridden); a timed-out or garbled exchange closes the session."""
+
+    __slots__ = (
+        "_broken",
+        "_debug",
+        "_hung_up",
+        "_in_flight",
+        "_reader",
+        "_timeout",
+        "_writer",
+        "env",
+    )
+
+    def __init__(
+        self,
+        env: AgiEnvironment,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        *,
+        command_timeout: float,
+        debug: bool = False,
+    ) -> None:
+        self.env = env
+        self._reader = reader
+        self._writer = writer
+        self._timeout = command_timeout
+        self._debug = debug  # looked up once per call: per-command logging is DEBUG only
+        self._hung_up = False
+        self._broken: str | None = None  # why the stream can no longer be trusted
+        self._in_flight = False  # a command was sent and its reply not yet consumed
+
+    @property
+    def uniqueid(self) -> str:
+        return self.env.uniqueid
+
+    @property
+    def route(self) -> str:
+        return self.env.route
+
+    @property
+    def hung_up(self) -> bool:
+        return self._hung_up
+
+    # --- Low level ----------------------------------------------------------------------------
+    # The ``timeout`` parameters below are part of the protocol, not cancel scopes (ASYNC109):
+    # Asterisk waits that long itself, and a reply deadline must also retire the session, which
+    # a caller's asyncio.timeout() around a command could not do.
+    async def command(
+        self,
+        verb: str,
+        *args: str | int,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> AgiReply:
+        """Send one AGI command and return its ``200`` reply; other replies raise AgiError."""
+        return await self._execute(encode_command(verb, *args), verb, timeout)
+
+    async def _execute(self, line: bytes, verb: str, wait: float | None) -> AgiReply:
+        if self._hung_up:
+            raise AgiHangup(f"{verb}: the caller has hung up")
+        if self._broken is not None or self._in_flight:
+            reason = self._broken or "an earlier command was cancelled before its reply"
+            raise AgiProtocolError(f"{verb}: session unusable ({reason})")
+        if self._debug:
+            log.debug("AGI >> %s", line[:-1].decode(errors="replace"))
+        # No drain(): we wait for the reply before sending more, so the write buffer never
+        # holds more than one command line.
+        self._writer.write(line)
+        self._in_flight = True
+        limit = self._timeout if wait is None else wait
+        raw = await self._read(verb, limit)
+        if raw == _HANGUP:
+            await self._consume_after_hangup()
+            raise AgiHangup(f"{verb}: the caller hung up")
+        text = raw.decode(errors="replace")
+        if is_usage_block_start(text):
+            raise await self._usage_block(text, verb, limit)
+        self._in_flight = False
+        if self._debug:
+            log.debug("AGI << %s", text.rstrip())
+        try:
+            return parse_reply(text)
+        except AgiDeadChannel:
+            self._hung_up = True
+            raise
+        except AgiProtocolError:
+            self._broken = "garbled reply"
+            raise
+
+    async def _read(self, verb: str, limit: float) -> bytes:
+        try:
+            async with asyncio.timeout(limit):
+                raw = await self._reader.readline()
+        except TimeoutError:
+            self._broken = f"no reply to {verb} within {limit:g} s"
+            raise AgiTimeout(self._broken) from None
+        except ValueError:  # StreamReader limit (max_line_bytes) exceeded
+            self._broken = "reply line over the size limit"
+            raise AgiProtocolError(f"{verb}: {self._broken}") from None
+        except ConnectionError:
+            self._hung_up = True
+            raise AgiHangup(f"{verb}: connection lost") from None
+        if raw[-1:] != b"\n":  # EOF: Asterisk is done with this channel
+            self._hung_up = True
+            raise AgiHangup(f"{verb}: Asterisk closed the connection")
+        return raw
+
+    async def _consume_after_hangup(self) -> None:
+        self._hung_up = True
+        try:
+            async with asyncio.timeout(_FOLLOWUP_TIMEOUT):
+                await self._reader.readline()
+        except (TimeoutError, ValueError, ConnectionError):
+            return  # hung_up: the socket is not used again anyway
+        self._in_flight = False
+
+    async def _usage_block(self, first: str, verb: str, limit: float) -> Exception:
+        lines = [first]
+        while not is_usage_block_end(lines[-1]):
+            if len(lines) > _MAX_USAGE_LINES:
+                self._broken = "endless 520 usage block"
+                return AgiProtocolError(f"{verb}: {self._broken}")
+            lines.append((await self._read(verb, limit)).decode(errors="replace"))
+        self._in_flight = False
+        error = parse_usage_block(lines)
+        error.add_note(f"command: {verb}")
+        return error
+
+    async def _checked(self, reply: AgiReply, verb: str) -> AgiReply:
+        """Media and digit commands answer ``result=-1`` both when they fail and when the
+        caller hangs up during them; tell the two apart by the HANGUP line."""
+        if reply.result != "-1":
+            return reply
+        if await self._hangup_follows():
+            self._hung_up = True
+            raise AgiHangup(f"{verb}: the caller hung up")
+        raise AgiCommandFailed(f"{verb} failed (result=-1)", reply)
+
+    async def _hangup_follows(self) -> bool:
+        try:
+            async with asyncio.timeout(_HANGUP_PROBE_TIMEOUT):
+                raw = await self._reader.readline()
+        except TimeoutError:
+            return False  # nothing consumed; the stream is still in step
+        except (ValueError, ConnectionError):
+            return True
+        if raw == _HANGUP or raw[-1:] != b"\n":
+            return True
+        self._broken = "unsolicited line from Asterisk"
+        raise AgiProtocolError(f"{self._broken}: {raw[:80]!r}")
+
+    def _wait_timeout(self, agi_wait: float) -> float:
+        return max(self._timeout, agi_wait + _WAIT_SLACK)
+
+    # --- Typed helpers --------------------------------------------------------------------------
+    async def answer(self) -> None:
+        await self._checked(await self._execute(_ANSWER, "ANSWER", None), "ANSWER")
+
+    async def hangup(self) -> None:
+        """Hang the channel up; later commands raise AgiHangup without touching the socket."""
+        await self._execute(_HANGUP_COMMAND, "HANGUP", None)
+        self._hung_up = True
+
+    async def stream_file(
+        self, name: str, escape_digits: str = "", offset: int = 0
+    ) -> PlaybackResult:
+        """Play a sound file (no extension); a key in ``escape_digits`` stops it."""
+        if offset:
+            reply = await self.command("STREAM FILE", name, escape_digits, offset)
+        else:
+            reply = await self.command("STREAM FILE", name, escape_digits)
+        reply = await self._checked(reply, "STREAM FILE")
+        return PlaybackResult(_digit(reply), _int(reply.extras.get("endpos", "0"), reply))
+
+    async def get_data(
+        self,
+        prompt: str,
+        timeout: float,  # noqa: ASYNC109
+        max_digits: int,
+    ) -> DigitsResult:
+        """Play ``prompt`` and collect up to ``max_digits`` digits, ``timeout`` seconds apart;
+        ``#`` ends input early and is not returned."""
+        reply = await self.command(
+            "GET DATA",
+            prompt,
+            _ms(timeout),
+            max_digits,
+            timeout=self._wait_timeout(timeout * (max_digits + 1)),
+        )
+        reply = await self._checked(reply, "GET DATA")
+        return DigitsResult(reply.result, reply.data == "timeout")
+
+    async def wait_for_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109
+        """Wait up to ``timeout`` seconds for one key; None if none was pressed."""
+        if timeout < 0:
+            raise ValueError("wait_for_digit needs a timeout (Asterisk's -1 waits forever)")
+        reply = await self.command(
+            "WAIT FOR DIGIT", _ms(timeout), timeout=self._wait_timeout(timeout)
+        )
+        return _digit(await self._checked(reply, "WAIT FOR DIGIT"))
+
+    async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
+        """Say a digit string one digit at a time; returns the escape digit pressed, if any."""
+        if not (digits.isascii() and digits.isdigit()):
+            raise ValueError(f"SAY DIGITS takes digits only, got {digits!r}")
+        reply = await self.command("SAY DIGITS", digits, escape_digits)
+        return _digit(await self._checked(reply, "SAY DIGITS"))
+
+    async def set_variable(self, name: str, value: str) -> None:
+        await self.command("SET VARIABLE", name, value)
+
+    async def get_variable(self, name: str) -> str | None:
+        """A channel variable (or dialplan function); None when it is not set."""
+        reply = await self.command("GET VARIABLE", name)
+        return (reply.data or "") if reply.result == "1" else None
+
+    async def exec(self, app: str, *args: str, timeout: float | None = None) -> int:  # noqa: ASYNC109
+        """Run a dialplan application; returns its result (-2: no such application).
+
+        Asterisk takes the application's data as one argument, so ``args`` are joined with
+        commas, as in the dialplan.
+        """
+        if args:
+            reply = await self.command("EXEC", app, ",".join(args), timeout=timeout)
+        else:
+            reply = await self.command("EXEC", app, timeout=timeout)
+        return _int(reply.result, reply)
+
+    async def verbose(self, message: str, level: int = 1) -> None:
+        await self.command("VERBOSE", message, level)
+
+    async def record_file(
+        self,
+        filename: str,
+        format: str = "wav",  # Asterisk's name for it
+        escape_digits: str = "#",
+        timeout: float | None = None,  # noqa: ASYNC109
+        beep: bool = True,
+        silence: int | None = None,
+    ) -> RecordResult:
+        """Record to ``filename.format`` until an escape digit, ``timeout`` seconds (None: no
+        limit) or ``silence`` seconds of silence.  A caller hanging up mid-recording is a
+        normal end (reason "hangup"): the recording is kept."""
+        args: list[str | int] = [filename, format, escape_digits]
+        args.append(-1 if timeout is None else _ms(timeout))
+        if beep:
+            args.append("BEEP")
+        if silence:
+            args.append(f"s={int(silence)}")
+        wait = self._timeout if timeout is None else self._wait_timeout(timeout)
+        reply = await self.command("RECORD FILE", *args, timeout=wait)
+        reason = reply.data or ""
+        if reason not in ("dtmf", "timeout", "hangup"):
+            raise AgiCommandFailed(f"RECORD FILE failed ({reason or reply.result})", reply)
+        if reason == "hangup":
+            self._hung_up = True
+        digit = _digit(reply) if reason == "dtmf" else None
+        return RecordResult(digit, _int(reply.extras.get("endpos", "0"), reply), reason)
+
+    # --- Used by the server ---------------------------------------------------------------------
+    async def report_failure(self) -> None:
+        """Set HOTLINE_STATUS=FAILED (and the operator reason) so the dialplan sends the caller
+        to the fallback.  Best effort: the server bounds it with a timeout."""
+        if self._hung_up or self._broken is not None:
+            return
+        if not self._in_flight:
+            await self.set_variable(ChannelVar.STATUS, IvrStatus.FAILED)
+            await self.set_variable(ChannelVar.OPERATOR_REASON, FAILURE_REASON)
+            return
+        # A command was cancelled mid-flight.  Its reply may still come, or never (Asterisk
+        # drops the reply of a prompt that a new command interrupts), so pipeline the two SETs
+        # and a GET whose reply cannot be mistaken, then read up to that reply.
+        self._writer.write(_FAILURE_REPORT + _STATUS_PROBE)
+        while True:
+            raw = await self._reader.readline()
+            if raw == _STATUS_PROBE_REPLY:
+                self._in_flight = False
+                return
+            if raw == _HANGUP or raw[-1:] != b"\n":
+                self._hung_up = True
+                return
+
+
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _int(value: str, reply: AgiReply) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise AgiProtocolError(f"expected a number in AGI reply, got {reply}") from None
+
+
+def _digit(reply: AgiReply) -> str | None:
+    try:
+        return result_digit(reply.result)
+    except ValueError:
+        raise AgiProtocolError(f"expected a key code in AGI reply, got {reply}") from None
