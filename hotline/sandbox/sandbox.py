@@ -1,0 +1,254 @@
+"""The sandbox as one object: ``Sandbox(settings).up()`` and friends.
+
+Synchronous on purpose (subprocesses with timeouts): it serves the CLI and test fixtures,
+never the engine's event loop; async callers use ``asyncio.to_thread``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import shutil
+import subprocess
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Final
+
+from hotline.constants import ROUTE_IVR
+from hotline.sandbox.build import Progress, build, check_host, is_current, read_stamp
+from hotline.sandbox.control import AsteriskControl
+from hotline.sandbox.layout import SandboxError, SandboxLayout
+from hotline.sandbox.lock import exclusive
+from hotline.sandbox.mounts import ensure_mounts, unmount_all
+from hotline.sandbox.proc import in_chroot, run
+from hotline.sandbox.render import RESTART_ONLY, RenderOptions, render_configs, write_configs
+from hotline.sandbox.secret import effective_ami_secret
+from hotline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# A first build may wait behind another process's build (debootstrap + apt).
+_LOCK_TIMEOUT: Final = 3600.0
+# How long a running Asterisk gets to prove it is healthy before `up` restarts it.
+_HEALTH_TIMEOUT: Final = 10.0
+STAGING_DIR: Final = "/var/tmp/hotline"
+
+
+@dataclass(frozen=True)
+class SandboxStatus:
+    running: bool
+    built: bool
+    root: Path
+    ami: str
+    sip: str
+    fastagi: str
+    pid: int | None = None
+    version: str | None = None
+    uptime_seconds: int | None = None
+    detail: str = ""
+    changed_configs: tuple[str, ...] = field(default=())
+
+    def describe(self) -> list[str]:
+        if not self.running:
+            state = "stopped" if self.built else "not built"
+            return [f"sandbox: {state}" + (f" ({self.detail})" if self.detail else "")]
+        return [
+            f"sandbox: running (pid {self.pid})",
+            f"  version : {self.version}",
+            f"  uptime  : {_duration(self.uptime_seconds)}",
+            f"  AMI     : {self.ami}",
+            f"  SIP     : {self.sip}",
+            f"  FastAGI : {self.fastagi} (the engine listens there)",
+            f"  chroot  : {self.root}",
+        ]
+
+
+def _duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "unknown"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m {secs:02d}s" if hours else f"{minutes}m {secs:02d}s"
+
+
+class Sandbox:
+    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.layout = SandboxLayout.of(settings)
+        self._progress: Progress = progress or log.info
+        ami = settings.ami
+        self.control = AsteriskControl(self.layout, ami.host, ami.port, ami.username)
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def up(self) -> SandboxStatus:
+        """Build (once), mount, render configs and start Asterisk; idempotent."""
+        check_host(building=False)
+        with exclusive(self.layout.lock_file, _LOCK_TIMEOUT):
+            if not is_current(self.layout, self.settings):
+                if self.control.stop(self.settings.sandbox.stop_timeout):
+                    self._progress("stopped the Asterisk of an outdated chroot")
+                build(self.layout, self.settings, self._progress)
+            ensure_mounts(self.layout.root)
+            secret = effective_ami_secret(self.settings)
+            changed = self._render(secret)
+            if self.control.pid() is not None and self._refresh(secret, changed):
+                return self.status(changed)
+            self._start(secret)
+            return self.status(changed)
+
+    def down(self) -> bool:
+        """Stop Asterisk and unmount; True if Asterisk (or anything in the chroot) ran."""
+        with exclusive(self.layout.lock_file, _LOCK_TIMEOUT):
+            stopped = self.control.stop(self.settings.sandbox.stop_timeout)
+            if self.layout.root.exists():
+                unmount_all(self.layout.root)
+            return stopped
+
+    def restart_asterisk(self) -> SandboxStatus:
+        """``core restart now``, then wait until AMI answers again."""
+        with exclusive(self.layout.lock_file, _LOCK_TIMEOUT):
+            self._restart(effective_ami_secret(self.settings))
+        return self.status()
+
+    def status(self, changed: Sequence[str] = ()) -> SandboxStatus:
+        settings = self.settings
+        fastagi = settings.fastagi
+        stopped = SandboxStatus(
+            running=False,
+            built=read_stamp(self.layout) is not None,
+            root=self.layout.root,
+            ami=f"{settings.ami.host}:{settings.ami.port} (user {settings.ami.username})",
+            sip=f"udp {settings.sandbox.sip_host}:{settings.sandbox.sip_port}",
+            fastagi=f"agi://{fastagi.host}:{fastagi.port}/{ROUTE_IVR}",
+            changed_configs=tuple(changed),
+        )
+        pid = self.control.pid()
+        if pid is None:
+            return stopped
+        try:
+            # "Asterisk 22.10.1+dfsg... built by nobody @ buildd..." -> keep the version part
+            version = self.control.rx("core show version").strip().splitlines()[0]
+            version = version.split(" built by ")[0]
+            uptime = self._uptime()
+        except (SandboxError, IndexError) as exc:
+            return replace(stopped, pid=pid, detail=f"Asterisk is not answering: {exc}")
+        return replace(stopped, running=True, pid=pid, version=version, uptime_seconds=uptime)
+
+    # --- helpers for tests, the demo and the simulator ------------------------------------
+    def cli(self, command: str, timeout: float = 15.0) -> str:
+        """Run an Asterisk CLI command (``asterisk -rx``) and return its output."""
+        if self.control.pid() is None:
+            raise SandboxError("Asterisk is not running; start it with `hotline sandbox up`")
+        return self.control.rx(command, timeout=timeout)
+
+    @property
+    def sipp_path(self) -> str:
+        """SIPp inside the chroot; run it with :meth:`run_in_chroot`."""
+        return "/usr/bin/sipp"
+
+    def run_in_chroot(
+        self, argv: Sequence[str], timeout: float, check: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """Run a program inside the chroot (same network namespace: 127.0.0.1 is shared)."""
+        return run(in_chroot(self.layout.root, argv), timeout=timeout, check=check)
+
+    def stage_file(self, source: Path) -> str:
+        """Copy a host file into the chroot; returns its path as seen inside (for sipp -sf)."""
+        target = self.layout.in_root(STAGING_DIR) / source.name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        return f"{STAGING_DIR}/{source.name}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last lines of Asterisk's full log (verbose, notices, warnings, errors, DTMF)."""
+        path = self.layout.full_log
+        try:
+            with path.open("rb") as handle:
+                handle.seek(0, 2)
+                size = handle.tell()
+                handle.seek(max(0, size - 512 * max(lines, 1)))
+                data = handle.read()
+        except FileNotFoundError:
+            return ""
+        return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
+
+    # --- internals ------------------------------------------------------------------------
+    def _render(self, secret: str) -> list[str]:
+        try:
+            files = render_configs(self.settings, RenderOptions(ami_secret=secret))
+        except (FileNotFoundError, ValueError) as exc:
+            raise SandboxError(str(exc)) from exc
+        self.control.prepare_dirs()
+        return write_configs(
+            files, self.layout.etc_asterisk, prune=True, owner=self.control.owner_ids()
+        )
+
+    def _refresh(self, secret: str, changed: list[str]) -> bool:
+        """A running Asterisk picks up changed configs; False if it must be (re)started."""
+        timeout = min(_HEALTH_TIMEOUT, self.settings.sandbox.start_timeout)
+        try:
+            if any(name in RESTART_ONLY for name in changed):
+                self._progress(f"configs changed ({', '.join(changed)}): restarting Asterisk")
+                self._restart(secret)
+            elif changed:
+                self._progress(f"configs changed ({', '.join(changed)}): core reload")
+                self.control.rx("core reload")
+            self.control.wait_ready(secret, timeout)
+        except SandboxError as exc:
+            self._progress(f"the running Asterisk is unhealthy ({exc}); restarting it")
+            self.control.stop(self.settings.sandbox.stop_timeout)
+            return False
+        self._progress(
+            "Asterisk running with the updated configs"
+            if changed
+            else "Asterisk already running; configs unchanged"
+        )
+        return True
+
+    def _start(self, secret: str) -> None:
+        self._progress("starting Asterisk")
+        started = time.monotonic()
+        log_offset = self._log_size()
+        self.control.start()
+        try:
+            login = self.control.wait_ready(secret, self.settings.sandbox.start_timeout)
+        except SandboxError as exc:
+            # Leave nothing half-started behind; the log says what went wrong.
+            with contextlib.suppress(SandboxError):
+                self.control.stop(self.settings.sandbox.stop_timeout)
+            raise SandboxError(f"{exc}\n{self._start_report(log_offset)}") from exc
+        self._progress(f"Asterisk ready in {time.monotonic() - started:.1f} s ({login.banner})")
+
+    def _restart(self, secret: str) -> None:
+        sandbox = self.settings.sandbox
+        self.control.restart(secret, sandbox.stop_timeout, sandbox.start_timeout)
+
+    def _log_size(self) -> int:
+        try:
+            return self.layout.full_log.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def _start_report(self, offset: int) -> str:
+        """Errors Asterisk logged during this start, then the log's tail."""
+        try:
+            with self.layout.full_log.open("rb") as handle:
+                handle.seek(offset)
+                lines = handle.read().decode("utf-8", "replace").splitlines()
+        except FileNotFoundError:
+            return f"(no Asterisk log at {self.layout.full_log})"
+        errors = [line for line in lines if "ERROR[" in line][:10]
+        report = []
+        if errors:
+            report += ["--- errors Asterisk logged while starting ---", *errors]
+        report += [f"--- last lines of {self.layout.full_log} ---", *lines[-20:]]
+        return "\n".join(report)
+
+    def _uptime(self) -> int | None:
+        for line in self.control.rx("core show uptime seconds").splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "System uptime" and value.strip().isdigit():
+                return int(value.strip())
+        return None
