@@ -107,11 +107,11 @@ async def running_engine(settings: Settings) -> AsyncIterator[Engine]:
         await engine.stop()
 
 
-async def fastagi_listening(settings: Settings, timeout: float = 1.0) -> bool:
+async def fastagi_listening(settings: Settings, within: float = 1.0) -> bool:
     """Is an engine already serving FastAGI at the configured address?"""
     try:
         _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(settings.fastagi.host, settings.fastagi.port), timeout
+            asyncio.open_connection(settings.fastagi.host, settings.fastagi.port), within
         )
     except (OSError, TimeoutError):
         return False

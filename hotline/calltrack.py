@@ -66,8 +66,10 @@ class CallTracker:
                 simulated = event.get("context") == CONTEXT_SIMULATED_CALLER
                 exten = event.get("exten") or None
                 # The simulator dials the caller's number into its own context.
-                caller = (exten if exten != "anonymous" else None) if simulated else (
-                    event.get("calleridnum") or None
+                caller = (
+                    (exten if exten != "anonymous" else None)
+                    if simulated
+                    else (event.get("calleridnum") or None)
                 )
                 await self._log.open(
                     uniqueid=uniqueid,

@@ -30,6 +30,8 @@ class ChannelVar(StrEnum):
     OPERATOR_REASON = "HOTLINE_OPERATOR_REASON"
     # The menu path walked, for the operator's screen.
     PATH = "HOTLINE_PATH"
+    # The number the caller dialled, kept before the dialplan jumps to the IVR's entry.
+    DNID = "HOTLINE_DNID"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
 

@@ -121,7 +121,8 @@ class Simulator:
         if caller_id is not None and not re.fullmatch(r"\+?[0-9]{1,20}", caller_id):
             raise SimulationError(f"invalid --caller-id {caller_id!r}: digits only")
         call_key = uuid.uuid4().hex[:12]
-        ivr_id, phone_id = f"sim-{call_key}", f"sim-{call_key}-phone"
+        # Asterisk refuses a Local-channel pair whose ids are prefixes of each other.
+        ivr_id, phone_id = f"sim-{call_key}-ivr", f"sim-{call_key}-phone"
         transcript = Transcript(uniqueid=ivr_id, caller_id=caller_id, dtmf=dtmf)
         sub = self._ami.subscribe(EVENTS)
         try:
@@ -173,7 +174,7 @@ class Simulator:
                     transcript.add(started, "sim", "time limit reached")
                     break
                 try:
-                    event = await sub.get(timeout=min(limit - now, 1.0))
+                    event = await sub.get(within=min(limit - now, 1.0))
                 except TimeoutError:
                     continue
                 if event.uniqueid not in (ivr_id, phone_id) and event.get("actionid") != phone_id:

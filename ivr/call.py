@@ -19,12 +19,13 @@ class IvrCall:
     async def open(self) -> None:
         env = self.agi.env
         simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
+        dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
         self.call_id = await self._log.open(
             uniqueid=self.uniqueid,
             direction=CallDirection.INBOUND,
             channel=env.channel or None,
             caller=env.callerid,
-            callee=None if simulated else (env.dnid or env.extension or None),
+            callee=dialled,
             simulated=simulated,
         )
         await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
@@ -42,14 +43,14 @@ class IvrCall:
             await self._log.add_event(self.uniqueid, "digits", result.digit, {"barge_in": True})
         return result.digit
 
-    async def ask(self, prompt_id: str, timeout: float, max_digits: int) -> str:
+    async def ask(self, prompt_id: str, wait_seconds: float, max_digits: int) -> str:
         """Play a prompt and collect up to ``max_digits`` digits; '' when the caller was silent.
 
         GET DATA ends input at ``#`` without returning it; a lone ``#`` comes back as "#".
         """
         sound = sound_for(prompt_id)
         await self._log.add_event(self.uniqueid, "prompt", prompt_id, {"sound": sound})
-        result = await self.agi.get_data(sound, timeout, max_digits)
+        result = await self.agi.get_data(sound, wait_seconds, max_digits)
         digits = result.digits if result.digits or result.timed_out else "#"
         await self._log.add_event(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
         return digits

@@ -21,6 +21,8 @@ from ivr.call import IvrCall
 log = logging.getLogger(__name__)
 
 END_KEY = "#"
+# Any key interrupts the greeting and counts as the menu choice: experts never wait.
+ALL_KEYS = "0123456789*#"
 
 
 class HotlineIvr:
@@ -43,7 +45,7 @@ class HotlineIvr:
         settings = self._settings
         operator = settings.operator_key
         await call.enter("greeting")
-        digit = await call.play(prompts.GREETING, escape_digits=operator + END_KEY)
+        digit = await call.play(prompts.GREETING, escape_digits=ALL_KEYS)
         await call.enter("main")
         for _round in range(settings.max_rounds):
             digits = digit or await call.ask(prompts.MAIN_MENU, settings.input_timeout, 1)
@@ -58,6 +60,7 @@ class HotlineIvr:
                 await call.finish()
                 return
             if digits:
-                await call.play(prompts.INVALID)
+                # A key pressed during the notice is the caller's next try.
+                digit = await call.play(prompts.INVALID, escape_digits=ALL_KEYS)
         await call.play(prompts.CONNECTING)
         await call.to_operator("no_input")

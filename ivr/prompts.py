@@ -16,9 +16,9 @@ GOODBYE: Final = "goodbye"
 
 STOCK_SOUNDS: Final[dict[str, str]] = {
     GREETING: "hello-world",
-    MAIN_MENU: "please-try-again",
+    MAIN_MENU: "beep",
     INVALID: "pbx-invalid",
-    CONNECTING: "pls-wait-connect-call",
+    CONNECTING: "one-moment-please",
     GOODBYE: "vm-goodbye",
 }
 

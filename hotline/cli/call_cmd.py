@@ -27,7 +27,7 @@ async def simulate_call(settings: Settings, dtmf: str, caller_id: str | None) ->
     """Simulate one call; runs an engine in-process when none is listening."""
     async with contextlib.AsyncExitStack() as stack:
         if not await fastagi_listening(settings):
-            print(  # noqa: T201 - a notice for the person at the terminal
+            print(
                 f"no engine on {settings.fastagi.host}:{settings.fastagi.port}; "
                 "running one in this process for the call",
                 file=sys.stderr,

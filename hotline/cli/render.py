@@ -8,8 +8,12 @@ from hotline.simulate import Transcript
 
 
 def render_transcript(transcript: Transcript, console: Console) -> None:
-    console.print(f"[bold]call {transcript.uniqueid}[/] from {transcript.caller_id or 'anonymous'}")
-    console.print(f"  route: {transcript.route or '-'}   nodes: {' > '.join(transcript.nodes) or '-'}")
+    console.print(
+        f"[bold]call {transcript.uniqueid}[/] from {transcript.caller_id or 'anonymous'}"
+    )
+    console.print(
+        f"  route: {transcript.route or '-'}   nodes: {' > '.join(transcript.nodes) or '-'}"
+    )
     for step in transcript.steps:
         extra = " ".join(f"{k}={v}" for k, v in step.detail.items() if v not in (None, ""))
         console.print(f"  {step.at:7.2f}s  {step.kind:<8} {step.value} {extra}".rstrip())

@@ -36,7 +36,9 @@ class AmiEvent:
     variables: Mapping[str, str] = field(default_factory=dict)  # ChanVariable(...) headers
 
     @classmethod
-    def from_headers(cls, items: Iterable[tuple[str, object]], received_at: float = 0.0) -> AmiEvent:
+    def from_headers(
+        cls, items: Iterable[tuple[str, object]], received_at: float = 0.0
+    ) -> AmiEvent:
         headers: dict[str, str] = {}
         variables: dict[str, str] = {}
         for key, value in items:

@@ -35,10 +35,7 @@ SIP_ENDPOINT: Final = "hotline-carrier"
 # Channel variables the templates use: ChannelVar, plus HOTLINE_DNID (the dialed number, kept
 # before the inbound dialplan jumps to `s`), which is not (yet) a ChannelVar member; once a
 # ChannelVar.DNID exists it takes precedence.
-DIALPLAN_VARS: Final[Mapping[str, str]] = {
-    "DNID": "HOTLINE_DNID",
-    **{member.name: member.value for member in ChannelVar},
-}
+DIALPLAN_VARS: Final[Mapping[str, str]] = {member.name: member.value for member in ChannelVar}
 # Changes Asterisk only applies on a restart: asterisk.conf and modules.conf are read at
 # start-up, and a reload does not rebind a PJSIP transport.
 RESTART_ONLY: Final = frozenset({"asterisk.conf", "modules.conf", "pjsip.conf"})

@@ -75,8 +75,9 @@ class Subscription:
             if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
                 log.warning("AMI consumer is behind: %d events dropped", self.dropped)
 
-    async def get(self, timeout: float | None = None) -> AmiEvent:
-        return await asyncio.wait_for(self.queue.get(), timeout)
+    async def get(self, within: float | None = None) -> AmiEvent:
+        """The next event; TimeoutError if none arrives ``within`` seconds."""
+        return await asyncio.wait_for(self.queue.get(), within)
 
     async def __aiter__(self) -> AsyncIterator[AmiEvent]:
         while True:
@@ -159,13 +160,13 @@ class AmiClient:
         """How many times we logged in: more than 1 means we reconnected."""
         return self._state.logins
 
-    async def wait_connected(self, timeout: float) -> None:
+    async def wait_connected(self, within: float) -> None:
         try:
-            await asyncio.wait_for(self._state.connected.wait(), timeout)
+            await asyncio.wait_for(self._state.connected.wait(), within)
         except TimeoutError as exc:
             raise AmiNotConnected(
                 f"no AMI connection to {self._settings.host}:{self._settings.port} "
-                f"after {timeout:.0f} s"
+                f"after {within:.0f} s"
             ) from exc
 
     async def _supervise(self) -> None:
@@ -246,7 +247,9 @@ class AmiClient:
         self._state.lost.set()
 
     # --- events ----------------------------------------------------------------------------
-    def subscribe(self, names: Iterable[str] | None = None, maxsize: int | None = None) -> Subscription:
+    def subscribe(
+        self, names: Iterable[str] | None = None, maxsize: int | None = None
+    ) -> Subscription:
         """Events named in ``names`` (all if None) go to the returned subscription's queue."""
         wanted = frozenset(n.lower() for n in names) if names is not None else None
         sub = Subscription(wanted, maxsize or self._settings.event_queue_size)
@@ -270,7 +273,7 @@ class AmiClient:
         headers: Mapping[str, Any],
         *,
         as_list: bool | None = False,
-        timeout: float | None = None,
+        reply_within: float | None = None,
     ) -> Any:
         """Send an action; returns the reply (a list of messages when ``as_list``)."""
         manager = self._manager
@@ -278,7 +281,7 @@ class AmiClient:
             raise AmiNotConnected("AMI is not connected")
         future = manager.send_action(dict(headers), as_list=as_list)
         try:
-            reply = await asyncio.wait_for(future, timeout or self._settings.action_timeout)
+            reply = await asyncio.wait_for(future, reply_within or self._settings.action_timeout)
         except TimeoutError as exc:
             raise AmiNotConnected(f"AMI action {headers.get('Action')} timed out") from exc
         first = reply[0] if isinstance(reply, list) else reply

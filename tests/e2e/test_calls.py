@@ -63,7 +63,9 @@ async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Setti
     assert record.outcome == CallOutcome.OPERATOR
 
 
-async def test_keypress_is_received_and_routes_the_call(engine: Engine, settings: Settings) -> None:
+async def test_keypress_is_received_and_routes_the_call(
+    engine: Engine, settings: Settings
+) -> None:
     transcript = await simulate(settings, "0", caller_id="73942223344")
 
     assert transcript.digits_sent == "0"

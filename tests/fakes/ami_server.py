@@ -74,7 +74,10 @@ class FakeAmiServer:
                         key, value = line.split(": ", 1)
                         if key in action:
                             previous = action[key]
-                            action[key] = [*([previous] if isinstance(previous, str) else previous), value]
+                            action[key] = [
+                                *([previous] if isinstance(previous, str) else previous),
+                                value,
+                            ]
                         else:
                             action[key] = value
                 self.actions.append(action)
@@ -94,11 +97,19 @@ class FakeAmiServer:
         if name == "login":
             if action.get("Secret") != self.secret:
                 return encode(
-                    {"Response": "Error", "ActionID": action_id, "Message": "Authentication failed"}
+                    {
+                        "Response": "Error",
+                        "ActionID": action_id,
+                        "Message": "Authentication failed",
+                    }
                 )
             self.logins += 1
             return encode(
-                {"Response": "Success", "ActionID": action_id, "Message": "Authentication accepted"}
+                {
+                    "Response": "Success",
+                    "ActionID": action_id,
+                    "Message": "Authentication accepted",
+                }
             )
         if name == "ping":
             if not self.answer_pings:
@@ -106,7 +117,11 @@ class FakeAmiServer:
             return encode({"Response": "Success", "ActionID": action_id, "Ping": "Pong"})
         if name == "playdtmf":
             return encode(
-                {"Response": "Success", "ActionID": action_id, "Message": "DTMF successfully queued"}
+                {
+                    "Response": "Success",
+                    "ActionID": action_id,
+                    "Message": "DTMF successfully queued",
+                }
             )
         if name == "originate":
             return encode(
@@ -127,4 +142,6 @@ class FakeAmiServer:
             )
         if name == "hold":  # an action the tests leave unanswered
             return b""
-        return encode({"Response": "Error", "ActionID": action_id, "Message": "Invalid/unknown command"})
+        return encode(
+            {"Response": "Error", "ActionID": action_id, "Message": "Invalid/unknown command"}
+        )

@@ -138,10 +138,10 @@ async def test_events_reach_subscribers_and_a_slow_one_only_loses_its_own(
         for n in range(5):
             await server.emit({"Event": "Hangup", "Uniqueid": f"u{n}", "Cause": "16"})
         await server.emit({"Event": "Newchannel", "Uniqueid": "u9", "Channel": "PJSIP/x"})
-        got = [await everything.get(timeout=2.0) for _ in range(6)]
+        got = [await everything.get(within=2.0) for _ in range(6)]
         assert [e.name for e in got] == ["Hangup"] * 5 + ["Newchannel"]
         assert got[-1]["channel"] == "PJSIP/x"
         # The slow consumer kept the first two and counted the rest as dropped.
-        assert [(await hangups.get(timeout=1.0)).uniqueid for _ in range(2)] == ["u0", "u1"]
+        assert [(await hangups.get(within=1.0)).uniqueid for _ in range(2)] == ["u0", "u1"]
         assert hangups.dropped == 3
         await ami.ping()  # the reader never stalled

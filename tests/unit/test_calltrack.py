@@ -39,7 +39,9 @@ def tracker(call_log: CallLog) -> CallTracker:
     return CallTracker(Subscription(None, 100), call_log)
 
 
-async def test_sip_call_from_first_event_to_hangup(tracker: CallTracker, call_log: CallLog) -> None:
+async def test_sip_call_from_first_event_to_hangup(
+    tracker: CallTracker, call_log: CallLog
+) -> None:
     await tracker.handle(
         event(
             "Newchannel",
@@ -86,7 +88,9 @@ async def test_simulated_call_takes_the_caller_from_the_dialled_extension(
     await tracker.handle(
         event("Newchannel", Uniqueid="sim-1-phone", Channel="Local/x@c-0001;1", **common)
     )
-    await tracker.handle(event("Newchannel", Uniqueid="sim-1", Channel="Local/x@c-0001;2", **common))
+    await tracker.handle(
+        event("Newchannel", Uniqueid="sim-1", Channel="Local/x@c-0001;2", **common)
+    )
     await tracker.handle(event("Hangup", Uniqueid="sim-1", Cause="16"))
 
     assert await call_log.get(uniqueid="sim-1-phone") is None  # the phone leg is not a call
