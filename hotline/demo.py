@@ -6,6 +6,7 @@ Later issues add their scenes here (meter readings, the operator queue, a campai
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 
 from rich.console import Console
@@ -44,6 +45,8 @@ SCENES = (
 
 def run_demo(settings: Settings) -> int:
     console = Console()
+    # The transcripts tell the story; the engine's INFO lines would interleave with them.
+    logging.getLogger().setLevel(max(logging.WARNING, logging.getLogger().level))
     console.rule("[bold]hotline demo")
     sandbox = Sandbox(settings)
     console.print("Starting the Asterisk 22 sandbox (built once, then cached)...")

@@ -36,6 +36,7 @@ WAIT_SECONDS = 1.0
 # minimum inter-digit gap (45 ms), so each key arrives as a separate digit.
 DIGIT_GAP = 0.35
 PLAY_DTMF_DURATION_MS = 200
+NORMAL_CLEARING = 16  # the cause the simulated phone hangs up with
 LISTENING_COMMANDS = ("GET DATA", "WAIT FOR DIGIT", "GET OPTION")
 EVENTS = (
     "Newchannel",
@@ -144,7 +145,7 @@ class Simulator:
     ) -> None:
         started = time.monotonic()
         deadline = started + self._settings.max_call_seconds
-        exten = (caller_id or "anonymous").lstrip("+")
+        exten = caller_id or "anonymous"
         try:
             await self._ami.originate(
                 f"Local/{exten}@{CONTEXT_SIMULATED_CALLER}",
@@ -214,7 +215,7 @@ class Simulator:
             transcript.duration = round(time.monotonic() - started, 3)
             if phone_channel:
                 with contextlib.suppress(AmiError):
-                    await self._ami.hangup(phone_channel)
+                    await self._ami.hangup(phone_channel, NORMAL_CLEARING)
         if transcript.outcome == "unknown":
             transcript.outcome = self._outcome_from_dialplan(transcript)
 
@@ -225,7 +226,8 @@ class Simulator:
             parts = command.split()
             sound = parts[2] if len(parts) > 2 else ""
             transcript.prompts.append(sound)
-            transcript.add(started, "prompt", sound, result=event.get("result"))
+            failed = event.get("resultcode") not in ("", "200")
+            transcript.add(started, "prompt", sound, failed=event.get("result") if failed else None)
 
     def _on_dialplan(self, event: AmiEvent, transcript: Transcript, started: float) -> bool:
         """Record a dialplan step; True when the call reached the operator queue."""
