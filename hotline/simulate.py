@@ -227,7 +227,9 @@ class Simulator:
             sound = parts[2] if len(parts) > 2 else ""
             transcript.prompts.append(sound)
             failed = event.get("resultcode") not in ("", "200")
-            transcript.add(started, "prompt", sound, failed=event.get("result") if failed else None)
+            transcript.add(
+                started, "prompt", sound, failed=event.get("result") if failed else None
+            )
 
     def _on_dialplan(self, event: AmiEvent, transcript: Transcript, started: float) -> bool:
         """Record a dialplan step; True when the call reached the operator queue."""

@@ -127,7 +127,7 @@ async def closed_by_server(reader: asyncio.StreamReader) -> bool:
 async def until(condition: Any) -> None:
     # Polls: the counters it watches (active_sessions) have no event to wait on.
     async with asyncio.timeout(BOUND):
-        while not condition():  # noqa: ASYNC110
+        while not condition():
             await asyncio.sleep(0.01)
 
 
