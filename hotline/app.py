@@ -61,7 +61,9 @@ class Engine:
 
     async def start(self) -> None:
         await self.db.upgrade()
-        tracker = CallTracker(self.ami.subscribe(TRACKED_EVENTS), self.call_log)
+        tracker = CallTracker(
+            self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
+        )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
@@ -73,6 +75,9 @@ class Engine:
             self.settings.ami.host,
             self.settings.ami.port,
         )
+
+    async def _live_channels(self) -> set[str]:
+        return {channel.uniqueid for channel in await self.ami.core_show_channels()}
 
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.

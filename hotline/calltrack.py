@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from hotline.constants import (
@@ -23,11 +24,15 @@ from hotline.constants import (
 )
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
 from hotline.store.calllog import CallLog, UnknownCall
-from hotline.transport.ami import Subscription
+from hotline.transport.ami import AmiError, Subscription
+
+# Returns the uniqueids of the channels Asterisk has now.
+LiveChannels = Callable[[], Awaitable[set[str]]]
 
 log = logging.getLogger(__name__)
 
-TRACKED_EVENTS = ("Newchannel", "Newstate", "Newexten", "Hangup")
+# FullyBooted arrives on every (re)login: the moment to find calls whose hang-up we missed.
+TRACKED_EVENTS = ("Newchannel", "Newstate", "Newexten", "Hangup", "FullyBooted")
 _ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
 _STATE_UP = "6"
 
@@ -42,10 +47,17 @@ def is_inbound_leg(event: AmiEvent) -> bool:
 
 
 class CallTracker:
-    def __init__(self, events: Subscription, call_log: CallLog) -> None:
+    def __init__(
+        self, events: Subscription, call_log: CallLog, live_channels: LiveChannels | None = None
+    ) -> None:
         self._events = events
         self._log = call_log
+        self._live_channels = live_channels
         self._active: set[str] = set()
+
+    @property
+    def active_calls(self) -> frozenset[str]:
+        return frozenset(self._active)
 
     async def run(self) -> None:
         async for event in self._events:
@@ -60,6 +72,9 @@ class CallTracker:
     async def handle(self, event: AmiEvent) -> None:
         uniqueid = event.uniqueid
         name = event.name
+        if name == "FullyBooted":
+            await self._reconcile()
+            return
         if name == "Newchannel":
             if is_inbound_leg(event):
                 self._active.add(uniqueid)
@@ -93,6 +108,23 @@ class CallTracker:
                 await self._log.ended(
                     uniqueid, at=_now(), hangup_cause=hangup_cause_text(event.get("cause"))
                 )
+                await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
+
+    async def _reconcile(self) -> None:
+        """Close calls that ended while AMI was down (Asterisk restarted, or the link dropped):
+        their Hangup event never came, and they must not stay "in progress" forever."""
+        if not self._active or self._live_channels is None:
+            return
+        try:
+            live = await self._live_channels()
+        except AmiError as exc:
+            log.warning("could not list live channels to reconcile the call log: %s", exc)
+            return
+        for uniqueid in self._active - live:
+            self._active.discard(uniqueid)
+            with contextlib.suppress(UnknownCall):
+                await self._log.add_event(uniqueid, "status", "ended while AMI was disconnected")
+                await self._log.ended(uniqueid, at=_now())
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
 
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:

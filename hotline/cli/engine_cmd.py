@@ -6,14 +6,19 @@ import asyncio
 
 import typer
 
-from hotline.app import Engine
+from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
 
 
 def run(ctx: typer.Context) -> None:
     """Run the engine (FastAGI server, AMI connection, call tracker) until SIGINT/SIGTERM."""
     settings = settings_of(ctx)
-    asyncio.run(Engine(settings).run_until_signalled())
+    try:
+        engine = Engine(settings)
+    except AmiSecretMissing as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    asyncio.run(engine.run_until_signalled())
 
 
 def demo(ctx: typer.Context) -> None:

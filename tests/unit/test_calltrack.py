@@ -106,3 +106,26 @@ async def test_events_of_untracked_channels_are_ignored(
     await tracker.handle(event("Newchannel", Uniqueid="9.1", Context="default", Channel="PJSIP/a"))
     await tracker.handle(event("Hangup", Uniqueid="9.1", Cause="16"))
     assert await call_log.recent() == []
+
+
+async def test_calls_that_ended_while_ami_was_down_are_closed_on_relogin(
+    call_log: CallLog,
+) -> None:
+    live = {"2.1"}
+
+    async def live_channels() -> set[str]:
+        return set(live)
+
+    tracker = CallTracker(Subscription(None, 100), call_log, live_channels)
+    for uid in ("1.1", "2.1"):
+        await tracker.handle(
+            event("Newchannel", Uniqueid=uid, Context=CONTEXT_INBOUND, Channel=f"PJSIP/{uid}")
+        )
+    await tracker.handle(event("FullyBooted", Status="Fully Booted"))
+
+    gone = await call_log.get(uniqueid="1.1")
+    still = await call_log.get(uniqueid="2.1")
+    assert gone is not None and gone.ended_at is not None
+    assert gone.outcome == CallOutcome.ABANDONED
+    assert still is not None and still.ended_at is None
+    assert tracker.active_calls == {"2.1"}

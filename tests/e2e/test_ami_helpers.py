@@ -1,0 +1,45 @@
+"""The AMI adapter's typed helpers against the real Asterisk, with a call in progress."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from hotline.app import Engine
+from hotline.constants import ChannelVar
+from tests.e2e.engine_support import engine_settings, simulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+
+
+async def test_helpers_see_a_live_call(tmp_path: Path) -> None:
+    settings = engine_settings(tmp_path / "hotline.db")
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        await engine.ami.wait_connected(10)
+        async with simulator(settings) as (sim, call_log, ami):
+            call = asyncio.create_task(sim.run(""))
+            async with asyncio.timeout(30):
+                while not (records := await call_log.recent(limit=1)) or not records[0].path:
+                    await asyncio.sleep(0.1)
+            record = records[0]
+
+            channels = await ami.core_show_channels()
+            by_id = {c.uniqueid: c for c in channels}
+            assert record.uniqueid in by_id
+            channel = by_id[record.uniqueid]["channel"]
+            assert await ami.getvar(channel, ChannelVar.CALL_ID) == record.id
+            assert await ami.getvar(channel, "NO_SUCH_VARIABLE") is None
+            assert "22." in await ami.command("core show version")
+            queues = await ami.queue_status(settings.queue.name)
+            assert any(e.name == "QueueParams" for e in queues)
+
+            await ami.hangup(channel)
+            transcript = await call
+    finally:
+        await engine.stop()
+    assert transcript.hangup_cause is not None
+    assert "operator" not in transcript.nodes
