@@ -27,6 +27,7 @@ _NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
 # gives '"' and '\\' their special meaning anywhere in a word.
 _NEEDS_QUOTING: Final = re.compile(r'[ \t"\\\n\r\x00]')
 _FORBIDDEN: Final = re.compile(r"[\n\r\x00]")
+_HEADER_LINE: Final = re.compile(r"^(agi_[A-Za-z0-9_]+): ?([^\n]*)$", re.MULTILINE)
 _UNKNOWN: Final = "unknown"  # what setup_env() prints for an absent caller ID or DNID
 
 
@@ -136,32 +137,49 @@ def parse_header_line(line: str) -> tuple[str, str]:
 
 def parse_environment(lines: Iterable[str]) -> AgiEnvironment:
     """Build the environment from the header lines (without the terminating blank line)."""
-    raw: dict[str, str] = {}
-    for line in lines:
-        key, value = parse_header_line(line)
-        if key in raw:
-            raise AgiProtocolError(f"duplicate AGI header {key}")
-        raw[key] = value
-    for required in ("agi_uniqueid", "agi_channel"):
-        if not raw.get(required):
-            raise AgiProtocolError(f"AGI header without {required}")
+    return parse_header_block("".join(line.rstrip("\r\n") + "\n" for line in lines))
+
+
+def parse_header_block(text: str) -> AgiEnvironment:
+    """The same from the header as received: lines each ending in a newline, no blank line.
+
+    One regex pass over the block (the server parses a header per call); the per-line
+    parser only runs to name the offending line when something does not match.
+    """
+    pairs = _HEADER_LINE.findall(text)
+    if len(pairs) != text.count("\n"):
+        for line in text.splitlines():
+            parse_header_line(line)
+        raise AgiProtocolError("malformed AGI header")
+    if "\r" in text:  # CRLF line ends (Asterisk sends LF): as parse_header_line does
+        pairs = [(key, value.rstrip("\r")) for key, value in pairs]
+    raw = dict(pairs)
+    if len(raw) != len(pairs):
+        keys = [key for key, _ in pairs]
+        raise AgiProtocolError(
+            f"duplicate AGI header {next(k for k in keys if keys.count(k) > 1)}"
+        )
+    if not raw.get("agi_uniqueid") or not raw.get("agi_channel"):
+        missing = "agi_uniqueid" if not raw.get("agi_uniqueid") else "agi_channel"
+        raise AgiProtocolError(f"AGI header without {missing}")
     try:
         priority = int(raw.get("agi_priority") or 0)
     except ValueError:
         raise AgiProtocolError(f"bad agi_priority {raw['agi_priority']!r}") from None
+    get = raw.get
     return AgiEnvironment(
         uniqueid=raw["agi_uniqueid"],
         channel=raw["agi_channel"],
-        callerid=_known(raw.get("agi_callerid")),
-        calleridname=_known(raw.get("agi_calleridname")),
-        dnid=_known(raw.get("agi_dnid")),
-        extension=raw.get("agi_extension", ""),
-        context=raw.get("agi_context", ""),
+        callerid=_known(get("agi_callerid")),
+        calleridname=_known(get("agi_calleridname")),
+        dnid=_known(get("agi_dnid")),
+        extension=get("agi_extension", ""),
+        context=get("agi_context", ""),
         priority=priority,
-        language=raw.get("agi_language", ""),
-        request=raw.get("agi_request", ""),
-        network_script=raw.get("agi_network_script", ""),
-        arguments=_arguments(raw),
+        language=get("agi_language", ""),
+        request=get("agi_request", ""),
+        network_script=get("agi_network_script", ""),
+        arguments=_arguments(raw) if "agi_arg_" in text else (),
         raw=MappingProxyType(raw),
     )
 
@@ -187,9 +205,16 @@ def parse_reply(line: str) -> AgiReply:
 
     A multi-line ``520-`` block is assembled by the caller (see ``parse_usage_block``).
     """
+    if line.startswith("200 result="):  # every normal reply: keep this path short
+        result, space, tail = line[11:].rstrip("\r\n").partition(" ")
+        if not space:  # "200 result=1"
+            return AgiReply(AgiCode.SUCCESS, result, None, _NO_EXTRAS)
+        if tail.startswith("(") and tail.endswith(")"):  # "200 result=1 (value)"
+            # GET VARIABLE prints the value raw inside the parentheses, so it may itself
+            # hold parentheses: the data runs to the last ')'.  Extras never contain one.
+            return AgiReply(AgiCode.SUCCESS, result, tail[1:-1], _NO_EXTRAS)
+        return _parse_success_tail(result, tail, line)
     line = line.rstrip("\r\n")
-    if line.startswith("200 result="):
-        return _parse_success(line)
     code = line[:3]
     if code == "510":
         raise AgiInvalidCommand(line)
@@ -202,29 +227,24 @@ def parse_reply(line: str) -> AgiReply:
     raise AgiProtocolError(f"unexpected AGI reply {line[:80]!r}")
 
 
-def _parse_success(line: str) -> AgiReply:
-    rest = line[11:]  # after "200 result="
-    space = rest.find(" ")
-    if space < 0:  # the common case: "200 result=1"
-        return AgiReply(AgiCode.SUCCESS, rest, None, _NO_EXTRAS)
-    result, tail = rest[:space], rest[space + 1 :]
+def _parse_success_tail(result: str, tail: str, line: str) -> AgiReply:
     data = None
-    if tail.startswith("("):
-        # GET VARIABLE prints the value raw inside the parentheses, so it may itself hold
-        # parentheses: the data runs to the last ')'.  Extras never contain one.
+    if tail.startswith("("):  # data, then extras: "200 result=35 (dtmf) endpos=1234"
         close = tail.rfind(")")
         if close < 0:
             raise AgiProtocolError(f"unbalanced parenthesis in AGI reply {line[:80]!r}")
         data, tail = tail[1:close], tail[close + 1 :]
-    if not tail or tail.isspace():
-        return AgiReply(AgiCode.SUCCESS, result, data, _NO_EXTRAS)
+        if not tail:
+            return AgiReply(AgiCode.SUCCESS, result, data, _NO_EXTRAS)
     extras = {}
     for token in tail.split():
         key, sep, value = token.partition("=")
         if not sep or not key:
             raise AgiProtocolError(f"unexpected token {token!r} in AGI reply {line[:80]!r}")
         extras[key] = value
-    return AgiReply(AgiCode.SUCCESS, result, data, extras)
+    return AgiReply(
+        AgiCode.SUCCESS, result, data, MappingProxyType(extras) if extras else _NO_EXTRAS
+    )
 
 
 def is_usage_block_start(line: str) -> bool:
@@ -263,9 +283,19 @@ def encode_command(verb: str, *args: str | int) -> bytes:
         raise ValueError(f"bad AGI verb {verb!r}")
     if len(args) + verb.count(" ") + 1 > MAX_COMMAND_WORDS:
         raise ValueError(f"{verb}: too many arguments for Asterisk ({len(args)})")
+    return encode_arguments(verb, args)
+
+
+def encode_arguments(verb: str, args: tuple[str | int, ...]) -> bytes:
+    """``encode_command`` for a verb known to be valid (a literal in our code, few words):
+    only the arguments are checked and quoted."""
     line = verb
     for arg in args:
-        line += " " + quote_argument(str(arg) if isinstance(arg, int) else arg)
+        if arg.__class__ is not str:
+            arg = str(arg)  # ints, and StrEnum members (their value)
+        if not arg or _NEEDS_QUOTING.search(arg) is not None:
+            arg = quote_argument(arg)
+        line += " " + arg
     data = (line + "\n").encode()
     if len(data) > MAX_COMMAND_BYTES:
         raise ValueError(f"{verb}: command is {len(data)} bytes, Asterisk reads at most 2047")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Final
+from typing import Any, Final, NoReturn
 
 from hotline.constants import AGI_HANGUP_LINE, ChannelVar, IvrStatus
 from hotline.protocol.agi import (
@@ -22,15 +22,16 @@ from hotline.protocol.agi import (
     DigitsResult,
     PlaybackResult,
     RecordResult,
+    encode_arguments,
     encode_command,
     is_usage_block_end,
-    is_usage_block_start,
     parse_reply,
     parse_usage_block,
     result_digit,
 )
 
 log = logging.getLogger(__name__)
+_current_task = asyncio.current_task
 
 FAILURE_REASON: Final = "failure"  # HOTLINE_OPERATOR_REASON when Python failed
 
@@ -59,12 +60,20 @@ class AgiCall:
     overridden); a timed-out or garbled exchange closes the session."""
 
     __slots__ = (
+        "_base_cancels",
         "_broken",
+        "_deadline",
         "_debug",
+        "_expired",
         "_hung_up",
         "_in_flight",
+        "_loop",
         "_reader",
+        "_reading_task",
+        "_started",
         "_timeout",
+        "_timer",
+        "_timer_at",
         "_writer",
         "env",
     )
@@ -86,6 +95,17 @@ class AgiCall:
         self._hung_up = False
         self._broken: str | None = None  # why the stream can no longer be trusted
         self._in_flight = False  # a command was sent and its reply not yet consumed
+        # Reply deadlines.  asyncio.timeout() per command would allocate a Timeout, two
+        # coroutines and a heap entry for every command; instead one timer per call stays
+        # armed and is only moved when it fires (see _on_deadline).
+        self._loop = asyncio.get_running_loop()
+        self._started = self._loop.time()
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = 0.0
+        self._reading_task: asyncio.Task[Any] | None = None  # set while awaiting a reply
+        self._base_cancels = 0
+        self._expired = False
 
     @property
     def uniqueid(self) -> str:
@@ -98,6 +118,11 @@ class AgiCall:
     @property
     def hung_up(self) -> bool:
         return self._hung_up
+
+    @property
+    def age(self) -> float:
+        """Seconds since the session started."""
+        return self._loop.time() - self._started
 
     # --- Low level ----------------------------------------------------------------------------
     # The ``timeout`` parameters below are part of the protocol, not cancel scopes (ASYNC109):
@@ -113,24 +138,28 @@ class AgiCall:
         return await self._execute(encode_command(verb, *args), verb, timeout)
 
     async def _execute(self, line: bytes, verb: str, wait: float | None) -> AgiReply:
-        if self._hung_up:
-            raise AgiHangup(f"{verb}: the caller has hung up")
-        if self._broken is not None or self._in_flight:
-            reason = self._broken or "an earlier command was cancelled before its reply"
-            raise AgiProtocolError(f"{verb}: session unusable ({reason})")
+        # The hot path of every command, kept flat (_next_line() inlined): the bench holds
+        # it against a bare write-and-readline server.
+        if self._hung_up or self._broken is not None or self._in_flight:
+            self._refuse(verb)
         if self._debug:
-            log.debug("AGI >> %s", line[:-1].decode(errors="replace"))
+            log.debug("AGI >> %s", line[:-1].decode("utf-8", "replace"))
         # No drain(): we wait for the reply before sending more, so the write buffer never
         # holds more than one command line.
         self._writer.write(line)
         self._in_flight = True
         limit = self._timeout if wait is None else wait
-        raw = await self._read(verb, limit)
-        if raw == _HANGUP:
-            await self._consume_after_hangup()
-            raise AgiHangup(f"{verb}: the caller hung up")
-        text = raw.decode(errors="replace")
-        if is_usage_block_start(text):
+        task = self._start_reading(limit)
+        try:
+            raw = await self._reader.readline()
+        except BaseException as exc:
+            raise self._read_failed(exc, task, verb, limit) from None
+        finally:
+            self._reading_task = None
+        if raw == _HANGUP or not raw.endswith(b"\n"):
+            await self._hung_up_while(raw, verb)
+        text = raw.decode("utf-8", "replace")
+        if raw.startswith(b"520-"):
             raise await self._usage_block(text, verb, limit)
         self._in_flight = False
         if self._debug:
@@ -144,23 +173,89 @@ class AgiCall:
             self._broken = "garbled reply"
             raise
 
-    async def _read(self, verb: str, limit: float) -> bytes:
+    def _refuse(self, verb: str) -> NoReturn:
+        if self._hung_up:
+            raise AgiHangup(f"{verb}: the caller has hung up")
+        reason = self._broken or "an earlier command was cancelled before its reply"
+        raise AgiProtocolError(f"{verb}: session unusable ({reason})")
+
+    async def _next_line(self, verb: str, limit: float) -> bytes:
+        """One more line of a reply, due within ``limit`` seconds."""
+        task = self._start_reading(limit)
         try:
-            async with asyncio.timeout(limit):
-                raw = await self._reader.readline()
-        except TimeoutError:
-            self._broken = f"no reply to {verb} within {limit:g} s"
-            raise AgiTimeout(self._broken) from None
-        except ValueError:  # StreamReader limit (max_line_bytes) exceeded
-            self._broken = "reply line over the size limit"
-            raise AgiProtocolError(f"{verb}: {self._broken}") from None
-        except ConnectionError:
-            self._hung_up = True
-            raise AgiHangup(f"{verb}: connection lost") from None
-        if raw[-1:] != b"\n":  # EOF: Asterisk is done with this channel
-            self._hung_up = True
-            raise AgiHangup(f"{verb}: Asterisk closed the connection")
+            raw = await self._reader.readline()
+        except BaseException as exc:
+            raise self._read_failed(exc, task, verb, limit) from None
+        finally:
+            self._reading_task = None
+        if not raw.endswith(b"\n"):
+            await self._hung_up_while(raw, verb)
         return raw
+
+    def _start_reading(self, limit: float) -> asyncio.Task[Any]:
+        """Set the reply deadline; the timer is only moved if it would fire too late."""
+        task = _current_task(self._loop)
+        assert task is not None
+        deadline = self._loop.time() + limit
+        self._deadline = deadline
+        if self._timer is None or deadline < self._timer_at:
+            self._arm(deadline)
+        self._reading_task = task
+        self._base_cancels = task.cancelling()
+        return task
+
+    def _read_failed(
+        self, exc: BaseException, task: asyncio.Task[Any], verb: str, limit: float
+    ) -> BaseException:
+        """What a failed reply read raises instead."""
+        if isinstance(exc, asyncio.CancelledError):
+            if not self._expired:
+                return exc
+            self._expired = False
+            if task.uncancel() > self._base_cancels:
+                return exc  # cancelled by someone else too: that wins
+            self._broken = f"no reply to {verb} within {limit:g} s"
+            return AgiTimeout(self._broken)
+        if isinstance(exc, ValueError):  # StreamReader limit (max_line_bytes) exceeded
+            self._broken = "reply line over the size limit"
+            return AgiProtocolError(f"{verb}: {self._broken}")
+        if isinstance(exc, ConnectionError):
+            self._hung_up = True
+            return AgiHangup(f"{verb}: connection lost")
+        return exc
+
+    async def _hung_up_while(self, raw: bytes, verb: str) -> None:
+        """EOF (Asterisk is done with the channel) or HANGUP instead of a reply: raise."""
+        self._hung_up = True
+        if raw == _HANGUP:
+            await self._consume_after_hangup()
+            raise AgiHangup(f"{verb}: the caller hung up")
+        raise AgiHangup(f"{verb}: Asterisk closed the connection")
+
+    def _arm(self, when: float) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._loop.call_at(when, self._on_deadline)
+        self._timer_at = when
+
+    def _on_deadline(self) -> None:
+        self._timer = None
+        task = self._reading_task
+        if task is None:
+            return  # between commands; the next command arms the timer again
+        if self._deadline > self._timer_at:
+            self._arm(self._deadline)  # a later command moved the deadline on
+            return
+        # Callbacks run only while the task is suspended, and the only suspension point with
+        # _reading_task set is the reply readline(): the cancellation lands there.
+        self._expired = True
+        task.cancel()
+
+    def _release(self) -> None:
+        """Session over (server use): drop the deadline timer."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
     async def _consume_after_hangup(self) -> None:
         self._hung_up = True
@@ -177,17 +272,15 @@ class AgiCall:
             if len(lines) > _MAX_USAGE_LINES:
                 self._broken = "endless 520 usage block"
                 return AgiProtocolError(f"{verb}: {self._broken}")
-            lines.append((await self._read(verb, limit)).decode(errors="replace"))
+            lines.append((await self._next_line(verb, limit)).decode("utf-8", "replace"))
         self._in_flight = False
         error = parse_usage_block(lines)
         error.add_note(f"command: {verb}")
         return error
 
-    async def _checked(self, reply: AgiReply, verb: str) -> AgiReply:
+    async def _failed(self, reply: AgiReply, verb: str) -> NoReturn:
         """Media and digit commands answer ``result=-1`` both when they fail and when the
         caller hangs up during them; tell the two apart by the HANGUP line."""
-        if reply.result != "-1":
-            return reply
         if await self._hangup_follows():
             self._hung_up = True
             raise AgiHangup(f"{verb}: the caller hung up")
@@ -210,8 +303,11 @@ class AgiCall:
         return max(self._timeout, agi_wait + _WAIT_SLACK)
 
     # --- Typed helpers --------------------------------------------------------------------------
+    # They call _execute() directly and test result=-1 inline: no extra coroutine per command.
     async def answer(self) -> None:
-        await self._checked(await self._execute(_ANSWER, "ANSWER", None), "ANSWER")
+        reply = await self._execute(_ANSWER, "ANSWER", None)
+        if reply.result == "-1":
+            await self._failed(reply, "ANSWER")
 
     async def hangup(self) -> None:
         """Hang the channel up; later commands raise AgiHangup without touching the socket."""
@@ -223,10 +319,12 @@ class AgiCall:
     ) -> PlaybackResult:
         """Play a sound file (no extension); a key in ``escape_digits`` stops it."""
         if offset:
-            reply = await self.command("STREAM FILE", name, escape_digits, offset)
+            line = encode_arguments("STREAM FILE", (name, escape_digits, offset))
         else:
-            reply = await self.command("STREAM FILE", name, escape_digits)
-        reply = await self._checked(reply, "STREAM FILE")
+            line = encode_arguments("STREAM FILE", (name, escape_digits))
+        reply = await self._execute(line, "STREAM FILE", None)
+        if reply.result == "-1":
+            await self._failed(reply, "STREAM FILE")
         return PlaybackResult(_digit(reply), _int(reply.extras.get("endpos", "0"), reply))
 
     async def get_data(
@@ -237,38 +335,42 @@ class AgiCall:
     ) -> DigitsResult:
         """Play ``prompt`` and collect up to ``max_digits`` digits, ``timeout`` seconds apart;
         ``#`` ends input early and is not returned."""
-        reply = await self.command(
-            "GET DATA",
-            prompt,
-            _ms(timeout),
-            max_digits,
-            timeout=self._wait_timeout(timeout * (max_digits + 1)),
-        )
-        reply = await self._checked(reply, "GET DATA")
+        line = encode_arguments("GET DATA", (prompt, _ms(timeout), max_digits))
+        wait = self._wait_timeout(timeout * (max_digits + 1))
+        reply = await self._execute(line, "GET DATA", wait)
+        if reply.result == "-1":
+            await self._failed(reply, "GET DATA")
         return DigitsResult(reply.result, reply.data == "timeout")
 
     async def wait_for_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109
         """Wait up to ``timeout`` seconds for one key; None if none was pressed."""
         if timeout < 0:
             raise ValueError("wait_for_digit needs a timeout (Asterisk's -1 waits forever)")
-        reply = await self.command(
-            "WAIT FOR DIGIT", _ms(timeout), timeout=self._wait_timeout(timeout)
-        )
-        return _digit(await self._checked(reply, "WAIT FOR DIGIT"))
+        line = encode_arguments("WAIT FOR DIGIT", (_ms(timeout),))
+        reply = await self._execute(line, "WAIT FOR DIGIT", self._wait_timeout(timeout))
+        if reply.result == "-1":
+            await self._failed(reply, "WAIT FOR DIGIT")
+        return _digit(reply)
 
     async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
         """Say a digit string one digit at a time; returns the escape digit pressed, if any."""
         if not (digits.isascii() and digits.isdigit()):
             raise ValueError(f"SAY DIGITS takes digits only, got {digits!r}")
-        reply = await self.command("SAY DIGITS", digits, escape_digits)
-        return _digit(await self._checked(reply, "SAY DIGITS"))
+        reply = await self._execute(
+            encode_arguments("SAY DIGITS", (digits, escape_digits)), "SAY DIGITS", None
+        )
+        if reply.result == "-1":
+            await self._failed(reply, "SAY DIGITS")
+        return _digit(reply)
 
     async def set_variable(self, name: str, value: str) -> None:
-        await self.command("SET VARIABLE", name, value)
+        await self._execute(encode_arguments("SET VARIABLE", (name, value)), "SET VARIABLE", None)
 
     async def get_variable(self, name: str) -> str | None:
         """A channel variable (or dialplan function); None when it is not set."""
-        reply = await self.command("GET VARIABLE", name)
+        reply = await self._execute(
+            encode_arguments("GET VARIABLE", (name,)), "GET VARIABLE", None
+        )
         return (reply.data or "") if reply.result == "1" else None
 
     async def exec(self, app: str, *args: str, timeout: float | None = None) -> int:  # noqa: ASYNC109
@@ -277,14 +379,16 @@ class AgiCall:
         Asterisk takes the application's data as one argument, so ``args`` are joined with
         commas, as in the dialplan.
         """
-        if args:
-            reply = await self.command("EXEC", app, ",".join(args), timeout=timeout)
-        else:
-            reply = await self.command("EXEC", app, timeout=timeout)
+        line = (
+            encode_arguments("EXEC", (app, ",".join(args)))
+            if args
+            else encode_arguments("EXEC", (app,))
+        )
+        reply = await self._execute(line, "EXEC", timeout)
         return _int(reply.result, reply)
 
     async def verbose(self, message: str, level: int = 1) -> None:
-        await self.command("VERBOSE", message, level)
+        await self._execute(encode_arguments("VERBOSE", (message, level)), "VERBOSE", None)
 
     async def record_file(
         self,
@@ -305,7 +409,9 @@ class AgiCall:
         if silence:
             args.append(f"s={int(silence)}")
         wait = self._timeout if timeout is None else self._wait_timeout(timeout)
-        reply = await self.command("RECORD FILE", *args, timeout=wait)
+        reply = await self._execute(
+            encode_arguments("RECORD FILE", tuple(args)), "RECORD FILE", wait
+        )
         reason = reply.data or ""
         if reason not in ("dtmf", "timeout", "hangup"):
             raise AgiCommandFailed(f"RECORD FILE failed ({reason or reply.result})", reply)

@@ -21,11 +21,10 @@ from hotline.logs import call_uniqueid, mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
     AgiEnvironment,
-    AgiError,
     AgiHangup,
     AgiProtocolError,
     AgiTimeout,
-    parse_environment,
+    parse_header_block,
 )
 from hotline.settings import FastAgiSettings
 from hotline.transport.agi_call import AgiCall
@@ -39,7 +38,6 @@ AgiHandler = Callable[[AgiCall], Awaitable[None]]
 # Setting HOTLINE_STATUS=FAILED on the way out is best effort and must not hold up shutdown.
 _FAILURE_REPORT_TIMEOUT: Final = 2.0
 _CLOSE_TIMEOUT: Final = 2.0
-_HEADER_END: Final = (b"\n", b"\r\n")
 
 
 class AgiRoutes:
@@ -135,32 +133,59 @@ class FastAgiServer:
     async def _on_connect(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> None:
+        """One session, from accept to close.  The handler is awaited right here rather than
+        a few coroutines down: every AGI reply resumes the whole await chain, and the bench
+        measures that."""
         # asyncio.start_server runs this in a task it creates; the server adopts that task.
         task = asyncio.current_task()
         assert task is not None
         self._tasks.add(task)
         self._active += 1
+        call: AgiCall | None = None
+        outcome = "cancelled"
         try:
-            if not self._closing:
-                await self._session(reader, writer)
+            env = None if self._closing else await self._read_header(reader, writer)
+            if env is not None:
+                call = self._start_call(env, reader, writer)
+                handler = self._handler_for(call)
+                if handler is None:
+                    outcome = "fallback"
+                    await self._fallback(call)
+                else:
+                    await handler(call)
+                    outcome = "done"
+        except (AgiHangup, AgiDeadChannel):
+            outcome = "caller hung up"
+        except AgiTimeout as exc:
+            log.error("route %r: %s; closing the session", call and call.route, exc)
+            outcome = "timeout"
         except asyncio.CancelledError:
-            # Our stop() cancelled the session, which has already handed the call to the
-            # fallback.  This is the top of the task: end it normally (3.11's start_server
+            # stop() cancels calls still running after the grace period.  This is the top of
+            # the task: end it normally once the call is handed over (3.11's start_server
             # done-callback calls task.exception() and would log a cancelled task as an error).
+            if call is not None:
+                log.warning("call cancelled (FastAGI stopping); sending it to the fallback")
+                await self._fallback(call)
             task.uncancel()
-        except Exception:  # a bug in this module; it must not reach other sessions or asyncio
-            log.exception("FastAGI session failed")
+        except Exception:  # the handler failed (or this module): never beyond this call
+            if call is None:
+                log.exception("FastAGI session failed before its call started")
+            else:
+                log.exception("route %r failed; sending the call to the fallback", call.route)
+                await self._fallback(call)
+            outcome = "failed"
         finally:
+            if call is not None:
+                self._end_call(call, outcome)
             self._active -= 1
             try:
                 await _close(writer)
             finally:
                 self._tasks.discard(task)
 
-    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        env = await self._read_header(reader, writer)
-        if env is None:
-            return
+    def _start_call(
+        self, env: AgiEnvironment, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> AgiCall:
         call_uniqueid.set(env.uniqueid)  # this task's context: every log line carries it
         call = AgiCall(
             env,
@@ -169,60 +194,40 @@ class FastAgiServer:
             command_timeout=self._settings.command_timeout,
             debug=log.isEnabledFor(logging.DEBUG),
         )
-        info = log.isEnabledFor(logging.INFO)
-        if info:
+        if log.isEnabledFor(logging.INFO):
             log.info(
                 "call start: route=%s caller=%s channel=%s",
                 env.route or "-",
                 mask_phone(env.callerid),
                 env.channel,
             )
-        loop = asyncio.get_running_loop()
-        started = loop.time()
-        outcome = "cancelled"
-        try:
-            outcome = await self._run_handler(call)
-        finally:
-            if info:
-                log.info("call end: %s after %.3f s", outcome, loop.time() - started)
+        return call
 
-    async def _run_handler(self, call: AgiCall) -> str:
-        route = call.route
-        handler = self._routes.get(route)
+    def _handler_for(self, call: AgiCall) -> AgiHandler | None:
+        """The route's handler; None (logged) sends the call to the fallback."""
+        handler = self._routes.get(call.route)
         if handler is None:
             log.error(
                 "no FastAGI route %r (%s); sending the call to the fallback",
-                route,
+                call.route,
                 call.env.request,
             )
-            await self._fallback(call)
-            return "no route"
-        if self._closing:
+        elif self._closing:
             log.warning("FastAGI stopping; sending the call to the fallback")
-            await self._fallback(call)
-            return "fallback"
-        try:
-            await handler(call)
-        except (AgiHangup, AgiDeadChannel):
-            return "caller hung up"
-        except asyncio.CancelledError:
-            log.warning("call cancelled (FastAGI stopping); sending it to the fallback")
-            await self._fallback(call)
-            raise
-        except AgiTimeout as exc:
-            log.error("route %r: %s; closing the session", route, exc)
-            return "timeout"
-        except Exception:
-            log.exception("route %r failed; sending the call to the fallback", route)
-            await self._fallback(call)
-            return "failed"
-        return "done"
+            return None
+        return handler
+
+    def _end_call(self, call: AgiCall, outcome: str) -> None:
+        call._release()
+        if log.isEnabledFor(logging.INFO):
+            log.info("call end: %s after %.3f s", outcome, call.age)
 
     async def _fallback(self, call: AgiCall) -> None:
+        """Best effort and bounded: whatever goes wrong, the session still just closes."""
         try:
             async with asyncio.timeout(_FAILURE_REPORT_TIMEOUT):
                 await call.report_failure()
-        except (AgiError, TimeoutError, OSError) as exc:
+        except Exception as exc:  # AgiError, TimeoutError, OSError, an over-long line...
             log.warning(
                 "could not set the failure status (%s); the dialplan falls back anyway", exc
             )
@@ -232,28 +237,29 @@ class FastAgiServer:
     ) -> AgiEnvironment | None:
         """The ``agi_*`` block up to the blank line, or None (logged) to drop the connection."""
         s = self._settings
-        lines: list[str] = []
+        lines: list[bytes] = []
         size = 0
         try:
             async with asyncio.timeout(s.header_timeout):
                 while True:
                     raw = await reader.readline()  # at EOF returns at once: never loop on it
-                    if raw[-1:] != b"\n":
+                    size += len(raw)
+                    if size > s.max_header_bytes:
+                        _drop(writer, f"AGI header over {s.max_header_bytes} bytes")
+                        return None
+                    if raw.startswith(b"agi_") and raw.endswith(b"\n"):  # the usual line
+                        lines.append(raw)
+                        continue
+                    if raw == b"\n" or raw == b"\r\n":
+                        break
+                    if not raw.endswith(b"\n"):
                         if lines or raw:
                             _drop(writer, "connection closed inside the AGI header")
                         else:  # port probes and health checks do this; not worth a warning
                             log.debug("connection closed before any AGI header")
                         return None
-                    size += len(raw)
-                    if size > s.max_header_bytes:
-                        _drop(writer, f"AGI header over {s.max_header_bytes} bytes")
-                        return None
-                    if raw in _HEADER_END:
-                        break
-                    if not raw.startswith(b"agi_"):
-                        _drop(writer, f"not an AGI header line: {raw[:60]!r}")
-                        return None
-                    lines.append(raw.decode(errors="replace"))
+                    _drop(writer, f"not an AGI header line: {raw[:60]!r}")
+                    return None
         except TimeoutError:
             _drop(writer, f"no complete AGI header within {s.header_timeout:g} s")
             return None
@@ -264,7 +270,7 @@ class FastAgiServer:
             log.debug("connection lost during the AGI header: %s", exc)
             return None
         try:
-            return parse_environment(lines)
+            return parse_header_block(b"".join(lines).decode(errors="replace"))
         except AgiProtocolError as exc:
             _drop(writer, str(exc))
             return None
@@ -275,9 +281,13 @@ def _drop(writer: asyncio.StreamWriter, why: str) -> None:
 
 
 async def _close(writer: asyncio.StreamWriter) -> None:
+    flushed = writer.transport.get_write_buffer_size() == 0
     writer.close()
     try:
-        async with asyncio.timeout(_CLOSE_TIMEOUT):
+        if flushed:  # nothing to send: the transport closes on the loop's next pass
+            await writer.wait_closed()
+            return
+        async with asyncio.timeout(_CLOSE_TIMEOUT):  # the peer may not be reading
             await writer.wait_closed()
     except TimeoutError:
         writer.transport.abort()

@@ -166,28 +166,32 @@ class FakeAsterisk:
         (which must happen ``within`` seconds)."""
         async with asyncio.timeout(within):
             reader, writer = await asyncio.open_connection(self.host, self.port)
-            # Lines are read by a task of their own so that a playing prompt can notice a new
-            # command, as Asterisk does (it watches the AGI socket during playback).
-            lines: asyncio.Queue[bytes] = asyncio.Queue()
-            pump = asyncio.create_task(_pump(reader, lines))
-            try:
-                header = self.header
-                if header is None:
-                    header = asterisk_header(
-                        route=self.route,
-                        uniqueid=self.uniqueid,
-                        callerid=self.callerid,
-                        arguments=self.arguments,
-                    )
-                writer.write("".join(f"{line}\n" for line in header).encode() + b"\n")
-                await writer.drain()
-                await self._serve(lines, writer)
-            finally:
-                pump.cancel()
-                writer.close()
-                with contextlib.suppress(OSError):
-                    await writer.wait_closed()
+            await self.converse(reader, writer)
         return self
+
+    async def converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """The call over a connection already open; closes it at the end."""
+        # Lines are read by a task of their own so that a playing prompt can notice a new
+        # command, as Asterisk does (it watches the AGI socket during playback).
+        lines: asyncio.Queue[bytes] = asyncio.Queue()
+        pump = asyncio.create_task(_pump(reader, lines))
+        try:
+            header = self.header
+            if header is None:
+                header = asterisk_header(
+                    route=self.route,
+                    uniqueid=self.uniqueid,
+                    callerid=self.callerid,
+                    arguments=self.arguments,
+                )
+            writer.write("".join(f"{line}\n" for line in header).encode() + b"\n")
+            await writer.drain()
+            await self._serve(lines, writer)
+        finally:
+            pump.cancel()
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
 
     async def _serve(self, lines: asyncio.Queue[bytes], writer: asyncio.StreamWriter) -> None:
         pending: bytes | None = None

@@ -17,6 +17,8 @@ from hotline.protocol.agi import (
     AgiUsageError,
     encode_command,
     parse_environment,
+    parse_header_block,
+    parse_header_line,
     parse_reply,
     parse_usage_block,
     result_digit,
@@ -106,6 +108,25 @@ def test_environment_rejects_garbage(bad: str) -> None:
         parse_environment([*lines, bad])
 
 
+_header_value = st.text(
+    alphabet=st.characters(codec="utf-8", exclude_characters="\n\r"), max_size=30
+)
+
+
+@given(
+    st.dictionaries(st.from_regex(r"agi_[a-z_]{1,12}", fullmatch=True), _header_value),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_header_block_parser_agrees_with_the_line_parser(
+    extra: dict[str, str], newline: str
+) -> None:
+    fields = {"agi_uniqueid": "1.2", "agi_channel": "Local/x", "agi_priority": "1", **extra}
+    fields = {k: v for k, v in fields.items() if not k.startswith("agi_arg_")}
+    lines = [f"{key}: {value}" for key, value in fields.items()]
+    env = parse_header_block("".join(line + newline for line in lines))
+    assert dict(env.raw) == dict(parse_header_line(line) for line in lines)
+
+
 def test_environment_requires_uniqueid_and_rejects_duplicates() -> None:
     lines = asterisk_header()
     with pytest.raises(AgiProtocolError, match="uniqueid"):
@@ -124,6 +145,7 @@ def test_environment_requires_uniqueid_and_rejects_duplicates() -> None:
         ("200 result=1 (value)\n", AgiReply(200, "1", "value", {})),
         ("200 result=1 ()", AgiReply(200, "1", "", {})),
         ("200 result=1 (a (b) c)", AgiReply(200, "1", "a (b) c", {})),
+        ("200 result=1 (x) \n", AgiReply(200, "1", "x", {})),
         ("200 result=-1 endpos=12000", AgiReply(200, "-1", None, {"endpos": "12000"})),
         ("200 result= (timeout)", AgiReply(200, "", "timeout", {})),
         ("200 result=4271", AgiReply(200, "4271", None, {})),

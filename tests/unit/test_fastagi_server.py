@@ -520,6 +520,23 @@ async def test_a_command_cancelled_by_the_handler_is_resynchronised_for_the_fall
     assert fake.set_variables == FAILED
 
 
+async def test_fallback_survives_a_bad_line_while_resynchronising(logs: _Capture) -> None:
+    async def handler(call: AgiCall) -> None:
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.2):
+                await call.stream_file("long-prompt")
+        raise RuntimeError("boom")
+
+    fake = FakeAsterisk(0, delays={"STREAM FILE": 30}, replies={"SET VARIABLE": "x" * 5000})
+    async with serving({"ivr": handler}, max_line_bytes=1024) as server:
+        fake.port = server.bound_port
+        await fake.run()
+        await until(lambda: server.active_sessions == 0)
+    assert fake.closed_by_server
+    warnings = [line.message for line in logs.at(logging.WARNING)]
+    assert any("could not set the failure status" in m for m in warnings)
+
+
 async def test_graceful_stop(logs: _Capture) -> None:
     async def short(call: AgiCall) -> None:
         await asyncio.sleep(0.2)
@@ -560,6 +577,29 @@ async def test_graceful_stop(logs: _Capture) -> None:
     cancelled = [line for line in logs.at(logging.WARNING) if "call cancelled" in line.message]
     assert sorted(line.uniqueid for line in cancelled) == ["1.1", "1.2"]
     await server.stop()  # idempotent
+
+
+async def test_call_arriving_while_stopping_goes_to_the_fallback() -> None:
+    handled: list[str] = []
+
+    async def handler(call: AgiCall) -> None:
+        handled.append(call.uniqueid)
+
+    server = FastAgiServer(
+        make_settings(shutdown_grace=5, header_timeout=5), _routes({"ivr": handler})
+    )
+    await server.start()
+    port = server.bound_port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    await until(lambda: server.active_sessions == 1)
+    stopping = asyncio.create_task(server.stop())
+    await asyncio.sleep(0.05)  # stop() has closed the listener and waits for this session
+    fake = FakeAsterisk(port)
+    async with asyncio.timeout(BOUND):
+        await fake.converse(reader, writer)
+        await stopping
+    assert handled == []
+    assert fake.set_variables == FAILED
 
 
 # --- Lifecycle and routes -----------------------------------------------------------------

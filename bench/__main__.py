@@ -1,0 +1,49 @@
+"""``python -m bench [name ...] [options]``: run benchmarks (all of them by default).
+
+Add a benchmark by writing a module with ``add_arguments(parser)`` and ``run(options) -> int``
+and listing it in BENCHMARKS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bench import fastagi
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    description: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
+
+
+BENCHMARKS: dict[str, Benchmark] = {
+    "fastagi": Benchmark(
+        "FastAGI server CPU per session against a raw-asyncio floor",
+        fastagi.add_arguments,
+        fastagi.run,
+    ),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    sub = parser.add_subparsers(dest="name", metavar="{" + ",".join(BENCHMARKS) + "}")
+    for name, benchmark in BENCHMARKS.items():
+        benchmark.add_arguments(sub.add_parser(name, help=benchmark.description))
+    options = parser.parse_args(argv)
+    if options.name is not None:
+        return BENCHMARKS[options.name].run(options)
+    status = 0
+    for name, benchmark in BENCHMARKS.items():  # all, each with its defaults
+        defaults = sub.choices[name].parse_args([])
+        status |= benchmark.run(defaults)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
