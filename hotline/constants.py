@@ -44,6 +44,15 @@ class IvrStatus(StrEnum):
     FAILED = "FAILED"  # Python failed; the dialplan falls back to the queue
 
 
+class OperatorReason(StrEnum):
+    """Why a call went to an operator (HOTLINE_OPERATOR_REASON; shown on the operator's screen)."""
+
+    MENU = "menu"  # the caller chose the operator
+    NO_INPUT = "no_input"  # silent or invalid rounds ran out (rotary phones)
+    FAILURE = "failure"  # Python failed; the dialplan fallback took the call
+    FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
+
+
 # --- AGI reply codes (the FastAGI protocol) ---------------------------------------------------
 class AgiCode(IntEnum):
     SUCCESS = 200

@@ -54,6 +54,10 @@ class _JsonFormatter(logging.Formatter):
 
 
 def configure_logging(settings: LogSettings) -> None:
+    # Our formats never show the pid, thread or process name; skip the syscalls per record.
+    logging.logProcesses = False
+    logging.logThreads = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_CallContextFilter())
     if settings.json_format:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from hotline.constants import CallOutcome
+from hotline.constants import CallOutcome, OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import IvrSettings
 from hotline.store.calllog import CallLog
@@ -52,7 +52,7 @@ class HotlineIvr:
             digit = None
             if digits == operator:
                 await call.play(prompts.CONNECTING)
-                await call.to_operator("menu")
+                await call.to_operator(OperatorReason.MENU)
                 return
             if digits == END_KEY:
                 await call.enter("goodbye")
@@ -63,4 +63,4 @@ class HotlineIvr:
                 # A key pressed during the notice is the caller's next try.
                 digit = await call.play(prompts.INVALID, escape_digits=ALL_KEYS)
         await call.play(prompts.CONNECTING)
-        await call.to_operator("no_input")
+        await call.to_operator(OperatorReason.NO_INPUT)

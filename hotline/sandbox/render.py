@@ -23,9 +23,9 @@ from hotline.constants import (
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
     ROUTE_IVR,
-    CallOutcome,
     ChannelVar,
     IvrStatus,
+    OperatorReason,
 )
 from hotline.settings import Settings
 
@@ -124,7 +124,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         },
         "var": DIALPLAN_VARS,
         "status": IvrStatus,
-        "fallback_reason": CallOutcome.FALLBACK.value,
+        "fallback_reason": OperatorReason.FALLBACK.value,
     }
 
 

@@ -10,7 +10,7 @@ import asyncio
 import logging
 from typing import Any, Final, NoReturn
 
-from hotline.constants import AGI_HANGUP_LINE, ChannelVar, IvrStatus
+from hotline.constants import AGI_HANGUP_LINE, ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import (
     AgiCommandFailed,
     AgiDeadChannel,
@@ -33,7 +33,7 @@ from hotline.protocol.agi import (
 log = logging.getLogger(__name__)
 _current_task = asyncio.current_task
 
-FAILURE_REASON: Final = "failure"  # HOTLINE_OPERATOR_REASON when Python failed
+FAILURE_REASON: Final = OperatorReason.FAILURE
 
 _HANGUP: Final = (AGI_HANGUP_LINE + "\n").encode()
 # After HANGUP, the reply to the command we already sent (usually 511) is on its way at once.

@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import CONTEXT_FALLBACK, CONTEXT_OPERATOR, ROUTE_IVR, CallOutcome
+from hotline.constants import (
+    CONTEXT_FALLBACK,
+    CONTEXT_OPERATOR,
+    ROUTE_IVR,
+    CallOutcome,
+    OperatorReason,
+)
 from hotline.settings import Settings
 from hotline.transport.fastagi import AgiCall, AgiRoutes
 from tests.e2e.engine_support import (
@@ -47,7 +53,7 @@ async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Setti
     assert transcript.route == ROUTE_IVR
     assert transcript.nodes == ["greeting", "main", "operator"]
     assert transcript.outcome == CallOutcome.OPERATOR
-    assert transcript.operator_reason == "no_input"
+    assert transcript.operator_reason == OperatorReason.NO_INPUT
     # Greeting, the menu once per silent round, then "connecting you".
     assert transcript.prompts[0] == "hello-world"
     assert len(transcript.prompts) == 2 + settings.ivr.max_rounds
@@ -71,7 +77,7 @@ async def test_keypress_is_received_and_routes_the_call(
     assert transcript.digits_sent == "0"
     assert transcript.digits_received == "0"
     assert transcript.outcome == CallOutcome.OPERATOR
-    assert transcript.operator_reason == "menu"
+    assert transcript.operator_reason == OperatorReason.MENU
     assert transcript.nodes[-1] == "operator"
 
 
