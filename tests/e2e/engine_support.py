@@ -14,7 +14,7 @@ from typing import Any
 from hotline.app import resolve_ami_secret
 from hotline.settings import Settings, load_settings
 from hotline.simulate import Simulator, Transcript
-from hotline.store.calllog import CallLog
+from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 
@@ -76,6 +76,16 @@ def engine_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
                 proc.wait(5)
         if proc.stderr is not None:
             proc.stderr.close()
+
+
+async def wait_for_node(call_log: CallLog, node: str, within: float = 30.0) -> CallRecord:
+    """The latest call, once the IVR has logged entering ``node``."""
+    async with asyncio.timeout(within):
+        while True:
+            records = await call_log.recent(limit=1)
+            if records and node in records[0].path:
+                return records[0]
+            await asyncio.sleep(0.1)
 
 
 async def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from hotline.app import Engine
 from hotline.constants import ChannelVar
-from tests.e2e.engine_support import engine_settings, simulator
+from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
 
@@ -22,10 +22,7 @@ async def test_helpers_see_a_live_call(tmp_path: Path) -> None:
         await engine.ami.wait_connected(10)
         async with simulator(settings) as (sim, call_log, ami):
             call = asyncio.create_task(sim.run(""))
-            async with asyncio.timeout(30):
-                while not (records := await call_log.recent(limit=1)) or not records[0].path:
-                    await asyncio.sleep(0.1)
-            record = records[0]
+            record = await wait_for_node(call_log, "greeting")
 
             channels = await ami.core_show_channels()
             by_id = {c.uniqueid: c for c in channels}

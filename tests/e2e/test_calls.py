@@ -24,6 +24,7 @@ from tests.e2e.engine_support import (
     engine_settings,
     simulate,
     simulator,
+    wait_for_node,
     wait_for_port,
 )
 
@@ -127,12 +128,7 @@ async def test_killing_the_engine_mid_call_sends_the_call_to_the_fallback(
         async with simulator(settings) as (sim, call_log, _ami):
             call = asyncio.create_task(sim.run("", caller_id="79990001122"))
             # Kill the engine once the caller is inside the IVR (its menu node is logged).
-            async with asyncio.timeout(30):
-                while True:
-                    records = await call_log.recent(limit=1)
-                    if records and "main" in records[0].path:
-                        break
-                    await asyncio.sleep(0.1)
+            await wait_for_node(call_log, "main")
             proc.send_signal(signal.SIGKILL)
             transcript = await call
 

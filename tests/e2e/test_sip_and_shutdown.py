@@ -11,7 +11,7 @@ from hotline.app import Engine
 from hotline.constants import CONTEXT_FALLBACK, CONTEXT_OPERATOR, CallDirection, CallOutcome
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
-from tests.e2e.engine_support import engine_settings, simulator
+from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
 
 pytestmark = pytest.mark.e2e
 
@@ -73,12 +73,7 @@ async def _shutdown_mid_call(settings: Settings) -> tuple[list[str], list[str]]:
     try:
         async with simulator(settings) as (sim, call_log, _ami):
             call = asyncio.create_task(sim.run(""))
-            async with asyncio.timeout(30):
-                while True:
-                    records = await call_log.recent(limit=1)
-                    if records and "main" in records[0].path:
-                        break
-                    await asyncio.sleep(0.1)
+            await wait_for_node(call_log, "main")
             await engine.stop()
             stopped = True
             transcript = await call
