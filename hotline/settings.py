@@ -112,6 +112,24 @@ class SimulateSettings(_Section):
     queue_linger_seconds: float = 2.0
 
 
+class SpeechSettings(_Section):
+    # rhvoice (natural, offline; Debian non-free), espeak (robotic, always installable),
+    # gtts (online only; never needed by tests).
+    backend: Literal["rhvoice", "espeak", "gtts"] = "rhvoice"
+    # RHVoice voices licensed for commercial use: anna, elena, irina, aleksandr (LGPL-2.1+).
+    voice: str = "anna"
+    # Speech rate in percent of the voice's normal rate.
+    rate: int = 100
+    # Rendered audio keyed by (backend, voice, rate, text); shared by every checkout.
+    cache_dir: Path = Path("~/.cache/hotline/speech")
+    # Built prompts and composed phrases, as Asterisk reads them (the sandbox bind-mounts this
+    # directory at the same absolute path inside its chroot).
+    sounds_dir: Path = Path("var/sounds")
+    # "ровно ноль копеек" is omitted by default: "сто рублей".
+    say_zero_kopecks: bool = False
+    company_name: str = "Энергосбыт"
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
@@ -133,6 +151,7 @@ class Settings(BaseSettings):
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)
+    speech: SpeechSettings = Field(default_factory=SpeechSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     @classmethod
