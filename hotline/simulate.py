@@ -17,6 +17,7 @@ import re
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hotline.constants import (
@@ -62,6 +63,17 @@ class Step:
 
 
 @dataclass
+class PlayedAudio:
+    """A sound Asterisk played to the caller: the file (as named in the AGI command), its
+    duration measured from the rendered file, and how much Asterisk played (from the IVR's
+    call-log entry: the AGI ``endpos``), when known."""
+
+    file: str
+    duration: float | None = None
+    played: float | None = None
+
+
+@dataclass
 class Transcript:
     uniqueid: str
     caller_id: str | None
@@ -69,6 +81,7 @@ class Transcript:
     route: str | None = None
     nodes: list[str] = field(default_factory=list)
     prompts: list[str] = field(default_factory=list)
+    audio: list[PlayedAudio] = field(default_factory=list)
     digits_sent: str = ""
     digits_received: str = ""
     contexts: list[str] = field(default_factory=list)
@@ -84,6 +97,23 @@ class Transcript:
 
     def add(self, started: float, kind: str, value: str, **detail: Any) -> None:
         self.steps.append(Step(round(time.monotonic() - started, 3), kind, value, detail))
+
+
+SAMPLES_PER_SECOND = 8000
+SLN_BYTES_PER_SECOND = 2 * SAMPLES_PER_SECOND
+
+
+def _measure(files: list[str]) -> list[PlayedAudio]:
+    """Durations of our own rendered prompts (absolute paths; signed-linear 8 kHz beside
+    every format).  Asterisk's stock sounds (relative names) are not measured."""
+    measured = []
+    for name in files:
+        sln = Path(name + ".sln")
+        duration = None
+        if sln.is_absolute() and sln.is_file():
+            duration = round(sln.stat().st_size / SLN_BYTES_PER_SECOND, 3)
+        measured.append(PlayedAudio(name, duration))
+    return measured
 
 
 def validate_dtmf(sequence: str) -> None:
@@ -130,6 +160,7 @@ class Simulator:
             await self._place_call(transcript, sub, dtmf, caller_id, ivr_id, phone_id)
         finally:
             self._ami.unsubscribe(sub)
+        transcript.audio = await asyncio.to_thread(_measure, transcript.prompts)
         if self._log is not None:
             await self._attach_call_log(transcript)
         return transcript
@@ -277,6 +308,14 @@ class Simulator:
         if record is None:
             return
         transcript.call_log = record.to_dict()
+        played = [
+            event.detail.get("played")
+            for event in record.events
+            if event.kind == "prompt" and event.detail is not None
+        ]
+        if len(played) == len(transcript.audio):
+            for audio, seconds in zip(transcript.audio, played, strict=True):
+                audio.played = seconds if isinstance(seconds, float | int) else None
         transcript.nodes = list(record.path)
         transcript.operator_reason = record.operator_reason
         if record.outcome is not None and transcript.outcome not in ("timeout", "failed"):

@@ -17,6 +17,12 @@ def render_transcript(transcript: Transcript, console: Console) -> None:
     for step in transcript.steps:
         extra = " ".join(f"{k}={v}" for k, v in step.detail.items() if v not in (None, ""))
         console.print(f"  {step.at:7.2f}s  {step.kind:<8} {step.value} {extra}".rstrip())
+    measured = [audio for audio in transcript.audio if audio.duration is not None]
+    if measured:
+        console.print("  audio played:")
+        for audio in measured:
+            played = f", played {audio.played:.2f}s" if audio.played is not None else ""
+            console.print(f"    {audio.file}  {audio.duration:.2f}s{played}")
     reason = f" ({transcript.operator_reason})" if transcript.operator_reason else ""
     console.print(
         f"  outcome: [bold]{transcript.outcome}[/]{reason}   digits received: "
