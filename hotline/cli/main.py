@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli import asterisk_cmd, call_cmd, calls_cmd, db_cmd, engine_cmd, sandbox_cmd
+from hotline.cli import (
+    asterisk_cmd,
+    call_cmd,
+    calls_cmd,
+    db_cmd,
+    engine_cmd,
+    prompts_cmd,
+    sandbox_cmd,
+    say_cmd,
+)
 from hotline.cli.context import CliState
 from hotline.settings import SettingsError
 
@@ -17,8 +26,10 @@ app.add_typer(call_cmd.app, name="call")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(asterisk_cmd.app, name="asterisk")
+app.add_typer(prompts_cmd.app, name="prompts")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
+app.command("say")(say_cmd.say)
 
 
 @app.callback()

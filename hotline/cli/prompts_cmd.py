@@ -1,0 +1,115 @@
+"""hotline prompts: render the prompt catalogue and readout fragments, and check the build."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from hotline.cli.context import settings_of
+from hotline.speech.catalogue import CatalogueError
+from hotline.speech.library import DEFAULT_CONCURRENCY, BuildReport, PromptLibrary
+from hotline.speech.proc import SpeechError
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+EXIT_FAILED = 1
+
+
+class _Bar:
+    """A rich progress bar fed by :meth:`PromptLibrary.build`."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task: TaskID | None = None
+        self.rendered = 0
+
+    def start(self, total: int) -> None:
+        self.task = self.progress.add_task("rendering", total=total, last="")
+
+    def advance(self, prompt_id: str, rendered: bool) -> None:
+        self.rendered += rendered
+        if self.task is not None:
+            self.progress.update(
+                self.task, advance=1, last=f"{prompt_id} ({'rendered' if rendered else 'reused'})"
+            )
+
+
+@app.command()
+def build(
+    ctx: typer.Context,
+    jobs: Annotated[
+        int, typer.Option("--jobs", "-j", min=1, help="Prompts rendered at a time.")
+    ] = DEFAULT_CONCURRENCY,
+) -> None:
+    """Render every prompt and fragment that changed for the configured backend and voice."""
+    settings = settings_of(ctx)
+    library = PromptLibrary(settings, concurrency=jobs)
+    console = Console(stderr=True)
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+    )
+    try:
+        with Progress(*columns, console=console, transient=True) as progress:
+            report = asyncio.run(library.build(_Bar(progress)))
+    except (CatalogueError, SpeechError) as exc:
+        typer.echo(f"prompts: build failed: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    _summary(report)
+
+
+def _summary(report: BuildReport) -> None:
+    typer.echo(
+        f"prompts: {report.total} built in {report.seconds:.1f} s: "
+        f"{len(report.rendered)} rendered, {len(report.reused)} reused"
+        + (f", {len(report.removed)} removed" if report.removed else "")
+    )
+    typer.echo(f"prompts: {report.directory}")
+
+
+@app.command()
+def check(ctx: typer.Context) -> None:
+    """List every prompt (id, source, duration measured from its file, text); exit 1 if one
+    is not built or is stale."""
+    settings = settings_of(ctx)
+    library = PromptLibrary(settings)
+    try:
+        statuses = library.check()
+        orphans = library.catalogue.orphan_recordings()
+    except (CatalogueError, SpeechError) as exc:
+        typer.echo(f"prompts: check failed: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    width = max((len(s.id) for s in statuses), default=2)
+    for status in statuses:
+        seconds = f"{status.duration:6.2f} s" if status.duration is not None else "     - s"
+        columns = f"{status.id:<{width}}  {status.source:<8}  {seconds}  {status.state:<7}"
+        typer.echo(f"{columns}  {status.text}")
+    for orphan in orphans:
+        typer.echo(f"prompts: warning: recording {orphan} matches no prompt id", err=True)
+    bad = [s for s in statuses if s.state != "ok"]
+    typer.echo(
+        f"prompts: {len(statuses) - len(bad)} of {len(statuses)} built and current "
+        f"in {library.voice_dir()}"
+    )
+    if bad:
+        missing = sum(s.state == "missing" for s in bad)
+        typer.echo(
+            f"prompts: {missing} not built, {len(bad) - missing} stale: "
+            "run `hotline prompts build`",
+            err=True,
+        )
+        raise typer.Exit(EXIT_FAILED)
