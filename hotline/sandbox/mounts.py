@@ -1,4 +1,5 @@
-"""The chroot's /proc and /dev mounts: idempotent, and never left behind under a tree we delete."""
+"""The chroot's mounts (/proc, /dev, and host directories bound at their own path):
+idempotent, and never left behind under a tree we delete."""
 
 from __future__ import annotations
 
@@ -47,6 +48,40 @@ def ensure_mounts(root: Path) -> None:
         if not is_mounted(target):
             target.mkdir(parents=True, exist_ok=True)
             run([*argv, str(target)], timeout=_MOUNT_TIMEOUT)
+
+
+def in_chroot_path(root: Path, host_dir: Path) -> Path:
+    """Where a host directory appears inside the chroot when bound at its own path."""
+    return root / os.path.realpath(host_dir).lstrip(os.sep)
+
+
+def _same_dir(a: Path, b: Path) -> bool:
+    try:
+        sa, sb = a.stat(), b.stat()
+    except FileNotFoundError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def ensure_bind(root: Path, host_dir: Path, *, read_only: bool = True) -> Path:
+    """Bind ``host_dir`` (created if missing) into the chroot at the same absolute path, so a
+    path the engine writes is the path Asterisk reads.  Idempotent; a bind left pointing at a
+    deleted and re-created directory is replaced.  Returns the mount point on the host."""
+    source = os.path.realpath(host_dir)
+    top = _real(root)
+    if source == top or source.startswith(top + os.sep) or top.startswith(source + os.sep):
+        raise SandboxError(f"cannot bind {source} into the chroot {top}: one contains the other")
+    Path(source).mkdir(parents=True, exist_ok=True)
+    target = in_chroot_path(root, Path(source))
+    if is_mounted(target):
+        if _same_dir(Path(source), target):
+            return target
+        run(["umount", "--lazy", str(target)], timeout=_MOUNT_TIMEOUT)  # stale: re-bind
+    target.mkdir(parents=True, exist_ok=True)
+    run(["mount", "--bind", source, str(target)], timeout=_MOUNT_TIMEOUT)
+    if read_only:
+        run(["mount", "-o", "remount,bind,ro", str(target)], timeout=_MOUNT_TIMEOUT)
+    return target
 
 
 def unmount_all(root: Path) -> None:

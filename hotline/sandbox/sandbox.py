@@ -21,11 +21,12 @@ from hotline.sandbox.build import Progress, build, check_host, is_current, read_
 from hotline.sandbox.control import AsteriskControl
 from hotline.sandbox.layout import SandboxError, SandboxLayout
 from hotline.sandbox.lock import exclusive
-from hotline.sandbox.mounts import ensure_mounts, unmount_all
+from hotline.sandbox.mounts import ensure_bind, ensure_mounts, unmount_all
 from hotline.sandbox.proc import in_chroot, run
 from hotline.sandbox.render import RESTART_ONLY, RenderOptions, render_configs, write_configs
 from hotline.sandbox.secret import effective_ami_secret
 from hotline.settings import Settings
+from hotline.speech.paths import sounds_root
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class Sandbox:
 
     # --- lifecycle ------------------------------------------------------------------------
     def up(self) -> SandboxStatus:
-        """Build (once), mount, render configs and start Asterisk; idempotent."""
+        """Build (once), mount (/proc, /dev, the sounds dir), render configs and start
+        Asterisk; idempotent."""
         check_host(building=False)
         with exclusive(self.layout.lock_file, _LOCK_TIMEOUT):
             if not is_current(self.layout, self.settings):
@@ -91,6 +93,8 @@ class Sandbox:
                     self._progress("stopped the Asterisk of an outdated chroot")
                 build(self.layout, self.settings, self._progress)
             ensure_mounts(self.layout.root)
+            # Built prompts: Asterisk reads them by the absolute path the engine writes.
+            ensure_bind(self.layout.root, self.sounds_dir)
             secret = effective_ami_secret(self.settings)
             changed = self._render(secret)
             if self.control.pid() is not None and self._refresh(secret, changed):
@@ -137,6 +141,12 @@ class Sandbox:
         return replace(stopped, running=True, pid=pid, version=version, uptime_seconds=uptime)
 
     # --- helpers for tests, the demo and the simulator ------------------------------------
+    @property
+    def sounds_dir(self) -> Path:
+        """``settings.speech.sounds_dir``, absolute: bound read-only into the chroot at the
+        same path by :meth:`up` (any directory below it is visible to Asterisk too)."""
+        return sounds_root(self.settings.speech)
+
     def cli(self, command: str, timeout: float = 15.0) -> str:
         """Run an Asterisk CLI command (``asterisk -rx``) and return its output."""
         if self.control.pid() is None:
