@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import fastagi
+from bench import fastagi, speech
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "FastAGI server CPU per session against a raw-asyncio floor",
         fastagi.add_arguments,
         fastagi.run,
+    ),
+    "speech": Benchmark(
+        "Personal debt phrase: composed or synthesised, vs RHVoice",
+        speech.add_arguments,
+        speech.run,
     ),
 }
 
