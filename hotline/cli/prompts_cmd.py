@@ -64,7 +64,8 @@ def build(
         TextColumn("{task.fields[last]}"),
     )
     try:
-        with Progress(*columns, console=console, transient=True) as progress:
+        bar = Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
+        with bar as progress:
             report = asyncio.run(library.build(_Bar(progress)))
     except (CatalogueError, SpeechError) as exc:
         typer.echo(f"prompts: build failed: {exc}", err=True)

@@ -21,8 +21,14 @@ from typer.testing import CliRunner
 
 from hotline.cli.main import app
 from hotline.constants import CONTEXT_SIMULATED_CALLER, ChannelVar, IvrStatus
-from hotline.sandbox import Sandbox
-from hotline.sandbox.mounts import in_chroot_path, is_mounted
+from hotline.sandbox import Sandbox, SandboxError
+from hotline.sandbox.mounts import (
+    ensure_bind,
+    in_chroot_path,
+    is_mounted,
+    mounts_under,
+    unmount_all,
+)
 from hotline.settings import Settings, load_settings
 from hotline.speech import audio, russian
 from hotline.speech.library import PromptLibrary, Sound
@@ -197,3 +203,29 @@ async def test_rhvoice_prompts_and_phrase_play_over_sip_as_alaw(
     log = sandbox.log_tail(400)
     for sound in sounds:  # the call is A-law: Asterisk picks the .alaw files, no transcoding
         assert f"Playing '{sound.path_without_extension}.alaw'" in log, sound
+
+
+def test_bind_is_idempotent_rebinds_a_recreated_dir_and_unmounts(tmp_path: Path) -> None:
+    # A scratch "chroot": the real sandbox is shared with other tests and stays up.
+    root = tmp_path / "root"
+    root.mkdir()
+    sounds = tmp_path / "var" / "sounds"
+    try:
+        target = ensure_bind(root, sounds)
+        assert sounds.is_dir() and target == root / str(sounds).lstrip("/")
+        assert ensure_bind(root, sounds) == target and len(_mounts_at(target)) == 1
+        (sounds / "a.sln").write_bytes(b"\0\0")
+        assert (target / "a.sln").read_bytes() == b"\0\0"
+        with pytest.raises(OSError):
+            (target / "b.sln").write_bytes(b"")  # read-only inside
+        shutil.rmtree(sounds)  # e.g. `make clean` while the sandbox is up
+        sounds.mkdir()
+        (sounds / "c.sln").write_bytes(b"")
+        ensure_bind(root, sounds)
+        assert [p.name for p in target.iterdir()] == ["c.sln"]
+        assert len(_mounts_at(target)) == 1
+        with pytest.raises(SandboxError, match="one contains the other"):
+            ensure_bind(root, root / "inside")
+    finally:
+        unmount_all(root)
+    assert mounts_under(root) == []
