@@ -11,11 +11,13 @@ from collections.abc import AsyncIterator
 from hotline.calltrack import TRACKED_EVENTS, CallTracker
 from hotline.constants import ROUTE_IVR
 from hotline.settings import Settings
+from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.entry import HotlineIvr
+from ivr.prompts import FLOW_PROMPTS
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,18 @@ def resolve_ami_secret(settings: Settings) -> str:
     )
 
 
-def build_routes(settings: Settings, call_log: CallLog) -> AgiRoutes:
+def build_routes(settings: Settings, call_log: CallLog, prompts: PromptLibrary) -> AgiRoutes:
     routes = AgiRoutes()
-    routes.add(ROUTE_IVR, HotlineIvr(settings.ivr, call_log))
+    routes.add(ROUTE_IVR, HotlineIvr(settings.ivr, call_log, prompts))
     return routes
+
+
+def check_prompts(prompts: PromptLibrary) -> None:
+    """Every prompt the flows name exists in the catalogue and is built (blocking: run it in
+    a thread).  Also loads the build's manifest, so calls never read it from disk."""
+    for prompt_id in FLOW_PROMPTS:
+        prompts.catalogue.require(prompt_id, used_by="the inbound flow (ivr/entry.py)")
+        prompts.sound(prompt_id)
 
 
 class Engine:
@@ -53,13 +63,15 @@ class Engine:
         self.settings = settings
         self.db = Database.from_settings(settings)
         self.call_log = CallLog(self.db)
+        self.prompts = PromptLibrary(settings)
         self.ami = AmiClient(settings.ami, resolve_ami_secret(settings))
         self.server = FastAgiServer(
-            settings.fastagi, routes or build_routes(settings, self.call_log)
+            settings.fastagi, routes or build_routes(settings, self.call_log, self.prompts)
         )
         self._tracker_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
+        await asyncio.to_thread(check_prompts, self.prompts)
         await self.db.upgrade()
         tracker = CallTracker(
             self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels

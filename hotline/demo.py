@@ -17,6 +17,7 @@ from hotline.cli.render import render_transcript
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.simulate import Simulator, Transcript
+from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import AmiClient
 
 
@@ -53,6 +54,15 @@ def run_demo(settings: Settings) -> int:
     status = sandbox.up()
     console.print(f"Asterisk is up: {status}")
     try:
+        console.print(
+            f"Rendering the Russian prompts ({settings.speech.backend}, "
+            f"voice {settings.speech.voice}; cached after the first run)..."
+        )
+        report = asyncio.run(PromptLibrary(settings).build())
+        console.print(
+            f"Prompts ready in {report.directory}: {len(report.rendered)} rendered, "
+            f"{len(report.reused)} reused ({report.seconds:.1f} s)"
+        )
         failures = asyncio.run(_play(settings, console))
     finally:
         console.print("Stopping the sandbox...")

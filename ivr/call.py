@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from hotline.constants import CallDirection, CallOutcome, ChannelVar, IvrStatus
+from hotline.protocol.agi import AgiError
+from hotline.speech.library import PromptLibrary, Sound
+from hotline.speech.russian import Phrase
 from hotline.store.calllog import CallLog
 from hotline.transport.fastagi import AgiCall
-from ivr.prompts import sound_for
+
+SAMPLES_PER_SECOND = 8000
 
 
 class IvrCall:
-    def __init__(self, agi: AgiCall, call_log: CallLog) -> None:
+    def __init__(self, agi: AgiCall, call_log: CallLog, prompts: PromptLibrary) -> None:
         self.agi = agi
         self._log = call_log
+        self._prompts = prompts
         self.uniqueid = agi.env.uniqueid
         self.path: list[str] = []
         self.call_id = ""
@@ -35,10 +42,24 @@ class IvrCall:
         await self._log.add_event(self.uniqueid, "node", node)
 
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
-        """Play a prompt; returns the digit that interrupted it, if any."""
-        sound = sound_for(prompt_id)
-        await self._log.add_event(self.uniqueid, "prompt", prompt_id, {"sound": sound})
-        result = await self.agi.stream_file(sound, escape_digits)
+        """Play a catalogue prompt; returns the digit that interrupted it, if any."""
+        return await self._stream(prompt_id, self._prompts.sound(prompt_id), escape_digits)
+
+    async def say(self, phrase: Phrase, escape_digits: str = "") -> str | None:
+        """Say personal data (an amount, a date, a reading) composed from readout fragments."""
+        sound = await self._prompts.phrase(phrase)
+        return await self._stream(phrase.text, sound, escape_digits)
+
+    async def _stream(self, what: str, sound: Sound, escape_digits: str) -> str | None:
+        detail: dict[str, Any] = {"file": sound.path_without_extension, "duration": sound.duration}
+        # Logged after playing, so the entry says how much Asterisk actually played.
+        try:
+            result = await self.agi.stream_file(sound.path_without_extension, escape_digits)
+        except AgiError:
+            await self._log.add_event(self.uniqueid, "prompt", what, detail)
+            raise
+        detail["played"] = round(result.endpos / SAMPLES_PER_SECOND, 3)
+        await self._log.add_event(self.uniqueid, "prompt", what, detail)
         if result.digit:
             await self._log.add_event(self.uniqueid, "digits", result.digit, {"barge_in": True})
         return result.digit
@@ -48,9 +69,14 @@ class IvrCall:
 
         GET DATA ends input at ``#`` without returning it; a lone ``#`` comes back as "#".
         """
-        sound = sound_for(prompt_id)
-        await self._log.add_event(self.uniqueid, "prompt", prompt_id, {"sound": sound})
-        result = await self.agi.get_data(sound, wait_seconds, max_digits)
+        sound = self._prompts.sound(prompt_id)
+        await self._log.add_event(
+            self.uniqueid,
+            "prompt",
+            prompt_id,
+            {"file": sound.path_without_extension, "duration": sound.duration},
+        )
+        result = await self.agi.get_data(sound.path_without_extension, wait_seconds, max_digits)
         digits = result.digits if result.digits or result.timed_out else "#"
         await self._log.add_event(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
         return digits

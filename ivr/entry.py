@@ -1,9 +1,9 @@
 """The hotline's inbound flow (FastAGI route ``ivr``).
 
-A deliberately small flow until the menu engine lands: greeting, then a main menu where 0 is
-the operator and # ends the call; invalid keys get a notice and the menu again; after
-``ivr.max_rounds`` invalid or silent rounds the caller goes to an operator, so callers whose
-phone cannot send tones still reach a person.
+A deliberately small flow until the menu engine lands: greeting and the recording notice,
+then a main menu where 0 is the operator and # ends the call; invalid keys get a notice and
+the menu again; after ``ivr.max_rounds`` invalid or silent rounds the caller goes to an
+operator, so callers whose phone cannot send tones still reach a person.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 from hotline.constants import CallOutcome, OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import IvrSettings
+from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.transport.fastagi import AgiCall
 from ivr import prompts
@@ -28,12 +29,13 @@ ALL_KEYS = "0123456789*#"
 class HotlineIvr:
     """Route handler: one instance serves every call; per-call state lives in IvrCall."""
 
-    def __init__(self, settings: IvrSettings, call_log: CallLog) -> None:
+    def __init__(self, settings: IvrSettings, call_log: CallLog, prompts: PromptLibrary) -> None:
         self._settings = settings
         self._log = call_log
+        self._prompts = prompts
 
     async def __call__(self, agi: AgiCall) -> None:
-        call = IvrCall(agi, self._log)
+        call = IvrCall(agi, self._log, self._prompts)
         await call.open()
         try:
             await self._flow(call)
@@ -46,6 +48,8 @@ class HotlineIvr:
         operator = settings.operator_key
         await call.enter("greeting")
         digit = await call.play(prompts.GREETING, escape_digits=ALL_KEYS)
+        # The recording notice is heard before anything else, even by callers who typed ahead.
+        await call.play(prompts.RECORDING_NOTICE)
         await call.enter("main")
         for _round in range(settings.max_rounds):
             digits = digit or await call.ask(prompts.MAIN_MENU, settings.input_timeout, 1)

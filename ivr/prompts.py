@@ -1,28 +1,18 @@
-"""Logical prompt ids of the inbound flow and the sound each one plays.
+"""The catalogue prompts the inbound flow plays (ids from prompts/catalogue.yaml).
 
-Until the speech issue brings the Russian prompt catalogue (TTS + studio recordings), the ids
-map to Asterisk's stock Russian core sounds so every call is audible from day one.
+The engine checks at start that each id exists in the catalogue and is built, so a typo
+or a missing build fails loudly before the first caller, not during a call.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-GREETING: Final = "greeting"
-MAIN_MENU: Final = "main_menu"
-INVALID: Final = "invalid"
-CONNECTING: Final = "connecting"
-GOODBYE: Final = "goodbye"
+GREETING: Final = "ivr.greeting"
+RECORDING_NOTICE: Final = "ivr.recording_notice"
+MAIN_MENU: Final = "ivr.main.short"
+INVALID: Final = "ivr.invalid"
+CONNECTING: Final = "operator.connecting"
+GOODBYE: Final = "ivr.goodbye"
 
-STOCK_SOUNDS: Final[dict[str, str]] = {
-    GREETING: "hello-world",
-    MAIN_MENU: "beep",
-    INVALID: "pbx-invalid",
-    CONNECTING: "one-moment-please",
-    GOODBYE: "vm-goodbye",
-}
-
-
-def sound_for(prompt_id: str) -> str:
-    """The sound file (without extension) Asterisk plays for a prompt id."""
-    return STOCK_SOUNDS[prompt_id]
+FLOW_PROMPTS: Final = (GREETING, RECORDING_NOTICE, MAIN_MENU, INVALID, CONNECTING, GOODBYE)

@@ -16,6 +16,8 @@ from hotline.cli.context import settings_of
 from hotline.cli.render import render_transcript
 from hotline.settings import Settings
 from hotline.simulate import SimulationError, Simulator, Transcript
+from hotline.speech.catalogue import CatalogueError
+from hotline.speech.proc import SpeechError
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
@@ -55,7 +57,7 @@ def simulate(
     settings = settings_of(ctx)
     try:
         transcript = asyncio.run(simulate_call(settings, dtmf, caller_id))
-    except (SimulationError, AmiError) as exc:
+    except (SimulationError, AmiError, SpeechError, CatalogueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     if as_json:

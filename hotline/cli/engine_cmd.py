@@ -8,6 +8,8 @@ import typer
 
 from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
+from hotline.speech.catalogue import CatalogueError
+from hotline.speech.proc import SpeechError
 
 
 def run(ctx: typer.Context) -> None:
@@ -15,10 +17,10 @@ def run(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     try:
         engine = Engine(settings)
-    except AmiSecretMissing as exc:
+        asyncio.run(engine.run_until_signalled())
+    except (AmiSecretMissing, SpeechError, CatalogueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    asyncio.run(engine.run_until_signalled())
 
 
 def demo(ctx: typer.Context) -> None:

@@ -6,6 +6,8 @@ session) share it, and ``up`` is idempotent. When it cannot start, tests error; 
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from hotline.sandbox import Sandbox
@@ -23,3 +25,12 @@ def sandbox() -> Sandbox:
     box = Sandbox(load_settings(), progress=lambda line: print(f"sandbox: {line}"))
     box.up()
     return box
+
+
+@pytest.fixture(scope="session", autouse=True)
+def built_prompts() -> None:
+    """The catalogue and readout fragments rendered in the configured voice, as the engine
+    needs them (cold on a fresh machine, a manifest check when the cache is warm)."""
+    from hotline.speech.library import PromptLibrary
+
+    asyncio.run(PromptLibrary(load_settings()).build())

@@ -18,7 +18,9 @@ from hotline.constants import (
     OperatorReason,
 )
 from hotline.settings import Settings
+from hotline.speech.library import PromptLibrary
 from hotline.transport.fastagi import AgiCall, AgiRoutes
+from ivr import prompts
 from tests.e2e.engine_support import (
     engine_process,
     engine_settings,
@@ -55,9 +57,18 @@ async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Setti
     assert transcript.nodes == ["greeting", "main", "operator"]
     assert transcript.outcome == CallOutcome.OPERATOR
     assert transcript.operator_reason == OperatorReason.NO_INPUT
-    # Greeting, the menu once per silent round, then "connecting you".
-    assert transcript.prompts[0] == "hello-world"
-    assert len(transcript.prompts) == 2 + settings.ivr.max_rounds
+    # Greeting, the recording notice, the menu once per silent round, then "connecting you".
+    names = [Path(p).name for p in transcript.prompts]
+    assert names == [
+        prompts.GREETING,
+        prompts.RECORDING_NOTICE,
+        *[prompts.MAIN_MENU] * settings.ivr.max_rounds,
+        prompts.CONNECTING,
+    ]
+    # Asterisk played each prompt to its end, and the files are what the library built.
+    library = PromptLibrary(settings)
+    for audio in transcript.audio:
+        assert audio.duration == pytest.approx(library.duration(Path(audio.file).name), abs=0.01)
     assert transcript.digits_received == ""
     assert CONTEXT_OPERATOR in transcript.contexts
     assert CONTEXT_FALLBACK not in transcript.contexts
@@ -87,7 +98,7 @@ async def test_invalid_key_then_hash_ends_the_call(engine: Engine, settings: Set
 
     assert transcript.digits_received == "7#"
     assert transcript.nodes == ["greeting", "main", "goodbye"]
-    assert "pbx-invalid" in transcript.prompts
+    assert any(p.endswith("/" + prompts.INVALID) for p in transcript.prompts)
     assert transcript.outcome == CallOutcome.COMPLETED
     assert CONTEXT_OPERATOR not in transcript.contexts
     record = await engine.call_log.get(uniqueid=transcript.uniqueid)
