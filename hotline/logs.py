@@ -33,6 +33,15 @@ def mask_account(number: str | None) -> str:
     return "*" * max(len(number) - 4, 0) + number[-4:]
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is at the time of the record (test runners and
+    embedding applications swap it), never to a stream that has since been closed."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 class _CallContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.uniqueid = call_uniqueid.get()
@@ -58,7 +67,7 @@ def configure_logging(settings: LogSettings) -> None:
     logging.logProcesses = False
     logging.logThreads = False
     logging.logMultiprocessing = False
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler(sys.stderr)
     handler.addFilter(_CallContextFilter())
     if settings.json_format:
         handler.setFormatter(_JsonFormatter())
