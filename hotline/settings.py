@@ -91,11 +91,35 @@ class SandboxSettings(_Section):
 
 
 class IvrSettings(_Section):
+    # The menu the hotline runs (relative to the working directory).
+    menu_file: Path = Path("menus/hotline.yaml")
     # Seconds the caller has to press a key after a prompt before the round counts as silent.
     input_timeout: float = 5.0
     # Invalid or silent rounds before the caller is sent to an operator (rotary phones).
     max_rounds: int = 3
+    # Navigation keys, reserved on every level.
     operator_key: str = "0"
+    back_key: str = "*"
+    main_key: str = "#"
+    # The service standard (000, "Параметр / Требование"): 4 menu levels, the operator is the
+    # 5th; 4 options per level; 15 s of speech per level before every choice has been heard.
+    max_levels: int = 4
+    max_options: int = 4
+    max_level_speech_seconds: float = 15.0
+
+
+class HoursSettings(_Section):
+    # Operators' weekly schedule, local time; "HH:MM-HH:MM", empty = closed that day.
+    timezone: str = "Asia/Krasnoyarsk"
+    monday: str = "08:00-20:00"
+    tuesday: str = "08:00-20:00"
+    wednesday: str = "08:00-20:00"
+    thursday: str = "08:00-20:00"
+    friday: str = "08:00-20:00"
+    saturday: str = "08:00-18:00"
+    sunday: str = "08:00-18:00"
+    # Public holidays (Russian production calendar) follow the given day's hours; "" = closed.
+    holiday_hours: str = ""
 
 
 class QueueSettings(_Section):
@@ -150,6 +174,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    hours: HoursSettings = Field(default_factory=HoursSettings)
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     log: LogSettings = Field(default_factory=LogSettings)
