@@ -118,8 +118,9 @@ class HoursSettings(_Section):
     friday: str = "08:00-20:00"
     saturday: str = "08:00-18:00"
     sunday: str = "08:00-18:00"
-    # Public holidays (Russian production calendar) follow the given day's hours; "" = closed.
-    holiday_hours: str = ""
+    # Non-working days of the Russian production calendar (holidays, moved days off) use these
+    # hours; moved working days (a working Saturday) use Monday's. "" = closed.
+    holiday_hours: str = "08:00-18:00"
 
 
 class QueueSettings(_Section):
