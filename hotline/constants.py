@@ -32,6 +32,8 @@ class ChannelVar(StrEnum):
     PATH = "HOTLINE_PATH"
     # The number the caller dialled, kept before the dialplan jumps to the IVR's entry.
     DNID = "HOTLINE_DNID"
+    # Seconds the operator queue should answer within: 40, or 180 in emergency mode.
+    ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
 

@@ -239,6 +239,15 @@ class CallLog:
         async with self._db.session() as session:
             return [_record(call) for call in await session.scalars(query)]
 
+    async def calls_from(self, caller: str, *, excluding: str | None = None) -> int:
+        """How many calls this number made before (the IVR plays experienced callers the
+        short prompts); ``excluding`` leaves the current call out."""
+        query = select(func.count()).select_from(Call).where(Call.caller == caller)
+        if excluding is not None:
+            query = query.where(Call.uniqueid != excluding)
+        async with self._db.session() as session:
+            return int(await session.scalar(query) or 0)
+
     async def _update(self, uniqueid: str, **values: ColumnElement[Any]) -> None:
         # UPDATE .. RETURNING tells "no such call" apart from "nothing to change" in one trip.
         statement = (

@@ -242,3 +242,14 @@ async def test_to_dict_is_json_ready(call_log: CallLog) -> None:
             "detail": {"k": [1, 2]},
         }
     ]
+
+
+async def test_calls_from_counts_earlier_calls_of_a_number(call_log: CallLog) -> None:
+    for uniqueid in ("c.1", "c.2"):
+        await call_log.open(
+            uniqueid=uniqueid, direction=CallDirection.INBOUND, caller="79131234567"
+        )
+    await call_log.open(uniqueid="c.3", direction=CallDirection.INBOUND, caller="73942223344")
+    assert await call_log.calls_from("79131234567") == 2
+    assert await call_log.calls_from("79131234567", excluding="c.2") == 1
+    assert await call_log.calls_from("70000000000") == 0
