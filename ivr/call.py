@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
 from typing import Any
 
 from hotline.constants import CallDirection, CallOutcome, ChannelVar, IvrStatus
@@ -12,6 +14,14 @@ from hotline.store.calllog import CallLog
 from hotline.transport.fastagi import AgiCall
 
 SAMPLES_PER_SECOND = 8000
+SLN_BYTES_PER_SECOND = 2 * SAMPLES_PER_SECOND
+
+
+def _sln_duration(sound_path: str) -> float:
+    try:
+        return Path(sound_path + ".sln").stat().st_size / SLN_BYTES_PER_SECOND
+    except OSError:
+        return 0.0
 
 
 class IvrCall:
@@ -22,6 +32,8 @@ class IvrCall:
         self.uniqueid = agi.env.uniqueid
         self.path: list[str] = []
         self.call_id = ""
+        # Seconds the operator queue should answer within (40, or 180 in emergency mode).
+        self.answer_target: int | None = None
 
     async def open(self) -> None:
         env = self.agi.env
@@ -49,6 +61,23 @@ class IvrCall:
         """Say personal data (an amount, a date, a reading) composed from readout fragments."""
         sound = await self._prompts.phrase(phrase)
         return await self._stream(phrase.text, sound, escape_digits)
+
+    async def play_sound(self, label: str, sound_path: str, escape_digits: str = "") -> str | None:
+        """Play a sound rendered elsewhere (an emergency message typed by a supervisor)."""
+        duration = await asyncio.to_thread(_sln_duration, sound_path)
+        return await self._stream(label, Sound(sound_path, duration), escape_digits)
+
+    async def wait_digit(self, seconds: float) -> str | None:
+        """The next key within ``seconds``; None when the caller stays silent."""
+        digit = await self.agi.wait_for_digit(seconds)
+        await self._log.add_event(
+            self.uniqueid, "digits", digit or "", {"timed_out": digit is None}
+        )
+        return digit
+
+    async def request_callback(self, number: str) -> None:
+        """Store a callback request (before the caller hears it was accepted)."""
+        await self._log.add_event(self.uniqueid, "callback", number)
 
     async def _stream(self, what: str, sound: Sound, escape_digits: str) -> str | None:
         detail: dict[str, Any] = {"file": sound.path_without_extension, "duration": sound.duration}
@@ -84,6 +113,8 @@ class IvrCall:
     async def to_operator(self, reason: str) -> None:
         """Hand the call to the dialplan's operator queue."""
         await self.enter("operator")
+        if self.answer_target is not None:
+            await self.agi.set_variable(ChannelVar.ANSWER_TARGET, str(self.answer_target))
         await self._log.set_outcome(self.uniqueid, CallOutcome.OPERATOR, operator_reason=reason)
         await self._return_to_dialplan(IvrStatus.OPERATOR, reason)
 
