@@ -6,11 +6,11 @@ so adding an outcome later needs no table rebuild on SQLite.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, MetaData, String, Text, false
+from sqlalchemy import JSON, Date, Enum, ForeignKey, MetaData, String, Text, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -93,3 +93,35 @@ class CallEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+
+
+class CalendarOverride(Base):
+    """A day whose operator hours a supervisor set by hand (regional holiday, shortened day,
+    one-off change); beats the production calendar and the weekly schedule."""
+
+    __tablename__ = "calendar_overrides"
+
+    # The local date in the hours' time zone.
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # As in the settings: "HH:MM-HH:MM[,HH:MM-HH:MM]"; "" = closed.  Validated before storing.
+    hours: Mapped[str] = mapped_column(String(64))
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_by: Mapped[str | None] = mapped_column(String(64))
+
+
+class EmergencyState(Base):
+    """Emergency mode switched on or off, one row per switch; the newest row (highest id) is
+    the current state, the rest is its history."""
+
+    __tablename__ = "emergency_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    active: Mapped[bool]
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    by: Mapped[str] = mapped_column(String(64))
+    # The message while on: a catalogue prompt or a typed text, and the rendered sound
+    # (path without extension, as STREAM FILE takes it).  All None on an "off" row.
+    prompt_id: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str | None] = mapped_column(Text)
+    sound: Mapped[str | None] = mapped_column(String(1024))

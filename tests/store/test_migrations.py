@@ -15,7 +15,7 @@ from hotline.store.db import Database, head_revision
 from hotline.store.migrations.render import render_item
 from hotline.store.models import Base
 
-TABLES = {"calls", "call_events"}
+TABLES = {"calls", "call_events", "calendar_overrides", "emergency_state"}
 
 
 async def tables(db: Database) -> set[str]:
@@ -26,7 +26,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0001_call_log"
+    assert head == "0002_hours_emergency"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
