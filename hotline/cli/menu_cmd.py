@@ -1,0 +1,215 @@
+"""hotline menu: check the IVR menu against the service standard, show its tree and its schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.text import Text
+from rich.tree import Tree
+
+from hotline.cli.context import settings_of
+from hotline.settings import Settings
+from hotline.speech.catalogue import CatalogueError
+from hotline.speech.library import PromptLibrary, PromptsNotBuilt
+from ivr.menu_model import (
+    Menu,
+    MenuError,
+    MenuNode,
+    NodeKind,
+    load_and_validate,
+    load_menu,
+    menu_json_schema_text,
+    voice_label,
+)
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+EXIT_INVALID = 1
+DEFAULT_SCHEMA = Path("menus/schema.json")
+
+FileArg = Annotated[
+    Path | None,
+    typer.Argument(help="Menu file (default: settings ivr.menu_file).", show_default=False),
+]
+VoiceOpt = Annotated[
+    list[str] | None,
+    typer.Option("--voice", help="Measure with this voice of the backend (repeatable)."),
+]
+AllVoicesOpt = Annotated[
+    bool, typer.Option("--all-voices", help="Measure with every built voice of the backend.")
+]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"menu: {message}", err=True)
+    return typer.Exit(EXIT_INVALID)
+
+
+def _chosen_voices(
+    settings: Settings, library: PromptLibrary, voice: list[str] | None, all_voices: bool
+) -> list[str]:
+    chosen = list(dict.fromkeys(voice or []))
+    if all_voices:
+        built = library.voices()
+        if not built:
+            raise _fail(
+                f"no voices of backend {library.backend_name} are built in "
+                f"{library.sounds_root}: run `hotline prompts build`"
+            )
+        chosen = [*built, *(v for v in chosen if v not in built)]
+    return chosen or [settings.speech.voice]
+
+
+@app.command()
+def validate(
+    ctx: typer.Context,
+    file: FileArg = None,
+    voice: VoiceOpt = None,
+    all_voices: AllVoicesOpt = False,
+) -> None:
+    """Check the menu: structure, levels, options per level, seconds of speech per level
+    (measured on the rendered prompts of each voice), reserved keys, prompt ids.
+    Exit 1 with every violation (node, rule, measured value) if one is broken."""
+    settings = settings_of(ctx)
+    path = file or settings.ivr.menu_file
+    library = PromptLibrary(settings)
+    voices = _chosen_voices(settings, library, voice, all_voices)
+    try:
+        menu = load_and_validate(path, settings, library, voices)
+    except MenuError as exc:
+        typer.echo(f"menu: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    except CatalogueError as exc:
+        raise _fail(f"prompt catalogue: {exc}") from exc
+    levels = max(level for node, level in menu.walk() if node.kind is NodeKind.MENU)
+    labels = ", ".join(voice_label(library, v) for v in voices)
+    typer.echo(
+        f"menu: {path} is valid: {len(menu.nodes)} nodes, {levels} menu level"
+        f"{'s' if levels != 1 else ''} (limit {settings.ivr.max_levels}), voice"
+        f"{'s' if len(voices) != 1 else ''} {labels}"
+    )
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    file: FileArg = None,
+    voice: VoiceOpt = None,
+    all_voices: AllVoicesOpt = False,
+) -> None:
+    """Print the menu tree: levels, keys, prompt ids and their measured seconds per voice
+    (default: every built voice; over the limit in red)."""
+    settings = settings_of(ctx)
+    path = file or settings.ivr.menu_file
+    library = PromptLibrary(settings)
+    try:
+        menu = load_menu(path)
+    except MenuError as exc:
+        typer.echo(f"menu: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    if voice or all_voices:
+        voices = _chosen_voices(settings, library, voice, all_voices)
+    else:
+        voices = library.voices() or [settings.speech.voice]
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200, no_color=True)
+    console.print(_tree(menu, settings, library, voices))
+    try:
+        load_and_validate(path, settings, library, voices)
+    except MenuError as exc:
+        count = len(exc.violations)
+        console.print(
+            f"{count} problem{'s' if count != 1 else ''}: run `hotline menu validate`",
+            style="red",
+        )
+    except CatalogueError as exc:
+        raise _fail(f"prompt catalogue: {exc}") from exc
+
+
+def _tree(menu: Menu, settings: Settings, library: PromptLibrary, voices: list[str]) -> Tree:
+    ivr = settings.ivr
+    labels = [voice_label(library, v) for v in voices]
+    title = Text.assemble(
+        (menu.name, "bold"),
+        f" ({menu.source}); seconds per voice: {', '.join(labels)}; on every level: "
+        f"{ivr.operator_key} operator, {ivr.back_key} back, {ivr.main_key} main menu",
+    )
+    root = Tree(title)
+    branches: dict[str, Tree] = {}
+    for node, level in menu.walk():
+        parent = menu.parent(node.id)
+        key = menu.key_to(node.id)
+        label = _node_label(node, level, key, menu, settings, library, voices)
+        branches[node.id] = (branches[parent] if parent else root).add(label)
+    return root
+
+
+def _node_label(
+    node: MenuNode,
+    level: int,
+    key: str | None,
+    menu: Menu,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: list[str],
+) -> Text:
+    label = Text()
+    if key is not None:
+        label.append(f"{key} ", "bold cyan")
+    label.append(node.id, "bold")
+    what = str(node.kind)
+    if node.action is not None:
+        what += f" {node.action}" + (f" (reason {node.reason})" if node.reason else "")
+    if node.kind is NodeKind.INFO:
+        what += f", then {node.then}"
+    label.append(f"  {what}, level {level}", "dim")
+    if node.prompts is None:
+        return label
+    limit = settings.ivr.max_level_speech_seconds
+    for variant, prompt_id in node.prompts.items():
+        name = "short+detailed" if node.prompts.short == node.prompts.detailed else variant
+        label.append(f"\n{name} {prompt_id}:")
+        if prompt_id not in library.catalogue:
+            label.append(" unknown prompt", "red")
+            continue
+        for voice in voices:
+            try:
+                seconds = library.duration(prompt_id, voice)
+            except PromptsNotBuilt:
+                label.append(f" {voice} not built", "yellow")
+                continue
+            label.append(f" {voice} {seconds:.1f} s", "red" if seconds > limit else "green")
+    return label
+
+
+@app.command()
+def schema(
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the schema to this file (else print it)."),
+    ] = None,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help=f"Exit 1 if {DEFAULT_SCHEMA} (or --output) is out of date."),
+    ] = False,
+) -> None:
+    """The JSON schema of menu files, generated from the menu model (menus/schema.json)."""
+    text = menu_json_schema_text()
+    if check:
+        target = output or DEFAULT_SCHEMA
+        try:
+            current = target.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise _fail(f"cannot read {target}: {exc.strerror or exc}") from exc
+        if current != text:
+            raise _fail(f"{target} is out of date: run `hotline menu schema -o {target}`")
+        typer.echo(f"menu: {target} is up to date")
+    elif output is not None:
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"menu: wrote {output}")
+    else:
+        typer.echo(text, nl=False)
