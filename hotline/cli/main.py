@@ -13,6 +13,7 @@ from hotline.cli import (
     calls_cmd,
     db_cmd,
     engine_cmd,
+    menu_cmd,
     prompts_cmd,
     sandbox_cmd,
     say_cmd,
@@ -27,6 +28,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(asterisk_cmd.app, name="asterisk")
 app.add_typer(prompts_cmd.app, name="prompts")
+app.add_typer(menu_cmd.app, name="menu")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
