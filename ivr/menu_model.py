@@ -330,7 +330,7 @@ _SPEC_OF_KIND: Final[dict[str, type[_Spec]]] = {
 
 
 class MenuFileSpec(_Spec):
-    """A hotline IVR menu (hotline.ivr.menu_model)."""
+    """A hotline IVR menu file (menus/*.yaml; model: ivr/menu_model.py)."""
 
     model_config = ConfigDict(title="hotline IVR menu")
 
