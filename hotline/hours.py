@@ -258,8 +258,9 @@ class OperatorHours:
         return None
 
     def _instant(self, day: date, wall: time) -> datetime:
-        """Local wall-clock ``wall`` on ``day`` as a UTC instant.  A time skipped by a
-        spring-forward change maps past the gap; a repeated one to its first occurrence."""
+        """Local wall-clock ``wall`` on ``day`` as a UTC instant (PEP 495 ``fold=0``): a time
+        skipped by a spring-forward change is shifted later by the gap (02:30 → 03:30, as
+        java.time does); a time repeated by a fall-back change means its first occurrence."""
         return datetime.combine(day, wall, tzinfo=self.zone).astimezone(UTC)
 
 

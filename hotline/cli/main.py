@@ -12,7 +12,9 @@ from hotline.cli import (
     call_cmd,
     calls_cmd,
     db_cmd,
+    emergency_cmd,
     engine_cmd,
+    hours_cmd,
     menu_cmd,
     prompts_cmd,
     sandbox_cmd,
@@ -28,6 +30,8 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(asterisk_cmd.app, name="asterisk")
 app.add_typer(prompts_cmd.app, name="prompts")
+app.add_typer(hours_cmd.app, name="hours")
+app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(menu_cmd.app, name="menu")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)

@@ -22,7 +22,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
-from hotline.hours import HoursError, OperatorHours, Override, format_hours
+from hotline.hours import HoursError, OperatorHours, Override, format_hours, parse_hours
 from hotline.settings import HoursSettings
 from hotline.store.db import Database
 from hotline.store.models import CalendarOverride
@@ -76,7 +76,7 @@ class CalendarOverrides:
         self, day: date, hours: str, note: str = "", *, by: str | None = None
     ) -> OverrideRecord:
         """Set (or replace) ``day``'s hours; HoursError for hours that do not parse."""
-        normalised = format_hours(Override(hours, note).periods)
+        normalised = format_hours(parse_hours(hours, f"override {day.isoformat()}"))
         note = note.strip()
         if len(note) > NOTE_MAX:
             raise ValueError(f"override note is {len(note)} characters; at most {NOTE_MAX}")
