@@ -10,13 +10,16 @@ from collections.abc import AsyncIterator
 
 from hotline.calltrack import TRACKED_EVENTS, CallTracker
 from hotline.constants import ROUTE_IVR
+from hotline.emergency import EmergencyProvider, EmergencyStore
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
-from ivr.entry import HotlineIvr
+from ivr.menu_flow import MenuFlow
+from ivr.menu_model import Menu, load_and_validate
 from ivr.prompts import FLOW_PROMPTS
 
 log = logging.getLogger(__name__)
@@ -42,18 +45,17 @@ def resolve_ami_secret(settings: Settings) -> str:
     )
 
 
-def build_routes(settings: Settings, call_log: CallLog, prompts: PromptLibrary) -> AgiRoutes:
-    routes = AgiRoutes()
-    routes.add(ROUTE_IVR, HotlineIvr(settings.ivr, call_log, prompts))
-    return routes
-
-
-def check_prompts(prompts: PromptLibrary) -> None:
-    """Every prompt the flows name exists in the catalogue and is built (blocking: run it in
-    a thread).  Also loads the build's manifest, so calls never read it from disk."""
+def load_ivr(settings: Settings, prompts: PromptLibrary) -> Menu:
+    """The menu, validated, and every prompt the flow names checked against the catalogue
+    and the build (blocking: run it in a thread).  Also loads the build's manifest, so calls
+    never read it from disk."""
     for prompt_id in FLOW_PROMPTS:
-        prompts.catalogue.require(prompt_id, used_by="the inbound flow (ivr/entry.py)")
+        prompts.catalogue.require(prompt_id, used_by="the inbound flow (ivr/prompts.py)")
         prompts.sound(prompt_id)
+    menu = load_and_validate(settings.ivr.menu_file, settings, prompts)
+    for prompt_id in menu.prompt_ids():
+        prompts.sound(prompt_id)
+    return menu
 
 
 class Engine:
@@ -64,14 +66,26 @@ class Engine:
         self.db = Database.from_settings(settings)
         self.call_log = CallLog(self.db)
         self.prompts = PromptLibrary(settings)
+        self.hours = HoursProvider(self.db, settings.hours)
+        self.emergency = EmergencyProvider(EmergencyStore(self.db))
         self.ami = AmiClient(settings.ami, resolve_ami_secret(settings))
-        self.server = FastAgiServer(
-            settings.fastagi, routes or build_routes(settings, self.call_log, self.prompts)
-        )
+        self.routes = routes or AgiRoutes()
+        self._custom_routes = routes is not None
+        self.server = FastAgiServer(settings.fastagi, self.routes)
         self._tracker_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        await asyncio.to_thread(check_prompts, self.prompts)
+        menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts)
+        if not self._custom_routes:
+            flow = MenuFlow(
+                menu,
+                self.settings,
+                self.call_log,
+                self.prompts,
+                self.hours.current,
+                self.emergency.current,
+            )
+            self.routes.add(ROUTE_IVR, flow)
         await self.db.upgrade()
         tracker = CallTracker(
             self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
@@ -87,6 +101,14 @@ class Engine:
             self.settings.ami.host,
             self.settings.ami.port,
         )
+
+    async def reload_hours(self) -> None:
+        """Forget cached operator hours (after an override was changed)."""
+        self.hours.invalidate()
+
+    async def reload_emergency(self) -> None:
+        """Forget the cached emergency state (after it was switched)."""
+        self.emergency.invalidate()
 
     async def _live_channels(self) -> set[str]:
         return {channel.uniqueid for channel in await self.ami.core_show_channels()}

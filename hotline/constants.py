@@ -53,6 +53,7 @@ class OperatorReason(StrEnum):
     NO_INPUT = "no_input"  # silent or invalid rounds ran out (rotary phones)
     FAILURE = "failure"  # Python failed; the dialplan fallback took the call
     FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
+    OUTAGE = "outage"  # reporting a power outage (the default menu's 4-1)
 
 
 # --- AGI reply codes (the FastAGI protocol) ---------------------------------------------------

@@ -31,9 +31,15 @@ class Scene:
 
 
 SCENES = (
-    Scene("A caller presses 0 to reach an operator", "0", "+79131234567", "operator"),
-    Scene("A caller on a rotary phone presses nothing", "", "83942223344", "operator"),
-    Scene("A wrong key, then # to end the call", "7w#", None, "completed"),
+    Scene(
+        "Information, then tariffs (typed ahead), back with *, then the operator",
+        "31w*w0",
+        "+79131234567",
+        "operator",
+    ),
+    Scene("Reporting a power outage: 4, then 1", "41", "83942223344", "operator"),
+    Scene("A wrong key, then the main menu and 0", "9w#w0", None, "operator"),
+    Scene("A caller on a rotary phone presses nothing", "", "89131112233", "operator"),
     Scene(
         "The engine is down: the dialplan fallback still reaches the operator queue",
         "",

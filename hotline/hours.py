@@ -38,6 +38,9 @@ HOLIDAY_LANGUAGE: Final = "en_US"
 CLOSED: Final = ""
 
 _PERIOD: Final = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
+# "…-24:00" closes at midnight: the day's last instant, so a day can be open throughout.
+END_OF_DAY: Final = time.max
+END_OF_DAY_TEXT: Final = "24:00"
 _FORMAT_HINT: Final = 'expected "HH:MM-HH:MM" (e.g. "08:00-20:00"), periods separated by ","'
 
 
@@ -53,7 +56,8 @@ class Period:
     closes: time
 
     def __str__(self) -> str:
-        return f"{self.opens:%H:%M}-{self.closes:%H:%M}"
+        closes = END_OF_DAY_TEXT if self.closes == END_OF_DAY else f"{self.closes:%H:%M}"
+        return f"{self.opens:%H:%M}-{closes}"
 
 
 def parse_hours(text: str, where: str = "hours") -> tuple[Period, ...]:
@@ -68,9 +72,10 @@ def parse_hours(text: str, where: str = "hours") -> tuple[Period, ...]:
         if match is None:
             raise HoursError(f'{where}: bad hours {text!r}: {_FORMAT_HINT}, or "" for closed')
         oh, om, ch, cm = (int(g) for g in match.groups())
-        if oh > 23 or ch > 23 or om > 59 or cm > 59:
+        until_midnight = (ch, cm) == (24, 0)
+        if oh > 23 or (ch > 23 and not until_midnight) or om > 59 or cm > 59:
             raise HoursError(f"{where}: bad hours {text!r}: no such time of day in {part!r}")
-        period = Period(time(oh, om), time(ch, cm))
+        period = Period(time(oh, om), END_OF_DAY if until_midnight else time(ch, cm))
         if period.closes <= period.opens:
             raise HoursError(
                 f"{where}: bad hours {text!r}: {part.strip()!r} closes before it opens "

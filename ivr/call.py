@@ -114,6 +114,7 @@ class IvrCall:
         """Hand the call to the dialplan's operator queue."""
         await self.enter("operator")
         if self.answer_target is not None:
+            await self._log.add_event(self.uniqueid, "answer_target", str(self.answer_target))
             await self.agi.set_variable(ChannelVar.ANSWER_TARGET, str(self.answer_target))
         await self._log.set_outcome(self.uniqueid, CallOutcome.OPERATOR, operator_reason=reason)
         await self._return_to_dialplan(IvrStatus.OPERATOR, reason)

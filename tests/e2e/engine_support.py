@@ -20,10 +20,18 @@ from hotline.transport.ami import AmiClient
 
 # Short waits keep silent-caller calls quick; the flow is the same as with the defaults.
 FAST_IVR = {"ivr": {"input_timeout": 1.5, "max_rounds": 2}}
+# Operators around the clock, so no test depends on the hour CI runs at; the tests of
+# out-of-hours behaviour close the day with a calendar override.
+WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+ALWAYS_OPEN = {"hours": {day: "00:00-24:00" for day in (*WEEK, "holiday_hours")}}
 
 
 def engine_settings(db_file: Path, **sections: dict[str, Any]) -> Settings:
-    overrides: dict[str, Any] = {"store": {"url": f"sqlite+aiosqlite:///{db_file}"}, **FAST_IVR}
+    overrides: dict[str, Any] = {
+        "store": {"url": f"sqlite+aiosqlite:///{db_file}"},
+        **FAST_IVR,
+        **ALWAYS_OPEN,
+    }
     for name, values in sections.items():
         overrides[name] = {**overrides.get(name, {}), **values}
     return load_settings(overrides=overrides)
@@ -38,6 +46,7 @@ def cli_overrides(settings: Settings) -> list[str]:
         f"ivr.input_timeout={settings.ivr.input_timeout}",
         "--set",
         f"ivr.max_rounds={settings.ivr.max_rounds}",
+        *[f for day in (*WEEK, "holiday_hours") for f in ("--set", f"hours.{day}=00:00-24:00")],
     ]
 
 

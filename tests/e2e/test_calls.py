@@ -54,15 +54,16 @@ async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Setti
 
     assert transcript.uniqueid.startswith("sim-")
     assert transcript.route == ROUTE_IVR
-    assert transcript.nodes == ["greeting", "main", "operator"]
+    assert transcript.nodes == ["greeting", *["main"] * settings.ivr.max_rounds, "operator"]
     assert transcript.outcome == CallOutcome.OPERATOR
     assert transcript.operator_reason == OperatorReason.NO_INPUT
-    # Greeting, the recording notice, the menu once per silent round, then "connecting you".
+    # Greeting, the recording notice, the menu once per silent round (a first-time caller
+    # hears the detailed version), then "connecting you".
     names = [Path(p).name for p in transcript.prompts]
-    assert names == [
-        prompts.GREETING,
+    assert names[0].startswith(prompts.GREETING)
+    assert names[1:] == [
         prompts.RECORDING_NOTICE,
-        *[prompts.MAIN_MENU] * settings.ivr.max_rounds,
+        *["ivr.main.detailed"] * settings.ivr.max_rounds,
         prompts.CONNECTING,
     ]
     # Asterisk played each prompt to its end, and the files are what the library built.
@@ -91,18 +92,6 @@ async def test_keypress_is_received_and_routes_the_call(
     assert transcript.outcome == CallOutcome.OPERATOR
     assert transcript.operator_reason == OperatorReason.MENU
     assert transcript.nodes[-1] == "operator"
-
-
-async def test_invalid_key_then_hash_ends_the_call(engine: Engine, settings: Settings) -> None:
-    transcript = await simulate(settings, "7w#")
-
-    assert transcript.digits_received == "7#"
-    assert transcript.nodes == ["greeting", "main", "goodbye"]
-    assert any(p.endswith("/" + prompts.INVALID) for p in transcript.prompts)
-    assert transcript.outcome == CallOutcome.COMPLETED
-    assert CONTEXT_OPERATOR not in transcript.contexts
-    record = await engine.call_log.get(uniqueid=transcript.uniqueid)
-    assert record is not None and record.caller is None  # anonymous
 
 
 async def test_failing_handler_hands_the_call_to_the_fallback(settings: Settings) -> None:

@@ -261,7 +261,8 @@ _WEEK = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "su
         ("closed", "expected"),
         ("25:00-26:00", "no such time"),
         ("08:60-20:00", "no such time"),
-        ("08:00-24:00", "no such time"),
+        ("24:00-24:00", "no such time"),
+        ("08:00-24:01", "no such time"),
         ("20:00-08:00", "closes before it opens"),
         ("08:00-08:00", "closes before it opens"),
         ("09:00-13:00,12:00-17:00", "not overlap"),
@@ -315,3 +316,12 @@ def test_instants_agree(moment: datetime) -> None:
         assert opens is not None and opens >= moment
         assert schedule.is_open(opens)
         assert not schedule.is_open(opens - timedelta(microseconds=1)) or opens == moment
+
+
+def test_a_day_can_stay_open_until_midnight() -> None:
+    open_all_day = hours(monday="00:00-24:00")
+    monday = date(2026, 11, 23)
+    zone = ZoneInfo("Asia/Krasnoyarsk")
+    assert open_all_day.is_open(datetime.combine(monday, time(0, 0), zone))
+    assert open_all_day.is_open(datetime.combine(monday, time(23, 59, 59), zone))
+    assert str(open_all_day.hours_on(monday).periods[0]) == "00:00-24:00"

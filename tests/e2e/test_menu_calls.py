@@ -1,0 +1,131 @@
+"""The default menu through the real Asterisk: navigation at every depth, type-ahead, invalid
+keys, silence, out-of-hours and emergency mode, each with `hotline call simulate`'s harness."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hotline.app import Engine
+from hotline.constants import CallOutcome, OperatorReason
+from hotline.emergency import EmergencyStore
+from hotline.settings import Settings
+from hotline.simulate import Transcript
+from hotline.store.calendar import CalendarOverrides
+from ivr import prompts
+from tests.e2e.engine_support import engine_settings, simulate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+
+CALLER = "79131234567"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return engine_settings(tmp_path / "hotline.db")
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[Engine]:
+    engine = Engine(settings)
+    await engine.start()
+    await engine.ami.wait_connected(10)
+    try:
+        yield engine
+    finally:
+        await engine.stop()
+
+
+def played(transcript: Transcript) -> list[str]:
+    return [Path(p).name for p in transcript.prompts]
+
+
+async def call(settings: Settings, dtmf: str) -> Transcript:
+    return await simulate(settings, dtmf, caller_id=CALLER)
+
+
+@pytest.mark.parametrize(
+    ("dtmf", "nodes", "outcome"),
+    [
+        # Level 1 (main): back stays on main, # is main, 0 the operator.
+        ("*w0", ["main", "main", "operator"], CallOutcome.OPERATOR),
+        ("#w0", ["main", "main", "operator"], CallOutcome.OPERATOR),
+        # Level 2 (info submenu): back, main, operator.
+        ("3w*w0", ["main", "info", "main", "operator"], CallOutcome.OPERATOR),
+        ("3w#w0", ["main", "info", "main", "operator"], CallOutcome.OPERATOR),
+        ("3w0", ["main", "info", "operator"], CallOutcome.OPERATOR),
+        # Level 3 (an information node): back to its menu, main, operator.
+        ("31w*w0", ["main", "info", "info.tariffs", "info", "operator"], CallOutcome.OPERATOR),
+        ("31w#w0", ["main", "info", "info.tariffs", "main", "operator"], CallOutcome.OPERATOR),
+        ("31w0", ["main", "info", "info.tariffs", "operator"], CallOutcome.OPERATOR),
+    ],
+)
+async def test_navigation_keys_at_every_depth(
+    engine: Engine, settings: Settings, dtmf: str, nodes: list[str], outcome: CallOutcome
+) -> None:
+    transcript = await call(settings, dtmf)
+    assert transcript.nodes == ["greeting", *nodes]
+    assert transcript.outcome == outcome
+    assert transcript.operator_reason == OperatorReason.MENU
+
+
+async def test_type_ahead_over_playing_prompts(engine: Engine, settings: Settings) -> None:
+    # Both keys go out at once: the first interrupts the main menu, the second the submenu.
+    transcript = await call(settings, "41")
+    assert transcript.nodes == ["greeting", "main", "outages", "outages.report", "operator"]
+    assert transcript.operator_reason == OperatorReason.OUTAGE
+    interrupted = [a for a in transcript.audio if a.played is not None and a.duration]
+    menu_prompts = [a for a in interrupted if Path(a.file).name.startswith(("ivr.main", "outage"))]
+    assert menu_prompts and all(a.played < a.duration for a in menu_prompts[:2])  # type: ignore[operator]
+
+
+async def test_invalid_key_gets_a_notice_and_the_level_again(
+    engine: Engine, settings: Settings
+) -> None:
+    transcript = await call(settings, "9w0")
+    names = played(transcript)
+    assert prompts.INVALID in names
+    assert transcript.nodes == ["greeting", "main", "main", "operator"]
+    assert transcript.digits_received == "90"
+
+
+async def test_silence_ends_at_the_operator(engine: Engine, settings: Settings) -> None:
+    transcript = await call(settings, "")
+    assert transcript.nodes == ["greeting", *["main"] * settings.ivr.max_rounds, "operator"]
+    assert transcript.outcome == CallOutcome.OPERATOR
+    assert transcript.operator_reason == OperatorReason.NO_INPUT
+
+
+async def test_outside_hours_the_operator_choice_offers_a_callback(
+    engine: Engine, settings: Settings
+) -> None:
+    today = datetime.now(UTC).astimezone(ZoneInfo(settings.hours.timezone)).date()
+    await CalendarOverrides(engine.db).set(today, "", "e2e: closed today")
+    await engine.reload_hours()
+
+    transcript = await call(settings, "0w1w1")  # operator, leave a callback, confirm the number
+    names = played(transcript)
+    assert names[2:4] == [prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS]
+    assert transcript.nodes[-3:] == ["closed", "callback", "goodbye"]
+    assert transcript.outcome == CallOutcome.COMPLETED
+    assert transcript.call_log is not None
+    callbacks = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "callback"]
+    assert callbacks == [CALLER]
+
+
+async def test_emergency_message_follows_the_notice_and_raises_the_wait_target(
+    engine: Engine, settings: Settings
+) -> None:
+    await EmergencyStore(engine.db).switch_on(prompt_id="ivr.emergency.default", by="e2e")
+    await engine.reload_emergency()
+
+    transcript = await call(settings, "0")
+    names = played(transcript)
+    assert names[1:3] == [prompts.RECORDING_NOTICE, "ivr.emergency.default"]
+    assert transcript.call_log is not None
+    targets = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "answer_target"]
+    assert targets == [str(settings.queue.emergency_answer_target)]
