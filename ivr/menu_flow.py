@@ -222,11 +222,9 @@ class MenuFlow:
             await walk.call.to_operator(reason)
             raise _Leave
         await walk.call.enter("closed")
-        await walk.call.play(prompts.OPERATOR_CLOSED)
-        await walk.call.play(prompts.OPERATOR_HOURS, escape_digits=DIGITS)
-        digit = await walk.call.play(prompts.CALLBACK_OFFER, escape_digits=DIGITS)
-        if digit is None:
-            digit = await walk.call.wait_digit(self._ivr.input_timeout)
+        digit = await self._question(
+            walk.call, prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS, prompts.CALLBACK_OFFER
+        )
         if digit == CALLBACK_KEY:
             await self._callback(walk)
         await self._goodbye(walk)
@@ -238,10 +236,12 @@ class MenuFlow:
         number = call.agi.env.callerid
         for _attempt in range(self._ivr.max_rounds):
             if number:
-                await call.play(prompts.CALLBACK_YOUR_NUMBER)
-                await call.say(russian.phone(number))
-                digit = await call.play(prompts.CONFIRM_OR_REENTER, escape_digits=DIGITS)
-                digit = digit or await call.wait_digit(self._ivr.input_timeout)
+                digit = await self._question(
+                    call,
+                    prompts.CALLBACK_YOUR_NUMBER,
+                    russian.phone(number),
+                    prompts.CONFIRM_OR_REENTER,
+                )
                 if digit == CONFIRM_KEY:
                     # Committed before the caller hears that it was accepted.
                     await call.request_callback(number)
@@ -254,6 +254,18 @@ class MenuFlow:
             )
             number = typed if typed.isdigit() else None
         await call.play(prompts.INPUT_FAILED)
+
+    async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
+        """Play the parts of a question (prompt ids or personal phrases); any key answers it
+        at once, skipping the rest, as callers who know the menu expect."""
+        for part in parts:
+            if isinstance(part, russian.Phrase):
+                digit = await call.say(part, escape_digits=DIGITS)
+            else:
+                digit = await call.play(part, escape_digits=DIGITS)
+            if digit is not None:
+                return digit
+        return await call.wait_digit(self._ivr.input_timeout)
 
     async def _goodbye(self, walk: _Walk) -> None:
         await walk.call.enter("goodbye")

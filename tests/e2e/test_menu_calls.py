@@ -12,7 +12,7 @@ import pytest
 
 from hotline.app import Engine
 from hotline.constants import CallOutcome, OperatorReason
-from hotline.emergency import EmergencyStore
+from hotline.emergency import EmergencyStore, switch_on
 from hotline.settings import Settings
 from hotline.simulate import Transcript
 from hotline.store.calendar import CalendarOverrides
@@ -22,6 +22,7 @@ from tests.e2e.engine_support import engine_settings, simulate
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
 
 CALLER = "79131234567"
+EMERGENCY_TEXT = "Внимание! Из-за аварии на подстанции в Кызыле нет света. Бригады работают."
 
 
 @pytest.fixture
@@ -107,9 +108,16 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
     await CalendarOverrides(engine.db).set(today, "", "e2e: closed today")
     await engine.reload_hours()
 
-    transcript = await call(settings, "0w1w1")  # operator, leave a callback, confirm the number
-    names = played(transcript)
-    assert names[2:4] == [prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS]
+    # A caller who just listens hears that operators are closed, their hours and the offer.
+    listener = await call(settings, "0")
+    names = played(listener)
+    # greeting, notice, the main menu (interrupted by 0), then the hours and the offer.
+    assert names[3:6] == [prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS, prompts.CALLBACK_OFFER]
+    assert listener.nodes[-2:] == ["closed", "goodbye"]
+    assert listener.outcome == CallOutcome.COMPLETED
+
+    # An expert presses 1 as soon as the message starts, and 1 again to confirm the number.
+    transcript = await call(settings, "0w1w1")
     assert transcript.nodes[-3:] == ["closed", "callback", "goodbye"]
     assert transcript.outcome == CallOutcome.COMPLETED
     assert transcript.call_log is not None
@@ -120,12 +128,17 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
 async def test_emergency_message_follows_the_notice_and_raises_the_wait_target(
     engine: Engine, settings: Settings
 ) -> None:
-    await EmergencyStore(engine.db).switch_on(prompt_id="ivr.emergency.default", by="e2e")
+    # A message typed by a supervisor: rendered before it becomes active.
+    state = await switch_on(
+        EmergencyStore(engine.db), engine.prompts, text=EMERGENCY_TEXT, by="e2e"
+    )
+    assert state.active and state.sound is not None
     await engine.reload_emergency()
 
     transcript = await call(settings, "0")
-    names = played(transcript)
-    assert names[1:3] == [prompts.RECORDING_NOTICE, "ivr.emergency.default"]
+    assert Path(transcript.prompts[1]).name == prompts.RECORDING_NOTICE
+    assert transcript.prompts[2] == state.sound
+    assert transcript.nodes[:3] == ["greeting", "emergency", "main"]
     assert transcript.call_log is not None
     targets = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "answer_target"]
     assert targets == [str(settings.queue.emergency_answer_target)]
