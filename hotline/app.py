@@ -69,7 +69,7 @@ class Engine:
         self.hours = HoursProvider(self.db, settings.hours)
         self.emergency = EmergencyProvider(EmergencyStore(self.db))
         self.ami = AmiClient(settings.ami, resolve_ami_secret(settings))
-        self.routes = routes or AgiRoutes()
+        self.routes = routes if routes is not None else AgiRoutes()
         self._custom_routes = routes is not None
         self.server = FastAgiServer(settings.fastagi, self.routes)
         self._tracker_task: asyncio.Task[None] | None = None

@@ -27,6 +27,8 @@ from hotline.constants import (
 )
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
 from hotline.settings import SimulateSettings
+from hotline.speech import audio
+from hotline.speech.audio import AudioError
 from hotline.store.calllog import CallLog
 from hotline.transport.ami import AmiClient, AmiError
 
@@ -99,19 +101,15 @@ class Transcript:
         self.steps.append(Step(round(time.monotonic() - started, 3), kind, value, detail))
 
 
-SAMPLES_PER_SECOND = 8000
-SLN_BYTES_PER_SECOND = 2 * SAMPLES_PER_SECOND
-
-
 def _measure(files: list[str]) -> list[PlayedAudio]:
-    """Durations of our own rendered prompts (absolute paths; signed-linear 8 kHz beside
-    every format).  Asterisk's stock sounds (relative names) are not measured."""
+    """Durations of our own rendered prompts (absolute paths), measured from the files.
+    Asterisk's stock sounds (relative names) are not measured."""
     measured = []
     for name in files:
-        sln = Path(name + ".sln")
         duration = None
-        if sln.is_absolute() and sln.is_file():
-            duration = round(sln.stat().st_size / SLN_BYTES_PER_SECOND, 3)
+        if Path(name).is_absolute():
+            with contextlib.suppress(AudioError):
+                duration = round(audio.duration(name), 3)
         measured.append(PlayedAudio(name, duration))
     return measured
 

@@ -3,25 +3,25 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 from typing import Any
 
 from hotline.constants import CallDirection, CallOutcome, ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiError
+from hotline.speech import audio
+from hotline.speech.audio import AudioError
 from hotline.speech.library import PromptLibrary, Sound
 from hotline.speech.russian import Phrase
 from hotline.store.calllog import CallLog
 from hotline.transport.fastagi import AgiCall
 
 SAMPLES_PER_SECOND = 8000
-SLN_BYTES_PER_SECOND = 2 * SAMPLES_PER_SECOND
 
 
-def _sln_duration(sound_path: str) -> float:
+def _sound_duration(sound_path: str) -> float:
     try:
-        return Path(sound_path + ".sln").stat().st_size / SLN_BYTES_PER_SECOND
-    except OSError:
-        return 0.0
+        return audio.duration(sound_path)
+    except AudioError:
+        return 0.0  # Asterisk will say the file is missing; the call goes on
 
 
 class IvrCall:
@@ -64,7 +64,7 @@ class IvrCall:
 
     async def play_sound(self, label: str, sound_path: str, escape_digits: str = "") -> str | None:
         """Play a sound rendered elsewhere (an emergency message typed by a supervisor)."""
-        duration = await asyncio.to_thread(_sln_duration, sound_path)
+        duration = await asyncio.to_thread(_sound_duration, sound_path)
         return await self._stream(label, Sound(sound_path, duration), escape_digits)
 
     async def wait_digit(self, seconds: float) -> str | None:
