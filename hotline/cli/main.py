@@ -15,6 +15,7 @@ from hotline.cli import (
     emergency_cmd,
     engine_cmd,
     hours_cmd,
+    ivr_cmd,
     menu_cmd,
     prompts_cmd,
     sandbox_cmd,
@@ -33,6 +34,7 @@ app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(menu_cmd.app, name="menu")
+app.add_typer(ivr_cmd.app, name="ivr")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)

@@ -239,6 +239,27 @@ class CallLog:
         async with self._db.session() as session:
             return [_record(call) for call in await session.scalars(query)]
 
+    async def between(
+        self,
+        start: datetime,
+        end: datetime,
+        *,
+        include_simulated: bool = False,
+        limit: int = 100_000,
+    ) -> list[CallRecord]:
+        """Calls started in ``[start, end)``, oldest first, each with its events; at most
+        ``limit`` of them.  Simulated calls only with ``include_simulated``."""
+        query = (
+            _with_events()
+            .where(Call.started_at >= _ts(start), Call.started_at < _ts(end))
+            .order_by(Call.started_at, Call.id)
+            .limit(limit)
+        )
+        if not include_simulated:
+            query = query.where(Call.simulated.is_(False))
+        async with self._db.session() as session:
+            return [_record(call) for call in await session.scalars(query)]
+
     async def calls_from(self, caller: str, *, excluding: str | None = None) -> int:
         """How many calls this number made before (the IVR plays experienced callers the
         short prompts); ``excluding`` leaves the current call out."""

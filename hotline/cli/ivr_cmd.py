@@ -1,0 +1,137 @@
+"""hotline ivr: how callers use the IVR (option usage, containment, where they hang up).
+
+Dates are local dates in ``hours.timezone`` (``--to`` includes the whole day) or ISO 8601
+datetimes (without an offset, in ``hours.timezone``; ``--to`` is then exclusive).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import date, datetime, time, timedelta
+from typing import Annotated, Final
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline.cli.context import settings_of
+from hotline.cli.db_cmd import run_with_database
+from hotline.ivr_stats import IvrExit, IvrStats, ivr_stats
+from hotline.store.calllog import CallLog, CallRecord
+from hotline.store.db import Database
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+EXIT_BAD_VALUE: Final = 2
+WIDE: Final = 200
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    start: Annotated[
+        str, typer.Option("--from", metavar="DATE", help="YYYY-MM-DD or ISO datetime.")
+    ],
+    end: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DATE", help="YYYY-MM-DD (inclusive) or ISO datetime."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    include_simulated: Annotated[
+        bool, typer.Option("--include-simulated", help="Count simulated calls too.")
+    ] = False,
+) -> None:
+    """Option usage, containment (calls served without an operator) and abandon points."""
+    settings = settings_of(ctx)
+    try:
+        zone = ZoneInfo(settings.hours.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        typer.echo(f"ivr: bad settings: unknown time zone {settings.hours.timezone!r}", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE) from exc
+    first = _moment(start, zone, end_of_day=False)
+    last = _moment(end, zone, end_of_day=True) if end is not None else datetime.now(zone)
+    if last <= first:
+        typer.echo("ivr: --to must be after --from", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE)
+
+    async def work(db: Database) -> list[CallRecord]:
+        return await CallLog(db).between(first, last, include_simulated=include_simulated)
+
+    result = ivr_stats(run_with_database(settings, work), include_simulated=include_simulated)
+    if as_json:
+        data = {"from": first.isoformat(), "to": last.isoformat(), **result.to_dict()}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _print_tables(result, f"from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M %z} (exclusive)")
+
+
+def _print_tables(result: IvrStats, period: str) -> None:
+    console = _console()
+    console.print(f"IVR calls started {period}")
+    summary = Table(show_header=False)
+    summary.add_column("What")
+    summary.add_column("Value", justify="right")
+    summary.add_row("calls", str(result.calls))
+    containment = result.containment
+    summary.add_row("containment", f"{containment:.1%}" if containment is not None else "–")
+    for exit_ in IvrExit:
+        count = result.exits.get(exit_.value, 0)
+        if count or exit_ is not IvrExit.OTHER:
+            summary.add_row(f"exit: {exit_.value}", str(count))
+    for reason, count in result.operator_reasons.items():
+        summary.add_row(f"operator: {reason}", str(count))
+    console.print(summary)
+
+    usage = Table(title="Option usage")
+    usage.add_column("Node")
+    usage.add_column("Entered", justify="right")
+    usage.add_column("Keys chosen")
+    usage.add_column("Avg s", justify="right")
+    usage.add_column("Hung up", justify="right")
+    for node, entered in result.node_entries.items():
+        keys = ", ".join(f"{key}: {n}" for key, n in result.keys.get(node, {}).items())
+        usage.add_row(
+            node,
+            str(entered),
+            keys,
+            f"{result.average_seconds[node]:.1f}",
+            str(result.abandon_points.get(node, "")),
+        )
+    console.print(usage)
+
+    abandons = Table(title="Abandon points")
+    abandons.add_column("Node")
+    abandons.add_column("Hang-ups", justify="right")
+    for node, count in result.abandon_points.items():
+        abandons.add_row(node, str(count))
+    console.print(abandons)
+
+
+def _moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    text = text.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        if len(text) == len("YYYY-MM-DD"):
+            day += timedelta(days=1) if end_of_day else timedelta()
+            return datetime.combine(day, time(), zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        typer.echo(
+            f"ivr: bad date {text!r}: expected YYYY-MM-DD or ISO 8601, e.g. 2026-03-01T10:30",
+            err=True,
+        )
+        raise typer.Exit(EXIT_BAD_VALUE) from exc
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def _console() -> Console:
+    console = Console()
+    if not console.is_terminal and "COLUMNS" not in os.environ:
+        console = Console(width=WIDE)
+    return console
