@@ -16,10 +16,11 @@ from hotline.speech.library import PromptLibrary
 from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.menus import MenuVersionRecord, MenuVersions
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu_flow import MenuFlow
-from ivr.menu_model import Menu, load_and_validate
+from ivr.menu_model import Menu, MenuError, check_menu, load_and_validate, parse_menu
 from ivr.prompts import FLOW_PROMPTS
 
 log = logging.getLogger(__name__)
@@ -45,14 +46,20 @@ def resolve_ami_secret(settings: Settings) -> str:
     )
 
 
-def load_ivr(settings: Settings, prompts: PromptLibrary) -> Menu:
-    """The menu, validated, and every prompt the flow names checked against the catalogue
-    and the build (blocking: run it in a thread).  Also loads the build's manifest, so calls
-    never read it from disk."""
+def load_ivr(
+    settings: Settings, prompts: PromptLibrary, published: MenuVersionRecord | None = None
+) -> Menu:
+    """The menu (the ``published`` version, else the menu file), validated, and every prompt
+    the flow names checked against the catalogue and the build (blocking: run it in a
+    thread).  Also loads the build's manifest, so calls never read it from disk."""
     for prompt_id in FLOW_PROMPTS:
         prompts.catalogue.require(prompt_id, used_by="the inbound flow (ivr/prompts.py)")
         prompts.sound(prompt_id)
-    menu = load_and_validate(settings.ivr.menu_file, settings, prompts)
+    if published is None:
+        menu = load_and_validate(settings.ivr.menu_file, settings, prompts)
+    else:
+        source = f"menu version {published.version} ({published.source})"
+        menu = check_menu(parse_menu(published.content, source), settings, prompts)
     for prompt_id in menu.prompt_ids():
         prompts.sound(prompt_id)
     return menu
@@ -73,9 +80,26 @@ class Engine:
         self._custom_routes = routes is not None
         self.server = FastAgiServer(settings.fastagi, self.routes)
         self._tracker_task: asyncio.Task[None] | None = None
+        self.menus = MenuVersions(self.db)
+        self.flow: MenuFlow | None = None
+        self._menu_version: int | None = None
+        self._menu_task: asyncio.Task[None] | None = None
+        self._reload_lock = asyncio.Lock()
 
     async def start(self) -> None:
-        menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts)
+        await self.db.upgrade()
+        published = await self.menus.active()
+        try:
+            menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts, published)
+        except MenuError as exc:
+            if published is None:
+                raise
+            # The published version no longer keeps the rules here (settings or prompts
+            # changed): the menu file serves until a good version is published.
+            log.error("menu version %s not used: %s", published.version, exc)
+            menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts)
+            published = None
+        self._menu_version = published.version if published is not None else None
         if not self._custom_routes:
             flow = MenuFlow(
                 menu,
@@ -85,8 +109,10 @@ class Engine:
                 self.hours.current,
                 self.emergency.current,
             )
+            flow.use(menu, self._menu_version)
             self.routes.add(ROUTE_IVR, flow)
-        await self.db.upgrade()
+            self.flow = flow
+            self._menu_task = asyncio.create_task(self._watch_menu(), name="menu-reload")
         tracker = CallTracker(
             self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
         )
@@ -110,12 +136,52 @@ class Engine:
         """Forget the cached emergency state (after it was switched)."""
         self.emergency.invalidate()
 
+    async def reload_menu(self) -> int | None:
+        """Check for a newly published menu version now; new calls get it, calls in progress
+        keep theirs.  A version that breaks the rules is logged and ignored.  Returns the
+        version new calls get (None: the menu file)."""
+        async with self._reload_lock:
+            active = await self.menus.active_version()
+            if self.flow is None or active is None or active == self._menu_version:
+                return self._menu_version
+            published = await self.menus.get(active)
+            if published is None:
+                return self._menu_version
+            try:
+                menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts, published)
+            except (MenuError, ValueError, OSError) as exc:
+                log.error(
+                    "menu version %s ignored, version %s stays: %s",
+                    active,
+                    self._menu_version or "file",
+                    exc,
+                )
+                self._menu_version = active  # not tried again until the next publish
+                return self.flow.version
+            self.flow.use(menu, active)
+            self._menu_version = active
+            log.info("menu version %s for new calls (%s)", active, published.summary)
+            return active
+
+    async def _watch_menu(self) -> None:
+        interval = self.settings.ivr.menu_reload_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reload_menu()
+            except Exception:  # a store outage must not end the watcher
+                log.exception("menu reload check failed; retrying")
+
     async def _live_channels(self) -> set[str]:
         return {channel.uniqueid for channel in await self.ami.core_show_channels()}
 
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.
         await self.server.stop()
+        if self._menu_task is not None:
+            self._menu_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._menu_task
         if self._tracker_task is not None:
             self._tracker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -106,6 +106,8 @@ class IvrSettings(_Section):
     max_levels: int = 4
     max_options: int = 4
     max_level_speech_seconds: float = 15.0
+    # How often the engine checks for a newly published menu version (`hotline menu publish`).
+    menu_reload_seconds: float = 5.0
 
 
 class HoursSettings(_Section):

@@ -54,6 +54,7 @@ class _Walk:
     call: IvrCall
     first_time: bool
     stack: list[str]
+    menu: Menu  # the version the call started on, to its end
     pending: str | None = None  # a key typed ahead over a prompt
     rounds: int = 0  # invalid or silent rounds in a row at this level
 
@@ -71,6 +72,7 @@ class MenuFlow:
         emergency: EmergencySource,
     ) -> None:
         self.menu = menu
+        self.version: int | None = None
         self._settings = settings
         self._ivr = settings.ivr
         self._log = call_log
@@ -80,11 +82,20 @@ class MenuFlow:
         self._zone = ZoneInfo(settings.hours.timezone)
         self._nav = settings.ivr.back_key + settings.ivr.main_key + settings.ivr.operator_key
 
+    def use(self, menu: Menu, version: int | None) -> None:
+        """Serve ``menu`` (published ``version``; None = the menu file) to new calls; calls in
+        progress finish on the menu they started with."""
+        self.menu = menu
+        self.version = version
+
     async def __call__(self, agi: AgiCall) -> None:
+        # Captured once: a menu swapped in by use() meanwhile does not reach this call.
+        menu, version = self.menu, self.version
         call = IvrCall(agi, self._log, self._library)
         await call.open()
         try:
-            await self._run(call)
+            await self._log.add_event(call.uniqueid, "menu_version", _version_label(version))
+            await self._run(call, menu)
         except _Leave:
             return
         except AgiHangup:
@@ -92,13 +103,13 @@ class MenuFlow:
             await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
 
     # --- start of the call ---------------------------------------------------------------------
-    async def _run(self, call: IvrCall) -> None:
+    async def _run(self, call: IvrCall, menu: Menu) -> None:
         caller = call.agi.env.callerid
         first_time = (
             caller is None or await self._log.calls_from(caller, excluding=call.uniqueid) == 0
         )
         emergency = await self._emergency()
-        walk = _Walk(call, first_time, [self.menu.start])
+        walk = _Walk(call, first_time, [menu.start], menu)
         # The greeting names the company (R-047) and the recording notice comes before any
         # other content (R-061): neither can be skipped; barge-in starts at the first menu.
         await call.enter("greeting")
@@ -129,7 +140,7 @@ class MenuFlow:
 
     # --- one level -----------------------------------------------------------------------------
     async def _step(self, walk: _Walk) -> None:
-        node = self.menu.node(walk.stack[-1])
+        node = walk.menu.node(walk.stack[-1])
         await walk.call.enter(node.id)
         if node.kind is NodeKind.MENU:
             await self._menu_level(walk, node)
@@ -272,3 +283,8 @@ class MenuFlow:
         await walk.call.play(prompts.GOODBYE)
         await walk.call.finish()
         raise _Leave
+
+
+def _version_label(version: int | None) -> str:
+    """The call log's ``menu_version`` value: the version number, or ``file``."""
+    return "file" if version is None else str(version)

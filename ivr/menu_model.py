@@ -756,7 +756,27 @@ def load_and_validate(
     """Load ``path`` and check it against ``settings.ivr`` and the catalogue, with the rendered
     prompts of each of ``voices`` (default: the configured voice); raises :class:`MenuError`
     with every violation (a broken catalogue raises its own ``CatalogueError``)."""
-    menu = load_menu(path)
+    return check_menu(load_menu(path), settings, library, voices)
+
+
+def parse_and_validate(
+    text: str,
+    source: str,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: Sequence[str] | None = None,
+) -> Menu:
+    """:func:`load_and_validate` on text already read (a published menu version)."""
+    return check_menu(parse_menu(text, source), settings, library, voices)
+
+
+def check_menu(
+    menu: Menu,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: Sequence[str] | None = None,
+) -> Menu:
+    """``menu`` itself when it keeps every rule in each of ``voices``; else :class:`MenuError`."""
     chosen = list(voices) if voices else [settings.speech.voice]
     found: list[Violation] = []
     for voice in chosen:

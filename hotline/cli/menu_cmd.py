@@ -1,4 +1,5 @@
-"""hotline menu: check the IVR menu against the service standard, show its tree and its schema."""
+"""hotline menu: check the IVR menu against the service standard, show its tree and its schema;
+publish versions to the running engine, list them and roll back."""
 
 from __future__ import annotations
 
@@ -7,13 +8,18 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
 from hotline.cli.context import settings_of
+from hotline.cli.db_cmd import run_with_database
+from hotline.emergency import current_user
 from hotline.settings import Settings
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
+from hotline.store.db import Database
+from hotline.store.menus import MenuUnchanged, MenuVersionRecord, MenuVersions, UnknownVersion
 from ivr.menu_model import (
     Menu,
     MenuError,
@@ -22,6 +28,7 @@ from ivr.menu_model import (
     load_and_validate,
     load_menu,
     menu_json_schema_text,
+    parse_and_validate,
     voice_label,
 )
 
@@ -37,6 +44,9 @@ FileArg = Annotated[
 VoiceOpt = Annotated[
     list[str] | None,
     typer.Option("--voice", help="Measure with this voice of the backend (repeatable)."),
+]
+AuthorOpt = Annotated[
+    str | None, typer.Option("--author", help="Who publishes it (default: $USER).")
 ]
 AllVoicesOpt = Annotated[
     bool, typer.Option("--all-voices", help="Measure with every built voice of the backend.")
@@ -213,3 +223,106 @@ def schema(
         typer.echo(f"menu: wrote {output}")
     else:
         typer.echo(text, nl=False)
+
+
+@app.command()
+def publish(ctx: typer.Context, file: FileArg = None, author: AuthorOpt = None) -> None:
+    """Validate the menu and store it as the new active version: the running engine serves
+    it to new calls within ivr.menu_reload_seconds; calls in progress keep their version.
+    A menu that breaks a rule is refused with every violation."""
+    settings = settings_of(ctx)
+    path = file or settings.ivr.menu_file
+    library = PromptLibrary(settings)
+    try:
+        content = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise _fail(f"cannot read {path}: {exc.strerror or exc}") from exc
+    _validate_or_exit(content, str(path), settings, library, "not published")
+    who = author or current_user()
+
+    async def work(db: Database) -> MenuVersionRecord:
+        return await MenuVersions(db).publish(content, str(path), who)
+
+    try:
+        record = run_with_database(settings, work)
+    except MenuUnchanged as exc:
+        raise _fail(f"not published: {exc}") from exc
+    except ValueError as exc:
+        raise _fail(f"not published: {exc}") from exc
+    typer.echo(f"menu: published {path} as version {record.version}: {record.summary}")
+
+
+@app.command()
+def history(
+    ctx: typer.Context,
+    limit: Annotated[int, typer.Option("--limit", "-n", min=1, help="Versions to list.")] = 20,
+) -> None:
+    """Published menu versions, newest (the active one) first."""
+    settings = settings_of(ctx)
+
+    async def work(db: Database) -> list[MenuVersionRecord]:
+        return await MenuVersions(db).history(limit)
+
+    records = run_with_database(settings, work)
+    if not records:
+        typer.echo(f"menu: no version published; the engine runs {settings.ivr.menu_file}")
+        return
+    table = Table("version", "published (UTC)", "author", "name", "sha256", "changes")
+    for index, record in enumerate(records):
+        mark = " (active)" if index == 0 else ""
+        table.add_row(
+            f"{record.version}{mark}",
+            record.published_at.strftime("%Y-%m-%d %H:%M:%S"),
+            record.author,
+            record.name,
+            record.sha256[:12],
+            record.summary,
+        )
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=200, no_color=True)
+    console.print(table)
+
+
+@app.command()
+def rollback(
+    ctx: typer.Context,
+    version: Annotated[int, typer.Argument(help="The version to make active again.")],
+    author: AuthorOpt = None,
+) -> None:
+    """Make an earlier version active again (stored as a new version, so the history shows
+    the rollback).  Its content is validated again first: prompts or limits may have
+    changed since it was published."""
+    settings = settings_of(ctx)
+    library = PromptLibrary(settings)
+    who = author or current_user()
+
+    async def fetch(db: Database) -> MenuVersionRecord | None:
+        return await MenuVersions(db).get(version)
+
+    earlier = run_with_database(settings, fetch)
+    if earlier is None:
+        raise _fail(f"no menu version {version}: see `hotline menu history`")
+    source = f"menu version {version} ({earlier.source})"
+    _validate_or_exit(earlier.content, source, settings, library, "not rolled back")
+
+    async def work(db: Database) -> MenuVersionRecord:
+        return await MenuVersions(db).rollback(version, who)
+
+    try:
+        record = run_with_database(settings, work)
+    except (MenuUnchanged, UnknownVersion) as exc:
+        raise _fail(f"not rolled back: {exc}") from exc
+    typer.echo(f"menu: version {version} is active again as version {record.version}")
+
+
+def _validate_or_exit(
+    content: str, source: str, settings: Settings, library: PromptLibrary, refused: str
+) -> None:
+    try:
+        parse_and_validate(content, source, settings, library)
+    except MenuError as exc:
+        typer.echo(f"menu: {refused}: {exc}", err=True)
+        raise typer.Exit(EXIT_INVALID) from exc
+    except CatalogueError as exc:
+        raise _fail(f"{refused}: prompt catalogue: {exc}") from exc
