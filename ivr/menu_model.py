@@ -49,6 +49,7 @@ from hotline.settings import IvrSettings, Settings
 from hotline.speech.catalogue import Catalogue, UnknownPrompt
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
 from hotline.speech.paths import voice_dir_name
+from hotline.strict_yaml import load_strict
 
 FORMAT_VERSION: Final = 1
 # Node ids: lower-case latin letters, digits, "_" and "." (like prompt ids), starting with a
@@ -353,27 +354,6 @@ def menu_json_schema_text() -> str:
 
 
 # --- Loading ---------------------------------------------------------------------------------
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key repeated within one mapping (PyYAML keeps the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-)
-
-
 def load_menu(path: Path) -> Menu:
     """Read and check a menu file; :class:`MenuError` names each bad node and rule."""
     source = str(path)
@@ -390,7 +370,7 @@ def load_menu(path: Path) -> Menu:
 def parse_menu(text: str, source: str = "<menu>") -> Menu:
     """:func:`load_menu` on text already read (``source`` names it in messages)."""
     try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+        data = load_strict(text)
     except yaml.YAMLError as exc:
         raise MenuError([Violation("", Rule.YAML, f"not valid YAML: {exc}")], source) from exc
     if not isinstance(data, dict):

@@ -21,9 +21,11 @@ import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import yaml
+
+from hotline.strict_yaml import load_strict
 
 CATALOGUE_FILE: Final = "catalogue.yaml"
 RECORDED_DIR: Final = "recorded"
@@ -62,28 +64,6 @@ class PromptEntry:
     @property
     def source(self) -> str:
         return "recorded" if self.recorded is not None else "tts"
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key repeated within one mapping (PyYAML keeps the last)."""
-
-
-def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} appears twice", key_node.start_mark
-            )
-        seen.add(key)
-    return loader.construct_mapping(node)
-
-
-_UniqueKeyLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
 
 
 def _placeholders(text: str) -> list[str]:
@@ -131,7 +111,7 @@ class Catalogue:
     ) -> Catalogue:
         where = str(path) if path else "prompt catalogue"
         try:
-            data = yaml.load(raw_text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass
+            data = load_strict(raw_text)
         except yaml.YAMLError as exc:
             raise CatalogueError(f"{where}: not valid YAML: {exc}") from exc
         if not isinstance(data, dict):
