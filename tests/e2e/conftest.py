@@ -7,9 +7,11 @@ session) share it, and ``up`` is idempotent. When it cannot start, tests error; 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import pytest
 
+from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings, load_settings
 
@@ -34,3 +36,15 @@ def built_prompts() -> None:
     from hotline.speech.library import PromptLibrary
 
     asyncio.run(PromptLibrary(load_settings()).build())
+
+
+@pytest.fixture
+async def engine(settings: Settings) -> AsyncIterator[Engine]:
+    """The engine on the test module's ``settings``, connected to the sandbox's AMI."""
+    engine = Engine(settings)
+    await engine.start()
+    await engine.ami.wait_connected(10)
+    try:
+        yield engine
+    finally:
+        await engine.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -36,17 +35,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return engine_settings(tmp_path / "hotline.db", fastagi={"header_timeout": 1.0})
-
-
-@pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[Engine]:
-    engine = Engine(settings)
-    await engine.start()
-    await engine.ami.wait_connected(10)
-    try:
-        yield engine
-    finally:
-        await engine.stop()
 
 
 async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Settings) -> None:

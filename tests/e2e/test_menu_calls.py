@@ -3,7 +3,6 @@ keys, silence, out-of-hours and emergency mode, each with `hotline call simulate
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -28,17 +27,6 @@ EMERGENCY_TEXT = "Внимание! Из-за аварии на подстанц
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return engine_settings(tmp_path / "hotline.db")
-
-
-@pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[Engine]:
-    engine = Engine(settings)
-    await engine.start()
-    await engine.ami.wait_connected(10)
-    try:
-        yield engine
-    finally:
-        await engine.stop()
 
 
 def played(transcript: Transcript) -> list[str]:
