@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from hotline.cli.main import app
 from hotline.constants import CallDirection, CallOutcome
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from tests.cli_support import hermetic_store_url, run_hotline
 
 # 2026-03-01 10:00 in Krasnoyarsk (hours.timezone default, UTC+7).
 T0 = datetime(2026, 3, 1, 3, 0, 0, tzinfo=UTC)
@@ -23,24 +21,11 @@ T0 = datetime(2026, 3, 1, 3, 0, 0, tzinfo=UTC)
 
 @pytest.fixture
 def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    # Hermetic: no hotline.toml or HOTLINE_* from the developer's environment.
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("HOTLINE_CONFIG", raising=False)
-    root = logging.getLogger()
-    handlers, level = root.handlers[:], root.level
-    yield f"sqlite+aiosqlite:///{tmp_path / 'data' / 'hotline.db'}"
-    root.handlers[:], root.level = handlers, level
+    yield from hermetic_store_url(tmp_path, monkeypatch)
 
 
 def hotline(url: str, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(
-        app,
-        ["--set", f"store.url={url}", "--set", "hours.timezone=Asia/Krasnoyarsk", *args],
-        env={"COLUMNS": "200"},
-    )
-    if result.exception and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    return result.exit_code, result.stdout, result.stderr
+    return run_hotline(url, *args, settings=("hours.timezone=Asia/Krasnoyarsk",))
 
 
 async def _calls(url: str) -> None:
