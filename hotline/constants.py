@@ -36,6 +36,10 @@ class ChannelVar(StrEnum):
     ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
+    # The account the caller was identified as (for the operator's screen pop).
+    ACCOUNT = "HOTLINE_ACCOUNT"
+    # The last reading committed in this call: "<meter_id>/<zone>=<value>".
+    READING = "HOTLINE_READING"
 
 
 class IvrStatus(StrEnum):
@@ -54,6 +58,9 @@ class OperatorReason(StrEnum):
     FAILURE = "failure"  # Python failed; the dialplan fallback took the call
     FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
     OUTAGE = "outage"  # reporting a power outage (the default menu's 4-1)
+    NOT_IDENTIFIED = "not_identified"  # the caller's account could not be identified
+    READING_REFUSED = "reading_refused"  # e.g. lower than the last one: a replaced meter?
+    NO_METERS = "no_meters"  # the account has no meter to take readings for
 
 
 # --- AGI reply codes (the FastAGI protocol) ---------------------------------------------------
