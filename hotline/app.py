@@ -13,6 +13,7 @@ from hotline.constants import ROUTE_IVR
 from hotline.emergency import EmergencyProvider, EmergencyStore
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -22,6 +23,7 @@ from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu_flow import MenuFlow
 from ivr.menu_model import Menu, MenuError, check_menu, load_and_validate, parse_menu
 from ivr.prompts import FLOW_PROMPTS
+from ivr.self_service import SelfService
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,8 @@ class Engine:
         self.server = FastAgiServer(settings.fastagi, self.routes)
         self._tracker_task: asyncio.Task[None] | None = None
         self.menus = MenuVersions(self.db)
+        self.accounts = AccountStore(self.db)
+        self.readings = ReadingStore(self.db)
         self.flow: MenuFlow | None = None
         self._menu_version: int | None = None
         self._menu_task: asyncio.Task[None] | None = None
@@ -108,6 +112,7 @@ class Engine:
                 self.prompts,
                 self.hours.current,
                 self.emergency.current,
+                SelfService(self.settings, self.accounts, self.readings),
             )
             flow.use(menu, self._menu_version)
             self.routes.add(ROUTE_IVR, flow)

@@ -34,6 +34,8 @@ class IvrCall:
         self.call_id = ""
         # Seconds the operator queue should answer within (40, or 180 in emergency mode).
         self.answer_target: int | None = None
+        # The account the caller was identified as (kept for the rest of the call).
+        self.account: str | None = None
 
     async def open(self) -> None:
         env = self.agi.env
@@ -109,6 +111,19 @@ class IvrCall:
         digits = result.digits if result.digits or result.timed_out else "#"
         await self._log.add_event(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
         return digits
+
+    async def identified(self, account: str, how: str) -> None:
+        """The caller is identified: logged and handed to the dialplan for the operator's
+        screen pop (call event ``account``, HOTLINE_ACCOUNT)."""
+        self.account = account
+        await self._log.add_event(self.uniqueid, "account", account, {"by": how})
+        await self.agi.set_variable(ChannelVar.ACCOUNT, account)
+
+    async def reading_committed(self, label: str, detail: dict[str, Any]) -> None:
+        """A reading was committed: call event ``reading`` and HOTLINE_READING, both
+        ``<meter_id>/<zone>=<value>``."""
+        await self._log.add_event(self.uniqueid, "reading", label, detail)
+        await self.agi.set_variable(ChannelVar.READING, label)
 
     async def to_operator(self, reason: str) -> None:
         """Hand the call to the dialplan's operator queue."""

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli import (
+    accounts_cmd,
     asterisk_cmd,
     call_cmd,
     calls_cmd,
@@ -18,6 +19,7 @@ from hotline.cli import (
     ivr_cmd,
     menu_cmd,
     prompts_cmd,
+    readings_cmd,
     sandbox_cmd,
     say_cmd,
 )
@@ -35,6 +37,8 @@ app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
+app.add_typer(accounts_cmd.app, name="accounts")
+app.add_typer(readings_cmd.app, name="readings")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
