@@ -9,7 +9,6 @@ from typing import Annotated, Final
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from hotline.accounts_import import Encoding, ImportFileError, ImportResult, parse_accounts
 from hotline.cli.context import settings_of
@@ -79,7 +78,7 @@ def import_(
     except ImportFileError as exc:
         typer.echo(f"accounts import: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_FILE) from exc
-    _report_errors(err, result)
+    _report_errors(result)
     if counts is None:
         typer.echo(
             f"{len(result.errors)} problem(s) in {file.name}: nothing imported "
@@ -88,7 +87,12 @@ def import_(
         )
         raise typer.Exit(EXIT_BAD_FILE)
     created, updated = counts
-    skipped = f", {len(result.skipped_accounts)} skipped" if result.skipped_accounts else ""
+    bad_rows = len({e.row for e in result.errors})
+    skipped = (
+        f", {len(result.skipped_accounts)} accounts and {bad_rows} rows with problems skipped"
+        if result.errors
+        else ""
+    )
     typer.echo(f"{result.rows} rows: {created} accounts created, {updated} updated{skipped}")
 
 
@@ -100,15 +104,12 @@ def _encoding(value: str) -> Encoding:
     return "auto"
 
 
-def _report_errors(console: Console, result: ImportResult) -> None:
-    if not result.errors:
-        return
-    table = Table("row", "column", "problem", title="Rows with problems")
+def _report_errors(result: ImportResult) -> None:
+    """One line per problem ("row 7, column balance: ..."), easy to read and to grep."""
     for error in result.errors[:MAX_SHOWN_ERRORS]:
-        table.add_row(str(error.row), error.column or "-", error.reason)
-    console.print(table)
+        typer.echo(str(error), err=True)
     if len(result.errors) > MAX_SHOWN_ERRORS:
-        console.print(f"... and {len(result.errors) - MAX_SHOWN_ERRORS} more")
+        typer.echo(f"... and {len(result.errors) - MAX_SHOWN_ERRORS} more", err=True)
 
 
 @app.command()

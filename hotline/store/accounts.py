@@ -56,7 +56,7 @@ def to_kopecks(amount: Decimal) -> int:
 
 
 def from_kopecks(kopecks: int) -> Decimal:
-    return Decimal(kopecks) / _KOPECKS
+    return Decimal(kopecks).scaleb(-2)  # exact, always two places: 1234.50
 
 
 @dataclass(frozen=True)
