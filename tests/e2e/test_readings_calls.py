@@ -318,6 +318,8 @@ async def test_engine_killed_before_confirmation_loses_and_doubles_nothing(
             transcript = await call
 
     assert transcript.contexts[-2:] == [CONTEXT_FALLBACK, CONTEXT_OPERATOR]
+    # What the caller heard was accepted (once) is exactly what is stored; nothing else is.
+    assert played(transcript).count(prompts.READING_ACCEPTED) == 1
     reported = [e["value"] for e in events(transcript, "reading")]
     assert reported == ["00445566/1=20100"]
     rows = await history(settings, TWO_ZONE)
