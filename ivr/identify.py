@@ -1,7 +1,8 @@
 """Who is calling: the account, by caller ID or by the number typed on the keypad.
 
 A caller ID registered for exactly one account is confirmed by the account's last digits
-(1 yes, 2 type another number).  Otherwise the caller types the account number and ``#``,
+(1 yes, 2 type another number); one registered for several (up to four) offers them by their
+last digits, one key each (R-069).  Otherwise the caller types the account number and ``#``,
 hears it read back and confirms with 1 or re-enters with 2.  Wrong lengths, unknown numbers,
 silence and unexpected keys are failures; after ``accounts.identify_attempts`` of them the
 caller goes to an operator.  ``0`` reaches the operator at any question.
@@ -24,6 +25,9 @@ from ivr.dialog import CONFIRM_KEY, REENTER_KEY, Next, Outcome, question
 log = logging.getLogger(__name__)
 
 LAST_DIGITS: Final = 4
+# A caller ID with up to this many accounts gets a choice (R-069: 4 options per level);
+# with more, the caller types the number.
+MAX_CHOICES: Final = 4
 # Digits GET DATA accepts beyond the expected length, so a too long number is noticed
 # (and refused) instead of being cut off.
 EXTRA_DIGITS: Final = 4
@@ -57,6 +61,10 @@ async def identify(
                     return await _identified(call, account, "caller_id")
                 if key == operator_key:
                     return Outcome(Next.OPERATOR, OperatorReason.MENU)
+        elif 1 < len(numbers) <= MAX_CHOICES:
+            chosen = await _choose(call, accounts, numbers, timeout)
+            if chosen is not None:
+                return await _identified(call, chosen, "caller_id_choice")
         elif numbers:
             log.info("caller %s has %d accounts: asking", mask_phone(caller), len(numbers))
     length = settings.accounts.account_digits
@@ -99,6 +107,26 @@ async def identify(
         return await _identified(call, account, "typed")
     await call.play(prompts.TOO_MANY_ATTEMPTS)
     return Outcome(Next.OPERATOR, OperatorReason.NOT_IDENTIFIED, announce=False)
+
+
+async def _choose(
+    call: IvrCall, accounts: AccountStore, numbers: list[str], wait_seconds: float
+) -> AccountRecord | None:
+    """ "For the account ending in 0001 press 1, ..."; None (type the number) on any other key
+    or silence."""
+    await call.enter("identify.choose")
+    parts: list[str | russian.Phrase] = []
+    for index, number in enumerate(numbers, 1):
+        parts += [
+            prompts.ACCOUNT_CHOOSE,
+            russian.digits(number[-LAST_DIGITS:]),
+            prompts.ACCOUNT_CHOOSE_PRESS,
+            russian.number(index),
+        ]
+    key = await question(call, wait_seconds, *parts)
+    if key is None or not key.isdigit() or not 1 <= int(key) <= len(numbers):
+        return None
+    return await accounts.get(numbers[int(key) - 1])
 
 
 async def _identified(call: IvrCall, account: AccountRecord, how: str) -> AccountRecord:

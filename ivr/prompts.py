@@ -33,6 +33,8 @@ TOO_MANY_ATTEMPTS: Final = "common.too_many_attempts"
 ACCOUNT_ENTER: Final = "account.enter"
 ACCOUNT_ENDS_WITH: Final = "account.ends_with"
 ACCOUNT_CONFIRM_FOUND: Final = "account.confirm_found"
+ACCOUNT_CHOOSE: Final = "account.choose"
+ACCOUNT_CHOOSE_PRESS: Final = "account.choose.press"
 ACCOUNT_NOT_FOUND: Final = "account.not_found"
 ACCOUNT_WRONG_LENGTH: Final = "account.wrong_length"
 # Meter readings (ivr/readings.py)
@@ -89,6 +91,8 @@ FLOW_PROMPTS: Final = (
     ACCOUNT_ENTER,
     ACCOUNT_ENDS_WITH,
     ACCOUNT_CONFIRM_FOUND,
+    ACCOUNT_CHOOSE,
+    ACCOUNT_CHOOSE_PRESS,
     ACCOUNT_NOT_FOUND,
     ACCOUNT_WRONG_LENGTH,
     READINGS_METER,

@@ -113,11 +113,24 @@ async def test_three_failures_reach_the_operator(
     assert caller.identified_as == []
 
 
-async def test_shared_phone_and_reentry_then_typed(
+async def test_a_phone_with_two_accounts_offers_a_choice(
     accounts: AccountStore, settings: Settings
 ) -> None:
-    await accounts.upsert([account(ONE), account(TWO)])  # both on PHONE: ask for the number
-    caller = ScriptedCaller(PHONE, typed=[ONE, TWO], keys=["2", "1"])
+    await accounts.upsert([account(ONE), account(TWO)])
+    caller = ScriptedCaller(PHONE, keys=["2"])
+    found = await run(caller, accounts, settings)
+    assert isinstance(found, AccountRecord) and found.number == TWO
+    assert caller.identified_as == [(TWO, "caller_id_choice")]
+    assert caller.heard.count(prompts.ACCOUNT_CHOOSE) == 2
+    # Silence at the choice: the caller types the number instead.
+    caller = ScriptedCaller(PHONE, typed=[ONE], keys=[None, "1"])
+    found = await run(caller, accounts, settings)
+    assert isinstance(found, AccountRecord) and caller.identified_as == [(ONE, "typed")]
+
+
+async def test_reentry_then_typed(accounts: AccountStore, settings: Settings) -> None:
+    await accounts.upsert([account(ONE), account(TWO)])
+    caller = ScriptedCaller(None, typed=[ONE, TWO], keys=["2", "1"])
     found = await run(caller, accounts, settings)
     assert isinstance(found, AccountRecord) and found.number == TWO
     assert caller.identified_as == [(TWO, "typed")]
