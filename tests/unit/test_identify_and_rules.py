@@ -180,3 +180,27 @@ def test_plausibility_limit_scales_with_months_and_caps() -> None:
     assert plausibility_limit(250, today - dt.timedelta(days=91), today, 3.0, 5000) > 2200
     assert plausibility_limit(2000, None, today, 3.0, 5000) == 5000
     assert plausibility_limit(None, None, today, 3.0, 5000) == 5000
+
+
+async def test_screen_pop_contract_events_and_channel_variables() -> None:
+    """Issue 7's operator screen reads these: event kinds and HOTLINE_ACCOUNT/READING."""
+    variables: list[tuple[str, str]] = []
+    logged: list[tuple[str, str, Any]] = []
+
+    class Agi:
+        env = SimpleNamespace(uniqueid="u1", callerid=None)
+
+        async def set_variable(self, name: str, value: str) -> None:
+            variables.append((name, value))
+
+    class Log:
+        async def add_event(self, uniqueid: str, kind: str, value: str, detail: Any) -> None:
+            logged.append((kind, value, detail))
+
+    call = IvrCall(cast(Any, Agi()), cast(Any, Log()), cast(Any, None))
+    await call.identified(ONE, "typed")
+    detail = {"meter": "M1", "zone": 2, "value": 8050, "previous": 8000, "consumption": 50}
+    await call.reading_committed("M1/2=8050", {**detail, "flags": []})
+    assert variables == [("HOTLINE_ACCOUNT", ONE), ("HOTLINE_READING", "M1/2=8050")]
+    assert [(k, v) for k, v, _ in logged] == [("account", ONE), ("reading", "M1/2=8050")]
+    assert call.account == ONE
