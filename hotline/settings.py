@@ -157,6 +157,22 @@ class SpeechSettings(_Section):
     company_name: str = "Энергосбыт"
 
 
+class WebSettings(_Section):
+    """The supervisors' and operators' browser console (``hotline web``)."""
+
+    # Loopback unless configured: the console shows personal data.
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # A session ends after this long without a request, and in any case after max_hours.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # Consecutive failed log-ins that lock an account, and for how long.
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Set behind HTTPS so browsers never send the session cookie in clear text.
+    secure_cookies: bool = False
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
@@ -180,6 +196,7 @@ class Settings(BaseSettings):
     hours: HoursSettings = Field(default_factory=HoursSettings)
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     @classmethod
