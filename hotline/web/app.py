@@ -16,7 +16,7 @@ from hotline.store.db import Database
 from hotline.users import Users
 from hotline.web.render import STATIC_DIR
 from hotline.web.security import LoginRequired
-from hotline.web.views import admin, auth, home
+from hotline.web.views import admin, auth, home, reports
 
 # Everything is served from here (vendored scripts, no CDN): no inline scripts, no framing.
 SECURITY_HEADERS: Final = {
@@ -49,7 +49,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.users = Users(database, settings.web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, home, admin):
+    for module in (auth, home, admin, reports):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

@@ -102,6 +102,11 @@ def test_supervisor_logs_in_switches_emergency_and_logs_out(
     expect(page.locator("#emergency")).to_contain_text("Выключен")
     assert not emergency_active(settings)
 
+    # The report's chart: uPlot from our own origin, fed from a data attribute.
+    page.click("text=Отчёт IVR")
+    expect(page.locator("#ivr-chart")).to_have_attribute("data-drawn", "yes")
+    assert page.locator("#ivr-chart canvas").count() == 1
+
     page.click("#logout")
     expect(page.locator("h1")).to_have_text("Вход в консоль")
     page.goto(url + "/")
