@@ -1,7 +1,7 @@
 """accounts, meters and meter readings
 
-Revision ID: 0004_accounts_readings
-Revises: 0003_menu_versions
+Revision ID: 0005_accounts_readings
+Revises: 0004_users_audit
 Create Date: 2026-11-24
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_accounts_readings"
-down_revision: str | None = "0003_menu_versions"
+revision: str = "0005_accounts_readings"
+down_revision: str | None = "0004_users_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
