@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
@@ -172,13 +172,15 @@ class AccountStore:
                 phones = [
                     {"phone": p, "account_number": a.number} for a in chunk for p in set(a.phones)
                 ]
-                if phones:
-                    await session.execute(insert(AccountPhone).values(phones))
+                # Sliced: an account may have many meters, and a statement's bound
+                # parameters are limited (SQLite 32766, PostgreSQL 65535).
+                for part in _slices(phones):
+                    await session.execute(insert(AccountPhone).values(part))
                 meters = [
                     _meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)
                 ]
-                if meters:
-                    await session.execute(insert(Meter).values(meters))
+                for part in _slices(meters):
+                    await session.execute(insert(Meter).values(part))
                 if progress is not None:
                     progress(start + len(chunk))
         return created, updated
@@ -324,6 +326,10 @@ class ReadingStore:
             for row in await session.scalars(query):
                 newest[(row.meter_id, row.zone)] = _reading_record(row)
         return list(newest.values())
+
+
+def _slices(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
+    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
 
 
 def _dialect_insert(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
