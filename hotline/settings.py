@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -198,6 +199,15 @@ class AccountSettings(_Section):
     default_timezone: str = "Asia/Krasnoyarsk"
     # Failed identifications (wrong, unknown, unconfirmed numbers, silence) before the operator.
     identify_attempts: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
+        return value
 
 
 class ReadingSettings(_Section):

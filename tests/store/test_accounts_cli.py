@@ -206,3 +206,16 @@ def test_readings_export_csv_and_xlsx(url: str, tmp_path: Path) -> None:
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert [v[:3] for v in values[1:]] == [["100000000001", "M1", 1], ["100000000002", "M2", 2]]
     assert run_hotline(url, "readings", "export", "--period", "2026-13")[0] == 2
+
+
+def test_unreadable_files_are_refused(url: str, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    code, _out, err = run_hotline(url, "accounts", "import", str(broken))
+    assert code == 1 and "not a readable XLSX workbook" in err
+    other = tmp_path / "accounts.json"
+    other.write_text("{}")
+    code, _out, err = run_hotline(url, "accounts", "import", str(other))
+    assert code == 1 and "expected a .csv or .xlsx file" in err
+    assert run_hotline(url, "accounts", "import", str(tmp_path / "missing.csv"))[0] == 1
+    assert snapshot(url) == []
