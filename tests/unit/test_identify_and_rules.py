@@ -204,3 +204,48 @@ async def test_screen_pop_contract_events_and_channel_variables() -> None:
     assert variables == [("HOTLINE_ACCOUNT", ONE), ("HOTLINE_READING", "M1/2=8050")]
     assert [(k, v) for k, v, _ in logged] == [("account", ONE), ("reading", "M1/2=8050")]
     assert call.account == ONE
+
+
+async def test_two_meters_three_zones_and_exhausted_attempts(
+    tmp_path: Path, settings: Settings
+) -> None:
+    from hotline.store.accounts import ReadingStore
+    from ivr.readings import take_readings
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'r.db'}")
+    await db.upgrade()
+    meters = (MeterRecord("A", 1, 5, (100,), None), MeterRecord("B", 3, 6, (10, 20, 30), None))
+    acc = AccountRecord(
+        ONE, "", "", "Asia/Krasnoyarsk", Decimal(0), None, None, None, None, (), meters
+    )
+    await AccountStore(db).upsert([acc])
+    store = ReadingStore(db)
+    committed: list[str] = []
+
+    class Caller(ScriptedCaller):
+        call_id = "c1"
+
+        async def reading_committed(self, label: str, detail: Any) -> None:
+            committed.append(label)
+
+    now = dt.datetime(2026, 11, 24, 3, tzinfo=dt.UTC)
+    caller = Caller(None, typed=["150", "11", "21", "31"], keys=["1"] * 4)
+    outcome = await take_readings(cast(IvrCall, caller), acc, store, settings, now)
+    assert outcome == Outcome(Next.GOODBYE)
+    assert committed == ["A/1=150", "B/1=11", "B/2=21", "B/3=31"]
+    assert caller.heard.count(prompts.READINGS_METER) == 2
+    assert [p for p in caller.heard if p.startswith("readings.zone.")] == [
+        prompts.ZONE_SINGLE,
+        prompts.ZONE_DAY,
+        prompts.ZONE_NIGHT,
+        prompts.ZONE_PEAK,
+    ]
+
+    # Too many digits, silence, a wrong key at the read-back: three failures, the operator.
+    caller = Caller(None, typed=["123456", "", "160"], keys=["7"])
+    outcome = await take_readings(cast(IvrCall, caller), acc, store, settings, now)
+    assert outcome == Outcome(Next.OPERATOR, OperatorReason.NO_INPUT, announce=False)
+    assert prompts.READING_TOO_MANY_DIGITS in caller.heard
+    assert caller.heard[-1] == prompts.TOO_MANY_ATTEMPTS
+    assert len(await store.history(ONE)) == 4
+    await db.dispose()
