@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import fastagi, speech
+from bench import accounts_import, fastagi, speech
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "FastAGI server CPU per session against a raw-asyncio floor",
         fastagi.add_arguments,
         fastagi.run,
+    ),
+    "accounts": Benchmark(
+        "Accounts import: parse, check and write a billing file vs reading the bare CSV",
+        accounts_import.add_arguments,
+        accounts_import.run,
     ),
     "speech": Benchmark(
         "Personal debt phrase: composed or synthesised, vs RHVoice",
