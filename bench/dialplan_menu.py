@@ -127,8 +127,7 @@ def _missed(settings: Settings) -> list[str]:
     """One more silent or invalid round; the operator after ``max_rounds`` in a row."""
     return [
         f" same => n,Set({ROUNDS}=$[${{{ROUNDS}}} + 1])",
-        f" same => n,GotoIf($[${{{ROUNDS}}} >= {settings.ivr.max_rounds}]"
-        f"?{OPERATOR_CONTEXT},s,1)",
+        f" same => n,GotoIf($[${{{ROUNDS}}} >= {settings.ivr.max_rounds}]?{OPERATOR_CONTEXT},s,1)",
         " same => n,Goto(s,1)",
     ]
 

@@ -19,6 +19,7 @@ Asterisk's SDP answer, paced by the capture times.
 
 from __future__ import annotations
 
+import itertools
 import struct
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -97,17 +98,17 @@ def stream(keys: Sequence[Key], total_ms: int, volume: int = DEFAULT_VOLUME) -> 
     """The packets of a call ``total_ms`` long with ``keys`` pressed (in time order, not
     overlapping, each at least 40 ms); times round down to the 20 ms packet grid."""
     ordered = sorted(keys, key=lambda k: k.at_ms)
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in itertools.pairwise(ordered):
         # A key takes its duration plus one slot for the end packet.
         if _aligned(before.at_ms) + _aligned(before.duration_ms) + PACKET_MS > _aligned(
             after.at_ms
         ):
             raise ValueError(f"keys overlap: {before} and {after}")
-    for key in ordered:
-        if key.digit not in EVENT_CODES:
-            raise ValueError(f"not a DTMF key: {key.digit!r}")
-        if key.duration_ms < 2 * PACKET_MS:
-            raise ValueError(f"key {key.digit!r} shorter than {2 * PACKET_MS} ms")
+    for checked in ordered:
+        if checked.digit not in EVENT_CODES:
+            raise ValueError(f"not a DTMF key: {checked.digit!r}")
+        if checked.duration_ms < 2 * PACKET_MS:
+            raise ValueError(f"key {checked.digit!r} shorter than {2 * PACKET_MS} ms")
     packets: list[RtpPacket] = []
     sequence = 0
 
@@ -117,7 +118,7 @@ def stream(keys: Sequence[Key], total_ms: int, volume: int = DEFAULT_VOLUME) -> 
         sequence += 1
 
     pending = iter(ordered)
-    key = next(pending, None)
+    key: Key | None = next(pending, None)
     at = 0
     while at < total_ms:
         if key is not None and at >= _aligned(key.at_ms):

@@ -96,15 +96,16 @@ def expected_prompts(menu: Menu, settings: Settings, keys: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Walk:
+    digits: str
     keys: tuple[rtp_dtmf.Key, ...]
     total_ms: int
     expected: tuple[str, ...]  # the file (without extension) each key must start
 
 
 def plan_walk(
-    menu: Menu, settings: Settings, library: PromptLibrary, key_gap_ms: int
+    menu: Menu, settings: Settings, library: PromptLibrary, key_gap_ms: int, digits: str = PATH
 ) -> Walk:
-    expected = expected_prompts(menu, settings, PATH)
+    expected = expected_prompts(menu, settings, digits)
     greeting = max(
         library.duration(p)
         for p in (
@@ -115,13 +116,13 @@ def plan_walk(
         )
     )
     menu_starts = (greeting + library.duration(prompts.RECORDING_NOTICE)) * 1000
-    shortest = min(library.duration(p) for p in expected[:-1]) * 1000
+    shortest = min((library.duration(p) for p in expected[:-1]), default=60.0) * 1000
     if key_gap_ms >= shortest:
         raise ValueError(f"--key-gap {key_gap_ms} ms is not shorter than a prompt ({shortest})")
     first = int(menu_starts) + FIRST_KEY_INTO_MENU_MS
-    keys = tuple(rtp_dtmf.Key(digit, first + i * key_gap_ms) for i, digit in enumerate(PATH))
+    keys = tuple(rtp_dtmf.Key(digit, first + i * key_gap_ms) for i, digit in enumerate(digits))
     files = tuple(library.sound(p).path_without_extension for p in expected)
-    return Walk(keys, keys[-1].at_ms + TAIL_MS, files)
+    return Walk(digits, keys, keys[-1].at_ms + TAIL_MS, files)
 
 
 # --- AMI: key and prompt moments per channel --------------------------------------------------
@@ -130,6 +131,7 @@ class Mark:
     at: float  # Asterisk's event timestamp, seconds
     key: str | None  # the digit of a DTMFEnd, None for a prompt start
     file: str = ""
+    via: str = ""  # a prompt started by "agi" (the engine) or by the "dialplan"
 
 
 @dataclass
@@ -151,10 +153,10 @@ class Recorder:
                 command = event.get("command")
                 if command.upper().startswith(ENGINE_PROMPT_COMMANDS):
                     words = shlex.split(command)
-                    self.marks[event.uniqueid].append(Mark(at, None, words[2]))
+                    self.marks[event.uniqueid].append(Mark(at, None, words[2], "agi"))
             elif name == "newexten" and event.get("application").lower() in TWIN_PROMPT_APPS:
                 file = event.get("appdata").split(",")[0]
-                self.marks[event.uniqueid].append(Mark(at, None, file))
+                self.marks[event.uniqueid].append(Mark(at, None, file, "dialplan"))
 
     def take(self) -> dict[str, list[Mark]]:
         marks, self.marks = self.marks, defaultdict(list)
@@ -186,14 +188,14 @@ def score(
         answers: list[float] = []
         pressed = [i for i, m in enumerate(ordered) if m.key is not None]
         digits = "".join(ordered[i].key or "" for i in pressed)
-        if digits != PATH:
-            problem = f"keys received {digits!r}, sent {PATH!r}"
+        if digits != walk.digits:
+            problem = f"keys received {digits!r}, sent {walk.digits!r}"
         else:
             for n, i in enumerate(pressed):
                 started = next((m for m in ordered[i + 1 :] if m.key is None), None)
                 if started is None or started.file != walk.expected[n]:
                     got = started.file if started else "nothing"
-                    problem = f"after key {n + 1} ({PATH[n]!r}) {got} started"
+                    problem = f"after key {n + 1} ({walk.digits[n]!r}) {got} started"
                     break
                 answers.append((started.at - ordered[i].at) * 1000)
         latencies += answers
@@ -260,7 +262,9 @@ def engine_process(db_file: Path, log_file: Path) -> Iterator[subprocess.Popen[b
                 proc.wait(5)
 
 
-async def wait_for_port(host: str, port: int, proc: subprocess.Popen[bytes], within: float) -> None:
+async def wait_for_port(
+    host: str, port: int, proc: subprocess.Popen[bytes], within: float
+) -> None:
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -465,6 +469,7 @@ def run(options: argparse.Namespace) -> int:
                     "machine": machine_line(),
                     "limit_ms": options.limit_ms,
                     "path": PATH,
+                    "key_gap_ms": options.key_gap,
                     "figures": {"dialplan": twin, "engine": engine},
                     "ratio": ratio,
                     "goal": GOAL,
