@@ -198,7 +198,17 @@ def install(sandbox: Sandbox, text: str) -> Path:
     """Write the twin into the sandbox's /etc/asterisk and reload the dialplan."""
     target_dir = sandbox.layout.etc_asterisk
     write_configs({CONF_NAME: text}, target_dir, owner=sandbox.control.owner_ids())
+    _reload(sandbox)
+    return target_dir / CONF_NAME
+
+
+def uninstall(sandbox: Sandbox) -> None:
+    """Take the twin out again (``hotline sandbox up`` would, but leave the sandbox clean)."""
+    (sandbox.layout.etc_asterisk / CONF_NAME).unlink(missing_ok=True)
+    _reload(sandbox)
+
+
+def _reload(sandbox: Sandbox) -> None:
     out = sandbox.cli("dialplan reload")
     if "Dialplan reloaded" not in out and out.strip():
         raise RuntimeError(f"dialplan reload: {out.strip()}")
-    return target_dir / CONF_NAME

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan
+from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
 from bench.sip_menu import ENGINE_NUMBER, EVENTS, Recorder, plan_walk, stage
 from hotline.app import Engine
 from hotline.sandbox import Sandbox
@@ -46,6 +46,7 @@ async def test_a_key_starts_the_next_prompt_on_the_dialplan_twin_and_the_engine(
     finally:
         drain.cancel()
         engine.ami.unsubscribe(recorder.sub)
+        await asyncio.to_thread(uninstall, sandbox)
 
     info = menu.node("info").prompts
     assert info is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.rtp_dtmf import Key
-from bench.sip_menu import Mark, Walk, judge, score
+from bench.sip_menu import Mark, StepResult, Walk, _bracket, _figure, judge, score
 
 WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
 
@@ -58,3 +58,21 @@ def test_the_verdict_respects_figures_that_are_only_lower_bounds(
 ) -> None:
     verdict = judge(*figures)
     assert (verdict.relation, verdict.met) == (relation, met)
+
+
+def _step(system: str, callers: int, passed: bool) -> StepResult:
+    return StepResult(system, callers, callers, 7 * callers, 1.0, 2.0, 3.0, [], passed)
+
+
+def test_the_figure_is_the_most_callers_passed_below_the_fewest_failed() -> None:
+    results = [
+        _step("engine", 32, True),
+        _step("engine", 64, True),
+        _step("engine", 128, False),
+        _step("engine", 96, False),  # a refining step
+        _step("dialplan", 64, True),
+        _step("dialplan", 128, True),
+    ]
+    assert _bracket(results, "engine") == (64, 96)
+    assert _figure(results, "engine") == (64, False)
+    assert _figure(results, "dialplan") == (128, True)  # never failed: a lower bound
