@@ -155,6 +155,8 @@ class Recorder:
         async for event in self.sub:
             if not event.get("timestamp"):
                 raise RuntimeError("AMI events carry no Timestamp (manager.conf timestampevents)")
+            if event.get("calleridnum") != CALLER:
+                continue  # another call on this Asterisk (a test, a simulator): not ours
             at = float(event["timestamp"])
             name = event.name.lower()
             if name == "dtmfend" and event.get("direction").lower() == "received":
