@@ -9,6 +9,7 @@ import typer
 
 from hotline.cli import (
     asterisk_cmd,
+    audit_cmd,
     call_cmd,
     calls_cmd,
     db_cmd,
@@ -20,6 +21,8 @@ from hotline.cli import (
     prompts_cmd,
     sandbox_cmd,
     say_cmd,
+    users_cmd,
+    web_cmd,
 )
 from hotline.cli.context import CliState
 from hotline.settings import SettingsError
@@ -35,9 +38,12 @@ app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(audit_cmd.app, name="audit")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
+app.command("web")(web_cmd.web)
 
 
 @app.callback()

@@ -15,7 +15,16 @@ from hotline.store.db import Database, head_revision
 from hotline.store.migrations.render import render_item
 from hotline.store.models import Base
 
-TABLES = {"calls", "call_events", "calendar_overrides", "emergency_state", "menu_versions"}
+TABLES = {
+    "calls",
+    "call_events",
+    "calendar_overrides",
+    "emergency_state",
+    "menu_versions",
+    "users",
+    "web_sessions",
+    "audit_log",
+}
 
 
 async def tables(db: Database) -> set[str]:
@@ -26,7 +35,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0003_menu_versions"
+    assert head == "0004_users_audit"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
