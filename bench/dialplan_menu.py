@@ -1,11 +1,12 @@
 """The engine's menu written as pure dialplan: the PBX's own ceiling for the SIP menu bench.
 
 Generated from the same :class:`ivr.menu_model.Menu` and the same built prompt files the
-engine plays, so it cannot drift from the menu: greeting (by the time of day, with
-``ivr.menu_flow``'s hours) and recording notice, neither skippable (Playback), then one
-context per node: ``Background()`` + ``WaitExten()`` per menu level with an extension per
-option key and the navigation keys (``*`` back, ``#`` main, ``0`` operator), the invalid
-notice and the silent/invalid round count before the operator, as ``ivr.menu_flow`` does.
+engine plays, so it cannot drift from the menu: greeting (by the time of day, with the
+``[greeting]`` settings ``ivr.greeting`` uses) and recording notice, neither skippable
+(Playback), then one context per node: ``Background()`` + ``WaitExten()`` per menu level
+with an extension per option key and the navigation keys (``*`` back, ``#`` main, ``0``
+operator), the invalid notice and the silent/invalid round count before the operator, as
+``ivr.menu_flow`` does.
 
 The file goes only into a sandbox's ``/etc/asterisk`` (``hotline-bench.conf``, pulled in by
 the ``#tryinclude`` at the end of extensions.conf, absent in production and pruned by the next
@@ -32,7 +33,6 @@ from hotline.sandbox import Sandbox
 from hotline.sandbox.render import LANGUAGE, write_configs
 from hotline.settings import Settings
 from ivr import prompts
-from ivr.menu_flow import DAY, EVENING, MORNING, NIGHT
 from ivr.menu_model import Action, After, Menu, MenuNode, NodeKind
 
 BENCH_NUMBER: Final = "bench-dialplan"
@@ -84,21 +84,28 @@ def twin_dialplan(menu: Menu, settings: Settings, sound: SoundPath) -> str:
     return "\n".join(lines)
 
 
+def _clock(hh_mm: str) -> str:
+    """``"05:30"`` -> ``"10530"``: local times compared as numbers in dialplan; the leading 1
+    keeps a leading zero from making the number look octal to anyone reading it."""
+    return "1" + hh_mm.replace(":", "")
+
+
 def _greeting(settings: Settings, sound: SoundPath) -> list[str]:
-    """ivr.menu_flow's choice of greeting by the local hour, in dialplan."""
+    """ivr.greeting's choice of greeting by the local time ([greeting] settings), in dialplan."""
     zone = settings.hours.timezone
-    hour = "${HBENCH_HOUR}"
+    marks = settings.greeting
+    now = "${HBENCH_NOW}"
     lines = [
-        f" same => n,Set(HBENCH_HOUR=${{STRFTIME(${{EPOCH}},{zone},%H)}})",
+        f" same => n,Set(HBENCH_NOW=1${{STRFTIME(${{EPOCH}},{zone},%H%M)}})",
         f" same => n,Set(HBENCH_GREETING={sound(prompts.GREETING)})",
     ]
     for start, end, prompt in (
-        (MORNING, DAY, prompts.GREETING_MORNING),
-        (DAY, EVENING, prompts.GREETING_DAY),
-        (EVENING, NIGHT, prompts.GREETING_EVENING),
+        (marks.morning, marks.day, prompts.GREETING_MORNING),
+        (marks.day, marks.evening, prompts.GREETING_DAY),
+        (marks.evening, marks.night, prompts.GREETING_EVENING),
     ):
         lines.append(
-            f" same => n,ExecIf($[{hour} >= {start} & {hour} < {end}]"
+            f" same => n,ExecIf($[{now} >= {_clock(start)} & {now} < {_clock(end)}]"
             f"?Set(HBENCH_GREETING={sound(prompt)}))"
         )
     lines.append(" same => n,Playback(${HBENCH_GREETING})")

@@ -98,11 +98,18 @@ def test_the_twin_plays_what_the_engine_plays_for_the_bench_path(
     assert played[3:] == expected_prompts(menu, settings, PATH)
 
 
-def test_greeting_by_hour_uses_the_engines_hours_and_zone(menu: Menu, settings: Settings) -> None:
+def test_greeting_by_time_uses_the_engines_greeting_settings_and_zone(menu: Menu) -> None:
+    settings = load_settings(
+        overrides={"greeting": {"morning": "06:30", "day": "11:00", "evening": "17:45"}}
+    )
     text = twin_dialplan(menu, settings, _sound)
-    assert settings.hours.timezone in text
-    for low, high, prompt in ((5, 12, "morning"), (12, 18, "day"), (18, 23, "evening")):
-        condition = f">= {low} & ${{HBENCH_HOUR}} < {high}]"
+    assert f"STRFTIME(${{EPOCH}},{settings.hours.timezone},%H%M)" in text
+    for low, high, prompt in (
+        (10630, 11100, "morning"),
+        (11100, 11745, "day"),
+        (11745, 12300, "evening"),
+    ):
+        condition = f"$[${{HBENCH_NOW}} >= {low} & ${{HBENCH_NOW}} < {high}]"
         assert f"{condition}?Set(HBENCH_GREETING=/sounds/ivr.greeting.{prompt})" in text
 
 
