@@ -15,7 +15,18 @@ from hotline.store.db import Database, head_revision
 from hotline.store.migrations.render import render_item
 from hotline.store.models import Base
 
-TABLES = {"calls", "call_events", "calendar_overrides", "emergency_state", "menu_versions"}
+TABLES = {
+    "calls",
+    "call_events",
+    "calendar_overrides",
+    "emergency_state",
+    "menu_versions",
+    "callbacks",
+    "queue_events",
+    "operators",
+    "recordings",
+    "recording_access",
+}
 
 
 async def tables(db: Database) -> set[str]:
@@ -26,7 +37,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0003_menu_versions"
+    assert head == "0004_contact_center"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
