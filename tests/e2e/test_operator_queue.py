@@ -13,6 +13,7 @@ import zipfile
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,6 +63,24 @@ async def add_operator(
     pool.append(name)
 
 
+async def screen_pop(engine: Engine, name: str, within: float = 40.0) -> dict[str, Any]:
+    """Poll the screen pop (as `hotline operators screen` does) until a call is connected."""
+    async with asyncio.timeout(within):
+        while True:
+            connect = await QueueEvents(engine.db).latest_connect(name)
+            if connect is not None:
+                call = await engine.call_log.get(uniqueid=connect.uniqueid)
+                assert call is not None and call.channel
+                variables = {
+                    var.value: await engine.ami.getvar(call.channel, var.value)
+                    for var in ops.SCREEN_VARS
+                }
+                data = await ops.screen(name, engine.call_log, QueueEvents(engine.db), variables)
+                assert data is not None
+                return data
+            await asyncio.sleep(0.2)
+
+
 async def queue_kinds(engine: Engine, uniqueid: str, settle: float = 2.0) -> list[QueueEventKind]:
     await asyncio.sleep(settle)  # the tracker stores what AMI just reported
     return [e.kind for e in await QueueEvents(engine.db).for_uniqueid(uniqueid)]
@@ -72,7 +91,15 @@ async def test_answered_within_target_is_recorded_and_exported(
 ) -> None:
     await add_operator(engine, operator_pool, "op.fast", answer_after=1, handling=4)
     async with simulator(engine.settings) as (sim, call_log, _ami):
-        transcript = await sim.run("0", CALLER)
+        call_task = asyncio.create_task(sim.run("0", CALLER))
+        pop = await screen_pop(engine, "op.fast")
+        transcript = await call_task
+    # The screen pop, the moment the operator answered: the IVR context from the call log
+    # and the channel variables the dialplan handed on.
+    assert pop["uniqueid"] == transcript.uniqueid and pop["caller"] == CALLER
+    assert pop["path"][-1] == "operator" and pop["operator_reason"] == "menu"
+    assert pop["channel_variables"]["HOTLINE_CALL_ID"] == pop["call_id"]
+    assert pop["channel_variables"]["HOTLINE_ANSWER_TARGET"] == str(TARGET)
     kinds = await queue_kinds(engine, transcript.uniqueid)
     assert QueueEventKind.JOIN in kinds and QueueEventKind.CONNECT in kinds, kinds
     assert QueueEventKind.COMPLETE in kinds, kinds
