@@ -208,7 +208,12 @@ def queue_report(
             "s",
         ),
         Kpi("average_wait_all", _mean([c.wait for c in calls]), None, "s"),
-        Kpi("max_wait", max((c.wait for c in calls), default=None), float(settings.max_wait), "s"),
+        Kpi(
+            "max_wait",
+            round(max(c.wait for c in calls), 1) if calls else None,
+            float(settings.max_wait),
+            "s",
+        ),
     ]
     for call_type, target in handling_targets.items():
         talks = [

@@ -228,3 +228,21 @@ async def test_emergency_mode_changes_the_target(engine: Engine) -> None:
     events = await QueueEvents(engine.db).for_uniqueid(transcript.uniqueid)
     timeout = next(e for e in events if e.kind is QueueEventKind.TIMEOUT)
     assert timeout.wait is not None and timeout.wait >= EMERGENCY_TARGET
+
+
+async def test_without_the_engine_the_dialplan_records_before_the_queue(engine: Engine) -> None:
+    # FastAGI is down (the engine's calls part failed); the tracker still runs.
+    await engine.server.stop()
+    quick = engine.settings.model_copy(
+        update={
+            "simulate": engine.settings.simulate.model_copy(update={"queue_linger_seconds": 3.0})
+        }
+    )
+    async with simulator(quick) as (sim, _log, _ami):
+        transcript = await sim.run("", CALLER)
+    assert transcript.outcome == "fallback"
+    await asyncio.sleep(2.0)  # MixMonitor closes the file; the tracker measures it
+    (rec,) = await engine.recordings.for_uniqueid(transcript.uniqueid)
+    assert rec.path.endswith(f"{transcript.uniqueid}.wav")
+    assert await asyncio.to_thread(os.path.isfile, rec.path)
+    assert rec.duration is not None and rec.duration >= 1.0
