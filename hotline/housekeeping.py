@@ -63,7 +63,10 @@ class Housekeeping:
     async def purge_recordings(self) -> list[int]:
         try:
             return await recording.purge(
-                self._recordings, self._settings.recording.retention_days, by=SYSTEM_USER
+                self._recordings,
+                self._settings.recording.retention_days,
+                by=SYSTEM_USER,
+                channel="engine",
             )
         except Exception:
             log.exception("the recordings purge failed; it runs again tomorrow")

@@ -195,6 +195,7 @@ async def purge(
     *,
     by: str,
     now: datetime | None = None,
+    channel: str = "cli",
 ) -> list[int]:
     """Delete recordings older than the retention period (files; index rows are kept and
     marked purged, so the audit log still points at something).  Returns their ids."""
@@ -206,7 +207,9 @@ async def purge(
     purged_at = datetime.now(UTC)
     for record in old:
         await recordings.update(record.id, purged_at=purged_at)
-    await recordings.audit("purge", by, [r.id for r in old], {"retention_days": retention_days})
+    await recordings.audit(
+        "purge", by, [r.id for r in old], {"retention_days": retention_days}, channel
+    )
     log.info("purged %d recordings older than %s", len(old), cutoff.isoformat())
     return [r.id for r in old]
 

@@ -9,6 +9,7 @@ import typer
 
 from hotline.cli import (
     asterisk_cmd,
+    audit_cmd,
     call_cmd,
     callbacks_cmd,
     calls_cmd,
@@ -24,6 +25,8 @@ from hotline.cli import (
     recordings_cmd,
     sandbox_cmd,
     say_cmd,
+    users_cmd,
+    web_cmd,
 )
 from hotline.cli.context import CliState
 from hotline.settings import SettingsError
@@ -43,9 +46,12 @@ app.add_typer(operators_cmd.app, name="operators")
 app.add_typer(callbacks_cmd.app, name="callbacks")
 app.add_typer(queue_cmd.app, name="queue")
 app.add_typer(recordings_cmd.app, name="recordings")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(audit_cmd.app, name="audit")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
+app.command("web")(web_cmd.web)
 
 
 @app.callback()

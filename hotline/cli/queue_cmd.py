@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.console import Console
@@ -16,6 +17,7 @@ from rich.table import Table
 from hotline import operators as ops
 from hotline.cli.context import settings_of
 from hotline.cli.operators_cmd import run_with_ami, run_with_db
+from hotline.periods import parse_moment
 from hotline.queue_kpi import QueueReport
 from hotline.queue_stats import build_report, to_csv, write_xlsx
 from hotline.settings import Settings
@@ -29,18 +31,11 @@ EXIT_BAD_VALUE: Final = 2
 
 
 def parse_when(value: str, settings: Settings, *, end: bool = False) -> datetime:
-    """ISO date or date-time; a bare date is local midnight (the end date: the day after)."""
-    from zoneinfo import ZoneInfo
-
-    zone = ZoneInfo(settings.hours.timezone)
+    """A date (local midnight; as the end: the day after) or ISO date-time (hotline.periods)."""
     try:
-        if len(value) == 10:
-            day = date.fromisoformat(value) + timedelta(days=1 if end else 0)
-            return datetime.combine(day, time(), zone)
-        moment = datetime.fromisoformat(value)
+        return parse_moment(value, ZoneInfo(settings.hours.timezone), end_of_day=end)
     except ValueError as exc:
-        raise typer.BadParameter(f"not a date or date-time: {value!r}") from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.command()

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from hotline.constants import CallbackStatus, QueueEventKind
 from hotline.store.db import Database
 from hotline.store.models import (
+    AuditEntry,
     Call,
     Callback,
     Operator,
@@ -438,10 +439,23 @@ class Recordings:
         by: str,
         recording_ids: list[int] | None,
         detail: dict[str, Any] | None = None,
+        channel: str = "cli",
     ) -> None:
-        """One audit row per recording touched (one row with no id when none was)."""
+        """One audit row per recording touched (one row with no id when none was), and one
+        entry in the console's append-only audit log (``audit_log``)."""
         at = _now()
         async with self._db.session() as session:
+            ids_text = ",".join(str(i) for i in recording_ids or [])
+            session.add(
+                AuditEntry(
+                    at=at,
+                    actor=by,
+                    channel=channel,
+                    action=f"recordings.{action}",
+                    target=(f"recordings:{ids_text}"[:255] if ids_text else None),
+                    detail={**(detail or {}), "count": len(recording_ids or [])},
+                )
+            )
             ids: list[int | None] = list(recording_ids or []) or [None]
             for rid in ids:
                 session.add(

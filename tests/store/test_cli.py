@@ -53,12 +53,12 @@ async def _two_calls(url: str) -> None:
 def test_db_upgrade_and_current(url: str) -> None:
     assert hotline(url, "db", "current") == (
         0,
-        "none (head is 0003_menu_versions; run: hotline db upgrade)\n",
+        "none (head is 0005_contact_center; run: hotline db upgrade)\n",
         "",
     )
     code, out, _ = hotline(url, "db", "upgrade")
-    assert (code, out) == (0, "0003_menu_versions\n")
-    assert hotline(url, "db", "current")[:2] == (0, "0003_menu_versions (head)\n")
+    assert (code, out) == (0, "0005_contact_center\n")
+    assert hotline(url, "db", "current")[:2] == (0, "0005_contact_center (head)\n")
 
 
 def test_calls_list_json_on_an_empty_new_database(url: str) -> None:

@@ -26,6 +26,9 @@ TABLES = {
     "operators",
     "recordings",
     "recording_access",
+    "users",
+    "web_sessions",
+    "audit_log",
 }
 
 
@@ -37,7 +40,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0004_contact_center"
+    assert head == "0005_contact_center"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
