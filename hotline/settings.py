@@ -177,7 +177,7 @@ class RecordingSettings(_Section):
     # Days a recording is kept; the daily purge job deletes older files and index rows.
     retention_days: int = 1095
     # Local time (hours.timezone) of the daily purge, "HH:MM".
-    purge_at: str = "03:30"
+    purge_at: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
     # Export audio format: mp3 plays in every browser (sox with libsox-fmt-mp3).
     export_format: Literal["mp3", "ogg", "wav"] = "mp3"
 

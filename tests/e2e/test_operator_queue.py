@@ -7,6 +7,7 @@ Answer targets are seconds here instead of 40/180 so calls stay short; the flow 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import zipfile
@@ -246,3 +247,34 @@ async def test_without_the_engine_the_dialplan_records_before_the_queue(engine: 
     assert rec.path.endswith(f"{transcript.uniqueid}.wav")
     assert await asyncio.to_thread(os.path.isfile, rec.path)
     assert rec.duration is not None and rec.duration >= 1.0
+
+
+def test_operator_commands_over_ami(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`hotline operators login|pause|logout` and `hotline queue status` against Asterisk."""
+    from tests.cli_support import run_hotline
+
+    monkeypatch.setenv("USER", "tester")
+    url = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    assert run_hotline(url, "operators", "add", "op.cli", "--simulated")[0] == 0
+    assert run_hotline(url, "operators", "login", "op.cli")[0] == 0
+    try:
+
+        def member() -> dict[str, Any]:
+            code, out, err = run_hotline(url, "queue", "status", "--json")
+            assert code == 0, err
+            (found,) = [m for m in json.loads(out)["operators"] if m["name"] == "op.cli"]
+            return found
+
+        assert member()["state"] in ("idle", "unknown")
+        assert run_hotline(url, "operators", "pause", "op.cli")[0] == 0
+        assert member()["state"] == "paused"
+        assert run_hotline(url, "operators", "unpause", "op.cli")[0] == 0
+        assert member()["state"] != "paused"
+        code, _, err = run_hotline(url, "operators", "screen", "op.cli")
+        assert code == 1 and "no call connected" in err
+    finally:
+        assert run_hotline(url, "operators", "logout", "op.cli")[0] == 0
+    code, out, _ = run_hotline(url, "queue", "status", "--json")
+    assert all(m["name"] != "op.cli" for m in json.loads(out)["operators"])
