@@ -99,6 +99,7 @@ class QueueReport:
     callbacks_done: int
     ivr_contained: int
     kpis: list[Kpi] = field(default_factory=list)
+    calls: list[QueuedCall] = field(default_factory=list)  # the rows behind the numbers
 
     def kpi(self, name: str) -> Kpi:
         return next(k for k in self.kpis if k.name == name)
@@ -232,4 +233,5 @@ def queue_report(
         callbacks_done=callbacks_done,
         ivr_contained=ivr_contained,
         kpis=kpis,
+        calls=calls,
     )

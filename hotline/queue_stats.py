@@ -3,10 +3,8 @@ functions in hotline/queue_kpi.py compute it; CSV and XLSX writers for superviso
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import datetime
-from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from hotline.constants import CallbackStatus, CallDirection, CallOutcome
 from hotline.queue_kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
@@ -14,6 +12,7 @@ from hotline.settings import Settings
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.contact_center import CallbackStore, QueueEvents
 from hotline.store.db import Database
+from hotline.tabular import Sheet
 
 READINGS_WORDS = ("reading",)
 PERSONAL_EVENTS = ("account",)
@@ -65,44 +64,62 @@ async def build_report(
     )
 
 
-def report_rows(report: QueueReport) -> list[list[object]]:
-    rows: list[list[object]] = [["kpi", "value", "target", "unit", "met"]]
-    for kpi in report.kpis:
-        met = "" if kpi.met is None else ("yes" if kpi.met else "NO")
-        rows.append([kpi.name, kpi.value, kpi.target, kpi.unit, met])
-    counts = report.to_dict()
-    rows.extend(
-        [key, counts[key], "", "calls", ""]
-        for key in (
-            "calls_total",
-            "offered",
-            "answered",
-            "answered_within_target",
-            "lost",
-            "callbacks_from_queue",
-            "callbacks_requested",
-            "callbacks_done",
-            "ivr_contained",
-        )
+COUNTS = (
+    "calls_total",
+    "offered",
+    "answered",
+    "answered_within_target",
+    "lost",
+    "callbacks_from_queue",
+    "callbacks_requested",
+    "callbacks_done",
+    "ivr_contained",
+)
+
+
+def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
+    """The report as tables (hotline.tabular): KPIs against targets, the counts, and one row
+    per queued call (local times) so every number can be checked."""
+    kpis = Sheet(
+        "KPI",
+        ("kpi", "value", "target", "unit", "met"),
+        tuple(
+            (k.name, k.value, k.target, k.unit, None if k.met is None else k.met)
+            for k in report.kpis
+        ),
     )
-    return rows
-
-
-def to_csv(report: QueueReport) -> str:
-    out = io.StringIO()
-    csv.writer(out).writerows(report_rows(report))
-    return out.getvalue()
-
-
-def write_xlsx(report: QueueReport, path: Path, start: datetime, end: datetime) -> None:
-    """Blocking: run it in a thread."""
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.title = "KPI"
-    sheet.append(["period", start.isoformat(), end.isoformat()])
-    for row in report_rows(report):
-        sheet.append(["" if v is None else v for v in row])
-    book.save(path)
+    counts = report.to_dict()
+    totals = Sheet("Counts", ("count", "calls"), tuple((key, counts[key]) for key in COUNTS))
+    calls = Sheet(
+        "Queued calls",
+        (
+            "uniqueid",
+            "joined",
+            "type",
+            "target_s",
+            "wait_s",
+            "answered",
+            "within_target",
+            "callback",
+            "lost",
+            "talk_s",
+            "operator",
+        ),
+        tuple(
+            (
+                c.uniqueid,
+                c.joined_at.astimezone(zone),
+                c.call_type.value,
+                c.target,
+                round(c.wait, 1),
+                c.answered,
+                c.within_target,
+                c.callback,
+                c.lost,
+                c.talk,
+                c.member,
+            )
+            for c in report.calls
+        ),
+    )
+    return [kpis, totals, calls]

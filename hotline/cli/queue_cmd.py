@@ -15,11 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline import operators as ops
+from hotline import tabular
 from hotline.cli.context import settings_of
 from hotline.cli.operators_cmd import run_with_ami, run_with_db
 from hotline.periods import parse_moment
 from hotline.queue_kpi import QueueReport
-from hotline.queue_stats import build_report, to_csv, write_xlsx
+from hotline.queue_stats import build_report, report_sheets
 from hotline.settings import Settings
 from hotline.store.contact_center import Operators
 from hotline.store.db import Database
@@ -121,6 +122,8 @@ def stats(
         typer.echo("queue stats: --format xlsx needs --output FILE", err=True)
         raise typer.Exit(EXIT_BAD_VALUE)
 
+    zone = ZoneInfo(settings.hours.timezone)
+
     async def work(db: Database) -> QueueReport:
         report = await build_report(
             db,
@@ -129,21 +132,17 @@ def stats(
             end.astimezone(UTC),
             include_simulated=include_simulated,
         )
-        if fmt == "xlsx":
-            assert output is not None
-            await asyncio.to_thread(write_xlsx, report, output, start, end)
+        if fmt in ("csv", "xlsx") and output is not None:
+            render = tabular.to_xlsx if fmt == "xlsx" else tabular.to_csv
+            data = await asyncio.to_thread(render, report_sheets(report, zone))
+            await asyncio.to_thread(output.write_bytes, data)
         return report
 
     report = run_with_db(settings, work)
-    if fmt == "xlsx":
+    if fmt in ("csv", "xlsx") and output is not None:
         typer.echo(f"wrote {output}")
     elif fmt == "csv":
-        text = to_csv(report)
-        if output is None:
-            typer.echo(text, nl=False)
-        else:
-            output.write_text(text, encoding="utf-8")
-            typer.echo(f"wrote {output}")
+        typer.echo(tabular.to_csv(report_sheets(report, zone)).decode("utf-8"), nl=False)
     elif fmt == "json":
         data = {"from": start.isoformat(), "to": end.isoformat(), **report.to_dict()}
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

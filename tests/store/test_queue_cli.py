@@ -87,19 +87,26 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     assert kpis["service_level"]["value"] == 1.0 and kpis["service_level"]["met"] is True
     assert kpis["average_wait_answered"]["value"] == 20.0
 
+    # CSV as Russian Excel opens it (hotline.tabular): BOM, ";" and decimal commas.
     code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "csv")
-    rows = {row[0]: row for row in csv.reader(io.StringIO(out))}
-    assert rows["service_level"][1:] == ["1.0", "0.9", "share", "yes"]
+    assert out.startswith("\ufeff")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(out[1:]), delimiter=";") if row}
+    assert rows["service_level"][1:] == ["1", "0,9", "share", "да"]
+    assert rows["offered"][1:] == ["1"]
 
     target = tmp_path / "report.xlsx"
     code, out, _ = run_hotline(
         url, "queue", "stats", *period, "--format", "xlsx", "--output", str(target)
     )
     assert code == 0
-    sheet = load_workbook(target).active
-    assert sheet is not None
-    values = {row[0]: row[1] for row in sheet.iter_rows(values_only=True)}
-    assert values["service_level"] == 1.0 and values["offered"] == 1
+    book = load_workbook(target)
+    assert book.sheetnames == ["KPI", "Counts", "Queued calls"]
+    kpi = {row[0]: row[1] for row in book["KPI"].iter_rows(values_only=True)}
+    assert kpi["service_level"] == 1.0
+    counts = {row[0]: row[1] for row in book["Counts"].iter_rows(values_only=True)}
+    assert counts["offered"] == 1
+    (header, call) = list(book["Queued calls"].iter_rows(values_only=True))
+    assert dict(zip(header, call, strict=True))["wait_s"] == 20
 
     code, out, _ = run_hotline(url, "queue", "stats", *period)
     assert code == 0 and "service_level" in out and "100.0 %" in out
