@@ -21,7 +21,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.contact_center import Operators, QueueEvents, Recordings
 from hotline.store.db import Database
 from hotline.store.menus import MenuVersionRecord, MenuVersions
-from hotline.transport.ami import AmiClient, AmiError
+from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu_flow import MenuFlow
 from ivr.menu_model import Menu, MenuError, check_menu, load_and_validate, parse_menu
@@ -211,6 +211,8 @@ class Engine:
                         log.info("%d operators back in the queue", restored)
             except asyncio.CancelledError:
                 raise
+            except AmiNotConnected:
+                continue  # still no AMI: the client keeps reconnecting; wait again
             except Exception:
                 log.exception("could not restore the operators to the queue; retrying")
             await asyncio.sleep(2.0)

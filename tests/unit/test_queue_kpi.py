@@ -172,3 +172,71 @@ def test_ami_events_become_rows() -> None:
     row = queue_event(complete, at)
     assert row is not None and row.talk == 95 and row.detail == {"reason": "agent"}
     assert queue_event(AmiEvent.from_headers([("Event", "Newexten")]), at) is None
+
+
+def test_live_queue_from_queue_status() -> None:
+    from hotline.operators import live_queue
+    from hotline.store.contact_center import OperatorRecord
+
+    def event(**headers: str) -> AmiEvent:
+        return AmiEvent.from_headers(headers.items())
+
+    interface = "Local/2-5-op1@hotline-sim-operator/n"
+    events = [
+        event(
+            Event="QueueParams",
+            Queue=QUEUE,
+            Completed="7",
+            Abandoned="2",
+            ServiceLevel="40",
+            ServicelevelPerf="85.7",
+        ),
+        event(
+            Event="QueueMember",
+            Queue=QUEUE,
+            Name="op1",
+            Location=interface,
+            StateInterface=interface,
+            Status="2",
+            Paused="0",
+            InCall="1",
+            CallsTaken="7",
+        ),
+        event(
+            Event="QueueMember",
+            Queue=QUEUE,
+            Name="op2",
+            Location="PJSIP/op2",
+            Status="1",
+            Paused="1",
+            PausedReason="lunch",
+            CallsTaken="0",
+        ),
+        event(
+            Event="QueueEntry",
+            Queue=QUEUE,
+            Position="2",
+            CallerIDNum="79001112233",
+            Wait="31",
+            Uniqueid="2.2",
+        ),
+        event(
+            Event="QueueEntry",
+            Queue=QUEUE,
+            Position="1",
+            CallerIDNum="79004445566",
+            Wait="75",
+            Uniqueid="1.1",
+        ),
+        event(Event="QueueEntry", Queue="other", Position="1", Wait="999", Uniqueid="9.9"),
+    ]
+    known = [OperatorRecord("ivanova", interface, None, True, True, False)]
+    data = live_queue(events, QUEUE, known).to_dict()
+    assert data["callers_waiting"] == 2 and data["longest_wait"] == 75
+    assert [c["uniqueid"] for c in data["callers"]] == ["1.1", "2.2"]
+    assert [(m["name"], m["state"], m["in_call"]) for m in data["operators"]] == [
+        ("ivanova", "in call", True),
+        ("op2", "paused", False),
+    ]
+    assert data["operators"][1]["pause_reason"] == "lunch"
+    assert (data["completed"], data["abandoned"], data["service_level_perf"]) == (7, 2, 85.7)
