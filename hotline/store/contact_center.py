@@ -225,6 +225,15 @@ class QueueEvents:
                 for r in await session.scalars(query)
             ]
 
+    async def since_kind(self, kind: QueueEventKind) -> list[QueueEventRecord]:
+        """Every event of one kind, oldest first."""
+        query = select(QueueEvent).where(QueueEvent.kind == kind).order_by(QueueEvent.id)
+        async with self._db.session() as session:
+            return [
+                QueueEventRecord(r.at, r.kind, r.uniqueid, r.queue, r.member, wait=r.wait)
+                for r in await session.scalars(query)
+            ]
+
     async def latest_connect(self, member: str) -> QueueEventRecord | None:
         """The operator's latest answered call, unless that conversation has ended."""
         query = (

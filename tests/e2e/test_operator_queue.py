@@ -277,3 +277,42 @@ def test_operator_commands_over_ami(
         assert run_hotline(url, "operators", "logout", "op.cli")[0] == 0
     code, out, _ = run_hotline(url, "queue", "status", "--json")
     assert all(m["name"] != "op.cli" for m in json.loads(out)["operators"])
+
+
+async def test_caller_keeps_waiting_after_the_target_and_is_answered_late(
+    engine: Engine, operator_pool: list[str]
+) -> None:
+    # The only operator is on a break; the target passes; the caller presses 2 (keep
+    # waiting); the operator comes back meanwhile and answers on the second round.
+    await add_operator(engine, operator_pool, "op.late", answer_after=1, handling=2)
+    await ops.pause(engine.ami, engine.operators, engine.settings, "op.late", True)
+    events = QueueEvents(engine.db)
+
+    async def back_from_break() -> None:
+        while True:
+            rows = await events.since_kind(QueueEventKind.TIMEOUT)
+            if rows:
+                await ops.pause(engine.ami, engine.operators, engine.settings, "op.late", False)
+                return
+            await asyncio.sleep(0.2)
+
+    async with simulator(engine.settings) as (sim, _log, _ami):
+        waiter = asyncio.create_task(back_from_break())
+        transcript = await sim.run("0|2", CALLER)
+        async with asyncio.timeout(5):
+            await waiter
+    kinds = await queue_kinds(engine, transcript.uniqueid)
+    assert kinds[0] is QueueEventKind.JOIN
+    assert kinds.index(QueueEventKind.TIMEOUT) < kinds.index(QueueEventKind.CONNECT), kinds
+    assert kinds.count(QueueEventKind.JOIN) == 2 and QueueEventKind.COMPLETE in kinds
+
+    report = await build_report(
+        engine.db,
+        engine.settings,
+        datetime.now(UTC) - timedelta(minutes=10),
+        datetime.now(UTC) + timedelta(minutes=1),
+        include_simulated=True,
+    )
+    (queued,) = report.calls
+    assert queued.answered and not queued.within_target and queued.wait > TARGET
+    assert report.kpi("service_level").value == 0.0 and report.lost == 0
