@@ -5,9 +5,6 @@ the page reloading."""
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,9 +14,9 @@ from hotline import operators as ops
 from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
-from tests.e2e.engine_support import engine_settings, simulator, wait_for_port
-from tests.e2e.test_web_browser import CHROMIUM, free_port
-from tests.web.conftest import PASSWORD, seed_users
+from tests.e2e.engine_support import engine_settings, simulator
+from tests.e2e.web_support import CHROMIUM
+from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
@@ -33,28 +30,6 @@ def settings(tmp_path: Path, sandbox: Sandbox) -> Settings:
         queue={"answer_target": 3},
         simulate={"queue_linger_seconds": 8.0, "max_call_seconds": 60.0},
     )
-
-
-@pytest.fixture
-async def console(settings: Settings) -> AsyncIterator[str]:
-    await seed_users(settings)
-    port = free_port()
-    argv = [sys.executable, "-m", "hotline.cli"]
-    for pair in (
-        f"store.url={settings.database_url}",
-        f"web.port={port}",
-        "web.include_simulated=true",
-        "web.wallboard_min_interval=0.2",
-        "web.wallboard_refresh_seconds=2",
-    ):
-        argv += ["--set", pair]
-    proc = await asyncio.create_subprocess_exec(*argv, "web", env=dict(os.environ))
-    try:
-        await wait_for_port("127.0.0.1", port)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        await proc.wait()
 
 
 async def test_caller_in_queue_shows_up_live(engine: Engine, console: str) -> None:
