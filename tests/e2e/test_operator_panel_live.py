@@ -71,6 +71,21 @@ async def test_operator_joins_gets_a_screen_pop_pauses_and_leaves(
             await page.click("#queue-logout")
             await expect(page.locator("#operator-state")).to_have_text("не в очереди")
             assert await member_state(engine) == []
+
+            # The call's recording, found by the operator and played by the browser itself.
+            # Its operator and length are indexed at hang-up: search until they are.
+            audio = page.locator("#recordings audio")
+            async with asyncio.timeout(20):
+                while not await audio.count():
+                    await asyncio.sleep(0.5)
+                    await page.goto(console + f"/recordings?caller={CALLER[-4:]}")
+            await expect(audio).to_have_count(1)
+            duration = await audio.evaluate(
+                "a => new Promise((ok, fail) => {"
+                " a.onloadedmetadata = () => ok(a.duration); a.onerror = () => fail(a.error);"
+                " a.load(); })"
+            )
+            assert duration > 3.0  # the menu, then 6 s with the operator
             await browser.close()
     finally:
         await ops.logout(engine.ami, engine.operators, engine.settings, "anna")
