@@ -226,9 +226,7 @@ async def screen(
     }
 
 
-async def current_screen(
-    db: Database, name: str, ami: AmiClient | None
-) -> dict[str, Any] | None:
+async def current_screen(db: Database, name: str, ami: AmiClient | None) -> dict[str, Any] | None:
     """The screen pop for ``name``'s latest connected call: the stored IVR context plus, while
     the call is up, its channel variables (the CLI's ``operators screen`` and the console's
     operator panel both call this)."""
