@@ -13,7 +13,8 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import OperatorRecord, Operators, QueueEvents
-from hotline.transport.ami import AmiActionFailed, AmiClient
+from hotline.store.db import Database
+from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.]{0,31}$")
 NEVER: Final = "never"
@@ -223,3 +224,22 @@ async def screen(
         "channel_variables": variables,
         "generated_at": datetime.now(UTC).isoformat(),
     }
+
+
+async def current_screen(db: Database, name: str, ami: AmiClient | None) -> dict[str, Any] | None:
+    """The screen pop for ``name``'s latest connected call: the stored IVR context plus, while
+    the call is up, its channel variables (the CLI's ``operators screen`` and the console's
+    operator panel both call this)."""
+    call_log = CallLog(db)
+    events = QueueEvents(db)
+    variables: dict[str, str | None] = {}
+    if ami is not None and ami.connected:
+        connect = await events.latest_connect(name)
+        call = await call_log.get(uniqueid=connect.uniqueid) if connect else None
+        if call is not None and call.channel and call.ended_at is None:
+            for var in SCREEN_VARS:
+                try:
+                    variables[var.value] = await ami.getvar(call.channel, var.value)
+                except AmiError:
+                    break  # the call just ended: the store has the rest
+    return await screen(name, call_log, events, variables)

@@ -106,7 +106,8 @@ class ExportResult:
     missing: tuple[int, ...]
 
 
-def _transcode(source: Path, target: Path) -> None:
+def transcode(source: Path, target: Path) -> None:
+    """Blocking (sox): the format follows the target's extension."""
     result = subprocess.run(
         ["sox", str(source), str(target)],
         capture_output=True,
@@ -142,7 +143,7 @@ def export_zip(
                 archive.write(source, member)
             else:
                 converted = Path(work) / member
-                _transcode(source, converted)
+                transcode(source, converted)
                 archive.write(converted, member)
             writer.writerow(
                 [

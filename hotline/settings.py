@@ -229,6 +229,12 @@ class WebSettings(_Section):
     lockout_minutes: int = Field(default=15, ge=1)
     # Set behind HTTPS so browsers never send the session cookie in clear text.
     secure_cookies: bool = False
+    # The wallboard redraws on every queue/channel event from AMI (at most this often) and
+    # at least every refresh_seconds so wait clocks keep moving.
+    wallboard_min_interval: float = Field(default=1.0, gt=0)
+    wallboard_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Count simulator calls in the console's figures (the demo and the sandbox make only those).
+    include_simulated: bool = False
 
 
 class LogSettings(_Section):

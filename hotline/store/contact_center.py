@@ -429,8 +429,25 @@ class Recordings:
         end: datetime | None = None,
         call_id: str | None = None,
         include_purged: bool = False,
+        caller: str | None = None,
+        account: str | None = None,
+        operator: str | None = None,
+        recording_id: int | None = None,
+        limit: int | None = None,
     ) -> list[RecordingRecord]:
+        """Oldest first; ``caller`` matches the end of the number (people type the last
+        digits), ``account`` and ``operator`` exactly."""
         query = select(Recording).order_by(Recording.started_at, Recording.id)
+        if caller:
+            query = query.where(Recording.caller.endswith(caller, autoescape=True))
+        if account:
+            query = query.where(Recording.account == account)
+        if operator:
+            query = query.where(Recording.operator == operator)
+        if recording_id is not None:
+            query = query.where(Recording.id == recording_id)
+        if limit is not None:
+            query = query.limit(limit)
         if start is not None:
             query = query.where(Recording.started_at >= as_utc(start))
         if end is not None:
