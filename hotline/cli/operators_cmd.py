@@ -17,8 +17,7 @@ from hotline.app import resolve_ami_secret
 from hotline.cli.context import settings_of
 from hotline.operators import OperatorError
 from hotline.settings import Settings
-from hotline.store.calllog import CallLog
-from hotline.store.contact_center import NotFound, OperatorRecord, Operators, QueueEvents
+from hotline.store.contact_center import NotFound, OperatorRecord, Operators
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
 
@@ -196,19 +195,7 @@ def screen(
     settings = settings_of(ctx)
 
     async def from_store(db: Database, ami: AmiClient | None) -> dict[str, object] | None:
-        call_log = CallLog(db)
-        events = QueueEvents(db)
-        variables: dict[str, str | None] = {}
-        if ami is not None:
-            connect = await events.latest_connect(name)
-            call = await call_log.get(uniqueid=connect.uniqueid) if connect else None
-            if call is not None and call.channel:
-                for var in ops.SCREEN_VARS:
-                    try:
-                        variables[var.value] = await ami.getvar(call.channel, var.value)
-                    except AmiError:
-                        break  # the call just ended: the store has the rest
-        return await ops.screen(name, call_log, events, variables)
+        return await ops.current_screen(db, name, ami)
 
     if no_ami:
         data = run_with_db(settings, lambda db: from_store(db, None))
