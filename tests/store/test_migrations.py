@@ -21,6 +21,11 @@ TABLES = {
     "calendar_overrides",
     "emergency_state",
     "menu_versions",
+    "callbacks",
+    "queue_events",
+    "operators",
+    "recordings",
+    "recording_access",
     "users",
     "web_sessions",
     "audit_log",
@@ -35,7 +40,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0004_users_audit"
+    assert head == "0005_contact_center"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
