@@ -20,6 +20,7 @@ from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import Operators, QueueEvents, Recordings
 from hotline.store.db import Database
+from hotline.store.event_writer import EventWriter
 from hotline.store.menus import MenuVersionRecord, MenuVersions
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
@@ -76,7 +77,10 @@ class Engine:
     def __init__(self, settings: Settings, routes: AgiRoutes | None = None) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
-        self.call_log = CallLog(self.db)
+        # Navigation events (prompts, keys, nodes) are committed in batches off the call path.
+        self.events = EventWriter(self.db)
+        self.call_log = CallLog(self.db, self.events)
+        self._events_task: asyncio.Task[None] | None = None
         self.prompts = PromptLibrary(settings)
         self.hours = HoursProvider(self.db, settings.hours)
         self.emergency = EmergencyProvider(EmergencyStore(self.db))
@@ -99,6 +103,7 @@ class Engine:
 
     async def start(self) -> None:
         await self.db.upgrade()
+        self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         published = await self.menus.active()
         try:
             menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts, published)
@@ -228,7 +233,9 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu_task
         self.housekeeping.stop()
-        for task in (self._tracker_task, self._queue_task, self._restore_task):
+        if self._events_task is not None:
+            await self.events.flush()
+        for task in (self._tracker_task, self._queue_task, self._restore_task, self._events_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
