@@ -95,7 +95,7 @@ class MenuFlow:
         call = IvrCall(agi, self._log, self._library)
         await call.open()
         try:
-            await self._log.add_event(call.uniqueid, "menu_version", _version_label(version))
+            await self._log.note(call.uniqueid, "menu_version", _version_label(version))
             await self._run(call, menu)
         except _Leave:
             return
