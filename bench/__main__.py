@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import accounts_import, fastagi, speech
+from bench import accounts_import, fastagi, sip_menu, speech
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Personal debt phrase: composed or synthesised, vs RHVoice",
         speech.add_arguments,
         speech.run,
+    ),
+    "sip_menu": Benchmark(
+        "SIP callers walking the menu by DTMF: engine vs the menu as pure dialplan",
+        sip_menu.add_arguments,
+        sip_menu.run,
     ),
 }
 

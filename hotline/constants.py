@@ -15,9 +15,13 @@ CONTEXT_FALLBACK: Final = "hotline-fallback"
 CONTEXT_OPERATOR: Final = "hotline-operator"
 CONTEXT_SIMULATED_CALLER: Final = "hotline-sim-caller"
 CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
+# Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
+CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 
 # --- FastAGI routes (agi_network_script) ------------------------------------------------------
 ROUTE_IVR: Final = "ivr"
+# The operator queue's answer target has passed: offer a callback or more waiting.
+ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
 
 
 # --- Channel variables ------------------------------------------------------------------------
@@ -36,10 +40,16 @@ class ChannelVar(StrEnum):
     ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
-    # The account the caller was identified as (for the operator's screen pop).
+    # The caller's account once identified (the readings issue sets it; the screen pop reads it).
     ACCOUNT = "HOTLINE_ACCOUNT"
-    # The last reading committed in this call: "<meter_id>/<zone>=<value>".
+    # The reading just committed, "<meter_id>/<zone>=<value>".
     READING = "HOTLINE_READING"
+    # The call's recording file (absolute path), set when MixMonitor starts.
+    RECORDING = "HOTLINE_RECORDING"
+    # Epoch second the caller first joined the operator queue (the dialplan sets it).
+    QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
+    # Set by the overflow route: the caller left a callback request (dialplan hangs up).
+    CALLBACK = "HOTLINE_CALLBACK"
 
 
 class IvrStatus(StrEnum):
@@ -86,3 +96,20 @@ class CallOutcome(StrEnum):
 class CallDirection(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
+
+
+class CallbackStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class QueueEventKind(StrEnum):
+    """AMI queue events kept for the contact-center KPIs (hotline/queue_kpi.py)."""
+
+    JOIN = "join"  # QueueCallerJoin
+    CONNECT = "connect"  # AgentConnect: an operator answered
+    COMPLETE = "complete"  # AgentComplete: the operator's conversation ended
+    ABANDON = "abandon"  # QueueCallerAbandon: the caller hung up while waiting
+    LEAVE = "leave"  # QueueCallerLeave: left the queue (answered, timeout, hang-up)
+    TIMEOUT = "timeout"  # the answer target passed (the overflow route ran)
+    CALLBACK = "callback"  # the caller left a callback request instead of waiting

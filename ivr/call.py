@@ -12,6 +12,7 @@ from hotline.speech.audio import AudioError
 from hotline.speech.library import PromptLibrary, Sound
 from hotline.speech.russian import Phrase
 from hotline.store.calllog import CallLog
+from hotline.store.contact_center import CallbackStore
 from hotline.transport.fastagi import AgiCall
 
 SAMPLES_PER_SECOND = 8000
@@ -53,7 +54,7 @@ class IvrCall:
 
     async def enter(self, node: str) -> None:
         self.path.append(node)
-        await self._log.add_event(self.uniqueid, "node", node)
+        await self._log.note(self.uniqueid, "node", node)
 
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
@@ -72,14 +73,25 @@ class IvrCall:
     async def wait_digit(self, seconds: float) -> str | None:
         """The next key within ``seconds``; None when the caller stays silent."""
         digit = await self.agi.wait_for_digit(seconds)
-        await self._log.add_event(
-            self.uniqueid, "digits", digit or "", {"timed_out": digit is None}
-        )
+        await self._log.note(self.uniqueid, "digits", digit or "", {"timed_out": digit is None})
         return digit
 
-    async def request_callback(self, number: str) -> None:
-        """Store a callback request (before the caller hears it was accepted)."""
-        await self._log.add_event(self.uniqueid, "callback", number)
+    async def request_callback(self, number: str, source: str | None = None) -> int:
+        """Store a callback request (before the caller hears it was accepted); returns its
+        id.  ``source``: "queue" (instead of waiting), else "closed" or "menu" by the path."""
+        if source is None:
+            source = "closed" if "closed" in self.path else "menu"
+        await self._log.flush()  # the account event may still be queued
+        record = await self._log.get(uniqueid=self.uniqueid)
+        accounts = [e.value for e in record.events if e.kind == "account"] if record else []
+        callback = await CallbackStore(self._log.db).request(
+            number,
+            source=source,
+            uniqueid=self.uniqueid,
+            account=accounts[-1] if accounts else None,
+        )
+        await self._log.add_event(self.uniqueid, "callback", number, {"id": callback.id})
+        return callback.id
 
     async def _stream(self, what: str, sound: Sound, escape_digits: str) -> str | None:
         detail: dict[str, Any] = {"file": sound.path_without_extension, "duration": sound.duration}
@@ -87,12 +99,12 @@ class IvrCall:
         try:
             result = await self.agi.stream_file(sound.path_without_extension, escape_digits)
         except AgiError:
-            await self._log.add_event(self.uniqueid, "prompt", what, detail)
+            await self._log.note(self.uniqueid, "prompt", what, detail)
             raise
         detail["played"] = round(result.endpos / SAMPLES_PER_SECOND, 3)
-        await self._log.add_event(self.uniqueid, "prompt", what, detail)
+        await self._log.note(self.uniqueid, "prompt", what, detail)
         if result.digit:
-            await self._log.add_event(self.uniqueid, "digits", result.digit, {"barge_in": True})
+            await self._log.note(self.uniqueid, "digits", result.digit, {"barge_in": True})
         return result.digit
 
     async def ask(self, prompt_id: str, wait_seconds: float, max_digits: int) -> str:
@@ -101,7 +113,7 @@ class IvrCall:
         GET DATA ends input at ``#`` without returning it; a lone ``#`` comes back as "#".
         """
         sound = self._prompts.sound(prompt_id)
-        await self._log.add_event(
+        await self._log.note(
             self.uniqueid,
             "prompt",
             prompt_id,
@@ -109,7 +121,7 @@ class IvrCall:
         )
         result = await self.agi.get_data(sound.path_without_extension, wait_seconds, max_digits)
         digits = result.digits if result.digits or result.timed_out else "#"
-        await self._log.add_event(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
+        await self._log.note(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
         return digits
 
     async def identified(self, account: str, how: str) -> None:
@@ -139,6 +151,8 @@ class IvrCall:
         await self._return_to_dialplan(IvrStatus.DONE)
 
     async def _return_to_dialplan(self, status: IvrStatus, reason: str | None = None) -> None:
+        # The call's path is complete in the log before the dialplan (and the queue) has it.
+        await self._log.flush()
         await self.agi.set_variable(ChannelVar.PATH, ">".join(self.path))
         if reason is not None:
             await self.agi.set_variable(ChannelVar.OPERATOR_REASON, reason)

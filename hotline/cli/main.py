@@ -12,6 +12,7 @@ from hotline.cli import (
     asterisk_cmd,
     audit_cmd,
     call_cmd,
+    callbacks_cmd,
     calls_cmd,
     db_cmd,
     emergency_cmd,
@@ -19,8 +20,11 @@ from hotline.cli import (
     hours_cmd,
     ivr_cmd,
     menu_cmd,
+    operators_cmd,
     prompts_cmd,
+    queue_cmd,
     readings_cmd,
+    recordings_cmd,
     sandbox_cmd,
     say_cmd,
     users_cmd,
@@ -42,6 +46,10 @@ app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
 app.add_typer(accounts_cmd.app, name="accounts")
 app.add_typer(readings_cmd.app, name="readings")
+app.add_typer(operators_cmd.app, name="operators")
+app.add_typer(callbacks_cmd.app, name="callbacks")
+app.add_typer(queue_cmd.app, name="queue")
+app.add_typer(recordings_cmd.app, name="recordings")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("run")(engine_cmd.run)

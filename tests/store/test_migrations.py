@@ -25,6 +25,11 @@ TABLES = {
     "account_phones",
     "meters",
     "readings",
+    "callbacks",
+    "queue_events",
+    "operators",
+    "recordings",
+    "recording_access",
     "users",
     "web_sessions",
     "audit_log",
@@ -39,7 +44,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0005_accounts_readings"
+    assert head == "0006_accounts_readings"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

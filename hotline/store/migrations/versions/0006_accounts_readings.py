@@ -1,7 +1,7 @@
 """accounts, meters and meter readings
 
-Revision ID: 0005_accounts_readings
-Revises: 0004_users_audit
+Revision ID: 0006_accounts_readings
+Revises: 0005_contact_center
 Create Date: 2026-11-24
 """
 
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_accounts_readings"
-down_revision: str | None = "0004_users_audit"
+revision: str = "0006_accounts_readings"
+down_revision: str | None = "0005_contact_center"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
