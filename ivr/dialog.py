@@ -1,11 +1,14 @@
-"""What the self-service flows share: how a flow ends, and how it asks a one-key question."""
+"""What the IVR flows share: how a flow ends, how it asks a one-key question, and how it
+takes a callback request."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hotline.speech.russian import Phrase
+from hotline.speech.russian import Phrase, phone
+from ivr import prompts
 from ivr.call import IvrCall
 
 # Every key answers a question at once (skipping the rest of it); keys a question does not
@@ -39,3 +42,43 @@ async def question(call: IvrCall, wait_seconds: float, *parts: str | Phrase) -> 
         if digit is not None:
             return digit
     return await call.wait_digit(wait_seconds)
+
+
+CALLBACK_NUMBER_MAX_DIGITS = 15
+
+
+async def take_callback(
+    call: IvrCall,
+    wait_seconds: float,
+    attempts: int,
+    *,
+    source: str | None = None,
+    on_stored: Callable[[], Awaitable[None]] | None = None,
+) -> bool:
+    """Take a callback request: the caller ID read back and confirmed by keypad, or a typed
+    number.  Stored (and ``on_stored`` run) before the caller hears it was accepted; False
+    after ``attempts`` failed tries.  The out-of-hours menu and the queue overflow both ask
+    this way."""
+    await call.enter("callback")
+    number = call.agi.env.callerid
+    for _attempt in range(attempts):
+        if number:
+            digit = await question(
+                call,
+                wait_seconds,
+                prompts.CALLBACK_YOUR_NUMBER,
+                phone(number),
+                prompts.CONFIRM_OR_REENTER,
+            )
+            if digit == CONFIRM_KEY:
+                await call.request_callback(number, source=source)
+                if on_stored is not None:
+                    await on_stored()
+                await call.play(prompts.CALLBACK_ACCEPTED)
+                return True
+        typed = await call.ask(
+            prompts.CALLBACK_ENTER_NUMBER, wait_seconds, CALLBACK_NUMBER_MAX_DIGITS
+        )
+        number = typed if typed.isdigit() else None
+    await call.play(prompts.INPUT_FAILED)
+    return False

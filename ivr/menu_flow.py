@@ -29,7 +29,7 @@ from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import Recordings
 from hotline.transport.fastagi import AgiCall
-from ivr import prompts
+from ivr import dialog, prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
@@ -38,11 +38,7 @@ from ivr.self_service import SelfService
 
 log = logging.getLogger(__name__)
 
-DIGITS = "0123456789*#"
 CALLBACK_KEY = "1"
-CONFIRM_KEY = "1"
-REENTER_KEY = "2"
-CALLBACK_NUMBER_MAX_DIGITS = 15
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
@@ -156,7 +152,7 @@ class MenuFlow:
         if digit is None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
             # Every key interrupts: options and navigation act, others get the invalid notice.
-            digit = await walk.call.play(prompt, escape_digits=DIGITS)
+            digit = await walk.call.play(prompt, escape_digits=dialog.ALL_KEYS)
         if digit is None:
             digit = await walk.call.wait_digit(self._ivr.input_timeout)
         if digit is None:
@@ -166,7 +162,7 @@ class MenuFlow:
             return
         child = node.options.get(digit)
         if child is None:
-            walk.pending = await walk.call.play(prompts.INVALID, escape_digits=DIGITS)
+            walk.pending = await walk.call.play(prompts.INVALID, escape_digits=dialog.ALL_KEYS)
             await self._missed(walk, OperatorReason.NO_INPUT)
             return
         walk.rounds = 0
@@ -252,42 +248,10 @@ class MenuFlow:
         await self._goodbye(walk)
 
     async def _callback(self, walk: _Walk) -> None:
-        """Take a callback number: the caller ID confirmed by keypad, or a typed one."""
-        call = walk.call
-        await call.enter("callback")
-        number = call.agi.env.callerid
-        for _attempt in range(self._ivr.max_rounds):
-            if number:
-                digit = await self._question(
-                    call,
-                    prompts.CALLBACK_YOUR_NUMBER,
-                    russian.phone(number),
-                    prompts.CONFIRM_OR_REENTER,
-                )
-                if digit == CONFIRM_KEY:
-                    # Committed before the caller hears that it was accepted.
-                    await call.request_callback(number)
-                    await call.play(prompts.CALLBACK_ACCEPTED)
-                    return
-            typed = await call.ask(
-                prompts.CALLBACK_ENTER_NUMBER,
-                self._ivr.input_timeout,
-                CALLBACK_NUMBER_MAX_DIGITS,
-            )
-            number = typed if typed.isdigit() else None
-        await call.play(prompts.INPUT_FAILED)
+        await dialog.take_callback(walk.call, self._ivr.input_timeout, self._ivr.max_rounds)
 
     async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
-        """Play the parts of a question (prompt ids or personal phrases); any key answers it
-        at once, skipping the rest, as callers who know the menu expect."""
-        for part in parts:
-            if isinstance(part, russian.Phrase):
-                digit = await call.say(part, escape_digits=DIGITS)
-            else:
-                digit = await call.play(part, escape_digits=DIGITS)
-            if digit is not None:
-                return digit
-        return await call.wait_digit(self._ivr.input_timeout)
+        return await dialog.question(call, self._ivr.input_timeout, *parts)
 
     async def _goodbye(self, walk: _Walk) -> None:
         await walk.call.enter("goodbye")

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from hotline.constants import ChannelVar, IvrStatus, QueueEventKind
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
-from hotline.speech import russian
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import QueueEventRecord, QueueEvents
 from hotline.transport.fastagi import AgiCall
-from ivr import prompts
+from ivr import dialog, prompts
 from ivr.call import IvrCall
 
 log = logging.getLogger(__name__)
@@ -28,9 +27,6 @@ log = logging.getLogger(__name__)
 FINAL_ARGUMENT = "final"
 CALLBACK_KEY = "1"
 KEEP_WAITING_KEY = "2"
-CONFIRM_KEY = "1"
-DIGITS = "0123456789*#"
-NUMBER_MAX_DIGITS = 15
 
 
 class QueueOverflow:
@@ -60,7 +56,7 @@ class QueueOverflow:
             await call.enter("queue_overflow")
             await call.play(prompts.QUEUE_STILL_BUSY if final else prompts.QUEUE_WAIT)
             offer = prompts.CALLBACK_OFFER if final else prompts.CALLBACK_OFFER_OR_WAIT
-            digit = await call.play(offer, escape_digits=DIGITS)
+            digit = await call.play(offer, escape_digits=dialog.ALL_KEYS)
             if digit is None:
                 digit = await call.wait_digit(self._settings.ivr.input_timeout)
             if digit == CALLBACK_KEY and await self._callback(call):
@@ -80,42 +76,18 @@ class QueueOverflow:
 
     async def _callback(self, call: IvrCall) -> bool:
         """Caller ID confirmed by keypad, or a typed number; True once stored."""
-        await call.enter("callback")
-        number = call.agi.env.callerid
-        for _attempt in range(self._settings.ivr.max_rounds):
-            if number:
-                digit = await self._question(
-                    call,
-                    prompts.CALLBACK_YOUR_NUMBER,
-                    russian.phone(number),
-                    prompts.CONFIRM_OR_REENTER,
-                )
-                if digit == CONFIRM_KEY:
-                    # Committed before the caller hears that it was accepted.
-                    await call.request_callback(number, source="queue")
-                    await self._events.add(
-                        QueueEventRecord(
-                            datetime.now(UTC),
-                            QueueEventKind.CALLBACK,
-                            call.uniqueid,
-                            self._settings.queue.name,
-                        )
-                    )
-                    await call.play(prompts.CALLBACK_ACCEPTED)
-                    return True
-            typed = await call.ask(
-                prompts.CALLBACK_ENTER_NUMBER, self._settings.ivr.input_timeout, NUMBER_MAX_DIGITS
-            )
-            number = typed if typed.isdigit() else None
-        await call.play(prompts.INPUT_FAILED)
-        return False
 
-    async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
-        for part in parts:
-            if isinstance(part, russian.Phrase):
-                digit = await call.say(part, escape_digits=DIGITS)
-            else:
-                digit = await call.play(part, escape_digits=DIGITS)
-            if digit is not None:
-                return digit
-        return await call.wait_digit(self._settings.ivr.input_timeout)
+        async def stored() -> None:
+            await self._events.add(
+                QueueEventRecord(
+                    datetime.now(UTC),
+                    QueueEventKind.CALLBACK,
+                    call.uniqueid,
+                    self._settings.queue.name,
+                )
+            )
+
+        ivr = self._settings.ivr
+        return await dialog.take_callback(
+            call, ivr.input_timeout, ivr.max_rounds, source="queue", on_stored=stored
+        )
