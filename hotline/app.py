@@ -6,10 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
+from dialer.service import Dialer, utc_now
+from dialer.store import DialerStore
 from hotline.calltrack import TRACKED_EVENTS, CallTracker
-from hotline.constants import ROUTE_IVR
+from hotline.constants import ROUTE_DIALER, ROUTE_IVR
 from hotline.emergency import EmergencyProvider, EmergencyStore
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
@@ -68,7 +71,13 @@ def load_ivr(
 class Engine:
     """FastAGI server, AMI connection, call tracker and store, started and stopped together."""
 
-    def __init__(self, settings: Settings, routes: AgiRoutes | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        routes: AgiRoutes | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
         self.call_log = CallLog(self.db)
@@ -85,6 +94,20 @@ class Engine:
         self._menu_version: int | None = None
         self._menu_task: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
+        # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
+        # first FullyBooted reconciles attempts left in flight by an earlier run.
+        self.dialer: Dialer | None = None
+        if settings.dialer.enabled:
+            self.dialer = Dialer(
+                settings.dialer,
+                DialerStore(self.db),
+                self.ami,
+                self.prompts,
+                self.call_log,
+                clock=clock,
+                say_zero_kopecks=settings.speech.say_zero_kopecks,
+            )
+        self._dialer_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.db.upgrade()
@@ -117,6 +140,10 @@ class Engine:
             self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
         )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
+        if self.dialer is not None:
+            if ROUTE_DIALER not in self.routes:
+                self.routes.add(ROUTE_DIALER, self.dialer)
+            self._dialer_task = asyncio.create_task(self._supervise_dialer(), name="dialer")
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()
@@ -172,12 +199,27 @@ class Engine:
             except Exception:  # a store outage must not end the watcher
                 log.exception("menu reload check failed; retrying")
 
+    async def _supervise_dialer(self) -> None:
+        assert self.dialer is not None
+        while True:
+            try:
+                await self.dialer.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("campaign dialer failed; restarting it")
+                await asyncio.sleep(1.0)
+
     async def _live_channels(self) -> set[str]:
         return {channel.uniqueid for channel in await self.ami.core_show_channels()}
 
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.
         await self.server.stop()
+        if self._dialer_task is not None:
+            self._dialer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dialer_task
         if self._menu_task is not None:
             self._menu_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -15,9 +15,14 @@ CONTEXT_FALLBACK: Final = "hotline-fallback"
 CONTEXT_OPERATOR: Final = "hotline-operator"
 CONTEXT_SIMULATED_CALLER: Final = "hotline-sim-caller"
 CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
+# Campaign calls continue here once the callee answers (runs the dialer's FastAGI route).
+CONTEXT_DIALER: Final = "hotline-dialer"
+# Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
+CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 
 # --- FastAGI routes (agi_network_script) ------------------------------------------------------
 ROUTE_IVR: Final = "ivr"
+ROUTE_DIALER: Final = "dialer"
 
 
 # --- Channel variables ------------------------------------------------------------------------
@@ -36,6 +41,8 @@ class ChannelVar(StrEnum):
     ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
+    # A campaign call: our attempt id (also the channel's uniqueid and the Originate ActionID).
+    ATTEMPT_ID = "HOTLINE_ATTEMPT_ID"
 
 
 class IvrStatus(StrEnum):
@@ -54,6 +61,7 @@ class OperatorReason(StrEnum):
     FAILURE = "failure"  # Python failed; the dialplan fallback took the call
     FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
     OUTAGE = "outage"  # reporting a power outage (the default menu's 4-1)
+    CAMPAIGN = "campaign"  # a campaign callee pressed 0
 
 
 # --- AGI reply codes (the FastAGI protocol) ---------------------------------------------------

@@ -157,6 +157,34 @@ class SpeechSettings(_Section):
     company_name: str = "Энергосбыт"
 
 
+class DialerSettings(_Section):
+    """The campaign dialer (autoinformer).  Pacing values here are defaults: `hotline campaign
+    limits` changes them while the engine runs (stored, re-read every tick)."""
+
+    enabled: bool = True
+    # Dial string of the trunk; {number} is the E.164 number without "+".  The sandbox default
+    # is the simulated carrier (the last digit picks the far end's behaviour).
+    trunk: str = "Local/{number}@hotline-sim-carrier"
+    trunk_name: str = "default"
+    caller_id: str | None = None
+    # How often the dispatcher looks for due contacts.
+    tick_seconds: float = 1.0
+    # Global calls per second (Originates) over all campaigns.
+    calls_per_second: float = 1.0
+    # Concurrent channels on the trunk (all campaigns together).
+    trunk_channels: int = 10
+    # Minimum time between two calls to the same number, across all campaigns.
+    same_number_gap_seconds: float = 3600.0
+    # Ring time before a call counts as not answered.
+    ring_seconds: float = 30.0
+    # How long the callee has to press 1 after the confirmation prompt.
+    confirm_wait_seconds: float = 5.0
+    # Played at most this much short of its length still counts as "fully played".
+    key_content_tolerance_seconds: float = 0.3
+    # Region assumed for numbers written without a country code.
+    default_region: str = "RU"
+
+
 class LogSettings(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     json_format: bool = False
@@ -181,6 +209,7 @@ class Settings(BaseSettings):
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    dialer: DialerSettings = Field(default_factory=DialerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -18,10 +18,13 @@ import jinja2
 
 import hotline
 from hotline.constants import (
+    CONTEXT_DIALER,
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
+    CONTEXT_SIMULATED_CARRIER,
+    ROUTE_DIALER,
     ROUTE_IVR,
     ChannelVar,
     IvrStatus,
@@ -115,12 +118,17 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "match": [_conf_value(address) for address in options.sip_match or [sip_host]],
         },
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
+        "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
+        # The simulated carrier only exists where the sandbox runs.
+        "sandbox": settings.sandbox.enabled,
         "queue": settings.queue,
         "ctx": {
             "inbound": CONTEXT_INBOUND,
             "fallback": CONTEXT_FALLBACK,
             "operator": CONTEXT_OPERATOR,
             "sim_caller": CONTEXT_SIMULATED_CALLER,
+            "dialer": CONTEXT_DIALER,
+            "sim_carrier": CONTEXT_SIMULATED_CARRIER,
         },
         "var": DIALPLAN_VARS,
         "status": IvrStatus,

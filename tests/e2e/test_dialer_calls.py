@@ -1,0 +1,110 @@
+"""Campaign calls through the real Asterisk: each outcome and reason on the simulated carrier
+(the last digit of the number picks the far end's behaviour)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from dialer.model import CampaignRules, Reason
+from dialer.store import DialerStore
+from hotline.app import Engine
+from hotline.sandbox import Sandbox
+from hotline.settings import Settings
+from hotline.store.db import Database
+from tests.dialer_support import Clock, NOW, results, running_campaign, short_scenario, wait_finished
+from tests.e2e.engine_support import engine_settings
+
+pytestmark = pytest.mark.e2e
+
+FAST_DIALER = {
+    "tick_seconds": 0.2,
+    "calls_per_second": 20.0,
+    "ring_seconds": 4.0,
+    "confirm_wait_seconds": 2.5,
+    "same_number_gap_seconds": 0.0,
+}
+ONE_ATTEMPT = CampaignRules(max_attempts=1)
+
+
+@pytest.fixture
+def settings(tmp_path: Path, sandbox: Sandbox) -> Settings:
+    return engine_settings(tmp_path / "hotline.db", dialer=FAST_DIALER)
+
+
+async def _hang_up_transfers(engine: Engine, store: DialerStore, campaign_id: int) -> None:
+    """The operator queue has nobody in it: hang up callees once they are transferred."""
+    done: set[str] = set()
+    while True:
+        for attempt in await store.attempts_detail(campaign_id):
+            if attempt["transferred"] and attempt["attempt"] not in done:
+                await asyncio.sleep(0.5)
+                try:
+                    await engine.ami.hangup(attempt["attempt"])
+                except Exception:
+                    continue
+                done.add(attempt["attempt"])
+        await asyncio.sleep(0.3)
+
+
+async def test_every_outcome_on_the_simulated_carrier(settings: Settings, tmp_path: Path) -> None:
+    phones = {
+        "+79131234561": ("positive", Reason.DELIVERED),
+        "+79131234563": ("negative", Reason.HUNG_UP_EARLY),
+        "+79131234564": ("negative", Reason.BUSY),
+        "+79131234565": ("negative", Reason.NO_ANSWER),
+        "+79131234566": ("negative", Reason.FAILED),
+        "+79131234567": ("negative", Reason.TRANSFERRED),
+        "+79131234568": ("negative", Reason.INVALID_NUMBER),
+    }
+    engine = Engine(settings, clock=Clock(NOW))
+    store = DialerStore(engine.db)
+    await engine.db.upgrade()
+    campaign = await running_campaign(store, tmp_path, list(phones), rules=ONE_ATTEMPT)
+    await engine.start()
+    hangups = asyncio.create_task(_hang_up_transfers(engine, store, campaign.id))
+    try:
+        await wait_finished(store, "test", within=60)
+    finally:
+        hangups.cancel()
+        await engine.stop()
+    db = Database(settings.database_url)
+    try:
+        got = await results(DialerStore(db), campaign.id)
+        attempts = await DialerStore(db).attempts_detail(campaign.id)
+    finally:
+        await db.dispose()
+    assert {p: (r, Reason(why)) for p, (r, why, _n) in got.items()} == phones
+    assert all(n == 1 for _r, _w, n in got.values())
+    by_phone = {a["phone"]: a for a in attempts}
+    assert by_phone["+79131234561"]["key_played"] is True
+    assert by_phone["+79131234563"]["key_played"] is False
+    assert by_phone["+79131234567"]["transferred"] is True
+
+
+async def test_press_one_to_confirm(settings: Settings, tmp_path: Path) -> None:
+    engine = Engine(settings, clock=Clock(NOW))
+    store = DialerStore(engine.db)
+    await engine.db.upgrade()
+    campaign = await running_campaign(
+        store,
+        tmp_path,
+        ["+79131234562", "+79131234561"],
+        scenario=short_scenario(confirm=True),
+        rules=ONE_ATTEMPT,
+    )
+    await engine.start()
+    try:
+        await wait_finished(store, "test", within=60)
+        got = await results(store, campaign.id)
+        calls = await engine.call_log.recent(limit=10)
+    finally:
+        await engine.stop()
+    assert got["+79131234562"][:2] == ("positive", Reason.CONFIRMED)
+    assert got["+79131234561"][:2] == ("negative", Reason.NO_CONFIRMATION)
+    # The call log has the outbound calls, answered, with what was played.
+    outbound = [c for c in calls if c.direction == "outbound"]
+    assert {c.callee for c in outbound} == {"+79131234562", "+79131234561"}
+    assert all(c.answered_at is not None and c.ended_at is not None for c in outbound)
