@@ -605,7 +605,7 @@ class DialerStore:
                 .where(DialAttempt.status.in_(INFLIGHT))
                 .group_by(DialAttempt.campaign_id)
             )
-            return {campaign_id: count for campaign_id, count in rows.tuples()}
+            return {campaign_id: count for campaign_id, count in rows}
 
     async def attempt(self, attempt_id: str) -> Attempt | None:
         async with self.db.session() as session:
@@ -688,7 +688,7 @@ class DialerStore:
     async def limits(self) -> dict[str, float]:
         async with self.db.session() as session:
             rows = await session.execute(select(DialerLimit.name, DialerLimit.value))
-            return {name: value for name, value in rows.tuples()}
+            return {name: value for name, value in rows}
 
     async def set_limit(self, name: str, value: float, by: str, now: dt.datetime) -> None:
         async with self.db.session() as session:
@@ -711,7 +711,7 @@ class DialerStore:
                 .where(CampaignTarget.campaign_id == campaign_id)
                 .group_by(CampaignTarget.state, CampaignTarget.result, CampaignTarget.reason)
             )
-            return [(s, r, why, n) for s, r, why, n in rows.tuples()]
+            return [(s, r, why, n) for s, r, why, n in rows]
 
     async def attempt_counts(self, campaign_id: int) -> list[tuple[int, str, str | None, int]]:
         """(attempt number, status, reason, count) rows."""
@@ -721,7 +721,7 @@ class DialerStore:
                 .where(DialAttempt.campaign_id == campaign_id)
                 .group_by(DialAttempt.number, DialAttempt.status, DialAttempt.reason)
             )
-            return [(n, s, r, c) for n, s, r, c in rows.tuples()]
+            return [(n, s, r, c) for n, s, r, c in rows]
 
     async def targets_detail(self, campaign_id: int) -> list[dict[str, Any]]:
         async with self.db.session() as session:
@@ -742,6 +742,7 @@ class DialerStore:
                     "attempts": r.attempts,
                     "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else "",
                     "waiting": r.waiting or "",
+                    "timezone": r.timezone,
                 }
                 for r in rows
             ]

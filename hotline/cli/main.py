@@ -11,6 +11,7 @@ from hotline.cli import (
     asterisk_cmd,
     call_cmd,
     calls_cmd,
+    campaign_cmd,
     db_cmd,
     emergency_cmd,
     engine_cmd,
@@ -35,6 +36,10 @@ app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
+app.add_typer(campaign_cmd.app, name="campaign")
+app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
+app.add_typer(campaign_cmd.scenario_app, name="scenario")
+app.add_typer(campaign_cmd.dnc_app, name="dnc")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
