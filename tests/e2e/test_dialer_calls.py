@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -14,7 +16,14 @@ from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database
-from tests.dialer_support import Clock, NOW, results, running_campaign, short_scenario, wait_finished
+from tests.dialer_support import (
+    NOW,
+    Clock,
+    results,
+    running_campaign,
+    short_scenario,
+    wait_finished,
+)
 from tests.e2e.engine_support import engine_settings
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +36,7 @@ FAST_DIALER = {
     "same_number_gap_seconds": 0.0,
 }
 ONE_ATTEMPT = CampaignRules(max_attempts=1)
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 @pytest.fixture
@@ -108,3 +118,33 @@ async def test_press_one_to_confirm(settings: Settings, tmp_path: Path) -> None:
     outbound = [c for c in calls if c.direction == "outbound"]
     assert {c.callee for c in outbound} == {"+79131234562", "+79131234561"}
     assert all(c.answered_at is not None and c.ended_at is not None for c in outbound)
+
+
+async def test_retry_lands_in_the_next_window(settings: Settings, tmp_path: Path) -> None:
+    # Friday 2026-11-27 19:59:50 in Moscow: the busy number's retry (1 minute later) falls
+    # after 20:00, so it lands on Monday 10:00 (the weekend is closed).
+    friday = datetime(2026, 11, 27, 19, 59, 50, tzinfo=MOSCOW)
+    monday_open = datetime(2026, 11, 30, 10, 0, tzinfo=MOSCOW)
+    clock = Clock(friday)
+    rules = CampaignRules(max_attempts=2, retry_minutes={Reason.BUSY: 1})
+    engine = Engine(settings, clock=clock)
+    store = DialerStore(engine.db)
+    await engine.db.upgrade()
+    campaign = await running_campaign(store, tmp_path, ["+79131234564"], rules=rules, now=friday)
+    await engine.start()
+    try:
+        async with asyncio.timeout(30):
+            while (target := (await store.targets_detail(campaign.id))[0])["attempts"] < 1 or (
+                target["state"] != "pending"
+            ):
+                await asyncio.sleep(0.2)
+        assert datetime.fromisoformat(target["next_attempt_at"]) == monday_open
+        assert target["reason"] == Reason.BUSY
+        await asyncio.sleep(1.0)  # the clock stands still: nothing is redialled
+        assert (await store.targets_detail(campaign.id))[0]["attempts"] == 1
+        clock.at = monday_open + timedelta(seconds=5)
+        finished = await wait_finished(store, "test", within=30)
+        got = await results(store, finished.id)
+    finally:
+        await engine.stop()
+    assert got["+79131234564"] == ("negative", Reason.BUSY, 2)
