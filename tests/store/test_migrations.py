@@ -15,7 +15,21 @@ from hotline.store.db import Database, head_revision
 from hotline.store.migrations.render import render_item
 from hotline.store.models import Base
 
-TABLES = {"calls", "call_events", "calendar_overrides", "emergency_state", "menu_versions"}
+TABLES = {
+    "calls",
+    "call_events",
+    "calendar_overrides",
+    "emergency_state",
+    "menu_versions",
+    "dnc_numbers",
+    "scenarios",
+    "contact_lists",
+    "contacts",
+    "campaigns",
+    "campaign_targets",
+    "dial_attempts",
+    "dialer_limits",
+}
 
 
 async def tables(db: Database) -> set[str]:
@@ -26,7 +40,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0003_menu_versions"
+    assert head == "0004_campaigns"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

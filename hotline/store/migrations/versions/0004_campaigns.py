@@ -175,9 +175,9 @@ def upgrade() -> None:
         sa.Column("result", sa.String(length=32), nullable=True),
         sa.Column("reason", sa.String(length=32), nullable=True),
         sa.Column("hangup_cause", sa.String(length=255), nullable=True),
-        sa.Column("key_played", sa.Boolean(), server_default=sa.text("0"), nullable=False),
-        sa.Column("confirmed", sa.Boolean(), server_default=sa.text("0"), nullable=False),
-        sa.Column("transferred", sa.Boolean(), server_default=sa.text("0"), nullable=False),
+        sa.Column("key_played", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("confirmed", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("transferred", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
