@@ -50,7 +50,9 @@ RULES = CampaignRules(
 def engine(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     extra = [a for k, v in DIALER.items() for a in ("--set", f"dialer.{k}={v}")]
     argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), *extra, "run"]
-    proc = subprocess.Popen(argv, env=dict(os.environ), stderr=open(os.environ.get("DIALER_TEST_LOG", os.devnull), "ab"))
+    # DIALER_TEST_LOG=/path keeps the engine's log for debugging.
+    with open(os.environ.get("DIALER_TEST_LOG", os.devnull), "ab") as log:
+        proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
     try:
         yield proc
     finally:
