@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -125,6 +126,31 @@ class HoursSettings(_Section):
     holiday_hours: str = "08:00-18:00"
 
 
+class GreetingSettings(_Section):
+    """When «Доброе утро», «Добрый день» and «Добрый вечер» start (local time, HH:MM); from
+    ``night`` until ``morning`` callers hear a neutral «Здравствуйте».  Used by the IVR and
+    outbound scenarios (R-048)."""
+
+    morning: str = "05:00"
+    day: str = "12:00"
+    evening: str = "18:00"
+    night: str = "23:00"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> GreetingSettings:
+        marks = [self.morning, self.day, self.evening, self.night]
+        try:
+            parsed = [time.fromisoformat(mark) for mark in marks]
+        except ValueError as exc:
+            raise ValueError(f"greeting times must be HH:MM: {exc}") from None
+        if parsed != sorted(parsed) or len(set(parsed)) != len(parsed):
+            raise ValueError(
+                "greeting times must increase: morning < day < evening < night, "
+                f"got {', '.join(marks)}"
+            )
+        return self
+
+
 class QueueSettings(_Section):
     name: str = "hotline-operators"
     # Seconds an operator should answer within (40 s; 180 s in emergency peaks).
@@ -183,6 +209,20 @@ class DialerSettings(_Section):
     key_content_tolerance_seconds: float = 0.3
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
+class WebSettings(_Section):
+    """The supervisors' and operators' browser console (``hotline web``)."""
+
+    # Loopback unless configured: the console shows personal data.
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # A session ends after this long without a request, and in any case after max_hours.
+    session_idle_minutes: int = Field(default=60, ge=1)
+    session_max_hours: int = Field(default=12, ge=1)
+    # Consecutive failed log-ins that lock an account, and for how long.
+    max_failed_logins: int = Field(default=5, ge=1)
+    lockout_minutes: int = Field(default=15, ge=1)
+    # Set behind HTTPS so browsers never send the session cookie in clear text.
+    secure_cookies: bool = False
 
 
 class LogSettings(_Section):
@@ -205,9 +245,11 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    greeting: GreetingSettings = Field(default_factory=GreetingSettings)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
 

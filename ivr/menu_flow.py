@@ -29,6 +29,7 @@ from hotline.store.calllog import CallLog
 from hotline.transport.fastagi import AgiCall
 from ivr import prompts
 from ivr.call import IvrCall
+from ivr.greeting import greeting_prompt
 from ivr.menu_model import Action, After, Menu, MenuNode, NodeKind
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,6 @@ CALLBACK_KEY = "1"
 CONFIRM_KEY = "1"
 REENTER_KEY = "2"
 CALLBACK_NUMBER_MAX_DIGITS = 15
-# Local hours of the time-of-day greetings; at night the plain greeting.
-MORNING, DAY, EVENING, NIGHT = 5, 12, 18, 23
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
@@ -123,14 +122,8 @@ class MenuFlow:
             await self._step(walk)
 
     def _greeting(self) -> str:
-        hour = datetime.now(UTC).astimezone(self._zone).hour
-        if MORNING <= hour < DAY:
-            return prompts.GREETING_MORNING
-        if DAY <= hour < EVENING:
-            return prompts.GREETING_DAY
-        if EVENING <= hour < NIGHT:
-            return prompts.GREETING_EVENING
-        return prompts.GREETING
+        local = datetime.now(UTC).astimezone(self._zone).time()
+        return greeting_prompt(local, self._settings.greeting)
 
     async def _play_emergency(self, call: IvrCall, emergency: Emergency) -> None:
         if emergency.prompt_id:

@@ -10,6 +10,9 @@ set -euo pipefail
 # Speech: sox converts to Asterisk formats, espeak-ng and RHVoice synthesise Russian.
 SPEECH_MAIN=(sox libsox-fmt-all espeak-ng)
 SPEECH_NON_FREE=(rhvoice rhvoice-russian)
+# The web console's browser tests: Debian's Chromium (driven by Playwright) and a font with
+# Cyrillic glyphs.
+BROWSER=(chromium fonts-dejavu-core)
 MAIN_SOURCES=/etc/apt/sources.list.d/debian.sources
 NON_FREE_SOURCES=/etc/apt/sources.list.d/debian-non-free.sources
 
@@ -18,11 +21,11 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 [ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || need+=(postgresql)
 
-# One dpkg-query for all speech packages: prints "name installed" for each installed one.
+# One dpkg-query for all these packages: prints "name installed" for each installed one.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
-  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" 2>/dev/null || true)
+  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" 2>/dev/null || true)
 is_installed() { grep -qx "$1 installed" <<<"$installed"; }
-for pkg in "${SPEECH_MAIN[@]}"; do
+for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}"; do
   is_installed "$pkg" || need+=("$pkg")
 done
 need_non_free=0

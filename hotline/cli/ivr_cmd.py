@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import date, datetime, time, timedelta
+import sys
+from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,9 +18,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline import ivr_report, tabular
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
 from hotline.ivr_stats import IvrExit, IvrStats, ivr_stats
+from hotline.periods import parse_period
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 
@@ -26,6 +30,13 @@ app = typer.Typer(no_args_is_help=True, help=__doc__)
 
 EXIT_BAD_VALUE: Final = 2
 WIDE: Final = 200
+
+
+class Format(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    CSV = "csv"
+    XLSX = "xlsx"
 
 
 @app.command()
@@ -38,31 +49,56 @@ def stats(
         str | None,
         typer.Option("--to", metavar="DATE", help="YYYY-MM-DD (inclusive) or ISO datetime."),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    format_: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="table, json, csv (Russian Excel) or xlsx."),
+    ] = Format.TABLE,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file (needed for xlsx)."),
+    ] = None,
     include_simulated: Annotated[
         bool, typer.Option("--include-simulated", help="Count simulated calls too.")
     ] = False,
 ) -> None:
     """Option usage, containment (calls served without an operator) and abandon points."""
     settings = settings_of(ctx)
+    if as_json:
+        format_ = Format.JSON
+    if format_ is Format.XLSX and output is None:
+        typer.echo("ivr: --format xlsx needs --output FILE", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE)
     try:
         zone = ZoneInfo(settings.hours.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         typer.echo(f"ivr: bad settings: unknown time zone {settings.hours.timezone!r}", err=True)
         raise typer.Exit(EXIT_BAD_VALUE) from exc
-    first = _moment(start, zone, end_of_day=False)
-    last = _moment(end, zone, end_of_day=True) if end is not None else datetime.now(zone)
-    if last <= first:
-        typer.echo("ivr: --to must be after --from", err=True)
-        raise typer.Exit(EXIT_BAD_VALUE)
+    try:
+        first, last = parse_period(start, end, zone)
+    except ValueError as exc:
+        typer.echo(f"ivr: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE) from exc
 
     async def work(db: Database) -> list[CallRecord]:
         return await CallLog(db).between(first, last, include_simulated=include_simulated)
 
     result = ivr_stats(run_with_database(settings, work), include_simulated=include_simulated)
-    if as_json:
-        data = {"from": first.isoformat(), "to": last.isoformat(), **result.to_dict()}
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    if format_ in (Format.CSV, Format.XLSX):
+        tables = ivr_report.sheets(result, ivr_report.by_day(result.paths, zone))
+        data = tabular.to_csv(tables) if format_ is Format.CSV else tabular.to_xlsx(tables)
+        if output is None:
+            sys.stdout.buffer.write(data)
+        else:
+            output.write_bytes(data)
+        return
+    if format_ is Format.JSON:
+        payload = {"from": first.isoformat(), "to": last.isoformat(), **result.to_dict()}
+        text = json.dumps(payload, ensure_ascii=False, indent=2)
+        if output is None:
+            typer.echo(text)
+        else:
+            output.write_text(text + "\n", encoding="utf-8")
         return
     _print_tables(result, f"from {first:%Y-%m-%d %H:%M} to {last:%Y-%m-%d %H:%M %z} (exclusive)")
 
@@ -107,27 +143,6 @@ def _print_tables(result: IvrStats, period: str) -> None:
     for node, count in result.abandon_points.items():
         abandons.add_row(node, str(count))
     console.print(abandons)
-
-
-def _moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
-    text = text.strip()
-    try:
-        day = date.fromisoformat(text)
-    except ValueError:
-        pass
-    else:
-        if len(text) == len("YYYY-MM-DD"):
-            day += timedelta(days=1) if end_of_day else timedelta()
-            return datetime.combine(day, time(), zone)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError as exc:
-        typer.echo(
-            f"ivr: bad date {text!r}: expected YYYY-MM-DD or ISO 8601, e.g. 2026-03-01T10:30",
-            err=True,
-        )
-        raise typer.Exit(EXIT_BAD_VALUE) from exc
-    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
 
 def _console() -> Console:

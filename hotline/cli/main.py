@@ -9,6 +9,7 @@ import typer
 
 from hotline.cli import (
     asterisk_cmd,
+    audit_cmd,
     call_cmd,
     calls_cmd,
     campaign_cmd,
@@ -21,6 +22,8 @@ from hotline.cli import (
     prompts_cmd,
     sandbox_cmd,
     say_cmd,
+    users_cmd,
+    web_cmd,
 )
 from hotline.cli.context import CliState
 from hotline.settings import SettingsError
@@ -40,9 +43,12 @@ app.add_typer(campaign_cmd.app, name="campaign")
 app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
 app.add_typer(campaign_cmd.scenario_app, name="scenario")
 app.add_typer(campaign_cmd.dnc_app, name="dnc")
+app.add_typer(users_cmd.app, name="users")
+app.add_typer(audit_cmd.app, name="audit")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
+app.command("web")(web_cmd.web)
 
 
 @app.callback()

@@ -135,3 +135,28 @@ def test_ivr_stats_bad_dates(url: str) -> None:
     assert code == 2 and "bad date 'March'" in err
     code, _, err = hotline(url, "ivr", "stats", "--from", "2026-03-02", "--to", "2026-03-01")
     assert code == 2 and "--to must be after --from" in err
+
+
+def test_ivr_stats_csv_for_russian_excel_and_xlsx(url: str, tmp_path: Path) -> None:
+    from openpyxl import load_workbook
+
+    asyncio.run(_calls(url))
+    period = ("--from", "2026-03-01", "--to", "2026-03-02")
+    csv_file, xlsx_file = tmp_path / "ivr.csv", tmp_path / "ivr.xlsx"
+    assert hotline(url, "ivr", "stats", *period, "-f", "csv", "-o", str(csv_file))[0] == 0
+    raw = csv_file.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel then reads UTF-8
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert "Звонков в IVR;4" in lines
+    assert "Обслужено без оператора, доля;0,5" in lines  # decimal comma
+    assert "01.03.2026;3;1;1;1;0,3333" in lines
+    assert "02.03.2026;1;1;0;0;1" in lines
+
+    code, _, err = hotline(url, "ivr", "stats", *period, "-f", "xlsx")
+    assert code == 2 and "needs --output" in err
+    assert hotline(url, "ivr", "stats", *period, "-f", "xlsx", "-o", str(xlsx_file))[0] == 0
+    book = load_workbook(xlsx_file)
+    assert book.sheetnames == ["Итоги", "Пункты меню", "По дням"]
+    daily = list(book["По дням"].iter_rows(values_only=True))
+    assert daily[0][:2] == ("Дата", "Звонков")
+    assert daily[1][0] == datetime(2026, 3, 1) and daily[1][1:5] == (3, 1, 1, 1)

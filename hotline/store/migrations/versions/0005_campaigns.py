@@ -1,7 +1,7 @@
 """campaign dialer
 
-Revision ID: 0004_campaigns
-Revises: 0003_menu_versions
+Revision ID: 0005_campaigns
+Revises: 0004_users_audit
 Create Date: 2026-11-24
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0004_campaigns"
-down_revision: str | None = "0003_menu_versions"
+revision: str = "0005_campaigns"
+down_revision: str | None = "0004_users_audit"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

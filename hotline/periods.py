@@ -1,0 +1,42 @@
+"""Report periods as people type them: local dates (``--to`` includes the whole day) or ISO
+8601 datetimes (without an offset, in the given zone; ``--to`` is then exclusive)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
+    """The moment ``text`` names; raises ValueError with an example of what is expected."""
+    text = text.strip()
+    try:
+        day = date.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        if len(text) == len("YYYY-MM-DD"):
+            day += timedelta(days=1) if end_of_day else timedelta()
+            return datetime.combine(day, time(), zone)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"bad date {text!r}: expected YYYY-MM-DD or ISO 8601, e.g. 2026-03-01T10:30"
+        ) from exc
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
+def parse_period(
+    start: str, end: str | None, zone: ZoneInfo, *, now: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """``[first, last)``; ``end`` None means up to now.  Raises ValueError when empty."""
+    first = parse_moment(start, zone, end_of_day=False)
+    last = (
+        parse_moment(end, zone, end_of_day=True)
+        if end is not None
+        else (now or datetime.now(zone))
+    )
+    if last <= first:
+        raise ValueError("--to must be after --from")
+    return first, last

@@ -1,0 +1,92 @@
+"""The audit log: append and read, nothing else (the database refuses UPDATE and DELETE)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.store.db import Database
+from hotline.store.models import AuditEntry
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts and through what: a console user from a client address, or an OS user at
+    the command line."""
+
+    name: str
+    channel: str  # "web" | "cli" | "engine"
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    id: int
+    at: datetime
+    actor: str
+    channel: str
+    source: str | None
+    action: str
+    target: str | None
+    detail: dict[str, Any] | None
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def write(
+        self,
+        actor: Actor,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        async with self._db.session() as session:
+            session.add(
+                AuditEntry(
+                    at=at or datetime.now(UTC),
+                    actor=actor.name,
+                    channel=actor.channel,
+                    source=actor.source,
+                    action=action,
+                    target=target,
+                    detail=detail,
+                )
+            )
+
+    async def entries(
+        self,
+        *,
+        since: datetime | None = None,
+        actor: str | None = None,
+        action: str | None = None,
+        limit: int = 200,
+    ) -> list[AuditRecord]:
+        """The newest entries first."""
+        query = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+        if since is not None:
+            query = query.where(AuditEntry.at >= since)
+        if actor is not None:
+            query = query.where(AuditEntry.actor == actor)
+        if action is not None:
+            query = query.where(AuditEntry.action == action)
+        async with self._db.session() as session:
+            rows = (await session.scalars(query)).all()
+        return [
+            AuditRecord(
+                id=row.id,
+                at=row.at,
+                actor=row.actor,
+                channel=row.channel,
+                source=row.source,
+                action=row.action,
+                target=row.target,
+                detail=row.detail,
+            )
+            for row in rows
+        ]

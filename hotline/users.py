@@ -1,0 +1,259 @@
+"""Console users: roles, password hashing, log-in with lock-out, and browser sessions.
+
+The CLI (``hotline users``) and the web console call these same operations, so a rule (the
+lock-out, who may do what, what gets audited) cannot differ between them.  Hashing with
+argon2id is deliberately slow (tens of milliseconds), so it runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Final
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from hotline.settings import WebSettings
+from hotline.store.audit import Actor, AuditLog
+from hotline.store.db import Database
+from hotline.store.users import SessionRecord, UnknownUser, UserExists, UserRecord, UserStore
+
+
+class Role(StrEnum):
+    OPERATOR = "operator"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    OWN_CALLS = "own_calls"  # an operator's own calls, callbacks and screen pops
+    ALL_CALLS = "all_calls"  # every call, recording and report
+    CAMPAIGNS = "campaigns"  # create, approve, start and stop dial campaigns
+    EMERGENCY = "emergency"  # switch emergency mode
+    USERS = "users"  # manage users
+    AUDIT = "audit"  # read the audit log
+
+
+_GRANTS: Final[dict[Role, frozenset[Permission]]] = {
+    Role.OPERATOR: frozenset({Permission.OWN_CALLS}),
+    Role.SUPERVISOR: frozenset(
+        {Permission.OWN_CALLS, Permission.ALL_CALLS, Permission.CAMPAIGNS, Permission.EMERGENCY}
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+
+def allowed(role: str, permission: Permission) -> bool:
+    try:
+        return permission in _GRANTS[Role(role)]
+    except ValueError:  # a role this version does not know grants nothing
+        return False
+
+
+NAME_PATTERN: Final = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
+MIN_PASSWORD_LENGTH: Final = 10
+
+
+class UserError(ValueError):
+    """A request that breaks a rule (bad name, weak password, unknown user, ...)."""
+
+
+class LoginOutcome(StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+    DISABLED = "disabled"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    user: UserRecord | None = None
+    locked_until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    token: str  # goes into the cookie; only its hash is stored
+    csrf_token: str
+    expires_at: datetime
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise UserError(
+            f"bad user name {name!r}: 2-64 characters, lower-case latin letters, digits, "
+            "'.', '_' or '-', starting with a letter"
+        )
+    return name
+
+
+def check_password(password: str, name: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise UserError(f"password too short: at least {MIN_PASSWORD_LENGTH} characters")
+    if name.lower() in password.lower():
+        raise UserError("password must not contain the user name")
+    return password
+
+
+class Users:
+    def __init__(
+        self,
+        db: Database,
+        settings: WebSettings,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        self._store = UserStore(db)
+        self._audit = AuditLog(db)
+        self._settings = settings
+        self._now = clock
+        self._hasher = hasher or PasswordHasher()
+        # Verified against when the user does not exist, so both cases take as long and the
+        # log-in form does not reveal which names exist.
+        self._dummy_hash: str | None = None
+
+    # --- management -----------------------------------------------------------------------------
+    async def add(self, name: str, role: Role, password: str, by: Actor) -> UserRecord:
+        check_name(name)
+        check_password(password, name)
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        try:
+            user = await self._store.add(name, role.value, hashed, self._now())
+        except UserExists as exc:
+            raise UserError(f"user {name!r} already exists") from exc
+        await self._audit.write(by, "user.add", name, {"role": role.value})
+        return user
+
+    async def list(self) -> list[UserRecord]:
+        return await self._store.all()
+
+    async def get(self, name: str) -> UserRecord | None:
+        return await self._store.get(name)
+
+    async def set_password(self, name: str, password: str, by: Actor) -> None:
+        check_password(password, name)
+        hashed = await asyncio.to_thread(self._hasher.hash, password)
+        user = await self._update(name, password_hash=hashed)
+        # A new password ends every session opened with the old one.
+        await self._store.close_sessions_of(user.id)
+        await self._audit.write(by, "user.password", name)
+
+    async def set_role(self, name: str, role: Role, by: Actor) -> None:
+        user = await self._update(name, role=role.value)
+        await self._store.close_sessions_of(user.id)
+        await self._audit.write(by, "user.role", name, {"role": role.value})
+
+    async def disable(self, name: str, by: Actor) -> None:
+        user = await self._update(name, disabled=True)
+        await self._store.close_sessions_of(user.id)
+        await self._audit.write(by, "user.disable", name)
+
+    async def enable(self, name: str, by: Actor) -> None:
+        await self._update(name, disabled=False)
+        await self._audit.write(by, "user.enable", name)
+
+    async def unlock(self, name: str, by: Actor) -> None:
+        await self._update(name, locked_until=None, failed_logins=0)
+        await self._audit.write(by, "user.unlock", name)
+
+    async def _update(self, name: str, **values: object) -> UserRecord:
+        try:
+            return await self._store.update(name, **values)
+        except UnknownUser as exc:
+            raise UserError(f"no user {name!r}") from exc
+
+    # --- log-in ---------------------------------------------------------------------------------
+    async def authenticate(self, name: str, password: str, source: str | None) -> LoginResult:
+        now = self._now()
+        actor = Actor(name[:64] or "?", "web", source)
+        user = await self._store.get(name)
+        if user is None:
+            await self._verify(await self._dummy(), password)
+            await self._audit.write(actor, "login.failed", name[:255], {"why": "unknown user"})
+            return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+        if user.locked_until is not None and user.locked_until > now:
+            await self._audit.write(actor, "login.refused", name, {"why": "locked"})
+            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+        if not await self._verify(user.password_hash, password):
+            lock_until = now + timedelta(minutes=self._settings.lockout_minutes)
+            updated = await self._store.count_failure(
+                user.id, self._settings.max_failed_logins, lock_until
+            )
+            locked = updated.locked_until is not None and updated.locked_until > now
+            await self._audit.write(
+                actor, "login.failed", name, {"why": "bad password", "locked": locked}
+            )
+            if locked:
+                return LoginResult(LoginOutcome.LOCKED, locked_until=updated.locked_until)
+            return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+        if user.disabled:
+            await self._audit.write(actor, "login.refused", name, {"why": "disabled"})
+            return LoginResult(LoginOutcome.DISABLED)
+        user = await self._store.update(
+            name, failed_logins=0, locked_until=None, last_login_at=now
+        )
+        await self._audit.write(actor, "login", name)
+        return LoginResult(LoginOutcome.OK, user)
+
+    async def _verify(self, hashed: str, password: str) -> bool:
+        try:
+            return await asyncio.to_thread(self._hasher.verify, hashed, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await asyncio.to_thread(
+                self._hasher.hash, secrets.token_urlsafe(16)
+            )
+        return self._dummy_hash
+
+    # --- sessions -------------------------------------------------------------------------------
+    async def open_session(self, user: UserRecord, source: str | None) -> OpenedSession:
+        now = self._now()
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        expires = now + timedelta(hours=self._settings.session_max_hours)
+        await self._store.open_session(user.id, token_hash(token), csrf, now, expires, source)
+        await self._store.purge_sessions(now)
+        return OpenedSession(token, csrf, expires)
+
+    async def session(self, token: str) -> SessionRecord | None:
+        """The live session behind a cookie, or None (unknown, expired, idle too long, or its
+        user disabled or locked meanwhile)."""
+        if not token:
+            return None
+        digest = token_hash(token)
+        found = await self._store.find_session(digest)
+        if found is None:
+            return None
+        now = self._now()
+        idle = timedelta(minutes=self._settings.session_idle_minutes)
+        user = found.user
+        if (
+            found.expires_at <= now
+            or found.last_seen_at + idle <= now
+            or user.disabled
+            or (user.locked_until is not None and user.locked_until > now)
+        ):
+            await self._store.close_session(digest)
+            return None
+        await self._store.touch_session(digest, now)
+        return found
+
+    async def close_session(self, token: str, actor: Actor) -> None:
+        await self._store.close_session(token_hash(token))
+        await self._audit.write(actor, "logout", actor.name)

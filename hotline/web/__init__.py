@@ -1,0 +1,1 @@
+"""The browser console for supervisors and operators (``hotline web``)."""

@@ -1,0 +1,73 @@
+"""The console's ASGI application.  ``create_app`` is its composition root: the same store
+and operations (``hotline.users``, ``hotline.emergency``, ...) the CLI uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Final
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from hotline.settings import Settings
+from hotline.store.db import Database
+from hotline.users import Users
+from hotline.web.render import STATIC_DIR
+from hotline.web.security import LoginRequired
+from hotline.web.views import admin, auth, home, reports
+
+# Everything is served from here (vendored scripts, no CDN): no inline scripts, no framing.
+SECURITY_HEADERS: Final = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+
+def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
+    owns_db = db is None
+    database = db or Database.from_settings(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await database.upgrade()
+        try:
+            yield
+        finally:
+            if owns_db:
+                await database.dispose()
+
+    app = FastAPI(title="hotline", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.settings = settings
+    app.state.db = database
+    app.state.users = Users(database, settings.web)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for module in (auth, home, admin, reports):
+        app.include_router(module.router)
+
+    @app.exception_handler(LoginRequired)
+    async def _login_required(request: Request, exc: LoginRequired) -> Response:
+        if request.headers.get("HX-Request"):
+            return Response(status_code=401, headers={"HX-Redirect": "/login"})
+        target = request.url.path if request.method == "GET" else "/"
+        return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    @app.middleware("http")
+    async def _headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            if name == "Cache-Control" and request.url.path.startswith("/static/"):
+                continue
+            response.headers.setdefault(name, value)
+        return response
+
+    return app

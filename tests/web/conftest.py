@@ -1,0 +1,67 @@
+"""A console app on a fresh SQLite file, with one user per role."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from hotline.settings import Settings, load_settings
+from hotline.store.audit import Actor
+from hotline.store.db import Database
+from hotline.users import Role, Users
+from hotline.web.app import create_app
+
+PASSWORD = "correct horse battery"
+ROLES = {"anna": Role.OPERATOR, "boris": Role.SUPERVISOR, "vera": Role.ADMIN}
+
+
+def console_settings(tmp_path: Path) -> Settings:
+    return load_settings(
+        overrides={
+            "store": {"url": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"},
+            "web": {"max_failed_logins": 3},
+        }
+    )
+
+
+async def seed_users(settings: Settings) -> None:
+    async with Database.from_settings(settings) as db:
+        await db.upgrade()
+        users = Users(db, settings.web)
+        for name, role in ROLES.items():
+            await users.add(name, role, PASSWORD, Actor("setup", "cli"))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    settings = console_settings(tmp_path)
+    asyncio.run(seed_users(settings))
+    return settings
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings), base_url="http://127.0.0.1") as client:
+        yield client
+
+
+def hidden(html: str, name: str) -> str:
+    found = re.search(rf'name="{name}" value="([^"]*)"', html)
+    assert found, f"no hidden field {name}"
+    return found.group(1)
+
+
+def log_in(client: TestClient, name: str, password: str = PASSWORD) -> str:
+    """Log in through the form; returns the session's CSRF token."""
+    form = client.get("/login")
+    response = client.post(
+        "/login",
+        data={"name": name, "password": password, "csrf_token": hidden(form.text, "csrf_token")},
+    )
+    assert response.status_code == 200, response.text
+    return hidden(response.text, "csrf_token")
