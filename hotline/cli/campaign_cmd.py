@@ -24,7 +24,10 @@ from dialer.store import CampaignError, DialerStore
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
 from hotline.emergency import current_user
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
+from hotline.store.users import UserStore
+from hotline.users import Permission, allowed
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 scenario_app = typer.Typer(
@@ -276,36 +279,75 @@ def import_contacts(
     typer.echo(f"{summary['imported']} contact(s) imported of {summary['rows']} row(s)")
 
 
+async def _audit(store: DialerStore, by: str, action: str, name: str) -> None:
+    await AuditLog(store.db).write(Actor(by, "cli"), f"campaign.{action}", name)
+
+
+async def _check_approver(store: DialerStore, by: str) -> None:
+    """Once console users exist, only a user allowed to run campaigns (a supervisor, the
+    seeds' manager) approves; on a fresh install without users the name is taken as given."""
+    users = UserStore(store.db)
+    if not await users.all():
+        return
+    user = await users.get(by)
+    if user is None or user.disabled or not allowed(user.role, Permission.CAMPAIGNS):
+        raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
+
+
 @app.command()
 def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Approve a campaign (its scenario and list as they are); not by its author."""
-    info = _run(ctx, lambda store: store.approve(name, by or current_user(), _now()))
+    who = by or current_user()
+
+    async def work(store: DialerStore) -> Any:
+        await _check_approver(store, who)
+        info = await store.approve(name, who, _now())
+        await _audit(store, who, "approve", name)
+        return info
+
+    info = _run(ctx, work)
     typer.echo(f"campaign {name} approved by {info.approved_by}")
 
 
+def _transition(ctx: typer.Context, name: str, action: str, by: str | None) -> None:
+    async def work(store: DialerStore) -> None:
+        if action == "start":
+            await store.start(name, _now())
+        elif action == "pause":
+            await store.pause(name)
+        elif action == "resume":
+            await store.resume(name)
+        else:
+            await store.stop(name, _now())
+        await _audit(store, by or current_user(), action, name)
+
+    _run(ctx, work)
+
+
 @app.command()
-def start(ctx: typer.Context, name: str) -> None:
+def start(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Start an approved campaign; the run keeps an immutable copy of scenario and contacts."""
-    _run(ctx, lambda store: store.start(name, _now()))
+    _transition(ctx, name, "start", by)
     typer.echo(f"campaign {name} running (the engine dials)")
 
 
 @app.command()
-def pause(ctx: typer.Context, name: str) -> None:
-    _run(ctx, lambda store: store.pause(name))
+def pause(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    """Pause: no new calls; calls in progress finish."""
+    _transition(ctx, name, "pause", by)
     typer.echo(f"campaign {name} paused (calls in progress finish)")
 
 
 @app.command()
-def resume(ctx: typer.Context, name: str) -> None:
-    _run(ctx, lambda store: store.resume(name))
+def resume(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    _transition(ctx, name, "resume", by)
     typer.echo(f"campaign {name} running")
 
 
 @app.command()
-def stop(ctx: typer.Context, name: str) -> None:
+def stop(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Stop for good: contacts not yet reached are closed as expired."""
-    _run(ctx, lambda store: store.stop(name, _now()))
+    _transition(ctx, name, "stop", by)
     typer.echo(f"campaign {name} stopped")
 
 

@@ -105,3 +105,35 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     contacts = (tmp_path / "out" / "dec-contacts.csv").read_text(encoding="utf-8")
     assert "+79131234561" in contacts and "+79131234562" in contacts
     assert "contacts" in load_workbook(tmp_path / "r.xlsx").sheetnames
+
+
+def test_only_a_supervisor_approves_once_users_exist(url: str, tmp_path: Path) -> None:
+    import asyncio
+    from datetime import UTC, datetime
+
+    from hotline.store.db import Database
+    from hotline.store.users import UserStore
+
+    def hotline(*args: str) -> tuple[int, str, str]:
+        return run_hotline(url, *args, settings=(f"paths.prompts_dir={PROMPTS}",))
+
+    assert hotline("scenario", "create", "debt", "--kind", "debt", "--by", "anna")[0] == 0
+    assert hotline("campaign", "create", "dec", "--scenario", "debt", "--by", "anna")[0] == 0
+    good = _csv(
+        tmp_path / "l.csv", [["phone", "amount", "due_date"], ["+79131234561", "5", "2026-12-10"]]
+    )
+    assert hotline("campaign", "import", "dec", str(good))[0] == 0
+
+    async def users() -> None:
+        async with Database(url) as db:
+            store = UserStore(db)
+            now = datetime.now(UTC)
+            await store.add("olga", "operator", "x", now)
+            await store.add("boris", "supervisor", "x", now)
+
+    asyncio.run(users())
+    code, _, err = hotline("campaign", "approve", "dec", "--by", "olga")
+    assert code == 1 and "may not approve" in err
+    assert hotline("campaign", "approve", "dec", "--by", "boris")[0] == 0
+    code, out, _ = hotline("audit", "list")
+    assert code == 0 and "campaign.approve" in out
