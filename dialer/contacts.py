@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,9 @@ ACCOUNT_COLUMNS: Final = ("account", "account_number", "лицевой счёт"
 EMAIL_COLUMNS: Final = ("email", "e-mail")
 NAME_COLUMNS: Final = ("name", "фио")
 DELIVER_BY_COLUMNS: Final = ("deliver_by",)
+CHANNEL_COLUMNS: Final = ("channel", "канал")
+CHANNELS: Final = {"phone": "phone", "телефон": "phone", "email": "email", "e-mail": "email"}
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 class ImportFileError(ValueError):
@@ -48,6 +52,7 @@ class ParsedContact:
     account_number: str | None
     variables: dict[str, str]
     deliver_by: str | None = None
+    channel: str = "phone"
 
 
 @dataclass
@@ -187,7 +192,7 @@ def read_contacts(
     report = ImportReport()
     seen: dict[str, int] = {}
     known = {*PHONE_COLUMNS, *TIMEZONE_COLUMNS, *ACCOUNT_COLUMNS, *EMAIL_COLUMNS, *NAME_COLUMNS}
-    known |= set(DELIVER_BY_COLUMNS)
+    known |= {*DELIVER_BY_COLUMNS, *CHANNEL_COLUMNS}
     header_checked = False
     for number, row in _rows(path):
         report.rows += 1
@@ -235,6 +240,15 @@ def read_contacts(
                 problems.append(
                     RowProblem(number, deliver_column, "not an ISO time with a zone offset")
                 )
+        email_column, email = _pick(row, EMAIL_COLUMNS)
+        if email is not None and not _EMAIL.match(email):
+            problems.append(RowProblem(number, email_column, f"not an e-mail address: {email!r}"))
+        channel_column, raw_channel = _pick(row, CHANNEL_COLUMNS)
+        channel = CHANNELS.get((raw_channel or "phone").lower())
+        if channel is None:
+            problems.append(RowProblem(number, channel_column, "expected phone or email"))
+        elif channel == "email" and email is None:
+            problems.append(RowProblem(number, channel_column, "e-mail chosen but no address"))
         if problems:
             report.errors.extend(problems)
             continue
@@ -248,10 +262,17 @@ def read_contacts(
             report.do_not_call.append(RowProblem(number, column, "on the do-not-call list"))
             continue
         _c, contact_name = _pick(row, NAME_COLUMNS)
-        _c, email = _pick(row, EMAIL_COLUMNS)
         report.contacts.append(
             ParsedContact(
-                number, phone, contact_name, email, timezone, account, values, deliver_by
+                number,
+                phone,
+                contact_name,
+                email,
+                timezone,
+                account,
+                values,
+                deliver_by,
+                channel or "phone",
             )
         )
     if not header_checked:

@@ -67,6 +67,8 @@ class Reason(StrEnum):
     DO_NOT_CALL = "do_not_call"  # added to the do-not-call list after the start
     EXPIRED = "expired"  # the campaign ended (end time, deliver-by, stop) first
     RENDER_FAILED = "render_failed"  # the personal audio could not be rendered
+    EMAIL_SENT = "email_sent"  # positive: the mail server accepted the message
+    EMAIL_FAILED = "email_failed"  # the mail server refused it, or none is configured
 
 
 class PositiveRule(StrEnum):
@@ -87,6 +89,7 @@ class SayKind(StrEnum):
 
 
 _VAR_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_PLACEHOLDER: Final = re.compile(r"{([a-z][a-z0-9_]*)}")
 
 
 class Step(BaseModel):
@@ -124,10 +127,27 @@ class Scenario(BaseModel):
     confirm_prompt: str = "campaign.press1_heard"
     operator_prompt: str | None = "campaign.press0_operator"
     goodbye_prompt: str = "campaign.thanks"
+    # The e-mail variant (R-082): {variable} and {company} placeholders.
+    email_subject: str | None = None
+    email_body: str | None = None
 
     def model_post_init(self, _context: Any) -> None:
         if not any(step.key for step in self.steps) and not self.confirm:
             raise ValueError("mark the key content (`key: true`) or ask to confirm with 1")
+        known = {*self.variables(), "company"}
+        for text in (self.email_subject, self.email_body):
+            for name in _PLACEHOLDER.findall(text or ""):
+                if name not in known:
+                    raise ValueError(f"e-mail text uses {{{name}}}, which no step provides")
+
+    def email(self, variables: dict[str, str], company: str) -> tuple[str, str] | None:
+        """(subject, body) with the contact's values, or None without an e-mail variant."""
+        if not self.email_subject or not self.email_body:
+            return None
+        kinds = self.variables()
+        values = {k: email_value(kinds[k], v) for k, v in variables.items() if k in kinds}
+        values["company"] = company
+        return self.email_subject.format_map(values), self.email_body.format_map(values)
 
     def variables(self) -> dict[str, SayKind]:
         return {s.var: s.say for s in self.steps if s.var is not None and s.say is not None}
@@ -160,6 +180,12 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
             _s(SayKind.DATE, "due_date"),
             _p("campaign.debt.ways"),
         ),
+        email_subject="{company}: напоминание об оплате",
+        email_body=(
+            "Здравствуйте!\n\nСумма к оплате по Вашему лицевому счёту: {amount}. "
+            "Просим оплатить до {due_date}.\nОплатить можно в личном кабинете, в мобильном "
+            "приложении или в отделениях банков. Если Вы уже оплатили, спасибо.\n\n{company}"
+        ),
     ),
     CampaignKind.OUTAGE: Scenario(
         kind=CampaignKind.OUTAGE,
@@ -174,6 +200,11 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
             _p("campaign.outage.address"),
             _s(SayKind.TEXT, "address"),
         ),
+        email_subject="{company}: плановое отключение электроэнергии {outage_date}",
+        email_body=(
+            "Здравствуйте!\n\nСообщаем о плановом отключении электроэнергии {outage_date} "
+            "с {time_from} до {time_to} по адресу: {address}.\n\n{company}"
+        ),
     ),
     CampaignKind.TARIFF: Scenario(
         kind=CampaignKind.TARIFF,
@@ -183,6 +214,11 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
             _s(SayKind.DATE, "tariff_date", key=True),
         ),
         confirm=True,
+        email_subject="{company}: изменение тарифов",
+        email_body=(
+            "Здравствуйте!\n\nСообщаем об изменении тарифов на электроэнергию с "
+            "{tariff_date}.\n\n{company}"
+        ),
     ),
 }
 
@@ -237,6 +273,16 @@ def parse_value(kind: SayKind, raw: Any) -> str:
     return text
 
 
+def email_value(kind: SayKind, value: str) -> str:
+    """A stored value as it reads in an e-mail: 1 234,50 руб., 10.12.2026."""
+    if kind is SayKind.MONEY:
+        whole, _, kopecks = value.partition(".")
+        return f"{int(whole):,}".replace(",", "\u00a0") + f",{kopecks or '00'} руб."
+    if kind is SayKind.DATE:
+        return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+    return value
+
+
 def phrase(kind: SayKind, value: str, *, say_zero_kopecks: bool = False) -> Phrase | None:
     """The readout of a stored value; None for text, which is synthesised whole."""
     if kind is SayKind.MONEY:
@@ -284,6 +330,8 @@ class CampaignRules(BaseModel):
     # For contacts without a time zone of their own (never guessed from the number).
     timezone: str = "Europe/Moscow"
     max_channels: Annotated[int, Field(ge=0)] = 5
+    # E-mail the message after a final negative call to contacts with an address.
+    email_fallback: bool = True
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
 

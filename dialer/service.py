@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from dialer.mailer import Mailer, MailRefused, MailUnavailable
 from dialer.model import (
     AttemptStatus,
     CampaignRules,
@@ -65,6 +66,7 @@ ORIGINATE_SETTLE_SECONDS: Final = 3.0
 LIMIT_CPS: Final = "calls_per_second"
 LIMIT_TRUNK: Final = "trunk_channels"
 LIMIT_GAP: Final = "same_number_gap_seconds"
+MAIL_RETRY_SECONDS: Final = 60.0
 
 
 def utc_now() -> datetime:
@@ -110,6 +112,7 @@ class Dialer:
         *,
         clock: Clock = utc_now,
         say_zero_kopecks: bool = False,
+        company: str = "",
     ) -> None:
         self.settings = settings
         self.store = store
@@ -126,6 +129,9 @@ class Dialer:
         self._last_originate = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
         self.simulated = CONTEXT_SIMULATED_CARRIER in settings.trunk
+        self.company = company
+        self.mailer = Mailer(settings, company)
+        self._mail_paused_until = 0.0
 
     # --- lifecycle ----------------------------------------------------------------------
     async def run(self) -> None:
@@ -196,6 +202,7 @@ class Dialer:
                 continue
             if campaign.starts_at is not None and now < campaign.starts_at:
                 continue
+            await self._send_emails(campaign, now)
             free = min(
                 campaign.rules.max_channels - counts.get(campaign.id, 0),
                 limits.trunk_channels - total,
@@ -219,6 +226,40 @@ class Dialer:
                     total += 1
                     dialled += 1
         return dialled
+
+    async def _send_emails(self, campaign: CampaignInfo, now: datetime) -> None:
+        """E-mail informing: contacts who chose e-mail, and the fallback after a final
+        negative call.  Same calling window as the phone (R-086)."""
+        if time.monotonic() < self._mail_paused_until:
+            return
+        scenario = campaign.snapshot
+        assert scenario is not None
+        due = await self.store.emails_due(campaign.id, limit=20)
+        for target, address in due:
+            if not window_for(campaign.rules, target.timezone).is_open(now):
+                continue
+            by_email = target.channel == "email"
+            refused = (Result.NEGATIVE, Reason.EMAIL_FAILED) if by_email else None
+            content = scenario.email(target.variables, self.company)
+            if content is None or not self.mailer.configured:
+                await self.store.email_done(target.id, False, now, close_as=refused)
+                continue
+            try:
+                await self.mailer.send(address, *content)
+            except MailRefused as exc:
+                log.warning("campaign %s: e-mail refused: %s", campaign.name, exc)
+                await self.store.email_done(target.id, False, now, close_as=refused)
+                continue
+            except MailUnavailable as exc:
+                log.warning(
+                    "campaign %s: e-mail not sent, retrying in a minute: %s", campaign.name, exc
+                )
+                self._mail_paused_until = time.monotonic() + MAIL_RETRY_SECONDS
+                return
+            positive = (Result.POSITIVE, Reason.EMAIL_SENT) if by_email else None
+            await self.store.email_done(target.id, True, now, close_as=positive)
+        if due:
+            await self.store.finish_if_done(campaign.id, now)
 
     async def _may_dial(
         self,
@@ -458,6 +499,7 @@ class Dialer:
             now=self.clock(),
             retry_at=when,
             final=when is None,
+            email_fallback=campaign.rules.email_fallback and status is AttemptStatus.ENDED,
         )
         if closed:
             log.info(

@@ -81,6 +81,7 @@ class Target:
     attempts: int
     deliver_by: dt.datetime | None
     next_attempt_at: dt.datetime | None
+    channel: str = "phone"
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ def _target(row: CampaignTarget) -> Target:
         row.attempts,
         row.deliver_by,
         row.next_attempt_at,
+        row.channel,
     )
 
 
@@ -348,10 +350,8 @@ class DialerStore:
                     email=c.email,
                     timezone=c.timezone,
                     account_number=c.account_number,
-                    variables={
-                        **c.variables,
-                        **({"deliver_by": c.deliver_by} if c.deliver_by else {}),
-                    },
+                    channel=c.channel,
+                    variables=_with_deliver_by(c.variables, c.deliver_by),
                 )
                 for c in report.contacts
             )
@@ -402,6 +402,7 @@ class DialerStore:
                 deliver = variables.pop("deliver_by", None)
                 deliver_by = dt.datetime.fromisoformat(deliver) if deliver else rules.deliver_by
                 blocked = contact.phone in dnc
+                by_email = contact.channel == "email"
                 session.add(
                     CampaignTarget(
                         campaign_id=row.id,
@@ -417,6 +418,10 @@ class DialerStore:
                         reason=Reason.DO_NOT_CALL.value if blocked else None,
                         attempts=0,
                         next_attempt_at=row.starts_at,
+                        channel=contact.channel,
+                        email=contact.email,
+                        # The customer chose e-mail: no call, the message goes by mail.
+                        email_status="pending" if by_email else None,
                     )
                 )
             row.scenario_snapshot = dict(scenario.content)
@@ -483,7 +488,10 @@ class DialerStore:
                     .select_from(CampaignTarget)
                     .where(
                         CampaignTarget.campaign_id == campaign_id,
-                        CampaignTarget.state != TargetState.DONE.value,
+                        or_(
+                            CampaignTarget.state != TargetState.DONE.value,
+                            CampaignTarget.email_status == "pending",
+                        ),
                     )
                 )
             ).scalar_one()
@@ -512,6 +520,7 @@ class DialerStore:
                     .where(
                         CampaignTarget.campaign_id == campaign_id,
                         CampaignTarget.state == TargetState.PENDING.value,
+                        CampaignTarget.channel == "phone",
                         or_(
                             CampaignTarget.next_attempt_at.is_(None),
                             CampaignTarget.next_attempt_at <= now,
@@ -644,6 +653,7 @@ class DialerStore:
         now: dt.datetime,
         retry_at: dt.datetime | None,
         final: bool,
+        email_fallback: bool = False,
     ) -> bool:
         """Close an in-flight attempt and move its target on (retry at ``retry_at`` or final).
         False if the attempt was already closed (a late duplicate event)."""
@@ -673,6 +683,10 @@ class DialerStore:
                     result=(result or Result.NEGATIVE).value,
                     waiting=None,
                 )
+                if email_fallback and result is not Result.POSITIVE:
+                    target = await session.get(CampaignTarget, target_id)
+                    if target is not None and target.email and target.email_status is None:
+                        values["email_status"] = "pending"
             else:
                 values.update(
                     state=TargetState.PENDING.value,
@@ -683,6 +697,44 @@ class DialerStore:
                 update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)
             )
             return True
+
+    # --- e-mail ---------------------------------------------------------------------------
+    async def emails_due(self, campaign_id: int, limit: int) -> list[tuple[Target, str]]:
+        async with self.db.session() as session:
+            rows = (
+                await session.execute(
+                    select(CampaignTarget)
+                    .where(
+                        CampaignTarget.campaign_id == campaign_id,
+                        CampaignTarget.email_status == "pending",
+                    )
+                    .order_by(CampaignTarget.row)
+                    .limit(limit)
+                )
+            ).scalars()
+            return [(_target(r), r.email or "") for r in rows]
+
+    async def email_done(
+        self,
+        target_id: int,
+        sent: bool,
+        now: dt.datetime,
+        *,
+        close_as: tuple[Result, Reason] | None,
+    ) -> None:
+        """Record an e-mail; ``close_as`` also gives an e-mail-only contact its result."""
+        values: dict[str, Any] = {"email_status": "sent" if sent else "failed", "email_at": now}
+        if close_as is not None:
+            values.update(
+                state=TargetState.DONE.value,
+                result=close_as[0].value,
+                reason=close_as[1].value,
+                waiting=None,
+            )
+        async with self.db.session() as session:
+            await session.execute(
+                update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)
+            )
 
     # --- limits ---------------------------------------------------------------------------
     async def limits(self) -> dict[str, float]:
@@ -743,6 +795,8 @@ class DialerStore:
                     "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else "",
                     "waiting": r.waiting or "",
                     "timezone": r.timezone,
+                    "channel": r.channel,
+                    "email_status": r.email_status or "",
                 }
                 for r in rows
             ]

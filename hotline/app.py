@@ -106,6 +106,7 @@ class Engine:
                 self.call_log,
                 clock=clock,
                 say_zero_kopecks=settings.speech.say_zero_kopecks,
+                company=settings.speech.company_name,
             )
         self._dialer_task: asyncio.Task[None] | None = None
 

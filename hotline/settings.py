@@ -209,6 +209,16 @@ class DialerSettings(_Section):
     key_content_tolerance_seconds: float = 0.3
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
+    # E-mail informing (R-082): the SMTP server; None switches e-mail off.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "noreply@localhost"
+    smtp_timeout: float = 10.0
+
+
 class WebSettings(_Section):
     """The supervisors' and operators' browser console (``hotline web``)."""
 

@@ -191,9 +191,7 @@ class ContactList(Base):
     """One imported contact list (a re-import of the same name is a new version)."""
 
     __tablename__ = "contact_lists"
-    __table_args__ = (
-        UniqueConstraint("name", "version", name="uq_contact_lists_name_version"),
-    )
+    __table_args__ = (UniqueConstraint("name", "version", name="uq_contact_lists_name_version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(128))
@@ -220,6 +218,8 @@ class Contact(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     # Optional link to an account (the readings issue); by number, no foreign key.
     account_number: Mapped[str | None] = mapped_column(String(32), index=True)
+    # The channel the customer chose: "phone" or "email" (R-082).
+    channel: Mapped[str] = mapped_column(String(16), default="phone", server_default="phone")
     variables: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
 
 
@@ -272,6 +272,11 @@ class CampaignTarget(Base):
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     # Why the target waits (outside the window, a holiday, retry...), for `campaign why`.
     waiting: Mapped[str | None] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(16), default="phone", server_default="phone")
+    email: Mapped[str | None] = mapped_column(String(255))
+    # E-mail informing: pending | sent | failed; None when no e-mail is due.
+    email_status: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    email_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class DialAttempt(Base):
@@ -312,6 +317,8 @@ class DialerLimit(Base):
     value: Mapped[float]
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_by: Mapped[str] = mapped_column(String(64))
+
+
 class User(Base):
     """Somebody who logs in to the console: an operator, a supervisor or an admin."""
 

@@ -110,6 +110,7 @@ def upgrade() -> None:
         sa.Column("email", sa.String(length=255), nullable=True),
         sa.Column("timezone", sa.String(length=64), nullable=True),
         sa.Column("account_number", sa.String(length=32), nullable=True),
+        sa.Column("channel", sa.String(length=16), server_default="phone", nullable=False),
         sa.Column(
             "variables", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
         ),
@@ -137,6 +138,7 @@ def upgrade() -> None:
         sa.Column("phone", sa.String(length=20), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("account_number", sa.String(length=32), nullable=True),
+        sa.Column("channel", sa.String(length=16), server_default="phone", nullable=False),
         sa.Column(
             "variables", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
         ),
@@ -147,6 +149,9 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("next_attempt_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("waiting", sa.String(length=255), nullable=True),
+        sa.Column("email", sa.String(length=255), nullable=True),
+        sa.Column("email_status", sa.String(length=32), nullable=True),
+        sa.Column("email_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
             ["campaigns.id"],
@@ -203,7 +208,6 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_dial_attempts_target_id"), ["target_id"], unique=False
         )
-
 
 
 def downgrade() -> None:
