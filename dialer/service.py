@@ -317,7 +317,8 @@ class Dialer:
             log.exception("campaign %s: cannot render the message", campaign.name)
             await self.store.close_target(target.id, Result.NEGATIVE, Reason.RENDER_FAILED)
             return False
-        attempt = await self.store.begin_attempt(target, attempt_id, now)
+        # The attempt's own time (not the pass's): the same-number gap counts from it.
+        attempt = await self.store.begin_attempt(target, attempt_id, self.clock())
         if attempt is None:
             return False
         self._prepared[attempt_id] = steps
