@@ -79,9 +79,11 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:10.1f} ms"
 
 
-async def _campaign(store: DialerStore, path: Path, name: str) -> tuple[int, float, float]:
+async def _campaign(
+    store: DialerStore, path: Path, name: str, rules: CampaignRules = OPEN
+) -> tuple[int, float, float]:
     version = await store.add_scenario(name, SCENARIO, "bench", NOW)
-    await store.create_campaign(name, version.id, OPEN, "bench", NOW)
+    await store.create_campaign(name, version.id, rules, "bench", NOW)
     report = await asyncio.to_thread(
         read_contacts, path, SCENARIO.variables(), region="RU", do_not_call=frozenset()
     )
@@ -143,7 +145,9 @@ async def _import_and_dispatch(options: argparse.Namespace, temp: Path) -> None:
     db = Database(f"sqlite+aiosqlite:///{temp / 'bench.db'}")
     await db.upgrade()
     store = DialerStore(db)
-    campaign_id, stored, copied = await _campaign(store, path, "import")
+    # One dispatcher pass dials up to the campaign's channel cap: --dispatch-calls of them.
+    rules = OPEN.model_copy(update={"max_channels": options.dispatch_calls})
+    campaign_id, stored, copied = await _campaign(store, path, "import", rules)
     print(f"  store the list (SQLite)    {_ms(stored)}")
     print(f"  start: copy to targets     {_ms(copied)}")
 
@@ -152,10 +156,8 @@ async def _import_and_dispatch(options: argparse.Namespace, temp: Path) -> None:
     )
     dialer = Dialer(settings, store, _StubAmi(), _StubPrompts(), CallLog(db))  # type: ignore[arg-type]
     dialer.clock = lambda: NOW
-    calls = 0
     started = time.perf_counter()
-    while calls < options.dispatch_calls:
-        calls += await dialer.dispatch_once()
+    calls = await dialer.dispatch_once()
     dispatch = (time.perf_counter() - started) / calls
     raw: list[float] = []
     async with db.engine.connect() as conn:

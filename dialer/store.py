@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dialer.contacts import ImportReport
@@ -36,6 +36,7 @@ from hotline.store.models import (
 from hotline.store.models import Scenario as ScenarioRow
 
 INFLIGHT = (AttemptStatus.DIALING.value, AttemptStatus.ANSWERED.value)
+BULK_ROWS = 5_000
 
 
 class CampaignError(ValueError):
@@ -341,20 +342,23 @@ class DialerStore:
             )
             session.add(contact_list)
             await session.flush()
-            session.add_all(
-                Contact(
-                    list_id=contact_list.id,
-                    row=c.row,
-                    phone=c.phone,
-                    name=c.name,
-                    email=c.email,
-                    timezone=c.timezone,
-                    account_number=c.account_number,
-                    channel=c.channel,
-                    variables=_with_deliver_by(c.variables, c.deliver_by),
-                )
+            # Core bulk inserts: a 100,000-row list in seconds, not an ORM unit of work.
+            rows = [
+                {
+                    "list_id": contact_list.id,
+                    "row": c.row,
+                    "phone": c.phone,
+                    "name": c.name,
+                    "email": c.email,
+                    "timezone": c.timezone,
+                    "account_number": c.account_number,
+                    "channel": c.channel,
+                    "variables": _with_deliver_by(c.variables, c.deliver_by),
+                }
                 for c in report.contacts
-            )
+            ]
+            for first in range(0, len(rows), BULK_ROWS):
+                await session.execute(insert(Contact), rows[first : first + BULK_ROWS])
             campaign.list_id = contact_list.id
             campaign.state = CampaignState.DRAFT.value
             campaign.approved_by = None
@@ -394,36 +398,48 @@ class DialerStore:
             assert scenario is not None
             rules = load_rules(row.rules)
             dnc = set((await session.execute(select(DncNumber.phone))).scalars().all())
-            contacts = (
-                await session.execute(select(Contact).where(Contact.list_id == row.list_id))
-            ).scalars()
-            for contact in contacts:
-                variables = dict(contact.variables)
+            contacts = await session.execute(
+                select(
+                    Contact.id,
+                    Contact.row,
+                    Contact.phone,
+                    Contact.timezone,
+                    Contact.account_number,
+                    Contact.variables,
+                    Contact.channel,
+                    Contact.email,
+                ).where(Contact.list_id == row.list_id)
+            )
+            targets: list[dict[str, Any]] = []
+            for cid, number, phone, zone, account, stored, channel, email in contacts:
+                variables = dict(stored)
                 deliver = variables.pop("deliver_by", None)
-                deliver_by = dt.datetime.fromisoformat(deliver) if deliver else rules.deliver_by
-                blocked = contact.phone in dnc
-                by_email = contact.channel == "email"
-                session.add(
-                    CampaignTarget(
-                        campaign_id=row.id,
-                        contact_id=contact.id,
-                        row=contact.row,
-                        phone=contact.phone,
-                        timezone=contact.timezone or rules.timezone,
-                        account_number=contact.account_number,
-                        variables=variables,
-                        deliver_by=deliver_by,
-                        state=(TargetState.DONE if blocked else TargetState.PENDING).value,
-                        result=Result.NEGATIVE.value if blocked else None,
-                        reason=Reason.DO_NOT_CALL.value if blocked else None,
-                        attempts=0,
-                        next_attempt_at=row.starts_at,
-                        channel=contact.channel,
-                        email=contact.email,
+                blocked = phone in dnc
+                targets.append(
+                    {
+                        "campaign_id": row.id,
+                        "contact_id": cid,
+                        "row": number,
+                        "phone": phone,
+                        "timezone": zone or rules.timezone,
+                        "account_number": account,
+                        "variables": variables,
+                        "deliver_by": (
+                            dt.datetime.fromisoformat(deliver) if deliver else rules.deliver_by
+                        ),
+                        "state": (TargetState.DONE if blocked else TargetState.PENDING).value,
+                        "result": Result.NEGATIVE.value if blocked else None,
+                        "reason": Reason.DO_NOT_CALL.value if blocked else None,
+                        "attempts": 0,
+                        "next_attempt_at": row.starts_at,
+                        "channel": channel,
+                        "email": email,
                         # The customer chose e-mail: no call, the message goes by mail.
-                        email_status="pending" if by_email else None,
-                    )
+                        "email_status": "pending" if channel == "email" else None,
+                    }
                 )
+            for first in range(0, len(targets), BULK_ROWS):
+                await session.execute(insert(CampaignTarget), targets[first : first + BULK_ROWS])
             row.scenario_snapshot = dict(scenario.content)
             row.state = CampaignState.RUNNING.value
             row.started_at = now

@@ -89,6 +89,9 @@ class SandboxSettings(_Section):
     sip_port: int = 5060
     start_timeout: float = 90.0
     stop_timeout: float = 30.0
+    # The sandbox's PJSIP trunk for campaign calls: any SIP peer listening here is the far end
+    # (dial string "PJSIP/{number}@hotline-sim-trunk").
+    sim_trunk_port: int = 5070
 
 
 class IvrSettings(_Section):

@@ -35,6 +35,8 @@ from hotline.settings import Settings
 TEMPLATE_SUFFIX: Final = ".j2"
 LANGUAGE: Final = "ru"
 SIP_ENDPOINT: Final = "hotline-carrier"
+# Sandbox only: the outbound trunk campaign tests and the demo can dial through.
+SIM_TRUNK: Final = "hotline-sim-trunk"
 # Channel variables the templates use: ChannelVar, plus HOTLINE_DNID (the dialed number, kept
 # before the inbound dialplan jumps to `s`), which is not (yet) a ChannelVar member; once a
 # ChannelVar.DNID exists it takes precedence.
@@ -116,6 +118,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             # A wildcard bind cannot be a media address.
             "specific_host": specific_host,
             "match": [_conf_value(address) for address in options.sip_match or [sip_host]],
+            "sim_trunk": SIM_TRUNK,
+            "sim_trunk_contact": f"sip:{_address(sip_host)}:{settings.sandbox.sim_trunk_port}",
         },
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",

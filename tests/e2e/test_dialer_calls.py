@@ -148,3 +148,31 @@ async def test_retry_lands_in_the_next_window(settings: Settings, tmp_path: Path
     finally:
         await engine.stop()
     assert got["+79131234564"] == ("negative", Reason.BUSY, 2)
+
+
+async def test_a_campaign_call_over_the_sip_trunk(tmp_path: Path, sandbox: Sandbox) -> None:
+    """The sandbox's PJSIP trunk: SIPp answers as the far end (UAS) at 127.0.0.1:5070."""
+    settings = engine_settings(
+        tmp_path / "hotline.db",
+        dialer={**FAST_DIALER, "trunk": "PJSIP/{number}@hotline-sim-trunk"},
+    )
+    port = settings.sandbox.sim_trunk_port
+    argv = [
+        sandbox.sipp_path, "-sn", "uas", "-i", "127.0.0.1", "-p", str(port),
+        "-m", "1", "-timeout", "40", "-timeout_error", "-nostdin",
+    ]  # fmt: skip
+    far_end = asyncio.create_task(asyncio.to_thread(sandbox.run_in_chroot, argv, 45.0))
+    await asyncio.sleep(1.0)  # SIPp binds its port
+    engine = Engine(settings, clock=Clock(NOW))
+    store = DialerStore(engine.db)
+    await engine.db.upgrade()
+    campaign = await running_campaign(store, tmp_path, ["+79131234500"], rules=ONE_ATTEMPT)
+    await engine.start()
+    try:
+        await wait_finished(store, "test", within=40)
+        got = await results(store, campaign.id)
+    finally:
+        await engine.stop()
+    sipp = await far_end
+    assert sipp.returncode == 0, sipp.stdout[-1500:] + sandbox.log_tail(30)
+    assert got["+79131234500"] == ("positive", Reason.DELIVERED, 1)
