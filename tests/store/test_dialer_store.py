@@ -93,3 +93,28 @@ async def test_stop_expires_the_rest(store: DialerStore, tmp_path: Path) -> None
     assert [(r["state"], r["result"], r["reason"]) for r in rows] == [
         (TargetState.DONE, "negative", Reason.EXPIRED)
     ]
+
+
+async def test_contacts_closest_to_their_deliver_by_go_first(
+    store: DialerStore, tmp_path: Path
+) -> None:
+    path = tmp_path / "outage.csv"
+    path.write_text(
+        "phone,amount,deliver_by\n"
+        "+79131234561,1,2026-11-30T10:00:00+07:00\n"
+        "+79131234562,1,\n"
+        "+79131234563,1,2026-11-26T10:00:00+07:00\n",
+        encoding="utf-8",
+    )
+    from dialer.contacts import read_contacts
+
+    scenario = short_scenario()
+    report = read_contacts(path, scenario.variables(), region="RU", do_not_call=frozenset())
+    assert report.ok, report.errors
+    version = await store.add_scenario("outage", scenario, "anna", NOW)
+    await store.create_campaign("outage", version.id, CampaignRules(), "anna", NOW)
+    await store.attach_list("outage", "streets", str(path), report, "anna", NOW)
+    await store.approve("outage", "boris", NOW)
+    campaign = await store.start("outage", NOW)
+    due = await store.due_targets(campaign.id, NOW, 10)
+    assert [t.phone for t in due] == ["+79131234563", "+79131234561", "+79131234562"]
