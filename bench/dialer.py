@@ -38,7 +38,6 @@ from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
-FULL_REPORT_LIMIT = 200_000
 ALWAYS = "00:00-24:00"
 OPEN = CampaignRules(
     weekday_hours=ALWAYS,
