@@ -706,6 +706,11 @@ class Dialer:
 
     async def _transfer(self, agi: AgiCall, attempt_id: str) -> None:
         await self.store.mark_attempt(attempt_id, transferred=True)
+        attempt = await self.store.attempt(attempt_id)
+        if attempt is not None:
+            # The operator's screen shows which campaign the callee comes from.
+            campaign = await self.store.campaign_by_id(attempt.campaign_id)
+            await agi.set_variable(ChannelVar.PATH, f"campaign>{campaign.name}")
         await self.call_log.add_event(attempt_id, "node", "operator")
         await self.call_log.set_outcome(
             attempt_id, CallOutcome.OPERATOR, operator_reason=OperatorReason.CAMPAIGN

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -432,13 +433,29 @@ def limits(
 
 
 @app.command("status")
-def show_status(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+def show_status(
+    ctx: typer.Context,
+    name: str,
+    as_json: JsonOpt = False,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", help="Print again every SECONDS until the campaign ends."),
+    ] = None,
+) -> None:
     """Progress, calls in flight, positive and negative counts, the estimated finish."""
-    result = _run(ctx, lambda store: status(store, name, _now()))
-    data = result.to_dict()
-    if as_json:
-        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
-        return
+    while True:
+        result = _run(ctx, lambda store: status(store, name, _now()))
+        data = result.to_dict()
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            _print_status(data)
+        if watch is None or data["state"] not in ("running", "paused"):
+            return
+        time.sleep(watch)
+
+
+def _print_status(data: dict[str, Any]) -> None:
     typer.echo(
         f"{data['campaign']}: {data['state']}; {data['done']}/{data['targets']} done, "
         f"{data['calling']} in flight, {data['pending']} pending; "

@@ -92,6 +92,8 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     code, out, _ = hotline("campaign", "limits", "--cps", "3")
     assert "calls_per_second = 3 (set)" in out
     assert hotline("campaign", "stop", "dec")[0] == 0
+    code, out, _ = hotline("campaign", "status", "dec", "--watch", "0.1")
+    assert code == 0 and "dec: stopped" in out  # --watch ends with the campaign
     code, out, _ = hotline(
         "campaign",
         "report",

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from dialer.model import AttemptStatus, CampaignRules, Reason
+from dialer.contacts import read_contacts
+from dialer.model import AttemptStatus, CampaignRules, Reason, SayKind
 from dialer.service import LIMIT_GAP, Dialer
 from dialer.store import DialerStore
 from hotline.protocol.ami import AmiEvent
@@ -18,7 +19,7 @@ from hotline.settings import DialerSettings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiNotConnected, Subscription
-from tests.dialer_support import NOW, Clock, running_campaign
+from tests.dialer_support import NOW, Clock, running_campaign, short_scenario, write_csv
 
 ALWAYS = "00:00-24:00"
 OPEN = CampaignRules(
@@ -201,3 +202,42 @@ async def test_reconcile_adopts_live_calls_and_settles_the_rest(
     assert (attempts[ids[2]]["status"], attempts[ids[2]]["reason"]) == ("unknown", "unknown")
     # Nothing is redialled: the unknown one waits for the gap, the live one is in flight.
     assert await second.dispatch_once() == 0
+
+
+async def test_paused_campaigns_are_not_dialled(db: Database, tmp_path: Path) -> None:
+    store = DialerStore(db)
+    await running_campaign(store, tmp_path, ["+79131234561"], rules=OPEN)
+    await store.pause("test")
+    dialer, ami = make_dialer(db, Clock(NOW))
+    assert await dialer.dispatch_once() == 0
+    await store.resume("test")
+    assert await dialer.dispatch_once() == 1
+    assert len(ami.originated) == 1
+
+
+async def test_start_and_end_times(db: Database, tmp_path: Path) -> None:
+    store = DialerStore(db)
+    version = await store.add_scenario("s", short_scenario(), "anna", NOW)
+    await store.create_campaign(
+        "timed",
+        version.id,
+        OPEN,
+        "anna",
+        NOW,
+        starts_at=NOW + timedelta(hours=1),
+        ends_at=NOW + timedelta(hours=2),
+    )
+    path = write_csv(tmp_path / "t.csv", [{"phone": "+79131234561", "amount": "1"}])
+    report = read_contacts(path, {"amount": SayKind.MONEY}, region="RU", do_not_call=frozenset())
+    await store.attach_list("timed", "t", str(path), report, "anna", NOW)
+    await store.approve("timed", "boris", NOW)
+    campaign = await store.start("timed", NOW)
+    clock = Clock(NOW)
+    dialer, ami = make_dialer(db, clock)
+    assert await dialer.dispatch_once() == 0  # not yet
+    clock.at = NOW + timedelta(hours=2)
+    assert await dialer.dispatch_once() == 0  # over: what is left expires
+    assert ami.originated == []
+    row = (await store.targets_detail(campaign.id))[0]
+    assert (row["state"], row["reason"]) == ("done", Reason.EXPIRED)
+    assert (await store.campaign("timed")).state == "finished"
