@@ -365,6 +365,20 @@ class DialerStore:
             campaign.approved_at = None
             return contact_list.id
 
+    async def contact_list(self, list_id: int) -> dict[str, Any]:
+        async with self.db.session() as session:
+            row = await session.get(ContactList, list_id)
+            if row is None:
+                raise CampaignError(f"no contact list #{list_id}")
+            return {
+                "name": row.name,
+                "version": row.version,
+                "source": row.source,
+                "author": row.author,
+                "created_at": row.created_at.isoformat(),
+                "report": dict(row.report),
+            }
+
     async def approve(self, name: str, by: str, now: dt.datetime) -> CampaignInfo:
         campaign = await self.campaign(name)
         if campaign.author == by:

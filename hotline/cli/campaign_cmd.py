@@ -368,6 +368,31 @@ def list_campaigns(ctx: typer.Context) -> None:
     Console().print(table)
 
 
+@app.command()
+def show(ctx: typer.Context, name: str) -> None:
+    """A campaign: state, approval, scenario version, contact list and its import, rules."""
+
+    async def work(store: DialerStore) -> dict[str, Any]:
+        campaign = await store.campaign(name)
+        scenario = await store.scenario_by_id(campaign.scenario_id)
+        contacts = await store.contact_list(campaign.list_id) if campaign.list_id else None
+        return {
+            "name": campaign.name,
+            "kind": campaign.kind,
+            "state": campaign.state.value,
+            "author": campaign.author,
+            "approved_by": campaign.approved_by,
+            "starts_at": campaign.starts_at.isoformat() if campaign.starts_at else None,
+            "ends_at": campaign.ends_at.isoformat() if campaign.ends_at else None,
+            "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
+            "scenario": f"{scenario.name} version {scenario.version}",
+            "contacts": contacts,
+            "rules": campaign.rules.model_dump(mode="json"),
+        }
+
+    typer.echo(yaml.safe_dump(_run(ctx, work), allow_unicode=True, sort_keys=False))
+
+
 @app.command("set")
 def set_rules(
     ctx: typer.Context,

@@ -79,6 +79,9 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     assert code == 1 and "another user" in err
     assert hotline("campaign", "approve", "dec", "--by", "boris")[0] == 0
     assert hotline("campaign", "start", "dec")[0] == 0
+    code, out, _ = hotline("campaign", "show", "dec")
+    assert code == 0 and "approved_by: boris" in out and "scenario: debt version 1" in out
+    assert "imported: 2" in out
     code, out, _ = hotline("campaign", "status", "dec")
     assert code == 0 and "0/2 done" in out and "2 pending" in out
     code, out, _ = hotline("campaign", "why", "dec")
