@@ -330,6 +330,8 @@ class CampaignRules(BaseModel):
     # For contacts without a time zone of their own (never guessed from the number).
     timezone: str = "Europe/Moscow"
     max_channels: Annotated[int, Field(ge=0)] = 5
+    # A trunk from dialer.trunks; None: the default trunk (dialer.trunk).
+    trunk: str | None = None
     # E-mail the message after a final negative call to contacts with an address.
     email_fallback: bool = True
     # Outage notices: deliver before this time; contacts closest to it go first.

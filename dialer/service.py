@@ -97,8 +97,10 @@ class Tracked:
 @dataclass(frozen=True)
 class Limits:
     calls_per_second: float
-    trunk_channels: int
+    trunk_channels: int  # the default trunk's cap
     same_number_gap: timedelta
+    # Every trunk's cap by name (the default trunk included).
+    trunk_caps: dict[str, int] = field(default_factory=dict)
 
 
 class Dialer:
@@ -163,13 +165,28 @@ class Dialer:
 
     async def limits(self) -> Limits:
         stored = await self.store.limits()
+        default = int(stored.get(LIMIT_TRUNK, self.settings.trunk_channels))
+        caps = {
+            name: int(stored.get(f"{LIMIT_TRUNK}:{name}", trunk.channels))
+            for name, trunk in self.settings.trunks.items()
+        }
+        caps[self.settings.trunk_name] = default
         return Limits(
             calls_per_second=stored.get(LIMIT_CPS, self.settings.calls_per_second),
-            trunk_channels=int(stored.get(LIMIT_TRUNK, self.settings.trunk_channels)),
+            trunk_channels=default,
             same_number_gap=timedelta(
                 seconds=stored.get(LIMIT_GAP, self.settings.same_number_gap_seconds)
             ),
+            trunk_caps=caps,
         )
+
+    def trunk_of(self, campaign: CampaignInfo) -> tuple[str, str] | None:
+        """(name, dial string) of the campaign's trunk; None if it names no known trunk."""
+        name = campaign.rules.trunk or self.settings.trunk_name
+        if name == self.settings.trunk_name:
+            return name, self.settings.trunk
+        trunk = self.settings.trunks.get(name)
+        return (name, trunk.dial) if trunk is not None else None
 
     # --- dispatch -----------------------------------------------------------------------
     async def _dispatch_loop(self) -> None:
@@ -193,10 +210,25 @@ class Dialer:
         now = self.clock()
         limits = await self.limits()
         counts = await self.store.inflight_counts()
-        total = sum(counts.values())
+        campaigns = await self.store.campaigns()
+        per_trunk: dict[str, int] = {}
+        for campaign in campaigns:
+            trunk = self.trunk_of(campaign)
+            if trunk is not None and counts.get(campaign.id):
+                per_trunk[trunk[0]] = per_trunk.get(trunk[0], 0) + counts[campaign.id]
         dnc = await self.store.dnc_numbers()
         dialled = 0
-        for campaign in await self.store.campaigns([CampaignState.RUNNING]):
+        for campaign in campaigns:
+            if campaign.state is not CampaignState.RUNNING:
+                continue
+            trunk = self.trunk_of(campaign)
+            if trunk is None:
+                log.error(
+                    "campaign %s names an unknown trunk %r", campaign.name, campaign.rules.trunk
+                )
+                continue
+            trunk_name, dial = trunk
+            cap = limits.trunk_caps.get(trunk_name, 0)
             if campaign.ends_at is not None and now >= campaign.ends_at:
                 await self.store.end_campaign(campaign.id, now)
                 continue
@@ -205,7 +237,7 @@ class Dialer:
             await self._send_emails(campaign, now)
             free = min(
                 campaign.rules.max_channels - counts.get(campaign.id, 0),
-                limits.trunk_channels - total,
+                cap - per_trunk.get(trunk_name, 0),
             )
             if free <= 0:
                 continue
@@ -215,15 +247,15 @@ class Dialer:
                     await self.store.finish_if_done(campaign.id, now)
                 continue
             for target in targets:
-                if free <= 0 or total >= limits.trunk_channels or not self.ami.connected:
+                if free <= 0 or not self.ami.connected:
                     break
                 if not await self._may_dial(campaign, target, now, limits, dnc):
                     continue
                 if not await self._pace(limits.calls_per_second):
                     return dialled
-                if await self._dial(campaign, target, now):
+                if await self._dial(campaign, target, dial):
                     free -= 1
-                    total += 1
+                    per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
                     dialled += 1
         return dialled
 
@@ -306,7 +338,7 @@ class Dialer:
         self._last_originate = time.monotonic()
         return True
 
-    async def _dial(self, campaign: CampaignInfo, target: Target, now: datetime) -> bool:
+    async def _dial(self, campaign: CampaignInfo, target: Target, dial: str) -> bool:
         scenario = campaign.snapshot
         assert scenario is not None, "a running campaign has its scenario snapshot"
         attempt_id = uuid.uuid4().hex
@@ -325,7 +357,7 @@ class Dialer:
         tracked = Tracked(campaign.id, target.id, target.phone)
         self._tracked[attempt_id] = tracked
         self._sending.add(attempt_id)
-        channel = self.settings.trunk.format(number=target.phone.lstrip("+"), e164=target.phone)
+        channel = dial.format(number=target.phone.lstrip("+"), e164=target.phone)
         log.info(
             "campaign %s: dialling %s (attempt %s, #%d)",
             campaign.name,

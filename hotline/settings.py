@@ -186,6 +186,12 @@ class SpeechSettings(_Section):
     company_name: str = "Энергосбыт"
 
 
+class TrunkSettings(_Section):
+    # Dial string; {number} is the E.164 number without "+", {e164} with it.
+    dial: str
+    channels: int = 10
+
+
 class DialerSettings(_Section):
     """The campaign dialer (autoinformer).  Pacing values here are defaults: `hotline campaign
     limits` changes them while the engine runs (stored, re-read every tick)."""
@@ -195,6 +201,9 @@ class DialerSettings(_Section):
     # is the simulated carrier (the last digit picks the far end's behaviour).
     trunk: str = "Local/{number}@hotline-sim-carrier"
     trunk_name: str = "default"
+    # More trunks a campaign can choose (rules `trunk: NAME`), each with its channel cap:
+    # [dialer.trunks.beeline] dial = "PJSIP/{number}@beeline", channels = 30
+    trunks: dict[str, TrunkSettings] = Field(default_factory=dict)
     caller_id: str | None = None
     # How often the dispatcher looks for due contacts.
     tick_seconds: float = 1.0

@@ -431,14 +431,21 @@ def limits(
     ctx: typer.Context,
     cps: Annotated[float | None, typer.Option("--cps", help="Global calls per second.")] = None,
     trunk_channels: Annotated[int | None, typer.Option("--trunk-channels")] = None,
+    trunk: Annotated[
+        str | None, typer.Option("--trunk", help="Which trunk --trunk-channels is for.")
+    ] = None,
     gap: Annotated[
         float | None, typer.Option("--same-number-gap", help="Seconds between calls to a number.")
     ] = None,
     by: ByOpt = None,
 ) -> None:
-    """Show or change the global pacing limits (applied by the running engine within a tick)."""
+    """Show or change the pacing limits (applied by the running engine within a tick)."""
     settings = settings_of(ctx).dialer
-    changes = {LIMIT_CPS: cps, LIMIT_TRUNK: trunk_channels, LIMIT_GAP: gap}
+    if trunk is not None and trunk != settings.trunk_name and trunk not in settings.trunks:
+        typer.echo(f"campaign: no trunk {trunk!r} in dialer.trunks", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    trunk_key = LIMIT_TRUNK if trunk in (None, settings.trunk_name) else f"{LIMIT_TRUNK}:{trunk}"
+    changes = {LIMIT_CPS: cps, trunk_key: trunk_channels, LIMIT_GAP: gap}
 
     async def work(store: DialerStore) -> dict[str, float]:
         for key, value in changes.items():
@@ -447,11 +454,13 @@ def limits(
         return await store.limits()
 
     stored = _run(ctx, work)
-    defaults = {
+    defaults: dict[str, float] = {
         LIMIT_CPS: settings.calls_per_second,
         LIMIT_TRUNK: settings.trunk_channels,
         LIMIT_GAP: settings.same_number_gap_seconds,
     }
+    for name, extra in settings.trunks.items():
+        defaults[f"{LIMIT_TRUNK}:{name}"] = extra.channels
     for key, default in defaults.items():
         source = "set" if key in stored else "settings"
         typer.echo(f"{key} = {stored.get(key, default):g} ({source})")

@@ -241,3 +241,39 @@ async def test_start_and_end_times(db: Database, tmp_path: Path) -> None:
     row = (await store.targets_detail(campaign.id))[0]
     assert (row["state"], row["reason"]) == ("done", Reason.EXPIRED)
     assert (await store.campaign("timed")).state == "finished"
+
+
+async def test_each_trunk_has_its_own_channel_cap(db: Database, tmp_path: Path) -> None:
+    store = DialerStore(db)
+    many = OPEN.model_copy(update={"max_channels": 50})
+    await running_campaign(
+        store, tmp_path, [f"+7913123450{d}" for d in range(10)], name="a", rules=many
+    )
+    await running_campaign(
+        store,
+        tmp_path,
+        [f"+7913123460{d}" for d in range(10)],
+        name="b",
+        rules=many.model_copy(update={"trunk": "second"}),
+    )
+    await running_campaign(
+        store,
+        tmp_path,
+        ["+79131234700"],
+        name="c",
+        rules=many.model_copy(update={"trunk": "nowhere"}),
+    )
+    dialer, ami = make_dialer(
+        db,
+        Clock(NOW),
+        trunk_channels=2,
+        trunks={"second": {"dial": "PJSIP/{number}@second", "channels": 3}},
+    )
+    assert await dialer.dispatch_once() == 5
+    channels = [call["channel"] for call in ami.originated]
+    assert sum(c.startswith("Local/") for c in channels) == 2
+    assert sum(c.startswith("PJSIP/") and c.endswith("@second") for c in channels) == 3
+    assert await dialer.dispatch_once() == 0  # both trunks full; "nowhere" is never dialled
+    # Raised while running.
+    await store.set_limit("trunk_channels:second", 4, "boss", NOW)
+    assert await dialer.dispatch_once() == 1
