@@ -22,6 +22,7 @@ class Status:
     done: int = 0
     calling: int = 0
     pending: int = 0
+    retries_pending: int = 0  # pending after at least one attempt
     positive: int = 0
     negative: int = 0
     by_reason: Counter[str] = field(default_factory=Counter)
@@ -36,6 +37,7 @@ class Status:
             "done": self.done,
             "calling": self.calling,
             "pending": self.pending,
+            "retries_pending": self.retries_pending,
             "positive": self.positive,
             "negative": self.negative,
             "by_reason": dict(self.by_reason),
@@ -62,6 +64,8 @@ async def status(store: DialerStore, name: str, now: datetime) -> Status:
             result.calling += count
         else:
             result.pending += count
+            if reason is not None:
+                result.retries_pending += count
     result.attempts = sum(c for _n, _s, _r, c in await store.attempt_counts(campaign.id))
     started = campaign.started_at
     if campaign.state is CampaignState.RUNNING and started and result.done:

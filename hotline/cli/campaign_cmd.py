@@ -492,7 +492,8 @@ def show_status(
 def _print_status(data: dict[str, Any]) -> None:
     typer.echo(
         f"{data['campaign']}: {data['state']}; {data['done']}/{data['targets']} done, "
-        f"{data['calling']} in flight, {data['pending']} pending; "
+        f"{data['calling']} in flight, {data['pending']} pending "
+        f"({data['retries_pending']} to retry); "
         f"positive {data['positive']}, negative {data['negative']}; "
         f"{data['attempts']} attempts"
     )

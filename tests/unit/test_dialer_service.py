@@ -178,6 +178,8 @@ async def test_lost_originate_is_unknown_and_waits_for_the_gap(
     row = (await store.targets_detail(campaign.id))[0]
     assert row["state"] == "pending"
     assert row["next_attempt_at"] >= (NOW + timedelta(hours=1)).isoformat()
+    progress = await status(store, "test", NOW)
+    assert (progress.pending, progress.retries_pending, progress.attempts) == (1, 1, 1)
 
 
 async def test_reconcile_adopts_live_calls_and_settles_the_rest(
