@@ -12,6 +12,7 @@ import pytest
 
 from dialer.contacts import read_contacts
 from dialer.model import AttemptStatus, CampaignRules, Reason, SayKind
+from dialer.report import status
 from dialer.service import LIMIT_GAP, Dialer
 from dialer.store import DialerStore
 from hotline.protocol.ami import AmiEvent
