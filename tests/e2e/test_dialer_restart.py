@@ -11,6 +11,7 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -121,3 +122,49 @@ async def test_killed_engine_restarts_without_double_dialling(
             }
         )
         assert reasons[phone] in expected, (phone, reasons[phone])
+
+
+async def test_calls_that_ended_while_the_engine_was_down_are_never_redialled_early(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    settings = engine_settings(tmp_path / "hotline.db", dialer=DIALER)
+    # Number 5 rings for 5 s: it is still "dialing" when the engine dies and gone before it
+    # is back, so its fate is unknown.  Retries are allowed, but not within the gap.
+    phones = ["+79131234505", "+79131234515"]
+    db = Database(settings.database_url)
+    store = DialerStore(db)
+    await db.upgrade()
+    campaign = await running_campaign(
+        store, tmp_path, phones, rules=RULES.model_copy(update={"max_attempts": 3})
+    )
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    try:
+        async with ami:
+            with engine(settings) as first:
+                async with asyncio.timeout(30):
+                    while len(await store.attempts_detail(campaign.id)) < len(phones):
+                        await asyncio.sleep(0.1)
+                first.send_signal(signal.SIGKILL)
+                first.wait(10)
+            async with asyncio.timeout(30):  # the carrier gives up ringing
+                while any(
+                    c.get("context") == CONTEXT_SIMULATED_CARRIER
+                    for c in await ami.core_show_channels()
+                ):
+                    await asyncio.sleep(0.3)
+            with engine(settings):
+                async with asyncio.timeout(30):
+                    while any(
+                        a["status"] == "dialing" for a in await store.attempts_detail(campaign.id)
+                    ):
+                        await asyncio.sleep(0.2)
+                await asyncio.sleep(2.0)  # several dispatcher ticks
+            attempts = await store.attempts_detail(campaign.id)
+            targets = await store.targets_detail(campaign.id)
+    finally:
+        await db.dispose()
+    assert [(a["status"], a["reason"]) for a in attempts] == [("unknown", "unknown")] * 2
+    for target, attempt in zip(targets, attempts, strict=True):
+        assert target["state"] == "pending" and target["attempts"] == 1
+        created = datetime.fromisoformat(attempt["created_at"])
+        assert datetime.fromisoformat(target["next_attempt_at"]) >= created + timedelta(hours=1)
