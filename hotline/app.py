@@ -11,20 +11,25 @@ from datetime import datetime
 
 from dialer.service import Dialer, utc_now
 from dialer.store import DialerStore
+from hotline import operators as operator_service
 from hotline.calltrack import TRACKED_EVENTS, CallTracker
-from hotline.constants import ROUTE_DIALER, ROUTE_IVR
+from hotline.constants import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
 from hotline.emergency import EmergencyProvider, EmergencyStore
+from hotline.housekeeping import Housekeeping
+from hotline.queuetrack import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
+from hotline.store.contact_center import Operators, QueueEvents, Recordings
 from hotline.store.db import Database
 from hotline.store.menus import MenuVersionRecord, MenuVersions
-from hotline.transport.ami import AmiClient, AmiError
+from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu_flow import MenuFlow
 from ivr.menu_model import Menu, MenuError, check_menu, load_and_validate, parse_menu
 from ivr.prompts import FLOW_PROMPTS
+from ivr.queue_overflow import QueueOverflow
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +94,12 @@ class Engine:
         self._custom_routes = routes is not None
         self.server = FastAgiServer(settings.fastagi, self.routes)
         self._tracker_task: asyncio.Task[None] | None = None
+        self.recordings = Recordings(self.db)
+        self.operators = Operators(self.db)
+        self._queue_task: asyncio.Task[None] | None = None
+        self._restore_task: asyncio.Task[None] | None = None
+        # Daily jobs (recordings purge) on APScheduler.
+        self.housekeeping = Housekeeping(settings, self.recordings)
         self.menus = MenuVersions(self.db)
         self.flow: MenuFlow | None = None
         self._menu_version: int | None = None
@@ -135,6 +146,9 @@ class Engine:
             )
             flow.use(menu, self._menu_version)
             self.routes.add(ROUTE_IVR, flow)
+            self.routes.add(
+                ROUTE_QUEUE_OVERFLOW, QueueOverflow(self.settings, self.call_log, self.prompts)
+            )
             self.flow = flow
             self._menu_task = asyncio.create_task(self._watch_menu(), name="menu-reload")
         tracker = CallTracker(
@@ -145,6 +159,15 @@ class Engine:
             if ROUTE_DIALER not in self.routes:
                 self.routes.add(ROUTE_DIALER, self.dialer)
             self._dialer_task = asyncio.create_task(self._supervise_dialer(), name="dialer")
+        queue_tracker = QueueTracker(
+            self.ami.subscribe(TRACKED_QUEUE_EVENTS),
+            QueueEvents(self.db),
+            self.recordings,
+            self.call_log,
+        )
+        self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
+        self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
+        self.housekeeping.start()
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()
@@ -211,6 +234,28 @@ class Engine:
                 log.exception("campaign dialer failed; restarting it")
                 await asyncio.sleep(1.0)
 
+    async def _restore_operators(self) -> None:
+        """Logged-in operators back into the queue after every AMI (re)login: Asterisk keeps
+        no queue members over a restart."""
+        seen = 0
+        while True:
+            try:
+                await self.ami.wait_connected(3600)
+                if self.ami.login_count != seen:
+                    seen = self.ami.login_count
+                    restored = await operator_service.restore(
+                        self.ami, self.operators, self.settings
+                    )
+                    if restored:
+                        log.info("%d operators back in the queue", restored)
+            except asyncio.CancelledError:
+                raise
+            except AmiNotConnected:
+                continue  # still no AMI: the client keeps reconnecting; wait again
+            except Exception:
+                log.exception("could not restore the operators to the queue; retrying")
+            await asyncio.sleep(2.0)
+
     async def _live_channels(self) -> set[str]:
         return {channel.uniqueid for channel in await self.ami.core_show_channels()}
 
@@ -225,10 +270,12 @@ class Engine:
             self._menu_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu_task
-        if self._tracker_task is not None:
-            self._tracker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._tracker_task
+        self.housekeeping.stop()
+        for task in (self._tracker_task, self._queue_task, self._restore_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         await self.ami.stop()
         await self.db.dispose()
         log.info("engine stopped")

@@ -19,10 +19,14 @@ CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
 CONTEXT_DIALER: Final = "hotline-dialer"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
+# Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
+CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 
 # --- FastAGI routes (agi_network_script) ------------------------------------------------------
 ROUTE_IVR: Final = "ivr"
 ROUTE_DIALER: Final = "dialer"
+# The operator queue's answer target has passed: offer a callback or more waiting.
+ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
 
 
 # --- Channel variables ------------------------------------------------------------------------
@@ -43,6 +47,16 @@ class ChannelVar(StrEnum):
     SIMULATED = "HOTLINE_SIMULATED"
     # A campaign call: our attempt id (also the channel's uniqueid and the Originate ActionID).
     ATTEMPT_ID = "HOTLINE_ATTEMPT_ID"
+    # The caller's account once identified (the readings issue sets it; the screen pop reads it).
+    ACCOUNT = "HOTLINE_ACCOUNT"
+    # The reading just committed, "<meter_id>/<zone>=<value>".
+    READING = "HOTLINE_READING"
+    # The call's recording file (absolute path), set when MixMonitor starts.
+    RECORDING = "HOTLINE_RECORDING"
+    # Epoch second the caller first joined the operator queue (the dialplan sets it).
+    QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
+    # Set by the overflow route: the caller left a callback request (dialplan hangs up).
+    CALLBACK = "HOTLINE_CALLBACK"
 
 
 class IvrStatus(StrEnum):
@@ -87,3 +101,20 @@ class CallOutcome(StrEnum):
 class CallDirection(StrEnum):
     INBOUND = "inbound"
     OUTBOUND = "outbound"
+
+
+class CallbackStatus(StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class QueueEventKind(StrEnum):
+    """AMI queue events kept for the contact-center KPIs (hotline/queue_kpi.py)."""
+
+    JOIN = "join"  # QueueCallerJoin
+    CONNECT = "connect"  # AgentConnect: an operator answered
+    COMPLETE = "complete"  # AgentComplete: the operator's conversation ended
+    ABANDON = "abandon"  # QueueCallerAbandon: the caller hung up while waiting
+    LEAVE = "leave"  # QueueCallerLeave: left the queue (answered, timeout, hang-up)
+    TIMEOUT = "timeout"  # the answer target passed (the overflow route ran)
+    CALLBACK = "callback"  # the caller left a callback request instead of waiting

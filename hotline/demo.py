@@ -1,6 +1,7 @@
 """`make demo`: the sandbox, the engine and a few scripted calls, printed for a person to read.
 
-Later issues add their scenes here (meter readings, the operator queue, a campaign).
+Later issues add their scenes here (meter readings, a campaign).  The operator-queue scene
+sends a caller to a simulated operator and prints the queue report of the demo's calls.
 """
 
 from __future__ import annotations
@@ -8,18 +9,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from rich.console import Console
 from rich.table import Table
 
+from hotline import operators as ops
 from hotline.app import Engine, resolve_ami_secret
+from hotline.cli.queue_cmd import print_report
 from hotline.cli.render import render_transcript
-from hotline.constants import CallOutcome
+from hotline.constants import CallOutcome, QueueEventKind
+from hotline.queue_stats import build_report
 from hotline.sandbox import Sandbox
-from hotline.settings import Settings
+from hotline.settings import HoursSettings, Settings
 from hotline.simulate import Simulator, Transcript
 from hotline.speech.library import PromptLibrary
+from hotline.store.contact_center import QueueEvents
 from hotline.transport.ami import AmiClient
 
 
@@ -71,7 +76,9 @@ def run_demo(settings: Settings) -> int:
             f"Prompts ready in {report.directory}: {len(report.rendered)} rendered, "
             f"{len(report.reused)} reused ({report.seconds:.1f} s)"
         )
+        started = datetime.now(UTC)
         failures = asyncio.run(_play(settings, console))
+        failures += asyncio.run(_queue_scene(settings, console, started))
         failures += asyncio.run(_campaign(settings, console))
     finally:
         console.print("Stopping the sandbox...")
@@ -218,4 +225,68 @@ async def _campaign(settings: Settings, console: Console) -> int:
             console.print(f"[red]{row['phone']}: expected {DEMO_CONTACTS[row['phone']]}[/]")
     console.print(table)
     console.print(f"[dim]report: hotline campaign report {name} --csv DIR[/] (id {campaign.id})")
+    return failures
+
+
+DEMO_OPERATOR = "demo.operator"
+# The simulated operator answers after 2 s and talks for 5 s.
+DEMO_ANSWER_AFTER, DEMO_HANDLING = 2, 5
+ROUND_THE_CLOCK = "00:00-24:00"
+
+
+async def _queue_scene(settings: Settings, console: Console, started: datetime) -> int:
+    """A caller presses 0 and is answered by a simulated operator; then the queue report."""
+    console.rule(f"{len(SCENES) + 1}. A caller reaches a simulated operator in the queue")
+    probe = Engine(settings)
+    await probe.db.upgrade()
+    open_now = (await probe.hours.current()).is_open(datetime.now(UTC))
+    await probe.db.dispose()
+    if not open_now:
+        # Operators are off duty now, when nobody is queued; this scene alone runs with
+        # round-the-clock operator hours (a demo setting, said out loud, not a faked result).
+        console.print("[yellow]Operators are off duty now: this scene uses 00:00-24:00 hours.[/]")
+        days = {name: ROUND_THE_CLOCK for name in HoursSettings.model_fields if name != "timezone"}
+        settings = settings.model_copy(update={"hours": settings.hours.model_copy(update=days)})
+    lingering = settings.simulate.model_copy(
+        update={"queue_linger_seconds": DEMO_ANSWER_AFTER + DEMO_HANDLING + 20.0}
+    )
+    engine = Engine(settings)
+    await engine.start()
+    failures = 0
+    try:
+        await engine.ami.wait_connected(settings.ami.connect_timeout * 3)
+        interface = ops.simulated_interface(DEMO_OPERATOR, DEMO_ANSWER_AFTER, DEMO_HANDLING)
+        if await engine.operators.by_interface(interface) is None:
+            await engine.operators.add(DEMO_OPERATOR, interface, simulated=True)
+        await ops.login(engine.ami, engine.operators, settings, DEMO_OPERATOR)
+        console.print(
+            f"operator {DEMO_OPERATOR} logged in (answers after {DEMO_ANSWER_AFTER} s, "
+            f"talks {DEMO_HANDLING} s); keys: 0"
+        )
+        try:
+            async with AmiClient(settings.ami, resolve_ami_secret(settings)) as ami:
+                simulator = Simulator(ami, engine.call_log, lingering)
+                transcript = await simulator.run("0", "+79135550101")
+        finally:
+            await ops.logout(engine.ami, engine.operators, settings, DEMO_OPERATOR)
+        render_transcript(transcript, console)
+        await asyncio.sleep(1.5)  # the queue tracker stores the last AMI events
+        kinds = [e.kind for e in await QueueEvents(engine.db).for_uniqueid(transcript.uniqueid)]
+        if QueueEventKind.CONNECT not in kinds:
+            failures += 1
+            console.print(f"[red]the operator did not answer (queue events: {kinds})[/]")
+        else:
+            console.print(
+                f"[green]answered by {DEMO_OPERATOR}[/] (queue events: "
+                f"{', '.join(k.value for k in kinds)})"
+            )
+        recordings = await engine.recordings.for_uniqueid(transcript.uniqueid)
+        for rec in recordings:
+            console.print(f"recording: {rec.path} ({rec.duration} s, operator {rec.operator})")
+        console.rule("The queue report for the demo's calls")
+        end = datetime.now(UTC) + timedelta(seconds=1)
+        report = await build_report(engine.db, settings, started, end, include_simulated=True)
+        print_report(report, started, end)
+    finally:
+        await engine.stop()
     return failures

@@ -160,12 +160,44 @@ class QueueSettings(_Section):
     answer_target: int = 40
     emergency_answer_target: int = 180
     max_wait: int = 600
+    # Queue announcements: the caller's position and expected wait, every N seconds.
+    announce_frequency: int = 30
+    # Seconds an operator's phone rings before the queue tries again.
+    ring_timeout: int = 15
+    # Share of calls offered that must be answered within their target (the seed asks for
+    # every caller within 40 s; 0.9 leaves room for a spike and is what the report checks).
+    service_level_target: float = 0.9
+    # The lost-call ratio must stay at or under this share (003, item 79 g: 15 %).
+    max_lost_ratio: float = 0.15
+    # Average handling time targets by call type (003, item 79 d-f), seconds.
+    handling_target_readings: int = 120
+    handling_target_general: int = 180
+    handling_target_personal: int = 300
+
+
+class RecordingSettings(_Section):
+    enabled: bool = True
+    # Days a recording is kept; the daily purge job deletes older files and index rows.
+    retention_days: int = 1095
+    # Local time (hours.timezone) of the daily purge, "HH:MM".
+    purge_at: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    # Export audio format: mp3 plays in every browser (sox with libsox-fmt-mp3).
+    export_format: Literal["mp3", "ogg", "wav"] = "mp3"
 
 
 class SimulateSettings(_Section):
     max_call_seconds: float = 120.0
     # How long the simulator lets a call sit in the operator queue before hanging up.
     queue_linger_seconds: float = 2.0
+
+
+class SimOperatorSettings(_Section):
+    """Sandbox-only simulated operators (`hotline operators add NAME --simulated`)."""
+
+    # Seconds before a simulated operator answers (-1: never answers).
+    answer_after: int = 2
+    # Seconds a simulated operator talks before hanging up.
+    handling_seconds: int = 5
 
 
 class SpeechSettings(_Section):
@@ -245,6 +277,12 @@ class WebSettings(_Section):
     lockout_minutes: int = Field(default=15, ge=1)
     # Set behind HTTPS so browsers never send the session cookie in clear text.
     secure_cookies: bool = False
+    # The wallboard redraws on every queue/channel event from AMI (at most this often) and
+    # at least every refresh_seconds so wait clocks keep moving.
+    wallboard_min_interval: float = Field(default=1.0, gt=0)
+    wallboard_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Count simulator calls in the console's figures (the demo and the sandbox make only those).
+    include_simulated: bool = False
 
 
 class LogSettings(_Section):
@@ -270,6 +308,8 @@ class Settings(BaseSettings):
     greeting: GreetingSettings = Field(default_factory=GreetingSettings)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)
+    sim_operator: SimOperatorSettings = Field(default_factory=SimOperatorSettings)
+    recording: RecordingSettings = Field(default_factory=RecordingSettings)
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     log: LogSettings = Field(default_factory=LogSettings)

@@ -32,8 +32,11 @@ from hotline.speech.audio import AudioError
 from hotline.store.calllog import CallLog
 from hotline.transport.ami import AmiClient, AmiError
 
-DTMF_PATTERN = re.compile(r"^[0-9*#A-Dw]*$")
+DTMF_PATTERN = re.compile(r"^[0-9*#A-Dw|]*$")
 WAIT_CHAR = "w"
+# "0|1|1": each segment is sent when the IVR next starts listening after the previous one
+# was sent (the operator key, then the answers to the queue's callback offer).
+SEGMENT_CHAR = "|"
 WAIT_SECONDS = 1.0
 # Spacing between two digits: longer than a digit (PlayDTMF_DURATION) plus Asterisk's
 # minimum inter-digit gap (45 ms), so each key arrives as a separate digit.
@@ -118,7 +121,8 @@ def validate_dtmf(sequence: str) -> None:
     if not DTMF_PATTERN.match(sequence):
         bad = next(ch for ch in sequence if not DTMF_PATTERN.match(ch))
         raise SimulationError(
-            f"invalid character {bad!r} in --dtmf: use 0-9, *, #, A-D and w (wait 1 s)"
+            f"invalid character {bad!r} in --dtmf: use 0-9, *, #, A-D, w (wait 1 s) "
+            "and | (the next keys at the next question)"
         )
 
 
@@ -191,6 +195,8 @@ class Simulator:
 
         phone_channel: str | None = None
         sender: asyncio.Task[None] | None = None
+        segments = dtmf.split(SEGMENT_CHAR)
+        next_segment = 0
         queue_reached_at: float | None = None
         try:
             while True:
@@ -219,9 +225,13 @@ class Simulator:
                     continue
                 elif event.name == "AGIExecStart":
                     command = event.get("command")
-                    if sender is None and phone_channel and _listens(command):
+                    idle = sender is None or sender.done()
+                    more = next_segment < len(segments)
+                    if idle and more and phone_channel and _listens(command):
+                        segment = segments[next_segment]
+                        next_segment += 1
                         sender = asyncio.create_task(
-                            self._send_digits(phone_channel, dtmf, transcript, started),
+                            self._send_digits(phone_channel, segment, transcript, started),
                             name=f"dtmf-{ivr_id}",
                         )
                 elif event.name == "AGIExecEnd":

@@ -12,6 +12,7 @@ from hotline.speech.audio import AudioError
 from hotline.speech.library import PromptLibrary, Sound
 from hotline.speech.russian import Phrase
 from hotline.store.calllog import CallLog
+from hotline.store.contact_center import CallbackStore
 from hotline.transport.fastagi import AgiCall
 
 SAMPLES_PER_SECOND = 8000
@@ -75,9 +76,21 @@ class IvrCall:
         )
         return digit
 
-    async def request_callback(self, number: str) -> None:
-        """Store a callback request (before the caller hears it was accepted)."""
-        await self._log.add_event(self.uniqueid, "callback", number)
+    async def request_callback(self, number: str, source: str | None = None) -> int:
+        """Store a callback request (before the caller hears it was accepted); returns its
+        id.  ``source``: "queue" (instead of waiting), else "closed" or "menu" by the path."""
+        if source is None:
+            source = "closed" if "closed" in self.path else "menu"
+        record = await self._log.get(uniqueid=self.uniqueid)
+        accounts = [e.value for e in record.events if e.kind == "account"] if record else []
+        callback = await CallbackStore(self._log.db).request(
+            number,
+            source=source,
+            uniqueid=self.uniqueid,
+            account=accounts[-1] if accounts else None,
+        )
+        await self._log.add_event(self.uniqueid, "callback", number, {"id": callback.id})
+        return callback.id
 
     async def _stream(self, what: str, sound: Sound, escape_digits: str) -> str | None:
         detail: dict[str, Any] = {"file": sound.path_without_extension, "duration": sound.duration}

@@ -22,10 +22,12 @@ from hotline.constants import CallOutcome, OperatorReason
 from hotline.emergency import Emergency, answer_target
 from hotline.hours import OperatorHours
 from hotline.protocol.agi import AgiHangup
+from hotline.recording import start_recording
 from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
+from hotline.store.contact_center import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr import prompts
 from ivr.call import IvrCall
@@ -114,6 +116,7 @@ class MenuFlow:
         await call.enter("greeting")
         await call.play(self._greeting())
         await call.play(prompts.RECORDING_NOTICE)
+        await start_recording(call.agi, self._settings, Recordings(self._log.db))
         if emergency.active:
             await call.enter("emergency")
             await self._play_emergency(call, emergency)

@@ -25,6 +25,9 @@ CALLBACK_OFFER: Final = "operator.callback.offer_closed"
 CALLBACK_YOUR_NUMBER: Final = "operator.callback.your_number"
 CALLBACK_ENTER_NUMBER: Final = "operator.callback.enter_number"
 CALLBACK_ACCEPTED: Final = "operator.callback.accepted"
+QUEUE_WAIT: Final = "operator.queue.wait"
+QUEUE_STILL_BUSY: Final = "operator.queue.still_busy"
+CALLBACK_OFFER_OR_WAIT: Final = "operator.callback.offer"
 CONFIRM_OR_REENTER: Final = "common.confirm_or_reenter"
 INPUT_FAILED: Final = "common.input_failed"
 
@@ -44,6 +47,9 @@ FLOW_PROMPTS: Final = (
     CALLBACK_YOUR_NUMBER,
     CALLBACK_ENTER_NUMBER,
     CALLBACK_ACCEPTED,
+    QUEUE_WAIT,
+    QUEUE_STILL_BUSY,
+    CALLBACK_OFFER_OR_WAIT,
     CONFIRM_OR_REENTER,
     INPUT_FAILED,
 )

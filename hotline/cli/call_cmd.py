@@ -47,7 +47,13 @@ async def simulate_call(settings: Settings, dtmf: str, caller_id: str | None) ->
 @app.command()
 def simulate(
     ctx: typer.Context,
-    dtmf: Annotated[str, typer.Option(help="Keys to press; 'w' waits one second.")] = "",
+    dtmf: Annotated[
+        str,
+        typer.Option(
+            help="Keys to press; 'w' waits one second; '|' sends the next keys at the next "
+            "question (e.g. 0|1|1: the operator, then a callback at the queue's offer)."
+        ),
+    ] = "",
     caller_id: Annotated[
         str | None, typer.Option("--caller-id", help="Caller's number (default: anonymous).")
     ] = None,

@@ -11,6 +11,7 @@ from hotline.cli import (
     asterisk_cmd,
     audit_cmd,
     call_cmd,
+    callbacks_cmd,
     calls_cmd,
     campaign_cmd,
     db_cmd,
@@ -19,7 +20,10 @@ from hotline.cli import (
     hours_cmd,
     ivr_cmd,
     menu_cmd,
+    operators_cmd,
     prompts_cmd,
+    queue_cmd,
+    recordings_cmd,
     sandbox_cmd,
     say_cmd,
     users_cmd,
@@ -43,6 +47,10 @@ app.add_typer(campaign_cmd.app, name="campaign")
 app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
 app.add_typer(campaign_cmd.scenario_app, name="scenario")
 app.add_typer(campaign_cmd.dnc_app, name="dnc")
+app.add_typer(operators_cmd.app, name="operators")
+app.add_typer(callbacks_cmd.app, name="callbacks")
+app.add_typer(queue_cmd.app, name="queue")
+app.add_typer(recordings_cmd.app, name="recordings")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
 app.command("run")(engine_cmd.run)

@@ -24,8 +24,10 @@ from hotline.constants import (
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
     CONTEXT_SIMULATED_CARRIER,
+    CONTEXT_SIMULATED_OPERATOR,
     ROUTE_DIALER,
     ROUTE_IVR,
+    ROUTE_QUEUE_OVERFLOW,
     ChannelVar,
     IvrStatus,
     OperatorReason,
@@ -125,7 +127,10 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": settings.sandbox.enabled,
+        "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "queue": settings.queue,
+        # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.
+        "recordings_dir": str(settings.paths.recordings_dir.expanduser().resolve()),
         "ctx": {
             "inbound": CONTEXT_INBOUND,
             "fallback": CONTEXT_FALLBACK,
@@ -133,6 +138,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "sim_caller": CONTEXT_SIMULATED_CALLER,
             "dialer": CONTEXT_DIALER,
             "sim_carrier": CONTEXT_SIMULATED_CARRIER,
+            "sim_operator": CONTEXT_SIMULATED_OPERATOR,
         },
         "var": DIALPLAN_VARS,
         "status": IvrStatus,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import shutil
 import subprocess
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from hotline.constants import ROUTE_IVR
+from hotline.recording import DIR_MODE, recordings_root
 from hotline.sandbox.build import Progress, build, check_host, is_current, read_stamp
 from hotline.sandbox.control import AsteriskControl
 from hotline.sandbox.layout import SandboxError, SandboxLayout
@@ -95,6 +97,9 @@ class Sandbox:
             ensure_mounts(self.layout.root)
             # Built prompts: Asterisk reads them by the absolute path the engine writes.
             ensure_bind(self.layout.root, self.sounds_dir)
+            # Call recordings: MixMonitor (the asterisk user) writes, the engine reads and purges.
+            ensure_bind(self.layout.root, self.recordings_dir, read_only=False)
+            os.chmod(self.recordings_dir, DIR_MODE)
             secret = effective_ami_secret(self.settings)
             changed = self._render(secret)
             if self.control.pid() is not None and self._refresh(secret, changed):
@@ -146,6 +151,11 @@ class Sandbox:
         """``settings.speech.sounds_dir``, absolute: bound read-only into the chroot at the
         same path by :meth:`up` (any directory below it is visible to Asterisk too)."""
         return sounds_root(self.settings.speech)
+
+    @property
+    def recordings_dir(self) -> Path:
+        """``paths.recordings_dir``, absolute: bound read-write into the chroot by :meth:`up`."""
+        return recordings_root(self.settings)
 
     def cli(self, command: str, timeout: float = 15.0) -> str:
         """Run an Asterisk CLI command (``asterisk -rx``) and return its output."""

@@ -107,6 +107,11 @@ class CallLog:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        """The store this log writes to (for stores that sit next to it, e.g. callbacks)."""
+        return self._db
+
     async def open(
         self,
         *,

@@ -3,6 +3,7 @@ and operations (``hotline.users``, ``hotline.emergency``, ...) the CLI uses."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Final
@@ -11,12 +12,16 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from hotline.app import AmiSecretMissing, resolve_ami_secret
 from hotline.settings import Settings
 from hotline.store.db import Database
+from hotline.transport.ami import AmiClient
 from hotline.users import Users
 from hotline.web.render import STATIC_DIR
 from hotline.web.security import LoginRequired
-from hotline.web.views import admin, auth, home, reports
+from hotline.web.views import admin, auth, home, operator, recordings, reports, wallboard
+
+log = logging.getLogger(__name__)
 
 # Everything is served from here (vendored scripts, no CDN): no inline scripts, no framing.
 SECURITY_HEADERS: Final = {
@@ -31,6 +36,16 @@ SECURITY_HEADERS: Final = {
 }
 
 
+def _ami_client(settings: Settings) -> AmiClient | None:
+    """The console's own AMI connection (live queue and wallboard), if a secret is known."""
+    try:
+        secret = resolve_ami_secret(settings)
+    except AmiSecretMissing as exc:
+        log.warning("console without live PBX state: %s", exc)
+        return None
+    return AmiClient(settings.ami, secret)
+
+
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     owns_db = db is None
     database = db or Database.from_settings(settings)
@@ -38,9 +53,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await database.upgrade()
+        ami = _ami_client(settings)
+        app.state.ami = ami
+        if ami is not None:
+            # Without waiting: the console works (stored figures) while the PBX is down.
+            await ami.start(wait=False)
         try:
             yield
         finally:
+            if ami is not None:
+                await ami.stop()
             if owns_db:
                 await database.dispose()
 
@@ -49,7 +71,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.users = Users(database, settings.web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, home, admin, reports):
+    for module in (auth, home, admin, reports, wallboard, operator, recordings):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

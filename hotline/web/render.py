@@ -20,20 +20,13 @@ STATIC_DIR: Final = Path(__file__).with_name("static")
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 
 
-def page(
-    request: Request,
-    template: str,
-    who: Viewer | None,
-    *,
-    status_code: int = 200,
-    **values: Any,
-) -> HTMLResponse:
+def context(request: Request, who: Viewer | None, **values: Any) -> dict[str, Any]:
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
 
     def local(at: datetime | None) -> str:
         return "" if at is None else at.astimezone(zone).strftime("%d.%m.%Y %H:%M:%S")
 
-    context = {
+    return {
         "who": who,
         "Permission": Permission,
         "csrf_field": CSRF_FIELD,
@@ -42,4 +35,21 @@ def page(
         "company": request.app.state.settings.speech.company_name,
         **values,
     }
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def page(
+    request: Request,
+    template: str,
+    who: Viewer | None,
+    *,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, template, context(request, who, **values), status_code=status_code
+    )
+
+
+def fragment(request: Request, template: str, who: Viewer | None, **values: Any) -> str:
+    """A template rendered to a string (an htmx swap or an SSE message)."""
+    return templates.get_template(template).render(context(request, who, **values))

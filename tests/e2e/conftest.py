@@ -48,3 +48,18 @@ async def engine(settings: Settings) -> AsyncIterator[Engine]:
         yield engine
     finally:
         await engine.stop()
+
+
+@pytest.fixture
+async def console(settings: Settings) -> AsyncIterator[str]:
+    """`hotline web` over the test module's ``settings`` (live figures include simulated
+    calls and redraw quickly); its base URL."""
+    from tests.e2e.web_support import web_console
+
+    async with web_console(
+        settings,
+        "web.include_simulated=true",
+        "web.wallboard_min_interval=0.2",
+        "web.wallboard_refresh_seconds=2",
+    ) as url:
+        yield url

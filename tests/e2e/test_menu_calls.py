@@ -10,11 +10,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import CallOutcome, OperatorReason
+from hotline.constants import CallbackStatus, CallOutcome, OperatorReason
 from hotline.emergency import EmergencyStore, switch_on
 from hotline.settings import Settings
 from hotline.simulate import Transcript
 from hotline.store.calendar import CalendarOverrides
+from hotline.store.contact_center import CallbackStore
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 
@@ -111,6 +112,11 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
     assert transcript.call_log is not None
     callbacks = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "callback"]
     assert callbacks == [CALLER]
+    # Stored as a request for operators (hotline callbacks list).
+    stored = await CallbackStore(engine.db).find()
+    assert [(c.number, c.source, c.status) for c in stored] == [
+        (CALLER, "closed", CallbackStatus.OPEN)
+    ]
 
 
 async def test_emergency_message_follows_the_notice_and_raises_the_wait_target(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,20 +19,12 @@ from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore
 from tests.e2e.engine_support import wait_for_port
+from tests.e2e.web_support import CHROMIUM, free_port
 from tests.web.conftest import PASSWORD, console_settings, seed_users
-
-CHROMIUM = "/usr/bin/chromium"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
+def standalone_console(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
     settings = console_settings(tmp_path)
     asyncio.run(seed_users(settings))
     port = free_port()
@@ -78,9 +69,9 @@ def emergency_active(settings: Settings) -> bool:
 
 
 def test_supervisor_logs_in_switches_emergency_and_logs_out(
-    console: tuple[str, Settings], page: Page
+    standalone_console: tuple[str, Settings], page: Page
 ) -> None:
-    url, settings = console
+    url, settings = standalone_console
     problems: list[str] = []
     page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda exc: problems.append(str(exc)))
@@ -106,6 +97,9 @@ def test_supervisor_logs_in_switches_emergency_and_logs_out(
     page.click("text=Отчёт IVR")
     expect(page.locator("#ivr-chart")).to_have_attribute("data-drawn", "yes")
     assert page.locator("#ivr-chart canvas").count() == 1
+    page.click("text=Очередь")
+    expect(page.locator("#queue-chart")).to_have_attribute("data-drawn", "yes")
+    expect(page.locator('tr[data-kpi="service_level"]')).to_contain_text("≥ 90.0 %")
 
     page.click("#logout")
     expect(page.locator("h1")).to_have_text("Вход в консоль")
@@ -115,9 +109,9 @@ def test_supervisor_logs_in_switches_emergency_and_logs_out(
 
 
 def test_admin_adds_an_operator_who_then_logs_in(
-    console: tuple[str, Settings], page: Page
+    standalone_console: tuple[str, Settings], page: Page
 ) -> None:
-    url, _settings = console
+    url, _settings = standalone_console
     page.goto(url + "/login")
     page.fill("input[name=name]", "vera")
     page.fill("input[name=password]", PASSWORD)

@@ -29,6 +29,11 @@ TABLES = {
     "campaign_targets",
     "dial_attempts",
     "dialer_limits",
+    "callbacks",
+    "queue_events",
+    "operators",
+    "recordings",
+    "recording_access",
     "users",
     "web_sessions",
     "audit_log",
@@ -43,7 +48,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0005_campaigns"
+    assert head == "0006_campaigns"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

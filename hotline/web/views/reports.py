@@ -13,6 +13,9 @@ from fastapi.responses import HTMLResponse
 from hotline import ivr_report, tabular
 from hotline.ivr_stats import IvrStats, ivr_stats
 from hotline.periods import parse_period
+from hotline.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
+from hotline.queue_kpi import QueueReport
+from hotline.queue_stats import build_report, report_sheets
 from hotline.store.calllog import CallLog
 from hotline.users import Permission
 from hotline.web.render import page
@@ -23,21 +26,43 @@ router = APIRouter(prefix="/reports")
 DEFAULT_DAYS = 7
 
 
-async def _ivr(
-    request: Request, start: str | None, end: str | None
-) -> tuple[IvrStats, list[ivr_report.Day], datetime, datetime]:
+def _period(request: Request, start: str | None, end: str | None) -> tuple[datetime, datetime]:
+    """``[first, last)`` from the form's dates; the last week by default."""
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     today = datetime.now(zone).date()
     try:
-        first, last = parse_period(
+        return parse_period(
             start or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
             end or today.isoformat(),
             zone,
         )
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    calls = await CallLog(request.app.state.db).between(first, last)
-    stats = ivr_stats(calls)
+
+
+def _download(tables: list[tabular.Sheet], stem: str, fmt: str) -> Response:
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "csv or xlsx")
+    if fmt == "csv":
+        body, media = tabular.to_csv(tables), tabular.CSV_MEDIA_TYPE
+    else:
+        body, media = tabular.to_xlsx(tables), tabular.XLSX_MEDIA_TYPE
+    disposition = f'attachment; filename="{stem}.{fmt}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+def _stem(name: str, first: datetime, last: datetime) -> str:
+    return f"{name}-{first:%Y%m%d}-{last - timedelta(seconds=1):%Y%m%d}"
+
+
+async def _ivr(
+    request: Request, start: str | None, end: str | None
+) -> tuple[IvrStats, list[ivr_report.Day], datetime, datetime]:
+    first, last = _period(request, start, end)
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    include = request.app.state.settings.web.include_simulated
+    calls = await CallLog(request.app.state.db).between(first, last, include_simulated=include)
+    stats = ivr_stats(calls, include_simulated=include)
     return stats, ivr_report.by_day(stats.paths, zone), first, last
 
 
@@ -77,15 +102,78 @@ async def ivr_download(
     start: str | None = None,
     end: str | None = None,
 ) -> Response:
-    if fmt not in ("csv", "xlsx"):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "csv or xlsx")
     stats, days, first, last = await _ivr(request, start, end)
-    tables = ivr_report.sheets(stats, days)
-    name = f"ivr-{first:%Y%m%d}-{last - timedelta(seconds=1):%Y%m%d}.{fmt}"
-    if fmt == "csv":
-        body, media = tabular.to_csv(tables), tabular.CSV_MEDIA_TYPE
-    else:
-        body, media = tabular.to_xlsx(tables), tabular.XLSX_MEDIA_TYPE
-    return Response(
-        body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    return _download(ivr_report.sheets(stats, days), _stem("ivr", first, last), fmt)
+
+
+async def _queue(
+    request: Request, start: str | None, end: str | None, by: Bucket
+) -> tuple[QueueReport, list[BucketKpi], datetime, datetime]:
+    first, last = _period(request, start, end)
+    state = request.app.state
+    zone = ZoneInfo(state.settings.hours.timezone)
+    report = await build_report(
+        state.db,
+        state.settings,
+        first,
+        last,
+        include_simulated=state.settings.web.include_simulated,
     )
+    return report, by_bucket(report.calls, zone, by), first, last
+
+
+@router.get("/queue", response_class=HTMLResponse)
+async def queue_page(
+    request: Request,
+    who: Annotated[Viewer, Depends(require(Permission.ALL_CALLS))],
+    start: str | None = None,
+    end: str | None = None,
+    by: Bucket = Bucket.DAY,
+) -> Response:
+    report, buckets, first, last = await _queue(request, start, end, by)
+    settings = request.app.state.settings.queue
+    chart = {
+        "x": [b.start.timestamp() for b in buckets],
+        "series": [
+            {"label": "Уровень сервиса, %", "values": [_pct(b.service_level) for b in buckets]},
+            {"label": "Потерянные, %", "values": [_pct(b.lost_ratio) for b in buckets]},
+            {
+                "label": "Цель: уровень сервиса",
+                "values": [_pct(settings.service_level_target)] * len(buckets),
+            },
+            {
+                "label": "Предел: потерянные",
+                "values": [_pct(settings.max_lost_ratio)] * len(buckets),
+            },
+        ],
+    }
+    return page(
+        request,
+        "report_queue.html",
+        who,
+        report=report,
+        buckets=buckets,
+        by=by,
+        start=first.date().isoformat(),
+        end=(last - timedelta(seconds=1)).date().isoformat(),
+        chart=json.dumps(chart),
+    )
+
+
+def _pct(share: float | None) -> float | None:
+    return None if share is None else round(share * 100, 1)
+
+
+@router.get("/queue.{fmt}")
+async def queue_download(
+    request: Request,
+    fmt: str,
+    who: Annotated[Viewer, Depends(require(Permission.ALL_CALLS))],
+    start: str | None = None,
+    end: str | None = None,
+    by: Bucket = Bucket.DAY,
+) -> Response:
+    report, buckets, first, last = await _queue(request, start, end, by)
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
+    return _download(tables, _stem("queue", first, last), fmt)

@@ -1,7 +1,7 @@
 """campaign dialer
 
-Revision ID: 0005_campaigns
-Revises: 0004_users_audit
+Revision ID: 0006_campaigns
+Revises: 0005_contact_center
 Create Date: 2026-11-24
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0005_campaigns"
-down_revision: str | None = "0004_users_audit"
+revision: str = "0006_campaigns"
+down_revision: str | None = "0005_contact_center"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

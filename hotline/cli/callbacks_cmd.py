@@ -1,0 +1,70 @@
+"""hotline callbacks: callback requests left by callers (out of hours, or instead of waiting
+in the queue), listed for operators and marked done by them."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Final
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline.cli.context import settings_of
+from hotline.cli.operators_cmd import run_with_db
+from hotline.constants import CallbackStatus
+from hotline.emergency import current_user
+from hotline.logs import mask_phone
+from hotline.store.contact_center import CallbackRecord, CallbackStore
+from hotline.store.db import Database
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+EXIT_FAILED: Final = 1
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    all_: Annotated[bool, typer.Option("--all", help="Also the ones already done.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Open callback requests, oldest first (the number to call is shown in full: operators
+    need it; logs mask it)."""
+
+    async def work(db: Database) -> list[CallbackRecord]:
+        return await CallbackStore(db).find(status=None if all_ else CallbackStatus.OPEN)
+
+    rows = run_with_db(settings_of(ctx), work)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
+    table = Table("Id", "Requested", "Number", "Account", "Source", "Status", "Done by")
+    for r in rows:
+        table.add_row(
+            str(r.id),
+            r.requested_at.astimezone().isoformat(sep=" ", timespec="seconds"),
+            r.number,
+            r.account or "",
+            r.source,
+            r.status.value,
+            r.done_by or "",
+        )
+    Console(width=200).print(table)
+
+
+@app.command()
+def done(
+    ctx: typer.Context,
+    callback_id: Annotated[int, typer.Argument(help="The request's id (callbacks list).")],
+    by: Annotated[str | None, typer.Option("--by", help="The operator (default: $USER).")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+) -> None:
+    """Mark a callback request done."""
+    who = by or current_user()
+
+    async def work(db: Database) -> CallbackRecord:
+        return await CallbackStore(db).done(callback_id, who, note)
+
+    record = run_with_db(settings_of(ctx), work)
+    typer.echo(f"callback {record.id} to {mask_phone(record.number)} done by {record.done_by}")

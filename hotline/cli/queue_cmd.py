@@ -1,0 +1,150 @@
+"""hotline queue: the operator queue live (callers waiting, longest wait, operators and their
+states) and the period report with every KPI against its target."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Final, Literal
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from hotline import operators as ops
+from hotline import tabular
+from hotline.cli.context import settings_of
+from hotline.cli.operators_cmd import run_with_ami, run_with_db
+from hotline.periods import parse_moment
+from hotline.queue_kpi import QueueReport
+from hotline.queue_stats import build_report, report_sheets
+from hotline.settings import Settings
+from hotline.store.contact_center import Operators
+from hotline.store.db import Database
+from hotline.transport.ami import AmiClient
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+
+EXIT_BAD_VALUE: Final = 2
+
+
+def parse_when(value: str, settings: Settings, *, end: bool = False) -> datetime:
+    """A date (local midnight; as the end: the day after) or ISO date-time (hotline.periods)."""
+    try:
+        return parse_moment(value, ZoneInfo(settings.hours.timezone), end_of_day=end)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+
+
+@app.command()
+def status(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Callers waiting now, the longest wait, operators and their states (AMI QueueStatus)."""
+    settings = settings_of(ctx)
+
+    async def work(db: Database, ami: AmiClient) -> ops.LiveQueue:
+        events = await ami.queue_status(settings.queue.name)
+        return ops.live_queue(events, settings.queue.name, await Operators(db).all())
+
+    live = run_with_ami(settings, work)
+    if as_json:
+        typer.echo(json.dumps(live.to_dict(), ensure_ascii=False, indent=2))
+        return
+    data = live.to_dict()
+    typer.echo(
+        f"queue {live.queue}: {data['callers_waiting']} waiting, longest wait "
+        f"{data['longest_wait']} s; today answered {data['completed']}, "
+        f"abandoned {data['abandoned']}"
+    )
+    if live.callers:
+        callers = Table("Position", "Caller", "Waiting, s")
+        for c in live.callers:
+            callers.add_row(str(c["position"]), str(c["caller"] or "anonymous"), str(c["wait"]))
+        Console(width=200).print(callers)
+    members = Table("Operator", "State", "In call", "Calls taken")
+    for m in live.members:
+        members.add_row(
+            m["name"], m["state"], "yes" if m["in_call"] else "", str(m["calls_taken"])
+        )
+    Console(width=200).print(members)
+
+
+def print_report(report: QueueReport, start: datetime, end: datetime) -> None:
+    typer.echo(f"queue report {start.isoformat()} .. {end.isoformat()}")
+    typer.echo(
+        f"calls {report.calls_total}, offered to the queue {report.offered}, answered "
+        f"{report.answered} ({report.answered_within_target} within target), lost "
+        f"{report.lost}, callbacks from the queue {report.callbacks_from_queue}; callbacks "
+        f"requested {report.callbacks_requested}, done {report.callbacks_done}; "
+        f"IVR contained {report.ivr_contained}"
+    )
+    table = Table("KPI", "Value", "Target", "Met")
+    for kpi in report.kpis:
+        value = "n/a" if kpi.value is None else _fmt(kpi.value, kpi.unit)
+        target = "" if kpi.target is None else _fmt(kpi.target, kpi.unit)
+        if kpi.target is not None:
+            target = ("≥ " if kpi.sense == "ge" else "≤ ") + target
+        met = "" if kpi.met is None else ("yes" if kpi.met else "NO")
+        table.add_row(kpi.name, value, target, met)
+    Console(width=200).print(table)
+
+
+def _fmt(value: float, unit: str) -> str:
+    return f"{value * 100:.1f} %" if unit == "share" else f"{value:g} s"
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    from_: Annotated[str, typer.Option("--from", help="Start: YYYY-MM-DD or ISO date-time.")],
+    to: Annotated[str, typer.Option("--to", help="End (a date includes that day).")],
+    fmt: Annotated[Literal["table", "json", "csv", "xlsx"], typer.Option("--format")] = "table",
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File for csv/xlsx (xlsx needs it).")
+    ] = None,
+    include_simulated: Annotated[
+        bool, typer.Option("--include-simulated", help="Count simulator calls too.")
+    ] = False,
+) -> None:
+    """The period report: service level, lost calls (two definitions), waits, handling time
+    by call type, callbacks and IVR containment, each against its target."""
+    settings = settings_of(ctx)
+    start, end = parse_when(from_, settings), parse_when(to, settings, end=True)
+    if end <= start:
+        typer.echo("queue stats: --to must be after --from", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE)
+    if fmt == "xlsx" and output is None:
+        typer.echo("queue stats: --format xlsx needs --output FILE", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE)
+
+    zone = ZoneInfo(settings.hours.timezone)
+
+    async def work(db: Database) -> QueueReport:
+        report = await build_report(
+            db,
+            settings,
+            start.astimezone(UTC),
+            end.astimezone(UTC),
+            include_simulated=include_simulated,
+        )
+        if fmt in ("csv", "xlsx") and output is not None:
+            render = tabular.to_xlsx if fmt == "xlsx" else tabular.to_csv
+            data = await asyncio.to_thread(render, report_sheets(report, zone))
+            await asyncio.to_thread(output.write_bytes, data)
+        return report
+
+    report = run_with_db(settings, work)
+    if fmt in ("csv", "xlsx") and output is not None:
+        typer.echo(f"wrote {output}")
+    elif fmt == "csv":
+        typer.echo(tabular.to_csv(report_sheets(report, zone)).decode("utf-8"), nl=False)
+    elif fmt == "json":
+        data = {"from": start.isoformat(), "to": end.isoformat(), **report.to_dict()}
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print_report(report, start, end)

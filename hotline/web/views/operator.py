@@ -1,0 +1,156 @@
+"""The operator panel: log in to the queue, pause and unpause, the screen pop of the call just
+put through (live over SSE), and the callback list with "done".  The same operations as
+``hotline operators`` and ``hotline callbacks``; a console user works the queue as the queue
+operator of the same name."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sse_starlette import EventSourceResponse
+
+from hotline import operators as ops
+from hotline.constants import CallbackStatus
+from hotline.store.audit import AuditLog
+from hotline.store.contact_center import CallbackStore, NotFound, OperatorRecord, Operators
+from hotline.transport.ami import AmiClient, AmiError
+from hotline.users import Permission
+from hotline.web.render import fragment, page
+from hotline.web.security import Viewer, require, require_checked
+
+router = APIRouter()
+
+SSE_EVENT: Final = "screen"
+# A connect for this operator redraws the pop at once; otherwise every few seconds.
+SCREEN_EVENTS: Final = ("AgentConnect", "AgentComplete", "Hangup")
+SCREEN_REFRESH_SECONDS: Final = 5.0
+PAUSE_REASONS: Final = ("перерыв", "обучение", "обработка обращения")
+
+
+async def _operator(request: Request, who: Viewer) -> OperatorRecord | None:
+    try:
+        return await Operators(request.app.state.db).get(who.name)
+    except NotFound:
+        return None
+
+
+async def _panel(request: Request, who: Viewer, message: str | None, status_code: int) -> Response:
+    db = request.app.state.db
+    callbacks = await CallbackStore(db).find(status=CallbackStatus.OPEN)
+    await AuditLog(db).write(who.actor, "callbacks.view", detail={"open": len(callbacks)})
+    return page(
+        request,
+        "operator.html",
+        who,
+        status_code=status_code,
+        operator=await _operator(request, who),
+        callbacks=callbacks,
+        reasons=PAUSE_REASONS,
+        screen_html=await _screen(request, who, audit=True),
+        message=message,
+    )
+
+
+async def _screen(request: Request, who: Viewer, *, audit: bool) -> str:
+    state = request.app.state
+    pop = await ops.current_screen(state.db, who.name, state.ami)
+    if pop is not None and audit:
+        await AuditLog(state.db).write(who.actor, "screen_pop.view", pop.get("call_id"))
+    return fragment(request, "operator_screen.html", who, pop=pop)
+
+
+@router.get("/operator", response_class=HTMLResponse)
+async def panel(
+    request: Request, who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))]
+) -> Response:
+    return await _panel(request, who, None, 200)
+
+
+@router.post("/operator/{action}")
+async def queue_action(
+    request: Request,
+    action: str,
+    who: Annotated[Viewer, Depends(require_checked(Permission.OWN_CALLS))],
+    reason: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    state = request.app.state
+    ami: AmiClient | None = state.ami
+    operators = Operators(state.db)
+    if await _operator(request, who) is None:
+        return await _panel(request, who, "Вы не заведены как оператор очереди.", 409)
+    if ami is None or not ami.connected:
+        return await _panel(request, who, "АТС недоступна, попробуйте позже.", 503)
+    try:
+        if action == "login":
+            await ops.login(ami, operators, state.settings, who.name)
+        elif action == "logout":
+            await ops.logout(ami, operators, state.settings, who.name)
+        elif action in ("pause", "unpause"):
+            paused = action == "pause"
+            why = (reason or PAUSE_REASONS[0]) if paused else None
+            await ops.pause(ami, operators, state.settings, who.name, paused, why)
+        else:
+            return await _panel(request, who, f"Неизвестное действие {action!r}.", 404)
+    except (ops.OperatorError, AmiError) as exc:
+        return await _panel(request, who, f"Не выполнено: {exc}", 409)
+    await AuditLog(state.db).write(
+        who.actor, f"operator.{action}", who.name, {"reason": reason or None}
+    )
+    return RedirectResponse("/operator", status_code=303)
+
+
+@router.post("/callbacks/{callback_id}/done")
+async def callback_done(
+    request: Request,
+    callback_id: int,
+    who: Annotated[Viewer, Depends(require_checked(Permission.OWN_CALLS))],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    db = request.app.state.db
+    try:
+        await CallbackStore(db).done(callback_id, who.name, note or None)
+    except NotFound:
+        return await _panel(request, who, f"Заявки {callback_id} нет.", 404)
+    await AuditLog(db).write(who.actor, "callback.done", str(callback_id), {"note": note or None})
+    return RedirectResponse("/operator", status_code=303)
+
+
+@router.get("/operator/stream")
+async def screen_stream(
+    request: Request, who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))]
+) -> EventSourceResponse:
+    ami: AmiClient | None = request.app.state.ami
+    sub = ami.subscribe(SCREEN_EVENTS, 64) if ami is not None else None
+
+    async def screens() -> AsyncIterator[dict[str, Any]]:
+        shown: str | None = None
+        try:
+            while True:
+                pop = await ops.current_screen(request.app.state.db, who.name, ami)
+                call_id = pop.get("call_id") if pop else None
+                if call_id != shown and call_id is not None:
+                    # A new call's personal data reached this operator's screen.
+                    await AuditLog(request.app.state.db).write(
+                        who.actor, "screen_pop.view", call_id
+                    )
+                shown = call_id
+                html = fragment(request, "operator_screen.html", who, pop=pop)
+                yield {"event": SSE_EVENT, "data": html}
+                if sub is None:
+                    await asyncio.sleep(SCREEN_REFRESH_SECONDS)
+                    continue
+                with contextlib.suppress(TimeoutError):
+                    await sub.get(SCREEN_REFRESH_SECONDS)
+                    await asyncio.sleep(0.3)  # let the tracker store the connect first
+                    while not sub.queue.empty():
+                        sub.queue.get_nowait()
+        finally:
+            if ami is not None and sub is not None:
+                ami.unsubscribe(sub)
+
+    return EventSourceResponse(screens(), ping=15)

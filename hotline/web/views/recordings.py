@@ -1,0 +1,134 @@
+"""Call recordings: search by date, caller, account and operator; play in the browser;
+download.  Every listing, play and download is audited (``Recordings.audit``, which also
+writes the console's audit log).  Operators find only the calls they answered."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Final
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi.responses import FileResponse, HTMLResponse
+from starlette.background import BackgroundTask
+
+from hotline.periods import parse_period
+from hotline.recording import RecordingError, transcode
+from hotline.store.contact_center import RecordingRecord, Recordings
+from hotline.users import Permission
+from hotline.web.render import page
+from hotline.web.security import Viewer, require
+
+router = APIRouter(prefix="/recordings")
+
+DEFAULT_DAYS: Final = 7
+PAGE_LIMIT: Final = 500
+
+
+def _own_only(who: Viewer) -> str | None:
+    """The operator filter a user cannot lift: their own name unless they see all calls."""
+    return None if who.may(Permission.ALL_CALLS) else who.name
+
+
+@router.get("", response_class=HTMLResponse)
+async def search(
+    request: Request,
+    who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
+    start: str | None = None,
+    end: str | None = None,
+    caller: str = "",
+    account: str = "",
+    operator: str = "",
+) -> Response:
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    today = datetime.now(zone).date()
+    start = start or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
+    end = end or today.isoformat()
+    try:
+        first, last = parse_period(start, end, zone)
+    except ValueError as exc:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    recordings = Recordings(request.app.state.db)
+    found = await recordings.find(
+        start=first,
+        end=last,
+        caller=caller.strip() or None,
+        account=account.strip() or None,
+        operator=_own_only(who) or operator.strip() or None,
+        limit=PAGE_LIMIT,
+    )
+    filters = {
+        "from": start,
+        "to": end,
+        "caller": caller,
+        "account": account,
+        "operator": operator,
+    }
+    await recordings.audit("list", who.name, [r.id for r in found], filters, channel="web")
+    return page(
+        request,
+        "recordings.html",
+        who,
+        recordings=found,
+        start=start,
+        end=end,
+        caller=caller,
+        account=account,
+        operator=operator,
+        limit=PAGE_LIMIT,
+    )
+
+
+async def _one(request: Request, who: Viewer, recording_id: int) -> RecordingRecord:
+    found = await Recordings(request.app.state.db).find(
+        recording_id=recording_id, operator=_own_only(who)
+    )
+    if not found or not await asyncio.to_thread(Path(found[0].path).is_file):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
+    return found[0]
+
+
+@router.get("/{recording_id}/audio")
+async def play(
+    request: Request,
+    recording_id: int,
+    who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
+) -> Response:
+    """The WAV MixMonitor wrote: every browser plays PCM WAV as it is."""
+    record = await _one(request, who, recording_id)
+    await Recordings(request.app.state.db).audit("play", who.name, [record.id], channel="web")
+    return FileResponse(record.path, media_type="audio/wav")
+
+
+@router.get("/{recording_id}/download")
+async def download(
+    request: Request,
+    recording_id: int,
+    who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
+) -> Response:
+    """An MP3 (small, plays anywhere), transcoded off the event loop."""
+    record = await _one(request, who, recording_id)
+    work = Path(tempfile.mkdtemp(prefix="hotline-rec-"))
+    name = f"{record.started_at:%Y%m%d-%H%M%S}-{record.call_id or record.uniqueid}.mp3"
+    target = work / name
+    try:
+        await asyncio.to_thread(transcode, Path(record.path), target)
+    except RecordingError as exc:
+        await asyncio.to_thread(_remove, work)
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, str(exc)) from exc
+    await Recordings(request.app.state.db).audit("download", who.name, [record.id], channel="web")
+    return FileResponse(
+        target,
+        media_type="audio/mpeg",
+        filename=name,
+        background=BackgroundTask(_remove, work),
+    )
+
+
+def _remove(directory: Path) -> None:
+    for child in directory.iterdir():
+        child.unlink(missing_ok=True)
+    directory.rmdir()

@@ -1,0 +1,75 @@
+"""The wallboard: a page, and a stream of redrawn boards over SSE (htmx's sse extension swaps
+each one in).  A redraw follows every queue or channel event from AMI, at most every
+``web.wallboard_min_interval`` seconds, and at least every ``web.wallboard_refresh_seconds``
+so the wait clocks move between events."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse
+from sse_starlette import EventSourceResponse
+
+from hotline.transport.ami import AmiClient, Subscription
+from hotline.users import Permission
+from hotline.wallboard import LIVE_EVENTS, snapshot
+from hotline.web.render import fragment, page
+from hotline.web.security import Viewer, require
+
+router = APIRouter()
+
+SSE_EVENT = "wallboard"
+# Queue depth for one open board: a burst longer than this is one redraw anyway.
+BOARD_QUEUE_SIZE = 256
+
+
+async def _board(request: Request, who: Viewer) -> str:
+    state = request.app.state
+    board = await snapshot(
+        state.db, state.settings, state.ami, include_simulated=state.settings.web.include_simulated
+    )
+    return fragment(request, "wallboard_board.html", who, board=board)
+
+
+@router.get("/wallboard", response_class=HTMLResponse)
+async def wallboard_page(
+    request: Request, who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))]
+) -> Response:
+    return page(request, "wallboard.html", who, board_html=await _board(request, who))
+
+
+async def _changed(sub: Subscription | None, within: float) -> None:
+    """Return when an AMI event arrives (draining the burst) or after ``within`` seconds."""
+    if sub is None:
+        await asyncio.sleep(within)
+        return
+    with contextlib.suppress(TimeoutError):
+        await sub.get(within)
+        while not sub.queue.empty():
+            sub.queue.get_nowait()
+
+
+@router.get("/wallboard/stream")
+async def wallboard_stream(
+    request: Request, who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))]
+) -> EventSourceResponse:
+    settings = request.app.state.settings.web
+    ami: AmiClient | None = request.app.state.ami
+    sub = ami.subscribe(LIVE_EVENTS, BOARD_QUEUE_SIZE) if ami is not None else None
+
+    async def boards() -> AsyncIterator[dict[str, Any]]:
+        try:
+            while True:
+                yield {"event": SSE_EVENT, "data": await _board(request, who)}
+                await asyncio.sleep(settings.wallboard_min_interval)
+                await _changed(sub, settings.wallboard_refresh_seconds)
+        finally:
+            if ami is not None and sub is not None:
+                ami.unsubscribe(sub)
+
+    # The client's disconnect cancels the generator (sse-starlette watches for it).
+    return EventSourceResponse(boards(), ping=15)

@@ -1,0 +1,121 @@
+"""FastAGI route ``queue-overflow``: no operator answered within the answer target.
+
+The dialplan's Queue() returns after the target (40 s; 180 s in emergency mode) and hands
+the caller here: they may keep waiting (up to the maximum wait, 600 s) or leave a callback
+request, the number (caller ID confirmed by keypad, or typed) stored before they hear it was
+accepted.  With the argument ``final`` the maximum wait is over: only the callback is offered.
+If this route fails, the dialplan puts the caller back in the queue.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from hotline.constants import ChannelVar, IvrStatus, QueueEventKind
+from hotline.protocol.agi import AgiHangup
+from hotline.settings import Settings
+from hotline.speech import russian
+from hotline.speech.library import PromptLibrary
+from hotline.store.calllog import CallLog
+from hotline.store.contact_center import QueueEventRecord, QueueEvents
+from hotline.transport.fastagi import AgiCall
+from ivr import prompts
+from ivr.call import IvrCall
+
+log = logging.getLogger(__name__)
+
+FINAL_ARGUMENT = "final"
+CALLBACK_KEY = "1"
+KEEP_WAITING_KEY = "2"
+CONFIRM_KEY = "1"
+DIGITS = "0123456789*#"
+NUMBER_MAX_DIGITS = 15
+
+
+class QueueOverflow:
+    def __init__(self, settings: Settings, call_log: CallLog, library: PromptLibrary) -> None:
+        self._settings = settings
+        self._log = call_log
+        self._library = library
+        self._events = QueueEvents(call_log.db)
+
+    async def __call__(self, agi: AgiCall) -> None:
+        call = IvrCall(agi, self._log, self._library)
+        await call.open()  # the same call row as the IVR's (one uniqueid)
+        final = FINAL_ARGUMENT in agi.env.arguments
+        joined = await agi.get_variable(ChannelVar.QUEUE_JOINED)
+        waited = int(datetime.now(UTC).timestamp()) - int(joined) if joined else None
+        await self._events.add(
+            QueueEventRecord(
+                datetime.now(UTC),
+                QueueEventKind.TIMEOUT,
+                call.uniqueid,
+                self._settings.queue.name,
+                wait=waited,
+                detail={"final": final},
+            )
+        )
+        try:
+            await call.enter("queue_overflow")
+            await call.play(prompts.QUEUE_STILL_BUSY if final else prompts.QUEUE_WAIT)
+            offer = prompts.CALLBACK_OFFER if final else prompts.CALLBACK_OFFER_OR_WAIT
+            digit = await call.play(offer, escape_digits=DIGITS)
+            if digit is None:
+                digit = await call.wait_digit(self._settings.ivr.input_timeout)
+            if digit == CALLBACK_KEY and await self._callback(call):
+                await agi.set_variable(ChannelVar.CALLBACK, "1")
+                await call.enter("goodbye")
+                await call.play(prompts.GOODBYE)
+                await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
+                return
+            if final:
+                await call.play(prompts.GOODBYE)
+                await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
+                return
+            await call.enter("queue_wait")
+            await agi.set_variable(ChannelVar.STATUS, IvrStatus.OPERATOR)
+        except AgiHangup:
+            await self._log.add_event(call.uniqueid, "status", "caller hung up in overflow")
+
+    async def _callback(self, call: IvrCall) -> bool:
+        """Caller ID confirmed by keypad, or a typed number; True once stored."""
+        await call.enter("callback")
+        number = call.agi.env.callerid
+        for _attempt in range(self._settings.ivr.max_rounds):
+            if number:
+                digit = await self._question(
+                    call,
+                    prompts.CALLBACK_YOUR_NUMBER,
+                    russian.phone(number),
+                    prompts.CONFIRM_OR_REENTER,
+                )
+                if digit == CONFIRM_KEY:
+                    # Committed before the caller hears that it was accepted.
+                    await call.request_callback(number, source="queue")
+                    await self._events.add(
+                        QueueEventRecord(
+                            datetime.now(UTC),
+                            QueueEventKind.CALLBACK,
+                            call.uniqueid,
+                            self._settings.queue.name,
+                        )
+                    )
+                    await call.play(prompts.CALLBACK_ACCEPTED)
+                    return True
+            typed = await call.ask(
+                prompts.CALLBACK_ENTER_NUMBER, self._settings.ivr.input_timeout, NUMBER_MAX_DIGITS
+            )
+            number = typed if typed.isdigit() else None
+        await call.play(prompts.INPUT_FAILED)
+        return False
+
+    async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
+        for part in parts:
+            if isinstance(part, russian.Phrase):
+                digit = await call.say(part, escape_digits=DIGITS)
+            else:
+                digit = await call.play(part, escape_digits=DIGITS)
+            if digit is not None:
+                return digit
+        return await call.wait_digit(self._settings.ivr.input_timeout)

@@ -1,0 +1,126 @@
+"""`hotline operators|callbacks|queue stats|recordings` through the real command, against a
+SQLite file (the AMI sub-commands run end to end in tests/e2e/test_operator_queue.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from hotline.constants import CallDirection
+from hotline.constants import QueueEventKind as K
+from hotline.store.calllog import CallLog
+from hotline.store.contact_center import CallbackStore, QueueEventRecord, QueueEvents
+from hotline.store.db import Database
+from tests.cli_support import hermetic_store_url, run_hotline
+
+
+@pytest.fixture
+def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("USER", "tester")
+    yield from hermetic_store_url(tmp_path, monkeypatch)
+
+
+def seed(url: str) -> None:
+    """One answered call (waited 20 s) and one callback request, an hour ago."""
+
+    async def main() -> None:
+        async with Database(url) as db:
+            await db.upgrade()
+            at = datetime.now(UTC) - timedelta(hours=1)
+            await CallLog(db).open(uniqueid="a", direction=CallDirection.INBOUND, started_at=at)
+            events = QueueEvents(db)
+            await events.add(QueueEventRecord(at, K.JOIN, "a", "q"))
+            await events.add(QueueEventRecord(at + timedelta(seconds=20), K.CONNECT, "a", "q"))
+            await CallbackStore(db).request("79001234567", source="closed", uniqueid="a")
+
+    asyncio.run(main())
+
+
+def test_operators_add_and_list(url: str) -> None:
+    code, out, _ = run_hotline(url, "operators", "add", "ivanova", "--device", "PJSIP/op-ivanova")
+    assert code == 0 and "PJSIP/op-ivanova" in out
+    code, out, _ = run_hotline(
+        url, "operators", "add", "sim1", "--simulated", "--answer-after", "-1"
+    )
+    assert code == 0 and "Local/never-5-sim1@hotline-sim-operator/n" in out
+    code, out, _ = run_hotline(url, "operators", "list", "--json")
+    assert [o["name"] for o in json.loads(out)] == ["ivanova", "sim1"]
+    code, _, err = run_hotline(url, "operators", "add", "ivanova", "--device", "PJSIP/x")
+    assert code == 1 and "already exists" in err
+    code, _, err = run_hotline(url, "operators", "add", "Bad Name", "--device", "PJSIP/x")
+    assert code == 2 and "invalid operator name" in err
+    code, _, err = run_hotline(url, "operators", "add", "x", "--device", "PJSIP/x", "--simulated")
+    assert code == 2 and "exactly one" in err
+
+
+def test_callbacks_list_and_done(url: str) -> None:
+    seed(url)
+    code, out, _ = run_hotline(url, "callbacks", "list", "--json")
+    (item,) = json.loads(out)
+    assert item["number"] == "79001234567" and item["status"] == "open"
+    code, out, _ = run_hotline(url, "callbacks", "done", str(item["id"]), "--by", "ivanova")
+    assert code == 0 and "done by ivanova" in out and "79001234567" not in out  # masked
+    code, out, _ = run_hotline(url, "callbacks", "list", "--json")
+    assert json.loads(out) == []
+    code, out, _ = run_hotline(url, "callbacks", "list", "--all", "--json")
+    assert json.loads(out)[0]["done_by"] == "ivanova"
+    code, _, err = run_hotline(url, "callbacks", "done", "42")
+    assert code == 1 and "no callback request 42" in err
+
+
+def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
+    seed(url)
+    day = datetime.now(UTC) - timedelta(hours=1)
+    period = ("--from", f"{day - timedelta(days=1):%Y-%m-%d}", "--to", f"{day:%Y-%m-%d}")
+    code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "json")
+    data = json.loads(out)
+    assert (data["offered"], data["answered"], data["callbacks_requested"]) == (1, 1, 1)
+    kpis = {k["name"]: k for k in data["kpis"]}
+    assert kpis["service_level"]["value"] == 1.0 and kpis["service_level"]["met"] is True
+    assert kpis["average_wait_answered"]["value"] == 20.0
+
+    # CSV as Russian Excel opens it (hotline.tabular): BOM, ";" and decimal commas.
+    code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "csv")
+    assert out.startswith("\ufeff")
+    rows = {row[0]: row for row in csv.reader(io.StringIO(out[1:]), delimiter=";") if row}
+    assert rows["service_level"][1:] == ["1", "0,9", "share", "да"]
+    assert rows["offered"][1:] == ["1"]
+
+    target = tmp_path / "report.xlsx"
+    code, out, _ = run_hotline(
+        url, "queue", "stats", *period, "--format", "xlsx", "--output", str(target)
+    )
+    assert code == 0
+    book = load_workbook(target)
+    assert book.sheetnames == ["KPI", "Counts", "Queued calls"]
+    kpi = {row[0]: row[1] for row in book["KPI"].iter_rows(values_only=True)}
+    assert kpi["service_level"] == 1.0
+    counts = {row[0]: row[1] for row in book["Counts"].iter_rows(values_only=True)}
+    assert counts["offered"] == 1
+    (header, call) = list(book["Queued calls"].iter_rows(values_only=True))
+    assert dict(zip(header, call, strict=True))["wait_s"] == 20
+
+    code, out, _ = run_hotline(url, "queue", "stats", *period)
+    assert code == 0 and "service_level" in out and "100.0 %" in out
+    code, _, err = run_hotline(url, "queue", "stats", *period, "--format", "xlsx")
+    assert code == 2 and "--output" in err
+
+
+def test_recordings_list_export_audit(url: str, tmp_path: Path) -> None:
+    code, out, _ = run_hotline(url, "recordings", "list", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, _, err = run_hotline(url, "recordings", "export", "-o", str(tmp_path / "x.zip"))
+    assert code == 2 and "--call" in err
+    code, out, _ = run_hotline(url, "recordings", "purge")
+    assert code == 0 and "purged 0 recordings" in out
+    code, out, _ = run_hotline(url, "recordings", "audit")
+    actions = [json.loads(line)["action"] for line in out.splitlines()]
+    assert actions == ["list"] and json.loads(out.splitlines()[0])["by"] == "tester"

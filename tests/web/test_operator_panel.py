@@ -1,0 +1,63 @@
+"""The operator panel without a PBX: who is an operator, the callback list and "done", and
+the audit trail of personal data shown."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi.testclient import TestClient
+
+from hotline.settings import Settings
+from hotline.store.audit import AuditLog, AuditRecord
+from hotline.store.contact_center import CallbackStore, Operators
+from hotline.store.db import Database
+from tests.web.conftest import log_in
+
+
+def seed(settings: Settings) -> int:
+    async def work() -> int:
+        async with Database.from_settings(settings) as db:
+            await Operators(db).add("anna", "Local/anna@operators", simulated=True)
+            callback = await CallbackStore(db).request("79131234567", source="ivr")
+            return callback.id
+
+    return asyncio.run(work())
+
+
+def audit(settings: Settings) -> list[AuditRecord]:
+    async def read() -> list[AuditRecord]:
+        async with Database.from_settings(settings) as db:
+            return await AuditLog(db).entries()
+
+    return asyncio.run(read())
+
+
+def test_a_user_who_is_no_queue_operator_is_told_so(client: TestClient) -> None:
+    csrf = log_in(client, "boris")
+    assert "Вы не заведены как оператор очереди" in client.get("/operator").text
+    refused = client.post("/operator/login", data={"csrf_token": csrf})
+    assert refused.status_code == 409
+
+
+def test_operator_sees_state_and_callbacks_and_marks_one_done(
+    client: TestClient, settings: Settings
+) -> None:
+    callback_id = seed(settings)
+    csrf = log_in(client, "anna")
+    html = client.get("/operator").text
+    assert 'id="operator-state">не в очереди' in html
+    assert f'data-callback="{callback_id}"' in html and "79131234567" in html
+    assert 'id="no-call"' in html
+
+    # Without the PBX the queue cannot be joined; the panel says so instead of pretending.
+    no_pbx = client.post("/operator/login", data={"csrf_token": csrf})
+    assert no_pbx.status_code == 503 and "АТС недоступна" in no_pbx.text
+
+    done = client.post(
+        f"/callbacks/{callback_id}/done", data={"csrf_token": csrf, "note": "перезвонила"}
+    )
+    assert done.status_code == 200 and "Открытых заявок нет" in done.text
+    assert client.post("/callbacks/999/done", data={"csrf_token": csrf}).status_code == 404
+    actions = [(e.actor, e.action, e.target) for e in audit(settings)]
+    assert ("anna", "callback.done", str(callback_id)) in actions
+    assert ("anna", "callbacks.view", None) in actions
