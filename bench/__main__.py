@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import dialer, fastagi, speech
+from bench import accounts_import, dialer, fastagi, sip_menu, speech
 
 
 @dataclass(frozen=True)
@@ -32,10 +32,20 @@ BENCHMARKS: dict[str, Benchmark] = {
         dialer.add_arguments,
         dialer.run,
     ),
+    "accounts": Benchmark(
+        "Accounts import: parse, check and write a billing file vs reading the bare CSV",
+        accounts_import.add_arguments,
+        accounts_import.run,
+    ),
     "speech": Benchmark(
         "Personal debt phrase: composed or synthesised, vs RHVoice",
         speech.add_arguments,
         speech.run,
+    ),
+    "sip_menu": Benchmark(
+        "SIP callers walking the menu by DTMF: engine vs the menu as pure dialplan",
+        sip_menu.add_arguments,
+        sip_menu.run,
     ),
 }
 

@@ -19,10 +19,12 @@ from hotline.housekeeping import Housekeeping
 from hotline.queuetrack import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import Operators, QueueEvents, Recordings
 from hotline.store.db import Database
+from hotline.store.event_writer import EventWriter
 from hotline.store.menus import MenuVersionRecord, MenuVersions
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
@@ -30,6 +32,7 @@ from ivr.menu_flow import MenuFlow
 from ivr.menu_model import Menu, MenuError, check_menu, load_and_validate, parse_menu
 from ivr.prompts import FLOW_PROMPTS
 from ivr.queue_overflow import QueueOverflow
+from ivr.self_service import SelfService
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,10 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
-        self.call_log = CallLog(self.db)
+        # Navigation events (prompts, keys, nodes) are committed in batches off the call path.
+        self.events = EventWriter(self.db)
+        self.call_log = CallLog(self.db, self.events)
+        self._events_task: asyncio.Task[None] | None = None
         self.prompts = PromptLibrary(settings)
         self.hours = HoursProvider(self.db, settings.hours)
         self.emergency = EmergencyProvider(EmergencyStore(self.db))
@@ -101,6 +107,8 @@ class Engine:
         # Daily jobs (recordings purge) on APScheduler.
         self.housekeeping = Housekeeping(settings, self.recordings)
         self.menus = MenuVersions(self.db)
+        self.accounts = AccountStore(self.db)
+        self.readings = ReadingStore(self.db)
         self.flow: MenuFlow | None = None
         self._menu_version: int | None = None
         self._menu_task: asyncio.Task[None] | None = None
@@ -123,6 +131,7 @@ class Engine:
 
     async def start(self) -> None:
         await self.db.upgrade()
+        self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         published = await self.menus.active()
         try:
             menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts, published)
@@ -143,6 +152,7 @@ class Engine:
                 self.prompts,
                 self.hours.current,
                 self.emergency.current,
+                SelfService(self.settings, self.accounts, self.readings),
             )
             flow.use(menu, self._menu_version)
             self.routes.add(ROUTE_IVR, flow)
@@ -271,7 +281,9 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu_task
         self.housekeeping.stop()
-        for task in (self._tracker_task, self._queue_task, self._restore_task):
+        if self._events_task is not None:
+            await self.events.flush()
+        for task in (self._tracker_task, self._queue_task, self._restore_task, self._events_task):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -76,6 +76,9 @@ class OperatorReason(StrEnum):
     FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
     OUTAGE = "outage"  # reporting a power outage (the default menu's 4-1)
     CAMPAIGN = "campaign"  # a campaign callee pressed 0
+    NOT_IDENTIFIED = "not_identified"  # the caller's account could not be identified
+    READING_REFUSED = "reading_refused"  # e.g. lower than the last one: a replaced meter?
+    NO_METERS = "no_meters"  # the account has no meter to take readings for
 
 
 # --- AGI reply codes (the FastAGI protocol) ---------------------------------------------------

@@ -10,11 +10,13 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 
 from hotline import operators as ops
+from hotline.accounts_import import parse_accounts
 from hotline.app import Engine, resolve_ami_secret
 from hotline.cli.queue_cmd import print_report
 from hotline.cli.render import render_transcript
@@ -37,6 +39,9 @@ class Scene:
     engine_running: bool = True
 
 
+# The sample billing file (README: "Accounts and meter readings").
+SAMPLE_ACCOUNTS = Path(__file__).resolve().parents[1] / "samples" / "accounts.csv"
+
 SCENES = (
     Scene(
         "Information, then tariffs (typed ahead), back with *, then the operator",
@@ -45,6 +50,12 @@ SCENES = (
         "operator",
     ),
     Scene("Reporting a power outage: 4, then 1", "41", "83942223344", "operator"),
+    Scene(
+        "A meter reading: 1, the account found by caller ID confirmed with 1, 12400#, 1",
+        "1w1w12400#w1",
+        "+79131234567",
+        "completed",
+    ),
     Scene("A wrong key, then the main menu and 0", "9w#w0", None, "operator"),
     Scene("A caller on a rotary phone presses nothing", "", "89131112233", "operator"),
     Scene(
@@ -95,6 +106,11 @@ async def _play(settings: Settings, console: Console) -> int:
     transcripts: list[Transcript] = []
     try:
         await engine.ami.wait_connected(settings.ami.connect_timeout * 3)
+        sample = await asyncio.to_thread(
+            parse_accounts, SAMPLE_ACCOUNTS, settings.accounts, settings.readings
+        )
+        await engine.accounts.upsert(sample.accounts)
+        console.print(f"Accounts loaded from {SAMPLE_ACCOUNTS.name}: {len(sample.accounts)}")
         hours = await engine.hours.current()
         operators_open = hours.is_open(datetime.now(UTC))
         if not operators_open:

@@ -13,8 +13,17 @@ from collections.abc import Mapping
 from datetime import time
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -263,6 +272,62 @@ class DialerSettings(_Section):
     smtp_timeout: float = 10.0
 
 
+class AccountSettings(_Section):
+    # Digits in an account number (12 at the seed company [004]; R-068).
+    account_digits: int = Field(default=12, ge=4, le=20)
+    # Time zone of accounts imported without one (their dates and reading window use it).
+    default_timezone: str = "Asia/Krasnoyarsk"
+    # Failed identifications (wrong, unknown, unconfirmed numbers, silence) before the operator.
+    identify_attempts: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
+        return value
+
+
+class ReadingSettings(_Section):
+    # Days of the month when readings count for the billing period: "" = every day,
+    # "23-26" = the 23rd to the 26th inclusive ([004], R-066), local to the account.
+    window_days: str = ""
+    # Outside the window: refuse the reading, or accept it for the next period (flagged).
+    outside_window: Literal["refuse", "next_period"] = "refuse"
+    # A consumption above this multiple of the account's average monthly consumption (per
+    # month since the last reading) must be confirmed twice and is flagged for review ...
+    plausibility_multiple: float = Field(default=3.0, gt=1.0)
+    # ... and so must any consumption above this ceiling, whatever the average.
+    plausibility_ceiling_kwh: int = Field(default=5000, gt=0)
+    # Whole-kWh digits of a meter whose import row does not say.
+    meter_digits: int = Field(default=6, ge=3, le=12)
+    # Wrong, silent or refused entries for one zone before the caller goes to the operator.
+    entry_attempts: int = Field(default=3, ge=1, le=10)
+
+    @field_validator("window_days")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        window_days(value)
+        return value
+
+
+def window_days(value: str) -> tuple[int, int]:
+    """``"23-26"`` -> (23, 26); ``""`` -> (1, 31), every day.  ValueError when malformed."""
+    text = value.strip()
+    if not text:
+        return 1, 31
+    first, sep, last = text.partition("-")
+    try:
+        start, end = int(first), int(last if sep else first)
+    except ValueError:
+        raise ValueError(f"window days must look like 23-26, got {value!r}") from None
+    if not 1 <= start <= end <= 31:
+        raise ValueError(f"window days must be within 1-31, first <= last, got {value!r}")
+    return start, end
+
+
 class WebSettings(_Section):
     """The supervisors' and operators' browser console (``hotline web``)."""
 
@@ -314,6 +379,8 @@ class Settings(BaseSettings):
     web: WebSettings = Field(default_factory=WebSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     dialer: DialerSettings = Field(default_factory=DialerSettings)
+    accounts: AccountSettings = Field(default_factory=AccountSettings)
+    readings: ReadingSettings = Field(default_factory=ReadingSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -35,6 +35,8 @@ class IvrCall:
         self.call_id = ""
         # Seconds the operator queue should answer within (40, or 180 in emergency mode).
         self.answer_target: int | None = None
+        # The account the caller was identified as (kept for the rest of the call).
+        self.account: str | None = None
 
     async def open(self) -> None:
         env = self.agi.env
@@ -52,7 +54,7 @@ class IvrCall:
 
     async def enter(self, node: str) -> None:
         self.path.append(node)
-        await self._log.add_event(self.uniqueid, "node", node)
+        await self._log.note(self.uniqueid, "node", node)
 
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
@@ -71,9 +73,7 @@ class IvrCall:
     async def wait_digit(self, seconds: float) -> str | None:
         """The next key within ``seconds``; None when the caller stays silent."""
         digit = await self.agi.wait_for_digit(seconds)
-        await self._log.add_event(
-            self.uniqueid, "digits", digit or "", {"timed_out": digit is None}
-        )
+        await self._log.note(self.uniqueid, "digits", digit or "", {"timed_out": digit is None})
         return digit
 
     async def request_callback(self, number: str, source: str | None = None) -> int:
@@ -81,6 +81,7 @@ class IvrCall:
         id.  ``source``: "queue" (instead of waiting), else "closed" or "menu" by the path."""
         if source is None:
             source = "closed" if "closed" in self.path else "menu"
+        await self._log.flush()  # the account event may still be queued
         record = await self._log.get(uniqueid=self.uniqueid)
         accounts = [e.value for e in record.events if e.kind == "account"] if record else []
         callback = await CallbackStore(self._log.db).request(
@@ -98,12 +99,12 @@ class IvrCall:
         try:
             result = await self.agi.stream_file(sound.path_without_extension, escape_digits)
         except AgiError:
-            await self._log.add_event(self.uniqueid, "prompt", what, detail)
+            await self._log.note(self.uniqueid, "prompt", what, detail)
             raise
         detail["played"] = round(result.endpos / SAMPLES_PER_SECOND, 3)
-        await self._log.add_event(self.uniqueid, "prompt", what, detail)
+        await self._log.note(self.uniqueid, "prompt", what, detail)
         if result.digit:
-            await self._log.add_event(self.uniqueid, "digits", result.digit, {"barge_in": True})
+            await self._log.note(self.uniqueid, "digits", result.digit, {"barge_in": True})
         return result.digit
 
     async def ask(self, prompt_id: str, wait_seconds: float, max_digits: int) -> str:
@@ -112,7 +113,7 @@ class IvrCall:
         GET DATA ends input at ``#`` without returning it; a lone ``#`` comes back as "#".
         """
         sound = self._prompts.sound(prompt_id)
-        await self._log.add_event(
+        await self._log.note(
             self.uniqueid,
             "prompt",
             prompt_id,
@@ -120,8 +121,21 @@ class IvrCall:
         )
         result = await self.agi.get_data(sound.path_without_extension, wait_seconds, max_digits)
         digits = result.digits if result.digits or result.timed_out else "#"
-        await self._log.add_event(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
+        await self._log.note(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
         return digits
+
+    async def identified(self, account: str, how: str) -> None:
+        """The caller is identified: logged and handed to the dialplan for the operator's
+        screen pop (call event ``account``, HOTLINE_ACCOUNT)."""
+        self.account = account
+        await self._log.add_event(self.uniqueid, "account", account, {"by": how})
+        await self.agi.set_variable(ChannelVar.ACCOUNT, account)
+
+    async def reading_committed(self, label: str, detail: dict[str, Any]) -> None:
+        """A reading was committed: call event ``reading`` and HOTLINE_READING, both
+        ``<meter_id>/<zone>=<value>``."""
+        await self._log.add_event(self.uniqueid, "reading", label, detail)
+        await self.agi.set_variable(ChannelVar.READING, label)
 
     async def to_operator(self, reason: str) -> None:
         """Hand the call to the dialplan's operator queue."""
@@ -137,6 +151,8 @@ class IvrCall:
         await self._return_to_dialplan(IvrStatus.DONE)
 
     async def _return_to_dialplan(self, status: IvrStatus, reason: str | None = None) -> None:
+        # The call's path is complete in the log before the dialplan (and the queue) has it.
+        await self._log.flush()
         await self.agi.set_variable(ChannelVar.PATH, ">".join(self.path))
         if reason is not None:
             await self.agi.set_variable(ChannelVar.OPERATOR_REASON, reason)

@@ -31,8 +31,10 @@ from hotline.store.contact_center import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr import prompts
 from ivr.call import IvrCall
+from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
 from ivr.menu_model import Action, After, Menu, MenuNode, NodeKind
+from ivr.self_service import SelfService
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +73,7 @@ class MenuFlow:
         library: PromptLibrary,
         hours: HoursSource,
         emergency: EmergencySource,
+        self_service: SelfService | None = None,
     ) -> None:
         self.menu = menu
         self.version: int | None = None
@@ -80,6 +83,7 @@ class MenuFlow:
         self._library = library
         self._hours = hours
         self._emergency = emergency
+        self._self_service = self_service
         self._zone = ZoneInfo(settings.hours.timezone)
         self._nav = settings.ivr.back_key + settings.ivr.main_key + settings.ivr.operator_key
 
@@ -95,7 +99,7 @@ class MenuFlow:
         call = IvrCall(agi, self._log, self._library)
         await call.open()
         try:
-            await self._log.add_event(call.uniqueid, "menu_version", _version_label(version))
+            await self._log.note(call.uniqueid, "menu_version", _version_label(version))
             await self._run(call, menu)
         except _Leave:
             return
@@ -214,11 +218,22 @@ class MenuFlow:
         elif action is Action.CALLBACK:
             await self._callback(walk)
             await self._goodbye(walk)
-        else:
-            # Self-service actions (readings, balance) arrive with the readings issue; until
-            # then the caller is not left without an answer: an operator takes over.
+        elif self._self_service is None:
+            # No account store wired (a bare flow): an operator takes over.
             await walk.call.play(prompts.SERVICE_UNAVAILABLE)
             await self._operator(walk, str(action), announce=False)
+        else:
+            assert action is not None  # a validated action node names its action
+            outcome = await self._self_service.run(walk.call, action)
+            if outcome.next is Next.OPERATOR:
+                reason = outcome.reason or OperatorReason.MENU
+                await self._operator(walk, reason, announce=outcome.announce)
+            elif outcome.next is Next.GOODBYE or node.then is After.HANGUP:
+                await self._goodbye(walk)
+            elif node.then is After.MAIN:
+                del walk.stack[1:]
+            else:
+                walk.stack.pop()
 
     # --- leaving the menu ----------------------------------------------------------------------
     async def _operator(self, walk: _Walk, reason: str, *, announce: bool = True) -> None:

@@ -30,6 +30,46 @@ QUEUE_STILL_BUSY: Final = "operator.queue.still_busy"
 CALLBACK_OFFER_OR_WAIT: Final = "operator.callback.offer"
 CONFIRM_OR_REENTER: Final = "common.confirm_or_reenter"
 INPUT_FAILED: Final = "common.input_failed"
+YOU_ENTERED: Final = "common.you_entered"
+TOO_MANY_ATTEMPTS: Final = "common.too_many_attempts"
+# Identification (ivr/identify.py)
+ACCOUNT_ENTER: Final = "account.enter"
+ACCOUNT_ENDS_WITH: Final = "account.ends_with"
+ACCOUNT_CONFIRM_FOUND: Final = "account.confirm_found"
+ACCOUNT_CHOOSE: Final = "account.choose"
+ACCOUNT_CHOOSE_PRESS: Final = "account.choose.press"
+ACCOUNT_NOT_FOUND: Final = "account.not_found"
+ACCOUNT_WRONG_LENGTH: Final = "account.wrong_length"
+# Meter readings (ivr/readings.py)
+READINGS_METER: Final = "readings.meter"
+ZONE_SINGLE: Final = "readings.zone.single"
+ZONE_DAY: Final = "readings.zone.day"
+ZONE_NIGHT: Final = "readings.zone.night"
+ZONE_PEAK: Final = "readings.zone.peak"
+READING_ACCEPTED: Final = "readings.accepted"
+READINGS_ALL_ACCEPTED: Final = "readings.all_accepted"
+READING_LOWER: Final = "readings.lower_than_last"
+READING_CONSUMPTION: Final = "readings.consumption"
+READING_TOO_HIGH: Final = "readings.too_high"
+READING_TOO_MANY_DIGITS: Final = "readings.too_many_digits"
+READINGS_NO_METERS: Final = "readings.no_meters"
+WINDOW_FROM: Final = "readings.window"
+WINDOW_UNTIL: Final = "readings.window.until"
+WINDOW_DAY_OF_MONTH: Final = "readings.window.day_of_month"
+WINDOW_CALL_IN_WINDOW: Final = "readings.window.call_in_window"
+NEXT_PERIOD: Final = "readings.next_period"
+LAST_ACCEPTED: Final = "readings.last_accepted"
+ZONE_LABEL_DAY: Final = "readings.zone_label.day"
+ZONE_LABEL_NIGHT: Final = "readings.zone_label.night"
+ZONE_LABEL_PEAK: Final = "readings.zone_label.peak"
+DATED: Final = "readings.dated"
+# Balance (ivr/balance.py)
+BALANCE_DEBT: Final = "balance.debt"
+BALANCE_OVERPAYMENT: Final = "balance.overpayment"
+BALANCE_ZERO: Final = "balance.zero"
+BALANCE_DUE: Final = "balance.due"
+BALANCE_LAST_PAYMENT: Final = "balance.last_payment"
+BALANCE_RECEIVED_ON: Final = "balance.received_on"
 
 FLOW_PROMPTS: Final = (
     GREETING,
@@ -52,4 +92,41 @@ FLOW_PROMPTS: Final = (
     CALLBACK_OFFER_OR_WAIT,
     CONFIRM_OR_REENTER,
     INPUT_FAILED,
+    YOU_ENTERED,
+    TOO_MANY_ATTEMPTS,
+    ACCOUNT_ENTER,
+    ACCOUNT_ENDS_WITH,
+    ACCOUNT_CONFIRM_FOUND,
+    ACCOUNT_CHOOSE,
+    ACCOUNT_CHOOSE_PRESS,
+    ACCOUNT_NOT_FOUND,
+    ACCOUNT_WRONG_LENGTH,
+    READINGS_METER,
+    ZONE_SINGLE,
+    ZONE_DAY,
+    ZONE_NIGHT,
+    ZONE_PEAK,
+    READING_ACCEPTED,
+    READINGS_ALL_ACCEPTED,
+    READING_LOWER,
+    READING_CONSUMPTION,
+    READING_TOO_HIGH,
+    READING_TOO_MANY_DIGITS,
+    READINGS_NO_METERS,
+    WINDOW_FROM,
+    WINDOW_UNTIL,
+    WINDOW_DAY_OF_MONTH,
+    WINDOW_CALL_IN_WINDOW,
+    NEXT_PERIOD,
+    LAST_ACCEPTED,
+    ZONE_LABEL_DAY,
+    ZONE_LABEL_NIGHT,
+    ZONE_LABEL_PEAK,
+    DATED,
+    BALANCE_DEBT,
+    BALANCE_OVERPAYMENT,
+    BALANCE_ZERO,
+    BALANCE_DUE,
+    BALANCE_LAST_PAYMENT,
+    BALANCE_RECEIVED_ON,
 )

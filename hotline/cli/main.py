@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli import (
+    accounts_cmd,
     asterisk_cmd,
     audit_cmd,
     call_cmd,
@@ -23,6 +24,7 @@ from hotline.cli import (
     operators_cmd,
     prompts_cmd,
     queue_cmd,
+    readings_cmd,
     recordings_cmd,
     sandbox_cmd,
     say_cmd,
@@ -47,6 +49,8 @@ app.add_typer(campaign_cmd.app, name="campaign")
 app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
 app.add_typer(campaign_cmd.scenario_app, name="scenario")
 app.add_typer(campaign_cmd.dnc_app, name="dnc")
+app.add_typer(accounts_cmd.app, name="accounts")
+app.add_typer(readings_cmd.app, name="readings")
 app.add_typer(operators_cmd.app, name="operators")
 app.add_typer(callbacks_cmd.app, name="callbacks")
 app.add_typer(queue_cmd.app, name="queue")

@@ -72,6 +72,7 @@ __all__ = [
     "Phrase",
     "account",
     "date",
+    "day_of_month",
     "digits",
     "join",
     "kwh",
@@ -145,6 +146,15 @@ def date(d: dt.date, *, with_year: bool = False) -> Phrase:
     if with_year:
         ids += (*ordinal_genitive_ids(d.year), YEAR_GENITIVE)
     return phrase(ids)
+
+
+def day_of_month(day: int) -> Phrase:
+    """A day of the month as an ordinal in the genitive, without the month: ``23`` ->
+    «двадцать третьего» (as in «с двадцать третьего до двадцать шестого числа»)."""
+    _check_int(day, "day_of_month")
+    if not 1 <= day <= 31:
+        raise ValueError(f"day of the month must be 1..31, got {day}")
+    return phrase(ordinal_genitive_ids(day))
 
 
 def time_of_day(t: dt.time) -> Phrase:

@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 from hotline.constants import CallDirection, CallOutcome
 from hotline.logs import mask_phone
 from hotline.store.db import Database
+from hotline.store.event_writer import EventWriter
 from hotline.store.models import Call, CallEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
 
@@ -104,8 +105,10 @@ class CallRecord:
 
 
 class CallLog:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, events: EventWriter | None = None) -> None:
         self._db = db
+        # Where ``note`` sends events: a batching writer in the engine, else written at once.
+        self._events = events
 
     @property
     def db(self) -> Database:
@@ -184,6 +187,26 @@ class CallLog:
                     call_id=call_id, at=_utc_or_now(at), kind=kind, value=value, detail=detail
                 )
             )
+
+    async def note(
+        self,
+        uniqueid: str,
+        kind: str,
+        value: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """An event for statistics (a prompt, digits, a node): batched when the log has an
+        event writer, so the caller does not wait for its commit.  Use ``add_event`` for
+        anything that must be stored before the caller hears about it."""
+        if self._events is None:
+            await self.add_event(uniqueid, kind, value, detail)
+        else:
+            await self._events.add(uniqueid, kind, value, detail)
+
+    async def flush(self) -> None:
+        """Every event noted so far is committed."""
+        if self._events is not None:
+            await self._events.flush()
 
     async def set_outcome(
         self,

@@ -29,6 +29,10 @@ TABLES = {
     "campaign_targets",
     "dial_attempts",
     "dialer_limits",
+    "accounts",
+    "account_phones",
+    "meters",
+    "readings",
     "callbacks",
     "queue_events",
     "operators",
@@ -48,7 +52,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0006_campaigns"
+    assert head == "0007_campaigns"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

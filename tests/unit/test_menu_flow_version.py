@@ -23,6 +23,9 @@ class FakeLog:
     async def add_event(self, uniqueid: str, kind: str, value: str) -> None:
         self.events.append((uniqueid, kind, value))
 
+    # The batched writer (CallLog.note) records the same way for this test.
+    note = add_event
+
 
 class FakeCall:
     def __init__(self, agi: Any, log: Any, library: Any) -> None:

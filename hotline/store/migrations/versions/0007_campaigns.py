@@ -1,7 +1,7 @@
 """campaign dialer
 
-Revision ID: 0006_campaigns
-Revises: 0005_contact_center
+Revision ID: 0007_campaigns
+Revises: 0006_accounts_readings
 Create Date: 2026-11-24
 """
 
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0006_campaigns"
-down_revision: str | None = "0005_contact_center"
+revision: str = "0007_campaigns"
+down_revision: str | None = "0006_accounts_readings"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

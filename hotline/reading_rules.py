@@ -1,0 +1,59 @@
+"""The rules a meter reading is checked against, whoever takes it (the IVR now, the
+operator's form later): the acceptance window and billing period, the plausibility limit."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from typing import Final, Literal
+
+from hotline.store.accounts import FLAG_NEXT_PERIOD
+
+DAYS_PER_MONTH: Final = 30.44
+
+
+@dataclass(frozen=True)
+class PeriodDecision:
+    period: str  # "YYYY-MM": the billing period the reading counts for
+    in_window: bool
+    accepted: bool  # False: refused (outside the window, policy "refuse")
+    flags: tuple[str, ...] = ()
+
+
+def period_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def decide_period(
+    local_day: dt.date, window: tuple[int, int], policy: Literal["refuse", "next_period"]
+) -> PeriodDecision:
+    """Readings taken on the window's days count for that month.  Outside it the reading is
+    refused, or counts for the period whose window comes next (this month's before the
+    window, next month's after it), flagged so billing sees it was early or late."""
+    first, last = window
+    if first <= local_day.day <= last:
+        return PeriodDecision(period_of(local_day), in_window=True, accepted=True)
+    if policy == "refuse":
+        return PeriodDecision(period_of(local_day), in_window=False, accepted=False)
+    if local_day.day < first:
+        period = period_of(local_day)
+    else:
+        period = period_of((local_day.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
+    return PeriodDecision(period, in_window=False, accepted=True, flags=(FLAG_NEXT_PERIOD,))
+
+
+def plausibility_limit(
+    avg_monthly_kwh: int | None,
+    since: dt.date | None,
+    today: dt.date,
+    multiple: float,
+    ceiling_kwh: int,
+) -> int:
+    """The most consumption accepted without a second confirmation: ``multiple`` times the
+    average per month elapsed since the last reading (at least one month), never above the
+    absolute ceiling."""
+    if not avg_monthly_kwh:
+        return ceiling_kwh
+    months = 1.0 if since is None else max(1.0, (today - since).days / DAYS_PER_MONTH)
+    return min(ceiling_kwh, math.ceil(multiple * avg_monthly_kwh * months))

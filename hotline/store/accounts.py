@@ -1,0 +1,422 @@
+"""Accounts, their phones and meters (imported from billing), and the meter readings callers
+submit through the IVR.
+
+Readings are append-only: a second submission for the same meter, zone and billing period
+supersedes the first (its ``superseded_by`` names the new row) and the first stays as history;
+a partial unique index keeps at most one current row per (account, meter, zone, period), so
+nothing is ever doubled even if two calls race.  Every method is its own unit of work, and a
+reading is committed before :meth:`ReadingStore.submit` returns, so the IVR only says
+"accepted" about what is already in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.store.db import Database
+from hotline.store.models import Account, AccountPhone, Meter, Reading
+
+MAX_ZONES: Final = 3
+BATCH: Final = 500
+FLAG_IMPLAUSIBLE: Final = "implausible"
+FLAG_NEXT_PERIOD: Final = "next_period"
+# Flags a person must look at before billing uses the reading.
+REVIEW_FLAGS: Final = frozenset({FLAG_IMPLAUSIBLE})
+_KOPECKS: Final = Decimal(100)
+_PHONE_SEPARATORS: Final = str.maketrans("", "", " -()+")
+
+
+def normalize_phone(raw: str) -> str:
+    """Digits only, Russian numbers as 7XXXXXXXXXX (8XXXXXXXXXX and 10-digit 9XX... too), so
+    the caller ID and the imported numbers compare equal; ValueError when not a number."""
+    digits = raw.strip().translate(_PHONE_SEPARATORS)
+    if not digits.isascii() or not digits.isdigit() or not 5 <= len(digits) <= 15:
+        raise ValueError(f"not a phone number: {raw!r}")
+    if len(digits) == 11 and digits[0] == "8":
+        return "7" + digits[1:]
+    if len(digits) == 10 and digits[0] == "9":
+        return "7" + digits
+    return digits
+
+
+def to_kopecks(amount: Decimal) -> int:
+    kopecks = amount * _KOPECKS
+    if kopecks != kopecks.to_integral_value():
+        raise ValueError(f"amount {amount} has more than two decimal places")
+    return int(kopecks)
+
+
+def from_kopecks(kopecks: int) -> Decimal:
+    return Decimal(kopecks).scaleb(-2)  # exact, always two places: 1234.50
+
+
+@dataclass(frozen=True)
+class MeterRecord:
+    meter_id: str
+    zones: int  # 1, 2 or 3
+    digits: int  # whole-kWh digits on the display
+    last: tuple[int | None, ...]  # billing's last accepted reading for zones 1..zones
+    last_date: dt.date | None
+
+
+@dataclass(frozen=True)
+class AccountRecord:
+    number: str
+    name: str
+    address: str
+    timezone: str
+    balance: Decimal  # positive: the customer owes; negative: overpaid
+    due_date: dt.date | None
+    last_payment: Decimal | None
+    last_payment_date: dt.date | None
+    avg_monthly_kwh: int | None
+    phones: tuple[str, ...]
+    meters: tuple[MeterRecord, ...]
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def meter(self, meter_id: str) -> MeterRecord:
+        for meter in self.meters:
+            if meter.meter_id == meter_id:
+                return meter
+        raise KeyError(meter_id)
+
+
+@dataclass(frozen=True)
+class LastReading:
+    """The last accepted reading of a zone: billing's, or one taken here since."""
+
+    value: int
+    on: dt.date | None  # local date, when known
+
+
+@dataclass(frozen=True)
+class ReadingDraft:
+    call_id: str | None
+    account_number: str
+    meter_id: str
+    zone: int
+    period: str  # "YYYY-MM"
+    value: int
+    previous: int
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReadingRecord:
+    id: int
+    call_id: str | None
+    account_number: str
+    meter_id: str
+    zone: int
+    period: str
+    value: int
+    previous: int
+    consumption: int
+    flags: tuple[str, ...]
+    needs_review: bool
+    taken_at: dt.datetime
+    superseded_by: int | None
+
+    @property
+    def label(self) -> str:
+        """``<meter_id>/<zone>=<value>``: the call event value and HOTLINE_READING."""
+        return f"{self.meter_id}/{self.zone}={self.value}"
+
+
+class AccountStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def upsert(
+        self, accounts: Sequence[AccountRecord], progress: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
+        """Create or replace the accounts (their phones and meters are replaced by the given
+        ones; readings taken here are kept), all in one transaction.  Returns (created,
+        updated); ``progress`` is called with the number of accounts written so far."""
+        created = updated = 0
+        now = dt.datetime.now(dt.UTC)
+        async with self._db.session() as session:
+            insert = _dialect_insert(session)
+            for start in range(0, len(accounts), BATCH):
+                chunk = accounts[start : start + BATCH]
+                numbers = [a.number for a in chunk]
+                existing = set(
+                    await session.scalars(
+                        select(Account.number).where(Account.number.in_(numbers))
+                    )
+                )
+                updated += len(existing)
+                created += len(chunk) - len(existing)
+                rows = [_account_row(a, now) for a in chunk]
+                stmt = insert(Account).values(rows)
+                columns = {c: stmt.excluded[c] for c in rows[0] if c != "number"}
+                await session.execute(
+                    stmt.on_conflict_do_update(index_elements=["number"], set_=columns)
+                )
+                await session.execute(
+                    delete(AccountPhone).where(AccountPhone.account_number.in_(numbers))
+                )
+                await session.execute(delete(Meter).where(Meter.account_number.in_(numbers)))
+                phones = [
+                    {"phone": p, "account_number": a.number} for a in chunk for p in set(a.phones)
+                ]
+                # Sliced: an account may have many meters, and a statement's bound
+                # parameters are limited (SQLite 32766, PostgreSQL 65535).
+                for part in _slices(phones):
+                    await session.execute(insert(AccountPhone).values(part))
+                meters = [
+                    _meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)
+                ]
+                for part in _slices(meters):
+                    await session.execute(insert(Meter).values(part))
+                if progress is not None:
+                    progress(start + len(chunk))
+        return created, updated
+
+    async def get(self, number: str) -> AccountRecord | None:
+        async with self._db.session() as session:
+            account = await session.get(Account, number)
+            if account is None:
+                return None
+            phones = await session.scalars(
+                select(AccountPhone.phone)
+                .where(AccountPhone.account_number == number)
+                .order_by(AccountPhone.phone)
+            )
+            meters = await session.scalars(
+                select(Meter).where(Meter.account_number == number).order_by(Meter.position)
+            )
+            return _account_record(account, tuple(phones), tuple(meters))
+
+    async def numbers_for_phone(self, phone: str) -> list[str]:
+        """The accounts registered for a phone number (any common spelling of it)."""
+        try:
+            normalized = normalize_phone(phone)
+        except ValueError:
+            return []
+        query = (
+            select(AccountPhone.account_number)
+            .where(AccountPhone.phone == normalized)
+            .order_by(AccountPhone.account_number)
+        )
+        async with self._db.session() as session:
+            return list(await session.scalars(query))
+
+    async def count(self) -> int:
+        async with self._db.session() as session:
+            return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
+
+
+class ReadingStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def last_accepted(
+        self, account: AccountRecord, meter_id: str, zone: int, before_period: str
+    ) -> LastReading | None:
+        """The reading a new one for ``before_period`` is checked against: the later of
+        billing's last accepted reading and the newest reading taken here for an earlier
+        period."""
+        meter = account.meter(meter_id)
+        baseline = meter.last[zone - 1] if zone <= len(meter.last) else None
+        query = (
+            select(Reading)
+            .where(
+                Reading.account_number == account.number,
+                Reading.meter_id == meter_id,
+                Reading.zone == zone,
+                Reading.period < before_period,
+                Reading.superseded_by.is_(None),
+            )
+            .order_by(Reading.period.desc(), Reading.id.desc())
+            .limit(1)
+        )
+        async with self._db.session() as session:
+            ours = (await session.scalars(query)).first()
+        if ours is not None:
+            taken_on = ours.taken_at.astimezone(account.zone).date()
+            if baseline is None or meter.last_date is None or taken_on >= meter.last_date:
+                return LastReading(ours.value, taken_on)
+        if baseline is None:
+            return None
+        return LastReading(baseline, meter.last_date)
+
+    async def submit(self, draft: ReadingDraft, at: dt.datetime | None = None) -> ReadingRecord:
+        """Commit a reading, superseding the current one for the same meter, zone and period
+        (kept as history).  Returns once it is committed."""
+        flags = tuple(sorted(set(draft.flags)))
+        async with self._db.session() as session:
+            old = (
+                await session.scalars(
+                    select(Reading)
+                    .where(
+                        Reading.account_number == draft.account_number,
+                        Reading.meter_id == draft.meter_id,
+                        Reading.zone == draft.zone,
+                        Reading.period == draft.period,
+                        Reading.superseded_by.is_(None),
+                    )
+                    .with_for_update()
+                )
+            ).first()
+            if old is not None:
+                # Out of the unique index first; pointed at its successor below.
+                old.superseded_by = 0
+                await session.flush()
+            row = Reading(
+                call_id=draft.call_id,
+                account_number=draft.account_number,
+                meter_id=draft.meter_id,
+                zone=draft.zone,
+                period=draft.period,
+                value=draft.value,
+                previous=draft.previous,
+                consumption=draft.value - draft.previous,
+                flags=",".join(flags),
+                needs_review=bool(REVIEW_FLAGS & set(flags)),
+                taken_at=at or dt.datetime.now(dt.UTC),
+            )
+            session.add(row)
+            await session.flush()
+            if old is not None:
+                old.superseded_by = row.id
+            return _reading_record(row)
+
+    async def history(self, account_number: str) -> list[ReadingRecord]:
+        """Every reading of the account, superseded ones included, oldest first."""
+        query = (
+            select(Reading).where(Reading.account_number == account_number).order_by(Reading.id)
+        )
+        async with self._db.session() as session:
+            return [_reading_record(r) for r in await session.scalars(query)]
+
+    async def current(
+        self, *, since: dt.datetime | None = None, period: str | None = None
+    ) -> list[ReadingRecord]:
+        """The readings billing should use (not superseded), oldest first."""
+        query = select(Reading).where(Reading.superseded_by.is_(None)).order_by(Reading.id)
+        if since is not None:
+            query = query.where(Reading.taken_at >= since)
+        if period is not None:
+            query = query.where(Reading.period == period)
+        async with self._db.session() as session:
+            return [_reading_record(r) for r in await session.scalars(query)]
+
+    async def last_taken(self, account_number: str) -> list[ReadingRecord]:
+        """The newest current reading per meter and zone of the account."""
+        query = (
+            select(Reading)
+            .where(Reading.account_number == account_number, Reading.superseded_by.is_(None))
+            .order_by(Reading.period, Reading.id)
+        )
+        newest: dict[tuple[str, int], ReadingRecord] = {}
+        async with self._db.session() as session:
+            for row in await session.scalars(query):
+                newest[(row.meter_id, row.zone)] = _reading_record(row)
+        return list(newest.values())
+
+
+def _slices(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
+    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
+
+
+def _dialect_insert(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        return postgresql.Insert
+    if name == "sqlite":
+        return sqlite.Insert
+    raise NotImplementedError(f"no upsert for {name}")
+
+
+def _account_row(account: AccountRecord, now: dt.datetime) -> dict[str, object]:
+    return {
+        "number": account.number,
+        "name": account.name,
+        "address": account.address,
+        "timezone": account.timezone,
+        "balance_kopecks": to_kopecks(account.balance),
+        "due_date": account.due_date,
+        "last_payment_kopecks": (
+            None if account.last_payment is None else to_kopecks(account.last_payment)
+        ),
+        "last_payment_date": account.last_payment_date,
+        "avg_monthly_kwh": account.avg_monthly_kwh,
+        "updated_at": now,
+    }
+
+
+def _meter_row(number: str, position: int, meter: MeterRecord) -> dict[str, object]:
+    last = (*meter.last, None, None, None)
+    return {
+        "account_number": number,
+        "meter_id": meter.meter_id,
+        "position": position,
+        "zones": meter.zones,
+        "digits": meter.digits,
+        "last_1": last[0],
+        "last_2": last[1] if meter.zones >= 2 else None,
+        "last_3": last[2] if meter.zones >= 3 else None,
+        "last_date": meter.last_date,
+    }
+
+
+def _account_record(
+    account: Account, phones: tuple[str, ...], meters: tuple[Meter, ...]
+) -> AccountRecord:
+    return AccountRecord(
+        number=account.number,
+        name=account.name,
+        address=account.address,
+        timezone=account.timezone,
+        balance=from_kopecks(account.balance_kopecks),
+        due_date=account.due_date,
+        last_payment=(
+            None
+            if account.last_payment_kopecks is None
+            else from_kopecks(account.last_payment_kopecks)
+        ),
+        last_payment_date=account.last_payment_date,
+        avg_monthly_kwh=account.avg_monthly_kwh,
+        phones=phones,
+        meters=tuple(
+            MeterRecord(
+                meter_id=m.meter_id,
+                zones=m.zones,
+                digits=m.digits,
+                last=(m.last_1, m.last_2, m.last_3)[: m.zones],
+                last_date=m.last_date,
+            )
+            for m in meters
+        ),
+    )
+
+
+def _reading_record(row: Reading) -> ReadingRecord:
+    return ReadingRecord(
+        id=row.id,
+        call_id=row.call_id,
+        account_number=row.account_number,
+        meter_id=row.meter_id,
+        zone=row.zone,
+        period=row.period,
+        value=row.value,
+        previous=row.previous,
+        consumption=row.consumption,
+        flags=tuple(f for f in row.flags.split(",") if f),
+        needs_review=row.needs_review,
+        taken_at=row.taken_at,
+        superseded_by=row.superseded_by,
+    )

@@ -1,0 +1,78 @@
+"""Scoring of the SIP menu bench (bench/sip_menu.py): latencies from AMI marks per channel,
+calls that went wrong, and the verdict when a figure is only a lower bound."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.rtp_dtmf import Key
+from bench.sip_menu import Mark, StepResult, Walk, _bracket, _figure, judge, score
+
+WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
+
+
+def _call(t0: float, answers: list[tuple[str, float, str]]) -> list[Mark]:
+    marks = [Mark(t0, None, "/s/ivr.greeting", "agi"), Mark(t0 + 4, None, "/s/main", "agi")]
+    for i, (key, latency_ms, file) in enumerate(answers):
+        at = t0 + 6 + i
+        marks += [Mark(at, key), Mark(at + latency_ms / 1000, None, file, "agi")]
+    return marks
+
+
+def test_latency_is_from_the_key_to_the_next_prompt() -> None:
+    marks = {
+        "a": _call(100.0, [("3", 2.0, "/s/info.menu"), ("1", 4.0, "/s/info.tariffs")]),
+        "b": _call(100.5, [("3", 6.0, "/s/info.menu"), ("1", 8.0, "/s/info.tariffs")]),
+    }
+    result = score("engine", 2, marks, WALK, limit_ms=50)
+    assert result.passed and result.calls_ok == 2 and result.keys == 4
+    assert result.max_ms == pytest.approx(8.0, abs=0.01)
+    assert result.p50_ms is not None and 4.0 <= result.p50_ms <= 6.0
+    assert score("engine", 2, marks, WALK, limit_ms=7).passed is False  # p99 over the limit
+
+
+def test_a_wrong_prompt_a_lost_key_or_a_missing_call_fails_the_step() -> None:
+    wrong = {"a": _call(0.0, [("3", 2.0, "/s/info.menu"), ("1", 2.0, "/s/main")])}
+    result = score("engine", 1, wrong, WALK, limit_ms=50)
+    assert not result.passed and "after key 2" in result.failures[0]
+    lost = {"a": _call(0.0, [("3", 2.0, "/s/info.menu")])}
+    assert "keys received '3'" in score("engine", 1, lost, WALK, 50).failures[0]
+    good = {"a": _call(0.0, [("3", 2.0, "/s/info.menu"), ("1", 2.0, "/s/info.tariffs")])}
+    missing = score("dialplan", 2, good, WALK, 50)
+    assert not missing.passed and "1 channels seen for 2 callers" in missing.failures
+
+
+@pytest.mark.parametrize(
+    ("figures", "relation", "met"),
+    [
+        ((64, False, 64, False), "=", True),
+        ((64, False, 32, False), "=", False),
+        ((256, True, 64, False), "<=", False),  # the dialplan could do even more
+        ((64, False, 256, True), ">=", True),
+        ((256, True, 256, True), "=", None),  # both passed every step: undecided
+        ((0, False, 0, False), "=", False),
+    ],
+)
+def test_the_verdict_respects_figures_that_are_only_lower_bounds(
+    figures: tuple[int, bool, int, bool], relation: str, met: bool | None
+) -> None:
+    verdict = judge(*figures)
+    assert (verdict.relation, verdict.met) == (relation, met)
+
+
+def _step(system: str, callers: int, passed: bool) -> StepResult:
+    return StepResult(system, callers, callers, 7 * callers, 1.0, 2.0, 3.0, [], passed)
+
+
+def test_the_figure_is_the_most_callers_passed_below_the_fewest_failed() -> None:
+    results = [
+        _step("engine", 32, True),
+        _step("engine", 64, True),
+        _step("engine", 128, False),
+        _step("engine", 96, False),  # a refining step
+        _step("dialplan", 64, True),
+        _step("dialplan", 128, True),
+    ]
+    assert _bracket(results, "engine") == (64, 96)
+    assert _figure(results, "engine") == (64, False)
+    assert _figure(results, "dialplan") == (128, True)  # never failed: a lower bound
