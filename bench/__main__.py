@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import accounts_import, fastagi, sip_menu, speech
+from bench import accounts_import, dialer, fastagi, sip_menu, speech
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "FastAGI server CPU per session against a raw-asyncio floor",
         fastagi.add_arguments,
         fastagi.run,
+    ),
+    "dialer": Benchmark(
+        "Campaign dialer: import, dispatch, pacing on the simulated carrier, reports",
+        dialer.add_arguments,
+        dialer.run,
     ),
     "accounts": Benchmark(
         "Accounts import: parse, check and write a billing file vs reading the bare CSV",

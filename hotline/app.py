@@ -6,11 +6,14 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 
+from dialer.service import Dialer, utc_now
+from dialer.store import DialerStore
 from hotline import operators as operator_service
 from hotline.calltrack import TRACKED_EVENTS, CallTracker
-from hotline.constants import ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
+from hotline.constants import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
 from hotline.emergency import EmergencyProvider, EmergencyStore
 from hotline.housekeeping import Housekeeping
 from hotline.queuetrack import TRACKED_QUEUE_EVENTS, QueueTracker
@@ -76,7 +79,13 @@ def load_ivr(
 class Engine:
     """FastAGI server, AMI connection, call tracker and store, started and stopped together."""
 
-    def __init__(self, settings: Settings, routes: AgiRoutes | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        routes: AgiRoutes | None = None,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
         # Navigation events (prompts, keys, nodes) are committed in batches off the call path.
@@ -104,6 +113,21 @@ class Engine:
         self._menu_version: int | None = None
         self._menu_task: asyncio.Task[None] | None = None
         self._reload_lock = asyncio.Lock()
+        # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
+        # first FullyBooted reconciles attempts left in flight by an earlier run.
+        self.dialer: Dialer | None = None
+        if settings.dialer.enabled:
+            self.dialer = Dialer(
+                settings.dialer,
+                DialerStore(self.db),
+                self.ami,
+                self.prompts,
+                self.call_log,
+                clock=clock,
+                say_zero_kopecks=settings.speech.say_zero_kopecks,
+                company=settings.speech.company_name,
+            )
+        self._dialer_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.db.upgrade()
@@ -141,6 +165,10 @@ class Engine:
             self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
         )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
+        if self.dialer is not None:
+            if ROUTE_DIALER not in self.routes:
+                self.routes.add(ROUTE_DIALER, self.dialer)
+            self._dialer_task = asyncio.create_task(self._supervise_dialer(), name="dialer")
         queue_tracker = QueueTracker(
             self.ami.subscribe(TRACKED_QUEUE_EVENTS),
             QueueEvents(self.db),
@@ -205,6 +233,17 @@ class Engine:
             except Exception:  # a store outage must not end the watcher
                 log.exception("menu reload check failed; retrying")
 
+    async def _supervise_dialer(self) -> None:
+        assert self.dialer is not None
+        while True:
+            try:
+                await self.dialer.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("campaign dialer failed; restarting it")
+                await asyncio.sleep(1.0)
+
     async def _restore_operators(self) -> None:
         """Logged-in operators back into the queue after every AMI (re)login: Asterisk keeps
         no queue members over a restart."""
@@ -233,6 +272,10 @@ class Engine:
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.
         await self.server.stop()
+        if self._dialer_task is not None:
+            self._dialer_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._dialer_task
         if self._menu_task is not None:
             self._menu_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -15,11 +15,16 @@ CONTEXT_FALLBACK: Final = "hotline-fallback"
 CONTEXT_OPERATOR: Final = "hotline-operator"
 CONTEXT_SIMULATED_CALLER: Final = "hotline-sim-caller"
 CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
+# Campaign calls continue here once the callee answers (runs the dialer's FastAGI route).
+CONTEXT_DIALER: Final = "hotline-dialer"
+# Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
+CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
 CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 
 # --- FastAGI routes (agi_network_script) ------------------------------------------------------
 ROUTE_IVR: Final = "ivr"
+ROUTE_DIALER: Final = "dialer"
 # The operator queue's answer target has passed: offer a callback or more waiting.
 ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
 
@@ -40,6 +45,8 @@ class ChannelVar(StrEnum):
     ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
+    # A campaign call: our attempt id (also the channel's uniqueid and the Originate ActionID).
+    ATTEMPT_ID = "HOTLINE_ATTEMPT_ID"
     # The caller's account once identified (the readings issue sets it; the screen pop reads it).
     ACCOUNT = "HOTLINE_ACCOUNT"
     # The reading just committed, "<meter_id>/<zone>=<value>".
@@ -68,6 +75,7 @@ class OperatorReason(StrEnum):
     FAILURE = "failure"  # Python failed; the dialplan fallback took the call
     FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
     OUTAGE = "outage"  # reporting a power outage (the default menu's 4-1)
+    CAMPAIGN = "campaign"  # a campaign callee pressed 0
     NOT_IDENTIFIED = "not_identified"  # the caller's account could not be identified
     READING_REFUSED = "reading_refused"  # e.g. lower than the last one: a replaced meter?
     NO_METERS = "no_meters"  # the account has no meter to take readings for

@@ -98,6 +98,9 @@ class SandboxSettings(_Section):
     sip_port: int = 5060
     start_timeout: float = 90.0
     stop_timeout: float = 30.0
+    # The sandbox's PJSIP trunk for campaign calls: any SIP peer listening here is the far end
+    # (dial string "PJSIP/{number}@hotline-sim-trunk").
+    sim_trunk_port: int = 5070
 
 
 class IvrSettings(_Section):
@@ -224,6 +227,51 @@ class SpeechSettings(_Section):
     company_name: str = "Энергосбыт"
 
 
+class TrunkSettings(_Section):
+    # Dial string; {number} is the E.164 number without "+", {e164} with it.
+    dial: str
+    channels: int = 10
+
+
+class DialerSettings(_Section):
+    """The campaign dialer (autoinformer).  Pacing values here are defaults: `hotline campaign
+    limits` changes them while the engine runs (stored, re-read every tick)."""
+
+    enabled: bool = True
+    # Dial string of the trunk; {number} is the E.164 number without "+".  The sandbox default
+    # is the simulated carrier (the last digit picks the far end's behaviour).
+    trunk: str = "Local/{number}@hotline-sim-carrier"
+    trunk_name: str = "default"
+    # More trunks a campaign can choose (rules `trunk: NAME`), each with its channel cap:
+    # [dialer.trunks.beeline] dial = "PJSIP/{number}@beeline", channels = 30
+    trunks: dict[str, TrunkSettings] = Field(default_factory=dict)
+    caller_id: str | None = None
+    # How often the dispatcher looks for due contacts.
+    tick_seconds: float = 1.0
+    # Global calls per second (Originates) over all campaigns.
+    calls_per_second: float = 1.0
+    # Concurrent channels on the trunk (all campaigns together).
+    trunk_channels: int = 10
+    # Minimum time between two calls to the same number, across all campaigns.
+    same_number_gap_seconds: float = 3600.0
+    # Ring time before a call counts as not answered.
+    ring_seconds: float = 30.0
+    # How long the callee has to press 1 after the confirmation prompt.
+    confirm_wait_seconds: float = 5.0
+    # Played at most this much short of its length still counts as "fully played".
+    key_content_tolerance_seconds: float = 0.3
+    # Region assumed for numbers written without a country code.
+    default_region: str = "RU"
+    # E-mail informing (R-082): the SMTP server; None switches e-mail off.
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_starttls: bool = False
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "noreply@localhost"
+    smtp_timeout: float = 10.0
+
+
 class AccountSettings(_Section):
     # Digits in an account number (12 at the seed company [004]; R-068).
     account_digits: int = Field(default=12, ge=4, le=20)
@@ -330,6 +378,7 @@ class Settings(BaseSettings):
     speech: SpeechSettings = Field(default_factory=SpeechSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    dialer: DialerSettings = Field(default_factory=DialerSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
 

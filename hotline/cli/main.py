@@ -14,6 +14,7 @@ from hotline.cli import (
     call_cmd,
     callbacks_cmd,
     calls_cmd,
+    campaign_cmd,
     db_cmd,
     emergency_cmd,
     engine_cmd,
@@ -44,6 +45,10 @@ app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
+app.add_typer(campaign_cmd.app, name="campaign")
+app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
+app.add_typer(campaign_cmd.scenario_app, name="scenario")
+app.add_typer(campaign_cmd.dnc_app, name="dnc")
 app.add_typer(accounts_cmd.app, name="accounts")
 app.add_typer(readings_cmd.app, name="readings")
 app.add_typer(operators_cmd.app, name="operators")

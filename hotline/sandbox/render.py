@@ -18,11 +18,14 @@ import jinja2
 
 import hotline
 from hotline.constants import (
+    CONTEXT_DIALER,
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
+    CONTEXT_SIMULATED_CARRIER,
     CONTEXT_SIMULATED_OPERATOR,
+    ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
     ChannelVar,
@@ -34,6 +37,8 @@ from hotline.settings import Settings
 TEMPLATE_SUFFIX: Final = ".j2"
 LANGUAGE: Final = "ru"
 SIP_ENDPOINT: Final = "hotline-carrier"
+# Sandbox only: the outbound trunk campaign tests and the demo can dial through.
+SIM_TRUNK: Final = "hotline-sim-trunk"
 # Channel variables the templates use: ChannelVar, plus HOTLINE_DNID (the dialed number, kept
 # before the inbound dialplan jumps to `s`), which is not (yet) a ChannelVar member; once a
 # ChannelVar.DNID exists it takes precedence.
@@ -115,8 +120,13 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             # A wildcard bind cannot be a media address.
             "specific_host": specific_host,
             "match": [_conf_value(address) for address in options.sip_match or [sip_host]],
+            "sim_trunk": SIM_TRUNK,
+            "sim_trunk_contact": f"sip:{_address(sip_host)}:{settings.sandbox.sim_trunk_port}",
         },
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
+        "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
+        # The simulated carrier only exists where the sandbox runs.
+        "sandbox": settings.sandbox.enabled,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "queue": settings.queue,
         # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.
@@ -126,6 +136,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "fallback": CONTEXT_FALLBACK,
             "operator": CONTEXT_OPERATOR,
             "sim_caller": CONTEXT_SIMULATED_CALLER,
+            "dialer": CONTEXT_DIALER,
+            "sim_carrier": CONTEXT_SIMULATED_CARRIER,
             "sim_operator": CONTEXT_SIMULATED_OPERATOR,
         },
         "var": DIALPLAN_VARS,

@@ -21,6 +21,14 @@ TABLES = {
     "calendar_overrides",
     "emergency_state",
     "menu_versions",
+    "dnc_numbers",
+    "scenarios",
+    "contact_lists",
+    "contacts",
+    "campaigns",
+    "campaign_targets",
+    "dial_attempts",
+    "dialer_limits",
     "accounts",
     "account_phones",
     "meters",
@@ -44,7 +52,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0006_accounts_readings"
+    assert head == "0007_campaigns"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -1,0 +1,371 @@
+"""The campaign dialer: import, dispatch overhead, pacing on the simulated carrier, reports.
+
+* import — a CSV of ``--contacts`` rows (default 100,000) checked and normalised
+  (``read_contacts``), against a bare ``csv.reader`` pass over the same file; peak Python
+  memory (tracemalloc); storing the list and starting the campaign (SQLite);
+* dispatch — the dispatcher's time per originated call (window, gap, claim + attempt row,
+  Originate to a stub AMI) against one bare INSERT+commit of an attempt row in the same DB;
+* pacing — achieved calls per second against the target (1, 5, 20) and the peak of
+  concurrent channels against the cap, on the sandbox's simulated carrier (``--no-asterisk``
+  skips it);
+* report — the campaign report's aggregates over ``--attempts`` attempts (default
+  1,000,000) on SQLite and on PostgreSQL (PG_TEST_URL), against ``SELECT count(*)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import os
+import random
+import tempfile
+import time
+import tracemalloc
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from bench.common import machine_line
+from dialer.contacts import read_contacts
+from dialer.model import CampaignKind, CampaignRules, Scenario, Step
+from dialer.store import DialerStore
+from hotline.settings import DialerSettings, load_settings
+from hotline.store.db import Database
+from hotline.store.models import CampaignTarget, DialAttempt
+
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+ALWAYS = "00:00-24:00"
+OPEN = CampaignRules(
+    weekday_hours=ALWAYS,
+    saturday_hours=ALWAYS,
+    sunday_hours=ALWAYS,
+    holiday_hours=ALWAYS,
+    max_attempts=1,
+    max_channels=1_000_000,
+)
+SCENARIO = Scenario(
+    kind=CampaignKind.DEBT,
+    steps=(Step(prompt="campaign.debt.amount"), Step(say="money", var="amount", key=True)),  # type: ignore[arg-type]
+    operator_prompt=None,
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--dispatch-calls", type=int, default=2_000)
+    parser.add_argument("--attempts", type=int, default=1_000_000)
+    parser.add_argument("--no-asterisk", action="store_true", help="skip the pacing part")
+    parser.add_argument("--no-postgres", action="store_true", help="report on SQLite only")
+
+
+def _phone(i: int) -> str:
+    return f"+7913{i:07d}"
+
+
+def _write_csv(path: Path, count: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["phone", "amount", "due_date"])
+        for i in range(count):
+            writer.writerow([_phone(i), f"{1000 + i % 5000}.{i % 100:02d}", "2026-12-10"])
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:10.1f} ms"
+
+
+async def _campaign(
+    store: DialerStore, path: Path, name: str, rules: CampaignRules = OPEN
+) -> tuple[int, float, float]:
+    version = await store.add_scenario(name, SCENARIO, "bench", NOW)
+    await store.create_campaign(name, version.id, rules, "bench", NOW)
+    report = await asyncio.to_thread(
+        read_contacts, path, SCENARIO.variables(), region="RU", do_not_call=frozenset()
+    )
+    started = time.perf_counter()
+    await store.attach_list(name, name, str(path), report, "bench", NOW)
+    stored = time.perf_counter() - started
+    await store.approve(name, "manager", NOW)
+    started = time.perf_counter()
+    campaign = await store.start(name, NOW)
+    return campaign.id, stored, time.perf_counter() - started
+
+
+class _StubAmi:
+    connected = True
+
+    def subscribe(self, *args: Any, **kwargs: Any) -> Any:
+        from hotline.transport.ami import Subscription
+
+        return Subscription(None, 10)
+
+    async def originate(self, channel: str, **kwargs: Any) -> str:
+        return str(kwargs["action_id"])
+
+
+class _StubPrompts:
+    async def phrase(self, phrase: Any) -> Any:
+        from hotline.speech.library import Sound
+
+        return Sound("/tmp/phrase", 1.0)
+
+    def sound(self, prompt_id: str) -> Any:
+        from hotline.speech.library import Sound
+
+        return Sound(f"/tmp/{prompt_id}", 1.0)
+
+
+async def _import_and_dispatch(options: argparse.Namespace, temp: Path) -> None:
+    from dialer.service import Dialer
+    from hotline.store.calllog import CallLog
+
+    path = temp / "contacts.csv"
+    _write_csv(path, options.contacts)
+    started = time.perf_counter()
+    with path.open(newline="", encoding="utf-8") as handle:
+        rows = sum(1 for _ in csv.reader(handle))
+    baseline = time.perf_counter() - started
+    tracemalloc.start()
+    started = time.perf_counter()
+    report = read_contacts(path, SCENARIO.variables(), region="RU", do_not_call=frozenset())
+    parsed = time.perf_counter() - started
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert report.ok and len(report.contacts) == options.contacts == rows - 1
+    print(f"import of {options.contacts:,} contacts")
+    print(f"  baseline csv.reader pass   {_ms(baseline)}")
+    print(f"  read_contacts (check+E164) {_ms(parsed)}  x{parsed / baseline:.1f}")
+    print(f"  per contact                {parsed / options.contacts * 1e6:10.1f} µs")
+    print(f"  peak Python memory         {peak / 2**20:10.1f} MiB")
+    db = Database(f"sqlite+aiosqlite:///{temp / 'bench.db'}")
+    await db.upgrade()
+    store = DialerStore(db)
+    # One dispatcher pass dials up to the campaign's channel cap: --dispatch-calls of them.
+    rules = OPEN.model_copy(update={"max_channels": options.dispatch_calls})
+    campaign_id, stored, copied = await _campaign(store, path, "import", rules)
+    print(f"  store the list (SQLite)    {_ms(stored)}")
+    print(f"  start: copy to targets     {_ms(copied)}")
+
+    settings = DialerSettings(
+        calls_per_second=1e9, trunk_channels=10**9, same_number_gap_seconds=0
+    )
+    dialer = Dialer(settings, store, _StubAmi(), _StubPrompts(), CallLog(db))  # type: ignore[arg-type]
+    dialer.clock = lambda: NOW
+    started = time.perf_counter()
+    calls = await dialer.dispatch_once()
+    dispatch = (time.perf_counter() - started) / calls
+    raw: list[float] = []
+    async with db.engine.connect() as conn:
+        target_id = (await conn.execute(text("SELECT min(id) FROM campaign_targets"))).scalar()
+    for _ in range(200):
+        started = time.perf_counter()
+        async with db.session() as session:
+            await session.execute(
+                insert(DialAttempt).values(
+                    id=uuid.uuid4().hex,
+                    campaign_id=campaign_id,
+                    target_id=target_id,
+                    number=1,
+                    phone="+79130000000",
+                    status="ended",
+                    created_at=NOW,
+                )
+            )
+        raw.append(time.perf_counter() - started)
+    one_insert = sorted(raw)[len(raw) // 2]
+    print(f"dispatch overhead per call over {calls:,} calls of the {options.contacts:,} campaign")
+    print(f"  baseline INSERT+commit     {_ms(one_insert)}")
+    print(f"  dispatch per call          {_ms(dispatch)}  x{dispatch / one_insert:.1f}")
+    await db.dispose()
+
+
+async def _pacing(temp: Path) -> None:
+    from hotline.app import Engine
+
+    base = load_settings()
+    for cps, count in ((1.0, 6), (5.0, 16), (20.0, 60)):
+        db_file = temp / f"pace-{cps:g}.db"
+        settings = base.model_copy(
+            update={
+                "store": base.store.model_copy(update={"url": f"sqlite+aiosqlite:///{db_file}"}),
+                "dialer": base.dialer.model_copy(
+                    update={"tick_seconds": 0.2, "calls_per_second": cps, "trunk_channels": 200}
+                ),
+            }
+        )
+        engine = Engine(settings)
+        await engine.db.upgrade()
+        store = DialerStore(engine.db)
+        path = temp / f"pace-{cps:g}.csv"
+        # Numbers ending in 6: the carrier answers "congestion" at once.
+        with path.open("w", encoding="utf-8") as handle:
+            handle.write("phone,amount\n")
+            handle.writelines(f"+79131{i:05d}6,1.00\n" for i in range(count))
+        campaign_id, _s, _c = await _campaign(store, path, f"pace{cps:g}")
+        await engine.start()
+        try:
+            for _ in range(600):
+                if (await store.campaign(f"pace{cps:g}")).state == "finished":
+                    break
+                await asyncio.sleep(0.2)
+            created = sorted(a["created_at"] for a in await store.attempts_detail(campaign_id))
+        finally:
+            await engine.stop()
+        first, last = datetime.fromisoformat(created[0]), datetime.fromisoformat(created[-1])
+        achieved = (len(created) - 1) / max((last - first).total_seconds(), 1e-9)
+        print(
+            f"  target {cps:5.1f} cps: achieved {achieved:6.2f} cps over {len(created)} calls "
+            f"(x{achieved / cps:.3f})"
+        )
+    cap = 4
+    db_file = temp / "cap.db"
+    settings = base.model_copy(
+        update={
+            "store": base.store.model_copy(update={"url": f"sqlite+aiosqlite:///{db_file}"}),
+            "dialer": base.dialer.model_copy(
+                update={"tick_seconds": 0.2, "calls_per_second": 50.0, "trunk_channels": cap}
+            ),
+        }
+    )
+    engine = Engine(settings)
+    await engine.db.upgrade()
+    store = DialerStore(engine.db)
+    path = temp / "cap.csv"
+    # Numbers ending in 3: answered, hung up after 3 s.
+    with path.open("w", encoding="utf-8") as handle:
+        handle.write("phone,amount\n")
+        handle.writelines(f"+79132{i:05d}3,1.00\n" for i in range(12))
+    await _campaign(store, path, "cap")
+    await engine.start()
+    peak = 0
+    try:
+        for _ in range(600):
+            channels = await engine.ami.core_show_channels() if engine.ami.connected else []
+            legs = sum(1 for c in channels if c.get("channel").endswith(";2"))
+            peak = max(peak, legs)
+            if (await store.campaign("cap")).state == "finished":
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await engine.stop()
+    print(f"  peak concurrent channels {peak} against a trunk cap of {cap}")
+
+
+async def _report(url: str, label: str, attempts: int) -> None:
+    from dialer.report import report_rows
+
+    db = Database(url)
+    await db.upgrade()
+    store = DialerStore(db)
+    version = await store.add_scenario("r", SCENARIO, "bench", NOW)
+    campaign = await store.create_campaign("r", version.id, OPEN, "bench", NOW)
+    targets = attempts // 3
+    reasons = ["delivered", "busy", "no_answer", "hung_up_early", "failed", "invalid_number"]
+    chunk = 20_000
+    started = time.perf_counter()
+    async with db.session() as session:
+        for first in range(0, targets, chunk):
+            await session.execute(
+                insert(CampaignTarget),
+                [
+                    {
+                        "campaign_id": campaign.id,
+                        "contact_id": None,
+                        "row": i,
+                        "phone": _phone(i),
+                        "timezone": "Europe/Moscow",
+                        "variables": {},
+                        "state": "done",
+                        "result": "positive" if i % 3 == 0 else "negative",
+                        "reason": reasons[i % len(reasons)],
+                        "attempts": 3,
+                        "channel": "phone",
+                    }
+                    for i in range(first, min(first + chunk, targets))
+                ],
+            )
+    async with db.engine.connect() as conn:
+        first_id = (await conn.execute(text("SELECT min(id) FROM campaign_targets"))).scalar_one()
+    async with db.session() as session:
+        for first in range(0, attempts, chunk):
+            await session.execute(
+                insert(DialAttempt),
+                [
+                    {
+                        "id": f"{i:032x}",
+                        "campaign_id": campaign.id,
+                        "target_id": first_id + i % targets,
+                        "number": 1 + i // targets,
+                        "phone": _phone(i % targets),
+                        "status": "ended",
+                        "created_at": NOW + timedelta(seconds=i),
+                        "result": "negative",
+                        "reason": random.choice(reasons),
+                    }
+                    for i in range(first, min(first + chunk, attempts))
+                ],
+            )
+    filled = time.perf_counter() - started
+    started = time.perf_counter()
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT count(*) FROM dial_attempts"))
+    baseline = time.perf_counter() - started
+    started = time.perf_counter()
+    await store.target_counts(campaign.id)
+    await store.attempt_counts(campaign.id)
+    summary = time.perf_counter() - started
+    started = time.perf_counter()
+    sheets = await report_rows(store, "r")
+    full = time.perf_counter() - started
+    print(
+        f"report over {attempts:,} attempts, {targets:,} contacts on {label} "
+        f"(filled in {filled:.0f} s)"
+    )
+    print(f"  baseline count(*)           {_ms(baseline)}")
+    print(f"  per-reason/per-attempt sums {_ms(summary)}  x{summary / baseline:.1f}")
+    print(
+        f"  full report with rows       {_ms(full)}  x{full / baseline:.1f} "
+        f"({len(sheets['attempts']):,} attempt rows)"
+    )
+    await db.dispose()
+
+
+def run(options: argparse.Namespace) -> int:
+    print(f"machine: {machine_line()}")
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-dialer-") as name:
+        temp = Path(name)
+        asyncio.run(_import_and_dispatch(options, temp))
+        if not options.no_asterisk:
+            from hotline.sandbox import Sandbox
+
+            Sandbox(load_settings()).up()
+            print("pacing on the simulated carrier")
+            asyncio.run(_pacing(temp))
+        asyncio.run(
+            _report(f"sqlite+aiosqlite:///{temp / 'report.db'}", "SQLite", options.attempts)
+        )
+    if not options.no_postgres:
+        url = os.environ.get(
+            "PG_TEST_URL",
+            "postgresql+psycopg://hotline_test:hotline_test@127.0.0.1:5432/hotline_test",
+        )
+        asyncio.run(_reset_postgres(url))
+        asyncio.run(_report(url, "PostgreSQL", options.attempts))
+        asyncio.run(_reset_postgres(url))
+    return 0
+
+
+async def _reset_postgres(url: str) -> None:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()

@@ -1,0 +1,280 @@
+"""Contact lists from CSV or XLSX: every row checked, numbers normalised to E.164,
+duplicates and do-not-call numbers removed, a report by row.  Parsing is blocking file work:
+call :func:`read_contacts` through ``asyncio.to_thread``."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+
+from dialer.model import SayKind, VariableError, parse_value
+
+PHONE_COLUMNS: Final = ("phone", "телефон", "номер", "number")
+TIMEZONE_COLUMNS: Final = ("timezone", "tz", "часовой пояс")
+ACCOUNT_COLUMNS: Final = ("account", "account_number", "лицевой счёт", "лс")
+EMAIL_COLUMNS: Final = ("email", "e-mail")
+NAME_COLUMNS: Final = ("name", "фио")
+DELIVER_BY_COLUMNS: Final = ("deliver_by",)
+CHANNEL_COLUMNS: Final = ("channel", "канал")
+CHANNELS: Final = {"phone": "phone", "телефон": "phone", "email": "email", "e-mail": "email"}
+_EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class ImportFileError(ValueError):
+    """The file as a whole cannot be read (format, header)."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, {self.column}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ParsedContact:
+    row: int
+    phone: str  # E.164
+    name: str | None
+    email: str | None
+    timezone: str | None
+    account_number: str | None
+    variables: dict[str, str]
+    deliver_by: str | None = None
+    channel: str = "phone"
+
+
+@dataclass
+class ImportReport:
+    contacts: list[ParsedContact] = field(default_factory=list)
+    errors: list[RowProblem] = field(default_factory=list)
+    duplicates: list[RowProblem] = field(default_factory=list)
+    do_not_call: list[RowProblem] = field(default_factory=list)
+    rows: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "rows": self.rows,
+            "imported": len(self.contacts) if self.ok else 0,
+            "errors": [str(p) for p in self.errors],
+            "duplicates": [str(p) for p in self.duplicates],
+            "do_not_call": [str(p) for p in self.do_not_call],
+        }
+
+
+@dataclass(frozen=True)
+class AccountInfo:
+    timezone: str | None
+    debt: str | None  # roubles.kopecks as text
+
+
+class AccountLookup(Protocol):
+    """Where a contact linked to an account takes its time zone and debt from (the accounts
+    of the readings issue fill this in)."""
+
+    async def lookup(self, numbers: Iterable[str]) -> Mapping[str, AccountInfo]: ...
+
+
+class NoAccounts:
+    async def lookup(self, numbers: Iterable[str]) -> Mapping[str, AccountInfo]:
+        return {}
+
+
+def normalise_phone(raw: str, region: str) -> str:
+    """E.164 (+79131234567); ValueError with the reason when it is not a valid number."""
+    text = raw.strip()
+    if not text:
+        raise ValueError("empty")
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError(f"not a phone number: {text!r}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValueError(f"not a valid number: {text!r}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    suffix = path.suffix.lower()
+    if suffix == ".xlsx":
+        yield from _xlsx_rows(path)
+    elif suffix in (".csv", ".txt"):
+        yield from _csv_rows(path)
+    else:
+        raise ImportFileError(f"{path.name}: expected a .csv or .xlsx file")
+
+
+def _header(cells: Iterable[Any]) -> list[str]:
+    names = [str(c).strip().lower() if c is not None else "" for c in cells]
+    seen = [n for n in names if n]
+    if len(seen) != len(set(seen)):
+        raise ImportFileError("the header repeats a column name")
+    return names
+
+
+def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        sample = handle.read(4096)
+        handle.seek(0)
+        try:
+            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        reader = csv.reader(handle, dialect)
+        try:
+            header = _header(next(reader))
+        except StopIteration as exc:
+            raise ImportFileError(f"{path.name} is empty") from exc
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            yield number, dict(zip(header, values, strict=False))
+
+
+def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken file
+        raise ImportFileError(f"{path.name}: not a readable XLSX file ({exc})") from exc
+    try:
+        sheet = book.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        try:
+            header = _header(next(rows))
+        except StopIteration as exc:
+            raise ImportFileError(f"{path.name} is empty") from exc
+        for number, values in enumerate(rows, start=2):
+            if not any(v not in (None, "") for v in values):
+                continue
+            yield number, dict(zip(header, values, strict=False))
+    finally:
+        book.close()
+
+
+def _pick(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str, str | None]:
+    for name in names:
+        if name in row:
+            value = row[name]
+            return name, None if value in (None, "") else str(value).strip()
+    return names[0], None
+
+
+def read_contacts(
+    path: Path,
+    variables: Mapping[str, SayKind],
+    *,
+    region: str,
+    do_not_call: frozenset[str],
+    accounts: Mapping[str, AccountInfo] | None = None,
+) -> ImportReport:
+    """Every row of ``path`` checked; the caller stores ``contacts`` only when ``ok``.
+
+    ``variables`` are the scenario's personal values: each must be present and valid (unless
+    a linked account supplies it: the debt as ``amount``).
+    """
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    known = {*PHONE_COLUMNS, *TIMEZONE_COLUMNS, *ACCOUNT_COLUMNS, *EMAIL_COLUMNS, *NAME_COLUMNS}
+    known |= {*DELIVER_BY_COLUMNS, *CHANNEL_COLUMNS}
+    header_checked = False
+    for number, row in _rows(path):
+        report.rows += 1
+        if not header_checked:
+            header_checked = True
+            if not any(name in row for name in PHONE_COLUMNS):
+                raise ImportFileError(f"no phone column (one of: {', '.join(PHONE_COLUMNS)})")
+        problems: list[RowProblem] = []
+        column, raw_phone = _pick(row, PHONE_COLUMNS)
+        phone = ""
+        try:
+            phone = normalise_phone(raw_phone or "", region)
+        except ValueError as exc:
+            problems.append(RowProblem(number, column, str(exc)))
+        _col, account = _pick(row, ACCOUNT_COLUMNS)
+        info = (accounts or {}).get(account) if account else None
+        tz_column, timezone = _pick(row, TIMEZONE_COLUMNS)
+        if timezone is None and info is not None:
+            timezone = info.timezone
+        if timezone is not None:
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                problems.append(RowProblem(number, tz_column, f"unknown time zone {timezone!r}"))
+        values: dict[str, str] = {}
+        for name, kind in variables.items():
+            raw = row.get(name)
+            if raw in (None, "") and name == "amount" and info is not None and info.debt:
+                raw = info.debt
+            try:
+                values[name] = parse_value(kind, raw)
+            except VariableError as exc:
+                problems.append(RowProblem(number, name, str(exc)))
+        for name, raw in row.items():
+            if name and name not in known and name not in values and raw not in (None, ""):
+                values[name] = str(raw).strip()
+        deliver_column, deliver_by = _pick(row, DELIVER_BY_COLUMNS)
+        if deliver_by is not None:
+            try:
+                moment = dt.datetime.fromisoformat(deliver_by)
+                if moment.tzinfo is None:
+                    raise ValueError
+                deliver_by = moment.isoformat()
+            except ValueError:
+                problems.append(
+                    RowProblem(number, deliver_column, "not an ISO time with a zone offset")
+                )
+        email_column, email = _pick(row, EMAIL_COLUMNS)
+        if email is not None and not _EMAIL.match(email):
+            problems.append(RowProblem(number, email_column, f"not an e-mail address: {email!r}"))
+        channel_column, raw_channel = _pick(row, CHANNEL_COLUMNS)
+        channel = CHANNELS.get((raw_channel or "phone").lower())
+        if channel is None:
+            problems.append(RowProblem(number, channel_column, "expected phone or email"))
+        elif channel == "email" and email is None:
+            problems.append(RowProblem(number, channel_column, "e-mail chosen but no address"))
+        if problems:
+            report.errors.extend(problems)
+            continue
+        if phone in seen:
+            report.duplicates.append(
+                RowProblem(number, column, f"{phone} already on row {seen[phone]}")
+            )
+            continue
+        seen[phone] = number
+        if phone in do_not_call:
+            report.do_not_call.append(RowProblem(number, column, "on the do-not-call list"))
+            continue
+        _c, contact_name = _pick(row, NAME_COLUMNS)
+        report.contacts.append(
+            ParsedContact(
+                number,
+                phone,
+                contact_name,
+                email,
+                timezone,
+                account,
+                values,
+                deliver_by,
+                channel or "phone",
+            )
+        )
+    if not header_checked:
+        raise ImportFileError(f"{path.name} has no rows")
+    return report

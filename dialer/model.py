@@ -1,0 +1,372 @@
+"""What a campaign is made of: its kind, its scenario (what the callee hears) and its rules
+(when to call, how often to retry, what counts as positive).  Pure: no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Annotated, Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from hotline.hours import HoursError, parse_hours
+from hotline.speech import russian
+from hotline.speech.russian import Phrase
+
+
+class CampaignKind(StrEnum):
+    DEBT = "debt"
+    OUTAGE = "outage"
+    TARIFF = "tariff"
+    CUSTOM = "custom"
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"  # being prepared; editing resets an approval
+    APPROVED = "approved"  # approved by someone other than the author; may start
+    RUNNING = "running"
+    PAUSED = "paused"
+    STOPPED = "stopped"  # stopped by a person; cannot resume
+    FINISHED = "finished"  # every contact reached a final result
+
+
+class TargetState(StrEnum):
+    PENDING = "pending"  # waiting for its (next) attempt
+    CALLING = "calling"  # an attempt is in flight
+    DONE = "done"  # final result reached
+
+
+class AttemptStatus(StrEnum):
+    DIALING = "dialing"  # written before the Originate is sent
+    ANSWERED = "answered"
+    ENDED = "ended"
+    UNKNOWN = "unknown"  # lost track (engine restart); never redialled within the gap
+
+
+class Result(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+class Reason(StrEnum):
+    """Why an attempt (and, if final, a contact) is what it is."""
+
+    DELIVERED = "delivered"  # positive: key content fully played
+    CONFIRMED = "confirmed"  # positive: the callee pressed 1
+    ANSWERED = "answered"  # positive under the "answered" rule
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    INVALID_NUMBER = "invalid_number"
+    FAILED = "failed"  # congestion, channel unavailable, trunk refused
+    HUNG_UP_EARLY = "hung_up_early"  # hung up before the key content was fully played
+    NO_CONFIRMATION = "no_confirmation"
+    TRANSFERRED = "transferred"  # pressed 0 before the key content was through
+    UNKNOWN = "unknown"  # outcome lost in an engine restart
+    DO_NOT_CALL = "do_not_call"  # added to the do-not-call list after the start
+    EXPIRED = "expired"  # the campaign ended (end time, deliver-by, stop) first
+    RENDER_FAILED = "render_failed"  # the personal audio could not be rendered
+    EMAIL_SENT = "email_sent"  # positive: the mail server accepted the message
+    EMAIL_FAILED = "email_failed"  # the mail server refused it, or none is configured
+
+
+class PositiveRule(StrEnum):
+    AUTO = "auto"  # "confirmation" if the scenario asks to press 1, else "key_content"
+    KEY_CONTENT = "key_content"
+    CONFIRMATION = "confirmation"
+    ANSWERED = "answered"
+
+
+# --- Scenario -----------------------------------------------------------------------------------
+class SayKind(StrEnum):
+    MONEY = "money"
+    DATE = "date"
+    TIME = "time"
+    PHONE = "phone"
+    NUMBER = "number"
+    TEXT = "text"  # synthesised whole (an address)
+
+
+_VAR_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+_PLACEHOLDER: Final = re.compile(r"{([a-z][a-z0-9_]*)}")
+
+
+class Step(BaseModel):
+    """One thing the callee hears: a catalogue prompt, or a personal value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str | None = None
+    say: SayKind | None = None
+    var: str | None = None
+    # The key content: positive needs every key step fully played.
+    key: bool = False
+
+    @field_validator("var")
+    @classmethod
+    def _var_name(cls, value: str | None) -> str | None:
+        if value is not None and not _VAR_NAME.match(value):
+            raise ValueError(f"bad variable name {value!r} (lowercase, digits, _)")
+        return value
+
+    def model_post_init(self, _context: Any) -> None:
+        if (self.prompt is None) == (self.say is None):
+            raise ValueError("a step has either `prompt` or `say` (with `var`)")
+        if self.say is not None and self.var is None:
+            raise ValueError(f"`say: {self.say}` needs `var`")
+
+
+class Scenario(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: CampaignKind
+    steps: Annotated[tuple[Step, ...], Field(min_length=1)]
+    # Ask "press 1 if you heard this message" after the steps.
+    confirm: bool = False
+    confirm_prompt: str = "campaign.press1_heard"
+    operator_prompt: str | None = "campaign.press0_operator"
+    goodbye_prompt: str = "campaign.thanks"
+    # The e-mail variant (R-082): {variable} and {company} placeholders.
+    email_subject: str | None = None
+    email_body: str | None = None
+
+    def model_post_init(self, _context: Any) -> None:
+        if not any(step.key for step in self.steps) and not self.confirm:
+            raise ValueError("mark the key content (`key: true`) or ask to confirm with 1")
+        known = {*self.variables(), "company"}
+        for text in (self.email_subject, self.email_body):
+            for name in _PLACEHOLDER.findall(text or ""):
+                if name not in known:
+                    raise ValueError(f"e-mail text uses {{{name}}}, which no step provides")
+
+    def email(self, variables: dict[str, str], company: str) -> tuple[str, str] | None:
+        """(subject, body) with the contact's values, or None without an e-mail variant."""
+        if not self.email_subject or not self.email_body:
+            return None
+        kinds = self.variables()
+        values = {k: email_value(kinds[k], v) for k, v in variables.items() if k in kinds}
+        values["company"] = company
+        return self.email_subject.format_map(values), self.email_body.format_map(values)
+
+    def variables(self) -> dict[str, SayKind]:
+        return {s.var: s.say for s in self.steps if s.var is not None and s.say is not None}
+
+    def prompt_ids(self) -> list[str]:
+        ids = [s.prompt for s in self.steps if s.prompt is not None]
+        ids += [p for p in (self.operator_prompt, self.goodbye_prompt) if p]
+        if self.confirm:
+            ids.append(self.confirm_prompt)
+        return ids
+
+
+def _p(prompt: str) -> Step:
+    return Step(prompt=prompt)
+
+
+def _s(kind: SayKind, var: str, key: bool = False) -> Step:
+    return Step(say=kind, var=var, key=key)
+
+
+# Ready-made scenarios per kind (`hotline scenario create --kind debt`); wording in the catalogue.
+TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
+    CampaignKind.DEBT: Scenario(
+        kind=CampaignKind.DEBT,
+        steps=(
+            _p("campaign.intro"),
+            _p("campaign.debt.amount"),
+            _s(SayKind.MONEY, "amount", key=True),
+            _p("campaign.debt.due"),
+            _s(SayKind.DATE, "due_date"),
+            _p("campaign.debt.ways"),
+        ),
+        email_subject="{company}: напоминание об оплате",
+        email_body=(
+            "Здравствуйте!\n\nСумма к оплате по Вашему лицевому счёту: {amount}. "
+            "Просим оплатить до {due_date}.\nОплатить можно в личном кабинете, в мобильном "
+            "приложении или в отделениях банков. Если Вы уже оплатили, спасибо.\n\n{company}"
+        ),
+    ),
+    CampaignKind.OUTAGE: Scenario(
+        kind=CampaignKind.OUTAGE,
+        steps=(
+            _p("campaign.intro"),
+            _p("campaign.outage.planned"),
+            _s(SayKind.DATE, "outage_date", key=True),
+            _p("campaign.outage.from"),
+            _s(SayKind.TIME, "time_from"),
+            _p("campaign.outage.to"),
+            _s(SayKind.TIME, "time_to"),
+            _p("campaign.outage.address"),
+            _s(SayKind.TEXT, "address"),
+        ),
+        email_subject="{company}: плановое отключение электроэнергии {outage_date}",
+        email_body=(
+            "Здравствуйте!\n\nСообщаем о плановом отключении электроэнергии {outage_date} "
+            "с {time_from} до {time_to} по адресу: {address}.\n\n{company}"
+        ),
+    ),
+    CampaignKind.TARIFF: Scenario(
+        kind=CampaignKind.TARIFF,
+        steps=(
+            _p("campaign.intro"),
+            _p("campaign.tariff.change"),
+            _s(SayKind.DATE, "tariff_date", key=True),
+        ),
+        confirm=True,
+        email_subject="{company}: изменение тарифов",
+        email_body=(
+            "Здравствуйте!\n\nСообщаем об изменении тарифов на электроэнергию с "
+            "{tariff_date}.\n\n{company}"
+        ),
+    ),
+}
+
+
+class VariableError(ValueError):
+    pass
+
+
+_DATE_FORMATS: Final = ("%Y-%m-%d", "%d.%m.%Y")
+
+
+def parse_value(kind: SayKind, raw: Any) -> str:
+    """A personal value checked and normalised (stored as text): VariableError if invalid."""
+    text = "" if raw is None else str(raw).strip()
+    if isinstance(raw, dt.datetime):
+        text = raw.date().isoformat() if kind is SayKind.DATE else raw.time().strftime("%H:%M")
+    elif isinstance(raw, dt.date):
+        text = raw.isoformat()
+    elif isinstance(raw, dt.time):
+        text = raw.strftime("%H:%M")
+    if not text:
+        raise VariableError("empty")
+    if kind is SayKind.MONEY:
+        try:
+            amount = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+        except InvalidOperation as exc:
+            raise VariableError(f"not an amount: {text!r}") from exc
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise VariableError(f"not an amount in roubles and kopecks: {text!r}")
+        return str(amount.quantize(Decimal("0.01")))
+    if kind is SayKind.DATE:
+        for fmt in _DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(text[:10], fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise VariableError(f"not a date (YYYY-MM-DD or DD.MM.YYYY): {text!r}")
+    if kind is SayKind.TIME:
+        try:
+            return dt.datetime.strptime(text[:5], "%H:%M").time().strftime("%H:%M")
+        except ValueError as exc:
+            raise VariableError(f"not a time (HH:MM): {text!r}") from exc
+    if kind is SayKind.NUMBER:
+        if not text.isdigit():
+            raise VariableError(f"not a whole number: {text!r}")
+        return str(int(text))
+    if kind is SayKind.PHONE:
+        digits = re.sub(r"[\s()+-]", "", text)
+        if not digits.isdigit() or not 5 <= len(digits) <= 15:
+            raise VariableError(f"not a phone number: {text!r}")
+        return digits
+    return text
+
+
+def email_value(kind: SayKind, value: str) -> str:
+    """A stored value as it reads in an e-mail: 1 234,50 руб., 10.12.2026."""
+    if kind is SayKind.MONEY:
+        whole, _, kopecks = value.partition(".")
+        return f"{int(whole):,}".replace(",", "\u00a0") + f",{kopecks or '00'} руб."
+    if kind is SayKind.DATE:
+        return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+    return value
+
+
+def phrase(kind: SayKind, value: str, *, say_zero_kopecks: bool = False) -> Phrase | None:
+    """The readout of a stored value; None for text, which is synthesised whole."""
+    if kind is SayKind.MONEY:
+        return russian.money(Decimal(value), say_zero_kopecks=say_zero_kopecks)
+    if kind is SayKind.DATE:
+        return russian.date(dt.date.fromisoformat(value))
+    if kind is SayKind.TIME:
+        return russian.time_of_day(dt.time.fromisoformat(value))
+    if kind is SayKind.NUMBER:
+        return russian.number(int(value))
+    if kind is SayKind.PHONE:
+        return russian.phone(value)
+    return None
+
+
+# --- Rules --------------------------------------------------------------------------------------
+DEFAULT_RETRY_MINUTES: Final[dict[Reason, float | None]] = {
+    Reason.NO_ANSWER: 120,
+    Reason.BUSY: 15,
+    Reason.FAILED: 30,
+    Reason.HUNG_UP_EARLY: 240,
+    Reason.NO_CONFIRMATION: 240,
+    Reason.UNKNOWN: 60,
+    Reason.INVALID_NUMBER: None,  # never retried
+    Reason.TRANSFERRED: None,  # talked to a person
+}
+
+
+class CampaignRules(BaseModel):
+    """Per-campaign rules; pacing fields may change while the campaign runs."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    positive_rule: PositiveRule = PositiveRule.AUTO
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 3
+    # Minutes until a retry, per negative reason; None: no retry for that reason.
+    retry_minutes: dict[Reason, float | None] = Field(
+        default_factory=lambda: dict(DEFAULT_RETRY_MINUTES)
+    )
+    # The callee's allowed hours, in the contact's time zone (R: 10:00-20:00 on working days).
+    weekday_hours: str = "10:00-20:00"
+    saturday_hours: str = ""
+    sunday_hours: str = ""
+    holiday_hours: str = ""
+    # For contacts without a time zone of their own (never guessed from the number).
+    timezone: str = "Europe/Moscow"
+    max_channels: Annotated[int, Field(ge=0)] = 5
+    # A trunk from dialer.trunks; None: the default trunk (dialer.trunk).
+    trunk: str | None = None
+    # E-mail the message after a final negative call to contacts with an address.
+    email_fallback: bool = True
+    # Outage notices: deliver before this time; contacts closest to it go first.
+    deliver_by: dt.datetime | None = None
+
+    @field_validator("weekday_hours", "saturday_hours", "sunday_hours", "holiday_hours")
+    @classmethod
+    def _hours(cls, value: str) -> str:
+        try:
+            parse_hours(value, "calling hours")
+        except HoursError as exc:
+            raise ValueError(str(exc)) from exc
+        return value
+
+    def retry_delay(self, reason: Reason) -> dt.timedelta | None:
+        minutes = self.retry_minutes.get(reason, DEFAULT_RETRY_MINUTES.get(reason))
+        return None if minutes is None else dt.timedelta(minutes=minutes)
+
+    def effective_positive_rule(self, scenario: Scenario) -> PositiveRule:
+        if self.positive_rule is PositiveRule.AUTO:
+            return PositiveRule.CONFIRMATION if scenario.confirm else PositiveRule.KEY_CONTENT
+        return self.positive_rule
+
+
+def load_rules(data: dict[str, Any] | None) -> CampaignRules:
+    return CampaignRules.model_validate(data or {})
+
+
+def load_scenario(data: dict[str, Any]) -> Scenario:
+    return Scenario.model_validate(data)
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    return model.model_dump(mode="json", exclude_none=False)
+
+
+ScenarioError = ValidationError
+Rule = Literal["auto", "key_content", "confirmation", "answered"]

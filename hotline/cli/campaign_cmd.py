@@ -1,0 +1,549 @@
+"""hotline campaign: outbound autoinformer campaigns (debt, planned outage, tariff change):
+create, import contacts, approve (by someone other than the author), start, pause, resume,
+stop; live status, why contacts wait, and the report.  The engine (`hotline run`) dials."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+import typer
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from dialer.contacts import ImportFileError, NoAccounts, normalise_phone, read_contacts
+from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
+from dialer.report import report_rows, status, why, write_csv, write_xlsx
+from dialer.service import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
+from dialer.store import CampaignError, DialerStore
+from hotline.cli.context import settings_of
+from hotline.cli.db_cmd import run_with_database
+from hotline.emergency import current_user
+from hotline.store.audit import Actor, AuditLog
+from hotline.store.db import Database
+from hotline.store.users import UserStore
+from hotline.users import Permission, allowed
+
+app = typer.Typer(no_args_is_help=True, help=__doc__)
+scenario_app = typer.Typer(
+    no_args_is_help=True, help="Campaign scenarios: versioned sequences of prompts and values."
+)
+dnc_app = typer.Typer(no_args_is_help=True, help="The do-not-call list (all campaigns).")
+
+EXIT_FAILED: Final = 1
+ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it (default: $USER).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _run(ctx: typer.Context, work: Any) -> Any:
+    settings = settings_of(ctx)
+
+    async def wrapped(db: Database) -> Any:
+        return await work(DialerStore(db))
+
+    try:
+        return run_with_database(settings, wrapped)
+    except CampaignError as exc:
+        typer.echo(f"campaign: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+
+
+def _moment(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise typer.BadParameter(f"{text}: give a time zone offset, e.g. 2026-12-01T10:00+03:00")
+    return value
+
+
+# --- scenarios ------------------------------------------------------------------------------
+@scenario_app.command("create")
+def scenario_create(
+    ctx: typer.Context,
+    name: str,
+    kind: Annotated[
+        CampaignKind | None, typer.Option("--kind", help="Start from the built-in template.")
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option("--file", "-f", help="Scenario YAML (kind, steps, confirm).")
+    ] = None,
+    confirm: Annotated[
+        bool | None, typer.Option("--confirm/--no-confirm", help='Ask "press 1".')
+    ] = None,
+    by: ByOpt = None,
+) -> None:
+    """Store a scenario (a new version if the name exists)."""
+    if (kind is None) == (file is None):
+        typer.echo("scenario: give --kind or --file", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    try:
+        if file is not None:
+            scenario = Scenario.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
+        else:
+            assert kind is not None
+            if kind not in TEMPLATES:
+                typer.echo(f"scenario: no template for {kind.value}; use --file", err=True)
+                raise typer.Exit(EXIT_FAILED)
+            scenario = TEMPLATES[kind]
+        if confirm is not None:
+            scenario = scenario.model_copy(update={"confirm": confirm})
+    except (ValidationError, OSError, yaml.YAMLError) as exc:
+        typer.echo(f"scenario: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    from hotline.speech.catalogue import CatalogueError
+    from hotline.speech.library import PromptLibrary
+
+    try:
+        catalogue = PromptLibrary(settings_of(ctx)).catalogue
+        for prompt_id in scenario.prompt_ids():
+            catalogue.require(prompt_id, used_by=f"scenario {name}")
+    except CatalogueError as exc:
+        typer.echo(f"scenario: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    version = _run(
+        ctx, lambda store: store.add_scenario(name, scenario, by or current_user(), _now())
+    )
+    typer.echo(f"scenario {name} version {version.version} stored")
+
+
+@scenario_app.command("list")
+def scenario_list(ctx: typer.Context) -> None:
+    """Every scenario version."""
+    rows = _run(ctx, lambda store: store.scenarios())
+    table = Table("name", "version", "kind", "steps", "confirm", "author", "created")
+    for row in rows:
+        table.add_row(
+            row.name,
+            str(row.version),
+            row.kind,
+            str(len(row.scenario.steps)),
+            "yes" if row.scenario.confirm else "no",
+            row.author,
+            f"{row.created_at:%Y-%m-%d %H:%M}",
+        )
+    Console().print(table)
+
+
+@scenario_app.command("show")
+def scenario_show(
+    ctx: typer.Context, name: str, version: Annotated[int | None, typer.Option()] = None
+) -> None:
+    """A scenario version as YAML."""
+    row = _run(ctx, lambda store: store.scenario(name, version))
+    typer.echo(f"# {row.name} version {row.version} by {row.author}")
+    typer.echo(yaml.safe_dump(row.scenario.model_dump(mode="json"), allow_unicode=True))
+
+
+# --- do-not-call ----------------------------------------------------------------------------
+@dnc_app.command("add")
+def dnc_add(
+    ctx: typer.Context,
+    numbers: list[str],
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    by: ByOpt = None,
+) -> None:
+    """Add numbers; they are never dialled again, also by campaigns already running."""
+    region = settings_of(ctx).dialer.default_region
+    try:
+        phones = [normalise_phone(n, region) for n in numbers]
+    except ValueError as exc:
+        typer.echo(f"dnc: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, _now()))
+    typer.echo(f"{added} number(s) added to the do-not-call list")
+
+
+@dnc_app.command("import")
+def dnc_import(
+    ctx: typer.Context,
+    file: Path,
+    reason: Annotated[str, typer.Option("--reason")] = "",
+    by: ByOpt = None,
+) -> None:
+    """Add every number of a CSV/XLSX file (a phone column); nothing is added if a row fails."""
+    region = settings_of(ctx).dialer.default_region
+    try:
+        report = read_contacts(file, {}, region=region, do_not_call=frozenset())
+    except (ImportFileError, OSError) as exc:
+        typer.echo(f"dnc: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+    if not report.ok:
+        for problem in report.errors:
+            typer.echo(f"dnc: {problem}", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    phones = [c.phone for c in report.contacts]
+    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, _now()))
+    typer.echo(f"{added} number(s) added to the do-not-call list")
+
+
+@dnc_app.command("list")
+def dnc_list(ctx: typer.Context) -> None:
+    for phone in sorted(_run(ctx, lambda store: store.dnc_numbers())):
+        typer.echo(phone)
+
+
+# --- campaigns ------------------------------------------------------------------------------
+@app.command()
+def create(
+    ctx: typer.Context,
+    name: str,
+    scenario: Annotated[str, typer.Option("--scenario", help="Scenario name.")],
+    scenario_version: Annotated[
+        int | None, typer.Option("--scenario-version", help="Default: the latest.")
+    ] = None,
+    starts: Annotated[str | None, typer.Option("--starts", help="ISO time with offset.")] = None,
+    ends: Annotated[str | None, typer.Option("--ends", help="ISO time with offset.")] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="Rules YAML (see README).")] = None,
+    by: ByOpt = None,
+) -> None:
+    """A new campaign (draft) on a scenario version."""
+    try:
+        parsed = CampaignRules.model_validate(
+            yaml.safe_load(rules.read_text(encoding="utf-8")) if rules else {}
+        )
+    except (ValidationError, OSError, yaml.YAMLError) as exc:
+        typer.echo(f"campaign: {exc}", err=True)
+        raise typer.Exit(EXIT_FAILED) from exc
+
+    async def work(store: DialerStore) -> None:
+        version = await store.scenario(scenario, scenario_version)
+        await store.create_campaign(
+            name,
+            version.id,
+            parsed,
+            by or current_user(),
+            _now(),
+            starts_at=_moment(starts),
+            ends_at=_moment(ends),
+        )
+
+    _run(ctx, work)
+    typer.echo(f"campaign {name} created (draft): import contacts, then get it approved")
+
+
+@app.command("import")
+def import_contacts(
+    ctx: typer.Context,
+    name: str,
+    file: Path,
+    list_name: Annotated[
+        str | None, typer.Option("--list", help="Default: the file name.")
+    ] = None,
+    by: ByOpt = None,
+) -> None:
+    """Import the contact list (CSV or XLSX): all rows or nothing; a report by row."""
+    settings = settings_of(ctx)
+
+    async def work(store: DialerStore) -> dict[str, Any]:
+        campaign = await store.campaign(name)
+        scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
+        dnc = await store.dnc_numbers()
+        accounts = NoAccounts()  # filled from the accounts table once it exists
+        try:
+            report = await asyncio.to_thread(
+                read_contacts,
+                file,
+                scenario.variables(),
+                region=settings.dialer.default_region,
+                do_not_call=dnc,
+                accounts=await accounts.lookup(()),
+            )
+        except (ImportFileError, OSError, UnicodeDecodeError) as exc:
+            raise CampaignError(str(exc)) from exc
+        if report.ok:
+            await store.attach_list(
+                name, list_name or file.stem, str(file), report, by or current_user(), _now()
+            )
+        return report.summary()
+
+    summary = _run(ctx, work)
+    for line in summary["duplicates"]:
+        typer.echo(f"duplicate removed: {line}")
+    for line in summary["do_not_call"]:
+        typer.echo(f"do-not-call removed: {line}")
+    for line in summary["errors"]:
+        typer.echo(f"error: {line}", err=True)
+    if summary["errors"]:
+        typer.echo(f"{len(summary['errors'])} error(s): nothing imported", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    typer.echo(f"{summary['imported']} contact(s) imported of {summary['rows']} row(s)")
+
+
+async def _audit(store: DialerStore, by: str, action: str, name: str) -> None:
+    await AuditLog(store.db).write(Actor(by, "cli"), f"campaign.{action}", name)
+
+
+async def _check_approver(store: DialerStore, by: str) -> None:
+    """Once console users exist, only a user allowed to run campaigns (a supervisor, the
+    seeds' manager) approves; on a fresh install without users the name is taken as given."""
+    users = UserStore(store.db)
+    if not await users.all():
+        return
+    user = await users.get(by)
+    if user is None or user.disabled or not allowed(user.role, Permission.CAMPAIGNS):
+        raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
+
+
+@app.command()
+def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    """Approve a campaign (its scenario and list as they are); not by its author."""
+    who = by or current_user()
+
+    async def work(store: DialerStore) -> Any:
+        await _check_approver(store, who)
+        info = await store.approve(name, who, _now())
+        await _audit(store, who, "approve", name)
+        return info
+
+    info = _run(ctx, work)
+    typer.echo(f"campaign {name} approved by {info.approved_by}")
+
+
+def _transition(ctx: typer.Context, name: str, action: str, by: str | None) -> None:
+    async def work(store: DialerStore) -> None:
+        if action == "start":
+            await store.start(name, _now())
+        elif action == "pause":
+            await store.pause(name)
+        elif action == "resume":
+            await store.resume(name)
+        else:
+            await store.stop(name, _now())
+        await _audit(store, by or current_user(), action, name)
+
+    _run(ctx, work)
+
+
+@app.command()
+def start(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    """Start an approved campaign; the run keeps an immutable copy of scenario and contacts."""
+    _transition(ctx, name, "start", by)
+    typer.echo(f"campaign {name} running (the engine dials)")
+
+
+@app.command()
+def pause(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    """Pause: no new calls; calls in progress finish."""
+    _transition(ctx, name, "pause", by)
+    typer.echo(f"campaign {name} paused (calls in progress finish)")
+
+
+@app.command()
+def resume(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    _transition(ctx, name, "resume", by)
+    typer.echo(f"campaign {name} running")
+
+
+@app.command()
+def stop(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
+    """Stop for good: contacts not yet reached are closed as expired."""
+    _transition(ctx, name, "stop", by)
+    typer.echo(f"campaign {name} stopped")
+
+
+@app.command("list")
+def list_campaigns(ctx: typer.Context) -> None:
+    rows = _run(ctx, lambda store: store.campaigns())
+    table = Table("name", "kind", "state", "author", "approved by", "started")
+    for row in rows:
+        table.add_row(
+            row.name,
+            row.kind,
+            row.state.value,
+            row.author,
+            row.approved_by or "",
+            f"{row.started_at:%Y-%m-%d %H:%M}" if row.started_at else "",
+        )
+    Console().print(table)
+
+
+@app.command()
+def show(ctx: typer.Context, name: str) -> None:
+    """A campaign: state, approval, scenario version, contact list and its import, rules."""
+
+    async def work(store: DialerStore) -> dict[str, Any]:
+        campaign = await store.campaign(name)
+        scenario = await store.scenario_by_id(campaign.scenario_id)
+        contacts = await store.contact_list(campaign.list_id) if campaign.list_id else None
+        return {
+            "name": campaign.name,
+            "kind": campaign.kind,
+            "state": campaign.state.value,
+            "author": campaign.author,
+            "approved_by": campaign.approved_by,
+            "starts_at": campaign.starts_at.isoformat() if campaign.starts_at else None,
+            "ends_at": campaign.ends_at.isoformat() if campaign.ends_at else None,
+            "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
+            "scenario": f"{scenario.name} version {scenario.version}",
+            "contacts": contacts,
+            "rules": campaign.rules.model_dump(mode="json"),
+        }
+
+    typer.echo(yaml.safe_dump(_run(ctx, work), allow_unicode=True, sort_keys=False))
+
+
+@app.command("set")
+def set_rules(
+    ctx: typer.Context,
+    name: str,
+    max_channels: Annotated[int | None, typer.Option("--max-channels")] = None,
+    max_attempts: Annotated[int | None, typer.Option("--max-attempts")] = None,
+    retry: Annotated[
+        list[str] | None, typer.Option("--retry", help="reason=minutes, e.g. busy=10")
+    ] = None,
+) -> None:
+    """Change a campaign's rules, also while it runs (the dialer re-reads them)."""
+
+    async def work(store: DialerStore) -> CampaignRules:
+        rules = (await store.campaign(name)).rules
+        update: dict[str, Any] = {}
+        if max_channels is not None:
+            update["max_channels"] = max_channels
+        if max_attempts is not None:
+            update["max_attempts"] = max_attempts
+        if retry:
+            delays = dict(rules.retry_minutes)
+            for item in retry:
+                key, _, value = item.partition("=")
+                delays[Reason(key)] = None if value in ("", "never") else float(value)
+            update["retry_minutes"] = delays
+        new = CampaignRules.model_validate({**rules.model_dump(), **update})
+        await store.set_rules(name, new)
+        return new
+
+    new = _run(ctx, work)
+    typer.echo(json.dumps(new.model_dump(mode="json"), ensure_ascii=False))
+
+
+@app.command()
+def limits(
+    ctx: typer.Context,
+    cps: Annotated[float | None, typer.Option("--cps", help="Global calls per second.")] = None,
+    trunk_channels: Annotated[int | None, typer.Option("--trunk-channels")] = None,
+    trunk: Annotated[
+        str | None, typer.Option("--trunk", help="Which trunk --trunk-channels is for.")
+    ] = None,
+    gap: Annotated[
+        float | None, typer.Option("--same-number-gap", help="Seconds between calls to a number.")
+    ] = None,
+    by: ByOpt = None,
+) -> None:
+    """Show or change the pacing limits (applied by the running engine within a tick)."""
+    settings = settings_of(ctx).dialer
+    if trunk is not None and trunk != settings.trunk_name and trunk not in settings.trunks:
+        typer.echo(f"campaign: no trunk {trunk!r} in dialer.trunks", err=True)
+        raise typer.Exit(EXIT_FAILED)
+    trunk_key = LIMIT_TRUNK if trunk in (None, settings.trunk_name) else f"{LIMIT_TRUNK}:{trunk}"
+    changes = {LIMIT_CPS: cps, trunk_key: trunk_channels, LIMIT_GAP: gap}
+
+    async def work(store: DialerStore) -> dict[str, float]:
+        for key, value in changes.items():
+            if value is not None:
+                await store.set_limit(key, float(value), by or current_user(), _now())
+        return await store.limits()
+
+    stored = _run(ctx, work)
+    defaults: dict[str, float] = {
+        LIMIT_CPS: settings.calls_per_second,
+        LIMIT_TRUNK: settings.trunk_channels,
+        LIMIT_GAP: settings.same_number_gap_seconds,
+    }
+    for name, extra in settings.trunks.items():
+        defaults[f"{LIMIT_TRUNK}:{name}"] = extra.channels
+    for key, default in defaults.items():
+        source = "set" if key in stored else "settings"
+        typer.echo(f"{key} = {stored.get(key, default):g} ({source})")
+
+
+@app.command("status")
+def show_status(
+    ctx: typer.Context,
+    name: str,
+    as_json: JsonOpt = False,
+    watch: Annotated[
+        float | None,
+        typer.Option("--watch", help="Print again every SECONDS until the campaign ends."),
+    ] = None,
+) -> None:
+    """Progress, calls in flight, positive and negative counts, the estimated finish."""
+    while True:
+        result = _run(ctx, lambda store: status(store, name, _now()))
+        data = result.to_dict()
+        if as_json:
+            typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            _print_status(data)
+        if watch is None or data["state"] not in ("running", "paused"):
+            return
+        time.sleep(watch)
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    typer.echo(
+        f"{data['campaign']}: {data['state']}; {data['done']}/{data['targets']} done, "
+        f"{data['calling']} in flight, {data['pending']} pending "
+        f"({data['retries_pending']} to retry); "
+        f"positive {data['positive']}, negative {data['negative']}; "
+        f"{data['attempts']} attempts"
+    )
+    for key, count in sorted(data["by_reason"].items()):
+        typer.echo(f"  {key}: {count}")
+    if data["estimated_finish"]:
+        typer.echo(f"  estimated finish: {data['estimated_finish']}")
+
+
+@app.command("why")
+def show_why(ctx: typer.Context, name: str) -> None:
+    """Why contacts are not being dialled right now."""
+    trunk = settings_of(ctx).dialer.trunk_channels
+
+    async def work(store: DialerStore) -> list[tuple[str, int, str]]:
+        stored = await store.limits()
+        return await why(store, name, _now(), int(stored.get(LIMIT_TRUNK, trunk)))
+
+    rows = _run(ctx, work)
+    if not rows:
+        typer.echo("nothing waits: every contact is done or being called")
+    for reason, count, until in rows:
+        suffix = f" (until {until})" if until else ""
+        typer.echo(f"{count:6d}  {reason}{suffix}")
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    name: str,
+    csv_dir: Annotated[
+        Path | None, typer.Option("--csv", help="Write summary/attempts/contacts CSVs here.")
+    ] = None,
+    xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write one XLSX workbook.")] = None,
+) -> None:
+    """Positive and negative per reason, per attempt and per contact."""
+    sheets = _run(ctx, lambda store: report_rows(store, name))
+    table = Table("state", "result", "reason", "contacts")
+    for row in sheets["summary"]:
+        table.add_row(row["state"], row["result"], row["reason"], str(row["contacts"]))
+    Console().print(table)
+    per_attempt = Table("attempt", "status", "reason", "count")
+    for row in sheets["per_attempt"]:
+        per_attempt.add_row(str(row["attempt"]), row["status"], row["reason"], str(row["count"]))
+    Console().print(per_attempt)
+    if csv_dir is not None:
+        csv_dir.mkdir(parents=True, exist_ok=True)
+        for title, rows in sheets.items():
+            write_csv(rows, csv_dir / f"{name}-{title}.csv")
+        typer.echo(f"CSV written to {csv_dir}")
+    if xlsx is not None:
+        write_xlsx(sheets, xlsx)
+        typer.echo(f"XLSX written to {xlsx}")

@@ -1,0 +1,170 @@
+"""The engine is killed in the middle of a campaign and started again: every attempt is
+accounted for and no number is dialled twice (counted on Asterisk's side)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dialer.model import CampaignRules, Reason
+from dialer.store import DialerStore
+from hotline.app import resolve_ami_secret
+from hotline.constants import CONTEXT_SIMULATED_CARRIER
+from hotline.sandbox import Sandbox
+from hotline.settings import Settings
+from hotline.store.db import Database
+from hotline.transport.ami import AmiClient
+from tests.dialer_support import running_campaign, wait_finished
+from tests.e2e.engine_support import cli_overrides, engine_settings
+
+pytestmark = pytest.mark.e2e
+
+DIALER = {
+    "tick_seconds": 0.2,
+    "calls_per_second": 20.0,
+    "ring_seconds": 5.0,
+    "same_number_gap_seconds": 3600.0,
+}
+# Open around the clock, so the test does not depend on the hour it runs at.
+ALWAYS = "00:00-24:00"
+RULES = CampaignRules(
+    max_attempts=1,
+    max_channels=6,
+    weekday_hours=ALWAYS,
+    saturday_hours=ALWAYS,
+    sunday_hours=ALWAYS,
+    holiday_hours=ALWAYS,
+)
+
+
+@contextlib.contextmanager
+def engine(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
+    extra = [a for k, v in DIALER.items() for a in ("--set", f"dialer.{k}={v}")]
+    argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), *extra, "run"]
+    # DIALER_TEST_LOG=/path keeps the engine's log for debugging.
+    with open(os.environ.get("DIALER_TEST_LOG", os.devnull), "ab") as log:
+        proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+async def test_killed_engine_restarts_without_double_dialling(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    settings = engine_settings(tmp_path / "hotline.db", dialer=DIALER)
+    phones = [f"+791312345{n}{d}" for n in (0, 1, 6) for d in (3, 5)]
+    db = Database(settings.database_url)
+    store = DialerStore(db)
+    await db.upgrade()
+    campaign = await running_campaign(store, tmp_path, phones, rules=RULES)
+    # Asterisk's own count of calls to each number, independent of our database.
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    events = ami.subscribe(["Newchannel"])
+    dialled: Counter[str] = Counter()
+
+    async def count() -> None:
+        async for event in events:
+            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
+                ";2"
+            ):
+                dialled["+" + event.get("exten")] += 1
+
+    try:
+        async with ami:
+            counter = asyncio.create_task(count())
+            with engine(settings) as first:
+                async with asyncio.timeout(30):
+                    while len(await store.attempts_detail(campaign.id)) < len(phones):
+                        await asyncio.sleep(0.1)
+                await asyncio.sleep(1.0)  # calls ringing and playing
+                first.send_signal(signal.SIGKILL)
+                first.wait(10)
+            with engine(settings):
+                finished = await wait_finished(store, "test", within=60)
+            await asyncio.sleep(0.5)
+            counter.cancel()
+        attempts = await store.attempts_detail(finished.id)
+        targets = await store.targets_detail(finished.id)
+    finally:
+        await db.dispose()
+    # Every attempt was settled: ended with a result, or unknown after the crash.
+    assert all(a["status"] in ("ended", "unknown") for a in attempts), attempts
+    assert all(t["state"] == "done" and t["result"] for t in targets), targets
+    # One call per number: the gap keeps unknown ones from being redialled.
+    assert Counter(a["phone"] for a in attempts) == Counter(phones)
+    assert dialled == Counter(phones)
+    reasons = {t["phone"]: t["reason"] for t in targets}
+    for phone in phones:
+        expected = (
+            {Reason.HUNG_UP_EARLY, Reason.UNKNOWN}
+            if phone.endswith("3")
+            else {
+                Reason.NO_ANSWER,
+                Reason.UNKNOWN,
+            }
+        )
+        assert reasons[phone] in expected, (phone, reasons[phone])
+
+
+async def test_calls_that_ended_while_the_engine_was_down_are_never_redialled_early(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    settings = engine_settings(tmp_path / "hotline.db", dialer=DIALER)
+    # Number 5 rings for 5 s: it is still "dialing" when the engine dies and gone before it
+    # is back, so its fate is unknown.  Retries are allowed, but not within the gap.
+    phones = ["+79131234505", "+79131234515"]
+    db = Database(settings.database_url)
+    store = DialerStore(db)
+    await db.upgrade()
+    campaign = await running_campaign(
+        store, tmp_path, phones, rules=RULES.model_copy(update={"max_attempts": 3})
+    )
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    try:
+        async with ami:
+            with engine(settings) as first:
+                async with asyncio.timeout(30):
+                    while len(await store.attempts_detail(campaign.id)) < len(phones):
+                        await asyncio.sleep(0.1)
+                first.send_signal(signal.SIGKILL)
+                first.wait(10)
+            async with asyncio.timeout(30):  # the carrier gives up ringing
+                while any(
+                    c.get("context") == CONTEXT_SIMULATED_CARRIER
+                    for c in await ami.core_show_channels()
+                ):
+                    await asyncio.sleep(0.3)
+            with engine(settings):
+                async with asyncio.timeout(30):
+                    while any(
+                        a["status"] == "dialing" for a in await store.attempts_detail(campaign.id)
+                    ):
+                        await asyncio.sleep(0.2)
+                await asyncio.sleep(2.0)  # several dispatcher ticks
+            attempts = await store.attempts_detail(campaign.id)
+            targets = await store.targets_detail(campaign.id)
+    finally:
+        await db.dispose()
+    assert [(a["status"], a["reason"]) for a in attempts] == [("unknown", "unknown")] * 2
+    for target, attempt in zip(targets, attempts, strict=True):
+        assert target["state"] == "pending" and target["attempts"] == 1
+        created = datetime.fromisoformat(attempt["created_at"])
+        assert datetime.fromisoformat(target["next_attempt_at"]) >= created + timedelta(hours=1)
