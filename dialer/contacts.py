@@ -84,15 +84,10 @@ class AccountInfo:
 
 
 class AccountLookup(Protocol):
-    """Where a contact linked to an account takes its time zone and debt from (the accounts
-    of the readings issue fill this in)."""
+    """Where a contact linked to an account takes its time zone and debt from
+    (``dialer.accounts.StoredAccounts``: the billing accounts of ``hotline accounts import``)."""
 
     async def lookup(self, numbers: Iterable[str]) -> Mapping[str, AccountInfo]: ...
-
-
-class NoAccounts:
-    async def lookup(self, numbers: Iterable[str]) -> Mapping[str, AccountInfo]:
-        return {}
 
 
 def normalise_phone(raw: str, region: str) -> str:
@@ -278,3 +273,14 @@ def read_contacts(
     if not header_checked:
         raise ImportFileError(f"{path.name} has no rows")
     return report
+
+
+def account_numbers(path: Path) -> set[str]:
+    """The account numbers a contact file names (a cheap first pass: no phone parsing), so
+    their accounts can be looked up before the rows are checked.  Blocking: run in a thread."""
+    numbers = set()
+    for _number, row in _rows(path):
+        _column, account = _pick(row, ACCOUNT_COLUMNS)
+        if account:
+            numbers.add(account)
+    return numbers

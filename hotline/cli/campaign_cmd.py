@@ -17,7 +17,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from dialer.contacts import ImportFileError, NoAccounts, normalise_phone, read_contacts
+from dialer.accounts import StoredAccounts
+from dialer.contacts import ImportFileError, account_numbers, normalise_phone, read_contacts
 from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
 from dialer.report import report_rows, status, why, write_csv, write_xlsx
 from dialer.service import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
@@ -249,15 +250,15 @@ def import_contacts(
         campaign = await store.campaign(name)
         scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
         dnc = await store.dnc_numbers()
-        accounts = NoAccounts()  # filled from the accounts table once it exists
         try:
+            linked = await asyncio.to_thread(account_numbers, file)
             report = await asyncio.to_thread(
                 read_contacts,
                 file,
                 scenario.variables(),
                 region=settings.dialer.default_region,
                 do_not_call=dnc,
-                accounts=await accounts.lookup(()),
+                accounts=await StoredAccounts(store.db).lookup(linked),
             )
         except (ImportFileError, OSError, UnicodeDecodeError) as exc:
             raise CampaignError(str(exc)) from exc
