@@ -21,6 +21,7 @@ from hotline.app import Engine, resolve_ami_secret
 from hotline.cli.queue_cmd import print_report
 from hotline.cli.render import render_transcript
 from hotline.constants import CallOutcome, QueueEventKind
+from hotline.demo_console import console_scene
 from hotline.queue_stats import build_report
 from hotline.sandbox import Sandbox
 from hotline.settings import HoursSettings, Settings
@@ -91,6 +92,7 @@ def run_demo(settings: Settings) -> int:
         failures = asyncio.run(_play(settings, console))
         failures += asyncio.run(_queue_scene(settings, console, started))
         failures += asyncio.run(_campaign(settings, console))
+        failures += asyncio.run(console_scene(settings, console))
     finally:
         console.print("Stopping the sandbox...")
         sandbox.down()
