@@ -4,7 +4,6 @@ stop; live status, why contacts wait, and the report.  The engine (`hotline run`
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from datetime import UTC, datetime
@@ -17,8 +16,8 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from dialer.accounts import StoredAccounts
-from dialer.contacts import ImportFileError, account_numbers, normalise_phone, read_contacts
+from dialer import operations
+from dialer.contacts import ImportFileError, normalise_phone, read_contacts
 from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
 from dialer.report import report_rows, status, why, write_csv, write_xlsx
 from dialer.service import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
@@ -26,10 +25,8 @@ from dialer.store import CampaignError, DialerStore
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
 from hotline.emergency import current_user
-from hotline.store.audit import Actor, AuditLog
+from hotline.store.audit import Actor
 from hotline.store.db import Database
-from hotline.store.users import UserStore
-from hotline.users import Permission, allowed
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 scenario_app = typer.Typer(
@@ -218,13 +215,13 @@ def create(
         raise typer.Exit(EXIT_FAILED) from exc
 
     async def work(store: DialerStore) -> None:
-        version = await store.scenario(scenario, scenario_version)
-        await store.create_campaign(
+        await operations.create(
+            store,
             name,
-            version.id,
+            scenario,
             parsed,
-            by or current_user(),
-            _now(),
+            _actor(by),
+            scenario_version=scenario_version,
             starts_at=_moment(starts),
             ends_at=_moment(ends),
         )
@@ -247,24 +244,10 @@ def import_contacts(
     settings = settings_of(ctx)
 
     async def work(store: DialerStore) -> dict[str, Any]:
-        campaign = await store.campaign(name)
-        scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
-        dnc = await store.dnc_numbers()
-        try:
-            linked = await asyncio.to_thread(account_numbers, file)
-            report = await asyncio.to_thread(
-                read_contacts,
-                file,
-                scenario.variables(),
-                region=settings.dialer.default_region,
-                do_not_call=dnc,
-                accounts=await StoredAccounts(store.db).lookup(linked),
-            )
-        except (ImportFileError, OSError, UnicodeDecodeError) as exc:
-            raise CampaignError(str(exc)) from exc
+        report = await operations.check_contacts(store, settings, name, file)
         if report.ok:
-            await store.attach_list(
-                name, list_name or file.stem, str(file), report, by or current_user(), _now()
+            await operations.attach_contacts(
+                store, name, list_name or file.stem, str(file), report, _actor(by)
             )
         return report.summary()
 
@@ -281,31 +264,15 @@ def import_contacts(
     typer.echo(f"{summary['imported']} contact(s) imported of {summary['rows']} row(s)")
 
 
-async def _audit(store: DialerStore, by: str, action: str, name: str) -> None:
-    await AuditLog(store.db).write(Actor(by, "cli"), f"campaign.{action}", name)
-
-
-async def _check_approver(store: DialerStore, by: str) -> None:
-    """Once console users exist, only a user allowed to run campaigns (a supervisor, the
-    seeds' manager) approves; on a fresh install without users the name is taken as given."""
-    users = UserStore(store.db)
-    if not await users.all():
-        return
-    user = await users.get(by)
-    if user is None or user.disabled or not allowed(user.role, Permission.CAMPAIGNS):
-        raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
+def _actor(by: str | None) -> Actor:
+    return Actor(by or current_user(), "cli")
 
 
 @app.command()
 def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Approve a campaign (its scenario and list as they are); not by its author."""
-    who = by or current_user()
-
     async def work(store: DialerStore) -> Any:
-        await _check_approver(store, who)
-        info = await store.approve(name, who, _now())
-        await _audit(store, who, "approve", name)
-        return info
+        return await operations.approve(store, name, _actor(by))
 
     info = _run(ctx, work)
     typer.echo(f"campaign {name} approved by {info.approved_by}")
@@ -313,15 +280,7 @@ def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
 
 def _transition(ctx: typer.Context, name: str, action: str, by: str | None) -> None:
     async def work(store: DialerStore) -> None:
-        if action == "start":
-            await store.start(name, _now())
-        elif action == "pause":
-            await store.pause(name)
-        elif action == "resume":
-            await store.resume(name)
-        else:
-            await store.stop(name, _now())
-        await _audit(store, by or current_user(), action, name)
+        await operations.transition(store, name, action, _actor(by))
 
     _run(ctx, work)
 
