@@ -1,6 +1,7 @@
 """What a contact-center wallboard shows, now: callers waiting and the longest wait against
 the answer target (40 s, 180 s in emergency mode), operators and their states, today's service
-level and lost-call ratio against their targets, calls in the IVR, emergency mode.
+level and lost-call ratio against their targets, calls in the IVR, emergency mode, and the dial
+campaigns running or paused with their progress.
 
 Live figures come from Asterisk (QueueStatus, CoreShowChannels); today's KPIs from the store
 (the same ``build_report`` as ``hotline queue stats``).  Without AMI the board still shows
@@ -16,6 +17,10 @@ from datetime import UTC, datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from dialer.model import CampaignState
+from dialer.report import Status as CampaignStatus
+from dialer.report import status as campaign_status
+from dialer.store import DialerStore
 from hotline import operators as ops
 from hotline.emergency import Emergency, answer_target
 from hotline.queue_kpi import Kpi, QueueReport
@@ -61,6 +66,7 @@ class Wallboard:
     emergency: Emergency
     today: QueueReport
     in_ivr: int | None
+    campaigns: list[CampaignStatus]
 
     @property
     def longest_wait(self) -> int:
@@ -95,6 +101,11 @@ async def snapshot(
     zone = ZoneInfo(settings.hours.timezone)
     midnight = datetime.combine(at.astimezone(zone).date(), time(), zone)
     emergency = await EmergencyStore(db).current()
+    dialer = DialerStore(db)
+    campaigns = [
+        await campaign_status(dialer, c.name, at)
+        for c in await dialer.campaigns([CampaignState.RUNNING, CampaignState.PAUSED])
+    ]
     today = await build_report(db, settings, midnight, at, include_simulated=include_simulated)
     queue: ops.LiveQueue | None = None
     in_ivr: int | None = None
@@ -116,4 +127,5 @@ async def snapshot(
         emergency=emergency,
         today=today,
         in_ivr=in_ivr,
+        campaigns=campaigns,
     )

@@ -271,6 +271,7 @@ def _actor(by: str | None) -> Actor:
 @app.command()
 def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Approve a campaign (its scenario and list as they are); not by its author."""
+
     async def work(store: DialerStore) -> Any:
         return await operations.approve(store, name, _actor(by))
 

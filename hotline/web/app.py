@@ -19,7 +19,16 @@ from hotline.transport.ami import AmiClient
 from hotline.users import Users
 from hotline.web.render import STATIC_DIR
 from hotline.web.security import LoginRequired
-from hotline.web.views import admin, auth, home, operator, recordings, reports, wallboard
+from hotline.web.views import (
+    admin,
+    auth,
+    campaigns,
+    home,
+    operator,
+    recordings,
+    reports,
+    wallboard,
+)
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +80,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.users = Users(database, settings.web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, home, admin, reports, wallboard, operator, recordings):
+    for module in (auth, home, admin, reports, wallboard, operator, recordings, campaigns):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

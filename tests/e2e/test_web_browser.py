@@ -97,6 +97,8 @@ def test_supervisor_logs_in_switches_emergency_and_logs_out(
     page.click("text=Отчёт IVR")
     expect(page.locator("#ivr-chart")).to_have_attribute("data-drawn", "yes")
     assert page.locator("#ivr-chart canvas").count() == 1
+    page.click("text=Кампании")
+    expect(page.locator("h1")).to_have_text("Кампании обзвона")
     page.click("text=Очередь")
     expect(page.locator("#queue-chart")).to_have_attribute("data-drawn", "yes")
     expect(page.locator('tr[data-kpi="service_level"]')).to_contain_text("≥ 90.0 %")

@@ -1,0 +1,111 @@
+"""Campaign operations as people perform them, from the CLI or the console: each checks who
+may do it, changes the store and writes the audit log.  Neither front end adds rules."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from dialer.accounts import StoredAccounts
+from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
+from dialer.model import CampaignRules
+from dialer.store import CampaignError, CampaignInfo, DialerStore
+from hotline.settings import Settings
+from hotline.store.audit import Actor, AuditLog
+from hotline.store.users import UserStore
+from hotline.users import Permission, allowed
+
+ACTIONS: Final = ("start", "pause", "resume", "stop")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def _audit(store: DialerStore, by: Actor, action: str, name: str) -> None:
+    await AuditLog(store.db).write(by, f"campaign.{action}", name)
+
+
+async def create(
+    store: DialerStore,
+    name: str,
+    scenario: str,
+    rules: CampaignRules,
+    by: Actor,
+    *,
+    scenario_version: int | None = None,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+) -> None:
+    version = await store.scenario(scenario, scenario_version)
+    await store.create_campaign(
+        name, version.id, rules, by.name, _now(), starts_at=starts_at, ends_at=ends_at
+    )
+    await _audit(store, by, "create", name)
+
+
+async def check_contacts(
+    store: DialerStore, settings: Settings, name: str, file: Path
+) -> ImportReport:
+    """Every row of a contact file checked for the campaign's scenario; nothing stored.
+    Contacts linked to accounts take time zone and debt from them."""
+    campaign = await store.campaign(name)
+    scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
+    dnc = await store.dnc_numbers()
+    try:
+        linked = await asyncio.to_thread(account_numbers, file)
+        return await asyncio.to_thread(
+            read_contacts,
+            file,
+            scenario.variables(),
+            region=settings.dialer.default_region,
+            do_not_call=dnc,
+            accounts=await StoredAccounts(store.db).lookup(linked),
+        )
+    except (ImportFileError, OSError, UnicodeDecodeError) as exc:
+        raise CampaignError(str(exc)) from exc
+
+
+async def attach_contacts(
+    store: DialerStore, name: str, list_name: str, source: str, report: ImportReport, by: Actor
+) -> None:
+    """Store a checked list (all rows, or none when the report has errors)."""
+    await store.attach_list(name, list_name, source, report, by.name, _now())
+    await AuditLog(store.db).write(
+        by, "campaign.contacts", name, {"list": list_name, "contacts": len(report.contacts)}
+    )
+
+
+async def check_approver(store: DialerStore, by: str) -> None:
+    """Once console users exist, only a user allowed to run campaigns (a supervisor, the
+    seeds' manager) approves; on a fresh install without users the name is taken as given."""
+    users = UserStore(store.db)
+    if not await users.all():
+        return
+    user = await users.get(by)
+    if user is None or user.disabled or not allowed(user.role, Permission.CAMPAIGNS):
+        raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
+
+
+async def approve(store: DialerStore, name: str, by: Actor) -> CampaignInfo:
+    """Approval by a supervisor other than the author (the store refuses the author)."""
+    await check_approver(store, by.name)
+    info = await store.approve(name, by.name, _now())
+    await _audit(store, by, "approve", name)
+    return info
+
+
+async def transition(store: DialerStore, name: str, action: str, by: Actor) -> None:
+    if action == "start":
+        await store.start(name, _now())
+    elif action == "pause":
+        await store.pause(name)
+    elif action == "resume":
+        await store.resume(name)
+    elif action == "stop":
+        await store.stop(name, _now())
+    else:
+        raise CampaignError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
+    await _audit(store, by, action, name)

@@ -1,0 +1,268 @@
+"""Dial campaigns for supervisors: list, create from a scenario, upload a contact list (the
+row-level report is shown before anything is saved), approve (not by the author), start,
+pause, resume, stop; a live page per campaign with progress, results per reason, calls in
+flight, the estimated finish and why it is not dialing.  Every operation is
+``dialer.operations``, as in the CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any, Final
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, UploadFile, status
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sse_starlette import EventSourceResponse
+
+from dialer import operations, report
+from dialer.model import CampaignRules
+from dialer.store import CampaignError, DialerStore
+from hotline.transport.ami import AmiClient
+from hotline.users import Permission
+from hotline.web.render import fragment, page
+from hotline.web.security import Viewer, require, require_checked
+
+router = APIRouter(prefix="/campaigns")
+
+SSE_EVENT: Final = "campaign"
+LIVE_EVENTS: Final = ("OriginateResponse", "Hangup", "Newchannel")
+REFRESH_SECONDS: Final = 3.0
+MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
+UPLOAD_SUFFIXES: Final = (".csv", ".xlsx")
+_TOKEN: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def _store(request: Request) -> DialerStore:
+    return DialerStore(request.app.state.db)
+
+
+def _uploads(request: Request) -> Path:
+    return Path(request.app.state.settings.paths.data_dir) / "uploads"
+
+
+async def _list_page(
+    request: Request, who: Viewer, message: str | None = None, status_code: int = 200
+) -> Response:
+    store = _store(request)
+    now = datetime.now(UTC)
+    campaigns = [await report.status(store, c.name, now) for c in await store.campaigns()]
+    return page(
+        request,
+        "campaigns.html",
+        who,
+        status_code=status_code,
+        campaigns=campaigns,
+        scenarios=await store.scenarios(),
+        message=message,
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+async def campaigns(
+    request: Request, who: Annotated[Viewer, Depends(require(Permission.CAMPAIGNS))]
+) -> Response:
+    return await _list_page(request, who)
+
+
+@router.post("")
+async def create(
+    request: Request,
+    who: Annotated[Viewer, Depends(require_checked(Permission.CAMPAIGNS))],
+    name: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[\w.-]+$")],
+    scenario: Annotated[str, Form(max_length=128)],
+) -> Response:
+    try:
+        await operations.create(_store(request), name, scenario, CampaignRules(), who.actor)
+    except CampaignError as exc:
+        return await _list_page(request, who, f"Кампания не создана: {exc}", 422)
+    return RedirectResponse(f"/campaigns/{name}", status_code=303)
+
+
+async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
+    store = _store(request)
+    now = datetime.now(UTC)
+    try:
+        state = await report.status(store, name, now)
+    except CampaignError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    trunk = request.app.state.settings.dialer.trunk_channels
+    contact_list = None
+    if state.campaign.list_id is not None:
+        contact_list = await store.contact_list(state.campaign.list_id)
+    return {
+        "status": state,
+        "why": await report.why(store, name, now, trunk),
+        "contact_list": contact_list,
+    }
+
+
+async def _detail_page(
+    request: Request,
+    who: Viewer,
+    name: str,
+    *,
+    message: str | None = None,
+    preview: dict[str, Any] | None = None,
+    status_code: int = 200,
+) -> Response:
+    values = await _detail(request, who, name)
+    live = fragment(request, "campaign_live.html", who, **values)
+    return page(
+        request,
+        "campaign.html",
+        who,
+        status_code=status_code,
+        campaign=values["status"].campaign,
+        live_html=live,
+        preview=preview,
+        message=message,
+    )
+
+
+@router.get("/{name}", response_class=HTMLResponse)
+async def campaign(
+    request: Request, name: str, who: Annotated[Viewer, Depends(require(Permission.CAMPAIGNS))]
+) -> Response:
+    return await _detail_page(request, who, name)
+
+
+@router.post("/{name}/contacts")
+async def upload_contacts(
+    request: Request,
+    name: str,
+    who: Annotated[Viewer, Depends(require_checked(Permission.CAMPAIGNS))],
+    file: UploadFile,
+) -> Response:
+    """Check an uploaded list and show its report; nothing is stored until confirmed."""
+    filename = Path(file.filename or "contacts.csv").name
+    suffix = Path(filename).suffix.lower()
+    if suffix not in UPLOAD_SUFFIXES:
+        return await _detail_page(
+            request, who, name, message="Нужен файл CSV или XLSX.", status_code=422
+        )
+    token = secrets.token_urlsafe(24)
+    target = _uploads(request) / f"{token}{suffix}"
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return await _detail_page(
+            request, who, name, message="Файл больше 50 МБ.", status_code=413
+        )
+    await asyncio.to_thread(_save, target, data)
+    try:
+        checked = await operations.check_contacts(
+            _store(request), request.app.state.settings, name, target
+        )
+    except CampaignError as exc:
+        await asyncio.to_thread(target.unlink, True)
+        return await _detail_page(
+            request, who, name, message=f"Файл не принят: {exc}", status_code=422
+        )
+    if not checked.ok:
+        await asyncio.to_thread(target.unlink, True)
+    preview = {
+        "token": token if checked.ok else None,
+        "suffix": suffix,
+        "filename": filename,
+        "list_name": Path(filename).stem,
+        **checked.summary(),
+    }
+    return await _detail_page(
+        request, who, name, preview=preview, status_code=200 if checked.ok else 422
+    )
+
+
+def _save(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+@router.post("/{name}/contacts/confirm")
+async def confirm_contacts(
+    request: Request,
+    name: str,
+    who: Annotated[Viewer, Depends(require_checked(Permission.CAMPAIGNS))],
+    token: Annotated[str, Form(max_length=64)],
+    suffix: Annotated[str, Form(max_length=8)],
+    list_name: Annotated[str, Form(min_length=1, max_length=128)],
+) -> Response:
+    if not _TOKEN.match(token) or suffix not in UPLOAD_SUFFIXES:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "bad upload reference")
+    path = _uploads(request) / f"{token}{suffix}"
+    if not await asyncio.to_thread(path.is_file):
+        return await _detail_page(
+            request,
+            who,
+            name,
+            message="Загрузка устарела, загрузите файл ещё раз.",
+            status_code=410,
+        )
+    store = _store(request)
+    try:
+        # Checked again: the do-not-call list or the accounts may have changed meanwhile.
+        checked = await operations.check_contacts(store, request.app.state.settings, name, path)
+        await operations.attach_contacts(store, name, list_name, list_name, checked, who.actor)
+    except CampaignError as exc:
+        return await _detail_page(
+            request, who, name, message=f"Список не сохранён: {exc}", status_code=422
+        )
+    finally:
+        await asyncio.to_thread(path.unlink, True)
+    return RedirectResponse(f"/campaigns/{name}", status_code=303)
+
+
+@router.post("/{name}/{action}")
+async def act(
+    request: Request,
+    name: str,
+    action: str,
+    who: Annotated[Viewer, Depends(require_checked(Permission.CAMPAIGNS))],
+) -> Response:
+    store = _store(request)
+    try:
+        if action == "approve":
+            await operations.approve(store, name, who.actor)
+        elif action in operations.ACTIONS:
+            await operations.transition(store, name, action, who.actor)
+        else:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no action {action!r}")
+    except CampaignError as exc:
+        return await _detail_page(
+            request, who, name, message=f"Не выполнено: {exc}", status_code=409
+        )
+    return RedirectResponse(f"/campaigns/{name}", status_code=303)
+
+
+@router.get("/{name}/stream")
+async def stream(
+    request: Request, name: str, who: Annotated[Viewer, Depends(require(Permission.CAMPAIGNS))]
+) -> EventSourceResponse:
+    ami: AmiClient | None = request.app.state.ami
+    sub = ami.subscribe(LIVE_EVENTS, 256) if ami is not None else None
+
+    async def updates() -> AsyncIterator[dict[str, Any]]:
+        try:
+            while True:
+                values = await _detail(request, who, name)
+                yield {
+                    "event": SSE_EVENT,
+                    "data": fragment(request, "campaign_live.html", who, **values),
+                }
+                if sub is None:
+                    await asyncio.sleep(REFRESH_SECONDS)
+                    continue
+                try:
+                    await sub.get(REFRESH_SECONDS)
+                    await asyncio.sleep(0.5)  # the dialer settles the attempt first
+                    while not sub.queue.empty():
+                        sub.queue.get_nowait()
+                except TimeoutError:
+                    pass
+        finally:
+            if ami is not None and sub is not None:
+                ami.unsubscribe(sub)
+
+    return EventSourceResponse(updates(), ping=15)
