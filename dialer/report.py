@@ -13,6 +13,7 @@ from typing import Any
 from dialer.model import CampaignState, TargetState
 from dialer.store import CampaignInfo, DialerStore
 from dialer.window import window_for
+from hotline.tabular import Cell, Sheet
 
 
 @dataclass
@@ -175,3 +176,19 @@ def write_xlsx(sheets: dict[str, list[dict[str, Any]]], path: Path) -> None:
             for row in rows:
                 sheet.append(list(row.values()))
     book.save(path)
+
+
+def report_sheets(sheets: dict[str, list[dict[str, Any]]]) -> list[Sheet]:
+    """The campaign report as ``hotline.tabular`` sheets (Russian-Excel CSV and XLSX)."""
+    out = []
+    for title, rows in sheets.items():
+        columns = tuple(rows[0]) if rows else ("-",)
+        values = tuple(tuple(_cell(row[c]) for c in columns) for row in rows)
+        out.append(Sheet(title, columns, values))
+    return out
+
+
+def _cell(value: Any) -> Cell:
+    if value is None or isinstance(value, str | int | float | datetime):
+        return value
+    return str(value)

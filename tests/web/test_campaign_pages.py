@@ -90,9 +90,14 @@ def test_campaign_from_creation_to_start(client: TestClient, settings: Settings)
     assert 'id="campaign-state">paused' in paused.text
     assert "campaign is paused" in paused.text  # why it is not dialing
     assert client.get("/campaigns").text.count('data-campaign="dec-debt"') == 1
+    csv = client.get("/campaigns/dec-debt/report.csv").content.decode("utf-8-sig")
+    assert "pending;;;2" in csv.splitlines()  # two contacts waiting for their first call
+    assert client.get("/campaigns/dec-debt/report.xlsx").content[:2] == b"PK"
 
     actions = [(e.actor, e.action) for e in audit(settings) if e.action.startswith("campaign.")]
-    assert actions[:4] == [
+    assert actions[:6] == [
+        ("vera", "campaign.report"),
+        ("vera", "campaign.report"),
         ("vera", "campaign.pause"),
         ("vera", "campaign.start"),
         ("vera", "campaign.approve"),

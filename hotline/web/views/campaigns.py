@@ -21,6 +21,8 @@ from sse_starlette import EventSourceResponse
 from dialer import operations, report
 from dialer.model import CampaignRules
 from dialer.store import CampaignError, DialerStore
+from hotline import tabular
+from hotline.store.audit import AuditLog
 from hotline.transport.ami import AmiClient
 from hotline.users import Permission
 from hotline.web.render import fragment, page
@@ -128,6 +130,31 @@ async def campaign(
     request: Request, name: str, who: Annotated[Viewer, Depends(require(Permission.CAMPAIGNS))]
 ) -> Response:
     return await _detail_page(request, who, name)
+
+
+@router.get("/{name}/report.{fmt}")
+async def download_report(
+    request: Request,
+    name: str,
+    fmt: str,
+    who: Annotated[Viewer, Depends(require(Permission.CAMPAIGNS))],
+) -> Response:
+    """Results per contact and attempt (personal data: audited)."""
+    if fmt not in ("csv", "xlsx"):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "csv or xlsx")
+    store = _store(request)
+    try:
+        rows = await report.report_rows(store, name)
+    except CampaignError as exc:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
+    await AuditLog(store.db).write(who.actor, "campaign.report", name, {"format": fmt})
+    sheets = report.report_sheets(rows)
+    if fmt == "csv":
+        body, media = tabular.to_csv(sheets), tabular.CSV_MEDIA_TYPE
+    else:
+        body, media = await asyncio.to_thread(tabular.to_xlsx, sheets), tabular.XLSX_MEDIA_TYPE
+    disposition = f'attachment; filename="campaign-{name}.{fmt}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
 @router.post("/{name}/contacts")
