@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from dialer.model import CampaignState, TargetState
 from dialer.store import CampaignInfo, DialerStore
@@ -192,3 +193,27 @@ def _cell(value: Any) -> Cell:
     if value is None or isinstance(value, str | int | float | datetime):
         return value
     return str(value)
+
+
+@dataclass(frozen=True)
+class HourResults:
+    start: datetime  # local, the start of the hour
+    attempts: int
+    positive: int
+    negative: int
+
+
+def hourly(attempts: list[dict[str, Any]], zone: ZoneInfo) -> list[HourResults]:
+    """Attempts per local hour with their results (``attempts_detail`` rows), for the chart."""
+    hours: dict[datetime, Counter[str]] = {}
+    for row in attempts:
+        at = datetime.fromisoformat(row["created_at"]).astimezone(zone)
+        hour = at.replace(minute=0, second=0, microsecond=0)
+        counts = hours.setdefault(hour, Counter())
+        counts["attempts"] += 1
+        if row["result"] in ("positive", "negative"):
+            counts[row["result"]] += 1
+    return [
+        HourResults(hour, c["attempts"], c["positive"], c["negative"])
+        for hour, c in sorted(hours.items())
+    ]

@@ -7,12 +7,14 @@ flight, the estimated finish and why it is not dialing.  Every operation is
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, UploadFile, status
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -113,6 +115,17 @@ async def _detail_page(
 ) -> Response:
     values = await _detail(request, who, name)
     live = fragment(request, "campaign_live.html", who, **values)
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    attempts = await _store(request).attempts_detail(values["status"].campaign.id)
+    hours = report.hourly(attempts, zone)
+    chart = {
+        "x": [h.start.timestamp() for h in hours],
+        "series": [
+            {"label": "Попыток", "values": [h.attempts for h in hours]},
+            {"label": "Положительных", "values": [h.positive for h in hours]},
+            {"label": "Отрицательных", "values": [h.negative for h in hours]},
+        ],
+    }
     return page(
         request,
         "campaign.html",
@@ -120,6 +133,7 @@ async def _detail_page(
         status_code=status_code,
         campaign=values["status"].campaign,
         live_html=live,
+        chart=json.dumps(chart) if hours else None,
         preview=preview,
         message=message,
     )
