@@ -39,6 +39,7 @@ class Permission(StrEnum):
     EMERGENCY = "emergency"  # switch emergency mode
     USERS = "users"  # manage users
     AUDIT = "audit"  # read the audit log
+    SETTINGS = "settings"  # see the settings, change the runtime ones (dialer pacing)
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {

@@ -22,11 +22,13 @@ from hotline.web.security import LoginRequired
 from hotline.web.views import (
     admin,
     auth,
+    calls,
     campaigns,
     home,
     operator,
     recordings,
     reports,
+    settings_page,
     wallboard,
 )
 
@@ -80,7 +82,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.db = database
     app.state.users = Users(database, settings.web)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for module in (auth, home, admin, reports, wallboard, operator, recordings, campaigns):
+    for module in (
+        auth,
+        home,
+        admin,
+        reports,
+        wallboard,
+        operator,
+        recordings,
+        campaigns,
+        calls,
+        settings_page,
+    ):
         app.include_router(module.router)
 
     @app.exception_handler(LoginRequired)

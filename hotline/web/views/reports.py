@@ -26,7 +26,7 @@ router = APIRouter(prefix="/reports")
 DEFAULT_DAYS = 7
 
 
-def _period(request: Request, start: str | None, end: str | None) -> tuple[datetime, datetime]:
+def period(request: Request, start: str | None, end: str | None) -> tuple[datetime, datetime]:
     """``[first, last)`` from the form's dates; the last week by default."""
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     today = datetime.now(zone).date()
@@ -58,7 +58,7 @@ def _stem(name: str, first: datetime, last: datetime) -> str:
 async def _ivr(
     request: Request, start: str | None, end: str | None
 ) -> tuple[IvrStats, list[ivr_report.Day], datetime, datetime]:
-    first, last = _period(request, start, end)
+    first, last = period(request, start, end)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     include = request.app.state.settings.web.include_simulated
     calls = await CallLog(request.app.state.db).between(first, last, include_simulated=include)
@@ -109,7 +109,7 @@ async def ivr_download(
 async def _queue(
     request: Request, start: str | None, end: str | None, by: Bucket
 ) -> tuple[QueueReport, list[BucketKpi], datetime, datetime]:
-    first, last = _period(request, start, end)
+    first, last = period(request, start, end)
     state = request.app.state
     zone = ZoneInfo(state.settings.hours.timezone)
     report = await build_report(
