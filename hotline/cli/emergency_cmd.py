@@ -19,6 +19,7 @@ from hotline.speech import audio
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary
 from hotline.speech.proc import SpeechError
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore
 
@@ -59,7 +60,10 @@ def on(
     who = by or current_user()
 
     async def work(db: Database) -> Emergency:
-        return await switch_on(EmergencyStore(db), library, prompt_id=prompt, text=text, by=who)
+        state = await switch_on(EmergencyStore(db), library, prompt_id=prompt, text=text, by=who)
+        detail = {"text": text, "prompt": prompt}
+        await AuditLog(db).write(Actor(who, "cli"), "emergency.on", detail=detail)
+        return state
 
     try:
         state = run_with_database(settings, work)
@@ -84,7 +88,10 @@ def off(ctx: typer.Context, by: ByOption = None) -> None:
     async def work(db: Database) -> tuple[bool, Emergency]:
         store = EmergencyStore(db)
         was_on = (await store.current()).active
-        return was_on, await store.switch_off(who)
+        state = await store.switch_off(who)
+        if was_on:
+            await AuditLog(db).write(Actor(who, "cli"), "emergency.off")
+        return was_on, state
 
     was_on, state = run_with_database(settings, work)
     if not was_on:

@@ -15,8 +15,10 @@ from rich.table import Table
 from hotline import operators as ops
 from hotline.app import resolve_ami_secret
 from hotline.cli.context import settings_of
+from hotline.emergency import current_user
 from hotline.operators import OperatorError
 from hotline.settings import Settings
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.contact_center import NotFound, OperatorRecord, Operators
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
@@ -153,6 +155,7 @@ def _queue_action(ctx: typer.Context, name: str, verb: str) -> None:
             await ops.logout(ami, store, settings, name)
         else:
             await ops.pause(ami, store, settings, name, verb == "pause")
+        await AuditLog(db).write(Actor(current_user(), "cli"), f"operator.{verb}", name)
 
     run_with_ami(settings, work)
     typer.echo(f"operator {name}: {verb} done")

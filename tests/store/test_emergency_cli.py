@@ -100,6 +100,11 @@ def test_on_with_text_then_off(sets: list[str], tmp_path: Path) -> None:
     code, out, _ = hotline(sets, "emergency", "status", "--history", "5")
     assert "│ off" in out and "│ on" in out and TEXT in out
 
+    # Both switches are in the audit log, the second "off" (a no-op) is not.
+    code, out, _ = hotline(sets, "audit", "list", "--json")
+    entries = [(e["actor"], e["channel"], e["action"]) for e in json.loads(out)]
+    assert entries == [("alice", "cli", "emergency.off"), ("tester", "cli", "emergency.on")]
+
 
 def test_on_with_a_prompt(sets: list[str], tmp_path: Path) -> None:
     code, _, err = hotline(sets, "emergency", "on", "--prompt", "ivr.emergency.default")
