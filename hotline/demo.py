@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,8 +28,10 @@ from hotline.sandbox import Sandbox
 from hotline.settings import HoursSettings, Settings
 from hotline.simulate import Simulator, Transcript
 from hotline.speech.library import PromptLibrary
+from hotline.store.audit import Actor
 from hotline.store.contact_center import QueueEvents
 from hotline.transport.ami import AmiClient
+from hotline.users import Role, Users
 
 
 @dataclass(frozen=True)
@@ -176,14 +179,21 @@ async def _campaign(settings: Settings, console: Console) -> int:
     import tempfile
     from pathlib import Path
 
-    from dialer.contacts import read_contacts
+    from dialer import operations
     from dialer.model import CampaignKind, CampaignRules, SayKind, Scenario, Step
     from dialer.report import report_rows
     from dialer.store import DialerStore
 
     console.rule("A debt-reminder campaign on the simulated carrier")
+    # The same simulated numbers are dialled on every run: no same-number gap between runs
+    # (real campaigns keep the hour).
     fast = settings.dialer.model_copy(
-        update={"tick_seconds": 0.2, "calls_per_second": 5.0, "ring_seconds": 6.0}
+        update={
+            "tick_seconds": 0.2,
+            "calls_per_second": 5.0,
+            "ring_seconds": 6.0,
+            "same_number_gap_seconds": 0.0,
+        }
     )
     engine = Engine(settings.model_copy(update={"dialer": fast}))
     store = DialerStore(engine.db)
@@ -209,18 +219,22 @@ async def _campaign(settings: Settings, console: Console) -> int:
         holiday_hours=always,
     )
     await engine.db.upgrade()
-    version = await store.add_scenario(name, scenario, "demo-author", now)
-    await store.create_campaign(name, version.id, rules, "demo-author", now)
+    await store.add_scenario(name, scenario, "demo-author", now)
+    # The same operations as `hotline campaign ...` and the console: checked, audited, and
+    # approved by a supervisor who is not the author.
+    author, manager = Actor("demo-author", "cli"), Actor("demo-manager", "cli")
+    await operations.create(store, name, name, rules, author)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "contacts.csv"
         lines = ["phone,amount"] + [f"{phone},1520.30" for phone in DEMO_CONTACTS]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        report = await asyncio.to_thread(
-            read_contacts, path, scenario.variables(), region="RU", do_not_call=frozenset()
-        )
-    await store.attach_list(name, name, "demo", report, "demo-author", now)
-    await store.approve(name, "demo-manager", now)
-    campaign = await store.start(name, now)
+        report = await operations.check_contacts(store, settings, name, path)
+    await operations.attach_contacts(store, name, name, "demo", report, author)
+    users = Users(engine.db, settings.web)
+    if await users.get(manager.name) is None:
+        await users.add(manager.name, Role.SUPERVISOR, secrets.token_urlsafe(16), author)
+    await operations.approve(store, name, manager)
+    await operations.transition(store, name, "start", manager)
     console.print(f"campaign {name}: {len(DEMO_CONTACTS)} contacts, approved by demo-manager")
     await engine.start()
     failures = 0
@@ -242,7 +256,7 @@ async def _campaign(settings: Settings, console: Console) -> int:
             failures += 1
             console.print(f"[red]{row['phone']}: expected {DEMO_CONTACTS[row['phone']]}[/]")
     console.print(table)
-    console.print(f"[dim]report: hotline campaign report {name} --csv DIR[/] (id {campaign.id})")
+    console.print(f"[dim]report: hotline campaign report {name} --csv DIR[/]")
     return failures
 
 
