@@ -23,11 +23,10 @@ from sse_starlette import EventSourceResponse
 from dialer import operations, report
 from dialer.model import CampaignRules
 from dialer.store import CampaignError, DialerStore
-from hotline import tabular
 from hotline.store.audit import AuditLog
 from hotline.transport.ami import AmiClient
 from hotline.users import Permission
-from hotline.web.render import fragment, page
+from hotline.web.render import check_format, fragment, page, table_download
 from hotline.web.security import Viewer, require, require_checked
 
 router = APIRouter(prefix="/campaigns")
@@ -154,21 +153,14 @@ async def download_report(
     who: Annotated[Viewer, Depends(require(Permission.CAMPAIGNS))],
 ) -> Response:
     """Results per contact and attempt (personal data: audited)."""
-    if fmt not in ("csv", "xlsx"):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "csv or xlsx")
+    check_format(fmt)  # before the audit entry: a bad format reads nothing
     store = _store(request)
     try:
         rows = await report.report_rows(store, name)
     except CampaignError as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     await AuditLog(store.db).write(who.actor, "campaign.report", name, {"format": fmt})
-    sheets = report.report_sheets(rows)
-    if fmt == "csv":
-        body, media = tabular.to_csv(sheets), tabular.CSV_MEDIA_TYPE
-    else:
-        body, media = await asyncio.to_thread(tabular.to_xlsx, sheets), tabular.XLSX_MEDIA_TYPE
-    disposition = f'attachment; filename="campaign-{name}.{fmt}"'
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+    return await table_download(report.report_sheets(rows), f"campaign-{name}", fmt)
 
 
 @router.post("/{name}/contacts")

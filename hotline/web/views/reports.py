@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from hotline import ivr_report, tabular
+from hotline import ivr_report
 from hotline.ivr_stats import IvrStats, ivr_stats
 from hotline.periods import parse_period
 from hotline.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
@@ -18,7 +18,7 @@ from hotline.queue_kpi import QueueReport
 from hotline.queue_stats import build_report, report_sheets
 from hotline.store.calllog import CallLog
 from hotline.users import Permission
-from hotline.web.render import page
+from hotline.web.render import page, table_download
 from hotline.web.security import Viewer, require
 
 router = APIRouter(prefix="/reports")
@@ -38,17 +38,6 @@ def period(request: Request, start: str | None, end: str | None) -> tuple[dateti
         )
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-
-
-def _download(tables: list[tabular.Sheet], stem: str, fmt: str) -> Response:
-    if fmt not in ("csv", "xlsx"):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "csv or xlsx")
-    if fmt == "csv":
-        body, media = tabular.to_csv(tables), tabular.CSV_MEDIA_TYPE
-    else:
-        body, media = tabular.to_xlsx(tables), tabular.XLSX_MEDIA_TYPE
-    disposition = f'attachment; filename="{stem}.{fmt}"'
-    return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
 def _stem(name: str, first: datetime, last: datetime) -> str:
@@ -103,7 +92,7 @@ async def ivr_download(
     end: str | None = None,
 ) -> Response:
     stats, days, first, last = await _ivr(request, start, end)
-    return _download(ivr_report.sheets(stats, days), _stem("ivr", first, last), fmt)
+    return await table_download(ivr_report.sheets(stats, days), _stem("ivr", first, last), fmt)
 
 
 async def _queue(
@@ -176,4 +165,4 @@ async def queue_download(
     report, buckets, first, last = await _queue(request, start, end, by)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
-    return _download(tables, _stem("queue", first, last), fmt)
+    return await table_download(tables, _stem("queue", first, last), fmt)
