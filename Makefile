@@ -24,6 +24,7 @@ test: system-deps venv
 	scripts/ensure-postgres.sh
 	$(PY) -m ruff check hotline ivr dialer tests bench
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: system-deps venv
@@ -33,6 +34,7 @@ lint: venv
 	$(PY) -m ruff check hotline ivr dialer tests bench
 	$(PY) -m ruff format --check hotline ivr dialer tests bench
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -5,7 +5,7 @@ The file: ``--accounts`` accounts, every third with a second (two-zone) meter, i
 documented layout (samples/accounts.csv).  Measured, medians of ``--repeat`` runs in ms:
 
 * baseline: csv.reader over the decoded text (no checks at all);
-* parse + check (CSV): hotline.accounts_import.parse_accounts;
+* parse + check (CSV): hotline.accounts.importer.parse_accounts;
 * parse + check (XLSX): the same rows from an XLSX workbook (openpyxl, read-only);
 * write, new accounts / write, updating them: AccountStore.upsert into a fresh SQLite file.
 """
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import machine_line, median
-from hotline.accounts_import import parse_accounts
+from hotline.accounts.importer import parse_accounts
 from hotline.settings import load_settings
 from hotline.store.accounts import AccountRecord, AccountStore
 from hotline.store.db import Database

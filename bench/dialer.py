@@ -32,7 +32,7 @@ from sqlalchemy import insert, text
 from bench.common import machine_line
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, Scenario, Step
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.settings import DialerSettings, load_settings
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
@@ -120,7 +120,7 @@ class _StubPrompts:
 
 
 async def _import_and_dispatch(options: argparse.Namespace, temp: Path) -> None:
-    from dialer.service import Dialer
+    from dialer.engine import Dialer
     from hotline.store.calllog import CallLog
 
     path = temp / "contacts.csv"

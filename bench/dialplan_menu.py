@@ -1,12 +1,12 @@
 """The engine's menu written as pure dialplan: the PBX's own ceiling for the SIP menu bench.
 
-Generated from the same :class:`ivr.menu_model.Menu` and the same built prompt files the
+Generated from the same :class:`ivr.menu.model.Menu` and the same built prompt files the
 engine plays, so it cannot drift from the menu: greeting (by the time of day, with the
 ``[greeting]`` settings ``ivr.greeting`` uses) and recording notice, neither skippable
 (Playback), then one context per node: ``Background()`` + ``WaitExten()`` per menu level
 with an extension per option key and the navigation keys (``*`` back, ``#`` main, ``0``
 operator), the invalid notice and the silent/invalid round count before the operator, as
-``ivr.menu_flow`` does.
+``ivr.menu.flow`` does.
 
 The file goes only into a sandbox's ``/etc/asterisk`` (``hotline-bench.conf``, pulled in by
 the ``#tryinclude`` at the end of extensions.conf, absent in production and pruned by the next
@@ -28,12 +28,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-from hotline.constants import CONTEXT_INBOUND, CONTEXT_OPERATOR, ChannelVar
+from hotline.dialplan.asterisk_config import LANGUAGE, write_configs
+from hotline.dialplan.names import CONTEXT_INBOUND, CONTEXT_OPERATOR, ChannelVar
 from hotline.sandbox import Sandbox
-from hotline.sandbox.render import LANGUAGE, write_configs
 from hotline.settings import Settings
 from ivr import prompts
-from ivr.menu_model import Action, After, Menu, MenuNode, NodeKind
+from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
 
 BENCH_NUMBER: Final = "bench-dialplan"
 CONF_NAME: Final = "hotline-bench.conf"

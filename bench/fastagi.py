@@ -32,7 +32,7 @@ from bench.common import (
 GOAL = 1.2
 # Row name → (server kind, our logging).  "ours" is compared like for like with the floor and
 # panoramisk, which log nothing; "ours+info" adds the production logging (two INFO lines per
-# call through hotline.logs, to /dev/null).
+# call through hotline.core.logs, to /dev/null).
 SERVERS: dict[str, tuple[str, str | None]] = {
     "floor": ("floor", None),
     "ours": ("ours", None),

@@ -22,8 +22,8 @@ import sys
 from typing import Any
 
 from bench.common import pin_to_cpu
-from hotline.constants import ChannelVar, IvrStatus
-from hotline.logs import configure_logging
+from hotline.core.logs import configure_logging
+from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.settings import FastAgiSettings, LogSettings
 from hotline.transport.fastagi import AgiCall, AgiRoutes, FastAgiServer
 

@@ -51,7 +51,7 @@ from hotline.settings import Settings, load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import AmiClient, Subscription
 from ivr import prompts
-from ivr.menu_model import Menu, NodeKind, load_menu
+from ivr.menu.model import Menu, NodeKind, load_menu
 
 GOAL: Final = 0.9
 LIMIT_MS: Final = 50.0
@@ -81,7 +81,7 @@ SYSTEMS: Final = ("dialplan", "engine")
 
 # --- the walk ---------------------------------------------------------------------------------
 def expected_prompts(menu: Menu, settings: Settings, keys: str) -> list[str]:
-    """The prompt id that must start after each key, by ivr.menu_flow's rules (experienced
+    """The prompt id that must start after each key, by ivr.menu.flow's rules (experienced
     caller: short prompts); raises ValueError if a key leaves the menu or is not an option."""
     ivr = settings.ivr
     stack = [menu.start]

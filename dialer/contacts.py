@@ -13,9 +13,8 @@ from pathlib import Path
 from typing import Any, Final, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import phonenumbers
-
 from dialer.model import SayKind, VariableError, parse_value
+from hotline.core.phones import normalise_phone
 
 PHONE_COLUMNS: Final = ("phone", "телефон", "номер", "number")
 TIMEZONE_COLUMNS: Final = ("timezone", "tz", "часовой пояс")
@@ -88,20 +87,6 @@ class AccountLookup(Protocol):
     (``dialer.accounts.StoredAccounts``: the billing accounts of ``hotline accounts import``)."""
 
     async def lookup(self, numbers: Iterable[str]) -> Mapping[str, AccountInfo]: ...
-
-
-def normalise_phone(raw: str, region: str) -> str:
-    """E.164 (+79131234567); ValueError with the reason when it is not a valid number."""
-    text = raw.strip()
-    if not text:
-        raise ValueError("empty")
-    try:
-        number = phonenumbers.parse(text, region)
-    except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"not a phone number: {text!r}") from exc
-    if not phonenumbers.is_valid_number(number):
-        raise ValueError(f"not a valid number: {text!r}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def _rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

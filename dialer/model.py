@@ -11,7 +11,7 @@ from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hotline.hours import HoursError, parse_hours
+from hotline.contact_center.hours import HoursError, parse_hours
 from hotline.speech import russian
 from hotline.speech.russian import Phrase
 

@@ -4,24 +4,21 @@ may do it, changes the store and writes the audit log.  Neither front end adds r
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
 from dialer.accounts import StoredAccounts
 from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
 from dialer.model import CampaignRules
-from dialer.store import CampaignError, CampaignInfo, DialerStore
+from dialer.repository import CampaignError, CampaignInfo, DialerStore
+from hotline.access.users import Permission, allowed
+from hotline.core.clock import utc_now
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.users import UserStore
-from hotline.users import Permission, allowed
 
 ACTIONS: Final = ("start", "pause", "resume", "stop")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def _audit(store: DialerStore, by: Actor, action: str, name: str) -> None:
@@ -41,7 +38,7 @@ async def create(
 ) -> None:
     version = await store.scenario(scenario, scenario_version)
     await store.create_campaign(
-        name, version.id, rules, by.name, _now(), starts_at=starts_at, ends_at=ends_at
+        name, version.id, rules, by.name, utc_now(), starts_at=starts_at, ends_at=ends_at
     )
     await _audit(store, by, "create", name)
 
@@ -72,7 +69,7 @@ async def attach_contacts(
     store: DialerStore, name: str, list_name: str, source: str, report: ImportReport, by: Actor
 ) -> None:
     """Store a checked list (all rows, or none when the report has errors)."""
-    await store.attach_list(name, list_name, source, report, by.name, _now())
+    await store.attach_list(name, list_name, source, report, by.name, utc_now())
     await AuditLog(store.db).write(
         by, "campaign.contacts", name, {"list": list_name, "contacts": len(report.contacts)}
     )
@@ -92,20 +89,20 @@ async def check_approver(store: DialerStore, by: str) -> None:
 async def approve(store: DialerStore, name: str, by: Actor) -> CampaignInfo:
     """Approval by a supervisor other than the author (the store refuses the author)."""
     await check_approver(store, by.name)
-    info = await store.approve(name, by.name, _now())
+    info = await store.approve(name, by.name, utc_now())
     await _audit(store, by, "approve", name)
     return info
 
 
 async def transition(store: DialerStore, name: str, action: str, by: Actor) -> None:
     if action == "start":
-        await store.start(name, _now())
+        await store.start(name, utc_now())
     elif action == "pause":
         await store.pause(name)
     elif action == "resume":
         await store.resume(name)
     elif action == "stop":
-        await store.stop(name, _now())
+        await store.stop(name, utc_now())
     else:
         raise CampaignError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     await _audit(store, by, action, name)

@@ -12,9 +12,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.model import CampaignState, TargetState
-from dialer.store import CampaignInfo, DialerStore
+from dialer.repository import CampaignInfo, DialerStore
 from dialer.window import window_for
-from hotline.tabular import Cell, Sheet
+from hotline.core.spreadsheets import Cell, Sheet
 
 
 @dataclass
@@ -180,7 +180,7 @@ def write_xlsx(sheets: dict[str, list[dict[str, Any]]], path: Path) -> None:
 
 
 def report_sheets(sheets: dict[str, list[dict[str, Any]]]) -> list[Sheet]:
-    """The campaign report as ``hotline.tabular`` sheets (Russian-Excel CSV and XLSX)."""
+    """The campaign report as ``hotline.core.spreadsheets`` sheets (Russian-Excel CSV and XLSX)."""
     out = []
     for title, rows in sheets.items():
         columns = tuple(rows[0]) if rows else ("-",)

@@ -1,5 +1,6 @@
 """When a contact may be called: the campaign's hours in the contact's own time zone, on
-working days of the Russian production calendar (hotline.hours does the calendar).  Pure."""
+working days of the Russian production calendar (hotline.contact_center.hours does the
+calendar).  Pure."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import functools
 from datetime import datetime, timedelta
 
 from dialer.model import CampaignRules
-from hotline.hours import OperatorHours, ProductionCalendar
+from hotline.contact_center.hours import OperatorHours, ProductionCalendar
 from hotline.settings import HoursSettings
 
 

@@ -9,27 +9,29 @@ import signal
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 
-from dialer.service import Dialer, utc_now
-from dialer.store import DialerStore
-from hotline import operators as operator_service
-from hotline.calltrack import TRACKED_EVENTS, CallTracker
-from hotline.constants import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
-from hotline.emergency import EmergencyProvider, EmergencyStore
-from hotline.housekeeping import Housekeeping
-from hotline.queuetrack import TRACKED_QUEUE_EVENTS, QueueTracker
+from dialer.engine import Dialer
+from dialer.repository import DialerStore
+from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
+from hotline.contact_center import operators as operator_service
+from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
+from hotline.contact_center.housekeeping import Housekeeping
+from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
+from hotline.contact_center.schedule import HoursProvider
+from hotline.core.clock import utc_now
+from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
-from hotline.store.calendar import HoursProvider
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import Operators, QueueEvents, Recordings
 from hotline.store.db import Database
 from hotline.store.event_writer import EventWriter
-from hotline.store.menus import MenuVersionRecord, MenuVersions
+from hotline.store.menus import MenuVersionRecord
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
-from ivr.menu_flow import MenuFlow
-from ivr.menu_model import Menu, MenuError, check_menu, load_and_validate, parse_menu
+from ivr.menu.flow import MenuFlow
+from ivr.menu.model import Menu, MenuError, check_menu, load_and_validate, parse_menu
+from ivr.menu.versions import MenuVersions
 from ivr.prompts import FLOW_PROMPTS
 from ivr.queue_overflow import QueueOverflow
 from ivr.self_service import SelfService

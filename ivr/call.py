@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from hotline.constants import CallDirection, CallOutcome, ChannelVar, IvrStatus
+from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiError
 from hotline.speech import audio
 from hotline.speech.audio import AudioError
@@ -13,6 +13,7 @@ from hotline.speech.library import PromptLibrary, Sound
 from hotline.speech.russian import Phrase
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import CallbackStore
+from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.fastagi import AgiCall
 
 SAMPLES_PER_SECOND = 8000
@@ -54,7 +55,7 @@ class IvrCall:
 
     async def enter(self, node: str) -> None:
         self.path.append(node)
-        await self._log.note(self.uniqueid, "node", node)
+        await self._log.note(self.uniqueid, EventKind.NODE, node)
 
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
@@ -73,7 +74,9 @@ class IvrCall:
     async def wait_digit(self, seconds: float) -> str | None:
         """The next key within ``seconds``; None when the caller stays silent."""
         digit = await self.agi.wait_for_digit(seconds)
-        await self._log.note(self.uniqueid, "digits", digit or "", {"timed_out": digit is None})
+        await self._log.note(
+            self.uniqueid, EventKind.DIGITS, digit or "", {"timed_out": digit is None}
+        )
         return digit
 
     async def request_callback(self, number: str, source: str | None = None) -> int:
@@ -83,14 +86,16 @@ class IvrCall:
             source = "closed" if "closed" in self.path else "menu"
         await self._log.flush()  # the account event may still be queued
         record = await self._log.get(uniqueid=self.uniqueid)
-        accounts = [e.value for e in record.events if e.kind == "account"] if record else []
+        accounts = (
+            [e.value for e in record.events if e.kind == EventKind.ACCOUNT] if record else []
+        )
         callback = await CallbackStore(self._log.db).request(
             number,
             source=source,
             uniqueid=self.uniqueid,
             account=accounts[-1] if accounts else None,
         )
-        await self._log.add_event(self.uniqueid, "callback", number, {"id": callback.id})
+        await self._log.add_event(self.uniqueid, EventKind.CALLBACK, number, {"id": callback.id})
         return callback.id
 
     async def _stream(self, what: str, sound: Sound, escape_digits: str) -> str | None:
@@ -99,12 +104,12 @@ class IvrCall:
         try:
             result = await self.agi.stream_file(sound.path_without_extension, escape_digits)
         except AgiError:
-            await self._log.note(self.uniqueid, "prompt", what, detail)
+            await self._log.note(self.uniqueid, EventKind.PROMPT, what, detail)
             raise
         detail["played"] = round(result.endpos / SAMPLES_PER_SECOND, 3)
-        await self._log.note(self.uniqueid, "prompt", what, detail)
+        await self._log.note(self.uniqueid, EventKind.PROMPT, what, detail)
         if result.digit:
-            await self._log.note(self.uniqueid, "digits", result.digit, {"barge_in": True})
+            await self._log.note(self.uniqueid, EventKind.DIGITS, result.digit, {"barge_in": True})
         return result.digit
 
     async def ask(self, prompt_id: str, wait_seconds: float, max_digits: int) -> str:
@@ -115,33 +120,37 @@ class IvrCall:
         sound = self._prompts.sound(prompt_id)
         await self._log.note(
             self.uniqueid,
-            "prompt",
+            EventKind.PROMPT,
             prompt_id,
             {"file": sound.path_without_extension, "duration": sound.duration},
         )
         result = await self.agi.get_data(sound.path_without_extension, wait_seconds, max_digits)
         digits = result.digits if result.digits or result.timed_out else "#"
-        await self._log.note(self.uniqueid, "digits", digits, {"timed_out": result.timed_out})
+        await self._log.note(
+            self.uniqueid, EventKind.DIGITS, digits, {"timed_out": result.timed_out}
+        )
         return digits
 
     async def identified(self, account: str, how: str) -> None:
         """The caller is identified: logged and handed to the dialplan for the operator's
         screen pop (call event ``account``, HOTLINE_ACCOUNT)."""
         self.account = account
-        await self._log.add_event(self.uniqueid, "account", account, {"by": how})
+        await self._log.add_event(self.uniqueid, EventKind.ACCOUNT, account, {"by": how})
         await self.agi.set_variable(ChannelVar.ACCOUNT, account)
 
     async def reading_committed(self, label: str, detail: dict[str, Any]) -> None:
         """A reading was committed: call event ``reading`` and HOTLINE_READING, both
         ``<meter_id>/<zone>=<value>``."""
-        await self._log.add_event(self.uniqueid, "reading", label, detail)
+        await self._log.add_event(self.uniqueid, EventKind.READING, label, detail)
         await self.agi.set_variable(ChannelVar.READING, label)
 
     async def to_operator(self, reason: str) -> None:
         """Hand the call to the dialplan's operator queue."""
         await self.enter("operator")
         if self.answer_target is not None:
-            await self._log.add_event(self.uniqueid, "answer_target", str(self.answer_target))
+            await self._log.add_event(
+                self.uniqueid, EventKind.ANSWER_TARGET, str(self.answer_target)
+            )
             await self.agi.set_variable(ChannelVar.ANSWER_TARGET, str(self.answer_target))
         await self._log.set_outcome(self.uniqueid, CallOutcome.OPERATOR, operator_reason=reason)
         await self._return_to_dialplan(IvrStatus.OPERATOR, reason)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from hotline.constants import OperatorReason
-from hotline.logs import mask_account, mask_phone
+from hotline.core.logs import mask_account
+from hotline.core.phones import mask_phone
+from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.store.accounts import AccountRecord, AccountStore

@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from hotline.constants import ChannelVar, IvrStatus, QueueEventKind
+from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import QueueEventRecord, QueueEvents
+from hotline.store.enums import EventKind, QueueEventKind
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
 from ivr.call import IvrCall
@@ -72,7 +73,9 @@ class QueueOverflow:
             await call.enter("queue_wait")
             await agi.set_variable(ChannelVar.STATUS, IvrStatus.OPERATOR)
         except AgiHangup:
-            await self._log.add_event(call.uniqueid, "status", "caller hung up in overflow")
+            await self._log.add_event(
+                call.uniqueid, EventKind.STATUS, "caller hung up in overflow"
+            )
 
     async def _callback(self, call: IvrCall) -> bool:
         """Caller ID confirmed by keypad, or a typed number; True once stored."""

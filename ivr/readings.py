@@ -17,9 +17,9 @@ import datetime as dt
 import logging
 from typing import Final
 
-from hotline.constants import OperatorReason
-from hotline.logs import mask_account
-from hotline.reading_rules import PeriodDecision, decide_period, plausibility_limit
+from hotline.accounts.reading_rules import PeriodDecision, decide_period, plausibility_limit
+from hotline.core.logs import mask_account
+from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings, window_days
 from hotline.speech import russian
 from hotline.store.accounts import (

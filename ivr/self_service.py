@@ -9,7 +9,7 @@ from ivr.balance import tell_balance
 from ivr.call import IvrCall
 from ivr.dialog import Outcome
 from ivr.identify import identify
-from ivr.menu_model import Action
+from ivr.menu.model import Action
 from ivr.readings import take_readings
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, CampaignState, Scenario, Step
-from dialer.store import CampaignInfo, DialerStore
+from dialer.repository import CampaignInfo, DialerStore
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, 12:00 in Moscow
 

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hotline.accounts_import import Encoding, ImportFileError, ImportResult, parse_accounts
+from hotline.accounts.importer import Encoding, ImportFileError, ImportResult, parse_accounts
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
 from hotline.store.accounts import AccountRecord, AccountStore, ReadingStore

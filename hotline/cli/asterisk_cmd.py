@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import settings_of
-from hotline.sandbox.render import (
+from hotline.dialplan.asterisk_config import (
     DEFAULT_AMI_PERMIT,
     RenderOptions,
     render_configs,

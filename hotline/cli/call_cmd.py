@@ -12,12 +12,12 @@ import typer
 from rich.console import Console
 
 from hotline.app import fastagi_listening, resolve_ami_secret, running_engine
+from hotline.calls.simulator import SimulationError, Simulator, Transcript
 from hotline.cli.context import settings_of
-from hotline.cli.render import render_transcript
+from hotline.cli.transcript import render_transcript
 from hotline.settings import Settings
-from hotline.simulate import SimulationError, Simulator, Transcript
 from hotline.speech.catalogue import CatalogueError
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError

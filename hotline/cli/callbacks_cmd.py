@@ -12,11 +12,11 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.operators_cmd import run_with_db
-from hotline.constants import CallbackStatus
-from hotline.emergency import current_user
-from hotline.logs import mask_phone
+from hotline.contact_center.emergency import current_user
+from hotline.core.phones import mask_phone
 from hotline.store.contact_center import CallbackRecord, CallbackStore
 from hotline.store.db import Database
+from hotline.store.enums import CallbackStatus
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -17,14 +17,16 @@ from rich.console import Console
 from rich.table import Table
 
 from dialer import operations
-from dialer.contacts import ImportFileError, normalise_phone, read_contacts
+from dialer.contacts import ImportFileError, read_contacts
+from dialer.engine import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
 from dialer.report import report_rows, status, why, write_csv, write_xlsx
-from dialer.service import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
-from dialer.store import CampaignError, DialerStore
+from dialer.repository import CampaignError, DialerStore
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.emergency import current_user
+from hotline.contact_center.emergency import current_user
+from hotline.core.clock import utc_now
+from hotline.core.phones import normalise_phone
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 
@@ -37,10 +39,6 @@ dnc_app = typer.Typer(no_args_is_help=True, help="The do-not-call list (all camp
 EXIT_FAILED: Final = 1
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it (default: $USER).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _run(ctx: typer.Context, work: Any) -> Any:
@@ -110,7 +108,7 @@ def scenario_create(
         typer.echo(f"scenario: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
     version = _run(
-        ctx, lambda store: store.add_scenario(name, scenario, by or current_user(), _now())
+        ctx, lambda store: store.add_scenario(name, scenario, by or current_user(), utc_now())
     )
     typer.echo(f"scenario {name} version {version.version} stored")
 
@@ -158,7 +156,7 @@ def dnc_add(
     except ValueError as exc:
         typer.echo(f"dnc: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
-    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, _now()))
+    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, utc_now()))
     typer.echo(f"{added} number(s) added to the do-not-call list")
 
 
@@ -181,7 +179,7 @@ def dnc_import(
             typer.echo(f"dnc: {problem}", err=True)
         raise typer.Exit(EXIT_FAILED)
     phones = [c.phone for c in report.contacts]
-    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, _now()))
+    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, utc_now()))
     typer.echo(f"{added} number(s) added to the do-not-call list")
 
 
@@ -411,7 +409,7 @@ def limits(
     async def work(store: DialerStore) -> dict[str, float]:
         for key, value in changes.items():
             if value is not None:
-                await store.set_limit(key, float(value), by or current_user(), _now())
+                await store.set_limit(key, float(value), by or current_user(), utc_now())
         return await store.limits()
 
     stored = _run(ctx, work)
@@ -439,7 +437,7 @@ def show_status(
 ) -> None:
     """Progress, calls in flight, positive and negative counts, the estimated finish."""
     while True:
-        result = _run(ctx, lambda store: status(store, name, _now()))
+        result = _run(ctx, lambda store: status(store, name, utc_now()))
         data = result.to_dict()
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -471,7 +469,7 @@ def show_why(ctx: typer.Context, name: str) -> None:
 
     async def work(store: DialerStore) -> list[tuple[str, int, str]]:
         stored = await store.limits()
-        return await why(store, name, _now(), int(stored.get(LIMIT_TRUNK, trunk)))
+        return await why(store, name, utc_now(), int(stored.get(LIMIT_TRUNK, trunk)))
 
     rows = _run(ctx, work)
     if not rows:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from hotline.logs import configure_logging
+from hotline.core.logs import configure_logging
 from hotline.settings import Settings, load_settings, parse_overrides
 
 

@@ -13,12 +13,12 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.emergency import Emergency, answer_target, current_user, switch_on
+from hotline.contact_center.emergency import Emergency, answer_target, current_user, switch_on
 from hotline.settings import Settings
 from hotline.speech import audio
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore

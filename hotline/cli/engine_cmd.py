@@ -9,7 +9,7 @@ import typer
 from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
 from hotline.speech.catalogue import CatalogueError
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 
 
 def run(ctx: typer.Context) -> None:
@@ -25,6 +25,6 @@ def run(ctx: typer.Context) -> None:
 
 def demo(ctx: typer.Context) -> None:
     """Start the sandbox and the engine, place scripted calls, print them, shut down."""
-    from hotline.demo import run_demo
+    from hotline.cli.demo import run_demo
 
     raise typer.Exit(run_demo(settings_of(ctx)))

@@ -18,10 +18,11 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.emergency import current_user
-from hotline.hours import CLOSED, HoursError, OperatorHours, Override
+from hotline.contact_center.emergency import current_user
+from hotline.contact_center.hours import CLOSED, HoursError, OperatorHours, Override
+from hotline.contact_center.schedule import CalendarOverrides, load_operator_hours, override_of
 from hotline.settings import Settings
-from hotline.store.calendar import CalendarOverrides, OverrideRecord, load_operator_hours
+from hotline.store.calendar import OverrideRecord
 from hotline.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -55,7 +56,7 @@ def show(
         return {r.day: r for r in await CalendarOverrides(db).list(first, last)}
 
     records = run_with_database(settings, work)
-    hours = _hours(settings, {day: record.override for day, record in records.items()})
+    hours = _hours(settings, {day: override_of(record) for day, record in records.items()})
     today = datetime.now(zone).date()
     table = Table(title=f"Operator hours ({settings.hours.timezone})")
     table.add_column("Date", no_wrap=True)
@@ -100,7 +101,7 @@ def override(
     except (HoursError, ValueError) as exc:
         typer.echo(f"hours: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_VALUE) from exc
-    day_hours = _hours(settings, {when: record.override}).hours_on(when)
+    day_hours = _hours(settings, {when: override_of(record)}).hours_on(when)
     typer.echo(f"{when.isoformat()} {when:%a}: {day_hours} ({day_hours.source})")
 
 

@@ -18,11 +18,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import ivr_report, tabular
+from hotline.calls import ivr_report
+from hotline.calls.ivr_stats import IvrExit, IvrStats, ivr_stats
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.ivr_stats import IvrExit, IvrStats, ivr_stats
-from hotline.periods import parse_period
+from hotline.core import spreadsheets as tabular
+from hotline.core.report_period import parse_period
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 

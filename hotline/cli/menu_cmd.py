@@ -14,13 +14,13 @@ from rich.tree import Tree
 
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.emergency import current_user
+from hotline.contact_center.emergency import current_user
 from hotline.settings import Settings
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
 from hotline.store.db import Database
-from hotline.store.menus import MenuUnchanged, MenuVersionRecord, MenuVersions, UnknownVersion
-from ivr.menu_model import (
+from hotline.store.menus import MenuVersionRecord
+from ivr.menu.model import (
     Menu,
     MenuError,
     MenuNode,
@@ -31,6 +31,7 @@ from ivr.menu_model import (
     parse_and_validate,
     voice_label,
 )
+from ivr.menu.versions import MenuUnchanged, MenuVersions, UnknownVersion
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 

@@ -12,11 +12,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import operators as ops
 from hotline.app import resolve_ami_secret
 from hotline.cli.context import settings_of
-from hotline.emergency import current_user
-from hotline.operators import OperatorError
+from hotline.contact_center import operators as ops
+from hotline.contact_center.emergency import current_user
+from hotline.contact_center.operators import OperatorError
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.contact_center import NotFound, OperatorRecord, Operators

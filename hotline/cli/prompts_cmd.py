@@ -19,7 +19,7 @@ from rich.progress import (
 from hotline.cli.context import settings_of
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import DEFAULT_CONCURRENCY, BuildReport, PromptLibrary
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 

@@ -14,13 +14,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import operators as ops
-from hotline import tabular
 from hotline.cli.context import settings_of
 from hotline.cli.operators_cmd import run_with_ami, run_with_db
-from hotline.periods import parse_moment
-from hotline.queue_kpi import QueueReport
-from hotline.queue_stats import build_report, report_sheets
+from hotline.contact_center import operators as ops
+from hotline.contact_center.kpi import QueueReport
+from hotline.contact_center.queue_report import build_report, report_sheets
+from hotline.core import spreadsheets as tabular
+from hotline.core.report_period import parse_moment
 from hotline.settings import Settings
 from hotline.store.contact_center import Operators
 from hotline.store.db import Database
@@ -32,7 +32,8 @@ EXIT_BAD_VALUE: Final = 2
 
 
 def parse_when(value: str, settings: Settings, *, end: bool = False) -> datetime:
-    """A date (local midnight; as the end: the day after) or ISO date-time (hotline.periods)."""
+    """A date (local midnight; as the end: the day after) or ISO date-time
+    (hotline.core.report_period)."""
     try:
         return parse_moment(value, ZoneInfo(settings.hours.timezone), end_of_day=end)
     except ValueError as exc:

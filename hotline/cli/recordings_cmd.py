@@ -13,12 +13,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline import recording
 from hotline.cli.context import settings_of
 from hotline.cli.operators_cmd import run_with_db
 from hotline.cli.queue_cmd import parse_when
-from hotline.emergency import current_user
-from hotline.logs import mask_account, mask_phone
+from hotline.contact_center import recordings as recording
+from hotline.contact_center.emergency import current_user
+from hotline.core.logs import mask_account
+from hotline.core.phones import mask_phone
 from hotline.store.contact_center import RecordingRecord, Recordings
 from hotline.store.db import Database
 

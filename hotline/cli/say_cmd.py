@@ -15,7 +15,7 @@ from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt, Sound
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 
 EXIT_FAILED = 1
 EXIT_BAD_VALUE = 2

@@ -12,13 +12,13 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from hotline.access.users import Role, UserError, Users
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.emergency import current_user
+from hotline.contact_center.emergency import current_user
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.users import UserRecord
-from hotline.users import Role, UserError, Users
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 

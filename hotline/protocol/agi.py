@@ -10,10 +10,21 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import IntEnum
 from types import MappingProxyType
 from typing import Final
 
-from hotline.constants import AGI_HANGUP_LINE, AgiCode
+
+class AgiCode(IntEnum):
+    """Reply codes of the FastAGI protocol."""
+
+    SUCCESS = 200
+    INVALID_COMMAND = 510
+    DEAD_CHANNEL = 511
+    USAGE = 520
+
+
+AGI_HANGUP_LINE: Final = "HANGUP"
 
 # Asterisk reads a command with fgets() into a 2048-byte buffer (AGI_BUF_LEN): a longer line is
 # cut, and its tail runs as a second command.  2047 bytes including the newline fit.

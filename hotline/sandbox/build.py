@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
+from hotline.sandbox.commands import in_chroot, run
 from hotline.sandbox.layout import SandboxError, SandboxLayout
 from hotline.sandbox.mounts import ensure_mounts, remove_tree, unmount_all
-from hotline.sandbox.proc import in_chroot, run
 from hotline.settings import Settings
 
 Progress = Callable[[str], None]

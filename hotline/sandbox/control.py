@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from hotline.sandbox.ami_probe import AmiLogin, open_session, try_login, wait_closed
+from hotline.sandbox.commands import clean_env, in_chroot, run
 from hotline.sandbox.layout import SandboxError, SandboxLayout
-from hotline.sandbox.proc import clean_env, in_chroot, run
 
 ASTERISK: Final = "/usr/sbin/asterisk"
 ASTERISK_USER: Final = "asterisk"

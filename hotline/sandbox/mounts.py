@@ -8,8 +8,8 @@ import re
 import shutil
 from pathlib import Path
 
+from hotline.sandbox.commands import run
 from hotline.sandbox.layout import SandboxError
-from hotline.sandbox.proc import run
 
 _MOUNT_TIMEOUT = 30.0
 _ESCAPE = re.compile(r"\\([0-7]{3})")

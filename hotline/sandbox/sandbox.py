@@ -17,15 +17,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
-from hotline.constants import ROUTE_IVR
-from hotline.recording import DIR_MODE, recordings_root
+from hotline.contact_center.recordings import DIR_MODE, recordings_root
+from hotline.dialplan.asterisk_config import (
+    RESTART_ONLY,
+    RenderOptions,
+    render_configs,
+    write_configs,
+)
+from hotline.dialplan.names import ROUTE_IVR
 from hotline.sandbox.build import Progress, build, check_host, is_current, read_stamp
+from hotline.sandbox.commands import in_chroot, run
 from hotline.sandbox.control import AsteriskControl
 from hotline.sandbox.layout import SandboxError, SandboxLayout
 from hotline.sandbox.lock import exclusive
 from hotline.sandbox.mounts import ensure_bind, ensure_mounts, unmount_all
-from hotline.sandbox.proc import in_chroot, run
-from hotline.sandbox.render import RESTART_ONLY, RenderOptions, render_configs, write_configs
 from hotline.sandbox.secret import effective_ami_secret
 from hotline.settings import Settings
 from hotline.speech.paths import sounds_root

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-from hotline.speech.proc import DEFAULT_TIMEOUT, SpeechError, run
+from hotline.speech.tools import DEFAULT_TIMEOUT, SpeechError, run
 
 SAMPLE_RATE: Final = 8000
 FORMATS: Final = ("sln", "alaw", "ulaw")

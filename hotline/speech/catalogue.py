@@ -25,7 +25,7 @@ from typing import Final
 
 import yaml
 
-from hotline.strict_yaml import load_strict
+from hotline.core.strict_yaml import load_strict
 
 CATALOGUE_FILE: Final = "catalogue.yaml"
 RECORDED_DIR: Final = "recorded"

@@ -32,8 +32,8 @@ from hotline.settings import Settings
 from hotline.speech import audio
 from hotline.speech.catalogue import Catalogue
 from hotline.speech.paths import cache_root, sounds_root, voice_dir_name
-from hotline.speech.proc import SpeechError
 from hotline.speech.russian import FRAGMENTS, Phrase
+from hotline.speech.tools import SpeechError
 from hotline.speech.tts import TtsBackend, backend_for
 
 MANIFEST: Final = "manifest.json"

@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 
 from hotline.settings import SpeechSettings
 from hotline.speech import audio
-from hotline.speech.proc import DEFAULT_TIMEOUT, SpeechError, require_program, run
+from hotline.speech.tools import DEFAULT_TIMEOUT, SpeechError, require_program, run
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ BACKENDS: Final[dict[str, type[RhvoiceBackend | EspeakBackend | GttsBackend]]] =
 
 
 def backend_for(speech: SpeechSettings) -> TtsBackend:
-    """The configured backend; :class:`~hotline.speech.proc.ToolMissing` names the Debian
+    """The configured backend; :class:`~hotline.speech.tools.ToolMissing` names the Debian
     package when its program is not installed."""
     try:
         factory = BACKENDS[speech.backend]

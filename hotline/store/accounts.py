@@ -19,10 +19,9 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.store.db import Database
+from hotline.core.phones import phone_digits
+from hotline.store.db import Database, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
 
 MAX_ZONES: Final = 3
@@ -32,20 +31,6 @@ FLAG_NEXT_PERIOD: Final = "next_period"
 # Flags a person must look at before billing uses the reading.
 REVIEW_FLAGS: Final = frozenset({FLAG_IMPLAUSIBLE})
 _KOPECKS: Final = Decimal(100)
-_PHONE_SEPARATORS: Final = str.maketrans("", "", " -()+")
-
-
-def normalize_phone(raw: str) -> str:
-    """Digits only, Russian numbers as 7XXXXXXXXXX (8XXXXXXXXXX and 10-digit 9XX... too), so
-    the caller ID and the imported numbers compare equal; ValueError when not a number."""
-    digits = raw.strip().translate(_PHONE_SEPARATORS)
-    if not digits.isascii() or not digits.isdigit() or not 5 <= len(digits) <= 15:
-        raise ValueError(f"not a phone number: {raw!r}")
-    if len(digits) == 11 and digits[0] == "8":
-        return "7" + digits[1:]
-    if len(digits) == 10 and digits[0] == "9":
-        return "7" + digits
-    return digits
 
 
 def to_kopecks(amount: Decimal) -> int:
@@ -148,7 +133,7 @@ class AccountStore:
         created = updated = 0
         now = dt.datetime.now(dt.UTC)
         async with self._db.session() as session:
-            insert = _dialect_insert(session)
+            insert = dialect_insert(self._db)
             for start in range(0, len(accounts), BATCH):
                 chunk = accounts[start : start + BATCH]
                 numbers = [a.number for a in chunk]
@@ -203,7 +188,7 @@ class AccountStore:
     async def numbers_for_phone(self, phone: str) -> list[str]:
         """The accounts registered for a phone number (any common spelling of it)."""
         try:
-            normalized = normalize_phone(phone)
+            normalized = phone_digits(phone)
         except ValueError:
             return []
         query = (
@@ -330,15 +315,6 @@ class ReadingStore:
 
 def _slices(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
     return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
-
-
-def _dialect_insert(session: AsyncSession) -> type[sqlite.Insert] | type[postgresql.Insert]:
-    name = session.get_bind().dialect.name
-    if name == "postgresql":
-        return postgresql.Insert
-    if name == "sqlite":
-        return sqlite.Insert
-    raise NotImplementedError(f"no upsert for {name}")
 
 
 def _account_row(account: AccountRecord, now: dt.datetime) -> dict[str, object]:

@@ -12,31 +12,19 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import selectinload
 
-from hotline.constants import CallDirection, CallOutcome
-from hotline.logs import mask_phone
-from hotline.store.db import Database
+from hotline.core.phones import mask_phone
+from hotline.store.db import Database, dialect_insert
+from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.store.event_writer import EventWriter
 from hotline.store.models import Call, CallEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
 
 log = logging.getLogger(__name__)
-
-
-class EventKind(StrEnum):
-    """The usual values of ``CallEvent.kind`` (any short string is accepted)."""
-
-    NODE = "node"  # a menu node was entered; the sequence is the call's path
-    PROMPT = "prompt"
-    DIGITS = "digits"
-    STATUS = "status"
-    NOTE = "note"
 
 
 class UnknownCall(LookupError):
@@ -134,7 +122,7 @@ class CallLog:
         the call simulated if either caller says so, and never changes the direction.
         """
         async with self._db.session() as session:
-            insert = _dialect_insert(self._db.engine.dialect.name)(Call).values(
+            insert = dialect_insert(self._db)(Call).values(
                 id=uuid.uuid4().hex,
                 direction=direction,
                 uniqueid=uniqueid,
@@ -172,7 +160,7 @@ class CallLog:
     async def add_event(
         self,
         uniqueid: str,
-        kind: str,
+        kind: EventKind,
         value: str,
         detail: dict[str, Any] | None = None,
         at: datetime | None = None,
@@ -191,7 +179,7 @@ class CallLog:
     async def note(
         self,
         uniqueid: str,
-        kind: str,
+        kind: EventKind,
         value: str,
         detail: dict[str, Any] | None = None,
     ) -> None:
@@ -309,14 +297,6 @@ class CallLog:
         async with self._db.session() as session:
             if (await session.execute(statement)).first() is None:
                 raise UnknownCall(uniqueid)
-
-
-def _dialect_insert(name: str) -> type[sqlite.Insert] | type[postgresql.Insert]:
-    if name == "sqlite":
-        return sqlite.Insert
-    if name == "postgresql":
-        return postgresql.Insert
-    raise NotImplementedError(f"the call log does not support {name}")
 
 
 def _with_events() -> Select[Call]:

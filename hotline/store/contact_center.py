@@ -4,13 +4,14 @@ recordings' audit log.  Every method is its own unit of work."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
 
-from hotline.constants import CallbackStatus, QueueEventKind
+from hotline.core.clock import utc_now
 from hotline.store.db import Database
+from hotline.store.enums import CallbackStatus, QueueEventKind
 from hotline.store.models import (
     AuditEntry,
     Call,
@@ -21,10 +22,6 @@ from hotline.store.models import (
     RecordingAccess,
 )
 from hotline.store.types import as_utc
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class NotFound(LookupError):
@@ -92,7 +89,7 @@ class CallbackStore:
             if uniqueid is not None:
                 call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
             row = Callback(
-                requested_at=as_utc(at) if at else _now(),
+                requested_at=as_utc(at) if at else utc_now(),
                 number=number,
                 call_id=call_id,
                 account=account,
@@ -130,7 +127,7 @@ class CallbackStore:
             if row.status is not CallbackStatus.DONE:
                 row.status = CallbackStatus.DONE
                 row.done_by = by
-                row.done_at = as_utc(at) if at else _now()
+                row.done_at = as_utc(at) if at else utc_now()
                 row.note = note
             await session.flush()
             return _callback(row)
@@ -299,7 +296,7 @@ class Operators:
                 interface=interface,
                 full_name=full_name,
                 simulated=simulated,
-                created_at=_now(),
+                created_at=utc_now(),
             )
             session.add(row)
             await session.flush()
@@ -403,7 +400,7 @@ class Recordings:
                 uniqueid=uniqueid,
                 path=path,
                 caller=caller,
-                started_at=as_utc(at) if at else _now(),
+                started_at=as_utc(at) if at else utc_now(),
             )
             session.add(row)
             await session.flush()
@@ -469,7 +466,7 @@ class Recordings:
     ) -> None:
         """One audit row per recording touched (one row with no id when none was), and one
         entry in the console's append-only audit log (``audit_log``)."""
-        at = _now()
+        at = utc_now()
         async with self._db.session() as session:
             ids_text = ",".join(str(i) for i in recording_ids or [])
             session.add(

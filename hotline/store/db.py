@@ -18,6 +18,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
 
 from sqlalchemy import event, make_url, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
@@ -212,3 +213,14 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
                 log.debug("%s: file busy, WAL left to the connection creating it", pragma)
     finally:
         cursor.close()
+
+
+def dialect_insert(db: Database) -> type[sqlite.Insert] | type[postgresql.Insert]:
+    """The INSERT construct with ``on_conflict_do_update`` for the database's dialect: the
+    upserts are written once for SQLite and PostgreSQL, the two dialects the store supports."""
+    name = db.engine.dialect.name
+    if name == "sqlite":
+        return sqlite.Insert
+    if name == "postgresql":
+        return postgresql.Insert
+    raise NotImplementedError(f"the store does not support {name}")

@@ -2,8 +2,8 @@
 the current state and the rest its history (R-027, R-032).
 
 The store only records; it never renders.  A message is stored as active only together with
-its rendered sound (see :func:`hotline.emergency.switch_on`), so no caller ever reaches a
-message that cannot be played.
+its rendered sound (see :func:`hotline.contact_center.emergency.switch_on`), so no caller
+ever reaches a message that cannot be played.
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ from typing import Any, Final
 from sqlalchemy import select
 
 from hotline.store.db import Database
+from hotline.store.enums import EventKind
 from hotline.store.models import Call, CallEvent
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class EventWriter:
     async def add(
         self,
         uniqueid: str,
-        kind: str,
+        kind: EventKind,
         value: str,
         detail: dict[str, Any] | None = None,
         at: datetime | None = None,

@@ -3,9 +3,8 @@
 The table is append-only: the newest row (highest id) is the active version.  A rollback
 publishes an earlier version's content again as a new version (``rollback_of`` names the
 earlier one), so the history shows every switch with its author and time, and the engine
-only ever has to watch the newest id.  Menus are checked against the service standard
-before they get here (``hotline menu publish`` and ``rollback`` validate first); this module
-only parses them, for the diff summary.
+only ever has to watch the newest id.  This module only stores rows: parsing a menu and
+summarising what changed is the IVR's business (:mod:`ivr.menu.versions`).
 """
 
 from __future__ import annotations
@@ -19,19 +18,9 @@ from sqlalchemy import select
 
 from hotline.store.db import Database
 from hotline.store.models import MenuVersion
-from ivr.menu_diff import summarize_diff
-from ivr.menu_model import Menu, MenuError, parse_menu
 
 AUTHOR_MAX: Final = 64
 SOURCE_MAX: Final = 1024
-
-
-class MenuUnchanged(ValueError):
-    """The content is the active version already."""
-
-
-class UnknownVersion(LookupError):
-    pass
 
 
 @dataclass(frozen=True)
@@ -46,16 +35,12 @@ class MenuVersionRecord:
     source: str
     rollback_of: int | None
 
-    def menu(self) -> Menu:
-        """The menu parsed (structure only; MenuError when it no longer parses)."""
-        return parse_menu(self.content, f"menu version {self.version} ({self.source})")
-
 
 def content_sha256(content: str) -> str:
     return hashlib.sha256(content.encode("utf-8")).hexdigest()
 
 
-class MenuVersions:
+class MenuVersionStore:
     """The version table; every method is its own unit of work."""
 
     def __init__(self, db: Database) -> None:
@@ -84,49 +69,33 @@ class MenuVersions:
             row = await session.get(MenuVersion, version)
             return _record(row) if row is not None else None
 
-    async def publish(
-        self, content: str, source: str, author: str, *, rollback_of: int | None = None
+    async def append(
+        self,
+        *,
+        name: str,
+        content: str,
+        author: str,
+        summary: str,
+        source: str,
+        rollback_of: int | None = None,
     ) -> MenuVersionRecord:
-        """Store ``content`` as the new active version.  MenuError when it does not parse,
-        MenuUnchanged when it is the active version already."""
+        """Store ``content`` as the new active version (the caller has parsed and diffed it)."""
         if len(author) > AUTHOR_MAX:
             raise ValueError(f"author {author!r} is longer than {AUTHOR_MAX} characters")
-        source = source[-SOURCE_MAX:]
-        menu = parse_menu(content, source)
-        digest = content_sha256(content)
-        current = await self.active()
-        if current is not None and current.sha256 == digest:
-            raise MenuUnchanged(f"this menu is the active version {current.version} already")
-        old: Menu | None = None
-        if current is not None:
-            try:
-                old = current.menu()
-            except MenuError:
-                old = None
-        summary = summarize_diff(old, menu)
-        if rollback_of is not None:
-            summary = f"rollback to version {rollback_of}: {summary}"
         row = MenuVersion(
-            name=menu.name[:128],
+            name=name[:128],
             content=content,
-            sha256=digest,
+            sha256=content_sha256(content),
             author=author,
             published_at=datetime.now(UTC),
             summary=summary,
-            source=source,
+            source=source[-SOURCE_MAX:],
             rollback_of=rollback_of,
         )
         async with self._db.session() as session:
             session.add(row)
             await session.flush()
             return _record(row)
-
-    async def rollback(self, version: int, author: str) -> MenuVersionRecord:
-        """Make ``version``'s content active again, as a new version."""
-        earlier = await self.get(version)
-        if earlier is None:
-            raise UnknownVersion(f"no menu version {version}")
-        return await self.publish(earlier.content, earlier.source, author, rollback_of=version)
 
 
 def _record(row: MenuVersion) -> MenuVersionRecord:

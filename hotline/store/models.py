@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from hotline.constants import CallbackStatus, CallDirection, CallOutcome, QueueEventKind
+from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome, QueueEventKind
 from hotline.store.types import UtcDateTime
 
 # Deterministic constraint names, so migrations can refer to (and drop) them on every back end.
@@ -157,7 +157,7 @@ class MenuVersion(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     author: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime] = mapped_column(UtcDateTime())
-    # What changed against the version active before (ivr.menu_diff.summarize_diff).
+    # What changed against the version active before (ivr.menu.diff.summarize_diff).
     summary: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(1024))
     rollback_of: Mapped[int | None]
@@ -434,7 +434,7 @@ class Callback(Base):
 
 class QueueEvent(Base):
     """An operator-queue event from AMI (or the overflow route); the KPIs are computed from
-    these rows alone (hotline/queue_kpi.py)."""
+    these rows alone (hotline/contact_center/kpi.py)."""
 
     __tablename__ = "queue_events"
 

@@ -1,5 +1,5 @@
 """Console users and their browser sessions, as stored.  Policy (hashing, lock-out, expiry)
-lives in ``hotline.users``; this module only reads and writes rows."""
+lives in ``hotline.access.users``; this module only reads and writes rows."""
 
 from __future__ import annotations
 

@@ -10,8 +10,9 @@ import asyncio
 import logging
 from typing import Any, Final, NoReturn
 
-from hotline.constants import AGI_HANGUP_LINE, ChannelVar, IvrStatus, OperatorReason
+from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import (
+    AGI_HANGUP_LINE,
     AgiCommandFailed,
     AgiDeadChannel,
     AgiEnvironment,

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable
 from types import TracebackType
 from typing import Final
 
-from hotline.logs import call_uniqueid, mask_phone
+from hotline.core.logs import call_uniqueid
+from hotline.core.phones import mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
     AgiEnvironment,

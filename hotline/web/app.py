@@ -1,5 +1,6 @@
 """The console's ASGI application.  ``create_app`` is its composition root: the same store
-and operations (``hotline.users``, ``hotline.emergency``, ...) the CLI uses."""
+and operations (``hotline.access.users``, ``hotline.contact_center.emergency``, ...) the CLI
+uses."""
 
 from __future__ import annotations
 
@@ -12,12 +13,12 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, resolve_ami_secret
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
-from hotline.users import Users
-from hotline.web.render import STATIC_DIR
+from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
 from hotline.web.views import (
     admin,

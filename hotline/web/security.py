@@ -1,6 +1,6 @@
 """Who is asking, and may they: the session cookie, role checks and CSRF tokens.
 
-Sessions are server-side rows (``hotline.users``); the cookie carries only a random token.
+Sessions are server-side rows (``hotline.access.users``); the cookie carries only a random token.
 State-changing requests carry the session's synchronizer token (hidden form field, or the
 ``X-CSRF-Token`` header that htmx sends); the log-in form, which has no session yet, uses a
 double-submit cookie.  Cookies are HttpOnly and SameSite=Strict on top of that.
@@ -15,9 +15,9 @@ from typing import Final
 
 from fastapi import HTTPException, Request, status
 
+from hotline.access.users import Permission, Users, allowed
 from hotline.store.audit import Actor
 from hotline.store.users import SessionRecord
-from hotline.users import Permission, Users, allowed
 
 SESSION_COOKIE: Final = "hotline_session"
 LOGIN_CSRF_COOKIE: Final = "hotline_login_csrf"

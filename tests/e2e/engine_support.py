@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from hotline.app import resolve_ami_secret
+from hotline.calls.simulator import Simulator, Transcript
 from hotline.settings import Settings, load_settings
-from hotline.simulate import Simulator, Transcript
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import ChannelVar
+from hotline.dialplan.names import ChannelVar
 from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]

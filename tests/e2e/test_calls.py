@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import (
-    CONTEXT_FALLBACK,
-    CONTEXT_OPERATOR,
-    ROUTE_IVR,
-    CallOutcome,
-    OperatorReason,
-)
+from hotline.dialplan.names import CONTEXT_FALLBACK, CONTEXT_OPERATOR, ROUTE_IVR, OperatorReason
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.enums import CallOutcome
 from hotline.transport.fastagi import AgiCall, AgiRoutes
 from ivr import prompts
 from tests.e2e.engine_support import (

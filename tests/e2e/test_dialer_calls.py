@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dialer.model import CampaignRules, Reason
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from dialer.engine import Dialer
 from dialer.model import TEMPLATES, CampaignKind
-from dialer.service import Dialer
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.speech import audio
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from dialer.model import CampaignRules, Reason
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.app import resolve_ami_secret
-from hotline.constants import CONTEXT_SIMULATED_CARRIER
+from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database

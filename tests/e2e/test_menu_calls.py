@@ -10,12 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import CallbackStatus, CallOutcome, OperatorReason
-from hotline.emergency import EmergencyStore, switch_on
+from hotline.calls.simulator import Transcript
+from hotline.contact_center.emergency import EmergencyStore, switch_on
+from hotline.contact_center.schedule import CalendarOverrides
+from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
-from hotline.simulate import Transcript
-from hotline.store.calendar import CalendarOverrides
 from hotline.store.contact_center import CallbackStore
+from hotline.store.enums import CallbackStatus, CallOutcome
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import CallOutcome
+from hotline.calls.simulator import Transcript
 from hotline.settings import Settings
-from hotline.simulate import Transcript
-from hotline.store.menus import MenuVersions
+from hotline.store.enums import CallOutcome
+from ivr.menu.versions import MenuVersions
 from tests.e2e.engine_support import engine_settings, simulate, simulator, wait_for_node
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from hotline import operators as ops
 from hotline.app import Engine
+from hotline.contact_center import operators as ops
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from tests.e2e.engine_support import engine_settings, simulator

@@ -18,16 +18,16 @@ from typing import Any
 
 import pytest
 
-from hotline import operators as ops
-from hotline import recording
 from hotline.app import Engine
-from hotline.constants import CallbackStatus, QueueEventKind
-from hotline.emergency import switch_on
-from hotline.queue_stats import build_report
+from hotline.contact_center import operators as ops
+from hotline.contact_center import recordings as recording
+from hotline.contact_center.emergency import switch_on
+from hotline.contact_center.queue_report import build_report
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.contact_center import CallbackStore, QueueEvents
 from hotline.store.emergency import EmergencyStore
+from hotline.store.enums import CallbackStatus, QueueEventKind
 from tests.e2e.engine_support import engine_settings, simulator
 
 pytestmark = pytest.mark.e2e

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import ROUTE_IVR, CallOutcome
+from hotline.dialplan.names import ROUTE_IVR
 from hotline.settings import Settings
 from hotline.speech import russian
+from hotline.store.enums import CallOutcome
 from hotline.transport.fastagi import AgiCall, AgiRoutes
 from ivr.call import IvrCall
 from tests.e2e.engine_support import engine_settings, simulate

@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
-from hotline.constants import CONTEXT_SIMULATED_CALLER, ChannelVar, IvrStatus
+from hotline.dialplan.names import CONTEXT_SIMULATED_CALLER, ChannelVar, IvrStatus
 from hotline.sandbox import Sandbox, SandboxError
 from hotline.sandbox.mounts import (
     ensure_bind,

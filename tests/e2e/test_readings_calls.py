@@ -21,13 +21,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotline.app import Engine, running_engine
-from hotline.constants import CONTEXT_FALLBACK, CONTEXT_OPERATOR, CallOutcome, OperatorReason
+from hotline.calls.simulator import Transcript
+from hotline.dialplan.names import CONTEXT_FALLBACK, CONTEXT_OPERATOR, OperatorReason
 from hotline.settings import Settings
-from hotline.simulate import Transcript
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountRecord, AccountStore, MeterRecord, ReadingStore
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.enums import CallOutcome
 from hotline.transport.ami import AmiClient
 from ivr import prompts
 from tests.e2e.engine_support import (

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.cli import asterisk_cmd
-from hotline.constants import (
+from hotline.dialplan.asterisk_config import DIALPLAN_VARS
+from hotline.dialplan.names import (
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
     CONTEXT_OPERATOR,
@@ -22,7 +23,6 @@ from hotline.constants import (
     IvrStatus,
 )
 from hotline.sandbox import Sandbox, SandboxLayout, ami_secret
-from hotline.sandbox.render import DIALPLAN_VARS
 from hotline.settings import Settings
 
 pytestmark = pytest.mark.e2e

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import CONTEXT_FALLBACK, CONTEXT_OPERATOR, CallDirection, CallOutcome
+from hotline.dialplan.names import CONTEXT_FALLBACK, CONTEXT_OPERATOR
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
+from hotline.store.enums import CallDirection, CallOutcome
 from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
 
 pytestmark = pytest.mark.e2e

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from hotline.app import Engine
-from hotline.constants import CallOutcome
+from hotline.store.enums import CallOutcome
 from tests.e2e.engine_support import engine_settings, simulate
 
 pytestmark = pytest.mark.e2e

@@ -13,7 +13,7 @@ import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hotline.constants import ROUTE_IVR
+from hotline.dialplan.names import ROUTE_IVR
 
 MAX_ARGS = 128  # res_agi.c
 

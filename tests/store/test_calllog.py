@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from hotline.constants import CallDirection, CallOutcome
-from hotline.store.calllog import CallLog, EventKind, UnknownCall
+from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.store.models import Call
 
 MSK = ZoneInfo("Europe/Moscow")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from hotline.constants import CallDirection
 from hotline.store.calllog import CallLog
+from hotline.store.enums import CallDirection
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 KRAT = ZoneInfo("Asia/Krasnoyarsk")

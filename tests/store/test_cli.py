@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.constants import CallDirection, CallOutcome
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database, head_revision
+from hotline.store.enums import CallDirection, CallOutcome
 from tests.cli_support import hermetic_store_url, run_hotline
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)

@@ -8,11 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline import operators as ops
-from hotline import recording
-from hotline.constants import CallbackStatus, CallDirection, CallOutcome
-from hotline.constants import QueueEventKind as K
-from hotline.queue_stats import build_report
+from hotline.contact_center import operators as ops
+from hotline.contact_center import recordings as recording
+from hotline.contact_center.queue_report import build_report
 from hotline.settings import load_settings
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import (
@@ -24,6 +22,8 @@ from hotline.store.contact_center import (
     Recordings,
 )
 from hotline.store.db import Database
+from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome
+from hotline.store.enums import QueueEventKind as K
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dialer.model import AttemptStatus, CampaignRules, Reason, Result, TargetState
-from dialer.store import CampaignError, DialerStore
+from dialer.repository import CampaignError, DialerStore
 from hotline.store.db import Database
 from tests.dialer_support import NOW, running_campaign, short_scenario
 

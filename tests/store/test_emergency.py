@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hotline import emergency as emergency_module
-from hotline.emergency import (
+from hotline.contact_center import emergency as emergency_module
+from hotline.contact_center.emergency import (
     USED_BY,
     Emergency,
     EmergencyProvider,
@@ -206,7 +206,7 @@ async def test_provider_keeps_the_last_state_when_the_store_fails(
     async with db.session() as session:
         await session.execute(text("DROP TABLE emergency_state"))
     clock.now += 5
-    with caplog.at_level(logging.ERROR, logger="hotline.emergency"):
+    with caplog.at_level(logging.ERROR, logger="hotline.contact_center.emergency"):
         assert (await provider.current()).active
     assert "cannot read its state" in caplog.text
     # Before any successful read, a failing store means: off.

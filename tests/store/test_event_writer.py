@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.constants import CallDirection
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection
 from hotline.store.event_writer import EventWriter
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

@@ -9,15 +9,15 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from hotline.hours import HoursError
-from hotline.settings import HoursSettings
-from hotline.store import calendar as calendar_module
-from hotline.store.calendar import (
+from hotline.contact_center import schedule as calendar_module
+from hotline.contact_center.hours import HoursError
+from hotline.contact_center.schedule import (
     OVERRIDE_WINDOW_DAYS,
     CalendarOverrides,
     HoursProvider,
     load_operator_hours,
 )
+from hotline.settings import HoursSettings
 from hotline.store.db import Database
 
 SETTINGS = HoursSettings()
@@ -93,7 +93,7 @@ async def test_a_row_edited_by_hand_into_nonsense_is_skipped(
             ),
             {"day": date(2026, 2, 19)},
         )
-    with caplog.at_level(logging.ERROR, logger="hotline.store.calendar"):
+    with caplog.at_level(logging.ERROR, logger="hotline.contact_center.schedule"):
         hours = await load_operator_hours(db, SETTINGS, now=NOW)
     assert "calendar override 2026-02-19 ignored" in caplog.text
     assert hours.hours_on(date(2026, 2, 18)).source == "override:Shagaa"
@@ -161,7 +161,7 @@ async def test_provider_survives_a_store_outage(
     async with db.session() as session:
         await session.execute(text("DROP TABLE calendar_overrides"))
     clock.now += 61
-    with caplog.at_level(logging.ERROR, logger="hotline.store.calendar"):
+    with caplog.at_level(logging.ERROR, logger="hotline.contact_center.schedule"):
         assert await provider.current() is good  # the last good hours, overrides included
     assert "cannot read calendar overrides" in caplog.text
     assert good.hours_on(day).source == "override:Shagaa"

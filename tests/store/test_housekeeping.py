@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.housekeeping import Housekeeping, parse_hhmm
+from hotline.contact_center.housekeeping import Housekeeping, parse_hhmm
 from hotline.settings import load_settings
 from hotline.store.contact_center import Recordings
 from hotline.store.db import Database

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hotline.constants import CallDirection, CallOutcome
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection, CallOutcome
 from tests.cli_support import hermetic_store_url, run_hotline
 
 # 2026-03-01 10:00 in Krasnoyarsk (hours.timezone default, UTC+7).

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from hotline.store.db import Database
-from hotline.store.menus import MenuUnchanged, MenuVersions, UnknownVersion, content_sha256
-from ivr.menu_model import MenuError
+from hotline.store.menus import content_sha256
+from ivr.menu.model import MenuError
+from ivr.menu.versions import MenuUnchanged, MenuVersions, UnknownVersion
 from tests.unit.test_menu_model import base, dump
 
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from hotline.constants import CallDirection
-from hotline.constants import QueueEventKind as K
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import CallbackStore, QueueEventRecord, QueueEvents
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection
+from hotline.store.enums import QueueEventKind as K
 from tests.cli_support import hermetic_store_url, run_hotline
 
 
@@ -87,7 +87,7 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     assert kpis["service_level"]["value"] == 1.0 and kpis["service_level"]["met"] is True
     assert kpis["average_wait_answered"]["value"] == 20.0
 
-    # CSV as Russian Excel opens it (hotline.tabular): BOM, ";" and decimal commas.
+    # CSV as Russian Excel opens it (hotline.core.spreadsheets): BOM, ";" and decimal commas.
     code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "csv")
     assert out.startswith("\ufeff")
     rows = {row[0]: row for row in csv.reader(io.StringIO(out[1:]), delimiter=";") if row}

@@ -10,10 +10,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from hotline.access.users import LoginOutcome, Permission, Role, UserError, Users, allowed
 from hotline.settings import WebSettings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
-from hotline.users import LoginOutcome, Permission, Role, UserError, Users, allowed
 
 ADMIN = Actor("root", "cli")
 PASSWORD = "correct horse battery"

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from hotline.constants import ChannelVar
+from hotline.dialplan.names import ChannelVar
 from hotline.protocol.agi import (
     MAX_COMMAND_BYTES,
     AgiDeadChannel,

@@ -10,10 +10,10 @@ import pytest
 
 from bench.dialplan_menu import BENCH_NUMBER, START_CONTEXT, twin_dialplan
 from bench.sip_menu import PATH, expected_prompts
-from hotline.constants import CONTEXT_INBOUND, CONTEXT_OPERATOR
+from hotline.dialplan.names import CONTEXT_INBOUND, CONTEXT_OPERATOR
 from hotline.settings import Settings, load_settings
 from ivr import prompts
-from ivr.menu_model import Menu, load_menu
+from ivr.menu.model import Menu, load_menu
 
 MENU_FILE = Path(__file__).resolve().parents[2] / "menus" / "hotline.yaml"
 _LINE = re.compile(r"^\s*(?:exten => ([^,]+),(\d+)|same => n),(\w+)\((.*)\)$")

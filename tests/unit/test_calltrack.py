@@ -7,18 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from hotline.calltrack import CallTracker
-from hotline.constants import (
+from hotline.calls.tracker import CallTracker
+from hotline.dialplan.names import (
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
-    CallDirection,
-    CallOutcome,
 )
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection, CallOutcome
 from hotline.transport.ami import Subscription
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from dialer.contacts import AccountInfo, ImportFileError, normalise_phone, read_contacts
+from dialer.contacts import AccountInfo, ImportFileError, read_contacts
 from dialer.model import SayKind
+from hotline.core.phones import normalise_phone
 
 VARS = {"amount": SayKind.MONEY, "due_date": SayKind.DATE}
 

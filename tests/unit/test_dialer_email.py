@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from dialer.model import CampaignKind, CampaignRules, Reason, Scenario, Step
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.protocol.ami import AmiEvent
 from hotline.store.db import Database
 from tests.dialer_support import NOW, Clock

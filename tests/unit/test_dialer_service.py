@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from dialer.contacts import read_contacts
+from dialer.engine import LIMIT_GAP, Dialer
 from dialer.model import AttemptStatus, CampaignRules, Reason, SayKind
 from dialer.report import status
-from dialer.service import LIMIT_GAP, Dialer
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import DialerSettings
 from hotline.store.calllog import CallLog

@@ -16,8 +16,8 @@ from typing import Any, cast
 
 import pytest
 
-from hotline.constants import ChannelVar, IvrStatus
-from hotline.logs import call_uniqueid
+from hotline.core.logs import call_uniqueid
+from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import (
     AgiCommandFailed,
     AgiDeadChannel,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotline.hours import (
+from hotline.contact_center.hours import (
     DayHours,
     HoursError,
     OperatorHours,

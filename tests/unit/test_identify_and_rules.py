@@ -13,8 +13,8 @@ from typing import Any, cast
 
 import pytest
 
-from hotline.constants import OperatorReason
-from hotline.reading_rules import decide_period, plausibility_limit
+from hotline.accounts.reading_rules import decide_period, plausibility_limit
+from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings, load_settings, window_days
 from hotline.speech.russian import Phrase
 from hotline.store.accounts import AccountRecord, AccountStore, MeterRecord

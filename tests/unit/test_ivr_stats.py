@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from hotline.constants import CallDirection, CallOutcome, OperatorReason
-from hotline.ivr_stats import IvrExit, call_path, ivr_stats
+from hotline.calls.ivr_stats import IvrExit, call_path, ivr_stats
+from hotline.dialplan.names import OperatorReason
 from hotline.store.calllog import CallEventRecord, CallRecord
+from hotline.store.enums import CallDirection, CallOutcome
 
 T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
 

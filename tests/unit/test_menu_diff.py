@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ivr.menu_diff import NO_CHANGES, summarize_diff
+from ivr.menu.diff import NO_CHANGES, summarize_diff
 from tests.unit.test_menu_model import base, parse
 
 

@@ -10,9 +10,9 @@ from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.transport.fastagi import AgiCall
-from ivr import menu_flow
-from ivr.menu_flow import MenuFlow, _Walk
-from ivr.menu_model import Menu, MenuNode
+from ivr.menu import flow as menu_flow
+from ivr.menu.flow import MenuFlow, _Walk
+from ivr.menu.model import Menu, MenuNode
 from tests.unit.test_menu_model import base, parse
 
 

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.menu_model import (
+from ivr.menu.model import (
     Action,
     After,
     Menu,

@@ -13,7 +13,7 @@ import pytest
 from hotline.settings import IvrSettings, Settings, load_settings
 from hotline.speech.catalogue import Catalogue
 from hotline.speech.library import MANIFEST, BuiltPrompt, Manifest, PromptLibrary
-from ivr.menu_model import (
+from ivr.menu.model import (
     Menu,
     MenuError,
     NodeKind,

@@ -6,9 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hotline.constants import QueueEventKind as K
-from hotline.protocol.ami import AmiEvent
-from hotline.queue_kpi import (
+from hotline.contact_center.kpi import (
     CallFacts,
     CallType,
     QueuedCall,
@@ -16,9 +14,11 @@ from hotline.queue_kpi import (
     queue_report,
     queued_calls,
 )
-from hotline.queuetrack import queue_event
+from hotline.contact_center.queue_tracker import queue_event
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import QueueSettings
 from hotline.store.contact_center import QueueEventRecord
+from hotline.store.enums import QueueEventKind as K
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 QUEUE = "hotline-operators"
@@ -175,7 +175,7 @@ def test_ami_events_become_rows() -> None:
 
 
 def test_live_queue_from_queue_status() -> None:
-    from hotline.operators import live_queue
+    from hotline.contact_center.operators import live_queue
     from hotline.store.contact_center import OperatorRecord
 
     def event(**headers: str) -> AmiEvent:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.simulate import SimulationError, _agi_route, _listens, validate_dtmf
+from hotline.calls.simulator import SimulationError, _agi_route, _listens, validate_dtmf
 
 
 @pytest.mark.parametrize("seq", ["", "0", "1w2w#", "*#ABCD", "w"])

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hotline.speech import audio
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 
 
 def tone_wav(seconds: float, rate: int = 24000, lead: float = 0.0, tail: float = 0.0) -> bytes:

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from hotline.settings import SpeechSettings
-from hotline.speech import audio, proc, tts
+from hotline.speech import audio, tts
+from hotline.speech import tools as proc
 from hotline.speech.tts import EspeakBackend, GttsBackend, RhvoiceBackend, backend_for
 
 PHRASE = "Здравствуйте! Ваша задолженность составляет сто двадцать рублей."

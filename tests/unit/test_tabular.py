@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 from openpyxl import load_workbook
 
-from hotline.tabular import Sheet, to_csv, to_xlsx
+from hotline.core.spreadsheets import Sheet, to_csv, to_xlsx
 
 
 def test_csv_has_bom_semicolons_and_decimal_commas() -> None:

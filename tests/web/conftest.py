@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from hotline.access.users import Role, Users
 from hotline.settings import Settings, load_settings
 from hotline.store.audit import Actor
 from hotline.store.db import Database
-from hotline.users import Role, Users
 from hotline.web.app import create_app
 
 PASSWORD = "correct horse battery"

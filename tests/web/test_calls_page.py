@@ -7,12 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from hotline.constants import CallDirection, QueueEventKind
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog
 from hotline.store.calllog import CallLog
 from hotline.store.contact_center import QueueEventRecord, QueueEvents
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection, QueueEventKind
 from tests.web.conftest import log_in
 
 

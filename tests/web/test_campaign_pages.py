@@ -9,7 +9,7 @@ import re
 
 from fastapi.testclient import TestClient
 
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.db import Database

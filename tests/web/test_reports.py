@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
-from hotline.constants import CallDirection, CallOutcome
 from hotline.settings import Settings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.enums import CallDirection, CallOutcome
 from tests.web.conftest import log_in
 
 # 2026-03-01 10:00 in Krasnoyarsk (the default hours.timezone, UTC+7).

@@ -8,7 +8,7 @@ import asyncio
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from dialer.store import DialerStore
+from dialer.repository import DialerStore
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.web.app import create_app

@@ -7,9 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from hotline.access.users import Permission, Role, UserError
 from hotline.store.audit import AuditLog
-from hotline.users import Permission, Role, UserError
-from hotline.web.render import page
+from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked, users_of
 
 router = APIRouter(prefix="/admin")

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from hotline.users import LoginOutcome
-from hotline.web.render import page
+from hotline.access.users import LoginOutcome
+from hotline.web.pages import page
 from hotline.web.security import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,

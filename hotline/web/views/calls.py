@@ -8,10 +8,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
-from hotline.call_access import MAX_CALLS, visible_calls
+from hotline.access.calls import MAX_CALLS, visible_calls
+from hotline.access.users import Permission
 from hotline.store.audit import AuditLog
-from hotline.users import Permission
-from hotline.web.render import page
+from hotline.web.pages import page
 from hotline.web.security import Viewer, require
 from hotline.web.views.reports import period
 

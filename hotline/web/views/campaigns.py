@@ -22,11 +22,11 @@ from sse_starlette import EventSourceResponse
 
 from dialer import operations, report
 from dialer.model import CampaignRules
-from dialer.store import CampaignError, DialerStore
+from dialer.repository import CampaignError, DialerStore
+from hotline.access.users import Permission
 from hotline.store.audit import AuditLog
 from hotline.transport.ami import AmiClient
-from hotline.users import Permission
-from hotline.web.render import check_format, fragment, page, table_download
+from hotline.web.pages import check_format, fragment, page, table_download
 from hotline.web.security import Viewer, require, require_checked
 
 router = APIRouter(prefix="/campaigns")

@@ -7,14 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from hotline.emergency import switch_on
+from hotline.access.users import Permission
+from hotline.contact_center.emergency import switch_on
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary
-from hotline.speech.proc import SpeechError
+from hotline.speech.tools import SpeechError
 from hotline.store.audit import AuditLog
 from hotline.store.emergency import EmergencyStore
-from hotline.users import Permission
-from hotline.web.render import page
+from hotline.web.pages import page
 from hotline.web.security import Viewer, require_checked, viewer
 
 router = APIRouter()

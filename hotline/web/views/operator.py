@@ -14,13 +14,13 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
-from hotline import operators as ops
-from hotline.constants import CallbackStatus
+from hotline.access.users import Permission
+from hotline.contact_center import operators as ops
 from hotline.store.audit import AuditLog
 from hotline.store.contact_center import CallbackStore, NotFound, OperatorRecord, Operators
+from hotline.store.enums import CallbackStatus
 from hotline.transport.ami import AmiClient, AmiError
-from hotline.users import Permission
-from hotline.web.render import fragment, page
+from hotline.web.pages import fragment, page
 from hotline.web.security import Viewer, require, require_checked
 
 router = APIRouter()

@@ -15,11 +15,11 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
-from hotline.periods import parse_period
-from hotline.recording import RecordingError, transcode
+from hotline.access.users import Permission
+from hotline.contact_center.recordings import RecordingError, transcode
+from hotline.core.report_period import parse_period
 from hotline.store.contact_center import RecordingRecord, Recordings
-from hotline.users import Permission
-from hotline.web.render import page
+from hotline.web.pages import page
 from hotline.web.security import Viewer, require
 
 router = APIRouter(prefix="/recordings")

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from fastapi.responses import HTMLResponse
 
-from hotline import ivr_report
-from hotline.ivr_stats import IvrStats, ivr_stats
-from hotline.periods import parse_period
-from hotline.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
-from hotline.queue_kpi import QueueReport
-from hotline.queue_stats import build_report, report_sheets
+from hotline.access.users import Permission
+from hotline.calls import ivr_report
+from hotline.calls.ivr_stats import IvrStats, ivr_stats
+from hotline.contact_center.kpi import QueueReport
+from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
+from hotline.contact_center.queue_report import build_report, report_sheets
+from hotline.core.report_period import parse_period
 from hotline.store.calllog import CallLog
-from hotline.users import Permission
-from hotline.web.render import page, table_download
+from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require
 
 router = APIRouter(prefix="/reports")

@@ -11,11 +11,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dialer.service import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
-from dialer.store import DialerStore
+from dialer.engine import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
+from dialer.repository import DialerStore
+from hotline.access.users import Permission
 from hotline.store.audit import AuditLog
-from hotline.users import Permission
-from hotline.web.render import page
+from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked
 
 router = APIRouter(prefix="/admin")

@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from sse_starlette import EventSourceResponse
 
+from hotline.access.users import Permission
 from hotline.transport.ami import AmiClient, Subscription
-from hotline.users import Permission
-from hotline.wallboard import LIVE_EVENTS, snapshot
-from hotline.web.render import fragment, page
+from hotline.web.pages import fragment, page
 from hotline.web.security import Viewer, require
+from hotline.web.wallboard_model import LIVE_EVENTS, snapshot
 
 router = APIRouter()
 

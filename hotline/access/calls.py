@@ -1,0 +1,37 @@
+"""Which calls a person may see: supervisors every call, an operator the calls they answered
+(the queue's AgentConnect records name them).  The console's call list uses this; its every
+use is audited there, as the list shows callers' numbers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hotline.store.calllog import CallLog, CallRecord
+from hotline.store.contact_center import QueueEvents
+from hotline.store.db import Database
+from hotline.store.enums import QueueEventKind
+
+MAX_CALLS = 1000
+
+
+async def visible_calls(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    *,
+    operator: str | None,
+    include_simulated: bool = False,
+) -> list[CallRecord]:
+    """Calls started in ``[start, end)``, newest first; only ``operator``'s answered calls
+    when given."""
+    calls = await CallLog(db).between(
+        start, end, include_simulated=include_simulated, limit=MAX_CALLS
+    )
+    if operator is not None:
+        answered = {
+            event.uniqueid
+            for event in await QueueEvents(db).between(start, end)
+            if event.kind is QueueEventKind.CONNECT and event.member == operator
+        }
+        calls = [call for call in calls if call.uniqueid in answered]
+    return sorted(calls, key=lambda call: call.started_at, reverse=True)

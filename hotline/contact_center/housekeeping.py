@@ -1,0 +1,73 @@
+"""Daily housekeeping jobs on APScheduler (3.11, ecosystem.md), owned by the Engine: the
+recordings purge after the retention period.  A failing job is logged and runs again the
+next day; it never takes the engine down."""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from hotline.contact_center import recordings as recording
+from hotline.settings import Settings
+from hotline.store.contact_center import Recordings
+
+log = logging.getLogger(__name__)
+
+PURGE_JOB: Final = "recordings-purge"
+SYSTEM_USER: Final = "hotline-engine"
+# A job missed while the engine was down runs at start-up if it is at most this late.
+MISFIRE_GRACE_SECONDS: Final = 6 * 3600
+
+
+def parse_hhmm(value: str) -> tuple[int, int]:
+    hour, _, minute = value.partition(":")
+    h, m = int(hour), int(minute or 0)
+    if not (0 <= h < 24 and 0 <= m < 60):
+        raise ValueError(f"not a time of day: {value!r}")
+    return h, m
+
+
+class Housekeeping:
+    def __init__(self, settings: Settings, recordings: Recordings) -> None:
+        self._settings = settings
+        self._recordings = recordings
+        self._scheduler: AsyncIOScheduler | None = None
+
+    def start(self) -> None:
+        """Schedule the jobs on the running event loop."""
+        hour, minute = parse_hhmm(self._settings.recording.purge_at)
+        scheduler = AsyncIOScheduler(timezone=self._settings.hours.timezone)
+        scheduler.add_job(
+            self.purge_recordings,
+            CronTrigger(hour=hour, minute=minute, timezone=self._settings.hours.timezone),
+            id=PURGE_JOB,
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=MISFIRE_GRACE_SECONDS,
+        )
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def stop(self) -> None:
+        if self._scheduler is not None and self._scheduler.running:
+            self._scheduler.shutdown(wait=False)
+        self._scheduler = None
+
+    def next_purge(self) -> str | None:
+        job = self._scheduler.get_job(PURGE_JOB) if self._scheduler is not None else None
+        return job.next_run_time.isoformat() if job is not None and job.next_run_time else None
+
+    async def purge_recordings(self) -> list[int]:
+        try:
+            return await recording.purge(
+                self._recordings,
+                self._settings.recording.retention_days,
+                by=SYSTEM_USER,
+                channel="engine",
+            )
+        except Exception:
+            log.exception("the recordings purge failed; it runs again tomorrow")
+            return []

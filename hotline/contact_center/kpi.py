@@ -1,0 +1,237 @@
+"""Contact-center KPIs from stored queue events: pure functions, so a scripted set of calls
+gives exactly known numbers.
+
+Definitions (the seeds: 000 "answer within 40 s, 3 min in emergency peaks"; 003 item 79):
+- offered: calls that joined the operator queue (a caller re-queued after the overflow
+  offer counts once);
+- service level: calls answered by an operator within their own answer target (40 s, or
+  180 s when they arrived in emergency mode) over calls offered;
+- lost (queue): calls offered that ended before an operator answered and left no callback
+  request, over calls offered; lost (all calls) is the seed's literal wording: the same
+  lost calls over every call the hotline received in the period;
+- waits: from the first join to the operator's answer (answered calls) or to leaving;
+- handling time: AgentComplete's talk time, averaged per call type against 120 s (meter
+  readings), 180 s (general questions) and 300 s (questions needing personal data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from hotline.settings import QueueSettings
+from hotline.store.contact_center import QueueEventRecord
+from hotline.store.enums import QueueEventKind
+
+
+class CallType(StrEnum):
+    READINGS = "readings"  # meter readings taken by the operator
+    GENERAL = "general"  # questions needing no personal data
+    PERSONAL = "personal"  # questions about the caller's account
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the call log knows about a queued call (for its target and type)."""
+
+    answer_target: int | None = None
+    call_type: CallType = CallType.GENERAL
+
+
+@dataclass(frozen=True)
+class QueuedCall:
+    uniqueid: str
+    joined_at: datetime
+    target: int
+    call_type: CallType
+    answered: bool
+    wait: float  # seconds to the answer, or to leaving the queue
+    callback: bool
+    talk: int | None
+    member: str | None
+
+    @property
+    def lost(self) -> bool:
+        return not self.answered and not self.callback
+
+    @property
+    def within_target(self) -> bool:
+        return self.answered and self.wait <= self.target
+
+
+@dataclass(frozen=True)
+class Kpi:
+    name: str
+    value: float | None
+    target: float | None
+    unit: str
+    # "le": value must be at most the target; "ge": at least.
+    sense: str = "le"
+
+    @property
+    def met(self) -> bool | None:
+        if self.value is None or self.target is None:
+            return None
+        return self.value <= self.target if self.sense == "le" else self.value >= self.target
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "value": self.value,
+            "target": self.target,
+            "unit": self.unit,
+            "met": self.met,
+        }
+
+
+@dataclass(frozen=True)
+class QueueReport:
+    calls_total: int
+    offered: int
+    answered: int
+    answered_within_target: int
+    lost: int
+    callbacks_from_queue: int
+    callbacks_requested: int
+    callbacks_done: int
+    ivr_contained: int
+    kpis: list[Kpi] = field(default_factory=list)
+    calls: list[QueuedCall] = field(default_factory=list)  # the rows behind the numbers
+
+    def kpi(self, name: str) -> Kpi:
+        return next(k for k in self.kpis if k.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "calls_total": self.calls_total,
+            "offered": self.offered,
+            "answered": self.answered,
+            "answered_within_target": self.answered_within_target,
+            "lost": self.lost,
+            "callbacks_from_queue": self.callbacks_from_queue,
+            "callbacks_requested": self.callbacks_requested,
+            "callbacks_done": self.callbacks_done,
+            "ivr_contained": self.ivr_contained,
+            "kpis": [k.to_dict() for k in self.kpis],
+        }
+
+
+def queued_calls(
+    events: Iterable[QueueEventRecord],
+    facts: Mapping[str, CallFacts],
+    default_target: int,
+) -> list[QueuedCall]:
+    """One entry per caller that joined the queue, in order of joining."""
+    by_call: dict[str, list[QueueEventRecord]] = {}
+    for event in sorted(events, key=lambda e: e.at):
+        by_call.setdefault(event.uniqueid, []).append(event)
+    calls = []
+    for uniqueid, rows in by_call.items():
+        joins = [r for r in rows if r.kind is QueueEventKind.JOIN]
+        if not joins:
+            continue
+        joined = joins[0].at
+        connect = next((r for r in rows if r.kind is QueueEventKind.CONNECT), None)
+        complete = next((r for r in rows if r.kind is QueueEventKind.COMPLETE), None)
+        callback = any(r.kind is QueueEventKind.CALLBACK for r in rows)
+        if connect is not None:
+            wait = (connect.at - joined).total_seconds()
+        else:
+            wait = (rows[-1].at - joined).total_seconds()
+        known = facts.get(uniqueid, CallFacts())
+        calls.append(
+            QueuedCall(
+                uniqueid=uniqueid,
+                joined_at=joined,
+                target=known.answer_target or default_target,
+                call_type=known.call_type,
+                answered=connect is not None,
+                wait=wait,
+                callback=callback and connect is None,
+                talk=complete.talk if complete is not None else None,
+                member=connect.member if connect is not None else None,
+            )
+        )
+    return sorted(calls, key=lambda c: c.joined_at)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _mean(values: list[float]) -> float | None:
+    return round(sum(values) / len(values), 1) if values else None
+
+
+def queue_report(
+    calls: list[QueuedCall],
+    settings: QueueSettings,
+    *,
+    calls_total: int,
+    ivr_contained: int,
+    callbacks_requested: int,
+    callbacks_done: int,
+) -> QueueReport:
+    """Every KPI against its target.  ``calls_total``: all inbound calls in the period (the
+    seed's denominator of lost calls); ``ivr_contained``: calls finished in self-service."""
+    offered = len(calls)
+    answered = [c for c in calls if c.answered]
+    within = [c for c in answered if c.within_target]
+    lost = [c for c in calls if c.lost]
+    from_queue = sum(1 for c in calls if c.callback)
+    handling_targets = {
+        CallType.READINGS: settings.handling_target_readings,
+        CallType.GENERAL: settings.handling_target_general,
+        CallType.PERSONAL: settings.handling_target_personal,
+    }
+    kpis = [
+        Kpi(
+            "service_level",
+            _ratio(len(within), offered),
+            settings.service_level_target,
+            "share",
+            "ge",
+        ),
+        Kpi("lost_ratio_queue", _ratio(len(lost), offered), settings.max_lost_ratio, "share"),
+        Kpi(
+            "lost_ratio_all_calls",
+            _ratio(len(lost), calls_total),
+            settings.max_lost_ratio,
+            "share",
+        ),
+        Kpi(
+            "average_wait_answered",
+            _mean([c.wait for c in answered]),
+            float(settings.answer_target),
+            "s",
+        ),
+        Kpi("average_wait_all", _mean([c.wait for c in calls]), None, "s"),
+        Kpi(
+            "max_wait",
+            round(max(c.wait for c in calls), 1) if calls else None,
+            float(settings.max_wait),
+            "s",
+        ),
+    ]
+    for call_type, target in handling_targets.items():
+        talks = [
+            float(c.talk) for c in answered if c.call_type is call_type and c.talk is not None
+        ]
+        kpis.append(Kpi(f"handling_time_{call_type.value}", _mean(talks), float(target), "s"))
+    kpis.append(Kpi("ivr_containment", _ratio(ivr_contained, calls_total), None, "share", "ge"))
+    return QueueReport(
+        calls_total=calls_total,
+        offered=offered,
+        answered=len(answered),
+        answered_within_target=len(within),
+        lost=len(lost),
+        callbacks_from_queue=from_queue,
+        callbacks_requested=callbacks_requested,
+        callbacks_done=callbacks_done,
+        ivr_contained=ivr_contained,
+        kpis=kpis,
+        calls=calls,
+    )

@@ -1,0 +1,246 @@
+"""Operators in the queue (AMI QueueAdd/QueueRemove/QueuePause), the live queue state
+(QueueStatus) and the screen pop: the IVR context of the call an operator has just answered."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from hotline.dialplan.names import CONTEXT_SIMULATED_OPERATOR, ChannelVar
+from hotline.protocol.ami import AmiEvent
+from hotline.settings import Settings
+from hotline.store.calllog import CallLog
+from hotline.store.contact_center import OperatorRecord, Operators, QueueEvents
+from hotline.store.db import Database
+from hotline.store.enums import EventKind
+from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
+
+NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.]{0,31}$")
+NEVER: Final = "never"
+# Asterisk's device states (QueueMember Status).
+DEVICE_STATES: Final = {
+    "0": "unknown",
+    "1": "idle",
+    "2": "in call",
+    "3": "busy",
+    "4": "invalid",
+    "5": "unavailable",
+    "6": "ringing",
+    "7": "ringing, in call",
+    "8": "on hold",
+}
+SCREEN_VARS: Final = (
+    ChannelVar.CALL_ID,
+    ChannelVar.PATH,
+    ChannelVar.OPERATOR_REASON,
+    ChannelVar.ACCOUNT,
+    ChannelVar.READING,
+    ChannelVar.ANSWER_TARGET,
+    ChannelVar.RECORDING,
+)
+
+
+class OperatorError(ValueError):
+    pass
+
+
+def check_name(name: str) -> str:
+    if not NAME_PATTERN.match(name):
+        raise OperatorError(
+            f"invalid operator name {name!r}: lower-case letters, digits, '_' and '.', "
+            "up to 32 characters"
+        )
+    return name
+
+
+def simulated_interface(name: str, answer_after: int | None, handling: int) -> str:
+    """The Local channel of a sandbox operator (asterisk_conf/extensions.conf.j2)."""
+    answer = NEVER if answer_after is None or answer_after < 0 else str(answer_after)
+    return f"Local/{answer}-{handling}-{check_name(name)}@{CONTEXT_SIMULATED_OPERATOR}/n"
+
+
+async def login(ami: AmiClient, operators: Operators, settings: Settings, name: str) -> None:
+    op = await operators.get(name)
+    try:
+        await ami.queue_add(settings.queue.name, op.interface, member_name=op.name)
+    except AmiActionFailed as exc:
+        if "already" not in str(exc).lower():
+            raise
+    await operators.set_state(name, logged_in=True, paused=False)
+
+
+async def logout(ami: AmiClient, operators: Operators, settings: Settings, name: str) -> None:
+    op = await operators.get(name)
+    try:
+        await ami.queue_remove(settings.queue.name, op.interface)
+    except AmiActionFailed as exc:
+        if "not there" not in str(exc).lower():
+            raise
+    await operators.set_state(name, logged_in=False, paused=False)
+
+
+async def pause(
+    ami: AmiClient,
+    operators: Operators,
+    settings: Settings,
+    name: str,
+    paused: bool,
+    reason: str | None = None,
+) -> None:
+    op = await operators.get(name)
+    if not op.logged_in:
+        raise OperatorError(f"operator {name} is not logged in")
+    await ami.queue_pause(settings.queue.name, op.interface, paused, reason)
+    await operators.set_state(name, paused=paused)
+
+
+async def restore(ami: AmiClient, operators: Operators, settings: Settings) -> int:
+    """Put logged-in operators back into the queue (Asterisk keeps no members over a
+    restart: persistentmembers = no); returns how many."""
+    count = 0
+    for op in await operators.all():
+        if op.logged_in:
+            try:
+                await ami.queue_add(
+                    settings.queue.name, op.interface, member_name=op.name, paused=op.paused
+                )
+            except AmiActionFailed as exc:
+                if "already" not in str(exc).lower():
+                    raise
+            count += 1
+    return count
+
+
+# --- live state --------------------------------------------------------------------------------
+@dataclass
+class LiveQueue:
+    queue: str
+    callers: list[dict[str, Any]] = field(default_factory=list)
+    members: list[dict[str, Any]] = field(default_factory=list)
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def longest_wait(self) -> int:
+        return max((int(c["wait"]) for c in self.callers), default=0)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "queue": self.queue,
+            "callers_waiting": len(self.callers),
+            "longest_wait": self.longest_wait,
+            "callers": self.callers,
+            "operators": self.members,
+            "completed": int(self.params.get("completed") or 0),
+            "abandoned": int(self.params.get("abandoned") or 0),
+            "service_level_target": int(self.params.get("servicelevel") or 0),
+            "service_level_perf": float(self.params.get("servicelevelperf") or 0.0),
+        }
+
+
+def live_queue(
+    events: list[AmiEvent], queue: str, known: list[OperatorRecord] | None = None
+) -> LiveQueue:
+    """QueueStatus events -> callers waiting and operators with their states (pure)."""
+    by_interface = {op.interface: op.name for op in known or []}
+    live = LiveQueue(queue)
+    for event in events:
+        if event.get("queue") != queue:
+            continue
+        if event.name == "QueueParams":
+            live.params = {
+                k: event.get(k)
+                for k in (
+                    "completed",
+                    "abandoned",
+                    "servicelevel",
+                    "servicelevelperf",
+                    "calls",
+                    "holdtime",
+                )
+            }
+        elif event.name == "QueueEntry":
+            live.callers.append(
+                {
+                    "position": int(event.get("position") or 0),
+                    "caller": event.get("calleridnum") or None,
+                    "wait": int(event.get("wait") or 0),
+                    "uniqueid": event.get("uniqueid"),
+                }
+            )
+        elif event.name == "QueueMember":
+            interface = event.get("stateinterface") or event.get("location")
+            paused = event.get("paused") == "1"
+            state = DEVICE_STATES.get(event.get("status"), event.get("status"))
+            live.members.append(
+                {
+                    "name": by_interface.get(event.get("location"), event.get("name")),
+                    "interface": interface,
+                    "state": "paused" if paused else state,
+                    "in_call": event.get("incall") == "1",
+                    "calls_taken": int(event.get("callstaken") or 0),
+                    "pause_reason": event.get("pausedreason") or None,
+                }
+            )
+    live.callers.sort(key=lambda c: c["position"])
+    return live
+
+
+# --- screen pop ------------------------------------------------------------------------------
+async def screen(
+    name: str,
+    call_log: CallLog,
+    queue_events: QueueEvents,
+    channel_vars: dict[str, str | None] | None = None,
+) -> dict[str, Any] | None:
+    """What the operator needs the moment the call is put through: who calls, which account,
+    what they did in the IVR and why they want a person.  None when no call is connected."""
+    connect = await queue_events.latest_connect(name)
+    if connect is None:
+        return None
+    call = await call_log.get(uniqueid=connect.uniqueid)
+    events = call.events if call is not None else ()
+    accounts = [e.value for e in events if e.kind == EventKind.ACCOUNT]
+    readings = [e.value for e in events if e.kind == EventKind.READING]
+    callbacks = [e.value for e in events if e.kind == EventKind.CALLBACK]
+    variables = {k: v for k, v in (channel_vars or {}).items() if v}
+    path = list(call.path) if call is not None else []
+    if not path and variables.get(ChannelVar.PATH):
+        path = str(variables[ChannelVar.PATH]).split(">")
+    return {
+        "operator": name,
+        "connected_at": connect.at.isoformat(),
+        "waited": connect.wait,
+        "call_id": call.id if call is not None else variables.get(ChannelVar.CALL_ID),
+        "uniqueid": connect.uniqueid,
+        "caller": call.caller if call is not None else None,
+        "account": accounts[-1] if accounts else variables.get(ChannelVar.ACCOUNT),
+        "reading": readings[-1] if readings else variables.get(ChannelVar.READING),
+        "readings": readings,
+        "path": path,
+        "operator_reason": (call.operator_reason if call is not None else None)
+        or variables.get(ChannelVar.OPERATOR_REASON),
+        "callbacks_requested": callbacks,
+        "channel_variables": variables,
+        "generated_at": datetime.now(UTC).isoformat(),
+    }
+
+
+async def current_screen(db: Database, name: str, ami: AmiClient | None) -> dict[str, Any] | None:
+    """The screen pop for ``name``'s latest connected call: the stored IVR context plus, while
+    the call is up, its channel variables (the CLI's ``operators screen`` and the console's
+    operator panel both call this)."""
+    call_log = CallLog(db)
+    events = QueueEvents(db)
+    variables: dict[str, str | None] = {}
+    if ami is not None and ami.connected:
+        connect = await events.latest_connect(name)
+        call = await call_log.get(uniqueid=connect.uniqueid) if connect else None
+        if call is not None and call.channel and call.ended_at is None:
+            for var in SCREEN_VARS:
+                try:
+                    variables[var.value] = await ami.getvar(call.channel, var.value)
+                except AmiError:
+                    break  # the call just ended: the store has the rest
+    return await screen(name, call_log, events, variables)

@@ -1,0 +1,125 @@
+"""The period report (`hotline queue stats`): gathers stored rows, then the pure KPI
+functions in hotline/contact_center/kpi.py compute it; CSV and XLSX writers for supervisors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
+from hotline.core.spreadsheets import Sheet
+from hotline.settings import Settings
+from hotline.store.calllog import CallLog, CallRecord
+from hotline.store.contact_center import CallbackStore, QueueEvents
+from hotline.store.db import Database
+from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome, EventKind
+
+READINGS_WORDS = ("reading",)
+PERSONAL_EVENTS = ("account",)
+
+
+def call_facts(record: CallRecord) -> CallFacts:
+    """The call's answer target and type, from its call-log events."""
+    target = None
+    for event in record.events:
+        if event.kind == EventKind.ANSWER_TARGET and event.value.isdigit():
+            target = int(event.value)
+    reason = (record.operator_reason or "").lower()
+    path = " ".join(record.path).lower()
+    if any(word in reason or word in path for word in READINGS_WORDS):
+        call_type = CallType.READINGS
+    elif any(e.kind in PERSONAL_EVENTS for e in record.events):
+        call_type = CallType.PERSONAL
+    else:
+        call_type = CallType.GENERAL
+    return CallFacts(target, call_type)
+
+
+async def build_report(
+    db: Database,
+    settings: Settings,
+    start: datetime,
+    end: datetime,
+    *,
+    include_simulated: bool = False,
+) -> QueueReport:
+    call_log = CallLog(db)
+    records = [
+        r
+        for r in await call_log.between(start, end, include_simulated=include_simulated)
+        if r.direction is CallDirection.INBOUND
+    ]
+    by_uniqueid = {r.uniqueid: r for r in records}
+    events = [e for e in await QueueEvents(db).between(start, end) if e.uniqueid in by_uniqueid]
+    facts = {uid: call_facts(r) for uid, r in by_uniqueid.items()}
+    calls = queued_calls(events, facts, settings.queue.answer_target)
+    callbacks = await CallbackStore(db).find(start=start, end=end)
+    return queue_report(
+        calls,
+        settings.queue,
+        calls_total=len(records),
+        ivr_contained=sum(1 for r in records if r.outcome is CallOutcome.COMPLETED),
+        callbacks_requested=len(callbacks),
+        callbacks_done=sum(1 for c in callbacks if c.status is CallbackStatus.DONE),
+    )
+
+
+COUNTS = (
+    "calls_total",
+    "offered",
+    "answered",
+    "answered_within_target",
+    "lost",
+    "callbacks_from_queue",
+    "callbacks_requested",
+    "callbacks_done",
+    "ivr_contained",
+)
+
+
+def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
+    """The report as tables (hotline.core.spreadsheets): KPIs against targets, the counts, and
+    one row per queued call (local times) so every number can be checked."""
+    kpis = Sheet(
+        "KPI",
+        ("kpi", "value", "target", "unit", "met"),
+        tuple(
+            (k.name, k.value, k.target, k.unit, None if k.met is None else k.met)
+            for k in report.kpis
+        ),
+    )
+    counts = report.to_dict()
+    totals = Sheet("Counts", ("count", "calls"), tuple((key, counts[key]) for key in COUNTS))
+    calls = Sheet(
+        "Queued calls",
+        (
+            "uniqueid",
+            "joined",
+            "type",
+            "target_s",
+            "wait_s",
+            "answered",
+            "within_target",
+            "callback",
+            "lost",
+            "talk_s",
+            "operator",
+        ),
+        tuple(
+            (
+                c.uniqueid,
+                c.joined_at.astimezone(zone),
+                c.call_type.value,
+                c.target,
+                round(c.wait, 1),
+                c.answered,
+                c.within_target,
+                c.callback,
+                c.lost,
+                c.talk,
+                c.member,
+            )
+            for c in report.calls
+        ),
+    )
+    return [kpis, totals, calls]

@@ -1,0 +1,141 @@
+"""AMI queue events -> the store (queue_events), and recordings completed at hang-up.
+
+A sibling of hotline/calls/tracker.py: that one keeps the call log, this one keeps what the
+contact-center KPIs and the recordings index need.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hotline.contact_center.recordings import wav_seconds
+from hotline.dialplan.names import CONTEXT_OPERATOR
+from hotline.protocol.ami import AmiEvent
+from hotline.store.calllog import CallLog
+from hotline.store.contact_center import QueueEventRecord, QueueEvents, Recordings
+from hotline.store.enums import EventKind, QueueEventKind
+from hotline.transport.ami import Subscription
+
+log = logging.getLogger(__name__)
+
+QUEUE_EVENTS = {
+    "QueueCallerJoin": QueueEventKind.JOIN,
+    "QueueCallerLeave": QueueEventKind.LEAVE,
+    "QueueCallerAbandon": QueueEventKind.ABANDON,
+    "AgentConnect": QueueEventKind.CONNECT,
+    "AgentComplete": QueueEventKind.COMPLETE,
+}
+TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten")
+# MixMonitor closes its file a moment after the hang-up; wait this long for it.
+FILE_SETTLE_SECONDS = 1.0
+
+
+def _int(value: str) -> int | None:
+    try:
+        return int(value)
+    except ValueError:
+        return None
+
+
+def queue_event(event: AmiEvent, at: datetime) -> QueueEventRecord | None:
+    """The store row for an AMI queue event (pure; None for other events)."""
+    kind = QUEUE_EVENTS.get(event.name)
+    if kind is None:
+        return None
+    return QueueEventRecord(
+        at=at,
+        kind=kind,
+        uniqueid=event.uniqueid,
+        queue=event.get("queue"),
+        member=event.get("membername") or event.get("interface") or None,
+        position=_int(event.get("position")),
+        wait=_int(event.get("holdtime")),
+        talk=_int(event.get("talktime")),
+        detail={"reason": event.get("reason")} if event.get("reason") else None,
+    )
+
+
+class QueueTracker:
+    def __init__(
+        self,
+        events: Subscription,
+        queue_events: QueueEvents,
+        recordings: Recordings,
+        call_log: CallLog,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._events = events
+        self._queue = queue_events
+        self._recordings = recordings
+        self._log = call_log
+        self._clock = clock
+        self._finishing: set[asyncio.Task[None]] = set()
+
+    async def run(self) -> None:
+        try:
+            async for event in self._events:
+                try:
+                    await self.handle(event)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("queue tracker failed on %s", event.name)
+        finally:
+            for task in self._finishing:
+                task.cancel()
+
+    async def handle(self, event: AmiEvent) -> None:
+        record = queue_event(event, self._clock())
+        if record is not None:
+            await self._queue.add(record)
+            return
+        if event.name == "Newexten":
+            # The dialplan fallback starts MixMonitor itself (the engine was absent).
+            if (
+                event.get("context") == CONTEXT_OPERATOR
+                and event.get("application") == "MixMonitor"
+            ):
+                path = event.get("appdata").split(",", 1)[0]
+                if path:
+                    await self._recordings.started(
+                        event.uniqueid, path, caller=event.get("calleridnum") or None
+                    )
+            return
+        if event.name == "Hangup" and await self._recordings.for_uniqueid(event.uniqueid):
+            task = asyncio.create_task(self.finish_recordings(event.uniqueid))
+            self._finishing.add(task)
+            task.add_done_callback(self._finishing.discard)
+
+    async def finish_recordings(self, uniqueid: str, settle: float = FILE_SETTLE_SECONDS) -> None:
+        """Fill in duration, operator and account once the call is over."""
+        await asyncio.sleep(settle)
+        try:
+            call = await self._log.get(uniqueid=uniqueid)
+            account = None
+            if call is not None:
+                accounts = [e.value for e in call.events if e.kind == EventKind.ACCOUNT]
+                account = accounts[-1] if accounts else None
+            operator = None
+            connect = [
+                e
+                for e in await self._queue.for_uniqueid(uniqueid)
+                if e.kind is QueueEventKind.CONNECT
+            ]
+            if connect:
+                # QueueAdd gives every operator's MemberName: the operator's name.
+                operator = connect[-1].member
+            for record in await self._recordings.for_uniqueid(uniqueid):
+                seconds = await asyncio.to_thread(wav_seconds, Path(record.path))
+                await self._recordings.update(
+                    record.id,
+                    duration=seconds,
+                    operator=operator,
+                    account=account,
+                    call_id=record.call_id or (call.id if call else None),
+                )
+        except Exception:
+            log.exception("could not complete the recordings of a call")

@@ -1,0 +1,219 @@
+"""Call recordings: where MixMonitor writes them, the IVR hook that starts it right after the
+recording notice, and export (zip of browser-playable audio + CSV manifest), purge after the
+retention period.  Every listing, export and purge is written to the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import csv
+import io
+import logging
+import os
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+
+from hotline.dialplan.names import ChannelVar
+from hotline.settings import Settings
+from hotline.store.contact_center import RecordingRecord, Recordings
+from hotline.transport.agi_call import AgiCall
+
+log = logging.getLogger(__name__)
+
+# Asterisk's "wav" format: 8 kHz, 16-bit signed linear, a 44-byte header.
+WAV_HEADER_BYTES: Final = 44
+WAV_BYTES_PER_SECOND: Final = 16_000
+# Recording directories are shared by the engine and Asterisk (another user in the sandbox).
+DIR_MODE: Final = 0o777
+SOX_TIMEOUT: Final = 120.0
+MANIFEST: Final = "manifest.csv"
+MANIFEST_FIELDS: Final = (
+    "recording_id",
+    "call_id",
+    "file",
+    "caller",
+    "account",
+    "operator",
+    "started_at",
+    "duration",
+)
+
+
+class RecordingError(RuntimeError):
+    pass
+
+
+def recordings_root(settings: Settings) -> Path:
+    """``paths.recordings_dir``, absolute (Asterisk writes by the same absolute path)."""
+    return settings.paths.recordings_dir.expanduser().resolve()
+
+
+def recording_path(settings: Settings, call_id: str, at: datetime) -> Path:
+    """recordings/YYYY/MM/DD/<call id>.wav (the date in UTC, like every stored time)."""
+    day = at.astimezone(UTC)
+    return recordings_root(settings) / f"{day:%Y/%m/%d}" / f"{call_id}.wav"
+
+
+def make_dirs(path: Path) -> None:
+    """Create the recording's directory, writable by Asterisk's user too."""
+    root = path.parent
+    missing = []
+    while not root.exists():
+        missing.append(root)
+        root = root.parent
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            directory.mkdir()
+        os.chmod(directory, DIR_MODE)
+
+
+def wav_seconds(path: Path) -> float | None:
+    """Seconds of audio in a MixMonitor WAV file (None if it does not exist)."""
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return None
+    return round(max(size - WAV_HEADER_BYTES, 0) / WAV_BYTES_PER_SECOND, 2)
+
+
+async def start_recording(agi: AgiCall, settings: Settings, recordings: Recordings) -> None:
+    """Start MixMonitor on the call (after the recording notice) and index the file.  A
+    failure is logged, never ends the call: the conversation matters more than its tape."""
+    if not settings.recording.enabled:
+        return
+    call_id = await agi.get_variable(ChannelVar.CALL_ID) or agi.env.uniqueid
+    path = recording_path(settings, call_id, datetime.now(UTC))
+    try:
+        await asyncio.to_thread(make_dirs, path.parent)
+        await agi.exec("MixMonitor", str(path))
+        await agi.set_variable(ChannelVar.RECORDING, str(path))
+        await recordings.started(agi.env.uniqueid, str(path), caller=agi.env.callerid)
+    except Exception:
+        log.exception("could not start recording %s", path.name)
+
+
+# --- export ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    recordings: int
+    missing: tuple[int, ...]
+
+
+def transcode(source: Path, target: Path) -> None:
+    """Blocking (sox): the format follows the target's extension."""
+    result = subprocess.run(
+        ["sox", str(source), str(target)],
+        capture_output=True,
+        timeout=SOX_TIMEOUT,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RecordingError(
+            f"sox could not convert {source.name}: {result.stderr.decode(errors='replace')}"
+        )
+
+
+def export_zip(
+    records: Sequence[RecordingRecord], target: Path, audio_format: str
+) -> ExportResult:
+    """Blocking (sox, zip): run it in a thread.  Files are transcoded to ``audio_format``
+    (mp3 by default: every browser plays it); the manifest lists every recording."""
+    manifest = io.StringIO()
+    writer = csv.writer(manifest)
+    writer.writerow(MANIFEST_FIELDS)
+    missing = []
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temp = target.with_name(f".{target.name}.tmp")
+    with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(temp, "w") as archive:
+        for record in records:
+            source = Path(record.path)
+            name = f"{record.started_at:%Y%m%d-%H%M%S}-{record.call_id or record.uniqueid}"
+            member = f"{name}.{audio_format}"
+            if not source.is_file():
+                missing.append(record.id)
+                member = ""
+            elif audio_format == "wav":
+                archive.write(source, member)
+            else:
+                converted = Path(work) / member
+                transcode(source, converted)
+                archive.write(converted, member)
+            writer.writerow(
+                [
+                    record.id,
+                    record.call_id or "",
+                    member,
+                    record.caller or "",
+                    record.account or "",
+                    record.operator or "",
+                    record.started_at.isoformat(),
+                    "" if record.duration is None else record.duration,
+                ]
+            )
+        archive.writestr(MANIFEST, manifest.getvalue())
+    os.replace(temp, target)
+    return ExportResult(target, len(records) - len(missing), tuple(missing))
+
+
+async def export(
+    recordings: Recordings,
+    settings: Settings,
+    target: Path,
+    *,
+    by: str,
+    call_id: str | None = None,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> ExportResult:
+    records = await recordings.find(start=start, end=end, call_id=call_id)
+    result = await asyncio.to_thread(export_zip, records, target, settings.recording.export_format)
+    await recordings.audit(
+        "export",
+        by,
+        [r.id for r in records],
+        {"file": str(target), "call_id": call_id, "from": _iso(start), "to": _iso(end)},
+    )
+    return result
+
+
+# --- purge -----------------------------------------------------------------------------------
+def _delete(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+
+
+async def purge(
+    recordings: Recordings,
+    retention_days: int,
+    *,
+    by: str,
+    now: datetime | None = None,
+    channel: str = "cli",
+) -> list[int]:
+    """Delete recordings older than the retention period (files; index rows are kept and
+    marked purged, so the audit log still points at something).  Returns their ids."""
+    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    old = await recordings.find(end=cutoff)
+    if not old:
+        return []
+    await asyncio.to_thread(_delete, [r.path for r in old])
+    purged_at = datetime.now(UTC)
+    for record in old:
+        await recordings.update(record.id, purged_at=purged_at)
+    await recordings.audit(
+        "purge", by, [r.id for r in old], {"retention_days": retention_days}, channel
+    )
+    log.info("purged %d recordings older than %s", len(old), cutoff.isoformat())
+    return [r.id for r in old]
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

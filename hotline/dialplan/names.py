@@ -1,0 +1,81 @@
+"""Names shared between Python and the dialplan: contexts, FastAGI routes, channel variables.
+
+Everything the dialplan templates in ``asterisk_conf/`` and the Python code must agree on is
+spelled here once (wazo-agid's ``dialplan_variables``); handlers never write raw variable names.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final
+
+# --- Dialplan contexts (asterisk_conf/extensions.conf renders these names) -------------------
+CONTEXT_INBOUND: Final = "hotline-inbound"
+CONTEXT_FALLBACK: Final = "hotline-fallback"
+CONTEXT_OPERATOR: Final = "hotline-operator"
+CONTEXT_SIMULATED_CALLER: Final = "hotline-sim-caller"
+CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
+# Campaign calls continue here once the callee answers (runs the dialer's FastAGI route).
+CONTEXT_DIALER: Final = "hotline-dialer"
+# Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
+CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
+# Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
+CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
+
+# --- FastAGI routes (agi_network_script) ------------------------------------------------------
+ROUTE_IVR: Final = "ivr"
+ROUTE_DIALER: Final = "dialer"
+# The operator queue's answer target has passed: offer a callback or more waiting.
+ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
+
+
+# --- Channel variables ------------------------------------------------------------------------
+class ChannelVar(StrEnum):
+    # Set by Python before it returns control: what the dialplan should do next.
+    STATUS = "HOTLINE_STATUS"
+    # Our call id (the call-log row), so later dialplan steps and AMI events map to it.
+    CALL_ID = "HOTLINE_CALL_ID"
+    # Why the caller is being sent to an operator (menu choice, no input, failure...).
+    OPERATOR_REASON = "HOTLINE_OPERATOR_REASON"
+    # The menu path walked, for the operator's screen.
+    PATH = "HOTLINE_PATH"
+    # The number the caller dialled, kept before the dialplan jumps to the IVR's entry.
+    DNID = "HOTLINE_DNID"
+    # Seconds the operator queue should answer within: 40, or 180 in emergency mode.
+    ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
+    # Marks a call placed by the simulator (so the call log can say so).
+    SIMULATED = "HOTLINE_SIMULATED"
+    # A campaign call: our attempt id (also the channel's uniqueid and the Originate ActionID).
+    ATTEMPT_ID = "HOTLINE_ATTEMPT_ID"
+    # The caller's account once identified (the readings issue sets it; the screen pop reads it).
+    ACCOUNT = "HOTLINE_ACCOUNT"
+    # The reading just committed, "<meter_id>/<zone>=<value>".
+    READING = "HOTLINE_READING"
+    # The call's recording file (absolute path), set when MixMonitor starts.
+    RECORDING = "HOTLINE_RECORDING"
+    # Epoch second the caller first joined the operator queue (the dialplan sets it).
+    QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
+    # Set by the overflow route: the caller left a callback request (dialplan hangs up).
+    CALLBACK = "HOTLINE_CALLBACK"
+
+
+class IvrStatus(StrEnum):
+    """Values of HOTLINE_STATUS; anything else (or unset) means the dialplan falls back."""
+
+    DONE = "DONE"  # the call was handled, hang up
+    OPERATOR = "OPERATOR"  # go to the operator queue
+    FAILED = "FAILED"  # Python failed; the dialplan falls back to the queue
+
+
+class OperatorReason(StrEnum):
+    """Why a call went to an operator (HOTLINE_OPERATOR_REASON; shown on the operator's screen)."""
+
+    MENU = "menu"  # the caller chose the operator
+    NO_INPUT = "no_input"  # silent or invalid rounds ran out (rotary phones)
+    FAILURE = "failure"  # Python failed; the dialplan fallback took the call
+    FALLBACK = "fallback"  # the engine was absent or killed; set by the dialplan itself
+    OUTAGE = "outage"  # reporting a power outage (the default menu's 4-1)
+    CAMPAIGN = "campaign"  # a campaign callee pressed 0
+    NOT_IDENTIFIED = "not_identified"  # the caller's account could not be identified
+    READING_REFUSED = "reading_refused"  # e.g. lower than the last one: a replaced meter?
+    NO_METERS = "no_meters"  # the account has no meter to take readings for

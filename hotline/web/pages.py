@@ -1,0 +1,77 @@
+"""Templates and the values every page needs."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException, Request, Response, status
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from hotline.access.users import Permission
+from hotline.core import spreadsheets as tabular
+from hotline.web.security import CSRF_FIELD, CSRF_HEADER, Viewer
+
+TEMPLATES_DIR: Final = Path(__file__).with_name("templates")
+STATIC_DIR: Final = Path(__file__).with_name("static")
+
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def context(request: Request, who: Viewer | None, **values: Any) -> dict[str, Any]:
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+
+    def local(at: datetime | None) -> str:
+        return "" if at is None else at.astimezone(zone).strftime("%d.%m.%Y %H:%M:%S")
+
+    return {
+        "who": who,
+        "Permission": Permission,
+        "csrf_field": CSRF_FIELD,
+        "csrf_header": CSRF_HEADER,
+        "local": local,
+        "company": request.app.state.settings.speech.company_name,
+        **values,
+    }
+
+
+def page(
+    request: Request,
+    template: str,
+    who: Viewer | None,
+    *,
+    status_code: int = 200,
+    **values: Any,
+) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request, template, context(request, who, **values), status_code=status_code
+    )
+
+
+def fragment(request: Request, template: str, who: Viewer | None, **values: Any) -> str:
+    """A template rendered to a string (an htmx swap or an SSE message)."""
+    return templates.get_template(template).render(context(request, who, **values))
+
+
+DOWNLOAD_FORMATS: Final = ("csv", "xlsx")
+
+
+def check_format(fmt: str) -> None:
+    if fmt not in DOWNLOAD_FORMATS:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "csv or xlsx")
+
+
+async def table_download(sheets: list[tabular.Sheet], stem: str, fmt: str) -> Response:
+    """A report as an attachment: CSV for Russian Excel, or XLSX (built off the event loop:
+    a big workbook takes seconds)."""
+    check_format(fmt)
+    if fmt == "csv":
+        body, media = tabular.to_csv(sheets), tabular.CSV_MEDIA_TYPE
+    else:
+        body, media = await asyncio.to_thread(tabular.to_xlsx, sheets), tabular.XLSX_MEDIA_TYPE
+    disposition = f'attachment; filename="{stem}.{fmt}"'
+    return Response(body, media_type=media, headers={"Content-Disposition": disposition})

@@ -1,0 +1,131 @@
+"""What a contact-center wallboard shows, now: callers waiting and the longest wait against
+the answer target (40 s, 180 s in emergency mode), operators and their states, today's service
+level and lost-call ratio against their targets, calls in the IVR, emergency mode, and the dial
+campaigns running or paused with their progress.
+
+Live figures come from Asterisk (QueueStatus, CoreShowChannels); today's KPIs from the store
+(the same ``build_report`` as ``hotline queue stats``).  Without AMI the board still shows
+the stored figures and says the PBX is unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, time
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from dialer.model import CampaignState
+from dialer.report import Status as CampaignStatus
+from dialer.report import status as campaign_status
+from dialer.repository import DialerStore
+from hotline.contact_center import operators as ops
+from hotline.contact_center.emergency import Emergency, answer_target
+from hotline.contact_center.kpi import Kpi, QueueReport
+from hotline.contact_center.queue_report import build_report
+from hotline.settings import Settings
+from hotline.store.contact_center import Operators
+from hotline.store.db import Database
+from hotline.store.emergency import EmergencyStore
+from hotline.transport.ami import AmiClient, AmiError
+
+log = logging.getLogger(__name__)
+
+# The FastAGI script is the IVR: a channel running it is a caller in the menu.
+IVR_APPLICATION: Final = "AGI"
+# AMI events after which the board is worth redrawing.
+LIVE_EVENTS: Final = frozenset(
+    {
+        "QueueCallerJoin",
+        "QueueCallerLeave",
+        "QueueCallerAbandon",
+        "AgentCalled",
+        "AgentConnect",
+        "AgentComplete",
+        "AgentRingNoAnswer",
+        "QueueMemberAdded",
+        "QueueMemberRemoved",
+        "QueueMemberPause",
+        "QueueMemberStatus",
+        "Newchannel",
+        "Hangup",
+        "AGIExecStart",
+    }
+)
+AMI_TIMEOUT: Final = 3.0
+
+
+@dataclass(frozen=True)
+class Wallboard:
+    at: datetime
+    pbx_up: bool
+    queue: ops.LiveQueue | None
+    answer_target: int
+    emergency: Emergency
+    today: QueueReport
+    in_ivr: int | None
+    campaigns: list[CampaignStatus]
+
+    @property
+    def longest_wait(self) -> int:
+        return self.queue.longest_wait if self.queue is not None else 0
+
+    @property
+    def waiting(self) -> int:
+        return len(self.queue.callers) if self.queue is not None else 0
+
+    @property
+    def over_target(self) -> bool:
+        return self.longest_wait > self.answer_target
+
+    @property
+    def service_level(self) -> Kpi:
+        return self.today.kpi("service_level")
+
+    @property
+    def lost_ratio(self) -> Kpi:
+        return self.today.kpi("lost_ratio_queue")
+
+
+async def snapshot(
+    db: Database,
+    settings: Settings,
+    ami: AmiClient | None,
+    *,
+    include_simulated: bool = False,
+    now: datetime | None = None,
+) -> Wallboard:
+    at = now or datetime.now(UTC)
+    zone = ZoneInfo(settings.hours.timezone)
+    midnight = datetime.combine(at.astimezone(zone).date(), time(), zone)
+    emergency = await EmergencyStore(db).current()
+    dialer = DialerStore(db)
+    campaigns = [
+        await campaign_status(dialer, c.name, at)
+        for c in await dialer.campaigns([CampaignState.RUNNING, CampaignState.PAUSED])
+    ]
+    today = await build_report(db, settings, midnight, at, include_simulated=include_simulated)
+    queue: ops.LiveQueue | None = None
+    in_ivr: int | None = None
+    if ami is not None and ami.connected:
+        try:
+            async with asyncio.timeout(AMI_TIMEOUT):
+                events = await ami.queue_status(settings.queue.name)
+                queue = ops.live_queue(events, settings.queue.name, await Operators(db).all())
+                channels = await ami.core_show_channels()
+            in_ivr = sum(1 for c in channels if c.get("application") == IVR_APPLICATION)
+        except (AmiError, TimeoutError) as exc:
+            log.warning("wallboard: live state unavailable: %s", exc)
+            queue = None
+    return Wallboard(
+        at=at,
+        pbx_up=queue is not None,
+        queue=queue,
+        answer_target=answer_target(emergency, settings.queue),
+        emergency=emergency,
+        today=today,
+        in_ivr=in_ivr,
+        campaigns=campaigns,
+    )

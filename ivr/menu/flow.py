@@ -1,0 +1,266 @@
+"""Walks a caller through a validated menu (FastAGI route ``ivr``).
+
+Start of every call: the greeting for the time of day, the recording notice before any other
+content, the emergency announcement when one is active (none of them skippable), then the
+main menu.  On every level:
+``*`` back one level, ``#`` the main menu, ``0`` the operator (keys are settings); keys pressed
+while a prompt plays are taken at once (barge-in, type-ahead); an invalid key gets a short
+notice and the level again; after ``max_rounds`` invalid or silent rounds the caller goes to an
+operator, so callers whose phone cannot send tones still reach a person.  Outside operator
+hours the operator choice says the hours and offers a callback request.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from hotline.contact_center.emergency import Emergency, answer_target
+from hotline.contact_center.hours import OperatorHours
+from hotline.contact_center.recordings import start_recording
+from hotline.dialplan.names import OperatorReason
+from hotline.protocol.agi import AgiHangup
+from hotline.settings import Settings
+from hotline.speech import russian
+from hotline.speech.library import PromptLibrary
+from hotline.store.calllog import CallLog
+from hotline.store.contact_center import Recordings
+from hotline.store.enums import CallOutcome, EventKind
+from hotline.transport.fastagi import AgiCall
+from ivr import dialog, prompts
+from ivr.call import IvrCall
+from ivr.dialog import Next
+from ivr.greeting import greeting_prompt
+from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
+from ivr.self_service import SelfService
+
+log = logging.getLogger(__name__)
+
+CALLBACK_KEY = "1"
+
+HoursSource = Callable[[], Awaitable[OperatorHours]]
+EmergencySource = Callable[[], Awaitable[Emergency]]
+
+
+class _Leave(Exception):
+    """The caller left the menu (operator, goodbye): unwinds the walk."""
+
+
+@dataclass
+class _Walk:
+    call: IvrCall
+    first_time: bool
+    stack: list[str]
+    menu: Menu  # the version the call started on, to its end
+    pending: str | None = None  # a key typed ahead over a prompt
+    rounds: int = 0  # invalid or silent rounds in a row at this level
+
+
+class MenuFlow:
+    """Route handler: one instance serves every call on one menu version."""
+
+    def __init__(
+        self,
+        menu: Menu,
+        settings: Settings,
+        call_log: CallLog,
+        library: PromptLibrary,
+        hours: HoursSource,
+        emergency: EmergencySource,
+        self_service: SelfService | None = None,
+    ) -> None:
+        self.menu = menu
+        self.version: int | None = None
+        self._settings = settings
+        self._ivr = settings.ivr
+        self._log = call_log
+        self._library = library
+        self._hours = hours
+        self._emergency = emergency
+        self._self_service = self_service
+        self._zone = ZoneInfo(settings.hours.timezone)
+        self._nav = settings.ivr.back_key + settings.ivr.main_key + settings.ivr.operator_key
+
+    def use(self, menu: Menu, version: int | None) -> None:
+        """Serve ``menu`` (published ``version``; None = the menu file) to new calls; calls in
+        progress finish on the menu they started with."""
+        self.menu = menu
+        self.version = version
+
+    async def __call__(self, agi: AgiCall) -> None:
+        # Captured once: a menu swapped in by use() meanwhile does not reach this call.
+        menu, version = self.menu, self.version
+        call = IvrCall(agi, self._log, self._library)
+        await call.open()
+        try:
+            await self._log.note(call.uniqueid, EventKind.MENU_VERSION, _version_label(version))
+            await self._run(call, menu)
+        except _Leave:
+            return
+        except AgiHangup:
+            await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
+            await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+
+    # --- start of the call ---------------------------------------------------------------------
+    async def _run(self, call: IvrCall, menu: Menu) -> None:
+        caller = call.agi.env.callerid
+        first_time = (
+            caller is None or await self._log.calls_from(caller, excluding=call.uniqueid) == 0
+        )
+        emergency = await self._emergency()
+        walk = _Walk(call, first_time, [menu.start], menu)
+        # The greeting names the company (R-047) and the recording notice comes before any
+        # other content (R-061): neither can be skipped; barge-in starts at the first menu.
+        await call.enter("greeting")
+        await call.play(self._greeting())
+        await call.play(prompts.RECORDING_NOTICE)
+        await start_recording(call.agi, self._settings, Recordings(self._log.db))
+        if emergency.active:
+            await call.enter("emergency")
+            await self._play_emergency(call, emergency)
+        call.answer_target = answer_target(emergency, self._settings.queue)
+        while True:
+            await self._step(walk)
+
+    def _greeting(self) -> str:
+        local = datetime.now(UTC).astimezone(self._zone).time()
+        return greeting_prompt(local, self._settings.greeting)
+
+    async def _play_emergency(self, call: IvrCall, emergency: Emergency) -> None:
+        if emergency.prompt_id:
+            await call.play(emergency.prompt_id)
+        elif emergency.sound:
+            await call.play_sound("emergency", emergency.sound)
+
+    # --- one level -----------------------------------------------------------------------------
+    async def _step(self, walk: _Walk) -> None:
+        node = walk.menu.node(walk.stack[-1])
+        await walk.call.enter(node.id)
+        if node.kind is NodeKind.MENU:
+            await self._menu_level(walk, node)
+        elif node.kind is NodeKind.INFO:
+            await self._info(walk, node)
+        else:
+            await self._action(walk, node)
+
+    async def _menu_level(self, walk: _Walk, node: MenuNode) -> None:
+        assert node.prompts is not None
+        digit = walk.pending
+        walk.pending = None
+        if digit is None:
+            prompt = node.prompts.detailed if walk.first_time else node.prompts.short
+            # Every key interrupts: options and navigation act, others get the invalid notice.
+            digit = await walk.call.play(prompt, escape_digits=dialog.ALL_KEYS)
+        if digit is None:
+            digit = await walk.call.wait_digit(self._ivr.input_timeout)
+        if digit is None:
+            await self._missed(walk, OperatorReason.NO_INPUT)
+            return
+        if await self._navigate(walk, digit):
+            return
+        child = node.options.get(digit)
+        if child is None:
+            walk.pending = await walk.call.play(prompts.INVALID, escape_digits=dialog.ALL_KEYS)
+            await self._missed(walk, OperatorReason.NO_INPUT)
+            return
+        walk.rounds = 0
+        walk.stack.append(child)
+
+    async def _navigate(self, walk: _Walk, digit: str) -> bool:
+        """The keys reserved on every level; True when ``digit`` was one of them."""
+        if digit == self._ivr.operator_key:
+            await self._operator(walk, OperatorReason.MENU)
+        elif digit == self._ivr.back_key:
+            if len(walk.stack) > 1:
+                walk.stack.pop()
+        elif digit == self._ivr.main_key:
+            del walk.stack[1:]
+        else:
+            return False
+        walk.rounds = 0
+        return True
+
+    async def _missed(self, walk: _Walk, reason: OperatorReason) -> None:
+        walk.rounds += 1
+        if walk.rounds >= self._ivr.max_rounds:
+            await self._operator(walk, reason)
+
+    async def _info(self, walk: _Walk, node: MenuNode) -> None:
+        assert node.prompts is not None
+        prompt = node.prompts.detailed if walk.first_time else node.prompts.short
+        digit = await walk.call.play(prompt, escape_digits=self._nav)
+        if digit is not None and await self._navigate(walk, digit):
+            return
+        if node.then is After.HANGUP:
+            await self._goodbye(walk)
+        elif node.then is After.MAIN:
+            del walk.stack[1:]
+        else:
+            walk.stack.pop()
+
+    async def _action(self, walk: _Walk, node: MenuNode) -> None:
+        action = node.action
+        if node.prompts is not None:
+            prompt = node.prompts.detailed if walk.first_time else node.prompts.short
+            await walk.call.play(prompt)
+        if action is Action.OPERATOR:
+            await self._operator(
+                walk, node.reason or OperatorReason.MENU, announce=node.prompts is None
+            )
+        elif action is Action.HANGUP:
+            await self._goodbye(walk)
+        elif action is Action.CALLBACK:
+            await self._callback(walk)
+            await self._goodbye(walk)
+        elif self._self_service is None:
+            # No account store wired (a bare flow): an operator takes over.
+            await walk.call.play(prompts.SERVICE_UNAVAILABLE)
+            await self._operator(walk, str(action), announce=False)
+        else:
+            assert action is not None  # a validated action node names its action
+            outcome = await self._self_service.run(walk.call, action)
+            if outcome.next is Next.OPERATOR:
+                reason = outcome.reason or OperatorReason.MENU
+                await self._operator(walk, reason, announce=outcome.announce)
+            elif outcome.next is Next.GOODBYE or node.then is After.HANGUP:
+                await self._goodbye(walk)
+            elif node.then is After.MAIN:
+                del walk.stack[1:]
+            else:
+                walk.stack.pop()
+
+    # --- leaving the menu ----------------------------------------------------------------------
+    async def _operator(self, walk: _Walk, reason: str, *, announce: bool = True) -> None:
+        hours = await self._hours()
+        if hours.is_open(datetime.now(UTC)):
+            if announce:
+                await walk.call.play(prompts.CONNECTING)
+            await walk.call.to_operator(reason)
+            raise _Leave
+        await walk.call.enter("closed")
+        digit = await self._question(
+            walk.call, prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS, prompts.CALLBACK_OFFER
+        )
+        if digit == CALLBACK_KEY:
+            await self._callback(walk)
+        await self._goodbye(walk)
+
+    async def _callback(self, walk: _Walk) -> None:
+        await dialog.take_callback(walk.call, self._ivr.input_timeout, self._ivr.max_rounds)
+
+    async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
+        return await dialog.question(call, self._ivr.input_timeout, *parts)
+
+    async def _goodbye(self, walk: _Walk) -> None:
+        await walk.call.enter("goodbye")
+        await walk.call.play(prompts.GOODBYE)
+        await walk.call.finish()
+        raise _Leave
+
+
+def _version_label(version: int | None) -> str:
+    """The call log's ``menu_version`` value: the version number, or ``file``."""
+    return "file" if version is None else str(version)
