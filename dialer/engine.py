@@ -55,7 +55,6 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DIALER_EVENTS: Final = ("OriginateResponse", "Hangup", "FullyBooted")
-SAMPLES_PER_SECOND: Final = 8000
 OPERATOR_KEY: Final = "0"
 CONFIRM_KEY: Final = "1"
 # How long a finished call waits for its FastAGI session to record what it played.
@@ -722,7 +721,7 @@ class Dialer:
         self, agi: AgiCall, attempt_id: str, label: str, sound: Sound, keys: str
     ) -> tuple[str | None, bool]:
         result = await agi.stream_file(sound.path_without_extension, keys)
-        played = result.endpos / SAMPLES_PER_SECOND
+        played = result.seconds
         full = not result.digit and (
             played + self.settings.key_content_tolerance_seconds >= sound.duration
         )

@@ -16,8 +16,6 @@ from hotline.store.contact_center import CallbackStore
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.fastagi import AgiCall
 
-SAMPLES_PER_SECOND = 8000
-
 
 def _sound_duration(sound_path: str) -> float:
     try:
@@ -106,7 +104,7 @@ class IvrCall:
         except AgiError:
             await self._log.note(self.uniqueid, EventKind.PROMPT, what, detail)
             raise
-        detail["played"] = round(result.endpos / SAMPLES_PER_SECOND, 3)
+        detail["played"] = round(result.seconds, 3)
         await self._log.note(self.uniqueid, EventKind.PROMPT, what, detail)
         if result.digit:
             await self._log.note(self.uniqueid, EventKind.DIGITS, result.digit, {"barge_in": True})

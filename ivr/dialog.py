@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from hotline.core.keys import CONFIRM_KEY
 from hotline.speech.russian import Phrase, phone
 from ivr import prompts
 from ivr.call import IvrCall
@@ -14,8 +15,6 @@ from ivr.call import IvrCall
 # Every key answers a question at once (skipping the rest of it); keys a question does not
 # expect are then treated as a wrong answer, never silently dropped by Asterisk.
 ALL_KEYS = "0123456789*#"
-CONFIRM_KEY = "1"
-REENTER_KEY = "2"
 
 
 class Next(StrEnum):

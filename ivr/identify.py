@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
+from hotline.core.keys import CONFIRM_KEY, REENTER_KEY
 from hotline.core.logs import mask_account
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import OperatorReason
@@ -21,7 +22,7 @@ from hotline.speech import russian
 from hotline.store.accounts import AccountRecord, AccountStore
 from ivr import prompts
 from ivr.call import IvrCall
-from ivr.dialog import CONFIRM_KEY, REENTER_KEY, Next, Outcome, question
+from ivr.dialog import Next, Outcome, question
 
 log = logging.getLogger(__name__)
 

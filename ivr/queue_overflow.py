@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
+from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
@@ -26,8 +27,6 @@ from ivr.call import IvrCall
 log = logging.getLogger(__name__)
 
 FINAL_ARGUMENT = "final"
-CALLBACK_KEY = "1"
-KEEP_WAITING_KEY = "2"
 
 
 class QueueOverflow:

@@ -18,6 +18,7 @@ import logging
 from typing import Final
 
 from hotline.accounts.reading_rules import PeriodDecision, decide_period, plausibility_limit
+from hotline.core.keys import CONFIRM_KEY, REENTER_KEY
 from hotline.core.logs import mask_account
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings, window_days
@@ -31,7 +32,7 @@ from hotline.store.accounts import (
 )
 from ivr import prompts
 from ivr.call import IvrCall
-from ivr.dialog import CONFIRM_KEY, REENTER_KEY, Next, Outcome, question
+from ivr.dialog import Next, Outcome, question
 
 log = logging.getLogger(__name__)
 

@@ -32,6 +32,8 @@ MAX_COMMAND_BYTES: Final = 2047
 # parse_args() keeps at most MAX_ARGS - 1 = 127 words (verb words included), dropping the rest.
 MAX_COMMAND_WORDS: Final = 127
 USAGE_END: Final = "520 End of proper usage."
+# STREAM FILE reports its end position in samples; Asterisk plays telephone audio at 8 kHz.
+SAMPLES_PER_SECOND: Final = 8000
 
 _NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
 # Characters that make an argument need quoting: parse_args() splits on space and tab, and
@@ -122,6 +124,11 @@ class AgiReply:
 class PlaybackResult:
     digit: str | None  # the escape digit that stopped playback, if any
     endpos: int  # samples played (8000 per second), handy to tell a full play from barge-in
+
+    @property
+    def seconds(self) -> float:
+        """How long the sound played before it ended or was interrupted."""
+        return self.endpos / SAMPLES_PER_SECOND
 
 
 @dataclass(frozen=True, slots=True)

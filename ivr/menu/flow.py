@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.recordings import start_recording
+from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
@@ -39,7 +40,6 @@ from ivr.self_service import SelfService
 
 log = logging.getLogger(__name__)
 
-CALLBACK_KEY = "1"
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
 EmergencySource = Callable[[], Awaitable[Emergency]]

@@ -8,13 +8,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from hotline.core.phones import phone_digits as normalize_phone
 from hotline.store.accounts import (
     AccountRecord,
     AccountStore,
     MeterRecord,
     ReadingDraft,
     ReadingStore,
-    normalize_phone,
 )
 from hotline.store.db import Database
 from hotline.store.models import Reading

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 
 from dialer.contacts import AccountInfo, ImportFileError, read_contacts
 from dialer.model import SayKind
-from hotline.core.phones import normalise_phone
+from hotline.core.phones import normalise_phone, phone_digits
 
 VARS = {"amount": SayKind.MONEY, "due_date": SayKind.DATE}
 
@@ -89,3 +89,11 @@ def test_a_file_without_a_phone_column_is_refused(tmp_path: Path) -> None:
     (tmp_path / "list.pdf").write_text("x")
     with pytest.raises(ImportFileError):
         read_contacts(tmp_path / "list.pdf", VARS, region="RU", do_not_call=frozenset())
+
+
+@pytest.mark.parametrize(
+    "raw", ["8 (913) 123-45-67", "+7 391 200 00 00", "9131234567", "79501112233"]
+)
+def test_account_digits_are_the_e164_digits_of_valid_russian_numbers(raw: str) -> None:
+    # The accounts table keys phones by phone_digits; it must agree with the one normal form.
+    assert phone_digits(raw) == normalise_phone(raw, "RU").removeprefix("+")
