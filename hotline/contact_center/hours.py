@@ -11,7 +11,7 @@ come from, highest priority first:
    2026-01-09) has ``holiday_hours``;
 3. the **weekly schedule** in ``settings.hours``.
 
-Hours are written ``"HH:MM-HH:MM"``; a day with a break lists its periods separated by commas
+Hours are written ``"HH:MM-HH:MM"``; a day with a break lists its openings separated by commas
 (``"09:00-13:00,14:00-17:00"``); ``""`` is closed.  Periods open inclusive and close
 exclusive, in the schedule's time zone, and never run past midnight.  Every time given to or
 returned by :class:`OperatorHours` is timezone-aware.
@@ -41,7 +41,7 @@ _PERIOD: Final = re.compile(r"(\d{2}):(\d{2})-(\d{2}):(\d{2})")
 # "…-24:00" closes at midnight: the day's last instant, so a day can be open throughout.
 END_OF_DAY: Final = time.max
 END_OF_DAY_TEXT: Final = "24:00"
-_FORMAT_HINT: Final = 'expected "HH:MM-HH:MM" (e.g. "08:00-20:00"), periods separated by ","'
+_FORMAT_HINT: Final = 'expected "HH:MM-HH:MM" (e.g. "08:00-20:00"), openings separated by ","'
 
 
 class HoursError(ValueError):
@@ -49,7 +49,7 @@ class HoursError(ValueError):
 
 
 @dataclass(frozen=True, order=True)
-class Period:
+class Opening:
     """One stretch of operator time within a day: ``opens`` ≤ t < ``closes``."""
 
     opens: time
@@ -60,13 +60,13 @@ class Period:
         return f"{self.opens:%H:%M}-{closes}"
 
 
-def parse_hours(text: str, where: str = "hours") -> tuple[Period, ...]:
-    """``"08:00-20:00"`` or ``"09:00-13:00,14:00-17:00"`` → periods; ``""`` → closed (no
-    periods).  HoursError naming ``where`` (e.g. ``hours.monday``) for anything else."""
+def parse_hours(text: str, where: str = "hours") -> tuple[Opening, ...]:
+    """``"08:00-20:00"`` or ``"09:00-13:00,14:00-17:00"`` → openings; ``""`` → closed (no
+    openings).  HoursError naming ``where`` (e.g. ``hours.monday``) for anything else."""
     text = text.strip()
     if text == CLOSED:
         return ()
-    periods: list[Period] = []
+    openings: list[Opening] = []
     for part in text.split(","):
         match = _PERIOD.fullmatch(part.strip())
         if match is None:
@@ -75,23 +75,23 @@ def parse_hours(text: str, where: str = "hours") -> tuple[Period, ...]:
         until_midnight = (ch, cm) == (24, 0)
         if oh > 23 or (ch > 23 and not until_midnight) or om > 59 or cm > 59:
             raise HoursError(f"{where}: bad hours {text!r}: no such time of day in {part!r}")
-        period = Period(time(oh, om), END_OF_DAY if until_midnight else time(ch, cm))
-        if period.closes <= period.opens:
+        opening = Opening(time(oh, om), END_OF_DAY if until_midnight else time(ch, cm))
+        if opening.closes <= opening.opens:
             raise HoursError(
                 f"{where}: bad hours {text!r}: {part.strip()!r} closes before it opens "
-                "(periods cannot run past midnight)"
+                "(openings cannot run past midnight)"
             )
-        if periods and period.opens < periods[-1].closes:
+        if openings and opening.opens < openings[-1].closes:
             raise HoursError(
-                f"{where}: bad hours {text!r}: periods must be in order and not overlap"
+                f"{where}: bad hours {text!r}: openings must be in order and not overlap"
             )
-        periods.append(period)
-    return tuple(periods)
+        openings.append(opening)
+    return tuple(openings)
 
 
-def format_hours(periods: tuple[Period, ...]) -> str:
+def format_hours(openings: tuple[Opening, ...]) -> str:
     """The inverse of :func:`parse_hours` (``""`` when closed)."""
-    return ",".join(str(p) for p in periods)
+    return ",".join(str(p) for p in openings)
 
 
 @dataclass(frozen=True)
@@ -100,16 +100,16 @@ class Override:
 
     hours: str
     note: str = ""
-    periods: tuple[Period, ...] = field(init=False, repr=False, compare=False)
+    openings: tuple[Opening, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "periods", parse_hours(self.hours, "override"))
+        object.__setattr__(self, "openings", parse_hours(self.hours, "override"))
 
 
 @dataclass(frozen=True)
 class DayHours:
     """A day's operator hours and why.  ``opens``/``closes`` are the first opening and the
-    last closing (None when closed); ``periods`` lists every period when the day has a break.
+    last closing (None when closed); ``openings`` lists every opening when the day has a break.
 
     ``source``: ``weekly:<weekday>``, ``holiday:<name>``, ``working-day`` (a weekend day
     worked by decree, with Monday's hours) or ``override:<note>``.
@@ -118,26 +118,26 @@ class DayHours:
     opens: time | None
     closes: time | None
     source: str
-    periods: tuple[Period, ...] = ()
+    openings: tuple[Opening, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.opens is None) != (self.closes is None):
             raise ValueError("DayHours: give both opens and closes, or neither (closed)")
-        if not self.periods and self.opens is not None and self.closes is not None:
-            object.__setattr__(self, "periods", (Period(self.opens, self.closes),))
+        if not self.openings and self.opens is not None and self.closes is not None:
+            object.__setattr__(self, "openings", (Opening(self.opens, self.closes),))
 
     @classmethod
-    def of(cls, periods: tuple[Period, ...], source: str) -> DayHours:
-        if not periods:
+    def of(cls, openings: tuple[Opening, ...], source: str) -> DayHours:
+        if not openings:
             return cls(None, None, source)
-        return cls(periods[0].opens, periods[-1].closes, source, periods)
+        return cls(openings[0].opens, openings[-1].closes, source, openings)
 
     @property
     def closed(self) -> bool:
-        return not self.periods
+        return not self.openings
 
     def __str__(self) -> str:
-        return format_hours(self.periods) or "closed"
+        return format_hours(self.openings) or "closed"
 
 
 class ProductionCalendar(Protocol):
@@ -204,7 +204,7 @@ class OperatorHours:
         """The operators' hours on local date ``day``, and which rule gave them."""
         override = self._overrides.get(day)
         if override is not None:
-            return DayHours.of(override.periods, f"override:{override.note}")
+            return DayHours.of(override.openings, f"override:{override.note}")
         calendar = self.calendar
         if calendar.is_weekend(day) and calendar.is_working_day(day):
             return DayHours.of(self._weekly[0], "working-day")
@@ -231,20 +231,20 @@ class OperatorHours:
         return self._period_at(at) is not None
 
     def closing_today(self, at: datetime) -> datetime | None:
-        """When the period in progress at ``at`` closes (in the schedule's zone), or None when
+        """When the opening in progress at ``at`` closes (in the schedule's zone), or None when
         the operators are not working at ``at``.  With a lunch break, that is the break."""
         found = self._period_at(at)
         return found[1].astimezone(self.zone) if found is not None else None
 
     def next_opening(self, at: datetime) -> datetime | None:
-        """The start of the first period that begins at or after ``at`` (in the schedule's
+        """The start of the first opening that begins at or after ``at`` (in the schedule's
         zone; while open that is the *next* opening, after a break or on a later day), or
         None if there is none within 31 days."""
         start = self.local(at)
         limit = _utc(at) + NEXT_OPENING_HORIZON
         for day, hours in self.days(start.date(), NEXT_OPENING_HORIZON.days + 1):
-            for period in hours.periods:
-                opens = self._instant(day, period.opens)
+            for opening in hours.openings:
+                opens = self._instant(day, opening.opens)
                 if opens > limit:
                     return None
                 if opens >= _utc(at):
@@ -256,8 +256,8 @@ class OperatorHours:
         # which is wrong across a DST change.
         day = self.local(at).date()
         now = _utc(at)
-        for period in self.hours_on(day).periods:
-            opens, closes = self._instant(day, period.opens), self._instant(day, period.closes)
+        for opening in self.hours_on(day).openings:
+            opens, closes = self._instant(day, opening.opens), self._instant(day, opening.closes)
             if opens <= now < closes:
                 return opens, closes
         return None

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from hotline.contact_center.hours import (
     DayHours,
     HoursError,
+    Opening,
     OperatorHours,
     Override,
-    Period,
     format_hours,
     parse_hours,
     russian_calendar,
@@ -52,7 +52,7 @@ def test_weekly_schedule_from_settings() -> None:
     custom = hours(tuesday="09:00-13:00,14:00-17:00", wednesday="")
     tuesday = custom.hours_on(date(2026, 1, 13))
     assert (tuesday.opens, tuesday.closes) == (time(9), time(17))
-    assert tuesday.periods == (Period(time(9), time(13)), Period(time(14), time(17)))
+    assert tuesday.openings == (Opening(time(9), time(13)), Opening(time(14), time(17)))
     assert str(tuesday) == "09:00-13:00,14:00-17:00"
     wednesday = custom.hours_on(date(2026, 1, 14))
     assert wednesday.closed and wednesday.opens is None and wednesday.closes is None
@@ -131,7 +131,7 @@ def test_days_lists_consecutive_days() -> None:
 
 def test_day_hours_of_the_documented_shape() -> None:
     made = DayHours(time(8), time(20), "weekly:monday")
-    assert made.periods == (Period(time(8), time(20)),) and not made.closed
+    assert made.openings == (Opening(time(8), time(20)),) and not made.closed
     assert DayHours(None, None, "holiday:x").closed
     with pytest.raises(ValueError, match="both"):
         DayHours(time(8), None, "x")
@@ -185,7 +185,7 @@ def test_closing_today() -> None:
 def test_next_opening() -> None:
     assert DEFAULT.next_opening(at("2026-01-12T07:00")) == at("2026-01-12T08:00")
     assert DEFAULT.next_opening(at("2026-01-12T08:00")) == at("2026-01-12T08:00")
-    # While open: the next period's start.
+    # While open: the next opening's start.
     assert DEFAULT.next_opening(at("2026-01-12T08:01")) == at("2026-01-13T08:00")
     assert DEFAULT.next_opening(at("2026-01-12T21:00")) == at("2026-01-13T08:00")
 
@@ -239,7 +239,7 @@ def test_dst_changes_are_followed() -> None:
     summer = custom.next_opening(datetime(2026, 4, 3, 23, 0, tzinfo=UTC))
     assert summer == datetime(2026, 4, 4, 6, 0, tzinfo=UTC)
     assert summer is not None and summer.tzinfo == berlin
-    # 25 October: 02:30 happens twice; the period closes at the first (00:30 UTC).
+    # 25 October: 02:30 happens twice; the opening closes at the first (00:30 UTC).
     autumn = hours(timezone="Europe/Berlin", sunday="01:00-02:30")
     assert autumn.is_open(datetime(2026, 10, 24, 23, 0, tzinfo=UTC))  # 01:00 CEST
     assert autumn.is_open(datetime(2026, 10, 25, 0, 29, tzinfo=UTC))
@@ -288,10 +288,10 @@ def test_bad_override_is_an_error() -> None:
 
 def test_parse_and_format() -> None:
     assert parse_hours("") == parse_hours("  ") == ()
-    assert parse_hours(" 08:00-20:00 ") == (Period(time(8), time(20)),)
+    assert parse_hours(" 08:00-20:00 ") == (Opening(time(8), time(20)),)
     both = parse_hours("09:00-13:00, 14:00-17:00")
     assert format_hours(both) == "09:00-13:00,14:00-17:00"
-    assert parse_hours("00:00-23:59") == (Period(time(0), time(23, 59)),)
+    assert parse_hours("00:00-23:59") == (Opening(time(0), time(23, 59)),)
     assert format_hours(()) == ""
 
 
@@ -324,4 +324,4 @@ def test_a_day_can_stay_open_until_midnight() -> None:
     zone = ZoneInfo("Asia/Krasnoyarsk")
     assert open_all_day.is_open(datetime.combine(monday, time(0, 0), zone))
     assert open_all_day.is_open(datetime.combine(monday, time(23, 59, 59), zone))
-    assert str(open_all_day.hours_on(monday).periods[0]) == "00:00-24:00"
+    assert str(open_all_day.hours_on(monday).openings[0]) == "00:00-24:00"
