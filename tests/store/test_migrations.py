@@ -12,7 +12,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
 from hotline.store.db import Database, head_revision
-from hotline.store.migrations.render import render_item
+from hotline.store.migrations.column_types import render_item
 from hotline.store.models import Base
 
 TABLES = {

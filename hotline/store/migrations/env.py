@@ -16,7 +16,7 @@ from alembic import context
 from sqlalchemy import make_url
 from sqlalchemy.engine import Connection
 
-from hotline.store.migrations.render import render_item
+from hotline.store.migrations.column_types import render_item
 from hotline.store.models import Base
 
 config = context.config
