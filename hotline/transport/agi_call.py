@@ -150,13 +150,7 @@ class AgiCall:
         self._writer.write(line)
         self._in_flight = True
         limit = self._timeout if wait is None else wait
-        task = self._start_reading(limit)
-        try:
-            raw = await self._reader.readline()
-        except BaseException as exc:
-            raise self._read_failed(exc, task, verb, limit) from None
-        finally:
-            self._reading_task = None
+        raw = await self._read_line(verb, limit)
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")
@@ -182,16 +176,20 @@ class AgiCall:
 
     async def _next_line(self, verb: str, limit: float) -> bytes:
         """One more line of a reply, due within ``limit`` seconds."""
+        raw = await self._read_line(verb, limit)
+        if not raw.endswith(b"\n"):
+            await self._hung_up_while(raw, verb)
+        return raw
+
+    async def _read_line(self, verb: str, limit: float) -> bytes:
+        """A line (or what came before EOF) read under the reply deadline."""
         task = self._start_reading(limit)
         try:
-            raw = await self._reader.readline()
+            return await self._reader.readline()
         except BaseException as exc:
             raise self._read_failed(exc, task, verb, limit) from None
         finally:
             self._reading_task = None
-        if not raw.endswith(b"\n"):
-            await self._hung_up_while(raw, verb)
-        return raw
 
     def _start_reading(self, limit: float) -> asyncio.Task[Any]:
         """Set the reply deadline; the timer is only moved if it would fire too late."""
