@@ -15,17 +15,16 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
 from hotline.core.phones import phone_digits
-from hotline.store.db import Database, dialect_insert
+from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
 
 MAX_ZONES: Final = 3
-BATCH: Final = 500
 FLAG_IMPLAUSIBLE: Final = "implausible"
 FLAG_NEXT_PERIOD: Final = "next_period"
 # Flags a person must look at before billing uses the reading.
@@ -134,8 +133,8 @@ class AccountStore:
         now = dt.datetime.now(dt.UTC)
         async with self._db.session() as session:
             insert = dialect_insert(self._db)
-            for start in range(0, len(accounts), BATCH):
-                chunk = accounts[start : start + BATCH]
+            written = 0
+            for chunk in batches(accounts):
                 numbers = [a.number for a in chunk]
                 existing = set(
                     await session.scalars(
@@ -159,15 +158,16 @@ class AccountStore:
                 ]
                 # Sliced: an account may have many meters, and a statement's bound
                 # parameters are limited (SQLite 32766, PostgreSQL 65535).
-                for part in _slices(phones):
-                    await session.execute(insert(AccountPhone).values(part))
+                for phone_rows in batches(phones):
+                    await session.execute(insert(AccountPhone).values(phone_rows))
                 meters = [
                     _meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)
                 ]
-                for part in _slices(meters):
-                    await session.execute(insert(Meter).values(part))
+                for meter_rows in batches(meters):
+                    await session.execute(insert(Meter).values(meter_rows))
+                written += len(chunk)
                 if progress is not None:
-                    progress(start + len(chunk))
+                    progress(written)
         return created, updated
 
     async def get(self, number: str) -> AccountRecord | None:
@@ -311,10 +311,6 @@ class ReadingStore:
             for row in await session.scalars(query):
                 newest[(row.meter_id, row.zone)] = _reading_record(row)
         return list(newest.values())
-
-
-def _slices(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
-    return [rows[i : i + BATCH] for i in range(0, len(rows), BATCH)]
 
 
 def _account_row(account: AccountRecord, now: dt.datetime) -> dict[str, object]:

@@ -11,11 +11,11 @@ import asyncio
 import functools
 import logging
 import sqlite3
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 
 from sqlalchemy import event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,6 +44,13 @@ SQLITE_PRAGMAS = (
     "synchronous=NORMAL",
     "foreign_keys=ON",
 )
+
+# Rows (or IN-list values) per statement in bulk writes and lookups: with our widest rows this
+# keeps one statement's bound parameters far below SQLite's 32766 and PostgreSQL's 65535, and a
+# batch small enough that progress can be reported between batches.
+BATCH_ROWS: Final = 500
+
+_Item = TypeVar("_Item")
 
 # Any constant works; it only has to be the same in every process that migrates.
 _PG_MIGRATION_LOCK = 0x686F746C  # "hotl"
@@ -224,3 +231,8 @@ def dialect_insert(db: Database) -> type[sqlite.Insert] | type[postgresql.Insert
     if name == "postgresql":
         return postgresql.Insert
     raise NotImplementedError(f"the store does not support {name}")
+
+
+def batches(items: Sequence[_Item], size: int = BATCH_ROWS) -> list[Sequence[_Item]]:
+    """``items`` in consecutive slices of at most ``size`` (see :data:`BATCH_ROWS`)."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
