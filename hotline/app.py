@@ -30,7 +30,10 @@ from hotline.store.menus import MenuVersionRecord
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu.flow import MenuFlow
-from ivr.menu.model import Menu, MenuError, check_menu, load_and_validate, parse_menu
+from ivr.menu.loader import parse_menu
+from ivr.menu.model import Menu
+from ivr.menu.standard import check_menu, load_and_validate
+from ivr.menu.structure import MenuError
 from ivr.menu.versions import MenuVersions
 from ivr.prompts import FLOW_PROMPTS
 from ivr.queue_overflow import QueueOverflow
