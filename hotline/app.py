@@ -23,7 +23,7 @@ from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import Operators, QueueEvents, Recordings
+from hotline.store.contact_center import CallbackStore, Operators, QueueEvents, Recordings
 from hotline.store.db import Database
 from hotline.store.event_writer import EventWriter
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
@@ -114,6 +114,8 @@ class Engine:
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         menu = await self.live_menu.load()
         if not self._custom_routes:
+            # The IVR routes get their repositories here, never from the call log's database.
+            callbacks = CallbackStore(self.db)
             flow = MenuFlow(
                 menu,
                 self.settings,
@@ -122,12 +124,19 @@ class Engine:
                 self.hours.current,
                 self.emergency.current,
                 SelfService(self.settings, self.accounts, self.readings),
+                recordings=self.recordings,
+                callbacks=callbacks,
             )
             flow.use(menu, self.live_menu.version)
             self.routes.add(ROUTE_IVR, flow)
-            self.routes.add(
-                ROUTE_QUEUE_OVERFLOW, QueueOverflow(self.settings, self.call_log, self.prompts)
+            overflow = QueueOverflow(
+                self.settings,
+                self.call_log,
+                self.prompts,
+                queue_events=QueueEvents(self.db),
+                callbacks=callbacks,
             )
+            self.routes.add(ROUTE_QUEUE_OVERFLOW, overflow)
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
         tracker = CallTracker(
