@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -18,6 +19,14 @@ from ivr.menu.spec import FORMAT_VERSION, SPEC_OF_KIND, InfoSpec, MenuFileSpec, 
 from ivr.menu.structure import MenuError, Rule, Violation, choices, structure_violations
 
 
+class Unreadable(StrEnum):
+    """The ``rule`` of a :class:`Violation` when the file could not be read at all: no rule
+    was broken, but it is reported the same way (the values are what messages print)."""
+
+    FILE = "file"
+    YAML = "yaml"
+
+
 def load_menu(path: Path) -> Menu:
     """Read and check a menu file; :class:`MenuError` names each bad node and rule."""
     source = str(path)
@@ -26,7 +35,7 @@ def load_menu(path: Path) -> Menu:
     except OSError as exc:
         reason = exc.strerror or str(exc)
         raise MenuError(
-            [Violation("", Rule.FILE, f"cannot read {path}: {reason}")], source
+            [Violation("", Unreadable.FILE, f"cannot read {path}: {reason}")], source
         ) from exc
     return parse_menu(text, source)
 
@@ -36,7 +45,9 @@ def parse_menu(text: str, source: str = "<menu>") -> Menu:
     try:
         data = load_strict(text)
     except yaml.YAMLError as exc:
-        raise MenuError([Violation("", Rule.YAML, f"not valid YAML: {exc}")], source) from exc
+        raise MenuError(
+            [Violation("", Unreadable.YAML, f"not valid YAML: {exc}")], source
+        ) from exc
     if not isinstance(data, dict):
         message = "expected a mapping with version, name, start and nodes"
         raise MenuError([Violation("", Rule.SCHEMA, message)], source)

@@ -29,8 +29,6 @@ class Rule(StrEnum):
     UNKNOWN_PROMPT = "unknown_prompt"
     NOT_BUILT = "not_built"
     # Structure of the file and of the tree.
-    FILE = "file"
-    YAML = "yaml"
     VERSION = "version"
     SCHEMA = "schema"
     UNKNOWN_KEY = "unknown_key"

@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.menu.loader import load_menu, parse_menu
+from ivr.menu.loader import Unreadable, load_menu, parse_menu
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind, NodePrompts
 from ivr.menu.spec import menu_json_schema, menu_json_schema_text
 from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
@@ -162,7 +162,7 @@ def test_load_menu_reads_a_file(tmp_path: Path) -> None:
     assert load_menu(path).source == str(path)
     with pytest.raises(MenuError) as caught:
         load_menu(tmp_path / "absent.yaml")
-    assert caught.value.violations[0].rule == Rule.FILE
+    assert caught.value.violations[0].rule == Unreadable.FILE
     assert "absent.yaml" in str(caught.value)
 
 
