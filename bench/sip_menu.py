@@ -51,7 +51,8 @@ from hotline.settings import Settings, load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import AmiClient, Subscription
 from ivr import prompts
-from ivr.menu.model import Menu, NodeKind, load_menu
+from ivr.menu.loader import load_menu
+from ivr.menu.model import Menu, NodeKind
 
 GOAL: Final = 0.9
 LIMIT_MS: Final = 50.0

@@ -23,16 +23,14 @@ from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import Operators, QueueEvents, Recordings
+from hotline.store.contact_center import CallbackStore, Operators, QueueEvents, Recordings
 from hotline.store.db import Database
 from hotline.store.event_writer import EventWriter
-from hotline.store.menus import MenuVersionRecord
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu.flow import MenuFlow
-from ivr.menu.model import Menu, MenuError, check_menu, load_and_validate, parse_menu
+from ivr.menu.live import LiveMenu
 from ivr.menu.versions import MenuVersions
-from ivr.prompts import FLOW_PROMPTS
 from ivr.queue_overflow import QueueOverflow
 from ivr.self_service import SelfService
 
@@ -57,25 +55,6 @@ def resolve_ami_secret(settings: Settings) -> str:
         "no AMI secret: set HOTLINE_AMI__SECRET (or ami.secret in the settings file), "
         "or start the sandbox with `hotline sandbox up`"
     )
-
-
-def load_ivr(
-    settings: Settings, prompts: PromptLibrary, published: MenuVersionRecord | None = None
-) -> Menu:
-    """The menu (the ``published`` version, else the menu file), validated, and every prompt
-    the flow names checked against the catalogue and the build (blocking: run it in a
-    thread).  Also loads the build's manifest, so calls never read it from disk."""
-    for prompt_id in FLOW_PROMPTS:
-        prompts.catalogue.require(prompt_id, used_by="the inbound flow (ivr/prompts.py)")
-        prompts.sound(prompt_id)
-    if published is None:
-        menu = load_and_validate(settings.ivr.menu_file, settings, prompts)
-    else:
-        source = f"menu version {published.version} ({published.source})"
-        menu = check_menu(parse_menu(published.content, source), settings, prompts)
-    for prompt_id in menu.prompt_ids():
-        prompts.sound(prompt_id)
-    return menu
 
 
 class Engine:
@@ -111,10 +90,9 @@ class Engine:
         self.menus = MenuVersions(self.db)
         self.accounts = AccountStore(self.db)
         self.readings = ReadingStore(self.db)
+        self.live_menu = LiveMenu(self.menus, settings, self.prompts)
         self.flow: MenuFlow | None = None
-        self._menu_version: int | None = None
         self._menu_task: asyncio.Task[None] | None = None
-        self._reload_lock = asyncio.Lock()
         # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
         # first FullyBooted reconciles attempts left in flight by an earlier run.
         self.dialer: Dialer | None = None
@@ -134,19 +112,10 @@ class Engine:
     async def start(self) -> None:
         await self.db.upgrade()
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
-        published = await self.menus.active()
-        try:
-            menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts, published)
-        except MenuError as exc:
-            if published is None:
-                raise
-            # The published version no longer keeps the rules here (settings or prompts
-            # changed): the menu file serves until a good version is published.
-            log.error("menu version %s not used: %s", published.version, exc)
-            menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts)
-            published = None
-        self._menu_version = published.version if published is not None else None
+        menu = await self.live_menu.load()
         if not self._custom_routes:
+            # The IVR routes get their repositories here, never from the call log's database.
+            callbacks = CallbackStore(self.db)
             flow = MenuFlow(
                 menu,
                 self.settings,
@@ -155,14 +124,21 @@ class Engine:
                 self.hours.current,
                 self.emergency.current,
                 SelfService(self.settings, self.accounts, self.readings),
+                recordings=self.recordings,
+                callbacks=callbacks,
             )
-            flow.use(menu, self._menu_version)
+            flow.use(menu, self.live_menu.version)
             self.routes.add(ROUTE_IVR, flow)
-            self.routes.add(
-                ROUTE_QUEUE_OVERFLOW, QueueOverflow(self.settings, self.call_log, self.prompts)
+            overflow = QueueOverflow(
+                self.settings,
+                self.call_log,
+                self.prompts,
+                queue_events=QueueEvents(self.db),
+                callbacks=callbacks,
             )
+            self.routes.add(ROUTE_QUEUE_OVERFLOW, overflow)
             self.flow = flow
-            self._menu_task = asyncio.create_task(self._watch_menu(), name="menu-reload")
+            self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
         tracker = CallTracker(
             self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
         )
@@ -203,37 +179,7 @@ class Engine:
         """Check for a newly published menu version now; new calls get it, calls in progress
         keep theirs.  A version that breaks the rules is logged and ignored.  Returns the
         version new calls get (None: the menu file)."""
-        async with self._reload_lock:
-            active = await self.menus.active_version()
-            if self.flow is None or active is None or active == self._menu_version:
-                return self._menu_version
-            published = await self.menus.get(active)
-            if published is None:
-                return self._menu_version
-            try:
-                menu = await asyncio.to_thread(load_ivr, self.settings, self.prompts, published)
-            except (MenuError, ValueError, OSError) as exc:
-                log.error(
-                    "menu version %s ignored, version %s stays: %s",
-                    active,
-                    self._menu_version or "file",
-                    exc,
-                )
-                self._menu_version = active  # not tried again until the next publish
-                return self.flow.version
-            self.flow.use(menu, active)
-            self._menu_version = active
-            log.info("menu version %s for new calls (%s)", active, published.summary)
-            return active
-
-    async def _watch_menu(self) -> None:
-        interval = self.settings.ivr.menu_reload_seconds
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.reload_menu()
-            except Exception:  # a store outage must not end the watcher
-                log.exception("menu reload check failed; retrying")
+        return await self.live_menu.reload(self.flow)
 
     async def _supervise_dialer(self) -> None:
         assert self.dialer is not None

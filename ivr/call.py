@@ -25,10 +25,13 @@ def _sound_duration(sound_path: str) -> float:
 
 
 class IvrCall:
-    def __init__(self, agi: AgiCall, call_log: CallLog, prompts: PromptLibrary) -> None:
+    def __init__(
+        self, agi: AgiCall, call_log: CallLog, prompts: PromptLibrary, callbacks: CallbackStore
+    ) -> None:
         self.agi = agi
         self._log = call_log
         self._prompts = prompts
+        self._callbacks = callbacks
         self.uniqueid = agi.env.uniqueid
         self.path: list[str] = []
         self.call_id = ""
@@ -87,7 +90,7 @@ class IvrCall:
         accounts = (
             [e.value for e in record.events if e.kind == EventKind.ACCOUNT] if record else []
         )
-        callback = await CallbackStore(self._log.db).request(
+        callback = await self._callbacks.request(
             number,
             source=source,
             uniqueid=self.uniqueid,

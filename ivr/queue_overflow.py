@@ -10,15 +10,15 @@ If this route fails, the dialplan puts the caller back in the queue.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
+from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import QueueEventRecord, QueueEvents
+from hotline.store.contact_center import CallbackStore, QueueEventRecord, QueueEvents
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
@@ -30,21 +30,33 @@ FINAL_ARGUMENT = "final"
 
 
 class QueueOverflow:
-    def __init__(self, settings: Settings, call_log: CallLog, library: PromptLibrary) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        call_log: CallLog,
+        library: PromptLibrary,
+        *,
+        queue_events: QueueEvents,
+        callbacks: CallbackStore,
+        clock: Clock = utc_now,
+    ) -> None:
         self._settings = settings
         self._log = call_log
         self._library = library
-        self._events = QueueEvents(call_log.db)
+        self._events = queue_events
+        self._callbacks = callbacks
+        self._clock = clock
 
     async def __call__(self, agi: AgiCall) -> None:
-        call = IvrCall(agi, self._log, self._library)
+        call = IvrCall(agi, self._log, self._library, self._callbacks)
         await call.open()  # the same call row as the IVR's (one uniqueid)
         final = FINAL_ARGUMENT in agi.env.arguments
         joined = await agi.get_variable(ChannelVar.QUEUE_JOINED)
-        waited = int(datetime.now(UTC).timestamp()) - int(joined) if joined else None
+        now = self._clock()
+        waited = int(now.timestamp()) - int(joined) if joined else None
         await self._events.add(
             QueueEventRecord(
-                datetime.now(UTC),
+                now,
                 QueueEventKind.TIMEOUT,
                 call.uniqueid,
                 self._settings.queue.name,
@@ -82,7 +94,7 @@ class QueueOverflow:
         async def stored() -> None:
             await self._events.add(
                 QueueEventRecord(
-                    datetime.now(UTC),
+                    self._clock(),
                     QueueEventKind.CALLBACK,
                     call.uniqueid,
                     self._settings.queue.name,

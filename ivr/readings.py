@@ -18,6 +18,7 @@ import logging
 from typing import Final
 
 from hotline.accounts.reading_rules import PeriodDecision, decide_period, plausibility_limit
+from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CONFIRM_KEY, REENTER_KEY
 from hotline.core.logs import mask_account
 from hotline.dialplan.names import OperatorReason
@@ -50,13 +51,13 @@ async def take_readings(
     account: AccountRecord,
     store: ReadingStore,
     settings: Settings,
-    now: dt.datetime | None = None,
+    clock: Clock = utc_now,
 ) -> Outcome:
     await call.enter("readings.take")
     if not account.meters:
         await call.play(prompts.READINGS_NO_METERS)
         return Outcome(Next.OPERATOR, OperatorReason.NO_METERS, announce=False)
-    today = (now or dt.datetime.now(dt.UTC)).astimezone(account.zone).date()
+    today = clock().astimezone(account.zone).date()
     window = window_days(settings.readings.window_days)
     decision = decide_period(today, window, settings.readings.outside_window)
     if not decision.in_window:

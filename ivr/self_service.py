@@ -3,6 +3,7 @@ the action's flow.  MenuFlow hands these actions here and acts on the returned O
 
 from __future__ import annotations
 
+from hotline.core.clock import Clock, utc_now
 from hotline.settings import Settings
 from hotline.store.accounts import AccountStore, ReadingStore
 from ivr.balance import tell_balance
@@ -16,10 +17,18 @@ from ivr.readings import take_readings
 class SelfService:
     ACTIONS = frozenset({Action.METER_READINGS, Action.ACCOUNT_BALANCE})
 
-    def __init__(self, settings: Settings, accounts: AccountStore, readings: ReadingStore):
+    def __init__(
+        self,
+        settings: Settings,
+        accounts: AccountStore,
+        readings: ReadingStore,
+        *,
+        clock: Clock = utc_now,
+    ) -> None:
         self._settings = settings
         self._accounts = accounts
         self._readings = readings
+        self._clock = clock
 
     async def run(self, call: IvrCall, action: Action) -> Outcome:
         if action not in self.ACTIONS:
@@ -28,5 +37,5 @@ class SelfService:
         if isinstance(found, Outcome):
             return found
         if action is Action.METER_READINGS:
-            return await take_readings(call, found, self._readings, self._settings)
+            return await take_readings(call, found, self._readings, self._settings, self._clock)
         return await tell_balance(call, found, self._readings)

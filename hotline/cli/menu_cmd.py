@@ -20,17 +20,11 @@ from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
 from hotline.store.db import Database
 from hotline.store.menus import MenuVersionRecord
-from ivr.menu.model import (
-    Menu,
-    MenuError,
-    MenuNode,
-    NodeKind,
-    load_and_validate,
-    load_menu,
-    menu_json_schema_text,
-    parse_and_validate,
-    voice_label,
-)
+from ivr.menu.loader import load_menu
+from ivr.menu.model import Menu, MenuNode, NodeKind
+from ivr.menu.spec import menu_json_schema_text
+from ivr.menu.standard import load_and_validate, parse_and_validate, voice_label
+from ivr.menu.structure import MenuError
 from ivr.menu.versions import MenuUnchanged, MenuVersions, UnknownVersion
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)

@@ -15,12 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.recordings import start_recording
+from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import OperatorReason
 from hotline.protocol.agi import AgiHangup
@@ -28,7 +28,7 @@ from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import Recordings
+from hotline.store.contact_center import CallbackStore, Recordings
 from hotline.store.enums import CallOutcome, EventKind
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
@@ -71,6 +71,10 @@ class MenuFlow:
         hours: HoursSource,
         emergency: EmergencySource,
         self_service: SelfService | None = None,
+        *,
+        recordings: Recordings,
+        callbacks: CallbackStore,
+        clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
         self.version: int | None = None
@@ -81,6 +85,9 @@ class MenuFlow:
         self._hours = hours
         self._emergency = emergency
         self._self_service = self_service
+        self._recordings = recordings
+        self._callbacks = callbacks
+        self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
         self._nav = settings.ivr.back_key + settings.ivr.main_key + settings.ivr.operator_key
 
@@ -93,7 +100,7 @@ class MenuFlow:
     async def __call__(self, agi: AgiCall) -> None:
         # Captured once: a menu swapped in by use() meanwhile does not reach this call.
         menu, version = self.menu, self.version
-        call = IvrCall(agi, self._log, self._library)
+        call = IvrCall(agi, self._log, self._library, self._callbacks)
         await call.open()
         try:
             await self._log.note(call.uniqueid, EventKind.MENU_VERSION, _version_label(version))
@@ -117,7 +124,7 @@ class MenuFlow:
         await call.enter("greeting")
         await call.play(self._greeting())
         await call.play(prompts.RECORDING_NOTICE)
-        await start_recording(call.agi, self._settings, Recordings(self._log.db))
+        await start_recording(call.agi, self._settings, self._recordings)
         if emergency.active:
             await call.enter("emergency")
             await self._play_emergency(call, emergency)
@@ -126,7 +133,7 @@ class MenuFlow:
             await self._step(walk)
 
     def _greeting(self) -> str:
-        local = datetime.now(UTC).astimezone(self._zone).time()
+        local = self._clock().astimezone(self._zone).time()
         return greeting_prompt(local, self._settings.greeting)
 
     async def _play_emergency(self, call: IvrCall, emergency: Emergency) -> None:
@@ -235,7 +242,7 @@ class MenuFlow:
     # --- leaving the menu ----------------------------------------------------------------------
     async def _operator(self, walk: _Walk, reason: str, *, announce: bool = True) -> None:
         hours = await self._hours()
-        if hours.is_open(datetime.now(UTC)):
+        if hours.is_open(self._clock()):
             if announce:
                 await walk.call.play(prompts.CONNECTING)
             await walk.call.to_operator(reason)

@@ -10,7 +10,9 @@ from __future__ import annotations
 from hotline.store.db import Database
 from hotline.store.menus import MenuVersionRecord, MenuVersionStore, content_sha256
 from ivr.menu.diff import summarize_diff
-from ivr.menu.model import Menu, MenuError, parse_menu
+from ivr.menu.loader import parse_menu
+from ivr.menu.model import Menu
+from ivr.menu.structure import MenuError
 
 
 class MenuUnchanged(ValueError):

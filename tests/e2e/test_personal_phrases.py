@@ -12,6 +12,7 @@ from hotline.app import Engine
 from hotline.dialplan.names import ROUTE_IVR
 from hotline.settings import Settings
 from hotline.speech import russian
+from hotline.store.contact_center import CallbackStore
 from hotline.store.enums import CallOutcome
 from hotline.transport.fastagi import AgiCall, AgiRoutes
 from ivr.call import IvrCall
@@ -35,7 +36,7 @@ async def test_debt_amount_is_read_to_the_caller(settings: Settings) -> None:
     assert phrase.text == WORDS
 
     async def tell_the_debt(agi: AgiCall) -> None:
-        call = IvrCall(agi, engine.call_log, engine.prompts)
+        call = IvrCall(agi, engine.call_log, engine.prompts, CallbackStore(engine.db))
         await call.open()
         await call.enter("balance")
         await call.play("balance.debt")

@@ -15,7 +15,7 @@ from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
-from ivr.menu.model import load_menu
+from ivr.menu.loader import load_menu
 from tests.e2e.engine_support import engine_settings
 
 pytestmark = pytest.mark.e2e

@@ -6,7 +6,7 @@ import pytest
 
 from hotline.store.db import Database
 from hotline.store.menus import content_sha256
-from ivr.menu.model import MenuError
+from ivr.menu.structure import MenuError
 from ivr.menu.versions import MenuUnchanged, MenuVersions, UnknownVersion
 from tests.unit.test_menu_model import base, dump
 

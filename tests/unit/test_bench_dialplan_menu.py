@@ -13,7 +13,8 @@ from bench.sip_menu import PATH, expected_prompts
 from hotline.dialplan.names import CONTEXT_INBOUND, CONTEXT_OPERATOR
 from hotline.settings import Settings, load_settings
 from ivr import prompts
-from ivr.menu.model import Menu, load_menu
+from ivr.menu.loader import load_menu
+from ivr.menu.model import Menu
 
 MENU_FILE = Path(__file__).resolve().parents[2] / "menus" / "hotline.yaml"
 _LINE = re.compile(r"^\s*(?:exten => ([^,]+),(\d+)|same => n),(\w+)\((.*)\)$")

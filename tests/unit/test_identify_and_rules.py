@@ -197,7 +197,7 @@ async def test_screen_pop_contract_events_and_channel_variables() -> None:
         async def add_event(self, uniqueid: str, kind: str, value: str, detail: Any) -> None:
             logged.append((kind, value, detail))
 
-    call = IvrCall(cast(Any, Agi()), cast(Any, Log()), cast(Any, None))
+    call = IvrCall(cast(Any, Agi()), cast(Any, Log()), cast(Any, None), cast(Any, None))
     await call.identified(ONE, "typed")
     detail = {"meter": "M1", "zone": 2, "value": 8050, "previous": 8000, "consumption": 50}
     await call.reading_committed("M1/2=8050", {**detail, "flags": []})
@@ -230,7 +230,7 @@ async def test_two_meters_three_zones_and_exhausted_attempts(
 
     now = dt.datetime(2026, 11, 24, 3, tzinfo=dt.UTC)
     caller = Caller(None, typed=["150", "11", "21", "31"], keys=["1"] * 4)
-    outcome = await take_readings(cast(IvrCall, caller), acc, store, settings, now)
+    outcome = await take_readings(cast(IvrCall, caller), acc, store, settings, lambda: now)
     assert outcome == Outcome(Next.GOODBYE)
     assert committed == ["A/1=150", "B/1=11", "B/2=21", "B/3=31"]
     assert caller.heard.count(prompts.READINGS_METER) == 2
@@ -243,7 +243,7 @@ async def test_two_meters_three_zones_and_exhausted_attempts(
 
     # Too many digits, silence, a wrong key at the read-back: three failures, the operator.
     caller = Caller(None, typed=["123456", "", "160"], keys=["7"])
-    outcome = await take_readings(cast(IvrCall, caller), acc, store, settings, now)
+    outcome = await take_readings(cast(IvrCall, caller), acc, store, settings, lambda: now)
     assert outcome == Outcome(Next.OPERATOR, OperatorReason.NO_INPUT, announce=False)
     assert prompts.READING_TOO_MANY_DIGITS in caller.heard
     assert caller.heard[-1] == prompts.TOO_MANY_ATTEMPTS

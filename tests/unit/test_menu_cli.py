@@ -9,7 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
-from ivr.menu.model import menu_json_schema_text
+from ivr.menu.spec import menu_json_schema_text
 from tests.unit.test_menu_model import SCHEMA_FILE, base, dump
 from tests.unit.test_menu_validate import fake_project
 

@@ -9,6 +9,7 @@ import pytest
 from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
+from hotline.store.contact_center import CallbackStore, Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr.menu import flow as menu_flow
 from ivr.menu.flow import MenuFlow, _Walk
@@ -28,7 +29,7 @@ class FakeLog:
 
 
 class FakeCall:
-    def __init__(self, agi: Any, log: Any, library: Any) -> None:
+    def __init__(self, agi: Any, log: Any, library: Any, callbacks: Any) -> None:
         self.uniqueid = "u1"
         self.entered: list[str] = []
 
@@ -57,6 +58,8 @@ def flow(menu: Menu, log: FakeLog) -> MenuFlow:
         cast(PromptLibrary, None),
         never,
         never,
+        recordings=cast(Recordings, None),
+        callbacks=cast(CallbackStore, None),
     )
 
 

@@ -16,22 +16,10 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ivr.menu.model import (
-    Action,
-    After,
-    Menu,
-    MenuError,
-    MenuNode,
-    NodeKind,
-    NodePrompts,
-    Rule,
-    Violation,
-    load_menu,
-    menu_json_schema,
-    menu_json_schema_text,
-    parse_menu,
-    structure_violations,
-)
+from ivr.menu.loader import Unreadable, load_menu, parse_menu
+from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind, NodePrompts
+from ivr.menu.spec import menu_json_schema, menu_json_schema_text
+from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_MENU = ROOT / "menus" / "hotline.yaml"
@@ -174,7 +162,7 @@ def test_load_menu_reads_a_file(tmp_path: Path) -> None:
     assert load_menu(path).source == str(path)
     with pytest.raises(MenuError) as caught:
         load_menu(tmp_path / "absent.yaml")
-    assert caught.value.violations[0].rule == Rule.FILE
+    assert caught.value.violations[0].rule == Unreadable.FILE
     assert "absent.yaml" in str(caught.value)
 
 

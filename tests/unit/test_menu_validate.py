@@ -13,16 +13,10 @@ import pytest
 from hotline.settings import IvrSettings, Settings, load_settings
 from hotline.speech.catalogue import Catalogue
 from hotline.speech.library import MANIFEST, BuiltPrompt, Manifest, PromptLibrary
-from ivr.menu.model import (
-    Menu,
-    MenuError,
-    NodeKind,
-    Rule,
-    Violation,
-    load_and_validate,
-    load_menu,
-    validate_menu,
-)
+from ivr.menu.loader import load_menu
+from ivr.menu.model import Menu, NodeKind
+from ivr.menu.standard import load_and_validate, validate_menu
+from ivr.menu.structure import MenuError, Rule, Violation
 from tests.unit.test_menu_model import CATALOGUE, DEFAULT_MENU, ROOT, base, dump, parse
 
 # Seconds per prompt in two voices: everything fits in "fast"; "slow" reads main.detailed

@@ -1,0 +1,111 @@
+"""The menu new calls get: the active published version, else the menu file, checked against
+the service standard and the built prompts before any call hears it.
+
+A version that breaks the rules (at start, or when published while the engine runs) is logged
+and ignored: calls keep the menu they had.  Calls in progress always finish on the menu they
+started with (:meth:`MenuFlow.use` only reaches new calls).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hotline.settings import Settings
+from hotline.speech.library import PromptLibrary
+from hotline.store.menus import MenuVersionRecord
+from ivr.menu.flow import MenuFlow
+from ivr.menu.loader import parse_menu
+from ivr.menu.model import Menu
+from ivr.menu.standard import check_menu, load_and_validate
+from ivr.menu.structure import MenuError
+from ivr.menu.versions import MenuVersions
+from ivr.prompts import FLOW_PROMPTS
+
+log = logging.getLogger(__name__)
+
+
+def load_ivr(
+    settings: Settings, prompts: PromptLibrary, published: MenuVersionRecord | None = None
+) -> Menu:
+    """The menu (the ``published`` version, else the menu file), validated, and every prompt
+    the flow names checked against the catalogue and the build (blocking: run it in a
+    thread).  Also loads the build's manifest, so calls never read it from disk."""
+    for prompt_id in FLOW_PROMPTS:
+        prompts.catalogue.require(prompt_id, used_by="the inbound flow (ivr/prompts.py)")
+        prompts.sound(prompt_id)
+    if published is None:
+        menu = load_and_validate(settings.ivr.menu_file, settings, prompts)
+    else:
+        source = f"menu version {published.version} ({published.source})"
+        menu = check_menu(parse_menu(published.content, source), settings, prompts)
+    for prompt_id in menu.prompt_ids():
+        prompts.sound(prompt_id)
+    return menu
+
+
+class LiveMenu:
+    """Decides which menu version new calls get; the engine owns the watcher task."""
+
+    def __init__(self, versions: MenuVersions, settings: Settings, prompts: PromptLibrary) -> None:
+        self._versions = versions
+        self._settings = settings
+        self._prompts = prompts
+        # The version last decided on (None: the menu file); a rejected version counts, so it
+        # is not tried again until the next publish.
+        self.version: int | None = None
+        self._lock = asyncio.Lock()
+
+    async def load(self) -> Menu:
+        """The menu to start with: the active version, else (none, or it no longer keeps the
+        rules) the menu file.  MenuError when the menu file breaks them too."""
+        published = await self._versions.active()
+        try:
+            menu = await asyncio.to_thread(load_ivr, self._settings, self._prompts, published)
+        except MenuError as exc:
+            if published is None:
+                raise
+            # The published version no longer keeps the rules here (settings or prompts
+            # changed): the menu file serves until a good version is published.
+            log.error("menu version %s not used: %s", published.version, exc)
+            menu = await asyncio.to_thread(load_ivr, self._settings, self._prompts)
+            published = None
+        self.version = published.version if published is not None else None
+        return menu
+
+    async def reload(self, flow: MenuFlow | None) -> int | None:
+        """Check for a newly published menu version now and hand it to ``flow`` for new calls.
+        A version that breaks the rules is logged and ignored.  Returns the version new calls
+        get (None: the menu file)."""
+        async with self._lock:
+            active = await self._versions.active_version()
+            if flow is None or active is None or active == self.version:
+                return self.version
+            published = await self._versions.get(active)
+            if published is None:
+                return self.version
+            try:
+                menu = await asyncio.to_thread(load_ivr, self._settings, self._prompts, published)
+            except (MenuError, ValueError, OSError) as exc:
+                log.error(
+                    "menu version %s ignored, version %s stays: %s",
+                    active,
+                    self.version or "file",
+                    exc,
+                )
+                self.version = active  # not tried again until the next publish
+                return flow.version
+            flow.use(menu, active)
+            self.version = active
+            log.info("menu version %s for new calls (%s)", active, published.summary)
+            return active
+
+    async def watch(self, flow: MenuFlow) -> None:
+        """Reload every ``ivr.menu_reload_seconds``, until cancelled."""
+        interval = self._settings.ivr.menu_reload_seconds
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reload(flow)
+            except Exception:  # a store outage must not end the watcher
+                log.exception("menu reload check failed; retrying")

@@ -1,0 +1,142 @@
+"""The rules of the service standard (R-016..R-018, R-020) on a menu: menu levels, options per
+level, seconds of speech per level measured on the rendered audio of a voice, reserved
+navigation keys, and that every prompt is in the catalogue.  The only part of ``ivr.menu``
+that needs the speech stack.  :func:`load_and_validate` is what the engine calls at load."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+
+from hotline.settings import IvrSettings, Settings
+from hotline.speech.catalogue import Catalogue, UnknownPrompt
+from hotline.speech.library import PromptLibrary, PromptsNotBuilt
+from hotline.speech.paths import voice_dir_name
+from ivr.menu.loader import load_menu, parse_menu
+from ivr.menu.model import Menu, NodeKind
+from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
+
+Durations = Callable[[str], float]
+
+
+def validate_menu(
+    menu: Menu,
+    ivr: IvrSettings,
+    *,
+    catalogue: Catalogue,
+    durations: Durations,
+    voice: str,
+) -> list[Violation]:
+    """Every violation of ``menu`` with the limits of ``ivr`` and the prompt durations of one
+    voice (``durations(prompt_id)`` in seconds, measured on the rendered audio; it may raise
+    :class:`PromptsNotBuilt` or ``KeyError``); ``voice`` labels the messages."""
+    found = structure_violations(menu)
+    reserved = {
+        ivr.operator_key: "the operator (ivr.operator_key)",
+        ivr.back_key: "back (ivr.back_key)",
+        ivr.main_key: "the main menu (ivr.main_key)",
+    }
+    limit = ivr.max_level_speech_seconds
+    walked = list(menu.walk())
+    in_tree = {node.id for node, _ in walked}
+    rest = [node for node_id, node in menu.nodes.items() if node_id not in in_tree]
+    for node, level in [*walked, *((node, 0) for node in rest)]:
+        if node.kind is NodeKind.MENU and level:
+            if level > ivr.max_levels:
+                message = (
+                    f"menu at level {level} (limit {ivr.max_levels} menu levels; "
+                    f"the operator is level {ivr.max_levels + 1})"
+                )
+                found.append(Violation(node.id, Rule.MAX_LEVELS, message, float(level)))
+            count = len(node.options)
+            if count > ivr.max_options:
+                message = f"{count} options (limit {ivr.max_options})"
+                found.append(Violation(node.id, Rule.MAX_OPTIONS, message, float(count)))
+            for key in node.options:
+                if key in reserved:
+                    message = f"option on key {key!r} is reserved for {reserved[key]}"
+                    found.append(Violation(node.id, Rule.RESERVED_KEY, message))
+        if node.prompts is None:
+            continue
+        for variant, prompt_id in node.prompts.items():
+            try:
+                catalogue.require(prompt_id, f'menu {menu.source} node "{node.id}"')
+            except UnknownPrompt as exc:
+                found.append(Violation(node.id, Rule.UNKNOWN_PROMPT, str(exc)))
+                continue
+            try:
+                seconds = durations(prompt_id)
+            except (PromptsNotBuilt, KeyError):
+                message = (
+                    f"{variant} prompt {prompt_id} is not built for voice {voice}: "
+                    "run `hotline prompts build`"
+                )
+                found.append(Violation(node.id, Rule.NOT_BUILT, message))
+                continue
+            if seconds > limit:
+                message = (
+                    f"{_seconds(seconds, limit)} s of speech in the {variant} prompt {prompt_id} "
+                    f"(limit {limit:g} s, voice {voice})"
+                )
+                found.append(
+                    Violation(node.id, Rule.MAX_LEVEL_SPEECH_SECONDS, message, round(seconds, 3))
+                )
+    return found
+
+
+def _seconds(seconds: float, limit: float) -> str:
+    """One decimal, or two when one would not show that ``seconds`` exceeds ``limit``."""
+    shown = f"{seconds:.1f}"
+    return shown if float(shown) > limit else f"{seconds:.2f}"
+
+
+def voice_label(library: PromptLibrary, voice: str) -> str:
+    """``rhvoice-anna``: how messages name a voice (its build directory)."""
+    return voice_dir_name(library.backend_name, voice)
+
+
+def load_and_validate(
+    path: Path,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: Sequence[str] | None = None,
+) -> Menu:
+    """Load ``path`` and check it against ``settings.ivr`` and the catalogue, with the rendered
+    prompts of each of ``voices`` (default: the configured voice); raises :class:`MenuError`
+    with every violation (a broken catalogue raises its own ``CatalogueError``)."""
+    return check_menu(load_menu(path), settings, library, voices)
+
+
+def parse_and_validate(
+    text: str,
+    source: str,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: Sequence[str] | None = None,
+) -> Menu:
+    """:func:`load_and_validate` on text already read (a published menu version)."""
+    return check_menu(parse_menu(text, source), settings, library, voices)
+
+
+def check_menu(
+    menu: Menu,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: Sequence[str] | None = None,
+) -> Menu:
+    """``menu`` itself when it keeps every rule in each of ``voices``; else :class:`MenuError`."""
+    chosen = list(voices) if voices else [settings.speech.voice]
+    found: list[Violation] = []
+    for voice in chosen:
+        violations = validate_menu(
+            menu,
+            settings.ivr,
+            catalogue=library.catalogue,
+            durations=partial(library.duration, voice=voice),
+            voice=voice_label(library, voice),
+        )
+        found.extend(v for v in violations if v not in found)
+    if found:
+        raise MenuError(found, menu.source)
+    return menu
