@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
-from bench.sip_menu import ENGINE_NUMBER, EVENTS, Recorder, plan_walk, stage
+from bench.sip_menu import stage
+from bench.sip_menu_walk import ENGINE_NUMBER, EVENTS, Recorder, plan_walk
 from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings

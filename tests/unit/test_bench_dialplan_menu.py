@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.dialplan_menu import BENCH_NUMBER, START_CONTEXT, twin_dialplan
-from bench.sip_menu import PATH, expected_prompts
+from bench.sip_menu_walk import PATH, expected_prompts
 from hotline.dialplan.names import CONTEXT_INBOUND, CONTEXT_OPERATOR
 from hotline.settings import Settings, load_settings
 from ivr import prompts

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bench.rtp_dtmf import Key
-from bench.sip_menu import Mark, StepResult, Walk, _bracket, _figure, judge, score
+from bench.sip_menu_walk import Mark, StepResult, Walk, bracket, figure, judge, score
 
 WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
 
@@ -73,6 +73,6 @@ def test_the_figure_is_the_most_callers_passed_below_the_fewest_failed() -> None
         _step("dialplan", 64, True),
         _step("dialplan", 128, True),
     ]
-    assert _bracket(results, "engine") == (64, 96)
-    assert _figure(results, "engine") == (64, False)
-    assert _figure(results, "dialplan") == (128, True)  # never failed: a lower bound
+    assert bracket(results, "engine") == (64, 96)
+    assert figure(results, "engine") == (64, False)
+    assert figure(results, "dialplan") == (128, True)  # never failed: a lower bound
