@@ -14,7 +14,7 @@ from hotline.cli.context import settings_of
 from hotline.cli.operators_cmd import run_with_db
 from hotline.contact_center.emergency import current_user
 from hotline.core.phones import mask_phone
-from hotline.store.contact_center import CallbackRecord, CallbackStore
+from hotline.store.callbacks import CallbackRecord, CallbackStore
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus
 

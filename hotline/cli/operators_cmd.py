@@ -17,10 +17,11 @@ from hotline.cli.context import settings_of
 from hotline.contact_center import operators as ops
 from hotline.contact_center.emergency import current_user
 from hotline.contact_center.operators import OperatorError
+from hotline.core.errors import NotFound
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
-from hotline.store.contact_center import NotFound, OperatorRecord, Operators
 from hotline.store.db import Database
+from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)

@@ -22,8 +22,8 @@ from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.core import spreadsheets as tabular
 from hotline.core.report_period import parse_moment
 from hotline.settings import Settings
-from hotline.store.contact_center import Operators
 from hotline.store.db import Database
+from hotline.store.operators import Operators
 from hotline.transport.ami import AmiClient
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)

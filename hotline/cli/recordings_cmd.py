@@ -20,8 +20,8 @@ from hotline.contact_center import recordings as recording
 from hotline.contact_center.emergency import current_user
 from hotline.core.logs import mask_account
 from hotline.core.phones import mask_phone
-from hotline.store.contact_center import RecordingRecord, Recordings
 from hotline.store.db import Database
+from hotline.store.recordings import RecordingRecord, Recordings
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 

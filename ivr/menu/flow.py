@@ -28,8 +28,8 @@ from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import Recordings
 from hotline.store.enums import CallOutcome, EventKind
+from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
 from ivr.call import IvrCall

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore, QueueEventRecord, QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection
 from hotline.store.enums import QueueEventKind as K
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from tests.cli_support import hermetic_store_url, run_hotline
 
 
