@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
+from hotline.cli.support import run_with_db
 from hotline.store.accounts import ReadingRecord, ReadingStore
 from hotline.store.db import Database
 
@@ -75,7 +75,7 @@ def export(
     async def work(db: Database) -> list[ReadingRecord]:
         return await ReadingStore(db).current(since=start, period=period)
 
-    readings = run_with_database(settings, work)
+    readings = run_with_db(settings, work, command="readings", errors=())
     rows = [_row(r, zone) for r in readings]
     if format_ == "xlsx":
         assert output is not None
