@@ -32,7 +32,7 @@ def list_(
     async def work(db: Database) -> list[CallbackRecord]:
         return await CallbackStore(db).find(status=None if all_ else CallbackStatus.OPEN)
 
-    rows = run_with_db(settings_of(ctx), work, command="operators")
+    rows = run_with_db(settings_of(ctx), work, command="callbacks")
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -63,5 +63,5 @@ def done(
     async def work(db: Database) -> CallbackRecord:
         return await CallbackStore(db).done(callback_id, who, note)
 
-    record = run_with_db(settings_of(ctx), work, command="operators")
+    record = run_with_db(settings_of(ctx), work, command="callbacks")
     typer.echo(f"callback {record.id} to {mask_phone(record.number)} done by {record.done_by}")

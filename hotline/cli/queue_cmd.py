@@ -42,7 +42,7 @@ def status(
         events = await ami.queue_status(settings.queue.name)
         return ops.live_queue(events, settings.queue.name, await Operators(db).all())
 
-    live = run_with_ami(settings, work, command="operators", errors=(ops.OperatorError, NotFound))
+    live = run_with_ami(settings, work, command="queue", errors=(ops.OperatorError, NotFound))
     if as_json:
         typer.echo(json.dumps(live.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -129,7 +129,7 @@ def stats(
             await asyncio.to_thread(output.write_bytes, data)
         return report
 
-    report = run_with_db(settings, work, command="operators")
+    report = run_with_db(settings, work, command="queue")
     if fmt in ("csv", "xlsx") and output is not None:
         typer.echo(f"wrote {output}")
     elif fmt == "csv":

@@ -49,7 +49,7 @@ def list_(
         await store.audit("list", who, [r.id for r in rows], {"call_id": call})
         return rows
 
-    rows = run_with_db(settings, work, command="operators")
+    rows = run_with_db(settings, work, command="recordings")
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -93,7 +93,7 @@ def export(
         )
 
     try:
-        result = run_with_db(settings, work, command="operators")
+        result = run_with_db(settings, work, command="recordings")
     except recording.RecordingError as exc:
         typer.echo(f"recordings export: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
@@ -115,7 +115,7 @@ def purge(ctx: typer.Context, by: ByOption = None) -> None:
             Recordings(db), settings.recording.retention_days, by=who, now=datetime.now(UTC)
         )
 
-    purged = run_with_db(settings, work, command="operators")
+    purged = run_with_db(settings, work, command="recordings")
     typer.echo(
         f"purged {len(purged)} recordings older than {settings.recording.retention_days} days"
     )
@@ -131,5 +131,5 @@ def audit(
     async def work(db: Database) -> list[dict[str, object]]:
         return await Recordings(db).audit_log(limit)
 
-    for row in run_with_db(settings_of(ctx), work, command="operators"):
+    for row in run_with_db(settings_of(ctx), work, command="recordings"):
         typer.echo(json.dumps(row, ensure_ascii=False))

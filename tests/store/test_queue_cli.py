@@ -77,6 +77,13 @@ def test_callbacks_list_and_done(url: str) -> None:
     assert code == 1 and "no callback request 42" in err
 
 
+def test_a_failed_command_names_itself(url: str) -> None:
+    """Errors are prefixed with the command typed, not with the module that ran it."""
+    code, _, err = run_hotline(url, "callbacks", "done", "999")
+    # The last line: migration logging comes first on a fresh database.
+    assert (code, err.splitlines()[-1]) == (1, "callbacks: no callback request 999")
+
+
 def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     seed(url)
     day = datetime.now(UTC) - timedelta(hours=1)
