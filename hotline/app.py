@@ -22,10 +22,13 @@ from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore, Operators, QueueEvents, Recordings
 from hotline.store.db import Database
 from hotline.store.event_writer import EventWriter
+from hotline.store.operators import Operators
+from hotline.store.queue_events import QueueEvents
+from hotline.store.recordings import Recordings
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from ivr.menu.flow import MenuFlow

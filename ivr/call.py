@@ -11,8 +11,8 @@ from hotline.speech import audio
 from hotline.speech.audio import AudioError
 from hotline.speech.library import PromptLibrary, Sound
 from hotline.speech.russian import Phrase
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.fastagi import AgiCall
 

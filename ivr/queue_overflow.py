@@ -17,9 +17,10 @@ from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore, QueueEventRecord, QueueEvents
 from hotline.store.enums import EventKind, QueueEventKind
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
 from ivr.call import IvrCall

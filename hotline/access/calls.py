@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from hotline.store.calllog import CallLog, CallRecord
-from hotline.store.contact_center import QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import QueueEventKind
+from hotline.store.queue_events import QueueEvents
 
 MAX_CALLS = 1000
 

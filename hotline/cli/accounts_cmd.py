@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from hotline.accounts.importer import Encoding, ImportFileError, ImportResult, parse_accounts
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
+from hotline.cli.support import run_with_db
 from hotline.store.accounts import AccountRecord, AccountStore, ReadingStore
 from hotline.store.db import Database
 
@@ -74,7 +74,7 @@ def import_(
             return result, counts
 
     try:
-        result, counts = run_with_database(settings, work)
+        result, counts = run_with_db(settings, work, command="accounts", errors=())
     except ImportFileError as exc:
         typer.echo(f"accounts import: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_FILE) from exc
@@ -130,7 +130,7 @@ def show(
         ]
         return account, lines
 
-    account, history = run_with_database(settings, work)
+    account, history = run_with_db(settings, work, command="accounts", errors=())
     if account is None:
         typer.echo(f"no account {number}", err=True)
         raise typer.Exit(EXIT_NOT_FOUND)

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
+from hotline.cli.support import run_with_db
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.db import Database
 
@@ -31,7 +31,7 @@ def list_(
     async def work(db: Database) -> list[AuditRecord]:
         return await AuditLog(db).entries(actor=actor, action=action, limit=limit)
 
-    entries = run_with_database(settings_of(ctx), work)
+    entries = run_with_db(settings_of(ctx), work, command="audit", errors=())
     if as_json:
         rows = [
             {

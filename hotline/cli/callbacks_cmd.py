@@ -4,23 +4,20 @@ in the queue), listed for operators and marked done by them."""
 from __future__ import annotations
 
 import json
-from typing import Annotated, Final
+from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.operators_cmd import run_with_db
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import current_user, run_with_db
 from hotline.core.phones import mask_phone
-from hotline.store.contact_center import CallbackRecord, CallbackStore
+from hotline.store.callbacks import CallbackRecord, CallbackStore
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
-
-EXIT_FAILED: Final = 1
 
 
 @app.command("list")
@@ -35,7 +32,7 @@ def list_(
     async def work(db: Database) -> list[CallbackRecord]:
         return await CallbackStore(db).find(status=None if all_ else CallbackStatus.OPEN)
 
-    rows = run_with_db(settings_of(ctx), work)
+    rows = run_with_db(settings_of(ctx), work, command="callbacks")
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -66,5 +63,5 @@ def done(
     async def work(db: Database) -> CallbackRecord:
         return await CallbackStore(db).done(callback_id, who, note)
 
-    record = run_with_db(settings_of(ctx), work)
+    record = run_with_db(settings_of(ctx), work, command="callbacks")
     typer.echo(f"callback {record.id} to {mask_phone(record.number)} done by {record.done_by}")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
+from hotline.cli.support import run_with_db
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 
@@ -34,7 +34,7 @@ def list_calls(
     async def work(db: Database) -> list[CallRecord]:
         return await CallLog(db).recent(limit)
 
-    calls = run_with_database(settings_of(ctx), work)
+    calls = run_with_db(settings_of(ctx), work, command="calls", errors=())
     if as_json:
         _print_json([call.to_dict() for call in calls])
         return
@@ -74,7 +74,7 @@ def show(
         log = CallLog(db)
         return await log.get(uniqueid=ident) or await log.get(call_id=ident)
 
-    call = run_with_database(settings_of(ctx), work)
+    call = run_with_db(settings_of(ctx), work, command="calls", errors=())
     if call is None:
         typer.echo(f"no call {ident}", err=True)
         raise typer.Exit(1)

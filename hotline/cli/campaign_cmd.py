@@ -24,7 +24,7 @@ from dialer.report import report_rows, status, why, write_csv, write_xlsx
 from dialer.repository import CampaignError, DialerStore
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import current_user
 from hotline.core.clock import utc_now
 from hotline.core.phones import normalise_phone
 from hotline.store.audit import Actor

@@ -29,8 +29,8 @@ from hotline.sandbox import Sandbox
 from hotline.settings import HoursSettings, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.audit import Actor
-from hotline.store.contact_center import QueueEvents
 from hotline.store.enums import CallOutcome, QueueEventKind
+from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiClient
 
 

@@ -17,7 +17,7 @@ import uvicorn
 from rich.console import Console
 
 from hotline.access.users import Role, UserError, Users
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import current_user
 from hotline.settings import Settings
 from hotline.store.audit import Actor
 from hotline.store.db import Database

@@ -12,8 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
-from hotline.contact_center.emergency import Emergency, answer_target, current_user, switch_on
+from hotline.cli.support import EXIT_FAILED, current_user, run_with_db
+from hotline.contact_center.emergency import Emergency, answer_target, switch_on
 from hotline.settings import Settings
 from hotline.speech import audio
 from hotline.speech.catalogue import CatalogueError
@@ -25,7 +25,6 @@ from hotline.store.emergency import EmergencyStore
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
-EXIT_FAILED: Final = 1
 EXIT_BAD_VALUE: Final = 2
 
 ByOption = Annotated[str | None, typer.Option("--by", help="Who switches it (default: $USER).")]
@@ -66,7 +65,7 @@ def on(
         return state
 
     try:
-        state = run_with_database(settings, work)
+        state = run_with_db(settings, work, command="emergency", errors=())
     except ValueError as exc:
         if isinstance(exc, CatalogueError):  # an unknown prompt id or a broken catalogue
             typer.echo(f"emergency: not switched on: {exc}", err=True)
@@ -93,7 +92,7 @@ def off(ctx: typer.Context, by: ByOption = None) -> None:
             await AuditLog(db).write(Actor(who, "cli"), "emergency.off")
         return was_on, state
 
-    was_on, state = run_with_database(settings, work)
+    was_on, state = run_with_db(settings, work, command="emergency", errors=())
     if not was_on:
         typer.echo("emergency mode is already off")
         return
@@ -115,7 +114,7 @@ def status(
         store = EmergencyStore(db)
         return await store.current(), (await store.history(history) if history else [])
 
-    state, switches = run_with_database(settings, work)
+    state, switches = run_with_db(settings, work, command="emergency", errors=())
     if as_json:
         data = {
             **state.to_dict(),

@@ -17,8 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import EXIT_FAILED, current_user, run_with_db
 from hotline.contact_center.hours import CLOSED, HoursError, OperatorHours, Override
 from hotline.contact_center.schedule import CalendarOverrides, load_operator_hours, override_of
 from hotline.settings import Settings
@@ -27,7 +26,6 @@ from hotline.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
-EXIT_FAILED: Final = 1
 EXIT_BAD_VALUE: Final = 2
 WIDE: Final = 200
 CLOSED_WORD: Final = "closed"
@@ -55,7 +53,7 @@ def show(
     async def work(db: Database) -> dict[date, OverrideRecord]:
         return {r.day: r for r in await CalendarOverrides(db).list(first, last)}
 
-    records = run_with_database(settings, work)
+    records = run_with_db(settings, work, command="hours", errors=())
     hours = _hours(settings, {day: override_of(record) for day, record in records.items()})
     today = datetime.now(zone).date()
     table = Table(title=f"Operator hours ({settings.hours.timezone})")
@@ -97,7 +95,7 @@ def override(
         return await CalendarOverrides(db).set(when, text, note, by=by or current_user())
 
     try:
-        record = run_with_database(settings, work)
+        record = run_with_db(settings, work, command="hours", errors=())
     except (HoursError, ValueError) as exc:
         typer.echo(f"hours: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_VALUE) from exc
@@ -114,7 +112,7 @@ def clear(ctx: typer.Context, day: DateArgument) -> None:
     async def work(db: Database) -> bool:
         return await CalendarOverrides(db).remove(when)
 
-    if not run_with_database(settings, work):
+    if not run_with_db(settings, work, command="hours", errors=()):
         typer.echo(f"hours: no override on {when.isoformat()}", err=True)
         raise typer.Exit(EXIT_FAILED)
     day_hours = _hours(settings, {}).hours_on(when)
@@ -144,7 +142,7 @@ def now(
         except HoursError as exc:
             _settings_error(exc)
 
-    hours = run_with_database(settings, work)
+    hours = run_with_db(settings, work, command="hours", errors=())
     local = hours.local(moment)
     today = hours.hours_on(local.date())
     typer.echo(f"{_stamp(local)} ({settings.hours.timezone}); today {today} ({today.source})")

@@ -21,7 +21,7 @@ from rich.table import Table
 from hotline.calls import ivr_report
 from hotline.calls.ivr_stats import IvrExit, IvrStats, ivr_stats
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
+from hotline.cli.support import run_with_db
 from hotline.core import spreadsheets as tabular
 from hotline.core.report_period import parse_period
 from hotline.store.calllog import CallLog, CallRecord
@@ -84,7 +84,9 @@ def stats(
     async def work(db: Database) -> list[CallRecord]:
         return await CallLog(db).between(first, last, include_simulated=include_simulated)
 
-    result = ivr_stats(run_with_database(settings, work), include_simulated=include_simulated)
+    result = ivr_stats(
+        run_with_db(settings, work, command="ivr", errors=()), include_simulated=include_simulated
+    )
     if format_ in (Format.CSV, Format.XLSX):
         tables = ivr_report.sheets(result, ivr_report.by_day(result.paths, zone))
         data = tabular.to_csv(tables) if format_ is Format.CSV else tabular.to_xlsx(tables)

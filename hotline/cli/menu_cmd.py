@@ -14,7 +14,7 @@ from rich.tree import Tree
 
 from hotline.cli.context import settings_of
 from hotline.cli.db_cmd import run_with_database
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import current_user
 from hotline.settings import Settings
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt

@@ -3,7 +3,6 @@ operator), logging them in and out, pauses, and the screen pop of the call they 
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Final, TypeVar
@@ -12,58 +11,30 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from hotline.app import resolve_ami_secret
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_FAILED, current_user, run_with_ami, run_with_db
 from hotline.contact_center import operators as ops
-from hotline.contact_center.emergency import current_user
 from hotline.contact_center.operators import OperatorError
+from hotline.core.errors import NotFound
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
-from hotline.store.contact_center import NotFound, OperatorRecord, Operators
 from hotline.store.db import Database
-from hotline.transport.ami import AmiClient, AmiError
+from hotline.store.operators import OperatorRecord, Operators
+from hotline.transport.ami import AmiClient
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
-EXIT_FAILED: Final = 1
 EXIT_BAD_VALUE: Final = 2
-AMI_CONNECT_SECONDS: Final = 10.0
 
 T = TypeVar("T")
 
 
-def run_with_ami(settings: Settings, work: Callable[[Database, AmiClient], Awaitable[T]]) -> T:
-    """``work`` with the migrated store and a logged-in AMI connection; errors exit 1."""
-
-    async def main() -> T:
-        async with Database.from_settings(settings) as db:
-            await db.upgrade()
-            ami = AmiClient(settings.ami, resolve_ami_secret(settings))
-            await ami.start(wait=False)
-            try:
-                await ami.wait_connected(AMI_CONNECT_SECONDS)
-                return await work(db, ami)
-            finally:
-                await ami.stop()
-
-    try:
-        return asyncio.run(main())
-    except (AmiError, OperatorError, NotFound) as exc:
-        typer.echo(f"operators: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
+    return run_with_db(settings, work, command="operators")
 
 
-def run_with_db(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T:
-    async def main() -> T:
-        async with Database.from_settings(settings) as db:
-            await db.upgrade()
-            return await work(db)
-
-    try:
-        return asyncio.run(main())
-    except (OperatorError, NotFound, ValueError) as exc:
-        typer.echo(f"operators: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+def _run_ami(settings: Settings, work: Callable[[Database, AmiClient], Awaitable[T]]) -> T:
+    return run_with_ami(settings, work, command="operators", errors=(OperatorError, NotFound))
 
 
 NameArg = Annotated[str, typer.Argument(help="The operator's login name, e.g. ivanova.")]
@@ -114,7 +85,7 @@ def add(
     async def work(db: Database) -> None:
         await Operators(db).add(name, interface, full_name=full_name, simulated=simulated)
 
-    run_with_db(settings, work)
+    _run(settings, work)
     typer.echo(f"operator {name} added: {interface}")
 
 
@@ -128,7 +99,7 @@ def list_(
     async def work(db: Database) -> list[OperatorRecord]:
         return await Operators(db).all()
 
-    rows = run_with_db(settings_of(ctx), work)
+    rows = _run(settings_of(ctx), work)
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -157,7 +128,7 @@ def _queue_action(ctx: typer.Context, name: str, verb: str) -> None:
             await ops.pause(ami, store, settings, name, verb == "pause")
         await AuditLog(db).write(Actor(current_user(), "cli"), f"operator.{verb}", name)
 
-    run_with_ami(settings, work)
+    _run_ami(settings, work)
     typer.echo(f"operator {name}: {verb} done")
 
 
@@ -201,9 +172,9 @@ def screen(
         return await ops.current_screen(db, name, ami)
 
     if no_ami:
-        data = run_with_db(settings, lambda db: from_store(db, None))
+        data = _run(settings, lambda db: from_store(db, None))
     else:
-        data = run_with_ami(settings, from_store)
+        data = _run_ami(settings, from_store)
     if data is None:
         typer.echo(f"operators: {name} has no call connected", err=True)
         raise typer.Exit(EXIT_FAILED)

@@ -17,13 +17,12 @@ from rich.progress import (
 )
 
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_FAILED
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import DEFAULT_CONCURRENCY, BuildReport, PromptLibrary
 from hotline.speech.tools import SpeechError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
-
-EXIT_FAILED = 1
 
 
 class _Bar:

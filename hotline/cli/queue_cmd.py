@@ -15,29 +15,19 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.operators_cmd import run_with_ami, run_with_db
+from hotline.cli.support import parse_when, run_with_ami, run_with_db
 from hotline.contact_center import operators as ops
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.core import spreadsheets as tabular
-from hotline.core.report_period import parse_moment
-from hotline.settings import Settings
-from hotline.store.contact_center import Operators
+from hotline.core.errors import NotFound
 from hotline.store.db import Database
+from hotline.store.operators import Operators
 from hotline.transport.ami import AmiClient
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
 EXIT_BAD_VALUE: Final = 2
-
-
-def parse_when(value: str, settings: Settings, *, end: bool = False) -> datetime:
-    """A date (local midnight; as the end: the day after) or ISO date-time
-    (hotline.core.report_period)."""
-    try:
-        return parse_moment(value, ZoneInfo(settings.hours.timezone), end_of_day=end)
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
 
 
 @app.command()
@@ -52,7 +42,7 @@ def status(
         events = await ami.queue_status(settings.queue.name)
         return ops.live_queue(events, settings.queue.name, await Operators(db).all())
 
-    live = run_with_ami(settings, work)
+    live = run_with_ami(settings, work, command="queue", errors=(ops.OperatorError, NotFound))
     if as_json:
         typer.echo(json.dumps(live.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -139,7 +129,7 @@ def stats(
             await asyncio.to_thread(output.write_bytes, data)
         return report
 
-    report = run_with_db(settings, work)
+    report = run_with_db(settings, work, command="queue")
     if fmt in ("csv", "xlsx") and output is not None:
         typer.echo(f"wrote {output}")
     elif fmt == "csv":

@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Final, TextIO
+from typing import Annotated, Final
 from zoneinfo import ZoneInfo
 
 import typer
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
+from hotline.cli.support import run_with_db
+from hotline.core import spreadsheets
+from hotline.core.spreadsheets import Cell, Sheet
 from hotline.store.accounts import ReadingRecord, ReadingStore
 from hotline.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
 EXIT_BAD_VALUE: Final = 2
+SHEET_TITLE: Final = "readings"
 HEADER: Final = (
     "account",
     "meter",
@@ -75,21 +77,20 @@ def export(
     async def work(db: Database) -> list[ReadingRecord]:
         return await ReadingStore(db).current(since=start, period=period)
 
-    readings = run_with_database(settings, work)
-    rows = [_row(r, zone) for r in readings]
+    readings = run_with_db(settings, work, command="readings", errors=())
+    sheets = [Sheet(SHEET_TITLE, HEADER, tuple(_row(r, zone) for r in readings))]
     if format_ == "xlsx":
         assert output is not None
-        _write_xlsx(output, rows)
+        output.write_bytes(spreadsheets.to_xlsx(sheets))
     elif output is None:
-        _write_csv(sys.stdout, rows)
+        sys.stdout.write(spreadsheets.to_csv(sheets).decode("utf-8"))
     else:
-        with output.open("w", encoding="utf-8", newline="") as stream:
-            _write_csv(stream, rows)
+        output.write_bytes(spreadsheets.to_csv(sheets))
     flagged = sum(1 for r in readings if r.needs_review)
     typer.echo(f"{len(readings)} readings exported, {flagged} flagged for review", err=True)
 
 
-def _row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[object, ...]:
+def _row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[Cell, ...]:
     return (
         reading.account_number,
         reading.meter_id,
@@ -100,24 +101,6 @@ def _row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[object, ...]:
         reading.consumption,
         ",".join(reading.flags),
         "yes" if reading.needs_review else "no",
-        reading.taken_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        reading.taken_at.astimezone(zone),
         reading.call_id or "",
     )
-
-
-def _write_csv(stream: TextIO, rows: list[tuple[object, ...]]) -> None:
-    writer = csv.writer(stream)
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-
-
-def _write_xlsx(path: Path, rows: list[tuple[object, ...]]) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet("readings")
-    sheet.append(list(HEADER))
-    for row in rows:
-        # Text for the ids, so billing's leading zeros survive Excel.
-        sheet.append([str(row[0]), str(row[1]), *row[2:]])
-    book.save(path)

@@ -14,18 +14,15 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.operators_cmd import run_with_db
-from hotline.cli.queue_cmd import parse_when
+from hotline.cli.support import EXIT_FAILED, current_user, parse_when, run_with_db
 from hotline.contact_center import recordings as recording
-from hotline.contact_center.emergency import current_user
 from hotline.core.logs import mask_account
 from hotline.core.phones import mask_phone
-from hotline.store.contact_center import RecordingRecord, Recordings
 from hotline.store.db import Database
+from hotline.store.recordings import RecordingRecord, Recordings
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
-EXIT_FAILED: Final = 1
 EXIT_BAD_VALUE: Final = 2
 
 ByOption = Annotated[str | None, typer.Option("--by", help="Who (default: $USER).")]
@@ -52,7 +49,7 @@ def list_(
         await store.audit("list", who, [r.id for r in rows], {"call_id": call})
         return rows
 
-    rows = run_with_db(settings, work)
+    rows = run_with_db(settings, work, command="recordings")
     if as_json:
         typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
         return
@@ -96,7 +93,7 @@ def export(
         )
 
     try:
-        result = run_with_db(settings, work)
+        result = run_with_db(settings, work, command="recordings")
     except recording.RecordingError as exc:
         typer.echo(f"recordings export: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
@@ -118,7 +115,7 @@ def purge(ctx: typer.Context, by: ByOption = None) -> None:
             Recordings(db), settings.recording.retention_days, by=who, now=datetime.now(UTC)
         )
 
-    purged = run_with_db(settings, work)
+    purged = run_with_db(settings, work, command="recordings")
     typer.echo(
         f"purged {len(purged)} recordings older than {settings.recording.retention_days} days"
     )
@@ -134,5 +131,5 @@ def audit(
     async def work(db: Database) -> list[dict[str, object]]:
         return await Recordings(db).audit_log(limit)
 
-    for row in run_with_db(settings_of(ctx), work):
+    for row in run_with_db(settings_of(ctx), work, command="recordings"):
         typer.echo(json.dumps(row, ensure_ascii=False))

@@ -8,11 +8,11 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_FAILED
 from hotline.sandbox import Sandbox, SandboxError
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
-EXIT_FAILED = 1
 # `status` exit code when Asterisk is not running (as in LSB init scripts).
 EXIT_STOPPED = 3
 

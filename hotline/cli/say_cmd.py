@@ -11,13 +11,13 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_FAILED
 from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt, Sound
 from hotline.speech.tools import SpeechError
 
-EXIT_FAILED = 1
 EXIT_BAD_VALUE = 2
 
 

@@ -1,5 +1,6 @@
 """What every ``hotline`` command shares: the exit code of a failed command, the database
-runner, and who is typing (the OS login name, for the audit log)."""
+and AMI runners, the --from/--to parser, and who is typing (the OS login name, for the
+audit log)."""
 
 from __future__ import annotations
 
@@ -7,15 +8,21 @@ import asyncio
 import getpass
 import os
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Final, NoReturn, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 
+from hotline.app import resolve_ami_secret
 from hotline.core.errors import NotFound
+from hotline.core.report_period import parse_moment
 from hotline.settings import Settings
 from hotline.store.db import Database
+from hotline.transport.ami import AmiClient, AmiError
 
 EXIT_FAILED: Final = 1
+AMI_CONNECT_SECONDS: Final = 10.0
 
 T = TypeVar("T")
 
@@ -42,6 +49,44 @@ def run_with_db(
         return asyncio.run(main())
     except errors as exc:
         fail(command, exc)
+
+
+def run_with_ami(
+    settings: Settings,
+    work: Callable[[Database, AmiClient], Awaitable[T]],
+    *,
+    command: str,
+    errors: tuple[type[Exception], ...] = (NotFound,),
+) -> T:
+    """``work`` with the migrated store and a logged-in AMI connection.  An AMI failure or
+    one of ``errors`` is printed as ``<command>: <message>`` and exits with
+    :data:`EXIT_FAILED`."""
+
+    async def main() -> T:
+        async with Database.from_settings(settings) as db:
+            await db.upgrade()
+            ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+            await ami.start(wait=False)
+            try:
+                await ami.wait_connected(AMI_CONNECT_SECONDS)
+                return await work(db, ami)
+            finally:
+                await ami.stop()
+
+    caught: tuple[type[Exception], ...] = (AmiError, *errors)
+    try:
+        return asyncio.run(main())
+    except caught as exc:
+        fail(command, exc)
+
+
+def parse_when(value: str, settings: Settings, *, end: bool = False) -> datetime:
+    """A date (local midnight; as the end: the day after) or ISO date-time
+    (hotline.core.report_period), in the hours' time zone."""
+    try:
+        return parse_moment(value, ZoneInfo(settings.hours.timezone), end_of_day=end)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
 
 
 def fail(command: str, error: Exception | str) -> NoReturn:

@@ -14,8 +14,7 @@ from rich.table import Table
 
 from hotline.access.users import Role, UserError, Users
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import current_user, run_with_db
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.users import UserRecord
@@ -39,7 +38,7 @@ def _run(ctx: typer.Context, work: Callable[[Users], Awaitable[T]]) -> T:
         return await work(Users(db, settings.web))
 
     try:
-        return run_with_database(settings, with_users)
+        return run_with_db(settings, with_users, command="users", errors=())
     except UserError as exc:
         typer.echo(f"users: {exc}", err=True)
         raise typer.Exit(EXIT_REFUSED) from exc

@@ -12,9 +12,7 @@ target is relaxed from 40 s to 180 s.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,7 +34,6 @@ __all__ = [
     "EmergencyStore",
     "Message",
     "answer_target",
-    "current_user",
     "prepare_message",
     "switch_on",
 ]
@@ -52,14 +49,6 @@ def answer_target(emergency: Emergency, queue: QueueSettings) -> int:
     """Seconds an operator should answer within: ``emergency_answer_target`` (180) while
     emergency mode is on, else ``answer_target`` (40)."""
     return queue.emergency_answer_target if emergency.active else queue.answer_target
-
-
-def current_user() -> str:
-    """Who is at the keyboard: ``$USER`` (via getpass), or ``unknown``."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name and no passwd entry (a bare container)
-        return os.environ.get("USER") or "unknown"
 
 
 @dataclass(frozen=True)

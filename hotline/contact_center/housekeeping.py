@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hotline.contact_center import recordings as recording
 from hotline.settings import Settings
-from hotline.store.contact_center import Recordings
+from hotline.store.recordings import Recordings
 
 log = logging.getLogger(__name__)
 

@@ -23,8 +23,8 @@ from enum import StrEnum
 from typing import Any
 
 from hotline.settings import QueueSettings
-from hotline.store.contact_center import QueueEventRecord
 from hotline.store.enums import QueueEventKind
+from hotline.store.queue_events import QueueEventRecord
 
 
 class CallType(StrEnum):

@@ -12,9 +12,10 @@ from hotline.dialplan.names import CONTEXT_SIMULATED_OPERATOR, ChannelVar
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import OperatorRecord, Operators, QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import EventKind
+from hotline.store.operators import OperatorRecord, Operators
+from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.]{0,31}$")

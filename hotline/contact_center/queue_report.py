@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
 from hotline.core.spreadsheets import Sheet
 from hotline.settings import Settings
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog, CallRecord
-from hotline.store.contact_center import CallbackStore, QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome, EventKind
+from hotline.store.queue_events import QueueEvents
 
 READINGS_WORDS = ("reading",)
 PERSONAL_EVENTS = ("account",)

@@ -16,8 +16,9 @@ from hotline.contact_center.recordings import wav_seconds
 from hotline.dialplan.names import CONTEXT_OPERATOR
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import QueueEventRecord, QueueEvents, Recordings
 from hotline.store.enums import EventKind, QueueEventKind
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
+from hotline.store.recordings import Recordings
 from hotline.transport.ami import Subscription
 
 log = logging.getLogger(__name__)

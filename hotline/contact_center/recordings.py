@@ -21,7 +21,7 @@ from typing import Final
 
 from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
-from hotline.store.contact_center import RecordingRecord, Recordings
+from hotline.store.recordings import RecordingRecord, Recordings
 from hotline.transport.agi_call import AgiCall
 
 log = logging.getLogger(__name__)

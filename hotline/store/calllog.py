@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone
 from hotline.store.db import Database, dialect_insert
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
@@ -27,7 +28,7 @@ from hotline.store.types import UtcDateTime, as_utc
 log = logging.getLogger(__name__)
 
 
-class UnknownCall(LookupError):
+class UnknownCall(NotFound):
     """No call with this uniqueid (or call id) is in the log."""
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from hotline.core.errors import NotFound
 from hotline.store.db import Database
 from hotline.store.models import User, WebSession
 
@@ -17,7 +18,7 @@ class UserExists(ValueError):
     pass
 
 
-class UnknownUser(LookupError):
+class UnknownUser(NotFound):
     pass
 
 

@@ -26,9 +26,9 @@ from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report
 from hotline.settings import Settings
-from hotline.store.contact_center import Operators
 from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore
+from hotline.store.operators import Operators
 from hotline.transport.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)

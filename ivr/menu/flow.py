@@ -27,9 +27,10 @@ from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.library import PromptLibrary
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore, Recordings
 from hotline.store.enums import CallOutcome, EventKind
+from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
 from ivr.call import IvrCall

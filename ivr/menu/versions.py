@@ -7,6 +7,7 @@ refuses content that is already the active version.
 
 from __future__ import annotations
 
+from hotline.core.errors import NotFound
 from hotline.store.db import Database
 from hotline.store.menus import MenuVersionRecord, MenuVersionStore, content_sha256
 from ivr.menu.diff import summarize_diff
@@ -19,7 +20,7 @@ class MenuUnchanged(ValueError):
     """The content is the active version already."""
 
 
-class UnknownVersion(LookupError):
+class UnknownVersion(NotFound):
     pass
 
 

@@ -15,7 +15,7 @@ from hotline.contact_center.emergency import EmergencyStore, switch_on
 from hotline.contact_center.schedule import CalendarOverrides
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
-from hotline.store.contact_center import CallbackStore
+from hotline.store.callbacks import CallbackStore
 from hotline.store.enums import CallbackStatus, CallOutcome
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate

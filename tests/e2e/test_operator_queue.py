@@ -25,9 +25,10 @@ from hotline.contact_center.emergency import switch_on
 from hotline.contact_center.queue_report import build_report
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
-from hotline.store.contact_center import CallbackStore, QueueEvents
+from hotline.store.callbacks import CallbackStore
 from hotline.store.emergency import EmergencyStore
 from hotline.store.enums import CallbackStatus, QueueEventKind
+from hotline.store.queue_events import QueueEvents
 from tests.e2e.engine_support import engine_settings, simulator
 
 pytestmark = pytest.mark.e2e

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -183,8 +184,9 @@ def test_readings_export_csv_and_xlsx(url: str, tmp_path: Path) -> None:
 
     asyncio.run(seed())
     code, out, err = run_hotline(url, "readings", "export", "--period", "2026-11")
-    assert code == 0
-    rows = list(csv.reader(io.StringIO(out)))
+    # The Russian-Excel dialect (hotline.core.spreadsheets): BOM, ";", dd.mm.yyyy times.
+    assert code == 0 and out.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(out.removeprefix("\ufeff")), delimiter=";"))
     assert rows[0][:8] == [
         "account",
         "meter",
@@ -198,6 +200,7 @@ def test_readings_export_csv_and_xlsx(url: str, tmp_path: Path) -> None:
     assert [r[:8] for r in rows[1:]] == [
         ["100000000001", "M1", "1", "2026-11", "12500", "12345", "155", "implausible"]
     ]
+    assert re.fullmatch(r"\d\d\.\d\d\.\d{4} \d\d:\d\d:\d\d", rows[1][9])
     assert "1 readings exported, 1 flagged for review" in err
     target = tmp_path / "readings.xlsx"
     code, _out, err = run_hotline(url, "readings", "export", "--format", "xlsx", "-o", str(target))

@@ -11,19 +11,16 @@ import pytest
 from hotline.contact_center import operators as ops
 from hotline.contact_center import recordings as recording
 from hotline.contact_center.queue_report import build_report
+from hotline.core.errors import NotFound
 from hotline.settings import load_settings
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import (
-    CallbackStore,
-    NotFound,
-    Operators,
-    QueueEventRecord,
-    QueueEvents,
-    Recordings,
-)
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome
 from hotline.store.enums import QueueEventKind as K
+from hotline.store.operators import Operators
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
+from hotline.store.recordings import Recordings
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 

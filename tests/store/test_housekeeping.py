@@ -11,8 +11,8 @@ import pytest
 
 from hotline.contact_center.housekeeping import Housekeeping, parse_hhmm
 from hotline.settings import load_settings
-from hotline.store.contact_center import Recordings
 from hotline.store.db import Database
+from hotline.store.recordings import Recordings
 
 
 async def test_purge_job_is_scheduled_and_purges(db: Database, tmp_path: Path) -> None:

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore, QueueEventRecord, QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection
 from hotline.store.enums import QueueEventKind as K
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from tests.cli_support import hermetic_store_url, run_hotline
 
 
@@ -74,6 +75,13 @@ def test_callbacks_list_and_done(url: str) -> None:
     assert json.loads(out)[0]["done_by"] == "ivanova"
     code, _, err = run_hotline(url, "callbacks", "done", "42")
     assert code == 1 and "no callback request 42" in err
+
+
+def test_a_failed_command_names_itself(url: str) -> None:
+    """Errors are prefixed with the command typed, not with the module that ran it."""
+    code, _, err = run_hotline(url, "callbacks", "done", "999")
+    # The last line: migration logging comes first on a fresh database.
+    assert (code, err.splitlines()[-1]) == (1, "callbacks: no callback request 999")
 
 
 def test_queue_stats_formats(url: str, tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from hotline.contact_center.kpi import (
 from hotline.contact_center.queue_tracker import queue_event
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import QueueSettings
-from hotline.store.contact_center import QueueEventRecord
 from hotline.store.enums import QueueEventKind as K
+from hotline.store.queue_events import QueueEventRecord
 
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 QUEUE = "hotline-operators"
@@ -176,7 +176,7 @@ def test_ami_events_become_rows() -> None:
 
 def test_live_queue_from_queue_status() -> None:
     from hotline.contact_center.operators import live_queue
-    from hotline.store.contact_center import OperatorRecord
+    from hotline.store.operators import OperatorRecord
 
     def event(**headers: str) -> AmiEvent:
         return AmiEvent.from_headers(headers.items())

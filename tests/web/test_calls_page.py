@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import QueueEventRecord, QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, QueueEventKind
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from tests.web.conftest import log_in
 
 

@@ -9,8 +9,9 @@ from fastapi.testclient import TestClient
 
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
-from hotline.store.contact_center import CallbackStore, Operators
+from hotline.store.callbacks import CallbackStore
 from hotline.store.db import Database
+from hotline.store.operators import Operators
 from tests.web.conftest import log_in
 
 

@@ -15,9 +15,9 @@ from hotline.contact_center.kpi import CallType, QueuedCall
 from hotline.contact_center.queue_buckets import Bucket, by_bucket
 from hotline.settings import Settings
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import QueueEventRecord, QueueEvents
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, QueueEventKind
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from tests.web.conftest import log_in
 
 ZONE = ZoneInfo("Asia/Krasnoyarsk")  # the default hours.timezone, UTC+7

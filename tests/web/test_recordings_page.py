@@ -12,8 +12,8 @@ from fastapi.testclient import TestClient
 
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
-from hotline.store.contact_center import Recordings
 from hotline.store.db import Database
+from hotline.store.recordings import Recordings
 from tests.web.conftest import log_in
 
 

@@ -16,9 +16,11 @@ from sse_starlette import EventSourceResponse
 
 from hotline.access.users import Permission
 from hotline.contact_center import operators as ops
+from hotline.core.errors import NotFound
 from hotline.store.audit import AuditLog
-from hotline.store.contact_center import CallbackStore, NotFound, OperatorRecord, Operators
+from hotline.store.callbacks import CallbackStore
 from hotline.store.enums import CallbackStatus
+from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import fragment, page
 from hotline.web.security import Viewer, require, require_checked

@@ -18,7 +18,7 @@ from starlette.background import BackgroundTask
 from hotline.access.users import Permission
 from hotline.contact_center.recordings import RecordingError, transcode
 from hotline.core.report_period import parse_period
-from hotline.store.contact_center import RecordingRecord, Recordings
+from hotline.store.recordings import RecordingRecord, Recordings
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require
 

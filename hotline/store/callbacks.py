@@ -1,0 +1,125 @@
+"""Callback requests left by callers (out of hours, or instead of waiting in the queue).
+Every method is its own unit of work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.core.clock import utc_now
+from hotline.core.errors import NotFound
+from hotline.store.db import Database
+from hotline.store.enums import CallbackStatus
+from hotline.store.models import Call, Callback
+from hotline.store.types import as_utc
+
+
+class UnknownCallback(NotFound):
+    pass
+
+
+@dataclass(frozen=True)
+class CallbackRecord:
+    id: int
+    requested_at: datetime
+    number: str
+    call_id: str | None
+    account: str | None
+    source: str
+    status: CallbackStatus
+    done_by: str | None
+    done_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "requested_at": self.requested_at.isoformat(),
+            "number": self.number,
+            "call_id": self.call_id,
+            "account": self.account,
+            "source": self.source,
+            "status": self.status.value,
+            "done_by": self.done_by,
+            "done_at": self.done_at.isoformat() if self.done_at else None,
+        }
+
+
+def _callback(row: Callback) -> CallbackRecord:
+    return CallbackRecord(
+        row.id,
+        row.requested_at,
+        row.number,
+        row.call_id,
+        row.account,
+        row.source,
+        row.status,
+        row.done_by,
+        row.done_at,
+    )
+
+
+class CallbackStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def request(
+        self,
+        number: str,
+        *,
+        source: str,
+        uniqueid: str | None = None,
+        account: str | None = None,
+        at: datetime | None = None,
+    ) -> CallbackRecord:
+        """Store a request (committed when this returns: only then may the caller hear it
+        was accepted)."""
+        async with self._db.session() as session:
+            call_id = None
+            if uniqueid is not None:
+                call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
+            row = Callback(
+                requested_at=as_utc(at) if at else utc_now(),
+                number=number,
+                call_id=call_id,
+                account=account,
+                source=source,
+                status=CallbackStatus.OPEN,
+            )
+            session.add(row)
+            await session.flush()
+            return _callback(row)
+
+    async def find(
+        self,
+        *,
+        status: CallbackStatus | None = None,
+        start: datetime | None = None,
+        end: datetime | None = None,
+    ) -> list[CallbackRecord]:
+        query = select(Callback).order_by(Callback.requested_at, Callback.id)
+        if status is not None:
+            query = query.where(Callback.status == status)
+        if start is not None:
+            query = query.where(Callback.requested_at >= as_utc(start))
+        if end is not None:
+            query = query.where(Callback.requested_at < as_utc(end))
+        async with self._db.session() as session:
+            return [_callback(row) for row in await session.scalars(query)]
+
+    async def done(
+        self, callback_id: int, by: str, note: str | None = None, at: datetime | None = None
+    ) -> CallbackRecord:
+        async with self._db.session() as session:
+            row = await session.get(Callback, callback_id)
+            if row is None:
+                raise UnknownCallback(f"no callback request {callback_id}")
+            if row.status is not CallbackStatus.DONE:
+                row.status = CallbackStatus.DONE
+                row.done_by = by
+                row.done_at = as_utc(at) if at else utc_now()
+                row.note = note
+            await session.flush()
+            return _callback(row)

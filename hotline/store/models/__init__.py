@@ -1,0 +1,67 @@
+"""Database tables, one module per domain.  Alembic migrations in ``migrations/`` must match
+these exactly (``Base.metadata`` holds every table once all modules are imported, which this
+package does).
+
+Enums are stored as their string values (no native PostgreSQL enum and no CHECK constraint),
+so adding an outcome later needs no table rebuild on SQLite.
+"""
+
+from __future__ import annotations
+
+from hotline.store.models.accounts import Account, AccountPhone, Meter, Reading
+from hotline.store.models.base import ENUM_LENGTH, NAMING_CONVENTION, Base, JsonDocument, str_enum
+from hotline.store.models.calls import Call, CallEvent
+from hotline.store.models.campaigns import (
+    Campaign,
+    CampaignTarget,
+    Contact,
+    ContactList,
+    DialAttempt,
+    DialerLimit,
+    DncNumber,
+    Scenario,
+)
+from hotline.store.models.contact_center import (
+    CalendarOverride,
+    Callback,
+    EmergencyState,
+    Operator,
+    QueueEvent,
+    Recording,
+    RecordingAccess,
+)
+from hotline.store.models.menus import MenuVersion
+from hotline.store.models.users import AuditEntry, User, WebSession
+
+__all__ = [
+    "ENUM_LENGTH",
+    "NAMING_CONVENTION",
+    "Account",
+    "AccountPhone",
+    "AuditEntry",
+    "Base",
+    "CalendarOverride",
+    "Call",
+    "CallEvent",
+    "Callback",
+    "Campaign",
+    "CampaignTarget",
+    "Contact",
+    "ContactList",
+    "DialAttempt",
+    "DialerLimit",
+    "DncNumber",
+    "EmergencyState",
+    "JsonDocument",
+    "MenuVersion",
+    "Meter",
+    "Operator",
+    "QueueEvent",
+    "Reading",
+    "Recording",
+    "RecordingAccess",
+    "Scenario",
+    "User",
+    "WebSession",
+    "str_enum",
+]

@@ -1,0 +1,176 @@
+"""The index of call recordings and who accessed them.  Every method is its own unit of
+work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+
+from hotline.core.clock import utc_now
+from hotline.store.db import Database
+from hotline.store.models import AuditEntry, Call, Recording, RecordingAccess
+from hotline.store.types import as_utc
+
+
+@dataclass(frozen=True)
+class RecordingRecord:
+    id: int
+    call_id: str | None
+    uniqueid: str
+    path: str
+    caller: str | None
+    account: str | None
+    operator: str | None
+    started_at: datetime
+    duration: float | None
+    purged_at: datetime | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "call_id": self.call_id,
+            "uniqueid": self.uniqueid,
+            "path": self.path,
+            "caller": self.caller,
+            "account": self.account,
+            "operator": self.operator,
+            "started_at": self.started_at.isoformat(),
+            "duration": self.duration,
+            "purged_at": self.purged_at.isoformat() if self.purged_at else None,
+        }
+
+
+def _recording(r: Recording) -> RecordingRecord:
+    return RecordingRecord(
+        r.id,
+        r.call_id,
+        r.uniqueid,
+        r.path,
+        r.caller,
+        r.account,
+        r.operator,
+        r.started_at,
+        r.duration,
+        r.purged_at,
+    )
+
+
+class Recordings:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def started(
+        self, uniqueid: str, path: str, *, caller: str | None, at: datetime | None = None
+    ) -> int:
+        """Index a recording that has just started (idempotent by path)."""
+        async with self._db.session() as session:
+            existing = await session.scalar(select(Recording).where(Recording.path == path))
+            if existing is not None:
+                return existing.id
+            call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
+            row = Recording(
+                call_id=call_id,
+                uniqueid=uniqueid,
+                path=path,
+                caller=caller,
+                started_at=as_utc(at) if at else utc_now(),
+            )
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def for_uniqueid(self, uniqueid: str) -> list[RecordingRecord]:
+        async with self._db.session() as session:
+            rows = await session.scalars(
+                select(Recording).where(Recording.uniqueid == uniqueid).order_by(Recording.id)
+            )
+            return [_recording(r) for r in rows]
+
+    async def update(self, recording_id: int, **values: Any) -> None:
+        async with self._db.session() as session:
+            await session.execute(
+                update(Recording).where(Recording.id == recording_id).values(**values)
+            )
+
+    async def find(
+        self,
+        *,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        call_id: str | None = None,
+        include_purged: bool = False,
+        caller: str | None = None,
+        account: str | None = None,
+        operator: str | None = None,
+        recording_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[RecordingRecord]:
+        """Oldest first; ``caller`` matches the end of the number (people type the last
+        digits), ``account`` and ``operator`` exactly."""
+        query = select(Recording).order_by(Recording.started_at, Recording.id)
+        if caller:
+            query = query.where(Recording.caller.endswith(caller, autoescape=True))
+        if account:
+            query = query.where(Recording.account == account)
+        if operator:
+            query = query.where(Recording.operator == operator)
+        if recording_id is not None:
+            query = query.where(Recording.id == recording_id)
+        if limit is not None:
+            query = query.limit(limit)
+        if start is not None:
+            query = query.where(Recording.started_at >= as_utc(start))
+        if end is not None:
+            query = query.where(Recording.started_at < as_utc(end))
+        if call_id is not None:
+            query = query.where(Recording.call_id == call_id)
+        if not include_purged:
+            query = query.where(Recording.purged_at.is_(None))
+        async with self._db.session() as session:
+            return [_recording(r) for r in await session.scalars(query)]
+
+    async def audit(
+        self,
+        action: str,
+        by: str,
+        recording_ids: list[int] | None,
+        detail: dict[str, Any] | None = None,
+        channel: str = "cli",
+    ) -> None:
+        """One audit row per recording touched (one row with no id when none was), and one
+        entry in the console's append-only audit log (``audit_log``)."""
+        at = utc_now()
+        async with self._db.session() as session:
+            ids_text = ",".join(str(i) for i in recording_ids or [])
+            session.add(
+                AuditEntry(
+                    at=at,
+                    actor=by,
+                    channel=channel,
+                    action=f"recordings.{action}",
+                    target=(f"recordings:{ids_text}"[:255] if ids_text else None),
+                    detail={**(detail or {}), "count": len(recording_ids or [])},
+                )
+            )
+            ids: list[int | None] = list(recording_ids or []) or [None]
+            for rid in ids:
+                session.add(
+                    RecordingAccess(at=at, recording_id=rid, action=action, by=by, detail=detail)
+                )
+
+    async def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:
+        query = select(RecordingAccess).order_by(RecordingAccess.id.desc()).limit(limit)
+        async with self._db.session() as session:
+            return [
+                {
+                    "at": r.at.isoformat(),
+                    "recording_id": r.recording_id,
+                    "action": r.action,
+                    "by": r.by,
+                    "detail": r.detail,
+                }
+                for r in await session.scalars(query)
+            ]
