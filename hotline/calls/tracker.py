@@ -8,7 +8,6 @@ when it ended.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -23,7 +22,7 @@ from hotline.dialplan.names import (
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
-from hotline.transport.ami import AmiError, Subscription
+from hotline.transport.ami import AmiError, Subscription, consume
 
 # Returns the uniqueids of the channels Asterisk has now.
 LiveChannels = Callable[[], Awaitable[set[str]]]
@@ -55,14 +54,7 @@ class CallTracker:
         return frozenset(self._active)
 
     async def run(self) -> None:
-        async for event in self._events:
-            try:
-                await self.handle(event)
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                # One bad event (or a database hiccup) must not stop the tracking of all calls.
-                log.exception("call tracker failed on %s", event.name)
+        await consume(self._events, self.handle, "call tracker")
 
     async def handle(self, event: AmiEvent) -> None:
         uniqueid = event.uniqueid

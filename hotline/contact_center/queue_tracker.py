@@ -19,7 +19,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.store.recordings import Recordings
-from hotline.transport.ami import Subscription
+from hotline.transport.ami import Subscription, consume
 
 log = logging.getLogger(__name__)
 
@@ -78,13 +78,7 @@ class QueueTracker:
 
     async def run(self) -> None:
         try:
-            async for event in self._events:
-                try:
-                    await self.handle(event)
-                except asyncio.CancelledError:
-                    raise
-                except Exception:
-                    log.exception("queue tracker failed on %s", event.name)
+            await consume(self._events, self.handle, "queue tracker")
         finally:
             for task in self._finishing:
                 task.cancel()

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,20 @@ class Subscription:
     async def __aiter__(self) -> AsyncIterator[AmiEvent]:
         while True:
             yield await self.queue.get()
+
+
+async def consume(
+    events: AsyncIterable[AmiEvent], handle: Callable[[AmiEvent], Awaitable[None]], consumer: str
+) -> None:
+    """Feed every event to ``handle`` until cancelled.  One bad event (or a database hiccup)
+    is logged and skipped: it must not stop the consumer for every later event."""
+    async for event in events:
+        try:
+            await handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed on %s", consumer, event.name)
 
 
 @dataclass
