@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_FAILED, EXIT_MISCONFIGURED
 from hotline.dialplan.asterisk_config import (
     DEFAULT_AMI_PERMIT,
     RenderOptions,
@@ -57,7 +58,7 @@ def render(
             secret = ami_secret_file.read_text(encoding="utf-8").strip()
         except OSError as exc:
             typer.echo(f"cannot read the AMI secret: {exc}", err=True)
-            raise typer.Exit(2) from exc
+            raise typer.Exit(EXIT_MISCONFIGURED) from exc
     elif settings.ami.secret is not None:
         secret = settings.ami.secret.get_secret_value()
     else:
@@ -66,10 +67,10 @@ def render(
             "--set ami.secret=...) or pass --ami-secret-file",
             err=True,
         )
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_MISCONFIGURED)
     if not secret:
         typer.echo("the AMI secret is empty", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(EXIT_MISCONFIGURED)
     options = RenderOptions(
         ami_secret=secret,
         ami_permit=tuple(ami_permit or DEFAULT_AMI_PERMIT),
@@ -79,6 +80,6 @@ def render(
         files = render_configs(settings, options)
     except (FileNotFoundError, ValueError) as exc:
         typer.echo(f"cannot render: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(EXIT_FAILED) from exc
     write_configs(files, out_dir)
     typer.echo(f"wrote {len(files)} files to {out_dir}: {', '.join(files)}")

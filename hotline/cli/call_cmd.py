@@ -14,6 +14,7 @@ from rich.console import Console
 from hotline.app import fastagi_listening, resolve_ami_secret, running_engine
 from hotline.calls.simulator import SimulationError, Simulator, Transcript
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_FAILED
 from hotline.cli.transcript import render_transcript
 from hotline.settings import Settings
 from hotline.speech.catalogue import CatalogueError
@@ -65,7 +66,7 @@ def simulate(
         transcript = asyncio.run(simulate_call(settings, dtmf, caller_id))
     except (SimulationError, AmiError, SpeechError, CatalogueError) as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(EXIT_FAILED) from exc
     if as_json:
         typer.echo(json.dumps(transcript.to_dict(), ensure_ascii=False, indent=2, default=str))
     else:

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.cli.context import settings_of
-from hotline.cli.support import run_with_db
+from hotline.cli.support import EXIT_FAILED, run_with_db
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 
@@ -77,7 +77,7 @@ def show(
     call = run_with_db(settings_of(ctx), work, command="calls", errors=())
     if call is None:
         typer.echo(f"no call {ident}", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
     if as_json:
         _print_json(call.to_dict())
         return

@@ -22,6 +22,7 @@ from hotline.app import Engine, resolve_ami_secret
 from hotline.calls.simulator import Simulator, Transcript
 from hotline.cli.demo_console import console_scene
 from hotline.cli.queue_cmd import print_report
+from hotline.cli.support import EXIT_FAILED
 from hotline.cli.transcript import render_transcript
 from hotline.contact_center import operators as ops
 from hotline.contact_center.queue_report import build_report
@@ -100,7 +101,7 @@ def run_demo(settings: Settings) -> int:
         console.print("Stopping the sandbox...")
         sandbox.down()
     console.rule("[bold green]demo finished" if not failures else "[bold red]demo failed")
-    return 1 if failures else 0
+    return EXIT_FAILED if failures else 0
 
 
 async def _play(settings: Settings, console: Console) -> int:

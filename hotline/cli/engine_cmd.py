@@ -8,6 +8,7 @@ import typer
 
 from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
+from hotline.cli.support import EXIT_MISCONFIGURED
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 
@@ -20,7 +21,7 @@ def run(ctx: typer.Context) -> None:
         asyncio.run(engine.run_until_signalled())
     except (AmiSecretMissing, SpeechError, CatalogueError) as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
+        raise typer.Exit(EXIT_MISCONFIGURED) from exc
 
 
 def demo(ctx: typer.Context) -> None:

@@ -13,8 +13,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
-from hotline.cli.support import current_user
+from hotline.cli.support import current_user, run_with_db
 from hotline.settings import Settings
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
@@ -239,7 +238,7 @@ def publish(ctx: typer.Context, file: FileArg = None, author: AuthorOpt = None) 
         return await MenuVersions(db).publish(content, str(path), who)
 
     try:
-        record = run_with_database(settings, work)
+        record = run_with_db(settings, work, command="menu", errors=())
     except MenuUnchanged as exc:
         raise _fail(f"not published: {exc}") from exc
     except ValueError as exc:
@@ -258,7 +257,7 @@ def history(
     async def work(db: Database) -> list[MenuVersionRecord]:
         return await MenuVersions(db).history(limit)
 
-    records = run_with_database(settings, work)
+    records = run_with_db(settings, work, command="menu", errors=())
     if not records:
         typer.echo(f"menu: no version published; the engine runs {settings.ivr.menu_file}")
         return
@@ -295,7 +294,7 @@ def rollback(
     async def fetch(db: Database) -> MenuVersionRecord | None:
         return await MenuVersions(db).get(version)
 
-    earlier = run_with_database(settings, fetch)
+    earlier = run_with_db(settings, fetch, command="menu", errors=())
     if earlier is None:
         raise _fail(f"no menu version {version}: see `hotline menu history`")
     source = f"menu version {version} ({earlier.source})"
@@ -305,7 +304,7 @@ def rollback(
         return await MenuVersions(db).rollback(version, who)
 
     try:
-        record = run_with_database(settings, work)
+        record = run_with_db(settings, work, command="menu", errors=())
     except (MenuUnchanged, UnknownVersion) as exc:
         raise _fail(f"not rolled back: {exc}") from exc
     typer.echo(f"menu: version {version} is active again as version {record.version}")

@@ -22,6 +22,8 @@ from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
 
 EXIT_FAILED: Final = 1
+# The command cannot run as configured (a missing secret or tool): like Click's usage errors.
+EXIT_MISCONFIGURED: Final = 2
 AMI_CONNECT_SECONDS: Final = 10.0
 
 T = TypeVar("T")
