@@ -17,7 +17,11 @@ import datetime as dt
 import logging
 from typing import Final
 
-from hotline.accounts.reading_rules import PeriodDecision, decide_period, plausibility_limit
+from hotline.accounts.reading_rules import (
+    BillingPeriodDecision,
+    decide_billing_period,
+    plausibility_limit,
+)
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CONFIRM_KEY, REENTER_KEY
 from hotline.core.logs import mask_account
@@ -59,7 +63,7 @@ async def take_readings(
         return Outcome(Next.OPERATOR, OperatorReason.NO_METERS, announce=False)
     today = clock().astimezone(account.zone).date()
     window = window_days(settings.readings.window_days)
-    decision = decide_period(today, window, settings.readings.outside_window)
+    decision = decide_billing_period(today, window, settings.readings.outside_window)
     if not decision.in_window:
         await call.enter("readings.outside_window")
         await _say_window(call, window)
@@ -94,7 +98,7 @@ async def _zone(
     account: AccountRecord,
     meter: MeterRecord,
     zone: int,
-    decision: PeriodDecision,
+    decision: BillingPeriodDecision,
     today: dt.date,
     store: ReadingStore,
     settings: Settings,

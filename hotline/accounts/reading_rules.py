@@ -14,33 +14,34 @@ DAYS_PER_MONTH: Final = 30.44
 
 
 @dataclass(frozen=True)
-class PeriodDecision:
+class BillingPeriodDecision:
     period: str  # "YYYY-MM": the billing period the reading counts for
     in_window: bool
     accepted: bool  # False: refused (outside the window, policy "refuse")
     flags: tuple[str, ...] = ()
 
 
-def period_of(day: dt.date) -> str:
+def billing_period_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
 
 
-def decide_period(
+def decide_billing_period(
     local_day: dt.date, window: tuple[int, int], policy: Literal["refuse", "next_period"]
-) -> PeriodDecision:
+) -> BillingPeriodDecision:
     """Readings taken on the window's days count for that month.  Outside it the reading is
     refused, or counts for the period whose window comes next (this month's before the
     window, next month's after it), flagged so billing sees it was early or late."""
     first, last = window
     if first <= local_day.day <= last:
-        return PeriodDecision(period_of(local_day), in_window=True, accepted=True)
+        return BillingPeriodDecision(billing_period_of(local_day), in_window=True, accepted=True)
     if policy == "refuse":
-        return PeriodDecision(period_of(local_day), in_window=False, accepted=False)
+        return BillingPeriodDecision(billing_period_of(local_day), in_window=False, accepted=False)
     if local_day.day < first:
-        period = period_of(local_day)
+        period = billing_period_of(local_day)
     else:
-        period = period_of((local_day.replace(day=1) + dt.timedelta(days=32)).replace(day=1))
-    return PeriodDecision(period, in_window=False, accepted=True, flags=(FLAG_NEXT_PERIOD,))
+        next_month = (local_day.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        period = billing_period_of(next_month)
+    return BillingPeriodDecision(period, in_window=False, accepted=True, flags=(FLAG_NEXT_PERIOD,))
 
 
 def plausibility_limit(

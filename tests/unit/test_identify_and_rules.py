@@ -13,7 +13,7 @@ from typing import Any, cast
 
 import pytest
 
-from hotline.accounts.reading_rules import decide_period, plausibility_limit
+from hotline.accounts.reading_rules import decide_billing_period, plausibility_limit
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings, load_settings, window_days
 from hotline.speech.russian import Phrase
@@ -162,13 +162,13 @@ async def test_an_identified_caller_is_not_asked_again(
     ],
 )
 def test_window_and_period(day: dt.date, policy: Any, expected: tuple[Any, ...]) -> None:
-    decision = decide_period(day, window_days("23-26"), policy)
+    decision = decide_billing_period(day, window_days("23-26"), policy)
     assert (decision.period, decision.in_window, decision.accepted, decision.flags) == expected
 
 
 def test_every_day_by_default() -> None:
     assert window_days("") == (1, 31)
-    assert decide_period(dt.date(2026, 2, 28), (1, 31), "refuse").in_window
+    assert decide_billing_period(dt.date(2026, 2, 28), (1, 31), "refuse").in_window
     for bad in ("26-23", "0-5", "x", "1-32"):
         with pytest.raises(ValueError):
             window_days(bad)
