@@ -424,7 +424,7 @@ class Dialer:
                 if not tracked.answered:
                     tracked.answered = True
                     await self.store.mark_attempt(
-                        attempt_id, status=AttemptStatus.ANSWERED.value, answered_at=self.clock()
+                        attempt_id, status=AttemptStatus.ANSWERED, answered_at=self.clock()
                     )
                 tracked.originate_done.set()
             else:
@@ -652,7 +652,7 @@ class Dialer:
     async def _play(self, agi: AgiCall, attempt: Attempt, tracked: Tracked) -> None:
         attempt_id = attempt.id
         await self.store.mark_attempt(
-            attempt_id, status=AttemptStatus.ANSWERED.value, answered_at=self.clock()
+            attempt_id, status=AttemptStatus.ANSWERED, answered_at=self.clock()
         )
         await self.call_log.open(
             uniqueid=attempt_id,

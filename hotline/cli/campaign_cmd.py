@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
@@ -23,9 +24,9 @@ from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenari
 from dialer.report import report_rows, status, why, write_csv, write_xlsx
 from dialer.repository import CampaignError, DialerStore
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
-from hotline.contact_center.emergency import current_user
+from hotline.cli.support import EXIT_FAILED, current_user, run_with_db
 from hotline.core.clock import utc_now
+from hotline.core.errors import NotFound
 from hotline.core.phones import normalise_phone
 from hotline.store.audit import Actor
 from hotline.store.db import Database
@@ -36,22 +37,17 @@ scenario_app = typer.Typer(
 )
 dnc_app = typer.Typer(no_args_is_help=True, help="The do-not-call list (all campaigns).")
 
-EXIT_FAILED: Final = 1
 ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it (default: $USER).")]
+T = TypeVar("T")
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
 
-def _run(ctx: typer.Context, work: Any) -> Any:
-    settings = settings_of(ctx)
-
-    async def wrapped(db: Database) -> Any:
-        return await work(DialerStore(db))
-
-    try:
-        return run_with_database(settings, wrapped)
-    except CampaignError as exc:
-        typer.echo(f"campaign: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
+def _run(ctx: typer.Context, work: Callable[[Database], Awaitable[T]]) -> T:
+    """``work`` against the database; a refusal or a name not found is printed as
+    ``campaign: <message>`` and exits with EXIT_FAILED."""
+    return run_with_db(
+        settings_of(ctx), work, command="campaign", errors=(CampaignError, NotFound)
+    )
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -108,7 +104,8 @@ def scenario_create(
         typer.echo(f"scenario: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
     version = _run(
-        ctx, lambda store: store.add_scenario(name, scenario, by or current_user(), utc_now())
+        ctx,
+        lambda db: DialerStore(db).add_scenario(name, scenario, by or current_user(), utc_now()),
     )
     typer.echo(f"scenario {name} version {version.version} stored")
 
@@ -116,7 +113,7 @@ def scenario_create(
 @scenario_app.command("list")
 def scenario_list(ctx: typer.Context) -> None:
     """Every scenario version."""
-    rows = _run(ctx, lambda store: store.scenarios())
+    rows = _run(ctx, lambda db: DialerStore(db).scenarios())
     table = Table("name", "version", "kind", "steps", "confirm", "author", "created")
     for row in rows:
         table.add_row(
@@ -136,7 +133,7 @@ def scenario_show(
     ctx: typer.Context, name: str, version: Annotated[int | None, typer.Option()] = None
 ) -> None:
     """A scenario version as YAML."""
-    row = _run(ctx, lambda store: store.scenario(name, version))
+    row = _run(ctx, lambda db: DialerStore(db).scenario(name, version))
     typer.echo(f"# {row.name} version {row.version} by {row.author}")
     typer.echo(yaml.safe_dump(row.scenario.model_dump(mode="json"), allow_unicode=True))
 
@@ -156,7 +153,9 @@ def dnc_add(
     except ValueError as exc:
         typer.echo(f"dnc: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
-    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, utc_now()))
+    added = _run(
+        ctx, lambda db: DialerStore(db).dnc_add(phones, by or current_user(), reason, utc_now())
+    )
     typer.echo(f"{added} number(s) added to the do-not-call list")
 
 
@@ -179,13 +178,15 @@ def dnc_import(
             typer.echo(f"dnc: {problem}", err=True)
         raise typer.Exit(EXIT_FAILED)
     phones = [c.phone for c in report.contacts]
-    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, utc_now()))
+    added = _run(
+        ctx, lambda db: DialerStore(db).dnc_add(phones, by or current_user(), reason, utc_now())
+    )
     typer.echo(f"{added} number(s) added to the do-not-call list")
 
 
 @dnc_app.command("list")
 def dnc_list(ctx: typer.Context) -> None:
-    for phone in sorted(_run(ctx, lambda store: store.dnc_numbers())):
+    for phone in sorted(_run(ctx, lambda db: DialerStore(db).dnc_numbers())):
         typer.echo(phone)
 
 
@@ -212,9 +213,9 @@ def create(
         typer.echo(f"campaign: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
 
-    async def work(store: DialerStore) -> None:
+    async def work(db: Database) -> None:
         await operations.create(
-            store,
+            db,
             name,
             scenario,
             parsed,
@@ -241,11 +242,11 @@ def import_contacts(
     """Import the contact list (CSV or XLSX): all rows or nothing; a report by row."""
     settings = settings_of(ctx)
 
-    async def work(store: DialerStore) -> dict[str, Any]:
-        report = await operations.check_contacts(store, settings, name, file)
+    async def work(db: Database) -> dict[str, Any]:
+        report = await operations.check_contacts(db, settings, name, file)
         if report.ok:
             await operations.attach_contacts(
-                store, name, list_name or file.stem, str(file), report, _actor(by)
+                db, name, list_name or file.stem, str(file), report, _actor(by)
             )
         return report.summary()
 
@@ -270,16 +271,16 @@ def _actor(by: str | None) -> Actor:
 def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Approve a campaign (its scenario and list as they are); not by its author."""
 
-    async def work(store: DialerStore) -> Any:
-        return await operations.approve(store, name, _actor(by))
+    async def work(db: Database) -> Any:
+        return await operations.approve(db, name, _actor(by))
 
     info = _run(ctx, work)
     typer.echo(f"campaign {name} approved by {info.approved_by}")
 
 
 def _transition(ctx: typer.Context, name: str, action: str, by: str | None) -> None:
-    async def work(store: DialerStore) -> None:
-        await operations.transition(store, name, action, _actor(by))
+    async def work(db: Database) -> None:
+        await operations.transition(db, name, action, _actor(by))
 
     _run(ctx, work)
 
@@ -313,7 +314,7 @@ def stop(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
 
 @app.command("list")
 def list_campaigns(ctx: typer.Context) -> None:
-    rows = _run(ctx, lambda store: store.campaigns())
+    rows = _run(ctx, lambda db: DialerStore(db).campaigns())
     table = Table("name", "kind", "state", "author", "approved by", "started")
     for row in rows:
         table.add_row(
@@ -331,7 +332,8 @@ def list_campaigns(ctx: typer.Context) -> None:
 def show(ctx: typer.Context, name: str) -> None:
     """A campaign: state, approval, scenario version, contact list and its import, rules."""
 
-    async def work(store: DialerStore) -> dict[str, Any]:
+    async def work(db: Database) -> dict[str, Any]:
+        store = DialerStore(db)
         campaign = await store.campaign(name)
         scenario = await store.scenario_by_id(campaign.scenario_id)
         contacts = await store.contact_list(campaign.list_id) if campaign.list_id else None
@@ -364,7 +366,8 @@ def set_rules(
 ) -> None:
     """Change a campaign's rules, also while it runs (the dialer re-reads them)."""
 
-    async def work(store: DialerStore) -> CampaignRules:
+    async def work(db: Database) -> CampaignRules:
+        store = DialerStore(db)
         rules = (await store.campaign(name)).rules
         update: dict[str, Any] = {}
         if max_channels is not None:
@@ -406,7 +409,8 @@ def limits(
     trunk_key = LIMIT_TRUNK if trunk in (None, settings.trunk_name) else f"{LIMIT_TRUNK}:{trunk}"
     changes = {LIMIT_CPS: cps, trunk_key: trunk_channels, LIMIT_GAP: gap}
 
-    async def work(store: DialerStore) -> dict[str, float]:
+    async def work(db: Database) -> dict[str, float]:
+        store = DialerStore(db)
         for key, value in changes.items():
             if value is not None:
                 await store.set_limit(key, float(value), by or current_user(), utc_now())
@@ -437,7 +441,7 @@ def show_status(
 ) -> None:
     """Progress, calls in flight, positive and negative counts, the estimated finish."""
     while True:
-        result = _run(ctx, lambda store: status(store, name, utc_now()))
+        result = _run(ctx, lambda db: status(DialerStore(db), name, utc_now()))
         data = result.to_dict()
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -467,7 +471,8 @@ def show_why(ctx: typer.Context, name: str) -> None:
     """Why contacts are not being dialled right now."""
     trunk = settings_of(ctx).dialer.trunk_channels
 
-    async def work(store: DialerStore) -> list[tuple[str, int, str]]:
+    async def work(db: Database) -> list[tuple[str, int, str]]:
+        store = DialerStore(db)
         stored = await store.limits()
         return await why(store, name, utc_now(), int(stored.get(LIMIT_TRUNK, trunk)))
 
@@ -489,7 +494,7 @@ def report(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write one XLSX workbook.")] = None,
 ) -> None:
     """Positive and negative per reason, per attempt and per contact."""
-    sheets = _run(ctx, lambda store: report_rows(store, name))
+    sheets = _run(ctx, lambda db: report_rows(DialerStore(db), name))
     table = Table("state", "result", "reason", "contacts")
     for row in sheets["summary"]:
         table.add_row(row["state"], row["result"], row["reason"], str(row["contacts"]))

@@ -54,5 +54,5 @@ async def set_dialer_limits(
     }
     for name, value in values.items():
         await store.set_limit(name, value, who.name, now)
-    await AuditLog(store.db).write(who.actor, "dialer.limits", detail=values)
+    await AuditLog(request.app.state.db).write(who.actor, "dialer.limits", detail=values)
     return RedirectResponse("/admin/settings", status_code=303)
