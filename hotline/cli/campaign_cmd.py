@@ -19,7 +19,7 @@ from rich.table import Table
 
 from dialer import operations
 from dialer.contacts import ImportFileError, read_contacts
-from dialer.engine import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
+from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
 from dialer.report import report_rows, status, why, write_csv, write_xlsx
 from dialer.repository import CampaignError, DialerStore

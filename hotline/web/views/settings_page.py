@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dialer.engine import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
+from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.repository import DialerStore
 from hotline.access.users import Permission
 from hotline.store.audit import AuditLog
