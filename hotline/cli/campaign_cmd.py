@@ -21,13 +21,14 @@ from dialer import operations
 from dialer.contacts import ImportFileError, read_contacts
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
-from dialer.report import report_rows, status, why, write_csv, write_xlsx
+from dialer.report import report_rows, report_sheets, status, why
 from dialer.repository import CampaignError, DialerStore
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_FAILED, current_user, run_with_db
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import normalise_phone
+from hotline.core.spreadsheets import to_csv, to_xlsx
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 
@@ -503,11 +504,13 @@ def report(
     for row in sheets["per_attempt"]:
         per_attempt.add_row(str(row["attempt"]), row["status"], row["reason"], str(row["count"]))
     Console().print(per_attempt)
+    # The same sheets and dialect as the console's download (Russian Excel: BOM, ";").
+    downloads = report_sheets(sheets)
     if csv_dir is not None:
         csv_dir.mkdir(parents=True, exist_ok=True)
-        for title, rows in sheets.items():
-            write_csv(rows, csv_dir / f"{name}-{title}.csv")
+        for sheet in downloads:
+            (csv_dir / f"{name}-{sheet.title}.csv").write_bytes(to_csv([sheet]))
         typer.echo(f"CSV written to {csv_dir}")
     if xlsx is not None:
-        write_xlsx(sheets, xlsx)
+        xlsx.write_bytes(to_xlsx(downloads))
         typer.echo(f"XLSX written to {xlsx}")
