@@ -5,36 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from typing import Final
-
-from sqlalchemy import select
 
 from dialer.contacts import AccountInfo
+from hotline.store.accounts import AccountStore
 from hotline.store.db import Database
-from hotline.store.models import Account
-
-# SQL IN-lists stay below every back end's bound-parameter limit.
-_SLICE: Final = 900
 
 
 class StoredAccounts:
-    """``AccountLookup`` over the ``accounts`` table."""
+    """``AccountLookup`` over the accounts store."""
 
     def __init__(self, db: Database) -> None:
-        self._db = db
+        self._accounts = AccountStore(db)
 
     async def lookup(self, numbers: Iterable[str]) -> Mapping[str, AccountInfo]:
-        wanted = sorted(set(numbers))
-        found: dict[str, AccountInfo] = {}
-        async with self._db.session() as session:
-            for start in range(0, len(wanted), _SLICE):
-                rows = await session.execute(
-                    select(Account.number, Account.timezone, Account.balance_kopecks).where(
-                        Account.number.in_(wanted[start : start + _SLICE])
-                    )
-                )
-                for number, timezone, kopecks in rows:
-                    # Only a debt is an amount to remind of; an overpaid account has none.
-                    debt = str(Decimal(kopecks) / 100) if kopecks > 0 else None
-                    found[number] = AccountInfo(timezone=timezone, debt=debt)
-        return found
+        balances = await self._accounts.balances(numbers)
+        return {
+            number: AccountInfo(
+                timezone=account.timezone,
+                # Only a debt is an amount to remind of; an overpaid account has none.
+                debt=_plain(account.balance) if account.balance > 0 else None,
+            )
+            for number, account in balances.items()
+        }
+
+
+def _plain(amount: Decimal) -> str:
+    # "1234.5", "1000": no trailing zeros and no exponent, as the contact files write amounts.
+    return f"{amount.normalize():f}"

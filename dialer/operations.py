@@ -1,5 +1,8 @@
 """Campaign operations as people perform them, from the CLI or the console: each checks who
-may do it, changes the store and writes the audit log.  Neither front end adds rules."""
+may do it, changes the store and writes the audit log.  Neither front end adds rules.
+
+Each takes the database and builds the repositories it needs (the dialer's tables, the audit
+log, console users, customer accounts)."""
 
 from __future__ import annotations
 
@@ -16,17 +19,18 @@ from hotline.access.users import Permission, allowed
 from hotline.core.clock import utc_now
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
+from hotline.store.db import Database
 from hotline.store.users import UserStore
 
 ACTIONS: Final = ("start", "pause", "resume", "stop")
 
 
-async def _audit(store: DialerStore, by: Actor, action: str, name: str) -> None:
-    await AuditLog(store.db).write(by, f"campaign.{action}", name)
+async def _audit(db: Database, by: Actor, action: str, name: str) -> None:
+    await AuditLog(db).write(by, f"campaign.{action}", name)
 
 
 async def create(
-    store: DialerStore,
+    db: Database,
     name: str,
     scenario: str,
     rules: CampaignRules,
@@ -36,18 +40,18 @@ async def create(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
 ) -> None:
+    store = DialerStore(db)
     version = await store.scenario(scenario, scenario_version)
     await store.create_campaign(
         name, version.id, rules, by.name, utc_now(), starts_at=starts_at, ends_at=ends_at
     )
-    await _audit(store, by, "create", name)
+    await _audit(db, by, "create", name)
 
 
-async def check_contacts(
-    store: DialerStore, settings: Settings, name: str, file: Path
-) -> ImportReport:
+async def check_contacts(db: Database, settings: Settings, name: str, file: Path) -> ImportReport:
     """Every row of a contact file checked for the campaign's scenario; nothing stored.
     Contacts linked to accounts take time zone and debt from them."""
+    store = DialerStore(db)
     campaign = await store.campaign(name)
     scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
     dnc = await store.dnc_numbers()
@@ -59,26 +63,26 @@ async def check_contacts(
             scenario.variables(),
             region=settings.dialer.default_region,
             do_not_call=dnc,
-            accounts=await StoredAccounts(store.db).lookup(linked),
+            accounts=await StoredAccounts(db).lookup(linked),
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc
 
 
 async def attach_contacts(
-    store: DialerStore, name: str, list_name: str, source: str, report: ImportReport, by: Actor
+    db: Database, name: str, list_name: str, source: str, report: ImportReport, by: Actor
 ) -> None:
     """Store a checked list (all rows, or none when the report has errors)."""
-    await store.attach_list(name, list_name, source, report, by.name, utc_now())
-    await AuditLog(store.db).write(
+    await DialerStore(db).attach_list(name, list_name, source, report, by.name, utc_now())
+    await AuditLog(db).write(
         by, "campaign.contacts", name, {"list": list_name, "contacts": len(report.contacts)}
     )
 
 
-async def check_approver(store: DialerStore, by: str) -> None:
+async def check_approver(db: Database, by: str) -> None:
     """Once console users exist, only a user allowed to run campaigns (a supervisor, the
     seeds' manager) approves; on a fresh install without users the name is taken as given."""
-    users = UserStore(store.db)
+    users = UserStore(db)
     if not await users.all():
         return
     user = await users.get(by)
@@ -86,15 +90,16 @@ async def check_approver(store: DialerStore, by: str) -> None:
         raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
 
 
-async def approve(store: DialerStore, name: str, by: Actor) -> CampaignInfo:
+async def approve(db: Database, name: str, by: Actor) -> CampaignInfo:
     """Approval by a supervisor other than the author (the store refuses the author)."""
-    await check_approver(store, by.name)
-    info = await store.approve(name, by.name, utc_now())
-    await _audit(store, by, "approve", name)
+    await check_approver(db, by.name)
+    info = await DialerStore(db).approve(name, by.name, utc_now())
+    await _audit(db, by, "approve", name)
     return info
 
 
-async def transition(store: DialerStore, name: str, action: str, by: Actor) -> None:
+async def transition(db: Database, name: str, action: str, by: Actor) -> None:
+    store = DialerStore(db)
     if action == "start":
         await store.start(name, utc_now())
     elif action == "pause":
@@ -105,4 +110,4 @@ async def transition(store: DialerStore, name: str, action: str, by: Actor) -> N
         await store.stop(name, utc_now())
     else:
         raise CampaignError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
-    await _audit(store, by, action, name)
+    await _audit(db, by, action, name)

@@ -1,13 +1,12 @@
 """What supervisors read: live status, why contacts are not being dialled, and the report
-(positive and negative per reason, per attempt, per contact; CSV and XLSX)."""
+(positive and negative per reason, per attempt, per contact; as sheets for
+``hotline.core.spreadsheets``)."""
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -155,28 +154,6 @@ async def report_rows(store: DialerStore, name: str) -> dict[str, list[dict[str,
         "attempts": await store.attempts_detail(campaign.id),
         "contacts": await store.targets_detail(campaign.id),
     }
-
-
-def write_csv(rows: list[dict[str, Any]], path: Path) -> None:
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        if not rows:
-            return
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def write_xlsx(sheets: dict[str, list[dict[str, Any]]], path: Path) -> None:
-    from openpyxl import Workbook
-
-    book = Workbook(write_only=True)
-    for title, rows in sheets.items():
-        sheet = book.create_sheet(title)
-        if rows:
-            sheet.append(list(rows[0]))
-            for row in rows:
-                sheet.append(list(row.values()))
-    book.save(path)
 
 
 def report_sheets(sheets: dict[str, list[dict[str, Any]]]) -> list[Sheet]:

@@ -109,6 +109,7 @@ class Engine:
                 clock=clock,
                 say_zero_kopecks=settings.speech.say_zero_kopecks,
                 company=settings.speech.company_name,
+                operator_key=settings.ivr.operator_key,
             )
         self._dialer_task: asyncio.Task[None] | None = None
 

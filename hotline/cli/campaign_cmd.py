@@ -8,7 +8,7 @@ import json
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, Final
+from typing import Annotated, Any
 
 import typer
 import yaml
@@ -17,41 +17,20 @@ from rich.console import Console
 from rich.table import Table
 
 from dialer import operations
-from dialer.contacts import ImportFileError, read_contacts
-from dialer.engine import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
-from dialer.model import TEMPLATES, CampaignKind, CampaignRules, Reason, Scenario
-from dialer.report import report_rows, status, why, write_csv, write_xlsx
-from dialer.repository import CampaignError, DialerStore
+from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
+from dialer.model import CampaignRules, Reason
+from dialer.report import report_rows, report_sheets, status, why
+from dialer.repository import DialerStore
 from hotline.cli.context import settings_of
-from hotline.cli.db_cmd import run_with_database
-from hotline.cli.support import current_user
+from hotline.cli.dialer_support import ByOpt, actor, run_dialer
+from hotline.cli.support import EXIT_FAILED, current_user
 from hotline.core.clock import utc_now
-from hotline.core.phones import normalise_phone
-from hotline.store.audit import Actor
+from hotline.core.spreadsheets import to_csv, to_xlsx
 from hotline.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
-scenario_app = typer.Typer(
-    no_args_is_help=True, help="Campaign scenarios: versioned sequences of prompts and values."
-)
-dnc_app = typer.Typer(no_args_is_help=True, help="The do-not-call list (all campaigns).")
 
-EXIT_FAILED: Final = 1
-ByOpt = Annotated[str | None, typer.Option("--by", help="Who does it (default: $USER).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
-
-
-def _run(ctx: typer.Context, work: Any) -> Any:
-    settings = settings_of(ctx)
-
-    async def wrapped(db: Database) -> Any:
-        return await work(DialerStore(db))
-
-    try:
-        return run_with_database(settings, wrapped)
-    except CampaignError as exc:
-        typer.echo(f"campaign: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -63,133 +42,6 @@ def _moment(text: str | None) -> datetime | None:
     return value
 
 
-# --- scenarios ------------------------------------------------------------------------------
-@scenario_app.command("create")
-def scenario_create(
-    ctx: typer.Context,
-    name: str,
-    kind: Annotated[
-        CampaignKind | None, typer.Option("--kind", help="Start from the built-in template.")
-    ] = None,
-    file: Annotated[
-        Path | None, typer.Option("--file", "-f", help="Scenario YAML (kind, steps, confirm).")
-    ] = None,
-    confirm: Annotated[
-        bool | None, typer.Option("--confirm/--no-confirm", help='Ask "press 1".')
-    ] = None,
-    by: ByOpt = None,
-) -> None:
-    """Store a scenario (a new version if the name exists)."""
-    if (kind is None) == (file is None):
-        typer.echo("scenario: give --kind or --file", err=True)
-        raise typer.Exit(EXIT_FAILED)
-    try:
-        if file is not None:
-            scenario = Scenario.model_validate(yaml.safe_load(file.read_text(encoding="utf-8")))
-        else:
-            assert kind is not None
-            if kind not in TEMPLATES:
-                typer.echo(f"scenario: no template for {kind.value}; use --file", err=True)
-                raise typer.Exit(EXIT_FAILED)
-            scenario = TEMPLATES[kind]
-        if confirm is not None:
-            scenario = scenario.model_copy(update={"confirm": confirm})
-    except (ValidationError, OSError, yaml.YAMLError) as exc:
-        typer.echo(f"scenario: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
-    from hotline.speech.catalogue import CatalogueError
-    from hotline.speech.library import PromptLibrary
-
-    try:
-        catalogue = PromptLibrary(settings_of(ctx)).catalogue
-        for prompt_id in scenario.prompt_ids():
-            catalogue.require(prompt_id, used_by=f"scenario {name}")
-    except CatalogueError as exc:
-        typer.echo(f"scenario: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
-    version = _run(
-        ctx, lambda store: store.add_scenario(name, scenario, by or current_user(), utc_now())
-    )
-    typer.echo(f"scenario {name} version {version.version} stored")
-
-
-@scenario_app.command("list")
-def scenario_list(ctx: typer.Context) -> None:
-    """Every scenario version."""
-    rows = _run(ctx, lambda store: store.scenarios())
-    table = Table("name", "version", "kind", "steps", "confirm", "author", "created")
-    for row in rows:
-        table.add_row(
-            row.name,
-            str(row.version),
-            row.kind,
-            str(len(row.scenario.steps)),
-            "yes" if row.scenario.confirm else "no",
-            row.author,
-            f"{row.created_at:%Y-%m-%d %H:%M}",
-        )
-    Console().print(table)
-
-
-@scenario_app.command("show")
-def scenario_show(
-    ctx: typer.Context, name: str, version: Annotated[int | None, typer.Option()] = None
-) -> None:
-    """A scenario version as YAML."""
-    row = _run(ctx, lambda store: store.scenario(name, version))
-    typer.echo(f"# {row.name} version {row.version} by {row.author}")
-    typer.echo(yaml.safe_dump(row.scenario.model_dump(mode="json"), allow_unicode=True))
-
-
-# --- do-not-call ----------------------------------------------------------------------------
-@dnc_app.command("add")
-def dnc_add(
-    ctx: typer.Context,
-    numbers: list[str],
-    reason: Annotated[str, typer.Option("--reason")] = "",
-    by: ByOpt = None,
-) -> None:
-    """Add numbers; they are never dialled again, also by campaigns already running."""
-    region = settings_of(ctx).dialer.default_region
-    try:
-        phones = [normalise_phone(n, region) for n in numbers]
-    except ValueError as exc:
-        typer.echo(f"dnc: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
-    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, utc_now()))
-    typer.echo(f"{added} number(s) added to the do-not-call list")
-
-
-@dnc_app.command("import")
-def dnc_import(
-    ctx: typer.Context,
-    file: Path,
-    reason: Annotated[str, typer.Option("--reason")] = "",
-    by: ByOpt = None,
-) -> None:
-    """Add every number of a CSV/XLSX file (a phone column); nothing is added if a row fails."""
-    region = settings_of(ctx).dialer.default_region
-    try:
-        report = read_contacts(file, {}, region=region, do_not_call=frozenset())
-    except (ImportFileError, OSError) as exc:
-        typer.echo(f"dnc: {exc}", err=True)
-        raise typer.Exit(EXIT_FAILED) from exc
-    if not report.ok:
-        for problem in report.errors:
-            typer.echo(f"dnc: {problem}", err=True)
-        raise typer.Exit(EXIT_FAILED)
-    phones = [c.phone for c in report.contacts]
-    added = _run(ctx, lambda store: store.dnc_add(phones, by or current_user(), reason, utc_now()))
-    typer.echo(f"{added} number(s) added to the do-not-call list")
-
-
-@dnc_app.command("list")
-def dnc_list(ctx: typer.Context) -> None:
-    for phone in sorted(_run(ctx, lambda store: store.dnc_numbers())):
-        typer.echo(phone)
-
-
-# --- campaigns ------------------------------------------------------------------------------
 @app.command()
 def create(
     ctx: typer.Context,
@@ -212,19 +64,19 @@ def create(
         typer.echo(f"campaign: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
 
-    async def work(store: DialerStore) -> None:
+    async def work(db: Database) -> None:
         await operations.create(
-            store,
+            db,
             name,
             scenario,
             parsed,
-            _actor(by),
+            actor(by),
             scenario_version=scenario_version,
             starts_at=_moment(starts),
             ends_at=_moment(ends),
         )
 
-    _run(ctx, work)
+    run_dialer(ctx, work)
     typer.echo(f"campaign {name} created (draft): import contacts, then get it approved")
 
 
@@ -241,15 +93,15 @@ def import_contacts(
     """Import the contact list (CSV or XLSX): all rows or nothing; a report by row."""
     settings = settings_of(ctx)
 
-    async def work(store: DialerStore) -> dict[str, Any]:
-        report = await operations.check_contacts(store, settings, name, file)
+    async def work(db: Database) -> dict[str, Any]:
+        report = await operations.check_contacts(db, settings, name, file)
         if report.ok:
             await operations.attach_contacts(
-                store, name, list_name or file.stem, str(file), report, _actor(by)
+                db, name, list_name or file.stem, str(file), report, actor(by)
             )
         return report.summary()
 
-    summary = _run(ctx, work)
+    summary = run_dialer(ctx, work)
     for line in summary["duplicates"]:
         typer.echo(f"duplicate removed: {line}")
     for line in summary["do_not_call"]:
@@ -262,26 +114,22 @@ def import_contacts(
     typer.echo(f"{summary['imported']} contact(s) imported of {summary['rows']} row(s)")
 
 
-def _actor(by: str | None) -> Actor:
-    return Actor(by or current_user(), "cli")
-
-
 @app.command()
 def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
     """Approve a campaign (its scenario and list as they are); not by its author."""
 
-    async def work(store: DialerStore) -> Any:
-        return await operations.approve(store, name, _actor(by))
+    async def work(db: Database) -> Any:
+        return await operations.approve(db, name, actor(by))
 
-    info = _run(ctx, work)
+    info = run_dialer(ctx, work)
     typer.echo(f"campaign {name} approved by {info.approved_by}")
 
 
 def _transition(ctx: typer.Context, name: str, action: str, by: str | None) -> None:
-    async def work(store: DialerStore) -> None:
-        await operations.transition(store, name, action, _actor(by))
+    async def work(db: Database) -> None:
+        await operations.transition(db, name, action, actor(by))
 
-    _run(ctx, work)
+    run_dialer(ctx, work)
 
 
 @app.command()
@@ -313,7 +161,7 @@ def stop(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
 
 @app.command("list")
 def list_campaigns(ctx: typer.Context) -> None:
-    rows = _run(ctx, lambda store: store.campaigns())
+    rows = run_dialer(ctx, lambda db: DialerStore(db).campaigns())
     table = Table("name", "kind", "state", "author", "approved by", "started")
     for row in rows:
         table.add_row(
@@ -331,7 +179,8 @@ def list_campaigns(ctx: typer.Context) -> None:
 def show(ctx: typer.Context, name: str) -> None:
     """A campaign: state, approval, scenario version, contact list and its import, rules."""
 
-    async def work(store: DialerStore) -> dict[str, Any]:
+    async def work(db: Database) -> dict[str, Any]:
+        store = DialerStore(db)
         campaign = await store.campaign(name)
         scenario = await store.scenario_by_id(campaign.scenario_id)
         contacts = await store.contact_list(campaign.list_id) if campaign.list_id else None
@@ -349,7 +198,7 @@ def show(ctx: typer.Context, name: str) -> None:
             "rules": campaign.rules.model_dump(mode="json"),
         }
 
-    typer.echo(yaml.safe_dump(_run(ctx, work), allow_unicode=True, sort_keys=False))
+    typer.echo(yaml.safe_dump(run_dialer(ctx, work), allow_unicode=True, sort_keys=False))
 
 
 @app.command("set")
@@ -364,7 +213,8 @@ def set_rules(
 ) -> None:
     """Change a campaign's rules, also while it runs (the dialer re-reads them)."""
 
-    async def work(store: DialerStore) -> CampaignRules:
+    async def work(db: Database) -> CampaignRules:
+        store = DialerStore(db)
         rules = (await store.campaign(name)).rules
         update: dict[str, Any] = {}
         if max_channels is not None:
@@ -381,7 +231,7 @@ def set_rules(
         await store.set_rules(name, new)
         return new
 
-    new = _run(ctx, work)
+    new = run_dialer(ctx, work)
     typer.echo(json.dumps(new.model_dump(mode="json"), ensure_ascii=False))
 
 
@@ -406,13 +256,14 @@ def limits(
     trunk_key = LIMIT_TRUNK if trunk in (None, settings.trunk_name) else f"{LIMIT_TRUNK}:{trunk}"
     changes = {LIMIT_CPS: cps, trunk_key: trunk_channels, LIMIT_GAP: gap}
 
-    async def work(store: DialerStore) -> dict[str, float]:
+    async def work(db: Database) -> dict[str, float]:
+        store = DialerStore(db)
         for key, value in changes.items():
             if value is not None:
                 await store.set_limit(key, float(value), by or current_user(), utc_now())
         return await store.limits()
 
-    stored = _run(ctx, work)
+    stored = run_dialer(ctx, work)
     defaults: dict[str, float] = {
         LIMIT_CPS: settings.calls_per_second,
         LIMIT_TRUNK: settings.trunk_channels,
@@ -437,7 +288,7 @@ def show_status(
 ) -> None:
     """Progress, calls in flight, positive and negative counts, the estimated finish."""
     while True:
-        result = _run(ctx, lambda store: status(store, name, utc_now()))
+        result = run_dialer(ctx, lambda db: status(DialerStore(db), name, utc_now()))
         data = result.to_dict()
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
@@ -467,11 +318,12 @@ def show_why(ctx: typer.Context, name: str) -> None:
     """Why contacts are not being dialled right now."""
     trunk = settings_of(ctx).dialer.trunk_channels
 
-    async def work(store: DialerStore) -> list[tuple[str, int, str]]:
+    async def work(db: Database) -> list[tuple[str, int, str]]:
+        store = DialerStore(db)
         stored = await store.limits()
         return await why(store, name, utc_now(), int(stored.get(LIMIT_TRUNK, trunk)))
 
-    rows = _run(ctx, work)
+    rows = run_dialer(ctx, work)
     if not rows:
         typer.echo("nothing waits: every contact is done or being called")
     for reason, count, until in rows:
@@ -489,7 +341,7 @@ def report(
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write one XLSX workbook.")] = None,
 ) -> None:
     """Positive and negative per reason, per attempt and per contact."""
-    sheets = _run(ctx, lambda store: report_rows(store, name))
+    sheets = run_dialer(ctx, lambda db: report_rows(DialerStore(db), name))
     table = Table("state", "result", "reason", "contacts")
     for row in sheets["summary"]:
         table.add_row(row["state"], row["result"], row["reason"], str(row["contacts"]))
@@ -498,11 +350,13 @@ def report(
     for row in sheets["per_attempt"]:
         per_attempt.add_row(str(row["attempt"]), row["status"], row["reason"], str(row["count"]))
     Console().print(per_attempt)
+    # The same sheets and dialect as the console's download (Russian Excel: BOM, ";").
+    downloads = report_sheets(sheets)
     if csv_dir is not None:
         csv_dir.mkdir(parents=True, exist_ok=True)
-        for title, rows in sheets.items():
-            write_csv(rows, csv_dir / f"{name}-{title}.csv")
+        for sheet in downloads:
+            (csv_dir / f"{name}-{sheet.title}.csv").write_bytes(to_csv([sheet]))
         typer.echo(f"CSV written to {csv_dir}")
     if xlsx is not None:
-        write_xlsx(sheets, xlsx)
+        xlsx.write_bytes(to_xlsx(downloads))
         typer.echo(f"XLSX written to {xlsx}")

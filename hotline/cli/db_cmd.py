@@ -2,27 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TypeVar
-
 import typer
 
 from hotline.cli.context import settings_of
 from hotline.cli.support import run_with_db
-from hotline.settings import Settings
 from hotline.store.db import Database, head_revision
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
-
-T = TypeVar("T")
-
-
-def run_with_database(
-    settings: Settings, work: Callable[[Database], Awaitable[T]], *, migrate: bool = True
-) -> T:
-    """Deprecated: ``support.run_with_db`` errors=().  Kept only until campaign_cmd and
-    menu_cmd (being reworked on other branches) call ``support.run_with_db`` themselves."""
-    return run_with_db(settings, work, command="hotline", migrate=migrate, errors=())
 
 
 @app.command()

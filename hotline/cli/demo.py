@@ -224,18 +224,18 @@ async def _campaign(settings: Settings, console: Console) -> int:
     # The same operations as `hotline campaign ...` and the console: checked, audited, and
     # approved by a supervisor who is not the author.
     author, manager = Actor("demo-author", "cli"), Actor("demo-manager", "cli")
-    await operations.create(store, name, name, rules, author)
+    await operations.create(engine.db, name, name, rules, author)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "contacts.csv"
         lines = ["phone,amount"] + [f"{phone},1520.30" for phone in DEMO_CONTACTS]
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        report = await operations.check_contacts(store, settings, name, path)
-    await operations.attach_contacts(store, name, name, "demo", report, author)
+        report = await operations.check_contacts(engine.db, settings, name, path)
+    await operations.attach_contacts(engine.db, name, name, "demo", report, author)
     users = Users(engine.db, settings.web)
     if await users.get(manager.name) is None:
         await users.add(manager.name, Role.SUPERVISOR, secrets.token_urlsafe(16), author)
-    await operations.approve(store, name, manager)
-    await operations.transition(store, name, "start", manager)
+    await operations.approve(engine.db, name, manager)
+    await operations.transition(engine.db, name, "start", manager)
     console.print(f"campaign {name}: {len(DEMO_CONTACTS)} contacts, approved by demo-manager")
     await engine.start()
     failures = 0

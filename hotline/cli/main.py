@@ -16,6 +16,7 @@ from hotline.cli import (
     calls_cmd,
     campaign_cmd,
     db_cmd,
+    dnc_cmd,
     emergency_cmd,
     engine_cmd,
     hours_cmd,
@@ -28,6 +29,7 @@ from hotline.cli import (
     recordings_cmd,
     sandbox_cmd,
     say_cmd,
+    scenario_cmd,
     users_cmd,
     web_cmd,
 )
@@ -47,8 +49,8 @@ app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
 app.add_typer(campaign_cmd.app, name="campaign")
 app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
-app.add_typer(campaign_cmd.scenario_app, name="scenario")
-app.add_typer(campaign_cmd.dnc_app, name="dnc")
+app.add_typer(scenario_cmd.app, name="scenario")
+app.add_typer(dnc_cmd.app, name="dnc")
 app.add_typer(accounts_cmd.app, name="accounts")
 app.add_typer(readings_cmd.app, name="readings")
 app.add_typer(operators_cmd.app, name="operators")

@@ -12,7 +12,7 @@ reading is committed before :meth:`ReadingStore.submit` returns, so the IVR only
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
@@ -75,6 +75,15 @@ class AccountRecord:
             if meter.meter_id == meter_id:
                 return meter
         raise KeyError(meter_id)
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    """What a campaign contact linked to an account takes from it."""
+
+    number: str
+    timezone: str
+    balance: Decimal  # positive: the customer owes; negative: overpaid
 
 
 @dataclass(frozen=True)
@@ -184,6 +193,21 @@ class AccountStore:
                 select(Meter).where(Meter.account_number == number).order_by(Meter.position)
             )
             return _account_record(account, tuple(phones), tuple(meters))
+
+    async def balances(self, numbers: Iterable[str]) -> dict[str, AccountBalance]:
+        """Time zone and balance of each account found among ``numbers``."""
+        wanted = sorted(set(numbers))
+        found: dict[str, AccountBalance] = {}
+        async with self._db.session() as session:
+            for numbers in batches(wanted):
+                rows = await session.execute(
+                    select(Account.number, Account.timezone, Account.balance_kopecks).where(
+                        Account.number.in_(numbers)
+                    )
+                )
+                for number, timezone, kopecks in rows:
+                    found[number] = AccountBalance(number, timezone, from_kopecks(kopecks))
+        return found
 
     async def numbers_for_phone(self, phone: str) -> list[str]:
         """The accounts registered for a phone number (any common spelling of it)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from dialer.model import AttemptStatus, CampaignRules, Reason, Result, TargetState
-from dialer.repository import CampaignError, DialerStore
+from dialer.repository import CampaignError, DialerStore, ScenarioNotFound
 from hotline.store.db import Database
 from tests.dialer_support import NOW, running_campaign, short_scenario
 
@@ -26,7 +26,7 @@ async def test_scenarios_are_versioned(store: DialerStore) -> None:
     assert (first.version, second.version) == (1, 2)
     assert (await store.scenario("debt")).scenario.confirm is True
     assert (await store.scenario("debt", 1)).scenario.confirm is False
-    with pytest.raises(CampaignError):
+    with pytest.raises(ScenarioNotFound):
         await store.scenario("nope")
 
 

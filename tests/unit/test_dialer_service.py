@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from dialer.contacts import read_contacts
-from dialer.engine import LIMIT_GAP, Dialer
+from dialer.engine import Dialer
+from dialer.limits import LIMIT_GAP
 from dialer.model import AttemptStatus, CampaignRules, Reason, SayKind
 from dialer.report import status
 from dialer.repository import DialerStore

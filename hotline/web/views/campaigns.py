@@ -24,7 +24,9 @@ from dialer import operations, report
 from dialer.model import CampaignRules
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
+from hotline.core.errors import NotFound
 from hotline.store.audit import AuditLog
+from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web.pages import check_format, fragment, page, table_download
 from hotline.web.security import Viewer, require, require_checked
@@ -39,8 +41,13 @@ UPLOAD_SUFFIXES: Final = (".csv", ".xlsx")
 _TOKEN: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
 def _store(request: Request) -> DialerStore:
-    return DialerStore(request.app.state.db)
+    return DialerStore(_db(request))
 
 
 def _uploads(request: Request) -> Path:
@@ -79,8 +86,8 @@ async def create(
     scenario: Annotated[str, Form(max_length=128)],
 ) -> Response:
     try:
-        await operations.create(_store(request), name, scenario, CampaignRules(), who.actor)
-    except CampaignError as exc:
+        await operations.create(_db(request), name, scenario, CampaignRules(), who.actor)
+    except (CampaignError, NotFound) as exc:
         return await _list_page(request, who, f"Кампания не создана: {exc}", 422)
     return RedirectResponse(f"/campaigns/{name}", status_code=303)
 
@@ -90,7 +97,7 @@ async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
     now = datetime.now(UTC)
     try:
         state = await report.status(store, name, now)
-    except CampaignError as exc:
+    except (CampaignError, NotFound) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     trunk = request.app.state.settings.dialer.trunk_channels
     contact_list = None
@@ -157,9 +164,9 @@ async def download_report(
     store = _store(request)
     try:
         rows = await report.report_rows(store, name)
-    except CampaignError as exc:
+    except (CampaignError, NotFound) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    await AuditLog(store.db).write(who.actor, "campaign.report", name, {"format": fmt})
+    await AuditLog(_db(request)).write(who.actor, "campaign.report", name, {"format": fmt})
     return await table_download(report.report_sheets(rows), f"campaign-{name}", fmt)
 
 
@@ -187,9 +194,9 @@ async def upload_contacts(
     await asyncio.to_thread(_save, target, data)
     try:
         checked = await operations.check_contacts(
-            _store(request), request.app.state.settings, name, target
+            _db(request), request.app.state.settings, name, target
         )
-    except CampaignError as exc:
+    except (CampaignError, NotFound) as exc:
         await asyncio.to_thread(target.unlink, True)
         return await _detail_page(
             request, who, name, message=f"Файл не принят: {exc}", status_code=422
@@ -233,12 +240,12 @@ async def confirm_contacts(
             message="Загрузка устарела, загрузите файл ещё раз.",
             status_code=410,
         )
-    store = _store(request)
+    db = _db(request)
     try:
         # Checked again: the do-not-call list or the accounts may have changed meanwhile.
-        checked = await operations.check_contacts(store, request.app.state.settings, name, path)
-        await operations.attach_contacts(store, name, list_name, list_name, checked, who.actor)
-    except CampaignError as exc:
+        checked = await operations.check_contacts(db, request.app.state.settings, name, path)
+        await operations.attach_contacts(db, name, list_name, list_name, checked, who.actor)
+    except (CampaignError, NotFound) as exc:
         return await _detail_page(
             request, who, name, message=f"Список не сохранён: {exc}", status_code=422
         )
@@ -254,15 +261,15 @@ async def act(
     action: str,
     who: Annotated[Viewer, Depends(require_checked(Permission.CAMPAIGNS))],
 ) -> Response:
-    store = _store(request)
+    db = _db(request)
     try:
         if action == "approve":
-            await operations.approve(store, name, who.actor)
+            await operations.approve(db, name, who.actor)
         elif action in operations.ACTIONS:
-            await operations.transition(store, name, action, who.actor)
+            await operations.transition(db, name, action, who.actor)
         else:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no action {action!r}")
-    except CampaignError as exc:
+    except (CampaignError, NotFound) as exc:
         return await _detail_page(
             request, who, name, message=f"Не выполнено: {exc}", status_code=409
         )

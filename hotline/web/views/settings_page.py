@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from dialer.engine import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
+from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.repository import DialerStore
 from hotline.access.users import Permission
 from hotline.store.audit import AuditLog
@@ -54,5 +54,5 @@ async def set_dialer_limits(
     }
     for name, value in values.items():
         await store.set_limit(name, value, who.name, now)
-    await AuditLog(store.db).write(who.actor, "dialer.limits", detail=values)
+    await AuditLog(request.app.state.db).write(who.actor, "dialer.limits", detail=values)
     return RedirectResponse("/admin/settings", status_code=303)

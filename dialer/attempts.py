@@ -1,0 +1,279 @@
+"""What happens to an attempt after the Originate: AMI events (OriginateResponse, Hangup)
+drive each call's live state to a verdict; the verdict closes the attempt and schedules the
+retry; and after a restart or an AMI reconnect, attempts left in flight are adopted (their
+channel still lives) or settled."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+from typing import Final
+
+from dialer.limits import resolve
+from dialer.live import Clock, LiveCalls, Spawn, Tracked
+from dialer.model import AttemptStatus, CampaignState, Reason, Result
+from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
+from dialer.repository import Attempt, CampaignInfo, DialerStore, Target
+from dialer.window import retry_at, window_for
+from hotline.core.phones import mask_phone
+from hotline.protocol.ami import AmiEvent, hangup_cause_text
+from hotline.settings import DialerSettings
+from hotline.store.calllog import CallLog, UnknownCall
+from hotline.store.enums import CallOutcome, EventKind
+from hotline.transport.ami import AmiClient, AmiError
+
+log = logging.getLogger(__name__)
+
+DIALER_EVENTS: Final = ("OriginateResponse", "Hangup", "FullyBooted")
+# How long a finished call waits for its FastAGI session to record what it played.
+PLAYBACK_SETTLE_SECONDS: Final = 5.0
+# How long an unanswered call's Hangup waits for the OriginateResponse that names the reason.
+ORIGINATE_SETTLE_SECONDS: Final = 3.0
+
+
+class AttemptTracker:
+    def __init__(
+        self,
+        settings: DialerSettings,
+        store: DialerStore,
+        ami: AmiClient,
+        call_log: CallLog,
+        live: LiveCalls,
+        clock: Clock,
+        spawn: Spawn,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._ami = ami
+        self._call_log = call_log
+        self._live = live
+        self._clock = clock
+        self._spawn = spawn
+        # Set once attempts left by an earlier run are settled; the dispatcher waits for it.
+        self.reconciled = asyncio.Event()
+
+    # --- AMI events -----------------------------------------------------------------------
+    async def handle_event(self, event: AmiEvent) -> None:
+        name = event.name
+        tracked_calls = self._live.tracked
+        if name == "FullyBooted":
+            self._spawn(self.reconcile(), "dialer-reconcile")
+            return
+        if name == "OriginateResponse":
+            attempt_id = event.get("actionid")
+            tracked = tracked_calls.get(attempt_id)
+            if tracked is None:
+                return
+            tracked.originate_reason = event.get("reason") or None
+            if event.get("response") == "Success":
+                if not tracked.answered:
+                    tracked.answered = True
+                    await self._store.mark_attempt(
+                        attempt_id, status=AttemptStatus.ANSWERED, answered_at=self._clock()
+                    )
+                tracked.originate_done.set()
+            else:
+                tracked.originate_done.set()
+                self._spawn(self._after_failure(attempt_id, tracked), f"dialer-fail-{attempt_id}")
+            return
+        if name == "Hangup":
+            attempt_id = event.uniqueid
+            tracked = tracked_calls.get(attempt_id)
+            if tracked is None:
+                return
+            tracked.cause = event.get("cause") or None
+            tracked.hung_up.set()
+            if tracked.originate_done.is_set() and not tracked.answered:
+                return  # the failed Originate's task closes it, now with the cause
+            self._spawn(self._after_hangup(attempt_id, tracked), f"dialer-hangup-{attempt_id}")
+
+    async def _after_failure(self, attempt_id: str, tracked: Tracked) -> None:
+        # The OriginateResponse comes just before the channel's Hangup, whose cause says more
+        # ("unallocated number" rather than "failed").
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(tracked.hung_up.wait(), ORIGINATE_SETTLE_SECONDS)
+        await self.finish_unanswered(attempt_id, tracked)
+
+    async def _after_hangup(self, attempt_id: str, tracked: Tracked) -> None:
+        if not tracked.answered:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(tracked.originate_done.wait(), ORIGINATE_SETTLE_SECONDS)
+            if tracked.originate_done.is_set() and not tracked.answered:
+                return  # _after_failure closes it
+            if not tracked.answered:
+                await self.finish_unanswered(attempt_id, tracked)
+                return
+        if tracked.in_agi:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(tracked.playback_done.wait(), PLAYBACK_SETTLE_SECONDS)
+        await self._finish_answered(attempt_id, tracked)
+
+    # --- results --------------------------------------------------------------------------
+    async def finish_unanswered(
+        self, attempt_id: str, tracked: Tracked, *, refused: bool = False
+    ) -> None:
+        reason = (
+            Reason.FAILED
+            if refused
+            else unanswered_reason(tracked.originate_reason, parse_cause(tracked.cause))
+        )
+        await self._close(attempt_id, tracked, Result.NEGATIVE, reason, AttemptStatus.ENDED)
+
+    async def _finish_answered(self, attempt_id: str, tracked: Tracked) -> None:
+        attempt = await self._store.attempt(attempt_id)
+        if attempt is None:
+            return
+        campaign = await self._store.campaign_by_id(attempt.campaign_id)
+        scenario = campaign.snapshot
+        assert scenario is not None
+        rule = campaign.rules.effective_positive_rule(scenario)
+        result, reason = answered_verdict(
+            rule, Playback(attempt.key_played, attempt.confirmed, attempt.transferred)
+        )
+        await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED)
+        with contextlib.suppress(UnknownCall):
+            await self._call_log.ended(
+                attempt_id, at=self._clock(), hangup_cause=hangup_cause_text(tracked.cause)
+            )
+            outcome = (
+                CallOutcome.OPERATOR
+                if attempt.transferred
+                else CallOutcome.COMPLETED
+                if result is Result.POSITIVE
+                else CallOutcome.ABANDONED
+            )
+            await self._call_log.set_outcome(attempt_id, outcome)
+            await self._call_log.add_event(
+                attempt_id, EventKind.CAMPAIGN, f"{result.value}:{reason.value}"
+            )
+
+    async def _close(
+        self,
+        attempt_id: str,
+        tracked: Tracked,
+        result: Result,
+        reason: Reason,
+        status: AttemptStatus,
+    ) -> None:
+        self._live.forget(attempt_id)
+        attempt = await self._store.attempt(attempt_id)
+        if attempt is None:
+            return
+        campaign = await self._store.campaign_by_id(attempt.campaign_id)
+        target = await self._store.target(attempt.target_id)
+        when = None
+        if result is Result.NEGATIVE:
+            when = self._retry_time(campaign, target, attempt, reason, self._clock())
+        closed = await self._store.end_attempt(
+            attempt_id,
+            status=status,
+            result=result if status is AttemptStatus.ENDED else None,
+            reason=reason,
+            cause=hangup_cause_text(tracked.cause),
+            now=self._clock(),
+            retry_at=when,
+            final=when is None,
+            email_fallback=campaign.rules.email_fallback and status is AttemptStatus.ENDED,
+        )
+        if closed:
+            log.info(
+                "campaign %s: %s attempt %s %s (%s)",
+                campaign.name,
+                mask_phone(target.phone),
+                attempt_id,
+                result.value,
+                reason.value,
+            )
+            await self._store.finish_if_done(campaign.id, self._clock())
+
+    def _retry_time(
+        self,
+        campaign: CampaignInfo,
+        target: Target,
+        attempt: Attempt,
+        reason: Reason,
+        now: datetime,
+        not_before: datetime | None = None,
+    ) -> datetime | None:
+        rules = campaign.rules
+        if campaign.state not in (CampaignState.RUNNING, CampaignState.PAUSED):
+            return None
+        if attempt.number >= rules.max_attempts:
+            return None
+        delay = rules.retry_delay(reason)
+        if delay is None:
+            return None
+        start = max(now, not_before) if not_before is not None else now
+        window = window_for(rules, target.timezone)
+        return retry_at(window, start, delay, earliest(campaign.ends_at, target.deliver_by))
+
+    async def mark_unknown(self, attempt: Attempt, campaign: CampaignInfo) -> None:
+        """We lost the call's fate: not retried before the same-number gap has passed."""
+        self._live.forget(attempt.id)
+        limits = resolve(await self._store.limits(), self._settings)
+        target = await self._store.target(attempt.target_id)
+        gap_end = attempt.created_at + limits.same_number_gap
+        now = self._clock()
+        when = self._retry_time(
+            campaign, target, attempt, Reason.UNKNOWN, now, not_before=gap_end - timedelta(0)
+        )
+        if when is not None and when < gap_end:
+            when = gap_end
+        await self._store.end_attempt(
+            attempt.id,
+            status=AttemptStatus.UNKNOWN,
+            result=None,
+            reason=Reason.UNKNOWN,
+            cause=None,
+            now=now,
+            retry_at=when,
+            final=when is None,
+        )
+        await self._store.finish_if_done(campaign.id, now)
+
+    # --- restart safety -------------------------------------------------------------------
+    async def reconcile(self) -> None:
+        """After (re)connecting to AMI: adopt attempts whose channel still lives, settle the
+        rest (answered ones by what they recorded, others as unknown)."""
+        try:
+            # FullyBooted can arrive while the login reply is still on its way.
+            await self._ami.wait_connected(self._settings.ring_seconds)
+            live = {channel.uniqueid for channel in await self._ami.core_show_channels()}
+        except AmiError as exc:
+            log.warning("dialer cannot list live channels to reconcile: %s", exc)
+            return
+        tracked_calls = self._live.tracked
+        adopted = settled = 0
+        for attempt in await self._store.inflight():
+            if attempt.id in self._live.sending:
+                continue
+            if attempt.id in live:
+                if attempt.id not in tracked_calls:
+                    tracked_calls[attempt.id] = Tracked(
+                        attempt.campaign_id,
+                        attempt.target_id,
+                        attempt.phone,
+                        answered=attempt.status is AttemptStatus.ANSWERED,
+                    )
+                    adopted += 1
+                continue
+            tracked = tracked_calls.get(attempt.id) or Tracked(
+                attempt.campaign_id, attempt.target_id, attempt.phone
+            )
+            if attempt.status is AttemptStatus.ANSWERED:
+                await self._finish_answered(attempt.id, tracked)
+            else:
+                await self.mark_unknown(
+                    attempt, await self._store.campaign_by_id(attempt.campaign_id)
+                )
+            settled += 1
+        if adopted or settled:
+            log.info("dialer reconciled: %d calls adopted, %d settled", adopted, settled)
+        self.reconciled.set()
+
+
+def earliest(*moments: datetime | None) -> datetime | None:
+    present = [m for m in moments if m is not None]
+    return min(present) if present else None

@@ -1,0 +1,216 @@
+"""One dispatcher pass: which contacts of the running campaigns may be dialled now (calling
+window, do-not-call, deliver-by, the same-number gap), within the campaign's and the trunk's
+channel caps, paced to the calls-per-second limit, and the Originate itself.
+
+The order that keeps "no number dialled twice by accident": the attempt row is written
+(target claimed, status dialing) before the Originate is sent; an Originate whose fate is
+unknown is marked unknown, never retried blindly; and every dial first checks the last call
+to the same number across all campaigns against the minimum gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from datetime import datetime
+
+from dialer.attempts import AttemptTracker, earliest
+from dialer.email import EmailSender
+from dialer.limits import Limits, resolve
+from dialer.live import Clock, LiveCalls, Tracked
+from dialer.model import CampaignState, Reason, Result
+from dialer.playback import ScenarioPlayer
+from dialer.repository import CampaignInfo, DialerStore, Target
+from dialer.window import window_for
+from hotline.core.phones import mask_phone
+from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
+from hotline.settings import DialerSettings
+from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
+
+log = logging.getLogger(__name__)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: DialerSettings,
+        store: DialerStore,
+        ami: AmiClient,
+        live: LiveCalls,
+        clock: Clock,
+        *,
+        player: ScenarioPlayer,
+        attempts: AttemptTracker,
+        email: EmailSender,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._ami = ami
+        self._live = live
+        self._clock = clock
+        self._player = player
+        self._attempts = attempts
+        self._email = email
+        self._last_originate = 0.0
+
+    async def limits(self) -> Limits:
+        return resolve(await self._store.limits(), self._settings)
+
+    def trunk_of(self, campaign: CampaignInfo) -> tuple[str, str] | None:
+        """(name, dial string) of the campaign's trunk; None if it names no known trunk."""
+        name = campaign.rules.trunk or self._settings.trunk_name
+        if name == self._settings.trunk_name:
+            return name, self._settings.trunk
+        trunk = self._settings.trunks.get(name)
+        return (name, trunk.dial) if trunk is not None else None
+
+    async def dispatch_once(self) -> int:
+        """One pass over the running campaigns; returns how many calls were originated."""
+        now = self._clock()
+        limits = await self.limits()
+        counts = await self._store.inflight_counts()
+        campaigns = await self._store.campaigns()
+        per_trunk: dict[str, int] = {}
+        for campaign in campaigns:
+            trunk = self.trunk_of(campaign)
+            if trunk is not None and counts.get(campaign.id):
+                per_trunk[trunk[0]] = per_trunk.get(trunk[0], 0) + counts[campaign.id]
+        dnc = await self._store.dnc_numbers()
+        dialled = 0
+        for campaign in campaigns:
+            if campaign.state is not CampaignState.RUNNING:
+                continue
+            trunk = self.trunk_of(campaign)
+            if trunk is None:
+                log.error(
+                    "campaign %s names an unknown trunk %r", campaign.name, campaign.rules.trunk
+                )
+                continue
+            trunk_name, dial = trunk
+            cap = limits.trunk_caps.get(trunk_name, 0)
+            if campaign.ends_at is not None and now >= campaign.ends_at:
+                await self._store.end_campaign(campaign.id, now)
+                continue
+            if campaign.starts_at is not None and now < campaign.starts_at:
+                continue
+            await self._email.send_due(campaign, now)
+            free = min(
+                campaign.rules.max_channels - counts.get(campaign.id, 0),
+                cap - per_trunk.get(trunk_name, 0),
+            )
+            if free <= 0:
+                continue
+            targets = await self._store.due_targets(campaign.id, now, limit=free * 4 + 8)
+            if not targets:
+                if not counts.get(campaign.id):
+                    await self._store.finish_if_done(campaign.id, now)
+                continue
+            for target in targets:
+                if free <= 0 or not self._ami.connected:
+                    break
+                if not await self._may_dial(campaign, target, now, limits, dnc):
+                    continue
+                if not await self._pace(limits.calls_per_second):
+                    return dialled
+                if await self._dial(campaign, target, dial):
+                    free -= 1
+                    per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
+                    dialled += 1
+        return dialled
+
+    async def _may_dial(
+        self,
+        campaign: CampaignInfo,
+        target: Target,
+        now: datetime,
+        limits: Limits,
+        dnc: frozenset[str],
+    ) -> bool:
+        store = self._store
+        if target.phone in dnc:
+            await store.close_target(target.id, Result.NEGATIVE, Reason.DO_NOT_CALL)
+            return False
+        if target.deliver_by is not None and now >= target.deliver_by:
+            await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
+            return False
+        window = window_for(campaign.rules, target.timezone)
+        if not window.is_open(now):
+            opens = window.next_open(now)
+            deadline = earliest(campaign.ends_at, target.deliver_by)
+            if opens is None or (deadline is not None and opens >= deadline):
+                await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
+            else:
+                await store.defer(target.id, opens, window.why_closed(now))
+            return False
+        last = await store.last_call_to(target.phone)
+        if last is not None and now < last + limits.same_number_gap:
+            await store.defer(
+                target.id,
+                last + limits.same_number_gap,
+                f"same number called at {last:%Y-%m-%d %H:%M:%S} UTC (minimum gap)",
+            )
+            return False
+        return True
+
+    async def _pace(self, calls_per_second: float) -> bool:
+        """Wait for the next Originate slot; False if it is further than one tick away."""
+        if calls_per_second <= 0:
+            return False
+        wait = self._last_originate + 1.0 / calls_per_second - time.monotonic()
+        if wait > self._settings.tick_seconds:
+            return False
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_originate = time.monotonic()
+        return True
+
+    async def _dial(self, campaign: CampaignInfo, target: Target, dial: str) -> bool:
+        scenario = campaign.snapshot
+        assert scenario is not None, "a running campaign has its scenario snapshot"
+        attempt_id = uuid.uuid4().hex
+        # The personal audio is rendered before the number is dialled.
+        try:
+            steps = await self._player.render(scenario, target.variables)
+        except Exception:
+            log.exception("campaign %s: cannot render the message", campaign.name)
+            await self._store.close_target(target.id, Result.NEGATIVE, Reason.RENDER_FAILED)
+            return False
+        # The attempt's own time (not the pass's): the same-number gap counts from it.
+        attempt = await self._store.begin_attempt(target, attempt_id, self._clock())
+        if attempt is None:
+            return False
+        self._live.prepared[attempt_id] = steps
+        tracked = Tracked(campaign.id, target.id, target.phone)
+        self._live.tracked[attempt_id] = tracked
+        self._live.sending.add(attempt_id)
+        channel = dial.format(number=target.phone.lstrip("+"), e164=target.phone)
+        log.info(
+            "campaign %s: dialling %s (attempt %s, #%d)",
+            campaign.name,
+            mask_phone(target.phone),
+            attempt_id,
+            attempt.number,
+        )
+        try:
+            await self._ami.originate(
+                channel,
+                context=CONTEXT_DIALER,
+                exten="s",
+                caller_id=self._settings.caller_id,
+                variables={ChannelVar.ATTEMPT_ID.value: attempt_id},
+                channel_id=attempt_id,
+                action_id=attempt_id,
+                timeout_ms=int(self._settings.ring_seconds * 1000),
+            )
+        except AmiActionFailed as exc:
+            log.warning("campaign %s: Originate refused: %s", campaign.name, exc)
+            await self._attempts.finish_unanswered(attempt_id, tracked, refused=True)
+        except AmiError as exc:
+            # Sent or not, we cannot tell: unknown, and the same-number gap guards a redial.
+            log.warning("campaign %s: Originate fate unknown: %s", campaign.name, exc)
+            await self._attempts.mark_unknown(attempt, campaign)
+        finally:
+            self._live.sending.discard(attempt_id)
+        return True

@@ -1,0 +1,191 @@
+"""The ``dialer`` FastAGI route: what an answered campaign call hears.  It plays the
+scenario rendered for the contact, records as soon as it is known whether the key content
+was heard, confirmed or sent to an operator, and writes the call log."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from dialer.live import Clock, LiveCalls, PreparedStep, Tracked
+from dialer.model import AttemptStatus, Scenario, phrase
+from dialer.repository import Attempt, DialerStore
+from hotline.core.keys import CONFIRM_KEY
+from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
+from hotline.protocol.agi import AgiError, AgiHangup
+from hotline.settings import DialerSettings
+from hotline.speech.library import PromptLibrary, Sound
+from hotline.store.calllog import CallLog
+from hotline.store.enums import CallDirection, CallOutcome, EventKind
+from hotline.transport.agi_call import AgiCall
+
+log = logging.getLogger(__name__)
+
+
+class ScenarioPlayer:
+    def __init__(
+        self,
+        settings: DialerSettings,
+        store: DialerStore,
+        prompts: PromptLibrary,
+        call_log: CallLog,
+        live: LiveCalls,
+        clock: Clock,
+        *,
+        operator_key: str,
+        say_zero_kopecks: bool,
+        simulated: bool,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._prompts = prompts
+        self._call_log = call_log
+        self._live = live
+        self._clock = clock
+        self._operator_key = operator_key
+        self._say_zero_kopecks = say_zero_kopecks
+        self._simulated = simulated
+
+    async def render(self, scenario: Scenario, variables: dict[str, str]) -> list[PreparedStep]:
+        """The scenario's audio for one contact (the personal values spoken)."""
+        steps: list[PreparedStep] = []
+        for step in scenario.steps:
+            if step.prompt is not None:
+                steps.append(PreparedStep(step.prompt, self._prompts.sound(step.prompt), step.key))
+                continue
+            assert step.say is not None and step.var is not None
+            value = variables[step.var]
+            readout = phrase(step.say, value, say_zero_kopecks=self._say_zero_kopecks)
+            sound = (
+                await self._prompts.speak(value)
+                if readout is None
+                else await self._prompts.phrase(readout)
+            )
+            steps.append(PreparedStep(f"{step.var}={value}", sound, step.key))
+        return steps
+
+    async def __call__(self, agi: AgiCall) -> None:
+        attempt_id = agi.env.uniqueid
+        attempt = await self._store.attempt(attempt_id)
+        if attempt is None:
+            attempt_id = await agi.get_variable(ChannelVar.ATTEMPT_ID) or ""
+            attempt = await self._store.attempt(attempt_id) if attempt_id else None
+        if attempt is None:
+            log.error("campaign call %s has no attempt; to the fallback", attempt_id)
+            await agi.set_variable(ChannelVar.STATUS, IvrStatus.FAILED)
+            return
+        tracked = self._live.tracked.get(attempt_id)
+        if tracked is None:  # answered while we were restarting
+            tracked = Tracked(attempt.campaign_id, attempt.target_id, attempt.phone)
+            self._live.tracked[attempt_id] = tracked
+        tracked.in_agi = True
+        tracked.answered = True
+        try:
+            await self._play(agi, attempt)
+        finally:
+            tracked.playback_done.set()
+
+    async def _play(self, agi: AgiCall, attempt: Attempt) -> None:
+        attempt_id = attempt.id
+        operator = self._operator_key
+        await self._store.mark_attempt(
+            attempt_id, status=AttemptStatus.ANSWERED, answered_at=self._clock()
+        )
+        await self._call_log.open(
+            uniqueid=attempt_id,
+            direction=CallDirection.OUTBOUND,
+            channel=agi.env.channel or None,
+            callee=attempt.phone,
+            simulated=self._simulated,
+        )
+        await self._call_log.answered(attempt_id)
+        campaign = await self._store.campaign_by_id(attempt.campaign_id)
+        scenario = campaign.snapshot
+        assert scenario is not None
+        steps = self._live.prepared.pop(attempt_id, None)
+        if steps is None:
+            target = await self._store.target(attempt.target_id)
+            steps = await self.render(scenario, target.variables)
+        await self._call_log.add_event(attempt_id, EventKind.CAMPAIGN, campaign.name)
+        try:
+            last_key = max((i for i, s in enumerate(steps) if s.key), default=-1)
+            key_ok = True
+            for index, step in enumerate(steps):
+                digit, full = await self._stream(agi, attempt_id, step.label, step.sound, operator)
+                if digit == operator:
+                    return await self._transfer(agi, attempt_id)
+                if step.key:
+                    key_ok = key_ok and full
+                    if index == last_key and key_ok:
+                        await self._store.mark_attempt(attempt_id, key_played=True)
+            if scenario.operator_prompt:
+                digit, _ = await self._play_prompt(
+                    agi, attempt_id, scenario.operator_prompt, operator
+                )
+                if digit == operator:
+                    return await self._transfer(agi, attempt_id)
+            if scenario.confirm:
+                digit = await self._confirm(agi, attempt_id, scenario)
+                if digit == operator:
+                    return await self._transfer(agi, attempt_id)
+            await self._play_prompt(agi, attempt_id, scenario.goodbye_prompt, "")
+            await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
+        except AgiHangup:
+            await self._call_log.add_event(attempt_id, EventKind.STATUS, "callee hung up")
+        except AgiError:
+            log.exception("campaign call %s failed", attempt_id)
+
+    async def _confirm(self, agi: AgiCall, attempt_id: str, scenario: Scenario) -> str | None:
+        operator = self._operator_key
+        keys = CONFIRM_KEY + operator
+        digit, _ = await self._play_prompt(agi, attempt_id, scenario.confirm_prompt, keys)
+        deadline = time.monotonic() + self._settings.confirm_wait_seconds
+        while digit not in (CONFIRM_KEY, operator):
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            digit = await agi.wait_for_digit(left)
+            if digit is None:
+                break
+        await self._call_log.add_event(
+            attempt_id, EventKind.DIGITS, digit or "", {"confirm": True}
+        )
+        if digit == CONFIRM_KEY:
+            await self._store.mark_attempt(attempt_id, confirmed=True)
+        return digit
+
+    async def _play_prompt(
+        self, agi: AgiCall, attempt_id: str, prompt_id: str, keys: str
+    ) -> tuple[str | None, bool]:
+        return await self._stream(agi, attempt_id, prompt_id, self._prompts.sound(prompt_id), keys)
+
+    async def _stream(
+        self, agi: AgiCall, attempt_id: str, label: str, sound: Sound, keys: str
+    ) -> tuple[str | None, bool]:
+        """Play ``sound`` interruptible by ``keys``: (the digit pressed, heard to the end)."""
+        result = await agi.stream_file(sound.path_without_extension, keys)
+        played = result.seconds
+        full = not result.digit and (
+            played + self._settings.key_content_tolerance_seconds >= sound.duration
+        )
+        await self._call_log.add_event(
+            attempt_id,
+            EventKind.PROMPT,
+            label,
+            {"duration": round(sound.duration, 3), "played": round(played, 3)},
+        )
+        return result.digit, full
+
+    async def _transfer(self, agi: AgiCall, attempt_id: str) -> None:
+        await self._store.mark_attempt(attempt_id, transferred=True)
+        attempt = await self._store.attempt(attempt_id)
+        if attempt is not None:
+            # The operator's screen shows which campaign the callee comes from (R-081).
+            campaign = await self._store.campaign_by_id(attempt.campaign_id)
+            await agi.set_variable(ChannelVar.PATH, f"campaign>{campaign.name}")
+        await self._call_log.add_event(attempt_id, EventKind.NODE, "operator")
+        await self._call_log.set_outcome(
+            attempt_id, CallOutcome.OPERATOR, operator_reason=OperatorReason.CAMPAIGN
+        )
+        await agi.set_variable(ChannelVar.OPERATOR_REASON, OperatorReason.CAMPAIGN)
+        await agi.set_variable(ChannelVar.STATUS, IvrStatus.OPERATOR)

@@ -1,0 +1,173 @@
+"""Dial attempts from claim to close: written as dialing before any Originate, marked as the
+call goes on, and closed once, moving the target on to a retry or its final result."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+
+from dialer.model import AttemptStatus, Reason, Result, TargetState
+from dialer.repository.records import INFLIGHT, Attempt, Target, attempt_record
+from hotline.store.db import Database
+from hotline.store.models import CampaignTarget, DialAttempt
+
+
+class Attempts:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def begin(self, target: Target, attempt_id: str, now: dt.datetime) -> Attempt | None:
+        """Claim the target and write the attempt as dialing, in one transaction, before any
+        Originate; None if someone else claimed it first."""
+        async with self._db.session() as session:
+            claimed = await session.execute(
+                update(CampaignTarget)
+                .where(
+                    CampaignTarget.id == target.id,
+                    CampaignTarget.state == TargetState.PENDING.value,
+                )
+                .values(
+                    state=TargetState.CALLING.value,
+                    attempts=CampaignTarget.attempts + 1,
+                    waiting=None,
+                )
+            )
+            if claimed.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            row = DialAttempt(
+                id=attempt_id,
+                campaign_id=target.campaign_id,
+                target_id=target.id,
+                number=target.attempts + 1,
+                phone=target.phone,
+                status=AttemptStatus.DIALING.value,
+                created_at=now,
+            )
+            session.add(row)
+            await session.flush()
+            return attempt_record(row)
+
+    async def get(self, attempt_id: str) -> Attempt | None:
+        async with self._db.session() as session:
+            row = await session.get(DialAttempt, attempt_id)
+            return attempt_record(row) if row is not None else None
+
+    async def inflight(self) -> list[Attempt]:
+        async with self._db.session() as session:
+            rows = (
+                await session.execute(select(DialAttempt).where(DialAttempt.status.in_(INFLIGHT)))
+            ).scalars()
+            return [attempt_record(r) for r in rows]
+
+    async def inflight_counts(self) -> dict[int, int]:
+        """In-flight attempts per campaign id."""
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(DialAttempt.campaign_id, func.count())
+                .where(DialAttempt.status.in_(INFLIGHT))
+                .group_by(DialAttempt.campaign_id)
+            )
+            return {campaign_id: count for campaign_id, count in rows}
+
+    async def last_call_to(self, phone: str) -> dt.datetime | None:
+        """The latest attempt to ``phone`` in any campaign (the same-number gap)."""
+        async with self._db.session() as session:
+            return (
+                await session.execute(
+                    select(func.max(DialAttempt.created_at)).where(DialAttempt.phone == phone)
+                )
+            ).scalar_one()
+
+    async def since(self, phone: str, since: dt.datetime) -> int:
+        async with self._db.session() as session:
+            return (
+                await session.execute(
+                    select(func.count())
+                    .select_from(DialAttempt)
+                    .where(and_(DialAttempt.phone == phone, DialAttempt.created_at >= since))
+                )
+            ).scalar_one()
+
+    async def mark(
+        self,
+        attempt_id: str,
+        *,
+        status: AttemptStatus | None = None,
+        answered_at: dt.datetime | None = None,
+        key_played: bool | None = None,
+        confirmed: bool | None = None,
+        transferred: bool | None = None,
+    ) -> None:
+        """Answered, key content played, confirmed, transferred: as soon as it is known.
+        Only what is given changes."""
+        values: dict[str, Any] = {
+            "answered_at": answered_at,
+            "key_played": key_played,
+            "confirmed": confirmed,
+            "transferred": transferred,
+        }
+        if status is not None:
+            values["status"] = AttemptStatus(status).value
+        changes = {column: value for column, value in values.items() if value is not None}
+        async with self._db.session() as session:
+            await session.execute(
+                update(DialAttempt).where(DialAttempt.id == attempt_id).values(**changes)
+            )
+
+    async def end(
+        self,
+        attempt_id: str,
+        *,
+        status: AttemptStatus,
+        result: Result | None,
+        reason: Reason,
+        cause: str | None,
+        now: dt.datetime,
+        retry_at: dt.datetime | None,
+        final: bool,
+        email_fallback: bool = False,
+    ) -> bool:
+        """Close an in-flight attempt and move its target on (retry at ``retry_at`` or final).
+        False if the attempt was already closed (a late duplicate event)."""
+        async with self._db.session() as session:
+            done = await session.execute(
+                update(DialAttempt)
+                .where(DialAttempt.id == attempt_id, DialAttempt.status.in_(INFLIGHT))
+                .values(
+                    status=status.value,
+                    result=result.value if result else None,
+                    reason=reason.value,
+                    hangup_cause=cause,
+                    ended_at=now,
+                )
+            )
+            if done.rowcount != 1:  # type: ignore[attr-defined]
+                return False
+            target_id = (
+                await session.execute(
+                    select(DialAttempt.target_id).where(DialAttempt.id == attempt_id)
+                )
+            ).scalar_one()
+            values: dict[str, Any] = {"reason": reason.value}
+            if final:
+                values.update(
+                    state=TargetState.DONE.value,
+                    result=(result or Result.NEGATIVE).value,
+                    waiting=None,
+                )
+                if email_fallback and result is not Result.POSITIVE:
+                    target = await session.get(CampaignTarget, target_id)
+                    if target is not None and target.email and target.email_status is None:
+                        values["email_status"] = "pending"
+            else:
+                values.update(
+                    state=TargetState.PENDING.value,
+                    next_attempt_at=retry_at,
+                    waiting=f"retry after {reason.value}",
+                )
+            await session.execute(
+                update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)
+            )
+            return True
