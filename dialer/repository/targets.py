@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dialer.model import Reason, Result, TargetState
 from dialer.repository.errors import TargetNotFound
@@ -29,30 +30,21 @@ class Targets:
     async def due(self, campaign_id: int, now: dt.datetime, limit: int) -> list[Target]:
         """Pending targets whose time has come: deliver-by first (closest first), then by
         their next time and their order in the list."""
-        async with self._db.session() as session:
-            rows = (
-                await session.execute(
-                    select(CampaignTarget)
-                    .where(
-                        CampaignTarget.campaign_id == campaign_id,
-                        CampaignTarget.state == TargetState.PENDING.value,
-                        CampaignTarget.channel == "phone",
-                        or_(
-                            CampaignTarget.next_attempt_at.is_(None),
-                            CampaignTarget.next_attempt_at <= now,
-                        ),
-                    )
-                    .order_by(
-                        CampaignTarget.deliver_by.is_(None),
-                        CampaignTarget.deliver_by,
-                        CampaignTarget.next_attempt_at.is_(None).desc(),
-                        CampaignTarget.next_attempt_at,
-                        CampaignTarget.row,
-                    )
-                    .limit(limit)
-                )
-            ).scalars()
-            return [target_record(r) for r in rows]
+        rows = await self._select(
+            CampaignTarget.campaign_id == campaign_id,
+            CampaignTarget.state == TargetState.PENDING.value,
+            CampaignTarget.channel == "phone",
+            or_(CampaignTarget.next_attempt_at.is_(None), CampaignTarget.next_attempt_at <= now),
+            order_by=(
+                CampaignTarget.deliver_by.is_(None),
+                CampaignTarget.deliver_by,
+                CampaignTarget.next_attempt_at.is_(None).desc(),
+                CampaignTarget.next_attempt_at,
+                CampaignTarget.row,
+            ),
+            limit=limit,
+        )
+        return [target_record(r) for r in rows]
 
     async def defer(self, target_id: int, until: dt.datetime, waiting: str) -> None:
         async with self._db.session() as session:
@@ -77,19 +69,23 @@ class Targets:
 
     async def emails_due(self, campaign_id: int, limit: int) -> list[tuple[Target, str]]:
         """(target, address) of the e-mails waiting to be sent."""
+        rows = await self._select(
+            CampaignTarget.campaign_id == campaign_id,
+            CampaignTarget.email_status == "pending",
+            order_by=(CampaignTarget.row,),
+            limit=limit,
+        )
+        return [(target_record(r), r.email or "") for r in rows]
+
+    async def _select(
+        self,
+        *conditions: ColumnElement[bool],
+        order_by: tuple[ColumnElement[Any] | InstrumentedAttribute[Any], ...],
+        limit: int,
+    ) -> list[CampaignTarget]:
+        query = select(CampaignTarget).where(*conditions).order_by(*order_by).limit(limit)
         async with self._db.session() as session:
-            rows = (
-                await session.execute(
-                    select(CampaignTarget)
-                    .where(
-                        CampaignTarget.campaign_id == campaign_id,
-                        CampaignTarget.email_status == "pending",
-                    )
-                    .order_by(CampaignTarget.row)
-                    .limit(limit)
-                )
-            ).scalars()
-            return [(target_record(r), r.email or "") for r in rows]
+            return list((await session.execute(query)).scalars())
 
     async def email_done(
         self,
