@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -40,29 +41,51 @@ def period(request: Request, start: str | None, end: str | None) -> tuple[dateti
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
 
 
-def _stem(name: str, first: datetime, last: datetime) -> str:
-    return f"{name}-{first:%Y%m%d}-{last - timedelta(seconds=1):%Y%m%d}"
+@dataclass(frozen=True)
+class Window:
+    """A report's ``[first, last)``."""
+
+    first: datetime
+    last: datetime
+
+    @property
+    def start(self) -> str:
+        return self.first.date().isoformat()
+
+    @property
+    def end(self) -> str:
+        """The last day shown (``last`` is the midnight after it)."""
+        return (self.last - timedelta(seconds=1)).date().isoformat()
+
+    def stem(self, name: str) -> str:
+        return f"{name}-{self.start.replace('-', '')}-{self.end.replace('-', '')}"
 
 
-async def _ivr(
-    request: Request, start: str | None, end: str | None
-) -> tuple[IvrStats, list[ivr_report.Day], datetime, datetime]:
-    first, last = period(request, start, end)
+def window(request: Request, start: str | None = None, end: str | None = None) -> Window:
+    """The report's period from the query (dates; the last week when not given)."""
+    return Window(*period(request, start, end))
+
+
+Supervisor = Annotated[Viewer, Depends(require(Permission.ALL_CALLS))]
+ReportWindow = Annotated[Window, Depends(window)]
+
+
+async def _ivr(request: Request, span: Window) -> tuple[IvrStats, list[ivr_report.Day]]:
+    first, last = span.first, span.last
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     include = request.app.state.settings.web.include_simulated
     calls = await CallLog(request.app.state.db).between(first, last, include_simulated=include)
     stats = ivr_stats(calls, include_simulated=include)
-    return stats, ivr_report.by_day(stats.paths, zone), first, last
+    return stats, ivr_report.by_day(stats.paths, zone)
 
 
 @router.get("/ivr", response_class=HTMLResponse)
 async def ivr_page(
     request: Request,
-    who: Annotated[Viewer, Depends(require(Permission.ALL_CALLS))],
-    start: str | None = None,
-    end: str | None = None,
+    who: Supervisor,
+    span: ReportWindow,
 ) -> Response:
-    stats, days, first, last = await _ivr(request, start, end)
+    stats, days = await _ivr(request, span)
     chart = {
         "x": [datetime.combine(d.day, datetime.min.time()).timestamp() for d in days],
         "series": [
@@ -77,8 +100,8 @@ async def ivr_page(
         who,
         stats=stats,
         days=days,
-        start=first.date().isoformat(),
-        end=(last - timedelta(seconds=1)).date().isoformat(),
+        start=span.start,
+        end=span.end,
         chart=json.dumps(chart),
     )
 
@@ -87,18 +110,17 @@ async def ivr_page(
 async def ivr_download(
     request: Request,
     fmt: str,
-    who: Annotated[Viewer, Depends(require(Permission.ALL_CALLS))],
-    start: str | None = None,
-    end: str | None = None,
+    who: Supervisor,
+    span: ReportWindow,
 ) -> Response:
-    stats, days, first, last = await _ivr(request, start, end)
-    return await table_download(ivr_report.sheets(stats, days), _stem("ivr", first, last), fmt)
+    stats, days = await _ivr(request, span)
+    return await table_download(ivr_report.sheets(stats, days), span.stem("ivr"), fmt)
 
 
 async def _queue(
-    request: Request, start: str | None, end: str | None, by: Bucket
-) -> tuple[QueueReport, list[BucketKpi], datetime, datetime]:
-    first, last = period(request, start, end)
+    request: Request, span: Window, by: Bucket
+) -> tuple[QueueReport, list[BucketKpi]]:
+    first, last = span.first, span.last
     state = request.app.state
     zone = ZoneInfo(state.settings.hours.timezone)
     report = await build_report(
@@ -108,18 +130,17 @@ async def _queue(
         last,
         include_simulated=state.settings.web.include_simulated,
     )
-    return report, by_bucket(report.calls, zone, by), first, last
+    return report, by_bucket(report.calls, zone, by)
 
 
 @router.get("/queue", response_class=HTMLResponse)
 async def queue_page(
     request: Request,
-    who: Annotated[Viewer, Depends(require(Permission.ALL_CALLS))],
-    start: str | None = None,
-    end: str | None = None,
+    who: Supervisor,
+    span: ReportWindow,
     by: Bucket = Bucket.DAY,
 ) -> Response:
-    report, buckets, first, last = await _queue(request, start, end, by)
+    report, buckets = await _queue(request, span, by)
     settings = request.app.state.settings.queue
     chart = {
         "x": [b.start.timestamp() for b in buckets],
@@ -143,8 +164,8 @@ async def queue_page(
         report=report,
         buckets=buckets,
         by=by,
-        start=first.date().isoformat(),
-        end=(last - timedelta(seconds=1)).date().isoformat(),
+        start=span.start,
+        end=span.end,
         chart=json.dumps(chart),
     )
 
@@ -157,12 +178,11 @@ def _pct(share: float | None) -> float | None:
 async def queue_download(
     request: Request,
     fmt: str,
-    who: Annotated[Viewer, Depends(require(Permission.ALL_CALLS))],
-    start: str | None = None,
-    end: str | None = None,
+    who: Supervisor,
+    span: ReportWindow,
     by: Bucket = Bucket.DAY,
 ) -> Response:
-    report, buckets, first, last = await _queue(request, start, end, by)
+    report, buckets = await _queue(request, span, by)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
-    return await table_download(tables, _stem("queue", first, last), fmt)
+    return await table_download(tables, span.stem("queue"), fmt)
