@@ -13,13 +13,14 @@ import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from hotline.core.clock import utc_now
 from hotline.settings import WebSettings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
@@ -114,7 +115,7 @@ class Users:
         db: Database,
         settings: WebSettings,
         *,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
         hasher: PasswordHasher | None = None,
     ) -> None:
         self._store = UserStore(db)

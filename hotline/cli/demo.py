@@ -10,7 +10,7 @@ import asyncio
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.console import Console
@@ -26,6 +26,7 @@ from hotline.cli.support import EXIT_FAILED
 from hotline.cli.transcript import render_transcript
 from hotline.contact_center import operators as ops
 from hotline.contact_center.queue_report import build_report
+from hotline.core.clock import utc_now
 from hotline.sandbox import Sandbox
 from hotline.settings import HoursSettings, Settings
 from hotline.speech.library import PromptLibrary
@@ -92,7 +93,7 @@ def run_demo(settings: Settings) -> int:
             f"Prompts ready in {report.directory}: {len(report.rendered)} rendered, "
             f"{len(report.reused)} reused ({report.seconds:.1f} s)"
         )
-        started = datetime.now(UTC)
+        started = utc_now()
         failures = asyncio.run(_play(settings, console))
         failures += asyncio.run(_queue_scene(settings, console, started))
         failures += asyncio.run(_campaign(settings, console))
@@ -118,7 +119,7 @@ async def _play(settings: Settings, console: Console) -> int:
         await engine.accounts.upsert(sample.accounts)
         console.print(f"Accounts loaded from {SAMPLE_ACCOUNTS.name}: {len(sample.accounts)}")
         hours = await engine.hours.current()
-        operators_open = hours.is_open(datetime.now(UTC))
+        operators_open = hours.is_open(utc_now())
         if not operators_open:
             # The same calls then end with the hours and a callback offer instead.
             console.print("[yellow]Operators are off duty now: expect the out-of-hours path.[/]")
@@ -198,7 +199,7 @@ async def _campaign(settings: Settings, console: Console) -> int:
     )
     engine = Engine(settings.model_copy(update={"dialer": fast}))
     store = DialerStore(engine.db)
-    now = datetime.now(UTC)
+    now = utc_now()
     name = f"demo-{now:%Y%m%d-%H%M%S}"
     scenario = Scenario(
         kind=CampaignKind.DEBT,
@@ -272,7 +273,7 @@ async def _queue_scene(settings: Settings, console: Console, started: datetime) 
     console.rule(f"{len(SCENES) + 1}. A caller reaches a simulated operator in the queue")
     probe = Engine(settings)
     await probe.db.upgrade()
-    open_now = (await probe.hours.current()).is_open(datetime.now(UTC))
+    open_now = (await probe.hours.current()).is_open(utc_now())
     await probe.db.dispose()
     if not open_now:
         # Operators are off duty now, when nobody is queued; this scene alone runs with
@@ -317,7 +318,7 @@ async def _queue_scene(settings: Settings, console: Console, started: datetime) 
         for rec in recordings:
             console.print(f"recording: {rec.path} ({rec.duration} s, operator {rec.operator})")
         console.rule("The queue report for the demo's calls")
-        end = datetime.now(UTC) + timedelta(seconds=1)
+        end = utc_now() + timedelta(seconds=1)
         report = await build_report(engine.db, settings, started, end, include_simulated=True)
         print_report(report, started, end)
     finally:

@@ -9,10 +9,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from hotline.contact_center.recordings import wav_seconds
+from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_OPERATOR
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog
@@ -67,7 +68,7 @@ class QueueTracker:
         queue_events: QueueEvents,
         recordings: Recordings,
         call_log: CallLog,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._events = events
         self._queue = queue_events

@@ -13,7 +13,7 @@ import builtins
 import logging
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -27,6 +27,7 @@ from hotline.contact_center.hours import (
     parse_hours,
 )
 from hotline.core.cache import LastGoodCache
+from hotline.core.clock import utc_now
 from hotline.settings import HoursSettings
 from hotline.store.calendar import OverrideRecord, OverrideStore
 from hotline.store.db import Database
@@ -94,7 +95,7 @@ async def load_operator_hours(
 ) -> OperatorHours:
     """Operator hours with the overrides of the coming weeks (one indexed query)."""
     zone = ZoneInfo(settings.timezone)
-    today = (now or datetime.now(UTC)).astimezone(zone).date()
+    today = (now or utc_now()).astimezone(zone).date()
     overrides = await CalendarOverrides(db).overrides(
         today - timedelta(days=1), today + timedelta(days=OVERRIDE_WINDOW_DAYS)
     )

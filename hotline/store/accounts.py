@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
 
+from hotline.core.clock import utc_now
 from hotline.core.phones import phone_digits
 from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
@@ -139,7 +140,7 @@ class AccountStore:
         ones; readings taken here are kept), all in one transaction.  Returns (created,
         updated); ``progress`` is called with the number of accounts written so far."""
         created = updated = 0
-        now = dt.datetime.now(dt.UTC)
+        now = utc_now()
         async with self._db.session() as session:
             insert = dialect_insert(self._db)
             written = 0
@@ -295,7 +296,7 @@ class ReadingStore:
                 consumption=draft.value - draft.previous,
                 flags=",".join(flags),
                 needs_review=bool(REVIEW_FLAGS & set(flags)),
-                taken_at=at or dt.datetime.now(dt.UTC),
+                taken_at=at or utc_now(),
             )
             session.add(row)
             await session.flush()

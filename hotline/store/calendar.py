@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import builtins
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, select
 
+from hotline.core.clock import utc_now
 from hotline.store.db import Database, dialect_insert
 from hotline.store.models import CalendarOverride
 
@@ -49,7 +50,7 @@ class OverrideStore:
 
     async def put(self, day: date, hours: str, note: str, by: str | None) -> OverrideRecord:
         """Set (or replace) ``day``'s row with hours already normalised by the caller."""
-        updated_at = datetime.now(UTC)
+        updated_at = utc_now()
         values = {
             "day": day,
             "hours": hours,

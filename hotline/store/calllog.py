@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
 
+from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone
 from hotline.store.db import Database, dialect_insert
@@ -305,7 +306,7 @@ def _with_events() -> Select[Call]:
 
 
 def _utc_or_now(at: datetime | None) -> datetime:
-    return datetime.now(UTC) if at is None else as_utc(at)
+    return utc_now() if at is None else as_utc(at)
 
 
 def _ts(at: datetime | None) -> ColumnElement[datetime]:

@@ -16,11 +16,12 @@ import asyncio
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import select
 
+from hotline.core.clock import utc_now
 from hotline.store.db import Database
 from hotline.store.enums import EventKind
 from hotline.store.models import Call, CallEvent
@@ -60,7 +61,7 @@ class EventWriter:
         detail: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> None:
-        await self._queue.put(_Event(uniqueid, kind, value, detail, at or datetime.now(UTC)))
+        await self._queue.put(_Event(uniqueid, kind, value, detail, at or utc_now()))
         self._queued += 1
 
     async def flush(self) -> None:

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 
 from sqlalchemy import select
 
+from hotline.core.clock import utc_now
 from hotline.store.db import Database
 from hotline.store.models import MenuVersion
 
@@ -87,7 +88,7 @@ class MenuVersionStore:
             content=content,
             sha256=content_sha256(content),
             author=author,
-            published_at=datetime.now(UTC),
+            published_at=utc_now(),
             summary=summary,
             source=source[-SOURCE_MAX:],
             rollback_of=rollback_of,

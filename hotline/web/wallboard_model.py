@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from hotline.contact_center import operators as ops
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report
+from hotline.core.clock import utc_now
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore
@@ -97,7 +98,7 @@ async def snapshot(
     include_simulated: bool = False,
     now: datetime | None = None,
 ) -> Wallboard:
-    at = now or datetime.now(UTC)
+    at = now or utc_now()
     zone = ZoneInfo(settings.hours.timezone)
     midnight = datetime.combine(at.astimezone(zone).date(), time(), zone)
     emergency = await EmergencyStore(db).current()

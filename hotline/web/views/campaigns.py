@@ -11,7 +11,6 @@ import json
 import re
 import secrets
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
@@ -24,6 +23,7 @@ from dialer import operations, report
 from dialer.model import CampaignRules
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
+from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.store.audit import AuditLog
 from hotline.store.db import Database
@@ -58,7 +58,7 @@ async def _list_page(
     request: Request, who: Viewer, message: str | None = None, status_code: int = 200
 ) -> Response:
     store = _store(request)
-    now = datetime.now(UTC)
+    now = utc_now()
     campaigns = [await report.status(store, c.name, now) for c in await store.campaigns()]
     return page(
         request,
@@ -94,7 +94,7 @@ async def create(
 
 async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
     store = _store(request)
-    now = datetime.now(UTC)
+    now = utc_now()
     try:
         state = await report.status(store, name, now)
     except (CampaignError, NotFound) as exc:

@@ -5,7 +5,6 @@ that may change while running: the dialer's pacing limits (as ``hotline campaign
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
@@ -14,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.repository import DialerStore
 from hotline.access.users import Permission
+from hotline.core.clock import utc_now
 from hotline.store.audit import AuditLog
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked
@@ -46,7 +46,7 @@ async def set_dialer_limits(
     same_number_gap_seconds: Annotated[float, Form(ge=0, le=7 * 86400)],
 ) -> Response:
     store = DialerStore(request.app.state.db)
-    now = datetime.now(UTC)
+    now = utc_now()
     values = {
         LIMIT_CPS: calls_per_second,
         LIMIT_TRUNK: float(trunk_channels),
