@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from dialer.limits import resolve
-from dialer.live import Clock, LiveCalls, Spawn, Tracked
+from dialer.live import Clock, LiveAttempt, LiveCalls, Spawn
 from dialer.model import AttemptStatus, CampaignState, Reason, Result
 from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
-from dialer.repository import Attempt, CampaignInfo, DialerStore, Target
+from dialer.repository import AttemptRecord, CampaignRecord, DialerStore, TargetRecord
 from dialer.window import retry_at, window_for
 from hotline.core.phones import mask_phone
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
@@ -89,14 +89,14 @@ class AttemptTracker:
                 return  # the failed Originate's task closes it, now with the cause
             self._spawn(self._after_hangup(attempt_id, tracked), f"dialer-hangup-{attempt_id}")
 
-    async def _after_failure(self, attempt_id: str, tracked: Tracked) -> None:
+    async def _after_failure(self, attempt_id: str, tracked: LiveAttempt) -> None:
         # The OriginateResponse comes just before the channel's Hangup, whose cause says more
         # ("unallocated number" rather than "failed").
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(tracked.hung_up.wait(), ORIGINATE_SETTLE_SECONDS)
         await self.finish_unanswered(attempt_id, tracked)
 
-    async def _after_hangup(self, attempt_id: str, tracked: Tracked) -> None:
+    async def _after_hangup(self, attempt_id: str, tracked: LiveAttempt) -> None:
         if not tracked.answered:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(tracked.originate_done.wait(), ORIGINATE_SETTLE_SECONDS)
@@ -112,7 +112,7 @@ class AttemptTracker:
 
     # --- results --------------------------------------------------------------------------
     async def finish_unanswered(
-        self, attempt_id: str, tracked: Tracked, *, refused: bool = False
+        self, attempt_id: str, tracked: LiveAttempt, *, refused: bool = False
     ) -> None:
         reason = (
             Reason.FAILED
@@ -121,7 +121,7 @@ class AttemptTracker:
         )
         await self._close(attempt_id, tracked, Result.NEGATIVE, reason, AttemptStatus.ENDED)
 
-    async def _finish_answered(self, attempt_id: str, tracked: Tracked) -> None:
+    async def _finish_answered(self, attempt_id: str, tracked: LiveAttempt) -> None:
         attempt = await self._store.attempt(attempt_id)
         if attempt is None:
             return
@@ -152,7 +152,7 @@ class AttemptTracker:
     async def _close(
         self,
         attempt_id: str,
-        tracked: Tracked,
+        tracked: LiveAttempt,
         result: Result,
         reason: Reason,
         status: AttemptStatus,
@@ -190,9 +190,9 @@ class AttemptTracker:
 
     def _retry_time(
         self,
-        campaign: CampaignInfo,
-        target: Target,
-        attempt: Attempt,
+        campaign: CampaignRecord,
+        target: TargetRecord,
+        attempt: AttemptRecord,
         reason: Reason,
         now: datetime,
         not_before: datetime | None = None,
@@ -209,7 +209,7 @@ class AttemptTracker:
         window = window_for(rules, target.timezone)
         return retry_at(window, start, delay, earliest(campaign.ends_at, target.deliver_by))
 
-    async def mark_unknown(self, attempt: Attempt, campaign: CampaignInfo) -> None:
+    async def mark_unknown(self, attempt: AttemptRecord, campaign: CampaignRecord) -> None:
         """We lost the call's fate: not retried before the same-number gap has passed."""
         self._live.forget(attempt.id)
         limits = resolve(await self._store.limits(), self._settings)
@@ -251,7 +251,7 @@ class AttemptTracker:
                 continue
             if attempt.id in live:
                 if attempt.id not in tracked_calls:
-                    tracked_calls[attempt.id] = Tracked(
+                    tracked_calls[attempt.id] = LiveAttempt(
                         attempt.campaign_id,
                         attempt.target_id,
                         attempt.phone,
@@ -259,7 +259,7 @@ class AttemptTracker:
                     )
                     adopted += 1
                 continue
-            tracked = tracked_calls.get(attempt.id) or Tracked(
+            tracked = tracked_calls.get(attempt.id) or LiveAttempt(
                 attempt.campaign_id, attempt.target_id, attempt.phone
             )
             if attempt.status is AttemptStatus.ANSWERED:

@@ -19,10 +19,10 @@ from datetime import datetime
 from dialer.attempts import AttemptTracker, earliest
 from dialer.email import EmailSender
 from dialer.limits import Limits, resolve
-from dialer.live import Clock, LiveCalls, Tracked
+from dialer.live import Clock, LiveAttempt, LiveCalls
 from dialer.model import CampaignState, Reason, Result
 from dialer.playback import ScenarioPlayer
-from dialer.repository import CampaignInfo, DialerStore, Target
+from dialer.repository import CampaignRecord, DialerStore, TargetRecord
 from dialer.window import window_for
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
@@ -58,7 +58,7 @@ class Dispatcher:
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
 
-    def trunk_of(self, campaign: CampaignInfo) -> tuple[str, str] | None:
+    def trunk_of(self, campaign: CampaignRecord) -> tuple[str, str] | None:
         """(name, dial string) of the campaign's trunk; None if it names no known trunk."""
         name = campaign.rules.trunk or self._settings.trunk_name
         if name == self._settings.trunk_name:
@@ -122,8 +122,8 @@ class Dispatcher:
 
     async def _may_dial(
         self,
-        campaign: CampaignInfo,
-        target: Target,
+        campaign: CampaignRecord,
+        target: TargetRecord,
         now: datetime,
         limits: Limits,
         dnc: frozenset[str],
@@ -166,7 +166,7 @@ class Dispatcher:
         self._last_originate = time.monotonic()
         return True
 
-    async def _dial(self, campaign: CampaignInfo, target: Target, dial: str) -> bool:
+    async def _dial(self, campaign: CampaignRecord, target: TargetRecord, dial: str) -> bool:
         scenario = campaign.snapshot
         assert scenario is not None, "a running campaign has its scenario snapshot"
         attempt_id = uuid.uuid4().hex
@@ -182,7 +182,7 @@ class Dispatcher:
         if attempt is None:
             return False
         self._live.prepared[attempt_id] = steps
-        tracked = Tracked(campaign.id, target.id, target.phone)
+        tracked = LiveAttempt(campaign.id, target.id, target.phone)
         self._live.tracked[attempt_id] = tracked
         self._live.sending.add(attempt_id)
         channel = dial.format(number=target.phone.lstrip("+"), e164=target.phone)

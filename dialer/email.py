@@ -14,7 +14,7 @@ from email.utils import formataddr, make_msgid
 from typing import Final
 
 from dialer.model import Reason, Result
-from dialer.repository import CampaignInfo, DialerStore
+from dialer.repository import CampaignRecord, DialerStore
 from dialer.window import window_for
 from hotline.settings import DialerSettings
 
@@ -88,7 +88,7 @@ class EmailSender:
         self.mailer = Mailer(settings, company)
         self._paused_until = 0.0
 
-    async def send_due(self, campaign: CampaignInfo, now: datetime) -> None:
+    async def send_due(self, campaign: CampaignRecord, now: datetime) -> None:
         if time.monotonic() < self._paused_until:
             return
         scenario = campaign.snapshot

@@ -23,7 +23,7 @@ from dialer.limits import Limits
 from dialer.live import Clock, LiveCalls, PreparedStep
 from dialer.model import Scenario
 from dialer.playback import ScenarioPlayer
-from dialer.repository import CampaignInfo, DialerStore
+from dialer.repository import CampaignRecord, DialerStore
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
@@ -163,7 +163,7 @@ class Dialer:
     async def limits(self) -> Limits:
         return await self._dispatcher.limits()
 
-    def trunk_of(self, campaign: CampaignInfo) -> tuple[str, str] | None:
+    def trunk_of(self, campaign: CampaignRecord) -> tuple[str, str] | None:
         """(name, dial string) of the campaign's trunk; None if it names no known trunk."""
         return self._dispatcher.trunk_of(campaign)
 

@@ -29,7 +29,7 @@ class PreparedStep:
 
 
 @dataclass
-class Tracked:
+class LiveAttempt:
     """An attempt's live state: what AMI and the FastAGI session told about it so far."""
 
     campaign_id: int
@@ -47,7 +47,7 @@ class Tracked:
 @dataclass
 class LiveCalls:
     # Attempt id → its live state, for every call the engine follows.
-    tracked: dict[str, Tracked] = field(default_factory=dict)
+    tracked: dict[str, LiveAttempt] = field(default_factory=dict)
     # Attempt id → the audio rendered before dialling, until the callee answers.
     prepared: dict[str, list[PreparedStep]] = field(default_factory=dict)
     # Attempts whose Originate is on its way: reconciliation leaves them alone.

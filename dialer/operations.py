@@ -14,7 +14,7 @@ from typing import Final
 from dialer.accounts import StoredAccounts
 from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
 from dialer.model import CampaignRules
-from dialer.repository import CampaignError, CampaignInfo, DialerStore
+from dialer.repository import CampaignError, CampaignRecord, DialerStore
 from hotline.access.users import Permission, allowed
 from hotline.core.clock import utc_now
 from hotline.settings import Settings
@@ -90,7 +90,7 @@ async def check_approver(db: Database, by: str) -> None:
         raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
 
 
-async def approve(db: Database, name: str, by: Actor) -> CampaignInfo:
+async def approve(db: Database, name: str, by: Actor) -> CampaignRecord:
     """Approval by a supervisor other than the author (the store refuses the author)."""
     await check_approver(db, by.name)
     info = await DialerStore(db).approve(name, by.name, utc_now())

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 import time
 
-from dialer.live import Clock, LiveCalls, PreparedStep, Tracked
+from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
 from dialer.model import AttemptStatus, Scenario, phrase
-from dialer.repository import Attempt, DialerStore
+from dialer.repository import AttemptRecord, DialerStore
 from hotline.core.keys import CONFIRM_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import AgiError, AgiHangup
@@ -76,7 +76,7 @@ class ScenarioPlayer:
             return
         tracked = self._live.tracked.get(attempt_id)
         if tracked is None:  # answered while we were restarting
-            tracked = Tracked(attempt.campaign_id, attempt.target_id, attempt.phone)
+            tracked = LiveAttempt(attempt.campaign_id, attempt.target_id, attempt.phone)
             self._live.tracked[attempt_id] = tracked
         tracked.in_agi = True
         tracked.answered = True
@@ -85,7 +85,7 @@ class ScenarioPlayer:
         finally:
             tracked.playback_done.set()
 
-    async def _play(self, agi: AgiCall, attempt: Attempt) -> None:
+    async def _play(self, agi: AgiCall, attempt: AttemptRecord) -> None:
         attempt_id = attempt.id
         operator = self._operator_key
         await self._store.mark_attempt(

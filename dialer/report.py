@@ -11,14 +11,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dialer.model import CampaignState, TargetState
-from dialer.repository import CampaignInfo, DialerStore
+from dialer.repository import CampaignRecord, DialerStore
 from dialer.window import window_for
 from hotline.core.spreadsheets import Cell, Sheet
 
 
 @dataclass
 class Status:
-    campaign: CampaignInfo
+    campaign: CampaignRecord
     targets: int = 0
     done: int = 0
     calling: int = 0

@@ -11,7 +11,7 @@ from typing import Any
 
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, CampaignState, Scenario, Step
-from dialer.repository import CampaignInfo, DialerStore
+from dialer.repository import CampaignRecord, DialerStore
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, 12:00 in Moscow
 
@@ -57,7 +57,7 @@ async def running_campaign(
     rules: CampaignRules | None = None,
     now: datetime = NOW,
     extra: dict[str, str] | None = None,
-) -> CampaignInfo:
+) -> CampaignRecord:
     scenario = scenario or short_scenario()
     version = await store.add_scenario(f"{name}-scenario", scenario, "author", now)
     await store.create_campaign(name, version.id, rules or CampaignRules(), "author", now)
@@ -74,7 +74,7 @@ async def running_campaign(
     return started
 
 
-async def wait_finished(store: DialerStore, name: str, within: float) -> CampaignInfo:
+async def wait_finished(store: DialerStore, name: str, within: float) -> CampaignRecord:
     async with asyncio.timeout(within):
         while True:
             campaign = await store.campaign(name)

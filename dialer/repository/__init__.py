@@ -7,18 +7,18 @@ from dialer.repository.errors import (
     ScenarioNotFound,
     TargetNotFound,
 )
-from dialer.repository.records import Attempt, CampaignInfo, ScenarioVersion, Target
+from dialer.repository.records import AttemptRecord, CampaignRecord, ScenarioRecord, TargetRecord
 from dialer.repository.store import DialerStore
 
 __all__ = [
-    "Attempt",
+    "AttemptRecord",
     "CampaignError",
-    "CampaignInfo",
     "CampaignNotFound",
+    "CampaignRecord",
     "ContactListNotFound",
     "DialerStore",
     "ScenarioNotFound",
-    "ScenarioVersion",
-    "Target",
+    "ScenarioRecord",
     "TargetNotFound",
+    "TargetRecord",
 ]

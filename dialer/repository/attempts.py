@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import and_, func, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
-from dialer.repository.records import INFLIGHT, Attempt, Target, attempt_record
+from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, attempt_record
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
@@ -18,7 +18,9 @@ class Attempts:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def begin(self, target: Target, attempt_id: str, now: dt.datetime) -> Attempt | None:
+    async def begin(
+        self, target: TargetRecord, attempt_id: str, now: dt.datetime
+    ) -> AttemptRecord | None:
         """Claim the target and write the attempt as dialing, in one transaction, before any
         Originate; None if someone else claimed it first."""
         async with self._db.session() as session:
@@ -49,12 +51,12 @@ class Attempts:
             await session.flush()
             return attempt_record(row)
 
-    async def get(self, attempt_id: str) -> Attempt | None:
+    async def get(self, attempt_id: str) -> AttemptRecord | None:
         async with self._db.session() as session:
             row = await session.get(DialAttempt, attempt_id)
             return attempt_record(row) if row is not None else None
 
-    async def inflight(self) -> list[Attempt]:
+    async def inflight(self) -> list[AttemptRecord]:
         async with self._db.session() as session:
             rows = (
                 await session.execute(select(DialAttempt).where(DialAttempt.status.in_(INFLIGHT)))

@@ -22,7 +22,7 @@ from dialer.model import (
     load_rules,
 )
 from dialer.repository.errors import CampaignError, CampaignNotFound
-from dialer.repository.records import CampaignInfo, campaign_record
+from dialer.repository.records import CampaignRecord, campaign_record
 from dialer.repository.scenarios import ScenarioVersions
 from hotline.store.db import Database, batches
 from hotline.store.models import Campaign, CampaignTarget, Contact, DncNumber
@@ -117,7 +117,7 @@ class Campaigns:
         *,
         starts_at: dt.datetime | None = None,
         ends_at: dt.datetime | None = None,
-    ) -> CampaignInfo:
+    ) -> CampaignRecord:
         scenario = await self._scenarios.by_id(scenario_id)
         try:
             async with self._db.session() as session:
@@ -139,7 +139,7 @@ class Campaigns:
         except IntegrityError as exc:
             raise CampaignError(f"a campaign named {name!r} exists") from exc
 
-    async def get(self, name: str) -> CampaignInfo:
+    async def get(self, name: str) -> CampaignRecord:
         async with self._db.session() as session:
             row = (
                 await session.execute(select(Campaign).where(Campaign.name == name))
@@ -148,21 +148,21 @@ class Campaigns:
             raise CampaignNotFound(f"no campaign {name!r}")
         return campaign_record(row)
 
-    async def by_id(self, campaign_id: int) -> CampaignInfo:
+    async def by_id(self, campaign_id: int) -> CampaignRecord:
         async with self._db.session() as session:
             row = await session.get(Campaign, campaign_id)
             if row is None:
                 raise CampaignNotFound(f"no campaign #{campaign_id}")
             return campaign_record(row)
 
-    async def all(self, states: Sequence[CampaignState] | None = None) -> list[CampaignInfo]:
+    async def all(self, states: Sequence[CampaignState] | None = None) -> list[CampaignRecord]:
         async with self._db.session() as session:
             query = select(Campaign).order_by(Campaign.id)
             if states is not None:
                 query = query.where(Campaign.state.in_([s.value for s in states]))
             return [campaign_record(r) for r in (await session.execute(query)).scalars()]
 
-    async def approve(self, name: str, by: str, now: dt.datetime) -> CampaignInfo:
+    async def approve(self, name: str, by: str, now: dt.datetime) -> CampaignRecord:
         campaign = await self.get(name)
         if campaign.author == by:
             raise CampaignError(
@@ -178,7 +178,7 @@ class Campaigns:
             await session.flush()
             return campaign_record(row)
 
-    async def start(self, name: str, now: dt.datetime) -> CampaignInfo:
+    async def start(self, name: str, now: dt.datetime) -> CampaignRecord:
         """Freeze the scenario and the contacts as they are now, and let the dialer at them."""
         async with self._db.session() as session:
             row = await locked(session, name)
@@ -191,13 +191,13 @@ class Campaigns:
             await session.flush()
             return campaign_record(row)
 
-    async def pause(self, name: str) -> CampaignInfo:
+    async def pause(self, name: str) -> CampaignRecord:
         return await self._apply(name, Action.PAUSE)
 
-    async def resume(self, name: str) -> CampaignInfo:
+    async def resume(self, name: str) -> CampaignRecord:
         return await self._apply(name, Action.RESUME)
 
-    async def stop(self, name: str, now: dt.datetime) -> CampaignInfo:
+    async def stop(self, name: str, now: dt.datetime) -> CampaignRecord:
         """Stop for good: what is still pending expires."""
         async with self._db.session() as session:
             row = await locked(session, name)
@@ -208,7 +208,7 @@ class Campaigns:
         await self.expire_pending(info.id)
         return info
 
-    async def set_rules(self, name: str, rules: CampaignRules) -> CampaignInfo:
+    async def set_rules(self, name: str, rules: CampaignRules) -> CampaignRecord:
         """Pacing and retry rules; allowed while running (the dispatcher re-reads them)."""
         async with self._db.session() as session:
             row = await locked(session, name)
@@ -217,7 +217,7 @@ class Campaigns:
             await session.flush()
             return campaign_record(row)
 
-    async def _apply(self, name: str, action: Action) -> CampaignInfo:
+    async def _apply(self, name: str, action: Action) -> CampaignRecord:
         async with self._db.session() as session:
             row = await locked(session, name)
             move(row, action)

@@ -16,7 +16,7 @@ INFLIGHT: Final = (AttemptStatus.DIALING.value, AttemptStatus.ANSWERED.value)
 
 
 @dataclass(frozen=True)
-class ScenarioVersion:
+class ScenarioRecord:
     id: int
     name: str
     version: int
@@ -27,7 +27,7 @@ class ScenarioVersion:
 
 
 @dataclass(frozen=True)
-class CampaignInfo:
+class CampaignRecord:
     id: int
     name: str
     kind: str
@@ -45,7 +45,7 @@ class CampaignInfo:
 
 
 @dataclass(frozen=True)
-class Target:
+class TargetRecord:
     """A contact of a running campaign (its frozen copy) and where it stands."""
 
     id: int
@@ -60,7 +60,7 @@ class Target:
 
 
 @dataclass(frozen=True)
-class Attempt:
+class AttemptRecord:
     id: str
     campaign_id: int
     target_id: int
@@ -73,8 +73,8 @@ class Attempt:
     transferred: bool
 
 
-def scenario_record(row: ScenarioRow) -> ScenarioVersion:
-    return ScenarioVersion(
+def scenario_record(row: ScenarioRow) -> ScenarioRecord:
+    return ScenarioRecord(
         row.id,
         row.name,
         row.version,
@@ -85,8 +85,8 @@ def scenario_record(row: ScenarioRow) -> ScenarioVersion:
     )
 
 
-def campaign_record(row: Campaign) -> CampaignInfo:
-    return CampaignInfo(
+def campaign_record(row: Campaign) -> CampaignRecord:
+    return CampaignRecord(
         id=row.id,
         name=row.name,
         kind=row.kind,
@@ -106,8 +106,8 @@ def campaign_record(row: Campaign) -> CampaignInfo:
     )
 
 
-def target_record(row: CampaignTarget) -> Target:
-    return Target(
+def target_record(row: CampaignTarget) -> TargetRecord:
+    return TargetRecord(
         row.id,
         row.campaign_id,
         row.phone,
@@ -120,8 +120,8 @@ def target_record(row: CampaignTarget) -> Target:
     )
 
 
-def attempt_record(row: DialAttempt) -> Attempt:
-    return Attempt(
+def attempt_record(row: DialAttempt) -> AttemptRecord:
+    return AttemptRecord(
         row.id,
         row.campaign_id,
         row.target_id,

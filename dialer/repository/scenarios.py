@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from dialer.model import Scenario, dump
 from dialer.repository.errors import ScenarioNotFound
-from dialer.repository.records import ScenarioVersion, scenario_record
+from dialer.repository.records import ScenarioRecord, scenario_record
 from hotline.store.db import Database
 from hotline.store.models import Scenario as ScenarioRow
 
@@ -20,7 +20,7 @@ class ScenarioVersions:
 
     async def add(
         self, name: str, scenario: Scenario, author: str, now: dt.datetime
-    ) -> ScenarioVersion:
+    ) -> ScenarioRecord:
         """A new version of ``name`` (1 for a new name)."""
         async with self._db.session() as session:
             latest = (
@@ -40,7 +40,7 @@ class ScenarioVersions:
             await session.flush()
             return scenario_record(row)
 
-    async def get(self, name: str, version: int | None = None) -> ScenarioVersion:
+    async def get(self, name: str, version: int | None = None) -> ScenarioRecord:
         """``version`` of ``name``; the latest without one."""
         async with self._db.session() as session:
             query = select(ScenarioRow).where(ScenarioRow.name == name)
@@ -55,14 +55,14 @@ class ScenarioVersions:
             )
         return scenario_record(row)
 
-    async def by_id(self, scenario_id: int) -> ScenarioVersion:
+    async def by_id(self, scenario_id: int) -> ScenarioRecord:
         async with self._db.session() as session:
             row = await session.get(ScenarioRow, scenario_id)
         if row is None:
             raise ScenarioNotFound(f"no scenario #{scenario_id}")
         return scenario_record(row)
 
-    async def all(self) -> list[ScenarioVersion]:
+    async def all(self) -> list[ScenarioRecord]:
         async with self._db.session() as session:
             rows = (
                 await session.execute(

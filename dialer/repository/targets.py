@@ -11,7 +11,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from dialer.model import Reason, Result, TargetState
 from dialer.repository.errors import TargetNotFound
-from dialer.repository.records import Target, target_record
+from dialer.repository.records import TargetRecord, target_record
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget
 
@@ -20,14 +20,14 @@ class Targets:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def get(self, target_id: int) -> Target:
+    async def get(self, target_id: int) -> TargetRecord:
         async with self._db.session() as session:
             row = await session.get(CampaignTarget, target_id)
             if row is None:
                 raise TargetNotFound(f"no target #{target_id}")
             return target_record(row)
 
-    async def due(self, campaign_id: int, now: dt.datetime, limit: int) -> list[Target]:
+    async def due(self, campaign_id: int, now: dt.datetime, limit: int) -> list[TargetRecord]:
         """Pending targets whose time has come: deliver-by first (closest first), then by
         their next time and their order in the list."""
         rows = await self._select(
@@ -67,7 +67,7 @@ class Targets:
                 )
             )
 
-    async def emails_due(self, campaign_id: int, limit: int) -> list[tuple[Target, str]]:
+    async def emails_due(self, campaign_id: int, limit: int) -> list[tuple[TargetRecord, str]]:
         """(target, address) of the e-mails waiting to be sent."""
         rows = await self._select(
             CampaignTarget.campaign_id == campaign_id,
