@@ -12,7 +12,7 @@ from hotline.app import Engine
 from hotline.dialplan.names import ROUTE_IVR
 from hotline.settings import Settings
 from hotline.speech import russian
-from hotline.store.contact_center import CallbackStore
+from hotline.store.callbacks import CallbackStore
 from hotline.store.enums import CallOutcome
 from hotline.transport.fastagi import AgiCall, AgiRoutes
 from ivr.call import IvrCall

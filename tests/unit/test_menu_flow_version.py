@@ -8,8 +8,9 @@ import pytest
 
 from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.contact_center import CallbackStore, Recordings
+from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr.menu import flow as menu_flow
 from ivr.menu.flow import MenuFlow, _Walk
