@@ -12,7 +12,9 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.support import current_user, run_with_db
+from hotline.contact_center import callbacks
 from hotline.core.phones import mask_phone
+from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackRecord, CallbackStore
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus
@@ -58,10 +60,10 @@ def done(
     note: Annotated[str | None, typer.Option("--note")] = None,
 ) -> None:
     """Mark a callback request done."""
-    who = by or current_user()
+    who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> CallbackRecord:
-        return await CallbackStore(db).done(callback_id, who, note)
+        return await callbacks.done(db, callback_id, who, note)
 
     record = run_with_db(settings_of(ctx), work, command="callbacks")
     typer.echo(f"callback {record.id} to {mask_phone(record.number)} done by {record.done_by}")

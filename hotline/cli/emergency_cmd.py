@@ -13,13 +13,13 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_FAILED, current_user, run_with_db
-from hotline.contact_center.emergency import Emergency, answer_target, switch_on
+from hotline.contact_center.emergency import Emergency, answer_target, switch_off, switch_on
 from hotline.settings import Settings
 from hotline.speech import audio
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary
 from hotline.speech.tools import SpeechError
-from hotline.store.audit import Actor, AuditLog
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore
 
@@ -56,13 +56,10 @@ def on(
         raise typer.Exit(EXIT_BAD_VALUE)
     settings = settings_of(ctx)
     library = PromptLibrary(settings)
-    who = by or current_user()
+    who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> Emergency:
-        state = await switch_on(EmergencyStore(db), library, prompt_id=prompt, text=text, by=who)
-        detail = {"text": text, "prompt": prompt}
-        await AuditLog(db).write(Actor(who, "cli"), "emergency.on", detail=detail)
-        return state
+        return await switch_on(EmergencyStore(db), library, prompt_id=prompt, text=text, by=who)
 
     try:
         state = run_with_db(settings, work, command="emergency", errors=())
@@ -82,15 +79,10 @@ def on(
 def off(ctx: typer.Context, by: ByOption = None) -> None:
     """Switch emergency mode off: callers no longer hear the message."""
     settings = settings_of(ctx)
-    who = by or current_user()
+    who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> tuple[bool, Emergency]:
-        store = EmergencyStore(db)
-        was_on = (await store.current()).active
-        state = await store.switch_off(who)
-        if was_on:
-            await AuditLog(db).write(Actor(who, "cli"), "emergency.off")
-        return was_on, state
+        return await switch_off(EmergencyStore(db), who)
 
     was_on, state = run_with_db(settings, work, command="emergency", errors=())
     if not was_on:

@@ -17,7 +17,7 @@ from hotline.contact_center import operators as ops
 from hotline.contact_center.operators import OperatorError
 from hotline.core.errors import NotFound
 from hotline.settings import Settings
-from hotline.store.audit import Actor, AuditLog
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient
@@ -119,14 +119,7 @@ def _queue_action(ctx: typer.Context, name: str, verb: str) -> None:
     settings = settings_of(ctx)
 
     async def work(db: Database, ami: AmiClient) -> None:
-        store = Operators(db)
-        if verb == "login":
-            await ops.login(ami, store, settings, name)
-        elif verb == "logout":
-            await ops.logout(ami, store, settings, name)
-        else:
-            await ops.pause(ami, store, settings, name, verb == "pause")
-        await AuditLog(db).write(Actor(current_user(), "cli"), f"operator.{verb}", name)
+        await ops.queue_action(ami, db, settings, name, verb, Actor(current_user(), "cli"))
 
     _run_ami(settings, work)
     typer.echo(f"operator {name}: {verb} done")

@@ -18,6 +18,7 @@ from hotline.cli.support import EXIT_FAILED, current_user, parse_when, run_with_
 from hotline.contact_center import recordings as recording
 from hotline.core.logs import mask_account
 from hotline.core.phones import mask_phone
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.recordings import RecordingRecord, Recordings
 
@@ -41,13 +42,12 @@ def list_(
     settings = settings_of(ctx)
     start = parse_when(from_, settings) if from_ else None
     end = parse_when(to, settings, end=True) if to else None
-    who = by or current_user()
+    who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> list[RecordingRecord]:
-        store = Recordings(db)
-        rows = await store.find(start=start, end=end, call_id=call)
-        await store.audit("list", who, [r.id for r in rows], {"call_id": call})
-        return rows
+        return await recording.search(
+            Recordings(db), who, {"call_id": call}, start=start, end=end, call_id=call
+        )
 
     rows = run_with_db(settings, work, command="recordings")
     if as_json:
@@ -85,7 +85,7 @@ def export(
         raise typer.Exit(EXIT_BAD_VALUE)
     start = parse_when(from_, settings) if from_ else None
     end = parse_when(to, settings, end=True) if to else None
-    who = by or current_user()
+    who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> recording.ExportResult:
         return await recording.export(
@@ -108,7 +108,7 @@ def purge(ctx: typer.Context, by: ByOption = None) -> None:
     """Delete recordings older than recording.retention_days now (the engine also does it
     daily at recording.purge_at)."""
     settings = settings_of(ctx)
-    who = by or current_user()
+    who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> list[int]:
         return await recording.purge(

@@ -4,7 +4,8 @@ target is relaxed from 40 s to 180 s.
 
 * :func:`switch_on` checks or renders the message, then records it as active: a catalogue
   prompt must exist and be built; a typed text is synthesised first, so callers never reach
-  a message that has no audio.
+  a message that has no audio.  :func:`switch_off` ends it.  Both write the audit log, so
+  the CLI and the console record the same.
 * :class:`EmergencyProvider` is the engine's per-call check (remembered for two seconds).
 * :func:`answer_target` is the wait target for the operator queue.
 """
@@ -25,6 +26,7 @@ from hotline.core.cache import LastGoodCache
 from hotline.settings import QueueSettings
 from hotline.speech import audio
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt, Sound
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.emergency import NEVER_SWITCHED, Emergency, EmergencyStore
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "Message",
     "answer_target",
     "prepare_message",
+    "switch_off",
     "switch_on",
 ]
 
@@ -95,18 +98,31 @@ async def switch_on(
     *,
     prompt_id: str | None = None,
     text: str | None = None,
-    by: str,
+    by: Actor,
 ) -> Emergency:
-    """Render or check the message, then record emergency mode on with it."""
+    """Render or check the message, then record emergency mode on with it (audited with the
+    message as given)."""
     message = await prepare_message(library, prompt_id=prompt_id, text=text)
     emergency = await store.switch_on(
         prompt_id=message.prompt_id,
         text=message.text,
         sound=message.sound.path_without_extension,
-        by=by,
+        by=by.name,
     )
-    log.warning("emergency mode ON by %s: %s", by, message.prompt_id or repr(message.text))
+    await AuditLog(store.db).write(by, "emergency.on", detail={"text": text, "prompt": prompt_id})
+    log.warning("emergency mode ON by %s: %s", by.name, message.prompt_id or repr(message.text))
     return emergency
+
+
+async def switch_off(store: EmergencyStore, by: Actor) -> tuple[bool, Emergency]:
+    """Record emergency mode off; returns whether it was on, and the state now.  Only a real
+    switch is audited: an "off" while already off changes nothing a caller hears."""
+    was_on = (await store.current()).active
+    emergency = await store.switch_off(by.name)
+    if was_on:
+        await AuditLog(store.db).write(by, "emergency.off")
+        log.warning("emergency mode OFF by %s", by.name)
+    return was_on, emergency
 
 
 class EmergencyProvider:

@@ -12,6 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hotline.contact_center import recordings as recording
 from hotline.settings import Settings
+from hotline.store.audit import Actor
 from hotline.store.recordings import Recordings
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,7 @@ class Housekeeping:
             return await recording.purge(
                 self._recordings,
                 self._settings.recording.retention_days,
-                by=SYSTEM_USER,
-                channel="engine",
+                by=Actor(SYSTEM_USER, "engine"),
             )
         except Exception:
             log.exception("the recordings purge failed; it runs again tomorrow")

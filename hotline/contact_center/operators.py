@@ -11,6 +11,7 @@ from typing import Any, Final
 from hotline.dialplan.names import CONTEXT_SIMULATED_OPERATOR, ChannelVar
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.enums import EventKind
@@ -18,6 +19,7 @@ from hotline.store.operators import OperatorRecord, Operators
 from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
+QUEUE_ACTIONS: Final = ("login", "logout", "pause", "unpause")
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.]{0,31}$")
 NEVER: Final = "never"
 # Asterisk's device states (QueueMember Status).
@@ -95,6 +97,29 @@ async def pause(
         raise OperatorError(f"operator {name} is not logged in")
     await ami.queue_pause(settings.queue.name, op.interface, paused, reason)
     await operators.set_state(name, paused=paused)
+
+
+async def queue_action(
+    ami: AmiClient,
+    db: Database,
+    settings: Settings,
+    name: str,
+    action: str,
+    by: Actor,
+    reason: str | None = None,
+) -> None:
+    """One of QUEUE_ACTIONS for an operator, as a person does it from the CLI or the console,
+    audited as ``operator.<action>`` with the pause reason."""
+    operators = Operators(db)
+    if action == "login":
+        await login(ami, operators, settings, name)
+    elif action == "logout":
+        await logout(ami, operators, settings, name)
+    elif action in ("pause", "unpause"):
+        await pause(ami, operators, settings, name, action == "pause", reason)
+    else:
+        raise OperatorError(f"unknown action {action!r}: one of {', '.join(QUEUE_ACTIONS)}")
+    await AuditLog(db).write(by, f"operator.{action}", name, {"reason": reason})
 
 
 async def restore(ami: AmiClient, operators: Operators, settings: Settings) -> int:

@@ -1,6 +1,7 @@
 """Call recordings: where MixMonitor writes them, the IVR hook that starts it right after the
 recording notice, and export (zip of browser-playable audio + CSV manifest), purge after the
-retention period.  Every listing, export and purge is written to the audit log."""
+retention period.  Every listing, play, download, export and purge is written to the audit
+log here, so the CLI and the console cannot differ in what they record."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
+from hotline.store.audit import Actor
 from hotline.store.recordings import RecordingRecord, Recordings
 from hotline.transport.agi_call import AgiCall
 
@@ -98,6 +100,80 @@ async def start_recording(agi: AgiCall, settings: Settings, recordings: Recordin
         log.exception("could not start recording %s", path.name)
 
 
+# --- search, play, download -------------------------------------------------------------------
+async def search(
+    recordings: Recordings,
+    by: Actor,
+    filters: dict[str, Any],
+    *,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    call_id: str | None = None,
+    caller: str | None = None,
+    account: str | None = None,
+    operator: str | None = None,
+    limit: int | None = None,
+) -> list[RecordingRecord]:
+    """Recordings found (see :meth:`Recordings.find`); the listing is audited with the
+    ``filters`` as the person gave them."""
+    found = await recordings.find(
+        start=start,
+        end=end,
+        call_id=call_id,
+        caller=caller,
+        account=account,
+        operator=operator,
+        limit=limit,
+    )
+    await recordings.audit("list", by, [r.id for r in found], filters)
+    return found
+
+
+async def _playable(
+    recordings: Recordings, recording_id: int, operator: str | None
+) -> RecordingRecord | None:
+    found = await recordings.find(recording_id=recording_id, operator=operator)
+    if not found or not await asyncio.to_thread(Path(found[0].path).is_file):
+        return None
+    return found[0]
+
+
+async def play(
+    recordings: Recordings, by: Actor, recording_id: int, *, operator: str | None = None
+) -> RecordingRecord | None:
+    """The recording to play as it is (its file exists), audited; None when there is none
+    (of ``operator``'s calls, when given)."""
+    record = await _playable(recordings, recording_id, operator)
+    if record is not None:
+        await recordings.audit("play", by, [record.id])
+    return record
+
+
+async def download(
+    recordings: Recordings,
+    by: Actor,
+    recording_id: int,
+    directory: Path,
+    *,
+    operator: str | None = None,
+) -> Path | None:
+    """The recording transcoded to an MP3 in ``directory`` (off the event loop), audited once
+    it is there; None when there is none (of ``operator``'s calls, when given).  Raises
+    RecordingError when sox fails."""
+    record = await _playable(recordings, recording_id, operator)
+    if record is None:
+        return None
+    target = directory / f"{file_stem(record)}.mp3"
+    await asyncio.to_thread(transcode, Path(record.path), target)
+    await recordings.audit("download", by, [record.id])
+    return target
+
+
+def file_stem(record: RecordingRecord) -> str:
+    """A file name people can sort: the start time, then the call."""
+    return f"{record.started_at:%Y%m%d-%H%M%S}-{record.call_id or record.uniqueid}"
+
+
 # --- export ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class ExportResult:
@@ -134,8 +210,7 @@ def export_zip(
     with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(temp, "w") as archive:
         for record in records:
             source = Path(record.path)
-            name = f"{record.started_at:%Y%m%d-%H%M%S}-{record.call_id or record.uniqueid}"
-            member = f"{name}.{audio_format}"
+            member = f"{file_stem(record)}.{audio_format}"
             if not source.is_file():
                 missing.append(record.id)
                 member = ""
@@ -167,7 +242,7 @@ async def export(
     settings: Settings,
     target: Path,
     *,
-    by: str,
+    by: Actor,
     call_id: str | None = None,
     start: datetime | None = None,
     end: datetime | None = None,
@@ -194,9 +269,8 @@ async def purge(
     recordings: Recordings,
     retention_days: int,
     *,
-    by: str,
+    by: Actor,
     now: datetime | None = None,
-    channel: str = "cli",
 ) -> list[int]:
     """Delete recordings older than the retention period (files; index rows are kept and
     marked purged, so the audit log still points at something).  Returns their ids."""
@@ -208,9 +282,7 @@ async def purge(
     purged_at = datetime.now(UTC)
     for record in old:
         await recordings.update(record.id, purged_at=purged_at)
-    await recordings.audit(
-        "purge", by, [r.id for r in old], {"retention_days": retention_days}, channel
-    )
+    await recordings.audit("purge", by, [r.id for r in old], {"retention_days": retention_days})
     log.info("purged %d recordings older than %s", len(old), cutoff.isoformat())
     return [r.id for r in old]
 

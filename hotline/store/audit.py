@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.store.db import Database
 from hotline.store.models import AuditEntry
@@ -47,17 +48,30 @@ class AuditLog:
         at: datetime | None = None,
     ) -> None:
         async with self._db.session() as session:
-            session.add(
-                AuditEntry(
-                    at=at or datetime.now(UTC),
-                    actor=actor.name,
-                    channel=actor.channel,
-                    source=actor.source,
-                    action=action,
-                    target=target,
-                    detail=detail,
-                )
+            self.add(session, actor, action, target, detail, at)
+
+    @staticmethod
+    def add(
+        session: AsyncSession,
+        actor: Actor,
+        action: str,
+        target: str | None = None,
+        detail: dict[str, Any] | None = None,
+        at: datetime | None = None,
+    ) -> None:
+        """An entry within the caller's unit of work: it commits (or not) with the rows it
+        accounts for."""
+        session.add(
+            AuditEntry(
+                at=at or datetime.now(UTC),
+                actor=actor.name,
+                channel=actor.channel,
+                source=actor.source,
+                action=action,
+                target=target,
+                detail=detail,
             )
+        )
 
     async def entries(
         self,

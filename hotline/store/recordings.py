@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import select, update
 
 from hotline.core.clock import utc_now
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
-from hotline.store.models import AuditEntry, Call, Recording, RecordingAccess
+from hotline.store.models import Call, Recording, RecordingAccess
 from hotline.store.types import as_utc
 
 
@@ -135,30 +136,29 @@ class Recordings:
     async def audit(
         self,
         action: str,
-        by: str,
+        by: Actor,
         recording_ids: list[int] | None,
         detail: dict[str, Any] | None = None,
-        channel: str = "cli",
     ) -> None:
-        """One audit row per recording touched (one row with no id when none was), and one
-        entry in the console's append-only audit log (``audit_log``)."""
+        """One access row per recording touched (one row with no id when none was), and in
+        the same transaction one entry in the console's append-only audit log."""
         at = utc_now()
         async with self._db.session() as session:
             ids_text = ",".join(str(i) for i in recording_ids or [])
-            session.add(
-                AuditEntry(
-                    at=at,
-                    actor=by,
-                    channel=channel,
-                    action=f"recordings.{action}",
-                    target=(f"recordings:{ids_text}"[:255] if ids_text else None),
-                    detail={**(detail or {}), "count": len(recording_ids or [])},
-                )
+            AuditLog.add(
+                session,
+                by,
+                f"recordings.{action}",
+                f"recordings:{ids_text}"[:255] if ids_text else None,
+                {**(detail or {}), "count": len(recording_ids or [])},
+                at,
             )
             ids: list[int | None] = list(recording_ids or []) or [None]
             for rid in ids:
                 session.add(
-                    RecordingAccess(at=at, recording_id=rid, action=action, by=by, detail=detail)
+                    RecordingAccess(
+                        at=at, recording_id=rid, action=action, by=by.name, detail=detail
+                    )
                 )
 
     async def audit_log(self, limit: int = 100) -> list[dict[str, Any]]:

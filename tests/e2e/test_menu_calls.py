@@ -15,6 +15,7 @@ from hotline.contact_center.emergency import EmergencyStore, switch_on
 from hotline.contact_center.schedule import CalendarOverrides
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
+from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
 from hotline.store.enums import CallbackStatus, CallOutcome
 from ivr import prompts
@@ -125,7 +126,7 @@ async def test_emergency_message_follows_the_notice_and_raises_the_wait_target(
 ) -> None:
     # A message typed by a supervisor: rendered before it becomes active.
     state = await switch_on(
-        EmergencyStore(engine.db), engine.prompts, text=EMERGENCY_TEXT, by="e2e"
+        EmergencyStore(engine.db), engine.prompts, text=EMERGENCY_TEXT, by=Actor("e2e", "cli")
     )
     assert state.active and state.sound is not None
     await engine.reload_emergency()

@@ -25,6 +25,7 @@ from hotline.contact_center.emergency import switch_on
 from hotline.contact_center.queue_report import build_report
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
+from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
 from hotline.store.emergency import EmergencyStore
 from hotline.store.enums import CallbackStatus, QueueEventKind
@@ -130,7 +131,7 @@ async def test_answered_within_target_is_recorded_and_exported(
 
     zip_path = tmp_path / "export.zip"
     result = await recording.export(
-        engine.recordings, engine.settings, zip_path, by="test", call_id=call.id
+        engine.recordings, engine.settings, zip_path, by=Actor("test", "cli"), call_id=call.id
     )
     assert result.recordings == 1 and not result.missing
     with zipfile.ZipFile(zip_path) as archive:
@@ -151,7 +152,7 @@ async def test_answered_within_target_is_recorded_and_exported(
         caller=CALLER,
         at=datetime.now(UTC) - timedelta(days=31),
     )
-    purged = await recording.purge(engine.recordings, 30, by="test")
+    purged = await recording.purge(engine.recordings, 30, by=Actor("test", "cli"))
     assert purged == [old_id]
     assert not await asyncio.to_thread(old_path.exists)
     assert await asyncio.to_thread(os.path.isfile, rec.path)
@@ -213,7 +214,9 @@ async def test_abandoned_call_is_counted(engine: Engine, settings: Settings) -> 
 
 async def test_emergency_mode_changes_the_target(engine: Engine) -> None:
     # A short typed message keeps the call short.
-    await switch_on(EmergencyStore(engine.db), engine.prompts, text="Авария.", by="test")
+    await switch_on(
+        EmergencyStore(engine.db), engine.prompts, text="Авария.", by=Actor("test", "cli")
+    )
     await engine.reload_emergency()
     # Nobody answers; the caller leaves during the overflow offer.
     leaves_soon = engine.settings.model_copy(

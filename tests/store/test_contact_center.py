@@ -13,6 +13,7 @@ from hotline.contact_center import recordings as recording
 from hotline.contact_center.queue_report import build_report
 from hotline.core.errors import NotFound
 from hotline.settings import load_settings
+from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -117,11 +118,11 @@ async def test_recordings_index_audit_and_purge(store: Database, tmp_path: Path)
     assert [r.id for r in await recordings.find()] == [old, new]
     assert (await recordings.for_uniqueid("new"))[0].call_id is not None
 
-    assert await recording.purge(recordings, 30, by="test") == [old]
+    assert await recording.purge(recordings, 30, by=Actor("test", "cli")) == [old]
     assert not old_file.exists() and new_file.exists()
     assert [r.id for r in await recordings.find()] == [new]
     assert [r.id for r in await recordings.find(include_purged=True)] == [old, new]
-    assert await recording.purge(recordings, 30, by="test") == []
+    assert await recording.purge(recordings, 30, by=Actor("test", "cli")) == []
     (entry,) = await recordings.audit_log()
     assert (entry["action"], entry["recording_id"], entry["by"]) == ("purge", old, "test")
 

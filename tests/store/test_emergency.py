@@ -24,6 +24,7 @@ from hotline.settings import QueueSettings, Settings, load_settings
 from hotline.speech import audio
 from hotline.speech.catalogue import Catalogue, UnknownPrompt
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.emergency import NEVER_SWITCHED, EmergencyStore
 
@@ -36,6 +37,7 @@ prompts:
     text: "Ураган. Бригады работают."
 """
 TEXT = "Авария на подстанции. Свет дадут к вечеру."
+ALICE = Actor("alice", "cli")
 
 
 @pytest.fixture
@@ -216,7 +218,7 @@ async def test_provider_keeps_the_last_state_when_the_store_fails(
 # --- switching on with a message --------------------------------------------------------------
 async def test_switch_on_with_text_renders_it_first(store: EmergencyStore, tmp_path: Path) -> None:
     library = fast_library(speech_settings(tmp_path))
-    state = await switch_on(store, library, text=f"  {TEXT}\n", by="alice")
+    state = await switch_on(store, library, text=f"  {TEXT}\n", by=ALICE)
     assert state.active and state.text == TEXT  # whitespace tidied
     assert state.sound is not None
     assert state.sound.startswith(str(tmp_path / "sounds" / "espeak-anna" / "speak"))
@@ -228,7 +230,7 @@ async def test_switch_on_with_text_renders_it_first(store: EmergencyStore, tmp_p
 async def test_switch_on_with_a_built_prompt(store: EmergencyStore, tmp_path: Path) -> None:
     library = fast_library(speech_settings(tmp_path))
     await library.build()
-    state = await switch_on(store, library, prompt_id="ivr.emergency.storm", by="alice")
+    state = await switch_on(store, library, prompt_id="ivr.emergency.storm", by=ALICE)
     assert (state.prompt_id, state.text) == ("ivr.emergency.storm", None)
     assert state.sound == library.sound("ivr.emergency.storm").path_without_extension
     assert audio.sound_exists(Path(state.sound))
@@ -239,16 +241,16 @@ async def test_switch_on_refuses_unknown_or_unbuilt_prompts(
 ) -> None:
     library = fast_library(speech_settings(tmp_path))
     with pytest.raises(PromptsNotBuilt, match="hotline prompts build"):
-        await switch_on(store, library, prompt_id="ivr.emergency.default", by="alice")
+        await switch_on(store, library, prompt_id="ivr.emergency.default", by=ALICE)
     with pytest.raises(UnknownPrompt, match=f"{USED_BY} names unknown prompt") as caught:
-        await switch_on(store, library, prompt_id="ivr.emergency.defualt", by="alice")
+        await switch_on(store, library, prompt_id="ivr.emergency.defualt", by=ALICE)
     assert "ivr.emergency.default" in str(caught.value)  # the suggestion
 
     await library.build()
     built = Path(library.sound("ivr.emergency.default").path_without_extension)
     built.with_name(built.name + ".alaw").unlink()
     with pytest.raises(PromptsNotBuilt, match="audio files are missing"):
-        await switch_on(store, library, prompt_id="ivr.emergency.default", by="alice")
+        await switch_on(store, library, prompt_id="ivr.emergency.default", by=ALICE)
     assert await store.current() == NEVER_SWITCHED
 
 

@@ -77,6 +77,27 @@ def test_callbacks_list_and_done(url: str) -> None:
     assert code == 1 and "no callback request 42" in err
 
 
+def test_callback_done_is_audited_like_in_the_console(url: str) -> None:
+    """Marking a request done touches personal data (the caller's number): audited."""
+    seed(url)
+    code, out, _ = run_hotline(url, "callbacks", "list", "--json")
+    (item,) = json.loads(out)
+    code, _, _ = run_hotline(url, "callbacks", "done", str(item["id"]), "--note", "перезвонили")
+    assert code == 0
+    code, out, _ = run_hotline(url, "audit", "list", "--action", "callback.done", "--json")
+    (entry,) = json.loads(out)
+    assert (entry["actor"], entry["channel"], entry["target"], entry["detail"]) == (
+        "tester",
+        "cli",
+        str(item["id"]),
+        {"note": "перезвонили"},
+    )
+    # An unknown request changes nothing, so nothing is audited.
+    assert run_hotline(url, "callbacks", "done", "999")[0] == 1
+    code, out, _ = run_hotline(url, "audit", "list", "--action", "callback.done", "--json")
+    assert len(json.loads(out)) == 1
+
+
 def test_a_failed_command_names_itself(url: str) -> None:
     """Errors are prefixed with the command typed, not with the module that ran it."""
     code, _, err = run_hotline(url, "callbacks", "done", "999")

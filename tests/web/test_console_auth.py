@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.db import Database
+from hotline.store.emergency import EmergencyStore
 from tests.web.conftest import PASSWORD, hidden, log_in
 
 
@@ -160,3 +161,25 @@ def test_log_out_ends_the_session(client: TestClient, settings: Settings) -> Non
     client.cookies.set("hotline_session", cookie or "")
     assert client.get("/", follow_redirects=False).status_code == 303
     assert audit_entries(settings)[0].action == "logout"
+
+
+def test_emergency_off_is_audited_only_when_it_was_on(
+    client: TestClient, settings: Settings
+) -> None:
+    """The same rule as ``hotline emergency off``: a no-op "off" is not an audited switch."""
+
+    async def switch_on() -> None:
+        async with Database.from_settings(settings) as db:
+            await EmergencyStore(db).switch_on(text="Авария.", sound="/s/a", by="boris")
+
+    async def offs() -> list[tuple[str, str, str | None]]:
+        async with Database.from_settings(settings) as db:
+            entries = await AuditLog(db).entries(action="emergency.off")
+            return [(e.actor, e.channel, e.source) for e in entries]
+
+    csrf = log_in(client, "boris")
+    asyncio.run(switch_on())
+    for _ in range(2):
+        off = client.post("/emergency", data={"state": "off", "csrf_token": csrf})
+        assert off.status_code == 200 and "Выключен" in off.text
+    assert asyncio.run(offs()) == [("boris", "web", "testclient")]

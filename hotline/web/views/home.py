@@ -8,11 +8,10 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hotline.access.users import Permission
-from hotline.contact_center.emergency import switch_on
+from hotline.contact_center.emergency import switch_off, switch_on
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import PromptLibrary
 from hotline.speech.tools import SpeechError
-from hotline.store.audit import AuditLog
 from hotline.store.emergency import EmergencyStore
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require_checked, viewer
@@ -35,11 +34,9 @@ async def emergency_switch(
     state: Annotated[str, Form(pattern="^(on|off)$")],
     text: Annotated[str, Form(max_length=2000)] = "",
 ) -> Response:
-    db = request.app.state.db
-    store = EmergencyStore(db)
+    store = EmergencyStore(request.app.state.db)
     if state == "off":
-        await store.switch_off(who.name)
-        await AuditLog(db).write(who.actor, "emergency.off")
+        await switch_off(store, who.actor)
         return RedirectResponse("/", status_code=303)
     library = PromptLibrary(request.app.state.settings)
     typed = text.strip() or None
@@ -49,7 +46,7 @@ async def emergency_switch(
             library,
             prompt_id=None if typed else DEFAULT_EMERGENCY_PROMPT,
             text=typed,
-            by=who.name,
+            by=who.actor,
         )
     except (CatalogueError, SpeechError, ValueError) as exc:
         current = await store.current()
@@ -61,6 +58,4 @@ async def emergency_switch(
             emergency=current,
             message=f"Аварийный режим не включён: {exc}",
         )
-    prompt = None if typed else DEFAULT_EMERGENCY_PROMPT
-    await AuditLog(db).write(who.actor, "emergency.on", detail={"text": typed, "prompt": prompt})
     return RedirectResponse("/", status_code=303)

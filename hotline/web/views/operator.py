@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
 from hotline.access.users import Permission
+from hotline.contact_center import callbacks
 from hotline.contact_center import operators as ops
 from hotline.core.errors import NotFound
 from hotline.store.audit import AuditLog
@@ -82,27 +83,17 @@ async def queue_action(
 ) -> Response:
     state = request.app.state
     ami: AmiClient | None = state.ami
-    operators = Operators(state.db)
     if await _operator(request, who) is None:
         return await _panel(request, who, "Вы не заведены как оператор очереди.", 409)
     if ami is None or not ami.connected:
         return await _panel(request, who, "АТС недоступна, попробуйте позже.", 503)
+    if action not in ops.QUEUE_ACTIONS:
+        return await _panel(request, who, f"Неизвестное действие {action!r}.", 404)
+    why = (reason or PAUSE_REASONS[0]) if action == "pause" else None
     try:
-        if action == "login":
-            await ops.login(ami, operators, state.settings, who.name)
-        elif action == "logout":
-            await ops.logout(ami, operators, state.settings, who.name)
-        elif action in ("pause", "unpause"):
-            paused = action == "pause"
-            why = (reason or PAUSE_REASONS[0]) if paused else None
-            await ops.pause(ami, operators, state.settings, who.name, paused, why)
-        else:
-            return await _panel(request, who, f"Неизвестное действие {action!r}.", 404)
+        await ops.queue_action(ami, state.db, state.settings, who.name, action, who.actor, why)
     except (ops.OperatorError, AmiError) as exc:
         return await _panel(request, who, f"Не выполнено: {exc}", 409)
-    await AuditLog(state.db).write(
-        who.actor, f"operator.{action}", who.name, {"reason": reason or None}
-    )
     return RedirectResponse("/operator", status_code=303)
 
 
@@ -113,12 +104,10 @@ async def callback_done(
     who: Annotated[Viewer, Depends(require_checked(Permission.OWN_CALLS))],
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
-    db = request.app.state.db
     try:
-        await CallbackStore(db).done(callback_id, who.name, note or None)
+        await callbacks.done(request.app.state.db, callback_id, who.actor, note or None)
     except NotFound:
         return await _panel(request, who, f"Заявки {callback_id} нет.", 404)
-    await AuditLog(db).write(who.actor, "callback.done", str(callback_id), {"note": note or None})
     return RedirectResponse("/operator", status_code=303)
 
 

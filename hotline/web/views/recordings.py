@@ -1,6 +1,6 @@
 """Call recordings: search by date, caller, account and operator; play in the browser;
-download.  Every listing, play and download is audited (``Recordings.audit``, which also
-writes the console's audit log).  Operators find only the calls they answered."""
+download.  The operations (``contact_center.recordings``) audit every listing, play and
+download.  Operators find only the calls they answered."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from fastapi.responses import FileResponse, HTMLResponse
 from starlette.background import BackgroundTask
 
 from hotline.access.users import Permission
-from hotline.contact_center.recordings import RecordingError, transcode
+from hotline.contact_center import recordings as recording
 from hotline.core.report_period import parse_period
-from hotline.store.recordings import RecordingRecord, Recordings
+from hotline.store.recordings import Recordings
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require
 
@@ -51,15 +51,6 @@ async def search(
         first, last = parse_period(start, end, zone)
     except ValueError as exc:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
-    recordings = Recordings(request.app.state.db)
-    found = await recordings.find(
-        start=first,
-        end=last,
-        caller=caller.strip() or None,
-        account=account.strip() or None,
-        operator=_own_only(who) or operator.strip() or None,
-        limit=PAGE_LIMIT,
-    )
     filters = {
         "from": start,
         "to": end,
@@ -67,7 +58,17 @@ async def search(
         "account": account,
         "operator": operator,
     }
-    await recordings.audit("list", who.name, [r.id for r in found], filters, channel="web")
+    found = await recording.search(
+        Recordings(request.app.state.db),
+        who.actor,
+        filters,
+        start=first,
+        end=last,
+        caller=caller.strip() or None,
+        account=account.strip() or None,
+        operator=_own_only(who) or operator.strip() or None,
+        limit=PAGE_LIMIT,
+    )
     return page(
         request,
         "recordings.html",
@@ -82,15 +83,6 @@ async def search(
     )
 
 
-async def _one(request: Request, who: Viewer, recording_id: int) -> RecordingRecord:
-    found = await Recordings(request.app.state.db).find(
-        recording_id=recording_id, operator=_own_only(who)
-    )
-    if not found or not await asyncio.to_thread(Path(found[0].path).is_file):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
-    return found[0]
-
-
 @router.get("/{recording_id}/audio")
 async def play(
     request: Request,
@@ -98,8 +90,11 @@ async def play(
     who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
 ) -> Response:
     """The WAV MixMonitor wrote: every browser plays PCM WAV as it is."""
-    record = await _one(request, who, recording_id)
-    await Recordings(request.app.state.db).audit("play", who.name, [record.id], channel="web")
+    record = await recording.play(
+        Recordings(request.app.state.db), who.actor, recording_id, operator=_own_only(who)
+    )
+    if record is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
     return FileResponse(record.path, media_type="audio/wav")
 
 
@@ -110,20 +105,25 @@ async def download(
     who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
 ) -> Response:
     """An MP3 (small, plays anywhere), transcoded off the event loop."""
-    record = await _one(request, who, recording_id)
     work = Path(tempfile.mkdtemp(prefix="hotline-rec-"))
-    name = f"{record.started_at:%Y%m%d-%H%M%S}-{record.call_id or record.uniqueid}.mp3"
-    target = work / name
     try:
-        await asyncio.to_thread(transcode, Path(record.path), target)
-    except RecordingError as exc:
+        target = await recording.download(
+            Recordings(request.app.state.db),
+            who.actor,
+            recording_id,
+            work,
+            operator=_own_only(who),
+        )
+    except recording.RecordingError as exc:
         await asyncio.to_thread(_remove, work)
         raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, str(exc)) from exc
-    await Recordings(request.app.state.db).audit("download", who.name, [record.id], channel="web")
+    if target is None:
+        await asyncio.to_thread(_remove, work)
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
     return FileResponse(
         target,
         media_type="audio/mpeg",
-        filename=name,
+        filename=target.name,
         background=BackgroundTask(_remove, work),
     )
 
