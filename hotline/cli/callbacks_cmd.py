@@ -15,9 +15,8 @@ from hotline.cli.support import current_user, run_with_db
 from hotline.contact_center import callbacks
 from hotline.core.phones import mask_phone
 from hotline.store.audit import Actor
-from hotline.store.callbacks import CallbackRecord, CallbackStore
+from hotline.store.callbacks import CallbackRecord
 from hotline.store.db import Database
-from hotline.store.enums import CallbackStatus
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -32,7 +31,7 @@ def list_(
     need it; logs mask it)."""
 
     async def work(db: Database) -> list[CallbackRecord]:
-        return await CallbackStore(db).find(status=None if all_ else CallbackStatus.OPEN)
+        return await callbacks.requests(db, Actor(current_user(), "cli"), open_only=not all_)
 
     rows = run_with_db(settings_of(ctx), work, command="callbacks")
     if as_json:

@@ -162,7 +162,7 @@ def screen(
     settings = settings_of(ctx)
 
     async def from_store(db: Database, ami: AmiClient | None) -> dict[str, object] | None:
-        return await ops.current_screen(db, name, ami)
+        return await ops.screen_pop(db, name, ami, Actor(current_user(), "cli"))
 
     if no_ami:
         data = _run(settings, lambda db: from_store(db, None))

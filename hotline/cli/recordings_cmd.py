@@ -5,7 +5,6 @@ is written to the audit log (`hotline recordings audit`)."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Final
 
@@ -16,6 +15,7 @@ from rich.table import Table
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_FAILED, current_user, parse_when, run_with_db
 from hotline.contact_center import recordings as recording
+from hotline.core.clock import utc_now
 from hotline.core.logs import mask_account
 from hotline.core.phones import mask_phone
 from hotline.store.audit import Actor
@@ -112,7 +112,7 @@ def purge(ctx: typer.Context, by: ByOption = None) -> None:
 
     async def work(db: Database) -> list[int]:
         return await recording.purge(
-            Recordings(db), settings.recording.retention_days, by=who, now=datetime.now(UTC)
+            Recordings(db), settings.recording.retention_days, by=who, now=utc_now()
         )
 
     purged = run_with_db(settings, work, command="recordings")

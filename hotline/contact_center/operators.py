@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Final
 
+from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_OPERATOR, ChannelVar
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
@@ -249,7 +249,7 @@ async def screen(
         or variables.get(ChannelVar.OPERATOR_REASON),
         "callbacks_requested": callbacks,
         "channel_variables": variables,
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": utc_now().isoformat(),
     }
 
 
@@ -270,3 +270,14 @@ async def current_screen(db: Database, name: str, ami: AmiClient | None) -> dict
                 except AmiError:
                     break  # the call just ended: the store has the rest
     return await screen(name, call_log, events, variables)
+
+
+async def screen_pop(
+    db: Database, operator: str, ami: AmiClient | None, by: Actor
+) -> dict[str, Any] | None:
+    """:func:`current_screen`, for a person to read: the caller's data is personal, so the
+    view is audited."""
+    pop = await current_screen(db, operator, ami)
+    if pop is not None:
+        await AuditLog(db).write(by, "screen_pop.view", pop.get("call_id"))
+    return pop

@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from hotline.core.clock import utc_now
 from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
 from hotline.store.audit import Actor
@@ -90,7 +91,7 @@ async def start_recording(agi: AgiCall, settings: Settings, recordings: Recordin
     if not settings.recording.enabled:
         return
     call_id = await agi.get_variable(ChannelVar.CALL_ID) or agi.env.uniqueid
-    path = recording_path(settings, call_id, datetime.now(UTC))
+    path = recording_path(settings, call_id, utc_now())
     try:
         await asyncio.to_thread(make_dirs, path.parent)
         await agi.exec("MixMonitor", str(path))
@@ -274,12 +275,12 @@ async def purge(
 ) -> list[int]:
     """Delete recordings older than the retention period (files; index rows are kept and
     marked purged, so the audit log still points at something).  Returns their ids."""
-    cutoff = (now or datetime.now(UTC)) - timedelta(days=retention_days)
+    cutoff = (now or utc_now()) - timedelta(days=retention_days)
     old = await recordings.find(end=cutoff)
     if not old:
         return []
     await asyncio.to_thread(_delete, [r.path for r in old])
-    purged_at = datetime.now(UTC)
+    purged_at = utc_now()
     for record in old:
         await recordings.update(record.id, purged_at=purged_at)
     await recordings.audit("purge", by, [r.id for r in old], {"retention_days": retention_days})

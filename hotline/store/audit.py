@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core.clock import utc_now
 from hotline.store.db import Database
 from hotline.store.models import AuditEntry
 
@@ -63,7 +64,7 @@ class AuditLog:
         accounts for."""
         session.add(
             AuditEntry(
-                at=at or datetime.now(UTC),
+                at=at or utc_now(),
                 actor=actor.name,
                 channel=actor.channel,
                 source=actor.source,

@@ -9,11 +9,12 @@ ever reaches a message that cannot be played.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Select, select
 
+from hotline.core.clock import utc_now
 from hotline.store.db import Database
 from hotline.store.models import EmergencyState
 
@@ -96,7 +97,7 @@ class EmergencyStore:
             row = await session.scalar(_newest().limit(1))
             if row is None or not row.active:
                 return _state(row) if row is not None else NEVER_SWITCHED
-            off = EmergencyState(active=False, at=datetime.now(UTC), by=_by(by))
+            off = EmergencyState(active=False, at=utc_now(), by=_by(by))
             session.add(off)
             await session.flush()
             return _state(off)
@@ -107,7 +108,7 @@ class EmergencyStore:
             return [_state(row) for row in await session.scalars(_newest().limit(limit))]
 
     async def _add(self, row: EmergencyState) -> Emergency:
-        row.at = datetime.now(UTC)
+        row.at = utc_now()
         async with self._db.session() as session:
             session.add(row)
         return _state(row)

@@ -98,6 +98,20 @@ def test_callback_done_is_audited_like_in_the_console(url: str) -> None:
     assert len(json.loads(out)) == 1
 
 
+def test_listing_callbacks_is_audited_like_in_the_console(url: str) -> None:
+    """The list shows callers' numbers: the CLI audits it as the operator panel does."""
+    seed(url)
+    assert run_hotline(url, "callbacks", "list", "--json")[0] == 0
+    assert run_hotline(url, "callbacks", "list", "--all", "--json")[0] == 0
+    code, out, _ = run_hotline(url, "audit", "list", "--action", "callbacks.view", "--json")
+    assert code == 0
+    entries = json.loads(out)
+    assert sorted((e["actor"], e["channel"], json.dumps(e["detail"])) for e in entries) == [
+        ("tester", "cli", json.dumps({"all": 1})),
+        ("tester", "cli", json.dumps({"open": 1})),
+    ]
+
+
 def test_a_failed_command_names_itself(url: str) -> None:
     """Errors are prefixed with the command typed, not with the module that ran it."""
     code, _, err = run_hotline(url, "callbacks", "done", "999")

@@ -19,8 +19,6 @@ from hotline.contact_center import callbacks
 from hotline.contact_center import operators as ops
 from hotline.core.errors import NotFound
 from hotline.store.audit import AuditLog
-from hotline.store.callbacks import CallbackStore
-from hotline.store.enums import CallbackStatus
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import fragment, page
@@ -44,15 +42,14 @@ async def _operator(request: Request, who: Viewer) -> OperatorRecord | None:
 
 async def _panel(request: Request, who: Viewer, message: str | None, status_code: int) -> Response:
     db = request.app.state.db
-    callbacks = await CallbackStore(db).find(status=CallbackStatus.OPEN)
-    await AuditLog(db).write(who.actor, "callbacks.view", detail={"open": len(callbacks)})
+    open_requests = await callbacks.requests(db, who.actor)
     return page(
         request,
         "operator.html",
         who,
         status_code=status_code,
         operator=await _operator(request, who),
-        callbacks=callbacks,
+        callbacks=open_requests,
         reasons=PAUSE_REASONS,
         screen_html=await _screen(request, who, audit=True),
         message=message,
@@ -61,9 +58,10 @@ async def _panel(request: Request, who: Viewer, message: str | None, status_code
 
 async def _screen(request: Request, who: Viewer, *, audit: bool) -> str:
     state = request.app.state
-    pop = await ops.current_screen(state.db, who.name, state.ami)
-    if pop is not None and audit:
-        await AuditLog(state.db).write(who.actor, "screen_pop.view", pop.get("call_id"))
+    if audit:
+        pop = await ops.screen_pop(state.db, who.name, state.ami, who.actor)
+    else:  # a live redraw of the pop the panel already showed (and audited)
+        pop = await ops.current_screen(state.db, who.name, state.ami)
     return fragment(request, "operator_screen.html", who, pop=pop)
 
 
