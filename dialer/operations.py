@@ -7,13 +7,15 @@ log, console users, customer accounts)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 from dialer.accounts import StoredAccounts
 from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
 from dialer.model import CampaignRules
+from dialer.report import report_rows
 from dialer.repository import CampaignError, CampaignRecord, DialerStore
 from hotline.access.users import Permission, allowed
 from hotline.core.clock import utc_now
@@ -111,3 +113,22 @@ async def transition(db: Database, name: str, action: str, by: Actor) -> None:
     else:
         raise CampaignError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     await _audit(db, by, action, name)
+
+
+async def set_limits(db: Database, values: Mapping[str, float], by: Actor) -> dict[str, float]:
+    """Change pacing limits (the running engine applies them within a tick); all stored
+    limits afterwards."""
+    store = DialerStore(db)
+    now = utc_now()
+    for name, value in values.items():
+        await store.set_limit(name, value, by.name, now)
+    await AuditLog(db).write(by, "dialer.limits", detail=dict(values))
+    return await store.limits()
+
+
+async def report(db: Database, name: str, by: Actor, form: str) -> dict[str, list[dict[str, Any]]]:
+    """The campaign's results per contact and attempt (personal data: audited with the form
+    it is given in)."""
+    rows = await report_rows(DialerStore(db), name)
+    await AuditLog(db).write(by, "campaign.report", name, {"format": form})
+    return rows

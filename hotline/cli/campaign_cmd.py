@@ -19,11 +19,11 @@ from rich.table import Table
 from dialer import operations
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import CampaignRules, Reason
-from dialer.report import report_rows, report_sheets, status, why
+from dialer.report import report_sheets, status, why
 from dialer.repository import DialerStore
 from hotline.cli.context import settings_of
 from hotline.cli.dialer_support import ByOpt, actor, run_dialer
-from hotline.cli.support import EXIT_FAILED, current_user
+from hotline.cli.support import EXIT_FAILED
 from hotline.core.clock import utc_now
 from hotline.core.spreadsheets import to_csv, to_xlsx
 from hotline.store.db import Database
@@ -256,12 +256,12 @@ def limits(
     trunk_key = LIMIT_TRUNK if trunk in (None, settings.trunk_name) else f"{LIMIT_TRUNK}:{trunk}"
     changes = {LIMIT_CPS: cps, trunk_key: trunk_channels, LIMIT_GAP: gap}
 
+    wanted = {key: float(value) for key, value in changes.items() if value is not None}
+
     async def work(db: Database) -> dict[str, float]:
-        store = DialerStore(db)
-        for key, value in changes.items():
-            if value is not None:
-                await store.set_limit(key, float(value), by or current_user(), utc_now())
-        return await store.limits()
+        if not wanted:
+            return await DialerStore(db).limits()
+        return await operations.set_limits(db, wanted, actor(by))
 
     stored = run_dialer(ctx, work)
     defaults: dict[str, float] = {
@@ -339,9 +339,12 @@ def report(
         Path | None, typer.Option("--csv", help="Write summary/attempts/contacts CSVs here.")
     ] = None,
     xlsx: Annotated[Path | None, typer.Option("--xlsx", help="Write one XLSX workbook.")] = None,
+    by: ByOpt = None,
 ) -> None:
-    """Positive and negative per reason, per attempt and per contact."""
-    sheets = run_dialer(ctx, lambda db: report_rows(DialerStore(db), name))
+    """Positive and negative per reason, per attempt and per contact (audited: the report
+    holds callees' numbers)."""
+    form = ",".join(f for f, path in (("csv", csv_dir), ("xlsx", xlsx)) if path) or "table"
+    sheets = run_dialer(ctx, lambda db: operations.report(db, name, actor(by), form))
     table = Table("state", "result", "reason", "contacts")
     for row in sheets["summary"]:
         table.add_row(row["state"], row["result"], row["reason"], str(row["contacts"]))

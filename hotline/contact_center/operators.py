@@ -273,11 +273,13 @@ async def current_screen(db: Database, name: str, ami: AmiClient | None) -> dict
 
 
 async def screen_pop(
-    db: Database, operator: str, ami: AmiClient | None, by: Actor
+    db: Database, operator: str, ami: AmiClient | None, by: Actor, *, shown: str | None = None
 ) -> dict[str, Any] | None:
-    """:func:`current_screen`, for a person to read: the caller's data is personal, so the
-    view is audited."""
+    """:func:`current_screen`, for a person to read: the caller's data is personal, so each
+    call that reaches the screen is audited (``shown``: the call already on it, which a live
+    redraw does not audit again)."""
     pop = await current_screen(db, operator, ami)
-    if pop is not None:
-        await AuditLog(db).write(by, "screen_pop.view", pop.get("call_id"))
+    call_id = pop.get("call_id") if pop is not None else None
+    if call_id is not None and call_id != shown:
+        await AuditLog(db).write(by, "screen_pop.view", call_id)
     return pop

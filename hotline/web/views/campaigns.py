@@ -25,7 +25,6 @@ from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
-from hotline.store.audit import AuditLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web.pages import check_format, fragment, page, table_download
@@ -161,12 +160,10 @@ async def download_report(
 ) -> Response:
     """Results per contact and attempt (personal data: audited)."""
     check_format(fmt)  # before the audit entry: a bad format reads nothing
-    store = _store(request)
     try:
-        rows = await report.report_rows(store, name)
+        rows = await operations.report(_db(request), name, who.actor, fmt)
     except (CampaignError, NotFound) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    await AuditLog(_db(request)).write(who.actor, "campaign.report", name, {"format": fmt})
     return await table_download(report.report_sheets(rows), f"campaign-{name}", fmt)
 
 

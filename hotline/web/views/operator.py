@@ -18,7 +18,6 @@ from hotline.access.users import Permission
 from hotline.contact_center import callbacks
 from hotline.contact_center import operators as ops
 from hotline.core.errors import NotFound
-from hotline.store.audit import AuditLog
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import fragment, page
@@ -51,17 +50,14 @@ async def _panel(request: Request, who: Viewer, message: str | None, status_code
         operator=await _operator(request, who),
         callbacks=open_requests,
         reasons=PAUSE_REASONS,
-        screen_html=await _screen(request, who, audit=True),
+        screen_html=await _screen(request, who),
         message=message,
     )
 
 
-async def _screen(request: Request, who: Viewer, *, audit: bool) -> str:
+async def _screen(request: Request, who: Viewer) -> str:
     state = request.app.state
-    if audit:
-        pop = await ops.screen_pop(state.db, who.name, state.ami, who.actor)
-    else:  # a live redraw of the pop the panel already showed (and audited)
-        pop = await ops.current_screen(state.db, who.name, state.ami)
+    pop = await ops.screen_pop(state.db, who.name, state.ami, who.actor)
     return fragment(request, "operator_screen.html", who, pop=pop)
 
 
@@ -120,14 +116,10 @@ async def screen_stream(
         shown: str | None = None
         try:
             while True:
-                pop = await ops.current_screen(request.app.state.db, who.name, ami)
-                call_id = pop.get("call_id") if pop else None
-                if call_id != shown and call_id is not None:
-                    # A new call's personal data reached this operator's screen.
-                    await AuditLog(request.app.state.db).write(
-                        who.actor, "screen_pop.view", call_id
-                    )
-                shown = call_id
+                pop = await ops.screen_pop(
+                    request.app.state.db, who.name, ami, who.actor, shown=shown
+                )
+                shown = pop.get("call_id") if pop else None
                 html = fragment(request, "operator_screen.html", who, pop=pop)
                 yield {"event": SSE_EVENT, "data": html}
                 if sub is None:

@@ -10,11 +10,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from dialer import operations
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.repository import DialerStore
 from hotline.access.users import Permission
-from hotline.core.clock import utc_now
-from hotline.store.audit import AuditLog
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked
 
@@ -45,14 +44,10 @@ async def set_dialer_limits(
     trunk_channels: Annotated[int, Form(ge=1, le=10_000)],
     same_number_gap_seconds: Annotated[float, Form(ge=0, le=7 * 86400)],
 ) -> Response:
-    store = DialerStore(request.app.state.db)
-    now = utc_now()
     values = {
         LIMIT_CPS: calls_per_second,
         LIMIT_TRUNK: float(trunk_channels),
         LIMIT_GAP: same_number_gap_seconds,
     }
-    for name, value in values.items():
-        await store.set_limit(name, value, who.name, now)
-    await AuditLog(request.app.state.db).write(who.actor, "dialer.limits", detail=values)
+    await operations.set_limits(request.app.state.db, values, who.actor)
     return RedirectResponse("/admin/settings", status_code=303)
