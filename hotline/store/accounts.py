@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, func, select
 
 from hotline.core.clock import utc_now
+from hotline.core.errors import NotFound
 from hotline.core.phones import phone_digits
 from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
@@ -31,6 +32,10 @@ FLAG_NEXT_PERIOD: Final = "next_period"
 # Flags a person must look at before billing uses the reading.
 REVIEW_FLAGS: Final = frozenset({FLAG_IMPLAUSIBLE})
 _KOPECKS: Final = Decimal(100)
+
+
+class UnknownMeter(NotFound):
+    """The account has no meter with this id."""
 
 
 def to_kopecks(amount: Decimal) -> int:
@@ -75,7 +80,7 @@ class AccountRecord:
         for meter in self.meters:
             if meter.meter_id == meter_id:
                 return meter
-        raise KeyError(meter_id)
+        raise UnknownMeter(f"account {self.number} has no meter {meter_id!r}")
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,18 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
+from hotline.core.errors import NotFound
+
 # Node ids: lower-case latin letters, digits, "_" and "." (like prompt ids), starting with a
 # letter.  A single DTMF key per option; the navigation keys are then refused by the rules.
 NODE_ID_PATTERN: Final = r"^[a-z][a-z0-9_.]*$"
 PROMPT_ID_PATTERN: Final = r"^[a-z0-9_.]+$"
 OPTION_KEY_PATTERN: Final = r"^[0-9*#]$"
 REASON_PATTERN: Final = r"^[a-z][a-z0-9_]*$"
+
+
+class UnknownNode(NotFound):
+    """The menu has no such node (or none reachable from its start)."""
 
 
 class NodeKind(StrEnum):
@@ -112,7 +118,9 @@ class Menu:
         try:
             return self.nodes[node_id]
         except KeyError:
-            raise KeyError(f"menu {self.name!r} ({self.source}) has no node {node_id!r}") from None
+            raise UnknownNode(
+                f"menu {self.name!r} ({self.source}) has no node {node_id!r}"
+            ) from None
 
     def parent(self, node_id: str) -> str | None:
         """The menu whose option leads to ``node_id``; None for the start node."""
@@ -169,6 +177,6 @@ class Menu:
     def _reachable(self, node_id: str) -> None:
         self.node(node_id)
         if node_id not in self._parents:
-            raise KeyError(
+            raise UnknownNode(
                 f"node {node_id!r} is not reachable from {self.start!r} ({self.source})"
             )

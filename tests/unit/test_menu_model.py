@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ivr.menu.loader import Unreadable, load_menu, parse_menu
-from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind, NodePrompts
+from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind, NodePrompts, UnknownNode
 from ivr.menu.spec import menu_json_schema, menu_json_schema_text
 from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
 
@@ -132,7 +132,7 @@ def test_loads_the_tree_and_answers_queries() -> None:
         "info.tariffs",
         "bye",
     }
-    with pytest.raises(KeyError, match="no node 'nowhere'"):
+    with pytest.raises(UnknownNode, match="no node 'nowhere'"):
         menu.node("nowhere")
 
 
@@ -302,7 +302,7 @@ def test_structure_of_a_menu_built_in_code() -> None:
         ("note", Rule.CYCLE),
         ("act", Rule.UNREACHABLE),
     }
-    with pytest.raises(KeyError, match="not reachable"):
+    with pytest.raises(UnknownNode, match="not reachable"):
         menu.level("act")
 
 
