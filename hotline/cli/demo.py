@@ -16,6 +16,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+import hotline
 from hotline.access.users import Role, Users
 from hotline.accounts.importer import parse_accounts
 from hotline.app import Engine, resolve_ami_secret
@@ -46,7 +47,8 @@ class Scene:
 
 
 # The sample billing file (README: "Accounts and meter readings").
-SAMPLE_ACCOUNTS = Path(__file__).resolve().parents[1] / "samples" / "accounts.csv"
+# The checkout the package runs from (make demo runs it editable from the project).
+SAMPLE_ACCOUNTS = Path(hotline.__file__).resolve().parent.parent / "samples" / "accounts.csv"
 
 SCENES = (
     Scene(
