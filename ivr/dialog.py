@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hotline.core.keys import CONFIRM_KEY
+from hotline.core.keys import CONFIRM_KEY, REENTER_KEY
 from hotline.speech.russian import Phrase, phone
 from ivr import prompts
 from ivr.call import IvrCall
@@ -41,6 +41,29 @@ async def question(call: IvrCall, wait_seconds: float, *parts: str | Phrase) -> 
         if digit is not None:
             return digit
     return await call.wait_digit(wait_seconds)
+
+
+class ReadBack(StrEnum):
+    """The caller's answer after hearing back what they typed."""
+
+    CONFIRMED = "confirmed"
+    REENTER = "reenter"
+    OPERATOR = "operator"
+    UNCLEAR = "unclear"  # silence or a key the question does not offer
+
+
+async def read_back(
+    call: IvrCall, wait_seconds: float, typed: Phrase, operator_key: str
+) -> ReadBack:
+    """«Вы ввели …» with what the caller typed, then «1 — верно, 2 — ввести заново»."""
+    key = await question(
+        call, wait_seconds, prompts.YOU_ENTERED, typed, prompts.CONFIRM_OR_REENTER
+    )
+    if key == REENTER_KEY:
+        return ReadBack.REENTER
+    if key == operator_key:
+        return ReadBack.OPERATOR
+    return ReadBack.CONFIRMED if key == CONFIRM_KEY else ReadBack.UNCLEAR
 
 
 CALLBACK_NUMBER_MAX_DIGITS = 15

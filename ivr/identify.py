@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Final
 
-from hotline.core.keys import CONFIRM_KEY, REENTER_KEY
+from hotline.core.keys import CONFIRM_KEY
 from hotline.core.logs import mask_account
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import OperatorReason
@@ -22,7 +22,7 @@ from hotline.speech import russian
 from hotline.store.accounts import AccountRecord, AccountStore
 from ivr import prompts
 from ivr.call import IvrCall
-from ivr.dialog import Next, Outcome, question
+from ivr.dialog import Next, Outcome, ReadBack, question, read_back
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +86,11 @@ async def identify(
             failures += 1
             await call.play(prompts.ACCOUNT_WRONG_LENGTH)
             continue
-        key = await question(
-            call,
-            timeout,
-            prompts.YOU_ENTERED,
-            russian.account(typed),
-            prompts.CONFIRM_OR_REENTER,
-        )
-        if key == REENTER_KEY:
-            continue
-        if key == operator_key:
+        answer = await read_back(call, timeout, russian.account(typed), operator_key)
+        if answer is ReadBack.OPERATOR:
             return Outcome(Next.OPERATOR, OperatorReason.MENU)
-        if key != CONFIRM_KEY:
-            failures += 1
+        if answer is not ReadBack.CONFIRMED:
+            failures += answer is ReadBack.UNCLEAR  # typing it again is no failure
             continue
         account = await accounts.get(typed)
         if account is None:

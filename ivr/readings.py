@@ -37,7 +37,7 @@ from hotline.store.accounts import (
 )
 from ivr import prompts
 from ivr.call import IvrCall
-from ivr.dialog import Next, Outcome, question
+from ivr.dialog import Next, Outcome, ReadBack, question, read_back
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +124,11 @@ async def _zone(
             await call.play(prompts.READING_TOO_MANY_DIGITS)
             continue
         await call.enter("readings.confirm")
-        key = await question(
-            call, timeout, prompts.YOU_ENTERED, russian.reading(typed), prompts.CONFIRM_OR_REENTER
-        )
-        if key == REENTER_KEY:
-            continue
-        if key == operator_key:
+        answer = await read_back(call, timeout, russian.reading(typed), operator_key)
+        if answer is ReadBack.OPERATOR:
             return Outcome(Next.OPERATOR, OperatorReason.MENU)
-        if key != CONFIRM_KEY:
-            failures += 1
+        if answer is not ReadBack.CONFIRMED:
+            failures += answer is ReadBack.UNCLEAR  # typing it again is no failure
             continue
         value = int(typed)
         flags = list(decision.flags)
