@@ -59,7 +59,7 @@ def on(
     who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> Emergency:
-        return await switch_on(EmergencyStore(db), library, prompt_id=prompt, text=text, by=who)
+        return await switch_on(db, library, prompt_id=prompt, text=text, by=who)
 
     try:
         state = run_with_db(settings, work, command="emergency", errors=())
@@ -82,7 +82,7 @@ def off(ctx: typer.Context, by: ByOption = None) -> None:
     who = Actor(by or current_user(), "cli")
 
     async def work(db: Database) -> tuple[bool, Emergency]:
-        return await switch_off(EmergencyStore(db), who)
+        return await switch_off(db, who)
 
     was_on, state = run_with_db(settings, work, command="emergency", errors=())
     if not was_on:

@@ -27,6 +27,7 @@ from hotline.settings import QueueSettings
 from hotline.speech import audio
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt, Sound
 from hotline.store.audit import Actor, AuditLog
+from hotline.store.db import Database
 from hotline.store.emergency import NEVER_SWITCHED, Emergency, EmergencyStore
 
 __all__ = [
@@ -93,7 +94,7 @@ async def prepare_message(
 
 
 async def switch_on(
-    store: EmergencyStore,
+    db: Database,
     library: PromptLibrary,
     *,
     prompt_id: str | None = None,
@@ -103,24 +104,25 @@ async def switch_on(
     """Render or check the message, then record emergency mode on with it (audited with the
     message as given)."""
     message = await prepare_message(library, prompt_id=prompt_id, text=text)
-    emergency = await store.switch_on(
+    emergency = await EmergencyStore(db).switch_on(
         prompt_id=message.prompt_id,
         text=message.text,
         sound=message.sound.path_without_extension,
         by=by.name,
     )
-    await AuditLog(store.db).write(by, "emergency.on", detail={"text": text, "prompt": prompt_id})
+    await AuditLog(db).write(by, "emergency.on", detail={"text": text, "prompt": prompt_id})
     log.warning("emergency mode ON by %s: %s", by.name, message.prompt_id or repr(message.text))
     return emergency
 
 
-async def switch_off(store: EmergencyStore, by: Actor) -> tuple[bool, Emergency]:
+async def switch_off(db: Database, by: Actor) -> tuple[bool, Emergency]:
     """Record emergency mode off; returns whether it was on, and the state now.  Only a real
     switch is audited: an "off" while already off changes nothing a caller hears."""
+    store = EmergencyStore(db)
     was_on = (await store.current()).active
     emergency = await store.switch_off(by.name)
     if was_on:
-        await AuditLog(store.db).write(by, "emergency.off")
+        await AuditLog(db).write(by, "emergency.off")
         log.warning("emergency mode OFF by %s", by.name)
     return was_on, emergency
 

@@ -60,10 +60,6 @@ class EmergencyStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    @property
-    def db(self) -> Database:
-        return self._db
-
     async def current(self) -> Emergency:
         async with self._db.session() as session:
             row = await session.scalar(_newest().limit(1))

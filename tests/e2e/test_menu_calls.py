@@ -11,7 +11,7 @@ import pytest
 
 from hotline.app import Engine
 from hotline.calls.simulator import Transcript
-from hotline.contact_center.emergency import EmergencyStore, switch_on
+from hotline.contact_center.emergency import switch_on
 from hotline.contact_center.schedule import CalendarOverrides
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
@@ -125,9 +125,7 @@ async def test_emergency_message_follows_the_notice_and_raises_the_wait_target(
     engine: Engine, settings: Settings
 ) -> None:
     # A message typed by a supervisor: rendered before it becomes active.
-    state = await switch_on(
-        EmergencyStore(engine.db), engine.prompts, text=EMERGENCY_TEXT, by=Actor("e2e", "cli")
-    )
+    state = await switch_on(engine.db, engine.prompts, text=EMERGENCY_TEXT, by=Actor("e2e", "cli"))
     assert state.active and state.sound is not None
     await engine.reload_emergency()
 

@@ -27,7 +27,6 @@ from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
-from hotline.store.emergency import EmergencyStore
 from hotline.store.enums import CallbackStatus, QueueEventKind
 from hotline.store.queue_events import QueueEvents
 from tests.e2e.engine_support import engine_settings, simulator
@@ -214,9 +213,7 @@ async def test_abandoned_call_is_counted(engine: Engine, settings: Settings) -> 
 
 async def test_emergency_mode_changes_the_target(engine: Engine) -> None:
     # A short typed message keeps the call short.
-    await switch_on(
-        EmergencyStore(engine.db), engine.prompts, text="Авария.", by=Actor("test", "cli")
-    )
+    await switch_on(engine.db, engine.prompts, text="Авария.", by=Actor("test", "cli"))
     await engine.reload_emergency()
     # Nobody answers; the caller leaves during the overflow offer.
     leaves_soon = engine.settings.model_copy(

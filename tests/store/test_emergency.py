@@ -216,9 +216,11 @@ async def test_provider_keeps_the_last_state_when_the_store_fails(
 
 
 # --- switching on with a message --------------------------------------------------------------
-async def test_switch_on_with_text_renders_it_first(store: EmergencyStore, tmp_path: Path) -> None:
+async def test_switch_on_with_text_renders_it_first(
+    store: EmergencyStore, db: Database, tmp_path: Path
+) -> None:
     library = fast_library(speech_settings(tmp_path))
-    state = await switch_on(store, library, text=f"  {TEXT}\n", by=ALICE)
+    state = await switch_on(db, library, text=f"  {TEXT}\n", by=ALICE)
     assert state.active and state.text == TEXT  # whitespace tidied
     assert state.sound is not None
     assert state.sound.startswith(str(tmp_path / "sounds" / "espeak-anna" / "speak"))
@@ -227,30 +229,32 @@ async def test_switch_on_with_text_renders_it_first(store: EmergencyStore, tmp_p
     assert await store.current() == state
 
 
-async def test_switch_on_with_a_built_prompt(store: EmergencyStore, tmp_path: Path) -> None:
+async def test_switch_on_with_a_built_prompt(
+    store: EmergencyStore, db: Database, tmp_path: Path
+) -> None:
     library = fast_library(speech_settings(tmp_path))
     await library.build()
-    state = await switch_on(store, library, prompt_id="ivr.emergency.storm", by=ALICE)
+    state = await switch_on(db, library, prompt_id="ivr.emergency.storm", by=ALICE)
     assert (state.prompt_id, state.text) == ("ivr.emergency.storm", None)
     assert state.sound == library.sound("ivr.emergency.storm").path_without_extension
     assert audio.sound_exists(Path(state.sound))
 
 
 async def test_switch_on_refuses_unknown_or_unbuilt_prompts(
-    store: EmergencyStore, tmp_path: Path
+    store: EmergencyStore, db: Database, tmp_path: Path
 ) -> None:
     library = fast_library(speech_settings(tmp_path))
     with pytest.raises(PromptsNotBuilt, match="hotline prompts build"):
-        await switch_on(store, library, prompt_id="ivr.emergency.default", by=ALICE)
+        await switch_on(db, library, prompt_id="ivr.emergency.default", by=ALICE)
     with pytest.raises(UnknownPrompt, match=f"{USED_BY} names unknown prompt") as caught:
-        await switch_on(store, library, prompt_id="ivr.emergency.defualt", by=ALICE)
+        await switch_on(db, library, prompt_id="ivr.emergency.defualt", by=ALICE)
     assert "ivr.emergency.default" in str(caught.value)  # the suggestion
 
     await library.build()
     built = Path(library.sound("ivr.emergency.default").path_without_extension)
     built.with_name(built.name + ".alaw").unlink()
     with pytest.raises(PromptsNotBuilt, match="audio files are missing"):
-        await switch_on(store, library, prompt_id="ivr.emergency.default", by=ALICE)
+        await switch_on(db, library, prompt_id="ivr.emergency.default", by=ALICE)
     assert await store.current() == NEVER_SWITCHED
 
 

@@ -36,13 +36,13 @@ async def emergency_switch(
 ) -> Response:
     store = EmergencyStore(request.app.state.db)
     if state == "off":
-        await switch_off(store, who.actor)
+        await switch_off(request.app.state.db, who.actor)
         return RedirectResponse("/", status_code=303)
     library = PromptLibrary(request.app.state.settings)
     typed = text.strip() or None
     try:
         await switch_on(
-            store,
+            request.app.state.db,
             library,
             prompt_id=None if typed else DEFAULT_EMERGENCY_PROMPT,
             text=typed,
