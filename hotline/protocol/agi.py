@@ -14,6 +14,8 @@ from enum import IntEnum
 from types import MappingProxyType
 from typing import Final
 
+from hotline.protocol.lines import line_value
+
 
 class AgiCode(IntEnum):
     """Reply codes of the FastAGI protocol."""
@@ -39,7 +41,6 @@ _NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
 # Characters that make an argument need quoting: parse_args() splits on space and tab, and
 # gives '"' and '\\' their special meaning anywhere in a word.
 _NEEDS_QUOTING: Final = re.compile(r'[ \t"\\\n\r\x00]')
-_FORBIDDEN: Final = re.compile(r"[\n\r\x00]")
 _HEADER_LINE: Final = re.compile(r"^(agi_[A-Za-z0-9_]+): ?([^\n]*)$", re.MULTILINE)
 _UNKNOWN: Final = "unknown"  # what setup_env() prints for an absent caller ID or DNID
 
@@ -289,15 +290,14 @@ def quote_argument(arg: str) -> str:
         return '""'  # an empty argument must still occupy its position
     if _NEEDS_QUOTING.search(arg) is None:
         return arg
-    if _FORBIDDEN.search(arg) is not None:
-        # A newline would end the command early; NUL ends the C string.
-        raise ValueError(f"AGI arguments cannot contain newlines or NUL: {arg[:40]!r}")
+    # A newline would end the command early; NUL ends the C string.
+    line_value("AGI argument", arg)
     return '"' + arg.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def encode_command(verb: str, *args: str | int) -> bytes:
     """``encode_command("SET VARIABLE", "X", "a b")`` → ``b'SET VARIABLE X "a b"\\n'``."""
-    if _FORBIDDEN.search(verb) is not None or not verb.strip():
+    if not line_value("AGI verb", verb).strip():
         raise ValueError(f"bad AGI verb {verb!r}")
     if len(args) + verb.count(" ") + 1 > MAX_COMMAND_WORDS:
         raise ValueError(f"{verb}: too many arguments for Asterisk ({len(args)})")

@@ -31,6 +31,7 @@ from panoramisk import Manager
 from panoramisk.message import Message
 
 from hotline.protocol.ami import AmiEvent
+from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiSettings
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,27 @@ class AmiActionFailed(AmiError):
 
 class AmiLoginRefused(AmiError):
     """Asterisk refused the username/secret."""
+
+
+class AmiValueRefused(AmiError, ValueError):
+    """A header name or value would break the AMI line protocol (CR, LF or NUL): refused
+    before anything is written, so it can never end one action and start another."""
+
+
+def checked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
+    """``headers`` as panoramisk will write them, each name and value (or each value of a
+    repeated header) checked by ``line_value``; AmiValueRefused names the first bad one."""
+    checked: dict[str, Any] = {}
+    try:
+        for name, value in headers.items():
+            line_value("AMI header name", str(name))
+            if isinstance(value, list | tuple):
+                checked[name] = [line_value(name, str(item)) for item in value]
+            else:
+                checked[name] = line_value(name, str(value))
+    except LineValueError as exc:
+        raise AmiValueRefused(f"AMI {headers.get('Action')}: {exc}") from exc
+    return checked
 
 
 class Subscription:
@@ -289,11 +311,15 @@ class AmiClient:
         as_list: bool | None = False,
         reply_within: float | None = None,
     ) -> Any:
-        """Send an action; returns the reply (a list of messages when ``as_list``)."""
+        """Send an action; returns the reply (a list of messages when ``as_list``).
+
+        Every header name and value is checked first (``checked_headers``): one bad value
+        refuses the whole action with AmiValueRefused and nothing is written."""
+        checked = checked_headers(headers)
         manager = self._manager
         if manager is None or not self.connected:
             raise AmiNotConnected("AMI is not connected")
-        future = manager.send_action(dict(headers), as_list=as_list)
+        future = manager.send_action(checked, as_list=as_list)
         try:
             reply = await asyncio.wait_for(future, reply_within or self._settings.action_timeout)
         except TimeoutError as exc:
