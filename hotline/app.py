@@ -19,7 +19,7 @@ from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTrac
 from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.callbacks import CallbackStore
@@ -44,20 +44,27 @@ class AmiSecretMissing(AmiError):
     pass
 
 
-def resolve_ami_secret(settings: Settings) -> str:
-    """The AMI secret: from settings/environment, else the sandbox's generated one."""
-    if settings.ami.secret is not None:
-        return settings.ami.secret.get_secret_value()
+def resolve_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
+    """``role``'s AMI secret: from settings/environment, else the sandbox's generated one."""
+    configured = settings.ami.configured_secret(role)
+    if configured is not None:
+        return configured
     if settings.sandbox.enabled:
         from hotline.sandbox import ami_secret
 
-        secret = ami_secret(settings)
+        secret = ami_secret(settings, role)
         if secret:
             return secret
+    key = "secret" if role is AmiRole.ENGINE else f"{role.value}_secret"
     raise AmiSecretMissing(
-        "no AMI secret: set HOTLINE_AMI__SECRET (or ami.secret in the settings file), "
-        "or start the sandbox with `hotline sandbox up`"
+        f"no AMI secret for the {role.value}: set HOTLINE_AMI__{key.upper()} (or ami.{key} in "
+        "the settings file), or start the sandbox with `hotline sandbox up`"
     )
+
+
+def ami_client(settings: Settings, role: AmiRole) -> AmiClient:
+    """An AMI connection logged in as ``role``'s own user (its own rights in manager.conf)."""
+    return AmiClient(settings.ami, resolve_ami_secret(settings, role), role=role)
 
 
 class Engine:

@@ -15,6 +15,7 @@ from hotline.dialplan.asterisk_config import (
     render_configs,
     write_configs,
 )
+from hotline.settings import AmiRole, Settings
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -24,13 +25,54 @@ def _group() -> None:
     """Keeps `render` a sub-command even while it is the only one."""
 
 
+def _secret(settings: Settings, role: AmiRole, secret_file: Path | None) -> str:
+    """``role``'s AMI secret from its file, else from the settings; exits without one."""
+    key = "secret" if role is AmiRole.ENGINE else f"{role.value}_secret"
+    option = "--ami-secret-file" if role is AmiRole.ENGINE else f"--{role.value}-secret-file"
+    if secret_file is not None:
+        try:
+            secret = secret_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            typer.echo(f"cannot read the {role.value}'s AMI secret: {exc}", err=True)
+            raise typer.Exit(EXIT_MISCONFIGURED) from exc
+    else:
+        configured = settings.ami.configured_secret(role)
+        if configured is None:
+            typer.echo(
+                f"no AMI secret for the {role.value}: set ami.{key} (hotline.toml, "
+                f"HOTLINE_AMI__{key.upper()} or --set ami.{key}=...) or pass {option}",
+                err=True,
+            )
+            raise typer.Exit(EXIT_MISCONFIGURED)
+        secret = configured
+    if not secret:
+        typer.echo(f"the {role.value}'s AMI secret is empty", err=True)
+        raise typer.Exit(EXIT_MISCONFIGURED)
+    return secret
+
+
 @app.command()
 def render(
     ctx: typer.Context,
     out_dir: Annotated[Path, typer.Argument(help="Directory to write the .conf files into.")],
     ami_secret_file: Annotated[
         Path | None,
-        typer.Option(help="Read the AMI secret from this file instead of settings.ami.secret."),
+        typer.Option(
+            help="Read the engine's AMI secret from this file instead of settings.ami.secret."
+        ),
+    ] = None,
+    console_secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read the console's AMI secret from this file instead of "
+            "settings.ami.console_secret."
+        ),
+    ] = None,
+    cli_secret_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Read the CLI's AMI secret from this file instead of settings.ami.cli_secret."
+        ),
     ] = None,
     ami_permit: Annotated[
         list[str] | None,
@@ -49,30 +91,16 @@ def render(
 ) -> None:
     """Render asterisk_conf/ templates with the current settings into OUT_DIR.
 
-    The AMI secret comes from settings.ami.secret (HOTLINE_AMI__SECRET) or --ami-secret-file;
-    the sandbox's generated secret is never used unless you pass its file explicitly.
+    manager.conf gets three AMI users, each with its own secret and only the rights it needs:
+    the engine (settings.ami.secret or --ami-secret-file), the console (ami.console_secret or
+    --console-secret-file) and the CLI (ami.cli_secret or --cli-secret-file). All three are
+    required; the sandbox's generated secrets are never used unless you pass their files.
     """
     settings = settings_of(ctx)
-    if ami_secret_file is not None:
-        try:
-            secret = ami_secret_file.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            typer.echo(f"cannot read the AMI secret: {exc}", err=True)
-            raise typer.Exit(EXIT_MISCONFIGURED) from exc
-    elif settings.ami.secret is not None:
-        secret = settings.ami.secret.get_secret_value()
-    else:
-        typer.echo(
-            "no AMI secret: set ami.secret (hotline.toml, HOTLINE_AMI__SECRET or "
-            "--set ami.secret=...) or pass --ami-secret-file",
-            err=True,
-        )
-        raise typer.Exit(EXIT_MISCONFIGURED)
-    if not secret:
-        typer.echo("the AMI secret is empty", err=True)
-        raise typer.Exit(EXIT_MISCONFIGURED)
     options = RenderOptions(
-        ami_secret=secret,
+        ami_secret=_secret(settings, AmiRole.ENGINE, ami_secret_file),
+        console_secret=_secret(settings, AmiRole.CONSOLE, console_secret_file),
+        cli_secret=_secret(settings, AmiRole.CLI, cli_secret_file),
         ami_permit=tuple(ami_permit or DEFAULT_AMI_PERMIT),
         sip_match=tuple(sip_match) if sip_match else None,
     )

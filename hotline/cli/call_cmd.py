@@ -11,17 +11,17 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hotline.app import fastagi_listening, resolve_ami_secret, running_engine
+from hotline.app import ami_client, fastagi_listening, running_engine
 from hotline.calls.simulator import SimulationError, Simulator, Transcript
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_FAILED
 from hotline.cli.transcript import render_transcript
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
-from hotline.transport.ami import AmiClient, AmiError
+from hotline.transport.ami import AmiError
 
 app = typer.Typer(no_args_is_help=True, help="Calls: simulate a caller.")
 
@@ -39,7 +39,7 @@ async def simulate_call(settings: Settings, dtmf: str, caller_id: str | None) ->
         db = Database.from_settings(settings)
         stack.push_async_callback(db.dispose)
         await db.upgrade()
-        ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+        ami = ami_client(settings, AmiRole.CLI)
         await stack.enter_async_context(ami)
         return await Simulator(ami, CallLog(db), settings.simulate).run(dtmf, caller_id)
     raise AssertionError("unreachable")

@@ -19,7 +19,7 @@ from rich.table import Table
 import hotline
 from hotline.access.users import Role, Users
 from hotline.accounts.importer import parse_accounts
-from hotline.app import Engine, resolve_ami_secret
+from hotline.app import Engine, ami_client
 from hotline.calls.simulator import Simulator, Transcript
 from hotline.cli.demo_console import console_scene
 from hotline.cli.queue_cmd import print_report
@@ -29,12 +29,11 @@ from hotline.contact_center import operators as ops
 from hotline.contact_center.queue_report import build_report
 from hotline.core.clock import utc_now
 from hotline.sandbox import Sandbox
-from hotline.settings import HoursSettings, Settings
+from hotline.settings import AmiRole, HoursSettings, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.audit import Actor
 from hotline.store.enums import CallOutcome, QueueEventKind
 from hotline.store.queue_events import QueueEvents
-from hotline.transport.ami import AmiClient
 
 
 @dataclass(frozen=True)
@@ -125,7 +124,7 @@ async def _play(settings: Settings, console: Console) -> int:
         if not operators_open:
             # The same calls then end with the hours and a callback offer instead.
             console.print("[yellow]Operators are off duty now: expect the out-of-hours path.[/]")
-        async with AmiClient(settings.ami, resolve_ami_secret(settings)) as ami:
+        async with ami_client(settings, AmiRole.CLI) as ami:
             simulator = Simulator(ami, engine.call_log, settings.simulate)
             for number, scene in enumerate(SCENES, 1):
                 if engine_up and not scene.engine_running:
@@ -300,7 +299,7 @@ async def _queue_scene(settings: Settings, console: Console, started: datetime) 
             f"talks {DEMO_HANDLING} s); keys: 0"
         )
         try:
-            async with AmiClient(settings.ami, resolve_ami_secret(settings)) as ami:
+            async with ami_client(settings, AmiRole.CLI) as ami:
                 simulator = Simulator(ami, engine.call_log, lingering)
                 transcript = await simulator.run("0", "+79135550101")
         finally:

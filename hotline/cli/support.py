@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from hotline.app import resolve_ami_secret
+from hotline.app import ami_client
 from hotline.core.errors import NotFound
 from hotline.core.report_period import parse_moment
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient, AmiError
 
@@ -67,7 +67,7 @@ def run_with_ami(
     async def main() -> T:
         async with Database.from_settings(settings) as db:
             await db.upgrade()
-            ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+            ami = ami_client(settings, AmiRole.CLI)
             await ami.start(wait=False)
             try:
                 await ami.wait_connected(AMI_CONNECT_SECONDS)

@@ -32,7 +32,7 @@ from hotline.dialplan.names import (
     IvrStatus,
     OperatorReason,
 )
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 
 TEMPLATE_SUFFIX: Final = ".j2"
 LANGUAGE: Final = "ru"
@@ -54,7 +54,10 @@ _WILDCARDS: Final = frozenset({"0.0.0.0", "::", ""})
 
 @dataclass(frozen=True)
 class RenderOptions:
+    # One AMI user per process (manager.conf), each with its own secret.
     ami_secret: str
+    console_secret: str
+    cli_secret: str
     # Networks allowed to log in to AMI (Asterisk's address/mask syntax).
     ami_permit: Sequence[str] = DEFAULT_AMI_PERMIT
     # Source addresses of the carrier's SIP traffic; None means the SIP bind host.
@@ -94,6 +97,20 @@ def _conf_value(value: str) -> str:
     return value.replace(";", "\\;")
 
 
+def _ami_secrets(options: RenderOptions) -> dict[AmiRole, str]:
+    secrets = {
+        AmiRole.ENGINE: options.ami_secret,
+        AmiRole.CONSOLE: options.console_secret,
+        AmiRole.CLI: options.cli_secret,
+    }
+    for role, secret in secrets.items():
+        if not secret:
+            raise ValueError(f"the {role.value}'s AMI secret is empty")
+    if len(set(secrets.values())) != len(secrets):
+        raise ValueError("the engine, console and CLI need three different AMI secrets")
+    return {role: _conf_value(secret) for role, secret in secrets.items()}
+
+
 def _context(settings: Settings, options: RenderOptions, template: str) -> dict[str, Any]:
     sip_host = settings.sandbox.sip_host
     specific_host = sip_host not in _WILDCARDS
@@ -110,7 +127,10 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         ),
         "language": LANGUAGE,
         "ami": settings.ami,
-        "ami_secret": _conf_value(options.ami_secret),
+        "ami_users": {
+            role.value: {"name": _conf_value(settings.ami.user(role)), "secret": secret}
+            for role, secret in _ami_secrets(options).items()
+        },
         "ami_permit": [_conf_value(network) for network in options.ami_permit],
         "sip": {
             "host": sip_host,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 
 
 class SandboxError(RuntimeError):
@@ -27,7 +27,14 @@ class SandboxLayout:
 
     @property
     def secret_file(self) -> Path:
+        """The engine's AMI secret."""
         return self.base / "ami-secret"
+
+    def role_secret_file(self, role: AmiRole) -> Path:
+        """The AMI secret of ``role`` (the engine's is ``secret_file``)."""
+        if role is AmiRole.ENGINE:
+            return self.secret_file
+        return self.base / f"ami-secret-{role.value}"
 
     @property
     def lock_file(self) -> Path:

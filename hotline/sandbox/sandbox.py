@@ -32,7 +32,7 @@ from hotline.sandbox.layout import SandboxError, SandboxLayout
 from hotline.sandbox.lock import exclusive
 from hotline.sandbox.mounts import ensure_bind, ensure_mounts, unmount_all
 from hotline.sandbox.secret import effective_ami_secret
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 from hotline.speech.paths import sounds_root
 
 log = logging.getLogger(__name__)
@@ -202,7 +202,12 @@ class Sandbox:
     # --- internals ------------------------------------------------------------------------
     def _render(self, secret: str) -> list[str]:
         try:
-            files = render_configs(self.settings, RenderOptions(ami_secret=secret))
+            options = RenderOptions(
+                ami_secret=secret,
+                console_secret=effective_ami_secret(self.settings, AmiRole.CONSOLE),
+                cli_secret=effective_ami_secret(self.settings, AmiRole.CLI),
+            )
+            files = render_configs(self.settings, options)
         except (FileNotFoundError, ValueError) as exc:
             raise SandboxError(str(exc)) from exc
         self.control.prepare_dirs()

@@ -1,4 +1,5 @@
-"""The sandbox's AMI secret: generated once, kept in ``sandbox_dir/ami-secret`` (mode 0600)."""
+"""The sandbox's AMI secrets, one per AMI user (engine, console, CLI): generated once, kept in
+``sandbox_dir/ami-secret`` (the engine's) and ``ami-secret-<role>`` (mode 0600)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ import os
 import secrets
 
 from hotline.sandbox.layout import SandboxLayout
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 
 
-def ami_secret(settings: Settings) -> str | None:
-    """The secret the sandbox generated, or None before the first ``hotline sandbox up``.
+def ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str | None:
+    """The secret the sandbox generated for ``role``, or None before the first
+    ``hotline sandbox up``.
 
-    The AMI adapter uses it when ``settings.ami.secret`` is None and the sandbox is enabled.
+    The AMI adapter uses it when ``role``'s configured secret is None and the sandbox is
+    enabled.
     """
-    path = SandboxLayout.of(settings).secret_file
+    path = SandboxLayout.of(settings).role_secret_file(role)
     try:
         secret = path.read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -22,26 +25,27 @@ def ami_secret(settings: Settings) -> str | None:
     return secret or None
 
 
-def ensure_ami_secret(settings: Settings) -> str:
-    existing = ami_secret(settings)
+def ensure_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
+    existing = ami_secret(settings, role)
     if existing is not None:
         return existing
-    path = SandboxLayout.of(settings).secret_file
+    path = SandboxLayout.of(settings).role_secret_file(role)
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(24)
     # O_EXCL: two concurrent first runs must not end up with different secrets.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return ami_secret(settings) or secret
+        return ami_secret(settings, role) or secret
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")
     return secret
 
 
-def effective_ami_secret(settings: Settings) -> str:
-    """What the sandbox renders into manager.conf: the configured secret if there is one
-    (so the engine's credentials always work), else the generated one."""
-    if settings.ami.secret is not None:
-        return settings.ami.secret.get_secret_value()
-    return ensure_ami_secret(settings)
+def effective_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
+    """What the sandbox renders into manager.conf for ``role``: the configured secret if there
+    is one (so the process's credentials always work), else the generated one."""
+    configured = settings.ami.configured_secret(role)
+    if configured is not None:
+        return configured
+    return ensure_ami_secret(settings, role)

@@ -27,6 +27,7 @@ from pydantic_settings import (
 
 from hotline.settings.sections import (
     AccountSettings,
+    AmiRole,
     AmiSettings,
     DialerSettings,
     FastAgiSettings,
@@ -50,6 +51,7 @@ from hotline.settings.sections import (
 
 __all__ = [
     "AccountSettings",
+    "AmiRole",
     "AmiSettings",
     "DialerSettings",
     "FastAgiSettings",

@@ -4,6 +4,7 @@ seeds (``../shared/requirements.md``) where one applies; the comment says which.
 from __future__ import annotations
 
 from datetime import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,12 +23,28 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class AmiRole(StrEnum):
+    """Who logs in to AMI: each process as its own user, with only the rights it needs
+    (``manager.conf``): the engine, the web console, the CLI's commands."""
+
+    ENGINE = "engine"
+    CONSOLE = "console"
+    CLI = "cli"
+
+
 class AmiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 5038
+    # The engine's AMI user.
     username: str = "hotline"
     # No usable default: taken from the environment/settings file, or from the sandbox.
     secret: SecretStr | None = None
+    # The console's user: queue actions and the events it shows; no originate, no command.
+    console_username: str = "hotline-console"
+    console_secret: SecretStr | None = None
+    # The CLI's user: queue actions, and the simulated calls of the sandbox.
+    cli_username: str = "hotline-cli"
+    cli_secret: SecretStr | None = None
     connect_timeout: float = 5.0
     action_timeout: float = 10.0
     reconnect_min_delay: float = 0.5
@@ -36,6 +53,29 @@ class AmiSettings(_Section):
     # Events wait here between the socket reader and their consumers (Asterisk drops AMI
     # clients that stop reading for 100 ms, so the reader must never block on a consumer).
     event_queue_size: int = 10_000
+
+    def user(self, role: AmiRole) -> str:
+        """The AMI username ``role`` logs in as."""
+        return {
+            AmiRole.ENGINE: self.username,
+            AmiRole.CONSOLE: self.console_username,
+            AmiRole.CLI: self.cli_username,
+        }[role]
+
+    def configured_secret(self, role: AmiRole) -> str | None:
+        """``role``'s secret from the settings/environment, or None."""
+        secret = {
+            AmiRole.ENGINE: self.secret,
+            AmiRole.CONSOLE: self.console_secret,
+            AmiRole.CLI: self.cli_secret,
+        }[role]
+        return secret.get_secret_value() if secret is not None else None
+
+    @model_validator(mode="after")
+    def _distinct_users(self) -> AmiSettings:
+        if len({self.username, self.console_username, self.cli_username}) != 3:
+            raise ValueError("ami: the engine, console and CLI need three different usernames")
+        return self
 
 
 class FastAgiSettings(_Section):

@@ -32,7 +32,7 @@ from panoramisk.message import Message
 
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
-from hotline.settings import AmiSettings
+from hotline.settings import AmiRole, AmiSettings
 
 log = logging.getLogger(__name__)
 
@@ -155,9 +155,13 @@ class _Manager(Manager):  # type: ignore[misc]
 class AmiClient:
     """One logged-in AMI connection that comes back by itself after Asterisk restarts."""
 
-    def __init__(self, settings: AmiSettings, secret: str) -> None:
+    def __init__(
+        self, settings: AmiSettings, secret: str, *, role: AmiRole = AmiRole.ENGINE
+    ) -> None:
         self._settings = settings
         self._secret = secret
+        # Each process logs in as its own AMI user, with only the rights its role needs.
+        self._username = settings.user(role)
         self._subscriptions: list[Subscription] = []
         self._state = _State()
         self._manager: _Manager | None = None
@@ -236,7 +240,7 @@ class AmiClient:
             self,
             host=self._settings.host,
             port=self._settings.port,
-            username=self._settings.username,
+            username=self._username,
             secret=self._secret,
             events="on",
             loop=asyncio.get_running_loop(),
@@ -251,7 +255,7 @@ class AmiClient:
         reply = await asyncio.wait_for(asyncio.shield(login), self._settings.connect_timeout)
         if not reply.success:
             raise AmiLoginRefused(
-                f"AMI login refused for user {self._settings.username!r}: {reply.message}"
+                f"AMI login refused for user {self._username!r}: {reply.message}"
             )
 
     async def _watch(self) -> None:

@@ -14,8 +14,8 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from hotline.access.users import Users
-from hotline.app import AmiSecretMissing, resolve_ami_secret
-from hotline.settings import Settings
+from hotline.app import AmiSecretMissing, ami_client
+from hotline.settings import AmiRole, Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web.pages import STATIC_DIR
@@ -49,13 +49,13 @@ SECURITY_HEADERS: Final = {
 
 
 def _ami_client(settings: Settings) -> AmiClient | None:
-    """The console's own AMI connection (live queue and wallboard), if a secret is known."""
+    """The console's own AMI connection (live queue and wallboard), if a secret is known; it
+    logs in as the console's AMI user (queue actions and events, no originate, no command)."""
     try:
-        secret = resolve_ami_secret(settings)
+        return ami_client(settings, AmiRole.CONSOLE)
     except AmiSecretMissing as exc:
         log.warning("console without live PBX state: %s", exc)
         return None
-    return AmiClient(settings.ami, secret)
 
 
 def create_app(settings: Settings, db: Database | None = None) -> FastAPI:

@@ -189,14 +189,25 @@ def test_asterisk_render_leaves_no_placeholders(
 
     secret_file = tmp_path / "secret"
     secret_file.write_text("production-secret\n")
-    result = runner.invoke(
+    engine_only = runner.invoke(
         asterisk_cmd.app, ["render", str(out), "--ami-secret-file", str(secret_file)]
     )
+    assert engine_only.exit_code != 0 and "no AMI secret for the console" in engine_only.output
+    assert not out.exists()
+    secrets = ["--ami-secret-file", str(secret_file)]
+    for role in ("console", "cli"):
+        path = tmp_path / f"{role}-secret"
+        path.write_text(f"{role}-production-secret\n")
+        secrets += [f"--{role}-secret-file", str(path)]
+    result = runner.invoke(asterisk_cmd.app, ["render", str(out), *secrets])
     assert result.exit_code == 0, result.output
     names = {path.name for path in out.iterdir()}
     assert {"extensions.conf", "manager.conf", "pjsip.conf", "queues.conf"} <= names
     for path in out.iterdir():
         text = path.read_text()
         assert not re.search(r"\{\{|\}\}|\{%|%\}|\{#", text), path.name
-    assert "secret = production-secret" in (out / "manager.conf").read_text()
+    manager = (out / "manager.conf").read_text()
+    assert "secret = production-secret" in manager
+    assert "secret = console-production-secret" in manager
+    assert "secret = cli-production-secret" in manager
     assert stat.S_IMODE((out / "manager.conf").stat().st_mode) == 0o600

@@ -77,6 +77,10 @@ async def queue_action(
 ) -> Response:
     state = request.app.state
     ami: AmiClient | None = state.ami
+    # Only the listed reasons: the <select> is no check, and the reason goes to Asterisk.
+    if action == "pause" and reason and reason not in PAUSE_REASONS:
+        listed = ", ".join(f"«{r}»" for r in PAUSE_REASONS)
+        return await _panel(request, who, f"Причина паузы — одна из: {listed}.", 422)
     if await _operator(request, who) is None:
         return await _panel(request, who, "Вы не заведены как оператор очереди.", 409)
     if ami is None or not ami.connected:
