@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import logging
 import os
 import subprocess
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hotline.core.clock import utc_now
+from hotline.core.spreadsheets import Cell, csv_rows
 from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
 from hotline.store.audit import Actor
@@ -202,9 +201,7 @@ def export_zip(
 ) -> ExportResult:
     """Blocking (sox, zip): run it in a thread.  Files are transcoded to ``audio_format``
     (mp3 by default: every browser plays it); the manifest lists every recording."""
-    manifest = io.StringIO()
-    writer = csv.writer(manifest)
-    writer.writerow(MANIFEST_FIELDS)
+    manifest: list[tuple[Cell, ...]] = [MANIFEST_FIELDS]
     missing = []
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp")
@@ -221,8 +218,8 @@ def export_zip(
                 converted = Path(work) / member
                 transcode(source, converted)
                 archive.write(converted, member)
-            writer.writerow(
-                [
+            manifest.append(
+                (
                     record.id,
                     record.call_id or "",
                     member,
@@ -231,9 +228,10 @@ def export_zip(
                     record.operator or "",
                     record.started_at.isoformat(),
                     "" if record.duration is None else record.duration,
-                ]
+                )
             )
-        archive.writestr(MANIFEST, manifest.getvalue())
+        # Through the one spreadsheet writer: the caller ID comes from the SIP peer.
+        archive.writestr(MANIFEST, csv_rows(manifest, delimiter=","))
     os.replace(temp, target)
     return ExportResult(target, len(records) - len(missing), tuple(missing))
 
