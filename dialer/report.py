@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -167,7 +168,7 @@ def report_sheets(sheets: dict[str, list[dict[str, Any]]]) -> list[Sheet]:
 
 
 def _cell(value: Any) -> Cell:
-    if value is None or isinstance(value, str | int | float | datetime):
+    if value is None or isinstance(value, str | int | float | Decimal | date | datetime):
         return value
     return str(value)
 

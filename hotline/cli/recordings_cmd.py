@@ -112,7 +112,11 @@ def purge(ctx: typer.Context, by: ByOption = None) -> None:
 
     async def work(db: Database) -> list[int]:
         return await recording.purge(
-            Recordings(db), settings.recording.retention_days, by=who, now=utc_now()
+            Recordings(db),
+            settings.recording.retention_days,
+            by=who,
+            root=recording.recordings_root(settings),
+            now=utc_now(),
         )
 
     purged = run_with_db(settings, work, command="recordings")

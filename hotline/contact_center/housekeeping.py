@@ -67,6 +67,7 @@ class Housekeeping:
                 self._recordings,
                 self._settings.recording.retention_days,
                 by=Actor(SYSTEM_USER, "engine"),
+                root=recording.recordings_root(self._settings),
             )
         except Exception:
             log.exception("the recordings purge failed; it runs again tomorrow")

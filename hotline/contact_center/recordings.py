@@ -7,20 +7,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import csv
-import io
 import logging
 import os
 import subprocess
 import tempfile
 import zipfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from hotline.core.clock import utc_now
+from hotline.core.files import create_private
+from hotline.core.spreadsheets import Cell, csv_rows
 from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
 from hotline.store.audit import Actor
@@ -32,8 +32,12 @@ log = logging.getLogger(__name__)
 # Asterisk's "wav" format: 8 kHz, 16-bit signed linear, a 44-byte header.
 WAV_HEADER_BYTES: Final = 44
 WAV_BYTES_PER_SECOND: Final = 16_000
-# Recording directories are shared by the engine and Asterisk (another user in the sandbox).
-DIR_MODE: Final = 0o777
+# Recording folders belong to the engine's user; nobody else gets any access.  0750 when
+# Asterisk runs as the engine's user; a recordings root shared with Asterisk's group (the
+# sandbox, or a production root an administrator set to ``chgrp asterisk; chmod 2770``) passes
+# its group (setgid) and group write on to every folder below it, so MixMonitor can write.
+DIR_MODE: Final = 0o750
+SHARED_DIR_MODE: Final = 0o2770
 SOX_TIMEOUT: Final = 120.0
 MANIFEST: Final = "manifest.csv"
 MANIFEST_FIELDS: Final = (
@@ -63,17 +67,47 @@ def recording_path(settings: Settings, call_id: str, at: datetime) -> Path:
     return recordings_root(settings) / f"{day:%Y/%m/%d}" / f"{call_id}.wav"
 
 
-def make_dirs(path: Path) -> None:
-    """Create the recording's directory, writable by Asterisk's user too."""
-    root = path.parent
+def folder_mode(root: Path) -> int:
+    """The mode of a new folder under ``root``: the root's owner and group bits (0750 at the
+    least, setgid and group write when the root is shared with Asterisk's group), never any
+    access for other users."""
+    try:
+        shared = root.stat().st_mode & SHARED_DIR_MODE
+    except FileNotFoundError:
+        shared = 0
+    return shared | DIR_MODE
+
+
+def make_dirs(path: Path, root: Path) -> None:
+    """Create the recording's directory (``path``, a folder inside ``root``) and the folders
+    above it, with :func:`folder_mode`."""
+    if not root.exists():
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(root, DIR_MODE)
+    mode = folder_mode(root)
     missing = []
-    while not root.exists():
-        missing.append(root)
-        root = root.parent
+    directory = path
+    while not directory.exists():
+        missing.append(directory)
+        directory = directory.parent
     for directory in reversed(missing):
         with contextlib.suppress(FileExistsError):
-            directory.mkdir()
-        os.chmod(directory, DIR_MODE)
+            directory.mkdir(mode=0o700)
+        os.chmod(directory, mode)
+
+
+def inside_recordings(root: Path, path: str | Path) -> Path | None:
+    """The one check before a recording's file is served, transcoded, exported or purged:
+    its path with every symlink resolved, when that is a regular file inside ``root`` (the
+    resolved recordings folder); None when it is missing, not a file, or outside the folder
+    (a symlink or ``..`` pointing out of it is never followed)."""
+    try:
+        resolved = Path(path).resolve(strict=True)
+    except (OSError, RuntimeError):
+        return None
+    if not resolved.is_relative_to(root) or not resolved.is_file():
+        return None
+    return resolved
 
 
 def wav_seconds(path: Path) -> float | None:
@@ -93,7 +127,7 @@ async def start_recording(agi: AgiCall, settings: Settings, recordings: Recordin
     call_id = await agi.get_variable(ChannelVar.CALL_ID) or agi.env.uniqueid
     path = recording_path(settings, call_id, utc_now())
     try:
-        await asyncio.to_thread(make_dirs, path.parent)
+        await asyncio.to_thread(make_dirs, path.parent, recordings_root(settings))
         await agi.exec("MixMonitor", str(path))
         await agi.set_variable(ChannelVar.RECORDING, str(path))
         await recordings.started(agi.env.uniqueid, str(path), caller=agi.env.callerid)
@@ -131,20 +165,30 @@ async def search(
 
 
 async def _playable(
-    recordings: Recordings, recording_id: int, operator: str | None
+    recordings: Recordings, root: Path, recording_id: int, operator: str | None
 ) -> RecordingRecord | None:
+    """The recording with its path resolved (:func:`inside_recordings`), or None."""
     found = await recordings.find(recording_id=recording_id, operator=operator)
-    if not found or not await asyncio.to_thread(Path(found[0].path).is_file):
+    if not found:
         return None
-    return found[0]
+    resolved = await asyncio.to_thread(inside_recordings, root, found[0].path)
+    if resolved is None:
+        return None
+    return replace(found[0], path=str(resolved))
 
 
 async def play(
-    recordings: Recordings, by: Actor, recording_id: int, *, operator: str | None = None
+    recordings: Recordings,
+    by: Actor,
+    recording_id: int,
+    *,
+    root: Path,
+    operator: str | None = None,
 ) -> RecordingRecord | None:
-    """The recording to play as it is (its file exists), audited; None when there is none
-    (of ``operator``'s calls, when given)."""
-    record = await _playable(recordings, recording_id, operator)
+    """The recording to play as it is (its file exists inside ``root``; ``path`` is the
+    resolved one to open), audited; None when there is none (of ``operator``'s calls, when
+    given)."""
+    record = await _playable(recordings, root, recording_id, operator)
     if record is not None:
         await recordings.audit("play", by, [record.id])
     return record
@@ -156,12 +200,13 @@ async def download(
     recording_id: int,
     directory: Path,
     *,
+    root: Path,
     operator: str | None = None,
 ) -> Path | None:
     """The recording transcoded to an MP3 in ``directory`` (off the event loop), audited once
     it is there; None when there is none (of ``operator``'s calls, when given).  Raises
     RecordingError when sox fails."""
-    record = await _playable(recordings, recording_id, operator)
+    record = await _playable(recordings, root, recording_id, operator)
     if record is None:
         return None
     target = directory / f"{file_stem(record)}.mp3"
@@ -198,21 +243,25 @@ def transcode(source: Path, target: Path) -> None:
 
 
 def export_zip(
-    records: Sequence[RecordingRecord], target: Path, audio_format: str
+    records: Sequence[RecordingRecord], target: Path, audio_format: str, *, root: Path
 ) -> ExportResult:
     """Blocking (sox, zip): run it in a thread.  Files are transcoded to ``audio_format``
-    (mp3 by default: every browser plays it); the manifest lists every recording."""
-    manifest = io.StringIO()
-    writer = csv.writer(manifest)
-    writer.writerow(MANIFEST_FIELDS)
+    (mp3 by default: every browser plays it); the manifest lists every recording.  A file
+    that is not inside ``root`` (:func:`inside_recordings`) counts as missing; the archive
+    is created 0600."""
+    manifest: list[tuple[Cell, ...]] = [MANIFEST_FIELDS]
     missing = []
     target.parent.mkdir(parents=True, exist_ok=True)
     temp = target.with_name(f".{target.name}.tmp")
-    with tempfile.TemporaryDirectory() as work, zipfile.ZipFile(temp, "w") as archive:
+    with (
+        tempfile.TemporaryDirectory() as work,
+        os.fdopen(create_private(temp), "wb") as handle,
+        zipfile.ZipFile(handle, "w") as archive,
+    ):
         for record in records:
-            source = Path(record.path)
+            source = inside_recordings(root, record.path)
             member = f"{file_stem(record)}.{audio_format}"
-            if not source.is_file():
+            if source is None:
                 missing.append(record.id)
                 member = ""
             elif audio_format == "wav":
@@ -221,8 +270,8 @@ def export_zip(
                 converted = Path(work) / member
                 transcode(source, converted)
                 archive.write(converted, member)
-            writer.writerow(
-                [
+            manifest.append(
+                (
                     record.id,
                     record.call_id or "",
                     member,
@@ -231,9 +280,10 @@ def export_zip(
                     record.operator or "",
                     record.started_at.isoformat(),
                     "" if record.duration is None else record.duration,
-                ]
+                )
             )
-        archive.writestr(MANIFEST, manifest.getvalue())
+        # Through the one spreadsheet writer: the caller ID comes from the SIP peer.
+        archive.writestr(MANIFEST, csv_rows(manifest, delimiter=","))
     os.replace(temp, target)
     return ExportResult(target, len(records) - len(missing), tuple(missing))
 
@@ -249,7 +299,13 @@ async def export(
     end: datetime | None = None,
 ) -> ExportResult:
     records = await recordings.find(start=start, end=end, call_id=call_id)
-    result = await asyncio.to_thread(export_zip, records, target, settings.recording.export_format)
+    result = await asyncio.to_thread(
+        export_zip,
+        records,
+        target,
+        settings.recording.export_format,
+        root=recordings_root(settings),
+    )
     await recordings.audit(
         "export",
         by,
@@ -260,10 +316,12 @@ async def export(
 
 
 # --- purge -----------------------------------------------------------------------------------
-def _delete(paths: list[str]) -> None:
+def _delete(paths: list[str], root: Path) -> None:
     for path in paths:
+        if inside_recordings(root, path) is None:
+            continue  # gone already, or not ours to delete
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
+            os.unlink(path)  # the entry itself: unlink never follows a symlink
 
 
 async def purge(
@@ -271,15 +329,17 @@ async def purge(
     retention_days: int,
     *,
     by: Actor,
+    root: Path,
     now: datetime | None = None,
 ) -> list[int]:
     """Delete recordings older than the retention period (files; index rows are kept and
-    marked purged, so the audit log still points at something).  Returns their ids."""
+    marked purged, so the audit log still points at something); only files inside ``root``
+    are deleted (:func:`inside_recordings`).  Returns their ids."""
     cutoff = (now or utc_now()) - timedelta(days=retention_days)
     old = await recordings.find(end=cutoff)
     if not old:
         return []
-    await asyncio.to_thread(_delete, [r.path for r in old])
+    await asyncio.to_thread(_delete, [r.path for r in old], root)
     purged_at = utc_now()
     for record in old:
         await recordings.update(record.id, purged_at=purged_at)

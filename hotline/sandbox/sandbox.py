@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
-from hotline.contact_center.recordings import DIR_MODE, recordings_root
+from hotline.contact_center.recordings import SHARED_DIR_MODE, recordings_root
 from hotline.dialplan.asterisk_config import (
     RESTART_ONLY,
     RenderOptions,
@@ -104,7 +104,10 @@ class Sandbox:
             ensure_bind(self.layout.root, self.sounds_dir)
             # Call recordings: MixMonitor (the asterisk user) writes, the engine reads and purges.
             ensure_bind(self.layout.root, self.recordings_dir, read_only=False)
-            os.chmod(self.recordings_dir, DIR_MODE)
+            # The root shared with the chroot's asterisk group (setgid, 2770: no access for
+            # other users); folders below it take that group and mode (recordings.make_dirs).
+            os.chown(self.recordings_dir, -1, self.control.owner_ids()[1])
+            os.chmod(self.recordings_dir, SHARED_DIR_MODE)
             secret = effective_ami_secret(self.settings)
             changed = self._render(secret)
             if self.control.pid() is not None and self._refresh(secret, changed):

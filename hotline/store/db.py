@@ -28,6 +28,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from hotline.core.files import touch_private
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -201,7 +203,10 @@ def _make_parent_dir(url: URL) -> None:
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # Personal data: the file 0600 (SQLite gives its -wal and -shm files the same mode).
+    touch_private(path)
 
 
 def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -151,7 +151,12 @@ async def test_answered_within_target_is_recorded_and_exported(
         caller=CALLER,
         at=datetime.now(UTC) - timedelta(days=31),
     )
-    purged = await recording.purge(engine.recordings, 30, by=Actor("test", "cli"))
+    purged = await recording.purge(
+        engine.recordings,
+        30,
+        by=Actor("test", "cli"),
+        root=recording.recordings_root(engine.settings),
+    )
     assert purged == [old_id]
     assert not await asyncio.to_thread(old_path.exists)
     assert await asyncio.to_thread(os.path.isfile, rec.path)

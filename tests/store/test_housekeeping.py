@@ -18,7 +18,12 @@ from hotline.store.recordings import Recordings
 async def test_purge_job_is_scheduled_and_purges(db: Database, tmp_path: Path) -> None:
     await db.upgrade()
     settings = load_settings(
-        environ={}, overrides={"recording": {"retention_days": 10, "purge_at": "03:30"}}
+        environ={},
+        overrides={
+            "recording": {"retention_days": 10, "purge_at": "03:30"},
+            # The purge deletes only files inside the recordings folder.
+            "paths": {"recordings_dir": str(tmp_path)},
+        },
     )
     recordings = Recordings(db)
     old_file = tmp_path / "old.wav"

@@ -25,6 +25,7 @@ def console_settings(tmp_path: Path) -> Settings:
         overrides={
             "store": {"url": f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}"},
             "web": {"max_failed_logins": 3},
+            "paths": {"recordings_dir": str(tmp_path / "recordings")},
             # No AMI secret, so no PBX connection: these tests are about the web layer.
             "sandbox": {"enabled": False},
         }

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from hotline.contact_center.recordings import recordings_root
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.db import Database
@@ -32,12 +33,16 @@ def seed(settings: Settings, tmp_path: Path) -> dict[str, int]:
         "gleb": ("1.2", "79139876543", "240000000002", now - timedelta(hours=2)),
     }
 
+    # The console serves only files inside the recordings folder.
+    folder = recordings_root(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+
     async def work() -> dict[str, int]:
         ids = {}
         async with Database.from_settings(settings) as db:
             recordings = Recordings(db)
             for operator, (uniqueid, caller, account, at) in rows.items():
-                path = wav(tmp_path / f"{uniqueid}.wav", 2)
+                path = wav(folder / f"{uniqueid}.wav", 2)
                 rid = await recordings.started(uniqueid, path, caller=caller, at=at)
                 await recordings.update(rid, operator=operator, account=account, duration=2.0)
                 ids[operator] = rid

@@ -25,6 +25,7 @@ from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
+from hotline.core.files import PRIVATE_DIR_MODE, write_private
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web.pages import check_format, fragment, page, table_download
@@ -213,8 +214,8 @@ async def upload_contacts(
 
 
 def _save(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
+    path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
+    write_private(path, data)
 
 
 @router.post("/{name}/contacts/confirm")

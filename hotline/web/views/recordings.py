@@ -91,7 +91,11 @@ async def play(
 ) -> Response:
     """The WAV MixMonitor wrote: every browser plays PCM WAV as it is."""
     record = await recording.play(
-        Recordings(request.app.state.db), who.actor, recording_id, operator=_own_only(who)
+        Recordings(request.app.state.db),
+        who.actor,
+        recording_id,
+        root=recording.recordings_root(request.app.state.settings),
+        operator=_own_only(who),
     )
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
@@ -112,6 +116,7 @@ async def download(
             who.actor,
             recording_id,
             work,
+            root=recording.recordings_root(request.app.state.settings),
             operator=_own_only(who),
         )
     except recording.RecordingError as exc:
