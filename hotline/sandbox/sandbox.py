@@ -202,7 +202,7 @@ class Sandbox:
     # --- internals ------------------------------------------------------------------------
     def _render(self, secret: str) -> list[str]:
         try:
-            files = render_configs(self.settings, RenderOptions(ami_secret=secret))
+            files = render_configs(self.settings, RenderOptions(ami_secret=secret, sandbox=True))
         except (FileNotFoundError, ValueError) as exc:
             raise SandboxError(str(exc)) from exc
         self.control.prepare_dirs()
