@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Final
 
 from hotline.core.logs import call_uniqueid
-from hotline.core.phones import mask_phone
+from hotline.core.phones import mask_channel, mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
     AgiEnvironment,
@@ -200,7 +200,7 @@ class FastAgiServer:
                 "call start: route=%s caller=%s channel=%s",
                 env.route or "-",
                 mask_phone(env.callerid),
-                env.channel,
+                mask_channel(env.channel),
             )
         return call
 
