@@ -3,6 +3,10 @@
 An INVITE from an address outside the carrier's ``match`` that names the carrier in its From
 header must not be answered; the same INVITE from the matched address still reaches the IVR.
 Production renders carry no sandbox endpoints, whatever ``sandbox.enabled`` says.
+
+L9, the other way in: a FastAGI connection the engine refuses (a foreign peer, or over
+``fastagi.max_sessions``) is closed before any command, and Asterisk's dialplan still takes the
+caller to the operator queue (the server side is tested in tests/unit/test_fastagi_peers.py).
 """
 
 from __future__ import annotations
@@ -20,10 +24,15 @@ from hotline.dialplan.asterisk_config import (
     RenderOptions,
     render_configs,
 )
-from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
+from hotline.dialplan.names import (
+    CONTEXT_FALLBACK,
+    CONTEXT_OPERATOR,
+    CONTEXT_SIMULATED_CARRIER,
+    ROUTE_IVR,
+)
 from hotline.sandbox import Sandbox
 from hotline.settings import load_settings
-from tests.e2e.engine_support import engine_settings
+from tests.e2e.engine_support import engine_settings, simulate
 
 pytestmark = [pytest.mark.e2e]
 
@@ -122,3 +131,20 @@ def test_the_sandbox_render_keeps_its_simulated_parts() -> None:
     files = render_configs(load_settings(), RenderOptions(ami_secret="s", sandbox=True))
     assert f"[{SIM_TRUNK}]" in files["pjsip.conf"]
     assert f"[{CONTEXT_SIMULATED_CARRIER}]" in files["extensions.conf"]
+
+
+async def test_a_refused_fastagi_session_still_takes_the_caller_to_the_queue(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    # Every session is over a cap of 0: the engine closes each before a command.
+    settings = engine_settings(tmp_path / "hotline.db", fastagi={"max_sessions": 0})
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        await engine.ami.wait_connected(10)
+        transcript = await simulate(settings, "", caller_id="79131234567")
+    finally:
+        await engine.stop()
+    assert transcript.route == ROUTE_IVR
+    assert transcript.nodes == []  # the IVR never ran
+    assert transcript.contexts[-2:] == [CONTEXT_FALLBACK, CONTEXT_OPERATOR]
