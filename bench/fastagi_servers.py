@@ -106,7 +106,7 @@ async def serve(kind: str, port: int) -> None:
         return
     routes = AgiRoutes()
     routes.add(ROUTE, ivr_like)
-    settings = FastAgiSettings(host="127.0.0.1", port=port, backlog=BACKLOG)
+    settings = FastAgiSettings(host="127.0.0.1", port=port, backlog=BACKLOG, max_sessions=BACKLOG)
     async with FastAgiServer(settings, routes) as agi:
         print(f"READY {agi.bound_port}", flush=True)
         await stop.wait()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import smtplib
 import time
 from datetime import datetime
@@ -24,6 +25,14 @@ log = logging.getLogger(__name__)
 MAIL_RETRY_SECONDS: Final = 60.0
 # E-mails per campaign and dispatcher tick.
 MAIL_BATCH: Final = 20
+
+
+_ADDRESS: Final = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
+
+
+def _without_addresses(text: str) -> str:
+    """A server's reply without the e-mail addresses it quotes (``<a@b>: rejected``)."""
+    return _ADDRESS.sub("***", text)
 
 
 class MailRefused(Exception):
@@ -66,16 +75,19 @@ class Mailer:
                     smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
                 smtp.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
+            # The codes only: the recipients' addresses are personal data and get logged.
             codes = [code for code, _msg in exc.recipients.values()]
+            why = f"recipient refused ({', '.join(map(str, codes))})"
             if all(code >= 500 for code in codes):
-                raise MailRefused(str(exc.recipients)) from exc
-            raise MailUnavailable(str(exc.recipients)) from exc
+                raise MailRefused(why) from exc
+            raise MailUnavailable(why) from exc
         except smtplib.SMTPResponseException as exc:
+            why = f"{exc.smtp_code} {_without_addresses(repr(exc.smtp_error))}"
             if exc.smtp_code >= 500:
-                raise MailRefused(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
-            raise MailUnavailable(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+                raise MailRefused(why) from exc
+            raise MailUnavailable(why) from exc
         except (OSError, smtplib.SMTPException) as exc:
-            raise MailUnavailable(str(exc) or type(exc).__name__) from exc
+            raise MailUnavailable(_without_addresses(str(exc)) or type(exc).__name__) from exc
 
 
 class EmailSender:

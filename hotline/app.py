@@ -89,7 +89,8 @@ class Engine:
         self.ami = AmiClient(settings.ami, resolve_ami_secret(settings))
         self.routes = routes if routes is not None else AgiRoutes()
         self._custom_routes = routes is not None
-        self.server = FastAgiServer(settings.fastagi, self.routes)
+        # Asterisk connects from the host whose AMI the engine drives (and from loopback).
+        self.server = FastAgiServer(settings.fastagi, self.routes, (settings.ami.host,))
         self._tracker_task: asyncio.Task[None] | None = None
         self.recordings = Recordings(self.db)
         self.operators = Operators(self.db)

@@ -37,6 +37,20 @@ class _CallContextFilter(logging.Filter):
         return True
 
 
+class _AccessLogFilter(logging.Filter):
+    """uvicorn's access log without query strings: they carry phones and account numbers
+    (``/recordings?caller=...``).  uvicorn's record args are (client, method, path with query,
+    HTTP version, status)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) >= 3:
+            path = args[2]
+            if isinstance(path, str) and "?" in path:
+                record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+        return True
+
+
 class _JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         payload = {
@@ -58,6 +72,7 @@ def configure_logging(settings: LogSettings) -> None:
     logging.logMultiprocessing = False
     handler = _StderrHandler(sys.stderr)
     handler.addFilter(_CallContextFilter())
+    handler.addFilter(_AccessLogFilter())
     if settings.json_format:
         handler.setFormatter(_JsonFormatter())
     else:

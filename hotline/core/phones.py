@@ -8,11 +8,18 @@ so it is a cheap, lenient transformation (no metadata lookup) that agrees with
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 import phonenumbers
 
 _PHONE_SEPARATORS: Final = str.maketrans("", "", " -()+")
+# In a channel name: a number in the resource part (Local/<number>@context, or a dial string's
+# PJSIP/<number>@trunk), or anything as long as a phone number anywhere else.  Channel counters
+# (PJSIP/hotline-carrier-0000002a, Local/...-00000001;2) are 8 characters and stay.
+_CHANNEL_RESOURCE: Final = re.compile(r"(?<=/)([^/@]*)(?=@)")
+_LONG_NUMBER: Final = re.compile(r"\+?\d{9,}")
+_NUMBER: Final = re.compile(r"\+?\d{5,}")
 
 
 def normalise_phone(raw: str, region: str) -> str:
@@ -51,3 +58,14 @@ def mask_phone(number: str | None) -> str:
         return "*" * len(digits)
     keep_head = 4 if digits.startswith("+") else 3
     return digits[:keep_head] + "*" * (len(digits) - keep_head - 2) + digits[-2:]
+
+
+def mask_channel(channel: str | None) -> str:
+    """An Asterisk channel name with the numbers it carries masked as :func:`mask_phone` does:
+    ``Local/79131234567@hotline-sim-caller-00000001;2`` → ``Local/791******67@...``."""
+    if not channel:
+        return "-"
+    masked = _CHANNEL_RESOURCE.sub(
+        lambda m: _NUMBER.sub(lambda n: mask_phone(n.group()), m.group()), channel
+    )
+    return _LONG_NUMBER.sub(lambda n: mask_phone(n.group()), masked)

@@ -63,6 +63,10 @@ class RenderOptions:
     # Source addresses of the carrier's SIP traffic; None means the SIP bind host.
     sip_match: Sequence[str] | None = None
     templates_dir: Path | None = None
+    # The sandbox's own Asterisk: the simulated carrier, caller and trunk, and a verbose log.
+    # Never set for a production render (`hotline asterisk render`), whatever
+    # ``sandbox.enabled`` says: those parts accept calls no carrier sent.
+    sandbox: bool = False
 
 
 def templates_dir(settings: Settings) -> Path:
@@ -146,7 +150,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
         # The simulated carrier only exists where the sandbox runs.
-        "sandbox": settings.sandbox.enabled,
+        "sandbox": options.sandbox,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "queue": settings.queue,
         # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.

@@ -209,6 +209,7 @@ class Sandbox:
                 ami_secret=secret,
                 console_secret=effective_ami_secret(self.settings, AmiRole.CONSOLE),
                 cli_secret=effective_ami_secret(self.settings, AmiRole.CLI),
+                sandbox=True,
             )
             files = render_configs(self.settings, options)
         except (FileNotFoundError, ValueError) as exc:

@@ -89,6 +89,13 @@ class FastAgiSettings(_Section):
     # On shutdown, calls in progress get this long to finish before they go to the fallback.
     shutdown_grace: float = 10.0
     backlog: int = 256
+    # Addresses or networks Asterisk may connect from; anything else is closed before a
+    # command is sent (the dialplan falls back to the operator queue).  The engine adds
+    # ami.host, the Asterisk it drives.
+    allowed_peers: list[str] = ["127.0.0.1/32", "::1/128"]
+    # Sessions at a time; a connection over the cap is closed at once (the caller falls back
+    # to the queue) instead of piling up behind a flood.
+    max_sessions: int = 500
 
 
 class StoreSettings(_Section):

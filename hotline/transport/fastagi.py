@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
-from collections.abc import Awaitable, Callable
+import socket
+from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Final
 
 from hotline.core.logs import call_uniqueid
-from hotline.core.phones import mask_phone
+from hotline.core.phones import mask_channel, mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
     AgiEnvironment,
@@ -35,6 +37,7 @@ __all__ = ["AgiCall", "AgiHandler", "AgiRoutes", "FastAgiServer"]
 log = logging.getLogger(__name__)
 
 AgiHandler = Callable[[AgiCall], Awaitable[None]]
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Setting HOTLINE_STATUS=FAILED on the way out is best effort and must not hold up shutdown.
 _FAILURE_REPORT_TIMEOUT: Final = 2.0
@@ -65,9 +68,16 @@ class AgiRoutes:
 
 
 class FastAgiServer:
-    def __init__(self, settings: FastAgiSettings, routes: AgiRoutes) -> None:
+    """``extra_peers``: addresses allowed besides ``settings.allowed_peers`` (the engine passes
+    the Asterisk host it drives)."""
+
+    def __init__(
+        self, settings: FastAgiSettings, routes: AgiRoutes, extra_peers: Iterable[str] = ()
+    ) -> None:
         self._settings = settings
         self._routes = routes
+        self._peer_names = [*settings.allowed_peers, *extra_peers]
+        self._allowed: tuple[Network, ...] = ()
         self._server: asyncio.Server | None = None
         self._closing = False
         # Every session task, from accept to socket closed: stop() waits for and cancels these.
@@ -89,6 +99,7 @@ class FastAgiServer:
         if self._server is not None:
             raise RuntimeError("FastAGI server already started")
         s = self._settings
+        self._allowed = await _resolve_peers(self._peer_names)
         self._closing = False
         self._server = await asyncio.start_server(
             self._on_connect, s.host, s.port, limit=s.max_line_bytes, backlog=s.backlog
@@ -140,6 +151,13 @@ class FastAgiServer:
         # asyncio.start_server runs this in a task it creates; the server adopts that task.
         task = asyncio.current_task()
         assert task is not None
+        refused = self._refusal(writer)
+        if refused is not None:
+            # Before a single command: a stranger learns nothing, and Asterisk's AGI() returns
+            # with no status, so the dialplan falls back to the operator queue.
+            log.warning("FastAGI connection from %s closed: %s", _peer_host(writer), refused)
+            await _close(writer)
+            return
         self._tasks.add(task)
         self._active += 1
         call: AgiCall | None = None
@@ -184,6 +202,21 @@ class FastAgiServer:
             finally:
                 self._tasks.discard(task)
 
+    def _refusal(self, writer: asyncio.StreamWriter) -> str | None:
+        """Why this connection is closed unheard, or None to serve it."""
+        host = _peer_host(writer)
+        try:
+            address = ipaddress.ip_address(host.split("%", 1)[0])
+        except ValueError:
+            return "not an IP peer"
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        if not any(address in network for network in self._allowed):
+            return "not in fastagi.allowed_peers"
+        if self._active >= self._settings.max_sessions:
+            return f"{self._active} sessions already (fastagi.max_sessions)"
+        return None
+
     def _start_call(
         self, env: AgiEnvironment, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
     ) -> AgiCall:
@@ -200,7 +233,7 @@ class FastAgiServer:
                 "call start: route=%s caller=%s channel=%s",
                 env.route or "-",
                 mask_phone(env.callerid),
-                env.channel,
+                mask_channel(env.channel),
             )
         return call
 
@@ -275,6 +308,31 @@ class FastAgiServer:
         except AgiProtocolError as exc:
             _drop(writer, str(exc))
             return None
+
+
+async def _resolve_peers(names: Iterable[str]) -> tuple[Network, ...]:
+    """Addresses and networks as given; a host name becomes every address it resolves to.
+    A name that does not resolve allows nothing (logged): closed rather than open."""
+    loop = asyncio.get_running_loop()
+    networks: list[Network] = []
+    for name in names:
+        try:
+            networks.append(ipaddress.ip_network(name.strip(), strict=False))
+            continue
+        except ValueError:
+            pass
+        try:
+            infos = await loop.getaddrinfo(name, None, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            log.error("FastAGI: allowed peer %r does not resolve (%s); ignored", name, exc)
+            continue
+        networks += [ipaddress.ip_network(str(info[4][0]).split("%", 1)[0]) for info in infos]
+    return tuple(networks)
+
+
+def _peer_host(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    return str(peer[0]) if isinstance(peer, tuple) and peer else str(peer)
 
 
 def _drop(writer: asyncio.StreamWriter, why: str) -> None:
