@@ -111,7 +111,9 @@ async def test_a_call_and_console_requests_leave_no_phone_or_account_in_the_logs
 
 
 def test_the_production_asterisk_logger_and_dialplan_print_no_digits_or_caller_ids() -> None:
-    files = render_configs(load_settings(), RenderOptions(ami_secret="s"))
+    files = render_configs(
+        load_settings(), RenderOptions(ami_secret="s", console_secret="c", cli_secret="l")
+    )
     logfiles = files["logger.conf"].split("[logfiles]", 1)[1]
     channels = [line for line in logfiles.splitlines() if line and not line.startswith(";")]
     assert channels, logfiles

@@ -111,7 +111,12 @@ async def test_the_carrier_from_its_matched_address_still_gets_through(
 
 def test_a_production_render_has_no_sandbox_parts_and_identifies_by_address_only() -> None:
     settings = load_settings(overrides={"sandbox": {"enabled": True}})  # the default
-    files = render_configs(settings, RenderOptions(ami_secret="s", sip_match=("192.0.2.10",)))
+    files = render_configs(
+        settings,
+        RenderOptions(
+            ami_secret="s", console_secret="c", cli_secret="l", sip_match=("192.0.2.10",)
+        ),
+    )
     everything = "\n".join(files.values())
     # hotline-sim-caller and -operator stay: only AMI reaches them (`hotline call simulate`).
     for sim in (SIM_TRUNK, CONTEXT_SIMULATED_CARRIER):
@@ -128,7 +133,10 @@ def test_a_production_render_has_no_sandbox_parts_and_identifies_by_address_only
 
 
 def test_the_sandbox_render_keeps_its_simulated_parts() -> None:
-    files = render_configs(load_settings(), RenderOptions(ami_secret="s", sandbox=True))
+    files = render_configs(
+        load_settings(),
+        RenderOptions(ami_secret="s", console_secret="c", cli_secret="l", sandbox=True),
+    )
     assert f"[{SIM_TRUNK}]" in files["pjsip.conf"]
     assert f"[{CONTEXT_SIMULATED_CARRIER}]" in files["extensions.conf"]
 
