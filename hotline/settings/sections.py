@@ -317,6 +317,9 @@ class WebSettings(_Section):
     # Consecutive failed log-ins that lock an account, and for how long.
     max_failed_logins: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
+    # Failed log-ins from one client address (any names) within lockout_minutes that lock
+    # the address out for lockout_minutes: guessing across many names is throttled too.
+    max_failed_logins_per_address: int = Field(default=20, ge=1)
     # Set behind HTTPS so browsers never send the session cookie in clear text.
     secure_cookies: bool = False
     # The wallboard redraws on every queue/channel event from AMI (at most this often) and
