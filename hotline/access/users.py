@@ -298,9 +298,10 @@ class Users:
         await self._store.purge_sessions(now)
         return OpenedSession(token, csrf, expires)
 
-    async def session(self, token: str) -> SessionRecord | None:
+    async def session(self, token: str, *, touch: bool = True) -> SessionRecord | None:
         """The live session behind a cookie, or None (unknown, expired, idle too long, or its
-        user disabled or locked meanwhile)."""
+        user disabled or locked meanwhile).  ``touch=False`` checks without counting as
+        activity (an open event stream re-checking its session)."""
         if not token:
             return None
         digest = token_hash(token)
@@ -318,7 +319,8 @@ class Users:
         ):
             await self._store.close_session(digest)
             return None
-        await self._store.touch_session(digest, now)
+        if touch:
+            await self._store.touch_session(digest, now)
         return found
 
     async def close_session(self, token: str, actor: Actor) -> None:

@@ -326,6 +326,9 @@ class WebSettings(_Section):
     # at least every refresh_seconds so wait clocks keep moving.
     wallboard_min_interval: float = Field(default=1.0, gt=0)
     wallboard_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Open event streams (wallboard, screen pop, campaign) check their session and role again
+    # this often and end when it has ended, expired, or its user was disabled or changed role.
+    stream_recheck_seconds: float = Field(default=5.0, gt=0)
     # Count simulator calls in the console's figures (the demo and the sandbox make only those).
     include_simulated: bool = False
 

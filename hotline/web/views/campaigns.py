@@ -28,7 +28,7 @@ from hotline.core.errors import NotFound
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web.pages import check_format, fragment, page, table_download
-from hotline.web.security import Viewer, require, require_checked
+from hotline.web.security import Viewer, require, require_checked, while_allowed
 
 router = APIRouter(prefix="/campaigns")
 
@@ -302,4 +302,6 @@ async def stream(
             if ami is not None and sub is not None:
                 ami.unsubscribe(sub)
 
-    return EventSourceResponse(updates(), ping=15)
+    return EventSourceResponse(
+        while_allowed(request, who, Permission.CAMPAIGNS, updates()), ping=15
+    )
