@@ -329,6 +329,12 @@ class WebSettings(_Section):
     # Open event streams (wallboard, screen pop, campaign) check their session and role again
     # this often and end when it has ended, expired, or its user was disabled or changed role.
     stream_recheck_seconds: float = Field(default=5.0, gt=0)
+    # Request bodies larger than this are refused (413) before anything parses them; a
+    # contact-list upload by a logged-in supervisor may be up to max_upload_bytes.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Uploaded contact lists not confirmed within this long are deleted.
+    upload_keep_minutes: int = Field(default=60, ge=1)
     # Count simulator calls in the console's figures (the demo and the sandbox make only those).
     include_simulated: bool = False
 

@@ -18,6 +18,7 @@ from hotline.app import AmiSecretMissing, resolve_ami_secret
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
+from hotline.web.limits import BodyLimit, body_limit_for
 from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
 from hotline.web.views import (
@@ -103,6 +104,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             return Response(status_code=401, headers={"HX-Redirect": "/login"})
         target = request.url.path if request.method == "GET" else "/"
         return RedirectResponse(f"/login?next={target}", status_code=303)
+
+    # Innermost of the two: a 413 still gets the security headers.
+    app.add_middleware(BodyLimit, limit_for=body_limit_for(settings.web, app.state.users))
 
     @app.middleware("http")
     async def _headers(

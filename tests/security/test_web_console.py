@@ -1,9 +1,10 @@
 """Attacks on the web console, run as its own process (`hotline web`): parallel password
-guesses (M3), an event stream outliving its user (M4)."""
+guesses (M3), an event stream outliving its user (M4), an oversized anonymous upload (M6)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import sys
 from pathlib import Path
@@ -92,3 +93,59 @@ async def test_an_open_stream_ends_when_its_user_is_disabled(
             async with asyncio.timeout(RECHECK_SECONDS * 5 + 5):
                 async for _line in lines:
                     pass
+
+
+BOUNDARY = "hotline-attack"
+PART_HEAD = (
+    f"--{BOUNDARY}\r\n"
+    'Content-Disposition: form-data; name="file"; filename="a.csv"\r\n'
+    "Content-Type: text/csv\r\n\r\n"
+).encode()
+SENT_BYTES = 4 * 1024 * 1024  # more than Starlette keeps in memory before spooling to disk
+
+
+async def anonymous_upload(url: str, *, declared: int | None) -> bytes:
+    """POST a contact list with no session: ``SENT_BYTES`` of it, then wait for the answer
+    without ending the body (a real attacker would go on sending)."""
+    host, port = url.removeprefix("http://").split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    length = f"Content-Length: {declared}" if declared else "Transfer-Encoding: chunked"
+    writer.write(
+        (
+            "POST /campaigns/x/contacts HTTP/1.1\r\n"
+            f"Host: {host}:{port}\r\n"
+            f"Content-Type: multipart/form-data; boundary={BOUNDARY}\r\n"
+            f"{length}\r\n\r\n"
+        ).encode()
+    )
+    body = PART_HEAD + b"1" * (SENT_BYTES - len(PART_HEAD))
+    answer = asyncio.create_task(reader.readline())
+    try:
+        for start in range(0, len(body), 65536):
+            if answer.done():
+                break  # answered before the whole body was read
+            chunk = body[start : start + 65536]
+            writer.write(chunk if declared else b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            with contextlib.suppress(ConnectionError):
+                await writer.drain()
+        async with asyncio.timeout(15):
+            return await answer
+    finally:
+        answer.cancel()
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
+
+
+@pytest.mark.parametrize("declared", [1024 * 1024 * 1024, None], ids=["length", "chunked"])
+async def test_an_oversized_anonymous_upload_is_refused_without_touching_the_disk(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, declared: int | None
+) -> None:
+    temp, data = tmp_path / "tmp", tmp_path / "data"
+    temp.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temp))  # where Starlette would spool the file part
+    async with web_console(settings, f"paths.data_dir={data}") as url:
+        status_line = await anonymous_upload(url, declared=declared)
+        assert status_line.startswith(b"HTTP/1.1 413"), status_line
+        assert list(temp.iterdir()) == []
+    assert not (data / "uploads").exists() or list((data / "uploads").iterdir()) == []
