@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from hotline.settings import Settings
+from hotline.store.db import Database
 from hotline.web.app import create_app
 from tests.web.conftest import console_settings, log_in, seed_users
 from tests.web.test_campaign_pages import seed_scenario, upload
@@ -101,3 +102,65 @@ def test_an_upload_over_the_upload_limit_leaves_nothing(settings: Settings) -> N
         reply = upload(client, csrf, "dec", "phone\n" + "+79131234567\n" * 1000)
     assert reply.status_code == 413
     assert leftovers(limited) == []
+
+
+def web_app(settings: Settings, **web: object) -> TestClient:
+    changed = settings.model_copy(update={"web": settings.web.model_copy(update=web)})
+    return TestClient(create_app(changed), base_url="http://127.0.0.1")
+
+
+def test_requests_for_other_host_names_are_refused(client: TestClient) -> None:
+    # A DNS-rebinding page reaches the loopback console under its own name.
+    assert client.get("/login", headers={"Host": "attacker.example"}).status_code == 400
+    assert client.get("/login", headers={"Host": "localhost:8080"}).status_code == 200
+    assert client.get("/login").status_code == 200
+
+
+def test_configured_host_names(settings: Settings) -> None:
+    with web_app(settings, allowed_hosts=["console.example.ru"]) as client:
+        assert client.get("/login").status_code == 400
+        ok = client.get("/login", headers={"Host": "console.example.ru"})
+        assert ok.status_code == 200
+
+
+def test_secure_cookies_and_hsts_beyond_loopback(settings: Settings) -> None:
+    with web_app(settings) as client:
+        page = client.get("/login")
+        assert "Strict-Transport-Security" not in page.headers
+        assert "secure" not in page.headers["set-cookie"].lower()
+    with web_app(settings, host="0.0.0.0") as client:
+        page = client.get("/login")
+        assert page.headers["Strict-Transport-Security"] == "max-age=31536000"
+        assert "secure" in page.headers["set-cookie"].lower()
+    with web_app(settings, host="10.1.2.3", secure_cookies=False) as client:
+        assert "secure" not in client.get("/login").headers["set-cookie"].lower()
+
+
+def test_the_database_password_is_masked_on_the_settings_page(settings: Settings) -> None:
+    url = "postgresql+psycopg://hotline:pg-pass-123@db.example/hotline"
+    shown = settings.model_copy(update={"store": settings.store.model_copy(update={"url": url})})
+    # The app keeps its own database (the SQLite file); only the page shows this URL.
+    db = Database(settings.database_url)
+    with TestClient(create_app(shown, db), base_url="http://127.0.0.1") as client:
+        log_in(client, "vera")
+        html = client.get("/admin/settings").text
+    asyncio.run(db.dispose())
+    assert "pg-pass-123" not in html
+    assert "postgresql+psycopg://hotline:***@db.example/hotline" in html
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/calls?end=9999-12-31",
+        "/recordings?end=9999-12-31",
+        "/reports/ivr?end=9999-12-31",
+        "/calls?start=0001-01-01",
+    ],
+)
+def test_dates_at_the_end_of_the_calendar_are_refused_not_a_500(
+    client: TestClient, path: str
+) -> None:
+    log_in(client, "boris")
+    reply = client.get(path)
+    assert 400 <= reply.status_code < 500, reply.status_code
