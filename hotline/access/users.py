@@ -296,6 +296,8 @@ class Users:
         expires = now + timedelta(hours=self._settings.session_max_hours)
         await self._store.open_session(user.id, token_hash(token), csrf, now, expires, source)
         await self._store.purge_sessions(now)
+        lockout = timedelta(minutes=self._settings.lockout_minutes)
+        await self._throttle.purge(now, now - lockout)
         return OpenedSession(token, csrf, expires)
 
     async def session(self, token: str, *, touch: bool = True) -> SessionRecord | None:

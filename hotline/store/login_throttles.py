@@ -107,3 +107,14 @@ class LoginThrottleStore:
     async def clear(self, key: str) -> None:
         async with self._db.session() as session:
             await session.execute(delete(LoginThrottle).where(LoginThrottle.key == key))
+
+    async def purge(self, now: datetime, window_start_before: datetime) -> None:
+        """Forget keys whose window has passed and that are not locked (names typed once)."""
+        table = LoginThrottle
+        async with self._db.session() as session:
+            await session.execute(
+                delete(table).where(
+                    table.window_start <= window_start_before,
+                    or_(table.locked_until.is_(None), table.locked_until <= now),
+                )
+            )

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy import select
 
 from hotline.access.users import LoginOutcome, Role, Users
 from hotline.settings import WebSettings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
+from hotline.store.login_throttles import LoginThrottleStore
+from hotline.store.models import LoginThrottle
 
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -73,3 +76,24 @@ async def test_one_address_guessing_many_names_is_locked_out(users: Users, db: D
     # Another address is not affected.
     ok = await users.authenticate("ivanova", PASSWORD, "10.0.0.10")
     assert ok.outcome is LoginOutcome.OK
+
+
+async def test_stale_keys_are_forgotten_but_locks_are_kept(db: Database) -> None:
+    await db.upgrade()
+    settings = WebSettings(max_failed_logins=2, lockout_minutes=15)
+    fast = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    clock = [T0]
+    users = Users(db, settings, clock=lambda: clock[0], hasher=fast)
+    user = await users.add("ivanova", Role.ADMIN, PASSWORD, Actor("root", "cli"))
+    await users.authenticate("typo-name", "wrong", None)
+    clock[0] = T0 + timedelta(minutes=10)
+    for _ in range(2):
+        await users.authenticate("petrov", "wrong", None)  # locked until T0 + 25 min
+    clock[0] = T0 + timedelta(minutes=16)
+    await users.authenticate("ivanova", PASSWORD, None)
+    await users.open_session(user, None)
+    store = LoginThrottleStore(db)
+    assert await store.locked_until("user:petrov") == T0 + timedelta(minutes=25)
+    async with db.session() as session:
+        keys = set(await session.scalars(select(LoginThrottle.key)))
+    assert "user:typo-name" not in keys and "user:petrov" in keys
