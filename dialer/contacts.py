@@ -27,6 +27,10 @@ CHANNELS: Final = {"phone": "phone", "телефон": "phone", "email": "email"
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+# The key under which _rows reports a row the file format does not let us read.
+UNREADABLE_ROW: Final = "\x00unreadable"
+
+
 class ImportFileError(ValueError):
     """The file as a whole cannot be read (format, header)."""
 
@@ -120,7 +124,20 @@ def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             header = _header(next(reader))
         except StopIteration as exc:
             raise ImportFileError(f"{path.name} is empty") from exc
-        for number, values in enumerate(reader, start=2):
+        except csv.Error as exc:
+            raise ImportFileError(f"{path.name}: unreadable header ({exc})") from exc
+        number = 1
+        while True:
+            number += 1
+            try:
+                values = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                # A cell over the csv module's field limit, a stray NUL, ...: the rest of the
+                # file cannot be read reliably, so this row is an error and reading stops.
+                yield number, {UNREADABLE_ROW: f"unreadable row ({exc})"}
+                return
             if not any(v.strip() for v in values):
                 continue
             yield number, dict(zip(header, values, strict=False))
@@ -176,6 +193,10 @@ def read_contacts(
     header_checked = False
     for number, row in _rows(path):
         report.rows += 1
+        if UNREADABLE_ROW in row:
+            header_checked = True
+            report.errors.append(RowProblem(number, "-", str(row[UNREADABLE_ROW])))
+            continue
         if not header_checked:
             header_checked = True
             if not any(name in row for name in PHONE_COLUMNS):

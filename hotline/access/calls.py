@@ -9,8 +9,6 @@ from datetime import datetime
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
-from hotline.store.enums import QueueEventKind
-from hotline.store.queue_events import QueueEvents
 
 MAX_CALLS = 1000
 
@@ -26,17 +24,16 @@ async def visible_calls(
 ) -> list[CallRecord]:
     """Calls started in ``[start, end)``, newest first; only ``operator``'s answered calls
     when given.  The listing is audited as ``by``'s."""
+    # Filtered in the query, newest first, and only then limited: the newest calls are the
+    # ones kept when there are more than MAX_CALLS.
     calls = await CallLog(db).between(
-        start, end, include_simulated=include_simulated, limit=MAX_CALLS
+        start,
+        end,
+        include_simulated=include_simulated,
+        limit=MAX_CALLS,
+        answered_by=operator,
+        newest_first=True,
     )
-    if operator is not None:
-        answered = {
-            event.uniqueid
-            for event in await QueueEvents(db).between(start, end)
-            if event.kind is QueueEventKind.CONNECT and event.member == operator
-        }
-        calls = [call for call in calls if call.uniqueid in answered]
-    calls = sorted(calls, key=lambda call: call.started_at, reverse=True)
     await AuditLog(db).write(
         by, "calls.view", detail={"from": start.isoformat(), "calls": len(calls)}
     )

@@ -11,7 +11,7 @@ import asyncio
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -24,6 +24,7 @@ from hotline.core.clock import utc_now
 from hotline.settings import WebSettings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
+from hotline.store.login_throttles import LoginThrottleStore, Reservation
 from hotline.store.users import SessionRecord, UnknownUser, UserExists, UserRecord, UserStore
 
 
@@ -92,6 +93,14 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _user_key(name: str) -> str:
+    return f"user:{name[:255]}"
+
+
+def _address_key(source: str) -> str:
+    return f"addr:{source[:255]}"
+
+
 def check_name(name: str) -> str:
     if not NAME_PATTERN.match(name):
         raise UserError(
@@ -119,6 +128,7 @@ class Users:
         hasher: PasswordHasher | None = None,
     ) -> None:
         self._store = UserStore(db)
+        self._throttle = LoginThrottleStore(db)
         self._audit = AuditLog(db)
         self._settings = settings
         self._now = clock
@@ -169,6 +179,7 @@ class Users:
 
     async def unlock(self, name: str, by: Actor) -> None:
         await self._update(name, locked_until=None, failed_logins=0)
+        await self._throttle.clear(_user_key(name))
         await self._audit.write(by, "user.unlock", name)
 
     async def _update(self, name: str, **values: object) -> UserRecord:
@@ -179,36 +190,90 @@ class Users:
 
     # --- log-in ---------------------------------------------------------------------------------
     async def authenticate(self, name: str, password: str, source: str | None) -> LoginResult:
+        """Check a log-in.  The attempt is counted (per name typed, known or not, and per client
+        address) before the password is verified, atomically in the database, so parallel
+        guesses cannot get more than ``max_failed_logins`` verifications per lock-out; the
+        lock is checked again afterwards.  Unknown names get the same answers as known ones."""
         now = self._now()
         actor = Actor(name[:64] or "?", "web", source)
+        target = name[:255]
+        lockout = timedelta(minutes=self._settings.lockout_minutes)
+        window = (now, now - lockout, now + lockout)
+        reservations: list[Reservation] = []
+        if source:
+            by_address = await self._throttle.reserve(
+                _address_key(source), self._settings.max_failed_logins_per_address, *window
+            )
+            if not by_address.granted:
+                return await self._refused(actor, target, by_address.locked_until, "address")
+            reservations.append(by_address)
+        by_name = await self._throttle.reserve(
+            _user_key(name), self._settings.max_failed_logins, *window
+        )
+        if not by_name.granted:
+            for taken in reservations:  # not verified, so not counted against the address
+                await self._throttle.release(taken, forget_failures=False)
+            return await self._refused(actor, target, by_name.locked_until, "locked")
+        reservations.append(by_name)
+
         user = await self._store.get(name)
         if user is None:
             await self._verify(await self._dummy(), password)
-            await self._audit.write(actor, "login.failed", name[:255], {"why": "unknown user"})
-            return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-        if user.locked_until is not None and user.locked_until > now:
-            await self._audit.write(actor, "login.refused", name, {"why": "locked"})
-            return LoginResult(LoginOutcome.LOCKED, locked_until=user.locked_until)
+            return await self._failed(actor, target, None, reservations, "unknown user")
         if not await self._verify(user.password_hash, password):
-            lock_until = now + timedelta(minutes=self._settings.lockout_minutes)
-            updated = await self._store.count_failure(
-                user.id, self._settings.max_failed_logins, lock_until
-            )
-            locked = updated.locked_until is not None and updated.locked_until > now
-            await self._audit.write(
-                actor, "login.failed", name, {"why": "bad password", "locked": locked}
-            )
-            if locked:
-                return LoginResult(LoginOutcome.LOCKED, locked_until=updated.locked_until)
-            return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+            return await self._failed(actor, target, user, reservations, "bad password")
         if user.disabled:
             await self._audit.write(actor, "login.refused", name, {"why": "disabled"})
             return LoginResult(LoginOutcome.DISABLED)
+        # Right password: this attempt no longer counts.  A lock that parallel failures set
+        # meanwhile stays, and refuses this log-in too.
+        left = [
+            await self._throttle.release(taken, forget_failures=taken is by_name)
+            for taken in reservations
+        ]
+        still = max((until for until in left if until is not None and until > now), default=None)
+        if still is not None:
+            return await self._refused(actor, target, still, "locked")
         user = await self._store.update(
             name, failed_logins=0, locked_until=None, last_login_at=now
         )
         await self._audit.write(actor, "login", name)
         return LoginResult(LoginOutcome.OK, user)
+
+    async def _failed(
+        self,
+        actor: Actor,
+        target: str,
+        user: UserRecord | None,
+        reservations: Sequence[Reservation],
+        why: str,
+    ) -> LoginResult:
+        by_name = reservations[-1]
+        locked_until = max(
+            (taken.locked_until for taken in reservations if taken.locked_until is not None),
+            default=None,
+        )
+        if user is not None:
+            # A copy for the users list and for ending open sessions (``session``).
+            if by_name.locked_until is not None:
+                await self._store.update(
+                    user.name, failed_logins=0, locked_until=by_name.locked_until
+                )
+            else:
+                await self._store.update(user.name, failed_logins=by_name.number)
+        await self._audit.write(
+            actor, "login.failed", target, {"why": why, "locked": locked_until is not None}
+        )
+        if locked_until is not None:
+            return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
+
+    async def _refused(
+        self, actor: Actor, target: str, locked_until: datetime | None, why: str
+    ) -> LoginResult:
+        await self._audit.write(actor, "login.refused", target, {"why": why})
+        until = locked_until or self._now() + timedelta(minutes=self._settings.lockout_minutes)
+        return LoginResult(LoginOutcome.LOCKED, locked_until=until)
 
     async def _verify(self, hashed: str, password: str) -> bool:
         try:
@@ -231,11 +296,14 @@ class Users:
         expires = now + timedelta(hours=self._settings.session_max_hours)
         await self._store.open_session(user.id, token_hash(token), csrf, now, expires, source)
         await self._store.purge_sessions(now)
+        lockout = timedelta(minutes=self._settings.lockout_minutes)
+        await self._throttle.purge(now, now - lockout)
         return OpenedSession(token, csrf, expires)
 
-    async def session(self, token: str) -> SessionRecord | None:
+    async def session(self, token: str, *, touch: bool = True) -> SessionRecord | None:
         """The live session behind a cookie, or None (unknown, expired, idle too long, or its
-        user disabled or locked meanwhile)."""
+        user disabled or locked meanwhile).  ``touch=False`` checks without counting as
+        activity (an open event stream re-checking its session)."""
         if not token:
             return None
         digest = token_hash(token)
@@ -253,7 +321,8 @@ class Users:
         ):
             await self._store.close_session(digest)
             return None
-        await self._store.touch_session(digest, now)
+        if touch:
+            await self._store.touch_session(digest, now)
         return found
 
     async def close_session(self, token: str, actor: Actor) -> None:

@@ -3,13 +3,22 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
-    """The moment ``text`` names; raises ValueError with an example of what is expected."""
-    text = text.strip()
+    """The moment ``text`` names; raises ValueError with an example of what is expected (also
+    for dates at the ends of the calendar, which would overflow in UTC or a day later)."""
+    try:
+        moment = _parse_moment(text.strip(), zone, end_of_day=end_of_day)
+        moment.astimezone(UTC)  # stored and compared in UTC
+    except OverflowError as exc:
+        raise ValueError(f"date out of range: {text.strip()!r}") from exc
+    return moment
+
+
+def _parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
     try:
         day = date.fromisoformat(text)
     except ValueError:

@@ -3,6 +3,8 @@ seeds (``../shared/requirements.md``) where one applies; the comment says which.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 from datetime import time
 from enum import StrEnum
 from pathlib import Path
@@ -364,14 +366,56 @@ class WebSettings(_Section):
     # Consecutive failed log-ins that lock an account, and for how long.
     max_failed_logins: int = Field(default=5, ge=1)
     lockout_minutes: int = Field(default=15, ge=1)
-    # Set behind HTTPS so browsers never send the session cookie in clear text.
-    secure_cookies: bool = False
+    # Failed log-ins from one client address (any names) within lockout_minutes that lock
+    # the address out for lockout_minutes: guessing across many names is throttled too.
+    max_failed_logins_per_address: int = Field(default=20, ge=1)
+    # Cookies marked Secure (sent over HTTPS only) and HSTS: None means on whenever the console
+    # is bound beyond loopback (then it must be served over HTTPS, e.g. behind a proxy).
+    secure_cookies: bool | None = None
+    # The names the console answers to in the Host header; any other gets 400, so a page on
+    # another site cannot reach it through DNS rebinding.  Empty: the bind host, localhost and
+    # 127.0.0.1 (and the machine's names when bound to every address).
+    allowed_hosts: list[str] = Field(default_factory=list)
     # The wallboard redraws on every queue/channel event from AMI (at most this often) and
     # at least every refresh_seconds so wait clocks keep moving.
     wallboard_min_interval: float = Field(default=1.0, gt=0)
     wallboard_refresh_seconds: float = Field(default=5.0, gt=0)
+    # Open event streams (wallboard, screen pop, campaign) check their session and role again
+    # this often and end when it has ended, expired, or its user was disabled or changed role.
+    stream_recheck_seconds: float = Field(default=5.0, gt=0)
+    # Request bodies larger than this are refused (413) before anything parses them; a
+    # contact-list upload by a logged-in supervisor may be up to max_upload_bytes.
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    # Uploaded contact lists not confirmed within this long are deleted.
+    upload_keep_minutes: int = Field(default=60, ge=1)
     # Count simulator calls in the console's figures (the demo and the sandbox make only those).
     include_simulated: bool = False
+
+    @property
+    def on_loopback(self) -> bool:
+        if self.host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host).is_loopback
+        except ValueError:  # a host name other than localhost
+            return False
+
+    @property
+    def https_only(self) -> bool:
+        """Whether cookies are Secure and HSTS is sent (see ``secure_cookies``)."""
+        return self.secure_cookies if self.secure_cookies is not None else not self.on_loopback
+
+    def host_names(self) -> list[str]:
+        """The Host header values accepted (see ``allowed_hosts``)."""
+        if self.allowed_hosts:
+            return list(self.allowed_hosts)
+        names = ["localhost", "127.0.0.1", "::1"]
+        if self.host in ("0.0.0.0", "::", ""):
+            names += [socket.gethostname(), socket.getfqdn()]
+        else:
+            names.append(self.host)
+        return sorted(set(names))
 
 
 class LogSettings(_Section):

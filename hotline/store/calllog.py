@@ -21,9 +21,9 @@ from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone
 from hotline.store.db import Database, dialect_insert
-from hotline.store.enums import CallDirection, CallOutcome, EventKind
+from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
 from hotline.store.event_writer import EventWriter
-from hotline.store.models import Call, CallEvent, str_enum
+from hotline.store.models import Call, CallEvent, QueueEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
 
 log = logging.getLogger(__name__)
@@ -264,17 +264,31 @@ class CallLog:
         *,
         include_simulated: bool = False,
         limit: int = 100_000,
+        answered_by: str | None = None,
+        newest_first: bool = False,
     ) -> list[CallRecord]:
-        """Calls started in ``[start, end)``, oldest first, each with its events; at most
-        ``limit`` of them.  Simulated calls only with ``include_simulated``."""
+        """Calls started in ``[start, end)``, oldest first (or ``newest_first``), each with its
+        events; at most ``limit`` of them, taken after every filter.  Simulated calls only
+        with ``include_simulated``; only the calls queue member ``answered_by`` was connected
+        to, when given."""
+        order = (
+            (Call.started_at.desc(), Call.id.desc())
+            if newest_first
+            else (Call.started_at, Call.id)
+        )
         query = (
             _with_events()
             .where(Call.started_at >= _ts(start), Call.started_at < _ts(end))
-            .order_by(Call.started_at, Call.id)
+            .order_by(*order)
             .limit(limit)
         )
         if not include_simulated:
             query = query.where(Call.simulated.is_(False))
+        if answered_by is not None:
+            connected = select(QueueEvent.uniqueid).where(
+                QueueEvent.kind == QueueEventKind.CONNECT, QueueEvent.member == answered_by
+            )
+            query = query.where(Call.uniqueid.in_(connected))
         async with self._db.session() as session:
             return [_record(call) for call in await session.scalars(query)]
 

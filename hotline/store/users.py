@@ -93,23 +93,6 @@ class UserStore:
             await session.flush()
             return _user(row)
 
-    async def count_failure(self, user_id: int, limit: int, lock_until: datetime) -> UserRecord:
-        """One more failed log-in, counted in the database (not read-modify-write in Python,
-        so parallel guesses cannot undercount); locks the account when the limit is reached."""
-        async with self._db.session() as session:
-            await session.execute(
-                update(User).where(User.id == user_id).values(failed_logins=User.failed_logins + 1)
-            )
-            row = await session.scalar(
-                select(User).where(User.id == user_id).execution_options(populate_existing=True)
-            )
-            assert row is not None
-            if row.failed_logins >= limit:
-                row.locked_until = lock_until
-                row.failed_logins = 0
-            await session.flush()
-            return _user(row)
-
     # --- sessions -------------------------------------------------------------------------------
     async def open_session(
         self,

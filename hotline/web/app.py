@@ -12,12 +12,14 @@ from typing import Final
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
 from hotline.settings import AmiRole, Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
+from hotline.web.limits import BodyLimit, body_limit_for
 from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
 from hotline.web.views import (
@@ -46,6 +48,8 @@ SECURITY_HEADERS: Final = {
     "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
+# Sent when the console is served over HTTPS only (``web.https_only``).
+HSTS: Final = "max-age=31536000"
 
 
 def _ami_client(settings: Settings) -> AmiClient | None:
@@ -104,12 +108,21 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         target = request.url.path if request.method == "GET" else "/"
         return RedirectResponse(f"/login?next={target}", status_code=303)
 
+    # Innermost of these: a 413 still gets the security headers.
+    app.add_middleware(BodyLimit, limit_for=body_limit_for(settings.web, app.state.users))
+    # Outside the body limit: a request for another host name (DNS rebinding) is refused
+    # before anything else looks at it.
+    app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.web.host_names())
+    headers = dict(SECURITY_HEADERS)
+    if settings.web.https_only:
+        headers["Strict-Transport-Security"] = HSTS
+
     @app.middleware("http")
     async def _headers(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
         response = await call_next(request)
-        for name, value in SECURITY_HEADERS.items():
+        for name, value in headers.items():
             if name == "Cache-Control" and request.url.path.startswith("/static/"):
                 continue
             response.headers.setdefault(name, value)

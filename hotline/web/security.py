@@ -8,10 +8,11 @@ double-submit cookie.  Cookies are HttpOnly and SameSite=Strict on top of that.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, TypeVar
 
 from fastapi import HTTPException, Request, status
 
@@ -23,6 +24,8 @@ SESSION_COOKIE: Final = "hotline_session"
 LOGIN_CSRF_COOKIE: Final = "hotline_login_csrf"
 CSRF_FIELD: Final = "csrf_token"
 CSRF_HEADER: Final = "X-CSRF-Token"
+
+_Item = TypeVar("_Item")
 
 
 class LoginRequired(Exception):
@@ -112,3 +115,37 @@ def require_checked(permission: Permission) -> Callable[[Request], Awaitable[Vie
 def login_csrf_matches(request: Request, sent: str) -> bool:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     return bool(expected) and hmac.compare_digest(expected, sent)
+
+
+async def while_allowed(
+    request: Request, who: Viewer, permission: Permission, events: AsyncIterator[_Item]
+) -> AsyncIterator[_Item]:
+    """``events`` for as long as ``who``'s session lives and allows ``permission``: checked
+    again every ``web.stream_recheck_seconds`` (without counting as activity), so a stream ends
+    when its session is closed, expires, or its user is disabled or changes role."""
+    interval: float = request.app.state.settings.web.stream_recheck_seconds
+    loop = asyncio.get_running_loop()
+    checked = loop.time()
+    pending: asyncio.Future[_Item] = asyncio.ensure_future(anext(events))
+    try:
+        while True:
+            wait = max(0.0, checked + interval - loop.time())
+            done, _ = await asyncio.wait({pending}, timeout=wait)
+            if done:
+                try:
+                    item = pending.result()
+                except StopAsyncIteration:
+                    return
+                yield item
+                pending = asyncio.ensure_future(anext(events))
+            if loop.time() - checked >= interval:
+                found = await users_of(request).session(who.token, touch=False)
+                if found is None or not allowed(found.user.role, permission):
+                    return
+                checked = loop.time()
+    finally:
+        pending.cancel()
+        await asyncio.gather(pending, return_exceptions=True)
+        close = getattr(events, "aclose", None)
+        if close is not None:
+            await close()

@@ -40,6 +40,7 @@ TABLES = {
     "recording_access",
     "users",
     "web_sessions",
+    "login_throttles",
     "audit_log",
 }
 
@@ -52,7 +53,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0007_campaigns"
+    assert head == "0008_login_throttles"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -31,7 +31,7 @@ from hotline.store.models.contact_center import (
     RecordingAccess,
 )
 from hotline.store.models.menus import MenuVersion
-from hotline.store.models.users import AuditEntry, User, WebSession
+from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
 __all__ = [
     "ENUM_LENGTH",
@@ -53,6 +53,7 @@ __all__ = [
     "DncNumber",
     "EmergencyState",
     "JsonDocument",
+    "LoginThrottle",
     "MenuVersion",
     "Meter",
     "Operator",

@@ -46,6 +46,20 @@ class WebSession(Base):
     source: Mapped[str | None] = mapped_column(String(255))
 
 
+class LoginThrottle(Base):
+    """Log-in attempts counted per key ("user:<name>" for any name typed, known or not, and
+    "addr:<client address>").  An attempt is reserved here, atomically, before the password
+    is verified, so parallel guesses cannot all pass the check."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    # Attempts reserved since window_start that did not succeed (in flight or failed).
+    attempts: Mapped[int] = mapped_column(default=0, server_default="0")
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime())
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 class AuditEntry(Base):
     """Who did what, when and from where: every state-changing action and every access to a
     recording or to personal data.  Append-only: the migration installs triggers that refuse

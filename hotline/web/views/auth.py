@@ -49,7 +49,7 @@ def _login_form(
         token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.web.secure_cookies,
+        secure=request.app.state.settings.web.https_only,
         path="/login",
     )
     return response
@@ -88,7 +88,7 @@ async def login(
         opened.token,
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.web.secure_cookies,
+        secure=request.app.state.settings.web.https_only,
         max_age=request.app.state.settings.web.session_max_hours * 3600,
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")

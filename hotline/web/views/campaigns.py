@@ -7,9 +7,12 @@ flight, the estimated finish and why it is not dialing.  Every operation is
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import re
 import secrets
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -25,18 +28,18 @@ from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
-from hotline.core.files import PRIVATE_DIR_MODE, write_private
+from hotline.core.files import PRIVATE_DIR_MODE
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web.pages import check_format, fragment, page, table_download
-from hotline.web.security import Viewer, require, require_checked
+from hotline.web.security import Viewer, require, require_checked, while_allowed
 
 router = APIRouter(prefix="/campaigns")
 
 SSE_EVENT: Final = "campaign"
 LIVE_EVENTS: Final = ("OriginateResponse", "Hangup", "Newchannel")
 REFRESH_SECONDS: Final = 3.0
-MAX_UPLOAD_BYTES: Final = 50 * 1024 * 1024
+COPY_CHUNK: Final = 1024 * 1024
 UPLOAD_SUFFIXES: Final = (".csv", ".xlsx")
 _TOKEN: Final = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
@@ -182,25 +185,28 @@ async def upload_contacts(
         return await _detail_page(
             request, who, name, message="Нужен файл CSV или XLSX.", status_code=422
         )
+    web = request.app.state.settings.web
+    await asyncio.to_thread(_purge_stale, _uploads(request), web.upload_keep_minutes)
     token = secrets.token_urlsafe(24)
     target = _uploads(request) / f"{token}{suffix}"
-    data = await file.read(MAX_UPLOAD_BYTES + 1)
-    if len(data) > MAX_UPLOAD_BYTES:
+    if not await asyncio.to_thread(_save, target, file, web.max_upload_bytes):
+        limit = web.max_upload_bytes // (1024 * 1024)
         return await _detail_page(
-            request, who, name, message="Файл больше 50 МБ.", status_code=413
+            request, who, name, message=f"Файл больше {limit} МБ.", status_code=413
         )
-    await asyncio.to_thread(_save, target, data)
+    keep = False
     try:
         checked = await operations.check_contacts(
             _db(request), request.app.state.settings, name, target
         )
+        keep = checked.ok
     except (CampaignError, NotFound) as exc:
-        await asyncio.to_thread(target.unlink, True)
         return await _detail_page(
             request, who, name, message=f"Файл не принят: {exc}", status_code=422
         )
-    if not checked.ok:
-        await asyncio.to_thread(target.unlink, True)
+    finally:
+        if not keep:
+            await asyncio.to_thread(target.unlink, True)
     preview = {
         "token": token if checked.ok else None,
         "suffix": suffix,
@@ -213,9 +219,35 @@ async def upload_contacts(
     )
 
 
-def _save(path: Path, data: bytes) -> None:
+def _save(path: Path, upload: UploadFile, limit: int) -> bool:
+    """Copy the upload to ``path`` in chunks (owner-only), stopping at ``limit`` bytes:
+    False, and nothing left on disk, when it is larger."""
     path.parent.mkdir(mode=PRIVATE_DIR_MODE, parents=True, exist_ok=True)
-    write_private(path, data)
+    upload.file.seek(0)
+    written = 0
+    with os.fdopen(
+        os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600), "wb"
+    ) as out:
+        while chunk := upload.file.read(COPY_CHUNK):
+            written += len(chunk)
+            if written > limit:
+                break
+            out.write(chunk)
+    if written > limit:
+        path.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _purge_stale(folder: Path, keep_minutes: int) -> None:
+    """Delete uploads never confirmed within ``keep_minutes`` (they hold personal data)."""
+    cutoff = time.time() - keep_minutes * 60
+    if not folder.is_dir():
+        return
+    for path in folder.iterdir():
+        with contextlib.suppress(OSError):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
 
 
 @router.post("/{name}/contacts/confirm")
@@ -229,6 +261,8 @@ async def confirm_contacts(
 ) -> Response:
     if not _TOKEN.match(token) or suffix not in UPLOAD_SUFFIXES:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "bad upload reference")
+    keep_minutes = request.app.state.settings.web.upload_keep_minutes
+    await asyncio.to_thread(_purge_stale, _uploads(request), keep_minutes)
     path = _uploads(request) / f"{token}{suffix}"
     if not await asyncio.to_thread(path.is_file):
         return await _detail_page(
@@ -303,4 +337,6 @@ async def stream(
             if ami is not None and sub is not None:
                 ami.unsubscribe(sub)
 
-    return EventSourceResponse(updates(), ping=15)
+    return EventSourceResponse(
+        while_allowed(request, who, Permission.CAMPAIGNS, updates()), ping=15
+    )

@@ -21,7 +21,7 @@ from hotline.core.errors import NotFound
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import fragment, page
-from hotline.web.security import Viewer, require, require_checked
+from hotline.web.security import Viewer, require, require_checked, while_allowed
 
 router = APIRouter()
 
@@ -138,4 +138,6 @@ async def screen_stream(
             if ami is not None and sub is not None:
                 ami.unsubscribe(sub)
 
-    return EventSourceResponse(screens(), ping=15)
+    return EventSourceResponse(
+        while_allowed(request, who, Permission.OWN_CALLS, screens()), ping=15
+    )

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy import make_url
 
 from dialer import operations
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
@@ -31,8 +32,13 @@ async def settings_page(
         LIMIT_TRUNK: stored.get(LIMIT_TRUNK, settings.dialer.trunk_channels),
         LIMIT_GAP: stored.get(LIMIT_GAP, settings.dialer.same_number_gap_seconds),
     }
-    # SecretStr values dump as "**********" in JSON mode.
-    effective = json.dumps(settings.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    # SecretStr values dump as "**********" in JSON mode; the database URL may carry a
+    # password too (PostgreSQL), shown masked.
+    dumped = settings.model_dump(mode="json")
+    if dumped["store"].get("url"):
+        masked = make_url(dumped["store"]["url"]).render_as_string(hide_password=True)
+        dumped["store"]["url"] = masked
+    effective = json.dumps(dumped, ensure_ascii=False, indent=2)
     return page(request, "settings.html", who, effective=effective, limits=limits)
 
 

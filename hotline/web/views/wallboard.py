@@ -17,7 +17,7 @@ from sse_starlette import EventSourceResponse
 from hotline.access.users import Permission
 from hotline.transport.ami import AmiClient, Subscription
 from hotline.web.pages import fragment, page
-from hotline.web.security import Viewer, require
+from hotline.web.security import Viewer, require, while_allowed
 from hotline.web.wallboard_model import LIVE_EVENTS, snapshot
 
 router = APIRouter()
@@ -72,4 +72,6 @@ async def wallboard_stream(
                 ami.unsubscribe(sub)
 
     # The client's disconnect cancels the generator (sse-starlette watches for it).
-    return EventSourceResponse(boards(), ping=15)
+    return EventSourceResponse(
+        while_allowed(request, who, Permission.OWN_CALLS, boards()), ping=15
+    )
