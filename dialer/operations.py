@@ -7,6 +7,7 @@ log, console users, customer accounts)."""
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
@@ -26,6 +27,19 @@ from hotline.store.users import UserStore
 
 ACTIONS: Final = ("start", "pause", "resume", "stop")
 
+# Campaign names appear in URLs, file names and reports: slugs only (no ".", "..", spaces).
+CAMPAIGN_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def check_campaign_name(name: str) -> str:
+    """``name`` if it is a slug; CampaignError naming the rule otherwise."""
+    if not CAMPAIGN_NAME.fullmatch(name):
+        raise CampaignError(
+            f"bad campaign name {name!r}: 1-63 characters, lower-case latin letters, digits "
+            "and '-', starting with a letter or digit"
+        )
+    return name
+
 
 async def _audit(db: Database, by: Actor, action: str, name: str) -> None:
     await AuditLog(db).write(by, f"campaign.{action}", name)
@@ -42,6 +56,7 @@ async def create(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
 ) -> None:
+    check_campaign_name(name)
     store = DialerStore(db)
     version = await store.scenario(scenario, scenario_version)
     await store.create_campaign(

@@ -25,7 +25,7 @@ from dialer.repository.errors import CampaignError, CampaignNotFound
 from dialer.repository.records import CampaignRecord, campaign_record
 from dialer.repository.scenarios import ScenarioVersions
 from hotline.store.db import Database, batches
-from hotline.store.models import Campaign, CampaignTarget, Contact, DncNumber
+from hotline.store.models import Campaign, CampaignTarget, Contact, ContactList, DncNumber
 from hotline.store.models import Scenario as ScenarioRow
 
 Draft, Approved, Running = CampaignState.DRAFT, CampaignState.APPROVED, CampaignState.RUNNING
@@ -172,6 +172,16 @@ class Campaigns:
             raise CampaignError(f"campaign {name!r} has no contacts yet")
         async with self._db.session() as session:
             row = await locked(session, name)
+            # Four eyes on the list too: whoever attached it (under this lock, so the list
+            # checked is the one approved) cannot approve it.
+            uploader = await session.scalar(
+                select(ContactList.author).where(ContactList.id == row.list_id)
+            )
+            if uploader == by:
+                raise CampaignError(
+                    f"{by} attached the contact list of campaign {name!r}: another user "
+                    "(a manager) must approve it"
+                )
             move(row, Action.APPROVE)
             row.approved_by = by
             row.approved_at = now

@@ -66,3 +66,22 @@ def done(
 
     record = run_with_db(settings_of(ctx), work, command="callbacks")
     typer.echo(f"callback {record.id} to {mask_phone(record.number)} done by {record.done_by}")
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    callback_id: Annotated[int, typer.Argument(help="The request's id (callbacks list).")],
+    to: Annotated[
+        str | None, typer.Option("--to", help="The operator; omit to give it back to everyone.")
+    ] = None,
+) -> None:
+    """Assign a callback request to one operator: in the console, only that operator (or a
+    supervisor) can mark it done."""
+    who = Actor(current_user(), "cli")
+
+    async def work(db: Database) -> CallbackRecord:
+        return await callbacks.assign(db, callback_id, to, who)
+
+    record = run_with_db(settings_of(ctx), work, command="callbacks")
+    typer.echo(f"callback {record.id} assigned to {record.assigned_to or 'everyone'}")

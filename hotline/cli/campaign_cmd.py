@@ -20,12 +20,15 @@ from dialer import operations
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import CampaignRules, Reason
 from dialer.report import report_sheets, status, why
-from dialer.repository import DialerStore
+from dialer.repository import CampaignError, DialerStore
+from hotline.access.users import LoginOutcome, Users
 from hotline.cli.context import settings_of
 from hotline.cli.dialer_support import ByOpt, actor, run_dialer
 from hotline.cli.support import EXIT_FAILED
 from hotline.core.clock import utc_now
 from hotline.core.spreadsheets import to_csv, to_xlsx
+from hotline.settings import WebSettings
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -114,12 +117,48 @@ def import_contacts(
     typer.echo(f"{summary['imported']} contact(s) imported of {summary['rows']} row(s)")
 
 
+PasswordFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--password-file",
+        help="Read the approver's console password from this file (default: prompted).",
+    ),
+]
+
+
+async def _verified_approver(db: Database, web: WebSettings, name: str, password: str) -> Actor:
+    """The approver as a console user whose password checks out (the console's lock-out
+    applies); a name alone proves nothing."""
+    result = await Users(db, web).authenticate(name, password, "cli")
+    if result.outcome is not LoginOutcome.OK or result.user is None:
+        raise CampaignError(
+            f"{name} may not approve: the console password did not check out "
+            f"({result.outcome.value}); approval needs a console user's password"
+        )
+    return Actor(result.user.name, "cli")
+
+
 @app.command()
-def approve(ctx: typer.Context, name: str, by: ByOpt = None) -> None:
-    """Approve a campaign (its scenario and list as they are); not by its author."""
+def approve(
+    ctx: typer.Context, name: str, by: ByOpt = None, password_file: PasswordFileOpt = None
+) -> None:
+    """Approve a campaign (its scenario and list as they are); not by its author nor by whoever
+    attached the list.  The approver proves who they are with their console password."""
+    approver = actor(by).name
+    if password_file is not None:
+        try:
+            lines = password_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            typer.echo(f"campaign: {exc}", err=True)
+            raise typer.Exit(EXIT_FAILED) from exc
+        password = lines[0] if lines else ""
+    else:
+        password = typer.prompt(f"Console password of {approver}", hide_input=True)
+    web = settings_of(ctx).web
 
     async def work(db: Database) -> Any:
-        return await operations.approve(db, name, actor(by))
+        verified = await _verified_approver(db, web, approver, password)
+        return await operations.approve(db, name, verified)
 
     info = run_dialer(ctx, work)
     typer.echo(f"campaign {name} approved by {info.approved_by}")

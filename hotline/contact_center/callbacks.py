@@ -5,17 +5,39 @@ marks one done."""
 from __future__ import annotations
 
 from hotline.store.audit import Actor, AuditLog
-from hotline.store.callbacks import CallbackRecord, CallbackStore
+from hotline.store.callbacks import CallbackRecord, CallbackStore, NotYourCallback
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus
 
+__all__ = ["NotYourCallback", "assign", "done", "requests"]
+
 
 async def done(
-    db: Database, callback_id: int, by: Actor, note: str | None = None
+    db: Database,
+    callback_id: int,
+    by: Actor,
+    note: str | None = None,
+    *,
+    any_assignee: bool = True,
 ) -> CallbackRecord:
-    """Mark a request done by ``by``; raises NotFound (UnknownCallback) for an unknown id."""
-    record = await CallbackStore(db).done(callback_id, by.name, note)
+    """Mark a request done by ``by``; raises NotFound (UnknownCallback) for an unknown id.
+    With ``any_assignee`` False (an operator, not a supervisor) only a request that is
+    unassigned or assigned to ``by`` is closed; NotYourCallback otherwise (audited)."""
+    try:
+        record = await CallbackStore(db).done(
+            callback_id, by.name, note, any_assignee=any_assignee
+        )
+    except NotYourCallback:
+        await AuditLog(db).write(by, "callback.done.refused", str(callback_id))
+        raise
     await AuditLog(db).write(by, "callback.done", str(callback_id), {"note": note})
+    return record
+
+
+async def assign(db: Database, callback_id: int, to: str | None, by: Actor) -> CallbackRecord:
+    """Give a request to one operator (None: to everyone again); audited."""
+    record = await CallbackStore(db).assign(callback_id, to)
+    await AuditLog(db).write(by, "callback.assign", str(callback_id), {"to": to})
     return record
 
 

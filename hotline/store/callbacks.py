@@ -21,6 +21,10 @@ class UnknownCallback(NotFound):
     pass
 
 
+class NotYourCallback(PermissionError):
+    """An operator tried to close a request assigned to someone else."""
+
+
 @dataclass(frozen=True)
 class CallbackRecord:
     id: int
@@ -32,6 +36,7 @@ class CallbackRecord:
     status: CallbackStatus
     done_by: str | None
     done_at: datetime | None
+    assigned_to: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -44,6 +49,7 @@ class CallbackRecord:
             "status": self.status.value,
             "done_by": self.done_by,
             "done_at": self.done_at.isoformat() if self.done_at else None,
+            "assigned_to": self.assigned_to,
         }
 
 
@@ -58,6 +64,7 @@ def _callback(row: Callback) -> CallbackRecord:
         row.status,
         row.done_by,
         row.done_at,
+        row.assigned_to,
     )
 
 
@@ -109,13 +116,35 @@ class CallbackStore:
         async with self._db.session() as session:
             return [_callback(row) for row in await session.scalars(query)]
 
-    async def done(
-        self, callback_id: int, by: str, note: str | None = None, at: datetime | None = None
-    ) -> CallbackRecord:
+    async def assign(self, callback_id: int, to: str | None) -> CallbackRecord:
+        """Give a request to operator ``to`` (None: back to everyone)."""
         async with self._db.session() as session:
             row = await session.get(Callback, callback_id)
             if row is None:
                 raise UnknownCallback(f"no callback request {callback_id}")
+            row.assigned_to = to
+            await session.flush()
+            return _callback(row)
+
+    async def done(
+        self,
+        callback_id: int,
+        by: str,
+        note: str | None = None,
+        at: datetime | None = None,
+        *,
+        any_assignee: bool = True,
+    ) -> CallbackRecord:
+        """Close a request; unless ``any_assignee``, only one unassigned or assigned to
+        ``by`` (NotYourCallback otherwise)."""
+        async with self._db.session() as session:
+            row = await session.get(Callback, callback_id, with_for_update=True)
+            if row is None:
+                raise UnknownCallback(f"no callback request {callback_id}")
+            if not any_assignee and row.assigned_to not in (None, by):
+                raise NotYourCallback(
+                    f"callback request {callback_id} is assigned to {row.assigned_to}"
+                )
             if row.status is not CallbackStatus.DONE:
                 row.status = CallbackStatus.DONE
                 row.done_by = by

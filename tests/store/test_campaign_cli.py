@@ -20,6 +20,34 @@ def url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     yield from hermetic_store_url(tmp_path, monkeypatch)
 
 
+PASSWORD = "correct horse battery"
+
+
+def _console_users(url: str, roles: dict[str, str]) -> None:
+    """Console users with PASSWORD: the CLI approves only with a console password."""
+    import asyncio
+
+    from hotline.access.users import Role, Users
+    from hotline.settings import WebSettings
+    from hotline.store.audit import Actor
+    from hotline.store.db import Database
+
+    async def work() -> None:
+        async with Database(url) as db:
+            await db.upgrade()
+            users = Users(db, WebSettings())
+            for name, role in roles.items():
+                await users.add(name, Role(role), PASSWORD, Actor("setup", "cli"))
+
+    asyncio.run(work())
+
+
+def _password_file(tmp_path: Path) -> str:
+    path = tmp_path / "password"
+    path.write_text(PASSWORD + "\n", encoding="utf-8")
+    return str(path)
+
+
 def _csv(path: Path, rows: list[list[str]]) -> Path:
     with path.open("w", newline="", encoding="utf-8") as handle:
         csv.writer(handle).writerows(rows)
@@ -33,6 +61,8 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     assert hotline("scenario", "create", "debt", "--kind", "debt", "--by", "anna")[0] == 0
     code, out, _ = hotline("scenario", "show", "debt")
     assert code == 0 and "amount" in out and "version 1" in out
+    _console_users(url, {"anna": "supervisor", "boris": "supervisor"})
+    pw = ("--password-file", _password_file(tmp_path))
     assert hotline("dnc", "add", "8 913 123-45-69", "--by", "anna")[0] == 0
     assert hotline("dnc", "list")[1].split() == ["+79131234569"]
     code, _, err = hotline("campaign", "create", "dec", "--scenario", "debt", "--by", "anna")
@@ -53,7 +83,7 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     assert "row 4, amount" in err and "row 4, timezone" in err
     assert "nothing imported" in err
     # Nothing half-imported: the campaign still has no list, so it cannot be approved.
-    code, _, err = hotline("campaign", "approve", "dec", "--by", "boris")
+    code, _, err = hotline("campaign", "approve", "dec", "--by", "boris", *pw)
     assert code == 1 and "no contacts" in err
 
     book = Workbook()
@@ -76,9 +106,9 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
 
     code, _, err = hotline("campaign", "start", "dec")
     assert code == 1 and "only an approved campaign starts" in err
-    code, _, err = hotline("campaign", "approve", "dec", "--by", "anna")
+    code, _, err = hotline("campaign", "approve", "dec", "--by", "anna", *pw)
     assert code == 1 and "another user" in err
-    assert hotline("campaign", "approve", "dec", "--by", "boris")[0] == 0
+    assert hotline("campaign", "approve", "dec", "--by", "boris", *pw)[0] == 0
     assert hotline("campaign", "start", "dec")[0] == 0
     code, out, _ = hotline("campaign", "show", "dec")
     assert code == 0 and "approved_by: boris" in out and "scenario: debt version 1" in out
@@ -119,12 +149,6 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
 
 
 def test_only_a_supervisor_approves_once_users_exist(url: str, tmp_path: Path) -> None:
-    import asyncio
-    from datetime import UTC, datetime
-
-    from hotline.store.db import Database
-    from hotline.store.users import UserStore
-
     def hotline(*args: str) -> tuple[int, str, str]:
         return run_hotline(url, *args, settings=(f"paths.prompts_dir={PROMPTS}",))
 
@@ -135,16 +159,10 @@ def test_only_a_supervisor_approves_once_users_exist(url: str, tmp_path: Path) -
     )
     assert hotline("campaign", "import", "dec", str(good))[0] == 0
 
-    async def users() -> None:
-        async with Database(url) as db:
-            store = UserStore(db)
-            now = datetime.now(UTC)
-            await store.add("olga", "operator", "x", now)
-            await store.add("boris", "supervisor", "x", now)
-
-    asyncio.run(users())
-    code, _, err = hotline("campaign", "approve", "dec", "--by", "olga")
+    _console_users(url, {"olga": "operator", "boris": "supervisor"})
+    pw = ("--password-file", _password_file(tmp_path))
+    code, _, err = hotline("campaign", "approve", "dec", "--by", "olga", *pw)
     assert code == 1 and "may not approve" in err
-    assert hotline("campaign", "approve", "dec", "--by", "boris")[0] == 0
+    assert hotline("campaign", "approve", "dec", "--by", "boris", *pw)[0] == 0
     code, out, _ = hotline("audit", "list")
     assert code == 0 and "campaign.approve" in out

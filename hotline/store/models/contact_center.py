@@ -61,6 +61,8 @@ class Callback(Base):
     # Where it was taken: "closed" (out of hours), "queue" (overflow), "menu".
     source: Mapped[str] = mapped_column(String(32))
     status: Mapped[CallbackStatus] = mapped_column(str_enum(CallbackStatus))
+    # The operator who is to call back; None: any operator may take it.
+    assigned_to: Mapped[str | None] = mapped_column(String(64))
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(Text)

@@ -85,7 +85,9 @@ async def campaigns(
 async def create(
     request: Request,
     who: Annotated[Viewer, Depends(require_checked(Permission.CAMPAIGNS))],
-    name: Annotated[str, Form(min_length=1, max_length=64, pattern=r"^[\w.-]+$")],
+    name: Annotated[
+        str, Form(min_length=1, max_length=63, pattern=operations.CAMPAIGN_NAME.pattern)
+    ],
     scenario: Annotated[str, Form(max_length=128)],
 ) -> Response:
     try:

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
-from hotline.access.users import Permission
+from hotline.access.users import Permission, allowed
 from hotline.contact_center import callbacks
 from hotline.contact_center import operators as ops
 from hotline.core.errors import NotFound
@@ -103,9 +103,17 @@ async def callback_done(
     note: Annotated[str, Form(max_length=500)] = "",
 ) -> Response:
     try:
-        await callbacks.done(request.app.state.db, callback_id, who.actor, note or None)
+        await callbacks.done(
+            request.app.state.db,
+            callback_id,
+            who.actor,
+            note or None,
+            any_assignee=allowed(who.role, Permission.ALL_CALLS),
+        )
     except NotFound:
         return await _panel(request, who, f"Заявки {callback_id} нет.", 404)
+    except callbacks.NotYourCallback:
+        return await _panel(request, who, f"Заявка {callback_id} назначена другому.", 403)
     return RedirectResponse("/operator", status_code=303)
 
 
