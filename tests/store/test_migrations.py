@@ -52,7 +52,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0007_campaigns"
+    assert head == "0008_account_pin"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
