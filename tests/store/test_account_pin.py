@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import logging
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from hotline.accounts.importer import parse_accounts
 from hotline.core.pins import hash_pin, pin_matches
+from hotline.settings import load_settings
 from hotline.store.accounts import AccountRecord, AccountStore, MeterRecord
 from hotline.store.db import Database
 from hotline.store.models import Account
@@ -63,3 +66,20 @@ def test_pins_are_digits_and_a_bad_hash_never_matches() -> None:
         hash_pin("123")
     assert not pin_matches("not a hash", PIN)
     assert pin_matches(hash_pin(PIN), PIN)
+
+
+def test_the_import_takes_an_optional_pin_column(tmp_path: Path) -> None:
+    settings = load_settings(environ={})
+    csv = tmp_path / "accounts.csv"
+    csv.write_text(
+        "account;meter;zones;reading_1;balance;pin\n"
+        f"{NUMBER};M1;1;5;10,00;{PIN}\n"
+        "100000000002;M1;1;5;0;\n"
+        "100000000003;M1;1;5;0;98x7\n",
+        encoding="utf-8",
+    )
+    result = parse_accounts(csv, settings.accounts, settings.readings)
+    pins = {a.number: a.pin for a in result.accounts}
+    assert pins == {NUMBER: PIN, "100000000002": None}
+    assert [(e.row, e.column) for e in result.errors] == [(4, "pin")]
+    assert "98x7" not in str(result.errors[0])  # errors are printed: never quote a PIN
