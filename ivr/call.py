@@ -39,6 +39,10 @@ class IvrCall:
         self.answer_target: int | None = None
         # The account the caller was identified as (kept for the rest of the call).
         self.account: str | None = None
+        # How it was identified ("caller_id", "caller_id_choice", "typed").
+        self.identified_by: str | None = None
+        # The caller proved the factor accounts.money_disclosure asks for (this call only).
+        self.money_verified = False
 
     async def open(self) -> None:
         env = self.agi.env
@@ -113,10 +117,13 @@ class IvrCall:
             await self._log.note(self.uniqueid, EventKind.DIGITS, result.digit, {"barge_in": True})
         return result.digit
 
-    async def ask(self, prompt_id: str, wait_seconds: float, max_digits: int) -> str:
+    async def ask(
+        self, prompt_id: str, wait_seconds: float, max_digits: int, *, secret: bool = False
+    ) -> str:
         """Play a prompt and collect up to ``max_digits`` digits; '' when the caller was silent.
 
         GET DATA ends input at ``#`` without returning it; a lone ``#`` comes back as "#".
+        ``secret`` digits (a PIN, account digits given as proof) are logged as ``*``.
         """
         sound = self._prompts.sound(prompt_id)
         await self._log.note(
@@ -127,8 +134,9 @@ class IvrCall:
         )
         result = await self.agi.get_data(sound.path_without_extension, wait_seconds, max_digits)
         digits = result.digits if result.digits or result.timed_out else "#"
+        logged = "*" * len(digits) if secret and digits != "#" else digits
         await self._log.note(
-            self.uniqueid, EventKind.DIGITS, digits, {"timed_out": result.timed_out}
+            self.uniqueid, EventKind.DIGITS, logged, {"timed_out": result.timed_out}
         )
         return digits
 
@@ -136,6 +144,8 @@ class IvrCall:
         """The caller is identified: logged and handed to the dialplan for the operator's
         screen pop (call event ``account``, HOTLINE_ACCOUNT)."""
         self.account = account
+        self.identified_by = how
+        self.money_verified = False
         await self._log.add_event(self.uniqueid, EventKind.ACCOUNT, account, {"by": how})
         await self.agi.set_variable(ChannelVar.ACCOUNT, account)
 

@@ -40,6 +40,12 @@ ACCOUNT_CHOOSE: Final = "account.choose"
 ACCOUNT_CHOOSE_PRESS: Final = "account.choose.press"
 ACCOUNT_NOT_FOUND: Final = "account.not_found"
 ACCOUNT_WRONG_LENGTH: Final = "account.wrong_length"
+MONEY_DIGITS_ENTER: Final = "money.digits.enter"
+MONEY_DIGITS_ENTER_END: Final = "money.digits.enter.end"
+MONEY_PIN_ENTER: Final = "money.pin.enter"
+MONEY_WRONG: Final = "money.wrong"
+MONEY_PIN_MISSING: Final = "money.pin.missing"
+MONEY_BY_OPERATOR: Final = "money.by_operator"
 # Meter readings (ivr/readings.py)
 READINGS_METER: Final = "readings.meter"
 ZONE_SINGLE: Final = "readings.zone.single"
@@ -101,6 +107,12 @@ FLOW_PROMPTS: Final = (
     ACCOUNT_CHOOSE_PRESS,
     ACCOUNT_NOT_FOUND,
     ACCOUNT_WRONG_LENGTH,
+    MONEY_DIGITS_ENTER,
+    MONEY_DIGITS_ENTER_END,
+    MONEY_PIN_ENTER,
+    MONEY_WRONG,
+    MONEY_PIN_MISSING,
+    MONEY_BY_OPERATOR,
     READINGS_METER,
     ZONE_SINGLE,
     ZONE_DAY,

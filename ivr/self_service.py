@@ -1,5 +1,7 @@
 """The menu's self-service actions (meter readings, balance): identify the caller, then run
-the action's flow.  MenuFlow hands these actions here and acts on the returned Outcome."""
+the action's flow.  MenuFlow hands these actions here and acts on the returned Outcome.
+Money is said only to a caller who passed ``accounts.money_disclosure`` (ivr.disclosure);
+readings need the identified account only."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from hotline.store.accounts import AccountStore, ReadingStore
 from ivr.balance import tell_balance
 from ivr.call import IvrCall
 from ivr.dialog import Outcome
+from ivr.disclosure import may_hear_money
 from ivr.identify import identify
 from ivr.menu.model import Action
 from ivr.readings import take_readings
@@ -38,4 +41,7 @@ class SelfService:
             return found
         if action is Action.METER_READINGS:
             return await take_readings(call, found, self._readings, self._settings, self._clock)
+        refused = await may_hear_money(call, found, self._accounts, self._settings)
+        if refused is not None:
+            return refused
         return await tell_balance(call, found, self._readings)

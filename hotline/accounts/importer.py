@@ -20,6 +20,7 @@ avg_monthly_kwh              the account's average monthly consumption (plausibi
 balance            yes       roubles: positive = debt, negative = overpayment (``-12,50``)
 due_date                     payment due date
 last_payment                 roubles, and ``last_payment_date``
+pin                          4 to 12 digits the caller types before hearing money (hashed)
 =================  ========  ==========================================================
 
 Dates are ``YYYY-MM-DD`` or ``DD.MM.YYYY``; amounts take a decimal point or comma and spaces
@@ -39,12 +40,10 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Final, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hotline.core.phones import phone_digits
+from hotline.accounts import import_cells as cells
 from hotline.settings import AccountSettings, ReadingSettings
 from hotline.store.accounts import MAX_ZONES, AccountRecord, MeterRecord
 
@@ -66,6 +65,7 @@ OPTIONAL: Final = (
     "due_date",
     "last_payment",
     "last_payment_date",
+    "pin",
 )
 COLUMNS: Final = REQUIRED + OPTIONAL
 # Columns that describe the account, not the meter: equal on all rows of one account.
@@ -79,11 +79,9 @@ ACCOUNT_COLUMNS: Final = (
     "due_date",
     "last_payment",
     "last_payment_date",
+    "pin",
 )
-MAX_METER_ID: Final = 32
-MAX_TEXT: Final = 1000
 _UTF8_CYRILLIC: Final = re.compile(rb"[\xd0][\x90-\xbf]|[\xd1][\x80-\x8f]")
-_AMOUNT_SPACES: Final = str.maketrans("", "", " \u00a0\u202f")
 
 
 class ImportFileError(ValueError):
@@ -297,10 +295,6 @@ def _check_header(header: list[str | None], result: ImportResult) -> list[str | 
 # --- one row ---------------------------------------------------------------------------------
 
 
-class _Bad(ValueError):
-    pass
-
-
 def _parse_row(
     row: _Row,
     accounts: AccountSettings,
@@ -314,16 +308,16 @@ def _parse_row(
     def check(column: str, parse: Callable[[str], Any]) -> Any:
         try:
             return parse(values.get(column, ""))
-        except _Bad as exc:
+        except cells.Bad as exc:
             errors.append(RowError(row.number, column, str(exc)))
             return None
 
     if "__extra__" in values:
         errors.append(RowError(row.number, "", "more cells than header columns"))
-    number = check("account", lambda v: _account_number(v, accounts.account_digits))
-    meter_id = check("meter", _meter_id)
-    zones = check("zones", lambda v: _int(v, 1, MAX_ZONES, required=True))
-    digits = check("digits", lambda v: _int(v, 1, 12) or readings.meter_digits)
+    number = check("account", lambda v: cells.account_number(v, accounts.account_digits))
+    meter_id = check("meter", cells.meter_id)
+    zones = check("zones", lambda v: cells.integer(v, 1, MAX_ZONES, required=True))
+    digits = check("digits", lambda v: cells.integer(v, 1, 12) or readings.meter_digits)
     last: list[int | None] = []
     for zone in range(1, MAX_ZONES + 1):
         column = f"reading_{zone}"
@@ -331,23 +325,24 @@ def _parse_row(
             if values.get(column, ""):
                 errors.append(RowError(row.number, column, f"the meter has {zones} zone(s)"))
             continue
-        value = check(column, lambda v: _int(v, 0, None, required=True))
+        value = check(column, lambda v: cells.integer(v, 0, None, required=True))
         if value is not None and digits is not None and len(str(value)) > digits:
             errors.append(
                 RowError(row.number, column, f"{value} has more digits than the meter ({digits})")
             )
         last.append(value)
-    reading_date = check("reading_date", _date)
+    reading_date = check("reading_date", cells.date)
     account_fields = {
-        "phones": check("phones", _phones),
-        "name": check("name", _text),
-        "address": check("address", _text),
-        "timezone": check("timezone", lambda v: _timezone(v, accounts.default_timezone)),
-        "avg_monthly_kwh": check("avg_monthly_kwh", lambda v: _int(v, 0, None)),
-        "balance": check("balance", lambda v: _amount(v, negative=True)),
-        "due_date": check("due_date", _date),
-        "last_payment": check("last_payment", lambda v: _amount(v)),
-        "last_payment_date": check("last_payment_date", _date),
+        "phones": check("phones", cells.phones),
+        "name": check("name", cells.text),
+        "address": check("address", cells.text),
+        "timezone": check("timezone", lambda v: cells.timezone(v, accounts.default_timezone)),
+        "avg_monthly_kwh": check("avg_monthly_kwh", lambda v: cells.integer(v, 0, None)),
+        "balance": check("balance", lambda v: cells.amount(v, negative=True)),
+        "due_date": check("due_date", cells.date),
+        "last_payment": check("last_payment", lambda v: cells.amount(v)),
+        "last_payment_date": check("last_payment_date", cells.date),
+        "pin": check("pin", cells.pin),
     }
     result.errors.extend(errors)
     if number is None:
@@ -400,101 +395,5 @@ def _account(number: str, draft: _Draft, accounts: AccountSettings) -> AccountRe
         avg_monthly_kwh=f.get("avg_monthly_kwh"),
         phones=f.get("phones") or (),
         meters=tuple(draft.meters),
+        pin=f.get("pin"),
     )
-
-
-# --- cell parsers (raise _Bad with a reason a billing clerk understands) ---------------------
-
-
-def _account_number(value: str, length: int) -> str:
-    if not value:
-        raise _Bad("required")
-    if not (value.isascii() and value.isdigit()):
-        raise _Bad(f"{value!r} is not a number (digits only)")
-    if len(value) != length:
-        hint = " (leading zeros lost? format the column as text)" if len(value) < length else ""
-        raise _Bad(f"{value} has {len(value)} digits, expected {length}{hint}")
-    return value
-
-
-def _meter_id(value: str) -> str:
-    if not value:
-        raise _Bad("required")
-    if len(value) > MAX_METER_ID:
-        raise _Bad(f"longer than {MAX_METER_ID} characters")
-    return value
-
-
-def _int(value: str, low: int, high: int | None, *, required: bool = False) -> int | None:
-    text = value.translate(_AMOUNT_SPACES)
-    if not text:
-        if required:
-            raise _Bad("required")
-        return None
-    if not (text.isascii() and text.isdigit()):
-        raise _Bad(f"{value!r} is not a whole number")
-    number = int(text)
-    if number < low or (high is not None and number > high):
-        bounds = f"{low}..{high}" if high is not None else f"at least {low}"
-        raise _Bad(f"{number} is out of range ({bounds})")
-    return number
-
-
-def _amount(value: str, *, required: bool = False, negative: bool = False) -> Decimal | None:
-    text = value.translate(_AMOUNT_SPACES).replace(",", ".")
-    if not text:
-        if required:
-            raise _Bad("required")
-        return None
-    try:
-        amount = Decimal(text)
-    except InvalidOperation:
-        raise _Bad(f"{value!r} is not an amount in roubles") from None
-    if not amount.is_finite():
-        raise _Bad(f"{value!r} is not an amount in roubles")
-    if amount != amount.quantize(Decimal("0.01")):
-        raise _Bad(f"{value!r} has more than two decimal places (kopecks)")
-    if amount < 0 and not negative:
-        raise _Bad(f"{value!r} must not be negative")
-    if abs(amount) >= Decimal(10) ** 13:
-        raise _Bad(f"{value!r} is out of range")
-    return amount.quantize(Decimal("0.01"))
-
-
-def _date(value: str) -> dt.date | None:
-    if not value:
-        return None
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise _Bad(f"{value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
-
-
-def _phones(value: str) -> tuple[str, ...]:
-    phones = []
-    for part in re.split(r"[;,]", value):
-        if not part.strip():
-            continue
-        try:
-            phones.append(phone_digits(part))
-        except ValueError:
-            raise _Bad(f"{part.strip()!r} is not a phone number") from None
-    return tuple(dict.fromkeys(phones))
-
-
-def _text(value: str) -> str:
-    if len(value) > MAX_TEXT:
-        raise _Bad(f"longer than {MAX_TEXT} characters")
-    return value
-
-
-def _timezone(value: str, default: str) -> str:
-    if not value:
-        return default
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise _Bad(f"{value!r} is not a time zone (e.g. Europe/Moscow)") from None
-    return value

@@ -305,6 +305,18 @@ class AccountSettings(_Section):
     default_timezone: str = "Asia/Krasnoyarsk"
     # Failed identifications (wrong, unknown, unconfirmed numbers, silence) before the operator.
     identify_attempts: int = Field(default=3, ge=1, le=10)
+    # What a caller must prove before the IVR says money (balance, debt, due date, last
+    # payment).  Caller ID is spoofable, so "none" lets anyone who knows a customer's number
+    # hear them.  "account_digits": a caller identified by caller ID types the last
+    # `money_digits` digits of the account (a typed full number already counts); "pin": every
+    # caller types the PIN imported from billing (stored as a hash).  Readings stay allowed on
+    # caller ID and a confirmed account whatever this says (seeds 003, 004).
+    money_disclosure: Literal["none", "account_digits", "pin"] = "account_digits"
+    # Last digits asked for by "account_digits".  The IVR reads the last 4 digits out when it
+    # confirms a caller ID, so only the digits before them are secret: at least 8.
+    money_digits: int = Field(default=8, ge=8, le=20)
+    # Wrong account digits or PINs in one call before the caller goes to an operator.
+    money_attempts: int = Field(default=3, ge=1, le=5)
 
     @field_validator("default_timezone")
     @classmethod

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import phone_digits
+from hotline.core.pins import hash_pin, pin_matches_async
 from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
 
@@ -71,6 +72,9 @@ class AccountRecord:
     avg_monthly_kwh: int | None
     phones: tuple[str, ...]
     meters: tuple[MeterRecord, ...]
+    # The PIN as billing gave it, on its way to the store, which keeps only its hash; never
+    # filled when read back.  None: the account has no PIN (a re-import clears it).
+    pin: str | None = field(default=None, repr=False, compare=False)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -229,6 +233,18 @@ class AccountStore:
         async with self._db.session() as session:
             return list(await session.scalars(query))
 
+    async def has_pin(self, number: str) -> bool:
+        return await self._pin_hash(number) is not None
+
+    async def verify_pin(self, number: str, typed: str) -> bool:
+        """Whether ``typed`` is the account's PIN (False when it has none)."""
+        pin_hash = await self._pin_hash(number)
+        return pin_hash is not None and await pin_matches_async(pin_hash, typed)
+
+    async def _pin_hash(self, number: str) -> str | None:
+        async with self._db.session() as session:
+            return await session.scalar(select(Account.pin_hash).where(Account.number == number))
+
     async def count(self) -> int:
         async with self._db.session() as session:
             return int(await session.scalar(select(func.count()).select_from(Account)) or 0)
@@ -356,6 +372,7 @@ def _account_row(account: AccountRecord, now: dt.datetime) -> dict[str, object]:
         ),
         "last_payment_date": account.last_payment_date,
         "avg_monthly_kwh": account.avg_monthly_kwh,
+        "pin_hash": None if account.pin is None else hash_pin(account.pin),
         "updated_at": now,
     }
 

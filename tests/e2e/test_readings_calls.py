@@ -217,7 +217,11 @@ async def test_implausible_consumption_is_confirmed_twice_and_flagged(
 async def test_balance_debt_due_date_last_payment_and_last_reading(
     engine: Engine, settings: Settings
 ) -> None:
-    transcript = await simulate(settings, "2w1" + THEN_OPERATOR, caller_id=SINGLE_PHONE)
+    # Identified by caller ID, so the default accounts.money_disclosure ("account_digits")
+    # asks for the account's last digits (typed while the end of the question listens).
+    last = SINGLE[-settings.accounts.money_digits :]
+    factor = pause(settings, prompts.MONEY_DIGITS_ENTER) + "w" + last + "#"
+    transcript = await simulate(settings, "2w1" + factor + THEN_OPERATOR, caller_id=SINGLE_PHONE)
     names = played(transcript)
     order = [
         prompts.BALANCE_DEBT,

@@ -28,6 +28,8 @@ class Account(Base):
     last_payment_date: Mapped[date | None] = mapped_column(Date)
     # Average monthly consumption, kWh (the plausibility check); None = unknown.
     avg_monthly_kwh: Mapped[int | None]
+    # argon2id hash of the PIN from billing (hotline.core.pins); never the PIN itself.
+    pin_hash: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
