@@ -250,8 +250,10 @@ class Simulator:
                     await sender
             transcript.duration = round(time.monotonic() - started, 3)
             if phone_channel:
+                # By its uniqueid, not its name: the name carries the caller's number, and
+                # Asterisk logs the name of a channel that is already gone (M7).
                 with contextlib.suppress(AmiError):
-                    await self._ami.hangup(phone_channel, NORMAL_CLEARING)
+                    await self._ami.hangup(phone_id, NORMAL_CLEARING)
         if transcript.outcome == "unknown":
             transcript.outcome = self._outcome_from_dialplan(transcript)
 

@@ -7,6 +7,9 @@ from pathlib import Path
 
 from hotline.settings import AmiRole, Settings
 
+# Asterisk's log folder inside the chroot.
+ASTERISK_LOG_DIR = "/var/log/asterisk"
+
 
 class SandboxError(RuntimeError):
     """The sandbox could not be built, started, stopped or queried; the message says why."""
@@ -63,4 +66,4 @@ class SandboxLayout:
 
     @property
     def full_log(self) -> Path:
-        return self.in_root("/var/log/asterisk/full")
+        return self.in_root(f"{ASTERISK_LOG_DIR}/full")

@@ -12,7 +12,7 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
@@ -28,7 +28,7 @@ from hotline.dialplan.names import ROUTE_IVR
 from hotline.sandbox.build import Progress, build, check_host, is_current, read_stamp
 from hotline.sandbox.commands import in_chroot, run
 from hotline.sandbox.control import AsteriskControl
-from hotline.sandbox.layout import SandboxError, SandboxLayout
+from hotline.sandbox.layout import ASTERISK_LOG_DIR, SandboxError, SandboxLayout
 from hotline.sandbox.lock import exclusive
 from hotline.sandbox.mounts import ensure_bind, ensure_mounts, unmount_all
 from hotline.sandbox.secret import effective_ami_secret
@@ -189,8 +189,21 @@ class Sandbox:
         shutil.copyfile(source, target)
         return f"{STAGING_DIR}/{source.name}"
 
+    @contextlib.contextmanager
+    def verbose_log(self, name: str) -> Iterator[Path]:
+        """A verbose log channel ``name`` in Asterisk's log folder while the block runs (the
+        rendered logger has no verbose level: its lines carry caller IDs); yields its host
+        path, a new file each time (it stays for the suite's log audit)."""
+        path = self.layout.in_root(f"{ASTERISK_LOG_DIR}/{name}")
+        path.unlink(missing_ok=True)
+        self.cli(f"logger add channel {name} verbose")
+        try:
+            yield path
+        finally:
+            self.cli(f"logger remove channel {name}")
+
     def log_tail(self, lines: int = 40) -> str:
-        """The last lines of Asterisk's full log (verbose, notices, warnings, errors, DTMF)."""
+        """The last lines of Asterisk's full log (notices, warnings, errors)."""
         path = self.layout.full_log
         try:
             with path.open("rb") as handle:

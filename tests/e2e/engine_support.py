@@ -17,6 +17,7 @@ from hotline.settings import Settings, load_settings
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
+from tests.log_audit import log_file
 
 # Short waits keep silent-caller calls quick; the flow is the same as with the defaults.
 FAST_IVR = {"ivr": {"input_timeout": 1.5, "max_rounds": 2}}
@@ -72,7 +73,9 @@ async def simulate(settings: Settings, dtmf: str, caller_id: str | None = None) 
 def engine_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     """`hotline run` as a child process (so a test can kill it mid-call)."""
     argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), "run"]
-    proc = subprocess.Popen(argv, env=dict(os.environ), stderr=subprocess.PIPE)
+    # Its log goes to the session's log folder, which the log audit greps (issue 14, M7).
+    with log_file("engine").open("wb") as sink:
+        proc = subprocess.Popen(argv, env=dict(os.environ), stdout=sink, stderr=sink)
     try:
         yield proc
     finally:
@@ -83,8 +86,6 @@ def engine_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(5)
-        if proc.stderr is not None:
-            proc.stderr.close()
 
 
 async def wait_for_node(call_log: CallLog, node: str, within: float = 30.0) -> CallRecord:

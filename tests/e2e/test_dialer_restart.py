@@ -26,6 +26,7 @@ from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
 from tests.e2e.engine_support import cli_overrides, engine_settings
+from tests.log_audit import log_file
 
 pytestmark = pytest.mark.e2e
 
@@ -51,8 +52,9 @@ RULES = CampaignRules(
 def engine(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
     extra = [a for k, v in DIALER.items() for a in ("--set", f"dialer.{k}={v}")]
     argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), *extra, "run"]
-    # DIALER_TEST_LOG=/path keeps the engine's log for debugging.
-    with open(os.environ.get("DIALER_TEST_LOG", os.devnull), "ab") as log:
+    # The engine's log goes to the session's log folder, which the log audit greps (issue 14,
+    # M7) and which is kept for debugging.
+    with log_file("engine").open("ab") as log:
         proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
     try:
         yield proc

@@ -20,6 +20,7 @@ from hotline.store.db import Database
 from hotline.store.emergency import EmergencyStore
 from tests.e2e.engine_support import wait_for_port
 from tests.e2e.web_support import CHROMIUM, free_port
+from tests.log_audit import log_file
 from tests.web.conftest import PASSWORD, console_settings, seed_users
 
 
@@ -38,7 +39,9 @@ def standalone_console(tmp_path: Path) -> Iterator[tuple[str, Settings]]:
         f"web.port={port}",
         "web",
     ]
-    proc = subprocess.Popen(argv, env=dict(os.environ))
+    # Its log goes to the session's log folder, which the log audit greps (issue 14, M7).
+    with log_file("console").open("wb") as sink:
+        proc = subprocess.Popen(argv, env=dict(os.environ), stdout=sink, stderr=sink)
     try:
         asyncio.run(wait_for_port("127.0.0.1", port))
         yield f"http://127.0.0.1:{port}", settings

@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 from hotline.settings import Settings
 from tests.e2e.engine_support import wait_for_port
+from tests.log_audit import log_file
 from tests.web.conftest import seed_users
 
 CHROMIUM = "/usr/bin/chromium"
@@ -32,7 +33,11 @@ async def web_console(settings: Settings, *extra: str) -> AsyncIterator[str]:
     argv = [sys.executable, "-m", "hotline.cli"]
     for pair in (f"store.url={settings.database_url}", f"web.port={port}", *extra):
         argv += ["--set", pair]
-    proc = await asyncio.create_subprocess_exec(*argv, "web", env=dict(os.environ))
+    # Its log goes to the session's log folder, which the log audit greps (issue 14, M7).
+    with log_file("console").open("wb") as sink:
+        proc = await asyncio.create_subprocess_exec(
+            *argv, "web", env=dict(os.environ), stdout=sink, stderr=sink
+        )
     try:
         await wait_for_port("127.0.0.1", port)
         yield f"http://127.0.0.1:{port}"

@@ -3,8 +3,8 @@
 The engine and the console run as their own processes with their stderr captured; a call
 with a known caller ID and account goes through the sandbox, and the console is asked for a
 URL that carries both in its query string.  Neither number may appear in clear in anything
-they log.  Asterisk's side is checked in the production render (the sandbox keeps a verbose
-log for its diagnostics): no DTMF, no verbose level, no caller ID printed by the dialplan.
+they log.  Asterisk's side is checked in the rendered logger (production and sandbox alike:
+the suite's log audit greps its log): no DTMF, no verbose level, no caller ID printed.
 """
 
 from __future__ import annotations

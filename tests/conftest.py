@@ -1,0 +1,85 @@
+"""Session-wide: the log audit of issue 14 (no test phone or account number in clear in any
+log written during the suite).  See ``tests/log_audit.py``.
+
+On the controller (plain pytest, or xdist's master) the session's log folder is created and
+exported before any worker starts, the sandbox log sizes are noted, and after the last test
+every log is grepped; a hit fails the session.  xdist workers only write their logs there.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import log_audit
+
+_ASTERISK_OFFSETS = pytest.StashKey[dict[str, tuple[int, int]]]()
+_HANDLER = pytest.StashKey[logging.Handler]()
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return hasattr(config, "workerinput")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    log_audit.session_log_dir()
+    worker = getattr(config, "workerinput", {}).get("workerid", "main")
+    config.stash[_HANDLER] = log_audit.capture_in_process_logs(worker)
+    if not _is_worker(config):
+        config.stash[_ASTERISK_OFFSETS] = log_audit.offsets(log_audit.asterisk_log_dir())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    handler = config.stash.get(_HANDLER, None)
+    if handler is not None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+
+
+def _temp_dir(config: pytest.Config) -> Path | None:
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return None
+    try:
+        base: Path = factory.getbasetemp()
+    except OSError:
+        return None
+    return base
+
+
+def finish(session: pytest.Session) -> list[log_audit.Finding]:
+    """The audit at the end of ``session``; sets a failing exit status on a hit."""
+    config = session.config
+    handler = config.stash.get(_HANDLER, None)
+    if handler is not None:
+        handler.flush()
+    findings = log_audit.audit(
+        log_audit.sensitive_values(),
+        asterisk_dir=log_audit.asterisk_log_dir(),
+        asterisk_offsets=config.stash.get(_ASTERISK_OFFSETS, {}),
+        log_dir=log_audit.session_log_dir(),
+        temp_dir=_temp_dir(config),
+    )
+    if findings:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        lines = [str(finding) for finding in findings[:50]]
+        more = len(findings) - len(lines)
+        text = "\n".join([*lines, *([f"... and {more} more"] if more > 0 else [])])
+        if reporter is not None:
+            reporter.section("log audit: test phone/account numbers in clear", sep="=", red=True)
+            reporter.write_line(text)
+    return findings
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _is_worker(session.config):
+        return
+    finish(session)
+    if session.exitstatus == pytest.ExitCode.OK:
+        # Kept when anything failed: the engine's and the console's logs help find out why.
+        shutil.rmtree(log_audit.session_log_dir(), ignore_errors=True)
