@@ -151,18 +151,40 @@ def _xlsx_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise ImportFileError(f"{path.name}: not a readable XLSX file ({exc})") from exc
     try:
-        sheet = book.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
         try:
+            sheet = book.worksheets[0]
+            # The declared dimension is not trusted: "A1:XFD1048576" would pad every row to
+            # 16384 cells and add empty rows up to the millionth.  Only the cells present count.
+            sheet.reset_dimensions()
+            rows = sheet.iter_rows(values_only=True)
             header = _header(next(rows))
         except StopIteration as exc:
             raise ImportFileError(f"{path.name} is empty") from exc
-        for number, values in enumerate(rows, start=2):
+        except ImportFileError:
+            raise
+        except Exception as exc:  # a corrupt sheet: XML, zip member, cell types
+            raise ImportFileError(f"{path.name}: unreadable header ({_why(exc)})") from exc
+        number = 1
+        while True:
+            number += 1
+            try:
+                values = next(rows)
+            except StopIteration:
+                return
+            except Exception as exc:
+                # openpyxl parses the sheet as it goes: the rest of it cannot be read, so this
+                # row is an error (the list is then refused whole) and reading stops.
+                yield number, {UNREADABLE_ROW: f"unreadable row ({_why(exc)})"}
+                return
             if not any(v not in (None, "") for v in values):
                 continue
             yield number, dict(zip(header, values, strict=False))
     finally:
         book.close()
+
+
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _pick(row: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str, str | None]:

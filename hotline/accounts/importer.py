@@ -214,7 +214,14 @@ def _csv_rows(path: Path, encoding: Encoding) -> tuple[list[str | None], RowSour
     text = _decode(path.read_bytes(), encoding)
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        records = list(reader)
+    except csv.Error as exc:
+        # A cell over the csv module's field limit, a stray NUL, ...: the file is refused whole.
+        raise ImportFileError(
+            f"{path.name}: line {reader.line_num} cannot be read ({exc}); nothing was imported"
+        ) from exc
     if not records:
         return [], lambda _columns: iter(())
     header: list[str | None] = list(records[0])
@@ -235,9 +242,19 @@ def _xlsx_rows(path: Path) -> tuple[list[str | None], RowSource]:
         book = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a broken file
         raise ImportFileError(f"{path.name}: not a readable XLSX workbook ({exc})") from exc
-    sheet = book.worksheets[0]
-    records = [list(r) for r in sheet.iter_rows(values_only=True)]
-    book.close()
+    records: list[list[object]] = []
+    try:
+        sheet = book.worksheets[0]
+        # Only the cells present count: a declared "A1:XFD1048576" would pad every row.
+        sheet.reset_dimensions()
+        records.extend(list(r) for r in sheet.iter_rows(values_only=True))
+    except Exception as exc:  # a corrupt sheet: XML, zip member, cell types
+        raise ImportFileError(
+            f"{path.name}: row {len(records) + 1} cannot be read "
+            f"({type(exc).__name__}: {str(exc)[:200]}); nothing was imported"
+        ) from exc
+    finally:
+        book.close()
     if not records:
         return [], lambda _columns: iter(())
     header = [None if c is None else str(c) for c in records[0]]
