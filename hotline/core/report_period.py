@@ -4,7 +4,24 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
+
+
+class PeriodProblem(StrEnum):
+    BAD_DATE = "bad-date"  # not a date at all
+    OUT_OF_RANGE = "out-of-range"  # a date at the ends of the calendar
+    EMPTY = "empty"  # the end is not after the start
+
+
+class PeriodError(ValueError):
+    """A period that cannot be used; ``problem`` says why and ``text`` is what was typed (the
+    message is for the CLI; the console words its own)."""
+
+    def __init__(self, message: str, problem: PeriodProblem, text: str = "") -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.text = text
 
 
 def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
@@ -14,7 +31,9 @@ def parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
         moment = _parse_moment(text.strip(), zone, end_of_day=end_of_day)
         moment.astimezone(UTC)  # stored and compared in UTC
     except OverflowError as exc:
-        raise ValueError(f"date out of range: {text.strip()!r}") from exc
+        raise PeriodError(
+            f"date out of range: {text.strip()!r}", PeriodProblem.OUT_OF_RANGE, text.strip()
+        ) from exc
     return moment
 
 
@@ -30,8 +49,10 @@ def _parse_moment(text: str, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError as exc:
-        raise ValueError(
-            f"bad date {text!r}: expected YYYY-MM-DD or ISO 8601, e.g. 2026-03-01T10:30"
+        raise PeriodError(
+            f"bad date {text!r}: expected YYYY-MM-DD or ISO 8601, e.g. 2026-03-01T10:30",
+            PeriodProblem.BAD_DATE,
+            text,
         ) from exc
     return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
 
@@ -47,5 +68,5 @@ def parse_period(
         else (now or datetime.now(zone))
     )
     if last <= first:
-        raise ValueError("--to must be after --from")
+        raise PeriodError("--to must be after --from", PeriodProblem.EMPTY)
     return first, last

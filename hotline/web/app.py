@@ -19,6 +19,7 @@ from hotline.app import AmiSecretMissing, ami_client
 from hotline.settings import AmiRole, Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
+from hotline.web import dates
 from hotline.web.limits import BodyLimit, body_limit_for
 from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
@@ -100,6 +101,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         settings_page,
     ):
         app.include_router(module.router)
+
+    dates.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

@@ -17,8 +17,8 @@ from starlette.background import BackgroundTask
 
 from hotline.access.users import Permission
 from hotline.contact_center import recordings as recording
-from hotline.core.report_period import parse_period
 from hotline.store.recordings import Recordings
+from hotline.web.dates import web_period
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require
 
@@ -47,10 +47,7 @@ async def search(
     today = datetime.now(zone).date()
     start = start or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat()
     end = end or today.isoformat()
-    try:
-        first, last = parse_period(start, end, zone)
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    first, last = web_period(start, end, zone)
     filters = {
         "from": start,
         "to": end,

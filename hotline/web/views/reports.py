@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 
 from hotline.access.users import Permission
@@ -17,8 +17,8 @@ from hotline.calls.ivr_stats import IvrStats, ivr_stats
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
-from hotline.core.report_period import parse_period
 from hotline.store.calllog import CallLog
+from hotline.web.dates import web_period
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require
 
@@ -31,14 +31,11 @@ def period(request: Request, start: str | None, end: str | None) -> tuple[dateti
     """``[first, last)`` from the form's dates; the last week by default."""
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     today = datetime.now(zone).date()
-    try:
-        return parse_period(
-            start or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
-            end or today.isoformat(),
-            zone,
-        )
-    except ValueError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+    return web_period(
+        start or (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
+        end or today.isoformat(),
+        zone,
+    )
 
 
 @dataclass(frozen=True)
