@@ -271,6 +271,10 @@ class DialerSettings(_Section):
     # More trunks a campaign can choose (rules `trunk: NAME`), each with its channel cap:
     # [dialer.trunks.beeline] dial = "PJSIP/{number}@beeline", channels = 30
     trunks: dict[str, TrunkSettings] = Field(default_factory=dict)
+    # R-087 (approval by a manager; issue 14 item 8): OS user name -> console user name.
+    # `hotline campaign approve` run by a mapped OS user (its effective uid, never $USER)
+    # approves as that console user without --password-file.  Empty: always the password.
+    os_approvers: dict[str, str] = Field(default_factory=dict)
     caller_id: str | None = None
     # How often the dispatcher looks for due contacts.
     tick_seconds: float = 1.0
