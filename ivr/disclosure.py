@@ -9,27 +9,38 @@ a caller hear an account's balance, debt, due date or last payment:
   read out in full (the IVR reads only the last four); a typed full account number counts;
 * ``pin``: every caller types the PIN imported from billing (stored as an argon2 hash).
 
-Wrong answers are bounded by ``accounts.money_attempts``; then, or when the operator key is
-pressed, the call goes to an operator.  Meter readings do not pass through here: they stay
+Wrong answers are bounded by ``accounts.money_attempts`` in a call, and across calls by
+``accounts.money_lockout_failures`` per account and per caller ID within
+``accounts.money_lockout_minutes`` (counted atomically in the store, like console log-ins, so
+parallel calls cannot race it); then, or when the operator key is pressed, the call goes to an
+operator.  Meter readings do not pass through here: they stay
 allowed on caller ID and a confirmed account (seeds 003, 004).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+from datetime import timedelta
 from enum import StrEnum
 from typing import Final
 
+from hotline.core.clock import Clock, utc_now
+from hotline.core.phones import phone_digits
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.store.accounts import AccountRecord, AccountStore
+from hotline.store.login_throttles import LoginThrottleStore, Reservation
 from ivr import prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next, Outcome
 
 TYPED: Final = "typed"  # identify()'s name for a typed, confirmed full account number
 PIN_MAX_DIGITS: Final = 12
+# Keys of the money factor's failure counters (beside the console's log-in keys).
+ACCOUNT_KEY: Final = "money-account:"
+CALLER_KEY: Final = "money-caller:"
 
 
 class Factor(StrEnum):
@@ -50,8 +61,56 @@ def factor_needed(mode: str, identified_by: str | None, verified: bool) -> Facto
     raise ValueError(f"unknown accounts.money_disclosure {mode!r}")
 
 
+class FailureLimits:
+    """Wrong answers to the money factor counted per account and per caller ID across calls."""
+
+    def __init__(
+        self, accounts: AccountStore, settings: Settings, number: str, callerid: str | None,
+        clock: Clock = utc_now,
+    ) -> None:  # fmt: skip
+        self._store = LoginThrottleStore(accounts.db)
+        self._conf = settings.accounts
+        self._clock = clock
+        self.keys = [ACCOUNT_KEY + number]
+        # No caller ID (anonymous): the account's counter alone.
+        with contextlib.suppress(ValueError):
+            self.keys.append(CALLER_KEY + phone_digits(callerid or ""))
+
+    async def locked(self) -> bool:
+        now = self._clock()
+        for key in self.keys:
+            until = await self._store.locked_until(key)
+            if until is not None and until > now:
+                return True
+        return False
+
+    async def reserve(self) -> list[Reservation] | None:
+        """Count one guess on every key before it is checked; None when a key is locked."""
+        now = self._clock()
+        span = timedelta(minutes=self._conf.money_lockout_minutes)
+        taken: list[Reservation] = []
+        for key in self.keys:
+            got = await self._store.reserve(
+                key, self._conf.money_lockout_failures, now, now - span, now + span
+            )
+            if not got.granted:
+                for reservation in taken:
+                    await self._store.release(reservation, forget_failures=False)
+                return None
+            taken.append(got)
+        return taken
+
+    async def succeeded(self, taken: list[Reservation]) -> None:
+        for reservation in taken:
+            await self._store.release(reservation, forget_failures=True)
+
+
 async def may_hear_money(
-    call: IvrCall, account: AccountRecord, accounts: AccountStore, settings: Settings
+    call: IvrCall,
+    account: AccountRecord,
+    accounts: AccountStore,
+    settings: Settings,
+    clock: Clock = utc_now,
 ) -> Outcome | None:
     """None when the caller may hear the account's money; else where the call goes."""
     conf = settings.accounts
@@ -65,7 +124,10 @@ async def may_hear_money(
         await call.play(prompts.MONEY_PIN_MISSING)
         await call.play(prompts.MONEY_BY_OPERATOR)
         return Outcome(Next.OPERATOR, OperatorReason.NOT_IDENTIFIED)
+    limits = FailureLimits(accounts, settings, account.number, call.agi.env.callerid, clock)
     for _attempt in range(conf.money_attempts):
+        if await limits.locked():
+            return await _locked_out(call)
         if factor is Factor.PIN:
             typed = await call.ask(prompts.MONEY_PIN_ENTER, timeout, PIN_MAX_DIGITS, secret=True)
         else:
@@ -77,11 +139,24 @@ async def may_hear_money(
             )
         if typed == operator_key:
             return Outcome(Next.OPERATOR, OperatorReason.MENU)
-        if typed.isdigit() and await _holds(factor, account, accounts, typed, conf.money_digits):
-            call.money_verified = True
-            await call.enter("money.verified")
-            return None
+        if typed.isdigit():  # a guess: counted before it is checked (silence is not one)
+            taken = await limits.reserve()
+            if taken is None:
+                return await _locked_out(call)
+            if await _holds(factor, account, accounts, typed, conf.money_digits):
+                await limits.succeeded(taken)
+                call.money_verified = True
+                await call.enter("money.verified")
+                return None
         await call.play(prompts.MONEY_WRONG)
+    await call.play(prompts.MONEY_BY_OPERATOR)
+    return Outcome(Next.OPERATOR, OperatorReason.NOT_IDENTIFIED)
+
+
+async def _locked_out(call: IvrCall) -> Outcome:
+    """Too many wrong answers for this account or from this number lately: not asked again,
+    the operator tells the balance."""
+    await call.enter("money.locked")
     await call.play(prompts.MONEY_BY_OPERATOR)
     return Outcome(Next.OPERATOR, OperatorReason.NOT_IDENTIFIED)
 

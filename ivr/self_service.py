@@ -41,7 +41,7 @@ class SelfService:
             return found
         if action is Action.METER_READINGS:
             return await take_readings(call, found, self._readings, self._settings, self._clock)
-        refused = await may_hear_money(call, found, self._accounts, self._settings)
+        refused = await may_hear_money(call, found, self._accounts, self._settings, self._clock)
         if refused is not None:
             return refused
         return await tell_balance(call, found, self._readings)

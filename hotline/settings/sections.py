@@ -321,6 +321,11 @@ class AccountSettings(_Section):
     money_digits: int = Field(default=8, ge=8, le=20)
     # Wrong account digits or PINs in one call before the caller goes to an operator.
     money_attempts: int = Field(default=3, ge=1, le=5)
+    # Across calls (R-068 identification; issue 14): wrong account digits or PINs typed for
+    # one account, or from one caller ID, within `money_lockout_minutes` before money is no
+    # longer asked about by phone (the caller is offered the operator) for that long.
+    money_lockout_failures: int = Field(default=5, ge=1, le=100)
+    money_lockout_minutes: int = Field(default=60, ge=1)
 
     @field_validator("default_timezone")
     @classmethod

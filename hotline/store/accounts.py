@@ -143,6 +143,10 @@ class AccountStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    @property
+    def db(self) -> Database:
+        return self._db
+
     async def upsert(
         self, accounts: Sequence[AccountRecord], progress: Callable[[int], None] | None = None
     ) -> tuple[int, int]:
