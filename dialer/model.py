@@ -8,6 +8,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -327,8 +328,10 @@ class CampaignRules(BaseModel):
     saturday_hours: str = ""
     sunday_hours: str = ""
     holiday_hours: str = ""
-    # For contacts without a time zone of their own (never guessed from the number).
-    timezone: str = "Europe/Moscow"
+    # For contacts without a time zone of their own (never guessed from the number).  None:
+    # the installation's zone (hours.timezone, R-086); a zone here overrides it for this
+    # campaign, and the campaign's page and `hotline campaign show` say so.
+    timezone: str | None = None
     max_channels: Annotated[int, Field(ge=0)] = 5
     # A trunk from dialer.trunks; None: the default trunk (dialer.trunk).
     trunk: str | None = None
@@ -345,6 +348,25 @@ class CampaignRules(BaseModel):
         except HoursError as exc:
             raise ValueError(str(exc)) from exc
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Krasnoyarsk)") from None
+        return value
+
+    def contact_zone(self, default_zone: str) -> str:
+        """The zone of a contact without one: this campaign's override, else the
+        installation's ``default_zone``."""
+        return self.timezone or default_zone
+
+    def zone_overridden(self, default_zone: str) -> bool:
+        """Whether this campaign calls contacts without a zone in a zone of its own."""
+        return self.timezone is not None and self.timezone != default_zone
 
     def retry_delay(self, reason: Reason) -> dt.timedelta | None:
         minutes = self.retry_minutes.get(reason, DEFAULT_RETRY_MINUTES.get(reason))

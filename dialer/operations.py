@@ -115,10 +115,14 @@ async def approve(db: Database, name: str, by: Actor) -> CampaignRecord:
     return info
 
 
-async def transition(db: Database, name: str, action: str, by: Actor) -> None:
+async def transition(
+    db: Database, name: str, action: str, by: Actor, *, default_zone: str
+) -> None:
+    """``default_zone``: the installation's zone (hours.timezone) for contacts without one
+    when the campaign does not override it (R-086)."""
     store = DialerStore(db)
     if action == "start":
-        await store.start(name, utc_now())
+        await store.start(name, utc_now(), default_zone=default_zone)
     elif action == "pause":
         await store.pause(name)
     elif action == "resume":

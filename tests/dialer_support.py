@@ -12,8 +12,11 @@ from typing import Any
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, CampaignState, Scenario, Step
 from dialer.repository import CampaignRecord, DialerStore
+from hotline.settings import HoursSettings
 
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, 12:00 in Moscow
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, 16:00 in Krasnoyarsk
+# The installation's zone (hours.timezone): contacts without one are called in it.
+ZONE = HoursSettings().timezone
 
 
 class Clock:
@@ -69,7 +72,7 @@ async def running_campaign(
     assert report.ok, report.errors
     await store.attach_list(name, f"{name}-list", str(path), report, "author", now)
     await store.approve(name, "manager", now)
-    started = await store.start(name, now)
+    started = await store.start(name, now, default_zone=ZONE)
     assert started.state is CampaignState.RUNNING
     return started
 

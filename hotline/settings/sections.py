@@ -150,8 +150,10 @@ class IvrSettings(_Section):
 
 
 class HoursSettings(_Section):
-    # Operators' weekly schedule, local time; "HH:MM-HH:MM", empty = closed that day.
+    # The installation's one time zone (R-086, §22): operator hours, the console's times, and
+    # campaign contacts without a zone of their own (a campaign may override it in its rules).
     timezone: str = "Asia/Krasnoyarsk"
+    # Operators' weekly schedule, local time; "HH:MM-HH:MM", empty = closed that day.
     monday: str = "08:00-20:00"
     tuesday: str = "08:00-20:00"
     wednesday: str = "08:00-20:00"
