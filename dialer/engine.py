@@ -22,13 +22,14 @@ from dialer.email import EmailSender, Mailer
 from dialer.limits import Limits
 from dialer.live import Clock, LiveCalls, PreparedStep
 from dialer.model import Scenario
-from dialer.playback import ScenarioPlayer
+from dialer.playback import HoursSource, ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import DialerSettings, IvrSettings
 from hotline.speech.library import PromptLibrary
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.transport.agi_call import AgiCall
 from hotline.transport.ami import AmiClient
@@ -52,6 +53,8 @@ class Dialer:
         say_zero_kopecks: bool = False,
         company: str = "",
         operator_key: str = _DEFAULT_OPERATOR_KEY,
+        hours: HoursSource | None = None,
+        callbacks: CallbackStore | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -75,6 +78,8 @@ class Dialer:
             operator_key=operator_key,
             say_zero_kopecks=say_zero_kopecks,
             simulated=self.simulated,
+            hours=hours,
+            callbacks=callbacks,
         )
         self._attempts = AttemptTracker(
             settings, store, ami, call_log, self._live, self._now, self._spawn

@@ -127,6 +127,9 @@ class Scenario(BaseModel):
     confirm: bool = False
     confirm_prompt: str = "campaign.press1_heard"
     operator_prompt: str | None = "campaign.press0_operator"
+    # Offered instead outside operator hours when the rules take callbacks (R-081).
+    callback_prompt: str = "campaign.press0_callback"
+    callback_accepted_prompt: str = "operator.callback.accepted"
     goodbye_prompt: str = "campaign.thanks"
     # The e-mail variant (R-082): {variable} and {company} placeholders.
     email_subject: str | None = None
@@ -158,6 +161,8 @@ class Scenario(BaseModel):
         ids += [p for p in (self.operator_prompt, self.goodbye_prompt) if p]
         if self.confirm:
             ids.append(self.confirm_prompt)
+        if self.operator_prompt:
+            ids += [self.callback_prompt, self.callback_accepted_prompt]
         return ids
 
 
@@ -300,6 +305,13 @@ def phrase(kind: SayKind, value: str, *, say_zero_kopecks: bool = False) -> Phra
 
 
 # --- Rules --------------------------------------------------------------------------------------
+class ClosedOperator(StrEnum):
+    """What 0 does on a campaign call while the operators are not working (R-081)."""
+
+    IGNORE = "ignore"  # no offer, and 0 does nothing
+    CALLBACK = "callback"  # the callee may leave a callback request with 0
+
+
 DEFAULT_RETRY_MINUTES: Final[dict[Reason, float | None]] = {
     Reason.NO_ANSWER: 120,
     Reason.BUSY: 15,
@@ -337,6 +349,10 @@ class CampaignRules(BaseModel):
     trunk: str | None = None
     # E-mail the message after a final negative call to contacts with an address.
     email_fallback: bool = True
+    # Outside operator hours (the schedule in force, overrides and holidays included) the
+    # "press 0 for an operator" offer is not played: "ignore" leaves 0 without effect,
+    # "callback" offers and takes a callback request on 0 instead (R-081).
+    operator_closed: ClosedOperator = ClosedOperator.IGNORE
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
 
