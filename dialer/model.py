@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from hotline.contact_center.hours import HoursError, parse_hours
 from hotline.speech import russian
+from hotline.speech.greeting import greeting_variants
 from hotline.speech.russian import Phrase
 
 
@@ -89,6 +90,11 @@ class SayKind(StrEnum):
     TEXT = "text"  # synthesised whole (an address)
 
 
+# The intro greets by the callee's local time: its variants are campaign.intro.morning, .day
+# and .evening (R-048, hotline.speech.greeting).
+INTRO_PROMPT: Final = "campaign.intro"
+
+
 _VAR_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _PLACEHOLDER: Final = re.compile(r"{([a-z][a-z0-9_]*)}")
 
@@ -158,6 +164,8 @@ class Scenario(BaseModel):
 
     def prompt_ids(self) -> list[str]:
         ids = [s.prompt for s in self.steps if s.prompt is not None]
+        if INTRO_PROMPT in ids:
+            ids += [v for v in greeting_variants(INTRO_PROMPT) if v != INTRO_PROMPT]
         ids += [p for p in (self.operator_prompt, self.goodbye_prompt) if p]
         if self.confirm:
             ids.append(self.confirm_prompt)
@@ -179,7 +187,7 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
     CampaignKind.DEBT: Scenario(
         kind=CampaignKind.DEBT,
         steps=(
-            _p("campaign.intro"),
+            _p(INTRO_PROMPT),
             _p("campaign.debt.amount"),
             _s(SayKind.MONEY, "amount", key=True),
             _p("campaign.debt.due"),
@@ -196,7 +204,7 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
     CampaignKind.OUTAGE: Scenario(
         kind=CampaignKind.OUTAGE,
         steps=(
-            _p("campaign.intro"),
+            _p(INTRO_PROMPT),
             _p("campaign.outage.planned"),
             _s(SayKind.DATE, "outage_date", key=True),
             _p("campaign.outage.from"),
@@ -215,7 +223,7 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
     CampaignKind.TARIFF: Scenario(
         kind=CampaignKind.TARIFF,
         steps=(
-            _p("campaign.intro"),
+            _p(INTRO_PROMPT),
             _p("campaign.tariff.change"),
             _s(SayKind.DATE, "tariff_date", key=True),
         ),

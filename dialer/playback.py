@@ -8,15 +8,24 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
-from dialer.model import AttemptStatus, CampaignRules, ClosedOperator, Scenario, phrase
+from dialer.model import (
+    INTRO_PROMPT,
+    AttemptStatus,
+    CampaignRules,
+    ClosedOperator,
+    Scenario,
+    phrase,
+)
 from dialer.repository import AttemptRecord, DialerStore
 from hotline.contact_center.hours import OperatorHours
 from hotline.core.keys import CONFIRM_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import AgiError, AgiHangup
-from hotline.settings import DialerSettings
+from hotline.settings import DialerSettings, GreetingSettings
+from hotline.speech.greeting import greeting_variant
 from hotline.speech.library import PromptLibrary, Sound
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
@@ -56,6 +65,7 @@ class ScenarioPlayer:
         simulated: bool,
         hours: HoursSource | None = None,
         callbacks: CallbackStore | None = None,
+        greeting: GreetingSettings | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -69,13 +79,21 @@ class ScenarioPlayer:
         # None: no operator hours wired (a bare dialer): 0 always reaches the queue.
         self._hours = hours
         self._callbacks = callbacks
+        self._greeting = greeting or GreetingSettings()
 
-    async def render(self, scenario: Scenario, variables: dict[str, str]) -> list[PreparedStep]:
-        """The scenario's audio for one contact (the personal values spoken)."""
+    async def render(
+        self, scenario: Scenario, variables: dict[str, str], zone: str
+    ) -> list[PreparedStep]:
+        """The scenario's audio for one contact (the personal values spoken); the intro
+        greets by the time of day in the contact's zone (R-048)."""
+        local = self._clock().astimezone(ZoneInfo(zone)).time()
         steps: list[PreparedStep] = []
         for step in scenario.steps:
             if step.prompt is not None:
-                steps.append(PreparedStep(step.prompt, self._prompts.sound(step.prompt), step.key))
+                prompt = step.prompt
+                if prompt == INTRO_PROMPT:
+                    prompt = greeting_variant(prompt, local, self._greeting)
+                steps.append(PreparedStep(prompt, self._prompts.sound(prompt), step.key))
                 continue
             assert step.say is not None and step.var is not None
             value = variables[step.var]
@@ -138,7 +156,7 @@ class ScenarioPlayer:
         steps = self._live.prepared.pop(attempt_id, None)
         if steps is None:
             target = await self._store.target(attempt.target_id)
-            steps = await self.render(scenario, target.variables)
+            steps = await self.render(scenario, target.variables, target.timezone)
         await self._call_log.add_event(attempt_id, EventKind.CAMPAIGN, campaign.name)
         zero = await self.zero_key(scenario, campaign.rules)
         operator = zero.keys

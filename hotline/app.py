@@ -121,6 +121,8 @@ class Engine:
                 # Outside operator hours 0 does not reach the queue.
                 hours=self.hours.current,
                 callbacks=CallbackStore(self.db),
+                # Intros greet by the callee's time of day, as the IVR does.
+                greeting=settings.greeting,
             )
         self._dialer_task: asyncio.Task[None] | None = None
 

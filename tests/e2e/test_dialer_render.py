@@ -43,7 +43,7 @@ async def test_templates_render_before_dialling(kind: CampaignKind, tmp_path: Pa
             PromptLibrary(settings),
             CallLog(db),
         )
-        steps = await dialer.render(TEMPLATES[kind], VALUES[kind])
+        steps = await dialer.render(TEMPLATES[kind], VALUES[kind], settings.hours.timezone)
     finally:
         await db.dispose()
     assert len(steps) == len(TEMPLATES[kind].steps)
