@@ -361,6 +361,10 @@ class CampaignRules(BaseModel):
     # "press 0 for an operator" offer is not played: "ignore" leaves 0 without effect,
     # "callback" offers and takes a callback request on 0 instead (R-081).
     operator_closed: ClosedOperator = ClosedOperator.IGNORE
+    # Call only the numbers in the customer's contract (R-084): every contact must name an
+    # account whose registered phones include its number; other rows are dropped at import,
+    # with the reason.  None: on for debt campaigns, off for the others.
+    contract_numbers_only: bool | None = None
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
 
@@ -387,6 +391,12 @@ class CampaignRules(BaseModel):
         """The zone of a contact without one: this campaign's override, else the
         installation's ``default_zone``."""
         return self.timezone or default_zone
+
+    def numbers_from_contract(self, kind: CampaignKind) -> bool:
+        """Whether contacts must be called on their account's registered phones only."""
+        if self.contract_numbers_only is None:
+            return kind is CampaignKind.DEBT
+        return self.contract_numbers_only
 
     def zone_overridden(self, default_zone: str) -> bool:
         """Whether this campaign calls contacts without a zone in a zone of its own."""

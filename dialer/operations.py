@@ -81,6 +81,7 @@ async def check_contacts(db: Database, settings: Settings, name: str, file: Path
             region=settings.dialer.default_region,
             do_not_call=dnc,
             accounts=await StoredAccounts(db).lookup(linked),
+            contract_numbers=campaign.rules.numbers_from_contract(scenario.kind),
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc

@@ -109,6 +109,10 @@ def import_contacts(
         typer.echo(f"duplicate removed: {line}")
     for line in summary["do_not_call"]:
         typer.echo(f"do-not-call removed: {line}")
+    for line in summary["dropped"]:
+        typer.echo(f"dropped: {line}")
+    for line in summary["emails_unused"]:
+        typer.echo(f"e-mail not used: {line}")
     for line in summary["errors"]:
         typer.echo(f"error: {line}", err=True)
     if summary["errors"]:

@@ -220,6 +220,8 @@ async def _campaign(settings: Settings, console: Console) -> int:
         saturday_hours=always,
         sunday_hours=always,
         holiday_hours=always,
+        # The simulated carrier's numbers are in no contract (R-084 is shown by the tests).
+        contract_numbers_only=False,
     )
     await engine.db.upgrade()
     await store.add_scenario(name, scenario, "demo-author", now)

@@ -78,10 +78,10 @@ async def test_email_channel_and_fallback_after_a_final_negative_call(
     store = DialerStore(db)
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(
-        "phone,amount,email,channel\n"
-        "+79131234561,100.5,first@example.ru,email\n"
-        "+79131234564,7,second@example.ru,phone\n"
-        "+79131234565,8,bad@example.ru,email\n",
+        "phone,amount,email,channel,email_given_by_customer\n"
+        "+79131234561,100.5,first@example.ru,email,yes\n"
+        "+79131234564,7,second@example.ru,phone,yes\n"
+        "+79131234565,8,bad@example.ru,email,yes\n",
         encoding="utf-8",
     )
     from dialer.contacts import read_contacts
