@@ -194,12 +194,15 @@ def read_contacts(
     do_not_call: frozenset[str],
     accounts: Mapping[str, AccountInfo] | None = None,
     contract_numbers: bool = False,
+    outage_not_before: tuple[dt.datetime, str] | None = None,
 ) -> ImportReport:
     """Every row of ``path`` checked; the caller stores ``contacts`` only when ``ok``.
 
     ``variables`` are the scenario's personal values: each must be present and valid (unless
     a linked account supplies it: the debt as ``amount``).  ``contract_numbers``: a row whose
     number is not one of its account's registered phones is dropped (R-084).
+    ``outage_not_before``: (earliest start, zone of contacts without one): a planned outage
+    (``outage_date`` and ``time_from``) that starts sooner is dropped (R-089 lead time).
     """
     report = ImportReport()
     seen: dict[str, int] = {}
@@ -281,6 +284,11 @@ def read_contacts(
         if phone in do_not_call:
             report.do_not_call.append(RowProblem(number, column, "on the do-not-call list"))
             continue
+        if outage_not_before is not None:
+            why = _too_soon(values, timezone, *outage_not_before)
+            if why is not None:
+                report.dropped.append(RowProblem(number, "outage_date", why))
+                continue
         if contract_numbers:
             why = _not_in_contract(phone, account, info)
             if why is not None:
@@ -313,6 +321,23 @@ def read_contacts(
     if not header_checked:
         raise ImportFileError(f"{path.name} has no rows")
     return report
+
+
+def _too_soon(
+    values: Mapping[str, str], zone: str | None, earliest: dt.datetime, default_zone: str
+) -> str | None:
+    """Why a planned outage is announced too late (None: in time, or no outage on the row)."""
+    day = values.get("outage_date")
+    if day is None:
+        return None
+    start = dt.datetime.combine(
+        dt.date.fromisoformat(day),
+        dt.time.fromisoformat(values.get("time_from", "00:00")),
+        ZoneInfo(zone or default_zone),
+    )
+    if start >= earliest:
+        return None
+    return f"the outage starts {start:%d.%m.%Y %H:%M}, sooner than the notice lead time allows"
 
 
 def _not_in_contract(phone: str, account: str | None, info: AccountInfo | None) -> str | None:

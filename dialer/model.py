@@ -201,23 +201,40 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
             "приложении или в отделениях банков. Если Вы уже оплатили, спасибо.\n\n{company}"
         ),
     ),
+    # Everything R-089 lists: organisation, type of work, reason, date and times (so how
+    # long), address, the person or unit responsible, a contact phone; every one required.
     CampaignKind.OUTAGE: Scenario(
         kind=CampaignKind.OUTAGE,
         steps=(
             _p(INTRO_PROMPT),
             _p("campaign.outage.planned"),
             _s(SayKind.DATE, "outage_date", key=True),
-            _p("campaign.outage.from"),
-            _s(SayKind.TIME, "time_from"),
-            _p("campaign.outage.to"),
-            _s(SayKind.TIME, "time_to"),
             _p("campaign.outage.address"),
-            _s(SayKind.TEXT, "address"),
+            _s(SayKind.TEXT, "address", key=True),
+            # «Работы начнутся в девять часов ровно»: the times read in the accusative, which
+            # is the nominative readout («с девять часов» would be wrong Russian).
+            _p("campaign.outage.from"),
+            _s(SayKind.TIME, "time_from", key=True),
+            _p("campaign.outage.to"),
+            _s(SayKind.TIME, "time_to", key=True),
+            _p("campaign.outage.organisation"),
+            _s(SayKind.TEXT, "organisation"),
+            _p("campaign.outage.work"),
+            _s(SayKind.TEXT, "work_type"),
+            _p("campaign.outage.reason"),
+            _s(SayKind.TEXT, "reason"),
+            _p("campaign.outage.responsible"),
+            _s(SayKind.TEXT, "responsible"),
+            _p("campaign.outage.phone"),
+            _s(SayKind.PHONE, "contact_phone"),
         ),
         email_subject="{company}: плановое отключение электроэнергии {outage_date}",
         email_body=(
             "Здравствуйте!\n\nСообщаем о плановом отключении электроэнергии {outage_date} "
-            "с {time_from} до {time_to} по адресу: {address}.\n\n{company}"
+            "с {time_from} до {time_to} по адресу: {address}.\n"
+            "Работы проводит {organisation}. Вид работ: {work_type}. Причина: {reason}.\n"
+            "Ответственный за проведение работ: {responsible}. "
+            "Телефон для справок: {contact_phone}.\n\n{company}"
         ),
     ),
     CampaignKind.TARIFF: Scenario(

@@ -290,6 +290,10 @@ class DialerSettings(_Section):
     key_content_tolerance_seconds: float = 0.3
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
+    # Planned-outage notices go out at least this many days before the work starts (R-089:
+    # "за 1 месяц" [000], the catalogue's default; [004] says 10 days): a contact whose outage
+    # starts sooner is refused at import and is not called.
+    outage_lead_days: int = Field(default=30, ge=0, le=365)
     # E-mail informing: the SMTP server; None switches e-mail off.
     smtp_host: str | None = None
     smtp_port: int = 25

@@ -26,6 +26,12 @@ VALUES = {
         "time_from": "09:00",
         "time_to": "17:30",
         "address": "улица Ленина, дом пять",
+        # every field the seed lists.
+        "organisation": "Россети Сибирь",
+        "work_type": "замена опор",
+        "reason": "плановый ремонт",
+        "responsible": "мастер участка Иванов Иван Иванович",
+        "contact_phone": "83912223344",
     },
     CampaignKind.TARIFF: {"tariff_date": "2027-01-01"},
 }
