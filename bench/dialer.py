@@ -33,7 +33,7 @@ from bench.common import machine_line
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, Scenario, Step
 from dialer.repository import DialerStore
-from hotline.settings import DialerSettings, load_settings
+from hotline.settings import DialerSettings, HoursSettings, load_settings
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
@@ -91,7 +91,7 @@ async def _campaign(
     stored = time.perf_counter() - started
     await store.approve(name, "manager", NOW)
     started = time.perf_counter()
-    campaign = await store.start(name, NOW)
+    campaign = await store.start(name, NOW, default_zone=HoursSettings().timezone)
     return campaign.id, stored, time.perf_counter() - started
 
 

@@ -24,6 +24,7 @@ class StoredAccounts:
                 timezone=account.timezone,
                 # Only a debt is an amount to remind of; an overpaid account has none.
                 debt=_plain(account.balance) if account.balance > 0 else None,
+                phones=frozenset(account.phones),
             )
             for number, account in balances.items()
         }

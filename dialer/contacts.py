@@ -23,6 +23,11 @@ EMAIL_COLUMNS: Final = ("email", "e-mail")
 NAME_COLUMNS: Final = ("name", "фио")
 DELIVER_BY_COLUMNS: Final = ("deliver_by",)
 CHANNEL_COLUMNS: Final = ("channel", "канал")
+# R-084: e-mail goes only to addresses the customer gave of their own accord; an address
+# without this mark set (yes/да/1/true) is not used.
+EMAIL_GIVEN_COLUMNS: Final = ("email_given_by_customer",)
+_YES: Final = frozenset({"1", "yes", "y", "true", "да", "д"})
+_NO: Final = frozenset({"0", "no", "n", "false", "нет", "н"})
 CHANNELS: Final = {"phone": "phone", "телефон": "phone", "email": "email", "e-mail": "email"}
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -64,6 +69,10 @@ class ImportReport:
     errors: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
     do_not_call: list[RowProblem] = field(default_factory=list)
+    # Rows left out by a campaign rule (numbers not in the contract, R-084), with the reason.
+    dropped: list[RowProblem] = field(default_factory=list)
+    # Addresses kept out of e-mail informing: not marked as given by the customer (R-084).
+    emails_unused: list[RowProblem] = field(default_factory=list)
     rows: int = 0
 
     @property
@@ -77,6 +86,8 @@ class ImportReport:
             "errors": [str(p) for p in self.errors],
             "duplicates": [str(p) for p in self.duplicates],
             "do_not_call": [str(p) for p in self.do_not_call],
+            "dropped": [str(p) for p in self.dropped],
+            "emails_unused": [str(p) for p in self.emails_unused],
         }
 
 
@@ -84,6 +95,8 @@ class ImportReport:
 class AccountInfo:
     timezone: str | None
     debt: str | None  # roubles.kopecks as text
+    # The numbers in the contract: the account's registered phones, digits only (7913...).
+    phones: frozenset[str] = frozenset()
 
 
 class AccountLookup(Protocol):
@@ -202,16 +215,21 @@ def read_contacts(
     region: str,
     do_not_call: frozenset[str],
     accounts: Mapping[str, AccountInfo] | None = None,
+    contract_numbers: bool = False,
+    outage_not_before: tuple[dt.datetime, str] | None = None,
 ) -> ImportReport:
     """Every row of ``path`` checked; the caller stores ``contacts`` only when ``ok``.
 
     ``variables`` are the scenario's personal values: each must be present and valid (unless
-    a linked account supplies it: the debt as ``amount``).
+    a linked account supplies it: the debt as ``amount``).  ``contract_numbers``: a row whose
+    number is not one of its account's registered phones is dropped (R-084).
+    ``outage_not_before``: (earliest start, zone of contacts without one): a planned outage
+    (``outage_date`` and ``time_from``) that starts sooner is dropped (R-089 lead time).
     """
     report = ImportReport()
     seen: dict[str, int] = {}
     known = {*PHONE_COLUMNS, *TIMEZONE_COLUMNS, *ACCOUNT_COLUMNS, *EMAIL_COLUMNS, *NAME_COLUMNS}
-    known |= {*DELIVER_BY_COLUMNS, *CHANNEL_COLUMNS}
+    known |= {*DELIVER_BY_COLUMNS, *CHANNEL_COLUMNS, *EMAIL_GIVEN_COLUMNS}
     header_checked = False
     for number, row in _rows(path):
         report.rows += 1
@@ -266,6 +284,10 @@ def read_contacts(
         email_column, email = _pick(row, EMAIL_COLUMNS)
         if email is not None and not _EMAIL.match(email):
             problems.append(RowProblem(number, email_column, f"not an e-mail address: {email!r}"))
+        given_column, raw_given = _pick(row, EMAIL_GIVEN_COLUMNS)
+        given = (raw_given or "").lower()
+        if given and given not in _YES | _NO:
+            problems.append(RowProblem(number, given_column, "expected yes or no (да или нет)"))
         channel_column, raw_channel = _pick(row, CHANNEL_COLUMNS)
         channel = CHANNELS.get((raw_channel or "phone").lower())
         if channel is None:
@@ -284,6 +306,26 @@ def read_contacts(
         if phone in do_not_call:
             report.do_not_call.append(RowProblem(number, column, "on the do-not-call list"))
             continue
+        if outage_not_before is not None:
+            why = _too_soon(values, timezone, *outage_not_before)
+            if why is not None:
+                report.dropped.append(RowProblem(number, "outage_date", why))
+                continue
+        if contract_numbers:
+            why = _not_in_contract(phone, account, info)
+            if why is not None:
+                report.dropped.append(RowProblem(number, column, why))
+                continue
+        if email is not None and given not in _YES:
+            report.emails_unused.append(
+                RowProblem(number, email_column, f"not marked {EMAIL_GIVEN_COLUMNS[0]}: unused")
+            )
+            email = None
+            if channel == "email":
+                report.dropped.append(
+                    RowProblem(number, channel_column, "e-mail chosen, no address given by them")
+                )
+                continue
         _c, contact_name = _pick(row, NAME_COLUMNS)
         report.contacts.append(
             ParsedContact(
@@ -301,6 +343,34 @@ def read_contacts(
     if not header_checked:
         raise ImportFileError(f"{path.name} has no rows")
     return report
+
+
+def _too_soon(
+    values: Mapping[str, str], zone: str | None, earliest: dt.datetime, default_zone: str
+) -> str | None:
+    """Why a planned outage is announced too late (None: in time, or no outage on the row)."""
+    day = values.get("outage_date")
+    if day is None:
+        return None
+    start = dt.datetime.combine(
+        dt.date.fromisoformat(day),
+        dt.time.fromisoformat(values.get("time_from", "00:00")),
+        ZoneInfo(zone or default_zone),
+    )
+    if start >= earliest:
+        return None
+    return f"the outage starts {start:%d.%m.%Y %H:%M}, sooner than the notice lead time allows"
+
+
+def _not_in_contract(phone: str, account: str | None, info: AccountInfo | None) -> str | None:
+    """Why ``phone`` is not a number from the contract (None: it is)."""
+    if account is None:
+        return "numbers from the contract only: no account on the row"
+    if info is None:
+        return f"numbers from the contract only: account {account} not found"
+    if phone.lstrip("+") not in info.phones:
+        return f"numbers from the contract only: not a registered phone of account {account}"
+    return None
 
 
 def account_numbers(path: Path) -> set[str]:

@@ -172,7 +172,7 @@ class Dispatcher:
         attempt_id = uuid.uuid4().hex
         # The personal audio is rendered before the number is dialled.
         try:
-            steps = await self._player.render(scenario, target.variables)
+            steps = await self._player.render(scenario, target.variables, target.timezone)
         except Exception:
             log.exception("campaign %s: cannot render the message", campaign.name)
             await self._store.close_target(target.id, Result.NEGATIVE, Reason.RENDER_FAILED)

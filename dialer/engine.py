@@ -22,13 +22,14 @@ from dialer.email import EmailSender, Mailer
 from dialer.limits import Limits
 from dialer.live import Clock, LiveCalls, PreparedStep
 from dialer.model import Scenario
-from dialer.playback import ScenarioPlayer
+from dialer.playback import HoursSource, ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
-from hotline.settings import DialerSettings, IvrSettings
+from hotline.settings import DialerSettings, GreetingSettings, IvrSettings
 from hotline.speech.library import PromptLibrary
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.transport.agi_call import AgiCall
 from hotline.transport.ami import AmiClient
@@ -52,6 +53,9 @@ class Dialer:
         say_zero_kopecks: bool = False,
         company: str = "",
         operator_key: str = _DEFAULT_OPERATOR_KEY,
+        hours: HoursSource | None = None,
+        callbacks: CallbackStore | None = None,
+        greeting: GreetingSettings | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -75,6 +79,9 @@ class Dialer:
             operator_key=operator_key,
             say_zero_kopecks=say_zero_kopecks,
             simulated=self.simulated,
+            hours=hours,
+            callbacks=callbacks,
+            greeting=greeting,
         )
         self._attempts = AttemptTracker(
             settings, store, ami, call_log, self._live, self._now, self._spawn
@@ -171,8 +178,10 @@ class Dialer:
         """One pass over the running campaigns; returns how many calls were originated."""
         return await self._dispatcher.dispatch_once()
 
-    async def render(self, scenario: Scenario, variables: dict[str, str]) -> list[PreparedStep]:
-        return await self._player.render(scenario, variables)
+    async def render(
+        self, scenario: Scenario, variables: dict[str, str], zone: str
+    ) -> list[PreparedStep]:
+        return await self._player.render(scenario, variables, zone)
 
     async def handle_event(self, event: AmiEvent) -> None:
         await self._attempts.handle_event(event)

@@ -8,11 +8,13 @@ import re
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from hotline.contact_center.hours import HoursError, parse_hours
 from hotline.speech import russian
+from hotline.speech.greeting import greeting_variants
 from hotline.speech.russian import Phrase
 
 
@@ -88,6 +90,11 @@ class SayKind(StrEnum):
     TEXT = "text"  # synthesised whole (an address)
 
 
+# The intro greets by the callee's local time: its variants are campaign.intro.morning, .day
+# and .evening (R-048, hotline.speech.greeting).
+INTRO_PROMPT: Final = "campaign.intro"
+
+
 _VAR_NAME: Final = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
 _PLACEHOLDER: Final = re.compile(r"{([a-z][a-z0-9_]*)}")
 
@@ -126,6 +133,9 @@ class Scenario(BaseModel):
     confirm: bool = False
     confirm_prompt: str = "campaign.press1_heard"
     operator_prompt: str | None = "campaign.press0_operator"
+    # Offered instead outside operator hours when the rules take callbacks (R-081).
+    callback_prompt: str = "campaign.press0_callback"
+    callback_accepted_prompt: str = "operator.callback.accepted"
     goodbye_prompt: str = "campaign.thanks"
     # The e-mail variant (R-082): {variable} and {company} placeholders.
     email_subject: str | None = None
@@ -154,9 +164,13 @@ class Scenario(BaseModel):
 
     def prompt_ids(self) -> list[str]:
         ids = [s.prompt for s in self.steps if s.prompt is not None]
+        if INTRO_PROMPT in ids:
+            ids += [v for v in greeting_variants(INTRO_PROMPT) if v != INTRO_PROMPT]
         ids += [p for p in (self.operator_prompt, self.goodbye_prompt) if p]
         if self.confirm:
             ids.append(self.confirm_prompt)
+        if self.operator_prompt:
+            ids += [self.callback_prompt, self.callback_accepted_prompt]
         return ids
 
 
@@ -173,7 +187,7 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
     CampaignKind.DEBT: Scenario(
         kind=CampaignKind.DEBT,
         steps=(
-            _p("campaign.intro"),
+            _p(INTRO_PROMPT),
             _p("campaign.debt.amount"),
             _s(SayKind.MONEY, "amount", key=True),
             _p("campaign.debt.due"),
@@ -187,29 +201,46 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
             "приложении или в отделениях банков. Если Вы уже оплатили, спасибо.\n\n{company}"
         ),
     ),
+    # Everything R-089 lists: organisation, type of work, reason, date and times (so how
+    # long), address, the person or unit responsible, a contact phone; every one required.
     CampaignKind.OUTAGE: Scenario(
         kind=CampaignKind.OUTAGE,
         steps=(
-            _p("campaign.intro"),
+            _p(INTRO_PROMPT),
             _p("campaign.outage.planned"),
             _s(SayKind.DATE, "outage_date", key=True),
-            _p("campaign.outage.from"),
-            _s(SayKind.TIME, "time_from"),
-            _p("campaign.outage.to"),
-            _s(SayKind.TIME, "time_to"),
             _p("campaign.outage.address"),
-            _s(SayKind.TEXT, "address"),
+            _s(SayKind.TEXT, "address", key=True),
+            # «Работы начнутся в девять часов ровно»: the times read in the accusative, which
+            # is the nominative readout («с девять часов» would be wrong Russian).
+            _p("campaign.outage.from"),
+            _s(SayKind.TIME, "time_from", key=True),
+            _p("campaign.outage.to"),
+            _s(SayKind.TIME, "time_to", key=True),
+            _p("campaign.outage.organisation"),
+            _s(SayKind.TEXT, "organisation"),
+            _p("campaign.outage.work"),
+            _s(SayKind.TEXT, "work_type"),
+            _p("campaign.outage.reason"),
+            _s(SayKind.TEXT, "reason"),
+            _p("campaign.outage.responsible"),
+            _s(SayKind.TEXT, "responsible"),
+            _p("campaign.outage.phone"),
+            _s(SayKind.PHONE, "contact_phone"),
         ),
         email_subject="{company}: плановое отключение электроэнергии {outage_date}",
         email_body=(
             "Здравствуйте!\n\nСообщаем о плановом отключении электроэнергии {outage_date} "
-            "с {time_from} до {time_to} по адресу: {address}.\n\n{company}"
+            "с {time_from} до {time_to} по адресу: {address}.\n"
+            "Работы проводит {organisation}. Вид работ: {work_type}. Причина: {reason}.\n"
+            "Ответственный за проведение работ: {responsible}. "
+            "Телефон для справок: {contact_phone}.\n\n{company}"
         ),
     ),
     CampaignKind.TARIFF: Scenario(
         kind=CampaignKind.TARIFF,
         steps=(
-            _p("campaign.intro"),
+            _p(INTRO_PROMPT),
             _p("campaign.tariff.change"),
             _s(SayKind.DATE, "tariff_date", key=True),
         ),
@@ -299,6 +330,13 @@ def phrase(kind: SayKind, value: str, *, say_zero_kopecks: bool = False) -> Phra
 
 
 # --- Rules --------------------------------------------------------------------------------------
+class ClosedOperator(StrEnum):
+    """What 0 does on a campaign call while the operators are not working (R-081)."""
+
+    IGNORE = "ignore"  # no offer, and 0 does nothing
+    CALLBACK = "callback"  # the callee may leave a callback request with 0
+
+
 DEFAULT_RETRY_MINUTES: Final[dict[Reason, float | None]] = {
     Reason.NO_ANSWER: 120,
     Reason.BUSY: 15,
@@ -327,13 +365,23 @@ class CampaignRules(BaseModel):
     saturday_hours: str = ""
     sunday_hours: str = ""
     holiday_hours: str = ""
-    # For contacts without a time zone of their own (never guessed from the number).
-    timezone: str = "Europe/Moscow"
+    # For contacts without a time zone of their own (never guessed from the number).  None:
+    # the installation's zone (hours.timezone, R-086); a zone here overrides it for this
+    # campaign, and the campaign's page and `hotline campaign show` say so.
+    timezone: str | None = None
     max_channels: Annotated[int, Field(ge=0)] = 5
     # A trunk from dialer.trunks; None: the default trunk (dialer.trunk).
     trunk: str | None = None
     # E-mail the message after a final negative call to contacts with an address.
     email_fallback: bool = True
+    # Outside operator hours (the schedule in force, overrides and holidays included) the
+    # "press 0 for an operator" offer is not played: "ignore" leaves 0 without effect,
+    # "callback" offers and takes a callback request on 0 instead (R-081).
+    operator_closed: ClosedOperator = ClosedOperator.IGNORE
+    # Call only the numbers in the customer's contract (R-084): every contact must name an
+    # account whose registered phones include its number; other rows are dropped at import,
+    # with the reason.  None: on for debt campaigns, off for the others.
+    contract_numbers_only: bool | None = None
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
 
@@ -345,6 +393,31 @@ class CampaignRules(BaseModel):
         except HoursError as exc:
             raise ValueError(str(exc)) from exc
         return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ZoneInfo(value)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Krasnoyarsk)") from None
+        return value
+
+    def contact_zone(self, default_zone: str) -> str:
+        """The zone of a contact without one: this campaign's override, else the
+        installation's ``default_zone``."""
+        return self.timezone or default_zone
+
+    def numbers_from_contract(self, kind: CampaignKind) -> bool:
+        """Whether contacts must be called on their account's registered phones only."""
+        if self.contract_numbers_only is None:
+            return kind is CampaignKind.DEBT
+        return self.contract_numbers_only
+
+    def zone_overridden(self, default_zone: str) -> bool:
+        """Whether this campaign calls contacts without a zone in a zone of its own."""
+        return self.timezone is not None and self.timezone != default_zone
 
     def retry_delay(self, reason: Reason) -> dt.timedelta | None:
         minutes = self.retry_minutes.get(reason, DEFAULT_RETRY_MINUTES.get(reason))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
 from dialer.accounts import StoredAccounts
 from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
-from dialer.model import CampaignRules
+from dialer.model import CampaignKind, CampaignRules, Scenario
 from dialer.report import report_rows
 from dialer.repository import CampaignError, CampaignRecord, DialerStore
 from hotline.access.users import Permission, allowed
@@ -81,9 +81,22 @@ async def check_contacts(db: Database, settings: Settings, name: str, file: Path
             region=settings.dialer.default_region,
             do_not_call=dnc,
             accounts=await StoredAccounts(db).lookup(linked),
+            contract_numbers=campaign.rules.numbers_from_contract(scenario.kind),
+            outage_not_before=_outage_not_before(settings, campaign.rules, scenario),
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc
+
+
+def _outage_not_before(
+    settings: Settings, rules: CampaignRules, scenario: Scenario
+) -> tuple[datetime, str] | None:
+    """For an outage notice, the earliest outage start it may announce (R-089: at least
+    ``dialer.outage_lead_days`` ahead) and the zone of contacts without one."""
+    if scenario.kind is not CampaignKind.OUTAGE:
+        return None
+    earliest = utc_now() + timedelta(days=settings.dialer.outage_lead_days)
+    return earliest, rules.contact_zone(settings.hours.timezone)
 
 
 async def attach_contacts(
@@ -115,10 +128,14 @@ async def approve(db: Database, name: str, by: Actor) -> CampaignRecord:
     return info
 
 
-async def transition(db: Database, name: str, action: str, by: Actor) -> None:
+async def transition(
+    db: Database, name: str, action: str, by: Actor, *, default_zone: str
+) -> None:
+    """``default_zone``: the installation's zone (hours.timezone) for contacts without one
+    when the campaign does not override it (R-086)."""
     store = DialerStore(db)
     if action == "start":
-        await store.start(name, utc_now())
+        await store.start(name, utc_now(), default_zone=default_zone)
     elif action == "pause":
         await store.pause(name)
     elif action == "resume":

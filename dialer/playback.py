@@ -6,20 +6,48 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
-from dialer.model import AttemptStatus, Scenario, phrase
+from dialer.model import (
+    INTRO_PROMPT,
+    AttemptStatus,
+    CampaignRules,
+    ClosedOperator,
+    Scenario,
+    phrase,
+)
 from dialer.repository import AttemptRecord, DialerStore
+from hotline.contact_center.hours import OperatorHours
 from hotline.core.keys import CONFIRM_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import AgiError, AgiHangup
-from hotline.settings import DialerSettings
+from hotline.settings import DialerSettings, GreetingSettings
+from hotline.speech.greeting import greeting_variant
 from hotline.speech.library import PromptLibrary, Sound
+from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.agi_call import AgiCall
 
 log = logging.getLogger(__name__)
+
+# The operator hours in force (``HoursProvider.current``: schedule, overrides, holidays).
+HoursSource = Callable[[], Awaitable[OperatorHours]]
+# The ``source`` of a callback request left on a campaign call outside operator hours.
+CALLBACK_SOURCE = "campaign"
+
+
+@dataclass(frozen=True)
+class ZeroKey:
+    """What the operator key does on this call (R-081): ``keys`` is "" when 0 does nothing;
+    ``offer`` the prompt that offers it (None: not offered)."""
+
+    keys: str
+    offer: str | None
+    callback: bool
 
 
 class ScenarioPlayer:
@@ -35,6 +63,9 @@ class ScenarioPlayer:
         operator_key: str,
         say_zero_kopecks: bool,
         simulated: bool,
+        hours: HoursSource | None = None,
+        callbacks: CallbackStore | None = None,
+        greeting: GreetingSettings | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -45,13 +76,24 @@ class ScenarioPlayer:
         self._operator_key = operator_key
         self._say_zero_kopecks = say_zero_kopecks
         self._simulated = simulated
+        # None: no operator hours wired (a bare dialer): 0 always reaches the queue.
+        self._hours = hours
+        self._callbacks = callbacks
+        self._greeting = greeting or GreetingSettings()
 
-    async def render(self, scenario: Scenario, variables: dict[str, str]) -> list[PreparedStep]:
-        """The scenario's audio for one contact (the personal values spoken)."""
+    async def render(
+        self, scenario: Scenario, variables: dict[str, str], zone: str
+    ) -> list[PreparedStep]:
+        """The scenario's audio for one contact (the personal values spoken); the intro
+        greets by the time of day in the contact's zone (R-048)."""
+        local = self._clock().astimezone(ZoneInfo(zone)).time()
         steps: list[PreparedStep] = []
         for step in scenario.steps:
             if step.prompt is not None:
-                steps.append(PreparedStep(step.prompt, self._prompts.sound(step.prompt), step.key))
+                prompt = step.prompt
+                if prompt == INTRO_PROMPT:
+                    prompt = greeting_variant(prompt, local, self._greeting)
+                steps.append(PreparedStep(prompt, self._prompts.sound(prompt), step.key))
                 continue
             assert step.say is not None and step.var is not None
             value = variables[step.var]
@@ -85,9 +127,18 @@ class ScenarioPlayer:
         finally:
             tracked.playback_done.set()
 
+    async def zero_key(self, scenario: Scenario, rules: CampaignRules) -> ZeroKey:
+        """Inside operator hours 0 transfers; outside it does nothing, or (by the rules)
+        takes a callback request (R-081)."""
+        offer = scenario.operator_prompt
+        if self._hours is None or (await self._hours()).is_open(self._clock()):
+            return ZeroKey(self._operator_key, offer, callback=False)
+        if rules.operator_closed is ClosedOperator.CALLBACK and self._callbacks is not None:
+            return ZeroKey(self._operator_key, scenario.callback_prompt if offer else None, True)
+        return ZeroKey("", None, callback=False)
+
     async def _play(self, agi: AgiCall, attempt: AttemptRecord) -> None:
         attempt_id = attempt.id
-        operator = self._operator_key
         await self._store.mark_attempt(
             attempt_id, status=AttemptStatus.ANSWERED, answered_at=self._clock()
         )
@@ -105,28 +156,31 @@ class ScenarioPlayer:
         steps = self._live.prepared.pop(attempt_id, None)
         if steps is None:
             target = await self._store.target(attempt.target_id)
-            steps = await self.render(scenario, target.variables)
+            steps = await self.render(scenario, target.variables, target.timezone)
         await self._call_log.add_event(attempt_id, EventKind.CAMPAIGN, campaign.name)
+        zero = await self.zero_key(scenario, campaign.rules)
+        operator = zero.keys
         try:
             last_key = max((i for i, s in enumerate(steps) if s.key), default=-1)
             key_ok = True
+            digit: str | None = None
             for index, step in enumerate(steps):
                 digit, full = await self._stream(agi, attempt_id, step.label, step.sound, operator)
-                if digit == operator:
-                    return await self._transfer(agi, attempt_id)
+                if operator and digit == operator:
+                    break
                 if step.key:
                     key_ok = key_ok and full
                     if index == last_key and key_ok:
                         await self._store.mark_attempt(attempt_id, key_played=True)
-            if scenario.operator_prompt:
-                digit, _ = await self._play_prompt(
-                    agi, attempt_id, scenario.operator_prompt, operator
-                )
-                if digit == operator:
-                    return await self._transfer(agi, attempt_id)
-            if scenario.confirm:
-                digit = await self._confirm(agi, attempt_id, scenario)
-                if digit == operator:
+            else:
+                if zero.offer:
+                    digit, _ = await self._play_prompt(agi, attempt_id, zero.offer, operator)
+                if scenario.confirm and not (operator and digit == operator):
+                    digit = await self._confirm(agi, attempt_id, scenario, operator)
+            if operator and digit == operator:
+                if zero.callback:
+                    await self._callback(agi, attempt, scenario)
+                else:
                     return await self._transfer(agi, attempt_id)
             await self._play_prompt(agi, attempt_id, scenario.goodbye_prompt, "")
             await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
@@ -135,12 +189,13 @@ class ScenarioPlayer:
         except AgiError:
             log.exception("campaign call %s failed", attempt_id)
 
-    async def _confirm(self, agi: AgiCall, attempt_id: str, scenario: Scenario) -> str | None:
-        operator = self._operator_key
+    async def _confirm(
+        self, agi: AgiCall, attempt_id: str, scenario: Scenario, operator: str
+    ) -> str | None:
         keys = CONFIRM_KEY + operator
         digit, _ = await self._play_prompt(agi, attempt_id, scenario.confirm_prompt, keys)
         deadline = time.monotonic() + self._settings.confirm_wait_seconds
-        while digit not in (CONFIRM_KEY, operator):
+        while digit != CONFIRM_KEY and not (operator and digit == operator):
             left = deadline - time.monotonic()
             if left <= 0:
                 break
@@ -175,6 +230,18 @@ class ScenarioPlayer:
             {"duration": round(sound.duration, 3), "played": round(played, 3)},
         )
         return result.digit, full
+
+    async def _callback(self, agi: AgiCall, attempt: AttemptRecord, scenario: Scenario) -> None:
+        """Outside operator hours, 0 by the campaign's rules: a callback request to the
+        number called, stored before the callee hears it was accepted (R-081)."""
+        assert self._callbacks is not None
+        record = await self._callbacks.request(
+            attempt.phone, source=CALLBACK_SOURCE, uniqueid=attempt.id, account=None
+        )
+        await self._call_log.add_event(
+            attempt.id, EventKind.CALLBACK, attempt.phone, {"id": record.id}
+        )
+        await self._play_prompt(agi, attempt.id, scenario.callback_accepted_prompt, "")
 
     async def _transfer(self, agi: AgiCall, attempt_id: str) -> None:
         await self._store.mark_attempt(attempt_id, transferred=True)

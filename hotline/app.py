@@ -118,6 +118,11 @@ class Engine:
                 say_zero_kopecks=settings.speech.say_zero_kopecks,
                 company=settings.speech.company_name,
                 operator_key=settings.ivr.operator_key,
+                # Outside operator hours 0 does not reach the queue.
+                hours=self.hours.current,
+                callbacks=CallbackStore(self.db),
+                # Intros greet by the callee's time of day, as the IVR does.
+                greeting=settings.greeting,
             )
         self._dialer_task: asyncio.Task[None] | None = None
 

@@ -1,20 +1,15 @@
-"""Which greeting a caller hears at a given local time (R-048)."""
+"""Which greeting a caller hears at a given local time (R-048): the IVR's welcome by
+:mod:`hotline.speech.greeting`, the rule campaign intros use too."""
 
 from __future__ import annotations
 
 from datetime import time
 
 from hotline.settings import GreetingSettings
+from hotline.speech.greeting import greeting_variant
 from ivr import prompts
 
 
 def greeting_prompt(local: time, settings: GreetingSettings) -> str:
     """The prompt id for the time of day: morning, day, evening, or neutral at night."""
-    now = local.replace(tzinfo=None)
-    if time.fromisoformat(settings.morning) <= now < time.fromisoformat(settings.day):
-        return prompts.GREETING_MORNING
-    if time.fromisoformat(settings.day) <= now < time.fromisoformat(settings.evening):
-        return prompts.GREETING_DAY
-    if time.fromisoformat(settings.evening) <= now < time.fromisoformat(settings.night):
-        return prompts.GREETING_EVENING
-    return prompts.GREETING
+    return greeting_variant(prompts.GREETING, local, settings)

@@ -6,14 +6,20 @@ import asyncio
 import csv
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, CampaignState, Scenario, Step
 from dialer.repository import CampaignRecord, DialerStore
+from hotline.settings import HoursSettings
+from hotline.store.accounts import AccountRecord, AccountStore
+from hotline.store.db import Database
 
-NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, 12:00 in Moscow
+NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # a Tuesday, 16:00 in Krasnoyarsk
+# The installation's zone (hours.timezone): contacts without one are called in it (R-086).
+ZONE = HoursSettings().timezone
 
 
 class Clock:
@@ -69,7 +75,7 @@ async def running_campaign(
     assert report.ok, report.errors
     await store.attach_list(name, f"{name}-list", str(path), report, "author", now)
     await store.approve(name, "manager", now)
-    started = await store.start(name, now)
+    started = await store.start(name, now, default_zone=ZONE)
     assert started.state is CampaignState.RUNNING
     return started
 
@@ -89,3 +95,25 @@ async def results(store: DialerStore, campaign_id: int) -> dict[str, tuple[str, 
         row["phone"]: (row["result"], row["reason"], row["attempts"])
         for row in await store.targets_detail(campaign_id)
     }
+
+
+async def contract_accounts(db: Database, phones: dict[str, tuple[str, ...]]) -> None:
+    """Billing accounts with their registered phones (digits only): the numbers in the
+    contract (R-084)."""
+    accounts = [
+        AccountRecord(
+            number,
+            "",
+            "",
+            "Asia/Krasnoyarsk",
+            Decimal("100"),
+            None,
+            None,
+            None,
+            None,
+            registered,
+            (),
+        )
+        for number, registered in phones.items()
+    ]
+    await AccountStore(db).upsert(accounts)

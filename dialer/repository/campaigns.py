@@ -188,14 +188,16 @@ class Campaigns:
             await session.flush()
             return campaign_record(row)
 
-    async def start(self, name: str, now: dt.datetime) -> CampaignRecord:
-        """Freeze the scenario and the contacts as they are now, and let the dialer at them."""
+    async def start(self, name: str, now: dt.datetime, *, default_zone: str) -> CampaignRecord:
+        """Freeze the scenario and the contacts as they are now, and let the dialer at them.
+        Contacts without a time zone take the campaign's override or ``default_zone`` (the
+        installation's, R-086)."""
         async with self._db.session() as session:
             row = await locked(session, name)
             move(row, Action.START)
             scenario = await session.get(ScenarioRow, row.scenario_id)
             assert scenario is not None
-            await _freeze_contacts(session, row)
+            await _freeze_contacts(session, row, default_zone)
             row.scenario_snapshot = dict(scenario.content)
             row.started_at = now
             await session.flush()
@@ -285,7 +287,7 @@ class Campaigns:
         await self.finish_if_done(campaign_id, now)
 
 
-async def _freeze_contacts(session: AsyncSession, row: Campaign) -> None:
+async def _freeze_contacts(session: AsyncSession, row: Campaign, default_zone: str) -> None:
     """The run's own copy of the list: one target per contact, numbers on the do-not-call
     list closed at once, the campaign's time zone and deliver-by as defaults."""
     rules = load_rules(row.rules)
@@ -314,7 +316,7 @@ async def _freeze_contacts(session: AsyncSession, row: Campaign) -> None:
                 "contact_id": cid,
                 "row": number,
                 "phone": phone,
-                "timezone": zone or rules.timezone,
+                "timezone": zone or rules.contact_zone(default_zone),
                 "account_number": account,
                 "variables": variables,
                 "deliver_by": (

@@ -112,6 +112,10 @@ def import_contacts(
         typer.echo(f"duplicate removed: {line}")
     for line in summary["do_not_call"]:
         typer.echo(f"do-not-call removed: {line}")
+    for line in summary["dropped"]:
+        typer.echo(f"dropped: {line}")
+    for line in summary["emails_unused"]:
+        typer.echo(f"e-mail not used: {line}")
     for line in summary["errors"]:
         typer.echo(f"error: {line}", err=True)
     if summary["errors"]:
@@ -202,7 +206,8 @@ def approve(
 
 def _transition(ctx: typer.Context, name: str, action: str, by: str | None) -> None:
     async def work(db: Database) -> None:
-        await operations.transition(db, name, action, actor(by))
+        zone = settings_of(ctx).hours.timezone
+        await operations.transition(db, name, action, actor(by), default_zone=zone)
 
     run_dialer(ctx, work)
 
@@ -270,10 +275,21 @@ def show(ctx: typer.Context, name: str) -> None:
             "started_at": campaign.started_at.isoformat() if campaign.started_at else None,
             "scenario": f"{scenario.name} version {scenario.version}",
             "contacts": contacts,
+            "timezone": _zone_line(campaign.rules, default_zone),
             "rules": campaign.rules.model_dump(mode="json"),
         }
 
+    default_zone = settings_of(ctx).hours.timezone
     typer.echo(yaml.safe_dump(run_dialer(ctx, work), allow_unicode=True, sort_keys=False))
+
+
+def _zone_line(rules: CampaignRules, default_zone: str) -> str:
+    """The zone contacts without one are called in, and whether the campaign overrides the
+    installation's (R-086)."""
+    zone = rules.contact_zone(default_zone)
+    if rules.zone_overridden(default_zone):
+        return f"{zone} (campaign override; the installation's zone is {default_zone})"
+    return f"{zone} (the installation's zone)"
 
 
 @app.command("set")

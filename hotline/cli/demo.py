@@ -220,6 +220,8 @@ async def _campaign(settings: Settings, console: Console) -> int:
         saturday_hours=always,
         sunday_hours=always,
         holiday_hours=always,
+        # The simulated carrier's numbers are in no contract (R-084 is shown by the tests).
+        contract_numbers_only=False,
     )
     await engine.db.upgrade()
     await store.add_scenario(name, scenario, "demo-author", now)
@@ -237,7 +239,8 @@ async def _campaign(settings: Settings, console: Console) -> int:
     if await users.get(manager.name) is None:
         await users.add(manager.name, Role.SUPERVISOR, secrets.token_urlsafe(16), author)
     await operations.approve(engine.db, name, manager)
-    await operations.transition(engine.db, name, "start", manager)
+    zone = settings.hours.timezone
+    await operations.transition(engine.db, name, "start", manager, default_zone=zone)
     console.print(f"campaign {name}: {len(DEMO_CONTACTS)} contacts, approved by demo-manager")
     await engine.start()
     failures = 0

@@ -150,8 +150,10 @@ class IvrSettings(_Section):
 
 
 class HoursSettings(_Section):
-    # Operators' weekly schedule, local time; "HH:MM-HH:MM", empty = closed that day.
+    # The installation's one time zone (R-086, §22): operator hours, the console's times, and
+    # campaign contacts without a zone of their own (a campaign may override it in its rules).
     timezone: str = "Asia/Krasnoyarsk"
+    # Operators' weekly schedule, local time; "HH:MM-HH:MM", empty = closed that day.
     monday: str = "08:00-20:00"
     tuesday: str = "08:00-20:00"
     wednesday: str = "08:00-20:00"
@@ -292,6 +294,10 @@ class DialerSettings(_Section):
     key_content_tolerance_seconds: float = 0.3
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
+    # Planned-outage notices go out at least this many days before the work starts (R-089:
+    # "за 1 месяц" [000], the catalogue's default; [004] says 10 days): a contact whose outage
+    # starts sooner is refused at import and is not called.
+    outage_lead_days: int = Field(default=30, ge=0, le=365)
     # E-mail informing (R-082): the SMTP server; None switches e-mail off.
     smtp_host: str | None = None
     smtp_port: int = 25

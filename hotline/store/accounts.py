@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -95,6 +95,8 @@ class AccountBalance:
     number: str
     timezone: str
     balance: Decimal  # positive: the customer owes; negative: overpaid
+    # The phones registered for the account (digits only): the numbers in the contract.
+    phones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -223,6 +225,17 @@ class AccountStore:
                 )
                 for number, timezone, kopecks in rows:
                     found[number] = AccountBalance(number, timezone, from_kopecks(kopecks))
+                phones: dict[str, list[str]] = {}
+                registered = await session.execute(
+                    select(AccountPhone.account_number, AccountPhone.phone).where(
+                        AccountPhone.account_number.in_(numbers)
+                    )
+                )
+                for number, phone in registered:
+                    phones.setdefault(number, []).append(phone)
+                for number, listed in phones.items():
+                    if number in found:
+                        found[number] = replace(found[number], phones=tuple(sorted(listed)))
         return found
 
     async def numbers_for_phone(self, phone: str) -> list[str]:

@@ -126,7 +126,8 @@ async def test_retry_lands_in_the_next_window(settings: Settings, tmp_path: Path
     friday = datetime(2026, 11, 27, 19, 59, 50, tzinfo=MOSCOW)
     monday_open = datetime(2026, 11, 30, 10, 0, tzinfo=MOSCOW)
     clock = Clock(friday)
-    rules = CampaignRules(max_attempts=2, retry_minutes={Reason.BUSY: 1})
+    # The campaign's own zone: Moscow (contacts without one default to the installation's).
+    rules = CampaignRules(max_attempts=2, retry_minutes={Reason.BUSY: 1}, timezone="Europe/Moscow")
     engine = Engine(settings, clock=clock)
     store = DialerStore(engine.db)
     await engine.db.upgrade()

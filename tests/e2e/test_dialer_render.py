@@ -26,6 +26,12 @@ VALUES = {
         "time_from": "09:00",
         "time_to": "17:30",
         "address": "улица Ленина, дом пять",
+        # every field the seed lists.
+        "organisation": "Россети Сибирь",
+        "work_type": "замена опор",
+        "reason": "плановый ремонт",
+        "responsible": "мастер участка Иванов Иван Иванович",
+        "contact_phone": "83912223344",
     },
     CampaignKind.TARIFF: {"tariff_date": "2027-01-01"},
 }
@@ -43,7 +49,7 @@ async def test_templates_render_before_dialling(kind: CampaignKind, tmp_path: Pa
             PromptLibrary(settings),
             CallLog(db),
         )
-        steps = await dialer.render(TEMPLATES[kind], VALUES[kind])
+        steps = await dialer.render(TEMPLATES[kind], VALUES[kind], settings.hours.timezone)
     finally:
         await db.dispose()
     assert len(steps) == len(TEMPLATES[kind].steps)

@@ -65,7 +65,13 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     pw = ("--password-file", _password_file(tmp_path))
     assert hotline("dnc", "add", "8 913 123-45-69", "--by", "anna")[0] == 0
     assert hotline("dnc", "list")[1].split() == ["+79131234569"]
-    code, _, err = hotline("campaign", "create", "dec", "--scenario", "debt", "--by", "anna")
+    # A list not taken from the billing contracts: the debt campaign's default rule (numbers
+    # from the contract only, R-084) is switched off; tests/store/test_d15_contract.py has it on.
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("contract_numbers_only: false\n", encoding="utf-8")
+    code, _, err = hotline(
+        "campaign", "create", "dec", "--scenario", "debt", "--rules", str(rules), "--by", "anna"
+    )
     assert code == 0, err
 
     bad = _csv(

@@ -11,7 +11,7 @@ import pytest
 from dialer.model import AttemptStatus, CampaignRules, Reason, Result, TargetState
 from dialer.repository import CampaignError, DialerStore, ScenarioNotFound
 from hotline.store.db import Database
-from tests.dialer_support import NOW, running_campaign, short_scenario
+from tests.dialer_support import NOW, ZONE, running_campaign, short_scenario
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ async def test_run_keeps_its_copy_and_claims_once(store: DialerStore, tmp_path: 
     await store.add_scenario("test-scenario", short_scenario(confirm=True), "anna", NOW)
     assert (await store.campaign("test")).snapshot == short_scenario()
     with pytest.raises(CampaignError):
-        await store.start("test", NOW)  # already running
+        await store.start("test", NOW, default_zone=ZONE)  # already running
 
     due = await store.due_targets(campaign.id, NOW, limit=10)
     assert [t.phone for t in due] == ["+79131234561", "+79131234562"]
@@ -115,6 +115,6 @@ async def test_contacts_closest_to_their_deliver_by_go_first(
     await store.create_campaign("outage", version.id, CampaignRules(), "anna", NOW)
     await store.attach_list("outage", "streets", str(path), report, "anna", NOW)
     await store.approve("outage", "boris", NOW)
-    campaign = await store.start("outage", NOW)
+    campaign = await store.start("outage", NOW, default_zone=ZONE)
     due = await store.due_targets(campaign.id, NOW, 10)
     assert [t.phone for t in due] == ["+79131234563", "+79131234561", "+79131234562"]

@@ -25,12 +25,12 @@ def test_numbers_are_normalised_to_e164() -> None:
 def test_csv_with_semicolons_duplicates_and_do_not_call(tmp_path: Path) -> None:
     path = tmp_path / "list.csv"
     path.write_text(
-        "Телефон;amount;due_date;email;district\n"
-        "8 913 123-45-61;100,50;10.12.2026;a@example.ru;North\n"
-        "+79131234561;5;2026-12-10;;\n"
-        "+79131234562;7;2026-12-10;;\n"
+        "Телефон;amount;due_date;email;district;email_given_by_customer\n"
+        "8 913 123-45-61;100,50;10.12.2026;a@example.ru;North;да\n"
+        "+79131234561;5;2026-12-10;;;\n"
+        "+79131234562;7;2026-12-10;;;\n"
         "\n"
-        "+79131234563;8;2026-12-10;;\n",
+        "+79131234563;8;2026-12-10;;;\n",
         encoding="utf-8",
     )
     report = read_contacts(path, VARS, region="RU", do_not_call=frozenset({"+79131234562"}))

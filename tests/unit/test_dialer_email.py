@@ -19,7 +19,7 @@ from dialer.model import CampaignKind, CampaignRules, Reason, Scenario, Step
 from dialer.repository import DialerStore
 from hotline.protocol.ami import AmiEvent
 from hotline.store.db import Database
-from tests.dialer_support import NOW, Clock
+from tests.dialer_support import NOW, ZONE, Clock
 from tests.unit.test_dialer_service import OPEN, db, make_dialer  # noqa: F401
 
 SCENARIO = Scenario(
@@ -78,10 +78,10 @@ async def test_email_channel_and_fallback_after_a_final_negative_call(
     store = DialerStore(db)
     mixed = tmp_path / "mixed.csv"
     mixed.write_text(
-        "phone,amount,email,channel\n"
-        "+79131234561,100.5,first@example.ru,email\n"
-        "+79131234564,7,second@example.ru,phone\n"
-        "+79131234565,8,bad@example.ru,email\n",
+        "phone,amount,email,channel,email_given_by_customer\n"
+        "+79131234561,100.5,first@example.ru,email,yes\n"
+        "+79131234564,7,second@example.ru,phone,yes\n"
+        "+79131234565,8,bad@example.ru,email,yes\n",
         encoding="utf-8",
     )
     from dialer.contacts import read_contacts
@@ -93,7 +93,7 @@ async def test_email_channel_and_fallback_after_a_final_negative_call(
     await store.create_campaign("mail", version.id, rules, "author", NOW)
     await store.attach_list("mail", "mixed", "mixed.csv", report, "author", NOW)
     await store.approve("mail", "manager", NOW)
-    mail = await store.start("mail", NOW)
+    mail = await store.start("mail", NOW, default_zone=ZONE)
     inbox.refuse.add("bad@example.ru")
 
     dialer, ami = make_dialer(

@@ -21,7 +21,7 @@ from hotline.settings import DialerSettings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiNotConnected, Subscription
-from tests.dialer_support import NOW, Clock, running_campaign, short_scenario, write_csv
+from tests.dialer_support import NOW, ZONE, Clock, running_campaign, short_scenario, write_csv
 
 ALWAYS = "00:00-24:00"
 OPEN = CampaignRules(
@@ -158,13 +158,13 @@ async def test_do_not_call_after_start(db: Database, tmp_path: Path) -> None:
 
 async def test_outside_the_window_waits_with_a_reason(db: Database, tmp_path: Path) -> None:
     store = DialerStore(db)
-    night = NOW.replace(hour=20)  # 23:00 in Moscow
+    night = NOW.replace(hour=20)  # 03:00 in Krasnoyarsk, the installation's zone
     campaign = await running_campaign(store, tmp_path, ["+79131234561"], now=night)
     dialer, _ami = make_dialer(db, Clock(night))
     assert await dialer.dispatch_once() == 0
     row = (await store.targets_detail(campaign.id))[0]
     assert "outside calling hours" in row["waiting"]
-    assert row["next_attempt_at"] == "2026-11-25T07:00:00+00:00"  # 10:00 Moscow
+    assert row["next_attempt_at"] == "2026-11-25T03:00:00+00:00"  # 10:00 Krasnoyarsk
 
 
 async def test_lost_originate_is_unknown_and_waits_for_the_gap(
@@ -235,7 +235,7 @@ async def test_start_and_end_times(db: Database, tmp_path: Path) -> None:
     report = read_contacts(path, {"amount": SayKind.MONEY}, region="RU", do_not_call=frozenset())
     await store.attach_list("timed", "t", str(path), report, "anna", NOW)
     await store.approve("timed", "boris", NOW)
-    campaign = await store.start("timed", NOW)
+    campaign = await store.start("timed", NOW, default_zone=ZONE)
     clock = Clock(NOW)
     dialer, ami = make_dialer(db, clock)
     assert await dialer.dispatch_once() == 0  # not yet

@@ -13,14 +13,17 @@ from dialer.repository import DialerStore
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.db import Database
-from tests.dialer_support import NOW, short_scenario
+from tests.dialer_support import NOW, contract_accounts, short_scenario
 from tests.web.conftest import hidden, log_in
 
 
 def seed_scenario(settings: Settings) -> None:
     async def work() -> None:
         async with Database.from_settings(settings) as db:
+            await db.upgrade()
             await DialerStore(db).add_scenario("debt", short_scenario(), "setup", NOW)
+            # A debt campaign calls the numbers in the contract only.
+            await contract_accounts(db, {"1001": ("79131234567",), "1002": ("79131234568",)})
 
     asyncio.run(work())
 
@@ -33,8 +36,14 @@ def audit(settings: Settings) -> list[AuditRecord]:
     return asyncio.run(read())
 
 
-GOOD = "phone,amount\n+79131234567,1500.00\n89131234568,99.90\n+79131234567,1500.00\n"
-BAD = "phone,amount\n+79131234567,1500.00\nnot a phone,12\n+79131234569,lots\n"
+GOOD = (
+    "phone,amount,account\n+79131234567,1500.00,1001\n89131234568,99.90,1002\n"
+    "+79131234567,1500.00,1001\n"
+)
+BAD = (
+    "phone,amount,account\n+79131234567,1500.00,1001\nnot a phone,12,1001\n"
+    "+79131234569,lots,1002\n"
+)
 
 
 def upload(client: TestClient, csrf: str, name: str, text: str):  # type: ignore[no-untyped-def]

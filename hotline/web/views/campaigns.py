@@ -134,7 +134,9 @@ async def _detail_page(
 ) -> Response:
     values = await _detail(request, who, name)
     live = fragment(request, "campaign_live.html", who, **values)
-    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    default_zone = request.app.state.settings.hours.timezone
+    zone = ZoneInfo(default_zone)
+    rules = values["status"].campaign.rules
     attempts = await _store(request).attempts_detail(values["status"].campaign.id)
     hours = report.hourly(attempts, zone)
     chart = {
@@ -151,6 +153,8 @@ async def _detail_page(
         who,
         status_code=status_code,
         campaign=values["status"].campaign,
+        contact_zone=rules.contact_zone(default_zone),
+        zone_overridden=rules.zone_overridden(default_zone),
         live_html=live,
         chart=json.dumps(chart) if hours else None,
         preview=preview,
@@ -308,7 +312,8 @@ async def act(
         if action == "approve":
             await operations.approve(db, name, who.actor)
         elif action in operations.ACTIONS:
-            await operations.transition(db, name, action, who.actor)
+            zone = request.app.state.settings.hours.timezone
+            await operations.transition(db, name, action, who.actor, default_zone=zone)
         else:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"no action {action!r}")
     except (CampaignError, NotFound) as exc:
