@@ -76,3 +76,6 @@ class DialerStore:
         self.attempt_counts = reports.attempt_counts
         self.targets_detail = reports.targets_detail
         self.attempts_detail = reports.attempts_detail
+        self.attempt_minutes = reports.attempt_minutes
+        self.iter_targets = reports.iter_targets
+        self.iter_attempts = reports.iter_attempts
