@@ -68,6 +68,7 @@ class DialerStore:
         self.inflight = attempts.inflight
         self.inflight_counts = attempts.inflight_counts
         self.last_call_to = attempts.last_call_to
+        self.last_calls_to = attempts.last_calls_to
         self.attempts_since = attempts.since
         self.mark_attempt = attempts.mark
         self.end_attempt = attempts.end
