@@ -19,6 +19,7 @@ import asyncio
 import csv
 import os
 import random
+import resource
 import tempfile
 import time
 import tracemalloc
@@ -274,6 +275,19 @@ async def _pacing(temp: Path) -> None:
     print(f"  peak concurrent channels {peak} against a trunk cap of {cap}")
 
 
+REPORT_INDEXES = (
+    "ix_campaign_targets_report",
+    "ix_dial_attempts_report",
+    "ix_dial_attempts_campaign_created",
+    "ix_dial_attempts_minute",
+)
+
+
+def _max_rss() -> int:
+    """This process's peak resident memory so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 async def _count(db: Database) -> None:
     async with db.engine.connect() as conn:
         await conn.execute(text("SELECT count(*) FROM dial_attempts"))
@@ -352,29 +366,31 @@ async def _report(url: str, label: str, attempts: int, skip_old: bool) -> None:
     report = await campaign_report(store, "r")
     chart = min([await _timed(store.attempt_minutes, report.campaign_id) for _ in range(3)])
     print(f"  hourly chart (SQL)          {_ms(chart)}  x{chart / baseline:.1f}")
-    tracemalloc.start()
+    rss = _max_rss()
     started = time.perf_counter()
     size = 0
     async for part in report_csv(store, report):
         size += len(part)
     streamed = time.perf_counter() - started
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
     print(
         f"  full CSV export, streamed   {_ms(streamed)}  x{streamed / baseline:.1f} "
-        f"({size / 2**20:.0f} MiB, peak Python memory {peak / 2**20:.1f} MiB)"
+        f"({size / 2**20:.0f} MiB; peak RSS grew {(_max_rss() - rss) / 2**20:.1f} MiB)"
     )
+    # Before issue 19: the same counts without the report indexes of migration 0011.
+    async with db.engine.begin() as conn:
+        for index in REPORT_INDEXES:
+            await conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+    before = min([await _timed(campaign_report, store, "r") for _ in range(3)])
+    print(f"  before: counts w/o indexes  {_ms(before)}  x{before / baseline:.1f}")
     if not skip_old:
-        tracemalloc.start()
+        rss = _max_rss()
         started = time.perf_counter()
         sheets = await report_rows(store, "r")
         whole = to_csv(report_sheets(sheets))
         old = time.perf_counter() - started
-        _current, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
         print(
             f"  before: CSV built in memory {_ms(old)}  x{old / baseline:.1f} "
-            f"({len(whole) / 2**20:.0f} MiB, peak Python memory {peak / 2**20:.1f} MiB)"
+            f"({len(whole) / 2**20:.0f} MiB; peak RSS grew {(_max_rss() - rss) / 2**20:.1f} MiB)"
         )
     await db.dispose()
 
