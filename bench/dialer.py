@@ -19,6 +19,7 @@ import asyncio
 import csv
 import os
 import random
+import resource
 import tempfile
 import time
 import tracemalloc
@@ -33,6 +34,7 @@ from bench.common import machine_line
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, Scenario, Step
 from dialer.repository import DialerStore
+from hotline.core import phones
 from hotline.settings import DialerSettings, HoursSettings, load_settings
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
@@ -60,6 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--attempts", type=int, default=1_000_000)
     parser.add_argument("--no-asterisk", action="store_true", help="skip the pacing part")
     parser.add_argument("--no-postgres", action="store_true", help="report on SQLite only")
+    parser.add_argument(
+        "--no-old-report",
+        action="store_true",
+        help="skip the report built in memory the old way (the 'before' figure)",
+    )
+    parser.add_argument("--no-import", action="store_true", help="skip import and dispatch")
 
 
 def _phone(i: int) -> str:
@@ -129,16 +137,28 @@ async def _import_and_dispatch(options: argparse.Namespace, temp: Path) -> None:
     with path.open(newline="", encoding="utf-8") as handle:
         rows = sum(1 for _ in csv.reader(handle))
     baseline = time.perf_counter() - started
-    tracemalloc.start()
     started = time.perf_counter()
     report = read_contacts(path, SCENARIO.variables(), region="RU", do_not_call=frozenset())
     parsed = time.perf_counter() - started
+    tracemalloc.start()  # a run of its own: tracing slows every allocation down
+    read_contacts(path, SCENARIO.variables(), region="RU", do_not_call=frozenset())
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert report.ok and len(report.contacts) == options.contacts == rows - 1
+    # Before issue 19: every number through phonenumbers' general parser.
+    fast = phones._fast_russian
+    phones._fast_russian = lambda _text, _region: None  # type: ignore[assignment]
+    try:
+        started = time.perf_counter()
+        before = read_contacts(path, SCENARIO.variables(), region="RU", do_not_call=frozenset())
+        slow = time.perf_counter() - started
+    finally:
+        phones._fast_russian = fast
+    assert before.contacts == report.contacts
     print(f"import of {options.contacts:,} contacts")
     print(f"  baseline csv.reader pass   {_ms(baseline)}")
-    print(f"  read_contacts (check+E164) {_ms(parsed)}  x{parsed / baseline:.1f}")
+    print(f"  read_contacts (check+E164) {_ms(parsed)}  x{parsed / baseline:.1f}  (goal < 3 s)")
+    print(f"  before: phonenumbers only  {_ms(slow)}  x{slow / baseline:.1f}")
     print(f"  per contact                {parsed / options.contacts * 1e6:10.1f} µs")
     print(f"  peak Python memory         {peak / 2**20:10.1f} MiB")
     db = Database(f"sqlite+aiosqlite:///{temp / 'bench.db'}")
@@ -255,8 +275,33 @@ async def _pacing(temp: Path) -> None:
     print(f"  peak concurrent channels {peak} against a trunk cap of {cap}")
 
 
-async def _report(url: str, label: str, attempts: int) -> None:
-    from dialer.report import report_rows
+REPORT_INDEXES = (
+    "ix_campaign_targets_report",
+    "ix_dial_attempts_report",
+    "ix_dial_attempts_campaign_created",
+    "ix_dial_attempts_minute",
+)
+
+
+def _max_rss() -> int:
+    """This process's peak resident memory so far, in bytes (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+async def _count(db: Database) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(text("SELECT count(*) FROM dial_attempts"))
+
+
+async def _timed(work: Any, *args: Any) -> float:
+    started = time.perf_counter()
+    await work(*args)
+    return time.perf_counter() - started
+
+
+async def _report(url: str, label: str, attempts: int, skip_old: bool) -> None:
+    from dialer.report import campaign_report, report_csv, report_rows, report_sheets
+    from hotline.core.spreadsheets import to_csv
 
     db = Database(url)
     await db.upgrade()
@@ -310,27 +355,43 @@ async def _report(url: str, label: str, attempts: int) -> None:
                 ],
             )
     filled = time.perf_counter() - started
-    started = time.perf_counter()
-    async with db.engine.connect() as conn:
-        await conn.execute(text("SELECT count(*) FROM dial_attempts"))
-    baseline = time.perf_counter() - started
-    started = time.perf_counter()
-    await store.target_counts(campaign.id)
-    await store.attempt_counts(campaign.id)
-    summary = time.perf_counter() - started
-    started = time.perf_counter()
-    sheets = await report_rows(store, "r")
-    full = time.perf_counter() - started
+    baseline = min([await _timed(_count, db) for _ in range(3)])
     print(
         f"report over {attempts:,} attempts, {targets:,} contacts on {label} "
         f"(filled in {filled:.0f} s)"
     )
     print(f"  baseline count(*)           {_ms(baseline)}")
-    print(f"  per-reason/per-attempt sums {_ms(summary)}  x{summary / baseline:.1f}")
+    summary = min([await _timed(campaign_report, store, "r") for _ in range(3)])
+    print(f"  report counts (SQL)         {_ms(summary)}  x{summary / baseline:.1f}")
+    report = await campaign_report(store, "r")
+    chart = min([await _timed(store.attempt_minutes, report.campaign_id) for _ in range(3)])
+    print(f"  hourly chart (SQL)          {_ms(chart)}  x{chart / baseline:.1f}")
+    rss = _max_rss()
+    started = time.perf_counter()
+    size = 0
+    async for part in report_csv(store, report):
+        size += len(part)
+    streamed = time.perf_counter() - started
     print(
-        f"  full report with rows       {_ms(full)}  x{full / baseline:.1f} "
-        f"({len(sheets['attempts']):,} attempt rows)"
+        f"  full CSV export, streamed   {_ms(streamed)}  x{streamed / baseline:.1f} "
+        f"({size / 2**20:.0f} MiB; peak RSS grew {(_max_rss() - rss) / 2**20:.1f} MiB)"
     )
+    # Before issue 19: the same counts without the report indexes of migration 0011.
+    async with db.engine.begin() as conn:
+        for index in REPORT_INDEXES:
+            await conn.execute(text(f"DROP INDEX IF EXISTS {index}"))
+    before = min([await _timed(campaign_report, store, "r") for _ in range(3)])
+    print(f"  before: counts w/o indexes  {_ms(before)}  x{before / baseline:.1f}")
+    if not skip_old:
+        rss = _max_rss()
+        started = time.perf_counter()
+        sheets = await report_rows(store, "r")
+        whole = to_csv(report_sheets(sheets))
+        old = time.perf_counter() - started
+        print(
+            f"  before: CSV built in memory {_ms(old)}  x{old / baseline:.1f} "
+            f"({len(whole) / 2**20:.0f} MiB; peak RSS grew {(_max_rss() - rss) / 2**20:.1f} MiB)"
+        )
     await db.dispose()
 
 
@@ -338,7 +399,8 @@ def run(options: argparse.Namespace) -> int:
     print(f"machine: {machine_line()}")
     with tempfile.TemporaryDirectory(prefix="hotline-bench-dialer-") as name:
         temp = Path(name)
-        asyncio.run(_import_and_dispatch(options, temp))
+        if not options.no_import:
+            asyncio.run(_import_and_dispatch(options, temp))
         if not options.no_asterisk:
             from hotline.sandbox import Sandbox
 
@@ -346,7 +408,12 @@ def run(options: argparse.Namespace) -> int:
             print("pacing on the simulated carrier")
             asyncio.run(_pacing(temp))
         asyncio.run(
-            _report(f"sqlite+aiosqlite:///{temp / 'report.db'}", "SQLite", options.attempts)
+            _report(
+                f"sqlite+aiosqlite:///{temp / 'report.db'}",
+                "SQLite",
+                options.attempts,
+                options.no_old_report,
+            )
         )
     if not options.no_postgres:
         url = os.environ.get(
@@ -354,7 +421,7 @@ def run(options: argparse.Namespace) -> int:
             "postgresql+psycopg://hotline_test:hotline_test@127.0.0.1:5432/hotline_test",
         )
         asyncio.run(_reset_postgres(url))
-        asyncio.run(_report(url, "PostgreSQL", options.attempts))
+        asyncio.run(_report(url, "PostgreSQL", options.attempts, options.no_old_report))
         asyncio.run(_reset_postgres(url))
     return 0
 

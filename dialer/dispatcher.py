@@ -14,7 +14,9 @@ import asyncio
 import logging
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Final
 
 from dialer.attempts import AttemptTracker, earliest
 from dialer.email import EmailSender
@@ -78,6 +80,7 @@ class Dispatcher:
             if trunk is not None and counts.get(campaign.id):
                 per_trunk[trunk[0]] = per_trunk.get(trunk[0], 0) + counts[campaign.id]
         dnc = await self._store.dnc_numbers()
+        recent = _LastCalls(self._store)
         dialled = 0
         for campaign in campaigns:
             if campaign.state is not CampaignState.RUNNING:
@@ -107,14 +110,15 @@ class Dispatcher:
                 if not counts.get(campaign.id):
                     await self._store.finish_if_done(campaign.id, now)
                 continue
-            for target in targets:
+            for index, target in enumerate(targets):
                 if free <= 0 or not self._ami.connected:
                     break
-                if not await self._may_dial(campaign, target, now, limits, dnc):
+                last = await recent.of(target.phone, targets[index + 1 :])
+                if not await self._may_dial(campaign, target, now, limits, dnc, last):
                     continue
                 if not await self._pace(limits.calls_per_second):
                     return dialled
-                if await self._dial(campaign, target, dial):
+                if await self._dial(campaign, target, dial, recent):
                     free -= 1
                     per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
                     dialled += 1
@@ -127,6 +131,7 @@ class Dispatcher:
         now: datetime,
         limits: Limits,
         dnc: frozenset[str],
+        last: datetime | None,
     ) -> bool:
         store = self._store
         if target.phone in dnc:
@@ -144,7 +149,6 @@ class Dispatcher:
             else:
                 await store.defer(target.id, opens, window.why_closed(now))
             return False
-        last = await store.last_call_to(target.phone)
         if last is not None and now < last + limits.same_number_gap:
             await store.defer(
                 target.id,
@@ -166,7 +170,9 @@ class Dispatcher:
         self._last_originate = time.monotonic()
         return True
 
-    async def _dial(self, campaign: CampaignRecord, target: TargetRecord, dial: str) -> bool:
+    async def _dial(
+        self, campaign: CampaignRecord, target: TargetRecord, dial: str, recent: _LastCalls
+    ) -> bool:
         scenario = campaign.snapshot
         assert scenario is not None, "a running campaign has its scenario snapshot"
         attempt_id = uuid.uuid4().hex
@@ -181,6 +187,7 @@ class Dispatcher:
         attempt = await self._store.begin_attempt(target, attempt_id, self._clock())
         if attempt is None:
             return False
+        recent.called(target.phone, attempt.created_at)
         self._live.prepared[attempt_id] = steps
         tracked = LiveAttempt(campaign.id, target.id, target.phone)
         self._live.tracked[attempt_id] = tracked
@@ -214,3 +221,34 @@ class Dispatcher:
         finally:
             self._live.sending.discard(attempt_id)
         return True
+
+
+# Numbers whose latest call is read in one query (the same-number gap, issue 19).
+LAST_CALLS_BATCH: Final = 256
+
+
+class _LastCalls:
+    """The latest attempt to each number (``last_call_to``), for one dispatcher pass: read
+    for a batch of due targets at once and kept current with the attempts the pass writes
+    (the dispatcher is the only writer of attempts)."""
+
+    def __init__(self, store: DialerStore) -> None:
+        self._store = store
+        self._known: dict[str, datetime | None] = {}
+
+    async def of(self, phone: str, upcoming: Sequence[TargetRecord]) -> datetime | None:
+        if phone not in self._known:
+            batch = {phone: None}  # ordered, no repeats
+            for target in upcoming:
+                if len(batch) >= LAST_CALLS_BATCH:
+                    break
+                if target.phone not in self._known:
+                    batch[target.phone] = None
+            found = await self._store.last_calls_to(batch)
+            for number in batch:
+                self._known[number] = found.get(number)
+        return self._known[phone]
+
+    def called(self, phone: str, at: datetime) -> None:
+        before = self._known.get(phone)
+        self._known[phone] = at if before is None else max(before, at)

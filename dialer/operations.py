@@ -11,12 +11,12 @@ import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from dialer.accounts import StoredAccounts
 from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
 from dialer.model import CampaignKind, CampaignRules, Scenario
-from dialer.report import report_rows
+from dialer.report import CampaignReport, campaign_report
 from dialer.repository import CampaignError, CampaignRecord, DialerStore
 from hotline.access.users import Permission, allowed
 from hotline.core.clock import utc_now
@@ -158,9 +158,9 @@ async def set_limits(db: Database, values: Mapping[str, float], by: Actor) -> di
     return await store.limits()
 
 
-async def report(db: Database, name: str, by: Actor, form: str) -> dict[str, list[dict[str, Any]]]:
+async def report(db: Database, name: str, by: Actor, form: str) -> CampaignReport:
     """The campaign's results per contact and attempt (personal data: audited with the form
-    it is given in)."""
-    rows = await report_rows(DialerStore(db), name)
+    it is given in); its contacts and attempts are streamed from it (``dialer.report``)."""
+    rows = await campaign_report(DialerStore(db), name)
     await AuditLog(db).write(by, "campaign.report", name, {"format": form})
     return rows

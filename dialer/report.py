@@ -4,17 +4,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from dialer.model import CampaignState, TargetState
 from dialer.repository import CampaignRecord, DialerStore
 from dialer.window import window_for
-from hotline.core.spreadsheets import Cell, Sheet
+from hotline.core.spreadsheets import Cell, CsvWriter, Sheet, XlsxWriter
 
 
 @dataclass
@@ -133,9 +136,25 @@ async def why(
 
 
 REPORT_SHEETS = ("summary", "attempts", "contacts")
+# A sheet with no rows has this one column (there are no rows to take column names from).
+NO_COLUMNS: Final = ("-",)
+
+Rows = list[tuple[Cell, ...]]
 
 
-async def report_rows(store: DialerStore, name: str) -> dict[str, list[dict[str, Any]]]:
+@dataclass(frozen=True)
+class CampaignReport:
+    """The report's counts (computed in SQL); its contacts and attempts are streamed."""
+
+    campaign_id: int
+    summary: list[dict[str, Any]]
+    per_attempt: list[dict[str, Any]]
+
+    def counts(self) -> dict[str, list[dict[str, Any]]]:
+        return {"summary": self.summary, "per_attempt": self.per_attempt}
+
+
+async def campaign_report(store: DialerStore, name: str) -> CampaignReport:
     campaign = await store.campaign(name)
     summary = [
         {"state": s, "result": r or "", "reason": why or "", "contacts": n}
@@ -149,19 +168,100 @@ async def report_rows(store: DialerStore, name: str) -> dict[str, list[dict[str,
             await store.attempt_counts(campaign.id), key=lambda row: tuple(map(str, row))
         )
     ]
+    return CampaignReport(campaign.id, summary, per_attempt)
+
+
+async def report_rows(store: DialerStore, name: str) -> dict[str, list[dict[str, Any]]]:
+    """The whole report in memory (small campaigns: the demo, tests)."""
+    report = await campaign_report(store, name)
     return {
-        "summary": summary,
-        "per_attempt": per_attempt,
-        "attempts": await store.attempts_detail(campaign.id),
-        "contacts": await store.targets_detail(campaign.id),
+        **report.counts(),
+        "attempts": await store.attempts_detail(report.campaign_id),
+        "contacts": await store.targets_detail(report.campaign_id),
     }
 
 
+async def report_chunks(
+    store: DialerStore, report: CampaignReport
+) -> AsyncIterator[tuple[str, tuple[str, ...], Rows]]:
+    """The report's sheets as (title, columns, rows) chunks, sheet after sheet (each sheet
+    gives at least one chunk, maybe empty): the same sheets as ``report_sheets`` of
+    ``report_rows``, without ever holding the contacts or the attempts."""
+    for title, rows in report.counts().items():
+        columns = tuple(rows[0]) if rows else NO_COLUMNS
+        yield title, columns, [tuple(_cell(row[c]) for c in columns) for row in rows]
+    details = (
+        ("attempts", store.iter_attempts(report.campaign_id)),
+        ("contacts", store.iter_targets(report.campaign_id)),
+    )
+    for title, chunks in details:
+        columns = NO_COLUMNS
+        empty = True
+        async for chunk in chunks:
+            if not chunk:
+                continue
+            if empty:
+                columns, empty = tuple(chunk[0]), False
+            yield title, columns, [tuple(_cell(row[c]) for c in columns) for row in chunk]
+        if empty:
+            yield title, columns, []
+
+
+async def report_csv(store: DialerStore, report: CampaignReport) -> AsyncIterator[bytes]:
+    """The report as CSV for Russian Excel, chunk by chunk (byte for byte ``to_csv``)."""
+    writer = CsvWriter(len(REPORT_SHEETS) + 1)
+    yield writer.start()
+    current = None
+    async for title, columns, rows in report_chunks(store, report):
+        if title != current:
+            current = title
+            yield writer.sheet(title, columns)
+        yield writer.rows(rows)
+
+
+async def report_xlsx(store: DialerStore, report: CampaignReport, target: Path) -> None:
+    """The report as an XLSX file, written in openpyxl's write-only mode in a worker thread
+    chunk by chunk (memory stays flat; the event loop stays free)."""
+    writer = XlsxWriter()
+    current = None
+    async for title, columns, rows in report_chunks(store, report):
+        if title != current:
+            current = title
+            await asyncio.to_thread(writer.sheet, title, columns, rows)
+        await asyncio.to_thread(writer.rows, rows)
+    await asyncio.to_thread(writer.save, target)
+
+
+async def report_csv_files(
+    store: DialerStore, report: CampaignReport, directory: Path, stem: str
+) -> list[Path]:
+    """One CSV per sheet, ``<stem>-<sheet>.csv`` in ``directory``, written chunk by chunk."""
+    written: list[Path] = []
+    handle = None
+    writer = CsvWriter(1)
+    try:
+        async for title, columns, rows in report_chunks(store, report):
+            if not written or written[-1].name != f"{stem}-{title}.csv":
+                if handle is not None:
+                    handle.close()
+                written.append(directory / f"{stem}-{title}.csv")
+                handle = written[-1].open("wb")
+                writer = CsvWriter(1)
+                handle.write(writer.start() + writer.sheet(title, columns))
+            assert handle is not None
+            data = writer.rows(rows)
+            await asyncio.to_thread(handle.write, data)
+    finally:
+        if handle is not None:
+            handle.close()
+    return written
+
+
 def report_sheets(sheets: dict[str, list[dict[str, Any]]]) -> list[Sheet]:
-    """The campaign report as ``hotline.core.spreadsheets`` sheets (Russian-Excel CSV and XLSX)."""
+    """Report rows as ``hotline.core.spreadsheets`` sheets (Russian-Excel CSV and XLSX)."""
     out = []
     for title, rows in sheets.items():
-        columns = tuple(rows[0]) if rows else ("-",)
+        columns = tuple(rows[0]) if rows else NO_COLUMNS
         values = tuple(tuple(_cell(row[c]) for c in columns) for row in rows)
         out.append(Sheet(title, columns, values))
     return out
@@ -182,15 +282,25 @@ class HourResults:
 
 
 def hourly(attempts: list[dict[str, Any]], zone: ZoneInfo) -> list[HourResults]:
-    """Attempts per local hour with their results (``attempts_detail`` rows), for the chart."""
+    """Attempts per local hour with their results (``attempts_detail`` rows)."""
+    return hourly_counts(
+        ((datetime.fromisoformat(row["created_at"]), row["result"], 1) for row in attempts), zone
+    )
+
+
+def hourly_counts(
+    counts: Iterable[tuple[datetime, str | None, int]], zone: ZoneInfo
+) -> list[HourResults]:
+    """Attempts per local hour with their results, for the chart, from (time, result, count)
+    rows: the store's counts per UTC minute (``attempt_minutes``; every zone's offset is
+    whole minutes, so minutes fold into local hours exactly)."""
     hours: dict[datetime, Counter[str]] = {}
-    for row in attempts:
-        at = datetime.fromisoformat(row["created_at"]).astimezone(zone)
-        hour = at.replace(minute=0, second=0, microsecond=0)
-        counts = hours.setdefault(hour, Counter())
-        counts["attempts"] += 1
-        if row["result"] in ("positive", "negative"):
-            counts[row["result"]] += 1
+    for minute, result, count in counts:
+        hour = minute.astimezone(zone).replace(minute=0, second=0, microsecond=0)
+        tally = hours.setdefault(hour, Counter())
+        tally["attempts"] += count
+        if result in ("positive", "negative"):
+            tally[result] += count
     return [
         HourResults(hour, c["attempts"], c["positive"], c["negative"])
         for hour, c in sorted(hours.items())

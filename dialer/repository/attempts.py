@@ -4,9 +4,10 @@ call goes on, and closed once, moving the target on to a retry or its final resu
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
 from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, attempt_record
@@ -38,18 +39,34 @@ class Attempts:
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
                 return None
-            row = DialAttempt(
-                id=attempt_id,
-                campaign_id=target.campaign_id,
-                target_id=target.id,
-                number=target.attempts + 1,
-                phone=target.phone,
-                status=AttemptStatus.DIALING.value,
-                created_at=now,
+            record = AttemptRecord(
+                attempt_id,
+                target.campaign_id,
+                target.id,
+                target.attempts + 1,
+                target.phone,
+                AttemptStatus.DIALING,
+                now,
+                False,
+                False,
+                False,
             )
-            session.add(row)
-            await session.flush()
-            return attempt_record(row)
+            # A Core INSERT (no ORM unit of work): this is on every call's path (issue 19).
+            await session.execute(
+                insert(DialAttempt).values(
+                    id=record.id,
+                    campaign_id=record.campaign_id,
+                    target_id=record.target_id,
+                    number=record.number,
+                    phone=record.phone,
+                    status=record.status.value,
+                    created_at=now,
+                    key_played=False,
+                    confirmed=False,
+                    transferred=False,
+                )
+            )
+            return record
 
     async def get(self, attempt_id: str) -> AttemptRecord | None:
         async with self._db.session() as session:
@@ -81,6 +98,18 @@ class Attempts:
                     select(func.max(DialAttempt.created_at)).where(DialAttempt.phone == phone)
                 )
             ).scalar_one()
+
+    async def last_calls_to(self, phones: Collection[str]) -> dict[str, dt.datetime]:
+        """``last_call_to`` for many numbers in one query (numbers never called are absent)."""
+        if not phones:
+            return {}
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(DialAttempt.phone, func.max(DialAttempt.created_at))
+                .where(DialAttempt.phone.in_(phones))
+                .group_by(DialAttempt.phone)
+            )
+            return {phone: last for phone, last in rows if last is not None}
 
     async def since(self, phone: str, since: dt.datetime) -> int:
         async with self._db.session() as session:

@@ -68,6 +68,7 @@ class DialerStore:
         self.inflight = attempts.inflight
         self.inflight_counts = attempts.inflight_counts
         self.last_call_to = attempts.last_call_to
+        self.last_calls_to = attempts.last_calls_to
         self.attempts_since = attempts.since
         self.mark_attempt = attempts.mark
         self.end_attempt = attempts.end
@@ -76,3 +77,6 @@ class DialerStore:
         self.attempt_counts = reports.attempt_counts
         self.targets_detail = reports.targets_detail
         self.attempts_detail = reports.attempts_detail
+        self.attempt_minutes = reports.attempt_minutes
+        self.iter_targets = reports.iter_targets
+        self.iter_attempts = reports.iter_attempts

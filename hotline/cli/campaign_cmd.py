@@ -4,6 +4,7 @@ stop; live status, why contacts wait, and the report.  The engine (`hotline run`
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import pwd
@@ -21,14 +22,19 @@ from rich.table import Table
 from dialer import operations
 from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import CampaignRules, Reason
-from dialer.report import report_sheets, status, why
+from dialer.report import (
+    CampaignReport,
+    report_csv_files,
+    report_xlsx,
+    status,
+    why,
+)
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import LoginOutcome, Users
 from hotline.cli.context import settings_of
 from hotline.cli.dialer_support import ByOpt, actor, run_dialer
 from hotline.cli.support import EXIT_FAILED
 from hotline.core.clock import utc_now
-from hotline.core.spreadsheets import to_csv, to_xlsx
 from hotline.settings import WebSettings
 from hotline.store.audit import Actor
 from hotline.store.db import Database
@@ -435,22 +441,29 @@ def report(
     """Positive and negative per reason, per attempt and per contact (audited: the report
     holds callees' numbers)."""
     form = ",".join(f for f, path in (("csv", csv_dir), ("xlsx", xlsx)) if path) or "table"
-    sheets = run_dialer(ctx, lambda db: operations.report(db, name, actor(by), form))
+
+    async def work(db: Database) -> CampaignReport:
+        # The same sheets and dialect as the console's download (Russian Excel: BOM, ";"),
+        # streamed from the database: a million attempts never sit in memory.
+        result = await operations.report(db, name, actor(by), form)
+        store = DialerStore(db)
+        if csv_dir is not None:
+            await asyncio.to_thread(csv_dir.mkdir, parents=True, exist_ok=True)
+            await report_csv_files(store, result, csv_dir, name)
+        if xlsx is not None:
+            await report_xlsx(store, result, xlsx)
+        return result
+
+    result = run_dialer(ctx, work)
     table = Table("state", "result", "reason", "contacts")
-    for row in sheets["summary"]:
+    for row in result.summary:
         table.add_row(row["state"], row["result"], row["reason"], str(row["contacts"]))
     Console().print(table)
     per_attempt = Table("attempt", "status", "reason", "count")
-    for row in sheets["per_attempt"]:
+    for row in result.per_attempt:
         per_attempt.add_row(str(row["attempt"]), row["status"], row["reason"], str(row["count"]))
     Console().print(per_attempt)
-    # The same sheets and dialect as the console's download (Russian Excel: BOM, ";").
-    downloads = report_sheets(sheets)
     if csv_dir is not None:
-        csv_dir.mkdir(parents=True, exist_ok=True)
-        for sheet in downloads:
-            (csv_dir / f"{name}-{sheet.title}.csv").write_bytes(to_csv([sheet]))
         typer.echo(f"CSV written to {csv_dir}")
     if xlsx is not None:
-        xlsx.write_bytes(to_xlsx(downloads))
         typer.echo(f"XLSX written to {xlsx}")

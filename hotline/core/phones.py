@@ -8,10 +8,13 @@ so it is a cheap, lenient transformation (no metadata lookup) that agrees with
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 import phonenumbers
+from phonenumbers import PhoneMetadata
 
 _PHONE_SEPARATORS: Final = str.maketrans("", "", " -()+")
 # In a channel name: a number in the resource part (Local/<number>@context, or a dial string's
@@ -23,10 +26,23 @@ _NUMBER: Final = re.compile(r"\+?\d{5,}")
 
 
 def normalise_phone(raw: str, region: str) -> str:
-    """E.164 (+79131234567); ValueError with the reason when it is not a valid number."""
+    """E.164 (+79131234567); ValueError with the reason when it is not a valid number.
+
+    The common Russian spellings (``+7 913 123-45-67``, ``8 (913) 1234567``, ``9131234567``)
+    take a fast path that checks the number against phonenumbers' own metadata without its
+    general parser (a contact list of 100,000 rows is checked in well under a second); every
+    other spelling, and every number the fast path does not accept, goes through
+    phonenumbers, which gives the exact reason (issue 19)."""
     text = raw.strip()
     if not text:
         raise ValueError("empty")
+    fast = _fast_russian(text, region)
+    if fast is not None:
+        return fast
+    return _normalise_slow(text, region)
+
+
+def _normalise_slow(text: str, region: str) -> str:
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -34,6 +50,103 @@ def normalise_phone(raw: str, region: str) -> str:
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"not a valid number: {text!r}")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+# Separators the fast path strips (phonenumbers ignores them between digits too).
+_FAST_SEPARATORS: Final = str.maketrans("", "", " -()")
+# +7 and ten digits; with region RU also 8 and ten digits (trunk prefix) or ten digits alone.
+_FAST_INTERNATIONAL: Final = re.compile(r"\+7([1-9]\d{9})")
+_FAST_NATIONAL: Final = re.compile(r"8?([1-9]\d{9})")
+_RUSSIA: Final = "RU"
+_RUSSIA_CODE: Final = 7
+
+
+@dataclass(frozen=True)
+class _RegionRules:
+    """One region of country code 7 as phonenumbers checks a national number against it."""
+
+    leading_digits: re.Pattern[str] | None
+    general: re.Pattern[str] | None  # None: no number of this length is possible
+    types: tuple[re.Pattern[str], ...]  # the number types that allow this length
+
+
+def _fullmatch(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(f"(?:{pattern})\\Z") if pattern else None
+
+
+def _length_allowed(desc: Any, length: int) -> bool:
+    return not desc.possible_length or length in desc.possible_length
+
+
+@functools.cache
+def _rules_for_country_seven(length: int) -> tuple[_RegionRules, ...]:
+    """phonenumbers' region choice and validity check (``region_code_for_number`` and
+    ``is_valid_number_for_region``) for +7 numbers of ``length`` digits, as compiled patterns
+    from its own metadata."""
+    rules = []
+    for region in phonenumbers.region_codes_for_country_code(_RUSSIA_CODE):
+        meta = PhoneMetadata.metadata_for_region(region)
+        if meta is None:
+            continue
+        general = meta.general_desc
+        types = (
+            meta.premium_rate,
+            meta.toll_free,
+            meta.shared_cost,
+            meta.voip,
+            meta.personal_number,
+            meta.pager,
+            meta.uan,
+            meta.voicemail,
+            meta.fixed_line,
+            meta.mobile,
+        )
+        rules.append(
+            _RegionRules(
+                re.compile(meta.leading_digits) if meta.leading_digits else None,
+                _fullmatch(general.national_number_pattern)
+                if general is not None and _length_allowed(general, length)
+                else None,
+                tuple(
+                    compiled
+                    for desc in types
+                    if desc is not None and _length_allowed(desc, length)
+                    if (compiled := _fullmatch(desc.national_number_pattern)) is not None
+                ),
+            )
+        )
+    return tuple(rules)
+
+
+def _valid_for(national: str, rules: _RegionRules) -> bool:
+    if rules.general is None or not rules.general.match(national):
+        return False
+    return any(pattern.match(national) for pattern in rules.types)
+
+
+def _valid_seven(national: str) -> bool:
+    rules = _rules_for_country_seven(len(national))
+    for region in rules:
+        if region.leading_digits is not None:
+            if region.leading_digits.match(national):
+                return _valid_for(national, region)
+        elif _valid_for(national, region):
+            return True
+    return False
+
+
+@functools.lru_cache(maxsize=65_536)
+def _fast_russian(text: str, region: str) -> str | None:
+    """E.164 for a common Russian spelling of a valid number; None for anything else (the
+    caller then asks phonenumbers, which accepts or refuses it with its reason)."""
+    compact = text.translate(_FAST_SEPARATORS)
+    match = _FAST_INTERNATIONAL.fullmatch(compact)
+    if match is None and region == _RUSSIA:
+        match = _FAST_NATIONAL.fullmatch(compact)
+    if match is None or not compact.isascii():
+        return None
+    national = match.group(1)
+    return f"+7{national}" if _valid_seven(national) else None
 
 
 def phone_digits(raw: str) -> str:

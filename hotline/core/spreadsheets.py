@@ -20,11 +20,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Final
+from pathlib import Path
+from typing import IO, Any, Final
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell as OpenpyxlCell
 from openpyxl.styles import Font
-from openpyxl.worksheet.worksheet import Worksheet
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 # ``str`` is text (always written as text); the other types are the engine's own values.
 Cell = str | int | float | Decimal | date | datetime | None
@@ -37,6 +41,8 @@ _TITLE_MAX: Final = 31
 _TITLE_FORBIDDEN: Final = str.maketrans({c: "_" for c in "[]:*?/\\"})
 # What makes Excel, LibreOffice or Google Sheets read a cell as a formula.
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+# Text openpyxl would not store as a plain string by itself: formulas and error codes ("#N/A").
+_NOT_PLAIN_TEXT: Final = (*FORMULA_STARTS, "#")
 
 
 @dataclass(frozen=True)
@@ -89,50 +95,113 @@ def csv_rows(rows: Iterable[Sequence[Cell]], *, delimiter: str = ";") -> str:
     return out.getvalue()
 
 
+class CsvWriter:
+    """CSV for Russian Excel written piece by piece (the one CSV dialect of every report):
+    ``start`` gives the byte-order mark, ``sheet`` a sheet's title (when there are several)
+    and header, ``rows`` its rows; each returns the bytes to send or write."""
+
+    def __init__(self, sheets: int) -> None:
+        self._several = sheets > 1
+        self._index = 0
+        self._out = io.StringIO()
+        self._writer = csv.writer(self._out, delimiter=";", lineterminator="\r\n")
+
+    def _take(self) -> bytes:
+        text = self._out.getvalue()
+        self._out.seek(0)
+        self._out.truncate()
+        return text.encode("utf-8")
+
+    def start(self) -> bytes:
+        return BOM.encode("utf-8")
+
+    def sheet(self, title: str, columns: Sequence[str]) -> bytes:
+        if self._several:
+            if self._index:
+                self._writer.writerow([])
+            self._writer.writerow([csv_text(title)])
+        self._index += 1
+        self._writer.writerow([csv_text(column) for column in columns])
+        return self._take()
+
+    def rows(self, rows: Iterable[Sequence[Cell]]) -> bytes:
+        self._writer.writerows([_csv_cell(value) for value in row] for row in rows)
+        return self._take()
+
+
 def to_csv(sheets: Sequence[Sheet]) -> bytes:
     """One CSV; several sheets follow each other, each under its title, a blank line between."""
-    out = io.StringIO()
-    out.write(BOM)
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    for index, sheet in enumerate(sheets):
-        if len(sheets) > 1:
-            if index:
-                writer.writerow([])
-            writer.writerow([csv_text(sheet.title)])
-        writer.writerow([csv_text(title) for title in sheet.columns])
-        writer.writerows([_csv_cell(value) for value in row] for row in sheet.rows)
-    return out.getvalue().encode("utf-8")
+    writer = CsvWriter(len(sheets))
+    parts = [writer.start()]
+    for sheet in sheets:
+        parts.append(writer.sheet(sheet.title, sheet.columns))
+        parts.append(writer.rows(sheet.rows))
+    return b"".join(parts)
 
 
-def _append(ws: Worksheet, row: Sequence[Cell]) -> None:
-    # openpyxl cannot store time zones; reports show local wall-clock time.
-    ws.append([v.replace(tzinfo=None) if isinstance(v, datetime) else v for v in row])
-    for column, value in enumerate(row, 1):
-        if isinstance(value, str):
-            cell = ws.cell(row=ws.max_row, column=column)
-            # openpyxl makes any str that starts with "=" a formula: text stays text.
-            cell.data_type = "s"
-            if is_formula_like(value):
-                cell.quotePrefix = True
+class XlsxWriter:
+    """An XLSX workbook written row by row (openpyxl's write-only mode: rows go to a temporary
+    file, so memory stays flat however many there are).  Each worksheet has a bold header row,
+    frozen below it, and column widths taken from the header and the ``sample`` rows given
+    with it (all rows when they are known up front)."""
+
+    def __init__(self) -> None:
+        self._book = Workbook(write_only=True)
+        self._ws: WriteOnlyWorksheet | None = None
+
+    def sheet(
+        self, title: str, columns: Sequence[str], sample: Iterable[Sequence[Cell]] = ()
+    ) -> None:
+        ws = self._book.create_sheet(title.translate(_TITLE_FORBIDDEN)[:_TITLE_MAX])
+        widths = [len(column) for column in columns]
+        for row in sample:
+            for index, value in enumerate(row):
+                widths[index] = max(widths[index], len(_csv_cell(value)))
+        for index, width in enumerate(widths, 1):
+            ws.column_dimensions[get_column_letter(index)].width = min(width + 2, 60)
+        ws.freeze_panes = "A2"
+        header = []
+        for column in columns:
+            cell = self._text_cell(ws, column)
+            cell.font = Font(bold=True)
+            header.append(cell)
+        ws.append(header)
+        self._ws = ws
+
+    @staticmethod
+    def _text_cell(ws: WriteOnlyWorksheet, text: str) -> OpenpyxlCell:
+        cell = WriteOnlyCell(ws, value=text)
+        # openpyxl makes any str that starts with "=" a formula: text stays text.
+        cell.data_type = "s"
+        if is_formula_like(text):
+            cell.quotePrefix = True
+        return cell
+
+    def rows(self, rows: Iterable[Sequence[Cell]]) -> None:
+        ws = self._ws
+        if ws is None:
+            raise ValueError("rows before the first sheet")
+        for row in rows:
+            ws.append([self._value(ws, value) for value in row])
+
+    def _value(self, ws: WriteOnlyWorksheet, value: Cell) -> Any:
+        if isinstance(value, datetime):
+            # openpyxl cannot store time zones; reports show local wall-clock time.
+            return value.replace(tzinfo=None)
+        if isinstance(value, str) and value.startswith(_NOT_PLAIN_TEXT):
+            return self._text_cell(ws, value)
+        return value
+
+    def save(self, target: str | Path | IO[bytes]) -> None:
+        self._book.save(target)
 
 
 def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     """One workbook, a worksheet per sheet, bold header row, frozen below it."""
-    book = Workbook()
-    default = book.active
-    if default is not None:
-        book.remove(default)
+    writer = XlsxWriter()
     for sheet in sheets:
-        ws = book.create_sheet(sheet.title.translate(_TITLE_FORBIDDEN)[:_TITLE_MAX])
-        _append(ws, sheet.columns)
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
-        for row in sheet.rows:
-            _append(ws, row)
-        ws.freeze_panes = "A2"
-        for column, title in zip(ws.columns, sheet.columns, strict=True):
-            width = max([len(title), *(len(_csv_cell(c.value)) for c in column)])
-            ws.column_dimensions[column[0].column_letter].width = min(width + 2, 60)
+        writer.sheet(sheet.title, sheet.columns, sheet.rows)
+        writer.rows(sheet.rows)
     out = io.BytesIO()
-    book.save(out)
+    writer.save(out)
     return out.getvalue()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import tempfile
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request, Response, status
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse, StreamingResponse
 from fastapi.templating import Jinja2Templates
+from starlette.background import BackgroundTask
 
 from hotline.access.users import Permission
 from hotline.core import spreadsheets as tabular
@@ -75,3 +79,32 @@ async def table_download(sheets: list[tabular.Sheet], stem: str, fmt: str) -> Re
         body, media = await asyncio.to_thread(tabular.to_xlsx, sheets), tabular.XLSX_MEDIA_TYPE
     disposition = f'attachment; filename="{stem}.{fmt}"'
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
+
+
+async def streamed_download(
+    csv_chunks: Callable[[], AsyncIterator[bytes]],
+    write_xlsx: Callable[[Path], Awaitable[None]],
+    stem: str,
+    fmt: str,
+) -> Response:
+    """A big report as an attachment, never whole in memory: CSV streamed chunk by chunk as
+    the database yields rows, XLSX written row by row to a temporary file (removed once
+    sent)."""
+    check_format(fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
+    if fmt == "csv":
+        return StreamingResponse(csv_chunks(), media_type=tabular.CSV_MEDIA_TYPE, headers=headers)
+    handle, name = await asyncio.to_thread(tempfile.mkstemp, suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        await write_xlsx(path)
+    except BaseException:
+        await asyncio.to_thread(path.unlink, missing_ok=True)
+        raise
+    return FileResponse(
+        path,
+        media_type=tabular.XLSX_MEDIA_TYPE,
+        headers=headers,
+        background=BackgroundTask(path.unlink, missing_ok=True),
+    )

@@ -107,6 +107,8 @@ class CampaignTarget(Base):
     __table_args__ = (
         UniqueConstraint("campaign_id", "phone", name="uq_campaign_targets_campaign_phone"),
         Index("ix_campaign_targets_due", "campaign_id", "state", "next_attempt_at"),
+        # The report's counts per state/result/reason read only this index (issue 19).
+        Index("ix_campaign_targets_report", "campaign_id", "state", "result", "reason"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -138,7 +140,13 @@ class DialAttempt(Base):
     channel's uniqueid and the Originate's ActionID."""
 
     __tablename__ = "dial_attempts"
-    __table_args__ = (Index("ix_dial_attempts_phone_created", "phone", "created_at"),)
+    __table_args__ = (
+        Index("ix_dial_attempts_phone_created", "phone", "created_at"),
+        # The report's counts per attempt number, and its attempts in time order with the
+        # hourly chart, read only these indexes (issue 19).
+        Index("ix_dial_attempts_report", "campaign_id", "number", "status", "reason"),
+        Index("ix_dial_attempts_campaign_created", "campaign_id", "created_at", "result"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     campaign_id: Mapped[int] = mapped_column(

@@ -31,7 +31,7 @@ from hotline.core.errors import NotFound
 from hotline.core.files import PRIVATE_DIR_MODE
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
-from hotline.web.pages import check_format, fragment, page, table_download
+from hotline.web.pages import check_format, fragment, page, streamed_download
 from hotline.web.security import Viewer, require, require_checked, while_allowed
 
 router = APIRouter(prefix="/campaigns")
@@ -137,8 +137,8 @@ async def _detail_page(
     default_zone = request.app.state.settings.hours.timezone
     zone = ZoneInfo(default_zone)
     rules = values["status"].campaign.rules
-    attempts = await _store(request).attempts_detail(values["status"].campaign.id)
-    hours = report.hourly(attempts, zone)
+    minutes = await _store(request).attempt_minutes(values["status"].campaign.id)
+    hours = report.hourly_counts(minutes, zone)
     chart = {
         "x": [h.start.timestamp() for h in hours],
         "series": [
@@ -179,10 +179,16 @@ async def download_report(
     """Results per contact and attempt (personal data: audited)."""
     check_format(fmt)  # before the audit entry: a bad format reads nothing
     try:
-        rows = await operations.report(_db(request), name, who.actor, fmt)
+        result = await operations.report(_db(request), name, who.actor, fmt)
     except (CampaignError, NotFound) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
-    return await table_download(report.report_sheets(rows), f"campaign-{name}", fmt)
+    store = _store(request)
+    return await streamed_download(
+        lambda: report.report_csv(store, result),
+        lambda path: report.report_xlsx(store, result, path),
+        f"campaign-{name}",
+        fmt,
+    )
 
 
 @router.post("/{name}/contacts")

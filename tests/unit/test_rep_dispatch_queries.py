@@ -1,0 +1,68 @@
+"""Dispatch without per-call extra queries (issue 19, item 4): each call costs the claim and
+the attempt row; the same-number gap is read for many numbers at once, and still holds
+across campaigns, across passes and past one batch of numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+
+from dialer.dispatcher import LAST_CALLS_BATCH
+from dialer.repository import DialerStore
+from hotline.store.db import Database
+from tests.dialer_support import NOW, Clock, running_campaign
+from tests.unit.test_dialer_service import OPEN, db, make_dialer
+
+__all__ = ["db"]  # the fixture
+WIDE = OPEN.model_copy(update={"max_channels": 10_000})
+
+
+def _count_statements(db: Database) -> list[str]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", record)
+    return statements
+
+
+async def test_each_call_costs_only_its_claim_and_its_attempt_row(
+    db: Database, tmp_path: Path
+) -> None:
+    store = DialerStore(db)
+    calls = 60
+    await running_campaign(store, tmp_path, [f"+7913100{i:04d}" for i in range(calls)], rules=WIDE)
+    dialer, ami = make_dialer(db, Clock(NOW), trunk_channels=1000)
+    statements = _count_statements(db)
+    assert await dialer.dispatch_once() == calls
+    assert len(ami.originated) == calls
+    per_call = [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT"))]
+    assert len(per_call) == 2 * calls  # claim the target, write the attempt
+    # Everything else is per pass, not per call (limits, campaigns, caps, due targets, DNC,
+    # the latest calls to the numbers, e-mails due).
+    assert len(statements) - len(per_call) <= 12
+
+
+async def test_same_number_gap_holds_past_one_batch_and_across_passes(
+    db: Database, tmp_path: Path
+) -> None:
+    store = DialerStore(db)
+    clock = Clock(NOW)
+    shared = [f"+7913200{i:04d}" for i in range(LAST_CALLS_BATCH + 40)]
+    fresh = [f"+7913300{i:04d}" for i in range(30)]
+    await running_campaign(store, tmp_path, shared, name="a", rules=WIDE)
+    dialer, ami = make_dialer(db, clock, trunk_channels=10_000, same_number_gap_seconds=600)
+    assert await dialer.dispatch_once() == len(shared)
+    clock.at = NOW + timedelta(seconds=30)
+    second = await running_campaign(store, tmp_path, [*fresh, *shared], name="b", rules=WIDE)
+    assert await dialer.dispatch_once() == len(fresh)
+    rows = {r["phone"]: r for r in await store.targets_detail(second.id)}
+    for phone in shared:
+        assert rows[phone]["state"] == "pending" and "same number" in rows[phone]["waiting"]
+        assert rows[phone]["next_attempt_at"] == (NOW + timedelta(seconds=600)).isoformat()
+    assert all(rows[phone]["state"] == "calling" for phone in fresh)
+    assert len(ami.originated) == len(shared) + len(fresh)
