@@ -22,7 +22,7 @@ from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
-from hotline.dialplan.names import OperatorReason
+from hotline.dialplan.names import ChannelVar, NoticeBy, OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech import russian
@@ -125,6 +125,8 @@ class MenuFlow:
         await call.enter("greeting")
         await call.play(self._greeting())
         await call.play(prompts.RECORDING_NOTICE)
+        await call.agi.set_variable(ChannelVar.RECORDING_NOTICE, NoticeBy.IVR)
+        await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
         await start_recording(call.agi, self._settings, self._recordings)
         if emergency.active:
             await call.enter("emergency")
