@@ -164,6 +164,7 @@ async def queue_page(
         report=report,
         buckets=buckets,
         by=by,
+        zone=ZoneInfo(request.app.state.settings.hours.timezone),
         start=span.start,
         end=span.end,
         chart=json.dumps(chart),
