@@ -119,6 +119,29 @@ def _app_argument(value: str) -> str:
     return value
 
 
+def _queues(settings: Settings) -> list[dict[str, Any]]:
+    """The operators' queue first, then each department's (R-097)."""
+    queue = settings.queue
+    found: list[dict[str, Any]] = [
+        {
+            "id": queue.department,
+            "name": queue.name,
+            "answer_target": queue.answer_target,
+            "comment": f"The operators' queue ({queue.department})",
+        }
+    ]
+    for key, spec in queue.departments.items():
+        found.append(
+            {
+                "id": key,
+                "name": spec.name,
+                "answer_target": spec.answer_target,
+                "comment": f"Department {key}: {_conf_value(spec.title)}",
+            }
+        )
+    return found
+
+
 def _ami_secrets(options: RenderOptions) -> dict[AmiRole, str]:
     secrets = {
         AmiRole.ENGINE: options.ami_secret,
@@ -171,6 +194,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "sandbox": options.sandbox,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "queue": settings.queue,
+        "queues": _queues(settings),
         # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.
         "recordings_dir": str(settings.paths.recordings_dir.expanduser().resolve()),
         "recording_enabled": settings.recording.enabled,

@@ -60,6 +60,9 @@ class ChannelVar(StrEnum):
     # Who played «Разговор записывается» to this channel (a NoticeBy value); the operator
     # context plays it itself, before recording, when nobody has (R-061).
     RECORDING_NOTICE = "HOTLINE_RECORDING_NOTICE"
+    # The department whose queue the caller goes to (queue.departments' ids; R-097); unset
+    # or unknown: the operators' queue.
+    DEPARTMENT = "HOTLINE_DEPARTMENT"
     # Epoch second the caller first joined the operator queue (the dialplan sets it).
     QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
     # Set by the overflow route: the caller left a callback request (dialplan hangs up).

@@ -4,6 +4,7 @@ seeds (``../shared/requirements.md``) where one applies; the comment says which.
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 from datetime import time
 from enum import StrEnum
@@ -189,8 +190,45 @@ class GreetingSettings(_Section):
         return self
 
 
+# Department ids (menu actions' ``queue``, reports) and Asterisk queue names.
+DEPARTMENT_ID = r"^[a-z][a-z0-9_]*$"
+QUEUE_NAME = r"^[a-z][a-z0-9-]*$"
+DAILY_WINDOW = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+
+class DepartmentQueue(_Section):
+    """Another department's queue beside the operators' (R-097: the emergency dispatcher),
+    with its own answer target and hours."""
+
+    # The Asterisk queue (queues.conf section).
+    name: str = Field(pattern=QUEUE_NAME)
+    # Shown in the console and the reports.
+    title: str
+    # Seconds the department should answer within (R-026: 40 s; 180 s in emergency peaks).
+    answer_target: int = Field(default=40, gt=0)
+    emergency_answer_target: int = Field(default=180, gt=0)
+    # Local time window it takes calls, every day ("00:00-24:00": around the clock); None:
+    # the operator hours (the hours section, with the calendar and overrides).
+    hours: str | None = Field(default=None, pattern=DAILY_WINDOW)
+
+
+def _default_departments() -> dict[str, DepartmentQueue]:
+    # R-097: reports of no power go to the emergency dispatcher, who works around the clock.
+    return {
+        "dispatcher": DepartmentQueue(
+            name="hotline-dispatcher", title="Аварийный диспетчер", hours="00:00-24:00"
+        )
+    }
+
+
 class QueueSettings(_Section):
-    name: str = "hotline-operators"
+    # The operators' queue: the department every operator action reaches unless it names
+    # another (R-097).
+    name: str = Field(default="hotline-operators", pattern=QUEUE_NAME)
+    department: str = Field(default="operators", pattern=DEPARTMENT_ID)
+    title: str = "Операторы"
+    # Other departments' queues by id (menu actions name them: ``queue: dispatcher``).
+    departments: dict[str, DepartmentQueue] = Field(default_factory=_default_departments)
     # Seconds an operator should answer within (40 s; 180 s in emergency peaks).
     answer_target: int = 40
     emergency_answer_target: int = 180
@@ -208,6 +246,16 @@ class QueueSettings(_Section):
     handling_target_readings: int = 120
     handling_target_general: int = 180
     handling_target_personal: int = 300
+
+    @model_validator(mode="after")
+    def _distinct_departments(self) -> QueueSettings:
+        names = [self.name, *(d.name for d in self.departments.values())]
+        if len(set(names)) != len(names):
+            raise ValueError("every department needs its own Asterisk queue name")
+        for key in self.departments:
+            if not re.fullmatch(DEPARTMENT_ID, key) or key == self.department:
+                raise ValueError(f"bad department id {key!r}")
+        return self
 
 
 class RecordingSettings(_Section):
