@@ -17,6 +17,7 @@ from rich.table import Table
 from hotline.cli.context import settings_of
 from hotline.cli.support import parse_when, run_with_ami, run_with_db
 from hotline.contact_center import operators as ops
+from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.core import spreadsheets as tabular
@@ -142,6 +143,14 @@ def stats(
     include_simulated: Annotated[
         bool, typer.Option("--include-simulated", help="Count simulator calls too.")
     ] = False,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="One department's queue (operators, dispatcher...; queue.departments); "
+            "default the whole hotline.",
+        ),
+    ] = None,
 ) -> None:
     """The period report: the seeds' definitions first (every call's wait against 40 s, the
     calls over it; lost calls over all calls received, callbacks apart), then service level
@@ -155,6 +164,10 @@ def stats(
     if fmt == "xlsx" and output is None:
         typer.echo("queue stats: --format xlsx needs --output FILE", err=True)
         raise typer.Exit(EXIT_BAD_VALUE)
+    known = departments(settings.queue)
+    if queue is not None and queue not in known:
+        typer.echo(f"queue stats: unknown queue {queue!r}: one of {', '.join(known)}", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE)
 
     zone = ZoneInfo(settings.hours.timezone)
 
@@ -165,6 +178,7 @@ def stats(
             start.astimezone(UTC),
             end.astimezone(UTC),
             include_simulated=include_simulated,
+            department=queue,
         )
         if fmt in ("csv", "xlsx") and output is not None:
             render = tabular.to_xlsx if fmt == "xlsx" else tabular.to_csv
@@ -178,7 +192,14 @@ def stats(
     elif fmt == "csv":
         typer.echo(tabular.to_csv(report_sheets(report, zone)).decode("utf-8"), nl=False)
     elif fmt == "json":
-        data = {"from": start.isoformat(), "to": end.isoformat(), **report.to_dict()}
+        data = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "queue": queue or "all",
+            **report.to_dict(),
+        }
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        if queue is not None:
+            typer.echo(f"queue {queue}: {known[queue].title} ({known[queue].queue})")
         print_report(report, start, end, zone)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
 from hotline.core.spreadsheets import Sheet
 from hotline.settings import Settings
@@ -53,7 +54,10 @@ async def build_report(
     end: datetime,
     *,
     include_simulated: bool = False,
+    department: str | None = None,
 ) -> QueueReport:
+    """The whole hotline, or one department's queue (R-097): its calls against its own
+    answer target; the calls it received are the calls that joined it."""
     call_log = CallLog(db)
     records = [
         r
@@ -62,13 +66,28 @@ async def build_report(
     ]
     by_uniqueid = {r.uniqueid: r for r in records}
     events = [e for e in await QueueEvents(db).between(start, end) if e.uniqueid in by_uniqueid]
+    queue_settings = settings.queue
+    if department is not None:
+        chosen = departments(settings.queue)[department]
+        events = [e for e in events if e.queue == chosen.queue]
+        queue_settings = settings.queue.model_copy(
+            update={
+                "answer_target": chosen.answer_target,
+                "emergency_answer_target": chosen.emergency_answer_target,
+            }
+        )
+        joined = {e.uniqueid for e in events}
+        records = [r for r in records if r.uniqueid in joined]
     facts = {uid: call_facts(r) for uid, r in by_uniqueid.items()}
-    calls = queued_calls(events, facts, settings.queue.answer_target)
+    calls = queued_calls(events, facts, queue_settings.answer_target)
     callbacks = await CallbackStore(db).find(start=start, end=end)
+    if department is not None:
+        call_ids = {by_uniqueid[uid].id for uid in joined}
+        callbacks = [c for c in callbacks if c.call_id in call_ids]
     queued = {c.uniqueid for c in calls}
     return queue_report(
         calls,
-        settings.queue,
+        queue_settings,
         calls_total=len(records),
         ivr_contained=sum(1 for r in records if r.outcome is CallOutcome.COMPLETED),
         ivr_hangups=sum(1 for r in records if ended_in_the_ivr(r, queued)),

@@ -90,3 +90,43 @@ def test_a_supervisors_target_is_labelled(url: str) -> None:
     )
     assert code == 0, out
     assert "≥ 30.0 % (supervisor's choice; the seed: 100.0 %)" in out
+
+
+def seed_two_queues(url: str) -> None:
+    """An hour ago: o answered in the operators' queue after 50 s; x answered by the
+    dispatcher after 10 s, y hung up waiting for the dispatcher."""
+
+    async def main() -> None:
+        async with Database(url) as db:
+            await db.upgrade()
+            at = datetime.now(UTC) - timedelta(hours=1)
+            log, events = CallLog(db), QueueEvents(db)
+            for uid, queue, connect in (
+                ("o", "hotline-operators", 50),
+                ("x", "hotline-dispatcher", 10),
+                ("y", "hotline-dispatcher", None),
+            ):
+                await log.open(uniqueid=uid, direction=CallDirection.INBOUND, started_at=at)
+                await log.ended(uid, at=at + timedelta(seconds=90))
+                await events.add(QueueEventRecord(at, K.JOIN, uid, queue))
+                kind, after = (K.CONNECT, connect) if connect else (K.ABANDON, 30)
+                await events.add(QueueEventRecord(at + timedelta(seconds=after), kind, uid, queue))
+
+    asyncio.run(main())
+
+
+def test_queue_stats_per_department(url: str) -> None:
+    seed_two_queues(url)
+    code, out, _ = run_hotline(
+        url, "queue", "stats", *period(), "--queue", "dispatcher", "--format", "json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert (data["queue"], data["calls_total"], data["offered"]) == ("dispatcher", 2, 2)
+    kpis = {k["name"]: k["value"] for k in data["kpis"]}
+    assert (kpis["wait_within_limit"], kpis["lost_ratio_seed"]) == (0.5, 0.5)
+    code, out, _ = run_hotline(url, "queue", "stats", *period(), "--queue", "operators")
+    assert code == 0 and out.startswith("queue operators: Операторы (hotline-operators)")
+    assert "calls that waited over 40 s: 1" in out
+    code, _, err = run_hotline(url, "queue", "stats", *period(), "--queue", "billing")
+    assert code == 2 and "unknown queue 'billing'" in err

@@ -52,3 +52,14 @@ def test_a_supervisors_target_is_shown_as_their_choice(
     row = html.split('data-kpi="wait_within_limit"', 1)[1].split("</tr>", 1)[0]
     assert "≥ 50.0 %" in row and "выбор руководителя; норматив 100.0 %" in row
     assert 'class="bad"' not in html.split('data-kpi="wait_within_limit"', 1)[0][-40:]
+
+
+def test_the_report_per_department_queue(client: TestClient, settings: Settings) -> None:
+    seed(settings)  # every scripted call joined the operators' queue
+    log_in(client, "boris")
+    html = client.get(f"/reports/queue?{PERIOD}&queue=dispatcher").text
+    assert '<option value="dispatcher" selected>Аварийный диспетчер</option>' in html
+    assert "Поступило звонков: 0" in html
+    html = client.get(f"/reports/queue?{PERIOD}&queue=operators").text
+    assert "Поступило звонков: 4" in html
+    assert client.get(f"/reports/queue?{PERIOD}&queue=billing").status_code == 422
