@@ -155,9 +155,11 @@ class IvrCall:
         await self._log.add_event(self.uniqueid, EventKind.READING, label, detail)
         await self.agi.set_variable(ChannelVar.READING, label)
 
-    async def to_operator(self, reason: str) -> None:
-        """Hand the call to the dialplan's operator queue."""
+    async def to_operator(self, reason: str, department: str | None = None) -> None:
+        """Hand the call to the dialplan's operator queue, or to ``department``'s (R-097)."""
         await self.enter("operator")
+        if department is not None:
+            await self.agi.set_variable(ChannelVar.DEPARTMENT, department)
         if self.answer_target is not None:
             await self._log.add_event(
                 self.uniqueid, EventKind.ANSWER_TARGET, str(self.answer_target)

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from typing import Final
 
+from hotline.dialplan.names import PROMPT_RECORDING_NOTICE
+
 GREETING: Final = "ivr.greeting"
 GREETING_MORNING: Final = "ivr.greeting.morning"
 GREETING_DAY: Final = "ivr.greeting.day"
 GREETING_EVENING: Final = "ivr.greeting.evening"
-RECORDING_NOTICE: Final = "ivr.recording_notice"
+# Named in the dialplan contract: the operator context plays it when the IVR did not.
+RECORDING_NOTICE: Final = PROMPT_RECORDING_NOTICE
 MAIN_MENU: Final = "ivr.main.short"
 INVALID: Final = "ivr.invalid"
 GOODBYE: Final = "ivr.goodbye"

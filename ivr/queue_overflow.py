@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 
+from hotline.contact_center.departments import department
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus
@@ -53,6 +54,7 @@ class QueueOverflow:
         await call.open()  # the same call row as the IVR's (one uniqueid)
         final = FINAL_ARGUMENT in agi.env.arguments
         joined = await agi.get_variable(ChannelVar.QUEUE_JOINED)
+        queue = department(self._settings.queue, await agi.get_variable(ChannelVar.DEPARTMENT))
         now = self._clock()
         waited = int(now.timestamp()) - int(joined) if joined else None
         await self._events.add(
@@ -60,7 +62,7 @@ class QueueOverflow:
                 now,
                 QueueEventKind.TIMEOUT,
                 call.uniqueid,
-                self._settings.queue.name,
+                queue.queue,
                 wait=waited,
                 detail={"final": final},
             )
@@ -72,7 +74,7 @@ class QueueOverflow:
             digit = await call.play(offer, escape_digits=dialog.ALL_KEYS)
             if digit is None:
                 digit = await call.wait_digit(self._settings.ivr.input_timeout)
-            if digit == CALLBACK_KEY and await self._callback(call):
+            if digit == CALLBACK_KEY and await self._callback(call, queue.queue):
                 await agi.set_variable(ChannelVar.CALLBACK, "1")
                 await call.enter("goodbye")
                 await call.play(prompts.GOODBYE)
@@ -89,7 +91,7 @@ class QueueOverflow:
                 call.uniqueid, EventKind.STATUS, "caller hung up in overflow"
             )
 
-    async def _callback(self, call: IvrCall) -> bool:
+    async def _callback(self, call: IvrCall, queue: str) -> bool:
         """Caller ID confirmed by keypad, or a typed number; True once stored."""
 
         async def stored() -> None:
@@ -98,7 +100,7 @@ class QueueOverflow:
                     self._clock(),
                     QueueEventKind.CALLBACK,
                     call.uniqueid,
-                    self._settings.queue.name,
+                    queue,
                 )
             )
 

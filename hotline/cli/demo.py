@@ -12,6 +12,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.table import Table
@@ -324,7 +325,7 @@ async def _queue_scene(settings: Settings, console: Console, started: datetime) 
         console.rule("The queue report for the demo's calls")
         end = utc_now() + timedelta(seconds=1)
         report = await build_report(engine.db, settings, started, end, include_simulated=True)
-        print_report(report, started, end)
+        print_report(report, started, end, ZoneInfo(settings.hours.timezone))
     finally:
         await engine.stop()
     return failures

@@ -14,6 +14,7 @@ from rich.table import Table
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_FAILED, current_user, run_with_ami, run_with_db
 from hotline.contact_center import operators as ops
+from hotline.contact_center.departments import departments
 from hotline.contact_center.operators import OperatorError
 from hotline.core.errors import NotFound
 from hotline.settings import Settings
@@ -59,9 +60,25 @@ def add(
         int | None, typer.Option(help="Simulated: seconds of conversation before hanging up.")
     ] = None,
     full_name: Annotated[str | None, typer.Option("--full-name")] = None,
+    department: Annotated[
+        str | None,
+        typer.Option(
+            "--department",
+            help="The department whose queue the operator takes calls in (queue.departments, "
+            "e.g. dispatcher); default the operators' queue.",
+        ),
+    ] = None,
 ) -> None:
     """Register an operator with a device (--device) or as a simulated one (--simulated)."""
     settings = settings_of(ctx)
+    known = departments(settings.queue)
+    if department is not None and department not in known:
+        typer.echo(
+            f"operators: unknown department {department!r}: one of {', '.join(known)}", err=True
+        )
+        raise typer.Exit(EXIT_BAD_VALUE)
+    if department == settings.queue.department:
+        department = None
     if simulated == (device is not None):
         typer.echo("operators: give exactly one of --device and --simulated", err=True)
         raise typer.Exit(EXIT_BAD_VALUE)
@@ -83,10 +100,13 @@ def add(
         raise typer.Exit(EXIT_BAD_VALUE) from exc
 
     async def work(db: Database) -> None:
-        await Operators(db).add(name, interface, full_name=full_name, simulated=simulated)
+        await Operators(db).add(
+            name, interface, full_name=full_name, simulated=simulated, department=department
+        )
 
     _run(settings, work)
-    typer.echo(f"operator {name} added: {interface}")
+    queue = ops.queue_of_department(settings, department)
+    typer.echo(f"operator {name} added: {interface} (queue {queue})")
 
 
 @app.command("list")

@@ -17,7 +17,8 @@ from rich.table import Table
 from hotline.cli.context import settings_of
 from hotline.cli.support import parse_when, run_with_ami, run_with_db
 from hotline.contact_center import operators as ops
-from hotline.contact_center.kpi import QueueReport
+from hotline.contact_center.departments import departments
+from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.core import spreadsheets as tabular
 from hotline.core.errors import NotFound
@@ -65,23 +66,64 @@ def status(
     Console(width=200).print(members)
 
 
-def print_report(report: QueueReport, start: datetime, end: datetime) -> None:
+SEED_KPIS: Final = ("wait_within_limit", "lost_ratio_seed")
+
+
+def _target(kpi: Kpi) -> str:
+    if kpi.target is None:
+        return ""
+    text = ("≥ " if kpi.sense == "ge" else "≤ ") + _fmt(kpi.target, kpi.unit)
+    if kpi.seed_target is not None:
+        seed = _fmt(kpi.seed_target, kpi.unit)
+        text += f" (supervisor's choice; the seed: {seed})" if kpi.chosen else " (the seed's)"
+    return text
+
+
+def _met(kpi: Kpi) -> str:
+    return "" if kpi.met is None else ("yes" if kpi.met else "NO")
+
+
+def print_report(report: QueueReport, start: datetime, end: datetime, zone: ZoneInfo) -> None:
     typer.echo(f"queue report {start.isoformat()} .. {end.isoformat()}")
+    # The seeds' own definitions first (R-026, R-029).
+    wait, lost = (report.kpi(name) for name in SEED_KPIS)
+    value = "n/a" if wait.value is None else _fmt(wait.value, wait.unit)
     typer.echo(
-        f"calls {report.calls_total}, offered to the queue {report.offered}, answered "
-        f"{report.answered} ({report.answered_within_target} within target), lost "
-        f"{report.lost}, callbacks from the queue {report.callbacks_from_queue}; callbacks "
-        f"requested {report.callbacks_requested}, done {report.callbacks_done}; "
-        f"IVR contained {report.ivr_contained}"
+        f"wait within {report.wait_limit} s (every call, R-026): {value} of {report.offered} "
+        f"calls in the queue, target {_target(wait)}, met: {_met(wait) or 'n/a'}"
+    )
+    over = report.over_wait_limit
+    typer.echo(f"calls that waited over {report.wait_limit} s: {len(over)}")
+    if over:
+        table = Table("Call", "Joined", "Waited, s", "Outcome")
+        for call in over:
+            outcome = "answered" if call.answered else ("callback" if call.callback else "lost")
+            joined = call.joined_at.astimezone(zone).strftime("%d.%m.%Y %H:%M:%S")
+            table.add_row(call.uniqueid, joined, f"{call.wait:.1f}", outcome)
+        Console(width=200).print(table)
+    value = "n/a" if lost.value is None else _fmt(lost.value, lost.unit)
+    typer.echo(
+        f"lost calls (ended before an operator answered, over all {report.calls_total} calls "
+        f"received; 003 item 79 g): {report.lost_seed} = {value}, limit {_target(lost)}, "
+        f"met: {_met(lost) or 'n/a'}"
+    )
+    typer.echo(f"  hung up while waiting:                {report.lost_waiting}")
+    typer.echo(f"  left a callback request and hung up:  {report.lost_callback}")
+    typer.echo(f"  hung up in the IVR before the queue:  {report.lost_in_ivr}")
+    typer.echo(
+        f"other definitions: calls {report.calls_total}, offered to the queue "
+        f"{report.offered}, answered {report.answered} ({report.answered_within_target} "
+        f"within their own target), lost in the queue without a callback {report.lost}, "
+        f"callbacks from the queue {report.callbacks_from_queue}; callbacks requested "
+        f"{report.callbacks_requested}, done {report.callbacks_done}; IVR contained "
+        f"{report.ivr_contained}"
     )
     table = Table("KPI", "Value", "Target", "Met")
     for kpi in report.kpis:
+        if kpi.name in SEED_KPIS:
+            continue
         value = "n/a" if kpi.value is None else _fmt(kpi.value, kpi.unit)
-        target = "" if kpi.target is None else _fmt(kpi.target, kpi.unit)
-        if kpi.target is not None:
-            target = ("≥ " if kpi.sense == "ge" else "≤ ") + target
-        met = "" if kpi.met is None else ("yes" if kpi.met else "NO")
-        table.add_row(kpi.name, value, target, met)
+        table.add_row(kpi.name, value, _target(kpi), _met(kpi))
     Console(width=200).print(table)
 
 
@@ -101,9 +143,19 @@ def stats(
     include_simulated: Annotated[
         bool, typer.Option("--include-simulated", help="Count simulator calls too.")
     ] = False,
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            "--queue",
+            help="One department's queue (operators, dispatcher...; queue.departments); "
+            "default the whole hotline.",
+        ),
+    ] = None,
 ) -> None:
-    """The period report: service level, lost calls (two definitions), waits, handling time
-    by call type, callbacks and IVR containment, each against its target."""
+    """The period report: the seeds' definitions first (every call's wait against 40 s, the
+    calls over it; lost calls over all calls received, callbacks apart), then service level
+    by each call's own target, other lost-call figures, waits, handling time by call type,
+    callbacks and IVR containment, each against its target."""
     settings = settings_of(ctx)
     start, end = parse_when(from_, settings), parse_when(to, settings, end=True)
     if end <= start:
@@ -111,6 +163,10 @@ def stats(
         raise typer.Exit(EXIT_BAD_VALUE)
     if fmt == "xlsx" and output is None:
         typer.echo("queue stats: --format xlsx needs --output FILE", err=True)
+        raise typer.Exit(EXIT_BAD_VALUE)
+    known = departments(settings.queue)
+    if queue is not None and queue not in known:
+        typer.echo(f"queue stats: unknown queue {queue!r}: one of {', '.join(known)}", err=True)
         raise typer.Exit(EXIT_BAD_VALUE)
 
     zone = ZoneInfo(settings.hours.timezone)
@@ -122,6 +178,7 @@ def stats(
             start.astimezone(UTC),
             end.astimezone(UTC),
             include_simulated=include_simulated,
+            department=queue,
         )
         if fmt in ("csv", "xlsx") and output is not None:
             render = tabular.to_xlsx if fmt == "xlsx" else tabular.to_csv
@@ -135,7 +192,14 @@ def stats(
     elif fmt == "csv":
         typer.echo(tabular.to_csv(report_sheets(report, zone)).decode("utf-8"), nl=False)
     elif fmt == "json":
-        data = {"from": start.isoformat(), "to": end.isoformat(), **report.to_dict()}
+        data = {
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "queue": queue or "all",
+            **report.to_dict(),
+        }
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print_report(report, start, end)
+        if queue is not None:
+            typer.echo(f"queue {queue}: {known[queue].title} ({known[queue].queue})")
+        print_report(report, start, end, zone)

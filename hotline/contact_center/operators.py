@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from hotline.contact_center.departments import department
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_OPERATOR, ChannelVar
 from hotline.protocol.ami import AmiEvent
@@ -64,10 +65,20 @@ def simulated_interface(name: str, answer_after: int | None, handling: int) -> s
     return f"Local/{answer}-{handling}-{check_name(name)}@{CONTEXT_SIMULATED_OPERATOR}/n"
 
 
+def queue_of_department(settings: Settings, key: str | None) -> str:
+    """The Asterisk queue of a department (None: the operators'); R-097."""
+    return department(settings.queue, key).queue
+
+
+def queue_of(settings: Settings, op: OperatorRecord) -> str:
+    """The Asterisk queue of the operator's department."""
+    return queue_of_department(settings, op.department)
+
+
 async def login(ami: AmiClient, operators: Operators, settings: Settings, name: str) -> None:
     op = await operators.get(name)
     try:
-        await ami.queue_add(settings.queue.name, op.interface, member_name=op.name)
+        await ami.queue_add(queue_of(settings, op), op.interface, member_name=op.name)
     except AmiActionFailed as exc:
         if "already" not in str(exc).lower():
             raise
@@ -77,7 +88,7 @@ async def login(ami: AmiClient, operators: Operators, settings: Settings, name: 
 async def logout(ami: AmiClient, operators: Operators, settings: Settings, name: str) -> None:
     op = await operators.get(name)
     try:
-        await ami.queue_remove(settings.queue.name, op.interface)
+        await ami.queue_remove(queue_of(settings, op), op.interface)
     except AmiActionFailed as exc:
         if "not there" not in str(exc).lower():
             raise
@@ -95,7 +106,7 @@ async def pause(
     op = await operators.get(name)
     if not op.logged_in:
         raise OperatorError(f"operator {name} is not logged in")
-    await ami.queue_pause(settings.queue.name, op.interface, paused, reason)
+    await ami.queue_pause(queue_of(settings, op), op.interface, paused, reason)
     await operators.set_state(name, paused=paused)
 
 
@@ -130,7 +141,7 @@ async def restore(ami: AmiClient, operators: Operators, settings: Settings) -> i
         if op.logged_in:
             try:
                 await ami.queue_add(
-                    settings.queue.name, op.interface, member_name=op.name, paused=op.paused
+                    queue_of(settings, op), op.interface, member_name=op.name, paused=op.paused
                 )
             except AmiActionFailed as exc:
                 if "already" not in str(exc).lower():

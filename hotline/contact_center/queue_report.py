@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
 from hotline.core.spreadsheets import Sheet
 from hotline.settings import Settings
@@ -36,6 +37,16 @@ def call_facts(record: CallRecord) -> CallFacts:
     return CallFacts(target, call_type)
 
 
+def ended_in_the_ivr(record: CallRecord, queued: set[str]) -> bool:
+    """A call over before it reached the operator queue, not finished by the IVR: the caller
+    hung up (lost to the seed, R-029).  Calls still in progress are not counted yet."""
+    return (
+        record.ended_at is not None
+        and record.uniqueid not in queued
+        and record.outcome is not CallOutcome.COMPLETED
+    )
+
+
 async def build_report(
     db: Database,
     settings: Settings,
@@ -43,7 +54,10 @@ async def build_report(
     end: datetime,
     *,
     include_simulated: bool = False,
+    department: str | None = None,
 ) -> QueueReport:
+    """The whole hotline, or one department's queue (R-097): its calls against its own
+    answer target; the calls it received are the calls that joined it."""
     call_log = CallLog(db)
     records = [
         r
@@ -52,14 +66,31 @@ async def build_report(
     ]
     by_uniqueid = {r.uniqueid: r for r in records}
     events = [e for e in await QueueEvents(db).between(start, end) if e.uniqueid in by_uniqueid]
+    queue_settings = settings.queue
+    if department is not None:
+        chosen = departments(settings.queue)[department]
+        events = [e for e in events if e.queue == chosen.queue]
+        queue_settings = settings.queue.model_copy(
+            update={
+                "answer_target": chosen.answer_target,
+                "emergency_answer_target": chosen.emergency_answer_target,
+            }
+        )
+        joined = {e.uniqueid for e in events}
+        records = [r for r in records if r.uniqueid in joined]
     facts = {uid: call_facts(r) for uid, r in by_uniqueid.items()}
-    calls = queued_calls(events, facts, settings.queue.answer_target)
+    calls = queued_calls(events, facts, queue_settings.answer_target)
     callbacks = await CallbackStore(db).find(start=start, end=end)
+    if department is not None:
+        call_ids = {by_uniqueid[uid].id for uid in joined}
+        callbacks = [c for c in callbacks if c.call_id in call_ids]
+    queued = {c.uniqueid for c in calls}
     return queue_report(
         calls,
-        settings.queue,
+        queue_settings,
         calls_total=len(records),
         ivr_contained=sum(1 for r in records if r.outcome is CallOutcome.COMPLETED),
+        ivr_hangups=sum(1 for r in records if ended_in_the_ivr(r, queued)),
         callbacks_requested=len(callbacks),
         callbacks_done=sum(1 for c in callbacks if c.status is CallbackStatus.DONE),
     )
@@ -67,6 +98,10 @@ async def build_report(
 
 COUNTS = (
     "calls_total",
+    "lost_seed",
+    "lost_waiting",
+    "lost_callback",
+    "lost_in_ivr",
     "offered",
     "answered",
     "answered_within_target",
@@ -83,9 +118,17 @@ def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
     one row per queued call (local times) so every number can be checked."""
     kpis = Sheet(
         "KPI",
-        ("kpi", "value", "target", "unit", "met"),
+        ("kpi", "value", "target", "unit", "met", "seed_target", "target_chosen"),
         tuple(
-            (k.name, k.value, k.target, k.unit, None if k.met is None else k.met)
+            (
+                k.name,
+                k.value,
+                k.target,
+                k.unit,
+                None if k.met is None else k.met,
+                k.seed_target,
+                k.chosen if k.seed_target is not None else None,
+            )
             for k in report.kpis
         ),
     )
@@ -123,4 +166,12 @@ def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
             for c in report.calls
         ),
     )
-    return [kpis, totals, calls]
+    over = Sheet(
+        f"Over {report.wait_limit} s",
+        ("uniqueid", "joined", "wait_s", "answered", "callback"),
+        tuple(
+            (c.uniqueid, c.joined_at.astimezone(zone), round(c.wait, 1), c.answered, c.callback)
+            for c in report.over_wait_limit
+        ),
+    )
+    return [kpis, totals, over, calls]

@@ -7,6 +7,7 @@ contact-center KPIs and the recordings index need.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -14,9 +15,9 @@ from pathlib import Path
 
 from hotline.contact_center.recordings import wav_seconds
 from hotline.core.clock import utc_now
-from hotline.dialplan.names import CONTEXT_OPERATOR
+from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
 from hotline.protocol.ami import AmiEvent
-from hotline.store.calllog import CallLog
+from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.store.recordings import Recordings
@@ -32,6 +33,8 @@ QUEUE_EVENTS = {
     "AgentComplete": QueueEventKind.COMPLETE,
 }
 TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten")
+# The operator context marks the channel once it has played the recording notice itself.
+NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
 # MixMonitor closes its file a moment after the hang-up; wait this long for it.
 FILE_SETTLE_SECONDS = 1.0
 
@@ -90,11 +93,17 @@ class QueueTracker:
             await self._queue.add(record)
             return
         if event.name == "Newexten":
-            # The dialplan fallback starts MixMonitor itself (the engine was absent).
-            if (
-                event.get("context") == CONTEXT_OPERATOR
-                and event.get("application") == "MixMonitor"
-            ):
+            if event.get("context") != CONTEXT_OPERATOR:
+                return
+            if event.get("application") == "Set" and event.get("appdata").startswith(NOTICE_MARK):
+                # The operator context played the recording notice itself.
+                with contextlib.suppress(UnknownCall):
+                    await self._log.add_event(
+                        event.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.DIALPLAN
+                    )
+            # The dialplan starts MixMonitor itself when the IVR did not (engine absent, or a
+            # campaign transfer), after that notice.
+            elif event.get("application") == "MixMonitor":
                 path = event.get("appdata").split(",", 1)[0]
                 if path:
                     await self._recordings.started(

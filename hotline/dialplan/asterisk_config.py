@@ -25,11 +25,13 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_CALLER,
     CONTEXT_SIMULATED_CARRIER,
     CONTEXT_SIMULATED_OPERATOR,
+    PROMPT_RECORDING_NOTICE,
     ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
     ChannelVar,
     IvrStatus,
+    NoticeBy,
     OperatorReason,
 )
 from hotline.settings import AmiRole, Settings
@@ -79,6 +81,15 @@ def templates_dir(settings: Settings) -> Path:
     return project if project.is_dir() else configured
 
 
+def recording_notice_sound(settings: Settings) -> Path:
+    """The built recording notice in the configured backend and voice, without extension (the
+    layout of ``hotline.speech.library``: ``<sounds_dir>/<backend>-<voice>/<prompt id>``);
+    absolute, as the sandbox bind-mounts the sounds at the same path."""
+    speech = settings.speech
+    voice_dir = f"{speech.backend}-{speech.voice}"
+    return speech.sounds_dir.expanduser().resolve() / voice_dir / PROMPT_RECORDING_NOTICE
+
+
 def _address(host: str) -> str:
     """Hosts in URLs and bind strings: IPv6 literals need brackets."""
     try:
@@ -99,6 +110,36 @@ def _conf_value(value: str) -> str:
     if "\n" in value or "\r" in value:
         raise ValueError("a config value cannot contain a line break")
     return value.replace(";", "\\;")
+
+
+def _app_argument(value: str) -> str:
+    """A dialplan application's single argument (a file path): no separators or expressions."""
+    if any(char in value for char in ',&|$[]()"\n\r;'):
+        raise ValueError(f"{value!r} cannot be a dialplan application argument")
+    return value
+
+
+def _queues(settings: Settings) -> list[dict[str, Any]]:
+    """The operators' queue first, then each department's (R-097)."""
+    queue = settings.queue
+    found: list[dict[str, Any]] = [
+        {
+            "id": queue.department,
+            "name": queue.name,
+            "answer_target": queue.answer_target,
+            "comment": f"The operators' queue ({queue.department})",
+        }
+    ]
+    for key, spec in queue.departments.items():
+        found.append(
+            {
+                "id": key,
+                "name": spec.name,
+                "answer_target": spec.answer_target,
+                "comment": f"Department {key}: {_conf_value(spec.title)}",
+            }
+        )
+    return found
 
 
 def _ami_secrets(options: RenderOptions) -> dict[AmiRole, str]:
@@ -153,8 +194,12 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "sandbox": options.sandbox,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "queue": settings.queue,
+        "queues": _queues(settings),
         # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.
         "recordings_dir": str(settings.paths.recordings_dir.expanduser().resolve()),
+        "recording_enabled": settings.recording.enabled,
+        "recording_notice_sound": _app_argument(str(recording_notice_sound(settings))),
+        "notice_by": NoticeBy,
         "ctx": {
             "inbound": CONTEXT_INBOUND,
             "fallback": CONTEXT_FALLBACK,

@@ -22,6 +22,10 @@ CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
 CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 
+# The recording notice's catalogue id: the IVR plays it, and the operator context plays its
+# built sound when the IVR did not (R-061).
+PROMPT_RECORDING_NOTICE: Final = "ivr.recording_notice"
+
 # --- FastAGI routes (agi_network_script) ------------------------------------------------------
 ROUTE_IVR: Final = "ivr"
 ROUTE_DIALER: Final = "dialer"
@@ -53,10 +57,23 @@ class ChannelVar(StrEnum):
     READING = "HOTLINE_READING"
     # The call's recording file (absolute path), set when MixMonitor starts.
     RECORDING = "HOTLINE_RECORDING"
+    # Who played «Разговор записывается» to this channel (a NoticeBy value); the operator
+    # context plays it itself, before recording, when nobody has (R-061).
+    RECORDING_NOTICE = "HOTLINE_RECORDING_NOTICE"
+    # The department whose queue the caller goes to (queue.departments' ids; R-097); unset
+    # or unknown: the operators' queue.
+    DEPARTMENT = "HOTLINE_DEPARTMENT"
     # Epoch second the caller first joined the operator queue (the dialplan sets it).
     QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
     # Set by the overflow route: the caller left a callback request (dialplan hangs up).
     CALLBACK = "HOTLINE_CALLBACK"
+
+
+class NoticeBy(StrEnum):
+    """Values of HOTLINE_RECORDING_NOTICE and of the call log's recording-notice events."""
+
+    IVR = "ivr"  # the IVR played it right after the greeting
+    DIALPLAN = "dialplan"  # [hotline-operator] played it (no engine, or a campaign transfer)
 
 
 class IvrStatus(StrEnum):

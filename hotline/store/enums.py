@@ -52,3 +52,5 @@ class EventKind(StrEnum):
     ANSWER_TARGET = "answer_target"  # seconds the queue must answer in (40, or 180)
     QUEUE = "queue"  # the call joined an operator queue (value: its name)
     CAMPAIGN = "campaign"  # a campaign call: the campaign, then result:reason
+    # «Разговор записывается» was played to the caller (value: who played it, NoticeBy)
+    RECORDING_NOTICE = "recording_notice"

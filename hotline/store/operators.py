@@ -26,6 +26,8 @@ class OperatorRecord:
     simulated: bool
     logged_in: bool
     paused: bool
+    # None: the operators' queue (R-097).
+    department: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -35,12 +37,19 @@ class OperatorRecord:
             "simulated": self.simulated,
             "logged_in": self.logged_in,
             "paused": self.paused,
+            "department": self.department,
         }
 
 
 def _operator(row: Operator) -> OperatorRecord:
     return OperatorRecord(
-        row.name, row.interface, row.full_name, row.simulated, row.logged_in, row.paused
+        row.name,
+        row.interface,
+        row.full_name,
+        row.simulated,
+        row.logged_in,
+        row.paused,
+        row.department,
     )
 
 
@@ -49,7 +58,13 @@ class Operators:
         self._db = db
 
     async def add(
-        self, name: str, interface: str, *, full_name: str | None = None, simulated: bool = False
+        self,
+        name: str,
+        interface: str,
+        *,
+        full_name: str | None = None,
+        simulated: bool = False,
+        department: str | None = None,
     ) -> OperatorRecord:
         async with self._db.session() as session:
             if await session.get(Operator, name) is not None:
@@ -65,6 +80,7 @@ class Operators:
                 full_name=full_name,
                 simulated=simulated,
                 created_at=utc_now(),
+                department=department,
             )
             session.add(row)
             await session.flush()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from dialer.report import Status as CampaignStatus
 from dialer.report import status as campaign_status
 from dialer.repository import DialerStore
 from hotline.contact_center import operators as ops
+from hotline.contact_center.departments import Department, departments
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report
@@ -59,6 +60,32 @@ AMI_TIMEOUT: Final = 3.0
 
 
 @dataclass(frozen=True)
+class DepartmentBoard:
+    """One department's queue on the board (R-097): live callers and today's figures by the
+    seeds' definitions against its own answer target."""
+
+    department: Department
+    live: ops.LiveQueue | None
+    today: QueueReport
+
+    @property
+    def waiting(self) -> int:
+        return len(self.live.callers) if self.live is not None else 0
+
+    @property
+    def longest_wait(self) -> int:
+        return self.live.longest_wait if self.live is not None else 0
+
+    @property
+    def wait_within_limit(self) -> Kpi:
+        return self.today.kpi("wait_within_limit")
+
+    @property
+    def lost_ratio(self) -> Kpi:
+        return self.today.kpi("lost_ratio_seed")
+
+
+@dataclass(frozen=True)
 class Wallboard:
     at: datetime
     pbx_up: bool
@@ -68,6 +95,7 @@ class Wallboard:
     today: QueueReport
     in_ivr: int | None
     campaigns: list[CampaignStatus]
+    queues: list[DepartmentBoard] = field(default_factory=list)
 
     @property
     def longest_wait(self) -> int:
@@ -108,18 +136,30 @@ async def snapshot(
         for c in await dialer.campaigns([CampaignState.RUNNING, CampaignState.PAUSED])
     ]
     today = await build_report(db, settings, midnight, at, include_simulated=include_simulated)
+    known = departments(settings.queue)
+    reports = {
+        key: await build_report(
+            db, settings, midnight, at, include_simulated=include_simulated, department=key
+        )
+        for key in known
+    }
+    live: dict[str, ops.LiveQueue] = {}
     queue: ops.LiveQueue | None = None
     in_ivr: int | None = None
     if ami is not None and ami.connected:
         try:
             async with asyncio.timeout(AMI_TIMEOUT):
-                events = await ami.queue_status(settings.queue.name)
-                queue = ops.live_queue(events, settings.queue.name, await Operators(db).all())
+                operators = await Operators(db).all()
+                for key, dept in known.items():
+                    events = await ami.queue_status(dept.queue)
+                    live[key] = ops.live_queue(events, dept.queue, operators)
+                queue = live[settings.queue.department]
                 channels = await ami.core_show_channels()
             in_ivr = sum(1 for c in channels if c.get("application") == IVR_APPLICATION)
         except (AmiError, TimeoutError) as exc:
             log.warning("wallboard: live state unavailable: %s", exc)
             queue = None
+            live = {}
     return Wallboard(
         at=at,
         pbx_up=queue is not None,
@@ -129,4 +169,5 @@ async def snapshot(
         today=today,
         in_ivr=in_ivr,
         campaigns=campaigns,
+        queues=[DepartmentBoard(dept, live.get(key), reports[key]) for key, dept in known.items()],
     )

@@ -17,12 +17,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
-from hotline.dialplan.names import OperatorReason
+from hotline.dialplan.names import ChannelVar, NoticeBy, OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech import russian
@@ -58,6 +59,7 @@ class _Walk:
     menu: Menu  # the version the call started on, to its end
     pending: str | None = None  # a key typed ahead over a prompt
     rounds: int = 0  # invalid or silent rounds in a row at this level
+    emergency: bool = False  # emergency mode was on when the call came in
 
 
 class MenuFlow:
@@ -125,7 +127,10 @@ class MenuFlow:
         await call.enter("greeting")
         await call.play(self._greeting())
         await call.play(prompts.RECORDING_NOTICE)
+        await call.agi.set_variable(ChannelVar.RECORDING_NOTICE, NoticeBy.IVR)
+        await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
         await start_recording(call.agi, self._settings, self._recordings)
+        walk.emergency = emergency.active
         if emergency.active:
             await call.enter("emergency")
             await self._play_emergency(call, emergency)
@@ -216,7 +221,10 @@ class MenuFlow:
             await walk.call.play(prompt)
         if action is Action.OPERATOR:
             await self._operator(
-                walk, node.reason or OperatorReason.MENU, announce=node.prompts is None
+                walk,
+                node.reason or OperatorReason.MENU,
+                announce=node.prompts is None,
+                queue=node.queue,
             )
         elif action is Action.HANGUP:
             await self._goodbye(walk)
@@ -241,12 +249,20 @@ class MenuFlow:
                 walk.stack.pop()
 
     # --- leaving the menu ----------------------------------------------------------------------
-    async def _operator(self, walk: _Walk, reason: str, *, announce: bool = True) -> None:
+    async def _operator(
+        self, walk: _Walk, reason: str, *, announce: bool = True, queue: str | None = None
+    ) -> None:
+        """To the operators' queue, or to the department ``queue`` names (R-097), each open
+        by its own hours."""
+        dept = department(self._settings.queue, queue)
         hours = await self._hours()
-        if hours.is_open(self._clock()):
+        if dept.is_open(self._clock(), hours, self._zone):
             if announce:
                 await walk.call.play(prompts.CONNECTING)
-            await walk.call.to_operator(reason)
+            other = dept.id != self._settings.queue.department
+            if other:
+                walk.call.answer_target = dept.answer_target_now(walk.emergency)
+            await walk.call.to_operator(reason, dept.id if other else None)
             raise _Leave
         await walk.call.enter("closed")
         digit = await self._question(

@@ -202,6 +202,7 @@ def _from_spec(spec: MenuFileSpec, source: str, violations: list[Violation]) -> 
                 prompts,
                 action=node.action,
                 reason=node.reason,
+                queue=node.queue,
                 then=node.then or After.BACK,
             )
     return Menu(spec.name, spec.start, MappingProxyType(nodes), source)

@@ -84,6 +84,8 @@ class MenuNode:
     action: Action | None = None
     # Operator reason (HOTLINE_OPERATOR_REASON) for ``action: operator``; None = the default.
     reason: str | None = None
+    # The department queue for ``action: operator`` (R-097); None = the operators'.
+    queue: str | None = None
     then: After = After.BACK
 
 

@@ -81,6 +81,11 @@ class ActionSpec(_Spec):
     reason: Annotated[str, Field(pattern=REASON_PATTERN)] | None = Field(
         None, description="Operator reason shown to the operator (action operator only)."
     )
+    queue: Annotated[str, Field(pattern=REASON_PATTERN)] | None = Field(
+        None,
+        description="The department whose queue the caller reaches (action operator only; "
+        "queue.departments, e.g. dispatcher); default the operators' queue.",
+    )
     prompt: PromptSpec | None = Field(None, description="Played before the action.")
     then: After | None = Field(
         None, description="Where the caller goes when a returning action is done (default back)."

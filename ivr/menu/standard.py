@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
+from hotline.contact_center.departments import departments
 from hotline.settings import IvrSettings, Settings
 from hotline.speech.catalogue import Catalogue, UnknownPrompt
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
@@ -137,6 +138,21 @@ def check_menu(
             voice=voice_label(library, voice),
         )
         found.extend(v for v in violations if v not in found)
+    found.extend(department_violations(menu, settings))
     if found:
         raise MenuError(found, menu.source)
     return menu
+
+
+def department_violations(menu: Menu, settings: Settings) -> list[Violation]:
+    """Operator actions naming a department queue that is not configured (R-097)."""
+    known = departments(settings.queue)
+    return [
+        Violation(
+            node.id,
+            Rule.QUEUE,
+            f"unknown queue {node.queue!r}: one of {', '.join(known)} (queue.departments)",
+        )
+        for node in menu.nodes.values()
+        if node.queue is not None and node.queue not in known
+    ]

@@ -35,6 +35,7 @@ class Rule(StrEnum):
     KIND = "kind"
     ACTION = "action"
     REASON = "reason"
+    QUEUE = "queue"
     THEN = "then"
     NODE_ID = "node_id"
     PROMPT_ID = "prompt_id"
@@ -128,6 +129,8 @@ def _node_shape(node_id: str, node: MenuNode, nodes: Mapping[str, MenuNode]) -> 
         found.append(Violation(node_id, Rule.ACTION, "only action nodes have an action"))
     if node.reason is not None and node.action is not Action.OPERATOR:
         found.append(Violation(node_id, Rule.REASON, "reason is for action operator only"))
+    if node.queue is not None and node.action is not Action.OPERATOR:
+        found.append(Violation(node_id, Rule.QUEUE, "queue is for action operator only"))
     for key, child in node.options.items():
         if not _OPTION_KEY.fullmatch(key):
             message = f"option key {key!r} is not one DTMF key (a digit 0-9, * or #)"

@@ -53,7 +53,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0011_rep_report_indexes"
+    assert head == "0012_departments"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

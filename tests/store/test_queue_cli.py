@@ -134,7 +134,8 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "csv")
     assert out.startswith("\ufeff")
     rows = {row[0]: row for row in csv.reader(io.StringIO(out[1:]), delimiter=";") if row}
-    assert rows["service_level"][1:] == ["1", "0,9", "share", "да"]
+    # The target share is the seed's, every call (R-026; it was 0.9 before issue 15).
+    assert rows["service_level"][1:5] == ["1", "1", "share", "да"]
     assert rows["offered"][1:] == ["1"]
 
     target = tmp_path / "report.xlsx"
@@ -143,7 +144,7 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     )
     assert code == 0
     book = load_workbook(target)
-    assert book.sheetnames == ["KPI", "Counts", "Queued calls"]
+    assert book.sheetnames == ["KPI", "Counts", "Over 40 s", "Queued calls"]
     kpi = {row[0]: row[1] for row in book["KPI"].iter_rows(values_only=True)}
     assert kpi["service_level"] == 1.0
     counts = {row[0]: row[1] for row in book["Counts"].iter_rows(values_only=True)}

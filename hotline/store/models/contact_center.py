@@ -100,6 +100,9 @@ class Operator(Base):
     logged_in: Mapped[bool] = mapped_column(default=False, server_default=false())
     paused: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The department whose queue the operator takes calls in (queue.departments; R-097);
+    # None: the operators' queue.
+    department: Mapped[str | None] = mapped_column(String(64))
 
 
 class Recording(Base):

@@ -14,6 +14,7 @@ from fastapi.responses import HTMLResponse
 from hotline.access.users import Permission
 from hotline.calls import ivr_report
 from hotline.calls.ivr_stats import IvrStats, ivr_stats
+from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
@@ -114,8 +115,17 @@ async def ivr_download(
     return await table_download(ivr_report.sheets(stats, days), span.stem("ivr"), fmt)
 
 
+def _department(request: Request, queue: str | None) -> str | None:
+    """The department a report is for (R-097); None: the whole hotline; 422 if unknown."""
+    if queue in (None, ""):
+        return None
+    if queue not in departments(request.app.state.settings.queue):
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown queue {queue!r}")
+    return queue
+
+
 async def _queue(
-    request: Request, span: Window, by: Bucket
+    request: Request, span: Window, by: Bucket, queue: str | None = None
 ) -> tuple[QueueReport, list[BucketKpi]]:
     first, last = span.first, span.last
     state = request.app.state
@@ -126,6 +136,7 @@ async def _queue(
         first,
         last,
         include_simulated=state.settings.web.include_simulated,
+        department=_department(request, queue),
     )
     return report, by_bucket(report.calls, zone, by)
 
@@ -136,8 +147,9 @@ async def queue_page(
     who: Supervisor,
     span: ReportWindow,
     by: Bucket = Bucket.DAY,
+    queue: str | None = None,
 ) -> Response:
-    report, buckets = await _queue(request, span, by)
+    report, buckets = await _queue(request, span, by, queue)
     settings = request.app.state.settings.queue
     chart = {
         "x": [b.start.timestamp() for b in buckets],
@@ -161,6 +173,9 @@ async def queue_page(
         report=report,
         buckets=buckets,
         by=by,
+        zone=ZoneInfo(request.app.state.settings.hours.timezone),
+        queues=list(departments(settings).values()),
+        queue=queue or "",
         start=span.start,
         end=span.end,
         chart=json.dumps(chart),
@@ -178,8 +193,9 @@ async def queue_download(
     who: Supervisor,
     span: ReportWindow,
     by: Bucket = Bucket.DAY,
+    queue: str | None = None,
 ) -> Response:
-    report, buckets = await _queue(request, span, by)
+    report, buckets = await _queue(request, span, by, queue)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
     return await table_download(tables, span.stem("queue"), fmt)

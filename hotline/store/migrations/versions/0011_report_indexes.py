@@ -1,7 +1,7 @@
 """report indexes: the campaign report's aggregates and its ordered export read an index
 instead of the table (issue 19, item 3)
 
-Revision ID: 0011_rep_report_indexes
+Revision ID: 0011_report_indexes
 Revises: 0010_account_pin
 Create Date: 2026-12-03
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0011_rep_report_indexes"
+revision: str = "0011_report_indexes"
 down_revision: str | None = "0010_account_pin"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
