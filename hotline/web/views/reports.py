@@ -19,7 +19,7 @@ from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.store.calllog import CallLog
-from hotline.web.dates import web_period
+from hotline.web.dates import BadRequest, web_period
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require
 
@@ -120,7 +120,7 @@ def _department(request: Request, queue: str | None) -> str | None:
     if queue in (None, ""):
         return None
     if queue not in departments(request.app.state.settings.queue):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, f"unknown queue {queue!r}")
+        raise BadRequest(f"Неизвестная очередь: {queue}")
     return queue
 
 
