@@ -62,4 +62,4 @@ def test_the_report_per_department_queue(client: TestClient, settings: Settings)
     assert "Поступило звонков: 0" in html
     html = client.get(f"/reports/queue?{PERIOD}&queue=operators").text
     assert "Поступило звонков: 4" in html
-    assert client.get(f"/reports/queue?{PERIOD}&queue=billing").status_code == 422
+    assert client.get(f"/reports/queue?{PERIOD}&queue=billing").status_code == 400
