@@ -29,7 +29,7 @@ test: system-deps venv
 	$(PY) -m ruff check hotline ivr dialer tests bench
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: system-deps venv
 	$(PY) -m bench

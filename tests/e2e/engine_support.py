@@ -97,7 +97,12 @@ async def wait_for_node(call_log: CallLog, node: str, within: float = 30.0) -> C
             await asyncio.sleep(0.1)
 
 
-async def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+# Generous: a process starting on a 2-core machine busy with parallel test workers (it
+# returns as soon as the port answers).
+PORT_TIMEOUT = 60.0
+
+
+async def wait_for_port(host: str, port: int, timeout: float = PORT_TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         while True:
             try:
