@@ -3,6 +3,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 HOTLINE := $(VENV)/bin/hotline
 PYTEST_ARGS ?=
+# Parallel pytest-xdist workers, each with its own Asterisk sandbox instance, ports and
+# databases (tests/xdist_support.py); the e2e tests mostly wait on audio, so 4 on 2 cores.
+# At most 4 (their ports are reserved); PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 4
 
 .PHONY: demo test bench lint system-deps venv clean
 
@@ -25,7 +29,7 @@ test: system-deps venv
 	$(PY) -m ruff check hotline ivr dialer tests bench
 	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 bench: system-deps venv
 	$(PY) -m bench

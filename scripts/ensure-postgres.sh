@@ -23,8 +23,10 @@ version=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres
 bin=/usr/lib/postgresql/$version/bin
 
 ready() { "$bin/pg_isready" -q -h "$HOST" -p "$PORT" -t "${1:-1}"; }
+# CREATEDB: parallel test workers (pytest-xdist) each create their own database.
 test_login_works() {
-  PGCONNECT_TIMEOUT=5 "$bin/psql" "$TEST_DSN" -qAtX -c 'SELECT 1' >/dev/null 2>&1
+  [ "$(PGCONNECT_TIMEOUT=5 "$bin/psql" "$TEST_DSN" -qAtX \
+    -c 'SELECT rolcreatedb FROM pg_roles WHERE rolname = current_user' 2>/dev/null)" = t ]
 }
 
 if ready && test_login_works; then
@@ -69,10 +71,10 @@ as_postgres() { (cd / && runuser -u postgres -- "$bin/psql" -p "$PORT" -qAtX -v 
 
 if [ "$(as_postgres -c "SELECT 1 FROM pg_roles WHERE rolname = '$ROLE'")" != 1 ]; then
   say "creating role $ROLE"
-  as_postgres -c "CREATE ROLE $ROLE LOGIN PASSWORD '$PASSWORD'"
+  as_postgres -c "CREATE ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'"
 else
-  # Also repairs a role left with another password or without LOGIN.
-  as_postgres -c "ALTER ROLE $ROLE LOGIN PASSWORD '$PASSWORD'"
+  # Also repairs a role left with another password or without LOGIN or CREATEDB.
+  as_postgres -c "ALTER ROLE $ROLE LOGIN CREATEDB PASSWORD '$PASSWORD'"
 fi
 if [ "$(as_postgres -c "SELECT 1 FROM pg_database WHERE datname = '$DATABASE'")" != 1 ]; then
   say "creating database $DATABASE"

@@ -1,20 +1,29 @@
-"""Session-wide: the log audit of issue 14 (no test phone or account number in clear in any
-log written during the suite).  See ``tests/log_audit.py``.
+"""Session-wide hooks.
 
-On the controller (plain pytest, or xdist's master) the session's log folder is created and
-exported before any worker starts, the sandbox log sizes are noted, and after the last test
-every log is grepped; a hit fails the session.  xdist workers only write their logs there.
+* Under pytest-xdist every worker is isolated (ports, sandbox instance, SQLite folder,
+  PostgreSQL database) before anything reads settings, and the end-to-end modules each stay on
+  one worker (``--dist loadgroup``): their calls share a sandbox and may rely on module order,
+  while the rest (CPU-bound properties included) are spread test by test.
+* The log audit of issue 14 (no test phone or account number in clear in any log written during
+  the suite; see ``tests/log_audit.py``).  On the controller (plain pytest, or xdist's master)
+  the session's log folder is created and exported before any worker starts, the sandbox log
+  sizes are noted, and after the last test every log (the workers' sandbox instances' included)
+  is grepped; a hit fails the session.  xdist workers only write their logs there.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from tests import log_audit
+from tests.xdist_support import isolate_worker
+
+isolate_worker(os.environ)
 
 _ASTERISK_OFFSETS = pytest.StashKey[dict[str, tuple[int, int]]]()
 _HANDLER = pytest.StashKey[logging.Handler]()
@@ -60,6 +69,7 @@ def finish(session: pytest.Session) -> list[log_audit.Finding]:
         log_audit.sensitive_values(),
         asterisk_dir=log_audit.asterisk_log_dir(),
         asterisk_offsets=config.stash.get(_ASTERISK_OFFSETS, {}),
+        instance_dirs=log_audit.instance_log_dirs(),
         log_dir=log_audit.session_log_dir(),
         temp_dir=_temp_dir(config),
     )
@@ -83,3 +93,12 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if session.exitstatus == pytest.ExitCode.OK:
         # Kept when anything failed: the engine's and the console's logs help find out why.
         shutil.rmtree(log_audit.session_log_dir(), ignore_errors=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (
+            item.get_closest_marker("e2e") is not None
+            and item.get_closest_marker("xdist_group") is None
+        ):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

@@ -120,6 +120,18 @@ def asterisk_log_dir() -> Path:
     return SandboxLayout.of(load_settings()).in_root(ASTERISK_LOG_DIR)
 
 
+def instance_log_dirs() -> list[Path]:
+    """The Asterisk log folders of the xdist workers' sandbox instances: each lives in its
+    instance's overlay layer, emptied when the instance is mounted, so all of it is this
+    session's."""
+    from hotline.sandbox.layout import ASTERISK_LOG_DIR, SandboxLayout
+    from hotline.settings import load_settings
+
+    relative = ASTERISK_LOG_DIR.lstrip("/")
+    layout = SandboxLayout.of(load_settings())
+    return [instance.overlay_upper / relative for instance in layout.instances()]
+
+
 def _identity(path: Path) -> tuple[int, int]:
     stat = path.stat()
     return stat.st_ino, stat.st_size
@@ -138,6 +150,7 @@ def audit(
     asterisk_offsets: dict[str, tuple[int, int]],
     log_dir: Path | None,
     temp_dir: Path | None,
+    instance_dirs: Iterable[Path] = (),
 ) -> list[Finding]:
     values = list(values)
     findings: list[Finding] = []
@@ -145,6 +158,9 @@ def audit(
         inode, offset = asterisk_offsets.get(str(path), (None, 0))
         text = _read_from(path, offset, inode)
         findings += scan_text(path, text, values)
+    for folder in instance_dirs:
+        for path in _files(folder):
+            findings += scan_text(path, _read_from(path, 0), values)
     for path in _files(log_dir):
         findings += scan_text(path, _read_from(path, 0), values)
     for path in _files(temp_dir):

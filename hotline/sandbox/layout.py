@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from hotline.settings import AmiRole, Settings
 
@@ -15,13 +16,47 @@ class SandboxError(RuntimeError):
     """The sandbox could not be built, started, stopped or queried; the message says why."""
 
 
+INSTANCES_DIR: Final = "instances"
+
+
 @dataclass(frozen=True)
 class SandboxLayout:
+    """``base`` holds the chroot, its lock and secrets.  An instance (``shared`` set) runs its
+    own Asterisk in an overlay whose lower layer is the chroot built once in ``shared``."""
+
     base: Path
+    shared: Path | None = None
 
     @classmethod
     def of(cls, settings: Settings) -> SandboxLayout:
-        return cls(settings.sandbox_dir)
+        instance = settings.sandbox.instance
+        if not instance:
+            return cls(settings.sandbox_dir)
+        return cls(settings.sandbox_dir / INSTANCES_DIR / instance, shared=settings.sandbox_dir)
+
+    @property
+    def template(self) -> SandboxLayout:
+        """The layout whose chroot is built (itself unless this is an instance)."""
+        return self if self.shared is None else SandboxLayout(self.shared)
+
+    def instances(self) -> list[SandboxLayout]:
+        """The instances created over this (shared) layout's chroot, as found on disk."""
+        if self.shared is not None:
+            return []
+        folder = self.base / INSTANCES_DIR
+        if not folder.is_dir():
+            return []
+        found = sorted(path for path in folder.iterdir() if path.is_dir())
+        return [SandboxLayout(path, shared=self.base) for path in found]
+
+    @property
+    def overlay_upper(self) -> Path:
+        """An instance's writable layer (configs, logs, astdb), fresh at every mount."""
+        return self.base / "overlay" / "upper"
+
+    @property
+    def overlay_work(self) -> Path:
+        return self.base / "overlay" / "work"
 
     @property
     def root(self) -> Path:

@@ -102,3 +102,20 @@ def remove_tree(path: Path) -> None:
     if mounts_under(path):  # unmount_all raises first; this guards rmtree on its own
         raise SandboxError(f"refusing to delete {path}: something is still mounted in it")
     shutil.rmtree(path)
+
+
+def mount_overlay(lower: Path, upper: Path, work: Path, target: Path) -> None:
+    """Mount ``lower`` (read-only) with a fresh, empty writable layer at ``target``: a chroot
+    shared by several instances without copying it.  ``target`` must not be mounted."""
+    paths = [os.path.realpath(p) for p in (lower, upper, work, target)]
+    if any(ch in p for p in paths for ch in ",:\\"):
+        raise SandboxError(f"overlay paths must not contain ',', ':' or '\\': {paths}")
+    if mounts_under(target):
+        raise SandboxError(f"{target} is still mounted")
+    for layer in (upper, work):  # whatever an earlier mount left: nothing is mounted there
+        if layer.exists():
+            shutil.rmtree(layer)
+        layer.mkdir(parents=True)
+    target.mkdir(parents=True, exist_ok=True)
+    options = f"lowerdir={paths[0]},upperdir={paths[1]},workdir={paths[2]}"
+    run(["mount", "-t", "overlay", "overlay", "-o", options, paths[3]], timeout=_MOUNT_TIMEOUT)

@@ -30,7 +30,7 @@ from hotline.sandbox.commands import in_chroot, run
 from hotline.sandbox.control import AsteriskControl
 from hotline.sandbox.layout import ASTERISK_LOG_DIR, SandboxError, SandboxLayout
 from hotline.sandbox.lock import exclusive
-from hotline.sandbox.mounts import ensure_bind, ensure_mounts, unmount_all
+from hotline.sandbox.mounts import ensure_bind, ensure_mounts, mount_overlay, unmount_all
 from hotline.sandbox.secret import effective_ami_secret
 from hotline.settings import AmiRole, Settings
 from hotline.speech.paths import sounds_root
@@ -42,6 +42,14 @@ _LOCK_TIMEOUT: Final = 3600.0
 # How long a running Asterisk gets to prove it is healthy before `up` restarts it.
 _HEALTH_TIMEOUT: Final = 10.0
 STAGING_DIR: Final = "/var/tmp/hotline"
+# Emptied in a freshly mounted instance: folder -> prefix of the files to delete ("" = all).
+_INSTANCE_FRESH: Final = {
+    "/run/asterisk": "",
+    "/var/log/asterisk": "",
+    "/var/spool/asterisk": "",
+    "/etc/asterisk": "",
+    "/var/lib/asterisk": "astdb",
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +106,10 @@ class Sandbox:
             if not is_current(self.layout, self.settings):
                 if self.control.stop(self.settings.sandbox.stop_timeout):
                     self._progress("stopped the Asterisk of an outdated chroot")
-                build(self.layout, self.settings, self._progress)
+                if self.layout.shared is None:
+                    build(self.layout, self.settings, self._progress)
+                else:
+                    self._mount_instance()
             ensure_mounts(self.layout.root)
             # Built prompts: Asterisk reads them by the absolute path the engine writes.
             ensure_bind(self.layout.root, self.sounds_dir)
@@ -116,11 +127,21 @@ class Sandbox:
             return self.status(changed)
 
     def down(self) -> bool:
-        """Stop Asterisk and unmount; True if Asterisk (or anything in the chroot) ran."""
-        with exclusive(self.layout.lock_file, _LOCK_TIMEOUT):
-            stopped = self.control.stop(self.settings.sandbox.stop_timeout)
-            if self.layout.root.exists():
-                unmount_all(self.layout.root)
+        """Stop Asterisk and unmount everything ``up`` mounted (/proc, /dev, the bound sounds
+        and recordings, an instance's overlay), the shared chroot's instances included; True
+        if Asterisk (or anything in a chroot) ran."""
+        stopped = False
+        for instance in self.layout.instances():
+            stopped = self._take_down(instance) or stopped
+        return self._take_down(self.layout) or stopped
+
+    def _take_down(self, layout: SandboxLayout) -> bool:
+        ami = self.settings.ami
+        control = AsteriskControl(layout, ami.host, ami.port, ami.username)
+        with exclusive(layout.lock_file, _LOCK_TIMEOUT):
+            stopped = control.stop(self.settings.sandbox.stop_timeout)
+            if layout.root.exists():
+                unmount_all(layout.root)
             return stopped
 
     def restart_asterisk(self) -> SandboxStatus:
@@ -216,6 +237,30 @@ class Sandbox:
         return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
     # --- internals ------------------------------------------------------------------------
+    def _mount_instance(self) -> None:
+        """An instance's chroot: the shared one (built first, once, under its own lock: the
+        instances of parallel test workers wait for one build) as an overlay's lower layer."""
+        shared = self.layout.template
+        if self.layout.root.exists():
+            unmount_all(self.layout.root)
+        with exclusive(shared.lock_file, _LOCK_TIMEOUT):
+            if not is_current(shared, self.settings):
+                ami = self.settings.ami
+                control = AsteriskControl(shared, ami.host, ami.port, ami.username)
+                if control.stop(self.settings.sandbox.stop_timeout):
+                    self._progress("stopped the Asterisk of an outdated chroot")
+                build(shared, self.settings, self._progress)
+            layout = self.layout
+            mount_overlay(shared.root, layout.overlay_upper, layout.overlay_work, layout.root)
+        # The shared chroot's own Asterisk may have left state there: this instance starts clean.
+        for folder, prefix in _INSTANCE_FRESH.items():
+            for path in layout.in_root(folder).glob(f"{prefix}*"):
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+        self._progress(f"instance {layout.base.name}: an overlay of {shared.root}")
+
     def _render(self, secret: str) -> list[str]:
         try:
             options = RenderOptions(

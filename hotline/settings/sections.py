@@ -128,6 +128,9 @@ class SandboxSettings(_Section):
     # The sandbox's PJSIP trunk for campaign calls: any SIP peer listening here is the far end
     # (dial string "PJSIP/{number}@hotline-sim-trunk").
     sim_trunk_port: int = 5070
+    # Issue 19 (parallel test workers): a named instance runs its own Asterisk in an overlay
+    # of the chroot built once under cache_dir (sandbox/instances/<name>); "" is that chroot.
+    instance: str = Field(default="", pattern=r"^([a-z0-9][a-z0-9_-]{0,31})?$")
 
 
 class IvrSettings(_Section):

@@ -1,19 +1,25 @@
 """Fixtures for end-to-end tests against the real Asterisk 22 sandbox.
 
-The sandbox is brought up once per session and left running: later tests (and the next
-session) share it, and ``up`` is idempotent. When it cannot start, tests error; they never skip.
+The sandbox is brought up once per session (``up`` is idempotent: a running one is reused)
+and taken down at the session's end, its mounts with it.  Under pytest-xdist each worker has
+its own instance (tests/xdist_support.py) over the chroot built once.  When it cannot start,
+tests error; they never skip.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 
 from hotline.app import Engine
 from hotline.sandbox import Sandbox
+from hotline.sandbox.lock import exclusive
 from hotline.settings import Settings, load_settings
+
+# A cold build renders every prompt with the TTS (minutes on a fresh machine).
+PROMPTS_LOCK_TIMEOUT = 1800.0
 
 
 @pytest.fixture
@@ -22,20 +28,28 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="session")
-def sandbox() -> Sandbox:
+def sandbox() -> Iterator[Sandbox]:
     # Its own settings, not the `settings` fixture: test modules override that one per test.
     box = Sandbox(load_settings(), progress=lambda line: print(f"sandbox: {line}"))
     box.up()
-    return box
+    try:
+        yield box
+    finally:
+        box.down()  # stops Asterisk and unmounts /proc, /dev, sounds, recordings (, overlay)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def built_prompts() -> None:
     """The catalogue and readout fragments rendered in the configured voice, as the engine
-    needs them (cold on a fresh machine, a manifest check when the cache is warm)."""
+    needs them (cold on a fresh machine, a manifest check when the cache is warm).  One
+    xdist worker builds while the others wait, then find them built."""
     from hotline.speech.library import PromptLibrary
+    from hotline.speech.paths import sounds_root
 
-    asyncio.run(PromptLibrary(load_settings()).build())
+    settings = load_settings()
+    sounds = sounds_root(settings.speech)
+    with exclusive(sounds.with_name(f"{sounds.name}.lock"), PROMPTS_LOCK_TIMEOUT):
+        asyncio.run(PromptLibrary(settings).build())
 
 
 @pytest.fixture

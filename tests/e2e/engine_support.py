@@ -98,7 +98,12 @@ async def wait_for_node(call_log: CallLog, node: str, within: float = 30.0) -> C
             await asyncio.sleep(0.1)
 
 
-async def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
+# Generous: a process starting on a 2-core machine busy with parallel test workers (it
+# returns as soon as the port answers).
+PORT_TIMEOUT = 60.0
+
+
+async def wait_for_port(host: str, port: int, timeout: float = PORT_TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         while True:
             try:
@@ -108,3 +113,20 @@ async def wait_for_port(host: str, port: int, timeout: float = 20.0) -> None:
                 continue
             writer.close()
             return
+
+
+def udp_bound(port: int) -> bool:
+    """Some socket on this machine (its chroots share the network) holds UDP ``port``."""
+    for table in ("/proc/net/udp", "/proc/net/udp6"):
+        with open(table, encoding="ascii") as rows:
+            next(rows)
+            for row in rows:
+                if int(row.split()[1].rsplit(":", 1)[1], 16) == port:
+                    return True
+    return False
+
+
+async def wait_for_udp_port(port: int, timeout: float = PORT_TIMEOUT) -> None:
+    async with asyncio.timeout(timeout):
+        while not await asyncio.to_thread(udp_bound, port):
+            await asyncio.sleep(0.05)

@@ -24,7 +24,7 @@ from tests.dialer_support import (
     short_scenario,
     wait_finished,
 )
-from tests.e2e.engine_support import engine_settings
+from tests.e2e.engine_support import engine_settings, wait_for_udp_port
 
 pytestmark = pytest.mark.e2e
 
@@ -163,7 +163,7 @@ async def test_a_campaign_call_over_the_sip_trunk(tmp_path: Path, sandbox: Sandb
         "-m", "1", "-timeout", "40", "-timeout_error", "-nostdin",
     ]  # fmt: skip
     far_end = asyncio.create_task(asyncio.to_thread(sandbox.run_in_chroot, argv, 45.0))
-    await asyncio.sleep(1.0)  # SIPp binds its port
+    await wait_for_udp_port(port)  # SIPp binds its port
     engine = Engine(settings, clock=Clock(NOW))
     store = DialerStore(engine.db)
     await engine.db.upgrade()

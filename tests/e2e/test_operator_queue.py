@@ -247,8 +247,13 @@ async def test_without_the_engine_the_dialplan_records_before_the_queue(engine: 
     async with simulator(quick) as (sim, _log, _ami):
         transcript = await sim.run("", CALLER)
     assert transcript.outcome == "fallback"
-    await asyncio.sleep(2.0)  # MixMonitor closes the file; the tracker measures it
-    (rec,) = await engine.recordings.for_uniqueid(transcript.uniqueid)
+    # MixMonitor closes the file, then the tracker measures it.
+    async with asyncio.timeout(15):
+        while not (recs := await engine.recordings.for_uniqueid(transcript.uniqueid)) or any(
+            r.duration is None for r in recs
+        ):
+            await asyncio.sleep(0.1)
+    (rec,) = recs
     assert rec.path.endswith(f"{transcript.uniqueid}.wav")
     assert await asyncio.to_thread(os.path.isfile, rec.path)
     assert rec.duration is not None and rec.duration >= 1.0

@@ -6,25 +6,54 @@ The PostgreSQL variant fails, never skips, when the server is unreachable: run
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import make_url, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from tests.xdist_support import WORKER_VAR
 
 PG_TEST_URL = os.environ.get(
     "PG_TEST_URL", "postgresql+psycopg://hotline_test:hotline_test@127.0.0.1:5432/hotline_test"
 )
 
+_CREATED: set[str] = set()
+
+
+async def create_database(url: str) -> None:
+    """Create the database ``url`` names (an xdist worker's own), connected to the server's
+    ``postgres`` database; the test role needs CREATEDB (scripts/ensure-postgres.sh)."""
+    target = make_url(url)
+    admin = create_async_engine(
+        target.set(database="postgres"),
+        isolation_level="AUTOCOMMIT",
+        connect_args={"connect_timeout": 5},
+    )
+    try:
+        async with admin.connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            )
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        await admin.dispose()
+
 
 async def clean_postgres(url: str) -> None:
     """An empty ``public`` schema, so every test starts from nothing."""
+    if os.environ.get(WORKER_VAR) and url not in _CREATED:
+        with contextlib.suppress(OperationalError, ProgrammingError):
+            await create_database(url)  # else the connection below says why
+        _CREATED.add(url)
     engine = create_async_engine(url, connect_args={"connect_timeout": 5})
     try:
         async with engine.begin() as conn:
