@@ -253,6 +253,49 @@ class SpeechSettings(_Section):
     company_name: str = "Энергосбыт"
 
 
+class WordingSettings(_Section):
+    """The phrase checker run on the prompt catalogue, menus and campaign scenarios
+    (`hotline prompts check`, `hotline menu validate`, `hotline scenario create`).  Matching
+    ignores case, «ё»/«е» and punctuation, and is by whole words."""
+
+    # R-054: phrases that must never be said: errors.  [003] 96, 116: «Слушаю!», «Куда я
+    # попал?», «Вас беспокоят...», «Вас тревожат...», «Не могли бы Вы...», «Можно еще Вас
+    # побеспокоить/потревожить...», and apologising for taking the other person's time.
+    forbidden_phrases: tuple[str, ...] = (
+        "Слушаю",
+        "Куда я попал",
+        "Вас беспокоят",
+        "Вас тревожат",
+        "Не могли бы Вы",
+        "Можно еще Вас побеспокоить",
+        "Можно еще Вас потревожить",
+        "Извините за беспокойство",
+        "Простите за беспокойство",
+        "Извините, что отнимаю",
+        "Извините, что заняли",
+        "Простите, что отнимаю",
+    )
+    # R-055: categorical and negatively coloured wording: warnings.  [003] 64 г, д: «Вы
+    # обязаны», «Вам предписывается», «Явиться», «Предъявить»; «Нет», «Не сможем», «Не
+    # получится», «Нет возможности»; and the IVR's own old negatives (issue 15, item 6).
+    negative_words: tuple[str, ...] = (
+        "Вы обязаны",
+        "Вам предписывается",
+        "Явиться",
+        "Предъявить",
+        "Нет",
+        "Не сможем",
+        "Не получится",
+        "Нет возможности",
+        "К сожалению",
+        "Недоступен",
+        "Невозможно",
+        "Не удалось",
+        "Не найден",
+        "Ничего не",
+    )
+
+
 class TrunkSettings(_Section):
     # Dial string; {number} is the E.164 number without "+", {e164} with it.
     dial: str

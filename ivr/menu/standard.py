@@ -9,10 +9,11 @@ from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
 
-from hotline.settings import IvrSettings, Settings
+from hotline.settings import IvrSettings, Settings, WordingSettings
 from hotline.speech.catalogue import Catalogue, UnknownPrompt
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
 from hotline.speech.paths import voice_dir_name
+from hotline.speech.wording import Severity, WordingFinding, check_prompts
 from ivr.menu.loader import load_menu, parse_menu
 from ivr.menu.model import Menu, NodeKind
 from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
@@ -27,11 +28,19 @@ def validate_menu(
     catalogue: Catalogue,
     durations: Durations,
     voice: str,
+    wording: WordingSettings | None = None,
 ) -> list[Violation]:
     """Every violation of ``menu`` with the limits of ``ivr`` and the prompt durations of one
     voice (``durations(prompt_id)`` in seconds, measured on the rendered audio; it may raise
-    :class:`PromptsNotBuilt` or ``KeyError``); ``voice`` labels the messages."""
+    :class:`PromptsNotBuilt` or ``KeyError``); ``voice`` labels the messages.  With
+    ``wording``, a forbidden phrase in a prompt the menu plays is a violation too (R-054)."""
     found = structure_violations(menu)
+    if wording is not None:
+        found.extend(
+            Violation(node_id, Rule.FORBIDDEN_PHRASE, str(finding))
+            for node_id, finding in menu_wording(menu, catalogue, wording)
+            if finding.severity is Severity.ERROR
+        )
     reserved = {
         ivr.operator_key: "the operator (ivr.operator_key)",
         ivr.back_key: "back (ivr.back_key)",
@@ -85,6 +94,20 @@ def validate_menu(
     return found
 
 
+def menu_wording(
+    menu: Menu, catalogue: Catalogue, wording: WordingSettings
+) -> list[tuple[str, WordingFinding]]:
+    """(node id, finding) for each listed phrase in the prompts the menu's nodes play."""
+    found: list[tuple[str, WordingFinding]] = []
+    for node_id, node in menu.nodes.items():
+        if node.prompts is None:
+            continue
+        where = f'menu {menu.source} node "{node_id}"'
+        ids = [prompt_id for _, prompt_id in node.prompts.items()]
+        found.extend((node_id, f) for f in check_prompts(catalogue, wording, ids, where))
+    return found
+
+
 def _seconds(seconds: float, limit: float) -> str:
     """One decimal, or two when one would not show that ``seconds`` exceeds ``limit``."""
     shown = f"{seconds:.1f}"
@@ -135,6 +158,7 @@ def check_menu(
             catalogue=library.catalogue,
             durations=partial(library.duration, voice=voice),
             voice=voice_label(library, voice),
+            wording=settings.wording,
         )
         found.extend(v for v in violations if v not in found)
     if found:
