@@ -134,12 +134,17 @@ class IvrSettings(_Section):
     menu_file: Path = Path("menus/hotline.yaml")
     # Seconds the caller has to press a key after a prompt before the round counts as silent.
     input_timeout: float = 5.0
-    # Invalid or silent rounds before the caller is sent to an operator (rotary phones).
+    # Invalid-key rounds in a row before the caller is sent to an operator.
     max_rounds: int = 3
+    # Silent rounds before the caller is sent to an operator (R-021, R-152: phones without
+    # tone dialling): after the first one the caller hears that staying on the line is enough.
+    silent_rounds: int = Field(default=2, ge=1)
     # Navigation keys, reserved on every level.
     operator_key: str = "0"
     back_key: str = "*"
     main_key: str = "#"
+    # Repeats what the current level just said; reserved like the others.
+    repeat_key: str = "9"
     # The service standard (000, "Параметр / Требование"): 4 menu levels, the operator is the
     # 5th; 4 options per level; 15 s of speech per level before every choice has been heard.
     max_levels: int = 4
