@@ -39,7 +39,7 @@ def hours_phrase(hours: OperatorHours, now: datetime) -> Phrase:
 
 
 def callback_phrase(hours: OperatorHours, now: datetime) -> Phrase | None:
-    """«оператор перезвонит Вам, завтра, после восьми»: from the next opening; None while the
+    """«оператор перезвонит вам, завтра, после восьми»: from the next opening; None while the
     operators work or when no opening is scheduled within the horizon."""
     if hours.is_open(now):
         return None

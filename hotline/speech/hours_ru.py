@@ -1,7 +1,7 @@
 """The operator hours as callers hear them (R-012), composed from readout fragments like every
 personal phrase: «сегодня, операторы работают с восьми до двадцати, следующий рабочий день,
 понедельник, операторы работают с восьми до восемнадцати», and when a callback is to be
-expected: «оператор перезвонит Вам, в понедельник, после восьми».
+expected: «оператор перезвонит вам, в понедельник, после восьми».
 
 Pure: the caller (``ivr``) works out the days from the schedule; here they become words.
 A day is ``0`` today, ``1`` tomorrow, else the weekday (``date.weekday()``, Monday 0) of a
@@ -88,7 +88,7 @@ def operator_hours(today: Period | None, following: tuple[Day, Period] | None) -
 
 
 def callback_expected(day: Day, after: dt.time) -> Phrase:
-    """«оператор перезвонит Вам, сегодня|завтра|в понедельник, после восьми» (no «после» for
+    """«оператор перезвонит вам, сегодня|завтра|в понедельник, после восьми» (no «после» for
     an opening at midnight)."""
     if day.offset == 0:
         when: tuple[str, ...] = ("hours.today",)

@@ -321,7 +321,7 @@ HOURS_WORDS: Final[Mapping[str, str]] = {
     "hours.around_the_clock": "операторы работают круглосуточно",
     "hours.day_off": "сегодня у операторов выходной",
     "hours.next_day": "следующий рабочий день",
-    "hours.callback": "оператор перезвонит Вам",
+    "hours.callback": "оператор перезвонит вам",
 }
 
 

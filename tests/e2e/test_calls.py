@@ -71,6 +71,7 @@ async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Setti
     # R-021, issue 15 item 13: a silent caller joins the queue within the 40 s answer target
     # (it took 47 s with three detailed rounds).  The bound is structural: the prompts heard
     # plus one input wait per silent round, with the default wait and with this test's.
+    assert settings.ivr.silent_rounds == IvrSettings().silent_rounds  # the default rounds
     speech = sum(library.duration(name) for name in names)
     default_bound = speech + IvrSettings().silent_rounds * IvrSettings().input_timeout
     assert default_bound < settings.queue.answer_target
@@ -78,8 +79,9 @@ async def test_silent_caller_reaches_an_operator(engine: Engine, settings: Setti
     queued = [e.at for e in record.events if e.kind == EventKind.QUEUE]
     assert len(queued) == 1
     to_queue = (queued[0] - record.answered_at).total_seconds()
-    # Loosely: no less than the speech itself, and only AGI round trips on top of the bound.
-    assert speech <= to_queue <= bound + 5.0
+    # Loosely: no less than the speech itself, and only AGI and AMI round trips on top of the
+    # bound (a loaded machine adds seconds, never a round).
+    assert speech <= to_queue <= bound + 8.0
 
 
 async def test_keypress_is_received_and_routes_the_call(

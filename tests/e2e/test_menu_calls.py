@@ -152,7 +152,7 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
     assert transcript.outcome == CallOutcome.COMPLETED
     # The confirmation says when to expect the call: tomorrow's opening is at midnight.
     said = heard(transcript)
-    assert said[said.index(prompts.CALLBACK_TAKEN) + 1] == "оператор перезвонит Вам, завтра"
+    assert said[said.index(prompts.CALLBACK_TAKEN) + 1] == "оператор перезвонит вам, завтра"
     assert transcript.call_log is not None
     callbacks = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "callback"]
     assert callbacks == [CALLER]

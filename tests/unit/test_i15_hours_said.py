@@ -91,7 +91,7 @@ def test_a_holiday_uses_the_holiday_hours_and_is_skipped_when_closed() -> None:
     )
     assert callback_phrase(closed, at(FRIDAY, 21)) is not None
     assert callback_phrase(closed, at(FRIDAY, 21)).text == (  # type: ignore[union-attr]
-        "оператор перезвонит Вам, во вторник, после восьми"
+        "оператор перезвонит вам, во вторник, после восьми"
     )
     assert tuesday.weekday() == 1
 
@@ -110,7 +110,7 @@ def test_around_the_clock_and_midnight() -> None:
     always = hours(saturday="00:00-24:00")
     assert said(always, at(FRIDAY, 21)).endswith("завтра, операторы работают круглосуточно")
     assert callback_phrase(always, at(FRIDAY, 21)).text == (  # type: ignore[union-attr]
-        "оператор перезвонит Вам, завтра"
+        "оператор перезвонит вам, завтра"
     )
     assert [FRAGMENTS[i] for i in clock_genitive(time.max)] == ["двадцати", "четырёх"]
 
@@ -118,8 +118,8 @@ def test_around_the_clock_and_midnight() -> None:
 @pytest.mark.parametrize(
     ("when", "expected"),
     [
-        (at(FRIDAY, 6), "оператор перезвонит Вам, сегодня, после восьми"),
-        (at(FRIDAY, 22), "оператор перезвонит Вам, завтра, после восьми"),
+        (at(FRIDAY, 6), "оператор перезвонит вам, сегодня, после восьми"),
+        (at(FRIDAY, 22), "оператор перезвонит вам, завтра, после восьми"),
     ],
 )
 def test_when_to_expect_the_callback(when: datetime, expected: str) -> None:
@@ -135,6 +135,6 @@ def test_no_callback_time_while_open_or_without_an_opening() -> None:
 
 def test_every_fragment_is_in_the_inventory() -> None:
     phrase = callback_expected(Day(3, 0), time(8, 59))
-    assert phrase.text == "оператор перезвонит Вам, в понедельник, после восьми пятидесяти девяти"
+    assert phrase.text == "оператор перезвонит вам, в понедельник, после восьми пятидесяти девяти"
     assert all(f in FRAGMENTS for f in phrase.fragments)
     assert Period(time(0, 0), time.max).around_the_clock
