@@ -76,11 +76,13 @@ async def take_callback(
     *,
     source: str | None = None,
     on_stored: Callable[[], Awaitable[None]] | None = None,
+    expect: Phrase | None = None,
 ) -> bool:
     """Take a callback request: the caller ID read back and confirmed by keypad, or a typed
     number.  Stored (and ``on_stored`` run) before the caller hears it was accepted; False
     after ``attempts`` failed tries.  The out-of-hours menu and the queue overflow both ask
-    this way."""
+    this way.  ``expect`` says when the operator will call (R-012); without it the caller
+    hears «in working hours»."""
     await call.enter("callback")
     number = call.agi.env.callerid
     for _attempt in range(attempts):
@@ -96,7 +98,7 @@ async def take_callback(
                 await call.request_callback(number, source=source)
                 if on_stored is not None:
                     await on_stored()
-                await call.play(prompts.CALLBACK_ACCEPTED)
+                await callback_taken(call, expect)
                 return True
         typed = await call.ask(
             prompts.CALLBACK_ENTER_NUMBER, wait_seconds, CALLBACK_NUMBER_MAX_DIGITS
@@ -104,3 +106,12 @@ async def take_callback(
         number = typed if typed.isdigit() else None
     await call.play(prompts.INPUT_FAILED)
     return False
+
+
+async def callback_taken(call: IvrCall, expect: Phrase | None) -> None:
+    """The confirmation of a stored callback request, with when to expect the call."""
+    if expect is None:
+        await call.play(prompts.CALLBACK_ACCEPTED)
+        return
+    await call.play(prompts.CALLBACK_TAKEN)
+    await call.say(expect)

@@ -19,15 +19,18 @@ GREETING_EVENING: Final = "ivr.greeting.evening"
 RECORDING_NOTICE: Final = PROMPT_RECORDING_NOTICE
 MAIN_MENU: Final = "ivr.main.short"
 INVALID: Final = "ivr.invalid"
+NAV_HINT: Final = "ivr.nav.hint"
+NO_TONE: Final = "ivr.no_input"
 GOODBYE: Final = "ivr.goodbye"
 SERVICE_UNAVAILABLE: Final = "ivr.service_unavailable"
 CONNECTING: Final = "operator.connecting"
 OPERATOR_CLOSED: Final = "operator.closed"
-OPERATOR_HOURS: Final = "operator.hours"
 CALLBACK_OFFER: Final = "operator.callback.offer_closed"
+CALLBACK_OFFER_SILENT: Final = "operator.callback.offer_silent"
 CALLBACK_YOUR_NUMBER: Final = "operator.callback.your_number"
 CALLBACK_ENTER_NUMBER: Final = "operator.callback.enter_number"
 CALLBACK_ACCEPTED: Final = "operator.callback.accepted"
+CALLBACK_TAKEN: Final = "operator.callback.taken"
 QUEUE_WAIT: Final = "operator.queue.wait"
 QUEUE_STILL_BUSY: Final = "operator.queue.still_busy"
 CALLBACK_OFFER_OR_WAIT: Final = "operator.callback.offer"
@@ -87,15 +90,18 @@ FLOW_PROMPTS: Final = (
     GREETING_EVENING,
     RECORDING_NOTICE,
     INVALID,
+    NAV_HINT,
+    NO_TONE,
     GOODBYE,
     SERVICE_UNAVAILABLE,
     CONNECTING,
     OPERATOR_CLOSED,
-    OPERATOR_HOURS,
     CALLBACK_OFFER,
+    CALLBACK_OFFER_SILENT,
     CALLBACK_YOUR_NUMBER,
     CALLBACK_ENTER_NUMBER,
     CALLBACK_ACCEPTED,
+    CALLBACK_TAKEN,
     QUEUE_WAIT,
     QUEUE_STILL_BUSY,
     CALLBACK_OFFER_OR_WAIT,

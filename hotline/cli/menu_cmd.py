@@ -22,7 +22,12 @@ from hotline.store.menus import MenuVersionRecord
 from ivr.menu.loader import load_menu
 from ivr.menu.model import Menu, MenuNode, NodeKind
 from ivr.menu.spec import menu_json_schema_text
-from ivr.menu.standard import load_and_validate, parse_and_validate, voice_label
+from ivr.menu.standard import (
+    load_and_validate,
+    menu_wording,
+    parse_and_validate,
+    voice_label,
+)
 from ivr.menu.structure import MenuError
 from ivr.menu.versions import MenuUnchanged, MenuVersions, UnknownVersion
 
@@ -88,6 +93,8 @@ def validate(
         raise typer.Exit(EXIT_INVALID) from exc
     except CatalogueError as exc:
         raise _fail(f"prompt catalogue: {exc}") from exc
+    for _node, finding in menu_wording(menu, library.catalogue, settings.wording):
+        typer.echo(f"menu: {finding}", err=True)
     levels = max(level for node, level in menu.walk() if node.kind is NodeKind.MENU)
     labels = ", ".join(voice_label(library, v) for v in voices)
     typer.echo(

@@ -21,6 +21,7 @@ from hotline.cli.support import EXIT_FAILED
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import DEFAULT_CONCURRENCY, BuildReport, PromptLibrary
 from hotline.speech.tools import SpeechError
+from hotline.speech.wording import check_prompts, errors
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -83,8 +84,9 @@ def _summary(report: BuildReport) -> None:
 
 @app.command()
 def check(ctx: typer.Context) -> None:
-    """List every prompt (id, source, duration measured from its file, text); exit 1 if one
-    is not built or is stale."""
+    """List every prompt (id, source, duration measured from its file, text) and check the
+    wording (settings wording.*: forbidden phrases are errors, negative words warnings); exit 1
+    if a prompt is not built, is stale or has a forbidden phrase."""
     settings = settings_of(ctx)
     library = PromptLibrary(settings)
     try:
@@ -93,6 +95,7 @@ def check(ctx: typer.Context) -> None:
     except (CatalogueError, SpeechError) as exc:
         typer.echo(f"prompts: check failed: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
+    findings = check_prompts(library.catalogue, settings.wording)
     width = max((len(s.id) for s in statuses), default=2)
     for status in statuses:
         seconds = f"{status.duration:6.2f} s" if status.duration is not None else "     - s"
@@ -100,11 +103,20 @@ def check(ctx: typer.Context) -> None:
         typer.echo(f"{columns}  {status.text}")
     for orphan in orphans:
         typer.echo(f"prompts: warning: recording {orphan} matches no prompt id", err=True)
+    for finding in findings:
+        typer.echo(f"prompts: {finding}", err=True)
     bad = [s for s in statuses if s.state != "ok"]
     typer.echo(
         f"prompts: {len(statuses) - len(bad)} of {len(statuses)} built and current "
         f"in {library.voice_dir()}"
     )
+    forbidden = errors(findings)
+    if findings:
+        typer.echo(
+            f"prompts: wording: {len(forbidden)} error(s), {len(findings) - len(forbidden)} "
+            "warning(s)",
+            err=True,
+        )
     if bad:
         missing = sum(s.state == "missing" for s in bad)
         typer.echo(
@@ -112,4 +124,5 @@ def check(ctx: typer.Context) -> None:
             "run `hotline prompts build`",
             err=True,
         )
+    if bad or forbidden:
         raise typer.Exit(EXIT_FAILED)

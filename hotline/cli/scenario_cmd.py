@@ -58,14 +58,30 @@ def scenario_create(
         raise typer.Exit(EXIT_FAILED) from exc
     from hotline.speech.catalogue import CatalogueError
     from hotline.speech.library import PromptLibrary
+    from hotline.speech.wording import check_prompts, check_text, errors
 
+    settings = settings_of(ctx)
     try:
-        catalogue = PromptLibrary(settings_of(ctx)).catalogue
+        catalogue = PromptLibrary(settings).catalogue
         for prompt_id in scenario.prompt_ids():
             catalogue.require(prompt_id, used_by=f"scenario {name}")
     except CatalogueError as exc:
         typer.echo(f"scenario: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc
+    # what the callee hears or reads is checked like the catalogue.
+    findings = check_prompts(
+        catalogue, settings.wording, scenario.prompt_ids(), f"scenario {name}"
+    )
+    for label, text in (
+        ("e-mail subject", scenario.email_subject),
+        ("e-mail body", scenario.email_body),
+    ):
+        findings += check_text(text or "", f"scenario {name} {label}", settings.wording)
+    for finding in findings:
+        typer.echo(f"scenario: {finding}", err=True)
+    if errors(findings):
+        typer.echo(f"scenario: {name} not stored: rephrase the forbidden phrases", err=True)
+        raise typer.Exit(EXIT_FAILED)
     version = run_dialer(
         ctx,
         lambda db: DialerStore(db).add_scenario(name, scenario, by or current_user(), utc_now()),

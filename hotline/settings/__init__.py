@@ -46,6 +46,7 @@ from hotline.settings.sections import (
     StoreSettings,
     TrunkSettings,
     WebSettings,
+    WordingSettings,
     window_days,
 )
 
@@ -72,6 +73,7 @@ __all__ = [
     "StoreSettings",
     "TrunkSettings",
     "WebSettings",
+    "WordingSettings",
     "config_file_path",
     "load_settings",
     "parse_overrides",
@@ -114,6 +116,7 @@ class Settings(BaseSettings):
     dialer: DialerSettings = Field(default_factory=DialerSettings)
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
+    wording: WordingSettings = Field(default_factory=WordingSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -4,7 +4,6 @@ seeds (``../shared/requirements.md``) where one applies; the comment says which.
 from __future__ import annotations
 
 import ipaddress
-import re
 import socket
 from datetime import time
 from enum import StrEnum
@@ -14,16 +13,33 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     SecretStr,
     field_validator,
     model_validator,
 )
 
+from hotline.settings.base import SECTION_CONFIG
+from hotline.settings.queues import (
+    DepartmentQueue,
+    QueueSettings,
+    RecordingSettings,
+    SimOperatorSettings,
+    SimulateSettings,
+)
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = SECTION_CONFIG
+
+
+__all__ = [
+    "DepartmentQueue",
+    "QueueSettings",
+    "RecordingSettings",
+    "SimOperatorSettings",
+    "SimulateSettings",
+]
 
 
 class AmiRole(StrEnum):
@@ -138,12 +154,17 @@ class IvrSettings(_Section):
     menu_file: Path = Path("menus/hotline.yaml")
     # Seconds the caller has to press a key after a prompt before the round counts as silent.
     input_timeout: float = 5.0
-    # Invalid or silent rounds before the caller is sent to an operator (rotary phones).
+    # Invalid-key rounds in a row before the caller is sent to an operator.
     max_rounds: int = 3
+    # Silent rounds before the caller is sent to an operator (R-021, R-152: phones without
+    # tone dialling): after the first one the caller hears that staying on the line is enough.
+    silent_rounds: int = Field(default=2, ge=1)
     # Navigation keys, reserved on every level.
     operator_key: str = "0"
     back_key: str = "*"
     main_key: str = "#"
+    # Repeats what the current level just said (R-022, R-152); reserved like the others.
+    repeat_key: str = "9"
     # The service standard (000, "Параметр / Требование"): 4 menu levels, the operator is the
     # 5th; 4 options per level; 15 s of speech per level before every choice has been heard.
     max_levels: int = 4
@@ -195,99 +216,6 @@ class GreetingSettings(_Section):
         return self
 
 
-# Department ids (menu actions' ``queue``, reports) and Asterisk queue names.
-DEPARTMENT_ID = r"^[a-z][a-z0-9_]*$"
-QUEUE_NAME = r"^[a-z][a-z0-9-]*$"
-DAILY_WINDOW = r"^([01][0-9]|2[0-3]):[0-5][0-9]-(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
-
-
-class DepartmentQueue(_Section):
-    """Another department's queue beside the operators' (R-097: the emergency dispatcher),
-    with its own answer target and hours."""
-
-    # The Asterisk queue (queues.conf section).
-    name: str = Field(pattern=QUEUE_NAME)
-    # Shown in the console and the reports.
-    title: str
-    # Seconds the department should answer within (R-026: 40 s; 180 s in emergency peaks).
-    answer_target: int = Field(default=40, gt=0)
-    emergency_answer_target: int = Field(default=180, gt=0)
-    # Local time window it takes calls, every day ("00:00-24:00": around the clock); None:
-    # the operator hours (the hours section, with the calendar and overrides).
-    hours: str | None = Field(default=None, pattern=DAILY_WINDOW)
-
-
-def _default_departments() -> dict[str, DepartmentQueue]:
-    # R-097: reports of no power go to the emergency dispatcher, who works around the clock.
-    return {
-        "dispatcher": DepartmentQueue(
-            name="hotline-dispatcher", title="Аварийный диспетчер", hours="00:00-24:00"
-        )
-    }
-
-
-class QueueSettings(_Section):
-    # The operators' queue: the department every operator action reaches unless it names
-    # another (R-097).
-    name: str = Field(default="hotline-operators", pattern=QUEUE_NAME)
-    department: str = Field(default="operators", pattern=DEPARTMENT_ID)
-    title: str = "Операторы"
-    # Other departments' queues by id (menu actions name them: ``queue: dispatcher``).
-    departments: dict[str, DepartmentQueue] = Field(default_factory=_default_departments)
-    # Seconds an operator should answer within (40 s; 180 s in emergency peaks).
-    answer_target: int = 40
-    emergency_answer_target: int = 180
-    max_wait: int = 600
-    # Queue announcements: the caller's position and expected wait, every N seconds.
-    announce_frequency: int = 30
-    # Seconds an operator's phone rings before the queue tries again.
-    ring_timeout: int = 15
-    # Share of calls offered that must be answered within 40 s (R-026: the seed asks it of
-    # every call, 1.0).  A supervisor may set another; the report shows it as their choice.
-    service_level_target: float = Field(default=1.0, gt=0.0, le=1.0)
-    # The lost-call ratio must stay at or under this share (R-029; 003, item 79 g: 15 %).
-    max_lost_ratio: float = 0.15
-    # Average handling time targets by call type (003, item 79 d-f), seconds.
-    handling_target_readings: int = 120
-    handling_target_general: int = 180
-    handling_target_personal: int = 300
-
-    @model_validator(mode="after")
-    def _distinct_departments(self) -> QueueSettings:
-        names = [self.name, *(d.name for d in self.departments.values())]
-        if len(set(names)) != len(names):
-            raise ValueError("every department needs its own Asterisk queue name")
-        for key in self.departments:
-            if not re.fullmatch(DEPARTMENT_ID, key) or key == self.department:
-                raise ValueError(f"bad department id {key!r}")
-        return self
-
-
-class RecordingSettings(_Section):
-    enabled: bool = True
-    # Days a recording is kept; the daily purge job deletes older files and index rows.
-    retention_days: int = 1095
-    # Local time (hours.timezone) of the daily purge, "HH:MM".
-    purge_at: str = Field(default="03:30", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
-    # Export audio format: mp3 plays in every browser (sox with libsox-fmt-mp3).
-    export_format: Literal["mp3", "ogg", "wav"] = "mp3"
-
-
-class SimulateSettings(_Section):
-    max_call_seconds: float = 120.0
-    # How long the simulator lets a call sit in the operator queue before hanging up.
-    queue_linger_seconds: float = 2.0
-
-
-class SimOperatorSettings(_Section):
-    """Sandbox-only simulated operators (`hotline operators add NAME --simulated`)."""
-
-    # Seconds before a simulated operator answers (-1: never answers).
-    answer_after: int = 2
-    # Seconds a simulated operator talks before hanging up.
-    handling_seconds: int = 5
-
-
 class SpeechSettings(_Section):
     # rhvoice (natural, offline; Debian non-free), espeak (robotic, always installable),
     # gtts (online only; never needed by tests).
@@ -304,6 +232,49 @@ class SpeechSettings(_Section):
     # "ровно ноль копеек" is omitted by default: "сто рублей".
     say_zero_kopecks: bool = False
     company_name: str = "Энергосбыт"
+
+
+class WordingSettings(_Section):
+    """The phrase checker run on the prompt catalogue, menus and campaign scenarios
+    (`hotline prompts check`, `hotline menu validate`, `hotline scenario create`).  Matching
+    ignores case, «ё»/«е» and punctuation, and is by whole words."""
+
+    # R-054: phrases that must never be said: errors.  [003] 96, 116: «Слушаю!», «Куда я
+    # попал?», «Вас беспокоят...», «Вас тревожат...», «Не могли бы Вы...», «Можно еще Вас
+    # побеспокоить/потревожить...», and apologising for taking the other person's time.
+    forbidden_phrases: tuple[str, ...] = (
+        "Слушаю",
+        "Куда я попал",
+        "Вас беспокоят",
+        "Вас тревожат",
+        "Не могли бы Вы",
+        "Можно еще Вас побеспокоить",
+        "Можно еще Вас потревожить",
+        "Извините за беспокойство",
+        "Простите за беспокойство",
+        "Извините, что отнимаю",
+        "Извините, что заняли",
+        "Простите, что отнимаю",
+    )
+    # R-055: categorical and negatively coloured wording: warnings.  [003] 64 г, д: «Вы
+    # обязаны», «Вам предписывается», «Явиться», «Предъявить»; «Нет», «Не сможем», «Не
+    # получится», «Нет возможности»; and the IVR's own old negatives (issue 15, item 6).
+    negative_words: tuple[str, ...] = (
+        "Вы обязаны",
+        "Вам предписывается",
+        "Явиться",
+        "Предъявить",
+        "Нет",
+        "Не сможем",
+        "Не получится",
+        "Нет возможности",
+        "К сожалению",
+        "Недоступен",
+        "Невозможно",
+        "Не удалось",
+        "Не найден",
+        "Ничего не",
+    )
 
 
 class TrunkSettings(_Section):

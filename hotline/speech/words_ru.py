@@ -19,6 +19,9 @@ Ids:
 * ``rouble``, ``kopeck``, ``hour``, ``minute``, ``kwh`` ``.one|few|many``; ``whole``, ``tenth``,
   ``hundredth``, ``thousandth`` ``.one|many`` (their "few" form is the "many" one).
 * ``word.minus``, ``word.plus``, ``word.exactly`` («ровно»), ``word.year`` («года»).
+* ``gen.0`` ... ``gen.19``, ``gen.20`` ... ``gen.50``: cardinals in the genitive, for clock
+  times; ``weekday.0`` ... ``weekday.6`` (Monday first) and ``weekday_on.*`` («в среду»);
+  ``hours.*``: the words of the operator-hours sentence (R-012).
 
 Pure module: no I/O, nothing loaded at import beyond these tables.
 """
@@ -261,6 +264,66 @@ WORDS: Final[Mapping[str, str]] = {
     YEAR_GENITIVE: "года",
 }
 
+# Operator hours (R-012): cardinals in the genitive for clock times («с восьми тридцати до
+# двадцати»), weekdays («следующий рабочий день — понедельник», «перезвонит в понедельник») and
+# the words of the hours sentence (hotline.speech.hours_ru).
+CARDINALS_GENITIVE: Final[Mapping[int, str]] = {
+    0: "ноля",
+    1: "одного",
+    2: "двух",
+    3: "трёх",
+    4: "четырёх",
+    5: "пяти",
+    6: "шести",
+    7: "семи",
+    8: "восьми",
+    9: "девяти",
+    10: "десяти",
+    11: "одиннадцати",
+    12: "двенадцати",
+    13: "тринадцати",
+    14: "четырнадцати",
+    15: "пятнадцати",
+    16: "шестнадцати",
+    17: "семнадцати",
+    18: "восемнадцати",
+    19: "девятнадцати",
+    20: "двадцати",
+    30: "тридцати",
+    40: "сорока",
+    50: "пятидесяти",
+}
+# Monday first, as date.weekday(): the nominative, and «в …» (accusative) for when.
+WEEKDAYS_NOMINATIVE: Final = (
+    "понедельник",
+    "вторник",
+    "среда",
+    "четверг",
+    "пятница",
+    "суббота",
+    "воскресенье",
+)
+WEEKDAYS_ON: Final = (
+    "в понедельник",
+    "во вторник",
+    "в среду",
+    "в четверг",
+    "в пятницу",
+    "в субботу",
+    "в воскресенье",
+)
+HOURS_WORDS: Final[Mapping[str, str]] = {
+    "hours.today": "сегодня",
+    "hours.tomorrow": "завтра",
+    "hours.work_from": "операторы работают с",
+    "hours.until": "до",
+    "hours.after": "после",
+    "hours.around_the_clock": "операторы работают круглосуточно",
+    "hours.day_off": "сегодня у операторов выходной",
+    "hours.next_day": "следующий рабочий день",
+    "hours.callback": "оператор перезвонит вам",
+}
+
 
 # --- the fragment inventory ----------------------------------------------------------------
 
@@ -282,6 +345,10 @@ def _inventory() -> dict[str, str]:
     entries += [(f"ord.{value}", text) for value, text in ORDINALS_GENITIVE.items()]
     entries += zip(MONTH_IDS, (text for _, text in MONTHS), strict=True)
     entries += WORDS.items()
+    entries += [(f"gen.{value}", text) for value, text in CARDINALS_GENITIVE.items()]
+    entries += [(f"weekday.{day}", text) for day, text in enumerate(WEEKDAYS_NOMINATIVE)]
+    entries += [(f"weekday_on.{day}", text) for day, text in enumerate(WEEKDAYS_ON)]
+    entries += HOURS_WORDS.items()
     inventory: dict[str, str] = {}
     for fragment_id, text in entries:
         if fragment_id in inventory:

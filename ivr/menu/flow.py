@@ -3,11 +3,14 @@
 Start of every call: the greeting for the time of day, the recording notice before any other
 content, the emergency announcement when one is active (none of them skippable), then the
 main menu.  On every level:
-``*`` back one level, ``#`` the main menu, ``0`` the operator (keys are settings); keys pressed
-while a prompt plays are taken at once (barge-in, type-ahead); an invalid key gets a short
-notice and the level again; after ``max_rounds`` invalid or silent rounds the caller goes to an
-operator, so callers whose phone cannot send tones still reach a person.  Outside operator
-hours the operator choice says the hours and offers a callback request.
+``*`` back one level, ``#`` the main menu, ``0`` the operator, ``9`` the level again (keys are
+settings); a first-time caller hears the navigation hint once, after the first level's options;
+keys pressed while a prompt plays are taken at once (barge-in, type-ahead); an invalid key gets
+a short notice and the level again, and ``max_rounds`` of them in a row reach an operator.  A
+silent round is counted apart (R-021): after the first one the caller hears that staying on the
+line is enough, and after ``silent_rounds`` the call goes to an operator, so callers whose phone
+cannot send tones reach a person.  Outside operator hours the operator choice says the hours
+and offers a callback request; a silent caller who stays silent gets one for their number.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from ivr import dialog, prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
+from ivr.hours_said import callback_phrase, hours_phrase
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
 from ivr.self_service import SelfService
 
@@ -58,7 +62,9 @@ class _Walk:
     stack: list[str]
     menu: Menu  # the version the call started on, to its end
     pending: str | None = None  # a key typed ahead over a prompt
-    rounds: int = 0  # invalid or silent rounds in a row at this level
+    invalid: int = 0  # invalid-key rounds in a row
+    silent: int = 0  # silent rounds in a row
+    hinted: bool = False  # the navigation hint was played (once per call)
     emergency: bool = False  # emergency mode was on when the call came in
 
 
@@ -92,7 +98,8 @@ class MenuFlow:
         self._callbacks = callbacks
         self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
-        self._nav = settings.ivr.back_key + settings.ivr.main_key + settings.ivr.operator_key
+        ivr = settings.ivr
+        self._nav = ivr.back_key + ivr.main_key + ivr.operator_key + ivr.repeat_key
 
     def use(self, menu: Menu, version: int | None) -> None:
         """Serve ``menu`` (published ``version``; None = the menu file) to new calls; calls in
@@ -167,19 +174,26 @@ class MenuFlow:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
             # Every key interrupts: options and navigation act, others get the invalid notice.
             digit = await walk.call.play(prompt, escape_digits=dialog.ALL_KEYS)
+            if digit is None and walk.first_time and not walk.hinted:
+                # R-022, R-152: the navigation keys, once, on the first level reached.
+                walk.hinted = True
+                digit = await walk.call.play(prompts.NAV_HINT, escape_digits=dialog.ALL_KEYS)
         if digit is None:
             digit = await walk.call.wait_digit(self._ivr.input_timeout)
         if digit is None:
-            await self._missed(walk, OperatorReason.NO_INPUT)
+            await self._silent(walk)
             return
+        walk.silent = 0
         if await self._navigate(walk, digit):
             return
         child = node.options.get(digit)
         if child is None:
             walk.pending = await walk.call.play(prompts.INVALID, escape_digits=dialog.ALL_KEYS)
-            await self._missed(walk, OperatorReason.NO_INPUT)
+            walk.invalid += 1
+            if walk.invalid >= self._ivr.max_rounds:
+                await self._operator(walk, OperatorReason.NO_INPUT)
             return
-        walk.rounds = 0
+        walk.invalid = 0
         walk.stack.append(child)
 
     async def _navigate(self, walk: _Walk, digit: str) -> bool:
@@ -191,15 +205,19 @@ class MenuFlow:
                 walk.stack.pop()
         elif digit == self._ivr.main_key:
             del walk.stack[1:]
-        else:
+        elif digit != self._ivr.repeat_key:  # repeat: the same node plays again
             return False
-        walk.rounds = 0
+        walk.invalid = walk.silent = 0
         return True
 
-    async def _missed(self, walk: _Walk, reason: OperatorReason) -> None:
-        walk.rounds += 1
-        if walk.rounds >= self._ivr.max_rounds:
-            await self._operator(walk, reason)
+    async def _silent(self, walk: _Walk) -> None:
+        """A round without a key (R-021): the stay-on-the-line notice after the first, the
+        operator after ``silent_rounds``."""
+        walk.silent += 1
+        if walk.silent >= self._ivr.silent_rounds:
+            await self._operator(walk, OperatorReason.NO_INPUT, silent=True)
+        elif walk.silent == 1:
+            walk.pending = await walk.call.play(prompts.NO_TONE, escape_digits=dialog.ALL_KEYS)
 
     async def _info(self, walk: _Walk, node: MenuNode) -> None:
         assert node.prompts is not None
@@ -250,7 +268,13 @@ class MenuFlow:
 
     # --- leaving the menu ----------------------------------------------------------------------
     async def _operator(
-        self, walk: _Walk, reason: str, *, announce: bool = True, queue: str | None = None
+        self,
+        walk: _Walk,
+        reason: str,
+        *,
+        announce: bool = True,
+        queue: str | None = None,
+        silent: bool = False,
     ) -> None:
         """To the operators' queue, or to the department ``queue`` names (R-097), each open
         by its own hours."""
@@ -265,15 +289,28 @@ class MenuFlow:
             await walk.call.to_operator(reason, dept.id if other else None)
             raise _Leave
         await walk.call.enter("closed")
+        # R-012: the hours in force today and the next working day, from the schedule, its
+        # overrides and the calendar; the callback confirmation says when to expect the call.
+        now = self._clock()
+        expect = callback_phrase(hours, now)
+        # A caller who could not press a key is offered the callback by staying on the line.
+        caller = walk.call.agi.env.callerid if silent else None
+        offer = prompts.CALLBACK_OFFER_SILENT if caller else prompts.CALLBACK_OFFER
         digit = await self._question(
-            walk.call, prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS, prompts.CALLBACK_OFFER
+            walk.call, prompts.OPERATOR_CLOSED, hours_phrase(hours, now), offer
         )
         if digit == CALLBACK_KEY:
-            await self._callback(walk)
+            await self._callback(walk, expect)
+        elif digit is None and caller:
+            await walk.call.enter("callback")
+            await walk.call.request_callback(caller)  # source: closed, by the path
+            await dialog.callback_taken(walk.call, expect)
         await self._goodbye(walk)
 
-    async def _callback(self, walk: _Walk) -> None:
-        await dialog.take_callback(walk.call, self._ivr.input_timeout, self._ivr.max_rounds)
+    async def _callback(self, walk: _Walk, expect: russian.Phrase | None = None) -> None:
+        await dialog.take_callback(
+            walk.call, self._ivr.input_timeout, self._ivr.max_rounds, expect=expect
+        )
 
     async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
         return await dialog.question(call, self._ivr.input_timeout, *parts)

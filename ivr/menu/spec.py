@@ -60,7 +60,7 @@ class MenuSpec(_Spec):
     options: dict[OptionKey, NodeId] = Field(
         min_length=1,
         description="DTMF key -> child node id. The navigation keys (operator, back, main "
-        "menu; 0, * and # by default) are reserved.",
+        "menu, repeat; 0, *, # and 9 by default) are reserved.",
         json_schema_extra={"additionalProperties": False},
     )
 

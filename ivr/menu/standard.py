@@ -10,13 +10,15 @@ from functools import partial
 from pathlib import Path
 
 from hotline.contact_center.departments import departments
-from hotline.settings import IvrSettings, Settings
+from hotline.settings import IvrSettings, Settings, WordingSettings
 from hotline.speech.catalogue import Catalogue, UnknownPrompt
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
 from hotline.speech.paths import voice_dir_name
+from hotline.speech.wording import Severity, WordingFinding, check_prompts
 from ivr.menu.loader import load_menu, parse_menu
 from ivr.menu.model import Menu, NodeKind
 from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
+from ivr.prompts import NAV_HINT
 
 Durations = Callable[[str], float]
 
@@ -28,15 +30,27 @@ def validate_menu(
     catalogue: Catalogue,
     durations: Durations,
     voice: str,
+    wording: WordingSettings | None = None,
+    nav_hint: str | None = None,
 ) -> list[Violation]:
     """Every violation of ``menu`` with the limits of ``ivr`` and the prompt durations of one
     voice (``durations(prompt_id)`` in seconds, measured on the rendered audio; it may raise
-    :class:`PromptsNotBuilt` or ``KeyError``); ``voice`` labels the messages."""
+    :class:`PromptsNotBuilt` or ``KeyError``); ``voice`` labels the messages.  With
+    ``wording``, a forbidden phrase in a prompt the menu plays is a violation too (R-054).
+    ``nav_hint`` is the prompt a first-time caller hears after the start menu's detailed
+    prompt (R-022): the two count together against the speech limit."""
     found = structure_violations(menu)
+    if wording is not None:
+        found.extend(
+            Violation(node_id, Rule.FORBIDDEN_PHRASE, str(finding))
+            for node_id, finding in menu_wording(menu, catalogue, wording)
+            if finding.severity is Severity.ERROR
+        )
     reserved = {
         ivr.operator_key: "the operator (ivr.operator_key)",
         ivr.back_key: "back (ivr.back_key)",
         ivr.main_key: "the main menu (ivr.main_key)",
+        ivr.repeat_key: "repeating the level (ivr.repeat_key)",
     }
     limit = ivr.max_level_speech_seconds
     walked = list(menu.walk())
@@ -83,6 +97,62 @@ def validate_menu(
                 found.append(
                     Violation(node.id, Rule.MAX_LEVEL_SPEECH_SECONDS, message, round(seconds, 3))
                 )
+            elif nav_hint and node.id == menu.start and prompt_id == node.prompts.detailed:
+                found.extend(
+                    _with_hint(
+                        node.id,
+                        prompt_id,
+                        seconds,
+                        nav_hint,
+                        limit,
+                        catalogue,
+                        durations,
+                        f", voice {voice}",
+                    )
+                )
+    return found
+
+
+def _with_hint(
+    node_id: str,
+    prompt_id: str,
+    seconds: float,
+    hint: str,
+    limit: float,
+    catalogue: Catalogue,
+    durations: Durations,
+    voice: str = "",
+) -> list[Violation]:
+    """The start menu's detailed prompt and the navigation hint after it, together."""
+    try:
+        catalogue.require(hint, "the navigation hint (ivr/prompts.py NAV_HINT)")
+    except UnknownPrompt as exc:
+        return [Violation(node_id, Rule.UNKNOWN_PROMPT, str(exc))]
+    try:
+        total = seconds + durations(hint)
+    except (PromptsNotBuilt, KeyError):
+        message = f"the navigation hint {hint} is not built: run `hotline prompts build`"
+        return [Violation(node_id, Rule.NOT_BUILT, message)]
+    if total <= limit:
+        return []
+    message = (
+        f"{_seconds(total, limit)} s of speech for a first-time caller: the detailed prompt "
+        f"{prompt_id} and the navigation hint {hint} (limit {limit:g} s{voice})"
+    )
+    return [Violation(node_id, Rule.MAX_LEVEL_SPEECH_SECONDS, message, round(total, 3))]
+
+
+def menu_wording(
+    menu: Menu, catalogue: Catalogue, wording: WordingSettings
+) -> list[tuple[str, WordingFinding]]:
+    """(node id, finding) for each listed phrase in the prompts the menu's nodes play."""
+    found: list[tuple[str, WordingFinding]] = []
+    for node_id, node in menu.nodes.items():
+        if node.prompts is None:
+            continue
+        where = f'menu {menu.source} node "{node_id}"'
+        ids = [prompt_id for _, prompt_id in node.prompts.items()]
+        found.extend((node_id, f) for f in check_prompts(catalogue, wording, ids, where))
     return found
 
 
@@ -136,6 +206,8 @@ def check_menu(
             catalogue=library.catalogue,
             durations=partial(library.duration, voice=voice),
             voice=voice_label(library, voice),
+            wording=settings.wording,
+            nav_hint=NAV_HINT,
         )
         found.extend(v for v in violations if v not in found)
     found.extend(department_violations(menu, settings))

@@ -28,6 +28,7 @@ class Rule(StrEnum):
     RESERVED_KEY = "reserved_key"
     UNKNOWN_PROMPT = "unknown_prompt"
     NOT_BUILT = "not_built"
+    FORBIDDEN_PHRASE = "forbidden_phrase"
     # Structure of the file and of the tree.
     VERSION = "version"
     SCHEMA = "schema"

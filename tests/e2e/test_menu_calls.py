@@ -36,6 +36,18 @@ def played(transcript: Transcript) -> list[str]:
     return [Path(p).name for p in transcript.prompts]
 
 
+HOURS_SAID = (
+    "сегодня у операторов выходной, следующий рабочий день, завтра, "
+    "операторы работают круглосуточно"
+)
+
+
+def heard(transcript: Transcript) -> list[str]:
+    """The call log's prompt events: catalogue ids and composed phrases' text."""
+    assert transcript.call_log is not None
+    return [e["value"] for e in transcript.call_log["events"] if e["kind"] == "prompt"]
+
+
 async def call(settings: Settings, dtmf: str) -> Transcript:
     return await simulate(settings, dtmf, caller_id=CALLER)
 
@@ -78,18 +90,42 @@ async def test_type_ahead_over_playing_prompts(engine: Engine, settings: Setting
 async def test_invalid_key_gets_a_notice_and_the_level_again(
     engine: Engine, settings: Settings
 ) -> None:
-    transcript = await call(settings, "9w0")
+    # 8: no option on the main menu (9 repeats the level, R-022).
+    transcript = await call(settings, "8w0")
     names = played(transcript)
     assert prompts.INVALID in names
     assert transcript.nodes == ["greeting", "main", "main", "operator"]
-    assert transcript.digits_received == "90"
+    assert transcript.digits_received == "80"
 
 
-async def test_silence_ends_at_the_operator(engine: Engine, settings: Settings) -> None:
-    transcript = await call(settings, "")
-    assert transcript.nodes == ["greeting", *["main"] * settings.ivr.max_rounds, "operator"]
+async def test_the_repeat_key_plays_the_level_again(engine: Engine, settings: Settings) -> None:
+    # R-022, R-152: 9 over the main menu plays it again, no invalid notice; then 0.
+    transcript = await call(settings, f"{settings.ivr.repeat_key}w0")
+    assert transcript.nodes == ["greeting", "main", "main", "operator"]
+    names = played(transcript)
+    assert prompts.INVALID not in names
+    assert names.count("ivr.main.detailed") == 2
+    assert transcript.digits_received == f"{settings.ivr.repeat_key}0"
+    assert transcript.call_log is not None
+    entered = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "node"]
+    assert entered == ["greeting", "main", "main", "operator"]
+
+
+async def test_silence_ends_at_the_operator(tmp_path: Path) -> None:
+    # The number of silent rounds is a setting (R-021): with one, the first silent round
+    # reaches the operator (the default two are in tests/e2e/test_calls.py).
+    settings = engine_settings(tmp_path / "silent.db", ivr={"silent_rounds": 1})
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        await engine.ami.wait_connected(10)
+        transcript = await call(settings, "")
+    finally:
+        await engine.stop()
+    assert transcript.nodes == ["greeting", "main", "operator"]
     assert transcript.outcome == CallOutcome.OPERATOR
     assert transcript.operator_reason == OperatorReason.NO_INPUT
+    assert prompts.NO_TONE not in played(transcript)
 
 
 async def test_outside_hours_the_operator_choice_offers_a_callback(
@@ -103,7 +139,10 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
     listener = await call(settings, "0")
     names = played(listener)
     # greeting, notice, the main menu (interrupted by 0), then the hours and the offer.
-    assert names[3:6] == [prompts.OPERATOR_CLOSED, prompts.OPERATOR_HOURS, prompts.CALLBACK_OFFER]
+    assert names[3] == prompts.OPERATOR_CLOSED and names[5] == prompts.CALLBACK_OFFER
+    # R-012: the hours composed from the schedule in force (closed today by the override,
+    # around the clock tomorrow), as the call's phrase log has them.
+    assert HOURS_SAID in heard(listener)
     assert listener.nodes[-2:] == ["closed", "goodbye"]
     assert listener.outcome == CallOutcome.COMPLETED
 
@@ -111,6 +150,9 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
     transcript = await call(settings, "0w1w1")
     assert transcript.nodes[-3:] == ["closed", "callback", "goodbye"]
     assert transcript.outcome == CallOutcome.COMPLETED
+    # The confirmation says when to expect the call: tomorrow's opening is at midnight.
+    said = heard(transcript)
+    assert said[said.index(prompts.CALLBACK_TAKEN) + 1] == "оператор перезвонит вам, завтра"
     assert transcript.call_log is not None
     callbacks = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "callback"]
     assert callbacks == [CALLER]

@@ -62,7 +62,11 @@ async def test_a_call_in_progress_keeps_its_version_and_new_calls_get_the_new_on
                 if not silent.done():
                     silent.cancel()
 
-        assert in_progress.nodes == ["greeting", *["main"] * settings.ivr.max_rounds, "operator"]
+        assert in_progress.nodes == [
+            "greeting",
+            *["main"] * settings.ivr.silent_rounds,
+            "operator",
+        ]
         assert in_progress.outcome == CallOutcome.OPERATOR
         assert versions_used(in_progress) == [str(first.version)]
 

@@ -17,6 +17,7 @@ from ivr.menu.loader import load_menu
 from ivr.menu.model import Menu, NodeKind
 from ivr.menu.standard import load_and_validate, validate_menu
 from ivr.menu.structure import MenuError, Rule, Violation
+from ivr.prompts import NAV_HINT
 from tests.unit.test_menu_model import CATALOGUE, DEFAULT_MENU, ROOT, base, dump, parse
 
 # Seconds per prompt in two voices: everything fits in "fast"; "slow" reads main.detailed
@@ -28,6 +29,8 @@ FAST: Mapping[str, float] = {
     "info.detailed": 6.0,
     "info.tariffs": 5.0,
     "bye": 1.5,
+    # After main.detailed for a first-time caller; counted with it.
+    "ivr.nav.hint": 1.0,
 }
 SLOW: Mapping[str, float] = {**{k: v * 1.4 for k, v in FAST.items()}, "main.detailed": 17.3}
 
@@ -308,7 +311,10 @@ def real_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str
     sounds = tmp_path_factory.mktemp("sounds")
     catalogue = real_catalogue()
     subset = Catalogue(
-        {pid: catalogue.require(pid, "test") for pid in load_menu(DEFAULT_MENU).prompt_ids()}
+        {
+            pid: catalogue.require(pid, "test")
+            for pid in [*load_menu(DEFAULT_MENU).prompt_ids(), NAV_HINT]
+        }
     )
     built: dict[tuple[str, str], Settings] = {}
     for backend, voice in REAL_VOICES:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from hotline.speech import russian
+from hotline.speech import hours_ru, russian
 from hotline.speech.russian import (
     FRAGMENTS,
     MAX_CARDINAL,
@@ -493,7 +493,8 @@ def test_fragment_inventory_is_small_unique_and_file_safe() -> None:
     assert 100 <= len(FRAGMENTS) <= 300
     for fragment_id, text in FRAGMENTS.items():
         assert re.fullmatch(r"[a-z0-9_.]+", fragment_id), fragment_id
-        assert re.fullmatch(r"[а-яё]+(-[а-яё]+)?", text), text
+        # Words, lower case; the operator-hours words are a few to a fragment.
+        assert re.fullmatch(r"[а-яё]+(-[а-яё]+)?( [а-яё]+)*", text), text
     assert len(set(FRAGMENTS.values())) == len(FRAGMENTS), "two ids for the same words"
     with pytest.raises(TypeError):
         FRAGMENTS["num.1"] = "два"  # type: ignore[index]
@@ -515,6 +516,15 @@ def test_every_fragment_is_used() -> None:
     phrases += [money(Decimal(k).scaleb(-2)) for k in range(300)]
     phrases += [kwh(Decimal(v)) for v in ("0", "1", "2", "1.1", "2.2", "1.01", "2.02")]
     phrases += [kwh(Decimal(v)) for v in ("1.001", "2.002")]
+    # The operator hours (hotline.speech.hours_ru): every clock time, weekday and word.
+    clock = [dt.time(h, m) for h in range(24) for m in range(60)] + [dt.time.max]
+    periods = [hours_ru.Period(t, dt.time.max) for t in clock] + [
+        hours_ru.Period(dt.time(0), dt.time.max)
+    ]
+    days = [hours_ru.Day(offset, weekday) for offset in (0, 1, 2) for weekday in range(7)]
+    phrases += [hours_ru.operator_hours(p, None) for p in periods]
+    phrases += [hours_ru.operator_hours(None, (d, periods[0])) for d in days if d.offset]
+    phrases += [hours_ru.callback_expected(d, t) for d in days for t in (dt.time(8),)]
     for p in phrases:
         used.update(p.fragments)
     assert used == set(FRAGMENTS)
