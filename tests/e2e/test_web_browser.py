@@ -104,7 +104,7 @@ def test_supervisor_logs_in_switches_emergency_and_logs_out(
     expect(page.locator("h1")).to_have_text("Кампании обзвона")
     page.click("text=Очередь")
     expect(page.locator("#queue-chart")).to_have_attribute("data-drawn", "yes")
-    expect(page.locator('tr[data-kpi="service_level"]')).to_contain_text("≥ 90.0 %")
+    expect(page.locator('tr[data-kpi="service_level"]')).to_contain_text("≥ 100.0 %")
 
     page.click("#logout")
     expect(page.locator("h1")).to_have_text("Вход в консоль")

@@ -104,6 +104,9 @@ PART_HEAD = (
 SENT_BYTES = 4 * 1024 * 1024  # more than Starlette keeps in memory before spooling to disk
 
 
+RESET = b"connection reset before the answer was read"
+
+
 async def anonymous_upload(url: str, *, declared: int | None) -> bytes:
     """POST a contact list with no session: ``SENT_BYTES`` of it, then wait for the answer
     without ending the body (a real attacker would go on sending)."""
@@ -130,6 +133,12 @@ async def anonymous_upload(url: str, *, declared: int | None) -> bytes:
                 await writer.drain()
         async with asyncio.timeout(15):
             return await answer
+    except ConnectionError:
+        # The console answered 413 and closed while this client was still sending: the kernel
+        # then resets the connection and may drop the unread 413 with it (a TCP race, not the
+        # console's choice).  Closing on the upload is a refusal too; the caller still checks
+        # that nothing reached the disk.
+        return RESET
     finally:
         answer.cancel()
         writer.close()
@@ -146,6 +155,6 @@ async def test_an_oversized_anonymous_upload_is_refused_without_touching_the_dis
     monkeypatch.setenv("TMPDIR", str(temp))  # where Starlette would spool the file part
     async with web_console(settings, f"paths.data_dir={data}") as url:
         status_line = await anonymous_upload(url, declared=declared)
-        assert status_line.startswith(b"HTTP/1.1 413"), status_line
+        assert status_line.startswith(b"HTTP/1.1 413") or status_line == RESET, status_line
         assert list(temp.iterdir()) == []
     assert not (data / "uploads").exists() or list((data / "uploads").iterdir()) == []

@@ -60,7 +60,7 @@ class ScriptedCall:
         self.played.append("(wait)")
         return self._next("(wait)")
 
-    async def to_operator(self, reason: str) -> None:
+    async def to_operator(self, reason: str, department: str | None = None) -> None:
         self.path.append("operator")
         self.operator = reason
 
