@@ -77,26 +77,26 @@ class Reason(StrEnum):
     LEFT_ON_MACHINE = "left_on_machine"
 
 
-# What the campaign report and the console call each reason.
+# What the console's campaign report calls each reason (in Russian, as the console speaks).
 REASON_LABELS: Final[dict[Reason, str]] = {
-    Reason.DELIVERED: "delivered",
-    Reason.CONFIRMED: "confirmed by the callee",
-    Reason.ANSWERED: "answered",
-    Reason.NO_ANSWER: "no answer",
-    Reason.BUSY: "busy",
-    Reason.INVALID_NUMBER: "invalid number",
-    Reason.FAILED: "failed (congestion, trunk)",
-    Reason.HUNG_UP_EARLY: "hung up before the key content",
-    Reason.NO_CONFIRMATION: "not confirmed",
-    Reason.TRANSFERRED: "transferred to an operator",
-    Reason.UNKNOWN: "unknown (engine restart)",
-    Reason.DO_NOT_CALL: "do not call",
-    Reason.EXPIRED: "campaign ended first",
-    Reason.RENDER_FAILED: "audio could not be rendered",
-    Reason.EMAIL_SENT: "e-mail sent",
-    Reason.EMAIL_FAILED: "e-mail failed",
-    Reason.MACHINE: "answering machine",
-    Reason.LEFT_ON_MACHINE: "left on answering machine",
+    Reason.DELIVERED: "сообщение прослушано",
+    Reason.CONFIRMED: "подтверждено клавишей 1",
+    Reason.ANSWERED: "ответили",
+    Reason.NO_ANSWER: "не ответили",
+    Reason.BUSY: "занято",
+    Reason.INVALID_NUMBER: "неверный номер",
+    Reason.FAILED: "сбой вызова",
+    Reason.HUNG_UP_EARLY: "положили трубку до главного",
+    Reason.NO_CONFIRMATION: "не подтвердили",
+    Reason.TRANSFERRED: "переведён на оператора",
+    Reason.UNKNOWN: "итог потерян (перезапуск)",
+    Reason.DO_NOT_CALL: "в списке «не звонить»",
+    Reason.EXPIRED: "кампания закончилась раньше",
+    Reason.RENDER_FAILED: "не удалось озвучить",
+    Reason.EMAIL_SENT: "отправлено письмо",
+    Reason.EMAIL_FAILED: "письмо не отправлено",
+    Reason.MACHINE: "автоответчик",
+    Reason.LEFT_ON_MACHINE: "оставлено на автоответчике",
 }
 
 

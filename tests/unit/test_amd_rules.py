@@ -79,8 +79,8 @@ def test_machines_have_their_own_retry_delays_and_labels() -> None:
     tuned = load_rules({"answering_machine": "leave_message", "retry_minutes": {"machine": 30}})
     assert tuned.answering_machine is MachineAction.LEAVE_MESSAGE
     assert tuned.retry_delay(Reason.MACHINE) == timedelta(minutes=30)
-    assert REASON_LABELS[Reason.MACHINE] == "answering machine"
-    assert REASON_LABELS[Reason.LEFT_ON_MACHINE] == "left on answering machine"
+    assert REASON_LABELS[Reason.MACHINE] == "автоответчик"
+    assert REASON_LABELS[Reason.LEFT_ON_MACHINE] == "оставлено на автоответчике"
     assert set(REASON_LABELS) == set(Reason)
 
 
