@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,6 +20,7 @@ from hotline.dialplan.names import SIM_GREETING_PREFIX, AmdStatus
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.calllog import CallRecord
 from hotline.store.enums import EventKind
 from tests.dialer_support import results, running_campaign, short_scenario, wait_finished
 from tests.e2e.engine_support import engine_settings
@@ -61,13 +63,16 @@ def settings(tmp_path: Path, sandbox: Sandbox) -> Settings:
     return engine_settings(tmp_path / "hotline.db", dialer=FAST_DIALER)
 
 
-async def test_amd_tells_people_from_machines(settings: Settings, tmp_path: Path) -> None:
+async def call(
+    settings: Settings, tmp_path: Path, digits: list[str], rules: dict[str, Any]
+) -> tuple[dict[str, tuple[str, str, int]], dict[str, CallRecord]]:
+    """One campaign to the greeting numbers ``digits``: results and call records by phone."""
     engine = Engine(settings)
     store = DialerStore(engine.db)
     await engine.db.upgrade()
     # The fixtures: rendered now by the project's TTS (cached), never committed.
     library = PromptLibrary(settings)
-    sounds = {digit: await library.speak(text) for digit, (text, _) in GREETINGS.items()}
+    sounds = {digit: await library.speak(GREETINGS[digit][0]) for digit in digits}
     await engine.start()
     try:
         await engine.ami.wait_connected(10)
@@ -82,9 +87,9 @@ async def test_amd_tells_people_from_machines(settings: Settings, tmp_path: Path
         campaign = await running_campaign(
             store,
             tmp_path,
-            [phone(d) for d in GREETINGS],
+            [phone(d) for d in digits],
             scenario=short_scenario(),
-            rules=CampaignRules.model_validate(CALL_ANY_TIME),
+            rules=CampaignRules.model_validate({**CALL_ANY_TIME, **rules}),
             now=datetime.now(UTC),
         )
         await wait_finished(store, "test", within=60)
@@ -93,6 +98,11 @@ async def test_amd_tells_people_from_machines(settings: Settings, tmp_path: Path
         calls = {c.callee: c for c in await engine.call_log.recent(limit=10)}
     finally:
         await engine.stop()
+    return got, calls
+
+
+async def test_amd_tells_people_from_machines(settings: Settings, tmp_path: Path) -> None:
+    got, calls = await call(settings, tmp_path, list(GREETINGS), {})
     verdicts = {
         d: [e.value for e in calls[phone(d)].events if e.kind == EventKind.AMD] for d in GREETINGS
     }
@@ -101,3 +111,19 @@ async def test_amd_tells_people_from_machines(settings: Settings, tmp_path: Path
     assert got[phone("2")][:2] == ("positive", Reason.DELIVERED)
     assert got[phone("3")][:2] == ("negative", Reason.MACHINE)
     assert got[phone("4")][:2] == ("negative", Reason.MACHINE)
+    # Nothing was played to the machines.
+    for digit in "34":
+        assert not [e for e in calls[phone(digit)].events if e.kind == EventKind.PROMPT]
+
+
+async def test_by_rule_the_message_is_left_on_the_machine(
+    settings: Settings, tmp_path: Path
+) -> None:
+    got, calls = await call(settings, tmp_path, ["3"], {"answering_machine": "leave_message"})
+    events = calls[phone("3")].events
+    amd = [e.value for e in events if e.kind == EventKind.AMD]
+    assert amd == [AmdStatus.MACHINE, "leave_message"]
+    heard = [e.value for e in events if e.kind == EventKind.PROMPT]
+    assert heard[:2] == ["campaign.debt.amount", "amount=1234.50"]
+    # Played to its end, still never positive.
+    assert got[phone("3")][:2] == ("negative", Reason.LEFT_ON_MACHINE)
