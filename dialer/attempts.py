@@ -130,7 +130,8 @@ class AttemptTracker:
         assert scenario is not None
         rule = campaign.rules.effective_positive_rule(scenario)
         result, reason = answered_verdict(
-            rule, Playback(attempt.key_played, attempt.confirmed, attempt.transferred)
+            rule,
+            Playback(attempt.key_played, attempt.confirmed, attempt.transferred, attempt.machine),
         )
         await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED)
         with contextlib.suppress(UnknownCall):

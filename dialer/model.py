@@ -71,6 +71,33 @@ class Reason(StrEnum):
     RENDER_FAILED = "render_failed"  # the personal audio could not be rendered
     EMAIL_SENT = "email_sent"  # positive: the mail server accepted the message
     EMAIL_FAILED = "email_failed"  # the mail server refused it, or none is configured
+    MACHINE = "machine"  # an answering machine answered (AMD, R-085); nothing left on it
+    # The message was left on an answering machine after the beep (rules
+    # `answering_machine: leave_message`): never positive, the customer may not hear it.
+    LEFT_ON_MACHINE = "left_on_machine"
+
+
+# What the console's campaign report calls each reason (in Russian, as the console speaks).
+REASON_LABELS: Final[dict[Reason, str]] = {
+    Reason.DELIVERED: "сообщение прослушано",
+    Reason.CONFIRMED: "подтверждено клавишей 1",
+    Reason.ANSWERED: "ответили",
+    Reason.NO_ANSWER: "не ответили",
+    Reason.BUSY: "занято",
+    Reason.INVALID_NUMBER: "неверный номер",
+    Reason.FAILED: "сбой вызова",
+    Reason.HUNG_UP_EARLY: "положили трубку до главного",
+    Reason.NO_CONFIRMATION: "не подтвердили",
+    Reason.TRANSFERRED: "переведён на оператора",
+    Reason.UNKNOWN: "итог потерян (перезапуск)",
+    Reason.DO_NOT_CALL: "в списке «не звонить»",
+    Reason.EXPIRED: "кампания закончилась раньше",
+    Reason.RENDER_FAILED: "не удалось озвучить",
+    Reason.EMAIL_SENT: "отправлено письмо",
+    Reason.EMAIL_FAILED: "письмо не отправлено",
+    Reason.MACHINE: "автоответчик",
+    Reason.LEFT_ON_MACHINE: "оставлено на автоответчике",
+}
 
 
 class PositiveRule(StrEnum):
@@ -346,7 +373,18 @@ DEFAULT_RETRY_MINUTES: Final[dict[Reason, float | None]] = {
     Reason.UNKNOWN: 60,
     Reason.INVALID_NUMBER: None,  # never retried
     Reason.TRANSFERRED: None,  # talked to a person
+    # R-085: a machine answered; call again later, when the person may be there.
+    Reason.MACHINE: 120,
+    Reason.LEFT_ON_MACHINE: 240,
 }
+
+
+class MachineAction(StrEnum):
+    """What a campaign call does when an answering machine answers (R-085)."""
+
+    HANG_UP = "hang_up"  # hang up: negative ("machine"), retried after its own delay
+    # wait for the beep (silence), play the message, hang up: "left_on_machine", negative
+    LEAVE_MESSAGE = "leave_message"
 
 
 class CampaignRules(BaseModel):
@@ -382,6 +420,10 @@ class CampaignRules(BaseModel):
     # account whose registered phones include its number; other rows are dropped at import,
     # with the reason.  None: on for debt campaigns, off for the others.
     contract_numbers_only: bool | None = None
+    # An answering machine answered (AMD, R-085): hang up (negative "machine", retried after
+    # retry_minutes["machine"]) or leave the message after the beep (negative
+    # "left_on_machine", never positive).
+    answering_machine: MachineAction = MachineAction.HANG_UP
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
 

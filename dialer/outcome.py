@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from dialer.model import PositiveRule, Reason, Result
+from hotline.dialplan.names import AmdStatus
 
 # OriginateResponse "Reason" (Asterisk's AST_CONTROL_* of the failed dial).
 ORIGINATE_HANGUP: Final = "1"
@@ -40,10 +41,24 @@ class Playback:
     key_played: bool
     confirmed: bool
     transferred: bool
+    # AMD said an answering machine answered (R-085).
+    machine: bool = False
+
+
+def is_machine(amd_status: str | None) -> bool:
+    """AMDSTATUS as the verdict: only MACHINE is a machine.  NOTSURE (and no AMD at all) plays
+    the message as to a person: a person wrongly hung up on is worse than a message played
+    to a machine, which the positive rule still judges."""
+    return (amd_status or "").strip().upper() == AmdStatus.MACHINE
 
 
 def answered_verdict(rule: PositiveRule, playback: Playback) -> tuple[Result, Reason]:
-    """``rule`` is the effective rule (never AUTO)."""
+    """``rule`` is the effective rule (never AUTO).  An answering machine is negative
+    whatever the rule: with the message left on it, "left_on_machine", else "machine"."""
+    if playback.machine:
+        if playback.key_played:
+            return Result.NEGATIVE, Reason.LEFT_ON_MACHINE
+        return Result.NEGATIVE, Reason.MACHINE
     if rule is PositiveRule.ANSWERED:
         return Result.POSITIVE, Reason.ANSWERED
     if rule is PositiveRule.CONFIRMATION:

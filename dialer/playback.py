@@ -16,9 +16,11 @@ from dialer.model import (
     AttemptStatus,
     CampaignRules,
     ClosedOperator,
+    MachineAction,
     Scenario,
     phrase,
 )
+from dialer.outcome import is_machine
 from dialer.repository import AttemptRecord, DialerStore
 from hotline.contact_center.hours import OperatorHours
 from hotline.core.keys import CONFIRM_KEY
@@ -158,9 +160,20 @@ class ScenarioPlayer:
             target = await self._store.target(attempt.target_id)
             steps = await self.render(scenario, target.variables, target.timezone)
         await self._call_log.add_event(attempt_id, EventKind.CAMPAIGN, campaign.name)
-        zero = await self.zero_key(scenario, campaign.rules)
-        operator = zero.keys
         try:
+            machine = await self._machine(agi, attempt_id)
+            if machine:
+                if campaign.rules.answering_machine is MachineAction.HANG_UP:
+                    await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
+                    return None
+                await self._wait_for_beep(agi, attempt_id)
+            # Nobody can press a key on a machine: no operator offer, no confirmation.
+            zero = (
+                ZeroKey("", None, callback=False)
+                if machine
+                else await self.zero_key(scenario, campaign.rules)
+            )
+            operator = zero.keys
             last_key = max((i for i, s in enumerate(steps) if s.key), default=-1)
             key_ok = True
             digit: str | None = None
@@ -175,7 +188,7 @@ class ScenarioPlayer:
             else:
                 if zero.offer:
                     digit, _ = await self._play_prompt(agi, attempt_id, zero.offer, operator)
-                if scenario.confirm and not (operator and digit == operator):
+                if scenario.confirm and not machine and not (operator and digit == operator):
                     digit = await self._confirm(agi, attempt_id, scenario, operator)
             if operator and digit == operator:
                 if zero.callback:
@@ -188,6 +201,32 @@ class ScenarioPlayer:
             await self._call_log.add_event(attempt_id, EventKind.STATUS, "callee hung up")
         except AgiError:
             log.exception("campaign call %s failed", attempt_id)
+
+    async def _machine(self, agi: AgiCall, attempt_id: str) -> bool:
+        """AMD's verdict (R-085): AMDSTATUS and AMDCAUSE, logged on the call; a machine is
+        marked on the attempt at once (the verdict is negative whatever follows)."""
+        status = await agi.get_variable(ChannelVar.AMD_STATUS)
+        if not status:
+            return False
+        cause = await agi.get_variable(ChannelVar.AMD_CAUSE) or ""
+        await self._call_log.add_event(attempt_id, EventKind.AMD, status, {"cause": cause})
+        machine = is_machine(status)
+        if machine:
+            await self._store.mark_attempt(attempt_id, machine=True)
+        return machine
+
+    async def _wait_for_beep(self, agi: AgiCall, attempt_id: str) -> None:
+        """Leave the message after the machine's greeting: wait for silence (the beep ends
+        it), at most ``beep_timeout`` seconds."""
+        amd = self._settings.amd
+        await agi.exec(
+            "WaitForSilence",
+            str(amd.beep_silence),
+            "1",
+            f"{amd.beep_timeout:g}",
+            timeout=amd.beep_timeout + 5,
+        )
+        await self._call_log.add_event(attempt_id, EventKind.AMD, "leave_message")
 
     async def _confirm(
         self, agi: AgiCall, attempt_id: str, scenario: Scenario, operator: str

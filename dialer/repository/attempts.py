@@ -130,6 +130,7 @@ class Attempts:
         key_played: bool | None = None,
         confirmed: bool | None = None,
         transferred: bool | None = None,
+        machine: bool | None = None,
     ) -> None:
         """Answered, key content played, confirmed, transferred: as soon as it is known.
         Only what is given changes."""
@@ -138,6 +139,7 @@ class Attempts:
             "key_played": key_played,
             "confirmed": confirmed,
             "transferred": transferred,
+            "machine": machine,
         }
         if status is not None:
             values["status"] = AttemptStatus(status).value

@@ -71,6 +71,7 @@ class AttemptRecord:
     key_played: bool
     confirmed: bool
     transferred: bool
+    machine: bool = False  # AMD: an answering machine answered
 
 
 def scenario_record(row: ScenarioRow) -> ScenarioRecord:
@@ -132,4 +133,5 @@ def attempt_record(row: DialAttempt) -> AttemptRecord:
         row.key_played,
         row.confirmed,
         row.transferred,
+        row.machine,
     )

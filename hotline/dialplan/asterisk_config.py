@@ -29,6 +29,7 @@ from hotline.dialplan.names import (
     ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
+    SIM_GREETING_PREFIX,
     ChannelVar,
     IvrStatus,
     NoticeBy,
@@ -212,6 +213,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "var": DIALPLAN_VARS,
         "status": IvrStatus,
         "fallback_reason": OperatorReason.FALLBACK.value,
+        "amd": settings.dialer.amd,
+        "sim_greeting": SIM_GREETING_PREFIX,
     }
 
 

@@ -22,6 +22,10 @@ CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
 CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 
+# Sandbox only: global variables <prefix>_N name the greeting (a sound path without extension)
+# the simulated carrier's number 7900555000N says on answer (answering-machine tests, R-085).
+SIM_GREETING_PREFIX: Final = "HOTLINE_SIM_GREETING"
+
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not (R-061).
 PROMPT_RECORDING_NOTICE: Final = "ivr.recording_notice"
@@ -67,6 +71,19 @@ class ChannelVar(StrEnum):
     QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
     # Set by the overflow route: the caller left a callback request (dialplan hangs up).
     CALLBACK = "HOTLINE_CALLBACK"
+    # Set by Asterisk's AMD() on an answered campaign call (R-085): an AmdStatus value, and
+    # why (e.g. "LONGGREETING-1900-1800", "HUMAN-800-800").
+    AMD_STATUS = "AMDSTATUS"
+    AMD_CAUSE = "AMDCAUSE"
+
+
+class AmdStatus(StrEnum):
+    """Values of AMDSTATUS (Asterisk's AMD())."""
+
+    MACHINE = "MACHINE"
+    HUMAN = "HUMAN"
+    NOTSURE = "NOTSURE"  # undecided within the analysis time
+    HANGUP = "HANGUP"  # the far end hung up during the analysis
 
 
 class NoticeBy(StrEnum):

@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from hotline.settings.amd import AmdSettings
 from hotline.settings.base import SECTION_CONFIG
 from hotline.settings.queues import (
     DepartmentQueue,
@@ -314,6 +315,8 @@ class DialerSettings(_Section):
     confirm_wait_seconds: float = 5.0
     # Played at most this much short of its length still counts as "fully played".
     key_content_tolerance_seconds: float = 0.3
+    # Answering-machine detection on answered calls (R-085; hotline/settings/amd.py).
+    amd: AmdSettings = Field(default_factory=AmdSettings)
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
     # Planned-outage notices go out at least this many days before the work starts (R-089:

@@ -54,3 +54,6 @@ class EventKind(StrEnum):
     CAMPAIGN = "campaign"  # a campaign call: the campaign, then result:reason
     # «Разговор записывается» was played to the caller (value: who played it, NoticeBy)
     RECORDING_NOTICE = "recording_notice"
+    # Answering-machine detection on a campaign call (value: AMDSTATUS; detail: AMDCAUSE), or
+    # "leave_message" once the beep was waited for
+    AMD = "amd"

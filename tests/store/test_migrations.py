@@ -53,7 +53,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0012_departments"
+    assert head == "0013_amd_machine"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

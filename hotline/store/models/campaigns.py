@@ -168,6 +168,8 @@ class DialAttempt(Base):
     key_played: Mapped[bool] = mapped_column(default=False, server_default=false())
     confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     transferred: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # AMD said an answering machine answered.
+    machine: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class DialerLimit(Base):
