@@ -31,10 +31,9 @@ def listed(url: str, *args: str) -> list[dict[str, object]]:
 
 def audit(url: str) -> list[tuple[str, str, str | None]]:
     async def work() -> list[tuple[str, str, str | None]]:
-        async with Database(url) as db:
-            async with db.session() as session:
-                rows = await session.scalars(select(AuditEntry).order_by(AuditEntry.id))
-                return [(r.actor, r.action, r.target) for r in rows]
+        async with Database(url) as db, db.session() as session:
+            rows = await session.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            return [(r.actor, r.action, r.target) for r in rows]
 
     return asyncio.run(work())
 
