@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -26,17 +27,21 @@ from sqlalchemy.exc import SQLAlchemyError
 from hotline.core.cache import LastGoodCache
 from hotline.speech import russian
 from hotline.speech.russian import Phrase
+from hotline.store.accounts import AccountStore
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.outages import OutageRecord, OutageStore, Place
 
 __all__ = [
+    "CallerOutage",
     "OutageProvider",
     "announcement_text",
     "close",
     "concerns",
     "find_outage",
     "normalise",
+    "outage_for_account",
+    "outage_for_phone",
     "parse_address",
     "parse_place",
     "register",
@@ -239,6 +244,42 @@ async def close(db: Database, outage_id: int, by: Actor) -> OutageRecord | None:
     if before is not None and before.open:
         await AuditLog(db).write(by, "outage.close", target=str(outage_id))
     return outage
+
+
+@dataclass(frozen=True)
+class CallerOutage:
+    """An open outage at the address of a caller's account."""
+
+    account: str
+    outage: OutageRecord
+    zone: ZoneInfo
+
+
+async def outage_for_phone(
+    outages: list[OutageRecord], accounts: AccountStore, phone: str | None
+) -> CallerOutage | None:
+    """The outage concerning an account registered for the caller ID (any of them), if any."""
+    if not phone or not outages:
+        return None
+    for number in await accounts.numbers_for_phone(phone):
+        found = await outage_for_account(outages, accounts, number)
+        if found is not None:
+            return found
+    return None
+
+
+async def outage_for_account(
+    outages: list[OutageRecord], accounts: AccountStore, number: str
+) -> CallerOutage | None:
+    if not outages:
+        return None
+    account = await accounts.get(number)
+    if account is None:
+        return None
+    outage = find_outage(outages, account.number, account.address)
+    if outage is None:
+        return None
+    return CallerOutage(account.number, outage, ZoneInfo(account.timezone))
 
 
 class OutageProvider:

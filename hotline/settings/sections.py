@@ -22,6 +22,7 @@ from pydantic import (
 from hotline.settings.base import SECTION_CONFIG
 from hotline.settings.queues import (
     DepartmentQueue,
+    OutageSettings,
     QueueSettings,
     RecordingSettings,
     SimOperatorSettings,
@@ -35,6 +36,7 @@ class _Section(BaseModel):
 
 __all__ = [
     "DepartmentQueue",
+    "OutageSettings",
     "QueueSettings",
     "RecordingSettings",
     "SimOperatorSettings",

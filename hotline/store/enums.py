@@ -54,3 +54,5 @@ class EventKind(StrEnum):
     CAMPAIGN = "campaign"  # a campaign call: the campaign, then result:reason
     # «Разговор записывается» was played to the caller (value: who played it, NoticeBy)
     RECORDING_NOTICE = "recording_notice"
+    # A current outage at the caller's address was announced (value: the outage id)
+    OUTAGE_HEARD = "outage_heard"

@@ -23,14 +23,17 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
+from hotline.contact_center.outages import CallerOutage, restoration_phrase
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
+from hotline.core.logs import mask_account
 from hotline.dialplan.names import ChannelVar, NoticeBy, OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech import russian
-from hotline.speech.library import PromptLibrary
+from hotline.speech.library import PromptLibrary, Sound
+from hotline.speech.tools import SpeechError
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.enums import CallOutcome, EventKind
@@ -49,6 +52,8 @@ log = logging.getLogger(__name__)
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
+# The open outage at the address of an account registered for a caller ID (R-097, R-032).
+OutageSource = Callable[[str | None], Awaitable[CallerOutage | None]]
 
 
 class _Leave(Exception):
@@ -83,6 +88,7 @@ class MenuFlow:
         *,
         recordings: Recordings,
         callbacks: CallbackStore,
+        outages: OutageSource | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
@@ -96,6 +102,7 @@ class MenuFlow:
         self._self_service = self_service
         self._recordings = recordings
         self._callbacks = callbacks
+        self._outages = outages
         self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
@@ -142,6 +149,10 @@ class MenuFlow:
             await call.enter("emergency")
             await self._play_emergency(call, emergency)
         call.answer_target = answer_target(emergency, self._settings.queue)
+        if self._outages is not None:
+            found = await self._outages(caller)
+            if found is not None:
+                await self._announce_outage(walk, found)
         while True:
             await self._step(walk)
 
@@ -154,6 +165,39 @@ class MenuFlow:
             await call.play(emergency.prompt_id)
         elif emergency.sound:
             await call.play_sound("emergency", emergency.sound)
+
+    async def _announce_outage(self, walk: _Walk, found: CallerOutage) -> None:
+        """R-097, R-032: the outage at the caller's address, its cause and the restoration
+        time; the dispatcher key reaches the dispatcher, any other key goes to the menu."""
+        call, key = walk.call, self._settings.outages.dispatcher_key
+        await call.enter("outage")
+        await self._log.note(
+            call.uniqueid,
+            EventKind.OUTAGE_HEARD,
+            str(found.outage.id),
+            {"account": mask_account(found.account)},
+        )
+        try:
+            cause: Sound | None = await self._library.speak(found.outage.cause)
+        except SpeechError as exc:  # the rest is still worth hearing
+            log.error("outage %d: cannot synthesise its cause: %s", found.outage.id, exc)
+            cause = None
+        digit = await call.play(prompts.OUTAGE_INTRO, escape_digits=dialog.ALL_KEYS)
+        if digit is None and cause is not None:
+            digit = await call.play_sound(
+                "outage.cause", cause.path_without_extension, escape_digits=dialog.ALL_KEYS
+            )
+        if digit is None:
+            digit = await self._question(
+                call,
+                prompts.OUTAGE_RESTORE,
+                restoration_phrase(found.outage.restore_at, found.zone),
+                prompts.OUTAGE_DISPATCHER,
+                wait=self._settings.outages.key_wait,
+            )
+        if digit == key:
+            await self._operator(walk, OperatorReason.OUTAGE, queue=self._settings.outages.queue)
+        walk.pending = digit
 
     # --- one level -----------------------------------------------------------------------------
     async def _step(self, walk: _Walk) -> None:
@@ -312,8 +356,11 @@ class MenuFlow:
             walk.call, self._ivr.input_timeout, self._ivr.max_rounds, expect=expect
         )
 
-    async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
-        return await dialog.question(call, self._ivr.input_timeout, *parts)
+    async def _question(
+        self, call: IvrCall, *parts: str | russian.Phrase, wait: float | None = None
+    ) -> str | None:
+        timeout = self._ivr.input_timeout if wait is None else wait
+        return await dialog.question(call, timeout, *parts)
 
     async def _goodbye(self, walk: _Walk) -> None:
         await walk.call.enter("goodbye")
