@@ -15,7 +15,12 @@ from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
-from hotline.contact_center.outages import CallerOutage, OutageProvider, outage_for_phone
+from hotline.contact_center.outages import (
+    CallerOutage,
+    OutageProvider,
+    outage_for_account,
+    outage_for_phone,
+)
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
@@ -133,6 +138,10 @@ class Engine:
         """R-097, R-032: the open outage at the address of an account of this caller ID."""
         return await outage_for_phone(await self.outages.open_outages(), self.accounts, phone)
 
+    async def _account_outage(self, number: str) -> CallerOutage | None:
+        """R-097, R-032: the open outage at this account's address (a typed account)."""
+        return await outage_for_account(await self.outages.open_outages(), self.accounts, number)
+
     async def start(self) -> None:
         await self.db.upgrade()
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
@@ -147,7 +156,13 @@ class Engine:
                 self.prompts,
                 self.hours.current,
                 self.emergency.current,
-                SelfService(self.settings, self.accounts, self.readings),
+                SelfService(
+                    self.settings,
+                    self.accounts,
+                    self.readings,
+                    outages=self._account_outage,
+                    library=self.prompts,
+                ),
                 recordings=self.recordings,
                 callbacks=callbacks,
                 outages=self._caller_outage,

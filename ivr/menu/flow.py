@@ -23,23 +23,21 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
-from hotline.contact_center.outages import CallerOutage, restoration_phrase
+from hotline.contact_center.outages import CallerOutage
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
-from hotline.core.logs import mask_account
 from hotline.dialplan.names import ChannelVar, NoticeBy, OperatorReason
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech import russian
-from hotline.speech.library import PromptLibrary, Sound
-from hotline.speech.tools import SpeechError
+from hotline.speech.library import PromptLibrary
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.enums import CallOutcome, EventKind
 from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
-from ivr import dialog, prompts
+from ivr import dialog, outage_notice, prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
@@ -52,8 +50,6 @@ log = logging.getLogger(__name__)
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
-# The open outage at the address of an account registered for a caller ID (R-097, R-032).
-OutageSource = Callable[[str | None], Awaitable[CallerOutage | None]]
 
 
 class _Leave(Exception):
@@ -88,7 +84,7 @@ class MenuFlow:
         *,
         recordings: Recordings,
         callbacks: CallbackStore,
-        outages: OutageSource | None = None,
+        outages: outage_notice.OutageSource | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
@@ -167,35 +163,9 @@ class MenuFlow:
             await call.play_sound("emergency", emergency.sound)
 
     async def _announce_outage(self, walk: _Walk, found: CallerOutage) -> None:
-        """R-097, R-032: the outage at the caller's address, its cause and the restoration
-        time; the dispatcher key reaches the dispatcher, any other key goes to the menu."""
-        call, key = walk.call, self._settings.outages.dispatcher_key
-        await call.enter("outage")
-        await self._log.note(
-            call.uniqueid,
-            EventKind.OUTAGE_HEARD,
-            str(found.outage.id),
-            {"account": mask_account(found.account)},
-        )
-        try:
-            cause: Sound | None = await self._library.speak(found.outage.cause)
-        except SpeechError as exc:  # the rest is still worth hearing
-            log.error("outage %d: cannot synthesise its cause: %s", found.outage.id, exc)
-            cause = None
-        digit = await call.play(prompts.OUTAGE_INTRO, escape_digits=dialog.ALL_KEYS)
-        if digit is None and cause is not None:
-            digit = await call.play_sound(
-                "outage.cause", cause.path_without_extension, escape_digits=dialog.ALL_KEYS
-            )
-        if digit is None:
-            digit = await self._question(
-                call,
-                prompts.OUTAGE_RESTORE,
-                restoration_phrase(found.outage.restore_at, found.zone),
-                prompts.OUTAGE_DISPATCHER,
-                wait=self._settings.outages.key_wait,
-            )
-        if digit == key:
+        """R-097, R-032: the dispatcher key reaches the dispatcher, any other key the menu."""
+        digit = await outage_notice.announce(walk.call, found, self._library, self._settings)
+        if digit == self._settings.outages.dispatcher_key:
             await self._operator(walk, OperatorReason.OUTAGE, queue=self._settings.outages.queue)
         walk.pending = digit
 
@@ -302,7 +272,7 @@ class MenuFlow:
             outcome = await self._self_service.run(walk.call, action)
             if outcome.next is Next.OPERATOR:
                 reason = outcome.reason or OperatorReason.MENU
-                await self._operator(walk, reason, announce=outcome.announce)
+                await self._operator(walk, reason, announce=outcome.announce, queue=outcome.queue)
             elif outcome.next is Next.GOODBYE or node.then is After.HANGUP:
                 await self._goodbye(walk)
             elif node.then is After.MAIN:
@@ -356,11 +326,8 @@ class MenuFlow:
             walk.call, self._ivr.input_timeout, self._ivr.max_rounds, expect=expect
         )
 
-    async def _question(
-        self, call: IvrCall, *parts: str | russian.Phrase, wait: float | None = None
-    ) -> str | None:
-        timeout = self._ivr.input_timeout if wait is None else wait
-        return await dialog.question(call, timeout, *parts)
+    async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
+        return await dialog.question(call, self._ivr.input_timeout, *parts)
 
     async def _goodbye(self, walk: _Walk) -> None:
         await walk.call.enter("goodbye")
