@@ -15,6 +15,12 @@ from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
+from hotline.contact_center.outages import (
+    CallerOutage,
+    OutageProvider,
+    outage_for_account,
+    outage_for_phone,
+)
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
@@ -27,6 +33,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.event_writer import EventWriter
 from hotline.store.operators import Operators
+from hotline.store.outages import OutageStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
@@ -86,6 +93,7 @@ class Engine:
         self.prompts = PromptLibrary(settings)
         self.hours = HoursProvider(self.db, settings.hours)
         self.emergency = EmergencyProvider(EmergencyStore(self.db))
+        self.outages = OutageProvider(OutageStore(self.db))
         self.ami = AmiClient(settings.ami, resolve_ami_secret(settings))
         self.routes = routes if routes is not None else AgiRoutes()
         self._custom_routes = routes is not None
@@ -126,6 +134,14 @@ class Engine:
             )
         self._dialer_task: asyncio.Task[None] | None = None
 
+    async def _caller_outage(self, phone: str | None) -> CallerOutage | None:
+        """R-097, R-032: the open outage at the address of an account of this caller ID."""
+        return await outage_for_phone(await self.outages.open_outages(), self.accounts, phone)
+
+    async def _account_outage(self, number: str) -> CallerOutage | None:
+        """R-097, R-032: the open outage at this account's address (a typed account)."""
+        return await outage_for_account(await self.outages.open_outages(), self.accounts, number)
+
     async def start(self) -> None:
         await self.db.upgrade()
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
@@ -140,9 +156,16 @@ class Engine:
                 self.prompts,
                 self.hours.current,
                 self.emergency.current,
-                SelfService(self.settings, self.accounts, self.readings),
+                SelfService(
+                    self.settings,
+                    self.accounts,
+                    self.readings,
+                    outages=self._account_outage,
+                    library=self.prompts,
+                ),
                 recordings=self.recordings,
                 callbacks=callbacks,
+                outages=self._caller_outage,
             )
             flow.use(menu, self.live_menu.version)
             self.routes.add(ROUTE_IVR, flow)

@@ -43,6 +43,8 @@ class IvrCall:
         self.identified_by: str | None = None
         # The caller proved the factor accounts.money_disclosure asks for (this call only).
         self.money_verified = False
+        # The caller heard a current outage at their address (said once per call, R-097).
+        self.outage_heard = False
 
     async def open(self) -> None:
         env = self.agi.env
@@ -75,6 +77,12 @@ class IvrCall:
         """Play a sound rendered elsewhere (an emergency message typed by a supervisor)."""
         duration = await asyncio.to_thread(_sound_duration, sound_path)
         return await self._stream(label, Sound(sound_path, duration), escape_digits)
+
+    async def event(
+        self, kind: EventKind, value: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """A call event stored at once (not batched): what a report counts."""
+        await self._log.add_event(self.uniqueid, kind, value, detail)
 
     async def wait_digit(self, seconds: float) -> str | None:
         """The next key within ``seconds``; None when the caller stays silent."""

@@ -28,6 +28,7 @@ class Outcome:
     next: Next
     reason: str | None = None  # the operator reason
     announce: bool = True  # say "connecting you" before the queue
+    queue: str | None = None  # the department's queue (R-097); None: the operators'
 
 
 async def question(call: IvrCall, wait_seconds: float, *parts: str | Phrase) -> str | None:

@@ -21,6 +21,10 @@ MAIN_MENU: Final = "ivr.main.short"
 INVALID: Final = "ivr.invalid"
 NAV_HINT: Final = "ivr.nav.hint"
 NO_TONE: Final = "ivr.no_input"
+# a current outage at the caller's address (hotline.contact_center.outages).
+OUTAGE_INTRO: Final = "ivr.outage.intro"
+OUTAGE_RESTORE: Final = "ivr.outage.restore"
+OUTAGE_DISPATCHER: Final = "ivr.outage.dispatcher"
 GOODBYE: Final = "ivr.goodbye"
 SERVICE_UNAVAILABLE: Final = "ivr.service_unavailable"
 CONNECTING: Final = "operator.connecting"
@@ -92,6 +96,9 @@ FLOW_PROMPTS: Final = (
     INVALID,
     NAV_HINT,
     NO_TONE,
+    OUTAGE_INTRO,
+    OUTAGE_RESTORE,
+    OUTAGE_DISPATCHER,
     GOODBYE,
     SERVICE_UNAVAILABLE,
     CONNECTING,

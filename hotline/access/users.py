@@ -30,6 +30,8 @@ from hotline.store.users import SessionRecord, UnknownUser, UserExists, UserReco
 
 class Role(StrEnum):
     OPERATOR = "operator"
+    # The emergency dispatcher: takes the dispatcher queue, registers current outages.
+    DISPATCHER = "dispatcher"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
 
@@ -39,6 +41,7 @@ class Permission(StrEnum):
     ALL_CALLS = "all_calls"  # every call, recording and report
     CAMPAIGNS = "campaigns"  # create, approve, start and stop dial campaigns
     EMERGENCY = "emergency"  # switch emergency mode
+    OUTAGES = "outages"  # register and close current outages
     USERS = "users"  # manage users
     AUDIT = "audit"  # read the audit log
     SETTINGS = "settings"  # see the settings, change the runtime ones (dialer pacing)
@@ -46,8 +49,15 @@ class Permission(StrEnum):
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
     Role.OPERATOR: frozenset({Permission.OWN_CALLS}),
+    Role.DISPATCHER: frozenset({Permission.OWN_CALLS, Permission.OUTAGES}),
     Role.SUPERVISOR: frozenset(
-        {Permission.OWN_CALLS, Permission.ALL_CALLS, Permission.CAMPAIGNS, Permission.EMERGENCY}
+        {
+            Permission.OWN_CALLS,
+            Permission.ALL_CALLS,
+            Permission.CAMPAIGNS,
+            Permission.EMERGENCY,
+            Permission.OUTAGES,
+        }
     ),
     Role.ADMIN: frozenset(Permission),
 }

@@ -55,6 +55,8 @@ def sheets(stats: IvrStats, days: list[Day]) -> list[Sheet]:
             ("Обслужено без оператора, доля", stats.containment),
             *((f"Выход: {name}", count) for name, count in stats.exits.items()),
             *((f"К оператору: {reason}", n) for reason, n in stats.operator_reasons.items()),
+            ("Слышали о текущем отключении по своему адресу", stats.outage_heard),
+            ("Из них завершили звонок, не обращаясь к оператору", stats.outage_heard_left),
         ),
     )
     usage = Sheet(

@@ -36,6 +36,10 @@ _EXITS = {
 }
 
 
+# Ended the call without asking for anyone: hung up, or heard the goodbye.
+_LEFT = (IvrExit.HUNG_UP, IvrExit.SELF_SERVED)
+
+
 @dataclass(frozen=True)
 class NodeVisit:
     node: str
@@ -60,6 +64,8 @@ class CallPath:
     exit: IvrExit
     hung_up_at: str | None  # the node the caller hung up in (exit "hung up")
     operator_reason: str | None
+    # The caller heard a current outage at their address.
+    outage_heard: bool = False
 
     @property
     def nodes(self) -> tuple[str, ...]:
@@ -73,6 +79,7 @@ class CallPath:
             "exit": self.exit.value,
             "hung_up_at": self.hung_up_at,
             "operator_reason": self.operator_reason,
+            "outage_heard": self.outage_heard,
         }
 
 
@@ -86,6 +93,10 @@ class IvrStats:
     average_seconds: dict[str, float]  # node -> average seconds per visit
     operator_reasons: dict[str, int]  # reason -> calls sent to an operator
     paths: tuple[CallPath, ...] = field(default=(), repr=False)
+    # callers who heard a current outage at their address, and those of them
+    # who then ended the call without asking for anyone (the peak the announcement cuts).
+    outage_heard: int = 0
+    outage_heard_left: int = 0
 
     @property
     def containment(self) -> float | None:
@@ -104,6 +115,8 @@ class IvrStats:
             "abandon_points": self.abandon_points,
             "average_seconds": {k: round(v, 3) for k, v in self.average_seconds.items()},
             "operator_reasons": self.operator_reasons,
+            "outage_heard": self.outage_heard,
+            "outage_heard_left": self.outage_heard_left,
         }
         if with_paths:
             data["paths"] = [p.to_dict() for p in self.paths]
@@ -115,7 +128,10 @@ def call_path(call: CallRecord) -> CallPath | None:
     visits: list[NodeVisit] = []
     current: tuple[str, datetime] | None = None
     keys: list[str] = []
+    outage_heard = False
     for event in call.events:
+        if event.kind == EventKind.OUTAGE_HEARD:
+            outage_heard = True
         if event.kind == EventKind.NODE:
             if current is not None:
                 visits.append(_visit(current, event.at, keys))
@@ -134,6 +150,7 @@ def call_path(call: CallRecord) -> CallPath | None:
         exit=exit_,
         hung_up_at=visits[-1].node if exit_ is IvrExit.HUNG_UP else None,
         operator_reason=call.operator_reason if exit_ is IvrExit.OPERATOR else None,
+        outage_heard=outage_heard,
     )
 
 
@@ -171,6 +188,8 @@ def ivr_stats(calls: Iterable[CallRecord], *, include_simulated: bool = False) -
         average_seconds={node: seconds[node] / entries[node] for node in _ranked(entries)},
         operator_reasons=_ranked(reasons),
         paths=tuple(paths),
+        outage_heard=sum(p.outage_heard for p in paths),
+        outage_heard_left=sum(p.outage_heard and p.exit in _LEFT for p in paths),
     )
 
 

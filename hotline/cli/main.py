@@ -23,6 +23,7 @@ from hotline.cli import (
     ivr_cmd,
     menu_cmd,
     operators_cmd,
+    outages_cmd,
     prompts_cmd,
     queue_cmd,
     readings_cmd,
@@ -45,6 +46,7 @@ app.add_typer(asterisk_cmd.app, name="asterisk")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
+app.add_typer(outages_cmd.app, name="outages")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
 app.add_typer(campaign_cmd.app, name="campaign")

@@ -35,6 +35,7 @@ from hotline.settings.sections import (
     HoursSettings,
     IvrSettings,
     LogSettings,
+    OutageSettings,
     PathSettings,
     QueueSettings,
     ReadingSettings,
@@ -60,6 +61,7 @@ __all__ = [
     "HoursSettings",
     "IvrSettings",
     "LogSettings",
+    "OutageSettings",
     "PathSettings",
     "QueueSettings",
     "ReadingSettings",
@@ -105,6 +107,7 @@ class Settings(BaseSettings):
     sandbox: SandboxSettings = Field(default_factory=SandboxSettings)
     ivr: IvrSettings = Field(default_factory=IvrSettings)
     queue: QueueSettings = Field(default_factory=QueueSettings)
+    outages: OutageSettings = Field(default_factory=OutageSettings)
     greeting: GreetingSettings = Field(default_factory=GreetingSettings)
     hours: HoursSettings = Field(default_factory=HoursSettings)
     simulate: SimulateSettings = Field(default_factory=SimulateSettings)

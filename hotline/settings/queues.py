@@ -84,6 +84,17 @@ class QueueSettings(_Section):
         return self
 
 
+class OutageSettings(_Section):
+    """Current outages an identified caller hears right after the greeting (R-097, R-032)."""
+
+    # R-097: the department queue that takes outage reports (the emergency dispatcher).
+    queue: str = Field(default="dispatcher", pattern=DEPARTMENT_ID)
+    # The key that reaches it from the announcement (pressed during it or just after).
+    dispatcher_key: str = Field(default="1", pattern=r"^[0-9*#]$")
+    # Seconds the caller has for that key after the announcement; then the menu starts.
+    key_wait: float = Field(default=3.0, ge=0.0, le=15.0)
+
+
 class RecordingSettings(_Section):
     enabled: bool = True
     # Days a recording is kept; the daily purge job deletes older files and index rows.

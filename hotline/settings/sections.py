@@ -23,6 +23,7 @@ from hotline.settings.amd import AmdSettings
 from hotline.settings.base import SECTION_CONFIG
 from hotline.settings.queues import (
     DepartmentQueue,
+    OutageSettings,
     QueueSettings,
     RecordingSettings,
     SimOperatorSettings,
@@ -36,6 +37,7 @@ class _Section(BaseModel):
 
 __all__ = [
     "DepartmentQueue",
+    "OutageSettings",
     "QueueSettings",
     "RecordingSettings",
     "SimOperatorSettings",

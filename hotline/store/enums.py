@@ -57,3 +57,5 @@ class EventKind(StrEnum):
     # Answering-machine detection on a campaign call (value: AMDSTATUS; detail: AMDCAUSE), or
     # "leave_message" once the beep was waited for
     AMD = "amd"
+    # A current outage at the caller's address was announced (value: the outage id)
+    OUTAGE_HEARD = "outage_heard"

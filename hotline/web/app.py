@@ -30,6 +30,7 @@ from hotline.web.views import (
     campaigns,
     home,
     operator,
+    outages,
     recordings,
     reports,
     settings_page,
@@ -99,6 +100,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         campaigns,
         calls,
         settings_page,
+        outages,
     ):
         app.include_router(module.router)
 

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
+from hotline.contact_center.outages import CallerOutage
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
@@ -36,7 +37,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.enums import CallOutcome, EventKind
 from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
-from ivr import dialog, prompts
+from ivr import dialog, outage_notice, prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
@@ -83,6 +84,7 @@ class MenuFlow:
         *,
         recordings: Recordings,
         callbacks: CallbackStore,
+        outages: outage_notice.OutageSource | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
@@ -96,6 +98,7 @@ class MenuFlow:
         self._self_service = self_service
         self._recordings = recordings
         self._callbacks = callbacks
+        self._outages = outages
         self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
@@ -142,6 +145,10 @@ class MenuFlow:
             await call.enter("emergency")
             await self._play_emergency(call, emergency)
         call.answer_target = answer_target(emergency, self._settings.queue)
+        if self._outages is not None:
+            found = await self._outages(caller)
+            if found is not None:
+                await self._announce_outage(walk, found)
         while True:
             await self._step(walk)
 
@@ -154,6 +161,13 @@ class MenuFlow:
             await call.play(emergency.prompt_id)
         elif emergency.sound:
             await call.play_sound("emergency", emergency.sound)
+
+    async def _announce_outage(self, walk: _Walk, found: CallerOutage) -> None:
+        """R-097, R-032: the dispatcher key reaches the dispatcher, any other key the menu."""
+        digit = await outage_notice.announce(walk.call, found, self._library, self._settings)
+        if digit == self._settings.outages.dispatcher_key:
+            await self._operator(walk, OperatorReason.OUTAGE, queue=self._settings.outages.queue)
+        walk.pending = digit
 
     # --- one level -----------------------------------------------------------------------------
     async def _step(self, walk: _Walk) -> None:
@@ -258,7 +272,7 @@ class MenuFlow:
             outcome = await self._self_service.run(walk.call, action)
             if outcome.next is Next.OPERATOR:
                 reason = outcome.reason or OperatorReason.MENU
-                await self._operator(walk, reason, announce=outcome.announce)
+                await self._operator(walk, reason, announce=outcome.announce, queue=outcome.queue)
             elif outcome.next is Next.GOODBYE or node.then is After.HANGUP:
                 await self._goodbye(walk)
             elif node.then is After.MAIN:

@@ -41,6 +41,7 @@ TABLES = {
     "users",
     "web_sessions",
     "login_throttles",
+    "outages",
     "audit_log",
 }
 
@@ -53,7 +54,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0013_amd_machine"
+    assert head == "0014_outages_current"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -31,6 +31,7 @@ from hotline.store.models.contact_center import (
     RecordingAccess,
 )
 from hotline.store.models.menus import MenuVersion
+from hotline.store.models.outages import Outage
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
 __all__ = [
@@ -57,6 +58,7 @@ __all__ = [
     "MenuVersion",
     "Meter",
     "Operator",
+    "Outage",
     "QueueEvent",
     "Reading",
     "Recording",
