@@ -18,7 +18,7 @@ from hotline.app import ami_client
 from hotline.core.errors import NotFound
 from hotline.core.report_period import parse_moment
 from hotline.settings import AmiRole, Settings
-from hotline.store.db import Database
+from hotline.store.db import Database, UnknownSchema
 from hotline.transport.ami import AmiClient, AmiError
 
 EXIT_FAILED: Final = 1
@@ -38,8 +38,8 @@ def run_with_db(
     errors: tuple[type[Exception], ...] = (NotFound, ValueError),
 ) -> T:
     """Run ``work`` against the configured database (migrated to head first unless told not
-    to).  One of ``errors`` is printed as ``<command>: <message>`` and exits with
-    :data:`EXIT_FAILED`."""
+    to).  One of ``errors`` (or a schema newer than this hotline knows) is printed as
+    ``<command>: <message>`` and exits with :data:`EXIT_FAILED`."""
 
     async def main() -> T:
         async with Database.from_settings(settings) as db:
@@ -47,9 +47,10 @@ def run_with_db(
                 await db.upgrade()
             return await work(db)
 
+    caught: tuple[type[Exception], ...] = (UnknownSchema, *errors)
     try:
         return asyncio.run(main())
-    except errors as exc:
+    except caught as exc:
         fail(command, exc)
 
 
@@ -75,7 +76,7 @@ def run_with_ami(
             finally:
                 await ami.stop()
 
-    caught: tuple[type[Exception], ...] = (AmiError, *errors)
+    caught: tuple[type[Exception], ...] = (AmiError, UnknownSchema, *errors)
     try:
         return asyncio.run(main())
     except caught as exc:

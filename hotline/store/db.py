@@ -58,6 +58,19 @@ _Item = TypeVar("_Item")
 _PG_MIGRATION_LOCK = 0x686F746C  # "hotl"
 
 
+class UnknownSchema(RuntimeError):
+    """The database is at a schema revision this hotline does not know: a newer hotline
+    migrated it.  Migrating (or running on) it could damage data, so nothing runs."""
+
+    def __init__(self, revision: str, head: str | None) -> None:
+        super().__init__(
+            f"the database is at schema revision {revision}, newer than any this hotline "
+            f"knows (its newest is {head}); install the hotline version that migrated it, "
+            "or restore a backup made with this one"
+        )
+        self.revision = revision
+
+
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url: URL = make_url(url)
@@ -110,12 +123,14 @@ class Database:
         """Migrate to ``revision`` (default: the newest); returns the revision now in effect.
 
         Cheap when already there: one query, no Alembic run.  Concurrent callers (engine and
-        CLI starting together) are serialised by a database lock.
+        CLI starting together) are serialised by a database lock.  A database at a revision
+        this hotline does not know raises :class:`UnknownSchema` and is left as it is.
         """
-        if revision == "head":
-            current = await self.current_revision()
-            if current is not None and current == await head_revision():
-                return current
+        current = await self.current_revision()
+        if current is not None and not await known_revision(current):
+            raise UnknownSchema(current, await head_revision())
+        if revision == "head" and current is not None and current == await head_revision():
+            return current
         await self._alembic(lambda config: _command("upgrade")(config, revision))
         return await self.current_revision()
 
@@ -134,6 +149,11 @@ class Database:
 async def head_revision() -> str | None:
     # Reading the revision scripts is file I/O: keep it off the event loop.
     return await asyncio.to_thread(_head_revision)
+
+
+async def known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of the migrations shipped with this hotline."""
+    return revision in await asyncio.to_thread(_known_revisions)
 
 
 async def take_migration_lock(conn: AsyncConnection) -> None:
@@ -160,6 +180,14 @@ def _head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+@functools.cache
+def _known_revisions() -> frozenset[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    return frozenset(rev.revision for rev in script.walk_revisions("base", "heads"))
 
 
 def _command(name: str) -> Callable[[Config, str], None]:
