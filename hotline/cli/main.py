@@ -17,6 +17,7 @@ from hotline.cli import (
     campaign_cmd,
     db_cmd,
     dnc_cmd,
+    doctor_cmd,
     emergency_cmd,
     engine_cmd,
     hours_cmd,
@@ -65,6 +66,7 @@ app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
 app.command("web")(web_cmd.web)
+app.command("doctor")(doctor_cmd.doctor)
 
 
 @app.callback()

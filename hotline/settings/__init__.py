@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.doctor import DoctorSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -56,6 +57,7 @@ __all__ = [
     "AmiRole",
     "AmiSettings",
     "DialerSettings",
+    "DoctorSettings",
     "FastAgiSettings",
     "GreetingSettings",
     "HoursSettings",
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
+    doctor: DoctorSettings = Field(default_factory=DoctorSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -1,0 +1,1 @@
+"""``hotline doctor``: checks an installation and says how to fix what is wrong."""
