@@ -19,7 +19,7 @@ from hotline.settings import AmiRole, Settings
 MARKS: Final = {Status.OK: "ok", Status.WARNING: "WARNING", Status.ERROR: "ERROR"}
 
 
-def _secrets(settings: Settings) -> dict[AmiRole, str | Exception]:
+def ami_secrets(settings: Settings) -> dict[AmiRole, str | Exception]:
     secrets: dict[AmiRole, str | Exception] = {}
     for role in AmiRole:
         try:
@@ -44,7 +44,7 @@ def doctor(
 ) -> None:
     """Check this installation; exit 1 if any check finds an error (warnings do not count)."""
     settings = settings_of(ctx)
-    findings = asyncio.run(diagnose(settings, _secrets(settings)))
+    findings = asyncio.run(diagnose(settings, ami_secrets(settings)))
     if as_json_:
         typer.echo(json.dumps(as_json(findings), ensure_ascii=False, indent=2))
     else:
