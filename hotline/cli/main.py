@@ -11,6 +11,7 @@ from hotline.cli import (
     accounts_cmd,
     asterisk_cmd,
     audit_cmd,
+    backup_cmd,
     call_cmd,
     callbacks_cmd,
     calls_cmd,
@@ -67,6 +68,8 @@ app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)
 app.command("web")(web_cmd.web)
 app.command("doctor")(doctor_cmd.doctor)
+app.command("backup")(backup_cmd.backup)
+app.command("restore")(backup_cmd.restore)
 
 
 @app.callback()
