@@ -20,6 +20,8 @@ need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 [ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || need+=(postgresql)
+# `hotline backup`/`restore` on PostgreSQL run pg_dump and pg_restore.
+command -v pg_dump >/dev/null || need+=(postgresql-client)
 
 # One dpkg-query for all these packages: prints "name installed" for each installed one.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \

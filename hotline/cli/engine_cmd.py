@@ -11,6 +11,7 @@ from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_MISCONFIGURED
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
+from hotline.store.db import UnknownSchema
 
 
 def run(ctx: typer.Context) -> None:
@@ -19,7 +20,7 @@ def run(ctx: typer.Context) -> None:
     try:
         engine = Engine(settings)
         asyncio.run(engine.run_until_signalled())
-    except (AmiSecretMissing, SpeechError, CatalogueError) as exc:
+    except (AmiSecretMissing, SpeechError, CatalogueError, UnknownSchema) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_MISCONFIGURED) from exc
 

@@ -35,7 +35,6 @@ from hotline.dialplan.names import (
     CONTEXT_OPERATOR,
 )
 from hotline.doctor.checks import (
-    ENGINE_ACTIONS,
     AmiFacts,
     CalendarFacts,
     ClockFacts,
@@ -114,26 +113,30 @@ class _Session:
             await asyncio.wait_for(self.writer.wait_closed(), 1.0)
 
 
-async def _login(
-    host: str, port: int, user: str, secret: str
-) -> tuple[_Session | None, str, Login]:
+async def _open(host: str, port: int) -> tuple[_Session, str]:
+    """A connection that greeted us with the Manager's banner; ConnectionError if not."""
     reader, writer = await asyncio.open_connection(host, port, limit=MAX_REPLY_BYTES)
     session = _Session(reader, writer)
     banner = (await reader.readline()).decode("utf-8", "replace").strip()
     if not banner.startswith(BANNER_PREFIX):
         await session.close()
         raise ConnectionError(f"not an Asterisk Manager banner: {banner[:60]!r}")
+    return session, banner
+
+
+async def _login(host: str, port: int, user: str, secret: str) -> tuple[_Session | None, Login]:
+    session, _banner = await _open(host, port)
     try:
         reply = await session.reply(
             {"Action": "Login", "Username": user, "Secret": secret, "Events": "off"}
         )
     except LineValueError as exc:
         await session.close()
-        return None, banner, Login(user, False, str(exc))
+        return None, Login(user, False, str(exc))
     if reply.get("response", "").lower() != "success":
         await session.close()
-        return None, banner, Login(user, False, reply.get("message", ""))
-    return session, banner, Login(user, True)
+        return None, Login(user, False, reply.get("message", ""))
+    return session, Login(user, True)
 
 
 async def _engine_probes(session: _Session) -> tuple[tuple[str, ...], dict[str, bool]]:
@@ -161,15 +164,19 @@ async def _engine_probes(session: _Session) -> tuple[tuple[str, ...], dict[str, 
             denied.append("ShowDialPlan")
             return tuple(denied), {}
         contexts[context] = reply.get("response", "").lower() == "success"
-    assert set(denied) <= set(ENGINE_ACTIONS)
     return tuple(denied), contexts
 
 
 async def probe_ami(settings: Settings, secrets: Secrets) -> AmiFacts:
     ami, timeout = settings.ami, settings.doctor.probe_timeout
+    try:
+        async with asyncio.timeout(timeout):
+            greeting, banner = await _open(ami.host, ami.port)
+            await greeting.close()
+    except (OSError, TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
+        return AmiFacts(ami.host, ami.port, unreachable=_reason(exc))
     logins: dict[str, Login] = {}
     no_secret: dict[str, str] = {}
-    banner = ""
     denied: tuple[str, ...] = ()
     contexts: dict[str, bool] = {}
     for role in AmiRole:
@@ -179,7 +186,7 @@ async def probe_ami(settings: Settings, secrets: Secrets) -> AmiFacts:
             continue
         try:
             async with asyncio.timeout(timeout):
-                session, banner, login = await _login(ami.host, ami.port, ami.user(role), secret)
+                session, login = await _login(ami.host, ami.port, ami.user(role), secret)
                 logins[role.value] = login
                 if session is not None:
                     try:
@@ -188,10 +195,7 @@ async def probe_ami(settings: Settings, secrets: Secrets) -> AmiFacts:
                     finally:
                         await session.close()
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
-            reason = _reason(exc)
-            if not logins:
-                return AmiFacts(ami.host, ami.port, unreachable=reason)
-            logins[role.value] = Login(ami.user(role), False, reason)
+            logins[role.value] = Login(ami.user(role), False, _reason(exc))
     return AmiFacts(ami.host, ami.port, "", banner, logins, no_secret, denied, contexts)
 
 

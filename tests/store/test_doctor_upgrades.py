@@ -244,6 +244,14 @@ def test_other_commands_refuse_a_newer_schema_too(url: str) -> None:
     assert "0099_future" in err
 
 
+def test_the_engine_refuses_a_newer_schema(url: str) -> None:
+    asyncio.run(_pretend_newer(url))
+    code, _out, err = run_hotline(url, "run", settings=("ami.secret=x",))
+    assert code == 2
+    assert "0099_future" in err and "newer" in err
+    assert asyncio.run(_version(url)) == "0099_future"
+
+
 async def test_database_upgrade_raises_on_an_unknown_revision(db: Database) -> None:
     await db.upgrade()
     async with db.session() as session:

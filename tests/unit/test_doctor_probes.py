@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from hotline.doctor import probes
+from hotline.doctor.checks import ENGINE_ACTIONS
 from hotline.settings import AmiRole, load_settings
 from tests.fakes.ami_server import FakeAmiServer, encode
 
@@ -75,6 +76,9 @@ async def test_ami_probe_reports_refused_actions_missing_contexts_and_logins() -
     # Only harmless actions: Originate on a channel technology no Asterisk has.
     originate = next(a for a in server.actions if a.get("Action") == "Originate")
     assert originate["Channel"] == probes.PROBE_CHANNEL
+    # Every action the engine needs is tried (what check_ami_rights names the classes of).
+    sent = {str(a["Action"]) for a in server.actions} - {"Login", "Logoff"}
+    assert sent == set(ENGINE_ACTIONS)
 
 
 async def test_ami_probe_unreachable_and_secrets_with_line_breaks() -> None:
@@ -144,3 +148,21 @@ async def test_database_probe_never_creates_a_sqlite_file(tmp_path: Path) -> Non
     facts, overrides = await probes.probe_database(settings)
     assert facts.no_file and overrides is None
     assert not path.parent.exists()
+
+
+async def test_ami_reachability_does_not_depend_on_having_secrets() -> None:
+    missing: dict[AmiRole, str | Exception] = {
+        role: LookupError(f"no secret for {role.value}") for role in AmiRole
+    }
+    closed = await probes.probe_ami(load_settings(overrides={"ami": {"port": 1}}), missing)
+    assert closed.unreachable
+
+    server = DoctorAmi()
+    await server.start()
+    try:
+        settings = load_settings(overrides={"ami": {"port": server.port}})
+        facts = await probes.probe_ami(settings, missing)
+    finally:
+        await server.stop()
+    assert facts.unreachable == "" and facts.banner.startswith("Asterisk Call Manager/")
+    assert facts.logins == {} and set(facts.no_secret) == {"engine", "console", "cli"}
