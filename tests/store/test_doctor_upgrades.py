@@ -136,15 +136,20 @@ def fill(conn: Connection, meta: MetaData, step: int) -> dict[str, list[Written]
 
 
 def check_rows(conn: Connection, meta: MetaData, written: dict[str, list[Written]]) -> list[str]:
-    """What changed or went missing among the rows written so far."""
+    """What changed or went missing among the rows written so far (one query per table)."""
     problems = []
     for name, rows in written.items():
         table = meta.tables.get(name)
         if table is None:
             problems.append(f"table {name} is gone")
             continue
+        keys = rows[0][0].keys()
+        stored = {
+            tuple(row[key] for key in keys): dict(row)
+            for row in conn.execute(select(table)).mappings()
+        }
         for key, before in rows:
-            after = _read(table, conn, key)
+            after = stored.get(tuple(key.values()))
             if after is None:
                 problems.append(f"{name} {key}: row is gone")
                 continue
