@@ -24,6 +24,7 @@ from hotline.cli import (
     menu_cmd,
     operators_cmd,
     outages_cmd,
+    prometheus_cmd,
     prompts_cmd,
     queue_cmd,
     readings_cmd,
@@ -61,6 +62,7 @@ app.add_typer(queue_cmd.app, name="queue")
 app.add_typer(recordings_cmd.app, name="recordings")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(prometheus_cmd.app, name="prometheus")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)

@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.metrics import MetricsSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -61,6 +62,7 @@ __all__ = [
     "HoursSettings",
     "IvrSettings",
     "LogSettings",
+    "MetricsSettings",
     "OutageSettings",
     "PathSettings",
     "QueueSettings",
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
 
     @classmethod
     def settings_customise_sources(
