@@ -56,7 +56,8 @@ def test_promtool_accepts_the_configuration_and_rules(rendered: Path) -> None:
     config = yaml.safe_load((rendered / CONFIG_FILE).read_text(encoding="utf-8"))
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     assert jobs[JOB_ENGINE]["static_configs"][0]["targets"] == ["10.0.0.5:9470", "10.0.0.6:9470"]
-    assert jobs[JOB_CONSOLE]["static_configs"][0]["targets"] == ["127.0.0.1:8080"]
+    web = load_settings().web
+    assert jobs[JOB_CONSOLE]["static_configs"][0]["targets"] == [f"{web.host}:{web.port}"]
 
 
 RULE_TESTS = {
