@@ -13,9 +13,10 @@ SPEECH_NON_FREE=(rhvoice rhvoice-russian)
 # The web console's browser tests: Debian's Chromium (driven by Playwright) and a font with
 # Cyrillic glyphs.
 BROWSER=(chromium fonts-dejavu-core)
-# Metrics: Prometheus (and its promtool) checks the rendered configuration and scrapes the
-# engine in the end-to-end tests.
-MONITORING=(prometheus)
+# Metrics and scale-out: Prometheus (and its promtool) checks the rendered configuration and
+# scrapes the engine in the end-to-end tests; Kamailio parses its rendered configuration and
+# proxies SIP callers to the sandbox in them.
+MONITORING=(prometheus kamailio)
 MAIN_SOURCES=/etc/apt/sources.list.d/debian.sources
 NON_FREE_SOURCES=/etc/apt/sources.list.d/debian-non-free.sources
 

@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.cluster import ClusterSettings
 from hotline.settings.metrics import MetricsSettings
 from hotline.settings.sections import (
     AccountSettings,
@@ -56,6 +57,7 @@ __all__ = [
     "AccountSettings",
     "AmiRole",
     "AmiSettings",
+    "ClusterSettings",
     "DialerSettings",
     "FastAgiSettings",
     "GreetingSettings",
@@ -123,6 +125,7 @@ class Settings(BaseSettings):
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @classmethod
     def settings_customise_sources(
