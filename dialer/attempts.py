@@ -17,6 +17,7 @@ from dialer.model import AttemptStatus, CampaignState, Reason, Result
 from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
 from dialer.repository import AttemptRecord, CampaignRecord, DialerStore, TargetRecord
 from dialer.window import retry_at, window_for
+from hotline.core.metrics import DIALER_ATTEMPTS
 from hotline.core.phones import mask_phone
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
 from hotline.settings import DialerSettings
@@ -179,6 +180,8 @@ class AttemptTracker:
             email_fallback=campaign.rules.email_fallback and status is AttemptStatus.ENDED,
         )
         if closed:
+            outcome = result.value if status is AttemptStatus.ENDED else status.value
+            DIALER_ATTEMPTS.labels(outcome, reason.value).inc()
             log.info(
                 "campaign %s: %s attempt %s %s (%s)",
                 campaign.name,

@@ -26,6 +26,7 @@ from dialer.model import CampaignState, Reason, Result
 from dialer.playback import ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore, TargetRecord
 from dialer.window import window_for
+from hotline.core.metrics import DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
@@ -201,6 +202,7 @@ class Dispatcher:
             attempt.number,
         )
         try:
+            DIALER_ORIGINATES.inc()
             await self._ami.originate(
                 channel,
                 context=CONTEXT_DIALER,

@@ -15,6 +15,7 @@ from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
+from hotline.contact_center.live_metrics import LiveMetrics
 from hotline.contact_center.outages import (
     CallerOutage,
     OutageProvider,
@@ -24,6 +25,7 @@ from hotline.contact_center.outages import (
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
+from hotline.core.metrics import watch_loop_lag
 from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
@@ -38,6 +40,7 @@ from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
+from hotline.transport.metrics_http import MetricsListener
 from ivr.menu.flow import MenuFlow
 from ivr.menu.live import LiveMenu
 from ivr.menu.versions import MenuVersions
@@ -133,6 +136,9 @@ class Engine:
                 greeting=settings.greeting,
             )
         self._dialer_task: asyncio.Task[None] | None = None
+        # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.
+        self.metrics = MetricsListener(settings.metrics.host, settings.metrics.port)
+        self._metrics_tasks: list[asyncio.Task[None]] = []
 
     async def _caller_outage(self, phone: str | None) -> CallerOutage | None:
         """R-097, R-032: the open outage at the address of an account of this caller ID."""
@@ -196,6 +202,8 @@ class Engine:
         self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self.housekeeping.start()
+        if self.settings.metrics.enabled:
+            self._start_metrics()
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()
@@ -206,6 +214,20 @@ class Engine:
             self.settings.ami.host,
             self.settings.ami.port,
         )
+
+    def _start_metrics(self) -> None:
+        settings = self.settings
+        self.metrics.start()
+        targets = {settings.queue.name: settings.queue.service_level_target}
+        for spec in settings.queue.departments.values():
+            targets.setdefault(spec.name, settings.queue.service_level_target)
+        sampler = LiveMetrics(self.ami, targets, settings.metrics.sample_interval)
+        self._metrics_tasks = [
+            asyncio.create_task(sampler.run(), name="metrics-sampler"),
+            asyncio.create_task(
+                watch_loop_lag(settings.metrics.loop_lag_interval), name="loop-lag"
+            ),
+        ]
 
     async def reload_hours(self) -> None:
         """Forget cached operator hours (after an override was changed)."""
@@ -271,12 +293,15 @@ class Engine:
         self.housekeeping.stop()
         if self._events_task is not None:
             await self.events.flush()
-        for task in (self._tracker_task, self._queue_task, self._restore_task, self._events_task):
+        tasks = (self._tracker_task, self._queue_task, self._restore_task, self._events_task)
+        for task in (*tasks, *self._metrics_tasks):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.ami.stop()
+        # shutdown() waits for the listener's poll (up to half a second): off the loop.
+        await asyncio.to_thread(self.metrics.stop)
         await self.db.dispose()
         log.info("engine stopped")
 

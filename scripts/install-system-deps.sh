@@ -13,6 +13,10 @@ SPEECH_NON_FREE=(rhvoice rhvoice-russian)
 # The web console's browser tests: Debian's Chromium (driven by Playwright) and a font with
 # Cyrillic glyphs.
 BROWSER=(chromium fonts-dejavu-core)
+# Metrics and scale-out: Prometheus (and its promtool) checks the rendered configuration and
+# scrapes the engine in the end-to-end tests; Kamailio parses its rendered configuration and
+# proxies SIP callers to the sandbox in them.
+MONITORING=(prometheus kamailio)
 MAIN_SOURCES=/etc/apt/sources.list.d/debian.sources
 NON_FREE_SOURCES=/etc/apt/sources.list.d/debian-non-free.sources
 
@@ -25,9 +29,9 @@ command -v pg_dump >/dev/null || need+=(postgresql-client)
 
 # One dpkg-query for all these packages: prints "name installed" for each installed one.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
-  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" 2>/dev/null || true)
+  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" "${MONITORING[@]}" 2>/dev/null || true)
 is_installed() { grep -qx "$1 installed" <<<"$installed"; }
-for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}"; do
+for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}" "${MONITORING[@]}"; do
   is_installed "$pkg" || need+=("$pkg")
 done
 need_non_free=0

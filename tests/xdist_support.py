@@ -25,6 +25,8 @@ PORTS: Final = {
     "HOTLINE_SANDBOX__SIP_PORT": 5060,
     "HOTLINE_SANDBOX__SIM_TRUNK_PORT": 5070,
     "HOTLINE_WEB__PORT": 8080,
+    "HOTLINE_METRICS__PORT": 9470,
+    "HOTLINE_METRICS__PROMETHEUS_PORT": 9490,
 }
 PG_VAR: Final = "PG_TEST_URL"
 PG_DEFAULT: Final = "postgresql+psycopg://hotline_test:hotline_test@127.0.0.1:5432/hotline_test"

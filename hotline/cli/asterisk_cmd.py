@@ -17,6 +17,18 @@ from hotline.dialplan.asterisk_config import (
 )
 from hotline.settings import AmiRole, Settings
 
+
+def for_node(settings: Settings, name: str) -> Settings:
+    """``settings`` as node ``name`` of ``cluster.nodes`` sees them: its SIP and AMI addresses
+    (KeyError naming the known nodes if there is no such node)."""
+    spec = settings.cluster.node(name)
+    sip = settings.sandbox.model_copy(
+        update={"sip_host": spec.sip_host, "sip_port": spec.sip_port}
+    )
+    ami = settings.ami.model_copy(update={"host": spec.ami_host, "port": spec.ami_port})
+    return settings.model_copy(update={"sandbox": sip, "ami": ami})
+
+
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
 
@@ -85,7 +97,14 @@ def render(
         list[str] | None,
         typer.Option(
             help="Carrier address(es) whose SIP calls are accepted (repeatable; "
-            "default: sandbox.sip_host)."
+            "default: sandbox.sip_host, or Kamailio's address with --node)."
+        ),
+    ] = None,
+    node: Annotated[
+        str | None,
+        typer.Option(
+            help="Render for this node of cluster.nodes: SIP and AMI bound to its addresses, "
+            "calls accepted from Kamailio (cluster.kamailio.listen_host)."
         ),
     ] = None,
 ) -> None:
@@ -97,6 +116,13 @@ def render(
     required; the sandbox's generated secrets are never used unless you pass their files.
     """
     settings = settings_of(ctx)
+    if node is not None:
+        try:
+            settings = for_node(settings, node)
+        except KeyError as exc:
+            typer.echo(str(exc.args[0]), err=True)
+            raise typer.Exit(EXIT_MISCONFIGURED) from exc
+        sip_match = sip_match or [settings.cluster.kamailio.listen_host]
     options = RenderOptions(
         ami_secret=_secret(settings, AmiRole.ENGINE, ami_secret_file),
         console_secret=_secret(settings, AmiRole.CONSOLE, console_secret_file),

@@ -23,9 +23,11 @@ from hotline.cli import (
     engine_cmd,
     hours_cmd,
     ivr_cmd,
+    kamailio_cmd,
     menu_cmd,
     operators_cmd,
     outages_cmd,
+    prometheus_cmd,
     prompts_cmd,
     queue_cmd,
     readings_cmd,
@@ -63,6 +65,8 @@ app.add_typer(queue_cmd.app, name="queue")
 app.add_typer(recordings_cmd.app, name="recordings")
 app.add_typer(users_cmd.app, name="users")
 app.add_typer(audit_cmd.app, name="audit")
+app.add_typer(prometheus_cmd.app, name="prometheus")
+app.add_typer(kamailio_cmd.app, name="kamailio")
 app.command("run")(engine_cmd.run)
 app.command("demo")(engine_cmd.demo)
 app.command("say")(say_cmd.say)

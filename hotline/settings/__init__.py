@@ -25,7 +25,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.cluster import ClusterSettings
 from hotline.settings.doctor import DoctorSettings
+from hotline.settings.metrics import MetricsSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -56,6 +58,7 @@ __all__ = [
     "AccountSettings",
     "AmiRole",
     "AmiSettings",
+    "ClusterSettings",
     "DialerSettings",
     "DoctorSettings",
     "FastAgiSettings",
@@ -63,6 +66,7 @@ __all__ = [
     "HoursSettings",
     "IvrSettings",
     "LogSettings",
+    "MetricsSettings",
     "OutageSettings",
     "PathSettings",
     "QueueSettings",
@@ -123,6 +127,8 @@ class Settings(BaseSettings):
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
     doctor: DoctorSettings = Field(default_factory=DoctorSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings)
 
     @classmethod
     def settings_customise_sources(

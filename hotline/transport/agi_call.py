@@ -10,6 +10,7 @@ import asyncio
 import logging
 from typing import Any, Final, NoReturn
 
+from hotline.core.metrics import observe_agi_command
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import (
     AGI_HANGUP_LINE,
@@ -151,6 +152,8 @@ class AgiCall:
         self._in_flight = True
         limit = self._timeout if wait is None else wait
         raw = await self._read_line(verb, limit)
+        # _start_reading set the deadline at send time + limit: no second clock read needed.
+        observe_agi_command(verb, self._loop.time() - self._deadline + limit)
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")

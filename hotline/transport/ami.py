@@ -30,6 +30,7 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
+from hotline.core.metrics import AMI_CONNECTED, AMI_EVENTS_DROPPED, AMI_RECONNECTS
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
@@ -94,6 +95,7 @@ class Subscription:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
             self.dropped += 1
+            AMI_EVENTS_DROPPED.inc()
             if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
                 log.warning("AMI consumer is behind: %d events dropped", self.dropped)
 
@@ -196,6 +198,11 @@ class AmiClient:
         return self._state.connected.is_set()
 
     @property
+    def node(self) -> str:
+        """The Asterisk this client talks to, as the metrics label it."""
+        return f"{self._settings.host}:{self._settings.port}"
+
+    @property
     def login_count(self) -> int:
         """How many times we logged in: more than 1 means we reconnected."""
         return self._state.logins
@@ -224,10 +231,15 @@ class AmiClient:
                 delay = self._settings.reconnect_min_delay
                 self._state.logins += 1
                 self._state.connected.set()
+                AMI_CONNECTED.labels(self.node).set(1)
+                if self._state.logins > 1:
+                    AMI_RECONNECTS.labels(self.node).inc()
                 log.info("AMI logged in to %s:%s", self._settings.host, self._settings.port)
                 await self._watch()
                 log.warning("AMI connection lost; reconnecting")
             finally:
+                if self._state.connected.is_set():
+                    AMI_CONNECTED.labels(self.node).set(0)
                 self._state.connected.clear()
                 self._close_manager()
             # Jitter keeps several engines from reconnecting in lockstep after a restart.

@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Final
 
 from hotline.core.logs import call_uniqueid
+from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_REFUSED, FASTAGI_SESSIONS
 from hotline.core.phones import mask_channel, mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
@@ -156,6 +157,7 @@ class FastAgiServer:
             # Before a single command: a stranger learns nothing, and Asterisk's AGI() returns
             # with no status, so the dialplan falls back to the operator queue.
             log.warning("FastAGI connection from %s closed: %s", _peer_host(writer), refused)
+            FASTAGI_REFUSED.inc()
             await _close(writer)
             return
         self._tasks.add(task)
@@ -166,6 +168,7 @@ class FastAgiServer:
             env = None if self._closing else await self._read_header(reader, writer)
             if env is not None:
                 call = self._start_call(env, reader, writer)
+                FASTAGI_ACTIVE.labels(self._route_label(call)).inc()
                 handler = self._handler_for(call)
                 if handler is None:
                     outcome = "fallback"
@@ -251,8 +254,16 @@ class FastAgiServer:
             return None
         return handler
 
+    def _route_label(self, call: AgiCall) -> str:
+        """The metrics' route label: a registered route, else one label for all others (a
+        peer's typo must not create a new time series per call)."""
+        return call.route if call.route in self._routes else "unknown"
+
     def _end_call(self, call: AgiCall, outcome: str) -> None:
         call._release()
+        label = self._route_label(call)
+        FASTAGI_ACTIVE.labels(label).dec()
+        FASTAGI_SESSIONS.labels(label, outcome).inc()
         if log.isEnabledFor(logging.INFO):
             log.info("call end: %s after %.3f s", outcome, call.age)
 

@@ -29,6 +29,7 @@ from hotline.web.views import (
     calls,
     campaigns,
     home,
+    metrics,
     operator,
     outages,
     recordings,
@@ -92,6 +93,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     for module in (
         auth,
         home,
+        metrics,
         admin,
         reports,
         wallboard,

@@ -1,0 +1,176 @@
+"""The process's Prometheus metrics (issue 20): one registry, every metric declared here so a
+name cannot be spelt two ways, and the event-loop lag monitor.
+
+The parts that count (FastAGI, AMI, the dialer, the queue sampler) import the objects below;
+the exporters (the engine's HTTP listener, the console's ``/metrics``) serve ``REGISTRY``.
+prometheus-client's metric objects are thread-safe: the engine's exporter runs in its own
+thread and reads them while the event loop writes.  Names follow Prometheus' conventions
+(``_total`` counters, base units: seconds, ratios 0..1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from collections.abc import Iterator
+from typing import Final
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    ProcessCollector,
+)
+from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+REGISTRY: Final = CollectorRegistry(auto_describe=True)
+ProcessCollector(registry=REGISTRY)
+
+# --- FastAGI ------------------------------------------------------------------------------------
+FASTAGI_ACTIVE: Final = Gauge(
+    "hotline_fastagi_active_sessions",
+    "FastAGI sessions in progress by route (route=ivr: calls in the IVR).",
+    ["route"],
+    registry=REGISTRY,
+)
+FASTAGI_SESSIONS: Final = Counter(
+    "hotline_fastagi_sessions",
+    "FastAGI sessions ended, by route and outcome.",
+    ["route", "outcome"],
+    registry=REGISTRY,
+)
+FASTAGI_REFUSED: Final = Counter(
+    "hotline_fastagi_refused_connections",
+    "FastAGI connections closed unheard (peer not allowed, too many sessions).",
+    registry=REGISTRY,
+)
+
+# --- AMI ----------------------------------------------------------------------------------------
+AMI_CONNECTED: Final = Gauge(
+    "hotline_ami_connected",
+    "1 while the AMI connection to the node is logged in.",
+    ["node"],
+    registry=REGISTRY,
+)
+AMI_RECONNECTS: Final = Counter(
+    "hotline_ami_reconnects",
+    "AMI log-ins after the first one (the connection was lost and re-established).",
+    ["node"],
+    registry=REGISTRY,
+)
+AMI_EVENTS_DROPPED: Final = Counter(
+    "hotline_ami_events_dropped",
+    "AMI events dropped because a consumer's bounded queue was full.",
+    registry=REGISTRY,
+)
+
+# --- The queue (sampled from Asterisk's QueueStatus) -------------------------------------------
+QUEUE_WAITING: Final = Gauge(
+    "hotline_queue_waiting_calls", "Callers waiting in the queue.", ["queue"], registry=REGISTRY
+)
+QUEUE_LONGEST_WAIT: Final = Gauge(
+    "hotline_queue_longest_wait_seconds",
+    "How long the caller waiting longest has waited.",
+    ["queue"],
+    registry=REGISTRY,
+)
+QUEUE_OPERATORS: Final = Gauge(
+    "hotline_queue_operators",
+    "Operators in the queue by state (available, busy, ringing, paused, unavailable).",
+    ["queue", "state"],
+    registry=REGISTRY,
+)
+QUEUE_SERVICE_LEVEL: Final = Gauge(
+    "hotline_queue_service_level_ratio",
+    "Share of answered calls answered within the queue's answer target (Asterisk's "
+    "ServicelevelPerf since its start; the target is queue.answer_target, R-026).",
+    ["queue"],
+    registry=REGISTRY,
+)
+QUEUE_SERVICE_LEVEL_TARGET: Final = Gauge(
+    "hotline_queue_service_level_target_ratio",
+    "The service level the queue must reach (queue.service_level_target).",
+    ["queue"],
+    registry=REGISTRY,
+)
+CHANNELS: Final = Gauge(
+    "hotline_channels",
+    "Asterisk channels up, by node and endpoint (trunk or operator phone).",
+    ["node", "endpoint"],
+    registry=REGISTRY,
+)
+
+# --- The dialer ---------------------------------------------------------------------------------
+DIALER_ORIGINATES: Final = Counter(
+    "hotline_dialer_originates",
+    "Campaign calls sent to Asterisk (rate(): calls per second).",
+    registry=REGISTRY,
+)
+DIALER_ATTEMPTS: Final = Counter(
+    "hotline_dialer_attempts",
+    "Campaign attempts closed, by result (positive, negative) and reason.",
+    ["result", "reason"],
+    registry=REGISTRY,
+)
+
+# --- The event loop -----------------------------------------------------------------------------
+LOOP_LAG: Final = Histogram(
+    "hotline_event_loop_lag_seconds",
+    "How late the event loop ran a timer (blocking work on the loop shows here).",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+
+# AGI command latency: write of a command to its reply.  Counted by hand into plain lists on
+# the hot path (a bisect and two additions; Histogram.observe() takes a lock and costs about
+# five times as much per command, which the FastAGI bench holds against a raw floor), and
+# turned into a histogram only when scraped.
+AGI_COMMAND_BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
+_AGI_INF: Final = len(AGI_COMMAND_BUCKETS)
+# verb -> [count per bucket..., count over the last bound, sum of seconds]; the verbs are the
+# engine's own (a bounded set), never a peer's text.
+_agi_by_verb: dict[str, list[float]] = {}
+
+
+def observe_agi_command(verb: str, seconds: float) -> None:
+    """One AGI command answered after ``seconds`` (called on the event loop)."""
+    counts = _agi_by_verb.get(verb)
+    if counts is None:
+        counts = _agi_by_verb[verb] = [0.0] * (_AGI_INF + 2)
+    counts[bisect.bisect_left(AGI_COMMAND_BUCKETS, seconds)] += 1
+    counts[-1] += seconds
+
+
+class _AgiCommandCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(
+            "hotline_fastagi_command_seconds",
+            "AGI command latency by verb, from the command written to its reply read "
+            "(media commands include the prompt's playing time).",
+            labels=["verb"],
+        )
+        for verb, live in list(_agi_by_verb.items()):
+            counts = list(live)  # one copy: the loop may add while this thread reads
+            cumulative = 0.0
+            buckets: list[tuple[str, float]] = []
+            for index, bound in enumerate(AGI_COMMAND_BUCKETS):
+                cumulative += counts[index]
+                buckets.append((repr(bound), cumulative))
+            buckets.append(("+Inf", cumulative + counts[_AGI_INF]))
+            family.add_metric([verb], buckets, sum_value=counts[-1])
+        yield family
+
+
+REGISTRY.register(_AgiCommandCollector())
+
+
+async def watch_loop_lag(interval: float) -> None:
+    """Sleep ``interval`` again and again; how much later than asked the loop woke is the
+    lag every other task saw too.  Runs until cancelled (the engine owns the task)."""
+    loop = asyncio.get_running_loop()
+    while True:
+        asked = loop.time()
+        await asyncio.sleep(interval)
+        LOOP_LAG.observe(max(loop.time() - asked - interval, 0.0))

@@ -1,0 +1,75 @@
+"""Several Asterisk nodes behind Kamailio (issue 20): the nodes and the SIP proxy in front.
+
+Empty ``nodes`` is the single-machine default: the engine's own Asterisk (``ami``) and no
+proxy.  In ``hotline.toml`` each node is a table::
+
+    [[cluster.nodes]]
+    name = "pbx1"
+    sip_host = "10.0.0.11"
+    ami_host = "10.0.0.11"
+    channels = 120
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from hotline.settings.base import SECTION_CONFIG
+
+NODE_NAME = r"^[a-z][a-z0-9-]{0,31}$"
+
+
+class ClusterNode(BaseModel):
+    model_config = SECTION_CONFIG
+
+    name: str = Field(pattern=NODE_NAME)
+    sip_host: str
+    sip_port: int = Field(default=5060, ge=1, le=65535)
+    ami_host: str
+    ami_port: int = Field(default=5038, ge=1, le=65535)
+    # Calls the node may carry at once (its trunk and CPU capacity): Kamailio's call-load
+    # balancing stops sending it calls at this many, the dialer never exceeds it.
+    channels: int = Field(default=100, gt=0)
+
+
+class KamailioSettings(BaseModel):
+    model_config = SECTION_CONFIG
+
+    # Where callers (the carrier's trunk) send their INVITEs.
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=5064, ge=1, le=65535)
+    # Kamailio dispatcher algorithm: 10 = call load (the node with the fewest calls in
+    # progress, up to its channels), 4 = round robin.
+    algorithm: Literal[4, 10] = 10
+    # OPTIONS probe period, seconds; a node that fails ``probe_threshold`` probes in a row is
+    # taken out until it answers again.
+    probe_interval: int = Field(default=5, gt=0)
+    probe_threshold: int = Field(default=2, gt=0)
+    # A node that has not answered an INVITE (not even 100 Trying) within this many
+    # milliseconds is skipped: the call goes to the next node (failover).
+    invite_timeout_ms: int = Field(default=2000, ge=500)
+    # Files of a Debian installation; `hotline kamailio render DIR` writes them into DIR.
+    config_dir: str = "/etc/kamailio"
+
+
+class ClusterSettings(BaseModel):
+    model_config = SECTION_CONFIG
+
+    nodes: list[ClusterNode] = Field(default_factory=list)
+    kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
+
+    @model_validator(mode="after")
+    def _unique(self) -> ClusterSettings:
+        names = [node.name for node in self.nodes]
+        if len(set(names)) != len(names):
+            raise ValueError("cluster node names must be unique")
+        return self
+
+    def node(self, name: str) -> ClusterNode:
+        for node in self.nodes:
+            if node.name == name:
+                return node
+        known = ", ".join(n.name for n in self.nodes) or "none"
+        raise KeyError(f"no cluster node {name!r} (known: {known})")
