@@ -50,6 +50,7 @@ from hotline.settings.sections import (
     WordingSettings,
     window_days,
 )
+from hotline.settings.sms import SmsSettings
 
 __all__ = [
     "AccountSettings",
@@ -71,6 +72,7 @@ __all__ = [
     "SettingsError",
     "SimOperatorSettings",
     "SimulateSettings",
+    "SmsSettings",
     "SpeechSettings",
     "StoreSettings",
     "TrunkSettings",
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
 
     @classmethod
     def settings_customise_sources(
