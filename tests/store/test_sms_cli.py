@@ -55,7 +55,7 @@ def test_kannel_render_is_loopback_only_with_the_passwords_from_settings(
     assert code == 2 and "no Kannel admin password" in err
     secret = tmp_path / "sendsms-secret"
     secret.write_text("s3ndsms\n", encoding="utf-8")
-    code, out, err = run_hotline(
+    code, _out, err = run_hotline(
         url,
         "kannel",
         "render",
