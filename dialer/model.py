@@ -77,6 +77,10 @@ class Reason(StrEnum):
     # The message was left on an answering machine after the beep (rules
     # `answering_machine: leave_message`): never positive, the customer may not hear it.
     LEFT_ON_MACHINE = "left_on_machine"
+    # SMS (R-092): the contact chose SMS, or a final negative call fell back to it.
+    SMS_SENT = "sms_sent"  # positive: Kannel (the SMSC) accepted it, no delivery report yet
+    SMS_DELIVERED = "sms_delivered"  # positive: the delivery report says the phone has it
+    SMS_FAILED = "sms_failed"  # refused, undeliverable, too long, or SMS is not set up
 
 
 # What the console's campaign report calls each reason (in Russian, as the console speaks).
@@ -99,6 +103,9 @@ REASON_LABELS: Final[dict[Reason, str]] = {
     Reason.EMAIL_FAILED: "письмо не отправлено",
     Reason.MACHINE: "автоответчик",
     Reason.LEFT_ON_MACHINE: "оставлено на автоответчике",
+    Reason.SMS_SENT: "отправлено SMS",
+    Reason.SMS_DELIVERED: "SMS доставлено",
+    Reason.SMS_FAILED: "SMS не доставлено",
 }
 
 
@@ -160,15 +167,19 @@ class Scenario(BaseModel):
     # The e-mail variant (R-082): {variable} and {company} placeholders.
     email_subject: str | None = None
     email_body: str | None = None
+    # The SMS variant (R-092), with the same placeholders; its length is checked against
+    # sms.max_chars / sms.max_parts (R-091) at campaign creation and for every contact.
+    sms_text: str | None = None
 
     def model_post_init(self, _context: Any) -> None:
         if not any(step.key for step in self.steps) and not self.confirm:
             raise ValueError("mark the key content (`key: true`) or ask to confirm with 1")
         known = {*self.variables(), "company"}
-        for text in (self.email_subject, self.email_body):
-            for name in _PLACEHOLDER.findall(text or ""):
+        texts = {"e-mail": (self.email_subject, self.email_body), "SMS": (self.sms_text,)}
+        for what, parts in texts.items():
+            for name in _PLACEHOLDER.findall(" ".join(p or "" for p in parts)):
                 if name not in known:
-                    raise ValueError(f"e-mail text uses {{{name}}}, which no step provides")
+                    raise ValueError(f"{what} text uses {{{name}}}, which no step provides")
 
     def email(self, variables: dict[str, str], company: str) -> tuple[str, str] | None:
         """(subject, body) with the contact's values, or None without an e-mail variant."""
@@ -330,6 +341,8 @@ class CampaignRules(BaseModel):
     trunk: str | None = None
     # E-mail the message after a final negative call to contacts with an address.
     email_fallback: bool = True
+    # SMS the message after a final negative call (R-092; needs the scenario's sms_text).
+    sms_fallback: bool = False
     # Outside operator hours (the schedule in force, overrides and holidays included) the
     # "press 0 for an operator" offer is not played: "ignore" leaves 0 without effect,
     # "callback" offers and takes a callback request on 0 instead (R-081).

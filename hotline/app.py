@@ -138,6 +138,24 @@ class Engine:
         self.live_menu = LiveMenu(self.menus, settings, self.prompts)
         self.flow: MenuFlow | None = None
         self._menu_task: asyncio.Task[None] | None = None
+        # SMS (R-091, R-092): anything may queue one through ``self.sms``; the outbox sends
+        # through Kannel and the DLR listener stores Kannel's delivery reports.
+        self.sms_store = SmsStore(self.db)
+        self.sms_outbox: SmsOutbox | None = None
+        self._sms_listener: DlrListener | None = None
+        self._sms_task: asyncio.Task[None] | None = None
+        if settings.sms.enabled:
+            client = KannelClient(settings.sms, resolve_sms_password(settings))
+            self.sms_outbox = SmsOutbox(settings.sms, self.sms_store, client)
+            self._sms_listener = DlrListener(
+                settings.sms.dlr_host, settings.sms.dlr_port, self.sms_outbox.receive_report
+            )
+        self.sms = SmsNotifier(
+            self.sms_store,
+            settings.sms,
+            region=settings.dialer.default_region,
+            on_queued=self.sms_outbox.wake if self.sms_outbox is not None else None,
+        )
         # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
         # first FullyBooted reconciles attempts left in flight by an earlier run.
         self.dialer: Dialer | None = None
@@ -157,26 +175,12 @@ class Engine:
                 callbacks=CallbackStore(self.db),
                 # Intros greet by the callee's time of day, as the IVR does (R-048).
                 greeting=settings.greeting,
+                # Campaign SMS only with a gateway; without one SMS contacts fail at once.
+                sms=self.sms if self.sms_outbox is not None else None,
             )
+            if self.sms_outbox is not None:
+                self.sms_outbox.on_change(self.dialer.sms_changed)
         self._dialer_task: asyncio.Task[None] | None = None
-        # SMS (R-091, R-092): anything may queue one through ``self.sms``; the outbox sends
-        # through Kannel and the DLR listener stores Kannel's delivery reports.
-        self.sms_store = SmsStore(self.db)
-        self.sms_outbox: SmsOutbox | None = None
-        self._sms_listener: DlrListener | None = None
-        self._sms_task: asyncio.Task[None] | None = None
-        if settings.sms.enabled:
-            client = KannelClient(settings.sms, resolve_sms_password(settings))
-            self.sms_outbox = SmsOutbox(settings.sms, self.sms_store, client)
-            self._sms_listener = DlrListener(
-                settings.sms.dlr_host, settings.sms.dlr_port, self.sms_outbox.receive_report
-            )
-        self.sms = SmsNotifier(
-            self.sms_store,
-            settings.sms,
-            region=settings.dialer.default_region,
-            on_queued=self.sms_outbox.wake if self.sms_outbox is not None else None,
-        )
 
     async def _caller_outage(self, phone: str | None) -> CallerOutage | None:
         """R-097, R-032: the open outage at the address of an account of this caller ID."""

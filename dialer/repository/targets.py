@@ -77,6 +77,42 @@ class Targets:
         )
         return [(target_record(r), r.email or "") for r in rows]
 
+    async def sms_due(self, campaign_id: int, limit: int) -> list[TargetRecord]:
+        """Contacts whose SMS waits to be queued (their channel, or a fallback)."""
+        rows = await self._select(
+            CampaignTarget.campaign_id == campaign_id,
+            CampaignTarget.sms_status == "pending",
+            order_by=(CampaignTarget.row,),
+            limit=limit,
+        )
+        return [target_record(r) for r in rows]
+
+    async def sms_update(
+        self,
+        target_id: int,
+        status: str,
+        now: dt.datetime,
+        *,
+        sms_id: int | None = None,
+        close_as: tuple[Result, Reason] | None = None,
+    ) -> None:
+        """Record the SMS state of a contact; ``close_as`` also gives an SMS-only contact
+        its result (updated again when its delivery report comes)."""
+        values: dict[str, Any] = {"sms_status": status, "sms_at": now}
+        if sms_id is not None:
+            values["sms_id"] = sms_id
+        if close_as is not None:
+            values.update(
+                state=TargetState.DONE.value,
+                result=close_as[0].value,
+                reason=close_as[1].value,
+                waiting=None,
+            )
+        async with self._db.session() as session:
+            await session.execute(
+                update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)
+            )
+
     async def _select(
         self,
         *conditions: ColumnElement[bool],

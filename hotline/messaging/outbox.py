@@ -25,7 +25,7 @@ from hotline.transport.kannel import KannelClient, KannelRefused, KannelUnavaila
 
 log = logging.getLogger(__name__)
 
-ReportListener = Callable[[SmsRecord], Awaitable[None]]
+ChangeListener = Callable[[SmsRecord], Awaitable[None]]
 
 
 def retry_delay(settings: SmsSettings, tries: int) -> float:
@@ -49,15 +49,28 @@ class SmsOutbox:
         self._clock = clock
         self._wake = asyncio.Event()
         self._paused_until: datetime | None = None
-        self._listeners: list[ReportListener] = []
+        self._listeners: list[ChangeListener] = []
 
     def wake(self) -> None:
         """Look for due messages now (a message was just queued)."""
         self._wake.set()
 
-    def on_report(self, listener: ReportListener) -> None:
-        """Call ``listener`` with the message after each stored delivery report."""
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call ``listener`` with the message as it is now after each change the outbox
+        makes: Kannel accepted it, it failed, a delivery report was stored."""
         self._listeners.append(listener)
+
+    async def _changed(self, message_id: int) -> None:
+        record = await self._store.get(message_id)
+        if record is not None:
+            await self._tell(record)
+
+    async def _tell(self, record: SmsRecord) -> None:
+        for listener in self._listeners:
+            try:
+                await listener(record)
+            except Exception:
+                log.exception("sms %d: a listener failed", record.id)
 
     async def run(self) -> None:
         """Until cancelled: send due messages, then wait for a wake-up or the poll interval."""
@@ -96,12 +109,14 @@ class SmsOutbox:
         except KannelRefused as exc:
             log.warning("sms %d to %s refused: %s", message.id, mask_phone(message.phone), exc)
             await self._store.mark_failed(message.id, str(exc), now)
+            await self._changed(message.id)
             return True
         except KannelUnavailable as exc:
             next_try = now + timedelta(seconds=retry_delay(self._settings, message.tries + 1))
             if next_try >= give_up_at:
                 log.warning("sms %d given up: %s", message.id, exc)
                 await self._store.mark_failed(message.id, f"given up: {exc}", now)
+                await self._changed(message.id)
                 return True
             log.warning(
                 "sms %d to %s not sent, next try at %s: %s",
@@ -115,6 +130,7 @@ class SmsOutbox:
             return False
         await self._store.mark_sent(message.id, reply, now)
         log.info("sms %d to %s: %s", message.id, mask_phone(message.phone), reply)
+        await self._changed(message.id)
         return True
 
     async def receive_report(self, report: DeliveryReport) -> bool:
@@ -127,9 +143,5 @@ class SmsOutbox:
         log.info(
             "sms %d delivery report %d: now %s", record.id, int(report.type), record.status.value
         )
-        for listener in self._listeners:
-            try:
-                await listener(record)
-            except Exception:
-                log.exception("sms %d: a delivery report listener failed", record.id)
+        await self._tell(record)
         return True

@@ -209,7 +209,7 @@ async def test_the_listener_stores_kannels_call_back(db: Database) -> None:
     async def listener(record: object) -> None:
         seen.append(record.status)  # type: ignore[attr-defined]
 
-    outbox.on_report(listener)
+    outbox.on_change(listener)
     server = DlrListener("127.0.0.1", 0, outbox.receive_report)
     await server.start()
     assert server._server is not None

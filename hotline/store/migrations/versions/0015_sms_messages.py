@@ -1,5 +1,5 @@
-"""sms: the durable outbox of SMS sent through Kannel, with each message's history
-(R-091, R-092; issue 16 item 4, issue 22 item 3)
+"""sms: the durable outbox of SMS sent through Kannel, with each message's history, and the
+SMS state of campaign contacts (R-091, R-092; issue 16 item 4, issue 22 item 3)
 
 Revision ID: 0015_sms_messages
 Revises: 0014_outages_current
@@ -61,9 +61,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sms_events")),
     )
     op.create_index(op.f("ix_sms_events_message_id"), "sms_events", ["message_id"])
+    # Campaign contacts informed by SMS (their chosen channel, or after a final negative
+    # call).  Plain ALTER TABLE (as 0013 does): SQLite adds a nullable column in place.
+    op.add_column("campaign_targets", sa.Column("sms_status", sa.String(length=32)))
+    op.add_column("campaign_targets", sa.Column("sms_id", sa.Integer()))
+    op.add_column("campaign_targets", sa.Column("sms_at", sa.DateTime(timezone=True)))
 
 
 def downgrade() -> None:
+    op.drop_column("campaign_targets", "sms_at")
+    op.drop_column("campaign_targets", "sms_id")
+    op.drop_column("campaign_targets", "sms_status")
     op.drop_index(op.f("ix_sms_events_message_id"), table_name="sms_events")
     op.drop_table("sms_events")
     op.drop_index("ix_sms_messages_due", table_name="sms_messages")
