@@ -34,6 +34,8 @@ FAKESMSC_PATHS: Final = ("/usr/lib/kannel/test/fakesmsc", "/usr/local/lib/kannel
 ADMIN_SECRET_FILE: Final = "kannel-admin-secret"
 SENDSMS_SECRET_FILE: Final = "kannel-sendsms-secret"
 FAKESMSC_OUTPUT: Final = "fakesmsc.out"
+# bearerbox's message store (store-location) and the copies it keeps beside it.
+STORE_FILES: Final = ("kannel.store", "kannel.store.new", "kannel.store.bak")
 _POLL: Final = 0.1
 _GOT: Final = re.compile(r"Got message \d+: <(.*)>\s*$")
 
@@ -175,7 +177,8 @@ class KannelRunner:
         passwords = kannel_passwords(self.settings)
         assert passwords is not None
         self.dir.mkdir(parents=True, exist_ok=True)
-        for stale in ("bearerbox.log", "smsbox.log", FAKESMSC_OUTPUT):
+        # The sandbox's Kannel starts empty: no message or report of an earlier run.
+        for stale in ("bearerbox.log", "smsbox.log", FAKESMSC_OUTPUT, *STORE_FILES):
             (self.dir / stale).unlink(missing_ok=True)
         config = self.dir / CONFIG_FILE
         config.write_text(
