@@ -135,7 +135,13 @@ class DlrListener:
         try:
             async with asyncio.timeout(LISTENER_TIMEOUT):
                 status = await self._answer(reader)
-        except (TimeoutError, ValueError, OSError, asyncio.IncompleteReadError) as exc:
+        except (
+            TimeoutError,
+            ValueError,
+            OSError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+        ) as exc:
             log.warning("delivery report listener: bad request: %s", exc)
         except Exception:
             log.exception("delivery report listener: storing a report failed")

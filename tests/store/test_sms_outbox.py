@@ -231,6 +231,7 @@ async def test_the_listener_stores_kannels_call_back(db: Database) -> None:
         assert await get(f"/dlr?id={message_id}&token=nope&type=1") == b"HTTP/1.0 404 Not Found"
         assert await get("/dlr?id=x") == b"HTTP/1.0 400 Bad Request"
         assert await get("/other") == b"HTTP/1.0 404 Not Found"
+        assert await get("/dlr?" + "a" * 20_000) == b"HTTP/1.0 400 Bad Request"  # bounded
     finally:
         await server.close()
     stored = await store.get(message_id)
