@@ -4,7 +4,7 @@ closing them, and the e-mails waiting to be sent."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
@@ -14,6 +14,9 @@ from dialer.repository.errors import TargetNotFound
 from dialer.repository.records import TargetRecord, target_record
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget
+
+# A contact's SMS states in order: an update never moves one back.
+SMS_PROGRESS: Final = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "failed": 3}
 
 
 class Targets:
@@ -96,11 +99,10 @@ class Targets:
         sms_id: int | None = None,
         close_as: tuple[Result, Reason] | None = None,
     ) -> None:
-        """Record the SMS state of a contact; ``close_as`` also gives an SMS-only contact
-        its result (updated again when its delivery report comes)."""
+        """Record the SMS state of a contact, forward only (a delivery report may come back
+        before the sender wrote "queued"); ``close_as`` also gives an SMS-only contact its
+        result (updated again when its delivery report comes)."""
         values: dict[str, Any] = {"sms_status": status, "sms_at": now}
-        if sms_id is not None:
-            values["sms_id"] = sms_id
         if close_as is not None:
             values.update(
                 state=TargetState.DONE.value,
@@ -108,9 +110,24 @@ class Targets:
                 reason=close_as[1].value,
                 waiting=None,
             )
+        earlier = [s for s, rank in SMS_PROGRESS.items() if rank < SMS_PROGRESS[status]]
         async with self._db.session() as session:
+            if sms_id is not None:
+                await session.execute(
+                    update(CampaignTarget)
+                    .where(CampaignTarget.id == target_id)
+                    .values(sms_id=sms_id)
+                )
             await session.execute(
-                update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)
+                update(CampaignTarget)
+                .where(
+                    CampaignTarget.id == target_id,
+                    or_(
+                        CampaignTarget.sms_status.is_(None),
+                        CampaignTarget.sms_status.in_(earlier),
+                    ),
+                )
+                .values(**values)
             )
 
     async def _select(

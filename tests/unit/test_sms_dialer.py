@@ -9,10 +9,11 @@ import asyncio
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from dialer import operations
 from dialer.contacts import read_contacts
-from dialer.model import CampaignKind, CampaignRules, Reason, Scenario, Step
+from dialer.model import CampaignKind, CampaignRules, Reason, Result, Scenario, Step
 from dialer.repository import CampaignError, DialerStore
 from dialer.sms import SOURCE_CAMPAIGN, check_template, sms_problems, sms_text
 from hotline.protocol.ami import AmiEvent
@@ -20,7 +21,7 @@ from hotline.protocol.sms import DeliveryReport, DlrType, SmsTextError
 from hotline.settings import SmsSettings, load_settings
 from hotline.store.audit import Actor
 from hotline.store.db import Database
-from hotline.store.models import SmsStatus
+from hotline.store.models import CampaignTarget, SmsStatus
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from tests.dialer_support import NOW, ZONE, Clock
@@ -191,3 +192,26 @@ async def test_without_a_gateway_sms_contacts_fail_at_once(
         SmsStatus.FAILED,
     )
     assert (await store.campaign("sms")).state == "finished"
+
+
+async def test_a_report_that_comes_before_queued_is_not_undone(
+    db: Database,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    # Kannel may call back before the sender has written "queued" for its contact.
+    store = DialerStore(db)
+    campaign_id = await _start(
+        db, tmp_path, ONE, "phone,amount,due_date,channel\n+79131234561,1,2026-12-10,sms\n"
+    )
+    async with db.session() as session:
+        target_id = (await session.scalars(select(CampaignTarget.id))).one()
+    delivered = (Result.POSITIVE, Reason.SMS_DELIVERED)
+    await store.sms_update(target_id, SmsStatus.DELIVERED, NOW, close_as=delivered)
+    await store.sms_update(target_id, SmsStatus.QUEUED, NOW, sms_id=5)
+    await store.sms_update(
+        target_id, SmsStatus.SENT, NOW, close_as=(Result.POSITIVE, Reason.SMS_SENT)
+    )
+    row = (await store.targets_detail(campaign_id))[0]
+    assert (row["reason"], row["sms_status"]) == (Reason.SMS_DELIVERED, "delivered")
+    async with db.session() as session:
+        assert (await session.get(CampaignTarget, target_id)).sms_id == 5  # type: ignore[union-attr]
