@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utc_now
 from hotline.core.phones import mask_phone
@@ -24,7 +25,7 @@ from hotline.store.models import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 DETAIL_MAX: Final = 500
 SOURCE_MAX: Final = 32
 REFERENCE_MAX: Final = 64
-_FINAL: Final = (SmsStatus.DELIVERED, SmsStatus.FAILED)
+_OPEN: Final = (SmsStatus.QUEUED, SmsStatus.SENT)
 
 
 @dataclass(frozen=True)
@@ -135,71 +136,71 @@ class SmsStore:
         async with self._db.session() as session:
             return [_record(row) for row in await session.scalars(query)]
 
+    # Every status change is one conditional UPDATE (never read, change, write): Kannel calls
+    # back with two reports at once (accepted by the SMSC, delivered), on two connections,
+    # while the sender may still be writing Kannel's answer; none may undo another.
+
     async def mark_sent(self, message_id: int, reply: str, now: datetime) -> None:
         async with self._db.session() as session:
-            row = await session.get(SmsMessage, message_id)
-            if row is None:
-                return
-            row.tries += 1
-            row.sent_at = row.sent_at or now
-            row.next_try_at = None
-            row.last_error = None
-            if row.status is SmsStatus.QUEUED:
-                row.status = SmsStatus.SENT
+            await session.execute(
+                update(SmsMessage)
+                .where(SmsMessage.id == message_id)
+                .values(tries=SmsMessage.tries + 1, next_try_at=None, last_error=None)
+            )
+            await _first_sent(session, message_id, now)
+            await _move(session, message_id, SmsStatus.SENT, (SmsStatus.QUEUED,))
             session.add(_event(message_id, now, SmsEventKind.SENT, detail=reply))
 
     async def mark_retry(
         self, message_id: int, error: str, next_try_at: datetime, now: datetime
     ) -> None:
         async with self._db.session() as session:
-            row = await session.get(SmsMessage, message_id)
-            if row is None or row.status is not SmsStatus.QUEUED:
-                return
-            row.tries += 1
-            row.next_try_at = next_try_at
-            row.last_error = error[:DETAIL_MAX]
-            detail = f"{error}; next try {next_try_at.isoformat()}"
-            session.add(_event(message_id, now, SmsEventKind.RETRY, detail=detail))
+            done = await session.execute(
+                update(SmsMessage)
+                .where(SmsMessage.id == message_id, SmsMessage.status == SmsStatus.QUEUED)
+                .values(
+                    tries=SmsMessage.tries + 1,
+                    next_try_at=next_try_at,
+                    last_error=error[:DETAIL_MAX],
+                )
+            )
+            if done.rowcount == 1:  # type: ignore[attr-defined]
+                detail = f"{error}; next try {next_try_at.isoformat()}"
+                session.add(_event(message_id, now, SmsEventKind.RETRY, detail=detail))
 
     async def mark_failed(self, message_id: int, error: str, now: datetime) -> None:
         async with self._db.session() as session:
-            row = await session.get(SmsMessage, message_id)
-            if row is None or row.status in _FINAL:
-                return
-            row.status = SmsStatus.FAILED
-            row.failed_at = now
-            row.next_try_at = None
-            row.last_error = error[:DETAIL_MAX]
-            session.add(_event(message_id, now, SmsEventKind.FAILED, detail=error))
+            values = {"failed_at": now, "last_error": error[:DETAIL_MAX]}
+            if await _move(session, message_id, SmsStatus.FAILED, _OPEN, **values):
+                session.add(_event(message_id, now, SmsEventKind.FAILED, detail=error))
 
     async def record_dlr(self, report: DeliveryReport, now: datetime) -> SmsRecord | None:
         """Store a delivery report and move the status on; None (nothing stored) when no
         message has that id and token."""
         async with self._db.session() as session:
-            row = await session.get(SmsMessage, report.message_id)
-            if row is None or not secrets.compare_digest(row.token, report.token):
-                return None
-            session.add(
-                _event(
-                    row.id, now, SmsEventKind.DLR, dlr_type=int(report.type), detail=report.reply
-                )
+            token = await session.scalar(
+                select(SmsMessage.token).where(SmsMessage.id == report.message_id)
             )
-            if row.status not in _FINAL:
-                if report.type is DlrType.DELIVERED:
-                    row.status = SmsStatus.DELIVERED
-                    row.delivered_at = now
-                elif report.type.failed:
-                    row.status = SmsStatus.FAILED
-                    row.failed_at = now
-                    row.last_error = f"delivery report {int(report.type)}: {report.reply}"[
-                        :DETAIL_MAX
-                    ]
-                else:
-                    row.status = SmsStatus.SENT
-                row.sent_at = row.sent_at or now
-                row.next_try_at = None
+            if token is None or not secrets.compare_digest(token, report.token):
+                return None
+            message_id = report.message_id
+            dlr_type = int(report.type)
+            session.add(
+                _event(message_id, now, SmsEventKind.DLR, dlr_type=dlr_type, detail=report.reply)
+            )
+            await _first_sent(session, message_id, now)
+            if report.type is DlrType.DELIVERED:
+                await _move(session, message_id, SmsStatus.DELIVERED, _OPEN, delivered_at=now)
+            elif report.type.failed:
+                why = f"delivery report {dlr_type}: {report.reply}"[:DETAIL_MAX]
+                await _move(
+                    session, message_id, SmsStatus.FAILED, _OPEN, failed_at=now, last_error=why
+                )
+            else:
+                await _move(session, message_id, SmsStatus.SENT, (SmsStatus.QUEUED,))
             await session.flush()
-            return _record(row)
+            row = await session.get(SmsMessage, message_id, populate_existing=True)
+            return _record(row) if row is not None else None
 
     async def get(self, message_id: int) -> SmsRecord | None:
         async with self._db.session() as session:
@@ -230,6 +231,30 @@ class SmsStore:
         )
         async with self._db.session() as session:
             return [_record(row) for row in await session.scalars(query)]
+
+
+async def _first_sent(session: AsyncSession, message_id: int, now: datetime) -> None:
+    await session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.sent_at.is_(None))
+        .values(sent_at=now)
+    )
+
+
+async def _move(
+    session: AsyncSession,
+    message_id: int,
+    status: SmsStatus,
+    from_: tuple[SmsStatus, ...],
+    **values: Any,
+) -> bool:
+    """Set ``status`` (and ``values``) if the message is in one of ``from_``; whether it was."""
+    done = await session.execute(
+        update(SmsMessage)
+        .where(SmsMessage.id == message_id, SmsMessage.status.in_(from_))
+        .values(status=status, next_try_at=None, **values)
+    )
+    return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _event(

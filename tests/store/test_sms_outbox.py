@@ -237,3 +237,22 @@ async def test_the_listener_stores_kannels_call_back(db: Database) -> None:
     stored = await store.get(message_id)
     assert stored is not None and stored.status is SmsStatus.DELIVERED
     assert seen == [SmsStatus.DELIVERED]
+
+
+async def test_reports_that_come_together_never_undo_each_other(db: Database) -> None:
+    # Kannel calls back with "accepted by the SMSC" and "delivered" at once, on two
+    # connections, while the sender writes Kannel's answer.
+    await db.upgrade()
+    store = SmsStore(db)
+    notifier = SmsNotifier(store, SmsSettings())
+    for _round in range(5):
+        message_id = await notifier.notify("+79131234567", "Вместе", source="test")
+        message = await store.get(message_id)
+        assert message is not None
+        await asyncio.gather(
+            store.record_dlr(DeliveryReport(message_id, message.token, DlrType(8), ""), T0),
+            store.record_dlr(DeliveryReport(message_id, message.token, DlrType(1), ""), T0),
+            store.mark_sent(message_id, "0: Accepted for delivery", T0),
+        )
+        final = await store.get(message_id)
+        assert final is not None and final.status is SmsStatus.DELIVERED
