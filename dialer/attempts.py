@@ -178,6 +178,12 @@ class AttemptTracker:
             retry_at=when,
             final=when is None,
             email_fallback=campaign.rules.email_fallback and status is AttemptStatus.ENDED,
+            sms_fallback=(
+                campaign.rules.sms_fallback
+                and status is AttemptStatus.ENDED
+                and campaign.snapshot is not None
+                and campaign.snapshot.sms_text is not None
+            ),
         )
         if closed:
             outcome = result.value if status is AttemptStatus.ENDED else status.value

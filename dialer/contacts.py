@@ -28,7 +28,14 @@ CHANNEL_COLUMNS: Final = ("channel", "канал")
 EMAIL_GIVEN_COLUMNS: Final = ("email_given_by_customer",)
 _YES: Final = frozenset({"1", "yes", "y", "true", "да", "д"})
 _NO: Final = frozenset({"0", "no", "n", "false", "нет", "н"})
-CHANNELS: Final = {"phone": "phone", "телефон": "phone", "email": "email", "e-mail": "email"}
+CHANNELS: Final = {
+    "phone": "phone",
+    "телефон": "phone",
+    "email": "email",
+    "e-mail": "email",
+    "sms": "sms",
+    "смс": "sms",
+}
 _EMAIL: Final = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -291,7 +298,7 @@ def read_contacts(
         channel_column, raw_channel = _pick(row, CHANNEL_COLUMNS)
         channel = CHANNELS.get((raw_channel or "phone").lower())
         if channel is None:
-            problems.append(RowProblem(number, channel_column, "expected phone or email"))
+            problems.append(RowProblem(number, channel_column, "expected phone, email or sms"))
         elif channel == "email" and email is None:
             problems.append(RowProblem(number, channel_column, "e-mail chosen but no address"))
         if problems:

@@ -25,6 +25,7 @@ from dialer.live import Clock, LiveAttempt, LiveCalls
 from dialer.model import CampaignState, Reason, Result
 from dialer.playback import ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore, TargetRecord
+from dialer.sms import SmsSender
 from dialer.window import window_for
 from hotline.core.metrics import DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
@@ -47,6 +48,7 @@ class Dispatcher:
         player: ScenarioPlayer,
         attempts: AttemptTracker,
         email: EmailSender,
+        sms: SmsSender,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -56,6 +58,7 @@ class Dispatcher:
         self._player = player
         self._attempts = attempts
         self._email = email
+        self._sms = sms
         self._last_originate = 0.0
 
     async def limits(self) -> Limits:
@@ -100,6 +103,7 @@ class Dispatcher:
             if campaign.starts_at is not None and now < campaign.starts_at:
                 continue
             await self._email.send_due(campaign, now)
+            await self._sms.send_due(campaign, now)
             free = min(
                 campaign.rules.max_channels - counts.get(campaign.id, 0),
                 cap - per_trunk.get(trunk_name, 0),

@@ -24,6 +24,7 @@ from dialer.live import Clock, LiveCalls, PreparedStep
 from dialer.model import Scenario
 from dialer.playback import HoursSource, ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore
+from dialer.sms import SmsSender
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
@@ -31,6 +32,8 @@ from hotline.settings import DialerSettings, GreetingSettings, IvrSettings
 from hotline.speech.library import PromptLibrary
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
+from hotline.store.sms import SmsRecord
+from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.agi_call import AgiCall
 from hotline.transport.ami import AmiClient
 
@@ -56,6 +59,7 @@ class Dialer:
         hours: HoursSource | None = None,
         callbacks: CallbackStore | None = None,
         greeting: GreetingSettings | None = None,
+        sms: SmsNotifier | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -69,6 +73,8 @@ class Dialer:
         self._tasks: set[asyncio.Task[None]] = set()
         self._live = LiveCalls()
         self._email = EmailSender(settings, store, company)
+        # SMS (R-092): None when the engine has no SMS gateway (sms.enabled off).
+        self._sms = SmsSender(store, sms, company)
         self._player = ScenarioPlayer(
             settings,
             store,
@@ -95,6 +101,7 @@ class Dialer:
             player=self._player,
             attempts=self._attempts,
             email=self._email,
+            sms=self._sms,
         )
 
     def _now(self) -> datetime:
@@ -108,6 +115,11 @@ class Dialer:
     @company.setter
     def company(self, name: str) -> None:
         self._email.company = name
+        self._sms.company = name
+
+    async def sms_changed(self, message: SmsRecord) -> None:
+        """The SMS outbox's news (accepted, delivery report): stored on the contact."""
+        await self._sms.on_message(message)
 
     @property
     def mailer(self) -> Mailer:

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any, Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dialer.values import SayKind as SayKind
+from dialer.values import VariableError as VariableError
+from dialer.values import email_value
+from dialer.values import parse_value as parse_value
+from dialer.values import phrase as phrase
 from hotline.contact_center.hours import HoursError, parse_hours
-from hotline.speech import russian
 from hotline.speech.greeting import greeting_variants
-from hotline.speech.russian import Phrase
 
 
 class CampaignKind(StrEnum):
@@ -75,6 +77,10 @@ class Reason(StrEnum):
     # The message was left on an answering machine after the beep (rules
     # `answering_machine: leave_message`): never positive, the customer may not hear it.
     LEFT_ON_MACHINE = "left_on_machine"
+    # SMS (R-092): the contact chose SMS, or a final negative call fell back to it.
+    SMS_SENT = "sms_sent"  # positive: Kannel (the SMSC) accepted it, no delivery report yet
+    SMS_DELIVERED = "sms_delivered"  # positive: the delivery report says the phone has it
+    SMS_FAILED = "sms_failed"  # refused, undeliverable, too long, or SMS is not set up
 
 
 # What the console's campaign report calls each reason (in Russian, as the console speaks).
@@ -97,6 +103,9 @@ REASON_LABELS: Final[dict[Reason, str]] = {
     Reason.EMAIL_FAILED: "письмо не отправлено",
     Reason.MACHINE: "автоответчик",
     Reason.LEFT_ON_MACHINE: "оставлено на автоответчике",
+    Reason.SMS_SENT: "отправлено SMS",
+    Reason.SMS_DELIVERED: "SMS доставлено",
+    Reason.SMS_FAILED: "SMS не доставлено",
 }
 
 
@@ -108,15 +117,6 @@ class PositiveRule(StrEnum):
 
 
 # --- Scenario -----------------------------------------------------------------------------------
-class SayKind(StrEnum):
-    MONEY = "money"
-    DATE = "date"
-    TIME = "time"
-    PHONE = "phone"
-    NUMBER = "number"
-    TEXT = "text"  # synthesised whole (an address)
-
-
 # The intro greets by the callee's local time: its variants are campaign.intro.morning, .day
 # and .evening (R-048, hotline.speech.greeting).
 INTRO_PROMPT: Final = "campaign.intro"
@@ -167,15 +167,19 @@ class Scenario(BaseModel):
     # The e-mail variant (R-082): {variable} and {company} placeholders.
     email_subject: str | None = None
     email_body: str | None = None
+    # The SMS variant (R-092), with the same placeholders; its length is checked against
+    # sms.max_chars / sms.max_parts (R-091) at campaign creation and for every contact.
+    sms_text: str | None = None
 
     def model_post_init(self, _context: Any) -> None:
         if not any(step.key for step in self.steps) and not self.confirm:
             raise ValueError("mark the key content (`key: true`) or ask to confirm with 1")
         known = {*self.variables(), "company"}
-        for text in (self.email_subject, self.email_body):
-            for name in _PLACEHOLDER.findall(text or ""):
+        texts = {"e-mail": (self.email_subject, self.email_body), "SMS": (self.sms_text,)}
+        for what, parts in texts.items():
+            for name in _PLACEHOLDER.findall(" ".join(p or "" for p in parts)):
                 if name not in known:
-                    raise ValueError(f"e-mail text uses {{{name}}}, which no step provides")
+                    raise ValueError(f"{what} text uses {{{name}}}, which no step provides")
 
     def email(self, variables: dict[str, str], company: str) -> tuple[str, str] | None:
         """(subject, body) with the contact's values, or None without an e-mail variant."""
@@ -281,81 +285,6 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
 }
 
 
-class VariableError(ValueError):
-    pass
-
-
-_DATE_FORMATS: Final = ("%Y-%m-%d", "%d.%m.%Y")
-
-
-def parse_value(kind: SayKind, raw: Any) -> str:
-    """A personal value checked and normalised (stored as text): VariableError if invalid."""
-    text = "" if raw is None else str(raw).strip()
-    if isinstance(raw, dt.datetime):
-        text = raw.date().isoformat() if kind is SayKind.DATE else raw.time().strftime("%H:%M")
-    elif isinstance(raw, dt.date):
-        text = raw.isoformat()
-    elif isinstance(raw, dt.time):
-        text = raw.strftime("%H:%M")
-    if not text:
-        raise VariableError("empty")
-    if kind is SayKind.MONEY:
-        try:
-            amount = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
-        except InvalidOperation as exc:
-            raise VariableError(f"not an amount: {text!r}") from exc
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            raise VariableError(f"not an amount in roubles and kopecks: {text!r}")
-        return str(amount.quantize(Decimal("0.01")))
-    if kind is SayKind.DATE:
-        for fmt in _DATE_FORMATS:
-            try:
-                return dt.datetime.strptime(text[:10], fmt).date().isoformat()
-            except ValueError:
-                continue
-        raise VariableError(f"not a date (YYYY-MM-DD or DD.MM.YYYY): {text!r}")
-    if kind is SayKind.TIME:
-        try:
-            return dt.datetime.strptime(text[:5], "%H:%M").time().strftime("%H:%M")
-        except ValueError as exc:
-            raise VariableError(f"not a time (HH:MM): {text!r}") from exc
-    if kind is SayKind.NUMBER:
-        if not text.isdigit():
-            raise VariableError(f"not a whole number: {text!r}")
-        return str(int(text))
-    if kind is SayKind.PHONE:
-        digits = re.sub(r"[\s()+-]", "", text)
-        if not digits.isdigit() or not 5 <= len(digits) <= 15:
-            raise VariableError(f"not a phone number: {text!r}")
-        return digits
-    return text
-
-
-def email_value(kind: SayKind, value: str) -> str:
-    """A stored value as it reads in an e-mail: 1 234,50 руб., 10.12.2026."""
-    if kind is SayKind.MONEY:
-        whole, _, kopecks = value.partition(".")
-        return f"{int(whole):,}".replace(",", "\u00a0") + f",{kopecks or '00'} руб."
-    if kind is SayKind.DATE:
-        return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
-    return value
-
-
-def phrase(kind: SayKind, value: str, *, say_zero_kopecks: bool = False) -> Phrase | None:
-    """The readout of a stored value; None for text, which is synthesised whole."""
-    if kind is SayKind.MONEY:
-        return russian.money(Decimal(value), say_zero_kopecks=say_zero_kopecks)
-    if kind is SayKind.DATE:
-        return russian.date(dt.date.fromisoformat(value))
-    if kind is SayKind.TIME:
-        return russian.time_of_day(dt.time.fromisoformat(value))
-    if kind is SayKind.NUMBER:
-        return russian.number(int(value))
-    if kind is SayKind.PHONE:
-        return russian.phone(value)
-    return None
-
-
 # --- Rules --------------------------------------------------------------------------------------
 class ClosedOperator(StrEnum):
     """What 0 does on a campaign call while the operators are not working (R-081)."""
@@ -412,6 +341,8 @@ class CampaignRules(BaseModel):
     trunk: str | None = None
     # E-mail the message after a final negative call to contacts with an address.
     email_fallback: bool = True
+    # SMS the message after a final negative call (R-092; needs the scenario's sms_text).
+    sms_fallback: bool = False
     # Outside operator hours (the schedule in force, overrides and holidays included) the
     # "press 0 for an operator" offer is not played: "ignore" leaves 0 without effect,
     # "callback" offers and takes a callback request on 0 instead (R-081).

@@ -18,9 +18,11 @@ from dialer.contacts import ImportFileError, ImportReport, account_numbers, read
 from dialer.model import CampaignKind, CampaignRules, Scenario
 from dialer.report import CampaignReport, campaign_report
 from dialer.repository import CampaignError, CampaignRecord, DialerStore
+from dialer.sms import check_template, sms_problems
 from hotline.access.users import Permission, allowed
 from hotline.core.clock import utc_now
-from hotline.settings import Settings
+from hotline.protocol.sms import SmsTextError
+from hotline.settings import Settings, SmsSettings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.users import UserStore
@@ -55,10 +57,15 @@ async def create(
     scenario_version: int | None = None,
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
+    sms: SmsSettings | None = None,
 ) -> None:
     check_campaign_name(name)
     store = DialerStore(db)
     version = await store.scenario(scenario, scenario_version)
+    try:
+        check_template(version.scenario, sms or SmsSettings())
+    except (SmsTextError, ValueError) as exc:
+        raise CampaignError(f"the scenario's SMS text cannot be sent: {exc}") from exc
     await store.create_campaign(
         name, version.id, rules, by.name, utc_now(), starts_at=starts_at, ends_at=ends_at
     )
@@ -74,7 +81,7 @@ async def check_contacts(db: Database, settings: Settings, name: str, file: Path
     dnc = await store.dnc_numbers()
     try:
         linked = await asyncio.to_thread(account_numbers, file)
-        return await asyncio.to_thread(
+        report = await asyncio.to_thread(
             read_contacts,
             file,
             scenario.variables(),
@@ -86,6 +93,10 @@ async def check_contacts(db: Database, settings: Settings, name: str, file: Path
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc
+    # each contact's SMS, filled in with their values, must fit.
+    company = settings.speech.company_name
+    report.errors.extend(sms_problems(report, scenario, campaign.rules, settings.sms, company))
+    return report
 
 
 def _outage_not_before(

@@ -27,6 +27,7 @@ from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
 from hotline.core.metrics import watch_loop_lag
 from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
+from hotline.messaging.outbox import SmsOutbox
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
@@ -38,8 +39,11 @@ from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
+from hotline.store.sms import SmsStore
+from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
+from hotline.transport.kannel import DlrListener, KannelClient
 from hotline.transport.metrics_http import MetricsListener
 from ivr.menu.flow import MenuFlow
 from ivr.menu.live import LiveMenu
@@ -52,6 +56,28 @@ log = logging.getLogger(__name__)
 
 class AmiSecretMissing(AmiError):
     pass
+
+
+class SmsPasswordMissing(RuntimeError):
+    pass
+
+
+def resolve_sms_password(settings: Settings) -> str:
+    """Kannel's sendsms password: from settings/environment, else the sandbox's generated
+    one (``hotline kannel run`` or the tests' Kannel made it)."""
+    configured = settings.sms.sendsms_password
+    if configured is not None:
+        return configured.get_secret_value()
+    if settings.sandbox.enabled:
+        from hotline.sandbox.kannel import kannel_passwords
+
+        passwords = kannel_passwords(settings, create=False)
+        if passwords is not None:
+            return passwords.sendsms
+    raise SmsPasswordMissing(
+        "no Kannel sendsms password: set HOTLINE_SMS__SENDSMS_PASSWORD (or sms.sendsms_password "
+        "in the settings file), or start the sandbox's Kannel with `hotline kannel run`"
+    )
 
 
 def resolve_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
@@ -115,6 +141,24 @@ class Engine:
         self.live_menu = LiveMenu(self.menus, settings, self.prompts)
         self.flow: MenuFlow | None = None
         self._menu_task: asyncio.Task[None] | None = None
+        # SMS (R-091, R-092): anything may queue one through ``self.sms``; the outbox sends
+        # through Kannel and the DLR listener stores Kannel's delivery reports.
+        self.sms_store = SmsStore(self.db)
+        self.sms_outbox: SmsOutbox | None = None
+        self._sms_listener: DlrListener | None = None
+        self._sms_task: asyncio.Task[None] | None = None
+        if settings.sms.enabled:
+            client = KannelClient(settings.sms, resolve_sms_password(settings))
+            self.sms_outbox = SmsOutbox(settings.sms, self.sms_store, client)
+            self._sms_listener = DlrListener(
+                settings.sms.dlr_host, settings.sms.dlr_port, self.sms_outbox.receive_report
+            )
+        self.sms = SmsNotifier(
+            self.sms_store,
+            settings.sms,
+            region=settings.dialer.default_region,
+            on_queued=self.sms_outbox.wake if self.sms_outbox is not None else None,
+        )
         # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
         # first FullyBooted reconciles attempts left in flight by an earlier run.
         self.dialer: Dialer | None = None
@@ -134,7 +178,11 @@ class Engine:
                 callbacks=CallbackStore(self.db),
                 # Intros greet by the callee's time of day, as the IVR does (R-048).
                 greeting=settings.greeting,
+                # Campaign SMS only with a gateway; without one SMS contacts fail at once.
+                sms=self.sms if self.sms_outbox is not None else None,
             )
+            if self.sms_outbox is not None:
+                self.sms_outbox.on_change(self.dialer.sms_changed)
         self._dialer_task: asyncio.Task[None] | None = None
         # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.
         self.metrics = MetricsListener(settings.metrics.host, settings.metrics.port)
@@ -204,6 +252,9 @@ class Engine:
         self.housekeeping.start()
         if self.settings.metrics.enabled:
             self._start_metrics()
+        if self.sms_outbox is not None and self._sms_listener is not None:
+            await self._sms_listener.start()
+            self._sms_task = asyncio.create_task(self.sms_outbox.run(), name="sms-outbox")
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()
@@ -291,6 +342,12 @@ class Engine:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu_task
         self.housekeeping.stop()
+        if self._sms_task is not None:
+            self._sms_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sms_task
+        if self._sms_listener is not None:
+            await self._sms_listener.close()
         if self._events_task is not None:
             await self.events.flush()
         tasks = (self._tracker_task, self._queue_task, self._restore_task, self._events_task)

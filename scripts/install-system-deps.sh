@@ -17,6 +17,9 @@ BROWSER=(chromium fonts-dejavu-core)
 # scrapes the engine in the end-to-end tests; Kamailio parses its rendered configuration and
 # proxies SIP callers to the sandbox in them.
 MONITORING=(prometheus kamailio)
+# SMS: Kannel's bearerbox and smsbox; kannel-extras brings fakesmsc
+# (/usr/lib/kannel/test/fakesmsc), the test SMSC the sandbox and the tests send through.
+SMS=(kannel kannel-extras)
 MAIN_SOURCES=/etc/apt/sources.list.d/debian.sources
 NON_FREE_SOURCES=/etc/apt/sources.list.d/debian-non-free.sources
 
@@ -29,9 +32,9 @@ command -v pg_dump >/dev/null || need+=(postgresql-client)
 
 # One dpkg-query for all these packages: prints "name installed" for each installed one.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
-  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" "${MONITORING[@]}" 2>/dev/null || true)
+  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" "${MONITORING[@]}" "${SMS[@]}" 2>/dev/null || true)
 is_installed() { grep -qx "$1 installed" <<<"$installed"; }
-for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}" "${MONITORING[@]}"; do
+for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}" "${MONITORING[@]}" "${SMS[@]}"; do
   is_installed "$pkg" || need+=("$pkg")
 done
 need_non_free=0
@@ -94,3 +97,5 @@ echo "installing Debian packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# The kannel package may start a system bearerbox (/etc/kannel/kannel.conf, ports
+# 13000-13013); the engine's sandbox Kannel runs its own on other ports and is unaffected.

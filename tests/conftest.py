@@ -16,10 +16,13 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from hotline.sandbox.kannel import KannelRunner
+from hotline.settings import load_settings
 from tests import log_audit
 from tests.xdist_support import isolate_worker
 
@@ -106,3 +109,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             and item.get_closest_marker("xdist_group") is None
         ):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
+@pytest.fixture
+def kannel() -> Iterator[KannelRunner]:
+    """Kannel (bearerbox, smsbox) with fakesmsc as the SMSC, on this worker's ``sms.*``
+    ports; read the messages fakesmsc received with ``kannel.wait_received``.  When Kannel
+    cannot start the test errors (KannelError): it never skips."""
+    with KannelRunner(load_settings()) as runner:
+        yield runner

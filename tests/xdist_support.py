@@ -27,6 +27,13 @@ PORTS: Final = {
     "HOTLINE_WEB__PORT": 8080,
     "HOTLINE_METRICS__PORT": 9470,
     "HOTLINE_METRICS__PROMETHEUS_PORT": 9490,
+    # Kannel (bearerbox admin and box ports, smsbox's sendsms, the fake SMSC) and the
+    # engine's delivery-report listener.
+    "HOTLINE_SMS__ADMIN_PORT": 13100,
+    "HOTLINE_SMS__BOX_PORT": 13101,
+    "HOTLINE_SMS__SENDSMS_PORT": 13113,
+    "HOTLINE_SMS__FAKE_SMSC_PORT": 13110,
+    "HOTLINE_SMS__DLR_PORT": 13180,
 }
 PG_VAR: Final = "PG_TEST_URL"
 PG_DEFAULT: Final = "postgresql+psycopg://hotline_test:hotline_test@127.0.0.1:5432/hotline_test"

@@ -161,6 +161,7 @@ class Attempts:
         retry_at: dt.datetime | None,
         final: bool,
         email_fallback: bool = False,
+        sms_fallback: bool = False,
     ) -> bool:
         """Close an in-flight attempt and move its target on (retry at ``retry_at`` or final).
         False if the attempt was already closed (a late duplicate event)."""
@@ -190,10 +191,13 @@ class Attempts:
                     result=(result or Result.NEGATIVE).value,
                     waiting=None,
                 )
-                if email_fallback and result is not Result.POSITIVE:
-                    target = await session.get(CampaignTarget, target_id)
-                    if target is not None and target.email and target.email_status is None:
+                fallback = (email_fallback or sms_fallback) and result is not Result.POSITIVE
+                target = await session.get(CampaignTarget, target_id) if fallback else None
+                if target is not None:
+                    if email_fallback and target.email and target.email_status is None:
                         values["email_status"] = "pending"
+                    if sms_fallback and target.sms_status is None:
+                        values["sms_status"] = "pending"
             else:
                 values.update(
                     state=TargetState.PENDING.value,

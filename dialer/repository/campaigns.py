@@ -264,6 +264,7 @@ class Campaigns:
                         or_(
                             CampaignTarget.state != TargetState.DONE.value,
                             CampaignTarget.email_status == "pending",
+                            CampaignTarget.sms_status == "pending",
                         ),
                     )
                 )
@@ -331,6 +332,8 @@ async def _freeze_contacts(session: AsyncSession, row: Campaign, default_zone: s
                 "email": email,
                 # The customer chose e-mail: no call, the message goes by mail.
                 "email_status": "pending" if channel == "email" else None,
+                # The customer chose SMS: no call, the message goes by SMS.
+                "sms_status": "pending" if channel == "sms" else None,
             }
         )
     for rows in batches(targets):

@@ -31,6 +31,7 @@ _TARGET_COLUMNS = (
     CampaignTarget.timezone,
     CampaignTarget.channel,
     CampaignTarget.email_status,
+    CampaignTarget.sms_status,
 )
 _ATTEMPT_COLUMNS = (
     DialAttempt.id,
@@ -66,6 +67,7 @@ def _target(r: Any) -> dict[str, Any]:
         "timezone": r.timezone,
         "channel": r.channel,
         "email_status": r.email_status or "",
+        "sms_status": r.sms_status or "",
     }
 
 

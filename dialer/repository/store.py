@@ -60,6 +60,8 @@ class DialerStore:
         self.close_target = targets.close
         self.emails_due = targets.emails_due
         self.email_done = targets.email_done
+        self.sms_due = targets.sms_due
+        self.sms_update = targets.sms_update
         self.limits = limits.all
         self.set_limit = limits.set
         # attempts

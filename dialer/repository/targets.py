@@ -4,7 +4,7 @@ closing them, and the e-mails waiting to be sent."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import InstrumentedAttribute
@@ -14,6 +14,9 @@ from dialer.repository.errors import TargetNotFound
 from dialer.repository.records import TargetRecord, target_record
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget
+
+# A contact's SMS states in order: an update never moves one back.
+SMS_PROGRESS: Final = {"pending": 0, "queued": 1, "sent": 2, "delivered": 3, "failed": 3}
 
 
 class Targets:
@@ -76,6 +79,56 @@ class Targets:
             limit=limit,
         )
         return [(target_record(r), r.email or "") for r in rows]
+
+    async def sms_due(self, campaign_id: int, limit: int) -> list[TargetRecord]:
+        """Contacts whose SMS waits to be queued (their channel, or a fallback)."""
+        rows = await self._select(
+            CampaignTarget.campaign_id == campaign_id,
+            CampaignTarget.sms_status == "pending",
+            order_by=(CampaignTarget.row,),
+            limit=limit,
+        )
+        return [target_record(r) for r in rows]
+
+    async def sms_update(
+        self,
+        target_id: int,
+        status: str,
+        now: dt.datetime,
+        *,
+        sms_id: int | None = None,
+        close_as: tuple[Result, Reason] | None = None,
+    ) -> None:
+        """Record the SMS state of a contact, forward only (a delivery report may come back
+        before the sender wrote "queued"); ``close_as`` also gives an SMS-only contact its
+        result (updated again when its delivery report comes)."""
+        values: dict[str, Any] = {"sms_status": status, "sms_at": now}
+        if close_as is not None:
+            values.update(
+                state=TargetState.DONE.value,
+                result=close_as[0].value,
+                reason=close_as[1].value,
+                waiting=None,
+            )
+        earlier = [s for s, rank in SMS_PROGRESS.items() if rank < SMS_PROGRESS[status]]
+        async with self._db.session() as session:
+            if sms_id is not None:
+                await session.execute(
+                    update(CampaignTarget)
+                    .where(CampaignTarget.id == target_id)
+                    .values(sms_id=sms_id)
+                )
+            await session.execute(
+                update(CampaignTarget)
+                .where(
+                    CampaignTarget.id == target_id,
+                    or_(
+                        CampaignTarget.sms_status.is_(None),
+                        CampaignTarget.sms_status.in_(earlier),
+                    ),
+                )
+                .values(**values)
+            )
 
     async def _select(
         self,

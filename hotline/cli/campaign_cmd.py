@@ -86,6 +86,7 @@ def create(
             scenario_version=scenario_version,
             starts_at=_moment(starts),
             ends_at=_moment(ends),
+            sms=settings_of(ctx).sms,
         )
 
     run_dialer(ctx, work)

@@ -24,6 +24,7 @@ from hotline.cli import (
     hours_cmd,
     ivr_cmd,
     kamailio_cmd,
+    kannel_cmd,
     menu_cmd,
     operators_cmd,
     outages_cmd,
@@ -35,6 +36,7 @@ from hotline.cli import (
     sandbox_cmd,
     say_cmd,
     scenario_cmd,
+    sms_cmd,
     users_cmd,
     web_cmd,
 )
@@ -51,6 +53,8 @@ app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(outages_cmd.app, name="outages")
+app.add_typer(sms_cmd.app, name="sms")
+app.add_typer(kannel_cmd.app, name="kannel")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
 app.add_typer(campaign_cmd.app, name="campaign")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from pathlib import Path
 
 from hotline.sandbox.layout import SandboxLayout
 from hotline.settings import AmiRole, Settings
@@ -26,17 +27,30 @@ def ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str | None
 
 
 def ensure_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
-    existing = ami_secret(settings, role)
+    return ensure_secret_file(SandboxLayout.of(settings).role_secret_file(role))
+
+
+def read_secret_file(path: Path) -> str | None:
+    """The secret kept in ``path``, or None if there is none yet."""
+    try:
+        secret = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return None
+    return secret or None
+
+
+def ensure_secret_file(path: Path) -> str:
+    """The secret kept in ``path``, generated (mode 0600) on first use."""
+    existing = read_secret_file(path)
     if existing is not None:
         return existing
-    path = SandboxLayout.of(settings).role_secret_file(role)
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(24)
     # O_EXCL: two concurrent first runs must not end up with different secrets.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return ami_secret(settings, role) or secret
+        return read_secret_file(path) or secret
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secret + "\n")
     return secret

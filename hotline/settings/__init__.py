@@ -53,6 +53,7 @@ from hotline.settings.sections import (
     WordingSettings,
     window_days,
 )
+from hotline.settings.sms import SmsSettings
 
 __all__ = [
     "AccountSettings",
@@ -77,6 +78,7 @@ __all__ = [
     "SettingsError",
     "SimOperatorSettings",
     "SimulateSettings",
+    "SmsSettings",
     "SpeechSettings",
     "StoreSettings",
     "TrunkSettings",
@@ -129,6 +131,7 @@ class Settings(BaseSettings):
     doctor: DoctorSettings = Field(default_factory=DoctorSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
+    sms: SmsSettings = Field(default_factory=SmsSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -26,6 +26,11 @@ PROBE_SECTIONS = {
     "HOTLINE_SANDBOX__SIP_PORT": ("sandbox", "sip_port"),
     "HOTLINE_SANDBOX__SIM_TRUNK_PORT": ("sandbox", "sim_trunk_port"),
     "HOTLINE_WEB__PORT": ("web", "port"),
+    "HOTLINE_SMS__ADMIN_PORT": ("sms", "admin_port"),
+    "HOTLINE_SMS__BOX_PORT": ("sms", "box_port"),
+    "HOTLINE_SMS__SENDSMS_PORT": ("sms", "sendsms_port"),
+    "HOTLINE_SMS__FAKE_SMSC_PORT": ("sms", "fake_smsc_port"),
+    "HOTLINE_SMS__DLR_PORT": ("sms", "dlr_port"),
 }
 
 

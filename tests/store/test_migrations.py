@@ -42,6 +42,8 @@ TABLES = {
     "web_sessions",
     "login_throttles",
     "outages",
+    "sms_messages",
+    "sms_events",
     "audit_log",
 }
 
@@ -54,7 +56,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0014_outages_current"
+    assert head == "0015_sms_messages"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

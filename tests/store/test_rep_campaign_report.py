@@ -136,6 +136,7 @@ async def _reference(db: Database, campaign_id: int) -> dict[str, list[dict[str,
                 "timezone": r.timezone,
                 "channel": r.channel,
                 "email_status": r.email_status or "",
+                "sms_status": r.sms_status or "",
             }
             for r in targets
         ]

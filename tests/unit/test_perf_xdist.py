@@ -18,6 +18,11 @@ BASE = {
     "HOTLINE_SANDBOX__SIP_PORT": "6060",
     "HOTLINE_SANDBOX__SIM_TRUNK_PORT": "6070",
     "HOTLINE_WEB__PORT": "6080",
+    "HOTLINE_SMS__ADMIN_PORT": "6090",
+    "HOTLINE_SMS__BOX_PORT": "6091",
+    "HOTLINE_SMS__SENDSMS_PORT": "6092",
+    "HOTLINE_SMS__FAKE_SMSC_PORT": "6093",
+    "HOTLINE_SMS__DLR_PORT": "6094",
     "PG_TEST_URL": "postgresql+psycopg://u:p@127.0.0.1:5432/hotline_test_perf",
 }
 

@@ -32,6 +32,7 @@ from hotline.store.models.contact_center import (
 )
 from hotline.store.models.menus import MenuVersion
 from hotline.store.models.outages import Outage
+from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
 __all__ = [
@@ -64,6 +65,10 @@ __all__ = [
     "Recording",
     "RecordingAccess",
     "Scenario",
+    "SmsEvent",
+    "SmsEventKind",
+    "SmsMessage",
+    "SmsStatus",
     "User",
     "WebSession",
     "str_enum",

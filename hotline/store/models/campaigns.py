@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.store.models.base import ENUM_LENGTH, Base, JsonDocument
@@ -133,6 +133,11 @@ class CampaignTarget(Base):
     # E-mail informing: pending | sent | failed; None when no e-mail is due.
     email_status: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
     email_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # SMS informing: pending | queued | sent | delivered | failed; None when no SMS
+    # is due.  ``sms_id`` is the message in the SMS outbox (sms_messages).
+    sms_status: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
+    sms_id: Mapped[int | None] = mapped_column(Integer)
+    sms_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class DialAttempt(Base):

@@ -99,7 +99,14 @@ async def create(
     if not operations.CAMPAIGN_NAME.fullmatch(name):
         return await _list_page(request, who, BAD_NAME, 422)
     try:
-        await operations.create(_db(request), name, scenario, CampaignRules(), who.actor)
+        await operations.create(
+            _db(request),
+            name,
+            scenario,
+            CampaignRules(),
+            who.actor,
+            sms=request.app.state.settings.sms,
+        )
     except (CampaignError, NotFound) as exc:
         return await _list_page(request, who, f"Кампания не создана: {exc}", 422)
     return RedirectResponse(f"/campaigns/{name}", status_code=303)

@@ -1,0 +1,98 @@
+"""A campaign's personal values: what they may be (``SayKind``), how a contact list's cell is
+checked and stored, and how a stored value reads in an e-mail or an SMS and is said on a call.
+Pure: no I/O."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from typing import Any, Final
+
+from hotline.speech import russian
+from hotline.speech.russian import Phrase
+
+
+class SayKind(StrEnum):
+    MONEY = "money"
+    DATE = "date"
+    TIME = "time"
+    PHONE = "phone"
+    NUMBER = "number"
+    TEXT = "text"  # synthesised whole (an address)
+
+
+class VariableError(ValueError):
+    pass
+
+
+_DATE_FORMATS: Final = ("%Y-%m-%d", "%d.%m.%Y")
+
+
+def parse_value(kind: SayKind, raw: Any) -> str:
+    """A personal value checked and normalised (stored as text): VariableError if invalid."""
+    text = "" if raw is None else str(raw).strip()
+    if isinstance(raw, dt.datetime):
+        text = raw.date().isoformat() if kind is SayKind.DATE else raw.time().strftime("%H:%M")
+    elif isinstance(raw, dt.date):
+        text = raw.isoformat()
+    elif isinstance(raw, dt.time):
+        text = raw.strftime("%H:%M")
+    if not text:
+        raise VariableError("empty")
+    if kind is SayKind.MONEY:
+        try:
+            amount = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
+        except InvalidOperation as exc:
+            raise VariableError(f"not an amount: {text!r}") from exc
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            raise VariableError(f"not an amount in roubles and kopecks: {text!r}")
+        return str(amount.quantize(Decimal("0.01")))
+    if kind is SayKind.DATE:
+        for fmt in _DATE_FORMATS:
+            try:
+                return dt.datetime.strptime(text[:10], fmt).date().isoformat()
+            except ValueError:
+                continue
+        raise VariableError(f"not a date (YYYY-MM-DD or DD.MM.YYYY): {text!r}")
+    if kind is SayKind.TIME:
+        try:
+            return dt.datetime.strptime(text[:5], "%H:%M").time().strftime("%H:%M")
+        except ValueError as exc:
+            raise VariableError(f"not a time (HH:MM): {text!r}") from exc
+    if kind is SayKind.NUMBER:
+        if not text.isdigit():
+            raise VariableError(f"not a whole number: {text!r}")
+        return str(int(text))
+    if kind is SayKind.PHONE:
+        digits = re.sub(r"[\s()+-]", "", text)
+        if not digits.isdigit() or not 5 <= len(digits) <= 15:
+            raise VariableError(f"not a phone number: {text!r}")
+        return digits
+    return text
+
+
+def email_value(kind: SayKind, value: str) -> str:
+    """A stored value as it reads in an e-mail: 1 234,50 руб., 10.12.2026."""
+    if kind is SayKind.MONEY:
+        whole, _, kopecks = value.partition(".")
+        return f"{int(whole):,}".replace(",", "\u00a0") + f",{kopecks or '00'} руб."
+    if kind is SayKind.DATE:
+        return dt.date.fromisoformat(value).strftime("%d.%m.%Y")
+    return value
+
+
+def phrase(kind: SayKind, value: str, *, say_zero_kopecks: bool = False) -> Phrase | None:
+    """The readout of a stored value; None for text, which is synthesised whole."""
+    if kind is SayKind.MONEY:
+        return russian.money(Decimal(value), say_zero_kopecks=say_zero_kopecks)
+    if kind is SayKind.DATE:
+        return russian.date(dt.date.fromisoformat(value))
+    if kind is SayKind.TIME:
+        return russian.time_of_day(dt.time.fromisoformat(value))
+    if kind is SayKind.NUMBER:
+        return russian.number(int(value))
+    if kind is SayKind.PHONE:
+        return russian.phone(value)
+    return None
