@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -53,8 +54,10 @@ from hotline.settings.sections import (
 
 __all__ = [
     "AccountSettings",
+    "AppealSettings",
     "AmiRole",
     "AmiSettings",
+    "Deadline",
     "DialerSettings",
     "FastAgiSettings",
     "GreetingSettings",
@@ -73,6 +76,7 @@ __all__ = [
     "SimulateSettings",
     "SpeechSettings",
     "StoreSettings",
+    "Topic",
     "TrunkSettings",
     "WebSettings",
     "WordingSettings",
@@ -120,6 +124,8 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
+    # The appeal register (issue 16; hotline/settings/appeals.py).
+    appeals: AppealSettings = Field(default_factory=AppealSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -42,6 +42,10 @@ TABLES = {
     "web_sessions",
     "login_throttles",
     "outages",
+    "appeal_counters",
+    "appeals",
+    "appeal_events",
+    "appeal_links",
     "audit_log",
 }
 
@@ -54,7 +58,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0014_outages_current"
+    assert head == "0015_appeals_register"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
