@@ -54,9 +54,9 @@ from hotline.settings.sections import (
 
 __all__ = [
     "AccountSettings",
-    "AppealSettings",
     "AmiRole",
     "AmiSettings",
+    "AppealSettings",
     "Deadline",
     "DialerSettings",
     "FastAgiSettings",
