@@ -11,6 +11,7 @@ from datetime import datetime
 
 from dialer.engine import Dialer
 from dialer.repository import DialerStore
+from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
@@ -43,6 +44,7 @@ from ivr.menu.live import LiveMenu
 from ivr.menu.versions import MenuVersions
 from ivr.queue_overflow import QueueOverflow
 from ivr.self_service import SelfService
+from ivr.voicemail import Voicemail
 
 log = logging.getLogger(__name__)
 
@@ -101,6 +103,8 @@ class Engine:
         self.server = FastAgiServer(settings.fastagi, self.routes, (settings.ami.host,))
         self._tracker_task: asyncio.Task[None] | None = None
         self.recordings = Recordings(self.db)
+        # The appeal register (issue 16): voicemail, the console and the CLI register here.
+        self.appeals = Appeals(self.db, settings.appeals, settings.hours.timezone)
         self.operators = Operators(self.db)
         self._queue_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
@@ -166,6 +170,7 @@ class Engine:
                 recordings=self.recordings,
                 callbacks=callbacks,
                 outages=self._caller_outage,
+                voicemail=Voicemail(self.settings, self.accounts, self.appeals),
             )
             flow.use(menu, self.live_menu.version)
             self.routes.add(ROUTE_IVR, flow)

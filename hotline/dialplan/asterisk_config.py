@@ -25,11 +25,13 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_CALLER,
     CONTEXT_SIMULATED_CARRIER,
     CONTEXT_SIMULATED_OPERATOR,
+    CONTEXT_SIMULATED_VOICE,
     PROMPT_RECORDING_NOTICE,
     ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
     SIM_GREETING_PREFIX,
+    SIM_VOICE,
     ChannelVar,
     IvrStatus,
     NoticeBy,
@@ -209,12 +211,14 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "dialer": CONTEXT_DIALER,
             "sim_carrier": CONTEXT_SIMULATED_CARRIER,
             "sim_operator": CONTEXT_SIMULATED_OPERATOR,
+            "sim_voice": CONTEXT_SIMULATED_VOICE,
         },
         "var": DIALPLAN_VARS,
         "status": IvrStatus,
         "fallback_reason": OperatorReason.FALLBACK.value,
         "amd": settings.dialer.amd,
         "sim_greeting": SIM_GREETING_PREFIX,
+        "sim_voice": SIM_VOICE,
     }
 
 

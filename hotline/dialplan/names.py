@@ -25,6 +25,10 @@ CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 # Sandbox only: global variables <prefix>_N name the greeting (a sound path without extension)
 # the simulated carrier's number 7900555000N says on answer (answering-machine tests, R-085).
 SIM_GREETING_PREFIX: Final = "HOTLINE_SIM_GREETING"
+# Sandbox only: a simulated caller redirected here speaks the sound the global variable
+# SIM_VOICE names (a voicemail message in tests, R-111), then listens.
+CONTEXT_SIMULATED_VOICE: Final = "hotline-sim-voice"
+SIM_VOICE: Final = "HOTLINE_SIM_VOICE"
 
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not.

@@ -107,12 +107,32 @@ class AppealSettings(_Section):
     # the appeal came by; "post" (registered letter) proves delivery ([003]).
     reply_fallbacks: tuple[str, ...] = ("post",)
 
+    # --- Voicemail (R-111) ---------------------------------------------------------------------
+    # Outside operator hours the closed message offers voicemail on this key (after the
+    # callback offer on 1); None: not offered there (the menu action `voicemail` still is).
+    voicemail_key: str | None = Field(default="2", pattern=r"^[1-9]$")
+    # The topic keys the caller chooses from (at most 4 options per level, R-016); the
+    # prompt voicemail.topics names them.
+    voicemail_topics: dict[str, str] = Field(
+        default_factory=lambda: {"1": "readings", "2": "bills", "3": "outages", "4": "other"}
+    )
+    # The category a voicemail is registered in.
+    voicemail_category: str = Field(default="question", pattern=KEY)
+    # The longest message, and the silence that ends it (seconds); # ends it at once.
+    voicemail_max_seconds: int = Field(default=120, gt=0, le=600)
+    voicemail_silence_seconds: int = Field(default=5, gt=0, le=60)
+
     @model_validator(mode="after")
     def _consistent(self) -> AppealSettings:
         if self.trust_topic not in self.topics:
             raise ValueError(f"appeals.trust_topic {self.trust_topic!r} is not a topic")
         if not self.urgencies:
             raise ValueError("appeals.urgencies: give at least one urgency")
+        if self.voicemail_category not in self.categories:
+            raise ValueError(f"appeals.voicemail_category {self.voicemail_category!r} unknown")
+        for key, topic in self.voicemail_topics.items():
+            if topic not in self.topics or len(key) != 1 or not key.isdigit():
+                raise ValueError(f"appeals.voicemail_topics: {key!r}: {topic!r} is no topic")
         for key in self.deadlines:
             category, _, topic = key.partition("/")
             if category not in self.categories or (topic and topic not in self.topics):
