@@ -25,7 +25,12 @@ from hotline.contact_center.outages import (
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
-from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
+from hotline.dialplan.names import (
+    ROUTE_APPEAL_SAID,
+    ROUTE_DIALER,
+    ROUTE_IVR,
+    ROUTE_QUEUE_OVERFLOW,
+)
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
@@ -39,6 +44,7 @@ from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
+from ivr.appeal_said import AppealSaid
 from ivr.menu.flow import MenuFlow
 from ivr.menu.live import LiveMenu
 from ivr.menu.versions import MenuVersions
@@ -182,6 +188,10 @@ class Engine:
                 callbacks=callbacks,
             )
             self.routes.add(ROUTE_QUEUE_OVERFLOW, overflow)
+            self.routes.add(
+                ROUTE_APPEAL_SAID,
+                AppealSaid(self.call_log, self.prompts, self.appeals, callbacks),
+            )
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
         tracker = CallTracker(

@@ -25,6 +25,7 @@ from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
 from hotline.web.views import (
     admin,
+    appeals,
     auth,
     calls,
     campaigns,
@@ -101,6 +102,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         calls,
         settings_page,
         outages,
+        appeals,
     ):
         app.include_router(module.router)
 
