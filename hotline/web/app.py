@@ -96,13 +96,14 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         admin,
         reports,
         wallboard,
+        # Before operator: its POST /operator/{action} would take /operator/appeal.
+        appeals,
         operator,
         recordings,
         campaigns,
         calls,
         settings_page,
         outages,
-        appeals,
     ):
         app.include_router(module.router)
 

@@ -117,3 +117,21 @@ def test_trust_service_appeals_only_for_the_allowed(client: TestClient) -> None:
     log_in(client, "boris")
     assert client.get(f"/appeals/{number}").status_code == 404
     assert number not in client.get("/appeals").text
+
+
+def test_the_operator_registers_from_the_call_form(client: TestClient) -> None:
+    # POST /operator/appeal is not the operator panel's /operator/{action} (queue actions).
+    csrf = log_in(client, "anna")
+    form = client.get("/operator/appeal")
+    assert form.status_code == 200 and 'id="appeal-form"' in form.text
+    done = client.post(
+        "/operator/appeal",
+        data={"category": "question", "topic": "bills", "subject": "Счёт", "csrf_token": csrf},
+    )
+    assert done.status_code == 200, done.text
+    assert re.search(r'id="appeal-number">\d{4}-\d{6}<', done.text)
+    # Without a call in progress there is no caller to send to the announcement.
+    number = re.search(r'id="appeal-number">(\d{4}-\d{6})<', done.text)
+    assert number is not None
+    told = client.post(f"/operator/appeal/{number.group(1)}/tell", data={"csrf_token": csrf})
+    assert told.status_code == 409
