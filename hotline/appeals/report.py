@@ -40,7 +40,7 @@ REGISTER_COLUMNS: Final = (
 
 def counts_sheet(grouping: str, rows: Sequence[tuple[str, int, int, int, int]]) -> Sheet:
     return Sheet(
-        f"По {GROUP_TITLES[grouping].lower()}",
+        f"Итоги ({GROUP_TITLES[grouping]})",
         (GROUP_TITLES[grouping], *COUNT_COLUMNS),
         tuple((key, *numbers) for key, *numbers in rows),
     )
