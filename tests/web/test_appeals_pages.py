@@ -90,6 +90,8 @@ def test_register_hand_over_answer_reopen(client: TestClient, settings: Settings
     assert csv.status_code == 200 and number in csv.content.decode("utf-8-sig")
     xlsx = client.get("/appeals/export.xlsx")
     assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    assert client.get("/appeals/export.csv?since=yesterday").status_code == 422
+    assert client.get("/appeals?since=yesterday").status_code == 422
     entries = audit(settings)
     assert entries[:2] == [("boris", "appeal.register"), ("boris", "appeal.view")]
     # Hand over, answer, reopen (the refused moves wrote nothing); every card and listing

@@ -273,7 +273,10 @@ async def register_export(
     grouping = _grouping(params)
     register = _register(request)
     viewer = _viewer(who)
-    where = _filter(request, params)
+    try:
+        where = _filter(request, params)
+    except ValueError:
+        return await _list_page(request, who, "Неверный фильтр.", 422)
     found = await register.list(where, viewer, limit=10_000)
     counts = await register.counts(where, grouping, viewer)
     sheets = [register_sheet(found), counts_sheet(grouping, counts)]
