@@ -11,6 +11,7 @@ from datetime import datetime
 
 from dialer.engine import Dialer
 from dialer.repository import DialerStore
+from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
@@ -26,7 +27,12 @@ from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTrac
 from hotline.contact_center.schedule import HoursProvider
 from hotline.core.clock import utc_now
 from hotline.core.metrics import watch_loop_lag
-from hotline.dialplan.names import ROUTE_DIALER, ROUTE_IVR, ROUTE_QUEUE_OVERFLOW
+from hotline.dialplan.names import (
+    ROUTE_APPEAL_SAID,
+    ROUTE_DIALER,
+    ROUTE_IVR,
+    ROUTE_QUEUE_OVERFLOW,
+)
 from hotline.messaging.outbox import SmsOutbox
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
@@ -45,11 +51,13 @@ from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from hotline.transport.kannel import DlrListener, KannelClient
 from hotline.transport.metrics_http import MetricsListener
+from ivr.appeal_said import AppealSaid
 from ivr.menu.flow import MenuFlow
 from ivr.menu.live import LiveMenu
 from ivr.menu.versions import MenuVersions
 from ivr.queue_overflow import QueueOverflow
 from ivr.self_service import SelfService
+from ivr.voicemail import Voicemail
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +138,8 @@ class Engine:
         self.server = FastAgiServer(settings.fastagi, self.routes, (settings.ami.host,))
         self._tracker_task: asyncio.Task[None] | None = None
         self.recordings = Recordings(self.db)
+        # The appeal register (issue 16): voicemail, the console and the CLI register here.
+        self.appeals = Appeals(self.db, settings.appeals, settings.hours.timezone)
         self.operators = Operators(self.db)
         self._queue_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
@@ -220,6 +230,7 @@ class Engine:
                 recordings=self.recordings,
                 callbacks=callbacks,
                 outages=self._caller_outage,
+                voicemail=Voicemail(self.settings, self.accounts, self.appeals),
             )
             flow.use(menu, self.live_menu.version)
             self.routes.add(ROUTE_IVR, flow)
@@ -231,6 +242,10 @@ class Engine:
                 callbacks=callbacks,
             )
             self.routes.add(ROUTE_QUEUE_OVERFLOW, overflow)
+            self.routes.add(
+                ROUTE_APPEAL_SAID,
+                AppealSaid(self.call_log, self.prompts, self.appeals, callbacks),
+            )
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
         tracker = CallTracker(

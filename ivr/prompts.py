@@ -35,6 +35,13 @@ CALLBACK_YOUR_NUMBER: Final = "operator.callback.your_number"
 CALLBACK_ENTER_NUMBER: Final = "operator.callback.enter_number"
 CALLBACK_ACCEPTED: Final = "operator.callback.accepted"
 CALLBACK_TAKEN: Final = "operator.callback.taken"
+# Voicemail and appeals (ivr/voicemail.py)
+VOICEMAIL_OFFER: Final = "voicemail.offer"
+VOICEMAIL_TOPICS: Final = "voicemail.topics"
+VOICEMAIL_RECORD: Final = "voicemail.record"
+VOICEMAIL_EMPTY: Final = "voicemail.empty"
+APPEAL_REGISTERED: Final = "appeal.registered"
+APPEAL_DEADLINE: Final = "appeal.deadline"
 QUEUE_WAIT: Final = "operator.queue.wait"
 QUEUE_STILL_BUSY: Final = "operator.queue.still_busy"
 CALLBACK_OFFER_OR_WAIT: Final = "operator.callback.offer"
@@ -109,6 +116,12 @@ FLOW_PROMPTS: Final = (
     CALLBACK_ENTER_NUMBER,
     CALLBACK_ACCEPTED,
     CALLBACK_TAKEN,
+    VOICEMAIL_OFFER,
+    VOICEMAIL_TOPICS,
+    VOICEMAIL_RECORD,
+    VOICEMAIL_EMPTY,
+    APPEAL_REGISTERED,
+    APPEAL_DEADLINE,
     QUEUE_WAIT,
     QUEUE_STILL_BUSY,
     CALLBACK_OFFER_OR_WAIT,

@@ -45,10 +45,15 @@ class Permission(StrEnum):
     USERS = "users"  # manage users
     AUDIT = "audit"  # read the audit log
     SETTINGS = "settings"  # see the settings, change the runtime ones (dialer pacing)
+    APPEALS = "appeals"  # register appeals, hand over, answer, close, reopen (issue 16)
+    APPEALS_PERSONAL = "appeals_personal"  # see the personal data in appeals
+    APPEALS_TRUST = "appeals_trust"  # see trust-service appeals at all
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
-    Role.OPERATOR: frozenset({Permission.OWN_CALLS}),
+    # An operator registers appeals during calls (the caller's data is on their screen pop);
+    # the register itself shows them masked.
+    Role.OPERATOR: frozenset({Permission.OWN_CALLS, Permission.APPEALS}),
     Role.DISPATCHER: frozenset({Permission.OWN_CALLS, Permission.OUTAGES}),
     Role.SUPERVISOR: frozenset(
         {
@@ -57,6 +62,8 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.CAMPAIGNS,
             Permission.EMERGENCY,
             Permission.OUTAGES,
+            Permission.APPEALS,
+            Permission.APPEALS_PERSONAL,
         }
     ),
     Role.ADMIN: frozenset(Permission),

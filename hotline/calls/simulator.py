@@ -40,7 +40,8 @@ WAIT_SECONDS = 1.0
 DIGIT_GAP = 0.35
 PLAY_DTMF_DURATION_MS = 200
 NORMAL_CLEARING = 16  # the cause the simulated phone hangs up with
-LISTENING_COMMANDS = ("GET DATA", "WAIT FOR DIGIT", "GET OPTION")
+# RECORD FILE listens for its escape digit (# ends a voicemail message).
+LISTENING_COMMANDS = ("GET DATA", "WAIT FOR DIGIT", "GET OPTION", "RECORD FILE")
 EVENTS = (
     "Newchannel",
     "Newexten",

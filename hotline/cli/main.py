@@ -9,6 +9,7 @@ import typer
 
 from hotline.cli import (
     accounts_cmd,
+    appeals_cmd,
     asterisk_cmd,
     audit_cmd,
     backup_cmd,
@@ -55,6 +56,7 @@ app.add_typer(emergency_cmd.app, name="emergency")
 app.add_typer(outages_cmd.app, name="outages")
 app.add_typer(sms_cmd.app, name="sms")
 app.add_typer(kannel_cmd.app, name="kannel")
+app.add_typer(appeals_cmd.app, name="appeals")
 app.add_typer(menu_cmd.app, name="menu")
 app.add_typer(ivr_cmd.app, name="ivr")
 app.add_typer(campaign_cmd.app, name="campaign")

@@ -18,6 +18,7 @@ import jinja2
 
 import hotline
 from hotline.dialplan.names import (
+    CONTEXT_APPEAL_SAID,
     CONTEXT_DIALER,
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
@@ -25,11 +26,14 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_CALLER,
     CONTEXT_SIMULATED_CARRIER,
     CONTEXT_SIMULATED_OPERATOR,
+    CONTEXT_SIMULATED_VOICE,
     PROMPT_RECORDING_NOTICE,
+    ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
     SIM_GREETING_PREFIX,
+    SIM_VOICE,
     ChannelVar,
     IvrStatus,
     NoticeBy,
@@ -194,6 +198,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": options.sandbox,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
+        "appeal_said_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_APPEAL_SAID}",
         "queue": settings.queue,
         "queues": _queues(settings),
         # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.
@@ -209,12 +214,15 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "dialer": CONTEXT_DIALER,
             "sim_carrier": CONTEXT_SIMULATED_CARRIER,
             "sim_operator": CONTEXT_SIMULATED_OPERATOR,
+            "sim_voice": CONTEXT_SIMULATED_VOICE,
+            "appeal_said": CONTEXT_APPEAL_SAID,
         },
         "var": DIALPLAN_VARS,
         "status": IvrStatus,
         "fallback_reason": OperatorReason.FALLBACK.value,
         "amd": settings.dialer.amd,
         "sim_greeting": SIM_GREETING_PREFIX,
+        "sim_voice": SIM_VOICE,
     }
 
 

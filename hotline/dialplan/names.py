@@ -17,6 +17,8 @@ CONTEXT_SIMULATED_CALLER: Final = "hotline-sim-caller"
 CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
 # Campaign calls continue here once the callee answers (runs the dialer's FastAGI route).
 CONTEXT_DIALER: Final = "hotline-dialer"
+# The operator's "tell the caller the appeal number" sends the caller's channel here.
+CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -25,6 +27,10 @@ CONTEXT_SIMULATED_OPERATOR: Final = "hotline-sim-operator"
 # Sandbox only: global variables <prefix>_N name the greeting (a sound path without extension)
 # the simulated carrier's number 7900555000N says on answer (answering-machine tests, R-085).
 SIM_GREETING_PREFIX: Final = "HOTLINE_SIM_GREETING"
+# Sandbox only: a simulated caller redirected here speaks the sound the global variable
+# SIM_VOICE names (a voicemail message in tests, R-111), then listens.
+CONTEXT_SIMULATED_VOICE: Final = "hotline-sim-voice"
+SIM_VOICE: Final = "HOTLINE_SIM_VOICE"
 
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not.
@@ -35,6 +41,9 @@ ROUTE_IVR: Final = "ivr"
 ROUTE_DIALER: Final = "dialer"
 # The operator queue's answer target has passed: offer a callback or more waiting.
 ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
+# The operator registered an appeal and sent the caller here to hear its number and deadline
+# the appeal's number is in ChannelVar.APPEAL.
+ROUTE_APPEAL_SAID: Final = "appeal-said"
 
 
 # --- Channel variables ------------------------------------------------------------------------
@@ -57,6 +66,8 @@ class ChannelVar(StrEnum):
     ATTEMPT_ID = "HOTLINE_ATTEMPT_ID"
     # The caller's account once identified (the readings issue sets it; the screen pop reads it).
     ACCOUNT = "HOTLINE_ACCOUNT"
+    # The appeal the caller is told about in CONTEXT_APPEAL_SAID (its number, 2026-004217).
+    APPEAL = "HOTLINE_APPEAL"
     # The reading just committed, "<meter_id>/<zone>=<value>".
     READING = "HOTLINE_READING"
     # The call's recording file (absolute path), set when MixMonitor starts.

@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.metrics import MetricsSettings
@@ -59,7 +60,9 @@ __all__ = [
     "AccountSettings",
     "AmiRole",
     "AmiSettings",
+    "AppealSettings",
     "ClusterSettings",
+    "Deadline",
     "DialerSettings",
     "DoctorSettings",
     "FastAgiSettings",
@@ -81,6 +84,7 @@ __all__ = [
     "SmsSettings",
     "SpeechSettings",
     "StoreSettings",
+    "Topic",
     "TrunkSettings",
     "WebSettings",
     "WordingSettings",
@@ -132,6 +136,8 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     cluster: ClusterSettings = Field(default_factory=ClusterSettings)
     sms: SmsSettings = Field(default_factory=SmsSettings)
+    # The appeal register (issue 16; hotline/settings/appeals.py).
+    appeals: AppealSettings = Field(default_factory=AppealSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -59,3 +59,43 @@ class EventKind(StrEnum):
     AMD = "amd"
     # A current outage at the caller's address was announced (value: the outage id) (R-097)
     OUTAGE_HEARD = "outage_heard"
+    # An appeal was registered from the call (value: its number) (issue 16)
+    APPEAL = "appeal"
+
+
+# --- The appeal register (issue 16) ---------------------------------------------------------
+class AppealChannel(StrEnum):
+    """How an appeal came in."""
+
+    IVR = "ivr"
+    OPERATOR = "operator"
+    VOICEMAIL = "voicemail"
+    CALLBACK = "callback"
+    EMAIL = "email"
+    OUTBOUND = "outbound"
+
+
+class AppealStatus(StrEnum):
+    """An appeal's status; the moves between them are in hotline/appeals/model.py."""
+
+    REGISTERED = "registered"
+    HANDED_OVER = "handed_over"  # to the unit that must act (R-149)
+    IN_PROGRESS = "in_progress"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+    REOPENED = "reopened"  # the customer rejected the solution (R-120)
+    NOT_CONSIDERED = "not_considered"  # closed without consideration, with a reason (R-122)
+
+
+class ReplyChannel(StrEnum):
+    """How the customer is answered (R-117)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    POST = "post"
+
+
+class AppealLinkKind(StrEnum):
+    CALL = "call"  # calls.id
+    RECORDING = "recording"  # a recording file (voicemail) or recordings.id

@@ -25,6 +25,7 @@ from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
 from hotline.web.views import (
     admin,
+    appeals,
     auth,
     calls,
     campaigns,
@@ -97,6 +98,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         admin,
         reports,
         wallboard,
+        # Before operator: its POST /operator/{action} would take /operator/appeal.
+        appeals,
         operator,
         recordings,
         campaigns,

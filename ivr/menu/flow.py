@@ -44,6 +44,7 @@ from ivr.greeting import greeting_prompt
 from ivr.hours_said import callback_phrase, hours_phrase
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
 from ivr.self_service import SelfService
+from ivr.voicemail import Voicemail
 
 log = logging.getLogger(__name__)
 
@@ -85,6 +86,7 @@ class MenuFlow:
         recordings: Recordings,
         callbacks: CallbackStore,
         outages: outage_notice.OutageSource | None = None,
+        voicemail: Voicemail | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
@@ -99,6 +101,7 @@ class MenuFlow:
         self._recordings = recordings
         self._callbacks = callbacks
         self._outages = outages
+        self._voicemail = voicemail
         self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
@@ -263,8 +266,11 @@ class MenuFlow:
         elif action is Action.CALLBACK:
             await self._callback(walk)
             await self._goodbye(walk)
-        elif self._self_service is None:
-            # No account store wired (a bare flow): an operator takes over.
+        elif action is Action.VOICEMAIL and self._voicemail is not None:
+            await self._voicemail(walk.call)
+            await self._goodbye(walk)
+        elif self._self_service is None or action not in SelfService.ACTIONS:
+            # No account store or register wired (a bare flow): an operator takes over.
             await walk.call.play(prompts.SERVICE_UNAVAILABLE)
             await self._operator(walk, str(action), announce=False)
         else:
@@ -310,11 +316,16 @@ class MenuFlow:
         # A caller who could not press a key is offered the callback by staying on the line.
         caller = walk.call.agi.env.callerid if silent else None
         offer = prompts.CALLBACK_OFFER_SILENT if caller else prompts.CALLBACK_OFFER
+        # voicemail is offered after the callback (appeals.voicemail_key).
+        voicemail_key = self._settings.appeals.voicemail_key if self._voicemail else None
+        offers = (offer, prompts.VOICEMAIL_OFFER) if voicemail_key else (offer,)
         digit = await self._question(
-            walk.call, prompts.OPERATOR_CLOSED, hours_phrase(hours, now), offer
+            walk.call, prompts.OPERATOR_CLOSED, hours_phrase(hours, now), *offers
         )
         if digit == CALLBACK_KEY:
             await self._callback(walk, expect)
+        elif digit is not None and digit == voicemail_key and self._voicemail is not None:
+            await self._voicemail(walk.call)
         elif digit is None and caller:
             await walk.call.enter("callback")
             await walk.call.request_callback(caller)  # source: closed, by the path

@@ -43,6 +43,8 @@ class Action(StrEnum):
     ACCOUNT_BALANCE = "account_balance"
     OPERATOR = "operator"
     CALLBACK = "callback_request"
+    # leave a message, registered as an appeal (ivr/voicemail.py)
+    VOICEMAIL = "voicemail"
     HANGUP = "hangup"
 
 

@@ -44,6 +44,10 @@ TABLES = {
     "outages",
     "sms_messages",
     "sms_events",
+    "appeal_counters",
+    "appeals",
+    "appeal_events",
+    "appeal_links",
     "audit_log",
 }
 
@@ -56,7 +60,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0015_sms_messages"
+    assert head == "0016_appeals_register"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -9,6 +9,7 @@ so adding an outcome later needs no table rebuild on SQLite.
 from __future__ import annotations
 
 from hotline.store.models.accounts import Account, AccountPhone, Meter, Reading
+from hotline.store.models.appeals import Appeal, AppealCounter, AppealEvent, AppealLink
 from hotline.store.models.base import ENUM_LENGTH, NAMING_CONVENTION, Base, JsonDocument, str_enum
 from hotline.store.models.calls import Call, CallEvent
 from hotline.store.models.campaigns import (
@@ -40,6 +41,10 @@ __all__ = [
     "NAMING_CONVENTION",
     "Account",
     "AccountPhone",
+    "Appeal",
+    "AppealCounter",
+    "AppealEvent",
+    "AppealLink",
     "AuditEntry",
     "Base",
     "CalendarOverride",

@@ -1,0 +1,50 @@
+"""The operator hands the caller on to an engine route (R-123: to hear the number of the appeal
+just registered): the caller's channel leaves the conversation for a dialplan context, with
+channel variables set first.  Checked and audited here; the console only calls it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from hotline.store.audit import Actor, AuditLog
+from hotline.store.calllog import CallLog
+from hotline.store.db import Database
+from hotline.store.queue_events import QueueEvents
+from hotline.transport.ami import AmiClient
+
+
+class TransferError(Exception):
+    """The caller cannot be handed on (no call in progress, Asterisk unreachable)."""
+
+
+async def current_caller_channel(db: Database, operator: str) -> tuple[str, str]:
+    """The call id and the caller's channel of ``operator``'s conversation in progress."""
+    connect = await QueueEvents(db).latest_connect(operator)
+    call = await CallLog(db).get(uniqueid=connect.uniqueid) if connect is not None else None
+    if call is None or call.channel is None or call.ended_at is not None:
+        raise TransferError("no call in progress")
+    return call.id, call.channel
+
+
+async def hand_caller_to(
+    ami: AmiClient | None,
+    db: Database,
+    operator: str,
+    context: str,
+    variables: Mapping[str, str],
+    by: Actor,
+) -> str:
+    """Send ``operator``'s caller to ``context`` (exten ``s``) with ``variables`` set on the
+    channel; returns the call id.  Every value goes through the AMI adapter's line checks."""
+    if ami is None or not ami.connected:
+        raise TransferError("Asterisk is unreachable")
+    call_id, channel = await current_caller_channel(db, operator)
+    for name, value in variables.items():
+        await ami.action(
+            {"Action": "Setvar", "Channel": channel, "Variable": name, "Value": value}
+        )
+    await ami.action(
+        {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": "s", "Priority": 1}
+    )
+    await AuditLog(db).write(by, "call.transfer", call_id, {"context": context, **variables})
+    return call_id
