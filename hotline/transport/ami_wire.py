@@ -32,6 +32,8 @@ _BANNER: Final = "Asterisk Call Manager/"
 class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
     """An ``AMIProtocol`` whose reader is bounded and never raises on what it receives."""
 
+    version: str | None  # set by panoramisk's connection_made; the banner's version
+
     def connection_made(self, transport: Any) -> None:
         super().connection_made(transport)
         self._pending = ""
@@ -48,8 +50,7 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
             encoding = getattr(self, "encoding", "utf8")
             self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
         text = self._decoder.decode(data)
-        version: str | None = self.version
-        if version is None and not self._pending and text.startswith(_BANNER):
+        if self.version is None and not self._pending and text.startswith(_BANNER):
             line = text.partition(utils.EOL)[0]
             self.version = line.partition("/")[2].strip()
         buffer = self._pending + text if self._pending else text
