@@ -25,6 +25,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.resilience import ResilienceSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -66,6 +67,7 @@ __all__ = [
     "QueueSettings",
     "ReadingSettings",
     "RecordingSettings",
+    "ResilienceSettings",
     "SandboxSettings",
     "Settings",
     "SettingsError",
@@ -120,6 +122,8 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
+    # Database and disk faults (issue 21; hotline/settings/resilience.py).
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
 
     @classmethod
     def settings_customise_sources(
