@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 from sqlalchemy import event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -51,6 +52,10 @@ SQLITE_PRAGMAS = (
 # keeps one statement's bound parameters far below SQLite's 32766 and PostgreSQL's 65535, and a
 # batch small enough that progress can be reported between batches.
 BATCH_ROWS: Final = 500
+
+# What a store outage raises (the server stopped or restarting, the disk gone, a lock held
+# past the busy wait): what code that can go on without the store catches (issue 21).
+STORE_ERRORS: Final = (SQLAlchemyError, OSError)
 
 _Item = TypeVar("_Item")
 

@@ -10,18 +10,9 @@ reading without a restart."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
-import glob
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -34,6 +25,7 @@ from ivr import prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next, Outcome
 from ivr.readings import take_readings
+from tests.chaos_pg import NO_SERVER, PrivatePostgres, private_postgres
 from tests.unit.test_identify_and_rules import ONE, ScriptedCaller
 
 NOW = dt.datetime(2026, 11, 24, 3, tzinfo=dt.UTC)
@@ -41,63 +33,13 @@ ACCOUNT = AccountRecord(
     ONE, "", "", "Asia/Krasnoyarsk", Decimal(0), None, None, None, None, (),
     (MeterRecord("A", 1, 5, (100,), None),),
 )  # fmt: skip
-BINARIES = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
-
-pytestmark = pytest.mark.skipif(not BINARIES, reason="PostgreSQL server binaries not installed")
-
-
-@dataclass
-class PrivatePostgres:
-    folder: Path
-    port: int
-
-    @property
-    def url(self) -> str:
-        return f"postgresql+psycopg://hotline@127.0.0.1:{self.port}/postgres"
-
-    def _run(self, *argv: str) -> None:
-        binary = str(Path(BINARIES[-1]).with_name(argv[0]))
-        command = [binary, *argv[1:]]
-        if os.geteuid() == 0:  # the server refuses to run as root
-            command = ["runuser", "-u", "postgres", "--", *command]
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
-
-    def init(self) -> None:
-        self._run("initdb", "-D", str(self.folder / "data"), "-A", "trust", "-U", "hotline",
-                  "--no-sync", "-E", "UTF8")  # fmt: skip
-
-    def start(self) -> None:
-        options = (
-            f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off "
-            "-c full_page_writes=off -c synchronous_commit=off"
-        )
-        self._run("pg_ctl", "-D", str(self.folder / "data"), "-o", options, "-l",
-                  str(self.folder / "server.log"), "-w", "-t", "30", "start")  # fmt: skip
-
-    def stop(self) -> None:
-        self._run("pg_ctl", "-D", str(self.folder / "data"), "-m", "fast", "-w", "stop")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+pytestmark = NO_SERVER
 
 
 @pytest.fixture
 def postgres() -> Iterator[PrivatePostgres]:
-    folder = Path(tempfile.mkdtemp(prefix="hotline-pg-"))
-    if os.geteuid() == 0:
-        shutil.chown(folder, "postgres", "postgres")
-    server = PrivatePostgres(folder, free_port())
-    server.init()
-    server.start()
-    try:
+    with private_postgres() as server:
         yield server
-    finally:
-        with contextlib.suppress(subprocess.SubprocessError):
-            server.stop()
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 class Caller(ScriptedCaller):
