@@ -54,6 +54,8 @@ class AttemptTracker:
         self._spawn = spawn
         # Set once attempts left by an earlier run are settled; the dispatcher waits for it.
         self.reconciled = asyncio.Event()
+        # FullyBooted and the dispatcher may both ask for a reconciliation: one at a time.
+        self._reconciling = asyncio.Lock()
 
     # --- AMI events -----------------------------------------------------------------------
     async def handle_event(self, event: AmiEvent) -> None:
@@ -86,6 +88,8 @@ class AttemptTracker:
                 return
             tracked.cause = event.get("cause") or None
             tracked.hung_up.set()
+            if tracked.reconciling:
+                return  # the reconciliation closes it once it knows the channel is gone
             if tracked.originate_done.is_set() and not tracked.answered:
                 return  # the failed Originate's task closes it, now with the cause
             self._spawn(self._after_hangup(attempt_id, tracked), f"dialer-hangup-{attempt_id}")
@@ -134,7 +138,8 @@ class AttemptTracker:
             rule,
             Playback(attempt.key_played, attempt.confirmed, attempt.transferred, attempt.machine),
         )
-        await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED)
+        if not await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED):
+            return  # closed already (a late duplicate): its call log is written
         with contextlib.suppress(UnknownCall):
             await self._call_log.ended(
                 attempt_id, at=self._clock(), hangup_cause=hangup_cause_text(tracked.cause)
@@ -158,11 +163,12 @@ class AttemptTracker:
         result: Result,
         reason: Reason,
         status: AttemptStatus,
-    ) -> None:
+    ) -> bool:
+        """Close the attempt with this verdict; False if it was closed already."""
         self._live.forget(attempt_id)
         attempt = await self._store.attempt(attempt_id)
         if attempt is None:
-            return
+            return False
         campaign = await self._store.campaign_by_id(attempt.campaign_id)
         target = await self._store.target(attempt.target_id)
         when = None
@@ -197,6 +203,7 @@ class AttemptTracker:
                 reason.value,
             )
             await self._store.finish_if_done(campaign.id, self._clock())
+        return closed
 
     def _retry_time(
         self,
@@ -247,31 +254,50 @@ class AttemptTracker:
     async def reconcile(self) -> None:
         """After (re)connecting to AMI: adopt attempts whose channel still lives, settle the
         rest (answered ones by what they recorded, others as unknown)."""
+        async with self._reconciling:
+            await self._reconcile()
+
+    async def _reconcile(self) -> None:
         try:
             # FullyBooted can arrive while the login reply is still on its way.
             await self._ami.wait_connected(self._settings.ring_seconds)
-            live = {channel.uniqueid for channel in await self._ami.core_show_channels()}
         except AmiError as exc:
             log.warning("dialer cannot list live channels to reconcile: %s", exc)
             return
         tracked_calls = self._live.tracked
+        inflight = [a for a in await self._store.inflight() if a.id not in self._live.sending]
+        # Follow every attempt left in flight BEFORE asking Asterisk which channels live: a
+        # Hangup that comes while we ask, or while we settle the others, is then noted on
+        # its attempt instead of dropped (an adopted call whose Hangup was dropped stayed in
+        # flight for ever, and its campaign never finished: issue 21).
+        for attempt in inflight:
+            if attempt.id not in tracked_calls:
+                tracked_calls[attempt.id] = LiveAttempt(
+                    attempt.campaign_id,
+                    attempt.target_id,
+                    attempt.phone,
+                    answered=attempt.status is AttemptStatus.ANSWERED,
+                    reconciling=True,
+                )
+        try:
+            live = {channel.uniqueid for channel in await self._ami.core_show_channels()}
+        except AmiError as exc:
+            log.warning("dialer cannot list live channels to reconcile: %s", exc)
+            return  # the placeholders stay; the next reconciliation decides for them
         adopted = settled = 0
-        for attempt in await self._store.inflight():
-            if attempt.id in self._live.sending:
-                continue
+        for attempt in inflight:
+            tracked = tracked_calls.get(attempt.id)
+            if tracked is None:
+                continue  # closed meanwhile by its own events
             if attempt.id in live:
-                if attempt.id not in tracked_calls:
-                    tracked_calls[attempt.id] = LiveAttempt(
-                        attempt.campaign_id,
-                        attempt.target_id,
-                        attempt.phone,
-                        answered=attempt.status is AttemptStatus.ANSWERED,
-                    )
+                if tracked.reconciling:
+                    tracked.reconciling = False
                     adopted += 1
+                    if tracked.hung_up.is_set():  # it ended after Asterisk listed it
+                        self._spawn(
+                            self._after_hangup(attempt.id, tracked), f"dialer-hangup-{attempt.id}"
+                        )
                 continue
-            tracked = tracked_calls.get(attempt.id) or LiveAttempt(
-                attempt.campaign_id, attempt.target_id, attempt.phone
-            )
             if attempt.status is AttemptStatus.ANSWERED:
                 await self._finish_answered(attempt.id, tracked)
             else:

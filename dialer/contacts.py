@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dialer.model import SayKind, VariableError, parse_value
 from hotline.core.phones import normalise_phone
+from hotline.core.table_text import TableDecodeError, decode_table
 
 PHONE_COLUMNS: Final = ("phone", "телефон", "номер", "number")
 TIMEZONE_COLUMNS: Final = ("timezone", "tz", "часовой пояс")
@@ -132,7 +134,12 @@ def _header(cells: Iterable[Any]) -> list[str]:
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
+    try:
+        # UTF-8, else cp1251 (Russian Excel); a file that is neither is refused whole.
+        text = decode_table(path.read_bytes())
+    except TableDecodeError as exc:
+        raise ImportFileError(f"{path.name}: {exc}; nothing was imported") from None
+    with io.StringIO(text, newline="") as handle:
         sample = handle.read(4096)
         handle.seek(0)
         try:
@@ -263,7 +270,7 @@ def read_contacts(
         if timezone is not None:
             try:
                 ZoneInfo(timezone)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia": IsADirectoryError
                 problems.append(RowProblem(number, tz_column, f"unknown time zone {timezone!r}"))
         values: dict[str, str] = {}
         for name, kind in variables.items():

@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from dialer.attempts import DIALER_EVENTS, AttemptTracker
 from dialer.dispatcher import Dispatcher
@@ -38,6 +38,15 @@ from hotline.transport.agi_call import AgiCall
 from hotline.transport.ami import AmiClient
 
 log = logging.getLogger(__name__)
+
+# The longest pause between dispatcher passes while they keep failing.
+MAX_BACKOFF_SECONDS: Final = 30.0
+
+
+def backoff(tick: float, failures: int) -> float:
+    """The pause before the next pass: a tick, doubled per failure in a row, capped."""
+    return min(tick * float(2 ** min(failures, 16)), max(tick, MAX_BACKOFF_SECONDS))
+
 
 # The IVR's operator key unless the composition root passes the configured one.
 _DEFAULT_OPERATOR_KEY: str = IvrSettings.model_fields["operator_key"].default
@@ -159,20 +168,32 @@ class Dialer:
                 log.exception("dialer failed on %s", event.name)
 
     async def _dispatch_loop(self) -> None:
+        """A pass every tick; while the store (or anything) keeps failing, the passes back off
+        (doubling up to ``MAX_BACKOFF_SECONDS``) and the failure is logged once, with its
+        recovery (issue 21: a database outage must not flood the log or end the dialer)."""
+        failures = 0
         while True:
-            await asyncio.sleep(self.settings.tick_seconds)
+            await asyncio.sleep(backoff(self.settings.tick_seconds, failures))
             if not self.ami.connected:
                 continue
-            if not self._attempts.reconciled.is_set():
-                # Normally FullyBooted does it; this covers a login we saw no event for.
-                await self.reconcile()
-                continue
             try:
-                await self.dispatch_once()
+                if not self._attempts.reconciled.is_set():
+                    # Normally FullyBooted does it; this covers a login we saw no event for.
+                    await self.reconcile()
+                else:
+                    await self.dispatch_once()
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a store hiccup must not end the dialer
-                log.exception("dialer dispatch failed; trying again next tick")
+            except Exception as exc:  # a store outage must not end the dialer
+                failures += 1
+                if failures == 1:
+                    log.exception("dialer pass failed; retrying with back-off")
+                else:
+                    log.debug("dialer pass failed again (%d): %s", failures, type(exc).__name__)
+                continue
+            if failures:
+                log.warning("dialer passes work again after %d failures", failures)
+                failures = 0
 
     @property
     def in_flight(self) -> int:

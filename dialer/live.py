@@ -42,6 +42,9 @@ class LiveAttempt:
     playback_done: asyncio.Event = field(default_factory=asyncio.Event)
     hung_up: asyncio.Event = field(default_factory=asyncio.Event)
     in_agi: bool = False
+    # Followed by a reconciliation that has not yet asked Asterisk whether the channel
+    # lives: a Hangup meanwhile is only noted, and the reconciliation acts on it.
+    reconciling: bool = False
 
 
 @dataclass

@@ -373,7 +373,7 @@ class CampaignRules(BaseModel):
         if value is not None:
             try:
                 ZoneInfo(value)
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia": IsADirectoryError
                 raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Krasnoyarsk)") from None
         return value
 

@@ -46,9 +46,15 @@ def parse_value(kind: SayKind, raw: Any) -> str:
             amount = Decimal(text.replace(",", ".").replace(" ", "").replace("\u00a0", ""))
         except InvalidOperation as exc:
             raise VariableError(f"not an amount: {text!r}") from exc
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        if not amount.is_finite():  # "NaN", "Infinity": compared, they raise InvalidOperation
+            raise VariableError(f"not an amount: {text!r}")
+        try:
+            kopecks = amount.quantize(Decimal("0.01"))
+        except InvalidOperation:  # more digits than the context holds (1e30, a sheet's float)
+            raise VariableError(f"not an amount in roubles and kopecks: {text!r}") from None
+        if amount < 0 or amount != kopecks:
             raise VariableError(f"not an amount in roubles and kopecks: {text!r}")
-        return str(amount.quantize(Decimal("0.01")))
+        return str(kopecks)
     if kind is SayKind.DATE:
         for fmt in _DATE_FORMATS:
             try:

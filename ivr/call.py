@@ -1,8 +1,17 @@
-"""An inbound call as the IVR sees it: every prompt, digit and step goes to the call log."""
+"""An inbound call as the IVR sees it: every prompt, digit and step goes to the call log.
+
+The call log is statistics, not a promise to the caller: with the database down (issue 21)
+its writes are lost (logged) and the call goes on, so greetings, menus and information keep
+being served and the operator choice still reaches the queue.  What the caller is told was
+accepted (a reading, a callback) is committed by its own store first, and fails the call
+(to the dialplan's fallback, the operator queue) when it cannot be.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from hotline.dialplan.names import ChannelVar, IvrStatus
@@ -12,9 +21,14 @@ from hotline.speech.audio import AudioError
 from hotline.speech.library import PromptLibrary, Sound
 from hotline.speech.russian import Phrase
 from hotline.store.callbacks import CallbackStore
-from hotline.store.calllog import CallLog
+from hotline.store.calllog import CallLog, UnknownCall
+from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.fastagi import AgiCall
+
+log = logging.getLogger(__name__)
+# A call-log write that fails for these is lost, not the call.
+_LOG_LOST = (*STORE_ERRORS, UnknownCall)
 
 
 def _sound_duration(sound_path: str) -> float:
@@ -50,14 +64,18 @@ class IvrCall:
         env = self.agi.env
         simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
         dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
-        self.call_id = await self._log.open(
-            uniqueid=self.uniqueid,
-            direction=CallDirection.INBOUND,
-            channel=env.channel or None,
-            caller=env.callerid,
-            callee=dialled,
-            simulated=simulated,
+        call_id = await self._logged(
+            "the call's row",
+            self._log.open(
+                uniqueid=self.uniqueid,
+                direction=CallDirection.INBOUND,
+                channel=env.channel or None,
+                caller=env.callerid,
+                callee=dialled,
+                simulated=simulated,
+            ),
         )
+        self.call_id = call_id or ""
         await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
 
     async def enter(self, node: str) -> None:
@@ -82,7 +100,7 @@ class IvrCall:
         self, kind: EventKind, value: str, detail: dict[str, Any] | None = None
     ) -> None:
         """A call event stored at once (not batched): what a report counts."""
-        await self._log.add_event(self.uniqueid, kind, value, detail)
+        await self._logged(kind, self._log.add_event(self.uniqueid, kind, value, detail))
 
     async def wait_digit(self, seconds: float) -> str | None:
         """The next key within ``seconds``; None when the caller stays silent."""
@@ -154,13 +172,19 @@ class IvrCall:
         self.account = account
         self.identified_by = how
         self.money_verified = False
-        await self._log.add_event(self.uniqueid, EventKind.ACCOUNT, account, {"by": how})
+        await self._logged(
+            EventKind.ACCOUNT,
+            self._log.add_event(self.uniqueid, EventKind.ACCOUNT, account, {"by": how}),
+        )
         await self.agi.set_variable(ChannelVar.ACCOUNT, account)
 
     async def reading_committed(self, label: str, detail: dict[str, Any]) -> None:
         """A reading was committed: call event ``reading`` and HOTLINE_READING, both
         ``<meter_id>/<zone>=<value>``."""
-        await self._log.add_event(self.uniqueid, EventKind.READING, label, detail)
+        await self._logged(
+            EventKind.READING,
+            self._log.add_event(self.uniqueid, EventKind.READING, label, detail),
+        )
         await self.agi.set_variable(ChannelVar.READING, label)
 
     async def to_operator(self, reason: str, department: str | None = None) -> None:
@@ -169,21 +193,42 @@ class IvrCall:
         if department is not None:
             await self.agi.set_variable(ChannelVar.DEPARTMENT, department)
         if self.answer_target is not None:
-            await self._log.add_event(
-                self.uniqueid, EventKind.ANSWER_TARGET, str(self.answer_target)
+            await self._logged(
+                EventKind.ANSWER_TARGET,
+                self._log.add_event(
+                    self.uniqueid, EventKind.ANSWER_TARGET, str(self.answer_target)
+                ),
             )
             await self.agi.set_variable(ChannelVar.ANSWER_TARGET, str(self.answer_target))
-        await self._log.set_outcome(self.uniqueid, CallOutcome.OPERATOR, operator_reason=reason)
+        await self._logged(
+            "the outcome",
+            self._log.set_outcome(self.uniqueid, CallOutcome.OPERATOR, operator_reason=reason),
+        )
         await self._return_to_dialplan(IvrStatus.OPERATOR, reason)
 
     async def finish(self) -> None:
-        await self._log.set_outcome(self.uniqueid, CallOutcome.COMPLETED)
+        await self._logged(
+            "the outcome", self._log.set_outcome(self.uniqueid, CallOutcome.COMPLETED)
+        )
         await self._return_to_dialplan(IvrStatus.DONE)
 
     async def _return_to_dialplan(self, status: IvrStatus, reason: str | None = None) -> None:
         # The call's path is complete in the log before the dialplan (and the queue) has it.
-        await self._log.flush()
+        await self._logged("queued events", self._log.flush())
         await self.agi.set_variable(ChannelVar.PATH, ">".join(self.path))
         if reason is not None:
             await self.agi.set_variable(ChannelVar.OPERATOR_REASON, reason)
         await self.agi.set_variable(ChannelVar.STATUS, status)
+
+    async def _logged(self, what: str, write: Awaitable[Any]) -> Any:
+        """``write``'s result, or None (logged) when the store is out: the call goes on."""
+        try:
+            return await write
+        except _LOG_LOST as exc:
+            log.warning(
+                "call log: %s not written (%s: %s); the call goes on",
+                what,
+                type(exc).__name__,
+                str(exc).splitlines()[0][:120] if str(exc) else "",
+            )
+            return None

@@ -67,12 +67,13 @@ def amount(value: str, *, required: bool = False, negative: bool = False) -> Dec
         raise Bad(f"{value!r} is not an amount in roubles") from None
     if not amount.is_finite():
         raise Bad(f"{value!r} is not an amount in roubles")
+    # Before quantize(): "1e30" has more digits than the decimal context holds.
+    if abs(amount) >= Decimal(10) ** 13:
+        raise Bad(f"{value!r} is out of range")
     if amount != amount.quantize(Decimal("0.01")):
         raise Bad(f"{value!r} has more than two decimal places (kopecks)")
     if amount < 0 and not negative:
         raise Bad(f"{value!r} must not be negative")
-    if abs(amount) >= Decimal(10) ** 13:
-        raise Bad(f"{value!r} is out of range")
     return amount.quantize(Decimal("0.01"))
 
 
@@ -110,7 +111,7 @@ def timezone(value: str, default: str) -> str:
         return default
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia": IsADirectoryError
         raise Bad(f"{value!r} is not a time zone (e.g. Europe/Moscow)") from None
     return value
 

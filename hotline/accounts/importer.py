@@ -37,17 +37,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final
 
 from hotline.accounts import import_cells as cells
+from hotline.core.table_text import Encoding as Encoding
+from hotline.core.table_text import TableDecodeError, decode_table
 from hotline.settings import AccountSettings, ReadingSettings
 from hotline.store.accounts import MAX_ZONES, AccountRecord, MeterRecord
 
-Encoding = Literal["auto", "utf-8", "cp1251"]
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
 
 REQUIRED: Final = ("account", "meter", "zones", "balance")
@@ -81,7 +81,6 @@ ACCOUNT_COLUMNS: Final = (
     "last_payment_date",
     "pin",
 )
-_UTF8_CYRILLIC: Final = re.compile(rb"[\xd0][\x90-\xbf]|[\xd1][\x80-\x8f]")
 
 
 class ImportFileError(ValueError):
@@ -183,31 +182,10 @@ class _DecodeError(Exception):
 
 
 def _decode(raw: bytes, encoding: Encoding) -> str:
-    if encoding in ("auto", "utf-8"):
-        try:
-            return raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            if encoding == "utf-8" or _UTF8_CYRILLIC.search(raw):
-                raise _DecodeError(
-                    _line_of(raw, exc.start),
-                    f"not valid UTF-8 (byte 0x{raw[exc.start]:02x})"
-                    + (
-                        ": the file mixes UTF-8 with another encoding"
-                        if encoding == "auto"
-                        else ""
-                    ),
-                ) from None
     try:
-        return raw.decode("cp1251")
-    except UnicodeDecodeError as exc:
-        raise _DecodeError(
-            _line_of(raw, exc.start),
-            f"neither UTF-8 nor cp1251 (byte 0x{raw[exc.start]:02x})",
-        ) from None
-
-
-def _line_of(raw: bytes, offset: int) -> int:
-    return raw.count(b"\n", 0, offset) + 1
+        return decode_table(raw, encoding)
+    except TableDecodeError as exc:
+        raise _DecodeError(exc.line, exc.reason) from None
 
 
 def _csv_rows(path: Path, encoding: Encoding) -> tuple[list[str | None], RowSource]:

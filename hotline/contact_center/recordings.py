@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+from hotline.contact_center.recording_space import LOW_SPACE_ALERT, recording_space
 from hotline.core.clock import utc_now
 from hotline.core.files import create_private
 from hotline.core.spreadsheets import Cell, csv_rows
@@ -121,8 +122,15 @@ def wav_seconds(path: Path) -> float | None:
 
 async def start_recording(agi: AgiCall, settings: Settings, recordings: Recordings) -> None:
     """Start MixMonitor on the call (after the recording notice) and index the file.  A
-    failure is logged, never ends the call: the conversation matters more than its tape."""
+    failure is logged, never ends the call: the conversation matters more than its tape.
+    Below ``resilience.recordings_min_free_mb`` free the call is not recorded (alerted once,
+    shown on the wallboard)."""
     if not settings.recording.enabled:
+        return
+    space = await asyncio.to_thread(recording_space, settings)
+    LOW_SPACE_ALERT.note(space)
+    if space.low:
+        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
         return
     call_id = await agi.get_variable(ChannelVar.CALL_ID) or agi.env.uniqueid
     path = recording_path(settings, call_id, utc_now())

@@ -29,6 +29,7 @@ from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.metrics import MetricsSettings
+from hotline.settings.resilience import ResilienceSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -76,6 +77,7 @@ __all__ = [
     "QueueSettings",
     "ReadingSettings",
     "RecordingSettings",
+    "ResilienceSettings",
     "SandboxSettings",
     "Settings",
     "SettingsError",
@@ -138,6 +140,8 @@ class Settings(BaseSettings):
     sms: SmsSettings = Field(default_factory=SmsSettings)
     # The appeal register (issue 16; hotline/settings/appeals.py).
     appeals: AppealSettings = Field(default_factory=AppealSettings)
+    # Database and disk faults (issue 21; hotline/settings/resilience.py).
+    resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -365,7 +365,7 @@ class AccountSettings(_Section):
     def _zone(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia": IsADirectoryError
             raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
         return value
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Final, Self, TypeVar
 from sqlalchemy import event, make_url, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncConnection,
     AsyncEngine,
@@ -40,8 +41,8 @@ log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 SQLITE_PRAGMAS = (
-    # busy_timeout first: what follows may need a lock another connection holds.
-    "busy_timeout=5000",
+    # busy_timeout (resilience.sqlite_busy_seconds) comes first: what follows may need a lock
+    # another connection holds.
     "journal_mode=WAL",
     "synchronous=NORMAL",
     "foreign_keys=ON",
@@ -51,6 +52,10 @@ SQLITE_PRAGMAS = (
 # keeps one statement's bound parameters far below SQLite's 32766 and PostgreSQL's 65535, and a
 # batch small enough that progress can be reported between batches.
 BATCH_ROWS: Final = 500
+
+# What a store outage raises (the server stopped or restarting, the disk gone, a lock held
+# past the busy wait): what code that can go on without the store catches (issue 21).
+STORE_ERRORS: Final = (SQLAlchemyError, OSError)
 
 _Item = TypeVar("_Item")
 
@@ -72,7 +77,9 @@ class UnknownSchema(RuntimeError):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, busy_seconds: float = 5.0) -> None:
+        """``busy_seconds``: how long a SQLite statement waits for a lock another connection
+        holds (SQLite's busy handler retries within it) before "database is locked"."""
         self.url: URL = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         options: dict[str, Any] = {"echo": echo}
@@ -83,12 +90,20 @@ class Database:
             options["pool_pre_ping"] = True
         self.engine: AsyncEngine = create_async_engine(self.url, **options)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _set_sqlite_pragmas)
+            event.listen(
+                self.engine.sync_engine,
+                "connect",
+                functools.partial(_set_sqlite_pragmas, busy_ms=round(busy_seconds * 1000)),
+            )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Self:
-        return cls(settings.database_url, echo=settings.store.echo)
+        return cls(
+            settings.database_url,
+            echo=settings.store.echo,
+            busy_seconds=settings.resilience.sqlite_busy_seconds,
+        )
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -237,10 +252,10 @@ def _make_parent_dir(url: URL) -> None:
     touch_private(path)
 
 
-def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        for pragma in SQLITE_PRAGMAS:
+        for pragma in (f"busy_timeout={busy_ms}", *SQLITE_PRAGMAS):
             try:
                 cursor.execute(f"PRAGMA {pragma}")
             except sqlite3.OperationalError as exc:

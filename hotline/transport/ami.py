@@ -34,6 +34,7 @@ from hotline.core.metrics import AMI_CONNECTED, AMI_EVENTS_DROPPED, AMI_RECONNEC
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
+from hotline.transport.ami_wire import BoundedAmiProtocol
 
 log = logging.getLogger(__name__)
 
@@ -258,6 +259,7 @@ class AmiClient:
             loop=asyncio.get_running_loop(),
             ping_delay=86_400,
             forgetable_actions=(),
+            protocol_factory=BoundedAmiProtocol,
         )
         self._manager = manager
         await asyncio.wait_for(manager.connect(), self._settings.connect_timeout)

@@ -26,6 +26,7 @@ from hotline.contact_center.departments import Department, departments
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report
+from hotline.contact_center.recording_space import RecordingSpace, recording_space
 from hotline.core.clock import utc_now
 from hotline.settings import Settings
 from hotline.store.db import Database
@@ -96,6 +97,8 @@ class Wallboard:
     in_ivr: int | None
     campaigns: list[CampaignStatus]
     queues: list[DepartmentBoard] = field(default_factory=list)
+    # Free space for recordings; ``low``: calls are not being recorded (issue 21).
+    recordings: RecordingSpace | None = None
 
     @property
     def longest_wait(self) -> int:
@@ -170,4 +173,5 @@ async def snapshot(
         in_ivr=in_ivr,
         campaigns=campaigns,
         queues=[DepartmentBoard(dept, live.get(key), reports[key]) for key, dept in known.items()],
+        recordings=await asyncio.to_thread(recording_space, settings),
     )

@@ -15,6 +15,7 @@ and offers a callback request; a silent caller who stays silent gets one for the
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ from hotline.settings import Settings
 from hotline.speech import russian
 from hotline.speech.library import PromptLibrary
 from hotline.store.callbacks import CallbackStore
-from hotline.store.calllog import CallLog
+from hotline.store.calllog import CallLog, UnknownCall
+from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallOutcome, EventKind
 from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
@@ -124,15 +126,14 @@ class MenuFlow:
         except _Leave:
             return
         except AgiHangup:
-            await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
-            await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+            with contextlib.suppress(*STORE_ERRORS, UnknownCall):  # statistics only
+                await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
+                await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
 
     # --- start of the call ---------------------------------------------------------------------
     async def _run(self, call: IvrCall, menu: Menu) -> None:
         caller = call.agi.env.callerid
-        first_time = (
-            caller is None or await self._log.calls_from(caller, excluding=call.uniqueid) == 0
-        )
+        first_time = caller is None or await self._calls_from(caller, call.uniqueid) == 0
         emergency = await self._emergency()
         walk = _Walk(call, first_time, [menu.start], menu)
         # The greeting names the company (R-047) and the recording notice comes before any
@@ -149,11 +150,28 @@ class MenuFlow:
             await self._play_emergency(call, emergency)
         call.answer_target = answer_target(emergency, self._settings.queue)
         if self._outages is not None:
-            found = await self._outages(caller)
+            found = await self._caller_outage(caller)
             if found is not None:
                 await self._announce_outage(walk, found)
         while True:
             await self._step(walk)
+
+    async def _calls_from(self, caller: str, uniqueid: str) -> int:
+        """Earlier calls from this number; 0 (detailed prompts) when the store is out."""
+        try:
+            return await self._log.calls_from(caller, excluding=uniqueid)
+        except STORE_ERRORS as exc:
+            log.warning("store unavailable (%s): detailed prompts", exc.__class__.__name__)
+            return 0
+
+    async def _caller_outage(self, caller: str | None) -> CallerOutage | None:
+        """The outage at the caller's address; None (not said) when the store is out."""
+        assert self._outages is not None
+        try:
+            return await self._outages(caller)
+        except STORE_ERRORS as exc:
+            log.warning("store unavailable (%s): no outage notice", exc.__class__.__name__)
+            return None
 
     def _greeting(self) -> str:
         local = self._clock().astimezone(self._zone).time()

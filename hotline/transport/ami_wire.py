@@ -1,0 +1,79 @@
+"""panoramisk's AMI protocol with a reader that garbage cannot break (issue 21, fuzzing).
+
+panoramisk's ``AMIProtocol.data_received`` keeps whatever arrives without a blank line in an
+unbounded buffer and re-splits all of it on every read, decodes each read on its own (a
+Cyrillic letter cut between two reads is lost), and lets one odd message (a repeated
+``ActionID`` or ``Event`` header, found by the fuzz tests) raise out of ``data_received``, which
+makes asyncio drop the connection with a "fatal error" traceback.  Here: bytes are decoded
+incrementally (invalid ones replaced, never fatal), one message that cannot be handled is
+logged and skipped, and a message larger than ``MAX_MESSAGE_CHARS`` closes the connection
+(the client's supervisor reconnects) instead of growing without end.
+"""
+
+from __future__ import annotations
+
+import codecs
+import logging
+from typing import Any, Final
+
+from panoramisk import utils
+from panoramisk.ami_protocol import AMIProtocol
+from panoramisk.message import Message
+
+log = logging.getLogger(__name__)
+
+# The largest AMI message we wait for the end of.  Asterisk's largest replies (a Command's
+# output, a long event list is many messages) stay far below this.
+MAX_MESSAGE_CHARS: Final = 1 << 20
+_FRAME_END: Final = utils.EOL + utils.EOL
+_BANNER: Final = "Asterisk Call Manager/"
+
+
+class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
+    """An ``AMIProtocol`` whose reader is bounded and never raises on what it receives."""
+
+    version: str | None  # set by panoramisk's connection_made; the banner's version
+
+    def connection_made(self, transport: Any) -> None:
+        super().connection_made(transport)
+        self._pending = ""
+        self._decoder: codecs.IncrementalDecoder | None = None
+        self.skipped = 0  # messages that could not be handled (for tests and doctors)
+
+    @property
+    def pending_chars(self) -> int:
+        """Characters received of a message whose end has not come yet."""
+        return len(self._pending)
+
+    def data_received(self, data: bytes) -> None:
+        if self._decoder is None:
+            encoding = getattr(self, "encoding", "utf8")
+            self._decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+        text = self._decoder.decode(data)
+        if self.version is None and not self._pending and text.startswith(_BANNER):
+            line = text.partition(utils.EOL)[0]
+            self.version = line.partition("/")[2].strip()
+        buffer = self._pending + text if self._pending else text
+        frames = buffer.split(_FRAME_END)
+        self._pending = frames.pop()
+        for frame in frames:
+            self._handle_frame(frame)
+        if len(self._pending) > MAX_MESSAGE_CHARS:
+            log.warning(
+                "AMI message over %d characters without an end; dropping the connection",
+                MAX_MESSAGE_CHARS,
+            )
+            self._pending = ""
+            self.transport.close()
+
+    def _handle_frame(self, frame: str) -> None:
+        try:
+            message = Message.from_line(frame.strip())
+            if message is not None:
+                self.handle_message(message)
+        except Exception as exc:  # a message Asterisk would never send: skip it, keep reading
+            self.skipped += 1
+            # The frame (and the error's text) may carry phone numbers: only size and kind.
+            log.warning(
+                "AMI message of %d characters ignored (%s)", len(frame), type(exc).__name__
+            )
