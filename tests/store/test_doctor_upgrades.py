@@ -95,8 +95,12 @@ def _value(conn: Connection, table: Table, column: Column[Any], step: int) -> An
 
 
 def _is_generated(table: Table, column: Column[Any]) -> bool:
+    """A key the database assigns: a single integer key, unless reflected as not
+    auto-incremented (a natural key such as appeal_counters.year on PostgreSQL)."""
     keys = list(table.primary_key.columns)
-    return keys == [column] and isinstance(column.type, Integer)
+    return (
+        keys == [column] and isinstance(column.type, Integer) and column.autoincrement is not False
+    )
 
 
 def _reflect(conn: Connection) -> MetaData:
