@@ -13,6 +13,9 @@ SPEECH_NON_FREE=(rhvoice rhvoice-russian)
 # The web console's browser tests: Debian's Chromium (driven by Playwright) and a font with
 # Cyrillic glyphs.
 BROWSER=(chromium fonts-dejavu-core)
+# `hotline deploy render`'s tests: the nginx site passes `nginx -t` (Debian's nginx) and the
+# units pass `systemd-analyze verify` (the systemd package).  Only checked, never started.
+SERVER=(nginx)
 MAIN_SOURCES=/etc/apt/sources.list.d/debian.sources
 NON_FREE_SOURCES=/etc/apt/sources.list.d/debian-non-free.sources
 
@@ -20,12 +23,13 @@ need=()
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 [ -x /usr/lib/postgresql/*/bin/postgres ] 2>/dev/null || need+=(postgresql)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 
 # One dpkg-query for all these packages: prints "name installed" for each installed one.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
-  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" 2>/dev/null || true)
+  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" "${SERVER[@]}" 2>/dev/null || true)
 is_installed() { grep -qx "$1 installed" <<<"$installed"; }
-for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}"; do
+for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}" "${SERVER[@]}"; do
   is_installed "$pkg" || need+=("$pkg")
 done
 need_non_free=0
@@ -88,3 +92,8 @@ echo "installing Debian packages: ${need[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# Debian starts nginx on port 80 when it installs it; the tests only run `nginx -t`, so an
+# nginx this script installed is stopped and not started at boot.
+if printf '%s\n' "${need[@]}" | grep -qx nginx && [ -d /run/systemd/system ]; then
+  systemctl disable --now nginx >/dev/null 2>&1 || true
+fi

@@ -16,6 +16,7 @@ from hotline.cli import (
     calls_cmd,
     campaign_cmd,
     db_cmd,
+    deploy_cmd,
     dnc_cmd,
     emergency_cmd,
     engine_cmd,
@@ -43,6 +44,7 @@ app.add_typer(call_cmd.app, name="call")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(asterisk_cmd.app, name="asterisk")
+app.add_typer(deploy_cmd.app, name="deploy")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")

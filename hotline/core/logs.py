@@ -73,7 +73,7 @@ def configure_logging(settings: LogSettings) -> None:
     handler = _StderrHandler(sys.stderr)
     handler.addFilter(_CallContextFilter())
     handler.addFilter(_AccessLogFilter())
-    if settings.json_format:
+    if settings.format == "json":
         handler.setFormatter(_JsonFormatter())
     else:
         handler.setFormatter(

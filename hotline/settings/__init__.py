@@ -25,6 +25,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from hotline.settings.deploy import DeploySettings
+from hotline.settings.logs import LogSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -34,7 +36,6 @@ from hotline.settings.sections import (
     GreetingSettings,
     HoursSettings,
     IvrSettings,
-    LogSettings,
     OutageSettings,
     PathSettings,
     QueueSettings,
@@ -55,6 +56,7 @@ __all__ = [
     "AccountSettings",
     "AmiRole",
     "AmiSettings",
+    "DeploySettings",
     "DialerSettings",
     "FastAgiSettings",
     "GreetingSettings",
@@ -120,6 +122,7 @@ class Settings(BaseSettings):
     accounts: AccountSettings = Field(default_factory=AccountSettings)
     readings: ReadingSettings = Field(default_factory=ReadingSettings)
     wording: WordingSettings = Field(default_factory=WordingSettings)
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -29,6 +29,7 @@ from hotline.settings.queues import (
     SimOperatorSettings,
     SimulateSettings,
 )
+from hotline.settings.web_proxy import WebProxyFields
 
 
 class _Section(BaseModel):
@@ -408,7 +409,7 @@ def window_days(value: str) -> tuple[int, int]:
     return start, end
 
 
-class WebSettings(_Section):
+class WebSettings(WebProxyFields, _Section):
     """The supervisors' and operators' browser console (``hotline web``)."""
 
     # Loopback unless configured: the console shows personal data.
@@ -470,8 +471,3 @@ class WebSettings(_Section):
         else:
             names.append(self.host)
         return sorted(set(names))
-
-
-class LogSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_format: bool = False
