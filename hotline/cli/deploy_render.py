@@ -79,7 +79,7 @@ def _writable(settings: Settings) -> list[str]:
     folders = [deploy.state_dir, deploy.recordings_dir, deploy.sounds_dir]
     folders += [deploy.cache_dir, deploy.log_dir]
     kept: list[Path] = []
-    for folder in sorted(set(folders), key=lambda p: len(p.parts)):
+    for folder in sorted(dict.fromkeys(folders), key=lambda p: len(p.parts)):
         if not any(folder.is_relative_to(outer) for outer in kept):
             kept.append(folder)
     return [str(folder) for folder in kept]
