@@ -126,8 +126,10 @@ def test_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
     openssl = _tool("openssl")
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
     subprocess.run(
-        [openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"]
-        + ["-subj", "/CN=hotline.test", "-keyout", str(key), "-out", str(cert)],
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2"),
+            *("-subj", "/CN=hotline.test", "-keyout", str(key), "-out", str(cert)),
+        ],
         check=True,
         capture_output=True,
         timeout=60,
@@ -148,8 +150,17 @@ def test_nginx_site_passes_nginx_t(tmp_path: Path) -> None:
     )
     # -t only: parse, open the certificate and the logs, bind nothing.
     result = subprocess.run(
-        [nginx, "-t", "-q", "-e", str(tmp_path / "error.log"), "-p", f"{tmp_path}/"]
-        + ["-c", str(main)],
+        [
+            nginx,
+            "-t",
+            "-q",
+            "-e",
+            str(tmp_path / "error.log"),
+            "-p",
+            f"{tmp_path}/",
+            "-c",
+            str(main),
+        ],
         capture_output=True,
         text=True,
         timeout=60,
@@ -193,9 +204,9 @@ def _routes(routes: list[typing.Any]) -> Iterator[typing.Any]:
 
 def test_deploy_paths_must_be_absolute_and_plain() -> None:
     for value in ("var/lib/hotline", "/var/lib/hot line", "/var/lib/%i", "/x;y"):
-        with pytest.raises(SettingsError, match="deploy.state_dir"):
+        with pytest.raises(SettingsError, match=r"deploy\.state_dir"):
             load_settings(overrides={"deploy": {"state_dir": value}}, environ={})
-    with pytest.raises(SettingsError, match="deploy.server_name"):
+    with pytest.raises(SettingsError, match=r"deploy\.server_name"):
         load_settings(overrides={"deploy": {"server_name": "a.ru; evil"}}, environ={})
 
 

@@ -67,5 +67,5 @@ def test_without_trusted_proxies_forwarded_headers_are_ignored(tmp_path: Path) -
 
 
 def test_trusted_proxies_must_be_addresses() -> None:
-    with pytest.raises(SettingsError, match="web.trusted_proxies"):
+    with pytest.raises(SettingsError, match=r"web\.trusted_proxies"):
         load_settings(overrides={"web": {"trusted_proxies": ["nginx.local"]}}, environ={})
