@@ -15,6 +15,7 @@ from hotline.cli import (
     callbacks_cmd,
     calls_cmd,
     campaign_cmd,
+    config_cmd,
     db_cmd,
     deploy_cmd,
     dnc_cmd,
@@ -45,6 +46,7 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(asterisk_cmd.app, name="asterisk")
 app.add_typer(deploy_cmd.app, name="deploy")
+app.add_typer(config_cmd.app, name="config")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")

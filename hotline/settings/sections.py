@@ -46,6 +46,15 @@ __all__ = [
 ]
 
 
+def known_zone(value: str) -> str:
+    """``value`` if it is an IANA time zone; ValueError naming it otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
+    return value
+
+
 class AmiRole(StrEnum):
     """Who logs in to AMI: each process as its own user, with only the rights it needs
     (``manager.conf``): the engine, the web console, the CLI's commands."""
@@ -193,6 +202,11 @@ class HoursSettings(_Section):
     # Non-working days of the Russian production calendar (holidays, moved days off) use these
     # hours; moved working days (a working Saturday) use Monday's. "" = closed.
     holiday_hours: str = "08:00-18:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value)
 
 
 class GreetingSettings(_Section):
@@ -364,11 +378,7 @@ class AccountSettings(_Section):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
-        return value
+        return known_zone(value)
 
 
 class ReadingSettings(_Section):
