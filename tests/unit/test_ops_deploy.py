@@ -228,3 +228,44 @@ def test_deploy_render_command_writes_the_asterisk_files_for_the_server_layout(
     assert "hotline-sim-carrier" not in extensions
     assert (out / "asterisk" / "manager.conf").stat().st_mode & 0o777 == 0o600
     assert (out / "bin" / "hotline").stat().st_mode & 0o777 == 0o755
+
+
+def _ids(root: Path, table: str) -> dict[str, int]:
+    rows = (root / "etc" / table).read_text(encoding="utf-8").splitlines()
+    return {row.split(":")[0]: int(row.split(":")[2]) for row in rows if row}
+
+
+def test_sysusers_and_tmpfiles_make_the_user_and_folders(tmp_path: Path) -> None:
+    """systemd-sysusers and systemd-tmpfiles themselves apply the rendered entries to an
+    empty root: the user, its membership of Asterisk's group, the folders and their modes."""
+    sysusers, tmpfiles = _tool("systemd-sysusers"), _tool("systemd-tmpfiles")
+    out, root = tmp_path / "out", tmp_path / "root"
+    write_deploy(render_deploy(_settings(tmp_path)), out)
+    (root / "etc").mkdir(parents=True)
+    (root / "etc" / "group").write_text("adm:x:4:\n", encoding="utf-8")
+    for tool, entry in ((sysusers, "sysusers.d"), (tmpfiles, "tmpfiles.d")):
+        args = [tool, f"--root={root}", *(["--create"] if entry == "tmpfiles.d" else [])]
+        result = subprocess.run(
+            [*args, str(out / entry / "hotline.conf")], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, result.stderr
+        assert "ignoring" not in result.stderr.lower(), result.stderr
+    users, groups = _ids(root, "passwd"), _ids(root, "group")
+    assert "hotline:x:" in (root / "etc" / "passwd").read_text(encoding="utf-8")
+    assert any(
+        row.startswith("asterisk:") and row.endswith(":hotline")
+        for row in (root / "etc" / "group").read_text(encoding="utf-8").splitlines()
+    )
+    expected = {
+        "var/lib/hotline": (0o750, "hotline", "asterisk"),
+        "var/lib/hotline/recordings": (0o2770, "hotline", "asterisk"),
+        "var/lib/hotline/sounds": (0o2750, "hotline", "asterisk"),
+        "var/cache/hotline": (0o750, "hotline", "hotline"),
+        "var/log/hotline": (0o750, "hotline", "adm"),
+        "etc/hotline": (0o750, None, "hotline"),
+    }
+    for folder, (mode, user, group) in expected.items():
+        info = (root / folder).stat()
+        assert info.st_mode & 0o7777 == mode, folder
+        assert user is None or info.st_uid == users[user], folder
+        assert info.st_gid == groups[group], folder
