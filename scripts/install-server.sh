@@ -45,7 +45,8 @@ for part in prompts menus asterisk_conf; do
   cp -r "$SRC/$part" "$PREFIX/share/$part"
 done
 install -m 0644 "$SRC/README.md" "$PREFIX/share/README.md"
-HOTLINE=("$PREFIX/venv/bin/hotline" "$@")
+# The Asterisk templates from their installed copy, whatever the working directory.
+HOTLINE=("$PREFIX/venv/bin/hotline" --set "paths.asterisk_conf_dir=$PREFIX/share/asterisk_conf" "$@")
 
 echo "== secrets ($ENV_FILE)"
 install -d -m 0750 /etc/hotline
