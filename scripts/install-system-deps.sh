@@ -20,6 +20,9 @@ MONITORING=(prometheus kamailio)
 # SMS: Kannel's bearerbox and smsbox; kannel-extras brings fakesmsc
 # (/usr/lib/kannel/test/fakesmsc), the test SMSC the sandbox and the tests send through.
 SMS=(kannel kannel-extras)
+# `hotline deploy render`'s tests: the nginx site passes `nginx -t` (Debian's nginx) and the
+# units pass `systemd-analyze verify` (the systemd package).  Only checked, never started.
+SERVER=(nginx)
 MAIN_SOURCES=/etc/apt/sources.list.d/debian.sources
 NON_FREE_SOURCES=/etc/apt/sources.list.d/debian-non-free.sources
 
@@ -30,11 +33,13 @@ command -v pg_ctlcluster >/dev/null || need+=(postgresql)
 # `hotline backup`/`restore` on PostgreSQL run pg_dump and pg_restore.
 command -v pg_dump >/dev/null || need+=(postgresql-client)
 
+command -v systemd-analyze >/dev/null || need+=(systemd)
+
 # One dpkg-query for all these packages: prints "name installed" for each installed one.
 installed=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' \
-  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" "${MONITORING[@]}" "${SMS[@]}" 2>/dev/null || true)
+  "${SPEECH_MAIN[@]}" "${SPEECH_NON_FREE[@]}" "${BROWSER[@]}" "${MONITORING[@]}" "${SMS[@]}" "${SERVER[@]}" 2>/dev/null || true)
 is_installed() { grep -qx "$1 installed" <<<"$installed"; }
-for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}" "${MONITORING[@]}" "${SMS[@]}"; do
+for pkg in "${SPEECH_MAIN[@]}" "${BROWSER[@]}" "${MONITORING[@]}" "${SMS[@]}" "${SERVER[@]}"; do
   is_installed "$pkg" || need+=("$pkg")
 done
 need_non_free=0
@@ -99,3 +104,11 @@ apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 # The kannel package may start a system bearerbox (/etc/kannel/kannel.conf, ports
 # 13000-13013); the engine's sandbox Kannel runs its own on other ports and is unaffected.
+# Debian starts the daemons it installs (nginx on port 80, Kamailio on 5060, Prometheus on
+# 9090, Kannel's bearerbox); the tests run their own on other ports or only check
+# configurations, so a daemon this script installed is stopped and not started at boot.
+for daemon in nginx kamailio prometheus kannel; do
+  if printf '%s\n' "${need[@]}" | grep -qx "$daemon" && [ -d /run/systemd/system ]; then
+    systemctl disable --now "$daemon" >/dev/null 2>&1 || true
+  fi
+done

@@ -37,7 +37,7 @@ def _group() -> None:
     """Keeps `render` a sub-command even while it is the only one."""
 
 
-def _secret(settings: Settings, role: AmiRole, secret_file: Path | None) -> str:
+def ami_secret_for(settings: Settings, role: AmiRole, secret_file: Path | None) -> str:
     """``role``'s AMI secret from its file, else from the settings; exits without one."""
     key = "secret" if role is AmiRole.ENGINE else f"{role.value}_secret"
     option = "--ami-secret-file" if role is AmiRole.ENGINE else f"--{role.value}-secret-file"
@@ -124,9 +124,9 @@ def render(
             raise typer.Exit(EXIT_MISCONFIGURED) from exc
         sip_match = sip_match or [settings.cluster.kamailio.listen_host]
     options = RenderOptions(
-        ami_secret=_secret(settings, AmiRole.ENGINE, ami_secret_file),
-        console_secret=_secret(settings, AmiRole.CONSOLE, console_secret_file),
-        cli_secret=_secret(settings, AmiRole.CLI, cli_secret_file),
+        ami_secret=ami_secret_for(settings, AmiRole.ENGINE, ami_secret_file),
+        console_secret=ami_secret_for(settings, AmiRole.CONSOLE, console_secret_file),
+        cli_secret=ami_secret_for(settings, AmiRole.CLI, cli_secret_file),
         ami_permit=tuple(ami_permit or DEFAULT_AMI_PERMIT),
         sip_match=tuple(sip_match) if sip_match else None,
     )

@@ -17,7 +17,9 @@ from hotline.cli import (
     callbacks_cmd,
     calls_cmd,
     campaign_cmd,
+    config_cmd,
     db_cmd,
+    deploy_cmd,
     dnc_cmd,
     doctor_cmd,
     emergency_cmd,
@@ -50,6 +52,8 @@ app.add_typer(call_cmd.app, name="call")
 app.add_typer(db_cmd.app, name="db")
 app.add_typer(calls_cmd.app, name="calls")
 app.add_typer(asterisk_cmd.app, name="asterisk")
+app.add_typer(deploy_cmd.app, name="deploy")
+app.add_typer(config_cmd.app, name="config")
 app.add_typer(prompts_cmd.app, name="prompts")
 app.add_typer(hours_cmd.app, name="hours")
 app.add_typer(emergency_cmd.app, name="emergency")

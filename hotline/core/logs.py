@@ -5,14 +5,22 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import re
 import sys
-from typing import TYPE_CHECKING
+from datetime import UTC, datetime
+from logging.handlers import WatchedFileHandler
+from typing import TYPE_CHECKING, Final
+
+from hotline.core.phones import mask_phone
 
 if TYPE_CHECKING:
     from hotline.settings import LogSettings
 
 # The Asterisk uniqueid of the call being served by the current task (FastAGI session).
-call_uniqueid: contextvars.ContextVar[str] = contextvars.ContextVar("call_uniqueid", default="-")
+NO_CALL: Final = "-"
+call_uniqueid: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "call_uniqueid", default=NO_CALL
+)
 
 
 def mask_account(number: str | None) -> str:
@@ -51,18 +59,57 @@ class _AccessLogFilter(logging.Filter):
         return True
 
 
-class _JsonFormatter(logging.Formatter):
+# Attributes every LogRecord has; anything else on a record came from ``extra=``.
+_RECORD_FIELDS: Final = frozenset(
+    logging.LogRecord("", logging.INFO, "", 0, "", (), None).__dict__
+) | {"message", "asctime", "uniqueid", "taskName"}
+# Digit runs that can be a phone or an account number (not an Asterisk uniqueid such as
+# 1764761234.56, nor a date or an amount).
+_PERSONAL_NUMBER: Final = re.compile(r"(?<![\d.])\+?\d{9,15}(?![\d.])")
+
+
+def _masked(value: object) -> object:
+    """An extra field's value with phone and account numbers masked (``791******67``): call
+    sites mask what they format into the message, this covers what they pass as fields."""
+    if isinstance(value, str):
+        return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), value)
+    if isinstance(value, bool | float | type(None)):
+        return value
+    if isinstance(value, int):
+        return _masked(str(value)) if len(str(abs(value))) >= 9 else value
+    if isinstance(value, dict):
+        return {str(key): _masked(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_masked(item) for item in value]
+    return _masked(str(value))
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the call's
+    Asterisk uniqueid as ``call_id`` where one is known, the record's extra fields (phone
+    and account numbers masked) and the traceback as ``exc``."""
+
     def format(self, record: logging.LogRecord) -> str:
-        payload = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
+        payload: dict[str, object] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "uniqueid": getattr(record, "uniqueid", "-"),
-            "msg": record.getMessage(),
+            "message": record.getMessage(),
         }
+        call_id = getattr(record, "uniqueid", NO_CALL)
+        if call_id != NO_CALL:
+            payload["call_id"] = call_id
+        for key, value in record.__dict__.items():
+            if key not in _RECORD_FIELDS and key not in payload:
+                payload[key] = _masked(value)
         if record.exc_info:
             payload["exc"] = self.formatException(record.exc_info)
-        return json.dumps(payload, ensure_ascii=False)
+        if record.stack_info:
+            payload["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(payload, ensure_ascii=False, default=str)
+
+
+TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s [%(uniqueid)s] %(message)s"
 
 
 def configure_logging(settings: LogSettings) -> None:
@@ -70,17 +117,17 @@ def configure_logging(settings: LogSettings) -> None:
     logging.logProcesses = False
     logging.logThreads = False
     logging.logMultiprocessing = False
-    handler = _StderrHandler(sys.stderr)
-    handler.addFilter(_CallContextFilter())
-    handler.addFilter(_AccessLogFilter())
-    if settings.json_format:
-        handler.setFormatter(_JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)-7s %(name)s [%(uniqueid)s] %(message)s")
-        )
+    formatter = JsonFormatter() if settings.format == "json" else logging.Formatter(TEXT_FORMAT)
+    handlers: list[logging.Handler] = [_StderrHandler(sys.stderr)]
+    if settings.file is not None:
+        # Reopened when logrotate moves the file away (deploy render's rule).
+        handlers.append(WatchedFileHandler(settings.file, encoding="utf-8", delay=True))
+    for handler in handlers:
+        handler.addFilter(_CallContextFilter())
+        handler.addFilter(_AccessLogFilter())
+        handler.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = handlers
     root.setLevel(settings.level)
     # panoramisk logs every reconnect attempt at ERROR with a traceback; ours says it better.
     logging.getLogger("panoramisk").setLevel(logging.CRITICAL)

@@ -27,7 +27,9 @@ from pydantic_settings import (
 
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
+from hotline.settings.deploy import DeploySettings
 from hotline.settings.doctor import DoctorSettings
+from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
 from hotline.settings.resilience import ResilienceSettings
 from hotline.settings.sections import (
@@ -39,7 +41,6 @@ from hotline.settings.sections import (
     GreetingSettings,
     HoursSettings,
     IvrSettings,
-    LogSettings,
     OutageSettings,
     PathSettings,
     QueueSettings,
@@ -64,6 +65,7 @@ __all__ = [
     "AppealSettings",
     "ClusterSettings",
     "Deadline",
+    "DeploySettings",
     "DialerSettings",
     "DoctorSettings",
     "FastAgiSettings",
@@ -142,6 +144,7 @@ class Settings(BaseSettings):
     appeals: AppealSettings = Field(default_factory=AppealSettings)
     # Database and disk faults (issue 21; hotline/settings/resilience.py).
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    deploy: DeploySettings = Field(default_factory=DeploySettings)
 
     @classmethod
     def settings_customise_sources(

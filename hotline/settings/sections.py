@@ -29,6 +29,7 @@ from hotline.settings.queues import (
     SimOperatorSettings,
     SimulateSettings,
 )
+from hotline.settings.web_proxy import WebProxyFields
 
 
 class _Section(BaseModel):
@@ -43,6 +44,15 @@ __all__ = [
     "SimOperatorSettings",
     "SimulateSettings",
 ]
+
+
+def known_zone(value: str) -> str:
+    """``value`` if it is an IANA time zone; ValueError naming it otherwise."""
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia": IsADirectoryError
+        raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
+    return value
 
 
 class AmiRole(StrEnum):
@@ -192,6 +202,11 @@ class HoursSettings(_Section):
     # Non-working days of the Russian production calendar (holidays, moved days off) use these
     # hours; moved working days (a working Saturday) use Monday's. "" = closed.
     holiday_hours: str = "08:00-18:00"
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        return known_zone(value)
 
 
 class GreetingSettings(_Section):
@@ -363,11 +378,7 @@ class AccountSettings(_Section):
     @field_validator("default_timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError, OSError):  # "Asia": IsADirectoryError
-            raise ValueError(f"unknown time zone {value!r} (e.g. Europe/Moscow)") from None
-        return value
+        return known_zone(value)
 
 
 class ReadingSettings(_Section):
@@ -408,7 +419,7 @@ def window_days(value: str) -> tuple[int, int]:
     return start, end
 
 
-class WebSettings(_Section):
+class WebSettings(WebProxyFields, _Section):
     """The supervisors' and operators' browser console (``hotline web``)."""
 
     # Loopback unless configured: the console shows personal data.
@@ -470,8 +481,3 @@ class WebSettings(_Section):
         else:
             names.append(self.host)
         return sorted(set(names))
-
-
-class LogSettings(_Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    json_format: bool = False

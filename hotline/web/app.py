@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
@@ -138,4 +139,9 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
             response.headers.setdefault(name, value)
         return response
 
+    if settings.web.trusted_proxies:
+        # Outermost: the client address and scheme the proxy saw, for everything inside.
+        app.add_middleware(
+            ProxyHeadersMiddleware, trusted_hosts=list(settings.web.trusted_proxies)
+        )
     return app

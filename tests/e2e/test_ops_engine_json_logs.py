@@ -1,0 +1,68 @@
+"""JSON log lines from a real engine (issue 24, item 6): `hotline run` with
+`log.format=json` and `log.file` writes one JSON object per line; the line of a call carries
+its Asterisk uniqueid as `call_id`, and the caller's number is masked there too."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from hotline.settings import Settings
+from hotline.store.enums import CallOutcome
+from tests.e2e.engine_support import cli_overrides, engine_settings, simulate, wait_for_port
+from tests.log_audit import log_file
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+
+CALLER = "79131234567"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return engine_settings(tmp_path / "hotline.db")
+
+
+@contextlib.contextmanager
+def _engine(settings: Settings, *overrides: str) -> Iterator[None]:
+    """`hotline run` as a child process with these extra settings."""
+    argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings)]
+    argv += [arg for pair in overrides for arg in ("--set", pair)]
+    with log_file("engine-json").open("wb") as sink:
+        proc = subprocess.Popen([*argv, "run"], env=dict(os.environ), stdout=sink, stderr=sink)
+    try:
+        yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+async def test_a_call_s_log_lines_are_json_with_its_call_id_and_the_caller_masked(
+    settings: Settings, tmp_path: Path
+) -> None:
+    json_log = tmp_path / "engine-json.log"
+    with _engine(settings, "log.format=json", f"log.file={json_log}"):
+        await wait_for_port(settings.fastagi.host, settings.fastagi.port)
+        transcript = await simulate(settings, "0", caller_id=CALLER)
+    assert transcript.outcome == CallOutcome.OPERATOR
+
+    text = json_log.read_text(encoding="utf-8")
+    lines = [json.loads(line) for line in text.splitlines()]
+    assert all({"time", "level", "logger", "message"} <= line.keys() for line in lines)
+    of_the_call = [line for line in lines if line.get("call_id") == transcript.uniqueid]
+    starts = [line for line in of_the_call if str(line["message"]).startswith("call start")]
+    assert len(starts) == 1, of_the_call
+    assert "caller=791******67" in str(starts[0]["message"])
+    assert CALLER not in text and CALLER[1:] not in text
+    # Lines outside any call have no call id.
+    assert any("call_id" not in line for line in lines)
