@@ -31,7 +31,7 @@ def _keys_by_table(text: str) -> dict[str, set[str]]:
     current = ""
     for line in text.splitlines():
         if found := _TABLE.match(line):
-            current = found.group(1)
+            current = found.group(1).replace('"', "")  # a quoted key: "complaint/quality"
             tables.setdefault(current, set())
         elif (found := _KEY.match(line)) and current:
             tables[current].add(found.group(1))
