@@ -11,6 +11,7 @@ from datetime import datetime
 
 from dialer.engine import Dialer
 from dialer.repository import DialerStore
+from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
 from hotline.contact_center import operators as operator_service
@@ -138,8 +139,6 @@ class Engine:
         self.server = FastAgiServer(settings.fastagi, self.routes, (settings.ami.host,))
         self._tracker_task: asyncio.Task[None] | None = None
         self.recordings = Recordings(self.db)
-        # The appeal register (issue 16): voicemail, the console and the CLI register here.
-        self.appeals = Appeals(self.db, settings.appeals, settings.hours.timezone)
         self.operators = Operators(self.db)
         self._queue_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
@@ -169,6 +168,12 @@ class Engine:
             region=settings.dialer.default_region,
             on_queued=self.sms_outbox.wake if self.sms_outbox is not None else None,
         )
+        # The appeal register (issue 16): voicemail, the console and the CLI register here;
+        # notices go by the customer's reply channel (SMS only when the gateway is on).
+        notices = appeal_notices(
+            settings.appeals, settings.dialer, self.sms if settings.sms.enabled else None
+        )
+        self.appeals = Appeals(self.db, settings.appeals, settings.hours.timezone, notices)
         # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
         # first FullyBooted reconciles attempts left in flight by an earlier run.
         self.dialer: Dialer | None = None

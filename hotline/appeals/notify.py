@@ -17,14 +17,18 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 from enum import StrEnum
-from typing import Protocol
+from typing import Final, Protocol
 
 from hotline.appeals.model import reply_order
 from hotline.settings import AppealSettings, DialerSettings
 from hotline.store.appeals import AppealRecord
 from hotline.store.enums import ReplyChannel
+from hotline.store.sms_notifier import SmsNotifier
 
 log = logging.getLogger(__name__)
+
+# The SMS outbox's source of appeal notices (sms_messages.source; the reference is the number).
+SMS_SOURCE: Final = "appeal"
 
 
 class NoticeKind(StrEnum):
@@ -119,3 +123,39 @@ class EmailNotifier:
             if settings.smtp_user and settings.smtp_password is not None:
                 smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
             smtp.send_message(message)
+
+
+class SmsAppealNotifier:
+    """SMS through the engine's outbox and Kannel (R-091): queued here, in any process; the
+    outbox sends it and stores the delivery reports under the appeal's number."""
+
+    channel = ReplyChannel.SMS
+
+    def __init__(self, sms: SmsNotifier) -> None:
+        self._sms = sms
+
+    async def send(self, notice: Notice) -> bool:
+        appeal = notice.appeal
+        phone = appeal.reply_address if appeal.reply_channel is ReplyChannel.SMS else None
+        for candidate in (phone, appeal.phone):
+            if not candidate:
+                continue
+            try:
+                await self._sms.notify(
+                    candidate, notice.text(), source=SMS_SOURCE, reference=appeal.number
+                )
+            except ValueError:  # not a phone number, or a text over R-091's limit
+                continue
+            return True
+        return False
+
+
+def appeal_notices(
+    settings: AppealSettings, dialer: DialerSettings, sms: SmsNotifier | None
+) -> Notices:
+    """The channels this installation can send notices by: e-mail when an SMTP server is set,
+    SMS when the gateway is (``sms.enabled``); phone and post are the staff's."""
+    notifiers: list[Notifier] = [EmailNotifier(dialer)]
+    if sms is not None:
+        notifiers.append(SmsAppealNotifier(sms))
+    return Notices(settings, notifiers)

@@ -10,6 +10,7 @@ is audited.
 from __future__ import annotations
 
 import builtins
+import logging
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Final
@@ -24,12 +25,15 @@ from hotline.appeals.model import (
     mask,
     trust_unit,
 )
+from hotline.appeals.notify import Notice, NoticeKind, Notices
 from hotline.core.clock import utc_now
 from hotline.settings import AppealSettings, Deadline
 from hotline.store.appeals import AppealFilter, AppealRecord, AppealStore, Move, NewAppeal
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.enums import AppealChannel, AppealLinkKind, AppealStatus, ReplyChannel
+
+log = logging.getLogger(__name__)
 
 SUBJECT_MAX: Final = 200
 TEXT_MAX: Final = 10_000
@@ -82,11 +86,19 @@ def _clean(value: str | None, field: str, limit: int, *, required: bool = False)
 
 
 class Appeals:
-    def __init__(self, db: Database, settings: AppealSettings, timezone: str) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: AppealSettings,
+        timezone: str,
+        notices: Notices | None = None,
+    ) -> None:
         self._db = db
         self._store = AppealStore(db)
         self.settings = settings
         self.zone = ZoneInfo(timezone)
+        # Registration and answer notices by the customer's reply channel (R-117, R-123).
+        self._notices = notices
 
     def local_day(self, at: datetime) -> date:
         return at.astimezone(self.zone).date()
@@ -129,7 +141,9 @@ class Appeals:
             reply_address=_clean(request.reply_address, "reply address", ADDRESS_MAX),
             links=tuple(links),
         )
-        return await self._store.add(new, actor, at)
+        record = await self._store.add(new, actor, at)
+        await self._notify(NoticeKind.REGISTERED, record)
+        return record
 
     async def link_recording(self, number: str, path: str) -> bool:
         return await self._store.link(number, AppealLinkKind.RECORDING, path)
@@ -187,7 +201,21 @@ class Appeals:
 
     async def answer(self, number: str, viewer: Viewer, note: str = "") -> AppealRecord:
         await self._visible(number, viewer)
-        return await self._move(number, AppealStatus.ANSWERED, viewer, note)
+        record = await self._move(number, AppealStatus.ANSWERED, viewer, note)
+        await self._notify(NoticeKind.ANSWERED, record)
+        return record
+
+    async def _notify(self, kind: NoticeKind, record: AppealRecord) -> None:
+        """After the commit, and never at its expense: a notice that cannot go is logged,
+        the appeal stands (the console shows how to reach the customer)."""
+        if self._notices is None:
+            return
+        try:
+            channel = await self._notices.send(Notice(kind, record))
+        except Exception:
+            log.exception("appeal %s: the %s notice failed", record.number, kind)
+            return
+        log.info("appeal %s: %s notice by %s", record.number, kind, channel or "no channel")
 
     async def close(self, number: str, viewer: Viewer, note: str = "") -> AppealRecord:
         await self._visible(number, viewer)

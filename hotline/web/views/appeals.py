@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from hotline.access.users import Permission, allowed
 from hotline.appeals import register as appeal_ops
 from hotline.appeals.model import AppealError, NotConsidered
+from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import AppealRequest, Appeals
 from hotline.appeals.report import GROUPINGS, counts_sheet, in_time_share, register_sheet
 from hotline.contact_center import operators as ops
@@ -24,6 +25,8 @@ from hotline.contact_center.transfer import TransferError, hand_caller_to
 from hotline.dialplan.names import CONTEXT_APPEAL_SAID, ChannelVar
 from hotline.store.appeals import AppealFilter
 from hotline.store.enums import AppealChannel, AppealStatus, ReplyChannel
+from hotline.store.sms import SmsStore
+from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.ami import AmiError
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require, require_checked
@@ -38,7 +41,11 @@ MOVES: Final = ("hand_over", "start", "answer", "close", "reopen", "not_consider
 
 def _register(request: Request) -> Appeals:
     settings = request.app.state.settings
-    return Appeals(request.app.state.db, settings.appeals, settings.hours.timezone)
+    db = request.app.state.db
+    # Notices are queued in the store; the engine's outbox sends the SMS ones.
+    sms = SmsNotifier(SmsStore(db), settings.sms) if settings.sms.enabled else None
+    notices = appeal_notices(settings.appeals, settings.dialer, sms)
+    return Appeals(db, settings.appeals, settings.hours.timezone, notices)
 
 
 def _viewer(who: Viewer) -> appeal_ops.Viewer:
