@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -13,12 +13,13 @@ from fastapi.responses import HTMLResponse
 
 from hotline.access.users import Permission
 from hotline.calls import ivr_report
-from hotline.calls.ivr_stats import IvrStats, ivr_stats
+from hotline.calls.ivr_stats import IvrExit, IvrStats, ivr_stats
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.store.calllog import CallLog
+from hotline.web.charts import CALLS, PERCENT, Line, Step, chart_json, floor
 from hotline.web.dates import BadRequest, web_period
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require
@@ -55,6 +56,10 @@ class Window:
         """The last day shown (``last`` is the midnight after it)."""
         return (self.last - timedelta(seconds=1)).date().isoformat()
 
+    @property
+    def one_day(self) -> bool:
+        return self.start == self.end
+
     def stem(self, name: str) -> str:
         return f"{name}-{self.start.replace('-', '')}-{self.end.replace('-', '')}"
 
@@ -84,14 +89,19 @@ async def ivr_page(
     span: ReportWindow,
 ) -> Response:
     stats, days = await _ivr(request, span)
-    chart = {
-        "x": [datetime.combine(d.day, datetime.min.time()).timestamp() for d in days],
-        "series": [
-            {"label": "Звонков", "values": [d.calls for d in days]},
-            {"label": "Без оператора", "values": [d.self_served for d in days]},
-            {"label": "К оператору", "values": [d.operator for d in days]},
-        ],
-    }
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    step = Step.HOUR if span.one_day else Step.DAY
+    tallies: dict[datetime, Counter[IvrExit]] = {}
+    for path in stats.paths:
+        if path.visits:
+            slot = floor(path.visits[0].entered_at, zone, step)
+            tallies.setdefault(slot, Counter())[path.exit] += 1
+    lines = [
+        Line("Звонков", {at: c.total() for at, c in tallies.items()}),
+        Line("Без оператора", {at: c[IvrExit.SELF_SERVED] for at, c in tallies.items()}),
+        Line("К оператору", {at: c[IvrExit.OPERATOR] for at, c in tallies.items()}),
+    ]
+    chart = chart_json(span.first, span.last, zone, step, lines, CALLS)
     return page(
         request,
         "report_ivr.html",
@@ -100,7 +110,7 @@ async def ivr_page(
         days=days,
         start=span.start,
         end=span.end,
-        chart=json.dumps(chart),
+        chart=chart,
     )
 
 
@@ -146,26 +156,28 @@ async def queue_page(
     request: Request,
     who: Supervisor,
     span: ReportWindow,
-    by: Bucket = Bucket.DAY,
+    by: Bucket | None = None,
     queue: str | None = None,
 ) -> Response:
+    by = by or (Bucket.HOUR if span.one_day else Bucket.DAY)
     report, buckets = await _queue(request, span, by, queue)
     settings = request.app.state.settings.queue
-    chart = {
-        "x": [b.start.timestamp() for b in buckets],
-        "series": [
-            {"label": "Уровень сервиса, %", "values": [_pct(b.service_level) for b in buckets]},
-            {"label": "Потерянные, %", "values": [_pct(b.lost_ratio) for b in buckets]},
-            {
-                "label": "Цель: уровень сервиса",
-                "values": [_pct(settings.service_level_target)] * len(buckets),
-            },
-            {
-                "label": "Предел: потерянные",
-                "values": [_pct(settings.max_lost_ratio)] * len(buckets),
-            },
-        ],
-    }
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    lines = [
+        Line("Уровень сервиса, %", {b.start: _pct(b.service_level) for b in buckets}, None),
+        Line("Потерянные, %", {b.start: _pct(b.lost_ratio) for b in buckets}, None),
+        Line(
+            f"Цель: уровень сервиса {_pct(settings.service_level_target)} %",
+            {},
+            target=_pct(settings.service_level_target),
+        ),
+        Line(
+            f"Предел: потерянные {_pct(settings.max_lost_ratio)} %",
+            {},
+            target=_pct(settings.max_lost_ratio),
+        ),
+    ]
+    chart = chart_json(span.first, span.last, zone, Step(by.value), lines, PERCENT)
     return page(
         request,
         "report_queue.html",
@@ -178,7 +190,7 @@ async def queue_page(
         queue=queue or "",
         start=span.start,
         end=span.end,
-        chart=json.dumps(chart),
+        chart=chart,
     )
 
 
