@@ -23,6 +23,7 @@ from hotline.web.charts import CALLS, PERCENT, Line, Step, chart_json, floor
 from hotline.web.dates import BadRequest, web_period
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require
+from hotline.web.simulated import included, simulated_calls
 
 router = APIRouter(prefix="/reports")
 
@@ -73,10 +74,11 @@ Supervisor = Annotated[Viewer, Depends(require(Permission.ALL_CALLS))]
 ReportWindow = Annotated[Window, Depends(window)]
 
 
-async def _ivr(request: Request, span: Window) -> tuple[IvrStats, list[ivr_report.Day]]:
+async def _ivr(
+    request: Request, span: Window, include: bool
+) -> tuple[IvrStats, list[ivr_report.Day]]:
     first, last = span.first, span.last
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
-    include = request.app.state.settings.web.include_simulated
     calls = await CallLog(request.app.state.db).between(first, last, include_simulated=include)
     stats = ivr_stats(calls, include_simulated=include)
     return stats, ivr_report.by_day(stats.paths, zone)
@@ -87,8 +89,10 @@ async def ivr_page(
     request: Request,
     who: Supervisor,
     span: ReportWindow,
+    test: bool | None = None,
 ) -> Response:
-    stats, days = await _ivr(request, span)
+    simulated = await simulated_calls(request, test, span.first, span.last)
+    stats, days = await _ivr(request, span, simulated.included)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     step = Step.HOUR if span.one_day else Step.DAY
     tallies: dict[datetime, Counter[IvrExit]] = {}
@@ -111,6 +115,7 @@ async def ivr_page(
         start=span.start,
         end=span.end,
         chart=chart,
+        simulated=simulated,
     )
 
 
@@ -120,8 +125,9 @@ async def ivr_download(
     fmt: str,
     who: Supervisor,
     span: ReportWindow,
+    test: bool | None = None,
 ) -> Response:
-    stats, days = await _ivr(request, span)
+    stats, days = await _ivr(request, span, included(request, test))
     return await table_download(ivr_report.sheets(stats, days), span.stem("ivr"), fmt)
 
 
@@ -135,7 +141,7 @@ def _department(request: Request, queue: str | None) -> str | None:
 
 
 async def _queue(
-    request: Request, span: Window, by: Bucket, queue: str | None = None
+    request: Request, span: Window, by: Bucket, queue: str | None, include: bool
 ) -> tuple[QueueReport, list[BucketKpi]]:
     first, last = span.first, span.last
     state = request.app.state
@@ -145,7 +151,7 @@ async def _queue(
         state.settings,
         first,
         last,
-        include_simulated=state.settings.web.include_simulated,
+        include_simulated=include,
         department=_department(request, queue),
     )
     return report, by_bucket(report.calls, zone, by)
@@ -158,9 +164,11 @@ async def queue_page(
     span: ReportWindow,
     by: Bucket | None = None,
     queue: str | None = None,
+    test: bool | None = None,
 ) -> Response:
     by = by or (Bucket.HOUR if span.one_day else Bucket.DAY)
-    report, buckets = await _queue(request, span, by, queue)
+    simulated = await simulated_calls(request, test, span.first, span.last)
+    report, buckets = await _queue(request, span, by, queue, simulated.included)
     settings = request.app.state.settings.queue
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     lines = [
@@ -191,6 +199,7 @@ async def queue_page(
         start=span.start,
         end=span.end,
         chart=chart,
+        simulated=simulated,
     )
 
 
@@ -206,8 +215,9 @@ async def queue_download(
     span: ReportWindow,
     by: Bucket = Bucket.DAY,
     queue: str | None = None,
+    test: bool | None = None,
 ) -> Response:
-    report, buckets = await _queue(request, span, by, queue)
+    report, buckets = await _queue(request, span, by, queue, included(request, test))
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
     return await table_download(tables, span.stem("queue"), fmt)
