@@ -99,6 +99,7 @@ def run_demo(settings: Settings) -> int:
         failures = asyncio.run(_play(settings, console))
         failures += asyncio.run(_queue_scene(settings, console, started))
         failures += asyncio.run(_campaign(settings, console))
+        asyncio.run(_history(settings, console))
         failures += asyncio.run(console_scene(settings, console))
     finally:
         console.print("Stopping the sandbox...")
@@ -265,6 +266,25 @@ async def _campaign(settings: Settings, console: Console) -> int:
     console.print(table)
     console.print(f"[dim]report: hotline campaign report {name} --csv DIR[/]")
     return failures
+
+
+async def _history(settings: Settings, console: Console) -> None:
+    """A labelled synthetic day of traffic, so every page of the console has figures."""
+    from hotline.cli.demo_history import write_history
+    from hotline.store.db import Database
+
+    console.rule("A synthetic day of traffic for the console")
+    console.print("Writing the last 24 hours of labelled test calls (about half a minute)...")
+    async with Database.from_settings(settings) as db:
+        await db.upgrade()
+        made = await write_history(db, settings, now=utc_now())
+    console.print(
+        f"{made.calls} test calls ({made.queued} queued: {made.answered} answered, "
+        f"{made.abandoned} hung up waiting, {made.callbacks} callback requests), "
+        f"{made.readings} meter readings, {made.recordings} recordings; campaign "
+        f"{made.campaign} with {made.attempts} attempts.  They are test calls: the console "
+        "counts them with «включая тестовые звонки» (on in the demo)."
+    )
 
 
 DEMO_OPERATOR = "demo.operator"
