@@ -154,6 +154,7 @@ async def write_history(
     try:
         for n, start in enumerate(_starts(rng, now, offset, calls)):
             await _call(tally, f"{stamp}-{n:04d}", start, sample.accounts)
+        await _current_call(tally, f"{stamp}-now", now, sample.accounts[0])
         await tally.events.flush()
     finally:
         writing.cancel()
@@ -218,6 +219,40 @@ async def _call(
     if department is not None:
         at = await _queued(tally, uniqueid, caller, at, department)
     await log.ended(uniqueid, at=at + timedelta(seconds=2), hangup_cause="16")
+
+
+async def _current_call(tally: _Run, uniqueid: str, now: datetime, account: AccountRecord) -> None:
+    """The call the first operator is on at ``now``: a reading, then the operator."""
+    log = CallLog(tally.db)
+    caller = account.phones[0]
+    start = now - timedelta(minutes=2)
+    await log.open(
+        uniqueid=uniqueid,
+        direction=CallDirection.INBOUND,
+        started_at=start,
+        caller=caller,
+        simulated=True,
+    )
+    for second, node in ((2, "main"), (10, "readings")):
+        await tally.events.add(
+            uniqueid, EventKind.NODE, node, at=start + timedelta(seconds=second)
+        )
+    await tally.events.add(uniqueid, EventKind.ACCOUNT, account.number, at=start)
+    await log.set_outcome(uniqueid, CallOutcome.OPERATOR, operator_reason="readings")
+    queue, joined = tally.settings.queue.name, now - timedelta(seconds=75)
+    target = str(tally.settings.queue.answer_target)
+    await tally.events.add(uniqueid, EventKind.ANSWER_TARGET, target, at=joined)
+    await tally.events.add(uniqueid, EventKind.QUEUE, queue, at=joined)
+    events = QueueEvents(tally.db)
+    await events.add(QueueEventRecord(joined, QueueEventKind.JOIN, uniqueid, queue, position=1))
+    answered = joined + timedelta(seconds=18)
+    await events.add(
+        QueueEventRecord(answered, QueueEventKind.CONNECT, uniqueid, queue, OPERATORS[0], wait=18)
+    )
+    await log.answered(uniqueid, at=answered)
+    tally.calls += 1
+    tally.queued += 1
+    tally.answered += 1
 
 
 async def _queued(

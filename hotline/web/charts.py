@@ -106,6 +106,7 @@ def chart_spec(
         "x": [int(at.timestamp()) for at in x],
         "range": [int(first.timestamp()), int(last.timestamp())],
         "zone": zone.key,
+        "step": step.value,
         "xlabel": X_LABELS[step],
         "unit": unit,
         "empty": not any(shown),

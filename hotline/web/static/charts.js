@@ -14,10 +14,21 @@
       return [0, Math.max(1, Math.ceil((max || 0) * 1.1))];
     };
   }
+  const two = (n) => String(n).padStart(2, "0");
+  // Russian notation, in the installation's zone: 14:00 for hours, 03.12 for days.
+  function stamp(spec, ts, withDay) {
+    const d = uPlot.tzDate(new Date(ts * 1e3), spec.zone);
+    const day = two(d.getDate()) + "." + two(d.getMonth() + 1);
+    const hour = two(d.getHours()) + ":" + two(d.getMinutes());
+    if (spec.step === "day") return withDay ? day + "." + d.getFullYear() : day;
+    return withDay ? day + " " + hour : hour;
+  }
   function draw(el) {
     const spec = JSON.parse(el.dataset.chart);
     const data = [spec.x].concat(spec.series.map((s) => s.values));
-    const series = [{ label: spec.xlabel }].concat(
+    const series = [
+      { label: spec.xlabel, value: (u, ts) => (ts == null ? "—" : stamp(spec, ts, true)) },
+    ].concat(
       spec.series.map((s, i) => ({
         label: s.label,
         stroke: colours[i % colours.length],
@@ -37,7 +48,14 @@
         x: { time: true, auto: false, min: first, max: last, range: () => [first, last] },
         y: { auto: true, range: yRange(spec) },
       },
-      axes: [{ label: spec.xlabel }, { label: spec.unit }],
+      axes: [
+        {
+          label: spec.xlabel,
+          incrs: spec.step === "day" ? [86400, 172800, 604800] : [3600, 7200, 10800, 21600, 43200],
+          values: (u, splits) => splits.map((ts) => stamp(spec, ts, false)),
+        },
+        { label: spec.unit },
+      ],
     };
     el.textContent = "";
     const chart = new uPlot(opts, data, el);
