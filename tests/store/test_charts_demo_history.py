@@ -111,3 +111,12 @@ async def test_every_report_has_figures(history: tuple[Database, Settings, Histo
     assert all(r.duration and r.operator for r in found)
     operators = await Operators(db).all()
     assert operators and all(o.simulated for o in operators)
+
+
+async def test_a_second_demo_run_adds_another_day(
+    history: tuple[Database, Settings, History],
+) -> None:
+    db, settings, first = history
+    later = await write_history(db, settings, now=NOW + timedelta(hours=1), calls=5)
+    assert later.campaign != first.campaign and later.calls == 6
+    assert len(await Operators(db).all()) == 3
