@@ -95,7 +95,10 @@ async def console_scene(settings: Settings, console: Console) -> int:
     console.print(
         f"Console: [bold]{url}[/]  (log in as [bold]{DEMO_USER}[/], password {password})"
     )
-    console.print("Pages: /wallboard, /operator, /recordings, /reports/queue, /reports/ivr")
+    console.print(
+        "Pages: /wallboard, /operator, /calls, /recordings, /campaigns, /reports/queue, "
+        "/reports/ivr"
+    )
     if sys.stdin.isatty():
         console.print("The console keeps running: press Ctrl+C to end the demo.")
         stop = asyncio.Event()

@@ -37,6 +37,9 @@ TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten")
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
 # MixMonitor closes its file a moment after the hang-up; wait this long for it.
 FILE_SETTLE_SECONDS = 1.0
+# How long a stopping tracker waits for recordings still being completed (the settle time
+# and a few writes).
+FINISH_ON_STOP_SECONDS = FILE_SETTLE_SECONDS + 4.0
 
 
 def _int(value: str) -> int | None:
@@ -80,10 +83,20 @@ class QueueTracker:
         self._clock = clock
         self._finishing: set[asyncio.Task[None]] = set()
 
+    @property
+    def pending(self) -> int:
+        """Recordings completions waiting for their files to settle."""
+        return len(self._finishing)
+
     async def run(self) -> None:
         try:
             await consume(self._events, self.handle, "queue tracker")
         finally:
+            # A stop must not lose what a hang-up has asked for: the recordings of calls that
+            # already ended get their duration, operator and account first (an engine stopped
+            # right after a call left its recording without a duration: issue 18).
+            if self._finishing:
+                await asyncio.wait(set(self._finishing), timeout=FINISH_ON_STOP_SECONDS)
             for task in self._finishing:
                 task.cancel()
 

@@ -292,6 +292,21 @@ class CallLog:
         async with self._db.session() as session:
             return [_record(call) for call in await session.scalars(query)]
 
+    async def simulated_count(self, start: datetime, end: datetime) -> int:
+        """How many simulated calls started in ``[start, end)``: what the console's figures
+        leave out unless asked to include them."""
+        query = (
+            select(func.count())
+            .select_from(Call)
+            .where(
+                Call.started_at >= _ts(start),
+                Call.started_at < _ts(end),
+                Call.simulated.is_(True),
+            )
+        )
+        async with self._db.session() as session:
+            return int((await session.execute(query)).scalar_one())
+
     async def calls_from(self, caller: str, *, excluding: str | None = None) -> int:
         """How many calls this number made before (the IVR plays experienced callers the
         short prompts); ``excluding`` leaves the current call out."""

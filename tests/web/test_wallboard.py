@@ -11,7 +11,8 @@ def test_wallboard_page_without_pbx(client: TestClient) -> None:
     log_in(client, "anna")  # every role sees the board
     html = client.get("/wallboard").text
     assert 'id="pbx-down"' in html
-    assert 'sse-connect="/wallboard/stream"' in html
+    # The stream keeps the page's «включая тестовые звонки» switch (off by default).
+    assert 'sse-connect="/wallboard/stream?test=0"' in html
     assert "цель ≤ 40 с" in html  # the normal answer target
     assert 'id="tile-sl"' in html and "—" in html  # no calls today: no service level yet
 

@@ -11,6 +11,7 @@ from hotline.access.calls import MAX_CALLS, visible_calls
 from hotline.access.users import Permission
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require
+from hotline.web.simulated import simulated_calls
 from hotline.web.views.reports import ReportWindow
 
 router = APIRouter()
@@ -21,8 +22,10 @@ async def calls(
     request: Request,
     who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
     span: ReportWindow,
+    test: bool | None = None,
 ) -> Response:
     state = request.app.state
+    simulated = await simulated_calls(request, test, span.first, span.last)
     operator = None if who.may(Permission.ALL_CALLS) else who.name
     found = await visible_calls(
         state.db,
@@ -30,7 +33,7 @@ async def calls(
         span.last,
         by=who.actor,
         operator=operator,
-        include_simulated=state.settings.web.include_simulated,
+        include_simulated=simulated.included,
     )
     return page(
         request,
@@ -41,4 +44,5 @@ async def calls(
         start=span.start,
         end=span.end,
         limit=MAX_CALLS,
+        simulated=simulated,
     )

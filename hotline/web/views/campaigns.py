@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import os
 import re
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
@@ -31,6 +31,7 @@ from hotline.core.errors import NotFound
 from hotline.core.files import PRIVATE_DIR_MODE
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
+from hotline.web.charts import ATTEMPTS, Line, Step, ceil, chart_json, floor, step_for
 from hotline.web.pages import check_format, fragment, page, streamed_download
 from hotline.web.security import Viewer, require, require_checked, while_allowed
 
@@ -147,14 +148,25 @@ async def _detail_page(
     rules = values["status"].campaign.rules
     minutes = await _store(request).attempt_minutes(values["status"].campaign.id)
     hours = report.hourly_counts(minutes, zone)
-    chart = {
-        "x": [h.start.timestamp() for h in hours],
-        "series": [
-            {"label": "Попыток", "values": [h.attempts for h in hours]},
-            {"label": "Положительных", "values": [h.positive for h in hours]},
-            {"label": "Отрицательных", "values": [h.negative for h in hours]},
-        ],
-    }
+    campaign = values["status"].campaign
+    # From its start (not started yet: this hour) to its end or now; attempts logged before
+    # the start (a campaign started again) stay on the axis.
+    end = campaign.finished_at or utc_now()
+    first = min([campaign.started_at or end] + [h.start for h in hours[:1]])
+    step = step_for(first, end)
+    first, last = floor(first, zone, step), ceil(end, zone, step)
+    if last <= first:
+        last = ceil(first + timedelta(seconds=1), zone, step)
+    slotted = [(floor(h.start, zone, step), h) for h in hours]
+    lines = [
+        Line(label, _sums(slotted, attribute))
+        for label, attribute in (
+            ("Попыток", "attempts"),
+            ("Положительных", "positive"),
+            ("Отрицательных", "negative"),
+        )
+    ]
+    chart = chart_json(first, last, zone, step, lines, ATTEMPTS)
     return page(
         request,
         "campaign.html",
@@ -164,10 +176,21 @@ async def _detail_page(
         contact_zone=rules.contact_zone(default_zone),
         zone_overridden=rules.zone_overridden(default_zone),
         live_html=live,
-        chart=json.dumps(chart) if hours else None,
+        chart=chart,
+        chart_title="Звонки по часам" if step is Step.HOUR else "Звонки по дням",
         preview=preview,
         message=message,
     )
+
+
+def _sums(
+    slotted: list[tuple[datetime, report.HourResults]], attribute: str
+) -> dict[datetime, float | None]:
+    """Hourly figures added up per chart slot (an hour, or a day for long campaigns)."""
+    sums: dict[datetime, float | None] = {}
+    for at, hour in slotted:
+        sums[at] = (sums.get(at) or 0) + getattr(hour, attribute)
+    return sums
 
 
 @router.get("/{name}", response_class=HTMLResponse)

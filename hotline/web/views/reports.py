@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -13,15 +13,17 @@ from fastapi.responses import HTMLResponse
 
 from hotline.access.users import Permission
 from hotline.calls import ivr_report
-from hotline.calls.ivr_stats import IvrStats, ivr_stats
+from hotline.calls.ivr_stats import IvrExit, IvrStats, ivr_stats
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.store.calllog import CallLog
+from hotline.web.charts import CALLS, PERCENT, Line, Step, chart_json, floor
 from hotline.web.dates import BadRequest, web_period
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require
+from hotline.web.simulated import included, simulated_calls
 
 router = APIRouter(prefix="/reports")
 
@@ -55,6 +57,10 @@ class Window:
         """The last day shown (``last`` is the midnight after it)."""
         return (self.last - timedelta(seconds=1)).date().isoformat()
 
+    @property
+    def one_day(self) -> bool:
+        return self.start == self.end
+
     def stem(self, name: str) -> str:
         return f"{name}-{self.start.replace('-', '')}-{self.end.replace('-', '')}"
 
@@ -68,10 +74,11 @@ Supervisor = Annotated[Viewer, Depends(require(Permission.ALL_CALLS))]
 ReportWindow = Annotated[Window, Depends(window)]
 
 
-async def _ivr(request: Request, span: Window) -> tuple[IvrStats, list[ivr_report.Day]]:
+async def _ivr(
+    request: Request, span: Window, include: bool
+) -> tuple[IvrStats, list[ivr_report.Day]]:
     first, last = span.first, span.last
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
-    include = request.app.state.settings.web.include_simulated
     calls = await CallLog(request.app.state.db).between(first, last, include_simulated=include)
     stats = ivr_stats(calls, include_simulated=include)
     return stats, ivr_report.by_day(stats.paths, zone)
@@ -82,16 +89,23 @@ async def ivr_page(
     request: Request,
     who: Supervisor,
     span: ReportWindow,
+    test: bool | None = None,
 ) -> Response:
-    stats, days = await _ivr(request, span)
-    chart = {
-        "x": [datetime.combine(d.day, datetime.min.time()).timestamp() for d in days],
-        "series": [
-            {"label": "Звонков", "values": [d.calls for d in days]},
-            {"label": "Без оператора", "values": [d.self_served for d in days]},
-            {"label": "К оператору", "values": [d.operator for d in days]},
-        ],
-    }
+    simulated = await simulated_calls(request, test, span.first, span.last)
+    stats, days = await _ivr(request, span, simulated.included)
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    step = Step.HOUR if span.one_day else Step.DAY
+    tallies: dict[datetime, Counter[IvrExit]] = {}
+    for path in stats.paths:
+        if path.visits:
+            slot = floor(path.visits[0].entered_at, zone, step)
+            tallies.setdefault(slot, Counter())[path.exit] += 1
+    lines = [
+        Line("Звонков", {at: c.total() for at, c in tallies.items()}),
+        Line("Без оператора", {at: c[IvrExit.SELF_SERVED] for at, c in tallies.items()}),
+        Line("К оператору", {at: c[IvrExit.OPERATOR] for at, c in tallies.items()}),
+    ]
+    chart = chart_json(span.first, span.last, zone, step, lines, CALLS)
     return page(
         request,
         "report_ivr.html",
@@ -100,7 +114,8 @@ async def ivr_page(
         days=days,
         start=span.start,
         end=span.end,
-        chart=json.dumps(chart),
+        chart=chart,
+        simulated=simulated,
     )
 
 
@@ -110,8 +125,9 @@ async def ivr_download(
     fmt: str,
     who: Supervisor,
     span: ReportWindow,
+    test: bool | None = None,
 ) -> Response:
-    stats, days = await _ivr(request, span)
+    stats, days = await _ivr(request, span, included(request, test))
     return await table_download(ivr_report.sheets(stats, days), span.stem("ivr"), fmt)
 
 
@@ -125,7 +141,7 @@ def _department(request: Request, queue: str | None) -> str | None:
 
 
 async def _queue(
-    request: Request, span: Window, by: Bucket, queue: str | None = None
+    request: Request, span: Window, by: Bucket, queue: str | None, include: bool
 ) -> tuple[QueueReport, list[BucketKpi]]:
     first, last = span.first, span.last
     state = request.app.state
@@ -135,7 +151,7 @@ async def _queue(
         state.settings,
         first,
         last,
-        include_simulated=state.settings.web.include_simulated,
+        include_simulated=include,
         department=_department(request, queue),
     )
     return report, by_bucket(report.calls, zone, by)
@@ -146,26 +162,30 @@ async def queue_page(
     request: Request,
     who: Supervisor,
     span: ReportWindow,
-    by: Bucket = Bucket.DAY,
+    by: Bucket | None = None,
     queue: str | None = None,
+    test: bool | None = None,
 ) -> Response:
-    report, buckets = await _queue(request, span, by, queue)
+    by = by or (Bucket.HOUR if span.one_day else Bucket.DAY)
+    simulated = await simulated_calls(request, test, span.first, span.last)
+    report, buckets = await _queue(request, span, by, queue, simulated.included)
     settings = request.app.state.settings.queue
-    chart = {
-        "x": [b.start.timestamp() for b in buckets],
-        "series": [
-            {"label": "Уровень сервиса, %", "values": [_pct(b.service_level) for b in buckets]},
-            {"label": "Потерянные, %", "values": [_pct(b.lost_ratio) for b in buckets]},
-            {
-                "label": "Цель: уровень сервиса",
-                "values": [_pct(settings.service_level_target)] * len(buckets),
-            },
-            {
-                "label": "Предел: потерянные",
-                "values": [_pct(settings.max_lost_ratio)] * len(buckets),
-            },
-        ],
-    }
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    lines = [
+        Line("Уровень сервиса, %", {b.start: _pct(b.service_level) for b in buckets}, None),
+        Line("Потерянные, %", {b.start: _pct(b.lost_ratio) for b in buckets}, None),
+        Line(
+            f"Цель: уровень сервиса {_pct(settings.service_level_target)} %",
+            {},
+            target=_pct(settings.service_level_target),
+        ),
+        Line(
+            f"Предел: потерянные {_pct(settings.max_lost_ratio)} %",
+            {},
+            target=_pct(settings.max_lost_ratio),
+        ),
+    ]
+    chart = chart_json(span.first, span.last, zone, Step(by.value), lines, PERCENT)
     return page(
         request,
         "report_queue.html",
@@ -178,7 +198,8 @@ async def queue_page(
         queue=queue or "",
         start=span.start,
         end=span.end,
-        chart=json.dumps(chart),
+        chart=chart,
+        simulated=simulated,
     )
 
 
@@ -194,8 +215,9 @@ async def queue_download(
     span: ReportWindow,
     by: Bucket = Bucket.DAY,
     queue: str | None = None,
+    test: bool | None = None,
 ) -> Response:
-    report, buckets = await _queue(request, span, by, queue)
+    report, buckets = await _queue(request, span, by, queue, included(request, test))
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
     return await table_download(tables, span.stem("queue"), fmt)

@@ -8,16 +8,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime, time
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from sse_starlette import EventSourceResponse
 
 from hotline.access.users import Permission
+from hotline.core.clock import utc_now
 from hotline.transport.ami import AmiClient, Subscription
 from hotline.web.pages import fragment, page
 from hotline.web.security import Viewer, require, while_allowed
+from hotline.web.simulated import SimulatedCalls, simulated_calls
 from hotline.web.wallboard_model import LIVE_EVENTS, snapshot
 
 router = APIRouter()
@@ -27,19 +31,30 @@ SSE_EVENT = "wallboard"
 BOARD_QUEUE_SIZE = 256
 
 
-async def _board(request: Request, who: Viewer) -> str:
+async def _board(request: Request, who: Viewer, test: bool | None) -> tuple[str, SimulatedCalls]:
     state = request.app.state
-    board = await snapshot(
-        state.db, state.settings, state.ami, include_simulated=state.settings.web.include_simulated
+    now = utc_now()
+    midnight = datetime.combine(
+        now.astimezone(ZoneInfo(state.settings.hours.timezone)).date(),
+        time(),
+        ZoneInfo(state.settings.hours.timezone),
     )
-    return fragment(request, "wallboard_board.html", who, board=board)
+    simulated = await simulated_calls(request, test, midnight, now)
+    board = await snapshot(
+        state.db, state.settings, state.ami, include_simulated=simulated.included, now=now
+    )
+    html = fragment(request, "wallboard_board.html", who, board=board, simulated=simulated)
+    return html, simulated
 
 
 @router.get("/wallboard", response_class=HTMLResponse)
 async def wallboard_page(
-    request: Request, who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))]
+    request: Request,
+    who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
+    test: bool | None = None,
 ) -> Response:
-    return page(request, "wallboard.html", who, board_html=await _board(request, who))
+    html, simulated = await _board(request, who, test)
+    return page(request, "wallboard.html", who, board_html=html, simulated=simulated)
 
 
 async def _changed(sub: Subscription | None, within: float) -> None:
@@ -55,7 +70,9 @@ async def _changed(sub: Subscription | None, within: float) -> None:
 
 @router.get("/wallboard/stream")
 async def wallboard_stream(
-    request: Request, who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))]
+    request: Request,
+    who: Annotated[Viewer, Depends(require(Permission.OWN_CALLS))],
+    test: bool | None = None,
 ) -> EventSourceResponse:
     settings = request.app.state.settings.web
     ami: AmiClient | None = request.app.state.ami
@@ -64,7 +81,8 @@ async def wallboard_stream(
     async def boards() -> AsyncIterator[dict[str, Any]]:
         try:
             while True:
-                yield {"event": SSE_EVENT, "data": await _board(request, who)}
+                html, _ = await _board(request, who, test)
+                yield {"event": SSE_EVENT, "data": html}
                 await asyncio.sleep(settings.wallboard_min_interval)
                 await _changed(sub, settings.wallboard_refresh_seconds)
         finally:
