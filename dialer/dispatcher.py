@@ -25,7 +25,7 @@ from dialer.live import Clock, LiveAttempt, LiveCalls
 from dialer.model import CampaignState, Reason, Result
 from dialer.playback import ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore, TargetRecord
-from dialer.window import window_for
+from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
@@ -147,13 +147,13 @@ class Dispatcher:
             if opens is None or (deadline is not None and opens >= deadline):
                 await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
             else:
-                await store.defer(target.id, opens, window.why_closed(now))
+                await store.defer(target.id, opens, window.why_closed(now).stored)
             return False
         if last is not None and now < last + limits.same_number_gap:
             await store.defer(
                 target.id,
                 last + limits.same_number_gap,
-                f"same number called at {last:%Y-%m-%d %H:%M:%S} UTC (minimum gap)",
+                Waiting(WaitReason.SAME_NUMBER).stored,
             )
             return False
         return True

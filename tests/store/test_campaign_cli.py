@@ -125,7 +125,7 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     assert code == 0 and "2" in out
     assert hotline("campaign", "pause", "dec")[0] == 0
     code, out, _ = hotline("campaign", "why", "dec")
-    assert "campaign is paused" in out
+    assert "кампания приостановлена" in out
     assert hotline("campaign", "resume", "dec")[0] == 0
     code, out, _ = hotline("campaign", "set", "dec", "--max-channels", "2", "--retry", "busy=5")
     assert code == 0 and '"max_channels": 2' in out and '"busy": 5.0' in out

@@ -7,7 +7,7 @@
   function draw(el) {
     const spec = JSON.parse(el.dataset.chart);
     const data = [spec.x].concat(spec.series.map((s) => s.values));
-    const series = [{}].concat(
+    const series = [{ label: "Время" }].concat(
       spec.series.map((s, i) => ({ label: s.label, stroke: colours[i % colours.length], width: 2 }))
     );
     el.textContent = "";
