@@ -7,64 +7,13 @@ from typing import Annotated
 
 import typer
 
-from hotline.cli import (
-    accounts_cmd,
-    asterisk_cmd,
-    audit_cmd,
-    call_cmd,
-    callbacks_cmd,
-    calls_cmd,
-    campaign_cmd,
-    db_cmd,
-    dnc_cmd,
-    emergency_cmd,
-    engine_cmd,
-    hours_cmd,
-    ivr_cmd,
-    menu_cmd,
-    operators_cmd,
-    outages_cmd,
-    prompts_cmd,
-    queue_cmd,
-    readings_cmd,
-    recordings_cmd,
-    sandbox_cmd,
-    say_cmd,
-    scenario_cmd,
-    users_cmd,
-    web_cmd,
-)
 from hotline.cli.context import CliState
+from hotline.cli.lazy import LazyGroup
 from hotline.settings import SettingsError
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-app.add_typer(sandbox_cmd.app, name="sandbox")
-app.add_typer(call_cmd.app, name="call")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(calls_cmd.app, name="calls")
-app.add_typer(asterisk_cmd.app, name="asterisk")
-app.add_typer(prompts_cmd.app, name="prompts")
-app.add_typer(hours_cmd.app, name="hours")
-app.add_typer(emergency_cmd.app, name="emergency")
-app.add_typer(outages_cmd.app, name="outages")
-app.add_typer(menu_cmd.app, name="menu")
-app.add_typer(ivr_cmd.app, name="ivr")
-app.add_typer(campaign_cmd.app, name="campaign")
-app.add_typer(campaign_cmd.app, name="campaigns", hidden=True)
-app.add_typer(scenario_cmd.app, name="scenario")
-app.add_typer(dnc_cmd.app, name="dnc")
-app.add_typer(accounts_cmd.app, name="accounts")
-app.add_typer(readings_cmd.app, name="readings")
-app.add_typer(operators_cmd.app, name="operators")
-app.add_typer(callbacks_cmd.app, name="callbacks")
-app.add_typer(queue_cmd.app, name="queue")
-app.add_typer(recordings_cmd.app, name="recordings")
-app.add_typer(users_cmd.app, name="users")
-app.add_typer(audit_cmd.app, name="audit")
-app.command("run")(engine_cmd.run)
-app.command("demo")(engine_cmd.demo)
-app.command("say")(say_cmd.say)
-app.command("web")(web_cmd.web)
+# Sub-commands are imported when used (hotline.cli.lazy.COMMANDS): `hotline --help` and
+# `hotline say ... --text` answer without loading the engine, the console or the database.
+app = typer.Typer(cls=LazyGroup, no_args_is_help=True, add_completion=False, help=__doc__)
 
 
 @app.callback()
