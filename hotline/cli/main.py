@@ -9,7 +9,6 @@ import typer
 
 from hotline.cli.context import CliState
 from hotline.cli.lazy import LazyGroup
-from hotline.settings import SettingsError
 
 # Sub-commands are imported when used (hotline.cli.lazy.COMMANDS): `hotline --help` and
 # `hotline say ... --text` answer without loading the engine, the console or the database.
@@ -33,6 +32,10 @@ def _global(
 def main() -> None:
     try:
         app()
-    except SettingsError as exc:
+    except Exception as exc:
+        from hotline.settings import SettingsError  # loaded by then if settings were read
+
+        if not isinstance(exc, SettingsError):
+            raise
         typer.echo(f"settings error: {exc}", err=True)
         raise SystemExit(2) from exc
