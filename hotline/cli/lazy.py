@@ -22,8 +22,9 @@ class Entry:
 
     def load(self, name: str) -> click.Command:
         target = getattr(importlib.import_module(f"hotline.cli.{self.module}"), self.attr)
+        command: click.Command
         if isinstance(target, typer.Typer):
-            command = typer.main.get_command(target)
+            command = typer.main.get_group(target)  # a group even with one command
         else:
             single = typer.Typer(add_completion=False)
             single.command(name)(target)
