@@ -296,6 +296,7 @@ COLUMNS: Final[Mapping[str, str]] = {
     "outcome": "исход",
     "direction": "направление",
     "kind": "вид",
+    "type": "тип звонка",
     "operator_reason": "почему оператор",
     "action": "действие",
     "role": "роль",
