@@ -22,7 +22,7 @@ from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.core import spreadsheets as tabular
 from hotline.core.errors import NotFound
-from hotline.core.vocabulary import label
+from hotline.core.vocabulary import describe, label
 from hotline.store.db import Database
 from hotline.store.operators import Operators
 from hotline.transport.ami import AmiClient
@@ -127,7 +127,8 @@ def print_report(report: QueueReport, start: datetime, end: datetime, zone: Zone
         if kpi.name in SEED_KPIS:
             continue
         value = "n/a" if kpi.value is None else _fmt(kpi.value, kpi.unit)
-        table.add_row(kpi.name, value, _target(kpi), _met(kpi))
+        name = describe("Kpi", kpi.name, {"wait_limit": report.wait_limit})
+        table.add_row(name, value, _target(kpi), _met(kpi))
     Console(width=200).print(table)
 
 

@@ -92,6 +92,21 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "out-of-range": "дата вне календаря",
         "empty": "конец периода должен быть позже начала",
     },
+    # Queue KPIs (hotline.contact_center.kpi); {wait_limit} is filled by ``describe``.
+    "Kpi": {
+        "wait_within_limit": "Ответ оператора не позже {wait_limit} с (каждый звонок)",
+        "lost_ratio_seed": "Потерянные: завершены до ответа оператора, от всех поступивших",
+        "service_level": "Уровень сервиса по цели звонка (40 с, в аварийном режиме 180 с)",
+        "lost_ratio_queue": "Потерянные в очереди без заявки, от поступивших в очередь",
+        "lost_ratio_all_calls": "Потерянные в очереди без заявки, от всех звонков",
+        "average_wait_answered": "Среднее ожидание отвеченных",
+        "average_wait_all": "Среднее ожидание всех",
+        "max_wait": "Максимальное ожидание",
+        "handling_time_readings": "Время обслуживания: показания",
+        "handling_time_general": "Время обслуживания: общие вопросы",
+        "handling_time_personal": "Время обслуживания: по лицевому счёту",
+        "ivr_containment": "Обслужено в IVR без оператора",
+    },
     # --- people (hotline.access.users) --------------------------------------------------------
     "Role": {
         "operator": "оператор",

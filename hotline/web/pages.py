@@ -18,7 +18,7 @@ from starlette.background import BackgroundTask
 
 from hotline.access.users import Permission
 from hotline.core import spreadsheets as tabular
-from hotline.core.vocabulary import detail_text
+from hotline.core.vocabulary import describe, detail_text
 from hotline.core.vocabulary import label as vocabulary_label
 from hotline.web.security import CSRF_FIELD, CSRF_HEADER, Viewer
 
@@ -29,6 +29,9 @@ templates = Jinja2Templates(directory=TEMPLATES_DIR)
 # Codes on pages read as their Russian labels: {{ code | label("Reason") }} (issue 18).
 templates.env.filters["label"] = lambda code, vocabulary: vocabulary_label(vocabulary, code)
 templates.env.filters["detail_text"] = detail_text
+templates.env.filters["describe"] = lambda code, vocabulary, params: describe(
+    vocabulary, code, params
+)
 
 
 def context(request: Request, who: Viewer | None, **values: Any) -> dict[str, Any]:

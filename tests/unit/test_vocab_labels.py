@@ -101,6 +101,15 @@ def test_device_states_are_labelled() -> None:
     assert set(DEVICE_STATES.values()) | {"paused"} <= set(LABELS["DeviceState"])
 
 
+def test_every_queue_kpi_has_a_label() -> None:
+    from hotline.contact_center.kpi import CallType
+
+    source = (ROOT / "hotline" / "contact_center" / "kpi.py").read_text(encoding="utf-8")
+    names = set(re.findall(r'Kpi\(\s*"([a-z_]+)"', source))
+    names |= {f"handling_time_{t.value}" for t in CallType}
+    assert "service_level" in names and names <= set(LABELS["Kpi"])
+
+
 def _audit_actions() -> set[str]:
     """Every audit action the code writes: literal ones, and the f-string families with their
     known suffixes."""
