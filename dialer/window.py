@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
@@ -121,13 +121,23 @@ class CallingWindow:
         local = self._hours.local(at)
         day = self._hours.hours_on(local.date())
         if day.source.startswith("holiday:"):
-            holiday = day.source.removeprefix("holiday:")
+            # People read it (the console, the CLI): the holiday's Russian name.
+            holiday = _russian_holiday(local.date()) or day.source.removeprefix("holiday:")
             return Waiting.of(WaitReason.HOLIDAY, holiday=holiday, timezone=self.timezone)
         if day.closed:
             return Waiting.of(WaitReason.DAY_OFF, timezone=self.timezone)
         return Waiting.of(
             WaitReason.OUTSIDE_HOURS, hours=day, timezone=self.timezone, local=f"{local:%H:%M}"
         )
+
+
+@functools.lru_cache(maxsize=64)
+def _russian_holiday(day: date) -> str | None:
+    """The production calendar's name of ``day`` in Russian (None: not a holiday)."""
+    import holidays  # ~50 ms to import: only when a window is closed for a holiday
+
+    name: str | None = holidays.country_holidays("RU", language="ru").get(day)
+    return name
 
 
 @functools.lru_cache(maxsize=256)
