@@ -45,7 +45,7 @@ def list_(
             r.requested_at.astimezone().isoformat(sep=" ", timespec="seconds"),
             r.number,
             r.account or "",
-            r.source,
+            label("CallbackSource", r.source),
             label("CallbackStatus", r.status),
             r.done_by or "",
         )

@@ -94,7 +94,7 @@ def show(
     events = Table("At", "Kind", "Value", "Detail")
     for e in call.events:
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail is not None else ""
-        events.add_row(_local(e.at, millis=True), e.kind, e.value, detail)
+        events.add_row(_local(e.at, millis=True), label("EventKind", e.kind), e.value, detail)
     console = _console()
     console.print(fields)
     console.print(events)
