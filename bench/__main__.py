@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import accounts_import, dialer, fastagi, sip_menu, speech
+from bench import accounts_import, cli_start, dialer, fastagi, sip_menu, speech
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Personal debt phrase: composed or synthesised, vs RHVoice",
         speech.add_arguments,
         speech.run,
+    ),
+    "cli": Benchmark(
+        "CLI start-up: hotline --help and say --text against python -c pass",
+        cli_start.add_arguments,
+        cli_start.run,
     ),
     "sip_menu": Benchmark(
         "SIP callers walking the menu by DTMF: engine vs the menu as pure dialplan",

@@ -26,7 +26,7 @@ from dialer.model import CampaignState, Reason, Result
 from dialer.playback import ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore, TargetRecord
 from dialer.sms import SmsSender
-from dialer.window import window_for
+from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.metrics import DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
@@ -152,13 +152,13 @@ class Dispatcher:
             if opens is None or (deadline is not None and opens >= deadline):
                 await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
             else:
-                await store.defer(target.id, opens, window.why_closed(now))
+                await store.defer(target.id, opens, window.why_closed(now).stored)
             return False
         if last is not None and now < last + limits.same_number_gap:
             await store.defer(
                 target.id,
                 last + limits.same_number_gap,
-                f"same number called at {last:%Y-%m-%d %H:%M:%S} UTC (minimum gap)",
+                Waiting(WaitReason.SAME_NUMBER).stored,
             )
             return False
         return True

@@ -17,6 +17,7 @@ from dialer.values import email_value
 from dialer.values import parse_value as parse_value
 from dialer.values import phrase as phrase
 from hotline.contact_center.hours import HoursError, parse_hours
+from hotline.core.vocabulary import label
 from hotline.speech.greeting import greeting_variants
 
 
@@ -83,30 +84,8 @@ class Reason(StrEnum):
     SMS_FAILED = "sms_failed"  # refused, undeliverable, too long, or SMS is not set up
 
 
-# What the console's campaign report calls each reason (in Russian, as the console speaks).
-REASON_LABELS: Final[dict[Reason, str]] = {
-    Reason.DELIVERED: "сообщение прослушано",
-    Reason.CONFIRMED: "подтверждено клавишей 1",
-    Reason.ANSWERED: "ответили",
-    Reason.NO_ANSWER: "не ответили",
-    Reason.BUSY: "занято",
-    Reason.INVALID_NUMBER: "неверный номер",
-    Reason.FAILED: "сбой вызова",
-    Reason.HUNG_UP_EARLY: "положили трубку до главного",
-    Reason.NO_CONFIRMATION: "не подтвердили",
-    Reason.TRANSFERRED: "переведён на оператора",
-    Reason.UNKNOWN: "итог потерян (перезапуск)",
-    Reason.DO_NOT_CALL: "в списке «не звонить»",
-    Reason.EXPIRED: "кампания закончилась раньше",
-    Reason.RENDER_FAILED: "не удалось озвучить",
-    Reason.EMAIL_SENT: "отправлено письмо",
-    Reason.EMAIL_FAILED: "письмо не отправлено",
-    Reason.MACHINE: "автоответчик",
-    Reason.LEFT_ON_MACHINE: "оставлено на автоответчике",
-    Reason.SMS_SENT: "отправлено SMS",
-    Reason.SMS_DELIVERED: "SMS доставлено",
-    Reason.SMS_FAILED: "SMS не доставлено",
-}
+# What the console's campaign report calls each reason (the one vocabulary, issue 18).
+REASON_LABELS: Final[dict[Reason, str]] = {r: label("Reason", r) for r in Reason}
 
 
 class PositiveRule(StrEnum):

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 
 from dialer.model import CampaignState, TargetState
 from dialer.repository import CampaignRecord, DialerStore
-from dialer.window import window_for
+from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.spreadsheets import Cell, CsvWriter, Sheet, XlsxWriter
+from hotline.core.vocabulary import LABEL_SUFFIX, header, label
 
 
 @dataclass
@@ -81,24 +82,37 @@ async def status(store: DialerStore, name: str, now: datetime) -> Status:
     return result
 
 
-async def why(
-    store: DialerStore, name: str, now: datetime, trunk_channels: int
-) -> list[tuple[str, int, str]]:
-    """(explanation, contacts, earliest time) rows: why contacts wait right now."""
+@dataclass(frozen=True)
+class WhyRow:
+    """Contacts waiting for one reason: ``waiting.code`` for programs, ``waiting.text`` for
+    people; ``earliest``: when the first of them may be called ('' unknown)."""
+
+    waiting: Waiting
+    contacts: int
+    earliest: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.waiting.to_dict(), "contacts": self.contacts, "earliest": self.earliest}
+
+
+_CAMPAIGN_WAITS: Final = {
+    CampaignState.DRAFT: WaitReason.NOT_APPROVED,
+    CampaignState.APPROVED: WaitReason.NOT_STARTED,
+    CampaignState.PAUSED: WaitReason.PAUSED,
+    CampaignState.STOPPED: WaitReason.STOPPED,
+    CampaignState.FINISHED: WaitReason.FINISHED,
+}
+
+
+async def why(store: DialerStore, name: str, now: datetime, trunk_channels: int) -> list[WhyRow]:
+    """Why contacts wait right now, the most frequent reason first."""
     campaign = await store.campaign(name)
-    if campaign.state in (CampaignState.DRAFT, CampaignState.APPROVED):
-        reason = (
-            "not approved (a user other than the author must approve it)"
-            if campaign.state is CampaignState.DRAFT
-            else "approved but not started"
-        )
-        return [(reason, 0, "")]
     if campaign.state is not CampaignState.RUNNING:
-        return [(f"campaign is {campaign.state.value}", 0, "")]
-    rows: Counter[str] = Counter()
-    earliest: dict[str, datetime] = {}
+        return [WhyRow(Waiting(_CAMPAIGN_WAITS[campaign.state]), 0, "")]
+    rows: Counter[Waiting] = Counter()
+    earliest: dict[Waiting, datetime] = {}
     if campaign.starts_at is not None and now < campaign.starts_at:
-        return [("campaign starts later", 0, campaign.starts_at.isoformat())]
+        return [WhyRow(Waiting(WaitReason.STARTS_LATER), 0, campaign.starts_at.isoformat())]
     counts = await store.inflight_counts()
     total = sum(counts.values())
     dnc = await store.dnc_numbers()
@@ -111,26 +125,25 @@ async def why(
             else None
         )
         if target["phone"] in dnc:
-            key = "on the do-not-call list (closed at the next tick)"
+            key = Waiting(WaitReason.DO_NOT_CALL)
         elif next_at is not None and next_at > now:
-            key = target["waiting"] or "waiting"
-            key = f"waiting until a time: {key}"
+            key = Waiting.parse(target["waiting"])
         else:
             window = window_for(campaign.rules, target["timezone"])
             if not window.is_open(now):
                 key = window.why_closed(now)
                 next_at = window.next_open(now)
             elif counts.get(campaign.id, 0) >= campaign.rules.max_channels:
-                key = f"campaign channel cap reached ({campaign.rules.max_channels})"
+                key = Waiting.of(WaitReason.CAMPAIGN_CAP, limit=campaign.rules.max_channels)
             elif total >= trunk_channels:
-                key = f"trunk channel cap reached ({trunk_channels})"
+                key = Waiting.of(WaitReason.TRUNK_CAP, limit=trunk_channels)
             else:
-                key = "due now (next dispatcher tick; calls-per-second cap)"
+                key = Waiting(WaitReason.DUE_NOW)
         rows[key] += 1
         if next_at is not None and (key not in earliest or next_at < earliest[key]):
             earliest[key] = next_at
     return [
-        (key, count, earliest[key].isoformat() if key in earliest else "")
+        WhyRow(key, count, earliest[key].isoformat() if key in earliest else "")
         for key, count in rows.most_common()
     ]
 
@@ -140,6 +153,45 @@ REPORT_SHEETS = ("summary", "attempts", "contacts")
 NO_COLUMNS: Final = ("-",)
 
 Rows = list[tuple[Cell, ...]]
+
+# Code columns of each sheet and their vocabularies: a label column (Russian header) follows
+# each one; the code column stays for programs (issue 18).
+_VOCABULARIES: Final[dict[str, dict[str, str]]] = {
+    "summary": {"state": "TargetState", "result": "Result", "reason": "Reason"},
+    "per_attempt": {"status": "AttemptStatus", "reason": "Reason"},
+    "attempts": {"status": "AttemptStatus", "result": "Result", "reason": "Reason"},
+    "contacts": {"state": "TargetState", "result": "Result", "reason": "Reason", "waiting": ""},
+}
+
+
+def _code_label(vocabulary: str, code: Cell) -> str:
+    if not code:
+        return ""
+    if not vocabulary:  # campaign_targets.waiting: a stored WaitReason
+        return Waiting.parse(str(code)).text
+    return label(vocabulary, code)
+
+
+def _labelled(title: str, columns: tuple[str, ...], rows: Rows) -> tuple[tuple[str, ...], Rows]:
+    """``columns`` and ``rows`` with a label column after each code column of the sheet."""
+    coded = _VOCABULARIES.get(title, {})
+    where = [i for i, c in enumerate(columns) if c in coded]
+    if not where:
+        return columns, rows
+    out_columns: list[str] = []
+    for c in columns:
+        out_columns.append(c)
+        if c in coded:
+            out_columns.append(header(c + LABEL_SUFFIX))
+    out_rows: Rows = []
+    for row in rows:
+        cells: list[Cell] = []
+        for c, value in zip(columns, row, strict=True):
+            cells.append(value)
+            if c in coded:
+                cells.append(_code_label(coded[c], value))
+        out_rows.append(tuple(cells))
+    return tuple(out_columns), out_rows
 
 
 @dataclass(frozen=True)
@@ -189,7 +241,10 @@ async def report_chunks(
     ``report_rows``, without ever holding the contacts or the attempts."""
     for title, rows in report.counts().items():
         columns = tuple(rows[0]) if rows else NO_COLUMNS
-        yield title, columns, [tuple(_cell(row[c]) for c in columns) for row in rows]
+        yield (
+            title,
+            *_labelled(title, columns, [tuple(_cell(row[c]) for c in columns) for row in rows]),
+        )
     details = (
         ("attempts", store.iter_attempts(report.campaign_id)),
         ("contacts", store.iter_targets(report.campaign_id)),
@@ -202,7 +257,8 @@ async def report_chunks(
                 continue
             if empty:
                 columns, empty = tuple(chunk[0]), False
-            yield title, columns, [tuple(_cell(row[c]) for c in columns) for row in chunk]
+            cells = [tuple(_cell(row[c]) for c in columns) for row in chunk]
+            yield title, *_labelled(title, columns, cells)
         if empty:
             yield title, columns, []
 
@@ -262,8 +318,10 @@ def report_sheets(sheets: dict[str, list[dict[str, Any]]]) -> list[Sheet]:
     out = []
     for title, rows in sheets.items():
         columns = tuple(rows[0]) if rows else NO_COLUMNS
-        values = tuple(tuple(_cell(row[c]) for c in columns) for row in rows)
-        out.append(Sheet(title, columns, values))
+        columns, values = _labelled(
+            title, columns, [tuple(_cell(row[c]) for c in columns) for row in rows]
+        )
+        out.append(Sheet(title, columns, tuple(values)))
     return out
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, func, insert, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
 from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, attempt_record
+from dialer.window import Waiting, WaitReason
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
@@ -202,7 +203,7 @@ class Attempts:
                 values.update(
                     state=TargetState.PENDING.value,
                     next_attempt_at=retry_at,
-                    waiting=f"retry after {reason.value}",
+                    waiting=Waiting.of(WaitReason.RETRY, reason=reason.value).stored,
                 )
             await session.execute(
                 update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)

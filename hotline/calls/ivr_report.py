@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.calls.ivr_stats import CallPath, IvrExit, IvrStats
 from hotline.core.spreadsheets import Sheet
+from hotline.core.vocabulary import label
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,11 @@ def sheets(stats: IvrStats, days: list[Day]) -> list[Sheet]:
         (
             ("Звонков в IVR", stats.calls),
             ("Обслужено без оператора, доля", stats.containment),
-            *((f"Выход: {name}", count) for name, count in stats.exits.items()),
-            *((f"К оператору: {reason}", n) for reason, n in stats.operator_reasons.items()),
+            *((f"Выход: {label('IvrExit', name)}", n) for name, n in stats.exits.items()),
+            *(
+                (f"К оператору: {label('OperatorReason', reason)}", n)
+                for reason, n in stats.operator_reasons.items()
+            ),
             ("Слышали о текущем отключении по своему адресу", stats.outage_heard),
             ("Из них завершили звонок, не обращаясь к оператору", stats.outage_heard_left),
         ),

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.support import run_with_db
+from hotline.core.vocabulary import detail_text, label
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.db import Database
 
@@ -52,9 +53,9 @@ def list_(
         table.add_row(
             e.at.isoformat(timespec="seconds"),
             e.actor,
-            f"{e.channel} {e.source or ''}".strip(),
-            e.action,
+            f"{label('AuditChannel', e.channel)} {e.source or ''}".strip(),
+            f"{label('AuditAction', e.action)} ({e.action})",  # the code: for --action
             e.target or "",
-            json.dumps(e.detail, ensure_ascii=False) if e.detail else "",
+            detail_text(e.detail),
         )
     Console().print(table)

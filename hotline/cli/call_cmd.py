@@ -14,10 +14,12 @@ from rich.console import Console
 from hotline.app import ami_client, fastagi_listening, running_engine
 from hotline.calls.simulator import SimulationError, Simulator, Transcript
 from hotline.cli.context import settings_of
+from hotline.cli.prompt_build import ensure_built
 from hotline.cli.support import EXIT_FAILED
 from hotline.cli.transcript import render_transcript
 from hotline.settings import AmiRole, Settings
 from hotline.speech.catalogue import CatalogueError
+from hotline.speech.library import PromptLibrary
 from hotline.speech.tools import SpeechError
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -60,9 +62,11 @@ def simulate(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the transcript as JSON.")] = False,
 ) -> None:
-    """Place a simulated call into the IVR and print what happened."""
+    """Place a simulated call into the IVR and print what happened; prompts the built set
+    lacks are built first (with a progress bar on a terminal)."""
     settings = settings_of(ctx)
     try:
+        ensure_built(PromptLibrary(settings), Console(stderr=True))
         transcript = asyncio.run(simulate_call(settings, dtmf, caller_id))
     except (SimulationError, AmiError, SpeechError, CatalogueError) as exc:
         typer.echo(f"error: {exc}", err=True)

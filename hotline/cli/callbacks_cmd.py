@@ -14,6 +14,7 @@ from hotline.cli.context import settings_of
 from hotline.cli.support import current_user, run_with_db
 from hotline.contact_center import callbacks
 from hotline.core.phones import mask_phone
+from hotline.core.vocabulary import label
 from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackRecord
 from hotline.store.db import Database
@@ -44,8 +45,8 @@ def list_(
             r.requested_at.astimezone().isoformat(sep=" ", timespec="seconds"),
             r.number,
             r.account or "",
-            r.source,
-            r.status.value,
+            label("CallbackSource", r.source),
+            label("CallbackStatus", r.status),
             r.done_by or "",
         )
     Console(width=200).print(table)

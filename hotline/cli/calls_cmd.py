@@ -13,6 +13,7 @@ from rich.table import Table
 
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_FAILED, run_with_db
+from hotline.core.vocabulary import label
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 
@@ -51,11 +52,11 @@ def list_calls(
     for call in calls:
         table.add_row(
             _local(call.started_at, zone=False),
-            call.direction.value + (" (sim)" if call.simulated else ""),
+            label("CallDirection", call.direction) + (" (sim)" if call.simulated else ""),
             call.caller or "",
             call.callee or "",
             call.uniqueid,
-            call.outcome.value if call.outcome else "",
+            label("CallOutcome", call.outcome),
             " > ".join(call.path),
             _duration(call),
         )
@@ -93,7 +94,7 @@ def show(
     events = Table("At", "Kind", "Value", "Detail")
     for e in call.events:
         detail = json.dumps(e.detail, ensure_ascii=False) if e.detail is not None else ""
-        events.add_row(_local(e.at, millis=True), e.kind, e.value, detail)
+        events.add_row(_local(e.at, millis=True), label("EventKind", e.kind), e.value, detail)
     console = _console()
     console.print(fields)
     console.print(events)

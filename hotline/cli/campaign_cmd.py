@@ -24,6 +24,7 @@ from dialer.limits import LIMIT_CPS, LIMIT_GAP, LIMIT_TRUNK
 from dialer.model import CampaignRules, Reason
 from dialer.report import (
     CampaignReport,
+    WhyRow,
     report_csv_files,
     report_xlsx,
     status,
@@ -35,6 +36,7 @@ from hotline.cli.context import settings_of
 from hotline.cli.dialer_support import ByOpt, actor, run_dialer
 from hotline.cli.support import EXIT_FAILED
 from hotline.core.clock import utc_now
+from hotline.core.vocabulary import label
 from hotline.settings import WebSettings
 from hotline.store.audit import Actor
 from hotline.store.db import Database
@@ -399,34 +401,39 @@ def show_status(
 
 def _print_status(data: dict[str, Any]) -> None:
     typer.echo(
-        f"{data['campaign']}: {data['state']}; {data['done']}/{data['targets']} done, "
+        f"{data['campaign']}: {label('CampaignState', data['state'])}; "
+        f"{data['done']}/{data['targets']} done, "
         f"{data['calling']} in flight, {data['pending']} pending "
         f"({data['retries_pending']} to retry); "
         f"positive {data['positive']}, negative {data['negative']}; "
         f"{data['attempts']} attempts"
     )
     for key, count in sorted(data["by_reason"].items()):
-        typer.echo(f"  {key}: {count}")
+        verdict, _, reason = key.partition(":")
+        typer.echo(f"  {label('Result', verdict)}: {label('Reason', reason)}: {count}")
     if data["estimated_finish"]:
         typer.echo(f"  estimated finish: {data['estimated_finish']}")
 
 
 @app.command("why")
-def show_why(ctx: typer.Context, name: str) -> None:
-    """Why contacts are not being dialled right now."""
+def show_why(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
+    """Why contacts are not being dialled right now (--json: codes and parameters)."""
     trunk = settings_of(ctx).dialer.trunk_channels
 
-    async def work(db: Database) -> list[tuple[str, int, str]]:
+    async def work(db: Database) -> list[WhyRow]:
         store = DialerStore(db)
         stored = await store.limits()
         return await why(store, name, utc_now(), int(stored.get(LIMIT_TRUNK, trunk)))
 
     rows = run_dialer(ctx, work)
+    if as_json:
+        typer.echo(json.dumps([r.to_dict() for r in rows], ensure_ascii=False, indent=2))
+        return
     if not rows:
         typer.echo("nothing waits: every contact is done or being called")
-    for reason, count, until in rows:
-        suffix = f" (until {until})" if until else ""
-        typer.echo(f"{count:6d}  {reason}{suffix}")
+    for row in rows:
+        suffix = f" (until {row.earliest})" if row.earliest else ""
+        typer.echo(f"{row.contacts:6d}  {row.waiting.text}{suffix}")
 
 
 @app.command()
@@ -456,13 +463,23 @@ def report(
         return result
 
     result = run_dialer(ctx, work)
-    table = Table("state", "result", "reason", "contacts")
+    table = Table("состояние", "итог", "причина", "contacts")
     for row in result.summary:
-        table.add_row(row["state"], row["result"], row["reason"], str(row["contacts"]))
+        table.add_row(
+            label("TargetState", row["state"]),
+            label("Result", row["result"]),
+            label("Reason", row["reason"]),
+            str(row["contacts"]),
+        )
     Console().print(table)
-    per_attempt = Table("attempt", "status", "reason", "count")
+    per_attempt = Table("attempt", "статус", "причина", "count")
     for row in result.per_attempt:
-        per_attempt.add_row(str(row["attempt"]), row["status"], row["reason"], str(row["count"]))
+        per_attempt.add_row(
+            str(row["attempt"]),
+            label("AttemptStatus", row["status"]),
+            label("Reason", row["reason"]),
+            str(row["count"]),
+        )
     Console().print(per_attempt)
     if csv_dir is not None:
         typer.echo(f"CSV written to {csv_dir}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
-from hotline.core.logs import configure_logging
-from hotline.settings import Settings, load_settings, parse_overrides
+if TYPE_CHECKING:
+    from hotline.settings import Settings
 
 
 @dataclass
@@ -20,6 +21,10 @@ class CliState:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
+            # Imported here: `hotline --help` needs no settings (pydantic-settings is slow).
+            from hotline.core.logs import configure_logging
+            from hotline.settings import load_settings, parse_overrides
+
             self._settings = load_settings(self.config_file, parse_overrides(self.overrides))
             configure_logging(self._settings.log)
         return self._settings

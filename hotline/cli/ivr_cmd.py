@@ -24,6 +24,7 @@ from hotline.cli.context import settings_of
 from hotline.cli.support import run_with_db
 from hotline.core import spreadsheets as tabular
 from hotline.core.report_period import parse_period
+from hotline.core.vocabulary import label
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 
@@ -118,9 +119,9 @@ def _print_tables(result: IvrStats, period: str) -> None:
     for exit_ in IvrExit:
         count = result.exits.get(exit_.value, 0)
         if count or exit_ is not IvrExit.OTHER:
-            summary.add_row(f"exit: {exit_.value}", str(count))
+            summary.add_row(f"exit: {label('IvrExit', exit_)}", str(count))
     for reason, count in result.operator_reasons.items():
-        summary.add_row(f"operator: {reason}", str(count))
+        summary.add_row(f"operator: {label('OperatorReason', reason)}", str(count))
     console.print(summary)
 
     usage = Table(title="Option usage")

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
 
 from hotline.cli.context import settings_of
+from hotline.cli.prompt_build import build_with_progress
 from hotline.cli.support import EXIT_FAILED
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.library import DEFAULT_CONCURRENCY, BuildReport, PromptLibrary
@@ -24,25 +16,6 @@ from hotline.speech.tools import SpeechError
 from hotline.speech.wording import check_prompts, errors
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
-
-
-class _Bar:
-    """A rich progress bar fed by :meth:`PromptLibrary.build`."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task: TaskID | None = None
-        self.rendered = 0
-
-    def start(self, total: int) -> None:
-        self.task = self.progress.add_task("rendering", total=total, last="")
-
-    def advance(self, prompt_id: str, rendered: bool) -> None:
-        self.rendered += rendered
-        if self.task is not None:
-            self.progress.update(
-                self.task, advance=1, last=f"{prompt_id} ({'rendered' if rendered else 'reused'})"
-            )
 
 
 @app.command()
@@ -55,18 +28,8 @@ def build(
     """Render every prompt and fragment that changed for the configured backend and voice."""
     settings = settings_of(ctx)
     library = PromptLibrary(settings, concurrency=jobs)
-    console = Console(stderr=True)
-    columns = (
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.fields[last]}"),
-    )
     try:
-        bar = Progress(*columns, console=console, transient=True, disable=not console.is_terminal)
-        with bar as progress:
-            report = asyncio.run(library.build(_Bar(progress)))
+        report = build_with_progress(library, Console(stderr=True))
     except (CatalogueError, SpeechError) as exc:
         typer.echo(f"prompts: build failed: {exc}", err=True)
         raise typer.Exit(EXIT_FAILED) from exc

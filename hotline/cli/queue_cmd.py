@@ -22,6 +22,7 @@ from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.core import spreadsheets as tabular
 from hotline.core.errors import NotFound
+from hotline.core.vocabulary import describe, label
 from hotline.store.db import Database
 from hotline.store.operators import Operators
 from hotline.transport.ami import AmiClient
@@ -61,7 +62,10 @@ def status(
     members = Table("Operator", "State", "In call", "Calls taken")
     for m in live.members:
         members.add_row(
-            m["name"], m["state"], "yes" if m["in_call"] else "", str(m["calls_taken"])
+            m["name"],
+            label("DeviceState", m["state"]),
+            "yes" if m["in_call"] else "",
+            str(m["calls_taken"]),
         )
     Console(width=200).print(members)
 
@@ -123,7 +127,8 @@ def print_report(report: QueueReport, start: datetime, end: datetime, zone: Zone
         if kpi.name in SEED_KPIS:
             continue
         value = "n/a" if kpi.value is None else _fmt(kpi.value, kpi.unit)
-        table.add_row(kpi.name, value, _target(kpi), _met(kpi))
+        name = describe("Kpi", kpi.name, {"wait_limit": report.wait_limit})
+        table.add_row(name, value, _target(kpi), _met(kpi))
     Console(width=200).print(table)
 
 

@@ -6,17 +6,17 @@ import asyncio
 import datetime as dt
 import enum
 from decimal import Decimal, InvalidOperation
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from hotline.cli.context import settings_of
-from hotline.cli.support import EXIT_FAILED
+from hotline.cli.exits import EXIT_FAILED
 from hotline.settings import Settings
 from hotline.speech import russian
-from hotline.speech.catalogue import CatalogueError
-from hotline.speech.library import PromptLibrary, PromptsNotBuilt, Sound
-from hotline.speech.tools import SpeechError
+
+if TYPE_CHECKING:
+    from hotline.speech.library import PromptLibrary, Sound
 
 EXIT_BAD_VALUE = 2
 
@@ -71,6 +71,8 @@ def phrase_of(
 
 async def _audio(library: PromptLibrary, phrase: russian.Phrase) -> tuple[Sound, str]:
     """Composed from built fragments when there is a build, else synthesised whole."""
+    from hotline.speech.library import PromptsNotBuilt
+
     try:
         return await library.phrase(phrase), f"composed from {len(phrase.fragments)} fragments"
     except PromptsNotBuilt as exc:
@@ -109,6 +111,11 @@ def say(
     if text:
         typer.echo(phrase.text)
         return
+    # The audio stack is imported only when audio is asked for (--text answers at once).
+    from hotline.speech.catalogue import CatalogueError
+    from hotline.speech.library import PromptLibrary
+    from hotline.speech.tools import SpeechError
+
     library = PromptLibrary(settings)
     try:
         sound, how = asyncio.run(_audio(library, phrase))

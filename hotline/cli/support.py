@@ -15,15 +15,14 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline.app import ami_client
+from hotline.cli.exits import EXIT_FAILED as EXIT_FAILED
+from hotline.cli.exits import EXIT_MISCONFIGURED as EXIT_MISCONFIGURED
 from hotline.core.errors import NotFound
 from hotline.core.report_period import parse_moment
 from hotline.settings import AmiRole, Settings
 from hotline.store.db import Database, UnknownSchema
 from hotline.transport.ami import AmiClient, AmiError
 
-EXIT_FAILED: Final = 1
-# The command cannot run as configured (a missing secret or tool): like Click's usage errors.
-EXIT_MISCONFIGURED: Final = 2
 AMI_CONNECT_SECONDS: Final = 10.0
 
 T = TypeVar("T")

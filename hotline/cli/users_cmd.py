@@ -15,6 +15,7 @@ from rich.table import Table
 from hotline.access.users import Role, UserError, Users
 from hotline.cli.context import settings_of
 from hotline.cli.support import current_user, run_with_db
+from hotline.core.vocabulary import label
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.users import UserRecord
@@ -135,5 +136,5 @@ def list_(
     for user in users:
         state = "disabled" if user.disabled else ("locked" if user.locked_until else "active")
         last = user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else ""
-        table.add_row(user.name, user.role, state, last)
+        table.add_row(user.name, label("Role", user.role), state, last)
     Console().print(table)

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
 from hotline.core.spreadsheets import Sheet
+from hotline.core.vocabulary import LABEL_SUFFIX, describe, header, label
 from hotline.settings import Settings
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog, CallRecord
@@ -118,10 +119,11 @@ def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
     one row per queued call (local times) so every number can be checked."""
     kpis = Sheet(
         "KPI",
-        ("kpi", "value", "target", "unit", "met", "seed_target", "target_chosen"),
+        ("kpi", "показатель", "value", "target", "unit", "met", "seed_target", "target_chosen"),
         tuple(
             (
                 k.name,
+                describe("Kpi", k.name, {"wait_limit": report.wait_limit}),
                 k.value,
                 k.target,
                 k.unit,
@@ -140,6 +142,7 @@ def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
             "uniqueid",
             "joined",
             "type",
+            header("type" + LABEL_SUFFIX),
             "target_s",
             "wait_s",
             "answered",
@@ -154,6 +157,7 @@ def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
                 c.uniqueid,
                 c.joined_at.astimezone(zone),
                 c.call_type.value,
+                label("CallType", c.call_type),
                 c.target,
                 round(c.wait, 1),
                 c.answered,

@@ -18,12 +18,20 @@ from starlette.background import BackgroundTask
 
 from hotline.access.users import Permission
 from hotline.core import spreadsheets as tabular
+from hotline.core.vocabulary import describe, detail_text
+from hotline.core.vocabulary import label as vocabulary_label
 from hotline.web.security import CSRF_FIELD, CSRF_HEADER, Viewer
 
 TEMPLATES_DIR: Final = Path(__file__).with_name("templates")
 STATIC_DIR: Final = Path(__file__).with_name("static")
 
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+# Codes on pages read as their Russian labels: {{ code | label("Reason") }} (issue 18).
+templates.env.filters["label"] = lambda code, vocabulary: vocabulary_label(vocabulary, code)
+templates.env.filters["detail_text"] = detail_text
+templates.env.filters["describe"] = lambda code, vocabulary, params: describe(
+    vocabulary, code, params
+)
 
 
 def context(request: Request, who: Viewer | None, **values: Any) -> dict[str, Any]:
@@ -38,6 +46,7 @@ def context(request: Request, who: Viewer | None, **values: Any) -> dict[str, An
         "csrf_field": CSRF_FIELD,
         "csrf_header": CSRF_HEADER,
         "local": local,
+        "local_iso": lambda text: local(datetime.fromisoformat(text)) if text else "",
         "company": request.app.state.settings.speech.company_name,
         **values,
     }

@@ -58,7 +58,7 @@ async def test_operator_joins_gets_a_screen_pop_pauses_and_leaves(
             async with simulator(engine.settings) as (sim, _log, _ami):
                 call = asyncio.create_task(sim.run("0", CALLER))
                 await expect(page.locator("#pop-caller")).to_have_text(CALLER, timeout=40_000)
-                await expect(page.locator("#pop-reason")).to_have_text("menu")
+                await expect(page.locator("#pop-reason")).to_have_text("выбрал оператора")
                 await expect(page.locator("#pop-path")).to_contain_text("operator")
                 assert await page.evaluate("window.sameDocument") is True
                 await call

@@ -126,9 +126,9 @@ def test_admin_adds_an_operator_who_then_logs_in(
     page.select_option("#add-user select[name=role]", "operator")
     page.fill("#add-user input[name=password]", "another good one")
     page.click("#add-user button")
-    expect(page.locator('tr[data-user="gleb"]')).to_contain_text("operator")
+    expect(page.locator('tr[data-user="gleb"]')).to_contain_text("оператор")
     page.click("text=Журнал аудита")
-    expect(page.locator("#audit")).to_contain_text("user.add")
+    expect(page.locator("#audit")).to_contain_text("пользователь добавлен")
     page.click("#logout")
 
     page.fill("input[name=name]", "gleb")

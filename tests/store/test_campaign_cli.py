@@ -125,7 +125,7 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     assert code == 0 and "2" in out
     assert hotline("campaign", "pause", "dec")[0] == 0
     code, out, _ = hotline("campaign", "why", "dec")
-    assert "campaign is paused" in out
+    assert "кампания приостановлена" in out
     assert hotline("campaign", "resume", "dec")[0] == 0
     code, out, _ = hotline("campaign", "set", "dec", "--max-channels", "2", "--retry", "busy=5")
     assert code == 0 and '"max_channels": 2' in out and '"busy": 5.0' in out
@@ -133,7 +133,7 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
     assert "calls_per_second = 3 (set)" in out
     assert hotline("campaign", "stop", "dec")[0] == 0
     code, out, _ = hotline("campaign", "status", "dec", "--watch", "0.1")
-    assert code == 0 and "dec: stopped" in out  # --watch ends with the campaign
+    assert code == 0 and "dec: остановлена" in out  # --watch ends with the campaign
     code, out, _ = hotline(
         "campaign",
         "report",
@@ -143,12 +143,13 @@ def test_campaign_life_cycle(url: str, tmp_path: Path) -> None:
         "--xlsx",
         str(tmp_path / "r.xlsx"),
     )
-    assert code == 0 and "expired" in out
+    assert code == 0 and "кампания закончилась раньше" in out  # the reason's label
     # The Russian-Excel dialect of the console's download: UTF-8 with a BOM, ";" between fields.
     raw = (tmp_path / "out" / "dec-contacts.csv").read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     header, *rows = csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";")
-    assert header[:3] == ["row", "phone", "state"]
+    assert header[:4] == ["row", "phone", "state", "состояние"]  # a label beside the code
+    assert rows[0][header.index("reason") + 1] == "кампания закончилась раньше"
     # Text that starts with "+" is quoted, so Excel does not read a phone number as a number.
     assert [row[header.index("phone")] for row in rows] == ["'+79131234561", "'+79131234562"]
     assert "contacts" in load_workbook(tmp_path / "r.xlsx").sheetnames

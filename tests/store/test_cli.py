@@ -93,7 +93,7 @@ def test_calls_list_table(url: str) -> None:
     assert "main > readings" in out
     assert "+79131234567" in out
     assert "1:15" in out  # duration
-    assert "inbound (sim)" in out
+    assert "входящий (sim)" in out
 
 
 def test_calls_show(url: str) -> None:

@@ -135,7 +135,9 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     assert out.startswith("\ufeff")
     rows = {row[0]: row for row in csv.reader(io.StringIO(out[1:]), delimiter=";") if row}
     # The target share is the seed's, every call (R-026; it was 0.9 before issue 15).
-    assert rows["service_level"][1:5] == ["1", "1", "share", "да"]
+    # The KPI's Russian label sits beside its code (issue 18).
+    assert rows["service_level"][1].startswith("Уровень сервиса")
+    assert rows["service_level"][2:6] == ["1", "1", "share", "да"]
     assert rows["offered"][1:] == ["1"]
 
     target = tmp_path / "report.xlsx"
@@ -145,7 +147,9 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     assert code == 0
     book = load_workbook(target)
     assert book.sheetnames == ["KPI", "Counts", "Over 40 s", "Queued calls"]
-    kpi = {row[0]: row[1] for row in book["KPI"].iter_rows(values_only=True)}
+    kpi_header, *kpi_rows = book["KPI"].iter_rows(values_only=True)
+    assert kpi_header[:3] == ("kpi", "показатель", "value")  # the label beside the code
+    kpi = {row[0]: row[2] for row in kpi_rows}
     assert kpi["service_level"] == 1.0
     counts = {row[0]: row[1] for row in book["Counts"].iter_rows(values_only=True)}
     assert counts["offered"] == 1
@@ -153,7 +157,7 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     assert dict(zip(header, call, strict=True))["wait_s"] == 20
 
     code, out, _ = run_hotline(url, "queue", "stats", *period)
-    assert code == 0 and "service_level" in out and "100.0 %" in out
+    assert code == 0 and "Уровень сервиса" in out and "100.0 %" in out
     code, _, err = run_hotline(url, "queue", "stats", *period, "--format", "xlsx")
     assert code == 2 and "--output" in err
 

@@ -23,7 +23,7 @@ from dialer.model import (
     parse_value,
 )
 from dialer.outcome import Playback, answered_verdict, unanswered_reason
-from dialer.window import CallingWindow, retry_at
+from dialer.window import CallingWindow, WaitReason, retry_at
 from hotline.speech.catalogue import Catalogue
 
 MOSCOW = ZoneInfo("Europe/Moscow")
@@ -152,14 +152,16 @@ def test_window_is_ten_to_eight_on_working_days_in_the_contact_zone() -> None:
     saturday = datetime(2026, 11, 28, 12, 0, tzinfo=KRASNOYARSK)
     assert not window.is_open(saturday)
     assert window.next_open(saturday) == datetime(2026, 11, 30, 10, 0, tzinfo=KRASNOYARSK)
-    assert "day off" in window.why_closed(saturday)
+    assert window.why_closed(saturday).code is WaitReason.DAY_OFF
+    assert "выходной" in window.why_closed(saturday).text
 
 
 def test_holidays_of_the_production_calendar_are_closed() -> None:
     window = CallingWindow(CampaignRules(), "Europe/Moscow")
     new_year = datetime(2027, 1, 4, 12, 0, tzinfo=MOSCOW)  # a Monday in the January holidays
     assert not window.is_open(new_year)
-    assert "holiday" in window.why_closed(new_year)
+    assert window.why_closed(new_year).code is WaitReason.HOLIDAY
+    assert window.why_closed(new_year).text.startswith("праздник (Новогодние каникулы)")
     reopens = window.next_open(new_year)
     assert reopens is not None and reopens.date() > new_year.date()
     assert reopens.time().hour == 10

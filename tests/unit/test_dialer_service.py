@@ -16,6 +16,7 @@ from dialer.limits import LIMIT_GAP
 from dialer.model import AttemptStatus, CampaignRules, Reason, SayKind
 from dialer.report import status
 from dialer.repository import DialerStore
+from dialer.window import WaitReason
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import DialerSettings
 from hotline.store.calllog import CallLog
@@ -134,7 +135,7 @@ async def test_same_number_gap_across_campaigns(db: Database, tmp_path: Path) ->
     dialer, ami = make_dialer(db, clock, same_number_gap_seconds=600)
     assert await dialer.dispatch_once() == 1
     row = (await store.targets_detail(second.id))[0]
-    assert row["state"] == "pending" and "same number" in row["waiting"]
+    assert row["state"] == "pending" and row["waiting"] == WaitReason.SAME_NUMBER
     assert row["next_attempt_at"] == (NOW + timedelta(seconds=600)).isoformat()
     # The limit is adjustable while running: with a 60 s gap, 61 s later it may be dialled.
     await store.set_limit(LIMIT_GAP, 60, "boss", NOW)
@@ -163,7 +164,7 @@ async def test_outside_the_window_waits_with_a_reason(db: Database, tmp_path: Pa
     dialer, _ami = make_dialer(db, Clock(night))
     assert await dialer.dispatch_once() == 0
     row = (await store.targets_detail(campaign.id))[0]
-    assert "outside calling hours" in row["waiting"]
+    assert row["waiting"] == WaitReason.OUTSIDE_HOURS
     assert row["next_attempt_at"] == "2026-11-25T03:00:00+00:00"  # 10:00 Krasnoyarsk
 
 

@@ -62,7 +62,7 @@ async def test_same_number_gap_holds_past_one_batch_and_across_passes(
     assert await dialer.dispatch_once() == len(fresh)
     rows = {r["phone"]: r for r in await store.targets_detail(second.id)}
     for phone in shared:
-        assert rows[phone]["state"] == "pending" and "same number" in rows[phone]["waiting"]
+        assert rows[phone]["state"] == "pending" and rows[phone]["waiting"] == "same_number"
         assert rows[phone]["next_attempt_at"] == (NOW + timedelta(seconds=600)).isoformat()
     assert all(rows[phone]["state"] == "calling" for phone in fresh)
     assert len(ami.originated) == len(shared) + len(fresh)

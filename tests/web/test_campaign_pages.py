@@ -92,15 +92,16 @@ def test_campaign_from_creation_to_start(client: TestClient, settings: Settings)
     csrf = log_in(client, "vera")  # admin, not the author
     assert client.post("/campaigns/dec-debt/approve", data={"csrf_token": csrf}).status_code == 200
     started = client.post("/campaigns/dec-debt/start", data={"csrf_token": csrf})
-    assert 'id="campaign-state">running' in started.text
+    assert 'id="campaign-state">идёт' in started.text
     board = client.get("/wallboard").text
-    assert '<tr data-campaign="dec-debt"><td>dec-debt</td><td>running</td><td>0 / 2</td>' in board
+    assert '<tr data-campaign="dec-debt"><td>dec-debt</td><td>идёт</td><td>0 / 2</td>' in board
     paused = client.post("/campaigns/dec-debt/pause", data={"csrf_token": csrf})
-    assert 'id="campaign-state">paused' in paused.text
-    assert "campaign is paused" in paused.text  # why it is not dialing
+    assert 'id="campaign-state">приостановлена' in paused.text
+    assert "кампания приостановлена" in paused.text  # why it is not dialing
     assert client.get("/campaigns").text.count('data-campaign="dec-debt"') == 1
     csv = client.get("/campaigns/dec-debt/report.csv").content.decode("utf-8-sig")
-    assert "pending;;;2" in csv.splitlines()  # two contacts waiting for their first call
+    # Two contacts waiting for their first call; each code column has its label beside it.
+    assert "pending;ждёт звонка;;;;;2" in csv.splitlines()
     assert client.get("/campaigns/dec-debt/report.xlsx").content[:2] == b"PK"
 
     actions = [(e.actor, e.action) for e in audit(settings) if e.action.startswith("campaign.")]

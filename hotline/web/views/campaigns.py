@@ -23,7 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
 from dialer import operations, report
-from dialer.model import REASON_LABELS, CampaignRules
+from dialer.model import CampaignRules
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
@@ -128,7 +128,6 @@ async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
         "status": state,
         "why": await report.why(store, name, now, trunk),
         "contact_list": contact_list,
-        "reason_labels": REASON_LABELS,
     }
 
 
