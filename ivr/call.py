@@ -68,6 +68,11 @@ class IvrCall:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
         return await self._stream(prompt_id, self._prompts.sound(prompt_id), escape_digits)
 
+    async def play_text(self, prompt_id: str, text: str, escape_digits: str = "") -> str | None:
+        """Play a menu's own prompt: ``text`` synthesised whole (rendered when the menu was
+        loaded, so this is a cache hit)."""
+        return await self._stream(prompt_id, await self._prompts.speak(text), escape_digits)
+
     async def say(self, phrase: Phrase, escape_digits: str = "") -> str | None:
         """Say personal data (an amount, a date, a reading) composed from readout fragments."""
         sound = await self._prompts.phrase(phrase)

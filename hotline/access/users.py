@@ -45,6 +45,7 @@ class Permission(StrEnum):
     USERS = "users"  # manage users
     AUDIT = "audit"  # read the audit log
     SETTINGS = "settings"  # see the settings, change the runtime ones (dialer pacing)
+    MENUS = "menus"  # edit, try, publish and roll back the IVR menu (issue 23)
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -57,6 +58,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.CAMPAIGNS,
             Permission.EMERGENCY,
             Permission.OUTAGES,
+            Permission.MENUS,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -69,6 +69,14 @@ class _Walk:
     emergency: bool = False  # emergency mode was on when the call came in
 
 
+async def _play_node(walk: _Walk, prompt_id: str, escape_digits: str) -> str | None:
+    """A node's prompt: the menu's own text (typed in the menu editor) or a catalogue one."""
+    text = walk.menu.texts.get(prompt_id)
+    if text is not None:
+        return await walk.call.play_text(prompt_id, text, escape_digits)
+    return await walk.call.play(prompt_id, escape_digits=escape_digits)
+
+
 class MenuFlow:
     """Route handler: one instance serves every call on one menu version."""
 
@@ -187,7 +195,7 @@ class MenuFlow:
         if digit is None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
             # Every key interrupts: options and navigation act, others get the invalid notice.
-            digit = await walk.call.play(prompt, escape_digits=dialog.ALL_KEYS)
+            digit = await _play_node(walk, prompt, dialog.ALL_KEYS)
             if digit is None and walk.first_time and not walk.hinted:
                 # R-022, R-152: the navigation keys, once, on the first level reached.
                 walk.hinted = True
@@ -236,7 +244,7 @@ class MenuFlow:
     async def _info(self, walk: _Walk, node: MenuNode) -> None:
         assert node.prompts is not None
         prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-        digit = await walk.call.play(prompt, escape_digits=self._nav)
+        digit = await _play_node(walk, prompt, self._nav)
         if digit is not None and await self._navigate(walk, digit):
             return
         if node.then is After.HANGUP:
@@ -250,7 +258,7 @@ class MenuFlow:
         action = node.action
         if node.prompts is not None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-            await walk.call.play(prompt)
+            await _play_node(walk, prompt, "")
         if action is Action.OPERATOR:
             await self._operator(
                 walk,

@@ -30,7 +30,7 @@ from hotline.store.models.contact_center import (
     Recording,
     RecordingAccess,
 )
-from hotline.store.models.menus import MenuVersion
+from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
@@ -55,6 +55,7 @@ __all__ = [
     "EmergencyState",
     "JsonDocument",
     "LoginThrottle",
+    "MenuDraft",
     "MenuVersion",
     "Meter",
     "Operator",
