@@ -45,10 +45,13 @@ class IvrCall:
         self.money_verified = False
         # The caller heard a current outage at their address (said once per call, R-097).
         self.outage_heard = False
+        # Placed by the call simulator (known once open() has run).
+        self.simulated = False
 
     async def open(self) -> None:
         env = self.agi.env
         simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
+        self.simulated = simulated
         dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
         self.call_id = await self._log.open(
             uniqueid=self.uniqueid,

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Final
 
 from hotline.settings import Settings
 from hotline.speech.catalogue import CatalogueError
@@ -17,12 +16,11 @@ from hotline.store.db import Database
 from hotline.store.menu_drafts import DraftRecord, MenuDraftStore
 from hotline.store.menus import MenuVersionRecord
 from ivr.menu import draft as edits
+from ivr.menu.live import DRAFT_SOURCE
 from ivr.menu.model import Menu
 from ivr.menu.standard import validate_text
 from ivr.menu.structure import MenuError, Violation
 from ivr.menu.versions import MenuVersions, UnknownVersion
-
-DRAFT_SOURCE: Final = "console draft"
 
 
 @dataclass(frozen=True)

@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
+# The menu editor's draft by its content's sha256, checked; None when it is not the draft.
+DraftSource = Callable[[str], Awaitable[Menu | None]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
 
 
@@ -93,6 +95,7 @@ class MenuFlow:
         recordings: Recordings,
         callbacks: CallbackStore,
         outages: outage_notice.OutageSource | None = None,
+        drafts: DraftSource | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
@@ -107,6 +110,7 @@ class MenuFlow:
         self._recordings = recordings
         self._callbacks = callbacks
         self._outages = outages
+        self._drafts = drafts
         self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
@@ -124,13 +128,30 @@ class MenuFlow:
         call = IvrCall(agi, self._log, self._library, self._callbacks)
         await call.open()
         try:
-            await self._log.note(call.uniqueid, EventKind.MENU_VERSION, _version_label(version))
+            label = _version_label(version)
+            draft = await self._draft(call)
+            if draft is not None:
+                menu, label = draft
+            await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
             await self._run(call, menu)
         except _Leave:
             return
         except AgiHangup:
             await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
             await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+
+    async def _draft(self, call: IvrCall) -> tuple[Menu, str] | None:
+        """The menu editor's draft, for a simulated call that asks for it (issue 23)."""
+        if self._drafts is None or not call.simulated:
+            return None
+        sha = await call.agi.get_variable(ChannelVar.MENU_DRAFT)
+        if not sha:
+            return None
+        menu = await self._drafts(sha)
+        if menu is None:
+            log.warning("menu draft %s asked for but not available: the live menu plays", sha)
+            return None
+        return menu, f"{DRAFT_LABEL}{sha[:12]}"
 
     # --- start of the call ---------------------------------------------------------------------
     async def _run(self, call: IvrCall, menu: Menu) -> None:
@@ -342,6 +363,9 @@ class MenuFlow:
         await walk.call.play(prompts.GOODBYE)
         await walk.call.finish()
         raise _Leave
+
+
+DRAFT_LABEL = "draft "
 
 
 def _version_label(version: int | None) -> str:

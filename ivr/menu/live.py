@@ -13,17 +13,20 @@ import logging
 
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
-from hotline.store.menus import MenuVersionRecord
+from hotline.store.menu_drafts import MenuDraftStore
+from hotline.store.menus import MenuVersionRecord, content_sha256
 from ivr.menu.flow import MenuFlow
 from ivr.menu.loader import load_menu, parse_menu
 from ivr.menu.model import Menu
 from ivr.menu.own_prompts import OwnSeconds, render
-from ivr.menu.standard import check_menu
+from ivr.menu.standard import check_menu, validate_text
 from ivr.menu.structure import MenuError
 from ivr.menu.versions import MenuVersions
 from ivr.prompts import FLOW_PROMPTS
 
 log = logging.getLogger(__name__)
+
+DRAFT_SOURCE = "console draft"
 
 
 def load_ivr(
@@ -76,8 +79,16 @@ async def load_checked(
 class LiveMenu:
     """Decides which menu version new calls get; the engine owns the watcher task."""
 
-    def __init__(self, versions: MenuVersions, settings: Settings, prompts: PromptLibrary) -> None:
+    def __init__(
+        self,
+        versions: MenuVersions,
+        settings: Settings,
+        prompts: PromptLibrary,
+        drafts: MenuDraftStore | None = None,
+    ) -> None:
         self._versions = versions
+        self._drafts = drafts
+        self._draft: tuple[str, Menu] | None = None  # the last draft checked, by its sha256
         self._settings = settings
         self._prompts = prompts
         # The version last decided on (None: the menu file); a rejected version counts, so it
@@ -128,6 +139,24 @@ class LiveMenu:
             self.version = active
             log.info("menu version %s for new calls (%s)", active, published.summary)
             return active
+
+    async def draft(self, sha: str) -> Menu | None:
+        """The menu editor's draft when its content's sha256 is ``sha`` and it keeps every
+        rule (for a simulated call trying it); None otherwise."""
+        if self._drafts is None:
+            return None
+        if self._draft is not None and self._draft[0] == sha:
+            return self._draft[1]
+        stored = await self._drafts.get()
+        if stored is None or content_sha256(stored.content) != sha:
+            return None
+        try:
+            menu = await validate_text(stored.content, DRAFT_SOURCE, self._settings, self._prompts)
+        except (MenuError, ValueError, OSError) as exc:
+            log.warning("menu draft %s not tried: %s", sha[:12], exc)
+            return None
+        self._draft = (sha, menu)
+        return menu
 
     async def watch(self, flow: MenuFlow) -> None:
         """Reload every ``ivr.menu_reload_seconds``, until cancelled."""

@@ -11,10 +11,16 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, 
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hotline.access.users import Permission
+from hotline.app import AmiSecretMissing, ami_client, fastagi_listening
+from hotline.calls.simulator import SimulationError, Simulator, Transcript
+from hotline.settings import AmiRole
 from hotline.speech import audio
 from hotline.speech.library import PromptLibrary, PromptsNotBuilt
 from hotline.speech.tools import SpeechError
+from hotline.store.calllog import CallLog
 from hotline.store.menu_drafts import CONTENT_MAX
+from hotline.store.menus import content_sha256
+from hotline.transport.ami import AmiError
 from hotline.web.menu_words import rule_words
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked
@@ -30,6 +36,7 @@ MENUS: Final = "/menus"
 KEY_MAX: Final = 1
 ID_MAX: Final = 64
 WAV_MEDIA: Final = "audio/wav"
+DTMF_MAX: Final = 64
 
 Reader = Annotated[Viewer, Depends(require(Permission.MENUS))]
 Writer = Annotated[Viewer, Depends(require_checked(Permission.MENUS))]
@@ -58,6 +65,7 @@ async def _page(
     message: str | None = None,
     status_code: int = 200,
     checked: Checked | None = None,
+    transcript: Transcript | None = None,
 ) -> Response:
     editor = editor_of(request)
     stored = await editor.draft()
@@ -92,6 +100,7 @@ async def _page(
         history=await editor.versions.history(),
         OWN_TEXT_MAX=OWN_TEXT_MAX,
         ivr=settings.ivr,
+        transcript=transcript,
     )
 
 
@@ -209,6 +218,39 @@ async def version_rollback(request: Request, version: int, who: Writer) -> Respo
     return await _page(
         request, who, f"Версия {version} восстановлена как версия {record.version}."
     )
+
+
+@router.post(f"{MENUS}/simulate")
+async def draft_simulate(
+    request: Request,
+    who: Writer,
+    dtmf: Annotated[str, Form(max_length=DTMF_MAX)] = "",
+    caller_id: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    """A simulated call through Asterisk on the draft (``hotline call simulate``'s simulator;
+    the running engine plays the draft to this call only)."""
+    editor = editor_of(request)
+    settings = request.app.state.settings
+    stored = await editor.draft()
+    checked = await editor.check(await editor.draft_content())
+    if not checked.valid:
+        message = "Звонок не начат: сначала исправьте отмеченные узлы."
+        return await _page(request, who, message, 422, checked)
+    if not await fastagi_listening(settings):
+        return await _page(request, who, "Звонок не начат: движок IVR не запущен.", 503, checked)
+    try:
+        ami = ami_client(settings, AmiRole.CLI)
+    except AmiSecretMissing as exc:
+        return await _page(request, who, f"Звонок не начат: {exc}", 503, checked)
+    draft = content_sha256(stored.content) if stored is not None else None
+    try:
+        async with ami:
+            transcript = await Simulator(
+                ami, CallLog(request.app.state.db), settings.simulate
+            ).run(dtmf, caller_id.strip() or None, draft=draft)
+    except (SimulationError, AmiError) as exc:
+        return await _page(request, who, f"Звонок не удался: {exc}", 422, checked)
+    return await _page(request, who, None, 200, checked, transcript)
 
 
 @router.get(MENUS + "/audio/{prompt_id}")
