@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect, sync_playwright
 
 from hotline.app import Engine
 from hotline.calls.simulator import Transcript
@@ -45,7 +45,7 @@ def log_in(page: Page, url: str, name: str) -> None:
     expect(page.locator("#logout")).to_be_visible()
 
 
-def node(page: Page, node_id: str):  # type: ignore[no-untyped-def]
+def node(page: Page, node_id: str) -> Locator:
     return page.locator(f'[data-node="{node_id}"]')
 
 
