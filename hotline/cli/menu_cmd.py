@@ -181,6 +181,9 @@ def _node_label(
     for variant, prompt_id in node.prompts.items():
         name = "short+detailed" if node.prompts.short == node.prompts.detailed else variant
         label.append(f"\n{name} {prompt_id}:")
+        if prompt_id in menu.texts:
+            label.append(f" «{menu.texts[prompt_id]}» (own text)")
+            continue
         if prompt_id not in library.catalogue:
             label.append(" unknown prompt", "red")
             continue
