@@ -42,6 +42,7 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.event_writer import EventWriter
+from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
 from hotline.store.queue_events import QueueEvents
@@ -147,7 +148,7 @@ class Engine:
         self.menus = MenuVersions(self.db)
         self.accounts = AccountStore(self.db)
         self.readings = ReadingStore(self.db)
-        self.live_menu = LiveMenu(self.menus, settings, self.prompts)
+        self.live_menu = LiveMenu(self.menus, settings, self.prompts, MenuDraftStore(self.db))
         self.flow: MenuFlow | None = None
         self._menu_task: asyncio.Task[None] | None = None
         # SMS: anything may queue one through ``self.sms``; the outbox sends
@@ -236,6 +237,7 @@ class Engine:
                 callbacks=callbacks,
                 outages=self._caller_outage,
                 voicemail=Voicemail(self.settings, self.accounts, self.appeals),
+                drafts=self.live_menu.draft,
             )
             flow.use(menu, self.live_menu.version)
             self.routes.add(ROUTE_IVR, flow)

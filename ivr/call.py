@@ -59,10 +59,13 @@ class IvrCall:
         self.money_verified = False
         # The caller heard a current outage at their address (said once per call, R-097).
         self.outage_heard = False
+        # Placed by the call simulator (known once open() has run).
+        self.simulated = False
 
     async def open(self) -> None:
         env = self.agi.env
         simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
+        self.simulated = simulated
         dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
         call_id = await self._logged(
             "the call's row",
@@ -85,6 +88,11 @@ class IvrCall:
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
         return await self._stream(prompt_id, self._prompts.sound(prompt_id), escape_digits)
+
+    async def play_text(self, prompt_id: str, text: str, escape_digits: str = "") -> str | None:
+        """Play a menu's own prompt: ``text`` synthesised whole (rendered when the menu was
+        loaded, so this is a cache hit)."""
+        return await self._stream(prompt_id, await self._prompts.speak(text), escape_digits)
 
     async def say(self, phrase: Phrase, escape_digits: str = "") -> str | None:
         """Say personal data (an amount, a date, a reading) composed from readout fragments."""

@@ -48,6 +48,7 @@ class Permission(StrEnum):
     APPEALS = "appeals"  # register appeals, hand over, answer, close, reopen (issue 16)
     APPEALS_PERSONAL = "appeals_personal"  # see the personal data in appeals
     APPEALS_TRUST = "appeals_trust"  # see trust-service appeals at all
+    MENUS = "menus"  # edit, try, publish and roll back the IVR menu (issue 23)
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -64,6 +65,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.OUTAGES,
             Permission.APPEALS,
             Permission.APPEALS_PERSONAL,
+            Permission.MENUS,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -20,7 +20,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hotline.dialplan.names import CONTEXT_FALLBACK, CONTEXT_OPERATOR, CONTEXT_SIMULATED_CALLER
+from hotline.dialplan.names import (
+    CONTEXT_FALLBACK,
+    CONTEXT_OPERATOR,
+    CONTEXT_SIMULATED_CALLER,
+    ChannelVar,
+)
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
 from hotline.settings import SimulateSettings
 from hotline.speech import audio
@@ -147,8 +152,13 @@ class Simulator:
         self._log = call_log
         self._settings = settings
 
-    async def run(self, dtmf: str, caller_id: str | None = None) -> Transcript:
+    async def run(
+        self, dtmf: str, caller_id: str | None = None, draft: str | None = None
+    ) -> Transcript:
+        """``draft``: the sha256 of the menu editor's draft to try instead of the live menu."""
         validate_dtmf(dtmf)
+        if draft is not None and not re.fullmatch(r"[0-9a-f]{64}", draft):
+            raise SimulationError(f"invalid draft id {draft!r}")
         if caller_id is not None and not re.fullmatch(r"\+?[0-9]{1,20}", caller_id):
             raise SimulationError(f"invalid --caller-id {caller_id!r}: digits only")
         call_key = uuid.uuid4().hex[:12]
@@ -157,7 +167,7 @@ class Simulator:
         transcript = Transcript(uniqueid=ivr_id, caller_id=caller_id, dtmf=dtmf)
         sub = self._ami.subscribe(EVENTS)
         try:
-            await self._place_call(transcript, sub, dtmf, caller_id, ivr_id, phone_id)
+            await self._place_call(transcript, sub, dtmf, caller_id, ivr_id, phone_id, draft)
         finally:
             self._ami.unsubscribe(sub)
         transcript.audio = await asyncio.to_thread(_measure, transcript.prompts)
@@ -173,6 +183,7 @@ class Simulator:
         caller_id: str | None,
         ivr_id: str,
         phone_id: str,
+        draft: str | None = None,
     ) -> None:
         started = time.monotonic()
         deadline = started + self._settings.max_call_seconds
@@ -183,6 +194,8 @@ class Simulator:
                 application="Wait",
                 data=str(int(self._settings.max_call_seconds) + 10),
                 caller_id=f'"simulated" <{exten}>' if caller_id else None,
+                # Inherited by the ;2 leg that enters the IVR.
+                variables={f"__{ChannelVar.MENU_DRAFT}": draft} if draft else None,
                 channel_id=phone_id,
                 other_channel_id=ivr_id,
                 action_id=phone_id,

@@ -3,6 +3,7 @@ publish versions to the running engine, list them and roll back."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated
 
@@ -21,13 +22,9 @@ from hotline.store.db import Database
 from hotline.store.menus import MenuVersionRecord
 from ivr.menu.loader import load_menu
 from ivr.menu.model import Menu, MenuNode, NodeKind
+from ivr.menu.own_prompts import with_own
 from ivr.menu.spec import menu_json_schema_text
-from ivr.menu.standard import (
-    load_and_validate,
-    menu_wording,
-    parse_and_validate,
-    voice_label,
-)
+from ivr.menu.standard import menu_wording, validate_file, validate_text, voice_label
 from ivr.menu.structure import MenuError
 from ivr.menu.versions import MenuUnchanged, MenuVersions, UnknownVersion
 
@@ -87,13 +84,13 @@ def validate(
     library = PromptLibrary(settings)
     voices = _chosen_voices(settings, library, voice, all_voices)
     try:
-        menu = load_and_validate(path, settings, library, voices)
+        menu = asyncio.run(validate_file(path, settings, library, voices))
     except MenuError as exc:
         typer.echo(f"menu: {exc}", err=True)
         raise typer.Exit(EXIT_INVALID) from exc
     except CatalogueError as exc:
         raise _fail(f"prompt catalogue: {exc}") from exc
-    for _node, finding in menu_wording(menu, library.catalogue, settings.wording):
+    for _node, finding in menu_wording(menu, with_own(library.catalogue, menu), settings.wording):
         typer.echo(f"menu: {finding}", err=True)
     levels = max(level for node, level in menu.walk() if node.kind is NodeKind.MENU)
     labels = ", ".join(voice_label(library, v) for v in voices)
@@ -130,7 +127,7 @@ def show(
         console = Console(width=200, no_color=True)
     console.print(_tree(menu, settings, library, voices))
     try:
-        load_and_validate(path, settings, library, voices)
+        asyncio.run(validate_file(path, settings, library, voices))
     except MenuError as exc:
         count = len(exc.violations)
         console.print(
@@ -184,6 +181,9 @@ def _node_label(
     for variant, prompt_id in node.prompts.items():
         name = "short+detailed" if node.prompts.short == node.prompts.detailed else variant
         label.append(f"\n{name} {prompt_id}:")
+        if prompt_id in menu.texts:
+            label.append(f" «{menu.texts[prompt_id]}» (own text)")
+            continue
         if prompt_id not in library.catalogue:
             label.append(" unknown prompt", "red")
             continue
@@ -321,7 +321,7 @@ def _validate_or_exit(
     content: str, source: str, settings: Settings, library: PromptLibrary, refused: str
 ) -> None:
     try:
-        parse_and_validate(content, source, settings, library)
+        asyncio.run(validate_text(content, source, settings, library))
     except MenuError as exc:
         typer.echo(f"menu: {refused}: {exc}", err=True)
         raise typer.Exit(EXIT_INVALID) from exc

@@ -127,6 +127,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeals": "обращения",
         "appeals_personal": "персональные данные в обращениях",
         "appeals_trust": "обращения на телефон доверия",
+        "menus": "редактор голосового меню",
     },
     "LoginOutcome": {
         "ok": "вход выполнен",
@@ -307,6 +308,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "recordings.export": "выгрузка записей",
         "recordings.purge": "удаление старых записей",
         "call.transfer": "звонок передан",
+        "menu.publish": "меню опубликовано",
+        "menu.rollback": "меню возвращено к прежней версии",
         "appeal.register": "обращение зарегистрировано",
         "appeal.status": "статус обращения изменён",
         "appeal.view": "просмотр обращения",

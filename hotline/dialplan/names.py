@@ -62,6 +62,9 @@ class ChannelVar(StrEnum):
     ANSWER_TARGET = "HOTLINE_ANSWER_TARGET"
     # Marks a call placed by the simulator (so the call log can say so).
     SIMULATED = "HOTLINE_SIMULATED"
+    # A simulated call that tries the menu editor's draft: its content's sha256 (issue 23).
+    # Honoured on simulated calls only; the engine checks the draft like a published menu.
+    MENU_DRAFT = "HOTLINE_MENU_DRAFT"
     # A campaign call: our attempt id (also the channel's uniqueid and the Originate ActionID).
     ATTEMPT_ID = "HOTLINE_ATTEMPT_ID"
     # The caller's account once identified (the readings issue sets it; the screen pop reads it).

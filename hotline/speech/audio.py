@@ -10,9 +10,11 @@ Durations come from the ``.sln`` size: 16 000 bytes per second.
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import struct
 import tempfile
+import wave
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -175,6 +177,23 @@ def duration(path: Path | str) -> float:
 
 
 # --- WAV ------------------------------------------------------------------------------------
+def wav_of(path: Path | str) -> bytes:
+    """A rendered sound (``path`` without extension) as an 8 kHz 16-bit mono WAV, which a
+    browser's <audio> plays (blocking: run it in a thread)."""
+    sln = sound_paths(Path(path))["sln"]
+    try:
+        pcm = sln.read_bytes()
+    except FileNotFoundError as exc:
+        raise AudioError(f"sound not found: {sln}") from exc
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes(pcm)
+    return buffer.getvalue()
+
+
 def fix_wav_header(data: bytes) -> bytes:
     """A PCM WAV with truthful sizes.  RHVoice-test and espeak-ng writing to a pipe put
     0x7FFFF000-style placeholders in the RIFF and data sizes; the data runs to the end."""

@@ -323,25 +323,26 @@ class PromptLibrary:
             audio.write_sound(audio.concatenate(parts), base)
         return Sound(str(base), audio.duration(base))
 
-    async def speak(self, text: str) -> Sound:
-        """``text`` synthesised whole (for campaigns, before dialling), through the cache."""
-        key = self.cache_key(text)
+    async def speak(self, text: str, voice: str | None = None) -> Sound:
+        """``text`` synthesised whole (for campaigns, before dialling; a menu's own prompts),
+        in ``voice`` (default: the configured one), through the cache."""
+        key = self.cache_key(text, voice)
         hit = self._spoken.get(key)
         if hit is not None:
             self._spoken.move_to_end(key)
             return hit
-        base = self.voice_dir() / SPEAK_DIR / key
+        base = self.voice_dir(voice) / SPEAK_DIR / key
         if not await asyncio.to_thread(audio.sound_exists, base):
-            rendered, _ = await self._cached(key, lambda: self._synthesize(text))
+            rendered, _ = await self._cached(key, lambda: self._synthesize(text, voice))
             await asyncio.to_thread(audio.write_sound, rendered, base)
         sound = Sound(str(base), await asyncio.to_thread(audio.duration, base))
         _remember(self._spoken, key, sound)
         return sound
 
     # --- rendering ------------------------------------------------------------------------
-    async def _synthesize(self, text: str) -> audio.Rendered:
+    async def _synthesize(self, text: str, voice: str | None = None) -> audio.Rendered:
         async with self._slots:
-            wav = await self.backend.synthesize(text, self.speech.voice, self.speech.rate)
+            wav = await self.backend.synthesize(text, voice or self.speech.voice, self.speech.rate)
             return await audio.convert(wav)
 
     async def _convert_recording(self, path: Path) -> audio.Rendered:

@@ -18,6 +18,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
 from hotline.settings import AmiRole, Settings
+from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from hotline.web import dates
@@ -31,6 +32,7 @@ from hotline.web.views import (
     calls,
     campaigns,
     home,
+    menus,
     metrics,
     operator,
     outages,
@@ -91,6 +93,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = database
     app.state.users = Users(database, settings.web)
+    # The menu editor's prompts: the build, and own texts synthesised with the configured voice.
+    app.state.prompts = PromptLibrary(settings)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for module in (
         auth,
@@ -107,6 +111,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         calls,
         settings_page,
         outages,
+        menus,
     ):
         app.include_router(module.router)
 

@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 
 
 HoursSource = Callable[[], Awaitable[OperatorHours]]
+# The menu editor's draft by its content's sha256, checked; None when it is not the draft.
+DraftSource = Callable[[str], Awaitable[Menu | None]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
 
 
@@ -72,6 +74,14 @@ class _Walk:
     emergency: bool = False  # emergency mode was on when the call came in
 
 
+async def _play_node(walk: _Walk, prompt_id: str, escape_digits: str) -> str | None:
+    """A node's prompt: the menu's own text (typed in the menu editor) or a catalogue one."""
+    text = walk.menu.texts.get(prompt_id)
+    if text is not None:
+        return await walk.call.play_text(prompt_id, text, escape_digits)
+    return await walk.call.play(prompt_id, escape_digits=escape_digits)
+
+
 class MenuFlow:
     """Route handler: one instance serves every call on one menu version."""
 
@@ -89,6 +99,7 @@ class MenuFlow:
         callbacks: CallbackStore,
         outages: outage_notice.OutageSource | None = None,
         voicemail: Voicemail | None = None,
+        drafts: DraftSource | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self.menu = menu
@@ -104,6 +115,7 @@ class MenuFlow:
         self._callbacks = callbacks
         self._outages = outages
         self._voicemail = voicemail
+        self._drafts = drafts
         self._clock = clock
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
@@ -121,7 +133,11 @@ class MenuFlow:
         call = IvrCall(agi, self._log, self._library, self._callbacks)
         await call.open()
         try:
-            await self._log.note(call.uniqueid, EventKind.MENU_VERSION, _version_label(version))
+            label = _version_label(version)
+            draft = await self._draft(call)
+            if draft is not None:
+                menu, label = draft
+            await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
             await self._run(call, menu)
         except _Leave:
             return
@@ -129,6 +145,19 @@ class MenuFlow:
             with contextlib.suppress(*STORE_ERRORS, UnknownCall):  # statistics only
                 await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
                 await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+
+    async def _draft(self, call: IvrCall) -> tuple[Menu, str] | None:
+        """The menu editor's draft, for a simulated call that asks for it (issue 23)."""
+        if self._drafts is None or not call.simulated:
+            return None
+        sha = await call.agi.get_variable(ChannelVar.MENU_DRAFT)
+        if not sha:
+            return None
+        menu = await self._drafts(sha)
+        if menu is None:
+            log.warning("menu draft %s asked for but not available: the live menu plays", sha)
+            return None
+        return menu, f"{DRAFT_LABEL}{sha[:12]}"
 
     # --- start of the call ---------------------------------------------------------------------
     async def _run(self, call: IvrCall, menu: Menu) -> None:
@@ -208,7 +237,7 @@ class MenuFlow:
         if digit is None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
             # Every key interrupts: options and navigation act, others get the invalid notice.
-            digit = await walk.call.play(prompt, escape_digits=dialog.ALL_KEYS)
+            digit = await _play_node(walk, prompt, dialog.ALL_KEYS)
             if digit is None and walk.first_time and not walk.hinted:
                 # R-022, R-152: the navigation keys, once, on the first level reached.
                 walk.hinted = True
@@ -257,7 +286,7 @@ class MenuFlow:
     async def _info(self, walk: _Walk, node: MenuNode) -> None:
         assert node.prompts is not None
         prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-        digit = await walk.call.play(prompt, escape_digits=self._nav)
+        digit = await _play_node(walk, prompt, self._nav)
         if digit is not None and await self._navigate(walk, digit):
             return
         if node.then is After.HANGUP:
@@ -271,7 +300,7 @@ class MenuFlow:
         action = node.action
         if node.prompts is not None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-            await walk.call.play(prompt)
+            await _play_node(walk, prompt, "")
         if action is Action.OPERATOR:
             await self._operator(
                 walk,
@@ -363,6 +392,9 @@ class MenuFlow:
         await walk.call.play(prompts.GOODBYE)
         await walk.call.finish()
         raise _Leave
+
+
+DRAFT_LABEL = "draft "
 
 
 def _version_label(version: int | None) -> str:

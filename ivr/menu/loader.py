@@ -205,4 +205,5 @@ def _from_spec(spec: MenuFileSpec, source: str, violations: list[Violation]) -> 
                 queue=node.queue,
                 then=node.then or After.BACK,
             )
-    return Menu(spec.name, spec.start, MappingProxyType(nodes), source)
+    texts = MappingProxyType({key: text.strip() for key, text in spec.prompts.items()})
+    return Menu(spec.name, spec.start, MappingProxyType(nodes), source, texts)

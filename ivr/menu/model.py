@@ -97,6 +97,9 @@ class Menu:
     start: str
     nodes: Mapping[str, MenuNode]
     source: str = "<menu>"  # the file, for messages
+    # The menu's own prompts (id -> text, ``prompts:`` in the file): typed in the menu editor
+    # and synthesised with the configured voice, beside the catalogue's ids.
+    texts: Mapping[str, str] = field(default_factory=_no_options)
     # Tree parent and level of every node reachable from the start (breadth first).
     _parents: Mapping[str, str | None] = field(init=False, repr=False, compare=False)
     _levels: Mapping[str, int] = field(init=False, repr=False, compare=False)
@@ -170,6 +173,10 @@ class Menu:
                 c for _, c in sorted(node.options.items()) if self._parents.get(c) == node_id
             ]
             stack.extend(reversed(children))
+
+    def catalogue_prompt_ids(self) -> set[str]:
+        """The prompt ids the catalogue (and its build) must have: all but the menu's own."""
+        return {prompt_id for prompt_id in self.prompt_ids() if prompt_id not in self.texts}
 
     def prompt_ids(self) -> set[str]:
         ids: set[str] = set()

@@ -39,6 +39,8 @@ SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 NodeId = Annotated[str, Field(pattern=NODE_ID_PATTERN)]
 PromptId = Annotated[str, Field(pattern=PROMPT_ID_PATTERN)]
 OptionKey = Annotated[str, Field(pattern=OPTION_KEY_PATTERN)]
+OWN_TEXT_MAX: Final = 500
+OwnText = Annotated[str, Field(min_length=1, max_length=OWN_TEXT_MAX, pattern=r"\S")]
 
 
 class _Spec(BaseModel):
@@ -110,6 +112,12 @@ class MenuFileSpec(_Spec):
     start: NodeId = Field(description="The main menu: level 1.")
     nodes: dict[NodeId, NodeSpec] = Field(
         min_length=1, json_schema_extra={"additionalProperties": False}
+    )
+    prompts: dict[PromptId, OwnText] = Field(
+        default_factory=dict,
+        description="The menu's own prompts: id -> text, synthesised with the configured voice "
+        "(typed in the console's menu editor); their ids must not be catalogue ids.",
+        json_schema_extra={"additionalProperties": False},
     )
 
 

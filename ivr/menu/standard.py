@@ -5,7 +5,8 @@ that needs the speech stack.  :func:`load_and_validate` is what the engine calls
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hotline.speech.paths import voice_dir_name
 from hotline.speech.wording import Severity, WordingFinding, check_prompts
 from ivr.menu.loader import load_menu, parse_menu
 from ivr.menu.model import Menu, NodeKind
+from ivr.menu.own_prompts import OwnSeconds, clashes, render, with_own
 from ivr.menu.structure import MenuError, Rule, Violation, structure_violations
 from ivr.prompts import NAV_HINT
 
@@ -190,21 +192,57 @@ def parse_and_validate(
     return check_menu(parse_menu(text, source), settings, library, voices)
 
 
+async def validate_text(
+    text: str,
+    source: str,
+    settings: Settings,
+    library: PromptLibrary,
+    voices: Sequence[str] | None = None,
+) -> Menu:
+    """The one validator of menu text for every front end (``hotline menu validate``,
+    ``publish`` and ``rollback``, the console's menu editor, the engine at load): parse,
+    render the menu's own prompts in each voice (default: the configured one) off the event
+    loop, then :func:`check_menu` in a thread.  :class:`MenuError` with every violation."""
+    menu = await asyncio.to_thread(parse_menu, text, source)
+    return await validate_parsed(menu, settings, library, voices)
+
+
+async def validate_file(
+    path: Path, settings: Settings, library: PromptLibrary, voices: Sequence[str] | None = None
+) -> Menu:
+    """:func:`validate_text` on a menu file (``hotline menu validate``)."""
+    menu = await asyncio.to_thread(load_menu, path)
+    return await validate_parsed(menu, settings, library, voices)
+
+
+async def validate_parsed(
+    menu: Menu, settings: Settings, library: PromptLibrary, voices: Sequence[str] | None = None
+) -> Menu:
+    chosen = list(voices) if voices else [settings.speech.voice]
+    own = await render(menu, library, chosen)
+    return await asyncio.to_thread(check_menu, menu, settings, library, chosen, own)
+
+
 def check_menu(
     menu: Menu,
     settings: Settings,
     library: PromptLibrary,
     voices: Sequence[str] | None = None,
+    own: OwnSeconds | None = None,
 ) -> Menu:
-    """``menu`` itself when it keeps every rule in each of ``voices``; else :class:`MenuError`."""
+    """``menu`` itself when it keeps every rule in each of ``voices``; else :class:`MenuError`.
+    ``own``: the measured seconds of the menu's own prompts per voice
+    (:func:`ivr.menu.own_prompts.render`); an own prompt not in it is not built."""
     chosen = list(voices) if voices else [settings.speech.voice]
-    found: list[Violation] = []
+    catalogue = with_own(library.catalogue, menu)
+    found: list[Violation] = clashes(library.catalogue, menu)
     for voice in chosen:
+        seconds = (own or {}).get(voice, {})
         violations = validate_menu(
             menu,
             settings.ivr,
-            catalogue=library.catalogue,
-            durations=partial(library.duration, voice=voice),
+            catalogue=catalogue,
+            durations=partial(_duration, library, seconds, menu, voice),
             voice=voice_label(library, voice),
             wording=settings.wording,
             nav_hint=NAV_HINT,
@@ -214,6 +252,16 @@ def check_menu(
     if found:
         raise MenuError(found, menu.source)
     return menu
+
+
+def _duration(
+    library: PromptLibrary, own: Mapping[str, float], menu: Menu, voice: str, prompt_id: str
+) -> float:
+    """Seconds of ``prompt_id`` in ``voice``: an own prompt as rendered (KeyError when it was
+    not), a catalogue prompt from the build."""
+    if prompt_id in menu.texts:
+        return own[prompt_id]
+    return library.duration(prompt_id, voice)
 
 
 def department_violations(menu: Menu, settings: Settings) -> list[Violation]:

@@ -21,6 +21,7 @@ TABLES = {
     "calendar_overrides",
     "emergency_state",
     "menu_versions",
+    "menu_drafts",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -60,7 +61,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0016_appeals_register"
+    assert head == "0017_menus_drafts"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

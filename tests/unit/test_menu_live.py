@@ -69,7 +69,9 @@ class FakeFlow:
 def fake_load(monkeypatch: pytest.MonkeyPatch) -> None:
     """The file is the base menu; a version is its content, refused when it is BROKEN."""
 
-    def load(settings: Any, prompts: Any, published: MenuVersionRecord | None = None) -> Menu:
+    def load(
+        settings: Any, prompts: Any, published: MenuVersionRecord | None = None, own: Any = None
+    ) -> Menu:
         if published is None:
             return parse(base())
         if published.content == BROKEN:

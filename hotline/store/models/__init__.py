@@ -31,7 +31,7 @@ from hotline.store.models.contact_center import (
     Recording,
     RecordingAccess,
 )
-from hotline.store.models.menus import MenuVersion
+from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
@@ -61,6 +61,7 @@ __all__ = [
     "EmergencyState",
     "JsonDocument",
     "LoginThrottle",
+    "MenuDraft",
     "MenuVersion",
     "Meter",
     "Operator",

@@ -30,3 +30,16 @@ class MenuVersion(Base):
     summary: Mapped[str] = mapped_column(Text)
     source: Mapped[str] = mapped_column(String(1024))
     rollback_of: Mapped[int | None]
+
+
+class MenuDraft(Base):
+    """The menu being edited in the console (issue 23): one shared draft, with who changed it
+    last and when.  One row (``id`` 1); publishing copies its content into ``menu_versions``."""
+
+    __tablename__ = "menu_drafts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The draft's menu YAML, as the editor last wrote it (it may break the rules).
+    content: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
