@@ -23,6 +23,8 @@ BASE = {
     "HOTLINE_SMS__SENDSMS_PORT": "6092",
     "HOTLINE_SMS__FAKE_SMSC_PORT": "6093",
     "HOTLINE_SMS__DLR_PORT": "6094",
+    "HOTLINE_METRICS__PORT": "6095",
+    "HOTLINE_METRICS__PROMETHEUS_PORT": "6096",
     "PG_TEST_URL": "postgresql+psycopg://u:p@127.0.0.1:5432/hotline_test_perf",
 }
 
