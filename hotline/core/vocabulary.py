@@ -363,6 +363,16 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "dlr": "отчёт о доставке",
         "failed": "отказ",
     },
+    # The menu editor (issue 23): node kinds and actions of ivr.menu.model.
+    "NodeKind": {"menu": "меню", "info": "информация", "action": "действие"},
+    "MenuAction": {
+        "meter_readings": "передать показания",
+        "account_balance": "узнать баланс",
+        "operator": "соединить с оператором",
+        "callback_request": "заказать обратный звонок",
+        "voicemail": "оставить сообщение",
+        "hangup": "попрощаться",
+    },
     # hotline doctor's findings.
     "Status": {"ok": "в порядке", "warning": "предупреждение", "error": "ошибка"},
 }

@@ -34,8 +34,8 @@ INTERNAL: Final[dict[str, str]] = {
     "as AuditAction campaign.*",
     "ivr.dialog.Next": "the IVR's control flow",
     "ivr.dialog.ReadBack": "the IVR's control flow",
-    "ivr.menu.model.NodeKind": "the menu file's own keywords, typed by its author",
-    "ivr.menu.model.Action": "the menu file's own keywords, typed by its author",
+    "ivr.menu.model.Action": "the menu file's keywords; the editor labels them as MenuAction "
+    "(the name Action is dialer.repository.campaigns.Action's too)",
     "ivr.menu.model.After": "the menu file's own keywords, typed by its author",
     "ivr.menu.structure.Rule": "menu validation rule ids in the developer's CLI",
     "ivr.menu.loader.Unreadable": "menu file loading errors in the developer's CLI",
