@@ -4,8 +4,10 @@ in the database before the password is verified, per name and per client address
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import pytest
 from argon2 import PasswordHasher
@@ -48,13 +50,42 @@ async def test_parallel_wrong_guesses_verify_at_most_the_limit(users: Users, db:
     assert (await users.authenticate("ivanova", PASSWORD, None)).outcome is LoginOutcome.LOCKED
 
 
+class HeldHasher(PasswordHasher):
+    """Verifies the right password only when the test lets it: the right guess is then surely
+    reserved before the wrong ones that lock the name, whatever order the pool runs them in."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.holding = threading.Event()
+        self.go_on = threading.Event()
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+        if password == PASSWORD:
+            self.holding.set()
+            assert self.go_on.wait(30), "the test never let the right guess go on"
+        return super().verify(hash, password)
+
+
 async def test_a_right_guess_among_parallel_wrong_ones_does_not_clear_the_lock(
-    users: Users, db: Database
+    db: Database,
 ) -> None:
-    guesses = [f"wrong-{n}" for n in range(20)]
-    guesses.insert(3, PASSWORD)
-    await asyncio.gather(*(users.authenticate("ivanova", g, None) for g in guesses))
-    assert await failures(db) <= 5
+    await db.upgrade()
+    settings = WebSettings(max_failed_logins=5, lockout_minutes=15)
+    hasher = HeldHasher()
+    users = Users(db, settings, clock=lambda: T0, hasher=hasher)
+    await users.add("ivanova", Role.ADMIN, PASSWORD, Actor("root", "cli"))
+    # The right guess takes its reservation and waits in verification...
+    right = asyncio.create_task(users.authenticate("ivanova", PASSWORD, None))
+    assert await asyncio.to_thread(hasher.holding.wait, 30)
+    # ...while parallel wrong guesses fail and lock the name.
+    wrong = await asyncio.gather(
+        *(users.authenticate("ivanova", f"wrong-{n}", None) for n in range(20))
+    )
+    assert wrong[-1].outcome is LoginOutcome.LOCKED
+    hasher.go_on.set()
+
+    assert (await right).outcome is LoginOutcome.LOCKED  # the lock others set stays
+    assert await failures(db) == 4  # 5 reservations: the right one and 4 verified failures
     assert (await users.authenticate("ivanova", PASSWORD, None)).outcome is LoginOutcome.LOCKED
 
 
