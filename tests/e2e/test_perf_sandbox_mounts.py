@@ -30,6 +30,8 @@ PROBE_SECTIONS = {
     "HOTLINE_SMS__BOX_PORT": ("sms", "box_port"),
     "HOTLINE_SMS__SENDSMS_PORT": ("sms", "sendsms_port"),
     "HOTLINE_SMS__FAKE_SMSC_PORT": ("sms", "fake_smsc_port"),
+    "HOTLINE_METRICS__PORT": ("metrics", "port"),
+    "HOTLINE_METRICS__PROMETHEUS_PORT": ("metrics", "prometheus_port"),
     "HOTLINE_SMS__DLR_PORT": ("sms", "dlr_port"),
 }
 

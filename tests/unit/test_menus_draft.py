@@ -47,7 +47,7 @@ def test_add_node_with_a_typed_prompt_and_a_fifth_option() -> None:
     with pytest.raises(edits.DraftError, match="укажите подсказку"):
         edits.add_node(data, parent="info", key="4", kind="info")
     with pytest.raises(edits.DraftError, match="неизвестное действие"):
-        edits.add_node(data, parent="info", key="4", kind="action", action="voicemail")
+        edits.add_node(data, parent="info", key="4", kind="action", action="teleport")
 
 
 def test_remove_takes_the_subtree_and_its_own_prompts() -> None:

@@ -5,6 +5,7 @@ one fails these tests (scripts/install-system-deps.sh installs them)."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -112,7 +113,11 @@ def test_folders_user_and_log_rotation(tmp_path: Path) -> None:
     assert "enabled = false" in server_toml
 
 
-def test_the_server_settings_file_loads(tmp_path: Path) -> None:
+def test_the_server_settings_file_loads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The file alone: a test worker's own HOTLINE_* variables (tests/xdist_support.py) would
+    # override its paths and ports.
+    for name in [n for n in os.environ if n.startswith("HOTLINE_")]:
+        monkeypatch.delenv(name)
     write_deploy(render_deploy(_settings(tmp_path)), tmp_path)
     loaded = load_settings(tmp_path / "hotline" / "hotline.toml", environ={})
     assert loaded.paths.recordings_dir == Path("/var/lib/hotline/recordings")
