@@ -29,6 +29,7 @@ from hotline.cli.transcript import render_transcript
 from hotline.contact_center import operators as ops
 from hotline.contact_center.queue_report import build_report
 from hotline.core.clock import utc_now
+from hotline.core.vocabulary import label
 from hotline.sandbox import Sandbox
 from hotline.settings import AmiRole, HoursSettings, Settings
 from hotline.speech.library import PromptLibrary
@@ -166,18 +167,18 @@ async def _play(settings: Settings, console: Console) -> int:
 
 async def _print_call_log(engine: Engine, transcripts: list[Transcript], console: Console) -> None:
     console.rule("The call log")
-    table = Table("uniqueid", "caller", "answered", "path", "outcome", "hang-up")
+    table = Table("звонок", "кто звонил", "ответ", "путь", "итог", "отбой")
     for transcript in transcripts:
         record = await engine.call_log.get(uniqueid=transcript.uniqueid)
         if record is None:
-            table.add_row(transcript.uniqueid, "-", "-", "-", "(not logged)", "-")
+            table.add_row(transcript.uniqueid, "-", "-", "-", "(нет в журнале)", "-")
             continue
         table.add_row(
             record.uniqueid,
-            record.caller or "anonymous",
+            record.caller or "номер скрыт",
             record.answered_at.strftime("%H:%M:%S") if record.answered_at else "-",
             " > ".join(record.path) or "-",
-            str(record.outcome or "-"),
+            label("CallOutcome", record.outcome) or "-",
             record.hangup_cause or "-",
         )
     console.print(table)
@@ -271,9 +272,14 @@ async def _campaign(settings: Settings, console: Console) -> int:
         sheets = await report_rows(store, name)
     finally:
         await engine.stop()
-    table = Table("phone", "result", "reason", "attempts")
+    table = Table("телефон", "итог", "причина", "попыток")
     for row in sheets["contacts"]:
-        table.add_row(row["phone"], row["result"], row["reason"], str(row["attempts"]))
+        table.add_row(
+            row["phone"],
+            label("Result", row["result"]),
+            label("Reason", row["reason"]),
+            str(row["attempts"]),
+        )
         if f"{row['result']}:{row['reason']}" != DEMO_CONTACTS[row["phone"]]:
             failures += 1
             console.print(f"[red]{row['phone']}: expected {DEMO_CONTACTS[row['phone']]}[/]")
