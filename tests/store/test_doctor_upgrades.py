@@ -261,6 +261,14 @@ def test_the_engine_refuses_a_newer_schema(url: str) -> None:
     assert asyncio.run(_version(url)) == "0099_future"
 
 
+def test_the_console_refuses_a_newer_schema_with_its_message(url: str) -> None:
+    asyncio.run(_pretend_newer(url))
+    code, out, err = run_hotline(url, "web")
+    assert code == 2
+    assert "0099_future" in err and "newer" in err
+    assert "Traceback" not in out + err and "console on" not in out
+
+
 async def test_database_upgrade_raises_on_an_unknown_revision(db: Database) -> None:
     await db.upgrade()
     async with db.session() as session:
