@@ -44,5 +44,5 @@ async def test_ratings_by_operator_and_cap(db: Database) -> None:
 
 async def test_score_out_of_range_is_refused(db: Database) -> None:
     await db.upgrade()
-    with pytest.raises(ValueError, match="1..5"):
+    with pytest.raises(ValueError, match=r"1\.\.5"):
         await RatingStore(db).add("c1", "+7900", "anna", 6, NOW)

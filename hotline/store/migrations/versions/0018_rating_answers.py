@@ -12,7 +12,6 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-
 revision: str = "0018_rating_answers"
 down_revision: str | None = "0017_menus_drafts"
 branch_labels: str | Sequence[str] | None = None
