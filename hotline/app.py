@@ -33,6 +33,7 @@ from hotline.dialplan.names import (
     ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
+    ROUTE_RATING,
 )
 from hotline.messaging.outbox import SmsOutbox
 from hotline.settings import AmiRole, Settings
@@ -46,6 +47,7 @@ from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
 from hotline.store.queue_events import QueueEvents
+from hotline.store.ratings import RatingStore
 from hotline.store.recordings import Recordings
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
@@ -58,6 +60,7 @@ from ivr.menu.flow import MenuFlow
 from ivr.menu.live import LiveMenu
 from ivr.menu.versions import MenuVersions
 from ivr.queue_overflow import QueueOverflow
+from ivr.rating import Rating
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
 
@@ -252,6 +255,12 @@ class Engine:
             self.routes.add(
                 ROUTE_APPEAL_SAID,
                 AppealSaid(self.call_log, self.prompts, self.appeals, callbacks),
+            )
+            self.routes.add(
+                ROUTE_RATING,
+                Rating(
+                    self.settings, self.call_log, self.prompts, RatingStore(self.db), callbacks
+                ),
             )
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")

@@ -92,6 +92,9 @@ BALANCE_OVERPAYMENT: Final = "balance.overpayment"
 BALANCE_ZERO: Final = "balance.zero"
 BALANCE_DUE: Final = "balance.due"
 BALANCE_LAST_PAYMENT: Final = "balance.last_payment"
+# The rating after an operator call (ivr/rating.py; R-108)
+RATING_ASK: Final = "rating.ask"
+RATING_THANKS: Final = "rating.thanks"
 BALANCE_RECEIVED_ON: Final = "balance.received_on"
 
 FLOW_PROMPTS: Final = (
@@ -122,6 +125,8 @@ FLOW_PROMPTS: Final = (
     VOICEMAIL_EMPTY,
     APPEAL_REGISTERED,
     APPEAL_DEADLINE,
+    RATING_ASK,
+    RATING_THANKS,
     QUEUE_WAIT,
     QUEUE_STILL_BUSY,
     CALLBACK_OFFER_OR_WAIT,

@@ -25,6 +25,7 @@ from hotline.core.errors import NotFound
 from hotline.core.vocabulary import describe, label
 from hotline.store.db import Database
 from hotline.store.operators import Operators
+from hotline.store.ratings import OperatorSatisfaction, RatingStore
 from hotline.transport.ami import AmiClient
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -176,7 +177,7 @@ def stats(
 
     zone = ZoneInfo(settings.hours.timezone)
 
-    async def work(db: Database) -> QueueReport:
+    async def work(db: Database) -> tuple[QueueReport, list[OperatorSatisfaction]]:
         report = await build_report(
             db,
             settings,
@@ -189,9 +190,11 @@ def stats(
             render = tabular.to_xlsx if fmt == "xlsx" else tabular.to_csv
             data = await asyncio.to_thread(render, report_sheets(report, zone))
             await asyncio.to_thread(output.write_bytes, data)
-        return report
+        # Ratings after operator calls (R-108): by operator, every queue.
+        ratings = await RatingStore(db).by_operator(start.astimezone(UTC), end.astimezone(UTC))
+        return report, ratings
 
-    report = run_with_db(settings, work, command="queue")
+    report, ratings = run_with_db(settings, work, command="queue")
     if fmt in ("csv", "xlsx") and output is not None:
         typer.echo(f"wrote {output}")
     elif fmt == "csv":
@@ -202,9 +205,24 @@ def stats(
             "to": end.isoformat(),
             "queue": queue or "all",
             **report.to_dict(),
+            "satisfaction": [
+                {"operator": r.operator, "count": r.count, "average": r.average} for r in ratings
+            ],
         }
         typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         if queue is not None:
             typer.echo(f"queue {queue}: {known[queue].title} ({known[queue].queue})")
         print_report(report, start, end, zone)
+        print_satisfaction(ratings)
+
+
+def print_satisfaction(ratings: list[OperatorSatisfaction]) -> None:
+    """Оценка разговора с оператором (1-5) by operator, R-108."""
+    if not ratings:
+        typer.echo("satisfaction (rating 1-5 after the call): no ratings")
+        return
+    table = Table("Operator", "Ratings", "Average (1-5)", title="Satisfaction")
+    for r in ratings:
+        table.add_row(r.operator, str(r.count), f"{r.average:.2f}")
+    Console(width=200).print(table)

@@ -55,6 +55,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "amd": "распознавание автоответчика",
         "outage_heard": "сообщено об отключении",
         "appeal": "обращение зарегистрировано",
+        "rating": "оценка разговора с оператором",
     },
     # --- the dialplan contract (hotline.dialplan.names) ---------------------------------------
     "AmdStatus": {

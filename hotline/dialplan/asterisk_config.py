@@ -32,6 +32,7 @@ from hotline.dialplan.names import (
     ROUTE_DIALER,
     ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
+    ROUTE_RATING,
     SIM_GREETING_PREFIX,
     SIM_VOICE,
     ChannelVar,
@@ -199,6 +200,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "sandbox": options.sandbox,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "appeal_said_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_APPEAL_SAID}",
+        "rating_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_RATING}",
         "queue": settings.queue,
         "queues": _queues(settings),
         # Absolute: Asterisk (in the sandbox: through a bind mount) writes by this path.

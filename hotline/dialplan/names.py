@@ -44,6 +44,8 @@ ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
 # The operator registered an appeal and sent the caller here to hear its number and deadline
 # the appeal's number is in ChannelVar.APPEAL.
 ROUTE_APPEAL_SAID: Final = "appeal-said"
+# The operator hung up: the caller may rate the conversation by keypad (issue 16; R-108).
+ROUTE_RATING: Final = "rating"
 
 
 # --- Channel variables ------------------------------------------------------------------------
@@ -85,6 +87,9 @@ class ChannelVar(StrEnum):
     QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
     # Set by the overflow route: the caller left a callback request (dialplan hangs up).
     CALLBACK = "HOTLINE_CALLBACK"
+    # Set by Queue() on the caller's channel once an operator answers (queues.conf
+    # setinterfacevar): the member's name, i.e. the operator's; the rating route reads it.
+    MEMBER_NAME = "MEMBERNAME"
     # Set by Asterisk's AMD() on an answered campaign call: an AmdStatus value, and
     # why (e.g. "LONGGREETING-1900-1800", "HUMAN-800-800").
     AMD_STATUS = "AMDSTATUS"

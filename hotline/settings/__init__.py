@@ -31,6 +31,7 @@ from hotline.settings.deploy import DeploySettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
+from hotline.settings.rating import RatingSettings
 from hotline.settings.resilience import ResilienceSettings
 from hotline.settings.sections import (
     AccountSettings,
@@ -77,6 +78,7 @@ __all__ = [
     "OutageSettings",
     "PathSettings",
     "QueueSettings",
+    "RatingSettings",
     "ReadingSettings",
     "RecordingSettings",
     "ResilienceSettings",
@@ -145,6 +147,8 @@ class Settings(BaseSettings):
     # Database and disk faults (issue 21; hotline/settings/resilience.py).
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
+    # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
+    rating: RatingSettings = Field(default_factory=RatingSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -61,6 +61,8 @@ class EventKind(StrEnum):
     OUTAGE_HEARD = "outage_heard"
     # An appeal was registered from the call (value: its number) (issue 16)
     APPEAL = "appeal"
+    # The caller rated the operator call by keypad (value: 1-5; detail: the operator)
+    RATING = "rating"
 
 
 # --- The appeal register (issue 16) ---------------------------------------------------------

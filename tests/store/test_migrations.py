@@ -22,6 +22,7 @@ TABLES = {
     "emergency_state",
     "menu_versions",
     "menu_drafts",
+    "rating_answers",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -61,7 +62,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0017_menus_drafts"
+    assert head == "0018_rating_answers"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

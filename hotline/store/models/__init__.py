@@ -33,6 +33,7 @@ from hotline.store.models.contact_center import (
 )
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
+from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
@@ -67,6 +68,7 @@ __all__ = [
     "Operator",
     "Outage",
     "QueueEvent",
+    "RatingAnswer",
     "Reading",
     "Recording",
     "RecordingAccess",

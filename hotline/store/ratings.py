@@ -1,0 +1,90 @@
+"""Ratings of operator calls (``rating_answers``): stored per call, caller and operator; the
+frequency cap's question (R-105) and the satisfaction figure by operator (R-108, R-145)."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from sqlalchemy import func, select
+
+from hotline.store.db import Database
+from hotline.store.models import RatingAnswer
+
+SCORE_MIN: Final = 1
+SCORE_MAX: Final = 5
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same day and time ``months`` calendar months earlier (the 31st clamps)."""
+    index = moment.year * 12 + moment.month - 1 - months
+    year, month = divmod(index, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass(frozen=True)
+class OperatorSatisfaction:
+    operator: str
+    count: int
+    average: float
+
+
+class RatingStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(
+        self, call_id: str, caller: str, operator: str, score: int, rated_at: datetime
+    ) -> None:
+        if not SCORE_MIN <= score <= SCORE_MAX:
+            raise ValueError(f"a rating is {SCORE_MIN}..{SCORE_MAX}, not {score}")
+        async with self._db.session() as session:
+            session.add(
+                RatingAnswer(
+                    call_id=call_id[:64],
+                    caller=caller[:32],
+                    operator=operator[:128],
+                    score=score,
+                    rated_at=rated_at,
+                )
+            )
+
+    async def rated_since(self, caller: str, since: datetime) -> bool:
+        """Whether this caller answered a rating at or after ``since`` (the cap, R-105)."""
+        async with self._db.session() as session:
+            found = await session.scalar(
+                select(RatingAnswer.id)
+                .where(RatingAnswer.caller == caller[:32], RatingAnswer.rated_at >= since)
+                .limit(1)
+            )
+        return found is not None
+
+    async def for_call(self, call_id: str) -> list[tuple[str, int]]:
+        """(operator, score) of the ratings given on one call."""
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(RatingAnswer.operator, RatingAnswer.score)
+                .where(RatingAnswer.call_id == call_id)
+                .order_by(RatingAnswer.id)
+            )
+            return [(str(op), int(score)) for op, score in rows]
+
+    async def by_operator(self, start: datetime, end: datetime) -> list[OperatorSatisfaction]:
+        """Average score and count by operator for ratings in [start, end)."""
+        async with self._db.session() as session:
+            rows = await session.execute(
+                select(
+                    RatingAnswer.operator,
+                    func.count(RatingAnswer.id),
+                    func.avg(RatingAnswer.score),
+                )
+                .where(RatingAnswer.rated_at >= start, RatingAnswer.rated_at < end)
+                .group_by(RatingAnswer.operator)
+                .order_by(RatingAnswer.operator)
+            )
+            return [
+                OperatorSatisfaction(str(op), int(n), round(float(avg), 2)) for op, n, avg in rows
+            ]
