@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import enum
 from decimal import Decimal, InvalidOperation
@@ -112,6 +111,8 @@ def say(
         typer.echo(phrase.text)
         return
     # The audio stack is imported only when audio is asked for (--text answers at once).
+    import asyncio
+
     from hotline.speech.catalogue import CatalogueError
     from hotline.speech.library import PromptLibrary
     from hotline.speech.tools import SpeechError

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from typing import TYPE_CHECKING, Final
 
-from hotline.core.phones import mask_phone
+from hotline.core.masking import mask_phone
 
 if TYPE_CHECKING:
     from hotline.settings import LogSettings

@@ -14,7 +14,15 @@ from typer.core import TyperGroup
 
 from hotline.cli.lazy import COMMANDS
 
-HEAVY: Final = ("fastapi", "sqlalchemy", "panoramisk", "uvicorn", "hotline.app", "hotline.web")
+HEAVY: Final = (
+    "fastapi",
+    "sqlalchemy",
+    "panoramisk",
+    "uvicorn",
+    "phonenumbers",
+    "hotline.app",
+    "hotline.web",
+)
 PROBE: Final = (
     "import atexit, json, sys\n"
     "atexit.register(lambda: print('MODULES ' + json.dumps(sorted(sys.modules))))\n"
