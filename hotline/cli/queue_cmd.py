@@ -20,6 +20,7 @@ from hotline.contact_center import operators as ops
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import Kpi, QueueReport
 from hotline.contact_center.queue_report import build_report, report_sheets
+from hotline.contact_center.satisfaction import Satisfaction, satisfaction_sheet
 from hotline.core import spreadsheets as tabular
 from hotline.core.errors import NotFound
 from hotline.core.vocabulary import describe, label
@@ -186,19 +187,26 @@ def stats(
             include_simulated=include_simulated,
             department=queue,
         )
+        # Ratings after operator calls: by operator, every queue.
+        ratings = await RatingStore(db).by_operator(
+            start.astimezone(UTC), end.astimezone(UTC), include_simulated=include_simulated
+        )
         if fmt in ("csv", "xlsx") and output is not None:
             render = tabular.to_xlsx if fmt == "xlsx" else tabular.to_csv
-            data = await asyncio.to_thread(render, report_sheets(report, zone))
+            sheets = [
+                *report_sheets(report, zone),
+                satisfaction_sheet(Satisfaction(tuple(ratings))),
+            ]
+            data = await asyncio.to_thread(render, sheets)
             await asyncio.to_thread(output.write_bytes, data)
-        # Ratings after operator calls: by operator, every queue.
-        ratings = await RatingStore(db).by_operator(start.astimezone(UTC), end.astimezone(UTC))
         return report, ratings
 
     report, ratings = run_with_db(settings, work, command="queue")
     if fmt in ("csv", "xlsx") and output is not None:
         typer.echo(f"wrote {output}")
     elif fmt == "csv":
-        typer.echo(tabular.to_csv(report_sheets(report, zone)).decode("utf-8"), nl=False)
+        sheets = [*report_sheets(report, zone), satisfaction_sheet(Satisfaction(tuple(ratings)))]
+        typer.echo(tabular.to_csv(sheets).decode("utf-8"), nl=False)
     elif fmt == "json":
         data = {
             "from": start.isoformat(),

@@ -11,7 +11,7 @@ from typing import Final
 from sqlalchemy import func, select
 
 from hotline.store.db import Database
-from hotline.store.models import RatingAnswer
+from hotline.store.models import Call, RatingAnswer
 
 SCORE_MIN: Final = 1
 SCORE_MAX: Final = 5
@@ -72,19 +72,27 @@ class RatingStore:
             )
             return [(str(op), int(score)) for op, score in rows]
 
-    async def by_operator(self, start: datetime, end: datetime) -> list[OperatorSatisfaction]:
-        """Average score and count by operator for ratings in [start, end)."""
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(
-                    RatingAnswer.operator,
-                    func.count(RatingAnswer.id),
-                    func.avg(RatingAnswer.score),
-                )
-                .where(RatingAnswer.rated_at >= start, RatingAnswer.rated_at < end)
-                .group_by(RatingAnswer.operator)
-                .order_by(RatingAnswer.operator)
+    async def by_operator(
+        self, start: datetime, end: datetime, *, include_simulated: bool = False
+    ) -> list[OperatorSatisfaction]:
+        """Average score and count by operator for ratings in [start, end); without
+        ``include_simulated``, ratings given on simulated (test) calls are left out, as the
+        console's other figures leave those calls out."""
+        query = (
+            select(
+                RatingAnswer.operator,
+                func.count(RatingAnswer.id),
+                func.avg(RatingAnswer.score),
             )
+            .where(RatingAnswer.rated_at >= start, RatingAnswer.rated_at < end)
+            .group_by(RatingAnswer.operator)
+            .order_by(RatingAnswer.operator)
+        )
+        if not include_simulated:
+            simulated = select(Call.uniqueid).where(Call.simulated.is_(True))
+            query = query.where(RatingAnswer.call_id.not_in(simulated))
+        async with self._db.session() as session:
+            rows = await session.execute(query)
             return [
                 OperatorSatisfaction(str(op), int(n), round(float(avg), 2)) for op, n, avg in rows
             ]

@@ -49,3 +49,19 @@ def test_queue_stats_shows_satisfaction_by_operator(url: str) -> None:
     code, out, _ = run_hotline(url, "queue", "stats", *period)
     assert code == 0
     assert "Satisfaction" in out and "4.50" in out and "2.00" in out
+
+
+def test_queue_stats_downloads_carry_the_satisfaction_sheet(url: str) -> None:
+    seed(url)
+    day = datetime.now(UTC) - timedelta(hours=1)
+    period = ("--from", f"{day - timedelta(days=1):%Y-%m-%d}", "--to", f"{day:%Y-%m-%d}")
+    code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "csv")
+    assert code == 0
+    lines = out.splitlines()
+    at = lines.index("Оценки операторов")
+    assert lines[at + 1 : at + 5] == [
+        "operator;ratings;average_1_5",
+        "anna;2;4,5",
+        "boris;1;2",
+        "всего;3;3,67",
+    ]

@@ -18,7 +18,9 @@ from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
+from hotline.contact_center.satisfaction import Satisfaction, satisfaction_sheet
 from hotline.store.calllog import CallLog
+from hotline.store.ratings import RatingStore
 from hotline.web.charts import CALLS, PERCENT, Line, Step, chart_json, floor
 from hotline.web.dates import BadRequest, web_period
 from hotline.web.pages import page, table_download
@@ -142,7 +144,7 @@ def _department(request: Request, queue: str | None) -> str | None:
 
 async def _queue(
     request: Request, span: Window, by: Bucket, queue: str | None, include: bool
-) -> tuple[QueueReport, list[BucketKpi]]:
+) -> tuple[QueueReport, list[BucketKpi], Satisfaction]:
     first, last = span.first, span.last
     state = request.app.state
     zone = ZoneInfo(state.settings.hours.timezone)
@@ -154,7 +156,9 @@ async def _queue(
         include_simulated=include,
         department=_department(request, queue),
     )
-    return report, by_bucket(report.calls, zone, by)
+    # Ratings after operator calls: by operator, every queue.
+    ratings = await RatingStore(state.db).by_operator(first, last, include_simulated=include)
+    return report, by_bucket(report.calls, zone, by), Satisfaction(tuple(ratings))
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -168,7 +172,7 @@ async def queue_page(
 ) -> Response:
     by = by or (Bucket.HOUR if span.one_day else Bucket.DAY)
     simulated = await simulated_calls(request, test, span.first, span.last)
-    report, buckets = await _queue(request, span, by, queue, simulated.included)
+    report, buckets, satisfaction = await _queue(request, span, by, queue, simulated.included)
     settings = request.app.state.settings.queue
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     lines = [
@@ -200,6 +204,7 @@ async def queue_page(
         end=span.end,
         chart=chart,
         simulated=simulated,
+        satisfaction=satisfaction,
     )
 
 
@@ -217,7 +222,11 @@ async def queue_download(
     queue: str | None = None,
     test: bool | None = None,
 ) -> Response:
-    report, buckets = await _queue(request, span, by, queue, included(request, test))
+    report, buckets, satisfaction = await _queue(request, span, by, queue, included(request, test))
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
-    tables = [*report_sheets(report, zone), bucket_sheet(buckets, by)]
+    tables = [
+        *report_sheets(report, zone),
+        satisfaction_sheet(satisfaction),
+        bucket_sheet(buckets, by),
+    ]
     return await table_download(tables, span.stem("queue"), fmt)
