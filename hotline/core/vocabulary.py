@@ -267,6 +267,10 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "call_id": "звонок",
         "retention_days": "хранить дней",
         "recordings": "записей",
+        "channel": "канал",
+        "category": "категория",
+        "unit": "подразделение",
+        "status": "статус",
     },
     # What the audit log records (hotline.store.audit): every action the code writes.
     "AuditAction": {
@@ -431,13 +435,27 @@ def with_labels(
     return result
 
 
-def detail_text(detail: Mapping[str, Any] | None) -> str:
+# Audit detail keys whose values are codes of a vocabulary (the appeal register's entries).
+_DETAIL_VALUES: Final = {
+    "channel": "AppealChannel",
+    "status": "AppealStatus",
+    "reason": "NotConsidered",
+}
+
+
+def detail_text(
+    detail: Mapping[str, Any] | None, titles: Mapping[str, Mapping[str, str]] | None = None
+) -> str:
     """An audit entry's details for people: «ключ: значение; ...», keys and known codes
-    labelled (a role reads as its label, yes/no in Russian)."""
+    labelled (a role reads as its label, yes/no in Russian); ``titles`` names the codes the
+    settings define (an appeal's category and unit: key -> code -> title)."""
     if not detail:
         return ""
     parts = []
     for key, value in detail.items():
+        if titles and key in titles and isinstance(value, str) and value in titles[key]:
+            parts.append(f"{label('AuditDetail', key)}: {titles[key][value]}")
+            continue
         if value is None or value == "":
             continue
         if isinstance(value, bool):
@@ -446,6 +464,8 @@ def detail_text(detail: Mapping[str, Any] | None) -> str:
             text = label("Role", value)
         elif key == "why":
             text = label("LoginRefusal", value)
+        elif key in _DETAIL_VALUES and isinstance(value, str):
+            text = label(_DETAIL_VALUES[key], value)
         elif isinstance(value, str) and _ISO.match(value):
             text = f"{value[8:10]}.{value[5:7]}.{value[:4]} {value[11:16]}"
         elif isinstance(value, list | tuple):

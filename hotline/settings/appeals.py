@@ -60,6 +60,17 @@ def _categories() -> dict[str, str]:
     }
 
 
+def _unit_titles() -> dict[str, str]:
+    return {
+        "front_office": "Фронт-офис",
+        "billing": "Расчётный отдел",
+        "network": "Сетевая служба",
+        "connection": "Отдел технологического присоединения",
+        "contracts": "Договорной отдел",
+        "security": "Служба доверия",
+    }
+
+
 def _deadlines() -> dict[str, Deadline]:
     # Keys: "category/topic" first, then "category", then ``default_deadline``.
     return {
@@ -89,6 +100,16 @@ class AppealSettings(_Section):
     front_office_unit: str = Field(default="front_office", pattern=KEY)
     # urgency categories, most urgent first; the last one is the default.
     urgencies: tuple[str, ...] = ("emergency", "urgent", "normal")
+    # What the console calls the units and urgencies above (their keys stay in the store and
+    # in downloads); a key without a title is shown as it is.
+    unit_titles: dict[str, str] = Field(default_factory=_unit_titles)
+    urgency_titles: dict[str, str] = Field(
+        default_factory=lambda: {
+            "emergency": "аварийное",
+            "urgent": "срочное",
+            "normal": "обычное",
+        }
+    )
     # catalogue #37, 30 calendar days ([003]); [000] 10+10 (21 in all), [001] 15
     # working days, [004] 3-5 / 10-30 working days are a setting away.
     default_deadline: Deadline = Field(default_factory=lambda: Deadline(days=30, working=False))

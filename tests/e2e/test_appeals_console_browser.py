@@ -57,18 +57,20 @@ def test_register_hand_over_answer_reopen(
     form.locator("input[name=phone]").fill("+79001234567")
     page.click("#appeal-add-submit")
     number = page.locator("#appeal-number").inner_text()
-    expect(page.locator("#appeal-status")).to_have_text("registered")
-    expect(page.locator("#appeal-unit")).to_have_text("network")
+    expect(page.locator("#appeal-status")).to_have_attribute("data-status", "registered")
+    expect(page.locator("#appeal-status")).to_have_text("зарегистрировано")
+    expect(page.locator("#appeal-unit")).to_have_attribute("data-unit", "network")
+    expect(page.locator("#appeal-unit")).to_have_text("Сетевая служба")
 
     page.locator("#appeal-actions select[name=unit]").select_option("billing")
     page.click("#appeal-hand_over")
-    expect(page.locator("#appeal-status")).to_have_text("handed_over")
-    expect(page.locator("#appeal-unit")).to_have_text("billing")
+    expect(page.locator("#appeal-status")).to_have_attribute("data-status", "handed_over")
+    expect(page.locator("#appeal-unit")).to_have_attribute("data-unit", "billing")
     page.click("#appeal-answer")
-    expect(page.locator("#appeal-status")).to_have_text("answered")
+    expect(page.locator("#appeal-status")).to_have_attribute("data-status", "answered")
     page.fill("#reopen-note", "Заявитель не согласен с решением")
     page.click("#appeal-reopen")
-    expect(page.locator("#appeal-status")).to_have_text("reopened")
+    expect(page.locator("#appeal-status")).to_have_attribute("data-status", "reopened")
     expect(page.locator("#appeal-history")).to_contain_text("Заявитель не согласен")
 
     appeal = stored(settings, number)
@@ -80,5 +82,5 @@ def test_register_hand_over_answer_reopen(
         AppealStatus.REOPENED,
     ]
     page.click("text=Обращения")
-    expect(page.locator(f'tr[data-appeal="{number}"]')).to_contain_text("reopened")
+    expect(page.locator(f'tr[data-appeal="{number}"]')).to_contain_text("возобновлено")
     assert problems == []

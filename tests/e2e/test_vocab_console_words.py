@@ -20,11 +20,20 @@ from playwright.sync_api import Page, sync_playwright
 
 from dialer.model import AttemptStatus, Reason, Result
 from dialer.repository import DialerStore
+from hotline.appeals.register import AppealRequest, Appeals
 from hotline.settings import Settings
+from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
-from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
+from hotline.store.enums import (
+    AppealChannel,
+    CallDirection,
+    CallOutcome,
+    EventKind,
+    QueueEventKind,
+    ReplyChannel,
+)
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore, Place
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
@@ -46,7 +55,7 @@ MENU_NODES: Final = frozenset(
 # test typed that is Latin by rule (log-in names and campaign names are slugs).
 ALLOWED: Final = frozenset(
     {
-        *("Asterisk", "SIP", "CSV", "XLSX", "IVR", "AMI", "PJSIP", "WAV", "MP3", "E.164"),
+        *("Asterisk", "SIP", "CSV", "XLSX", "IVR", "AMI", "PJSIP", "WAV", "MP3", "E.164", "SMS"),
         "HOTLINE",  # the prefix of the environment variables the settings page names
         *("boris", "anna", "vera", "author", "manager", "setup"),
         *(CAMPAIGN, f"{CAMPAIGN}-scenario", f"{CAMPAIGN}-list"),
@@ -66,12 +75,17 @@ SUPERVISOR_PAGES: Final = (
     "/wallboard",
     "/recordings",
     "/outages",
+    "/appeals",
+    "/appeals?by=channel",
+    "/appeals?by=status",
+    "/appeals?by=unit",
 )
 ADMIN_PAGES: Final = ("/admin/users", "/admin/audit", "/admin/settings")
 WORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]")
 
 
-async def _seed(settings: Settings, tmp_path: Path) -> None:
+async def _seed(settings: Settings, tmp_path: Path) -> str:
+    """Fills the store; returns the number of the appeal it registered."""
     now = datetime.now(UTC).replace(microsecond=0)
     async with Database.from_settings(settings) as db:
         await db.upgrade()
@@ -139,14 +153,28 @@ async def _seed(settings: Settings, tmp_path: Path) -> None:
             places=[Place("Новосибирск", "Ленина")],
             by="boris",
         )
+        appeals = Appeals(db, settings.appeals, settings.hours.timezone)
+        appeal = await appeals.register(
+            AppealRequest(
+                channel=AppealChannel.VOICEMAIL,
+                category="complaint",
+                topic="quality",
+                subject="Перепады напряжения",
+                reply_channel=ReplyChannel.SMS,
+                call_id="1764770000.42",  # Asterisk's uniqueid of the call
+            ),
+            Actor("boris", "web"),
+        )
+        return appeal.number
 
 
 @pytest.fixture
-def console(tmp_path: Path) -> Iterator[str]:
-    """`hotline web` as its own process over a store with data in it."""
+def console(tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """`hotline web` as its own process over a store with data in it; (its URL, the number of
+    the appeal in it)."""
     settings = console_settings(tmp_path)
     asyncio.run(seed_users(settings))
-    asyncio.run(_seed(settings, tmp_path))
+    appeal = asyncio.run(_seed(settings, tmp_path))
     port = free_port()
     argv = [sys.executable, "-m", "hotline.cli"]
     for pair in (f"store.url={settings.database_url}", f"web.port={port}"):
@@ -156,7 +184,7 @@ def console(tmp_path: Path) -> Iterator[str]:
         proc = subprocess.Popen([*argv, "web"], env=dict(os.environ), stdout=sink, stderr=sink)
     try:
         asyncio.run(wait_for_port("127.0.0.1", port))
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", appeal
     finally:
         proc.terminate()
         proc.wait(15)
@@ -183,15 +211,15 @@ def _log_in(page: Page, url: str, name: str) -> None:
     page.wait_for_selector("#logout")
 
 
-def test_every_page_reads_in_russian(console: str) -> None:
-    url = console
+def test_every_page_reads_in_russian(console: tuple[str, str]) -> None:
+    url, appeal = console
     assert Path(CHROMIUM).exists(), "Debian chromium missing: run scripts/install-system-deps.sh"
     found: dict[str, set[str]] = {}
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
             for user, pages in (
-                ("boris", SUPERVISOR_PAGES),
+                ("boris", (*SUPERVISOR_PAGES, f"/appeals/{appeal}")),
                 ("vera", ADMIN_PAGES),
                 ("anna", ("/operator",)),
             ):

@@ -41,7 +41,7 @@ def register(client: TestClient, csrf: str, **extra: str) -> str:
 
 
 def status_of(html: str) -> str:
-    found = re.search(r'id="appeal-status">([a-z_]+)<', html)
+    found = re.search(r'id="appeal-status" data-status="([a-z_]+)"', html)
     assert found
     return found.group(1)
 
@@ -61,7 +61,7 @@ def test_register_hand_over_answer_reopen(client: TestClient, settings: Settings
     number = register(client, csrf)
     card = client.get(f"/appeals/{number}").text
     assert status_of(card) == "registered" and PHONE in card
-    assert 'id="appeal-unit">network<' in card
+    assert 'id="appeal-unit" data-unit="network">Сетевая служба<' in card
 
     refused = client.post(f"/appeals/{number}/close", data={"csrf_token": csrf})
     assert refused.status_code == 409 and "cannot become closed" in refused.text
@@ -69,7 +69,10 @@ def test_register_hand_over_answer_reopen(client: TestClient, settings: Settings
     moved = client.post(
         f"/appeals/{number}/hand_over", data={"unit": "billing", "csrf_token": csrf}
     )
-    assert status_of(moved.text) == "handed_over" and 'id="appeal-unit">billing<' in moved.text
+    assert (
+        status_of(moved.text) == "handed_over"
+        and 'id="appeal-unit" data-unit="billing">Расчётный отдел<' in moved.text
+    )
     answered = client.post(f"/appeals/{number}/answer", data={"csrf_token": csrf})
     assert status_of(answered.text) == "answered"
     no_reason = client.post(f"/appeals/{number}/reopen", data={"csrf_token": csrf})
@@ -83,7 +86,7 @@ def test_register_hand_over_answer_reopen(client: TestClient, settings: Settings
 
     listing = client.get("/appeals?category=complaint&by=unit").text
     assert f'data-appeal="{number}"' in listing
-    assert "<td>billing</td><td>1</td>" in listing
+    assert '<tr data-key="billing"><td>Расчётный отдел</td><td>1</td>' in listing
     assert f'data-appeal="{number}"' not in client.get("/appeals?status=closed").text
 
     csv = client.get("/appeals/export.csv")

@@ -88,4 +88,8 @@ async def audit(
     entries = await AuditLog(request.app.state.db).entries(
         actor=actor or None, action=action or None, limit=500
     )
-    return page(request, "audit.html", who, entries=entries, actor=actor, action=action)
+    appeals = request.app.state.settings.appeals
+    titles = {"category": appeals.categories, "unit": appeals.unit_titles}
+    return page(
+        request, "audit.html", who, entries=entries, actor=actor, action=action, titles=titles
+    )

@@ -7,6 +7,7 @@ every view is audited by the register itself."""
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
 from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
@@ -19,9 +20,16 @@ from hotline.appeals import register as appeal_ops
 from hotline.appeals.model import AppealError, NotConsidered
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import AppealRequest, Appeals
-from hotline.appeals.report import GROUPINGS, counts_sheet, in_time_share, register_sheet
+from hotline.appeals.report import (
+    GROUP_TITLES,
+    GROUPINGS,
+    counts_sheet,
+    in_time_share,
+    register_sheet,
+)
 from hotline.contact_center import operators as ops
 from hotline.contact_center.transfer import TransferError, hand_caller_to
+from hotline.core.vocabulary import label
 from hotline.dialplan.names import CONTEXT_APPEAL_SAID, ChannelVar
 from hotline.store.appeals import AppealFilter
 from hotline.store.enums import AppealChannel, AppealStatus, ReplyChannel
@@ -69,7 +77,27 @@ def _choices(request: Request) -> dict[str, Any]:
         "reply_channels": [c.value for c in ReplyChannel],
         "reasons": [r.value for r in NotConsidered],
         "groupings": GROUPINGS,
+        "group_titles": GROUP_TITLES,
+        "unit_titles": config.unit_titles,
+        "urgency_titles": config.urgency_titles,
+        "group_key": functools.partial(_group_key_title, config.categories, config.unit_titles),
     }
+
+
+def _group_key_title(
+    categories: dict[str, str], units: dict[str, str], grouping: str, key: str
+) -> str:
+    """A row of the counts table in words: the category's, unit's, channel's or status's name."""
+    match grouping:
+        case "category":
+            return categories.get(key, key)
+        case "unit":
+            return units.get(key, key)
+        case "channel":
+            return label("AppealChannel", key)
+        case "status":
+            return label("AppealStatus", key)
+    return key
 
 
 # --- during the call ----------------------------------------------------------------------------
