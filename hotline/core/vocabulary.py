@@ -319,6 +319,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeal.status": "статус обращения изменён",
         "appeal.view": "просмотр обращения",
         "appeal.list": "просмотр списка обращений",
+        "appeal.listen": "прослушивание записи обращения",
     },
     # The appeal register (issue 16).
     "AppealChannel": {

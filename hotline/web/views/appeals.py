@@ -7,13 +7,15 @@ every view is audited by the register itself."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Final
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, status
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 from hotline.access.users import Permission, allowed
 from hotline.appeals import register as appeal_ops
@@ -28,11 +30,14 @@ from hotline.appeals.report import (
     register_sheet,
 )
 from hotline.contact_center import operators as ops
+from hotline.contact_center.recordings import recordings_root
 from hotline.contact_center.transfer import TransferError, hand_caller_to
 from hotline.core.vocabulary import label
 from hotline.dialplan.names import CONTEXT_APPEAL_SAID, ChannelVar
+from hotline.settings import Settings
 from hotline.store.appeals import AppealFilter
-from hotline.store.enums import AppealChannel, AppealStatus, ReplyChannel
+from hotline.store.audit import AuditLog
+from hotline.store.enums import AppealChannel, AppealLinkKind, AppealStatus, ReplyChannel
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.ami import AmiError
@@ -45,6 +50,8 @@ NUMBER: Final = r"^\d{4}-\d{6}$"
 # The menu nodes a caller walked, as the topic the form proposes.
 TOPIC_BY_NODE: Final = {"readings": "readings", "balance": "bills", "outages": "outages"}
 MOVES: Final = ("hand_over", "start", "answer", "close", "reopen", "not_considered")
+# The audit action of playing an appeal's recording in the console (R-139).
+APPEAL_LISTEN: Final = "appeal.listen"
 
 
 def _register(request: Request) -> Appeals:
@@ -338,8 +345,42 @@ async def _card(
         status_code=code,
         appeal=found,
         message=message,
+        may_listen=allowed(who.role, Permission.APPEALS_PERSONAL),
         **_choices(request),
     )
+
+
+@router.get("/appeals/{number}/recording/{index}")
+async def recording_audio(
+    request: Request,
+    number: str,
+    index: int,
+    who: Annotated[Viewer, Depends(require(Permission.APPEALS_PERSONAL))],
+) -> Response:
+    """A recording linked to the appeal (the voicemail the caller left, R-111), played in the
+    card: the caller's voice is personal data (R-139), so only roles that see it, audited."""
+    found = await _register(request).view(number[:16], _viewer(who))
+    recordings = (
+        [ref for kind, ref in found.links if kind == AppealLinkKind.RECORDING] if found else []
+    )
+    if found is None or not 0 <= index < len(recordings):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such recording")
+    path = await asyncio.to_thread(_servable, recordings[index], request.app.state.settings)
+    if path is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "recording file missing")
+    await AuditLog(request.app.state.db).write(
+        who.actor, APPEAL_LISTEN, found.number, {"file": path.name}
+    )
+    return FileResponse(path, media_type="audio/wav")
+
+
+def _servable(ref: str, settings: Settings) -> Path | None:
+    """The recording's file when it is one under the recordings folder: only those are
+    served, whatever a link says."""
+    path = Path(ref).resolve()
+    if path.is_relative_to(recordings_root(settings)) and path.is_file():
+        return path
+    return None
 
 
 @router.post("/appeals/{number}/{move}")
