@@ -178,6 +178,14 @@ class Appeals:
             where = replace(where, exclude_units=(*where.exclude_units, trust_unit(self.settings)))
         return await self._store.counts(where, by, today or self.local_day(utc_now()))
 
+    async def timeline(
+        self, where: AppealFilter, viewer: Viewer
+    ) -> builtins.list[tuple[datetime, datetime | None]]:
+        """When the appeals ``viewer`` may see were registered and answered (the chart)."""
+        if not viewer.trust:
+            where = replace(where, exclude_units=(*where.exclude_units, trust_unit(self.settings)))
+        return await self._store.timeline(where)
+
     def _is_trust(self, record: AppealRecord) -> bool:
         return record.topic == self.settings.trust_topic
 

@@ -15,7 +15,7 @@ import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from sqlalchemy import Select, case, func, select
 
@@ -317,6 +317,17 @@ class AppealStore:
             (str(getattr(key, "value", key)), int(n), int(a or 0), int(b or 0), int(c or 0))
             for key, n, a, b, c in rows
         ]
+
+    async def timeline(
+        self, where: AppealFilter, limit: int = 100_000
+    ) -> builtins.list[tuple[datetime, datetime | None]]:
+        """(registered, answered) of the appeals ``where`` selects, for the register's chart;
+        at most ``limit`` of them, newest first."""
+        columns = cast("Select[Any]", select(Appeal.registered_at, Appeal.answered_at))
+        query = _filtered(columns, where).order_by(Appeal.registered_at.desc()).limit(limit)
+        async with self._db.session() as session:
+            rows = (await session.execute(query)).all()
+        return [(at, answered) for at, answered in rows]
 
 
 def _case(condition: Any) -> Any:

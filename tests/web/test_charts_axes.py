@@ -119,3 +119,12 @@ def test_each_chart_is_drawn_on_the_pages_period(settings: Settings) -> None:
         )
         assert drawn.note == NO_DATA
         assert page.locator("#queue-chart .chart-note").is_visible()
+        # The appeal register of one day: that day by hours, nothing registered, a note.
+        page.goto(f"{url}/appeals?since={today}&until={today}")
+        drawn = charts(page)["appeals-chart"]
+        assert (drawn.min, drawn.max, drawn.points) == (
+            midnight.timestamp(),
+            (midnight + timedelta(days=1)).timestamp(),
+            24,
+        )
+        assert drawn.note == NO_DATA

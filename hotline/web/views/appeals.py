@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
+from collections import Counter
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -32,6 +34,7 @@ from hotline.appeals.report import (
 from hotline.contact_center import operators as ops
 from hotline.contact_center.recordings import recordings_root
 from hotline.contact_center.transfer import TransferError, hand_caller_to
+from hotline.core.clock import utc_now
 from hotline.core.vocabulary import label
 from hotline.dialplan.names import CONTEXT_APPEAL_SAID, ChannelVar
 from hotline.settings import Settings
@@ -41,6 +44,7 @@ from hotline.store.enums import AppealChannel, AppealLinkKind, AppealStatus, Rep
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.ami import AmiError
+from hotline.web.charts import Line, Step, chart_json, floor, step_for
 from hotline.web.pages import page, table_download
 from hotline.web.security import Viewer, require, require_checked
 
@@ -52,6 +56,8 @@ TOPIC_BY_NODE: Final = {"readings": "readings", "balance": "bills", "outages": "
 MOVES: Final = ("hand_over", "start", "answer", "close", "reopen", "not_considered")
 # The audit action of playing an appeal's recording in the console (R-139).
 APPEAL_LISTEN: Final = "appeal.listen"
+CHART_DAYS: Final = 30
+APPEALS_UNIT: Final = "обращений"
 
 
 def _register(request: Request) -> Appeals:
@@ -254,6 +260,7 @@ async def _list_page(
     viewer = _viewer(who)
     found = await register.list(where, viewer)
     counts = await register.counts(where, grouping, viewer)
+    chart = await _chart(request, register, where, viewer)
     return page(
         request,
         "appeals.html",
@@ -261,12 +268,36 @@ async def _list_page(
         status_code=status_code,
         appeals=found,
         counts=counts,
+        chart=chart,
         grouping=grouping,
         share=in_time_share(counts),
         params=params,
         message=message,
         **_choices(request),
     )
+
+
+async def _chart(
+    request: Request, register: Appeals, where: AppealFilter, viewer: appeal_ops.Viewer
+) -> str:
+    """Appeals received and answered by day (by hour for up to three days) over the period
+    asked for; the last 30 days when none was (R-142, R-144)."""
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    last = where.until or floor(utc_now(), zone, Step.DAY) + timedelta(days=1)
+    first = where.since or last - timedelta(days=CHART_DAYS)
+    where = replace(where, since=first, until=last)
+    step = step_for(first, last)
+    received: Counter[datetime] = Counter()
+    answered: Counter[datetime] = Counter()
+    for registered_at, answered_at in await register.timeline(where, viewer):
+        received[floor(registered_at, zone, step)] += 1
+        if answered_at is not None:
+            answered[floor(answered_at, zone, step)] += 1
+    lines = [
+        Line("Поступило", {at: float(n) for at, n in received.items()}),
+        Line("Дан ответ", {at: float(n) for at, n in answered.items()}),
+    ]
+    return chart_json(first, last, zone, step, lines, APPEALS_UNIT)
 
 
 @router.post("/appeals")
