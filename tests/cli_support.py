@@ -4,12 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
+from hotline.settings.sections import HoursSettings
+
+# The CLI reads a report's dates in hours.timezone (by default Asia/Krasnoyarsk, UTC+7).
+CLI_ZONE = ZoneInfo(HoursSettings().timezone)
+
+
+def period_around(at: datetime) -> tuple[str, ...]:
+    """``--from``/``--to`` of the CLI's local day ``at`` falls on and the day before: dates
+    taken in UTC would miss the last hours of the UTC day, already tomorrow there."""
+    day = at.astimezone(CLI_ZONE).date()
+    return ("--from", f"{day - timedelta(days=1)}", "--to", f"{day}")
 
 
 def hermetic_store_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:

@@ -16,7 +16,7 @@ from hotline.store.db import Database
 from hotline.store.enums import CallDirection, CallOutcome
 from hotline.store.enums import QueueEventKind as K
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
-from tests.cli_support import hermetic_store_url, run_hotline
+from tests.cli_support import hermetic_store_url, period_around, run_hotline
 
 
 @pytest.fixture
@@ -52,8 +52,7 @@ def seed(url: str) -> None:
 
 
 def period() -> tuple[str, ...]:
-    day = datetime.now(UTC) - timedelta(hours=1)
-    return ("--from", f"{day - timedelta(days=1):%Y-%m-%d}", "--to", f"{day:%Y-%m-%d}")
+    return period_around(datetime.now(UTC) - timedelta(hours=1))
 
 
 def test_queue_stats_json_has_the_seeds_figures(url: str) -> None:

@@ -20,7 +20,7 @@ from hotline.store.db import Database
 from hotline.store.enums import CallDirection
 from hotline.store.enums import QueueEventKind as K
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
-from tests.cli_support import hermetic_store_url, run_hotline
+from tests.cli_support import hermetic_store_url, period_around, run_hotline
 
 
 @pytest.fixture
@@ -121,8 +121,7 @@ def test_a_failed_command_names_itself(url: str) -> None:
 
 def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     seed(url)
-    day = datetime.now(UTC) - timedelta(hours=1)
-    period = ("--from", f"{day - timedelta(days=1):%Y-%m-%d}", "--to", f"{day:%Y-%m-%d}")
+    period = period_around(datetime.now(UTC) - timedelta(hours=1))
     code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "json")
     data = json.loads(out)
     assert (data["offered"], data["answered"], data["callbacks_requested"]) == (1, 1, 1)
@@ -146,7 +145,7 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     )
     assert code == 0
     book = load_workbook(target)
-    assert book.sheetnames == ["KPI", "Counts", "Over 40 s", "Queued calls"]
+    assert book.sheetnames == ["KPI", "Counts", "Over 40 s", "Queued calls", "Оценки операторов"]
     kpi_header, *kpi_rows = book["KPI"].iter_rows(values_only=True)
     assert kpi_header[:3] == ("kpi", "показатель", "value")  # the label beside the code
     kpi = {row[0]: row[2] for row in kpi_rows}

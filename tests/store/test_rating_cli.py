@@ -13,7 +13,7 @@ import pytest
 
 from hotline.store.db import Database
 from hotline.store.ratings import RatingStore
-from tests.cli_support import hermetic_store_url, run_hotline
+from tests.cli_support import hermetic_store_url, period_around, run_hotline
 
 
 @pytest.fixture
@@ -38,8 +38,7 @@ def seed(url: str) -> None:
 
 def test_queue_stats_shows_satisfaction_by_operator(url: str) -> None:
     seed(url)
-    day = datetime.now(UTC) - timedelta(hours=1)
-    period = ("--from", f"{day - timedelta(days=1):%Y-%m-%d}", "--to", f"{day:%Y-%m-%d}")
+    period = period_around(datetime.now(UTC) - timedelta(hours=1))
     code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "json")
     assert code == 0
     assert json.loads(out)["satisfaction"] == [
@@ -53,8 +52,7 @@ def test_queue_stats_shows_satisfaction_by_operator(url: str) -> None:
 
 def test_queue_stats_downloads_carry_the_satisfaction_sheet(url: str) -> None:
     seed(url)
-    day = datetime.now(UTC) - timedelta(hours=1)
-    period = ("--from", f"{day - timedelta(days=1):%Y-%m-%d}", "--to", f"{day:%Y-%m-%d}")
+    period = period_around(datetime.now(UTC) - timedelta(hours=1))
     code, out, _ = run_hotline(url, "queue", "stats", *period, "--format", "csv")
     assert code == 0
     lines = out.splitlines()
