@@ -124,22 +124,20 @@ class Knowledge:
 @dataclass(frozen=True)
 class CallScripts:
     """What the operator says (R-126): the greeting with the company and their own name
-    (R-047), the thanks for waiting when the caller waited (R-050), the closing (R-060)."""
+    (R-047), the thanks for waiting to a caller who waited in the queue (R-050), the closing
+    (R-060)."""
 
     greeting: str
     waited: str | None
     closing: str
 
 
-def call_scripts(
-    settings: KnowledgeSettings, company: str, operator: str, waited_seconds: float | None
-) -> CallScripts:
+def call_scripts(settings: KnowledgeSettings, company: str, operator: str) -> CallScripts:
     def fill(template: str) -> str:
         return template.replace("{company}", company).replace("{operator}", operator)
 
-    thanks = settings.waited_script if waited_seconds and waited_seconds >= 1 else ""
     return CallScripts(
         greeting=fill(settings.greeting_script),
-        waited=fill(thanks) or None,
+        waited=fill(settings.waited_script) or None,
         closing=fill(settings.closing_script),
     )

@@ -19,7 +19,7 @@ class KnowledgeSettings(BaseModel):
         max_length=500,
     )
     # a caller who waited in the queue is thanked for it («Спасибо за ожидание», [003]);
-    # said before the greeting when the caller waited at least a second.
+    # shown under the greeting for such callers.  Empty: not shown.
     waited_script: str = Field(default="Спасибо за ожидание.", max_length=200)
     # the call ends with «Спасибо за звонок. Всего доброго. До свидания» ([003]).
     closing_script: str = Field(
