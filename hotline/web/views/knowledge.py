@@ -94,9 +94,7 @@ async def search_results(
     q: Annotated[str, Query(max_length=QUERY_MAX)] = "",
 ) -> Response:
     found = await _kb(request).search(q) if q.strip() else None
-    html = fragment(
-        request, "kb_results.html", who, query=q, found=found, today=_today(request)
-    )
+    html = fragment(request, "kb_results.html", who, query=q, found=found, today=_today(request))
     return HTMLResponse(html)
 
 
