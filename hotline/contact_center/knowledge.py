@@ -87,15 +87,22 @@ class Knowledge:
     def default_review(self, today: date) -> date:
         return today + timedelta(days=self._settings.review_days)
 
+    async def _terms(self, search_text: str) -> str:
+        """The lemmas SQLite indexes; PostgreSQL stems by itself."""
+        if self._store.postgres:
+            return ""
+        return await asyncio.to_thread(kb_words.index_terms, search_text)
+
     async def create(self, draft: ArticleDraft, actor: Actor) -> int:
         draft = check(draft)
-        terms = await asyncio.to_thread(kb_words.index_terms, _search_text(draft))
-        return await self._store.create(draft, _search_text(draft), terms, actor, utc_now())
+        text = _search_text(draft)
+        return await self._store.create(draft, text, await self._terms(text), actor, utc_now())
 
     async def edit(self, article_id: int, draft: ArticleDraft, actor: Actor) -> None:
         draft = check(draft)
-        terms = await asyncio.to_thread(kb_words.index_terms, _search_text(draft))
-        await self._store.update(article_id, draft, _search_text(draft), terms, actor, utc_now())
+        text = _search_text(draft)
+        terms = await self._terms(text)
+        await self._store.update(article_id, draft, text, terms, actor, utc_now())
 
     async def article(self, article_id: int) -> ArticleRecord:
         return await self._store.get(article_id)
@@ -105,7 +112,11 @@ class Knowledge:
 
     async def search(self, query: str) -> list[ArticleRecord]:
         query = query[:QUERY_MAX]
-        groups = await asyncio.to_thread(kb_words.query_groups, query)
+        groups: list[tuple[str, ...]]
+        if self._store.postgres:
+            groups = [(w,) for w in kb_words.words(query)]  # only whether there are words
+        else:
+            groups = await asyncio.to_thread(kb_words.query_groups, query)
         return await self._store.search(
             kb_words.normal(query), groups, self._settings.search_limit
         )
