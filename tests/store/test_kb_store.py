@@ -56,24 +56,25 @@ async def _found(kb: Knowledge, query: str) -> list[str]:
     return [a.title for a in await kb.search(query)]
 
 
-@pytest.mark.parametrize(
-    ("query", "title"),
-    [
-        # «счётчик» finds «счётчика», with or without «ё».
-        ("счётчик", METER.title),
-        ("счетчики", METER.title),
-        ("показание счётчику", METER.title),
-        ("как принимаются показания по счётчику", METER.title),
-        ("тариф", TARIFF.title),
-        ("тарифами", TARIFF.title),
-        ("пеня", DEBT.title),
-        ("просрочкой оплаты", DEBT.title),
-        ("учет", TARIFF.title),
-    ],
-)
-async def test_russian_word_forms_find_the_article(db: Database, query: str, title: str) -> None:
+# Query -> the one article it finds: Russian word forms, with or without «ё».
+FORMS = {
+    "счётчик": METER.title,
+    "счетчики": METER.title,
+    "показание счётчику": METER.title,
+    "как принимаются показания по счётчику": METER.title,
+    "тариф": TARIFF.title,
+    "тарифами": TARIFF.title,
+    "пеня": DEBT.title,
+    "просрочкой оплаты": DEBT.title,
+    "учет": TARIFF.title,
+}
+
+
+async def test_russian_word_forms_find_the_article(db: Database) -> None:
+    # One store for all the cases: a migration per case would cost more than the searches.
     kb, _ = await _kb(db)
-    assert await _found(kb, query) == [title]
+    found = {query: await _found(kb, query) for query in FORMS}
+    assert found == {query: [title] for query, title in FORMS.items()}
 
 
 async def test_no_match_and_empty_query(db: Database) -> None:
