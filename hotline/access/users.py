@@ -49,6 +49,7 @@ class Permission(StrEnum):
     APPEALS_PERSONAL = "appeals_personal"  # see the personal data in appeals
     APPEALS_TRUST = "appeals_trust"  # see trust-service appeals at all
     MENUS = "menus"  # edit, try, publish and roll back the IVR menu (issue 23)
+    KNOWLEDGE = "knowledge"  # write and edit knowledge-base articles
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -66,6 +67,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.APPEALS,
             Permission.APPEALS_PERSONAL,
             Permission.MENUS,
+            Permission.KNOWLEDGE,
         }
     ),
     Role.ADMIN: frozenset(Permission),

@@ -129,6 +129,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeals_personal": "персональные данные в обращениях",
         "appeals_trust": "обращения на телефон доверия",
         "menus": "редактор голосового меню",
+        "knowledge": "база знаний",
     },
     "LoginOutcome": {
         "ok": "вход выполнен",
@@ -320,6 +321,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeal.view": "просмотр обращения",
         "appeal.list": "просмотр списка обращений",
         "appeal.listen": "прослушивание записи обращения",
+        "kb.create": "статья базы знаний создана",
+        "kb.edit": "статья базы знаний изменена",
     },
     # The appeal register (issue 16).
     "AppealChannel": {

@@ -29,6 +29,7 @@ from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
 from hotline.settings.doctor import DoctorSettings
+from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
 from hotline.settings.rating import RatingSettings
@@ -73,6 +74,7 @@ __all__ = [
     "GreetingSettings",
     "HoursSettings",
     "IvrSettings",
+    "KnowledgeSettings",
     "LogSettings",
     "MetricsSettings",
     "OutageSettings",
@@ -149,6 +151,8 @@ class Settings(BaseSettings):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
     rating: RatingSettings = Field(default_factory=RatingSettings)
+    # The knowledge base and call scripts (issue 17 item 6; hotline/settings/knowledge.py).
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -32,6 +32,7 @@ from hotline.web.views import (
     calls,
     campaigns,
     home,
+    knowledge,
     menus,
     metrics,
     operator,
@@ -105,6 +106,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         wallboard,
         # Before operator: its POST /operator/{action} would take /operator/appeal.
         appeals,
+        knowledge,
         operator,
         recordings,
         campaigns,

@@ -79,6 +79,7 @@ SUPERVISOR_PAGES: Final = (
     "/appeals?by=channel",
     "/appeals?by=status",
     "/appeals?by=unit",
+    "/kb",
 )
 ADMIN_PAGES: Final = ("/admin/users", "/admin/audit", "/admin/settings")
 WORD: Final = re.compile(r"[A-Za-z][A-Za-z0-9_.\-]*[A-Za-z0-9]|[A-Za-z]")

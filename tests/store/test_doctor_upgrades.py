@@ -106,6 +106,10 @@ def _is_generated(table: Table, column: Column[Any]) -> bool:
 def _reflect(conn: Connection) -> MetaData:
     meta = MetaData()
     meta.reflect(conn)
+    # The knowledge base's search index on SQLite (an FTS5 table and its shadow tables, from
+    # 0019_kb_articles) is the store's index of kb_articles, not data of its own.
+    for name in [name for name in meta.tables if name.startswith("kb_search")]:
+        meta.remove(meta.tables[name])
     return meta
 
 

@@ -31,6 +31,7 @@ from hotline.store.models.contact_center import (
     Recording,
     RecordingAccess,
 )
+from hotline.store.models.knowledge import KbArticle, KbTopic
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.ratings import RatingAnswer
@@ -61,6 +62,8 @@ __all__ = [
     "DncNumber",
     "EmergencyState",
     "JsonDocument",
+    "KbArticle",
+    "KbTopic",
     "LoginThrottle",
     "MenuDraft",
     "MenuVersion",
