@@ -136,7 +136,13 @@ class AttemptTracker:
         rule = campaign.rules.effective_positive_rule(scenario)
         result, reason = answered_verdict(
             rule,
-            Playback(attempt.key_played, attempt.confirmed, attempt.transferred, attempt.machine),
+            Playback(
+                attempt.key_played,
+                attempt.confirmed,
+                attempt.transferred,
+                attempt.machine,
+                survey=scenario.survey,
+            ),
         )
         if not await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED):
             return  # closed already (a late duplicate): its call log is written

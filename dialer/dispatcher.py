@@ -31,6 +31,7 @@ from hotline.core.metrics import DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
+from hotline.store.ratings import months_before
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Dispatcher:
         attempts: AttemptTracker,
         email: EmailSender,
         sms: SmsSender,
+        survey_cap_months: int,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -60,6 +62,8 @@ class Dispatcher:
         self._email = email
         self._sms = sms
         self._last_originate = 0.0
+        # R-105: a customer is surveyed at most once in this many months (0: no cap).
+        self._survey_cap_months = survey_cap_months
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -142,6 +146,9 @@ class Dispatcher:
         if target.phone in dnc:
             await store.close_target(target.id, Result.NEGATIVE, Reason.DO_NOT_CALL)
             return False
+        if await self._surveyed_lately(campaign, target, now):
+            await store.close_target(target.id, Result.NEGATIVE, Reason.SURVEY_CAP)
+            return False
         if target.deliver_by is not None and now >= target.deliver_by:
             await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
             return False
@@ -162,6 +169,18 @@ class Dispatcher:
             )
             return False
         return True
+
+    async def _surveyed_lately(
+        self, campaign: CampaignRecord, target: TargetRecord, now: datetime
+    ) -> bool:
+        """A survey's contact who answered a survey (this or another campaign's) or rated an
+        operator call since the import, within the frequency cap (R-105)."""
+        if campaign.snapshot is None or not campaign.snapshot.survey:
+            return False
+        if self._survey_cap_months <= 0:
+            return False
+        since = months_before(now, self._survey_cap_months)
+        return bool(await self._store.surveyed_since([target.phone], since))
 
     async def _pace(self, calls_per_second: float) -> bool:
         """Wait for the next Originate slot; False if it is further than one tick away."""

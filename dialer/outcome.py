@@ -43,6 +43,8 @@ class Playback:
     transferred: bool
     # AMD said an answering machine answered.
     machine: bool = False
+    # A survey: ``key_played`` says every question on the callee's path was answered.
+    survey: bool = False
 
 
 def is_machine(amd_status: str | None) -> bool:
@@ -59,6 +61,12 @@ def answered_verdict(rule: PositiveRule, playback: Playback) -> tuple[Result, Re
         if playback.key_played:
             return Result.NEGATIVE, Reason.LEFT_ON_MACHINE
         return Result.NEGATIVE, Reason.MACHINE
+    if playback.survey:
+        if playback.key_played:
+            return Result.POSITIVE, Reason.SURVEY_COMPLETED
+        if playback.transferred:
+            return Result.NEGATIVE, Reason.TRANSFERRED
+        return Result.NEGATIVE, Reason.SURVEY_INCOMPLETE
     if rule is PositiveRule.ANSWERED:
         return Result.POSITIVE, Reason.ANSWERED
     if rule is PositiveRule.CONFIRMATION:

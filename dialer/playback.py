@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
@@ -22,6 +23,7 @@ from dialer.model import (
 )
 from dialer.outcome import is_machine
 from dialer.repository import AttemptRecord, DialerStore
+from dialer.survey_call import SurveyCall
 from hotline.contact_center.hours import OperatorHours
 from hotline.core.keys import CONFIRM_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
@@ -82,6 +84,14 @@ class ScenarioPlayer:
         self._hours = hours
         self._callbacks = callbacks
         self._greeting = greeting or GreetingSettings()
+        self._survey = SurveyCall(
+            settings.survey,
+            _Answers(store),
+            call_log,
+            clock,
+            self._play_prompt,
+            self._survey_completed,
+        )
 
     async def render(
         self, scenario: Scenario, variables: dict[str, str], zone: str
@@ -195,7 +205,10 @@ class ScenarioPlayer:
                     await self._callback(agi, attempt, scenario)
                 else:
                     return await self._transfer(agi, attempt_id)
-            await self._play_prompt(agi, attempt_id, scenario.goodbye_prompt, "")
+            if scenario.survey and not machine:
+                await self._survey.run(agi, attempt, scenario)  # ends with the thank-you
+            else:
+                await self._play_prompt(agi, attempt_id, scenario.goodbye_prompt, "")
             await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
         except AgiHangup:
             await self._call_log.add_event(attempt_id, EventKind.STATUS, "callee hung up")
@@ -270,6 +283,10 @@ class ScenarioPlayer:
         )
         return result.digit, full
 
+    async def _survey_completed(self, attempt_id: str) -> None:
+        """Every question on the callee's path answered: the survey's positive verdict."""
+        await self._store.mark_attempt(attempt_id, key_played=True)
+
     async def _callback(self, agi: AgiCall, attempt: AttemptRecord, scenario: Scenario) -> None:
         """Outside operator hours, 0 by the campaign's rules: a callback request to the
         number called, stored before the callee hears it was accepted (R-081)."""
@@ -295,3 +312,23 @@ class ScenarioPlayer:
         )
         await agi.set_variable(ChannelVar.OPERATOR_REASON, OperatorReason.CAMPAIGN)
         await agi.set_variable(ChannelVar.STATUS, IvrStatus.OPERATOR)
+
+
+class _Answers:
+    """Where a survey call stores its answers: the dialer's store (``survey_answers``)."""
+
+    def __init__(self, store: DialerStore) -> None:
+        self._store = store
+
+    async def add(
+        self,
+        campaign_id: int,
+        attempt_id: str,
+        phone: str,
+        question: str,
+        answer: int,
+        answered_at: datetime,
+    ) -> None:
+        await self._store.add_survey_answer(
+            campaign_id, attempt_id, phone, question, answer, answered_at
+        )

@@ -142,6 +142,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "outage": "отключение",
         "tariff": "тарифы",
         "custom": "другое",
+        "survey": "опрос",
     },
     "CampaignState": {
         "draft": "черновик",
@@ -181,7 +182,11 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "sms_sent": "отправлено SMS",
         "sms_delivered": "SMS доставлено",
         "sms_failed": "SMS не доставлено",
+        "survey_completed": "опрос пройден",
+        "survey_incomplete": "опрос не пройден до конца",
+        "survey_cap": "уже опрошен (не чаще раза в период)",
     },
+    "QuestionType": {"scale": "оценка 1-5", "yes_no": "да или нет", "choice": "выбор"},
     "PositiveRule": {
         "auto": "по сценарию",
         "key_content": "прослушано главное",

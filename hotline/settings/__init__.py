@@ -58,6 +58,7 @@ from hotline.settings.sections import (
     window_days,
 )
 from hotline.settings.sms import SmsSettings
+from hotline.settings.survey import SurveySettings
 
 __all__ = [
     "AccountSettings",
@@ -90,6 +91,7 @@ __all__ = [
     "SmsSettings",
     "SpeechSettings",
     "StoreSettings",
+    "SurveySettings",
     "Topic",
     "TrunkSettings",
     "WebSettings",

@@ -29,6 +29,7 @@ from hotline.settings.queues import (
     SimOperatorSettings,
     SimulateSettings,
 )
+from hotline.settings.survey import SurveySettings
 from hotline.settings.web_proxy import WebProxyFields
 
 
@@ -334,6 +335,8 @@ class DialerSettings(_Section):
     key_content_tolerance_seconds: float = 0.3
     # Answering-machine detection on answered calls (R-085; hotline/settings/amd.py).
     amd: AmdSettings = Field(default_factory=AmdSettings)
+    # Survey questions (R-105-R-108; hotline/settings/survey.py).
+    survey: SurveySettings = Field(default_factory=SurveySettings)
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
     # Planned-outage notices go out at least this many days before the work starts (R-089:

@@ -62,7 +62,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0018_rating_answers"
+    assert head == "0019_campaigns_survey_answers"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
