@@ -105,3 +105,40 @@ def next_question(questions: tuple[Question, ...], current: int, answer: int | N
     if target == END:
         return None
     return next(i for i, q in enumerate(questions) if q.id == target)
+
+
+def answer_text(question: Question, answer: int) -> str:
+    """How the report names an answer (Russian)."""
+    if question.type is QuestionType.YES_NO:
+        return {YES_ANSWER: "да", NO_ANSWER: "нет"}.get(answer, str(answer))
+    if question.type is QuestionType.SCALE:
+        return f"{answer} из {SCALE_MAX}"
+    return f"вариант {answer}"
+
+
+def results_table(
+    questions: tuple[Question, ...], counts: list[tuple[str, int, int]]
+) -> list[dict[str, Any]]:
+    """(question, answer, count) as report rows in the survey's order, every possible answer
+    listed (zero if nobody gave it), each with its share of that question's answers."""
+    by_question: dict[str, dict[int, int]] = {}
+    for question_id, answer, count in counts:
+        by_question.setdefault(question_id, {})[answer] = count
+    rows: list[dict[str, Any]] = []
+    for question in questions:
+        given = by_question.pop(question.id, {})
+        total = sum(given.values())
+        answers = sorted({*(int(k) for k in question.keys()), *given})
+        for answer in answers:
+            count = given.get(answer, 0)
+            rows.append(
+                {
+                    "question": question.id,
+                    "question_type": question.type.value,
+                    "answer": answer,
+                    "answer_text": answer_text(question, answer),
+                    "count": count,
+                    "share": round(100 * count / total, 1) if total else 0.0,
+                }
+            )
+    return rows

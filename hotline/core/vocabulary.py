@@ -396,6 +396,7 @@ COLUMNS: Final[Mapping[str, str]] = {
     "operator_reason": "почему оператор",
     "action": "действие",
     "role": "роль",
+    "question_type": "тип вопроса",
 }
 LABEL_SUFFIX: Final = "_label"
 _ISO: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")

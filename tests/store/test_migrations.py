@@ -23,6 +23,7 @@ TABLES = {
     "menu_versions",
     "menu_drafts",
     "rating_answers",
+    "survey_answers",
     "dnc_numbers",
     "scenarios",
     "contact_lists",

@@ -166,6 +166,7 @@ async def _detail_page(
         )
     ]
     chart = chart_json(first, last, zone, step, lines, ATTEMPTS)
+    survey = await report.survey_results(_store(request), campaign)
     return page(
         request,
         "campaign.html",
@@ -177,9 +178,23 @@ async def _detail_page(
         live_html=live,
         chart=chart,
         chart_title="Звонки по часам" if step is Step.HOUR else "Звонки по дням",
+        survey=_by_question(survey) if survey is not None else None,
         preview=preview,
         message=message,
     )
+
+
+def _by_question(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A survey's result rows grouped per question, for one bar chart each (R-108)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        question = grouped.setdefault(
+            row["question"],
+            {"id": row["question"], "type": row["question_type"], "total": 0, "answers": []},
+        )
+        question["total"] += row["count"]
+        question["answers"].append(row)
+    return list(grouped.values())
 
 
 def _sums(
