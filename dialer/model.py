@@ -70,6 +70,10 @@ class Reason(StrEnum):
     HUNG_UP_EARLY = "hung_up_early"  # hung up before the key content was fully played
     NO_CONFIRMATION = "no_confirmation"
     TRANSFERRED = "transferred"  # pressed 0 before the key content was through
+    # Progressive (issue 22 item 2): an operator took the callee; or the callee hung up in
+    # the queue before one did (abandoned, counted against dialer.progressive's cap).
+    OPERATOR_TALKED = "operator_talked"
+    ABANDONED = "abandoned"
     UNKNOWN = "unknown"  # outcome lost in an engine restart
     DO_NOT_CALL = "do_not_call"  # added to the do-not-call list after the start
     EXPIRED = "expired"  # the campaign ended (end time, deliver-by, stop) first
@@ -338,7 +342,15 @@ DEFAULT_RETRY_MINUTES: Final[dict[Reason, float | None]] = {
     # under the frequency cap (R-105; checked again when dialling).
     Reason.SURVEY_INCOMPLETE: 240,
     Reason.SURVEY_CAP: None,
+    Reason.ABANDONED: 60,
 }
+
+
+class DialMode(StrEnum):
+    """Who takes an answered campaign call (issue 22 item 2)."""
+
+    AGENTLESS = "agentless"  # the scenario plays; 0 may reach an operator
+    PROGRESSIVE = "progressive"  # dialled for a free operator, who takes the callee
 
 
 class MachineAction(StrEnum):
@@ -390,6 +402,12 @@ class CampaignRules(BaseModel):
     answering_machine: MachineAction = MachineAction.HANG_UP
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
+    # Progressive: dial only for free operators of `queue` (None: the operators' queue),
+    # `ratio` calls per free operator (1 to 3), back to 1 while the abandon rate is at the cap
+    # (dialer.progressive.max_abandon_percent); the answered callee goes to the operator.
+    mode: DialMode = DialMode.AGENTLESS
+    queue: str | None = None
+    ratio: Annotated[float, Field(ge=1.0, le=3.0)] = 1.0
 
     @field_validator("weekday_hours", "saturday_hours", "sunday_hours", "holiday_hours")
     @classmethod

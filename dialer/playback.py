@@ -17,6 +17,7 @@ from dialer.model import (
     AttemptStatus,
     CampaignRules,
     ClosedOperator,
+    DialMode,
     MachineAction,
     Scenario,
     phrase,
@@ -26,6 +27,7 @@ from dialer.repository import AttemptRecord, DialerStore
 from dialer.survey_call import SurveyCall
 from hotline.contact_center.hours import OperatorHours
 from hotline.core.keys import CONFIRM_KEY
+from hotline.dialplan.contact_pop import contact_text
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import AgiError, AgiHangup
 from hotline.settings import DialerSettings, GreetingSettings
@@ -40,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # The operator hours in force (``HoursProvider.current``: schedule, overrides, holidays).
 HoursSource = Callable[[], Awaitable[OperatorHours]]
+# What a progressive campaign's callee hears before the operator takes them.
+CONNECTING_PROMPT = "operator.connecting"
 # The ``source`` of a callback request left on a campaign call outside operator hours.
 CALLBACK_SOURCE = "campaign"
 
@@ -177,6 +181,8 @@ class ScenarioPlayer:
                     await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
                     return None
                 await self._wait_for_beep(agi, attempt_id)
+            if campaign.rules.mode is DialMode.PROGRESSIVE and not machine:
+                return await self._to_operator(agi, attempt, scenario, steps)
             # Nobody can press a key on a machine: no operator offer, no confirmation.
             zero = (
                 ZeroKey("", None, callback=False)
@@ -282,6 +288,23 @@ class ScenarioPlayer:
             {"duration": round(sound.duration, 3), "played": round(played, 3)},
         )
         return result.digit, full
+
+    async def _to_operator(
+        self,
+        agi: AgiCall,
+        attempt: AttemptRecord,
+        scenario: Scenario,
+        steps: list[PreparedStep],
+    ) -> None:
+        """Progressive (issue 22 item 2): the greeting, «Соединяю с оператором», and the callee
+        goes to the queue with the contact's values for the operator's screen pop."""
+        if steps and steps[0].label.startswith(INTRO_PROMPT):
+            await self._stream(agi, attempt.id, steps[0].label, steps[0].sound, "")
+        await self._play_prompt(agi, attempt.id, CONNECTING_PROMPT, "")
+        target = await self._store.target(attempt.target_id)
+        contact = contact_text(target.variables, frozenset(scenario.variables()))
+        await agi.set_variable(ChannelVar.CONTACT, contact)
+        await self._transfer(agi, attempt.id)
 
     async def _survey_completed(self, attempt_id: str) -> None:
         """Every question on the callee's path answered: the survey's positive verdict."""

@@ -55,12 +55,12 @@ class Question(BaseModel):
     def model_post_init(self, _context: Any) -> None:
         if not _QUESTION_ID.match(self.id):
             raise ValueError(f"bad question id {self.id!r} (lowercase, digits, _)")
-        allowed = {*self.keys(), ANY_ANSWER}
+        allowed = {*self.answer_keys(), ANY_ANSWER}
         for answer in self.next:
             if answer not in allowed:
                 raise ValueError(f"question {self.id}: {answer!r} is not one of its answers")
 
-    def keys(self) -> str:
+    def answer_keys(self) -> str:
         """The keys that answer this question."""
         if self.type is QuestionType.SCALE:
             return "".join(str(n) for n in range(1, SCALE_MAX + 1))
@@ -70,7 +70,7 @@ class Question(BaseModel):
 
     def answer(self, digit: str | None) -> int | None:
         """The answer a key gives (None: not one of this question's keys)."""
-        if digit is None or len(digit) != 1 or digit not in self.keys():
+        if digit is None or len(digit) != 1 or digit not in self.answer_keys():
             return None
         return int(digit)
 
@@ -128,7 +128,7 @@ def results_table(
     for question in questions:
         given = by_question.pop(question.id, {})
         total = sum(given.values())
-        answers = sorted({*(int(k) for k in question.keys()), *given})
+        answers = sorted({*(int(k) for k in question.answer_keys()), *given})
         for answer in answers:
             count = given.get(answer, 0)
             rows.append(

@@ -89,7 +89,7 @@ class SurveyCall:
         return answered
 
     async def _ask(self, agi: AgiCall, attempt_id: str, question: Question) -> int | None:
-        keys = question.keys()
+        keys = question.answer_keys()
         for ask in range(self._settings.asks):
             digit: str | None = None
             if ask:

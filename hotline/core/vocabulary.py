@@ -185,6 +185,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "survey_completed": "опрос пройден",
         "survey_incomplete": "опрос не пройден до конца",
         "survey_cap": "уже опрошен (не чаще раза в период)",
+        "operator_talked": "разговор с оператором",
+        "abandoned": "не дождался оператора",
     },
     "QuestionType": {"scale": "оценка 1-5", "yes_no": "да или нет", "choice": "выбор"},
     "PositiveRule": {
@@ -202,6 +204,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "text": "текст",
     },
     "ClosedOperator": {"ignore": "не предлагать", "callback": "предложить обратный звонок"},
+    "DialMode": {"agentless": "без оператора", "progressive": "прогрессивный, с операторами"},
     "MachineAction": {"hang_up": "завершить звонок", "leave_message": "оставить сообщение"},
     # Why contacts wait (dialer.model.WaitReason); {placeholders} are filled by ``describe``.
     "WaitReason": {

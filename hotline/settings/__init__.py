@@ -31,6 +31,7 @@ from hotline.settings.deploy import DeploySettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
+from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.rating import RatingSettings
 from hotline.settings.resilience import ResilienceSettings
 from hotline.settings.sections import (
@@ -78,6 +79,7 @@ __all__ = [
     "MetricsSettings",
     "OutageSettings",
     "PathSettings",
+    "ProgressiveSettings",
     "QueueSettings",
     "RatingSettings",
     "ReadingSettings",

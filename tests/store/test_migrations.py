@@ -63,7 +63,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0019_campaigns_survey_answers"
+    assert head == "0020_campaigns_attempt_operator"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

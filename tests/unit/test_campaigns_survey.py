@@ -37,8 +37,12 @@ QUESTIONS = (
 
 def test_each_question_type_takes_its_own_keys() -> None:
     scale, yes_no, choice, four = QUESTIONS
-    assert scale.keys() == "12345" and yes_no.keys() == "12" and choice.keys() == "123"
-    assert four.keys() == "1234"
+    assert (
+        scale.answer_keys() == "12345"
+        and yes_no.answer_keys() == "12"
+        and choice.answer_keys() == "123"
+    )
+    assert four.answer_keys() == "1234"
     assert scale.answer("5") == 5 and scale.answer("6") is None and scale.answer(None) is None
     assert yes_no.answer("3") is None and choice.answer("4") is None and four.answer("4") == 4
     assert scale.answer("#") is None and scale.answer("0") is None
