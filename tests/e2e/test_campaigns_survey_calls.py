@@ -1,7 +1,8 @@
 """Survey campaigns through the real Asterisk (issue 22 item 1; R-105-R-108): the simulated
 carrier's far end 7900557ABCD presses A, B, C, D after each question; the answers are stored
-per question, the branching follows them, and a second survey to the same customer within
-the frequency cap is refused at import and at dial time."""
+per question, the branching follows them (1 to «resolved» ends the survey), and a second
+survey to the same customer within the frequency cap is refused at import and at dial
+time."""
 
 from __future__ import annotations
 
@@ -29,10 +30,9 @@ FAST_DIALER = {
     "same_number_gap_seconds": 0.0,
     "survey": {"answer_wait_seconds": 4.0, "asks": 1},
 }
-# Presses 4 (quality), then 1 (resolved: the survey ends there).
+# Presses 4 (quality), then 1 (resolved: the branch ends the survey there, «improve» is
+# never asked; the other branch is unit-tested, tests/unit/test_campaigns_survey.py).
 QUICK = "+79005574100"
-# Presses 3, then 2 (not resolved: asked what to improve), then 3.
-BRANCHING = "+79005573230"
 
 SURVEY = Scenario(
     kind=CampaignKind.SURVEY,
@@ -79,7 +79,7 @@ async def test_a_survey_stores_the_answers_and_the_cap_refuses_a_second(
     engine = Engine(settings, clock=Clock(NOW))
     store = DialerStore(engine.db)
     await engine.db.upgrade()
-    first, dropped = await _survey(engine.db, settings, tmp_path, "first", [QUICK, BRANCHING])
+    first, dropped = await _survey(engine.db, settings, tmp_path, "first", [QUICK])
     assert dropped == []
     # Imported before anyone was surveyed: the cap stops it when it is about to dial.
     second, dropped = await _survey(engine.db, settings, tmp_path, "second", [QUICK])
@@ -101,12 +101,9 @@ async def test_a_survey_stores_the_answers_and_the_cap_refuses_a_second(
     by_phone: dict[str, dict[str, int]] = {}
     for _attempt, phone, question, answer, _at in answers:
         by_phone.setdefault(phone, {})[question] = answer
-    assert by_phone == {
-        QUICK: {"quality": 4, "resolved": 1},
-        BRANCHING: {"quality": 3, "resolved": 2, "improve": 3},
-    }
+    assert by_phone == {QUICK: {"quality": 4, "resolved": 1}}
+    assert [question for _a, _p, question, _n, _at in answers] == ["quality", "resolved"]
     assert got_first[QUICK][:2] == ("positive", Reason.SURVEY_COMPLETED)
-    assert got_first[BRANCHING][:2] == ("positive", Reason.SURVEY_COMPLETED)
     # Dial time: closed without a call.
     assert finished.state is CampaignState.FINISHED
     assert got_second[QUICK] == ("negative", Reason.SURVEY_CAP, 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
@@ -82,3 +83,34 @@ def test_other_campaigns_have_no_survey_section(client: TestClient, settings: Se
     page = client.get("/campaigns/c1")
     assert page.status_code == 200 and "Результаты опроса" not in page.text
     assert "survey" not in client.get("/campaigns/c1/report.csv").content.decode("utf-8-sig")
+
+
+def test_a_progressive_campaign_page_reports_the_abandon_rate(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from dialer.model import DialMode, Reason
+    from tests.dialer_support import short_scenario
+
+    async def work() -> None:
+        async with Database.from_settings(settings) as db:
+            await db.upgrade()
+            store = DialerStore(db)
+            version = await store.add_scenario("calls", short_scenario(), "setup", NOW)
+            rules = CampaignRules(mode=DialMode.PROGRESSIVE, ratio=1.5)
+            await store.create_campaign("calls", version.id, rules, "setup", NOW)
+
+    asyncio.run(work())
+    counts = [(1, "ended", Reason.OPERATOR_TALKED.value, 24), (1, "ended", "abandoned", 1)]
+
+    async def fake_counts(self: object, campaign_id: int) -> list[tuple[int, str, str, int]]:
+        return counts
+
+    from dialer.repository.reports import ReportRows
+
+    # 24 callees talked to an operator, 1 hung up waiting (the counts the dialer measures).
+    monkeypatch.setattr(ReportRows, "attempt_counts", fake_counts)
+    log_in(client, "boris")
+    page = client.get("/campaigns/calls").text
+    line = page.split('id="progressive-abandon">')[1].split("</p>")[0]
+    assert "прогрессивный, с операторами, 1.5 звонка" in line
+    assert "1 из 25 ответивших (4.0 %, предел 3.0 %" in line and "предел достигнут" in line

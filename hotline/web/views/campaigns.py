@@ -23,7 +23,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
 from dialer import operations, report
-from dialer.model import CampaignRules
+from dialer.model import CampaignRules, DialMode
+from dialer.progressive import abandon_rate
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
@@ -167,6 +168,11 @@ async def _detail_page(
     ]
     chart = chart_json(first, last, zone, step, lines, ATTEMPTS)
     survey = await report.survey_results(_store(request), campaign)
+    progressive = None
+    if rules.mode is DialMode.PROGRESSIVE:
+        rate = abandon_rate(await _store(request).attempt_counts(campaign.id))
+        cap = request.app.state.settings.dialer.progressive.max_abandon_percent
+        progressive = {"rate": rate, "percent": round(rate.percent, 1), "cap": cap}
     return page(
         request,
         "campaign.html",
@@ -179,6 +185,7 @@ async def _detail_page(
         chart=chart,
         chart_title="Звонки по часам" if step is Step.HOUR else "Звонки по дням",
         survey=_by_question(survey) if survey is not None else None,
+        progressive=progressive,
         preview=preview,
         message=message,
     )
