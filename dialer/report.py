@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from dialer.model import CampaignState, TargetState
+from dialer.model import CampaignState, DialMode, TargetState
 from dialer.repository import CampaignRecord, DialerStore
 from dialer.survey import results_table
 from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.spreadsheets import Cell, CsvWriter, Sheet, XlsxWriter
 from hotline.core.vocabulary import LABEL_SUFFIX, header, label
+from hotline.settings import QueueSettings
 
 
 @dataclass
@@ -105,8 +106,15 @@ _CAMPAIGN_WAITS: Final = {
 }
 
 
-async def why(store: DialerStore, name: str, now: datetime, trunk_channels: int) -> list[WhyRow]:
-    """Why contacts wait right now, the most frequent reason first."""
+async def why(
+    store: DialerStore,
+    name: str,
+    now: datetime,
+    trunk_channels: int,
+    queue: str = QueueSettings().name,
+) -> list[WhyRow]:
+    """Why contacts wait right now, the most frequent reason first (``queue``: the operators'
+    queue, which progressive campaigns without their own dial for)."""
     campaign = await store.campaign(name)
     if campaign.state is not CampaignState.RUNNING:
         return [WhyRow(Waiting(_CAMPAIGN_WAITS[campaign.state]), 0, "")]
@@ -138,6 +146,8 @@ async def why(store: DialerStore, name: str, now: datetime, trunk_channels: int)
                 key = Waiting.of(WaitReason.CAMPAIGN_CAP, limit=campaign.rules.max_channels)
             elif total >= trunk_channels:
                 key = Waiting.of(WaitReason.TRUNK_CAP, limit=trunk_channels)
+            elif campaign.rules.mode is DialMode.PROGRESSIVE:
+                key = Waiting.of(WaitReason.FREE_OPERATOR, queue=campaign.rules.queue or queue)
             else:
                 key = Waiting(WaitReason.DUE_NOW)
         rows[key] += 1

@@ -224,6 +224,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "campaign_cap": "заняты все линии кампании ({limit})",
         "trunk_cap": "заняты все линии оператора связи ({limit})",
         "due_now": "звонок в ближайшие секунды (ограничение звонков в секунду)",
+        "free_operator": "звонок, как только освободится оператор очереди {queue}",
     },
     # --- not enums ----------------------------------------------------------------------------
     # Asterisk's queue member states (hotline.contact_center.operators.DEVICE_STATES), and

@@ -127,7 +127,7 @@ async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
         contact_list = await store.contact_list(state.campaign.list_id)
     return {
         "status": state,
-        "why": await report.why(store, name, now, trunk),
+        "why": await report.why(store, name, now, trunk, request.app.state.settings.queue.name),
         "contact_list": contact_list,
     }
 
