@@ -19,13 +19,13 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not a batch (as 0013): a batch would recreate the table on SQLite without
+# 0011's expression index (ix_dial_attempts_minute).
 def upgrade() -> None:
-    with op.batch_alter_table("dial_attempts") as batch:
-        batch.add_column(sa.Column("operator", sa.String(length=128), nullable=True))
-        batch.add_column(sa.Column("talk_seconds", sa.Integer(), nullable=True))
+    op.add_column("dial_attempts", sa.Column("operator", sa.String(length=128), nullable=True))
+    op.add_column("dial_attempts", sa.Column("talk_seconds", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("dial_attempts") as batch:
-        batch.drop_column("talk_seconds")
-        batch.drop_column("operator")
+    op.drop_column("dial_attempts", "talk_seconds")
+    op.drop_column("dial_attempts", "operator")
