@@ -8,6 +8,8 @@
 * pacing — achieved calls per second against the target (1, 5, 20) and the peak of
   concurrent channels against the cap, on the sandbox's simulated carrier (``--no-asterisk``
   skips it);
+* progressive — the pacing of progressive campaigns (``bench/dialer_progressive.py``): the
+  abandon rate against the 3 % cap for ratios 1 to 3, occupancy, talks per operator-hour;
 * report — the campaign report's aggregates over ``--attempts`` attempts (default
   1,000,000) on SQLite and on PostgreSQL (PG_TEST_URL), against ``SELECT count(*)``.
 """
@@ -31,6 +33,7 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from bench.common import machine_line
+from bench.dialer_progressive import run_progressive
 from dialer.contacts import read_contacts
 from dialer.model import CampaignKind, CampaignRules, Scenario, Step
 from dialer.repository import DialerStore
@@ -68,6 +71,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="skip the report built in memory the old way (the 'before' figure)",
     )
     parser.add_argument("--no-import", action="store_true", help="skip import and dispatch")
+    parser.add_argument(
+        "--no-progressive", action="store_true", help="skip the progressive pacing simulation"
+    )
 
 
 def _phone(i: int) -> str:
@@ -401,6 +407,8 @@ def run(options: argparse.Namespace) -> int:
         temp = Path(name)
         if not options.no_import:
             asyncio.run(_import_and_dispatch(options, temp))
+        if not options.no_progressive:
+            run_progressive()
         if not options.no_asterisk:
             from hotline.sandbox import Sandbox
 

@@ -13,7 +13,7 @@ from typing import Final
 
 from dialer.limits import resolve
 from dialer.live import Clock, LiveAttempt, LiveCalls, Spawn
-from dialer.model import AttemptStatus, CampaignState, Reason, Result
+from dialer.model import AttemptStatus, CampaignState, DialMode, Reason, Result
 from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
 from dialer.repository import AttemptRecord, CampaignRecord, DialerStore, TargetRecord
 from dialer.window import retry_at, window_for
@@ -27,7 +27,14 @@ from hotline.transport.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
 
-DIALER_EVENTS: Final = ("OriginateResponse", "Hangup", "FullyBooted")
+DIALER_EVENTS: Final = (
+    "OriginateResponse",
+    "Hangup",
+    "FullyBooted",
+    # Progressive campaigns: an operator took the callee, and their talk ended.
+    "AgentConnect",
+    "AgentComplete",
+)
 # How long a finished call waits for its FastAGI session to record what it played.
 PLAYBACK_SETTLE_SECONDS: Final = 5.0
 # How long an unanswered call's Hangup waits for the OriginateResponse that names the reason.
@@ -81,6 +88,9 @@ class AttemptTracker:
                 tracked.originate_done.set()
                 self._spawn(self._after_failure(attempt_id, tracked), f"dialer-fail-{attempt_id}")
             return
+        if name in ("AgentConnect", "AgentComplete"):
+            await self._operator_event(event)
+            return
         if name == "Hangup":
             attempt_id = event.uniqueid
             tracked = tracked_calls.get(attempt_id)
@@ -93,6 +103,22 @@ class AttemptTracker:
             if tracked.originate_done.is_set() and not tracked.answered:
                 return  # the failed Originate's task closes it, now with the cause
             self._spawn(self._after_hangup(attempt_id, tracked), f"dialer-hangup-{attempt_id}")
+
+    async def _operator_event(self, event: AmiEvent) -> None:
+        """A campaign callee in the operators' queue: who took them (AgentConnect), and how
+        long they talked (AgentComplete), logged with the attempt."""
+        attempt_id = event.uniqueid
+        tracked = self._live.tracked.get(attempt_id)
+        if tracked is None:
+            return
+        operator = event.get("membername") or event.get("interface") or ""
+        if event.name == "AgentConnect":
+            tracked.operator = operator
+            await self._store.mark_attempt(attempt_id, operator=operator)
+            return
+        talk = event.get("talktime")
+        if talk.isdigit():
+            await self._store.mark_attempt(attempt_id, talk_seconds=int(talk))
 
     async def _after_failure(self, attempt_id: str, tracked: LiveAttempt) -> None:
         # The OriginateResponse comes just before the channel's Hangup, whose cause says more
@@ -136,7 +162,15 @@ class AttemptTracker:
         rule = campaign.rules.effective_positive_rule(scenario)
         result, reason = answered_verdict(
             rule,
-            Playback(attempt.key_played, attempt.confirmed, attempt.transferred, attempt.machine),
+            Playback(
+                attempt.key_played,
+                attempt.confirmed,
+                attempt.transferred,
+                attempt.machine,
+                survey=scenario.survey,
+                progressive=campaign.rules.mode is DialMode.PROGRESSIVE,
+                operator=bool(tracked.operator or attempt.operator),
+            ),
         )
         if not await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED):
             return  # closed already (a late duplicate): its call log is written

@@ -22,8 +22,9 @@ from dialer.attempts import AttemptTracker, earliest
 from dialer.email import EmailSender
 from dialer.limits import Limits, resolve
 from dialer.live import Clock, LiveAttempt, LiveCalls
-from dialer.model import CampaignState, Reason, Result
+from dialer.model import CampaignState, DialMode, Reason, Result
 from dialer.playback import ScenarioPlayer
+from dialer.progressive import abandon_rate, free_operators, slots
 from dialer.repository import CampaignRecord, DialerStore, TargetRecord
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
@@ -31,6 +32,7 @@ from hotline.core.metrics import DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
+from hotline.store.ratings import months_before
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -49,6 +51,8 @@ class Dispatcher:
         attempts: AttemptTracker,
         email: EmailSender,
         sms: SmsSender,
+        survey_cap_months: int,
+        operator_queue: str,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -60,6 +64,12 @@ class Dispatcher:
         self._email = email
         self._sms = sms
         self._last_originate = 0.0
+        # R-105: a customer is surveyed at most once in this many months (0: no cap).
+        self._survey_cap_months = survey_cap_months
+        # Progressive campaigns without a queue of their own dial for this one's operators.
+        self._operator_queue = operator_queue
+        # The ratio each progressive campaign dialled at in the last pass (the report's).
+        self.progressive_ratio: dict[int, float] = {}
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -108,6 +118,8 @@ class Dispatcher:
                 campaign.rules.max_channels - counts.get(campaign.id, 0),
                 cap - per_trunk.get(trunk_name, 0),
             )
+            if campaign.rules.mode is DialMode.PROGRESSIVE:
+                free = min(free, await self._progressive_slots(campaign))
             if free <= 0:
                 continue
             targets = await self._store.due_targets(campaign.id, now, limit=free * 4 + 8)
@@ -142,6 +154,9 @@ class Dispatcher:
         if target.phone in dnc:
             await store.close_target(target.id, Result.NEGATIVE, Reason.DO_NOT_CALL)
             return False
+        if await self._surveyed_lately(campaign, target, now):
+            await store.close_target(target.id, Result.NEGATIVE, Reason.SURVEY_CAP)
+            return False
         if target.deliver_by is not None and now >= target.deliver_by:
             await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
             return False
@@ -162,6 +177,38 @@ class Dispatcher:
             )
             return False
         return True
+
+    async def _progressive_slots(self, campaign: CampaignRecord) -> int:
+        """Calls a progressive campaign may place now: for the free operators of its queue,
+        less its calls in flight (dialling, ringing, or answered and not yet with one)."""
+        queue = campaign.rules.queue or self._operator_queue
+        try:
+            free = free_operators(await self._ami.queue_status(queue), queue)
+        except AmiError as exc:
+            log.warning("campaign %s: no queue status for %s: %s", campaign.name, queue, exc)
+            return 0
+        rate = abandon_rate(await self._store.attempt_counts(campaign.id))
+        # Calls of this campaign not yet with an operator (dialling, ringing, in the queue).
+        waiting = sum(
+            1
+            for tracked in self._live.tracked.values()
+            if tracked.campaign_id == campaign.id and tracked.operator is None
+        )
+        calls, ratio = slots(free, waiting, campaign.rules.ratio, rate, self._settings.progressive)
+        self.progressive_ratio[campaign.id] = ratio
+        return calls
+
+    async def _surveyed_lately(
+        self, campaign: CampaignRecord, target: TargetRecord, now: datetime
+    ) -> bool:
+        """A survey's contact who answered a survey (this or another campaign's) or rated an
+        operator call since the import, within the frequency cap (R-105)."""
+        if campaign.snapshot is None or not campaign.snapshot.survey:
+            return False
+        if self._survey_cap_months <= 0:
+            return False
+        since = months_before(now, self._survey_cap_months)
+        return bool(await self._store.surveyed_since([target.phone], since))
 
     async def _pace(self, calls_per_second: float) -> bool:
         """Wait for the next Originate slot; False if it is further than one tick away."""

@@ -28,7 +28,13 @@ from dialer.sms import SmsSender
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
-from hotline.settings import DialerSettings, GreetingSettings, IvrSettings
+from hotline.settings import (
+    DialerSettings,
+    GreetingSettings,
+    IvrSettings,
+    QueueSettings,
+    RatingSettings,
+)
 from hotline.speech.library import PromptLibrary
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
@@ -50,6 +56,10 @@ def backoff(tick: float, failures: int) -> float:
 
 # The IVR's operator key unless the composition root passes the configured one.
 _DEFAULT_OPERATOR_KEY: str = IvrSettings.model_fields["operator_key"].default
+# R-105: one survey per customer in this many months (rating.min_interval_months).
+_DEFAULT_SURVEY_CAP: int = RatingSettings.model_fields["min_interval_months"].default
+# The operators' queue unless the composition root passes the configured one.
+_DEFAULT_QUEUE: str = QueueSettings().name
 
 
 class Dialer:
@@ -69,6 +79,8 @@ class Dialer:
         callbacks: CallbackStore | None = None,
         greeting: GreetingSettings | None = None,
         sms: SmsNotifier | None = None,
+        survey_cap_months: int = _DEFAULT_SURVEY_CAP,
+        operator_queue: str = _DEFAULT_QUEUE,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -111,6 +123,8 @@ class Dialer:
             attempts=self._attempts,
             email=self._email,
             sms=self._sms,
+            survey_cap_months=survey_cap_months,
+            operator_queue=operator_queue,
         )
 
     def _now(self) -> datetime:

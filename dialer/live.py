@@ -45,6 +45,8 @@ class LiveAttempt:
     # Followed by a reconciliation that has not yet asked Asterisk whether the channel
     # lives: a Hangup meanwhile is only noted, and the reconciliation acts on it.
     reconciling: bool = False
+    # Progressive: the operator who took the callee (AgentConnect), None until one did.
+    operator: str | None = None
 
 
 @dataclass

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from dialer.survey import REPEAT_PROMPT, Question, QuestionType, check_questions
 from dialer.values import SayKind as SayKind
 from dialer.values import VariableError as VariableError
 from dialer.values import email_value
@@ -26,6 +27,7 @@ class CampaignKind(StrEnum):
     OUTAGE = "outage"
     TARIFF = "tariff"
     CUSTOM = "custom"
+    SURVEY = "survey"  # questions answered by keypad (R-105-R-108; dialer.survey)
 
 
 class CampaignState(StrEnum):
@@ -68,6 +70,10 @@ class Reason(StrEnum):
     HUNG_UP_EARLY = "hung_up_early"  # hung up before the key content was fully played
     NO_CONFIRMATION = "no_confirmation"
     TRANSFERRED = "transferred"  # pressed 0 before the key content was through
+    # Progressive (issue 22 item 2): an operator took the callee; or the callee hung up in
+    # the queue before one did (abandoned, counted against dialer.progressive's cap).
+    OPERATOR_TALKED = "operator_talked"
+    ABANDONED = "abandoned"
     UNKNOWN = "unknown"  # outcome lost in an engine restart
     DO_NOT_CALL = "do_not_call"  # added to the do-not-call list after the start
     EXPIRED = "expired"  # the campaign ended (end time, deliver-by, stop) first
@@ -82,6 +88,11 @@ class Reason(StrEnum):
     SMS_SENT = "sms_sent"  # positive: Kannel (the SMSC) accepted it, no delivery report yet
     SMS_DELIVERED = "sms_delivered"  # positive: the delivery report says the phone has it
     SMS_FAILED = "sms_failed"  # refused, undeliverable, too long, or SMS is not set up
+    # Surveys (R-105-R-108): every question on the callee's path answered, or not; and a
+    # customer surveyed (or rated an operator call) within the frequency cap, never called.
+    SURVEY_COMPLETED = "survey_completed"
+    SURVEY_INCOMPLETE = "survey_incomplete"
+    SURVEY_CAP = "survey_cap"
 
 
 # What the console's campaign report calls each reason (the one vocabulary, issue 18).
@@ -149,9 +160,19 @@ class Scenario(BaseModel):
     # The SMS variant (R-092), with the same placeholders; its length is checked against
     # sms.max_chars / sms.max_parts (R-091) at campaign creation and for every contact.
     sms_text: str | None = None
+    # A survey (kind `survey`): the questions asked after the steps, then the thank-you
+    # (instead of the goodbye).
+    questions: tuple[Question, ...] = ()
+    thanks_prompt: str = "campaign.survey.thanks"
 
     def model_post_init(self, _context: Any) -> None:
-        if not any(step.key for step in self.steps) and not self.confirm:
+        if self.kind is CampaignKind.SURVEY:
+            if not self.questions:
+                raise ValueError("a survey asks at least one question (`questions`)")
+            check_questions(self.questions)
+        elif self.questions:
+            raise ValueError("only a survey (kind: survey) asks questions")
+        elif not any(step.key for step in self.steps) and not self.confirm:
             raise ValueError("mark the key content (`key: true`) or ask to confirm with 1")
         known = {*self.variables(), "company"}
         texts = {"e-mail": (self.email_subject, self.email_body), "SMS": (self.sms_text,)}
@@ -159,6 +180,10 @@ class Scenario(BaseModel):
             for name in _PLACEHOLDER.findall(" ".join(p or "" for p in parts)):
                 if name not in known:
                     raise ValueError(f"{what} text uses {{{name}}}, which no step provides")
+
+    @property
+    def survey(self) -> bool:
+        return self.kind is CampaignKind.SURVEY
 
     def email(self, variables: dict[str, str], company: str) -> tuple[str, str] | None:
         """(subject, body) with the contact's values, or None without an e-mail variant."""
@@ -181,6 +206,8 @@ class Scenario(BaseModel):
             ids.append(self.confirm_prompt)
         if self.operator_prompt:
             ids += [self.callback_prompt, self.callback_accepted_prompt]
+        if self.survey:
+            ids += [q.prompt for q in self.questions] + [REPEAT_PROMPT, self.thanks_prompt]
         return ids
 
 
@@ -261,6 +288,33 @@ TEMPLATES: Final[dict[CampaignKind, Scenario]] = {
             "{tariff_date}.\n\n{company}"
         ),
     ),
+    # R-105-R-108: a satisfaction survey; low marks and unsolved questions ask what to improve.
+    CampaignKind.SURVEY: Scenario(
+        kind=CampaignKind.SURVEY,
+        steps=(_p(INTRO_PROMPT), _p("campaign.survey.about")),
+        operator_prompt=None,
+        questions=(
+            Question(id="quality", prompt="campaign.survey.quality", type=QuestionType.SCALE),
+            Question(
+                id="resolved",
+                prompt="campaign.survey.resolved",
+                type=QuestionType.YES_NO,
+                next={"1": "channel"},
+            ),
+            Question(
+                id="improve",
+                prompt="campaign.survey.improve",
+                type=QuestionType.CHOICE,
+                next={"*": "end"},
+            ),
+            Question(
+                id="channel",
+                prompt="campaign.survey.channel",
+                type=QuestionType.CHOICE,
+                choices=3,
+            ),
+        ),
+    ),
 }
 
 
@@ -284,7 +338,19 @@ DEFAULT_RETRY_MINUTES: Final[dict[Reason, float | None]] = {
     # R-085: a machine answered; call again later, when the person may be there.
     Reason.MACHINE: 120,
     Reason.LEFT_ON_MACHINE: 240,
+    # A survey left half-way: called again later, unless an answer given puts the customer
+    # under the frequency cap (R-105; checked again when dialling).
+    Reason.SURVEY_INCOMPLETE: 240,
+    Reason.SURVEY_CAP: None,
+    Reason.ABANDONED: 60,
 }
+
+
+class DialMode(StrEnum):
+    """Who takes an answered campaign call (issue 22 item 2)."""
+
+    AGENTLESS = "agentless"  # the scenario plays; 0 may reach an operator
+    PROGRESSIVE = "progressive"  # dialled for a free operator, who takes the callee
 
 
 class MachineAction(StrEnum):
@@ -336,6 +402,12 @@ class CampaignRules(BaseModel):
     answering_machine: MachineAction = MachineAction.HANG_UP
     # Outage notices: deliver before this time; contacts closest to it go first.
     deliver_by: dt.datetime | None = None
+    # Progressive: dial only for free operators of `queue` (None: the operators' queue),
+    # `ratio` calls per free operator (1 to 3), back to 1 while the abandon rate is at the cap
+    # (dialer.progressive.max_abandon_percent); the answered callee goes to the operator.
+    mode: DialMode = DialMode.AGENTLESS
+    queue: str | None = None
+    ratio: Annotated[float, Field(ge=1.0, le=3.0)] = 1.0
 
     @field_validator("weekday_hours", "saturday_hours", "sunday_hours", "holiday_hours")
     @classmethod

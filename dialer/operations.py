@@ -14,7 +14,13 @@ from pathlib import Path
 from typing import Final
 
 from dialer.accounts import StoredAccounts
-from dialer.contacts import ImportFileError, ImportReport, account_numbers, read_contacts
+from dialer.contacts import (
+    ImportFileError,
+    ImportReport,
+    RowProblem,
+    account_numbers,
+    read_contacts,
+)
 from dialer.model import CampaignKind, CampaignRules, Scenario
 from dialer.report import CampaignReport, campaign_report
 from dialer.repository import CampaignError, CampaignRecord, DialerStore
@@ -25,6 +31,7 @@ from hotline.protocol.sms import SmsTextError
 from hotline.settings import Settings, SmsSettings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
+from hotline.store.ratings import months_before
 from hotline.store.users import UserStore
 
 ACTIONS: Final = ("start", "pause", "resume", "stop")
@@ -72,9 +79,12 @@ async def create(
     await _audit(db, by, "create", name)
 
 
-async def check_contacts(db: Database, settings: Settings, name: str, file: Path) -> ImportReport:
+async def check_contacts(
+    db: Database, settings: Settings, name: str, file: Path, *, now: datetime | None = None
+) -> ImportReport:
     """Every row of a contact file checked for the campaign's scenario; nothing stored.
-    Contacts linked to accounts take time zone and debt from them."""
+    Contacts linked to accounts take time zone and debt from them; a survey's customers
+    surveyed within the frequency cap before ``now`` are dropped (R-105)."""
     store = DialerStore(db)
     campaign = await store.campaign(name)
     scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
@@ -93,10 +103,32 @@ async def check_contacts(db: Database, settings: Settings, name: str, file: Path
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc
+    if scenario.survey:
+        await drop_surveyed(store, report, settings.rating.min_interval_months, now or utc_now())
     # R-091: each contact's SMS, filled in with their values, must fit.
     company = settings.speech.company_name
     report.errors.extend(sms_problems(report, scenario, campaign.rules, settings.sms, company))
     return report
+
+
+async def drop_surveyed(
+    store: DialerStore, report: ImportReport, months: int, now: datetime
+) -> None:
+    """R-105: a customer surveyed (any survey campaign, or the rating of an operator call)
+    within the last ``months`` is not surveyed again: the row is dropped, with the reason."""
+    if months <= 0 or not report.contacts:
+        return
+    since = months_before(now, months)
+    surveyed = await store.surveyed_since([c.phone for c in report.contacts], since)
+    kept = []
+    for contact in report.contacts:
+        when = surveyed.get(contact.phone)
+        if when is None:
+            kept.append(contact)
+            continue
+        why = f"surveyed on {when:%d.%m.%Y}: at most one survey in {months} months (R-105)"
+        report.dropped.append(RowProblem(contact.row, "phone", why))
+    report.contacts = kept
 
 
 def _outage_not_before(

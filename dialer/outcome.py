@@ -43,6 +43,11 @@ class Playback:
     transferred: bool
     # AMD said an answering machine answered.
     machine: bool = False
+    # A survey: ``key_played`` says every question on the callee's path was answered.
+    survey: bool = False
+    # A progressive campaign (issue 22 item 2): whether an operator took the callee.
+    progressive: bool = False
+    operator: bool = False
 
 
 def is_machine(amd_status: str | None) -> bool:
@@ -59,6 +64,16 @@ def answered_verdict(rule: PositiveRule, playback: Playback) -> tuple[Result, Re
         if playback.key_played:
             return Result.NEGATIVE, Reason.LEFT_ON_MACHINE
         return Result.NEGATIVE, Reason.MACHINE
+    if playback.progressive:
+        if playback.operator:
+            return Result.POSITIVE, Reason.OPERATOR_TALKED
+        return Result.NEGATIVE, Reason.ABANDONED
+    if playback.survey:
+        if playback.key_played:
+            return Result.POSITIVE, Reason.SURVEY_COMPLETED
+        if playback.transferred:
+            return Result.NEGATIVE, Reason.TRANSFERRED
+        return Result.NEGATIVE, Reason.SURVEY_INCOMPLETE
     if rule is PositiveRule.ANSWERED:
         return Result.POSITIVE, Reason.ANSWERED
     if rule is PositiveRule.CONFIRMATION:

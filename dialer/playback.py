@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
@@ -16,14 +17,17 @@ from dialer.model import (
     AttemptStatus,
     CampaignRules,
     ClosedOperator,
+    DialMode,
     MachineAction,
     Scenario,
     phrase,
 )
 from dialer.outcome import is_machine
 from dialer.repository import AttemptRecord, DialerStore
+from dialer.survey_call import SurveyCall
 from hotline.contact_center.hours import OperatorHours
 from hotline.core.keys import CONFIRM_KEY
+from hotline.dialplan.contact_pop import contact_text
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import AgiError, AgiHangup
 from hotline.settings import DialerSettings, GreetingSettings
@@ -38,6 +42,8 @@ log = logging.getLogger(__name__)
 
 # The operator hours in force (``HoursProvider.current``: schedule, overrides, holidays).
 HoursSource = Callable[[], Awaitable[OperatorHours]]
+# What a progressive campaign's callee hears before the operator takes them.
+CONNECTING_PROMPT = "operator.connecting"
 # The ``source`` of a callback request left on a campaign call outside operator hours.
 CALLBACK_SOURCE = "campaign"
 
@@ -82,6 +88,14 @@ class ScenarioPlayer:
         self._hours = hours
         self._callbacks = callbacks
         self._greeting = greeting or GreetingSettings()
+        self._survey = SurveyCall(
+            settings.survey,
+            _Answers(store),
+            call_log,
+            clock,
+            self._play_prompt,
+            self._survey_completed,
+        )
 
     async def render(
         self, scenario: Scenario, variables: dict[str, str], zone: str
@@ -167,6 +181,8 @@ class ScenarioPlayer:
                     await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
                     return None
                 await self._wait_for_beep(agi, attempt_id)
+            if campaign.rules.mode is DialMode.PROGRESSIVE and not machine:
+                return await self._to_operator(agi, attempt, scenario, steps)
             # Nobody can press a key on a machine: no operator offer, no confirmation.
             zero = (
                 ZeroKey("", None, callback=False)
@@ -195,7 +211,10 @@ class ScenarioPlayer:
                     await self._callback(agi, attempt, scenario)
                 else:
                     return await self._transfer(agi, attempt_id)
-            await self._play_prompt(agi, attempt_id, scenario.goodbye_prompt, "")
+            if scenario.survey and not machine:
+                await self._survey.run(agi, attempt, scenario)  # ends with the thank-you
+            else:
+                await self._play_prompt(agi, attempt_id, scenario.goodbye_prompt, "")
             await agi.set_variable(ChannelVar.STATUS, IvrStatus.DONE)
         except AgiHangup:
             await self._call_log.add_event(attempt_id, EventKind.STATUS, "callee hung up")
@@ -270,6 +289,27 @@ class ScenarioPlayer:
         )
         return result.digit, full
 
+    async def _to_operator(
+        self,
+        agi: AgiCall,
+        attempt: AttemptRecord,
+        scenario: Scenario,
+        steps: list[PreparedStep],
+    ) -> None:
+        """Progressive (issue 22 item 2): the greeting, «Соединяю с оператором», and the callee
+        goes to the queue with the contact's values for the operator's screen pop."""
+        if steps and steps[0].label.startswith(INTRO_PROMPT):
+            await self._stream(agi, attempt.id, steps[0].label, steps[0].sound, "")
+        await self._play_prompt(agi, attempt.id, CONNECTING_PROMPT, "")
+        target = await self._store.target(attempt.target_id)
+        contact = contact_text(target.variables, frozenset(scenario.variables()))
+        await agi.set_variable(ChannelVar.CONTACT, contact)
+        await self._transfer(agi, attempt.id)
+
+    async def _survey_completed(self, attempt_id: str) -> None:
+        """Every question on the callee's path answered: the survey's positive verdict."""
+        await self._store.mark_attempt(attempt_id, key_played=True)
+
     async def _callback(self, agi: AgiCall, attempt: AttemptRecord, scenario: Scenario) -> None:
         """Outside operator hours, 0 by the campaign's rules: a callback request to the
         number called, stored before the callee hears it was accepted (R-081)."""
@@ -295,3 +335,23 @@ class ScenarioPlayer:
         )
         await agi.set_variable(ChannelVar.OPERATOR_REASON, OperatorReason.CAMPAIGN)
         await agi.set_variable(ChannelVar.STATUS, IvrStatus.OPERATOR)
+
+
+class _Answers:
+    """Where a survey call stores its answers: the dialer's store (``survey_answers``)."""
+
+    def __init__(self, store: DialerStore) -> None:
+        self._store = store
+
+    async def add(
+        self,
+        campaign_id: int,
+        attempt_id: str,
+        phone: str,
+        question: str,
+        answer: int,
+        answered_at: datetime,
+    ) -> None:
+        await self._store.add_survey_answer(
+            campaign_id, attempt_id, phone, question, answer, answered_at
+        )

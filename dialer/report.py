@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from dialer.model import CampaignState, TargetState
+from dialer.model import CampaignState, DialMode, TargetState
 from dialer.repository import CampaignRecord, DialerStore
+from dialer.survey import results_table
 from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.spreadsheets import Cell, CsvWriter, Sheet, XlsxWriter
 from hotline.core.vocabulary import LABEL_SUFFIX, header, label
+from hotline.settings import QueueSettings
 
 
 @dataclass
@@ -104,8 +106,15 @@ _CAMPAIGN_WAITS: Final = {
 }
 
 
-async def why(store: DialerStore, name: str, now: datetime, trunk_channels: int) -> list[WhyRow]:
-    """Why contacts wait right now, the most frequent reason first."""
+async def why(
+    store: DialerStore,
+    name: str,
+    now: datetime,
+    trunk_channels: int,
+    queue: str = QueueSettings().name,
+) -> list[WhyRow]:
+    """Why contacts wait right now, the most frequent reason first (``queue``: the operators'
+    queue, which progressive campaigns without their own dial for)."""
     campaign = await store.campaign(name)
     if campaign.state is not CampaignState.RUNNING:
         return [WhyRow(Waiting(_CAMPAIGN_WAITS[campaign.state]), 0, "")]
@@ -137,6 +146,8 @@ async def why(store: DialerStore, name: str, now: datetime, trunk_channels: int)
                 key = Waiting.of(WaitReason.CAMPAIGN_CAP, limit=campaign.rules.max_channels)
             elif total >= trunk_channels:
                 key = Waiting.of(WaitReason.TRUNK_CAP, limit=trunk_channels)
+            elif campaign.rules.mode is DialMode.PROGRESSIVE:
+                key = Waiting.of(WaitReason.FREE_OPERATOR, queue=campaign.rules.queue or queue)
             else:
                 key = Waiting(WaitReason.DUE_NOW)
         rows[key] += 1
@@ -161,6 +172,7 @@ _VOCABULARIES: Final[dict[str, dict[str, str]]] = {
     "per_attempt": {"status": "AttemptStatus", "reason": "Reason"},
     "attempts": {"status": "AttemptStatus", "result": "Result", "reason": "Reason"},
     "contacts": {"state": "TargetState", "result": "Result", "reason": "Reason", "waiting": ""},
+    "survey": {"question_type": "QuestionType"},
 }
 
 
@@ -201,9 +213,14 @@ class CampaignReport:
     campaign_id: int
     summary: list[dict[str, Any]]
     per_attempt: list[dict[str, Any]]
+    # A survey's answers per question (R-108), None for the other kinds.
+    survey: list[dict[str, Any]] | None = None
 
     def counts(self) -> dict[str, list[dict[str, Any]]]:
-        return {"summary": self.summary, "per_attempt": self.per_attempt}
+        sheets = {"summary": self.summary, "per_attempt": self.per_attempt}
+        if self.survey is not None:
+            sheets["survey"] = self.survey
+        return sheets
 
 
 async def campaign_report(store: DialerStore, name: str) -> CampaignReport:
@@ -220,7 +237,20 @@ async def campaign_report(store: DialerStore, name: str) -> CampaignReport:
             await store.attempt_counts(campaign.id), key=lambda row: tuple(map(str, row))
         )
     ]
-    return CampaignReport(campaign.id, summary, per_attempt)
+    return CampaignReport(campaign.id, summary, per_attempt, await survey_results(store, campaign))
+
+
+async def survey_results(
+    store: DialerStore, campaign: CampaignRecord
+) -> list[dict[str, Any]] | None:
+    """A survey campaign's answers per question (None: not a survey)."""
+    scenario = campaign.snapshot
+    if scenario is None:
+        scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
+    if not scenario.survey:
+        return None
+    counts = await store.survey_results(campaign.id)
+    return results_table(scenario.questions, [(c.question, c.answer, c.count) for c in counts])
 
 
 async def report_rows(store: DialerStore, name: str) -> dict[str, list[dict[str, Any]]]:

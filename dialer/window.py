@@ -37,6 +37,8 @@ class WaitReason(StrEnum):
     CAMPAIGN_CAP = "campaign_cap"  # param: limit
     TRUNK_CAP = "trunk_cap"  # param: limit
     DUE_NOW = "due_now"  # next dispatcher tick (calls-per-second cap)
+    # A progressive campaign dials when an operator of its queue is free (param: queue).
+    FREE_OPERATOR = "free_operator"
 
 
 # How a retry's wait is stored in campaign_targets.waiting ("retry:<reason>").

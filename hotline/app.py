@@ -199,6 +199,10 @@ class Engine:
                 greeting=settings.greeting,
                 # Campaign SMS only with a gateway; without one SMS contacts fail at once.
                 sms=self.sms if self.sms_outbox is not None else None,
+                # one cap per customer across the rating and the survey campaigns.
+                survey_cap_months=settings.rating.min_interval_months,
+                # Progressive campaigns dial for the operators of this queue by default.
+                operator_queue=operator_service.queue_of_department(settings, None),
             )
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)

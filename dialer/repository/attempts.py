@@ -132,10 +132,14 @@ class Attempts:
         confirmed: bool | None = None,
         transferred: bool | None = None,
         machine: bool | None = None,
+        operator: str | None = None,
+        talk_seconds: int | None = None,
     ) -> None:
-        """Answered, key content played, confirmed, transferred: as soon as it is known.
-        Only what is given changes."""
+        """Answered, key content played, confirmed, transferred, the operator who took the
+        callee and the talk time: as soon as it is known.  Only what is given changes."""
         values: dict[str, Any] = {
+            "operator": operator[:128] if operator is not None else None,
+            "talk_seconds": talk_seconds,
             "answered_at": answered_at,
             "key_played": key_played,
             "confirmed": confirmed,

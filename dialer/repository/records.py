@@ -72,6 +72,7 @@ class AttemptRecord:
     confirmed: bool
     transferred: bool
     machine: bool = False  # AMD: an answering machine answered
+    operator: str | None = None  # progressive: the operator who took the callee
 
 
 def scenario_record(row: ScenarioRow) -> ScenarioRecord:
@@ -134,4 +135,5 @@ def attempt_record(row: DialAttempt) -> AttemptRecord:
         row.confirmed,
         row.transferred,
         row.machine,
+        row.operator,
     )

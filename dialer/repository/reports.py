@@ -47,6 +47,8 @@ _ATTEMPT_COLUMNS = (
     DialAttempt.key_played,
     DialAttempt.confirmed,
     DialAttempt.transferred,
+    DialAttempt.operator,
+    DialAttempt.talk_seconds,
 )
 
 
@@ -86,6 +88,8 @@ def _attempt(r: Any) -> dict[str, Any]:
         "key_played": bool(r.key_played),
         "confirmed": bool(r.confirmed),
         "transferred": bool(r.transferred),
+        "operator": r.operator or "",
+        "talk_seconds": r.talk_seconds,
     }
 
 

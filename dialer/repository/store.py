@@ -13,6 +13,7 @@ from dialer.repository.reports import ReportRows
 from dialer.repository.scenarios import ScenarioVersions
 from dialer.repository.targets import Targets
 from hotline.store.db import Database
+from hotline.store.surveys import SurveyStore
 
 
 class DialerStore:
@@ -29,6 +30,7 @@ class DialerStore:
         attempts = Attempts(db)
         limits = StoredLimits(db)
         reports = ReportRows(db)
+        surveys = SurveyStore(db)
         # do-not-call
         self.dnc_add = dnc.add
         self.dnc_numbers = dnc.numbers
@@ -82,3 +84,8 @@ class DialerStore:
         self.attempt_minutes = reports.attempt_minutes
         self.iter_targets = reports.iter_targets
         self.iter_attempts = reports.iter_attempts
+        # survey answers (R-105-R-108): stored per question, the cap, the results
+        self.add_survey_answer = surveys.add
+        self.surveyed_since = surveys.surveyed_since
+        self.survey_results = surveys.results
+        self.survey_answers = surveys.answers

@@ -418,12 +418,14 @@ def _print_status(data: dict[str, Any]) -> None:
 @app.command("why")
 def show_why(ctx: typer.Context, name: str, as_json: JsonOpt = False) -> None:
     """Why contacts are not being dialled right now (--json: codes and parameters)."""
-    trunk = settings_of(ctx).dialer.trunk_channels
+    settings = settings_of(ctx)
+    trunk = settings.dialer.trunk_channels
 
     async def work(db: Database) -> list[WhyRow]:
         store = DialerStore(db)
         stored = await store.limits()
-        return await why(store, name, utc_now(), int(stored.get(LIMIT_TRUNK, trunk)))
+        limit = int(stored.get(LIMIT_TRUNK, trunk))
+        return await why(store, name, utc_now(), limit, settings.queue.name)
 
     rows = run_dialer(ctx, work)
     if as_json:

@@ -9,6 +9,7 @@ from typing import Any, Final
 
 from hotline.contact_center.departments import department
 from hotline.core.clock import utc_now
+from hotline.dialplan.contact_pop import parse_contact
 from hotline.dialplan.names import CONTEXT_SIMULATED_OPERATOR, ChannelVar
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
@@ -43,6 +44,7 @@ SCREEN_VARS: Final = (
     ChannelVar.READING,
     ChannelVar.ANSWER_TARGET,
     ChannelVar.RECORDING,
+    ChannelVar.CONTACT,
 )
 
 
@@ -251,7 +253,8 @@ async def screen(
         "waited": connect.wait,
         "call_id": call.id if call is not None else variables.get(ChannelVar.CALL_ID),
         "uniqueid": connect.uniqueid,
-        "caller": call.caller if call is not None else None,
+        # An outbound campaign call has the customer as the callee.
+        "caller": (call.caller or call.callee) if call is not None else None,
         "account": accounts[-1] if accounts else variables.get(ChannelVar.ACCOUNT),
         "reading": readings[-1] if readings else variables.get(ChannelVar.READING),
         "readings": readings,
@@ -259,6 +262,8 @@ async def screen(
         "operator_reason": (call.operator_reason if call is not None else None)
         or variables.get(ChannelVar.OPERATOR_REASON),
         "callbacks_requested": callbacks,
+        # A progressive campaign's contact values (issue 22 item 2).
+        "contact": parse_contact(variables.get(ChannelVar.CONTACT)),
         "channel_variables": variables,
         "generated_at": utc_now().isoformat(),
     }

@@ -143,6 +143,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "outage": "отключение",
         "tariff": "тарифы",
         "custom": "другое",
+        "survey": "опрос",
     },
     "CampaignState": {
         "draft": "черновик",
@@ -182,7 +183,13 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "sms_sent": "отправлено SMS",
         "sms_delivered": "SMS доставлено",
         "sms_failed": "SMS не доставлено",
+        "survey_completed": "опрос пройден",
+        "survey_incomplete": "опрос не пройден до конца",
+        "survey_cap": "уже опрошен (не чаще раза в период)",
+        "operator_talked": "разговор с оператором",
+        "abandoned": "не дождался оператора",
     },
+    "QuestionType": {"scale": "оценка 1-5", "yes_no": "да или нет", "choice": "выбор"},
     "PositiveRule": {
         "auto": "по сценарию",
         "key_content": "прослушано главное",
@@ -198,6 +205,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "text": "текст",
     },
     "ClosedOperator": {"ignore": "не предлагать", "callback": "предложить обратный звонок"},
+    "DialMode": {"agentless": "без оператора", "progressive": "прогрессивный, с операторами"},
     "MachineAction": {"hang_up": "завершить звонок", "leave_message": "оставить сообщение"},
     # Why contacts wait (dialer.model.WaitReason); {placeholders} are filled by ``describe``.
     "WaitReason": {
@@ -217,6 +225,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "campaign_cap": "заняты все линии кампании ({limit})",
         "trunk_cap": "заняты все линии оператора связи ({limit})",
         "due_now": "звонок в ближайшие секунды (ограничение звонков в секунду)",
+        "free_operator": "звонок, как только освободится оператор очереди {queue}",
     },
     # --- not enums ----------------------------------------------------------------------------
     # Asterisk's queue member states (hotline.contact_center.operators.DEVICE_STATES), and
@@ -399,6 +408,7 @@ COLUMNS: Final[Mapping[str, str]] = {
     "operator_reason": "почему оператор",
     "action": "действие",
     "role": "роль",
+    "question_type": "тип вопроса",
 }
 LABEL_SUFFIX: Final = "_label"
 _ISO: Final = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d")

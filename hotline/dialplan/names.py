@@ -58,6 +58,9 @@ class ChannelVar(StrEnum):
     OPERATOR_REASON = "HOTLINE_OPERATOR_REASON"
     # The menu path walked, for the operator's screen.
     PATH = "HOTLINE_PATH"
+    # A progressive campaign's contact values for the operator's screen pop (issue 22 item 2;
+    # hotline/dialplan/contact_pop.py).
+    CONTACT = "HOTLINE_CONTACT"
     # The number the caller dialled, kept before the dialplan jumps to the IVR's entry.
     DNID = "HOTLINE_DNID"
     # Seconds the operator queue should answer within: 40, or 180 in emergency mode.

@@ -32,6 +32,7 @@ from hotline.settings.doctor import DoctorSettings
 from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
+from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.rating import RatingSettings
 from hotline.settings.resilience import ResilienceSettings
 from hotline.settings.sections import (
@@ -59,6 +60,7 @@ from hotline.settings.sections import (
     window_days,
 )
 from hotline.settings.sms import SmsSettings
+from hotline.settings.survey import SurveySettings
 
 __all__ = [
     "AccountSettings",
@@ -79,6 +81,7 @@ __all__ = [
     "MetricsSettings",
     "OutageSettings",
     "PathSettings",
+    "ProgressiveSettings",
     "QueueSettings",
     "RatingSettings",
     "ReadingSettings",
@@ -92,6 +95,7 @@ __all__ = [
     "SmsSettings",
     "SpeechSettings",
     "StoreSettings",
+    "SurveySettings",
     "Topic",
     "TrunkSettings",
     "WebSettings",

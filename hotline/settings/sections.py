@@ -21,6 +21,7 @@ from pydantic import (
 
 from hotline.settings.amd import AmdSettings
 from hotline.settings.base import SECTION_CONFIG
+from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.queues import (
     DepartmentQueue,
     OutageSettings,
@@ -29,6 +30,7 @@ from hotline.settings.queues import (
     SimOperatorSettings,
     SimulateSettings,
 )
+from hotline.settings.survey import SurveySettings
 from hotline.settings.web_proxy import WebProxyFields
 
 
@@ -334,6 +336,10 @@ class DialerSettings(_Section):
     key_content_tolerance_seconds: float = 0.3
     # Answering-machine detection on answered calls (R-085; hotline/settings/amd.py).
     amd: AmdSettings = Field(default_factory=AmdSettings)
+    # Survey questions (R-105-R-108; hotline/settings/survey.py).
+    survey: SurveySettings = Field(default_factory=SurveySettings)
+    # Progressive campaigns (issue 22 item 2; hotline/settings/progressive.py).
+    progressive: ProgressiveSettings = Field(default_factory=ProgressiveSettings)
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
     # Planned-outage notices go out at least this many days before the work starts (R-089:

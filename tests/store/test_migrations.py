@@ -23,6 +23,7 @@ TABLES = {
     "menu_versions",
     "menu_drafts",
     "rating_answers",
+    "survey_answers",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -73,7 +74,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0019_kb_articles"
+    assert head == "0021_campaigns_attempt_operator"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -172,6 +172,9 @@ async def _reference(db: Database, campaign_id: int) -> dict[str, list[dict[str,
             "key_played": r.key_played,
             "confirmed": r.confirmed,
             "transferred": r.transferred,
+            # Progressive campaigns (issue 22 item 2): who took the callee, for how long.
+            "operator": r.operator or "",
+            "talk_seconds": r.talk_seconds,
         }
         for r in rows
     ]

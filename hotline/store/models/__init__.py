@@ -36,6 +36,7 @@ from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
+from hotline.store.models.surveys import SurveyAnswer
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
 __all__ = [
@@ -80,6 +81,7 @@ __all__ = [
     "SmsEventKind",
     "SmsMessage",
     "SmsStatus",
+    "SurveyAnswer",
     "User",
     "WebSession",
     "str_enum",

@@ -175,6 +175,10 @@ class DialAttempt(Base):
     transferred: Mapped[bool] = mapped_column(default=False, server_default=false())
     # AMD said an answering machine answered.
     machine: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Progressive campaigns (issue 22 item 2): the operator who took the callee, and how long
+    # they talked (AgentConnect, AgentComplete).
+    operator: Mapped[str | None] = mapped_column(String(128))
+    talk_seconds: Mapped[int | None]
 
 
 class DialerLimit(Base):

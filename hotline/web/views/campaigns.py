@@ -23,7 +23,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
 from dialer import operations, report
-from dialer.model import CampaignRules
+from dialer.model import CampaignRules, DialMode
+from dialer.progressive import abandon_rate
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
@@ -126,7 +127,7 @@ async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
         contact_list = await store.contact_list(state.campaign.list_id)
     return {
         "status": state,
-        "why": await report.why(store, name, now, trunk),
+        "why": await report.why(store, name, now, trunk, request.app.state.settings.queue.name),
         "contact_list": contact_list,
     }
 
@@ -166,6 +167,12 @@ async def _detail_page(
         )
     ]
     chart = chart_json(first, last, zone, step, lines, ATTEMPTS)
+    survey = await report.survey_results(_store(request), campaign)
+    progressive = None
+    if rules.mode is DialMode.PROGRESSIVE:
+        rate = abandon_rate(await _store(request).attempt_counts(campaign.id))
+        cap = request.app.state.settings.dialer.progressive.max_abandon_percent
+        progressive = {"rate": rate, "percent": round(rate.percent, 1), "cap": cap}
     return page(
         request,
         "campaign.html",
@@ -177,9 +184,24 @@ async def _detail_page(
         live_html=live,
         chart=chart,
         chart_title="Звонки по часам" if step is Step.HOUR else "Звонки по дням",
+        survey=_by_question(survey) if survey is not None else None,
+        progressive=progressive,
         preview=preview,
         message=message,
     )
+
+
+def _by_question(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A survey's result rows grouped per question, for one bar chart each (R-108)."""
+    grouped: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        question = grouped.setdefault(
+            row["question"],
+            {"id": row["question"], "type": row["question_type"], "total": 0, "answers": []},
+        )
+        question["total"] += row["count"]
+        question["answers"].append(row)
+    return list(grouped.values())
 
 
 def _sums(
