@@ -89,6 +89,13 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "personal": "вопрос по лицевому счёту",
     },
     "Bucket": {"day": "по дням", "hour": "по часам"},
+    # --- transfers (hotline.store.models.transfers) -------------------------------------------
+    "TransferKind": {"blind": "без консультации", "attended": "с консультацией"},
+    "TransferTarget": {
+        "queue": "в очередь отдела",
+        "operator": "специалисту",
+        "number": "на внешний номер",
+    },
     "PeriodProblem": {
         "bad-date": "это не дата",
         "out-of-range": "дата вне календаря",
@@ -108,6 +115,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "handling_time_general": "Время обслуживания: общие вопросы",
         "handling_time_personal": "Время обслуживания: по лицевому счёту",
         "ivr_containment": "Обслужено в IVR без оператора",
+        "transfer_answer_within_target": "Переводы: специалист ответил не позже норматива",
+        "transfer_answer_time": "Переводы: среднее время до ответа специалиста",
     },
     # --- people (hotline.access.users) --------------------------------------------------------
     "Role": {

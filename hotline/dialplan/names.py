@@ -19,6 +19,12 @@ CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
 CONTEXT_DIALER: Final = "hotline-dialer"
 # The operator's "tell the caller the appeal number" sends the caller's channel here.
 CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
+# An operator's transfer: exten TRANSFER_TO_QUEUE goes to the department's
+# queue (ChannelVar.DEPARTMENT), exten TRANSFER_TO_PHONE dials ChannelVar.TRANSFER_DIAL (a
+# named specialist's phone or an outside number) and falls back to the queue.
+CONTEXT_TRANSFER: Final = "hotline-transfer"
+TRANSFER_TO_QUEUE: Final = "queue"
+TRANSFER_TO_PHONE: Final = "phone"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -87,6 +93,9 @@ class ChannelVar(StrEnum):
     QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
     # Set by the overflow route: the caller left a callback request (dialplan hangs up).
     CALLBACK = "HOTLINE_CALLBACK"
+    # An operator's transfer to a named specialist or an outside number: the dial string
+    # [hotline-transfer] rings (an operator's interface, or the trunk's for the number).
+    TRANSFER_DIAL = "HOTLINE_TRANSFER_DIAL"
     # Set by Queue() on the caller's channel once an operator answers (queues.conf
     # setinterfacevar): the member's name, i.e. the operator's; the rating route reads it.
     MEMBER_NAME = "MEMBERNAME"

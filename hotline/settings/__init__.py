@@ -28,6 +28,7 @@ from pydantic_settings import (
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
+from hotline.settings.desk import TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
@@ -91,6 +92,7 @@ __all__ = [
     "SpeechSettings",
     "StoreSettings",
     "Topic",
+    "TransferSettings",
     "TrunkSettings",
     "WebSettings",
     "WordingSettings",
@@ -149,6 +151,8 @@ class Settings(BaseSettings):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
     rating: RatingSettings = Field(default_factory=RatingSettings)
+    # Transfers by operators (issue 17 item 4, R-030/R-041; hotline/settings/desk.py).
+    transfer: TransferSettings = Field(default_factory=TransferSettings)
 
     @classmethod
     def settings_customise_sources(

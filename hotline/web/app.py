@@ -31,6 +31,7 @@ from hotline.web.views import (
     auth,
     calls,
     campaigns,
+    desk,
     home,
     menus,
     metrics,
@@ -103,8 +104,10 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         admin,
         reports,
         wallboard,
-        # Before operator: its POST /operator/{action} would take /operator/appeal.
+        # Before operator: its POST /operator/{action} would take /operator/appeal and
+        # /operator/transfer.
         appeals,
+        desk,
         operator,
         recordings,
         campaigns,

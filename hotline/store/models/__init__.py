@@ -35,6 +35,7 @@ from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
+from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
 __all__ = [
@@ -51,6 +52,7 @@ __all__ = [
     "CalendarOverride",
     "Call",
     "CallEvent",
+    "CallTransfer",
     "Callback",
     "Campaign",
     "CampaignTarget",
@@ -77,6 +79,8 @@ __all__ = [
     "SmsEventKind",
     "SmsMessage",
     "SmsStatus",
+    "TransferKind",
+    "TransferTarget",
     "User",
     "WebSession",
     "str_enum",

@@ -1,0 +1,29 @@
+"""The operator's desk and the supervisor's eyes (issue 17 items 4, 7, 8): transfers,
+supervisor monitoring and long-call warnings, voice quality."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from hotline.settings.base import SECTION_CONFIG
+
+
+class TransferSettings(BaseModel):
+    """Transfers of a caller by an operator (R-030, R-041)."""
+
+    model_config = SECTION_CONFIG
+
+    # R-030: connection to a specialist within 40 s ("Соединения со специалистом 40 сек.");
+    # the queue report's transfer KPIs measure every transfer's answer against it.
+    answer_target: int = Field(default=40, gt=0)
+    # R-031: seconds a named specialist's or an outside number's phone rings (about three
+    # rings) before the caller goes back to their department's queue, never left unanswered.
+    ring_timeout: int = Field(default=15, gt=0, le=120)
+    # The reasons an operator picks from (R-041: a question outside their competence); the
+    # console also accepts its own words.
+    reasons: tuple[str, ...] = (
+        "вопрос вне компетенции оператора",
+        "нужен специалист по расчётам",
+        "аварийная ситуация",
+        "просьба абонента",
+    )
