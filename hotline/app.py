@@ -282,7 +282,9 @@ class Engine:
             self.call_log,
         )
         self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
-        transfer_tracker = TransferTracker(self.ami.subscribe(ANSWER_EVENTS), Transfers(self.db))
+        transfer_tracker = TransferTracker(
+            self.ami.subscribe(ANSWER_EVENTS), Transfers(self.db), QueueEvents(self.db)
+        )
         self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self.housekeeping.start()

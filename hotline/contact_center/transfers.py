@@ -9,7 +9,6 @@ side's answer is filled in by :class:`TransferTracker` and timed against
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Final
 
@@ -28,12 +27,12 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
+from hotline.store.enums import QueueEventKind
 from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.operators import Operators
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.store.transfers import TransferRecord, Transfers
 from hotline.transport.ami import AmiClient, Subscription, consume
-
-log = logging.getLogger(__name__)
 
 REASON_MAX: Final = 200
 # The caller's channel's peer in the bridge: the operator's channel (attended transfers).
@@ -165,16 +164,30 @@ def answered_by(event: AmiEvent) -> tuple[str, str | None] | None:
 
 
 class TransferTracker:
-    """Fills in the receiving side's answer of a transferred call (R-030)."""
+    """Fills in the receiving side's answer of a transferred call (R-030).  A named
+    specialist answers outside any queue: their answer is logged as a connect of the call
+    (queue ``hotline-transfer``, which no department's report counts), so their screen pop
+    shows the call and its IVR context like a queue call's (R-034)."""
 
-    def __init__(self, events: Subscription, transfers: Transfers) -> None:
+    def __init__(
+        self, events: Subscription, transfers: Transfers, queue_events: QueueEvents
+    ) -> None:
         self._events = events
         self._transfers = transfers
+        self._queue_events = queue_events
 
     async def run(self) -> None:
         await consume(self._events, self.handle, "transfer tracker")
 
     async def handle(self, event: AmiEvent) -> None:
         answer = answered_by(event)
-        if answer is not None and answer[0]:
-            await self._transfers.answered(answer[0], utc_now(), answer[1])
+        if answer is None or not answer[0]:
+            return
+        at = utc_now()
+        record = await self._transfers.answered(answer[0], at, answer[1])
+        if record is not None and record.target_kind is TransferTarget.OPERATOR:
+            await self._queue_events.add(
+                QueueEventRecord(
+                    at, QueueEventKind.CONNECT, record.uniqueid, CONTEXT_TRANSFER, record.target
+                )
+            )

@@ -21,10 +21,11 @@ CONTEXT_DIALER: Final = "hotline-dialer"
 CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
 # An operator's transfer: exten TRANSFER_TO_QUEUE goes to the department's
 # queue (ChannelVar.DEPARTMENT), exten TRANSFER_TO_PHONE dials ChannelVar.TRANSFER_DIAL (a
-# named specialist's phone or an outside number) and falls back to the queue.
+# named specialist's phone or an outside number) and falls back to the queue.  Digits:
+# Atxfer sends the extension to the bridge as DTMF.
 CONTEXT_TRANSFER: Final = "hotline-transfer"
-TRANSFER_TO_QUEUE: Final = "queue"
-TRANSFER_TO_PHONE: Final = "phone"
+TRANSFER_TO_QUEUE: Final = "1"
+TRANSFER_TO_PHONE: Final = "2"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).

@@ -14,6 +14,8 @@ from playwright.async_api import async_playwright, expect
 
 from hotline.app import Engine
 from hotline.contact_center import operators as ops
+from hotline.contact_center.transfers import transfer_call
+from hotline.dialplan.names import CONTEXT_TRANSFER, TRANSFER_TO_PHONE
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
@@ -86,7 +88,7 @@ async def test_blind_transfer_to_the_dispatcher_keeps_the_call_context(
             assert await connected(engine, "nina") == first["uniqueid"]
             second = await ops.current_screen(engine.db, "nina", engine.ami)
             await browser.close()
-            await call
+            call.cancel()  # the simulator hangs its phone up
     finally:
         for name in ("anna", "nina"):
             await ops.queue_action(engine.ami, engine.db, engine.settings, name, "logout", cli)
@@ -106,3 +108,41 @@ async def test_blind_transfer_to_the_dispatcher_keeps_the_call_context(
     assert transfer.answer_seconds is not None and transfer.answer_seconds < 40
     entries = await AuditLog(engine.db).entries(action="call.transfer")
     assert [(e.actor, e.target) for e in entries] == [("anna", first["call_id"])]
+
+
+async def test_attended_transfer_to_a_named_specialist(engine: Engine) -> None:
+    """anna consults the specialist vera (AMI Atxfer; vera is in no queue), then hangs up:
+    the caller is put through to the call that reached vera."""
+    cli = Actor("test", "cli")
+    await engine.operators.add("anna", ops.simulated_interface("anna", 1, 6), simulated=True)
+    await engine.operators.add("vera", ops.simulated_interface("vera", 1, 20), simulated=True)
+    await ops.queue_action(engine.ami, engine.db, engine.settings, "anna", "login", cli)
+    try:
+        async with simulator(engine.settings) as (sim, _log, _ami):
+            call = asyncio.create_task(sim.run("0", CALLER))
+            uniqueid = await connected(engine, "anna")
+            record = await transfer_call(
+                engine.ami,
+                engine.db,
+                engine.settings,
+                "anna",
+                TransferKind.ATTENDED,
+                TransferTarget.OPERATOR,
+                "vera",
+                REASON,
+                Actor("anna", "web"),
+            )
+            channel = (await engine.call_log.get(uniqueid=uniqueid)).channel  # type: ignore[union-attr]
+            assert channel is not None
+            # anna hangs up after her 6 s: the caller is bridged to the consultation call
+            # that rang vera.
+            consultation = f"Local/{TRANSFER_TO_PHONE}@{CONTEXT_TRANSFER}-"
+            async with asyncio.timeout(15):
+                while not (await engine.ami.getvar(channel, "BRIDGEPEER") or "").startswith(
+                    consultation
+                ):
+                    await asyncio.sleep(0.3)
+            call.cancel()
+    finally:
+        await ops.queue_action(engine.ami, engine.db, engine.settings, "anna", "logout", cli)
+    assert record.kind is TransferKind.ATTENDED and record.uniqueid == uniqueid

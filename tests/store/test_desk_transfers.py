@@ -14,7 +14,13 @@ import pytest
 from hotline.contact_center.queue_report import build_report
 from hotline.contact_center.transfer import TransferError
 from hotline.contact_center.transfers import TransferTracker, answered_by, transfer_call
-from hotline.dialplan.names import CONTEXT_OPERATOR, CONTEXT_TRANSFER, ChannelVar
+from hotline.dialplan.names import (
+    CONTEXT_OPERATOR,
+    CONTEXT_TRANSFER,
+    TRANSFER_TO_PHONE,
+    TRANSFER_TO_QUEUE,
+    ChannelVar,
+)
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings, load_settings
 from hotline.store.audit import Actor, AuditLog
@@ -111,7 +117,7 @@ async def test_blind_to_a_queue_redirects_the_callers_channel(
             "Action": "Redirect",
             "Channel": CHANNEL,
             "Context": CONTEXT_TRANSFER,
-            "Exten": "queue",
+            "Exten": TRANSFER_TO_QUEUE,
             "Priority": 1,
         },
     ]
@@ -153,7 +159,12 @@ async def test_attended_to_a_specialist_uses_atxfer_on_the_operators_channel(
             "Variable": f"__{ChannelVar.TRANSFER_DIAL.value}",
             "Value": "PJSIP/nina",
         },
-        {"Action": "Atxfer", "Channel": PEER, "Exten": "phone", "Context": CONTEXT_TRANSFER},
+        {
+            "Action": "Atxfer",
+            "Channel": PEER,
+            "Exten": TRANSFER_TO_PHONE,
+            "Context": CONTEXT_TRANSFER,
+        },
     ]
 
 
@@ -175,7 +186,7 @@ async def test_outside_number_goes_over_the_trunk_and_is_masked_in_the_audit(
     )
     assert record.target == "+79131234567"
     assert ami.actions[0]["Value"] == settings.dialer.trunk.format(number="79131234567")
-    assert ami.actions[1]["Exten"] == "phone"
+    assert ami.actions[1]["Exten"] == TRANSFER_TO_PHONE
     [entry] = await AuditLog(db).entries(action="call.transfer")
     assert entry.detail is not None and "1234567" not in str(entry.detail["target"])
 
@@ -265,7 +276,7 @@ async def test_the_tracker_times_the_answer_and_the_report_shows_it(
     )
     # An ordinary answer with no transfer open is not one.
     assert await transfers.answered("other", start + timedelta(seconds=70), "nina") is None
-    tracker = TransferTracker(Subscription(None, 10), transfers)
+    tracker = TransferTracker(Subscription(None, 10), transfers, QueueEvents(db))
     await tracker.handle(event("AgentConnect", Uniqueid=UNIQUEID, MemberName="nina"))
     [stored] = await transfers.for_uniqueid(UNIQUEID)
     assert stored.id == slow.id and stored.answered_by == "nina"
@@ -317,3 +328,28 @@ async def db_set_answer(db: Database, transfer_id: int, at: datetime) -> None:
         row = await session.get(CallTransfer, transfer_id)
         assert row is not None
         row.answered_at = at
+
+
+async def test_a_named_specialists_answer_reaches_their_screen_pop(db: Database) -> None:
+    await call_in_progress(db, datetime.now(UTC) - timedelta(seconds=30))
+    transfers = Transfers(db)
+    await transfers.add(
+        datetime.now(UTC) - timedelta(seconds=3),
+        None,
+        UNIQUEID,
+        "anna",
+        TransferKind.BLIND,
+        TransferTarget.OPERATOR,
+        "nina",
+        "r",
+    )
+    queue_events = QueueEvents(db)
+    assert await queue_events.latest_connect("nina") is None
+    tracker = TransferTracker(Subscription(None, 10), transfers, queue_events)
+    await tracker.handle(
+        event("DialEnd", Uniqueid=UNIQUEID, DialStatus="ANSWER", Context=CONTEXT_TRANSFER)
+    )
+    connect = await queue_events.latest_connect("nina")
+    assert connect is not None and connect.uniqueid == UNIQUEID
+    [stored] = await transfers.for_uniqueid(UNIQUEID)
+    assert stored.answered_by == "nina"

@@ -8,7 +8,13 @@ from datetime import UTC, datetime, timedelta
 from hotline.contact_center.transfer_kpi import TRANSFER_KPIS, transfer_kpis
 from hotline.core.vocabulary import LABELS
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
-from hotline.dialplan.names import CONTEXT_OPERATOR, CONTEXT_TRANSFER, ChannelVar
+from hotline.dialplan.names import (
+    CONTEXT_OPERATOR,
+    CONTEXT_TRANSFER,
+    TRANSFER_TO_PHONE,
+    TRANSFER_TO_QUEUE,
+    ChannelVar,
+)
 from hotline.settings import Settings
 from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.transfers import TransferRecord
@@ -33,13 +39,13 @@ def transfer_context(settings: Settings) -> dict[str, list[str]]:
 
 def test_the_dialplan_sends_a_transfer_to_the_queue_or_rings_then_falls_back() -> None:
     extens = transfer_context(Settings())
-    assert f"Goto({CONTEXT_OPERATOR},s,1)" in extens["queue"][-1]
-    phone = extens["phone"]
+    assert f"Goto({CONTEXT_OPERATOR},s,1)" in extens[TRANSFER_TO_QUEUE][-1]
+    phone = extens[TRANSFER_TO_PHONE]
     # about three rings (15 s), then back to the department's queue.
     assert any(f"Dial(${{{ChannelVar.TRANSFER_DIAL}}},15)" in line for line in phone)
     assert any(f"Goto({CONTEXT_OPERATOR},s,1)" in line for line in phone)
     slower = Settings.model_validate({"transfer": {"ring_timeout": 20}})
-    assert any(",20)" in line for line in transfer_context(slower)["phone"])
+    assert any(",20)" in line for line in transfer_context(slower)[TRANSFER_TO_PHONE])
 
 
 def test_seed_defaults() -> None:
