@@ -49,6 +49,7 @@ class Permission(StrEnum):
     APPEALS_PERSONAL = "appeals_personal"  # see the personal data in appeals (R-139)
     APPEALS_TRUST = "appeals_trust"  # see trust-service appeals at all (R-121)
     MENUS = "menus"  # edit, try, publish and roll back the IVR menu (issue 23)
+    MONITOR = "monitor"  # listen, whisper and barge into operators' calls (issue 17 item 7)
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -66,6 +67,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.APPEALS,
             Permission.APPEALS_PERSONAL,
             Permission.MENUS,
+            Permission.MONITOR,
         }
     ),
     Role.ADMIN: frozenset(Permission),

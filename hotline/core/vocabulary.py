@@ -65,6 +65,11 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "HANGUP": "трубку положили при распознавании",
     },
     "NoticeBy": {"ivr": "голосовое меню", "dialplan": "телефонная станция"},
+    "SpyMode": {
+        "listen": "прослушать",
+        "whisper": "подсказать оператору",
+        "barge": "вмешаться в разговор",
+    },
     "OperatorReason": {
         "menu": "выбрал оператора",
         "no_input": "не выбрал пункт меню",
@@ -89,6 +94,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "personal": "вопрос по лицевому счёту",
     },
     "Bucket": {"day": "по дням", "hour": "по часам"},
+    # --- the supervisor's eyes (hotline.contact_center.monitor) ---------------------------------
+    "LongCall": {"warning": "дольше рекомендуемого", "limit": "дольше предельного"},
     # --- transfers (hotline.store.models.transfers) -------------------------------------------
     "TransferKind": {"blind": "без консультации", "attended": "с консультацией"},
     "TransferTarget": {
@@ -138,6 +145,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeals_personal": "персональные данные в обращениях",
         "appeals_trust": "обращения на телефон доверия",
         "menus": "редактор голосового меню",
+        "monitor": "прослушивание разговоров операторов",
     },
     "LoginOutcome": {
         "ok": "вход выполнен",
@@ -318,6 +326,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "recordings.export": "выгрузка записей",
         "recordings.purge": "удаление старых записей",
         "call.transfer": "звонок передан",
+        "monitor.listen": "прослушивание разговора оператора",
+        "monitor.whisper": "подсказка оператору во время разговора",
+        "monitor.barge": "вмешательство в разговор оператора",
         "menu.publish": "меню опубликовано",
         "menu.rollback": "меню возвращено к прежней версии",
         "appeal.register": "обращение зарегистрировано",

@@ -26,6 +26,9 @@ CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
 CONTEXT_TRANSFER: Final = "hotline-transfer"
 TRANSFER_TO_QUEUE: Final = "1"
 TRANSFER_TO_PHONE: Final = "2"
+# Supervisor monitoring (issue 17 item 7): the console originates a call to the supervisor's
+# phone into this context; the exten is a SpyMode, ChanSpy spies on ChannelVar.SPY_CHANNEL.
+CONTEXT_SPY: Final = "hotline-spy"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -97,6 +100,8 @@ class ChannelVar(StrEnum):
     # An operator's transfer to a named specialist or an outside number: the dial string
     # [hotline-transfer] rings (an operator's interface, or the trunk's for the number).
     TRANSFER_DIAL = "HOTLINE_TRANSFER_DIAL"
+    # Supervisor monitoring: the operator's channel ChanSpy listens to (CONTEXT_SPY).
+    SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"
     # Set by Queue() on the caller's channel once an operator answers (queues.conf
     # setinterfacevar): the member's name, i.e. the operator's; the rating route reads it.
     MEMBER_NAME = "MEMBERNAME"
@@ -104,6 +109,19 @@ class ChannelVar(StrEnum):
     # why (e.g. "LONGGREETING-1900-1800", "HUMAN-800-800").
     AMD_STATUS = "AMDSTATUS"
     AMD_CAUSE = "AMDCAUSE"
+
+
+class SpyMode(StrEnum):
+    """How a supervisor joins an operator's call (CONTEXT_SPY's extens)."""
+
+    LISTEN = "listen"  # hears both sides, nobody hears them
+    WHISPER = "whisper"  # also talks to the operator only
+    BARGE = "barge"  # talks to both
+
+
+# ChanSpy's options per mode: q quiet (no beep, no name), E end with the spied-on channel,
+# w whisper to the spied-on channel, B barge (talk to both sides).
+SPY_OPTIONS: Final = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
 
 
 class AmdStatus(StrEnum):

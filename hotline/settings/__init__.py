@@ -28,7 +28,7 @@ from pydantic_settings import (
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
-from hotline.settings.desk import TransferSettings
+from hotline.settings.desk import MonitorSettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
@@ -76,6 +76,7 @@ __all__ = [
     "IvrSettings",
     "LogSettings",
     "MetricsSettings",
+    "MonitorSettings",
     "OutageSettings",
     "PathSettings",
     "QueueSettings",
@@ -153,6 +154,8 @@ class Settings(BaseSettings):
     rating: RatingSettings = Field(default_factory=RatingSettings)
     # Transfers by operators (issue 17 item 4, R-030/R-041; hotline/settings/desk.py).
     transfer: TransferSettings = Field(default_factory=TransferSettings)
+    # Supervisor monitoring and long-call warnings (issue 17 item 7, R-039; settings/desk.py).
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
     @classmethod
     def settings_customise_sources(

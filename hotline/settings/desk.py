@@ -27,3 +27,19 @@ class TransferSettings(BaseModel):
         "аварийная ситуация",
         "просьба абонента",
     )
+
+
+class MonitorSettings(BaseModel):
+    """The supervisor's eyes on the wallboard (issue 17 item 7)."""
+
+    model_config = SECTION_CONFIG
+
+    # R-039: a conversation in a legal-entity department should last about 6 minutes and
+    # must not exceed 20 («составляет 6 минут и не должна превышать 20 минут»); the
+    # wallboard marks calls past each (seconds).
+    long_call_warning: int = Field(default=360, gt=0)
+    long_call_limit: int = Field(default=1200, gt=0)
+    # The departments (queue.departments ids, or the operators' own) these limits apply to;
+    # empty: every department (the contact centre's own limits are its internal documents',
+    # R-039, so a supervisor may narrow them to the legal-entity lines).
+    long_call_departments: tuple[str, ...] = ()

@@ -35,6 +35,7 @@ from hotline.web.views import (
     home,
     menus,
     metrics,
+    monitor,
     operator,
     outages,
     recordings,
@@ -103,6 +104,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         metrics,
         admin,
         reports,
+        monitor,
         wallboard,
         # Before operator: its POST /operator/{action} would take /operator/appeal and
         # /operator/transfer.
