@@ -41,6 +41,10 @@ SIM_GREETING_PREFIX: Final = "HOTLINE_SIM_GREETING"
 # SIM_VOICE names (a voicemail message in tests, R-111), then listens.
 CONTEXT_SIMULATED_VOICE: Final = "hotline-sim-voice"
 SIM_VOICE: Final = "HOTLINE_SIM_VOICE"
+# Sandbox only: a phone that answers and records what it hears into the file the global
+# variable SIM_EAR names (a supervisor's phone in the monitoring test, issue 17 item 7).
+CONTEXT_SIMULATED_EAR: Final = "hotline-sim-ear"
+SIM_EAR: Final = "HOTLINE_SIM_EAR"
 
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not.

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from hotline.access.users import Permission
+from hotline.contact_center.departments import departments
 from hotline.contact_center.monitor import MonitorError, active_calls, spy
 from hotline.contact_center.operators import check_name
 from hotline.core.clock import utc_now
@@ -33,6 +34,7 @@ async def _panel(
         calls=await active_calls(state.db, state.settings, utc_now()),
         modes=list(SpyMode),
         limits=state.settings.monitor,
+        titles={d.id: d.title for d in departments(state.settings.queue).values()},
         message=message,
         ok=ok,
     )
