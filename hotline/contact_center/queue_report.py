@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
-from hotline.contact_center.transfer_kpi import transfer_kpis
+from hotline.contact_center.transfer_kpi import ring_no_answer_by_operator, transfer_kpis
 from hotline.core.spreadsheets import Sheet
 from hotline.core.vocabulary import LABEL_SUFFIX, describe, header, label
 from hotline.settings import Settings
@@ -100,6 +100,7 @@ async def build_report(
     # transfers of the period's calls, timed to the receiving side's answer.
     transfers = [t for t in await Transfers(db).between(start, end) if t.uniqueid in queued]
     report.kpis.extend(transfer_kpis(transfers, settings.transfer.answer_target))
+    report.ring_no_answer.update(ring_no_answer_by_operator(events))
     return report
 
 

@@ -37,6 +37,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "leave": "вышел из очереди",
         "timeout": "истёк норматив ответа",
         "callback": "заказал обратный звонок",
+        "ring_no_answer": "оператор не ответил на вызов",
     },
     "EventKind": {
         "node": "пункт меню",

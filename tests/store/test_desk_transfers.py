@@ -295,6 +295,17 @@ async def test_the_tracker_times_the_answer_and_the_report_shows_it(
         "r",
     )
     await transfers.answered(UNIQUEID, start + timedelta(seconds=170), None)
+    # phones that rang out before anna answered, counted per operator.
+    for member in ("nina", "olga", "nina"):
+        await QueueEvents(db).add(
+            QueueEventRecord(
+                start + timedelta(seconds=2),
+                QueueEventKind.RING_NO_ANSWER,
+                UNIQUEID,
+                "hotline-operators",
+                member=member,
+            )
+        )
     await transfers.add(
         start + timedelta(seconds=200),
         None,
@@ -319,6 +330,7 @@ async def test_the_tracker_times_the_answer_and_the_report_shows_it(
     assert (within.value, within.target, within.met) == (round(1 / 3, 4), 1.0, False)
     time = report.kpi("transfer_answer_time")
     assert (time.value, time.target, time.met) == (40.0, 40.0, True)
+    assert report.to_dict()["ring_no_answer_by_operator"] == {"nina": 2, "olga": 1}
 
 
 async def db_set_answer(db: Database, transfer_id: int, at: datetime) -> None:

@@ -85,3 +85,36 @@ def test_every_transfer_code_has_a_russian_label() -> None:
     assert {k.name for k in transfer_kpis([], 40)} == set(TRANSFER_KPIS)
     assert set(LABELS["TransferKind"]) == {k.value for k in TransferKind}
     assert set(LABELS["TransferTarget"]) == {t.value for t in TransferTarget}
+
+
+def test_ring_no_answer_is_a_queue_event_counted_per_operator() -> None:
+    from hotline.contact_center.queue_tracker import queue_event
+    from hotline.contact_center.transfer_kpi import ring_no_answer_by_operator
+    from hotline.protocol.ami import AmiEvent
+    from hotline.store.enums import QueueEventKind
+
+    raw = AmiEvent.from_headers(
+        [
+            ("Event", "AgentRingNoAnswer"),
+            ("Uniqueid", "u1"),
+            ("Queue", "hotline-operators"),
+            ("MemberName", "anna"),
+            ("RingTime", "15"),
+        ]
+    )
+    stored = queue_event(raw, AT)
+    assert stored is not None
+    assert (stored.kind, stored.uniqueid, stored.member) == (
+        QueueEventKind.RING_NO_ANSWER,
+        "u1",
+        "anna",
+    )
+    other = queue_event(
+        AmiEvent.from_headers(
+            [("Event", "AgentConnect"), ("Uniqueid", "u1"), ("MemberName", "b")]
+        ),
+        AT,
+    )
+    assert other is not None
+    assert ring_no_answer_by_operator([stored, stored, other]) == {"anna": 2}
+    assert LABELS["QueueEventKind"]["ring_no_answer"]

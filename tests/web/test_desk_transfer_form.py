@@ -40,3 +40,11 @@ def test_the_operator_transfers_from_the_panel(client: TestClient, settings: Set
     assert refused.status_code == 409 and 'id="transfer-message"' in refused.text
     assert client.post("/operator/transfer", data={**data, "kind": "teleport"}).status_code == 422
     assert client.post("/operator/transfer", data={**data, "csrf_token": ""}).status_code == 403
+
+
+def test_the_queue_report_shows_transfers_and_ring_no_answer(client: TestClient) -> None:
+    log_in(client, "boris")
+    text = client.get("/reports/queue").text
+    assert 'data-kpi="transfer_answer_within_target"' in text
+    assert "Переводы: среднее время до ответа специалиста" in text
+    assert 'id="ring-no-answer"' in text and "Пропущенных вызовов нет." in text
