@@ -24,6 +24,7 @@ from hotline.contact_center.outages import (
     outage_for_account,
     outage_for_phone,
 )
+from hotline.contact_center.quality import USER_EVENT, QualityTracker
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.schedule import HoursProvider
 from hotline.contact_center.transfers import ANSWER_EVENTS, TransferTracker
@@ -47,6 +48,7 @@ from hotline.store.event_writer import EventWriter
 from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
+from hotline.store.quality import CallQualityStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.ratings import RatingStore
 from hotline.store.recordings import Recordings
@@ -148,6 +150,7 @@ class Engine:
         self.operators = Operators(self.db)
         self._queue_task: asyncio.Task[None] | None = None
         self._transfer_task: asyncio.Task[None] | None = None
+        self._quality_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
         self.housekeeping = Housekeeping(settings, self.recordings)
@@ -286,6 +289,10 @@ class Engine:
             self.ami.subscribe(ANSWER_EVENTS), Transfers(self.db), QueueEvents(self.db)
         )
         self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
+        quality_tracker = QualityTracker(
+            self.ami.subscribe((USER_EVENT,)), CallQualityStore(self.db), self.settings.quality
+        )
+        self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self.housekeeping.start()
         if self.settings.metrics.enabled:
@@ -392,6 +399,7 @@ class Engine:
             self._tracker_task,
             self._queue_task,
             self._transfer_task,
+            self._quality_task,
             self._restore_task,
             self._events_task,
         )

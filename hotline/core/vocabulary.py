@@ -97,6 +97,11 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     "Bucket": {"day": "по дням", "hour": "по часам"},
     # --- the supervisor's eyes (hotline.contact_center.monitor) ---------------------------------
     "LongCall": {"warning": "дольше рекомендуемого", "limit": "дольше предельного"},
+    "QualityProblem": {
+        "loss": "потери пакетов выше нормы",
+        "jitter": "джиттер выше нормы",
+        "delay": "задержка выше нормы",
+    },
     # --- transfers (hotline.store.models.transfers) -------------------------------------------
     "TransferKind": {"blind": "без консультации", "attended": "с консультацией"},
     "TransferTarget": {

@@ -26,6 +26,10 @@ CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
 CONTEXT_TRANSFER: Final = "hotline-transfer"
 TRANSFER_TO_QUEUE: Final = "1"
 TRANSFER_TO_PHONE: Final = "2"
+# Voice quality (issue 17 item 8; R-135): an inbound SIP call's hangup handler; it sends the
+# UserEvent QUALITY_EVENT with the channel's RTP statistics.
+CONTEXT_QUALITY: Final = "hotline-quality"
+QUALITY_EVENT: Final = "HotlineVoiceQuality"
 # Supervisor monitoring (issue 17 item 7): the console originates a call to the supervisor's
 # phone into this context; the exten is a SpyMode, ChanSpy spies on ChannelVar.SPY_CHANNEL.
 CONTEXT_SPY: Final = "hotline-spy"

@@ -28,7 +28,7 @@ from pydantic_settings import (
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
-from hotline.settings.desk import MonitorSettings, TransferSettings
+from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
@@ -79,6 +79,7 @@ __all__ = [
     "MonitorSettings",
     "OutageSettings",
     "PathSettings",
+    "QualitySettings",
     "QueueSettings",
     "RatingSettings",
     "ReadingSettings",
@@ -156,6 +157,8 @@ class Settings(BaseSettings):
     transfer: TransferSettings = Field(default_factory=TransferSettings)
     # Supervisor monitoring and long-call warnings (issue 17 item 7, R-039; settings/desk.py).
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    # Voice quality per call (issue 17 item 8, R-135; hotline/settings/desk.py).
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -43,3 +43,20 @@ class MonitorSettings(BaseModel):
     # empty: every department (the contact centre's own limits are its internal documents',
     # R-039, so a supervisor may narrow them to the legal-entity lines).
     long_call_departments: tuple[str, ...] = ()
+
+
+class QualitySettings(BaseModel):
+    """Voice quality per call (issue 17 item 8; R-135 monitors R-132 and R-133): the RTP
+    statistics of each SIP call, flagged when over a threshold."""
+
+    model_config = SECTION_CONFIG
+
+    # R-133: IP packet loss at most 0.3 % («потери IP пакетов ... не должны превышать 0,3%»),
+    # either direction.
+    max_loss: float = Field(default=0.003, ge=0.0, le=1.0)
+    # R-132: «время доставки пакетов ... не должно превышать 150 мс», compared with half the
+    # RTCP round-trip time.
+    max_delay_ms: float = Field(default=150.0, gt=0.0)
+    # No seed value: jitter past this (ms, either direction) is heard as broken speech (the
+    # common engineering limit for G.711; R-135 asks for jitter to be watched).
+    max_jitter_ms: float = Field(default=30.0, gt=0.0)

@@ -38,6 +38,7 @@ from hotline.web.views import (
     monitor,
     operator,
     outages,
+    quality,
     recordings,
     reports,
     settings_page,
@@ -117,6 +118,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         settings_page,
         outages,
         menus,
+        quality,
     ):
         app.include_router(module.router)
 

@@ -24,6 +24,7 @@ TABLES = {
     "menu_drafts",
     "rating_answers",
     "call_transfers",
+    "call_quality",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -63,7 +64,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0019_desk_transfers"
+    assert head == "0020_desk_call_quality"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -33,6 +33,7 @@ from hotline.store.models.contact_center import (
 )
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
+from hotline.store.models.quality import CallQuality
 from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
@@ -52,6 +53,7 @@ __all__ = [
     "CalendarOverride",
     "Call",
     "CallEvent",
+    "CallQuality",
     "CallTransfer",
     "Callback",
     "Campaign",
