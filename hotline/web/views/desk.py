@@ -13,6 +13,7 @@ from hotline.access.users import Permission
 from hotline.contact_center.departments import departments
 from hotline.contact_center.transfer import TransferError
 from hotline.contact_center.transfers import transfer_call
+from hotline.core.vocabulary import label
 from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.operators import Operators
 from hotline.transport.ami import AmiError
@@ -79,5 +80,6 @@ async def transfer(
         )
     except (TransferError, AmiError) as exc:
         return HTMLResponse(await _form(request, who, f"Не выполнено: {exc}"), status_code=409)
-    done = f"Звонок передан ({record.kind.value}): {record.target}."
+    how = label("TransferKind", record.kind)
+    done = f"Звонок передан ({how}): {record.target}."
     return HTMLResponse(await _form(request, who, done, ok=True))
