@@ -83,7 +83,9 @@ async def test_blind_transfer_to_the_dispatcher_keeps_the_call_context(
             await page.select_option("#transfer-department", "dispatcher")
             await page.fill("#transfer-reason", REASON)
             await page.click("#transfer-submit")
-            await expect(page.locator("#transfer-message")).to_contain_text("передан (без консультации)")
+            await expect(page.locator("#transfer-message")).to_contain_text(
+                "передан (без консультации)"
+            )
 
             assert await connected(engine, "nina") == first["uniqueid"]
             second = await ops.current_screen(engine.db, "nina", engine.ami)
