@@ -24,8 +24,10 @@ from hotline.contact_center.outages import (
     outage_for_account,
     outage_for_phone,
 )
+from hotline.contact_center.quality import USER_EVENT, QualityTracker
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.schedule import HoursProvider
+from hotline.contact_center.transfers import ANSWER_EVENTS, TransferTracker
 from hotline.core.clock import utc_now
 from hotline.core.metrics import watch_loop_lag
 from hotline.dialplan.names import (
@@ -46,11 +48,13 @@ from hotline.store.event_writer import EventWriter
 from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
+from hotline.store.quality import CallQualityStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.ratings import RatingStore
 from hotline.store.recordings import Recordings
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
+from hotline.store.transfers import Transfers
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from hotline.transport.kannel import DlrListener, KannelClient
@@ -145,6 +149,8 @@ class Engine:
         self.recordings = Recordings(self.db)
         self.operators = Operators(self.db)
         self._queue_task: asyncio.Task[None] | None = None
+        self._transfer_task: asyncio.Task[None] | None = None
+        self._quality_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
         self.housekeeping = Housekeeping(settings, self.recordings)
@@ -283,6 +289,14 @@ class Engine:
             self.call_log,
         )
         self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
+        transfer_tracker = TransferTracker(
+            self.ami.subscribe(ANSWER_EVENTS), Transfers(self.db), QueueEvents(self.db)
+        )
+        self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
+        quality_tracker = QualityTracker(
+            self.ami.subscribe((USER_EVENT,)), CallQualityStore(self.db), self.settings.quality
+        )
+        self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self.housekeeping.start()
         if self.settings.metrics.enabled:
@@ -385,7 +399,14 @@ class Engine:
             await self._sms_listener.close()
         if self._events_task is not None:
             await self.events.flush()
-        tasks = (self._tracker_task, self._queue_task, self._restore_task, self._events_task)
+        tasks = (
+            self._tracker_task,
+            self._queue_task,
+            self._transfer_task,
+            self._quality_task,
+            self._restore_task,
+            self._events_task,
+        )
         for task in (*tasks, *self._metrics_tasks):
             if task is not None:
                 task.cancel()

@@ -50,6 +50,7 @@ class Permission(StrEnum):
     APPEALS_TRUST = "appeals_trust"  # see trust-service appeals at all (R-121)
     MENUS = "menus"  # edit, try, publish and roll back the IVR menu (issue 23)
     KNOWLEDGE = "knowledge"  # write and edit knowledge-base articles (R-124, R-125, R-128)
+    MONITOR = "monitor"  # listen, whisper and barge into operators' calls (issue 17 item 7)
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -68,6 +69,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.APPEALS_PERSONAL,
             Permission.MENUS,
             Permission.KNOWLEDGE,
+            Permission.MONITOR,
         }
     ),
     Role.ADMIN: frozenset(Permission),

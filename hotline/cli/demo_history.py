@@ -46,9 +46,11 @@ from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
 from hotline.store.event_writer import EventWriter
+from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.operators import Operators
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.store.recordings import Recordings
+from hotline.store.transfers import Transfers
 
 LABEL: Final = "synthetic"
 AUTHOR: Final = "demo-history"
@@ -88,6 +90,10 @@ ATTEMPT_ENDS: Final = (
     (Result.NEGATIVE, Reason.UNKNOWN),
 )
 SAMPLE_ACCOUNTS: Final = Path(__file__).resolve().parents[2] / "samples" / "accounts.csv"
+
+
+# Answered calls talked longer than this (seconds) were transferred (the demo's transfer KPIs).
+TRANSFER_AFTER_TALK = 390
 
 
 @dataclass(frozen=True)
@@ -303,7 +309,26 @@ async def _queued(
     await recordings.update(record, duration=float(talk), operator=member)
     tally.answered += 1
     tally.recordings += 1
+    if talk > TRANSFER_AFTER_TALK:  # the long ones: handed to the dispatcher (R-030, R-041)
+        await _transfer(tally, uniqueid, member, answered + timedelta(seconds=talk // 2), wait)
     return done
+
+
+async def _transfer(tally: _Run, uniqueid: str, member: str, at: datetime, wait: float) -> None:
+    """A blind transfer to the dispatcher and its answer, some past the 40 s (no rng drawn:
+    the other figures stay as they were)."""
+    transfers = Transfers(tally.db)
+    await transfers.add(
+        at,
+        None,
+        uniqueid,
+        member,
+        TransferKind.BLIND,
+        TransferTarget.QUEUE,
+        "dispatcher",
+        "вопрос вне компетенции оператора",
+    )
+    await transfers.answered(uniqueid, at + timedelta(seconds=10 + int(wait) % 50), None)
 
 
 async def _campaign(

@@ -71,6 +71,7 @@ COMMANDS: Final[dict[str, Entry]] = {
     "operators": Entry("operators_cmd", "app", "Who answers the queue; log-in, pauses."),
     "callbacks": Entry("callbacks_cmd", "app", "Callback requests left by callers."),
     "queue": Entry("queue_cmd", "app", "The operator queue live, and the period report."),
+    "quality": Entry("quality_cmd", "app", "Voice quality of calls (RTP loss, jitter, delay)."),
     "recordings": Entry("recordings_cmd", "app", "The archive of call recordings."),
     "users": Entry("users_cmd", "app", "Who may log in to the console, with which role."),
     "audit": Entry("audit_cmd", "app", "Read the audit log (who did what, when, from where)."),

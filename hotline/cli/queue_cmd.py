@@ -223,6 +223,9 @@ def stats(
             typer.echo(f"queue {queue}: {known[queue].title} ({known[queue].queue})")
         print_report(report, start, end, zone)
         print_satisfaction(ratings)
+        if report.ring_no_answer:
+            missed = ", ".join(f"{name} {n}" for name, n in report.ring_no_answer.items())
+            typer.echo(f"rang out unanswered (R-031), by operator: {missed}")
 
 
 def print_satisfaction(ratings: list[OperatorSatisfaction]) -> None:

@@ -133,6 +133,8 @@ class QueueReport:
     wait_limit: int = 40
     kpis: list[Kpi] = field(default_factory=list)
     calls: list[QueuedCall] = field(default_factory=list)  # the rows behind the numbers
+    # how often each operator's phone rang out unanswered (AgentRingNoAnswer).
+    ring_no_answer: dict[str, int] = field(default_factory=dict)
 
     @property
     def lost_seed(self) -> int:
@@ -173,6 +175,7 @@ class QueueReport:
                 for c in self.over_wait_limit
             ],
             "kpis": [k.to_dict() for k in self.kpis],
+            "ring_no_answer_by_operator": self.ring_no_answer,
         }
 
 

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
+from hotline.contact_center.transfer_kpi import ring_no_answer_by_operator, transfer_kpis
 from hotline.core.spreadsheets import Sheet
 from hotline.core.vocabulary import LABEL_SUFFIX, describe, header, label
 from hotline.settings import Settings
@@ -16,6 +17,7 @@ from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome, EventKind
 from hotline.store.queue_events import QueueEvents
+from hotline.store.transfers import Transfers
 
 READINGS_WORDS = ("reading",)
 PERSONAL_EVENTS = ("account",)
@@ -86,7 +88,7 @@ async def build_report(
         call_ids = {by_uniqueid[uid].id for uid in joined}
         callbacks = [c for c in callbacks if c.call_id in call_ids]
     queued = {c.uniqueid for c in calls}
-    return queue_report(
+    report = queue_report(
         calls,
         queue_settings,
         calls_total=len(records),
@@ -95,6 +97,11 @@ async def build_report(
         callbacks_requested=len(callbacks),
         callbacks_done=sum(1 for c in callbacks if c.status is CallbackStatus.DONE),
     )
+    # transfers of the period's calls, timed to the receiving side's answer.
+    transfers = [t for t in await Transfers(db).between(start, end) if t.uniqueid in queued]
+    report.kpis.extend(transfer_kpis(transfers, settings.transfer.answer_target))
+    report.ring_no_answer.update(ring_no_answer_by_operator(events))
+    return report
 
 
 COUNTS = (

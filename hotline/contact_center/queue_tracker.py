@@ -31,6 +31,7 @@ QUEUE_EVENTS = {
     "QueueCallerAbandon": QueueEventKind.ABANDON,
     "AgentConnect": QueueEventKind.CONNECT,
     "AgentComplete": QueueEventKind.COMPLETE,
+    "AgentRingNoAnswer": QueueEventKind.RING_NO_ANSWER,
 }
 TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten")
 # The operator context marks the channel once it has played the recording notice itself.

@@ -5,6 +5,7 @@ channel variables set first.  Checked and audited here; the console only calls i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.calllog import CallLog
@@ -17,13 +18,28 @@ class TransferError(Exception):
     """The caller cannot be handed on (no call in progress, Asterisk unreachable)."""
 
 
-async def current_caller_channel(db: Database, operator: str) -> tuple[str, str]:
-    """The call id and the caller's channel of ``operator``'s conversation in progress."""
+@dataclass(frozen=True)
+class CurrentCall:
+    """``operator``'s conversation in progress: the call id, the caller's channel and its
+    uniqueid (both kept when the caller is handed on)."""
+
+    call_id: str
+    channel: str
+    uniqueid: str
+
+
+async def current_call(db: Database, operator: str) -> CurrentCall:
     connect = await QueueEvents(db).latest_connect(operator)
     call = await CallLog(db).get(uniqueid=connect.uniqueid) if connect is not None else None
     if call is None or call.channel is None or call.ended_at is not None:
         raise TransferError("no call in progress")
-    return call.id, call.channel
+    return CurrentCall(call.id, call.channel, call.uniqueid)
+
+
+async def current_caller_channel(db: Database, operator: str) -> tuple[str, str]:
+    """The call id and the caller's channel of ``operator``'s conversation in progress."""
+    call = await current_call(db, operator)
+    return call.call_id, call.channel
 
 
 async def hand_caller_to(

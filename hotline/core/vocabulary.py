@@ -37,6 +37,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "leave": "вышел из очереди",
         "timeout": "истёк норматив ответа",
         "callback": "заказал обратный звонок",
+        "ring_no_answer": "оператор не ответил на вызов",
     },
     "EventKind": {
         "node": "пункт меню",
@@ -65,6 +66,11 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "HANGUP": "трубку положили при распознавании",
     },
     "NoticeBy": {"ivr": "голосовое меню", "dialplan": "телефонная станция"},
+    "SpyMode": {
+        "listen": "прослушать",
+        "whisper": "подсказать оператору",
+        "barge": "вмешаться в разговор",
+    },
     "OperatorReason": {
         "menu": "выбрал оператора",
         "no_input": "не выбрал пункт меню",
@@ -89,6 +95,20 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "personal": "вопрос по лицевому счёту",
     },
     "Bucket": {"day": "по дням", "hour": "по часам"},
+    # --- the supervisor's eyes (hotline.contact_center.monitor) ---------------------------------
+    "LongCall": {"warning": "дольше рекомендуемого", "limit": "дольше предельного"},
+    "QualityProblem": {
+        "loss": "потери пакетов выше нормы",
+        "jitter": "джиттер выше нормы",
+        "delay": "задержка выше нормы",
+    },
+    # --- transfers (hotline.store.models.transfers) -------------------------------------------
+    "TransferKind": {"blind": "без консультации", "attended": "с консультацией"},
+    "TransferTarget": {
+        "queue": "в очередь отдела",
+        "operator": "специалисту",
+        "number": "на внешний номер",
+    },
     "PeriodProblem": {
         "bad-date": "это не дата",
         "out-of-range": "дата вне календаря",
@@ -108,6 +128,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "handling_time_general": "Время обслуживания: общие вопросы",
         "handling_time_personal": "Время обслуживания: по лицевому счёту",
         "ivr_containment": "Обслужено в IVR без оператора",
+        "transfer_answer_within_target": "Переводы: специалист ответил не позже норматива",
+        "transfer_answer_time": "Переводы: среднее время до ответа специалиста",
     },
     # --- people (hotline.access.users) --------------------------------------------------------
     "Role": {
@@ -130,6 +152,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeals_trust": "обращения на телефон доверия",
         "menus": "редактор голосового меню",
         "knowledge": "база знаний",
+        "monitor": "прослушивание разговоров операторов",
     },
     "LoginOutcome": {
         "ok": "вход выполнен",
@@ -323,6 +346,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "recordings.export": "выгрузка записей",
         "recordings.purge": "удаление старых записей",
         "call.transfer": "звонок передан",
+        "monitor.listen": "прослушивание разговора оператора",
+        "monitor.whisper": "подсказка оператору во время разговора",
+        "monitor.barge": "вмешательство в разговор оператора",
         "menu.publish": "меню опубликовано",
         "menu.rollback": "меню возвращено к прежней версии",
         "appeal.register": "обращение зарегистрировано",

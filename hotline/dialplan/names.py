@@ -19,6 +19,20 @@ CONTEXT_SIMULATED_LINE: Final = "hotline-sim-line"
 CONTEXT_DIALER: Final = "hotline-dialer"
 # The operator's "tell the caller the appeal number" sends the caller's channel here (R-123).
 CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
+# An operator's transfer (R-030, R-041): exten TRANSFER_TO_QUEUE goes to the department's
+# queue (ChannelVar.DEPARTMENT), exten TRANSFER_TO_PHONE dials ChannelVar.TRANSFER_DIAL (a
+# named specialist's phone or an outside number) and falls back to the queue (R-031).  Digits:
+# Atxfer sends the extension to the bridge as DTMF.
+CONTEXT_TRANSFER: Final = "hotline-transfer"
+TRANSFER_TO_QUEUE: Final = "1"
+TRANSFER_TO_PHONE: Final = "2"
+# Voice quality (issue 17 item 8; R-135): an inbound SIP call's hangup handler; it sends the
+# UserEvent QUALITY_EVENT with the channel's RTP statistics.
+CONTEXT_QUALITY: Final = "hotline-quality"
+QUALITY_EVENT: Final = "HotlineVoiceQuality"
+# Supervisor monitoring (issue 17 item 7): the console originates a call to the supervisor's
+# phone into this context; the exten is a SpyMode, ChanSpy spies on ChannelVar.SPY_CHANNEL.
+CONTEXT_SPY: Final = "hotline-spy"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -31,6 +45,10 @@ SIM_GREETING_PREFIX: Final = "HOTLINE_SIM_GREETING"
 # SIM_VOICE names (a voicemail message in tests, R-111), then listens.
 CONTEXT_SIMULATED_VOICE: Final = "hotline-sim-voice"
 SIM_VOICE: Final = "HOTLINE_SIM_VOICE"
+# Sandbox only: a phone that answers and records what it hears into the file the global
+# variable SIM_EAR names (a supervisor's phone in the monitoring test, issue 17 item 7).
+CONTEXT_SIMULATED_EAR: Final = "hotline-sim-ear"
+SIM_EAR: Final = "HOTLINE_SIM_EAR"
 
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not (R-061).
@@ -90,6 +108,11 @@ class ChannelVar(StrEnum):
     QUEUE_JOINED = "HOTLINE_QUEUE_JOINED"
     # Set by the overflow route: the caller left a callback request (dialplan hangs up).
     CALLBACK = "HOTLINE_CALLBACK"
+    # An operator's transfer to a named specialist or an outside number: the dial string
+    # [hotline-transfer] rings (an operator's interface, or the trunk's for the number).
+    TRANSFER_DIAL = "HOTLINE_TRANSFER_DIAL"
+    # Supervisor monitoring: the operator's channel ChanSpy listens to (CONTEXT_SPY).
+    SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"
     # Set by Queue() on the caller's channel once an operator answers (queues.conf
     # setinterfacevar): the member's name, i.e. the operator's; the rating route reads it.
     MEMBER_NAME = "MEMBERNAME"
@@ -97,6 +120,19 @@ class ChannelVar(StrEnum):
     # why (e.g. "LONGGREETING-1900-1800", "HUMAN-800-800").
     AMD_STATUS = "AMDSTATUS"
     AMD_CAUSE = "AMDCAUSE"
+
+
+class SpyMode(StrEnum):
+    """How a supervisor joins an operator's call (CONTEXT_SPY's extens)."""
+
+    LISTEN = "listen"  # hears both sides, nobody hears them
+    WHISPER = "whisper"  # also talks to the operator only
+    BARGE = "barge"  # talks to both
+
+
+# ChanSpy's options per mode: q quiet (no beep, no name), E end with the spied-on channel,
+# w whisper to the spied-on channel, B barge (talk to both sides).
+SPY_OPTIONS: Final = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
 
 
 class AmdStatus(StrEnum):

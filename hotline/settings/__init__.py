@@ -28,6 +28,7 @@ from pydantic_settings import (
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
+from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.logs import LogSettings
@@ -79,9 +80,11 @@ __all__ = [
     "KnowledgeSettings",
     "LogSettings",
     "MetricsSettings",
+    "MonitorSettings",
     "OutageSettings",
     "PathSettings",
     "ProgressiveSettings",
+    "QualitySettings",
     "QueueSettings",
     "RatingSettings",
     "ReadingSettings",
@@ -97,6 +100,7 @@ __all__ = [
     "StoreSettings",
     "SurveySettings",
     "Topic",
+    "TransferSettings",
     "TrunkSettings",
     "WebSettings",
     "WordingSettings",
@@ -157,6 +161,12 @@ class Settings(BaseSettings):
     rating: RatingSettings = Field(default_factory=RatingSettings)
     # The knowledge base and call scripts (issue 17 item 6; hotline/settings/knowledge.py).
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    # Transfers by operators (issue 17 item 4, R-030/R-041; hotline/settings/desk.py).
+    transfer: TransferSettings = Field(default_factory=TransferSettings)
+    # Supervisor monitoring and long-call warnings (issue 17 item 7, R-039; settings/desk.py).
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    # Voice quality per call (issue 17 item 8, R-135; hotline/settings/desk.py).
+    quality: QualitySettings = Field(default_factory=QualitySettings)
 
     @classmethod
     def settings_customise_sources(

@@ -73,7 +73,8 @@ class AmiSettings(_Section):
     username: str = "hotline"
     # No usable default: taken from the environment/settings file, or from the sandbox.
     secret: SecretStr | None = None
-    # The console's user: queue actions and the events it shows; no originate, no command.
+    # The console's user: queue actions, the events it shows, transfers, and originate only
+    # to ring a supervisor's own phone into ChanSpy (issue 17 item 7); no command.
     console_username: str = "hotline-console"
     console_secret: SecretStr | None = None
     # The CLI's user: queue actions, and the simulated calls of the sandbox.

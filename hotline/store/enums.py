@@ -35,6 +35,9 @@ class QueueEventKind(StrEnum):
     LEAVE = "leave"  # QueueCallerLeave: left the queue (answered, timeout, hang-up)
     TIMEOUT = "timeout"  # the answer target passed (the overflow route ran)
     CALLBACK = "callback"  # the caller left a callback request instead of waiting
+    # AgentRingNoAnswer: an operator's phone rang out unanswered (R-031: every missed call
+    # logged, counted per operator)
+    RING_NO_ANSWER = "ring_no_answer"
 
 
 class EventKind(StrEnum):

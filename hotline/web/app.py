@@ -31,12 +31,15 @@ from hotline.web.views import (
     auth,
     calls,
     campaigns,
+    desk,
     home,
     knowledge,
     menus,
     metrics,
+    monitor,
     operator,
     outages,
+    quality,
     recordings,
     reports,
     settings_page,
@@ -103,10 +106,13 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         metrics,
         admin,
         reports,
+        monitor,
         wallboard,
-        # Before operator: its POST /operator/{action} would take /operator/appeal.
+        # Before operator: its POST /operator/{action} would take /operator/appeal and
+        # /operator/transfer.
         appeals,
         knowledge,
+        desk,
         operator,
         recordings,
         campaigns,
@@ -114,6 +120,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         settings_page,
         outages,
         menus,
+        quality,
     ):
         app.include_router(module.router)
 

@@ -24,6 +24,8 @@ TABLES = {
     "menu_drafts",
     "rating_answers",
     "survey_answers",
+    "call_transfers",
+    "call_quality",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -74,7 +76,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0021_campaigns_attempt_operator"
+    assert head == "0023_desk_call_quality"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -80,7 +80,7 @@ def test_the_rendered_config_has_every_queue() -> None:
         'ExecIf($["${HOTLINE_DEPARTMENT}" = "dispatcher"]?Set(QNAME=hotline-dispatcher))'
         in operator
     )
-    assert "Queue(${QNAME},rc,,,${TARGET})" in operator
+    assert "Queue(${QNAME},rct,,,${TARGET})" in operator
     assert "Queue(hotline-operators" not in operator
 
 

@@ -34,9 +34,11 @@ from hotline.store.models.contact_center import (
 from hotline.store.models.knowledge import KbArticle, KbTopic
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
+from hotline.store.models.quality import CallQuality
 from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.surveys import SurveyAnswer
+from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 
 __all__ = [
@@ -53,6 +55,8 @@ __all__ = [
     "CalendarOverride",
     "Call",
     "CallEvent",
+    "CallQuality",
+    "CallTransfer",
     "Callback",
     "Campaign",
     "CampaignTarget",
@@ -82,6 +86,8 @@ __all__ = [
     "SmsMessage",
     "SmsStatus",
     "SurveyAnswer",
+    "TransferKind",
+    "TransferTarget",
     "User",
     "WebSession",
     "str_enum",

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from hotline.access.calls import MAX_CALLS, visible_calls
 from hotline.access.users import Permission
+from hotline.store.quality import CallQualityStore
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require
 from hotline.web.simulated import simulated_calls
@@ -45,4 +46,6 @@ async def calls(
         end=span.end,
         limit=MAX_CALLS,
         simulated=simulated,
+        # calls whose voice quality passed a threshold, marked in the list.
+        quality=await CallQualityStore(state.db).flagged_among([c.uniqueid for c in found]),
     )

@@ -1,0 +1,168 @@
+"""Voice quality per call (issue 17 item 8; R-135 watches R-132 and R-133).  At the end of a
+SIP call the dialplan's hangup handler sends Asterisk's RTP statistics of the channel
+(``CHANNEL(rtcp,all)``, the RTPAUDIOQOS format) as a UserEvent; the tracker stores them with
+the thresholds they pass (loss, jitter, delay); the daily report lists the calls flagged."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from hotline.core.clock import utc_now
+from hotline.dialplan.names import QUALITY_EVENT
+from hotline.protocol.ami import AmiEvent
+from hotline.settings.desk import QualitySettings
+from hotline.store.db import Database
+from hotline.store.quality import CallQualityStore, QualityRecord
+from hotline.transport.ami import Subscription, consume
+
+# The header of QUALITY_EVENT with the statistics.
+QUALITY_HEADER: Final = "quality"
+USER_EVENT: Final = "UserEvent"
+
+
+class QualityProblem(StrEnum):
+    LOSS = "loss"  # over quality.max_loss (R-133)
+    JITTER = "jitter"  # over quality.max_jitter_ms
+    DELAY = "delay"  # half the round trip over quality.max_delay_ms (R-132)
+
+
+def _number(fields: dict[str, str], key: str) -> float:
+    try:
+        return float(fields.get(key, "0") or 0)
+    except ValueError:
+        return 0.0
+
+
+def parse_quality(text: str) -> dict[str, float] | None:
+    """``ssrc=..;themssrc=..;lp=..;rxjitter=..;rxcount=..;txjitter=..;txcount=..;rlp=..;
+    rtt=..`` as numbers (jitter and rtt in seconds, as Asterisk gives them); None when the
+    text carries no packet counts (no RTP on the channel)."""
+    fields = dict(part.split("=", 1) for part in text.split(";") if "=" in part)
+    if "rxcount" not in fields and "txcount" not in fields:
+        return None
+    keys = ("lp", "rxjitter", "rxcount", "txjitter", "txcount", "rlp", "rtt")
+    return {key: _number(fields, key) for key in keys}
+
+
+def measure(
+    uniqueid: str, channel: str | None, text: str, at: datetime, limits: QualitySettings
+) -> QualityRecord | None:
+    """The call's quality record, with the thresholds it passes; pure."""
+    stats = parse_quality(text)
+    if stats is None:
+        return None
+    rx, tx = int(stats["rxcount"]), int(stats["txcount"])
+    lost, remote_lost = max(0, int(stats["lp"])), max(0, int(stats["rlp"]))
+    loss = max(
+        lost / (rx + lost) if rx + lost else 0.0,
+        remote_lost / (tx + remote_lost) if tx + remote_lost else 0.0,
+    )
+    jitter_ms = max(stats["rxjitter"], stats["txjitter"]) * 1000.0
+    rtt_ms = max(0.0, stats["rtt"]) * 1000.0
+    problems = []
+    if loss > limits.max_loss:
+        problems.append(QualityProblem.LOSS.value)
+    if jitter_ms > limits.max_jitter_ms:
+        problems.append(QualityProblem.JITTER.value)
+    if rtt_ms / 2 > limits.max_delay_ms:
+        problems.append(QualityProblem.DELAY.value)
+    return QualityRecord(
+        at,
+        uniqueid,
+        channel,
+        rx,
+        tx,
+        lost,
+        remote_lost,
+        round(loss, 6),
+        round(jitter_ms, 3),
+        round(rtt_ms, 3),
+        tuple(problems),
+    )
+
+
+class QualityTracker:
+    """Stores each call's voice quality as its hangup handler reports it."""
+
+    def __init__(
+        self, events: Subscription, store: CallQualityStore, limits: QualitySettings
+    ) -> None:
+        self._events = events
+        self._store = store
+        self._limits = limits
+
+    async def run(self) -> None:
+        await consume(self._events, self.handle, "quality tracker")
+
+    async def handle(self, event: AmiEvent) -> None:
+        if event.name != USER_EVENT or event.get("userevent") != QUALITY_EVENT:
+            return
+        record = measure(
+            event.uniqueid,
+            event.get("channel") or None,
+            event.get(QUALITY_HEADER),
+            utc_now(),
+            self._limits,
+        )
+        if record is not None:
+            await self._store.add(record)
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """One day's (or any period's) voice quality: calls measured, flagged, and the worst."""
+
+    measured: int
+    flagged: list[QualityRecord]
+    average_loss: float | None
+    average_jitter_ms: float | None
+    average_rtt_ms: float | None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "measured": self.measured,
+            "flagged_count": len(self.flagged),
+            "average_loss": self.average_loss,
+            "average_jitter_ms": self.average_jitter_ms,
+            "average_rtt_ms": self.average_rtt_ms,
+            "flagged": [
+                {
+                    "at": r.at.isoformat(),
+                    "uniqueid": r.uniqueid,
+                    "loss": r.loss,
+                    "jitter_ms": r.jitter_ms,
+                    "rtt_ms": r.rtt_ms,
+                    "problems": list(r.problems),
+                }
+                for r in self.flagged
+            ],
+        }
+
+
+def quality_report(records: list[QualityRecord]) -> QualityReport:
+    def mean(values: list[float]) -> float | None:
+        return round(sum(values) / len(values), 4) if values else None
+
+    return QualityReport(
+        measured=len(records),
+        flagged=[r for r in records if r.flagged],
+        average_loss=mean([r.loss for r in records]),
+        average_jitter_ms=mean([r.jitter_ms for r in records]),
+        average_rtt_ms=mean([r.rtt_ms for r in records]),
+    )
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The local day ``day`` as UTC instants [start, end)."""
+    start = datetime.combine(day, time(), zone)
+    return start.astimezone(UTC), (start + timedelta(days=1)).astimezone(UTC)
+
+
+async def daily_report(db: Database, day: date, zone: ZoneInfo) -> QualityReport:
+    """The voice quality of the calls that ended on the local day ``day`` (R-135)."""
+    start, end = day_bounds(day, zone)
+    return quality_report(await CallQualityStore(db).between(start, end))

@@ -1,0 +1,193 @@
+"""An operator transfers the caller (issue 17 item 4; R-030, R-041): to another department's
+queue, a named specialist or an outside number, blind (AMI Redirect of the caller's channel)
+or attended (AMI Atxfer on the operator's channel: the operator talks to the specialist first
+and hangs up to complete it).  The caller's channel keeps its uniqueid and its IVR context
+(call id, path, account, reading: channel variables), so the receiving operator's screen pop
+shows the same call.  Each transfer is stored with its reason and audited; the receiving
+side's answer is filled in by :class:`TransferTracker` and timed against
+``transfer.answer_target`` (40 s, R-030) in the queue report."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from hotline.contact_center.departments import departments
+from hotline.contact_center.transfer import TransferError, current_call
+from hotline.core.clock import utc_now
+from hotline.core.errors import NotFound
+from hotline.core.phones import mask_phone, normalise_phone
+from hotline.dialplan.names import (
+    CONTEXT_TRANSFER,
+    TRANSFER_TO_PHONE,
+    TRANSFER_TO_QUEUE,
+    ChannelVar,
+)
+from hotline.protocol.ami import AmiEvent
+from hotline.settings import Settings
+from hotline.store.audit import Actor, AuditLog
+from hotline.store.db import Database
+from hotline.store.enums import QueueEventKind
+from hotline.store.models.transfers import TransferKind, TransferTarget
+from hotline.store.operators import Operators
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
+from hotline.store.transfers import TransferRecord, Transfers
+from hotline.transport.ami import AmiClient, Subscription, consume
+
+REASON_MAX: Final = 200
+# The caller's channel's peer in the bridge: the operator's channel (attended transfers).
+BRIDGE_PEER: Final = "BRIDGEPEER"
+# AMI events that mean the receiving side answered the caller's channel.
+ANSWER_EVENTS: Final = ("AgentConnect", "DialEnd")
+DIAL_ANSWERED: Final = "ANSWER"
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where [hotline-transfer] sends the call: its exten and the variables it reads."""
+
+    exten: str
+    variables: dict[str, str]
+
+
+def check_reason(reason: str) -> str:
+    text = " ".join(reason.split())
+    if not text:
+        raise TransferError("a transfer needs its reason (R-041)")
+    if len(text) > REASON_MAX:
+        raise TransferError(f"the reason is longer than {REASON_MAX} characters")
+    return text
+
+
+async def destination(
+    db: Database, settings: Settings, operator: str, target_kind: TransferTarget, target: str
+) -> tuple[str, Destination]:
+    """The checked target (a department id, an operator's name, an E.164 number) and where
+    the dialplan takes the call; TransferError when the target is not one we know."""
+    if target_kind is TransferTarget.QUEUE:
+        if target not in departments(settings.queue):
+            raise TransferError(f"no department {target!r}")
+        return target, Destination(TRANSFER_TO_QUEUE, {ChannelVar.DEPARTMENT.value: target})
+    if target_kind is TransferTarget.OPERATOR:
+        if target == operator:
+            raise TransferError("an operator cannot transfer a call to themselves")
+        try:
+            specialist = await Operators(db).get(target)
+        except NotFound as exc:
+            raise TransferError(f"no operator {target!r}") from exc
+        return target, Destination(
+            TRANSFER_TO_PHONE, {ChannelVar.TRANSFER_DIAL.value: specialist.interface}
+        )
+    try:
+        number = normalise_phone(target, settings.dialer.default_region)
+    except ValueError as exc:
+        raise TransferError(f"not a phone number: {exc}") from exc
+    dial = settings.dialer.trunk.format(number=number.lstrip("+"))
+    return number, Destination(TRANSFER_TO_PHONE, {ChannelVar.TRANSFER_DIAL.value: dial})
+
+
+async def transfer_call(
+    ami: AmiClient | None,
+    db: Database,
+    settings: Settings,
+    operator: str,
+    kind: TransferKind,
+    target_kind: TransferTarget,
+    target: str,
+    reason: str,
+    by: Actor,
+) -> TransferRecord:
+    """Transfer ``operator``'s caller; returns the stored transfer.  Every value reaches
+    Asterisk through the AMI adapter's line checks."""
+    why = check_reason(reason)
+    if ami is None or not ami.connected:
+        raise TransferError("Asterisk is unreachable")
+    call = await current_call(db, operator)
+    checked, where = await destination(db, settings, operator, target_kind, target)
+    if kind is TransferKind.BLIND:
+        for name, value in where.variables.items():
+            await ami.action(
+                {"Action": "Setvar", "Channel": call.channel, "Variable": name, "Value": value}
+            )
+        await ami.action(
+            {
+                "Action": "Redirect",
+                "Channel": call.channel,
+                "Context": CONTEXT_TRANSFER,
+                "Exten": where.exten,
+                "Priority": 1,
+            }
+        )
+    else:
+        peer = await ami.getvar(call.channel, BRIDGE_PEER)
+        if peer is None:
+            raise TransferError("the operator's channel is not in the call")
+        # Inherited by the consultation call Atxfer places from the operator's channel.
+        for name, value in where.variables.items():
+            await ami.action(
+                {"Action": "Setvar", "Channel": peer, "Variable": f"__{name}", "Value": value}
+            )
+        await ami.action(
+            {
+                "Action": "Atxfer",
+                "Channel": peer,
+                "Exten": where.exten,
+                "Context": CONTEXT_TRANSFER,
+            }
+        )
+    record = await Transfers(db).add(
+        utc_now(), call.call_id, call.uniqueid, operator, kind, target_kind, checked, why
+    )
+    shown = mask_phone(checked) if target_kind is TransferTarget.NUMBER else checked
+    await AuditLog(db).write(
+        by,
+        "call.transfer",
+        call.call_id,
+        {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why},
+    )
+    return record
+
+
+def answered_by(event: AmiEvent) -> tuple[str, str | None] | None:
+    """(caller's uniqueid, who answered) when ``event`` is an answer of a caller's channel:
+    a queue member's (AgentConnect) or the phone [hotline-transfer] dialled (DialEnd ANSWER;
+    app_queue's own dials are answered as AgentConnect); pure."""
+    if event.name == "AgentConnect":
+        return event.uniqueid, event.get("membername") or event.get("interface") or None
+    if (
+        event.name == "DialEnd"
+        and event.get("dialstatus") == DIAL_ANSWERED
+        and event.get("context") == CONTEXT_TRANSFER
+    ):
+        return event.uniqueid, None  # the store names the transfer's target
+    return None
+
+
+class TransferTracker:
+    """Fills in the receiving side's answer of a transferred call (R-030).  A named
+    specialist answers outside any queue: their answer is logged as a connect of the call
+    (queue ``hotline-transfer``, which no department's report counts), so their screen pop
+    shows the call and its IVR context like a queue call's (R-034)."""
+
+    def __init__(
+        self, events: Subscription, transfers: Transfers, queue_events: QueueEvents
+    ) -> None:
+        self._events = events
+        self._transfers = transfers
+        self._queue_events = queue_events
+
+    async def run(self) -> None:
+        await consume(self._events, self.handle, "transfer tracker")
+
+    async def handle(self, event: AmiEvent) -> None:
+        answer = answered_by(event)
+        if answer is None or not answer[0]:
+            return
+        at = utc_now()
+        record = await self._transfers.answered(answer[0], at, answer[1])
+        if record is not None and record.target_kind is TransferTarget.OPERATOR:
+            await self._queue_events.add(
+                QueueEventRecord(
+                    at, QueueEventKind.CONNECT, record.uniqueid, CONTEXT_TRANSFER, record.target
+                )
+            )

@@ -1,0 +1,91 @@
+"""The voice quality of calls (issue 17 item 8; R-135).  Every method is its own unit of
+work."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from hotline.store.db import Database
+from hotline.store.models.quality import CallQuality
+from hotline.store.types import as_utc
+
+
+@dataclass(frozen=True)
+class QualityRecord:
+    at: datetime
+    uniqueid: str
+    channel: str | None
+    rx_packets: int
+    tx_packets: int
+    lost: int
+    remote_lost: int
+    loss: float
+    jitter_ms: float
+    rtt_ms: float
+    problems: tuple[str, ...]
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.problems)
+
+
+def _record(r: CallQuality) -> QualityRecord:
+    return QualityRecord(
+        r.at,
+        r.uniqueid,
+        r.channel,
+        r.rx_packets,
+        r.tx_packets,
+        r.lost,
+        r.remote_lost,
+        r.loss,
+        r.jitter_ms,
+        r.rtt_ms,
+        tuple(p for p in r.problems.split(",") if p),
+    )
+
+
+class CallQualityStore:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def add(self, record: QualityRecord) -> None:
+        async with self._db.session() as session:
+            session.add(
+                CallQuality(
+                    at=as_utc(record.at),
+                    uniqueid=record.uniqueid,
+                    channel=record.channel,
+                    rx_packets=record.rx_packets,
+                    tx_packets=record.tx_packets,
+                    lost=record.lost,
+                    remote_lost=record.remote_lost,
+                    loss=record.loss,
+                    jitter_ms=record.jitter_ms,
+                    rtt_ms=record.rtt_ms,
+                    flagged=record.flagged,
+                    problems=",".join(record.problems),
+                )
+            )
+
+    async def between(self, start: datetime, end: datetime) -> list[QualityRecord]:
+        query = (
+            select(CallQuality)
+            .where(CallQuality.at >= as_utc(start), CallQuality.at < as_utc(end))
+            .order_by(CallQuality.at, CallQuality.id)
+        )
+        async with self._db.session() as session:
+            return [_record(r) for r in await session.scalars(query)]
+
+    async def flagged_among(self, uniqueids: list[str]) -> dict[str, tuple[str, ...]]:
+        """The problems of those of ``uniqueids`` flagged (the call list's marks)."""
+        if not uniqueids:
+            return {}
+        query = select(CallQuality).where(
+            CallQuality.uniqueid.in_(uniqueids), CallQuality.flagged.is_(True)
+        )
+        async with self._db.session() as session:
+            return {r.uniqueid: _record(r).problems for r in await session.scalars(query)}
