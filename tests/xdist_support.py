@@ -55,7 +55,10 @@ def isolate_worker(env: MutableMapping[str, str]) -> str | None:
     name = f"gw{index}"
     for var, default in PORTS.items():
         env[var] = str(int(env.get(var, default)) + PORT_STEP * index)
-    env["HOTLINE_SANDBOX__INSTANCE"] = name
+    # Beside the configured instance (several engineers, CI and an integrator may each run
+    # their own xdist session on one machine): "int" gives "int-gw0", none gives "gw0".
+    base = env.get("HOTLINE_SANDBOX__INSTANCE", "")
+    env["HOTLINE_SANDBOX__INSTANCE"] = f"{base}-{name}" if base else name
     env["HOTLINE_PATHS__DATA_DIR"] = f"var/xdist/{name}"
     env["HOTLINE_PATHS__RECORDINGS_DIR"] = f"var/xdist/{name}/recordings"
     env[PG_VAR] = worker_database_url(env.get(PG_VAR, PG_DEFAULT), name)

@@ -47,6 +47,13 @@ def test_a_worker_gets_its_own_ports_instance_files_and_database(index: int) -> 
     assert env["PG_TEST_URL"].endswith(f"/hotline_test_perf_gw{index}")
 
 
+def test_a_configured_instance_keeps_its_name_as_a_prefix() -> None:
+    env = {**BASE, "HOTLINE_SANDBOX__INSTANCE": "int", "PYTEST_XDIST_WORKER": "gw2"}
+    isolate_worker(env)
+    assert env["HOTLINE_SANDBOX__INSTANCE"] == "int-gw2"
+    SandboxSettings(instance=env["HOTLINE_SANDBOX__INSTANCE"])
+
+
 def test_workers_never_share_a_port() -> None:
     seen: set[int] = set()
     for index in range(4):
