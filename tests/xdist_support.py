@@ -17,7 +17,9 @@ from sqlalchemy import make_url
 
 WORKER_VAR: Final = "PYTEST_XDIST_WORKER"
 PORT_STEP: Final = 200
-MAX_WORKERS: Final = 4
+# Ports of worker K are the configured ones + PORT_STEP * K: keep the configured ports at
+# least PORT_STEP * MAX_WORKERS apart from anything else on the machine.
+MAX_WORKERS: Final = 8
 # Each port the sandbox, the engine or the console binds, with the settings' default.
 PORTS: Final = {
     "HOTLINE_AMI__PORT": 5038,
