@@ -125,7 +125,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         nodeids.append(item.nodeid if group is None else item.nodeid.removesuffix(f"@{group}"))
     e2e = {n for n, item in zip(nodeids, items, strict=True) if item.get_closest_marker("e2e")}
     seconds = xdist_order.expected_seconds(nodeids, xdist_order.load_durations(), e2e)
-    items[:] = [items[i] for i in xdist_order.longest_first(items, groups, seconds)]
+    waiting = [nodeid in e2e for nodeid in nodeids]
+    order = xdist_order.longest_first(items, groups, seconds, waiting)
+    items[:] = [items[i] for i in order]
 
 
 @pytest.fixture

@@ -67,3 +67,19 @@ def test_the_committed_durations_name_e2e_tests() -> None:
     durations = load_durations()
     assert any(nodeid.startswith("tests/e2e/") for nodeid in durations)
     assert all(seconds >= 0 for seconds in durations.values())
+
+
+def test_waiting_and_computing_tests_are_interleaved_by_expected_seconds() -> None:
+    items = [Node(n) for n in ("c1", "c2", "c3", "w1", "w2")]
+    seconds = [30.0, 20.0, 10.0, 60.0, 5.0]
+    waiting = [False, False, False, True, True]
+    order = longest_first(items, [None] * 5, seconds, waiting)
+    # w1 (60 s handed to the waiting lane), then computing until it has had as much.
+    assert [items[i].nodeid for i in order] == ["w1", "c1", "c2", "c3", "w2"]
+
+
+def test_without_kinds_it_is_plain_longest_first() -> None:
+    items = [Node(n) for n in ("a", "b", "c")]
+    seconds = [1.0, 3.0, 2.0]
+    assert longest_first(items, [None] * 3, seconds) == [1, 2, 0]
+    assert longest_first(items, [None] * 3, seconds, [True, True, True]) == [1, 2, 0]
