@@ -4,9 +4,9 @@ PY := $(VENV)/bin/python
 HOTLINE := $(VENV)/bin/hotline
 PYTEST_ARGS ?=
 # Parallel pytest-xdist workers, each with its own Asterisk sandbox instance, ports and
-# databases (tests/xdist_support.py); the e2e tests mostly wait on audio, so 4 on 2 cores.
-# At most 4 (their ports are reserved); PYTEST_WORKERS=0 runs everything in one process.
-PYTEST_WORKERS ?= 4
+# databases (tests/xdist_support.py); the e2e tests mostly wait on audio, so 6 on 2 cores.
+# At most 8 (their ports are reserved); PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 6
 
 .PHONY: demo test bench lint system-deps venv clean
 
