@@ -4,9 +4,9 @@ PY := $(VENV)/bin/python
 HOTLINE := $(VENV)/bin/hotline
 PYTEST_ARGS ?=
 # Parallel pytest-xdist workers, each with its own Asterisk sandbox instance, ports and
-# databases (tests/xdist_support.py); the e2e tests mostly wait on audio, so 4 on 2 cores.
-# At most 4 (their ports are reserved); PYTEST_WORKERS=0 runs everything in one process.
-PYTEST_WORKERS ?= 4
+# databases (tests/xdist_support.py); the e2e tests mostly wait on audio, so 6 on 2 cores.
+# At most 8 (their ports are reserved); PYTEST_WORKERS=0 runs everything in one process.
+PYTEST_WORKERS ?= 6
 
 .PHONY: demo test bench lint system-deps venv clean
 
@@ -24,12 +24,17 @@ venv: $(VENV)/.installed
 demo: system-deps venv
 	$(HOTLINE) demo
 
+# mypy (a minute on a cold cache) runs beside pytest, whose workers mostly wait on audio; its
+# report is printed after pytest's, and either failing fails the target.
 test: system-deps venv
 	scripts/ensure-postgres.sh
 	$(PY) -m ruff check hotline ivr dialer tests bench
-	$(PY) -m mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	@mkdir -p var
+	$(PY) -m mypy >var/mypy.log 2>&1 & mypy=$$!; \
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
+	wait $$mypy; typed=$$?; echo "mypy:"; cat var/mypy.log; \
+	test $$tests -eq 0 && test $$typed -eq 0
 
 bench: system-deps venv
 	$(PY) -m bench

@@ -1,9 +1,10 @@
 """Session-wide hooks.
 
 * Under pytest-xdist every worker is isolated (ports, sandbox instance, SQLite folder,
-  PostgreSQL database) before anything reads settings, and the end-to-end modules each stay on
-  one worker (``--dist loadgroup``): their calls share a sandbox and may rely on module order,
-  while the rest (CPU-bound properties included) are spread test by test.
+  PostgreSQL database) before anything reads settings, and tests are spread one by one, the
+  longest first (``tests/xdist_order.py``); every end-to-end test stands alone on its worker's
+  sandbox, and a module whose tests must share a worker says so with ``xdist_group``
+  (``--dist loadgroup`` keeps a group whole, in order, on one worker).
 * The log audit of issue 14 (no test phone or account number in clear in any log written during
   the suite; see ``tests/log_audit.py``).  On the controller (plain pytest, or xdist's master)
   the session's log folder is created and exported before any worker starts, the sandbox log
@@ -23,7 +24,7 @@ import pytest
 
 from hotline.sandbox.kannel import KannelRunner
 from hotline.settings import load_settings
-from tests import log_audit
+from tests import log_audit, xdist_order
 from tests.xdist_support import isolate_worker
 
 isolate_worker(os.environ)
@@ -41,6 +42,10 @@ def _is_worker(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[_OWNS_LOG_DIR] = log_audit.LOG_DIR_ENV not in os.environ
+    if hasattr(config.option, "loadscopereorder"):
+        # xdist would queue the units by their number of tests; the workers' collection is
+        # already ordered longest first (pytest_collection_modifyitems), so keep it.
+        config.option.loadscopereorder = False
     log_audit.session_log_dir()
     worker = getattr(config, "workerinput", {}).get("workerid", "main")
     config.stash[_HANDLER] = log_audit.capture_in_process_logs(worker)
@@ -102,13 +107,27 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         shutil.rmtree(log_audit.session_log_dir(), ignore_errors=True)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """On xdist workers (whose collection is the scheduler's queue): longest first."""
+    if not _is_worker(config):
+        return
+    groups: list[str | None] = []
+    nodeids: list[str] = []
     for item in items:
-        if (
-            item.get_closest_marker("e2e") is not None
-            and item.get_closest_marker("xdist_group") is None
-        ):
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+        marker = item.get_closest_marker("xdist_group")
+        # As xdist names the group (and may already have appended "@<group>" to the node id).
+        group = (
+            None
+            if marker is None
+            else str(marker.args[0] if marker.args else marker.kwargs.get("name", "default"))
+        )
+        groups.append(group)
+        nodeids.append(item.nodeid if group is None else item.nodeid.removesuffix(f"@{group}"))
+    e2e = {n for n, item in zip(nodeids, items, strict=True) if item.get_closest_marker("e2e")}
+    seconds = xdist_order.expected_seconds(nodeids, xdist_order.load_durations(), e2e)
+    waiting = [nodeid in e2e for nodeid in nodeids]
+    order = xdist_order.longest_first(items, groups, seconds, waiting)
+    items[:] = [items[i] for i in order]
 
 
 @pytest.fixture

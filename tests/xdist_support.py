@@ -17,7 +17,9 @@ from sqlalchemy import make_url
 
 WORKER_VAR: Final = "PYTEST_XDIST_WORKER"
 PORT_STEP: Final = 200
-MAX_WORKERS: Final = 4
+# Ports of worker K are the configured ones + PORT_STEP * K: keep the configured ports at
+# least PORT_STEP * MAX_WORKERS apart from anything else on the machine.
+MAX_WORKERS: Final = 8
 # Each port the sandbox, the engine or the console binds, with the settings' default.
 PORTS: Final = {
     "HOTLINE_AMI__PORT": 5038,
@@ -55,7 +57,10 @@ def isolate_worker(env: MutableMapping[str, str]) -> str | None:
     name = f"gw{index}"
     for var, default in PORTS.items():
         env[var] = str(int(env.get(var, default)) + PORT_STEP * index)
-    env["HOTLINE_SANDBOX__INSTANCE"] = name
+    # Beside the configured instance (several engineers, CI and an integrator may each run
+    # their own xdist session on one machine): "int" gives "int-gw0", none gives "gw0".
+    base = env.get("HOTLINE_SANDBOX__INSTANCE", "")
+    env["HOTLINE_SANDBOX__INSTANCE"] = f"{base}-{name}" if base else name
     env["HOTLINE_PATHS__DATA_DIR"] = f"var/xdist/{name}"
     env["HOTLINE_PATHS__RECORDINGS_DIR"] = f"var/xdist/{name}/recordings"
     env[PG_VAR] = worker_database_url(env.get(PG_VAR, PG_DEFAULT), name)

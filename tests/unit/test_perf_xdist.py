@@ -10,7 +10,13 @@ import pytest
 from hotline.sandbox.layout import SandboxLayout
 from hotline.settings import Settings
 from hotline.settings.sections import SandboxSettings
-from tests.xdist_support import PORT_STEP, PORTS, isolate_worker, worker_database_url
+from tests.xdist_support import (
+    MAX_WORKERS,
+    PORT_STEP,
+    PORTS,
+    isolate_worker,
+    worker_database_url,
+)
 
 BASE = {
     "HOTLINE_AMI__PORT": "6038",
@@ -35,7 +41,7 @@ def test_outside_xdist_nothing_changes() -> None:
     assert env == BASE
 
 
-@pytest.mark.parametrize("index", [0, 1, 3])
+@pytest.mark.parametrize("index", [0, 1, 3, 7])
 def test_a_worker_gets_its_own_ports_instance_files_and_database(index: int) -> None:
     env = {**BASE, "PYTEST_XDIST_WORKER": f"gw{index}"}
     assert isolate_worker(env) == f"gw{index}"
@@ -47,9 +53,16 @@ def test_a_worker_gets_its_own_ports_instance_files_and_database(index: int) -> 
     assert env["PG_TEST_URL"].endswith(f"/hotline_test_perf_gw{index}")
 
 
+def test_a_configured_instance_keeps_its_name_as_a_prefix() -> None:
+    env = {**BASE, "HOTLINE_SANDBOX__INSTANCE": "int", "PYTEST_XDIST_WORKER": "gw2"}
+    isolate_worker(env)
+    assert env["HOTLINE_SANDBOX__INSTANCE"] == "int-gw2"
+    SandboxSettings(instance=env["HOTLINE_SANDBOX__INSTANCE"])
+
+
 def test_workers_never_share_a_port() -> None:
     seen: set[int] = set()
-    for index in range(4):
+    for index in range(MAX_WORKERS):
         env = {**BASE, "PYTEST_XDIST_WORKER": f"gw{index}"}
         isolate_worker(env)
         ports = {int(env[var]) for var in PORTS}
@@ -57,12 +70,12 @@ def test_workers_never_share_a_port() -> None:
         seen |= ports
 
 
-def test_defaults_are_offset_too_and_a_fifth_worker_is_refused() -> None:
+def test_defaults_are_offset_too_and_a_worker_beyond_the_last_is_refused() -> None:
     env = {"PYTEST_XDIST_WORKER": "gw2"}
     isolate_worker(env)
     assert env["HOTLINE_AMI__PORT"] == str(5038 + 2 * PORT_STEP)
-    with pytest.raises(RuntimeError, match="at most 4"):
-        isolate_worker({"PYTEST_XDIST_WORKER": "gw4"})
+    with pytest.raises(RuntimeError, match=f"at most {MAX_WORKERS}"):
+        isolate_worker({"PYTEST_XDIST_WORKER": f"gw{MAX_WORKERS}"})
 
 
 def test_database_url_keeps_credentials_and_options() -> None:
