@@ -110,11 +110,12 @@ class CallRow:
     ended: bool
 
 
-def no_open_calls(rows: Iterable[CallRow], ended_in_asterisk: set[str]) -> Verdict:
-    """Every call Asterisk has hung up has a closed call-log row."""
+def no_open_calls(rows: Iterable[CallRow], live: set[str]) -> Verdict:
+    """After the load, every call-log row whose channel Asterisk no longer has is closed
+    (``live``: the uniqueids of the channels Asterisk still has)."""
     verdict = Verdict("every finished call has a closed call-log row")
     for row in rows:
-        if row.uniqueid not in ended_in_asterisk:
+        if row.uniqueid in live:
             continue
         verdict.checked += 1
         if not row.ended:
@@ -122,28 +123,21 @@ def no_open_calls(rows: Iterable[CallRow], ended_in_asterisk: set[str]) -> Verdi
     return verdict
 
 
-@dataclass(frozen=True)
-class Dial:
-    """One outbound channel the dialer placed, from Asterisk's events."""
-
-    contact: str
-    attempt: int
-
-
-def dialled_once_per_attempt(dials: Iterable[Dial], attempts: Iterable[Dial]) -> Verdict:
-    """Each campaign attempt dialled at most once, and every channel placed belongs to an
-    attempt the store knows."""
-    verdict = Verdict("each campaign attempt dialled at most once, each dial an attempt")
-    known = set(attempts)
-    for dial, count in Counter(dials).items():
+def dialled_within_attempts(
+    dials: Counter[str], attempts: Counter[str], max_attempts: int
+) -> Verdict:
+    """Asterisk placed no more calls to a number than the store has attempts for it, and no
+    number has more attempts than the campaign's rules allow (no double dial after a fault)."""
+    verdict = Verdict("each number dialled at most once per stored attempt, within the rules")
+    for phone in sorted(dials.keys() | attempts.keys()):
         verdict.checked += 1
-        if count > 1:
+        if dials[phone] > attempts[phone]:
             verdict.violations.append(
-                f"contact {dial.contact} attempt {dial.attempt}: dialled {count} times"
+                f"{phone}: dialled {dials[phone]} times for {attempts[phone]} attempts"
             )
-        if dial not in known:
+        if attempts[phone] > max_attempts:
             verdict.violations.append(
-                f"contact {dial.contact} attempt {dial.attempt}: dialled with no stored attempt"
+                f"{phone}: {attempts[phone]} attempts, the rules allow {max_attempts}"
             )
     return verdict
 

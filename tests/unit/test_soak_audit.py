@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bench.soak.audit import (
     CallRow,
     CallTiming,
-    Dial,
     HeardReading,
     StoredReading,
     Window,
-    dialled_once_per_attempt,
+    dialled_within_attempts,
     no_dead_air,
     no_open_calls,
     readings_stored_once,
@@ -46,20 +47,22 @@ def test_silence_after_answer_is_dead_air_unless_asterisk_went_away() -> None:
     assert no_dead_air([silent, never], excused=[Window(99.0, 110.0)]).held
 
 
-def test_a_call_asterisk_hung_up_must_have_a_closed_row() -> None:
+def test_a_call_asterisk_no_longer_has_must_have_a_closed_row() -> None:
     rows = [CallRow("a", ended=True), CallRow("b", ended=False), CallRow("live", ended=False)]
-    verdict = no_open_calls(rows, ended_in_asterisk={"a", "b"})
+    verdict = no_open_calls(rows, live={"live"})
     assert verdict.checked == 2
     assert verdict.violations == ["call b: row still open"]
 
 
-def test_an_attempt_dialled_twice_or_a_dial_without_an_attempt_is_a_violation() -> None:
-    attempts = [Dial("c1", 1), Dial("c1", 2), Dial("c2", 1)]
-    assert dialled_once_per_attempt([Dial("c1", 1), Dial("c1", 2)], attempts).held
-    twice = dialled_once_per_attempt([Dial("c1", 1), Dial("c1", 1)], attempts)
-    assert twice.violations == ["contact c1 attempt 1: dialled 2 times"]
-    stray = dialled_once_per_attempt([Dial("c3", 1)], attempts)
-    assert stray.violations == ["contact c3 attempt 1: dialled with no stored attempt"]
+def test_a_number_dialled_more_often_than_attempted_or_allowed_is_a_violation() -> None:
+    attempts = Counter({"+7901": 2, "+7902": 1})
+    assert dialled_within_attempts(Counter({"+7901": 2}), attempts, 2).held
+    twice = dialled_within_attempts(Counter({"+7902": 2}), attempts, 2)
+    assert twice.violations == ["+7902: dialled 2 times for 1 attempts"]
+    stray = dialled_within_attempts(Counter({"+7903": 1}), attempts, 2)
+    assert stray.violations == ["+7903: dialled 1 times for 0 attempts"]
+    over = dialled_within_attempts(Counter(), Counter({"+7901": 3}), 2)
+    assert over.violations == ["+7901: 3 attempts, the rules allow 2"]
 
 
 def test_bounds_on_loop_lag_and_ami_drops() -> None:
