@@ -5,6 +5,7 @@ returns what it checked and every violation, so each can be tested on a scripted
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -98,10 +99,19 @@ def no_dead_air(
         if call.first_audio is not None:
             gap = call.first_audio - call.answered
             if gap > limit:
-                verdict.violations.append(f"{call.uniqueid}: {gap:.1f} s of silence after answer")
+                when = _clock(call.answered)
+                verdict.violations.append(
+                    f"{call.uniqueid}: {gap:.1f} s of silence after answer at {when}"
+                )
         elif call.hung_up is None or call.hung_up - call.answered > limit:
-            verdict.violations.append(f"{call.uniqueid}: answered and never heard anything")
+            verdict.violations.append(
+                f"{call.uniqueid}: answered at {_clock(call.answered)} and never heard anything"
+            )
     return verdict
+
+
+def _clock(moment: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(moment))
 
 
 @dataclass(frozen=True)

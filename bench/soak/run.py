@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import random
@@ -73,6 +74,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--callers", type=int, default=3, help="simulated callers at once")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="work in this folder and keep it (logs, events.jsonl); default: a temporary one",
+    )
 
 
 @dataclass
@@ -211,6 +218,9 @@ async def _soak(
         await asyncio.sleep(SETTLE_SECONDS)  # the last calls end, the tracker closes them
         live = {c.get("uniqueid") for c in await ami.core_show_channels()}
         recording.cancel()
+    await asyncio.to_thread(_write_events, work / "events.jsonl", recorder.seen)
+    started = time.time() - (time.monotonic() - origin)
+    _say(f"load started at {time.strftime('%H:%M:%S', time.localtime(started))}")
     verdicts = await _audit(settings, recorder, stats, injector, samples, live)
     load_figures = {
         "reading calls": sum(s.calls for s in stats),
@@ -255,6 +265,12 @@ async def _audit(
     return verdicts
 
 
+def _write_events(path: Path, seen: list[load.Seen]) -> None:
+    with path.open("w", encoding="utf-8") as out:
+        for event in seen:
+            out.write(json.dumps(asdict(event), ensure_ascii=False) + "\n")
+
+
 def _say(line: str) -> None:
     print(f"soak: {line}", flush=True)
 
@@ -264,8 +280,13 @@ def run(options: argparse.Namespace) -> int:
 
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(10**6)
     _say(f"seed {seed} (repeat with --seed {seed})")
-    with tempfile.TemporaryDirectory(prefix="hotline-soak-") as temp, private_postgres() as pg:
-        work = Path(temp)
+    with contextlib.ExitStack() as stack:
+        if options.keep is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hotline-soak-")))
+        else:
+            work = options.keep.resolve()
+            work.mkdir(parents=True, exist_ok=True)
+        pg = stack.enter_context(private_postgres())
         overrides = soak_overrides(load_settings(), pg.url, work)
         overrides["dialer"] = dict(DIALER)
         settings = soak_settings(overrides)

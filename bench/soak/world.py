@@ -50,7 +50,12 @@ def soak_overrides(base: Settings, store_url: str, work: Path) -> dict[str, dict
     overrides["paths"] = {"data_dir": str(work / "data"), "recordings_dir": str(work / "rec")}
     overrides["hours"] = {day: "00:00-24:00" for day in (*WEEK, "holiday_hours")}
     overrides["ivr"] = {"input_timeout": 1.5, "max_rounds": 2}
-    overrides["resilience"] = {"recordings_min_free_mb": RECORDINGS_MIN_FREE_MB}
+    # Reconciliation of the call log sooner than the default minute: the auditor looks a few
+    # seconds after the load.
+    overrides["resilience"] = {
+        "recordings_min_free_mb": RECORDINGS_MIN_FREE_MB,
+        "call_log_reconcile_seconds": 3.0,
+    }
     overrides["simulate"] = {"max_call_seconds": 60.0, "queue_linger_seconds": 3.0}
     overrides["web"] |= {"include_simulated": True, "wallboard_min_interval": 0.5}
     return overrides

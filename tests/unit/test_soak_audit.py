@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 
 from bench.soak.audit import (
@@ -40,9 +41,10 @@ def test_silence_after_answer_is_dead_air_unless_asterisk_went_away() -> None:
     silent = CallTiming("c", answered=100.0, first_audio=103.5, hung_up=130.0)
     never = CallTiming("d", answered=100.0, first_audio=None, hung_up=None)
     verdict = no_dead_air([good, silent, never])
+    at = time.strftime("%H:%M:%S", time.localtime(100.0))
     assert verdict.violations == [
-        "c: 3.5 s of silence after answer",
-        "d: answered and never heard anything",
+        f"c: 3.5 s of silence after answer at {at}",
+        f"d: answered at {at} and never heard anything",
     ]
     assert no_dead_air([silent, never], excused=[Window(99.0, 110.0)]).held
 
