@@ -276,11 +276,20 @@ def _say(line: str) -> None:
 
 
 def run(options: argparse.Namespace) -> int:
+    result = soak(options)
+    if options.json is not None:
+        options.json.write_text(json.dumps(asdict(result), indent=1, default=str))
+    return 0 if result.passed else 1
+
+
+def soak(options: argparse.Namespace) -> SoakResult:
+    """The whole soak: set up, load and faults, audit; prints the plan, the fault table and
+    the verdicts (with the engine's and console's log tails when it failed)."""
     from tests.chaos_pg import private_postgres
 
     seed = options.seed if options.seed is not None else random.SystemRandom().randrange(10**6)
     _say(f"seed {seed} (repeat with --seed {seed})")
-    with contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:  # undone in reverse: processes, sandbox, tmpfs, db
         if options.keep is None:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hotline-soak-")))
         else:
@@ -291,34 +300,30 @@ def run(options: argparse.Namespace) -> int:
         overrides["dialer"] = dict(DIALER)
         settings = soak_settings(overrides)
         controls = DbControls(pg.stop, pg.start, psycopg_lock(_libpq(pg.url)))
-        with recordings_tmpfs(work / "rec"):
-            asyncio.run(PromptLibrary(settings).build())
-            sandbox = Sandbox(settings, progress=_say)
-            sandbox.up()
-            engine = hotline_child(
-                "engine", overrides, "run", work / "engine.log", settings.fastagi.port
-            )
-            console = hotline_child(
-                "console", overrides, "web", work / "console.log", settings.web.port
-            )
-            try:
-                asyncio.run(_seed(settings, options.callers, _campaign_phones(
-                    options.minutes * 60), work))  # fmt: skip
-                result = asyncio.run(
-                    _soak(options, settings, sandbox, engine, console, controls, work, seed)
-                )
-            finally:
-                engine.stop()
-                console.stop()
-                sandbox.down()
-            print(result.report(), flush=True)
-            if not result.passed:
-                for name in ("engine.log", "console.log"):
-                    tail = (work / name).read_text(errors="replace").splitlines()[-30:]
-                    print(f"--- {name} (tail) ---", *tail, sep="\n")
-    if options.json is not None:
-        options.json.write_text(json.dumps(asdict(result), indent=1, default=str))
-    return 0 if result.passed else 1
+        stack.enter_context(recordings_tmpfs(work / "rec"))
+        asyncio.run(PromptLibrary(settings).build())
+        sandbox = Sandbox(settings, progress=_say)
+        stack.callback(sandbox.down)
+        sandbox.up()
+        engine = hotline_child(
+            "engine", overrides, "run", work / "engine.log", settings.fastagi.port
+        )
+        console = hotline_child(
+            "console", overrides, "web", work / "console.log", settings.web.port
+        )
+        stack.callback(console.stop)
+        stack.callback(engine.stop)
+        phones = _campaign_phones(options.minutes * 60)
+        asyncio.run(_seed(settings, options.callers, phones, work))
+        result = asyncio.run(
+            _soak(options, settings, sandbox, engine, console, controls, work, seed)
+        )
+        print(result.report(), flush=True)
+        if not result.passed:
+            for name in ("engine.log", "console.log"):
+                tail = (work / name).read_text(errors="replace").splitlines()[-30:]
+                print(f"--- {name} (tail) ---", *tail, sep="\n")
+    return result
 
 
 def _libpq(url: str) -> str:

@@ -10,6 +10,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -20,9 +21,8 @@ from typing import Any, Final
 
 from hotline.settings import Settings, load_settings
 
-# The soak's ports are the configured ones plus this (a pytest-xdist worker's are the
-# defaults plus 200 per worker, so this lands between two workers' ranges).
-PORT_SHIFT: Final = 100
+# Every port the soak's sandbox, engine and console bind: free ones, picked at the start (a
+# fixed shift from the configured ones would land on another test worker's or sandbox's).
 PORTED: Final = {
     "ami": ("port",),
     "fastagi": ("port",),
@@ -41,9 +41,9 @@ def soak_overrides(base: Settings, store_url: str, work: Path) -> dict[str, dict
     """The soak's settings as ``section -> key -> value`` (for load_settings and as
     ``--set`` flags for the child processes)."""
     overrides: dict[str, dict[str, Any]] = {}
+    taken: set[int] = set()
     for section, keys in PORTED.items():
-        values = getattr(base, section)
-        overrides[section] = {key: getattr(values, key) + PORT_SHIFT for key in keys}
+        overrides[section] = {key: free_port(key in UDP_PORTS, taken) for key in keys}
     instance = (base.sandbox.instance or "main")[:27] + "-soak"
     overrides["sandbox"]["instance"] = instance
     overrides["store"] = {"url": store_url}
@@ -59,6 +59,21 @@ def soak_overrides(base: Settings, store_url: str, work: Path) -> dict[str, dict
     overrides["simulate"] = {"max_call_seconds": 60.0, "queue_linger_seconds": 3.0}
     overrides["web"] |= {"include_simulated": True, "wallboard_min_interval": 0.5}
     return overrides
+
+
+UDP_PORTS: Final = frozenset({"sip_port", "sim_trunk_port"})
+
+
+def free_port(udp: bool, taken: set[int]) -> int:
+    """A loopback port nobody holds now (UDP or TCP), not already handed out."""
+    kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
+    while True:
+        with socket.socket(socket.AF_INET, kind) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken:
+            taken.add(port)
+            return port
 
 
 def soak_settings(overrides: dict[str, dict[str, Any]]) -> Settings:
