@@ -214,19 +214,26 @@ async def console_poller(
 _LAG_BUCKET = re.compile(
     r'^hotline_event_loop_lag_seconds_bucket\{le="([^"]+)"\} ([0-9.e+]+)$', re.M
 )
-_LAG_COUNT = re.compile(r"^hotline_event_loop_lag_seconds_count ([0-9.e+]+)$", re.M)
 _DROPPED = re.compile(r"^hotline_ami_events_dropped_total ([0-9.e+]+)$", re.M)
 
 
-def max_lag_bound(metrics: str) -> float | None:
-    """The smallest bucket bound holding every loop-lag observation (inf if beyond all)."""
-    count = _LAG_COUNT.search(metrics)
-    if count is None or float(count.group(1)) == 0:
+def lag_buckets(metrics: str) -> list[tuple[float, float]]:
+    """The loop-lag histogram: (bound, cumulative count), +Inf last."""
+    return [(float(bound), float(count)) for bound, count in _LAG_BUCKET.findall(metrics)]
+
+
+def max_lag_since(
+    now: list[tuple[float, float]], baseline: list[tuple[float, float]]
+) -> float | None:
+    """The smallest bucket bound holding every loop-lag observation made since ``baseline``
+    (an earlier scrape of the same process); None if none was made."""
+    before = dict(baseline)
+    total = now[-1][1] - before.get(now[-1][0], 0.0) if now else 0.0
+    if total <= 0:
         return None
-    total = float(count.group(1))
-    for bound, cumulative in _LAG_BUCKET.findall(metrics):
-        if float(cumulative) >= total:
-            return float(bound)
+    for bound, cumulative in now:
+        if cumulative - before.get(bound, 0.0) >= total:
+            return bound
     return float("inf")
 
 
@@ -242,13 +249,21 @@ class MetricsSamples:
 
 
 async def sample_metrics(port: int, until: float, samples: MetricsSamples) -> None:
+    """Every 2 s: the engine's worst loop lag since the previous scrape of the same process
+    (a process's first scrape is its baseline: the lag while it started, before it served
+    calls, is not the callers'), and its count of dropped AMI events."""
     from bench.soak.inject import scrape
 
+    baseline: list[tuple[float, float]] = []
     while time.monotonic() < until:
         text = await asyncio.to_thread(scrape, port)
         if text:
-            lag = max_lag_bound(text)
-            if lag is not None:
-                samples.lag.append(lag)
+            now = lag_buckets(text)
+            restarted = not baseline or (now and now[-1][1] < baseline[-1][1])
+            if not restarted:
+                lag = max_lag_since(now, baseline)
+                if lag is not None:
+                    samples.lag.append(lag)
+            baseline = now
             samples.dropped.append(dropped_events(text))
         await asyncio.sleep(2.0)
