@@ -69,14 +69,27 @@ class Database:
     lock: Callable[[float], None]  # hold a lock on the call log's tables for N seconds
 
 
+LOCK_TRIES: Final = 5
+
+
 def psycopg_lock(dsn: str) -> Callable[[float], None]:
     def lock(seconds: float) -> None:
         import psycopg
+        from psycopg.errors import DeadlockDetected
 
-        with psycopg.connect(dsn, autocommit=False, connect_timeout=5) as conn:
-            conn.execute(f"LOCK TABLE {LOCKED_TABLES} IN ACCESS EXCLUSIVE MODE")
-            time.sleep(seconds)  # in a worker thread: the lock is the fault
-            conn.rollback()
+        for attempt in range(LOCK_TRIES):
+            with psycopg.connect(dsn, autocommit=False, connect_timeout=5) as conn:
+                try:
+                    conn.execute(f"LOCK TABLE {LOCKED_TABLES} IN ACCESS EXCLUSIVE MODE")
+                except DeadlockDetected:
+                    # The tables are locked one by one: an engine transaction holding one
+                    # and waiting for another makes PostgreSQL give up on us.  Again.
+                    if attempt == LOCK_TRIES - 1:
+                        raise
+                    continue
+                time.sleep(seconds)  # in a worker thread: the lock is the fault
+                conn.rollback()
+                return
 
     return lock
 
