@@ -8,7 +8,7 @@ PYTEST_ARGS ?=
 # At most 8 (their ports are reserved); PYTEST_WORKERS=0 runs everything in one process.
 PYTEST_WORKERS ?= 6
 
-.PHONY: demo test bench lint system-deps venv clean
+.PHONY: demo test bench soak lint system-deps venv clean
 
 system-deps:
 	scripts/install-system-deps.sh
@@ -38,6 +38,14 @@ test: system-deps venv
 
 bench: system-deps venv
 	$(PY) -m bench
+
+# The chaos soak (issue 21): SOAK_MINUTES of load while seeded faults break every part, then
+# the auditor; SOAK_ARGS e.g. --seed 42.
+SOAK_MINUTES ?= 10
+SOAK_ARGS ?=
+soak: system-deps venv
+	scripts/ensure-postgres.sh
+	$(PY) -m bench soak --minutes $(SOAK_MINUTES) $(SOAK_ARGS)
 
 lint: venv
 	$(PY) -m ruff check hotline ivr dialer tests bench

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import accounts_import, cli_start, dialer, fastagi, sip_menu, speech
+from bench import accounts_import, cli_start, dialer, fastagi, sip_menu, soak, speech
 
 
 @dataclass(frozen=True)
@@ -19,6 +19,8 @@ class Benchmark:
     description: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     run: Callable[[argparse.Namespace], int]
+    # False: only when named (the soak breaks things on purpose and takes minutes).
+    in_all: bool = True
 
 
 BENCHMARKS: dict[str, Benchmark] = {
@@ -52,6 +54,12 @@ BENCHMARKS: dict[str, Benchmark] = {
         sip_menu.add_arguments,
         sip_menu.run,
     ),
+    "soak": Benchmark(
+        "Chaos soak: steady load while seeded faults break every part; then the auditor",
+        soak.add_arguments,
+        soak.run,
+        in_all=False,
+    ),
 }
 
 
@@ -65,6 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         return BENCHMARKS[options.name].run(options)
     status = 0
     for name, benchmark in BENCHMARKS.items():  # all, each with its defaults
+        if not benchmark.in_all:
+            continue
         defaults = sub.choices[name].parse_args([])
         status |= benchmark.run(defaults)
     return status

@@ -69,6 +69,8 @@ from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
 
 log = logging.getLogger(__name__)
+# How long a reconciliation of the call log waits for the AMI log-in to finish.
+LIVE_CHANNELS_WAIT = 10.0
 
 
 class AmiSecretMissing(AmiError):
@@ -275,7 +277,10 @@ class Engine:
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
         tracker = CallTracker(
-            self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
+            self.ami.subscribe(TRACKED_EVENTS),
+            self.call_log,
+            self._live_channels,
+            self.settings.resilience.call_log_reconcile_seconds,
         )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
         if self.dialer is not None:
@@ -377,6 +382,8 @@ class Engine:
             await asyncio.sleep(2.0)
 
     async def _live_channels(self) -> set[str]:
+        # FullyBooted (which asks for this) arrives while the client is still logging in.
+        await self.ami.wait_connected(LIVE_CHANNELS_WAIT)
         return {channel.uniqueid for channel in await self.ami.core_show_channels()}
 
     async def stop(self) -> None:

@@ -49,6 +49,8 @@ class IvrCall:
         self.uniqueid = agi.env.uniqueid
         self.path: list[str] = []
         self.call_id = ""
+        # The call row's write, started by start_open() (None: not started, or awaited).
+        self._row: asyncio.Future[Any] | None = None
         # Seconds the operator queue should answer within (40, or 180 in emergency mode).
         self.answer_target: int | None = None
         # The account the caller was identified as (kept for the rest of the call).
@@ -63,23 +65,45 @@ class IvrCall:
         self.simulated = False
 
     async def open(self) -> None:
+        await self.start_open()
+        await self.opened()
+
+    async def start_open(self) -> None:
+        """Read the channel's facts and start writing the call's row; the caller does not
+        wait for the store (a slow or locked database must not mean silence after answer:
+        found by the soak, issue 21).  ``opened()`` waits for the row."""
         env = self.agi.env
         simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
         self.simulated = simulated
         dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
-        call_id = await self._logged(
-            "the call's row",
-            self._log.open(
-                uniqueid=self.uniqueid,
-                direction=CallDirection.INBOUND,
-                channel=env.channel or None,
-                caller=env.callerid,
-                callee=dialled,
-                simulated=simulated,
-            ),
+        self._row = asyncio.ensure_future(
+            self._logged(
+                "the call's row",
+                self._log.open(
+                    uniqueid=self.uniqueid,
+                    direction=CallDirection.INBOUND,
+                    channel=env.channel or None,
+                    caller=env.callerid,
+                    callee=dialled,
+                    simulated=simulated,
+                ),
+            )
         )
+
+    async def opened(self) -> None:
+        """The call's row is written (or the store was out): its id goes to the dialplan."""
+        if self._row is None:
+            return
+        call_id = await self._row
+        self._row = None
         self.call_id = call_id or ""
         await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
+
+    async def settle(self) -> None:
+        """The row's write finishes even when the caller left before ``opened()``."""
+        if self._row is not None:
+            await self._row
+            self._row = None
 
     async def enter(self, node: str) -> None:
         self.path.append(node)

@@ -8,6 +8,7 @@ when it ended.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 TRACKED_EVENTS = ("Newchannel", "Newstate", "Newexten", "Hangup", "FullyBooted")
 _ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
 _STATE_UP = "6"
+# The status event of a call closed by reconciliation (its hang-up was never seen).
+ENDED_UNSEEN = "ended while AMI was disconnected"
 
 
 def is_inbound_leg(event: AmiEvent) -> bool:
@@ -42,11 +45,16 @@ def is_inbound_leg(event: AmiEvent) -> bool:
 
 class CallTracker:
     def __init__(
-        self, events: Subscription, call_log: CallLog, live_channels: LiveChannels | None = None
+        self,
+        events: Subscription,
+        call_log: CallLog,
+        live_channels: LiveChannels | None = None,
+        reconcile_seconds: float | None = None,
     ) -> None:
         self._events = events
         self._log = call_log
         self._live_channels = live_channels
+        self._reconcile_seconds = reconcile_seconds
         self._active: set[str] = set()
 
     @property
@@ -54,7 +62,20 @@ class CallTracker:
         return frozenset(self._active)
 
     async def run(self) -> None:
-        await consume(self._events, self.handle, "call tracker")
+        if self._reconcile_seconds is None:
+            await consume(self._events, self.handle, "call tracker")
+            return
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(consume(self._events, self.handle, "call tracker"))
+            tasks.create_task(self._reconcile_every(self._reconcile_seconds))
+
+    async def _reconcile_every(self, seconds: float) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                await self._reconcile()
+            except Exception:  # the database is down: the next round tries again
+                log.exception("call log reconciliation failed")
 
     async def handle(self, event: AmiEvent) -> None:
         uniqueid = event.uniqueid
@@ -98,23 +119,32 @@ class CallTracker:
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
 
     async def _reconcile(self) -> None:
-        """Close calls that ended while AMI was down (Asterisk restarted, or the link dropped):
-        their Hangup event never came, and they must not stay "in progress" forever."""
-        if not self._active or self._live_channels is None:
+        """Close calls whose hang-up was never written: they ended while AMI was down
+        (Asterisk restarted, the link dropped), while no engine ran (this one starts with no
+        calls in memory, so the store's open rows count too), or while the database refused
+        the write.  They must not stay "in progress" forever (R-033).  Open rows are read
+        before the channels are listed: a row opened meanwhile is not judged."""
+        if self._live_channels is None:
+            return
+        candidates = set(self._active)
+        try:
+            candidates |= await self._log.open_inbound(started_before=utc_now())
+        except Exception:
+            log.exception("could not read the open calls to reconcile the call log")
+        if not candidates:
             return
         try:
             live = await self._live_channels()
         except AmiError as exc:
             log.warning("could not list live channels to reconcile the call log: %s", exc)
             return
-        for uniqueid in self._active - live:
+        for uniqueid in candidates - live:
             self._active.discard(uniqueid)
             with contextlib.suppress(UnknownCall):
-                await self._log.add_event(
-                    uniqueid, EventKind.STATUS, "ended while AMI was disconnected"
-                )
+                await self._log.add_event(uniqueid, EventKind.STATUS, ENDED_UNSEEN)
                 await self._log.ended(uniqueid, at=utc_now())
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
+            log.info("call %s ended unseen: closed in the call log", uniqueid)
 
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
         context = event.get("context")

@@ -66,6 +66,12 @@ AMI_EVENTS_DROPPED: Final = Counter(
     registry=REGISTRY,
 )
 
+CALL_EVENTS_LOST: Final = Counter(
+    "hotline_call_events_lost",
+    "Call-log events given up on (the database was away longer than the outbox holds).",
+    registry=REGISTRY,
+)
+
 # --- The queue (sampled from Asterisk's QueueStatus) -------------------------------------------
 QUEUE_WAITING: Final = Gauge(
     "hotline_queue_waiting_calls", "Callers waiting in the queue.", ["queue"], registry=REGISTRY

@@ -20,3 +20,7 @@ class ResilienceSettings(BaseModel):
     # is not recorded (MixMonitor would write an empty or cut file): logged as an error and
     # shown on the wallboard; the call itself proceeds.
     recordings_min_free_mb: int = Field(default=200, ge=0)
+    # R-033 (every call registered, with its disposition): every this many seconds the call
+    # tracker closes inbound call rows whose channel Asterisk no longer has (the hang-up came
+    # while the database was down, or while no engine ran); also done on every AMI log-in.
+    call_log_reconcile_seconds: float = Field(default=60.0, gt=0)

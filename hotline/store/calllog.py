@@ -238,6 +238,16 @@ class CallLog:
             ),
         )
 
+    async def open_inbound(self, started_before: datetime) -> set[str]:
+        """Uniqueids of inbound calls started before ``started_before`` and not ended yet."""
+        query = select(Call.uniqueid).where(
+            Call.ended_at.is_(None),
+            Call.direction == CallDirection.INBOUND,
+            Call.started_at < literal(as_utc(started_before), UtcDateTime()),
+        )
+        async with self._db.session() as session:
+            return set((await session.scalars(query)).all())
+
     async def get(
         self, *, uniqueid: str | None = None, call_id: str | None = None
     ) -> CallRecord | None:

@@ -15,6 +15,7 @@ and offers a callback request; a silent caller who stays silent gets one for the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -131,7 +132,7 @@ class MenuFlow:
         # Captured once: a menu swapped in by use() meanwhile does not reach this call.
         menu, version = self.menu, self.version
         call = IvrCall(agi, self._log, self._library, self._callbacks)
-        await call.open()
+        await call.start_open()  # the row is written while the greeting plays
         try:
             label = _version_label(version)
             draft = await self._draft(call)
@@ -142,9 +143,12 @@ class MenuFlow:
         except _Leave:
             return
         except AgiHangup:
+            await call.settle()
             with contextlib.suppress(*STORE_ERRORS, UnknownCall):  # statistics only
                 await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
                 await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+        finally:
+            await call.settle()
 
     async def _draft(self, call: IvrCall) -> tuple[Menu, str] | None:
         """The menu editor's draft, for a simulated call that asks for it (issue 23)."""
@@ -162,14 +166,24 @@ class MenuFlow:
     # --- start of the call ---------------------------------------------------------------------
     async def _run(self, call: IvrCall, menu: Menu) -> None:
         caller = call.agi.env.callerid
-        first_time = caller is None or await self._calls_from(caller, call.uniqueid) == 0
-        emergency = await self._emergency()
-        walk = _Walk(call, first_time, [menu.start], menu)
-        # The greeting names the company (R-047) and the recording notice comes before any
-        # other content (R-061): neither can be skipped; barge-in starts at the first menu.
-        await call.enter("greeting")
-        await call.play(self._greeting())
-        await call.play(prompts.RECORDING_NOTICE)
+        # Nothing the caller hears first waits for the store: what the greeting and the
+        # recording notice do not need is read while they play (issue 21: a locked database
+        # meant seconds of silence after answer).
+        first_time = asyncio.ensure_future(self._first_time(caller, call.uniqueid))
+        emergency_state = asyncio.ensure_future(self._emergency())
+        try:
+            # The greeting names the company (R-047) and the recording notice comes before
+            # any other content (R-061): neither can be skipped; barge-in starts at the first
+            # menu.
+            await call.enter("greeting")
+            await call.play(self._greeting())
+            await call.play(prompts.RECORDING_NOTICE)
+            await call.opened()
+            walk = _Walk(call, await first_time, [menu.start], menu)
+            emergency = await emergency_state
+        finally:
+            first_time.cancel()
+            emergency_state.cancel()
         await call.agi.set_variable(ChannelVar.RECORDING_NOTICE, NoticeBy.IVR)
         await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
         await start_recording(call.agi, self._settings, self._recordings)
@@ -184,6 +198,9 @@ class MenuFlow:
                 await self._announce_outage(walk, found)
         while True:
             await self._step(walk)
+
+    async def _first_time(self, caller: str | None, uniqueid: str) -> bool:
+        return caller is None or await self._calls_from(caller, uniqueid) == 0
 
     async def _calls_from(self, caller: str, uniqueid: str) -> int:
         """Earlier calls from this number; 0 (detailed prompts) when the store is out."""

@@ -37,6 +37,13 @@ class FakeCall:
     async def open(self) -> None:
         pass
 
+    # The flow starts the call's row and lets the greeting play meanwhile (issue 21).
+    async def start_open(self) -> None:
+        pass
+
+    async def settle(self) -> None:
+        pass
+
     async def enter(self, node: str) -> None:
         self.entered.append(node)
 
