@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from datetime import datetime
 from typing import Any, Final
 
@@ -25,6 +25,7 @@ from dialer.model import Scenario
 from dialer.playback import HoursSource, ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore
 from dialer.sms import SmsSender
+from dialer.workers import DialerWorker
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
@@ -69,6 +70,7 @@ class Dialer:
         callbacks: CallbackStore | None = None,
         greeting: GreetingSettings | None = None,
         sms: SmsNotifier | None = None,
+        worker: DialerWorker | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -98,8 +100,9 @@ class Dialer:
             callbacks=callbacks,
             greeting=greeting,
         )
+        self.worker = worker or DialerWorker()
         self._attempts = AttemptTracker(
-            settings, store, ami, call_log, self._live, self._now, self._spawn
+            settings, store, ami, call_log, self._live, self._now, self._spawn, self.worker.name
         )
         self._dispatcher = Dispatcher(
             settings,
@@ -111,6 +114,7 @@ class Dialer:
             attempts=self._attempts,
             email=self._email,
             sms=self._sms,
+            worker=self.worker,
         )
 
     def _now(self) -> datetime:
@@ -223,6 +227,19 @@ class Dialer:
         """After (re)connecting to AMI: adopt attempts whose channel still lives, settle the
         rest."""
         await self._attempts.reconcile()
+
+    async def adopt(self, alive: Collection[str]) -> int:
+        """Take over the attempts in flight of workers not in ``alive`` (dead): each is
+        followed if Asterisk still has its channel, settled otherwise (issue 20).  A worker
+        without a name owns every attempt already."""
+        name = self.worker.name
+        if name is None or not self.ami.connected:
+            return 0
+        adopted = await self.store.adopt_attempts(name, {*alive, name})
+        if adopted:
+            log.warning("dialer adopted %d attempts of a stopped worker", len(adopted))
+            await self.reconcile()
+        return len(adopted)
 
     async def __call__(self, agi: AgiCall) -> None:
         """The ``dialer`` FastAGI route."""

@@ -58,6 +58,7 @@ from hotline.settings.sections import (
     window_days,
 )
 from hotline.settings.sms import SmsSettings
+from hotline.settings.workers import WorkerSettings
 
 __all__ = [
     "AccountSettings",
@@ -94,6 +95,7 @@ __all__ = [
     "TrunkSettings",
     "WebSettings",
     "WordingSettings",
+    "WorkerSettings",
     "config_file_path",
     "load_settings",
     "parse_overrides",
@@ -149,6 +151,8 @@ class Settings(BaseSettings):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
     rating: RatingSettings = Field(default_factory=RatingSettings)
+    # Several engine workers on PostgreSQL (issue 20; hotline/settings/workers.py).
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(

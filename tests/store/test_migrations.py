@@ -23,6 +23,8 @@ TABLES = {
     "menu_versions",
     "menu_drafts",
     "rating_answers",
+    "engine_workers",
+    "dialer_pacing",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -62,7 +64,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0018_rating_answers"
+    assert head == "0019_workers_cluster"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

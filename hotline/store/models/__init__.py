@@ -36,6 +36,7 @@ from hotline.store.models.outages import Outage
 from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
+from hotline.store.models.workers import DialerPacing, EngineWorker
 
 __all__ = [
     "ENUM_LENGTH",
@@ -58,8 +59,10 @@ __all__ = [
     "ContactList",
     "DialAttempt",
     "DialerLimit",
+    "DialerPacing",
     "DncNumber",
     "EmergencyState",
+    "EngineWorker",
     "JsonDocument",
     "LoginThrottle",
     "MenuDraft",
