@@ -94,6 +94,10 @@ class Dispatcher:
             trunk = self.trunk_of(campaign)
             if trunk is not None and counts.get(campaign.id):
                 per_trunk[trunk[0]] = per_trunk.get(trunk[0], 0) + counts[campaign.id]
+        # The node this worker dials through: no more calls than its free channels.
+        node_free: int | None = None
+        if self._worker.node and self._worker.node_channels is not None:
+            node_free = self._worker.node_channels - await self._store.node_load(self._worker.node)
         dnc = await self._store.dnc_numbers()
         recent = _LastCalls(self._store)
         dialled = 0
@@ -118,6 +122,7 @@ class Dispatcher:
             free = min(
                 campaign.rules.max_channels - counts.get(campaign.id, 0),
                 cap - per_trunk.get(trunk_name, 0),
+                node_free if node_free is not None else cap,
             )
             if free <= 0:
                 continue
@@ -157,6 +162,8 @@ class Dispatcher:
                         free -= 1
                         per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
                         dialled += 1
+                        if node_free is not None:
+                            node_free -= 1
         return dialled
 
     async def _may_dial(

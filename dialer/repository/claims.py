@@ -71,12 +71,9 @@ class Claims:
     ) -> list[TargetRecord]:
         """Up to ``limit`` due contacts, in dispatch order, claimed for ``worker`` until
         ``until``: rows another worker holds (locked now, or claimed and not lapsed) are
-        skipped, never waited for."""
-        free = or_(
-            CampaignTarget.claimed_by.is_(None),
-            CampaignTarget.claimed_by == worker,
-            CampaignTarget.claimed_until < now,
-        )
+        skipped, never waited for; so are those this worker claimed already in this pass
+        (the next round of a pass gets the next contacts)."""
+        free = or_(CampaignTarget.claimed_by.is_(None), CampaignTarget.claimed_until < now)
         pick = (
             select(CampaignTarget.id)
             .where(*due_conditions(campaign_id, now), free)  # type: ignore[arg-type]
@@ -108,6 +105,16 @@ class Claims:
                 .where(CampaignTarget.claimed_by == worker)
                 .values(claimed_by=None, claimed_until=None)
             )
+
+    async def node_load(self, node: str) -> int:
+        """Attempts in flight through ``node`` (every worker's)."""
+        async with self._db.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(DialAttempt)
+                .where(DialAttempt.status.in_(INFLIGHT), DialAttempt.node == node)
+            )
+            return count or 0
 
     async def adopt(self, worker: str, alive: Collection[str]) -> list[str]:
         """Attempts in flight whose worker is not among ``alive`` (dead, or written before

@@ -80,6 +80,7 @@ class DialerStore:
         self.claim_targets = claims.claim
         self.release_claims = claims.release
         self.adopt_attempts = claims.adopt
+        self.node_load = claims.node_load
         # reports
         self.target_counts = reports.target_counts
         self.attempt_counts = reports.attempt_counts

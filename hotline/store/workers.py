@@ -180,17 +180,17 @@ class SharedPacer:
                     _TAKE_SLOT_PG, {"name": name, "interval": interval, "horizon": horizon}
                 )
             ).scalar_one_or_none()
-            if waited is None:
-                inserted = await session.execute(
+            if waited is None:  # no row yet (the first take), or no slot in the horizon
+                await session.execute(
                     dialect_insert(self._db)(DialerPacing)
                     .values(name=name, next_at=0.0)
                     .on_conflict_do_nothing()
                 )
-                if inserted.rowcount != 1:  # type: ignore[attr-defined]
-                    return None  # the row exists: its next slot is beyond the horizon
                 waited = (
                     await session.execute(
                         _TAKE_SLOT_PG, {"name": name, "interval": interval, "horizon": horizon}
                     )
-                ).scalar_one()
+                ).scalar_one_or_none()
+                if waited is None:
+                    return None
         return max(0.0, float(waited))
