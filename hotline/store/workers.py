@@ -18,6 +18,7 @@ from typing import IO, Final
 
 from sqlalchemy import delete, select, text, update
 
+from hotline.settings import WorkerSettings
 from hotline.store.db import Database, dialect_insert
 from hotline.store.models import DialerPacing, EngineWorker
 
@@ -194,3 +195,9 @@ class SharedPacer:
                 if waited is None:
                     return None
         return max(0.0, float(waited))
+
+
+def worker_name(settings: WorkerSettings, host: str) -> str:
+    """The configured name, else the host's: stable over restarts, so a restarted worker
+    finds its own attempts in flight (two workers on one host need names of their own)."""
+    return settings.name or host[:64]
