@@ -144,9 +144,8 @@ async def test_two_workers_share_a_campaign_and_one_takes_over(
         targets = await store.targets_detail(finished.id)
         left = await store.inflight()
         async with db.session() as session:
-            workers = set(
-                (await session.execute(text("SELECT worker FROM dial_attempts"))).scalars()
-            )
+            rows = (await session.execute(text("SELECT id, worker FROM dial_attempts"))).all()
+        owner = {str(row[0]): str(row[1]) for row in rows}
     finally:
         await db.dispose()
     assert left == []
