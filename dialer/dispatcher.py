@@ -64,6 +64,7 @@ class Dispatcher:
         self._sms = sms
         self._last_originate = 0.0
         self._worker = worker or DialerWorker()
+        self._claimed = False  # this pass claimed contacts: release what it did not dial
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -78,11 +79,13 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
+        self._claimed = False
         try:
             return await self._pass()
         finally:
             # Claimed and not dialled (deferred, refused, out of time): anyone's again.
-            await self._store.release_claims(self._worker.claim_name)
+            if self._claimed:
+                await self._store.release_claims(self._worker.claim_name)
 
     async def _pass(self) -> int:
         now = self._clock()
@@ -142,6 +145,7 @@ class Dispatcher:
                         await self._store.finish_if_done(campaign.id, now)
                     break
                 examined += len(targets)
+                self._claimed = True
                 for index, target in enumerate(targets):
                     if free <= 0 or not self._ami.connected:
                         break
