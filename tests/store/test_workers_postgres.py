@@ -144,13 +144,11 @@ async def test_the_calls_per_second_cap_holds_across_workers(
         ami.originate = stamped  # type: ignore[method-assign]
     await asyncio.gather(*(d.dispatch_once() for d in dialers))
     assert len(stamps) == 12 and all(a.originated for a in amis)
-    gaps = [
-        later - earlier for earlier, later in zip(sorted(stamps), sorted(stamps)[1:], strict=False)
-    ]
-    # Two workers each pacing alone would send pairs at once; the shared slots keep every
-    # Originate 1/cps after the one before, whichever worker sent it (a few ms of slack for
-    # the statement between the slot and the Originate).
-    assert min(gaps) >= 1.0 / cps - 0.02
+    ordered = sorted(stamps)
+    # Two workers each pacing alone would send their 6 each within 5/cps (0.25 s); the shared
+    # slots spread all 12 over 11/cps (0.55 s), whichever worker sent each.  The slack covers
+    # a late event loop on a loaded machine (a slot is booked, then slept for).
+    assert ordered[-1] - ordered[0] >= 11 / cps - 0.05
 
 
 async def test_pacer_books_slots_in_turn_and_refuses_beyond_the_horizon(
