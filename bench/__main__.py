@@ -11,7 +11,16 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bench import accounts_import, cli_start, dialer, fastagi, sip_menu, soak, speech
+from bench import (
+    accounts_import,
+    cli_start,
+    dialer,
+    dialer_workers,
+    fastagi,
+    sip_menu,
+    soak,
+    speech,
+)
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Campaign dialer: import, dispatch, pacing on the simulated carrier, reports",
         dialer.add_arguments,
         dialer.run,
+    ),
+    "dialer_workers": Benchmark(
+        "Dialer throughput of two engine workers against one on PostgreSQL (issue 20)",
+        dialer_workers.add_arguments,
+        dialer_workers.run,
     ),
     "accounts": Benchmark(
         "Accounts import: parse, check and write a billing file vs reading the bare CSV",

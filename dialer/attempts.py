@@ -51,6 +51,7 @@ class AttemptTracker:
         live: LiveCalls,
         clock: Clock,
         spawn: Spawn,
+        worker: str | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -59,6 +60,8 @@ class AttemptTracker:
         self._live = live
         self._clock = clock
         self._spawn = spawn
+        # This worker's attempts only (None: the only worker, every attempt is its own).
+        self._worker = worker
         # Set once attempts left by an earlier run are settled; the dispatcher waits for it.
         self.reconciled = asyncio.Event()
         # FullyBooted and the dispatcher may both ask for a reconciliation: one at a time.
@@ -299,7 +302,9 @@ class AttemptTracker:
             log.warning("dialer cannot list live channels to reconcile: %s", exc)
             return
         tracked_calls = self._live.tracked
-        inflight = [a for a in await self._store.inflight() if a.id not in self._live.sending]
+        inflight = [
+            a for a in await self._store.inflight(self._worker) if a.id not in self._live.sending
+        ]
         # Follow every attempt left in flight BEFORE asking Asterisk which channels live: a
         # Hangup that comes while we ask, or while we settle the others, is then noted on
         # its attempt instead of dropped (an adopted call whose Hangup was dropped stayed in

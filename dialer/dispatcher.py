@@ -25,14 +25,16 @@ from dialer.live import Clock, LiveAttempt, LiveCalls
 from dialer.model import CampaignState, DialMode, Reason, Result
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
-from dialer.repository import CampaignRecord, DialerStore, TargetRecord
+from dialer.repository import CampaignRecord, DialerStore, SharedCaps, TargetRecord
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
+from dialer.workers import DialerWorker
 from hotline.core.metrics import DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
 from hotline.store.ratings import months_before
+from hotline.store.workers import PACING_CPS
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,7 @@ class Dispatcher:
         sms: SmsSender,
         survey_cap_months: int,
         operator_queue: str,
+        worker: DialerWorker | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -70,6 +73,8 @@ class Dispatcher:
         self._operator_queue = operator_queue
         # The ratio each progressive campaign dialled at in the last pass (the report's).
         self.progressive_ratio: dict[int, float] = {}
+        self._worker = worker or DialerWorker()
+        self._claimed = False  # this pass claimed contacts: release what it did not dial
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -84,6 +89,15 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
+        self._claimed = False
+        try:
+            return await self._pass()
+        finally:
+            # Claimed and not dialled (deferred, refused, out of time): anyone's again.
+            if self._claimed:
+                await self._store.release_claims(self._worker.claim_name)
+
+    async def _pass(self) -> int:
         now = self._clock()
         limits = await self.limits()
         counts = await self._store.inflight_counts()
@@ -93,6 +107,10 @@ class Dispatcher:
             trunk = self.trunk_of(campaign)
             if trunk is not None and counts.get(campaign.id):
                 per_trunk[trunk[0]] = per_trunk.get(trunk[0], 0) + counts[campaign.id]
+        # The node this worker dials through: no more calls than its free channels.
+        node_free: int | None = None
+        if self._worker.node and self._worker.node_channels is not None:
+            node_free = self._worker.node_channels - await self._store.node_load(self._worker.node)
         dnc = await self._store.dnc_numbers()
         recent = _LastCalls(self._store)
         dialled = 0
@@ -117,28 +135,51 @@ class Dispatcher:
             free = min(
                 campaign.rules.max_channels - counts.get(campaign.id, 0),
                 cap - per_trunk.get(trunk_name, 0),
+                node_free if node_free is not None else cap,
             )
             if campaign.rules.mode is DialMode.PROGRESSIVE:
                 free = min(free, await self._progressive_slots(campaign))
             if free <= 0:
                 continue
-            targets = await self._store.due_targets(campaign.id, now, limit=free * 4 + 8)
-            if not targets:
-                if not counts.get(campaign.id):
-                    await self._store.finish_if_done(campaign.id, now)
-                continue
-            for index, target in enumerate(targets):
-                if free <= 0 or not self._ami.connected:
+            # Claimed a free channel's worth at a time (other workers skip what this one
+            # holds), looking at no more contacts per pass than before workers (issue 19).
+            examined, budget = 0, free * 4 + 8
+            while free > 0 and examined < budget and self._ami.connected:
+                targets = await self._store.claim_targets(
+                    campaign.id,
+                    now,
+                    min(free, budget - examined),
+                    worker=self._worker.claim_name,
+                    until=now + self._worker.claim_lease,
+                )
+                if not targets:
+                    if not examined and not counts.get(campaign.id):
+                        await self._store.finish_if_done(campaign.id, now)
                     break
-                last = await recent.of(target.phone, targets[index + 1 :])
-                if not await self._may_dial(campaign, target, now, limits, dnc, last):
-                    continue
-                if not await self._pace(limits.calls_per_second):
-                    return dialled
-                if await self._dial(campaign, target, dial, recent):
-                    free -= 1
-                    per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
-                    dialled += 1
+                examined += len(targets)
+                self._claimed = True
+                for index, target in enumerate(targets):
+                    if free <= 0 or not self._ami.connected:
+                        break
+                    last = await recent.of(target.phone, targets[index + 1 :])
+                    if not await self._may_dial(campaign, target, now, limits, dnc, last):
+                        continue
+                    if not await self._pace(limits.calls_per_second):
+                        return dialled
+                    caps = SharedCaps(
+                        trunk_name,
+                        cap,
+                        campaign.rules.max_channels,
+                        limits.same_number_gap,
+                        self._worker.node,
+                        self._worker.node_channels,
+                    )
+                    if await self._dial(campaign, target, dial, recent, caps):
+                        free -= 1
+                        per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
+                        dialled += 1
+                        if node_free is not None:
+                            node_free -= 1
         return dialled
 
     async def _may_dial(
@@ -214,6 +255,16 @@ class Dispatcher:
         """Wait for the next Originate slot; False if it is further than one tick away."""
         if calls_per_second <= 0:
             return False
+        pacer = self._worker.pacer
+        if pacer is not None:  # every worker's Originates count (PostgreSQL)
+            booked = await pacer.take(
+                PACING_CPS, 1.0 / calls_per_second, self._settings.tick_seconds
+            )
+            if booked is None:
+                return False
+            if booked > 0:
+                await asyncio.sleep(booked)
+            return True
         wait = self._last_originate + 1.0 / calls_per_second - time.monotonic()
         if wait > self._settings.tick_seconds:
             return False
@@ -223,7 +274,12 @@ class Dispatcher:
         return True
 
     async def _dial(
-        self, campaign: CampaignRecord, target: TargetRecord, dial: str, recent: _LastCalls
+        self,
+        campaign: CampaignRecord,
+        target: TargetRecord,
+        dial: str,
+        recent: _LastCalls,
+        caps: SharedCaps,
     ) -> bool:
         scenario = campaign.snapshot
         assert scenario is not None, "a running campaign has its scenario snapshot"
@@ -236,7 +292,9 @@ class Dispatcher:
             await self._store.close_target(target.id, Result.NEGATIVE, Reason.RENDER_FAILED)
             return False
         # The attempt's own time (not the pass's): the same-number gap counts from it.
-        attempt = await self._store.begin_attempt(target, attempt_id, self._clock())
+        attempt = await self._store.begin_attempt(
+            target, attempt_id, self._clock(), worker=self._worker.name, caps=caps
+        )
         if attempt is None:
             return False
         recent.called(target.phone, attempt.created_at)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from datetime import datetime
 from typing import Any, Final
 
@@ -25,6 +25,7 @@ from dialer.model import Scenario
 from dialer.playback import HoursSource, ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore
 from dialer.sms import SmsSender
+from dialer.workers import DialerWorker
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.protocol.ami import AmiEvent
@@ -81,6 +82,7 @@ class Dialer:
         sms: SmsNotifier | None = None,
         survey_cap_months: int = _DEFAULT_SURVEY_CAP,
         operator_queue: str = _DEFAULT_QUEUE,
+        worker: DialerWorker | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -110,8 +112,9 @@ class Dialer:
             callbacks=callbacks,
             greeting=greeting,
         )
+        self.worker = worker or DialerWorker()
         self._attempts = AttemptTracker(
-            settings, store, ami, call_log, self._live, self._now, self._spawn
+            settings, store, ami, call_log, self._live, self._now, self._spawn, self.worker.name
         )
         self._dispatcher = Dispatcher(
             settings,
@@ -125,6 +128,7 @@ class Dialer:
             sms=self._sms,
             survey_cap_months=survey_cap_months,
             operator_queue=operator_queue,
+            worker=self.worker,
         )
 
     def _now(self) -> datetime:
@@ -237,6 +241,19 @@ class Dialer:
         """After (re)connecting to AMI: adopt attempts whose channel still lives, settle the
         rest."""
         await self._attempts.reconcile()
+
+    async def adopt(self, alive: Collection[str]) -> int:
+        """Take over the attempts in flight of workers not in ``alive`` (dead): each is
+        followed if Asterisk still has its channel, settled otherwise (issue 20).  A worker
+        without a name owns every attempt already."""
+        name = self.worker.name
+        if name is None or not self.ami.connected:
+            return 0
+        adopted = await self.store.adopt_attempts(name, {*alive, name})
+        if adopted:
+            log.warning("dialer adopted %d attempts of a stopped worker", len(adopted))
+            await self.reconcile()
+        return len(adopted)
 
     async def __call__(self, agi: AgiCall) -> None:
         """The ``dialer`` FastAGI route."""

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-from collections.abc import AsyncIterator, Callable
+import socket
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
+from typing import Any
 
 from dialer.engine import Dialer
 from dialer.repository import DialerStore
+from dialer.workers import WorkerPresence, dialer_worker
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
@@ -43,7 +47,7 @@ from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
-from hotline.store.db import Database
+from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.event_writer import EventWriter
 from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.operators import Operators
@@ -52,9 +56,11 @@ from hotline.store.quality import CallQualityStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.ratings import RatingStore
 from hotline.store.recordings import Recordings
+from hotline.store.singleton import Singleton
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.store.transfers import Transfers
+from hotline.store.workers import WorkerRegistry, hold_sqlite_engine_lock, worker_name
 from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from hotline.transport.kannel import DlrListener, KannelClient
@@ -134,6 +140,12 @@ class Engine:
     ) -> None:
         self.settings = settings
         self.db = Database.from_settings(settings)
+        # Several workers on PostgreSQL (issue 20): this one's name, its node, the registry.
+        self.worker = worker_name(settings.workers, socket.gethostname())
+        self.workers = WorkerRegistry(self.db)
+        self._worker_tasks: list[asyncio.Task[None]] = []
+        self._sqlite_lock = contextlib.ExitStack()
+        self._clock = clock
         # Navigation events (prompts, keys, nodes) are committed in batches off the call path.
         self.events = EventWriter(self.db)
         self.call_log = CallLog(self.db, self.events)
@@ -145,8 +157,9 @@ class Engine:
         self.ami = AmiClient(settings.ami, resolve_ami_secret(settings))
         self.routes = routes if routes is not None else AgiRoutes()
         self._custom_routes = routes is not None
-        # Asterisk connects from the host whose AMI the engine drives (and from loopback).
-        self.server = FastAgiServer(settings.fastagi, self.routes, (settings.ami.host,))
+        # Asterisk connects from the AMI host, any cluster node (and from loopback).
+        peers = settings.cluster.fastagi_peers(settings.ami.host)
+        self.server = FastAgiServer(settings.fastagi, self.routes, peers)
         self._tracker_task: asyncio.Task[None] | None = None
         self.recordings = Recordings(self.db)
         self.operators = Operators(self.db)
@@ -167,7 +180,6 @@ class Engine:
         self.sms_store = SmsStore(self.db)
         self.sms_outbox: SmsOutbox | None = None
         self._sms_listener: DlrListener | None = None
-        self._sms_task: asyncio.Task[None] | None = None
         if settings.sms.enabled:
             client = KannelClient(settings.sms, resolve_sms_password(settings))
             self.sms_outbox = SmsOutbox(settings.sms, self.sms_store, client)
@@ -211,6 +223,7 @@ class Engine:
                 survey_cap_months=settings.rating.min_interval_months,
                 # Progressive campaigns dial for the operators of this queue by default.
                 operator_queue=operator_service.queue_of_department(settings, None),
+                worker=dialer_worker(settings, self.worker, self.db),
             )
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)
@@ -218,6 +231,18 @@ class Engine:
         # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.
         self.metrics = MetricsListener(settings.metrics.host, settings.metrics.port)
         self._metrics_tasks: list[asyncio.Task[None]] = []
+
+    def _singleton(self, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """``job`` in exactly one worker (issue 20); taken over when that worker dies."""
+        single = Singleton(self.db, name, job, retry=self.settings.workers.singleton_retry_seconds)
+        self._worker_tasks.append(asyncio.create_task(single.run(), name=f"singleton-{name}"))
+
+    async def _housekeeping(self) -> None:
+        self.housekeeping.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            self.housekeeping.stop()
 
     async def _caller_outage(self, phone: str | None) -> CallerOutage | None:
         """R-097, R-032: the open outage at the address of an account of this caller ID."""
@@ -228,7 +253,15 @@ class Engine:
         return await outage_for_account(await self.outages.open_outages(), self.accounts, number)
 
     async def start(self) -> None:
+        # A second engine on one SQLite file is refused here (SecondWorkerOnSqlite).
+        self._sqlite_lock.enter_context(hold_sqlite_engine_lock(self.db))
         await self.db.upgrade()
+        host, pid, node = socket.gethostname(), os.getpid(), self.settings.workers.node
+        await self.workers.register(self.worker, host, pid, node, self._clock())
+        presence = WorkerPresence(
+            self.workers, self.worker, self.settings.workers, self.ami, self.dialer, self._clock
+        )
+        self._worker_tasks = [asyncio.create_task(presence.run(), name="worker-heartbeat")]
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         menu = await self.live_menu.load()
         if not self._custom_routes:
@@ -303,12 +336,12 @@ class Engine:
         )
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
-        self.housekeeping.start()
+        self._singleton("housekeeping", self._housekeeping)
         if self.settings.metrics.enabled:
             self._start_metrics()
         if self.sms_outbox is not None and self._sms_listener is not None:
             await self._sms_listener.start()
-            self._sms_task = asyncio.create_task(self.sms_outbox.run(), name="sms-outbox")
+            self._singleton("sms-outbox", self.sms_outbox.run)
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()
@@ -397,11 +430,10 @@ class Engine:
             self._menu_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._menu_task
-        self.housekeeping.stop()
-        if self._sms_task is not None:
-            self._sms_task.cancel()
+        for worker_task in self._worker_tasks:  # the heartbeat and the singletons
+            worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._sms_task
+                await worker_task
         if self._sms_listener is not None:
             await self._sms_listener.close()
         if self._events_task is not None:
@@ -422,7 +454,10 @@ class Engine:
         await self.ami.stop()
         # shutdown() waits for the listener's poll (up to half a second): off the loop.
         await asyncio.to_thread(self.metrics.stop)
+        with contextlib.suppress(*STORE_ERRORS):
+            await self.workers.remove(self.worker)
         await self.db.dispose()
+        self._sqlite_lock.close()
         log.info("engine stopped")
 
     async def run_until_signalled(self) -> None:

@@ -1,5 +1,6 @@
 """The dialer's tables, one module per concern behind the :class:`DialerStore` facade."""
 
+from dialer.repository.claims import SharedCaps
 from dialer.repository.errors import (
     CampaignError,
     CampaignNotFound,
@@ -19,6 +20,7 @@ __all__ = [
     "DialerStore",
     "ScenarioNotFound",
     "ScenarioRecord",
+    "SharedCaps",
     "TargetNotFound",
     "TargetRecord",
 ]

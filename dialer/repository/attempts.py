@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
+from dialer.repository.claims import SharedCaps, within_shared_caps
 from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, attempt_record
 from dialer.window import Waiting, WaitReason
 from hotline.store.db import Database
@@ -21,11 +22,26 @@ class Attempts:
         self._db = db
 
     async def begin(
-        self, target: TargetRecord, attempt_id: str, now: dt.datetime
+        self,
+        target: TargetRecord,
+        attempt_id: str,
+        now: dt.datetime,
+        *,
+        worker: str | None = None,
+        caps: SharedCaps | None = None,
     ) -> AttemptRecord | None:
         """Claim the target and write the attempt as dialing, in one transaction, before any
-        Originate; None if someone else claimed it first."""
+        Originate; None if someone else claimed it first, or (``caps``, on PostgreSQL) if
+        the attempts of every worker leave no room for it now."""
         async with self._db.session() as session:
+            if (
+                caps is not None
+                and not self._db.is_sqlite
+                and not await within_shared_caps(
+                    session, target.phone, caps, target.campaign_id, now
+                )
+            ):
+                return None
             claimed = await session.execute(
                 update(CampaignTarget)
                 .where(
@@ -36,6 +52,8 @@ class Attempts:
                     state=TargetState.CALLING.value,
                     attempts=CampaignTarget.attempts + 1,
                     waiting=None,
+                    claimed_by=None,
+                    claimed_until=None,
                 )
             )
             if claimed.rowcount != 1:  # type: ignore[attr-defined]
@@ -65,6 +83,9 @@ class Attempts:
                     key_played=False,
                     confirmed=False,
                     transferred=False,
+                    worker=worker,
+                    node=caps.node if caps is not None else None,
+                    trunk=caps.trunk if caps is not None else None,
                 )
             )
             return record
@@ -74,11 +95,13 @@ class Attempts:
             row = await session.get(DialAttempt, attempt_id)
             return attempt_record(row) if row is not None else None
 
-    async def inflight(self) -> list[AttemptRecord]:
+    async def inflight(self, worker: str | None = None) -> list[AttemptRecord]:
+        """Attempts in flight: all, or ``worker``'s own."""
+        query = select(DialAttempt).where(DialAttempt.status.in_(INFLIGHT))
+        if worker is not None:
+            query = query.where(DialAttempt.worker == worker)
         async with self._db.session() as session:
-            rows = (
-                await session.execute(select(DialAttempt).where(DialAttempt.status.in_(INFLIGHT)))
-            ).scalars()
+            rows = (await session.execute(query)).scalars()
             return [attempt_record(r) for r in rows]
 
     async def inflight_counts(self) -> dict[int, int]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dialer.repository.attempts import Attempts
 from dialer.repository.campaigns import Campaigns
+from dialer.repository.claims import Claims
 from dialer.repository.contact_lists import ContactLists
 from dialer.repository.dnc import DoNotCallList
 from dialer.repository.limit_values import StoredLimits
@@ -31,6 +32,7 @@ class DialerStore:
         limits = StoredLimits(db)
         reports = ReportRows(db)
         surveys = SurveyStore(db)
+        claims = Claims(db)
         # do-not-call
         self.dnc_add = dnc.add
         self.dnc_numbers = dnc.numbers
@@ -76,6 +78,11 @@ class DialerStore:
         self.attempts_since = attempts.since
         self.mark_attempt = attempts.mark
         self.end_attempt = attempts.end
+        # several workers (issue 20)
+        self.claim_targets = claims.claim
+        self.release_claims = claims.release
+        self.adopt_attempts = claims.adopt
+        self.node_load = claims.node_load
         # reports
         self.target_counts = reports.target_counts
         self.attempt_counts = reports.attempt_counts

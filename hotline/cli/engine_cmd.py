@@ -12,6 +12,7 @@ from hotline.cli.support import EXIT_MISCONFIGURED
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 from hotline.store.db import UnknownSchema
+from hotline.store.workers import SecondWorkerOnSqlite
 
 
 def run(ctx: typer.Context) -> None:
@@ -20,7 +21,13 @@ def run(ctx: typer.Context) -> None:
     try:
         engine = Engine(settings)
         asyncio.run(engine.run_until_signalled())
-    except (AmiSecretMissing, SpeechError, CatalogueError, UnknownSchema) as exc:
+    except (
+        AmiSecretMissing,
+        SpeechError,
+        CatalogueError,
+        UnknownSchema,
+        SecondWorkerOnSqlite,
+    ) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_MISCONFIGURED) from exc
 

@@ -22,6 +22,7 @@ from hotline.doctor.checks import (
     check_prompts,
     check_recordings_dir,
 )
+from hotline.doctor.workers import check_workers, probe_workers
 from hotline.settings import Settings
 
 
@@ -38,6 +39,8 @@ async def diagnose(settings: Settings, secrets: probes.Secrets) -> list[Finding]
     findings.append(check_fastagi(settings.fastagi.host, settings.fastagi.port, fastagi))
     findings.append(check_prompts(await asyncio.to_thread(probes.prompt_facts, settings)))
     findings.append(check_database(database))
+    workers = await probe_workers(settings, not database.no_file)
+    findings.append(check_workers(workers))
     findings += await asyncio.to_thread(_files, settings)
     findings.append(check_clock(clock))
     today = date.today()

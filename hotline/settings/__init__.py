@@ -62,6 +62,7 @@ from hotline.settings.sections import (
 )
 from hotline.settings.sms import SmsSettings
 from hotline.settings.survey import SurveySettings
+from hotline.settings.workers import WorkerSettings
 
 __all__ = [
     "AccountSettings",
@@ -104,6 +105,7 @@ __all__ = [
     "TrunkSettings",
     "WebSettings",
     "WordingSettings",
+    "WorkerSettings",
     "config_file_path",
     "load_settings",
     "parse_overrides",
@@ -167,6 +169,8 @@ class Settings(BaseSettings):
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     # Voice quality per call (issue 17 item 8, R-135; hotline/settings/desk.py).
     quality: QualitySettings = Field(default_factory=QualitySettings)
+    # Several engine workers on PostgreSQL (issue 20; hotline/settings/workers.py).
+    workers: WorkerSettings = Field(default_factory=WorkerSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -73,3 +73,9 @@ class ClusterSettings(BaseModel):
                 return node
         known = ", ".join(n.name for n in self.nodes) or "none"
         raise KeyError(f"no cluster node {name!r} (known: {known})")
+
+    def fastagi_peers(self, ami_host: str) -> tuple[str, ...]:
+        """Who may connect to FastAGI: the host whose AMI the engine drives and every node,
+        by its AMI and SIP address (any worker serves FastAGI from any node, issue 20)."""
+        peers = (ami_host, *(n.ami_host for n in self.nodes), *(n.sip_host for n in self.nodes))
+        return tuple(dict.fromkeys(peers))

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -29,9 +29,10 @@ from hotline.contact_center.queue_report import build_report
 from hotline.contact_center.recording_space import RecordingSpace, recording_space
 from hotline.core.clock import utc_now
 from hotline.settings import Settings
-from hotline.store.db import Database
+from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.emergency import EmergencyStore
 from hotline.store.operators import Operators
+from hotline.store.workers import WorkerRegistry
 from hotline.transport.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,9 @@ class Wallboard:
     queues: list[DepartmentBoard] = field(default_factory=list)
     # Free space for recordings; ``low``: calls are not being recorded (issue 21).
     recordings: RecordingSpace | None = None
+    # Cluster nodes no live engine worker reaches over AMI (issue 20): the dialer does not
+    # dial through them, Kamailio sends callers to the others.
+    nodes_down: list[str] = field(default_factory=list)
 
     @property
     def longest_wait(self) -> int:
@@ -174,4 +178,19 @@ async def snapshot(
         campaigns=campaigns,
         queues=[DepartmentBoard(dept, live.get(key), reports[key]) for key, dept in known.items()],
         recordings=await asyncio.to_thread(recording_space, settings),
+        nodes_down=await nodes_down(db, settings, at),
     )
+
+
+async def nodes_down(db: Database, settings: Settings, at: datetime) -> list[str]:
+    """The configured cluster nodes with no live worker whose AMI is up on them."""
+    if not settings.cluster.nodes:
+        return []
+    dead_after = timedelta(seconds=settings.workers.dead_after_seconds)
+    try:
+        workers = await WorkerRegistry(db).all()
+    except STORE_ERRORS as exc:
+        log.warning("wallboard: workers unavailable: %s", type(exc).__name__)
+        return []
+    up = {w.node for w in workers if w.ami_up and w.alive(at, dead_after)}
+    return [node.name for node in settings.cluster.nodes if node.name not in up]

@@ -26,6 +26,8 @@ TABLES = {
     "survey_answers",
     "call_transfers",
     "call_quality",
+    "engine_workers",
+    "dialer_pacing",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -76,7 +78,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0023_desk_call_quality"
+    assert head == "0024_workers_cluster"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -40,6 +40,7 @@ from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStat
 from hotline.store.models.surveys import SurveyAnswer
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
+from hotline.store.models.workers import DialerPacing, EngineWorker
 
 __all__ = [
     "ENUM_LENGTH",
@@ -64,8 +65,10 @@ __all__ = [
     "ContactList",
     "DialAttempt",
     "DialerLimit",
+    "DialerPacing",
     "DncNumber",
     "EmergencyState",
+    "EngineWorker",
     "JsonDocument",
     "KbArticle",
     "KbTopic",

@@ -138,6 +138,10 @@ class CampaignTarget(Base):
     sms_status: Mapped[str | None] = mapped_column(String(ENUM_LENGTH))
     sms_id: Mapped[int | None] = mapped_column(Integer)
     sms_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # The worker whose dispatcher pass claimed it (SELECT ... FOR UPDATE SKIP LOCKED), until
+    # ``claimed_until``; other workers' passes skip it meanwhile (issue 20).
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class DialAttempt(Base):
@@ -179,6 +183,11 @@ class DialAttempt(Base):
     # they talked (AgentConnect, AgentComplete).
     operator: Mapped[str | None] = mapped_column(String(128))
     talk_seconds: Mapped[int | None]
+    # The engine worker that dialled it (adopted by another when it dies), the cluster node
+    # and the trunk it went out through (issue 20: the caps shared by every worker).
+    worker: Mapped[str | None] = mapped_column(String(64), index=True)
+    node: Mapped[str | None] = mapped_column(String(32))
+    trunk: Mapped[str | None] = mapped_column(String(64))
 
 
 class DialerLimit(Base):

@@ -1,0 +1,174 @@
+"""Several engine workers on one database (issue 20): a dispatcher pass claims the due
+contacts it will dial (``SELECT ... FOR UPDATE SKIP LOCKED``: two workers never claim the same
+contact, and neither waits for the other's rows), an attempt begins under the caps every
+worker shares, and the attempts of a dead worker are adopted by a live one."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Final
+
+from sqlalchemy import func, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialer.model import TargetState
+from dialer.repository.records import INFLIGHT, TargetRecord, target_record
+from hotline.store.db import Database
+from hotline.store.models import CampaignTarget, DialAttempt
+
+# A transaction-scoped advisory lock per key (released at commit): begins on one trunk, one
+# node or one number are serialised across workers.  Always taken in this order: trunk,
+# node, number (no deadlock).
+_XACT_LOCK: Final = text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))")
+
+
+@dataclass(frozen=True)
+class SharedCaps:
+    """What an attempt must respect across every worker, checked when it begins (PostgreSQL;
+    with SQLite there is one worker and its dispatcher pass counts alone)."""
+
+    trunk: str
+    trunk_cap: int
+    campaign_cap: int
+    same_number_gap: dt.timedelta
+    # The cluster node it goes out through and that node's channels ("" / None: no node cap).
+    node: str = ""
+    node_cap: int | None = None
+
+
+def due_conditions(campaign_id: int, now: dt.datetime) -> tuple[object, ...]:
+    return (
+        CampaignTarget.campaign_id == campaign_id,
+        CampaignTarget.state == TargetState.PENDING.value,
+        CampaignTarget.channel == "phone",
+        or_(CampaignTarget.next_attempt_at.is_(None), CampaignTarget.next_attempt_at <= now),
+    )
+
+
+DUE_ORDER: Final = (
+    CampaignTarget.deliver_by.is_(None),
+    CampaignTarget.deliver_by,
+    CampaignTarget.next_attempt_at.is_(None).desc(),
+    CampaignTarget.next_attempt_at,
+    CampaignTarget.row,
+)
+
+
+class Claims:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def claim(
+        self,
+        campaign_id: int,
+        now: dt.datetime,
+        limit: int,
+        *,
+        worker: str,
+        until: dt.datetime,
+    ) -> list[TargetRecord]:
+        """Up to ``limit`` due contacts, in dispatch order, claimed for ``worker`` until
+        ``until``: rows another worker holds (locked now, or claimed and not lapsed) are
+        skipped, never waited for; so are those this worker claimed already in this pass
+        (the next round of a pass gets the next contacts)."""
+        free = or_(CampaignTarget.claimed_by.is_(None), CampaignTarget.claimed_until < now)
+        pick = (
+            select(CampaignTarget.id)
+            .where(*due_conditions(campaign_id, now), free)  # type: ignore[arg-type]
+            .order_by(*DUE_ORDER)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._db.session() as session:
+            ids = list((await session.execute(pick)).scalars())
+            if not ids:
+                return []
+            await session.execute(
+                update(CampaignTarget)
+                .where(CampaignTarget.id.in_(ids))
+                .values(claimed_by=worker, claimed_until=until)
+            )
+            rows = (
+                await session.execute(
+                    select(CampaignTarget).where(CampaignTarget.id.in_(ids)).order_by(*DUE_ORDER)
+                )
+            ).scalars()
+            return [target_record(r) for r in rows]
+
+    async def release(self, worker: str) -> None:
+        """The contacts ``worker`` claimed and did not dial, free for anyone again."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(CampaignTarget)
+                .where(CampaignTarget.claimed_by == worker)
+                .values(claimed_by=None, claimed_until=None)
+            )
+
+    async def node_load(self, node: str) -> int:
+        """Attempts in flight through ``node`` (every worker's)."""
+        async with self._db.session() as session:
+            count = await session.scalar(
+                select(func.count())
+                .select_from(DialAttempt)
+                .where(DialAttempt.status.in_(INFLIGHT), DialAttempt.node == node)
+            )
+            return count or 0
+
+    async def adopt(self, worker: str, alive: Collection[str]) -> list[str]:
+        """Attempts in flight whose worker is not among ``alive`` (dead, or written before
+        workers had names) become ``worker``'s; returns their ids."""
+        orphan = or_(DialAttempt.worker.is_(None), DialAttempt.worker.not_in(list(alive)))
+        async with self._db.session() as session:
+            ids = list(
+                (
+                    await session.execute(
+                        select(DialAttempt.id)
+                        .where(DialAttempt.status.in_(INFLIGHT), orphan)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).scalars()
+            )
+            if ids:
+                await session.execute(
+                    update(DialAttempt).where(DialAttempt.id.in_(ids)).values(worker=worker)
+                )
+            return ids
+
+
+async def within_shared_caps(
+    session: AsyncSession, phone: str, caps: SharedCaps, campaign_id: int, now: dt.datetime
+) -> bool:
+    """In the begin's transaction on PostgreSQL: serialise on the trunk (and node, and number)
+    and check the caps against every worker's attempts in flight."""
+    await session.execute(_XACT_LOCK, {"key": f"dialer-trunk:{caps.trunk}"})
+    in_flight = DialAttempt.status.in_(INFLIGHT)
+    on_trunk = await session.scalar(
+        select(func.count())
+        .select_from(DialAttempt)
+        .where(in_flight, DialAttempt.trunk == caps.trunk)
+    )
+    if (on_trunk or 0) >= caps.trunk_cap:
+        return False
+    in_campaign = await session.scalar(
+        select(func.count())
+        .select_from(DialAttempt)
+        .where(in_flight, DialAttempt.campaign_id == campaign_id)
+    )
+    if (in_campaign or 0) >= caps.campaign_cap:
+        return False
+    if caps.node and caps.node_cap is not None:
+        await session.execute(_XACT_LOCK, {"key": f"dialer-node:{caps.node}"})
+        on_node = await session.scalar(
+            select(func.count())
+            .select_from(DialAttempt)
+            .where(in_flight, DialAttempt.node == caps.node)
+        )
+        if (on_node or 0) >= caps.node_cap:
+            return False
+    await session.execute(_XACT_LOCK, {"key": f"dialer-number:{phone}"})
+    last = await session.scalar(
+        select(func.max(DialAttempt.created_at)).where(DialAttempt.phone == phone)
+    )
+    return last is None or now >= last + caps.same_number_gap

@@ -1,0 +1,100 @@
+"""Which engine worker this dialer is (issue 20): several ``hotline run`` processes on one
+PostgreSQL database share the campaigns.  Each claims its contacts, writes its name on the
+attempts it dials, reconciles only its own (and those it adopted from a dead worker), and
+takes calls-per-second slots from the row every worker shares."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Final
+
+from hotline.settings import Settings, WorkerSettings
+from hotline.store.db import Database
+from hotline.store.workers import SharedPacer, WorkerRegistry
+from hotline.transport.ami import AmiClient
+
+if TYPE_CHECKING:
+    from dialer.engine import Dialer
+
+log = logging.getLogger(__name__)
+
+# The claim name of a dialer given no worker name (one engine, tests).
+LOCAL_WORKER: Final = "local"
+
+
+@dataclass(frozen=True)
+class DialerWorker:
+    # None: the only worker, every attempt in flight is its own (tests, a bare dialer).
+    name: str | None = None
+    # The cluster node whose AMI this worker dials through, and that node's channels.
+    node: str = ""
+    node_channels: int | None = None
+    claim_lease: timedelta = timedelta(seconds=30)
+    # PostgreSQL: the calls-per-second slots shared by every worker (None: paced in-process).
+    pacer: SharedPacer | None = None
+
+    @property
+    def claim_name(self) -> str:
+        return self.name if self.name is not None else LOCAL_WORKER
+
+
+def dialer_worker(settings: Settings, name: str, db: Database) -> DialerWorker:
+    """The engine's dialer as worker ``name`` on ``settings.workers.node``."""
+    node = settings.workers.node
+    return DialerWorker(
+        name=name,
+        node=node,
+        node_channels=settings.cluster.node(node).channels if node else None,
+        claim_lease=timedelta(seconds=settings.workers.claim_lease_seconds),
+        # SQLite holds one worker: it paces its own Originates in memory.
+        pacer=None if db.is_sqlite else SharedPacer(db),
+    )
+
+
+class WorkerPresence:
+    """A worker's heartbeat in the registry (with its AMI up or not: the wallboard's node
+    state), and the adoption of the dialer attempts of workers whose heartbeat lapsed."""
+
+    def __init__(
+        self,
+        registry: WorkerRegistry,
+        name: str,
+        settings: WorkerSettings,
+        ami: AmiClient,
+        dialer: Dialer | None,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._registry = registry
+        self._name = name
+        self._settings = settings
+        self._ami = ami
+        self._dialer = dialer
+        self._clock = clock
+
+    async def alive(self) -> set[str]:
+        """The workers whose heartbeat is fresh (this one always)."""
+        dead_after = timedelta(seconds=self._settings.dead_after_seconds)
+        now = self._clock()
+        workers = await self._registry.all()
+        return {w.name for w in workers if w.alive(now, dead_after)} | {self._name}
+
+    async def beat(self) -> int:
+        """One heartbeat; returns how many attempts were adopted."""
+        await self._registry.heartbeat(self._name, self._clock(), ami_up=self._ami.connected)
+        if self._dialer is None:
+            return 0
+        return await self._dialer.adopt(await self.alive())
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.heartbeat_seconds)
+            try:
+                await self.beat()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # a store outage: the next beat tries again
+                log.warning("worker heartbeat failed: %s", type(exc).__name__)
