@@ -14,6 +14,7 @@ from dialer.repository import DialerStore
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
+from hotline.contact_center import desk
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
@@ -145,6 +146,7 @@ class Engine:
         self.recordings = Recordings(self.db)
         self.operators = Operators(self.db)
         self._queue_task: asyncio.Task[None] | None = None
+        self._wrapup_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
         self.housekeeping = Housekeeping(settings, self.recordings)
@@ -280,6 +282,13 @@ class Engine:
         )
         self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
+        # After-call work: each completed operator call starts it, a timer ends it.
+        self._wrapup_task = asyncio.create_task(
+            desk.run_wrapups(
+                self.ami, self.db, self.settings, self.ami.subscribe(desk.WRAPUP_EVENTS)
+            ),
+            name="wrap-up",
+        )
         self.housekeeping.start()
         if self.settings.metrics.enabled:
             self._start_metrics()
@@ -381,7 +390,13 @@ class Engine:
             await self._sms_listener.close()
         if self._events_task is not None:
             await self.events.flush()
-        tasks = (self._tracker_task, self._queue_task, self._restore_task, self._events_task)
+        tasks = (
+            self._tracker_task,
+            self._queue_task,
+            self._wrapup_task,
+            self._restore_task,
+            self._events_task,
+        )
         for task in (*tasks, *self._metrics_tasks):
             if task is not None:
                 task.cancel()

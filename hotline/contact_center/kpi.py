@@ -114,6 +114,18 @@ class Kpi:
 
 
 @dataclass(frozen=True)
+class OperatorTime:
+    """Seconds an operator spent paused for one reason (after-call work is one, R-037)."""
+
+    operator: str
+    reason: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operator": self.operator, "reason": self.reason, "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
 class QueueReport:
     calls_total: int
     offered: int
@@ -133,6 +145,8 @@ class QueueReport:
     wait_limit: int = 40
     kpis: list[Kpi] = field(default_factory=list)
     calls: list[QueuedCall] = field(default_factory=list)  # the rows behind the numbers
+    # Time in after-call work and each pause reason, per operator (R-037).
+    operator_time: list[OperatorTime] = field(default_factory=list)
 
     @property
     def lost_seed(self) -> int:
@@ -173,6 +187,7 @@ class QueueReport:
                 for c in self.over_wait_limit
             ],
             "kpis": [k.to_dict() for k in self.kpis],
+            "operator_time": [t.to_dict() for t in self.operator_time],
         }
 
 
@@ -232,6 +247,8 @@ def queue_report(
     callbacks_requested: int,
     callbacks_done: int,
     ivr_hangups: int = 0,
+    extra_kpis: Iterable[Kpi] = (),
+    operator_time: Iterable[OperatorTime] = (),
 ) -> QueueReport:
     """Every KPI against its target, the seeds' definitions first.  ``calls_total``: all
     inbound calls in the period (the seed's denominator of lost calls); ``ivr_contained``:
@@ -301,6 +318,7 @@ def queue_report(
         ]
         kpis.append(Kpi(f"handling_time_{call_type.value}", _mean(talks), float(target), "s"))
     kpis.append(Kpi("ivr_containment", _ratio(ivr_contained, calls_total), None, "share", "ge"))
+    kpis.extend(extra_kpis)
     return QueueReport(
         calls_total=calls_total,
         offered=offered,
@@ -317,4 +335,5 @@ def queue_report(
         wait_limit=limit,
         kpis=kpis,
         calls=calls,
+        operator_time=list(operator_time),
     )

@@ -88,6 +88,13 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "general": "общий вопрос",
         "personal": "вопрос по лицевому счёту",
     },
+    # The customer card's earlier contacts (hotline.store.desk, issue 17).
+    "ContactKind": {
+        "call": "звонок",
+        "campaign_call": "звонок обзвона",
+        "appeal": "обращение",
+        "callback": "заявка на обратный звонок",
+    },
     "Bucket": {"day": "по дням", "hour": "по часам"},
     "PeriodProblem": {
         "bad-date": "это не дата",
@@ -108,6 +115,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "handling_time_general": "Время обслуживания: общие вопросы",
         "handling_time_personal": "Время обслуживания: по лицевому счёту",
         "ivr_containment": "Обслужено в IVR без оператора",
+        "first_contact_resolution": "Решено оператором с первого обращения (по итогам звонков)",
+        "card_lookup_time": "Поиск информации о клиенте: от ответа до карточки на экране",
+        "wrapup_time": "Постобработка обращения, в среднем",
     },
     # --- people (hotline.access.users) --------------------------------------------------------
     "Role": {
@@ -286,6 +296,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "callback.done": "обратный звонок выполнен",
         "callback.done.refused": "отметка обратного звонка отклонена",
         "screen_pop.view": "просмотр карточки звонка",
+        "call.disposition": "итог звонка отмечен",
         "campaign.create": "кампания создана",
         "campaign.approve": "кампания утверждена",
         "campaign.start": "кампания запущена",

@@ -28,6 +28,7 @@ from pydantic_settings import (
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
+from hotline.settings.desk import DeskSettings, DispositionResult
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
@@ -67,7 +68,9 @@ __all__ = [
     "ClusterSettings",
     "Deadline",
     "DeploySettings",
+    "DeskSettings",
     "DialerSettings",
+    "DispositionResult",
     "DoctorSettings",
     "FastAgiSettings",
     "GreetingSettings",
@@ -149,6 +152,8 @@ class Settings(BaseSettings):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
     rating: RatingSettings = Field(default_factory=RatingSettings)
+    # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
+    desk: DeskSettings = Field(default_factory=DeskSettings)
 
     @classmethod
     def settings_customise_sources(

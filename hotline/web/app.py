@@ -31,6 +31,7 @@ from hotline.web.views import (
     auth,
     calls,
     campaigns,
+    desk,
     home,
     menus,
     metrics,
@@ -105,6 +106,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         wallboard,
         # Before operator: its POST /operator/{action} would take /operator/appeal.
         appeals,
+        desk,
         operator,
         recordings,
         campaigns,

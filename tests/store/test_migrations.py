@@ -23,6 +23,9 @@ TABLES = {
     "menu_versions",
     "menu_drafts",
     "rating_answers",
+    "call_dispositions",
+    "card_views",
+    "operator_pauses",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -62,7 +65,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0018_rating_answers"
+    assert head == "0019_card_desk"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

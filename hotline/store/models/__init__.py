@@ -31,6 +31,7 @@ from hotline.store.models.contact_center import (
     Recording,
     RecordingAccess,
 )
+from hotline.store.models.desk import CallDisposition, CardView, OperatorPause
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.ratings import RatingAnswer
@@ -50,10 +51,12 @@ __all__ = [
     "Base",
     "CalendarOverride",
     "Call",
+    "CallDisposition",
     "CallEvent",
     "Callback",
     "Campaign",
     "CampaignTarget",
+    "CardView",
     "Contact",
     "ContactList",
     "DialAttempt",
@@ -66,6 +69,7 @@ __all__ = [
     "MenuVersion",
     "Meter",
     "Operator",
+    "OperatorPause",
     "Outage",
     "QueueEvent",
     "RatingAnswer",
