@@ -41,7 +41,7 @@ class DeskError(ValueError):
     pass
 
 
-async def _connect_of(db: Database, operator: str, uniqueid: str) -> datetime:
+async def connected_at(db: Database, operator: str, uniqueid: str) -> datetime:
     """When ``operator`` answered the call ``uniqueid``; NotFound when they never did."""
     for event in await QueueEvents(db).for_uniqueid(uniqueid):
         if event.kind is QueueEventKind.CONNECT and event.member == operator:
@@ -54,7 +54,7 @@ async def card_shown(
 ) -> CardViewRecord:
     """The operator's browser drew the card of ``uniqueid``: the lookup time is from their
     answer to now (R-035); the first report of a call counts."""
-    connected = await _connect_of(db, operator, uniqueid)
+    connected = await connected_at(db, operator, uniqueid)
     return await DeskStore(db).card_shown(uniqueid, operator, connected, at or utc_now())
 
 
@@ -73,7 +73,7 @@ async def dispose(
         raise DeskError(f"unknown call type {call_type!r}")
     if settings.desk.result(result) is None:
         raise DeskError(f"unknown result {result!r}")
-    await _connect_of(db, operator, uniqueid)
+    await connected_at(db, operator, uniqueid)
     kept = await DeskStore(db).dispose(uniqueid, operator, call_type, result, note, utc_now())
     await AuditLog(db).write(
         by, DISPOSE_ACTION, uniqueid, {"type": call_type, "result": result, "operator": operator}

@@ -88,6 +88,13 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "general": "общий вопрос",
         "personal": "вопрос по лицевому счёту",
     },
+    # A reading the operator typed, refused or to confirm (hotline.accounts.reading_rules).
+    "Check": {
+        "not_a_number": "показание — это только цифры",
+        "too_many_digits": "цифр больше, чем на табло счётчика",
+        "lower": "меньше последнего принятого показания",
+        "implausible": "расход необычно большой: уточните у клиента и подтвердите",
+    },
     # The customer card's earlier contacts (hotline.store.desk, issue 17).
     "ContactKind": {
         "call": "звонок",
@@ -297,6 +304,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "callback.done.refused": "отметка обратного звонка отклонена",
         "screen_pop.view": "просмотр карточки звонка",
         "call.disposition": "итог звонка отмечен",
+        "reading.operator": "показание принято оператором",
         "campaign.create": "кампания создана",
         "campaign.approve": "кампания утверждена",
         "campaign.start": "кампания запущена",

@@ -112,3 +112,15 @@ def test_a_disposition_for_someone_elses_call_is_refused(
     )
     assert refused.status_code == 404
     assert dispositions(settings) == {}
+
+
+def test_the_operator_takes_a_reading_in_the_card(client: TestClient, settings: Settings) -> None:
+    seed(settings)
+    csrf = log_in(client, "anna")
+    form = {"csrf_token": csrf, "uniqueid": "u1", "meter_id": "00112233", "zone": "1"}
+    lower = client.post("/operator/desk/reading", data={**form, "value": "12000"})
+    assert lower.status_code == 422 and "меньше последнего принятого показания" in lower.text
+    other = client.post("/operator/desk/reading", data={**form, "uniqueid": "u9", "value": "1"})
+    assert other.status_code == 404
+    taken = client.post("/operator/desk/reading", data={**form, "value": "12400"})
+    assert taken.status_code == 200 and "12400 (передано в этом звонке)" in taken.text

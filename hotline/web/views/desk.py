@@ -10,10 +10,12 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from hotline.access.users import Permission
+from hotline.accounts import operator_readings
 from hotline.contact_center import desk
 from hotline.contact_center.card import customer_card
 from hotline.contact_center.kpi import CallType
 from hotline.core.errors import NotFound
+from hotline.core.vocabulary import label
 from hotline.store.desk import DeskStore
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import fragment
@@ -119,4 +121,46 @@ async def ready(
         await desk.finish_wrapup(ami, state.db, state.settings, who.name)
     except AmiError as exc:
         return _text(f"Не выполнено: {exc}", 409)
+    return RedirectResponse("/operator", status_code=303)
+
+
+READING_REFUSALS = {
+    operator_readings.OUTSIDE_WINDOW: "Сейчас показания не принимаются: вне окна приёма.",
+    operator_readings.UNKNOWN: "У лицевого счёта клиента нет такого счётчика или зоны.",
+}
+
+
+@router.post("/operator/desk/reading")
+async def reading(
+    request: Request,
+    who: Annotated[Viewer, Depends(require_checked(Permission.OWN_CALLS))],
+    uniqueid: Annotated[str, Form(max_length=UNIQUEID_LENGTH)],
+    meter_id: Annotated[str, Form(max_length=32)],
+    zone: Annotated[int, Form(ge=1, le=3)],
+    value: Annotated[str, Form(max_length=16)],
+    confirmed: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """A reading the caller tells the operator (R-064), for the account of the card of the
+    operator's last call: the account comes from the card, never from the form."""
+    state = request.app.state
+    pop = await desk.last_call(state.db, who.name)
+    if pop is None or pop["uniqueid"] != uniqueid:
+        return _text("Этот звонок принимали не вы.", 404)
+    card = await customer_card(state.db, state.settings, pop)
+    if card.account is None:
+        return _text("Лицевой счёт клиента не определён.", 409)
+    taken = await operator_readings.take_by_operator(
+        state.db,
+        state.settings,
+        card.account.number,
+        meter_id,
+        zone,
+        value,
+        confirmed=bool(confirmed),
+        call_id=pop.get("call_id"),
+        by=who.actor,
+    )
+    if taken.refusal is not None:
+        text = READING_REFUSALS.get(taken.refusal) or label("Check", taken.refusal)
+        return _text(f"Показание не принято: {text}", 422)
     return RedirectResponse("/operator", status_code=303)
