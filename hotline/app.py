@@ -18,6 +18,7 @@ from dialer.workers import WorkerPresence, dialer_worker
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
+from hotline.contact_center import desk
 from hotline.contact_center import operators as operator_service
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
@@ -34,6 +35,11 @@ from hotline.contact_center.schedule import HoursProvider
 from hotline.contact_center.transfers import ANSWER_EVENTS, TransferTracker
 from hotline.core.clock import utc_now
 from hotline.core.metrics import watch_loop_lag
+from hotline.credentials import AmiSecretMissing as AmiSecretMissing
+from hotline.credentials import SmsPasswordMissing as SmsPasswordMissing
+from hotline.credentials import ami_client as ami_client
+from hotline.credentials import resolve_ami_secret as resolve_ami_secret
+from hotline.credentials import resolve_sms_password as resolve_sms_password
 from hotline.dialplan.names import (
     ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
@@ -42,7 +48,7 @@ from hotline.dialplan.names import (
     ROUTE_RATING,
 )
 from hotline.messaging.outbox import SmsOutbox
-from hotline.settings import AmiRole, Settings
+from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
 from hotline.store.callbacks import CallbackStore
@@ -61,7 +67,7 @@ from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.store.transfers import Transfers
 from hotline.store.workers import WorkerRegistry, hold_sqlite_engine_lock, worker_name
-from hotline.transport.ami import AmiClient, AmiError, AmiNotConnected
+from hotline.transport.ami import AmiClient, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from hotline.transport.kannel import DlrListener, KannelClient
 from hotline.transport.metrics_http import MetricsListener
@@ -77,55 +83,6 @@ from ivr.voicemail import Voicemail
 log = logging.getLogger(__name__)
 # How long a reconciliation of the call log waits for the AMI log-in to finish.
 LIVE_CHANNELS_WAIT = 10.0
-
-
-class AmiSecretMissing(AmiError):
-    pass
-
-
-class SmsPasswordMissing(RuntimeError):
-    pass
-
-
-def resolve_sms_password(settings: Settings) -> str:
-    """Kannel's sendsms password: from settings/environment, else the sandbox's generated
-    one (``hotline kannel run`` or the tests' Kannel made it)."""
-    configured = settings.sms.sendsms_password
-    if configured is not None:
-        return configured.get_secret_value()
-    if settings.sandbox.enabled:
-        from hotline.sandbox.kannel import kannel_passwords
-
-        passwords = kannel_passwords(settings, create=False)
-        if passwords is not None:
-            return passwords.sendsms
-    raise SmsPasswordMissing(
-        "no Kannel sendsms password: set HOTLINE_SMS__SENDSMS_PASSWORD (or sms.sendsms_password "
-        "in the settings file), or start the sandbox's Kannel with `hotline kannel run`"
-    )
-
-
-def resolve_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
-    """``role``'s AMI secret: from settings/environment, else the sandbox's generated one."""
-    configured = settings.ami.configured_secret(role)
-    if configured is not None:
-        return configured
-    if settings.sandbox.enabled:
-        from hotline.sandbox import ami_secret
-
-        secret = ami_secret(settings, role)
-        if secret:
-            return secret
-    key = "secret" if role is AmiRole.ENGINE else f"{role.value}_secret"
-    raise AmiSecretMissing(
-        f"no AMI secret for the {role.value}: set HOTLINE_AMI__{key.upper()} (or ami.{key} in "
-        "the settings file), or start the sandbox with `hotline sandbox up`"
-    )
-
-
-def ami_client(settings: Settings, role: AmiRole) -> AmiClient:
-    """An AMI connection logged in as ``role``'s own user (its own rights in manager.conf)."""
-    return AmiClient(settings.ami, resolve_ami_secret(settings, role), role=role)
 
 
 class Engine:
@@ -166,6 +123,7 @@ class Engine:
         self._queue_task: asyncio.Task[None] | None = None
         self._transfer_task: asyncio.Task[None] | None = None
         self._quality_task: asyncio.Task[None] | None = None
+        self._wrapup_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
         self.housekeeping = Housekeeping(settings, self.recordings)
@@ -337,6 +295,13 @@ class Engine:
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self._singleton("housekeeping", self._housekeeping)
+        # After-call work (R-037): each completed operator call starts it, a timer ends it.
+        self._wrapup_task = asyncio.create_task(
+            desk.run_wrapups(
+                self.ami, self.db, self.settings, self.ami.subscribe(desk.WRAPUP_EVENTS)
+            ),
+            name="wrap-up",
+        )
         if self.settings.metrics.enabled:
             self._start_metrics()
         if self.sms_outbox is not None and self._sms_listener is not None:
@@ -443,6 +408,7 @@ class Engine:
             self._queue_task,
             self._transfer_task,
             self._quality_task,
+            self._wrapup_task,
             self._restore_task,
             self._events_task,
         )

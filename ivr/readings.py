@@ -19,6 +19,9 @@ from typing import Final
 
 from hotline.accounts.reading_rules import (
     BillingPeriodDecision,
+    Check,
+    check_typed,
+    check_value,
     decide_billing_period,
     plausibility_limit,
 )
@@ -116,10 +119,11 @@ async def _zone(
         typed = await call.ask(prompt, timeout, MAX_ENTRY_DIGITS)
         if typed == operator_key:
             return Outcome(Next.OPERATOR, OperatorReason.MENU)
-        if typed in ("", "#") or not typed.isdigit():
+        typed_check = check_typed(typed, meter.digits)
+        if typed_check is Check.NOT_A_NUMBER:
             failures += 1
             continue
-        if len(typed) > meter.digits:
+        if typed_check is Check.TOO_MANY_DIGITS:
             failures += 1
             await call.play(prompts.READING_TOO_MANY_DIGITS)
             continue
@@ -133,13 +137,6 @@ async def _zone(
         value = int(typed)
         flags = list(decision.flags)
         previous = value if last is None else last.value
-        if value < previous:
-            await call.enter("readings.lower")
-            key = await question(call, timeout, prompts.READING_LOWER)
-            if key == operator_key:
-                return Outcome(Next.OPERATOR, OperatorReason.READING_REFUSED)
-            failures += 1
-            continue
         limit = plausibility_limit(
             account.avg_monthly_kwh,
             None if last is None else last.on,
@@ -147,7 +144,15 @@ async def _zone(
             settings.readings.plausibility_multiple,
             settings.readings.plausibility_ceiling_kwh,
         )
-        if value - previous > limit:
+        value_check = check_value(value, previous, limit)
+        if value_check is Check.LOWER:
+            await call.enter("readings.lower")
+            key = await question(call, timeout, prompts.READING_LOWER)
+            if key == operator_key:
+                return Outcome(Next.OPERATOR, OperatorReason.READING_REFUSED)
+            failures += 1
+            continue
+        if value_check is Check.IMPLAUSIBLE:
             await call.enter("readings.implausible")
             key = await question(
                 call,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final, Literal
 
 from hotline.store.accounts import FLAG_NEXT_PERIOD
@@ -58,3 +59,30 @@ def plausibility_limit(
         return ceiling_kwh
     months = 1.0 if since is None else max(1.0, (today - since).days / DAYS_PER_MONTH)
     return min(ceiling_kwh, math.ceil(multiple * avg_monthly_kwh * months))
+
+
+class Check(StrEnum):
+    """Why a typed reading is not taken as it stands (the IVR and the operator's form alike)."""
+
+    NOT_A_NUMBER = "not_a_number"
+    TOO_MANY_DIGITS = "too_many_digits"  # more digits than the meter's display has
+    LOWER = "lower"  # below the last accepted reading
+    IMPLAUSIBLE = "implausible"  # consumption over the plausibility limit: confirm it
+
+
+def check_typed(typed: str, digits: int) -> Check | None:
+    """The digits as typed against the meter's display."""
+    if not typed.isdigit():
+        return Check.NOT_A_NUMBER
+    if len(typed) > digits:
+        return Check.TOO_MANY_DIGITS
+    return None
+
+
+def check_value(value: int, previous: int, limit: int) -> Check | None:
+    """The value against the last accepted reading and the plausibility limit."""
+    if value < previous:
+        return Check.LOWER
+    if value - previous > limit:
+        return Check.IMPLAUSIBLE
+    return None

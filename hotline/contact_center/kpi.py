@@ -114,6 +114,18 @@ class Kpi:
 
 
 @dataclass(frozen=True)
+class OperatorTime:
+    """Seconds an operator spent paused for one reason (after-call work is one, R-037)."""
+
+    operator: str
+    reason: str
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"operator": self.operator, "reason": self.reason, "seconds": self.seconds}
+
+
+@dataclass(frozen=True)
 class QueueReport:
     calls_total: int
     offered: int
@@ -135,6 +147,8 @@ class QueueReport:
     calls: list[QueuedCall] = field(default_factory=list)  # the rows behind the numbers
     # R-031: how often each operator's phone rang out unanswered (AgentRingNoAnswer).
     ring_no_answer: dict[str, int] = field(default_factory=dict)
+    # Time in after-call work and each pause reason, per operator (R-037).
+    operator_time: list[OperatorTime] = field(default_factory=list)
 
     @property
     def lost_seed(self) -> int:
@@ -176,6 +190,7 @@ class QueueReport:
             ],
             "kpis": [k.to_dict() for k in self.kpis],
             "ring_no_answer_by_operator": self.ring_no_answer,
+            "operator_time": [t.to_dict() for t in self.operator_time],
         }
 
 
@@ -235,6 +250,8 @@ def queue_report(
     callbacks_requested: int,
     callbacks_done: int,
     ivr_hangups: int = 0,
+    extra_kpis: Iterable[Kpi] = (),
+    operator_time: Iterable[OperatorTime] = (),
 ) -> QueueReport:
     """Every KPI against its target, the seeds' definitions first.  ``calls_total``: all
     inbound calls in the period (the seed's denominator of lost calls); ``ivr_contained``:
@@ -304,6 +321,7 @@ def queue_report(
         ]
         kpis.append(Kpi(f"handling_time_{call_type.value}", _mean(talks), float(target), "s"))
     kpis.append(Kpi("ivr_containment", _ratio(ivr_contained, calls_total), None, "share", "ge"))
+    kpis.extend(extra_kpis)
     return QueueReport(
         calls_total=calls_total,
         offered=offered,
@@ -320,4 +338,5 @@ def queue_report(
         wait_limit=limit,
         kpis=kpis,
         calls=calls,
+        operator_time=list(operator_time),
     )

@@ -16,6 +16,7 @@ from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.desk import DeskStore
 from hotline.store.enums import EventKind
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.store.queue_events import QueueEvents
@@ -132,6 +133,11 @@ async def queue_action(
         await pause(ami, operators, settings, name, action == "pause", reason)
     else:
         raise OperatorError(f"unknown action {action!r}: one of {', '.join(QUEUE_ACTIONS)}")
+    # Every pause with its reason, for the time in each (R-037; after-call work is one).
+    if action == "pause":
+        await DeskStore(db).pause_started(name, reason or "", utc_now())
+    elif action in ("unpause", "logout"):
+        await DeskStore(db).pause_ended(name, utc_now())
     await AuditLog(db).write(by, f"operator.{action}", name, {"reason": reason})
 
 

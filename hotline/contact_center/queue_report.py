@@ -7,6 +7,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from hotline.contact_center.departments import departments
+from hotline.contact_center.desk import WRAPUP_REASON
+from hotline.contact_center.desk_kpi import desk_kpis, pause_time, with_dispositions
 from hotline.contact_center.kpi import CallFacts, CallType, QueueReport, queue_report, queued_calls
 from hotline.contact_center.transfer_kpi import ring_no_answer_by_operator, transfer_kpis
 from hotline.core.spreadsheets import Sheet
@@ -15,6 +17,7 @@ from hotline.settings import Settings
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
+from hotline.store.desk import DeskStore
 from hotline.store.enums import CallbackStatus, CallDirection, CallOutcome, EventKind
 from hotline.store.queue_events import QueueEvents
 from hotline.store.transfers import Transfers
@@ -81,8 +84,15 @@ async def build_report(
         )
         joined = {e.uniqueid for e in events}
         records = [r for r in records if r.uniqueid in joined]
-    facts = {uid: call_facts(r) for uid, r in by_uniqueid.items()}
+    desk_store = DeskStore(db)
+    queued_ids = {e.uniqueid for e in events}
+    dispositions = await desk_store.dispositions(queued_ids)
+    # The operator's disposition gives the call type; the IVR path only guesses (R-038).
+    facts = with_dispositions({uid: call_facts(r) for uid, r in by_uniqueid.items()}, dispositions)
     calls = queued_calls(events, facts, queue_settings.answer_target)
+    views = [v for v in await desk_store.card_views(start, end) if v.uniqueid in queued_ids]
+    # Pauses belong to operators, not to a department's calls: the whole hotline's report.
+    pauses = await desk_store.pauses(start, end) if department is None else []
     callbacks = await CallbackStore(db).find(start=start, end=end)
     if department is not None:
         call_ids = {by_uniqueid[uid].id for uid in joined}
@@ -96,6 +106,8 @@ async def build_report(
         ivr_hangups=sum(1 for r in records if ended_in_the_ivr(r, queued)),
         callbacks_requested=len(callbacks),
         callbacks_done=sum(1 for c in callbacks if c.status is CallbackStatus.DONE),
+        extra_kpis=desk_kpis(settings.desk, dispositions.values(), views, pauses, WRAPUP_REASON),
+        operator_time=pause_time(pauses, start, end),
     )
     # R-030: transfers of the period's calls, timed to the receiving side's answer.
     transfers = [t for t in await Transfers(db).between(start, end) if t.uniqueid in queued]
@@ -185,4 +197,9 @@ def report_sheets(report: QueueReport, zone: ZoneInfo) -> list[Sheet]:
             for c in report.over_wait_limit
         ),
     )
-    return [kpis, totals, over, calls]
+    paused = Sheet(
+        "Operators' pauses",
+        ("operator", "reason", "seconds"),
+        tuple((t.operator, t.reason, t.seconds) for t in report.operator_time),
+    )
+    return [kpis, totals, over, calls, paused]

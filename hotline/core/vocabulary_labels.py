@@ -82,6 +82,20 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "general": "общий вопрос",
         "personal": "вопрос по лицевому счёту",
     },
+    # A reading the operator typed, refused or to confirm (hotline.accounts.reading_rules).
+    "Check": {
+        "not_a_number": "показание — это только цифры",
+        "too_many_digits": "цифр больше, чем на табло счётчика",
+        "lower": "меньше последнего принятого показания",
+        "implausible": "расход необычно большой: уточните у клиента и подтвердите",
+    },
+    # The customer card's earlier contacts (hotline.store.desk, issue 17).
+    "ContactKind": {
+        "call": "звонок",
+        "campaign_call": "звонок обзвона",
+        "appeal": "обращение",
+        "callback": "заявка на обратный звонок",
+    },
     "Bucket": {"day": "по дням", "hour": "по часам"},
     # --- the supervisor's eyes (hotline.contact_center.monitor) ---------------------------------
     "LongCall": {"warning": "дольше рекомендуемого", "limit": "дольше предельного"},
@@ -116,6 +130,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "handling_time_general": "Время обслуживания: общие вопросы",
         "handling_time_personal": "Время обслуживания: по лицевому счёту",
         "ivr_containment": "Обслужено в IVR без оператора",
+        "first_contact_resolution": "Решено оператором с первого обращения (по итогам звонков)",
+        "card_lookup_time": "Поиск информации о клиенте: от ответа до карточки на экране",
+        "wrapup_time": "Постобработка обращения, в среднем",
         "transfer_answer_within_target": "Переводы: специалист ответил не позже норматива",
         "transfer_answer_time": "Переводы: среднее время до ответа специалиста",
     },
@@ -311,6 +328,8 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "callback.done": "обратный звонок выполнен",
         "callback.done.refused": "отметка обратного звонка отклонена",
         "screen_pop.view": "просмотр карточки звонка",
+        "call.disposition": "итог звонка отмечен",
+        "reading.operator": "показание принято оператором",
         "campaign.create": "кампания создана",
         "campaign.approve": "кампания утверждена",
         "campaign.start": "кампания запущена",

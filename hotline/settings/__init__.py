@@ -33,6 +33,7 @@ from hotline.settings.doctor import DoctorSettings
 from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
+from hotline.settings.operator_desk import DeskSettings, DispositionResult
 from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.rating import RatingSettings
 from hotline.settings.resilience import ResilienceSettings
@@ -72,7 +73,9 @@ __all__ = [
     "ClusterSettings",
     "Deadline",
     "DeploySettings",
+    "DeskSettings",
     "DialerSettings",
+    "DispositionResult",
     "DoctorSettings",
     "FastAgiSettings",
     "GreetingSettings",
@@ -171,6 +174,8 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     # Several engine workers on PostgreSQL (issue 20; hotline/settings/workers.py).
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
+    desk: DeskSettings = Field(default_factory=DeskSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -80,9 +80,13 @@ async def test_every_report_has_figures(history: tuple[Database, Settings, Histo
     assert report.lost_waiting > 0 and report.lost_callback > 0 and report.lost_in_ivr > 0
     assert report.callbacks_requested > 0 and report.callbacks_done > 0
     assert report.ivr_contained > 0
-    assert all(k.value is not None for k in report.kpis), [
+    # The demo history has no operator desk rows (dispositions, card views, pauses: issue 17),
+    # so those KPIs alone stay empty.
+    desk = {"first_contact_resolution", "card_lookup_time", "wrapup_time"}
+    assert all(k.value is not None for k in report.kpis if k.name not in desk), [
         k.name for k in report.kpis if k.value is None
     ]
+    assert [k.value for k in report.kpis if k.name in desk] == [None, None, None]
     dispatcher = await build_report(
         db, settings, DAY_AGO, NOW, include_simulated=True, department="dispatcher"
     )

@@ -28,6 +28,9 @@ TABLES = {
     "call_quality",
     "engine_workers",
     "dialer_pacing",
+    "call_dispositions",
+    "card_views",
+    "operator_pauses",
     "dnc_numbers",
     "scenarios",
     "contact_lists",
@@ -78,7 +81,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0024_workers_cluster"
+    assert head == "0025_card_desk"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

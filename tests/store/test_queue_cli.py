@@ -145,7 +145,14 @@ def test_queue_stats_formats(url: str, tmp_path: Path) -> None:
     )
     assert code == 0
     book = load_workbook(target)
-    assert book.sheetnames == ["KPI", "Counts", "Over 40 s", "Queued calls", "Оценки операторов"]
+    assert book.sheetnames == [
+        "KPI",
+        "Counts",
+        "Over 40 s",
+        "Queued calls",
+        "Operators' pauses",
+        "Оценки операторов",
+    ]
     kpi_header, *kpi_rows = book["KPI"].iter_rows(values_only=True)
     assert kpi_header[:3] == ("kpi", "показатель", "value")  # the label beside the code
     kpi = {row[0]: row[2] for row in kpi_rows}

@@ -31,6 +31,7 @@ from hotline.store.models.contact_center import (
     Recording,
     RecordingAccess,
 )
+from hotline.store.models.desk import CallDisposition, CardView, OperatorPause
 from hotline.store.models.knowledge import KbArticle, KbTopic
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
@@ -55,12 +56,14 @@ __all__ = [
     "Base",
     "CalendarOverride",
     "Call",
+    "CallDisposition",
     "CallEvent",
     "CallQuality",
     "CallTransfer",
     "Callback",
     "Campaign",
     "CampaignTarget",
+    "CardView",
     "Contact",
     "ContactList",
     "DialAttempt",
@@ -77,6 +80,7 @@ __all__ = [
     "MenuVersion",
     "Meter",
     "Operator",
+    "OperatorPause",
     "Outage",
     "QueueEvent",
     "RatingAnswer",

@@ -20,8 +20,9 @@ from hotline.contact_center import operators as ops
 from hotline.core.errors import NotFound
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
-from hotline.web.pages import fragment, page
+from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked, while_allowed
+from hotline.web.views import operator_desk as desk_views
 
 router = APIRouter()
 
@@ -58,7 +59,7 @@ async def _panel(request: Request, who: Viewer, message: str | None, status_code
 async def _screen(request: Request, who: Viewer) -> str:
     state = request.app.state
     pop = await ops.screen_pop(state.db, who.name, state.ami, who.actor)
-    return fragment(request, "operator_screen.html", who, pop=pop)
+    return await desk_views.screen_fragment(request, who, pop)
 
 
 @router.get("/operator", response_class=HTMLResponse)
@@ -132,7 +133,7 @@ async def screen_stream(
                     request.app.state.db, who.name, ami, who.actor, shown=shown
                 )
                 shown = pop.get("call_id") if pop else None
-                html = fragment(request, "operator_screen.html", who, pop=pop)
+                html = await desk_views.screen_fragment(request, who, pop)
                 yield {"event": SSE_EVENT, "data": html}
                 if sub is None:
                     await asyncio.sleep(SCREEN_REFRESH_SECONDS)

@@ -1,0 +1,177 @@
+"""The operator's desk (issue 17): the card's lookup time (R-035), the disposition an operator
+picks after a call (R-033, R-038, R-040, R-042, R-044), and after-call work (R-037).
+
+After-call work is a queue pause with its own reason, WRAPUP_REASON, not app_queue's
+``wrapuptime``: app_queue's timer cannot be ended early over AMI (the operator's «готов»),
+is one value for the whole queue and leaves no trace of when it began or ended; a pause is
+visible in QueueStatus with its reason, ends on «готов» or when ``desk.wrapup_seconds`` pass,
+and is stored (``operator_pauses``) like every other pause, so the KPIs count both alike."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from hotline.contact_center.kpi import CallType
+from hotline.contact_center.operators import queue_of, screen
+from hotline.core.clock import utc_now
+from hotline.core.errors import NotFound
+from hotline.protocol.ami import AmiEvent
+from hotline.settings import Settings
+from hotline.store.audit import Actor, AuditLog
+from hotline.store.calllog import CallLog
+from hotline.store.db import Database
+from hotline.store.desk import CardViewRecord, DeskStore, DispositionRecord, PauseRecord
+from hotline.store.enums import QueueEventKind
+from hotline.store.operators import Operators
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
+from hotline.transport.ami import AmiClient, AmiError, Subscription
+
+log = logging.getLogger(__name__)
+
+# The pause reason of after-call work (R-037), as Asterisk and the wallboard show it.
+WRAPUP_REASON: Final = "постобработка"
+DISPOSE_ACTION: Final = "call.disposition"
+WRAPUP_EVENTS: Final = ("AgentComplete",)
+EXPIRY_CHECK_SECONDS: Final = 1.0
+
+
+class DeskError(ValueError):
+    pass
+
+
+async def connected_at(db: Database, operator: str, uniqueid: str) -> datetime:
+    """When ``operator`` answered the call ``uniqueid``; NotFound when they never did."""
+    for event in await QueueEvents(db).for_uniqueid(uniqueid):
+        if event.kind is QueueEventKind.CONNECT and event.member == operator:
+            return event.at
+    raise NotFound(f"operator {operator} did not answer call {uniqueid}")
+
+
+async def card_shown(
+    db: Database, operator: str, uniqueid: str, at: datetime | None = None
+) -> CardViewRecord:
+    """The operator's browser drew the card of ``uniqueid``: the lookup time is from their
+    answer to now (R-035); the first report of a call counts."""
+    connected = await connected_at(db, operator, uniqueid)
+    return await DeskStore(db).card_shown(uniqueid, operator, connected, at or utc_now())
+
+
+async def dispose(
+    db: Database,
+    settings: Settings,
+    operator: str,
+    uniqueid: str,
+    call_type: str,
+    result: str,
+    note: str | None,
+    by: Actor,
+) -> DispositionRecord:
+    """Store the call's type and result as the operator picked them, audited."""
+    if call_type not in {t.value for t in CallType}:
+        raise DeskError(f"unknown call type {call_type!r}")
+    if settings.desk.result(result) is None:
+        raise DeskError(f"unknown result {result!r}")
+    await connected_at(db, operator, uniqueid)
+    kept = await DeskStore(db).dispose(uniqueid, operator, call_type, result, note, utc_now())
+    await AuditLog(db).write(
+        by, DISPOSE_ACTION, uniqueid, {"type": call_type, "result": result, "operator": operator}
+    )
+    return kept
+
+
+class _LastAnswered(QueueEvents):
+    """The queue events as the screen pop reads them, but its "latest connect" is the
+    operator's last answered call even once it has ended."""
+
+    async def latest_connect(self, member: str) -> QueueEventRecord | None:
+        return await DeskStore(self._db).last_connect(member)
+
+
+async def last_call(db: Database, operator: str) -> dict[str, Any] | None:
+    """The screen pop of the operator's last answered call, ended or not: the card and the
+    disposition stay on the screen through after-call work."""
+    return await screen(operator, CallLog(db), _LastAnswered(db))
+
+
+# --- after-call work (R-037) -------------------------------------------------------------
+async def start_wrapup(
+    ami: AmiClient, db: Database, settings: Settings, operator: str, at: datetime | None = None
+) -> PauseRecord | None:
+    """Pause ``operator`` in after-call work until ``desk.wrapup_seconds`` pass; None when
+    they are not in the queue, already paused for another reason, or wrap-up is off."""
+    seconds = settings.desk.wrapup_seconds
+    try:
+        op = await Operators(db).get(operator)
+    except NotFound:
+        return None
+    if seconds <= 0 or not op.logged_in or op.paused:
+        return None
+    if op.simulated and not settings.desk.wrapup_simulated:
+        return None
+    now = at or utc_now()
+    await ami.queue_pause(queue_of(settings, op), op.interface, True, WRAPUP_REASON)
+    await Operators(db).set_state(operator, paused=True)
+    return await DeskStore(db).pause_started(
+        operator, WRAPUP_REASON, now, now + timedelta(seconds=seconds)
+    )
+
+
+async def finish_wrapup(
+    ami: AmiClient, db: Database, settings: Settings, operator: str, at: datetime | None = None
+) -> PauseRecord | None:
+    """End after-call work («готов», or its time is up): available again.  None when the
+    operator is not in after-call work (a pause for another reason is theirs to end)."""
+    store = DeskStore(db)
+    current = await store.open_pause(operator)
+    if current is None or current.reason != WRAPUP_REASON:
+        return None
+    try:
+        op = await Operators(db).get(operator)
+    except NotFound:
+        return await store.pause_ended(operator, at or utc_now())
+    if op.logged_in:
+        await ami.queue_pause(queue_of(settings, op), op.interface, False, None)
+    await Operators(db).set_state(operator, paused=False)
+    return await store.pause_ended(operator, at or utc_now())
+
+
+async def expire_wrapups(
+    ami: AmiClient, db: Database, settings: Settings, now: datetime | None = None
+) -> list[str]:
+    """End every after-call work whose time is up; the operators made available."""
+    ended = []
+    for pause in await DeskStore(db).due_pauses(now or utc_now()):
+        if pause.reason != WRAPUP_REASON:
+            continue
+        try:
+            await finish_wrapup(ami, db, settings, pause.operator, pause.until)
+        except AmiError as exc:
+            log.warning("after-call work of %s not ended yet: %s", pause.operator, exc)
+            continue
+        ended.append(pause.operator)
+    return ended
+
+
+def completed_member(event: AmiEvent) -> str | None:
+    """The operator whose call an AgentComplete event ends (MemberName is the queue member's
+    name: the operator's)."""
+    name = event.get("membername")
+    return str(name) if name else None
+
+
+async def run_wrapups(ami: AmiClient, db: Database, settings: Settings, sub: Subscription) -> None:
+    """The engine's after-call-work task: each completed operator call starts it, a timer
+    ends it.  Runs until cancelled."""
+    while True:
+        try:
+            event = await sub.get(EXPIRY_CHECK_SECONDS)
+        except TimeoutError:
+            event = None
+        try:
+            if event is not None and (member := completed_member(event)):
+                await start_wrapup(ami, db, settings, member)
+            await expire_wrapups(ami, db, settings)
+        except (AmiError, OSError) as exc:  # the next event or tick tries again
+            log.warning("after-call work: %s", exc)

@@ -1,0 +1,57 @@
+"""The engine's and the console's credentials for Asterisk's AMI and Kannel: from the settings
+or the environment, else the sandbox's generated ones; a clear error naming the setting
+otherwise (secrets are never in code or in the settings file's defaults)."""
+
+from __future__ import annotations
+
+from hotline.settings import AmiRole, Settings
+from hotline.transport.ami import AmiClient, AmiError
+
+
+class AmiSecretMissing(AmiError):
+    pass
+
+
+class SmsPasswordMissing(RuntimeError):
+    pass
+
+
+def resolve_sms_password(settings: Settings) -> str:
+    """Kannel's sendsms password: from settings/environment, else the sandbox's generated
+    one (``hotline kannel run`` or the tests' Kannel made it)."""
+    configured = settings.sms.sendsms_password
+    if configured is not None:
+        return configured.get_secret_value()
+    if settings.sandbox.enabled:
+        from hotline.sandbox.kannel import kannel_passwords
+
+        passwords = kannel_passwords(settings, create=False)
+        if passwords is not None:
+            return passwords.sendsms
+    raise SmsPasswordMissing(
+        "no Kannel sendsms password: set HOTLINE_SMS__SENDSMS_PASSWORD (or sms.sendsms_password "
+        "in the settings file), or start the sandbox's Kannel with `hotline kannel run`"
+    )
+
+
+def resolve_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> str:
+    """``role``'s AMI secret: from settings/environment, else the sandbox's generated one."""
+    configured = settings.ami.configured_secret(role)
+    if configured is not None:
+        return configured
+    if settings.sandbox.enabled:
+        from hotline.sandbox import ami_secret
+
+        secret = ami_secret(settings, role)
+        if secret:
+            return secret
+    key = "secret" if role is AmiRole.ENGINE else f"{role.value}_secret"
+    raise AmiSecretMissing(
+        f"no AMI secret for the {role.value}: set HOTLINE_AMI__{key.upper()} (or ami.{key} in "
+        "the settings file), or start the sandbox with `hotline sandbox up`"
+    )
+
+
+def ami_client(settings: Settings, role: AmiRole) -> AmiClient:
+    """An AMI connection logged in as ``role``'s own user (its own rights in manager.conf)."""
+    return AmiClient(settings.ami, resolve_ami_secret(settings, role), role=role)
