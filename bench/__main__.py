@@ -17,6 +17,7 @@ from bench import (
     dialer,
     dialer_workers,
     fastagi,
+    reports,
     sip_menu,
     soak,
     speech,
@@ -47,6 +48,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Dialer throughput of two engine workers against one on PostgreSQL (issue 20)",
         dialer_workers.add_arguments,
         dialer_workers.run,
+    ),
+    "reports": Benchmark(
+        "Reports over 1M attempts, call events and queue events vs count(*), streamed export",
+        reports.add_arguments,
+        reports.run,
     ),
     "accounts": Benchmark(
         "Accounts import: parse, check and write a billing file vs reading the bare CSV",

@@ -19,13 +19,13 @@ from rich.console import Console
 from rich.table import Table
 
 from hotline.calls import ivr_report
-from hotline.calls.ivr_stats import IvrExit, IvrStats, ivr_stats
+from hotline.calls.ivr_figures import IvrFigures, ivr_figures
+from hotline.calls.ivr_stats import IvrExit, IvrStats
 from hotline.cli.context import settings_of
 from hotline.cli.support import run_with_db
 from hotline.core import spreadsheets as tabular
 from hotline.core.report_period import parse_period
 from hotline.core.vocabulary import label
-from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
@@ -82,14 +82,13 @@ def stats(
         typer.echo(f"ivr: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_VALUE) from exc
 
-    async def work(db: Database) -> list[CallRecord]:
-        return await CallLog(db).between(first, last, include_simulated=include_simulated)
+    async def work(db: Database) -> IvrFigures:
+        return await ivr_figures(db, first, last, include_simulated=include_simulated)
 
-    result = ivr_stats(
-        run_with_db(settings, work, command="ivr", errors=()), include_simulated=include_simulated
-    )
+    figures = run_with_db(settings, work, command="ivr", errors=())
+    result = figures.stats
     if format_ in (Format.CSV, Format.XLSX):
-        tables = ivr_report.sheets(result, ivr_report.by_day(result.paths, zone))
+        tables = ivr_report.sheets(result, figures.by_day(zone))
         data = tabular.to_csv(tables) if format_ is Format.CSV else tabular.to_xlsx(tables)
         if output is None:
             sys.stdout.buffer.write(data)

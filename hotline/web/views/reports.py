@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -13,13 +12,13 @@ from fastapi.responses import HTMLResponse
 
 from hotline.access.users import Permission
 from hotline.calls import ivr_report
-from hotline.calls.ivr_stats import IvrExit, IvrStats, ivr_stats
+from hotline.calls.ivr_figures import IvrFigures, ivr_figures
+from hotline.calls.ivr_stats import IvrExit
 from hotline.contact_center.departments import departments
 from hotline.contact_center.kpi import QueueReport
 from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet, by_bucket
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.contact_center.satisfaction import Satisfaction, satisfaction_sheet
-from hotline.store.calllog import CallLog
 from hotline.store.ratings import RatingStore
 from hotline.web.charts import CALLS, PERCENT, Line, Step, chart_json, floor
 from hotline.web.dates import BadRequest, web_period
@@ -76,14 +75,11 @@ Supervisor = Annotated[Viewer, Depends(require(Permission.ALL_CALLS))]
 ReportWindow = Annotated[Window, Depends(window)]
 
 
-async def _ivr(
-    request: Request, span: Window, include: bool
-) -> tuple[IvrStats, list[ivr_report.Day]]:
-    first, last = span.first, span.last
-    zone = ZoneInfo(request.app.state.settings.hours.timezone)
-    calls = await CallLog(request.app.state.db).between(first, last, include_simulated=include)
-    stats = ivr_stats(calls, include_simulated=include)
-    return stats, ivr_report.by_day(stats.paths, zone)
+async def _ivr(request: Request, span: Window, include: bool) -> IvrFigures:
+    """The IVR report over the period, computed in SQL (issue 19)."""
+    return await ivr_figures(
+        request.app.state.db, span.first, span.last, include_simulated=include
+    )
 
 
 @router.get("/ivr", response_class=HTMLResponse)
@@ -94,14 +90,11 @@ async def ivr_page(
     test: bool | None = None,
 ) -> Response:
     simulated = await simulated_calls(request, test, span.first, span.last)
-    stats, days = await _ivr(request, span, simulated.included)
+    figures = await _ivr(request, span, simulated.included)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    stats, days = figures.stats, figures.by_day(zone)
     step = Step.HOUR if span.one_day else Step.DAY
-    tallies: dict[datetime, Counter[IvrExit]] = {}
-    for path in stats.paths:
-        if path.visits:
-            slot = floor(path.visits[0].entered_at, zone, step)
-            tallies.setdefault(slot, Counter())[path.exit] += 1
+    tallies = figures.tallies(lambda at: floor(at, zone, step))
     lines = [
         Line("Звонков", {at: c.total() for at, c in tallies.items()}),
         Line("Без оператора", {at: c[IvrExit.SELF_SERVED] for at, c in tallies.items()}),
@@ -129,8 +122,10 @@ async def ivr_download(
     span: ReportWindow,
     test: bool | None = None,
 ) -> Response:
-    stats, days = await _ivr(request, span, included(request, test))
-    return await table_download(ivr_report.sheets(stats, days), span.stem("ivr"), fmt)
+    figures = await _ivr(request, span, included(request, test))
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    sheets = ivr_report.sheets(figures.stats, figures.by_day(zone))
+    return await table_download(sheets, span.stem("ivr"), fmt)
 
 
 def _department(request: Request, queue: str | None) -> str | None:

@@ -1,0 +1,303 @@
+"""Reports over a million rows (issue 19 item 3): each report timed against a bare
+``SELECT count(*)`` over the table it reads, in the same run, on SQLite (and on PostgreSQL
+when PG_TEST_URL is set).
+
+The data: ``--rows`` dial attempts of one campaign (a third as many contacts), as many call
+events (``--rows`` / 4 inbound calls over 30 days, each walking the menu: node, prompt,
+digits, node) and as many queue events (join, connect, complete, leave for every call).  The
+SQLite file is built once and kept under ``var/bench/`` (``--rebuild`` builds it again);
+each run works on a copy, since the 'before' figures drop indexes.
+
+Printed per report: best of ``--repeat`` runs in ms, and the ratio to ``count(*)``:
+
+* campaign report counts (SQL) — ``dialer.report.campaign_report``;
+* IVR report (SQL) — ``hotline.calls.ivr_figures.ivr_figures`` over the whole period;
+* queue report — ``hotline.contact_center.queue_report.build_report`` (``--no-queue`` skips);
+* the campaign report's full CSV export, streamed: time, size, and the peak of Python memory
+  while streaming it (tracemalloc, a run of its own);
+* before: the IVR report from loaded call records (``ivr_stats``; ``--no-old`` skips).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, text
+
+from bench.common import machine_line
+from bench.dialer import NOW, OPEN, SCENARIO
+from hotline.store.db import Database
+from hotline.store.models import Call, CallEvent, CampaignTarget, DialAttempt, QueueEvent
+
+CACHE = Path(__file__).resolve().parent.parent / "var" / "bench"
+CHUNK = 20_000
+START = datetime(2026, 10, 1, tzinfo=UTC)
+DAYS = 30
+REASONS = ("delivered", "busy", "no_answer", "hung_up_early", "failed", "invalid_number")
+OUTCOMES = ("completed", "operator", "abandoned", "fallback", None)
+NODES = ("main", "balance", "readings", "outages", "operator")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows in each table")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best taken)")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the cached SQLite file")
+    parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-queue", action="store_true", help="skip the queue report")
+    parser.add_argument("--no-old", action="store_true", help="skip the 'before' figures")
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:10.1f} ms"
+
+
+async def _insert(
+    db: Database, table: Any, rows: Callable[[int, int], list[dict[str, Any]]], n: int
+) -> None:
+    async with db.session() as session:
+        for first in range(0, n, CHUNK):
+            await session.execute(insert(table), rows(first, min(first + CHUNK, n)))
+
+
+async def _fill(db: Database, rows: int) -> None:
+    from dialer.repository import DialerStore
+
+    await db.upgrade()
+    store = DialerStore(db)
+    version = await store.add_scenario("r", SCENARIO, "bench", NOW)
+    campaign = await store.create_campaign("r", version.id, OPEN, "bench", NOW)
+    targets = max(rows // 3, 1)
+    await _insert(
+        db,
+        CampaignTarget,
+        lambda a, b: [
+            {
+                "campaign_id": campaign.id,
+                "contact_id": None,
+                "row": i,
+                "phone": f"+7913{i:07d}",
+                "timezone": "Europe/Moscow",
+                "variables": {},
+                "state": "done",
+                "result": "positive" if i % 3 == 0 else "negative",
+                "reason": REASONS[i % len(REASONS)],
+                "attempts": 3,
+                "channel": "phone",
+            }
+            for i in range(a, b)
+        ],
+        targets,
+    )
+    async with db.engine.connect() as conn:
+        first_id = (await conn.execute(text("SELECT min(id) FROM campaign_targets"))).scalar_one()
+    await _insert(
+        db,
+        DialAttempt,
+        lambda a, b: [
+            {
+                "id": f"{i:032x}",
+                "campaign_id": campaign.id,
+                "target_id": first_id + i % targets,
+                "number": 1 + i // targets,
+                "phone": f"+7913{i % targets:07d}",
+                "status": "ended",
+                "created_at": NOW + timedelta(seconds=i),
+                "result": "negative",
+                "reason": REASONS[(i * 7) % len(REASONS)],
+            }
+            for i in range(a, b)
+        ],
+        rows,
+    )
+    calls = max(rows // 4, 1)
+    step = DAYS * 86400 / calls
+
+    def started(i: int) -> datetime:
+        return START + timedelta(seconds=i * step)
+
+    await _insert(
+        db,
+        Call,
+        lambda a, b: [
+            {
+                "id": f"{i:032x}",
+                "direction": "inbound",
+                "uniqueid": f"1700000000.{i}",
+                "simulated": False,
+                "started_at": started(i),
+                "ended_at": started(i) + timedelta(seconds=60 + i % 240),
+                "outcome": OUTCOMES[i % len(OUTCOMES)],
+                "operator_reason": "readings" if i % 5 == 1 else None,
+            }
+            for i in range(a, b)
+        ],
+        calls,
+    )
+
+    def call_events(a: int, b: int) -> list[dict[str, Any]]:
+        out = []
+        for e in range(a, b):
+            i, k = divmod(e, 4)
+            kind, value = (
+                ("node", "main"),
+                ("prompt", "menu.main"),
+                ("digits", str(1 + i % 4)),
+                ("node", NODES[1 + i % 4]),
+            )[k]
+            at = started(i) + timedelta(seconds=1 + 5 * k, microseconds=i % 1000)
+            out.append({"call_id": f"{i:032x}", "at": at, "kind": kind, "value": value})
+        return out
+
+    await _insert(db, CallEvent, call_events, rows)
+
+    def queue_events(a: int, b: int) -> list[dict[str, Any]]:
+        out = []
+        for e in range(a, b):
+            i, k = divmod(e, 4)
+            kind = ("join", "connect", "complete", "leave")[k]
+            at = started(i) + timedelta(seconds=30 + 20 * k + i % 50)
+            out.append(
+                {
+                    "at": at,
+                    "kind": kind,
+                    "uniqueid": f"1700000000.{i}",
+                    "queue": "operators",
+                    "member": "PJSIP/op1" if k else None,
+                    "talk": 60 + i % 200 if kind == "complete" else None,
+                }
+            )
+        return out
+
+    await _insert(db, QueueEvent, queue_events, rows)
+
+
+async def _fill_and_close(url: str, rows: int) -> None:
+    db = Database(url)
+    try:
+        await _fill(db, rows)
+    finally:
+        await db.dispose()  # SQLite: the WAL checkpointed into the file
+
+
+async def _best(repeat: int, work: Callable[[], Awaitable[Any]]) -> float:
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        await work()
+        times.append(time.perf_counter() - started)
+    return min(times)
+
+
+async def _count(db: Database, table: str) -> None:
+    async with db.engine.connect() as conn:
+        await conn.execute(text(f"SELECT count(*) FROM {table}"))
+
+
+async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
+    from dialer.report import campaign_report, report_csv
+    from dialer.repository import DialerStore
+    from hotline.calls.ivr_figures import ivr_figures
+    from hotline.calls.ivr_stats import ivr_stats
+    from hotline.contact_center.queue_report import build_report
+    from hotline.settings import load_settings
+    from hotline.store.calllog import CallLog
+
+    db = Database(url)
+    await db.upgrade()
+    store = DialerStore(db)
+    end = START + timedelta(days=DAYS + 1)
+    print(f"reports over {options.rows:,} rows per table on {label}")
+    print(f"{'':<36}{'best':>13}{'x count(*)':>12}")
+
+    def line(name: str, seconds: float, baseline: float, note: str = "") -> None:
+        print(f"  {name:<34}{_ms(seconds)}{seconds / baseline:>11.1f}x  {note}", flush=True)
+
+    attempts = await _best(options.repeat, lambda: _count(db, "dial_attempts"))
+    line("count(*) dial_attempts", attempts, attempts)
+    report = await _best(options.repeat, lambda: campaign_report(store, "r"))
+    line("campaign report counts (SQL)", report, attempts, "(goal < 1 s)")
+    events = await _best(options.repeat, lambda: _count(db, "call_events"))
+    line("count(*) call_events", events, events)
+    ivr = await _best(options.repeat, lambda: ivr_figures(db, START, end))
+    line("IVR report (SQL)", ivr, events, "(goal < 1 s)")
+    if not options.no_queue:
+        queue = await _best(options.repeat, lambda: _count(db, "queue_events"))
+        line("count(*) queue_events", queue, queue)
+        settings = load_settings(environ={})
+        kpis = await _best(1, lambda: build_report(db, settings, START, end))
+        line("queue report (Python, not yet SQL)", kpis, queue, "(goal < 1 s)")
+    streamed = await campaign_report(store, "r")
+
+    async def export() -> int:
+        size = 0
+        async for part in report_csv(store, streamed):
+            size += len(part)
+        return size
+
+    started = time.perf_counter()
+    size = await export()
+    took = time.perf_counter() - started
+    tracemalloc.start()  # a run of its own: tracing slows every allocation down
+    await export()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    line(
+        "campaign CSV export, streamed",
+        took,
+        attempts,
+        f"({size / 2**20:.0f} MiB written; peak Python memory {peak / 2**20:.1f} MiB)",
+    )
+    if not options.no_old:
+
+        async def old_ivr() -> None:
+            records = await CallLog(db).between(START, end, limit=10**9)
+            ivr_stats(records)
+
+        before = await _best(1, old_ivr)
+        line("before: IVR report from records", before, events)
+    await db.dispose()
+
+
+def _sqlite_file(rows: int, rebuild: bool) -> Path:
+    from hotline.store.db import _head_revision
+
+    cached = CACHE / f"reports-{rows}-{_head_revision()}.db"
+    if rebuild or not cached.exists():
+        CACHE.mkdir(parents=True, exist_ok=True)
+        building = cached.with_suffix(".building")
+        building.unlink(missing_ok=True)
+        started = time.perf_counter()
+        asyncio.run(_fill_and_close(f"sqlite+aiosqlite:///{building}", rows))
+        building.rename(cached)
+        print(f"filled {cached} in {time.perf_counter() - started:.0f} s")
+    return cached
+
+
+def run(options: argparse.Namespace) -> int:
+    print(f"machine: {machine_line()}", flush=True)
+    cached = _sqlite_file(options.rows, options.rebuild)
+    with tempfile.TemporaryDirectory(prefix="hotline-bench-reports-") as name:
+        copy = Path(name) / "reports.db"
+        shutil.copyfile(cached, copy)
+        asyncio.run(_measure(f"sqlite+aiosqlite:///{copy}", "SQLite", options))
+    url = os.environ.get("PG_TEST_URL")
+    if url and not options.no_postgres:
+        from bench.dialer import _reset_postgres
+
+        asyncio.run(_reset_postgres(url))
+        started = time.perf_counter()
+        asyncio.run(_fill_and_close(url, options.rows))
+        print(f"filled PostgreSQL in {time.perf_counter() - started:.0f} s")
+        asyncio.run(_measure(url, "PostgreSQL", options))
+        asyncio.run(_reset_postgres(url))
+    return 0
