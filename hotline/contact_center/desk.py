@@ -21,7 +21,7 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.calllog import CallLog
-from hotline.store.db import Database
+from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.desk import CardViewRecord, DeskStore, DispositionRecord, PauseRecord
 from hotline.store.enums import QueueEventKind
 from hotline.store.operators import Operators
@@ -173,5 +173,6 @@ async def run_wrapups(ami: AmiClient, db: Database, settings: Settings, sub: Sub
             if event is not None and (member := completed_member(event)):
                 await start_wrapup(ami, db, settings, member)
             await expire_wrapups(ami, db, settings)
-        except (AmiError, OSError) as exc:  # the next event or tick tries again
+        except (AmiError, OSError, *STORE_ERRORS) as exc:  # the next event or tick tries again
+            # A database outage must not end the task (issue 21: the engine survives it).
             log.warning("after-call work: %s", exc)

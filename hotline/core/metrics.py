@@ -54,6 +54,20 @@ AMI_CONNECTED: Final = Gauge(
     ["node"],
     registry=REGISTRY,
 )
+# The clients of this process logged in to each node: the gauge says 1 while any of them is,
+# so one client's disconnect does not hide another's live connection (tests run several).
+_LOGGED_IN: Final[dict[str, set[int]]] = {}
+
+
+def mark_ami_connected(node: str, client: int, *, connected: bool) -> None:
+    clients = _LOGGED_IN.setdefault(node, set())
+    if connected:
+        clients.add(client)
+    else:
+        clients.discard(client)
+    AMI_CONNECTED.labels(node).set(1 if clients else 0)
+
+
 AMI_RECONNECTS: Final = Counter(
     "hotline_ami_reconnects",
     "AMI log-ins after the first one (the connection was lost and re-established).",

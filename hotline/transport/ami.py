@@ -30,7 +30,7 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from hotline.core.metrics import AMI_CONNECTED, AMI_EVENTS_DROPPED, AMI_RECONNECTS
+from hotline.core.metrics import AMI_EVENTS_DROPPED, AMI_RECONNECTS, mark_ami_connected
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
@@ -232,7 +232,7 @@ class AmiClient:
                 delay = self._settings.reconnect_min_delay
                 self._state.logins += 1
                 self._state.connected.set()
-                AMI_CONNECTED.labels(self.node).set(1)
+                mark_ami_connected(self.node, id(self), connected=True)
                 if self._state.logins > 1:
                     AMI_RECONNECTS.labels(self.node).inc()
                 log.info("AMI logged in to %s:%s", self._settings.host, self._settings.port)
@@ -240,7 +240,7 @@ class AmiClient:
                 log.warning("AMI connection lost; reconnecting")
             finally:
                 if self._state.connected.is_set():
-                    AMI_CONNECTED.labels(self.node).set(0)
+                    mark_ami_connected(self.node, id(self), connected=False)
                 self._state.connected.clear()
                 self._close_manager()
             # Jitter keeps several engines from reconnecting in lockstep after a restart.

@@ -22,7 +22,9 @@ async def test_helpers_see_a_live_call(tmp_path: Path) -> None:
         await engine.ami.wait_connected(10)
         async with simulator(settings) as (sim, call_log, ami):
             call = asyncio.create_task(sim.run(""))
-            record = await wait_for_node(call_log, "greeting")
+            # The main menu: its call id is on the channel once the greeting and the recording
+            # notice have played (the row is written meanwhile, issue 21).
+            record = await wait_for_node(call_log, "main")
 
             channels = await ami.core_show_channels()
             by_id = {c.uniqueid: c for c in channels}
