@@ -113,7 +113,10 @@ async def test_prometheus_scrapes_the_call_from_the_engine(
     assert engine.metrics.bound_port == settings.metrics.port
     # Prometheus sees the engine up, logged in to Asterisk, and the queue sampled.
     await _eventually(prometheus, 'up{job="hotline-engine"}', 1)
-    await _eventually(prometheus, "hotline_ami_connected", 1)
+    # This engine's node: the worker's process keeps the series of every AMI client earlier
+    # tests made (to fake servers on other ports: 0), and a bare query may return any of them.
+    node = f"{settings.ami.host}:{settings.ami.port}"
+    await _eventually(prometheus, f'hotline_ami_connected{{node="{node}"}}', 1)
     queue = settings.queue.name
     await _eventually(prometheus, f'count(hotline_queue_operators{{queue="{queue}"}})', 5)
     ivr_sessions = f'sum(hotline_fastagi_sessions_total{{route="{ROUTE_IVR}"}})'
