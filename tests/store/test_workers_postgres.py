@@ -246,8 +246,11 @@ async def test_a_singleton_runs_once_and_moves_when_its_worker_dies(
         async with pg[0].engine.connect() as conn:
             await conn.execute(
                 text(
+                    # Only this test's database: other xdist workers run on the same server.
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted"
+                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
                 )
             )
             await conn.commit()
