@@ -112,13 +112,16 @@ class AttemptTracker:
         long they talked (AgentComplete), logged with the attempt."""
         attempt_id = event.uniqueid
         tracked = self._live.tracked.get(attempt_id)
-        if tracked is None:
-            return
-        operator = event.get("membername") or event.get("interface") or ""
         if event.name == "AgentConnect":
+            if tracked is None:
+                return
+            operator = event.get("membername") or event.get("interface") or ""
             tracked.operator = operator
             await self._store.mark_attempt(attempt_id, operator=operator)
             return
+        # AgentComplete may come after the callee's Hangup has ended the tracking: the talk
+        # time is written by the attempt's id all the same (an inbound call's id matches no
+        # attempt, so its update changes nothing).
         talk = event.get("talktime")
         if talk.isdigit():
             await self._store.mark_attempt(attempt_id, talk_seconds=int(talk))

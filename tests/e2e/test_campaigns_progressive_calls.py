@@ -75,7 +75,13 @@ async def test_one_operator_takes_each_callee_in_turn_with_the_pop(
         )
         await ops.login(engine.ami, engine.operators, engine.settings, OPERATOR)
         await wait_finished(store, "test", within=60)
-        attempts = await store.attempts_detail(campaign.id)
+        # The talk time comes with AgentComplete, which may follow the attempt's end.
+        async with asyncio.timeout(15):
+            while True:
+                attempts = await store.attempts_detail(campaign.id)
+                if all(a["talk_seconds"] is not None for a in attempts):
+                    break
+                await asyncio.sleep(0.2)
         got = await results(store, campaign.id)
     finally:
         watch.cancel()
