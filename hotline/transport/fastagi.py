@@ -303,7 +303,8 @@ class FastAgiServer:
                         else:  # port probes and health checks do this; not worth a warning
                             log.debug("connection closed before any AGI header")
                         return None
-                    _drop(writer, f"not an AGI header line: {raw[:60]!r}")
+                    # Garbage may carry a number (a caller ID): masked like every log.
+                    _drop(writer, f"not an AGI header line: {mask_channel(repr(raw[:60]))}")
                     return None
         except TimeoutError:
             _drop(writer, f"no complete AGI header within {s.header_timeout:g} s")
