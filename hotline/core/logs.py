@@ -68,11 +68,15 @@ _RECORD_FIELDS: Final = frozenset(
 _PERSONAL_NUMBER: Final = re.compile(r"(?<![\d.])\+?\d{9,15}(?![\d.])")
 
 
+def _mask_text(text: str) -> str:
+    return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), text)
+
+
 def _masked(value: object) -> object:
     """An extra field's value with phone and account numbers masked (``791******67``): call
     sites mask what they format into the message, this covers what they pass as fields."""
     if isinstance(value, str):
-        return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), value)
+        return _mask_text(value)
     if isinstance(value, bool | float | type(None)):
         return value
     if isinstance(value, int):
@@ -87,14 +91,15 @@ def _masked(value: object) -> object:
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, the call's
     Asterisk uniqueid as ``call_id`` where one is known, the record's extra fields (phone
-    and account numbers masked) and the traceback as ``exc``."""
+    and account numbers masked) and the traceback as ``exc``.  The message and the traceback
+    are masked too: a call site that forgets to mask what it formats in leaks nothing."""
 
     def format(self, record: logging.LogRecord) -> str:
         payload: dict[str, object] = {
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _mask_text(record.getMessage()),
         }
         call_id = getattr(record, "uniqueid", NO_CALL)
         if call_id != NO_CALL:
@@ -103,7 +108,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _RECORD_FIELDS and key not in payload:
                 payload[key] = _masked(value)
         if record.exc_info:
-            payload["exc"] = self.formatException(record.exc_info)
+            payload["exc"] = _mask_text(self.formatException(record.exc_info))
         if record.stack_info:
             payload["stack"] = self.formatStack(record.stack_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
@@ -112,12 +117,21 @@ class JsonFormatter(logging.Formatter):
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s [%(uniqueid)s] %(message)s"
 
 
+class MaskingTextFormatter(logging.Formatter):
+    """The text format with every phone- or account-length digit run masked, message and
+    traceback alike: call sites mask what they know is personal, this catches the rest
+    (a garbage header line quoting a caller ID, an exception carrying a dial string)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return _mask_text(super().format(record))
+
+
 def configure_logging(settings: LogSettings) -> None:
     # Our formats never show the pid, thread or process name; skip the syscalls per record.
     logging.logProcesses = False
     logging.logThreads = False
     logging.logMultiprocessing = False
-    formatter = JsonFormatter() if settings.format == "json" else logging.Formatter(TEXT_FORMAT)
+    formatter = JsonFormatter() if settings.format == "json" else MaskingTextFormatter(TEXT_FORMAT)
     handlers: list[logging.Handler] = [_StderrHandler(sys.stderr)]
     if settings.file is not None:
         # Reopened when logrotate moves the file away (deploy render's rule).
