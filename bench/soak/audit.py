@@ -243,42 +243,50 @@ def inbound_cdrs_have_call_rows(
 
 @dataclass(frozen=True)
 class Attempt:
+    id: str  # the dialer's channel id for the attempt's call: its CDR's uniqueid
     phone: str  # +7...
-    created: float  # seconds since the epoch
 
 
-ATTEMPT_CLOCK_SLACK: Final = 2.0  # the engine's clock and Asterisk's: the same host
+def is_campaign_leg(cdr: Cdr, carrier_context: str) -> bool:
+    """The dialer's own leg of a campaign call (Local/<number>@<carrier>-...;1)."""
+    return (
+        cdr.channel.startswith("Local/")
+        and f"@{carrier_context}-" in cdr.channel
+        and (cdr.channel.endswith(";1"))
+    )
 
 
 def campaign_cdrs_match_attempts(
-    cdrs: Iterable[Cdr], dialled: dict[str, Cel], attempts: Iterable[Attempt]
+    cdrs: Iterable[Cdr], attempts: Iterable[Attempt], carrier_context: str
 ) -> Verdict:
-    """Every CDR of a campaign call (its channel started on the simulated carrier, per CEL)
-    follows a stored attempt for the same number, and no number has more such calls than
+    """Every CDR of a campaign call is a stored attempt's (its uniqueid is the attempt's
+    channel id) to that attempt's number, and no number has more such calls than stored
     attempts (a double dial after a fault shows here, whatever the store says)."""
-    verdict = Verdict("every campaign CDR matches a stored attempt, none beyond the attempts")
-    by_phone: dict[str, list[float]] = {}
-    for attempt in attempts:
-        by_phone.setdefault(attempt.phone, []).append(attempt.created)
+    verdict = Verdict("every campaign CDR is a stored attempt's, none beyond the attempts")
+    by_id = {a.id: a for a in attempts}
+    stored: Counter[str] = Counter(a.phone for a in by_id.values())
     calls: dict[str, set[str]] = {}
     for cdr in cdrs:
-        start = dialled.get(cdr.uniqueid)
-        if start is None:
+        if not is_campaign_leg(cdr, carrier_context):
             continue
-        phone = "+" + start.exten
+        phone = "+" + cdr.dst
         if cdr.uniqueid in calls.setdefault(phone, set()):
             continue
         calls[phone].add(cdr.uniqueid)
         verdict.checked += 1
-        if not any(at <= cdr.start + ATTEMPT_CLOCK_SLACK for at in by_phone.get(phone, [])):
+        attempt = by_id.get(cdr.uniqueid)
+        if attempt is None:
             verdict.violations.append(
-                f"CDR {cdr.uniqueid}: {phone} dialled at {_clock(cdr.start)} with no attempt"
+                f"CDR {cdr.uniqueid}: {phone} dialled at {_clock(cdr.start)}, no such attempt"
+            )
+        elif attempt.phone != phone:
+            verdict.violations.append(
+                f"CDR {cdr.uniqueid}: {phone} dialled for an attempt to {attempt.phone}"
             )
     for phone, uniqueids in sorted(calls.items()):
-        stored = len(by_phone.get(phone, []))
-        if len(uniqueids) > stored:
+        if len(uniqueids) > stored[phone]:
             verdict.violations.append(
-                f"{phone}: {len(uniqueids)} CDRs for {stored} stored attempts"
+                f"{phone}: {len(uniqueids)} CDRs for {stored[phone]} stored attempts"
             )
     return verdict
 

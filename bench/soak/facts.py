@@ -170,5 +170,5 @@ async def audit_ids(db: Database) -> list[int]:
 
 async def attempts(db: Database) -> list[Attempt]:
     async with db.session() as session:
-        rows = await session.execute(select(DialAttempt.phone, DialAttempt.created_at))
-        return [Attempt(phone, created.timestamp()) for phone, created in rows]
+        rows = await session.execute(select(DialAttempt.id, DialAttempt.phone))
+        return [Attempt(attempt_id, phone) for attempt_id, phone in rows]

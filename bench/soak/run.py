@@ -337,7 +337,6 @@ async def _audit_records(
         audit_ids = await facts.audit_ids(db)
     files = await asyncio.to_thread(facts.recording_files, recordings, frozenset({FILLER}))
     inbound = audit.started_in(records.cels, INBOUND_CONTEXTS)
-    dialled = audit.started_in(records.cels, frozenset({CONTEXT_SIMULATED_CARRIER}))
     away = _windows(injector, ENGINE_AWAY) + [
         audit.Window(start, end) for start, end in injector.asterisk_down
     ]
@@ -345,7 +344,7 @@ async def _audit_records(
     console_faults = _windows(injector, CONSOLE_FAULTS, audit.CONSOLE_RECOVERY)
     return [
         audit.inbound_cdrs_have_call_rows(records.cdrs, inbound, rows, away),
-        audit.campaign_cdrs_match_attempts(records.cdrs, dialled, attempts),
+        audit.campaign_cdrs_match_attempts(records.cdrs, attempts, CONTEXT_SIMULATED_CARRIER),
         audit.recordings_indexed(files, index, disk_full),
         audit.audit_log_contiguous(audit_ids),
         audit.console_errors_explained(console.responses, console_faults),
@@ -406,6 +405,10 @@ def soak(options: argparse.Namespace) -> SoakResult:
             _soak(options, settings, sandbox, engine, console, controls, work, seed)
         )
         print(result.report(), flush=True)
+        (work / "violations.txt").write_text(  # every one (the table shows ten of each)
+            "".join(f"{v.name}: {line}\n" for v in result.verdicts for line in v.violations),
+            encoding="utf-8",
+        )
         if not result.passed:
             for name in ("engine.log", "console.log"):
                 tail = (work / name).read_text(errors="replace").splitlines()[-30:]

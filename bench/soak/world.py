@@ -56,6 +56,7 @@ def soak_overrides(base: Settings, store_url: str, work: Path) -> dict[str, dict
     overrides["resilience"] = {
         "recordings_min_free_mb": RECORDINGS_MIN_FREE_MB,
         "call_log_reconcile_seconds": 3.0,
+        "recordings_index_seconds": 3.0,
     }
     overrides["simulate"] = {"max_call_seconds": 60.0, "queue_linger_seconds": 3.0}
     overrides["web"] |= {"include_simulated": True, "wallboard_min_interval": 0.5}

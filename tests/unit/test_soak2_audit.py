@@ -25,7 +25,7 @@ from bench.soak.audit import (
 from bench.soak.facts import parse_cdrs, parse_cels, recording_files
 
 INBOUND = frozenset({"hotline-inbound", "hotline-sim-caller"})
-CARRIER = frozenset({"hotline-sim-carrier"})
+CARRIER = "hotline-sim-carrier"
 
 
 def _cel(uniqueid: str, context: str, channel: str, exten: str = "s") -> Cel:
@@ -57,28 +57,29 @@ def test_every_inbound_cdr_needs_a_call_row_unless_the_engine_was_away() -> None
     assert away.held and "1 calls while the engine was away: 1.4" in away.note
 
 
-def test_a_campaign_cdr_beyond_the_stored_attempts_is_a_double_dial() -> None:
-    cels = [
-        _cel(uid, "hotline-sim-carrier", f"Local/{phone}@hotline-sim-carrier-{n};2", phone)
-        for n, (uid, phone) in enumerate(
-            [("2.1", "79130000012"), ("2.2", "79130000012"), ("2.3", "79130000023")]
-        )
+def _leg(uniqueid: str, phone: str, n: int) -> Cdr:
+    return Cdr(uniqueid, f"Local/{phone}@hotline-sim-carrier-{n:08d};1", phone, 100.0, "BUSY")
+
+
+def test_a_campaign_cdr_must_be_a_stored_attempts_and_none_beyond_them() -> None:
+    attempts = [Attempt("a1", "+79130000012"), Attempt("a2", "+79130000023")]
+    cdrs = [
+        _leg("a1", "79130000012", 1),
+        _leg("a2", "79130000023", 2),
+        Cdr("a1;2", "Local/79130000012@hotline-sim-carrier-00000001;2", "sim-2", 100.0, "BUSY"),
+        Cdr("1.5", "PJSIP/hotline-carrier-00000001", "s", 100.0, "ANSWERED"),  # inbound
     ]
-    dialled = started_in(cels, CARRIER)
-    once = [
-        Cdr("2.1", "Local/79130000012@hotline-sim-carrier-1;2", "79130000012", 100.0, "BUSY"),
-        Cdr("2.3", "Local/79130000023@hotline-sim-carrier-3;2", "79130000023", 100.0, "ANSWERED"),
-    ]
-    attempts = [Attempt("+79130000012", 99.5), Attempt("+79130000023", 99.0)]
-    held = campaign_cdrs_match_attempts(once, dialled, attempts)
+    held = campaign_cdrs_match_attempts(cdrs, attempts, CARRIER)
     assert held.held and held.checked == 2
 
-    twice = [*once, Cdr("2.2", "Local/79130000012@hotline-sim-carrier-2;2", "", 160.0, "BUSY")]
-    doubled = campaign_cdrs_match_attempts(twice, dialled, attempts)
-    assert doubled.violations == ["+79130000012: 2 CDRs for 1 stored attempts"]
-    early = campaign_cdrs_match_attempts(once, dialled, [Attempt("+79130000012", 99.5)])
-    assert len(early.violations) == 2  # dialled with no attempt at all: both counts say so
-    assert "+79130000023 dialled at" in early.violations[0]
+    again = [*cdrs, _leg("x9", "79130000012", 3)]
+    redialled = campaign_cdrs_match_attempts(again, attempts, CARRIER)
+    assert len(redialled.violations) == 2
+    assert redialled.violations[0].startswith("CDR x9: +79130000012 dialled at ")
+    assert redialled.violations[1] == "+79130000012: 2 CDRs for 1 stored attempts"
+    assert "no such attempt" in redialled.violations[0]
+    crossed = campaign_cdrs_match_attempts([_leg("a1", "79130000023", 1)], attempts, CARRIER)
+    assert crossed.violations[0] == "CDR a1: +79130000023 dialled for an attempt to +79130000012"
 
 
 def test_each_recording_file_needs_its_row_and_each_row_its_file() -> None:
