@@ -183,6 +183,11 @@ class Cdr:
     dst: str
     start: float  # seconds since the epoch
     disposition: str
+    end: float = 0.0  # seconds since the epoch (0: the start)
+
+    @property
+    def ended(self) -> float:
+        return self.end or self.start
 
 
 @dataclass(frozen=True)
@@ -214,13 +219,15 @@ def inbound_cdrs_have_call_rows(
     cdrs: Iterable[Cdr],
     inbound: dict[str, Cel],
     call_rows: set[str],
-    excused: Iterable[Window] = (),
+    away: Iterable[Window] = (),
 ) -> Verdict:
     """Every CDR Asterisk wrote for an inbound call (its channel started in an inbound
-    context, per CEL) has a call-log row; ``excused``: windows the engine was away, when no
-    tracker could see the call (listed in the note, not hidden)."""
+    context, per CEL) has a call-log row.  ``away``: windows no engine could see calls (from
+    its going away to its serving again, plus its reconciliation's round): a call that began
+    and ended within one is listed in the note, not a violation; one that outlived it was
+    there for the engine to find."""
     verdict = Verdict("every inbound CDR has a call-log row")
-    windows = list(excused)
+    windows = list(away)
     seen: set[str] = set()
     unseen: list[str] = []
     for cdr in cdrs:
@@ -230,14 +237,15 @@ def inbound_cdrs_have_call_rows(
         verdict.checked += 1
         if cdr.uniqueid in call_rows:
             continue
-        if any(w.covers(cdr.start) for w in windows):
+        if any(w.covers(cdr.start) and w.covers(cdr.ended) for w in windows):
             unseen.append(cdr.uniqueid)
             continue
         verdict.violations.append(
-            f"CDR {cdr.uniqueid} ({cdr.disposition}, {_clock(cdr.start)}): no call-log row"
+            f"CDR {cdr.uniqueid} ({cdr.disposition}, {_clock(cdr.start)}-{_clock(cdr.ended)}):"
+            " no call-log row"
         )
     if unseen:
-        verdict.note = f"{len(unseen)} calls while the engine was away: " + ", ".join(unseen[:5])
+        verdict.note = f"{len(unseen)} calls while no engine ran: " + ", ".join(unseen[:5])
     return verdict
 
 

@@ -104,6 +104,7 @@ async def attempts_by_phone(db: Database) -> Counter[str]:
 CDR_DST: Final = 2
 CDR_CHANNEL: Final = 5
 CDR_START: Final = 9
+CDR_END: Final = 11
 CDR_DISPOSITION: Final = 14
 CDR_UNIQUEID: Final = 16
 
@@ -130,6 +131,7 @@ def parse_cdrs(text: str) -> list[Cdr]:
                 row[CDR_DST],
                 _epoch(row[CDR_START]),
                 row[CDR_DISPOSITION],
+                _epoch(row[CDR_END]) if row[CDR_END] else 0.0,
             )
         )
     return found

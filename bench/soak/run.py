@@ -337,8 +337,11 @@ async def _audit_records(
         audit_ids = await facts.audit_ids(db)
     files = await asyncio.to_thread(facts.recording_files, recordings, frozenset({FILLER}))
     inbound = audit.started_in(records.cels, INBOUND_CONTEXTS)
-    away = _windows(injector, ENGINE_AWAY) + [
-        audit.Window(start, end) for start, end in injector.asterisk_down
+    # No engine saw calls from its going away to its serving again and its first round of
+    # reconciliation (resilience.call_log_reconcile_seconds) after that.
+    allowance = settings.resilience.call_log_reconcile_seconds + 1.0
+    away = _windows(injector, ENGINE_AWAY, allowance) + [
+        audit.Window(start, end + allowance) for start, end in injector.asterisk_down
     ]
     disk_full = _windows(injector, frozenset({FaultKind.DISK_FULL}))
     console_faults = _windows(injector, CONSOLE_FAULTS, audit.CONSOLE_RECOVERY)

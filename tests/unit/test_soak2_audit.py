@@ -54,7 +54,11 @@ def test_every_inbound_cdr_needs_a_call_row_unless_the_engine_was_away() -> None
     lost = inbound_cdrs_have_call_rows(cdrs, inbound, {"1.1", "1.2"})
     assert len(lost.violations) == 1 and "CDR 1.4" in lost.violations[0]
     away = inbound_cdrs_have_call_rows(cdrs, inbound, {"1.1", "1.2"}, [Window(190.0, 210.0)])
-    assert away.held and "1 calls while the engine was away: 1.4" in away.note
+    assert away.held and "1 calls while no engine ran: 1.4" in away.note
+    # Still there when the engine was back: it was the engine's to find.
+    long_call = [Cdr("1.4", "PJSIP/hotline-carrier-0002", "s", 200.0, "ANSWERED", 260.0)]
+    outlived = inbound_cdrs_have_call_rows(long_call, inbound, set(), [Window(190.0, 210.0)])
+    assert len(outlived.violations) == 1 and "no call-log row" in outlived.violations[0]
 
 
 def _leg(uniqueid: str, phone: str, n: int) -> Cdr:
@@ -139,7 +143,12 @@ def test_cdr_csv_and_cel_custom_rows_are_read_and_cut_rows_skipped() -> None:
     )
     (row,) = parse_cdrs(cdr)
     assert row == Cdr(
-        "1764799800.12", "PJSIP/hotline-carrier-00000001", "88005553535", 1796335800.0, "ANSWERED"
+        "1764799800.12",
+        "PJSIP/hotline-carrier-00000001",
+        "88005553535",
+        1796335800.0,
+        "ANSWERED",
+        1796335809.0,
     )
     cel = (
         '"CHAN_START","1764799800.500000","hotline-sim-carrier","79130000012",'
