@@ -49,6 +49,7 @@ from hotline.dialplan.names import (
     ROUTE_RATING,
 )
 from hotline.messaging.outbox import SmsOutbox
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
@@ -384,10 +385,10 @@ class Engine:
                 log.exception("could not restore the operators to the queue; retrying")
             await asyncio.sleep(2.0)
 
-    async def _live_channels(self) -> set[str]:
+    async def _live_channels(self) -> list[AmiEvent]:
         # FullyBooted (which asks for this) arrives while the client is still logging in.
         await self.ami.wait_connected(LIVE_CHANNELS_WAIT)
-        return {channel.uniqueid for channel in await self.ami.core_show_channels()}
+        return await self.ami.core_show_channels()
 
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.

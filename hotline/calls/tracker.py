@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import (
@@ -25,8 +26,8 @@ from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.ami import AmiError, Subscription, consume
 
-# Returns the uniqueids of the channels Asterisk has now.
-LiveChannels = Callable[[], Awaitable[set[str]]]
+# The channels Asterisk has now (CoreShowChannel events: uniqueid, channel, context, state).
+LiveChannels = Callable[[], Awaitable[list[AmiEvent]]]
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +35,25 @@ log = logging.getLogger(__name__)
 TRACKED_EVENTS = ("Newchannel", "Newstate", "Newexten", "Hangup", "FullyBooted")
 _ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
 _STATE_UP = "6"
+# Where an inbound caller's channel may be when a starting engine first lists the channels:
+# still in an entry context, in the IVR's context, or past it (the fallback, the queue).
+_INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR)
 # The status event of a call closed by reconciliation (its hang-up was never seen).
 ENDED_UNSEEN = "ended while AMI was disconnected"
+
+
+def _duration(text: str) -> timedelta:
+    """CoreShowChannel's Duration, HH:MM:SS (zero when absent or unreadable)."""
+    try:
+        hours, minutes, seconds = (int(part) for part in text.split(":"))
+    except ValueError:
+        return timedelta()
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _inbound_now(channel: AmiEvent) -> bool:
+    """A live channel on an inbound caller's path (not a Local channel's ``;1`` half)."""
+    return channel.get("context") in _INBOUND_PATH and not channel.get("channel").endswith(";1")
 
 
 def is_inbound_leg(event: AmiEvent) -> bool:
@@ -131,13 +149,12 @@ class CallTracker:
             candidates |= await self._log.open_inbound(started_before=utc_now())
         except Exception:
             log.exception("could not read the open calls to reconcile the call log")
-        if not candidates:
-            return
         try:
-            live = await self._live_channels()
+            channels = await self._live_channels()
         except AmiError as exc:
             log.warning("could not list live channels to reconcile the call log: %s", exc)
             return
+        live = {channel.uniqueid for channel in channels}
         for uniqueid in candidates - live:
             self._active.discard(uniqueid)
             with contextlib.suppress(UnknownCall):
@@ -145,6 +162,34 @@ class CallTracker:
                 await self._log.ended(uniqueid, at=utc_now())
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
             log.info("call %s ended unseen: closed in the call log", uniqueid)
+        for channel in channels:
+            if channel.uniqueid not in self._active and _inbound_now(channel):
+                await self._adopt(channel)
+
+    async def _adopt(self, channel: AmiEvent) -> None:
+        """A live inbound call this engine never saw begin (it came while no engine ran, or
+        while the database refused the row): its row is opened now, or found again, and its
+        hang-up is tracked from here on (R-033: every call registered)."""
+        uniqueid = channel.uniqueid
+        found = await self._log.get(uniqueid=uniqueid)
+        if found is not None:
+            if found.direction is CallDirection.INBOUND and found.ended_at is None:
+                self._active.add(uniqueid)
+            return  # a campaign call the dialer registered, or one already closed
+        simulated = "@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel")
+        self._active.add(uniqueid)
+        await self._log.open(
+            uniqueid=uniqueid,
+            direction=CallDirection.INBOUND,
+            started_at=utc_now() - _duration(channel.get("duration")),
+            linkedid=channel.linkedid or None,
+            channel=channel.get("channel") or None,
+            caller=channel.get("calleridnum") or None,
+            simulated=simulated,
+        )
+        if channel.get("channelstate") == _STATE_UP:
+            await self._log.answered(uniqueid)
+        log.info("call %s found in progress: registered in the call log", uniqueid)
 
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
         context = event.get("context")
