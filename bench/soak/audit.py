@@ -277,7 +277,9 @@ def campaign_cdrs_match_attempts(
     for cdr in cdrs:
         if not is_campaign_leg(cdr, carrier_context):
             continue
-        phone = "+" + cdr.dst
+        # The number from the channel's name: the CDR's destination is "s" once the callee
+        # answered and the leg runs the dialer's dialplan.
+        phone = "+" + cdr.channel.removeprefix("Local/").split("@", 1)[0]
         if cdr.uniqueid in calls.setdefault(phone, set()):
             continue
         calls[phone].add(cdr.uniqueid)

@@ -61,15 +61,16 @@ def test_every_inbound_cdr_needs_a_call_row_unless_the_engine_was_away() -> None
     assert len(outlived.violations) == 1 and "no call-log row" in outlived.violations[0]
 
 
-def _leg(uniqueid: str, phone: str, n: int) -> Cdr:
-    return Cdr(uniqueid, f"Local/{phone}@hotline-sim-carrier-{n:08d};1", phone, 100.0, "BUSY")
+def _leg(uniqueid: str, phone: str, n: int, dst: str | None = None) -> Cdr:
+    channel = f"Local/{phone}@hotline-sim-carrier-{n:08d};1"
+    return Cdr(uniqueid, channel, phone if dst is None else dst, 100.0, "BUSY")
 
 
 def test_a_campaign_cdr_must_be_a_stored_attempts_and_none_beyond_them() -> None:
     attempts = [Attempt("a1", "+79130000012"), Attempt("a2", "+79130000023")]
     cdrs = [
         _leg("a1", "79130000012", 1),
-        _leg("a2", "79130000023", 2),
+        _leg("a2", "79130000023", 2, dst="s"),  # answered: the leg ran the dialer's "s"
         Cdr("a1;2", "Local/79130000012@hotline-sim-carrier-00000001;2", "sim-2", 100.0, "BUSY"),
         Cdr("1.5", "PJSIP/hotline-carrier-00000001", "s", 100.0, "ANSWERED"),  # inbound
     ]
