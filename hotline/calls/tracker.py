@@ -12,7 +12,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import (
@@ -61,6 +66,44 @@ def is_inbound_leg(event: AmiEvent) -> bool:
     return event.get("context") in _ENTRY_CONTEXTS and not event.get("channel").endswith(";1")
 
 
+# The database's own failures (unreachable, the connection lost, the pool exhausted).
+UNAVAILABLE: Final = (DBAPIError, PoolTimeout)
+
+
+@dataclass
+class Unwritten:
+    """An inbound call's row as the tracker saw it, written whole once the database takes it
+    (R-033: a call during a database outage is still registered, with its times)."""
+
+    uniqueid: str
+    linkedid: str | None
+    channel: str | None
+    caller: str | None
+    callee: str | None
+    simulated: bool
+    started_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    hangup_cause: str | None = None
+
+    async def write(self, call_log: CallLog) -> None:
+        await call_log.open(
+            uniqueid=self.uniqueid,
+            direction=CallDirection.INBOUND,
+            started_at=self.started_at,
+            linkedid=self.linkedid,
+            channel=self.channel,
+            caller=self.caller,
+            callee=self.callee,
+            simulated=self.simulated,
+        )
+        if self.answered_at is not None:
+            await call_log.answered(self.uniqueid, at=self.answered_at)
+        if self.ended_at is not None:
+            await call_log.ended(self.uniqueid, at=self.ended_at, hangup_cause=self.hangup_cause)
+            await call_log.set_outcome(self.uniqueid, CallOutcome.ABANDONED)
+
+
 class CallTracker:
     def __init__(
         self,
@@ -74,6 +117,8 @@ class CallTracker:
         self._live_channels = live_channels
         self._reconcile_seconds = reconcile_seconds
         self._active: set[str] = set()
+        # Calls whose row the database refused (it was away): written on reconciliation.
+        self._unwritten: dict[str, Unwritten] = {}
 
     @property
     def active_calls(self) -> frozenset[str]:
@@ -112,17 +157,31 @@ class CallTracker:
                     if simulated
                     else (event.get("calleridnum") or None)
                 )
-                await self._log.open(
+                row = Unwritten(
                     uniqueid=uniqueid,
-                    direction=CallDirection.INBOUND,
                     linkedid=event.linkedid or None,
                     channel=event.get("channel") or None,
                     caller=caller,
                     callee=None if simulated else exten,
                     simulated=simulated,
+                    started_at=utc_now(),
                 )
+                try:
+                    await row.write(self._log)
+                except UNAVAILABLE as exc:  # the database is away: written when it is back
+                    self._unwritten[uniqueid] = row
+                    log.warning("call %s kept to register later: %s", uniqueid, type(exc).__name__)
             return
         if uniqueid not in self._active:
+            return
+        waiting = self._unwritten.get(uniqueid)
+        if waiting is not None:  # its row is not written yet: remember what happened
+            if name == "Newstate" and event.get("channelstate") == _STATE_UP:
+                waiting.answered_at = waiting.answered_at or utc_now()
+            elif name == "Hangup":
+                self._active.discard(uniqueid)
+                waiting.ended_at = utc_now()
+                waiting.hangup_cause = hangup_cause_text(event.get("cause"))
             return
         if name == "Newstate" and event.get("channelstate") == _STATE_UP:
             await self._log.answered(uniqueid)
@@ -142,6 +201,10 @@ class CallTracker:
         calls in memory, so the store's open rows count too), or while the database refused
         the write.  They must not stay "in progress" forever (R-033).  Open rows are read
         before the channels are listed: a row opened meanwhile is not judged."""
+        for uniqueid, row in list(self._unwritten.items()):
+            await row.write(self._log)  # raises while the database is still away
+            del self._unwritten[uniqueid]
+            log.info("call %s registered once the database was back", uniqueid)
         if self._live_channels is None:
             return
         candidates = set(self._active)

@@ -8,8 +8,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
 from hotline.calls.tracker import CallTracker
 from hotline.core.clock import utc_now
@@ -107,3 +109,60 @@ async def test_a_call_in_progress_the_engine_never_saw_begin_is_registered_and_t
     campaign = await call_log.get(uniqueid="885e5b19b78a410d9009e8b7e1f3f8a8")
     assert campaign is not None and campaign.direction is CallDirection.OUTBOUND
     assert campaign.ended_at is None  # the dialer settles its own
+
+
+class DatabaseAway:
+    """The call log while the database is away: every write refused."""
+
+    def __init__(self, call_log: CallLog) -> None:
+        self.call_log = call_log
+        self.away = True
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self.call_log, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if self.away:
+                raise OperationalError("INSERT", None, ConnectionRefusedError("refused"))
+            return await method(*args, **kwargs)
+
+        return call
+
+
+async def test_a_call_during_a_database_outage_is_registered_when_it_is_back(
+    call_log: CallLog,
+) -> None:
+    flaky = DatabaseAway(call_log)
+
+    async def live() -> list[AmiEvent]:
+        return []
+
+    tracker = CallTracker(Subscription(None, 100), cast(CallLog, flaky), live)
+    uid = "1796337964.0"
+    channel = "PJSIP/hotline-carrier-00000000"
+    await tracker.handle(
+        event(
+            "Newchannel",
+            Uniqueid=uid,
+            Context=CONTEXT_INBOUND,
+            Channel=channel,
+            CallerIDNum="79135550003",
+            Exten="88005553535",
+        )
+    )
+    await tracker.handle(event("Newstate", Uniqueid=uid, ChannelState="6"))
+    await tracker.handle(event("Hangup", Uniqueid=uid, Cause="16"))
+    with pytest.raises(OperationalError):  # still away: kept for the next round
+        await tracker.handle(event("FullyBooted", Status="Fully Booted"))
+    assert await call_log.get(uniqueid=uid) is None
+
+    flaky.away = False
+    await tracker.handle(event("FullyBooted", Status="Fully Booted"))
+    row = await call_log.get(uniqueid=uid)
+    assert row is not None and row.direction is CallDirection.INBOUND
+    assert (row.caller, row.callee, row.channel) == ("79135550003", "88005553535", channel)
+    assert row.answered_at is not None and row.ended_at is not None
+    assert row.started_at <= row.answered_at <= row.ended_at
+    assert row.hangup_cause is not None
+    await tracker.handle(event("FullyBooted", Status="Fully Booted"))  # written once
+    assert len(await call_log.recent()) == 1
