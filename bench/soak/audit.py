@@ -203,6 +203,7 @@ class Cel:
 
 
 CHANNEL_START: Final = "CHAN_START"
+CDR_RESOLUTION: Final = 1.0  # seconds
 
 
 def started_in(cels: Iterable[Cel], contexts: frozenset[str]) -> dict[str, Cel]:
@@ -237,7 +238,10 @@ def inbound_cdrs_have_call_rows(
         verdict.checked += 1
         if cdr.uniqueid in call_rows:
             continue
-        if any(w.covers(cdr.start) and w.covers(cdr.ended) for w in windows):
+        # cdr_csv's times are whole seconds (cut, not rounded): a call that began a moment
+        # after the engine went away may read as up to 1 s before.
+        began = cdr.start + CDR_RESOLUTION
+        if any(w.start <= began and cdr.ended <= w.end for w in windows):
             unseen.append(cdr.uniqueid)
             continue
         verdict.violations.append(

@@ -55,6 +55,11 @@ def test_every_inbound_cdr_needs_a_call_row_unless_the_engine_was_away() -> None
     assert len(lost.violations) == 1 and "CDR 1.4" in lost.violations[0]
     away = inbound_cdrs_have_call_rows(cdrs, inbound, {"1.1", "1.2"}, [Window(190.0, 210.0)])
     assert away.held and "1 calls while no engine ran: 1.4" in away.note
+    # Began 0.6 s after the engine went away, read as 0.4 s before (whole CDR seconds).
+    cut = [Cdr("1.4", "PJSIP/hotline-carrier-0002", "s", 189.0, "ANSWERED", 194.0)]
+    assert inbound_cdrs_have_call_rows(cut, inbound, set(), [Window(189.4, 210.0)]).held
+    early = [Cdr("1.4", "PJSIP/hotline-carrier-0002", "s", 187.0, "ANSWERED", 194.0)]
+    assert not inbound_cdrs_have_call_rows(early, inbound, set(), [Window(189.4, 210.0)]).held
     # Still there when the engine was back: it was the engine's to find.
     long_call = [Cdr("1.4", "PJSIP/hotline-carrier-0002", "s", 200.0, "ANSWERED", 260.0)]
     outlived = inbound_cdrs_have_call_rows(long_call, inbound, set(), [Window(190.0, 210.0)])
