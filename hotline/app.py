@@ -31,6 +31,7 @@ from hotline.contact_center.outages import (
 )
 from hotline.contact_center.quality import USER_EVENT, QualityTracker
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
+from hotline.contact_center.recording_index import keep_index
 from hotline.contact_center.schedule import HoursProvider
 from hotline.contact_center.transfers import ANSWER_EVENTS, TransferTracker
 from hotline.core.clock import utc_now
@@ -48,6 +49,7 @@ from hotline.dialplan.names import (
     ROUTE_RATING,
 )
 from hotline.messaging.outbox import SmsOutbox
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
@@ -195,6 +197,9 @@ class Engine:
         single = Singleton(self.db, name, job, retry=self.settings.workers.singleton_retry_seconds)
         self._worker_tasks.append(asyncio.create_task(single.run(), name=f"singleton-{name}"))
 
+    async def _keep_recordings_index(self) -> None:
+        await keep_index(self.settings, self.recordings)
+
     async def _housekeeping(self) -> None:
         self.housekeeping.start()
         try:
@@ -295,6 +300,7 @@ class Engine:
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self._singleton("housekeeping", self._housekeeping)
+        self._singleton("recordings-index", self._keep_recordings_index)
         # After-call work: each completed operator call starts it, a timer ends it.
         self._wrapup_task = asyncio.create_task(
             desk.run_wrapups(
@@ -379,10 +385,10 @@ class Engine:
                 log.exception("could not restore the operators to the queue; retrying")
             await asyncio.sleep(2.0)
 
-    async def _live_channels(self) -> set[str]:
+    async def _live_channels(self) -> list[AmiEvent]:
         # FullyBooted (which asks for this) arrives while the client is still logging in.
         await self.ami.wait_connected(LIVE_CHANNELS_WAIT)
-        return {channel.uniqueid for channel in await self.ami.core_show_channels()}
+        return await self.ami.core_show_channels()
 
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.

@@ -5,6 +5,7 @@ returns what it checked and every violation, so each can be tested on a scripted
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -170,3 +171,224 @@ def verdict_table(verdicts: list[Verdict]) -> str:
         lines.append(f"  {state:<16} {v.checked:>6} checked  {v.name}{note}")
         lines += [f"      {line}" for line in v.violations[:10]]
     return "\n".join(lines)
+
+
+# --- Asterisk's own records (cdr_csv, cel_custom) against the store ---------------------------
+@dataclass(frozen=True)
+class Cdr:
+    """One row of Asterisk's Master.csv (cdr_csv)."""
+
+    uniqueid: str
+    channel: str
+    dst: str
+    start: float  # seconds since the epoch
+    disposition: str
+    end: float = 0.0  # seconds since the epoch (0: the start)
+
+    @property
+    def ended(self) -> float:
+        return self.end or self.start
+
+
+@dataclass(frozen=True)
+class Cel:
+    """One channel event of cel_custom's Master.csv."""
+
+    event: str
+    at: float
+    context: str
+    exten: str
+    channel: str
+    uniqueid: str
+
+
+CHANNEL_START: Final = "CHAN_START"
+CDR_RESOLUTION: Final = 1.0  # seconds
+
+
+def started_in(cels: Iterable[Cel], contexts: frozenset[str]) -> dict[str, Cel]:
+    """The channels CEL saw start in one of ``contexts`` (not a Local channel's ``;1`` half,
+    the simulator's or dialer's own leg): uniqueid -> its CHAN_START."""
+    return {
+        c.uniqueid: c
+        for c in cels
+        if c.event == CHANNEL_START and c.context in contexts and not c.channel.endswith(";1")
+    }
+
+
+def inbound_cdrs_have_call_rows(
+    cdrs: Iterable[Cdr],
+    inbound: dict[str, Cel],
+    call_rows: set[str],
+    away: Iterable[Window] = (),
+) -> Verdict:
+    """Every CDR Asterisk wrote for an inbound call (its channel started in an inbound
+    context, per CEL) has a call-log row.  ``away``: windows no engine could see calls (from
+    its going away to its serving again, plus its reconciliation's round): a call that began
+    and ended within one is listed in the note, not a violation; one that outlived it was
+    there for the engine to find."""
+    verdict = Verdict("every inbound CDR has a call-log row")
+    windows = list(away)
+    seen: set[str] = set()
+    unseen: list[str] = []
+    for cdr in cdrs:
+        if cdr.uniqueid not in inbound or cdr.uniqueid in seen:
+            continue
+        seen.add(cdr.uniqueid)
+        verdict.checked += 1
+        if cdr.uniqueid in call_rows:
+            continue
+        # cdr_csv's times are whole seconds (cut, not rounded): a call that began a moment
+        # after the engine went away may read as up to 1 s before.
+        began = cdr.start + CDR_RESOLUTION
+        if any(w.start <= began and cdr.ended <= w.end for w in windows):
+            unseen.append(cdr.uniqueid)
+            continue
+        verdict.violations.append(
+            f"CDR {cdr.uniqueid} ({cdr.disposition}, {_clock(cdr.start)}-{_clock(cdr.ended)}):"
+            " no call-log row"
+        )
+    if unseen:
+        verdict.note = f"{len(unseen)} calls while no engine ran: " + ", ".join(unseen[:5])
+    return verdict
+
+
+@dataclass(frozen=True)
+class Attempt:
+    id: str  # the dialer's channel id for the attempt's call: its CDR's uniqueid
+    phone: str  # +7...
+
+
+def is_campaign_leg(cdr: Cdr, carrier_context: str) -> bool:
+    """The dialer's own leg of a campaign call (Local/<number>@<carrier>-...;1)."""
+    return (
+        cdr.channel.startswith("Local/")
+        and f"@{carrier_context}-" in cdr.channel
+        and (cdr.channel.endswith(";1"))
+    )
+
+
+def campaign_cdrs_match_attempts(
+    cdrs: Iterable[Cdr], attempts: Iterable[Attempt], carrier_context: str
+) -> Verdict:
+    """Every CDR of a campaign call is a stored attempt's (its uniqueid is the attempt's
+    channel id) to that attempt's number, and no number has more such calls than stored
+    attempts (a double dial after a fault shows here, whatever the store says)."""
+    verdict = Verdict("every campaign CDR is a stored attempt's, none beyond the attempts")
+    by_id = {a.id: a for a in attempts}
+    stored: Counter[str] = Counter(a.phone for a in by_id.values())
+    calls: dict[str, set[str]] = {}
+    for cdr in cdrs:
+        if not is_campaign_leg(cdr, carrier_context):
+            continue
+        # The number from the channel's name: the CDR's destination is "s" once the callee
+        # answered and the leg runs the dialer's dialplan.
+        phone = "+" + cdr.channel.removeprefix("Local/").split("@", 1)[0]
+        if cdr.uniqueid in calls.setdefault(phone, set()):
+            continue
+        calls[phone].add(cdr.uniqueid)
+        verdict.checked += 1
+        attempt = by_id.get(cdr.uniqueid)
+        if attempt is None:
+            verdict.violations.append(
+                f"CDR {cdr.uniqueid}: {phone} dialled at {_clock(cdr.start)}, no such attempt"
+            )
+        elif attempt.phone != phone:
+            verdict.violations.append(
+                f"CDR {cdr.uniqueid}: {phone} dialled for an attempt to {attempt.phone}"
+            )
+    for phone, uniqueids in sorted(calls.items()):
+        if len(uniqueids) > stored[phone]:
+            verdict.violations.append(
+                f"{phone}: {len(uniqueids)} CDRs for {stored[phone]} stored attempts"
+            )
+    return verdict
+
+
+# --- recordings: files and their index ----------------------------------------------------------
+@dataclass(frozen=True)
+class RecordingFile:
+    path: str
+    size: int
+
+
+@dataclass(frozen=True)
+class IndexRow:
+    path: str
+    started: float  # seconds since the epoch
+
+
+def recordings_indexed(
+    files: Iterable[RecordingFile],
+    rows: Iterable[IndexRow],
+    disk_full: Iterable[Window] = (),
+) -> Verdict:
+    """Every recording file has its index row and every index row its file.  An index row
+    whose file is missing or empty because the disk was full when it started (``disk_full``)
+    is what the fault legitimately refused: listed in the note, not a violation."""
+    verdict = Verdict("every recording file has its index row and every row its file")
+    on_disk = {f.path: f for f in files}
+    indexed = {r.path: r for r in rows}
+    windows = list(disk_full)
+    refused: list[str] = []
+    for path in sorted(on_disk.keys() | indexed.keys()):
+        verdict.checked += 1
+        row, found = indexed.get(path), on_disk.get(path)
+        if row is None:
+            verdict.violations.append(f"{path}: a file with no index row")
+        elif found is None or found.size == 0:
+            if any(w.covers(row.started) for w in windows):
+                refused.append(path)
+                continue
+            state = "missing" if found is None else "empty"
+            verdict.violations.append(f"{path}: indexed at {_clock(row.started)}, file {state}")
+    if refused:
+        verdict.note = f"{len(refused)} refused by the full disk: " + ", ".join(refused[:5])
+    return verdict
+
+
+# --- the audit log ------------------------------------------------------------------------------
+def audit_log_contiguous(ids: Iterable[int]) -> Verdict:
+    """The audit log's ids run without a gap or a repeat: no entry was lost or removed (the
+    project has no hash chain; the database refuses UPDATE and DELETE on the table)."""
+    verdict = Verdict("the audit log has no gap")
+    ordered = sorted(ids)
+    verdict.checked = len(ordered)
+    for before, after in itertools.pairwise(ordered):
+        if after == before:
+            verdict.violations.append(f"id {after} twice")
+        elif after != before + 1:
+            verdict.violations.append(f"ids {before + 1}..{after - 1} missing")
+    return verdict
+
+
+# --- the console's answers during faults ---------------------------------------------------------
+@dataclass(frozen=True)
+class ConsoleResponse:
+    at: float  # seconds since the epoch
+    path: str
+    status: int
+    body: str  # the start of the body
+
+
+CONSOLE_RECOVERY: Final = 5.0  # seconds after a console or database fault ends
+CLEAR_UNAVAILABLE: Final = 503
+
+
+def console_errors_explained(
+    responses: Iterable[ConsoleResponse], faults: Iterable[Window]
+) -> Verdict:
+    """No 5xx from the console outside a console or database fault (``faults``, each with its
+    recovery allowance already added); during one, only a clear 503 (no traceback)."""
+    verdict = Verdict("console: no 5xx outside a fault, a clear 503 during one")
+    windows = list(faults)
+    for response in responses:
+        verdict.checked += 1
+        if response.status < 500:
+            continue
+        when = f"{_clock(response.at)} {response.path}: {response.status}"
+        if not any(w.covers(response.at) for w in windows):
+            verdict.violations.append(f"{when} outside any fault")
+        elif response.status != CLEAR_UNAVAILABLE or "Traceback" in response.body:
+            verdict.violations.append(f"{when} during a fault, not a clear 503")
+    return verdict

@@ -38,6 +38,7 @@ class FaultRecord:
     started: float  # seconds from the start of the load
     recovered: float | None = None  # seconds from the start; None: never recovered
     error: str | None = None
+    skipped: str | None = None  # the target was not there to break (why)
 
     @property
     def recovery(self) -> float | None:
@@ -95,9 +96,15 @@ def fault_table(records: list[FaultRecord]) -> str:
             f"{r.planned.at:>9.1f} {r.started:>9.1f}  {r.planned.kind:<17} "
             f"{r.planned.hold:>6.1f} {recovery:>10}"
         )
+        if r.skipped:
+            line = line.replace(f"{recovery:>10}", f"{'skipped':>10}") + f"  ({r.skipped})"
         lines.append(line + (f"  ({r.error})" if r.error else ""))
     by_kind: dict[str, int] = {}
     for r in records:
         by_kind[r.planned.kind] = by_kind.get(r.planned.kind, 0) + 1
     lines.append("faults by kind: " + ", ".join(f"{k} {n}" for k, n in sorted(by_kind.items())))
+    skipped = sum(1 for r in records if r.skipped)
+    failed = sum(1 for r in records if r.error)
+    injected = len(records) - skipped
+    lines.append(f"injected {injected}, skipped {skipped}, injector failures {failed}")
     return "\n".join(lines)

@@ -60,6 +60,13 @@ def drop_connections(ami_port: int, local_ports: list[int]) -> None:
         )
 
 
+class NothingToBreak(Exception):
+    """The fault's target is not there to break (the reason is logged and counted)."""
+
+
+AMI_WAIT: Final = 15.0  # seconds an AMI cut waits for the engine's connection
+
+
 @dataclass
 class Database:
     """The private PostgreSQL's controls (tests/chaos_pg.PrivatePostgres)."""
@@ -113,6 +120,8 @@ class Injector:
         # Asterisk down: [start, end], seconds since the epoch (as AMI stamps events): the
         # auditor excuses silence then.
         self.asterisk_down: list[tuple[float, float]] = []
+        # Every fault as [start, end of its recovery], seconds since the epoch, by kind.
+        self.spans: list[tuple[FaultKind, float, float]] = []
         self._log = log
         settings = sandbox.settings
         self._metrics_port = settings.metrics.port
@@ -134,7 +143,7 @@ class Injector:
             delay = origin + fault.at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            started = time.monotonic()
+            started, wall = time.monotonic(), time.time()
             record = FaultRecord(fault, round(started - origin, 1))
             self.records.append(record)
             self._log(f"fault at {record.started:.1f} s: {fault.kind} (hold {fault.hold:g} s)")
@@ -142,9 +151,14 @@ class Injector:
                 async with asyncio.timeout(RECOVERY_TIMEOUT + fault.hold):
                     await self._actions[fault.kind](fault.hold)
                 record.recovered = round(time.monotonic() - origin, 1)
+            except NothingToBreak as exc:  # not the injector's failure: counted apart
+                record.skipped = str(exc)
+                record.recovered = round(time.monotonic() - origin, 1)
+                self._log(f"fault {fault.kind} skipped: {record.skipped}")
             except Exception as exc:  # the table shows it; the run goes on
                 record.error = f"{type(exc).__name__}: {exc}"[:200]
                 self._log(f"fault {fault.kind} did not recover: {record.error}")
+            self.spans.append((fault.kind, wall, time.time()))
 
     # --- recovery checks ------------------------------------------------------------------
     async def engine_serving(self) -> None:
@@ -211,12 +225,26 @@ class Injector:
                 await asyncio.to_thread(filler.unlink)
 
     async def _ami_drop(self, _hold: float) -> None:
-        pid = self.engine.pid
-        if pid is None:
-            raise RuntimeError("no engine")
-        ports = await asyncio.to_thread(engine_ami_ports, self._ami_port, pid)
-        if not ports:
-            raise RuntimeError("the engine has no AMI connection to drop")
+        ports = await self._engine_ami_ports()
         await asyncio.to_thread(drop_connections, self._ami_port, ports)
         await asyncio.sleep(0.3)
         await self.engine_serving()
+
+    async def _engine_ami_ports(self) -> list[int]:
+        """The engine's AMI connections, waited for up to AMI_WAIT (the engine reconnecting
+        after the previous fault); NothingToBreak if it still has none."""
+        deadline = time.monotonic() + AMI_WAIT
+        while True:
+            pid = self.engine.pid
+            ports = (
+                []
+                if pid is None
+                else await asyncio.to_thread(engine_ami_ports, self._ami_port, pid)
+            )
+            if ports:
+                return ports
+            if time.monotonic() > deadline:
+                raise NothingToBreak(
+                    f"the engine (pid {pid}) had no AMI connection for {AMI_WAIT:g} s"
+                )
+            await asyncio.sleep(0.5)

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from http.cookiejar import CookieJar
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
-from bench.soak.audit import HeardReading
+from bench.soak.audit import ConsoleResponse, HeardReading
 from hotline.calls.simulator import Simulator
 from hotline.protocol.ami import AmiEvent
 from hotline.sandbox import Sandbox
@@ -164,27 +164,52 @@ class ConsoleStats:
     polls: int = 0
     ok: int = 0
     failed: Counter[str] = field(default_factory=Counter)
+    # Every HTTP answer the console gave (errors included), for the auditor.
+    responses: list[ConsoleResponse] = field(default_factory=list)
 
 
-def _console_session(base: str, name: str, password: str) -> urllib.request.OpenerDirector:
+BODY_KEPT: Final = 2000
+
+
+class _Recorded:
+    """Opens console pages, recording every HTTP answer (an error's body too)."""
+
+    def __init__(self, opener: urllib.request.OpenerDirector, stats: ConsoleStats) -> None:
+        self.opener = opener
+        self.stats = stats
+
+    def open(self, url: str, data: bytes | None = None) -> Any:
+        path = urllib.parse.urlsplit(url).path
+        try:
+            response = self.opener.open(url, data=data, timeout=10)
+        except urllib.error.HTTPError as exc:
+            body = exc.read(BODY_KEPT).decode(errors="replace")
+            self.stats.responses.append(ConsoleResponse(time.time(), path, exc.code, body))
+            raise
+        self.stats.responses.append(ConsoleResponse(time.time(), path, response.status, ""))
+        return response
+
+
+def _console_session(base: str, name: str, password: str, stats: ConsoleStats) -> _Recorded:
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
-    with opener.open(f"{base}/login", timeout=5) as page:
+    pages = _Recorded(opener, stats)
+    with pages.open(f"{base}/login") as page:
         html = page.read().decode()
     token = re.search(r'name="csrf_token" value="([^"]*)"', html)
     form = {"name": name, "password": password, "csrf_token": token.group(1) if token else ""}
     data = urllib.parse.urlencode(form).encode()
-    with opener.open(f"{base}/login", data=data, timeout=5) as done:
+    with pages.open(f"{base}/login", data=data) as done:
         done.read()
-    return opener
+    return pages
 
 
-def _poll_once(base: str, opener: urllib.request.OpenerDirector) -> str:
+def _poll_once(base: str, pages: _Recorded) -> str:
     """'' when the live wallboard (page and one stream event) answered, else what failed."""
-    with opener.open(f"{base}/wallboard?test=true", timeout=10) as page:
+    with pages.open(f"{base}/wallboard?test=true") as page:
         if "/login" in page.geturl():
             return "logged out"
         page.read()
-    with opener.open(f"{base}/wallboard/stream?test=true", timeout=10) as stream:
+    with pages.open(f"{base}/wallboard/stream?test=true") as stream:
         for line in stream:
             if line.startswith(b"data:"):
                 return ""
@@ -194,32 +219,34 @@ def _poll_once(base: str, opener: urllib.request.OpenerDirector) -> str:
 async def console_poller(
     base: str, name: str, password: str, until: float, stats: ConsoleStats
 ) -> None:
-    opener: urllib.request.OpenerDirector | None = None
+    pages: _Recorded | None = None
     while time.monotonic() < until:
         stats.polls += 1
         try:
-            if opener is None:
-                opener = await asyncio.to_thread(_console_session, base, name, password)
-            problem = await asyncio.to_thread(_poll_once, base, opener)
+            if pages is None:
+                pages = await asyncio.to_thread(_console_session, base, name, password, stats)
+            problem = await asyncio.to_thread(_poll_once, base, pages)
+        except urllib.error.HTTPError as exc:
+            problem = f"HTTP {exc.code}"
         except (OSError, urllib.error.URLError) as exc:
             problem = type(exc).__name__
         if problem:
             stats.failed[problem] += 1
-            opener = None
+            pages = None
         else:
             stats.ok += 1
         await asyncio.sleep(1.0)
 
 
-_LAG_BUCKET = re.compile(
-    r'^hotline_event_loop_lag_seconds_bucket\{le="([^"]+)"\} ([0-9.e+]+)$', re.M
-)
+LAG_WALL: Final = "hotline_event_loop_lag_seconds"
+LAG_OWN: Final = "hotline_event_loop_own_lag_seconds"
 _DROPPED = re.compile(r"^hotline_ami_events_dropped_total ([0-9.e+]+)$", re.M)
 
 
-def lag_buckets(metrics: str) -> list[tuple[float, float]]:
-    """The loop-lag histogram: (bound, cumulative count), +Inf last."""
-    return [(float(bound), float(count)) for bound, count in _LAG_BUCKET.findall(metrics)]
+def lag_buckets(metrics: str, name: str = LAG_WALL) -> list[tuple[float, float]]:
+    """A loop-lag histogram: (bound, cumulative count), +Inf last."""
+    pattern = re.compile(rf'^{name}_bucket\{{le="([^"]+)"\}} ([0-9.e+]+)$', re.M)
+    return [(float(bound), float(count)) for bound, count in pattern.findall(metrics)]
 
 
 def max_lag_since(
@@ -244,26 +271,29 @@ def dropped_events(metrics: str) -> float:
 
 @dataclass
 class MetricsSamples:
-    lag: list[float] = field(default_factory=list)
+    lag: list[float] = field(default_factory=list)  # wall: what the callers saw
+    own_lag: list[float] = field(default_factory=list)  # less the waits for a CPU
     dropped: list[float] = field(default_factory=list)
 
 
 async def sample_metrics(port: int, until: float, samples: MetricsSamples) -> None:
-    """Every 2 s: the engine's worst loop lag since the previous scrape of the same process
-    (a process's first scrape is its baseline: the lag while it started, before it served
-    calls, is not the callers'), and its count of dropped AMI events."""
+    """Every 2 s: the engine's worst loop lag since the previous scrape of the same process,
+    as the callers saw it and its own part (a process's first scrape is its baseline: the lag
+    while it started, before it served calls, is not the callers'), and its count of dropped
+    AMI events."""
     from bench.soak.inject import scrape
 
-    baseline: list[tuple[float, float]] = []
+    baseline: dict[str, list[tuple[float, float]]] = {}
     while time.monotonic() < until:
         text = await asyncio.to_thread(scrape, port)
         if text:
-            now = lag_buckets(text)
-            restarted = not baseline or (now and now[-1][1] < baseline[-1][1])
-            if not restarted:
-                lag = max_lag_since(now, baseline)
-                if lag is not None:
-                    samples.lag.append(lag)
-            baseline = now
+            for name, found in ((LAG_WALL, samples.lag), (LAG_OWN, samples.own_lag)):
+                now, before = lag_buckets(text, name), baseline.get(name, [])
+                restarted = not before or (now and now[-1][1] < before[-1][1])
+                if not restarted:
+                    lag = max_lag_since(now, before)
+                    if lag is not None:
+                        found.append(lag)
+                baseline[name] = now
             samples.dropped.append(dropped_events(text))
         await asyncio.sleep(2.0)

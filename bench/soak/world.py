@@ -35,6 +35,7 @@ WEEK: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday
 RECORDINGS_TMPFS_MB: Final = 48
 RECORDINGS_MIN_FREE_MB: Final = 8
 PROCESS_START_TIMEOUT: Final = 60.0
+FILLER: Final = "soak-filler.bin"  # the disk-full fault's file in the recordings folder
 
 
 def soak_overrides(base: Settings, store_url: str, work: Path) -> dict[str, dict[str, Any]]:
@@ -55,6 +56,7 @@ def soak_overrides(base: Settings, store_url: str, work: Path) -> dict[str, dict
     overrides["resilience"] = {
         "recordings_min_free_mb": RECORDINGS_MIN_FREE_MB,
         "call_log_reconcile_seconds": 3.0,
+        "recordings_index_seconds": 3.0,
     }
     overrides["simulate"] = {"max_call_seconds": 60.0, "queue_linger_seconds": 3.0}
     overrides["web"] |= {"include_simulated": True, "wallboard_min_interval": 0.5}
@@ -111,7 +113,7 @@ def recordings_tmpfs(folder: Path) -> Iterator[Path]:
 def fill(folder: Path, leave_mb: int) -> Path:
     """Fill ``folder``'s file system until ``leave_mb`` MB are left; the filler's path."""
     usage = shutil.disk_usage(folder)
-    filler = folder / "soak-filler.bin"
+    filler = folder / FILLER
     size = max(0, usage.free - leave_mb * 1024 * 1024)
     with filler.open("wb") as handle:
         os.posix_fallocate(handle.fileno(), 0, size)

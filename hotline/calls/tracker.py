@@ -12,6 +12,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import (
@@ -25,8 +31,8 @@ from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.ami import AmiError, Subscription, consume
 
-# Returns the uniqueids of the channels Asterisk has now.
-LiveChannels = Callable[[], Awaitable[set[str]]]
+# The channels Asterisk has now (CoreShowChannel events: uniqueid, channel, context, state).
+LiveChannels = Callable[[], Awaitable[list[AmiEvent]]]
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +40,68 @@ log = logging.getLogger(__name__)
 TRACKED_EVENTS = ("Newchannel", "Newstate", "Newexten", "Hangup", "FullyBooted")
 _ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
 _STATE_UP = "6"
+# Where an inbound caller's channel may be when a starting engine first lists the channels:
+# still in an entry context, in the IVR's context, or past it (the fallback, the queue).
+_INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR)
 # The status event of a call closed by reconciliation (its hang-up was never seen).
 ENDED_UNSEEN = "ended while AMI was disconnected"
+
+
+def _duration(text: str) -> timedelta:
+    """CoreShowChannel's Duration, HH:MM:SS (zero when absent or unreadable)."""
+    try:
+        hours, minutes, seconds = (int(part) for part in text.split(":"))
+    except ValueError:
+        return timedelta()
+    return timedelta(hours=hours, minutes=minutes, seconds=seconds)
+
+
+def _inbound_now(channel: AmiEvent) -> bool:
+    """A live channel on an inbound caller's path (not a Local channel's ``;1`` half)."""
+    return channel.get("context") in _INBOUND_PATH and not channel.get("channel").endswith(";1")
 
 
 def is_inbound_leg(event: AmiEvent) -> bool:
     """A channel entering the hotline from outside (not the simulator's own phone leg)."""
     return event.get("context") in _ENTRY_CONTEXTS and not event.get("channel").endswith(";1")
+
+
+# The database's own failures (unreachable, the connection lost, the pool exhausted).
+UNAVAILABLE: Final = (DBAPIError, PoolTimeout)
+
+
+@dataclass
+class Unwritten:
+    """An inbound call's row as the tracker saw it, written whole once the database takes it
+    (R-033: a call during a database outage is still registered, with its times)."""
+
+    uniqueid: str
+    linkedid: str | None
+    channel: str | None
+    caller: str | None
+    callee: str | None
+    simulated: bool
+    started_at: datetime
+    answered_at: datetime | None = None
+    ended_at: datetime | None = None
+    hangup_cause: str | None = None
+
+    async def write(self, call_log: CallLog) -> None:
+        await call_log.open(
+            uniqueid=self.uniqueid,
+            direction=CallDirection.INBOUND,
+            started_at=self.started_at,
+            linkedid=self.linkedid,
+            channel=self.channel,
+            caller=self.caller,
+            callee=self.callee,
+            simulated=self.simulated,
+        )
+        if self.answered_at is not None:
+            await call_log.answered(self.uniqueid, at=self.answered_at)
+        if self.ended_at is not None:
+            await call_log.ended(self.uniqueid, at=self.ended_at, hangup_cause=self.hangup_cause)
+            await call_log.set_outcome(self.uniqueid, CallOutcome.ABANDONED)
 
 
 class CallTracker:
@@ -56,6 +117,8 @@ class CallTracker:
         self._live_channels = live_channels
         self._reconcile_seconds = reconcile_seconds
         self._active: set[str] = set()
+        # Calls whose row the database refused (it was away): written on reconciliation.
+        self._unwritten: dict[str, Unwritten] = {}
 
     @property
     def active_calls(self) -> frozenset[str]:
@@ -94,17 +157,31 @@ class CallTracker:
                     if simulated
                     else (event.get("calleridnum") or None)
                 )
-                await self._log.open(
+                row = Unwritten(
                     uniqueid=uniqueid,
-                    direction=CallDirection.INBOUND,
                     linkedid=event.linkedid or None,
                     channel=event.get("channel") or None,
                     caller=caller,
                     callee=None if simulated else exten,
                     simulated=simulated,
+                    started_at=utc_now(),
                 )
+                try:
+                    await row.write(self._log)
+                except UNAVAILABLE as exc:  # the database is away: written when it is back
+                    self._unwritten[uniqueid] = row
+                    log.warning("call %s kept to register later: %s", uniqueid, type(exc).__name__)
             return
         if uniqueid not in self._active:
+            return
+        waiting = self._unwritten.get(uniqueid)
+        if waiting is not None:  # its row is not written yet: remember what happened
+            if name == "Newstate" and event.get("channelstate") == _STATE_UP:
+                waiting.answered_at = waiting.answered_at or utc_now()
+            elif name == "Hangup":
+                self._active.discard(uniqueid)
+                waiting.ended_at = utc_now()
+                waiting.hangup_cause = hangup_cause_text(event.get("cause"))
             return
         if name == "Newstate" and event.get("channelstate") == _STATE_UP:
             await self._log.answered(uniqueid)
@@ -124,6 +201,10 @@ class CallTracker:
         calls in memory, so the store's open rows count too), or while the database refused
         the write.  They must not stay "in progress" forever (R-033).  Open rows are read
         before the channels are listed: a row opened meanwhile is not judged."""
+        for uniqueid, row in list(self._unwritten.items()):
+            await row.write(self._log)  # raises while the database is still away
+            del self._unwritten[uniqueid]
+            log.info("call %s registered once the database was back", uniqueid)
         if self._live_channels is None:
             return
         candidates = set(self._active)
@@ -131,13 +212,12 @@ class CallTracker:
             candidates |= await self._log.open_inbound(started_before=utc_now())
         except Exception:
             log.exception("could not read the open calls to reconcile the call log")
-        if not candidates:
-            return
         try:
-            live = await self._live_channels()
+            channels = await self._live_channels()
         except AmiError as exc:
             log.warning("could not list live channels to reconcile the call log: %s", exc)
             return
+        live = {channel.uniqueid for channel in channels}
         for uniqueid in candidates - live:
             self._active.discard(uniqueid)
             with contextlib.suppress(UnknownCall):
@@ -145,6 +225,34 @@ class CallTracker:
                 await self._log.ended(uniqueid, at=utc_now())
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
             log.info("call %s ended unseen: closed in the call log", uniqueid)
+        for channel in channels:
+            if channel.uniqueid not in self._active and _inbound_now(channel):
+                await self._adopt(channel)
+
+    async def _adopt(self, channel: AmiEvent) -> None:
+        """A live inbound call this engine never saw begin (it came while no engine ran, or
+        while the database refused the row): its row is opened now, or found again, and its
+        hang-up is tracked from here on (R-033: every call registered)."""
+        uniqueid = channel.uniqueid
+        found = await self._log.get(uniqueid=uniqueid)
+        if found is not None:
+            if found.direction is CallDirection.INBOUND and found.ended_at is None:
+                self._active.add(uniqueid)
+            return  # a campaign call the dialer registered, or one already closed
+        simulated = "@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel")
+        self._active.add(uniqueid)
+        await self._log.open(
+            uniqueid=uniqueid,
+            direction=CallDirection.INBOUND,
+            started_at=utc_now() - _duration(channel.get("duration")),
+            linkedid=channel.linkedid or None,
+            channel=channel.get("channel") or None,
+            caller=channel.get("calleridnum") or None,
+            simulated=simulated,
+        )
+        if channel.get("channelstate") == _STATE_UP:
+            await self._log.answered(uniqueid)
+        log.info("call %s found in progress: registered in the call log", uniqueid)
 
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
         context = event.get("context")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
+import logging
+import os
 from collections.abc import Iterator
 from typing import Final
 
@@ -136,10 +139,25 @@ DIALER_ATTEMPTS: Final = Counter(
 )
 
 # --- The event loop -----------------------------------------------------------------------------
+LAG_WALL_NAME: Final = "hotline_event_loop_lag_seconds"
+LAG_OWN_NAME: Final = "hotline_event_loop_own_lag_seconds"
 LOOP_LAG: Final = Histogram(
-    "hotline_event_loop_lag_seconds",
+    LAG_WALL_NAME,
     "How late the event loop ran a timer (blocking work on the loop shows here).",
     buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+
+LOOP_OWN_LAG: Final = Histogram(
+    LAG_OWN_NAME,
+    "The loop's lag less the time its thread waited for a CPU: blocking work of the engine's "
+    "own, apart from a machine busy with other processes.",
+    buckets=(0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+    registry=REGISTRY,
+)
+LOOP_CPU_WAIT: Final = Counter(
+    "hotline_event_loop_cpu_wait_seconds",
+    "Time the event loop's thread was ready to run but waited for a CPU.",
     registry=REGISTRY,
 )
 
@@ -186,11 +204,69 @@ class _AgiCommandCollector(Collector):
 REGISTRY.register(_AgiCommandCollector())
 
 
+# The loop thread's scheduler statistics: CPU time, time runnable but waiting for a CPU (other
+# processes had it), time slices; nanoseconds.  Read with pread on a descriptor opened by the
+# loop's own thread (procfs, no disk: it does not block).
+SCHEDSTAT: Final = "/proc/thread-self/schedstat"
+LAG_LOGGED: Final = 1.0  # seconds: a lag this long is logged with its breakdown
+
+log = logging.getLogger(__name__)
+
+
+class ThreadWait:
+    """How long the calling thread has waited for a CPU in all (0 where the kernel does not
+    say): the part of a loop lag that other processes caused, not the engine."""
+
+    def __init__(self) -> None:
+        try:
+            self._fd: int | None = os.open(SCHEDSTAT, os.O_RDONLY)
+        except OSError:
+            self._fd = None
+
+    def seconds(self) -> float:
+        if self._fd is None:
+            return 0.0
+        try:
+            fields = os.pread(self._fd, 128, 0).split()
+            return int(fields[1]) / 1e9
+        except (OSError, IndexError, ValueError):
+            return 0.0
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            self._fd = None
+
+
+def own_lag(lag: float, cpu_wait: float) -> float:
+    """The part of a loop lag that was the engine's own (blocking work on the loop, the GIL
+    held by its threads): the lag less the time the loop's thread waited for a CPU."""
+    return max(lag - cpu_wait, 0.0)
+
+
 async def watch_loop_lag(interval: float) -> None:
     """Sleep ``interval`` again and again; how much later than asked the loop woke is the
-    lag every other task saw too.  Runs until cancelled (the engine owns the task)."""
+    lag every other task saw too (LOOP_LAG), and that lag less the time the loop's thread
+    waited for a CPU is the engine's own (LOOP_OWN_LAG: a busy machine shows in the first
+    only).  Runs until cancelled (the engine owns the task)."""
     loop = asyncio.get_running_loop()
-    while True:
-        asked = loop.time()
-        await asyncio.sleep(interval)
-        LOOP_LAG.observe(max(loop.time() - asked - interval, 0.0))
+    wait = ThreadWait()
+    try:
+        while True:
+            asked, waited = loop.time(), wait.seconds()
+            await asyncio.sleep(interval)
+            lag = max(loop.time() - asked - interval, 0.0)
+            cpu_wait = wait.seconds() - waited
+            LOOP_LAG.observe(lag)
+            LOOP_CPU_WAIT.inc(cpu_wait)
+            LOOP_OWN_LAG.observe(own_lag(lag, cpu_wait))
+            if lag >= LAG_LOGGED:
+                log.warning(
+                    "event loop %.2f s late: %.2f s waiting for a CPU, %.2f s its own",
+                    lag,
+                    min(cpu_wait, lag),
+                    own_lag(lag, cpu_wait),
+                )
+    finally:
+        wait.close()

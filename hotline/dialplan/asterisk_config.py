@@ -84,6 +84,9 @@ class RenderOptions:
     # Never set for a production render (`hotline asterisk render`), whatever
     # ``sandbox.enabled`` says: those parts accept calls no carrier sent.
     sandbox: bool = False
+    # Sandbox only, for the chaos soak's auditor (issue 21): Asterisk writes its own CDRs
+    # (cdr_csv) and channel events (cel_custom) to CSV in its log folder.
+    call_records_csv: bool = False
 
 
 def templates_dir(settings: Settings) -> Path:
@@ -207,6 +210,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": options.sandbox,
+        "call_records_csv": options.sandbox and options.call_records_csv,
         "overflow_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_QUEUE_OVERFLOW}",
         "appeal_said_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_APPEAL_SAID}",
         "rating_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_RATING}",

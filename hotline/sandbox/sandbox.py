@@ -42,6 +42,9 @@ _LOCK_TIMEOUT: Final = 3600.0
 # How long a running Asterisk gets to prove it is healthy before `up` restarts it.
 _HEALTH_TIMEOUT: Final = 10.0
 STAGING_DIR: Final = "/var/tmp/hotline"
+# Where Asterisk writes its CDRs and channel events with ``call_records_csv`` (in the chroot).
+CDR_CSV: Final = "/var/log/asterisk/cdr-csv/Master.csv"
+CEL_CSV: Final = "/var/log/asterisk/cel-custom/Master.csv"
 # Emptied in a freshly mounted instance: folder -> prefix of the files to delete ("" = all).
 _INSTANCE_FRESH: Final = {
     "/run/asterisk": "",
@@ -90,8 +93,17 @@ def _duration(seconds: int | None) -> str:
 
 
 class Sandbox:
-    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        progress: Progress | None = None,
+        *,
+        call_records_csv: bool = False,
+    ) -> None:
+        """``call_records_csv``: Asterisk also writes its CDRs and channel events to CSV
+        (:data:`CDR_CSV`, :data:`CEL_CSV` in the chroot), for the chaos soak's auditor."""
         self.settings = settings
+        self.call_records_csv = call_records_csv
         self.layout = SandboxLayout.of(settings)
         self._progress: Progress = progress or log.info
         ami = settings.ami
@@ -268,11 +280,16 @@ class Sandbox:
                 console_secret=effective_ami_secret(self.settings, AmiRole.CONSOLE),
                 cli_secret=effective_ami_secret(self.settings, AmiRole.CLI),
                 sandbox=True,
+                call_records_csv=self.call_records_csv,
             )
             files = render_configs(self.settings, options)
         except (FileNotFoundError, ValueError) as exc:
             raise SandboxError(str(exc)) from exc
-        self.control.prepare_dirs()
+        if self.call_records_csv:
+            # cdr_csv and cel_custom do not create their folders (a fresh instance has none).
+            for name in (CDR_CSV, CEL_CSV):
+                self.layout.in_root(name).parent.mkdir(parents=True, exist_ok=True)
+        self.control.prepare_dirs()  # owned by the asterisk user, those folders too
         return write_configs(
             files, self.layout.etc_asterisk, prune=True, owner=self.control.owner_ids()
         )

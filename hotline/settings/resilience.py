@@ -24,3 +24,7 @@ class ResilienceSettings(BaseModel):
     # tracker closes inbound call rows whose channel Asterisk no longer has (the hang-up came
     # while the database was down, or while no engine ran); also done on every AMI log-in.
     call_log_reconcile_seconds: float = Field(default=60.0, gt=0)
+    # R-062 (every call recorded, and found again): every this many seconds the engine indexes
+    # recordings in the recent day folders that have no index row (MixMonitor started by the
+    # dialplan while the engine, its AMI link or its database was away); also at start.
+    recordings_index_seconds: float = Field(default=60.0, gt=0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utc_now
 from hotline.store.audit import Actor, AuditLog
@@ -59,6 +60,9 @@ def _recording(r: Recording) -> RecordingRecord:
     )
 
 
+PATHS_PER_QUERY: Final = 500
+
+
 class Recordings:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -82,6 +86,41 @@ class Recordings:
             session.add(row)
             await session.flush()
             return row.id
+
+    async def known_paths(self, paths: list[str]) -> set[str]:
+        """Which of ``paths`` the index holds (purged rows included)."""
+        known: set[str] = set()
+        for start in range(0, len(paths), PATHS_PER_QUERY):
+            chunk = paths[start : start + PATHS_PER_QUERY]
+            async with self._db.session() as session:
+                query = select(Recording.path).where(Recording.path.in_(chunk))
+                found = await session.scalars(query)
+                known.update(found)
+        return known
+
+    async def adopt(self, path: str, name: str, started_at: datetime, duration: float) -> bool:
+        """Index a finished recording nobody indexed (``name``: its file name without the
+        extension, the channel's uniqueid or the call's id); False if it is indexed already."""
+        try:
+            async with self._db.session() as session:
+                if await session.scalar(select(Recording.id).where(Recording.path == path)):
+                    return False
+                call = await session.scalar(
+                    select(Call).where(or_(Call.uniqueid == name, Call.id == name))
+                )
+                session.add(
+                    Recording(
+                        call_id=call.id if call else None,
+                        uniqueid=call.uniqueid if call else name,
+                        path=path,
+                        caller=call.caller if call else None,
+                        started_at=as_utc(started_at),
+                        duration=duration,
+                    )
+                )
+        except IntegrityError:  # indexed meanwhile (the queue tracker, another worker)
+            return False
+        return True
 
     async def for_uniqueid(self, uniqueid: str) -> list[RecordingRecord]:
         async with self._db.session() as session:

@@ -21,7 +21,7 @@ from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
-from hotline.web import dates
+from hotline.web import dates, unavailable
 from hotline.web.limits import BodyLimit, body_limit_for
 from hotline.web.pages import STATIC_DIR
 from hotline.web.security import LoginRequired
@@ -127,6 +127,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         app.include_router(module.router)
 
     dates.install(app)
+    unavailable.install(app)
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:

@@ -112,8 +112,8 @@ async def test_calls_that_ended_while_ami_was_down_are_closed_on_relogin(
 ) -> None:
     live = {"2.1"}
 
-    async def live_channels() -> set[str]:
-        return set(live)
+    async def live_channels() -> list[AmiEvent]:
+        return [event("CoreShowChannel", Uniqueid=uid, Context=CONTEXT_INBOUND) for uid in live]
 
     tracker = CallTracker(Subscription(None, 100), call_log, live_channels)
     for uid in ("1.1", "2.1"):

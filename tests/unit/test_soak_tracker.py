@@ -45,8 +45,8 @@ async def open_calls(call_log: CallLog) -> None:
     await call_log.open(uniqueid="attempt-3", direction=CallDirection.OUTBOUND, started_at=earlier)
 
 
-async def live_channels() -> set[str]:
-    return {"live.2"}
+async def live_channels() -> list[AmiEvent]:
+    return [event("CoreShowChannel", Uniqueid="live.2", Context="hotline-operator")]
 
 
 async def assert_only_the_gone_call_closed(call_log: CallLog) -> None:
@@ -103,4 +103,4 @@ class LoggingInAmi:
 
 async def test_the_live_channels_are_listed_once_the_log_in_has_finished() -> None:
     engine: Any = SimpleNamespace(ami=LoggingInAmi())
-    assert await Engine._live_channels(engine) == {"live.2"}
+    assert [c.uniqueid for c in await Engine._live_channels(engine)] == ["live.2"]
