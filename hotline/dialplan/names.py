@@ -26,6 +26,11 @@ CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
 CONTEXT_TRANSFER: Final = "hotline-transfer"
 TRANSFER_TO_QUEUE: Final = "1"
 TRANSFER_TO_PHONE: Final = "2"
+# An attended transfer's consultation leg entering CONTEXT_TRANSFER sends this UserEvent with
+# the caller's uniqueid (ChannelVar.TRANSFER_OF, header TRANSFER_OF_HEADER): the engine times
+# the specialist's answer and files the leg's queue events under the caller's call.
+TRANSFER_LEG_EVENT: Final = "HotlineTransferLeg"
+TRANSFER_OF_HEADER: Final = "TransferOf"
 # Voice quality (issue 17 item 8; R-135): an inbound SIP call's hangup handler; it sends the
 # UserEvent QUALITY_EVENT with the channel's RTP statistics.
 CONTEXT_QUALITY: Final = "hotline-quality"
@@ -111,6 +116,9 @@ class ChannelVar(StrEnum):
     # An operator's transfer to a named specialist or an outside number: the dial string
     # [hotline-transfer] rings (an operator's interface, or the trunk's for the number).
     TRANSFER_DIAL = "HOTLINE_TRANSFER_DIAL"
+    # An attended transfer: the caller's uniqueid, set (inherited) on the operator's channel
+    # before AMI Atxfer, so the consultation leg it places can name the call it belongs to.
+    TRANSFER_OF = "HOTLINE_TRANSFER_OF"
     # Supervisor monitoring: the operator's channel ChanSpy listens to (CONTEXT_SPY).
     SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"
     # Set by Queue() on the caller's channel once an operator answers (queues.conf

@@ -160,6 +160,13 @@ async def test_attended_to_a_specialist_uses_atxfer_on_the_operators_channel(
             "Value": "PJSIP/nina",
         },
         {
+            # The consultation leg names the caller's call (issue 17, desk2 item 1).
+            "Action": "Setvar",
+            "Channel": PEER,
+            "Variable": f"__{ChannelVar.TRANSFER_OF.value}",
+            "Value": UNIQUEID,
+        },
+        {
             "Action": "Atxfer",
             "Channel": PEER,
             "Exten": TRANSFER_TO_PHONE,
