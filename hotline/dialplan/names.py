@@ -54,6 +54,8 @@ SIM_VOICE: Final = "HOTLINE_SIM_VOICE"
 # variable SIM_EAR names (a supervisor's phone in the monitoring test, issue 17 item 7).
 CONTEXT_SIMULATED_EAR: Final = "hotline-sim-ear"
 SIM_EAR: Final = "HOTLINE_SIM_EAR"
+# Sandbox only: the folder where Local/<name>@CONTEXT_SIMULATED_EAR records (<name>.wav).
+SIM_EAR_DIR: Final = "HOTLINE_SIM_EAR_DIR"
 
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not.
