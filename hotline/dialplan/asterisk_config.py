@@ -33,6 +33,8 @@ from hotline.dialplan.names import (
     CONTEXT_TRANSFER,
     PROMPT_RECORDING_NOTICE,
     QUALITY_EVENT,
+    QUALITY_LEG_HEADER,
+    QUALITY_PUSH,
     ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
     ROUTE_IVR,
@@ -51,6 +53,7 @@ from hotline.dialplan.names import (
     IvrStatus,
     NoticeBy,
     OperatorReason,
+    QualityLeg,
 )
 from hotline.settings import AmiRole, Settings
 
@@ -239,6 +242,11 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "sim_ear_dir": SIM_EAR_DIR,
         "spy_options": SPY_OPTIONS,
         "quality_event": QUALITY_EVENT,
+        "quality_push": QUALITY_PUSH,
+        "quality_leg": QualityLeg,
+        "quality_leg_header": QUALITY_LEG_HEADER,
+        # Queue's option b: the Gosub run on each member's new channel.
+        "quality_operator": f"{CONTEXT_QUALITY}^{QUALITY_PUSH}^1({QualityLeg.OPERATOR})",
         "transfer_leg_event": TRANSFER_LEG_EVENT,
         "transfer_of_header": TRANSFER_OF_HEADER,
         "transfer": settings.transfer,

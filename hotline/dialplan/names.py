@@ -35,6 +35,11 @@ TRANSFER_OF_HEADER: Final = "TransferOf"
 # UserEvent QUALITY_EVENT with the channel's RTP statistics.
 CONTEXT_QUALITY: Final = "hotline-quality"
 QUALITY_EVENT: Final = "HotlineVoiceQuality"
+# Every bridged SIP leg reports (R-135): the exten QUALITY_PUSH of CONTEXT_QUALITY, a Gosub
+# with the leg (a QualityLeg value) as its argument, pushes the hangup handler on a PJSIP
+# channel; the handler's UserEvent names the leg in the header QUALITY_LEG_HEADER.
+QUALITY_PUSH: Final = "push"
+QUALITY_LEG_HEADER: Final = "Leg"
 # Supervisor monitoring (issue 17 item 7): the console originates a call to the supervisor's
 # phone into this context; the exten is a SpyMode, ChanSpy spies on ChannelVar.SPY_CHANNEL.
 CONTEXT_SPY: Final = "hotline-spy"
@@ -143,6 +148,14 @@ class SpyMode(StrEnum):
 # ChanSpy's options per mode: q quiet (no beep, no name), E end with the spied-on channel,
 # w whisper to the spied-on channel, B barge (talk to both sides).
 SPY_OPTIONS: Final = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
+
+
+class QualityLeg(StrEnum):
+    """Which SIP leg of a call the voice-quality statistics are of (R-135)."""
+
+    CALLER = "caller"  # the caller's inbound leg from the carrier
+    OPERATOR = "operator"  # the operator's phone (a queue member's SIP channel)
+    TRUNK = "trunk"  # an outbound call over the carrier's trunk (the dialer's callee)
 
 
 class AmdStatus(StrEnum):
