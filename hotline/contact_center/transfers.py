@@ -24,6 +24,7 @@ from hotline.dialplan.names import (
     TRANSFER_TO_PHONE,
     TRANSFER_TO_QUEUE,
     ChannelVar,
+    QualityLeg,
 )
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
@@ -83,14 +84,24 @@ async def destination(
         except NotFound as exc:
             raise TransferError(f"no operator {target!r}") from exc
         return target, Destination(
-            TRANSFER_TO_PHONE, {ChannelVar.TRANSFER_DIAL.value: specialist.interface}
+            TRANSFER_TO_PHONE,
+            {
+                ChannelVar.TRANSFER_DIAL.value: specialist.interface,
+                ChannelVar.TRANSFER_LEG.value: QualityLeg.OPERATOR.value,
+            },
         )
     try:
         number = normalise_phone(target, settings.dialer.default_region)
     except ValueError as exc:
         raise TransferError(f"not a phone number: {exc}") from exc
     dial = settings.dialer.trunk.format(number=number.lstrip("+"))
-    return number, Destination(TRANSFER_TO_PHONE, {ChannelVar.TRANSFER_DIAL.value: dial})
+    return number, Destination(
+        TRANSFER_TO_PHONE,
+        {
+            ChannelVar.TRANSFER_DIAL.value: dial,
+            ChannelVar.TRANSFER_LEG.value: QualityLeg.TRUNK.value,
+        },
+    )
 
 
 async def transfer_call(

@@ -123,6 +123,9 @@ class ChannelVar(StrEnum):
     # An operator's transfer to a named specialist or an outside number: the dial string
     # [hotline-transfer] rings (an operator's interface, or the trunk's for the number).
     TRANSFER_DIAL = "HOTLINE_TRANSFER_DIAL"
+    # Which SIP leg that dial is (a QualityLeg value: an operator's phone or the trunk), for
+    # its voice-quality report.
+    TRANSFER_LEG = "HOTLINE_TRANSFER_LEG"
     # An attended transfer: the caller's uniqueid, set (inherited) on the operator's channel
     # before AMI Atxfer, so the consultation leg it places can name the call it belongs to.
     TRANSFER_OF = "HOTLINE_TRANSFER_OF"

@@ -23,9 +23,11 @@ from hotline.dialplan.names import (
     CONTEXT_DIALER,
     CONTEXT_OPERATOR,
     CONTEXT_QUALITY,
+    CONTEXT_TRANSFER,
     QUALITY_EVENT,
     QUALITY_LEG_HEADER,
     QUALITY_PUSH,
+    ChannelVar,
     QualityLeg,
 )
 from hotline.protocol.ami import AmiEvent
@@ -95,6 +97,9 @@ def test_every_sip_leg_pushes_the_handler_naming_itself() -> None:
     assert context(CONTEXT_OPERATOR).count(member) == 2
     handler = context(CONTEXT_QUALITY)
     assert f"{QUALITY_LEG_HEADER}: ${{ARG1}}" in handler
+    # A transfer's dial to a specialist's phone or over the trunk names its leg.
+    transfer = context(CONTEXT_TRANSFER)
+    assert f"b({CONTEXT_QUALITY}^{QUALITY_PUSH}^1(${{{ChannelVar.TRANSFER_LEG}}}))" in transfer
 
 
 @pytest.fixture
