@@ -33,7 +33,7 @@ from hotline.contact_center.quality import USER_EVENT, QualityTracker
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.recording_index import keep_index
 from hotline.contact_center.schedule import HoursProvider
-from hotline.contact_center.transfers import ANSWER_EVENTS, TransferTracker
+from hotline.contact_center.transfers import TRANSFER_EVENTS, TransferTracker
 from hotline.core.clock import utc_now
 from hotline.core.metrics import watch_loop_lag
 from hotline.credentials import AmiSecretMissing as AmiSecretMissing
@@ -291,7 +291,7 @@ class Engine:
         )
         self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
         transfer_tracker = TransferTracker(
-            self.ami.subscribe(ANSWER_EVENTS), Transfers(self.db), QueueEvents(self.db)
+            self.ami.subscribe(TRANSFER_EVENTS), Transfers(self.db), QueueEvents(self.db)
         )
         self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
         quality_tracker = QualityTracker(

@@ -53,18 +53,22 @@ def report(
         )
         return
     limits = settings.quality
+    legs = ", ".join(f"{leg} {count}" for leg, count in found.legs.items()) or "no legs"
     typer.echo(
-        f"{chosen.isoformat()}: {found.measured} calls measured, {len(found.flagged)} over a "
-        f"threshold (loss > {limits.max_loss:.1%}, jitter > {limits.max_jitter_ms:g} ms, "
-        f"delay > {limits.max_delay_ms:g} ms)"
+        f"{chosen.isoformat()}: {found.measured} calls measured ({legs}), "
+        f"{len(found.flagged)} legs over a threshold (loss > {limits.max_loss:.1%}, "
+        f"jitter > {limits.max_jitter_ms:g} ms, delay > {limits.max_delay_ms:g} ms)"
     )
     if not found.flagged:
         return
-    table = Table("at", "uniqueid", "loss", "jitter ms", "rtt ms", "problems", title="Flagged")
+    table = Table(
+        "at", "call", "leg", "loss", "jitter ms", "rtt ms", "problems", title="Flagged legs"
+    )
     for r in found.flagged:
         table.add_row(
             r.at.astimezone(zone).isoformat(timespec="seconds"),
-            r.uniqueid,
+            r.call,
+            label("QualityLeg", r.leg.value),
             f"{r.loss:.2%}",
             f"{r.jitter_ms:g}",
             f"{r.rtt_ms:g}",

@@ -1,18 +1,21 @@
-"""Voice quality per call (issue 17 item 8; R-135 watches R-132 and R-133).  At the end of a
-SIP call the dialplan's hangup handler sends Asterisk's RTP statistics of the channel
-(``CHANNEL(rtcp,all)``, the RTPAUDIOQOS format) as a UserEvent; the tracker stores them with
-the thresholds they pass (loss, jitter, delay); the daily report lists the calls flagged."""
+"""Voice quality per call (issue 17 item 8; R-135 watches R-132 and R-133).  At the end of
+each SIP leg of a call (the caller's inbound leg, each operator's phone, a campaign callee's
+trunk leg) the dialplan's hangup handler sends Asterisk's RTP statistics of the channel
+(``CHANNEL(rtcp,all)``, the RTPAUDIOQOS format) as a UserEvent naming the leg; the tracker
+stores them per leg, with the call they belong to (the leg's linkedid) and the thresholds
+they pass (loss, jitter, delay); the daily report lists the legs flagged."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
 from zoneinfo import ZoneInfo
 
 from hotline.core.clock import utc_now
-from hotline.dialplan.names import QUALITY_EVENT
+from hotline.dialplan.names import QUALITY_EVENT, QUALITY_LEG_HEADER, QualityLeg
 from hotline.protocol.ami import AmiEvent
 from hotline.settings.desk import QualitySettings
 from hotline.store.db import Database
@@ -49,13 +52,22 @@ def parse_quality(text: str) -> dict[str, float] | None:
 
 
 def measure(
-    uniqueid: str, channel: str | None, text: str, at: datetime, limits: QualitySettings
+    uniqueid: str,
+    channel: str | None,
+    text: str,
+    at: datetime,
+    limits: QualitySettings,
+    leg: QualityLeg = QualityLeg.CALLER,
+    call_uniqueid: str = "",
 ) -> QualityRecord | None:
-    """The call's quality record, with the thresholds it passes; pure."""
+    """The leg's quality record, with the thresholds it passes (the same for every leg);
+    None when it carried no audio either way (a phone that rang and was not answered); pure."""
     stats = parse_quality(text)
     if stats is None:
         return None
     rx, tx = int(stats["rxcount"]), int(stats["txcount"])
+    if rx == 0 and tx == 0:
+        return None
     lost, remote_lost = max(0, int(stats["lp"])), max(0, int(stats["rlp"]))
     loss = max(
         lost / (rx + lost) if rx + lost else 0.0,
@@ -82,7 +94,19 @@ def measure(
         round(jitter_ms, 3),
         round(rtt_ms, 3),
         tuple(problems),
+        leg,
+        call_uniqueid or uniqueid,
     )
+
+
+def leg_of(event: AmiEvent) -> QualityLeg | None:
+    """The leg a quality UserEvent names (none named: the caller's, as before legs were);
+    None for a value we do not know."""
+    value = event.get(QUALITY_LEG_HEADER) or QualityLeg.CALLER.value
+    try:
+        return QualityLeg(value)
+    except ValueError:
+        return None
 
 
 class QualityTracker:
@@ -101,12 +125,17 @@ class QualityTracker:
     async def handle(self, event: AmiEvent) -> None:
         if event.name != USER_EVENT or event.get("userevent") != QUALITY_EVENT:
             return
+        leg = leg_of(event)
+        if leg is None:
+            return
         record = measure(
             event.uniqueid,
             event.get("channel") or None,
             event.get(QUALITY_HEADER),
             utc_now(),
             self._limits,
+            leg,
+            event.linkedid,
         )
         if record is not None:
             await self._store.add(record)
@@ -116,15 +145,18 @@ class QualityTracker:
 class QualityReport:
     """One day's (or any period's) voice quality: calls measured, flagged, and the worst."""
 
-    measured: int
-    flagged: list[QualityRecord]
+    measured: int  # calls
+    flagged: list[QualityRecord]  # legs over a threshold
     average_loss: float | None
     average_jitter_ms: float | None
     average_rtt_ms: float | None
+    # Legs measured, by QualityLeg value (R-135: every leg).
+    legs: dict[str, int] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, object]:
         return {
             "measured": self.measured,
+            "legs": self.legs,
             "flagged_count": len(self.flagged),
             "average_loss": self.average_loss,
             "average_jitter_ms": self.average_jitter_ms,
@@ -133,6 +165,8 @@ class QualityReport:
                 {
                     "at": r.at.isoformat(),
                     "uniqueid": r.uniqueid,
+                    "call": r.call,
+                    "leg": r.leg.value,
                     "loss": r.loss,
                     "jitter_ms": r.jitter_ms,
                     "rtt_ms": r.rtt_ms,
@@ -147,12 +181,14 @@ def quality_report(records: list[QualityRecord]) -> QualityReport:
     def mean(values: list[float]) -> float | None:
         return round(sum(values) / len(values), 4) if values else None
 
+    legs = Counter(r.leg.value for r in records)
     return QualityReport(
-        measured=len(records),
+        measured=len({r.call for r in records}),
         flagged=[r for r in records if r.flagged],
         average_loss=mean([r.loss for r in records]),
         average_jitter_ms=mean([r.jitter_ms for r in records]),
         average_rtt_ms=mean([r.rtt_ms for r in records]),
+        legs={leg.value: legs[leg.value] for leg in QualityLeg if legs[leg.value]},
     )
 
 

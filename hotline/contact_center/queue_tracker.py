@@ -10,10 +10,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from hotline.contact_center.recordings import wav_seconds
+from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
 from hotline.protocol.ami import AmiEvent
@@ -33,7 +35,8 @@ QUEUE_EVENTS = {
     "AgentComplete": QueueEventKind.COMPLETE,
     "AgentRingNoAnswer": QueueEventKind.RING_NO_ANSWER,
 }
-TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten")
+# UserEvent: an attended transfer's consultation leg names the caller's call.
+TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", USER_EVENT)
 # The operator context marks the channel once it has played the recording notice itself.
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
 # MixMonitor closes its file a moment after the hang-up; wait this long for it.
@@ -83,6 +86,9 @@ class QueueTracker:
         self._log = call_log
         self._clock = clock
         self._finishing: set[asyncio.Task[None]] = set()
+        # An attended transfer's consultation leg -> the caller's uniqueid: the leg's queue
+        # events are the caller's call in the receiving queue, as a blind transfer's are.
+        self._legs: dict[str, str] = {}
 
     @property
     def pending(self) -> int:
@@ -102,9 +108,16 @@ class QueueTracker:
                 task.cancel()
 
     async def handle(self, event: AmiEvent) -> None:
+        leg = consultation_leg(event)
+        if leg is not None:
+            self._legs[leg[0]] = leg[1]
+            while len(self._legs) > LEGS_KEPT:
+                del self._legs[next(iter(self._legs))]
+            return
         record = queue_event(event, self._clock())
         if record is not None:
-            await self._queue.add(record)
+            caller = self._legs.get(record.uniqueid)
+            await self._queue.add(record if caller is None else replace(record, uniqueid=caller))
             return
         if event.name == "Newexten":
             if event.get("context") != CONTEXT_OPERATOR:
@@ -124,6 +137,8 @@ class QueueTracker:
                         event.uniqueid, path, caller=event.get("calleridnum") or None
                     )
             return
+        if event.name == "Hangup":
+            self._legs.pop(event.uniqueid, None)
         if event.name == "Hangup" and await self._recordings.for_uniqueid(event.uniqueid):
             task = asyncio.create_task(self.finish_recordings(event.uniqueid))
             self._finishing.add(task)

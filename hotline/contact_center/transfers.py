@@ -19,9 +19,12 @@ from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone, normalise_phone
 from hotline.dialplan.names import (
     CONTEXT_TRANSFER,
+    TRANSFER_LEG_EVENT,
+    TRANSFER_OF_HEADER,
     TRANSFER_TO_PHONE,
     TRANSFER_TO_QUEUE,
     ChannelVar,
+    QualityLeg,
 )
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
@@ -40,6 +43,11 @@ BRIDGE_PEER: Final = "BRIDGEPEER"
 # AMI events that mean the receiving side answered the caller's channel.
 ANSWER_EVENTS: Final = ("AgentConnect", "DialEnd")
 DIAL_ANSWERED: Final = "ANSWER"
+USER_EVENT: Final = "UserEvent"
+# What the tracker listens to: the answers and the consultation legs' UserEvent.
+TRANSFER_EVENTS: Final = (*ANSWER_EVENTS, USER_EVENT)
+# Consultation legs waiting for their answer; the oldest are forgotten past this many.
+LEGS_KEPT: Final = 1000
 
 
 @dataclass(frozen=True)
@@ -76,14 +84,24 @@ async def destination(
         except NotFound as exc:
             raise TransferError(f"no operator {target!r}") from exc
         return target, Destination(
-            TRANSFER_TO_PHONE, {ChannelVar.TRANSFER_DIAL.value: specialist.interface}
+            TRANSFER_TO_PHONE,
+            {
+                ChannelVar.TRANSFER_DIAL.value: specialist.interface,
+                ChannelVar.TRANSFER_LEG.value: QualityLeg.OPERATOR.value,
+            },
         )
     try:
         number = normalise_phone(target, settings.dialer.default_region)
     except ValueError as exc:
         raise TransferError(f"not a phone number: {exc}") from exc
     dial = settings.dialer.trunk.format(number=number.lstrip("+"))
-    return number, Destination(TRANSFER_TO_PHONE, {ChannelVar.TRANSFER_DIAL.value: dial})
+    return number, Destination(
+        TRANSFER_TO_PHONE,
+        {
+            ChannelVar.TRANSFER_DIAL.value: dial,
+            ChannelVar.TRANSFER_LEG.value: QualityLeg.TRUNK.value,
+        },
+    )
 
 
 async def transfer_call(
@@ -104,26 +122,52 @@ async def transfer_call(
         raise TransferError("Asterisk is unreachable")
     call = await current_call(db, operator)
     checked, where = await destination(db, settings, operator, target_kind, target)
+    # Stored first: the receiving side may answer before this function returns.
+    record = await Transfers(db).add(
+        utc_now(), call.call_id, call.uniqueid, operator, kind, target_kind, checked, why
+    )
+    try:
+        await _send(ami, kind, call.channel, call.uniqueid, where)
+    except BaseException:
+        await Transfers(db).remove(record.id)
+        raise
+    shown = mask_phone(checked) if target_kind is TransferTarget.NUMBER else checked
+    await AuditLog(db).write(
+        by,
+        "call.transfer",
+        call.call_id,
+        {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why},
+    )
+    return record
+
+
+async def _send(
+    ami: AmiClient, kind: TransferKind, channel: str, uniqueid: str, where: Destination
+) -> None:
+    """The AMI actions of a transfer of the caller on ``channel``."""
+    call_channel = channel
     if kind is TransferKind.BLIND:
         for name, value in where.variables.items():
             await ami.action(
-                {"Action": "Setvar", "Channel": call.channel, "Variable": name, "Value": value}
+                {"Action": "Setvar", "Channel": call_channel, "Variable": name, "Value": value}
             )
         await ami.action(
             {
                 "Action": "Redirect",
-                "Channel": call.channel,
+                "Channel": call_channel,
                 "Context": CONTEXT_TRANSFER,
                 "Exten": where.exten,
                 "Priority": 1,
             }
         )
     else:
-        peer = await ami.getvar(call.channel, BRIDGE_PEER)
+        peer = await ami.getvar(call_channel, BRIDGE_PEER)
         if peer is None:
             raise TransferError("the operator's channel is not in the call")
-        # Inherited by the consultation call Atxfer places from the operator's channel.
-        for name, value in where.variables.items():
+        # Inherited by the consultation call Atxfer places from the operator's channel; its
+        # own uniqueid differs from the caller's, so it carries the caller's (R-030).
+        variables = {**where.variables, ChannelVar.TRANSFER_OF.value: uniqueid}
+        for name, value in variables.items():
             await ami.action(
                 {"Action": "Setvar", "Channel": peer, "Variable": f"__{name}", "Value": value}
             )
@@ -135,17 +179,17 @@ async def transfer_call(
                 "Context": CONTEXT_TRANSFER,
             }
         )
-    record = await Transfers(db).add(
-        utc_now(), call.call_id, call.uniqueid, operator, kind, target_kind, checked, why
-    )
-    shown = mask_phone(checked) if target_kind is TransferTarget.NUMBER else checked
-    await AuditLog(db).write(
-        by,
-        "call.transfer",
-        call.call_id,
-        {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why},
-    )
-    return record
+
+
+def consultation_leg(event: AmiEvent) -> tuple[str, str] | None:
+    """(the leg's uniqueid, the caller's uniqueid) when ``event`` is an attended transfer's
+    consultation leg naming the call it belongs to ([hotline-transfer]'s UserEvent); pure."""
+    if event.name != USER_EVENT or event.get("userevent") != TRANSFER_LEG_EVENT:
+        return None
+    caller = event.get(TRANSFER_OF_HEADER)
+    if not event.uniqueid or not caller or caller == event.uniqueid:
+        return None
+    return event.uniqueid, caller
 
 
 def answered_by(event: AmiEvent) -> tuple[str, str | None] | None:
@@ -175,16 +219,26 @@ class TransferTracker:
         self._events = events
         self._transfers = transfers
         self._queue_events = queue_events
+        # An attended transfer's consultation leg -> the caller's uniqueid.
+        self._legs: dict[str, str] = {}
 
     async def run(self) -> None:
         await consume(self._events, self.handle, "transfer tracker")
 
     async def handle(self, event: AmiEvent) -> None:
+        leg = consultation_leg(event)
+        if leg is not None:
+            self._legs[leg[0]] = leg[1]
+            while len(self._legs) > LEGS_KEPT:
+                del self._legs[next(iter(self._legs))]
+            return
         answer = answered_by(event)
         if answer is None or not answer[0]:
             return
         at = utc_now()
-        record = await self._transfers.answered(answer[0], at, answer[1])
+        # An attended transfer's specialist answers its consultation leg: the caller's call.
+        uniqueid = self._legs.pop(answer[0], answer[0])
+        record = await self._transfers.answered(uniqueid, at, answer[1])
         if record is not None and record.target_kind is TransferTarget.OPERATOR:
             await self._queue_events.add(
                 QueueEventRecord(

@@ -104,6 +104,12 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "jitter": "джиттер выше нормы",
         "delay": "задержка выше нормы",
     },
+    # Which SIP leg of a call was measured (hotline.dialplan.names.QualityLeg; R-135).
+    "QualityLeg": {
+        "caller": "линия абонента",
+        "operator": "телефон оператора",
+        "trunk": "исходящая линия",
+    },
     # --- transfers (hotline.store.models.transfers) -------------------------------------------
     "TransferKind": {"blind": "без консультации", "attended": "с консультацией"},
     "TransferTarget": {

@@ -26,10 +26,20 @@ CONTEXT_APPEAL_SAID: Final = "hotline-appeal-said"
 CONTEXT_TRANSFER: Final = "hotline-transfer"
 TRANSFER_TO_QUEUE: Final = "1"
 TRANSFER_TO_PHONE: Final = "2"
+# An attended transfer's consultation leg entering CONTEXT_TRANSFER sends this UserEvent with
+# the caller's uniqueid (ChannelVar.TRANSFER_OF, header TRANSFER_OF_HEADER): the engine times
+# the specialist's answer and files the leg's queue events under the caller's call (R-030).
+TRANSFER_LEG_EVENT: Final = "HotlineTransferLeg"
+TRANSFER_OF_HEADER: Final = "TransferOf"
 # Voice quality (issue 17 item 8; R-135): an inbound SIP call's hangup handler; it sends the
 # UserEvent QUALITY_EVENT with the channel's RTP statistics.
 CONTEXT_QUALITY: Final = "hotline-quality"
 QUALITY_EVENT: Final = "HotlineVoiceQuality"
+# Every bridged SIP leg reports (R-135): the exten QUALITY_PUSH of CONTEXT_QUALITY, a Gosub
+# with the leg (a QualityLeg value) as its argument, pushes the hangup handler on a PJSIP
+# channel; the handler's UserEvent names the leg in the header QUALITY_LEG_HEADER.
+QUALITY_PUSH: Final = "push"
+QUALITY_LEG_HEADER: Final = "Leg"
 # Supervisor monitoring (issue 17 item 7): the console originates a call to the supervisor's
 # phone into this context; the exten is a SpyMode, ChanSpy spies on ChannelVar.SPY_CHANNEL.
 CONTEXT_SPY: Final = "hotline-spy"
@@ -49,6 +59,8 @@ SIM_VOICE: Final = "HOTLINE_SIM_VOICE"
 # variable SIM_EAR names (a supervisor's phone in the monitoring test, issue 17 item 7).
 CONTEXT_SIMULATED_EAR: Final = "hotline-sim-ear"
 SIM_EAR: Final = "HOTLINE_SIM_EAR"
+# Sandbox only: the folder where Local/<name>@CONTEXT_SIMULATED_EAR records (<name>.wav).
+SIM_EAR_DIR: Final = "HOTLINE_SIM_EAR_DIR"
 
 # The recording notice's catalogue id: the IVR plays it, and the operator context plays its
 # built sound when the IVR did not (R-061).
@@ -111,6 +123,12 @@ class ChannelVar(StrEnum):
     # An operator's transfer to a named specialist or an outside number: the dial string
     # [hotline-transfer] rings (an operator's interface, or the trunk's for the number).
     TRANSFER_DIAL = "HOTLINE_TRANSFER_DIAL"
+    # Which SIP leg that dial is (a QualityLeg value: an operator's phone or the trunk), for
+    # its voice-quality report (R-135).
+    TRANSFER_LEG = "HOTLINE_TRANSFER_LEG"
+    # An attended transfer: the caller's uniqueid, set (inherited) on the operator's channel
+    # before AMI Atxfer, so the consultation leg it places can name the call it belongs to.
+    TRANSFER_OF = "HOTLINE_TRANSFER_OF"
     # Supervisor monitoring: the operator's channel ChanSpy listens to (CONTEXT_SPY).
     SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"
     # Set by Queue() on the caller's channel once an operator answers (queues.conf
@@ -133,6 +151,14 @@ class SpyMode(StrEnum):
 # ChanSpy's options per mode: q quiet (no beep, no name), E end with the spied-on channel,
 # w whisper to the spied-on channel, B barge (talk to both sides).
 SPY_OPTIONS: Final = {SpyMode.LISTEN: "qE", SpyMode.WHISPER: "qEw", SpyMode.BARGE: "qEB"}
+
+
+class QualityLeg(StrEnum):
+    """Which SIP leg of a call the voice-quality statistics are of (R-135)."""
+
+    CALLER = "caller"  # the caller's inbound leg from the carrier
+    OPERATOR = "operator"  # the operator's phone (a queue member's SIP channel)
+    TRUNK = "trunk"  # an outbound call over the carrier's trunk (the dialer's callee)
 
 
 class AmdStatus(StrEnum):

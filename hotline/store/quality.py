@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from hotline.dialplan.names import QualityLeg
 from hotline.store.db import Database
 from hotline.store.models.quality import CallQuality
 from hotline.store.types import as_utc
@@ -26,6 +27,14 @@ class QualityRecord:
     jitter_ms: float
     rtt_ms: float
     problems: tuple[str, ...]
+    # Which SIP leg (R-135), and the call it belongs to (its linkedid; empty: the leg's own).
+    leg: QualityLeg = QualityLeg.CALLER
+    call_uniqueid: str = ""
+
+    @property
+    def call(self) -> str:
+        """The uniqueid of the call the leg belongs to."""
+        return self.call_uniqueid or self.uniqueid
 
     @property
     def flagged(self) -> bool:
@@ -45,6 +54,8 @@ def _record(r: CallQuality) -> QualityRecord:
         r.jitter_ms,
         r.rtt_ms,
         tuple(p for p in r.problems.split(",") if p),
+        r.leg,
+        r.call_uniqueid,
     )
 
 
@@ -68,6 +79,8 @@ class CallQualityStore:
                     rtt_ms=record.rtt_ms,
                     flagged=record.flagged,
                     problems=",".join(record.problems),
+                    leg=record.leg,
+                    call_uniqueid=record.call,
                 )
             )
 
@@ -80,12 +93,21 @@ class CallQualityStore:
         async with self._db.session() as session:
             return [_record(r) for r in await session.scalars(query)]
 
-    async def flagged_among(self, uniqueids: list[str]) -> dict[str, tuple[str, ...]]:
-        """The problems of those of ``uniqueids`` flagged (the call list's marks)."""
+    async def flagged_among(
+        self, uniqueids: list[str]
+    ) -> dict[str, list[tuple[QualityLeg, tuple[str, ...]]]]:
+        """The flagged legs of those of the calls ``uniqueids`` that have one, with their
+        problems (the call list's marks)."""
         if not uniqueids:
             return {}
-        query = select(CallQuality).where(
-            CallQuality.uniqueid.in_(uniqueids), CallQuality.flagged.is_(True)
+        query = (
+            select(CallQuality)
+            .where(CallQuality.call_uniqueid.in_(uniqueids), CallQuality.flagged.is_(True))
+            .order_by(CallQuality.at, CallQuality.id)
         )
+        found: dict[str, list[tuple[QualityLeg, tuple[str, ...]]]] = {}
         async with self._db.session() as session:
-            return {r.uniqueid: _record(r).problems for r in await session.scalars(query)}
+            for row in await session.scalars(query):
+                record = _record(row)
+                found.setdefault(record.call, []).append((record.leg, record.problems))
+        return found

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hotline.store.db import Database
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
@@ -80,6 +80,11 @@ class Transfers:
             session.add(row)
             await session.flush()
             return _record(row)
+
+    async def remove(self, transfer_id: int) -> None:
+        """Forget a transfer Asterisk never carried out (its AMI actions failed)."""
+        async with self._db.session() as session:
+            await session.execute(delete(CallTransfer).where(CallTransfer.id == transfer_id))
 
     async def answered(self, uniqueid: str, at: datetime, by: str | None) -> TransferRecord | None:
         """The receiving side of the caller's latest unanswered transfer (made before ``at``)

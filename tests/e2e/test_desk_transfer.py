@@ -134,8 +134,18 @@ async def test_attended_transfer_to_a_named_specialist(engine: Engine) -> None:
                 REASON,
                 Actor("anna", "web"),
             )
-            channel = (await engine.call_log.get(uniqueid=uniqueid)).channel  # type: ignore[union-attr]
-            assert channel is not None
+            caller_call = await engine.call_log.get(uniqueid=uniqueid)
+            assert caller_call is not None and caller_call.channel is not None
+            channel = caller_call.channel
+            # vera answers the consultation call (its own uniqueid) after 1 s: her answer is
+            # timed against 40 s and her screen pop is the caller's call.
+            transfers = Transfers(engine.db)
+            async with asyncio.timeout(15):
+                while (await transfers.for_uniqueid(uniqueid))[0].answered_at is None:
+                    await asyncio.sleep(0.2)
+            pop = await ops.current_screen(engine.db, "vera", engine.ami)
+            assert pop is not None
+            assert (pop["call_id"], pop["uniqueid"]) == (caller_call.id, uniqueid)
             # anna hangs up after her 6 s: the caller is bridged to the consultation call
             # that rang vera.
             consultation = f"Local/{TRANSFER_TO_PHONE}@{CONTEXT_TRANSFER}-"
@@ -148,3 +158,6 @@ async def test_attended_transfer_to_a_named_specialist(engine: Engine) -> None:
     finally:
         await ops.queue_action(engine.ami, engine.db, engine.settings, "anna", "logout", cli)
     assert record.kind is TransferKind.ATTENDED and record.uniqueid == uniqueid
+    [answered] = await Transfers(engine.db).for_uniqueid(uniqueid)
+    assert answered.answered_by == "vera"
+    assert answered.answer_seconds is not None and answered.answer_seconds < 40

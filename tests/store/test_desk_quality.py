@@ -25,7 +25,7 @@ from hotline.contact_center.quality import (
 )
 from hotline.core.vocabulary import LABELS
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
-from hotline.dialplan.names import CONTEXT_QUALITY, QUALITY_EVENT
+from hotline.dialplan.names import CONTEXT_QUALITY, QUALITY_EVENT, QualityLeg
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.settings.desk import QualitySettings
@@ -70,10 +70,12 @@ def test_the_dialplan_reports_sip_calls_at_hangup() -> None:
         "extensions.conf"
     ]
     handler = conf.split(f"[{CONTEXT_QUALITY}]", 1)[1].split("\n[", 1)[0]
-    assert f"UserEvent({QUALITY_EVENT},Quality: ${{CHANNEL(rtcp,all)}})" in handler
+    # Each leg's handler names the leg (desk2: every SIP leg is measured, R-135).
+    assert f"UserEvent({QUALITY_EVENT},Quality: ${{CHANNEL(rtcp,all)}},Leg: ${{ARG1}})" in handler
+    assert f"Set(CHANNEL(hangup_handler_push)={CONTEXT_QUALITY},s,1(${{ARG1}}))" in handler
+    assert '"${CHANNEL(channeltype)}" != "PJSIP"' in handler
     inbound = conf.split("[hotline-inbound]", 1)[1].split("\n[", 1)[0]
-    assert f"Set(CHANNEL(hangup_handler_push)={CONTEXT_QUALITY},s,1)" in inbound
-    assert '"${CHANNEL(channeltype)}" != "PJSIP"' in inbound
+    assert f"Gosub({CONTEXT_QUALITY},push,1(caller))" in inbound
 
 
 @pytest.fixture
@@ -107,7 +109,9 @@ async def test_the_tracker_stores_and_the_day_report_flags(db: Database) -> None
     found = await daily_report(db, today, ZONE)
     assert found.measured == 2
     assert [r.uniqueid for r in found.flagged] == ["u2"]
-    assert await store.flagged_among(["u1", "u2", "u9"]) == {"u2": ("loss", "jitter", "delay")}
+    assert await store.flagged_among(["u1", "u2", "u9"]) == {
+        "u2": [(QualityLeg.CALLER, ("loss", "jitter", "delay"))]
+    }
     assert (await daily_report(db, date(2020, 1, 1), ZONE)).measured == 0
     start, end = day_bounds(date(2026, 12, 3), ZONE)
     assert (start.hour, (end - start).days) == (21, 1)  # Moscow midnight in UTC

@@ -160,6 +160,20 @@ async def test_attended_to_a_specialist_uses_atxfer_on_the_operators_channel(
             "Value": "PJSIP/nina",
         },
         {
+            # Its voice quality is the operator leg's (desk2, R-135).
+            "Action": "Setvar",
+            "Channel": PEER,
+            "Variable": f"__{ChannelVar.TRANSFER_LEG.value}",
+            "Value": "operator",
+        },
+        {
+            # The consultation leg names the caller's call (issue 17, desk2 item 1).
+            "Action": "Setvar",
+            "Channel": PEER,
+            "Variable": f"__{ChannelVar.TRANSFER_OF.value}",
+            "Value": UNIQUEID,
+        },
+        {
             "Action": "Atxfer",
             "Channel": PEER,
             "Exten": TRANSFER_TO_PHONE,
@@ -186,7 +200,9 @@ async def test_outside_number_goes_over_the_trunk_and_is_masked_in_the_audit(
     )
     assert record.target == "+79131234567"
     assert ami.actions[0]["Value"] == settings.dialer.trunk.format(number="79131234567")
-    assert ami.actions[1]["Exten"] == TRANSFER_TO_PHONE
+    # The trunk's leg (desk2, R-135), then the redirect.
+    assert ami.actions[1]["Value"] == "trunk"
+    assert ami.actions[2]["Exten"] == TRANSFER_TO_PHONE
     [entry] = await AuditLog(db).entries(action="call.transfer")
     assert entry.detail is not None and "1234567" not in str(entry.detail["target"])
 

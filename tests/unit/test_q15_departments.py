@@ -80,7 +80,8 @@ def test_the_rendered_config_has_every_queue() -> None:
         'ExecIf($["${HOTLINE_DEPARTMENT}" = "dispatcher"]?Set(QNAME=hotline-dispatcher))'
         in operator
     )
-    assert "Queue(${QNAME},rct,,,${TARGET})" in operator
+    # Option b: each operator's SIP leg reports its voice quality (desk2, R-135).
+    assert "Queue(${QNAME},rctb(hotline-quality^push^1(operator)),,,${TARGET})" in operator
     assert "Queue(hotline-operators" not in operator
 
 

@@ -166,6 +166,7 @@ def test_the_operator_context_continues_to_the_rating_route() -> None:
         "extensions.conf"
     ]
     operator = conf.split("[hotline-operator]", 1)[1].split("\n[", 1)[0]
-    assert "Queue(${QNAME},rct," in operator
+    # Option c continues to the rating; b: the operator leg's voice quality (desk2, R-135).
+    assert "Queue(${QNAME},rctb(hotline-quality^push^1(operator))," in operator
     assert f"/{ROUTE_RATING})" in operator
     assert f'"${{{ChannelVar.MEMBER_NAME}}}" != ""]?rating' in operator

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import Boolean, Float, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.store.models.base import Base
+from hotline.dialplan.names import QualityLeg
+from hotline.store.models.base import Base, str_enum
 from hotline.store.types import UtcDateTime
 
 
@@ -20,6 +21,10 @@ class CallQuality(Base):
     # The channel's uniqueid (the call log's row for an inbound call).
     uniqueid: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str | None] = mapped_column(String(128))
+    # Which leg of the call (R-135: every SIP leg is measured), and the call's uniqueid (the
+    # leg's linkedid: the caller's channel, or the campaign call's).
+    leg: Mapped[QualityLeg] = mapped_column(str_enum(QualityLeg), default=QualityLeg.CALLER)
+    call_uniqueid: Mapped[str] = mapped_column(String(64), index=True)
     rx_packets: Mapped[int] = mapped_column(Integer)
     tx_packets: Mapped[int] = mapped_column(Integer)
     lost: Mapped[int] = mapped_column(Integer)  # we did not receive
