@@ -234,8 +234,8 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
         queue = await _best(options.repeat, lambda: _count(db, "queue_events"))
         line("count(*) queue_events", queue, queue)
         settings = load_settings(environ={})
-        kpis = await _best(1, lambda: build_report(db, settings, START, end))
-        line("queue report (Python, not yet SQL)", kpis, queue, "(goal < 1 s)")
+        kpis = await _best(options.repeat, lambda: build_report(db, settings, START, end))
+        line("queue report (SQL)", kpis, queue, "(goal < 1 s)")
     streamed = await campaign_report(store, "r")
 
     async def export() -> int:

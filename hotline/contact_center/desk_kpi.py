@@ -2,7 +2,7 @@
 scripted set of calls gives exactly known numbers.
 
 - call type: the operator's disposition when the call has one (R-038); the guess from the
-  IVR path (``queue_report.call_facts``) only for calls without one;
+  IVR path (``hotline.store.queue_queries``) only for calls without one;
 - first-contact resolution (R-040): disposed calls whose result is «resolved» over the
   disposed calls whose result counts (an abusive call ended, R-042, does not), against 90 %;
 - card lookup time (R-035): from the operator's answer to the card drawn in their browser,
@@ -13,10 +13,10 @@ scripted set of calls gives exactly known numbers.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
 
-from hotline.contact_center.kpi import CallFacts, CallType, Kpi, OperatorTime
+from hotline.contact_center.kpi import Kpi, OperatorTime
 from hotline.settings import DeskSettings
 from hotline.store.desk import CardViewRecord, DispositionRecord, PauseRecord
 
@@ -24,17 +24,6 @@ from hotline.store.desk import CardViewRecord, DispositionRecord, PauseRecord
 SEED_LOOKUP_SECONDS = 45.0
 SEED_WRAPUP_SECONDS = 300.0
 SEED_FCR = 0.9
-
-
-def with_dispositions(
-    facts: Mapping[str, CallFacts], dispositions: Mapping[str, DispositionRecord]
-) -> dict[str, CallFacts]:
-    """The calls' facts with the operator's type in place of the guess where there is one."""
-    merged = dict(facts)
-    for uniqueid, kept in dispositions.items():
-        known = merged.get(uniqueid, CallFacts())
-        merged[uniqueid] = CallFacts(known.answer_target, CallType(kept.call_type))
-    return merged
 
 
 def _mean(values: list[float]) -> float | None:

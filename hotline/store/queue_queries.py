@@ -1,0 +1,341 @@
+"""The queue report's per-call figures computed in SQL (issue 19 item 2): the same
+definitions as ``hotline.contact_center.kpi.queued_calls`` and the call facts of
+``hotline.contact_center.queue_report``, as window functions and aggregates on SQLite and
+PostgreSQL alike, so a report over a million queue events never loads them.
+
+- the period's calls: inbound calls started in ``[start, end)`` (simulated ones only if
+  asked); the queued ones among them joined the operator queue in the period (any queue);
+- a queued call's events: all of its queue events (also those after ``end``), of one queue
+  for a department's report; it counts if one of them is a join;
+- in each call's events ordered by (at, id): the first join (joined), the first connect
+  (answered: its time and operator), the first complete (talk time), any callback request,
+  and the last event (when an unanswered caller left);
+- the call's facts from its call events: the last answer target given in digits; readings
+  when its operator reason or a menu node it walked names readings; personal when its
+  account was identified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+)
+
+from hotline.store.db import Database
+from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
+from hotline.store.models import Call, CallEvent, QueueEvent
+from hotline.store.types import UtcDateTime, as_utc
+
+# The word in an operator reason or a node name that makes a call a readings call.
+READINGS_WORD: Final = "reading"
+
+
+@dataclass(frozen=True)
+class QueuedRow:
+    """One queued call, in order of joining (ties: the order of the calls' first events)."""
+
+    uniqueid: str
+    joined_at: datetime
+    connect_at: datetime | None  # the first connect: an operator answered
+    member: str | None  # who answered
+    talk: int | None  # the first complete's talk time
+    callback: bool  # a callback request among its events
+    last_at: datetime  # its last queue event
+    answer_target: int | None  # the last answer target given in digits
+    readings: bool
+    personal: bool
+
+
+@dataclass(frozen=True)
+class QueueFigures:
+    """What the queue report reads from the store, computed in SQL."""
+
+    calls: list[QueuedRow]
+    calls_total: int  # the period's calls (a department's: those with events in its queue)
+    ivr_contained: int  # ... finished in self-service
+    ivr_hangups: int  # ... ended in the IVR, never queued, not finished by it
+    ring_no_answer: dict[str, int]  # operator → unanswered rings, most first
+    call_ids: list[str]  # a department's calls' ids (its callbacks); empty for the hotline
+
+
+def _digits(dialect: str, value: Any) -> ColumnElement[bool]:
+    """``value`` is one or more ASCII digits (``str.isdigit`` for what the engine writes)."""
+    if dialect == "sqlite":
+        return and_(value != "", value.op("NOT GLOB")(literal_column("'*[^0-9]*'")))
+    matches: ColumnElement[bool] = value.op("~")(literal_column("'^[0-9]+$'"))
+    return matches
+
+
+def _period_calls(start: datetime, end: datetime, include_simulated: bool) -> CTE:
+    conditions: list[ColumnElement[bool]] = [
+        Call.direction == CallDirection.INBOUND.value,
+        Call.started_at >= literal(as_utc(start), UtcDateTime()),
+        Call.started_at < literal(as_utc(end), UtcDateTime()),
+    ]
+    if not include_simulated:
+        conditions.append(Call.simulated.is_(False))
+    return (
+        select(Call.id, Call.uniqueid, Call.outcome, Call.ended_at, Call.operator_reason)
+        .where(*conditions)
+        .cte("period_calls")
+    )
+
+
+def _key(dialect: str, at: Any, id_: Any) -> ColumnElement[str]:
+    """An event's time and id as fixed-width text (38 characters): sorting these sorts the
+    events by (at, id), so ``min``/``max`` of the key and a value after it pick the value
+    of the first/last event, with no window."""
+    if dialect == "sqlite":  # the stored naive UTC text "YYYY-MM-DD HH:MM:SS.ffffff"
+        stamp: ColumnElement[str] = cast(at, String)
+        number = func.printf(literal_column("'%012d'"), id_)
+    else:
+        utc = func.timezone(literal_column("'UTC'"), at)
+        stamp = func.to_char(utc, literal_column("'YYYY-MM-DD HH24:MI:SS.US'"))
+        number = func.lpad(cast(id_, String), 12, "0")
+    keyed: ColumnElement[str] = stamp.op("||")(number)
+    return keyed
+
+
+def _then(key: ColumnElement[str], value: Any) -> ColumnElement[str]:
+    """The key followed by ``value`` as text, "1" before it, or "0" for NULL."""
+    text_value = func.coalesce(literal("1").op("||")(cast(value, String)), literal("0"))
+    joined: ColumnElement[str] = key.op("||")(text_value)
+    return joined
+
+
+def _after_key(value: str | None) -> str | None:
+    """The value ``_then`` packed after the key (None for NULL or no such event)."""
+    if value is None or value[_KEY] == "0":
+        return None
+    return value[_KEY + 1 :]
+
+
+_KEY: Final = 38
+
+
+def _per_call(dialect: str, calls: CTE, start: datetime, end: datetime, queue: str | None) -> CTE:
+    """One row per period call that joined a queue in the period (a department's report:
+    and has events in its queue), over its queue events (of that queue): the first join
+    and connect, the first connect's operator and the first complete's talk time, whether
+    it asked for a callback, its last event, and its first event's key (the order of ties).
+    One GROUP BY, no window: first and last come from the (at, id) keys."""
+    joined_in_period = select(QueueEvent.uniqueid).where(
+        QueueEvent.kind == QueueEventKind.JOIN.value,
+        QueueEvent.at >= literal(as_utc(start), UtcDateTime()),
+        QueueEvent.at < literal(as_utc(end), UtcDateTime()),
+    )
+    uid = QueueEvent.uniqueid
+    conditions: list[ColumnElement[bool]] = [
+        uid.in_(joined_in_period),
+        uid.in_(select(calls.c.uniqueid)),
+    ]
+    if queue is not None:
+        conditions.append(QueueEvent.queue == queue)
+    stamp = UtcDateTime()
+    key = _key(dialect, QueueEvent.at, QueueEvent.id)
+
+    def first_of(kind: QueueEventKind, value: Any) -> ColumnElement[str]:
+        return func.min(case((QueueEvent.kind == kind.value, _then(key, value))))
+
+    return (
+        select(
+            uid.label("uniqueid"),
+            func.min(
+                type_coerce(
+                    case((QueueEvent.kind == QueueEventKind.JOIN.value, QueueEvent.at)), stamp
+                )
+            ).label("joined_at"),
+            func.min(key).label("first_key"),
+            func.min(
+                type_coerce(
+                    case((QueueEvent.kind == QueueEventKind.CONNECT.value, QueueEvent.at)), stamp
+                )
+            ).label("connect_at"),
+            first_of(QueueEventKind.CONNECT, QueueEvent.member).label("member"),
+            first_of(QueueEventKind.COMPLETE, QueueEvent.talk).label("talk"),
+            func.max(case((QueueEvent.kind == QueueEventKind.CALLBACK.value, 1), else_=0)).label(
+                "callback"
+            ),
+            func.max(type_coerce(QueueEvent.at, stamp)).label("last_at"),
+        )
+        .where(*conditions)
+        .group_by(uid)
+        .cte("queued_calls")
+    )
+
+
+def _facts(dialect: str, calls: CTE, queued: CTE) -> Select[Any]:
+    """The calls with their call's facts from its call events (one GROUP BY), in order of
+    joining (those that never joined, a department's, last)."""
+    events = CallEvent.__table__.c
+    key = _key(dialect, events.at, events.id)
+    target = func.max(
+        case(
+            (
+                and_(
+                    events.kind == EventKind.ANSWER_TARGET.value,
+                    _digits(dialect, events.value),
+                ),
+                _then(key, events.value),
+            )
+        )
+    )
+    pattern = f"%{READINGS_WORD}%"
+    node_readings = and_(
+        events.kind == EventKind.NODE.value, func.lower(events.value).like(pattern)
+    )
+    facts = (
+        select(
+            events.call_id,
+            target.label("target"),
+            func.max(case((node_readings, 1), else_=0)).label("readings"),
+            func.max(case((events.kind == EventKind.ACCOUNT.value, 1), else_=0)).label("personal"),
+        )
+        .where(
+            events.call_id.in_(
+                select(calls.c.id).where(calls.c.uniqueid.in_(select(queued.c.uniqueid)))
+            )
+        )
+        .group_by(events.call_id)
+        .subquery("call_facts")
+    )
+    q, c, f = queued.c, calls.c, facts.c
+    reason = func.lower(func.coalesce(c.operator_reason, "")).like(pattern)
+    return (
+        select(
+            q.uniqueid,
+            q.joined_at,
+            q.connect_at,
+            q.member,
+            q.talk,
+            q.callback,
+            q.last_at,
+            f.target,
+            or_(reason, func.coalesce(f.readings, 0) == 1).label("readings"),
+            func.coalesce(f.personal, 0).label("personal"),
+            c.outcome,
+            c.ended_at.is_not(None).label("ended"),
+        )
+        .join(calls, c.uniqueid == q.uniqueid)
+        .outerjoin(facts, f.call_id == c.id)
+        .order_by(q.joined_at.is_(None), q.joined_at, q.first_key)
+    )
+
+
+def _totals(calls: CTE) -> Select[Any]:
+    c = calls.c
+    completed = c.outcome == CallOutcome.COMPLETED.value
+    hung_up = and_(c.ended_at.is_not(None), or_(c.outcome.is_(None), ~completed))
+    return select(
+        func.count(),
+        func.coalesce(func.sum(case((completed, 1), else_=0)), 0),
+        func.coalesce(func.sum(case((hung_up, 1), else_=0)), 0),
+    ).select_from(calls)
+
+
+async def queue_figures(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    *,
+    include_simulated: bool = False,
+    queue: str | None = None,
+) -> QueueFigures:
+    """The figures of calls started in ``[start, end)``: the whole hotline's, or (``queue``)
+    one department's queue, whose calls are those with events in it."""
+    dialect = db.engine.dialect.name
+    calls = _period_calls(start, end, include_simulated)
+    queued = _per_call(dialect, calls, start, end, queue)
+    rings = _rings(calls, start, end, queue)
+    async with db.engine.connect() as conn:
+        rows = (await conn.execute(_facts(dialect, calls, queued))).all()
+        if queue is None:
+            total, contained, hangups = (await conn.execute(_totals(calls))).one()
+        else:  # a department's calls are those with events in its queue
+            total, contained, hangups = 0, 0, 0
+        ring_rows: Sequence[Any] = (await conn.execute(rings)).all()
+        call_ids: list[str] = []
+        if queue is not None:
+            ids = select(calls.c.id).where(calls.c.uniqueid.in_(select(queued.c.uniqueid)))
+            call_ids = list((await conn.execute(ids)).scalars())
+    queued_rows: list[QueuedRow] = []
+    for r in rows:
+        completed = r.outcome == CallOutcome.COMPLETED.value
+        hung_up = bool(r.ended) and not completed
+        if queue is not None:
+            total, contained = total + 1, contained + completed
+        if r.joined_at is None:  # a department's call with events in its queue, no join
+            hangups += hung_up if queue is not None else 0
+            continue
+        if queue is None:  # counted among the period's calls: not a hang-up in the IVR
+            hangups -= hung_up
+        target = _after_key(r.target)
+        talk = _after_key(r.talk)
+        queued_rows.append(
+            QueuedRow(
+                uniqueid=r.uniqueid,
+                joined_at=r.joined_at,
+                connect_at=r.connect_at,
+                member=_after_key(r.member),
+                talk=None if talk is None else int(talk),
+                callback=bool(r.callback),
+                last_at=r.last_at,
+                answer_target=None if target is None else int(target),
+                readings=bool(r.readings),
+                personal=bool(r.personal),
+            )
+        )
+    return QueueFigures(
+        calls=queued_rows,
+        calls_total=int(total),
+        ivr_contained=int(contained),
+        ivr_hangups=int(hangups),
+        ring_no_answer=dict(sorted(((m, int(n)) for m, n in ring_rows), key=_most_first)),
+        call_ids=call_ids,
+    )
+
+
+def _rings(
+    calls: CTE, start: datetime, end: datetime, queue: str | None
+) -> Select[str | None, int]:
+    """Unanswered rings per operator (R-031) among the queued calls' events."""
+    joined_in_period = select(QueueEvent.uniqueid).where(
+        QueueEvent.kind == QueueEventKind.JOIN.value,
+        QueueEvent.at >= literal(as_utc(start), UtcDateTime()),
+        QueueEvent.at < literal(as_utc(end), UtcDateTime()),
+    )
+    query = (
+        select(QueueEvent.member, func.count())
+        .where(
+            QueueEvent.kind == QueueEventKind.RING_NO_ANSWER.value,
+            QueueEvent.member.is_not(None),
+            QueueEvent.member != "",
+            QueueEvent.uniqueid.in_(joined_in_period),
+            QueueEvent.uniqueid.in_(select(calls.c.uniqueid)),
+        )
+        .group_by(QueueEvent.member)
+    )
+    if queue is not None:
+        query = query.where(QueueEvent.queue == queue)
+    return query
+
+
+def _most_first(item: tuple[str, int]) -> tuple[int, str]:
+    return -item[1], item[0]
