@@ -90,8 +90,16 @@ def _duration(seconds: int | None) -> str:
 
 
 class Sandbox:
-    def __init__(self, settings: Settings, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        progress: Progress | None = None,
+        sip_match: Sequence[str] | None = None,
+    ) -> None:
+        """``sip_match``: the addresses whose SIP calls this Asterisk accepts (default: its
+        own SIP address; a cluster node takes them from Kamailio's)."""
         self.settings = settings
+        self._sip_match = tuple(sip_match) if sip_match else None
         self.layout = SandboxLayout.of(settings)
         self._progress: Progress = progress or log.info
         ami = settings.ami
@@ -267,6 +275,7 @@ class Sandbox:
                 ami_secret=secret,
                 console_secret=effective_ami_secret(self.settings, AmiRole.CONSOLE),
                 cli_secret=effective_ami_secret(self.settings, AmiRole.CLI),
+                sip_match=self._sip_match,
                 sandbox=True,
             )
             files = render_configs(self.settings, options)
