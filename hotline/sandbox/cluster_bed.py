@@ -240,6 +240,9 @@ class ClusterBed:
         self._wait(worker.name, ready, self.worker_log(worker))
         self._progress(f"worker up: {worker.name} on node {worker.node}")
 
+    def worker_pid(self, worker: BedWorker) -> int | None:
+        return _read_pid(self._pid_file(worker.name))
+
     # --- down, status -------------------------------------------------------------------------
     def down(self) -> list[str]:
         """Stop the workers, Kamailio and the nodes' Asterisk (unmounting their instances);

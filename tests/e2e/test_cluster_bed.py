@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import bench
 from bench import rtp_dtmf
 from bench.sip_menu_walk import CALLER, ENGINE_NUMBER, EVENTS, Recorder, Walk, plan_walk
 from hotline.app import resolve_ami_secret
@@ -38,7 +39,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 __all__ = ["prometheus"]  # the fixture, imported for its use here
 
-SCENARIO = Path(__file__).parent / "sipp" / "cluster_walk_via_proxy.xml"
+SCENARIO = Path(bench.__file__).parent / "sipp" / "menu_walk_via_proxy.xml"
 # Probe every second; one unanswered probe takes a node out (cluster.kamailio.*).
 PROBE = {"probe_interval": 1, "probe_threshold": 1, "invite_timeout_ms": 1000}
 FIRST_CALLERS = 4
