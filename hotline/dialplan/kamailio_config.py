@@ -23,6 +23,8 @@ CONFIG_FILE: Final = "kamailio.cfg"
 DISPATCHER_FILE: Final = "dispatcher.list"
 # The dispatcher set of the Asterisk nodes.
 NODE_SET: Final = 1
+# Kamailio's log line when the probes take a node out ("node sip:HOST:PORT is down...").
+NODE_DOWN_LOG: Final = "node {uri} is down"
 ALGORITHM_CALL_LOAD: Final = 10
 # Probe replies that prove a node alive besides 2xx: redirects and the refusals a live
 # Asterisk sends a prober it does not know.  Never 408 (tm's own reply when nobody answered).
@@ -178,6 +180,15 @@ request_route {{
     }}
 {track_reply}    t_on_failure("FAILOVER");
     route(RELAY);
+}}
+
+# The probes' verdicts in the log (an operator's record, and what the tests wait for).
+event_route[dispatcher:dst-down] {{
+    xlog("L_WARN", "node $ru is down: taken out of the set\\n");
+}}
+
+event_route[dispatcher:dst-up] {{
+    xlog("L_WARN", "node $ru is up: back in the set\\n");
 }}
 
 route[RELAY] {{

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hotline.cli.main import app
-from hotline.dialplan.kamailio_config import render_kamailio
+from hotline.dialplan.kamailio_config import NODE_DOWN_LOG, render_kamailio
 from hotline.sandbox.cluster_bed import _read_pid, _stop_pid, _write_pid
 from hotline.sandbox.cluster_plan import BedError, plan_bed
 from hotline.settings import Settings, load_settings
@@ -115,3 +115,6 @@ def test_a_probe_nobody_answered_takes_the_node_out() -> None:
     codes = line.split('"')[5].split(";")
     assert "class=4" not in codes and "code=408" not in codes
     assert {"class=2", "code=401", "code=404"} <= set(codes)
+    # The verdict is logged (what an operator reads, and what the e2e test waits for).
+    assert "event_route[dispatcher:dst-down]" in config
+    assert NODE_DOWN_LOG.format(uri="$ru") in config
