@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from bench import (
     accounts_import,
     cli_start,
+    cluster,
     dialer,
     dialer_workers,
     fastagi,
@@ -73,6 +74,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "SIP callers walking the menu by DTMF: engine vs the menu as pure dialplan",
         sip_menu.add_arguments,
         sip_menu.run,
+    ),
+    "cluster": Benchmark(
+        "SIP menu capacity of two Asterisk nodes through Kamailio against one (issue 20)",
+        cluster.add_arguments,
+        cluster.run,
     ),
     "soak": Benchmark(
         "Chaos soak: steady load while seeded faults break every part; then the auditor",

@@ -52,6 +52,9 @@ COMMANDS: Final[dict[str, Entry]] = {
     ),
     "web": Entry("web_cmd", "web", "Serve the browser console on web.host:web.port."),
     "sandbox": Entry("sandbox_cmd", "app", "A real Asterisk 22 in a Debian sid chroot."),
+    "cluster": Entry(
+        "cluster_cmd", "app", "A two-node test bed here: Kamailio, two Asterisk, two workers."
+    ),
     "call": Entry("call_cmd", "app", "Calls: simulate a caller."),
     "db": Entry("db_cmd", "app", "The database schema (Alembic migrations)."),
     "calls": Entry("calls_cmd", "app", "The call log."),

@@ -23,7 +23,14 @@ CONFIG_FILE: Final = "kamailio.cfg"
 DISPATCHER_FILE: Final = "dispatcher.list"
 # The dispatcher set of the Asterisk nodes.
 NODE_SET: Final = 1
+# Kamailio's log line when the probes take a node out ("node sip:HOST:PORT is down...").
+NODE_DOWN_LOG: Final = "node {uri} is down"
 ALGORITHM_CALL_LOAD: Final = 10
+# Probe replies that prove a node alive besides 2xx: redirects and the refusals a live
+# Asterisk sends a prober it does not know.  Never 408 (tm's own reply when nobody answered).
+PROBE_ALIVE_CODES: Final = (
+    "class=2", "class=3", "code=401", "code=403", "code=404", "code=405", "code=407",
+)  # fmt: skip
 _HOST: Final = re.compile(r"^[A-Za-z0-9.-]{1,253}$")
 
 
@@ -73,6 +80,7 @@ def render_kamailio(settings: Settings, dispatcher_path: str) -> KamailioFiles:
         listen=f"{listen}:{kam.listen_port}",
         dispatcher_path=dispatcher_path,
         ping_interval=kam.probe_interval,
+        alive_codes=";".join(PROBE_ALIVE_CODES),
         threshold=kam.probe_threshold,
         invite_timeout=kam.invite_timeout_ms,
         node_set=NODE_SET,
@@ -118,13 +126,15 @@ modparam("rr", "enable_full_lr", 0)
 modparam("dispatcher", "list_file", "{dispatcher_path}")
 # Failover: keep the other candidates of a selection for ds_next_dst().
 modparam("dispatcher", "flags", 2)
-# OPTIONS every {ping_interval} s to every node, not only to those marked down; any reply
-# (even 401/404 from a node that does not know the prober) means it is alive.
+# OPTIONS every {ping_interval} s to every node, not only to those marked down; a reply the
+# node sent (even 401/403/404 from a node that does not know the prober) means it is alive.
+# Not all of class 4: tm answers a probe nobody answered with a local 408, which must count
+# as a failure, or a dead node would never be taken out.
 modparam("dispatcher", "ds_ping_interval", {ping_interval})
 modparam("dispatcher", "ds_probing_mode", 1)
 modparam("dispatcher", "ds_probing_threshold", {threshold})
 modparam("dispatcher", "ds_inactive_threshold", {threshold})
-modparam("dispatcher", "ds_ping_reply_codes", "class=2;class=3;class=4")
+modparam("dispatcher", "ds_ping_reply_codes", "{alive_codes}")
 modparam("dispatcher", "ds_ping_from", "sip:kamailio@hotline.invalid")
 # Call-load tracking (algorithm 10): calls in progress per node, by Call-ID.
 modparam("dispatcher", "ds_hash_size", {hash_size})
@@ -170,6 +180,15 @@ request_route {{
     }}
 {track_reply}    t_on_failure("FAILOVER");
     route(RELAY);
+}}
+
+# The probes' verdicts in the log (an operator's record, and what the tests wait for).
+event_route[dispatcher:dst-down] {{
+    xlog("L_WARN", "node $ru is down: taken out of the set\\n");
+}}
+
+event_route[dispatcher:dst-up] {{
+    xlog("L_WARN", "node $ru is up: back in the set\\n");
 }}
 
 route[RELAY] {{

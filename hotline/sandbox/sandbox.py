@@ -99,11 +99,15 @@ class Sandbox:
         progress: Progress | None = None,
         *,
         call_records_csv: bool = False,
+        sip_match: Sequence[str] | None = None,
     ) -> None:
         """``call_records_csv``: Asterisk also writes its CDRs and channel events to CSV
-        (:data:`CDR_CSV`, :data:`CEL_CSV` in the chroot), for the chaos soak's auditor."""
+        (:data:`CDR_CSV`, :data:`CEL_CSV` in the chroot), for the chaos soak's auditor.
+        ``sip_match``: the addresses whose SIP calls this Asterisk accepts (default: its
+        own SIP address; a cluster node takes them from Kamailio's)."""
         self.settings = settings
         self.call_records_csv = call_records_csv
+        self._sip_match = tuple(sip_match) if sip_match else None
         self.layout = SandboxLayout.of(settings)
         self._progress: Progress = progress or log.info
         ami = settings.ami
@@ -279,6 +283,7 @@ class Sandbox:
                 ami_secret=secret,
                 console_secret=effective_ami_secret(self.settings, AmiRole.CONSOLE),
                 cli_secret=effective_ami_secret(self.settings, AmiRole.CLI),
+                sip_match=self._sip_match,
                 sandbox=True,
                 call_records_csv=self.call_records_csv,
             )

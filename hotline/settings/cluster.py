@@ -54,11 +54,28 @@ class KamailioSettings(BaseModel):
     config_dir: str = "/etc/kamailio"
 
 
+class ClusterBedSettings(BaseModel):
+    """``hotline cluster up`` (issue 20 item 5; no seed requirement): Kamailio, the nodes and
+    one engine worker per node on this one machine, every address on the loopback.  Without
+    ``cluster.nodes`` the bed has two nodes, n1 on 127.0.0.2 and n2 on 127.0.0.3, with SIP on
+    sandbox.sip_port + port_offset, AMI on ami.port + port_offset, and Kamailio on
+    127.0.0.1, sandbox.sip_port + port_offset + 4.  The worker of the k-th node (k from 1)
+    serves FastAGI on fastagi.port + port_offset + k and /metrics on
+    metrics.port + port_offset + k."""
+
+    model_config = SECTION_CONFIG
+
+    port_offset: int = Field(default=100, ge=1, le=1000)
+    # How long `up` waits for each part (an Asterisk's start, a worker's listeners).
+    start_timeout: float = Field(default=90.0, gt=0)
+
+
 class ClusterSettings(BaseModel):
     model_config = SECTION_CONFIG
 
     nodes: list[ClusterNode] = Field(default_factory=list)
     kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
+    bed: ClusterBedSettings = Field(default_factory=ClusterBedSettings)
 
     @model_validator(mode="after")
     def _unique(self) -> ClusterSettings:

@@ -26,14 +26,20 @@ from hotline.store.models import DialerPacing, EngineWorker
 PACING_CPS: Final = "calls_per_second"
 
 
+# Why a second worker (or a cluster of them) is refused on SQLite, and what to do instead.
+ONE_WORKER_ON_SQLITE: Final = (
+    "SQLite holds one engine worker: run several workers on PostgreSQL "
+    "(database_url = postgresql+psycopg://...)"
+)
+
+
 class SecondWorkerOnSqlite(RuntimeError):
     """Another engine already runs on this SQLite database."""
 
     def __init__(self, database: str, holder: str) -> None:
         super().__init__(
             f"another hotline engine ({holder}) already runs on the SQLite database "
-            f"{database}; SQLite holds one engine worker. Stop it first, or run several "
-            "workers on PostgreSQL (database_url = postgresql+psycopg://...)"
+            f"{database}. Stop it first. {ONE_WORKER_ON_SQLITE}"
         )
 
 

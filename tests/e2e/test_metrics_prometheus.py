@@ -63,6 +63,8 @@ def prometheus(settings: Settings, tmp_path: Path) -> Iterator[str]:
     )
     try:
         asyncio.run(wait_for_port(metrics.prometheus_host, metrics.prometheus_port))
+        # The port opens before the storage is ready: until then queries get 503.
+        asyncio.run(_ready(f"http://{address}"))
         yield f"http://{address}"
     finally:
         process.terminate()
@@ -72,6 +74,20 @@ def prometheus(settings: Settings, tmp_path: Path) -> Iterator[str]:
             process.kill()
             process.wait(timeout=10)
         log.close()
+
+
+def _ready_now(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{base}/-/ready", timeout=5) as response:
+            return bool(response.status == 200)
+    except OSError:  # urllib's HTTPError (503 while starting) and URLError are OSErrors
+        return False
+
+
+async def _ready(base: str) -> None:
+    async with asyncio.timeout(READY_WITHIN):
+        while not await asyncio.to_thread(_ready_now, base):
+            await asyncio.sleep(0.2)
 
 
 def _query(base: str, expr: str) -> list[dict[str, object]]:
