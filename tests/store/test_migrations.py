@@ -16,6 +16,8 @@ from hotline.store.migrations.column_types import render_item
 from hotline.store.models import Base
 
 TABLES = {
+    "webhook_events",
+    "webhook_deliveries",
     "calls",
     "call_events",
     "calendar_overrides",
@@ -81,7 +83,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0025_card_desk"
+    assert head == "0026_webhooks_outbox"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
