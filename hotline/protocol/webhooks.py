@@ -11,7 +11,7 @@ A receiver checks a POST like this (``secret`` is the endpoint's shared secret):
         stamp = headers["X-Hotline-Timestamp"]
         expected = hmac.new(secret, stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
         given = headers["X-Hotline-Signature"].removeprefix("v1=")
-        fresh = abs(time.time() - int(stamp)) <= tolerance
+        fresh = stamp.isdigit() and abs(time.time() - int(stamp)) <= tolerance
         return fresh and hmac.compare_digest(expected, given)
 """
 
