@@ -158,12 +158,19 @@ class WebhookOutbox:
         await self._store.mark_retry(delivery.id, error, next_try)
         return False
 
-    async def ping(self, name: str) -> str:
-        """Post a signed ``ping`` to one endpoint now (``hotline webhooks test``): its answer,
-        or WebhookPostFailed / KeyError for an unknown endpoint."""
-        endpoint = {e.name: e for e in self._settings.endpoints}[name]
-        event = Ping(id=new_event_id(), at=self._clock(), data=PingData(message="hotline"))
-        body = encode(event).encode()
-        sent = headers(self._secrets[name], int(self._stamp()), body, event.id, event.kind)
-        status = await self._poster.post(endpoint.url, body, sent, endpoint.timeout)
-        return f"HTTP {status}"
+
+async def ping(
+    endpoint: WebhookEndpoint,
+    secret: bytes,
+    poster: WebhookPoster,
+    *,
+    clock: Callable[[], datetime] = utc_now,
+    stamp: Callable[[], float] = time.time,
+) -> str:
+    """Post a signed ``ping`` to one endpoint now (``hotline webhooks test``), outside the
+    outbox: the receiver's answer, or WebhookPostFailed."""
+    event = Ping(id=new_event_id(), at=clock(), data=PingData(message="hotline"))
+    body = encode(event).encode()
+    sent = headers(secret, int(stamp()), body, event.id, event.kind)
+    status = await poster.post(endpoint.url, body, sent, endpoint.timeout)
+    return f"HTTP {status}"

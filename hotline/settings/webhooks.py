@@ -16,6 +16,7 @@ from hotline.settings.base import SECTION_CONFIG
 
 _NAME: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 _ENV: Final = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
+SETTINGS_PREFIX: Final = "HOTLINE_"
 _URL: Final = re.compile(r"^https?://[^\s/?#@]+(:\d{1,5})?(/[^\s]*)?$")
 
 
@@ -53,6 +54,9 @@ class WebhookEndpoint(BaseModel):
     def _env(cls, value: str) -> str:
         if not _ENV.match(value):
             raise ValueError("secret_env names an environment variable (A-Z, 0-9, '_')")
+        if value.startswith(SETTINGS_PREFIX):
+            # HOTLINE_... variables are settings: an unknown one is refused as a typo.
+            raise ValueError(f"secret_env must not start with {SETTINGS_PREFIX}")
         return value
 
 

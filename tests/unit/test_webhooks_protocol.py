@@ -107,6 +107,8 @@ def test_only_http_urls_and_no_secret_in_the_file() -> None:
             WebhookEndpoint.model_validate({**good, "url": url})
     with pytest.raises(ValidationError, match="secret"):
         WebhookEndpoint.model_validate({**good, "secret": "in-the-file"})
+    with pytest.raises(ValidationError, match="HOTLINE_"):  # those are settings
+        WebhookEndpoint.model_validate({**good, "secret_env": "HOTLINE_BILLING_KEY"})
     with pytest.raises(ValidationError):
         WebhookSettings.model_validate({"endpoints": [good, good]})  # one name twice
 
