@@ -21,6 +21,7 @@ from bench import (
     sip_menu,
     soak,
     speech,
+    webhooks,
 )
 
 
@@ -73,6 +74,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "SIP callers walking the menu by DTMF: engine vs the menu as pure dialplan",
         sip_menu.add_arguments,
         sip_menu.run,
+    ),
+    "webhooks": Benchmark(
+        "Webhook outbox: events delivered per second vs bare INSERT+commit and bare POSTs",
+        webhooks.add_arguments,
+        webhooks.run,
     ),
     "soak": Benchmark(
         "Chaos soak: steady load while seeded faults break every part; then the auditor",
