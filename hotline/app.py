@@ -130,7 +130,8 @@ class Engine:
         self._wrapup_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
-        self.housekeeping = Housekeeping(settings, self.recordings)
+        self.webhook_store = WebhookStore(self.db)
+        self.housekeeping = Housekeeping(settings, self.recordings, self.webhook_store)
         self.menus = MenuVersions(self.db)
         self.accounts = AccountStore(self.db)
         self.readings = ReadingStore(self.db)
@@ -192,7 +193,6 @@ class Engine:
         self._dialer_task: asyncio.Task[None] | None = None
         # Webhooks to billing and CRM (issue 22 item 4): events are written with their causes
         # by the store; one worker per database posts them (a singleton, as the SMS outbox).
-        self.webhook_store = WebhookStore(self.db)
         self.webhooks: WebhookOutbox | None = None
         self._webhook_poster: WebhookPoster | None = None
         if settings.webhooks.endpoints:

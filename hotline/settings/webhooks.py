@@ -76,6 +76,9 @@ class WebhookSettings(BaseModel):
     poll_interval: float = Field(default=1.0, gt=0)
     # Deliveries read per endpoint at a time.
     batch: int = Field(default=100, gt=0)
+    # The daily housekeeping deletes events older than this whose deliveries all succeeded
+    # (or that no endpoint wanted); dead letters and pending events are kept.
+    keep_days: int = Field(default=30, gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> WebhookSettings:

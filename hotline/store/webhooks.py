@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, delete, func, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -303,6 +303,28 @@ class WebhookStore:
                 )
             )
         return out
+
+    async def purge(self, before: datetime, *, unfanned: bool) -> int:
+        """Delete events from before ``before`` whose every delivery was delivered (dead
+        letters and pending ones stay); ``unfanned``: also events never fanned out (no
+        endpoint is configured to want them).  How many events went."""
+        unsettled = select(WebhookDelivery.event_id).where(
+            WebhookDelivery.status != WebhookDeliveryStatus.DELIVERED
+        )
+        where = and_(WebhookEventRow.at < before, WebhookEventRow.id.not_in(unsettled))
+        if not unfanned:
+            where = and_(where, WebhookEventRow.fanned_out.is_(True))
+        async with self._db.session() as session:
+            doomed = select(WebhookEventRow.id).where(where).scalar_subquery()
+            await session.execute(
+                delete(WebhookDelivery)
+                .where(WebhookDelivery.event_id.in_(doomed))
+                .execution_options(synchronize_session=False)
+            )
+            gone = await session.execute(
+                delete(WebhookEventRow).where(where).execution_options(synchronize_session=False)
+            )
+            return int(gone.rowcount)  # type: ignore[attr-defined]
 
     async def events(self, limit: int = 1000) -> list[tuple[str, str]]:
         """(event id, kind) of the stored events, oldest first (tests)."""

@@ -161,3 +161,33 @@ async def test_backlog_counts_events_not_fanned_out(db: Database) -> None:
     await ReadingStore(db).submit(READING, at=NOW)
     (backlog,) = await WebhookStore(db).backlog(["billing"])
     assert (backlog.pending, backlog.dead, backlog.delivered) == (1, 0, 0)
+
+
+async def test_housekeeping_keeps_dead_and_pending_events(db: Database) -> None:
+    from datetime import timedelta
+
+    from hotline.contact_center.housekeeping import Housekeeping
+    from hotline.settings import Settings, WebhookSettings
+
+    await db.upgrade()
+    store = WebhookStore(db)
+    readings = ReadingStore(db)
+    for n in range(4):
+        draft = ReadingDraft(None, "100000000001", "M1", 1, f"2026-0{n + 1}", 100 + n, 100)
+        await readings.submit(draft, at=NOW - timedelta(days=40))
+    await store.fan_out({"billing": ()}, NOW)
+    delivered, dead, pending, _left = await store.heads("billing", 10)
+    await store.mark_delivered(delivered.id, NOW)
+    await store.mark_dead(dead.id, "HTTP 500", NOW)
+    await store.mark_retry(pending.id, "HTTP 500", NOW)
+    await readings.submit(READING, at=NOW)  # recent, not fanned out
+    endpoint = {"name": "billing", "url": "http://127.0.0.1:1/", "secret_env": "B"}
+    settings = Settings(webhooks=WebhookSettings.model_validate({"endpoints": [endpoint]}))
+    jobs = Housekeeping(settings, None, store)  # type: ignore[arg-type]
+    assert await jobs.purge_webhooks() == 1  # only the delivered one
+    left = [d.event_id for d in await store.deliveries("billing")]
+    assert delivered.event_id not in left and dead.event_id in left
+    assert len(await store.events()) == 4
+    # With no endpoint configured, old events no endpoint wanted go too.
+    assert await store.purge(NOW + timedelta(days=1), unfanned=True) == 1
+    assert len(await store.events()) == 3
