@@ -68,11 +68,16 @@ _RECORD_FIELDS: Final = frozenset(
 _PERSONAL_NUMBER: Final = re.compile(r"(?<![\d.])\+?\d{9,15}(?![\d.])")
 
 
+def mask_numbers(text: str) -> str:
+    """``text`` with every digit run that can be a phone or an account number masked."""
+    return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), text)
+
+
 def _masked(value: object) -> object:
     """An extra field's value with phone and account numbers masked (``791******67``): call
     sites mask what they format into the message, this covers what they pass as fields."""
     if isinstance(value, str):
-        return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), value)
+        return mask_numbers(value)
     if isinstance(value, bool | float | type(None)):
         return value
     if isinstance(value, int):

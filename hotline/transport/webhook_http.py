@@ -7,6 +7,8 @@ from typing import Final
 
 import httpx2 as httpx
 
+from hotline.core.logs import mask_numbers
+
 # The receiver's answer kept in an error (enough to see what it said, bounded).
 ANSWER_MAX: Final = 200
 
@@ -18,10 +20,12 @@ class WebhookPostFailed(Exception):
 class WebhookPoster:
     """One connection pool for every endpoint; ``close`` when done."""
 
-    def __init__(self) -> None:
+    def __init__(self, transport: httpx.AsyncBaseTransport | None = None) -> None:
         # No redirects (a receiver must be configured by its real URL), no proxies from the
         # environment (personal data goes straight to the configured receiver).
-        self._client = httpx.AsyncClient(follow_redirects=False, trust_env=False)
+        self._client = httpx.AsyncClient(
+            follow_redirects=False, trust_env=False, transport=transport
+        )
 
     async def post(self, url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:  # noqa: ASYNC109
         """The receiver's status code when 2xx; else WebhookPostFailed."""
@@ -32,7 +36,8 @@ class WebhookPoster:
         except httpx.HTTPError as exc:
             raise WebhookPostFailed(f"{type(exc).__name__}: {exc}"[:ANSWER_MAX]) from exc
         if not 200 <= answer.status_code < 300:
-            text = answer.text[:ANSWER_MAX].replace("\n", " ")
+            # A receiver may echo the body: numbers in its answer are masked (logged, stored).
+            text = mask_numbers(answer.text[:ANSWER_MAX].replace("\n", " "))
             raise WebhookPostFailed(f"HTTP {answer.status_code}: {text}")
         return answer.status_code
 
