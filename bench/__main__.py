@@ -22,6 +22,7 @@ from bench import (
     sip_menu,
     soak,
     speech,
+    webhooks,
 )
 
 
@@ -79,6 +80,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "SIP menu capacity of two Asterisk nodes through Kamailio against one (issue 20)",
         cluster.add_arguments,
         cluster.run,
+    ),
+    "webhooks": Benchmark(
+        "Webhook outbox: events delivered per second vs bare INSERT+commit and bare POSTs",
+        webhooks.add_arguments,
+        webhooks.run,
     ),
     "soak": Benchmark(
         "Chaos soak: steady load while seeded faults break every part; then the auditor",

@@ -41,6 +41,7 @@ from hotline.credentials import SmsPasswordMissing as SmsPasswordMissing
 from hotline.credentials import ami_client as ami_client
 from hotline.credentials import resolve_ami_secret as resolve_ami_secret
 from hotline.credentials import resolve_sms_password as resolve_sms_password
+from hotline.credentials import resolve_webhook_secrets
 from hotline.dialplan.names import (
     ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
@@ -50,6 +51,7 @@ from hotline.dialplan.names import (
 )
 from hotline.messaging.outbox import SmsOutbox
 from hotline.protocol.ami import AmiEvent
+from hotline.messaging.webhooks import WebhookOutbox
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
@@ -68,11 +70,13 @@ from hotline.store.singleton import Singleton
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.store.transfers import Transfers
+from hotline.store.webhooks import WebhookStore
 from hotline.store.workers import WorkerRegistry, hold_sqlite_engine_lock, worker_name
 from hotline.transport.ami import AmiClient, AmiNotConnected
 from hotline.transport.fastagi import AgiRoutes, FastAgiServer
 from hotline.transport.kannel import DlrListener, KannelClient
 from hotline.transport.metrics_http import MetricsListener
+from hotline.transport.webhook_http import WebhookPoster
 from ivr.appeal_said import AppealSaid
 from ivr.menu.flow import MenuFlow
 from ivr.menu.live import LiveMenu
@@ -128,7 +132,8 @@ class Engine:
         self._wrapup_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
-        self.housekeeping = Housekeeping(settings, self.recordings)
+        self.webhook_store = WebhookStore(self.db)
+        self.housekeeping = Housekeeping(settings, self.recordings, self.webhook_store)
         self.menus = MenuVersions(self.db)
         self.accounts = AccountStore(self.db)
         self.readings = ReadingStore(self.db)
@@ -188,6 +193,19 @@ class Engine:
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)
         self._dialer_task: asyncio.Task[None] | None = None
+        # Webhooks to billing and CRM (issue 22 item 4): events are written with their causes
+        # by the store; one worker per database posts them (a singleton, as the SMS outbox).
+        self.webhooks: WebhookOutbox | None = None
+        self._webhook_poster: WebhookPoster | None = None
+        if settings.webhooks.endpoints:
+            self._webhook_poster = WebhookPoster()
+            self.webhooks = WebhookOutbox(
+                settings.webhooks,
+                self.webhook_store,
+                self._webhook_poster,
+                resolve_webhook_secrets(settings),
+                clock=clock,
+            )
         # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.
         self.metrics = MetricsListener(settings.metrics.host, settings.metrics.port)
         self._metrics_tasks: list[asyncio.Task[None]] = []
@@ -313,6 +331,8 @@ class Engine:
         if self.sms_outbox is not None and self._sms_listener is not None:
             await self._sms_listener.start()
             self._singleton("sms-outbox", self.sms_outbox.run)
+        if self.webhooks is not None:
+            self._singleton("webhooks", self.webhooks.run)
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()
@@ -424,6 +444,8 @@ class Engine:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
         await self.ami.stop()
+        if self._webhook_poster is not None:
+            await self._webhook_poster.close()
         # shutdown() waits for the listener's poll (up to half a second): off the loop.
         await asyncio.to_thread(self.metrics.stop)
         with contextlib.suppress(*STORE_ERRORS):

@@ -4,6 +4,9 @@ otherwise (secrets are never in code or in the settings file's defaults)."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+
 from hotline.settings import AmiRole, Settings
 from hotline.transport.ami import AmiClient, AmiError
 
@@ -55,3 +58,29 @@ def resolve_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> st
 def ami_client(settings: Settings, role: AmiRole) -> AmiClient:
     """An AMI connection logged in as ``role``'s own user (its own rights in manager.conf)."""
     return AmiClient(settings.ami, resolve_ami_secret(settings, role), role=role)
+
+
+class WebhookSecretMissing(Exception):
+    """A webhook endpoint's secret is not in the environment (or too short)."""
+
+
+# A shorter HMAC key is refused: a receiver's check would be weak.
+WEBHOOK_SECRET_MIN = 16
+
+
+def resolve_webhook_secrets(
+    settings: Settings, environ: Mapping[str, str] | None = None
+) -> dict[str, bytes]:
+    """Each webhook endpoint's HMAC secret, from the environment variable it names (issue 22
+    item 4: never from the settings file)."""
+    env = os.environ if environ is None else environ
+    secrets: dict[str, bytes] = {}
+    for endpoint in settings.webhooks.endpoints:
+        value = env.get(endpoint.secret_env, "")
+        if len(value) < WEBHOOK_SECRET_MIN:
+            raise WebhookSecretMissing(
+                f"webhook endpoint {endpoint.name}: set {endpoint.secret_env} in the "
+                f"environment to its secret (at least {WEBHOOK_SECRET_MIN} characters)"
+            )
+        secrets[endpoint.name] = value.encode()
+    return secrets

@@ -15,6 +15,7 @@ from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, att
 from dialer.window import Waiting, WaitReason
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
+from hotline.store.webhook_events import outbound_attempt_ended
 
 
 class Attempts:
@@ -359,4 +360,9 @@ class Attempts:
             await session.execute(
                 update(CampaignTarget).where(CampaignTarget.id == target_id).values(**values)
             )
+            # Billing and CRM hear of it in the same transaction (issue 22 item 4).
+            attempt_row = await session.get(DialAttempt, attempt_id, populate_existing=True)
+            target_row = await session.get(CampaignTarget, target_id, populate_existing=True)
+            if attempt_row is not None and target_row is not None:
+                outbound_attempt_ended(session, attempt_row, target_row, final=final)
             return True

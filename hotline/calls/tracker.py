@@ -191,7 +191,10 @@ class CallTracker:
             self._active.discard(uniqueid)
             with contextlib.suppress(UnknownCall):
                 await self._log.ended(
-                    uniqueid, at=utc_now(), hangup_cause=hangup_cause_text(event.get("cause"))
+                    uniqueid,
+                    at=utc_now(),
+                    hangup_cause=hangup_cause_text(event.get("cause")),
+                    outcome=CallOutcome.ABANDONED,
                 )
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
 
@@ -222,7 +225,7 @@ class CallTracker:
             self._active.discard(uniqueid)
             with contextlib.suppress(UnknownCall):
                 await self._log.add_event(uniqueid, EventKind.STATUS, ENDED_UNSEEN)
-                await self._log.ended(uniqueid, at=utc_now())
+                await self._log.ended(uniqueid, at=utc_now(), outcome=CallOutcome.ABANDONED)
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
             log.info("call %s ended unseen: closed in the call log", uniqueid)
         for channel in channels:

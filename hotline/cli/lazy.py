@@ -88,6 +88,7 @@ COMMANDS: Final[dict[str, Entry]] = {
     "appeals": Entry("appeals_cmd", "app", "The appeal register: list, show, export."),
     "prometheus": Entry("prometheus_cmd", "app", "Prometheus configuration and alert rules."),
     "kamailio": Entry("kamailio_cmd", "app", "Kamailio in front of several Asterisk nodes."),
+    "webhooks": Entry("webhooks_cmd", "app", "Events posted to billing and CRM; dead letters."),
 }
 
 

@@ -1,23 +1,27 @@
 """Daily housekeeping jobs on APScheduler (3.11, ecosystem.md), owned by the Engine: the
-recordings purge after the retention period.  A failing job is logged and runs again the
-next day; it never takes the engine down."""
+recordings purge after the retention period, and the old delivered webhook events.  A
+failing job is logged and runs again the next day; it never takes the engine down."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Final
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from hotline.contact_center import recordings as recording
+from hotline.core.clock import utc_now
 from hotline.settings import Settings
 from hotline.store.audit import Actor
 from hotline.store.recordings import Recordings
+from hotline.store.webhooks import WebhookStore
 
 log = logging.getLogger(__name__)
 
 PURGE_JOB: Final = "recordings-purge"
+WEBHOOKS_JOB: Final = "webhooks-purge"
 SYSTEM_USER: Final = "hotline-engine"
 # A job missed while the engine was down runs at start-up if it is at most this late.
 MISFIRE_GRACE_SECONDS: Final = 6 * 3600
@@ -32,9 +36,12 @@ def parse_hhmm(value: str) -> tuple[int, int]:
 
 
 class Housekeeping:
-    def __init__(self, settings: Settings, recordings: Recordings) -> None:
+    def __init__(
+        self, settings: Settings, recordings: Recordings, webhooks: WebhookStore | None = None
+    ) -> None:
         self._settings = settings
         self._recordings = recordings
+        self._webhooks = webhooks
         self._scheduler: AsyncIOScheduler | None = None
 
     def start(self) -> None:
@@ -49,6 +56,15 @@ class Housekeeping:
             max_instances=1,
             misfire_grace_time=MISFIRE_GRACE_SECONDS,
         )
+        if self._webhooks is not None:
+            scheduler.add_job(
+                self.purge_webhooks,
+                CronTrigger(hour=hour, minute=minute, timezone=self._settings.hours.timezone),
+                id=WEBHOOKS_JOB,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            )
         scheduler.start()
         self._scheduler = scheduler
 
@@ -72,3 +88,16 @@ class Housekeeping:
         except Exception:
             log.exception("the recordings purge failed; it runs again tomorrow")
             return []
+
+    async def purge_webhooks(self) -> int:
+        """Webhook events older than ``webhooks.keep_days`` whose deliveries all succeeded
+        (and, with no endpoint configured, every old one)."""
+        if self._webhooks is None:
+            return 0
+        config = self._settings.webhooks
+        before = utc_now() - timedelta(days=config.keep_days)
+        try:
+            return await self._webhooks.purge(before, unfanned=not config.endpoints)
+        except Exception:
+            log.exception("the webhook events purge failed; it runs again tomorrow")
+            return 0

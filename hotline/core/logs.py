@@ -68,7 +68,8 @@ _RECORD_FIELDS: Final = frozenset(
 _PERSONAL_NUMBER: Final = re.compile(r"(?<![\d.])\+?\d{9,15}(?![\d.])")
 
 
-def _mask_text(text: str) -> str:
+def mask_numbers(text: str) -> str:
+    """``text`` with every digit run that can be a phone or an account number masked."""
     return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), text)
 
 
@@ -76,7 +77,7 @@ def _masked(value: object) -> object:
     """An extra field's value with phone and account numbers masked (``791******67``): call
     sites mask what they format into the message, this covers what they pass as fields."""
     if isinstance(value, str):
-        return _mask_text(value)
+        return mask_numbers(value)
     if isinstance(value, bool | float | type(None)):
         return value
     if isinstance(value, int):
@@ -99,7 +100,7 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
-            "message": _mask_text(record.getMessage()),
+            "message": mask_numbers(record.getMessage()),
         }
         call_id = getattr(record, "uniqueid", NO_CALL)
         if call_id != NO_CALL:
@@ -108,7 +109,7 @@ class JsonFormatter(logging.Formatter):
             if key not in _RECORD_FIELDS and key not in payload:
                 payload[key] = _masked(value)
         if record.exc_info:
-            payload["exc"] = _mask_text(self.formatException(record.exc_info))
+            payload["exc"] = mask_numbers(self.formatException(record.exc_info))
         if record.stack_info:
             payload["stack"] = self.formatStack(record.stack_info)
         return json.dumps(payload, ensure_ascii=False, default=str)
@@ -123,7 +124,7 @@ class MaskingTextFormatter(logging.Formatter):
     (a garbage header line quoting a caller ID, an exception carrying a dial string)."""
 
     def format(self, record: logging.LogRecord) -> str:
-        return _mask_text(super().format(record))
+        return mask_numbers(super().format(record))
 
 
 def configure_logging(settings: LogSettings) -> None:

@@ -371,6 +371,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "appeal.listen": "прослушивание записи обращения",
         "kb.create": "статья базы знаний создана",
         "kb.edit": "статья базы знаний изменена",
+        "webhook.retry": "уведомление внешней системе отправлено повторно",
     },
     # The appeal register (issue 16).
     "AppealChannel": {
@@ -419,6 +420,21 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "retry": "повторная попытка",
         "dlr": "отчёт о доставке",
         "failed": "отказ",
+    },
+    # Webhooks to billing and CRM (issue 22 item 4).
+    "WebhookKind": {
+        "call.inbound.ended": "входящий звонок завершён",
+        "call.outbound.ended": "исходящий звонок завершён",
+        "appeal.registered": "обращение зарегистрировано",
+        "appeal.answered": "на обращение дан ответ",
+        "appeal.closed": "обращение закрыто",
+        "reading.stored": "показания приняты",
+        "ping": "проверка связи",
+    },
+    "WebhookDeliveryStatus": {
+        "pending": "ожидает отправки",
+        "delivered": "доставлено",
+        "dead": "не доставлено",
     },
     # The menu editor (issue 23): node kinds and actions of ivr.menu.model.
     "NodeKind": {"menu": "меню", "info": "информация", "action": "действие"},

@@ -63,6 +63,7 @@ from hotline.settings.sections import (
 )
 from hotline.settings.sms import SmsSettings
 from hotline.settings.survey import SurveySettings
+from hotline.settings.webhooks import WebhookEndpoint, WebhookSettings
 from hotline.settings.workers import WorkerSettings
 
 __all__ = [
@@ -107,6 +108,8 @@ __all__ = [
     "TransferSettings",
     "TrunkSettings",
     "WebSettings",
+    "WebhookEndpoint",
+    "WebhookSettings",
     "WordingSettings",
     "WorkerSettings",
     "config_file_path",
@@ -176,6 +179,8 @@ class Settings(BaseSettings):
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
     desk: DeskSettings = Field(default_factory=DeskSettings)
+    # Webhooks to billing and CRM (issue 22 item 4, R-148; hotline/settings/webhooks.py).
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(

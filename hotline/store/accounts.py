@@ -27,6 +27,7 @@ from hotline.core.phones import phone_digits
 from hotline.core.pins import hash_pin, pin_matches_async
 from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
+from hotline.store.webhook_events import reading_stored
 
 MAX_ZONES: Final = 3
 FLAG_IMPLAUSIBLE: Final = "implausible"
@@ -342,6 +343,8 @@ class ReadingStore:
             await session.flush()
             if old is not None:
                 old.superseded_by = row.id
+            # Billing hears of it in the same transaction (issue 22 item 4).
+            reading_stored(session, row, old.id if old is not None else None)
             return _reading_record(row)
 
     async def history(self, account_number: str) -> list[ReadingRecord]:

@@ -24,6 +24,7 @@ from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database, dialect_insert
 from hotline.store.enums import AppealChannel, AppealLinkKind, AppealStatus, ReplyChannel
 from hotline.store.models import Appeal, AppealCounter, AppealEvent, AppealLink
+from hotline.store.webhook_events import appeal_moved, appeal_registered
 
 NUMBER_DIGITS: Final = 6
 LIST_MAX: Final = 10_000
@@ -211,6 +212,7 @@ class AppealStore:
                 at,
             )
             await session.flush()
+            appeal_registered(session, row)
             return await _full(session, row)
 
     async def move(self, number: str, move: Move, actor: Actor) -> AppealRecord | None:
@@ -252,6 +254,7 @@ class AppealStore:
                 detail["reason"] = move.close_reason
             AuditLog.add(session, actor, "appeal.status", number, detail, at)
             await session.flush()
+            appeal_moved(session, row, at)
             return await _full(session, row)
 
     async def link(self, number: str, kind: AppealLinkKind, ref: str) -> bool:

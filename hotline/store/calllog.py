@@ -8,6 +8,8 @@ in no guaranteed order.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -25,8 +27,11 @@ from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEven
 from hotline.store.event_writer import EventWriter
 from hotline.store.models import Call, CallEvent, QueueEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
+from hotline.store.webhook_events import inbound_call_ended
 
 log = logging.getLogger(__name__)
+# How long the end of a call waits for its noted path to be committed (its webhook reports it).
+PATH_FLUSH_SECONDS = 2.0
 
 
 class UnknownCall(NotFound):
@@ -227,16 +232,50 @@ class CallLog:
             )
 
     async def ended(
-        self, uniqueid: str, *, at: datetime | None = None, hangup_cause: str | None = None
+        self,
+        uniqueid: str,
+        *,
+        at: datetime | None = None,
+        hangup_cause: str | None = None,
+        outcome: CallOutcome | None = None,
     ) -> None:
-        """The call is over; the first end time and the first hangup cause are kept."""
-        await self._update(
-            uniqueid,
-            ended_at=func.coalesce(Call.ended_at, _ts(at)),
-            hangup_cause=func.coalesce(
-                Call.hangup_cause, literal(hangup_cause, Call.hangup_cause.type)
-            ),
+        """The call is over; the first end time and the first hangup cause are kept, and
+        ``outcome`` is the call's outcome unless one was already recorded.  The first end of
+        an inbound call writes its webhook event (issue 22 item 4) in the same transaction,
+        with the menu path noted so far (waited for, briefly)."""
+        if self._events is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(PATH_FLUSH_SECONDS):
+                    await self._events.flush()
+        cause = literal(hangup_cause, Call.hangup_cause.type)
+        first_end = (
+            update(Call)
+            .where(Call.uniqueid == uniqueid, Call.ended_at.is_(None))
+            .values(
+                ended_at=_ts(at),
+                hangup_cause=func.coalesce(Call.hangup_cause, cause),
+                outcome=func.coalesce(Call.outcome, literal(outcome, str_enum(CallOutcome))),
+            )
+            .returning(Call.id, Call.direction)
+            .execution_options(synchronize_session=False)
         )
+        async with self._db.session() as session:
+            row = (await session.execute(first_end)).first()
+            if row is None:
+                again = (
+                    update(Call)
+                    .where(Call.uniqueid == uniqueid)
+                    .values(hangup_cause=func.coalesce(Call.hangup_cause, cause))
+                    .returning(Call.id)
+                    .execution_options(synchronize_session=False)
+                )
+                if (await session.execute(again)).first() is None:
+                    raise UnknownCall(uniqueid)
+                return
+            if row.direction is CallDirection.INBOUND:
+                call = await session.get(Call, row.id, populate_existing=True)
+                if call is not None:
+                    await inbound_call_ended(session, call)
 
     async def open_inbound(self, started_before: datetime) -> set[str]:
         """Uniqueids of inbound calls started before ``started_before`` and not ended yet."""

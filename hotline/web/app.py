@@ -45,6 +45,7 @@ from hotline.web.views import (
     reports,
     settings_page,
     wallboard,
+    webhooks,
 )
 
 log = logging.getLogger(__name__)
@@ -123,6 +124,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         outages,
         menus,
         quality,
+        webhooks,
     ):
         app.include_router(module.router)
 

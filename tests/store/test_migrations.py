@@ -16,6 +16,8 @@ from hotline.store.migrations.column_types import render_item
 from hotline.store.models import Base
 
 TABLES = {
+    "webhook_events",
+    "webhook_deliveries",
     "calls",
     "call_events",
     "calendar_overrides",

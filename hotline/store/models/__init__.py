@@ -41,6 +41,7 @@ from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStat
 from hotline.store.models.surveys import SurveyAnswer
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
+from hotline.store.models.webhooks import WebhookDelivery, WebhookDeliveryStatus, WebhookEventRow
 from hotline.store.models.workers import DialerPacing, EngineWorker
 
 __all__ = [
@@ -97,5 +98,8 @@ __all__ = [
     "TransferTarget",
     "User",
     "WebSession",
+    "WebhookDelivery",
+    "WebhookDeliveryStatus",
+    "WebhookEventRow",
     "str_enum",
 ]
