@@ -83,7 +83,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0026_desk2_quality_legs"
+    assert head == "0027_webhooks_outbox"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
