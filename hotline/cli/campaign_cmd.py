@@ -387,8 +387,11 @@ def show_status(
     ] = None,
 ) -> None:
     """Progress, calls in flight, positive and negative counts, the estimated finish."""
+    zone = settings_of(ctx).hours.timezone
     while True:
-        result = run_dialer(ctx, lambda db: status(DialerStore(db), name, utc_now()))
+        result = run_dialer(
+            ctx, lambda db: status(DialerStore(db), name, utc_now(), default_zone=zone)
+        )
         data = result.to_dict()
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
