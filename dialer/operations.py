@@ -7,8 +7,9 @@ log, console users, customer accounts)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -88,26 +89,50 @@ async def check_contacts(
     store = DialerStore(db)
     campaign = await store.campaign(name)
     scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
-    dnc = await store.dnc_numbers()
     try:
         linked = await asyncio.to_thread(account_numbers, file)
-        report = await asyncio.to_thread(
-            read_contacts,
-            file,
-            scenario.variables(),
-            region=settings.dialer.default_region,
-            do_not_call=dnc,
-            accounts=await StoredAccounts(db).lookup(linked),
-            contract_numbers=campaign.rules.numbers_from_contract(scenario.kind),
-            outage_not_before=_outage_not_before(settings, campaign.rules, scenario),
+        return await check_list(
+            db,
+            settings,
+            scenario,
+            campaign.rules,
+            linked,
+            functools.partial(read_contacts, file),
+            now=now,
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc
+
+
+async def check_list(
+    db: Database,
+    settings: Settings,
+    scenario: Scenario,
+    rules: CampaignRules,
+    linked: set[str],
+    read: Callable[..., ImportReport],
+    *,
+    now: datetime | None = None,
+) -> ImportReport:
+    """The import checks of a list (a file, or rows built from the accounts table): ``read``
+    (``read_contacts`` on a file, or ``check_rows`` on rows; run in a thread) with the
+    do-not-call list, the ``linked`` accounts, the contract numbers and the outage lead time;
+    then the survey cap and the SMS length.  Nothing stored."""
+    store = DialerStore(db)
+    report = await asyncio.to_thread(
+        read,
+        scenario.variables(),
+        region=settings.dialer.default_region,
+        do_not_call=await store.dnc_numbers(),
+        accounts=await StoredAccounts(db).lookup(linked),
+        contract_numbers=rules.numbers_from_contract(scenario.kind),
+        outage_not_before=_outage_not_before(settings, rules, scenario),
+    )
     if scenario.survey:
         await drop_surveyed(store, report, settings.rating.min_interval_months, now or utc_now())
     # R-091: each contact's SMS, filled in with their values, must fit.
     company = settings.speech.company_name
-    report.errors.extend(sms_problems(report, scenario, campaign.rules, settings.sms, company))
+    report.errors.extend(sms_problems(report, scenario, rules, settings.sms, company))
     return report
 
 

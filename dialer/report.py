@@ -8,7 +8,7 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
@@ -22,7 +22,6 @@ from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.spreadsheets import Cell, CsvWriter, Sheet, XlsxWriter
 from hotline.core.vocabulary import LABEL_SUFFIX, header, label
 from hotline.settings import HoursSettings, QueueSettings
-
 
 # The installation's zone when the caller does not say (hours.timezone's default).
 DEFAULT_ZONE: Final = HoursSettings().timezone

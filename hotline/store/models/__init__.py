@@ -37,6 +37,7 @@ from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.quality import CallQuality
 from hotline.store.models.ratings import RatingAnswer
+from hotline.store.models.schedules import CampaignSchedule, CampaignScheduleRun
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.surveys import SurveyAnswer
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
@@ -55,6 +56,8 @@ __all__ = [
     "AuditEntry",
     "Base",
     "CalendarOverride",
+    "CampaignSchedule",
+    "CampaignScheduleRun",
     "Call",
     "CallDisposition",
     "CallEvent",
