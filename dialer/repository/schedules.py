@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dialer.model import CampaignRules, dump, load_rules
 from dialer.repository.errors import CampaignError
-from dialer.schedule import AccountFilter, ScheduleRunState, ScheduleError
+from dialer.schedule import AccountFilter, ScheduleError, ScheduleRunState
 from hotline.core.errors import NotFound
 from hotline.store.accounts import to_kopecks
 from hotline.store.db import Database
