@@ -114,7 +114,7 @@ def upcoming(
 
 def _rows(accounts: list[AccountRow]) -> list[tuple[int, dict[str, Any]]]:
     """The accounts as contact rows (row 2 on, as a file with a header would number them):
-    the account fills in the zone and the debt (the scenario's ``amount``)."""
+    the account fills in the zone and the debt (the scenario's ``amount``, by the lookup)."""
     return [
         (
             number,
@@ -122,6 +122,8 @@ def _rows(accounts: list[AccountRow]) -> list[tuple[int, dict[str, Any]]]:
                 "phone": f"+{account.phone}" if account.phone else "",
                 "account": account.number,
                 "name": account.name or None,
+                # A debt scenario says when payment was due (its `due_date` value).
+                "due_date": account.due_date,
             },
         )
         for number, account in enumerate(accounts, start=2)

@@ -61,6 +61,7 @@ class AccountRow:
     number: str
     name: str
     phone: str | None  # digits only; None: no registered phone
+    due_date: dt.date | None
 
 
 class Schedules:
@@ -179,7 +180,7 @@ class Schedules:
     ) -> builtins.list[AccountRow]:
         """The accounts ``where`` picks on local date ``on``, in number order, each with its
         first registered phone."""
-        query = select(Account.number, Account.name).order_by(Account.number)
+        query = select(Account.number, Account.name, Account.due_date).order_by(Account.number)
         if where.min_debt is not None:
             query = query.where(Account.balance_kopecks > to_kopecks(Decimal(where.min_debt)))
         if where.due_passed:
@@ -192,9 +193,11 @@ class Schedules:
         if where.has_phone:
             query = query.where(exists().where(AccountPhone.account_number == Account.number))
         async with self._db.session() as session:
-            accounts = [(number, name) for number, name in await session.execute(query)]
-            phones = await _first_phones(session, [number for number, _ in accounts])
-        return [AccountRow(number, name, phones.get(number)) for number, name in accounts]
+            accounts = [(number, name, due) for number, name, due in await session.execute(query)]
+            phones = await _first_phones(session, [number for number, _n, _d in accounts])
+        return [
+            AccountRow(number, name, phones.get(number), due) for number, name, due in accounts
+        ]
 
 
 async def _first_phones(session: Any, numbers: Sequence[str]) -> dict[str, str]:
