@@ -39,10 +39,14 @@ ACTIONS: Final = ("start", "pause", "resume", "stop")
 
 # Campaign names appear in URLs, file names and reports: slugs only (no ".", "..", spaces).
 CAMPAIGN_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# Console paths under /campaigns/ that are not campaigns (the calendar, issue 22 item 5).
+RESERVED_NAMES: Final = frozenset({"calendar"})
 
 
 def check_campaign_name(name: str) -> str:
     """``name`` if it is a slug; CampaignError naming the rule otherwise."""
+    if name in RESERVED_NAMES:
+        raise CampaignError(f"campaign name {name!r} is taken by a console page")
     if not CAMPAIGN_NAME.fullmatch(name):
         raise CampaignError(
             f"bad campaign name {name!r}: 1-63 characters, lower-case latin letters, digits "

@@ -143,6 +143,11 @@ class CallingWindow:
         )
 
 
+def holiday_name(day: date) -> str | None:
+    """The Russian name of a public holiday of the production calendar (None: not one)."""
+    return _russian_holiday(day)
+
+
 @functools.lru_cache(maxsize=64)
 def _russian_holiday(day: date) -> str | None:
     """The production calendar's name of ``day`` in Russian (None: not a holiday)."""

@@ -72,8 +72,7 @@ async def _list_page(
     now = utc_now()
     zone = request.app.state.settings.hours.timezone
     campaigns = [
-        await report.status(store, c.name, now, default_zone=zone)
-        for c in await store.campaigns()
+        await report.status(store, c.name, now, default_zone=zone) for c in await store.campaigns()
     ]
     return page(
         request,
