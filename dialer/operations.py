@@ -70,6 +70,7 @@ async def create(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     sms: SmsSettings | None = None,
+    now: datetime | None = None,
 ) -> None:
     check_campaign_name(name)
     store = DialerStore(db)
@@ -79,7 +80,7 @@ async def create(
     except (SmsTextError, ValueError) as exc:
         raise CampaignError(f"the scenario's SMS text cannot be sent: {exc}") from exc
     await store.create_campaign(
-        name, version.id, rules, by.name, utc_now(), starts_at=starts_at, ends_at=ends_at
+        name, version.id, rules, by.name, now or utc_now(), starts_at=starts_at, ends_at=ends_at
     )
     await _audit(db, by, "create", name)
 
@@ -172,10 +173,18 @@ def _outage_not_before(
 
 
 async def attach_contacts(
-    db: Database, name: str, list_name: str, source: str, report: ImportReport, by: Actor
+    db: Database,
+    name: str,
+    list_name: str,
+    source: str,
+    report: ImportReport,
+    by: Actor,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Store a checked list (all rows, or none when the report has errors)."""
-    await DialerStore(db).attach_list(name, list_name, source, report, by.name, utc_now())
+    when = now or utc_now()
+    await DialerStore(db).attach_list(name, list_name, source, report, by.name, when)
     await AuditLog(db).write(
         by, "campaign.contacts", name, {"list": list_name, "contacts": len(report.contacts)}
     )
@@ -192,28 +201,36 @@ async def check_approver(db: Database, by: str) -> None:
         raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
 
 
-async def approve(db: Database, name: str, by: Actor) -> CampaignRecord:
+async def approve(
+    db: Database, name: str, by: Actor, *, now: datetime | None = None
+) -> CampaignRecord:
     """Approval by a supervisor other than the author (the store refuses the author)."""
     await check_approver(db, by.name)
-    info = await DialerStore(db).approve(name, by.name, utc_now())
+    info = await DialerStore(db).approve(name, by.name, now or utc_now())
     await _audit(db, by, "approve", name)
     return info
 
 
 async def transition(
-    db: Database, name: str, action: str, by: Actor, *, default_zone: str
+    db: Database,
+    name: str,
+    action: str,
+    by: Actor,
+    *,
+    default_zone: str,
+    now: datetime | None = None,
 ) -> None:
     """``default_zone``: the installation's zone (hours.timezone) for contacts without one
     when the campaign does not override it (R-086)."""
     store = DialerStore(db)
     if action == "start":
-        await store.start(name, utc_now(), default_zone=default_zone)
+        await store.start(name, now or utc_now(), default_zone=default_zone)
     elif action == "pause":
         await store.pause(name)
     elif action == "resume":
         await store.resume(name)
     elif action == "stop":
-        await store.stop(name, utc_now())
+        await store.stop(name, now or utc_now())
     else:
         raise CampaignError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     await _audit(db, by, action, name)

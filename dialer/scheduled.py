@@ -211,11 +211,13 @@ async def _build(
         starts_at=now,
         ends_at=ends,
         sms=settings.sms,
+        now=now,
     )
-    await operations.attach_contacts(db, name, name, f"accounts:{period}", report, scheduler)
-    await operations.approve(db, name, Actor(schedule.author, ENGINE))
+    source = f"accounts:{period}"
+    await operations.attach_contacts(db, name, name, source, report, scheduler, now=now)
+    await operations.approve(db, name, Actor(schedule.author, ENGINE), now=now)
     zone = settings.hours.timezone
-    await operations.transition(db, name, "start", scheduler, default_zone=zone)
+    await operations.transition(db, name, "start", scheduler, default_zone=zone, now=now)
     return BuildResult(ScheduleRunState.STARTED, name, detail)
 
 
