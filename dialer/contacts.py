@@ -240,12 +240,38 @@ def read_contacts(
     ``outage_not_before``: (earliest start, zone of contacts without one): a planned outage
     (``outage_date`` and ``time_from``) that starts sooner is dropped (R-089 lead time).
     """
+    report = check_rows(
+        _rows(path),
+        variables,
+        region=region,
+        do_not_call=do_not_call,
+        accounts=accounts,
+        contract_numbers=contract_numbers,
+        outage_not_before=outage_not_before,
+    )
+    if not report.rows:
+        raise ImportFileError(f"{path.name} has no rows")
+    return report
+
+
+def check_rows(
+    rows: Iterable[tuple[int, dict[str, Any]]],
+    variables: Mapping[str, SayKind],
+    *,
+    region: str,
+    do_not_call: frozenset[str],
+    accounts: Mapping[str, AccountInfo] | None = None,
+    contract_numbers: bool = False,
+    outage_not_before: tuple[dt.datetime, str] | None = None,
+) -> ImportReport:
+    """``read_contacts`` over (row number, {column: value}) rows, from a file or built from
+    the accounts table (a monthly campaign, dialer.scheduled); no rows: an empty report."""
     report = ImportReport()
     seen: dict[str, int] = {}
     known = {*PHONE_COLUMNS, *TIMEZONE_COLUMNS, *ACCOUNT_COLUMNS, *EMAIL_COLUMNS, *NAME_COLUMNS}
     known |= {*DELIVER_BY_COLUMNS, *CHANNEL_COLUMNS, *EMAIL_GIVEN_COLUMNS}
     header_checked = False
-    for number, row in _rows(path):
+    for number, row in rows:
         report.rows += 1
         if UNREADABLE_ROW in row:
             header_checked = True
@@ -354,8 +380,6 @@ def read_contacts(
                 channel or "phone",
             )
         )
-    if not header_checked:
-        raise ImportFileError(f"{path.name} has no rows")
     return report
 
 

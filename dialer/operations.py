@@ -7,8 +7,9 @@ log, console users, customer accounts)."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Final
@@ -38,10 +39,14 @@ ACTIONS: Final = ("start", "pause", "resume", "stop")
 
 # Campaign names appear in URLs, file names and reports: slugs only (no ".", "..", spaces).
 CAMPAIGN_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# Console paths under /campaigns/ that are not campaigns (the calendar, issue 22 item 5).
+RESERVED_NAMES: Final = frozenset({"calendar"})
 
 
 def check_campaign_name(name: str) -> str:
     """``name`` if it is a slug; CampaignError naming the rule otherwise."""
+    if name in RESERVED_NAMES:
+        raise CampaignError(f"campaign name {name!r} is taken by a console page")
     if not CAMPAIGN_NAME.fullmatch(name):
         raise CampaignError(
             f"bad campaign name {name!r}: 1-63 characters, lower-case latin letters, digits "
@@ -65,6 +70,7 @@ async def create(
     starts_at: datetime | None = None,
     ends_at: datetime | None = None,
     sms: SmsSettings | None = None,
+    now: datetime | None = None,
 ) -> None:
     check_campaign_name(name)
     store = DialerStore(db)
@@ -74,7 +80,7 @@ async def create(
     except (SmsTextError, ValueError) as exc:
         raise CampaignError(f"the scenario's SMS text cannot be sent: {exc}") from exc
     await store.create_campaign(
-        name, version.id, rules, by.name, utc_now(), starts_at=starts_at, ends_at=ends_at
+        name, version.id, rules, by.name, now or utc_now(), starts_at=starts_at, ends_at=ends_at
     )
     await _audit(db, by, "create", name)
 
@@ -88,26 +94,50 @@ async def check_contacts(
     store = DialerStore(db)
     campaign = await store.campaign(name)
     scenario = (await store.scenario_by_id(campaign.scenario_id)).scenario
-    dnc = await store.dnc_numbers()
     try:
         linked = await asyncio.to_thread(account_numbers, file)
-        report = await asyncio.to_thread(
-            read_contacts,
-            file,
-            scenario.variables(),
-            region=settings.dialer.default_region,
-            do_not_call=dnc,
-            accounts=await StoredAccounts(db).lookup(linked),
-            contract_numbers=campaign.rules.numbers_from_contract(scenario.kind),
-            outage_not_before=_outage_not_before(settings, campaign.rules, scenario),
+        return await check_list(
+            db,
+            settings,
+            scenario,
+            campaign.rules,
+            linked,
+            functools.partial(read_contacts, file),
+            now=now,
         )
     except (ImportFileError, OSError, UnicodeDecodeError) as exc:
         raise CampaignError(str(exc)) from exc
+
+
+async def check_list(
+    db: Database,
+    settings: Settings,
+    scenario: Scenario,
+    rules: CampaignRules,
+    linked: set[str],
+    read: Callable[..., ImportReport],
+    *,
+    now: datetime | None = None,
+) -> ImportReport:
+    """The import checks of a list (a file, or rows built from the accounts table): ``read``
+    (``read_contacts`` on a file, or ``check_rows`` on rows; run in a thread) with the
+    do-not-call list, the ``linked`` accounts, the contract numbers and the outage lead time;
+    then the survey cap and the SMS length.  Nothing stored."""
+    store = DialerStore(db)
+    report = await asyncio.to_thread(
+        read,
+        scenario.variables(),
+        region=settings.dialer.default_region,
+        do_not_call=await store.dnc_numbers(),
+        accounts=await StoredAccounts(db).lookup(linked),
+        contract_numbers=rules.numbers_from_contract(scenario.kind),
+        outage_not_before=_outage_not_before(settings, rules, scenario),
+    )
     if scenario.survey:
         await drop_surveyed(store, report, settings.rating.min_interval_months, now or utc_now())
     # R-091: each contact's SMS, filled in with their values, must fit.
     company = settings.speech.company_name
-    report.errors.extend(sms_problems(report, scenario, campaign.rules, settings.sms, company))
+    report.errors.extend(sms_problems(report, scenario, rules, settings.sms, company))
     return report
 
 
@@ -143,10 +173,18 @@ def _outage_not_before(
 
 
 async def attach_contacts(
-    db: Database, name: str, list_name: str, source: str, report: ImportReport, by: Actor
+    db: Database,
+    name: str,
+    list_name: str,
+    source: str,
+    report: ImportReport,
+    by: Actor,
+    *,
+    now: datetime | None = None,
 ) -> None:
     """Store a checked list (all rows, or none when the report has errors)."""
-    await DialerStore(db).attach_list(name, list_name, source, report, by.name, utc_now())
+    when = now or utc_now()
+    await DialerStore(db).attach_list(name, list_name, source, report, by.name, when)
     await AuditLog(db).write(
         by, "campaign.contacts", name, {"list": list_name, "contacts": len(report.contacts)}
     )
@@ -163,28 +201,36 @@ async def check_approver(db: Database, by: str) -> None:
         raise CampaignError(f"{by} may not approve campaigns (needs a supervisor's role)")
 
 
-async def approve(db: Database, name: str, by: Actor) -> CampaignRecord:
+async def approve(
+    db: Database, name: str, by: Actor, *, now: datetime | None = None
+) -> CampaignRecord:
     """Approval by a supervisor other than the author (the store refuses the author)."""
     await check_approver(db, by.name)
-    info = await DialerStore(db).approve(name, by.name, utc_now())
+    info = await DialerStore(db).approve(name, by.name, now or utc_now())
     await _audit(db, by, "approve", name)
     return info
 
 
 async def transition(
-    db: Database, name: str, action: str, by: Actor, *, default_zone: str
+    db: Database,
+    name: str,
+    action: str,
+    by: Actor,
+    *,
+    default_zone: str,
+    now: datetime | None = None,
 ) -> None:
     """``default_zone``: the installation's zone (hours.timezone) for contacts without one
     when the campaign does not override it (R-086)."""
     store = DialerStore(db)
     if action == "start":
-        await store.start(name, utc_now(), default_zone=default_zone)
+        await store.start(name, now or utc_now(), default_zone=default_zone)
     elif action == "pause":
         await store.pause(name)
     elif action == "resume":
         await store.resume(name)
     elif action == "stop":
-        await store.stop(name, utc_now())
+        await store.stop(name, now or utc_now())
     else:
         raise CampaignError(f"unknown action {action!r}: one of {', '.join(ACTIONS)}")
     await _audit(db, by, action, name)

@@ -8,19 +8,23 @@ import asyncio
 from collections import Counter
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from dialer import pace
 from dialer.model import CampaignState, DialMode, TargetState
 from dialer.repository import CampaignRecord, DialerStore
 from dialer.survey import results_table
 from dialer.window import Waiting, WaitReason, window_for
 from hotline.core.spreadsheets import Cell, CsvWriter, Sheet, XlsxWriter
 from hotline.core.vocabulary import LABEL_SUFFIX, header, label
-from hotline.settings import QueueSettings
+from hotline.settings import HoursSettings, QueueSettings
+
+# The installation's zone when the caller does not say (hours.timezone's default).
+DEFAULT_ZONE: Final = HoursSettings().timezone
 
 
 @dataclass
@@ -56,7 +60,11 @@ class Status:
         }
 
 
-async def status(store: DialerStore, name: str, now: datetime) -> Status:
+async def status(
+    store: DialerStore, name: str, now: datetime, *, default_zone: str = DEFAULT_ZONE
+) -> Status:
+    """``default_zone``: the installation's zone (hours.timezone), where the campaign's
+    calling window is counted for the expected finish (unless its rules name a zone)."""
     campaign = await store.campaign(name)
     result = Status(campaign)
     for state, verdict, reason, count in await store.target_counts(campaign.id):
@@ -75,13 +83,25 @@ async def status(store: DialerStore, name: str, now: datetime) -> Status:
             if reason is not None:
                 result.retries_pending += count
     result.attempts = sum(c for _n, _s, _r, c in await store.attempt_counts(campaign.id))
-    started = campaign.started_at
-    if campaign.state is CampaignState.RUNNING and started and result.done:
-        elapsed = (now - started).total_seconds()
-        remaining = result.pending + result.calling
-        if elapsed > 0:
-            result.estimated_finish = now + timedelta(seconds=elapsed / result.done * remaining)
+    if campaign.state is CampaignState.RUNNING and campaign.started_at is not None:
+        result.estimated_finish = await finish_at_pace(store, campaign, now, default_zone)
     return result
+
+
+async def finish_at_pace(
+    store: DialerStore, campaign: CampaignRecord, now: datetime, default_zone: str
+) -> datetime | None:
+    """A running campaign's expected finish: the attempts its open contacts may still take
+    at the attempts per open hour of its calling window measured since it started (issue 22
+    item 5; dialer.pace)."""
+    if campaign.started_at is None:
+        return None
+    window = window_for(campaign.rules, campaign.rules.contact_zone(default_zone))
+    made = sum(c for _n, _s, _r, c in await store.attempt_counts(campaign.id))
+    contacts, attempted = await store.open_attempts(campaign.id)
+    remaining = pace.remaining_attempts(contacts, attempted, campaign.rules.max_attempts)
+    rate = pace.dial_rate(window, made, campaign.started_at, now)
+    return pace.expected_finish(window, now, remaining, rate)
 
 
 @dataclass(frozen=True)

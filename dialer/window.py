@@ -5,7 +5,7 @@ calendar).  Pure."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -119,6 +119,16 @@ class CallingWindow:
             return at
         return self._hours.next_opening(at)
 
+    def periods(self, start: datetime, end: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The open periods overlapping [start, end), clipped to it, in order (UTC)."""
+        day = self._hours.local(start).date()
+        last = self._hours.local(end).date()
+        while day <= last:
+            for opens, closes in self._hours.periods_on(day):
+                if closes > start and opens < end:
+                    yield max(opens, start), min(closes, end)
+            day += timedelta(days=1)
+
     def why_closed(self, at: datetime) -> Waiting:
         local = self._hours.local(at)
         day = self._hours.hours_on(local.date())
@@ -131,6 +141,11 @@ class CallingWindow:
         return Waiting.of(
             WaitReason.OUTSIDE_HOURS, hours=day, timezone=self.timezone, local=f"{local:%H:%M}"
         )
+
+
+def holiday_name(day: date) -> str | None:
+    """The Russian name of a public holiday of the production calendar (None: not one)."""
+    return _russian_holiday(day)
 
 
 @functools.lru_cache(maxsize=64)

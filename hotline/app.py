@@ -14,6 +14,7 @@ from typing import Any
 
 from dialer.engine import Dialer
 from dialer.repository import DialerStore
+from dialer.scheduled import ScheduleRunner
 from dialer.workers import WorkerPresence, dialer_worker
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
@@ -333,6 +334,10 @@ class Engine:
             self._singleton("sms-outbox", self.sms_outbox.run)
         if self.webhooks is not None:
             self._singleton("webhooks", self.webhooks.run)
+        if self.dialer is not None:
+            # Monthly campaigns (issue 22 item 5): built on their day, once, by one worker.
+            schedules = ScheduleRunner(self.db, self.settings, self._clock)
+            self._singleton("campaign-schedules", schedules.run)
         # Calls can be served before AMI is up; AMI keeps reconnecting in the background.
         await self.ami.start(wait=False)
         await self.server.start()

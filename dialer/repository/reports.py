@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from sqlalchemy import ColumnElement, func, literal_column, select
 
+from dialer.model import TargetState
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
@@ -113,6 +114,18 @@ class ReportRows:
                 .group_by(CampaignTarget.state, CampaignTarget.result, CampaignTarget.reason)
             )
             return [(s, r, why, n) for s, r, why, n in rows]
+
+    async def open_attempts(self, campaign_id: int) -> tuple[int, int]:
+        """(contacts not done, attempts they have had): what the expected finish counts."""
+        async with self._db.session() as session:
+            row = (
+                await session.execute(
+                    select(func.count(), func.coalesce(func.sum(CampaignTarget.attempts), 0))
+                    .where(CampaignTarget.campaign_id == campaign_id)
+                    .where(CampaignTarget.state != TargetState.DONE.value)
+                )
+            ).one()
+            return int(row[0]), int(row[1])
 
     async def attempt_counts(self, campaign_id: int) -> list[tuple[int, str, str | None, int]]:
         """(attempt number, status, reason, count) rows."""

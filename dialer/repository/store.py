@@ -88,6 +88,7 @@ class DialerStore:
         # reports
         self.target_counts = reports.target_counts
         self.attempt_counts = reports.attempt_counts
+        self.open_attempts = reports.open_attempts
         self.targets_detail = reports.targets_detail
         self.attempts_detail = reports.attempts_detail
         self.attempt_minutes = reports.attempt_minutes

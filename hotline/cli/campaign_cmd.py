@@ -32,6 +32,7 @@ from dialer.report import (
 )
 from dialer.repository import CampaignError, DialerStore
 from hotline.access.users import LoginOutcome, Users
+from hotline.cli.campaign_schedule_cmd import app as schedule_app
 from hotline.cli.context import settings_of
 from hotline.cli.dialer_support import ByOpt, actor, run_dialer
 from hotline.cli.support import EXIT_FAILED
@@ -43,6 +44,7 @@ from hotline.store.db import Database
 from hotline.store.users import UserStore
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
+app.add_typer(schedule_app, name="schedule", help="Campaigns repeating monthly.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Machine-readable output.")]
 
@@ -387,8 +389,11 @@ def show_status(
     ] = None,
 ) -> None:
     """Progress, calls in flight, positive and negative counts, the estimated finish."""
+    zone = settings_of(ctx).hours.timezone
     while True:
-        result = run_dialer(ctx, lambda db: status(DialerStore(db), name, utc_now()))
+        result = run_dialer(
+            ctx, lambda db: status(DialerStore(db), name, utc_now(), default_zone=zone)
+        )
         data = result.to_dict()
         if as_json:
             typer.echo(json.dumps(data, ensure_ascii=False, indent=2))

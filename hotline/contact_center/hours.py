@@ -220,6 +220,13 @@ class OperatorHours:
             day = first + timedelta(days=offset)
             yield day, self.hours_on(day)
 
+    def periods_on(self, day: date) -> list[tuple[datetime, datetime]]:
+        """The openings of local date ``day`` as (opens, closes) UTC instants."""
+        return [
+            (self._instant(day, o.opens), self._instant(day, o.closes))
+            for o in self.hours_on(day).openings
+        ]
+
     # --- instants -------------------------------------------------------------------------
     def local(self, at: datetime) -> datetime:
         """``at`` in the schedule's time zone; ValueError for a naive datetime."""

@@ -344,6 +344,9 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "campaign.stop": "кампания остановлена",
         "campaign.contacts": "список контактов загружен",
         "campaign.report": "отчёт кампании выгружен",
+        "campaign.schedule.add": "ежемесячная кампания добавлена",
+        "campaign.schedule.remove": "ежемесячная кампания удалена",
+        "campaign.schedule.run": "ежемесячная кампания сформирована",
         "dialer.limits": "ограничения обзвона изменены",
         "emergency.on": "аварийный режим включён",
         "emergency.off": "аварийный режим выключен",
@@ -445,6 +448,17 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "callback_request": "заказать обратный звонок",
         "voicemail": "оставить сообщение",
         "hangup": "попрощаться",
+    },
+    # Monthly campaigns (issue 22 item 5; dialer.schedule).
+    "DayOffRule": {
+        "next_working_day": "перенести на следующий рабочий день",
+        "keep": "оставить в этот день",
+    },
+    "ScheduleRunState": {
+        "building": "формируется",
+        "started": "запущена",
+        "empty": "нет подходящих счетов",
+        "failed": "не сформирована",
     },
     # hotline doctor's findings.
     "Status": {"ok": "в порядке", "warning": "предупреждение", "error": "ошибка"},

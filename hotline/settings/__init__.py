@@ -37,6 +37,7 @@ from hotline.settings.operator_desk import DeskSettings, DispositionResult
 from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.rating import RatingSettings
 from hotline.settings.resilience import ResilienceSettings
+from hotline.settings.schedules import ScheduleSettings
 from hotline.settings.sections import (
     AccountSettings,
     AmiRole,
@@ -96,6 +97,7 @@ __all__ = [
     "RecordingSettings",
     "ResilienceSettings",
     "SandboxSettings",
+    "ScheduleSettings",
     "Settings",
     "SettingsError",
     "SimOperatorSettings",

@@ -30,6 +30,7 @@ from hotline.settings.queues import (
     SimOperatorSettings,
     SimulateSettings,
 )
+from hotline.settings.schedules import ScheduleSettings
 from hotline.settings.survey import SurveySettings
 from hotline.settings.web_proxy import WebProxyFields
 
@@ -341,6 +342,8 @@ class DialerSettings(_Section):
     survey: SurveySettings = Field(default_factory=SurveySettings)
     # Progressive campaigns (issue 22 item 2; hotline/settings/progressive.py).
     progressive: ProgressiveSettings = Field(default_factory=ProgressiveSettings)
+    # Campaigns repeating monthly (issue 22 item 5; hotline/settings/schedules.py).
+    schedules: ScheduleSettings = Field(default_factory=ScheduleSettings)
     # Region assumed for numbers written without a country code.
     default_region: str = "RU"
     # Planned-outage notices go out at least this many days before the work starts (R-089:

@@ -30,6 +30,7 @@ from hotline.web.views import (
     appeals,
     auth,
     calls,
+    campaign_calendar,
     campaigns,
     desk,
     home,
@@ -118,6 +119,8 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         operator_desk,
         operator,
         recordings,
+        # Before campaigns: its GET /campaigns/{name} would take /campaigns/calendar.
+        campaign_calendar,
         campaigns,
         calls,
         settings_page,

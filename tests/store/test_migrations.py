@@ -41,6 +41,8 @@ TABLES = {
     "campaign_targets",
     "dial_attempts",
     "dialer_limits",
+    "campaign_schedules",
+    "campaign_schedule_runs",
     "accounts",
     "account_phones",
     "meters",
@@ -83,7 +85,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0027_webhooks_outbox"
+    assert head == "0028_calendar_schedules"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -37,6 +37,7 @@ from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.quality import CallQuality
 from hotline.store.models.ratings import RatingAnswer
+from hotline.store.models.schedules import CampaignSchedule, CampaignScheduleRun
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
 from hotline.store.models.surveys import SurveyAnswer
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
@@ -63,6 +64,8 @@ __all__ = [
     "CallTransfer",
     "Callback",
     "Campaign",
+    "CampaignSchedule",
+    "CampaignScheduleRun",
     "CampaignTarget",
     "CardView",
     "Contact",

@@ -70,7 +70,10 @@ async def _list_page(
 ) -> Response:
     store = _store(request)
     now = utc_now()
-    campaigns = [await report.status(store, c.name, now) for c in await store.campaigns()]
+    zone = request.app.state.settings.hours.timezone
+    campaigns = [
+        await report.status(store, c.name, now, default_zone=zone) for c in await store.campaigns()
+    ]
     return page(
         request,
         "campaigns.html",
@@ -118,7 +121,8 @@ async def _detail(request: Request, who: Viewer, name: str) -> dict[str, Any]:
     store = _store(request)
     now = utc_now()
     try:
-        state = await report.status(store, name, now)
+        zone = request.app.state.settings.hours.timezone
+        state = await report.status(store, name, now, default_zone=zone)
     except (CampaignError, NotFound) as exc:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     trunk = request.app.state.settings.dialer.trunk_channels
