@@ -51,8 +51,8 @@ from hotline.dialplan.names import (
     ROUTE_RATING,
 )
 from hotline.messaging.outbox import SmsOutbox
-from hotline.protocol.ami import AmiEvent
 from hotline.messaging.webhooks import WebhookOutbox
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
