@@ -10,6 +10,8 @@
   the session's log folder is created and exported before any worker starts, the sandbox log
   sizes are noted, and after the last test every log (the workers' sandbox instances' included)
   is grepped; a hit fails the session.  xdist workers only write their logs there.
+* A new SQLite database migrated to head is a copy of a template migrated once per process
+  (``tests/db_template.py``), except in tests marked ``migrations``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ import pytest
 
 from hotline.sandbox.kannel import KannelRunner
 from hotline.settings import load_settings
-from tests import log_audit, xdist_order
+from hotline.store.db import Database
+from tests import db_template, log_audit, xdist_order
 from tests.xdist_support import isolate_worker
 
 isolate_worker(os.environ)
@@ -128,6 +131,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     waiting = [nodeid in e2e for nodeid in nodeids]
     order = xdist_order.longest_first(items, groups, seconds, waiting)
     items[:] = [items[i] for i in order]
+
+
+@pytest.fixture(autouse=True)
+def _sqlite_from_template(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker(db_template.MARKER) is None:
+        monkeypatch.setattr(Database, "upgrade", db_template.upgrade_from_template)
 
 
 @pytest.fixture

@@ -47,7 +47,11 @@ from hotline.store.users import UserStore
 from tests.cli_support import hermetic_store_url, run_hotline
 
 # SQLite's expression index (0011_report_indexes) is not reflected; nothing here needs it.
-pytestmark = pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
+# About the Alembic chain itself: never the template copy (tests/db_template.py).
+pytestmark = [
+    pytest.mark.filterwarnings("ignore:Skipped unsupported reflection"),
+    pytest.mark.migrations,
+]
 
 T0 = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
 

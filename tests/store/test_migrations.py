@@ -6,6 +6,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
@@ -14,6 +15,9 @@ from sqlalchemy.engine import Connection
 from hotline.store.db import Database, head_revision
 from hotline.store.migrations.column_types import render_item
 from hotline.store.models import Base
+
+# These are about the Alembic chain itself: never the template copy (tests/db_template.py).
+pytestmark = pytest.mark.migrations
 
 TABLES = {
     "webhook_events",

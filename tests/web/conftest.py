@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,10 +14,13 @@ from fastapi.testclient import TestClient
 from hotline.access.users import Role, Users
 from hotline.settings import Settings, load_settings
 from hotline.store.audit import Actor
-from hotline.store.db import Database
+from hotline.store.db import Database, head_revision
 from hotline.web.app import create_app
+from tests import db_template
 
 PASSWORD = "correct horse battery"
+# Head revision -> a database seeded by _seed_users, per process.
+_SEEDED: dict[str | None, Path] = {}
 ROLES = {"anna": Role.OPERATOR, "boris": Role.SUPERVISOR, "vera": Role.ADMIN}
 
 
@@ -33,6 +37,26 @@ def console_settings(tmp_path: Path) -> Settings:
 
 
 async def seed_users(settings: Settings) -> None:
+    """The schema and one user per role.  A new SQLite file gets a copy of a database seeded
+    once per process (three argon2 hashes and the migrations cost a CPU-second per test;
+    issue 19), anything else is seeded here."""
+    target = db_template.new_sqlite_file(settings.database_url)
+    if target is None:
+        await _seed_users(settings)
+        return
+    head = await head_revision()
+    template = _SEEDED.get(head)
+    if template is None:
+        folder = Path(tempfile.mkdtemp(prefix="hotline-web-template-"))
+        await _seed_users(console_settings(folder))
+        template = _SEEDED[head] = folder / "hotline.db"
+    if db_template.new_sqlite_file(settings.database_url) == target:
+        db_template.copy_into(template, target)
+    else:
+        await _seed_users(settings)
+
+
+async def _seed_users(settings: Settings) -> None:
     async with Database.from_settings(settings) as db:
         await db.upgrade()
         users = Users(db, settings.web)
