@@ -18,8 +18,11 @@ from dialer.workers import WorkerPresence, dialer_worker
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
+from hotline.contact_center import callbacks as callbacks_domain
 from hotline.contact_center import desk
 from hotline.contact_center import operators as operator_service
+from hotline.contact_center.callback_dial import EVENTS as DIAL_EVENTS
+from hotline.contact_center.callback_dial import CallbackDialTracker
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
 from hotline.contact_center.live_metrics import LiveMetrics
@@ -123,6 +126,7 @@ class Engine:
         self._queue_task: asyncio.Task[None] | None = None
         self._transfer_task: asyncio.Task[None] | None = None
         self._quality_task: asyncio.Task[None] | None = None
+        self._callback_task: asyncio.Task[None] | None = None
         self._wrapup_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
@@ -253,6 +257,7 @@ class Engine:
                 self.prompts,
                 queue_events=QueueEvents(self.db),
                 callbacks=callbacks,
+                hours=self.hours.current,
             )
             self.routes.add(ROUTE_QUEUE_OVERFLOW, overflow)
             self.routes.add(
@@ -293,8 +298,16 @@ class Engine:
             self.ami.subscribe((USER_EVENT,)), CallQualityStore(self.db), self.settings.quality
         )
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
+        # Callbacks dialled from the console: each attempt's result and recording.
+        dialled = CallbackDialTracker(self.ami.subscribe(DIAL_EVENTS), self.db)
+        self._callback_task = asyncio.create_task(dialled.run(), name="callback-dial")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self._singleton("housekeeping", self._housekeeping)
+        if self.settings.callbacks.auto_assign:  # callbacks to operators as windows open
+            self._singleton(
+                "callback-assign",
+                lambda: callbacks_domain.run_auto_assign(self.db, clock=self._clock),
+            )
         # After-call work: each completed operator call starts it, a timer ends it.
         self._wrapup_task = asyncio.create_task(
             desk.run_wrapups(
@@ -408,6 +421,7 @@ class Engine:
             self._queue_task,
             self._transfer_task,
             self._quality_task,
+            self._callback_task,
             self._wrapup_task,
             self._restore_task,
             self._events_task,

@@ -18,7 +18,10 @@ import jinja2
 
 import hotline
 from hotline.dialplan.names import (
+    CALLBACK_EVENT,
     CONTEXT_APPEAL_SAID,
+    CONTEXT_CALLBACK,
+    CONTEXT_CALLBACK_ANSWERED,
     CONTEXT_DIALER,
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
@@ -229,12 +232,16 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "appeal_said": CONTEXT_APPEAL_SAID,
             "transfer": CONTEXT_TRANSFER,
             "spy": CONTEXT_SPY,
+            "callback": CONTEXT_CALLBACK,
+            "callback_answered": CONTEXT_CALLBACK_ANSWERED,
             "quality": CONTEXT_QUALITY,
             "sim_ear": CONTEXT_SIMULATED_EAR,
         },
         "sim_ear": SIM_EAR,
         "spy_options": SPY_OPTIONS,
         "quality_event": QUALITY_EVENT,
+        "callback_event": CALLBACK_EVENT,
+        "callbacks": settings.callbacks,
         "transfer": settings.transfer,
         "transfer_to": {"queue": TRANSFER_TO_QUEUE, "phone": TRANSFER_TO_PHONE},
         "var": DIALPLAN_VARS,

@@ -44,6 +44,7 @@ TABLES = {
     "meters",
     "readings",
     "callbacks",
+    "callback_attempts",
     "queue_events",
     "operators",
     "recordings",
@@ -81,7 +82,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0025_card_desk"
+    assert head == "0027_callbacks_attempts"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
