@@ -19,8 +19,11 @@ from dialer.workers import WorkerPresence, dialer_worker
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
+from hotline.contact_center import callbacks as callbacks_domain
 from hotline.contact_center import desk
 from hotline.contact_center import operators as operator_service
+from hotline.contact_center.callback_dial import EVENTS as DIAL_EVENTS
+from hotline.contact_center.callback_dial import CallbackDialTracker
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
 from hotline.contact_center.live_metrics import LiveMetrics
@@ -92,6 +95,14 @@ log = logging.getLogger(__name__)
 LIVE_CHANNELS_WAIT = 10.0
 
 
+async def _cancelled(task: asyncio.Task[Any] | None) -> None:
+    """Cancel ``task`` and wait until it has ended (None: nothing to cancel)."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
 class Engine:
     """FastAGI server, AMI connection, call tracker and store, started and stopped together."""
 
@@ -130,6 +141,7 @@ class Engine:
         self._queue_task: asyncio.Task[None] | None = None
         self._transfer_task: asyncio.Task[None] | None = None
         self._quality_task: asyncio.Task[None] | None = None
+        self._callback_task: asyncio.Task[None] | None = None
         self._wrapup_task: asyncio.Task[None] | None = None
         self._restore_task: asyncio.Task[None] | None = None
         # Daily jobs (recordings purge) on APScheduler.
@@ -277,6 +289,7 @@ class Engine:
                 self.prompts,
                 queue_events=QueueEvents(self.db),
                 callbacks=callbacks,
+                hours=self.hours.current,
             )
             self.routes.add(ROUTE_QUEUE_OVERFLOW, overflow)
             self.routes.add(
@@ -317,9 +330,17 @@ class Engine:
             self.ami.subscribe((USER_EVENT,)), CallQualityStore(self.db), self.settings.quality
         )
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
+        # Callbacks dialled from the console: each attempt's result and recording (R-109).
+        dialled = CallbackDialTracker(self.ami.subscribe(DIAL_EVENTS), self.db)
+        self._callback_task = asyncio.create_task(dialled.run(), name="callback-dial")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self._singleton("housekeeping", self._housekeeping)
         self._singleton("recordings-index", self._keep_recordings_index)
+        if self.settings.callbacks.auto_assign:  # R-109: callbacks to operators as windows open
+            self._singleton(
+                "callback-assign",
+                lambda: callbacks_domain.run_auto_assign(self.db, clock=self._clock),
+            )
         # After-call work (R-037): each completed operator call starts it, a timer ends it.
         self._wrapup_task = asyncio.create_task(
             desk.run_wrapups(
@@ -418,18 +439,9 @@ class Engine:
     async def stop(self) -> None:
         # Calls first (they may still write to the call log), then the tracker, AMI, store.
         await self.server.stop()
-        if self._dialer_task is not None:
-            self._dialer_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._dialer_task
-        if self._menu_task is not None:
-            self._menu_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._menu_task
-        for worker_task in self._worker_tasks:  # the heartbeat and the singletons
-            worker_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker_task
+        # The dialer, the menu watcher, then the heartbeat and the singletons.
+        for worker_task in (self._dialer_task, self._menu_task, *self._worker_tasks):
+            await _cancelled(worker_task)
         if self._sms_listener is not None:
             await self._sms_listener.close()
         if self._events_task is not None:
@@ -439,15 +451,13 @@ class Engine:
             self._queue_task,
             self._transfer_task,
             self._quality_task,
+            self._callback_task,
             self._wrapup_task,
             self._restore_task,
             self._events_task,
         )
         for task in (*tasks, *self._metrics_tasks):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+            await _cancelled(task)
         await self.ami.stop()
         if self._webhook_poster is not None:
             await self._webhook_poster.close()
@@ -479,17 +489,3 @@ async def running_engine(settings: Settings) -> AsyncIterator[Engine]:
         yield engine
     finally:
         await engine.stop()
-
-
-async def fastagi_listening(settings: Settings, within: float = 1.0) -> bool:
-    """Is an engine already serving FastAGI at the configured address?"""
-    try:
-        _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(settings.fastagi.host, settings.fastagi.port), within
-        )
-    except (OSError, TimeoutError):
-        return False
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return True

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from hotline.contact_center.slots import Slot
 from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiError
 from hotline.speech import audio
@@ -142,9 +143,12 @@ class IvrCall:
         )
         return digit
 
-    async def request_callback(self, number: str, source: str | None = None) -> int:
-        """Store a callback request (before the caller hears it was accepted); returns its
-        id.  ``source``: "queue" (instead of waiting), else "closed" or "menu" by the path."""
+    async def request_callback(
+        self, number: str, source: str | None = None, slot: Slot | None = None
+    ) -> int:
+        """Store a callback request with its agreed window (before the caller hears it was
+        accepted); returns its id.  ``source``: "queue" (instead of waiting), else "closed" or
+        "menu" by the path."""
         if source is None:
             source = "closed" if "closed" in self.path else "menu"
         await self._log.flush()  # the account event may still be queued
@@ -157,9 +161,22 @@ class IvrCall:
             source=source,
             uniqueid=self.uniqueid,
             account=accounts[-1] if accounts else None,
+            due_at=slot.start if slot else None,
+            due_until=slot.end if slot else None,
         )
         await self._log.add_event(self.uniqueid, EventKind.CALLBACK, number, {"id": callback.id})
         return callback.id
+
+    async def seconds(self, *parts: str | Phrase) -> float:
+        """Seconds of speech of catalogue prompts and composed phrases played one after another
+        (what the menu standard limits per level, R-018)."""
+        total = 0.0
+        for part in parts:
+            if isinstance(part, Phrase):
+                total += (await self._prompts.phrase(part)).duration
+            else:
+                total += self._prompts.sound(part).duration
+        return total
 
     async def _stream(self, what: str, sound: Sound, escape_digits: str) -> str | None:
         detail: dict[str, Any] = {"file": sound.path_without_extension, "duration": sound.duration}

@@ -35,6 +35,7 @@ CALLBACK_YOUR_NUMBER: Final = "operator.callback.your_number"
 CALLBACK_ENTER_NUMBER: Final = "operator.callback.enter_number"
 CALLBACK_ACCEPTED: Final = "operator.callback.accepted"
 CALLBACK_TAKEN: Final = "operator.callback.taken"
+CALLBACK_WHEN: Final = "operator.callback.when"
 # Voicemail and appeals (ivr/voicemail.py)
 VOICEMAIL_OFFER: Final = "voicemail.offer"
 VOICEMAIL_TOPICS: Final = "voicemail.topics"
@@ -119,6 +120,7 @@ FLOW_PROMPTS: Final = (
     CALLBACK_ENTER_NUMBER,
     CALLBACK_ACCEPTED,
     CALLBACK_TAKEN,
+    CALLBACK_WHEN,
     VOICEMAIL_OFFER,
     VOICEMAIL_TOPICS,
     VOICEMAIL_RECORD,

@@ -2,16 +2,19 @@
 
 The dialplan's Queue() returns after the target (40 s; 180 s in emergency mode) and hands
 the caller here: they may keep waiting (up to the maximum wait, 600 s) or leave a callback
-request, the number (caller ID confirmed by keypad, or typed) stored before they hear it was
-accepted.  With the argument ``final`` the maximum wait is over: only the callback is offered.
+request, the number (caller ID confirmed by keypad, or typed) and the window they choose
+(R-109) stored before they hear it was accepted and when to expect the call.  With the
+argument ``final`` the maximum wait is over: only the callback is offered.
 If this route fails, the dialplan puts the caller back in the queue.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from hotline.contact_center.departments import department
+from hotline.contact_center.hours import OperatorHours
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import ChannelVar, IvrStatus
@@ -25,6 +28,7 @@ from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.transport.fastagi import AgiCall
 from ivr import dialog, prompts
 from ivr.call import IvrCall
+from ivr.hours_said import slot_offer
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +44,7 @@ class QueueOverflow:
         *,
         queue_events: QueueEvents,
         callbacks: CallbackStore,
+        hours: Callable[[], Awaitable[OperatorHours]] | None = None,
         clock: Clock = utc_now,
     ) -> None:
         self._settings = settings
@@ -47,6 +52,7 @@ class QueueOverflow:
         self._library = library
         self._events = queue_events
         self._callbacks = callbacks
+        self._hours = hours
         self._clock = clock
 
     async def __call__(self, agi: AgiCall) -> None:
@@ -105,6 +111,10 @@ class QueueOverflow:
             )
 
         ivr = self._settings.ivr
+        # R-109: the caller chooses when, from the operator hours (none known: no windows).
+        offer = None
+        if self._hours is not None:
+            offer = slot_offer(await self._hours(), self._clock(), self._settings)
         return await dialog.take_callback(
-            call, ivr.input_timeout, ivr.max_rounds, source="queue", on_stored=stored
+            call, ivr.input_timeout, ivr.max_rounds, source="queue", on_stored=stored, offer=offer
         )

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from hotline.app import ami_client, fastagi_listening, running_engine
+from hotline.app import ami_client, running_engine
 from hotline.calls.simulator import SimulationError, Simulator, Transcript
 from hotline.cli.context import settings_of
 from hotline.cli.prompt_build import ensure_built
@@ -24,6 +24,7 @@ from hotline.speech.tools import SpeechError
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.transport.ami import AmiError
+from hotline.transport.fastagi_probe import fastagi_listening
 
 app = typer.Typer(no_args_is_help=True, help="Calls: simulate a caller.")
 

@@ -17,6 +17,19 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
     },
     "CallDirection": {"inbound": "входящий", "outbound": "исходящий"},
     "CallbackStatus": {"open": "ожидает звонка", "done": "выполнен"},
+    # How an agreed callback window is said (hotline.contact_center.slots).
+    "Said": {
+        "soon": "в ближайшее время",
+        "until": "до указанного времени",
+        "after": "после указанного времени",
+    },
+    "CallbackResult": {
+        "dialling": "идёт звонок",
+        "answered": "ответил",
+        "no_answer": "не ответил",
+        "busy": "занято",
+        "failed": "не удалось дозвониться",
+    },
     "QueueEventKind": {
         "join": "встал в очередь",
         "connect": "оператор ответил",
@@ -315,6 +328,10 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "category": "категория",
         "unit": "подразделение",
         "status": "статус",
+        "due_at": "перезвонить с",
+        "due_until": "перезвонить до",
+        "was_due_at": "было назначено с",
+        "error": "ошибка",
     },
     # What the audit log records (hotline.store.audit): every action the code writes.
     "AuditAction": {
@@ -333,6 +350,10 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "callback.assign": "обратный звонок назначен",
         "callback.done": "обратный звонок выполнен",
         "callback.done.refused": "отметка обратного звонка отклонена",
+        "callback.slot": "время обратного звонка назначено",
+        "callback.auto_assign": "обратный звонок назначен автоматически",
+        "callback.dial": "обратный звонок из консоли",
+        "callback.slot.refused": "время обратного звонка не назначено",
         "screen_pop.view": "просмотр карточки звонка",
         "call.disposition": "итог звонка отмечен",
         "reading.operator": "показание принято оператором",

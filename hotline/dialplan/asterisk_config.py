@@ -18,7 +18,10 @@ import jinja2
 
 import hotline
 from hotline.dialplan.names import (
+    CALLBACK_EVENT,
     CONTEXT_APPEAL_SAID,
+    CONTEXT_CALLBACK,
+    CONTEXT_CALLBACK_ANSWERED,
     CONTEXT_DIALER,
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
@@ -239,6 +242,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "appeal_said": CONTEXT_APPEAL_SAID,
             "transfer": CONTEXT_TRANSFER,
             "spy": CONTEXT_SPY,
+            "callback": CONTEXT_CALLBACK,
+            "callback_answered": CONTEXT_CALLBACK_ANSWERED,
             "quality": CONTEXT_QUALITY,
             "sim_ear": CONTEXT_SIMULATED_EAR,
         },
@@ -253,6 +258,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "quality_operator": f"{CONTEXT_QUALITY}^{QUALITY_PUSH}^1({QualityLeg.OPERATOR})",
         "transfer_leg_event": TRANSFER_LEG_EVENT,
         "transfer_of_header": TRANSFER_OF_HEADER,
+        "callback_event": CALLBACK_EVENT,
+        "callbacks": settings.callbacks,
         "transfer": settings.transfer,
         "transfer_to": {"queue": TRANSFER_TO_QUEUE, "phone": TRANSFER_TO_PHONE},
         "var": DIALPLAN_VARS,

@@ -43,6 +43,16 @@ QUALITY_LEG_HEADER: Final = "Leg"
 # Supervisor monitoring (issue 17 item 7): the console originates a call to the supervisor's
 # phone into this context; the exten is a SpyMode, ChanSpy spies on ChannelVar.SPY_CHANNEL.
 CONTEXT_SPY: Final = "hotline-spy"
+# A callback from the console (issue 16 item 3; R-109): the operator's phone is originated into
+# CONTEXT_CALLBACK, which dials the customer (ChannelVar.CALLBACK_DIAL); the customer's channel
+# runs CONTEXT_CALLBACK_ANSWERED (the recording notice, then MixMonitor) before the two talk.
+# The hang-up sends UserEvent CALLBACK_EVENT with the attempt, Dial's status and the recording.
+CONTEXT_CALLBACK: Final = "hotline-callback"
+CONTEXT_CALLBACK_ANSWERED: Final = "hotline-callback-answered"
+CALLBACK_EVENT: Final = "HotlineCallback"
+CALLBACK_EVENT_ATTEMPT: Final = "attempt"
+CALLBACK_EVENT_STATUS: Final = "status"
+CALLBACK_EVENT_RECORDING: Final = "recording"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -131,6 +141,9 @@ class ChannelVar(StrEnum):
     TRANSFER_OF = "HOTLINE_TRANSFER_OF"
     # Supervisor monitoring: the operator's channel ChanSpy listens to (CONTEXT_SPY).
     SPY_CHANNEL = "HOTLINE_SPY_CHANNEL"
+    # A callback from the console: the attempt's id, and the customer's dial string.
+    CALLBACK_ATTEMPT = "HOTLINE_CALLBACK_ATTEMPT"
+    CALLBACK_DIAL = "HOTLINE_CALLBACK_DIAL"
     # Set by Queue() on the caller's channel once an operator answers (queues.conf
     # setinterfacevar): the member's name, i.e. the operator's; the rating route reads it.
     MEMBER_NAME = "MEMBERNAME"

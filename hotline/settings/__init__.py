@@ -26,6 +26,7 @@ from pydantic_settings import (
 )
 
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
+from hotline.settings.callbacks import CallbackSettings
 from hotline.settings.cluster import ClusterSettings
 from hotline.settings.deploy import DeploySettings
 from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
@@ -72,6 +73,7 @@ __all__ = [
     "AmiRole",
     "AmiSettings",
     "AppealSettings",
+    "CallbackSettings",
     "ClusterSettings",
     "Deadline",
     "DeploySettings",
@@ -169,6 +171,8 @@ class Settings(BaseSettings):
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
     rating: RatingSettings = Field(default_factory=RatingSettings)
+    # Callbacks at an agreed time (issue 16 item 3, R-109/R-110; hotline/settings/callbacks.py).
+    callbacks: CallbackSettings = Field(default_factory=CallbackSettings)
     # The knowledge base and call scripts (issue 17 item 6; hotline/settings/knowledge.py).
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     # Transfers by operators (issue 17 item 4, R-030/R-041; hotline/settings/desk.py).

@@ -14,9 +14,12 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Final
 
-from hotline.speech.words_ru import Phrase, phrase
+from hotline.speech.words_ru import MINUTE, Phrase, count_ids, phrase
 
 END_OF_DAY: Final = dt.time.max  # a period closing at 24:00
+NOON: Final = dt.time(12, 0)
+# An agreed callback window as fragment groups (callback_window).
+Window = tuple[tuple[str, ...], ...]
 
 
 @dataclass(frozen=True)
@@ -98,3 +101,44 @@ def callback_expected(day: Day, after: dt.time) -> Phrase:
         when = (f"weekday_on.{day.weekday}",)
     after_ids = ("hours.after", *clock_genitive(after)) if after != dt.time(0, 0) else ()
     return phrase(("hours.callback",), when, after_ids)
+
+
+def _when(day: Day) -> tuple[str, ...]:
+    if day.offset == 0:
+        return ("hours.today",)
+    if day.offset == 1:
+        return ("hours.tomorrow",)
+    return (f"weekday_on.{day.weekday}",)
+
+
+def callback_window(day: Day, said: str, at: dt.time | None, *, slot_minutes: int = 60) -> Window:
+    """The fragment groups of an agreed window (R-109): «в течение часа» (``said`` "soon"; «в
+    ближайшие тридцать минут» for another length), «завтра до полудня», «в понедельник после
+    четырнадцати» ("until"/"after" with the local time ``at``)."""
+    if said == "soon":
+        if slot_minutes == 60:
+            return (("hours.within_hour",),)
+        return (("hours.within_next", *count_ids(slot_minutes, MINUTE)),)
+    if at is None:
+        raise ValueError(f"a window said {said!r} needs its time")
+    if said == "until":
+        words = ("hours.until_noon",) if at == NOON else ("hours.until", *clock_genitive(at))
+    elif said == "after":
+        words = ("hours.after_noon",) if at == NOON else ("hours.after", *clock_genitive(at))
+    else:
+        raise ValueError(f"unknown window {said!r}")
+    return ((*_when(day), *words),)
+
+
+def callback_agreed(window: Window) -> Phrase:
+    """«оператор перезвонит вам, завтра до полудня»: the read-back once the request is stored."""
+    return phrase(("hours.callback",), *window)
+
+
+def window_choice(windows: list[Window]) -> Phrase:
+    """«в течение часа, один, завтра до полудня, два, …»: each window and its key (1..n),
+    as the catalogue's menus name an option before its key."""
+    groups: list[tuple[str, ...]] = []
+    for key, window in enumerate(windows, start=1):
+        groups += [*window, (f"num.{key}",)]
+    return phrase(*groups)

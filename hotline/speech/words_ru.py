@@ -322,6 +322,11 @@ HOURS_WORDS: Final[Mapping[str, str]] = {
     "hours.day_off": "сегодня у операторов выходной",
     "hours.next_day": "следующий рабочий день",
     "hours.callback": "оператор перезвонит вам",
+    # Agreed callback windows (R-109; hotline.contact_center.slots).
+    "hours.within_hour": "в течение часа",
+    "hours.within_next": "в ближайшие",
+    "hours.until_noon": "до полудня",
+    "hours.after_noon": "после полудня",
 }
 
 

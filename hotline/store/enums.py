@@ -25,6 +25,16 @@ class CallbackStatus(StrEnum):
     DONE = "done"
 
 
+class CallbackResult(StrEnum):
+    """One attempt to call a customer back from the console (R-109)."""
+
+    DIALLING = "dialling"  # under way
+    ANSWERED = "answered"
+    NO_ANSWER = "no_answer"
+    BUSY = "busy"
+    FAILED = "failed"  # the number, the trunk, or the operator's phone did not answer
+
+
 class QueueEventKind(StrEnum):
     """AMI queue events kept for the contact-center KPIs (hotline/contact_center/kpi.py)."""
 

@@ -21,6 +21,7 @@ from dialer.model import CampaignState
 from dialer.report import Status as CampaignStatus
 from dialer.report import status as campaign_status
 from dialer.repository import DialerStore
+from hotline.contact_center import callbacks
 from hotline.contact_center import operators as ops
 from hotline.contact_center.departments import Department, departments
 from hotline.contact_center.emergency import Emergency, answer_target
@@ -29,6 +30,7 @@ from hotline.contact_center.queue_report import build_report
 from hotline.contact_center.recording_space import RecordingSpace, recording_space
 from hotline.core.clock import utc_now
 from hotline.settings import Settings
+from hotline.store.callbacks import CallbackRecord
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.emergency import EmergencyStore
 from hotline.store.operators import Operators
@@ -103,6 +105,8 @@ class Wallboard:
     # Cluster nodes no live engine worker reaches over AMI (issue 20): the dialer does not
     # dial through them, Kamailio sends callers to the others.
     nodes_down: list[str] = field(default_factory=list)
+    # Callbacks whose agreed window passed without being done, the newest due first.
+    overdue_callbacks: list[CallbackRecord] = field(default_factory=list)
 
     @property
     def longest_wait(self) -> int:
@@ -179,6 +183,7 @@ async def snapshot(
         queues=[DepartmentBoard(dept, live.get(key), reports[key]) for key, dept in known.items()],
         recordings=await asyncio.to_thread(recording_space, settings),
         nodes_down=await nodes_down(db, settings, at),
+        overdue_callbacks=await callbacks.overdue(db, at),
     )
 
 

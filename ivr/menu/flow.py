@@ -44,7 +44,7 @@ from ivr import dialog, outage_notice, prompts
 from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
-from ivr.hours_said import callback_phrase, hours_phrase
+from ivr.hours_said import SlotOffer, callback_phrase, hours_phrase, slot_offer
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
@@ -377,6 +377,8 @@ class MenuFlow:
         # overrides and the calendar; the callback confirmation says when to expect the call.
         now = self._clock()
         expect = callback_phrase(hours, now)
+        # the caller chooses when (windows inside operator hours, from the schedule).
+        windows = slot_offer(hours, now, self._settings)
         # A caller who could not press a key is offered the callback by staying on the line.
         caller = walk.call.agi.env.callerid if silent else None
         offer = prompts.CALLBACK_OFFER_SILENT if caller else prompts.CALLBACK_OFFER
@@ -387,18 +389,25 @@ class MenuFlow:
             walk.call, prompts.OPERATOR_CLOSED, hours_phrase(hours, now), *offers
         )
         if digit == CALLBACK_KEY:
-            await self._callback(walk, expect)
+            await self._callback(walk, expect, windows)
         elif digit is not None and digit == voicemail_key and self._voicemail is not None:
             await self._voicemail(walk.call)
         elif digit is None and caller:
+            # Stored for the earliest window, which the caller then hears.
+            first = (windows.slots[0], windows.windows[0]) if windows.slots else None
             await walk.call.enter("callback")
-            await walk.call.request_callback(caller)  # source: closed, by the path
-            await dialog.callback_taken(walk.call, expect)
+            # source: closed, by the path
+            await walk.call.request_callback(caller, slot=first[0] if first else None)
+            await dialog.callback_taken(walk.call, expect, first[1] if first else None)
         await self._goodbye(walk)
 
-    async def _callback(self, walk: _Walk, expect: russian.Phrase | None = None) -> None:
+    async def _callback(
+        self, walk: _Walk, expect: russian.Phrase | None = None, offer: SlotOffer | None = None
+    ) -> None:
+        if offer is None:  # the menu's callback action: windows from the hours now
+            offer = slot_offer(await self._hours(), self._clock(), self._settings)
         await dialog.take_callback(
-            walk.call, self._ivr.input_timeout, self._ivr.max_rounds, expect=expect
+            walk.call, self._ivr.input_timeout, self._ivr.max_rounds, expect=expect, offer=offer
         )
 
     async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:

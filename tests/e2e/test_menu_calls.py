@@ -3,7 +3,7 @@ keys, silence, out-of-hours and emergency mode, each with `hotline call simulate
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -15,6 +15,7 @@ from hotline.contact_center.emergency import switch_on
 from hotline.contact_center.schedule import CalendarOverrides
 from hotline.dialplan.names import OperatorReason
 from hotline.settings import Settings
+from hotline.speech.words_ru import WEEKDAYS_ON
 from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
 from hotline.store.enums import CallbackStatus, CallOutcome
@@ -146,21 +147,42 @@ async def test_outside_hours_the_operator_choice_offers_a_callback(
     assert listener.nodes[-2:] == ["closed", "goodbye"]
     assert listener.outcome == CallOutcome.COMPLETED
 
-    # An expert presses 1 as soon as the message starts, and 1 again to confirm the number.
-    transcript = await call(settings, "0w1w1")
+    # An expert presses 1 as soon as the message starts, 1 again to confirm the number, and
+    # 2 at the question when to call.
+    transcript = await call(settings, "0w1w1|2")
     assert transcript.nodes[-3:] == ["closed", "callback", "goodbye"]
     assert transcript.outcome == CallOutcome.COMPLETED
-    # The confirmation says when to expect the call: tomorrow's opening is at midnight.
+    # The windows come from the hours in force: closed today, around the clock from tomorrow;
+    # the question keeps within the menu standard (4 options, 15 s of speech).
     said = heard(transcript)
-    assert said[said.index(prompts.CALLBACK_TAKEN) + 1] == "оператор перезвонит вам, завтра"
+    asked = said.index(prompts.CALLBACK_WHEN)
+    later = WEEKDAYS_ON[(today + timedelta(days=2)).weekday()]
+    assert said[asked + 1] == (
+        "завтра до полудня, один, завтра после полудня, два, "
+        f"{later} до полудня, три, {later} после полудня, четыре"
+    )
     assert transcript.call_log is not None
-    callbacks = [e["value"] for e in transcript.call_log["events"] if e["kind"] == "callback"]
-    assert callbacks == [CALLER]
-    # Stored as a request for operators (hotline callbacks list).
+    events = transcript.call_log["events"]
+    question = [e for e in events if e["kind"] == "prompt"][asked : asked + 2]
+    assert sum(e["detail"]["duration"] for e in question) <= settings.ivr.max_level_speech_seconds
+    # The agreed window is read back only after the request is stored.
+    callbacks = [i for i, e in enumerate(events) if e["kind"] == "callback"]
+    assert [events[i]["value"] for i in callbacks] == [CALLER]
+    readback = next(
+        i
+        for i, e in enumerate(events)
+        if e["value"] == "оператор перезвонит вам, завтра после полудня"
+    )
+    assert callbacks[0] < readback
+    assert said[said.index(prompts.CALLBACK_TAKEN) + 1] == events[readback]["value"]
+    # Stored as a request for operators (hotline callbacks list), with the window chosen.
     stored = await CallbackStore(engine.db).find()
     assert [(c.number, c.source, c.status) for c in stored] == [
         (CALLER, "closed", CallbackStatus.OPEN)
     ]
+    zone = ZoneInfo(settings.hours.timezone)
+    noon = datetime.combine(today + timedelta(days=1), time(12), tzinfo=zone)
+    assert (stored[0].due_at, stored[0].due_until) == (noon, noon + timedelta(hours=12))
 
 
 async def test_emergency_message_follows_the_notice_and_raises_the_wait_target(

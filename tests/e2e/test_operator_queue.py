@@ -166,13 +166,17 @@ async def test_answered_within_target_is_recorded_and_exported(
 async def test_overflow_after_target_stores_a_callback(
     engine: Engine, operator_pool: list[str]
 ) -> None:
-    # An operator who never answers: the target passes, the caller asks for a callback and
-    # confirms their caller ID.
+    # An operator who never answers: the target passes, the caller asks for a callback,
+    # confirms their caller ID and chooses «в течение часа» (R-109: operators work now).
     await add_operator(engine, operator_pool, "op.away", answer_after=None, handling=1)
     async with simulator(engine.settings) as (sim, _log, _ami):
-        transcript = await sim.run("0|1|1", CALLER)
+        transcript = await sim.run("0|1|1|1", CALLER)
     callbacks = await CallbackStore(engine.db).find(status=CallbackStatus.OPEN)
     assert [(c.number, c.source) for c in callbacks] == [(CALLER, "queue")]
+    (taken,) = callbacks
+    assert taken.due_at is not None and taken.due_until is not None
+    assert taken.due_until - taken.due_at == timedelta(hours=1)
+    assert taken.requested_at - timedelta(seconds=60) <= taken.due_at <= taken.requested_at
     kinds = await queue_kinds(engine, transcript.uniqueid)
     assert kinds.index(QueueEventKind.TIMEOUT) < kinds.index(QueueEventKind.CALLBACK)
     assert QueueEventKind.CONNECT not in kinds

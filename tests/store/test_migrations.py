@@ -52,6 +52,7 @@ TABLES = {
     "meters",
     "readings",
     "callbacks",
+    "callback_attempts",
     "queue_events",
     "operators",
     "recordings",
@@ -89,7 +90,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0028_calendar_schedules"
+    assert head == "0030_callbacks_attempts"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -64,7 +64,9 @@ class ScriptedCall:
         self.path.append("operator")
         self.operator = reason
 
-    async def request_callback(self, number: str, source: str | None = None) -> int:
+    async def request_callback(
+        self, number: str, source: str | None = None, slot: object = None
+    ) -> int:
         self.callbacks.append(number)
         return 1
 

@@ -525,6 +525,12 @@ def test_every_fragment_is_used() -> None:
     phrases += [hours_ru.operator_hours(p, None) for p in periods]
     phrases += [hours_ru.operator_hours(None, (d, periods[0])) for d in days if d.offset]
     phrases += [hours_ru.callback_expected(d, t) for d in days for t in (dt.time(8),)]
+    # The agreed callback windows: within the hour or N minutes, until/after noon.
+    windows = [hours_ru.callback_window(days[0], "soon", None, slot_minutes=m) for m in (60, 30)]
+    windows += [
+        hours_ru.callback_window(d, s, dt.time(12)) for d in days for s in ("until", "after")
+    ]
+    phrases += [hours_ru.callback_agreed(w) for w in windows]
     for p in phrases:
         used.update(p.fragments)
     assert used == set(FRAGMENTS)

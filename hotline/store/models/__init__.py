@@ -25,6 +25,7 @@ from hotline.store.models.campaigns import (
 from hotline.store.models.contact_center import (
     CalendarOverride,
     Callback,
+    CallbackAttempt,
     EmergencyState,
     Operator,
     QueueEvent,
@@ -63,6 +64,7 @@ __all__ = [
     "CallQuality",
     "CallTransfer",
     "Callback",
+    "CallbackAttempt",
     "Campaign",
     "CampaignSchedule",
     "CampaignScheduleRun",

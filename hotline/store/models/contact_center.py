@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Date, Float, ForeignKey, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from hotline.store.enums import CallbackStatus, QueueEventKind
+from hotline.store.enums import CallbackResult, CallbackStatus, QueueEventKind
 from hotline.store.models.base import Base, JsonDocument, str_enum
 from hotline.store.types import UtcDateTime
 
@@ -66,6 +66,31 @@ class Callback(Base):
     done_by: Mapped[str | None] = mapped_column(String(64))
     done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     note: Mapped[str | None] = mapped_column(Text)
+    # The agreed window (R-109): the operator calls from due_at to due_until, inside operator
+    # hours; None for a request taken before slots existed.
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    due_until: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class CallbackAttempt(Base):
+    """One call to the customer from the console (R-109): the operator's phone first, then the
+    customer; the result and the recording when Asterisk reports the hang-up."""
+
+    __tablename__ = "callback_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    callback_id: Mapped[int] = mapped_column(
+        ForeignKey("callbacks.id", ondelete="CASCADE"), index=True
+    )
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    operator: Mapped[str] = mapped_column(String(64))
+    # The originated channel's uniqueid (our id, also the Originate's ActionID).
+    uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
+    result: Mapped[CallbackResult] = mapped_column(str_enum(CallbackResult))
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    recording_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recordings.id", ondelete="SET NULL")
+    )
 
 
 class QueueEvent(Base):

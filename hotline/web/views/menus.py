@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request, Response, 
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from hotline.access.users import Permission
-from hotline.app import AmiSecretMissing, ami_client, fastagi_listening
+from hotline.app import AmiSecretMissing, ami_client
 from hotline.calls.simulator import SimulationError, Simulator, Transcript
 from hotline.settings import AmiRole
 from hotline.speech import audio
@@ -21,6 +21,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.menu_drafts import CONTENT_MAX
 from hotline.store.menus import content_sha256
 from hotline.transport.ami import AmiError
+from hotline.transport.fastagi_probe import fastagi_listening
 from hotline.web.menu_words import rule_words
 from hotline.web.pages import page
 from hotline.web.security import Viewer, require, require_checked

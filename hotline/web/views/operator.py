@@ -8,16 +8,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any, Final
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sse_starlette import EventSourceResponse
 
 from hotline.access.users import Permission, allowed
+from hotline.contact_center import callback_dial as dialling
 from hotline.contact_center import callbacks
 from hotline.contact_center import operators as ops
+from hotline.contact_center.schedule import load_operator_hours
+from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
+from hotline.store.callback_attempts import CallbackAttempts
 from hotline.store.operators import OperatorRecord, Operators
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import page
@@ -43,6 +49,7 @@ async def _operator(request: Request, who: Viewer) -> OperatorRecord | None:
 async def _panel(request: Request, who: Viewer, message: str | None, status_code: int) -> Response:
     db = request.app.state.db
     open_requests = await callbacks.requests(db, who.actor)
+    attempts = await CallbackAttempts(db).for_callbacks(r.id for r in open_requests)
     return page(
         request,
         "operator.html",
@@ -50,6 +57,8 @@ async def _panel(request: Request, who: Viewer, message: str | None, status_code
         status_code=status_code,
         operator=await _operator(request, who),
         callbacks=open_requests,
+        attempts=attempts,
+        now=utc_now(),
         reasons=PAUSE_REASONS,
         screen_html=await _screen(request, who),
         message=message,
@@ -116,6 +125,72 @@ async def callback_done(
     except callbacks.NotYourCallback:
         return await _panel(request, who, f"Заявка {callback_id} назначена другому.", 403)
     return RedirectResponse("/operator", status_code=303)
+
+
+@router.post("/callbacks/{callback_id}/slot")
+async def callback_slot(
+    request: Request,
+    callback_id: int,
+    who: Annotated[Viewer, Depends(require_checked(Permission.OWN_CALLS))],
+    start: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Set or move the agreed window (R-109): ``start`` is the local date and time of the
+    operator hours' zone (``<input type="datetime-local">``); the window is the slot length,
+    cut at the closing."""
+    state = request.app.state
+    settings = state.settings
+    try:
+        local = datetime.fromisoformat(start)
+    except ValueError:
+        return await _panel(request, who, "Укажите дату и время обратного звонка.", 422)
+    zone = ZoneInfo(settings.hours.timezone)
+    try:
+        await callbacks.set_slot(
+            state.db,
+            callback_id,
+            local.replace(tzinfo=zone) if local.tzinfo is None else local,
+            None,
+            who.actor,
+            hours=await load_operator_hours(state.db, settings.hours),
+            settings=settings.callbacks,
+            any_assignee=allowed(who.role, Permission.ALL_CALLS),
+        )
+    except NotFound:
+        return await _panel(request, who, f"Заявки {callback_id} нет.", 404)
+    except callbacks.NotYourCallback:
+        return await _panel(request, who, f"Заявка {callback_id} назначена другому.", 403)
+    except callbacks.SlotError as exc:
+        return await _panel(request, who, str(exc), 422)
+    return RedirectResponse("/operator", status_code=303)
+
+
+@router.post("/callbacks/{callback_id}/dial")
+async def callback_dial(
+    request: Request,
+    callback_id: int,
+    who: Annotated[Viewer, Depends(require_checked(Permission.OWN_CALLS))],
+) -> Response:
+    """«Позвонить»: the operator's own phone rings, then the customer's (R-109)."""
+    state = request.app.state
+    try:
+        await dialling.dial(
+            state.ami,
+            state.db,
+            state.settings,
+            callback_id,
+            who.name,
+            who.actor,
+            any_assignee=allowed(who.role, Permission.ALL_CALLS),
+        )
+    except NotFound:
+        return await _panel(request, who, f"Заявки {callback_id} нет.", 404)
+    except callbacks.NotYourCallback:
+        return await _panel(request, who, f"Заявка {callback_id} назначена другому.", 403)
+    except dialling.DialError as exc:
+        return await _panel(request, who, str(exc), 409)
+    except AmiError as exc:
+        return await _panel(request, who, f"Не выполнено: {exc}", 503)
+    return await _panel(request, who, "Звоним: снимите трубку, затем соединим с абонентом.", 200)
 
 
 @router.get("/operator/stream")
