@@ -335,7 +335,8 @@ class Engine:
         self._callback_task = asyncio.create_task(dialled.run(), name="callback-dial")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self._singleton("housekeeping", self._housekeeping)
-        self._singleton("recordings-index", self._keep_recordings_index)
+        if self.settings.resilience.recordings_index_seconds > 0:
+            self._singleton("recordings-index", self._keep_recordings_index)
         if self.settings.callbacks.auto_assign:  # callbacks to operators as windows open
             self._singleton(
                 "callback-assign",

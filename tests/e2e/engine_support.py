@@ -32,6 +32,9 @@ def engine_settings(db_file: Path, **sections: dict[str, Any]) -> Settings:
         "store": {"url": f"sqlite+aiosqlite:///{db_file}"},
         **FAST_IVR,
         **ALWAYS_OPEN,
+        # A worker's sandbox keeps every test's recordings in one folder, each test has its
+        # own store: indexing "missed" files would adopt the other tests' recordings.
+        "resilience": {"recordings_index_seconds": 0},
     }
     for name, values in sections.items():
         overrides[name] = {**overrides.get(name, {}), **values}
@@ -47,6 +50,8 @@ def cli_overrides(settings: Settings) -> list[str]:
         f"ivr.input_timeout={settings.ivr.input_timeout}",
         "--set",
         f"ivr.max_rounds={settings.ivr.max_rounds}",
+        "--set",
+        f"resilience.recordings_index_seconds={settings.resilience.recordings_index_seconds}",
         *[f for day in (*WEEK, "holiday_hours") for f in ("--set", f"hours.{day}=00:00-24:00")],
     ]
 

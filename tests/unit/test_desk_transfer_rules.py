@@ -41,11 +41,12 @@ def test_the_dialplan_sends_a_transfer_to_the_queue_or_rings_then_falls_back() -
     extens = transfer_context(Settings())
     assert f"Goto({CONTEXT_OPERATOR},s,1)" in extens[TRANSFER_TO_QUEUE][-1]
     phone = extens[TRANSFER_TO_PHONE]
-    # about three rings (15 s), then back to the department's queue.
-    assert any(f"Dial(${{{ChannelVar.TRANSFER_DIAL}}},15)" in line for line in phone)
+    # about three rings (15 s), then back to the department's queue; the answered leg
+    # gets the voice-quality handler (R-135: option b).
+    assert any(f"Dial(${{{ChannelVar.TRANSFER_DIAL}}},15,b(" in line for line in phone)
     assert any(f"Goto({CONTEXT_OPERATOR},s,1)" in line for line in phone)
     slower = Settings.model_validate({"transfer": {"ring_timeout": 20}})
-    assert any(",20)" in line for line in transfer_context(slower)[TRANSFER_TO_PHONE])
+    assert any(",20,b(" in line for line in transfer_context(slower)[TRANSFER_TO_PHONE])
 
 
 def test_seed_defaults() -> None:
