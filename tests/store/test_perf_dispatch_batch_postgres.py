@@ -7,7 +7,6 @@ contacts pending, not counted."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -89,12 +88,10 @@ async def test_two_workers_book_batches_of_slots_in_turn(pg: tuple[Database, Dat
     pacers = [SharedPacer(db) for db in pg]
     assert await pacers[0].free_slots(PACING_CPS, 1.0, 3.5) == 4
     booked = await asyncio.gather(*(p.take_many(PACING_CPS, 1.0, 3.5, 3) for p in pacers))
-    # Slots at 0, 1, 2, 3 s on the server's clock, none beyond the horizon: one worker got
-    # three consecutive ones, the other the one left (each measured from its own moment).
+    waits = sorted(w for batch in booked for w in batch)
+    assert len(waits) == 4  # slots at 0, 1, 2, 3 s; none beyond the horizon
     assert sorted(len(batch) for batch in booked) == [1, 3]
-    for batch in booked:
-        assert all(0.0 <= wait <= 3.5 for wait in batch)
-        steps = [later - earlier for earlier, later in itertools.pairwise(batch)]
-        assert steps == pytest.approx([1.0] * (len(batch) - 1))
+    for index, wait in enumerate(waits):
+        assert index - 0.2 <= wait <= index + 0.01
     assert await pacers[1].free_slots(PACING_CPS, 1.0, 3.5) == 0
     assert await pacers[1].take_many(PACING_CPS, 1.0, 3.5, 2) == []
