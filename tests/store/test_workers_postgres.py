@@ -212,7 +212,9 @@ async def test_a_dead_workers_attempts_are_adopted_once(
     live = sorted(mine)[:2]
     amis[1].live = set(live)  # w1 died; Asterisk still carries two of its calls
     adopted = await asyncio.gather(dialers[1].adopt({"w2"}), dialers[1].adopt({"w2"}))
-    assert sorted(adopted) == [0, 6]
+    # SKIP LOCKED lets two adopters share the orphans (either may take all, or they split
+    # them): each attempt is adopted exactly once, so the counts add up to the six.
+    assert sum(adopted) == 6
     # The two live calls are followed by w2; the four gone are settled as unknown (not
     # retried before the same-number gap: never dialled twice by accident).
     assert {a.id for a in await store.inflight("w2")} == set(live)
