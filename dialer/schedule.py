@@ -65,6 +65,9 @@ class AccountFilter(BaseModel):
     number_prefixes: tuple[str, ...] = ()
     # Only accounts with a registered phone (an account without one is reported otherwise).
     has_phone: bool = True
+    # R-105 coverage: only accounts none of whose phones was surveyed (a survey answered or an
+    # operator call rated) within this many months before the build; None: any account.
+    not_surveyed_months: Annotated[int, Field(ge=1, le=120)] | None = None
 
     @field_validator("timezones")
     @classmethod
@@ -97,6 +100,8 @@ class AccountFilter(BaseModel):
             parts.append("лицевой счёт начинается с " + ", ".join(self.number_prefixes))
         if self.has_phone:
             parts.append("есть телефон")
+        if self.not_surveyed_months is not None:
+            parts.append(f"не опрошены за {self.not_surveyed_months} мес.")
         return "; ".join(parts) or "все лицевые счета"
 
 

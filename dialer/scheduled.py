@@ -21,8 +21,8 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from dialer import operations
-from dialer.contacts import RowProblem, check_rows
-from dialer.model import CampaignRules
+from dialer.contacts import ImportReport, RowProblem, check_rows
+from dialer.model import CampaignRules, Scenario
 from dialer.repository import CampaignError, DialerStore
 from dialer.repository.schedules import AccountRow, RunRecord, ScheduleRecord, Schedules
 from dialer.schedule import (
@@ -172,32 +172,13 @@ async def _build(
     day: date,
     now: datetime,
 ) -> BuildResult:
-    store = DialerStore(db)
-    version = await store.scenario(schedule.scenario, schedule.scenario_version)
-    accounts = await Schedules(db).matching_accounts(schedule.account_filter, day)
-    rows = _rows(accounts)
-    report = await operations.check_list(
-        db,
-        settings,
-        version.scenario,
-        schedule.rules,
-        {a.number for a in accounts},
-        functools.partial(check_rows, rows),
-        now=now,
+    version = await DialerStore(db).scenario(schedule.scenario, schedule.scenario_version)
+    accounts = await Schedules(db).matching_accounts(schedule.account_filter, day, now)
+    report, detail = await check_accounts(
+        db, settings, version.scenario, schedule.rules, accounts, now
     )
-    by_row = {number: row["account"] for number, row in rows}
-    bad = [*report.errors, *report.duplicates, *report.do_not_call, *report.dropped]
-    detail: dict[str, Any] = {
-        "accounts": len(accounts),
-        "contacts": len(report.contacts),
-        "bad_rows": [_problem(p, by_row) for p in bad[:MAX_REPORTED_ROWS]],
-        "bad": len(bad),
-    }
     if not report.contacts:
         return BuildResult(ScheduleRunState.EMPTY, None, detail)
-    # Bad rows are reported here, not stored: the list holds the good ones only.
-    report.dropped.extend(report.errors)
-    report.errors = []
     name = campaign_name(schedule.name, period)
     ends = now + timedelta(days=schedule.run_days) if schedule.run_days else None
     scheduler = Actor(author_of(schedule.name), ENGINE)
@@ -219,6 +200,40 @@ async def _build(
     zone = settings.hours.timezone
     await operations.transition(db, name, "start", scheduler, default_zone=zone, now=now)
     return BuildResult(ScheduleRunState.STARTED, name, detail)
+
+
+async def check_accounts(
+    db: Database,
+    settings: Settings,
+    scenario: Scenario,
+    rules: CampaignRules,
+    accounts: list[AccountRow],
+    now: datetime,
+) -> tuple[ImportReport, dict[str, Any]]:
+    """The accounts checked as an imported list is (phones, do-not-call, duplicates, survey
+    cap, SMS length): the good rows as the report's contacts (bad ones moved to its dropped
+    rows, so the list holds the good ones only) and a detail reporting the bad ones."""
+    rows = _rows(accounts)
+    report = await operations.check_list(
+        db,
+        settings,
+        scenario,
+        rules,
+        {a.number for a in accounts},
+        functools.partial(check_rows, rows),
+        now=now,
+    )
+    by_row = {number: row["account"] for number, row in rows}
+    bad = [*report.errors, *report.duplicates, *report.do_not_call, *report.dropped]
+    detail: dict[str, Any] = {
+        "accounts": len(accounts),
+        "contacts": len(report.contacts),
+        "bad_rows": [_problem(p, by_row) for p in bad[:MAX_REPORTED_ROWS]],
+        "bad": len(bad),
+    }
+    report.dropped.extend(report.errors)
+    report.errors = []
+    return report, detail
 
 
 def _problem(problem: RowProblem, accounts: dict[int, str]) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dialer.model import CampaignRules, dump, load_rules
@@ -22,6 +22,8 @@ from hotline.core.errors import NotFound
 from hotline.store.accounts import to_kopecks
 from hotline.store.db import Database
 from hotline.store.models import Account, AccountPhone, CampaignSchedule, CampaignScheduleRun
+from hotline.store.ratings import months_before
+from hotline.store.surveys import surveyed_events
 
 
 class ScheduleNotFound(NotFound):
@@ -176,28 +178,43 @@ class Schedules:
             return [_run(run, schedule) for run, schedule in await session.execute(query)]
 
     async def matching_accounts(
-        self, where: AccountFilter, on: dt.date
+        self, where: AccountFilter, on: dt.date, now: dt.datetime | None = None
     ) -> builtins.list[AccountRow]:
-        """The accounts ``where`` picks on local date ``on``, in number order, each with its
+        """The accounts ``where`` picks on local date ``on`` (the survey window counted back
+        from ``now``, default: the start of ``on`` in UTC), in number order, each with its
         first registered phone."""
+        moment = now or dt.datetime.combine(on, dt.time(0), tzinfo=dt.UTC)
         query = select(Account.number, Account.name, Account.due_date).order_by(Account.number)
-        if where.min_debt is not None:
-            query = query.where(Account.balance_kopecks > to_kopecks(Decimal(where.min_debt)))
-        if where.due_passed:
-            query = query.where(Account.due_date.is_not(None), Account.due_date < on)
-        if where.timezones:
-            query = query.where(Account.timezone.in_(where.timezones))
-        if where.number_prefixes:
-            starts = (Account.number.startswith(p, autoescape=True) for p in where.number_prefixes)
-            query = query.where(or_(*starts))
-        if where.has_phone:
-            query = query.where(exists().where(AccountPhone.account_number == Account.number))
+        query = query.where(Account.number.in_(accounts_where(where, on, moment)))
         async with self._db.session() as session:
             accounts = [(number, name, due) for number, name, due in await session.execute(query)]
             phones = await _first_phones(session, [number for number, _n, _d in accounts])
         return [
             AccountRow(number, name, phones.get(number), due) for number, name, due in accounts
         ]
+
+
+def accounts_where(where: AccountFilter, on: dt.date, now: dt.datetime) -> Select[Any]:
+    """The numbers of the accounts ``where`` picks on local date ``on`` at ``now`` (SQL)."""
+    query = select(Account.number)
+    if where.min_debt is not None:
+        query = query.where(Account.balance_kopecks > to_kopecks(Decimal(where.min_debt)))
+    if where.due_passed:
+        query = query.where(Account.due_date.is_not(None), Account.due_date < on)
+    if where.timezones:
+        query = query.where(Account.timezone.in_(where.timezones))
+    if where.number_prefixes:
+        starts = (Account.number.startswith(p, autoescape=True) for p in where.number_prefixes)
+        query = query.where(or_(*starts))
+    if where.has_phone:
+        query = query.where(exists().where(AccountPhone.account_number == Account.number))
+    if where.not_surveyed_months is not None:
+        events = surveyed_events(since=months_before(now, where.not_surveyed_months))
+        surveyed = select(AccountPhone.account_number).join(
+            events, events.c.digits == AccountPhone.phone
+        )
+        query = query.where(Account.number.not_in(surveyed))
+    return query
 
 
 async def _first_phones(session: Any, numbers: Sequence[str]) -> dict[str, str]:

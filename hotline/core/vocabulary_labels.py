@@ -368,6 +368,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "campaign.schedule.add": "ежемесячная кампания добавлена",
         "campaign.schedule.remove": "ежемесячная кампания удалена",
         "campaign.schedule.run": "ежемесячная кампания сформирована",
+        "survey.coverage.campaign": "опрос не охваченных абонентов создан",
         "dialer.limits": "ограничения обзвона изменены",
         "emergency.on": "аварийный режим включён",
         "emergency.off": "аварийный режим выключен",

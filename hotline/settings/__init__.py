@@ -28,6 +28,7 @@ from pydantic_settings import (
 from hotline.settings.appeals import AppealSettings, Deadline, Topic
 from hotline.settings.callbacks import CallbackSettings
 from hotline.settings.cluster import ClusterSettings
+from hotline.settings.coverage import CoverageSettings
 from hotline.settings.deploy import DeploySettings
 from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
@@ -75,6 +76,7 @@ __all__ = [
     "AppealSettings",
     "CallbackSettings",
     "ClusterSettings",
+    "CoverageSettings",
     "Deadline",
     "DeploySettings",
     "DeskSettings",
@@ -187,6 +189,8 @@ class Settings(BaseSettings):
     desk: DeskSettings = Field(default_factory=DeskSettings)
     # Webhooks to billing and CRM (issue 22 item 4, R-148; hotline/settings/webhooks.py).
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
+    # Survey coverage of the target group (issue 22, R-105; hotline/settings/coverage.py).
+    coverage: CoverageSettings = Field(default_factory=CoverageSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 from hotline.store.db import Database
 from hotline.store.models import Call, RatingAnswer
+from hotline.store.surveys import SurveyStore, phone_digits
 
 SCORE_MIN: Final = 1
 SCORE_MAX: Final = 5
@@ -53,14 +54,10 @@ class RatingStore:
             )
 
     async def rated_since(self, caller: str, since: datetime) -> bool:
-        """Whether this caller answered a rating at or after ``since`` (the cap, R-105)."""
-        async with self._db.session() as session:
-            found = await session.scalar(
-                select(RatingAnswer.id)
-                .where(RatingAnswer.caller == caller[:32], RatingAnswer.rated_at >= since)
-                .limit(1)
-            )
-        return found is not None
+        """Whether this caller was surveyed at or after ``since``: rated an operator call or
+        answered an outbound survey (the one cap, R-105; ``surveys.surveyed_events``)."""
+        phone = "+" + phone_digits(caller[:32])
+        return bool(await SurveyStore(self._db).surveyed_since([phone], since))
 
     async def for_call(self, call_id: str) -> list[tuple[str, int]]:
         """(operator, score) of the ratings given on one call."""
