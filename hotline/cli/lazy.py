@@ -68,6 +68,7 @@ COMMANDS: Final[dict[str, Entry]] = {
     "campaign": Entry("campaign_cmd", "app", "Outbound autoinformer campaigns."),
     "campaigns": Entry("campaign_cmd", "app", "Outbound autoinformer campaigns.", hidden=True),
     "scenario": Entry("scenario_cmd", "app", "Campaign scenarios: versioned prompts and values."),
+    "survey": Entry("survey_cmd", "app", "Survey coverage (R-105): report, campaign, schedule."),
     "dnc": Entry("dnc_cmd", "app", "The do-not-call list (all campaigns)."),
     "accounts": Entry("accounts_cmd", "app", "Load customer accounts from billing; show one."),
     "readings": Entry("readings_cmd", "app", "Export the meter readings taken by phone."),
