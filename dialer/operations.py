@@ -39,8 +39,9 @@ ACTIONS: Final = ("start", "pause", "resume", "stop")
 
 # Campaign names appear in URLs, file names and reports: slugs only (no ".", "..", spaces).
 CAMPAIGN_NAME: Final = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
-# Console paths under /campaigns/ that are not campaigns (the calendar, issue 22 item 5).
-RESERVED_NAMES: Final = frozenset({"calendar"})
+# Console paths under /campaigns/ that are not campaigns (the calendar and the survey
+# coverage, issue 22).
+RESERVED_NAMES: Final = frozenset({"calendar", "coverage"})
 
 
 def check_campaign_name(name: str) -> str:

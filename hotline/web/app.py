@@ -45,6 +45,7 @@ from hotline.web.views import (
     recordings,
     reports,
     settings_page,
+    survey_coverage,
     wallboard,
     webhooks,
 )
@@ -121,6 +122,7 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         recordings,
         # Before campaigns: its GET /campaigns/{name} would take /campaigns/calendar.
         campaign_calendar,
+        survey_coverage,
         campaigns,
         calls,
         settings_page,
