@@ -11,13 +11,15 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from dialer import coverage as survey_coverage
+from dialer import scheduled
 from dialer.model import TEMPLATES, CampaignKind, CampaignRules
 from dialer.repository import DialerStore
 from dialer.repository.coverage import MonthLapse, coverage
 from dialer.repository.schedules import Schedules
-from dialer.schedule import AccountFilter
+from dialer.schedule import AccountFilter, ScheduleRunState
 from hotline.settings import Settings, load_settings
 from hotline.store.accounts import AccountRecord, AccountStore
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.ratings import RatingStore, months_before
 from hotline.store.surveys import SurveyStore
@@ -126,3 +128,20 @@ def test_the_settings_default_to_every_account_with_a_phone_and_12_months() -> N
     settings = Settings()
     assert settings.coverage.window_months == 12
     assert survey_coverage.target_of(settings) == AccountFilter(has_phone=True)
+
+
+async def test_the_monthly_schedule_builds_a_campaign_of_the_gap(db: Database) -> None:
+    await _setup(db)
+    settings = load_settings(overrides={"sandbox": {"enabled": False}})
+    boris = Actor("boris", "cli")
+    await survey_coverage.add_schedule(db, settings, "yearly", "poll", 5, boris)
+    schedule = await Schedules(db).get("yearly")
+    assert schedule.account_filter.not_surveyed_months == 12
+    by = Actor("scheduler", "engine")
+    built = await scheduled.build(db, settings, schedule, "2026-12", NOW.date(), by, now=NOW)
+    assert built is not None and built.state is ScheduleRunState.STARTED
+    assert built.detail["contacts"] == 2  # 3002 (overdue) and 3007 (never)
+    store = DialerStore(db)
+    campaign = await store.campaign("yearly-2026-12")
+    phones = {row["phone"] for row in await store.targets_detail(campaign.id)}
+    assert phones == {"+79130000002", "+79130000007"}
