@@ -22,9 +22,15 @@ from zoneinfo import ZoneInfo
 
 from dialer import operations
 from dialer.contacts import ImportReport, RowProblem, check_rows
-from dialer.model import CampaignRules, Scenario
+from dialer.model import CampaignRules, CampaignState, Scenario
 from dialer.repository import CampaignError, DialerStore
-from dialer.repository.schedules import AccountRow, RunRecord, ScheduleRecord, Schedules
+from dialer.repository.schedules import (
+    STALE_BUILD,
+    AccountRow,
+    RunRecord,
+    ScheduleRecord,
+    Schedules,
+)
 from dialer.schedule import (
     AccountFilter,
     DayOffRule,
@@ -51,6 +57,8 @@ SCHEDULER: Final = "scheduler"
 ENGINE: Final = "engine"
 # Bad rows kept in a build's detail (the rest are counted).
 MAX_REPORTED_ROWS: Final = 50
+# A failed build's detail key: the store failed midway, the scheduler builds it again.
+RETRY: Final = "retry"
 
 
 def author_of(schedule: str) -> str:
@@ -146,17 +154,25 @@ async def build(
     by: Actor,
     *,
     now: datetime | None = None,
+    retry: bool = False,
 ) -> BuildResult | None:
     """Build and start the month's campaign; None when that month was built (or is being
-    built) already."""
+    built) already.  With ``retry``, a month whose build failed (or was left ``building``
+    for ``STALE_BUILD``) is built again: the campaign a failed build left behind is resumed
+    (its list attached, approved, started), never made twice."""
     now = now or utc_now()
     schedules = Schedules(db)
-    if not await schedules.claim(schedule, period, day, now):
+    if not await schedules.claim(schedule, period, day, now, retry=retry):
         return None
     try:
         result = await _build(db, settings, schedule, period, day, now)
     except (CampaignError, NotFound, ValueError) as exc:
         result = BuildResult(ScheduleRunState.FAILED, None, {"error": str(exc)})
+    except STORE_ERRORS as exc:
+        # The store failed midway (a draft may be left): the scheduler tries again.
+        log.warning("campaign schedule %s %s: store failed (%s)", schedule.name, period, exc)
+        error = f"the database failed: {type(exc).__name__}"
+        result = BuildResult(ScheduleRunState.FAILED, None, {"error": error, RETRY: True})
     await schedules.finish(schedule, period, result.state, result.campaign, result.detail, now)
     audit = {"period": period, "state": result.state.value, **result.detail}
     audit.pop("bad_rows", None)
@@ -177,28 +193,42 @@ async def _build(
     report, detail = await check_accounts(
         db, settings, version.scenario, schedule.rules, accounts, now
     )
-    if not report.contacts:
-        return BuildResult(ScheduleRunState.EMPTY, None, detail)
     name = campaign_name(schedule.name, period)
-    ends = now + timedelta(days=schedule.run_days) if schedule.run_days else None
     scheduler = Actor(author_of(schedule.name), ENGINE)
-    await operations.create(
-        db,
-        name,
-        schedule.scenario,
-        schedule.rules,
-        scheduler,
-        scenario_version=version.version,
-        starts_at=now,
-        ends_at=ends,
-        sms=settings.sms,
-        now=now,
-    )
-    source = f"accounts:{period}"
-    await operations.attach_contacts(db, name, name, source, report, scheduler, now=now)
-    await operations.approve(db, name, Actor(schedule.author, ENGINE), now=now)
-    zone = settings.hours.timezone
-    await operations.transition(db, name, "start", scheduler, default_zone=zone, now=now)
+    try:
+        left = await DialerStore(db).campaign(name)  # what a failed build left behind
+    except NotFound:
+        left = None
+    if left is not None and left.author != scheduler.name:
+        raise CampaignError(f"a campaign named {name!r} exists, not built by this schedule")
+    if not report.contacts and (left is None or left.list_id is None):
+        return BuildResult(ScheduleRunState.EMPTY, None, detail)
+    if left is None:
+        ends = now + timedelta(days=schedule.run_days) if schedule.run_days else None
+        await operations.create(
+            db,
+            name,
+            schedule.scenario,
+            schedule.rules,
+            scheduler,
+            scenario_version=version.version,
+            starts_at=now,
+            ends_at=ends,
+            sms=settings.sms,
+            now=now,
+        )
+    else:
+        log.info("campaign schedule %s: resuming %s (%s)", schedule.name, name, left.state)
+    state = left.state if left is not None else CampaignState.DRAFT
+    if left is None or left.list_id is None:
+        source = f"accounts:{period}"
+        await operations.attach_contacts(db, name, name, source, report, scheduler, now=now)
+    if state is CampaignState.DRAFT:
+        await operations.approve(db, name, Actor(schedule.author, ENGINE), now=now)
+        state = CampaignState.APPROVED
+    if state is CampaignState.APPROVED:
+        zone = settings.hours.timezone
+        await operations.transition(db, name, "start", scheduler, default_zone=zone, now=now)
     return BuildResult(ScheduleRunState.STARTED, name, detail)
 
 
@@ -241,6 +271,14 @@ def _problem(problem: RowProblem, accounts: dict[int, str]) -> str:
     return f"account {account}: {problem.column}: {problem.reason}"
 
 
+def may_retry(run: RunRecord, now: datetime) -> bool:
+    """Whether the scheduler builds this month again: its build failed on the store midway,
+    or was left ``building`` (a worker died in it) for ``STALE_BUILD``."""
+    if run.state is ScheduleRunState.FAILED:
+        return bool(run.detail.get(RETRY))
+    return run.state is ScheduleRunState.BUILDING and run.created_at <= now - STALE_BUILD
+
+
 class ScheduleRunner:
     """Builds each schedule's month on its day, once the calling window opens there (the
     installation's zone, the schedule's calling hours); a build missed while no engine ran
@@ -280,11 +318,17 @@ class ScheduleRunner:
             first = max(created, today - timedelta(days=31))
             due = upcoming(schedule, self._settings, first, today, self._calendar)
             for period, day in due:
-                if now < due_at(day, window, zone) or await schedules.has_run(schedule, period):
+                if now < due_at(day, window, zone):
+                    continue
+                run = await schedules.run(schedule, period)
+                retry = run is not None and may_retry(run, now)
+                if run is not None and not retry:
                     continue
                 log.info("campaign schedule %s: building %s", schedule.name, period)
                 by = Actor(SCHEDULER, ENGINE)
-                result = await build(self._db, self._settings, schedule, period, day, by, now=now)
+                result = await build(
+                    self._db, self._settings, schedule, period, day, by, now=now, retry=retry
+                )
                 if result is not None:
                     runs = await schedules.runs(schedule.name)
                     built.extend(r for r in runs if r.period == period)

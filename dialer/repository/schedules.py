@@ -10,9 +10,9 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import Select, delete, exists, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from dialer.model import CampaignRules, dump, load_rules
@@ -24,6 +24,9 @@ from hotline.store.db import Database
 from hotline.store.models import Account, AccountPhone, CampaignSchedule, CampaignScheduleRun
 from hotline.store.ratings import months_before
 from hotline.store.surveys import surveyed_events
+
+# A build left ``building`` this long died midway (a build takes seconds): it may be retried.
+STALE_BUILD: Final = dt.timedelta(minutes=10)
 
 
 class ScheduleNotFound(NotFound):
@@ -116,9 +119,17 @@ class Schedules:
                 raise ScheduleNotFound(f"no schedule {name!r}")
 
     async def claim(
-        self, schedule: ScheduleRecord, period: str, day: dt.date, now: dt.datetime
+        self,
+        schedule: ScheduleRecord,
+        period: str,
+        day: dt.date,
+        now: dt.datetime,
+        *,
+        retry: bool = False,
     ) -> bool:
-        """Claim the month's build; False when it was claimed before (by anyone)."""
+        """Claim the month's build; False when it was claimed before (by anyone).  With
+        ``retry``, a build that failed, or was left ``building`` for ``STALE_BUILD``, is
+        claimed again (one UPDATE: one claimer wins)."""
         try:
             async with self._db.session() as session:
                 session.add(
@@ -132,8 +143,29 @@ class Schedules:
                     )
                 )
         except IntegrityError:
-            return False
+            if not retry:
+                return False
+            return await self._reclaim(schedule, period, now)
         return True
+
+    async def _reclaim(self, schedule: ScheduleRecord, period: str, now: dt.datetime) -> bool:
+        building = ScheduleRunState.BUILDING.value
+        stale = and_(
+            CampaignScheduleRun.state == building,
+            CampaignScheduleRun.created_at <= now - STALE_BUILD,
+        )
+        async with self._db.session() as session:
+            taken = await session.execute(
+                update(CampaignScheduleRun)
+                .where(
+                    CampaignScheduleRun.schedule_id == schedule.id,
+                    CampaignScheduleRun.period == period,
+                    or_(CampaignScheduleRun.state == ScheduleRunState.FAILED.value, stale),
+                )
+                .values(state=building, created_at=now, finished_at=None)
+                .returning(CampaignScheduleRun.id)
+            )
+            return taken.first() is not None
 
     async def finish(
         self,
@@ -154,17 +186,15 @@ class Schedules:
                 .values(state=state.value, campaign=campaign, detail=detail, finished_at=now)
             )
 
-    async def has_run(self, schedule: ScheduleRecord, period: str) -> bool:
+    async def run(self, schedule: ScheduleRecord, period: str) -> RunRecord | None:
         async with self._db.session() as session:
-            found = await session.scalar(
-                select(
-                    exists().where(
-                        CampaignScheduleRun.schedule_id == schedule.id,
-                        CampaignScheduleRun.period == period,
-                    )
+            row = await session.scalar(
+                select(CampaignScheduleRun).where(
+                    CampaignScheduleRun.schedule_id == schedule.id,
+                    CampaignScheduleRun.period == period,
                 )
             )
-            return bool(found)
+            return _run(row, schedule.name) if row is not None else None
 
     async def runs(self, name: str | None = None) -> builtins.list[RunRecord]:
         query = (

@@ -153,7 +153,8 @@ def run_now(
     ] = None,
     by: ByOpt = None,
 ) -> None:
-    """Build the month's campaign now, unless it was built already."""
+    """Build the month's campaign now, unless it was built already (a failed build is
+    tried again)."""
     settings = settings_of(ctx)
     today = _today(settings.hours.timezone)
     month = period or f"{today:%Y-%m}"
@@ -162,7 +163,8 @@ def run_now(
 
     async def work(db: Database) -> scheduled.BuildResult | None:
         schedule = await Schedules(db).get(name)
-        return await scheduled.build(db, settings, schedule, month, today, actor(by))
+        # A month whose build failed is built again (what it left behind is resumed).
+        return await scheduled.build(db, settings, schedule, month, today, actor(by), retry=True)
 
     result = run_dialer(ctx, work)
     if result is None:
