@@ -51,6 +51,7 @@ class Permission(StrEnum):
     MENUS = "menus"  # edit, try, publish and roll back the IVR menu (issue 23)
     KNOWLEDGE = "knowledge"  # write and edit knowledge-base articles (R-124, R-125, R-128)
     MONITOR = "monitor"  # listen, whisper and barge into operators' calls (issue 17 item 7)
+    WEBHOOKS = "webhooks"  # see the webhook endpoints and dead letters, retry one (issue 22)
 
 
 _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
@@ -70,6 +71,7 @@ _GRANTS: Final[dict[Role, frozenset[Permission]]] = {
             Permission.MENUS,
             Permission.KNOWLEDGE,
             Permission.MONITOR,
+            Permission.WEBHOOKS,
         }
     ),
     Role.ADMIN: frozenset(Permission),

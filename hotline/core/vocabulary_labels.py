@@ -177,6 +177,7 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "menus": "редактор голосового меню",
         "knowledge": "база знаний",
         "monitor": "прослушивание разговоров операторов",
+        "webhooks": "уведомления внешним системам",
     },
     "LoginOutcome": {
         "ok": "вход выполнен",

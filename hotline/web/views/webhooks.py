@@ -16,8 +16,8 @@ from hotline.web.security import Viewer, require, require_checked
 
 router = APIRouter()
 
-# Supervisors and admins: the permission that shows every call shows where they are posted.
-PERMISSION = Permission.ALL_CALLS
+# Supervisors and admins (the role model's grants): a permission of its own.
+PERMISSION = Permission.WEBHOOKS
 
 
 @router.get("/webhooks", response_class=HTMLResponse)
