@@ -6,7 +6,8 @@ fsyncs per test, hundreds of times per run).
 copies this process's template, migrated once by the real ``upgrade`` the first time it is
 needed, into the same file (same inode, so its 0600 mode is kept) and then runs the real
 ``upgrade``, which finds the schema at head.  Anything else (another revision, a file with a
-schema, PostgreSQL) runs the real ``upgrade`` untouched.  Tests about the migrations
+schema) runs the real ``upgrade`` untouched; an empty PostgreSQL database gets the dump of a
+template migrated once (``tests/pg_template.py``).  Tests about the migrations
 themselves carry the ``migrations`` marker and always run the chain (``tests/conftest.py``).
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy import URL, make_url
 
 from hotline.core.files import touch_private
 from hotline.store.db import Database, head_revision
+from tests import pg_template
 
 MARKER: Final = "migrations"
 Upgrade = Callable[[Database, str], Coroutine[Any, Any, str | None]]
@@ -73,6 +75,9 @@ async def _template(head: str) -> Path:
 
 
 async def upgrade_from_template(self: Database, revision: str = "head") -> str | None:
+    if revision == "head" and pg_template.is_postgres(self.url):
+        await _postgres_from_template(self)
+        return await _REAL_UPGRADE(self, revision)
     target = new_sqlite_file(self.url) if revision == "head" else None
     if target is not None and target.exists():
         head = await head_revision()
@@ -83,3 +88,16 @@ async def upgrade_from_template(self: Database, revision: str = "head") -> str |
             if new_sqlite_file(self.url) == target:
                 copy_into(source, target)
     return await _REAL_UPGRADE(self, revision)
+
+
+async def _postgres_from_template(db: Database) -> None:
+    """An empty PostgreSQL database gets the template's dump (``tests/pg_template.py``)."""
+    if not await pg_template.is_empty(db.url):
+        return
+    head = await head_revision()
+    if head is None:
+        return
+    sql = await pg_template.script(db.url, head, _REAL_UPGRADE)
+    # Nothing of this process may hold a transaction open on it while the schema is written.
+    await db.engine.dispose()
+    await pg_template.replay(db.url, sql)
