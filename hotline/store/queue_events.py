@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hotline.store import notify
 from hotline.store.db import Database
 from hotline.store.enums import QueueEventKind
 from hotline.store.models import QueueEvent
@@ -53,6 +54,7 @@ class QueueEvents:
                     detail=event.detail,
                 )
             )
+            await notify.announce(session, notify.Channel.LIVE, notify.Reason.QUEUE_CHANGED)
 
     async def between(self, start: datetime, end: datetime) -> list[QueueEventRecord]:
         """Events of the calls that joined the queue in ``[start, end)`` (all their events,

@@ -4,6 +4,8 @@ uses."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -20,6 +22,7 @@ from hotline.app import AmiSecretMissing, ami_client
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
+from hotline.store.notify import Listener
 from hotline.transport.ami import AmiClient
 from hotline.web import dates, unavailable
 from hotline.web.limits import BodyLimit, body_limit_for
@@ -85,12 +88,18 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         await database.upgrade()
         ami = _ami_client(settings)
         app.state.ami = ami
+        # One LISTEN connection (PostgreSQL): live pages redraw on other processes' changes.
+        app.state.notify = Listener.from_settings(database.url, settings.notify)
+        listening = asyncio.create_task(app.state.notify.run(), name="notify")
         if ami is not None:
             # Without waiting: the console works (stored figures) while the PBX is down.
             await ami.start(wait=False)
         try:
             yield
         finally:
+            listening.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listening
             if ami is not None:
                 await ami.stop()
             if owns_db:

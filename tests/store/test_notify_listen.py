@@ -1,0 +1,93 @@
+"""LISTEN/NOTIFY across engines (issue 20): a NOTIFY sent in one engine's committed
+transaction wakes another engine's waiter; one rolled back wakes nobody; the listener comes
+back after its connection is killed and says so (a reconnect wakes every waiter)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+
+from hotline.store.db import Database
+from hotline.store.notify import APPLICATION_NAME, Channel, Listener, Reason, Waker, announce
+from tests.store.conftest import PG_TEST_URL
+
+pytestmark = [pytest.mark.postgres]
+
+
+class Rollback(Exception):
+    pass
+
+
+@pytest.fixture
+async def two() -> AsyncIterator[tuple[Database, Listener]]:
+    """The first engine's store, the second engine's listener (running, connected)."""
+    db = Database(PG_TEST_URL)
+    listener = Listener(db.url, retry=0.05)
+    task = asyncio.create_task(listener.run())
+    await listener.wait_connected(10)
+    yield db, listener
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    await db.dispose()
+
+
+async def test_a_committed_notify_wakes_the_other_engine(two: tuple[Database, Listener]) -> None:
+    db, listener = two
+    dialer, hooks = listener.waker(Channel.DIALER), listener.waker(Channel.WEBHOOKS)
+    assert dialer.live and dialer.interval(1.0, 15.0) == 15.0
+    async with db.session() as session:
+        await announce(session, Channel.DIALER, Reason.CAMPAIGN_STARTED)
+        # Not before the commit.
+        assert await dialer.wait(0.3) is None
+    assert await dialer.wait(10) is Reason.CAMPAIGN_STARTED
+    assert dialer.reasons == {Reason.CAMPAIGN_STARTED: 1}
+    assert not hooks.reasons  # another channel's waiter is not woken
+
+
+async def test_a_rolled_back_notify_wakes_nobody(two: tuple[Database, Listener]) -> None:
+    db, listener = two
+    dialer = listener.waker(Channel.DIALER)
+    with pytest.raises(Rollback):
+        async with db.session() as session:
+            await announce(session, Channel.DIALER, Reason.CAMPAIGN_CHANGED)
+            raise Rollback
+    # A later committed one arrives, the rolled-back one never did.
+    async with db.session() as session:
+        await announce(session, Channel.DIALER, Reason.CONTACTS_ADDED)
+    assert await dialer.wait(10) is Reason.CONTACTS_ADDED
+    assert dialer.reasons == {Reason.CONTACTS_ADDED: 1}
+
+
+async def test_the_listener_reconnects_and_wakes_everyone(
+    two: tuple[Database, Listener],
+) -> None:
+    db, listener = two
+    live = listener.waker(Channel.LIVE)
+    async with db.session() as session:
+        await session.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND application_name = :name"
+            ),
+            {"name": APPLICATION_NAME},
+        )
+    assert await live.wait(10) is Reason.RECONNECTED
+    assert listener.connections == 2 and listener.connected
+    async with db.session() as session:
+        await announce(session, Channel.LIVE, Reason.OPERATOR_CHANGED)
+    assert await live.wait(10) is Reason.OPERATOR_CHANGED
+
+
+async def test_sqlite_announces_nothing_and_wakers_poll(tmp_path: object) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/n.db")
+    async with db.session() as session:
+        await announce(session, Channel.DIALER, Reason.CAMPAIGN_STARTED)
+    await db.dispose()
+    waker = Waker()
+    assert not waker.live and waker.interval(1.0, 15.0) == 1.0
+    assert await waker.wait(0.01) is None
