@@ -29,7 +29,7 @@ from dialer.repository import CampaignRecord, DialerStore, SharedCaps, TargetRec
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
-from hotline.core.metrics import DIALER_ORIGINATES
+from hotline.core.metrics import CALLS_CAMPAIGN, CALLS_STARTED, DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
@@ -315,6 +315,7 @@ class Dispatcher:
         )
         try:
             DIALER_ORIGINATES.inc()
+            CALLS_STARTED.labels(CALLS_CAMPAIGN).inc()
             await self._ami.originate(
                 channel,
                 context=CONTEXT_DIALER,

@@ -201,9 +201,12 @@ class Dialer:
             delay = backoff(self.settings.tick_seconds, failures)
             if not failures and self.idle:
                 delay = self.wake.interval(delay, self.idle_seconds)
-            reason = await self.wake.wait(delay)
-            if reason is not None:
-                log.debug("dialer woken: %s", reason)
+            if self.wake.live:  # PostgreSQL's notifications arrive: a wake-up ends the wait
+                reason = await self.wake.wait(delay)
+                if reason is not None:
+                    log.debug("dialer woken: %s", reason)
+            else:  # SQLite, or the listener is away: the plain poll
+                await asyncio.sleep(delay)
             if not self.ami.connected:
                 continue
             try:

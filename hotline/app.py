@@ -233,11 +233,13 @@ class Engine:
             )
         # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.
         self.metrics = MetricsListener(settings.metrics.host, settings.metrics.port)
+        self.singletons: dict[str, Singleton] = {}  # the jobs one worker runs, by name
         self._metrics_tasks: list[asyncio.Task[None]] = []
 
     def _singleton(self, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """``job`` in exactly one worker (issue 20); taken over when that worker dies."""
         single = Singleton(self.db, name, job, retry=self.settings.workers.singleton_retry_seconds)
+        self.singletons[name] = single
         self._worker_tasks.append(asyncio.create_task(single.run(), name=f"singleton-{name}"))
 
     async def _keep_recordings_index(self) -> None:

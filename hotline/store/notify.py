@@ -27,6 +27,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from hotline.core.metrics import NOTIFY_CONNECTED, NOTIFY_WAKEUPS
 from hotline.settings.notify import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -179,6 +180,7 @@ class Listener:
         except ValueError:
             log.warning("notify: unknown notification on %s", channel)
             return
+        NOTIFY_WAKEUPS.labels(channel, reason.value).inc()
         for waker in list(wakers):
             waker.wake(reason)
 
@@ -199,6 +201,7 @@ class Listener:
                 await asyncio.sleep(delay)
             finally:
                 self._connected.clear()
+                NOTIFY_CONNECTED.set(0)
 
     async def _listen(self) -> None:
         conn = await psycopg.AsyncConnection.connect(
@@ -212,6 +215,7 @@ class Listener:
                 await conn.execute(f'LISTEN "{channel.value}"')  # fixed names, no input
             self.connections += 1
             self._connected.set()
+            NOTIFY_CONNECTED.set(1)
             if self.connections > 1:  # what was announced while we were away is missed
                 for channel in Channel:
                     self._wake(channel.value, Reason.RECONNECTED.value)

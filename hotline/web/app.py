@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
+from hotline.core.metrics import watch_loop_lag
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
@@ -91,15 +92,20 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         # One LISTEN connection (PostgreSQL): live pages redraw on other processes' changes.
         app.state.notify = Listener.from_settings(database.url, settings.notify)
         listening = asyncio.create_task(app.state.notify.run(), name="notify")
+        # The console's own event-loop lag on its /metrics (issue 20).
+        lag = settings.metrics.loop_lag_interval if settings.metrics.enabled else None
+        probe = asyncio.create_task(watch_loop_lag(lag), name="loop-lag") if lag else None
         if ami is not None:
             # Without waiting: the console works (stored figures) while the PBX is down.
             await ami.start(wait=False)
         try:
             yield
         finally:
-            listening.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await listening
+            for task in (listening, probe):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if ami is not None:
                 await ami.stop()
             if owns_db:
