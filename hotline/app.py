@@ -63,7 +63,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.event_writer import EventWriter
 from hotline.store.menu_drafts import MenuDraftStore
-from hotline.store.notify import Channel, Listener
+from hotline.store.notify import Listener, NotifyChannel
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
 from hotline.store.quality import CallQualityStore
@@ -210,7 +210,7 @@ class Engine:
                 # Progressive campaigns dial for the operators of this queue by default.
                 operator_queue=operator_service.queue_of_department(settings, None),
                 worker=dialer_worker(settings, self.worker, self.db),
-                wake=self.notify.waker(Channel.DIALER),
+                wake=self.notify.waker(NotifyChannel.DIALER),
                 idle_seconds=note.dialer_idle_seconds,
             )
             if self.sms_outbox is not None:
@@ -228,7 +228,7 @@ class Engine:
                 self._webhook_poster,
                 resolve_webhook_secrets(settings),
                 clock=clock,
-                wake=self.notify.waker(Channel.WEBHOOKS),
+                wake=self.notify.waker(NotifyChannel.WEBHOOKS),
                 fallback_poll=note.webhook_poll_seconds,
             )
         # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.

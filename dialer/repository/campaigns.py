@@ -201,7 +201,9 @@ class Campaigns:
             await _freeze_contacts(session, row, default_zone)
             row.scenario_snapshot = dict(scenario.content)
             row.started_at = now
-            await notify.announce(session, notify.Channel.DIALER, notify.Reason.CAMPAIGN_STARTED)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_STARTED
+            )
             await session.flush()
             return campaign_record(row)
 
@@ -217,7 +219,9 @@ class Campaigns:
             row = await locked(session, name)
             move(row, Action.STOP)
             row.finished_at = now
-            await notify.announce(session, notify.Channel.DIALER, notify.Reason.CAMPAIGN_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_CHANGED
+            )
             await session.flush()
             info = campaign_record(row)
         await self.expire_pending(info.id)
@@ -229,7 +233,9 @@ class Campaigns:
             row = await locked(session, name)
             move(row, Action.CHANGE_RULES)
             row.rules = dump(rules)
-            await notify.announce(session, notify.Channel.DIALER, notify.Reason.CAMPAIGN_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_CHANGED
+            )
             await session.flush()
             return campaign_record(row)
 
@@ -237,7 +243,9 @@ class Campaigns:
         async with self._db.session() as session:
             row = await locked(session, name)
             move(row, action)
-            await notify.announce(session, notify.Channel.DIALER, notify.Reason.CAMPAIGN_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_CHANGED
+            )
             await session.flush()
             return campaign_record(row)
 

@@ -71,7 +71,9 @@ class ContactLists:
             campaign.list_id = contact_list.id
             campaign.approved_by = None
             campaign.approved_at = None
-            await notify.announce(session, notify.Channel.DIALER, notify.Reason.CONTACTS_ADDED)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CONTACTS_ADDED
+            )
             return contact_list.id
 
     async def get(self, list_id: int) -> dict[str, Any]:

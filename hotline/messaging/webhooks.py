@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from hotline.core.clock import utc_now
 from hotline.protocol.webhooks import Ping, PingData, WebhookKind, encode, headers
 from hotline.settings import WebhookEndpoint, WebhookSettings
-from hotline.store.notify import Reason, Waker
+from hotline.store.notify import Waker, WakeReason
 from hotline.store.webhooks import Delivery, WebhookStore, new_event_id, on_commit
 from hotline.transport.webhook_http import WebhookPoster, WebhookPostFailed
 
@@ -81,7 +81,7 @@ class WebhookOutbox:
 
     def wake(self) -> None:
         """Look for new events now (one was just committed)."""
-        self.waker.wake(Reason.WEBHOOK_EVENT)
+        self.waker.wake(WakeReason.WEBHOOK_EVENT)
 
     def _interval(self) -> float:
         interval = self.waker.interval(self._settings.poll_interval, self._fallback)

@@ -113,7 +113,9 @@ class CallbackStore:
             )
             session.add(row)
             await session.flush()
-            await notify.announce(session, notify.Channel.LIVE, notify.Reason.CALLBACK_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.CALLBACK_CHANGED
+            )
             return _callback(row)
 
     async def find(
@@ -179,7 +181,9 @@ class CallbackStore:
                 least = min(sorted(counts), key=lambda name: counts[name])
                 row.assigned_to = least
                 counts[least] += 1
-            await notify.announce(session, notify.Channel.LIVE, notify.Reason.CALLBACK_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.CALLBACK_CHANGED
+            )
             await session.flush()
             return [_callback(row) for row in due]
 
@@ -190,7 +194,9 @@ class CallbackStore:
             if row is None:
                 raise UnknownCallback(f"no callback request {callback_id}")
             row.assigned_to = to
-            await notify.announce(session, notify.Channel.LIVE, notify.Reason.CALLBACK_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.CALLBACK_CHANGED
+            )
             await session.flush()
             return _callback(row)
 

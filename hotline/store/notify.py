@@ -33,7 +33,7 @@ from hotline.settings.notify import NotifySettings
 log = logging.getLogger(__name__)
 
 
-class Channel(StrEnum):
+class NotifyChannel(StrEnum):
     """The NOTIFY channels (fixed names: every process LISTENs on all of them)."""
 
     DIALER = "hotline_dialer"  # campaigns started, paused, resumed, stopped; contacts added
@@ -41,7 +41,7 @@ class Channel(StrEnum):
     LIVE = "hotline_live"  # the console's live pages: queue, operator and callback changes
 
 
-class Reason(StrEnum):
+class WakeReason(StrEnum):
     """Why a waker was woken (the NOTIFY payload; counted by the waker)."""
 
     CAMPAIGN_STARTED = "campaign-started"
@@ -63,7 +63,7 @@ CONNECT_TIMEOUT: Final = 5
 APPLICATION_NAME: Final = "hotline-notify"
 
 
-async def announce(session: AsyncSession, channel: Channel, reason: Reason) -> None:
+async def announce(session: AsyncSession, channel: NotifyChannel, reason: WakeReason) -> None:
     """NOTIFY ``channel`` in ``session``'s transaction (sent when, and if, it commits).
     Nothing on SQLite: one process, its owners poll."""
     if session.get_bind().dialect.name != "postgresql":
@@ -71,7 +71,7 @@ async def announce(session: AsyncSession, channel: Channel, reason: Reason) -> N
     await session.execute(NOTIFY_SQL, {"channel": channel.value, "reason": reason.value})
 
 
-def announce_at_commit(session: AsyncSession, channel: Channel, reason: Reason) -> None:
+def announce_at_commit(session: AsyncSession, channel: NotifyChannel, reason: WakeReason) -> None:
     """``announce`` for code that only adds rows (no await): the NOTIFY is sent just before
     ``session`` commits, in the same transaction."""
     sync = session.sync_session
@@ -97,9 +97,9 @@ class Waker:
     def __init__(self, listener: Listener | None = None) -> None:
         self._listener = listener
         self._event = asyncio.Event()
-        self._reason: Reason | None = None
+        self._reason: WakeReason | None = None
         # How often each reason woke it (tests and the logs read it).
-        self.reasons: Counter[Reason] = Counter()
+        self.reasons: Counter[WakeReason] = Counter()
 
     @property
     def live(self) -> bool:
@@ -110,12 +110,12 @@ class Waker:
         """The poll interval to use now: ``fallback`` while notifications arrive."""
         return max(short, fallback) if self.live else short
 
-    def wake(self, reason: Reason) -> None:
+    def wake(self, reason: WakeReason) -> None:
         self.reasons[reason] += 1
         self._reason = reason
         self._event.set()
 
-    async def wait(self, within: float) -> Reason | None:
+    async def wait(self, within: float) -> WakeReason | None:
         """The reason of the latest wake-up since the last wait, or None after ``within``
         seconds."""
         with contextlib.suppress(TimeoutError):
@@ -142,7 +142,7 @@ class Listener:
         self._conninfo = conninfo(url) if self.enabled else ""
         self._retry = retry
         self._max_retry = max_retry
-        self._wakers: dict[Channel, list[Waker]] = {channel: [] for channel in Channel}
+        self._wakers: dict[NotifyChannel, list[Waker]] = {channel: [] for channel in NotifyChannel}
         self._connected = asyncio.Event()
         self.connections = 0
 
@@ -163,7 +163,7 @@ class Listener:
         async with asyncio.timeout(within):
             await self._connected.wait()
 
-    def waker(self, channel: Channel) -> Waker:
+    def waker(self, channel: NotifyChannel) -> Waker:
         """A new waker woken by ``channel``'s notifications."""
         waker = Waker(self)
         self._wakers[channel].append(waker)
@@ -176,7 +176,7 @@ class Listener:
 
     def _wake(self, channel: str, payload: str) -> None:
         try:
-            wakers, reason = self._wakers[Channel(channel)], Reason(payload)
+            wakers, reason = self._wakers[NotifyChannel(channel)], WakeReason(payload)
         except ValueError:
             log.warning("notify: unknown notification on %s", channel)
             return
@@ -211,15 +211,15 @@ class Listener:
             application_name=APPLICATION_NAME,
         )
         async with conn:
-            for channel in Channel:
+            for channel in NotifyChannel:
                 await conn.execute(f'LISTEN "{channel.value}"')  # fixed names, no input
             self.connections += 1
             self._connected.set()
             NOTIFY_CONNECTED.set(1)
             if self.connections > 1:  # what was announced while we were away is missed
-                for channel in Channel:
-                    self._wake(channel.value, Reason.RECONNECTED.value)
-            log.info("notify: listening on %d channels", len(Channel))
+                for channel in NotifyChannel:
+                    self._wake(channel.value, WakeReason.RECONNECTED.value)
+            log.info("notify: listening on %d channels", len(NotifyChannel))
             while True:
                 async for note in conn.notifies(timeout=CHECK_SECONDS):
                     self._wake(note.channel, note.payload)

@@ -121,4 +121,6 @@ class Operators:
             )
             if result.first() is None:
                 raise UnknownOperator(f"no operator {name}")
-            await notify.announce(session, notify.Channel.LIVE, notify.Reason.OPERATOR_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.OPERATOR_CHANGED
+            )

@@ -54,7 +54,9 @@ class QueueEvents:
                     detail=event.detail,
                 )
             )
-            await notify.announce(session, notify.Channel.LIVE, notify.Reason.QUEUE_CHANGED)
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.QUEUE_CHANGED
+            )
 
     async def between(self, start: datetime, end: datetime) -> list[QueueEventRecord]:
         """Events of the calls that joined the queue in ``[start, end)`` (all their events,

@@ -67,7 +67,9 @@ def add_event(session: AsyncSession, payload: WebhookPayload) -> None:
             fanned_out=False,
         )
     )
-    notify.announce_at_commit(session, notify.Channel.WEBHOOKS, notify.Reason.WEBHOOK_EVENT)
+    notify.announce_at_commit(
+        session, notify.NotifyChannel.WEBHOOKS, notify.WakeReason.WEBHOOK_EVENT
+    )
     sync = session.sync_session
     if not sa_event.contains(sync, "after_commit", _tell_committed):
         sa_event.listen(sync, "after_commit", _tell_committed, once=True)

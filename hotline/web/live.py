@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from starlette.requests import Request
 
-from hotline.store.notify import Channel, Listener, Waker
+from hotline.store.notify import Listener, NotifyChannel, Waker
 from hotline.transport.ami import Subscription
 
 
@@ -21,7 +21,7 @@ async def live_waker(request: Request) -> AsyncIterator[Waker | None]:
     if listener is None:
         yield None
         return
-    waker = listener.waker(Channel.LIVE)
+    waker = listener.waker(NotifyChannel.LIVE)
     try:
         yield waker
     finally:

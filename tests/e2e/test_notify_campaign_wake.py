@@ -19,7 +19,7 @@ from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database
-from hotline.store.notify import Reason
+from hotline.store.notify import WakeReason
 from hotline.web.app import create_app
 from tests.dialer_support import running_campaign, wait_finished
 from tests.e2e.engine_support import engine_settings
@@ -105,6 +105,6 @@ async def test_a_campaign_started_in_the_console_wakes_both_workers(
             assert done.state is CampaignState.FINISHED
             for worker in (one, two):
                 assert worker.dialer is not None
-                assert worker.dialer.wake.reasons[Reason.CAMPAIGN_STARTED] == 1
+                assert worker.dialer.wake.reasons[WakeReason.CAMPAIGN_STARTED] == 1
     finally:
         await db.dispose()

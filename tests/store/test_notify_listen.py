@@ -12,7 +12,14 @@ import pytest
 from sqlalchemy import text
 
 from hotline.store.db import Database
-from hotline.store.notify import APPLICATION_NAME, Channel, Listener, Reason, Waker, announce
+from hotline.store.notify import (
+    APPLICATION_NAME,
+    Listener,
+    NotifyChannel,
+    Waker,
+    WakeReason,
+    announce,
+)
 from tests.store.conftest import PG_TEST_URL
 
 pytestmark = [pytest.mark.postgres]
@@ -38,36 +45,36 @@ async def two() -> AsyncIterator[tuple[Database, Listener]]:
 
 async def test_a_committed_notify_wakes_the_other_engine(two: tuple[Database, Listener]) -> None:
     db, listener = two
-    dialer, hooks = listener.waker(Channel.DIALER), listener.waker(Channel.WEBHOOKS)
+    dialer, hooks = listener.waker(NotifyChannel.DIALER), listener.waker(NotifyChannel.WEBHOOKS)
     assert dialer.live and dialer.interval(1.0, 15.0) == 15.0
     async with db.session() as session:
-        await announce(session, Channel.DIALER, Reason.CAMPAIGN_STARTED)
+        await announce(session, NotifyChannel.DIALER, WakeReason.CAMPAIGN_STARTED)
         # Not before the commit.
         assert await dialer.wait(0.3) is None
-    assert await dialer.wait(10) is Reason.CAMPAIGN_STARTED
-    assert dialer.reasons == {Reason.CAMPAIGN_STARTED: 1}
+    assert await dialer.wait(10) is WakeReason.CAMPAIGN_STARTED
+    assert dialer.reasons == {WakeReason.CAMPAIGN_STARTED: 1}
     assert not hooks.reasons  # another channel's waiter is not woken
 
 
 async def test_a_rolled_back_notify_wakes_nobody(two: tuple[Database, Listener]) -> None:
     db, listener = two
-    dialer = listener.waker(Channel.DIALER)
+    dialer = listener.waker(NotifyChannel.DIALER)
     with pytest.raises(Rollback):
         async with db.session() as session:
-            await announce(session, Channel.DIALER, Reason.CAMPAIGN_CHANGED)
+            await announce(session, NotifyChannel.DIALER, WakeReason.CAMPAIGN_CHANGED)
             raise Rollback
     # A later committed one arrives, the rolled-back one never did.
     async with db.session() as session:
-        await announce(session, Channel.DIALER, Reason.CONTACTS_ADDED)
-    assert await dialer.wait(10) is Reason.CONTACTS_ADDED
-    assert dialer.reasons == {Reason.CONTACTS_ADDED: 1}
+        await announce(session, NotifyChannel.DIALER, WakeReason.CONTACTS_ADDED)
+    assert await dialer.wait(10) is WakeReason.CONTACTS_ADDED
+    assert dialer.reasons == {WakeReason.CONTACTS_ADDED: 1}
 
 
 async def test_the_listener_reconnects_and_wakes_everyone(
     two: tuple[Database, Listener],
 ) -> None:
     db, listener = two
-    live = listener.waker(Channel.LIVE)
+    live = listener.waker(NotifyChannel.LIVE)
     async with db.session() as session:
         await session.execute(
             text(
@@ -76,17 +83,17 @@ async def test_the_listener_reconnects_and_wakes_everyone(
             ),
             {"name": APPLICATION_NAME},
         )
-    assert await live.wait(10) is Reason.RECONNECTED
+    assert await live.wait(10) is WakeReason.RECONNECTED
     assert listener.connections == 2 and listener.connected
     async with db.session() as session:
-        await announce(session, Channel.LIVE, Reason.OPERATOR_CHANGED)
-    assert await live.wait(10) is Reason.OPERATOR_CHANGED
+        await announce(session, NotifyChannel.LIVE, WakeReason.OPERATOR_CHANGED)
+    assert await live.wait(10) is WakeReason.OPERATOR_CHANGED
 
 
 async def test_sqlite_announces_nothing_and_wakers_poll(tmp_path: object) -> None:
     db = Database(f"sqlite+aiosqlite:///{tmp_path}/n.db")
     async with db.session() as session:
-        await announce(session, Channel.DIALER, Reason.CAMPAIGN_STARTED)
+        await announce(session, NotifyChannel.DIALER, WakeReason.CAMPAIGN_STARTED)
     await db.dispose()
     waker = Waker()
     assert not waker.live and waker.interval(1.0, 15.0) == 1.0
