@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import text
 
+from hotline.core.clock import utc_now
+from hotline.protocol import webhooks as wh
 from hotline.store.db import Database
 from hotline.store.notify import (
     APPLICATION_NAME,
@@ -20,7 +22,8 @@ from hotline.store.notify import (
     WakeReason,
     announce,
 )
-from tests.store.conftest import PG_TEST_URL
+from hotline.store.webhooks import add_event, new_event_id
+from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.postgres]
 
@@ -98,3 +101,27 @@ async def test_sqlite_announces_nothing_and_wakers_poll(tmp_path: object) -> Non
     waker = Waker()
     assert not waker.live and waker.interval(1.0, 15.0) == 1.0
     assert await waker.wait(0.01) is None
+
+
+async def test_a_webhook_event_wakes_the_delivering_worker_at_its_commit(
+    two: tuple[Database, Listener],
+) -> None:
+    db, listener = two
+    await clean_postgres(PG_TEST_URL)
+    await db.upgrade()
+    hooks = listener.waker(NotifyChannel.WEBHOOKS)
+    with pytest.raises(Rollback):
+        async with db.session() as session:
+            add_event(session, ping())
+            await session.flush()
+            raise Rollback
+    async with db.session() as session:
+        add_event(session, ping())
+        await session.flush()
+        assert await hooks.wait(0.3) is None  # written, not committed: nothing yet
+    assert await hooks.wait(10) is WakeReason.WEBHOOK_EVENT
+    assert hooks.reasons == {WakeReason.WEBHOOK_EVENT: 1}
+
+
+def ping() -> wh.Ping:
+    return wh.Ping(id=new_event_id(), at=utc_now(), data=wh.PingData(message="notify"))
