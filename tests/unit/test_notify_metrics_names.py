@@ -4,11 +4,16 @@ reads the console's), with the type Prometheus queries expect."""
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Final
 
 import prometheus_client
 
 from hotline.core.metrics import REGISTRY
+
+ROOT: Final = Path(__file__).resolve().parents[2]
 
 # The issue's list -> the families that answer it, and their types.
 LISTED: Final = {
@@ -61,3 +66,16 @@ def missing(text: str) -> list[str]:
 def test_every_listed_metric_is_exported() -> None:
     text = prometheus_client.generate_latest(REGISTRY).decode()
     assert missing(text) == []
+
+
+def test_the_grafana_dashboard_shows_every_listed_metric_and_no_unknown_one() -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text("utf-8"))
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    used = {name for expr in exprs for name in re.findall(r"\bhotline_\w+", expr)}
+    types = exported_types(prometheus_client.generate_latest(REGISTRY).decode())
+    # A histogram is queried through its _bucket series.
+    known = {*types, *(f"{n}_bucket" for n, kind in types.items() if kind == "histogram")}
+    assert used <= known, used - known
+    listed = {name for families in LISTED.values() for name, _ in families}
+    shown = {name.removesuffix("_bucket") for name in used}
+    assert listed - {"hotline_dialer_originates_total"} <= shown, listed - shown
