@@ -29,7 +29,7 @@ from dialer.repository import CampaignRecord, DialerStore, SharedCaps, TargetRec
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
-from hotline.core.metrics import DIALER_ORIGINATES
+from hotline.core.metrics import CALLS_CAMPAIGN, CALLS_STARTED, DIALER_ORIGINATES
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
@@ -75,6 +75,8 @@ class Dispatcher:
         self.progressive_ratio: dict[int, float] = {}
         self._worker = worker or DialerWorker()
         self._claimed = False  # this pass claimed contacts: release what it did not dial
+        # The last pass saw a running campaign (an idle dialer may poll less often).
+        self.running = True
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -102,6 +104,7 @@ class Dispatcher:
         limits = await self.limits()
         counts = await self._store.inflight_counts()
         campaigns = await self._store.campaigns()
+        self.running = any(c.state is CampaignState.RUNNING for c in campaigns)
         per_trunk: dict[str, int] = {}
         for campaign in campaigns:
             trunk = self.trunk_of(campaign)
@@ -312,6 +315,7 @@ class Dispatcher:
         )
         try:
             DIALER_ORIGINATES.inc()
+            CALLS_STARTED.labels(CALLS_CAMPAIGN).inc()
             await self._ami.originate(
                 channel,
                 context=CONTEXT_DIALER,

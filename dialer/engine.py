@@ -39,6 +39,7 @@ from hotline.settings import (
 from hotline.speech.library import PromptLibrary
 from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
+from hotline.store.notify import Waker
 from hotline.store.sms import SmsRecord
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.agi_call import AgiCall
@@ -83,6 +84,8 @@ class Dialer:
         survey_cap_months: int = _DEFAULT_SURVEY_CAP,
         operator_queue: str = _DEFAULT_QUEUE,
         worker: DialerWorker | None = None,
+        wake: Waker | None = None,
+        idle_seconds: float | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -94,6 +97,10 @@ class Dialer:
         self.simulated = CONTEXT_SIMULATED_CARRIER in settings.trunk
         self._events = ami.subscribe(DIALER_EVENTS)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Woken by NOTIFY (a campaign started, paused, contacts added) on PostgreSQL; while
+        # idle it then polls at ``idle_seconds`` instead of every tick (issue 20).
+        self.wake = wake or Waker()
+        self.idle_seconds = idle_seconds or settings.tick_seconds
         self._live = LiveCalls()
         self._email = EmailSender(settings, store, company)
         # SMS (R-092): None when the engine has no SMS gateway (sms.enabled off).
@@ -191,7 +198,15 @@ class Dialer:
         recovery (issue 21: a database outage must not flood the log or end the dialer)."""
         failures = 0
         while True:
-            await asyncio.sleep(backoff(self.settings.tick_seconds, failures))
+            delay = backoff(self.settings.tick_seconds, failures)
+            if not failures and self.idle:
+                delay = self.wake.interval(delay, self.idle_seconds)
+            if self.wake.live:  # PostgreSQL's notifications arrive: a wake-up ends the wait
+                reason = await self.wake.wait(delay)
+                if reason is not None:
+                    log.debug("dialer woken: %s", reason)
+            else:  # SQLite, or the listener is away: the plain poll
+                await asyncio.sleep(delay)
             if not self.ami.connected:
                 continue
             try:
@@ -216,6 +231,11 @@ class Dialer:
     @property
     def in_flight(self) -> int:
         return len(self._live.tracked)
+
+    @property
+    def idle(self) -> bool:
+        """No campaign was running at the last pass and nothing is in flight."""
+        return not self._dispatcher.running and not self._live.tracked
 
     # --- the parts ------------------------------------------------------------------------
     async def limits(self) -> Limits:

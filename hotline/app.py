@@ -26,7 +26,7 @@ from hotline.contact_center.callback_dial import EVENTS as DIAL_EVENTS
 from hotline.contact_center.callback_dial import CallbackDialTracker
 from hotline.contact_center.emergency import EmergencyProvider, EmergencyStore
 from hotline.contact_center.housekeeping import Housekeeping
-from hotline.contact_center.live_metrics import LiveMetrics
+from hotline.contact_center.live_metrics import start_sampling
 from hotline.contact_center.outages import (
     CallerOutage,
     OutageProvider,
@@ -39,7 +39,6 @@ from hotline.contact_center.recording_index import keep_index
 from hotline.contact_center.schedule import HoursProvider
 from hotline.contact_center.transfers import TRANSFER_EVENTS, TransferTracker
 from hotline.core.clock import utc_now
-from hotline.core.metrics import watch_loop_lag
 from hotline.credentials import AmiSecretMissing as AmiSecretMissing
 from hotline.credentials import SmsPasswordMissing as SmsPasswordMissing
 from hotline.credentials import ami_client as ami_client
@@ -64,6 +63,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.event_writer import EventWriter
 from hotline.store.menu_drafts import MenuDraftStore
+from hotline.store.notify import Listener, NotifyChannel
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
 from hotline.store.quality import CallQualityStore
@@ -179,6 +179,14 @@ class Engine:
         # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
         # first FullyBooted reconciles attempts left in flight by an earlier run.
         self.dialer: Dialer | None = None
+        # One LISTEN connection per process (PostgreSQL): wakes the dialer and the webhooks.
+        note = settings.notify
+        self.notify = Listener(
+            self.db.url,
+            retry=note.retry_seconds,
+            max_retry=note.max_retry_seconds,
+            enabled=note.enabled,
+        )
         if settings.dialer.enabled:
             self.dialer = Dialer(
                 settings.dialer,
@@ -202,6 +210,8 @@ class Engine:
                 # Progressive campaigns dial for the operators of this queue by default.
                 operator_queue=operator_service.queue_of_department(settings, None),
                 worker=dialer_worker(settings, self.worker, self.db),
+                wake=self.notify.waker(NotifyChannel.DIALER),
+                idle_seconds=note.dialer_idle_seconds,
             )
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)
@@ -218,14 +228,18 @@ class Engine:
                 self._webhook_poster,
                 resolve_webhook_secrets(settings),
                 clock=clock,
+                wake=self.notify.waker(NotifyChannel.WEBHOOKS),
+                fallback_poll=note.webhook_poll_seconds,
             )
         # Prometheus (issue 20): the listener thread, the queue sampler and the loop probe.
         self.metrics = MetricsListener(settings.metrics.host, settings.metrics.port)
+        self.singletons: dict[str, Singleton] = {}  # the jobs one worker runs, by name
         self._metrics_tasks: list[asyncio.Task[None]] = []
 
     def _singleton(self, name: str, job: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """``job`` in exactly one worker (issue 20); taken over when that worker dies."""
         single = Singleton(self.db, name, job, retry=self.settings.workers.singleton_retry_seconds)
+        self.singletons[name] = single
         self._worker_tasks.append(asyncio.create_task(single.run(), name=f"singleton-{name}"))
 
     async def _keep_recordings_index(self) -> None:
@@ -256,6 +270,7 @@ class Engine:
             self.workers, self.worker, self.settings.workers, self.ami, self.dialer, self._clock
         )
         self._worker_tasks = [asyncio.create_task(presence.run(), name="worker-heartbeat")]
+        self._worker_tasks.append(asyncio.create_task(self.notify.run(), name="notify"))
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         menu = await self.live_menu.load()
         if not self._custom_routes:
@@ -350,7 +365,8 @@ class Engine:
             name="wrap-up",
         )
         if self.settings.metrics.enabled:
-            self._start_metrics()
+            self.metrics.start()
+            self._metrics_tasks = start_sampling(self.settings, self.ami)
         if self.sms_outbox is not None and self._sms_listener is not None:
             await self._sms_listener.start()
             self._singleton("sms-outbox", self.sms_outbox.run)
@@ -370,20 +386,6 @@ class Engine:
             self.settings.ami.host,
             self.settings.ami.port,
         )
-
-    def _start_metrics(self) -> None:
-        settings = self.settings
-        self.metrics.start()
-        targets = {settings.queue.name: settings.queue.service_level_target}
-        for spec in settings.queue.departments.values():
-            targets.setdefault(spec.name, settings.queue.service_level_target)
-        sampler = LiveMetrics(self.ami, targets, settings.metrics.sample_interval)
-        self._metrics_tasks = [
-            asyncio.create_task(sampler.run(), name="metrics-sampler"),
-            asyncio.create_task(
-                watch_loop_lag(settings.metrics.loop_lag_interval), name="loop-lag"
-            ),
-        ]
 
     async def reload_hours(self) -> None:
         """Forget cached operator hours (after an override was changed)."""

@@ -63,7 +63,9 @@ async def running_campaign(
     rules: CampaignRules | None = None,
     now: datetime = NOW,
     extra: dict[str, str] | None = None,
+    start: bool = True,
 ) -> CampaignRecord:
+    """A campaign over ``phones``, approved and (unless ``start`` is off) running."""
     scenario = scenario or short_scenario()
     version = await store.add_scenario(f"{name}-scenario", scenario, "author", now)
     await store.create_campaign(name, version.id, rules or CampaignRules(), "author", now)
@@ -74,7 +76,9 @@ async def running_campaign(
     )
     assert report.ok, report.errors
     await store.attach_list(name, f"{name}-list", str(path), report, "author", now)
-    await store.approve(name, "manager", now)
+    approved = await store.approve(name, "manager", now)
+    if not start:
+        return approved
     started = await store.start(name, now, default_zone=ZONE)
     assert started.state is CampaignState.RUNNING
     return started

@@ -24,6 +24,7 @@ from dialer.model import (
 from dialer.repository.errors import CampaignError, CampaignNotFound
 from dialer.repository.records import CampaignRecord, campaign_record
 from dialer.repository.scenarios import ScenarioVersions
+from hotline.store import notify
 from hotline.store.db import Database, batches
 from hotline.store.models import Campaign, CampaignTarget, Contact, ContactList, DncNumber
 from hotline.store.models import Scenario as ScenarioRow
@@ -200,6 +201,9 @@ class Campaigns:
             await _freeze_contacts(session, row, default_zone)
             row.scenario_snapshot = dict(scenario.content)
             row.started_at = now
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_STARTED
+            )
             await session.flush()
             return campaign_record(row)
 
@@ -215,6 +219,9 @@ class Campaigns:
             row = await locked(session, name)
             move(row, Action.STOP)
             row.finished_at = now
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_CHANGED
+            )
             await session.flush()
             info = campaign_record(row)
         await self.expire_pending(info.id)
@@ -226,6 +233,9 @@ class Campaigns:
             row = await locked(session, name)
             move(row, Action.CHANGE_RULES)
             row.rules = dump(rules)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_CHANGED
+            )
             await session.flush()
             return campaign_record(row)
 
@@ -233,6 +243,9 @@ class Campaigns:
         async with self._db.session() as session:
             row = await locked(session, name)
             move(row, action)
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CAMPAIGN_CHANGED
+            )
             await session.flush()
             return campaign_record(row)
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, insert, select
 from dialer.contacts import ImportReport
 from dialer.repository.campaigns import Action, locked, move
 from dialer.repository.errors import CampaignError, ContactListNotFound
+from hotline.store import notify
 from hotline.store.db import Database, batches
 from hotline.store.models import Contact, ContactList
 
@@ -70,6 +71,9 @@ class ContactLists:
             campaign.list_id = contact_list.id
             campaign.approved_by = None
             campaign.approved_at = None
+            await notify.announce(
+                session, notify.NotifyChannel.DIALER, notify.WakeReason.CONTACTS_ADDED
+            )
             return contact_list.id
 
     async def get(self, list_id: int) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.core.clock import utc_now
+from hotline.core.metrics import CALLS_INBOUND, CALLS_STARTED
 from hotline.dialplan.names import (
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
@@ -148,6 +149,7 @@ class CallTracker:
             return
         if name == "Newchannel":
             if is_inbound_leg(event):
+                CALLS_STARTED.labels(CALLS_INBOUND).inc()
                 self._active.add(uniqueid)
                 simulated = event.get("context") == CONTEXT_SIMULATED_CALLER
                 exten = event.get("exten") or None

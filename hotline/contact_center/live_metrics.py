@@ -23,8 +23,10 @@ from hotline.core.metrics import (
     QUEUE_SERVICE_LEVEL,
     QUEUE_SERVICE_LEVEL_TARGET,
     QUEUE_WAITING,
+    watch_loop_lag,
 )
 from hotline.protocol.ami import AmiEvent
+from hotline.settings import Settings
 from hotline.transport.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
@@ -133,3 +135,15 @@ class LiveMetrics:
         for endpoint, count in endpoints.items():
             CHANNELS.labels(node, endpoint).set(count)
         self._endpoints = set(endpoints)
+
+
+def start_sampling(settings: Settings, ami: AmiClient) -> list[asyncio.Task[None]]:
+    """The engine's metric tasks: the queue and channel sampler, the event-loop lag probe."""
+    targets = {settings.queue.name: settings.queue.service_level_target}
+    for spec in settings.queue.departments.values():
+        targets.setdefault(spec.name, settings.queue.service_level_target)
+    sampler = LiveMetrics(ami, targets, settings.metrics.sample_interval)
+    return [
+        asyncio.create_task(sampler.run(), name="metrics-sampler"),
+        asyncio.create_task(watch_loop_lag(settings.metrics.loop_lag_interval), name="loop-lag"),
+    ]

@@ -89,6 +89,28 @@ CALL_EVENTS_LOST: Final = Counter(
     registry=REGISTRY,
 )
 
+# --- Calls and wake-ups -------------------------------------------------------------------------
+CALLS_STARTED: Final = Counter(
+    "hotline_calls_started",
+    "Calls begun, by kind (inbound: a caller reached a node; campaign: an originate) "
+    "(rate(): calls per second).",
+    ["kind"],
+    registry=REGISTRY,
+)
+CALLS_INBOUND: Final = "inbound"
+CALLS_CAMPAIGN: Final = "campaign"
+NOTIFY_CONNECTED: Final = Gauge(
+    "hotline_notify_connected",
+    "1 while this process's LISTEN connection to PostgreSQL is up (0: polling only).",
+    registry=REGISTRY,
+)
+NOTIFY_WAKEUPS: Final = Counter(
+    "hotline_notify_wakeups",
+    "Notifications received from PostgreSQL (LISTEN/NOTIFY), by channel and reason.",
+    ["channel", "reason"],
+    registry=REGISTRY,
+)
+
 # --- The queue (sampled from Asterisk's QueueStatus) -------------------------------------------
 QUEUE_WAITING: Final = Gauge(
     "hotline_queue_waiting_calls", "Callers waiting in the queue.", ["queue"], registry=REGISTRY

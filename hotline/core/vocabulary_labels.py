@@ -483,6 +483,17 @@ LABELS: Final[Mapping[str, Mapping[str, str]]] = {
         "empty": "нет подходящих счетов",
         "failed": "не сформирована",
     },
+    # Why a worker or a live page was woken (hotline.store.notify; Prometheus labels, logs).
+    "WakeReason": {
+        "campaign-started": "кампания запущена",
+        "campaign-changed": "кампания изменена",
+        "contacts-added": "добавлены контакты",
+        "webhook-event": "новое событие для вебхуков",
+        "queue-changed": "изменилась очередь",
+        "operator-changed": "изменилось состояние оператора",
+        "callback-changed": "изменились обратные звонки",
+        "reconnected": "восстановлено соединение с базой",
+    },
     # hotline doctor's findings.
     "Status": {"ok": "в порядке", "warning": "предупреждение", "error": "ошибка"},
 }

@@ -13,7 +13,6 @@ line moves on.  Bodies are personal data: the logs name events by id and kind on
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 import time
@@ -23,6 +22,7 @@ from datetime import datetime, timedelta
 from hotline.core.clock import utc_now
 from hotline.protocol.webhooks import Ping, PingData, WebhookKind, encode, headers
 from hotline.settings import WebhookEndpoint, WebhookSettings
+from hotline.store.notify import Waker, WakeReason
 from hotline.store.webhooks import Delivery, WebhookStore, new_event_id, on_commit
 from hotline.transport.webhook_http import WebhookPoster, WebhookPostFailed
 
@@ -59,6 +59,8 @@ class WebhookOutbox:
         clock: Callable[[], datetime] = utc_now,
         rand: Callable[[], float] = random.random,
         stamp: Callable[[], float] = time.time,
+        wake: Waker | None = None,
+        fallback_poll: float | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -68,14 +70,25 @@ class WebhookOutbox:
         self._rand = rand
         self._stamp = stamp
         self._kinds = {e.name: endpoint_kinds(e) for e in settings.endpoints}
-        self._wake = asyncio.Event()
+        # Woken by this process's commits and, on PostgreSQL, by any worker's (NOTIFY); while
+        # notifications arrive it polls every ``fallback_poll`` seconds, or when a retry is due.
+        self.waker = wake or Waker()
+        self._fallback = fallback_poll or settings.poll_interval
+        self._next_due: datetime | None = None
         missing = [e.name for e in settings.endpoints if e.name not in self._secrets]
         if missing:
             raise ValueError(f"webhooks: no secret for {', '.join(missing)}")
 
     def wake(self) -> None:
         """Look for new events now (one was just committed)."""
-        self._wake.set()
+        self.waker.wake(WakeReason.WEBHOOK_EVENT)
+
+    def _interval(self) -> float:
+        interval = self.waker.interval(self._settings.poll_interval, self._fallback)
+        if self._next_due is not None:
+            until = (self._next_due - self._clock()).total_seconds()
+            interval = min(interval, max(until, self._settings.poll_interval))
+        return interval
 
     async def run(self) -> None:
         """Until cancelled: deliver what is due, then wait for a wake-up or the poll."""
@@ -86,16 +99,14 @@ class WebhookOutbox:
                     await self.deliver_due()
                 except Exception:
                     log.exception("webhooks: delivering failed; trying again shortly")
-                with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(self._settings.poll_interval):
-                        await self._wake.wait()
-                self._wake.clear()
+                await self.waker.wait(self._interval())
         finally:
             remove()
 
     async def deliver_due(self) -> int:
         """Fan new events out, then post each endpoint's due deliveries in order; how many
         were settled (delivered, or dead-lettered)."""
+        self._next_due = None
         while await self._store.fan_out(self._kinds, self._clock()) > 0:
             pass
         taken = await asyncio.gather(*(self._drain(e) for e in self._settings.endpoints))
@@ -110,6 +121,7 @@ class WebhookOutbox:
             for delivery in line:
                 due = delivery.next_try_at
                 if due is not None and due > self._clock():
+                    self._retry_at(due)
                     return taken  # the head waits for its retry: so does its line
                 if not await self._deliver(endpoint, delivery):
                     return taken
@@ -156,7 +168,11 @@ class WebhookOutbox:
             error,
         )
         await self._store.mark_retry(delivery.id, error, next_try)
+        self._retry_at(next_try)
         return False
+
+    def _retry_at(self, due: datetime) -> None:
+        self._next_due = due if self._next_due is None else min(self._next_due, due)
 
 
 async def ping(

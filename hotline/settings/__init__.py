@@ -35,6 +35,7 @@ from hotline.settings.doctor import DoctorSettings
 from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
+from hotline.settings.notify import NotifySettings
 from hotline.settings.operator_desk import DeskSettings, DispositionResult
 from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.rating import RatingSettings
@@ -91,6 +92,7 @@ __all__ = [
     "LogSettings",
     "MetricsSettings",
     "MonitorSettings",
+    "NotifySettings",
     "OutageSettings",
     "PathSettings",
     "ProgressiveSettings",
@@ -185,6 +187,8 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     # Several engine workers on PostgreSQL (issue 20; hotline/settings/workers.py).
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    # LISTEN/NOTIFY wake-ups on PostgreSQL (issue 20; hotline/settings/notify.py).
+    notify: NotifySettings = Field(default_factory=NotifySettings)
     # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
     desk: DeskSettings = Field(default_factory=DeskSettings)
     # Webhooks to billing and CRM (issue 22 item 4, R-148; hotline/settings/webhooks.py).

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
+from hotline.store import notify
 from hotline.store.db import Database
 from hotline.store.enums import CallbackStatus
 from hotline.store.models import Call, Callback
@@ -112,6 +113,9 @@ class CallbackStore:
             )
             session.add(row)
             await session.flush()
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.CALLBACK_CHANGED
+            )
             return _callback(row)
 
     async def find(
@@ -177,6 +181,9 @@ class CallbackStore:
                 least = min(sorted(counts), key=lambda name: counts[name])
                 row.assigned_to = least
                 counts[least] += 1
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.CALLBACK_CHANGED
+            )
             await session.flush()
             return [_callback(row) for row in due]
 
@@ -187,6 +194,9 @@ class CallbackStore:
             if row is None:
                 raise UnknownCallback(f"no callback request {callback_id}")
             row.assigned_to = to
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.CALLBACK_CHANGED
+            )
             await session.flush()
             return _callback(row)
 

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
+from hotline.store import notify
 from hotline.store.db import Database
 from hotline.store.models import Operator
 
@@ -120,3 +121,6 @@ class Operators:
             )
             if result.first() is None:
                 raise UnknownOperator(f"no operator {name}")
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.OPERATOR_CHANGED
+            )

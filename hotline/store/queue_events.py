@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hotline.store import notify
 from hotline.store.db import Database
 from hotline.store.enums import QueueEventKind
 from hotline.store.models import QueueEvent
@@ -52,6 +53,9 @@ class QueueEvents:
                     talk=event.talk,
                     detail=event.detail,
                 )
+            )
+            await notify.announce(
+                session, notify.NotifyChannel.LIVE, notify.WakeReason.QUEUE_CHANGED
             )
 
     async def between(self, start: datetime, end: datetime) -> list[QueueEventRecord]:

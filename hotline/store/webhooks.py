@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.clock import utc_now
 from hotline.protocol.webhooks import WebhookKind, WebhookPayload, encode
+from hotline.store import notify
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEventRow
@@ -65,6 +66,9 @@ def add_event(session: AsyncSession, payload: WebhookPayload) -> None:
             body=encode(payload),
             fanned_out=False,
         )
+    )
+    notify.announce_at_commit(
+        session, notify.NotifyChannel.WEBHOOKS, notify.WakeReason.WEBHOOK_EVENT
     )
     sync = session.sync_session
     if not sa_event.contains(sync, "after_commit", _tell_committed):

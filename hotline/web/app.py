@@ -4,6 +4,8 @@ uses."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -17,9 +19,11 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
+from hotline.core.metrics import watch_loop_lag
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
+from hotline.store.notify import Listener
 from hotline.transport.ami import AmiClient
 from hotline.web import dates, unavailable
 from hotline.web.limits import BodyLimit, body_limit_for
@@ -86,12 +90,23 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         await database.upgrade()
         ami = _ami_client(settings)
         app.state.ami = ami
+        # One LISTEN connection (PostgreSQL): live pages redraw on other processes' changes.
+        app.state.notify = Listener.from_settings(database.url, settings.notify)
+        listening = asyncio.create_task(app.state.notify.run(), name="notify")
+        # The console's own event-loop lag on its /metrics (issue 20).
+        lag = settings.metrics.loop_lag_interval if settings.metrics.enabled else None
+        probe = asyncio.create_task(watch_loop_lag(lag), name="loop-lag") if lag else None
         if ami is not None:
             # Without waiting: the console works (stored figures) while the PBX is down.
             await ami.start(wait=False)
         try:
             yield
         finally:
+            for task in (listening, probe):
+                if task is not None:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
             if ami is not None:
                 await ami.stop()
             if owns_db:

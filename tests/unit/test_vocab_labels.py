@@ -43,6 +43,8 @@ INTERNAL: Final[dict[str, str]] = {
     "hotline.protocol.sms.Encoding": "SMS coding on the wire to Kannel (GSM-7, UCS-2)",
     "hotline.protocol.sms.DlrType": "Kannel's delivery-report type numbers; stored as SmsStatus",
     "hotline.web.charts.Step": "a chart's slot size; the axis title is X_LABELS",
+    "hotline.store.notify.NotifyChannel": "PostgreSQL LISTEN/NOTIFY channel names between "
+    "processes; the reasons sent on them are labelled as WakeReason",
 }
 
 

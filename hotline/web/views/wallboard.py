@@ -1,12 +1,13 @@
 """The wallboard: a page, and a stream of redrawn boards over SSE (htmx's sse extension swaps
-each one in).  A redraw follows every queue or channel event from AMI, at most every
+each one in; the monitoring panel reloads with each).  A redraw follows every queue or channel
+event from AMI and every queue, operator or callback change another process announced
+(NOTIFY on PostgreSQL, issue 20), at most every
 ``web.wallboard_min_interval`` seconds, and at least every ``web.wallboard_refresh_seconds``
 so the wait clocks move between events."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from datetime import datetime, time
 from typing import Annotated, Any
@@ -18,7 +19,8 @@ from sse_starlette import EventSourceResponse
 
 from hotline.access.users import Permission
 from hotline.core.clock import utc_now
-from hotline.transport.ami import AmiClient, Subscription
+from hotline.transport.ami import AmiClient
+from hotline.web.live import changed, live_waker
 from hotline.web.pages import fragment, page
 from hotline.web.security import Viewer, require, while_allowed
 from hotline.web.simulated import SimulatedCalls, simulated_calls
@@ -57,17 +59,6 @@ async def wallboard_page(
     return page(request, "wallboard.html", who, board_html=html, simulated=simulated)
 
 
-async def _changed(sub: Subscription | None, within: float) -> None:
-    """Return when an AMI event arrives (draining the burst) or after ``within`` seconds."""
-    if sub is None:
-        await asyncio.sleep(within)
-        return
-    with contextlib.suppress(TimeoutError):
-        await sub.get(within)
-        while not sub.queue.empty():
-            sub.queue.get_nowait()
-
-
 @router.get("/wallboard/stream")
 async def wallboard_stream(
     request: Request,
@@ -80,11 +71,12 @@ async def wallboard_stream(
 
     async def boards() -> AsyncIterator[dict[str, Any]]:
         try:
-            while True:
-                html, _ = await _board(request, who, test)
-                yield {"event": SSE_EVENT, "data": html}
-                await asyncio.sleep(settings.wallboard_min_interval)
-                await _changed(sub, settings.wallboard_refresh_seconds)
+            async with live_waker(request) as waker:
+                while True:
+                    html, _ = await _board(request, who, test)
+                    yield {"event": SSE_EVENT, "data": html}
+                    await asyncio.sleep(settings.wallboard_min_interval)
+                    await changed(sub, waker, settings.wallboard_refresh_seconds)
         finally:
             if ami is not None and sub is not None:
                 ami.unsubscribe(sub)
