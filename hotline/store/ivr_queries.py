@@ -256,24 +256,30 @@ def _aggregate(
 def aggregates_from(rows: Iterable[AggregateRow], rolled: int = 0) -> IvrAggregates:
     """The figures from aggregate rows, rows of one key (from several buckets or ranges)
     summed."""
-    summed: dict[tuple[str, str | None, str | None, str | None], list[float]] = {}
-    for section, a, b, c, count, spent in rows:
-        total = summed.setdefault((section, a, b, c), [0, 0.0])
-        total[0] += count
-        total[1] += spent
+    counts: dict[tuple[str, str | None, str | None, str | None], int] = {}
+    spent: dict[tuple[str, str | None, str | None, str | None], float] = {}
+    for section, a, b, c, count, seconds in rows:
+        key = (section, a, b, c)
+        counts[key] = counts.get(key, 0) + count
+        if seconds:
+            spent[key] = spent.get(key, 0.0) + seconds
     result = IvrAggregates([], [], [], [], [], rolled)
-    for (section, a, b, c), (n, spent) in summed.items():
-        count = int(n)
-        if section == "node":
-            result.nodes.append((str(a), count, spent))
+    outcomes: dict[str | None, CallOutcome | None] = {}
+    moments: dict[str, datetime] = {}
+    for key, count in counts.items():
+        section, a, b, c = key
+        if section == "start":  # most rows: a month has 2,976 quarter-hours
+            outcome = outcomes[b] if b in outcomes else outcomes.setdefault(b, _outcome(b))
+            moment = moments.get(str(a)) or moments.setdefault(str(a), _as_minute(str(a)))
+            result.starts.append((moment, outcome, count))
+        elif section == "node":
+            result.nodes.append((str(a), count, spent.get(key, 0.0)))
         elif section == "key":
             result.keys.append((str(a), str(b), count))
         elif section == "call":
             result.calls.append((_outcome(a), b, c not in (None, "0"), count))
-        elif section == "abandon":
-            result.abandons.append((str(a), count))
         else:
-            result.starts.append((_as_minute(str(a)), _outcome(b), count))
+            result.abandons.append((str(a), count))
     return result
 
 
