@@ -57,6 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best taken)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached SQLite file")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-queue", action="store_true", help="skip the queue report")
     parser.add_argument("--no-old", action="store_true", help="skip the 'before' figures")
 
@@ -359,11 +360,12 @@ def _sqlite_file(rows: int, rebuild: bool) -> Path:
 
 def run(options: argparse.Namespace) -> int:
     print(f"machine: {machine_line()}", flush=True)
-    cached = _sqlite_file(options.rows, options.rebuild)
-    with tempfile.TemporaryDirectory(prefix="hotline-bench-reports-") as name:
-        copy = Path(name) / "reports.db"
-        shutil.copyfile(cached, copy)
-        asyncio.run(_measure(f"sqlite+aiosqlite:///{copy}", "SQLite", options))
+    if not options.no_sqlite:
+        cached = _sqlite_file(options.rows, options.rebuild)
+        with tempfile.TemporaryDirectory(prefix="hotline-bench-reports-") as name:
+            copy = Path(name) / "reports.db"
+            shutil.copyfile(cached, copy)
+            asyncio.run(_measure(f"sqlite+aiosqlite:///{copy}", "SQLite", options))
     url = os.environ.get("PG_TEST_URL")
     if url and not options.no_postgres:
         from bench.dialer import _reset_postgres
