@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, String, Text, false
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.store.enums import CallDirection, CallOutcome
@@ -68,7 +68,7 @@ class IvrRollup(Base):
     __table_args__ = (Index("ix_ivr_rollups_bucket", "bucket"),)
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
-    bucket: Mapped[int] = mapped_column(BigInteger)  # UTC epoch seconds // 900
+    bucket: Mapped[int] = mapped_column(Integer)  # UTC epoch seconds // 900
     simulated: Mapped[bool] = mapped_column()  # these calls were simulated
     section: Mapped[str] = mapped_column(String(16))
     a: Mapped[str | None] = mapped_column(Text)
@@ -84,7 +84,7 @@ class IvrRollupBucket(Base):
 
     __tablename__ = "ivr_rollup_buckets"
 
-    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     rolled_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
@@ -96,5 +96,5 @@ class IvrRollupMark(Base):
 
     __tablename__ = "ivr_rollup_marks"
 
-    bucket: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     n: Mapped[int] = mapped_column(BigInteger)

@@ -43,7 +43,7 @@ CREATE FUNCTION ivr_rollup_mark(started timestamptz) RETURNS void AS $$
 BEGIN
   IF started < clock_timestamp() - interval '15 minutes' THEN
     INSERT INTO ivr_rollup_marks (bucket, n)
-    VALUES (floor(extract(epoch FROM started) / 900)::bigint, 1)
+    VALUES (floor(extract(epoch FROM started) / 900)::integer, 1)
     ON CONFLICT (bucket) DO UPDATE SET n = ivr_rollup_marks.n + 1;
   END IF;
 END $$ LANGUAGE plpgsql;
@@ -95,7 +95,7 @@ def upgrade() -> None:
     op.create_table(
         "ivr_rollups",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("bucket", sa.BigInteger(), nullable=False),
+        sa.Column("bucket", sa.Integer(), nullable=False),
         sa.Column("simulated", sa.Boolean(), nullable=False),
         sa.Column("section", sa.String(length=16), nullable=False),
         sa.Column("a", sa.Text(), nullable=True),
@@ -108,13 +108,13 @@ def upgrade() -> None:
     op.create_index("ix_ivr_rollups_bucket", "ivr_rollups", ["bucket"], unique=False)
     op.create_table(
         "ivr_rollup_buckets",
-        sa.Column("bucket", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("bucket", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("rolled_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_ivr_rollup_buckets")),
     )
     op.create_table(
         "ivr_rollup_marks",
-        sa.Column("bucket", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("bucket", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("n", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("bucket", name=op.f("pk_ivr_rollup_marks")),
     )
