@@ -15,13 +15,14 @@ from hotline.calls.ivr_report import Day
 from hotline.calls.ivr_stats import _EXITS, _LEFT, IvrExit, IvrStats, _ranked
 from hotline.store.db import Database
 from hotline.store.enums import CallOutcome
-from hotline.store.ivr_queries import IvrAggregates, ivr_aggregates
+from hotline.store.ivr_queries import IvrAggregates
+from hotline.store.ivr_rollups import report_aggregates
 
 
 @dataclass(frozen=True)
 class IvrFigures:
     stats: IvrStats  # without paths
-    # (UTC minute of the call's first node, how it left the IVR, calls)
+    # (UTC quarter-hour of the call's first node, how it left the IVR, calls)
     starts: list[tuple[datetime, IvrExit, int]]
 
     def tallies(self, slot: Callable[[datetime], datetime]) -> dict[datetime, Counter[IvrExit]]:
@@ -88,6 +89,7 @@ def figures_from(aggregates: IvrAggregates) -> IvrFigures:
 async def ivr_figures(
     db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
 ) -> IvrFigures:
-    """The IVR report over calls started in ``[start, end)``, computed in SQL."""
-    aggregates = await ivr_aggregates(db, start, end, include_simulated=include_simulated)
+    """The IVR report over calls started in ``[start, end)``, computed in SQL: from the
+    roll-ups where they are exact, from the call events elsewhere."""
+    aggregates = await report_aggregates(db, start, end, include_simulated=include_simulated)
     return figures_from(aggregates)

@@ -11,14 +11,18 @@ happened in and every node event its end; the figures are branches of one UNION 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
 from sqlalchemy import (
     CTE,
+    BigInteger,
     ColumnElement,
     Float,
+    Integer,
+    Select,
     String,
     case,
     cast,
@@ -29,6 +33,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.store.db import Database
 from hotline.store.enums import CallOutcome, EventKind
@@ -48,8 +53,12 @@ class IvrAggregates:
     calls: list[tuple[CallOutcome | None, str | None, bool, int]]
     # (node, calls whose caller hung up there: outcome abandoned, the call's last visit)
     abandons: list[tuple[str, int]]
-    # (UTC minute of the first visit, outcome, calls): the by-day and chart series
+    # (UTC quarter-hour of the first visit, outcome, calls): the by-day and chart series
+    # (every time zone's offset is a whole number of quarter-hours, so local hours and days
+    # fold them exactly)
     starts: list[tuple[datetime, CallOutcome | None, int]]
+    # 15-minute buckets read from the roll-ups (``hotline.store.ivr_rollups``), not events
+    rolled: int = 0
 
 
 def _epoch_seconds_between(dialect: str, later: Any, earlier: Any) -> ColumnElement[float]:
@@ -74,10 +83,15 @@ def _not_negative(dialect: str, value: ColumnElement[float]) -> ColumnElement[fl
     return func.max(value, zero) if dialect == "sqlite" else func.greatest(value, zero)
 
 
-def _minute(dialect: str, column: Any) -> ColumnElement[Any]:
-    if dialect == "sqlite":
-        return func.substr(column, literal_column("1"), literal_column("16"))
-    return func.date_trunc("minute", column)
+def _quarter(dialect: str, column: Any) -> ColumnElement[Any]:
+    """The quarter-hour (UTC) a moment falls in."""
+    if dialect == "sqlite":  # "YYYY-MM-DD HH:" and the minutes floored to 00/15/30/45
+        minutes = cast(func.substr(column, literal_column("15"), literal_column("2")), Integer)
+        floored = func.printf(literal_column("'%02d'"), minutes // 15 * 15)
+        hour: ColumnElement[Any] = func.substr(column, literal_column("1"), literal_column("14"))
+        return hour.op("||")(floored)
+    seconds = func.floor(extract("epoch", column) / 900) * 900
+    return func.to_timestamp(seconds)
 
 
 def _as_minute(value: str) -> datetime:
@@ -134,6 +148,8 @@ def _events(dialect: str, start: datetime, end: datetime, include_simulated: boo
             Call.outcome,
             Call.operator_reason,
             Call.ended_at,
+            Call.simulated,
+            _bucket(dialect, Call.started_at).label("bucket"),
             func.substr(
                 func.max(key).over(partition_by=call, order_by=order, rows=(None, 0)),
                 _NODE_AT,
@@ -158,50 +174,119 @@ def _events(dialect: str, start: datetime, end: datetime, include_simulated: boo
     )
 
 
-async def ivr_aggregates(
-    db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
-) -> IvrAggregates:
-    """The aggregates over calls started in ``[start, end)`` (simulated ones only if asked),
+def _bucket(dialect: str, column: Any) -> ColumnElement[int]:
+    """The 15-minute bucket of a moment: UTC epoch seconds // 900 (``ivr_rollups``)."""
+    if dialect == "sqlite":
+        seconds = func.strftime(
+            literal_column("'%s'"), func.substr(column, literal_column("1"), literal_column("19"))
+        )
+        bucket: ColumnElement[int] = cast(seconds, Integer) // 900
+        return bucket
+    return cast(func.floor(extract("epoch", column) / 900), BigInteger)
+
+
+# One row of the aggregate: (section, a, b, c, count, seconds); a, b, c as text.
+AggregateRow = tuple[str, str | None, str | None, str | None, int, float]
+# The same per 15-minute bucket of the calls' start and simulated or not:
+# (bucket, simulated, section, a, b, c, count, seconds).
+BucketRow = tuple[int, bool, str, str | None, str | None, str | None, int, float]
+
+
+async def aggregate_rows(
+    conn: AsyncConnection, start: datetime, end: datetime, *, include_simulated: bool
+) -> list[AggregateRow]:
+    """The aggregate over calls started in ``[start, end)`` (simulated ones only if asked),
     in one statement: the events are numbered once, then each figure is a branch of a
     UNION ALL of (section, a, b, c, count, seconds) rows."""
-    dialect = db.engine.dialect.name
+    rows = await conn.execute(_aggregate(conn.dialect.name, start, end, include_simulated))
+    return [
+        (section, a, b, c, int(count), float(spent or 0.0))
+        for section, a, b, c, count, spent in rows
+    ]
+
+
+async def bucket_rows(conn: AsyncConnection, start: datetime, end: datetime) -> list[BucketRow]:
+    """``aggregate_rows`` of every call, grouped also by its 15-minute bucket and whether it
+    is simulated (every figure is a sum over calls, so these add up to the period's)."""
+    rows = await conn.execute(_aggregate(conn.dialect.name, start, end, True, by_bucket=True))
+    return [
+        (int(bucket), bool(simulated), section, a, b, c, int(count), float(spent or 0.0))
+        for bucket, simulated, section, a, b, c, count, spent in rows
+    ]
+
+
+def _aggregate(
+    dialect: str,
+    start: datetime,
+    end: datetime,
+    include_simulated: bool,
+    *,
+    by_bucket: bool = False,
+) -> Any:
     e = _events(dialect, start, end, include_simulated).c
     node = e.kind == EventKind.NODE.value
     until = func.coalesce(e.next_at, e.ended_at, e.last_at)
     seconds = _not_negative(dialect, _epoch_seconds_between(dialect, until, e.at))
     none = literal(None, String)
     zero = literal(0.0, Float)
-    minute = cast(_minute(dialect, e.at), String)
+    minute = cast(_quarter(dialect, e.at), String)
     outage = cast(e.outage, String)
+    extra: tuple[Any, ...] = (e.bucket, e.simulated) if by_bucket else ()
+
+    def branch(section: str, a: Any, b: Any, c: Any, spent: Any) -> Select[Any]:
+        keys = [k for k in (a, b, c) if k is not none]
+        return select(*extra, literal(section), a, b, c, func.count(), spent).group_by(
+            *extra, *keys
+        )
+
     branches = (
-        select(literal("node"), e.value, none, none, func.count(), func.sum(seconds))
-        .where(node)
-        .group_by(e.value),
-        select(literal("key"), e.node, e.value, none, func.count(), zero)
-        .where(e.kind == EventKind.DIGITS.value, e.value != "", e.node.is_not(None))
-        .group_by(e.node, e.value),
-        select(literal("call"), e.outcome, e.operator_reason, outage, func.count(), zero)
-        .where(node, e.first)
-        .group_by(e.outcome, e.operator_reason, outage),
-        select(literal("abandon"), e.value, none, none, func.count(), zero)
-        .where(node, e.next_at.is_(None), e.outcome == CallOutcome.ABANDONED.value)
-        .group_by(e.value),
-        select(literal("start"), minute, e.outcome, none, func.count(), zero)
-        .where(node, e.first)
-        .group_by(minute, e.outcome),
+        branch("node", e.value, none, none, func.sum(seconds)).where(node),
+        branch("key", e.node, e.value, none, zero).where(
+            e.kind == EventKind.DIGITS.value, e.value != "", e.node.is_not(None)
+        ),
+        branch("call", e.outcome, e.operator_reason, outage, zero).where(node, e.first),
+        branch("abandon", e.value, none, none, zero).where(
+            node, e.next_at.is_(None), e.outcome == CallOutcome.ABANDONED.value
+        ),
+        branch("start", minute, e.outcome, none, zero).where(node, e.first),
     )
-    result = IvrAggregates([], [], [], [], [])
-    async with db.engine.connect() as conn:
-        rows = await conn.execute(union_all(*branches))
-        for section, a, b, c, count, spent in rows:
-            if section == "node":
-                result.nodes.append((a, count, float(spent)))
-            elif section == "key":
-                result.keys.append((a, b, count))
-            elif section == "call":
-                result.calls.append((_outcome(a), b, c not in (None, "0"), count))
-            elif section == "abandon":
-                result.abandons.append((a, count))
-            else:
-                result.starts.append((_as_minute(a), _outcome(b), count))
+    return union_all(*branches)
+
+
+def aggregates_from(rows: Iterable[AggregateRow], rolled: int = 0) -> IvrAggregates:
+    """The figures from aggregate rows, rows of one key (from several buckets or ranges)
+    summed."""
+    counts: dict[tuple[str, str | None, str | None, str | None], int] = {}
+    spent: dict[tuple[str, str | None, str | None, str | None], float] = {}
+    for section, a, b, c, count, seconds in rows:
+        key = (section, a, b, c)
+        counts[key] = counts.get(key, 0) + count
+        if seconds:
+            spent[key] = spent.get(key, 0.0) + seconds
+    result = IvrAggregates([], [], [], [], [], rolled)
+    outcomes: dict[str | None, CallOutcome | None] = {}
+    moments: dict[str, datetime] = {}
+    for key, count in counts.items():
+        section, a, b, c = key
+        if section == "start":  # most rows: a month has 2,976 quarter-hours
+            outcome = outcomes[b] if b in outcomes else outcomes.setdefault(b, _outcome(b))
+            moment = moments.get(str(a)) or moments.setdefault(str(a), _as_minute(str(a)))
+            result.starts.append((moment, outcome, count))
+        elif section == "node":
+            result.nodes.append((str(a), count, spent.get(key, 0.0)))
+        elif section == "key":
+            result.keys.append((str(a), str(b), count))
+        elif section == "call":
+            result.calls.append((_outcome(a), b, c not in (None, "0"), count))
+        else:
+            result.abandons.append((str(a), count))
     return result
+
+
+async def ivr_aggregates(
+    db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
+) -> IvrAggregates:
+    """The aggregates over calls started in ``[start, end)`` from the events alone."""
+    async with db.engine.connect() as conn:
+        rows = await aggregate_rows(conn, start, end, include_simulated=include_simulated)
+    return aggregates_from(rows)

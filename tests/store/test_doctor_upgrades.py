@@ -205,7 +205,11 @@ async def test_every_revision_upgrades_to_head_with_its_rows(db: Database) -> No
     assert set(written) == head_tables
     async with db.engine.connect() as conn:
         counts = await conn.run_sync(orm_counts)
-    assert counts == {name: len(rows) for name, rows in written.items()}
+    # The IVR roll-ups' triggers (0031) mark the buckets of old calls the later steps wrote.
+    assert counts.pop("ivr_rollup_marks") >= len(written["ivr_rollup_marks"])
+    assert counts == {
+        name: len(rows) for name, rows in written.items() if name != "ivr_rollup_marks"
+    }
 
     # The repositories read what the first revisions wrote.
     first = written["calls"][0][1]

@@ -24,6 +24,9 @@ TABLES = {
     "webhook_deliveries",
     "calls",
     "call_events",
+    "ivr_rollups",
+    "ivr_rollup_buckets",
+    "ivr_rollup_marks",
     "calendar_overrides",
     "emergency_state",
     "menu_versions",
@@ -90,7 +93,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0030_callbacks_attempts"
+    assert head == "0031_reports2_ivr_rollups"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

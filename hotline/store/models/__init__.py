@@ -11,7 +11,7 @@ from __future__ import annotations
 from hotline.store.models.accounts import Account, AccountPhone, Meter, Reading
 from hotline.store.models.appeals import Appeal, AppealCounter, AppealEvent, AppealLink
 from hotline.store.models.base import ENUM_LENGTH, NAMING_CONVENTION, Base, JsonDocument, str_enum
-from hotline.store.models.calls import Call, CallEvent
+from hotline.store.models.calls import Call, CallEvent, IvrRollup, IvrRollupBucket, IvrRollupMark
 from hotline.store.models.campaigns import (
     Campaign,
     CampaignTarget,
@@ -78,6 +78,9 @@ __all__ = [
     "DncNumber",
     "EmergencyState",
     "EngineWorker",
+    "IvrRollup",
+    "IvrRollupBucket",
+    "IvrRollupMark",
     "JsonDocument",
     "KbArticle",
     "KbTopic",

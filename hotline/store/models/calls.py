@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, false
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.store.enums import CallDirection, CallOutcome
@@ -57,3 +57,44 @@ class CallEvent(Base):
     kind: Mapped[str] = mapped_column(String(32))
     value: Mapped[str] = mapped_column(Text)
     detail: Mapped[dict[str, Any] | None] = mapped_column(JsonDocument)
+
+
+class IvrRollup(Base):
+    """One figure of the IVR report over the calls started in one 15-minute bucket (issue 19):
+    the rows of ``hotline.store.ivr_queries``' aggregate, kept per bucket by the roll-up job
+    (``hotline.store.ivr_rollups``), apart for simulated calls."""
+
+    __tablename__ = "ivr_rollups"
+    __table_args__ = (Index("ix_ivr_rollups_bucket", "bucket"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    bucket: Mapped[int] = mapped_column(Integer)  # UTC epoch seconds // 900
+    simulated: Mapped[bool] = mapped_column()  # these calls were simulated
+    section: Mapped[str] = mapped_column(String(16))
+    a: Mapped[str | None] = mapped_column(Text)
+    b: Mapped[str | None] = mapped_column(Text)
+    c: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(BigInteger)
+    seconds: Mapped[float] = mapped_column(Float)
+
+
+class IvrRollupBucket(Base):
+    """A bucket the roll-up job has rolled (its figures are in ``ivr_rollups``; none when it
+    had no IVR calls)."""
+
+    __tablename__ = "ivr_rollup_buckets"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    rolled_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class IvrRollupMark(Base):
+    """A bucket whose calls or call events were written after it may have been rolled: its
+    roll-up rows are stale until the job rolls it again.  Written by triggers on ``calls`` and
+    ``call_events`` in the writer's own transaction (migration 0031), for calls started more
+    than 15 minutes before; ``n`` counts the writes, so the job clears only what it saw."""
+
+    __tablename__ = "ivr_rollup_marks"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger)

@@ -1,0 +1,237 @@
+"""The IVR report's roll-ups (issue 19 item 3): its aggregate kept per 15-minute bucket of the
+calls' start, so a report over a million call events reads a few rows per bucket plus the
+events of the buckets not rolled yet (the period's partial edges, the last hour, buckets
+written to since they were rolled).
+
+Exactness: a bucket's figures depend on every event of every call started in it, so:
+
+- the job (``roll_up``, one engine worker runs it: a singleton) rolls a bucket only an hour
+  after it ended (``ROLL_AFTER``), computing its rows with the very query the report runs
+  over events (``ivr_queries.bucket_rows``: the same aggregate, grouped also by bucket and by
+  simulated or not, since every figure is a sum over calls);
+- any later write to a call started more than 15 minutes before, or to its events, marks the
+  call's bucket (triggers of migration 0031, in the writer's own transaction): a marked
+  bucket is read from the events until the job rolls it again.  The job clears a mark only
+  if its write count is still the one it read before computing (a write meanwhile keeps it);
+- the report reads which buckets are rolled and unmarked, and their rows, in one statement
+  (one snapshot), and everything else of the period from the events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hotline.store.db import Database
+from hotline.store.ivr_queries import (
+    AggregateRow,
+    IvrAggregates,
+    aggregate_rows,
+    aggregates_from,
+    bucket_rows,
+)
+from hotline.store.models import Call, IvrRollup, IvrRollupBucket, IvrRollupMark
+from hotline.store.types import as_utc
+
+log = logging.getLogger(__name__)
+
+BUCKET_SECONDS: Final = 900
+# A bucket is rolled this long after its end: its calls are over by then (a call's later
+# writes mark the bucket; the triggers mark calls started over 15 minutes before, so a
+# writer's transaction may lag the job by up to 45 minutes and still be seen).
+ROLL_AFTER: Final = timedelta(hours=1)
+# Buckets rolled per transaction (the job yields between them).
+BATCH: Final = 672  # a week
+# How often the job looks for buckets to roll.
+INTERVAL_SECONDS: Final = 300.0
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def bucket_of(moment: datetime) -> int:
+    """The 15-minute bucket a moment falls in (UTC epoch seconds // 900)."""
+    return int((as_utc(moment) - _EPOCH).total_seconds()) // BUCKET_SECONDS
+
+
+def bucket_start(bucket: int) -> datetime:
+    return _EPOCH + timedelta(seconds=bucket * BUCKET_SECONDS)
+
+
+def _ceil_bucket(moment: datetime) -> int:
+    """The first bucket starting at or after ``moment``."""
+    first = bucket_of(moment)
+    return first if bucket_start(first) == as_utc(moment) else first + 1
+
+
+def _runs(buckets: list[int]) -> list[tuple[int, int]]:
+    """Sorted buckets as contiguous runs [first, last]."""
+    runs: list[tuple[int, int]] = []
+    for bucket in buckets:
+        if runs and runs[-1][1] == bucket - 1:
+            runs[-1] = (runs[-1][0], bucket)
+        else:
+            runs.append((bucket, bucket))
+    return runs
+
+
+async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime) -> None:
+    """Roll the buckets ``first..last`` in the connection's transaction: one aggregate over
+    their calls' events, grouped by bucket."""
+    inside = (IvrRollupMark.bucket >= first, IvrRollupMark.bucket <= last)
+    seen = (await conn.execute(select(IvrRollupMark.bucket, IvrRollupMark.n).where(*inside))).all()
+    rows = [
+        {
+            "bucket": bucket,
+            "simulated": simulated,
+            "section": section,
+            "a": a,
+            "b": b,
+            "c": c,
+            "count": count,
+            "seconds": spent,
+        }
+        for bucket, simulated, section, a, b, c, count, spent in await bucket_rows(
+            conn, bucket_start(first), bucket_start(last + 1)
+        )
+    ]
+    await conn.execute(
+        delete(IvrRollup).where(IvrRollup.bucket >= first, IvrRollup.bucket <= last)
+    )
+    if rows:
+        await conn.execute(insert(IvrRollup), rows)
+    await conn.execute(
+        delete(IvrRollupBucket).where(
+            IvrRollupBucket.bucket >= first, IvrRollupBucket.bucket <= last
+        )
+    )
+    await conn.execute(
+        insert(IvrRollupBucket),
+        [{"bucket": b, "rolled_at": now} for b in range(first, last + 1)],
+    )
+    for bucket, n in seen:  # a write since it was read keeps the mark (and the bucket stale)
+        await conn.execute(
+            delete(IvrRollupMark).where(IvrRollupMark.bucket == bucket, IvrRollupMark.n == n)
+        )
+
+
+async def due_buckets(db: Database, now: datetime, limit: int) -> list[int]:
+    """Buckets to roll, oldest first: marked ones and never-rolled ones with calls, ended
+    ``ROLL_AFTER`` before ``now``."""
+    last = bucket_of(now - ROLL_AFTER) - 1  # the last bucket ended ROLL_AFTER ago
+    async with db.engine.connect() as conn:
+        marked = (
+            await conn.execute(
+                select(IvrRollupMark.bucket)
+                .where(IvrRollupMark.bucket <= last)
+                .order_by(IvrRollupMark.bucket)
+                .limit(limit)
+            )
+        ).scalars()
+        due = set(marked)
+        rolled_to = (await conn.execute(select(func.max(IvrRollupBucket.bucket)))).scalar()
+        first_call = (await conn.execute(select(func.min(Call.started_at)))).scalar()
+        if first_call is not None:
+            first = bucket_of(first_call)
+            if rolled_to is not None:
+                first = max(first, int(rolled_to) + 1)
+            due.update(range(first, min(last, first + limit - 1) + 1))
+    return sorted(due)[:limit]
+
+
+async def roll_up(db: Database, now: datetime, *, limit: int = BATCH) -> int:
+    """One pass: roll up to ``limit`` due buckets, one transaction each; how many."""
+    buckets = await due_buckets(db, now, limit)
+    for first, last in _runs(buckets):
+        async with db.engine.begin() as conn:
+            await _roll_run(conn, first, last, now)
+    return len(buckets)
+
+
+async def run_rollups(db: Database, clock: Callable[[], datetime]) -> None:
+    """The roll-up job (a singleton): catch up, then look again every few minutes."""
+    while True:
+        rolled = 0
+        try:
+            rolled = await roll_up(db, clock())
+        except Exception:  # the next pass tries again; the report reads events meanwhile
+            log.exception("IVR roll-up pass failed")
+        await asyncio.sleep(0 if rolled == BATCH else INTERVAL_SECONDS)
+
+
+def _ranges(start: datetime, end: datetime, covered: list[int]) -> list[tuple[datetime, datetime]]:
+    """``[start, end)`` without the covered buckets, as contiguous ranges."""
+    out: list[tuple[datetime, datetime]] = []
+    at = as_utc(start)
+    for bucket in sorted(covered):
+        if bucket_start(bucket) > at:
+            out.append((at, bucket_start(bucket)))
+        at = max(at, bucket_start(bucket + 1))
+    if at < as_utc(end):
+        out.append((at, as_utc(end)))
+    return out
+
+
+async def report_aggregates(
+    db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
+) -> IvrAggregates:
+    """The IVR aggregate over calls started in ``[start, end)``: the rolled, unmarked
+    buckets wholly inside the period from the roll-ups, the rest from the events."""
+    first, last = _ceil_bucket(start), bucket_of(end)  # whole buckets: [first, last)
+    rows: list[AggregateRow] = []
+    covered: list[int] = []
+    async with db.engine.connect() as conn:
+        if first < last:
+            clean = (
+                select(IvrRollupBucket.bucket)
+                .where(
+                    IvrRollupBucket.bucket >= first,
+                    IvrRollupBucket.bucket < last,
+                    IvrRollupBucket.bucket.not_in(
+                        select(IvrRollupMark.bucket).where(
+                            IvrRollupMark.bucket >= first, IvrRollupMark.bucket < last
+                        )
+                    ),
+                )
+                .cte("clean")
+            )
+            r = IvrRollup
+            nothing = literal(None, r.a.type)
+            statement = union_all(
+                select(
+                    literal("bucket"),
+                    clean.c.bucket,
+                    *(nothing,) * 4,
+                    literal(None, r.count.type),
+                    literal(None, r.seconds.type),
+                ),
+                select(
+                    literal("rows"),
+                    literal(0, r.bucket.type),
+                    r.section,
+                    r.a,
+                    r.b,
+                    r.c,
+                    func.sum(r.count),
+                    func.sum(r.seconds),
+                )
+                .where(
+                    r.bucket.in_(select(clean.c.bucket)),
+                    *(() if include_simulated else (r.simulated.is_(False),)),
+                )
+                .group_by(r.section, r.a, r.b, r.c),
+            )
+            for kind, bucket, section, a, b, c, *sums in await conn.execute(statement):
+                if kind == "bucket":
+                    covered.append(int(bucket))
+                else:
+                    count, spent = sums
+                    rows.append((section, a, b, c, int(count), float(spent or 0.0)))
+        for lo, hi in _ranges(start, end, covered):
+            rows.extend(await aggregate_rows(conn, lo, hi, include_simulated=include_simulated))
+    return aggregates_from(rows, rolled=len(covered))
