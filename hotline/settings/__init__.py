@@ -32,6 +32,7 @@ from hotline.settings.deploy import DeploySettings
 from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.knowledge import KnowledgeSettings
+from hotline.settings.leases import NodeLeaseSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
 from hotline.settings.operator_desk import DeskSettings, DispositionResult
@@ -89,6 +90,7 @@ __all__ = [
     "LogSettings",
     "MetricsSettings",
     "MonitorSettings",
+    "NodeLeaseSettings",
     "OutageSettings",
     "PathSettings",
     "ProgressiveSettings",
@@ -183,6 +185,8 @@ class Settings(BaseSettings):
     quality: QualitySettings = Field(default_factory=QualitySettings)
     # Several engine workers on PostgreSQL (issue 20; hotline/settings/workers.py).
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
+    # Which worker drives each cluster node's AMI (issue 20; hotline/settings/leases.py).
+    leases: NodeLeaseSettings = Field(default_factory=NodeLeaseSettings)
     # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
     desk: DeskSettings = Field(default_factory=DeskSettings)
     # Webhooks to billing and CRM (issue 22 item 4, R-148; hotline/settings/webhooks.py).

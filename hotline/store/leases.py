@@ -141,9 +141,31 @@ class NodeLeases:
         return [LeaseRow(str(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows]
 
 
+class LeaseHolder:
+    """A worker's current lease of one node, kept by its lease keeper and read by whatever
+    acts on the node (the dialer): None while it does not own the node."""
+
+    def __init__(self, node: str, margin: float = 0.0) -> None:
+        self.node = node
+        self.current: Lease | None = None
+        # Stop acting this long before the lease could expire (a renew in flight, a pause).
+        self.margin = margin
+
+    def usable(self) -> Lease | None:
+        """The lease if it may still be acted on now (on this worker's own clock)."""
+        lease = self.current
+        return lease if lease is not None and lease.held(self.margin) else None
+
+
+async def holds(session: AsyncSession, lease: Lease) -> bool:
+    """In a write's transaction: ``lease`` is still the node's current, unexpired lease;
+    holds the row (FOR SHARE) until the write commits, so no takeover slips in between."""
+    params = {"node": lease.node, "owner": lease.owner, "epoch": lease.epoch}
+    return (await session.execute(_FENCE, params)).scalar_one_or_none() is not None
+
+
 async def fence(session: AsyncSession, lease: Lease) -> None:
     """In a write's transaction: raise :class:`LeaseLost` unless ``lease`` is still the
     node's current, unexpired lease; holds the row (FOR SHARE) until the write commits."""
-    params = {"node": lease.node, "owner": lease.owner, "epoch": lease.epoch}
-    if (await session.execute(_FENCE, params)).scalar_one_or_none() is None:
+    if not await holds(session, lease):
         raise LeaseLost(lease)
