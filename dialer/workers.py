@@ -41,9 +41,14 @@ class DialerWorker:
     # A cluster worker's lease of ``node`` (PostgreSQL): it dials through the node and
     # adopts the node's attempts only while it owns it (None: the only worker, no lease).
     lease: LeaseHolder | None = None
+    # The claim name of a dialler on a node taken over ("": the worker's name): each of a
+    # worker's diallers holds and releases its own claims.
+    claim_as: str = ""
 
     @property
     def claim_name(self) -> str:
+        if self.claim_as:
+            return self.claim_as
         return self.name if self.name is not None else LOCAL_WORKER
 
 
@@ -56,7 +61,8 @@ def dialer_worker(
 ) -> DialerWorker:
     """The engine's dialer as worker ``name`` on ``node`` (default ``settings.workers.node``),
     dialling through it while ``lease`` holds (None: no lease, the only worker)."""
-    node = settings.workers.node if node is None else node
+    home = settings.workers.node
+    node = home if node is None else node
     return DialerWorker(
         name=name,
         node=node,
@@ -65,6 +71,7 @@ def dialer_worker(
         # SQLite holds one worker: it paces its own Originates in memory.
         pacer=None if db.is_sqlite else SharedPacer(db),
         lease=lease,
+        claim_as="" if node == home else f"{name[:31]}@{node}",
     )
 
 
