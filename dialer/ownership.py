@@ -29,6 +29,11 @@ log = logging.getLogger(__name__)
 class NodeDriver(Protocol):
     """What drives a node taken over: started when its lease is won, stopped when lost."""
 
+    @property
+    def connected(self) -> bool:
+        """Its AMI connection to the node is up."""
+        ...
+
     async def stop(self) -> None: ...
 
 
@@ -50,6 +55,7 @@ class NodeKeeper:
         dead_after: timedelta,
         clock: Callable[[], datetime],
         start_driver: StartDriver | None = None,
+        home_ami: Callable[[], bool] | None = None,
     ) -> None:
         self._leases = leases
         self._workers = workers
@@ -60,6 +66,8 @@ class NodeKeeper:
         self._clock = clock
         # Set by the composition root: how a node taken over is driven (None: leases only).
         self.start_driver = start_driver
+        # The engine's own AMI connection (to the configured node) is up.
+        self.home_ami = home_ami
         self.holders = {node: LeaseHolder(node, settings.margin_seconds) for node in nodes}
         self._drivers: dict[str, NodeDriver] = {}
 
@@ -90,7 +98,9 @@ class NodeKeeper:
                     await self._drop(holder, "handed back to its configured owner")
                     await self._leases.release(lease)
                     continue
-                renewed = await self._leases.renew(lease, settings.ttl_seconds)
+                renewed = await self._leases.renew(
+                    lease, settings.ttl_seconds, ami_up=self._ami_up(node)
+                )
                 if renewed is None:
                     await self._drop(holder, "lease lost")
                 else:
@@ -106,6 +116,12 @@ class NodeKeeper:
                 won = None
             if won is not None:
                 await self._won(holder, won, foreign)
+
+    def _ami_up(self, node: str) -> bool:
+        if node == self.home:
+            return self.home_ami() if self.home_ami is not None else False
+        driver = self._drivers.get(node)
+        return driver is not None and driver.connected
 
     async def _won(self, holder: LeaseHolder, lease: Lease, foreign: bool) -> None:
         holder.current = lease

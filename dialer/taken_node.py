@@ -27,6 +27,10 @@ class TakenNode:
         self._adopt_every = adopt_every
         self._tasks: list[asyncio.Task[None]] = []
 
+    @property
+    def connected(self) -> bool:
+        return self._ami.connected
+
     async def start(self) -> None:
         await self._ami.start(wait=False)
         node = self._dialer.worker.node

@@ -182,7 +182,10 @@ class Engine:
         # it dials through its node while it holds the node's lease, and drives the nodes it
         # takes over from dead owners (issue 20: dialer/ownership.py).
         self.keeper = node_keeper(settings, self.worker, self.db, self.workers, clock)
-        home = self.keeper.holder(settings.workers.node) if self.keeper is not None else None
+        home = None
+        if self.keeper is not None:
+            home = self.keeper.holder(settings.workers.node)
+            self.keeper.home_ami = lambda: self.ami.connected
         self.dialer: Dialer | None = None
         if settings.dialer.enabled:
             new_dialer = dialer_factory(

@@ -35,6 +35,7 @@ _ACQUIRE: Final = text(
     VALUES (:node, :owner, 1, {_NOW} + :ttl, {_NOW})
     ON CONFLICT (node) DO UPDATE
        SET owner = EXCLUDED.owner,
+           ami_up = false,
            epoch = l.epoch + 1,
            expires_at = EXCLUDED.expires_at,
            acquired_at = EXCLUDED.acquired_at
@@ -46,7 +47,7 @@ _ACQUIRE: Final = text(
 # gone even if nobody took it yet (its holder must acquire it again, with a new epoch).
 _RENEW: Final = text(
     f"""
-    UPDATE node_leases SET expires_at = {_NOW} + :ttl
+    UPDATE node_leases SET expires_at = {_NOW} + :ttl, ami_up = :ami_up
      WHERE node = :node AND owner = :owner AND epoch = :epoch AND expires_at > {_NOW}
     RETURNING expires_at - {_NOW}
     """
@@ -63,7 +64,7 @@ _FENCE: Final = text(
     """
 )
 _ALL: Final = text(
-    f"SELECT node, owner, epoch, expires_at - {_NOW} FROM node_leases ORDER BY node"
+    f"SELECT node, owner, epoch, expires_at - {_NOW}, ami_up FROM node_leases ORDER BY node"
 )
 
 
@@ -97,6 +98,8 @@ class LeaseRow:
     epoch: int
     # Seconds until it expires (negative: expired), on the database server's clock.
     remaining: float
+    # The owner's AMI connection to the node was up at its last renew.
+    ami_up: bool = False
 
 
 class NodeLeases:
@@ -119,10 +122,17 @@ class NodeLeases:
             return None
         return Lease(node, owner, int(row[0]), asked + float(row[1]))
 
-    async def renew(self, lease: Lease, ttl: float) -> Lease | None:
-        """The lease for ``ttl`` more seconds; None when it was lost (expired or taken)."""
+    async def renew(self, lease: Lease, ttl: float, *, ami_up: bool = False) -> Lease | None:
+        """The lease for ``ttl`` more seconds (with the owner's AMI to the node up or not);
+        None when it was lost (expired or taken)."""
         asked = time.monotonic()
-        params = {"node": lease.node, "owner": lease.owner, "epoch": lease.epoch, "ttl": ttl}
+        params = {
+            "node": lease.node,
+            "owner": lease.owner,
+            "epoch": lease.epoch,
+            "ttl": ttl,
+            "ami_up": ami_up,
+        }
         async with self._db.session() as session:
             left = (await session.execute(_RENEW, params)).scalar_one_or_none()
         if left is None:
@@ -138,7 +148,7 @@ class NodeLeases:
     async def all(self) -> list[LeaseRow]:
         async with self._db.session() as session:
             rows = (await session.execute(_ALL)).all()
-        return [LeaseRow(str(r[0]), str(r[1]), int(r[2]), float(r[3])) for r in rows]
+        return [LeaseRow(str(r[0]), str(r[1]), int(r[2]), float(r[3]), bool(r[4])) for r in rows]
 
 
 class LeaseHolder:

@@ -52,6 +52,7 @@ class Driver:
         self.holder = holder
         self.log = log
         log.append(f"drive {holder.node}")
+        self.connected = True
 
     async def stop(self) -> None:
         self.log.append(f"stop {self.holder.node}")

@@ -55,3 +55,6 @@ class NodeLease(Base):
     expires_at: Mapped[float] = mapped_column(Float)
     # When the current owner took the node (the database server's clock, seconds).
     acquired_at: Mapped[float] = mapped_column(Float)
+    # The owner's AMI connection to the node was up at its last renew (the wallboard's
+    # "node down" when a worker drives a node it took over).
+    ami_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

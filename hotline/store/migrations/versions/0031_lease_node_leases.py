@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("epoch", sa.Integer(), nullable=False),
         sa.Column("expires_at", sa.Float(), nullable=False),
         sa.Column("acquired_at", sa.Float(), nullable=False),
+        sa.Column("ami_up", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.PrimaryKeyConstraint("node", name=op.f("pk_node_leases")),
     )
 
