@@ -52,6 +52,7 @@ class AttemptTracker:
         clock: Clock,
         spawn: Spawn,
         worker: str | None = None,
+        node: str | None = None,
     ) -> None:
         self._settings = settings
         self._store = store
@@ -62,6 +63,8 @@ class AttemptTracker:
         self._spawn = spawn
         # This worker's attempts only (None: the only worker, every attempt is its own).
         self._worker = worker
+        # The cluster node whose Asterisk this tracker asks (None: every attempt's).
+        self._node = node
         # Set once attempts left by an earlier run are settled; the dispatcher waits for it.
         self.reconciled = asyncio.Event()
         # FullyBooted and the dispatcher may both ask for a reconciliation: one at a time.
@@ -306,7 +309,9 @@ class AttemptTracker:
             return
         tracked_calls = self._live.tracked
         inflight = [
-            a for a in await self._store.inflight(self._worker) if a.id not in self._live.sending
+            a
+            for a in await self._store.inflight(self._worker, self._node)
+            if a.id not in self._live.sending
         ]
         # Follow every attempt left in flight BEFORE asking Asterisk which channels live: a
         # Hangup that comes while we ask, or while we settle the others, is then noted on

@@ -33,6 +33,7 @@ from hotline.core.metrics import CALLS_CAMPAIGN, CALLS_STARTED, DIALER_ORIGINATE
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
+from hotline.store.leases import Lease, LeaseHolder
 from hotline.store.ratings import months_before
 from hotline.store.workers import PACING_CPS
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
@@ -100,6 +101,11 @@ class Dispatcher:
                 await self._store.release_claims(self._worker.claim_name)
 
     async def _pass(self) -> int:
+        # A cluster worker dials through its node only while it owns the node's lease.
+        holder = self._worker.lease
+        lease = holder.usable() if holder is not None else None
+        if holder is not None and lease is None:
+            return 0
         now = self._clock()
         limits = await self.limits()
         counts = await self._store.inflight_counts()
@@ -164,6 +170,8 @@ class Dispatcher:
                 for index, target in enumerate(targets):
                     if free <= 0 or not self._ami.connected:
                         break
+                    if holder is not None and _lost(holder, lease):
+                        return dialled  # taken over meanwhile: dial nothing more
                     last = await recent.of(target.phone, targets[index + 1 :])
                     if not await self._may_dial(campaign, target, now, limits, dnc, last):
                         continue
@@ -176,6 +184,7 @@ class Dispatcher:
                         limits.same_number_gap,
                         self._worker.node,
                         self._worker.node_channels,
+                        lease,
                     )
                     if await self._dial(campaign, target, dial, recent, caps):
                         free -= 1
@@ -367,3 +376,9 @@ class _LastCalls:
     def called(self, phone: str, at: datetime) -> None:
         before = self._known.get(phone)
         self._known[phone] = at if before is None else max(before, at)
+
+
+def _lost(holder: LeaseHolder, lease: Lease | None) -> bool:
+    """The node's lease this pass began with is no longer usable (a renew keeps its epoch)."""
+    current = holder.usable()
+    return current is None or lease is None or current.epoch != lease.epoch

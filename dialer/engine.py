@@ -121,7 +121,15 @@ class Dialer:
         )
         self.worker = worker or DialerWorker()
         self._attempts = AttemptTracker(
-            settings, store, ami, call_log, self._live, self._now, self._spawn, self.worker.name
+            settings,
+            store,
+            ami,
+            call_log,
+            self._live,
+            self._now,
+            self._spawn,
+            self.worker.name,
+            self.worker.node or None,
         )
         self._dispatcher = Dispatcher(
             settings,
@@ -269,7 +277,14 @@ class Dialer:
         name = self.worker.name
         if name is None or not self.ami.connected:
             return 0
-        adopted = await self.store.adopt_attempts(name, {*alive, name})
+        holder = self.worker.lease
+        lease = holder.usable() if holder is not None else None
+        if holder is not None and lease is None:
+            return 0  # another worker owns the node: its attempts are that worker's to adopt
+        node = self.worker.node or None
+        # Under a node's lease every attempt on the node is the owner's to follow.
+        keep = {name} if lease is not None else {*alive, name}
+        adopted = await self.store.adopt_attempts(name, keep, node=node, lease=lease)
         if adopted:
             log.warning("dialer adopted %d attempts of a stopped worker", len(adopted))
             await self.reconcile()

@@ -12,8 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
+from dialer.ownership import NodeKeeper
 from hotline.settings import Settings, WorkerSettings
 from hotline.store.db import Database
+from hotline.store.leases import LeaseHolder, NodeLeases
 from hotline.store.workers import SharedPacer, WorkerRegistry
 from hotline.transport.ami import AmiClient
 
@@ -36,15 +38,31 @@ class DialerWorker:
     claim_lease: timedelta = timedelta(seconds=30)
     # PostgreSQL: the calls-per-second slots shared by every worker (None: paced in-process).
     pacer: SharedPacer | None = None
+    # A cluster worker's lease of ``node`` (PostgreSQL): it dials through the node and
+    # adopts the node's attempts only while it owns it (None: the only worker, no lease).
+    lease: LeaseHolder | None = None
+    # The claim name of a dialler on a node taken over ("": the worker's name): each of a
+    # worker's diallers holds and releases its own claims.
+    claim_as: str = ""
 
     @property
     def claim_name(self) -> str:
+        if self.claim_as:
+            return self.claim_as
         return self.name if self.name is not None else LOCAL_WORKER
 
 
-def dialer_worker(settings: Settings, name: str, db: Database) -> DialerWorker:
-    """The engine's dialer as worker ``name`` on ``settings.workers.node``."""
-    node = settings.workers.node
+def dialer_worker(
+    settings: Settings,
+    name: str,
+    db: Database,
+    node: str | None = None,
+    lease: LeaseHolder | None = None,
+) -> DialerWorker:
+    """The engine's dialer as worker ``name`` on ``node`` (default ``settings.workers.node``),
+    dialling through it while ``lease`` holds (None: no lease, the only worker)."""
+    home = settings.workers.node
+    node = home if node is None else node
     return DialerWorker(
         name=name,
         node=node,
@@ -52,6 +70,31 @@ def dialer_worker(settings: Settings, name: str, db: Database) -> DialerWorker:
         claim_lease=timedelta(seconds=settings.workers.claim_lease_seconds),
         # SQLite holds one worker: it paces its own Originates in memory.
         pacer=None if db.is_sqlite else SharedPacer(db),
+        lease=lease,
+        claim_as="" if node == home else f"{name[:31]}@{node}",
+    )
+
+
+def node_keeper(
+    settings: Settings,
+    name: str,
+    db: Database,
+    registry: WorkerRegistry,
+    clock: Callable[[], datetime],
+) -> NodeKeeper | None:
+    """This worker's lease keeper: on PostgreSQL with cluster nodes and a node of its own
+    (None otherwise: one worker drives its one Asterisk, no lease)."""
+    if db.is_sqlite or not settings.cluster.nodes or not settings.workers.node:
+        return None
+    return NodeKeeper(
+        NodeLeases(db),
+        registry.all,
+        name,
+        settings.workers.node,
+        [node.name for node in settings.cluster.nodes],
+        settings.leases,
+        timedelta(seconds=settings.workers.dead_after_seconds),
+        clock,
     )
 
 

@@ -12,10 +12,11 @@ from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
+from dialer.build import dialer_factory
 from dialer.engine import Dialer
-from dialer.repository import DialerStore
 from dialer.scheduled import ScheduleRunner
-from dialer.workers import WorkerPresence, dialer_worker
+from dialer.taken_node import taken_nodes
+from dialer.workers import WorkerPresence, dialer_worker, node_keeper
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
@@ -42,9 +43,9 @@ from hotline.core.clock import utc_now
 from hotline.credentials import AmiSecretMissing as AmiSecretMissing
 from hotline.credentials import SmsPasswordMissing as SmsPasswordMissing
 from hotline.credentials import ami_client as ami_client
+from hotline.credentials import node_ami_client, resolve_webhook_secrets
 from hotline.credentials import resolve_ami_secret as resolve_ami_secret
 from hotline.credentials import resolve_sms_password as resolve_sms_password
-from hotline.credentials import resolve_webhook_secrets
 from hotline.dialplan.names import (
     ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
@@ -178,44 +179,41 @@ class Engine:
         )
         self.appeals = Appeals(self.db, settings.appeals, settings.hours.timezone, notices)
         # The campaign dialer shares AMI and FastAGI; it subscribes before AMI logs in, so the
-        # first FullyBooted reconciles attempts left in flight by an earlier run.
+        # first FullyBooted reconciles attempts left in flight by an earlier run.  In a cluster
+        # it dials through its node while it holds the node's lease, and drives the nodes it
+        # takes over from dead owners (issue 20: dialer/ownership.py).
+        self.keeper = node_keeper(settings, self.worker, self.db, self.workers, clock)
+        home = None
+        if self.keeper is not None:
+            home = self.keeper.holder(settings.workers.node)
+            self.keeper.home_ami = lambda: self.ami.connected
         self.dialer: Dialer | None = None
         # One LISTEN connection per process (PostgreSQL): wakes the dialer and the webhooks.
         note = settings.notify
-        self.notify = Listener(
-            self.db.url,
-            retry=note.retry_seconds,
-            max_retry=note.max_retry_seconds,
-            enabled=note.enabled,
-        )
+        self.notify = Listener.from_settings(self.db.url, note)
         if settings.dialer.enabled:
-            self.dialer = Dialer(
-                settings.dialer,
-                DialerStore(self.db),
-                self.ami,
+            new_dialer = dialer_factory(
+                settings,
+                self.db,
                 self.prompts,
                 self.call_log,
                 clock=clock,
-                say_zero_kopecks=settings.speech.say_zero_kopecks,
-                company=settings.speech.company_name,
-                operator_key=settings.ivr.operator_key,
-                # Outside operator hours 0 does not reach the queue.
                 hours=self.hours.current,
-                callbacks=CallbackStore(self.db),
-                # Intros greet by the callee's time of day, as the IVR does.
-                greeting=settings.greeting,
-                # Campaign SMS only with a gateway; without one SMS contacts fail at once.
                 sms=self.sms if self.sms_outbox is not None else None,
-                # one cap per customer across the rating and the survey campaigns.
-                survey_cap_months=settings.rating.min_interval_months,
-                # Progressive campaigns dial for the operators of this queue by default.
-                operator_queue=operator_service.queue_of_department(settings, None),
-                worker=dialer_worker(settings, self.worker, self.db),
-                wake=self.notify.waker(NotifyChannel.DIALER),
-                idle_seconds=note.dialer_idle_seconds,
+                notify=self.notify,
+            )
+            self.dialer = new_dialer(
+                self.ami, dialer_worker(settings, self.worker, self.db, lease=home)
             )
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)
+            if self.keeper is not None:
+                self.keeper.start_driver = taken_nodes(
+                    lambda node: node_ami_client(settings, settings.cluster.node(node)),
+                    new_dialer,
+                    lambda node, lease: dialer_worker(settings, self.worker, self.db, node, lease),
+                    settings.workers.heartbeat_seconds,
+                )
         self._dialer_task: asyncio.Task[None] | None = None
         # Webhooks to billing and CRM (issue 22 item 4): events are written with their causes
         # by the store; one worker per database posts them (a singleton, as the SMS outbox).
@@ -272,6 +270,8 @@ class Engine:
         )
         self._worker_tasks = [asyncio.create_task(presence.run(), name="worker-heartbeat")]
         self._worker_tasks.append(asyncio.create_task(self.notify.run(), name="notify"))
+        if self.keeper is not None:  # this worker's node leases (issue 20)
+            self._worker_tasks.append(asyncio.create_task(self.keeper.run(), name="node-leases"))
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         menu = await self.live_menu.load()
         if not self._custom_routes:

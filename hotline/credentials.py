@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 
 from hotline.settings import AmiRole, Settings
+from hotline.settings.cluster import ClusterNode
 from hotline.transport.ami import AmiClient, AmiError
 
 
@@ -53,6 +54,17 @@ def resolve_ami_secret(settings: Settings, role: AmiRole = AmiRole.ENGINE) -> st
         f"no AMI secret for the {role.value}: set HOTLINE_AMI__{key.upper()} (or ami.{key} in "
         "the settings file), or start the sandbox with `hotline sandbox up`"
     )
+
+
+def node_ami_client(settings: Settings, node: ClusterNode) -> AmiClient:
+    """The engine's AMI connection to cluster ``node`` (a node this worker took over): the
+    configured secret, or the one the node's own sandbox instance generated (the test bed)."""
+    ami = settings.ami.model_copy(update={"host": node.ami_host, "port": node.ami_port})
+    of_node = settings.model_copy(update={"ami": ami})
+    if node.sandbox_instance and settings.ami.configured_secret(AmiRole.ENGINE) is None:
+        sandbox = settings.sandbox.model_copy(update={"instance": node.sandbox_instance})
+        of_node = of_node.model_copy(update={"sandbox": sandbox})
+    return AmiClient(ami, resolve_ami_secret(of_node))
 
 
 def ami_client(settings: Settings, role: AmiRole) -> AmiClient:

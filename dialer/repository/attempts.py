@@ -96,11 +96,16 @@ class Attempts:
             row = await session.get(DialAttempt, attempt_id)
             return attempt_record(row) if row is not None else None
 
-    async def inflight(self, worker: str | None = None) -> list[AttemptRecord]:
-        """Attempts in flight: all, or ``worker``'s own."""
+    async def inflight(
+        self, worker: str | None = None, node: str | None = None
+    ) -> list[AttemptRecord]:
+        """Attempts in flight: all, or ``worker``'s own (through ``node`` only: a worker
+        driving several nodes reconciles each against that node's Asterisk)."""
         query = select(DialAttempt).where(DialAttempt.status.in_(INFLIGHT))
         if worker is not None:
             query = query.where(DialAttempt.worker == worker)
+        if node is not None:
+            query = query.where(DialAttempt.node == node)
         async with self._db.session() as session:
             rows = (await session.execute(query)).scalars()
             return [attempt_record(r) for r in rows]

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialer.model import TargetState
 from dialer.repository.records import INFLIGHT, TargetRecord, target_record
 from hotline.store.db import Database
+from hotline.store.leases import Lease, holds
 from hotline.store.models import CampaignTarget, DialAttempt
 
 # A transaction-scoped advisory lock per key (released at commit): begins on one trunk, one
@@ -36,6 +37,8 @@ class SharedCaps:
     # The cluster node it goes out through and that node's channels ("" / None: no node cap).
     node: str = ""
     node_cap: int | None = None
+    # This worker's lease of the node (fencing): the begin is refused unless it still holds.
+    lease: Lease | None = None
 
 
 def due_conditions(campaign_id: int, now: dt.datetime) -> tuple[object, ...]:
@@ -116,17 +119,28 @@ class Claims:
             )
             return count or 0
 
-    async def adopt(self, worker: str, alive: Collection[str]) -> list[str]:
+    async def adopt(
+        self,
+        worker: str,
+        alive: Collection[str],
+        *,
+        node: str | None = None,
+        lease: Lease | None = None,
+    ) -> list[str]:
         """Attempts in flight whose worker is not among ``alive`` (dead, or written before
-        workers had names) become ``worker``'s; returns their ids."""
+        workers had names) become ``worker``'s; returns their ids.  ``node``: only those
+        dialled through that node; ``lease``: only while this worker still owns the node."""
         orphan = or_(DialAttempt.worker.is_(None), DialAttempt.worker.not_in(list(alive)))
+        where = [DialAttempt.status.in_(INFLIGHT), orphan]
+        if node is not None:
+            where.append(DialAttempt.node == node)
         async with self._db.session() as session:
+            if lease is not None and not await holds(session, lease):
+                return []
             ids = list(
                 (
                     await session.execute(
-                        select(DialAttempt.id)
-                        .where(DialAttempt.status.in_(INFLIGHT), orphan)
-                        .with_for_update(skip_locked=True)
+                        select(DialAttempt.id).where(*where).with_for_update(skip_locked=True)
                     )
                 ).scalars()
             )
@@ -142,6 +156,8 @@ async def within_shared_caps(
 ) -> bool:
     """In the begin's transaction on PostgreSQL: serialise on the trunk (and node, and number)
     and check the caps against every worker's attempts in flight."""
+    if caps.lease is not None and not await holds(session, caps.lease):
+        return False  # the node was taken over: dial nothing more through it
     await session.execute(_XACT_LOCK, {"key": f"dialer-trunk:{caps.trunk}"})
     in_flight = DialAttempt.status.in_(INFLIGHT)
     on_trunk = await session.scalar(

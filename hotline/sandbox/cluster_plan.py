@@ -103,13 +103,22 @@ def plan_bed(settings: Settings) -> BedPlan:
     _loopback(settings.fastagi.host, "fastagi.host")
     _loopback(settings.metrics.host, "metrics.host")
     prefix = settings.sandbox.instance or RUN_DIR
+    # Each node names its sandbox instance: a worker taking it over finds its AMI secret.
+    specs = [
+        n
+        if n.sandbox_instance
+        else n.model_copy(update={"sandbox_instance": f"{prefix}-{n.name}"})
+        for n in cluster.nodes
+    ]
+    cluster = cluster.model_copy(update={"nodes": specs})
+    settings = settings.model_copy(update={"cluster": cluster})
     offset = cluster.bed.port_offset
     nodes: list[BedNode] = []
     workers: list[BedWorker] = []
     for k, spec in enumerate(cluster.nodes, start=1):
         _loopback(spec.sip_host, f"node {spec.name}'s sip_host")
         _loopback(spec.ami_host, f"node {spec.name}'s ami_host")
-        instance = f"{prefix}-{spec.name}"
+        instance = spec.sandbox_instance
         fastagi_port = settings.fastagi.port + offset + k
         metrics_port = settings.metrics.port + offset + k
         node_settings = settings.model_copy(

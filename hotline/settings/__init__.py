@@ -33,6 +33,7 @@ from hotline.settings.deploy import DeploySettings
 from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.knowledge import KnowledgeSettings
+from hotline.settings.leases import NodeLeaseSettings
 from hotline.settings.logs import LogSettings
 from hotline.settings.metrics import MetricsSettings
 from hotline.settings.notify import NotifySettings
@@ -92,6 +93,7 @@ __all__ = [
     "LogSettings",
     "MetricsSettings",
     "MonitorSettings",
+    "NodeLeaseSettings",
     "NotifySettings",
     "OutageSettings",
     "PathSettings",
@@ -189,6 +191,8 @@ class Settings(BaseSettings):
     workers: WorkerSettings = Field(default_factory=WorkerSettings)
     # LISTEN/NOTIFY wake-ups on PostgreSQL (issue 20; hotline/settings/notify.py).
     notify: NotifySettings = Field(default_factory=NotifySettings)
+    # Which worker drives each cluster node's AMI (issue 20; hotline/settings/leases.py).
+    leases: NodeLeaseSettings = Field(default_factory=NodeLeaseSettings)
     # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
     desk: DeskSettings = Field(default_factory=DeskSettings)
     # Webhooks to billing and CRM (issue 22 item 4, R-148; hotline/settings/webhooks.py).

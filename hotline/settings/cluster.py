@@ -32,6 +32,9 @@ class ClusterNode(BaseModel):
     # Calls the node may carry at once (its trunk and CPU capacity): Kamailio's call-load
     # balancing stops sending it calls at this many, the dialer never exceeds it.
     channels: int = Field(default=100, gt=0)
+    # The test bed's sandbox instance of this node ("": a real host): where a worker taking
+    # the node over finds the AMI secret the sandbox generated for it.
+    sandbox_instance: str = ""
 
 
 class KamailioSettings(BaseModel):

@@ -33,6 +33,7 @@ from hotline.settings import Settings
 from hotline.store.callbacks import CallbackRecord
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.emergency import EmergencyStore
+from hotline.store.leases import NodeLeases
 from hotline.store.operators import Operators
 from hotline.store.workers import WorkerRegistry
 from hotline.transport.ami import AmiClient, AmiError
@@ -188,7 +189,8 @@ async def snapshot(
 
 
 async def nodes_down(db: Database, settings: Settings, at: datetime) -> list[str]:
-    """The configured cluster nodes with no live worker whose AMI is up on them."""
+    """The configured cluster nodes no live worker reaches: neither its configured worker
+    (heartbeat with its AMI up) nor a worker that took it over (a live lease, AMI up)."""
     if not settings.cluster.nodes:
         return []
     dead_after = timedelta(seconds=settings.workers.dead_after_seconds)
@@ -198,4 +200,10 @@ async def nodes_down(db: Database, settings: Settings, at: datetime) -> list[str
         log.warning("wallboard: workers unavailable: %s", type(exc).__name__)
         return []
     up = {w.node for w in workers if w.ami_up and w.alive(at, dead_after)}
+    # A node taken over by another worker: its lease is live and its owner's AMI is up.
+    if not db.is_sqlite:
+        try:
+            up |= {r.node for r in await NodeLeases(db).all() if r.remaining > 0 and r.ami_up}
+        except STORE_ERRORS as exc:
+            log.warning("wallboard: node leases unavailable: %s", type(exc).__name__)
     return [node.name for node in settings.cluster.nodes if node.name not in up]

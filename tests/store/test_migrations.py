@@ -37,6 +37,7 @@ TABLES = {
     "call_quality",
     "engine_workers",
     "dialer_pacing",
+    "node_leases",
     "call_dispositions",
     "card_views",
     "operator_pauses",
@@ -93,7 +94,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0031_reports2_ivr_rollups"
+    assert head == "0032_lease_node_leases"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -44,7 +44,7 @@ from hotline.store.models.surveys import SurveyAnswer
 from hotline.store.models.transfers import CallTransfer, TransferKind, TransferTarget
 from hotline.store.models.users import AuditEntry, LoginThrottle, User, WebSession
 from hotline.store.models.webhooks import WebhookDelivery, WebhookDeliveryStatus, WebhookEventRow
-from hotline.store.models.workers import DialerPacing, EngineWorker
+from hotline.store.models.workers import DialerPacing, EngineWorker, NodeLease
 
 __all__ = [
     "ENUM_LENGTH",
@@ -88,6 +88,7 @@ __all__ = [
     "MenuDraft",
     "MenuVersion",
     "Meter",
+    "NodeLease",
     "Operator",
     "OperatorPause",
     "Outage",

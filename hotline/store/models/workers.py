@@ -39,3 +39,22 @@ class DialerPacing(Base):
 
     name: Mapped[str] = mapped_column(String(80), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class NodeLease(Base):
+    """Who drives a cluster node's AMI (issue 20): one worker at a time.  ``expires_at`` is
+    on the database server's clock (seconds since the epoch), renewed by the owner's heartbeat;
+    ``epoch`` grows at every change of owner, and every write that depends on owning the node
+    checks it (fencing: a worker whose lease lapsed writes nothing more for that node)."""
+
+    __tablename__ = "node_leases"
+
+    node: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64))
+    epoch: Mapped[int] = mapped_column(Integer, default=1)
+    expires_at: Mapped[float] = mapped_column(Float)
+    # When the current owner took the node (the database server's clock, seconds).
+    acquired_at: Mapped[float] = mapped_column(Float)
+    # The owner's AMI connection to the node was up at its last renew (the wallboard's
+    # "node down" when a worker drives a node it took over).
+    ami_up: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

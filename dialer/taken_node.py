@@ -1,0 +1,87 @@
+"""A cluster node this worker took over from a dead owner (issue 20): its own AMI connection
+and a dialler of its own on that node, which adopts the node's attempts in flight (followed
+if Asterisk still has their channels, settled otherwise) and then dials through the node
+while the lease holds.  Stopped when the lease is lost or handed back to the configured
+owner."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from dialer.engine import Dialer
+from dialer.ownership import NodeDriver, StartDriver
+from dialer.workers import DialerWorker
+from hotline.store.leases import LeaseHolder
+from hotline.transport.ami import AmiClient
+
+log = logging.getLogger(__name__)
+
+
+class TakenNode:
+    def __init__(self, ami: AmiClient, dialer: Dialer, adopt_every: float) -> None:
+        self._ami = ami
+        self._dialer = dialer
+        self._adopt_every = adopt_every
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def connected(self) -> bool:
+        return self._ami.connected
+
+    async def start(self) -> None:
+        await self._ami.start(wait=False)
+        node = self._dialer.worker.node
+        self._tasks = [
+            asyncio.create_task(self._run_dialer(), name=f"dialer-{node}"),
+            asyncio.create_task(self._adopt(), name=f"adopt-{node}"),
+        ]
+
+    async def _run_dialer(self) -> None:
+        while True:
+            try:
+                await self._dialer.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dialer of node %s failed; restarting it", self._dialer.worker.node)
+                await asyncio.sleep(1.0)
+
+    async def _adopt(self) -> None:
+        """The node's attempts of its former owner, as soon as AMI is up, then every beat
+        (attempts begun by the former owner just before its lease ran out included)."""
+        while True:
+            try:
+                # Under the lease the node's attempts are all this worker's to follow.
+                await self._dialer.adopt(())
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("adoption on node %s failed: %s", self._dialer.worker.node, exc)
+            await asyncio.sleep(self._adopt_every)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self._ami.stop()
+
+
+def taken_nodes(
+    new_ami: Callable[[str], AmiClient],
+    new_dialer: Callable[[AmiClient, DialerWorker], Dialer],
+    worker: Callable[[str, LeaseHolder], DialerWorker],
+    adopt_every: float,
+) -> StartDriver:
+    """Starts driving a node taken over: ``new_ami(node)``, then a dialler on it."""
+
+    async def start(holder: LeaseHolder) -> NodeDriver:
+        ami = new_ami(holder.node)
+        driver = TakenNode(ami, new_dialer(ami, worker(holder.node, holder)), adopt_every)
+        await driver.start()
+        return driver
+
+    return start
