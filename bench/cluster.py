@@ -30,7 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Final
 
-from bench import rtp_dtmf
+from bench import capacity, rtp_dtmf
 from bench.common import cpu_seconds, machine_line
 from bench.sip_menu_walk import (
     CALLER,
@@ -44,7 +44,6 @@ from bench.sip_menu_walk import (
     Recorder,
     StepResult,
     Walk,
-    bracket,
     figure,
     plan_walk,
     score,
@@ -68,6 +67,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--limit-ms", type=float, default=LIMIT_MS, help="p99 limit per key")
     parser.add_argument("--key-gap", type=int, default=700, help="ms between keys")
     parser.add_argument("--refine", type=int, default=1, help="steps halving the last gap")
+    parser.add_argument(
+        "--max-callers", type=int, default=0, help="past --steps: double up to this"
+    )
     parser.add_argument("--store", default=None, help="PostgreSQL URL (default: PG_TEST_URL)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument("--check", action="store_true", help=f"exit 1 below {GOAL}x")
@@ -186,25 +188,14 @@ async def _measure(options: argparse.Namespace, bed: ClusterBed, work: Path) -> 
                 warm = await driver.step(system, 2, float("inf"))
                 if not warm.passed:
                     raise RuntimeError(f"warm-up call to {system} failed: {warm.failures[:3]}")
-            alive = set(SYSTEMS)
-            for i, callers in enumerate(int(s) for s in options.steps.split(",")):
-                for system in [
-                    s for s in (SYSTEMS if i % 2 == 0 else SYSTEMS[::-1]) if s in alive
-                ]:
-                    results.append(await driver.step(system, callers, options.limit_ms))
-                    _print_step(results[-1])
-                    if not results[-1].passed:
-                        alive.discard(system)
-                if not alive:
-                    break
-            for system in SYSTEMS:
-                for _ in range(options.refine):
-                    passed, failed = bracket(results, system)
-                    middle = (passed + failed) // 2
-                    if failed == 0 or middle in (passed, failed):
-                        break
-                    results.append(await driver.step(system, middle, options.limit_ms))
-                    _print_step(results[-1])
+            results = await capacity.search(
+                SYSTEMS,
+                [int(s) for s in options.steps.split(",")],
+                lambda system, callers: driver.step(system, callers, options.limit_ms),
+                refine=options.refine,
+                max_callers=options.max_callers,
+                shown=_print_step,
+            )
         finally:
             for task in tasks:
                 task.cancel()

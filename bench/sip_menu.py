@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,7 +40,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import rtp_dtmf
+from bench import capacity, rtp_dtmf
 from bench.common import cpu_seconds, machine_line
 from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
 from bench.sip_menu_walk import (
@@ -57,7 +58,6 @@ from bench.sip_menu_walk import (
     Recorder,
     StepResult,
     Walk,
-    bracket,
     figure,
     judge,
     plan_walk,
@@ -69,6 +69,9 @@ from hotline.settings import Settings, load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import AmiClient
 from ivr.menu.loader import load_menu
+
+# Past the listed steps: doubling until the dialplan fails too (the ratio measured, not bounded).
+MAX_CALLERS = 2048
 
 
 # --- the systems ------------------------------------------------------------------------------
@@ -239,6 +242,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--check", action="store_true", help=f"exit 1 if engine/dialplan is below {GOAL}"
     )
+    parser.add_argument(
+        "--max-callers",
+        type=int,
+        default=MAX_CALLERS,
+        help="past --steps the callers double until every system failed, up to this",
+    )
+    parser.add_argument(
+        "--systems",
+        default=",".join(SYSTEMS),
+        help="which to measure (a profile of the engine alone: engine)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="py-spy record the engine over the measured steps into this file (speedscope)",
+    )
 
 
 def _fmt(value: float | None) -> str:
@@ -273,8 +293,14 @@ async def _measure(
                 fastagi = settings.fastagi
                 await wait_for_port(fastagi.host, fastagi.port, proc, 60)
                 processes = Processes(sandbox.control.pid(), proc.pid)
-                for system in SYSTEMS:  # warm-up: caches, and the caller known to the engine
+                systems = tuple(s for s in SYSTEMS if s in options.systems.split(","))
+                # Warm-up: caches, and the caller known to the engine (a dialplan call is in
+                # its call log too; without one the engine's first call is a first-timer's).
+                warm_up = systems if "dialplan" in systems else ("engine", *systems)
+                for n, system in enumerate(warm_up):
                     warm = await run_step(sipp, recorder, system, 1, float("inf"), processes)
+                    if not warm.passed and n == 0 and len(warm_up) > len(systems):
+                        continue  # the first-timer's detailed prompts
                     if not warm.passed:
                         engine_log = log_file.read_text(errors="replace").splitlines()[-20:]
                         raise RuntimeError(
@@ -282,36 +308,42 @@ async def _measure(
                             + "\n".join(["--- engine log ---", *engine_log])
                             + f"\n--- Asterisk log ---\n{sandbox.log_tail(20)}"
                         )
-                alive = set(SYSTEMS)
-                for i, callers in enumerate(steps):
-                    order = SYSTEMS if i % 2 == 0 else SYSTEMS[::-1]
-                    for system in (s for s in order if s in alive):
-                        step = await run_step(
-                            sipp, recorder, system, callers, options.limit_ms, processes
-                        )
-                        results.append(step)
-                        _print_step(step)
-                        if not step.passed:
-                            alive.discard(system)
-                    if not alive:
-                        break
-                # Between a system's last passing and first failing step: halve the gap.
-                for system in SYSTEMS:
-                    for _ in range(options.refine):
-                        passed, failed = bracket(results, system)
-                        middle = (passed + failed) // 2
-                        if failed == 0 or middle in (passed, failed):
-                            break
-                        step = await run_step(
-                            sipp, recorder, system, middle, options.limit_ms, processes
-                        )
-                        results.append(step)
-                        _print_step(step)
+                profiler = _profile(proc.pid, options.profile)
+
+                async def one(system: str, callers: int) -> StepResult:
+                    return await run_step(
+                        sipp, recorder, system, callers, options.limit_ms, processes
+                    )
+
+                results = await capacity.search(
+                    systems,
+                    steps,
+                    one,
+                    refine=options.refine,
+                    max_callers=options.max_callers,
+                    shown=_print_step,
+                )
+                _stop_profile(profiler)
                 if recorder.sub.dropped:
                     raise RuntimeError(f"the AMI recorder dropped {recorder.sub.dropped} events")
             finally:
                 drain.cancel()
     return results
+
+
+def _profile(pid: int, out: Path | None) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the engine (where its time goes under load), or None."""
+    if out is None:
+        return None
+    spy = Path(sys.executable).parent / "py-spy"
+    argv = [str(spy), "record", "--pid", str(pid), "--rate", "250", "--format", "speedscope"]
+    return subprocess.Popen([*argv, "--output", str(out)], stdout=subprocess.DEVNULL)
+
+
+def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on ^C
+        profiler.wait(60)
 
 
 def _print_step(step: StepResult) -> None:

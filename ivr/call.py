@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 from hotline.contact_center.slots import Slot
-from hotline.dialplan.names import ChannelVar, IvrStatus
+from hotline.dialplan.names import IVR_ARGUMENTS, ChannelVar, IvrStatus
 from hotline.protocol.agi import AgiError
 from hotline.speech import audio
 from hotline.speech.audio import AudioError
@@ -30,6 +30,28 @@ from hotline.transport.fastagi import AgiCall
 log = logging.getLogger(__name__)
 # A call-log write that fails for these is lost, not the call.
 _LOG_LOST = (*STORE_ERRORS, UnknownCall)
+
+
+class ChannelFacts(NamedTuple):
+    simulated: bool
+    dialled: str | None  # the number the caller dialled; None for a simulated call
+    draft: str | None  # a simulated call's menu draft (the editor's sha256), if it asks
+
+
+def channel_facts(arguments: tuple[str, ...]) -> ChannelFacts | None:
+    """The channel's facts from the AGI arguments the inbound dialplan passes
+    (:data:`IVR_ARGUMENTS`), so the greeting waits for no round trip; None when the arguments
+    are not those (an older dialplan, a dialled number with a comma): they are read from the
+    channel then."""
+    if len(arguments) != len(IVR_ARGUMENTS):
+        return None
+    values = dict(zip(IVR_ARGUMENTS, arguments, strict=True))
+    simulated = values[ChannelVar.SIMULATED] == "1"
+    return ChannelFacts(
+        simulated,
+        None if simulated else values[ChannelVar.DNID] or None,
+        values[ChannelVar.MENU_DRAFT] or None if simulated else None,
+    )
 
 
 def _sound_duration(sound_path: str) -> float:
@@ -52,6 +74,8 @@ class IvrCall:
         self.call_id = ""
         # The call row's write, started by start_open() (None: not started, or awaited).
         self._row: asyncio.Future[Any] | None = None
+        # The last write the caller did not wait for (see defer()); each awaits the one before.
+        self._deferred: asyncio.Future[None] | None = None
         # Seconds the operator queue should answer within (40, or 180 in emergency mode).
         self.answer_target: int | None = None
         # The account the caller was identified as (kept for the rest of the call).
@@ -64,6 +88,8 @@ class IvrCall:
         self.outage_heard = False
         # Placed by the call simulator (known once open() has run).
         self.simulated = False
+        # What the dialplan passed with the AGI request (None: read from the channel).
+        self.facts: ChannelFacts | None = None
 
     async def open(self) -> None:
         await self.start_open()
@@ -74,9 +100,13 @@ class IvrCall:
         wait for the store (a slow or locked database must not mean silence after answer:
         found by the soak, issue 21).  ``opened()`` waits for the row."""
         env = self.agi.env
-        simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
+        self.facts = channel_facts(env.arguments)
+        if self.facts is None:  # a dialplan that does not pass them: round trips
+            simulated = (await self.agi.get_variable(ChannelVar.SIMULATED)) == "1"
+            dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
+        else:
+            simulated, dialled = self.facts.simulated, self.facts.dialled
         self.simulated = simulated
-        dialled = None if simulated else await self.agi.get_variable(ChannelVar.DNID)
         self._row = asyncio.ensure_future(
             self._logged(
                 "the call's row",
@@ -101,10 +131,31 @@ class IvrCall:
         await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
 
     async def settle(self) -> None:
-        """The row's write finishes even when the caller left before ``opened()``."""
+        """The row's write and the deferred ones finish even when the caller left first."""
         if self._row is not None:
             await self._row
             self._row = None
+        await self.deferred()
+
+    def defer(self, what: str, write: Callable[[], Awaitable[Any]]) -> None:
+        """A write the caller does not wait for (an index row): it runs after the writes
+        deferred before it, in that order, and is done before the call goes back to the
+        dialplan or its session ends (``deferred()``, ``settle()``).  Lost (logged) like any
+        call-log write when the store is out."""
+        before = self._deferred
+
+        async def in_order() -> None:
+            if before is not None:
+                await before
+            await self._logged(what, write())
+
+        self._deferred = asyncio.ensure_future(in_order())
+
+    async def deferred(self) -> None:
+        """Every deferred write done."""
+        if self._deferred is not None:
+            await self._deferred
+            self._deferred = None
 
     async def enter(self, node: str) -> None:
         self.path.append(node)
@@ -263,6 +314,7 @@ class IvrCall:
 
     async def _return_to_dialplan(self, status: IvrStatus, reason: str | None = None) -> None:
         # The call's path is complete in the log before the dialplan (and the queue) has it.
+        await self.deferred()
         await self._logged("queued events", self._log.flush())
         await self.agi.set_variable(ChannelVar.PATH, ">".join(self.path))
         if reason is not None:

@@ -12,13 +12,17 @@ import os
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from hotline.contact_center.recording_space import LOW_SPACE_ALERT, recording_space
+from hotline.contact_center.recording_space import (
+    LOW_SPACE_ALERT,
+    RecordingSpace,
+    recording_space,
+)
 from hotline.core.clock import utc_now
 from hotline.core.files import create_private
 from hotline.core.spreadsheets import Cell, csv_rows
@@ -51,6 +55,9 @@ MANIFEST_FIELDS: Final = (
     "started_at",
     "duration",
 )
+
+# Hands a write the caller does not wait for to the call (ivr.call.IvrCall.defer).
+Defer = Callable[[str, Callable[[], Awaitable[None]]], None]
 
 
 class RecordingError(RuntimeError):
@@ -120,27 +127,63 @@ def wav_seconds(path: Path) -> float | None:
     return round(max(size - WAV_HEADER_BYTES, 0) / WAV_BYTES_PER_SECOND, 2)
 
 
-async def start_recording(agi: AgiCall, settings: Settings, recordings: Recordings) -> None:
+async def start_recording(
+    agi: AgiCall,
+    settings: Settings,
+    recordings: Recordings,
+    *,
+    call_id: str | None = None,
+    defer: Defer | None = None,
+) -> None:
     """Start MixMonitor on the call (after the recording notice) and index the file.  A
     failure is logged, never ends the call: the conversation matters more than its tape.
     Below ``resilience.recordings_min_free_mb`` free the call is not recorded (alerted once,
-    shown on the wallboard)."""
+    shown on the wallboard).
+
+    ``call_id``: the call's id when the caller knows it ("" when the store was out), else it
+    is read from the channel.  ``defer``: where the index row's write goes so the caller does
+    not wait for it (the IVR's next prompt must not wait for the store: issue 19); without it
+    the row is written before this returns."""
     if not settings.recording.enabled:
         return
-    space = await asyncio.to_thread(recording_space, settings)
+    if call_id is None:
+        call_id = await agi.get_variable(ChannelVar.CALL_ID)
+    path = recording_path(settings, call_id or agi.env.uniqueid, utc_now())
+    try:
+        # One hop to a thread for both: the free space, then the day's folder.
+        space = await asyncio.to_thread(_prepare, settings, path)
+    except Exception:
+        log.exception("could not start recording %s", path.name)
+        return
     LOW_SPACE_ALERT.note(space)
     if space.low:
         log.warning("call not recorded: %d MB free for recordings", space.free_mb)
         return
-    call_id = await agi.get_variable(ChannelVar.CALL_ID) or agi.env.uniqueid
-    path = recording_path(settings, call_id, utc_now())
     try:
-        await asyncio.to_thread(make_dirs, path.parent, recordings_root(settings))
         await agi.exec("MixMonitor", str(path))
         await agi.set_variable(ChannelVar.RECORDING, str(path))
-        await recordings.started(agi.env.uniqueid, str(path), caller=agi.env.callerid)
     except Exception:
         log.exception("could not start recording %s", path.name)
+        return
+
+    async def index() -> None:
+        try:
+            await recordings.started(agi.env.uniqueid, str(path), caller=agi.env.callerid)
+        except Exception:
+            log.exception("could not index recording %s", path.name)
+
+    if defer is None:
+        await index()
+    else:
+        defer("the recording's index row", index)
+
+
+def _prepare(settings: Settings, path: Path) -> RecordingSpace:
+    """The space for recordings and, when there is enough, ``path``'s folder created."""
+    space = recording_space(settings)
+    if not space.low:
+        make_dirs(path.parent, recordings_root(settings))
+    return space
 
 
 # --- search, play, download -------------------------------------------------------------------

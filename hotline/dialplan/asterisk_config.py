@@ -34,6 +34,7 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_VOICE,
     CONTEXT_SPY,
     CONTEXT_TRANSFER,
+    IVR_ARGUMENTS,
     PROMPT_RECORDING_NOTICE,
     QUALITY_EVENT,
     QUALITY_LEG_HEADER,
@@ -216,6 +217,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "sim_trunk_contact": f"sip:{_address(sip_host)}:{settings.sandbox.sim_trunk_port}",
         },
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
+        # The IVR's facts from the channel as AGI arguments: no round trips before the greeting.
+        "ivr_args": [f"${{{name}}}" for name in IVR_ARGUMENTS],
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": options.sandbox,

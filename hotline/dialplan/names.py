@@ -153,6 +153,11 @@ class ChannelVar(StrEnum):
     AMD_CAUSE = "AMDCAUSE"
 
 
+# The inbound dialplan hands the IVR route these channel variables as AGI arguments
+# (agi_arg_1...), so the greeting waits for no GET VARIABLE round trip (issue 19).
+IVR_ARGUMENTS: Final = (ChannelVar.SIMULATED, ChannelVar.DNID, ChannelVar.MENU_DRAFT)
+
+
 class SpyMode(StrEnum):
     """How a supervisor joins an operator's call (CONTEXT_SPY's extens)."""
 

@@ -154,7 +154,10 @@ class MenuFlow:
         """The menu editor's draft, for a simulated call that asks for it (issue 23)."""
         if self._drafts is None or not call.simulated:
             return None
-        sha = await call.agi.get_variable(ChannelVar.MENU_DRAFT)
+        if call.facts is not None:
+            sha = call.facts.draft
+        else:
+            sha = await call.agi.get_variable(ChannelVar.MENU_DRAFT)
         if not sha:
             return None
         menu = await self._drafts(sha)
@@ -171,6 +174,9 @@ class MenuFlow:
         # meant seconds of silence after answer).
         first_time = asyncio.ensure_future(self._first_time(caller, call.uniqueid))
         emergency_state = asyncio.ensure_future(self._emergency())
+        outage = (
+            None if self._outages is None else asyncio.ensure_future(self._caller_outage(caller))
+        )
         try:
             # The greeting names the company (R-047) and the recording notice comes before
             # any other content (R-061): neither can be skipped; barge-in starts at the first
@@ -181,21 +187,26 @@ class MenuFlow:
             await call.opened()
             walk = _Walk(call, await first_time, [menu.start], menu)
             emergency = await emergency_state
+            await call.agi.set_variable(ChannelVar.RECORDING_NOTICE, NoticeBy.IVR)
+            await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
+            # Between the notice and the menu only what the channel needs: the index row is
+            # written while the menu plays (issue 19: the store's latency under load was
+            # the callers' silence here).
+            await start_recording(
+                call.agi, self._settings, self._recordings, call_id=call.call_id, defer=call.defer
+            )
+            walk.emergency = emergency.active
+            if emergency.active:
+                await call.enter("emergency")
+                await self._play_emergency(call, emergency)
+            call.answer_target = answer_target(emergency, self._settings.queue)
+            found = None if outage is None else await outage
         finally:
-            first_time.cancel()
-            emergency_state.cancel()
-        await call.agi.set_variable(ChannelVar.RECORDING_NOTICE, NoticeBy.IVR)
-        await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
-        await start_recording(call.agi, self._settings, self._recordings)
-        walk.emergency = emergency.active
-        if emergency.active:
-            await call.enter("emergency")
-            await self._play_emergency(call, emergency)
-        call.answer_target = answer_target(emergency, self._settings.queue)
-        if self._outages is not None:
-            found = await self._caller_outage(caller)
-            if found is not None:
-                await self._announce_outage(walk, found)
+            for pending in (first_time, emergency_state, outage):
+                if pending is not None:
+                    pending.cancel()
+        if found is not None:
+            await self._announce_outage(walk, found)
         while True:
             await self._step(walk)
 

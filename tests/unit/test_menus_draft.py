@@ -181,13 +181,16 @@ async def test_only_simulated_calls_get_the_draft() -> None:
         drafts=drafts,
     )
     variables = {"HOTLINE_MENU_DRAFT": "a" * 64}
-    call = SimpleNamespace(simulated=True, agi=Agi(variables))
+    call = SimpleNamespace(simulated=True, facts=None, agi=Agi(variables))
     assert await flow._draft(cast(Any, call)) == (draft, f"{DRAFT_LABEL}{'a' * 12}")
-    real = SimpleNamespace(simulated=False, agi=Agi(variables))
+    real = SimpleNamespace(simulated=False, facts=None, agi=Agi(variables))
     assert await flow._draft(cast(Any, real)) is None
-    other = SimpleNamespace(simulated=True, agi=Agi({"HOTLINE_MENU_DRAFT": "b" * 64}))
+    other = SimpleNamespace(simulated=True, facts=None, agi=Agi({"HOTLINE_MENU_DRAFT": "b" * 64}))
     assert await flow._draft(cast(Any, other)) is None
-    assert await flow._draft(cast(Any, SimpleNamespace(simulated=True, agi=Agi({})))) is None
+    assert (
+        await flow._draft(cast(Any, SimpleNamespace(simulated=True, facts=None, agi=Agi({}))))
+        is None
+    )
     assert asked == ["a" * 64, "b" * 64]
 
 

@@ -35,7 +35,9 @@ class FakeAgi:
 
     @property
     def env(self) -> Any:
-        return SimpleNamespace(uniqueid="1700.1", channel="PJSIP/x", callerid=self.callerid)
+        return SimpleNamespace(
+            uniqueid="1700.1", channel="PJSIP/x", callerid=self.callerid, arguments=()
+        )
 
     async def get_variable(self, name: str) -> str | None:
         return self.variables.get(name)

@@ -62,7 +62,9 @@ class LockedStore:
 
 class Agi:
     def __init__(self) -> None:
-        self.env = SimpleNamespace(channel="PJSIP/x-1", callerid=CALLER, uniqueid="1.1")
+        self.env = SimpleNamespace(
+            channel="PJSIP/x-1", callerid=CALLER, uniqueid="1.1", arguments=()
+        )
         self.variables: dict[str, str] = {}
 
     async def get_variable(self, name: str) -> str | None:

@@ -1,0 +1,57 @@
+"""The capacity search shared by the SIP menu benchmarks (bench/sip_menu.py, bench/cluster.py):
+rising steps of concurrent callers, the systems alternating which goes first, a system
+dropped at its first failed step; past the listed steps the callers double until every
+system has failed (or ``max_callers``), so each figure is measured, not bounded; then
+``refine`` steps halve the gap between each system's last pass and first failure."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+
+from bench.sip_menu_walk import StepResult, bracket
+
+# One step: (system, concurrent callers) -> its result.
+Step = Callable[[str, int], Awaitable[StepResult]]
+
+
+def rising(steps: Sequence[int], max_callers: int) -> Iterator[int]:
+    """The listed steps, then doubling from the last one up to ``max_callers``."""
+    yield from steps
+    callers = steps[-1] if steps else 0
+    while callers and callers * 2 <= max_callers:
+        callers *= 2
+        yield callers
+
+
+async def search(
+    systems: Sequence[str],
+    steps: Sequence[int],
+    step: Step,
+    *,
+    refine: int = 1,
+    max_callers: int = 0,
+    shown: Callable[[StepResult], None] = lambda _result: None,
+) -> list[StepResult]:
+    """Every step's result, in the order run (``shown`` sees each as it comes)."""
+    results: list[StepResult] = []
+
+    async def run(system: str, callers: int) -> None:
+        results.append(await step(system, callers))
+        shown(results[-1])
+
+    alive = list(systems)
+    for i, callers in enumerate(rising(steps, max(max_callers, *steps, 0))):
+        for system in list(alive if i % 2 == 0 else alive[::-1]):
+            await run(system, callers)
+            if not results[-1].passed:
+                alive.remove(system)
+        if not alive:
+            break
+    for system in systems:
+        for _ in range(refine):
+            passed, failed = bracket(results, system)
+            middle = (passed + failed) // 2
+            if failed == 0 or middle in (passed, failed):
+                break
+            await run(system, middle)
+    return results

@@ -1,0 +1,56 @@
+"""Issue 19 item 1 through the real Asterisk: the caller hears the greeting as soon as the
+IVR session starts (the channel's facts come with the AGI request, no GET VARIABLE first), and
+between the recording notice and the main menu the engine only starts the recording (its
+index row is written while the menu plays, and is there once the call has ended)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from hotline.app import Engine
+from hotline.settings import Settings
+from hotline.store.db import Database
+from hotline.store.recordings import Recordings
+from ivr import prompts
+from tests.e2e.engine_support import engine_settings, simulator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+
+CALLER = "79131234599"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return engine_settings(tmp_path / "hotline.db")
+
+
+async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
+    engine: Engine, settings: Settings
+) -> None:
+    async with simulator(settings) as (sim, _log, ami):
+        sub = ami.subscribe(("AGIExecStart",), maxsize=10_000)
+        transcript = await sim.run("0", CALLER)  # the main menu, then the operator
+        events = []
+        while not sub.queue.empty():
+            events.append(sub.queue.get_nowait())
+    assert transcript.call_log is not None
+    uniqueid = transcript.call_log["uniqueid"]
+    commands = [e.get("command") for e in events if e.uniqueid == uniqueid]
+    verbs = [" ".join(c.split()[:2]).upper() for c in commands]
+    # The first command is the greeting: no round trip before the caller hears it.
+    assert verbs[0] == "STREAM FILE" and "greeting" in commands[0]
+    notice = next(i for i, c in enumerate(commands) if prompts.RECORDING_NOTICE in c)
+    menu = next(i for i, c in enumerate(commands) if "ivr.main" in c)
+    between = verbs[notice + 1 : menu]
+    # Only what the channel needs: the call id, the notice mark, MixMonitor and its path.
+    assert "GET VARIABLE" not in verbs[:menu]
+    assert between == ["SET VARIABLE", "SET VARIABLE", "EXEC MIXMONITOR", "SET VARIABLE"]
+    # The index row, written while the menu played, is there once the call has ended.
+    db = Database.from_settings(settings)
+    try:
+        found = await Recordings(db).find(caller=CALLER)
+    finally:
+        await db.dispose()
+    assert [r.uniqueid for r in found] == [uniqueid]

@@ -1,0 +1,56 @@
+"""Issue 19 item 1: the SIP menu benchmarks' capacity search (bench/capacity.py), one loop for
+bench sip_menu and bench cluster, measures each system's figure: past the listed steps the
+callers double until every system has failed, so the ratio is not a bound."""
+
+from __future__ import annotations
+
+from bench.capacity import Step, rising, search
+from bench.sip_menu_walk import StepResult, figure, judge
+
+
+def limits(**capacity: int) -> tuple[list[tuple[str, int]], Step]:
+    """A fake step: a system passes up to its capacity; the steps run are recorded."""
+    ran: list[tuple[str, int]] = []
+
+    async def step(system: str, callers: int) -> StepResult:
+        ran.append((system, callers))
+        ok = callers <= capacity[system]
+        return StepResult(system, callers, callers, 7 * callers, 5.0, 9.0, 9.0, [], ok)
+
+    return ran, step
+
+
+def test_past_the_listed_steps_the_callers_double_up_to_the_cap() -> None:
+    assert list(rising([1, 2, 4], 16)) == [1, 2, 4, 8, 16]
+    assert list(rising([1, 3], 10)) == [1, 3, 6]
+    assert list(rising([8, 16], 0)) == [8, 16]  # no cap: the listed steps only
+
+
+async def test_both_figures_are_measured_when_the_dialplan_outlasts_the_steps() -> None:
+    ran, step = limits(dialplan=300, engine=100)
+    results = await search(("dialplan", "engine"), [32, 64], step, refine=1, max_callers=1024)
+    # Alternating who goes first; the engine stops at 128, the dialplan goes on to 512.
+    assert ran[:6] == [
+        ("dialplan", 32),
+        ("engine", 32),
+        ("engine", 64),
+        ("dialplan", 64),
+        ("dialplan", 128),
+        ("engine", 128),
+    ]
+    assert ran[6:8] == [("dialplan", 256), ("dialplan", 512)]
+    # Then one refining step each: half way between the last pass and the first failure.
+    assert ran[8:] == [("dialplan", 384), ("engine", 96)]
+    twin, twin_open = figure(results, "dialplan")
+    engine, engine_open = figure(results, "engine")
+    assert (twin, twin_open, engine, engine_open) == (256, False, 96, False)
+    verdict = judge(twin, twin_open, engine, engine_open)
+    assert verdict.relation == "=" and verdict.ratio == 96 / 256
+
+
+async def test_a_system_that_passes_up_to_the_cap_is_still_a_lower_bound() -> None:
+    _ran, step = limits(dialplan=10_000, engine=10_000)
+    shown: list[StepResult] = []
+    results = await search(("dialplan", "engine"), [1], step, max_callers=4, shown=shown.append)
+    assert [r.callers for r in results] == [1, 1, 2, 2, 4, 4] and shown == results
+    assert figure(results, "engine") == (4, True)
