@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import http.server
 import multiprocessing
-import socket
 import tempfile
 import time
 from datetime import UTC, datetime
@@ -27,6 +25,7 @@ import httpx2 as httpx
 from sqlalchemy import text
 
 from bench.common import machine_line, median
+from bench.webhook_receiver import serve
 from hotline.messaging.webhooks import WebhookOutbox
 from hotline.protocol.webhooks import Ping, PingData, encode, headers
 from hotline.settings import WebhookEndpoint, WebhookSettings
@@ -35,6 +34,7 @@ from hotline.store.webhooks import WebhookStore, new_event_id
 from hotline.transport.webhook_http import WebhookPoster
 
 SECRET = b"bench-webhook-secret-0123456789"
+RECEIVER_START_SECONDS = 60
 NAMES = ("bare INSERT+commit", "bare POST loop", "outbox, write", "outbox, deliver")
 
 
@@ -44,29 +44,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--store", default=None, help="store URL (default: a fresh SQLite file per run)"
     )
-
-
-class _Receiver(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as a real receiver behind nginx would
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.send_response(204)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        pass
-
-
-def _serve(port: int) -> None:
-    http.server.ThreadingHTTPServer(("127.0.0.1", port), _Receiver).serve_forever()
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _event() -> Ping:
@@ -131,17 +108,15 @@ async def _one_run(store_url: str, url: str, count: int) -> dict[str, float]:
 
 def run(options: argparse.Namespace) -> int:
     print(f"machine: {machine_line()}")
-    port = _free_port()
-    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(port,), daemon=True)
+    parent, child = multiprocessing.get_context("spawn").Pipe(duplex=False)
+    server = multiprocessing.get_context("spawn").Process(target=serve, args=(child,), daemon=True)
     server.start()
-    url = f"http://127.0.0.1:{port}/hook"
+    child.close()
     try:
-        for _ in range(100):  # the receiver is up
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        # Bounded: a child that never reports its port fails the run with a clear error.
+        if not parent.poll(RECEIVER_START_SECONDS):
+            raise RuntimeError(f"the receiver did not start in {RECEIVER_START_SECONDS} s")
+        url = f"http://127.0.0.1:{parent.recv()}/hook"
         results: dict[str, list[float]] = {name: [] for name in NAMES}
         with tempfile.TemporaryDirectory(prefix="hotline-bench-webhooks-") as temp:
             for index in range(options.repeat):
