@@ -37,6 +37,7 @@ from bench.soak.world import (
     Child,
     hotline_child,
     recordings_tmpfs,
+    recordings_tmpfs_mb,
     soak_overrides,
     soak_settings,
 )
@@ -389,7 +390,8 @@ def soak(options: argparse.Namespace) -> SoakResult:
         overrides["dialer"] = dict(DIALER)
         settings = soak_settings(overrides)
         controls = DbControls(pg.stop, pg.start, psycopg_lock(_libpq(pg.url)))
-        stack.enter_context(recordings_tmpfs(work / "rec"))
+        tmpfs_mb = recordings_tmpfs_mb(options.minutes)
+        stack.enter_context(recordings_tmpfs(work / "rec", tmpfs_mb))
         asyncio.run(PromptLibrary(settings).build())
         sandbox = Sandbox(settings, progress=_say, call_records_csv=True)
         stack.callback(sandbox.down)
