@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Final, TypeVar
 
@@ -24,6 +25,7 @@ class Interrupt:
 
     def __init__(self, say: Callable[[str], None]) -> None:
         self.requested = False
+        self.at: float | None = None  # when (monotonic) the first one came
         self._say = say
         self._event = asyncio.Event()
 
@@ -38,6 +40,7 @@ class Interrupt:
         if self.requested:
             raise KeyboardInterrupt  # the second Ctrl-C: abort (everything is still undone)
         self.requested = True
+        self.at = time.monotonic()
         self._say(
             "interrupted: ending the load; the audit and the report follow (Ctrl-C again to abort)"
         )

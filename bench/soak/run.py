@@ -243,7 +243,7 @@ async def _soak(
                 tasks.create_task(injector.run(plan, origin))
 
         await run_until_interrupted(the_load(), interrupt)
-        seconds = time.monotonic() - origin
+        seconds = (interrupt.at or time.monotonic()) - origin
         if interrupt.requested:  # a fault may have been cut short: bring the world back
             await bounded(_restore(sandbox, engine, injector), RECOVER_SECONDS, _say)
         else:

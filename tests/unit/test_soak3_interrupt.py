@@ -36,7 +36,7 @@ async def test_sigint_ends_the_load_and_the_run_goes_on() -> None:
             assert await run_until_interrupted(endless_load(), interrupt) is None
     finally:
         interrupt.uninstall()
-    assert interrupt.requested and cancelled.is_set()
+    assert interrupt.requested and cancelled.is_set() and interrupt.at is not None
     assert "interrupted" in said[0]
 
 
