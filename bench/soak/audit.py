@@ -316,6 +316,7 @@ class RecordingFile:
 class IndexRow:
     path: str
     started: float  # seconds since the epoch
+    purged: bool = False  # its file removed on purpose (retention, or MixMonitor wrote none)
 
 
 def recordings_indexed(
@@ -331,19 +332,29 @@ def recordings_indexed(
     indexed = {r.path: r for r in rows}
     windows = list(disk_full)
     refused: list[str] = []
+    discarded: list[str] = []
     for path in sorted(on_disk.keys() | indexed.keys()):
         verdict.checked += 1
         row, found = indexed.get(path), on_disk.get(path)
         if row is None:
             verdict.violations.append(f"{path}: a file with no index row")
+        elif row.purged:
+            if found is not None:
+                verdict.violations.append(f"{path}: marked purged, file still there")
+            else:
+                discarded.append(path)
         elif found is None or found.size == 0:
             if any(w.covers(row.started) for w in windows):
                 refused.append(path)
                 continue
             state = "missing" if found is None else "empty"
             verdict.violations.append(f"{path}: indexed at {_clock(row.started)}, file {state}")
+    notes = []
     if refused:
-        verdict.note = f"{len(refused)} refused by the full disk: " + ", ".join(refused[:5])
+        notes.append(f"{len(refused)} refused by the full disk: " + ", ".join(refused[:5]))
+    if discarded:
+        notes.append(f"{len(discarded)} unwritten (empty) and discarded by the engine")
+    verdict.note = "; ".join(notes)
     return verdict
 
 

@@ -161,8 +161,13 @@ def recording_files(folder: Path, skip: frozenset[str]) -> list[RecordingFile]:
 
 async def index_rows(db: Database) -> list[IndexRow]:
     async with db.session() as session:
-        rows = await session.execute(select(Recording.path, Recording.started_at))
-        return [IndexRow(path, started.timestamp()) for path, started in rows]
+        rows = await session.execute(
+            select(Recording.path, Recording.started_at, Recording.purged_at)
+        )
+        return [
+            IndexRow(path, started.timestamp(), purged is not None)
+            for path, started, purged in rows
+        ]
 
 
 async def audit_ids(db: Database) -> list[int]:

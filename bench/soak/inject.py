@@ -151,6 +151,9 @@ class Injector:
                 async with asyncio.timeout(RECOVERY_TIMEOUT + fault.hold):
                     await self._actions[fault.kind](fault.hold)
                 record.recovered = round(time.monotonic() - origin, 1)
+            except asyncio.CancelledError:  # Ctrl-C: the table shows where it was cut
+                record.error = "interrupted"
+                raise
             except NothingToBreak as exc:  # not the injector's failure: counted apart
                 record.skipped = str(exc)
                 record.recovered = round(time.monotonic() - origin, 1)

@@ -32,11 +32,13 @@ from bench.soak.faults import (
 )
 from bench.soak.inject import Database as DbControls
 from bench.soak.inject import Injector, psycopg_lock
+from bench.soak.interrupt import RECOVER_SECONDS, Interrupt, bounded, run_until_interrupted
 from bench.soak.world import (
     FILLER,
     Child,
     hotline_child,
     recordings_tmpfs,
+    recordings_tmpfs_mb,
     soak_overrides,
     soak_settings,
 )
@@ -56,7 +58,7 @@ from hotline.store.accounts import AccountRecord, AccountStore, MeterRecord
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.operators import Operators
-from hotline.transport.ami import AmiClient
+from hotline.transport.ami import AmiClient, AmiError
 
 ENGINE_NUMBER: Final = "88005553535"
 SIP_PHONE: Final = "79990001122"
@@ -104,11 +106,12 @@ class SoakResult:
     faults: list[FaultRecord]
     verdicts: list[audit.Verdict]
     load: dict[str, Any] = field(default_factory=dict)
+    interrupted: bool = False  # Ctrl-C ended the load early: a partial run
 
     @property
     def passed(self) -> bool:
         recovered = all(f.recovered is not None for f in self.faults)
-        return recovered and all(v.held for v in self.verdicts)
+        return not self.interrupted and recovered and all(v.held for v in self.verdicts)
 
     def report(self) -> str:
         lines = [
@@ -117,7 +120,12 @@ class SoakResult:
             "load: " + ", ".join(f"{k} {v}" for k, v in self.load.items()),
             "invariants:",
             audit.verdict_table(self.verdicts),
-            "soak: " + ("PASSED" if self.passed else "FAILED"),
+            "soak: "
+            + (
+                f"INTERRUPTED (a partial report: {self.seconds:.0f} s of load)"
+                if self.interrupted
+                else ("PASSED" if self.passed else "FAILED")
+            ),
         ]
         return "\n".join(lines)
 
@@ -211,27 +219,42 @@ async def _soak(
     sipp, console_stats, samples = load.SippStats(), load.ConsoleStats(), load.MetricsSamples()
     scenario = await asyncio.to_thread(sandbox.stage_file, SIPP_SCENARIO)
     base = f"http://127.0.0.1:{settings.web.port}"
+    interrupt = Interrupt(_say)
+    interrupt.install()
     async with ami:
         recorder = load.Recorder(ami)
         recording = asyncio.create_task(recorder.run())
         origin = time.monotonic()
         until = origin + seconds
-        async with asyncio.TaskGroup() as tasks:
-            for caller, stat in zip(callers, stats, strict=True):
+
+        async def the_load() -> None:
+            async with asyncio.TaskGroup() as tasks:
+                for caller, stat in zip(callers, stats, strict=True):
+                    tasks.create_task(
+                        load.reading_caller(ami, settings, caller, FIRST_VALUE, until, stat)
+                    )
                 tasks.create_task(
-                    load.reading_caller(ami, settings, caller, FIRST_VALUE, until, stat)
+                    load.sip_callers(sandbox, scenario, ENGINE_NUMBER, SIP_PHONE, until, sipp)
                 )
-            tasks.create_task(
-                load.sip_callers(sandbox, scenario, ENGINE_NUMBER, SIP_PHONE, until, sipp)
-            )
-            tasks.create_task(
-                load.console_poller(base, CONSOLE_USER, CONSOLE_PASSWORD, until, console_stats)
-            )
-            tasks.create_task(load.sample_metrics(settings.metrics.port, until, samples))
-            tasks.create_task(injector.run(plan, origin))
-        await injector.engine_serving()
+                tasks.create_task(
+                    load.console_poller(base, CONSOLE_USER, CONSOLE_PASSWORD, until, console_stats)
+                )
+                tasks.create_task(load.sample_metrics(settings.metrics.port, until, samples))
+                tasks.create_task(injector.run(plan, origin))
+
+        await run_until_interrupted(the_load(), interrupt)
+        seconds = (interrupt.at or time.monotonic()) - origin
+        if interrupt.requested:  # a fault may have been cut short: bring the world back
+            await bounded(_restore(sandbox, engine, injector), RECOVER_SECONDS, _say)
+        else:
+            await injector.engine_serving()
         await asyncio.sleep(SETTLE_SECONDS)  # the last calls end, the tracker closes them
-        live = {c.get("uniqueid") for c in await ami.core_show_channels()}
+        try:
+            live = {c.get("uniqueid") for c in await ami.core_show_channels()}
+        except (AmiError, TimeoutError):
+            if not interrupt.requested:
+                raise
+            live = set()
         recording.cancel()
     await asyncio.to_thread(_write_events, work / "events.jsonl", recorder.seen)
     started = time.time() - (time.monotonic() - origin)
@@ -255,7 +278,16 @@ async def _soak(
             1 for lag in samples.lag if lag > MAX_LAG_SECONDS
         ),
     }
-    return SoakResult(seed, seconds, injector.records, verdicts, load_figures)
+    return SoakResult(seed, seconds, injector.records, verdicts, load_figures, interrupt.requested)
+
+
+async def _restore(sandbox: Sandbox, engine: Child, injector: Injector) -> None:
+    """After an interruption: Asterisk and the engine running and serving again."""
+    if await asyncio.to_thread(sandbox.control.pid) is None:
+        await asyncio.to_thread(sandbox.up)
+    if engine.proc is None or engine.proc.poll() is not None:
+        engine.start()
+    await injector.engine_serving()
 
 
 async def _audit(
@@ -389,7 +421,8 @@ def soak(options: argparse.Namespace) -> SoakResult:
         overrides["dialer"] = dict(DIALER)
         settings = soak_settings(overrides)
         controls = DbControls(pg.stop, pg.start, psycopg_lock(_libpq(pg.url)))
-        stack.enter_context(recordings_tmpfs(work / "rec"))
+        tmpfs_mb = recordings_tmpfs_mb(options.minutes)
+        stack.enter_context(recordings_tmpfs(work / "rec", tmpfs_mb))
         asyncio.run(PromptLibrary(settings).build())
         sandbox = Sandbox(settings, progress=_say, call_records_csv=True)
         stack.callback(sandbox.down)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import os
 import shutil
 import signal
@@ -32,7 +33,11 @@ PORTED: Final = {
     "sms": ("admin_port", "box_port", "sendsms_port", "fake_smsc_port", "dlr_port"),
 }
 WEEK: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-RECORDINGS_TMPFS_MB: Final = 48
+RECORDINGS_TMPFS_MB: Final = 48  # the least; a longer run gets more (recordings_tmpfs_mb)
+# What the soak's load records in a minute, with room to spare: the 55-minute run of seed
+# 2160 wrote ~1.3 MB a minute and filled 48 MB after half an hour (then every call went
+# unrecorded and the disk-full fault had nothing left to fill).
+RECORDINGS_MB_PER_MINUTE: Final = 4
 RECORDINGS_MIN_FREE_MB: Final = 8
 PROCESS_START_TIMEOUT: Final = 60.0
 FILLER: Final = "soak-filler.bin"  # the disk-full fault's file in the recordings folder
@@ -91,12 +96,20 @@ def set_flags(overrides: dict[str, dict[str, Any]]) -> list[str]:
     ]
 
 
+def recordings_tmpfs_mb(minutes: float) -> int:
+    """The recordings file system's size for a run of ``minutes``: what its load records,
+    so only the disk-full fault ever fills it."""
+    return max(
+        RECORDINGS_TMPFS_MB, RECORDINGS_MIN_FREE_MB * 2 + int(minutes * RECORDINGS_MB_PER_MINUTE)
+    )
+
+
 @contextlib.contextmanager
-def recordings_tmpfs(folder: Path) -> Iterator[Path]:
+def recordings_tmpfs(folder: Path, size_mb: int = RECORDINGS_TMPFS_MB) -> Iterator[Path]:
     """A small file system of its own for the recordings, so "disk full" fills only it."""
     folder.mkdir(parents=True, exist_ok=True)
     subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={RECORDINGS_TMPFS_MB}m", "soak-rec", str(folder)],
+        ["mount", "-t", "tmpfs", "-o", f"size={size_mb}m", "soak-rec", str(folder)],
         check=True,
         capture_output=True,
     )
@@ -111,12 +124,20 @@ def recordings_tmpfs(folder: Path) -> Iterator[Path]:
 
 
 def fill(folder: Path, leave_mb: int) -> Path:
-    """Fill ``folder``'s file system until ``leave_mb`` MB are left; the filler's path."""
+    """Fill ``folder``'s file system until ``leave_mb`` MB are left; the filler's path.  A
+    file system already that full stays as it is (an empty filler): the fault is in effect
+    (posix_fallocate refuses a length of 0 with EINVAL), and a write racing the filler may
+    leave it a little short (ENOSPC): full all the same."""
     usage = shutil.disk_usage(folder)
     filler = folder / FILLER
     size = max(0, usage.free - leave_mb * 1024 * 1024)
     with filler.open("wb") as handle:
-        os.posix_fallocate(handle.fileno(), 0, size)
+        if size > 0:
+            try:
+                os.posix_fallocate(handle.fileno(), 0, size)
+            except OSError as exc:
+                if exc.errno != errno.ENOSPC:
+                    raise
     return filler
 
 

@@ -86,8 +86,13 @@ class Unwritten:
     answered_at: datetime | None = None
     ended_at: datetime | None = None
     hangup_cause: str | None = None
+    # Found in Asterisk's channel list, not seen begin: it may be a campaign call the dialer
+    # registered (then left to the dialer), which the database could not be asked about.
+    adopted: bool = False
 
     async def write(self, call_log: CallLog) -> None:
+        if self.adopted and await call_log.get(uniqueid=self.uniqueid) is not None:
+            return
         await call_log.open(
             uniqueid=self.uniqueid,
             direction=CallDirection.INBOUND,
@@ -206,40 +211,81 @@ class CallTracker:
         calls in memory, so the store's open rows count too), or while the database refused
         the write.  They must not stay "in progress" forever (R-033).  Open rows are read
         before the channels are listed: a row opened meanwhile is not judged."""
-        for uniqueid, row in list(self._unwritten.items()):
-            await row.write(self._log)  # raises while the database is still away
-            del self._unwritten[uniqueid]
-            log.info("call %s registered once the database was back", uniqueid)
+        away: Exception | None = None
+        try:
+            await self._write_unwritten()
+        except UNAVAILABLE as exc:  # the rest still runs: calls are found while it is away
+            away = exc
         if self._live_channels is None:
+            if away is not None:
+                raise away
             return
         candidates = set(self._active)
-        try:
-            candidates |= await self._log.open_inbound(started_before=utc_now())
-        except Exception:
-            log.exception("could not read the open calls to reconcile the call log")
+        if away is None:
+            try:
+                candidates |= await self._log.open_inbound(started_before=utc_now())
+            except Exception:
+                log.exception("could not read the open calls to reconcile the call log")
         try:
             channels = await self._live_channels()
         except AmiError as exc:
             log.warning("could not list live channels to reconcile the call log: %s", exc)
+            if away is not None:
+                raise away from exc
             return
         live = {channel.uniqueid for channel in channels}
+        # Calls in progress first: one that began before this AMI log-in and ends while the
+        # database is away must be known by then (kept to register later), or it is lost.
+        for channel in channels:
+            if channel.uniqueid not in self._active and _inbound_now(channel):
+                await self._adopt(channel)
         for uniqueid in candidates - live:
             self._active.discard(uniqueid)
+            waiting = self._unwritten.get(uniqueid)
+            if waiting is not None:  # its row is still to be written: with its end
+                waiting.ended_at = waiting.ended_at or utc_now()
+                continue
             with contextlib.suppress(UnknownCall):
                 await self._log.add_event(uniqueid, EventKind.STATUS, ENDED_UNSEEN)
                 await self._log.ended(uniqueid, at=utc_now(), outcome=CallOutcome.ABANDONED)
                 await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
             log.info("call %s ended unseen: closed in the call log", uniqueid)
-        for channel in channels:
-            if channel.uniqueid not in self._active and _inbound_now(channel):
-                await self._adopt(channel)
+        if away is not None:
+            raise away
+
+    async def _write_unwritten(self) -> None:
+        for uniqueid, row in list(self._unwritten.items()):
+            await row.write(self._log)  # raises while the database is still away
+            del self._unwritten[uniqueid]
+            log.info("call %s registered once the database was back", uniqueid)
 
     async def _adopt(self, channel: AmiEvent) -> None:
         """A live inbound call this engine never saw begin (it came while no engine ran, or
         while the database refused the row): its row is opened now, or found again, and its
-        hang-up is tracked from here on (R-033: every call registered)."""
+        hang-up is tracked from here on (R-033: every call registered).  While the database
+        is away it is kept to register later, like a call whose Newchannel was refused."""
         uniqueid = channel.uniqueid
-        found = await self._log.get(uniqueid=uniqueid)
+        try:
+            found = await self._log.get(uniqueid=uniqueid)
+        except UNAVAILABLE as exc:
+            self._active.add(uniqueid)
+            self._unwritten[uniqueid] = Unwritten(
+                uniqueid=uniqueid,
+                linkedid=channel.linkedid or None,
+                channel=channel.get("channel") or None,
+                caller=channel.get("calleridnum") or None,
+                callee=None,
+                simulated="@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel"),
+                started_at=utc_now() - _duration(channel.get("duration")),
+                answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
+                adopted=True,
+            )
+            log.warning(
+                "call %s found in progress, kept to register later: %s",
+                uniqueid,
+                type(exc).__name__,
+            )
+            return
         if found is not None:
             if found.direction is CallDirection.INBOUND and found.ended_at is None:
                 self._active.add(uniqueid)

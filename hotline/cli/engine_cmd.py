@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 
 import typer
 
@@ -21,6 +22,10 @@ def run(ctx: typer.Context) -> None:
     try:
         engine = Engine(settings)
         asyncio.run(engine.run_until_signalled())
+        # Stopped cleanly: the interpreter's final collection over the engine's heap took
+        # 2.5 s of the stop on an idle machine (issue 21), far more under load; the objects
+        # left are freed with the process instead.
+        gc.freeze()
     except (
         AmiSecretMissing,
         SpeechError,

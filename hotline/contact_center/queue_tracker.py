@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from hotline.contact_center.recordings import wav_seconds
+from hotline.contact_center.recordings import discard_unwritten, wav_seconds
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
@@ -163,6 +163,8 @@ class QueueTracker:
                 # QueueAdd gives every operator's MemberName: the operator's name.
                 operator = connect[-1].member
             for record in await self._recordings.for_uniqueid(uniqueid):
+                if await discard_unwritten(self._recordings, Path(record.path), uniqueid):
+                    continue
                 seconds = await asyncio.to_thread(wav_seconds, Path(record.path))
                 await self._recordings.update(
                     record.id,

@@ -17,6 +17,7 @@ from typing import Final
 from hotline.contact_center.recordings import (
     WAV_BYTES_PER_SECOND,
     WAV_HEADER_BYTES,
+    discard_unwritten,
     recordings_root,
 )
 from hotline.core.clock import utc_now
@@ -72,6 +73,9 @@ async def index_missed(
     known = await recordings.known_paths([str(f.path) for f in files])
     adopted = 0
     for found in files:
+        if found.size == 0:  # MixMonitor could not write it (a full disk): not a recording
+            await discard_unwritten(recordings, found.path, found.path.stem)
+            continue
         if str(found.path) in known:
             continue
         started = found.modified - timedelta(seconds=found.seconds)

@@ -127,6 +127,39 @@ def wav_seconds(path: Path) -> float | None:
     return round(max(size - WAV_HEADER_BYTES, 0) / WAV_BYTES_PER_SECOND, 2)
 
 
+def empty_file(path: Path) -> bool:
+    """MixMonitor wrote nothing, not even its header (the disk was full when it started):
+    the file is there with no byte in it.  Blocking: run it in a thread."""
+    try:
+        return path.stat().st_size == 0
+    except FileNotFoundError:
+        return False
+
+
+def _remove_empty(path: Path) -> bool:
+    if not empty_file(path):
+        return False
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path)
+    return True
+
+
+async def discard_unwritten(recordings: Recordings, path: Path, call: str) -> bool:
+    """A recording whose file MixMonitor could not write (:func:`empty_file`) is not kept
+    as a good one: the empty file is removed, its index row (if any) marked unwritten, and
+    an alert logged (the call itself went on).  False when the file has content."""
+    if not await asyncio.to_thread(_remove_empty, path):
+        return False
+    await recordings.unwritten(str(path))
+    log.error(
+        "ALERT recordings: the recording of call %s could not be written (empty file %s,"
+        " the disk was full?): not kept",
+        call,
+        path.name,
+    )
+    return True
+
+
 async def start_recording(
     agi: AgiCall,
     settings: Settings,

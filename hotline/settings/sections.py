@@ -122,8 +122,11 @@ class FastAgiSettings(_Section):
     max_line_bytes: int = 65_536
     # Longest a single AGI command may take; prompts and digit waits are far shorter.
     command_timeout: float = 300.0
-    # On shutdown, calls in progress get this long to finish before they go to the fallback.
-    shutdown_grace: float = 10.0
+    # On shutdown, calls in progress get this long to finish before they go to the fallback
+    # (the operator queue).  A few seconds (issue 21: a stop took 20-38 s in the soak, most
+    # of it waiting 10 s for menu calls that last longer and went to the queue anyway; new
+    # callers meanwhile reach the queue, not the IVR).
+    shutdown_grace: float = 3.0
     backlog: int = 256
     # Addresses or networks Asterisk may connect from; anything else is closed before a
     # command is sent (the dialplan falls back to the operator queue).  The engine adds

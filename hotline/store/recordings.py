@@ -122,6 +122,19 @@ class Recordings:
             return False
         return True
 
+    async def unwritten(self, path: str, at: datetime | None = None) -> bool:
+        """Mark the recording at ``path`` as one MixMonitor could not write (its file was
+        empty and is removed): no duration, out of every listing like a purged one (the row
+        stays, so the call still shows it was to be recorded).  False if there is no such
+        row not already marked."""
+        async with self._db.session() as session:
+            done = await session.execute(
+                update(Recording)
+                .where(Recording.path == path, Recording.purged_at.is_(None))
+                .values(duration=0.0, purged_at=as_utc(at) if at else utc_now())
+            )
+            return bool(getattr(done, "rowcount", 0))
+
     async def for_uniqueid(self, uniqueid: str) -> list[RecordingRecord]:
         async with self._db.session() as session:
             rows = await session.scalars(
