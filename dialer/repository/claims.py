@@ -172,3 +172,58 @@ async def within_shared_caps(
         select(func.max(DialAttempt.created_at)).where(DialAttempt.phone == phone)
     )
     return last is None or now >= last + caps.same_number_gap
+
+
+# The advisory locks of many numbers in one statement, taken in the order of the (sorted)
+# array: two batches sharing numbers lock them in the same order (no deadlock).
+_XACT_LOCKS: Final = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+    "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n)"
+)
+
+
+async def room_within_shared_caps(
+    session: AsyncSession,
+    phones: Collection[str],
+    caps: SharedCaps,
+    campaign_id: int,
+    now: dt.datetime,
+) -> tuple[int, set[str]]:
+    """:func:`within_shared_caps` for a batch of one campaign's calls, in the batch's
+    transaction on PostgreSQL: how many more calls the trunk, campaign and node caps leave
+    room for across every worker, and which of ``phones`` the same-number gap bars now.  The
+    locks are the same, in the same order (trunk, node, numbers)."""
+    await session.execute(_XACT_LOCK, {"key": f"dialer-trunk:{caps.trunk}"})
+    in_flight = DialAttempt.status.in_(INFLIGHT)
+    on_trunk = await session.scalar(
+        select(func.count())
+        .select_from(DialAttempt)
+        .where(in_flight, DialAttempt.trunk == caps.trunk)
+    )
+    in_campaign = await session.scalar(
+        select(func.count())
+        .select_from(DialAttempt)
+        .where(in_flight, DialAttempt.campaign_id == campaign_id)
+    )
+    room = min(caps.trunk_cap - (on_trunk or 0), caps.campaign_cap - (in_campaign or 0))
+    if caps.node and caps.node_cap is not None and room > 0:
+        await session.execute(_XACT_LOCK, {"key": f"dialer-node:{caps.node}"})
+        on_node = await session.scalar(
+            select(func.count())
+            .select_from(DialAttempt)
+            .where(in_flight, DialAttempt.node == caps.node)
+        )
+        room = min(room, caps.node_cap - (on_node or 0))
+    if room <= 0:
+        return 0, set()
+    numbers = sorted(set(phones))
+    await session.execute(_XACT_LOCKS, {"keys": [f"dialer-number:{p}" for p in numbers]})
+    rows = await session.execute(
+        select(DialAttempt.phone, func.max(DialAttempt.created_at))
+        .where(DialAttempt.phone.in_(numbers))
+        .group_by(DialAttempt.phone)
+    )
+    barred = {
+        phone for phone, last in rows if last is not None and now < last + caps.same_number_gap
+    }
+    return room, barred
