@@ -21,6 +21,7 @@ from typing import Final
 
 from dialer.attempts import AttemptTracker, earliest
 from dialer.email import EmailSender
+from dialer.last_calls import LAST_CALLS_BATCH, LastCalls
 from dialer.limits import Limits, resolve
 from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
 from dialer.model import CampaignState, DialMode, Reason, Result
@@ -45,6 +46,8 @@ from hotline.store.workers import PACING_CPS
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 log = logging.getLogger(__name__)
+
+__all__ = ["LAST_CALLS_BATCH", "Dispatcher"]
 
 
 class Dispatcher:
@@ -82,6 +85,8 @@ class Dispatcher:
         self.progressive_ratio: dict[int, float] = {}
         self._worker = worker or DialerWorker()
         self._claimed = False  # this pass claimed contacts: release what it did not dial
+        # Attempts written and never sent whose withdrawal failed (a store outage).
+        self._unsent: set[str] = set()
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -97,6 +102,8 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
         self._claimed = False
+        if self._unsent:
+            await self._withdraw([])
         try:
             return await self._pass()
         finally:
@@ -119,7 +126,7 @@ class Dispatcher:
         if self._worker.node and self._worker.node_channels is not None:
             node_free = self._worker.node_channels - await self._store.node_load(self._worker.node)
         dnc = await self._store.dnc_numbers()
-        recent = _LastCalls(self._store)
+        recent = LastCalls(self._store)
         dialled = 0
         for campaign in campaigns:
             if campaign.state is not CampaignState.RUNNING:
@@ -336,41 +343,69 @@ class Dispatcher:
     async def _dial(
         self, campaign: CampaignRecord, batch: Sequence[_Queued], at: _Round
     ) -> tuple[int, bool]:
-        """Begin the batch's attempts in one transaction, then book their pacing slots (after
-        the write, so no Originate is late for its slot) and send each in its slot; attempts
-        pacing has no slot for within the tick are withdrawn.  Returns how many were sent,
-        and whether pacing ran out of slots."""
+        """Begin the batch's attempts in one transaction (each written unsent), then book
+        their pacing slots (after the write, so no Originate is late for its slot) and send
+        each in its slot, marked sent just before its Originate; attempts pacing has no slot
+        for within the tick, or the pass does not reach, are withdrawn.  A worker killed
+        inside the batch leaves its unsent attempts to go back to their contacts (issue 19).
+        Returns how many were sent, and whether pacing ran out of slots."""
         queued = {uuid.uuid4().hex: item for item in batch}
-        # The attempts' own time (not the pass's): the same-number gap counts from it.
-        attempts = await self._store.begin_attempts(
-            [(item.target, attempt_id) for attempt_id, item in queued.items()],
-            self._clock(),
-            worker=self._worker.name,
-            caps=at.caps,
-        )
-        slots = await self._book(len(attempts), at.limits.calls_per_second) if attempts else []
-        placed, withdrawn = attempts[: len(slots)], attempts[len(slots) :]
-        if withdrawn:
-            await self._store.withdraw_attempts([attempt.id for attempt in withdrawn])
-        sent = {attempt.id for attempt in placed}
-        for attempt_id, item in queued.items():
-            if attempt_id not in sent:  # claimed elsewhere, no room, or no slot: not called
-                at.recent.restore(item.target.phone, item.before)
-        tracked: dict[str, LiveAttempt] = {}
-        for attempt in placed:
-            item = queued[attempt.id]
-            at.recent.called(item.target.phone, attempt.created_at)
-            self._live.prepared[attempt.id] = item.steps
-            tracked[attempt.id] = LiveAttempt(campaign.id, item.target.id, item.target.phone)
-            self._live.tracked[attempt.id] = tracked[attempt.id]
-            # Reconciliation leaves the batch alone until each Originate is sent.
-            self._live.sending.add(attempt.id)
-        for attempt, slot in zip(placed, slots, strict=False):
-            wait = slot - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            await self._originate(campaign, attempt, tracked[attempt.id], at.dial)
-        return len(placed), bool(withdrawn)
+        # Reconciliation leaves the batch alone (it would withdraw its unsent attempts) from
+        # before the write until each is sent or withdrawn.
+        self._live.sending.update(queued)
+        unsent: dict[str, AttemptRecord] = {}
+        try:
+            # The attempts' own time (not the pass's): the same-number gap counts from it.
+            attempts = await self._store.begin_attempts(
+                [(item.target, attempt_id) for attempt_id, item in queued.items()],
+                self._clock(),
+                worker=self._worker.name,
+                caps=at.caps,
+            )
+            unsent = {attempt.id: attempt for attempt in attempts}
+            calls_per_second = at.limits.calls_per_second
+            slots = await self._book(len(attempts), calls_per_second) if attempts else []
+            placed = attempts[: len(slots)]
+            for attempt_id, item in queued.items():
+                if attempt_id not in unsent:  # claimed elsewhere or no room: not called
+                    at.recent.restore(item.target.phone, item.before)
+            sent = 0
+            for attempt, slot in zip(placed, slots, strict=False):
+                item = queued[attempt.id]
+                at.recent.called(item.target.phone, attempt.created_at)
+                wait = slot - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                marked = await self._store.mark_sent(attempt.id)
+                del unsent[attempt.id]
+                if not marked:
+                    # Withdrawn by a worker that took this one for dead: not ours to dial.
+                    at.recent.restore(item.target.phone, item.before)
+                    continue
+                self._live.prepared[attempt.id] = item.steps
+                tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
+                self._live.tracked[attempt.id] = tracked
+                await self._originate(campaign, attempt, tracked, at.dial)
+                sent += 1
+            return sent, len(placed) < len(attempts)
+        finally:
+            self._live.sending.difference_update(queued)
+            if unsent:
+                for attempt_id in unsent:
+                    item = queued[attempt_id]
+                    at.recent.restore(item.target.phone, item.before)
+                await self._withdraw(list(unsent))
+
+    async def _withdraw(self, attempt_ids: list[str]) -> None:
+        """Withdraw attempts never sent; if the store fails, the next pass tries again (and
+        a restart's reconciliation would)."""
+        self._unsent.update(attempt_ids)
+        try:
+            await self._store.withdraw_attempts(sorted(self._unsent))
+        except Exception as exc:  # a store outage: kept for the next pass
+            log.warning("dialer cannot withdraw %d unsent attempts: %s", len(self._unsent), exc)
+            return
+        self._unsent.clear()
 
     async def _originate(
         self, campaign: CampaignRecord, attempt: AttemptRecord, tracked: LiveAttempt, dial: str
@@ -424,47 +459,10 @@ class _Round:
     now: datetime
     limits: Limits
     dnc: frozenset[str]
-    recent: _LastCalls
+    recent: LastCalls
     dial: str
     caps: SharedCaps
 
 
 # At most this many attempts begun in one transaction (issue 19 item 4).
 DIAL_BATCH: Final = 100
-
-
-# Numbers whose latest call is read in one query (the same-number gap, issue 19).
-LAST_CALLS_BATCH: Final = 256
-
-
-class _LastCalls:
-    """The latest attempt to each number (``last_call_to``), for one dispatcher pass: read
-    for a batch of due targets at once and kept current with the attempts the pass writes
-    (the dispatcher is the only writer of attempts)."""
-
-    def __init__(self, store: DialerStore) -> None:
-        self._store = store
-        self._known: dict[str, datetime | None] = {}
-
-    async def of(self, phone: str, upcoming: Sequence[TargetRecord]) -> datetime | None:
-        if phone not in self._known:
-            batch = {phone: None}  # ordered, no repeats
-            for target in upcoming:
-                if len(batch) >= LAST_CALLS_BATCH:
-                    break
-                if target.phone not in self._known:
-                    batch[target.phone] = None
-            found = await self._store.last_calls_to(batch)
-            for number in batch:
-                self._known[number] = found.get(number)
-        return self._known[phone]
-
-    def called(self, phone: str, at: datetime) -> datetime | None:
-        """Note a call to ``phone`` at ``at``; returns what was known before (to restore)."""
-        before = self._known.get(phone)
-        self._known[phone] = at if before is None else max(before, at)
-        return before
-
-    def restore(self, phone: str, before: datetime | None) -> None:
-        """Undo :meth:`called` for a call that was not placed after all."""
-        self._known[phone] = before

@@ -244,16 +244,22 @@ class Dialer:
 
     async def adopt(self, alive: Collection[str]) -> int:
         """Take over the attempts in flight of workers not in ``alive`` (dead): each is
-        followed if Asterisk still has its channel, settled otherwise (issue 20).  A worker
+        followed if Asterisk still has its channel, settled otherwise (issue 20); those whose
+        Originate was never sent go back to their contacts (issue 19).  A worker
         without a name owns every attempt already."""
         name = self.worker.name
         if name is None or not self.ami.connected:
             return 0
-        adopted = await self.store.adopt_attempts(name, {*alive, name})
-        if adopted:
-            log.warning("dialer adopted %d attempts of a stopped worker", len(adopted))
+        taken = await self.store.adopt_attempts(name, {*alive, name})
+        if taken.withdrawn:
+            log.warning(
+                "dialer returned %d never-sent attempts of a stopped worker to their contacts",
+                taken.withdrawn,
+            )
+        if taken.adopted:
+            log.warning("dialer adopted %d attempts of a stopped worker", len(taken.adopted))
             await self.reconcile()
-        return len(adopted)
+        return len(taken.adopted)
 
     async def __call__(self, agi: AgiCall) -> None:
         """The ``dialer`` FastAGI route."""

@@ -5,17 +5,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, Final
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
-from dialer.repository.claims import SharedCaps, room_within_shared_caps, within_shared_caps
+from dialer.repository.claims import (
+    SharedCaps,
+    room_within_shared_caps,
+    withdraw_unsent,
+    within_shared_caps,
+)
 from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, attempt_record
 from dialer.window import Waiting, WaitReason
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 from hotline.store.webhook_events import outbound_attempt_ended
+
+# A batch's attempt marked sent, if it is still there and not sent yet.
+_MARK_SENT: Final = (
+    update(DialAttempt)
+    .where(DialAttempt.status == AttemptStatus.DIALING.value, DialAttempt.sent.is_(False))
+    .values(sent=True)
+)
 
 
 class Attempts:
@@ -156,6 +168,7 @@ class Attempts:
                     False,
                     False,
                     False,
+                    sent=False,
                 )
                 for target, attempt_id in chosen
                 if target.id in claimed
@@ -175,6 +188,7 @@ class Attempts:
                             "key_played": False,
                             "confirmed": False,
                             "transferred": False,
+                            "sent": False,  # marked just before its Originate
                             "worker": worker,
                             "node": caps.node if caps is not None else None,
                             "trunk": caps.trunk if caps is not None else None,
@@ -186,34 +200,24 @@ class Attempts:
 
     async def withdraw(self, attempt_ids: Collection[str]) -> None:
         """Undo :meth:`begin_many` for attempts whose Originate was never sent (pacing had no
-        slot for them within the tick): the rows go, their targets are pending again with
-        the attempt not counted."""
+        slot for them within the tick, or the pass stopped): the rows go, their targets are
+        pending again with the attempt not counted.  Attempts marked sent are left alone."""
         if not attempt_ids:
             return
         async with self._db.session() as session:
-            targets = list(
-                (
-                    await session.execute(
-                        delete(DialAttempt)
-                        .where(
-                            DialAttempt.id.in_(list(attempt_ids)),
-                            DialAttempt.status == AttemptStatus.DIALING.value,
-                        )
-                        .returning(DialAttempt.target_id)
-                        .execution_options(synchronize_session=False)
-                    )
-                ).scalars()
-            )
-            if targets:
-                await session.execute(
-                    update(CampaignTarget)
-                    .where(
-                        CampaignTarget.id.in_(targets),
-                        CampaignTarget.state == TargetState.CALLING.value,
-                    )
-                    .values(state=TargetState.PENDING.value, attempts=CampaignTarget.attempts - 1)
-                    .execution_options(synchronize_session=False)
+            await withdraw_unsent(session, attempt_ids)
+
+    async def mark_sent(self, attempt_id: str) -> bool:
+        """Mark a batch's attempt as sent, just before its Originate goes out (one small
+        statement and commit).  False: it is no longer there to send (withdrawn by a worker
+        that adopted it while this one was taken for dead): the Originate must not go out."""
+        async with self._db.session() as session:
+            result = await session.execute(
+                _MARK_SENT.where(DialAttempt.id == attempt_id).execution_options(
+                    synchronize_session=False
                 )
+            )
+            return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def get(self, attempt_id: str) -> AttemptRecord | None:
         async with self._db.session() as session:

@@ -10,10 +10,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.model import TargetState
+from dialer.model import AttemptStatus, TargetState
 from dialer.repository.records import INFLIGHT, TargetRecord, target_record
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
@@ -116,25 +116,73 @@ class Claims:
             )
             return count or 0
 
-    async def adopt(self, worker: str, alive: Collection[str]) -> list[str]:
+    async def adopt(self, worker: str, alive: Collection[str]) -> Adoption:
         """Attempts in flight whose worker is not among ``alive`` (dead, or written before
-        workers had names) become ``worker``'s; returns their ids."""
+        workers had names): those whose Originate was sent (or may have been) become
+        ``worker``'s, to be followed or settled; those never sent (a batch written by a
+        worker killed before their turn) are withdrawn, their contacts pending again."""
         orphan = or_(DialAttempt.worker.is_(None), DialAttempt.worker.not_in(list(alive)))
         async with self._db.session() as session:
-            ids = list(
-                (
-                    await session.execute(
-                        select(DialAttempt.id)
-                        .where(DialAttempt.status.in_(INFLIGHT), orphan)
-                        .with_for_update(skip_locked=True)
-                    )
-                ).scalars()
-            )
-            if ids:
+            rows = (
                 await session.execute(
-                    update(DialAttempt).where(DialAttempt.id.in_(ids)).values(worker=worker)
+                    select(DialAttempt.id, DialAttempt.sent)
+                    .where(DialAttempt.status.in_(INFLIGHT), orphan)
+                    .with_for_update(skip_locked=True)
                 )
-            return ids
+            ).all()
+            sent = [str(row[0]) for row in rows if row[1]]
+            unsent = [str(row[0]) for row in rows if not row[1]]
+            if sent:
+                await session.execute(
+                    update(DialAttempt).where(DialAttempt.id.in_(sent)).values(worker=worker)
+                )
+            withdrawn = await withdraw_unsent(session, unsent) if unsent else 0
+            return Adoption(sent, withdrawn)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What :meth:`Claims.adopt` took over: the ids of the attempts to follow, and how many
+    never-sent attempts went back to their contacts."""
+
+    adopted: list[str]
+    withdrawn: int
+
+
+async def withdraw_unsent(session: AsyncSession, attempt_ids: Collection[str]) -> int:
+    """In ``session``: delete the attempts among ``attempt_ids`` still dialing whose Originate
+    was never sent, and put their contacts back to pending with the attempt not counted (they
+    are dialled later, once).  Returns how many were withdrawn."""
+    targets = list(
+        (
+            await session.execute(
+                delete(DialAttempt)
+                .where(
+                    DialAttempt.id.in_(list(attempt_ids)),
+                    DialAttempt.status == AttemptStatus.DIALING.value,
+                    DialAttempt.sent.is_(False),
+                )
+                .returning(DialAttempt.target_id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+    )
+    if targets:
+        await session.execute(
+            update(CampaignTarget)
+            .where(
+                CampaignTarget.id.in_(targets),
+                CampaignTarget.state == TargetState.CALLING.value,
+            )
+            .values(
+                state=TargetState.PENDING.value,
+                attempts=CampaignTarget.attempts - 1,
+                claimed_by=None,
+                claimed_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return len(targets)
 
 
 async def within_shared_caps(
