@@ -63,8 +63,10 @@ def dialer(db: Database, name: str) -> tuple[Dialer, StubAmi]:
 
 def freeze_at_call(
     owner: Any, name: str, call: int, frozen: asyncio.Event, release: asyncio.Event
-) -> None:
-    """The ``call``-th call of ``owner.name`` sets ``frozen`` and waits for ``release``."""
+) -> dict[str, Any]:
+    """The ``call``-th call of ``owner.name`` sets ``frozen`` and waits for ``release``;
+    returns where that call's keyword arguments will be."""
+    seen: dict[str, Any] = {}
     original: Callable[..., Awaitable[Any]] = getattr(owner, name)
     calls = 0
 
@@ -72,28 +74,30 @@ def freeze_at_call(
         nonlocal calls
         calls += 1
         if calls == call:
+            seen.update(kwargs)
             frozen.set()
             await release.wait()
         return await original(*args, **kwargs)
 
     setattr(owner, name, wrapper)
+    return seen
 
 
 async def killed_inside_a_batch(
     first: Dialer, first_ami: StubAmi, store: DialerStore, point: str
-) -> tuple[asyncio.Task[int], asyncio.Event]:
+) -> tuple[asyncio.Task[int], asyncio.Event, dict[str, Any]]:
     """w1 writes the six attempts in one batch, sends two, and is frozen at ``point`` of the
     third (before its mark, or after its mark and before its Originate)."""
     frozen, release = asyncio.Event(), asyncio.Event()
     if point == "originate":
-        freeze_at_call(first_ami, "originate", 3, frozen, release)
+        seen = freeze_at_call(first_ami, "originate", 3, frozen, release)
     else:
-        freeze_at_call(first.store, "mark_sent", 3, frozen, release)
+        seen = freeze_at_call(first.store, "mark_sent", 3, frozen, release)
     task = asyncio.create_task(first.dispatch_once())
     await asyncio.wait_for(frozen.wait(), 30)
     assert len(first_ami.originated) == 2
     assert len(await store.inflight("w1")) == 6  # the whole batch is written
-    return task, release
+    return task, release, seen
 
 
 async def test_adoption_tells_never_sent_from_sent(
@@ -102,14 +106,12 @@ async def test_adoption_tells_never_sent_from_sent(
     store = DialerStore(pair[0])
     campaign = await running_campaign(store, tmp_path, PHONES, rules=RULES)
     (first, first_ami), (second, second_ami) = dialer(pair[0], "w1"), dialer(pair[1], "w2")
-    task, _release = await killed_inside_a_batch(first, first_ami, store, "originate")
+    task, _release, third = await killed_inside_a_batch(first, first_ami, store, "originate")
     try:
         sent_ids = [o["action_id"] for o in first_ami.originated]
         by_phone = {a.phone: a for a in await store.inflight("w1")}
-        third = next(
-            a for a in by_phone.values() if a.sent and a.id not in sent_ids
-        )  # marked, its Originate on its way when w1 died: fate unknown
-        never = {p for p, a in by_phone.items() if not a.sent}
+        # The third was marked sent, its Originate on its way when w1 died: fate unknown.
+        never = {p for p, a in by_phone.items() if a.id not in {*sent_ids, third["action_id"]}}
         assert len(never) == 3
         second_ami.live = {sent_ids[0]}  # Asterisk still carries the first call
 
@@ -118,7 +120,7 @@ async def test_adoption_tells_never_sent_from_sent(
         assert [a.id for a in await store.inflight("w2")] == [sent_ids[0]]
         assert second.in_flight == 1
         # Sent, no channel (ended, or the Originate lost): unknown, not redialled blindly.
-        for attempt_id in (sent_ids[1], third.id):
+        for attempt_id in (sent_ids[1], third["action_id"]):
             attempt = await store.attempt(attempt_id)
             assert attempt is not None and attempt.status is AttemptStatus.UNKNOWN
         # Never sent: gone, their contacts pending again, the attempt not counted.
@@ -149,7 +151,7 @@ async def test_a_worker_taken_for_dead_does_not_send_what_was_withdrawn(
     store = DialerStore(pair[0])
     campaign = await running_campaign(store, tmp_path, PHONES, rules=RULES)
     (first, first_ami), (second, second_ami) = dialer(pair[0], "w1"), dialer(pair[1], "w2")
-    task, release = await killed_inside_a_batch(first, first_ami, store, "mark")
+    task, release, _seen = await killed_inside_a_batch(first, first_ami, store, "mark")
     assert await second.adopt({"w2"}) == 2
     assert await second.dispatch_once() == 4
     release.set()  # w1 was only stalled: its marks find the attempts gone, it sends nothing
@@ -166,7 +168,7 @@ async def test_a_restarted_worker_returns_its_unsent_attempts(
     store = DialerStore(pair[0])
     campaign = await running_campaign(store, tmp_path, PHONES, rules=RULES)
     first, first_ami = dialer(pair[0], "w1")
-    task, _release = await killed_inside_a_batch(first, first_ami, store, "mark")
+    task, _release, _seen = await killed_inside_a_batch(first, first_ami, store, "mark")
     try:
         again, again_ami = dialer(pair[1], "w1")  # the same worker, restarted
         again_ami.live = {first_ami.originated[0]["action_id"]}
