@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Collection, Sequence
 from typing import Any, Final
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
 from dialer.repository.claims import (
@@ -25,7 +25,11 @@ from hotline.store.webhook_events import outbound_attempt_ended
 # A batch's attempt marked sent, if it is still there and not sent yet.
 _MARK_SENT: Final = (
     update(DialAttempt)
-    .where(DialAttempt.status == AttemptStatus.DIALING.value, DialAttempt.sent.is_(False))
+    .where(
+        DialAttempt.id == bindparam("attempt_id"),
+        DialAttempt.status == AttemptStatus.DIALING.value,
+        DialAttempt.sent.is_(False),
+    )
     .values(sent=True)
 )
 
@@ -209,15 +213,12 @@ class Attempts:
 
     async def mark_sent(self, attempt_id: str) -> bool:
         """Mark a batch's attempt as sent, just before its Originate goes out (one small
-        statement and commit).  False: it is no longer there to send (withdrawn by a worker
-        that adopted it while this one was taken for dead): the Originate must not go out."""
-        async with self._db.session() as session:
-            result = await session.execute(
-                _MARK_SENT.where(DialAttempt.id == attempt_id).execution_options(
-                    synchronize_session=False
-                )
-            )
-            return bool(result.rowcount)  # type: ignore[attr-defined]
+        statement on a bare connection, committed).  False: it is no longer there to send
+        (withdrawn by a worker that adopted it while this one was taken for dead): the
+        Originate must not go out."""
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(_MARK_SENT, {"attempt_id": attempt_id})
+            return bool(result.rowcount)
 
     async def get(self, attempt_id: str) -> AttemptRecord | None:
         async with self._db.session() as session:
