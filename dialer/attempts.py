@@ -313,6 +313,13 @@ class AttemptTracker:
             for a in await self._store.inflight(self._worker, self._node)
             if a.id not in self._live.sending
         ]
+        # Written by a batch and never sent (the engine stopped before their turn): back to
+        # their contacts, dialled later, counted once (issue 19).
+        unsent = [a.id for a in inflight if not a.sent]
+        if unsent:
+            await self._store.withdraw_attempts(unsent)
+            log.info("dialer returned %d never-sent attempts to their contacts", len(unsent))
+            inflight = [a for a in inflight if a.sent]
         # Follow every attempt left in flight BEFORE asking Asterisk which channels live: a
         # Hangup that comes while we ask, or while we settle the others, is then noted on
         # its attempt instead of dropped (an adopted call whose Hangup was dropped stayed in

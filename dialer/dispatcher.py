@@ -15,17 +15,25 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
 from dialer.attempts import AttemptTracker, earliest
 from dialer.email import EmailSender
+from dialer.last_calls import LAST_CALLS_BATCH, LastCalls
 from dialer.limits import Limits, resolve
-from dialer.live import Clock, LiveAttempt, LiveCalls
+from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
 from dialer.model import CampaignState, DialMode, Reason, Result
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
-from dialer.repository import CampaignRecord, DialerStore, SharedCaps, TargetRecord
+from dialer.repository import (
+    AttemptRecord,
+    CampaignRecord,
+    DialerStore,
+    SharedCaps,
+    TargetRecord,
+)
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
@@ -39,6 +47,8 @@ from hotline.store.workers import PACING_CPS
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 log = logging.getLogger(__name__)
+
+__all__ = ["LAST_CALLS_BATCH", "Dispatcher"]
 
 
 class Dispatcher:
@@ -78,6 +88,8 @@ class Dispatcher:
         self._claimed = False  # this pass claimed contacts: release what it did not dial
         # The last pass saw a running campaign (an idle dialer may poll less often).
         self.running = True
+        # Attempts written and never sent whose withdrawal failed (a store outage).
+        self._unsent: set[str] = set()
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -93,6 +105,8 @@ class Dispatcher:
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
         self._claimed = False
+        if self._unsent:
+            await self._withdraw([])
         try:
             return await self._pass()
         finally:
@@ -121,7 +135,7 @@ class Dispatcher:
         if self._worker.node and self._worker.node_channels is not None:
             node_free = self._worker.node_channels - await self._store.node_load(self._worker.node)
         dnc = await self._store.dnc_numbers()
-        recent = _LastCalls(self._store)
+        recent = LastCalls(self._store)
         dialled = 0
         for campaign in campaigns:
             if campaign.state is not CampaignState.RUNNING:
@@ -167,32 +181,62 @@ class Dispatcher:
                     break
                 examined += len(targets)
                 self._claimed = True
-                for index, target in enumerate(targets):
-                    if free <= 0 or not self._ami.connected:
-                        break
-                    if holder is not None and _lost(holder, lease):
-                        return dialled  # taken over meanwhile: dial nothing more
-                    last = await recent.of(target.phone, targets[index + 1 :])
-                    if not await self._may_dial(campaign, target, now, limits, dnc, last):
-                        continue
-                    if not await self._pace(limits.calls_per_second):
-                        return dialled
-                    caps = SharedCaps(
-                        trunk_name,
-                        cap,
-                        campaign.rules.max_channels,
-                        limits.same_number_gap,
-                        self._worker.node,
-                        self._worker.node_channels,
-                        lease,
-                    )
-                    if await self._dial(campaign, target, dial, recent, caps):
-                        free -= 1
-                        per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + 1
-                        dialled += 1
-                        if node_free is not None:
-                            node_free -= 1
+                if holder is not None and _lost(holder, lease):
+                    return dialled  # taken over meanwhile: dial nothing more
+                caps = SharedCaps(
+                    trunk_name,
+                    cap,
+                    campaign.rules.max_channels,
+                    limits.same_number_gap,
+                    self._worker.node,
+                    self._worker.node_channels,
+                    lease,
+                )
+                sent, paced_out = await self._dial_round(
+                    campaign, targets, free, _Round(now, limits, dnc, recent, dial, caps, holder)
+                )
+                free, dialled = free - sent, dialled + sent
+                per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
+                if node_free is not None:
+                    node_free -= sent
+                if paced_out:
+                    return dialled
         return dialled
+
+    async def _dial_round(
+        self, campaign: CampaignRecord, targets: Sequence[TargetRecord], free: int, at: _Round
+    ) -> tuple[int, bool]:
+        """Dial up to ``free`` of the claimed ``targets``, begun in batches of what pacing
+        lets out within a tick (issue 19: one transaction per batch, each attempt still
+        written before its Originate).  Returns how many were begun, and whether pacing
+        has no slot left within this tick (the pass ends)."""
+        sent = 0
+        batch: list[_Queued] = []
+        room = 0
+        for index, target in enumerate(targets):
+            if free - sent - len(batch) <= 0 or not self._ami.connected:
+                break
+            last = await at.recent.of(target.phone, targets[index + 1 :])
+            if not await self._may_dial(campaign, target, at.now, at.limits, at.dnc, last):
+                continue
+            if not batch:
+                room = min(await self._room(at.limits.calls_per_second), DIAL_BATCH)
+                if room <= 0:
+                    return sent, True
+            steps = await self._render(campaign, target)
+            if steps is None:
+                continue
+            before = at.recent.called(target.phone, self._clock())
+            batch.append(_Queued(target, steps, before))
+            if len(batch) >= room:
+                begun, paced_out = await self._dial(campaign, batch, at)
+                sent, batch = sent + begun, []
+                if paced_out:
+                    return sent, True
+        if batch:
+            begun, paced_out = await self._dial(campaign, batch, at)
+            return sent + begun, paced_out
+        return sent, False
 
     async def _may_dial(
         self,
@@ -263,62 +307,129 @@ class Dispatcher:
         since = months_before(now, self._survey_cap_months)
         return bool(await self._store.surveyed_since([target.phone], since))
 
-    async def _pace(self, calls_per_second: float) -> bool:
-        """Wait for the next Originate slot; False if it is further than one tick away."""
+    async def _room(self, calls_per_second: float) -> int:
+        """How many Originate slots pacing has free from now within one tick (an estimate
+        with the shared pacer: other workers may book some first)."""
         if calls_per_second <= 0:
-            return False
+            return 0
+        interval, tick = 1.0 / calls_per_second, self._settings.tick_seconds
         pacer = self._worker.pacer
         if pacer is not None:  # every worker's Originates count (PostgreSQL)
-            booked = await pacer.take(
-                PACING_CPS, 1.0 / calls_per_second, self._settings.tick_seconds
-            )
-            if booked is None:
-                return False
-            if booked > 0:
-                await asyncio.sleep(booked)
-            return True
-        wait = self._last_originate + 1.0 / calls_per_second - time.monotonic()
-        if wait > self._settings.tick_seconds:
-            return False
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_originate = time.monotonic()
-        return True
+            return await pacer.free_slots(PACING_CPS, interval, tick)
+        wait = self._last_originate + interval - time.monotonic()
+        return 0 if wait > tick else int((tick - max(wait, 0.0)) / interval) + 1
 
-    async def _dial(
-        self,
-        campaign: CampaignRecord,
-        target: TargetRecord,
-        dial: str,
-        recent: _LastCalls,
-        caps: SharedCaps,
-    ) -> bool:
+    async def _book(self, count: int, calls_per_second: float) -> list[float]:
+        """Book up to ``count`` Originate slots within one tick: the ``time.monotonic()`` to
+        send each at (fewer when the tick has no more)."""
+        interval, tick = 1.0 / calls_per_second, self._settings.tick_seconds
+        pacer = self._worker.pacer
+        if pacer is not None:
+            waits = await pacer.take_many(PACING_CPS, interval, tick, count)
+            now = time.monotonic()
+            return [now + wait for wait in waits]
+        now = time.monotonic()
+        slots: list[float] = []
+        while len(slots) < count:
+            slot = max(self._last_originate + interval, now)
+            if slot - now > tick:
+                break
+            self._last_originate = slot
+            slots.append(slot)
+        return slots
+
+    async def _render(
+        self, campaign: CampaignRecord, target: TargetRecord
+    ) -> list[PreparedStep] | None:
+        """The personal audio, rendered before the number is dialled; None (the target
+        closed) if it cannot be."""
         scenario = campaign.snapshot
         assert scenario is not None, "a running campaign has its scenario snapshot"
-        attempt_id = uuid.uuid4().hex
-        # The personal audio is rendered before the number is dialled.
         try:
-            steps = await self._player.render(scenario, target.variables, target.timezone)
+            return await self._player.render(scenario, target.variables, target.timezone)
         except Exception:
             log.exception("campaign %s: cannot render the message", campaign.name)
             await self._store.close_target(target.id, Result.NEGATIVE, Reason.RENDER_FAILED)
-            return False
-        # The attempt's own time (not the pass's): the same-number gap counts from it.
-        attempt = await self._store.begin_attempt(
-            target, attempt_id, self._clock(), worker=self._worker.name, caps=caps
-        )
-        if attempt is None:
-            return False
-        recent.called(target.phone, attempt.created_at)
-        self._live.prepared[attempt_id] = steps
-        tracked = LiveAttempt(campaign.id, target.id, target.phone)
-        self._live.tracked[attempt_id] = tracked
-        self._live.sending.add(attempt_id)
-        channel = dial.format(number=target.phone.lstrip("+"), e164=target.phone)
+            return None
+
+    async def _dial(
+        self, campaign: CampaignRecord, batch: Sequence[_Queued], at: _Round
+    ) -> tuple[int, bool]:
+        """Begin the batch's attempts in one transaction (each written unsent), then book
+        their pacing slots (after the write, so no Originate is late for its slot) and send
+        each in its slot, marked sent just before its Originate; attempts pacing has no slot
+        for within the tick, or the pass does not reach, are withdrawn.  A worker killed
+        inside the batch leaves its unsent attempts to go back to their contacts (issue 19).
+        Returns how many were sent, and whether pacing ran out of slots."""
+        queued = {uuid.uuid4().hex: item for item in batch}
+        # Reconciliation leaves the batch alone (it would withdraw its unsent attempts) from
+        # before the write until each is sent or withdrawn.
+        self._live.sending.update(queued)
+        unsent: dict[str, AttemptRecord] = {}
+        try:
+            # The attempts' own time (not the pass's): the same-number gap counts from it.
+            attempts = await self._store.begin_attempts(
+                [(item.target, attempt_id) for attempt_id, item in queued.items()],
+                self._clock(),
+                worker=self._worker.name,
+                caps=at.caps,
+            )
+            unsent = {attempt.id: attempt for attempt in attempts}
+            calls_per_second = at.limits.calls_per_second
+            slots = await self._book(len(attempts), calls_per_second) if attempts else []
+            placed = attempts[: len(slots)]
+            for attempt_id, item in queued.items():
+                if attempt_id not in unsent:  # claimed elsewhere or no room: not called
+                    at.recent.restore(item.target.phone, item.before)
+            sent = 0
+            for attempt, slot in zip(placed, slots, strict=False):
+                if at.holder is not None and _lost(at.holder, at.caps.lease):
+                    break  # taken over meanwhile: the rest are withdrawn, not sent
+                item = queued[attempt.id]
+                at.recent.called(item.target.phone, attempt.created_at)
+                wait = slot - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                marked = await self._store.mark_sent(attempt.id)
+                del unsent[attempt.id]
+                if not marked:
+                    # Withdrawn by a worker that took this one for dead: not ours to dial.
+                    at.recent.restore(item.target.phone, item.before)
+                    continue
+                self._live.prepared[attempt.id] = item.steps
+                tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
+                self._live.tracked[attempt.id] = tracked
+                await self._originate(campaign, attempt, tracked, at.dial)
+                sent += 1
+            return sent, len(placed) < len(attempts)
+        finally:
+            self._live.sending.difference_update(queued)
+            if unsent:
+                for attempt_id in unsent:
+                    item = queued[attempt_id]
+                    at.recent.restore(item.target.phone, item.before)
+                await self._withdraw(list(unsent))
+
+    async def _withdraw(self, attempt_ids: list[str]) -> None:
+        """Withdraw attempts never sent; if the store fails, the next pass tries again (and
+        a restart's reconciliation would)."""
+        self._unsent.update(attempt_ids)
+        try:
+            await self._store.withdraw_attempts(sorted(self._unsent))
+        except Exception as exc:  # a store outage: kept for the next pass
+            log.warning("dialer cannot withdraw %d unsent attempts: %s", len(self._unsent), exc)
+            return
+        self._unsent.clear()
+
+    async def _originate(
+        self, campaign: CampaignRecord, attempt: AttemptRecord, tracked: LiveAttempt, dial: str
+    ) -> None:
+        attempt_id = attempt.id
+        channel = dial.format(number=attempt.phone.lstrip("+"), e164=attempt.phone)
         log.info(
             "campaign %s: dialling %s (attempt %s, #%d)",
             campaign.name,
-            mask_phone(target.phone),
+            mask_phone(attempt.phone),
             attempt_id,
             attempt.number,
         )
@@ -344,38 +455,33 @@ class Dispatcher:
             await self._attempts.mark_unknown(attempt, campaign)
         finally:
             self._live.sending.discard(attempt_id)
-        return True
 
 
-# Numbers whose latest call is read in one query (the same-number gap, issue 19).
-LAST_CALLS_BATCH: Final = 256
+@dataclass(frozen=True)
+class _Queued:
+    """A contact let through for this pass's next batch: its rendered audio and its
+    number's latest call before it (restored if it is not called after all)."""
+
+    target: TargetRecord
+    steps: list[PreparedStep]
+    before: datetime | None
 
 
-class _LastCalls:
-    """The latest attempt to each number (``last_call_to``), for one dispatcher pass: read
-    for a batch of due targets at once and kept current with the attempts the pass writes
-    (the dispatcher is the only writer of attempts)."""
+@dataclass(frozen=True)
+class _Round:
+    """What a pass knows while dialling one campaign's claimed contacts."""
 
-    def __init__(self, store: DialerStore) -> None:
-        self._store = store
-        self._known: dict[str, datetime | None] = {}
+    now: datetime
+    limits: Limits
+    dnc: frozenset[str]
+    recent: LastCalls
+    dial: str
+    caps: SharedCaps
+    holder: LeaseHolder | None = None  # the node's lease, when the worker drives a node
 
-    async def of(self, phone: str, upcoming: Sequence[TargetRecord]) -> datetime | None:
-        if phone not in self._known:
-            batch = {phone: None}  # ordered, no repeats
-            for target in upcoming:
-                if len(batch) >= LAST_CALLS_BATCH:
-                    break
-                if target.phone not in self._known:
-                    batch[target.phone] = None
-            found = await self._store.last_calls_to(batch)
-            for number in batch:
-                self._known[number] = found.get(number)
-        return self._known[phone]
 
-    def called(self, phone: str, at: datetime) -> None:
-        before = self._known.get(phone)
-        self._known[phone] = at if before is None else max(before, at)
+# At most this many attempts begun in one transaction (issue 19 item 4).
+DIAL_BATCH: Final = 100
 
 
 def _lost(holder: LeaseHolder, lease: Lease | None) -> bool:

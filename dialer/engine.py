@@ -272,7 +272,8 @@ class Dialer:
 
     async def adopt(self, alive: Collection[str]) -> int:
         """Take over the attempts in flight of workers not in ``alive`` (dead): each is
-        followed if Asterisk still has its channel, settled otherwise (issue 20).  A worker
+        followed if Asterisk still has its channel, settled otherwise (issue 20); those whose
+        Originate was never sent go back to their contacts (issue 19).  A worker
         without a name owns every attempt already."""
         name = self.worker.name
         if name is None or not self.ami.connected:
@@ -284,11 +285,16 @@ class Dialer:
         node = self.worker.node or None
         # Under a node's lease every attempt on the node is the owner's to follow.
         keep = {name} if lease is not None else {*alive, name}
-        adopted = await self.store.adopt_attempts(name, keep, node=node, lease=lease)
-        if adopted:
-            log.warning("dialer adopted %d attempts of a stopped worker", len(adopted))
+        taken = await self.store.adopt_attempts(name, keep, node=node, lease=lease)
+        if taken.withdrawn:
+            log.warning(
+                "dialer returned %d never-sent attempts of a stopped worker to their contacts",
+                taken.withdrawn,
+            )
+        if taken.adopted:
+            log.warning("dialer adopted %d attempts of a stopped worker", len(taken.adopted))
             await self.reconcile()
-        return len(adopted)
+        return len(taken.adopted)
 
     async def __call__(self, agi: AgiCall) -> None:
         """The ``dialer`` FastAGI route."""

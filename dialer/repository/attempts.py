@@ -4,18 +4,34 @@ call goes on, and closed once, moving the target on to a retry or its final resu
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
-from typing import Any
+from collections.abc import Collection, Sequence
+from typing import Any, Final
 
-from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy import and_, bindparam, func, insert, select, update
 
 from dialer.model import AttemptStatus, Reason, Result, TargetState
-from dialer.repository.claims import SharedCaps, within_shared_caps
+from dialer.repository.claims import (
+    SharedCaps,
+    room_within_shared_caps,
+    withdraw_unsent,
+    within_shared_caps,
+)
 from dialer.repository.records import INFLIGHT, AttemptRecord, TargetRecord, attempt_record
 from dialer.window import Waiting, WaitReason
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 from hotline.store.webhook_events import outbound_attempt_ended
+
+# A batch's attempt marked sent, if it is still there and not sent yet.
+_MARK_SENT: Final = (
+    update(DialAttempt)
+    .where(
+        DialAttempt.id == bindparam("attempt_id"),
+        DialAttempt.status == AttemptStatus.DIALING.value,
+        DialAttempt.sent.is_(False),
+    )
+    .values(sent=True)
+)
 
 
 class Attempts:
@@ -90,6 +106,119 @@ class Attempts:
                 )
             )
             return record
+
+    async def begin_many(
+        self,
+        batch: Sequence[tuple[TargetRecord, str]],
+        now: dt.datetime,
+        *,
+        worker: str | None = None,
+        caps: SharedCaps | None = None,
+    ) -> list[AttemptRecord]:
+        """:meth:`begin` for a batch of one campaign's targets, (target, attempt id) each, in
+        one transaction (issue 19: one commit per batch, not per call): one UPDATE claims
+        those still pending, one INSERT writes their attempts as dialing, before any
+        Originate.  With ``caps`` on PostgreSQL the batch is cut to the room every worker's
+        attempts leave, and numbers the same-number gap bars are left out.  Returns the
+        attempts begun, in the batch's order."""
+        if not batch:
+            return []
+        campaign_id = batch[0][0].campaign_id
+        assert all(t.campaign_id == campaign_id for t, _a in batch), "one campaign per batch"
+        async with self._db.session() as session:
+            chosen = list(batch)
+            if caps is not None and not self._db.is_sqlite:
+                room, barred = await room_within_shared_caps(
+                    session, [t.phone for t, _a in batch], caps, campaign_id, now
+                )
+                chosen = []
+                for target, attempt_id in batch:
+                    if target.phone in barred or len(chosen) >= room:
+                        continue
+                    chosen.append((target, attempt_id))
+                    if caps.same_number_gap > dt.timedelta(0):
+                        barred.add(target.phone)  # one call per number in the gap
+                if not chosen:
+                    return []
+            claimed = set(
+                (
+                    await session.execute(
+                        update(CampaignTarget)
+                        .where(
+                            CampaignTarget.id.in_([t.id for t, _a in chosen]),
+                            CampaignTarget.state == TargetState.PENDING.value,
+                        )
+                        .values(
+                            state=TargetState.CALLING.value,
+                            attempts=CampaignTarget.attempts + 1,
+                            waiting=None,
+                            claimed_by=None,
+                            claimed_until=None,
+                        )
+                        .returning(CampaignTarget.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                ).scalars()
+            )
+            records = [
+                AttemptRecord(
+                    attempt_id,
+                    target.campaign_id,
+                    target.id,
+                    target.attempts + 1,
+                    target.phone,
+                    AttemptStatus.DIALING,
+                    now,
+                    False,
+                    False,
+                    False,
+                    sent=False,
+                )
+                for target, attempt_id in chosen
+                if target.id in claimed
+            ]
+            if records:
+                await session.execute(
+                    insert(DialAttempt),
+                    [
+                        {
+                            "id": r.id,
+                            "campaign_id": r.campaign_id,
+                            "target_id": r.target_id,
+                            "number": r.number,
+                            "phone": r.phone,
+                            "status": r.status.value,
+                            "created_at": now,
+                            "key_played": False,
+                            "confirmed": False,
+                            "transferred": False,
+                            "sent": False,  # marked just before its Originate
+                            "worker": worker,
+                            "node": caps.node if caps is not None else None,
+                            "trunk": caps.trunk if caps is not None else None,
+                        }
+                        for r in records
+                    ],
+                )
+            return records
+
+    async def withdraw(self, attempt_ids: Collection[str]) -> None:
+        """Undo :meth:`begin_many` for attempts whose Originate was never sent (pacing had no
+        slot for them within the tick, or the pass stopped): the rows go, their targets are
+        pending again with the attempt not counted.  Attempts marked sent are left alone."""
+        if not attempt_ids:
+            return
+        async with self._db.session() as session:
+            await withdraw_unsent(session, attempt_ids)
+
+    async def mark_sent(self, attempt_id: str) -> bool:
+        """Mark a batch's attempt as sent, just before its Originate goes out (one small
+        statement on a bare connection, committed).  False: it is no longer there to send
+        (withdrawn by a worker that adopted it while this one was taken for dead): the
+        Originate must not go out."""
+        async with self._db.engine.begin() as conn:
+            result = await conn.execute(_MARK_SENT, {"attempt_id": attempt_id})
+            return bool(result.rowcount)
 
     async def get(self, attempt_id: str) -> AttemptRecord | None:
         async with self._db.session() as session:

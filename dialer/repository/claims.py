@@ -10,10 +10,10 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final
 
-from sqlalchemy import func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialer.model import TargetState
+from dialer.model import AttemptStatus, TargetState
 from dialer.repository.records import INFLIGHT, TargetRecord, target_record
 from hotline.store.db import Database
 from hotline.store.leases import Lease, holds
@@ -126,29 +126,80 @@ class Claims:
         *,
         node: str | None = None,
         lease: Lease | None = None,
-    ) -> list[str]:
+    ) -> Adoption:
         """Attempts in flight whose worker is not among ``alive`` (dead, or written before
-        workers had names) become ``worker``'s; returns their ids.  ``node``: only those
-        dialled through that node; ``lease``: only while this worker still owns the node."""
+        workers had names): those whose Originate was sent (or may have been) become
+        ``worker``'s, to be followed or settled; those never sent (a batch written by a
+        worker killed before their turn) are withdrawn, their contacts pending again.
+        ``node``: only those dialled through that node; ``lease``: only while this worker
+        still owns the node."""
         orphan = or_(DialAttempt.worker.is_(None), DialAttempt.worker.not_in(list(alive)))
         where = [DialAttempt.status.in_(INFLIGHT), orphan]
         if node is not None:
             where.append(DialAttempt.node == node)
         async with self._db.session() as session:
             if lease is not None and not await holds(session, lease):
-                return []
-            ids = list(
-                (
-                    await session.execute(
-                        select(DialAttempt.id).where(*where).with_for_update(skip_locked=True)
-                    )
-                ).scalars()
-            )
-            if ids:
+                return Adoption([], 0)
+            rows = (
                 await session.execute(
-                    update(DialAttempt).where(DialAttempt.id.in_(ids)).values(worker=worker)
+                    select(DialAttempt.id, DialAttempt.sent)
+                    .where(*where)
+                    .with_for_update(skip_locked=True)
                 )
-            return ids
+            ).all()
+            sent = [str(row[0]) for row in rows if row[1]]
+            unsent = [str(row[0]) for row in rows if not row[1]]
+            if sent:
+                await session.execute(
+                    update(DialAttempt).where(DialAttempt.id.in_(sent)).values(worker=worker)
+                )
+            withdrawn = await withdraw_unsent(session, unsent) if unsent else 0
+            return Adoption(sent, withdrawn)
+
+
+@dataclass(frozen=True)
+class Adoption:
+    """What :meth:`Claims.adopt` took over: the ids of the attempts to follow, and how many
+    never-sent attempts went back to their contacts."""
+
+    adopted: list[str]
+    withdrawn: int
+
+
+async def withdraw_unsent(session: AsyncSession, attempt_ids: Collection[str]) -> int:
+    """In ``session``: delete the attempts among ``attempt_ids`` still dialing whose Originate
+    was never sent, and put their contacts back to pending with the attempt not counted (they
+    are dialled later, once).  Returns how many were withdrawn."""
+    targets = list(
+        (
+            await session.execute(
+                delete(DialAttempt)
+                .where(
+                    DialAttempt.id.in_(list(attempt_ids)),
+                    DialAttempt.status == AttemptStatus.DIALING.value,
+                    DialAttempt.sent.is_(False),
+                )
+                .returning(DialAttempt.target_id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+    )
+    if targets:
+        await session.execute(
+            update(CampaignTarget)
+            .where(
+                CampaignTarget.id.in_(targets),
+                CampaignTarget.state == TargetState.CALLING.value,
+            )
+            .values(
+                state=TargetState.PENDING.value,
+                attempts=CampaignTarget.attempts - 1,
+                claimed_by=None,
+                claimed_until=None,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return len(targets)
 
 
 async def within_shared_caps(
@@ -188,3 +239,60 @@ async def within_shared_caps(
         select(func.max(DialAttempt.created_at)).where(DialAttempt.phone == phone)
     )
     return last is None or now >= last + caps.same_number_gap
+
+
+# The advisory locks of many numbers in one statement, taken in the order of the (sorted)
+# array: two batches sharing numbers lock them in the same order (no deadlock).
+_XACT_LOCKS: Final = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(k, 0))) "
+    "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS t(k, n)"
+)
+
+
+async def room_within_shared_caps(
+    session: AsyncSession,
+    phones: Collection[str],
+    caps: SharedCaps,
+    campaign_id: int,
+    now: dt.datetime,
+) -> tuple[int, set[str]]:
+    """:func:`within_shared_caps` for a batch of one campaign's calls, in the batch's
+    transaction on PostgreSQL: how many more calls the trunk, campaign and node caps leave
+    room for across every worker, and which of ``phones`` the same-number gap bars now.  The
+    locks are the same, in the same order (trunk, node, numbers)."""
+    if caps.lease is not None and not await holds(session, caps.lease):
+        return 0, set()  # the node was taken over: dial nothing more through it
+    await session.execute(_XACT_LOCK, {"key": f"dialer-trunk:{caps.trunk}"})
+    in_flight = DialAttempt.status.in_(INFLIGHT)
+    on_trunk = await session.scalar(
+        select(func.count())
+        .select_from(DialAttempt)
+        .where(in_flight, DialAttempt.trunk == caps.trunk)
+    )
+    in_campaign = await session.scalar(
+        select(func.count())
+        .select_from(DialAttempt)
+        .where(in_flight, DialAttempt.campaign_id == campaign_id)
+    )
+    room = min(caps.trunk_cap - (on_trunk or 0), caps.campaign_cap - (in_campaign or 0))
+    if caps.node and caps.node_cap is not None and room > 0:
+        await session.execute(_XACT_LOCK, {"key": f"dialer-node:{caps.node}"})
+        on_node = await session.scalar(
+            select(func.count())
+            .select_from(DialAttempt)
+            .where(in_flight, DialAttempt.node == caps.node)
+        )
+        room = min(room, caps.node_cap - (on_node or 0))
+    if room <= 0:
+        return 0, set()
+    numbers = sorted(set(phones))
+    await session.execute(_XACT_LOCKS, {"keys": [f"dialer-number:{p}" for p in numbers]})
+    rows = await session.execute(
+        select(DialAttempt.phone, func.max(DialAttempt.created_at))
+        .where(DialAttempt.phone.in_(numbers))
+        .group_by(DialAttempt.phone)
+    )
+    barred = {
+        phone for phone, last in rows if last is not None and now < last + caps.same_number_gap
+    }
+    return room, barred

@@ -73,6 +73,7 @@ class AttemptRecord:
     transferred: bool
     machine: bool = False  # AMD: an answering machine answered
     operator: str | None = None  # progressive: the operator who took the callee
+    sent: bool = True  # its Originate went out, or may have (False: never sent)
 
 
 def scenario_record(row: ScenarioRow) -> ScenarioRecord:
@@ -136,4 +137,5 @@ def attempt_record(row: DialAttempt) -> AttemptRecord:
         row.transferred,
         row.machine,
         row.operator,
+        row.sent,
     )

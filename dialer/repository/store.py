@@ -70,6 +70,9 @@ class DialerStore:
         self.set_limit = limits.set
         # attempts
         self.begin_attempt = attempts.begin
+        self.begin_attempts = attempts.begin_many
+        self.withdraw_attempts = attempts.withdraw
+        self.mark_sent = attempts.mark_sent
         self.attempt = attempts.get
         self.inflight = attempts.inflight
         self.inflight_counts = attempts.inflight_counts

@@ -202,6 +202,54 @@ class SharedPacer:
                     return None
         return max(0.0, float(waited))
 
+    async def take_many(
+        self, name: str, interval: float, horizon: float, count: int
+    ) -> list[float]:
+        """Book up to ``count`` consecutive slots at once (a dispatcher batch, issue 19):
+        seconds until each, the first at most ``horizon`` seconds away and none beyond it;
+        fewer (or none) when the slots within the horizon run out.  The row lock serialises
+        concurrent takers; the slots are measured on the server's clock once it is held."""
+        if count <= 0:
+            return []
+        async with self._db.session() as session:
+            next_at = (await session.execute(_LOCK_PACING, {"name": name})).scalar_one_or_none()
+            if next_at is None:
+                await session.execute(
+                    dialect_insert(self._db)(DialerPacing)
+                    .values(name=name, next_at=0.0)
+                    .on_conflict_do_nothing()
+                )
+                next_at = (await session.execute(_LOCK_PACING, {"name": name})).scalar_one()
+            now = float((await session.execute(_SERVER_CLOCK)).scalar_one())
+            start = max(float(next_at), now)
+            if start > now + horizon:
+                return []
+            booked = min(count, int((now + horizon - start) / interval) + 1)
+            await session.execute(
+                update(DialerPacing)
+                .where(DialerPacing.name == name)
+                .values(next_at=start + booked * interval)
+            )
+        return [max(0.0, start - now + i * interval) for i in range(booked)]
+
+    async def free_slots(self, name: str, interval: float, horizon: float) -> int:
+        """How many slots are free from now within ``horizon`` seconds (read only, so an
+        estimate: another worker may book some before this one does)."""
+        async with self._db.session() as session:
+            row = (await session.execute(_PEEK_PACING, {"name": name})).one_or_none()
+        if row is None:  # no row yet: nobody has booked a slot
+            return int(horizon / interval) + 1
+        next_at, now = float(row[0]), float(row[1])
+        start = max(next_at, now)
+        return 0 if start > now + horizon else int((now + horizon - start) / interval) + 1
+
+
+_LOCK_PACING: Final = text("SELECT next_at FROM dialer_pacing WHERE name = :name FOR UPDATE")
+_SERVER_CLOCK: Final = text("SELECT EXTRACT(EPOCH FROM clock_timestamp())")
+_PEEK_PACING: Final = text(
+    "SELECT next_at, EXTRACT(EPOCH FROM clock_timestamp()) FROM dialer_pacing WHERE name = :name"
+)
+
 
 def worker_name(settings: WorkerSettings, host: str) -> str:
     """The configured name, else the host's: stable over restarts, so a restarted worker

@@ -72,6 +72,7 @@ class AgiCall:
         "_loop",
         "_reader",
         "_reading_task",
+        "_route",
         "_started",
         "_timeout",
         "_timer",
@@ -90,6 +91,7 @@ class AgiCall:
         debug: bool = False,
     ) -> None:
         self.env = env
+        self._route = env.route  # read several times per session: parsed once
         self._reader = reader
         self._writer = writer
         self._timeout = command_timeout
@@ -115,7 +117,7 @@ class AgiCall:
 
     @property
     def route(self) -> str:
-        return self.env.route
+        return self._route
 
     @property
     def hung_up(self) -> bool:

@@ -17,7 +17,7 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Final
+from typing import Any, Final
 
 from hotline.core.logs import call_uniqueid
 from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_REFUSED, FASTAGI_SESSIONS
@@ -43,6 +43,10 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # Setting HOTLINE_STATUS=FAILED on the way out is best effort and must not hold up shutdown.
 _FAILURE_REPORT_TIMEOUT: Final = 2.0
 _CLOSE_TIMEOUT: Final = 2.0
+# Peers whose verdict is remembered (a refused stranger's too); beyond that the memory starts
+# over, so a scan from many addresses cannot grow it.
+_PEER_CACHE_SIZE: Final = 1024
+_UNSEEN: Final = "unseen"
 
 
 class AgiRoutes:
@@ -84,6 +88,11 @@ class FastAgiServer:
         # Every session task, from accept to socket closed: stop() waits for and cancels these.
         self._tasks: set[asyncio.Task[None]] = set()
         self._active = 0
+        # Per-session work done once (issue 19 item 2): each peer's verdict, and the metric
+        # children per route label (and outcome); both are bounded sets.
+        self._peer_allowed: dict[str, str | None] = {}
+        self._active_gauges: dict[str, Any] = {}
+        self._session_counters: dict[tuple[str, str], Any] = {}
 
     @property
     def bound_port(self) -> int:
@@ -101,6 +110,7 @@ class FastAgiServer:
             raise RuntimeError("FastAGI server already started")
         s = self._settings
         self._allowed = await _resolve_peers(self._peer_names)
+        self._peer_allowed.clear()
         self._closing = False
         self._server = await asyncio.start_server(
             self._on_connect, s.host, s.port, limit=s.max_line_bytes, backlog=s.backlog
@@ -168,7 +178,7 @@ class FastAgiServer:
             env = None if self._closing else await self._read_header(reader, writer)
             if env is not None:
                 call = self._start_call(env, reader, writer)
-                FASTAGI_ACTIVE.labels(self._route_label(call)).inc()
+                self._active_gauge(self._route_label(call)).inc()
                 handler = self._handler_for(call)
                 if handler is None:
                     outcome = "fallback"
@@ -208,6 +218,20 @@ class FastAgiServer:
     def _refusal(self, writer: asyncio.StreamWriter) -> str | None:
         """Why this connection is closed unheard, or None to serve it."""
         host = _peer_host(writer)
+        verdict = self._peer_allowed.get(host, _UNSEEN)
+        if verdict is _UNSEEN:
+            verdict = self._peer_refusal(host)
+            if len(self._peer_allowed) >= _PEER_CACHE_SIZE:
+                self._peer_allowed.clear()  # many peers: start over (still bounded)
+            self._peer_allowed[host] = verdict
+        if verdict is not None:
+            return verdict
+        if self._active >= self._settings.max_sessions:
+            return f"{self._active} sessions already (fastagi.max_sessions)"
+        return None
+
+    def _peer_refusal(self, host: str) -> str | None:
+        """Why a peer at ``host`` is not served (None: it is one of ``allowed_peers``)."""
         try:
             address = ipaddress.ip_address(host.split("%", 1)[0])
         except ValueError:
@@ -216,8 +240,6 @@ class FastAgiServer:
             address = address.ipv4_mapped
         if not any(address in network for network in self._allowed):
             return "not in fastagi.allowed_peers"
-        if self._active >= self._settings.max_sessions:
-            return f"{self._active} sessions already (fastagi.max_sessions)"
         return None
 
     def _start_call(
@@ -254,6 +276,12 @@ class FastAgiServer:
             return None
         return handler
 
+    def _active_gauge(self, label: str) -> Any:
+        gauge = self._active_gauges.get(label)
+        if gauge is None:
+            gauge = self._active_gauges[label] = FASTAGI_ACTIVE.labels(label)
+        return gauge
+
     def _route_label(self, call: AgiCall) -> str:
         """The metrics' route label: a registered route, else one label for all others (a
         peer's typo must not create a new time series per call)."""
@@ -262,8 +290,13 @@ class FastAgiServer:
     def _end_call(self, call: AgiCall, outcome: str) -> None:
         call._release()
         label = self._route_label(call)
-        FASTAGI_ACTIVE.labels(label).dec()
-        FASTAGI_SESSIONS.labels(label, outcome).inc()
+        self._active_gauge(label).dec()
+        counter = self._session_counters.get((label, outcome))
+        if counter is None:
+            counter = self._session_counters[label, outcome] = FASTAGI_SESSIONS.labels(
+                label, outcome
+            )
+        counter.inc()
         if log.isEnabledFor(logging.INFO):
             log.info("call end: %s after %.3f s", outcome, call.age)
 

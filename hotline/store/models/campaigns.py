@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.store.models.base import ENUM_LENGTH, Base, JsonDocument
@@ -188,6 +188,11 @@ class DialAttempt(Base):
     worker: Mapped[str | None] = mapped_column(String(64), index=True)
     node: Mapped[str | None] = mapped_column(String(32))
     trunk: Mapped[str | None] = mapped_column(String(64))
+    # Its Originate went out (or may have): a dispatcher batch is written false and each is
+    # set just before its Originate, so an attempt of a worker killed inside a tick that was
+    # never sent goes back to pending instead of being settled as unknown (issue 19 item 4).
+    # True by default: any other writer sends at once (fate unknown if it dies).
+    sent: Mapped[bool] = mapped_column(default=True, server_default=true())
 
 
 class DialerLimit(Base):

@@ -1,0 +1,131 @@
+"""A worker killed inside a dispatcher tick loses no call (issue 19 item 4): ``hotline run``
+w1 sends its first batch of attempts, commits its second and is SIGKILLed before any of that
+batch's Originates goes out (a hook, not timing: tests/e2e/dispatch2_kill_hook.py).  The
+attempts it wrote and never sent go back to their contacts when w2 adopts w1's attempts, and
+every number is then dialled exactly once by Asterisk's own count."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dialer.model import CampaignRules
+from dialer.repository import DialerStore
+from hotline.app import resolve_ami_secret
+from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
+from hotline.sandbox import Sandbox
+from hotline.settings import Settings
+from hotline.store.db import Database
+from hotline.transport.ami import AmiClient
+from tests.dialer_support import running_campaign, wait_finished
+from tests.e2e.engine_support import cli_overrides, engine_settings
+from tests.log_audit import log_file
+from tests.store.conftest import PG_TEST_URL, clean_postgres
+
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+
+# Pacing lets two calls out per 0.2 s tick: batches of two.
+DIALER = {
+    "tick_seconds": 0.2,
+    "calls_per_second": 10.0,
+    "ring_seconds": 4.0,
+    "same_number_gap_seconds": 3600.0,
+    "trunk_channels": 40,
+}
+WORKERS = {"heartbeat_seconds": 0.5, "dead_after_seconds": 2.0, "claim_lease_seconds": 1.0}
+ALWAYS = "00:00-24:00"
+RULES = CampaignRules(
+    max_attempts=1,
+    max_channels=40,
+    weekday_hours=ALWAYS,
+    saturday_hours=ALWAYS,
+    sunday_hours=ALWAYS,
+    holiday_hours=ALWAYS,
+)
+# Numbers ending in 4 or 6: the simulated carrier answers busy / congestion at once.
+PHONES = [f"+79133{i:05d}{(4, 6)[i % 2]}" for i in range(8)]
+
+
+@contextlib.contextmanager
+def worker(
+    settings: Settings, name: str, fastagi_port: int, *, kill_at_batch: int | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    sets = {
+        **{f"dialer.{k}": v for k, v in DIALER.items()},
+        **{f"workers.{k}": v for k, v in WORKERS.items()},
+        "workers.name": name,
+        "fastagi.port": fastagi_port,
+        "metrics.enabled": "false",
+    }
+    extra = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
+    args = [*cli_overrides(settings), *extra, "run"]
+    if kill_at_batch is None:
+        argv = [sys.executable, "-m", "hotline.cli", *args]
+    else:
+        argv = [sys.executable, "-m", "tests.e2e.dispatch2_kill_hook", str(kill_at_batch), *args]
+    with log_file(f"engine-{name}").open("ab") as log:
+        proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(5)
+
+
+async def test_a_worker_killed_inside_a_batch_leaves_no_number_undialled(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    await clean_postgres(PG_TEST_URL)
+    settings = engine_settings(tmp_path / "unused.db", dialer=DIALER)
+    settings = settings.model_copy(
+        update={"store": settings.store.model_copy(update={"url": PG_TEST_URL})}
+    )
+    db = Database(settings.database_url)
+    store = DialerStore(db)
+    await db.upgrade()
+    campaign = await running_campaign(store, tmp_path, PHONES, rules=RULES)
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    events = ami.subscribe(["Newchannel"])
+    dialled: Counter[str] = Counter()  # Asterisk's own count of calls to each number
+
+    async def count() -> None:
+        async for event in events:
+            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
+                ";2"
+            ):
+                dialled["+" + event.get("exten")] += 1
+
+    try:
+        async with ami:
+            counter = asyncio.create_task(count())
+            with worker(settings, "w1", settings.fastagi.port, kill_at_batch=2) as first:
+                assert await asyncio.to_thread(first.wait, 60) == -9  # SIGKILLed by the hook
+            # The first batch went out; the second is written, in flight, never sent.
+            left = await store.inflight("w1")
+            assert left and len(await store.attempts_detail(campaign.id)) > len(left)
+            with worker(settings, "w2", settings.fastagi.port):
+                finished = await wait_finished(store, "test", within=60)
+            await asyncio.sleep(0.5)  # the last Newchannel events
+            counter.cancel()
+        attempts = await store.attempts_detail(finished.id)
+        targets = await store.targets_detail(finished.id)
+        assert await store.inflight() == []
+    finally:
+        await db.dispose()
+    assert all(t["state"] == "done" for t in targets)
+    # One call per number, on the store's side and on Asterisk's.
+    assert Counter(a["phone"] for a in attempts) == Counter(PHONES)
+    assert dialled == Counter(PHONES)
