@@ -99,7 +99,8 @@ def test_our_dialplan_and_pjsip_are_loaded(sandbox: Sandbox, settings: Settings)
         assert f"Context '{context}'" in sandbox.cli(f"dialplan show {context}")
     inbound = sandbox.cli(f"dialplan show {CONTEXT_INBOUND}")
     fastagi = settings.fastagi
-    assert f"AGI(agi://{fastagi.host}:{fastagi.port}/{ROUTE_IVR})" in inbound
+    # The route, then the channel facts the IVR needs before its greeting (IVR_ARGUMENTS).
+    assert f"AGI(agi://{fastagi.host}:{fastagi.port}/{ROUTE_IVR},${{" in inbound
     # Only our configs load: Debian's sample contexts are gone.
     assert "Context 'default'" not in sandbox.cli("dialplan show")
     transports = sandbox.cli("pjsip show transports")
