@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -17,6 +18,7 @@ from dialer.model import AttemptStatus, CampaignState, DialMode, Reason, Result
 from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
 from dialer.repository import AttemptRecord, CampaignRecord, DialerStore, TargetRecord
 from dialer.window import retry_at, window_for
+from hotline.calls.tracker import UNAVAILABLE
 from hotline.core.metrics import DIALER_ATTEMPTS
 from hotline.core.phones import mask_phone
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
@@ -39,6 +41,12 @@ DIALER_EVENTS: Final = (
 PLAYBACK_SETTLE_SECONDS: Final = 5.0
 # How long an unanswered call's Hangup waits for the OriginateResponse that names the reason.
 ORIGINATE_SETTLE_SECONDS: Final = 3.0
+# A call's closing writes refused by the store (it is away: a PostgreSQL restart) are retried
+# with back-off, doubling from the first delay up to the longest, this many times in all
+# (about two minutes); after that the dialer's next reconciliation settles the attempt.
+CLOSE_TRIES: Final = 8
+CLOSE_FIRST_DELAY: Final = 0.5
+CLOSE_LONGEST_DELAY: Final = 30.0
 
 
 class AttemptTracker:
@@ -134,7 +142,7 @@ class AttemptTracker:
         # ("unallocated number" rather than "failed").
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(tracked.hung_up.wait(), ORIGINATE_SETTLE_SECONDS)
-        await self.finish_unanswered(attempt_id, tracked)
+        await self._retrying(attempt_id, lambda: self.finish_unanswered(attempt_id, tracked))
 
     async def _after_hangup(self, attempt_id: str, tracked: LiveAttempt) -> None:
         if not tracked.answered:
@@ -143,12 +151,42 @@ class AttemptTracker:
             if tracked.originate_done.is_set() and not tracked.answered:
                 return  # _after_failure closes it
             if not tracked.answered:
-                await self.finish_unanswered(attempt_id, tracked)
+                await self._retrying(
+                    attempt_id, lambda: self.finish_unanswered(attempt_id, tracked)
+                )
                 return
         if tracked.in_agi:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(tracked.playback_done.wait(), PLAYBACK_SETTLE_SECONDS)
-        await self._finish_answered(attempt_id, tracked)
+        await self._retrying(attempt_id, lambda: self._finish_answered(attempt_id, tracked))
+
+    async def _retrying(self, attempt_id: str, close: Callable[[], Awaitable[None]]) -> None:
+        """Run a call's closing writes; while the store is away, again with back-off (issue
+        21: a campaign call that hung up during a database outage stayed open for ever).  Each
+        try skips what an earlier one wrote (``LiveAttempt.closed``/``logged``)."""
+        delay = CLOSE_FIRST_DELAY
+        for attempt in range(1, CLOSE_TRIES + 1):
+            try:
+                await close()
+                return
+            except UNAVAILABLE as exc:
+                if attempt == CLOSE_TRIES:
+                    log.error(
+                        "campaign call %s not closed after %d tries (%s): left to the "
+                        "reconciliation",
+                        attempt_id,
+                        attempt,
+                        type(exc).__name__,
+                    )
+                    return
+                log.warning(
+                    "campaign call %s not closed, the store is away (%s): again in %.1f s",
+                    attempt_id,
+                    type(exc).__name__,
+                    delay,
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, CLOSE_LONGEST_DELAY)
 
     # --- results --------------------------------------------------------------------------
     async def finish_unanswered(
@@ -181,23 +219,31 @@ class AttemptTracker:
                 operator=bool(tracked.operator or attempt.operator),
             ),
         )
+        ended_at = tracked.ended_at = tracked.ended_at or self._clock()
         if not await self._close(attempt_id, tracked, result, reason, AttemptStatus.ENDED):
             return  # closed already (a late duplicate): its call log is written
+        if tracked.logged:
+            return
+        outcome = (
+            CallOutcome.OPERATOR
+            if attempt.transferred
+            else CallOutcome.COMPLETED
+            if result is Result.POSITIVE
+            else CallOutcome.ABANDONED
+        )
         with contextlib.suppress(UnknownCall):
+            # One write for the end and the outcome (the first of each kept): a retry after
+            # the store refused the event below writes neither twice.
             await self._call_log.ended(
-                attempt_id, at=self._clock(), hangup_cause=hangup_cause_text(tracked.cause)
+                attempt_id,
+                at=ended_at,
+                hangup_cause=hangup_cause_text(tracked.cause),
+                outcome=outcome,
             )
-            outcome = (
-                CallOutcome.OPERATOR
-                if attempt.transferred
-                else CallOutcome.COMPLETED
-                if result is Result.POSITIVE
-                else CallOutcome.ABANDONED
-            )
-            await self._call_log.set_outcome(attempt_id, outcome)
             await self._call_log.add_event(
                 attempt_id, EventKind.CAMPAIGN, f"{result.value}:{reason.value}"
             )
+        tracked.logged = True
 
     async def _close(
         self,
@@ -207,8 +253,14 @@ class AttemptTracker:
         reason: Reason,
         status: AttemptStatus,
     ) -> bool:
-        """Close the attempt with this verdict; False if it was closed already."""
+        """Close the attempt with this verdict; False if it was closed already (by another
+        task: this one's own earlier try, cut short by a store outage, counts as not)."""
         self._live.forget(attempt_id)
+        if tracked.closed:  # an earlier try closed it; the campaign's check may not have run
+            attempt = await self._store.attempt(attempt_id)
+            if attempt is not None:
+                await self._store.finish_if_done(attempt.campaign_id, self._clock())
+            return True
         attempt = await self._store.attempt(attempt_id)
         if attempt is None:
             return False
@@ -235,6 +287,7 @@ class AttemptTracker:
             ),
         )
         if closed:
+            tracked.closed = True
             outcome = result.value if status is AttemptStatus.ENDED else status.value
             DIALER_ATTEMPTS.labels(outcome, reason.value).inc()
             log.info(

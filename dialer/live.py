@@ -47,6 +47,12 @@ class LiveAttempt:
     reconciling: bool = False
     # Progressive: the operator who took the callee (AgentConnect), None until one did.
     operator: str | None = None
+    # Its attempt is closed in the store, and its call-log verdict written: a retry after a
+    # store outage (issue 21) skips what is done, so nothing is written twice.
+    closed: bool = False
+    logged: bool = False
+    # When its closing began (the call log's end time, kept across retries).
+    ended_at: datetime | None = None
 
 
 @dataclass

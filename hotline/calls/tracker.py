@@ -20,6 +20,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from hotline.core.clock import utc_now
+from hotline.core.masking import mask_phone
 from hotline.core.metrics import CALLS_INBOUND, CALLS_STARTED
 from hotline.dialplan.names import (
     CONTEXT_FALLBACK,
@@ -46,6 +47,9 @@ _STATE_UP = "6"
 _INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR)
 # The status event of a call closed by reconciliation (its hang-up was never seen).
 ENDED_UNSEEN = "ended while AMI was disconnected"
+# How long a stopping tracker tries once more to write the rows it holds for a database
+# outage (issue 21: a graceful stop before the next round lost them).
+HELD_WRITE_SECONDS: Final = 2.0
 
 
 def _duration(text: str) -> timedelta:
@@ -131,12 +135,34 @@ class CallTracker:
         return frozenset(self._active)
 
     async def run(self) -> None:
-        if self._reconcile_seconds is None:
-            await consume(self._events, self.handle, "call tracker")
+        try:
+            if self._reconcile_seconds is None:
+                await consume(self._events, self.handle, "call tracker")
+                return
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(consume(self._events, self.handle, "call tracker"))
+                tasks.create_task(self._reconcile_every(self._reconcile_seconds))
+        except asyncio.CancelledError:  # the engine stops: the held rows get a last try
+            await self.write_held()
+            raise
+
+    async def write_held(self, seconds: float = HELD_WRITE_SECONDS) -> None:
+        """Write the rows held for a database outage once more, for at most ``seconds``; the
+        ones still refused are logged (masked), as they are lost to this engine."""
+        if not self._unwritten:
             return
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(consume(self._events, self.handle, "call tracker"))
-            tasks.create_task(self._reconcile_every(self._reconcile_seconds))
+        try:
+            async with asyncio.timeout(seconds):
+                await self._write_unwritten()
+        except (TimeoutError, *UNAVAILABLE) as exc:
+            for uniqueid, row in self._unwritten.items():
+                log.error(
+                    "call %s from %s at %s not registered: the database was away at stop (%s)",
+                    uniqueid,
+                    mask_phone(row.caller),
+                    row.started_at.isoformat(timespec="seconds"),
+                    type(exc).__name__,
+                )
 
     async def _reconcile_every(self, seconds: float) -> None:
         while True:
