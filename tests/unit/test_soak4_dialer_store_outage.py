@@ -68,7 +68,9 @@ async def closed_row(call_log: CallLog, attempt_id: str) -> Any:
         while True:
             call = await call_log.get(uniqueid=attempt_id)
             assert call is not None
-            if call.ended_at is not None and call.outcome is not None:
+            # The end and outcome are one write, the campaign event the next: wait for both.
+            logged = any(e.kind == EventKind.CAMPAIGN.value for e in call.events)
+            if call.ended_at is not None and call.outcome is not None and logged:
                 return call
             await asyncio.sleep(0.02)
 
