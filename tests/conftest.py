@@ -12,6 +12,10 @@
   is grepped; a hit fails the session.  xdist workers only write their logs there.
 * A new SQLite database migrated to head is a copy of a template migrated once per process
   (``tests/db_template.py``), except in tests marked ``migrations``.
+* Hypothesis runs without its wall-clock checks (no per-example deadline, no "input generation
+  is slow" health check): on a shared 2-core machine under load those failed property tests
+  whose properties held (a clean-clone run at load 25-30 failed one on a 1.5 s draw).  The
+  example counts and the derandomised seeds are unchanged, so the checks are the same.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from hotline.sandbox.kannel import KannelRunner
 from hotline.settings import load_settings
@@ -31,6 +37,11 @@ from tests import db_template, log_audit, xdist_order
 from tests.xdist_support import isolate_worker
 
 isolate_worker(os.environ)
+
+hypothesis_settings.register_profile(
+    "hotline", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("hotline")
 
 _ASTERISK_OFFSETS = pytest.StashKey[dict[str, tuple[int, int]]]()
 _HANDLER = pytest.StashKey[logging.Handler]()
