@@ -60,8 +60,10 @@ class RowProblem:
         return f"row {self.row}, {self.column}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class ParsedContact:
+class ParsedContact(NamedTuple):
+    """One accepted row: a NamedTuple, built about four times faster than a frozen dataclass
+    (which sets each field through ``object.__setattr__``), once per row of a long list."""
+
     row: int
     phone: str  # E.164
     name: str | None
