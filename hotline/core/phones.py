@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 from typing import Any, Final
 
 import phonenumbers
@@ -59,78 +58,71 @@ _RUSSIA: Final = "RU"
 _RUSSIA_CODE: Final = 7
 
 
-@dataclass(frozen=True)
-class _RegionRules:
-    """One region of country code 7 as phonenumbers checks a national number against it."""
-
-    leading_digits: re.Pattern[str] | None
-    general: re.Pattern[str] | None  # None: no number of this length is possible
-    types: tuple[re.Pattern[str], ...]  # the number types that allow this length
-
-
-def _fullmatch(pattern: str | None) -> re.Pattern[str] | None:
-    return re.compile(f"(?:{pattern})\\Z") if pattern else None
+# A pattern that never matches: a region with no number of the length, or no type allowing it.
+_NEVER: Final = "(?!)"
 
 
 def _length_allowed(desc: Any, length: int) -> bool:
     return not desc.possible_length or length in desc.possible_length
 
 
+def _anchored(pattern: str) -> str:
+    return f"(?:{pattern})\\Z"
+
+
+def _region_valid(meta: Any, length: int) -> str:
+    """``is_valid_number_for_region`` for one region as a pattern: its general description
+    and at least one number type (each allowing ``length`` digits) match the whole number."""
+    general = meta.general_desc
+    if general is None or not general.national_number_pattern:
+        return _NEVER
+    if not _length_allowed(general, length):
+        return _NEVER
+    types = (
+        meta.premium_rate,
+        meta.toll_free,
+        meta.shared_cost,
+        meta.voip,
+        meta.personal_number,
+        meta.pager,
+        meta.uan,
+        meta.voicemail,
+        meta.fixed_line,
+        meta.mobile,
+    )
+    alternatives = [
+        _anchored(desc.national_number_pattern)
+        for desc in types
+        if desc is not None and desc.national_number_pattern and _length_allowed(desc, length)
+    ]
+    if not alternatives:
+        return _NEVER
+    return f"(?={_anchored(general.national_number_pattern)})(?:{'|'.join(alternatives)})"
+
+
 @functools.cache
-def _rules_for_country_seven(length: int) -> tuple[_RegionRules, ...]:
+def _country_seven_pattern(length: int) -> re.Pattern[str]:
     """phonenumbers' region choice and validity check (``region_code_for_number`` and
-    ``is_valid_number_for_region``) for +7 numbers of ``length`` digits, as compiled patterns
-    from its own metadata."""
-    rules = []
-    for region in phonenumbers.region_codes_for_country_code(_RUSSIA_CODE):
+    ``is_valid_number_for_region``) for +7 numbers of ``length`` digits, as one pattern
+    compiled from its own metadata: a region with leading digits decides alone when they
+    match, one without them accepts or passes on to the next region, in phonenumbers' order.
+    One match in C per number instead of a Python loop over a dozen patterns (issue 19)."""
+    rest = _NEVER
+    for region in reversed(phonenumbers.region_codes_for_country_code(_RUSSIA_CODE)):
         meta = PhoneMetadata.metadata_for_region(region)
         if meta is None:
             continue
-        general = meta.general_desc
-        types = (
-            meta.premium_rate,
-            meta.toll_free,
-            meta.shared_cost,
-            meta.voip,
-            meta.personal_number,
-            meta.pager,
-            meta.uan,
-            meta.voicemail,
-            meta.fixed_line,
-            meta.mobile,
-        )
-        rules.append(
-            _RegionRules(
-                re.compile(meta.leading_digits) if meta.leading_digits else None,
-                _fullmatch(general.national_number_pattern)
-                if general is not None and _length_allowed(general, length)
-                else None,
-                tuple(
-                    compiled
-                    for desc in types
-                    if desc is not None and _length_allowed(desc, length)
-                    if (compiled := _fullmatch(desc.national_number_pattern)) is not None
-                ),
-            )
-        )
-    return tuple(rules)
-
-
-def _valid_for(national: str, rules: _RegionRules) -> bool:
-    if rules.general is None or not rules.general.match(national):
-        return False
-    return any(pattern.match(national) for pattern in rules.types)
+        valid = _region_valid(meta, length)
+        if meta.leading_digits:
+            lead = f"(?:{meta.leading_digits})"
+            rest = f"(?={lead})(?:{valid})|(?!{lead})(?:{rest})"
+        else:
+            rest = f"(?:{valid})|(?:{rest})"
+    return re.compile(rest)
 
 
 def _valid_seven(national: str) -> bool:
-    rules = _rules_for_country_seven(len(national))
-    for region in rules:
-        if region.leading_digits is not None:
-            if region.leading_digits.match(national):
-                return _valid_for(national, region)
-        elif _valid_for(national, region):
-            return True
-    return False
+    return _country_seven_pattern(len(national)).match(national) is not None
 
 
 @functools.lru_cache(maxsize=65_536)

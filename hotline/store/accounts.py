@@ -16,10 +16,11 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Table, delete, func, select
+from sqlalchemy import insert as sql_insert
 
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
@@ -35,6 +36,14 @@ FLAG_NEXT_PERIOD: Final = "next_period"
 # Flags a person must look at before billing uses the reading.
 REVIEW_FLAGS: Final = frozenset({FLAG_IMPLAUSIBLE})
 _KOPECKS: Final = Decimal(100)
+
+
+# The tables the import writes with Core statements (no ORM objects for thousands of rows).
+_ACCOUNTS: Final = cast(Table, Account.__table__)
+_PHONES: Final = cast(Table, AccountPhone.__table__)
+_METERS: Final = cast(Table, Meter.__table__)
+# What a re-import replaces on an existing account: every column but its number.
+_ACCOUNT_UPDATED: Final = tuple(c.name for c in _ACCOUNTS.columns if c.name != "number")
 
 
 class UnknownMeter(NotFound):
@@ -155,44 +164,52 @@ class AccountStore:
     ) -> tuple[int, int]:
         """Create or replace the accounts (their phones and meters are replaced by the given
         ones; readings taken here are kept), all in one transaction.  Returns (created,
-        updated); ``progress`` is called with the number of accounts written so far."""
+        updated); ``progress`` is called with the number of accounts written so far.
+
+        Written with Core executemany over statements compiled once (a multi-row VALUES
+        built per chunk spent nine tenths of the import compiling SQL), one read of the
+        existing numbers per chunk, and no ORM objects: 20,000 accounts are 20,000 dicts."""
         created = updated = 0
         now = utc_now()
+        insert = dialect_insert(self._db)
+        upsert = insert(_ACCOUNTS)
+        upsert = upsert.on_conflict_do_update(
+            index_elements=[_ACCOUNTS.c.number],
+            set_={name: upsert.excluded[name] for name in _ACCOUNT_UPDATED},
+        )
         async with self._db.session() as session:
-            insert = dialect_insert(self._db)
+            conn = await session.connection()
             written = 0
             for chunk in batches(accounts):
                 numbers = [a.number for a in chunk]
-                existing = set(
-                    await session.scalars(
-                        select(Account.number).where(Account.number.in_(numbers))
+                existing = list(
+                    await conn.scalars(
+                        select(_ACCOUNTS.c.number).where(_ACCOUNTS.c.number.in_(numbers))
                     )
                 )
                 updated += len(existing)
                 created += len(chunk) - len(existing)
                 # A row with a PIN carries its argon2 hash (tens of ms each): off the loop.
                 rows = await asyncio.to_thread(_account_rows, chunk, now)
-                stmt = insert(Account).values(rows)
-                columns = {c: stmt.excluded[c] for c in rows[0] if c != "number"}
-                await session.execute(
-                    stmt.on_conflict_do_update(index_elements=["number"], set_=columns)
-                )
-                await session.execute(
-                    delete(AccountPhone).where(AccountPhone.account_number.in_(numbers))
-                )
-                await session.execute(delete(Meter).where(Meter.account_number.in_(numbers)))
+                await conn.execute(upsert, rows)
+                if existing:
+                    # Only accounts already there can have phones and meters to replace.
+                    await conn.execute(
+                        delete(_PHONES).where(_PHONES.c.account_number.in_(existing))
+                    )
+                    await conn.execute(
+                        delete(_METERS).where(_METERS.c.account_number.in_(existing))
+                    )
                 phones = [
                     {"phone": p, "account_number": a.number} for a in chunk for p in set(a.phones)
                 ]
-                # Sliced: an account may have many meters, and a statement's bound
-                # parameters are limited (SQLite 32766, PostgreSQL 65535).
-                for phone_rows in batches(phones):
-                    await session.execute(insert(AccountPhone).values(phone_rows))
+                if phones:
+                    await conn.execute(sql_insert(_PHONES), phones)
                 meters = [
                     _meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)
                 ]
-                for meter_rows in batches(meters):
-                    await session.execute(insert(Meter).values(meter_rows))
+                if meters:
+                    await conn.execute(sql_insert(_METERS), meters)
                 written += len(chunk)
                 if progress is not None:
                     progress(written)

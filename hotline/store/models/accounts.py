@@ -39,8 +39,9 @@ class AccountPhone(Base):
     __tablename__ = "account_phones"
 
     phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    # Indexed alone too: an import replaces an account's phones by its number (migration 0034).
     account_number: Mapped[str] = mapped_column(
-        String(32), ForeignKey("accounts.number", ondelete="CASCADE"), primary_key=True
+        String(32), ForeignKey("accounts.number", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 
