@@ -320,11 +320,8 @@ class Engine:
             )
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
-        tracker = CallTracker(
-            self.ami.subscribe(TRACKED_EVENTS),
-            self.call_log,
-            self._live_channels,
-            self.settings.resilience.call_log_reconcile_seconds,
+        tracker = CallTracker.from_settings(
+            self.settings, self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
         )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
         if self.dialer is not None:

@@ -29,6 +29,7 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_CALLER,
 )
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
+from hotline.settings import Settings
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.ami import AmiError, Subscription, consume
@@ -93,6 +94,7 @@ class Unwritten:
     # Found in Asterisk's channel list, not seen begin: it may be a campaign call the dialer
     # registered (then left to the dialer), which the database could not be asked about.
     adopted: bool = False
+    node: str | None = None
 
     async def write(self, call_log: CallLog) -> None:
         if self.adopted and await call_log.get(uniqueid=self.uniqueid) is not None:
@@ -106,6 +108,7 @@ class Unwritten:
             caller=self.caller,
             callee=self.callee,
             simulated=self.simulated,
+            node=self.node,
         )
         if self.answered_at is not None:
             await call_log.answered(self.uniqueid, at=self.answered_at)
@@ -121,14 +124,27 @@ class CallTracker:
         call_log: CallLog,
         live_channels: LiveChannels | None = None,
         reconcile_seconds: float | None = None,
+        node: str | None = None,
     ) -> None:
+        """``node``: the cluster node whose AMI ``events`` come from (issue 20): its calls'
+        rows carry it, and reconciliation judges only that node's open rows (None: one
+        Asterisk, every row)."""
         self._events = events
+        self._node = node
         self._log = call_log
         self._live_channels = live_channels
         self._reconcile_seconds = reconcile_seconds
         self._active: set[str] = set()
         # Calls whose row the database refused (it was away): written on reconciliation.
         self._unwritten: dict[str, Unwritten] = {}
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, events: Subscription, call_log: CallLog, live: LiveChannels
+    ) -> CallTracker:
+        """The engine's tracker of its own Asterisk: ``workers.node``'s calls (issue 20)."""
+        reconcile = settings.resilience.call_log_reconcile_seconds
+        return cls(events, call_log, live, reconcile, settings.workers.node or None)
 
     @property
     def active_calls(self) -> frozenset[str]:
@@ -198,6 +214,7 @@ class CallTracker:
                     callee=None if simulated else exten,
                     simulated=simulated,
                     started_at=utc_now(),
+                    node=self._node,
                 )
                 try:
                     await row.write(self._log)
@@ -249,7 +266,8 @@ class CallTracker:
         candidates = set(self._active)
         if away is None:
             try:
-                candidates |= await self._log.open_inbound(started_before=utc_now())
+                nodes = None if self._node is None else (self._node,)
+                candidates |= await self._log.open_inbound(utc_now(), nodes)
             except Exception:
                 log.exception("could not read the open calls to reconcile the call log")
         try:
@@ -305,6 +323,7 @@ class CallTracker:
                 started_at=utc_now() - _duration(channel.get("duration")),
                 answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
                 adopted=True,
+                node=self._node,
             )
             log.warning(
                 "call %s found in progress, kept to register later: %s",
@@ -326,6 +345,7 @@ class CallTracker:
             channel=channel.get("channel") or None,
             caller=channel.get("calleridnum") or None,
             simulated=simulated,
+            node=self._node,
         )
         if channel.get("channelstate") == _STATE_UP:
             await self._log.answered(uniqueid)

@@ -94,7 +94,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0033_dispatch2_attempt_sent"
+    assert head == "0034_xnode_call_node"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head
