@@ -28,6 +28,7 @@ from hotline.dialplan.names import (
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
 )
+from hotline.dialplan.node_legs import CONTEXT_NODE_LEGS
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
 from hotline.settings import Settings
 from hotline.store.calllog import CallLog, UnknownCall
@@ -45,9 +46,11 @@ _ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
 _STATE_UP = "6"
 # Where an inbound caller's channel may be when a starting engine first lists the channels:
 # still in an entry context, in the IVR's context, or past it (the fallback, the queue).
-_INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR)
+_INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR, CONTEXT_NODE_LEGS)
 # The status event of a call closed by reconciliation (its hang-up was never seen).
 ENDED_UNSEEN = "ended while AMI was disconnected"
+# The status event of a call dialled to the queue node (issue 20).
+NODE_LEG = "operator leg to the queue node"
 # How long a stopping tracker tries once more to write the rows it holds for a database
 # outage (issue 21: a graceful stop before the next round lost them).
 HELD_WRITE_SECONDS: Final = 2.0
@@ -356,6 +359,11 @@ class CallTracker:
         if context == CONTEXT_FALLBACK and event.get("priority") == "1":
             await self._log.add_event(uniqueid, EventKind.STATUS, "fallback", {"context": context})
             await self._log.set_outcome(uniqueid, CallOutcome.FALLBACK)
+        elif context == CONTEXT_NODE_LEGS and event.get("application") == "Dial":
+            # Issue 20: dialled to the queue node; its queue events come under this call.
+            trunk = event.get("appdata").split(",", 1)[0]
+            await self._log.add_event(uniqueid, EventKind.STATUS, NODE_LEG, {"trunk": trunk})
+            await self._log.set_outcome(uniqueid, CallOutcome.OPERATOR)
         elif context == CONTEXT_OPERATOR and event.get("application") == "Queue":
             queue = event.get("appdata").split(",", 1)[0]
             await self._log.add_event(uniqueid, EventKind.QUEUE, queue)

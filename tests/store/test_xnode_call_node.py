@@ -4,11 +4,22 @@ other node's calls as "ended unseen" (its own Asterisk did not have them)."""
 
 from __future__ import annotations
 
-from hotline.calls.tracker import ENDED_UNSEEN, CallTracker
+from hotline.calls.tracker import ENDED_UNSEEN, NODE_LEG, CallTracker
+from hotline.contact_center.operators import screen
+from hotline.contact_center.queue_tracker import QueueTracker, node_leg
 from hotline.dialplan.names import CONTEXT_INBOUND
+from hotline.dialplan.node_legs import (
+    CONTEXT_NODE_LEG_IN,
+    CONTEXT_NODE_LEGS,
+    NODE_HEADER,
+    NODE_LEG_EVENT,
+    ORIGIN_HEADER,
+)
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog
-from hotline.store.enums import EventKind
+from hotline.store.enums import CallOutcome, EventKind, QueueEventKind
+from hotline.store.queue_events import QueueEvents
+from hotline.store.recordings import Recordings
 from hotline.transport.ami import Subscription
 
 
@@ -78,3 +89,51 @@ async def test_a_worker_closes_only_its_own_nodes_calls(call_log: CallLog) -> No
     assert [e.value for e in row.events if e.kind == EventKind.STATUS] == [ENDED_UNSEEN]
     still = await call_log.get(uniqueid="n1.1")
     assert still is not None and still.ended_at is None
+
+
+async def test_a_queue_nodes_leg_is_filed_under_the_callers_call(call_log: CallLog) -> None:
+    """The caller's row is n2's; the queue node's engine sees only the leg (its own
+    uniqueid) and the leg's UserEvent naming the caller: the leg opens no second row, its
+    queue events are the caller's call, and the operator's screen pop is the caller's."""
+    db = call_log.db
+    n2 = CallTracker(Subscription(None, 100), call_log, node="n2")
+    await n2.handle(newchannel("n2.7", "79135550007"))
+    await call_log.add_event("n2.7", EventKind.ACCOUNT, "1234567")
+    await n2.handle(
+        event(
+            "Newexten",
+            Uniqueid="n2.7",
+            Context=CONTEXT_NODE_LEGS,
+            Application="Dial",
+            AppData="PJSIP/hotline-node-n1,5,b(hotline-node-legs^headers^1)",
+        )
+    )
+    n1 = CallTracker(Subscription(None, 100), call_log, node="n1")
+    queue_events = QueueEvents(db)
+    queue = QueueTracker(Subscription(None, 100), queue_events, Recordings(db), call_log)
+    leg = "n1.3"
+    scripted = [
+        event("Newchannel", Uniqueid=leg, Channel="PJSIP/hotline-node-legs-in-01",
+              Context=CONTEXT_NODE_LEG_IN, Exten="s", CallerIDNum="79135550007"),
+        event("UserEvent", Uniqueid=leg, UserEvent=NODE_LEG_EVENT,
+              **{ORIGIN_HEADER: "n2.7", NODE_HEADER: "n2"}),
+        event("QueueCallerJoin", Uniqueid=leg, Queue="hotline-operators", Position="1"),
+        event("AgentConnect", Uniqueid=leg, Queue="hotline-operators", MemberName="anna",
+              HoldTime="3"),
+    ]  # fmt: skip
+    for e in scripted:
+        await n1.handle(e)
+        await queue.handle(e)
+
+    assert await call_log.get(uniqueid=leg) is None  # one call, one row
+    kinds = [e.kind for e in await queue_events.for_uniqueid("n2.7")]
+    assert QueueEventKind.JOIN in kinds and QueueEventKind.CONNECT in kinds
+    assert await queue_events.for_uniqueid(leg) == []
+    row = await call_log.get(uniqueid="n2.7")
+    assert row is not None and row.outcome is CallOutcome.OPERATOR
+    assert [e.value for e in row.events if e.kind == EventKind.STATUS] == [NODE_LEG]
+    pop = await screen("anna", call_log, queue_events)
+    assert pop is not None and (pop["call_id"], pop["account"]) == (row.id, "1234567")
+    # A header that is no uniqueid links nothing.
+    assert node_leg(event("UserEvent", Uniqueid="x.1", UserEvent=NODE_LEG_EVENT,
+                          **{ORIGIN_HEADER: "a b"})) is None  # fmt: skip
