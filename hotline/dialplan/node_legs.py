@@ -34,6 +34,7 @@ TRUNK_PREFIX: Final = "hotline-node-"
 NODE_LEG_EVENT: Final = "HotlineNodeLeg"
 ORIGIN_HEADER: Final = "Origin"
 NODE_HEADER: Final = "Node"
+CALL_ID_HEADER: Final = "CallId"
 # Set on the caller's channel once the legs were tried: [hotline-operator] queues locally.
 LEGS_TRIED_VAR: Final = "HOTLINE_NODE_LEGS_TRIED"
 # The caller's uniqueid and node, inherited by the outbound leg for its headers.
@@ -107,6 +108,7 @@ def node_legs(settings: Settings) -> dict[str, object]:
         "event": NODE_LEG_EVENT,
         "origin_header": ORIGIN_HEADER,
         "node_header": NODE_HEADER,
+        "call_id_header": CALL_ID_HEADER,
         "tried_var": LEGS_TRIED_VAR,
         "origin_var": ORIGIN_VAR,
         "node_var": NODE_VAR,

@@ -72,6 +72,7 @@ class CallRecord:
     hangup_cause: str | None
     operator_reason: str | None
     events: tuple[CallEventRecord, ...]  # ordered by (at, id)
+    node: str | None = None  # the cluster node that carries it (issue 20)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -426,4 +427,5 @@ def _record(call: Call) -> CallRecord:
             CallEventRecord(at=e.at, kind=e.kind, value=e.value, detail=e.detail)
             for e in call.events
         ),
+        node=call.node,
     )
