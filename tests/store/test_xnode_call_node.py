@@ -4,6 +4,13 @@ other node's calls as "ended unseen" (its own Asterisk did not have them)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Awaitable
+
+import pytest
+
+from dialer.node_trackers import node_tracking
 from hotline.calls.tracker import ENDED_UNSEEN, NODE_LEG, CallTracker
 from hotline.contact_center.operators import screen
 from hotline.contact_center.queue_tracker import QueueTracker, node_leg
@@ -16,11 +23,12 @@ from hotline.dialplan.node_legs import (
     ORIGIN_HEADER,
 )
 from hotline.protocol.ami import AmiEvent
+from hotline.settings import load_settings
 from hotline.store.calllog import CallLog
 from hotline.store.enums import CallOutcome, EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
-from hotline.transport.ami import Subscription
+from hotline.transport.ami import AmiClient, Subscription
 
 
 def event(name: str, **headers: str) -> AmiEvent:
@@ -137,3 +145,26 @@ async def test_a_queue_nodes_leg_is_filed_under_the_callers_call(call_log: CallL
     # A header that is no uniqueid links nothing.
     assert node_leg(event("UserEvent", Uniqueid="x.1", UserEvent=NODE_LEG_EVENT,
                           **{ORIGIN_HEADER: "a b"})) is None  # fmt: skip
+
+
+async def test_a_taken_over_nodes_calls_are_tracked_as_that_nodes(
+    call_log: CallLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker that took n2 over tracks n2's inbound calls on n2's AMI, as n2's (its own
+    node's tracker is the engine's); the tracking stops with the driver."""
+    ami = AmiClient(load_settings().ami, "secret")  # never started: events are scripted
+    events = Subscription(None, 100)
+    monkeypatch.setattr(ami, "subscribe", lambda *_args, **_kw: events)
+    tracking = asyncio.create_task(_await(node_tracking(call_log, 60.0)(ami, "n2")))
+    events.offer(newchannel("n2-1796336284.5", "79135550005"))
+    async with asyncio.timeout(10):
+        while (row := await call_log.get(uniqueid="n2-1796336284.5")) is None:
+            await asyncio.sleep(0.05)
+    assert row.node == "n2"
+    tracking.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await tracking
+
+
+async def _await(work: Awaitable[None]) -> None:
+    await work
