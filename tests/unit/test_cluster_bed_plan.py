@@ -74,7 +74,7 @@ def test_the_queue_node_must_be_a_bed_node() -> None:
     """cluster.queue names the bed's own nodes, which the settings do not list (issue 20)."""
     plan = plan_bed(settings(cluster={"queue": {"node": "n2", "standby": "n1"}}))
     assert [n.name for n in plan.settings.cluster.queue_nodes()] == ["n2", "n1"]
-    with pytest.raises(BedError, match="cluster.queue.node 'n3' is not a bed node"):
+    with pytest.raises(BedError, match=r"cluster\.queue\.node 'n3' is not a bed node"):
         plan_bed(settings(cluster={"queue": {"node": "n3"}}))
 
 
