@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -19,7 +18,7 @@ from hotline.contact_center.recordings import discard_unwritten, wav_seconds
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
-from hotline.dialplan.node_legs import NODE_LEG_EVENT, ORIGIN_HEADER
+from hotline.dialplan.node_legs import NODE_LEG_EVENT, ORIGIN_HEADER, origin_uniqueid
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import EventKind, QueueEventKind
@@ -46,8 +45,6 @@ FILE_SETTLE_SECONDS = 1.0
 # How long a stopping tracker waits for recordings still being completed (the settle time
 # and a few writes).
 FINISH_ON_STOP_SECONDS = FILE_SETTLE_SECONDS + 4.0
-# An Asterisk uniqueid ("1796336284.162", or a system-name-prefixed one).
-_UNIQUEID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 def _int(value: str) -> int | None:
@@ -82,8 +79,8 @@ def node_leg(event: AmiEvent) -> tuple[str, str] | None:
     ignored (the leg's events then stay its own)."""
     if event.name != USER_EVENT or event.get("userevent") != NODE_LEG_EVENT:
         return None
-    origin = event.get(ORIGIN_HEADER)
-    if not event.uniqueid or not _UNIQUEID.match(origin) or origin == event.uniqueid:
+    origin = origin_uniqueid(event.get(ORIGIN_HEADER))
+    if not event.uniqueid or origin is None or origin == event.uniqueid:
         return None
     return event.uniqueid, origin
 

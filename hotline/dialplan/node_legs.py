@@ -12,6 +12,7 @@ row, counted once).  Pure: settings in, the template's context out.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Final
 
@@ -40,6 +41,9 @@ LEGS_TRIED_VAR: Final = "HOTLINE_NODE_LEGS_TRIED"
 # The caller's uniqueid and node, inherited by the outbound leg for its headers.
 ORIGIN_VAR: Final = "HOTLINE_NODE_LEG_ORIGIN"
 NODE_VAR: Final = "HOTLINE_NODE_LEG_NODE"
+# The caller's uniqueid as a leg carries it ("n1-1796336284.162"): it came in a SIP header,
+# so anything else is ignored (the leg then stays a call of its own).
+_UNIQUEID: Final = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 # A queue node answers a leg at once (its queue rings with option r): a leg unanswered this
 # long goes to the next node.  A dead node's trunk is unreachable (qualify) and not tried.
 LEG_ANSWER_SECONDS: Final = 5
@@ -67,6 +71,12 @@ class Trunk:
     node: str
     endpoint: str
     contact: str
+
+
+def origin_uniqueid(value: str | None) -> str | None:
+    """The caller's uniqueid a leg names (ORIGIN_VAR, the UserEvent's ORIGIN_HEADER), or
+    None if it names none (not a leg) or something that is no uniqueid."""
+    return value if value and _UNIQUEID.match(value) else None
 
 
 def trunk_endpoint(node: str) -> str:
