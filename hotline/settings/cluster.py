@@ -118,8 +118,11 @@ class ClusterSettings(BaseModel):
         return self
 
     def queue_nodes(self) -> list[ClusterNode]:
-        """The queue node, then its standby (none without ``queue.node``)."""
-        return [self.node(name) for name in (self.queue.node, self.queue.standby) if name]
+        """The queue node, then its standby (none without ``queue.node``, or while the
+        nodes are not listed: the test bed's defaults)."""
+        by_name = {node.name: node for node in self.nodes}
+        names = (self.queue.node, self.queue.standby)
+        return [by_name[name] for name in names if name in by_name]
 
     def node_at(self, sip_host: str, sip_port: int) -> ClusterNode | None:
         """The node whose SIP address this is (a node's own render knows itself by it)."""
