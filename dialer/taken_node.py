@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from dialer.engine import Dialer
+from dialer.node_trackers import NodeTracking
 from dialer.ownership import NodeDriver, StartDriver
 from dialer.workers import DialerWorker
 from hotline.store.leases import LeaseHolder
@@ -21,10 +22,17 @@ log = logging.getLogger(__name__)
 
 
 class TakenNode:
-    def __init__(self, ami: AmiClient, dialer: Dialer, adopt_every: float) -> None:
+    def __init__(
+        self,
+        ami: AmiClient,
+        dialer: Dialer,
+        adopt_every: float,
+        track: NodeTracking | None = None,
+    ) -> None:
         self._ami = ami
         self._dialer = dialer
         self._adopt_every = adopt_every
+        self._track = track
         self._tasks: list[asyncio.Task[None]] = []
 
     @property
@@ -32,12 +40,16 @@ class TakenNode:
         return self._ami.connected
 
     async def start(self) -> None:
-        await self._ami.start(wait=False)
         node = self._dialer.worker.node
+        # Subscribed before AMI logs in: the first FullyBooted reconciles the node's calls.
+        tracking = self._track(self._ami, node) if self._track is not None else None
+        await self._ami.start(wait=False)
         self._tasks = [
             asyncio.create_task(self._run_dialer(), name=f"dialer-{node}"),
             asyncio.create_task(self._adopt(), name=f"adopt-{node}"),
         ]
+        if tracking is not None:  # its inbound calls (issue 20: dialer/node_trackers.py)
+            self._tasks.append(asyncio.create_task(_run(tracking), name=f"calls-{node}"))
 
     async def _run_dialer(self) -> None:
         while True:
@@ -70,17 +82,24 @@ class TakenNode:
         await self._ami.stop()
 
 
+async def _run(work: Awaitable[None]) -> None:
+    await work
+
+
 def taken_nodes(
     new_ami: Callable[[str], AmiClient],
     new_dialer: Callable[[AmiClient, DialerWorker], Dialer],
     worker: Callable[[str, LeaseHolder], DialerWorker],
     adopt_every: float,
+    track: NodeTracking | None = None,
 ) -> StartDriver:
-    """Starts driving a node taken over: ``new_ami(node)``, then a dialler on it."""
+    """Starts driving a node taken over: ``new_ami(node)``, then a dialler on it, and with
+    ``track`` its inbound call tracking."""
 
     async def start(holder: LeaseHolder) -> NodeDriver:
         ami = new_ami(holder.node)
-        driver = TakenNode(ami, new_dialer(ami, worker(holder.node, holder)), adopt_every)
+        dialer = new_dialer(ami, worker(holder.node, holder))
+        driver = TakenNode(ami, dialer, adopt_every, track)
         await driver.start()
         return driver
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from dialer.build import dialer_factory
 from dialer.engine import Dialer
+from dialer.node_trackers import node_tracking
 from dialer.scheduled import ScheduleRunner
 from dialer.taken_node import taken_nodes
 from dialer.workers import WorkerPresence, dialer_worker, node_keeper
@@ -213,6 +214,7 @@ class Engine:
                     new_dialer,
                     lambda node, lease: dialer_worker(settings, self.worker, self.db, node, lease),
                     settings.workers.heartbeat_seconds,
+                    node_tracking(self.call_log, settings.resilience.call_log_reconcile_seconds),
                 )
         self._dialer_task: asyncio.Task[None] | None = None
         # Webhooks to billing and CRM (issue 22 item 4): events are written with their causes
@@ -320,11 +322,8 @@ class Engine:
             )
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
-        tracker = CallTracker(
-            self.ami.subscribe(TRACKED_EVENTS),
-            self.call_log,
-            self._live_channels,
-            self.settings.resilience.call_log_reconcile_seconds,
+        tracker = CallTracker.from_settings(
+            self.settings, self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
         )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
         if self.dialer is not None:

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 from hotline.contact_center.slots import Slot
 from hotline.dialplan.names import IVR_ARGUMENTS, ChannelVar, IvrStatus
+from hotline.dialplan.node_legs import ORIGIN_VAR, origin_uniqueid
 from hotline.protocol.agi import AgiError
 from hotline.speech import audio
 from hotline.speech.audio import AudioError
@@ -94,6 +95,14 @@ class IvrCall:
     async def open(self) -> None:
         await self.start_open()
         await self.opened()
+
+    async def follow_leg(self) -> None:
+        """On a queue node, an operator leg from another node (issue 20) is the caller's
+        call there: its row, events and queue events are under the caller's uniqueid, which
+        the leg carries (one round trip; only the routes the operator context runs)."""
+        origin = origin_uniqueid(await self.agi.get_variable(ORIGIN_VAR))
+        if origin is not None:
+            self.uniqueid = origin
 
     async def start_open(self) -> None:
         """Read the channel's facts and start writing the call's row; the caller does not

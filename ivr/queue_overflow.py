@@ -57,6 +57,7 @@ class QueueOverflow:
 
     async def __call__(self, agi: AgiCall) -> None:
         call = IvrCall(agi, self._log, self._library, self._callbacks)
+        await call.follow_leg()  # a leg from another node: the caller's call (issue 20)
         await call.open()  # the same call row as the IVR's (one uniqueid)
         final = FINAL_ARGUMENT in agi.env.arguments
         joined = await agi.get_variable(ChannelVar.QUEUE_JOINED)

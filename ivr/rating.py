@@ -71,6 +71,7 @@ class Rating:
         if await self._ratings.rated_since(caller, since):
             return  # asked once in the interval at most
         call = IvrCall(agi, self._log, self._library, self._callbacks)
+        await call.follow_leg()  # a leg from another node: the caller's call (issue 20)
         await call.open()  # the same call row as the IVR's (one uniqueid)
         try:
             await call.enter("rating")

@@ -28,7 +28,9 @@ from hotline.dialplan.names import (
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
 )
+from hotline.dialplan.node_legs import CONTEXT_NODE_LEGS
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
+from hotline.settings import Settings
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.ami import AmiError, Subscription, consume
@@ -44,9 +46,11 @@ _ENTRY_CONTEXTS = (CONTEXT_INBOUND, CONTEXT_SIMULATED_CALLER)
 _STATE_UP = "6"
 # Where an inbound caller's channel may be when a starting engine first lists the channels:
 # still in an entry context, in the IVR's context, or past it (the fallback, the queue).
-_INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR)
+_INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR, CONTEXT_NODE_LEGS)
 # The status event of a call closed by reconciliation (its hang-up was never seen).
 ENDED_UNSEEN = "ended while AMI was disconnected"
+# The status event of a call dialled to the queue node (issue 20).
+NODE_LEG = "operator leg to the queue node"
 # How long a stopping tracker tries once more to write the rows it holds for a database
 # outage (issue 21: a graceful stop before the next round lost them).
 HELD_WRITE_SECONDS: Final = 2.0
@@ -93,6 +97,7 @@ class Unwritten:
     # Found in Asterisk's channel list, not seen begin: it may be a campaign call the dialer
     # registered (then left to the dialer), which the database could not be asked about.
     adopted: bool = False
+    node: str | None = None
 
     async def write(self, call_log: CallLog) -> None:
         if self.adopted and await call_log.get(uniqueid=self.uniqueid) is not None:
@@ -106,6 +111,7 @@ class Unwritten:
             caller=self.caller,
             callee=self.callee,
             simulated=self.simulated,
+            node=self.node,
         )
         if self.answered_at is not None:
             await call_log.answered(self.uniqueid, at=self.answered_at)
@@ -121,14 +127,27 @@ class CallTracker:
         call_log: CallLog,
         live_channels: LiveChannels | None = None,
         reconcile_seconds: float | None = None,
+        node: str | None = None,
     ) -> None:
+        """``node``: the cluster node whose AMI ``events`` come from (issue 20): its calls'
+        rows carry it, and reconciliation judges only that node's open rows (None: one
+        Asterisk, every row)."""
         self._events = events
+        self._node = node
         self._log = call_log
         self._live_channels = live_channels
         self._reconcile_seconds = reconcile_seconds
         self._active: set[str] = set()
         # Calls whose row the database refused (it was away): written on reconciliation.
         self._unwritten: dict[str, Unwritten] = {}
+
+    @classmethod
+    def from_settings(
+        cls, settings: Settings, events: Subscription, call_log: CallLog, live: LiveChannels
+    ) -> CallTracker:
+        """The engine's tracker of its own Asterisk: ``workers.node``'s calls (issue 20)."""
+        reconcile = settings.resilience.call_log_reconcile_seconds
+        return cls(events, call_log, live, reconcile, settings.workers.node or None)
 
     @property
     def active_calls(self) -> frozenset[str]:
@@ -198,6 +217,7 @@ class CallTracker:
                     callee=None if simulated else exten,
                     simulated=simulated,
                     started_at=utc_now(),
+                    node=self._node,
                 )
                 try:
                     await row.write(self._log)
@@ -249,7 +269,8 @@ class CallTracker:
         candidates = set(self._active)
         if away is None:
             try:
-                candidates |= await self._log.open_inbound(started_before=utc_now())
+                nodes = None if self._node is None else (self._node,)
+                candidates |= await self._log.open_inbound(utc_now(), nodes)
             except Exception:
                 log.exception("could not read the open calls to reconcile the call log")
         try:
@@ -305,6 +326,7 @@ class CallTracker:
                 started_at=utc_now() - _duration(channel.get("duration")),
                 answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
                 adopted=True,
+                node=self._node,
             )
             log.warning(
                 "call %s found in progress, kept to register later: %s",
@@ -326,6 +348,7 @@ class CallTracker:
             channel=channel.get("channel") or None,
             caller=channel.get("calleridnum") or None,
             simulated=simulated,
+            node=self._node,
         )
         if channel.get("channelstate") == _STATE_UP:
             await self._log.answered(uniqueid)
@@ -336,6 +359,11 @@ class CallTracker:
         if context == CONTEXT_FALLBACK and event.get("priority") == "1":
             await self._log.add_event(uniqueid, EventKind.STATUS, "fallback", {"context": context})
             await self._log.set_outcome(uniqueid, CallOutcome.FALLBACK)
+        elif context == CONTEXT_NODE_LEGS and event.get("application") == "Dial":
+            # Issue 20: dialled to the queue node; its queue events come under this call.
+            trunk = event.get("appdata").split(",", 1)[0]
+            await self._log.add_event(uniqueid, EventKind.STATUS, NODE_LEG, {"trunk": trunk})
+            await self._log.set_outcome(uniqueid, CallOutcome.OPERATOR)
         elif context == CONTEXT_OPERATOR and event.get("application") == "Queue":
             queue = event.get("appdata").split(",", 1)[0]
             await self._log.add_event(uniqueid, EventKind.QUEUE, queue)

@@ -18,6 +18,7 @@ from hotline.contact_center.recordings import discard_unwritten, wav_seconds
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
+from hotline.dialplan.node_legs import NODE_LEG_EVENT, ORIGIN_HEADER, origin_uniqueid
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import EventKind, QueueEventKind
@@ -71,6 +72,19 @@ def queue_event(event: AmiEvent, at: datetime) -> QueueEventRecord | None:
     )
 
 
+def node_leg(event: AmiEvent) -> tuple[str, str] | None:
+    """(the leg's uniqueid, the caller's uniqueid on its node) when ``event`` is a queue
+    node's note of an operator leg from another node (issue 20, [hotline-node-leg-in]); pure.
+    The caller's uniqueid came in a SIP header: anything but a plain Asterisk uniqueid is
+    ignored (the leg's events then stay its own)."""
+    if event.name != USER_EVENT or event.get("userevent") != NODE_LEG_EVENT:
+        return None
+    origin = origin_uniqueid(event.get(ORIGIN_HEADER))
+    if not event.uniqueid or origin is None or origin == event.uniqueid:
+        return None
+    return event.uniqueid, origin
+
+
 class QueueTracker:
     def __init__(
         self,
@@ -108,7 +122,9 @@ class QueueTracker:
                 task.cancel()
 
     async def handle(self, event: AmiEvent) -> None:
-        leg = consultation_leg(event)
+        # An attended transfer's consultation leg, or an operator leg from another node
+        # (issue 20): its queue events are the caller's call (counted once, one card).
+        leg = consultation_leg(event) or node_leg(event)
         if leg is not None:
             self._legs[leg[0]] = leg[1]
             while len(self._legs) > LEGS_KEPT:

@@ -59,6 +59,7 @@ from hotline.dialplan.names import (
     OperatorReason,
     QualityLeg,
 )
+from hotline.dialplan.node_legs import node_legs
 from hotline.settings import AmiRole, Settings
 
 TEMPLATE_SUFFIX: Final = ".j2"
@@ -271,7 +272,18 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "amd": settings.dialer.amd,
         "sim_greeting": SIM_GREETING_PREFIX,
         "sim_voice": SIM_VOICE,
+        "legs": _legs(settings),
     }
+
+
+def _legs(settings: Settings) -> dict[str, Any]:
+    """Issue 20: this node's operator legs to the queue node (node_legs), values checked."""
+    legs: dict[str, Any] = dict(node_legs(settings))
+    for trunk in legs["trunks"]:
+        _conf_value(trunk.contact)
+    legs["leg_in_match"] = [_conf_value(address) for address in legs["leg_in_match"]]
+    legs["qualify_timeout"] = round(legs["qualify"] * 0.8, 1)
+    return legs
 
 
 def render_configs(settings: Settings, options: RenderOptions) -> dict[str, str]:

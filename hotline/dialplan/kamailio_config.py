@@ -23,6 +23,10 @@ CONFIG_FILE: Final = "kamailio.cfg"
 DISPATCHER_FILE: Final = "dispatcher.list"
 # The dispatcher set of the Asterisk nodes.
 NODE_SET: Final = 1
+# The queue node and its standby (cluster.queue, issue 20): operators' REGISTERs go to the
+# first that answers, by priority (algorithm 8: the queue node first).
+QUEUE_SET: Final = 2
+ALGORITHM_PRIORITY: Final = 8
 # Kamailio's log line when the probes take a node out ("node sip:HOST:PORT is down...").
 NODE_DOWN_LOG: Final = "node {uri} is down"
 ALGORITHM_CALL_LOAD: Final = 10
@@ -67,6 +71,15 @@ def dispatcher_list(nodes: list[ClusterNode], algorithm: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def queue_set_lines(queue_nodes: list[ClusterNode]) -> str:
+    """Set QUEUE_SET: the queue node (the higher priority), then its standby."""
+    lines = []
+    for priority, node in enumerate(reversed(queue_nodes)):
+        uri = f"sip:{_host(node.sip_host, f'node {node.name}')}:{node.sip_port}"
+        lines.append(f"{QUEUE_SET} {uri} 0 {priority} duid={node.name}\n")
+    return "".join(lines)
+
+
 def render_kamailio(settings: Settings, dispatcher_path: str) -> KamailioFiles:
     cluster = settings.cluster
     if not cluster.nodes:
@@ -75,6 +88,7 @@ def render_kamailio(settings: Settings, dispatcher_path: str) -> KamailioFiles:
     if any(char in dispatcher_path for char in '"\n\r\0'):
         raise KamailioConfigError(f"unusable dispatcher list path {dispatcher_path!r}")
     listen = _host(kam.listen_host, "cluster.kamailio.listen_host")
+    queue_nodes = cluster.queue_nodes()
     load = kam.algorithm == ALGORITHM_CALL_LOAD
     config = _TEMPLATE.format(
         listen=f"{listen}:{kam.listen_port}",
@@ -92,8 +106,13 @@ def render_kamailio(settings: Settings, dispatcher_path: str) -> KamailioFiles:
         load_unset=_LOAD_UNSET if load else "",
         load_unset_failed=_LOAD_UNSET.replace("\n", "\n    ") if load else "",
         track_reply_again=_TRACK_REPLY.replace("    ", "            ") if load else "",
+        operators=_OPERATORS.format(queue_set=QUEUE_SET, priority=ALGORITHM_PRIORITY)
+        if queue_nodes
+        else "",
+        operators_route=_OPERATORS_ROUTE if queue_nodes else "",
     )
-    return KamailioFiles(config, dispatcher_list(cluster.nodes, kam.algorithm))
+    dispatcher = dispatcher_list(cluster.nodes, kam.algorithm) + queue_set_lines(queue_nodes)
+    return KamailioFiles(config, dispatcher)
 
 
 # Kamailio 5.6 configuration language; {{ }} are literal braces.
@@ -168,7 +187,7 @@ request_route {{
         exit;
     }}
     t_check_trans();
-    if (!is_method("INVITE")) {{
+{operators}    if (!is_method("INVITE")) {{
         sl_send_reply("405", "Method Not Allowed");
         exit;
     }}
@@ -198,7 +217,7 @@ route[RELAY] {{
     exit;
 }}
 
-{reply_route}failure_route[FAILOVER] {{
+{operators_route}{reply_route}failure_route[FAILOVER] {{
     if (t_is_canceled()) {{
         exit;
     }}
@@ -231,3 +250,26 @@ _REPLY_ROUTE: Final = """onreply_route[NODE_REPLY] {
 """
 _LOAD_UNSET: Final = """
     ds_load_unset();"""
+# cluster.queue (issue 20): the operators' phones register with the queue node, or with its
+# standby while it does not answer (the queue is where the operators are).
+_OPERATORS: Final = """    if (is_method("REGISTER")) {{
+        if (!ds_select_dst("{queue_set}", "{priority}")) {{
+            sl_send_reply("503", "Service Unavailable");
+            exit;
+        }}
+        t_on_failure("QUEUE_FAILOVER");
+        route(RELAY);
+    }}
+"""
+_OPERATORS_ROUTE: Final = """failure_route[QUEUE_FAILOVER] {
+    if (t_check_status("408|5[0-9][0-9]") || (t_branch_timeout() && !t_branch_replied())) {
+        xlog("L_WARN", "queue node $du failed ($T_reply_code); failing over\\n");
+        ds_mark_dst("ip");
+        if (ds_next_dst()) {
+            t_on_failure("QUEUE_FAILOVER");
+            route(RELAY);
+        }
+    }
+}
+
+"""

@@ -102,6 +102,10 @@ def plan_bed(settings: Settings) -> BedPlan:
     _loopback(cluster.kamailio.listen_host, "cluster.kamailio.listen_host")
     _loopback(settings.fastagi.host, "fastagi.host")
     _loopback(settings.metrics.host, "metrics.host")
+    names = [n.name for n in cluster.nodes]
+    for key, value in (("node", cluster.queue.node), ("standby", cluster.queue.standby)):
+        if value and value not in names:  # unchecked while the bed's own nodes were unset
+            raise BedError(f"cluster.queue.{key} {value!r} is not a bed node ({', '.join(names)})")
     prefix = settings.sandbox.instance or RUN_DIR
     # Each node names its sandbox instance: a worker taking it over finds its AMI secret.
     specs = [

@@ -73,19 +73,63 @@ class ClusterBedSettings(BaseModel):
     start_timeout: float = Field(default=90.0, gt=0)
 
 
+class ClusterQueueSettings(BaseModel):
+    """Where operator-bound calls go (issue 20 item 1; no seed requirement): one node holds
+    the operators' queues, with a standby.  One queue keeps one FIFO order, one service
+    level and one place operators register; queues on every node would split the waiting
+    callers and need balancing between nodes.  A caller on another node who reaches the
+    operator step is sent over an inter-node SIP trunk to ``node``, then to ``standby``,
+    then to its own node's queue (never dead air)."""
+
+    model_config = SECTION_CONFIG
+
+    # The queue node ("": no cross-node legs, every node queues its own callers).
+    node: str = ""
+    # Where the legs and the operators' REGISTERs go when ``node`` does not answer ("": none).
+    standby: str = ""
+    # PJSIP qualify period (and timeout) of the trunks to them, seconds: a dead queue node's
+    # trunk is marked unreachable within about this, and its legs are not even tried.
+    qualify_seconds: int = Field(default=2, gt=0, le=60)
+
+
 class ClusterSettings(BaseModel):
     model_config = SECTION_CONFIG
 
     nodes: list[ClusterNode] = Field(default_factory=list)
     kamailio: KamailioSettings = Field(default_factory=KamailioSettings)
     bed: ClusterBedSettings = Field(default_factory=ClusterBedSettings)
+    queue: ClusterQueueSettings = Field(default_factory=ClusterQueueSettings)
 
     @model_validator(mode="after")
     def _unique(self) -> ClusterSettings:
         names = [node.name for node in self.nodes]
         if len(set(names)) != len(names):
             raise ValueError("cluster node names must be unique")
+        queue = self.queue
+        for key, value in (("node", queue.node), ("standby", queue.standby)):
+            # Without nodes the test bed supplies its own (n1, n2): checked by its plan.
+            if value and names and value not in names:
+                known = ", ".join(names) or "none"
+                raise ValueError(f"cluster.queue.{key} {value!r} is not a cluster node ({known})")
+        if queue.standby and not queue.node:
+            raise ValueError("cluster.queue.standby needs cluster.queue.node")
+        if queue.standby and queue.standby == queue.node:
+            raise ValueError("cluster.queue.standby must be another node than cluster.queue.node")
         return self
+
+    def queue_nodes(self) -> list[ClusterNode]:
+        """The queue node, then its standby (none without ``queue.node``, or while the
+        nodes are not listed: the test bed's defaults)."""
+        by_name = {node.name: node for node in self.nodes}
+        names = (self.queue.node, self.queue.standby)
+        return [by_name[name] for name in names if name in by_name]
+
+    def node_at(self, sip_host: str, sip_port: int) -> ClusterNode | None:
+        """The node whose SIP address this is (a node's own render knows itself by it)."""
+        for node in self.nodes:
+            if (node.sip_host, node.sip_port) == (sip_host, sip_port):
+                return node
+        return None
 
     def node(self, name: str) -> ClusterNode:
         for node in self.nodes:

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -71,6 +72,7 @@ class CallRecord:
     hangup_cause: str | None
     operator_reason: str | None
     events: tuple[CallEventRecord, ...]  # ordered by (at, id)
+    node: str | None = None  # the cluster node that carries it (issue 20)
 
     @property
     def path(self) -> tuple[str, ...]:
@@ -121,6 +123,7 @@ class CallLog:
         caller: str | None = None,
         callee: str | None = None,
         simulated: bool = False,
+        node: str | None = None,
     ) -> str:
         """Record a call (or find it again) and return our call id.
 
@@ -139,6 +142,7 @@ class CallLog:
                 callee=callee,
                 simulated=simulated,
                 started_at=_utc_or_now(started_at),
+                node=node,
             )
             new = insert.excluded
             # One atomic statement: the database's own uniqueness check settles the race.
@@ -150,6 +154,7 @@ class CallLog:
                     "caller": func.coalesce(Call.caller, new.caller),
                     "callee": func.coalesce(Call.callee, new.callee),
                     "simulated": or_(Call.simulated, new.simulated),
+                    "node": func.coalesce(Call.node, new.node),
                     "started_at": case(
                         (new.started_at < Call.started_at, new.started_at),
                         else_=Call.started_at,
@@ -277,13 +282,19 @@ class CallLog:
                 if call is not None:
                     await inbound_call_ended(session, call)
 
-    async def open_inbound(self, started_before: datetime) -> set[str]:
-        """Uniqueids of inbound calls started before ``started_before`` and not ended yet."""
+    async def open_inbound(
+        self, started_before: datetime, nodes: Sequence[str] | None = None
+    ) -> set[str]:
+        """Uniqueids of inbound calls started before ``started_before`` and not ended yet;
+        with ``nodes``, only those of these cluster nodes (a worker judges only the calls of
+        the Asterisk whose channels it lists, issue 20)."""
         query = select(Call.uniqueid).where(
             Call.ended_at.is_(None),
             Call.direction == CallDirection.INBOUND,
             Call.started_at < literal(as_utc(started_before), UtcDateTime()),
         )
+        if nodes is not None:
+            query = query.where(Call.node.in_(list(nodes)))
         async with self._db.session() as session:
             return set((await session.scalars(query)).all())
 
@@ -416,4 +427,5 @@ def _record(call: Call) -> CallRecord:
             CallEventRecord(at=e.at, kind=e.kind, value=e.value, detail=e.detail)
             for e in call.events
         ),
+        node=call.node,
     )

@@ -94,7 +94,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0034_imports_phones_by_account"
+    assert head == "0035_xnode_call_node"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

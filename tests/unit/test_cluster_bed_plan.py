@@ -70,6 +70,14 @@ def test_configured_nodes_are_used_as_they_are() -> None:
     assert [(n.instance, n.spec.sip_port) for n in plan.nodes] == [("cluster-a", 5060)]
 
 
+def test_the_queue_node_must_be_a_bed_node() -> None:
+    """cluster.queue names the bed's own nodes, which the settings do not list (issue 20)."""
+    plan = plan_bed(settings(cluster={"queue": {"node": "n2", "standby": "n1"}}))
+    assert [n.name for n in plan.settings.cluster.queue_nodes()] == ["n2", "n1"]
+    with pytest.raises(BedError, match=r"cluster\.queue\.node 'n3' is not a bed node"):
+        plan_bed(settings(cluster={"queue": {"node": "n3"}}))
+
+
 def test_sqlite_and_addresses_off_the_loopback_are_refused() -> None:
     with pytest.raises(BedError, match=r"SQLite holds one engine worker.*PostgreSQL"):
         plan_bed(settings(store={"url": "sqlite+aiosqlite:///x.db"}))

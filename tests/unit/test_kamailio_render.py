@@ -80,3 +80,29 @@ def test_bad_values_never_reach_the_configuration() -> None:
         load_settings(overrides={"cluster": {"nodes": [NODES[0], NODES[0]]}})
     with pytest.raises(SettingsError, match="algorithm"):
         cluster(algorithm=7)
+
+
+def test_operators_register_with_the_queue_node_then_its_standby(tmp_path: Path) -> None:
+    """Issue 20 (cluster.queue): a second dispatcher set, the queue node first by priority;
+    REGISTERs go there and fail over to the standby; Kamailio parses it."""
+    settings = load_settings(
+        overrides={"cluster": {"nodes": NODES, "queue": {"node": "pbx2", "standby": "pbx1"}}}
+    )
+    files = render_kamailio(settings, str(tmp_path / DISPATCHER_FILE))
+    (tmp_path / CONFIG_FILE).write_text(files.config, encoding="utf-8")
+    (tmp_path / DISPATCHER_FILE).write_text(files.dispatcher, encoding="utf-8")
+
+    assert "config file ok" in kamailio_check(tmp_path)
+    lines = [line for line in files.dispatcher.splitlines() if line.startswith("2 ")]
+    assert sorted(lines) == [
+        "2 sip:10.0.0.11:5060 0 0 duid=pbx1",
+        "2 sip:10.0.0.12:5070 0 1 duid=pbx2",
+    ]
+    register = files.config.index('is_method("REGISTER")')
+    assert files.config.index('ds_select_dst("2", "8")', register) < files.config.index(
+        'ds_select_dst("1"'
+    )
+    assert 't_on_failure("QUEUE_FAILOVER")' in files.config
+    # Without a queue node: one set, no REGISTER route (as before).
+    plain = render_kamailio(cluster(), str(tmp_path / DISPATCHER_FILE))
+    assert "REGISTER" not in plain.config and "\n2 " not in plain.dispatcher

@@ -34,6 +34,9 @@ class Call(Base):
     outcome: Mapped[CallOutcome | None] = mapped_column(str_enum(CallOutcome))
     hangup_cause: Mapped[str | None] = mapped_column(String(255))
     operator_reason: Mapped[str | None] = mapped_column(String(255))
+    # The cluster node whose Asterisk carries the call (issue 20); None on a single node.
+    # Reconciliation closes only the open rows of the nodes a worker reads.
+    node: Mapped[str | None] = mapped_column(String(32))
 
     # lazy="raise": under asyncio an implicit lazy load would be blocking I/O; load explicitly.
     events: Mapped[list[CallEvent]] = relationship(
