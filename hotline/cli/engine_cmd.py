@@ -10,6 +10,7 @@ import typer
 from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_MISCONFIGURED
+from hotline.core.event_loop import loop_factory
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 from hotline.store.db import UnknownSchema
@@ -21,7 +22,9 @@ def run(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     try:
         engine = Engine(settings)
-        asyncio.run(engine.run_until_signalled())
+        # [engine] loop: asyncio's own or uvloop (issue 19 item 6).
+        with asyncio.Runner(loop_factory=loop_factory(settings.engine.loop)) as runner:
+            runner.run(engine.run_until_signalled())
         # Stopped cleanly: the interpreter's final collection over the engine's heap took
         # 2.5 s of the stop on an idle machine (issue 21), far more under load; the objects
         # left are freed with the process instead.

@@ -30,7 +30,12 @@ from typing import Any
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from hotline.core.metrics import AMI_EVENTS_DROPPED, AMI_RECONNECTS, mark_ami_connected
+from hotline.core.metrics import (
+    AMI_EVENTS_DROPPED,
+    AMI_EVENTS_RECEIVED,
+    AMI_RECONNECTS,
+    mark_ami_connected,
+)
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
@@ -315,6 +320,7 @@ class AmiClient:
             self._subscriptions.remove(sub)
 
     def _on_event(self, message: Message) -> None:
+        AMI_EVENTS_RECEIVED.inc()
         if not self._subscriptions:
             return
         event = AmiEvent.from_headers(message.items(), time.monotonic())
