@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 
 import typer
 
@@ -16,6 +17,8 @@ from hotline.speech.tools import SpeechError
 from hotline.store.db import UnknownSchema
 from hotline.store.workers import SecondWorkerOnSqlite
 
+log = logging.getLogger(__name__)
+
 
 def run(ctx: typer.Context) -> None:
     """Run the engine (FastAGI server, AMI connection, call tracker) until SIGINT/SIGTERM."""
@@ -24,6 +27,8 @@ def run(ctx: typer.Context) -> None:
         engine = Engine(settings)
         # [engine] loop: asyncio's own or uvloop (issue 19 item 6).
         with asyncio.Runner(loop_factory=loop_factory(settings.engine.loop)) as runner:
+            loop = type(runner.get_loop())
+            log.info("event loop: %s.%s", loop.__module__.partition(".")[0], loop.__name__)
             runner.run(engine.run_until_signalled())
         # Stopped cleanly: the interpreter's final collection over the engine's heap took
         # 2.5 s of the stop on an idle machine (issue 21), far more under load; the objects
