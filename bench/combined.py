@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.common import machine_line
-from bench.dialer import OPEN, _campaign
+from bench.dialer import OPEN, _campaign, _reset_postgres
 from bench.sip_menu import stage
 from bench.sip_menu_walk import ENGINE_NUMBER, WEEK, plan_walk
 from bench.soak import load
@@ -77,6 +77,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
         "--profile", type=Path, default=None, help="py-spy record the engine (speedscope) here"
+    )
+    parser.add_argument(
+        "--store-url",
+        default=None,
+        help="the engine's database (emptied first; default: a fresh SQLite file), "
+        "e.g. $PG_TEST_URL for PostgreSQL",
+    )
+    parser.add_argument(
+        "--keep", type=Path, default=None, help="work in this folder and keep it (logs, db)"
     )
 
 
@@ -165,9 +174,9 @@ def _load_average() -> str:
 
 
 # --- the world ----------------------------------------------------------------------------------
-def overrides(work: Path, loop: str, cps: float) -> dict[str, dict[str, Any]]:
+def overrides(work: Path, loop: str, cps: float, url: str | None) -> dict[str, dict[str, Any]]:
     return {
-        "store": {"url": f"sqlite+aiosqlite:///{work / 'hotline.db'}"},
+        "store": {"url": url or f"sqlite+aiosqlite:///{work / 'hotline.db'}"},
         "hours": {day: "00:00-24:00" for day in (*WEEK, "holiday_hours")},
         "dialer": {
             "calls_per_second": cps,
@@ -286,10 +295,12 @@ def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
 
 def one_loop(options: argparse.Namespace, loop: str, temp: Path) -> list[Phase]:
     work = temp / loop
-    work.mkdir()
-    values = overrides(work, loop, options.cps)
+    work.mkdir(exist_ok=True)
+    values = overrides(work, loop, options.cps, options.store_url)
     settings = load_settings(overrides=values)
     contacts = int(options.cps * (options.seconds + 120))
+    if options.store_url:
+        asyncio.run(_reset_postgres(options.store_url))
     asyncio.run(seed(settings, work, contacts))
     # Prompts first: the sandbox binds the built sounds directory into the chroot.
     asyncio.run(PromptLibrary(settings).build())
@@ -333,12 +344,15 @@ def run(options: argparse.Namespace) -> int:
     print(
         f"combined: {options.seconds:g} s of {options.callers} menu callers a batch, a campaign "
         f"at {options.cps:g} cps, {options.viewers} wallboard viewers; then {options.burst} "
-        f"hang-ups at once; lag probe every {LAG_PROBE_SECONDS * 1000:g} ms"
+        f"hang-ups at once; lag probe every {LAG_PROBE_SECONDS * 1000:g} ms; store "
+        f"{(options.store_url or 'sqlite').split(':', 1)[0]}"
     )
     results: dict[str, list[Phase]] = {}
     with tempfile.TemporaryDirectory(prefix="hotline-bench-combined-") as temp:
+        work = Path(temp) if options.keep is None else options.keep.resolve()
+        work.mkdir(parents=True, exist_ok=True)
         for loop in options.loops.split(","):
-            results[loop] = one_loop(options, loop, Path(temp))
+            results[loop] = one_loop(options, loop, work)
     print(
         f"{'loop':<8}{'phase':<7}{'s':>6}{'samples':>8}{'wall50':>8}{'wall99':>8}{'own50':>8}"
         f"{'own99':>8}{'AMI rcvd':>9}{'drop':>6}{'cps':>7}{'SIP ok/fail':>11}{'viewers':>9}"
