@@ -184,3 +184,17 @@ async def test_events_no_subscriber_takes_are_not_parsed(monkeypatch: pytest.Mon
             assert not ami.wants_event("VarSet") and ami.wants_event("hangup")
     finally:
         await server.stop()
+
+
+def test_the_combined_bench_reads_quantiles_between_two_scrapes() -> None:
+    from bench.combined import quantile
+
+    inf = float("inf")
+    before = [(0.001, 10.0), (0.002, 10.0), (0.01, 10.0), (inf, 10.0)]
+    # 100 new observations: 90 up to 1 ms, 9 in (1, 2] ms, 1 in (2, 10] ms.
+    after = [(0.001, 100.0), (0.002, 109.0), (0.01, 110.0), (inf, 110.0)]
+    assert quantile(before, after, 0.5) == pytest.approx(0.001 * 50 / 90)
+    assert quantile(before, after, 0.99) == pytest.approx(0.002)
+    assert quantile(before, before, 0.99) is None  # nothing observed in between
+    late = [(0.001, 10.0), (0.002, 10.0), (0.01, 10.0), (inf, 11.0)]
+    assert quantile(before, late, 0.99) == 0.01  # beyond the last bound: that bound
