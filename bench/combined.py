@@ -283,7 +283,9 @@ def _profile(pid: int | None, out: Path | None) -> subprocess.Popen[bytes] | Non
     if out is None or pid is None:
         return None
     spy = Path(sys.executable).parent / "py-spy"
-    argv = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--format", "speedscope"]
+    # --nonblocking: py-spy's default stops the process for each sample, which is loop lag.
+    argv = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking"]
+    argv += ["--format", "speedscope"]
     return subprocess.Popen([*argv, "--output", str(out)], stdout=subprocess.DEVNULL)
 
 
