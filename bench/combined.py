@@ -307,6 +307,9 @@ def one_loop(options: argparse.Namespace, loop: str, temp: Path) -> list[Phase]:
     # Prompts first: the sandbox binds the built sounds directory into the chroot.
     asyncio.run(PromptLibrary(settings).build())
     sandbox = Sandbox(settings, progress=lambda line: print(f"sandbox: {line}", flush=True))
+    # Left as found: a sandbox this run started holds the configured ports, which the test
+    # suite's first worker uses too.
+    running = sandbox.control.pid() is not None
     sandbox.up()
     engine = hotline_child("engine", values, "run", work / "engine.log", settings.fastagi.port)
     console = hotline_child("console", values, "web", work / "console.log", settings.web.port)
@@ -327,6 +330,8 @@ def one_loop(options: argparse.Namespace, loop: str, temp: Path) -> list[Phase]:
     finally:
         console.stop()
         engine.stop()
+        if not running:
+            sandbox.down()
 
 
 def _row(loop: str, p: Phase) -> str:
