@@ -15,6 +15,7 @@ from bench import (
     accounts_import,
     cli_start,
     cluster,
+    combined,
     dialer,
     dialer_workers,
     fastagi,
@@ -85,6 +86,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Webhook outbox: events delivered per second vs bare INSERT+commit and bare POSTs",
         webhooks.add_arguments,
         webhooks.run,
+    ),
+    "combined": Benchmark(
+        "Event-loop lag and AMI drops under SIP callers, a 20 cps campaign and live pages",
+        combined.add_arguments,
+        combined.run,
     ),
     "soak": Benchmark(
         "Chaos soak: steady load while seeded faults break every part; then the auditor",

@@ -168,10 +168,15 @@ class Dispatcher:
             # holds), looking at no more contacts per pass than before workers (issue 19).
             examined, budget = 0, free * 4 + 8
             while free > 0 and examined < budget and self._ami.connected:
+                # No more contacts than pacing lets out within this tick (issue 19 item 6):
+                # the rest would be claimed, checked and released again every tick.
+                room = await self._room(limits.calls_per_second)
+                if room <= 0:
+                    return dialled
                 targets = await self._store.claim_targets(
                     campaign.id,
                     now,
-                    min(free, budget - examined),
+                    min(free, room, budget - examined),
                     worker=self._worker.claim_name,
                     until=now + self._worker.claim_lease,
                 )

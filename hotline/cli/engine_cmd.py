@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 
 import typer
 
 from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_MISCONFIGURED
+from hotline.core.event_loop import loop_factory
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 from hotline.store.db import UnknownSchema
 from hotline.store.workers import SecondWorkerOnSqlite
+
+log = logging.getLogger(__name__)
 
 
 def run(ctx: typer.Context) -> None:
@@ -21,7 +25,11 @@ def run(ctx: typer.Context) -> None:
     settings = settings_of(ctx)
     try:
         engine = Engine(settings)
-        asyncio.run(engine.run_until_signalled())
+        # [engine] loop: asyncio's own or uvloop (issue 19 item 6).
+        with asyncio.Runner(loop_factory=loop_factory(settings.engine.loop)) as runner:
+            loop = type(runner.get_loop())
+            log.info("event loop: %s.%s", loop.__module__.partition(".")[0], loop.__name__)
+            runner.run(engine.run_until_signalled())
         # Stopped cleanly: the interpreter's final collection over the engine's heap took
         # 2.5 s of the stop on an idle machine (issue 21), far more under load; the objects
         # left are freed with the process instead.

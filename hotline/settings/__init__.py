@@ -32,6 +32,7 @@ from hotline.settings.coverage import CoverageSettings
 from hotline.settings.deploy import DeploySettings
 from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
+from hotline.settings.engine import EngineSettings, LoopKind
 from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.leases import NodeLeaseSettings
 from hotline.settings.logs import LogSettings
@@ -85,12 +86,14 @@ __all__ = [
     "DialerSettings",
     "DispositionResult",
     "DoctorSettings",
+    "EngineSettings",
     "FastAgiSettings",
     "GreetingSettings",
     "HoursSettings",
     "IvrSettings",
     "KnowledgeSettings",
     "LogSettings",
+    "LoopKind",
     "MetricsSettings",
     "MonitorSettings",
     "NodeLeaseSettings",
@@ -199,6 +202,8 @@ class Settings(BaseSettings):
     webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
     # Survey coverage of the target group (issue 22, R-105; hotline/settings/coverage.py).
     coverage: CoverageSettings = Field(default_factory=CoverageSettings)
+    # The engine process's event loop (issue 19 item 6; hotline/settings/engine.py).
+    engine: EngineSettings = Field(default_factory=EngineSettings)
 
     @classmethod
     def settings_customise_sources(

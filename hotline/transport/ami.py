@@ -23,17 +23,20 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from panoramisk import Manager
 from panoramisk.message import Message
 
-from hotline.core.metrics import AMI_EVENTS_DROPPED, AMI_RECONNECTS, mark_ami_connected
+from hotline.core.metrics import AMI_RECONNECTS, mark_ami_connected
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
+from hotline.transport.ami_events import Subscription as Subscription
+from hotline.transport.ami_events import consume as consume
+from hotline.transport.ami_events import wanted_names
 from hotline.transport.ami_wire import BoundedAmiProtocol
 
 log = logging.getLogger(__name__)
@@ -81,48 +84,6 @@ def checked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
     return checked
 
 
-class Subscription:
-    """A consumer's bounded queue of events; the AMI reader never waits on it."""
-
-    def __init__(self, names: frozenset[str] | None, maxsize: int) -> None:
-        self.names = names
-        self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue(maxsize)
-        self.dropped = 0
-
-    def offer(self, event: AmiEvent) -> None:
-        if self.names is not None and event.name.lower() not in self.names:
-            return
-        try:
-            self.queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self.dropped += 1
-            AMI_EVENTS_DROPPED.inc()
-            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
-                log.warning("AMI consumer is behind: %d events dropped", self.dropped)
-
-    async def get(self, within: float | None = None) -> AmiEvent:
-        """The next event; TimeoutError if none arrives ``within`` seconds."""
-        return await asyncio.wait_for(self.queue.get(), within)
-
-    async def __aiter__(self) -> AsyncIterator[AmiEvent]:
-        while True:
-            yield await self.queue.get()
-
-
-async def consume(
-    events: AsyncIterable[AmiEvent], handle: Callable[[AmiEvent], Awaitable[None]], consumer: str
-) -> None:
-    """Feed every event to ``handle`` until cancelled.  One bad event (or a database hiccup)
-    is logged and skipped: it must not stop the consumer for every later event."""
-    async for event in events:
-        try:
-            await handle(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s failed on %s", consumer, event.name)
-
-
 @dataclass
 class _State:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
@@ -154,6 +115,9 @@ class _Manager(Manager):  # type: ignore[misc]
         self._client._on_event(event)
         return []
 
+    def wants_event(self, name: str) -> bool:  # asked by BoundedAmiProtocol before parsing
+        return self._client.wants_event(name)
+
 
 class AmiClient:
     """One logged-in AMI connection that comes back by itself after Asterisk restarts."""
@@ -166,6 +130,8 @@ class AmiClient:
         # Each process logs in as its own AMI user, with only the rights its role needs.
         self._username = settings.user(role)
         self._subscriptions: list[Subscription] = []
+        # The event names some subscription takes (None: one takes all); issue 19 item 6.
+        self._wanted: frozenset[str] | None = frozenset()
         self._state = _State()
         self._manager: _Manager | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -308,11 +274,18 @@ class AmiClient:
         wanted = frozenset(n.lower() for n in names) if names is not None else None
         sub = Subscription(wanted, maxsize or self._settings.event_queue_size)
         self._subscriptions.append(sub)
+        self._wanted = wanted_names(self._subscriptions)
         return sub
 
     def unsubscribe(self, sub: Subscription) -> None:
         with contextlib.suppress(ValueError):
             self._subscriptions.remove(sub)
+        self._wanted = wanted_names(self._subscriptions)
+
+    def wants_event(self, name: str) -> bool:
+        """Whether any subscription takes events named ``name`` (the others are not parsed:
+        Asterisk sends many an engine never reads, VarSet above all)."""
+        return self._wanted is None or name.lower() in self._wanted
 
     def _on_event(self, message: Message) -> None:
         if not self._subscriptions:

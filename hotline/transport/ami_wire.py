@@ -20,6 +20,8 @@ from panoramisk import utils
 from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
+from hotline.core.metrics import AMI_EVENTS_RECEIVED
+
 log = logging.getLogger(__name__)
 
 # The largest AMI message we wait for the end of.  Asterisk's largest replies (a Command's
@@ -27,6 +29,11 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS: Final = 1 << 20
 _FRAME_END: Final = utils.EOL + utils.EOL
 _BANNER: Final = "Asterisk Call Manager/"
+# Asterisk writes the Event header first; events that answer one of our actions (event lists,
+# OriginateResponse) carry its ActionID and always go through.
+_EVENT: Final = "Event: "
+_ACTION_ID: Final = utils.EOL + "ActionID:"
+_SHUTDOWN: Final = "shutdown"  # panoramisk's reader acts on it itself: never skipped
 
 
 class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
@@ -67,8 +74,13 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
             self.transport.close()
 
     def _handle_frame(self, frame: str) -> None:
+        frame = frame.strip()
+        if frame.startswith(_EVENT):
+            AMI_EVENTS_RECEIVED.inc()
+            if not self._wanted(frame):
+                return  # no subscriber reads it: not parsed at all (issue 19 item 6)
         try:
-            message = Message.from_line(frame.strip())
+            message = Message.from_line(frame)
             if message is not None:
                 self.handle_message(message)
         except Exception as exc:  # a message Asterisk would never send: skip it, keep reading
@@ -77,3 +89,13 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
             log.warning(
                 "AMI message of %d characters ignored (%s)", len(frame), type(exc).__name__
             )
+
+    def _wanted(self, frame: str) -> bool:
+        """Whether the client takes this event (its factory says which names; without one,
+        every event)."""
+        wants = getattr(self.factory, "wants_event", None)
+        if wants is None or _ACTION_ID in frame:
+            return True
+        end = frame.find(utils.EOL)
+        name = frame[len(_EVENT) : end if end >= 0 else None].strip()
+        return name.lower() == _SHUTDOWN or bool(wants(name))

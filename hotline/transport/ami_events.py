@@ -1,0 +1,65 @@
+"""The AMI client's event subscriptions: bounded queues the socket reader never waits on, and
+which event names any of them takes (the reader skips the rest before parsing them)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+
+from hotline.core.metrics import AMI_EVENTS_DROPPED
+from hotline.protocol.ami import AmiEvent
+
+log = logging.getLogger("hotline.transport.ami")  # the client's logger, as before the move
+
+
+class Subscription:
+    """A consumer's bounded queue of events; the AMI reader never waits on it."""
+
+    def __init__(self, names: frozenset[str] | None, maxsize: int) -> None:
+        self.names = names
+        self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue(maxsize)
+        self.dropped = 0
+
+    def offer(self, event: AmiEvent) -> None:
+        if self.names is not None and event.name.lower() not in self.names:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            self.dropped += 1
+            AMI_EVENTS_DROPPED.inc()
+            if self.dropped in (1, 10, 100) or self.dropped % 1000 == 0:
+                log.warning("AMI consumer is behind: %d events dropped", self.dropped)
+
+    async def get(self, within: float | None = None) -> AmiEvent:
+        """The next event; TimeoutError if none arrives ``within`` seconds."""
+        return await asyncio.wait_for(self.queue.get(), within)
+
+    async def __aiter__(self) -> AsyncIterator[AmiEvent]:
+        while True:
+            yield await self.queue.get()
+
+
+async def consume(
+    events: AsyncIterable[AmiEvent], handle: Callable[[AmiEvent], Awaitable[None]], consumer: str
+) -> None:
+    """Feed every event to ``handle`` until cancelled.  One bad event (or a database hiccup)
+    is logged and skipped: it must not stop the consumer for every later event."""
+    async for event in events:
+        try:
+            await handle(event)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed on %s", consumer, event.name)
+
+
+def wanted_names(subscriptions: Iterable[Subscription]) -> frozenset[str] | None:
+    """The lower-case event names the ``subscriptions`` take together (None: one takes all)."""
+    names: set[str] = set()
+    for sub in subscriptions:
+        if sub.names is None:
+            return None
+        names |= sub.names
+    return frozenset(names)
