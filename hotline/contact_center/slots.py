@@ -55,6 +55,23 @@ def _ceil_hour(at: datetime) -> datetime:
     return floor if floor == at else floor + timedelta(hours=1)
 
 
+def _working_until(hours: OperatorHours, at: datetime) -> datetime | None:
+    """When the operators working at ``at`` stop, across midnight: an opening that closes at
+    24:00 and the next day's that opens at 00:00 are one stretch of work (a round-the-clock
+    hotline at 23:30 still has the hour).  None when they are not working at ``at``."""
+    closing = hours.closing_today(at)
+    # A week of days that join at midnight is enough to tell "round the clock".
+    for _ in range(7):
+        if closing is None:
+            break
+        # 24:00 is kept as the day's last microsecond (``time.max``): look just past it.
+        following = hours.closing_today(closing + timedelta(microseconds=1))
+        if following is None or following <= closing:
+            break
+        closing = following
+    return closing
+
+
 def _day_openings(hours: OperatorHours, day: date) -> list[tuple[datetime, datetime]]:
     """The day's openings as aware instants in the schedule's zone (24:00: next midnight)."""
     found = []
@@ -95,7 +112,7 @@ def offered_slots(
         if len(found) < limit and start <= horizon:
             found.append(Slot(start.astimezone(zone), end.astimezone(zone), offset, said, at))
 
-    closing = hours.closing_today(now)
+    closing = _working_until(hours, now)
     if closing is not None and closing - now >= slot:
         add(now, now + slot, 0, Said.SOON, None)
     for offset in range(days_ahead + 1):
@@ -143,7 +160,7 @@ def check_window(
         raise SlotError("Время обратного звонка уже прошло.")
     if start > now + timedelta(days=days_ahead):
         raise SlotError(f"Обратный звонок назначается не дальше чем на {days_ahead} дн. вперёд.")
-    closing = hours.closing_today(start)
+    closing = _working_until(hours, start)
     if closing is None:
         raise SlotError("В это время операторы не работают: выберите время в часы работы.")
     if end is None:

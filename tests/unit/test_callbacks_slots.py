@@ -157,3 +157,25 @@ def test_an_operator_sets_a_window_inside_hours_only() -> None:
         check_window(schedule, now, at(date(2026, 3, 14), 10), **kwargs)  # type: ignore[arg-type]
     with pytest.raises(SlotError, match="7"):
         check_window(schedule, now, at(WEDNESDAY + timedelta(8), 10), **kwargs)  # type: ignore[arg-type]
+
+
+def test_round_the_clock_hours_still_offer_the_hour_before_midnight() -> None:
+    # 00:00-24:00 every day is one stretch of work: at 23:30 the operators have the hour (a
+    # clean-clone run between 23:00 and 24:00 local got no «в течение часа» and no callback
+    # in the queue's overflow test).
+    always = {day: "00:00-24:00" for day in ("saturday", "sunday", "holiday_hours")}
+    schedule = hours(**{day: "00:00-24:00" for day in WEEKDAYS}, **always)
+    now = at(WEDNESDAY, 23, 30)
+    (first, *_rest) = offered_slots(schedule, now, slot_minutes=60, days_ahead=7, limit=4)
+    assert (first.start, first.end, first.said) == (now, now + timedelta(hours=1), Said.SOON)
+    assert check_window(schedule, now, now, slot_minutes=60, days_ahead=7) == (
+        now,
+        now + timedelta(hours=1),
+    )
+
+
+def test_an_evening_closing_still_ends_the_hour() -> None:
+    now = at(WEDNESDAY, 19, 30)
+    slots = offered_slots(hours(), now, slot_minutes=60, days_ahead=7, limit=4)
+    assert Said.SOON not in [s.said for s in slots]
+    assert check_window(hours(), now, now, slot_minutes=60, days_ahead=7)[1] == at(WEDNESDAY, 20)
