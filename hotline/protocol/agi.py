@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from types import MappingProxyType
-from typing import Final
+from typing import Final, NamedTuple
 
 from hotline.protocol.lines import line_value
 
@@ -111,9 +111,11 @@ class AgiEnvironment:
         return self.network_script.partition("?")[0].strip("/")
 
 
-@dataclass(frozen=True, slots=True)
-class AgiReply:
-    """One ``200`` reply: ``200 result=<result> [(<data>)] [key=value ...]``."""
+class AgiReply(NamedTuple):
+    """One ``200`` reply: ``200 result=<result> [(<data>)] [key=value ...]``.
+
+    A NamedTuple rather than a frozen dataclass: one is built per AGI command, and a tuple
+    is built in less than half the time (issue 19 item 2); it is just as immutable."""
 
     code: int
     result: str
