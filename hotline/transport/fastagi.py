@@ -331,8 +331,8 @@ class FastAgiServer:
             return None
         try:
             return parse_header_block(b"".join(lines).decode(errors="replace"))
-        except AgiProtocolError as exc:
-            _drop(writer, str(exc))
+        except AgiProtocolError as exc:  # it may quote a line holding a caller ID (R-139)
+            _drop(writer, mask_channel(str(exc)))
             return None
 
     async def _header_lines(
@@ -366,7 +366,7 @@ class FastAgiServer:
                         if size > limit:
                             _drop(writer, f"AGI header over {limit} bytes")
                             return None
-                        lines.append(rest)
+                        lines.append(rest[:-2] if rest.endswith(b"\r\n") else rest[:-1])
                         return lines
                 continue
             if raw == b"\n" or raw == b"\r\n":
@@ -383,11 +383,11 @@ class FastAgiServer:
 
 
 async def _header_rest(reader: asyncio.StreamReader) -> tuple[bytes, bytes | None]:
-    """After the first header line: (b"", the lines up to the blank one, which is left out),
-    or (the byte already read, None) to go on line by line (a CR, EOF, the stream's limit)."""
-    head = await reader.read(1)  # the blank line's "\n" cannot be told apart in readuntil
+    """After the first header line: (b"", the lines up to and with the blank one), or
+    (what was already read, None) to go on line by line: a CR, EOF, the stream's limit."""
+    head = await reader.read(1)  # a blank line right here: readuntil would look past it
     if head == b"\n":
-        return b"", b""
+        return b"", head
     if head in (b"", b"\r"):
         return head, None
     try:
@@ -395,8 +395,13 @@ async def _header_rest(reader: asyncio.StreamReader) -> tuple[bytes, bytes | Non
     except asyncio.LimitOverrunError:  # nothing consumed: the caller goes on line by line
         return head, None
     except asyncio.IncompleteReadError as exc:  # EOF: the lines loop reports the cut header
-        return head + exc.partial, None
-    return b"", block[:-1]
+        block = head + exc.partial
+        if b"\n\r\n" not in block:
+            return block, None
+    crlf = block.find(b"\n\r\n")
+    if crlf >= 0:  # a CRLF blank line ends the header, as it did when read line by line
+        block = block[: crlf + 3]
+    return b"", block
 
 
 async def _resolve_peers(names: Iterable[str]) -> tuple[Network, ...]:
