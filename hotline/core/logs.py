@@ -7,6 +7,7 @@ import json
 import logging
 import re
 import sys
+import time
 from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from typing import TYPE_CHECKING, Any, Final
@@ -39,23 +40,20 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().emit(record)
 
 
-class _CallContextFilter(logging.Filter):
+class _RecordFilter(logging.Filter):
+    """One filter for both jobs (one call per record, issue 19 item 2): the call's uniqueid on
+    every record, and uvicorn's access log without query strings, which carry phones and
+    account numbers (``/recordings?caller=...``).  uvicorn's record args are (client, method,
+    path with query, HTTP version, status)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         record.uniqueid = call_uniqueid.get()
-        return True
-
-
-class _AccessLogFilter(logging.Filter):
-    """uvicorn's access log without query strings: they carry phones and account numbers
-    (``/recordings?caller=...``).  uvicorn's record args are (client, method, path with query,
-    HTTP version, status)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if record.name == "uvicorn.access" and isinstance(args, tuple) and len(args) >= 3:
-            path = args[2]
-            if isinstance(path, str) and "?" in path:
-                record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+        if record.name == "uvicorn.access":
+            args = record.args
+            if isinstance(args, tuple) and len(args) >= 3:
+                path = args[2]
+                if isinstance(path, str) and "?" in path:
+                    record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
         return True
 
 
@@ -130,6 +128,28 @@ class MaskingTextFormatter(logging.Formatter):
     traceback alike: call sites mask what they know is personal, this catches the rest
     (a garbage header line quoting a caller ID, an exception carrying a dial string)."""
 
+    def __init__(self, fmt: str = TEXT_FORMAT, datefmt: str | None = None) -> None:
+        super().__init__(fmt, datefmt)
+        # Per record, logging searches the format for "%(asctime)" and formats the time with
+        # localtime() and strftime(); both are worked out once (issue 19 item 2): the search
+        # here, the time text once per second (one tuple, swapped whole: two handlers may
+        # share this formatter, each under its own lock).
+        self._uses_time = self._style.usesTime()
+        self._second: tuple[int, str] = (-1, "")
+
+    def usesTime(self) -> bool:
+        return self._uses_time
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        if datefmt or self.datefmt:
+            return super().formatTime(record, datefmt)
+        second = int(record.created)
+        cached, text = self._second
+        if cached != second:
+            text = time.strftime(self.default_time_format, self.converter(record.created))
+            self._second = (second, text)
+        return f"{text},{int(record.msecs):03d}"  # the default_msec_format, "%s,%03d"
+
     # The message, the traceback and the stack are masked; the rest of the line is ours (time,
     # level, logger name, the call's uniqueid), never a phone, and is not scanned again.
     def formatMessage(self, record: logging.LogRecord) -> str:
@@ -157,8 +177,7 @@ def configure_logging(settings: LogSettings) -> None:
         # Reopened when logrotate moves the file away (deploy render's rule).
         handlers.append(WatchedFileHandler(settings.file, encoding="utf-8", delay=True))
     for handler in handlers:
-        handler.addFilter(_CallContextFilter())
-        handler.addFilter(_AccessLogFilter())
+        handler.addFilter(_RecordFilter())
         handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = handlers

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from asyncio.base_events import BaseEventLoop
 from typing import Any, Final, NoReturn
 
 from hotline.core.metrics import observe_agi_command
@@ -64,6 +66,7 @@ class AgiCall:
     __slots__ = (
         "_base_cancels",
         "_broken",
+        "_clock",
         "_deadline",
         "_debug",
         "_expired",
@@ -103,7 +106,12 @@ class AgiCall:
         # coroutines and a heap entry for every command; instead one timer per call stays
         # armed and is only moved when it fires (see _on_deadline).
         self._loop = asyncio.get_running_loop()
-        self._started = self._loop.time()
+        # The loop's clock, read twice per command: asyncio's default loop reads
+        # time.monotonic() through a Python method; take the builtin itself where that holds.
+        self._clock = (
+            time.monotonic if type(self._loop).time is BaseEventLoop.time else self._loop.time
+        )
+        self._started = self._clock()
         self._deadline = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._timer_at = 0.0
@@ -126,7 +134,7 @@ class AgiCall:
     @property
     def age(self) -> float:
         """Seconds since the session started."""
-        return self._loop.time() - self._started
+        return self._clock() - self._started
 
     # --- Low level ----------------------------------------------------------------------------
     # The ``timeout`` parameters below are part of the protocol, not cancel scopes (ASYNC109):
@@ -155,7 +163,7 @@ class AgiCall:
         limit = self._timeout if wait is None else wait
         raw = await self._read_line(verb, limit)
         # _start_reading set the deadline at send time + limit: no second clock read needed.
-        observe_agi_command(verb, self._loop.time() - self._deadline + limit)
+        observe_agi_command(verb, self._clock() - self._deadline + limit)
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")
@@ -200,7 +208,7 @@ class AgiCall:
         """Set the reply deadline; the timer is only moved if it would fire too late."""
         task = _current_task(self._loop)
         assert task is not None
-        deadline = self._loop.time() + limit
+        deadline = self._clock() + limit
         self._deadline = deadline
         if self._timer is None or deadline < self._timer_at:
             self._arm(deadline)
