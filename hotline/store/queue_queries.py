@@ -74,6 +74,7 @@ class QueueFigures:
     ivr_hangups: int  # ... ended in the IVR, never queued, not finished by it
     ring_no_answer: dict[str, int]  # operator → unanswered rings, most first
     call_ids: list[str]  # a department's calls' ids (its callbacks); empty for the hotline
+    rolled: int = 0  # 15-minute buckets read from the roll-ups (hotline.store.queue_rollups)
 
 
 def _digits(dialect: str, value: Any) -> ColumnElement[bool]:
@@ -377,6 +378,7 @@ def figures_of(
     totals: tuple[int, int, int],
     rings: Iterable[tuple[str, int]],
     queue: str | None,
+    rolled: int = 0,
 ) -> QueueFigures:
     """The report's figures of its queued calls (in order) and the period's ``totals`` (the
     whole hotline's; a department's calls are its rows)."""
@@ -419,6 +421,7 @@ def figures_of(
         ivr_hangups=int(hangups),
         ring_no_answer=dict(sorted(by_member.items(), key=_most_first)),
         call_ids=call_ids,
+        rolled=rolled,
     )
 
 

@@ -248,17 +248,17 @@ async def report_figures(
                 lo, hi = min(covered), max(covered)
                 r = QueueRollup
                 where = (
-                    r.scope == scope,
                     r.bucket >= lo,
                     r.bucket <= hi,
                     r.bucket.in_(clean),
                     r.queued_at < before_end,
                     *sim,
                 )
-                query = select(*_PLAIN).where(*where, r.exact.is_(True))
+                query = select(*_PLAIN).where(*where, r.scope == scope, r.exact.is_(True))
                 rolled = [Plain._make(row) for row in await conn.execute(query)]
                 rolled.sort(key=order_key)
-                also = select(r.call_id).where(*where, r.exact.is_(False))
+                # Not exact: only a row of scope "", whatever the report's scope.
+                also = select(r.call_id).where(*where, r.scope == ALL, r.exact.is_(False))
                 ring_query = (
                     select(Ring.member, func.sum(Ring.n))
                     .where(
@@ -287,4 +287,4 @@ async def report_figures(
             else (0, 0, 0)
         )
     merged = heapq.merge(rolled, rest, key=order_key)
-    return figures_of(merged, totals, rings + rest_rings, queue)
+    return figures_of(merged, totals, rings + rest_rings, queue, len(covered))
