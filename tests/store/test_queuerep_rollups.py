@@ -103,6 +103,13 @@ def _data(count: int) -> dict[str, list[dict[str, Any]]]:
             )
         _queue_events(pick, out["queue"], uniqueid, started)
     _queue_events(pick, out["queue"], "ghost.35", START + timedelta(hours=1))
+    # Started on the period's first instant, joined a second before (clocks apart): not in
+    # the period, though its bucket is.
+    early = dict(out["calls"][7], id="e" * 32, uniqueid="35.early", started_at=START)
+    out["calls"].append(early | {"direction": CallDirection.INBOUND, "simulated": False})
+    for seconds, kind in ((-1, K.JOIN), (5, K.CONNECT)):
+        at = START + timedelta(seconds=seconds)
+        out["queue"].append(_qe(pick, at, kind, "35.early", DISPATCHER))
     return out
 
 
