@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
@@ -316,9 +316,12 @@ class Plain(NamedTuple):
     ended: bool
 
 
+_NEVER: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def order_key(row: Plain) -> tuple[bool, datetime, str]:
     """The report's order: by joining, ties by the first event (never joined: last)."""
-    return row.joined_at is None, row.joined_at or row.last_at, row.first_key
+    return row.joined_at is None, row.joined_at or _NEVER, row.first_key
 
 
 def _plain(r: Any) -> Plain:

@@ -254,9 +254,12 @@ async def report_figures(
                     r.queued_at < before_end,
                     *sim,
                 )
-                query = select(*_PLAIN).where(*where, r.scope == scope, r.exact.is_(True))
+                query = (
+                    select(*_PLAIN)
+                    .where(*where, r.scope == scope, r.exact.is_(True))
+                    .order_by(r.joined_at.is_(None), r.joined_at, r.first_key)
+                )
                 rolled = [Plain._make(row) for row in await conn.execute(query)]
-                rolled.sort(key=order_key)
                 # Not exact: only a row of scope "", whatever the report's scope.
                 also = select(r.call_id).where(*where, r.scope == ALL, r.exact.is_(False))
                 ring_query = (
@@ -286,5 +289,6 @@ async def report_figures(
             if queue is None
             else (0, 0, 0)
         )
-    merged = heapq.merge(rolled, rest, key=order_key)
+    # Both in the report's order: merging costs a key per row, so only when both have rows.
+    merged = heapq.merge(rolled, rest, key=order_key) if rolled and rest else rolled or rest
     return figures_of(merged, totals, rings + rest_rings, queue, len(covered))

@@ -174,10 +174,10 @@ def _inside() -> set[int]:
 
 async def test_the_queue_report_from_rollups_equals_the_one_from_events(db: Database) -> None:
     await db.upgrade()
-    data = _data(700)
+    data = _data(450)
     await _fill(db, data)
     whole = await queue_figures(db, START, END, include_simulated=True)
-    assert len(whole.calls) > 300 and whole.ring_no_answer and whole.ivr_hangups, "poor data"
+    assert len(whole.calls) > 200 and whole.ring_no_answer and whole.ivr_hangups, "poor data"
     assert any(c.callback for c in whole.calls) and any(c.talk for c in whole.calls)
     dispatcher = await queue_figures(db, START, END, queue=DISPATCHER)
     assert len(dispatcher.call_ids) > len(dispatcher.calls) > 20, "no transfers"
@@ -195,7 +195,6 @@ async def test_the_queue_report_from_rollups_equals_the_one_from_events(db: Data
     assert await _same(db, START + HALF, END - HALF) == 30 * 4 - 2
     assert await _same(db, START + HALF, START + 2 * HALF) == 0
     assert await _same(db, START - timedelta(hours=2), END + timedelta(days=1)) > 30 * 4
-    assert await _same(db, START + timedelta(hours=5), START + timedelta(hours=6)) == 4
 
     # Late writes into rolled buckets.
     calls = [c for c in data["calls"] if START <= c["started_at"] < END - timedelta(hours=1)]
