@@ -12,7 +12,11 @@ Printed per report: best of ``--repeat`` runs in ms, and the ratio to ``count(*)
 
 * campaign report counts (SQL) — ``dialer.report.campaign_report``;
 * IVR report (SQL) — ``hotline.calls.ivr_figures.ivr_figures`` over the whole period;
-* queue report — ``hotline.contact_center.queue_report.build_report`` (``--no-queue`` skips);
+* queue report — from the events alone (``queue_queries.queue_figures``, once; ``--no-old``
+  skips it), the queue roll-up job over every bucket (batches of ``[rollups] batch``), then
+  ``hotline.contact_center.queue_report.build_report`` (roll-ups + the rest), its figures
+  alone (``queue_rollups.report_figures``) and a period starting mid-bucket (``--no-queue``
+  skips all of it);
 * the campaign report's full CSV export, streamed: time, size, and the peak of Python memory
   while streaming it (tracemalloc, a run of its own);
 * before: the IVR report from loaded call records (``ivr_stats``; ``--no-old`` skips).
@@ -59,6 +63,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--no-queue", action="store_true", help="skip the queue report")
+    parser.add_argument("--no-ivr", action="store_true", help="skip the IVR report")
     parser.add_argument("--no-old", action="store_true", help="skip the 'before' figures")
 
 
@@ -100,28 +105,36 @@ async def _insert(
             await conn.exec_driver_sql(statement, values)
 
 
+def _migration(name: str) -> Any:
+    path = MIGRATIONS / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _rollup_triggers(sqlite: bool, on: bool) -> list[str]:
-    """The IVR roll-ups' marking triggers (migration 0031) off for the fill and on again: a
-    fresh database has no rolled bucket to mark, and the job rolls every bucket afterwards."""
+    """The roll-ups' marking triggers (migrations 0031 and 0035) off for the fill and on
+    again: a fresh database has no rolled bucket to mark, and the jobs roll every bucket."""
     if not sqlite:
         verb = "ENABLE" if on else "DISABLE"
         return [
             f"ALTER TABLE calls {verb} TRIGGER ivr_rollup_calls",
             f"ALTER TABLE call_events {verb} TRIGGER ivr_rollup_call_events",
+            f"ALTER TABLE calls {verb} TRIGGER queue_rollup_calls",
+            f"ALTER TABLE call_events {verb} TRIGGER queue_rollup_call_events",
+            f"ALTER TABLE queue_events {verb} TRIGGER queue_rollup_queue_events",
         ]
+    queue = _migration("0036_queue_rollups")
     if on:
-        path = MIGRATIONS / "0031_reports2_ivr_rollups.py"
-        spec = importlib.util.spec_from_file_location("_rollups_migration", path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        statements: list[str] = module._sqlite_triggers()
-        return statements
+        statements: list[str] = _migration("0031_reports2_ivr_rollups")._sqlite_triggers()
+        return statements + list(queue.sqlite_triggers())
     return [
         f"DROP TRIGGER IF EXISTS ivr_rollup_{table}_{op}"
         for table in ("calls", "call_events")
         for op in ("insert", "update", "delete")
-    ]
+    ] + [f"DROP TRIGGER IF EXISTS {name}" for name in queue.sqlite_trigger_names()]
 
 
 async def _fill(db: Database, rows: int) -> None:
@@ -273,8 +286,6 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
     from dialer.repository import DialerStore
     from hotline.calls.ivr_figures import ivr_figures
     from hotline.calls.ivr_stats import ivr_stats
-    from hotline.contact_center.queue_report import build_report
-    from hotline.settings import load_settings
     from hotline.store.calllog import CallLog
     from hotline.store.ivr_queries import ivr_aggregates
     from hotline.store.ivr_rollups import roll_up
@@ -293,24 +304,22 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
     line("count(*) dial_attempts", attempts, attempts)
     report = await _best(options.repeat, lambda: campaign_report(store, "r"))
     line("campaign report counts (SQL)", report, attempts, "(goal < 1 s)")
-    events = await _best(options.repeat, lambda: _count(db, "call_events"))
-    line("count(*) call_events", events, events)
-    raw = await _best(1, lambda: ivr_aggregates(db, START, end))
-    line("IVR report from events alone", raw, events)
-    started = time.perf_counter()
-    rolled = await roll_up(db, datetime.now(UTC), limit=10**7)
-    line("IVR roll-up job, every bucket", time.perf_counter() - started, events, f"({rolled:,})")
-    ivr = await _best(options.repeat, lambda: ivr_figures(db, START, end))
-    line("IVR report (roll-ups + tail)", ivr, events, "(goal < 1 s)")
-    mid = START + timedelta(minutes=7, seconds=30)  # partial buckets at both ends
-    edge = await _best(options.repeat, lambda: ivr_figures(db, mid, end - timedelta(hours=1)))
-    line("IVR report, mid-bucket period", edge, events, "(goal < 1 s)")
+    if not options.no_ivr:
+        events = await _best(options.repeat, lambda: _count(db, "call_events"))
+        line("count(*) call_events", events, events)
+        raw = await _best(1, lambda: ivr_aggregates(db, START, end))
+        line("IVR report from events alone", raw, events)
+        started = time.perf_counter()
+        rolled = await roll_up(db, datetime.now(UTC), limit=10**7)
+        took = time.perf_counter() - started
+        line("IVR roll-up job, every bucket", took, events, f"({rolled:,})")
+        ivr = await _best(options.repeat, lambda: ivr_figures(db, START, end))
+        line("IVR report (roll-ups + tail)", ivr, events, "(goal < 1 s)")
+        mid = START + timedelta(minutes=7, seconds=30)  # partial buckets at both ends
+        edge = await _best(options.repeat, lambda: ivr_figures(db, mid, end - timedelta(hours=1)))
+        line("IVR report, mid-bucket period", edge, events, "(goal < 1 s)")
     if not options.no_queue:
-        queue = await _best(options.repeat, lambda: _count(db, "queue_events"))
-        line("count(*) queue_events", queue, queue)
-        settings = load_settings(environ={})
-        kpis = await _best(options.repeat, lambda: build_report(db, settings, START, end))
-        line("queue report (SQL)", kpis, queue, "(goal < 1 s)")
+        await _measure_queue(db, end, options, line)
     streamed = await campaign_report(store, "r")
 
     async def export() -> int:
@@ -332,7 +341,7 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
         attempts,
         f"({size / 2**20:.0f} MiB written; peak Python memory {peak / 2**20:.1f} MiB)",
     )
-    if not options.no_old:
+    if not options.no_old and not options.no_ivr:
 
         async def old_ivr() -> None:
             records = await CallLog(db).between(START, end, limit=10**9)
@@ -341,6 +350,41 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
         before = await _best(1, old_ivr)
         line("before: IVR report from records", before, events)
     await db.dispose()
+
+
+async def _measure_queue(
+    db: Database,
+    end: datetime,
+    options: argparse.Namespace,
+    line: Callable[[str, float, float, str], None],
+) -> None:
+    from hotline.contact_center.queue_report import build_report
+    from hotline.settings import load_settings
+    from hotline.store.queue_queries import queue_figures
+    from hotline.store.queue_rollups import report_figures
+    from hotline.store.queue_rollups import roll_up as roll_queue
+
+    queue = await _best(options.repeat, lambda: _count(db, "queue_events"))
+    line("count(*) queue_events", queue, queue, "")
+    if not options.no_old:
+        raw = await _best(1, lambda: queue_figures(db, START, end))
+        line("queue report from events alone", raw, queue, "(figures only)")
+    settings = load_settings(environ={})
+    started = time.perf_counter()
+    rolled = 0
+    while batch := await roll_queue(db, datetime.now(UTC), settings=settings.rollups):
+        rolled += batch
+    took = time.perf_counter() - started
+    line("queue roll-up job, every bucket", took, queue, f"({rolled:,} buckets)")
+    figures = await _best(options.repeat, lambda: report_figures(db, START, end))
+    line("queue figures (roll-ups + rest)", figures, queue, "(goal < 1 s)")
+    kpis = await _best(options.repeat, lambda: build_report(db, settings, START, end))
+    line("queue report (roll-ups + rest)", kpis, queue, "(goal < 1 s)")
+    mid = START + timedelta(minutes=7, seconds=30)  # partial buckets at both ends
+    edge = await _best(
+        options.repeat, lambda: build_report(db, settings, mid, end - timedelta(hours=1))
+    )
+    line("queue report, mid-bucket period", edge, queue, "(goal < 1 s)")
 
 
 def _sqlite_file(rows: int, rebuild: bool) -> Path:

@@ -65,7 +65,6 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.event_writer import EventWriter
-from hotline.store.ivr_rollups import run_rollups
 from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.notify import Listener, NotifyChannel
 from hotline.store.operators import Operators
@@ -74,6 +73,7 @@ from hotline.store.quality import CallQualityStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.ratings import RatingStore
 from hotline.store.recordings import Recordings
+from hotline.store.rollup_jobs import rollup_jobs
 from hotline.store.singleton import Singleton
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
@@ -351,8 +351,8 @@ class Engine:
         self._callback_task = asyncio.create_task(dialled.run(), name="callback-dial")
         self._restore_task = asyncio.create_task(self._restore_operators(), name="operators")
         self._singleton("housekeeping", self._housekeeping)
-        # The IVR report's 15-minute roll-ups (issue 19): one worker keeps them.
-        self._singleton("ivr-rollups", lambda: run_rollups(self.db, self._clock))
+        for name, job in rollup_jobs(self.db, self._clock, self.settings.rollups):  # issue 19
+            self._singleton(name, job)
         if self.settings.resilience.recordings_index_seconds > 0:
             self._singleton("recordings-index", self._keep_recordings_index)
         if self.settings.callbacks.auto_assign:  # callbacks to operators as windows open

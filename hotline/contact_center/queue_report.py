@@ -19,7 +19,8 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.db import Database
 from hotline.store.desk import DeskStore, DispositionRecord
 from hotline.store.enums import CallbackStatus
-from hotline.store.queue_queries import QueuedRow, queue_figures
+from hotline.store.queue_queries import QueuedRow
+from hotline.store.queue_rollups import report_figures
 from hotline.store.transfers import Transfers
 
 
@@ -68,7 +69,8 @@ async def build_report(
 ) -> QueueReport:
     """The whole hotline, or one department's queue (R-097): its calls against its own
     answer target; the calls it received are the calls that joined it.  The per-call
-    figures come from SQL (issue 19), never the queue events themselves."""
+    figures come from the roll-ups and SQL over the rest (issue 19), never the queue events
+    themselves."""
     queue_settings = settings.queue
     queue = None
     if department is not None:
@@ -80,7 +82,9 @@ async def build_report(
                 "emergency_answer_target": chosen.emergency_answer_target,
             }
         )
-    figures = await queue_figures(db, start, end, include_simulated=include_simulated, queue=queue)
+    figures = await report_figures(
+        db, start, end, include_simulated=include_simulated, queue=queue
+    )
     desk_store = DeskStore(db)
     queued = {row.uniqueid for row in figures.calls}
     dispositions = await desk_store.dispositions(queued)

@@ -42,6 +42,7 @@ from hotline.settings.operator_desk import DeskSettings, DispositionResult
 from hotline.settings.progressive import ProgressiveSettings
 from hotline.settings.rating import RatingSettings
 from hotline.settings.resilience import ResilienceSettings
+from hotline.settings.rollups import RollupSettings
 from hotline.settings.schedules import ScheduleSettings
 from hotline.settings.sections import (
     AccountSettings,
@@ -107,6 +108,7 @@ __all__ = [
     "ReadingSettings",
     "RecordingSettings",
     "ResilienceSettings",
+    "RollupSettings",
     "SandboxSettings",
     "ScheduleSettings",
     "Settings",
@@ -196,6 +198,8 @@ class Settings(BaseSettings):
     notify: NotifySettings = Field(default_factory=NotifySettings)
     # Which worker drives each cluster node's AMI (issue 20; hotline/settings/leases.py).
     leases: NodeLeaseSettings = Field(default_factory=NodeLeaseSettings)
+    # The reports' roll-up jobs, IVR and queue (issue 19; hotline/settings/rollups.py).
+    rollups: RollupSettings = Field(default_factory=RollupSettings)
     # The operator's desk: card, dispositions, wrap-up (issue 17; hotline/settings/desk.py).
     desk: DeskSettings = Field(default_factory=DeskSettings)
     # Webhooks to billing and CRM (issue 22 item 4, R-148; hotline/settings/webhooks.py).

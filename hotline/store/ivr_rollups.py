@@ -28,6 +28,7 @@ from typing import Final
 from sqlalchemy import delete, func, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hotline.settings.rollups import RollupSettings
 from hotline.store.db import Database
 from hotline.store.ivr_queries import (
     AggregateRow,
@@ -42,14 +43,14 @@ from hotline.store.types import as_utc
 log = logging.getLogger(__name__)
 
 BUCKET_SECONDS: Final = 900
-# A bucket is rolled this long after its end: its calls are over by then (a call's later
-# writes mark the bucket; the triggers mark calls started over 15 minutes before, so a
-# writer's transaction may lag the job by up to 45 minutes and still be seen).
-ROLL_AFTER: Final = timedelta(hours=1)
-# Buckets rolled per transaction (the job yields between them).
-BATCH: Final = 672  # a week
-# How often the job looks for buckets to roll.
-INTERVAL_SECONDS: Final = 300.0
+# A bucket is rolled ``[rollups] roll_after_minutes`` after its end (60): its calls are over
+# by then (a call's later writes mark the bucket; the triggers mark calls started over 15
+# minutes before, so a writer's transaction may lag the job by up to 45 minutes and still be
+# seen).  ``batch`` buckets per transaction (the job yields between them), a look every
+# ``interval_seconds``.
+_DEFAULTS: Final = RollupSettings()
+ROLL_AFTER: Final = timedelta(minutes=_DEFAULTS.roll_after_minutes)
+BATCH: Final = _DEFAULTS.batch
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -120,10 +121,12 @@ async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime)
         )
 
 
-async def due_buckets(db: Database, now: datetime, limit: int) -> list[int]:
+async def due_buckets(
+    db: Database, now: datetime, limit: int, roll_after: timedelta = ROLL_AFTER
+) -> list[int]:
     """Buckets to roll, oldest first: marked ones and never-rolled ones with calls, ended
-    ``ROLL_AFTER`` before ``now``."""
-    last = bucket_of(now - ROLL_AFTER) - 1  # the last bucket ended ROLL_AFTER ago
+    ``roll_after`` before ``now``."""
+    last = bucket_of(now - roll_after) - 1  # the last bucket ended ROLL_AFTER ago
     async with db.engine.connect() as conn:
         marked = (
             await conn.execute(
@@ -144,24 +147,29 @@ async def due_buckets(db: Database, now: datetime, limit: int) -> list[int]:
     return sorted(due)[:limit]
 
 
-async def roll_up(db: Database, now: datetime, *, limit: int = BATCH) -> int:
+async def roll_up(
+    db: Database, now: datetime, *, limit: int = BATCH, roll_after: timedelta = ROLL_AFTER
+) -> int:
     """One pass: roll up to ``limit`` due buckets, one transaction each; how many."""
-    buckets = await due_buckets(db, now, limit)
+    buckets = await due_buckets(db, now, limit, roll_after)
     for first, last in _runs(buckets):
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
     return len(buckets)
 
 
-async def run_rollups(db: Database, clock: Callable[[], datetime]) -> None:
+async def run_rollups(
+    db: Database, clock: Callable[[], datetime], settings: RollupSettings = _DEFAULTS
+) -> None:
     """The roll-up job (a singleton): catch up, then look again every few minutes."""
+    roll_after = timedelta(minutes=settings.roll_after_minutes)
     while True:
         rolled = 0
         try:
-            rolled = await roll_up(db, clock())
+            rolled = await roll_up(db, clock(), limit=settings.batch, roll_after=roll_after)
         except Exception:  # the next pass tries again; the report reads events meanwhile
             log.exception("IVR roll-up pass failed")
-        await asyncio.sleep(0 if rolled == BATCH else INTERVAL_SECONDS)
+        await asyncio.sleep(0 if rolled == settings.batch else settings.interval_seconds)
 
 
 def _ranges(start: datetime, end: datetime, covered: list[int]) -> list[tuple[datetime, datetime]]:

@@ -17,10 +17,10 @@ PostgreSQL alike, so a report over a million queue events never loads them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Final
+from datetime import UTC, datetime
+from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
     CTE,
@@ -37,6 +37,7 @@ from sqlalchemy import (
     select,
     type_coerce,
 )
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
@@ -47,9 +48,9 @@ from hotline.store.types import UtcDateTime, as_utc
 READINGS_WORD: Final = "reading"
 
 
-@dataclass(frozen=True)
-class QueuedRow:
-    """One queued call, in order of joining (ties: the order of the calls' first events)."""
+class QueuedRow(NamedTuple):
+    """One queued call, in order of joining (ties: the order of the calls' first events).
+    A tuple: a report over a million queue events builds hundreds of thousands of them."""
 
     uniqueid: str
     joined_at: datetime
@@ -73,6 +74,7 @@ class QueueFigures:
     ivr_hangups: int  # ... ended in the IVR, never queued, not finished by it
     ring_no_answer: dict[str, int]  # operator → unanswered rings, most first
     call_ids: list[str]  # a department's calls' ids (its callbacks); empty for the hotline
+    rolled: int = 0  # 15-minute buckets read from the roll-ups (hotline.store.queue_rollups)
 
 
 def _digits(dialect: str, value: Any) -> ColumnElement[bool]:
@@ -83,18 +85,54 @@ def _digits(dialect: str, value: Any) -> ColumnElement[bool]:
     return matches
 
 
-def _period_calls(start: datetime, end: datetime, include_simulated: bool) -> CTE:
+def _period_calls(
+    start: datetime,
+    end: datetime,
+    include_simulated: bool,
+    *,
+    ranges: Sequence[tuple[datetime, datetime]] | None = None,
+    also: Select[Any] | None = None,
+    name: str = "period_calls",
+) -> CTE:
+    """Inbound calls started in ``[start, end)`` (or in any of ``ranges``, or among the ids
+    ``also`` selects: the report's part not read from roll-ups)."""
+
+    def started(lo: datetime, hi: datetime) -> ColumnElement[bool]:
+        return and_(
+            Call.started_at >= literal(as_utc(lo), UtcDateTime()),
+            Call.started_at < literal(as_utc(hi), UtcDateTime()),
+        )
+
+    spans = [started(lo, hi) for lo, hi in ([(start, end)] if ranges is None else ranges)]
+    if also is not None:
+        spans.append(Call.id.in_(also))
     conditions: list[ColumnElement[bool]] = [
         Call.direction == CallDirection.INBOUND.value,
-        Call.started_at >= literal(as_utc(start), UtcDateTime()),
-        Call.started_at < literal(as_utc(end), UtcDateTime()),
+        or_(*spans) if spans else literal(False),
     ]
     if not include_simulated:
         conditions.append(Call.simulated.is_(False))
     return (
-        select(Call.id, Call.uniqueid, Call.outcome, Call.ended_at, Call.operator_reason)
+        select(
+            Call.id,
+            Call.uniqueid,
+            Call.outcome,
+            Call.ended_at,
+            Call.operator_reason,
+            Call.simulated,
+            Call.started_at,
+        )
         .where(*conditions)
-        .cte("period_calls")
+        .cte(name)
+    )
+
+
+def _joined_in(start: datetime, end: datetime) -> Select[Any]:
+    """Calls that joined a queue (any) in ``[start, end)``."""
+    return select(QueueEvent.uniqueid).where(
+        QueueEvent.kind == QueueEventKind.JOIN.value,
+        QueueEvent.at >= literal(as_utc(start), UtcDateTime()),
+        QueueEvent.at < literal(as_utc(end), UtcDateTime()),
     )
 
 
@@ -130,24 +168,27 @@ def _after_key(value: str | None) -> str | None:
 _KEY: Final = 38
 
 
-def _per_call(dialect: str, calls: CTE, start: datetime, end: datetime, queue: str | None) -> CTE:
-    """One row per period call that joined a queue in the period (a department's report:
-    and has events in its queue), over its queue events (of that queue): the first join
-    and connect, the first connect's operator and the first complete's talk time, whether
-    it asked for a callback, its last event, and its first event's key (the order of ties).
-    One GROUP BY, no window: first and last come from the (at, id) keys."""
-    joined_in_period = select(QueueEvent.uniqueid).where(
-        QueueEvent.kind == QueueEventKind.JOIN.value,
-        QueueEvent.at >= literal(as_utc(start), UtcDateTime()),
-        QueueEvent.at < literal(as_utc(end), UtcDateTime()),
-    )
+def _per_call(
+    dialect: str,
+    calls: CTE,
+    joined: Select[Any] | None,
+    queue: str | None,
+    *,
+    by_queue: bool = False,
+) -> CTE:
+    """One row per call of ``calls`` that ``joined`` selects (None: every one) (a
+    department's report: and has events in its queue; ``by_queue``: one per call and queue),
+    over its queue events (of that queue): the first join and connect, the first connect's
+    operator and the first complete's talk time, whether it asked for a callback, its last
+    event, and its first event's key (the order of ties).  One GROUP BY, no window: first
+    and last come from the (at, id) keys."""
     uid = QueueEvent.uniqueid
-    conditions: list[ColumnElement[bool]] = [
-        uid.in_(joined_in_period),
-        uid.in_(select(calls.c.uniqueid)),
-    ]
+    conditions: list[ColumnElement[bool]] = [uid.in_(select(calls.c.uniqueid))]
+    if joined is not None:
+        conditions.append(uid.in_(joined))
     if queue is not None:
         conditions.append(QueueEvent.queue == queue)
+    scope = QueueEvent.queue if by_queue else literal("")
     stamp = UtcDateTime()
     key = _key(dialect, QueueEvent.at, QueueEvent.id)
 
@@ -157,6 +198,7 @@ def _per_call(dialect: str, calls: CTE, start: datetime, end: datetime, queue: s
     return (
         select(
             uid.label("uniqueid"),
+            scope.label("scope"),
             func.min(
                 type_coerce(
                     case((QueueEvent.kind == QueueEventKind.JOIN.value, QueueEvent.at)), stamp
@@ -176,7 +218,7 @@ def _per_call(dialect: str, calls: CTE, start: datetime, end: datetime, queue: s
             func.max(type_coerce(QueueEvent.at, stamp)).label("last_at"),
         )
         .where(*conditions)
-        .group_by(uid)
+        .group_by(uid, *((QueueEvent.queue,) if by_queue else ()))
         .cte("queued_calls")
     )
 
@@ -220,8 +262,10 @@ def _facts(dialect: str, calls: CTE, queued: CTE) -> Select[Any]:
     reason = func.lower(func.coalesce(c.operator_reason, "")).like(pattern)
     return (
         select(
+            c.id,
             q.uniqueid,
             q.joined_at,
+            q.first_key,
             q.connect_at,
             q.member,
             q.talk,
@@ -232,6 +276,9 @@ def _facts(dialect: str, calls: CTE, queued: CTE) -> Select[Any]:
             func.coalesce(f.personal, 0).label("personal"),
             c.outcome,
             c.ended_at.is_not(None).label("ended"),
+            q.scope,
+            c.simulated,
+            c.started_at,
         )
         .join(calls, c.uniqueid == q.uniqueid)
         .outerjoin(facts, f.call_id == c.id)
@@ -250,6 +297,137 @@ def _totals(calls: CTE) -> Select[Any]:
     ).select_from(calls)
 
 
+class Plain(NamedTuple):
+    """One queued call (in one scope) as the report reads it, from events or roll-ups."""
+
+    call_id: str
+    uniqueid: str
+    joined_at: datetime | None  # None: a department's call with events in its queue, no join
+    first_key: str
+    connect_at: datetime | None
+    member: str | None
+    talk: int | None
+    callback: bool
+    last_at: datetime
+    target: int | None
+    readings: bool
+    personal: bool
+    outcome: str | None
+    ended: bool
+
+
+_NEVER: Final = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def order_key(row: Plain) -> tuple[bool, datetime, str]:
+    """The report's order: by joining, ties by the first event (never joined: last)."""
+    return row.joined_at is None, row.joined_at or _NEVER, row.first_key
+
+
+def _plain(r: Any) -> Plain:
+    target, talk = _after_key(r.target), _after_key(r.talk)
+    return Plain(
+        r.id,
+        r.uniqueid,
+        r.joined_at,
+        r.first_key,
+        r.connect_at,
+        _after_key(r.member),
+        None if talk is None else int(talk),
+        bool(r.callback),
+        r.last_at,
+        None if target is None else int(target),
+        bool(r.readings),
+        bool(r.personal),
+        None if r.outcome is None else str(getattr(r.outcome, "value", r.outcome)),
+        bool(r.ended),
+    )
+
+
+async def event_rows(
+    conn: AsyncConnection,
+    start: datetime,
+    end: datetime,
+    include_simulated: bool,
+    queue: str | None,
+    *,
+    ranges: Sequence[tuple[datetime, datetime]] | None = None,
+    also: Select[Any] | None = None,
+) -> tuple[list[Plain], list[tuple[str, int]]]:
+    """The queued calls of the period from the events, in the report's order, and the
+    unanswered rings per operator; only of calls started in ``ranges`` or among ``also``
+    when given (the part the roll-ups do not cover)."""
+    dialect = conn.dialect.name
+    calls = _period_calls(start, end, include_simulated, ranges=ranges, also=also)
+    joined = _joined_in(start, end)
+    queued = _per_call(dialect, calls, joined, queue)
+    rows = [_plain(r) for r in await conn.execute(_facts(dialect, calls, queued))]
+    rings = [(m, int(n)) for m, n in await conn.execute(_rings(calls, joined, queue))]
+    return rows, rings
+
+
+async def period_totals(
+    conn: AsyncConnection, start: datetime, end: datetime, include_simulated: bool
+) -> tuple[int, int, int]:
+    """The period's calls, those the IVR finished, and those that ended otherwise."""
+    total, contained, hangups = (
+        await conn.execute(_totals(_period_calls(start, end, include_simulated)))
+    ).one()
+    return int(total), int(contained), int(hangups)
+
+
+def figures_of(
+    rows: Iterable[Plain],
+    totals: tuple[int, int, int],
+    rings: Iterable[tuple[str, int]],
+    queue: str | None,
+    rolled: int = 0,
+) -> QueueFigures:
+    """The report's figures of its queued calls (in order) and the period's ``totals`` (the
+    whole hotline's; a department's calls are its rows)."""
+    total, contained, hangups = totals if queue is None else (0, 0, 0)
+    completed_value = CallOutcome.COMPLETED.value
+    queued_rows: list[QueuedRow] = []
+    call_ids: list[str] = []
+    for r in rows:
+        completed = r.outcome == completed_value
+        hung_up = r.ended and not completed
+        if queue is not None:
+            total, contained = total + 1, contained + completed
+            call_ids.append(r.call_id)
+        if r.joined_at is None:  # a department's call with events in its queue, no join
+            hangups += hung_up if queue is not None else 0
+            continue
+        if queue is None:  # counted among the period's calls: not a hang-up in the IVR
+            hangups -= hung_up
+        queued_rows.append(
+            QueuedRow(
+                r.uniqueid,
+                r.joined_at,
+                r.connect_at,
+                r.member,
+                r.talk,
+                r.callback,
+                r.last_at,
+                r.target,
+                r.readings,
+                r.personal,
+            )
+        )
+    by_member: dict[str, int] = {}
+    for member, n in rings:
+        by_member[member] = by_member.get(member, 0) + n
+    return QueueFigures(
+        calls=queued_rows,
+        calls_total=int(total),
+        ivr_contained=int(contained),
+        ivr_hangups=int(hangups),
+        ring_no_answer=dict(sorted(by_member.items(), key=_most_first)),
+        call_ids=call_ids,
+        rolled=rolled,
+    )
+
+
 async def queue_figures(
     db: Database,
     start: datetime,
@@ -258,79 +436,54 @@ async def queue_figures(
     include_simulated: bool = False,
     queue: str | None = None,
 ) -> QueueFigures:
-    """The figures of calls started in ``[start, end)``: the whole hotline's, or (``queue``)
-    one department's queue, whose calls are those with events in it."""
-    dialect = db.engine.dialect.name
-    calls = _period_calls(start, end, include_simulated)
-    queued = _per_call(dialect, calls, start, end, queue)
-    rings = _rings(calls, start, end, queue)
+    """The figures of calls started in ``[start, end)`` from the events alone: the whole
+    hotline's, or (``queue``) one department's queue, whose calls are those with events in
+    it.  (The report reads ``hotline.store.queue_rollups.report_figures``: roll-ups and
+    these queries for the rest.)"""
     async with db.engine.connect() as conn:
-        rows = (await conn.execute(_facts(dialect, calls, queued))).all()
-        if queue is None:
-            total, contained, hangups = (await conn.execute(_totals(calls))).one()
-        else:  # a department's calls are those with events in its queue
-            total, contained, hangups = 0, 0, 0
-        ring_rows: Sequence[Any] = (await conn.execute(rings)).all()
-        call_ids: list[str] = []
-        if queue is not None:
-            ids = select(calls.c.id).where(calls.c.uniqueid.in_(select(queued.c.uniqueid)))
-            call_ids = list((await conn.execute(ids)).scalars())
-    queued_rows: list[QueuedRow] = []
-    for r in rows:
-        completed = r.outcome == CallOutcome.COMPLETED.value
-        hung_up = bool(r.ended) and not completed
-        if queue is not None:
-            total, contained = total + 1, contained + completed
-        if r.joined_at is None:  # a department's call with events in its queue, no join
-            hangups += hung_up if queue is not None else 0
-            continue
-        if queue is None:  # counted among the period's calls: not a hang-up in the IVR
-            hangups -= hung_up
-        target = _after_key(r.target)
-        talk = _after_key(r.talk)
-        queued_rows.append(
-            QueuedRow(
-                uniqueid=r.uniqueid,
-                joined_at=r.joined_at,
-                connect_at=r.connect_at,
-                member=_after_key(r.member),
-                talk=None if talk is None else int(talk),
-                callback=bool(r.callback),
-                last_at=r.last_at,
-                answer_target=None if target is None else int(target),
-                readings=bool(r.readings),
-                personal=bool(r.personal),
-            )
+        rows, rings = await event_rows(conn, start, end, include_simulated, queue)
+        totals = await period_totals(conn, start, end, include_simulated)
+    return figures_of(rows, totals, rings, queue)
+
+
+async def rows_to_roll(
+    conn: AsyncConnection, lo: datetime, hi: datetime
+) -> tuple[list[tuple[str, bool, datetime, Plain]], list[tuple[str, str, str, int]]]:
+    """For the roll-up job: every call started in ``[lo, hi)`` that has queue events, per
+    scope ("" all its queues, else each queue), simulated or not, with its start; and its
+    unanswered rings per queue and operator (uniqueid, queue, member, n)."""
+    dialect = conn.dialect.name
+    calls = _period_calls(lo, hi, True)
+    out: list[tuple[str, bool, datetime, Plain]] = []
+    for by_queue in (False, True):
+        queued = _per_call(dialect, calls, None, None, by_queue=by_queue)
+        out.extend(
+            (r.scope, bool(r.simulated), r.started_at, _plain(r))
+            for r in await conn.execute(_facts(dialect, calls, queued))
         )
-    return QueueFigures(
-        calls=queued_rows,
-        calls_total=int(total),
-        ivr_contained=int(contained),
-        ivr_hangups=int(hangups),
-        ring_no_answer=dict(sorted(((m, int(n)) for m, n in ring_rows), key=_most_first)),
-        call_ids=call_ids,
-    )
+    rings = [
+        (uid, queue, member, int(n))
+        for uid, queue, member, n in await conn.execute(_rings(calls, None, None, by_call=True))
+    ]
+    return out, rings
 
 
 def _rings(
-    calls: CTE, start: datetime, end: datetime, queue: str | None
-) -> Select[str | None, int]:
-    """Unanswered rings per operator (R-031) among the queued calls' events."""
-    joined_in_period = select(QueueEvent.uniqueid).where(
-        QueueEvent.kind == QueueEventKind.JOIN.value,
-        QueueEvent.at >= literal(as_utc(start), UtcDateTime()),
-        QueueEvent.at < literal(as_utc(end), UtcDateTime()),
-    )
+    calls: CTE, joined: Select[Any] | None, queue: str | None, *, by_call: bool = False
+) -> Select[Any]:
+    """Unanswered rings per operator (R-031) among the queued calls' events (``by_call``:
+    per call, queue and operator)."""
+    per: tuple[Any, ...] = (QueueEvent.uniqueid, QueueEvent.queue) if by_call else ()
     query = (
-        select(QueueEvent.member, func.count())
+        select(*per, QueueEvent.member, func.count())
         .where(
             QueueEvent.kind == QueueEventKind.RING_NO_ANSWER.value,
             QueueEvent.member.is_not(None),
             QueueEvent.member != "",
-            QueueEvent.uniqueid.in_(joined_in_period),
             QueueEvent.uniqueid.in_(select(calls.c.uniqueid)),
+            *(() if joined is None else (QueueEvent.uniqueid.in_(joined),)),
         )
-        .group_by(QueueEvent.member)
+        .group_by(*per, QueueEvent.member)
     )
     if queue is not None:
         query = query.where(QueueEvent.queue == queue)

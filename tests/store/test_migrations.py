@@ -27,6 +27,10 @@ TABLES = {
     "ivr_rollups",
     "ivr_rollup_buckets",
     "ivr_rollup_marks",
+    "queue_rollups",
+    "queue_rollup_rings",
+    "queue_rollup_buckets",
+    "queue_rollup_marks",
     "calendar_overrides",
     "emergency_state",
     "menu_versions",
@@ -94,7 +98,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0035_xnode_call_node"
+    assert head == "0036_queue_rollups"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -37,6 +37,12 @@ from hotline.store.models.knowledge import KbArticle, KbTopic
 from hotline.store.models.menus import MenuDraft, MenuVersion
 from hotline.store.models.outages import Outage
 from hotline.store.models.quality import CallQuality
+from hotline.store.models.queue_rollups import (
+    QueueRollup,
+    QueueRollupBucket,
+    QueueRollupMark,
+    QueueRollupRing,
+)
 from hotline.store.models.ratings import RatingAnswer
 from hotline.store.models.schedules import CampaignSchedule, CampaignScheduleRun
 from hotline.store.models.sms import SmsEvent, SmsEventKind, SmsMessage, SmsStatus
@@ -93,6 +99,10 @@ __all__ = [
     "OperatorPause",
     "Outage",
     "QueueEvent",
+    "QueueRollup",
+    "QueueRollupBucket",
+    "QueueRollupMark",
+    "QueueRollupRing",
     "RatingAnswer",
     "Reading",
     "Recording",
