@@ -16,7 +16,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from typing import Final
+from typing import Final, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, select
@@ -376,13 +376,14 @@ class ReadingStore:
         size: int = PAGE_SIZE,
     ) -> AsyncIterator[list[ReadingRecord]]:
         """``current``, a keyset page at a time (the export: memory stays flat)."""
-        query = select(Reading).where(Reading.superseded_by.is_(None))
+        # Plain rows, not ORM objects: an export reads each once, and entities cost ~3x.
+        query = select(*Reading.__table__.columns).where(Reading.superseded_by.is_(None))
         if since is not None:
             query = query.where(Reading.taken_at >= since)
         if period is not None:
             query = query.where(Reading.period == period)
         async for page in keyset_pages(self._db, query, (Reading.id,), size):
-            yield [_reading_record(row[0]) for row in page]
+            yield [_reading_record(cast("Reading", row)) for row in page]
 
     async def last_taken(self, account_number: str) -> list[ReadingRecord]:
         """The newest current reading per meter and zone of the account."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -99,9 +99,10 @@ class AuditLog:
         size: int = PAGE_SIZE,
     ) -> AsyncIterator[list[AuditRecord]]:
         """Every entry selected, oldest first, a keyset page at a time (the export: no cap)."""
-        query = _filtered(select(AuditEntry), since, actor, action)
+        # Plain rows, not ORM objects: an export reads each once, and entities cost ~3x.
+        query = _filtered(select(*AuditEntry.__table__.columns), since, actor, action)
         async for page in keyset_pages(self._db, query, (AuditEntry.id,), size):
-            yield [_record(row[0]) for row in page]
+            yield [_record(cast("AuditEntry", row)) for row in page]
 
 
 def _filtered(

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Row, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from hotline.store.db import Database
@@ -41,17 +41,19 @@ async def keyset_pages(
     size: int = PAGE_SIZE,
     *,
     descending: bool = False,
-) -> AsyncIterator[list[tuple[Any, ...]]]:
+) -> AsyncIterator[Sequence[Row[Any]]]:
     """The rows of ``stmt`` ordered by ``key`` (ascending, or descending), ``size`` at a time.
-    ``key`` must identify a row (its last column unique).  Each yielded row is ``stmt``'s own
-    columns (an ORM entity is ``row[0]``); the key columns are read alongside and dropped."""
+    ``key`` must identify a row (its last column unique).  Each row is ``stmt``'s own columns
+    (by position or name; an ORM entity is ``row[0]``) followed by the key columns, read
+    alongside as ``_key0``, ``_key1``... for the cursor."""
     if not key:
         raise ValueError("keyset paging needs a key")
     if size < 1:
         raise ValueError("page size must be positive")
     width = len(key)
     order = [column.desc() if descending else column.asc() for column in key]
-    paged = stmt.add_columns(*key).order_by(None).order_by(*order).limit(size)
+    labelled = [column.label(f"_key{index}") for index, column in enumerate(key)]
+    paged = stmt.add_columns(*labelled).order_by(None).order_by(*order).limit(size)
     last: tuple[Any, ...] | None = None
     while True:
         query = paged if last is None else paged.where(_after(key, last, descending))
@@ -60,6 +62,6 @@ async def keyset_pages(
         if not rows:
             return
         last = tuple(rows[-1][-width:])
-        yield [tuple(row[:-width]) for row in rows]
+        yield rows
         if len(rows) < size:
             return
