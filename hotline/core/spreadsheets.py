@@ -249,14 +249,15 @@ async def _one_batch(rows: Sequence[Sequence[Cell]]) -> AsyncIterator[Sequence[S
 
 async def csv_stream(sheets: Sequence[SheetStream]) -> AsyncIterator[bytes]:
     """CSV for Russian Excel, a piece of bytes per batch (byte for byte ``to_csv`` of the
-    same rows)."""
+    same rows); each batch is formatted in a worker thread (thousands of cells: the event
+    loop stays free)."""
     writer = CsvWriter(len(sheets))
     yield writer.start()
     for sheet in sheets:
         yield writer.sheet(sheet.title, sheet.columns)
         async for batch in sheet.batches:
             if batch:
-                yield writer.rows(batch)
+                yield await asyncio.to_thread(writer.rows, batch)
 
 
 async def xlsx_stream(
