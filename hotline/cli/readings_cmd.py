@@ -82,7 +82,7 @@ def export(
             nonlocal flagged
             async for page in pages:
                 flagged += sum(1 for r in page if r.needs_review)
-                yield [_row(r, zone) for r in page]
+                yield [reading_row(r, zone) for r in page]
 
         sheets = [SheetStream(SHEET_TITLE, HEADER, rows())]
         stream = xlsx_stream(sheets) if format_ == "xlsx" else csv_stream(sheets)
@@ -93,7 +93,7 @@ def export(
     typer.echo(f"{exported} readings exported, {flagged} flagged for review", err=True)
 
 
-def _row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[Cell, ...]:
+def reading_row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[Cell, ...]:
     return (
         reading.account_number,
         reading.meter_id,
