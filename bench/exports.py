@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--repeat", type=int, default=1, help="timed runs per figure (best)")
     parser.add_argument("--no-old", action="store_true", help="skip the all-in-memory exports")
     parser.add_argument("--no-xlsx", action="store_true", help="CSV only")
+    parser.add_argument(
+        "--tables", default="appeals,readings", help="which exports, comma-separated"
+    )
 
 
 def appeal_row(seq: int) -> dict[str, Any]:
@@ -192,6 +195,8 @@ async def _run(options: argparse.Namespace) -> None:
             async with Database(f"sqlite+aiosqlite:///{path}") as db:
                 await db.upgrade()
                 for name, model, make, streamed, old in tables:
+                    if name not in options.tables.split(","):
+                        continue
                     await fill(db, model, make, size)
                     for fmt in formats:
                         target = Path(temp) / f"{name}.{fmt}"
