@@ -18,6 +18,7 @@ from bench import (
     combined,
     dialer,
     dialer_workers,
+    exports,
     fastagi,
     reports,
     sip_menu,
@@ -56,6 +57,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "Reports over 1M attempts, call events and queue events vs count(*), streamed export",
         reports.add_arguments,
         reports.run,
+    ),
+    "exports": Benchmark(
+        "Exports streamed row by row vs built in memory: time and peak memory, CSV and XLSX",
+        exports.add_arguments,
+        exports.run,
     ),
     "accounts": Benchmark(
         "Accounts import: parse, check and write a billing file vs reading the bare CSV",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Final
@@ -32,6 +33,7 @@ from hotline.store.appeals import AppealFilter, AppealRecord, AppealStore, Move,
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.enums import AppealChannel, AppealLinkKind, AppealStatus, ReplyChannel
+from hotline.store.paging import PAGE_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -170,6 +172,15 @@ class Appeals:
             where = replace(where, exclude_units=(*where.exclude_units, trust_unit(self.settings)))
         rows = await self._store.list(where, viewer.actor, limit)
         return rows if viewer.personal_data else [masked(row) for row in rows]
+
+    async def pages(
+        self, where: AppealFilter, viewer: Viewer, size: int = PAGE_SIZE
+    ) -> AsyncIterator[builtins.list[AppealRecord]]:
+        """Everything ``list`` would show, uncapped, a page at a time (the exports)."""
+        if not viewer.trust:
+            where = replace(where, exclude_units=(*where.exclude_units, trust_unit(self.settings)))
+        async for page in self._store.pages(where, viewer.actor, size):
+            yield page if viewer.personal_data else [masked(row) for row in page]
 
     async def counts(
         self, where: AppealFilter, by: str, viewer: Viewer, today: date | None = None

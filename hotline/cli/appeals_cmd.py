@@ -5,7 +5,6 @@ their role allows (personal data R-139, trust-service appeals R-121); every view
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -18,10 +17,11 @@ from rich.table import Table
 
 from hotline.access.users import Permission, allowed
 from hotline.appeals.register import Appeals, Viewer
-from hotline.appeals.report import GROUPINGS, counts_sheet, register_sheet
+from hotline.appeals.report import GROUPINGS, counts_sheet, register_stream
 from hotline.cli.context import settings_of
+from hotline.cli.export_files import Counted, write_stream
 from hotline.cli.support import current_user, run_with_db
-from hotline.core.spreadsheets import Sheet, to_csv, to_xlsx
+from hotline.core.spreadsheets import SheetStream, csv_stream, xlsx_stream
 from hotline.settings import Settings
 from hotline.store.appeals import AppealFilter, AppealRecord
 from hotline.store.audit import Actor
@@ -32,7 +32,6 @@ from hotline.store.users import UserStore
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
 EXIT_BAD_VALUE: Final = 2
-EXPORT_MAX: Final = 10_000
 
 ByOption = Annotated[
     str | None, typer.Option("--by", help="Who looks: a console user (default: $USER).")
@@ -197,18 +196,20 @@ def export(
     settings = settings_of(ctx)
     where = _where(settings, since, until, status, category, channel, unit)
 
-    async def work(db: Database) -> list[Sheet]:
+    async def work(db: Database) -> int:
         register = _register(db, settings)
         who = await viewer(db, by or current_user())
-        found = await register.list(where, who, limit=EXPORT_MAX)
-        counts = await register.counts(where, group, who)
-        sheets = [register_sheet(found), counts_sheet(group, counts)]
-        if csv is not None:
-            await asyncio.to_thread(csv.write_bytes, to_csv(sheets))
-        if xlsx is not None:
-            body = await asyncio.to_thread(to_xlsx, sheets)
-            await asyncio.to_thread(xlsx.write_bytes, body)
-        return sheets
+        exported = 0
+        # Each file is its own pass over the register, written as the pages are read.
+        for target, stream in ((csv, csv_stream), (xlsx, xlsx_stream)):
+            if target is None:
+                continue
+            counts = await register.counts(where, group, who)
+            pages = Counted(register.pages(where, who))
+            sheets = [register_stream(pages), SheetStream.of(counts_sheet(group, counts))]
+            await write_stream(stream(sheets), target)
+            exported = pages.count
+        return exported
 
-    sheets = run_with_db(settings, work, command="appeals")
-    typer.echo(f"{len(sheets[0].rows)} appeals exported")
+    exported = run_with_db(settings, work, command="appeals")
+    typer.echo(f"{exported} appeals exported")

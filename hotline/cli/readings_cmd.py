@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Final
 from zoneinfo import ZoneInfo
@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import typer
 
 from hotline.cli.context import settings_of
+from hotline.cli.export_files import Counted, write_stream
 from hotline.cli.support import run_with_db
-from hotline.core import spreadsheets
-from hotline.core.spreadsheets import Cell, Sheet
+from hotline.core.spreadsheets import Cell, SheetStream, csv_stream, xlsx_stream
 from hotline.store.accounts import ReadingRecord, ReadingStore
 from hotline.store.db import Database
 
@@ -74,23 +74,26 @@ def export(
             typer.echo(f"readings export: --since must be YYYY-MM-DD, not {since!r}", err=True)
             raise typer.Exit(EXIT_BAD_VALUE) from None
 
-    async def work(db: Database) -> list[ReadingRecord]:
-        return await ReadingStore(db).current(since=start, period=period)
+    async def work(db: Database) -> tuple[int, int]:
+        pages = Counted(ReadingStore(db).current_pages(since=start, period=period))
+        flagged = 0
 
-    readings = run_with_db(settings, work, command="readings", errors=())
-    sheets = [Sheet(SHEET_TITLE, HEADER, tuple(_row(r, zone) for r in readings))]
-    if format_ == "xlsx":
-        assert output is not None
-        output.write_bytes(spreadsheets.to_xlsx(sheets))
-    elif output is None:
-        sys.stdout.write(spreadsheets.to_csv(sheets).decode("utf-8"))
-    else:
-        output.write_bytes(spreadsheets.to_csv(sheets))
-    flagged = sum(1 for r in readings if r.needs_review)
-    typer.echo(f"{len(readings)} readings exported, {flagged} flagged for review", err=True)
+        async def rows() -> AsyncIterator[list[tuple[Cell, ...]]]:
+            nonlocal flagged
+            async for page in pages:
+                flagged += sum(1 for r in page if r.needs_review)
+                yield [reading_row(r, zone) for r in page]
+
+        sheets = [SheetStream(SHEET_TITLE, HEADER, rows())]
+        stream = xlsx_stream(sheets) if format_ == "xlsx" else csv_stream(sheets)
+        await write_stream(stream, output)
+        return pages.count, flagged
+
+    exported, flagged = run_with_db(settings, work, command="readings", errors=())
+    typer.echo(f"{exported} readings exported, {flagged} flagged for review", err=True)
 
 
-def _row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[Cell, ...]:
+def reading_row(reading: ReadingRecord, zone: ZoneInfo) -> tuple[Cell, ...]:
     return (
         reading.account_number,
         reading.meter_id,

@@ -9,14 +9,22 @@ outside (caller ID, meter names, names, addresses, campaign variables), so in CS
 starts with ``=``, ``+``, ``-``, ``@``, a tab or a CR is prefixed with ``'``, and in XLSX every
 ``str`` is written as a string cell (never a formula; such a one also gets Excel's quote
 prefix, so editing it does not turn it into one).  Numbers, money (``Decimal``) and dates are
-the engine's own types and stay numbers and dates.
+the engine's own types and stay numbers and dates.  A NUL or another control character XML
+cannot hold (an XLSX cell cannot store it; a CSV reader may stop at it) becomes U+FFFD in both.
+
+Big exports are streamed (``csv_stream`` / ``xlsx_stream``): rows arrive in batches from the
+store's keyset pages and leave as bytes, so memory stays flat however many rows there are.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
-from collections.abc import Iterable, Sequence
+import os
+import re
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -43,6 +51,11 @@ _TITLE_FORBIDDEN: Final = str.maketrans({c: "_" for c in "[]:*?/\\"})
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 # Text openpyxl would not store as a plain string by itself: formulas and error codes ("#N/A").
 _NOT_PLAIN_TEXT: Final = (*FORMULA_STARTS, "#")
+# Control characters XML 1.0 cannot carry (openpyxl refuses them; CR, LF and tab are fine).
+_UNSTORABLE: Final = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+REPLACEMENT: Final = "\ufffd"
+# How much of a finished workbook is read and sent at a time.
+XLSX_CHUNK: Final = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -65,8 +78,15 @@ def is_formula_like(text: str) -> bool:
     return text.startswith(FORMULA_STARTS)
 
 
+def storable(text: str) -> str:
+    """``text`` with NUL and the other control characters a cell cannot hold as U+FFFD."""
+    return _UNSTORABLE.sub(REPLACEMENT, text)
+
+
 def csv_text(text: str) -> str:
-    """Text for a CSV cell: ``'`` before one a spreadsheet would take for a formula."""
+    """Text for a CSV cell: ``'`` before one a spreadsheet would take for a formula, and
+    no NUL or other unstorable control character."""
+    text = storable(text)
     return f"'{text}" if is_formula_like(text) else text
 
 
@@ -170,7 +190,7 @@ class XlsxWriter:
 
     @staticmethod
     def _text_cell(ws: WriteOnlyWorksheet, text: str) -> OpenpyxlCell:
-        cell = WriteOnlyCell(ws, value=text)
+        cell = WriteOnlyCell(ws, value=storable(text))
         # openpyxl makes any str that starts with "=" a formula: text stays text.
         cell.data_type = "s"
         if is_formula_like(text):
@@ -188,8 +208,10 @@ class XlsxWriter:
         if isinstance(value, datetime):
             # openpyxl cannot store time zones; reports show local wall-clock time.
             return value.replace(tzinfo=None)
-        if isinstance(value, str) and value.startswith(_NOT_PLAIN_TEXT):
-            return self._text_cell(ws, value)
+        if isinstance(value, str):
+            if value.startswith(_NOT_PLAIN_TEXT):
+                return self._text_cell(ws, value)
+            return storable(value)
         return value
 
     def save(self, target: str | Path | IO[bytes]) -> None:
@@ -205,3 +227,64 @@ def to_xlsx(sheets: Sequence[Sheet]) -> bytes:
     out = io.BytesIO()
     writer.save(out)
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class SheetStream:
+    """A sheet whose rows arrive in batches (a store's keyset pages), never all at once."""
+
+    title: str
+    columns: tuple[str, ...]
+    batches: AsyncIterable[Sequence[Sequence[Cell]]]
+
+    @classmethod
+    def of(cls, sheet: Sheet) -> SheetStream:
+        """A sheet already in memory (a small one: totals) as one batch."""
+        return cls(sheet.title, sheet.columns, _one_batch(sheet.rows))
+
+
+async def _one_batch(rows: Sequence[Sequence[Cell]]) -> AsyncIterator[Sequence[Sequence[Cell]]]:
+    yield rows
+
+
+async def csv_stream(sheets: Sequence[SheetStream]) -> AsyncIterator[bytes]:
+    """CSV for Russian Excel, a piece of bytes per batch (byte for byte ``to_csv`` of the
+    same rows); each batch is formatted in a worker thread (thousands of cells: the event
+    loop stays free)."""
+    writer = CsvWriter(len(sheets))
+    yield writer.start()
+    for sheet in sheets:
+        yield writer.sheet(sheet.title, sheet.columns)
+        async for batch in sheet.batches:
+            if batch:
+                yield await asyncio.to_thread(writer.rows, batch)
+
+
+async def xlsx_stream(
+    sheets: Sequence[SheetStream], chunk: int = XLSX_CHUNK
+) -> AsyncIterator[bytes]:
+    """An XLSX workbook: written batch by batch in openpyxl's write-only mode to a temporary
+    file (an XLSX is a zip whose directory comes last, so it cannot leave before it is
+    whole), then sent in ``chunk``-byte pieces; the file goes when the stream ends or is
+    dropped.  Every write and read runs in a worker thread: the event loop stays free."""
+    handle, name = await asyncio.to_thread(tempfile.mkstemp, suffix=".xlsx")
+    os.close(handle)
+    path = Path(name)
+    try:
+        writer = XlsxWriter()
+        for sheet in sheets:
+            first = True
+            async for batch in sheet.batches:
+                if first:
+                    # Column widths from the first batch: the rest is not known yet.
+                    await asyncio.to_thread(writer.sheet, sheet.title, sheet.columns, batch)
+                    first = False
+                await asyncio.to_thread(writer.rows, batch)
+            if first:
+                await asyncio.to_thread(writer.sheet, sheet.title, sheet.columns)
+        await asyncio.to_thread(writer.save, path)
+        with await asyncio.to_thread(path.open, "rb") as source:
+            while piece := await asyncio.to_thread(source.read, chunk):
+                yield piece
+    finally:
+        await asyncio.to_thread(path.unlink, missing_ok=True)

@@ -12,7 +12,7 @@ data) are the domain's (:mod:`hotline.appeals`); the store records and reads.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, cast
@@ -24,6 +24,7 @@ from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database, dialect_insert
 from hotline.store.enums import AppealChannel, AppealLinkKind, AppealStatus, ReplyChannel
 from hotline.store.models import Appeal, AppealCounter, AppealEvent, AppealLink
+from hotline.store.paging import PAGE_SIZE, keyset_pages
 from hotline.store.webhook_events import appeal_moved, appeal_registered
 
 NUMBER_DIGITS: Final = 6
@@ -285,6 +286,19 @@ class AppealStore:
             if actor is not None:
                 AuditLog.add(session, actor, "appeal.list", None, {"count": len(rows)})
             return [_record(row) for row in rows]
+
+    async def pages(
+        self, where: AppealFilter, actor: Actor, size: int = PAGE_SIZE
+    ) -> AsyncIterator[builtins.list[AppealRecord]]:
+        """Every appeal ``where`` selects, newest first, a keyset page at a time (an export:
+        no cap).  The listing is audited up front with the count it starts from."""
+        async with self._db.session() as session:
+            total = await session.scalar(_filtered(select(func.count(Appeal.id)), where))
+            AuditLog.add(session, actor, "appeal.list", None, {"count": int(total or 0)})
+        # Plain rows, not ORM objects: an export reads each once, and entities cost ~3x.
+        query = _filtered(select(*Appeal.__table__.columns), where)
+        async for page in keyset_pages(self._db, query, (Appeal.id,), size, descending=True):
+            yield [_record(cast("Appeal", row)) for row in page]
 
     async def counts(
         self, where: AppealFilter, by: str, today: date

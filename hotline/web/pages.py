@@ -90,6 +90,19 @@ async def table_download(sheets: list[tabular.Sheet], stem: str, fmt: str) -> Re
     return Response(body, media_type=media, headers={"Content-Disposition": disposition})
 
 
+def stream_download(sheets: list[tabular.SheetStream], stem: str, fmt: str) -> Response:
+    """An export of any size as an attachment, never whole in memory: the rows come from
+    the store page by page and leave as CSV pieces, or as an XLSX written to a temporary
+    file and sent in chunks (``csv_stream`` / ``xlsx_stream``)."""
+    check_format(fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{stem}.{fmt}"'}
+    if fmt == "csv":
+        body, media = tabular.csv_stream(sheets), tabular.CSV_MEDIA_TYPE
+    else:
+        body, media = tabular.xlsx_stream(sheets), tabular.XLSX_MEDIA_TYPE
+    return StreamingResponse(body, media_type=media, headers=headers)
+
+
 async def streamed_download(
     csv_chunks: Callable[[], AsyncIterator[bytes]],
     write_xlsx: Callable[[Path], Awaitable[None]],

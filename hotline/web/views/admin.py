@@ -7,9 +7,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from hotline.access.audit_export import audit_stream
 from hotline.access.users import Permission, Role, UserError
 from hotline.store.audit import AuditLog
-from hotline.web.pages import page
+from hotline.web.pages import page, stream_download
 from hotline.web.security import Viewer, require, require_checked, users_of
 
 router = APIRouter(prefix="/admin")
@@ -93,3 +94,16 @@ async def audit(
     return page(
         request, "audit.html", who, entries=entries, actor=actor, action=action, titles=titles
     )
+
+
+@router.get("/audit/export.{fmt}")
+async def audit_export(
+    request: Request,
+    fmt: str,
+    who: Annotated[Viewer, Depends(require(Permission.AUDIT))],
+    actor: str | None = None,
+    action: str | None = None,
+) -> Response:
+    """The whole log the filter selects (the page shows the newest 500), streamed."""
+    pages = AuditLog(request.app.state.db).pages(actor=actor or None, action=action or None)
+    return stream_download([audit_stream(pages)], "audit", fmt)

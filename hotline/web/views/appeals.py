@@ -29,12 +29,13 @@ from hotline.appeals.report import (
     GROUPINGS,
     counts_sheet,
     in_time_share,
-    register_sheet,
+    register_stream,
 )
 from hotline.contact_center import operators as ops
 from hotline.contact_center.recordings import recordings_root
 from hotline.contact_center.transfer import TransferError, hand_caller_to
 from hotline.core.clock import utc_now
+from hotline.core.spreadsheets import SheetStream
 from hotline.core.vocabulary import label
 from hotline.dialplan.names import CONTEXT_APPEAL_SAID, ChannelVar
 from hotline.settings import Settings
@@ -45,7 +46,7 @@ from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.ami import AmiError
 from hotline.web.charts import Line, Step, chart_json, floor, step_for
-from hotline.web.pages import page, table_download
+from hotline.web.pages import check_format, page, stream_download
 from hotline.web.security import Viewer, require, require_checked
 
 router = APIRouter()
@@ -350,10 +351,11 @@ async def register_export(
         where = _filter(request, params)
     except ValueError:
         return await _list_page(request, who, "Неверный фильтр.", 422)
-    found = await register.list(where, viewer, limit=10_000)
+    check_format(fmt)  # before anything is read
     counts = await register.counts(where, grouping, viewer)
-    sheets = [register_sheet(found), counts_sheet(grouping, counts)]
-    return await table_download(sheets, "appeals", fmt)
+    pages = register.pages(where, viewer)
+    sheets = [register_stream(pages), SheetStream.of(counts_sheet(grouping, counts))]
+    return stream_download(sheets, "appeals", fmt)
 
 
 @router.get("/appeals/{number}", response_class=HTMLResponse)
