@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from sqlalchemy import delete, select
 
 from hotline.core.clock import utc_now
-from hotline.store.accounts import AccountRecord, _account_rows, _meter_row
+from hotline.store.account_rows import account_rows, meter_row
+from hotline.store.accounts import AccountRecord
 from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter
 
@@ -31,7 +32,7 @@ async def legacy_upsert(db: Database, accounts: Sequence[AccountRecord]) -> tupl
             )
             updated += len(existing)
             created += len(chunk) - len(existing)
-            rows = await asyncio.to_thread(_account_rows, chunk, now)
+            rows = await asyncio.to_thread(account_rows, chunk, now)
             stmt = insert(Account).values(rows)
             columns = {c: stmt.excluded[c] for c in rows[0] if c != "number"}
             await session.execute(
@@ -46,7 +47,7 @@ async def legacy_upsert(db: Database, accounts: Sequence[AccountRecord]) -> tupl
             ]
             for phone_rows in batches(phones):
                 await session.execute(insert(AccountPhone).values(phone_rows))
-            meters = [_meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)]
+            meters = [meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)]
             for meter_rows in batches(meters):
                 await session.execute(insert(Meter).values(meter_rows))
     return created, updated

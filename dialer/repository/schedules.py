@@ -19,7 +19,7 @@ from dialer.model import CampaignRules, dump, load_rules
 from dialer.repository.errors import CampaignError
 from dialer.schedule import AccountFilter, ScheduleError, ScheduleRunState
 from hotline.core.errors import NotFound
-from hotline.store.accounts import to_kopecks
+from hotline.store.account_rows import to_kopecks
 from hotline.store.db import Database
 from hotline.store.models import Account, AccountPhone, CampaignSchedule, CampaignScheduleRun
 from hotline.store.ratings import months_before

@@ -25,7 +25,8 @@ from sqlalchemy import insert as sql_insert
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import phone_digits
-from hotline.core.pins import hash_pin, pin_matches_async
+from hotline.core.pins import pin_matches_async
+from hotline.store.account_rows import account_rows, from_kopecks, meter_row
 from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.models import Account, AccountPhone, Meter, Reading
 from hotline.store.paging import PAGE_SIZE, keyset_pages
@@ -36,7 +37,6 @@ FLAG_IMPLAUSIBLE: Final = "implausible"
 FLAG_NEXT_PERIOD: Final = "next_period"
 # Flags a person must look at before billing uses the reading.
 REVIEW_FLAGS: Final = frozenset({FLAG_IMPLAUSIBLE})
-_KOPECKS: Final = Decimal(100)
 
 
 # The tables the import writes with Core statements (no ORM objects for thousands of rows).
@@ -49,17 +49,6 @@ _ACCOUNT_UPDATED: Final = tuple(c.name for c in _ACCOUNTS.columns if c.name != "
 
 class UnknownMeter(NotFound):
     """The account has no meter with this id."""
-
-
-def to_kopecks(amount: Decimal) -> int:
-    kopecks = amount * _KOPECKS
-    if kopecks != kopecks.to_integral_value():
-        raise ValueError(f"amount {amount} has more than two decimal places")
-    return int(kopecks)
-
-
-def from_kopecks(kopecks: int) -> Decimal:
-    return Decimal(kopecks).scaleb(-2)  # exact, always two places: 1234.50
 
 
 @dataclass(frozen=True)
@@ -191,7 +180,7 @@ class AccountStore:
                 updated += len(existing)
                 created += len(chunk) - len(existing)
                 # A row with a PIN carries its argon2 hash (tens of ms each): off the loop.
-                rows = await asyncio.to_thread(_account_rows, chunk, now)
+                rows = await asyncio.to_thread(account_rows, chunk, now)
                 await conn.execute(upsert, rows)
                 if existing:
                     # Only accounts already there can have phones and meters to replace.
@@ -206,9 +195,7 @@ class AccountStore:
                 ]
                 if phones:
                     await conn.execute(sql_insert(_PHONES), phones)
-                meters = [
-                    _meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)
-                ]
+                meters = [meter_row(a.number, i, m) for a in chunk for i, m in enumerate(a.meters)]
                 if meters:
                     await conn.execute(sql_insert(_METERS), meters)
                 written += len(chunk)
@@ -414,43 +401,6 @@ class ReadingStore:
             for row in await session.scalars(query):
                 newest[(row.meter_id, row.zone)] = _reading_record(row)
         return list(newest.values())
-
-
-def _account_row(account: AccountRecord, now: dt.datetime) -> dict[str, object]:
-    return {
-        "number": account.number,
-        "name": account.name,
-        "address": account.address,
-        "timezone": account.timezone,
-        "balance_kopecks": to_kopecks(account.balance),
-        "due_date": account.due_date,
-        "last_payment_kopecks": (
-            None if account.last_payment is None else to_kopecks(account.last_payment)
-        ),
-        "last_payment_date": account.last_payment_date,
-        "avg_monthly_kwh": account.avg_monthly_kwh,
-        "pin_hash": None if account.pin is None else hash_pin(account.pin),
-        "updated_at": now,
-    }
-
-
-def _account_rows(accounts: Sequence[AccountRecord], now: dt.datetime) -> list[dict[str, object]]:
-    return [_account_row(account, now) for account in accounts]
-
-
-def _meter_row(number: str, position: int, meter: MeterRecord) -> dict[str, object]:
-    last = (*meter.last, None, None, None)
-    return {
-        "account_number": number,
-        "meter_id": meter.meter_id,
-        "position": position,
-        "zones": meter.zones,
-        "digits": meter.digits,
-        "last_1": last[0],
-        "last_2": last[1] if meter.zones >= 2 else None,
-        "last_3": last[2] if meter.zones >= 3 else None,
-        "last_date": meter.last_date,
-    }
 
 
 def _account_record(
