@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from hotline.core.clock import utc_now
 from hotline.core.masking import mask_phone
 from hotline.core.metrics import CALLS_INBOUND, CALLS_STARTED
@@ -29,7 +26,9 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_CALLER,
 )
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
+from hotline.settings import HeldWritesSettings, Settings
 from hotline.store.calllog import CallLog, UnknownCall
+from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.ami import AmiError, Subscription, consume
 
@@ -47,9 +46,8 @@ _STATE_UP = "6"
 _INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR)
 # The status event of a call closed by reconciliation (its hang-up was never seen).
 ENDED_UNSEEN = "ended while AMI was disconnected"
-# How long a stopping tracker tries once more to write the rows it holds for a database
-# outage (issue 21: a graceful stop before the next round lost them).
-HELD_WRITE_SECONDS: Final = 2.0
+# The status event of a campaign call row closed by reconciliation after its attempt.
+ENDED_AFTER_ATTEMPT: Final = "closed after its dial attempt"
 
 
 def _duration(text: str) -> timedelta:
@@ -71,8 +69,11 @@ def is_inbound_leg(event: AmiEvent) -> bool:
     return event.get("context") in _ENTRY_CONTEXTS and not event.get("channel").endswith(";1")
 
 
-# The database's own failures (unreachable, the connection lost, the pool exhausted).
-UNAVAILABLE: Final = (DBAPIError, PoolTimeout)
+# The store is away: what it raises then (the server down or restarting, the connection
+# lost, the pool exhausted, a lock held past the wait).  The store's one list: a failure
+# that surfaced as an error outside the tracker's own older list (the driver's OSError, a
+# TimeoutError) dropped the call's row instead of holding it (issue 21).
+UNAVAILABLE: Final = STORE_ERRORS
 
 
 @dataclass
@@ -121,14 +122,33 @@ class CallTracker:
         call_log: CallLog,
         live_channels: LiveChannels | None = None,
         reconcile_seconds: float | None = None,
+        held: HeldWritesSettings | None = None,
     ) -> None:
         self._events = events
         self._log = call_log
         self._live_channels = live_channels
         self._reconcile_seconds = reconcile_seconds
+        # How long a stopping tracker tries its held rows once more (held_writes).
+        self._stop_seconds = (held or HeldWritesSettings()).tracker_stop_seconds
         self._active: set[str] = set()
         # Calls whose row the database refused (it was away): written on reconciliation.
         self._unwritten: dict[str, Unwritten] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        events: Subscription,
+        call_log: CallLog,
+        live_channels: LiveChannels,
+        settings: Settings,
+    ) -> CallTracker:
+        return cls(
+            events,
+            call_log,
+            live_channels,
+            settings.resilience.call_log_reconcile_seconds,
+            settings.held_writes,
+        )
 
     @property
     def active_calls(self) -> frozenset[str]:
@@ -146,13 +166,14 @@ class CallTracker:
             await self.write_held()
             raise
 
-    async def write_held(self, seconds: float = HELD_WRITE_SECONDS) -> None:
-        """Write the rows held for a database outage once more, for at most ``seconds``; the
-        ones still refused are logged (masked), as they are lost to this engine."""
+    async def write_held(self, seconds: float | None = None) -> None:
+        """Write the rows held for a database outage once more, for at most ``seconds``
+        (default ``held_writes.tracker_stop_seconds``); the ones still refused are logged
+        (masked), as they are lost to this engine."""
         if not self._unwritten:
             return
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(self._stop_seconds if seconds is None else seconds):
                 await self._write_unwritten()
         except (TimeoutError, *UNAVAILABLE) as exc:
             for uniqueid, row in self._unwritten.items():
@@ -265,6 +286,8 @@ class CallTracker:
         for channel in channels:
             if channel.uniqueid not in self._active and _inbound_now(channel):
                 await self._adopt(channel)
+        if away is None:
+            await self._close_settled_outbound(live)
         for uniqueid in candidates - live:
             self._active.discard(uniqueid)
             waiting = self._unwritten.get(uniqueid)
@@ -279,6 +302,23 @@ class CallTracker:
         if away is not None:
             raise away
 
+    async def _close_settled_outbound(self, live: set[str]) -> None:
+        """Close campaign call rows left open after their attempt was closed (the dialer's
+        closing writes ran out of tries during a long outage: issue 21), once Asterisk no
+        longer has the channel; with the attempt's end and the dialer's outcome."""
+        try:
+            settled = await self._log.open_settled_outbound()
+        except UNAVAILABLE:
+            log.exception("could not read the open campaign calls to reconcile the call log")
+            return
+        for call in settled:
+            if call.uniqueid in live:
+                continue
+            with contextlib.suppress(UnknownCall):
+                await self._log.add_event(call.uniqueid, EventKind.STATUS, ENDED_AFTER_ATTEMPT)
+                await self._log.ended(call.uniqueid, at=call.ended_at, outcome=call.outcome)
+            log.info("campaign call %s closed in the call log after its attempt", call.uniqueid)
+
     async def _write_unwritten(self) -> None:
         for uniqueid, row in list(self._unwritten.items()):
             await row.write(self._log)  # raises while the database is still away
@@ -288,47 +328,41 @@ class CallTracker:
     async def _adopt(self, channel: AmiEvent) -> None:
         """A live inbound call this engine never saw begin (it came while no engine ran, or
         while the database refused the row): its row is opened now, or found again, and its
-        hang-up is tracked from here on (R-033: every call registered).  While the database
-        is away it is kept to register later, like a call whose Newchannel was refused."""
+        hang-up is tracked from here on (R-033: every call registered).  Whatever step the
+        store refuses (the look-up, the row, its answer), the call is kept to register
+        later, like a call whose Newchannel was refused (issue 21: a refused registration at
+        log-in ended the round and the call was lost)."""
         uniqueid = channel.uniqueid
+        row = Unwritten(
+            uniqueid=uniqueid,
+            linkedid=channel.linkedid or None,
+            channel=channel.get("channel") or None,
+            caller=channel.get("calleridnum") or None,
+            callee=None,
+            simulated="@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel"),
+            started_at=utc_now() - _duration(channel.get("duration")),
+            answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
+            adopted=True,
+        )
         try:
             found = await self._log.get(uniqueid=uniqueid)
-        except UNAVAILABLE as exc:
+            if found is not None:
+                if found.direction is CallDirection.INBOUND and found.ended_at is None:
+                    self._active.add(uniqueid)
+                return  # a campaign call the dialer registered, or one already closed
             self._active.add(uniqueid)
-            self._unwritten[uniqueid] = Unwritten(
-                uniqueid=uniqueid,
-                linkedid=channel.linkedid or None,
-                channel=channel.get("channel") or None,
-                caller=channel.get("calleridnum") or None,
-                callee=None,
-                simulated="@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel"),
-                started_at=utc_now() - _duration(channel.get("duration")),
-                answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
-                adopted=True,
-            )
+            row.adopted = False  # just looked up: not there
+            await row.write(self._log)
+        except UNAVAILABLE as exc:
+            row.adopted = True  # looked up again before it is written
+            self._active.add(uniqueid)
+            self._unwritten[uniqueid] = row
             log.warning(
                 "call %s found in progress, kept to register later: %s",
                 uniqueid,
                 type(exc).__name__,
             )
             return
-        if found is not None:
-            if found.direction is CallDirection.INBOUND and found.ended_at is None:
-                self._active.add(uniqueid)
-            return  # a campaign call the dialer registered, or one already closed
-        simulated = "@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel")
-        self._active.add(uniqueid)
-        await self._log.open(
-            uniqueid=uniqueid,
-            direction=CallDirection.INBOUND,
-            started_at=utc_now() - _duration(channel.get("duration")),
-            linkedid=channel.linkedid or None,
-            channel=channel.get("channel") or None,
-            caller=channel.get("calleridnum") or None,
-            simulated=simulated,
-        )
-        if channel.get("channelstate") == _STATE_UP:
-            await self._log.answered(uniqueid)
         log.info("call %s found in progress: registered in the call log", uniqueid)
 
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
