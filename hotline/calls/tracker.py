@@ -133,6 +133,9 @@ class CallTracker:
         self._active: set[str] = set()
         # Calls whose row the database refused (it was away): written on reconciliation.
         self._unwritten: dict[str, Unwritten] = {}
+        # Calls with a row whose end the database refused: uniqueid -> (end, hang-up cause),
+        # written on reconciliation with the real end (not the moment it was found gone).
+        self._unended: dict[str, tuple[datetime, str | None]] = {}
 
     @classmethod
     def from_settings(
@@ -170,7 +173,7 @@ class CallTracker:
         """Write the rows held for a database outage once more, for at most ``seconds``
         (default ``held_writes.tracker_stop_seconds``); the ones still refused are logged
         (masked), as they are lost to this engine."""
-        if not self._unwritten:
+        if not self._unwritten and not self._unended:
             return
         try:
             async with asyncio.timeout(self._stop_seconds if seconds is None else seconds):
@@ -182,6 +185,13 @@ class CallTracker:
                     uniqueid,
                     mask_phone(row.caller),
                     row.started_at.isoformat(timespec="seconds"),
+                    type(exc).__name__,
+                )
+            for uniqueid, (at, _cause) in self._unended.items():
+                log.error(
+                    "call %s: its end at %s not written: the database was away at stop (%s)",
+                    uniqueid,
+                    at.isoformat(timespec="seconds"),
                     type(exc).__name__,
                 )
 
@@ -243,14 +253,13 @@ class CallTracker:
             await self._on_dialplan_step(uniqueid, event)
         elif name == "Hangup":
             self._active.discard(uniqueid)
-            with contextlib.suppress(UnknownCall):
-                await self._log.ended(
-                    uniqueid,
-                    at=utc_now(),
-                    hangup_cause=hangup_cause_text(event.get("cause")),
-                    outcome=CallOutcome.ABANDONED,
+            self._unended[uniqueid] = (utc_now(), hangup_cause_text(event.get("cause")))
+            try:
+                await self._write_end(uniqueid)
+            except UNAVAILABLE as exc:  # kept: written with its own time once it is back
+                log.warning(
+                    "call %s: its end kept to write later: %s", uniqueid, type(exc).__name__
                 )
-                await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
 
     async def _reconcile(self) -> None:
         """Close calls whose hang-up was never written: they ended while AMI was down
@@ -288,7 +297,7 @@ class CallTracker:
                 await self._adopt(channel)
         if away is None:
             await self._close_settled_outbound(live)
-        for uniqueid in candidates - live:
+        for uniqueid in candidates - live - self._unended.keys():
             self._active.discard(uniqueid)
             waiting = self._unwritten.get(uniqueid)
             if waiting is not None:  # its row is still to be written: with its end
@@ -324,6 +333,19 @@ class CallTracker:
             await row.write(self._log)  # raises while the database is still away
             del self._unwritten[uniqueid]
             log.info("call %s registered once the database was back", uniqueid)
+        for uniqueid in list(self._unended):
+            await self._write_end(uniqueid)
+            log.info("call %s: its end written once the database was back", uniqueid)
+
+    async def _write_end(self, uniqueid: str) -> None:
+        """Write a held end (raises while the database is away; then it stays held)."""
+        at, cause = self._unended[uniqueid]
+        with contextlib.suppress(UnknownCall):
+            await self._log.ended(
+                uniqueid, at=at, hangup_cause=cause, outcome=CallOutcome.ABANDONED
+            )
+            await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
+        del self._unended[uniqueid]
 
     async def _adopt(self, channel: AmiEvent) -> None:
         """A live inbound call this engine never saw begin (it came while no engine ran, or

@@ -15,7 +15,8 @@ from typing import Any, cast
 
 import pytest
 
-from hotline.calls.tracker import CallTracker
+from hotline.calls.tracker import ENDED_UNSEEN, CallTracker
+from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_INBOUND, CONTEXT_OPERATOR
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog
@@ -124,3 +125,33 @@ async def test_a_call_found_at_log_in_whose_row_is_refused_is_held(call_log: Cal
     going_on = await call_log.get(uniqueid="1796360003.9")
     assert going_on is not None and going_on.ended_at is None
     assert going_on.direction is CallDirection.INBOUND
+
+
+async def test_an_end_the_store_refuses_is_written_later_with_its_own_time(
+    call_log: CallLog,
+) -> None:
+    # Seen in the hour's log ("call tracker failed on Hangup" during PostgreSQL's restart):
+    # the reconciliation closed such rows later, with its own time and no hang-up cause.
+    async def live() -> list[AmiEvent]:
+        return []
+
+    refusing = Refusing(call_log, ConnectionResetError(104, "reset"), {"ended", "set_outcome"})
+    tracker = CallTracker(Subscription(None, 100), cast(CallLog, refusing), live)
+    await tracker.handle(
+        event(
+            "Newchannel",
+            Uniqueid="1796360004.10",
+            Channel="PJSIP/hotline-carrier-0000000a",
+            Context=CONTEXT_INBOUND,
+            Exten="100",
+            CallerIDNum=CALLER,
+        )
+    )
+    await tracker.handle(event("Hangup", Uniqueid="1796360004.10", Cause="16"))  # no error
+    hung_up = utc_now()
+    refusing.away = False
+    await tracker.handle(event("FullyBooted", Status="Fully Booted"))
+    row = await call_log.get(uniqueid="1796360004.10")
+    assert row is not None and row.ended_at is not None and row.ended_at <= hung_up
+    assert row.hangup_cause is not None
+    assert ENDED_UNSEEN not in [e.value for e in row.events]
