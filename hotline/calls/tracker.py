@@ -136,6 +136,8 @@ class CallTracker:
         # Calls with a row whose end the database refused: uniqueid -> (end, hang-up cause),
         # written on reconciliation with the real end (not the moment it was found gone).
         self._unended: dict[str, tuple[datetime, str | None]] = {}
+        # Outcomes (fallback, operator) the database refused: written before the call's end.
+        self._outcomes: dict[str, CallOutcome] = {}
 
     @classmethod
     def from_settings(
@@ -333,6 +335,9 @@ class CallTracker:
             await row.write(self._log)  # raises while the database is still away
             del self._unwritten[uniqueid]
             log.info("call %s registered once the database was back", uniqueid)
+        for uniqueid in [u for u in self._outcomes if u not in self._unended]:
+            await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
+            del self._outcomes[uniqueid]
         for uniqueid in list(self._unended):
             await self._write_end(uniqueid)
             log.info("call %s: its end written once the database was back", uniqueid)
@@ -341,6 +346,9 @@ class CallTracker:
         """Write a held end (raises while the database is away; then it stays held)."""
         at, cause = self._unended[uniqueid]
         with contextlib.suppress(UnknownCall):
+            if uniqueid in self._outcomes:  # the first outcome wins: the one seen first
+                await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
+                del self._outcomes[uniqueid]
             await self._log.ended(
                 uniqueid, at=at, hangup_cause=cause, outcome=CallOutcome.ABANDONED
             )
@@ -390,9 +398,20 @@ class CallTracker:
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
         context = event.get("context")
         if context == CONTEXT_FALLBACK and event.get("priority") == "1":
-            await self._log.add_event(uniqueid, EventKind.STATUS, "fallback", {"context": context})
-            await self._log.set_outcome(uniqueid, CallOutcome.FALLBACK)
+            kind, value, detail = EventKind.STATUS, "fallback", {"context": context}
+            outcome = CallOutcome.FALLBACK
         elif context == CONTEXT_OPERATOR and event.get("application") == "Queue":
-            queue = event.get("appdata").split(",", 1)[0]
-            await self._log.add_event(uniqueid, EventKind.QUEUE, queue)
-            await self._log.set_outcome(uniqueid, CallOutcome.OPERATOR)
+            kind, value, detail = EventKind.QUEUE, event.get("appdata").split(",", 1)[0], None
+            outcome = CallOutcome.OPERATOR
+        else:
+            return
+        # While the store is away the event waits in the batched writer, the outcome here
+        # (issue 21: both were lost, and the call's end then recorded it as abandoned).
+        await self._log.record(uniqueid, kind, value, detail)
+        try:
+            await self._log.set_outcome(uniqueid, outcome)
+        except UNAVAILABLE as exc:
+            self._outcomes.setdefault(uniqueid, outcome)
+            log.warning(
+                "call %s: its outcome kept to write later: %s", uniqueid, type(exc).__name__
+            )

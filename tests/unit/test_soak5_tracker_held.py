@@ -21,7 +21,7 @@ from hotline.dialplan.names import CONTEXT_INBOUND, CONTEXT_OPERATOR
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
-from hotline.store.enums import CallDirection
+from hotline.store.enums import CallDirection, CallOutcome
 from hotline.transport.ami import Subscription
 from tests.unit.test_soak2_tracker_adopt import event
 
@@ -155,3 +155,42 @@ async def test_an_end_the_store_refuses_is_written_later_with_its_own_time(
     assert row is not None and row.ended_at is not None and row.ended_at <= hung_up
     assert row.hangup_cause is not None
     assert ENDED_UNSEEN not in [e.value for e in row.events]
+
+
+async def test_an_outcome_the_store_refuses_is_written_before_the_end(
+    call_log: CallLog,
+) -> None:
+    # Seen in the hour's log ("call tracker failed on Newexten"): the caller reached the
+    # operator queue while PostgreSQL restarted; the row ended up "abandoned".
+    async def live() -> list[AmiEvent]:
+        return []
+
+    refusing = Refusing(call_log, ConnectionResetError(104, "reset"), {"ended", "set_outcome"})
+    tracker = CallTracker(Subscription(None, 100), cast(CallLog, refusing), live)
+    uniqueid = "1796360005.11"
+    await tracker.handle(
+        event(
+            "Newchannel",
+            Uniqueid=uniqueid,
+            Channel="PJSIP/hotline-carrier-0000000b",
+            Context=CONTEXT_INBOUND,
+            Exten="100",
+            CallerIDNum=CALLER,
+        )
+    )
+    await tracker.handle(
+        event(
+            "Newexten",
+            Uniqueid=uniqueid,
+            Context=CONTEXT_OPERATOR,
+            Application="Queue",
+            AppData="hotline-operators,,,,40",
+        )
+    )
+    await tracker.handle(event("Hangup", Uniqueid=uniqueid, Cause="16"))
+    refusing.away = False
+    await tracker.handle(event("FullyBooted", Status="Fully Booted"))
+    row = await call_log.get(uniqueid=uniqueid)
+    assert row is not None and row.ended_at is not None
+    assert row.outcome == CallOutcome.OPERATOR.value
+    assert ("queue", "hotline-operators") in [(e.kind, e.value) for e in row.events]
