@@ -13,17 +13,18 @@ from hotline.settings.base import SECTION_CONFIG
 class HeldWritesSettings(BaseModel):
     model_config = SECTION_CONFIG
 
-    # A campaign call's closing writes (the attempt, the call-log end, outcome and event)
-    # refused by the store are tried this many times in all, the delay doubling from the
-    # first to the longest (about two minutes); then the call log's reconciliation closes
-    # the call row once its attempt is closed and Asterisk no longer has the channel.
+    # R-033 (every call registered): a campaign call's closing writes (the attempt, the
+    # call-log end, outcome and event) refused by the store are tried this many times in
+    # all, the delay doubling from the first to the longest (about two minutes); then the
+    # call log's reconciliation closes the call row once its attempt is closed and Asterisk
+    # no longer has the channel.
     close_tries: int = Field(default=8, ge=1)
     close_first_delay: float = Field(default=0.5, gt=0)
     close_longest_delay: float = Field(default=30.0, gt=0)
-    # On a graceful stop the call tracker tries the call rows it holds for an outage once
+    # on a graceful stop the call tracker tries the call rows it holds for an outage once
     # more, for at most this long (then logs them, masked, as lost).
     tracker_stop_seconds: float = Field(default=2.0, ge=0)
-    # A call event whose call row is not written yet (the tracker holds it through an
+    # a call event whose call row is not written yet (the tracker holds it through an
     # outage, or it is not committed yet) is held this long for the row; then it is logged,
     # masked, and counted as lost (hotline_call_events_lost).
     events_for_row_seconds: float = Field(default=300.0, gt=0)
