@@ -351,7 +351,14 @@ class AttemptTracker:
         """After (re)connecting to AMI: adopt attempts whose channel still lives, settle the
         rest (answered ones by what they recorded, others as unknown)."""
         async with self._reconciling:
-            await self._reconcile()
+            try:
+                await self._reconcile()
+            except UNAVAILABLE:
+                # Not reconciled after all: the dialer's loop tries again with back-off
+                # (issue 21: a FullyBooted during a database outage left calls whose Hangup
+                # was missed in flight until the next AMI log-in).
+                self.reconciled.clear()
+                raise
 
     async def _reconcile(self) -> None:
         try:
