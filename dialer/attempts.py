@@ -22,7 +22,7 @@ from hotline.calls.tracker import UNAVAILABLE
 from hotline.core.metrics import DIALER_ATTEMPTS
 from hotline.core.phones import mask_phone
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
-from hotline.settings import DialerSettings
+from hotline.settings import DialerSettings, HeldWritesSettings
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import CallOutcome, EventKind
 from hotline.transport.ami import AmiClient, AmiError
@@ -41,12 +41,6 @@ DIALER_EVENTS: Final = (
 PLAYBACK_SETTLE_SECONDS: Final = 5.0
 # How long an unanswered call's Hangup waits for the OriginateResponse that names the reason.
 ORIGINATE_SETTLE_SECONDS: Final = 3.0
-# A call's closing writes refused by the store (it is away: a PostgreSQL restart) are retried
-# with back-off, doubling from the first delay up to the longest, this many times in all
-# (about two minutes); after that the dialer's next reconciliation settles the attempt.
-CLOSE_TRIES: Final = 8
-CLOSE_FIRST_DELAY: Final = 0.5
-CLOSE_LONGEST_DELAY: Final = 30.0
 
 
 class AttemptTracker:
@@ -61,8 +55,13 @@ class AttemptTracker:
         spawn: Spawn,
         worker: str | None = None,
         node: str | None = None,
+        held: HeldWritesSettings | None = None,
     ) -> None:
         self._settings = settings
+        # A call's closing writes refused by the store (a PostgreSQL restart) are retried
+        # with back-off (held_writes.close_*); then the call log's reconciliation closes the
+        # call row once the attempt is closed and the channel gone.
+        self._held = held or HeldWritesSettings()
         self._store = store
         self._ami = ami
         self._call_log = call_log
@@ -164,13 +163,14 @@ class AttemptTracker:
         """Run a call's closing writes; while the store is away, again with back-off (issue
         21: a campaign call that hung up during a database outage stayed open for ever).  Each
         try skips what an earlier one wrote (``LiveAttempt.closed``/``logged``)."""
-        delay = CLOSE_FIRST_DELAY
-        for attempt in range(1, CLOSE_TRIES + 1):
+        held = self._held
+        delay = held.close_first_delay
+        for attempt in range(1, held.close_tries + 1):
             try:
                 await close()
                 return
             except UNAVAILABLE as exc:
-                if attempt == CLOSE_TRIES:
+                if attempt == held.close_tries:
                     log.error(
                         "campaign call %s not closed after %d tries (%s): left to the "
                         "reconciliation",
@@ -186,7 +186,7 @@ class AttemptTracker:
                     delay,
                 )
             await asyncio.sleep(delay)
-            delay = min(delay * 2, CLOSE_LONGEST_DELAY)
+            delay = min(delay * 2, held.close_longest_delay)
 
     # --- results --------------------------------------------------------------------------
     async def finish_unanswered(
@@ -351,7 +351,14 @@ class AttemptTracker:
         """After (re)connecting to AMI: adopt attempts whose channel still lives, settle the
         rest (answered ones by what they recorded, others as unknown)."""
         async with self._reconciling:
-            await self._reconcile()
+            try:
+                await self._reconcile()
+            except UNAVAILABLE:
+                # Not reconciled after all: the dialer's loop tries again with back-off
+                # (issue 21: a FullyBooted during a database outage left calls whose Hangup
+                # was missed in flight until the next AMI log-in).
+                self.reconciled.clear()
+                raise
 
     async def _reconcile(self) -> None:
         try:

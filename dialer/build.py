@@ -63,6 +63,8 @@ def dialer_factory(
             worker=worker,
             wake=notify.waker(NotifyChannel.DIALER),
             idle_seconds=settings.notify.dialer_idle_seconds,
+            # How a call's closing writes are retried while the store is away (issue 21).
+            held=settings.held_writes,
         )
 
     return new

@@ -32,6 +32,7 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings import (
     DialerSettings,
     GreetingSettings,
+    HeldWritesSettings,
     IvrSettings,
     QueueSettings,
     RatingSettings,
@@ -86,6 +87,7 @@ class Dialer:
         worker: DialerWorker | None = None,
         wake: Waker | None = None,
         idle_seconds: float | None = None,
+        held: HeldWritesSettings | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -130,6 +132,7 @@ class Dialer:
             self._spawn,
             self.worker.name,
             self.worker.node or None,
+            held,
         )
         self._dispatcher = Dispatcher(
             settings,

@@ -126,7 +126,7 @@ class Engine:
         self._sqlite_lock = contextlib.ExitStack()
         self._clock = clock
         # Navigation events (prompts, keys, nodes) are committed in batches off the call path.
-        self.events = EventWriter(self.db)
+        self.events = EventWriter.from_settings(self.db, settings)
         self.call_log = CallLog(self.db, self.events)
         self._events_task: asyncio.Task[None] | None = None
         self.prompts = PromptLibrary(settings)
@@ -324,7 +324,7 @@ class Engine:
             self.flow = flow
             self._menu_task = asyncio.create_task(self.live_menu.watch(flow), name="menu-reload")
         tracker = CallTracker.from_settings(
-            self.settings, self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels
+            self.ami.subscribe(TRACKED_EVENTS), self.call_log, self._live_channels, self.settings
         )
         self._tracker_task = asyncio.create_task(tracker.run(), name="call-tracker")
         if self.dialer is not None:

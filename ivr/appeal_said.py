@@ -65,4 +65,4 @@ class AppealSaid:
             await call.play(prompts.GOODBYE)
             await call.finish()
         except AgiHangup:
-            await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
+            await self._log.record(call.uniqueid, EventKind.STATUS, "caller hung up")

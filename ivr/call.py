@@ -193,7 +193,7 @@ class IvrCall:
         self, kind: EventKind, value: str, detail: dict[str, Any] | None = None
     ) -> None:
         """A call event stored at once (not batched): what a report counts."""
-        await self._logged(kind, self._log.add_event(self.uniqueid, kind, value, detail))
+        await self._logged(kind, self._log.record(self.uniqueid, kind, value, detail))
 
     async def wait_digit(self, seconds: float) -> str | None:
         """The next key within ``seconds``; None when the caller stays silent."""
@@ -224,7 +224,7 @@ class IvrCall:
             due_at=slot.start if slot else None,
             due_until=slot.end if slot else None,
         )
-        await self._log.add_event(self.uniqueid, EventKind.CALLBACK, number, {"id": callback.id})
+        await self._log.record(self.uniqueid, EventKind.CALLBACK, number, {"id": callback.id})
         return callback.id
 
     async def seconds(self, *parts: str | Phrase) -> float:
@@ -283,7 +283,7 @@ class IvrCall:
         self.money_verified = False
         await self._logged(
             EventKind.ACCOUNT,
-            self._log.add_event(self.uniqueid, EventKind.ACCOUNT, account, {"by": how}),
+            self._log.record(self.uniqueid, EventKind.ACCOUNT, account, {"by": how}),
         )
         await self.agi.set_variable(ChannelVar.ACCOUNT, account)
 
@@ -292,7 +292,7 @@ class IvrCall:
         ``<meter_id>/<zone>=<value>``."""
         await self._logged(
             EventKind.READING,
-            self._log.add_event(self.uniqueid, EventKind.READING, label, detail),
+            self._log.record(self.uniqueid, EventKind.READING, label, detail),
         )
         await self.agi.set_variable(ChannelVar.READING, label)
 
@@ -304,9 +304,7 @@ class IvrCall:
         if self.answer_target is not None:
             await self._logged(
                 EventKind.ANSWER_TARGET,
-                self._log.add_event(
-                    self.uniqueid, EventKind.ANSWER_TARGET, str(self.answer_target)
-                ),
+                self._log.record(self.uniqueid, EventKind.ANSWER_TARGET, str(self.answer_target)),
             )
             await self.agi.set_variable(ChannelVar.ANSWER_TARGET, str(self.answer_target))
         await self._logged(

@@ -94,9 +94,7 @@ class QueueOverflow:
             await call.enter("queue_wait")
             await agi.set_variable(ChannelVar.STATUS, IvrStatus.OPERATOR)
         except AgiHangup:
-            await self._log.add_event(
-                call.uniqueid, EventKind.STATUS, "caller hung up in overflow"
-            )
+            await self._log.record(call.uniqueid, EventKind.STATUS, "caller hung up in overflow")
 
     async def _callback(self, call: IvrCall, queue: str) -> bool:
         """Caller ID confirmed by keypad, or a typed number; True once stored."""

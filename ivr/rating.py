@@ -85,4 +85,4 @@ class Rating:
             await call.enter("goodbye")
             await call.play(prompts.GOODBYE)
         except AgiHangup:
-            await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up in rating")
+            await self._log.record(call.uniqueid, EventKind.STATUS, "caller hung up in rating")

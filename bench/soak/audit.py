@@ -84,6 +84,20 @@ class Window:
         return self.start <= moment <= self.end
 
 
+def merged(windows: Iterable[Window]) -> list[Window]:
+    """Overlapping windows as one: an engine stopped and, as soon as it served again (before
+    its first reconciliation round), killed saw nothing from the first going away to the
+    second coming back (issue 21: a call spanning the two was reported, each window judged
+    on its own)."""
+    joined: list[Window] = []
+    for window in sorted(windows, key=lambda w: w.start):
+        if joined and window.start <= joined[-1].end:
+            joined[-1] = Window(joined[-1].start, max(joined[-1].end, window.end))
+        else:
+            joined.append(window)
+    return joined
+
+
 def no_dead_air(
     calls: Iterable[CallTiming],
     limit: float = DEAD_AIR_LIMIT,
@@ -228,7 +242,7 @@ def inbound_cdrs_have_call_rows(
     and ended within one is listed in the note, not a violation; one that outlived it was
     there for the engine to find."""
     verdict = Verdict("every inbound CDR has a call-log row")
-    windows = list(away)
+    windows = merged(away)
     seen: set[str] = set()
     unseen: list[str] = []
     for cdr in cdrs:

@@ -16,9 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
-
 from hotline.core.clock import utc_now
 from hotline.core.masking import mask_phone
 from hotline.core.metrics import CALLS_INBOUND, CALLS_STARTED
@@ -30,8 +27,9 @@ from hotline.dialplan.names import (
 )
 from hotline.dialplan.node_legs import CONTEXT_NODE_LEGS
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
-from hotline.settings import Settings
+from hotline.settings import HeldWritesSettings, Settings
 from hotline.store.calllog import CallLog, UnknownCall
+from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.transport.ami import AmiError, Subscription, consume
 
@@ -51,9 +49,8 @@ _INBOUND_PATH = (*_ENTRY_CONTEXTS, CONTEXT_FALLBACK, CONTEXT_OPERATOR, CONTEXT_N
 ENDED_UNSEEN = "ended while AMI was disconnected"
 # The status event of a call dialled to the queue node (issue 20).
 NODE_LEG = "operator leg to the queue node"
-# How long a stopping tracker tries once more to write the rows it holds for a database
-# outage (issue 21: a graceful stop before the next round lost them).
-HELD_WRITE_SECONDS: Final = 2.0
+# The status event of a campaign call row closed by reconciliation after its attempt.
+ENDED_AFTER_ATTEMPT: Final = "closed after its dial attempt"
 
 
 def _duration(text: str) -> timedelta:
@@ -75,8 +72,11 @@ def is_inbound_leg(event: AmiEvent) -> bool:
     return event.get("context") in _ENTRY_CONTEXTS and not event.get("channel").endswith(";1")
 
 
-# The database's own failures (unreachable, the connection lost, the pool exhausted).
-UNAVAILABLE: Final = (DBAPIError, PoolTimeout)
+# The store is away: what it raises then (the server down or restarting, the connection
+# lost, the pool exhausted, a lock held past the wait).  The store's one list: a failure
+# that surfaced as an error outside the tracker's own older list (the driver's OSError, a
+# TimeoutError) dropped the call's row instead of holding it (issue 21).
+UNAVAILABLE: Final = STORE_ERRORS
 
 
 @dataclass
@@ -128,6 +128,7 @@ class CallTracker:
         live_channels: LiveChannels | None = None,
         reconcile_seconds: float | None = None,
         node: str | None = None,
+        held: HeldWritesSettings | None = None,
     ) -> None:
         """``node``: the cluster node whose AMI ``events`` come from (issue 20): its calls'
         rows carry it, and reconciliation judges only that node's open rows (None: one
@@ -137,17 +138,34 @@ class CallTracker:
         self._log = call_log
         self._live_channels = live_channels
         self._reconcile_seconds = reconcile_seconds
+        # How long a stopping tracker tries its held rows once more (held_writes).
+        self._stop_seconds = (held or HeldWritesSettings()).tracker_stop_seconds
         self._active: set[str] = set()
         # Calls whose row the database refused (it was away): written on reconciliation.
         self._unwritten: dict[str, Unwritten] = {}
+        # Calls with a row whose end the database refused: uniqueid -> (end, hang-up cause),
+        # written on reconciliation with the real end (not the moment it was found gone).
+        self._unended: dict[str, tuple[datetime, str | None]] = {}
+        # Outcomes (fallback, operator) the database refused: written before the call's end.
+        self._outcomes: dict[str, CallOutcome] = {}
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, events: Subscription, call_log: CallLog, live: LiveChannels
+        cls,
+        events: Subscription,
+        call_log: CallLog,
+        live_channels: LiveChannels,
+        settings: Settings,
     ) -> CallTracker:
         """The engine's tracker of its own Asterisk: ``workers.node``'s calls (issue 20)."""
-        reconcile = settings.resilience.call_log_reconcile_seconds
-        return cls(events, call_log, live, reconcile, settings.workers.node or None)
+        return cls(
+            events,
+            call_log,
+            live_channels,
+            settings.resilience.call_log_reconcile_seconds,
+            settings.workers.node or None,
+            settings.held_writes,
+        )
 
     @property
     def active_calls(self) -> frozenset[str]:
@@ -165,13 +183,14 @@ class CallTracker:
             await self.write_held()
             raise
 
-    async def write_held(self, seconds: float = HELD_WRITE_SECONDS) -> None:
-        """Write the rows held for a database outage once more, for at most ``seconds``; the
-        ones still refused are logged (masked), as they are lost to this engine."""
-        if not self._unwritten:
+    async def write_held(self, seconds: float | None = None) -> None:
+        """Write the rows held for a database outage once more, for at most ``seconds``
+        (default ``held_writes.tracker_stop_seconds``); the ones still refused are logged
+        (masked), as they are lost to this engine."""
+        if not self._unwritten and not self._unended:
             return
         try:
-            async with asyncio.timeout(seconds):
+            async with asyncio.timeout(self._stop_seconds if seconds is None else seconds):
                 await self._write_unwritten()
         except (TimeoutError, *UNAVAILABLE) as exc:
             for uniqueid, row in self._unwritten.items():
@@ -180,6 +199,13 @@ class CallTracker:
                     uniqueid,
                     mask_phone(row.caller),
                     row.started_at.isoformat(timespec="seconds"),
+                    type(exc).__name__,
+                )
+            for uniqueid, (at, _cause) in self._unended.items():
+                log.error(
+                    "call %s: its end at %s not written: the database was away at stop (%s)",
+                    uniqueid,
+                    at.isoformat(timespec="seconds"),
                     type(exc).__name__,
                 )
 
@@ -242,14 +268,13 @@ class CallTracker:
             await self._on_dialplan_step(uniqueid, event)
         elif name == "Hangup":
             self._active.discard(uniqueid)
-            with contextlib.suppress(UnknownCall):
-                await self._log.ended(
-                    uniqueid,
-                    at=utc_now(),
-                    hangup_cause=hangup_cause_text(event.get("cause")),
-                    outcome=CallOutcome.ABANDONED,
+            self._unended[uniqueid] = (utc_now(), hangup_cause_text(event.get("cause")))
+            try:
+                await self._write_end(uniqueid)
+            except UNAVAILABLE as exc:  # kept: written with its own time once it is back
+                log.warning(
+                    "call %s: its end kept to write later: %s", uniqueid, type(exc).__name__
                 )
-                await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
 
     async def _reconcile(self) -> None:
         """Close calls whose hang-up was never written: they ended while AMI was down
@@ -286,7 +311,9 @@ class CallTracker:
         for channel in channels:
             if channel.uniqueid not in self._active and _inbound_now(channel):
                 await self._adopt(channel)
-        for uniqueid in candidates - live:
+        if away is None:
+            await self._close_settled_outbound(live)
+        for uniqueid in candidates - live - self._unended.keys():
             self._active.discard(uniqueid)
             waiting = self._unwritten.get(uniqueid)
             if waiting is not None:  # its row is still to be written: with its end
@@ -300,71 +327,111 @@ class CallTracker:
         if away is not None:
             raise away
 
+    async def _close_settled_outbound(self, live: set[str]) -> None:
+        """Close campaign call rows left open after their attempt was closed (the dialer's
+        closing writes ran out of tries during a long outage: issue 21), once Asterisk no
+        longer has the channel; with the attempt's end and the dialer's outcome."""
+        try:
+            settled = await self._log.open_settled_outbound()
+        except UNAVAILABLE:
+            log.exception("could not read the open campaign calls to reconcile the call log")
+            return
+        for call in settled:
+            if call.uniqueid in live:
+                continue
+            with contextlib.suppress(UnknownCall):
+                await self._log.add_event(call.uniqueid, EventKind.STATUS, ENDED_AFTER_ATTEMPT)
+                await self._log.ended(call.uniqueid, at=call.ended_at, outcome=call.outcome)
+            log.info("campaign call %s closed in the call log after its attempt", call.uniqueid)
+
     async def _write_unwritten(self) -> None:
         for uniqueid, row in list(self._unwritten.items()):
             await row.write(self._log)  # raises while the database is still away
             del self._unwritten[uniqueid]
             log.info("call %s registered once the database was back", uniqueid)
+        for uniqueid in [u for u in self._outcomes if u not in self._unended]:
+            await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
+            del self._outcomes[uniqueid]
+        for uniqueid in list(self._unended):
+            await self._write_end(uniqueid)
+            log.info("call %s: its end written once the database was back", uniqueid)
+
+    async def _write_end(self, uniqueid: str) -> None:
+        """Write a held end (raises while the database is away; then it stays held)."""
+        at, cause = self._unended[uniqueid]
+        with contextlib.suppress(UnknownCall):
+            if uniqueid in self._outcomes:  # the first outcome wins: the one seen first
+                await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
+                del self._outcomes[uniqueid]
+            await self._log.ended(
+                uniqueid, at=at, hangup_cause=cause, outcome=CallOutcome.ABANDONED
+            )
+            await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
+        del self._unended[uniqueid]
 
     async def _adopt(self, channel: AmiEvent) -> None:
         """A live inbound call this engine never saw begin (it came while no engine ran, or
         while the database refused the row): its row is opened now, or found again, and its
-        hang-up is tracked from here on (R-033: every call registered).  While the database
-        is away it is kept to register later, like a call whose Newchannel was refused."""
+        hang-up is tracked from here on (R-033: every call registered).  Whatever step the
+        store refuses (the look-up, the row, its answer), the call is kept to register
+        later, like a call whose Newchannel was refused (issue 21: a refused registration at
+        log-in ended the round and the call was lost)."""
         uniqueid = channel.uniqueid
+        row = Unwritten(
+            uniqueid=uniqueid,
+            linkedid=channel.linkedid or None,
+            channel=channel.get("channel") or None,
+            caller=channel.get("calleridnum") or None,
+            callee=None,
+            simulated="@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel"),
+            started_at=utc_now() - _duration(channel.get("duration")),
+            answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
+            adopted=True,
+            node=self._node,
+        )
         try:
             found = await self._log.get(uniqueid=uniqueid)
-        except UNAVAILABLE as exc:
+            if found is not None:
+                if found.direction is CallDirection.INBOUND and found.ended_at is None:
+                    self._active.add(uniqueid)
+                return  # a campaign call the dialer registered, or one already closed
             self._active.add(uniqueid)
-            self._unwritten[uniqueid] = Unwritten(
-                uniqueid=uniqueid,
-                linkedid=channel.linkedid or None,
-                channel=channel.get("channel") or None,
-                caller=channel.get("calleridnum") or None,
-                callee=None,
-                simulated="@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel"),
-                started_at=utc_now() - _duration(channel.get("duration")),
-                answered_at=utc_now() if channel.get("channelstate") == _STATE_UP else None,
-                adopted=True,
-                node=self._node,
-            )
+            row.adopted = False  # just looked up: not there
+            await row.write(self._log)
+        except UNAVAILABLE as exc:
+            row.adopted = True  # looked up again before it is written
+            self._active.add(uniqueid)
+            self._unwritten[uniqueid] = row
             log.warning(
                 "call %s found in progress, kept to register later: %s",
                 uniqueid,
                 type(exc).__name__,
             )
             return
-        if found is not None:
-            if found.direction is CallDirection.INBOUND and found.ended_at is None:
-                self._active.add(uniqueid)
-            return  # a campaign call the dialer registered, or one already closed
-        simulated = "@" + CONTEXT_SIMULATED_CALLER + "-" in channel.get("channel")
-        self._active.add(uniqueid)
-        await self._log.open(
-            uniqueid=uniqueid,
-            direction=CallDirection.INBOUND,
-            started_at=utc_now() - _duration(channel.get("duration")),
-            linkedid=channel.linkedid or None,
-            channel=channel.get("channel") or None,
-            caller=channel.get("calleridnum") or None,
-            simulated=simulated,
-            node=self._node,
-        )
-        if channel.get("channelstate") == _STATE_UP:
-            await self._log.answered(uniqueid)
         log.info("call %s found in progress: registered in the call log", uniqueid)
 
     async def _on_dialplan_step(self, uniqueid: str, event: AmiEvent) -> None:
         context = event.get("context")
         if context == CONTEXT_FALLBACK and event.get("priority") == "1":
-            await self._log.add_event(uniqueid, EventKind.STATUS, "fallback", {"context": context})
-            await self._log.set_outcome(uniqueid, CallOutcome.FALLBACK)
+            kind, value, detail = EventKind.STATUS, "fallback", {"context": context}
+            outcome = CallOutcome.FALLBACK
         elif context == CONTEXT_NODE_LEGS and event.get("application") == "Dial":
             # Issue 20: dialled to the queue node; its queue events come under this call.
             trunk = event.get("appdata").split(",", 1)[0]
-            await self._log.add_event(uniqueid, EventKind.STATUS, NODE_LEG, {"trunk": trunk})
-            await self._log.set_outcome(uniqueid, CallOutcome.OPERATOR)
+            kind, value, detail = EventKind.STATUS, NODE_LEG, {"trunk": trunk}
+            outcome = CallOutcome.OPERATOR
         elif context == CONTEXT_OPERATOR and event.get("application") == "Queue":
-            queue = event.get("appdata").split(",", 1)[0]
-            await self._log.add_event(uniqueid, EventKind.QUEUE, queue)
-            await self._log.set_outcome(uniqueid, CallOutcome.OPERATOR)
+            kind, value, detail = EventKind.QUEUE, event.get("appdata").split(",", 1)[0], None
+            outcome = CallOutcome.OPERATOR
+        else:
+            return
+        # While the store is away the event waits in the batched writer, the outcome here
+        # (issue 21: both were lost, and the call's end then recorded it as abandoned).
+        await self._log.record(uniqueid, kind, value, detail)
+        try:
+            await self._log.set_outcome(uniqueid, outcome)
+        except UNAVAILABLE as exc:
+            self._outcomes.setdefault(uniqueid, outcome)
+            log.warning(
+                "call %s: its outcome kept to write later: %s", uniqueid, type(exc).__name__
+            )

@@ -33,6 +33,7 @@ from hotline.settings.deploy import DeploySettings
 from hotline.settings.desk import MonitorSettings, QualitySettings, TransferSettings
 from hotline.settings.doctor import DoctorSettings
 from hotline.settings.engine import EngineSettings, LoopKind
+from hotline.settings.held_writes import HeldWritesSettings
 from hotline.settings.knowledge import KnowledgeSettings
 from hotline.settings.leases import NodeLeaseSettings
 from hotline.settings.logs import LogSettings
@@ -90,6 +91,7 @@ __all__ = [
     "EngineSettings",
     "FastAgiSettings",
     "GreetingSettings",
+    "HeldWritesSettings",
     "HoursSettings",
     "IvrSettings",
     "KnowledgeSettings",
@@ -179,6 +181,8 @@ class Settings(BaseSettings):
     appeals: AppealSettings = Field(default_factory=AppealSettings)
     # Database and disk faults (issue 21; hotline/settings/resilience.py).
     resilience: ResilienceSettings = Field(default_factory=ResilienceSettings)
+    # Writes held through a store outage and their retries (issue 21; settings/held_writes.py).
+    held_writes: HeldWritesSettings = Field(default_factory=HeldWritesSettings)
     deploy: DeploySettings = Field(default_factory=DeploySettings)
     # The rating after an operator call (issue 16 item 5; hotline/settings/rating.py).
     rating: RatingSettings = Field(default_factory=RatingSettings)

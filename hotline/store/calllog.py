@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, update
 from sqlalchemy.orm import selectinload
@@ -23,10 +23,10 @@ from sqlalchemy.orm import selectinload
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone
-from hotline.store.db import Database, dialect_insert
+from hotline.store.db import STORE_ERRORS, Database, dialect_insert
 from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
 from hotline.store.event_writer import EventWriter
-from hotline.store.models import Call, CallEvent, QueueEvent, str_enum
+from hotline.store.models import Call, CallEvent, DialAttempt, QueueEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
 from hotline.store.webhook_events import inbound_call_ended
 
@@ -37,6 +37,19 @@ PATH_FLUSH_SECONDS = 2.0
 
 class UnknownCall(NotFound):
     """No call with this uniqueid (or call id) is in the log."""
+
+
+# dialer.model.Result.POSITIVE, as the attempt row stores it (the store sits below the dialer).
+_POSITIVE: Final = "positive"
+
+
+@dataclass(frozen=True)
+class SettledCall:
+    """An open campaign call row whose dial attempt is closed, as the dialer would close it."""
+
+    uniqueid: str
+    ended_at: datetime
+    outcome: CallOutcome
 
 
 @dataclass(frozen=True)
@@ -188,6 +201,31 @@ class CallLog:
                 )
             )
 
+    async def record(
+        self,
+        uniqueid: str,
+        kind: EventKind,
+        value: str,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """An event stored at once (what a report counts), as ``add_event``; but when the
+        store refuses it (away, or the call's row not written yet) it goes to the batched
+        writer, which holds it until it can be written (issue 21: the IVR lost them), with
+        its own time.  Without a writer it raises as ``add_event`` does."""
+        at = utc_now()
+        try:
+            await self.add_event(uniqueid, kind, value, detail, at=at)
+        except (*STORE_ERRORS, UnknownCall) as exc:
+            if self._events is None:
+                raise
+            log.warning(
+                "call %s: %s event handed to the batched writer (%s)",
+                uniqueid,
+                kind,
+                type(exc).__name__,
+            )
+            await self._events.add(uniqueid, kind, value, detail, at=at)
+
     async def note(
         self,
         uniqueid: str,
@@ -297,6 +335,36 @@ class CallLog:
             query = query.where(Call.node.in_(list(nodes)))
         async with self._db.session() as session:
             return set((await session.scalars(query)).all())
+
+    async def open_settled_outbound(self) -> list[SettledCall]:
+        """Campaign call rows still open whose dial attempt (its id is the call's uniqueid)
+        is closed: the dialer gave up writing the row's end while the store was away (issue
+        21).  Each with the attempt's end and the outcome the dialer gives it."""
+        attempt = DialAttempt
+        query = (
+            select(Call.uniqueid, attempt.ended_at, attempt.transferred, attempt.result)
+            .join(DialAttempt, DialAttempt.id == Call.uniqueid)
+            .where(
+                Call.ended_at.is_(None),
+                Call.direction == CallDirection.OUTBOUND,
+                DialAttempt.ended_at.is_not(None),
+            )
+        )
+        async with self._db.session() as session:
+            rows = (await session.execute(query)).all()
+        return [
+            SettledCall(
+                uniqueid,
+                ended_at,
+                CallOutcome.OPERATOR
+                if transferred
+                else CallOutcome.COMPLETED
+                if result == _POSITIVE
+                else CallOutcome.ABANDONED,
+            )
+            for uniqueid, ended_at, transferred, result in rows
+            if ended_at is not None  # the query's own condition, for the type checker
+        ]
 
     async def get(
         self, *, uniqueid: str | None = None, call_id: str | None = None

@@ -15,6 +15,12 @@ with back-off once the database answers; new events queue behind it.  ``flush()`
 once the events are committed or parked there, so a call never waits for the database to
 come back.  Only beyond the outbox's bound (a long outage under load) are events lost, and
 those are counted (``lost``, the ``hotline_call_events_lost`` metric) and logged.
+
+An event whose call row is not written yet (the call tracker holds the row through an outage,
+or its commit has not landed) is held for that row, not dropped: looked for again with
+back-off and written once the row exists, up to ``held_writes.events_for_row_seconds``; then
+it is logged (the call's uniqueid and the kinds, no values: digits are personal data) and
+counted as lost.  Held events count against the outbox's bound.
 """
 
 from __future__ import annotations
@@ -22,19 +28,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import OrderedDict, deque
-from dataclasses import dataclass
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Self
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hotline.core.clock import utc_now
 from hotline.core.metrics import CALL_EVENTS_LOST
-from hotline.store.db import Database
+from hotline.store.db import BATCH_ROWS, Database, batches
 from hotline.store.enums import EventKind
 from hotline.store.models import Call, CallEvent
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +60,13 @@ RETRY_FIRST: Final = 0.5
 RETRY_MAX: Final = 10.0
 # Database errors that mean "not now" (down, locked, connection lost), worth another try.
 TRANSIENT: Final = (OperationalError, InterfaceError, OSError, TimeoutError)
+# Rows per INSERT executemany: one statement per slice instead of the ORM's unit of work.
+INSERT_ROWS: Final = 250
+# How long events for a call row not written yet are held (held_writes.events_for_row_seconds),
+# and the back-off between looks for their rows.
+EVENTS_FOR_ROW_SECONDS: Final = 300.0
+HELD_RETRY_FIRST: Final = 0.5
+HELD_RETRY_MAX: Final = 10.0
 
 
 @dataclass(frozen=True)
@@ -60,8 +78,23 @@ class _Event:
     at: datetime
 
 
+@dataclass
+class _Held:
+    """A call's events waiting for its row, oldest first, since ``since`` (monotonic)."""
+
+    since: float
+    events: list[_Event] = field(default_factory=list)
+
+
 class EventWriter:
-    def __init__(self, db: Database, outbox_size: int = OUTBOX_SIZE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        outbox_size: int = OUTBOX_SIZE,
+        *,
+        events_for_row_seconds: float = EVENTS_FOR_ROW_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         # Bounded: if the store stalls, callers slow down instead of memory growing.
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(QUEUE_SIZE)
@@ -74,6 +107,17 @@ class EventWriter:
         self._done = 0
         self._progress = asyncio.Condition()
         self.lost = 0  # events given up on: the outbox was full, or a batch was bad
+        # uniqueid -> events whose call row is not written yet (in the order they came).
+        self._held: OrderedDict[str, _Held] = OrderedDict()
+        self._held_count = 0
+        self._held_seconds = events_for_row_seconds
+        self._clock = clock
+        self._held_due = 0.0  # when the held calls' rows are looked for again (clock)
+        self._held_delay = HELD_RETRY_FIRST
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> Self:
+        return cls(db, events_for_row_seconds=settings.held_writes.events_for_row_seconds)
 
     async def add(
         self,
@@ -91,6 +135,11 @@ class EventWriter:
         """Events kept in the outbox for the database to come back."""
         return len(self._outbox)
 
+    @property
+    def held(self) -> int:
+        """Events held for a call row not written yet."""
+        return self._held_count
+
     async def flush(self) -> None:
         """Return once every event added before this call is committed, parked in the outbox
         for the database to come back, or given up on."""
@@ -102,21 +151,27 @@ class EventWriter:
         """The writer task; cancel it to stop (after ``flush()`` for a clean stop)."""
         delay = RETRY_FIRST
         while True:
-            if not self._outbox:
+            wait: float | None = delay if self._outbox else None
+            if self._held:  # look for the held events' rows again in time
+                held_wait = max(self._held_due - self._clock(), 0.0)
+                wait = held_wait if wait is None else min(wait, held_wait)
+            if wait is None:
                 self._take(await self._queue.get())
-            else:  # the database refused the last batch: wait, taking new events meanwhile
+            else:  # a refused batch, or held events: wait, taking new events meanwhile
                 with contextlib.suppress(TimeoutError):
-                    async with asyncio.timeout(delay):
+                    async with asyncio.timeout(wait):
                         self._take(await self._queue.get())
             while not self._queue.empty():
                 self._take(self._queue.get_nowait())
-            delay = await self._write_outbox(delay)
+            self._expire_held()
+            if self._outbox or self._held_is_due():
+                delay = await self._write_outbox(delay)
             self._done = self._queued - self._queue.qsize()
             async with self._progress:
                 self._progress.notify_all()
 
     def _take(self, event: _Event) -> None:
-        if len(self._outbox) >= self._outbox_size:
+        if len(self._outbox) + self._held_count >= self._outbox_size:
             self._lose(1, "the outbox is full")
             return
         self._outbox.append(event)
@@ -126,12 +181,37 @@ class EventWriter:
         CALL_EVENTS_LOST.inc(count)
         log.error("call events lost: %d (%d in all): %s", count, self.lost, why)
 
+    def _held_is_due(self) -> bool:
+        return bool(self._held) and self._clock() >= self._held_due
+
+    def _expire_held(self) -> None:
+        """Give up on the calls whose row has not come within the bound."""
+        oldest = self._clock() - self._held_seconds
+        while self._held:
+            uniqueid, held = next(iter(self._held.items()))
+            if held.since > oldest:
+                return
+            del self._held[uniqueid]
+            self._held_count -= len(held.events)
+            kinds = Counter(event.kind for event in held.events)
+            # The uniqueid and the kinds only: the values hold digits and numbers.
+            self._lose(
+                len(held.events),
+                f"no call row for {uniqueid} within {self._held_seconds:g} s "
+                f"({', '.join(f'{kind} x{n}' for kind, n in sorted(kinds.items()))})",
+            )
+
     async def _write_outbox(self, delay: float) -> float:
-        """One batch from the outbox's head; the next back-off."""
+        """One batch from the outbox's head, with the held events whose row now exists; the
+        next back-off."""
         batch = [self._outbox[i] for i in range(min(MAX_BATCH, len(self._outbox)))]
+        look_held = self._held_is_due()
         try:
-            await self._write(batch)
+            released, unknown = await self._write(batch, look_held)
         except TRANSIENT as exc:
+            if look_held:  # the held calls' rows are looked for again later, not at once
+                self._held_delay = min(self._held_delay * 2, HELD_RETRY_MAX)
+                self._held_due = self._clock() + self._held_delay
             if delay == RETRY_FIRST:
                 log.warning(
                     "call events kept for the database (%d waiting): %s",
@@ -143,35 +223,76 @@ class EventWriter:
             # Not the database being away but a bad batch: writing it again would fail again.
             log.exception("call events: a batch of %d could not be written", len(batch))
             self._lose(len(batch), "the batch was refused")
+            released, unknown = [], []
         for _ in batch:
             self._outbox.popleft()
+        self._settle_held(released, unknown, look_held)
         return RETRY_FIRST
 
-    async def _write(self, batch: list[_Event]) -> None:
+    def _settle_held(self, released: list[str], unknown: list[_Event], looked: bool) -> None:
+        """After a commit: forget the held calls whose events were written, hold the events
+        that found no row, and schedule the next look."""
+        for uniqueid in released:
+            held = self._held.pop(uniqueid, None)
+            if held is not None:
+                self._held_count -= len(held.events)
+        now = self._clock()
+        for event in unknown:
+            held = self._held.get(event.uniqueid)
+            if held is None:
+                held = self._held[event.uniqueid] = _Held(since=now)
+                log.warning(
+                    "call events for %s kept until its call row is written", event.uniqueid
+                )
+            held.events.append(event)
+            self._held_count += 1
+        if released:
+            self._held_delay = HELD_RETRY_FIRST
+        elif looked:
+            self._held_delay = min(self._held_delay * 2, HELD_RETRY_MAX)
+        if looked or unknown:
+            self._held_due = now + self._held_delay
+
+    async def _write(self, batch: list[_Event], look_held: bool) -> tuple[list[str], list[_Event]]:
+        """Commit ``batch`` with the held events whose row now exists (all held calls are
+        looked for when ``look_held``, else those the batch names); returns the held calls
+        written and the batch's events that found no row.  Nothing is changed here in the
+        writer's own state but the call-id cache: a refused commit changes nothing."""
+        wanted = {e.uniqueid for e in batch}
+        if look_held:
+            wanted |= self._held.keys()
+        # This write's own map: the bounded cache may drop a call this write still needs.
+        ids = {u: self._call_ids[u] for u in wanted if u in self._call_ids}
         async with self._db.session() as session:
-            missing = {e.uniqueid for e in batch} - self._call_ids.keys()
-            if missing:
-                rows = await session.execute(
-                    select(Call.uniqueid, Call.id).where(Call.uniqueid.in_(missing))
+            for some in batches(sorted(wanted - ids.keys()), BATCH_ROWS):
+                found = await session.execute(
+                    select(Call.uniqueid, Call.id).where(Call.uniqueid.in_(some))
                 )
-                for uniqueid, found_id in rows:
-                    self._remember(uniqueid, found_id)
-            events = []
+                for uniqueid, call_id in found:
+                    ids[uniqueid] = call_id
+                    self._remember(uniqueid, call_id)
+            released = [u for u in self._held if u in ids]
+            # A held call's earlier events first, then the batch's (the order they came).
+            events = [e for u in released for e in self._held[u].events]
+            unknown: list[_Event] = []
             for event in batch:
-                call_id = self._call_ids.get(event.uniqueid)
-                if call_id is None:
-                    log.warning("event %s for unknown call %s dropped", event.kind, event.uniqueid)
-                    continue
-                events.append(
-                    CallEvent(
-                        call_id=call_id,
-                        at=event.at,
-                        kind=event.kind,
-                        value=event.value,
-                        detail=event.detail,
-                    )
-                )
-            session.add_all(events)
+                if event.uniqueid in ids:
+                    events.append(event)
+                else:
+                    unknown.append(event)
+            rows = [
+                {
+                    "call_id": ids[e.uniqueid],
+                    "at": e.at,
+                    "kind": e.kind,
+                    "value": e.value,
+                    "detail": e.detail,
+                }
+                for e in events
+            ]
+            for chunk in batches(rows, INSERT_ROWS):
+                await session.execute(insert(CallEvent), chunk)
+        return released, unknown
 
     def _remember(self, uniqueid: str, call_id: str) -> None:
         self._call_ids[uniqueid] = call_id

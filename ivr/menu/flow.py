@@ -145,7 +145,7 @@ class MenuFlow:
         except AgiHangup:
             await call.settle()
             with contextlib.suppress(*STORE_ERRORS, UnknownCall):  # statistics only
-                await self._log.add_event(call.uniqueid, EventKind.STATUS, "caller hung up")
+                await self._log.record(call.uniqueid, EventKind.STATUS, "caller hung up")
                 await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
         finally:
             await call.settle()

@@ -197,6 +197,8 @@ async def test_screen_pop_contract_events_and_channel_variables() -> None:
         async def add_event(self, uniqueid: str, kind: str, value: str, detail: Any) -> None:
             logged.append((kind, value, detail))
 
+        record = add_event  # the IVR's immediate events (CallLog.record)
+
     call = IvrCall(cast(Any, Agi()), cast(Any, Log()), cast(Any, None), cast(Any, None))
     await call.identified(ONE, "typed")
     detail = {"meter": "M1", "zone": 2, "value": 8050, "previous": 8000, "consumption": 50}

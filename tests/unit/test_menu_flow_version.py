@@ -25,8 +25,9 @@ class FakeLog:
     async def add_event(self, uniqueid: str, kind: str, value: str) -> None:
         self.events.append((uniqueid, kind, value))
 
-    # The batched writer (CallLog.note) records the same way for this test.
+    # The batched writer (CallLog.note) and CallLog.record record the same way for this test.
     note = add_event
+    record = add_event
 
 
 class FakeCall:

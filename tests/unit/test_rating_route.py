@@ -69,6 +69,8 @@ class FakeLog:
     async def add_event(self, uniqueid: str, kind: str, value: str, detail: Any = None) -> None:
         self.events.append((kind, value, detail))
 
+    record = add_event  # the IVR's immediate events (CallLog.record)
+
     async def flush(self) -> None:
         return None
 

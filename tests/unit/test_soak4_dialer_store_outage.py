@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-import dialer.attempts
 from dialer.model import CampaignState
 from dialer.repository import DialerStore
 from hotline.protocol.ami import AmiEvent
+from hotline.settings import HeldWritesSettings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, EventKind
@@ -52,6 +52,8 @@ async def answered_call(db: Database, tmp_path: Path) -> tuple[Any, DialerStore,
     store = DialerStore(db)
     await running_campaign(store, tmp_path, ["+79131234571"], rules=ONE_TRY)
     engine, _ = make_dialer(db, Clock(NOW))
+    # A quick back-off (the settings' own, held_writes.close_first_delay).
+    engine._attempts._held = HeldWritesSettings(close_first_delay=0.01)
     assert await engine.dispatch_once() == 1
     (attempt_id,) = list(engine._live.tracked)
     call_log = CallLog(db)
@@ -73,11 +75,6 @@ async def closed_row(call_log: CallLog, attempt_id: str) -> Any:
             if call.ended_at is not None and call.outcome is not None and logged:
                 return call
             await asyncio.sleep(0.02)
-
-
-@pytest.fixture(autouse=True)
-def quick_back_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(dialer.attempts, "CLOSE_FIRST_DELAY", 0.01)
 
 
 @pytest.mark.parametrize(

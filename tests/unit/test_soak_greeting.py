@@ -56,6 +56,8 @@ class LockedStore:
         await self.release.wait()
         self.events.append((kind, value))
 
+    record = add_event  # the IVR's immediate events (CallLog.record)
+
     async def set_outcome(self, uniqueid: str, outcome: str) -> None:
         pass
 
