@@ -28,6 +28,8 @@ INTERNAL: Final[dict[str, str]] = {
     "hotline.speech.wording.Severity": "the developer's wording check (CLI, English)",
     "hotline.speech.greeting.PartOfDay": "picks a greeting prompt; callers hear the prompt",
     "hotline.settings.sections.AmiRole": "names of AMI users in the Asterisk config",
+    "hotline.settings.engine.LoopKind": "the event loop library in the settings file (asyncio, "
+    "uvloop): a developer's name, like the CLI's formats",
     "hotline.cli.ivr_cmd.Format": "a command-line option's values (csv, json...)",
     "hotline.cli.say_cmd.Kind": "a command-line argument's values (money, date...)",
     "dialer.repository.campaigns.Action": "transition names; their audit entries are labelled "
