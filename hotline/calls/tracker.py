@@ -394,6 +394,12 @@ class CallTracker:
             if found is not None:
                 if found.direction is CallDirection.INBOUND and found.ended_at is None:
                     self._active.add(uniqueid)
+                    if found.node is None and self._node is not None:
+                        # The IVR opened the row before this tracker was listening (issue
+                        # 20): the node it runs on, for reconciliation by node.
+                        await self._log.open(
+                            uniqueid=uniqueid, direction=CallDirection.INBOUND, node=self._node
+                        )
                 return  # a campaign call the dialer registered, or one already closed
             self._active.add(uniqueid)
             row.adopted = False  # just looked up: not there

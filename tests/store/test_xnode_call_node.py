@@ -25,7 +25,7 @@ from hotline.dialplan.node_legs import (
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import load_settings
 from hotline.store.calllog import CallLog
-from hotline.store.enums import CallOutcome, EventKind, QueueEventKind
+from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
 from hotline.transport.ami import AmiClient, Subscription
@@ -168,3 +168,22 @@ async def test_a_taken_over_nodes_calls_are_tracked_as_that_nodes(
 
 async def _await(work: Awaitable[None]) -> None:
     await work
+
+
+async def test_a_row_the_ivr_opened_before_the_tracker_listened_gets_its_node(
+    call_log: CallLog,
+) -> None:
+    """A call that came while the worker's AMI was still logging in: the IVR opened its row
+    (no node), and the tracker finds it in the channel listing; the row takes the node, so
+    reconciliation by node judges it (a clean-clone run under load left it without one)."""
+    uniqueid = "n1-1796336284.7"
+    await call_log.open(uniqueid=uniqueid, direction=CallDirection.INBOUND, caller="79135550007")
+
+    async def on_n1() -> list[AmiEvent]:
+        return [show(uniqueid)]
+
+    await CallTracker(Subscription(None, 100), call_log, on_n1, node="n1").handle(
+        event("FullyBooted")
+    )
+    row = await call_log.get(uniqueid=uniqueid)
+    assert row is not None and row.node == "n1" and row.ended_at is None
