@@ -36,7 +36,9 @@ from tests.e2e.test_metrics_prometheus import _eventually, _query, prometheus
 from tests.log_audit import session_log_dir
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+# The test beds share the loopback addresses 127.0.0.2 and 127.0.0.3 and, with their six
+# processes each, the cores: one bed at a time (two at once failed callers and takeovers).
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("test-bed")]
 
 __all__ = ["prometheus"]  # the fixture, imported for its use here
 

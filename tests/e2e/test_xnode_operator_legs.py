@@ -39,7 +39,9 @@ from tests.e2e.engine_support import cli_overrides, engine_settings
 from tests.log_audit import session_log_dir
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+# The test beds share the loopback addresses 127.0.0.2 and 127.0.0.3 and, with their six
+# processes each, the cores: one bed at a time (two at once failed callers and takeovers).
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("test-bed")]
 
 SCENARIO = Path(bench.__file__).parent / "sipp" / "menu_walk_via_proxy.xml"
 QUEUE_NODE = "n2"
