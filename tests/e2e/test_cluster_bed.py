@@ -31,14 +31,13 @@ from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import AmiClient
 from ivr.menu.loader import load_menu
+from tests.e2e.bed_lock import one_bed_at_a_time
 from tests.e2e.engine_support import cli_overrides, engine_settings
 from tests.e2e.test_metrics_prometheus import _eventually, _query, prometheus
 from tests.log_audit import session_log_dir
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
-# The test beds share the loopback addresses 127.0.0.2 and 127.0.0.3 and, with their six
-# processes each, the cores: one bed at a time (two at once failed callers and takeovers).
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("test-bed")]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 __all__ = ["prometheus"]  # the fixture, imported for its use here
 
@@ -73,11 +72,12 @@ def bed(settings: Settings) -> Iterator[ClusterBed]:
         log_dir=session_log_dir(),
         worker_args=cli_overrides(settings),
     )
-    try:
-        bed.up()
-        yield bed
-    finally:
-        bed.down()
+    with one_bed_at_a_time():
+        try:
+            bed.up()
+            yield bed
+        finally:
+            bed.down()
 
 
 @contextlib.asynccontextmanager

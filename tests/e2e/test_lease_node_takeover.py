@@ -27,14 +27,13 @@ from hotline.store.db import Database
 from hotline.store.leases import NodeLeases
 from hotline.transport.ami import AmiClient, Subscription
 from tests.dialer_support import running_campaign, wait_finished
+from tests.e2e.bed_lock import one_bed_at_a_time
 from tests.e2e.engine_support import cli_overrides, engine_settings
 from tests.e2e.test_workers_two_engines import RULES
 from tests.log_audit import session_log_dir
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
-# The test beds share the loopback addresses 127.0.0.2 and 127.0.0.3 and, with their six
-# processes each, the cores: one bed at a time (two at once failed callers and takeovers).
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("test-bed")]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 DIALER = {
     "tick_seconds": 0.2,
@@ -85,11 +84,12 @@ def bed(settings: Settings) -> Iterator[ClusterBed]:
             *(a for k, v in sets.items() for a in ("--set", f"{k}={v}")),
         ],
     )
-    try:
-        bed.up()
-        yield bed
-    finally:
-        bed.down()
+    with one_bed_at_a_time():
+        try:
+            bed.up()
+            yield bed
+        finally:
+            bed.down()
 
 
 async def count(events: Subscription, seen: Counter[str]) -> None:

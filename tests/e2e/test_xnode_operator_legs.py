@@ -35,13 +35,12 @@ from hotline.store.enums import CallDirection, EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiClient
 from ivr import prompts
+from tests.e2e.bed_lock import one_bed_at_a_time
 from tests.e2e.engine_support import cli_overrides, engine_settings
 from tests.log_audit import session_log_dir
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
-# The test beds share the loopback addresses 127.0.0.2 and 127.0.0.3 and, with their six
-# processes each, the cores: one bed at a time (two at once failed callers and takeovers).
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres, pytest.mark.xdist_group("test-bed")]
+pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 SCENARIO = Path(bench.__file__).parent / "sipp" / "menu_walk_via_proxy.xml"
 QUEUE_NODE = "n2"
@@ -74,11 +73,12 @@ def bed(settings: Settings) -> Iterator[ClusterBed]:
         log_dir=session_log_dir(),
         worker_args=cli_overrides(settings),
     )
-    try:
-        bed.up()
-        yield bed
-    finally:
-        bed.down()
+    with one_bed_at_a_time():
+        try:
+            bed.up()
+            yield bed
+        finally:
+            bed.down()
 
 
 async def later(seconds: float, work: Awaitable[str]) -> str:
