@@ -118,6 +118,9 @@ def call(bed: ClusterBed, scenario: str, walk: Walk, callers: int) -> tuple[int,
         "-s", ENGINE_NUMBER,
         "-d", str(walk.total_ms),
         "-i", "127.0.0.1",
+        # SIPp's own SIP port: by default it takes 5060 and up, where a worker's sandbox
+        # starting later found its port taken and ran with no SIP transport.
+        "-p", str(40000 + (proxy.listen_port % 1000) * 10),
         # Away from other sandboxes' SIPp (derived from our port) and Asterisk's RTP range.
         "-mp", str(20000 + (proxy.listen_port % 1000) * 10),
         "-m", str(callers),

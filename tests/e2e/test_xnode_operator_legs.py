@@ -161,6 +161,9 @@ def call(bed: ClusterBed, node: BedNode, scenario: str, total_ms: int, slot: int
         "-s", ENGINE_NUMBER,
         "-d", str(total_ms),
         "-i", "127.0.0.1",
+        # SIPp's own SIP port: by default it takes 5060 and up, where a worker's sandbox
+        # starting later found its port taken and ran with no SIP transport.
+        "-p", str(40000 + (spec.sip_port % 1000) * 10 + slot),
         "-mp", str(media),
         "-m", "1",
         "-timeout", str(total_ms // 1000 + 30),
