@@ -80,7 +80,9 @@ async def test_card_disposition_and_wrapup(
     await seed(settings)
     reading_call = await simulate(settings, READING_DTMF, caller_id=CALLER)
     assert reading_call.outcome == CallOutcome.COMPLETED
-    interface = ops.simulated_interface("anna", 1, 5)  # answers after 1 s, talks 5 s
+    # Answers after 1 s and talks 15 s: the live card is drawn while the call lasts (with 5 s,
+    # a loaded clean-clone run redrew it only after the hang-up, as the last call, not live).
+    interface = ops.simulated_interface("anna", 1, 15)
     await engine.operators.add("anna", interface, simulated=True)
     try:
         async with async_playwright() as playwright:
