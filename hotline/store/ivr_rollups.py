@@ -23,7 +23,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
 from sqlalchemy import delete, func, insert, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -122,22 +122,28 @@ async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime)
 
 
 async def due_buckets(
-    db: Database, now: datetime, limit: int, roll_after: timedelta = ROLL_AFTER
+    db: Database,
+    now: datetime,
+    limit: int,
+    roll_after: timedelta = ROLL_AFTER,
+    marks: Any = IvrRollupMark,
+    rolled: Any = IvrRollupBucket,
 ) -> list[int]:
     """Buckets to roll, oldest first: marked ones and never-rolled ones with calls, ended
-    ``roll_after`` before ``now``."""
+    ``roll_after`` before ``now``.  ``marks``/``rolled``: the roll-up's mark and bucket models
+    (the IVR's by default; the queue roll-ups pass theirs)."""
     last = bucket_of(now - roll_after) - 1  # the last bucket ended ROLL_AFTER ago
     async with db.engine.connect() as conn:
         marked = (
             await conn.execute(
-                select(IvrRollupMark.bucket)
-                .where(IvrRollupMark.bucket <= last)
-                .order_by(IvrRollupMark.bucket)
+                select(marks.bucket)
+                .where(marks.bucket <= last)
+                .order_by(marks.bucket)
                 .limit(limit)
             )
         ).scalars()
         due = set(marked)
-        rolled_to = (await conn.execute(select(func.max(IvrRollupBucket.bucket)))).scalar()
+        rolled_to = (await conn.execute(select(func.max(rolled.bucket)))).scalar()
         first_call = (await conn.execute(select(func.min(Call.started_at)))).scalar()
         if first_call is not None:
             first = bucket_of(first_call)

@@ -40,8 +40,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.settings.rollups import RollupSettings
 from hotline.store.db import Database
-from hotline.store.ivr_rollups import _ceil_bucket, _ranges, _runs, bucket_of, bucket_start
-from hotline.store.models import Call, QueueRollup, QueueRollupBucket, QueueRollupMark
+from hotline.store.ivr_rollups import (
+    _ceil_bucket,
+    _ranges,
+    _runs,
+    bucket_of,
+    bucket_start,
+    due_buckets,
+)
+from hotline.store.models import QueueRollup, QueueRollupBucket, QueueRollupMark
 from hotline.store.models import QueueRollupRing as Ring
 from hotline.store.queue_queries import (
     Plain,
@@ -159,36 +166,14 @@ async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime)
         )
 
 
-async def due_buckets(db: Database, now: datetime, limit: int, roll_after: timedelta) -> list[int]:
-    """Buckets to roll, oldest first: marked ones and never-rolled ones after the first
-    call's, ended ``roll_after`` before ``now``."""
-    last = bucket_of(now - roll_after) - 1
-    async with db.engine.connect() as conn:
-        marked = (
-            await conn.execute(
-                select(QueueRollupMark.bucket)
-                .where(QueueRollupMark.bucket <= last)
-                .order_by(QueueRollupMark.bucket)
-                .limit(limit)
-            )
-        ).scalars()
-        due = set(marked)
-        rolled_to = (await conn.execute(select(func.max(QueueRollupBucket.bucket)))).scalar()
-        first_call = (await conn.execute(select(func.min(Call.started_at)))).scalar()
-        if first_call is not None:
-            first = bucket_of(first_call)
-            if rolled_to is not None:
-                first = max(first, int(rolled_to) + 1)
-            due.update(range(first, min(last, first + limit - 1) + 1))
-    return sorted(due)[:limit]
-
-
 async def roll_up(
     db: Database, now: datetime, *, settings: RollupSettings = _DEFAULTS, limit: int | None = None
 ) -> int:
     """One pass: roll up to ``limit`` (``settings.batch``) due buckets; how many."""
     roll_after = timedelta(minutes=settings.roll_after_minutes)
-    buckets = await due_buckets(db, now, limit or settings.batch, roll_after)
+    buckets = await due_buckets(
+        db, now, limit or settings.batch, roll_after, QueueRollupMark, QueueRollupBucket
+    )
     for first, last in _runs(buckets):
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
