@@ -12,10 +12,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final
 
+from hotline.calls.held_calls import END, OUTCOME, ROW, Unwritten, load_held
 from hotline.core.clock import utc_now
 from hotline.core.masking import mask_phone
 from hotline.core.metrics import CALLS_INBOUND, CALLS_STARTED
@@ -31,6 +31,7 @@ from hotline.settings import HeldWritesSettings, Settings
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
+from hotline.store.held_spool import CALL_TRACKER, HeldSpool
 from hotline.transport.ami import AmiError, Subscription, consume
 
 # The channels Asterisk has now (CoreShowChannel events: uniqueid, channel, context, state).
@@ -79,47 +80,6 @@ def is_inbound_leg(event: AmiEvent) -> bool:
 UNAVAILABLE: Final = STORE_ERRORS
 
 
-@dataclass
-class Unwritten:
-    """An inbound call's row as the tracker saw it, written whole once the database takes it
-    (R-033: a call during a database outage is still registered, with its times)."""
-
-    uniqueid: str
-    linkedid: str | None
-    channel: str | None
-    caller: str | None
-    callee: str | None
-    simulated: bool
-    started_at: datetime
-    answered_at: datetime | None = None
-    ended_at: datetime | None = None
-    hangup_cause: str | None = None
-    # Found in Asterisk's channel list, not seen begin: it may be a campaign call the dialer
-    # registered (then left to the dialer), which the database could not be asked about.
-    adopted: bool = False
-    node: str | None = None
-
-    async def write(self, call_log: CallLog) -> None:
-        if self.adopted and await call_log.get(uniqueid=self.uniqueid) is not None:
-            return
-        await call_log.open(
-            uniqueid=self.uniqueid,
-            direction=CallDirection.INBOUND,
-            started_at=self.started_at,
-            linkedid=self.linkedid,
-            channel=self.channel,
-            caller=self.caller,
-            callee=self.callee,
-            simulated=self.simulated,
-            node=self.node,
-        )
-        if self.answered_at is not None:
-            await call_log.answered(self.uniqueid, at=self.answered_at)
-        if self.ended_at is not None:
-            await call_log.ended(self.uniqueid, at=self.ended_at, hangup_cause=self.hangup_cause)
-            await call_log.set_outcome(self.uniqueid, CallOutcome.ABANDONED)
-
-
 class CallTracker:
     def __init__(
         self,
@@ -129,6 +89,7 @@ class CallTracker:
         reconcile_seconds: float | None = None,
         node: str | None = None,
         held: HeldWritesSettings | None = None,
+        spool: HeldSpool | None = None,
     ) -> None:
         """``node``: the cluster node whose AMI ``events`` come from (issue 20): its calls'
         rows carry it, and reconciliation judges only that node's open rows (None: one
@@ -148,6 +109,9 @@ class CallTracker:
         self._unended: dict[str, tuple[datetime, str | None]] = {}
         # Outcomes (fallback, operator) the database refused: written before the call's end.
         self._outcomes: dict[str, CallOutcome] = {}
+        # What is held is spooled to local disk too, read back on start (issue 21).
+        self._spool = spool
+        self._spooled: set[str] = set()  # its keys there, so a normal hang-up costs no I/O
 
     @classmethod
     def from_settings(
@@ -165,13 +129,57 @@ class CallTracker:
             settings.resilience.call_log_reconcile_seconds,
             settings.workers.node or None,
             settings.held_writes,
+            HeldSpool.from_settings(settings, CALL_TRACKER),
         )
 
     @property
     def active_calls(self) -> frozenset[str]:
         return frozenset(self._active)
 
+    async def restore(self) -> None:
+        """Take back what an earlier run spooled and did not write (killed during an
+        outage): written, in order, at the next reconciliation (the AMI log-in's).  A row
+        without an end is judged like a call seen begin: ended if Asterisk no longer has it."""
+        if self._spool is None:
+            return
+        self._unwritten, self._unended, self._outcomes = await load_held(self._spool)
+        self._active.update(u for u, row in self._unwritten.items() if row.ended_at is None)
+        self._spooled = {ROW + u for u in self._unwritten} | {END + u for u in self._unended}
+        self._spooled |= {OUTCOME + u for u in self._outcomes}
+        if self._unwritten or self._unended or self._outcomes:
+            log.warning(
+                "call tracker: %d rows, %d ends, %d outcomes taken back from the spool",
+                len(self._unwritten),
+                len(self._unended),
+                len(self._outcomes),
+            )
+
+    async def _hold_row(self, row: Unwritten) -> None:
+        """Keep (or update) a call's row to write once the store is back, on disk first."""
+        self._unwritten[row.uniqueid] = row
+        what = f"call {row.uniqueid} from {mask_phone(row.caller)}"
+        await self._to_spool(ROW + row.uniqueid, row.to_json(), what)
+
+    async def _hold_end(self, uniqueid: str) -> None:
+        at, cause = self._unended[uniqueid]
+        payload = {"at": at.isoformat(), "cause": cause}
+        await self._to_spool(END + uniqueid, payload, f"the end of call {uniqueid}")
+
+    async def _hold_outcome(self, uniqueid: str) -> None:
+        payload = {"outcome": self._outcomes[uniqueid].value}
+        await self._to_spool(OUTCOME + uniqueid, payload, f"call {uniqueid}'s outcome")
+
+    async def _to_spool(self, key: str, payload: dict[str, Any], what: str) -> None:
+        if self._spool is not None and await self._spool.put([(key, payload)], what):
+            self._spooled.add(key)
+
+    async def _unspool(self, *keys: str) -> None:
+        if self._spool is not None and (spooled := self._spooled.intersection(keys)):
+            await self._spool.delete(spooled)
+            self._spooled -= spooled
+
     async def run(self) -> None:
+        await self.restore()
         try:
             if self._reconcile_seconds is None:
                 await consume(self._events, self.handle, "call tracker")
@@ -186,7 +194,7 @@ class CallTracker:
     async def write_held(self, seconds: float | None = None) -> None:
         """Write the rows held for a database outage once more, for at most ``seconds``
         (default ``held_writes.tracker_stop_seconds``); the ones still refused are logged
-        (masked), as they are lost to this engine."""
+        (masked): written at the next start from the spool, or lost if not spooled."""
         if not self._unwritten and not self._unended:
             return
         try:
@@ -195,19 +203,24 @@ class CallTracker:
         except (TimeoutError, *UNAVAILABLE) as exc:
             for uniqueid, row in self._unwritten.items():
                 log.error(
-                    "call %s from %s at %s not registered: the database was away at stop (%s)",
+                    "call %s from %s at %s not registered: the database was away at stop (%s); %s",
                     uniqueid,
                     mask_phone(row.caller),
                     row.started_at.isoformat(timespec="seconds"),
                     type(exc).__name__,
+                    self._fate(ROW + uniqueid),
                 )
             for uniqueid, (at, _cause) in self._unended.items():
                 log.error(
-                    "call %s: its end at %s not written: the database was away at stop (%s)",
+                    "call %s: its end at %s not written: the database was away at stop (%s); %s",
                     uniqueid,
                     at.isoformat(timespec="seconds"),
                     type(exc).__name__,
+                    self._fate(END + uniqueid),
                 )
+
+    def _fate(self, key: str) -> str:
+        return "spooled for the next start" if key in self._spooled else "lost"
 
     async def _reconcile_every(self, seconds: float) -> None:
         while True:
@@ -248,7 +261,7 @@ class CallTracker:
                 try:
                     await row.write(self._log)
                 except UNAVAILABLE as exc:  # the database is away: written when it is back
-                    self._unwritten[uniqueid] = row
+                    await self._hold_row(row)
                     log.warning("call %s kept to register later: %s", uniqueid, type(exc).__name__)
             return
         if uniqueid not in self._active:
@@ -261,6 +274,9 @@ class CallTracker:
                 self._active.discard(uniqueid)
                 waiting.ended_at = utc_now()
                 waiting.hangup_cause = hangup_cause_text(event.get("cause"))
+            else:
+                return
+            await self._hold_row(waiting)
             return
         if name == "Newstate" and event.get("channelstate") == _STATE_UP:
             await self._log.answered(uniqueid)
@@ -272,6 +288,7 @@ class CallTracker:
             try:
                 await self._write_end(uniqueid)
             except UNAVAILABLE as exc:  # kept: written with its own time once it is back
+                await self._hold_end(uniqueid)
                 log.warning(
                     "call %s: its end kept to write later: %s", uniqueid, type(exc).__name__
                 )
@@ -318,6 +335,7 @@ class CallTracker:
             waiting = self._unwritten.get(uniqueid)
             if waiting is not None:  # its row is still to be written: with its end
                 waiting.ended_at = waiting.ended_at or utc_now()
+                await self._hold_row(waiting)
                 continue
             with contextlib.suppress(UnknownCall):
                 await self._log.add_event(uniqueid, EventKind.STATUS, ENDED_UNSEEN)
@@ -348,10 +366,12 @@ class CallTracker:
         for uniqueid, row in list(self._unwritten.items()):
             await row.write(self._log)  # raises while the database is still away
             del self._unwritten[uniqueid]
+            await self._unspool(ROW + uniqueid)
             log.info("call %s registered once the database was back", uniqueid)
         for uniqueid in [u for u in self._outcomes if u not in self._unended]:
             await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
             del self._outcomes[uniqueid]
+            await self._unspool(OUTCOME + uniqueid)
         for uniqueid in list(self._unended):
             await self._write_end(uniqueid)
             log.info("call %s: its end written once the database was back", uniqueid)
@@ -368,6 +388,7 @@ class CallTracker:
             )
             await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
         del self._unended[uniqueid]
+        await self._unspool(END + uniqueid, OUTCOME + uniqueid)
 
     async def _adopt(self, channel: AmiEvent) -> None:
         """A live inbound call this engine never saw begin (it came while no engine ran, or
@@ -407,7 +428,7 @@ class CallTracker:
         except UNAVAILABLE as exc:
             row.adopted = True  # looked up again before it is written
             self._active.add(uniqueid)
-            self._unwritten[uniqueid] = row
+            await self._hold_row(row)
             log.warning(
                 "call %s found in progress, kept to register later: %s",
                 uniqueid,
@@ -437,7 +458,9 @@ class CallTracker:
         try:
             await self._log.set_outcome(uniqueid, outcome)
         except UNAVAILABLE as exc:
-            self._outcomes.setdefault(uniqueid, outcome)
+            if uniqueid not in self._outcomes:
+                self._outcomes[uniqueid] = outcome
+                await self._hold_outcome(uniqueid)
             log.warning(
                 "call %s: its outcome kept to write later: %s", uniqueid, type(exc).__name__
             )

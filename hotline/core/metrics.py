@@ -88,6 +88,12 @@ AMI_EVENTS_DROPPED: Final = Counter(
     registry=REGISTRY,
 )
 
+HELD_WRITES_UNSPOOLED: Final = Counter(
+    "hotline_held_writes_unspooled",
+    "Writes held for the store kept in memory only: the local spool was full or failed.",
+    registry=REGISTRY,
+)
+
 CALL_EVENTS_LOST: Final = Counter(
     "hotline_call_events_lost",
     "Call-log events given up on (the database was away longer than the outbox holds).",

@@ -5,6 +5,8 @@ end or its events.  The defaults are the values the soak's hours were run with."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import BaseModel, Field, model_validator
 
 from hotline.settings.base import SECTION_CONFIG
@@ -28,6 +30,13 @@ class HeldWritesSettings(BaseModel):
     # outage, or it is not committed yet) is held this long for the row; then it is logged,
     # masked, and counted as lost (hotline_call_events_lost).
     events_for_row_seconds: float = Field(default=300.0, gt=0)
+    # R-033: what is held is also spooled to local disk (mode 0600, a 0700 folder: personal
+    # data), so an engine killed during an outage writes it at its next start; None: the
+    # folder "held" in paths.data_dir.
+    spool_dir: Path | None = Field(default=None, title="Папка журнала отложенных записей")
+    # R-033: the spool's bound; over it a held write is kept in memory only (logged, counted
+    # in hotline_held_writes_unspooled).  64 MB holds about 200,000 call events.
+    spool_max_mb: float = Field(default=64.0, gt=0, title="Предельный размер журнала, МБ")
 
     @model_validator(mode="after")
     def _delays_in_order(self) -> HeldWritesSettings:

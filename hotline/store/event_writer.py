@@ -21,6 +21,12 @@ or its commit has not landed) is held for that row, not dropped: looked for agai
 back-off and written once the row exists, up to ``held_writes.events_for_row_seconds``; then
 it is logged (the call's uniqueid and the kinds, no values: digits are personal data) and
 counted as lost.  Held events count against the outbox's bound.
+
+What the outbox keeps for the database and what is held for a row is also spooled to local disk
+(``hotline.store.held_spool``) before ``flush()`` returns, and deleted once committed: an engine
+killed during an outage writes it at its next start, in order.  A replayed event is not written
+twice (the spool's delete can come too late, after the commit): an event the call already has
+(the same time, kind and value) is skipped.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import uuid
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,9 +49,12 @@ from hotline.core.clock import utc_now
 from hotline.core.metrics import CALL_EVENTS_LOST
 from hotline.store.db import BATCH_ROWS, Database, batches
 from hotline.store.enums import EventKind
+from hotline.store.held_spool import CALL_EVENTS, HeldSpool
 from hotline.store.models import Call, CallEvent
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from hotline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -69,13 +79,26 @@ HELD_RETRY_FIRST: Final = 0.5
 HELD_RETRY_MAX: Final = 10.0
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Event:
     uniqueid: str
     kind: str
     value: str
     detail: dict[str, Any] | None
     at: datetime
+    # Its key in the spool (None: not spooled; "": the spool refused it), and whether it
+    # came back from the spool at start (then it may be committed already).
+    key: str | None = None
+    replayed: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "uniqueid": self.uniqueid,
+            "kind": self.kind,
+            "value": self.value,
+            "detail": self.detail,
+            "at": self.at.isoformat(),
+        }
 
 
 @dataclass
@@ -94,6 +117,7 @@ class EventWriter:
         *,
         events_for_row_seconds: float = EVENTS_FOR_ROW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        spool: HeldSpool | None = None,
     ) -> None:
         self._db = db
         # Bounded: if the store stalls, callers slow down instead of memory growing.
@@ -114,10 +138,17 @@ class EventWriter:
         self._clock = clock
         self._held_due = 0.0  # when the held calls' rows are looked for again (clock)
         self._held_delay = HELD_RETRY_FIRST
+        self._spool = spool
+        self._given_up: list[_Event] = []  # expired held events, to delete from the spool
+        self._away = False  # the last write was refused: new events are spooled as they come
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> Self:
-        return cls(db, events_for_row_seconds=settings.held_writes.events_for_row_seconds)
+        return cls(
+            db,
+            events_for_row_seconds=settings.held_writes.events_for_row_seconds,
+            spool=HeldSpool.from_settings(settings, CALL_EVENTS),
+        )
 
     async def add(
         self,
@@ -150,6 +181,7 @@ class EventWriter:
     async def run(self) -> None:
         """The writer task; cancel it to stop (after ``flush()`` for a clean stop)."""
         delay = RETRY_FIRST
+        await self._restore()
         while True:
             wait: float | None = delay if self._outbox else None
             if self._held:  # look for the held events' rows again in time
@@ -164,8 +196,13 @@ class EventWriter:
             while not self._queue.empty():
                 self._take(self._queue.get_nowait())
             self._expire_held()
+            if self._given_up:
+                await self._unspool(self._given_up)
+                self._given_up.clear()
             if self._outbox or self._held_is_due():
                 delay = await self._write_outbox(delay)
+            if self._away:  # parked for the database: on disk before flush() returns
+                await self._spool_new()
             self._done = self._queued - self._queue.qsize()
             async with self._progress:
                 self._progress.notify_all()
@@ -181,6 +218,45 @@ class EventWriter:
         CALL_EVENTS_LOST.inc(count)
         log.error("call events lost: %d (%d in all): %s", count, self.lost, why)
 
+    async def _restore(self) -> None:
+        """Take back the events an earlier run spooled and did not commit, ahead of new ones."""
+        if self._spool is None:
+            return
+        for key, row in await self._spool.entries():
+            at = datetime.fromisoformat(row["at"])
+            event = _Event(row["uniqueid"], row["kind"], row["value"], row["detail"], at)
+            event.key, event.replayed = key, True
+            self._outbox.append(event)
+        if self._outbox:
+            log.warning("call events: %d taken back from the spool", len(self._outbox))
+
+    async def _spool_new(self) -> None:
+        """Spool the outbox's events not spooled yet (its tail: the rest went before)."""
+        fresh: list[_Event] = []
+        for event in reversed(self._outbox):
+            if event.key is not None:
+                break
+            fresh.append(event)
+        await self._to_spool(fresh[::-1])
+
+    async def _to_spool(self, events: list[_Event]) -> None:
+        events = [event for event in events if event.key is None]
+        if self._spool is None or not events:
+            return
+        keys = [uuid.uuid4().hex for _ in events]
+        # The kinds only: the values hold digits and numbers.
+        kinds = Counter(event.kind for event in events)
+        what = f"{len(events)} call events ({', '.join(f'{k} x{n}' for k, n in kinds.items())})"
+        spooled = await self._spool.put(
+            zip(keys, (event.to_json() for event in events), strict=True), what
+        )
+        for event, key in zip(events, keys, strict=True):
+            event.key = key if spooled else ""
+
+    async def _unspool(self, events: list[_Event]) -> None:
+        if self._spool is not None:
+            await self._spool.delete(event.key for event in events if event.key)
+
     def _held_is_due(self) -> bool:
         return bool(self._held) and self._clock() >= self._held_due
 
@@ -192,6 +268,7 @@ class EventWriter:
             if held.since > oldest:
                 return
             del self._held[uniqueid]
+            self._given_up.extend(held.events)
             self._held_count -= len(held.events)
             kinds = Counter(event.kind for event in held.events)
             # The uniqueid and the kinds only: the values hold digits and numbers.
@@ -209,6 +286,7 @@ class EventWriter:
         try:
             released, unknown = await self._write(batch, look_held)
         except TRANSIENT as exc:
+            self._away = True
             if look_held:  # the held calls' rows are looked for again later, not at once
                 self._held_delay = min(self._held_delay * 2, HELD_RETRY_MAX)
                 self._held_due = self._clock() + self._held_delay
@@ -224,9 +302,15 @@ class EventWriter:
             log.exception("call events: a batch of %d could not be written", len(batch))
             self._lose(len(batch), "the batch was refused")
             released, unknown = [], []
+        self._away = False
         for _ in batch:
             self._outbox.popleft()
+        still = {id(event) for event in unknown}
+        written = [event for u in released for event in self._held[u].events]
+        written += [event for event in batch if id(event) not in still]
         self._settle_held(released, unknown, look_held)
+        await self._unspool(written)
+        await self._to_spool(unknown)  # held for their row: on disk too
         return RETRY_FIRST
 
     def _settle_held(self, released: list[str], unknown: list[_Event], looked: bool) -> None:
@@ -290,9 +374,32 @@ class EventWriter:
                 }
                 for e in events
             ]
+            if any(e.replayed for e in events):
+                rows = await self._not_written(session, rows, events)
             for chunk in batches(rows, INSERT_ROWS):
                 await session.execute(insert(CallEvent), chunk)
         return released, unknown
+
+    @staticmethod
+    async def _not_written(
+        session: AsyncSession, rows: list[dict[str, Any]], events: list[_Event]
+    ) -> list[dict[str, Any]]:
+        """``rows`` less the replayed events the call already has (committed by the run that
+        spooled them, killed before it deleted them from the spool)."""
+        calls = {row["call_id"] for row, e in zip(rows, events, strict=True) if e.replayed}
+        have: set[tuple[str, datetime, str, str]] = set()
+        for some in batches(sorted(calls), BATCH_ROWS):
+            found = await session.execute(
+                select(CallEvent.call_id, CallEvent.at, CallEvent.kind, CallEvent.value).where(
+                    CallEvent.call_id.in_(some)
+                )
+            )
+            have.update((c, at, kind, value) for c, at, kind, value in found)
+        return [
+            row
+            for row, e in zip(rows, events, strict=True)
+            if not e.replayed or (row["call_id"], e.at, e.kind, e.value) not in have
+        ]
 
     def _remember(self, uniqueid: str, call_id: str) -> None:
         self._call_ids[uniqueid] = call_id
