@@ -21,6 +21,7 @@ spooled, logged (masked by the caller) and counted (``hotline_held_writes_unspoo
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import os
@@ -60,10 +61,15 @@ class HeldSpool:
     @classmethod
     def from_settings(cls, settings: Settings, holder: str) -> HeldSpool:
         """This engine's spool for ``holder`` (``held_writes.spool_dir``, else ``held`` in
-        ``paths.data_dir``; named by ``workers.name`` when several engines share a host)."""
+        ``paths.data_dir``): named by ``workers.name`` when several engines share a host, and
+        by the store (a digest of its URL), so what was held for one store is never written
+        to another (a test's engine, a store moved elsewhere)."""
         held = settings.held_writes
         folder = held.spool_dir or settings.paths.data_dir / "held"
-        name = f"{settings.workers.name}-{holder}" if settings.workers.name else holder
+        store = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+        name = f"{holder}-{store}"
+        if settings.workers.name:
+            name = f"{settings.workers.name}-{name}"
         return cls(folder / f"{name}.sqlite", int(held.spool_max_mb * 1024 * 1024))
 
     def _connect(self) -> sqlite3.Connection:
@@ -113,6 +119,8 @@ class HeldSpool:
 
     def _entries(self) -> list[tuple[str, dict[str, Any]]]:
         with self._lock:
+            if self._db is None and not self.path.exists():
+                return []  # nothing was ever held: no file made for it
             rows = self._connect().execute("SELECT key, payload FROM held ORDER BY seq").fetchall()
         return [(key, json.loads(payload)) for key, payload in rows]
 
