@@ -333,7 +333,7 @@ class Engine:
             self._dialer_task = asyncio.create_task(self._supervise_dialer(), name="dialer")
         queue_tracker = QueueTracker(
             self.ami.subscribe(TRACKED_QUEUE_EVENTS),
-            QueueEvents(self.db),
+            QueueEvents.from_settings(self.db, self.settings),
             self.recordings,
             self.call_log,
         )

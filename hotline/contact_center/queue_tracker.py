@@ -110,9 +110,14 @@ class QueueTracker:
         return len(self._finishing)
 
     async def run(self) -> None:
+        # Events the store refused (an outage), and those spooled by a run killed in one.
+        held = asyncio.create_task(self._queue.write_held_rows(), name="queue-events-held")
         try:
             await consume(self._events, self.handle, "queue tracker")
         finally:
+            held.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await held
             # A stop must not lose what a hang-up has asked for: the recordings of calls that
             # already ended get their duration, operator and account first (an engine stopped
             # right after a call left its recording without a duration: issue 18).

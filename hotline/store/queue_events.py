@@ -3,17 +3,25 @@ queue events.  Every method is its own unit of work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
 from hotline.store import notify
 from hotline.store.db import Database
 from hotline.store.enums import QueueEventKind
+from hotline.store.held_rows import HeldRows
+from hotline.store.held_spool import HeldSpool
 from hotline.store.models import QueueEvent
 from hotline.store.types import as_utc
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
+
+# The queue tracker's spool of events the store refused (issue 21).
+SPOOL: Final = "queue-events"
 
 
 @dataclass(frozen=True)
@@ -29,6 +37,15 @@ class QueueEventRecord:
     detail: dict[str, Any] | None = None
 
 
+def _to_json(event: QueueEventRecord) -> dict[str, Any]:
+    return {**asdict(event), "at": event.at.isoformat(), "kind": event.kind.value}
+
+
+def _from_json(row: dict[str, Any]) -> QueueEventRecord:
+    at, kind = datetime.fromisoformat(row.pop("at")), QueueEventKind(row.pop("kind"))
+    return QueueEventRecord(at=at, kind=kind, **row)
+
+
 def _queue_event(r: QueueEvent) -> QueueEventRecord:
     return QueueEventRecord(
         r.at, r.kind, r.uniqueid, r.queue, r.member, r.position, r.wait, r.talk, r.detail
@@ -36,11 +53,47 @@ def _queue_event(r: QueueEvent) -> QueueEventRecord:
 
 
 class QueueEvents:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, spool: HeldSpool | None = None) -> None:
+        """With a ``spool``, an event the store refuses is held (spooled) and written once it
+        is back by :meth:`write_held_rows`, the queue tracker's task (issue 21)."""
         self._db = db
+        self._held = None if spool is None else HeldRows("queue event", spool, self._insert,
+                                                         _to_json, _from_json)  # fmt: skip
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> QueueEvents:
+        """The queue tracker's: refused events held and spooled (``held_writes``)."""
+        return cls(db, HeldSpool.from_settings(settings, SPOOL))
+
+    @property
+    def held(self) -> int:
+        """Events held for the store (0 without a spool)."""
+        return 0 if self._held is None else self._held.held
+
+    async def write_held_rows(self) -> None:
+        """Write held events, and at start what an earlier run spooled; until cancelled."""
+        if self._held is not None:
+            await self._held.run()
 
     async def add(self, event: QueueEventRecord) -> None:
+        if self._held is None:
+            await self._insert(event, False)
+        else:
+            await self._held.add(event)
+
+    async def _insert(self, event: QueueEventRecord, again: bool) -> None:
+        """One event; ``again``: written before, maybe (replayed): not if it is there."""
         async with self._db.session() as session:
+            if again:
+                found = await session.scalar(
+                    select(QueueEvent.id).where(
+                        QueueEvent.uniqueid == event.uniqueid,
+                        QueueEvent.kind == event.kind,
+                        QueueEvent.at == as_utc(event.at),
+                    )
+                )
+                if found is not None:
+                    return
             session.add(
                 QueueEvent(
                     at=as_utc(event.at),
