@@ -69,7 +69,6 @@ from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.notify import Listener, NotifyChannel
 from hotline.store.operators import Operators
 from hotline.store.outages import OutageStore
-from hotline.store.quality import CallQualityStore
 from hotline.store.queue_events import QueueEvents
 from hotline.store.ratings import RatingStore
 from hotline.store.recordings import Recordings
@@ -342,8 +341,8 @@ class Engine:
             self.ami.subscribe(TRANSFER_EVENTS), Transfers(self.db), QueueEvents(self.db)
         )
         self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
-        quality_tracker = QualityTracker(
-            self.ami.subscribe((USER_EVENT,)), CallQualityStore(self.db), self.settings.quality
+        quality_tracker = QualityTracker.from_settings(
+            self.ami.subscribe((USER_EVENT,)), self.db, self.settings
         )
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         # Callbacks dialled from the console: each attempt's result and recording.

@@ -7,11 +7,13 @@ they pass (loss, jitter, delay); the daily report lists the legs flagged."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final, Self
 from zoneinfo import ZoneInfo
 
 from hotline.core.clock import utc_now
@@ -21,6 +23,9 @@ from hotline.settings.desk import QualitySettings
 from hotline.store.db import Database
 from hotline.store.quality import CallQualityStore, QualityRecord
 from hotline.transport.ami import Subscription, consume
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
 
 # The header of QUALITY_EVENT with the statistics.
 QUALITY_HEADER: Final = "quality"
@@ -119,8 +124,20 @@ class QualityTracker:
         self._store = store
         self._limits = limits
 
+    @classmethod
+    def from_settings(cls, events: Subscription, db: Database, settings: Settings) -> Self:
+        """The engine's: measurements the store refuses are held and spooled (issue 21)."""
+        return cls(events, CallQualityStore.from_settings(db, settings), settings.quality)
+
     async def run(self) -> None:
-        await consume(self._events, self.handle, "quality tracker")
+        # Measurements the store refused (an outage), and those a killed run spooled.
+        held = asyncio.create_task(self._store.write_held_rows(), name="call-quality-held")
+        try:
+            await consume(self._events, self.handle, "quality tracker")
+        finally:
+            held.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await held
 
     async def handle(self, event: AmiEvent) -> None:
         if event.name != USER_EVENT or event.get("userevent") != QUALITY_EVENT:

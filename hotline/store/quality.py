@@ -3,15 +3,24 @@ work."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import select
 
 from hotline.dialplan.names import QualityLeg
 from hotline.store.db import Database
+from hotline.store.held_rows import HeldRows
+from hotline.store.held_spool import HeldSpool
 from hotline.store.models.quality import CallQuality
 from hotline.store.types import as_utc
+
+if TYPE_CHECKING:
+    from hotline.settings import Settings
+
+# The quality tracker's spool of measurements the store refused (issue 21).
+SPOOL: Final = "call-quality"
 
 
 @dataclass(frozen=True)
@@ -59,12 +68,59 @@ def _record(r: CallQuality) -> QualityRecord:
     )
 
 
+def _to_json(record: QualityRecord) -> dict[str, Any]:
+    return {**asdict(record), "at": record.at.isoformat(), "leg": record.leg.value}
+
+
+def _from_json(row: dict[str, Any]) -> QualityRecord:
+    at, leg = datetime.fromisoformat(row.pop("at")), QualityLeg(row.pop("leg"))
+    return QualityRecord(at=at, leg=leg, **{**row, "problems": tuple(row["problems"])})
+
+
 class CallQualityStore:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, spool: HeldSpool | None = None) -> None:
+        """With a ``spool``, a measurement the store refuses is held (spooled) and written
+        once it is back by :meth:`write_held_rows`, the quality tracker's task (issue 21)."""
         self._db = db
+        self._held = (
+            None
+            if spool is None
+            else HeldRows("call quality row", spool, self._insert, _to_json, _from_json)
+        )
+
+    @classmethod
+    def from_settings(cls, db: Database, settings: Settings) -> CallQualityStore:
+        """The quality tracker's: refused measurements held and spooled (``held_writes``)."""
+        return cls(db, HeldSpool.from_settings(settings, SPOOL))
+
+    @property
+    def held(self) -> int:
+        return 0 if self._held is None else self._held.held
+
+    async def write_held_rows(self) -> None:
+        """Write held measurements, and at start what an earlier run spooled; until cancelled."""
+        if self._held is not None:
+            await self._held.run()
 
     async def add(self, record: QualityRecord) -> None:
+        if self._held is None:
+            await self._insert(record, False)
+        else:
+            await self._held.add(record)
+
+    async def _insert(self, record: QualityRecord, again: bool) -> None:
+        """One leg's measurement; ``again``: written before, maybe (replayed): not twice."""
         async with self._db.session() as session:
+            if again:
+                found = await session.scalar(
+                    select(CallQuality.id).where(
+                        CallQuality.uniqueid == record.uniqueid,
+                        CallQuality.leg == record.leg,
+                        CallQuality.at == as_utc(record.at),
+                    )
+                )
+                if found is not None:
+                    return
             session.add(
                 CallQuality(
                     at=as_utc(record.at),

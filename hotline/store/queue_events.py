@@ -57,8 +57,11 @@ class QueueEvents:
         """With a ``spool``, an event the store refuses is held (spooled) and written once it
         is back by :meth:`write_held_rows`, the queue tracker's task (issue 21)."""
         self._db = db
-        self._held = None if spool is None else HeldRows("queue event", spool, self._insert,
-                                                         _to_json, _from_json)  # fmt: skip
+        self._held = (
+            None
+            if spool is None
+            else HeldRows("queue event", spool, self._insert, _to_json, _from_json)
+        )
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> QueueEvents:
