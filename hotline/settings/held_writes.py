@@ -35,7 +35,7 @@ class HeldWritesSettings(BaseModel):
     # folder "held" in paths.data_dir.
     spool_dir: Path | None = Field(default=None, title="Папка журнала отложенных записей")
     # the spool's bound; over it a held write is kept in memory only (logged, counted
-    # in hotline_held_writes_unspooled).  64 MB holds about 200,000 call events.
+    # in hotline_held_writes_unspooled).  64 MB holds about 350,000 call events.
     spool_max_mb: float = Field(default=64.0, gt=0, title="Предельный размер журнала, МБ")
 
     @model_validator(mode="after")
