@@ -74,8 +74,15 @@ class HeldSpool:
 
     def _connect(self) -> sqlite3.Connection:
         if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=DIR_MODE)
-            os.chmod(self.path.parent, DIR_MODE)
+            folder = self.path.parent
+            try:
+                folder.mkdir(parents=True, mode=DIR_MODE)
+                os.chmod(folder, DIR_MODE)  # mkdir's mode is masked by the umask
+            except FileExistsError:
+                if folder.stat().st_mode & 0o077:
+                    # A folder given in the settings is not re-moded (it may hold what
+                    # others need); the files in it are 0600 all the same.
+                    log.warning("held writes spool folder %s is readable by others", folder)
             # Created 0600 before SQLite opens it: its WAL and shared-memory files take the
             # database file's mode.
             os.close(os.open(self.path, os.O_RDWR | os.O_CREAT, FILE_MODE))
