@@ -9,7 +9,10 @@ and is stored (``operator_pauses``) like every other pause, so the KPIs count bo
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -24,6 +27,8 @@ from hotline.store.calllog import CallLog
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.desk import CardViewRecord, DeskStore, DispositionRecord, PauseRecord
 from hotline.store.enums import QueueEventKind
+from hotline.store.held_rows import HeldRows
+from hotline.store.held_spool import HeldSpool
 from hotline.store.operators import Operators
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.transport.ami import AmiClient, AmiError, Subscription
@@ -35,6 +40,8 @@ WRAPUP_REASON: Final = "постобработка"
 DISPOSE_ACTION: Final = "call.disposition"
 WRAPUP_EVENTS: Final = ("AgentComplete",)
 EXPIRY_CHECK_SECONDS: Final = 1.0
+# After-call work the store refused once the queue had paused the operator (issue 21).
+WRAPUP_SPOOL: Final = "after-call-work"
 
 
 class DeskError(ValueError):
@@ -96,11 +103,61 @@ async def last_call(db: Database, operator: str) -> dict[str, Any] | None:
 
 
 # --- after-call work (R-037) -------------------------------------------------------------
+@dataclass(frozen=True)
+class Wrapup:
+    """After-call work begun in the queue, to record: the operator paused, the pause row."""
+
+    operator: str
+    started_at: datetime
+    until: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "operator": self.operator,
+            "started_at": self.started_at.isoformat(),
+            "until": self.until.isoformat(),
+        }
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Wrapup:
+        at, until = (datetime.fromisoformat(row[k]) for k in ("started_at", "until"))
+        return cls(row["operator"], at, until)
+
+
+async def _record_wrapup(db: Database, wrapup: Wrapup, again: bool = False) -> PauseRecord | None:
+    """``again``: recorded before, maybe (replayed from the spool): not twice."""
+    store = DeskStore(db)
+    if again and await store.has_pause(wrapup.operator, WRAPUP_REASON, wrapup.started_at):
+        return None
+    await Operators(db).set_state(wrapup.operator, paused=True)
+    return await store.pause_started(
+        wrapup.operator, WRAPUP_REASON, wrapup.started_at, wrapup.until
+    )
+
+
+def held_wrapups(db: Database, settings: Settings) -> HeldRows[Wrapup]:
+    """The engine's after-call work refused by the store: held, spooled, recorded once it is
+    back; then the expiry ends it in the queue (at once if its time passed meanwhile), so an
+    operator the queue paused during an outage is not left paused (issue 21)."""
+
+    async def record(wrapup: Wrapup, again: bool) -> None:
+        await _record_wrapup(db, wrapup, again)
+
+    spool = HeldSpool.from_settings(settings, WRAPUP_SPOOL)
+    return HeldRows("after-call work", spool, record, Wrapup.to_json, Wrapup.from_json)
+
+
 async def start_wrapup(
-    ami: AmiClient, db: Database, settings: Settings, operator: str, at: datetime | None = None
+    ami: AmiClient,
+    db: Database,
+    settings: Settings,
+    operator: str,
+    at: datetime | None = None,
+    held: HeldRows[Wrapup] | None = None,
 ) -> PauseRecord | None:
     """Pause ``operator`` in after-call work until ``desk.wrapup_seconds`` pass; None when
-    they are not in the queue, already paused for another reason, or wrap-up is off."""
+    they are not in the queue, already paused for another reason, or wrap-up is off.  With
+    ``held`` (the engine's), a record the store refuses after the pause is held, not lost."""
     seconds = settings.desk.wrapup_seconds
     try:
         op = await Operators(db).get(operator)
@@ -112,10 +169,11 @@ async def start_wrapup(
         return None
     now = at or utc_now()
     await ami.queue_pause(queue_of(settings, op), op.interface, True, WRAPUP_REASON)
-    await Operators(db).set_state(operator, paused=True)
-    return await DeskStore(db).pause_started(
-        operator, WRAPUP_REASON, now, now + timedelta(seconds=seconds)
-    )
+    wrapup = Wrapup(operator, now, now + timedelta(seconds=seconds))
+    if held is None:
+        return await _record_wrapup(db, wrapup)
+    await held.add(wrapup)  # written now, or held while the store is away
+    return None
 
 
 async def finish_wrapup(
@@ -164,6 +222,19 @@ def completed_member(event: AmiEvent) -> str | None:
 async def run_wrapups(ami: AmiClient, db: Database, settings: Settings, sub: Subscription) -> None:
     """The engine's after-call-work task: each completed operator call starts it, a timer
     ends it.  Runs until cancelled."""
+    held = held_wrapups(db, settings)
+    writer = asyncio.create_task(held.run(), name="after-call-work-held")
+    try:
+        await _wrapups(ami, db, settings, sub, held)
+    finally:
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+
+async def _wrapups(
+    ami: AmiClient, db: Database, settings: Settings, sub: Subscription, held: HeldRows[Wrapup]
+) -> None:
     while True:
         try:
             event = await sub.get(EXPIRY_CHECK_SECONDS)
@@ -171,7 +242,7 @@ async def run_wrapups(ami: AmiClient, db: Database, settings: Settings, sub: Sub
             event = None
         try:
             if event is not None and (member := completed_member(event)):
-                await start_wrapup(ami, db, settings, member)
+                await start_wrapup(ami, db, settings, member, held=held)
             await expire_wrapups(ami, db, settings)
         except (AmiError, OSError, *STORE_ERRORS) as exc:  # the next event or tick tries again
             # A database outage must not end the task (issue 21: the engine survives it).

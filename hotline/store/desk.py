@@ -217,6 +217,16 @@ class DeskStore:
             await session.flush()
             return _pause(row)
 
+    async def has_pause(self, operator: str, reason: str, started_at: datetime) -> bool:
+        """A pause of ``operator`` for ``reason`` begun at ``started_at`` is stored."""
+        query = select(OperatorPause.id).where(
+            OperatorPause.operator == operator,
+            OperatorPause.reason == reason,
+            OperatorPause.started_at == as_utc(started_at),
+        )
+        async with self._db.session() as session:
+            return await session.scalar(query.limit(1)) is not None
+
     async def open_pause(self, operator: str) -> PauseRecord | None:
         query = select(OperatorPause).where(
             OperatorPause.operator == operator, OperatorPause.ended_at.is_(None)
