@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -25,6 +26,15 @@ PROMPTS_LOCK_TIMEOUT = 1800.0
 @pytest.fixture
 def settings() -> Settings:
     return load_settings()
+
+
+@pytest.fixture(autouse=True)
+def _own_held_writes_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's engines (in the process or started from it) spool held writes in a folder
+    of the test's own (issue 21): a spool one test left (its engine stopped while its store was
+    down) is never replayed by another test's engine whose store has the same URL (a private
+    PostgreSQL on a reused port)."""
+    monkeypatch.setenv("HOTLINE_HELD_WRITES__SPOOL_DIR", str(tmp_path / "held"))
 
 
 @pytest.fixture(scope="session")
