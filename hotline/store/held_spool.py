@@ -31,6 +31,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from sqlalchemy.engine import make_url
+
 from hotline.core.metrics import HELD_WRITES_UNSPOOLED
 
 if TYPE_CHECKING:
@@ -62,11 +64,13 @@ class HeldSpool:
     def from_settings(cls, settings: Settings, holder: str) -> HeldSpool:
         """This engine's spool for ``holder`` (``held_writes.spool_dir``, else ``held`` in
         ``paths.data_dir``): named by ``workers.name`` when several engines share a host, and
-        by the store (a digest of its URL), so what was held for one store is never written
-        to another (a test's engine, a store moved elsewhere)."""
+        by the store (a digest of its URL less the password), so what was held for one store
+        is never written to another (a test's engine, a store moved elsewhere)."""
         held = settings.held_writes
         folder = held.spool_dir or settings.paths.data_dir / "held"
-        store = hashlib.sha256(settings.database_url.encode()).hexdigest()[:12]
+        # Without the password: a rotated one must not orphan what was held.
+        url = make_url(settings.database_url).set(password=None).render_as_string()
+        store = hashlib.sha256(url.encode()).hexdigest()[:12]
         name = f"{holder}-{store}"
         if settings.workers.name:
             name = f"{settings.workers.name}-{name}"
