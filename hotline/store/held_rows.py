@@ -82,8 +82,8 @@ class HeldRows(Generic[Row]):
                 await self._write(row, True)
             except AWAY:
                 raise
-            except STORE_ERRORS:
-                log.exception("a held %s was refused by the store: dropped", self._what)
+            except Exception:  # its own fault: refused again forever, and would stop the rest
+                log.exception("a held %s could not be written: dropped", self._what)
             self._held.popleft()
             await self._spool.delete([key])
 
