@@ -1,0 +1,50 @@
+"""Issue 19 (a suite under 10 minutes): the ``hotline`` program imports a command's modules with
+the cyclic garbage collector paused and then freezes what they built, so no later collection
+walks them again; a test driving the Typer app in its own process keeps its collector as it
+was (checked on the collector's state in a fresh interpreter, not by the clock)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Final
+
+# The `users list` command through the program's entry point, then the collector's state.
+PROBE: Final = (
+    "import atexit, gc, json, sys\n"
+    "atexit.register(lambda: print('GC ' + json.dumps([gc.get_freeze_count(), gc.isenabled()])))\n"
+    "sys.argv = ['hotline', *sys.argv[1:]]\n"
+    "from hotline.cli.main import main\n"
+    "main()\n"
+)
+# The same command through Typer's test runner, as the CLI tests run it in their process.
+IN_PROCESS: Final = (
+    "import gc, json, sys\n"
+    "from typer.testing import CliRunner\n"
+    "from hotline.cli.main import app\n"
+    "done = CliRunner().invoke(app, sys.argv[1:])\n"
+    "assert done.exit_code == 0, done.output\n"
+    "print('GC ' + json.dumps([gc.get_freeze_count(), gc.isenabled()]))\n"
+)
+
+
+def collector_after(script: str, tmp_path: Path) -> tuple[int, bool]:
+    argv = ["--set", f"store.url=sqlite+aiosqlite:///{tmp_path / 'hotline.db'}", "users", "list"]
+    done = subprocess.run(
+        [sys.executable, "-c", script, *argv], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    frozen, enabled = json.loads(done.stdout.rpartition("GC ")[2])
+    return int(frozen), bool(enabled)
+
+
+def test_the_program_freezes_a_commands_imports_and_collects_again(tmp_path: Path) -> None:
+    frozen, enabled = collector_after(PROBE, tmp_path)
+    assert frozen > 10_000  # the users command's modules: SQLAlchemy, the models, settings
+    assert enabled
+
+
+def test_a_test_driving_the_app_in_its_process_keeps_its_collector(tmp_path: Path) -> None:
+    assert collector_after(IN_PROCESS, tmp_path) == (0, True)
