@@ -3,8 +3,9 @@
 * Under pytest-xdist every worker is isolated (ports, sandbox instance, SQLite folder,
   PostgreSQL database) before anything reads settings, and tests are spread one by one, the
   longest first (``tests/xdist_order.py``); every end-to-end test stands alone on its worker's
-  sandbox, and a module whose tests must share a worker says so with ``xdist_group``
-  (``--dist loadgroup`` keeps a group whole, in order, on one worker).
+  sandbox.  No test may rely on ``xdist_group`` to share a worker or to keep others away: with
+  pytest 9, pytest-xdist's ``--dist loadgroup`` no longer groups (a group's tests ran on three
+  workers), so tests that must not overlap wait on a file lock (``tests/e2e/bed_lock.py``).
 * The log audit of issue 14 (no test phone or account number in clear in any log written during
   the suite; see ``tests/log_audit.py``).  On the controller (plain pytest, or xdist's master)
   the session's log folder is created and exported before any worker starts, the sandbox log

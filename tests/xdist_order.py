@@ -1,8 +1,10 @@
 """The order pytest-xdist hands tests out in: longest first (issue 19, a suite that halves).
 
-``--dist loadgroup`` gives a worker the next unit of the queue (one test, or a whole
-``xdist_group``) whenever it is nearly idle.  With the longest units first the last ones to
-finish are short, so no worker is left alone playing a minute of prompts while the others wait.
+``--dist loadgroup`` gives a worker the next test of the queue whenever it is nearly idle (an
+``xdist_group``'s tests stay next to each other in the queue, but with pytest 9 they may go to
+different workers: ``loadgroup`` no longer groups, see ``tests/conftest.py``).  With the
+longest units first the last ones to finish are short, so no worker is left alone playing a
+minute of prompts while the others wait.
 Calls that wait on audio and CPU-bound tests are interleaved, so the cores stay busy while
 calls wait.  The expected seconds of each test come from ``tests/durations.json`` (measured
 with ``--durations=0``; ``python -m tests.xdist_order LOG [CPU_SCALE]`` rewrites it from such a
@@ -75,7 +77,8 @@ def longest_first(
     waiting: Sequence[bool] | None = None,
 ) -> list[int]:
     """Indexes of ``items`` with the most expensive units first; a unit is an ``xdist_group``
-    (kept together, in collection order) or else one test.  Ties keep collection order.
+    (kept together in the queue, in collection order) or else one test.  Ties keep collection
+    order.
 
     ``waiting`` marks the tests that mostly wait (calls playing prompts in real time) rather
     than compute: the two kinds are merged so that each has had about as many expected seconds

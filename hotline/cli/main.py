@@ -13,7 +13,7 @@ os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
 import typer  # after the variable: typer imports pydantic
 
 from hotline.cli.context import CliState
-from hotline.cli.lazy import LazyGroup
+from hotline.cli.lazy import LazyGroup, freeze_command_imports
 
 # Sub-commands are imported when used (hotline.cli.lazy.COMMANDS): `hotline --help` and
 # `hotline say ... --text` answer without loading the engine, the console or the database.
@@ -35,6 +35,7 @@ def _global(
 
 
 def main() -> None:
+    freeze_command_imports()
     try:
         app()
     except Exception as exc:

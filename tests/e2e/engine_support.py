@@ -7,7 +7,7 @@ import contextlib
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +75,20 @@ async def simulate(settings: Settings, dtmf: str, caller_id: str | None = None) 
 
 
 @contextlib.contextmanager
-def engine_process(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    """`hotline run` as a child process (so a test can kill it mid-call)."""
-    argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), "run"]
+def engine_process(
+    settings: Settings,
+    sets: Mapping[str, object] | None = None,
+    *,
+    name: str = "engine",
+    runner: Sequence[str] = ("hotline.cli",),
+) -> Iterator[subprocess.Popen[bytes]]:
+    """`hotline run` as a child process (so a test can kill it mid-call), with ``sets`` as
+    ``--set`` flags besides the engine tests' own; ``runner`` is the module (and its own
+    arguments) that takes the CLI's arguments."""
+    extra = [a for key, value in (sets or {}).items() for a in ("--set", f"{key}={value}")]
+    argv = [sys.executable, "-m", *runner, *cli_overrides(settings), *extra, "run"]
     # Its log goes to the session's log folder, which the log audit greps (issue 14, M7).
-    with log_file("engine").open("wb") as sink:
+    with log_file(name).open("wb") as sink:
         proc = subprocess.Popen(argv, env=dict(os.environ), stdout=sink, stderr=sink)
     try:
         yield proc

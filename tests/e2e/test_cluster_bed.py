@@ -19,29 +19,29 @@ from pathlib import Path
 
 import pytest
 
-import bench
-from bench import rtp_dtmf
-from bench.sip_menu_walk import CALLER, ENGINE_NUMBER, EVENTS, Recorder, Walk, plan_walk
-from hotline.app import resolve_ami_secret
+from bench.sip_menu_walk import EVENTS, Recorder, Walk, plan_walk
 from hotline.dialplan.kamailio_config import NODE_DOWN_LOG
 from hotline.dialplan.names import ROUTE_IVR
 from hotline.sandbox.cluster_bed import ClusterBed
-from hotline.sandbox.cluster_plan import plan_bed
+from hotline.sandbox.cluster_plan import BedNode
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
-from hotline.transport.ami import AmiClient
+from hotline.transport.ami import Subscription
 from ivr.menu.loader import load_menu
-from tests.e2e.bed_lock import one_bed_at_a_time
-from tests.e2e.engine_support import cli_overrides, engine_settings
+from tests.e2e.bed_support import (
+    bed_settings,
+    running_bed,
+    sipp,
+    sipp_ports,
+    stage_caller,
+    watching_nodes,
+)
 from tests.e2e.test_metrics_prometheus import _eventually, _query, prometheus
-from tests.log_audit import session_log_dir
-from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
 __all__ = ["prometheus"]  # the fixture, imported for its use here
 
-SCENARIO = Path(bench.__file__).parent / "sipp" / "menu_walk_via_proxy.xml"
 # Probe every second; one unanswered probe takes a node out (cluster.kamailio.*).
 PROBE = {"probe_interval": 1, "probe_threshold": 1, "invite_timeout_ms": 1000}
 # Generous for a loaded machine: the first probe after the kill fails within 2 s.
@@ -54,86 +54,37 @@ KEY = "3"
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    base = engine_settings(
-        tmp_path / "unused.db",
+    return bed_settings(
+        tmp_path,
         cluster={"kamailio": PROBE},
         metrics={"scrape_interval_seconds": 1, "sample_interval": 0.5},
-        store={"url": PG_TEST_URL},
     )
-    return plan_bed(base).settings
 
 
 @pytest.fixture
 def bed(settings: Settings) -> Iterator[ClusterBed]:
-    asyncio.run(clean_postgres(PG_TEST_URL))
-    bed = ClusterBed(
-        settings,
-        progress=lambda line: print(f"cluster: {line}"),
-        log_dir=session_log_dir(),
-        worker_args=cli_overrides(settings),
-    )
-    with one_bed_at_a_time():
-        try:
-            bed.up()
-            yield bed
-        finally:
-            bed.down()
+    with running_bed(settings) as bed:
+        yield bed
 
 
 @contextlib.asynccontextmanager
 async def recorders(bed: ClusterBed) -> AsyncIterator[dict[str, Recorder]]:
     """Each node's prompts and keys, from its own AMI."""
     found: dict[str, Recorder] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        tasks = []
-        for node in bed.plan.nodes:
-            ami = AmiClient(node.settings.ami, resolve_ami_secret(node.settings))
-            await stack.enter_async_context(ami)
-            recorder = Recorder(ami.subscribe(EVENTS, maxsize=10_000))
-            found[node.spec.name] = recorder
-            tasks.append(asyncio.create_task(recorder.run()))
-        try:
-            yield found
-        finally:
-            for task in tasks:
-                task.cancel()
 
+    async def record(node: BedNode, events: Subscription) -> None:
+        await found.setdefault(node.spec.name, Recorder(events)).run()
 
-def stage(bed: ClusterBed, walk: Walk, work: Path) -> str:
-    box = bed.sandbox(bed.plan.nodes[0])
-    pcap = rtp_dtmf.write_pcap(work / "walk.pcap", walk.keys, walk.total_ms)
-    scenario = work / SCENARIO.name
-    scenario.write_text(SCENARIO.read_text().replace("@PCAP@", box.stage_file(pcap)))
-    return box.stage_file(scenario)
+    async with watching_nodes(bed, EVENTS, record):
+        yield found
 
 
 def call(bed: ClusterBed, scenario: str, walk: Walk, callers: int) -> tuple[int, str]:
     """SIPp callers to Kamailio, all within one second; its exit code and output."""
     proxy = bed.settings.cluster.kamailio
-    argv = [
-        "/usr/bin/sipp",
-        f"{proxy.listen_host}:{proxy.listen_port}",
-        "-sf", scenario,
-        "-key", "caller", CALLER,
-        "-s", ENGINE_NUMBER,
-        "-d", str(walk.total_ms),
-        "-i", "127.0.0.1",
-        # SIPp's own SIP port: by default it takes 5060 and up, where a worker's sandbox
-        # starting later found its port taken and ran with no SIP transport.
-        "-p", str(40000 + (proxy.listen_port % 1000) * 10),
-        # Away from other sandboxes' SIPp (derived from our port) and Asterisk's RTP range.
-        "-mp", str(20000 + (proxy.listen_port % 1000) * 10),
-        "-m", str(callers),
-        "-l", str(callers),
-        "-r", str(callers),
-        "-rp", "1000",
-        "-timeout", str(walk.total_ms // 1000 + 30),
-        "-timeout_error",
-        "-nostdin",
-    ]  # fmt: skip
-    box = bed.sandbox(bed.plan.nodes[0])
-    done = box.run_in_chroot(argv, walk.total_ms / 1000 + 60)
-    return done.returncode, done.stdout[-1500:]
+    rate = ["-m", str(callers), "-l", str(callers), "-r", str(callers), "-rp", "1000"]
+    target = (proxy.listen_host, proxy.listen_port)
+    return sipp(bed, target, scenario, walk.total_ms, [*sipp_ports(proxy.listen_port), *rate])
 
 
 def walked(recorder: Recorder, info_files: set[str]) -> list[str]:
@@ -158,7 +109,7 @@ async def test_callers_spread_over_two_nodes_and_fail_over_when_one_dies(
     info = menu.node("info").prompts
     assert info is not None
     info_files = {library.sound(p).path_without_extension for _variant, p in info.items()}
-    scenario = await asyncio.to_thread(stage, bed, walk, tmp_path)
+    scenario = await asyncio.to_thread(stage_caller, bed, walk.keys, walk.total_ms, tmp_path)
     kamailio_log = bed.kamailio_log
 
     async with recorders(bed) as by_node:

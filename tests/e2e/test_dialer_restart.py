@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -25,8 +22,7 @@ from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
-from tests.e2e.engine_support import cli_overrides, engine_settings
-from tests.log_audit import log_file
+from tests.e2e.engine_support import engine_process, engine_settings
 
 pytestmark = pytest.mark.e2e
 
@@ -48,24 +44,8 @@ RULES = CampaignRules(
 )
 
 
-@contextlib.contextmanager
-def engine(settings: Settings) -> Iterator[subprocess.Popen[bytes]]:
-    extra = [a for k, v in DIALER.items() for a in ("--set", f"dialer.{k}={v}")]
-    argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), *extra, "run"]
-    # The engine's log goes to the session's log folder, which the log audit greps (issue 14,
-    # M7) and which is kept for debugging.
-    with log_file("engine").open("ab") as log:
-        proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+def engine(settings: Settings) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    return engine_process(settings, {f"dialer.{k}": v for k, v in DIALER.items()})
 
 
 async def test_killed_engine_restarts_without_double_dialling(

@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
-import sys
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,8 +23,7 @@ from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
-from tests.e2e.engine_support import cli_overrides, engine_settings
-from tests.log_audit import log_file
+from tests.e2e.engine_support import engine_process, engine_settings
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -54,10 +50,9 @@ RULES = CampaignRules(
 PHONES = [f"+79133{i:05d}{(4, 6)[i % 2]}" for i in range(8)]
 
 
-@contextlib.contextmanager
 def worker(
     settings: Settings, name: str, fastagi_port: int, *, kill_at_batch: int | None = None
-) -> Iterator[subprocess.Popen[bytes]]:
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     sets = {
         **{f"dialer.{k}": v for k, v in DIALER.items()},
         **{f"workers.{k}": v for k, v in WORKERS.items()},
@@ -65,24 +60,12 @@ def worker(
         "fastagi.port": fastagi_port,
         "metrics.enabled": "false",
     }
-    extra = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-    args = [*cli_overrides(settings), *extra, "run"]
-    if kill_at_batch is None:
-        argv = [sys.executable, "-m", "hotline.cli", *args]
-    else:
-        argv = [sys.executable, "-m", "tests.e2e.dispatch2_kill_hook", str(kill_at_batch), *args]
-    with log_file(f"engine-{name}").open("ab") as log:
-        proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    runner = (
+        ("hotline.cli",)
+        if kill_at_batch is None
+        else ("tests.e2e.dispatch2_kill_hook", str(kill_at_batch))
+    )
+    return engine_process(settings, sets, name=f"engine-{name}", runner=runner)
 
 
 async def test_a_worker_killed_inside_a_batch_leaves_no_number_undialled(

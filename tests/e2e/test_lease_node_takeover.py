@@ -18,20 +18,16 @@ import pytest
 from sqlalchemy import text
 
 from dialer.repository import DialerStore
-from hotline.app import resolve_ami_secret
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox.cluster_bed import ClusterBed
-from hotline.sandbox.cluster_plan import plan_bed
+from hotline.sandbox.cluster_plan import BedNode
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.store.leases import NodeLeases
-from hotline.transport.ami import AmiClient, Subscription
+from hotline.transport.ami import Subscription
 from tests.dialer_support import running_campaign, wait_finished
-from tests.e2e.bed_lock import one_bed_at_a_time
-from tests.e2e.engine_support import cli_overrides, engine_settings
+from tests.e2e.bed_support import bed_settings, running_bed, watching_nodes
 from tests.e2e.test_workers_two_engines import RULES
-from tests.log_audit import session_log_dir
-from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
@@ -63,59 +59,34 @@ def contacts() -> list[str]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    base = engine_settings(tmp_path / "unused.db", dialer=DIALER, store={"url": PG_TEST_URL})
-    return plan_bed(base).settings
+    return bed_settings(tmp_path, dialer=DIALER)
 
 
 @pytest.fixture
 def bed(settings: Settings) -> Iterator[ClusterBed]:
-    asyncio.run(clean_postgres(PG_TEST_URL))
     sets = {
         **{f"dialer.{k}": v for k, v in DIALER.items()},
         **{f"workers.{k}": v for k, v in WORKERS.items()},
         **{f"leases.{k}": v for k, v in LEASES.items()},
     }
-    bed = ClusterBed(
-        settings,
-        progress=lambda line: print(f"cluster: {line}"),
-        log_dir=session_log_dir(),
-        worker_args=[
-            *cli_overrides(settings),
-            *(a for k, v in sets.items() for a in ("--set", f"{k}={v}")),
-        ],
-    )
-    with one_bed_at_a_time():
-        try:
-            bed.up()
-            yield bed
-        finally:
-            bed.down()
-
-
-async def count(events: Subscription, seen: Counter[str]) -> None:
-    async for event in events:
-        carrier = event.get("context") == CONTEXT_SIMULATED_CARRIER
-        if carrier and event.get("channel").endswith(";2"):
-            seen["+" + event.get("exten")] += 1
+    with running_bed(settings, sets) as bed:
+        yield bed
 
 
 @contextlib.asynccontextmanager
 async def dialled_on_nodes(bed: ClusterBed) -> AsyncIterator[dict[str, Counter[str]]]:
     """Asterisk's own count of calls to each number, per node (from each node's AMI)."""
-    counts: dict[str, Counter[str]] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        tasks = []
-        for node in bed.plan.nodes:
-            ami = AmiClient(node.settings.ami, resolve_ami_secret(node.settings))
-            await stack.enter_async_context(ami)
-            events = ami.subscribe(["Newchannel"], maxsize=10_000)
-            seen = counts.setdefault(node.spec.name, Counter())
-            tasks.append(asyncio.create_task(count(events, seen)))
-        try:
-            yield counts
-        finally:
-            for task in tasks:
-                task.cancel()
+    counts: dict[str, Counter[str]] = {node.spec.name: Counter() for node in bed.plan.nodes}
+
+    async def count(node: BedNode, events: Subscription) -> None:
+        seen = counts[node.spec.name]
+        async for event in events:
+            carrier = event.get("context") == CONTEXT_SIMULATED_CARRIER
+            if carrier and event.get("channel").endswith(";2"):
+                seen["+" + event.get("exten")] += 1
+
+    async with watching_nodes(bed, ["Newchannel"], count):
+        yield counts
 
 
 async def test_the_owner_of_n2_dies_and_the_other_worker_takes_n2_over(

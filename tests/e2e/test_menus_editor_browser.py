@@ -6,11 +6,12 @@ so the next call does not; an operator is refused the page.  Saves the README's 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Locator, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, Playwright, expect, sync_playwright
 
 from hotline.app import Engine
 from hotline.calls.simulator import Transcript
@@ -65,81 +66,67 @@ def add_option(page: Page, parent: str, key: str, kind: str, **fields: str) -> N
     page.wait_for_load_state()
 
 
-def editing(url: str) -> None:
-    """The supervisor's part up to publishing (Playwright's sync API, in its own thread)."""
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(locale="ru-RU", viewport={"width": 1600, "height": 1000})
-            problems: list[str] = []
-            page.on("pageerror", lambda exc: problems.append(str(exc)))
-            log_in(page, url, "boris")
-            page.goto(f"{url}/menus")
-            expect(page.locator("#valid")).to_be_visible()
+def editing(browser: Browser, url: str) -> None:
+    """The supervisor's part up to publishing."""
+    page = browser.new_page(locale="ru-RU", viewport={"width": 1600, "height": 1000})
+    problems: list[str] = []
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    log_in(page, url, "boris")
+    page.goto(f"{url}/menus")
+    expect(page.locator("#valid")).to_be_visible()
 
-            # A fifth option on the main menu: the level is marked with the rule and value.
-            add_option(page, "main", "5", "action", action="hangup")
-            main = node(page, "main")
-            expect(main).to_have_class("node kind-menu violation")
-            rule = main.locator('.rule[data-rule="max_options"]')
-            expect(rule).to_contain_text("5 вариантов, допустимо не более 4")
-            expect(page.locator("#publish")).to_be_disabled()
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
-            node(page, "main.5").locator(".node-edit summary").click()
-            node(page, "main.5").locator(".remove-form button").click()
-            page.wait_for_load_state()
-            expect(page.locator("#valid")).to_be_visible()
-            expect(page.locator(".violation")).to_have_count(0)
+    # A fifth option on the main menu: the level is marked with the rule and value.
+    add_option(page, "main", "5", "action", action="hangup")
+    main = node(page, "main")
+    expect(main).to_have_class("node kind-menu violation")
+    rule = main.locator('.rule[data-rule="max_options"]')
+    expect(rule).to_contain_text("5 вариантов, допустимо не более 4")
+    expect(page.locator("#publish")).to_be_disabled()
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    node(page, "main.5").locator(".node-edit summary").click()
+    node(page, "main.5").locator(".remove-form button").click()
+    page.wait_for_load_state()
+    expect(page.locator("#valid")).to_be_visible()
+    expect(page.locator(".violation")).to_have_count(0)
 
-            # A node with a typed prompt, synthesised now and playable in the browser.
-            add_option(
-                page, "outages", "3", "action", action="hangup", node_id=NEW_NODE, text=NEW_TEXT
-            )
-            added = node(page, NEW_NODE)
-            expect(added).to_contain_text("Плановые работы на подстанции")
-            audio = added.locator("audio")
-            seconds = audio.evaluate(
-                """el => new Promise((done, fail) => {
-                    el.addEventListener('loadedmetadata', () => done(el.duration));
-                    el.addEventListener('error', () => fail(new Error('audio error')));
-                    el.preload = 'auto'; el.load();
-                })"""
-            )
-            assert seconds > 1.0
-            size = audio.evaluate(
-                "el => fetch(el.src).then(r => r.arrayBuffer()).then(b => b.byteLength)"
-            )
-            assert size > 8000
+    # A node with a typed prompt, synthesised now and playable in the browser.
+    add_option(page, "outages", "3", "action", action="hangup", node_id=NEW_NODE, text=NEW_TEXT)
+    added = node(page, NEW_NODE)
+    expect(added).to_contain_text("Плановые работы на подстанции")
+    audio = added.locator("audio")
+    seconds = audio.evaluate(
+        """el => new Promise((done, fail) => {
+            el.addEventListener('loadedmetadata', () => done(el.duration));
+            el.addEventListener('error', () => fail(new Error('audio error')));
+            el.preload = 'auto'; el.load();
+        })"""
+    )
+    assert seconds > 1.0
+    size = audio.evaluate("el => fetch(el.src).then(r => r.arrayBuffer()).then(b => b.byteLength)")
+    assert size > 8000
 
-            # Try the draft: the running engine plays it to this simulated call.
-            page.fill("#simulate-form input[name=dtmf]", KEYS)
-            page.fill("#simulate-form input[name=caller_id]", CALLER)
-            page.click("#simulate-call")
-            expect(page.locator("#transcript-nodes")).to_contain_text(NEW_NODE, timeout=SLOW)
+    # Try the draft: the running engine plays it to this simulated call.
+    page.fill("#simulate-form input[name=dtmf]", KEYS)
+    page.fill("#simulate-form input[name=caller_id]", CALLER)
+    page.click("#simulate-call")
+    expect(page.locator("#transcript-nodes")).to_contain_text(NEW_NODE, timeout=SLOW)
 
-            page.click("#publish")
-            expect(page.locator("[role=alert]")).to_contain_text("Опубликована версия 2")
-            assert not problems, problems
-        finally:
-            browser.close()
+    page.click("#publish")
+    expect(page.locator("[role=alert]")).to_contain_text("Опубликована версия 2")
+    assert not problems, problems
 
 
-def rolling_back_and_refusing(url: str) -> None:
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        try:
-            page = browser.new_page(locale="ru-RU")
-            log_in(page, url, "boris")
-            page.goto(f"{url}/menus")
-            page.locator("#version-1 button").click()
-            expect(page.locator("[role=alert]")).to_contain_text("восстановлена как версия 3")
-            page.click("#logout")
-            log_in(page, url, "anna")
-            response = page.goto(f"{url}/menus")
-            assert response is not None and response.status == 403
-        finally:
-            browser.close()
+def rolling_back_and_refusing(browser: Browser, url: str) -> None:
+    page = browser.new_page(locale="ru-RU")
+    log_in(page, url, "boris")
+    page.goto(f"{url}/menus")
+    page.locator("#version-1 button").click()
+    expect(page.locator("[role=alert]")).to_contain_text("восстановлена как версия 3")
+    page.click("#logout")
+    log_in(page, url, "anna")
+    response = page.goto(f"{url}/menus")
+    assert response is not None and response.status == 403
 
 
 def menu_version(transcript: Transcript) -> list[str]:
@@ -147,14 +134,56 @@ def menu_version(transcript: Transcript) -> list[str]:
     return [e["value"] for e in transcript.call_log["events"] if e["kind"] == "menu_version"]
 
 
+class Chromium:
+    """One Chromium for both parts of the test (a launch is about a CPU-second on this
+    machine; issue 19), driven through Playwright's sync API from one thread of its own,
+    the only one its objects may be used from; each part has its own page."""
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="chromium")
+        self._playwright: Playwright | None = None
+        self._browser: Browser | None = None
+
+    def _launch(self) -> None:
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox"]
+        )
+
+    def _close(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+        if self._playwright is not None:
+            self._playwright.stop()
+
+    async def run(self, part: Callable[[Browser, str], None], url: str) -> None:
+        def step() -> None:
+            if self._browser is None:
+                self._launch()
+            assert self._browser is not None
+            part(self._browser, url)
+
+        await asyncio.get_running_loop().run_in_executor(self._thread, step)
+
+    def close(self) -> None:
+        try:
+            self._thread.submit(self._close).result()
+        finally:
+            self._thread.shutdown()
+
+
 @pytest.fixture
-def chromium() -> Iterator[None]:
+def chromium() -> Iterator[Chromium]:
     assert Path(CHROMIUM).exists(), "Debian chromium missing: run scripts/install-system-deps.sh"
-    yield
+    browser = Chromium()
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 async def test_edit_try_publish_and_roll_back_the_menu(
-    settings: Settings, chromium: None, console: str
+    settings: Settings, chromium: Chromium, console: str
 ) -> None:
     engine = Engine(settings)
     await engine.db.upgrade()
@@ -163,7 +192,7 @@ async def test_edit_try_publish_and_roll_back_the_menu(
     await engine.start()
     try:
         await engine.ami.wait_connected(10)
-        await asyncio.to_thread(editing, console)
+        await chromium.run(editing, console)
         draft_call = (await engine.call_log.recent(limit=1))[0]
         assert NEW_NODE in draft_call.path
 
@@ -171,7 +200,7 @@ async def test_edit_try_publish_and_roll_back_the_menu(
         published = await simulate(settings, KEYS, CALLER)
         assert NEW_NODE in published.nodes and menu_version(published) == ["2"]
 
-        await asyncio.to_thread(rolling_back_and_refusing, console)
+        await chromium.run(rolling_back_and_refusing, console)
         assert await engine.reload_menu() == 3
         restored = await simulate(settings, KEYS, CALLER)
         assert NEW_NODE not in restored.nodes and menu_version(restored) == ["3"]

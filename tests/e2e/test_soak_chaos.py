@@ -15,7 +15,8 @@ from bench.soak.faults import ALL_KINDS
 from bench.soak.run import soak
 from tests.chaos_pg import NO_SERVER
 
-# Its own group: pytest-xdist runs it on one worker beside the other end-to-end tests.
+# Its own xdist group, a name only (with pytest 9, loadgroup does not group; the soak is one
+# test, on its own sandbox instance and ports, so nothing needs keeping together or apart).
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("soak"), NO_SERVER]
 
 SEED = 21

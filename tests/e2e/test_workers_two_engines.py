@@ -7,13 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,8 +25,7 @@ from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
-from tests.e2e.engine_support import cli_overrides, engine_settings
-from tests.log_audit import log_file
+from tests.e2e.engine_support import engine_process, engine_settings
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -61,8 +57,9 @@ def contacts() -> list[str]:
     return [f"+79132{i:05d}{5 if i % 5 == 0 else (4, 6, 8)[i % 3]}" for i in range(100)]
 
 
-@contextlib.contextmanager
-def worker(settings: Settings, name: str, fastagi_port: int) -> Iterator[subprocess.Popen[bytes]]:
+def worker(
+    settings: Settings, name: str, fastagi_port: int
+) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
     sets = {
         **{f"dialer.{k}": v for k, v in DIALER.items()},
         **{f"workers.{k}": v for k, v in WORKERS.items()},
@@ -70,20 +67,7 @@ def worker(settings: Settings, name: str, fastagi_port: int) -> Iterator[subproc
         "fastagi.port": fastagi_port,
         "metrics.enabled": "false",
     }
-    extra = [a for k, v in sets.items() for a in ("--set", f"{k}={v}")]
-    argv = [sys.executable, "-m", "hotline.cli", *cli_overrides(settings), *extra, "run"]
-    with log_file(f"engine-{name}").open("ab") as log:
-        proc = subprocess.Popen(argv, env=dict(os.environ), stderr=log)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
+    return engine_process(settings, sets, name=f"engine-{name}")
 
 
 def busiest_second(stamps: list[float]) -> int:

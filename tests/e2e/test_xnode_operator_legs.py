@@ -16,33 +16,35 @@ from pathlib import Path
 
 import pytest
 
-import bench
 from bench import rtp_dtmf
-from bench.sip_menu_walk import CALLER, ENGINE_NUMBER, FIRST_KEY_INTO_MENU_MS
-from hotline.app import resolve_ami_secret
+from bench.sip_menu_walk import CALLER, FIRST_KEY_INTO_MENU_MS
 from hotline.calls.tracker import NODE_LEG
 from hotline.contact_center import operators as ops
 from hotline.contact_center.operators import screen
 from hotline.dialplan.node_legs import CALL_ID_HEADER, NODE_LEG_EVENT, ORIGIN_HEADER
 from hotline.protocol.ami import AmiEvent
 from hotline.sandbox.cluster_bed import ClusterBed
-from hotline.sandbox.cluster_plan import BedNode, plan_bed
+from hotline.sandbox.cluster_plan import BedNode
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEvents
-from hotline.transport.ami import AmiClient
+from hotline.transport.ami import Subscription
 from ivr import prompts
-from tests.e2e.bed_lock import one_bed_at_a_time
-from tests.e2e.engine_support import cli_overrides, engine_settings
-from tests.log_audit import session_log_dir
-from tests.store.conftest import PG_TEST_URL, clean_postgres
+from tests.e2e.bed_support import (
+    bed_settings,
+    running_bed,
+    sipp,
+    sipp_ports,
+    stage_caller,
+    watching_nodes,
+)
+from tests.store.conftest import PG_TEST_URL
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
 
-SCENARIO = Path(bench.__file__).parent / "sipp" / "menu_walk_via_proxy.xml"
 QUEUE_NODE = "n2"
 # The caller stays this long after pressing the operator key: the leg, the queue, the
 # operator's answer (1 s) and some talk, with room for a loaded machine.
@@ -56,34 +58,18 @@ OPERATORS = ("anna", "boris")
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    base = engine_settings(
-        tmp_path / "unused.db",
-        cluster={"queue": {"node": QUEUE_NODE, "qualify_seconds": 1}},
-        store={"url": PG_TEST_URL},
-    )
-    return plan_bed(base).settings
+    return bed_settings(tmp_path, cluster={"queue": {"node": QUEUE_NODE, "qualify_seconds": 1}})
 
 
 @pytest.fixture
 def bed(settings: Settings) -> Iterator[ClusterBed]:
-    asyncio.run(clean_postgres(PG_TEST_URL))
-    bed = ClusterBed(
-        settings,
-        progress=lambda line: print(f"cluster: {line}"),
-        log_dir=session_log_dir(),
-        worker_args=cli_overrides(settings),
-    )
-    with one_bed_at_a_time():
-        try:
-            bed.up()
-            yield bed
-        finally:
-            bed.down()
+    with running_bed(settings) as bed:
+        yield bed
 
 
-async def later(seconds: float, work: Awaitable[str]) -> str:
+async def later(seconds: float, work: Awaitable[None]) -> None:
     await asyncio.sleep(seconds)
-    return await work
+    await work
 
 
 async def watch_pops(call_log: CallLog, queue_events: QueueEvents, into: set[str]) -> None:
@@ -96,32 +82,20 @@ async def watch_pops(call_log: CallLog, queue_events: QueueEvents, into: set[str
         await asyncio.sleep(0.3)
 
 
-async def drain(sub: AsyncIterator[AmiEvent], into: list[AmiEvent]) -> None:
-    async for event in sub:
-        into.append(event)  # noqa: PERF401 - live: each event as it comes
-
-
 @contextlib.asynccontextmanager
 async def node_events(bed: ClusterBed) -> AsyncIterator[dict[str, list[AmiEvent]]]:
     """Each node's queue and leg events, from its own AMI (n2's stops when it is killed)."""
-    found: dict[str, list[AmiEvent]] = {}
-    async with contextlib.AsyncExitStack() as stack:
-        tasks = []
-        for node in bed.plan.nodes:
-            ami = AmiClient(node.settings.ami, resolve_ami_secret(node.settings))
-            await stack.enter_async_context(ami)
-            if node.spec.name == QUEUE_NODE:  # two simulated operators in its queue
-                for name in OPERATORS:
-                    interface = ops.simulated_interface(name, 1, 60)
-                    await ami.queue_add(bed.settings.queue.name, interface, member_name=name)
-            events = found.setdefault(node.spec.name, [])
-            sub = ami.subscribe(AMI_EVENTS, maxsize=10_000)
-            tasks.append(asyncio.create_task(drain(sub, events)))
-        try:
-            yield found
-        finally:
-            for task in tasks:
-                task.cancel()
+    found: dict[str, list[AmiEvent]] = {node.spec.name: [] for node in bed.plan.nodes}
+
+    async def drain(node: BedNode, sub: Subscription) -> None:
+        async for event in sub:
+            found[node.spec.name].append(event)
+
+    async with watching_nodes(bed, AMI_EVENTS, drain) as amis:
+        for name in OPERATORS:  # two simulated operators in the queue node's queue
+            interface = ops.simulated_interface(name, 1, 60)
+            await amis[QUEUE_NODE].queue_add(bed.settings.queue.name, interface, member_name=name)
+        yield found
 
 
 def stage(bed: ClusterBed, settings: Settings, work: Path) -> tuple[str, int]:
@@ -141,38 +115,16 @@ def stage(bed: ClusterBed, settings: Settings, work: Path) -> tuple[str, int]:
     first += FIRST_KEY_INTO_MENU_MS
     total = first + HOLD_MS
     key = rtp_dtmf.Key(settings.ivr.operator_key, first)
-    box = bed.sandbox(bed.plan.nodes[0])
-    pcap = rtp_dtmf.write_pcap(work / "operator.pcap", [key], total)
-    scenario = work / SCENARIO.name
-    scenario.write_text(SCENARIO.read_text().replace("@PCAP@", box.stage_file(pcap)))
-    return box.stage_file(scenario), total
+    return stage_caller(bed, [key], total, work), total
 
 
-def call(bed: ClusterBed, node: BedNode, scenario: str, total_ms: int, slot: int) -> str:
+def call(bed: ClusterBed, node: BedNode, scenario: str, total_ms: int, slot: int) -> None:
     """One SIPp caller straight to ``node`` (the nodes take SIP from 127.0.0.1, Kamailio's
-    address); ``slot`` keeps concurrent callers' media ports apart."""
+    address); ``slot`` keeps concurrent callers' ports apart."""
     spec = node.spec
-    media = 20000 + (spec.sip_port % 1000) * 10 + slot * 4
-    argv = [
-        "/usr/bin/sipp",
-        f"{spec.sip_host}:{spec.sip_port}",
-        "-sf", scenario,
-        "-key", "caller", CALLER,
-        "-s", ENGINE_NUMBER,
-        "-d", str(total_ms),
-        "-i", "127.0.0.1",
-        # SIPp's own SIP port: by default it takes 5060 and up, where a worker's sandbox
-        # starting later found its port taken and ran with no SIP transport.
-        "-p", str(40000 + (spec.sip_port % 1000) * 10 + slot),
-        "-mp", str(media),
-        "-m", "1",
-        "-timeout", str(total_ms // 1000 + 30),
-        "-timeout_error",
-        "-nostdin",
-    ]  # fmt: skip
-    done = bed.sandbox(bed.plan.nodes[0]).run_in_chroot(argv, total_ms / 1000 + 60)
-    assert done.returncode == 0, done.stdout[-1500:]
-    return done.stdout
+    ports = sipp_ports(spec.sip_port, slot)
+    code, out = sipp(bed, (spec.sip_host, spec.sip_port), scenario, total_ms, [*ports, "-m", "1"])
+    assert code == 0, out
 
 
 async def callers(call_log: CallLog) -> dict[str, CallRecord]:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import sys
 from pathlib import Path
 
 import httpx2 as httpx
 import pytest
 
+from hotline.access.users import Users
 from hotline.settings import Settings, load_settings
-from hotline.store.audit import AuditLog
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from tests.e2e.web_support import web_console
 from tests.web.conftest import PASSWORD
@@ -67,11 +67,12 @@ async def log_in(client: httpx.AsyncClient, name: str) -> None:
     assert reply.status_code == 303, reply.text
 
 
-async def hotline_cli(settings: Settings, *args: str) -> None:
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "hotline.cli", "--set", f"store.url={settings.database_url}", *args
-    )
-    assert await proc.wait() == 0
+async def disable(settings: Settings, name: str) -> None:
+    """What `hotline users disable` does, from this process: the console (its own process)
+    sees only the store change either way, and starting the CLI cost 1.5 CPU seconds (issue
+    19); the command itself is tested in tests/web/test_users_cli.py."""
+    async with Database.from_settings(settings) as db:
+        await Users(db, settings.web).disable(name, Actor("security-test", "cli"))
 
 
 @pytest.mark.parametrize("path", ["/operator/stream", "/wallboard/stream"])
@@ -88,7 +89,7 @@ async def test_an_open_stream_ends_when_its_user_is_disabled(
             lines = stream.aiter_lines()
             while not (await anext(lines)).startswith("data:"):
                 pass  # the first event arrived: the stream is live
-            await hotline_cli(settings, "users", "disable", "anna")
+            await disable(settings, "anna")
             # Ends within a few re-check intervals (without the check it never ends).
             async with asyncio.timeout(RECHECK_SECONDS * 5 + 5):
                 async for _line in lines:
