@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
+from bench.capacity import search
 from bench.rtp_dtmf import Key
-from bench.sip_menu_walk import GOAL, Mark, Walk, judge, menu_starts, score
+from bench.sip_menu_walk import GOAL, Mark, StepResult, Walk, figure, judge, menu_starts, score
 
 WALK = Walk("3", (Key("3", 6000),), 6800, ("/s/info.menu",))
 
@@ -40,3 +41,20 @@ def test_the_menu_start_is_timed_from_the_channels_entry() -> None:
     assert step.menu_max_ms == pytest.approx(5400.0)
     # A channel that never reached its third prompt has no menu start.
     assert menu_starts({"d": _call(0.0, 5.0)[:2]}, {"d": 0.0}) == []
+
+
+async def test_a_failed_step_is_confirmed_before_the_system_stops() -> None:
+    ran: list[tuple[str, int]] = []
+    stalls = {("engine", 8)}  # one stall on the shared machine, not the engine's limit
+
+    async def step(system: str, callers: int) -> StepResult:
+        ran.append((system, callers))
+        stalled = (system, callers) in stalls
+        stalls.discard((system, callers))
+        ok = callers <= 16 and not stalled
+        return StepResult(system, callers, callers, 7 * callers, 1.0, 2.0, 3.0, [], ok)
+
+    results = await search(("engine",), [8, 16, 32], step, refine=0, confirm=1)
+    assert ran == [("engine", 8), ("engine", 8), ("engine", 16), ("engine", 32), ("engine", 32)]
+    assert [r.passed for r in results] == [True, True, False]  # only the final attempts
+    assert figure(results, "engine") == (16, False)
