@@ -187,14 +187,6 @@ async def start_recording(
         if others:
             await agi.set_variables(others)
         return
-    try:
-        if others:
-            await agi.set_variables({**others, ChannelVar.RECORDING: str(path)})
-        else:
-            await agi.set_variable(ChannelVar.RECORDING, str(path))
-    except Exception:
-        log.exception("could not start recording %s", path.name)
-        return
 
     async def index() -> None:
         try:
@@ -202,10 +194,19 @@ async def start_recording(
         except Exception:
             log.exception("could not index recording %s", path.name)
 
+    # MixMonitor is writing the file: it is indexed even if the caller hangs up before the
+    # channel has its name.
     if defer is None:
         await index()
     else:
         defer("the recording's index row", index)
+    try:
+        if others:
+            await agi.set_variables({**others, ChannelVar.RECORDING: str(path)})
+        else:
+            await agi.set_variable(ChannelVar.RECORDING, str(path))
+    except Exception:
+        log.exception("could not name recording %s on the channel", path.name)
 
 
 async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) -> Path | None:

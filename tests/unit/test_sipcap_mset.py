@@ -13,7 +13,7 @@ import pytest
 
 from hotline.contact_center.recordings import start_recording
 from hotline.dialplan.names import ChannelVar, NoticeBy
-from hotline.protocol.agi import mset_data
+from hotline.protocol.agi import AgiHangup, mset_data
 from hotline.settings import load_settings
 from hotline.store.recordings import Recordings
 from hotline.transport.agi_call import AgiCall
@@ -116,3 +116,32 @@ async def test_the_recording_and_the_ivrs_variables_take_two_round_trips(
     (mix, mix_path), (verb, values) = agi.commands
     assert mix == "EXEC MixMonitor" and mix_path.endswith("/call-9.wav")
     assert verb == "SET MANY" and values == {**channel, ChannelVar.RECORDING: mix_path}
+
+
+async def test_a_recording_started_is_indexed_though_the_caller_left_before_its_name(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(
+        environ={}, overrides={"paths": {"recordings_dir": str(tmp_path / "recordings")}}
+    )
+    agi, indexed, deferred = Agi(), [], []
+
+    async def hung_up(values: dict[str, str]) -> None:
+        raise AgiHangup("the caller hung up")
+
+    async def started(uniqueid: str, path: str, **_: Any) -> int:
+        indexed.append(path)
+        return 1
+
+    agi.set_variables = hung_up  # type: ignore[method-assign]
+    await start_recording(
+        cast(AgiCall, agi),
+        settings,
+        cast(Recordings, SimpleNamespace(started=started)),
+        call_id="call-9",
+        defer=lambda what, write: deferred.append(write),
+        channel={ChannelVar.CALL_ID: "call-9"},
+    )
+    assert len(deferred) == 1  # MixMonitor writes the file: its row is on its way
+    await deferred[0]()
+    assert indexed and indexed[0].endswith("/call-9.wav")
