@@ -36,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -202,10 +202,14 @@ async def run_step(
     callers: int,
     limit_ms: float,
     processes: Processes,
+    ami_logins: Callable[[], int] = lambda: 0,
 ) -> StepResult:
+    """One step; ``ami_logins``: the bench's AMI login count (a step during which its AMI
+    connection was lost misses events, and later ones would get the stragglers: not measured)."""
     number = BENCH_NUMBER if system == "dialplan" else ENGINE_NUMBER
     recorder.take()
     recorder.take_entries()
+    logins = ami_logins()
     started, before = time.monotonic(), processes.cpu()
     result = await asyncio.to_thread(sipp.call, number, callers)
     await asyncio.sleep(0.5)  # the last AMI events of the step
@@ -216,6 +220,9 @@ async def run_step(
     step.engine_cpu = (after[1] - before[1]) / wall
     if result.returncode != 0:
         step.failures.insert(0, f"SIPp exit {result.returncode}: {_sipp_summary(result.stdout)}")
+        step.passed = False
+    if ami_logins() != logins:
+        step.failures.insert(0, "the bench's AMI connection was lost during the step")
         step.passed = False
     return step
 
@@ -318,12 +325,18 @@ async def _measure(
                 fastagi = settings.fastagi
                 await wait_for_port(fastagi.host, fastagi.port, proc, 60)
                 processes = Processes(sandbox.control.pid(), proc.pid)
+
+                def logins() -> int:
+                    return ami.login_count
+
                 systems = tuple(s for s in SYSTEMS if s in options.systems.split(","))
                 # Warm-up: caches, and the caller known to the engine (a dialplan call is in
                 # its call log too; without one the engine's first call is a first-timer's).
                 warm_up = systems if "dialplan" in systems else ("engine", *systems)
                 for n, system in enumerate(warm_up):
-                    warm = await run_step(sipp, recorder, system, 1, float("inf"), processes)
+                    warm = await run_step(
+                        sipp, recorder, system, 1, float("inf"), processes, logins
+                    )
                     if not warm.passed and n == 0 and len(warm_up) > len(systems):
                         continue  # the first-timer's detailed prompts
                     if not warm.passed:
@@ -337,7 +350,7 @@ async def _measure(
 
                 async def one(system: str, callers: int) -> StepResult:
                     return await run_step(
-                        sipp, recorder, system, callers, options.limit_ms, processes
+                        sipp, recorder, system, callers, options.limit_ms, processes, logins
                     )
 
                 results = await capacity.search(

@@ -4,10 +4,14 @@ call start: from each channel's entry into the dialplan to the main menu's start
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+from typing import Any, cast
+
 import pytest
 
 from bench.capacity import search
 from bench.rtp_dtmf import Key
+from bench.sip_menu import run_step
 from bench.sip_menu_walk import GOAL, Mark, StepResult, Walk, figure, judge, menu_starts, score
 
 WALK = Walk("3", (Key("3", 6000),), 6800, ("/s/info.menu",))
@@ -58,3 +62,23 @@ async def test_a_failed_step_is_confirmed_before_the_system_stops() -> None:
     assert ran == [("engine", 8), ("engine", 8), ("engine", 16), ("engine", 32), ("engine", 32)]
     assert [r.passed for r in results] == [True, True, False]  # only the final attempts
     assert figure(results, "engine") == (16, False)
+
+
+async def test_a_step_during_which_the_benchs_ami_connection_was_lost_is_not_measured() -> None:
+    marks = {"a": _call(100.0, 5.0)}
+    logins = iter([1, 2])  # logged in again while SIPp ran
+    sipp = SimpleNamespace(
+        walk=WALK, call=lambda number, callers: SimpleNamespace(returncode=0, stdout="")
+    )
+    recorder = SimpleNamespace(take=lambda: marks, take_entries=lambda: {"a": 100.0})
+    processes = SimpleNamespace(cpu=lambda: (0.0, 0.0))
+    step = await run_step(
+        cast(Any, sipp),
+        cast(Any, recorder),
+        "engine",
+        1,
+        50,
+        cast(Any, processes),
+        lambda: next(logins),
+    )
+    assert not step.passed and "AMI connection was lost" in step.failures[0]
