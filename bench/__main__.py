@@ -20,6 +20,7 @@ from bench import (
     dialer_workers,
     exports,
     fastagi,
+    first_time,
     reports,
     sip_menu,
     soak,
@@ -82,6 +83,11 @@ BENCHMARKS: dict[str, Benchmark] = {
         "SIP callers walking the menu by DTMF: engine vs the menu as pure dialplan",
         sip_menu.add_arguments,
         sip_menu.run,
+    ),
+    "first_time": Benchmark(
+        "The IVR's first-time-caller lookup over 1M calls, indexed and not, vs SELECT 1",
+        first_time.add_arguments,
+        first_time.run,
     ),
     "cluster": Benchmark(
         "SIP menu capacity of two Asterisk nodes through Kamailio against one (issue 20)",

@@ -130,14 +130,16 @@ class IvrCall:
             )
         )
 
-    async def opened(self) -> None:
-        """The call's row is written (or the store was out): its id goes to the dialplan."""
+    async def opened(self, *, tell_channel: bool = True) -> None:
+        """The call's row is written (or the store was out): its id goes to the dialplan
+        (``tell_channel=False``: the caller sets it with other variables, one round trip)."""
         if self._row is None:
             return
         call_id = await self._row
         self._row = None
         self.call_id = call_id or ""
-        await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
+        if tell_channel:
+            await self.agi.set_variable(ChannelVar.CALL_ID, self.call_id)
 
     async def settle(self) -> None:
         """The row's write and the deferred ones finish even when the caller left first."""

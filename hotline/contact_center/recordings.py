@@ -12,7 +12,7 @@ import os
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -167,6 +167,7 @@ async def start_recording(
     *,
     call_id: str | None = None,
     defer: Defer | None = None,
+    channel: Mapping[str, str] | None = None,
 ) -> None:
     """Start MixMonitor on the call (after the recording notice) and index the file.  A
     failure is logged, never ends the call: the conversation matters more than its tape.
@@ -176,27 +177,15 @@ async def start_recording(
     ``call_id``: the call's id when the caller knows it ("" when the store was out), else it
     is read from the channel.  ``defer``: where the index row's write goes so the caller does
     not wait for it (the IVR's next prompt must not wait for the store: issue 19); without it
-    the row is written before this returns."""
-    if not settings.recording.enabled:
-        return
-    if call_id is None:
-        call_id = await agi.get_variable(ChannelVar.CALL_ID)
-    path = recording_path(settings, call_id or agi.env.uniqueid, utc_now())
-    try:
-        # One hop to a thread for both: the free space, then the day's folder.
-        space = await asyncio.to_thread(_prepare, settings, path)
-    except Exception:
-        log.exception("could not start recording %s", path.name)
-        return
-    LOW_SPACE_ALERT.note(space)
-    if space.low:
-        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
-        return
-    try:
-        await agi.exec("MixMonitor", str(path))
-        await agi.set_variable(ChannelVar.RECORDING, str(path))
-    except Exception:
-        log.exception("could not start recording %s", path.name)
+    the row is written before this returns.
+
+    ``channel``: other variables for the channel, set with HOTLINE_RECORDING in one round trip
+    (AgiCall.set_variables), and set even when the call is not recorded."""
+    others = dict(channel or {})
+    path = await _mix_monitor(agi, settings, call_id) if settings.recording.enabled else None
+    if path is None:
+        if others:
+            await agi.set_variables(others)
         return
 
     async def index() -> None:
@@ -205,10 +194,42 @@ async def start_recording(
         except Exception:
             log.exception("could not index recording %s", path.name)
 
+    # MixMonitor is writing the file: it is indexed even if the caller hangs up before the
+    # channel has its name.
     if defer is None:
         await index()
     else:
         defer("the recording's index row", index)
+    try:
+        if others:
+            await agi.set_variables({**others, ChannelVar.RECORDING: str(path)})
+        else:
+            await agi.set_variable(ChannelVar.RECORDING, str(path))
+    except Exception:
+        log.exception("could not name recording %s on the channel", path.name)
+
+
+async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) -> Path | None:
+    """MixMonitor started on the call; its file, or None when the call is not recorded."""
+    if call_id is None:
+        call_id = await agi.get_variable(ChannelVar.CALL_ID)
+    path = recording_path(settings, call_id or agi.env.uniqueid, utc_now())
+    try:
+        # One hop to a thread for both: the free space, then the day's folder.
+        space = await asyncio.to_thread(_prepare, settings, path)
+    except Exception:
+        log.exception("could not start recording %s", path.name)
+        return None
+    LOW_SPACE_ALERT.note(space)
+    if space.low:
+        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
+        return None
+    try:
+        await agi.exec("MixMonitor", str(path))
+    except Exception:
+        log.exception("could not start recording %s", path.name)
+        return None
+    return path
 
 
 def _prepare(settings: Settings, path: Path) -> RecordingSpace:

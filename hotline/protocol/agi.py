@@ -328,6 +328,21 @@ def encode_arguments(verb: str, args: tuple[str | int, ...]) -> bytes:
     return data
 
 
+# Names and values MSet takes as they are: nothing its argument parsing would split or strip
+# (commas, quotes, backslashes, brackets, '=') and nothing empty.
+_MSET_PLAIN: Final = re.compile(r"[A-Za-z0-9_./:+@-]+")
+# The dialplan application that sets several variables at once (one AGI round trip).
+MSET_APP: Final = "MSet"
+
+
+def mset_data(values: Mapping[str, str]) -> str | None:
+    """``MSet``'s data for ``values`` (``A=1,B=2``), or None when a name or value is not plain
+    (then each goes by SET VARIABLE, which takes any value)."""
+    if not all(_MSET_PLAIN.fullmatch(n) and _MSET_PLAIN.fullmatch(v) for n, v in values.items()):
+        return None
+    return ",".join(f"{name}={value}" for name, value in values.items())
+
+
 def result_digit(result: str) -> str | None:
     """Playback/digit commands return the key's ASCII code, 0 for none."""
     code = int(result)

@@ -10,12 +10,14 @@ import asyncio
 import logging
 import time
 from asyncio.base_events import BaseEventLoop
+from collections.abc import Mapping
 from typing import Any, Final, NoReturn
 
 from hotline.core.metrics import observe_agi_command
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import (
     AGI_HANGUP_LINE,
+    MSET_APP,
     AgiCommandFailed,
     AgiDeadChannel,
     AgiEnvironment,
@@ -29,6 +31,7 @@ from hotline.protocol.agi import (
     encode_arguments,
     encode_command,
     is_usage_block_end,
+    mset_data,
     parse_reply,
     parse_usage_block,
     result_digit,
@@ -48,6 +51,8 @@ _HANGUP_PROBE_TIMEOUT: Final = 0.5
 # Read timeout on top of the AGI-level wait of GET DATA / WAIT FOR DIGIT / RECORD FILE.
 _WAIT_SLACK: Final = 5.0
 _MAX_USAGE_LINES: Final = 500
+# EXEC's result for an application Asterisk does not have.
+_NO_SUCH_APP: Final = -2
 
 _ANSWER: Final = encode_command("ANSWER")
 _HANGUP_COMMAND: Final = encode_command("HANGUP")
@@ -377,6 +382,15 @@ class AgiCall:
 
     async def set_variable(self, name: str, value: str) -> None:
         await self._execute(encode_arguments("SET VARIABLE", (name, value)), "SET VARIABLE", None)
+
+    async def set_variables(self, values: Mapping[str, str]) -> None:
+        """Several channel variables in one round trip (EXEC MSet) when their names and values
+        are plain, else one SET VARIABLE each (issue 19: each round trip under load is time
+        the caller waits for the next prompt)."""
+        data = mset_data(values) if len(values) > 1 else None
+        if data is None or await self.exec(MSET_APP, data) == _NO_SUCH_APP:
+            for name, value in values.items():
+                await self.set_variable(name, value)
 
     async def get_variable(self, name: str) -> str | None:
         """A channel variable (or dialplan function); None when it is not set."""

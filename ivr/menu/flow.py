@@ -184,16 +184,25 @@ class MenuFlow:
             await call.enter("greeting")
             await call.play(self._greeting())
             await call.play(prompts.RECORDING_NOTICE)
-            await call.opened()
+            await call.opened(tell_channel=False)
             walk = _Walk(call, await first_time, [menu.start], menu)
             emergency = await emergency_state
-            await call.agi.set_variable(ChannelVar.RECORDING_NOTICE, NoticeBy.IVR)
             await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
-            # Between the notice and the menu only what the channel needs: the index row is
-            # written while the menu plays (issue 19: the store's latency under load was
-            # the callers' silence here).
+            # Between the notice and the menu only what the channel needs, in two round trips
+            # (MixMonitor, then the call id, the notice mark and the file in one MSet): the
+            # index row is written while the menu plays (issue 19: the store's latency and
+            # each round trip under load were the callers' silence here).
+            channel: dict[str, str] = {
+                ChannelVar.CALL_ID: call.call_id,
+                ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+            }
             await start_recording(
-                call.agi, self._settings, self._recordings, call_id=call.call_id, defer=call.defer
+                call.agi,
+                self._settings,
+                self._recordings,
+                call_id=call.call_id,
+                defer=call.defer,
+                channel=channel,
             )
             walk.emergency = emergency.active
             if emergency.active:

@@ -1,7 +1,8 @@
 """Issue 19 item 1 through the real Asterisk: the caller hears the greeting as soon as the
 IVR session starts (the channel's facts come with the AGI request, no GET VARIABLE first), and
 between the recording notice and the main menu the engine only starts the recording (its
-index row is written while the menu plays, and is there once the call has ended)."""
+index row is written while the menu plays, and is there once the call has ended), in two
+round trips: MixMonitor, then its file, the call id and the notice mark in one MSet."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
+from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.store.recordings import Recordings
@@ -30,23 +32,35 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     engine: Engine, settings: Settings
 ) -> None:
     async with simulator(settings) as (sim, _log, ami):
-        sub = ami.subscribe(("AGIExecStart",), maxsize=10_000)
+        sub = ami.subscribe(("AGIExecStart", "VarSet"), maxsize=10_000)
         transcript = await sim.run("0", CALLER)  # the main menu, then the operator
         events = []
         while not sub.queue.empty():
             events.append(sub.queue.get_nowait())
     assert transcript.call_log is not None
     uniqueid = transcript.call_log["uniqueid"]
-    commands = [e.get("command") for e in events if e.uniqueid == uniqueid]
+    commands = [
+        e.get("command") for e in events if e.uniqueid == uniqueid and e.name == "AGIExecStart"
+    ]
     verbs = [" ".join(c.split()[:2]).upper() for c in commands]
     # The first command is the greeting: no round trip before the caller hears it.
     assert verbs[0] == "STREAM FILE" and "greeting" in commands[0]
     notice = next(i for i, c in enumerate(commands) if prompts.RECORDING_NOTICE in c)
     menu = next(i for i, c in enumerate(commands) if "ivr.main" in c)
     between = verbs[notice + 1 : menu]
-    # Only what the channel needs: the call id, the notice mark, MixMonitor and its path.
+    # Only what the channel needs, in two round trips: MixMonitor, then the call id, the
+    # notice mark and the file in one MSet.
     assert "GET VARIABLE" not in verbs[:menu]
-    assert between == ["SET VARIABLE", "SET VARIABLE", "EXEC MIXMONITOR", "SET VARIABLE"]
+    assert between == ["EXEC MIXMONITOR", "EXEC MSET"]
+    variables = {
+        e.get("variable"): e.get("value")
+        for e in events
+        if e.uniqueid == uniqueid and e.name == "VarSet"
+    }
+    call_id = transcript.call_log["id"]
+    assert variables[ChannelVar.CALL_ID] == call_id
+    assert variables[ChannelVar.RECORDING_NOTICE] == NoticeBy.IVR
+    assert variables[ChannelVar.RECORDING].endswith(f"/{call_id}.wav")
     # The index row, written while the menu played, is there once the call has ended.
     db = Database.from_settings(settings)
     try:

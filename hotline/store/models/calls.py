@@ -25,7 +25,8 @@ class Call(Base):
     uniqueid: Mapped[str] = mapped_column(String(64), unique=True)
     linkedid: Mapped[str | None] = mapped_column(String(64))
     channel: Mapped[str | None] = mapped_column(String(255))
-    caller: Mapped[str | None] = mapped_column(String(128))
+    # Indexed: the IVR looks up whether a number called before at every call start.
+    caller: Mapped[str | None] = mapped_column(String(128), index=True)
     callee: Mapped[str | None] = mapped_column(String(128))
     simulated: Mapped[bool] = mapped_column(default=False, server_default=false())
     started_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
