@@ -103,6 +103,9 @@ class Dialer:
         # idle it then polls at ``idle_seconds`` instead of every tick (issue 20).
         self.wake = wake or Waker()
         self.idle_seconds = idle_seconds or settings.tick_seconds
+        # Claims under this worker's name left by its previous run (killed mid-pass) are
+        # released before the first pass (issue 21).
+        self._stale_claims = True
         self._live = LiveCalls()
         self._email = EmailSender(settings, store, company)
         # SMS (R-092): None when the engine has no SMS gateway (sms.enabled off).
@@ -258,6 +261,12 @@ class Dialer:
 
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
+        if self._stale_claims:
+            # A run killed mid-pass leaves its claimed contacts claimed for the claim lease
+            # (workers.claim_lease_seconds): every pass of the restarted worker, which
+            # claims under the same name, would skip them until it lapsed.
+            await self.store.release_claims(self.worker.claim_name)
+            self._stale_claims = False
         return await self._dispatcher.dispatch_once()
 
     async def render(
