@@ -15,7 +15,6 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -34,6 +33,7 @@ from dialer.repository import (
     SharedCaps,
     TargetRecord,
 )
+from dialer.rounds import Queued, Round
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
@@ -198,7 +198,7 @@ class Dispatcher:
                     lease,
                 )
                 sent, paced_out = await self._dial_round(
-                    campaign, targets, free, _Round(now, limits, dnc, recent, dial, caps, holder)
+                    campaign, targets, free, Round(now, limits, dnc, recent, dial, caps, holder)
                 )
                 free, dialled = free - sent, dialled + sent
                 per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
@@ -209,14 +209,14 @@ class Dispatcher:
         return dialled
 
     async def _dial_round(
-        self, campaign: CampaignRecord, targets: Sequence[TargetRecord], free: int, at: _Round
+        self, campaign: CampaignRecord, targets: Sequence[TargetRecord], free: int, at: Round
     ) -> tuple[int, bool]:
         """Dial up to ``free`` of the claimed ``targets``, begun in batches of what pacing
         lets out within a tick (issue 19: one transaction per batch, each attempt still
         written before its Originate).  Returns how many were begun, and whether pacing
         has no slot left within this tick (the pass ends)."""
         sent = 0
-        batch: list[_Queued] = []
+        batch: list[Queued] = []
         room = 0
         for index, target in enumerate(targets):
             if free - sent - len(batch) <= 0 or not self._ami.connected:
@@ -232,7 +232,7 @@ class Dispatcher:
             if steps is None:
                 continue
             before = at.recent.called(target.phone, self._clock())
-            batch.append(_Queued(target, steps, before))
+            batch.append(Queued(target, steps, before))
             if len(batch) >= room:
                 begun, paced_out = await self._dial(campaign, batch, at)
                 sent, batch = sent + begun, []
@@ -358,7 +358,7 @@ class Dispatcher:
             return None
 
     async def _dial(
-        self, campaign: CampaignRecord, batch: Sequence[_Queued], at: _Round
+        self, campaign: CampaignRecord, batch: Sequence[Queued], at: Round
     ) -> tuple[int, bool]:
         """Begin the batch's attempts in one transaction (each written unsent), then book
         their pacing slots (after the write, so no Originate is late for its slot) and send
@@ -386,26 +386,34 @@ class Dispatcher:
             for attempt_id, item in queued.items():
                 if attempt_id not in unsent:  # claimed elsewhere or no room: not called
                     at.recent.restore(item.target.phone, item.before)
-            sent = 0
-            for attempt, slot in zip(placed, slots, strict=False):
-                if at.holder is not None and _lost(at.holder, at.caps.lease):
-                    break  # taken over meanwhile: the rest are withdrawn, not sent
-                item = queued[attempt.id]
-                at.recent.called(item.target.phone, attempt.created_at)
-                wait = slot - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                marked = await self._store.mark_sent(attempt.id)
-                del unsent[attempt.id]
-                if not marked:
-                    # Withdrawn by a worker that took this one for dead: not ours to dial.
-                    at.recent.restore(item.target.phone, item.before)
-                    continue
-                self._live.prepared[attempt.id] = item.steps
-                tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
-                self._live.tracked[attempt.id] = tracked
-                await self._originate(campaign, attempt, tracked, at.dial)
-                sent += 1
+            sent, originates = 0, list[asyncio.Task[None]]()
+            try:
+                for attempt, slot in zip(placed, slots, strict=False):
+                    if at.holder is not None and _lost(at.holder, at.caps.lease):
+                        break  # taken over meanwhile: the rest are withdrawn, not sent
+                    item = queued[attempt.id]
+                    at.recent.called(item.target.phone, attempt.created_at)
+                    wait = slot - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    marked = await self._store.mark_sent(attempt.id)
+                    del unsent[attempt.id]
+                    if not marked:
+                        # Withdrawn by a worker that took this one for dead: not ours to dial.
+                        at.recent.restore(item.target.phone, item.before)
+                        continue
+                    self._live.prepared[attempt.id] = item.steps
+                    tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
+                    self._live.tracked[attempt.id] = tracked
+                    originates.append(
+                        asyncio.create_task(self._originate(campaign, attempt, tracked, at.dial))
+                    )
+                    sent += 1
+            finally:  # replies awaited beside the next sends, not before them (issue 19 item 6)
+                if originates:
+                    await asyncio.wait(originates)
+            for task in originates:
+                task.result()  # a refused call the store could not settle fails the pass
             return sent, len(placed) < len(attempts)
         finally:
             self._live.sending.difference_update(queued)
@@ -460,29 +468,6 @@ class Dispatcher:
             await self._attempts.mark_unknown(attempt, campaign)
         finally:
             self._live.sending.discard(attempt_id)
-
-
-@dataclass(frozen=True)
-class _Queued:
-    """A contact let through for this pass's next batch: its rendered audio and its
-    number's latest call before it (restored if it is not called after all)."""
-
-    target: TargetRecord
-    steps: list[PreparedStep]
-    before: datetime | None
-
-
-@dataclass(frozen=True)
-class _Round:
-    """What a pass knows while dialling one campaign's claimed contacts."""
-
-    now: datetime
-    limits: Limits
-    dnc: frozenset[str]
-    recent: LastCalls
-    dial: str
-    caps: SharedCaps
-    holder: LeaseHolder | None = None  # the node's lease, when the worker drives a node
 
 
 # At most this many attempts begun in one transaction (issue 19 item 4).
