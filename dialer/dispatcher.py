@@ -90,6 +90,9 @@ class Dispatcher:
         self.running = True
         # Attempts written and never sent whose withdrawal failed (a store outage).
         self._unsent: set[str] = set()
+        # The last pass ended because pacing had no slot left within its tick.
+        self.paced_out = False
+        self._interval: float | None = None  # between Originates, at the last pass's rate
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -104,7 +107,7 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
-        self._claimed = False
+        self._claimed = self.paced_out = False
         if self._unsent:
             await self._withdraw([])
         try:
@@ -172,6 +175,7 @@ class Dispatcher:
                 # the rest would be claimed, checked and released again every tick.
                 room = await self._room(limits.calls_per_second)
                 if room <= 0:
+                    self.paced_out = True
                     return dialled
                 targets = await self._store.claim_targets(
                     campaign.id,
@@ -205,6 +209,7 @@ class Dispatcher:
                 if node_free is not None:
                     node_free -= sent
                 if paced_out:
+                    self.paced_out = True
                     return dialled
         return dialled
 
@@ -318,11 +323,19 @@ class Dispatcher:
         if calls_per_second <= 0:
             return 0
         interval, tick = 1.0 / calls_per_second, self._settings.tick_seconds
+        self._interval = interval
         pacer = self._worker.pacer
         if pacer is not None:  # every worker's Originates count (PostgreSQL)
             return await pacer.free_slots(PACING_CPS, interval, tick)
         wait = self._last_originate + interval - time.monotonic()
         return 0 if wait > tick else int((tick - max(wait, 0.0)) / interval) + 1
+
+    def next_slot_in(self) -> float | None:
+        """Seconds until this worker's next pacing slot after a pass that ran out of them
+        (None: the pass did not, or the pacer is shared by every worker)."""
+        if not self.paced_out or self._interval is None or self._worker.pacer is not None:
+            return None
+        return max(0.0, self._last_originate + self._interval - time.monotonic())
 
     async def _book(self, count: int, calls_per_second: float) -> list[float]:
         """Book up to ``count`` Originate slots within one tick: the ``time.monotonic()`` to
