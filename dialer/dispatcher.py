@@ -15,7 +15,6 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
@@ -34,6 +33,7 @@ from dialer.repository import (
     SharedCaps,
     TargetRecord,
 )
+from dialer.rounds import Queued, Round
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
@@ -90,6 +90,9 @@ class Dispatcher:
         self.running = True
         # Attempts written and never sent whose withdrawal failed (a store outage).
         self._unsent: set[str] = set()
+        # The last pass ended because pacing had no slot left within its tick.
+        self.paced_out = False
+        self._interval: float | None = None  # between Originates, at the last pass's rate
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -104,7 +107,7 @@ class Dispatcher:
 
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
-        self._claimed = False
+        self._claimed = self.paced_out = False
         if self._unsent:
             await self._withdraw([])
         try:
@@ -172,6 +175,7 @@ class Dispatcher:
                 # the rest would be claimed, checked and released again every tick.
                 room = await self._room(limits.calls_per_second)
                 if room <= 0:
+                    self.paced_out = True
                     return dialled
                 targets = await self._store.claim_targets(
                     campaign.id,
@@ -198,25 +202,26 @@ class Dispatcher:
                     lease,
                 )
                 sent, paced_out = await self._dial_round(
-                    campaign, targets, free, _Round(now, limits, dnc, recent, dial, caps, holder)
+                    campaign, targets, free, Round(now, limits, dnc, recent, dial, caps, holder)
                 )
                 free, dialled = free - sent, dialled + sent
                 per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
                 if node_free is not None:
                     node_free -= sent
                 if paced_out:
+                    self.paced_out = True
                     return dialled
         return dialled
 
     async def _dial_round(
-        self, campaign: CampaignRecord, targets: Sequence[TargetRecord], free: int, at: _Round
+        self, campaign: CampaignRecord, targets: Sequence[TargetRecord], free: int, at: Round
     ) -> tuple[int, bool]:
         """Dial up to ``free`` of the claimed ``targets``, begun in batches of what pacing
         lets out within a tick (issue 19: one transaction per batch, each attempt still
         written before its Originate).  Returns how many were begun, and whether pacing
         has no slot left within this tick (the pass ends)."""
         sent = 0
-        batch: list[_Queued] = []
+        batch: list[Queued] = []
         room = 0
         for index, target in enumerate(targets):
             if free - sent - len(batch) <= 0 or not self._ami.connected:
@@ -232,7 +237,7 @@ class Dispatcher:
             if steps is None:
                 continue
             before = at.recent.called(target.phone, self._clock())
-            batch.append(_Queued(target, steps, before))
+            batch.append(Queued(target, steps, before))
             if len(batch) >= room:
                 begun, paced_out = await self._dial(campaign, batch, at)
                 sent, batch = sent + begun, []
@@ -318,11 +323,19 @@ class Dispatcher:
         if calls_per_second <= 0:
             return 0
         interval, tick = 1.0 / calls_per_second, self._settings.tick_seconds
+        self._interval = interval
         pacer = self._worker.pacer
         if pacer is not None:  # every worker's Originates count (PostgreSQL)
             return await pacer.free_slots(PACING_CPS, interval, tick)
         wait = self._last_originate + interval - time.monotonic()
         return 0 if wait > tick else int((tick - max(wait, 0.0)) / interval) + 1
+
+    def next_slot_in(self) -> float | None:
+        """Seconds until this worker's next pacing slot after a pass that ran out of them
+        (None: the pass did not, or the pacer is shared by every worker)."""
+        if not self.paced_out or self._interval is None or self._worker.pacer is not None:
+            return None
+        return max(0.0, self._last_originate + self._interval - time.monotonic())
 
     async def _book(self, count: int, calls_per_second: float) -> list[float]:
         """Book up to ``count`` Originate slots within one tick: the ``time.monotonic()`` to
@@ -358,7 +371,7 @@ class Dispatcher:
             return None
 
     async def _dial(
-        self, campaign: CampaignRecord, batch: Sequence[_Queued], at: _Round
+        self, campaign: CampaignRecord, batch: Sequence[Queued], at: Round
     ) -> tuple[int, bool]:
         """Begin the batch's attempts in one transaction (each written unsent), then book
         their pacing slots (after the write, so no Originate is late for its slot) and send
@@ -386,26 +399,34 @@ class Dispatcher:
             for attempt_id, item in queued.items():
                 if attempt_id not in unsent:  # claimed elsewhere or no room: not called
                     at.recent.restore(item.target.phone, item.before)
-            sent = 0
-            for attempt, slot in zip(placed, slots, strict=False):
-                if at.holder is not None and _lost(at.holder, at.caps.lease):
-                    break  # taken over meanwhile: the rest are withdrawn, not sent
-                item = queued[attempt.id]
-                at.recent.called(item.target.phone, attempt.created_at)
-                wait = slot - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                marked = await self._store.mark_sent(attempt.id)
-                del unsent[attempt.id]
-                if not marked:
-                    # Withdrawn by a worker that took this one for dead: not ours to dial.
-                    at.recent.restore(item.target.phone, item.before)
-                    continue
-                self._live.prepared[attempt.id] = item.steps
-                tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
-                self._live.tracked[attempt.id] = tracked
-                await self._originate(campaign, attempt, tracked, at.dial)
-                sent += 1
+            sent, originates = 0, list[asyncio.Task[None]]()
+            try:
+                for attempt, slot in zip(placed, slots, strict=False):
+                    if at.holder is not None and _lost(at.holder, at.caps.lease):
+                        break  # taken over meanwhile: the rest are withdrawn, not sent
+                    item = queued[attempt.id]
+                    at.recent.called(item.target.phone, attempt.created_at)
+                    wait = slot - time.monotonic()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                    marked = await self._store.mark_sent(attempt.id)
+                    del unsent[attempt.id]
+                    if not marked:
+                        # Withdrawn by a worker that took this one for dead: not ours to dial.
+                        at.recent.restore(item.target.phone, item.before)
+                        continue
+                    self._live.prepared[attempt.id] = item.steps
+                    tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
+                    self._live.tracked[attempt.id] = tracked
+                    originates.append(
+                        asyncio.create_task(self._originate(campaign, attempt, tracked, at.dial))
+                    )
+                    sent += 1
+            finally:  # replies awaited beside the next sends, not before them (issue 19 item 6)
+                if originates:
+                    await asyncio.wait(originates)
+            for task in originates:
+                task.result()  # a refused call the store could not settle fails the pass
             return sent, len(placed) < len(attempts)
         finally:
             self._live.sending.difference_update(queued)
@@ -460,29 +481,6 @@ class Dispatcher:
             await self._attempts.mark_unknown(attempt, campaign)
         finally:
             self._live.sending.discard(attempt_id)
-
-
-@dataclass(frozen=True)
-class _Queued:
-    """A contact let through for this pass's next batch: its rendered audio and its
-    number's latest call before it (restored if it is not called after all)."""
-
-    target: TargetRecord
-    steps: list[PreparedStep]
-    before: datetime | None
-
-
-@dataclass(frozen=True)
-class _Round:
-    """What a pass knows while dialling one campaign's claimed contacts."""
-
-    now: datetime
-    limits: Limits
-    dnc: frozenset[str]
-    recent: LastCalls
-    dial: str
-    caps: SharedCaps
-    holder: LeaseHolder | None = None  # the node's lease, when the worker drives a node
 
 
 # At most this many attempts begun in one transaction (issue 19 item 4).

@@ -103,6 +103,9 @@ class Dialer:
         # idle it then polls at ``idle_seconds`` instead of every tick (issue 20).
         self.wake = wake or Waker()
         self.idle_seconds = idle_seconds or settings.tick_seconds
+        # Claims under this worker's name left by its previous run (killed mid-pass) are
+        # released before the first pass (issue 21).
+        self._stale_claims = True
         self._live = LiveCalls()
         self._email = EmailSender(settings, store, company)
         # SMS (R-092): None when the engine has no SMS gateway (sms.enabled off).
@@ -209,9 +212,7 @@ class Dialer:
         recovery (issue 21: a database outage must not flood the log or end the dialer)."""
         failures = 0
         while True:
-            delay = backoff(self.settings.tick_seconds, failures)
-            if not failures and self.idle:
-                delay = self.wake.interval(delay, self.idle_seconds)
+            delay = self.pause(failures)
             if self.wake.live:  # PostgreSQL's notifications arrive: a wake-up ends the wait
                 reason = await self.wake.wait(delay)
                 if reason is not None:
@@ -239,6 +240,18 @@ class Dialer:
                 log.warning("dialer passes work again after %d failures", failures)
                 failures = 0
 
+    def pause(self, failures: int) -> float:
+        """The wait before the next pass: a tick, doubled per failure in a row; the idle
+        poll while nothing runs; after a pass that pacing cut short, its next slot (issue 19
+        item 6: a whole tick's pause after every such pass cost a quarter of 20 cps)."""
+        delay = backoff(self.settings.tick_seconds, failures)
+        if failures:
+            return delay
+        if self.idle:
+            return self.wake.interval(delay, self.idle_seconds)
+        slot = self._dispatcher.next_slot_in()
+        return delay if slot is None else min(delay, slot)
+
     @property
     def in_flight(self) -> int:
         return len(self._live.tracked)
@@ -258,6 +271,12 @@ class Dialer:
 
     async def dispatch_once(self) -> int:
         """One pass over the running campaigns; returns how many calls were originated."""
+        if self._stale_claims:
+            # A run killed mid-pass leaves its claimed contacts claimed for the claim lease
+            # (workers.claim_lease_seconds): every pass of the restarted worker, which
+            # claims under the same name, would skip them until it lapsed.
+            await self.store.release_claims(self.worker.claim_name)
+            self._stale_claims = False
         return await self._dispatcher.dispatch_once()
 
     async def render(

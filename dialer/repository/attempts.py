@@ -307,10 +307,13 @@ class Attempts:
         if status is not None:
             values["status"] = AttemptStatus(status).value
         changes = {column: value for column, value in values.items() if value is not None}
+        query = update(DialAttempt).where(DialAttempt.id == attempt_id)
+        if status is not None:
+            # A status moves only an attempt in flight: a late OriginateResponse or FastAGI
+            # session for one a reconciliation settled reopened it, with nobody to close it.
+            query = query.where(DialAttempt.status.in_(INFLIGHT))
         async with self._db.session() as session:
-            await session.execute(
-                update(DialAttempt).where(DialAttempt.id == attempt_id).values(**changes)
-            )
+            await session.execute(query.values(**changes))
 
     async def end(
         self,

@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from dialer.model import CampaignRules, Reason
-from dialer.repository import DialerStore
+from dialer.model import CampaignRules, CampaignState, Reason
+from dialer.repository import CampaignRecord, DialerStore
 from hotline.app import resolve_ami_secret
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
-from tests.dialer_support import running_campaign, wait_finished
+from tests.dialer_support import running_campaign
 from tests.e2e.engine_support import engine_process, engine_settings
 
 pytestmark = pytest.mark.e2e
@@ -79,8 +79,8 @@ async def test_killed_engine_restarts_without_double_dialling(
                 await asyncio.sleep(1.0)  # calls ringing and playing
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
-            with engine(settings):
-                finished = await wait_finished(store, "test", within=60)
+            with engine(settings) as second:
+                finished = await finished_while_running(second, store, within=60)
             await asyncio.sleep(0.5)
             counter.cancel()
         attempts = await store.attempts_detail(finished.id)
@@ -154,6 +154,20 @@ async def test_calls_that_ended_while_the_engine_was_down_are_never_redialled_ea
         assert target["state"] == "pending" and target["attempts"] == 1
         created = datetime.fromisoformat(attempt["created_at"])
         assert datetime.fromisoformat(target["next_attempt_at"]) >= created + timedelta(hours=1)
+
+
+async def finished_while_running(
+    proc: subprocess.Popen[bytes], store: DialerStore, within: float
+) -> CampaignRecord:
+    """The campaign once finished; the engine exiting meanwhile fails at once with its exit
+    code (a restarted engine that died left the test waiting out the whole timeout)."""
+    async with asyncio.timeout(within):
+        while True:
+            campaign = await store.campaign("test")
+            if campaign.state is CampaignState.FINISHED:
+                return campaign
+            assert proc.poll() is None, f"the engine exited ({proc.returncode}): see its log"
+            await asyncio.sleep(0.2)
 
 
 async def carrier_calls(ami: AmiClient) -> int:
