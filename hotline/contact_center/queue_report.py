@@ -135,13 +135,6 @@ async def build_report(
     return report
 
 
-def _type_of(kept: str | None, readings: bool, personal: bool) -> CallType:
-    """The call type, as ``queued_calls_of`` gives it."""
-    if kept is not None:
-        return CallType(kept)
-    return CallType.READINGS if readings else CallType.PERSONAL if personal else CallType.GENERAL
-
-
 async def _summed(
     db: Database,
     start: datetime,
@@ -162,15 +155,27 @@ async def _summed(
         queue=queue,
         default_target=target,
         limit=target,
+        types=(CallType.READINGS.value, CallType.PERSONAL.value, CallType.GENERAL.value),
         probe=probe,
     )
     rolled = parts.rolled
     rest = figures_of(parts.rest, parts.totals, parts.rings, queue, parts.covered)
     rest_kept = await DeskStore(db).dispositions(row.uniqueid for row in rest.calls)
     sums = tally(queued_calls_of(rest.calls, rest_kept, target), target)
-    for g in rolled.groups:
+    if rolled.sums is not None:
+        got = rolled.sums
+        talk = {CallType(name): sum_n for name, sum_n in got.talk.items()}
         sums = sums + Tally(
-            *g[3:12], {_type_of(g.kept_type, g.readings, g.personal): (g.talk_sum, g.talk_n)}
+            got.offered,
+            got.answered,
+            got.within_target,
+            got.within_limit,
+            got.lost,
+            got.from_queue,
+            got.wait_answered_us,
+            got.wait_all_us,
+            got.max_wait_us,
+            talk,
         )
     dispositions = {d.uniqueid: d for d in rolled.dispositions}
     dispositions.update(rest_kept)

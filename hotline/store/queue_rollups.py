@@ -94,6 +94,7 @@ def _rows(found: Any) -> tuple[list[dict[str, Any]], list[Any]]:
             continue
         row = p._asdict() if exact else {**p._asdict(), **_NOTHING}
         row["answer_target"] = row.pop("target")
+        row["wait_us"] = _wait_us(p) if exact else None
         out.append(
             {
                 **row,
@@ -124,6 +125,14 @@ def _rows(found: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                     "n": n,
                 }
     return out, list(ring_rows.values())
+
+
+def _wait_us(p: Plain) -> int | None:
+    """The wait ``kpi`` counts: from the first join to the connect, or to the last event."""
+    if p.joined_at is None:
+        return None
+    wait = (p.connect_at or p.last_at) - p.joined_at
+    return (wait.days * 86_400 + wait.seconds) * 1_000_000 + wait.microseconds
 
 
 # What a not-exact row keeps: only that its call is read from its events.

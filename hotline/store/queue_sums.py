@@ -4,8 +4,9 @@ over a million queue events reads a few grouped rows instead of one object per q
 The definitions are those of ``hotline.contact_center.kpi`` over what a rolled row holds:
 
 - answered: a connect; the wait runs from the first join to the connect, or to the last
-  queue event (leaving), in whole microseconds (exact on both databases: SQLite's own date
-  functions keep milliseconds, so seconds and the six fraction digits are taken apart);
+  queue event (leaving), in whole microseconds, computed by the roll-up job (``wait_us``,
+  migration 0037): SQLite's date functions keep only milliseconds, and parsing two dates
+  per row cost seconds at 250,000 rows;
 - within the target: answered and waited at most ``COALESCE(NULLIF(answer_target, 0),
   :default)`` seconds (the Python ``answer_target or default``), the department's default
   for its report; within the limit: the same against the 40-second limit;
@@ -26,13 +27,9 @@ from datetime import datetime
 from typing import Any, Final, NamedTuple
 
 from sqlalchemy import (
-    BigInteger,
     ColumnElement,
-    Integer,
     and_,
     case,
-    cast,
-    extract,
     func,
     literal,
     not_,
@@ -40,6 +37,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.orm import aliased
 
 from hotline.store.db import Database
 from hotline.store.desk import DispositionRecord
@@ -53,11 +51,8 @@ _MICRO: Final = 1_000_000
 
 
 class SumRow(NamedTuple):
-    """The sums over the rolled queued calls sharing their type's facts."""
+    """The sums over the rolled queued calls."""
 
-    kept_type: str | None  # the latest disposition's call type
-    readings: bool
-    personal: bool
     offered: int
     answered: int
     within_target: int
@@ -67,13 +62,12 @@ class SumRow(NamedTuple):
     wait_answered_us: int
     wait_all_us: int
     max_wait_us: int | None
-    talk_sum: int  # of answered calls with a talk time
-    talk_n: int
+    talk: dict[str, tuple[int, int]]  # call type → talk time sum, answered calls with one
 
 
 @dataclass(frozen=True)
 class Rolled:
-    groups: list[SumRow]
+    sums: SumRow | None
     count: int = 0  # every row (a department's: also those that never joined its queue)
     completed: int = 0
     hung_up_unjoined: int = 0  # ended, not completed, no join in scope
@@ -83,27 +77,15 @@ class Rolled:
     call_ids: tuple[str, ...] = ()  # a department's calls (its callbacks)
 
 
-def _micros(dialect: str, later: Any, earlier: Any) -> ColumnElement[int]:
-    """``later - earlier`` in whole microseconds."""
-    if dialect == "sqlite":  # the stored text "YYYY-MM-DD HH:MM:SS.ffffff"
-
-        def seconds(at: Any) -> ColumnElement[int]:
-            return cast(func.strftime("%s", func.substr(at, 1, 19)), Integer)
-
-        def fraction(at: Any) -> ColumnElement[int]:
-            return cast(func.substr(at, 21, 6), Integer)
-
-        diff: ColumnElement[int] = (seconds(later) - seconds(earlier)) * _MICRO + (
-            fraction(later) - fraction(earlier)
-        )
-        return diff
-    return cast(extract("epoch", later - earlier) * _MICRO, BigInteger)
+def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _latest_type() -> Any:
-    d = CallDisposition
+def _latest() -> Any:
+    """The id of the call's latest disposition (R-038: the latest pick wins)."""
+    d = aliased(CallDisposition)
     return (
-        select(d.call_type)
+        select(d.id)
         .where(d.uniqueid == QueueRollup.uniqueid)
         .order_by(d.at.desc(), d.id.desc())
         .limit(1)
@@ -111,65 +93,53 @@ def _latest_type() -> Any:
     )
 
 
-def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
 def sums_query(
-    dialect: str, where: Sequence[ColumnElement[bool]], default_target: int, limit: int
+    where: Sequence[ColumnElement[bool]],
+    default_target: int,
+    limit: int,
+    types: tuple[str, str, str],
 ) -> Any:
-    """The KPI sums of the rolled queued calls ``where`` selects, per type facts."""
-    r = QueueRollup
-    answered = r.connect_at.is_not(None)
-    wait = _micros(dialect, func.coalesce(r.connect_at, r.last_at), r.joined_at)
+    """One row of sums over the rolled rows ``where`` selects: the totals of every row, the
+    KPI sums of the queued calls, and the talk time per call type (``types``: the names of
+    readings, personal, general)."""
+    r, d = QueueRollup, CallDisposition
+    queued = r.joined_at.is_not(None)
+    answered = and_(queued, r.connect_at.is_not(None))
+    unanswered = and_(queued, r.connect_at.is_(None))
     target = func.coalesce(func.nullif(r.answer_target, 0), literal(default_target))
-    kept = _latest_type().label("kept_type")
-    talked = and_(answered, r.talk.is_not(None))
-    inner = (
-        select(
-            kept,
-            r.readings,
-            r.personal,
-            answered.label("answered"),
-            r.callback,
-            wait.label("wait"),
-            target.label("target"),
-            r.talk,
-            talked.label("talked"),
-        )
-        .where(*where, r.joined_at.is_not(None))
-        .subquery("rolled_calls")
+    readings, personal, general = types
+    call_type = func.coalesce(
+        d.call_type,
+        case((r.readings.is_(True), readings), (r.personal.is_(True), personal), else_=general),
     )
-    c = inner.c
-    yes = c.answered.is_(True)
-    return select(
-        c.kept_type,
-        c.readings,
-        c.personal,
-        func.count(),
-        _count(yes),
-        _count(and_(yes, c.wait <= c.target * _MICRO)),
-        _count(and_(yes, c.wait <= limit * _MICRO)),
-        _count(and_(not_(yes), c.callback.is_(False))),
-        _count(and_(not_(yes), c.callback.is_(True))),
-        func.coalesce(func.sum(case((yes, c.wait), else_=0)), 0),
-        func.coalesce(func.sum(c.wait), 0),
-        func.max(c.wait),
-        func.coalesce(func.sum(case((c.talked.is_(True), c.talk), else_=0)), 0),
-        _count(c.talked.is_(True)),
-    ).group_by(c.kept_type, c.readings, c.personal)
-
-
-def _totals_query(where: Sequence[ColumnElement[bool]]) -> Any:
-    r = QueueRollup
+    talked = and_(answered, r.talk.is_not(None))
     completed = r.outcome == CallOutcome.COMPLETED.value
     hung_up = and_(r.ended.is_(True), or_(r.outcome.is_(None), not_(completed)))
-    return select(
-        func.count(),
-        _count(completed),
-        _count(and_(hung_up, r.joined_at.is_(None))),
-        _count(and_(hung_up, r.joined_at.is_not(None))),
-    ).where(*where)
+    talk = []
+    for name in types:
+        mine = and_(talked, call_type == name)
+        talk += [func.coalesce(func.sum(case((mine, r.talk), else_=0)), 0), _count(mine)]
+    return (
+        select(
+            func.count(),
+            _count(completed),
+            _count(and_(hung_up, not_(queued))),
+            _count(and_(hung_up, queued)),
+            _count(queued),
+            _count(answered),
+            _count(and_(answered, r.wait_us <= target * _MICRO)),
+            _count(and_(answered, r.wait_us <= limit * _MICRO)),
+            _count(and_(unanswered, r.callback.is_(False))),
+            _count(and_(unanswered, r.callback.is_(True))),
+            func.coalesce(func.sum(case((answered, r.wait_us), else_=0)), 0),
+            func.coalesce(func.sum(case((queued, r.wait_us), else_=0)), 0),
+            func.max(case((queued, r.wait_us))),
+            *talk,
+        )
+        .select_from(r)
+        .outerjoin(d, and_(d.uniqueid == r.uniqueid, d.id == _latest()))
+        .where(*where)
+    )
 
 
 async def report_sums(
@@ -181,6 +151,7 @@ async def report_sums(
     queue: str | None = None,
     default_target: int,
     limit: int,
+    types: tuple[str, str, str],
     probe: Sequence[str] = (),
 ) -> Parts[Rolled]:
     """The report's parts with the rolled calls as sums (``Rolled``) and the rest as rows;
@@ -189,29 +160,24 @@ async def report_sums(
     wanted = sorted(set(probe))
 
     async def reader(conn: AsyncConnection, where: tuple[ColumnElement[bool], ...]) -> Rolled:
-        dialect = conn.dialect.name
-        groups = [
-            SumRow._make(
-                (
-                    kept,
-                    bool(readings),
-                    bool(personal),
-                    *(int(n) for n in counts[:8]),
-                    None if counts[8] is None else int(counts[8]),
-                    int(counts[9]),
-                    int(counts[10]),
-                )
-            )
-            for kept, readings, personal, *counts in await conn.execute(
-                sums_query(dialect, where, default_target, limit)
-            )
-        ]
-        count, completed, unjoined, joined = (await conn.execute(_totals_query(where))).one()
+        row = (await conn.execute(sums_query(where, default_target, limit, types))).one()
+        count, completed, unjoined, joined, *kpis = row
+        *counts, longest = kpis[:9]
+        talk = {
+            name: (int(kpis[9 + 2 * i]), int(kpis[10 + 2 * i])) for i, name in enumerate(types)
+        }
+        sums = SumRow._make(
+            (*(int(n) for n in counts), None if longest is None else int(longest), talk)
+        )
         r, d = QueueRollup, CallDisposition
         queued = select(r.uniqueid).where(*where, r.joined_at.is_not(None))
+        # From the rolled rows to their dispositions (the index on uniqueid): an IN over
+        # 250,000 uniqueids would build them into a temporary index first.
         kept = await conn.execute(
             select(d.uniqueid, d.operator, d.call_type, d.result, d.note, d.at)
-            .where(d.uniqueid.in_(queued))
+            .select_from(r)
+            .join(d, d.uniqueid == r.uniqueid)
+            .where(*where, r.joined_at.is_not(None))
             .order_by(d.at, d.id)
         )
         probed: set[str] = set()
@@ -222,7 +188,7 @@ async def report_sums(
         if queue is not None:
             call_ids = tuple((await conn.execute(select(r.call_id).where(*where))).scalars())
         return Rolled(
-            groups,
+            sums,
             int(count),
             int(completed),
             int(unjoined),
@@ -232,4 +198,4 @@ async def report_sums(
             call_ids=call_ids,
         )
 
-    return await read_parts(db, start, end, include_simulated, queue, reader, Rolled([]))
+    return await read_parts(db, start, end, include_simulated, queue, reader, Rolled(None))
