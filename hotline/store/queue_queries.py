@@ -348,7 +348,8 @@ async def event_rows(
     when given (the part the roll-ups do not cover)."""
     dialect = conn.dialect.name
     calls = _period_calls(start, end, include_simulated, ranges=ranges, also=also)
-    joined = _joined_in(start, end)
+    # Only the part's calls' joins: SQLite builds an IN list before reading (250,000 at 1M).
+    joined = _joined_in(start, end).where(QueueEvent.uniqueid.in_(select(calls.c.uniqueid)))
     queued = _per_call(dialect, calls, joined, queue)
     rows = [_plain(r) for r in await conn.execute(_facts(dialect, calls, queued))]
     rings = [(m, int(n)) for m, n in await conn.execute(_rings(calls, joined, queue))]
