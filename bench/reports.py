@@ -15,8 +15,9 @@ Printed per report: best of ``--repeat`` runs in ms, and the ratio to ``count(*)
 * queue report — from the events alone (``queue_queries.queue_figures``, once; ``--no-old``
   skips it), the queue roll-up job over every bucket (batches of ``[rollups] batch``), then
   ``hotline.contact_center.queue_report.build_report`` (roll-ups + the rest), its figures
-  alone (``queue_rollups.report_figures``) and a period starting mid-bucket (``--no-queue``
-  skips all of it);
+  alone (``queue_rollups.report_figures``) and a period starting mid-bucket, then the KPIs
+  summed in SQL with no list of calls (``build_report(calls=False)``: whole period,
+  mid-bucket, a department) (``--no-queue`` skips all of it);
 * the campaign report's full CSV export, streamed: time, size, and the peak of Python memory
   while streaming it (tracemalloc, a run of its own);
 * before: the IVR report from loaded call records (``ivr_stats``; ``--no-old`` skips).
@@ -385,6 +386,23 @@ async def _measure_queue(
         options.repeat, lambda: build_report(db, settings, mid, end - timedelta(hours=1))
     )
     line("queue report, mid-bucket period", edge, queue, "(goal < 1 s)")
+    # The KPIs as sums in SQL, no list of calls (what the wallboard reads): issue 19 item 3.
+    summed = await _best(
+        options.repeat, lambda: build_report(db, settings, START, end, calls=False)
+    )
+    line("queue KPIs summed in SQL", summed, queue, "(goal < 1 s)")
+    edge = await _best(
+        options.repeat,
+        lambda: build_report(db, settings, mid, end - timedelta(hours=1), calls=False),
+    )
+    line("queue KPIs summed, mid-bucket", edge, queue, "(goal < 1 s)")
+    department = next(iter(settings.queue.departments))
+    dept = await _best(
+        options.repeat,
+        lambda: build_report(db, settings, START, end, department=department, calls=False),
+    )
+    line(f"queue KPIs summed, {department}", dept, queue, "(goal < 1 s)")
+    print(f"  load average: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}", flush=True)
 
 
 def _sqlite_file(rows: int, rebuild: bool) -> Path:

@@ -233,12 +233,87 @@ def queued_calls(
     return sorted(calls, key=lambda c: c.joined_at)
 
 
+_MICRO: Final = 1_000_000
+
+
+def micros(seconds: float) -> int:
+    """A wait in whole microseconds (a wait is a difference of stored times: exact)."""
+    return round(seconds * _MICRO)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """The sums every queue KPI is computed from, so SQL can give them without a row per
+    call (``hotline.store.queue_sums``).  Waits in whole microseconds: their means are
+    then the same whether summed in Python or in SQL."""
+
+    offered: int = 0
+    answered: int = 0
+    within_target: int = 0  # answered within the call's own target
+    within_limit: int = 0  # answered within the report's limit (40 s)
+    lost: int = 0
+    from_queue: int = 0  # unanswered with a callback request
+    wait_answered_us: int = 0
+    wait_all_us: int = 0
+    max_wait_us: int | None = None
+    talk: Mapping[CallType, tuple[int, int]] = field(default_factory=dict)  # answered: sum, n
+
+    def __add__(self, other: Tally) -> Tally:
+        talk = dict(self.talk)
+        for call_type, (total, n) in other.talk.items():
+            was = talk.get(call_type, (0, 0))
+            talk[call_type] = (was[0] + total, was[1] + n)
+        waits = [w for w in (self.max_wait_us, other.max_wait_us) if w is not None]
+        return Tally(
+            self.offered + other.offered,
+            self.answered + other.answered,
+            self.within_target + other.within_target,
+            self.within_limit + other.within_limit,
+            self.lost + other.lost,
+            self.from_queue + other.from_queue,
+            self.wait_answered_us + other.wait_answered_us,
+            self.wait_all_us + other.wait_all_us,
+            max(waits) if waits else None,
+            talk,
+        )
+
+
+def tally(calls: Iterable[QueuedCall], limit: int) -> Tally:
+    """The sums of queued calls (``limit``: the report's wait limit)."""
+    talk: dict[CallType, tuple[int, int]] = {}
+    offered = answered = within_target = within_limit = lost = from_queue = 0
+    wait_answered = wait_all = 0
+    longest: int | None = None
+    for c in calls:
+        wait = micros(c.wait)
+        offered += 1
+        answered += c.answered
+        within_target += c.within_target
+        within_limit += c.within(limit)
+        lost += c.lost
+        from_queue += c.callback
+        wait_answered += wait if c.answered else 0
+        wait_all += wait
+        longest = wait if longest is None else max(longest, wait)
+        if c.answered and c.talk is not None:
+            was = talk.get(c.call_type, (0, 0))
+            talk[c.call_type] = (was[0] + c.talk, was[1] + 1)
+    return Tally(
+        offered,
+        answered,
+        within_target,
+        within_limit,
+        lost,
+        from_queue,
+        wait_answered,
+        wait_all,
+        longest,
+        talk,
+    )
+
+
 def _ratio(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
-
-
-def _mean(values: list[float]) -> float | None:
-    return round(sum(values) / len(values), 1) if values else None
 
 
 def queue_report(
@@ -257,13 +332,42 @@ def queue_report(
     inbound calls in the period (the seed's denominator of lost calls); ``ivr_contained``:
     calls finished in self-service; ``ivr_hangups``: calls that ended in the IVR, never
     reaching the queue, without being finished by it (the caller hung up)."""
-    offered = len(calls)
-    answered = [c for c in calls if c.answered]
-    within = [c for c in answered if c.within_target]
-    lost = [c for c in calls if c.lost]
-    from_queue = sum(1 for c in calls if c.callback)
+    return report_of(
+        tally(calls, settings.answer_target),
+        settings,
+        calls=calls,
+        calls_total=calls_total,
+        ivr_contained=ivr_contained,
+        callbacks_requested=callbacks_requested,
+        callbacks_done=callbacks_done,
+        ivr_hangups=ivr_hangups,
+        extra_kpis=extra_kpis,
+        operator_time=operator_time,
+    )
+
+
+def _mean_wait(total_us: int, n: int) -> float | None:
+    return round(total_us / n / _MICRO, 1) if n else None
+
+
+def report_of(
+    t: Tally,
+    settings: QueueSettings,
+    *,
+    calls: list[QueuedCall],
+    calls_total: int,
+    ivr_contained: int,
+    callbacks_requested: int,
+    callbacks_done: int,
+    ivr_hangups: int = 0,
+    extra_kpis: Iterable[Kpi] = (),
+    operator_time: Iterable[OperatorTime] = (),
+) -> QueueReport:
+    """``queue_report`` from the sums of its calls (``calls``: the list behind them when
+    the report shows it, else empty)."""
+    offered = t.offered
     limit = settings.answer_target
-    lost_seed = len(lost) + from_queue + ivr_hangups
+    lost_seed = t.lost + t.from_queue + ivr_hangups
     handling_targets = {
         CallType.READINGS: settings.handling_target_readings,
         CallType.GENERAL: settings.handling_target_general,
@@ -273,7 +377,7 @@ def queue_report(
         # The seeds' definitions (R-026, R-029).
         Kpi(
             "wait_within_limit",
-            _ratio(sum(1 for c in calls if c.within(limit)), offered),
+            _ratio(t.within_limit, offered),
             settings.service_level_target,
             "share",
             "ge",
@@ -289,51 +393,50 @@ def queue_report(
         # Other definitions, labelled.
         Kpi(
             "service_level",
-            _ratio(len(within), offered),
+            _ratio(t.within_target, offered),
             settings.service_level_target,
             "share",
             "ge",
         ),
-        Kpi("lost_ratio_queue", _ratio(len(lost), offered), settings.max_lost_ratio, "share"),
+        Kpi("lost_ratio_queue", _ratio(t.lost, offered), settings.max_lost_ratio, "share"),
         Kpi(
             "lost_ratio_all_calls",
-            _ratio(len(lost), calls_total),
+            _ratio(t.lost, calls_total),
             settings.max_lost_ratio,
             "share",
         ),
         Kpi(
             "average_wait_answered",
-            _mean([c.wait for c in answered]),
+            _mean_wait(t.wait_answered_us, t.answered),
             float(settings.answer_target),
             "s",
         ),
-        Kpi("average_wait_all", _mean([c.wait for c in calls]), None, "s"),
+        Kpi("average_wait_all", _mean_wait(t.wait_all_us, offered), None, "s"),
         Kpi(
             "max_wait",
-            round(max(c.wait for c in calls), 1) if calls else None,
+            None if t.max_wait_us is None else round(t.max_wait_us / _MICRO, 1),
             float(settings.max_wait),
             "s",
         ),
     ]
     for call_type, target in handling_targets.items():
-        talks = [
-            float(c.talk) for c in answered if c.call_type is call_type and c.talk is not None
-        ]
-        kpis.append(Kpi(f"handling_time_{call_type.value}", _mean(talks), float(target), "s"))
+        total, n = t.talk.get(call_type, (0, 0))
+        mean = round(total / n, 1) if n else None
+        kpis.append(Kpi(f"handling_time_{call_type.value}", mean, float(target), "s"))
     kpis.append(Kpi("ivr_containment", _ratio(ivr_contained, calls_total), None, "share", "ge"))
     kpis.extend(extra_kpis)
     return QueueReport(
         calls_total=calls_total,
         offered=offered,
-        answered=len(answered),
-        answered_within_target=len(within),
-        lost=len(lost),
-        callbacks_from_queue=from_queue,
+        answered=t.answered,
+        answered_within_target=t.within_target,
+        lost=t.lost,
+        callbacks_from_queue=t.from_queue,
         callbacks_requested=callbacks_requested,
         callbacks_done=callbacks_done,
         ivr_contained=ivr_contained,
-        lost_waiting=len(lost),
-        lost_callback=from_queue,
+        lost_waiting=t.lost,
+        lost_callback=t.from_queue,
         lost_in_ivr=ivr_hangups,
         wait_limit=limit,
         kpis=kpis,

@@ -3,6 +3,7 @@ functions in hotline/contact_center/kpi.py compute it; CSV and XLSX writers for 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -10,7 +11,7 @@ from zoneinfo import ZoneInfo
 from hotline.contact_center.departments import departments
 from hotline.contact_center.desk import WRAPUP_REASON
 from hotline.contact_center.desk_kpi import desk_kpis, pause_time
-from hotline.contact_center.kpi import CallType, QueuedCall, QueueReport, queue_report
+from hotline.contact_center.kpi import CallType, QueuedCall, QueueReport, Tally, report_of, tally
 from hotline.contact_center.transfer_kpi import transfer_kpis
 from hotline.core.spreadsheets import Sheet
 from hotline.core.vocabulary import LABEL_SUFFIX, describe, header, label
@@ -19,8 +20,9 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.db import Database
 from hotline.store.desk import DeskStore, DispositionRecord
 from hotline.store.enums import CallbackStatus
-from hotline.store.queue_queries import QueuedRow
+from hotline.store.queue_queries import QueuedRow, QueueFigures, figures_of
 from hotline.store.queue_rollups import report_figures
+from hotline.store.queue_sums import report_sums
 from hotline.store.transfers import Transfers
 
 
@@ -66,11 +68,13 @@ async def build_report(
     *,
     include_simulated: bool = False,
     department: str | None = None,
+    calls: bool = True,
 ) -> QueueReport:
     """The whole hotline, or one department's queue (R-097): its calls against its own
     answer target; the calls it received are the calls that joined it.  The per-call
     figures come from the roll-ups and SQL over the rest (issue 19), never the queue events
-    themselves."""
+    themselves.  ``calls=False``: the KPIs from sums in SQL (``hotline.store.queue_sums``)
+    and no list of calls (``report.calls`` empty), for screens that show none."""
     queue_settings = settings.queue
     queue = None
     if department is not None:
@@ -82,36 +86,111 @@ async def build_report(
                 "emergency_answer_target": chosen.emergency_answer_target,
             }
         )
-    figures = await report_figures(
-        db, start, end, include_simulated=include_simulated, queue=queue
-    )
     desk_store = DeskStore(db)
-    queued = {row.uniqueid for row in figures.calls}
-    dispositions = await desk_store.dispositions(queued)
-    calls = queued_calls_of(figures.calls, dispositions, queue_settings.answer_target)
-    views = [v for v in await desk_store.card_views(start, end) if v.uniqueid in queued]
+    views = await desk_store.card_views(start, end)
+    transfers = await Transfers(db).between(start, end)
+    if calls:
+        figures = await report_figures(
+            db, start, end, include_simulated=include_simulated, queue=queue
+        )
+        queued = {row.uniqueid for row in figures.calls}
+        dispositions = await desk_store.dispositions(queued)
+        listed = queued_calls_of(figures.calls, dispositions, queue_settings.answer_target)
+        sums = tally(listed, queue_settings.answer_target)
+        call_ids, totals = set(figures.call_ids), figures
+    else:
+        listed = []
+        summed = await _summed(
+            db,
+            start,
+            end,
+            include_simulated,
+            queue,
+            queue_settings.answer_target,
+            [*(v.uniqueid for v in views), *(t.uniqueid for t in transfers)],
+        )
+        sums, queued, dispositions, call_ids, totals = summed
+    views = [v for v in views if v.uniqueid in queued]
     # Pauses belong to operators, not to a department's calls: the whole hotline's report.
     pauses = await desk_store.pauses(start, end) if department is None else []
     callbacks = await CallbackStore(db).find(start=start, end=end)
     if department is not None:
-        call_ids = set(figures.call_ids)
         callbacks = [c for c in callbacks if c.call_id in call_ids]
-    report = queue_report(
-        calls,
+    report = report_of(
+        sums,
         queue_settings,
-        calls_total=figures.calls_total,
-        ivr_contained=figures.ivr_contained,
-        ivr_hangups=figures.ivr_hangups,
+        calls=listed,
+        calls_total=totals.calls_total,
+        ivr_contained=totals.ivr_contained,
+        ivr_hangups=totals.ivr_hangups,
         callbacks_requested=len(callbacks),
         callbacks_done=sum(1 for c in callbacks if c.status is CallbackStatus.DONE),
         extra_kpis=desk_kpis(settings.desk, dispositions.values(), views, pauses, WRAPUP_REASON),
         operator_time=pause_time(pauses, start, end),
     )
     # R-030: transfers of the period's calls, timed to the receiving side's answer.
-    transfers = [t for t in await Transfers(db).between(start, end) if t.uniqueid in queued]
+    transfers = [t for t in transfers if t.uniqueid in queued]
     report.kpis.extend(transfer_kpis(transfers, settings.transfer.answer_target))
-    report.ring_no_answer.update(figures.ring_no_answer)
+    report.ring_no_answer.update(totals.ring_no_answer)
     return report
+
+
+async def _summed(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    include_simulated: bool,
+    queue: str | None,
+    target: int,
+    probe: list[str],
+) -> tuple[Tally, set[str], dict[str, DispositionRecord], set[str], QueueFigures]:
+    """The KPI sums of the rolled calls (SQL) and of the rest (its few rows), the queued
+    calls among ``probe``, the queued calls' dispositions, a department's call ids, and
+    the totals (as ``QueueFigures`` with no calls)."""
+    parts = await report_sums(
+        db,
+        start,
+        end,
+        include_simulated=include_simulated,
+        queue=queue,
+        default_target=target,
+        limit=target,
+        types=(CallType.READINGS.value, CallType.PERSONAL.value, CallType.GENERAL.value),
+        probe=probe,
+    )
+    rolled = parts.rolled
+    rest = figures_of(parts.rest, parts.totals, parts.rings, queue, parts.covered)
+    rest_kept = await DeskStore(db).dispositions(row.uniqueid for row in rest.calls)
+    sums = tally(queued_calls_of(rest.calls, rest_kept, target), target)
+    if rolled.sums is not None:
+        got = rolled.sums
+        talk = {CallType(name): sum_n for name, sum_n in got.talk.items()}
+        sums = sums + Tally(
+            got.offered,
+            got.answered,
+            got.within_target,
+            got.within_limit,
+            got.lost,
+            got.from_queue,
+            got.wait_answered_us,
+            got.wait_all_us,
+            got.max_wait_us,
+            talk,
+        )
+    dispositions = {d.uniqueid: d for d in rolled.dispositions}
+    dispositions.update(rest_kept)
+    queued = set(rolled.probed) | {row.uniqueid for row in rest.calls}
+    if queue is None:
+        total, contained = rest.calls_total, rest.ivr_contained
+        hangups = rest.ivr_hangups - rolled.hung_up_joined
+    else:
+        total = rest.calls_total + rolled.count
+        contained = rest.ivr_contained + rolled.completed
+        hangups = rest.ivr_hangups + rolled.hung_up_unjoined
+    totals = dataclasses.replace(
+        rest, calls=[], calls_total=total, ivr_contained=contained, ivr_hangups=hangups
+    )
+    return sums, queued, dispositions, {*rest.call_ids, *rolled.call_ids}, totals
 
 
 COUNTS = (

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from sqlalchemy import delete, func, insert, literal, select, union_all
@@ -38,11 +38,16 @@ from hotline.store.ivr_queries import (
     bucket_rows,
 )
 from hotline.store.models import Call, IvrRollup, IvrRollupBucket, IvrRollupMark
-from hotline.store.types import as_utc
+from hotline.store.rollup_buckets import (
+    bucket_of,
+    bucket_start,
+    ceil_bucket,
+    runs,
+    uncovered,
+)
 
 log = logging.getLogger(__name__)
 
-BUCKET_SECONDS: Final = 900
 # A bucket is rolled ``[rollups] roll_after_minutes`` after its end (60): its calls are over
 # by then (a call's later writes mark the bucket; the triggers mark calls started over 15
 # minutes before, so a writer's transaction may lag the job by up to 45 minutes and still be
@@ -51,34 +56,6 @@ BUCKET_SECONDS: Final = 900
 _DEFAULTS: Final = RollupSettings()
 ROLL_AFTER: Final = timedelta(minutes=_DEFAULTS.roll_after_minutes)
 BATCH: Final = _DEFAULTS.batch
-
-_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def bucket_of(moment: datetime) -> int:
-    """The 15-minute bucket a moment falls in (UTC epoch seconds // 900)."""
-    return int((as_utc(moment) - _EPOCH).total_seconds()) // BUCKET_SECONDS
-
-
-def bucket_start(bucket: int) -> datetime:
-    return _EPOCH + timedelta(seconds=bucket * BUCKET_SECONDS)
-
-
-def _ceil_bucket(moment: datetime) -> int:
-    """The first bucket starting at or after ``moment``."""
-    first = bucket_of(moment)
-    return first if bucket_start(first) == as_utc(moment) else first + 1
-
-
-def _runs(buckets: list[int]) -> list[tuple[int, int]]:
-    """Sorted buckets as contiguous runs [first, last]."""
-    runs: list[tuple[int, int]] = []
-    for bucket in buckets:
-        if runs and runs[-1][1] == bucket - 1:
-            runs[-1] = (runs[-1][0], bucket)
-        else:
-            runs.append((bucket, bucket))
-    return runs
 
 
 async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime) -> None:
@@ -158,7 +135,7 @@ async def roll_up(
 ) -> int:
     """One pass: roll up to ``limit`` due buckets, one transaction each; how many."""
     buckets = await due_buckets(db, now, limit, roll_after)
-    for first, last in _runs(buckets):
+    for first, last in runs(buckets):
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
     return len(buckets)
@@ -178,25 +155,12 @@ async def run_rollups(
         await asyncio.sleep(0 if rolled == settings.batch else settings.interval_seconds)
 
 
-def _ranges(start: datetime, end: datetime, covered: list[int]) -> list[tuple[datetime, datetime]]:
-    """``[start, end)`` without the covered buckets, as contiguous ranges."""
-    out: list[tuple[datetime, datetime]] = []
-    at = as_utc(start)
-    for bucket in sorted(covered):
-        if bucket_start(bucket) > at:
-            out.append((at, bucket_start(bucket)))
-        at = max(at, bucket_start(bucket + 1))
-    if at < as_utc(end):
-        out.append((at, as_utc(end)))
-    return out
-
-
 async def report_aggregates(
     db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
 ) -> IvrAggregates:
     """The IVR aggregate over calls started in ``[start, end)``: the rolled, unmarked
     buckets wholly inside the period from the roll-ups, the rest from the events."""
-    first, last = _ceil_bucket(start), bucket_of(end)  # whole buckets: [first, last)
+    first, last = ceil_bucket(start), bucket_of(end)  # whole buckets: [first, last)
     rows: list[AggregateRow] = []
     covered: list[int] = []
     async with db.engine.connect() as conn:
@@ -246,6 +210,6 @@ async def report_aggregates(
                 else:
                     count, spent = sums
                     rows.append((section, a, b, c, int(count), float(spent or 0.0)))
-        for lo, hi in _ranges(start, end, covered):
+        for lo, hi in uncovered(start, end, covered):
             rows.extend(await aggregate_rows(conn, lo, hi, include_simulated=include_simulated))
     return aggregates_from(rows, rolled=len(covered))

@@ -31,23 +31,17 @@ from __future__ import annotations
 import asyncio
 import heapq
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, delete, func, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.settings.rollups import RollupSettings
 from hotline.store.db import Database
-from hotline.store.ivr_rollups import (
-    _ceil_bucket,
-    _ranges,
-    _runs,
-    bucket_of,
-    bucket_start,
-    due_buckets,
-)
+from hotline.store.ivr_rollups import due_buckets
 from hotline.store.models import QueueRollup, QueueRollupBucket, QueueRollupMark
 from hotline.store.models import QueueRollupRing as Ring
 from hotline.store.queue_queries import (
@@ -59,12 +53,14 @@ from hotline.store.queue_queries import (
     period_totals,
     rows_to_roll,
 )
+from hotline.store.rollup_buckets import bucket_of, bucket_start, ceil_bucket, runs, uncovered
 from hotline.store.types import UtcDateTime, as_utc
 
 log = logging.getLogger(__name__)
 
 _DEFAULTS: Final = RollupSettings()
 ALL: Final = ""  # the scope of the hotline's report: all queues
+T = TypeVar("T")
 
 _PLAIN: Final = (
     QueueRollup.call_id,
@@ -98,6 +94,7 @@ def _rows(found: Any) -> tuple[list[dict[str, Any]], list[Any]]:
             continue
         row = p._asdict() if exact else {**p._asdict(), **_NOTHING}
         row["answer_target"] = row.pop("target")
+        row["wait_us"] = _wait_us(p) if exact else None
         out.append(
             {
                 **row,
@@ -128,6 +125,14 @@ def _rows(found: Any) -> tuple[list[dict[str, Any]], list[Any]]:
                     "n": n,
                 }
     return out, list(ring_rows.values())
+
+
+def _wait_us(p: Plain) -> int | None:
+    """The wait ``kpi`` counts: from the first join to the connect, or to the last event."""
+    if p.joined_at is None:
+        return None
+    wait = (p.connect_at or p.last_at) - p.joined_at
+    return (wait.days * 86_400 + wait.seconds) * 1_000_000 + wait.microseconds
 
 
 # What a not-exact row keeps: only that its call is read from its events.
@@ -174,7 +179,7 @@ async def roll_up(
     buckets = await due_buckets(
         db, now, limit or settings.batch, roll_after, QueueRollupMark, QueueRollupBucket
     )
-    for first, last in _runs(buckets):
+    for first, last in runs(buckets):
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
     return len(buckets)
@@ -201,24 +206,42 @@ async def _snapshot(conn: AsyncConnection) -> None:
         await conn.execution_options(isolation_level="REPEATABLE READ")
 
 
-async def report_figures(
+@dataclass(frozen=True)
+class Parts(Generic[T]):
+    """What a report reads in one snapshot: ``rolled`` (what the caller's reader made of the
+    rolled rows), the rest of the period's queued calls from the events (in the report's
+    order), the unanswered rings of both, the period's totals, the buckets read rolled."""
+
+    rolled: T
+    rest: list[Plain]
+    rings: list[tuple[str, int]]
+    totals: tuple[int, int, int]
+    covered: int
+
+
+# Reads the rolled rows the conditions select (of the report's scope, exact) in the snapshot.
+RolledReader = Callable[[AsyncConnection, tuple[ColumnElement[bool], ...]], Awaitable[T]]
+
+
+async def read_parts(
     db: Database,
     start: datetime,
     end: datetime,
-    *,
-    include_simulated: bool = False,
-    queue: str | None = None,
-) -> QueueFigures:
-    """``queue_queries.queue_figures`` (the same figures) from the roll-ups of the rolled,
-    unmarked buckets wholly inside ``[start, end)`` and the events for the rest."""
-    first, last = _ceil_bucket(start), bucket_of(end)  # whole buckets: [first, last)
+    include_simulated: bool,
+    queue: str | None,
+    reader: RolledReader[T],
+    nothing: T,
+) -> Parts[T]:
+    """The rolled, unmarked buckets wholly inside ``[start, end)`` through ``reader``
+    (``nothing`` when none), and the events for the rest, in one snapshot."""
+    first, last = ceil_bucket(start), bucket_of(end)  # whole buckets: [first, last)
     scope = ALL if queue is None else queue
     sim = () if include_simulated else (QueueRollup.simulated.is_(False),)
     before_end = literal(as_utc(end), UtcDateTime())
     async with db.engine.connect() as conn:
         await _snapshot(conn)
         covered: list[int] = []
-        rolled: list[Plain] = []
+        rolled = nothing
         rings: list[tuple[str, int]] = []
         also = None
         if first < last:
@@ -239,12 +262,7 @@ async def report_figures(
                     r.queued_at < before_end,
                     *sim,
                 )
-                query = (
-                    select(*_PLAIN)
-                    .where(*where, r.scope == scope, r.exact.is_(True))
-                    .order_by(r.joined_at.is_(None), r.joined_at, r.first_key)
-                )
-                rolled = [Plain._make(row) for row in await conn.execute(query)]
+                rolled = await reader(conn, (*where, r.scope == scope, r.exact.is_(True)))
                 # Not exact: only a row of scope "", whatever the report's scope.
                 also = select(r.call_id).where(*where, r.scope == ALL, r.exact.is_(False))
                 ring_query = (
@@ -266,7 +284,7 @@ async def report_figures(
             end,
             include_simulated,
             queue,
-            ranges=_ranges(start, end, covered),
+            ranges=uncovered(start, end, covered),
             also=also,
         )
         totals = (
@@ -274,6 +292,30 @@ async def report_figures(
             if queue is None
             else (0, 0, 0)
         )
+    return Parts(rolled, rest, rings + rest_rings, totals, len(covered))
+
+
+async def _rolled_rows(
+    conn: AsyncConnection, where: tuple[ColumnElement[bool], ...]
+) -> list[Plain]:
+    r = QueueRollup
+    query = select(*_PLAIN).where(*where).order_by(r.joined_at.is_(None), r.joined_at, r.first_key)
+    return [Plain._make(row) for row in await conn.execute(query)]
+
+
+async def report_figures(
+    db: Database,
+    start: datetime,
+    end: datetime,
+    *,
+    include_simulated: bool = False,
+    queue: str | None = None,
+) -> QueueFigures:
+    """``queue_queries.queue_figures`` (the same figures) from the roll-ups of the rolled,
+    unmarked buckets wholly inside ``[start, end)`` and the events for the rest."""
+    nothing: list[Plain] = []
+    parts = await read_parts(db, start, end, include_simulated, queue, _rolled_rows, nothing)
+    rolled, rest = parts.rolled, parts.rest
     # Both in the report's order: merging costs a key per row, so only when both have rows.
     merged = heapq.merge(rolled, rest, key=order_key) if rolled and rest else rolled or rest
-    return figures_of(merged, totals, rings + rest_rings, queue, len(covered))
+    return figures_of(merged, parts.totals, parts.rings, queue, parts.covered)

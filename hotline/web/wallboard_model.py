@@ -147,11 +147,20 @@ async def snapshot(
         await campaign_status(dialer, c.name, at)
         for c in await dialer.campaigns([CampaignState.RUNNING, CampaignState.PAUSED])
     ]
-    today = await build_report(db, settings, midnight, at, include_simulated=include_simulated)
+    # The board shows figures, no list of calls: the KPIs summed in SQL (calls=False).
+    today = await build_report(
+        db, settings, midnight, at, include_simulated=include_simulated, calls=False
+    )
     known = departments(settings.queue)
     reports = {
         key: await build_report(
-            db, settings, midnight, at, include_simulated=include_simulated, department=key
+            db,
+            settings,
+            midnight,
+            at,
+            include_simulated=include_simulated,
+            department=key,
+            calls=False,
         )
         for key in known
     }

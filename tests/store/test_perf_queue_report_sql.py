@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
 from hotline.contact_center.departments import departments
 from hotline.contact_center.desk import WRAPUP_REASON
@@ -45,6 +45,7 @@ from hotline.store.enums import (
 )
 from hotline.store.models import Call, CallDisposition, CallEvent, QueueEvent
 from hotline.store.queue_events import QueueEvents
+from hotline.store.queue_rollups import report_figures, roll_up
 from hotline.store.transfers import Transfers
 
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
@@ -326,3 +327,92 @@ async def test_an_empty_period_gives_an_empty_report(db: Database) -> None:
     oracle = await _oracle(db, settings, include_simulated=False, department=None)
     assert _figures(got) == _figures(oracle)
     assert got.offered == got.calls_total == 0
+
+
+# --- the KPIs as sums in SQL over the roll-ups (issue 19 item 3) ---------------------------
+def _kpis(report: QueueReport) -> dict[str, Any]:
+    """Every figure but the list of calls (a summed report shows none)."""
+    figures = report.to_dict()
+    del figures["over_wait_limit"]
+    return figures
+
+
+async def _roll_all(db: Database) -> None:
+    while await roll_up(db, datetime.now(UTC), limit=500):
+        pass
+
+
+async def _summed_equals_listed(db: Database, settings: Settings, spans: Any) -> None:
+    cases = ((False, None), (True, None), (False, "dispatcher"), (True, "operators"))
+    for start, end in spans:
+        for include_simulated, department in cases:
+            args = (db, settings, start, end)
+            listed = await build_report(
+                *args, include_simulated=include_simulated, department=department
+            )
+            summed = await build_report(
+                *args, include_simulated=include_simulated, department=department, calls=False
+            )
+            assert summed.calls == [] and summed.over_wait_limit == []
+            assert _kpis(summed) == _kpis(listed), (start, end, include_simulated, department)
+
+
+async def test_the_kpis_summed_in_sql_equal_the_report_over_its_calls(db: Database) -> None:
+    await db.upgrade()
+    await _fill(db, 13, 400)
+    # Answer targets the generated set lacks: "0" (the default, as ``or`` gives it) and 25.
+    async with db.session() as session:
+        calls = (await session.execute(select(Call.id, Call.started_at))).all()
+        await session.execute(
+            insert(CallEvent),
+            [
+                {
+                    "call_id": call_id,
+                    "at": started + timedelta(seconds=30),
+                    "kind": EventKind.ANSWER_TARGET.value,
+                    "value": ("0", "25", "07")[i % 3],
+                }
+                for i, (call_id, started) in enumerate(calls[::5])
+            ],
+        )
+    base = load_settings(environ={})
+    # A department with its own default target (the dispatcher's 20 s, not the 40 s).
+    dispatcher = base.queue.departments["dispatcher"].model_copy(update={"answer_target": 20})
+    queue = base.queue.model_copy(
+        update={"departments": {**base.queue.departments, "dispatcher": dispatcher}}
+    )
+    settings = base.model_copy(update={"queue": queue})
+    mid = (START + timedelta(minutes=7, microseconds=3), END - timedelta(minutes=22))
+    empty = (END + timedelta(days=1), END + timedelta(days=2))
+    spans = ((START, END), mid, empty)
+    await _summed_equals_listed(db, settings, spans)  # nothing rolled: all from events
+    await _roll_all(db)
+    rolled = await report_figures(db, START, END)
+    assert rolled.rolled > 150 and rolled.calls, "nothing read from the roll-ups"
+    await _summed_equals_listed(db, settings, spans)
+    oracle = await _oracle(db, settings, include_simulated=False, department="dispatcher")
+    summed = await build_report(db, settings, START, END, department="dispatcher", calls=False)
+    assert _kpis(summed) == _kpis(oracle)
+    # A disposition written after the roll-up changes a rolled call's type (read live).
+    before = (await build_report(db, settings, START, END, calls=False)).kpi(
+        "handling_time_readings"
+    )
+    answered = [c for c in (await build_report(db, settings, START, END)).calls if c.talk]
+    retyped = next(c for c in answered if c.call_type is not CallType.READINGS)
+    async with db.session() as session:
+        await session.execute(
+            insert(CallDisposition),
+            {
+                "uniqueid": retyped.uniqueid,
+                "operator": "late-operator",
+                "call_type": CallType.READINGS.value,
+                "result": "resolved",
+                "note": None,
+                "at": datetime.now(UTC),
+            },
+        )
+    assert (await report_figures(db, START, END)).rolled == rolled.rolled
+    oracle = await _oracle(db, settings, include_simulated=False, department=None)
+    summed = await build_report(db, settings, START, END, calls=False)
+    assert _kpis(summed) == _kpis(oracle)
+    assert summed.kpi("handling_time_readings").value != before.value

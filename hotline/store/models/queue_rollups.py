@@ -38,6 +38,9 @@ class QueueRollup(Base):
     callback: Mapped[bool] = mapped_column()
     last_at: Mapped[datetime] = mapped_column(UtcDateTime())
     answer_target: Mapped[int | None] = mapped_column(BigInteger)
+    # From the first join in scope to the connect, or to the last event: whole microseconds
+    # (the KPIs sum it in SQL); None when the call never joined in scope or is not exact.
+    wait_us: Mapped[int | None] = mapped_column(BigInteger)
     readings: Mapped[bool] = mapped_column()
     personal: Mapped[bool] = mapped_column()
     outcome: Mapped[str | None] = mapped_column(String(32))
