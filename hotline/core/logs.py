@@ -36,8 +36,20 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     embedding applications swap it), never to a stream that has since been closed."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
+        # StreamHandler.emit() flattened (issue 19 item 2, two lines per FastAGI call): its
+        # flush() takes the handler's lock again, which handle() already holds.
+        try:
+            formatter = self.formatter
+            text = (
+                formatter.format(record) if formatter else self.format(record)
+            ) + self.terminator
+            self.stream = stream = sys.stderr
+            stream.write(text)
+            stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
 
 
 class _RecordFilter(logging.Filter):
@@ -136,9 +148,28 @@ class MaskingTextFormatter(logging.Formatter):
         # share this formatter, each under its own lock).
         self._uses_time = self._style.usesTime()
         self._second: tuple[int, str] = (-1, "")
+        # The usual case, formatted in format() itself: a %-style format with no defaults
+        # and the default time format (the stdlib's format, usesTime, formatTime,
+        # formatMessage and the style object are a Python call each, per record).
+        self._flat = (
+            type(self._style) is logging.PercentStyle
+            and not getattr(self._style, "_defaults", None)
+            and datefmt is None
+        )
 
     def usesTime(self) -> bool:
         return self._uses_time
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self._flat or record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = mask_numbers(record.getMessage())
+        if self._uses_time:
+            record.asctime = self.formatTime(record)
+        try:
+            return self._fmt % record.__dict__  # type: ignore[operator]
+        except KeyError as exc:  # as PercentStyle.format() reports it
+            raise ValueError(f"Formatting field not found in record: {exc}") from None
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt or self.datefmt:
