@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from typing import TYPE_CHECKING, Any, Final
@@ -61,12 +62,82 @@ class _RecordFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.uniqueid = call_uniqueid.get()
         if record.name == "uvicorn.access":
-            args = record.args
-            if isinstance(args, tuple) and len(args) >= 3:
-                path = args[2]
-                if isinstance(path, str) and "?" in path:
-                    record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+            _strip_query(record)
         return True
+
+
+def _strip_query(record: logging.LogRecord) -> None:
+    """uvicorn's access log without query strings, which carry phones and account numbers
+    (``/recordings?caller=...``).  Its record args are (client, method, path with query,
+    HTTP version, status)."""
+    args = record.args
+    if isinstance(args, tuple) and len(args) >= 3:
+        path = args[2]
+        if isinstance(path, str) and "?" in path:
+            record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+
+
+_STAMP: Final = _RecordFilter()
+# What Logger._log passes as the source file once configure_logging turns findCaller off.
+_NO_SOURCE: Final = "(unknown file)"
+_START_TIME: Final[float] = getattr(logging, "_startTime", 0.0)
+
+
+class CallRecord(logging.LogRecord):
+    """The record factory configure_logging installs: the call's uniqueid stamped once per
+    record (not once per handler, as a filter would), uvicorn's access-log queries stripped,
+    and, in the usual case (no source lookup, no thread or process fields, the settings
+    configure_logging makes), the stdlib's attributes set without its two path functions
+    and level lookup per record (issue 19 item 2: two INFO lines per FastAGI call).  The
+    attributes are the stdlib's; ``tests/unit/test_agi2_fastagi_floor.py`` compares them."""
+
+    def __init__(
+        self,
+        name: str,
+        level: int,
+        pathname: str,
+        lineno: int,
+        msg: object,
+        args: Any,
+        exc_info: Any,
+        func: str | None = None,
+        sinfo: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if (
+            pathname != _NO_SOURCE
+            or logging.logThreads
+            or logging.logProcesses
+            or logging.logMultiprocessing
+            or (args and len(args) == 1 and isinstance(args[0], Mapping) and args[0])
+        ):
+            super().__init__(name, level, pathname, lineno, msg, args, exc_info, func, sinfo)
+        else:
+            ct = time.time()
+            self.name = name
+            self.msg = msg
+            self.args = args
+            self.levelname = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
+            self.levelno = level
+            self.pathname = self.filename = self.module = pathname  # no "/" and no "."
+            self.exc_info = exc_info
+            self.exc_text = None
+            self.stack_info = sinfo
+            self.lineno = lineno
+            self.funcName = func  # type: ignore[assignment]  # as the stdlib stores it
+            self.created = ct
+            self.msecs = int((ct - int(ct)) * 1000) + 0.0
+            self.relativeCreated = (ct - _START_TIME) * 1000
+            self.thread = self.threadName = self.processName = self.process = None
+        self.uniqueid = call_uniqueid.get()
+        if name == "uvicorn.access":
+            _strip_query(self)
+
+
+_LEVEL_NAMES: Final = {
+    level: logging.getLevelName(level)
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+}
 
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -161,6 +232,8 @@ class MaskingTextFormatter(logging.Formatter):
         return self._uses_time
 
     def format(self, record: logging.LogRecord) -> str:
+        if "uniqueid" not in record.__dict__:  # a record not made by CallRecord
+            _STAMP.filter(record)
         if not self._flat or record.exc_info or record.exc_text or record.stack_info:
             return super().format(record)
         record.message = mask_numbers(record.getMessage())
@@ -207,8 +280,10 @@ def configure_logging(settings: LogSettings) -> None:
     if settings.file is not None:
         # Reopened when logrotate moves the file away (deploy render's rule).
         handlers.append(WatchedFileHandler(settings.file, encoding="utf-8", delay=True))
+    # The records carry the uniqueid (and uvicorn's are stripped) from their creation on:
+    # no filter per handler.
+    logging.setLogRecordFactory(CallRecord)
     for handler in handlers:
-        handler.addFilter(_RecordFilter())
         handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = handlers

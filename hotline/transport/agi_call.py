@@ -28,10 +28,10 @@ from hotline.protocol.agi import (
     encode_arguments,
     encode_command,
     is_usage_block_end,
-    parse_reply,
     parse_usage_block,
     result_digit,
 )
+from hotline.protocol.agi_memo import encode_kept, known_line, known_reply, parse_kept
 from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
 
 log = logging.getLogger(__name__)
@@ -168,6 +168,12 @@ class AgiCall:
             raise self._expired(verb, limit)
         # The deadline is the send time + limit: no second clock read needed for the start.
         observe_agi_command(verb, self._clock() - at + limit)
+        reply = known_reply(raw)  # a 200 line parsed before (agi_memo)
+        if reply is not None:
+            self._in_flight = False
+            if self._debug:
+                log.debug("AGI << %s", raw.decode("utf-8", "replace").rstrip())
+            return reply
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")
@@ -177,7 +183,7 @@ class AgiCall:
         if self._debug:
             log.debug("AGI << %s", text.rstrip())
         try:
-            return parse_reply(text)
+            return parse_kept(raw, text)
         except AgiDeadChannel:
             self._hung_up = True
             raise
@@ -304,7 +310,7 @@ class AgiCall:
         if offset:
             line = encode_arguments("STREAM FILE", (name, escape_digits, offset))
         else:
-            line = encode_arguments("STREAM FILE", (name, escape_digits))
+            line = known_line(key := ("STREAM FILE", name, escape_digits)) or encode_kept(key)
         reply = await self._execute(line, "STREAM FILE", None)
         if reply.result == "-1":
             await self._failed(reply, "STREAM FILE")
@@ -318,7 +324,8 @@ class AgiCall:
     ) -> DigitsResult:
         """Play ``prompt`` and collect up to ``max_digits`` digits, ``timeout`` seconds apart;
         ``#`` ends input early and is not returned."""
-        line = encode_arguments("GET DATA", (prompt, _ms(timeout), max_digits))
+        key = ("GET DATA", prompt, _ms(timeout), max_digits)
+        line = known_line(key) or encode_kept(key)
         wait = self._wait_timeout(timeout * (max_digits + 1))
         reply = await self._execute(line, "GET DATA", wait)
         if reply.result == "-1":
@@ -351,9 +358,8 @@ class AgiCall:
 
     async def get_variable(self, name: str) -> str | None:
         """A channel variable (or dialplan function); None when it is not set."""
-        reply = await self._execute(
-            encode_arguments("GET VARIABLE", (name,)), "GET VARIABLE", None
-        )
+        line = known_line(key := ("GET VARIABLE", name)) or encode_kept(key)
+        reply = await self._execute(line, "GET VARIABLE", None)
         return (reply.data or "") if reply.result == "1" else None
 
     async def exec(self, app: str, *args: str, timeout: float | None = None) -> int:  # noqa: ASYNC109
