@@ -17,10 +17,10 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 
 from hotline.core.logs import call_uniqueid
-from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_REFUSED, FASTAGI_SESSIONS
+from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_ENDED, FASTAGI_REFUSED
 from hotline.core.phones import mask_channel, mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
@@ -92,11 +92,8 @@ class FastAgiServer:
         # Every session task, from accept to socket closed: stop() waits for and cancels these.
         self._tasks: set[asyncio.Task[None]] = set()
         self._active = 0
-        # Per-session work done once (issue 19 item 2): each peer's verdict, and the metric
-        # children per route label (and outcome); both are bounded sets.
+        # Each peer's verdict, worked out once (issue 19 item 2); a bounded set.
         self._peer_allowed: dict[str, str | None] = {}
-        self._active_gauges: dict[str, Any] = {}
-        self._session_counters: dict[tuple[str, str], Any] = {}
 
     @property
     def bound_port(self) -> int:
@@ -178,6 +175,7 @@ class FastAgiServer:
         self._tasks.add(task)
         self._active += 1
         call: AgiCall | None = None
+        label = ""  # the metrics' route label, once the call has started
         outcome = "cancelled"
         # One timer for the session's reads, header and replies alike (agi_deadline).
         deadline = ReadDeadline(reader, self._loop)
@@ -185,7 +183,8 @@ class FastAgiServer:
             env = None if self._closing else await self._read_header(reader, writer, deadline)
             if env is not None:
                 call = self._start_call(env, reader, writer, deadline)
-                self._active_gauge(self._route_label(call)).inc()
+                label = self._route_label(call)
+                FASTAGI_ACTIVE[label] = FASTAGI_ACTIVE.get(label, 0) + 1
                 handler = self._handler_for(call)
                 if handler is None:
                     outcome = "fallback"
@@ -216,7 +215,7 @@ class FastAgiServer:
         finally:
             deadline.release()
             if call is not None:
-                self._end_call(call, outcome)
+                self._end_call(call, label, outcome)
             self._active -= 1
             try:
                 await _close(writer)
@@ -269,7 +268,7 @@ class FastAgiServer:
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "call start: route=%s caller=%s channel=%s",
-                env.route or "-",
+                call.route or "-",
                 mask_phone(env.callerid),
                 mask_channel(env.channel),
             )
@@ -289,26 +288,15 @@ class FastAgiServer:
             return None
         return handler
 
-    def _active_gauge(self, label: str) -> Any:
-        gauge = self._active_gauges.get(label)
-        if gauge is None:
-            gauge = self._active_gauges[label] = FASTAGI_ACTIVE.labels(label)
-        return gauge
-
     def _route_label(self, call: AgiCall) -> str:
         """The metrics' route label: a registered route, else one label for all others (a
         peer's typo must not create a new time series per call)."""
         return call.route if call.route in self._routes else "unknown"
 
-    def _end_call(self, call: AgiCall, outcome: str) -> None:
-        label = self._route_label(call)
-        self._active_gauge(label).dec()
-        counter = self._session_counters.get((label, outcome))
-        if counter is None:
-            counter = self._session_counters[label, outcome] = FASTAGI_SESSIONS.labels(
-                label, outcome
-            )
-        counter.inc()
+    def _end_call(self, call: AgiCall, label: str, outcome: str) -> None:
+        FASTAGI_ACTIVE[label] -= 1
+        key = (label, outcome)
+        FASTAGI_ENDED[key] = FASTAGI_ENDED.get(key, 0) + 1
         if log.isEnabledFor(logging.INFO):
             log.info("call end: %s after %.3f s", outcome, call.age)
 

@@ -21,9 +21,11 @@ from typing import Any, cast
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from prometheus_client import generate_latest
 
 from hotline.core import logs
 from hotline.core.logs import CallRecord, call_uniqueid, configure_logging
+from hotline.core.metrics import REGISTRY
 from hotline.protocol import agi_memo
 from hotline.protocol.agi import (
     AgiError,
@@ -114,6 +116,26 @@ async def test_a_session_arms_one_timer_for_its_header_and_replies() -> None:
     assert len(commands) == 3
     # Before: one for the header's asyncio.timeout() and one for the replies.
     assert len(by_server) == 1
+
+
+async def test_sessions_are_counted_by_route_and_outcome() -> None:
+    async def one_command(call: AgiCall) -> None:
+        await call.get_variable("A")
+
+    def sample(name: str, **labels: str) -> float:
+        return REGISTRY.get_sample_value(name, labels) or 0.0
+
+    done = {"route": "ivr", "outcome": "done"}
+    before = sample("hotline_fastagi_sessions_total", **done)
+    async with _serving(one_command) as server:
+        async with asyncio.timeout(BOUND):
+            await _asterisk(server.bound_port, 1)
+            await _until_idle(server)
+        assert sample("hotline_fastagi_sessions_total", **done) == before + 1
+        assert sample("hotline_fastagi_active_sessions", route="ivr") == 0
+        text = generate_latest(REGISTRY).decode()
+    assert "# TYPE hotline_fastagi_sessions_total counter" in text
+    assert "# TYPE hotline_fastagi_active_sessions gauge" in text
 
 
 async def test_a_reply_read_in_another_task_still_times_out() -> None:
