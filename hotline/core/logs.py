@@ -36,6 +36,15 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is at the time of the record (test runners and
     embedding applications swap it), never to a stream that has since been closed."""
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        # Handler.handle() without its Python-level filter, acquire and release calls when
+        # there is no filter (configure_logging adds none): the lock taken as a context.
+        if self.filters and not self.filter(record):
+            return False
+        with self.lock:  # type: ignore[union-attr]  # createLock() made it in __init__
+            self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
         # StreamHandler.emit() flattened (issue 19 item 2, two lines per FastAGI call): its
         # flush() takes the handler's lock again, which handle() already holds.
@@ -81,6 +90,8 @@ _STAMP: Final = _RecordFilter()
 # What Logger._log passes as the source file once configure_logging turns findCaller off.
 _NO_SOURCE: Final = "(unknown file)"
 _START_TIME: Final[float] = getattr(logging, "_startTime", 0.0)
+# The attributes set below are Python 3.11's (3.12 adds taskName): elsewhere, the stdlib's own.
+_LEAN_RECORDS: Final = sys.version_info[:2] == (3, 11)
 
 
 class CallRecord(logging.LogRecord):
@@ -106,6 +117,7 @@ class CallRecord(logging.LogRecord):
     ) -> None:
         if (
             pathname != _NO_SOURCE
+            or not _LEAN_RECORDS
             or logging.logThreads
             or logging.logProcesses
             or logging.logMultiprocessing
