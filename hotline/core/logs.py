@@ -8,6 +8,7 @@ import logging
 import re
 import sys
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from typing import TYPE_CHECKING, Any, Final
@@ -35,9 +36,30 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever sys.stderr is at the time of the record (test runners and
     embedding applications swap it), never to a stream that has since been closed."""
 
+    def handle(self, record: logging.LogRecord) -> bool:
+        # Handler.handle() without its Python-level filter, acquire and release calls when
+        # there is no filter (configure_logging adds none): the lock taken as a context.
+        if self.filters and not self.filter(record):
+            return False
+        with self.lock:  # type: ignore[union-attr]  # createLock() made it in __init__
+            self.emit(record)
+        return True
+
     def emit(self, record: logging.LogRecord) -> None:
-        self.stream = sys.stderr
-        super().emit(record)
+        # StreamHandler.emit() flattened (issue 19 item 2, two lines per FastAGI call): its
+        # flush() takes the handler's lock again, which handle() already holds.
+        try:
+            formatter = self.formatter
+            text = (
+                formatter.format(record) if formatter else self.format(record)
+            ) + self.terminator
+            self.stream = stream = sys.stderr
+            stream.write(text)
+            stream.flush()
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
 
 
 class _RecordFilter(logging.Filter):
@@ -49,12 +71,85 @@ class _RecordFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.uniqueid = call_uniqueid.get()
         if record.name == "uvicorn.access":
-            args = record.args
-            if isinstance(args, tuple) and len(args) >= 3:
-                path = args[2]
-                if isinstance(path, str) and "?" in path:
-                    record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+            _strip_query(record)
         return True
+
+
+def _strip_query(record: logging.LogRecord) -> None:
+    """uvicorn's access log without query strings, which carry phones and account numbers
+    (``/recordings?caller=...``).  Its record args are (client, method, path with query,
+    HTTP version, status)."""
+    args = record.args
+    if isinstance(args, tuple) and len(args) >= 3:
+        path = args[2]
+        if isinstance(path, str) and "?" in path:
+            record.args = (*args[:2], path.split("?", 1)[0] + "?…", *args[3:])
+
+
+_STAMP: Final = _RecordFilter()
+# What Logger._log passes as the source file once configure_logging turns findCaller off.
+_NO_SOURCE: Final = "(unknown file)"
+_START_TIME: Final[float] = getattr(logging, "_startTime", 0.0)
+# The attributes set below are Python 3.11's (3.12 adds taskName): elsewhere, the stdlib's own.
+_LEAN_RECORDS: Final = sys.version_info[:2] == (3, 11)
+
+
+class CallRecord(logging.LogRecord):
+    """The record factory configure_logging installs: the call's uniqueid stamped once per
+    record (not once per handler, as a filter would), uvicorn's access-log queries stripped,
+    and, in the usual case (no source lookup, no thread or process fields, the settings
+    configure_logging makes), the stdlib's attributes set without its two path functions
+    and level lookup per record (issue 19 item 2: two INFO lines per FastAGI call).  The
+    attributes are the stdlib's; ``tests/unit/test_agi2_fastagi_floor.py`` compares them."""
+
+    def __init__(
+        self,
+        name: str,
+        level: int,
+        pathname: str,
+        lineno: int,
+        msg: object,
+        args: Any,
+        exc_info: Any,
+        func: str | None = None,
+        sinfo: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if (
+            pathname != _NO_SOURCE
+            or not _LEAN_RECORDS
+            or logging.logThreads
+            or logging.logProcesses
+            or logging.logMultiprocessing
+            or (args and len(args) == 1 and isinstance(args[0], Mapping) and args[0])
+        ):
+            super().__init__(name, level, pathname, lineno, msg, args, exc_info, func, sinfo)
+        else:
+            ct = time.time()
+            self.name = name
+            self.msg = msg
+            self.args = args
+            self.levelname = _LEVEL_NAMES.get(level) or logging.getLevelName(level)
+            self.levelno = level
+            self.pathname = self.filename = self.module = pathname  # no "/" and no "."
+            self.exc_info = exc_info
+            self.exc_text = None
+            self.stack_info = sinfo
+            self.lineno = lineno
+            self.funcName = func  # type: ignore[assignment]  # as the stdlib stores it
+            self.created = ct
+            self.msecs = int((ct - int(ct)) * 1000) + 0.0
+            self.relativeCreated = (ct - _START_TIME) * 1000
+            self.thread = self.threadName = self.processName = self.process = None
+        self.uniqueid = call_uniqueid.get()
+        if name == "uvicorn.access":
+            _strip_query(self)
+
+
+_LEVEL_NAMES: Final = {
+    level: logging.getLevelName(level)
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+}
 
 
 # Attributes every LogRecord has; anything else on a record came from ``extra=``.
@@ -136,9 +231,30 @@ class MaskingTextFormatter(logging.Formatter):
         # share this formatter, each under its own lock).
         self._uses_time = self._style.usesTime()
         self._second: tuple[int, str] = (-1, "")
+        # The usual case, formatted in format() itself: a %-style format with no defaults
+        # and the default time format (the stdlib's format, usesTime, formatTime,
+        # formatMessage and the style object are a Python call each, per record).
+        self._flat = (
+            type(self._style) is logging.PercentStyle
+            and not getattr(self._style, "_defaults", None)
+            and datefmt is None
+        )
 
     def usesTime(self) -> bool:
         return self._uses_time
+
+    def format(self, record: logging.LogRecord) -> str:
+        if "uniqueid" not in record.__dict__:  # a record not made by CallRecord
+            _STAMP.filter(record)
+        if not self._flat or record.exc_info or record.exc_text or record.stack_info:
+            return super().format(record)
+        record.message = mask_numbers(record.getMessage())
+        if self._uses_time:
+            record.asctime = self.formatTime(record)
+        try:
+            return self._fmt % record.__dict__  # type: ignore[operator]
+        except KeyError as exc:  # as PercentStyle.format() reports it
+            raise ValueError(f"Formatting field not found in record: {exc}") from None
 
     def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         if datefmt or self.datefmt:
@@ -176,8 +292,10 @@ def configure_logging(settings: LogSettings) -> None:
     if settings.file is not None:
         # Reopened when logrotate moves the file away (deploy render's rule).
         handlers.append(WatchedFileHandler(settings.file, encoding="utf-8", delay=True))
+    # The records carry the uniqueid (and uvicorn's are stripped) from their creation on:
+    # no filter per handler.
+    logging.setLogRecordFactory(CallRecord)
     for handler in handlers:
-        handler.addFilter(_RecordFilter())
         handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = handlers

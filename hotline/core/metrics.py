@@ -25,25 +25,24 @@ from prometheus_client import (
     Histogram,
     ProcessCollector,
 )
-from prometheus_client.core import HistogramMetricFamily, Metric
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
 from prometheus_client.registry import Collector
 
 REGISTRY: Final = CollectorRegistry(auto_describe=True)
 ProcessCollector(registry=REGISTRY)
 
 # --- FastAGI ------------------------------------------------------------------------------------
-FASTAGI_ACTIVE: Final = Gauge(
-    "hotline_fastagi_active_sessions",
-    "FastAGI sessions in progress by route (route=ivr: calls in the IVR).",
-    ["route"],
-    registry=REGISTRY,
-)
-FASTAGI_SESSIONS: Final = Counter(
-    "hotline_fastagi_sessions",
-    "FastAGI sessions ended, by route and outcome.",
-    ["route", "outcome"],
-    registry=REGISTRY,
-)
+# Sessions in progress by route, and ended by (route, outcome): plain counts the event loop
+# updates, turned into a gauge and a counter when scraped (see _FastAgiCollector).  A
+# prometheus_client child takes a lock and two checks per update, three per session (issue 19
+# item 2).  The labels are the server's (registered routes and "unknown"): a bounded set.
+FASTAGI_ACTIVE: Final[dict[str, int]] = {}
+FASTAGI_ENDED: Final[dict[tuple[str, str], int]] = {}
 FASTAGI_REFUSED: Final = Counter(
     "hotline_fastagi_refused_connections",
     "FastAGI connections closed unheard (peer not allowed, too many sessions).",
@@ -241,6 +240,29 @@ class _AgiCommandCollector(Collector):
 
 
 REGISTRY.register(_AgiCommandCollector())
+
+
+class _FastAgiCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        active = GaugeMetricFamily(
+            "hotline_fastagi_active_sessions",
+            "FastAGI sessions in progress by route (route=ivr: calls in the IVR).",
+            labels=["route"],
+        )
+        for route, count in list(FASTAGI_ACTIVE.items()):  # a copy: the loop may add meanwhile
+            active.add_metric([route], count)
+        yield active
+        ended = CounterMetricFamily(
+            "hotline_fastagi_sessions",
+            "FastAGI sessions ended, by route and outcome.",
+            labels=["route", "outcome"],
+        )
+        for (route, outcome), count in list(FASTAGI_ENDED.items()):
+            ended.add_metric([route, outcome], count)
+        yield ended
+
+
+REGISTRY.register(_FastAgiCollector())
 
 
 # The loop thread's scheduler statistics: CPU time, time runnable but waiting for a CPU (other

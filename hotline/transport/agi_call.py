@@ -7,11 +7,10 @@ Replies are read strictly one per command (AGI is lock-step).  The only unsolici
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import time
-from asyncio.base_events import BaseEventLoop
 from collections.abc import Mapping
-from typing import Any, Final, NoReturn
+from typing import Final, NoReturn
 
 from hotline.core.metrics import observe_agi_command
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
@@ -32,13 +31,13 @@ from hotline.protocol.agi import (
     encode_command,
     is_usage_block_end,
     mset_data,
-    parse_reply,
     parse_usage_block,
     result_digit,
 )
+from hotline.protocol.agi_memo import encode_kept, known_line, known_reply, parse_kept
+from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
 
 log = logging.getLogger(__name__)
-_current_task = asyncio.current_task
 
 FAILURE_REASON: Final = OperatorReason.FAILURE
 
@@ -69,22 +68,17 @@ class AgiCall:
     overridden); a timed-out or garbled exchange closes the session."""
 
     __slots__ = (
-        "_base_cancels",
         "_broken",
         "_clock",
         "_deadline",
         "_debug",
-        "_expired",
         "_hung_up",
         "_in_flight",
-        "_loop",
         "_reader",
-        "_reading_task",
         "_route",
+        "_send",
         "_started",
         "_timeout",
-        "_timer",
-        "_timer_at",
         "_writer",
         "env",
     )
@@ -97,32 +91,26 @@ class AgiCall:
         *,
         command_timeout: float,
         debug: bool = False,
+        deadline: ReadDeadline | None = None,
     ) -> None:
         self.env = env
         self._route = env.route  # read several times per session: parsed once
         self._reader = reader
         self._writer = writer
+        # StreamWriter.write() only hands the line to its transport: one Python call less
+        # per command (test doubles that are not StreamWriters are written to as they are).
+        self._send = (
+            writer.transport.write if isinstance(writer, asyncio.StreamWriter) else writer.write
+        )
         self._timeout = command_timeout
         self._debug = debug  # looked up once per call: per-command logging is DEBUG only
         self._hung_up = False
         self._broken: str | None = None  # why the stream can no longer be trusted
         self._in_flight = False  # a command was sent and its reply not yet consumed
-        # Reply deadlines.  asyncio.timeout() per command would allocate a Timeout, two
-        # coroutines and a heap entry for every command; instead one timer per call stays
-        # armed and is only moved when it fires (see _on_deadline).
-        self._loop = asyncio.get_running_loop()
-        # The loop's clock, read twice per command: asyncio's default loop reads
-        # time.monotonic() through a Python method; take the builtin itself where that holds.
-        self._clock = (
-            time.monotonic if type(self._loop).time is BaseEventLoop.time else self._loop.time
-        )
+        # Reply deadlines: the session's one timer (the server's, armed for the header).
+        self._deadline = ReadDeadline(reader) if deadline is None else deadline
+        self._clock = self._deadline.clock
         self._started = self._clock()
-        self._deadline = 0.0
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at = 0.0
-        self._reading_task: asyncio.Task[Any] | None = None  # set while awaiting a reply
-        self._base_cancels = 0
-        self._expired = False
 
     @property
     def uniqueid(self) -> str:
@@ -155,20 +143,48 @@ class AgiCall:
         return await self._execute(encode_command(verb, *args), verb, timeout)
 
     async def _execute(self, line: bytes, verb: str, wait: float | None) -> AgiReply:
-        # The hot path of every command, kept flat (_next_line() inlined): the bench holds
-        # it against a bare write-and-readline server.
+        # The hot path of every command, kept flat (the reply read inlined, no nested
+        # coroutine): every reply resumes the whole await chain, and the bench holds this
+        # against a bare write-and-readline server.
         if self._hung_up or self._broken is not None or self._in_flight:
             self._refuse(verb)
         if self._debug:
             log.debug("AGI >> %s", line[:-1].decode("utf-8", "replace"))
         # No drain(): we wait for the reply before sending more, so the write buffer never
         # holds more than one command line.
-        self._writer.write(line)
+        self._send(line)
         self._in_flight = True
         limit = self._timeout if wait is None else wait
-        raw = await self._read_line(verb, limit)
-        # _start_reading set the deadline at send time + limit: no second clock read needed.
-        observe_agi_command(verb, self._clock() - self._deadline + limit)
+        deadline = self._deadline
+        deadline.at = at = self._clock() + limit
+        if deadline.timer is None or at < deadline.timer_at:
+            deadline.arm_for(at)
+        deadline.reading = True
+        try:
+            # readuntil() itself, not readline() around it (one coroutine less per reply);
+            # its two rare errors are readline()'s as below.
+            raw = await self._reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError as exc:  # EOF: what came before it
+            raw = exc.partial
+        except asyncio.LimitOverrunError:
+            raise await self._overrun(verb) from None
+        except ReadExpired:
+            raise self._expired(verb, limit) from None
+        except ConnectionError:
+            self._hung_up = True
+            raise AgiHangup(f"{verb}: connection lost") from None
+        finally:
+            deadline.reading = False
+        if deadline.expired:  # the timer fired in the pass that brought the reply
+            raise self._expired(verb, limit)
+        # The deadline is the send time + limit: no second clock read needed for the start.
+        observe_agi_command(verb, self._clock() - at + limit)
+        reply = known_reply(raw)  # a 200 line parsed before (agi_memo)
+        if reply is not None:
+            self._in_flight = False
+            if self._debug:
+                log.debug("AGI << %s", raw.decode("utf-8", "replace").rstrip())
+            return reply
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")
@@ -178,7 +194,7 @@ class AgiCall:
         if self._debug:
             log.debug("AGI << %s", text.rstrip())
         try:
-            return parse_reply(text)
+            return parse_kept(raw, text)
         except AgiDeadChannel:
             self._hung_up = True
             raise
@@ -193,53 +209,41 @@ class AgiCall:
         raise AgiProtocolError(f"{verb}: session unusable ({reason})")
 
     async def _next_line(self, verb: str, limit: float) -> bytes:
-        """One more line of a reply, due within ``limit`` seconds."""
-        raw = await self._read_line(verb, limit)
+        """One more line of a reply, due within ``limit`` seconds (a usage block's)."""
+        deadline = self._deadline
+        deadline.start(limit)
+        try:
+            raw = await self._reader.readline()
+        except ReadExpired:
+            raise self._expired(verb, limit) from None
+        except ValueError:
+            raise self._oversized(verb) from None
+        except ConnectionError:
+            self._hung_up = True
+            raise AgiHangup(f"{verb}: connection lost") from None
+        finally:
+            deadline.reading = False
+        if deadline.expired:
+            raise self._expired(verb, limit)
         if not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         return raw
 
-    async def _read_line(self, verb: str, limit: float) -> bytes:
-        """A line (or what came before EOF) read under the reply deadline."""
-        task = self._start_reading(limit)
-        try:
-            return await self._reader.readline()
-        except BaseException as exc:
-            raise self._read_failed(exc, task, verb, limit) from None
-        finally:
-            self._reading_task = None
+    async def _overrun(self, verb: str) -> AgiProtocolError:
+        """A reply line over the stream's limit (max_line_bytes).  readline() drops it and
+        raises ValueError, as it did here before: nothing was consumed or awaited since
+        readuntil() refused, so it meets the same buffer."""
+        with contextlib.suppress(ValueError):
+            await self._reader.readline()
+        return self._oversized(verb)
 
-    def _start_reading(self, limit: float) -> asyncio.Task[Any]:
-        """Set the reply deadline; the timer is only moved if it would fire too late."""
-        task = _current_task(self._loop)
-        assert task is not None
-        deadline = self._clock() + limit
-        self._deadline = deadline
-        if self._timer is None or deadline < self._timer_at:
-            self._arm(deadline)
-        self._reading_task = task
-        self._base_cancels = task.cancelling()
-        return task
+    def _expired(self, verb: str, limit: float) -> AgiTimeout:
+        self._broken = f"no reply to {verb} within {limit:g} s"
+        return AgiTimeout(self._broken)
 
-    def _read_failed(
-        self, exc: BaseException, task: asyncio.Task[Any], verb: str, limit: float
-    ) -> BaseException:
-        """What a failed reply read raises instead."""
-        if isinstance(exc, asyncio.CancelledError):
-            if not self._expired:
-                return exc
-            self._expired = False
-            if task.uncancel() > self._base_cancels:
-                return exc  # cancelled by someone else too: that wins
-            self._broken = f"no reply to {verb} within {limit:g} s"
-            return AgiTimeout(self._broken)
-        if isinstance(exc, ValueError):  # StreamReader limit (max_line_bytes) exceeded
-            self._broken = "reply line over the size limit"
-            return AgiProtocolError(f"{verb}: {self._broken}")
-        if isinstance(exc, ConnectionError):
-            self._hung_up = True
-            return AgiHangup(f"{verb}: connection lost")
-        return exc
+    def _oversized(self, verb: str) -> AgiProtocolError:
+        self._broken = "reply line over the size limit"
+        return AgiProtocolError(f"{verb}: {self._broken}")
 
     async def _hung_up_while(self, raw: bytes, verb: str) -> None:
         """EOF (Asterisk is done with the channel) or HANGUP instead of a reply: raise."""
@@ -249,30 +253,9 @@ class AgiCall:
             raise AgiHangup(f"{verb}: the caller hung up")
         raise AgiHangup(f"{verb}: Asterisk closed the connection")
 
-    def _arm(self, when: float) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._timer = self._loop.call_at(when, self._on_deadline)
-        self._timer_at = when
-
-    def _on_deadline(self) -> None:
-        self._timer = None
-        task = self._reading_task
-        if task is None:
-            return  # between commands; the next command arms the timer again
-        if self._deadline > self._timer_at:
-            self._arm(self._deadline)  # a later command moved the deadline on
-            return
-        # Callbacks run only while the task is suspended, and the only suspension point with
-        # _reading_task set is the reply readline(): the cancellation lands there.
-        self._expired = True
-        task.cancel()
-
     def _release(self) -> None:
         """Session over (server use): drop the deadline timer."""
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
+        self._deadline.release()
 
     async def _consume_after_hangup(self) -> None:
         self._hung_up = True
@@ -338,7 +321,7 @@ class AgiCall:
         if offset:
             line = encode_arguments("STREAM FILE", (name, escape_digits, offset))
         else:
-            line = encode_arguments("STREAM FILE", (name, escape_digits))
+            line = known_line(key := ("STREAM FILE", name, escape_digits)) or encode_kept(key)
         reply = await self._execute(line, "STREAM FILE", None)
         if reply.result == "-1":
             await self._failed(reply, "STREAM FILE")
@@ -352,7 +335,8 @@ class AgiCall:
     ) -> DigitsResult:
         """Play ``prompt`` and collect up to ``max_digits`` digits, ``timeout`` seconds apart;
         ``#`` ends input early and is not returned."""
-        line = encode_arguments("GET DATA", (prompt, _ms(timeout), max_digits))
+        key = ("GET DATA", prompt, _ms(timeout), max_digits)
+        line = known_line(key) or encode_kept(key)
         wait = self._wait_timeout(timeout * (max_digits + 1))
         reply = await self._execute(line, "GET DATA", wait)
         if reply.result == "-1":
@@ -394,9 +378,8 @@ class AgiCall:
 
     async def get_variable(self, name: str) -> str | None:
         """A channel variable (or dialplan function); None when it is not set."""
-        reply = await self._execute(
-            encode_arguments("GET VARIABLE", (name,)), "GET VARIABLE", None
-        )
+        line = known_line(key := ("GET VARIABLE", name)) or encode_kept(key)
+        reply = await self._execute(line, "GET VARIABLE", None)
         return (reply.data or "") if reply.result == "1" else None
 
     async def exec(self, app: str, *args: str, timeout: float | None = None) -> int:  # noqa: ASYNC109

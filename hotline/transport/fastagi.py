@@ -17,10 +17,10 @@ import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
-from typing import Any, Final
+from typing import Final
 
 from hotline.core.logs import call_uniqueid
-from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_REFUSED, FASTAGI_SESSIONS
+from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_ENDED, FASTAGI_REFUSED
 from hotline.core.phones import mask_channel, mask_phone
 from hotline.protocol.agi import (
     AgiDeadChannel,
@@ -32,6 +32,7 @@ from hotline.protocol.agi import (
 )
 from hotline.settings import FastAgiSettings
 from hotline.transport.agi_call import AgiCall
+from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
 
 __all__ = ["AgiCall", "AgiHandler", "AgiRoutes", "FastAgiServer"]
 
@@ -84,15 +85,15 @@ class FastAgiServer:
         self._peer_names = [*settings.allowed_peers, *extra_peers]
         self._allowed: tuple[Network, ...] = ()
         self._server: asyncio.Server | None = None
+        # Passed on per session: on Python 3.11 get_running_loop() and current_task() without
+        # a loop make a getpid() system call each (issue 19 item 2).
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         # Every session task, from accept to socket closed: stop() waits for and cancels these.
         self._tasks: set[asyncio.Task[None]] = set()
         self._active = 0
-        # Per-session work done once (issue 19 item 2): each peer's verdict, and the metric
-        # children per route label (and outcome); both are bounded sets.
+        # Each peer's verdict, worked out once (issue 19 item 2); a bounded set.
         self._peer_allowed: dict[str, str | None] = {}
-        self._active_gauges: dict[str, Any] = {}
-        self._session_counters: dict[tuple[str, str], Any] = {}
 
     @property
     def bound_port(self) -> int:
@@ -110,6 +111,7 @@ class FastAgiServer:
             raise RuntimeError("FastAGI server already started")
         s = self._settings
         self._allowed = await _resolve_peers(self._peer_names)
+        self._loop = asyncio.get_running_loop()
         self._peer_allowed.clear()
         self._closing = False
         self._server = await asyncio.start_server(
@@ -160,7 +162,7 @@ class FastAgiServer:
         a few coroutines down: every AGI reply resumes the whole await chain, and the bench
         measures that."""
         # asyncio.start_server runs this in a task it creates; the server adopts that task.
-        task = asyncio.current_task()
+        task = asyncio.current_task(self._loop)
         assert task is not None
         refused = self._refusal(writer)
         if refused is not None:
@@ -173,12 +175,16 @@ class FastAgiServer:
         self._tasks.add(task)
         self._active += 1
         call: AgiCall | None = None
+        label = ""  # the metrics' route label, once the call has started
         outcome = "cancelled"
+        # One timer for the session's reads, header and replies alike (agi_deadline).
+        deadline = ReadDeadline(reader, self._loop)
         try:
-            env = None if self._closing else await self._read_header(reader, writer)
+            env = None if self._closing else await self._read_header(reader, writer, deadline)
             if env is not None:
-                call = self._start_call(env, reader, writer)
-                self._active_gauge(self._route_label(call)).inc()
+                call = self._start_call(env, reader, writer, deadline)
+                label = self._route_label(call)
+                FASTAGI_ACTIVE[label] = FASTAGI_ACTIVE.get(label, 0) + 1
                 handler = self._handler_for(call)
                 if handler is None:
                     outcome = "fallback"
@@ -207,8 +213,9 @@ class FastAgiServer:
                 await self._fallback(call)
             outcome = "failed"
         finally:
+            deadline.release()
             if call is not None:
-                self._end_call(call, outcome)
+                self._end_call(call, label, outcome)
             self._active -= 1
             try:
                 await _close(writer)
@@ -243,7 +250,11 @@ class FastAgiServer:
         return None
 
     def _start_call(
-        self, env: AgiEnvironment, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self,
+        env: AgiEnvironment,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        deadline: ReadDeadline,
     ) -> AgiCall:
         call_uniqueid.set(env.uniqueid)  # this task's context: every log line carries it
         call = AgiCall(
@@ -252,11 +263,12 @@ class FastAgiServer:
             writer,
             command_timeout=self._settings.command_timeout,
             debug=log.isEnabledFor(logging.DEBUG),
+            deadline=deadline,
         )
         if log.isEnabledFor(logging.INFO):
             log.info(
                 "call start: route=%s caller=%s channel=%s",
-                env.route or "-",
+                call.route or "-",
                 mask_phone(env.callerid),
                 mask_channel(env.channel),
             )
@@ -276,27 +288,15 @@ class FastAgiServer:
             return None
         return handler
 
-    def _active_gauge(self, label: str) -> Any:
-        gauge = self._active_gauges.get(label)
-        if gauge is None:
-            gauge = self._active_gauges[label] = FASTAGI_ACTIVE.labels(label)
-        return gauge
-
     def _route_label(self, call: AgiCall) -> str:
         """The metrics' route label: a registered route, else one label for all others (a
         peer's typo must not create a new time series per call)."""
         return call.route if call.route in self._routes else "unknown"
 
-    def _end_call(self, call: AgiCall, outcome: str) -> None:
-        call._release()
-        label = self._route_label(call)
-        self._active_gauge(label).dec()
-        counter = self._session_counters.get((label, outcome))
-        if counter is None:
-            counter = self._session_counters[label, outcome] = FASTAGI_SESSIONS.labels(
-                label, outcome
-            )
-        counter.inc()
+    def _end_call(self, call: AgiCall, label: str, outcome: str) -> None:
+        FASTAGI_ACTIVE[label] -= 1
+        key = (label, outcome)
+        FASTAGI_ENDED[key] = FASTAGI_ENDED.get(key, 0) + 1
         if log.isEnabledFor(logging.INFO):
             log.info("call end: %s after %.3f s", outcome, call.age)
 
@@ -311,21 +311,25 @@ class FastAgiServer:
             )
 
     async def _read_header(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, deadline: ReadDeadline
     ) -> AgiEnvironment | None:
         """The ``agi_*`` block up to the blank line, or None (logged) to drop the connection."""
         s = self._settings
+        deadline.start(s.header_timeout)
         try:
-            async with asyncio.timeout(s.header_timeout):
-                lines = await self._header_lines(reader, writer)
-        except TimeoutError:
-            _drop(writer, f"no complete AGI header within {s.header_timeout:g} s")
-            return None
+            lines = await self._header_lines(reader, writer)
+        except ReadExpired:
+            lines = None
         except ValueError:  # a line over the StreamReader's limit (max_line_bytes)
             _drop(writer, f"AGI header line over {s.max_line_bytes} bytes")
             return None
         except ConnectionError as exc:
             log.debug("connection lost during the AGI header: %s", exc)
+            return None
+        finally:
+            deadline.reading = False
+        if deadline.expired:  # also when the timer fired in the pass that completed it
+            _drop(writer, f"no complete AGI header within {s.header_timeout:g} s")
             return None
         if lines is None:
             return None

@@ -30,6 +30,7 @@ from hotline.core.logs import TEXT_FORMAT, MaskingTextFormatter, call_uniqueid, 
 from hotline.protocol import agi
 from hotline.protocol.agi import AgiEnvironment, AgiReply, parse_header_block, parse_reply
 from hotline.settings import FastAgiSettings
+from hotline.transport.agi_deadline import ReadDeadline
 from hotline.transport.fastagi import AgiCall, AgiRoutes, FastAgiServer
 from tests.fakes.agi_client import asterisk_header
 
@@ -128,7 +129,11 @@ def _server(**limits: Any) -> FastAgiServer:
 
 
 async def _new_read_header(server: FastAgiServer, reader: asyncio.StreamReader) -> Any:
-    return await server._read_header(reader, _Writer())  # type: ignore[arg-type]
+    deadline = ReadDeadline(reader)  # the session's read deadline, as _on_connect makes it
+    try:
+        return await server._read_header(reader, _Writer(), deadline)  # type: ignore[arg-type]
+    finally:
+        deadline.release()
 
 
 def test_the_header_takes_three_reads_not_one_per_line() -> None:
