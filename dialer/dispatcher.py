@@ -422,6 +422,12 @@ class Dispatcher:
                         asyncio.create_task(self._originate(campaign, attempt, tracked, at.dial))
                     )
                     sent += 1
+            except asyncio.CancelledError:
+                # Stopped mid-batch: Originates awaiting replies stop too (as the one awaited
+                # did when they went out one by one); a lost reply would hold the stop.
+                for task in originates:
+                    task.cancel()
+                raise
             finally:  # replies awaited beside the next sends, not before them (issue 19 item 6)
                 if originates:
                     await asyncio.wait(originates)

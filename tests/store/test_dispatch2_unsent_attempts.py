@@ -89,12 +89,19 @@ async def killed_inside_a_batch(
     """w1 writes the six attempts in one batch, sends two, and is frozen at ``point`` of the
     third (before its mark, or after its mark and before its Originate)."""
     frozen, release = asyncio.Event(), asyncio.Event()
+    halted = asyncio.Event()
     if point == "originate":
         seen = freeze_at_call(first_ami, "originate", 3, frozen, release)
+        # Originates go out without waiting for the one before to be answered (issue 19
+        # item 6), so w1 also stops before marking the fourth: it dies with the third's
+        # Originate on its way and three contacts never sent.
+        freeze_at_call(first.store, "mark_sent", 4, halted, release)
     else:
         seen = freeze_at_call(first.store, "mark_sent", 3, frozen, release)
+        halted.set()
     task = asyncio.create_task(first.dispatch_once())
     await asyncio.wait_for(frozen.wait(), 30)
+    await asyncio.wait_for(halted.wait(), 30)
     assert len(first_ami.originated) == 2
     assert len(await store.inflight("w1")) == 6  # the whole batch is written
     return task, release, seen

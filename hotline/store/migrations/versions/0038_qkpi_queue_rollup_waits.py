@@ -6,7 +6,7 @@ Revision ID: 0038_qkpi_queue_rollup_waits
 Revises: 0037_sipcap_calls_caller
 Create Date: 2026-12-04
 
-Rows rolled before have no wait: every bucket is forgotten as rolled, so the report reads
+Rows rolled before have no wait: every rolled bucket is marked stale, so the report reads
 them from the events (exact) until the job rolls them again with their waits.
 """
 
@@ -26,7 +26,13 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("queue_rollups") as batch:
         batch.add_column(sa.Column("wait_us", sa.BigInteger(), nullable=True))
-    op.execute("DELETE FROM queue_rollup_buckets")
+    # Every rolled bucket marked stale (one already marked stays so), not forgotten: the doctor's
+    # upgrade check keeps every row, and the job rolls marked buckets again.
+    op.execute(
+        "INSERT INTO queue_rollup_marks (bucket, n) "
+        "SELECT bucket, 1 FROM queue_rollup_buckets WHERE true "
+        "ON CONFLICT (bucket) DO NOTHING"
+    )
 
 
 def downgrade() -> None:
