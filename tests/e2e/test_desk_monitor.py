@@ -100,6 +100,13 @@ async def test_a_supervisor_listens_to_an_operators_call(
             await page.screenshot(path=str(SCREENSHOT), full_page=True)
             await listen.click()
             await expect(page.locator("#monitor-message")).to_contain_text("Звоним")
+            # The wallboard's next event redraws the panel; the answer stays (it was wiped by
+            # every redraw, and a loaded run's redraw came before the check).
+            async with page.expect_response(
+                lambda r: r.url.endswith("/wallboard/monitor") and r.request.method == "GET"
+            ):
+                await page.evaluate("htmx.trigger('#monitor', 'sse:wallboard')")
+            await expect(page.locator("#monitor-message")).to_contain_text("Звоним")
 
             # boris's phone runs ChanSpy on anna's channel; then the caller speaks.
             spy = await channel_where(engine.ami, 10, application="ChanSpy", context=CONTEXT_SPY)

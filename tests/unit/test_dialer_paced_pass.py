@@ -12,8 +12,12 @@ code has no ``pause``: the loop computed a tick, the back-off or the idle poll i
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
+import pytest
+
+import dialer.dispatcher as dispatcher_module
 from dialer.engine import backoff
 from dialer.repository import DialerStore
 from tests.dialer_support import NOW, Clock, running_campaign
@@ -27,8 +31,13 @@ WIDE = OPEN.model_copy(update={"max_channels": 10_000})
 
 
 async def test_after_a_pass_pacing_cut_short_the_next_waits_for_the_next_slot_only(
-    db: Any, tmp_path: Path
+    db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Pacing's clock held still while the pass runs: the pass books its tick's slots (two or
+    # three, float rounding) and finds none left, whatever the machine's load (on the real
+    # clock a slow pass found room again and dialled all 60).
+    now = [1000.0]
+    monkeypatch.setattr(dispatcher_module, "time", SimpleNamespace(monotonic=lambda: now[0]))
     store = DialerStore(db)
     await running_campaign(store, tmp_path, [f"+7913800{i:04d}" for i in range(60)], rules=WIDE)
     dialer, ami = make_dialer(
@@ -36,8 +45,11 @@ async def test_after_a_pass_pacing_cut_short_the_next_waits_for_the_next_slot_on
     )
     dialled = await dialer.dispatch_once()
     assert 1 <= dialled < 60 and len(ami.originated) == dialled
-    # The pass slept to its last slot: the next is at most one interval away, not a tick.
-    assert dialer.pause(0) <= 1.0 / CPS < TICK
+    # The pass ended half an interval after its last slot: the next slot is half an interval
+    # away, and the next pass waits that, not a tick.
+    now[0] += (dialled - 0.5) / CPS
+    assert dialer.pause(0) == pytest.approx(0.5 / CPS)
+    assert dialer.pause(0) < TICK
     # While passes fail, the back-off holds as before.
     assert dialer.pause(3) == backoff(TICK, 3)
 
