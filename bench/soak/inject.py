@@ -18,9 +18,13 @@ from typing import Any, Final
 
 from bench.soak.faults import FaultKind, FaultRecord, PlannedFault
 from bench.soak.world import Child, fill
-from hotline.sandbox import Sandbox
+from hotline.sandbox import Sandbox, SandboxError
 
 RECOVERY_TIMEOUT: Final = 90.0
+# Starts of Asterisk after its SIGKILL, START_GAP seconds apart, while the dying one holds
+# its control socket.
+START_TRIES: Final = 5
+START_GAP: Final = 1.0
 DISK_FULL_LEAVE_MB: Final = 2
 LOCKED_TABLES: Final = "calls, call_events, readings, queue_events"
 _CONNECTED = re.compile(r"^hotline_ami_connected\{[^}]*\} ([0-9.]+)$", re.MULTILINE)
@@ -200,9 +204,22 @@ class Injector:
             if self.sandbox.control.pid() is None:
                 break
             await asyncio.sleep(0.05)
-        await asyncio.to_thread(self.sandbox.up)
+        await self._start_asterisk_again()
         self.asterisk_down.append((started, time.time()))
         await self.engine_serving()
+
+    async def _start_asterisk_again(self) -> None:
+        """``sandbox.up`` after a SIGKILL, tried again while the killed Asterisk still holds its
+        control socket: under load a dying process leaves /proc (so ``pid()`` is None) before
+        its sockets close, and the new one refuses with "Asterisk already running"."""
+        for attempt in range(1, START_TRIES + 1):
+            try:
+                await asyncio.to_thread(self.sandbox.up)
+                return
+            except SandboxError as exc:
+                if attempt == START_TRIES or "already running" not in str(exc):
+                    raise
+                await asyncio.sleep(START_GAP)
 
     async def _console_restart(self, _hold: float) -> None:
         await asyncio.to_thread(self.console.signal, signal.SIGKILL)
