@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from bench.soak.audit import ConsoleResponse, HeardReading
+from bench.soak.world import free_port
 from hotline.calls.simulator import Simulator
 from hotline.protocol.ami import AmiEvent
 from hotline.sandbox import Sandbox
@@ -137,11 +138,15 @@ async def sip_callers(
 ) -> None:
     """Batches of two real SIP calls that listen for SIPP_HOLD_MS and hang up."""
     sb = sandbox.settings.sandbox
+    # SIPp's own SIP port, free like the soak's other ports: by default SIPp binds the first
+    # free one from 5060 up, which other sandboxes and their Kamailio (SIP + 4) are about to bind.
+    sipp_port = free_port(True, set())
     media_port = 20000 + (sb.sip_port % 1000) * 10 + 4
     argv = [
         sandbox.sipp_path, f"{sb.sip_host}:{sb.sip_port}", "-sf", scenario,
         "-key", "caller", phone, "-d", str(SIPP_HOLD_MS), "-s", number,
-        "-i", "127.0.0.1", "-mp", str(media_port), "-m", "2", "-l", "2", "-r", "2",
+        "-i", "127.0.0.1", "-p", str(sipp_port), "-mp", str(media_port),
+        "-m", "2", "-l", "2", "-r", "2",
         "-timeout", "30", "-timeout_error", "-nostdin",
     ]  # fmt: skip
     while time.monotonic() < until:

@@ -22,6 +22,7 @@ from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.enums import CallDirection
 from tests.e2e.engine_support import engine_settings, wait_for_udp_port
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -120,6 +121,7 @@ async def test_callers_through_kamailio_reach_the_live_node_when_one_is_dead(
         "-d", str(HOLD_MS),
         "-s", DIALED,
         "-i", "127.0.0.1",
+        *own_ports(settings),
         "-m", str(CALLS),
         "-l", "1",
         "-timeout", "40",

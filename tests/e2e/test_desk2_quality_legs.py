@@ -19,6 +19,7 @@ from hotline.sandbox import Sandbox
 from hotline.store.audit import Actor
 from hotline.store.quality import CallQualityStore, QualityRecord
 from tests.e2e.engine_support import engine_settings, wait_for_udp_port
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -48,6 +49,7 @@ async def test_the_callers_and_the_operators_legs_are_both_stored(
         "-d", str(HOLD_MS),
         "-s", DIALED,
         "-i", "127.0.0.1",
+        *own_ports(settings),
         "-m", "1",
         "-timeout", "30",
         "-timeout_error",

@@ -14,6 +14,7 @@ from hotline.app import Engine
 from hotline.sandbox import Sandbox
 from hotline.store.quality import CallQualityStore, QualityRecord
 from tests.e2e.engine_support import engine_settings
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +36,7 @@ async def test_a_sip_calls_voice_quality_is_stored(sandbox: Sandbox, tmp_path: P
         "-d", str(HOLD_MS),
         "-s", DIALED,
         "-i", "127.0.0.1",
+        *own_ports(settings),
         "-m", "1",
         "-timeout", "30",
         "-timeout_error",

@@ -32,6 +32,7 @@ from hotline.sandbox.mounts import (
 from hotline.settings import Settings, load_settings
 from hotline.speech import audio, russian
 from hotline.speech.library import PromptLibrary, Sound
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -122,7 +123,8 @@ async def play(sandbox: Sandbox, settings: Settings, sounds: list[Sound], sip: b
                 sandbox.sipp_path,
                 f"{settings.sandbox.sip_host}:{settings.sandbox.sip_port}",
                 "-sf", scenario, "-key", "caller", NOT_A_CUSTOMER, "-s", "88005553535",
-                "-i", "127.0.0.1", "-m", "1", "-l", "1", "-timeout", "40", "-timeout_error",
+                "-i", "127.0.0.1", *own_ports(settings), "-m", "1", "-l", "1",
+                "-timeout", "40", "-timeout_error",
                 "-nostdin",
             ]  # fmt: skip
             sipp = await asyncio.to_thread(sandbox.run_in_chroot, argv, 60.0)

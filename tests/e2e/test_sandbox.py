@@ -24,6 +24,7 @@ from hotline.dialplan.names import (
 )
 from hotline.sandbox import Sandbox, SandboxLayout, ami_secret
 from hotline.settings import Settings
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -159,6 +160,7 @@ async def test_sip_call_from_sipp_reaches_fastagi(sandbox: Sandbox, settings: Se
         "-key", "caller", CALLER,
         "-s", DIALED,
         "-i", "127.0.0.1",
+        *own_ports(settings),
         "-m", "1",
         "-l", "1",
         "-timeout", "30",

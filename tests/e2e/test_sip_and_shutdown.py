@@ -13,6 +13,7 @@ from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.enums import CallDirection, CallOutcome
 from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -35,6 +36,7 @@ async def test_sip_caller_who_hangs_up_is_logged_end_to_end(
         "-d", str(HOLD_MS),
         "-s", DIALED,
         "-i", "127.0.0.1",
+        *own_ports(settings),
         "-m", "1",
         "-timeout", "30",
         "-timeout_error",
