@@ -121,6 +121,9 @@ class _StubAmi:
 
         return Subscription(None, 10)
 
+    def send_originate(self, channel: str, **kwargs: Any) -> Any:
+        return self.originate(channel, **kwargs)
+
     async def originate(self, channel: str, **kwargs: Any) -> str:
         return str(kwargs["action_id"])
 

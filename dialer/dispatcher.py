@@ -24,6 +24,7 @@ from dialer.last_calls import LAST_CALLS_BATCH, LastCalls
 from dialer.limits import Limits, resolve
 from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
 from dialer.model import CampaignState, DialMode, Reason, Result
+from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
 from dialer.repository import (
@@ -37,14 +38,11 @@ from dialer.rounds import Queued, Round
 from dialer.sms import SmsSender
 from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
-from hotline.core.metrics import CALLS_CAMPAIGN, CALLS_STARTED, DIALER_ORIGINATES
-from hotline.core.phones import mask_phone
-from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
 from hotline.store.leases import Lease, LeaseHolder
 from hotline.store.ratings import months_before
 from hotline.store.workers import PACING_CPS
-from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
+from hotline.transport.ami import AmiClient, AmiError
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +76,7 @@ class Dispatcher:
         self._email = email
         self._sms = sms
         self._last_originate = 0.0
+        self._originator = Originator(settings, ami, attempts, live)
         # R-105: a customer is surveyed at most once in this many months (0: no cap).
         self._survey_cap_months = survey_cap_months
         # Progressive campaigns without a queue of their own dial for this one's operators.
@@ -409,6 +408,8 @@ class Dispatcher:
                     wait = slot - time.monotonic()
                     if wait > 0:
                         await asyncio.sleep(wait)
+                    if not self._ami.connected:
+                        break  # nothing can go out: the rest go back to their contacts
                     marked = await self._store.mark_sent(attempt.id)
                     del unsent[attempt.id]
                     if not marked:
@@ -418,13 +419,23 @@ class Dispatcher:
                     self._live.prepared[attempt.id] = item.steps
                     tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
                     self._live.tracked[attempt.id] = tracked
-                    originates.append(
-                        asyncio.create_task(self._originate(campaign, attempt, tracked, at.dial))
-                    )
+                    # Written now, with no yield since the mark's commit: a worker stopped or
+                    # killed after it has sent every Originate it marked.
+                    try:
+                        originates.append(
+                            self._originator.send(campaign, attempt, tracked, at.dial)
+                        )
+                    except AmiError as exc:  # refused before a byte was written
+                        log.warning("campaign %s: Originate not sent: %s", campaign.name, exc)
+                        self._live.forget(attempt.id)
+                        at.recent.restore(item.target.phone, item.before)
+                        await self._store.withdraw_marked(attempt.id)
+                        break  # AMI is down: the rest go back to their contacts unsent
                     sent += 1
             except asyncio.CancelledError:
-                # Stopped mid-batch: Originates awaiting replies stop too (as the one awaited
-                # did when they went out one by one); a lost reply would hold the stop.
+                # Stopped mid-batch: the sent Originates' replies are no longer awaited (as
+                # the one awaited was not when they went out one by one); a lost reply would
+                # hold the stop.  Their calls are followed by their events or reconciled.
                 for task in originates:
                     task.cancel()
                 raise
@@ -452,41 +463,6 @@ class Dispatcher:
             log.warning("dialer cannot withdraw %d unsent attempts: %s", len(self._unsent), exc)
             return
         self._unsent.clear()
-
-    async def _originate(
-        self, campaign: CampaignRecord, attempt: AttemptRecord, tracked: LiveAttempt, dial: str
-    ) -> None:
-        attempt_id = attempt.id
-        channel = dial.format(number=attempt.phone.lstrip("+"), e164=attempt.phone)
-        log.info(
-            "campaign %s: dialling %s (attempt %s, #%d)",
-            campaign.name,
-            mask_phone(attempt.phone),
-            attempt_id,
-            attempt.number,
-        )
-        try:
-            DIALER_ORIGINATES.inc()
-            CALLS_STARTED.labels(CALLS_CAMPAIGN).inc()
-            await self._ami.originate(
-                channel,
-                context=CONTEXT_DIALER,
-                exten="s",
-                caller_id=self._settings.caller_id,
-                variables={ChannelVar.ATTEMPT_ID.value: attempt_id},
-                channel_id=attempt_id,
-                action_id=attempt_id,
-                timeout_ms=int(self._settings.ring_seconds * 1000),
-            )
-        except AmiActionFailed as exc:
-            log.warning("campaign %s: Originate refused: %s", campaign.name, exc)
-            await self._attempts.finish_unanswered(attempt_id, tracked, refused=True)
-        except AmiError as exc:
-            # Sent or not, we cannot tell: unknown, and the same-number gap guards a redial.
-            log.warning("campaign %s: Originate fate unknown: %s", campaign.name, exc)
-            await self._attempts.mark_unknown(attempt, campaign)
-        finally:
-            self._live.sending.discard(attempt_id)
 
 
 # At most this many attempts begun in one transaction (issue 19 item 4).

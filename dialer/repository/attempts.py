@@ -211,6 +211,20 @@ class Attempts:
         async with self._db.session() as session:
             await withdraw_unsent(session, attempt_ids)
 
+    async def withdraw_marked(self, attempt_id: str) -> None:
+        """Withdraw an attempt marked sent whose Originate was then refused before a byte was
+        written (AMI dropped during the mark): as if never sent, its contact pending again."""
+        async with self._db.session() as session:
+            await session.execute(
+                update(DialAttempt)
+                .where(
+                    DialAttempt.id == attempt_id,
+                    DialAttempt.status == AttemptStatus.DIALING.value,
+                )
+                .values(sent=False)
+            )
+            await withdraw_unsent(session, [attempt_id])
+
     async def mark_sent(self, attempt_id: str) -> bool:
         """Mark a batch's attempt as sent, just before its Originate goes out (one small
         statement on a bare connection, committed).  False: it is no longer there to send

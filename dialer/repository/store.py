@@ -73,6 +73,7 @@ class DialerStore:
         self.begin_attempts = attempts.begin_many
         self.withdraw_attempts = attempts.withdraw
         self.mark_sent = attempts.mark_sent
+        self.withdraw_marked = attempts.withdraw_marked
         self.attempt = attempts.get
         self.inflight = attempts.inflight
         self.inflight_counts = attempts.inflight_counts

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -48,6 +48,10 @@ class AmiError(Exception):
 
 class AmiNotConnected(AmiError):
     """No logged-in AMI connection (yet, or any more)."""
+
+
+class AmiNotSent(AmiNotConnected):
+    """Refused before anything was written: the action certainly never reached Asterisk."""
 
 
 class AmiActionFailed(AmiError):
@@ -306,13 +310,22 @@ class AmiClient:
 
         Every header name and value is checked first (``checked_headers``): one bad value
         refuses the whole action with AmiValueRefused and nothing is written."""
+        return await self._reply(headers, self._write(headers, as_list), reply_within)
+
+    def _write(self, headers: Mapping[str, Any], as_list: bool | None) -> asyncio.Future[Any]:
+        """Write the action now, before any yield; the future receives its reply."""
         checked = checked_headers(headers)
         manager = self._manager
         if manager is None or not self.connected:
-            raise AmiNotConnected("AMI is not connected")
-        future = manager.send_action(checked, as_list=as_list)
+            raise AmiNotSent("AMI is not connected")
+        future: asyncio.Future[Any] = manager.send_action(checked, as_list=as_list)
+        return future
+
+    async def _reply(
+        self, headers: Mapping[str, Any], future: asyncio.Future[Any], within: float | None
+    ) -> Any:
         try:
-            reply = await asyncio.wait_for(future, reply_within or self._settings.action_timeout)
+            reply = await asyncio.wait_for(future, within or self._settings.action_timeout)
         except TimeoutError as exc:
             raise AmiNotConnected(f"AMI action {headers.get('Action')} timed out") from exc
         first = reply[0] if isinstance(reply, list) else reply
@@ -330,7 +343,7 @@ class AmiClient:
             if "event" in m and m.event != complete
         ]
 
-    async def originate(
+    def send_originate(
         self,
         channel: str,
         *,
@@ -345,8 +358,11 @@ class AmiClient:
         other_channel_id: str | None = None,
         timeout_ms: int = 30_000,
         action_id: str | None = None,
-    ) -> str:
-        """Start a call asynchronously; returns the ActionID the OriginateResponse will carry.
+    ) -> Coroutine[Any, Any, str]:
+        """Write an Originate now, before returning (no yield between a caller's last
+        commit and the write: a dialer killed there would leave a call marked sent that
+        never went out); returns what awaits its reply and then gives the ActionID the
+        OriginateResponse will carry.  Raises AmiNotSent (nothing written) when AMI is down.
 
         ``channel_id`` becomes the new channel's uniqueid, so every later event of the call
         maps to our own record without a lookup.
@@ -377,8 +393,17 @@ class AmiClient:
             headers["Variable"] = [f"{k}={v}" for k, v in variables.items()]
         # as_list=False: resolve on "Originate successfully queued"; the OriginateResponse
         # then arrives as an ordinary event for the subscribers.
-        await self.action(headers, as_list=False)
-        return action_id
+        future = self._write(headers, as_list=False)
+
+        async def queued() -> str:
+            await self._reply(headers, future, None)
+            return action_id
+
+        return queued()
+
+    async def originate(self, channel: str, **options: Any) -> str:
+        """Start a call asynchronously (``send_originate``, its reply awaited)."""
+        return await self.send_originate(channel, **options)
 
     async def hangup(self, channel: str, cause: int | None = None) -> None:
         headers: dict[str, Any] = {"Action": "Hangup", "Channel": channel}

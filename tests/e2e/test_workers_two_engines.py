@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import text
 
 from dialer.model import CampaignRules
-from dialer.repository import DialerStore
+from dialer.repository import AttemptRecord, DialerStore
 from hotline.app import resolve_ami_secret
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox import Sandbox
@@ -55,6 +55,11 @@ def contacts() -> list[str]:
     """100 numbers: most end at once on the carrier (4 busy, 6 congestion, 8 unallocated);
     every fifth rings unanswered for ``ring_seconds`` (in flight when a worker dies)."""
     return [f"+79132{i:05d}{5 if i % 5 == 0 else (4, 6, 8)[i % 3]}" for i in range(100)]
+
+
+def rings(attempt: AttemptRecord) -> bool:
+    """Sent to a number the carrier lets ring for ``ring_seconds`` (see ``contacts``)."""
+    return attempt.sent and attempt.phone.endswith("5")
 
 
 def worker(
@@ -115,9 +120,10 @@ async def test_two_workers_share_a_campaign_and_one_takes_over(
             with worker(settings, "w1", settings.fastagi.port) as first, worker(settings, "w2", 0):
                 async with asyncio.timeout(60):
                     while True:
-                        ringing = await store.inflight("w1")
-                        sent = any(a.sent for a in ringing)  # not just written (issue 19)
-                        if sent and len(await store.attempts_detail(cid)) >= 25:
+                        # Sent (not just written: issue 19), to a number that rings for
+                        # ring_seconds, so still in flight when the kill lands.
+                        ringing = [a for a in await store.inflight("w1") if rings(a)]
+                        if ringing and len(await store.attempts_detail(cid)) >= 25:
                             break  # a quarter dialled, w1 has a call ringing
                         await asyncio.sleep(0.05)
                 first.send_signal(signal.SIGKILL)

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from hotline.settings import AmiSettings
-from hotline.transport.ami import AmiActionFailed, AmiClient, AmiNotConnected
+from hotline.transport.ami import AmiActionFailed, AmiClient, AmiNotConnected, AmiNotSent
 from tests.fakes.ami_server import FakeAmiServer
 
 
@@ -145,3 +145,29 @@ async def test_events_reach_subscribers_and_a_slow_one_only_loses_its_own(
         assert [(await hangups.get(within=1.0)).uniqueid for _ in range(2)] == ["u0", "u1"]
         assert hangups.dropped == 3
         await ami.ping()  # the reader never stalled
+
+
+async def test_send_originate_writes_before_it_returns(server: FakeAmiServer) -> None:
+    # A dialer marks an attempt sent, then calls send_originate: nothing may yield between
+    # (a worker stopped or killed there would hold a "sent" call that never went out).
+    async with AmiClient(settings_for(server), server.secret) as ami:
+        assert ami._manager is not None
+        transport = ami._manager.protocol.transport
+        written: list[bytes] = []
+        write = transport.write
+
+        def recording(data: bytes) -> None:
+            written.append(data)
+            write(data)
+
+        transport.write = recording
+        reply = ami.send_originate("Local/100@ctx", application="Wait", data="1", channel_id="a-1")
+        assert [w for w in written if b"Action: Originate" in w]  # no await came between
+        assert await reply == "a-1"
+
+
+async def test_send_originate_refuses_when_down_and_writes_nothing(server: FakeAmiServer) -> None:
+    ami = AmiClient(settings_for(server), server.secret)  # never connected
+    with pytest.raises(AmiNotSent):
+        _ = ami.send_originate("Local/100@ctx", application="Wait", data="1", channel_id="a-2")
+    assert not [a for a in server.actions if a.get("Action") == "Originate"]

@@ -52,9 +52,8 @@ async def test_the_next_originate_goes_out_before_the_previous_reply(
 ) -> None:
     store = DialerStore(db)
     campaign = await running_campaign(store, tmp_path, PHONES, rules=OPEN)
-    dialer, _stub = make_dialer(db, Clock(NOW), trunk_channels=1000)
     ami = RepliesAfterTheBatch(len(PHONES), refused=PHONES[1].lstrip("+"))
-    dialer._dispatcher._ami = ami  # type: ignore[assignment]
+    dialer, _ = make_dialer(db, Clock(NOW), ami, trunk_channels=1000)
     async with asyncio.timeout(GUARD_SECONDS):
         assert await dialer.dispatch_once() == len(PHONES)
     # Every reply was in when the pass returned, and the refused call was settled by then.

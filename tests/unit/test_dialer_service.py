@@ -3,7 +3,7 @@ same-number gap across campaigns, do-not-call after the start, and unknown outco
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings import DialerSettings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
-from hotline.transport.ami import AmiNotConnected, Subscription
+from hotline.transport.ami import AmiNotConnected, AmiNotSent, Subscription
 from tests.dialer_support import NOW, ZONE, Clock, running_campaign, short_scenario, write_csv
 
 ALWAYS = "00:00-24:00"
@@ -35,7 +35,8 @@ class StubAmi:
 
     def __init__(self) -> None:
         self.connected = True
-        self.originated: list[dict[str, Any]] = []
+        self.originated: list[dict[str, Any]] = []  # replied to
+        self.written: list[str] = []  # action ids of the Originates written
         self.live: set[str] = set()
         self.fail: Exception | None = None
 
@@ -47,6 +48,14 @@ class StubAmi:
 
     async def wait_connected(self, within: float) -> None:
         pass
+
+    def send_originate(self, channel: str, **kwargs: Any) -> Coroutine[Any, Any, str]:
+        """Like AmiClient's: refused now (AmiNotSent, nothing written) or written now (in
+        ``written``), its reply what ``originate`` returns."""
+        if isinstance(self.fail, AmiNotSent):
+            raise self.fail
+        self.written.append(str(kwargs["action_id"]))
+        return self.originate(channel, **kwargs)
 
     async def originate(self, channel: str, **kwargs: Any) -> str:
         if self.fail is not None:
@@ -78,8 +87,10 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def make_dialer(db: Database, clock: Clock, **settings: Any) -> tuple[Dialer, StubAmi]:
-    ami = StubAmi()
+def make_dialer(
+    db: Database, clock: Clock, ami: StubAmi | None = None, **settings: Any
+) -> tuple[Dialer, StubAmi]:
+    ami = ami or StubAmi()
     dialer = Dialer(
         DialerSettings(**{"calls_per_second": 1000.0, **settings}),
         DialerStore(db),
@@ -106,7 +117,7 @@ async def test_attempt_is_written_before_the_originate(db: Database, tmp_path: P
     ami.originate = checking  # type: ignore[method-assign]
     assert await dialer.dispatch_once() == 1
     assert seen == [AttemptStatus.DIALING]
-    call = ami.originate and ami.originated[0]
+    call = ami.originated[0]
     assert call["channel"] == "Local/79131234561@hotline-sim-carrier"
     assert call["channel_id"] == call["action_id"]
     assert (await store.targets_detail(campaign.id))[0]["state"] == "calling"
@@ -183,6 +194,28 @@ async def test_lost_originate_is_unknown_and_waits_for_the_gap(
     assert row["next_attempt_at"] >= (NOW + timedelta(hours=1)).isoformat()
     progress = await status(store, "test", NOW)
     assert (progress.pending, progress.retries_pending, progress.attempts) == (1, 1, 1)
+
+
+async def test_an_originate_refused_before_it_was_written_goes_back_to_its_contact(
+    db: Database, tmp_path: Path
+) -> None:
+    # AMI dropped while the first attempt was being marked sent: nothing went out, so the
+    # attempt is withdrawn (not "unknown", which would hold the number for the gap).
+    store = DialerStore(db)
+    phones = ["+79131234561", "+79131234562"]
+    campaign = await running_campaign(store, tmp_path, phones, rules=OPEN)
+    dialer, ami = make_dialer(db, Clock(NOW), same_number_gap_seconds=3600)
+    ami.fail = AmiNotSent("AMI is not connected")
+    assert await dialer.dispatch_once() == 0
+    assert await store.attempts_detail(campaign.id) == []
+    targets = await store.targets_detail(campaign.id)
+    assert [(t["state"], t["attempts"]) for t in targets] == [("pending", 0), ("pending", 0)]
+    ami.fail = None  # back: both are dialled at once, the gap not held against them
+    assert await dialer.dispatch_once() == 2
+    assert sorted(o["channel"].split("@")[0] for o in ami.originated) == [
+        "Local/79131234561",
+        "Local/79131234562",
+    ]
 
 
 async def test_reconcile_adopts_live_calls_and_settles_the_rest(
