@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -42,9 +43,35 @@ TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", USER_EVENT)
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
 # MixMonitor closes its file a moment after the hang-up; wait this long for it.
 FILE_SETTLE_SECONDS = 1.0
-# How long a stopping tracker waits for recordings still being completed (the settle time
-# and a few writes).
-FINISH_ON_STOP_SECONDS = FILE_SETTLE_SECONDS + 4.0
+# Then at most this long for the file to be there and hold its size (a loaded machine).
+FILE_CLOSE_SECONDS = 5.0
+FILE_LOOK_SECONDS = 0.25
+# How long a stopping tracker waits for recordings still being completed (the settle time,
+# the wait for the file and a few writes).
+FINISH_ON_STOP_SECONDS = FILE_SETTLE_SECONDS + FILE_CLOSE_SECONDS + 4.0
+
+
+def file_size(path: Path) -> int | None:
+    """The file's size in bytes, None if it is not there.  Blocking: run it in a thread."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+async def closed_file(path: Path, within: float, look: float = FILE_LOOK_SECONDS) -> None:
+    """Return once MixMonitor's file at ``path`` is there and its size held still over one
+    ``look``, or after ``within`` seconds.  MixMonitor writes from its own thread and opens
+    the file at its first frame: a second after the hang-up it may not be there yet on a
+    loaded machine (the recording then kept no duration: CI, stop 33)."""
+    deadline = time.monotonic() + within
+    last: int | None = None
+    while True:
+        size = await asyncio.to_thread(file_size, path)
+        if (size is not None and size == last) or time.monotonic() >= deadline:
+            return
+        last = size
+        await asyncio.sleep(look)
 
 
 def _int(value: str) -> int | None:
@@ -165,8 +192,14 @@ class QueueTracker:
             self._finishing.add(task)
             task.add_done_callback(self._finishing.discard)
 
-    async def finish_recordings(self, uniqueid: str, settle: float = FILE_SETTLE_SECONDS) -> None:
-        """Fill in duration, operator and account once the call is over."""
+    async def finish_recordings(
+        self,
+        uniqueid: str,
+        settle: float = FILE_SETTLE_SECONDS,
+        close_within: float = FILE_CLOSE_SECONDS,
+    ) -> None:
+        """Fill in duration, operator and account once the call is over and its files are
+        closed."""
         await asyncio.sleep(settle)
         try:
             call = await self._log.get(uniqueid=uniqueid)
@@ -184,6 +217,7 @@ class QueueTracker:
                 # QueueAdd gives every operator's MemberName: the operator's name.
                 operator = connect[-1].member
             for record in await self._recordings.for_uniqueid(uniqueid):
+                await closed_file(Path(record.path), close_within)
                 if await discard_unwritten(self._recordings, Path(record.path), uniqueid):
                     continue
                 seconds = await asyncio.to_thread(wav_seconds, Path(record.path))

@@ -6,6 +6,7 @@ ended while the engine was away), the empty file is removed, its index row marke
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from datetime import UTC, datetime, timedelta
@@ -79,3 +80,24 @@ async def test_the_folder_look_discards_empty_files_and_adopts_none(
     assert rows[str(indexed)].purged_at is not None
     later = NOW + timedelta(seconds=SETTLE_SECONDS)
     assert await index_missed(settings, recordings, later) == 0
+
+
+async def test_a_recording_whose_file_comes_late_still_gets_its_duration(
+    db: Database, call_log: CallLog, tmp_path: Path
+) -> None:
+    # On a loaded machine MixMonitor had not opened the file a second after the hang-up: the
+    # recording kept no duration.  The tracker now waits for the file to be there and still.
+    await call_log.open(uniqueid="1796340930.102", direction=CallDirection.INBOUND, caller="7")
+    path = tmp_path / "1796340930.102.wav"
+    recordings = Recordings(db)
+    await recordings.started("1796340930.102", str(path), caller=None)
+    tracker = QueueTracker(cast(Any, None), QueueEvents(db), recordings, call_log)
+    finishing = asyncio.create_task(
+        tracker.finish_recordings("1796340930.102", settle=0, close_within=60.0)
+    )
+    await asyncio.sleep(0.6)  # MixMonitor's thread has not written it yet
+    assert not finishing.done()
+    _file(path, WAV_HEADER_BYTES + 2 * WAV_BYTES_PER_SECOND, age=0)
+    await asyncio.wait_for(finishing, 60.0)
+    (row,) = await recordings.for_uniqueid("1796340930.102")
+    assert row.duration == 2.0
