@@ -78,6 +78,16 @@ async def channel(ami: AmiClient, within: float, **wanted: str) -> str:
             await asyncio.sleep(0.2)
 
 
+async def gone(ami: AmiClient, within: float, **wanted: str) -> None:
+    """Wait until no live channel's CoreShowChannel fields end as ``wanted`` says."""
+    async with asyncio.timeout(within):
+        while any(
+            all(event.get(k).endswith(v) for k, v in wanted.items())
+            for event in await ami.core_show_channels()
+        ):
+            await asyncio.sleep(0.2)
+
+
 async def settled(paths: list[Path], within: float = 5.0) -> None:
     """Wait until MixMonitor has finished the recordings: the last ones exist and their
     sizes stop changing (it closes a file a moment after the hang-up)."""
@@ -140,6 +150,10 @@ async def test_whisper_reaches_the_operator_only_and_barge_both_sides(
                 # boris's phone says the prompt, then waits: the phase is over.
                 await channel(ami, 10, context=CONTEXT_SIMULATED_VOICE, application="Wait")
                 await ami.hangup(spying)
+                # The phase's supervisor phone is gone before the next phase looks for its
+                # own: a loaded Asterisk still listed the whisper's in Wait, so the barge was
+                # hung up before its prompt was said (a clean-clone run heard nothing).
+                await gone(ami, 10, context=CONTEXT_SIMULATED_VOICE)
             call.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await call
