@@ -107,6 +107,22 @@ async def test_a_supervisor_listens_to_an_operators_call(
             ):
                 await page.evaluate("htmx.trigger('#monitor', 'sse:wallboard')")
             await expect(page.locator("#monitor-message")).to_contain_text("Звоним")
+            # A refusal (409) is shown too, in the wallboard: htmx 2 swaps no 4xx answer, so
+            # a supervisor never saw why a click did nothing.  Sent by htmx itself (a click
+            # can land on a form a redraw has just put in, not yet htmx's: a native submit).
+            async with page.expect_response(
+                lambda r: r.url.endswith("/wallboard/monitor") and r.request.method == "POST"
+            ) as refused:
+                await page.evaluate(
+                    """() => htmx.ajax('POST', '/wallboard/monitor', {
+                        source: document.querySelector('#monitor-listen-anna').form,
+                        target: '#monitor', swap: 'innerHTML',
+                        values: {mode: 'listen', operator: 'nobody'}})"""
+                )
+            assert (await refused.value).status == 409
+            await expect(page.locator("#monitor-message")).to_contain_text("Не выполнено")
+            await expect(page.locator("#monitor #monitor-calls")).to_be_visible()
+            assert page.url.endswith("/wallboard")
 
             # boris's phone runs ChanSpy on anna's channel; then the caller speaks.
             spy = await channel_where(engine.ami, 10, application="ChanSpy", context=CONTEXT_SPY)
