@@ -52,7 +52,11 @@ async def test_fifty_parallel_wrong_logins_check_at_most_the_limit(settings: Set
         replies = await asyncio.gather(
             *(client.post("/login", data={**form, "password": f"wrong-{n}"}) for n in range(50))
         )
-    assert {reply.status_code for reply in replies} == {401}
+    # Refused, every one; on a loaded machine a few may find SQLite's lock held past the busy
+    # wait and get the console's 503 with Retry-After (a clear answer, nothing written): what
+    # matters is that none got in or failed otherwise, and the count below.
+    codes = {reply.status_code for reply in replies}
+    assert 401 in codes and codes <= {401, 503}, codes
     async with Database.from_settings(settings) as db:
         entries = await AuditLog(db).entries()
     checked = [e for e in entries if e.action == "login.failed" and e.target == "vera"]
