@@ -42,7 +42,7 @@ from hotline.settings import DialerSettings
 from hotline.store.leases import Lease, LeaseHolder
 from hotline.store.ratings import months_before
 from hotline.store.workers import PACING_CPS
-from hotline.transport.ami import AmiClient, AmiError
+from hotline.transport.ami import AmiClient, AmiError, AmiNotSent
 
 log = logging.getLogger(__name__)
 
@@ -425,7 +425,7 @@ class Dispatcher:
                         originates.append(
                             self._originator.send(campaign, attempt, tracked, at.dial)
                         )
-                    except AmiError as exc:  # refused before a byte was written
+                    except AmiNotSent as exc:  # AMI down: refused before a byte was written
                         log.warning("campaign %s: Originate not sent: %s", campaign.name, exc)
                         self._live.forget(attempt.id)
                         at.recent.restore(item.target.phone, item.before)

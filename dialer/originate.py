@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
-from typing import Any
+from collections.abc import Awaitable
 
 from dialer.attempts import AttemptTracker
 from dialer.live import LiveAttempt, LiveCalls
@@ -16,7 +15,7 @@ from hotline.core.metrics import CALLS_CAMPAIGN, CALLS_STARTED, DIALER_ORIGINATE
 from hotline.core.phones import mask_phone
 from hotline.dialplan.names import CONTEXT_DIALER, ChannelVar
 from hotline.settings import DialerSettings
-from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
+from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError, AmiNotSent
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +32,8 @@ class Originator:
     def send(
         self, campaign: CampaignRecord, attempt: AttemptRecord, tracked: LiveAttempt, dial: str
     ) -> asyncio.Task[None]:
-        """Write the attempt's Originate before returning (AmiError: nothing was written);
-        the task returned settles the attempt by the reply."""
+        """Write the attempt's Originate before returning (AmiNotSent: AMI is down and
+        nothing was written); the task returned settles the attempt by the reply."""
         attempt_id = attempt.id
         channel = dial.format(number=attempt.phone.lstrip("+"), e164=attempt.phone)
         log.info(
@@ -44,16 +43,22 @@ class Originator:
             attempt_id,
             attempt.number,
         )
-        reply = self._ami.send_originate(
-            channel,
-            context=CONTEXT_DIALER,
-            exten="s",
-            caller_id=self._settings.caller_id,
-            variables={ChannelVar.ATTEMPT_ID.value: attempt_id},
-            channel_id=attempt_id,
-            action_id=attempt_id,
-            timeout_ms=int(self._settings.ring_seconds * 1000),
-        )
+        reply: Awaitable[str]
+        try:
+            reply = self._ami.send_originate(
+                channel,
+                context=CONTEXT_DIALER,
+                exten="s",
+                caller_id=self._settings.caller_id,
+                variables={ChannelVar.ATTEMPT_ID.value: attempt_id},
+                channel_id=attempt_id,
+                action_id=attempt_id,
+                timeout_ms=int(self._settings.ring_seconds * 1000),
+            )
+        except AmiNotSent:
+            raise  # AMI down, nothing written: the dispatcher withdraws the attempt
+        except AmiError as exc:  # a value the adapter refused: settled as a lost reply was
+            reply = _raised(exc)
         DIALER_ORIGINATES.inc()
         CALLS_STARTED.labels(CALLS_CAMPAIGN).inc()
         return asyncio.create_task(self._settle(campaign, attempt, tracked, reply))
@@ -63,7 +68,7 @@ class Originator:
         campaign: CampaignRecord,
         attempt: AttemptRecord,
         tracked: LiveAttempt,
-        reply: Coroutine[Any, Any, str],
+        reply: Awaitable[str],
     ) -> None:
         attempt_id = attempt.id
         try:
@@ -77,3 +82,7 @@ class Originator:
             await self._attempts.mark_unknown(attempt, campaign)
         finally:
             self._live.sending.discard(attempt_id)
+
+
+async def _raised(exc: AmiError) -> str:
+    raise exc

@@ -23,7 +23,7 @@ import logging
 import random
 import time
 import uuid
-from collections.abc import Coroutine, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,6 +70,11 @@ class AmiLoginRefused(AmiError):
 class AmiValueRefused(AmiError, ValueError):
     """A header name or value would break the AMI line protocol (CR, LF or NUL): refused
     before anything is written, so it can never end one action and start another."""
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 def checked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
@@ -358,10 +363,10 @@ class AmiClient:
         other_channel_id: str | None = None,
         timeout_ms: int = 30_000,
         action_id: str | None = None,
-    ) -> Coroutine[Any, Any, str]:
+    ) -> asyncio.Task[str]:
         """Write an Originate now, before returning (no yield between a caller's last
         commit and the write: a dialer killed there would leave a call marked sent that
-        never went out); returns what awaits its reply and then gives the ActionID the
+        never went out); returns the task awaiting its reply, which gives the ActionID the
         OriginateResponse will carry.  Raises AmiNotSent (nothing written) when AMI is down.
 
         ``channel_id`` becomes the new channel's uniqueid, so every later event of the call
@@ -399,7 +404,11 @@ class AmiClient:
             await self._reply(headers, future, None)
             return action_id
 
-        return queued()
+        # A task, not a bare coroutine: a caller stopped before awaiting it leaves nothing
+        # un-awaited, and the reply nobody waits for any more is not logged as an error.
+        reply = asyncio.ensure_future(queued())
+        reply.add_done_callback(_retrieved)
+        return reply
 
     async def originate(self, channel: str, **options: Any) -> str:
         """Start a call asynchronously (``send_originate``, its reply awaited)."""
