@@ -25,6 +25,7 @@ from hotline.store.held_spool import CALL_EVENTS, CALL_TRACKER, HeldSpool
 from hotline.store.models import Call
 from tests.chaos_pg import NO_SERVER, private_postgres
 from tests.e2e.engine_support import engine_process, engine_settings, wait_for_port
+from tests.e2e.sipp_ports import own_ports
 
 pytestmark = [pytest.mark.e2e, NO_SERVER]
 
@@ -32,9 +33,6 @@ SCENARIO = Path(__file__).parent / "sipp" / "caller_hangs_up.xml"
 CALLER = "79131234567"
 DIALED = "88005553535"
 HOLD_MS = 3000
-# SIPp's own UDP port (it binds 5060 otherwise): in this worktree's range, apart from the
-# sandbox's SIP ports.
-SIPP_PORT = 31091
 # Generous bounds on a loaded machine, not measures.
 WITHIN = 90.0
 
@@ -92,7 +90,7 @@ async def test_a_call_held_through_an_outage_survives_a_sigkill(
             "-d", str(HOLD_MS),
             "-s", DIALED,
             "-i", "127.0.0.1",
-            "-p", str(SIPP_PORT),
+            *own_ports(settings),
             "-m", "1",
             "-timeout", "30",
             "-timeout_error",
