@@ -84,6 +84,10 @@ class QueueEvents:
         else:
             await self._held.add(event)
 
+    async def add_once(self, event: QueueEventRecord) -> None:
+        """Write ``event`` unless it is there (a writer's held row replayed, issue 21)."""
+        await self._insert(event, True)
+
     async def _insert(self, event: QueueEventRecord, again: bool) -> None:
         """One event; ``again``: written before, maybe (replayed): not if it is there."""
         async with self._db.session() as session:

@@ -19,6 +19,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
+from hotline.contact_center.desk import held_dispositions
 from hotline.core.metrics import watch_loop_lag
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
@@ -96,13 +97,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         # The console's own event-loop lag on its /metrics (issue 20).
         lag = settings.metrics.loop_lag_interval if settings.metrics.enabled else None
         probe = asyncio.create_task(watch_loop_lag(lag), name="loop-lag") if lag else None
+        # Dispositions the store refused, and those a console killed in an outage spooled.
+        app.state.dispositions = held_dispositions(database, settings)
+        held = asyncio.create_task(app.state.dispositions.run(), name="dispositions-held")
         if ami is not None:
             # Without waiting: the console works (stored figures) while the PBX is down.
             await ami.start(wait=False)
         try:
             yield
         finally:
-            for task in (listening, probe):
+            for task in (listening, probe, held):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
