@@ -31,9 +31,10 @@ from hotline.dialplan.names import (
 )
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
-from hotline.store.audit import Actor, AuditLog
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.enums import QueueEventKind
+from hotline.store.held_audit import AuditNote, write_note
 from hotline.store.held_rows import HeldRows
 from hotline.store.held_spool import HeldSpool
 from hotline.store.models.transfers import TransferKind, TransferTarget
@@ -43,6 +44,7 @@ from hotline.store.transfers import TransferRecord, Transfers
 from hotline.transport.ami import AmiClient, Subscription, consume
 
 REASON_MAX: Final = 200
+TRANSFER_ACTION: Final = "call.transfer"
 # The caller's channel's peer in the bridge: the operator's channel (attended transfers).
 BRIDGE_PEER: Final = "BRIDGEPEER"
 # AMI events that mean the receiving side answered the caller's channel.
@@ -121,9 +123,12 @@ async def transfer_call(
     target: str,
     reason: str,
     by: Actor,
+    audit: HeldRows[AuditNote] | None = None,
 ) -> TransferRecord:
     """Transfer ``operator``'s caller; returns the stored transfer.  Every value reaches
-    Asterisk through the AMI adapter's line checks."""
+    Asterisk through the AMI adapter's line checks.  With ``audit`` (the console's), the
+    audit entry, written once Asterisk has done it, is held if the store refuses it then:
+    the transfer happened, and is not answered with an error (issue 21)."""
     why = check_reason(reason)
     if ami is None or not ami.connected:
         raise TransferError("Asterisk is unreachable")
@@ -139,12 +144,12 @@ async def transfer_call(
         await Transfers(db).remove(record.id)
         raise
     shown = mask_phone(checked) if target_kind is TransferTarget.NUMBER else checked
-    await AuditLog(db).write(
-        by,
-        "call.transfer",
-        call.call_id,
-        {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why},
-    )
+    detail = {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why}
+    note = AuditNote(by, TRANSFER_ACTION, call.call_id, detail, utc_now())
+    if audit is None:
+        await write_note(db, note)
+    else:
+        await audit.add(note)
     return record
 
 

@@ -24,6 +24,7 @@ from hotline.core.metrics import watch_loop_lag
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
+from hotline.store.held_audit import held_audit
 from hotline.store.notify import Listener
 from hotline.transport.ami import AmiClient
 from hotline.web import dates, unavailable
@@ -100,13 +101,16 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         # Dispositions the store refused, and those a console killed in an outage spooled.
         app.state.dispositions = held_dispositions(database, settings)
         held = asyncio.create_task(app.state.dispositions.run(), name="dispositions-held")
+        # Audit entries refused after their action was done (a transfer Asterisk carried out).
+        app.state.held_audit = held_audit(database, settings)
+        audit = asyncio.create_task(app.state.held_audit.run(), name="audit-held")
         if ami is not None:
             # Without waiting: the console works (stored figures) while the PBX is down.
             await ami.start(wait=False)
         try:
             yield
         finally:
-            for task in (listening, probe, held):
+            for task in (listening, probe, held, audit):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
