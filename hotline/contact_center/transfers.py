@@ -256,16 +256,8 @@ class TransferTracker:
         self._queue_events = queue_events
         # An attended transfer's consultation leg -> the caller's uniqueid.
         self._legs: dict[str, str] = {}
-        self._held = (
-            None
-            if spool is None
-            else HeldRows(
-                "transfer answer",
-                spool,
-                self._write,
-                TransferAnswer.to_json,
-                TransferAnswer.from_json,
-            )
+        self._held = HeldRows(
+            "transfer answer", spool, self._write, TransferAnswer.to_json, TransferAnswer.from_json
         )
 
     @classmethod
@@ -279,12 +271,11 @@ class TransferTracker:
     @property
     def held(self) -> int:
         """Answers held for the store (0 without a spool)."""
-        return 0 if self._held is None else self._held.held
+        return self._held.held
 
     async def write_held_rows(self) -> None:
         """Write held answers, and at start what an earlier run spooled; until cancelled."""
-        if self._held is not None:
-            await self._held.run()
+        await self._held.run()
 
     async def run(self) -> None:
         held = asyncio.create_task(self.write_held_rows(), name="transfer-answers-held")
@@ -307,11 +298,7 @@ class TransferTracker:
             return
         # An attended transfer's specialist answers its consultation leg: the caller's call.
         uniqueid = self._legs.pop(answer[0], answer[0])
-        held = TransferAnswer(uniqueid, utc_now(), answer[1])
-        if self._held is None:
-            await self._write(held, False)
-        else:
-            await self._held.add(held)
+        await self._held.add(TransferAnswer(uniqueid, utc_now(), answer[1]))
 
     async def _write(self, answer: TransferAnswer, again: bool) -> None:
         """The transfer's answer, and a specialist's connect; ``again`` (replayed): once.  The

@@ -50,12 +50,14 @@ class HeldRows(Generic[Row]):
     def __init__(
         self,
         what: str,
-        spool: HeldSpool,
+        spool: HeldSpool | None,
         write: Callable[[Row, bool], Awaitable[None]],
         to_json: Callable[[Row], dict[str, Any]],
         from_json: Callable[[dict[str, Any]], Row],
     ) -> None:
-        """``what``: the rows' name in the log (no personal data: the spool holds that)."""
+        """``what``: the rows' name in the log (no personal data: the spool holds that).
+        Without a ``spool`` nothing is held: a refused write raises to the caller (the
+        writers' plain form, the CLI's and the tests')."""
         self._what = what
         self._spool = spool
         self._write = write
@@ -72,6 +74,9 @@ class HeldRows(Generic[Row]):
     async def add(self, row: Row) -> Kept:
         """Write ``row``, or hold it (on disk first) while the store is away or rows are
         still held before it (they keep their order)."""
+        if self._spool is None:
+            await self._write(row, False)
+            return Kept.WRITTEN
         if not self._held:
             try:
                 await self._write(row, False)
@@ -87,6 +92,8 @@ class HeldRows(Generic[Row]):
 
     async def write_held(self) -> None:
         """Write the held rows in order; raises (one of ``AWAY``) while the store is away."""
+        if self._spool is None:
+            return  # nothing is held without one
         while self._held:
             key, row = self._held[0]
             try:
@@ -101,6 +108,8 @@ class HeldRows(Generic[Row]):
     async def run(self) -> None:
         """Take back what an earlier run spooled, then write whatever is held, with back-off
         while the store is away.  Cancel it to stop (what is held stays spooled)."""
+        if self._spool is None:
+            return
         # Rows held meanwhile are spooled too: taken back are the others, older, first.
         async with self._spooling:
             holding = {key for key, _row in self._held}
