@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from hotline.core.clock import utc_now
 from hotline.store.audit import Actor
@@ -15,6 +16,9 @@ from hotline.store.held_audit import AuditNote, write_note
 from hotline.store.held_rows import HeldRows
 from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiClient
+
+# The audit log's name for a caller handed on or transferred by an operator.
+TRANSFER_ACTION: Final = "call.transfer"
 
 
 class TransferError(Exception):
@@ -68,7 +72,7 @@ async def hand_caller_to(
     await ami.action(
         {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": "s", "Priority": 1}
     )
-    note = AuditNote(by, "call.transfer", call_id, {"context": context, **variables}, utc_now())
+    note = AuditNote(by, TRANSFER_ACTION, call_id, {"context": context, **variables}, utc_now())
     if audit is None:
         await write_note(db, note)
     else:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from hotline.contact_center.departments import departments
-from hotline.contact_center.transfer import TransferError, current_call
+from hotline.contact_center.transfer import TRANSFER_ACTION, TransferError, current_call
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone, normalise_phone
@@ -44,7 +44,6 @@ from hotline.store.transfers import TransferRecord, Transfers
 from hotline.transport.ami import AmiClient, Subscription, consume
 
 REASON_MAX: Final = 200
-TRANSFER_ACTION: Final = "call.transfer"
 # The caller's channel's peer in the bridge: the operator's channel (attended transfers).
 BRIDGE_PEER: Final = "BRIDGEPEER"
 # AMI events that mean the receiving side answered the caller's channel.

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from hotline.contact_center import desk
+from hotline.core import metrics
 from hotline.settings import Settings, load_settings
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
@@ -33,6 +34,7 @@ from tests.store.test_soak_event_outbox import Flaky
 
 WHO = Actor("anna", "web", "127.0.0.1")
 NOTE = "перезвонить после 18:00"
+UNSPOOLED = "hotline_held_writes_unspooled_total"
 
 
 def settings_in(tmp_path: Path, **held: object) -> Settings:
@@ -126,10 +128,12 @@ async def test_a_pick_the_spool_cannot_take_is_said_to_be_in_memory_only(
     flaky = Flaky(db)
     flaky.down = True
     held = desk.held_dispositions(flaky, settings)  # type: ignore[arg-type]
+    before = metrics.REGISTRY.get_sample_value(UNSPOOLED) or 0.0
     kept = await desk.submit_disposition(
         held, settings, "anna", "u1", "general", "answered", NOTE, WHO
     )
     assert kept is Kept.IN_MEMORY and held.held == 1
+    assert metrics.REGISTRY.get_sample_value(UNSPOOLED) == before + 1
     flaky.down = False
     async with writing(held):
         async with asyncio.timeout(60):
