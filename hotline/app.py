@@ -76,7 +76,6 @@ from hotline.store.rollup_jobs import rollup_jobs
 from hotline.store.singleton import Singleton
 from hotline.store.sms import SmsStore
 from hotline.store.sms_notifier import SmsNotifier
-from hotline.store.transfers import Transfers
 from hotline.store.webhooks import WebhookStore
 from hotline.store.workers import WorkerRegistry, hold_sqlite_engine_lock, worker_name
 from hotline.transport.ami import AmiClient, AmiNotConnected
@@ -337,8 +336,8 @@ class Engine:
             self.call_log,
         )
         self._queue_task = asyncio.create_task(queue_tracker.run(), name="queue-tracker")
-        transfer_tracker = TransferTracker(
-            self.ami.subscribe(TRANSFER_EVENTS), Transfers(self.db), QueueEvents(self.db)
+        transfer_tracker = TransferTracker.from_settings(
+            self.ami.subscribe(TRANSFER_EVENTS), self.db, self.settings
         )
         self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
         quality_tracker = QualityTracker.from_settings(

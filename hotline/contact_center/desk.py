@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -22,12 +22,18 @@ from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
-from hotline.store.audit import Actor, AuditLog
+from hotline.store.audit import Actor
 from hotline.store.calllog import CallLog
 from hotline.store.db import STORE_ERRORS, Database
-from hotline.store.desk import CardViewRecord, DeskStore, DispositionRecord, PauseRecord
+from hotline.store.desk import (
+    Audited,
+    CardViewRecord,
+    DeskStore,
+    DispositionRecord,
+    PauseRecord,
+)
 from hotline.store.enums import QueueEventKind
-from hotline.store.held_rows import HeldRows
+from hotline.store.held_rows import HeldRows, Kept
 from hotline.store.held_spool import HeldSpool
 from hotline.store.operators import Operators
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
@@ -42,6 +48,8 @@ WRAPUP_EVENTS: Final = ("AgentComplete",)
 EXPIRY_CHECK_SECONDS: Final = 1.0
 # After-call work the store refused once the queue had paused the operator (issue 21).
 WRAPUP_SPOOL: Final = "after-call-work"
+# The console's dispositions the store refused (issue 21).
+DISPOSITION_SPOOL: Final = "dispositions"
 
 
 class DeskError(ValueError):
@@ -65,6 +73,54 @@ async def card_shown(
     return await DeskStore(db).card_shown(uniqueid, operator, connected, at or utc_now())
 
 
+@dataclass(frozen=True)
+class Disposition:
+    """An operator's pick for a call, as the console holds it while the store is away."""
+
+    operator: str
+    uniqueid: str
+    call_type: str
+    result: str
+    note: str | None
+    at: datetime
+    by: Actor
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "at": self.at.isoformat()}
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> Disposition:
+        at, by = datetime.fromisoformat(row.pop("at")), Actor(**row.pop("by"))
+        return cls(at=at, by=by, **row)
+
+
+def check_disposition(settings: Settings, call_type: str, result: str) -> None:
+    """DeskError unless the type and result are ones the desk offers (no store needed)."""
+    if call_type not in {t.value for t in CallType}:
+        raise DeskError(f"unknown call type {call_type!r}")
+    if settings.desk.result(result) is None:
+        raise DeskError(f"unknown result {result!r}")
+
+
+async def _record_disposition(
+    db: Database, pick: Disposition, again: bool = False
+) -> DispositionRecord | None:
+    """The pick and its audit entry in one unit of work; NotFound when the operator did not
+    answer the call.  ``again`` (replayed): not when it or a newer pick is stored."""
+    await connected_at(db, pick.operator, pick.uniqueid)
+    audited = Audited(pick.by, DISPOSE_ACTION)
+    return await DeskStore(db).dispose(
+        pick.uniqueid,
+        pick.operator,
+        pick.call_type,
+        pick.result,
+        pick.note,
+        pick.at,
+        audited,
+        again,
+    )
+
+
 async def dispose(
     db: Database,
     settings: Settings,
@@ -76,16 +132,38 @@ async def dispose(
     by: Actor,
 ) -> DispositionRecord:
     """Store the call's type and result as the operator picked them, audited."""
-    if call_type not in {t.value for t in CallType}:
-        raise DeskError(f"unknown call type {call_type!r}")
-    if settings.desk.result(result) is None:
-        raise DeskError(f"unknown result {result!r}")
-    await connected_at(db, operator, uniqueid)
-    kept = await DeskStore(db).dispose(uniqueid, operator, call_type, result, note, utc_now())
-    await AuditLog(db).write(
-        by, DISPOSE_ACTION, uniqueid, {"type": call_type, "result": result, "operator": operator}
-    )
+    check_disposition(settings, call_type, result)
+    pick = Disposition(operator, uniqueid, call_type, result, note, utc_now(), by)
+    kept = await _record_disposition(db, pick)
+    assert kept is not None  # only a replay finds nothing to write
     return kept
+
+
+def held_dispositions(db: Database, settings: Settings) -> HeldRows[Disposition]:
+    """The console's picks the store refused: held, spooled, written once it is back (issue
+    21); a pick for a call the operator did not answer is then logged and dropped."""
+
+    async def record(pick: Disposition, again: bool) -> None:
+        await _record_disposition(db, pick, again)
+
+    spool = HeldSpool.from_settings(settings, DISPOSITION_SPOOL)
+    return HeldRows("disposition", spool, record, Disposition.to_json, Disposition.from_json)
+
+
+async def submit_disposition(
+    held: HeldRows[Disposition],
+    settings: Settings,
+    operator: str,
+    uniqueid: str,
+    call_type: str,
+    result: str,
+    note: str | None,
+    by: Actor,
+) -> Kept:
+    """The console's :func:`dispose`: written, or held while the store is away (the answer
+    says which: only a written pick is saved); DeskError, NotFound as there."""
+    check_disposition(settings, call_type, result)
+    return await held.add(Disposition(operator, uniqueid, call_type, result, note, utc_now(), by))
 
 
 class _LastAnswered(QueueEvents):

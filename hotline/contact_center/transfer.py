@@ -6,12 +6,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
-from hotline.store.audit import Actor, AuditLog
+from hotline.core.clock import utc_now
+from hotline.store.audit import Actor
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
+from hotline.store.held_audit import AuditNote, write_note
+from hotline.store.held_rows import HeldRows
 from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiClient
+
+# The audit log's name for a caller handed on or transferred by an operator.
+TRANSFER_ACTION: Final = "call.transfer"
 
 
 class TransferError(Exception):
@@ -49,9 +56,12 @@ async def hand_caller_to(
     context: str,
     variables: Mapping[str, str],
     by: Actor,
+    audit: HeldRows[AuditNote] | None = None,
 ) -> str:
     """Send ``operator``'s caller to ``context`` (exten ``s``) with ``variables`` set on the
-    channel; returns the call id.  Every value goes through the AMI adapter's line checks."""
+    channel; returns the call id.  Every value goes through the AMI adapter's line checks.
+    With ``audit`` (the console's), an audit entry the store refuses once the caller is
+    redirected is held, not lost with the request answered as failed (issue 21)."""
     if ami is None or not ami.connected:
         raise TransferError("Asterisk is unreachable")
     call_id, channel = await current_caller_channel(db, operator)
@@ -62,5 +72,9 @@ async def hand_caller_to(
     await ami.action(
         {"Action": "Redirect", "Channel": channel, "Context": context, "Exten": "s", "Priority": 1}
     )
-    await AuditLog(db).write(by, "call.transfer", call_id, {"context": context, **variables})
+    note = AuditNote(by, TRANSFER_ACTION, call_id, {"context": context, **variables}, utc_now())
+    if audit is None:
+        await write_note(db, note)
+    else:
+        await audit.add(note)
     return call_id

@@ -9,11 +9,14 @@ side's answer is filled in by :class:`TransferTracker` and timed against
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from dataclasses import dataclass
-from typing import Final
+from datetime import datetime
+from typing import Any, Final
 
 from hotline.contact_center.departments import departments
-from hotline.contact_center.transfer import TransferError, current_call
+from hotline.contact_center.transfer import TRANSFER_ACTION, TransferError, current_call
 from hotline.core.clock import utc_now
 from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone, normalise_phone
@@ -28,9 +31,12 @@ from hotline.dialplan.names import (
 )
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings
-from hotline.store.audit import Actor, AuditLog
+from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.store.enums import QueueEventKind
+from hotline.store.held_audit import AuditNote, write_note
+from hotline.store.held_rows import HeldRows
+from hotline.store.held_spool import HeldSpool
 from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.operators import Operators
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
@@ -48,6 +54,8 @@ USER_EVENT: Final = "UserEvent"
 TRANSFER_EVENTS: Final = (*ANSWER_EVENTS, USER_EVENT)
 # Consultation legs waiting for their answer; the oldest are forgotten past this many.
 LEGS_KEPT: Final = 1000
+# The tracker's spool of answers the store refused (issue 21).
+SPOOL: Final = "transfer-answers"
 
 
 @dataclass(frozen=True)
@@ -114,9 +122,12 @@ async def transfer_call(
     target: str,
     reason: str,
     by: Actor,
+    audit: HeldRows[AuditNote] | None = None,
 ) -> TransferRecord:
     """Transfer ``operator``'s caller; returns the stored transfer.  Every value reaches
-    Asterisk through the AMI adapter's line checks."""
+    Asterisk through the AMI adapter's line checks.  With ``audit`` (the console's), the
+    audit entry, written once Asterisk has done it, is held if the store refuses it then:
+    the transfer happened, and is not answered with an error (issue 21)."""
     why = check_reason(reason)
     if ami is None or not ami.connected:
         raise TransferError("Asterisk is unreachable")
@@ -132,12 +143,12 @@ async def transfer_call(
         await Transfers(db).remove(record.id)
         raise
     shown = mask_phone(checked) if target_kind is TransferTarget.NUMBER else checked
-    await AuditLog(db).write(
-        by,
-        "call.transfer",
-        call.call_id,
-        {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why},
-    )
+    detail = {"kind": kind.value, "target_kind": target_kind.value, "target": shown, "reason": why}
+    note = AuditNote(by, TRANSFER_ACTION, call.call_id, detail, utc_now())
+    if audit is None:
+        await write_note(db, note)
+    else:
+        await audit.add(note)
     return record
 
 
@@ -207,6 +218,23 @@ def answered_by(event: AmiEvent) -> tuple[str, str | None] | None:
     return None
 
 
+@dataclass(frozen=True)
+class TransferAnswer:
+    """A caller's channel answered (``by``: who, when the event names them): the answer of
+    the caller's pending transfer, if any, as the tracker holds it while the store is away."""
+
+    uniqueid: str  # the caller's
+    at: datetime
+    by: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"uniqueid": self.uniqueid, "at": self.at.isoformat(), "by": self.by}
+
+    @classmethod
+    def from_json(cls, row: dict[str, Any]) -> TransferAnswer:
+        return cls(row["uniqueid"], datetime.fromisoformat(row["at"]), row["by"])
+
+
 class TransferTracker:
     """Fills in the receiving side's answer of a transferred call (R-030).  A named
     specialist answers outside any queue: their answer is logged as a connect of the call
@@ -214,16 +242,48 @@ class TransferTracker:
     shows the call and its IVR context like a queue call's (R-034)."""
 
     def __init__(
-        self, events: Subscription, transfers: Transfers, queue_events: QueueEvents
+        self,
+        events: Subscription,
+        transfers: Transfers,
+        queue_events: QueueEvents,
+        spool: HeldSpool | None = None,
     ) -> None:
+        """With a ``spool``, an answer the store refuses is held (spooled) and written once
+        it is back (issue 21: it was logged and lost, the transfer left unanswered)."""
         self._events = events
         self._transfers = transfers
         self._queue_events = queue_events
         # An attended transfer's consultation leg -> the caller's uniqueid.
         self._legs: dict[str, str] = {}
+        self._held = HeldRows(
+            "transfer answer", spool, self._write, TransferAnswer.to_json, TransferAnswer.from_json
+        )
+
+    @classmethod
+    def from_settings(
+        cls, events: Subscription, db: Database, settings: Settings
+    ) -> TransferTracker:
+        """The engine's: refused answers held and spooled (``held_writes``)."""
+        spool = HeldSpool.from_settings(settings, SPOOL)
+        return cls(events, Transfers(db), QueueEvents(db), spool)
+
+    @property
+    def held(self) -> int:
+        """Answers held for the store (0 without a spool)."""
+        return self._held.held
+
+    async def write_held_rows(self) -> None:
+        """Write held answers, and at start what an earlier run spooled; until cancelled."""
+        await self._held.run()
 
     async def run(self) -> None:
-        await consume(self._events, self.handle, "transfer tracker")
+        held = asyncio.create_task(self.write_held_rows(), name="transfer-answers-held")
+        try:
+            await consume(self._events, self.handle, "transfer tracker")
+        finally:
+            held.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await held
 
     async def handle(self, event: AmiEvent) -> None:
         leg = consultation_leg(event)
@@ -235,13 +295,21 @@ class TransferTracker:
         answer = answered_by(event)
         if answer is None or not answer[0]:
             return
-        at = utc_now()
         # An attended transfer's specialist answers its consultation leg: the caller's call.
         uniqueid = self._legs.pop(answer[0], answer[0])
-        record = await self._transfers.answered(uniqueid, at, answer[1])
+        await self._held.add(TransferAnswer(uniqueid, utc_now(), answer[1]))
+
+    async def _write(self, answer: TransferAnswer, again: bool) -> None:
+        """The transfer's answer, and a specialist's connect; ``again`` (replayed): once.  The
+        connect is looked for every time: a first try may commit the answer, not it."""
+        record = await self._transfers.answered(answer.uniqueid, answer.at, answer.by, again)
         if record is not None and record.target_kind is TransferTarget.OPERATOR:
-            await self._queue_events.add(
+            await self._queue_events.add_once(
                 QueueEventRecord(
-                    at, QueueEventKind.CONNECT, record.uniqueid, CONTEXT_TRANSFER, record.target
+                    answer.at,
+                    QueueEventKind.CONNECT,
+                    record.uniqueid,
+                    CONTEXT_TRANSFER,
+                    record.target,
                 )
             )

@@ -31,8 +31,8 @@ class HeldWritesSettings(BaseModel):
     # masked, and counted as lost (hotline_call_events_lost).
     events_for_row_seconds: float = Field(default=300.0, gt=0)
     # what is held is also spooled to local disk (mode 0600, a 0700 folder: personal
-    # data), so an engine killed during an outage writes it at its next start; None: the
-    # folder "held" in paths.data_dir.
+    # data), so an engine (or the console: dispositions, audit entries) killed during an
+    # outage writes it at its next start; None: the folder "held" in paths.data_dir.
     spool_dir: Path | None = Field(default=None, title="Папка журнала отложенных записей")
     # the spool's bound; over it a held write is kept in memory only (logged, counted
     # in hotline_held_writes_unspooled).  64 MB holds about 350,000 call events.

@@ -11,6 +11,7 @@ from enum import StrEnum
 
 from sqlalchemy import or_, select
 
+from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, EventKind, QueueEventKind
 from hotline.store.models import (
@@ -35,6 +36,14 @@ class DispositionRecord:
     result: str
     note: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class Audited:
+    """Who made a change and the audit log's name for it."""
+
+    actor: Actor
+    action: str
 
 
 @dataclass(frozen=True)
@@ -98,18 +107,28 @@ class DeskStore:
         result: str,
         note: str | None,
         at: datetime,
-    ) -> DispositionRecord:
-        """Store the operator's pick; a second pick for the same call replaces the first."""
+        by: Audited | None = None,
+        again: bool = False,
+    ) -> DispositionRecord | None:
+        """Store the operator's pick; a second pick for the same call replaces the first.
+        ``by``: audited in the same unit of work (both or neither).  ``again``: a pick held
+        through an outage, replayed: None, nothing written, when it or a newer pick is there
+        (a kill can come between the commit and the spool's delete)."""
         async with self._db.session() as session:
             row = await session.scalar(
                 select(CallDisposition).where(
                     CallDisposition.uniqueid == uniqueid, CallDisposition.operator == operator
                 )
             )
+            if again and row is not None and as_utc(row.at) >= as_utc(at):
+                return None
             if row is None:
                 row = CallDisposition(uniqueid=uniqueid, operator=operator)
                 session.add(row)
             row.call_type, row.result, row.note, row.at = call_type, result, note, as_utc(at)
+            if by is not None:
+                detail = {"type": call_type, "result": result, "operator": operator}
+                AuditLog.add(session, by.actor, by.action, uniqueid, detail, at=as_utc(at))
             await session.flush()
             return _disposition(row)
 

@@ -18,6 +18,7 @@ import logging
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from enum import StrEnum
 from typing import Any, Final, Generic, TypeVar
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -36,16 +37,27 @@ AWAY: Final = (OperationalError, InterfaceError, OSError, TimeoutError)
 Row = TypeVar("Row")
 
 
+class Kept(StrEnum):
+    """What became of a row given to :meth:`HeldRows.add`: a caller that answers a person
+    (the console) must not call a row saved that is only held."""
+
+    WRITTEN = "written"  # committed
+    SPOOLED = "spooled"  # held, on local disk: written once the store is back
+    IN_MEMORY = "in_memory"  # held, but the spool is full or failed: lost if the process dies
+
+
 class HeldRows(Generic[Row]):
     def __init__(
         self,
         what: str,
-        spool: HeldSpool,
+        spool: HeldSpool | None,
         write: Callable[[Row, bool], Awaitable[None]],
         to_json: Callable[[Row], dict[str, Any]],
         from_json: Callable[[dict[str, Any]], Row],
     ) -> None:
-        """``what``: the rows' name in the log (no personal data: the spool holds that)."""
+        """``what``: the rows' name in the log (no personal data: the spool holds that).
+        Without a ``spool`` nothing is held: a refused write raises to the caller (the
+        writers' plain form, the CLI's and the tests')."""
         self._what = what
         self._spool = spool
         self._write = write
@@ -59,23 +71,29 @@ class HeldRows(Generic[Row]):
     def held(self) -> int:
         return len(self._held)
 
-    async def add(self, row: Row) -> None:
+    async def add(self, row: Row) -> Kept:
         """Write ``row``, or hold it (on disk first) while the store is away or rows are
         still held before it (they keep their order)."""
+        if self._spool is None:
+            await self._write(row, False)
+            return Kept.WRITTEN
         if not self._held:
             try:
                 await self._write(row, False)
-                return
+                return Kept.WRITTEN
             except STORE_ERRORS as exc:
                 log.warning("%s kept for the store: %s", self._what, type(exc).__name__)
         key = uuid.uuid4().hex
         async with self._spooling:  # not while the spool is read back at start
-            await self._spool.put([(key, self._to_json(row))], f"a {self._what}")
+            spooled = await self._spool.put([(key, self._to_json(row))], f"a {self._what}")
             self._held.append((key, row))
         self._wake.set()
+        return Kept.SPOOLED if spooled else Kept.IN_MEMORY
 
     async def write_held(self) -> None:
         """Write the held rows in order; raises (one of ``AWAY``) while the store is away."""
+        if self._spool is None:
+            return  # nothing is held without one
         while self._held:
             key, row = self._held[0]
             try:
@@ -90,6 +108,8 @@ class HeldRows(Generic[Row]):
     async def run(self) -> None:
         """Take back what an earlier run spooled, then write whatever is held, with back-off
         while the store is away.  Cancel it to stop (what is held stays spooled)."""
+        if self._spool is None:
+            return
         # Rows held meanwhile are spooled too: taken back are the others, older, first.
         async with self._spooling:
             holding = {key for key, _row in self._held}

@@ -82,11 +82,7 @@ class CallQualityStore:
         """With a ``spool``, a measurement the store refuses is held (spooled) and written
         once it is back by :meth:`write_held_rows`, the quality tracker's task (issue 21)."""
         self._db = db
-        self._held = (
-            None
-            if spool is None
-            else HeldRows("call quality row", spool, self._insert, _to_json, _from_json)
-        )
+        self._held = HeldRows("call quality row", spool, self._insert, _to_json, _from_json)
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> CallQualityStore:
@@ -95,18 +91,14 @@ class CallQualityStore:
 
     @property
     def held(self) -> int:
-        return 0 if self._held is None else self._held.held
+        return self._held.held
 
     async def write_held_rows(self) -> None:
         """Write held measurements, and at start what an earlier run spooled; until cancelled."""
-        if self._held is not None:
-            await self._held.run()
+        await self._held.run()
 
     async def add(self, record: QualityRecord) -> None:
-        if self._held is None:
-            await self._insert(record, False)
-        else:
-            await self._held.add(record)
+        await self._held.add(record)
 
     async def _insert(self, record: QualityRecord, again: bool) -> None:
         """One leg's measurement; ``again``: written before, maybe (replayed): not twice."""

@@ -57,11 +57,7 @@ class QueueEvents:
         """With a ``spool``, an event the store refuses is held (spooled) and written once it
         is back by :meth:`write_held_rows`, the queue tracker's task (issue 21)."""
         self._db = db
-        self._held = (
-            None
-            if spool is None
-            else HeldRows("queue event", spool, self._insert, _to_json, _from_json)
-        )
+        self._held = HeldRows("queue event", spool, self._insert, _to_json, _from_json)
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> QueueEvents:
@@ -71,18 +67,18 @@ class QueueEvents:
     @property
     def held(self) -> int:
         """Events held for the store (0 without a spool)."""
-        return 0 if self._held is None else self._held.held
+        return self._held.held
 
     async def write_held_rows(self) -> None:
         """Write held events, and at start what an earlier run spooled; until cancelled."""
-        if self._held is not None:
-            await self._held.run()
+        await self._held.run()
 
     async def add(self, event: QueueEventRecord) -> None:
-        if self._held is None:
-            await self._insert(event, False)
-        else:
-            await self._held.add(event)
+        await self._held.add(event)
+
+    async def add_once(self, event: QueueEventRecord) -> None:
+        """Write ``event`` unless it is there (a writer's held row replayed, issue 21)."""
+        await self._insert(event, True)
 
     async def _insert(self, event: QueueEventRecord, again: bool) -> None:
         """One event; ``again``: written before, maybe (replayed): not if it is there."""

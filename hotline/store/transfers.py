@@ -86,9 +86,23 @@ class Transfers:
         async with self._db.session() as session:
             await session.execute(delete(CallTransfer).where(CallTransfer.id == transfer_id))
 
-    async def answered(self, uniqueid: str, at: datetime, by: str | None) -> TransferRecord | None:
+    async def answered(
+        self, uniqueid: str, at: datetime, by: str | None, again: bool = False
+    ) -> TransferRecord | None:
         """The receiving side of the caller's latest unanswered transfer (made before ``at``)
-        picked up; None when the caller has no such transfer (an ordinary answer)."""
+        picked up; None when the caller has no such transfer (an ordinary answer).
+        ``again``: an answer written before, maybe (replayed from the held-writes spool): the
+        transfer it answered is returned as it is, not a second one marked answered."""
+        if again:
+            done = (
+                select(CallTransfer)
+                .where(CallTransfer.uniqueid == uniqueid, CallTransfer.answered_at == as_utc(at))
+                .limit(1)
+            )
+            async with self._db.session() as session:
+                row = await session.scalar(done)
+                if row is not None:
+                    return _record(row)
         query = (
             select(CallTransfer)
             .where(

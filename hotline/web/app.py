@@ -19,10 +19,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from hotline.access.users import Users
 from hotline.app import AmiSecretMissing, ami_client
+from hotline.contact_center.desk import held_dispositions
 from hotline.core.metrics import watch_loop_lag
 from hotline.settings import AmiRole, Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.db import Database
+from hotline.store.held_audit import held_audit
 from hotline.store.notify import Listener
 from hotline.transport.ami import AmiClient
 from hotline.web import dates, unavailable
@@ -96,13 +98,19 @@ def create_app(settings: Settings, db: Database | None = None) -> FastAPI:
         # The console's own event-loop lag on its /metrics (issue 20).
         lag = settings.metrics.loop_lag_interval if settings.metrics.enabled else None
         probe = asyncio.create_task(watch_loop_lag(lag), name="loop-lag") if lag else None
+        # Dispositions the store refused, and those a console killed in an outage spooled.
+        app.state.dispositions = held_dispositions(database, settings)
+        held = asyncio.create_task(app.state.dispositions.run(), name="dispositions-held")
+        # Audit entries refused after their action was done (a transfer Asterisk carried out).
+        app.state.held_audit = held_audit(database, settings)
+        audit = asyncio.create_task(app.state.held_audit.run(), name="audit-held")
         if ami is not None:
             # Without waiting: the console works (stored figures) while the PBX is down.
             await ami.start(wait=False)
         try:
             yield
         finally:
-            for task in (listening, probe):
+            for task in (listening, probe, held, audit):
                 if task is not None:
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

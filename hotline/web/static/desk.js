@@ -20,6 +20,31 @@
       })
       .catch(() => reported.delete(uniqueid));
   }
+  // The disposition form is sent from here, not by navigating: when the console answers
+  // anything but "saved" (held until the database is back, or the database unreachable) the
+  // form stays with what the operator typed, and the answer is shown beside it (issue 21).
+  function dispose(event) {
+    const form = event.target;
+    if (!(form instanceof HTMLFormElement) || !form.id.startsWith("disposition-")) return;
+    event.preventDefault();
+    const message = form.querySelector(".disposition-message");
+    fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+      .then((r) => {
+        if (r.ok && r.status !== 202) {
+          window.location.assign("/operator");
+          return null;
+        }
+        const json = (r.headers.get("content-type") || "").includes("json");
+        return json ? r.json().then((body) => body.detail) : r.text();
+      })
+      .then((text) => {
+        if (text && message) message.textContent = text;
+      })
+      .catch(() => {
+        if (message) message.textContent = "Консоль не ответила: итог не сохранён, попробуйте ещё раз.";
+      });
+  }
+  document.addEventListener("submit", dispose);
   document.addEventListener("DOMContentLoaded", report);
   document.addEventListener("htmx:afterSettle", report);
   document.addEventListener("htmx:sseMessage", report);

@@ -209,6 +209,7 @@ async def call_tell(
             CONTEXT_APPEAL_SAID,
             {ChannelVar.APPEAL.value: appeal.number},
             who.actor,
+            audit=state.held_audit,
         )
     except (TransferError, AmiError) as exc:
         return await _call_page(request, who, message=f"Не выполнено: {exc}", status_code=409)

@@ -77,6 +77,7 @@ async def transfer(
             target,
             reason,
             who.actor,
+            audit=state.held_audit,
         )
     except (TransferError, AmiError) as exc:
         return HTMLResponse(await _form(request, who, f"Не выполнено: {exc}"), status_code=409)

@@ -17,6 +17,7 @@ from hotline.contact_center.kpi import CallType
 from hotline.core.errors import NotFound
 from hotline.core.vocabulary import label
 from hotline.store.desk import DeskStore
+from hotline.store.held_rows import Kept
 from hotline.transport.ami import AmiClient, AmiError
 from hotline.web.pages import fragment
 from hotline.web.security import Viewer, require_checked
@@ -29,6 +30,16 @@ def _text(message: str, status_code: int) -> Response:
 
 
 UNIQUEID_LENGTH = 64
+# A disposition the store refused (issue 21): held by the console, not yet saved.
+HELD_ON_DISK = (
+    "Итог пока не сохранён: база данных недоступна. Консоль записала его у себя и сохранит, "
+    "когда база снова станет доступна; вводить его ещё раз не нужно. Итог: {typed}."
+)
+HELD_IN_MEMORY = (
+    "Итог не сохранён: база данных недоступна, и записать его на диск консоли не удалось. "
+    "Консоль сохранит его, когда база станет доступна, если до того её не перезапустят; "
+    "на всякий случай запишите его. Итог: {typed}."
+)
 
 
 async def screen_fragment(request: Request, who: Viewer, pop: dict[str, Any] | None) -> str:
@@ -90,8 +101,8 @@ async def disposition(
 ) -> Response:
     state = request.app.state
     try:
-        await desk.dispose(
-            state.db,
+        kept = await desk.submit_disposition(
+            state.dispositions,
             state.settings,
             who.name,
             uniqueid,
@@ -104,7 +115,16 @@ async def disposition(
         return _text(f"Итог не сохранён: {exc}", 422)
     except NotFound:
         return _text("Этот звонок принимали не вы.", 404)
-    return RedirectResponse("/operator", status_code=303)
+    if kept is Kept.WRITTEN:
+        return RedirectResponse("/operator", status_code=303)
+    # Held, not committed: never called saved (issue 21), and what was typed is shown back.
+    results = {r.key: r.label for r in state.settings.desk.results}
+    typed = f"тип «{label('CallType', call_type)}», результат «{results[result]}»"
+    if note:
+        typed += f", комментарий «{note}»"
+    if kept is Kept.SPOOLED:
+        return _text(HELD_ON_DISK.format(typed=typed), 202)
+    return _text(HELD_IN_MEMORY.format(typed=typed), 503)
 
 
 @router.post("/operator/desk/ready")
