@@ -11,7 +11,9 @@ each run works on a copy, since the 'before' figures drop indexes.
 Printed per report: best of ``--repeat`` runs in ms, and the ratio to ``count(*)``:
 
 * campaign report counts (SQL) — ``dialer.report.campaign_report``;
-* IVR report (SQL) — ``hotline.calls.ivr_figures.ivr_figures`` over the whole period;
+* IVR report (SQL) — ``hotline.calls.ivr_figures.ivr_figures`` over the whole period, then
+  the console's IVR page (days and chart by day) with the series folded from quarter-hours
+  in Python and summed per local day in SQL (``slots``);
 * queue report — from the events alone (``queue_queries.queue_figures``, once; ``--no-old``
   skips it), the queue roll-up job over every bucket (batches of ``[rollups] batch``), then
   ``hotline.contact_center.queue_report.build_report`` (roll-ups + the rest), its figures
@@ -319,6 +321,7 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
         mid = START + timedelta(minutes=7, seconds=30)  # partial buckets at both ends
         edge = await _best(options.repeat, lambda: ivr_figures(db, mid, end - timedelta(hours=1)))
         line("IVR report, mid-bucket period", edge, events, "(goal < 1 s)")
+        await _measure_ivr_page(db, end, options.repeat, events, line)
     if not options.no_queue:
         await _measure_queue(db, end, options, line)
     streamed = await campaign_report(store, "r")
@@ -351,6 +354,34 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
         before = await _best(1, old_ivr)
         line("before: IVR report from records", before, events)
     await db.dispose()
+
+
+async def _measure_ivr_page(
+    db: Database,
+    end: datetime,
+    repeat: int,
+    events: float,
+    line: Callable[[str, float, float, str], None],
+) -> None:
+    """The console's IVR page over the month (its days and its chart by day): the series
+    folded in Python from quarter-hours against summed per local day in SQL."""
+    from zoneinfo import ZoneInfo
+
+    from hotline.calls.ivr_figures import ivr_figures
+    from hotline.store.rollup_buckets import Slots
+    from hotline.web.charts import Step, floor
+
+    zone = ZoneInfo("Europe/Moscow")
+
+    async def page(slots: Slots | None) -> None:
+        figures = await ivr_figures(db, START, end, slots=slots)
+        figures.by_day(zone)
+        figures.tallies(lambda at: floor(at, zone, Step.DAY))
+
+    folded = await _best(repeat, lambda: page(None))
+    line("IVR page, quarter-hours folded", folded, events, "(days and chart, Python)")
+    summed = await _best(repeat, lambda: page(Slots(zone, 86400)))
+    line("IVR page, series summed in SQL", summed, events, "(goal < 1 s)")
 
 
 async def _measure_queue(

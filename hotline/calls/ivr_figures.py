@@ -17,12 +17,14 @@ from hotline.store.db import Database
 from hotline.store.enums import CallOutcome
 from hotline.store.ivr_queries import IvrAggregates
 from hotline.store.ivr_rollups import report_aggregates
+from hotline.store.rollup_buckets import Slots
 
 
 @dataclass(frozen=True)
 class IvrFigures:
     stats: IvrStats  # without paths
-    # (UTC quarter-hour of the call's first node, how it left the IVR, calls)
+    # (UTC quarter-hour of the call's first node, or a moment of its local slot when summed
+    # per slot, how it left the IVR, calls)
     starts: list[tuple[datetime, IvrExit, int]]
 
     def tallies(self, slot: Callable[[datetime], datetime]) -> dict[datetime, Counter[IvrExit]]:
@@ -87,9 +89,19 @@ def figures_from(aggregates: IvrAggregates) -> IvrFigures:
 
 
 async def ivr_figures(
-    db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
+    db: Database,
+    start: datetime,
+    end: datetime,
+    *,
+    include_simulated: bool = False,
+    slots: Slots | None = None,
 ) -> IvrFigures:
     """The IVR report over calls started in ``[start, end)``, computed in SQL: from the
-    roll-ups where they are exact, from the call events elsewhere."""
-    aggregates = await report_aggregates(db, start, end, include_simulated=include_simulated)
+    roll-ups where they are exact, from the call events elsewhere.  ``slots``: the chart's
+    local hours or days, its rolled series summed per slot in SQL (``starts`` then holds a
+    moment per slot, so ``tallies`` by those slots or coarser and ``by_day`` in that zone
+    give what the quarter-hours give)."""
+    aggregates = await report_aggregates(
+        db, start, end, include_simulated=include_simulated, slots=slots
+    )
     return figures_from(aggregates)

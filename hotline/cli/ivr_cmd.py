@@ -27,6 +27,7 @@ from hotline.core import spreadsheets as tabular
 from hotline.core.report_period import parse_period
 from hotline.core.vocabulary import label
 from hotline.store.db import Database
+from hotline.store.rollup_buckets import Slots
 
 app = typer.Typer(no_args_is_help=True, help=__doc__)
 
@@ -83,7 +84,9 @@ def stats(
         raise typer.Exit(EXIT_BAD_VALUE) from exc
 
     async def work(db: Database) -> IvrFigures:
-        return await ivr_figures(db, first, last, include_simulated=include_simulated)
+        return await ivr_figures(
+            db, first, last, include_simulated=include_simulated, slots=Slots(zone, 86400)
+        )
 
     figures = run_with_db(settings, work, command="ivr", errors=())
     result = figures.stats

@@ -25,7 +25,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    DateTime,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.settings.rollups import RollupSettings
@@ -39,9 +53,11 @@ from hotline.store.ivr_queries import (
 )
 from hotline.store.models import Call, IvrRollup, IvrRollupBucket, IvrRollupMark
 from hotline.store.rollup_buckets import (
+    Slots,
     bucket_of,
     bucket_start,
     ceil_bucket,
+    offsets,
     runs,
     uncovered,
 )
@@ -155,11 +171,63 @@ async def run_rollups(
         await asyncio.sleep(0 if rolled == settings.batch else settings.interval_seconds)
 
 
+def _epoch(dialect: str, quarter: Any) -> ColumnElement[int]:
+    """The UTC epoch second of a "start" row's quarter-hour text (``ivr_queries._quarter``:
+    SQLite "YYYY-MM-DD HH:MM" in UTC; PostgreSQL a timestamptz as text, with its offset)."""
+    if dialect == "sqlite":
+        return cast(func.strftime(literal_column("'%s'"), quarter), BigInteger)
+    return cast(extract("epoch", cast(quarter, DateTime(timezone=True))), BigInteger)
+
+
+def _starts_by_slot(dialect: str, slots: Slots, start: datetime, end: datetime) -> Any:
+    """The rolled "start" rows summed per local slot (hour or day of ``slots.zone``) and
+    outcome, each slot's earliest quarter-hour standing for it: the chart and the days fold
+    a slot's quarter-hours into one anyway, and a month has 2,976 of them per outcome.
+    A quarter's slot is its local time's (UTC plus the offset then, ``offsets``) hour or
+    day; the offset is grouped on too, so an hour lived twice (clocks back) stays two rows,
+    each folded by the caller as before."""
+    r = IvrRollup
+    epoch = _epoch(dialect, r.a)
+    changes = offsets(slots.zone, start, end)
+    offset: ColumnElement[int] = literal(changes[-1][1], BigInteger)
+    if len(changes) > 1:
+        offset = case(
+            *(
+                (epoch < changes[i + 1][0], literal(o, BigInteger))
+                for i, (_t, o) in enumerate(changes[:-1])
+            ),
+            else_=literal(changes[-1][1], BigInteger),
+        )
+    slot = (epoch + offset) // literal(slots.seconds, BigInteger)
+    return (
+        select(
+            literal("rows"),
+            literal(0, r.bucket.type),
+            literal("start"),
+            func.min(r.a),
+            r.b,
+            literal(None, r.c.type),
+            func.sum(r.count),
+            func.sum(r.seconds),
+        )
+        .where(r.section == "start")
+        .group_by(slot, offset, r.b)
+    )
+
+
 async def report_aggregates(
-    db: Database, start: datetime, end: datetime, *, include_simulated: bool = False
+    db: Database,
+    start: datetime,
+    end: datetime,
+    *,
+    include_simulated: bool = False,
+    slots: Slots | None = None,
 ) -> IvrAggregates:
     """The IVR aggregate over calls started in ``[start, end)``: the rolled, unmarked
-    buckets wholly inside the period from the roll-ups, the rest from the events."""
+    buckets wholly inside the period from the roll-ups, the rest from the events.
+    ``slots``: the rolled chart series summed in SQL per local hour or day (``starts``
+    then holds one moment per slot and outcome for them, which ``IvrFigures`` folds
+    exactly as the quarter-hours)."""
     first, last = ceil_bucket(start), bucket_of(end)  # whole buckets: [first, last)
     rows: list[AggregateRow] = []
     covered: list[int] = []
@@ -180,6 +248,15 @@ async def report_aggregates(
             )
             r = IvrRollup
             nothing = literal(None, r.a.type)
+            inside = (
+                r.bucket.in_(select(clean.c.bucket)),
+                *(() if include_simulated else (r.simulated.is_(False),)),
+            )
+            series = (
+                ()
+                if slots is None
+                else (_starts_by_slot(conn.dialect.name, slots, start, end).where(*inside),)
+            )
             statement = union_all(
                 select(
                     literal("bucket"),
@@ -198,11 +275,9 @@ async def report_aggregates(
                     func.sum(r.count),
                     func.sum(r.seconds),
                 )
-                .where(
-                    r.bucket.in_(select(clean.c.bucket)),
-                    *(() if include_simulated else (r.simulated.is_(False),)),
-                )
+                .where(*inside, *(() if slots is None else (r.section != "start",)))
                 .group_by(r.section, r.a, r.b, r.c),
+                *series,
             )
             for kind, bucket, section, a, b, c, *sums in await conn.execute(statement):
                 if kind == "bucket":

@@ -30,6 +30,7 @@ from sqlalchemy import (
     and_,
     case,
     cast,
+    false,
     func,
     literal,
     literal_column,
@@ -110,9 +111,13 @@ def _period_calls(
         conditions.append(Call.simulated.is_(False))
     columns = (Call.id, Call.uniqueid, Call.outcome, Call.ended_at, Call.operator_reason)
     base = select(*columns, Call.simulated, Call.started_at).where(*conditions)
-    parts = [base.where(or_(*spans) if spans else literal(False))]
+    # No range (the period is wholly rolled): no part at all, since SQLite does not fold a
+    # bound false and scanned every call for it.
+    parts = [base.where(or_(*spans))] if spans else []
     if also is not None:  # apart: OR-ed with the ranges, PostgreSQL scanned every call
         parts.append(base.where(Call.id.in_(also)))  # rolled buckets: none in the ranges
+    if not parts:
+        parts.append(base.where(false()))
     return (union_all(*parts) if len(parts) > 1 else parts[0]).cte(name)
 
 

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, delete, func, insert, literal, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.settings.rollups import RollupSettings
@@ -223,6 +223,24 @@ class Parts(Generic[T]):
 RolledReader = Callable[[AsyncConnection, tuple[ColumnElement[bool], ...]], Awaitable[T]]
 
 
+# Up to this many runs of covered buckets are given as ranges; beyond, as an IN over the
+# clean buckets' query (a probe per rolled row: 0.15 s of the 250,000 rows at 1M on SQLite).
+_RUNS: Final = 32
+
+
+def _inside(
+    bucket: Any, covered: list[int], clean: Select[Any]
+) -> tuple[ColumnElement[bool], ...]:
+    """``bucket`` among the ``covered`` buckets (read in this snapshot: the same set as
+    ``clean``), as ranges of its runs when they are few (none beyond ``min``/``max``: one)."""
+    spans = runs(covered)
+    if len(spans) == 1:
+        return ()
+    if len(spans) > _RUNS:
+        return (bucket.in_(clean),)
+    return (or_(*(and_(bucket >= lo, bucket <= hi) for lo, hi in spans)),)
+
+
 async def read_parts(
     db: Database,
     start: datetime,
@@ -258,7 +276,7 @@ async def read_parts(
                 where = (
                     r.bucket >= lo,
                     r.bucket <= hi,
-                    r.bucket.in_(clean),
+                    *_inside(r.bucket, covered, clean),
                     r.queued_at < before_end,
                     *sim,
                 )
@@ -271,7 +289,7 @@ async def read_parts(
                         Ring.scope == scope,
                         Ring.bucket >= lo,
                         Ring.bucket <= hi,
-                        Ring.bucket.in_(clean),
+                        *_inside(Ring.bucket, covered, clean),
                         Ring.queued_at < before_end,
                         *(() if include_simulated else (Ring.simulated.is_(False),)),
                     )

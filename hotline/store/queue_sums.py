@@ -11,9 +11,11 @@ The definitions are those of ``hotline.contact_center.kpi`` over what a rolled r
   :default)`` seconds (the Python ``answer_target or default``), the department's default
   for its report; within the limit: the same against the 40-second limit;
 - a callback counts only unanswered; lost: unanswered with no callback request;
-- the call type: the operator's latest disposition (joined here, read live: written at any
-  time after the roll-up), else readings, personal or general from the IVR path; the rows
-  are grouped by those facts and the domain names the type.
+- the call type: the operator's latest disposition (read live: written at any time after
+  the roll-up), else readings, personal or general from the IVR path.  The sums take the
+  IVR path's type; the few rolled calls with a disposition (read anyway, for the report)
+  then move their talk time to the disposition's type in Python: a disposition looked up
+  per rolled row cost a correlated subquery for each of 250,000 rows.
 
 The rest of the period (partial, stale and recent buckets) is read from the events as rows
 (``queue_rollups.read_parts``), few by construction.
@@ -37,7 +39,6 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.orm import aliased
 
 from hotline.store.db import Database
 from hotline.store.desk import DispositionRecord
@@ -81,18 +82,6 @@ def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _latest() -> Any:
-    """The id of the call's latest disposition (R-038: the latest pick wins)."""
-    d = aliased(CallDisposition)
-    return (
-        select(d.id)
-        .where(d.uniqueid == QueueRollup.uniqueid)
-        .order_by(d.at.desc(), d.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-
-
 def sums_query(
     where: Sequence[ColumnElement[bool]],
     default_target: int,
@@ -100,17 +89,17 @@ def sums_query(
     types: tuple[str, str, str],
 ) -> Any:
     """One row of sums over the rolled rows ``where`` selects: the totals of every row, the
-    KPI sums of the queued calls, and the talk time per call type (``types``: the names of
-    readings, personal, general)."""
-    r, d = QueueRollup, CallDisposition
+    KPI sums of the queued calls, and the talk time per call type of the IVR path
+    (``types``: the names of readings, personal, general; ``retyped`` moves the calls with
+    a disposition)."""
+    r = QueueRollup
     queued = r.joined_at.is_not(None)
     answered = and_(queued, r.connect_at.is_not(None))
     unanswered = and_(queued, r.connect_at.is_(None))
     target = func.coalesce(func.nullif(r.answer_target, 0), literal(default_target))
     readings, personal, general = types
-    call_type = func.coalesce(
-        d.call_type,
-        case((r.readings.is_(True), readings), (r.personal.is_(True), personal), else_=general),
+    call_type = case(
+        (r.readings.is_(True), readings), (r.personal.is_(True), personal), else_=general
     )
     talked = and_(answered, r.talk.is_not(None))
     completed = r.outcome == CallOutcome.COMPLETED.value
@@ -137,9 +126,31 @@ def sums_query(
             *talk,
         )
         .select_from(r)
-        .outerjoin(d, and_(d.uniqueid == r.uniqueid, d.id == _latest()))
         .where(*where)
     )
+
+
+def retyped(sums: SumRow, kept: Sequence[Any], types: tuple[str, str, str]) -> SumRow:
+    """``sums`` with the talk time of each call with a disposition moved from its IVR path's
+    type to the latest disposition's (R-038: the latest pick wins; ``kept`` oldest first:
+    disposition columns, then talked, talk, readings, personal of its rolled row)."""
+    latest = {row[0]: row for row in kept}
+    if not latest:
+        return sums
+    readings, personal, general = types
+    talk = {name: list(pair) for name, pair in sums.talk.items()}
+    for row in latest.values():
+        call_type: str = row[2]
+        talked, seconds, is_readings, is_personal = row[6], row[7], row[8], row[9]
+        path = readings if is_readings else personal if is_personal else general
+        if not talked or call_type == path:
+            continue
+        talk[path][0] -= int(seconds)
+        talk[path][1] -= 1
+        if call_type in talk:  # a type outside ``types`` is summed under none, as in SQL
+            talk[call_type][0] += int(seconds)
+            talk[call_type][1] += 1
+    return sums._replace(talk={name: (pair[0], pair[1]) for name, pair in talk.items()})
 
 
 async def report_sums(
@@ -172,14 +183,29 @@ async def report_sums(
         r, d = QueueRollup, CallDisposition
         queued = select(r.uniqueid).where(*where, r.joined_at.is_not(None))
         # From the rolled rows to their dispositions (the index on uniqueid): an IN over
-        # 250,000 uniqueids would build them into a temporary index first.
-        kept = await conn.execute(
-            select(d.uniqueid, d.operator, d.call_type, d.result, d.note, d.at)
-            .select_from(r)
-            .join(d, d.uniqueid == r.uniqueid)
-            .where(*where, r.joined_at.is_not(None))
-            .order_by(d.at, d.id)
-        )
+        # 250,000 uniqueids would build them into a temporary index first.  With each, what
+        # its talk time was summed under (answered with a talk time, the IVR path's type).
+        kept = (
+            await conn.execute(
+                select(
+                    d.uniqueid,
+                    d.operator,
+                    d.call_type,
+                    d.result,
+                    d.note,
+                    d.at,
+                    and_(r.connect_at.is_not(None), r.talk.is_not(None)),
+                    r.talk,
+                    r.readings,
+                    r.personal,
+                )
+                .select_from(r)
+                .join(d, d.uniqueid == r.uniqueid)
+                .where(*where, r.joined_at.is_not(None))
+                .order_by(d.at, d.id)
+            )
+        ).all()
+        sums = retyped(sums, kept, types)
         probed: set[str] = set()
         for first in range(0, len(wanted), _CHUNK):
             chunk = wanted[first : first + _CHUNK]
@@ -193,7 +219,7 @@ async def report_sums(
             int(completed),
             int(unjoined),
             int(joined),
-            dispositions=tuple(DispositionRecord(*row) for row in kept),
+            dispositions=tuple(DispositionRecord(*row[:6]) for row in kept),
             probed=frozenset(probed),
             call_ids=call_ids,
         )

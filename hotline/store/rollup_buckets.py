@@ -4,8 +4,10 @@ hours and days exactly."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
 from hotline.store.types import as_utc
 
@@ -52,4 +54,44 @@ def uncovered(
         at = max(at, bucket_start(bucket + 1))
     if at < as_utc(end):
         out.append((at, as_utc(end)))
+    return out
+
+
+@dataclass(frozen=True)
+class Slots:
+    """A chart's local slots: hours or days (``seconds`` 3600 or 86400) in ``zone``."""
+
+    zone: ZoneInfo
+    seconds: int
+
+
+# Offsets are looked at this often to find a zone's transitions (none are closer).
+_PROBE: Final = timedelta(hours=6)
+
+
+def offsets(zone: ZoneInfo, start: datetime, end: datetime) -> list[tuple[int, int]]:
+    """The zone's UTC offset over ``[start, end)`` as (from UTC epoch second, offset in
+    seconds), oldest first: the first from ``start``'s bucket, each transition found to the
+    second."""
+
+    def offset(epoch: int) -> int:
+        moment = datetime.fromtimestamp(epoch, UTC).astimezone(zone)
+        delta = moment.utcoffset()
+        return 0 if delta is None else int(delta.total_seconds())
+
+    at = bucket_of(start) * BUCKET_SECONDS
+    last = int((as_utc(end) - _EPOCH).total_seconds())
+    out = [(at, offset(at))]
+    probe = int(_PROBE.total_seconds())
+    while at < last:
+        ahead = min(at + probe, last)
+        if offset(ahead) == out[-1][1]:
+            at = ahead
+            continue
+        before = at  # bisect: the first second with the new offset
+        while ahead - before > 1:
+            middle = (before + ahead) // 2
+            before, ahead = (middle, ahead) if offset(middle) == out[-1][1] else (before, middle)
+        out.append((ahead, offset(ahead)))
+        at = ahead
     return out

@@ -17,6 +17,17 @@ class Call(Base):
     """One call through the engine, inbound or outbound; the anchor for everything per call."""
 
     __tablename__ = "calls"
+    # The period's totals of the queue report read this index alone (migration 0039).
+    __table_args__ = (
+        Index(
+            "ix_calls_started_totals",
+            "started_at",
+            "direction",
+            "simulated",
+            "outcome",
+            "ended_at",
+        ),
+    )
 
     # Our call id: uuid4 hex, handed to the dialplan as HOTLINE_CALL_ID.
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -18,7 +18,30 @@ class QueueRollup(Base):
     queue it has events in (``scope`` the queue: a department's report)."""
 
     __tablename__ = "queue_rollups"
-    __table_args__ = (Index("ix_queue_rollups_scope_bucket", "scope", "bucket"),)
+    __table_args__ = (
+        Index("ix_queue_rollups_scope_bucket", "scope", "bucket"),
+        # Covering the summed KPIs (``queue_sums``) and their dispositions' join (migration
+        # 0039): the report's filters first, then every column they read.
+        Index(
+            "ix_queue_rollups_sums",
+            "scope",
+            "exact",
+            "bucket",
+            "simulated",
+            "queued_at",
+            "joined_at",
+            "connect_at",
+            "wait_us",
+            "answer_target",
+            "callback",
+            "talk",
+            "readings",
+            "personal",
+            "outcome",
+            "ended",
+            "uniqueid",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     bucket: Mapped[int] = mapped_column(Integer)  # of the call's start: UTC epoch s // 900

@@ -20,6 +20,7 @@ from hotline.contact_center.queue_buckets import Bucket, BucketKpi, bucket_sheet
 from hotline.contact_center.queue_report import build_report, report_sheets
 from hotline.contact_center.satisfaction import Satisfaction, satisfaction_sheet
 from hotline.store.ratings import RatingStore
+from hotline.store.rollup_buckets import Slots
 from hotline.web.charts import CALLS, PERCENT, Line, Step, chart_json, floor
 from hotline.web.dates import BadRequest, web_period
 from hotline.web.pages import page, table_download
@@ -75,10 +76,17 @@ Supervisor = Annotated[Viewer, Depends(require(Permission.ALL_CALLS))]
 ReportWindow = Annotated[Window, Depends(window)]
 
 
-async def _ivr(request: Request, span: Window, include: bool) -> IvrFigures:
-    """The IVR report over the period, computed in SQL (issue 19)."""
+async def _ivr(request: Request, span: Window, include: bool, step: Step) -> IvrFigures:
+    """The IVR report over the period, computed in SQL (issue 19), its series summed per
+    local ``step`` (hours also make the days)."""
+    zone = ZoneInfo(request.app.state.settings.hours.timezone)
+    seconds = 3600 if step is Step.HOUR else 86400
     return await ivr_figures(
-        request.app.state.db, span.first, span.last, include_simulated=include
+        request.app.state.db,
+        span.first,
+        span.last,
+        include_simulated=include,
+        slots=Slots(zone, seconds),
     )
 
 
@@ -90,10 +98,10 @@ async def ivr_page(
     test: bool | None = None,
 ) -> Response:
     simulated = await simulated_calls(request, test, span.first, span.last)
-    figures = await _ivr(request, span, simulated.included)
+    step = Step.HOUR if span.one_day else Step.DAY
+    figures = await _ivr(request, span, simulated.included, step)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     stats, days = figures.stats, figures.by_day(zone)
-    step = Step.HOUR if span.one_day else Step.DAY
     tallies = figures.tallies(lambda at: floor(at, zone, step))
     lines = [
         Line("Звонков", {at: c.total() for at, c in tallies.items()}),
@@ -122,7 +130,7 @@ async def ivr_download(
     span: ReportWindow,
     test: bool | None = None,
 ) -> Response:
-    figures = await _ivr(request, span, included(request, test))
+    figures = await _ivr(request, span, included(request, test), Step.DAY)
     zone = ZoneInfo(request.app.state.settings.hours.timezone)
     sheets = ivr_report.sheets(figures.stats, figures.by_day(zone))
     return await table_download(sheets, span.stem("ivr"), fmt)
