@@ -6,6 +6,7 @@ sampled."""
 from __future__ import annotations
 
 import asyncio
+import http.client
 import re
 import time
 import urllib.error
@@ -233,7 +234,9 @@ async def console_poller(
             problem = await asyncio.to_thread(_poll_once, base, pages)
         except urllib.error.HTTPError as exc:
             problem = f"HTTP {exc.code}"
-        except (OSError, urllib.error.URLError) as exc:
+        except (OSError, urllib.error.URLError, http.client.HTTPException) as exc:
+            # HTTPException: a console restarted mid-answer (IncompleteRead) ended an hour's
+            # soak at 40 minutes; it is one failed poll like a refused connection.
             problem = type(exc).__name__
         if problem:
             stats.failed[problem] += 1
