@@ -98,7 +98,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0039_qrep_report_indexes"
+    assert head == "0040_claims_index"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

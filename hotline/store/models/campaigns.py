@@ -6,7 +6,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, true
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hotline.store.models.base import ENUM_LENGTH, Base, JsonDocument
@@ -109,6 +119,14 @@ class CampaignTarget(Base):
         Index("ix_campaign_targets_due", "campaign_id", "state", "next_attempt_at"),
         # The report's counts per state/result/reason read only this index (issue 19).
         Index("ix_campaign_targets_report", "campaign_id", "state", "result", "reason"),
+        # A worker's claims, released every pass on PostgreSQL: only the few claimed rows
+        # (the UPDATE scanned every contact of every campaign).
+        Index(
+            "ix_campaign_targets_claimed",
+            "claimed_by",
+            postgresql_where=text("claimed_by IS NOT NULL"),
+            sqlite_where=text("claimed_by IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
