@@ -11,11 +11,12 @@ to the same number across all campaigns against the minimum gap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Final
+from typing import Any, Final
 
 from dialer.admission import Admission
 from dialer.attempts import AttemptTracker
@@ -82,6 +83,10 @@ class Dispatcher:
         # The last pass ended because pacing had no slot left within its tick.
         self.paced_out = False
         self._interval: float | None = None  # between Originates, at the last pass's rate
+        # SQLite has one write lock: the round written ahead and the marks of the round being
+        # sent take it in turn here, woken at once, not through SQLite's busy handler (which
+        # sleeps up to 100 ms a try and left a mark waiting while its slot passed).
+        self._write_lock = asyncio.Lock() if store.is_sqlite else None
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -237,7 +242,8 @@ class Dispatcher:
             begun = written.begun
             slots = await self._book(len(begun), cps) if begun else []
             left = free - len(begun)
-            if slots and len(slots) == len(begun) and left > 0 and examined < budget:
+            more = left > 0 and examined < budget and self._ami.connected
+            if more and slots and len(slots) == len(begun):
                 # The next round, as many as pacing lets out within a tick of this one's last
                 # slot, prepared while this one is sent.
                 room = await self._room(cps, after=slots[-1] - time.monotonic())
@@ -297,12 +303,13 @@ class Dispatcher:
             # from before the write until each is sent or withdrawn.
             self._live.sending.update(written.queued)
             # The attempts' own time (not the pass's): the same-number gap counts from it.
-            written.attempts = await self._store.begin_attempts(
-                [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
-                self._clock(),
-                worker=self._worker.name,
-                caps=at.caps,
-            )
+            async with self._writing():
+                written.attempts = await self._store.begin_attempts(
+                    [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
+                    self._clock(),
+                    worker=self._worker.name,
+                    caps=at.caps,
+                )
         except BaseException:
             await self._drop(written, at)
             raise
@@ -428,7 +435,8 @@ class Dispatcher:
                     await asyncio.sleep(wait)
                 if not self._ami.connected:
                     break  # nothing can go out: the rest go back to their contacts
-                marked = await self._store.mark_sent(attempt.id)
+                async with self._writing():  # released with no yield before the Originate
+                    marked = await self._store.mark_sent(attempt.id)
                 del unsent[attempt.id]
                 if not marked:
                     # Withdrawn by a worker that took this one for dead: not ours to dial.
@@ -457,16 +465,23 @@ class Dispatcher:
                     at.recent.restore(item.target.phone, item.before)
                 await self._withdraw(list(unsent))
 
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The dispatcher's own write turn on SQLite (nothing to wait for elsewhere)."""
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
+
     async def _withdraw(self, attempt_ids: list[str]) -> None:
         """Withdraw attempts never sent; if the store fails, the next pass tries again (and
         a restart's reconciliation would)."""
         self._unsent.update(attempt_ids)
+        # Only what this call withdrew is forgotten: the round prepared ahead may withdraw
+        # beside the round being sent.
+        withdrawing = sorted(self._unsent)
         try:
-            await self._store.withdraw_attempts(sorted(self._unsent))
+            await self._store.withdraw_attempts(withdrawing)
         except Exception as exc:  # a store outage: kept for the next pass
-            log.warning("dialer cannot withdraw %d unsent attempts: %s", len(self._unsent), exc)
+            log.warning("dialer cannot withdraw %d unsent attempts: %s", len(withdrawing), exc)
             return
-        self._unsent.clear()
+        self._unsent.difference_update(withdrawing)
 
 
 # At most this many attempts begun in one transaction (issue 19 item 4).

@@ -23,6 +23,7 @@ class DialerStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.is_sqlite = db.is_sqlite
         dnc = DoNotCallList(db)
         scenarios = ScenarioVersions(db)
         campaigns = Campaigns(db, scenarios)
