@@ -28,7 +28,7 @@ from dialer.model import CampaignState, DialMode
 from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
-from dialer.repository import CampaignNotFound, CampaignRecord, DialerStore, SharedCaps
+from dialer.repository import CampaignRecord, DialerStore, SharedCaps
 from dialer.rounds import Pipeline, Queued, Round, Written
 from dialer.sms import SmsSender
 from dialer.workers import DialerWorker
@@ -266,13 +266,10 @@ class Dispatcher:
         4).  None: nothing was claimed, or (``ahead``, prepared while the round before is
         sent) the campaign no longer runs.  Cancelled or failed after its write began, it
         withdraws what it may have written."""
-        if ahead:  # a pause or stop since the pass began takes effect here
-            try:
-                current = await self._store.campaign_by_id(campaign.id)
-            except CampaignNotFound:
-                return None
-            if current.state is not CampaignState.RUNNING:
-                return None
+        # A pause or stop since the pass began takes effect at the round prepared ahead.
+        running = CampaignState.RUNNING
+        if ahead and await self._store.campaign_state(campaign.id) is not running:
+            return None
         self._claimed = True  # before the claim: a cancel may come while it commits
         targets = await self._store.claim_targets(
             campaign.id,

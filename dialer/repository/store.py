@@ -46,6 +46,7 @@ class DialerStore:
         self.create_campaign = campaigns.create
         self.campaign = campaigns.get
         self.campaign_by_id = campaigns.by_id
+        self.campaign_state = campaigns.state
         self.campaigns = campaigns.all
         self.approve = campaigns.approve
         self.start = campaigns.start

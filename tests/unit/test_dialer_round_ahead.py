@@ -137,7 +137,7 @@ async def test_no_round_is_prepared_ahead_for_a_campaign_paused_meanwhile(
     await running_campaign(store, tmp_path, PHONES, rules=WIDE)
     held, go = asyncio.Event(), asyncio.Event()
     # The round ahead first reads the campaign's state: paused while that read waits.
-    hold_at(store, "campaign_by_id", 1, held, go)
+    hold_at(store, "campaign_state", 1, held, go)
     task = asyncio.create_task(dialer.dispatch_once())
     await asyncio.wait_for(held.wait(), BOUND)  # the old code never read it
     await store.pause("test")
