@@ -183,21 +183,17 @@ class Dispatcher:
     async def _dial_campaign(
         self, campaign: CampaignRecord, at: Round, free: int, in_flight: int
     ) -> tuple[int, bool]:
-        """Dial up to ``free`` of the campaign's due contacts, a round (claimed, checked,
-        rendered, its attempts written unsent in one transaction) at a time, each round's
-        Originates sent in their pacing slots.  While one round is sent the next is prepared
-        (issue 19 item 6: its preparation waited for the loop and the store while nothing went
-        out): one round ahead at most, owned by this call, withdrawn like any unsent attempt
-        when the campaign's dialling ends here (the pass stops or is cancelled, the lease is
-        lost, pacing ran out) and not prepared for a campaign no longer running.  Returns how
-        many were sent, and whether the pass ends."""
+        """Dial up to ``free`` of the campaign's due contacts a round at a time, each sent in
+        its pacing slots while the next is prepared (issue 19 item 6: nothing went out while
+        it was): one round ahead at most, withdrawn like any unsent attempt when the dialling
+        ends here (stop, lost lease, pacing ran out).  Returns how many were sent, and whether
+        the pass ends."""
         line = Pipeline()
         try:
             result = await self._rounds(campaign, at, free, in_flight, line)
         except asyncio.CancelledError:
             # Stopped mid-round: the sent Originates' replies are no longer awaited (a lost
-            # reply would hold the stop); their calls are followed by their events or
-            # reconciled.
+            # reply would hold the stop); their calls are followed or reconciled.
             for task in line.originates:
                 task.cancel()
             raise
@@ -230,7 +226,8 @@ class Dispatcher:
                 if room <= 0:
                     self.paced_out = True
                     return sent, True
-                written = await self._prepare(campaign, at, min(free, room, budget - examined))
+                count = min(free, room, budget - examined)
+                written = await self._prepare(campaign, at, line, count)
             if written is None:
                 if not examined and not in_flight:
                     await self._store.finish_if_done(campaign.id, at.now)
@@ -242,7 +239,9 @@ class Dispatcher:
             begun = written.begun
             slots = await self._book(len(begun), cps) if begun else []
             left = free - len(begun)
-            more = left > 0 and examined < budget and self._ami.connected
+            # None ahead once a claim found fewer due contacts than it asked for, all in rounds.
+            due = bool(line.claimed) or not line.drained
+            more = due and left > 0 and examined < budget and self._ami.connected
             if more and slots and len(slots) == len(begun):
                 # The next round, as many as pacing lets out within a tick of this one's last
                 # slot, prepared while this one is sent.
@@ -250,7 +249,7 @@ class Dispatcher:
                 if room > 0:
                     count = min(left, room, budget - examined)
                     line.ahead = asyncio.create_task(
-                        self._prepare(campaign, at, count, ahead=True)
+                        self._prepare(campaign, at, line, count, ahead=True)
                     )
             begin, paced_out = await self._send(campaign, written, slots, at, line.originates)
             free, sent = free - begin, sent + begin
@@ -259,33 +258,44 @@ class Dispatcher:
                 return sent, True
 
     async def _prepare(
-        self, campaign: CampaignRecord, at: Round, count: int, *, ahead: bool = False
+        self,
+        campaign: CampaignRecord,
+        at: Round,
+        line: Pipeline,
+        count: int,
+        *,
+        ahead: bool = False,
     ) -> Written | None:
-        """Claim up to ``count`` due contacts, let through those that may be dialled now,
-        render their audio and write their attempts unsent in one transaction (issue 19 item
-        4).  None: nothing was claimed, or (``ahead``, prepared while the round before is
-        sent) the campaign no longer runs.  Cancelled or failed after its write began, it
-        withdraws what it may have written."""
+        """A round of up to ``count`` (at most DIAL_BATCH) of the contacts claimed (``count``
+        claimed when none are left): those that may be dialled now rendered and their attempts
+        written unsent in one transaction (issue 19 item 4).  None: none left to claim, or the
+        campaign no longer runs (``ahead``).  Cancelled or failed, it withdraws its writes."""
         # A pause or stop since the pass began takes effect at the round prepared ahead.
         running = CampaignState.RUNNING
         if ahead and await self._store.campaign_state(campaign.id) is not running:
             return None
-        self._claimed = True  # before the claim: a cancel may come while it commits
-        targets = await self._store.claim_targets(
-            campaign.id,
-            at.now,
-            min(count, DIAL_BATCH),
-            worker=self._worker.claim_name,
-            until=at.now + self._worker.claim_lease,
-        )
-        if not targets:
-            return None
-        written = Written(len(targets), {})
+        claimed = 0
+        if not line.claimed:
+            self._claimed = True  # before the claim: a cancel may come while it commits
+            targets = await self._store.claim_targets(
+                campaign.id,
+                at.now,
+                count,
+                worker=self._worker.claim_name,
+                until=at.now + self._worker.claim_lease,
+            )
+            if not targets:
+                return None
+            line.claimed.extend(targets)
+            line.drained = len(targets) < count
+            claimed = len(targets)
+        written = Written(claimed, {})
         try:
-            for index, target in enumerate(targets):
+            while line.claimed and len(written.queued) < min(count, DIAL_BATCH):
                 if not self._ami.connected:
                     break
-                last = await at.recent.of(target.phone, targets[index + 1 :])
+                target = line.claimed.popleft()
+                last = await at.recent.of(target.phone, line.claimed)
                 admit = self._admit
                 if not await admit.may_dial(campaign, target, at.now, at.limits, at.dnc, last):
                     continue
@@ -318,8 +328,7 @@ class Dispatcher:
         return written
 
     async def _cancel_ahead(self, ahead: asyncio.Task[Written | None], at: Round) -> None:
-        """End the round prepared ahead: cancelled while preparing (it withdraws what it may
-        have written itself), withdrawn once ready."""
+        """End the round ahead: cancelled while preparing (it withdraws itself), or withdrawn."""
         ahead.cancel()
         try:
             written = await ahead
@@ -334,8 +343,7 @@ class Dispatcher:
             await self._drop(written, at)
 
     async def _drop(self, written: Written, at: Round) -> None:
-        """Withdraw a round's attempts not sent (all it queued while the write's outcome is
-        unknown), their numbers' latest calls as they were."""
+        """Withdraw a round's unsent attempts (all it queued while its write's fate is unknown)."""
         begun = written.queued if written.attempts is None else {a.id for a in written.attempts}
         for attempt_id in begun:
             item = written.queued[attempt_id]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -53,8 +54,10 @@ class Written:
 
 @dataclass
 class Pipeline:
-    """What one campaign's rounds leave running within a pass: the round prepared ahead (at
-    most one) and the sent Originates' reply tasks."""
+    """What one campaign's rounds carry within a pass: the round prepared ahead (at most
+    one), the contacts claimed and not yet in a round, the sent Originates' reply tasks."""
 
     ahead: asyncio.Task[Written | None] | None = None
+    claimed: deque[TargetRecord] = field(default_factory=deque)  # not yet in a round
+    drained: bool = False  # the last claim found fewer due contacts than it asked for
     originates: list[asyncio.Task[None]] = field(default_factory=list)
