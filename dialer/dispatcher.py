@@ -11,36 +11,29 @@ to the same number across all campaigns against the minimum gap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
-from dialer.attempts import AttemptTracker, earliest
+from dialer.admission import Admission
+from dialer.attempts import AttemptTracker
 from dialer.email import EmailSender
 from dialer.last_calls import LAST_CALLS_BATCH, LastCalls
 from dialer.limits import Limits, resolve
-from dialer.live import Clock, LiveAttempt, LiveCalls, PreparedStep
-from dialer.model import CampaignState, DialMode, Reason, Result
+from dialer.live import Clock, LiveAttempt, LiveCalls
+from dialer.model import CampaignState, DialMode
 from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
-from dialer.repository import (
-    AttemptRecord,
-    CampaignRecord,
-    DialerStore,
-    SharedCaps,
-    TargetRecord,
-)
-from dialer.rounds import Queued, Round
+from dialer.repository import CampaignRecord, DialerStore, SharedCaps
+from dialer.rounds import Pipeline, Queued, Round, Written
 from dialer.sms import SmsSender
-from dialer.window import Waiting, WaitReason, window_for
 from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
 from hotline.store.leases import Lease, LeaseHolder
-from hotline.store.ratings import months_before
 from hotline.store.workers import PACING_CPS
 from hotline.transport.ami import AmiClient, AmiError, AmiNotSent
 
@@ -71,14 +64,12 @@ class Dispatcher:
         self._ami = ami
         self._live = live
         self._clock = clock
-        self._player = player
         self._attempts = attempts
         self._email = email
         self._sms = sms
         self._last_originate = 0.0
         self._originator = Originator(settings, ami, attempts, live)
-        # R-105: a customer is surveyed at most once in this many months (0: no cap).
-        self._survey_cap_months = survey_cap_months
+        self._admit = Admission(store, player, survey_cap_months)
         # Progressive campaigns without a queue of their own dial for this one's operators.
         self._operator_queue = operator_queue
         # The ratio each progressive campaign dialled at in the last pass (the report's).
@@ -92,6 +83,10 @@ class Dispatcher:
         # The last pass ended because pacing had no slot left within its tick.
         self.paced_out = False
         self._interval: float | None = None  # between Originates, at the last pass's rate
+        # SQLite has one write lock: the round written ahead and the marks of the round being
+        # sent take it in turn here, woken at once, not through SQLite's busy handler (which
+        # sleeps up to 100 ms a try and left a mark waiting while its slot passed).
+        self._write_lock = asyncio.Lock() if store.is_sqlite else None
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -166,123 +161,195 @@ class Dispatcher:
                 free = min(free, await self._progressive_slots(campaign))
             if free <= 0:
                 continue
-            # Claimed a free channel's worth at a time (other workers skip what this one
-            # holds), looking at no more contacts per pass than before workers (issue 19).
-            examined, budget = 0, free * 4 + 8
-            while free > 0 and examined < budget and self._ami.connected:
-                # No more contacts than pacing lets out within this tick (issue 19 item 6):
-                # the rest would be claimed, checked and released again every tick.
-                room = await self._room(limits.calls_per_second)
-                if room <= 0:
-                    self.paced_out = True
-                    return dialled
-                targets = await self._store.claim_targets(
-                    campaign.id,
-                    now,
-                    min(free, room, budget - examined),
-                    worker=self._worker.claim_name,
-                    until=now + self._worker.claim_lease,
-                )
-                if not targets:
-                    if not examined and not counts.get(campaign.id):
-                        await self._store.finish_if_done(campaign.id, now)
-                    break
-                examined += len(targets)
-                self._claimed = True
-                if holder is not None and _lost(holder, lease):
-                    return dialled  # taken over meanwhile: dial nothing more
-                caps = SharedCaps(
-                    trunk_name,
-                    cap,
-                    campaign.rules.max_channels,
-                    limits.same_number_gap,
-                    self._worker.node,
-                    self._worker.node_channels,
-                    lease,
-                )
-                sent, paced_out = await self._dial_round(
-                    campaign, targets, free, Round(now, limits, dnc, recent, dial, caps, holder)
-                )
-                free, dialled = free - sent, dialled + sent
-                per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
-                if node_free is not None:
-                    node_free -= sent
-                if paced_out:
-                    self.paced_out = True
-                    return dialled
+            caps = SharedCaps(
+                trunk_name,
+                cap,
+                campaign.rules.max_channels,
+                limits.same_number_gap,
+                self._worker.node,
+                self._worker.node_channels,
+                lease,
+            )
+            at = Round(now, limits, dnc, recent, dial, caps, holder)
+            sent, stop = await self._dial_campaign(campaign, at, free, counts.get(campaign.id, 0))
+            dialled += sent
+            per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
+            if node_free is not None:
+                node_free -= sent
+            if stop:
+                return dialled
         return dialled
 
-    async def _dial_round(
-        self, campaign: CampaignRecord, targets: Sequence[TargetRecord], free: int, at: Round
+    async def _dial_campaign(
+        self, campaign: CampaignRecord, at: Round, free: int, in_flight: int
     ) -> tuple[int, bool]:
-        """Dial up to ``free`` of the claimed ``targets``, begun in batches of what pacing
-        lets out within a tick (issue 19: one transaction per batch, each attempt still
-        written before its Originate).  Returns how many were begun, and whether pacing
-        has no slot left within this tick (the pass ends)."""
-        sent = 0
-        batch: list[Queued] = []
-        room = 0
-        for index, target in enumerate(targets):
-            if free - sent - len(batch) <= 0 or not self._ami.connected:
-                break
-            last = await at.recent.of(target.phone, targets[index + 1 :])
-            if not await self._may_dial(campaign, target, at.now, at.limits, at.dnc, last):
-                continue
-            if not batch:
-                room = min(await self._room(at.limits.calls_per_second), DIAL_BATCH)
-                if room <= 0:
-                    return sent, True
-            steps = await self._render(campaign, target)
-            if steps is None:
-                continue
-            before = at.recent.called(target.phone, self._clock())
-            batch.append(Queued(target, steps, before))
-            if len(batch) >= room:
-                begun, paced_out = await self._dial(campaign, batch, at)
-                sent, batch = sent + begun, []
-                if paced_out:
-                    return sent, True
-        if batch:
-            begun, paced_out = await self._dial(campaign, batch, at)
-            return sent + begun, paced_out
-        return sent, False
+        """Dial up to ``free`` of the campaign's due contacts a round at a time, each sent in
+        its pacing slots while the next is prepared (issue 19 item 6: nothing went out while
+        it was): one round ahead at most, withdrawn like any unsent attempt when the dialling
+        ends here (stop, lost lease, pacing ran out).  Returns how many were sent, and whether
+        the pass ends."""
+        line = Pipeline()
+        try:
+            result = await self._rounds(campaign, at, free, in_flight, line)
+        except asyncio.CancelledError:
+            # Stopped mid-round: the sent Originates' replies are no longer awaited (a lost
+            # reply would hold the stop); their calls are followed or reconciled.
+            for task in line.originates:
+                task.cancel()
+            raise
+        finally:
+            if line.ahead is not None:
+                await self._cancel_ahead(line.ahead, at)
+            if line.originates:  # replies awaited beside the next sends (issue 19 item 6)
+                await asyncio.wait(line.originates)
+        for task in line.originates:
+            task.result()  # a refused call the store could not settle fails the pass
+        return result
 
-    async def _may_dial(
+    async def _rounds(
+        self, campaign: CampaignRecord, at: Round, free: int, in_flight: int, line: Pipeline
+    ) -> tuple[int, bool]:
+        cps = at.limits.calls_per_second
+        # Claimed a free channel's worth at a time (other workers skip what this one holds),
+        # looking at no more contacts per pass than before workers (issue 19).
+        examined, budget, sent = 0, free * 4 + 8, 0
+        while True:
+            if line.ahead is not None:
+                written = await line.ahead  # kept in ``line`` meanwhile: a stop cancels it
+                line.ahead = None
+            else:
+                if free <= 0 or examined >= budget or not self._ami.connected:
+                    return sent, False
+                # No more contacts than pacing lets out within this tick (issue 19 item 6):
+                # the rest would be claimed, checked and released again every tick.
+                room = await self._room(cps)
+                if room <= 0:
+                    self.paced_out = True
+                    return sent, True
+                count = min(free, room, budget - examined)
+                written = await self._prepare(campaign, at, line, count)
+            if written is None:
+                if not examined and not in_flight:
+                    await self._store.finish_if_done(campaign.id, at.now)
+                return sent, False
+            examined += written.claimed
+            if at.holder is not None and _lost(at.holder, at.caps.lease):
+                await self._drop(written, at)
+                return sent, True  # taken over meanwhile: dial nothing more
+            begun = written.begun
+            slots = await self._book(len(begun), cps) if begun else []
+            left = free - len(begun)
+            # None ahead once a claim found fewer due contacts than it asked for, all in rounds.
+            due = bool(line.claimed) or not line.drained
+            more = due and left > 0 and examined < budget and self._ami.connected
+            if more and slots and len(slots) == len(begun):
+                # The next round, as many as pacing lets out within a tick of this one's last
+                # slot, prepared while this one is sent.
+                room = await self._room(cps, after=slots[-1] - time.monotonic())
+                if room > 0:
+                    count = min(left, room, budget - examined)
+                    line.ahead = asyncio.create_task(
+                        self._prepare(campaign, at, line, count, ahead=True)
+                    )
+            begin, paced_out = await self._send(campaign, written, slots, at, line.originates)
+            free, sent = free - begin, sent + begin
+            if paced_out:
+                self.paced_out = True
+                return sent, True
+
+    async def _prepare(
         self,
         campaign: CampaignRecord,
-        target: TargetRecord,
-        now: datetime,
-        limits: Limits,
-        dnc: frozenset[str],
-        last: datetime | None,
-    ) -> bool:
-        store = self._store
-        if target.phone in dnc:
-            await store.close_target(target.id, Result.NEGATIVE, Reason.DO_NOT_CALL)
-            return False
-        if await self._surveyed_lately(campaign, target, now):
-            await store.close_target(target.id, Result.NEGATIVE, Reason.SURVEY_CAP)
-            return False
-        if target.deliver_by is not None and now >= target.deliver_by:
-            await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
-            return False
-        window = window_for(campaign.rules, target.timezone)
-        if not window.is_open(now):
-            opens = window.next_open(now)
-            deadline = earliest(campaign.ends_at, target.deliver_by)
-            if opens is None or (deadline is not None and opens >= deadline):
-                await store.close_target(target.id, Result.NEGATIVE, Reason.EXPIRED)
-            else:
-                await store.defer(target.id, opens, window.why_closed(now).stored)
-            return False
-        if last is not None and now < last + limits.same_number_gap:
-            await store.defer(
-                target.id,
-                last + limits.same_number_gap,
-                Waiting(WaitReason.SAME_NUMBER).stored,
+        at: Round,
+        line: Pipeline,
+        count: int,
+        *,
+        ahead: bool = False,
+    ) -> Written | None:
+        """A round of up to ``count`` (at most DIAL_BATCH) of the contacts claimed (``count``
+        claimed when none are left): those that may be dialled now rendered and their attempts
+        written unsent in one transaction (issue 19 item 4).  None: none left to claim, or the
+        campaign no longer runs (``ahead``).  Cancelled or failed, it withdraws its writes."""
+        # A pause or stop since the pass began takes effect at the round prepared ahead.
+        running = CampaignState.RUNNING
+        if ahead and await self._store.campaign_state(campaign.id) is not running:
+            return None
+        claimed = 0
+        if not line.claimed:
+            self._claimed = True  # before the claim: a cancel may come while it commits
+            targets = await self._store.claim_targets(
+                campaign.id,
+                at.now,
+                count,
+                worker=self._worker.claim_name,
+                until=at.now + self._worker.claim_lease,
             )
-            return False
-        return True
+            if not targets:
+                return None
+            line.claimed.extend(targets)
+            line.drained = len(targets) < count
+            claimed = len(targets)
+        written = Written(claimed, {})
+        try:
+            while line.claimed and len(written.queued) < min(count, DIAL_BATCH):
+                if not self._ami.connected:
+                    break
+                target = line.claimed.popleft()
+                last = await at.recent.of(target.phone, line.claimed)
+                admit = self._admit
+                if not await admit.may_dial(campaign, target, at.now, at.limits, at.dnc, last):
+                    continue
+                steps = await admit.render(campaign, target)
+                if steps is None:
+                    continue
+                before = at.recent.called(target.phone, self._clock())
+                written.queued[uuid.uuid4().hex] = Queued(target, steps, before)
+            if not written.queued:
+                return written
+            # Reconciliation leaves the round alone (it would withdraw its unsent attempts)
+            # from before the write until each is sent or withdrawn.
+            self._live.sending.update(written.queued)
+            # The attempts' own time (not the pass's): the same-number gap counts from it.
+            async with self._writing():
+                written.attempts = await self._store.begin_attempts(
+                    [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
+                    self._clock(),
+                    worker=self._worker.name,
+                    caps=at.caps,
+                )
+        except BaseException:
+            await self._drop(written, at)
+            raise
+        begun = {attempt.id for attempt in written.attempts}
+        for attempt_id, item in written.queued.items():
+            if attempt_id not in begun:  # claimed elsewhere or no room: not called
+                at.recent.restore(item.target.phone, item.before)
+                self._live.sending.discard(attempt_id)
+        return written
+
+    async def _cancel_ahead(self, ahead: asyncio.Task[Written | None], at: Round) -> None:
+        """End the round ahead: cancelled while preparing (it withdraws itself), or withdrawn."""
+        ahead.cancel()
+        try:
+            written = await ahead
+        except asyncio.CancelledError:
+            if ahead.cancelled():
+                return
+            raise  # this pass is cancelled meanwhile: the round ahead still ends itself
+        except Exception as exc:  # the pass ends anyway (with its own failure, if any)
+            log.warning("dialer: the round prepared ahead failed: %s", exc)
+            return
+        if written is not None:
+            await self._drop(written, at)
+
+    async def _drop(self, written: Written, at: Round) -> None:
+        """Withdraw a round's unsent attempts (all it queued while its write's fate is unknown)."""
+        begun = written.queued if written.attempts is None else {a.id for a in written.attempts}
+        for attempt_id in begun:
+            item = written.queued[attempt_id]
+            at.recent.restore(item.target.phone, item.before)
+        self._live.sending.difference_update(written.queued)
+        await self._withdraw(list(begun))
 
     async def _progressive_slots(self, campaign: CampaignRecord) -> int:
         """Calls a progressive campaign may place now: for the free operators of its queue,
@@ -304,30 +371,20 @@ class Dispatcher:
         self.progressive_ratio[campaign.id] = ratio
         return calls
 
-    async def _surveyed_lately(
-        self, campaign: CampaignRecord, target: TargetRecord, now: datetime
-    ) -> bool:
-        """A survey's contact who answered a survey (this or another campaign's) or rated an
-        operator call since the import, within the frequency cap (R-105)."""
-        if campaign.snapshot is None or not campaign.snapshot.survey:
-            return False
-        if self._survey_cap_months <= 0:
-            return False
-        since = months_before(now, self._survey_cap_months)
-        return bool(await self._store.surveyed_since([target.phone], since))
-
-    async def _room(self, calls_per_second: float) -> int:
-        """How many Originate slots pacing has free from now within one tick (an estimate
-        with the shared pacer: other workers may book some first)."""
+    async def _room(self, calls_per_second: float, after: float = 0.0) -> int:
+        """How many Originate slots pacing has free from now within one tick, or within a
+        tick of ``after`` seconds from now (an estimate with the shared pacer: other workers
+        may book some first)."""
         if calls_per_second <= 0:
             return 0
         interval, tick = 1.0 / calls_per_second, self._settings.tick_seconds
         self._interval = interval
+        horizon = tick + max(after, 0.0)
         pacer = self._worker.pacer
         if pacer is not None:  # every worker's Originates count (PostgreSQL)
-            return await pacer.free_slots(PACING_CPS, interval, tick)
+            return await pacer.free_slots(PACING_CPS, interval, horizon)
         wait = self._last_originate + interval - time.monotonic()
-        return 0 if wait > tick else int((tick - max(wait, 0.0)) / interval) + 1
+        return 0 if wait > horizon else int((horizon - max(wait, 0.0)) / interval) + 1
 
     def next_slot_in(self) -> float | None:
         """Seconds until this worker's next pacing slot after a pass that ran out of them
@@ -355,114 +412,81 @@ class Dispatcher:
             slots.append(slot)
         return slots
 
-    async def _render(
-        self, campaign: CampaignRecord, target: TargetRecord
-    ) -> list[PreparedStep] | None:
-        """The personal audio, rendered before the number is dialled; None (the target
-        closed) if it cannot be."""
-        scenario = campaign.snapshot
-        assert scenario is not None, "a running campaign has its scenario snapshot"
-        try:
-            return await self._player.render(scenario, target.variables, target.timezone)
-        except Exception:
-            log.exception("campaign %s: cannot render the message", campaign.name)
-            await self._store.close_target(target.id, Result.NEGATIVE, Reason.RENDER_FAILED)
-            return None
-
-    async def _dial(
-        self, campaign: CampaignRecord, batch: Sequence[Queued], at: Round
+    async def _send(
+        self,
+        campaign: CampaignRecord,
+        written: Written,
+        slots: Sequence[float],
+        at: Round,
+        originates: list[asyncio.Task[None]],
     ) -> tuple[int, bool]:
-        """Begin the batch's attempts in one transaction (each written unsent), then book
-        their pacing slots (after the write, so no Originate is late for its slot) and send
-        each in its slot, marked sent just before its Originate; attempts pacing has no slot
-        for within the tick, or the pass does not reach, are withdrawn.  A worker killed
-        inside the batch leaves its unsent attempts to go back to their contacts (issue 19).
-        Returns how many were sent, and whether pacing ran out of slots."""
-        queued = {uuid.uuid4().hex: item for item in batch}
-        # Reconciliation leaves the batch alone (it would withdraw its unsent attempts) from
-        # before the write until each is sent or withdrawn.
-        self._live.sending.update(queued)
-        unsent: dict[str, AttemptRecord] = {}
+        """Send the round's attempts in their booked ``slots`` (booked after the write, so no
+        Originate is late for its slot), each marked sent just before its Originate; those
+        pacing has no slot for within the tick, or the round does not reach, are withdrawn.
+        A worker killed inside the round leaves its unsent attempts to go back to their
+        contacts (issue 19).  Each Originate's reply task joins ``originates``.  Returns how
+        many were sent, and whether pacing ran out of slots."""
+        begun = written.begun
+        unsent = {attempt.id: attempt for attempt in begun}
         try:
-            # The attempts' own time (not the pass's): the same-number gap counts from it.
-            attempts = await self._store.begin_attempts(
-                [(item.target, attempt_id) for attempt_id, item in queued.items()],
-                self._clock(),
-                worker=self._worker.name,
-                caps=at.caps,
-            )
-            unsent = {attempt.id: attempt for attempt in attempts}
-            calls_per_second = at.limits.calls_per_second
-            slots = await self._book(len(attempts), calls_per_second) if attempts else []
-            placed = attempts[: len(slots)]
-            for attempt_id, item in queued.items():
-                if attempt_id not in unsent:  # claimed elsewhere or no room: not called
-                    at.recent.restore(item.target.phone, item.before)
-            sent, originates = 0, list[asyncio.Task[None]]()
-            try:
-                for attempt, slot in zip(placed, slots, strict=False):
-                    if at.holder is not None and _lost(at.holder, at.caps.lease):
-                        break  # taken over meanwhile: the rest are withdrawn, not sent
-                    item = queued[attempt.id]
-                    at.recent.called(item.target.phone, attempt.created_at)
-                    wait = slot - time.monotonic()
-                    if wait > 0:
-                        await asyncio.sleep(wait)
-                    if not self._ami.connected:
-                        break  # nothing can go out: the rest go back to their contacts
+            sent, placed = 0, begun[: len(slots)]
+            for attempt, slot in zip(placed, slots, strict=False):
+                if at.holder is not None and _lost(at.holder, at.caps.lease):
+                    break  # taken over meanwhile: the rest are withdrawn, not sent
+                item = written.queued[attempt.id]
+                at.recent.called(item.target.phone, attempt.created_at)
+                wait = slot - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                if not self._ami.connected:
+                    break  # nothing can go out: the rest go back to their contacts
+                async with self._writing():  # released with no yield before the Originate
                     marked = await self._store.mark_sent(attempt.id)
-                    del unsent[attempt.id]
-                    if not marked:
-                        # Withdrawn by a worker that took this one for dead: not ours to dial.
-                        at.recent.restore(item.target.phone, item.before)
-                        continue
-                    self._live.prepared[attempt.id] = item.steps
-                    tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
-                    self._live.tracked[attempt.id] = tracked
-                    # Written now, with no yield since the mark's commit: a worker stopped or
-                    # killed after it has sent every Originate it marked.
-                    try:
-                        originates.append(
-                            self._originator.send(campaign, attempt, tracked, at.dial)
-                        )
-                    except AmiNotSent as exc:  # AMI down: refused before a byte was written
-                        log.warning("campaign %s: Originate not sent: %s", campaign.name, exc)
-                        self._live.forget(attempt.id)
-                        at.recent.restore(item.target.phone, item.before)
-                        await self._store.withdraw_marked(attempt.id)
-                        break  # AMI is down: the rest go back to their contacts unsent
-                    sent += 1
-            except asyncio.CancelledError:
-                # Stopped mid-batch: the sent Originates' replies are no longer awaited (as
-                # the one awaited was not when they went out one by one); a lost reply would
-                # hold the stop.  Their calls are followed by their events or reconciled.
-                for task in originates:
-                    task.cancel()
-                raise
-            finally:  # replies awaited beside the next sends, not before them (issue 19 item 6)
-                if originates:
-                    await asyncio.wait(originates)
-            for task in originates:
-                task.result()  # a refused call the store could not settle fails the pass
-            return sent, len(placed) < len(attempts)
+                del unsent[attempt.id]
+                if not marked:
+                    # Withdrawn by a worker that took this one for dead: not ours to dial.
+                    at.recent.restore(item.target.phone, item.before)
+                    continue
+                self._live.prepared[attempt.id] = item.steps
+                tracked = LiveAttempt(campaign.id, item.target.id, item.target.phone)
+                self._live.tracked[attempt.id] = tracked
+                # Written now, with no yield since the mark's commit: a worker stopped or
+                # killed after it has sent every Originate it marked.
+                try:
+                    originates.append(self._originator.send(campaign, attempt, tracked, at.dial))
+                except AmiNotSent as exc:  # AMI down: refused before a byte was written
+                    log.warning("campaign %s: Originate not sent: %s", campaign.name, exc)
+                    self._live.forget(attempt.id)
+                    at.recent.restore(item.target.phone, item.before)
+                    await self._store.withdraw_marked(attempt.id)
+                    break  # AMI is down: the rest go back to their contacts unsent
+                sent += 1
+            return sent, len(placed) < len(begun)
         finally:
-            self._live.sending.difference_update(queued)
+            self._live.sending.difference_update(written.queued)
             if unsent:
                 for attempt_id in unsent:
-                    item = queued[attempt_id]
+                    item = written.queued[attempt_id]
                     at.recent.restore(item.target.phone, item.before)
                 await self._withdraw(list(unsent))
+
+    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
+        """The dispatcher's own write turn on SQLite (nothing to wait for elsewhere)."""
+        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     async def _withdraw(self, attempt_ids: list[str]) -> None:
         """Withdraw attempts never sent; if the store fails, the next pass tries again (and
         a restart's reconciliation would)."""
         self._unsent.update(attempt_ids)
+        # Only what this call withdrew is forgotten: the round prepared ahead may withdraw
+        # beside the round being sent.
+        withdrawing = sorted(self._unsent)
         try:
-            await self._store.withdraw_attempts(sorted(self._unsent))
+            await self._store.withdraw_attempts(withdrawing)
         except Exception as exc:  # a store outage: kept for the next pass
-            log.warning("dialer cannot withdraw %d unsent attempts: %s", len(self._unsent), exc)
+            log.warning("dialer cannot withdraw %d unsent attempts: %s", len(withdrawing), exc)
             return
-        self._unsent.clear()
+        self._unsent.difference_update(withdrawing)
 
 
 # At most this many attempts begun in one transaction (issue 19 item 4).

@@ -156,6 +156,14 @@ class Campaigns:
                 raise CampaignNotFound(f"no campaign #{campaign_id}")
             return campaign_record(row)
 
+    async def state(self, campaign_id: int) -> CampaignState | None:
+        """The campaign's state alone (None: no such campaign), for a check between rounds."""
+        async with self._db.session() as session:
+            value = (
+                await session.execute(select(Campaign.state).where(Campaign.id == campaign_id))
+            ).scalar_one_or_none()
+        return None if value is None else CampaignState(value)
+
     async def all(self, states: Sequence[CampaignState] | None = None) -> list[CampaignRecord]:
         async with self._db.session() as session:
             query = select(Campaign).order_by(Campaign.id)

@@ -23,6 +23,7 @@ class DialerStore:
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        self.is_sqlite = db.is_sqlite
         dnc = DoNotCallList(db)
         scenarios = ScenarioVersions(db)
         campaigns = Campaigns(db, scenarios)
@@ -45,6 +46,7 @@ class DialerStore:
         self.create_campaign = campaigns.create
         self.campaign = campaigns.get
         self.campaign_by_id = campaigns.by_id
+        self.campaign_state = campaigns.state
         self.campaigns = campaigns.all
         self.approve = campaigns.approve
         self.start = campaigns.start
