@@ -34,6 +34,8 @@ INTERNAL: Final[dict[str, str]] = {
     "hotline.cli.say_cmd.Kind": "a command-line argument's values (money, date...)",
     "dialer.repository.campaigns.Action": "transition names; their audit entries are labelled "
     "as AuditAction campaign.*",
+    "hotline.store.held_rows.Kept": "what became of a held row, for the code that answers "
+    "the person (the console words its own message for each)",
     "ivr.dialog.Next": "the IVR's control flow",
     "ivr.dialog.ReadBack": "the IVR's control flow",
     "ivr.menu.model.Action": "the menu file's keywords; the editor labels them as MenuAction "
