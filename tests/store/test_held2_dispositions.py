@@ -12,8 +12,6 @@ Checked against the old code: ``desk`` had no ``submit_disposition`` nor ``held_
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,9 +25,10 @@ from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
 from hotline.store.desk import DeskStore
 from hotline.store.enums import QueueEventKind
-from hotline.store.held_rows import HeldRows, Kept
+from hotline.store.held_rows import Kept
 from hotline.store.held_spool import HeldSpool
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
+from tests.held_support import writing
 from tests.store.test_soak_event_outbox import Flaky
 
 WHO = Actor("anna", "web", "127.0.0.1")
@@ -46,18 +45,6 @@ async def answered_by_anna(db: Database) -> None:
     at = datetime.now(UTC) - timedelta(minutes=2)
     connect = QueueEventRecord(at, QueueEventKind.CONNECT, "u1", "hotline", "anna")
     await QueueEvents(db).add(connect)
-
-
-@contextlib.asynccontextmanager
-async def writing(held: HeldRows[desk.Disposition]) -> AsyncIterator[None]:
-    """The console's writer of held picks; leaving the block kills it (no stop)."""
-    task = asyncio.create_task(held.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def audited(db: Database) -> int:

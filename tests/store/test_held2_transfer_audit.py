@@ -11,8 +11,6 @@ after the Redirect; no entry of the transfer ever reached the store."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +19,11 @@ from hotline.contact_center.transfers import TRANSFER_ACTION, transfer_call
 from hotline.settings import load_settings
 from hotline.store.audit import AuditLog
 from hotline.store.db import Database
-from hotline.store.held_audit import SPOOL, AuditNote, held_audit
-from hotline.store.held_rows import HeldRows
+from hotline.store.held_audit import SPOOL, held_audit
 from hotline.store.held_spool import HeldSpool
 from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.transfers import Transfers
+from tests.held_support import writing
 from tests.store.test_desk_transfers import BY, UNIQUEID, StubAmi, call_in_progress
 from tests.store.test_soak_event_outbox import Flaky
 
@@ -41,18 +39,6 @@ class RedirectThenOutage(StubAmi):
         if headers["Action"] == "Redirect":
             self.flaky.down = True
         return await super().action(headers)
-
-
-@contextlib.asynccontextmanager
-async def writing(held: HeldRows[AuditNote]) -> AsyncIterator[None]:
-    """The console's writer of held entries; leaving the block kills it (no stop)."""
-    task = asyncio.create_task(held.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def test_a_transfer_done_while_the_store_went_away_is_audited_once(

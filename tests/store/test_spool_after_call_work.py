@@ -12,8 +12,6 @@ operator."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,9 +20,9 @@ from hotline.contact_center import desk
 from hotline.settings import Settings, load_settings
 from hotline.store.db import Database
 from hotline.store.desk import DeskStore
-from hotline.store.held_rows import HeldRows
 from hotline.store.held_spool import HeldSpool
 from hotline.store.operators import Operators
+from tests.held_support import writing
 from tests.store.test_soak_event_outbox import Flaky
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
@@ -44,18 +42,6 @@ class PausingAmi:
         self.pauses.append((interface, paused, reason))
         if paused:
             self.flaky.down = True
-
-
-@contextlib.asynccontextmanager
-async def writing(held: HeldRows[desk.Wrapup]) -> AsyncIterator[None]:
-    """The after-call-work task's writer; leaving the block kills it (no stop)."""
-    task = asyncio.create_task(held.run())
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def until_recorded(settings: Settings, flaky: Flaky) -> None:
