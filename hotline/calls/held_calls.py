@@ -75,8 +75,12 @@ class Unwritten:
         if self.answered_at is not None:
             await call_log.answered(self.uniqueid, at=self.answered_at)
         if self.ended_at is not None:
-            await call_log.ended(self.uniqueid, at=self.ended_at, hangup_cause=self.hangup_cause)
-            await call_log.set_outcome(self.uniqueid, CallOutcome.ABANDONED)
+            await call_log.ended(
+                self.uniqueid,
+                at=self.ended_at,
+                hangup_cause=self.hangup_cause,
+                outcome=CallOutcome.ABANDONED,
+            )
 
 
 Ends = dict[str, tuple[datetime, str | None]]

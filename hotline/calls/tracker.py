@@ -340,7 +340,6 @@ class CallTracker:
             with contextlib.suppress(UnknownCall):
                 await self._log.add_event(uniqueid, EventKind.STATUS, ENDED_UNSEEN)
                 await self._log.ended(uniqueid, at=utc_now(), outcome=CallOutcome.ABANDONED)
-                await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
             log.info("call %s ended unseen: closed in the call log", uniqueid)
         if away is not None:
             raise away
@@ -383,10 +382,10 @@ class CallTracker:
             if uniqueid in self._outcomes:  # the first outcome wins: the one seen first
                 await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
                 del self._outcomes[uniqueid]
+            # The outcome in the end's own transaction (issue 19: a hang-up was two).
             await self._log.ended(
                 uniqueid, at=at, hangup_cause=cause, outcome=CallOutcome.ABANDONED
             )
-            await self._log.set_outcome(uniqueid, CallOutcome.ABANDONED)
         del self._unended[uniqueid]
         await self._unspool(END + uniqueid, OUTCOME + uniqueid)
 

@@ -15,28 +15,37 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, update
+from sqlalchemy import ColumnElement, Select, func, literal, select, update
 from sqlalchemy.orm import selectinload
 
 from hotline.core.clock import utc_now
-from hotline.core.errors import NotFound
 from hotline.core.phones import mask_phone
-from hotline.store.db import STORE_ERRORS, Database, dialect_insert
+from hotline.store.call_rows import (
+    CALLS,
+    CallRows,
+    add_event,
+    outcome_values,
+    row_values,
+    update_call,
+)
+from hotline.store.call_rows import (
+    UnknownCall as UnknownCall,  # re-exported: the callers import it from here
+)
+from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
 from hotline.store.event_writer import EventWriter
-from hotline.store.models import Call, CallEvent, DialAttempt, QueueEvent, str_enum
+from hotline.store.models import Call, DialAttempt, QueueEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
 from hotline.store.webhook_events import inbound_call_ended
+
+if TYPE_CHECKING:
+    pass
 
 log = logging.getLogger(__name__)
 # How long the end of a call waits for its noted path to be committed (its webhook reports it).
 PATH_FLUSH_SECONDS = 2.0
-
-
-class UnknownCall(NotFound):
-    """No call with this uniqueid (or call id) is in the log."""
 
 
 # dialer.model.Result.POSITIVE, as the attempt row stores it (the store sits below the dialer).
@@ -119,6 +128,8 @@ class CallLog:
         self._db = db
         # Where ``note`` sends events: a batching writer in the engine, else written at once.
         self._events = events
+        # The call rows of calls opened together go in one statement (issue 19).
+        self._rows = CallRows(db)
 
     @property
     def db(self) -> Database:
@@ -142,39 +153,24 @@ class CallLog:
 
         Safe to call several times and concurrently for one uniqueid: there is always one row.
         A repeated call fills in fields still empty, keeps the earliest ``started_at``, marks
-        the call simulated if either caller says so, and never changes the direction.
+        the call simulated if either caller says so, and never changes the direction.  The
+        rows of calls opened together are written in one statement (:mod:`call_rows`); this
+        returns once this one is committed.
         """
-        async with self._db.session() as session:
-            insert = dialect_insert(self._db)(Call).values(
-                id=uuid.uuid4().hex,
-                direction=direction,
+        call_id = await self._rows.open(
+            row_values(
+                call_id=uuid.uuid4().hex,
                 uniqueid=uniqueid,
+                direction=direction,
+                started_at=_utc_or_now(started_at),
                 linkedid=linkedid,
                 channel=channel,
                 caller=caller,
                 callee=callee,
                 simulated=simulated,
-                started_at=_utc_or_now(started_at),
                 node=node,
             )
-            new = insert.excluded
-            # One atomic statement: the database's own uniqueness check settles the race.
-            upsert = insert.on_conflict_do_update(
-                index_elements=[Call.uniqueid],
-                set_={
-                    "linkedid": func.coalesce(Call.linkedid, new.linkedid),
-                    "channel": func.coalesce(Call.channel, new.channel),
-                    "caller": func.coalesce(Call.caller, new.caller),
-                    "callee": func.coalesce(Call.callee, new.callee),
-                    "simulated": or_(Call.simulated, new.simulated),
-                    "node": func.coalesce(Call.node, new.node),
-                    "started_at": case(
-                        (new.started_at < Call.started_at, new.started_at),
-                        else_=Call.started_at,
-                    ),
-                },
-            ).returning(Call.id)
-            call_id = (await session.execute(upsert)).scalar_one()
+        )
         log.debug("call %s open (%s from %s)", call_id, direction.value, mask_phone(caller))
         return call_id
 
@@ -192,14 +188,7 @@ class CallLog:
     ) -> None:
         """Append an event; raises UnknownCall if the call was never opened."""
         async with self._db.session() as session:
-            call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
-            if call_id is None:
-                raise UnknownCall(uniqueid)
-            session.add(
-                CallEvent(
-                    call_id=call_id, at=_utc_or_now(at), kind=kind, value=value, detail=detail
-                )
-            )
+            await add_event(session, uniqueid, kind, value, detail, _utc_or_now(at))
 
     async def record(
         self,
@@ -256,23 +245,35 @@ class CallLog:
     ) -> None:
         """Record how the call ended up.  The first outcome (and its reason) wins; with
         ``overwrite`` this one replaces it, keeping the old reason if none is given."""
-        new_outcome = literal(outcome, str_enum(CallOutcome))
-        new_reason = literal(operator_reason, Call.operator_reason.type)
-        if overwrite:
-            await self._update(
-                uniqueid,
-                outcome=new_outcome,
-                operator_reason=func.coalesce(new_reason, Call.operator_reason),
-            )
-        else:
-            # SET expressions all see the old row, so both test the old outcome.
-            await self._update(
-                uniqueid,
-                outcome=func.coalesce(Call.outcome, new_outcome),
-                operator_reason=case(
-                    (Call.outcome.is_(None), new_reason), else_=Call.operator_reason
-                ),
-            )
+        await self._update(uniqueid, **outcome_values(outcome, operator_reason, overwrite))
+
+    async def record_outcome(
+        self,
+        uniqueid: str,
+        kind: EventKind,
+        value: str,
+        outcome: CallOutcome,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        """``record`` then ``set_outcome`` (the first outcome wins) in one transaction: a
+        hang-up's two writes (issue 19: one commit per call fewer when a burst hangs up).
+        When the store refuses them the event goes to the batched writer as ``record``'s
+        does, and the outcome's failure is raised (the caller decides whether it matters)."""
+        at = utc_now()
+        try:
+            async with self._db.session() as session:
+                await update_call(session, uniqueid, **outcome_values(outcome, None, False))
+                await add_event(session, uniqueid, kind, value, detail, at)
+        except (*STORE_ERRORS, UnknownCall) as exc:
+            if self._events is not None:
+                await self._events.add(uniqueid, kind, value, detail, at=at)
+                log.warning(
+                    "call %s: %s event handed to the batched writer (%s)",
+                    uniqueid,
+                    kind,
+                    type(exc).__name__,
+                )
+            raise
 
     async def ended(
         self,
@@ -291,27 +292,27 @@ class CallLog:
                 async with asyncio.timeout(PATH_FLUSH_SECONDS):
                     await self._events.flush()
         cause = literal(hangup_cause, Call.hangup_cause.type)
+        ends_as = func.coalesce(CALLS.c.outcome, literal(outcome, str_enum(CallOutcome)))
         first_end = (
-            update(Call)
-            .where(Call.uniqueid == uniqueid, Call.ended_at.is_(None))
-            .values(
-                ended_at=_ts(at),
-                hangup_cause=func.coalesce(Call.hangup_cause, cause),
-                outcome=func.coalesce(Call.outcome, literal(outcome, str_enum(CallOutcome))),
-            )
-            .returning(Call.id, Call.direction)
-            .execution_options(synchronize_session=False)
+            update(CALLS)
+            .where(CALLS.c.uniqueid == uniqueid, CALLS.c.ended_at.is_(None))
+            .values(ended_at=_ts(at), hangup_cause=func.coalesce(CALLS.c.hangup_cause, cause))
+            .values(outcome=ends_as)
+            .returning(CALLS.c.id, CALLS.c.direction)
         )
         async with self._db.session() as session:
             row = (await session.execute(first_end)).first()
             if row is None:
+                # Ended before: the first cause is kept, and the outcome if there is none
+                # yet (in this transaction: the tracker's hang-up was two, issue 19).
                 again = (
-                    update(Call)
-                    .where(Call.uniqueid == uniqueid)
-                    .values(hangup_cause=func.coalesce(Call.hangup_cause, cause))
-                    .returning(Call.id)
-                    .execution_options(synchronize_session=False)
+                    update(CALLS)
+                    .where(CALLS.c.uniqueid == uniqueid)
+                    .values(hangup_cause=func.coalesce(CALLS.c.hangup_cause, cause))
+                    .returning(CALLS.c.id)
                 )
+                if outcome is not None:
+                    again = again.values(outcome=ends_as)
                 if (await session.execute(again)).first() is None:
                     raise UnknownCall(uniqueid)
                 return
@@ -438,24 +439,16 @@ class CallLog:
     async def calls_from(self, caller: str, *, excluding: str | None = None) -> int:
         """How many calls this number made before (the IVR plays experienced callers the
         short prompts); ``excluding`` leaves the current call out."""
-        query = select(func.count()).select_from(Call).where(Call.caller == caller)
+        query = select(func.count()).select_from(CALLS).where(CALLS.c.caller == caller)
         if excluding is not None:
-            query = query.where(Call.uniqueid != excluding)
+            query = query.where(CALLS.c.uniqueid != excluding)
         async with self._db.session() as session:
             return int(await session.scalar(query) or 0)
 
     async def _update(self, uniqueid: str, **values: ColumnElement[Any]) -> None:
         # UPDATE .. RETURNING tells "no such call" apart from "nothing to change" in one trip.
-        statement = (
-            update(Call)
-            .where(Call.uniqueid == uniqueid)
-            .values(**values)
-            .returning(Call.id)
-            .execution_options(synchronize_session=False)
-        )
         async with self._db.session() as session:
-            if (await session.execute(statement)).first() is None:
-                raise UnknownCall(uniqueid)
+            await update_call(session, uniqueid, **values)
 
 
 def _with_events() -> Select[Call]:

@@ -145,8 +145,9 @@ class MenuFlow:
         except AgiHangup:
             await call.settle()
             with contextlib.suppress(*STORE_ERRORS, UnknownCall):  # statistics only
-                await self._log.record(call.uniqueid, EventKind.STATUS, "caller hung up")
-                await self._log.set_outcome(call.uniqueid, CallOutcome.ABANDONED)
+                await self._log.record_outcome(
+                    call.uniqueid, EventKind.STATUS, "caller hung up", CallOutcome.ABANDONED
+                )
         finally:
             await call.settle()
 

@@ -61,6 +61,9 @@ class LockedStore:
     async def set_outcome(self, uniqueid: str, outcome: str) -> None:
         pass
 
+    async def record_outcome(self, uniqueid: str, kind: str, value: str, outcome: str) -> None:
+        await self.record(uniqueid, kind, value)  # a hang-up's event and outcome (CallLog)
+
 
 class Agi:
     def __init__(self) -> None:

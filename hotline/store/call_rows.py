@@ -1,0 +1,232 @@
+"""The call rows of a burst of calls in one statement (issue 19 item 1).
+
+128 callers arriving in one second each opened their call row (the IVR's and the call
+tracker's, one uniqueid, both upserts) in its own transaction through the ORM: a third of the
+engine's busy samples in that second were SQLAlchemy building and flushing those, beside the
+callers' keys on the same loop.  Here a row asked for while an earlier batch is being written
+waits for the next batch, and a batch is one multi-row ``INSERT .. ON CONFLICT DO UPDATE ..
+RETURNING`` through Core, in one transaction (group commit: a lone call waits for no timer, a
+burst pays one statement per batch).  Every ``open()`` returns only once its row is committed,
+so what the callers rely on (the row before its events, its id to the dialplan) holds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Final
+
+from sqlalchemy import ColumnElement, Table, case, func, insert, literal, or_, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from hotline.core.errors import NotFound
+from hotline.store.db import Database, dialect_insert
+from hotline.store.enums import CallOutcome, EventKind
+from hotline.store.models import Call, CallEvent, str_enum
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+log = logging.getLogger(__name__)
+
+CALLS: Final[Table] = Call.__table__  # type: ignore[assignment]
+CALL_EVENTS: Final[Table] = CallEvent.__table__  # type: ignore[assignment]
+# Rows per statement: 10 columns each stays far below SQLite's bound on parameters.
+MAX_ROWS: Final = 200
+# The database did not take the statement at all (down, locked, connection lost): every row
+# of the batch shares that fate.  Anything else may be one row's value, tried alone then.
+_AWAY: Final = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+
+class UnknownCall(NotFound):
+    """No call with this uniqueid (or call id) is in the log."""
+
+
+@dataclass
+class _Row:
+    values: dict[str, Any]
+    waiters: list[asyncio.Future[str]] = field(default_factory=list)
+
+    def merge(self, later: Mapping[str, Any]) -> None:
+        """A second open of the same call in the same batch, as the upsert would take it:
+        empty fields filled, simulated if either says so, the earliest start, the first
+        direction (PostgreSQL refuses one statement touching a row twice)."""
+        values = self.values
+        for name in ("linkedid", "channel", "caller", "callee", "node"):
+            if values[name] is None:
+                values[name] = later[name]
+        values["simulated"] = values["simulated"] or later["simulated"]
+        values["started_at"] = min(values["started_at"], later["started_at"])
+
+
+def upsert_rows(db: Database, rows: list[dict[str, Any]]) -> Any:
+    """One statement recording ``rows`` (or finding them again); returns (uniqueid, id)."""
+    insert = dialect_insert(db)(CALLS).values(rows)
+    new, old = insert.excluded, CALLS.c
+    return insert.on_conflict_do_update(
+        index_elements=[old.uniqueid],
+        set_={
+            "linkedid": func.coalesce(old.linkedid, new.linkedid),
+            "channel": func.coalesce(old.channel, new.channel),
+            "caller": func.coalesce(old.caller, new.caller),
+            "callee": func.coalesce(old.callee, new.callee),
+            "simulated": or_(old.simulated, new.simulated),
+            "node": func.coalesce(old.node, new.node),
+            "started_at": case(
+                (new.started_at < old.started_at, new.started_at), else_=old.started_at
+            ),
+        },
+    ).returning(old.uniqueid, old.id)
+
+
+def row_values(
+    *,
+    call_id: str,
+    uniqueid: str,
+    direction: Any,
+    started_at: datetime,
+    linkedid: str | None,
+    channel: str | None,
+    caller: str | None,
+    callee: str | None,
+    simulated: bool,
+    node: str | None,
+) -> dict[str, Any]:
+    """A call row's values, every key present (a multi-row VALUES needs the same keys)."""
+    return {
+        "id": call_id,
+        "direction": direction,
+        "uniqueid": uniqueid,
+        "linkedid": linkedid,
+        "channel": channel,
+        "caller": caller,
+        "callee": callee,
+        "simulated": simulated,
+        "started_at": started_at,
+        "node": node,
+    }
+
+
+class CallRows:
+    """Group commit of call rows for one :class:`~hotline.store.calllog.CallLog`."""
+
+    def __init__(self, db: Database, max_rows: int = MAX_ROWS) -> None:
+        self._db = db
+        self._max_rows = max_rows
+        self._pending: dict[str, _Row] = {}  # by uniqueid, in the order asked
+        self._writer: asyncio.Task[None] | None = None
+
+    async def open(self, values: dict[str, Any]) -> str:
+        """Write the row (or find it again) with the next batch; its call id."""
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        row = self._pending.get(values["uniqueid"])
+        if row is None:
+            row = self._pending[values["uniqueid"]] = _Row(dict(values))
+        else:
+            row.merge(values)
+        row.waiters.append(waiter)
+        if self._writer is None:
+            # Started on the loop's next turn: every open() of this turn joins the batch.
+            self._writer = asyncio.ensure_future(self._write_all())
+        return await waiter
+
+    async def _write_all(self) -> None:
+        batch: list[_Row] = []
+        try:
+            while self._pending:
+                names = list(self._pending)[: self._max_rows]
+                batch = [self._pending.pop(name) for name in names]
+                await self._write(batch)
+                batch = []
+        finally:
+            self._writer = None
+            # Cancelled (the engine stops): no waiter is left hanging.
+            for row in (*batch, *self._pending.values()):
+                for waiter in row.waiters:
+                    waiter.cancel()
+            self._pending.clear()
+
+    async def _write(self, batch: list[_Row]) -> None:
+        try:
+            ids = await self._statement([row.values for row in batch])
+        except Exception as exc:
+            if len(batch) > 1 and not isinstance(exc, _AWAY):
+                # One bad row (a value the database refuses) must not cost the others theirs.
+                for row in batch:
+                    await self._write([row])
+                return
+            for row in batch:
+                _settle(row, exc)
+            return
+        for row in batch:
+            _settle(row, ids[row.values["uniqueid"]])
+
+    async def _statement(self, rows: list[dict[str, Any]]) -> dict[str, str]:
+        async with self._db.session() as session:
+            result = await session.execute(upsert_rows(self._db, rows))
+            return {uniqueid: call_id for uniqueid, call_id in result}
+
+
+def _settle(row: _Row, outcome: str | BaseException) -> None:
+    """The row's call id (or why it was not written) to every caller still waiting."""
+    for waiter in row.waiters:
+        if waiter.done():  # its caller was cancelled: the row is written all the same
+            continue
+        if isinstance(outcome, BaseException):
+            waiter.set_exception(outcome)
+        else:
+            waiter.set_result(outcome)
+
+
+# The call log's other writes as Core statements, not the ORM's units of work (issue 19: the
+# store's Python under a burst of calls was the callers' key latency on the same loop).
+
+
+def outcome_values(
+    outcome: CallOutcome, operator_reason: str | None, overwrite: bool
+) -> dict[str, ColumnElement[Any]]:
+    """SET values for a call's outcome: the first one (and its reason) wins, unless
+    ``overwrite`` (then the old reason stays if none is given)."""
+    new_outcome = literal(outcome, str_enum(CallOutcome))
+    new_reason = literal(operator_reason, CALLS.c.operator_reason.type)
+    old = CALLS.c
+    if overwrite:
+        return {
+            "outcome": new_outcome,
+            "operator_reason": func.coalesce(new_reason, old.operator_reason),
+        }
+    # SET expressions all see the old row, so both test the old outcome.
+    return {
+        "outcome": func.coalesce(old.outcome, new_outcome),
+        "operator_reason": case((old.outcome.is_(None), new_reason), else_=old.operator_reason),
+    }
+
+
+async def update_call(session: AsyncSession, uniqueid: str, **values: ColumnElement[Any]) -> str:
+    """UPDATE .. RETURNING: the call's id (UnknownCall when there is no such call)."""
+    statement = (
+        update(CALLS).where(CALLS.c.uniqueid == uniqueid).values(**values).returning(CALLS.c.id)
+    )
+    call_id = (await session.execute(statement)).scalar()
+    if call_id is None:
+        raise UnknownCall(uniqueid)
+    return str(call_id)
+
+
+async def add_event(
+    session: AsyncSession,
+    uniqueid: str,
+    kind: EventKind,
+    value: str,
+    detail: dict[str, Any] | None,
+    at: datetime,
+) -> None:
+    """Append an event to the call (UnknownCall when there is no such call)."""
+    call_id = await session.scalar(select(CALLS.c.id).where(CALLS.c.uniqueid == uniqueid))
+    if call_id is None:
+        raise UnknownCall(uniqueid)
+    event = {"call_id": call_id, "at": at, "kind": kind, "value": value, "detail": detail}
+    await session.execute(insert(CALL_EVENTS).values(event))
