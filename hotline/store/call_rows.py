@@ -13,7 +13,6 @@ so what the callers rely on (the row before its events, its id to the dialplan) 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -30,7 +29,6 @@ from hotline.store.models import Call, CallEvent, str_enum
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-log = logging.getLogger(__name__)
 
 CALLS: Final[Table] = Call.__table__  # type: ignore[assignment]
 CALL_EVENTS: Final[Table] = CallEvent.__table__  # type: ignore[assignment]
