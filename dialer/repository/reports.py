@@ -1,7 +1,8 @@
 """Report rows: counts per result and per attempt, and every contact and attempt as a row
 (``dialer.report`` shapes them into the status, the console and the downloads).
 
-The counts are SQL aggregates over covering indexes (migration 0011); the contacts and the
+The counts are SQL aggregates over covering indexes (migration 0011), the attempts' from
+their roll-ups (migration 0041); the contacts and the
 attempts are streamed in chunks from a server-side cursor, so a report over a million rows
 never holds them all (issue 19)."""
 
@@ -14,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, func, literal_column, select
 
 from dialer.model import TargetState
+from hotline.store import attempt_rollups
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
@@ -128,14 +130,9 @@ class ReportRows:
             return int(row[0]), int(row[1])
 
     async def attempt_counts(self, campaign_id: int) -> list[tuple[int, str, str | None, int]]:
-        """(attempt number, status, reason, count) rows."""
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(DialAttempt.number, DialAttempt.status, DialAttempt.reason, func.count())
-                .where(DialAttempt.campaign_id == campaign_id)
-                .group_by(DialAttempt.number, DialAttempt.status, DialAttempt.reason)
-            )
-            return [(n, s, r, c) for n, s, r, c in rows]
+        """(attempt number, status, reason, count) rows, summed from the roll-ups where
+        rolled (``hotline.store.attempt_rollups``)."""
+        return await attempt_rollups.attempt_counts(self._db, campaign_id)
 
     async def attempt_minutes(self, campaign_id: int) -> list[tuple[datetime, str | None, int]]:
         """(UTC minute, result, attempts) rows: attempts counted per minute they were created
