@@ -135,17 +135,13 @@ class ReportRows:
         return await attempt_rollups.attempt_counts(self._db, campaign_id)
 
     async def attempt_minutes(self, campaign_id: int) -> list[tuple[datetime, str | None, int]]:
-        """(UTC minute, result, attempts) rows: attempts counted per minute they were created
-        in, for the hourly chart (every time zone's offset is whole minutes, so the caller can
-        fold minutes into local hours exactly)."""
+        """(UTC moment, result, attempts) rows for the hourly chart: the rolled buckets'
+        counts at their quarter-hour's start, the rest counted per minute they were created
+        in (every time zone's offset is whole quarter-hours, so the caller folds both into
+        local hours exactly)."""
         minute = self._minute(DialAttempt.created_at)
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(minute, DialAttempt.result, func.count())
-                .where(DialAttempt.campaign_id == campaign_id)
-                .group_by(minute, DialAttempt.result)
-            )
-            return [(self._as_minute(m), r, c) for m, r, c in rows]
+        rows = await attempt_rollups.attempt_buckets(self._db, campaign_id, minute)
+        return [(self._as_minute(m), r, int(c)) for m, r, c in rows]
 
     def _minute(self, column: Any) -> ColumnElement[Any]:
         if self._db.engine.dialect.name == "sqlite":

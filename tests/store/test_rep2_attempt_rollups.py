@@ -1,15 +1,18 @@
-"""The campaign report's per-attempt counts read from the 15-minute roll-ups plus the buckets
-not rolled (issue 19 item 3) equal one GROUP BY over the attempts (the computation before the
-roll-ups), on SQLite and PostgreSQL, over generated attempts with edge cases: two campaigns,
-attempts on bucket boundaries and a microsecond before one, attempts of the last minutes
-(not rolled), every status, reasons NULL and not, and late writes into rolled buckets (a
-status and reason changed, an attempt inserted, one deleted, one moved to another bucket)."""
+"""The campaign report's per-attempt counts and hourly chart read from the 15-minute roll-ups
+plus the buckets not rolled (issue 19 item 3) equal one GROUP BY over the attempts (the
+computation before the roll-ups: per attempt number, status and reason; per UTC minute and
+result, folded into local hours), on SQLite and PostgreSQL, over generated attempts with edge
+cases: two campaigns, attempts on bucket boundaries and a microsecond before one, attempts of
+the last minute (not rolled), every status, reasons and results NULL and not, and late writes
+into rolled buckets (a status and reason changed, a result set, an attempt inserted, one
+deleted, one moved to another bucket)."""
 
 from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, func, insert, select, text, update
 
@@ -17,6 +20,7 @@ from bench.dialer import OPEN, SCENARIO
 from dialer.model import AttemptStatus, Reason
 from dialer.report import campaign_report
 from dialer.repository import DialerStore
+from dialer.repository.reports import ReportRows
 from hotline.store.attempt_rollups import attempt_counts, roll_up
 from hotline.store.db import Database
 from hotline.store.models import AttemptRollupBucket, AttemptRollupMark, DialAttempt
@@ -27,6 +31,8 @@ NOW = datetime.now(UTC)
 START = bucket_start(bucket_of(NOW - timedelta(days=3)))
 HOURS = 30
 REASONS = (None, *Reason)
+# Whole hours, a half hour with summer time, three quarters.
+ZONES = tuple(map(ZoneInfo, ("Europe/Moscow", "America/St_Johns", "Asia/Kathmandu")))
 
 Row = tuple[int, str, str | None, int]
 
@@ -86,6 +92,7 @@ def _attempts(campaigns: list[tuple[int, list[int]]], count: int) -> list[dict[s
                 "status": pick.choice(list(AttemptStatus)).value,
                 "created_at": created,
                 "reason": pick.choice(REASONS),
+                "result": pick.choice((None, "positive", "negative")),
             }
         )
     return out
@@ -100,6 +107,19 @@ async def _grouped(db: Database, campaign_id: int) -> list[Row]:
             .group_by(DialAttempt.number, DialAttempt.status, DialAttempt.reason)
         )
         return sorted(((n, s, r, c) for n, s, r, c in rows), key=_key)
+
+
+async def _minutes(db: Database, campaign_id: int) -> list[tuple[datetime, str | None, int]]:
+    """The chart's counts before the roll-ups: per UTC minute and result."""
+    rows = ReportRows(db)
+    minute = rows._minute(DialAttempt.created_at)
+    async with db.engine.connect() as conn:
+        found = await conn.execute(
+            select(minute, DialAttempt.result, func.count())
+            .where(DialAttempt.campaign_id == campaign_id)
+            .group_by(minute, DialAttempt.result)
+        )
+        return [(rows._as_minute(m), r, c) for m, r, c in found]
 
 
 def _key(row: Row) -> tuple[str, ...]:
@@ -143,7 +163,7 @@ async def test_attempt_counts_from_rollups_equal_the_group_by(db: Database) -> N
 
     # Late writes into rolled buckets, each marking its bucket.
     old = [row for row in attempts if row["created_at"] < NOW - timedelta(hours=2)]
-    changed, removed, moved, untouched = old[10], old[11], old[12], old[13]
+    changed, removed, moved, untouched, judged = old[10], old[11], old[12], old[13], old[15]
     late = dict(old[14], id="f" * 32, created_at=START + timedelta(minutes=20), reason=None)
     async with db.session() as session:
         await session.execute(
@@ -158,6 +178,11 @@ async def test_attempt_counts_from_rollups_equal_the_group_by(db: Database) -> N
             .values(created_at=START + timedelta(hours=HOURS - 1))
         )
         await session.execute(insert(DialAttempt), [late])
+        await session.execute(
+            update(DialAttempt)
+            .where(DialAttempt.id == judged["id"])
+            .values(result="negative" if judged["result"] == "positive" else "positive")
+        )
         # A column the counts do not read: no mark.
         await session.execute(
             update(DialAttempt).where(DialAttempt.id == untouched["id"]).values(worker="w2")
@@ -169,6 +194,7 @@ async def test_attempt_counts_from_rollups_equal_the_group_by(db: Database) -> N
         bucket_of(moved["created_at"]),
         bucket_of(START + timedelta(hours=HOURS - 1)),
         bucket_of(late["created_at"]),
+        bucket_of(judged["created_at"]),
     }
     assert marked == expected
     assert bucket_of(untouched["created_at"]) not in marked or (

@@ -14,8 +14,9 @@ from hotline.store.types import UtcDateTime
 
 
 class AttemptRollup(Base):
-    """How many attempts of one campaign created in one bucket have this number, status and
-    reason: ``dial_attempts`` grouped as the report's per-attempt sheet groups them."""
+    """How many attempts of one campaign created in one bucket have this number, status,
+    reason and result: ``dial_attempts`` grouped as the report's per-attempt sheet groups
+    them, and by result for its hourly chart."""
 
     __tablename__ = "attempt_rollups"
     __table_args__ = (Index("ix_attempt_rollups_campaign", "campaign_id", "bucket"),)
@@ -26,6 +27,7 @@ class AttemptRollup(Base):
     number: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32))
     reason: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(String(32))  # for the hourly chart
     count: Mapped[int] = mapped_column(BigInteger)
 
 

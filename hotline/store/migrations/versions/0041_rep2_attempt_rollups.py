@@ -24,7 +24,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # What the counts read: a change to any other column leaves a rolled bucket exact.
-COLUMNS = "campaign_id, created_at, number, status, reason"
+COLUMNS = "campaign_id, created_at, number, status, reason, result"
 _OPS = ("insert", "update", "delete")
 
 _SQLITE_MARK = (
@@ -82,6 +82,7 @@ def upgrade() -> None:
         sa.Column("number", sa.Integer(), nullable=False),
         sa.Column("status", sa.String(length=32), nullable=False),
         sa.Column("reason", sa.String(length=32), nullable=True),
+        sa.Column("result", sa.String(length=32), nullable=True),
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["campaign_id"],
