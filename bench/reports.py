@@ -4,13 +4,18 @@ when PG_TEST_URL is set).
 
 The data: ``--rows`` dial attempts of one campaign (a third as many contacts), as many call
 events (``--rows`` / 4 inbound calls over 30 days, each walking the menu: node, prompt,
-digits, node) and as many queue events (join, connect, complete, leave for every call).  The
-SQLite file is built once and kept under ``var/bench/`` (``--rebuild`` builds it again);
-each run works on a copy, since the 'before' figures drop indexes.
+digits, node), as many queue events (join, connect, complete, leave for every call) and as
+many current meter readings; PostgreSQL ``--pg-rows`` of each.  The SQLite file is built
+once and kept under ``var/bench/`` (``--rebuild`` builds it again); each run works on a copy
+and keeps it, rolled, as ``...-rolled.db``, which the next run starts from (its roll-up jobs
+then have nothing to do; ``--roll-again`` starts from the file as filled, to time the jobs;
+``--no-keep`` keeps nothing).  PostgreSQL keeps its filled database the same way
+(``--no-keep`` empties it after the run).
 
 Printed per report: best of ``--repeat`` runs in ms, and the ratio to ``count(*)``:
 
-* campaign report counts (SQL) — ``dialer.report.campaign_report``;
+* campaign report (counts from roll-ups, the GROUP BY before them, the chart) and the readings
+  export (first 2,000 rows, whole export, memory): ``bench/reports_campaign.py``;
 * IVR report (SQL) — ``hotline.calls.ivr_figures.ivr_figures`` over the whole period, then
   the console's IVR page (days and chart by day) with the series folded from quarter-hours
   in Python and summed per local day in SQL (``slots``);
@@ -35,8 +40,7 @@ import os
 import shutil
 import tempfile
 import time
-import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -45,8 +49,22 @@ from sqlalchemy import text
 
 from bench.common import machine_line
 from bench.dialer import NOW, OPEN, SCENARIO
+from bench.reports_campaign import (
+    _best,
+    measure_campaign,
+    measure_readings,
+    pg_filled,
+    reading_rows,
+)
 from hotline.store.db import Database
-from hotline.store.models import Call, CallEvent, CampaignTarget, DialAttempt, QueueEvent
+from hotline.store.models import (
+    Call,
+    CallEvent,
+    CampaignTarget,
+    DialAttempt,
+    QueueEvent,
+    Reading,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "var" / "bench"
@@ -61,6 +79,12 @@ NODES = ("main", "balance", "readings", "outages", "operator")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows in each table")
+    parser.add_argument("--pg-rows", type=int, default=200_000, help="the same on PostgreSQL")
+    parser.add_argument("--roll-again", action="store_true", help="time the jobs from scratch")
+    parser.add_argument("--no-keep", action="store_true", help="keep no filled/rolled data")
+    parser.add_argument("--no-campaign", action="store_true", help="skip the campaign report")
+    parser.add_argument("--no-readings", action="store_true", help="skip the readings export")
+    parser.add_argument("--no-export", action="store_true", help="skip the campaign's CSV")
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure (best taken)")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the cached SQLite file")
     parser.add_argument("--no-postgres", action="store_true", help="SQLite only")
@@ -128,16 +152,21 @@ def _rollup_triggers(sqlite: bool, on: bool) -> list[str]:
             f"ALTER TABLE calls {verb} TRIGGER queue_rollup_calls",
             f"ALTER TABLE call_events {verb} TRIGGER queue_rollup_call_events",
             f"ALTER TABLE queue_events {verb} TRIGGER queue_rollup_queue_events",
+            f"ALTER TABLE dial_attempts {verb} TRIGGER attempt_rollup_attempts",
         ]
     queue = _migration("0036_queue_rollups")
+    attempts = _migration("0041_rep2_attempt_rollups")
     if on:
         statements: list[str] = _migration("0031_reports2_ivr_rollups")._sqlite_triggers()
-        return statements + list(queue.sqlite_triggers())
+        return statements + list(queue.sqlite_triggers()) + list(attempts.sqlite_triggers())
     return [
         f"DROP TRIGGER IF EXISTS ivr_rollup_{table}_{op}"
         for table in ("calls", "call_events")
         for op in ("insert", "update", "delete")
-    ] + [f"DROP TRIGGER IF EXISTS {name}" for name in queue.sqlite_trigger_names()]
+    ] + [
+        f"DROP TRIGGER IF EXISTS {name}"
+        for name in (*queue.sqlite_trigger_names(), *attempts.sqlite_trigger_names())
+    ]
 
 
 async def _fill(db: Database, rows: int) -> None:
@@ -192,7 +221,8 @@ async def _fill_tables(db: Database, rows: int) -> None:
                 "number": 1 + i // targets,
                 "phone": f"+7913{i % targets:07d}",
                 "status": "ended",
-                "created_at": NOW + timedelta(seconds=i),
+                # One a second from START: all in the past, so the job rolls them all.
+                "created_at": START + timedelta(seconds=i),
                 "result": "negative",
                 "reason": REASONS[(i * 7) % len(REASONS)],
             }
@@ -260,6 +290,7 @@ async def _fill_tables(db: Database, rows: int) -> None:
         return out
 
     await _insert(db, QueueEvent, queue_events, rows)
+    await _insert(db, Reading, reading_rows, rows)
 
 
 async def _fill_and_close(url: str, rows: int) -> None:
@@ -270,23 +301,16 @@ async def _fill_and_close(url: str, rows: int) -> None:
         await db.dispose()  # SQLite: the WAL checkpointed into the file
 
 
-async def _best(repeat: int, work: Callable[[], Awaitable[Any]]) -> float:
-    times = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        await work()
-        times.append(time.perf_counter() - started)
-    return min(times)
-
-
 async def _count(db: Database, table: str) -> None:
     async with db.engine.connect() as conn:
         await conn.execute(text(f"SELECT count(*) FROM {table}"))
 
 
-async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
-    from dialer.report import campaign_report, report_csv
-    from dialer.repository import DialerStore
+def _load() -> str:
+    return " ".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+async def _measure(url: str, label: str, rows: int, options: argparse.Namespace) -> None:
     from hotline.calls.ivr_figures import ivr_figures
     from hotline.calls.ivr_stats import ivr_stats
     from hotline.store.calllog import CallLog
@@ -295,18 +319,15 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
 
     db = Database(url)
     await db.upgrade()
-    store = DialerStore(db)
     end = START + timedelta(days=DAYS + 1)
-    print(f"reports over {options.rows:,} rows per table on {label}")
+    print(f"reports over {rows:,} rows per table on {label}, load average {_load()}")
     print(f"{'':<36}{'best':>13}{'x count(*)':>12}")
 
     def line(name: str, seconds: float, baseline: float, note: str = "") -> None:
         print(f"  {name:<34}{_ms(seconds)}{seconds / baseline:>11.1f}x  {note}", flush=True)
 
-    attempts = await _best(options.repeat, lambda: _count(db, "dial_attempts"))
-    line("count(*) dial_attempts", attempts, attempts)
-    report = await _best(options.repeat, lambda: campaign_report(store, "r"))
-    line("campaign report counts (SQL)", report, attempts, "(goal < 1 s)")
+    if not options.no_campaign:
+        await measure_campaign(db, options.repeat, line, export=not options.no_export)
     if not options.no_ivr:
         events = await _best(options.repeat, lambda: _count(db, "call_events"))
         line("count(*) call_events", events, events)
@@ -324,27 +345,8 @@ async def _measure(url: str, label: str, options: argparse.Namespace) -> None:
         await _measure_ivr_page(db, end, options.repeat, events, line)
     if not options.no_queue:
         await _measure_queue(db, end, options, line)
-    streamed = await campaign_report(store, "r")
-
-    async def export() -> int:
-        size = 0
-        async for part in report_csv(store, streamed):
-            size += len(part)
-        return size
-
-    started = time.perf_counter()
-    size = await export()
-    took = time.perf_counter() - started
-    tracemalloc.start()  # a run of its own: tracing slows every allocation down
-    await export()
-    _current, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    line(
-        "campaign CSV export, streamed",
-        took,
-        attempts,
-        f"({size / 2**20:.0f} MiB written; peak Python memory {peak / 2**20:.1f} MiB)",
-    )
+    if not options.no_readings:
+        await measure_readings(db, options.repeat, line)
     if not options.no_old and not options.no_ivr:
 
         async def old_ivr() -> None:
@@ -433,7 +435,7 @@ async def _measure_queue(
         lambda: build_report(db, settings, START, end, department=department, calls=False),
     )
     line(f"queue KPIs summed, {department}", dept, queue, "(goal < 1 s)")
-    print(f"  load average: {os.getloadavg()[0]:.1f} {os.getloadavg()[1]:.1f}", flush=True)
+    print(f"  load average: {_load()}", flush=True)
 
 
 def _sqlite_file(rows: int, rebuild: bool) -> Path:
@@ -455,18 +457,25 @@ def run(options: argparse.Namespace) -> int:
     print(f"machine: {machine_line()}", flush=True)
     if not options.no_sqlite:
         cached = _sqlite_file(options.rows, options.rebuild)
-        with tempfile.TemporaryDirectory(prefix="hotline-bench-reports-") as name:
+        rolled = cached.with_name(f"{cached.stem}-rolled.db")
+        again = options.roll_again or options.rebuild or not rolled.exists()
+        with tempfile.TemporaryDirectory(prefix="hotline-bench-reports-", dir=CACHE) as name:
             copy = Path(name) / "reports.db"
-            shutil.copyfile(cached, copy)
-            asyncio.run(_measure(f"sqlite+aiosqlite:///{copy}", "SQLite", options))
+            shutil.copyfile(cached if again else rolled, copy)
+            asyncio.run(_measure(f"sqlite+aiosqlite:///{copy}", "SQLite", options.rows, options))
+            if not options.no_keep:
+                copy.replace(rolled)
     url = os.environ.get("PG_TEST_URL")
     if url and not options.no_postgres:
         from bench.dialer import _reset_postgres
 
-        asyncio.run(_reset_postgres(url))
-        started = time.perf_counter()
-        asyncio.run(_fill_and_close(url, options.rows))
-        print(f"filled PostgreSQL in {time.perf_counter() - started:.0f} s")
-        asyncio.run(_measure(url, "PostgreSQL", options))
-        asyncio.run(_reset_postgres(url))
+        rows = options.pg_rows
+        if options.no_keep or options.roll_again or not asyncio.run(pg_filled(url, rows)):
+            asyncio.run(_reset_postgres(url))
+            started = time.perf_counter()
+            asyncio.run(_fill_and_close(url, rows))
+            print(f"filled PostgreSQL in {time.perf_counter() - started:.0f} s")
+        asyncio.run(_measure(url, "PostgreSQL", rows, options))
+        if options.no_keep:
+            asyncio.run(_reset_postgres(url))
     return 0

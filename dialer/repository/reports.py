@@ -1,7 +1,8 @@
 """Report rows: counts per result and per attempt, and every contact and attempt as a row
 (``dialer.report`` shapes them into the status, the console and the downloads).
 
-The counts are SQL aggregates over covering indexes (migration 0011); the contacts and the
+The counts are SQL aggregates over covering indexes (migration 0011), the attempts' from
+their roll-ups (migration 0041); the contacts and the
 attempts are streamed in chunks from a server-side cursor, so a report over a million rows
 never holds them all (issue 19)."""
 
@@ -14,6 +15,7 @@ from typing import Any, Final
 from sqlalchemy import ColumnElement, func, literal_column, select
 
 from dialer.model import TargetState
+from hotline.store import attempt_rollups
 from hotline.store.db import Database
 from hotline.store.models import CampaignTarget, DialAttempt
 
@@ -128,27 +130,18 @@ class ReportRows:
             return int(row[0]), int(row[1])
 
     async def attempt_counts(self, campaign_id: int) -> list[tuple[int, str, str | None, int]]:
-        """(attempt number, status, reason, count) rows."""
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(DialAttempt.number, DialAttempt.status, DialAttempt.reason, func.count())
-                .where(DialAttempt.campaign_id == campaign_id)
-                .group_by(DialAttempt.number, DialAttempt.status, DialAttempt.reason)
-            )
-            return [(n, s, r, c) for n, s, r, c in rows]
+        """(attempt number, status, reason, count) rows, summed from the roll-ups where
+        rolled (``hotline.store.attempt_rollups``)."""
+        return await attempt_rollups.attempt_counts(self._db, campaign_id)
 
     async def attempt_minutes(self, campaign_id: int) -> list[tuple[datetime, str | None, int]]:
-        """(UTC minute, result, attempts) rows: attempts counted per minute they were created
-        in, for the hourly chart (every time zone's offset is whole minutes, so the caller can
-        fold minutes into local hours exactly)."""
+        """(UTC moment, result, attempts) rows for the hourly chart: the rolled buckets'
+        counts at their quarter-hour's start, the rest counted per minute they were created
+        in (every time zone's offset is whole quarter-hours, so the caller folds both into
+        local hours exactly)."""
         minute = self._minute(DialAttempt.created_at)
-        async with self._db.session() as session:
-            rows = await session.execute(
-                select(minute, DialAttempt.result, func.count())
-                .where(DialAttempt.campaign_id == campaign_id)
-                .group_by(minute, DialAttempt.result)
-            )
-            return [(self._as_minute(m), r, c) for m, r, c in rows]
+        rows = await attempt_rollups.attempt_buckets(self._db, campaign_id, minute)
+        return [(self._as_minute(m), r, int(c)) for m, r, c in rows]
 
     def _minute(self, column: Any) -> ColumnElement[Any]:
         if self._db.engine.dialect.name == "sqlite":

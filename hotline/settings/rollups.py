@@ -1,5 +1,6 @@
-"""The reports' roll-up jobs (issue 19 item 3): the IVR report's (``ivr-rollups``) and the
-queue report's (``queue-rollups``) 15-minute buckets.  No seed requirement names these: they
+"""The reports' roll-up jobs (issue 19 item 3): the IVR report's (``ivr-rollups``), the
+queue report's (``queue-rollups``) and the campaign report's attempts' (``attempt-rollups``)
+15-minute buckets.  No seed requirement names these: they
 change how fast a report answers, never what it says (a bucket not rolled yet is read from
 the events)."""
 

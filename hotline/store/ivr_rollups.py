@@ -121,10 +121,12 @@ async def due_buckets(
     roll_after: timedelta = ROLL_AFTER,
     marks: Any = IvrRollupMark,
     rolled: Any = IvrRollupBucket,
+    first_at: Any = Call.started_at,
 ) -> list[int]:
     """Buckets to roll, oldest first: marked ones and never-rolled ones with calls, ended
     ``roll_after`` before ``now``.  ``marks``/``rolled``: the roll-up's mark and bucket models
-    (the IVR's by default; the queue roll-ups pass theirs)."""
+    (the IVR's by default; the queue roll-ups pass theirs); ``first_at``: the column whose
+    earliest value is the first bucket (the attempts' roll-ups pass theirs)."""
     last = bucket_of(now - roll_after) - 1  # the last bucket ended ROLL_AFTER ago
     async with db.engine.connect() as conn:
         marked = (
@@ -137,7 +139,7 @@ async def due_buckets(
         ).scalars()
         due = set(marked)
         rolled_to = (await conn.execute(select(func.max(rolled.bucket)))).scalar()
-        first_call = (await conn.execute(select(func.min(Call.started_at)))).scalar()
+        first_call = (await conn.execute(select(func.min(first_at)))).scalar()
         if first_call is not None:
             first = bucket_of(first_call)
             if rolled_to is not None:

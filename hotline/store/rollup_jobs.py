@@ -1,6 +1,6 @@
 """The reports' roll-up jobs (issue 19 item 3), each a singleton of the engine (one worker
-keeps each): the IVR report's and the queue report's 15-minute buckets, both paced by the
-``[rollups]`` settings."""
+keeps each): the IVR report's, the queue report's and the campaign report's attempts'
+15-minute buckets, all paced by the ``[rollups]`` settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from hotline.settings.rollups import RollupSettings
-from hotline.store import ivr_rollups, queue_rollups
+from hotline.store import attempt_rollups, ivr_rollups, queue_rollups
 from hotline.store.db import Database
 
 Job = Callable[[], Coroutine[Any, Any, None]]
@@ -22,4 +22,5 @@ def rollup_jobs(
     return [
         ("ivr-rollups", lambda: ivr_rollups.run_rollups(db, clock, settings)),
         ("queue-rollups", lambda: queue_rollups.run_rollups(db, clock, settings)),
+        ("attempt-rollups", lambda: attempt_rollups.run_rollups(db, clock, settings)),
     ]

@@ -27,6 +27,9 @@ TABLES = {
     "ivr_rollups",
     "ivr_rollup_buckets",
     "ivr_rollup_marks",
+    "attempt_rollups",
+    "attempt_rollup_buckets",
+    "attempt_rollup_marks",
     "queue_rollups",
     "queue_rollup_rings",
     "queue_rollup_buckets",
@@ -98,7 +101,7 @@ async def tables(db: Database) -> set[str]:
 
 async def test_upgrade_downgrade_upgrade(db: Database) -> None:
     head = await head_revision()
-    assert head == "0040_claims_index"
+    assert head == "0041_rep2_attempt_rollups"
     assert await db.current_revision() is None
 
     assert await db.upgrade() == head

@@ -10,6 +10,11 @@ from __future__ import annotations
 
 from hotline.store.models.accounts import Account, AccountPhone, Meter, Reading
 from hotline.store.models.appeals import Appeal, AppealCounter, AppealEvent, AppealLink
+from hotline.store.models.attempt_rollups import (
+    AttemptRollup,
+    AttemptRollupBucket,
+    AttemptRollupMark,
+)
 from hotline.store.models.base import ENUM_LENGTH, NAMING_CONVENTION, Base, JsonDocument, str_enum
 from hotline.store.models.calls import Call, CallEvent, IvrRollup, IvrRollupBucket, IvrRollupMark
 from hotline.store.models.campaigns import (
@@ -61,6 +66,9 @@ __all__ = [
     "AppealCounter",
     "AppealEvent",
     "AppealLink",
+    "AttemptRollup",
+    "AttemptRollupBucket",
+    "AttemptRollupMark",
     "AuditEntry",
     "Base",
     "CalendarOverride",
