@@ -99,7 +99,7 @@ class CallRecord(logging.LogRecord):
     record (not once per handler, as a filter would), uvicorn's access-log queries stripped,
     and, in the usual case (no source lookup, no thread or process fields, the settings
     configure_logging makes), the stdlib's attributes set without its two path functions
-    and level lookup per record (issue 19 item 2: two INFO lines per FastAGI call).  The
+    and level lookup per record (issue 19 item 2: an INFO line per FastAGI call).  The
     attributes are the stdlib's; ``tests/unit/test_agi2_fastagi_floor.py`` compares them."""
 
     def __init__(
@@ -282,7 +282,7 @@ def configure_logging(settings: LogSettings) -> None:
     logging.logThreads = False
     logging.logMultiprocessing = False
     # Nor the caller's file, line or function: skip findCaller's stack walk per record (the
-    # logging HOWTO's "Optimization"; issue 19 item 2, two INFO lines per FastAGI call).
+    # logging HOWTO's "Optimization"; issue 19 item 2, an INFO line per FastAGI call).
     logging._srcfile = None
     formatter = JsonFormatter() if settings.format == "json" else MaskingTextFormatter(TEXT_FORMAT)
     handlers: list[logging.Handler] = [_StderrHandler(sys.stderr)]
