@@ -39,7 +39,7 @@ GOAL = 1.1
 # The row the goal applies to: production logging on.
 GOAL_ROW = "ours+info"
 # Row name → (server kind, our logging).  "ours" is compared like for like with the floor and
-# panoramisk, which log nothing; "ours+info" adds the production logging (two INFO lines per
+# panoramisk, which log nothing; "ours+info" adds the production logging (one INFO line per
 # call through hotline.core.logs, to /dev/null).
 SERVERS: dict[str, tuple[str, str | None]] = {
     "floor": ("floor", None),

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from typing import TYPE_CHECKING, Any, Final
 
-from hotline.core.masking import mask_phone
+from hotline.core.masking import has_nine_digits, mask_phone
 
 if TYPE_CHECKING:
     from hotline.settings import LogSettings
@@ -99,7 +99,7 @@ class CallRecord(logging.LogRecord):
     record (not once per handler, as a filter would), uvicorn's access-log queries stripped,
     and, in the usual case (no source lookup, no thread or process fields, the settings
     configure_logging makes), the stdlib's attributes set without its two path functions
-    and level lookup per record (issue 19 item 2: two INFO lines per FastAGI call).  The
+    and level lookup per record (issue 19 item 2: an INFO line per FastAGI call).  The
     attributes are the stdlib's; ``tests/unit/test_agi2_fastagi_floor.py`` compares them."""
 
     def __init__(
@@ -161,14 +161,11 @@ _RECORD_FIELDS: Final = frozenset(
 _PERSONAL_NUMBER: Final = re.compile(r"(?<![\d.])\+?\d{9,15}(?![\d.])")
 
 
-# Nine digits in a row: what every match of _PERSONAL_NUMBER holds.  Most lines have none,
-# and this search is several times cheaper than the masking pass (issue 19 item 2).
-_NINE_DIGITS: Final = re.compile(r"\d{9}")
-
-
 def mask_numbers(text: str) -> str:
     """``text`` with every digit run that can be a phone or an account number masked."""
-    if _NINE_DIGITS.search(text) is None:
+    # Nine digits in a row: what every match of _PERSONAL_NUMBER holds.  Most lines have
+    # none, and this test is several times cheaper than the masking pass (issue 19 item 2).
+    if not has_nine_digits(text):
         return text
     return _PERSONAL_NUMBER.sub(lambda found: mask_phone(found.group()), text)
 
@@ -285,7 +282,7 @@ def configure_logging(settings: LogSettings) -> None:
     logging.logThreads = False
     logging.logMultiprocessing = False
     # Nor the caller's file, line or function: skip findCaller's stack walk per record (the
-    # logging HOWTO's "Optimization"; issue 19 item 2, two INFO lines per FastAGI call).
+    # logging HOWTO's "Optimization"; issue 19 item 2, an INFO line per FastAGI call).
     logging._srcfile = None
     formatter = JsonFormatter() if settings.format == "json" else MaskingTextFormatter(TEXT_FORMAT)
     handlers: list[logging.Handler] = [_StderrHandler(sys.stderr)]

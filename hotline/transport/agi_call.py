@@ -365,7 +365,8 @@ class AgiCall:
         return _digit(reply)
 
     async def set_variable(self, name: str, value: str) -> None:
-        await self._execute(encode_arguments("SET VARIABLE", (name, value)), "SET VARIABLE", None)
+        line = known_line(key := ("SET VARIABLE", name, value)) or encode_kept(key)
+        await self._execute(line, "SET VARIABLE", None)
 
     async def set_variables(self, values: Mapping[str, str]) -> None:
         """Several channel variables in one round trip (EXEC MSet) when their names and values

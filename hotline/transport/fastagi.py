@@ -265,13 +265,11 @@ class FastAgiServer:
             debug=log.isEnabledFor(logging.DEBUG),
             deadline=deadline,
         )
-        if log.isEnabledFor(logging.INFO):
-            log.info(
-                "call start: route=%s caller=%s channel=%s",
-                call.route or "-",
-                mask_phone(env.callerid),
-                mask_channel(env.channel),
-            )
+        # DEBUG only: the call's one INFO line is its end, which repeats these facts (issue 19
+        # item 2: a record per call, not two).  A call in progress shows in the
+        # hotline_fastagi_active_sessions metric, and any line it logs carries its uniqueid.
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("call start: %s", _call_facts(call))
         return call
 
     def _handler_for(self, call: AgiCall) -> AgiHandler | None:
@@ -298,7 +296,7 @@ class FastAgiServer:
         key = (label, outcome)
         FASTAGI_ENDED[key] = FASTAGI_ENDED.get(key, 0) + 1
         if log.isEnabledFor(logging.INFO):
-            log.info("call end: %s after %.3f s", outcome, call.age)
+            log.info("call end: %s after %.3f s: %s", outcome, call.age, _call_facts(call))
 
     async def _fallback(self, call: AgiCall) -> None:
         """Best effort and bounded: whatever goes wrong, the session still just closes."""
@@ -426,6 +424,15 @@ async def _resolve_peers(names: Iterable[str]) -> tuple[Network, ...]:
             continue
         networks += [ipaddress.ip_network(str(info[4][0]).split("%", 1)[0]) for info in infos]
     return tuple(networks)
+
+
+def _call_facts(call: AgiCall) -> str:
+    """What the log says of a call: its route, the caller and the channel, masked (R-139)."""
+    env = call.env
+    return (
+        f"route={call.route or '-'} caller={mask_phone(env.callerid)} "
+        f"channel={mask_channel(env.channel)}"
+    )
 
 
 def _peer_host(writer: asyncio.StreamWriter) -> str:
