@@ -11,12 +11,11 @@ to the same number across all campaigns against the minimum gap.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Final
 
 from dialer.admission import Admission
 from dialer.attempts import AttemptTracker
@@ -35,6 +34,7 @@ from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
 from hotline.store.leases import Lease, LeaseHolder
 from hotline.store.workers import PACING_CPS
+from hotline.store.write_gate import urgent_writes
 from hotline.transport.ami import AmiClient, AmiError, AmiNotSent
 
 log = logging.getLogger(__name__)
@@ -83,10 +83,6 @@ class Dispatcher:
         # The last pass ended because pacing had no slot left within its tick.
         self.paced_out = False
         self._interval: float | None = None  # between Originates, at the last pass's rate
-        # SQLite has one write lock: the round written ahead and the marks of the round being
-        # sent take it in turn here, woken at once, not through SQLite's busy handler (which
-        # sleeps up to 100 ms a try and left a mark waiting while its slot passed).
-        self._write_lock = asyncio.Lock() if store.is_sqlite else None
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -310,13 +306,12 @@ class Dispatcher:
             # from before the write until each is sent or withdrawn.
             self._live.sending.update(written.queued)
             # The attempts' own time (not the pass's): the same-number gap counts from it.
-            async with self._writing():
-                written.attempts = await self._store.begin_attempts(
-                    [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
-                    self._clock(),
-                    worker=self._worker.name,
-                    caps=at.caps,
-                )
+            written.attempts = await self._store.begin_attempts(
+                [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
+                self._clock(),
+                worker=self._worker.name,
+                caps=at.caps,
+            )
         except BaseException:
             await self._drop(written, at)
             raise
@@ -440,7 +435,9 @@ class Dispatcher:
                     await asyncio.sleep(wait)
                 if not self._ami.connected:
                     break  # nothing can go out: the rest go back to their contacts
-                async with self._writing():  # released with no yield before the Originate
+                # On SQLite the mark's write goes before the others waiting for their turn
+                # (hotline/store/write_gate.py): the slot is passing meanwhile.
+                with urgent_writes():
                     marked = await self._store.mark_sent(attempt.id)
                 del unsent[attempt.id]
                 if not marked:
@@ -469,10 +466,6 @@ class Dispatcher:
                     item = written.queued[attempt_id]
                     at.recent.restore(item.target.phone, item.before)
                 await self._withdraw(list(unsent))
-
-    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """The dispatcher's own write turn on SQLite (nothing to wait for elsewhere)."""
-        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
 
     async def _withdraw(self, attempt_ids: list[str]) -> None:
         """Withdraw attempts never sent; if the store fails, the next pass tries again (and

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hotline.core.files import touch_private
+from hotline.store.write_gate import WriteGate, install
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -95,6 +96,10 @@ class Database:
                 "connect",
                 functools.partial(_set_sqlite_pragmas, busy_ms=round(busy_seconds * 1000)),
             )
+        # SQLite: this process's write transactions take turns here, not in the busy handler.
+        self.write_gate: WriteGate | None = WriteGate(busy_seconds) if self.is_sqlite else None
+        if self.write_gate is not None:
+            install(self.engine, self.write_gate)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
