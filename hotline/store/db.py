@@ -3,6 +3,8 @@
 SQLite (the default, a file) and PostgreSQL (``postgresql+psycopg://``) are both supported.
 The engine process and the CLI may open the same SQLite file at once, so every SQLite
 connection runs in WAL mode and waits up to five seconds for a lock instead of failing.
+Within one process the write transactions take turns at the database's write gate
+(``hotline/store/write_gate.py``) and so meet SQLite's lock only when another process holds it.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import re
 import sqlite3
 from collections import deque
@@ -39,6 +40,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
+
+log = logging.getLogger(__name__)
 
 # The statements that take SQLite's write lock (pysqlite begins a transaction before DML);
 # a compiled INSERT/UPDATE/DELETE is recognised by its context, whatever its text begins with.
@@ -58,6 +61,9 @@ _POOL_ENDS: Final = (
 
 _urgent: ContextVar[bool] = ContextVar("hotline_urgent_write", default=False)
 
+# A connection waiting for the turn: the connection, its wake-up, its task.
+_Waiter = tuple[object, "asyncio.Future[None]", "asyncio.Task[Any] | None"]
+
 
 @contextlib.contextmanager
 def urgent_writes() -> Iterator[None]:
@@ -76,8 +82,9 @@ class WriteGate:
     def __init__(self, timeout: float) -> None:
         self._timeout = timeout
         self._holder: object | None = None
-        self._urgent: deque[tuple[object, asyncio.Future[None]]] = deque()
-        self._others: deque[tuple[object, asyncio.Future[None]]] = deque()
+        self._task: asyncio.Task[Any] | None = None  # the holder's task
+        self._urgent: deque[_Waiter] = deque()
+        self._others: deque[_Waiter] = deque()
         self.turns = 0  # turns granted
         self.waits = 0  # turns that waited for another connection's commit
 
@@ -87,7 +94,7 @@ class WriteGate:
 
     @property
     def waiting(self) -> int:
-        return sum(not future.done() for _, future in (*self._urgent, *self._others))
+        return sum(not future.done() for _, future, _ in (*self._urgent, *self._others))
 
     def holds(self, owner: object) -> bool:
         return self._holder is owner
@@ -97,13 +104,19 @@ class WriteGate:
         if self._holder is owner:
             return
         self.turns += 1
+        if self._task is not None and self._task.done():
+            # A connection dropped without a commit, rollback or pool event reaching us
+            # (SQLite let its lock go with it): the turn must not stay with a finished task.
+            log.warning("store: a write turn left by a finished task is taken back")
+            self.release(self._holder)
+        task = asyncio.current_task()
         if self._holder is None and not self.waiting:
-            self._holder = owner
+            self._holder, self._task = owner, task
             return
         self.waits += 1
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         queue = self._urgent if urgent else self._others
-        entry = (owner, future)
+        entry = (owner, future, task)
         queue.append(entry)
         try:
             async with asyncio.timeout(self._timeout):
@@ -122,12 +135,12 @@ class WriteGate:
         """End ``owner``'s turn (if it has it) and hand it to the next waiting, urgent first."""
         if self._holder is not owner:
             return
-        self._holder = None
+        self._holder = self._task = None
         for queue in (self._urgent, self._others):
             while queue:
-                waiter, future = queue.popleft()
+                waiter, future, task = queue.popleft()
                 if not future.done():
-                    self._holder = waiter
+                    self._holder, self._task = waiter, task
                     future.set_result(None)
                     return
 

@@ -193,3 +193,12 @@ async def test_postgres_has_no_gate() -> None:
         assert db.write_gate is None
     finally:
         await db.dispose()
+
+
+async def test_a_turn_left_by_a_finished_task_is_taken_back(db: Database) -> None:
+    """A connection dropped with no commit, rollback or pool event seen leaves no turn held."""
+    gate = gate_of(db)
+    await ends(asyncio.create_task(gate.acquire(object())))
+    assert gate.held
+    await ends(seeing(db, "after"))
+    assert not gate.held
