@@ -15,6 +15,7 @@ import logging
 import time
 import uuid
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 from dialer.admission import Admission
@@ -273,6 +274,7 @@ class Dispatcher:
         running = CampaignState.RUNNING
         if ahead and await self._store.campaign_state(campaign.id) is not running:
             return None
+        at = replace(at, now=self._clock())  # a pass's rounds span ticks: hours at its own time
         claimed = 0
         if not line.claimed:
             self._claimed = True  # before the claim: a cancel may come while it commits
