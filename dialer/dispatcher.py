@@ -11,12 +11,12 @@ to the same number across all campaigns against the minimum gap.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 import uuid
 from collections.abc import Sequence
-from typing import Any, Final
+from dataclasses import replace
+from typing import Final
 
 from dialer.admission import Admission
 from dialer.attempts import AttemptTracker
@@ -35,6 +35,7 @@ from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
 from hotline.store.leases import Lease, LeaseHolder
 from hotline.store.workers import PACING_CPS
+from hotline.store.write_gate import urgent_writes
 from hotline.transport.ami import AmiClient, AmiError, AmiNotSent
 
 log = logging.getLogger(__name__)
@@ -80,13 +81,10 @@ class Dispatcher:
         self.running = True
         # Attempts written and never sent whose withdrawal failed (a store outage).
         self._unsent: set[str] = set()
-        # The last pass ended because pacing had no slot left within its tick.
+        # The last pass ended because pacing had no slot left within its tick, or because a
+        # campaign sent every call its free channels (counted at the pass's start) allowed.
         self.paced_out = False
         self._interval: float | None = None  # between Originates, at the last pass's rate
-        # SQLite has one write lock: the round written ahead and the marks of the round being
-        # sent take it in turn here, woken at once, not through SQLite's busy handler (which
-        # sleeps up to 100 ms a try and left a mark waiting while its slot passed).
-        self._write_lock = asyncio.Lock() if store.is_sqlite else None
 
     async def limits(self) -> Limits:
         return resolve(await self._store.limits(), self._settings)
@@ -218,6 +216,8 @@ class Dispatcher:
                 written = await line.ahead  # kept in ``line`` meanwhile: a stop cancels it
                 line.ahead = None
             else:
+                if free <= 0 < sent:  # the channels freed meanwhile: counted at the next slot
+                    self.paced_out = True
                 if free <= 0 or examined >= budget or not self._ami.connected:
                     return sent, False
                 # No more contacts than pacing lets out within this tick (issue 19 item 6):
@@ -274,6 +274,7 @@ class Dispatcher:
         running = CampaignState.RUNNING
         if ahead and await self._store.campaign_state(campaign.id) is not running:
             return None
+        at = replace(at, now=self._clock())  # a pass's rounds span ticks: hours at its own time
         claimed = 0
         if not line.claimed:
             self._claimed = True  # before the claim: a cancel may come while it commits
@@ -310,13 +311,12 @@ class Dispatcher:
             # from before the write until each is sent or withdrawn.
             self._live.sending.update(written.queued)
             # The attempts' own time (not the pass's): the same-number gap counts from it.
-            async with self._writing():
-                written.attempts = await self._store.begin_attempts(
-                    [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
-                    self._clock(),
-                    worker=self._worker.name,
-                    caps=at.caps,
-                )
+            written.attempts = await self._store.begin_attempts(
+                [(item.target, attempt_id) for attempt_id, item in written.queued.items()],
+                self._clock(),
+                worker=self._worker.name,
+                caps=at.caps,
+            )
         except BaseException:
             await self._drop(written, at)
             raise
@@ -387,8 +387,9 @@ class Dispatcher:
         return 0 if wait > horizon else int((horizon - max(wait, 0.0)) / interval) + 1
 
     def next_slot_in(self) -> float | None:
-        """Seconds until this worker's next pacing slot after a pass that ran out of them
-        (None: the pass did not, or the pacer is shared by every worker)."""
+        """Seconds until this worker's next pacing slot after a pass that ran out of them or
+        of the free channels it counted (None: it did not, or the pacer is shared by every
+        worker)."""
         if not self.paced_out or self._interval is None or self._worker.pacer is not None:
             return None
         return max(0.0, self._last_originate + self._interval - time.monotonic())
@@ -406,7 +407,7 @@ class Dispatcher:
         slots: list[float] = []
         while len(slots) < count:
             slot = max(self._last_originate + interval, now)
-            if slot - now > tick:
+            if slot - now > tick + _EDGE:  # float sums: _room counted a slot at the tick
                 break
             self._last_originate = slot
             slots.append(slot)
@@ -440,7 +441,9 @@ class Dispatcher:
                     await asyncio.sleep(wait)
                 if not self._ami.connected:
                     break  # nothing can go out: the rest go back to their contacts
-                async with self._writing():  # released with no yield before the Originate
+                # On SQLite the mark's write goes before the others waiting for their turn
+                # (hotline/store/write_gate.py): the slot is passing meanwhile.
+                with urgent_writes():
                     marked = await self._store.mark_sent(attempt.id)
                 del unsent[attempt.id]
                 if not marked:
@@ -470,10 +473,6 @@ class Dispatcher:
                     at.recent.restore(item.target.phone, item.before)
                 await self._withdraw(list(unsent))
 
-    def _writing(self) -> contextlib.AbstractAsyncContextManager[Any]:
-        """The dispatcher's own write turn on SQLite (nothing to wait for elsewhere)."""
-        return self._write_lock if self._write_lock is not None else contextlib.nullcontext()
-
     async def _withdraw(self, attempt_ids: list[str]) -> None:
         """Withdraw attempts never sent; if the store fails, the next pass tries again (and
         a restart's reconciliation would)."""
@@ -491,6 +490,7 @@ class Dispatcher:
 
 # At most this many attempts begun in one transaction (issue 19 item 4).
 DIAL_BATCH: Final = 100
+_EDGE: Final = 1e-6  # s: above a tick's float error in sums of intervals, below an interval
 
 
 def _lost(holder: LeaseHolder, lease: Lease | None) -> bool:

@@ -3,6 +3,8 @@
 SQLite (the default, a file) and PostgreSQL (``postgresql+psycopg://``) are both supported.
 The engine process and the CLI may open the same SQLite file at once, so every SQLite
 connection runs in WAL mode and waits up to five seconds for a lock instead of failing.
+Within one process the write transactions take turns at the database's write gate
+(``hotline/store/write_gate.py``) and so meet SQLite's lock only when another process holds it.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from hotline.core.files import touch_private
+from hotline.store.write_gate import WriteGate, install
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -95,6 +98,10 @@ class Database:
                 "connect",
                 functools.partial(_set_sqlite_pragmas, busy_ms=round(busy_seconds * 1000)),
             )
+        # SQLite: this process's write transactions take turns here, not in the busy handler.
+        self.write_gate: WriteGate | None = WriteGate(busy_seconds) if self.is_sqlite else None
+        if self.write_gate is not None:
+            install(self.engine, self.write_gate)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
