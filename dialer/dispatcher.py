@@ -29,7 +29,7 @@ from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
 from dialer.repository import CampaignRecord, DialerStore, SharedCaps
-from dialer.rounds import Pipeline, Queued, Round, Written
+from dialer.rounds import DoNotCallView, Pipeline, Queued, Round, Written
 from dialer.sms import SmsSender
 from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
@@ -129,7 +129,7 @@ class Dispatcher:
         node_free: int | None = None
         if self._worker.node and self._worker.node_channels is not None:
             node_free = self._worker.node_channels - await self._store.node_load(self._worker.node)
-        dnc = await self._store.dnc_numbers()
+        dnc = await DoNotCallView.read(self._store.dnc_numbers, self._settings.tick_seconds)
         recent = LastCalls(self._store)
         dialled = 0
         for campaign in campaigns:
@@ -291,6 +291,7 @@ class Dispatcher:
             line.drained = len(targets) < count
             claimed = len(targets)
         written = Written(claimed, {})
+        dnc = await at.dnc.numbers()  # as fresh as a tick, however long the pass
         try:
             while line.claimed and len(written.queued) < min(count, DIAL_BATCH):
                 if not self._ami.connected:
@@ -298,7 +299,7 @@ class Dispatcher:
                 target = line.claimed.popleft()
                 last = await at.recent.of(target.phone, line.claimed)
                 admit = self._admit
-                if not await admit.may_dial(campaign, target, at.now, at.limits, at.dnc, last):
+                if not await admit.may_dial(campaign, target, at.now, at.limits, dnc, last):
                     continue
                 steps = await admit.render(campaign, target)
                 if steps is None:
