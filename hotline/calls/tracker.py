@@ -107,6 +107,9 @@ class CallTracker:
         # Calls with a row whose end the database refused: uniqueid -> (end, hang-up cause),
         # written on reconciliation with the real end (not the moment it was found gone).
         self._unended: dict[str, tuple[datetime, str | None]] = {}
+        # Ends a Hang-up is writing right now: reconciliation leaves them to it (else under a
+        # burst it wrote each in-flight end a second time, and one of the two raised).
+        self._ending: set[str] = set()
         # Outcomes (fallback, operator) the database refused: written before the call's end.
         self._outcomes: dict[str, CallOutcome] = {}
         # What is held is spooled to local disk too, read back on start (issue 21).
@@ -285,6 +288,7 @@ class CallTracker:
         elif name == "Hangup":
             self._active.discard(uniqueid)
             self._unended[uniqueid] = (utc_now(), hangup_cause_text(event.get("cause")))
+            self._ending.add(uniqueid)
             try:
                 await self._write_end(uniqueid)
             except UNAVAILABLE as exc:  # kept: written with its own time once it is back
@@ -292,6 +296,8 @@ class CallTracker:
                 log.warning(
                     "call %s: its end kept to write later: %s", uniqueid, type(exc).__name__
                 )
+            finally:
+                self._ending.discard(uniqueid)
 
     async def _reconcile(self) -> None:
         """Close calls whose hang-up was never written: they ended while AMI was down
@@ -371,7 +377,7 @@ class CallTracker:
             await self._log.set_outcome(uniqueid, self._outcomes[uniqueid])
             del self._outcomes[uniqueid]
             await self._unspool(OUTCOME + uniqueid)
-        for uniqueid in list(self._unended):
+        for uniqueid in [u for u in self._unended if u not in self._ending]:
             await self._write_end(uniqueid)
             log.info("call %s: its end written once the database was back", uniqueid)
 

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 from hotline.core.files import touch_private
 from hotline.store.write_gate import WriteGate, install
@@ -88,6 +89,10 @@ class Database:
         options: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
             _make_parent_dir(self.url)
+            # The pool's rollback on return is a hop to aiosqlite's thread even after a commit
+            # left nothing to roll back (every session ends so): _reset_sqlite rolls back only
+            # an open transaction (issue 19 item 1).
+            options["pool_reset_on_return"] = None
         else:
             # Server restarts and idle timeouts leave dead pooled connections behind.
             options["pool_pre_ping"] = True
@@ -98,6 +103,7 @@ class Database:
                 "connect",
                 functools.partial(_set_sqlite_pragmas, busy_ms=round(busy_seconds * 1000)),
             )
+            event.listen(self.engine.sync_engine, "reset", _reset_sqlite)
         # SQLite: this process's write transactions take turns here, not in the busy handler.
         self.write_gate: WriteGate | None = WriteGate(busy_seconds) if self.is_sqlite else None
         if self.write_gate is not None:
@@ -275,6 +281,24 @@ def _set_sqlite_pragmas(dbapi_connection: Any, _record: Any, *, busy_ms: int) ->
                 log.debug("%s: file busy, WAL left to the connection creating it", pragma)
     finally:
         cursor.close()
+
+
+def _reset_sqlite(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """The pool's reset of a SQLite connection (``pool_reset_on_return=None``): roll back
+    only when a transaction is open, so a connection returned after its commit goes back to
+    the pool without a round trip to aiosqlite's thread."""
+    if not state.asyncio_safe:
+        return  # garbage-collected outside the loop: the pool discards the connection
+    if sqlite_in_transaction(dbapi_connection):
+        dbapi_connection.rollback()
+
+
+def sqlite_in_transaction(dbapi_connection: Any) -> bool:
+    """Whether SQLAlchemy's adapted aiosqlite connection has a transaction open.  Read on the
+    loop's thread: sqlite3's ``in_transaction`` runs no statement and checks no thread, and
+    nothing runs on a connection the pool is taking back."""
+    raw = dbapi_connection._connection._connection  # aiosqlite's, then its sqlite3.Connection
+    return raw is not None and bool(raw.in_transaction)
 
 
 def dialect_insert(db: Database) -> type[sqlite.Insert] | type[postgresql.Insert]:

@@ -3,14 +3,13 @@
 panoramisk parses the wire protocol well; what it gets wrong for an engine that lives on events
 is patched here rather than forked:
 
-* its reconnect is a fixed delay driven by ``call_later``; ours is a supervised task with
-  exponential backoff, and a *checked* ping (panoramisk's pinger never reads the reply, so a
-  half-dead socket goes unnoticed);
+* its reconnect is a fixed delay (``call_later``); ours is a supervised task with exponential
+  backoff, and a *checked* ping (panoramisk's pinger never reads the reply);
 * it runs event callbacks inside ``data_received`` and wraps coroutines with a bare
   ``ensure_future``; ours only copies the event into bounded per-consumer queues, so the socket
   reader never stalls (Asterisk drops AMI clients that stop reading for 100 ms);
-* it replays actions sent before a disconnect once Asterisk is back; for a dialer that means a
-  second Originate, so ours fails them instead;
+* it replays actions sent before a disconnect once Asterisk is back (a second Originate for a
+  dialer); ours fails them instead;
 * PlayDTMF (and any reply ending in "successfully queued" without an ``Async`` header) crashes
   its parser unless sent with ``as_list=False`` (gawel/panoramisk#97).
 """
@@ -35,8 +34,8 @@ from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
 from hotline.transport.ami_events import Subscription as Subscription
+from hotline.transport.ami_events import Subscriptions
 from hotline.transport.ami_events import consume as consume
-from hotline.transport.ami_events import wanted_names
 from hotline.transport.ami_wire import BoundedAmiProtocol
 
 log = logging.getLogger(__name__)
@@ -138,9 +137,7 @@ class AmiClient:
         self._secret = secret
         # Each process logs in as its own AMI user, with only the rights its role needs.
         self._username = settings.user(role)
-        self._subscriptions: list[Subscription] = []
-        # The event names some subscription takes (None: one takes all); issue 19 item 6.
-        self._wanted: frozenset[str] | None = frozenset()
+        self._subs = Subscriptions()
         self._state = _State()
         self._manager: _Manager | None = None
         self._supervisor: asyncio.Task[None] | None = None
@@ -207,6 +204,7 @@ class AmiClient:
                 delay = self._settings.reconnect_min_delay
                 self._state.logins += 1
                 self._state.connected.set()
+                self._widen_mask()  # a subscription made during the login
                 mark_ami_connected(self.node, id(self), connected=True)
                 if self._state.logins > 1:
                     AMI_RECONNECTS.labels(self.node).inc()
@@ -230,7 +228,7 @@ class AmiClient:
             port=self._settings.port,
             username=self._username,
             secret=self._secret,
-            events="on",
+            events=self._subs.login_mask(),  # only the classes the subscriptions take
             loop=asyncio.get_running_loop(),
             ping_delay=86_400,
             forgetable_actions=(),
@@ -281,26 +279,30 @@ class AmiClient:
     ) -> Subscription:
         """Events named in ``names`` (all if None) go to the returned subscription's queue."""
         wanted = frozenset(n.lower() for n in names) if names is not None else None
-        sub = Subscription(wanted, maxsize or self._settings.event_queue_size)
-        self._subscriptions.append(sub)
-        self._wanted = wanted_names(self._subscriptions)
+        sub = self._subs.add(wanted, maxsize or self._settings.event_queue_size)
+        self._widen_mask()
         return sub
 
+    def _widen_mask(self) -> None:
+        """Ask Asterisk for the classes a new subscription takes that the session lacks."""
+        if self.connected and (mask := self._subs.wider_mask()) is not None:
+            headers = {"Action": "Events", "EventMask": mask}
+            with contextlib.suppress(AmiNotSent):  # not sent: the next login asks for it
+                reply = self._reply(headers, self._write(headers, None), None)
+                asyncio.ensure_future(reply).add_done_callback(_retrieved)
+
     def unsubscribe(self, sub: Subscription) -> None:
-        with contextlib.suppress(ValueError):
-            self._subscriptions.remove(sub)
-        self._wanted = wanted_names(self._subscriptions)
+        self._subs.remove(sub)
 
     def wants_event(self, name: str) -> bool:
-        """Whether any subscription takes events named ``name`` (the others are not parsed:
-        Asterisk sends many an engine never reads, VarSet above all)."""
-        return self._wanted is None or name.lower() in self._wanted
+        """Whether a subscription takes events named ``name`` (the reader skips the others)."""
+        return self._subs.wanted is None or name.lower() in self._subs.wanted
 
     def _on_event(self, message: Message) -> None:
-        if not self._subscriptions:
+        if not self._subs.all:
             return
         event = AmiEvent.from_headers(message.items(), time.monotonic())
-        for sub in self._subscriptions:
+        for sub in self._subs.all:
             sub.offer(event)
 
     # --- actions ---------------------------------------------------------------------------

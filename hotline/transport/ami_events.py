@@ -9,6 +9,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, I
 
 from hotline.core.metrics import AMI_EVENTS_DROPPED
 from hotline.protocol.ami import AmiEvent
+from hotline.protocol.ami_classes import ALL_CLASSES, event_mask, widened
 
 log = logging.getLogger("hotline.transport.ami")  # the client's logger, as before the move
 
@@ -63,3 +64,39 @@ def wanted_names(subscriptions: Iterable[Subscription]) -> frozenset[str] | None
             return None
         names |= sub.names
     return frozenset(names)
+
+
+class Subscriptions:
+    """A client's subscriptions, the event names they take together, and the event classes
+    its session asks Asterisk for (issue 19 item 1: the classes of those names only)."""
+
+    def __init__(self) -> None:
+        self.all: list[Subscription] = []
+        # The event names some subscription takes (None: one takes all); issue 19 item 6.
+        self.wanted: frozenset[str] | None = frozenset()
+        self.mask = ALL_CLASSES
+
+    def add(self, names: frozenset[str] | None, maxsize: int) -> Subscription:
+        sub = Subscription(names, maxsize)
+        self.all.append(sub)
+        self.wanted = wanted_names(self.all)
+        return sub
+
+    def remove(self, sub: Subscription) -> None:
+        if sub in self.all:
+            self.all.remove(sub)
+        self.wanted = wanted_names(self.all)
+
+    def login_mask(self) -> str:
+        """The classes to log in with.  A client without subscriptions yet takes them all:
+        the first events of the ones it makes later must not be filtered away."""
+        self.mask = event_mask(self.wanted) if self.all else ALL_CLASSES
+        return self.mask
+
+    def wider_mask(self) -> str | None:
+        """The classes to ask for now that a subscription takes some the session lacks (None:
+        it has them).  Never narrowed while connected: the next login asks for less."""
+        mask = widened(self.mask, event_mask(self.wanted))
+        if mask is not None:
+            self.mask = mask
+        return mask

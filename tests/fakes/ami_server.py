@@ -111,6 +111,8 @@ class FakeAmiServer:
                     "Message": "Authentication accepted",
                 }
             )
+        if name == "events":
+            return encode({"Response": "Success", "ActionID": action_id, "Events": "On"})
         if name == "ping":
             if not self.answer_pings:
                 return b""
