@@ -21,10 +21,8 @@ range) only 1.3-2x less.  Exactness follows the IVR roll-ups (``hotline.store.iv
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -43,8 +41,6 @@ from hotline.store.models import (
     DialAttempt,
 )
 from hotline.store.rollup_buckets import bucket_of, bucket_start, runs, uncovered
-
-log = logging.getLogger(__name__)
 
 _DEFAULTS: Final = RollupSettings()
 ROLL_AFTER: Final = timedelta(minutes=_DEFAULTS.roll_after_minutes)
@@ -130,20 +126,6 @@ async def roll_up(
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
     return len(buckets)
-
-
-async def run_rollups(
-    db: Database, clock: Callable[[], datetime], settings: RollupSettings = _DEFAULTS
-) -> None:
-    """The roll-up job (a singleton): catch up, then look again every few minutes."""
-    roll_after = timedelta(minutes=settings.roll_after_minutes)
-    while True:
-        rolled = 0
-        try:
-            rolled = await roll_up(db, clock(), limit=settings.batch, roll_after=roll_after)
-        except Exception:  # the next pass tries again; the report reads attempts meanwhile
-            log.exception("attempt roll-up pass failed")
-        await asyncio.sleep(0 if rolled == settings.batch else settings.interval_seconds)
 
 
 Rows = list[tuple[Any, ...]]

@@ -19,9 +19,6 @@ Exactness: a bucket's figures depend on every event of every call started in it,
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -61,8 +58,6 @@ from hotline.store.rollup_buckets import (
     runs,
     uncovered,
 )
-
-log = logging.getLogger(__name__)
 
 # A bucket is rolled ``[rollups] roll_after_minutes`` after its end (60): its calls are over
 # by then (a call's later writes mark the bucket; the triggers mark calls started over 15
@@ -157,20 +152,6 @@ async def roll_up(
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
     return len(buckets)
-
-
-async def run_rollups(
-    db: Database, clock: Callable[[], datetime], settings: RollupSettings = _DEFAULTS
-) -> None:
-    """The roll-up job (a singleton): catch up, then look again every few minutes."""
-    roll_after = timedelta(minutes=settings.roll_after_minutes)
-    while True:
-        rolled = 0
-        try:
-            rolled = await roll_up(db, clock(), limit=settings.batch, roll_after=roll_after)
-        except Exception:  # the next pass tries again; the report reads events meanwhile
-            log.exception("IVR roll-up pass failed")
-        await asyncio.sleep(0 if rolled == settings.batch else settings.interval_seconds)
 
 
 def _epoch(dialect: str, quarter: Any) -> ColumnElement[int]:

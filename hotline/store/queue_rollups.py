@@ -28,9 +28,7 @@ Exactness, as for the IVR roll-ups (``hotline.store.ivr_rollups``):
 
 from __future__ import annotations
 
-import asyncio
 import heapq
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,8 +53,6 @@ from hotline.store.queue_queries import (
 )
 from hotline.store.rollup_buckets import bucket_of, bucket_start, ceil_bucket, runs, uncovered
 from hotline.store.types import UtcDateTime, as_utc
-
-log = logging.getLogger(__name__)
 
 _DEFAULTS: Final = RollupSettings()
 ALL: Final = ""  # the scope of the hotline's report: all queues
@@ -183,19 +179,6 @@ async def roll_up(
         async with db.engine.begin() as conn:
             await _roll_run(conn, first, last, now)
     return len(buckets)
-
-
-async def run_rollups(
-    db: Database, clock: Callable[[], datetime], settings: RollupSettings = _DEFAULTS
-) -> None:
-    """The queue roll-up job (a singleton): catch up, then look again every few minutes."""
-    while True:
-        rolled = 0
-        try:
-            rolled = await roll_up(db, clock(), settings=settings)
-        except Exception:  # the next pass tries again; the report reads events meanwhile
-            log.exception("queue roll-up pass failed")
-        await asyncio.sleep(0 if rolled == settings.batch else settings.interval_seconds)
 
 
 async def _snapshot(conn: AsyncConnection) -> None:
