@@ -121,7 +121,14 @@ async def test_answered_within_target_is_recorded_and_exported(
     # (greeting and menu, then 4 s with the operator).
     call = await call_log.get(uniqueid=transcript.uniqueid)
     assert call is not None
-    recordings = await engine.recordings.find(call_id=call.id)
+    # The operator and the length are indexed once the hang-up is tracked and the file is
+    # closed (up to seconds later on a loaded machine): wait for them, bounded.
+    async with asyncio.timeout(30):
+        while True:
+            recordings = await engine.recordings.find(call_id=call.id)
+            if recordings and recordings[0].operator and recordings[0].duration is not None:
+                break
+            await asyncio.sleep(0.2)
     assert len(recordings) == 1
     rec = recordings[0]
     assert rec.operator == "op.fast" and rec.caller == CALLER
