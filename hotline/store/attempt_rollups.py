@@ -26,13 +26,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from sqlalchemy import delete, func, insert, literal, select, union_all
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.settings.rollups import RollupSettings
 from hotline.store.db import Database
 from hotline.store.ivr_queries import _bucket
-from hotline.store.ivr_rollups import due_buckets
+from hotline.store.ivr_rollups import due_buckets, replace_run
 from hotline.store.models import (
     AttemptRollup,
     AttemptRollupBucket,
@@ -82,26 +82,8 @@ async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime)
         }
         for campaign, b, number, status, reason, result, count in counted
     ]
-    await conn.execute(
-        delete(AttemptRollup).where(AttemptRollup.bucket >= first, AttemptRollup.bucket <= last)
-    )
-    if rows:
-        await conn.execute(insert(AttemptRollup), rows)
-    await conn.execute(
-        delete(AttemptRollupBucket).where(
-            AttemptRollupBucket.bucket >= first, AttemptRollupBucket.bucket <= last
-        )
-    )
-    await conn.execute(
-        insert(AttemptRollupBucket),
-        [{"bucket": b, "rolled_at": now} for b in range(first, last + 1)],
-    )
-    for marked, n in seen:  # a write since it was read keeps the mark (and the bucket stale)
-        await conn.execute(
-            delete(AttemptRollupMark).where(
-                AttemptRollupMark.bucket == marked, AttemptRollupMark.n == n
-            )
-        )
+    fresh = {AttemptRollup: rows}
+    await replace_run(conn, first, last, now, fresh, AttemptRollupBucket, AttemptRollupMark, seen)
 
 
 async def roll_up(

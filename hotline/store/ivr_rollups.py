@@ -19,6 +19,7 @@ Exactness: a bucket's figures depend on every event of every call started in it,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -89,24 +90,34 @@ async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime)
             conn, bucket_start(first), bucket_start(last + 1)
         )
     ]
+    fresh = {IvrRollup: rows}
+    await replace_run(conn, first, last, now, fresh, IvrRollupBucket, IvrRollupMark, seen)
+
+
+async def replace_run(
+    conn: AsyncConnection,
+    first: int,
+    last: int,
+    now: datetime,
+    fresh: dict[Any, list[dict[str, Any]]],
+    rolled: Any,
+    marks: Any,
+    seen: Iterable[tuple[int, int]],
+) -> None:
+    """Store a roll-up's run ``first..last`` in the connection's transaction (every roll-up's
+    last step): its ``fresh`` rows per table replace the run's old ones, the buckets are marked
+    rolled at ``now``, and the marks ``seen`` (bucket, n) before the rows were read are cleared;
+    a write since then left a newer mark, which keeps its bucket stale."""
+    for table in (*fresh, rolled):
+        await conn.execute(delete(table).where(table.bucket >= first, table.bucket <= last))
+    for table, rows in fresh.items():
+        if rows:
+            await conn.execute(insert(table), rows)
     await conn.execute(
-        delete(IvrRollup).where(IvrRollup.bucket >= first, IvrRollup.bucket <= last)
+        insert(rolled), [{"bucket": b, "rolled_at": now} for b in range(first, last + 1)]
     )
-    if rows:
-        await conn.execute(insert(IvrRollup), rows)
-    await conn.execute(
-        delete(IvrRollupBucket).where(
-            IvrRollupBucket.bucket >= first, IvrRollupBucket.bucket <= last
-        )
-    )
-    await conn.execute(
-        insert(IvrRollupBucket),
-        [{"bucket": b, "rolled_at": now} for b in range(first, last + 1)],
-    )
-    for bucket, n in seen:  # a write since it was read keeps the mark (and the bucket stale)
-        await conn.execute(
-            delete(IvrRollupMark).where(IvrRollupMark.bucket == bucket, IvrRollupMark.n == n)
-        )
+    for bucket, n in seen:
+        await conn.execute(delete(marks).where(marks.bucket == bucket, marks.n == n))
 
 
 async def due_buckets(

@@ -34,12 +34,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, delete, func, insert, literal, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hotline.settings.rollups import RollupSettings
 from hotline.store.db import Database
-from hotline.store.ivr_rollups import due_buckets
+from hotline.store.ivr_rollups import due_buckets, replace_run
 from hotline.store.models import QueueRollup, QueueRollupBucket, QueueRollupMark
 from hotline.store.models import QueueRollupRing as Ring
 from hotline.store.queue_queries import (
@@ -151,20 +151,8 @@ async def _roll_run(conn: AsyncConnection, first: int, last: int, now: datetime)
     ).all()
     lo, hi = bucket_start(first), bucket_start(last + 1)
     rows, rings = _rows(await rows_to_roll(conn, lo, hi))
-    for table in (QueueRollup, Ring, QueueRollupBucket):
-        await conn.execute(delete(table).where(table.bucket >= first, table.bucket <= last))
-    if rows:
-        await conn.execute(insert(QueueRollup), rows)
-    if rings:
-        await conn.execute(insert(Ring), rings)
-    await conn.execute(
-        insert(QueueRollupBucket),
-        [{"bucket": b, "rolled_at": now} for b in range(first, last + 1)],
-    )
-    for bucket, n in seen:  # a write since it was read keeps the mark (and the bucket stale)
-        await conn.execute(
-            delete(QueueRollupMark).where(QueueRollupMark.bucket == bucket, QueueRollupMark.n == n)
-        )
+    fresh = {QueueRollup: rows, Ring: rings}
+    await replace_run(conn, first, last, now, fresh, QueueRollupBucket, QueueRollupMark, seen)
 
 
 async def roll_up(
