@@ -29,11 +29,10 @@ from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
 from dialer.repository import CampaignRecord, DialerStore, SharedCaps
-from dialer.rounds import DoNotCallView, Pipeline, Queued, Round, Written
+from dialer.rounds import DoNotCallView, LimitsWatch, Pipeline, Queued, Round, Written, lease_lost
 from dialer.sms import SmsSender
 from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
-from hotline.store.leases import Lease, LeaseHolder
 from hotline.store.workers import PACING_CPS
 from hotline.store.write_gate import urgent_writes
 from hotline.transport.ami import AmiClient, AmiError, AmiNotSent
@@ -117,6 +116,7 @@ class Dispatcher:
             return 0
         now = self._clock()
         limits = await self.limits()
+        watch = LimitsWatch(self.limits, limits, self._settings.tick_seconds)
         counts = await self._store.inflight_counts()
         campaigns = await self._store.campaigns()
         self.running = any(c.state is CampaignState.RUNNING for c in campaigns)
@@ -168,7 +168,7 @@ class Dispatcher:
                 self._worker.node_channels,
                 lease,
             )
-            at = Round(now, limits, dnc, recent, dial, caps, holder)
+            at = Round(now, limits, dnc, recent, dial, caps, holder, watch)
             sent, stop = await self._dial_campaign(campaign, at, free, counts.get(campaign.id, 0))
             dialled += sent
             per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
@@ -212,6 +212,8 @@ class Dispatcher:
         # looking at no more contacts per pass than before workers (issue 19).
         examined, budget, sent = 0, free * 4 + 8, 0
         while True:
+            if at.watch is not None and await at.watch.changed():
+                return sent, True  # the next pass, within a tick, dials at the new limits
             if line.ahead is not None:
                 written = await line.ahead  # kept in ``line`` meanwhile: a stop cancels it
                 line.ahead = None
@@ -233,7 +235,7 @@ class Dispatcher:
                     await self._store.finish_if_done(campaign.id, at.now)
                 return sent, False
             examined += written.claimed
-            if at.holder is not None and _lost(at.holder, at.caps.lease):
+            if at.holder is not None and lease_lost(at.holder, at.caps.lease):
                 await self._drop(written, at)
                 return sent, True  # taken over meanwhile: dial nothing more
             begun = written.begun
@@ -433,7 +435,7 @@ class Dispatcher:
         try:
             sent, placed = 0, begun[: len(slots)]
             for attempt, slot in zip(placed, slots, strict=False):
-                if at.holder is not None and _lost(at.holder, at.caps.lease):
+                if at.holder is not None and lease_lost(at.holder, at.caps.lease):
                     break  # taken over meanwhile: the rest are withdrawn, not sent
                 item = written.queued[attempt.id]
                 at.recent.called(item.target.phone, attempt.created_at)
@@ -492,9 +494,3 @@ class Dispatcher:
 # At most this many attempts begun in one transaction (issue 19 item 4).
 DIAL_BATCH: Final = 100
 _EDGE: Final = 1e-6  # s: above a tick's float error in sums of intervals, below an interval
-
-
-def _lost(holder: LeaseHolder, lease: Lease | None) -> bool:
-    """The node's lease this pass began with is no longer usable (a renew keeps its epoch)."""
-    current = holder.usable()
-    return current is None or lease is None or current.epoch != lease.epoch

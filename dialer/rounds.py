@@ -13,7 +13,7 @@ from dialer.last_calls import LastCalls
 from dialer.limits import Limits
 from dialer.live import PreparedStep
 from dialer.repository import AttemptRecord, SharedCaps, TargetRecord
-from hotline.store.leases import LeaseHolder
+from hotline.store.leases import Lease, LeaseHolder
 
 
 class DoNotCallView:
@@ -44,6 +44,36 @@ class DoNotCallView:
         return self._numbers
 
 
+class LimitsWatch:
+    """The limits a pass began with, compared with the stored ones once they are ``max_age``
+    seconds old: ``hotline campaign limits`` and the console promise the running engine
+    applies a change within a tick, and a pass can last 20 s (a lowered calls a second or
+    trunk cap must not wait for its end)."""
+
+    def __init__(
+        self,
+        read: Callable[[], Awaitable[Limits]],
+        limits: Limits,
+        max_age: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._read, self._limits, self._max_age, self._clock = read, limits, max_age, clock
+        self._read_at = clock()
+
+    async def changed(self) -> bool:
+        """True once the stored limits differ from the pass's (read at most once a tick)."""
+        if self._clock() - self._read_at < self._max_age:
+            return False
+        self._read_at = self._clock()
+        return await self._read() != self._limits
+
+
+def lease_lost(holder: LeaseHolder, lease: Lease | None) -> bool:
+    """The node's lease a pass began with is no longer usable (a renew keeps its epoch)."""
+    current = holder.usable()
+    return current is None or lease is None or current.epoch != lease.epoch
+
+
 @dataclass(frozen=True)
 class Queued:
     """A contact let through for this pass's next batch: its rendered audio and its
@@ -65,6 +95,7 @@ class Round:
     dial: str
     caps: SharedCaps
     holder: LeaseHolder | None = None  # the node's lease, when the worker drives a node
+    watch: LimitsWatch | None = None  # the limits changed since the pass began
 
 
 @dataclass
