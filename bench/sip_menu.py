@@ -41,18 +41,12 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 
 from bench import capacity, rtp_dtmf
 from bench.common import cpu_seconds, machine_line
-from bench.dialplan_menu import (
-    BENCH_NUMBER,
-    install,
-    remove_recordings,
-    twin_dialplan,
-    uninstall,
-)
+from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
+from bench.sip_menu_cleanup import remove_own_recordings
 from bench.sip_menu_walk import (
     CALLER,
     ENGINE_NUMBER,
@@ -74,14 +68,11 @@ from bench.sip_menu_walk import (
     score,
 )
 from hotline.app import resolve_ami_secret
-from hotline.contact_center.recordings import inside_recordings
 from hotline.core.clock import utc_now
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings, load_settings
 from hotline.settings.engine import LoopKind
 from hotline.speech.library import PromptLibrary
-from hotline.store.db import Database
-from hotline.store.recordings import Recordings
 from hotline.transport.ami import AmiClient
 from ivr.menu.loader import load_menu
 
@@ -411,33 +402,6 @@ def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
         profiler.wait(60)
 
 
-async def _engine_recordings(settings: Settings, since: datetime) -> list[str]:
-    """The files of the engine's recordings of the bench's calls (its call log's index)."""
-    db = Database(settings.database_url)
-    try:
-        found = await Recordings(db).find(start=since, caller=CALLER, include_purged=True)
-    finally:
-        await db.dispose()
-    return [r.path for r in found]
-
-
-def remove_own_recordings(sandbox: Sandbox, settings: Settings, since: datetime) -> int:
-    """Delete the recordings this run's calls left (the twin's and the engine's); the count."""
-    root = sandbox.recordings_dir
-    removed = remove_recordings(root, since, utc_now())
-    try:
-        paths = asyncio.run(_engine_recordings(settings, since))
-    except Exception as error:  # no call log (the engine never started): nothing indexed
-        print(f"sip_menu: the engine's recordings not listed: {error}")
-        paths = []
-    for path in paths:
-        resolved = inside_recordings(root, path)
-        if resolved is not None:
-            resolved.unlink(missing_ok=True)
-            removed += 1
-    return removed
-
-
 def _print_step(step: StepResult) -> None:
     verdict = "ok" if step.passed else "FAIL"
     print(
@@ -468,9 +432,8 @@ def run(options: argparse.Namespace) -> int:
             results = asyncio.run(_measure(options, settings, sandbox, work))
         finally:
             uninstall(sandbox)
-            print(
-                f"sip_menu: {remove_own_recordings(sandbox, settings, since)} recordings removed"
-            )
+            removed = remove_own_recordings(sandbox.recordings_dir, settings, since)
+            print(f"sip_menu: {removed} recordings removed")
             if not running:
                 sandbox.down()
     twin, twin_open = figure(results, "dialplan")
