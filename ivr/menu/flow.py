@@ -224,9 +224,10 @@ class MenuFlow:
         return caller is None or await self._calls_from(caller, uniqueid) == 0
 
     async def _calls_from(self, caller: str, uniqueid: str) -> int:
-        """Earlier calls from this number; 0 (detailed prompts) when the store is out."""
+        """Whether this number called before (0 or 1: the count stops at the first); 0
+        (detailed prompts) when the store is out."""
         try:
-            return await self._log.calls_from(caller, excluding=uniqueid)
+            return await self._log.calls_from(caller, excluding=uniqueid, up_to=1)
         except STORE_ERRORS as exc:
             log.warning("store unavailable (%s): detailed prompts", exc.__class__.__name__)
             return 0

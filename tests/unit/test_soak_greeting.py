@@ -41,7 +41,9 @@ class LockedStore:
         self.opened.append(uniqueid)
         return "call-1"
 
-    async def calls_from(self, caller: str, *, excluding: str | None = None) -> int:
+    async def calls_from(
+        self, caller: str, *, excluding: str | None = None, up_to: int | None = None
+    ) -> int:
         await self.release.wait()
         return 0
 
