@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, SupportsIndex
+from typing import Any, SupportsIndex, cast
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -257,3 +257,44 @@ async def test_a_second_reader_is_refused_as_the_stock_stream_refuses_it() -> No
         await reader.read(1)
     protocol.data_received(b"200 result=1\n")
     assert await read == b"200 result=1\n"
+
+
+# --- The command latency, counted inline in AgiCall._execute ---------------------------------
+
+
+class _Writer:
+    def write(self, data: bytes) -> None:
+        pass
+
+
+async def test_a_command_is_counted_in_the_bucket_observe_puts_it_in() -> None:
+    from prometheus_client import generate_latest
+
+    from hotline.core.metrics import REGISTRY, observe_agi_command
+    from hotline.protocol.agi import parse_environment
+    from hotline.transport.fastagi import AgiCall
+    from tests.fakes.agi_client import asterisk_header
+
+    env = parse_environment(asterisk_header(route="ivr"))
+    verb, reference = "AGI4 INLINE", "AGI4 OBSERVED"
+    latencies = (0.0002, 0.0004, 0.003, 0.3, 2.0, 7.0)  # off the bounds: float sums
+    for seconds in latencies:
+        reader = asyncio.StreamReader()
+        reader.feed_data(b"200 result=1\n")  # read without a pass of the loop
+        call = AgiCall(env, reader, cast(asyncio.StreamWriter, _Writer()), command_timeout=10)
+        base = asyncio.get_running_loop().time()
+        clock = iter((base, base + seconds))  # the send, then the reply
+        call._clock = clock.__next__
+        await call.command(verb)
+        observe_agi_command(reference, seconds)
+    samples: dict[str, list[str]] = {verb: [], reference: []}
+    sums: dict[str, float] = {}
+    for line in generate_latest(REGISTRY).decode().splitlines():
+        for name in samples:
+            if f'verb="{name}"' in line:
+                if line.startswith("hotline_fastagi_command_seconds_sum"):
+                    sums[name] = float(line.rsplit(" ", 1)[1])
+                else:
+                    samples[name].append(line.replace(name, "-"))
+    assert samples[verb] and samples[verb] == samples[reference]  # buckets and count
+    assert sums[verb] == pytest.approx(sums[reference])  # the clock's sums, rounded
