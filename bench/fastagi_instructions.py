@@ -4,11 +4,12 @@
 The CPU bench (``python -m bench fastagi``) swings with the load of a shared machine; the
 instructions a session costs do not.  This runs the bench's servers (the floor's session
 function, ``FastAgiServer`` with the bench's route handler) on the bench's conversation, with
-the socket taken out: the reader is a real ``StreamReader`` fed by a transport that answers
-each command line on the loop's next pass, so every reply still suspends and resumes the
-await chain as it does from a socket.  Counted under callgrind, the difference between two
-session counts divided by their difference is one session's instructions, the start-up left
-out::
+the socket taken out: a transport that answers each command line on the loop's next pass
+feeds the floor's ``StreamReaderProtocol`` and ``StreamReader``, and ``FastAgiServer``'s own
+protocol (``agi_stream``, which makes its writer and session task as for a socket), so every
+reply still suspends and resumes the await chain as it does from a socket.  Counted under
+callgrind, the difference between two session counts divided by their difference is one
+session's instructions, the start-up left out::
 
     valgrind --tool=callgrind --callgrind-out-file=/dev/null --log-file=cg.%p \\
         python -m bench.fastagi_instructions --kind ours --sessions 300
