@@ -4,11 +4,12 @@
 The CPU bench (``python -m bench fastagi``) swings with the load of a shared machine; the
 instructions a session costs do not.  This runs the bench's servers (the floor's session
 function, ``FastAgiServer`` with the bench's route handler) on the bench's conversation, with
-the socket taken out: the reader is a real ``StreamReader`` fed by a transport that answers
-each command line on the loop's next pass, so every reply still suspends and resumes the
-await chain as it does from a socket.  Counted under callgrind, the difference between two
-session counts divided by their difference is one session's instructions, the start-up left
-out::
+the socket taken out: a transport that answers each command line on the loop's next pass
+feeds the floor's ``StreamReaderProtocol`` and ``StreamReader``, and ``FastAgiServer``'s own
+protocol (``agi_stream``, which makes its writer and session task as for a socket), so every
+reply still suspends and resumes the await chain as it does from a socket.  Counted under
+callgrind, the difference between two session counts divided by their difference is one
+session's instructions, the start-up left out::
 
     valgrind --tool=callgrind --callgrind-out-file=/dev/null --log-file=cg.%p \\
         python -m bench.fastagi_instructions --kind ours --sessions 300
@@ -80,16 +81,27 @@ async def _sessions(kind: str, count: int) -> None:
         server = FastAgiServer(FastAgiSettings(host="127.0.0.1", port=0), routes)
         await server.start()  # a listening socket, never connected to: peers and loop set up
     try:
-        for _ in range(count):
-            reader = asyncio.StreamReader(limit=2**16, loop=loop)
-            protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
-            transport = _Transport(loop, protocol)
-            protocol.connection_made(transport)
-            writer = asyncio.StreamWriter(transport, protocol, reader, loop)
-            protocol.data_received(data)
-            # As asyncio.start_server does: the session in a task of its own.
-            session = server._on_connect if server is not None else floor_session
-            await loop.create_task(session(reader, writer))
+        if server is None:
+            for _ in range(count):
+                reader = asyncio.StreamReader(limit=2**16, loop=loop)
+                protocol = asyncio.StreamReaderProtocol(reader, loop=loop)
+                transport = _Transport(loop, protocol)
+                protocol.connection_made(transport)
+                writer = asyncio.StreamWriter(transport, protocol, reader, loop)
+                protocol.data_received(data)
+                # As asyncio.start_server does: the session in a task of its own.
+                await loop.create_task(floor_session(reader, writer))
+        else:
+            # The server's own protocol (agi_stream), fed the same way: its connection_made
+            # makes the writer and the session's task, as for a socket.
+            factory = server.protocol_factory()
+            for _ in range(count):
+                agi = factory()
+                agi.connection_made(_Transport(loop, agi))
+                task = agi._task
+                agi.data_received(data)
+                assert task is not None
+                await task
     finally:
         if server is not None:
             await server.stop()

@@ -213,6 +213,10 @@ class JsonFormatter(logging.Formatter):
 
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)-7s %(name)s [%(uniqueid)s] %(message)s"
+# What "%-7s" makes of the standard level names, and ",%03d" of the milliseconds: looked up
+# rather than formatted per line.
+_PADDED_LEVELS: Final = {name: f"{name:<7}" for name in _LEVEL_NAMES.values()}
+_MSECS: Final = tuple(f",{ms:03d}" for ms in range(1000))
 
 
 class MaskingTextFormatter(logging.Formatter):
@@ -236,6 +240,10 @@ class MaskingTextFormatter(logging.Formatter):
             and not getattr(self._style, "_defaults", None)
             and datefmt is None
         )
+        # TEXT_FORMAT itself, the one the engine runs with: the line joined from its parts
+        # (the "%(name)s" mapping format and the "-7" padding cost a third of a line's
+        # formatting, issue 19 item 2).
+        self._text = self._flat and fmt == TEXT_FORMAT
 
     def usesTime(self) -> bool:
         return self._uses_time
@@ -245,7 +253,11 @@ class MaskingTextFormatter(logging.Formatter):
             _STAMP.filter(record)
         if not self._flat or record.exc_info or record.exc_text or record.stack_info:
             return super().format(record)
-        record.message = mask_numbers(record.getMessage())
+        record.message = message = mask_numbers(record.getMessage())
+        level = _PADDED_LEVELS.get(record.levelname) if self._text else None
+        if level is not None:  # TEXT_FORMAT, as "%" formats it
+            record.asctime = asctime = self.formatTime(record)
+            return f"{asctime} {level} {record.name} [{record.__dict__['uniqueid']}] {message}"
         if self._uses_time:
             record.asctime = self.formatTime(record)
         try:
@@ -261,7 +273,9 @@ class MaskingTextFormatter(logging.Formatter):
         if cached != second:
             text = time.strftime(self.default_time_format, self.converter(record.created))
             self._second = (second, text)
-        return f"{text},{int(record.msecs):03d}"  # the default_msec_format, "%s,%03d"
+        ms = int(record.msecs)
+        # The default_msec_format, "%s,%03d".
+        return text + (_MSECS[ms] if 0 <= ms < 1000 else f",{ms:03d}")
 
     # The message, the traceback and the stack are masked; the rest of the line is ours (time,
     # level, logger name, the call's uniqueid), never a phone, and is not scanned again.

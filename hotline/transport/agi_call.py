@@ -7,12 +7,18 @@ Replies are read strictly one per command (AGI is lock-step).  The only unsolici
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Final, NoReturn
 
-from hotline.core.metrics import observe_agi_command
+from hotline.core.metrics import (
+    AGI_COMMAND_BUCKETS,
+    AGI_FIRST_BOUND,
+    agi_command_counts,
+    agi_counts_of,
+)
 from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import (
     AGI_HANGUP_LINE,
@@ -177,8 +183,15 @@ class AgiCall:
             deadline.reading = False
         if deadline.expired:  # the timer fired in the pass that brought the reply
             raise self._expired(verb, limit)
-        # The deadline is the send time + limit: no second clock read needed for the start.
-        observe_agi_command(verb, self._clock() - at + limit)
+        # The latency histogram, counted inline as metrics.observe_agi_command counts it (a
+        # call less per command); the deadline is the send time + limit, so one clock read.
+        seconds = self._clock() - at + limit
+        counts = agi_counts_of(verb) or agi_command_counts(verb)
+        if seconds < AGI_FIRST_BOUND:
+            counts[0] += 1
+        else:
+            counts[bisect.bisect_left(AGI_COMMAND_BUCKETS, seconds)] += 1
+        counts[-1] += seconds
         reply = known_reply(raw)  # a 200 line parsed before (agi_memo)
         if reply is not None:
             self._in_flight = False

@@ -33,6 +33,7 @@ from hotline.protocol.agi import (
 from hotline.settings import FastAgiSettings
 from hotline.transport.agi_call import AgiCall
 from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
+from hotline.transport.agi_stream import AgiStreamProtocol, agi_stream_factory
 
 __all__ = ["AgiCall", "AgiHandler", "AgiRoutes", "FastAgiServer"]
 
@@ -114,10 +115,20 @@ class FastAgiServer:
         self._loop = asyncio.get_running_loop()
         self._peer_allowed.clear()
         self._closing = False
-        self._server = await asyncio.start_server(
-            self._on_connect, s.host, s.port, limit=s.max_line_bytes, backlog=s.backlog
+        # asyncio.start_server() with the reply read's fast path (agi_stream).
+        self._server = await self._loop.create_server(
+            self.protocol_factory(),
+            s.host,
+            s.port,
+            backlog=s.backlog,
         )
         log.info("FastAGI listening on %s:%d", s.host, self.bound_port)
+
+    def protocol_factory(self) -> Callable[[], AgiStreamProtocol]:
+        """What the listening socket makes per connection (the instruction-count harness
+        feeds the same protocol without a socket)."""
+        assert self._loop is not None, "start() first"
+        return agi_stream_factory(self._on_connect, self._settings.max_line_bytes, self._loop)
 
     async def stop(self) -> None:
         """Stop accepting, give calls in progress ``shutdown_grace`` seconds, then cancel the
