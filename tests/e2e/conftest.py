@@ -63,12 +63,15 @@ def built_prompts() -> None:
 
 
 @pytest.fixture
-async def engine(settings: Settings) -> AsyncIterator[Engine]:
-    """The engine on the test module's ``settings``, connected to the sandbox's AMI."""
+async def engine(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Engine]:
+    """The engine on the test module's ``settings``, connected to the sandbox's AMI (the
+    sandbox asked for here: a module that forgot it worked only after another test on its
+    worker had started it).  Stopped whatever happens: an engine left running keeps its
+    FastAGI port, and every later test of the worker fails to bind it."""
     engine = Engine(settings)
     await engine.start()
-    await engine.ami.wait_connected(10)
     try:
+        await engine.ami.wait_connected(10)
         yield engine
     finally:
         await engine.stop()

@@ -15,7 +15,8 @@ from hotline.store.enums import CallDirection, CallOutcome
 from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
 from tests.e2e.sipp_ports import own_ports
 
-pytestmark = pytest.mark.e2e
+# Every test here needs the sandbox, including those that never name it.
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
 
 SCENARIO = Path(__file__).parent / "sipp" / "caller_hangs_up.xml"
 CALLER = "79131234567"
@@ -71,9 +72,9 @@ async def test_sip_caller_who_hangs_up_is_logged_end_to_end(
 async def _shutdown_mid_call(settings: Settings) -> tuple[list[str], list[str]]:
     engine = Engine(settings)
     await engine.start()
-    await engine.ami.wait_connected(10)
     stopped = False
     try:
+        await engine.ami.wait_connected(10)
         async with simulator(settings) as (sim, call_log, _ami):
             call = asyncio.create_task(sim.run(""))
             await wait_for_node(call_log, "main")
