@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any, cast
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from prometheus_client import generate_latest
 
@@ -38,14 +38,9 @@ from hotline.settings import FastAgiSettings, LogSettings
 from hotline.transport.agi_deadline import ReadDeadline
 from hotline.transport.fastagi import AgiCall, AgiRoutes, FastAgiServer
 from tests.fakes.agi_client import asterisk_header
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz(200)
 BOUND = 10.0  # ceiling for any single wait
 HEADER = ("\n".join(asterisk_header(route="ivr")) + "\n\n").encode()
 

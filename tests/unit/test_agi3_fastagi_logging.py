@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.core.logs import call_uniqueid, mask_numbers
@@ -22,14 +22,9 @@ from hotline.core.masking import has_nine_digits, mask_channel, mask_phone
 from hotline.settings import FastAgiSettings
 from hotline.transport.fastagi import AgiCall, AgiRoutes, FastAgiServer
 from tests.fakes.agi_client import asterisk_header
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz(300)
 BOUND = 10.0  # ceiling for any single wait
 UNIQUEID = "1700000000.77"
 CHANNEL = "Local/79131234567@hotline-sim-caller-00000001;2"

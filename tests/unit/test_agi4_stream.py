@@ -14,18 +14,13 @@ from collections.abc import Iterable
 from typing import Any, SupportsIndex, cast
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.transport.agi_stream import AgiStreamProtocol, AgiStreamReader
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz(300)
 LIMIT = 16
 
 

@@ -13,21 +13,16 @@ import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.protocol import agi
 from hotline.settings import FastAgiSettings
 from hotline.transport.fastagi import AgiCall, AgiRoutes, FastAgiServer
 from tests.fakes.agi_client import asterisk_header
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=150,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz(150)
 BOUND = 10.0  # ceiling for one session; nothing here waits near it unless something hangs
 HEADER = ("\n".join(asterisk_header(calleridname="Иван Петров")) + "\n\n").encode()
 # Replies Asterisk 22 sends to the commands the handler below issues.

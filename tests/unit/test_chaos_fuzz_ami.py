@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.protocol.ami import AmiEvent
@@ -23,14 +23,9 @@ from hotline.settings import AmiSettings
 from hotline.transport.ami import AmiClient
 from hotline.transport.ami_wire import MAX_MESSAGE_CHARS, BoundedAmiProtocol
 from tests.fakes.ami_server import FakeAmiServer
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=300,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz(300)
 
 # What Asterisk 22 sends on a call, as captured from the sandbox (numbers are test numbers).
 CAPTURE = (

@@ -38,14 +38,9 @@ from hotline.store.accounts import AccountStore
 from hotline.store.db import Database
 from hotline.store.models import Account, Contact, ContactList
 from tests.dialer_support import NOW, short_scenario
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=120,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
-)
+FUZZ = fuzz(120, HealthCheck.function_scoped_fixture)
 STORE_FUZZ = settings(FUZZ, max_examples=25)
 SETTINGS = Settings()
 ROOT = Path(__file__).resolve().parents[2]

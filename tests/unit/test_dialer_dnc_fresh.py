@@ -9,14 +9,12 @@ the last numbers are listed meanwhile, and the pass goes on: checked against the
 
 from __future__ import annotations
 
-import asyncio
-import time
 from pathlib import Path
 
 from dialer.rounds import DoNotCallView
 from hotline.store.db import Database
 from tests.dialer_support import NOW
-from tests.unit.test_dialer_round_ahead import BOUND, PHONES, held_in_first_round
+from tests.unit.test_dialer_round_ahead import PHONES, held_in_first_round, resume_a_tick_later
 from tests.unit.test_dialer_service import db
 
 __all__ = ["db"]
@@ -28,14 +26,7 @@ async def test_numbers_listed_during_a_pass_are_not_dialled_in_it(
     dialer, ami, store, task, go, _sizes = await held_in_first_round(db, tmp_path)
     listed = PHONES[-2:]
     await store.dnc_add(listed, "supervisor", "asked not to be called", NOW)
-    tick = dialer.settings.tick_seconds
-    started = time.monotonic()
-    while time.monotonic() - started <= tick:  # the pass's list is a tick old, at least
-        await asyncio.sleep(tick / 4)
-    go.set()
-    await asyncio.wait_for(task, BOUND)
-    for _ in range(len(PHONES)):
-        await dialer.dispatch_once()
+    await resume_a_tick_later(dialer, task, go)
     numbers = {call["channel"].split("/")[1].split("@")[0] for call in ami.originated}
     assert numbers == {p.lstrip("+") for p in PHONES[:-2]}
 

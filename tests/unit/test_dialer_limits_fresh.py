@@ -11,8 +11,6 @@ checked against the old code (the limits read once per pass), every number was d
 
 from __future__ import annotations
 
-import asyncio
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +19,7 @@ from dialer.model import TargetState
 from dialer.rounds import LimitsWatch
 from hotline.store.db import Database
 from tests.dialer_support import NOW
-from tests.unit.test_dialer_round_ahead import BOUND, PHONES, held_in_first_round
+from tests.unit.test_dialer_round_ahead import PHONES, held_in_first_round, resume_a_tick_later
 from tests.unit.test_dialer_service import db
 
 __all__ = ["db"]
@@ -33,14 +31,7 @@ async def test_channels_set_to_zero_during_a_pass_stop_it_within_a_tick(
     dialer, ami, store, task, go, sizes = await held_in_first_round(db, tmp_path)
     first = sizes[0]
     await store.set_limit(LIMIT_TRUNK, 0, "supervisor", NOW)
-    tick = dialer.settings.tick_seconds
-    started = time.monotonic()
-    while time.monotonic() - started <= tick:  # the pass's limits are a tick old, at least
-        await asyncio.sleep(tick / 4)
-    go.set()
-    await asyncio.wait_for(task, BOUND)
-    for _ in range(len(PHONES)):
-        await dialer.dispatch_once()
+    await resume_a_tick_later(dialer, task, go)
     # The round being sent finishes; the round prepared ahead is withdrawn, nothing more.
     assert len(ami.originated) == first < len(PHONES)
     campaign = await store.campaign("test")

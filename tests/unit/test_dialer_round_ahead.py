@@ -13,6 +13,7 @@ paused campaign was dialled to the end of the pass."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -82,6 +83,19 @@ async def held_in_first_round(
     await asyncio.wait_for(held.wait(), BOUND)
     await asyncio.wait_for(second.wait(), BOUND)  # the old code never got here
     return dialer, ami, store, task, go, sizes
+
+
+async def resume_a_tick_later(dialer: Dialer, task: asyncio.Task[int], go: asyncio.Event) -> None:
+    """Let the held pass go on once what it read at its start is a tick old, then run the
+    passes that dial the rest (for the tests of what a long pass reads again)."""
+    tick = dialer.settings.tick_seconds
+    started = time.monotonic()
+    while time.monotonic() - started <= tick:
+        await asyncio.sleep(tick / 4)
+    go.set()
+    await asyncio.wait_for(task, BOUND)
+    for _ in range(len(PHONES)):
+        await dialer.dispatch_once()
 
 
 async def test_the_next_round_is_written_while_the_current_one_is_sent(

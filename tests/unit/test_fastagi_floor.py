@@ -22,7 +22,7 @@ from types import MappingProxyType
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from hotline.core import logs
@@ -33,14 +33,9 @@ from hotline.settings import FastAgiSettings
 from hotline.transport.agi_deadline import ReadDeadline
 from hotline.transport.fastagi import AgiCall, AgiRoutes, FastAgiServer
 from tests.fakes.agi_client import asterisk_header
+from tests.fuzz import fuzz
 
-FUZZ = settings(
-    max_examples=200,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.too_slow],
-)
+FUZZ = fuzz(200)
 BOUND = 10.0  # ceiling for any single wait
 HEADER = ("\n".join(asterisk_header(calleridname="Иван Петров")) + "\n\n").encode()
 INSERTS = [b"\x00", b"\r", b"\n", b"\n\n", b"\r\n", b"\xff", b" ", b":", b"agi_x: 1\n"]
