@@ -68,6 +68,15 @@ def _ours(limit: int) -> tuple[_CountingReader, AgiStreamProtocol]:
     return reader, AgiStreamProtocol(reader, None, loop)
 
 
+async def _waiting_read() -> tuple[_CountingReader, AgiStreamProtocol, asyncio.Future[bytes]]:
+    """Our stream on a connection, with a reply read already waiting for its line."""
+    reader, protocol = _ours(LIMIT)
+    protocol.connection_made(_Transport())
+    read = asyncio.ensure_future(reader.readuntil(b"\n"))
+    await asyncio.sleep(0)
+    return reader, protocol, read
+
+
 async def _readlines(reader: asyncio.StreamReader) -> list[object]:
     """readline() to EOF, as the header read does: lines and ValueErrors."""
     seen: list[object] = []
@@ -195,10 +204,7 @@ async def test_lines_are_split_as_readuntil_splits_them(
 
 
 async def test_a_line_over_the_limit_is_refused_and_dropped_by_readline() -> None:
-    reader, protocol = _ours(LIMIT)
-    protocol.connection_made(_Transport())
-    read = asyncio.ensure_future(reader.readuntil(b"\n"))
-    await asyncio.sleep(0)
+    reader, protocol, read = await _waiting_read()
     protocol.data_received(b"200 result=1 (" + b"z" * LIMIT + b")\n200 result=0\n")
     with pytest.raises(asyncio.LimitOverrunError):
         await read
@@ -208,10 +214,7 @@ async def test_a_line_over_the_limit_is_refused_and_dropped_by_readline() -> Non
 
 
 async def test_eof_inside_a_line_gives_what_came_of_it() -> None:
-    reader, protocol = _ours(LIMIT)
-    protocol.connection_made(_Transport())
-    read = asyncio.ensure_future(reader.readuntil(b"\n"))
-    await asyncio.sleep(0)
+    reader, protocol, read = await _waiting_read()
     protocol.data_received(b"200 res")
     protocol.eof_received()
     with pytest.raises(asyncio.IncompleteReadError) as caught:
@@ -221,20 +224,14 @@ async def test_eof_inside_a_line_gives_what_came_of_it() -> None:
 
 
 async def test_an_error_set_on_the_stream_fails_the_waiting_read() -> None:
-    reader, protocol = _ours(LIMIT)
-    protocol.connection_made(_Transport())
-    read = asyncio.ensure_future(reader.readuntil(b"\n"))
-    await asyncio.sleep(0)
+    reader, _protocol, read = await _waiting_read()
     reader.set_exception(TimeoutError("deadline"))
     with pytest.raises(TimeoutError):
         await read
 
 
 async def test_a_cancelled_read_leaves_the_line_to_the_next() -> None:
-    reader, protocol = _ours(LIMIT)
-    protocol.connection_made(_Transport())
-    read = asyncio.ensure_future(reader.readuntil(b"\n"))
-    await asyncio.sleep(0)
+    reader, protocol, read = await _waiting_read()
     read.cancel()
     await asyncio.sleep(0)
     protocol.data_received(b"200 result=1\n")
@@ -242,10 +239,7 @@ async def test_a_cancelled_read_leaves_the_line_to_the_next() -> None:
 
 
 async def test_a_second_reader_is_refused_as_the_stock_stream_refuses_it() -> None:
-    reader, protocol = _ours(LIMIT)
-    protocol.connection_made(_Transport())
-    read = asyncio.ensure_future(reader.readuntil(b"\n"))
-    await asyncio.sleep(0)
+    reader, protocol, read = await _waiting_read()
     with pytest.raises(RuntimeError):
         await reader.readuntil(b"\n")
     with pytest.raises(RuntimeError):
