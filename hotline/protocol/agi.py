@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from enum import IntEnum
 from types import MappingProxyType
 from typing import Final, NamedTuple
@@ -43,6 +42,12 @@ _NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
 _NEEDS_QUOTING: Final = re.compile(r'[ \t"\\\n\r\x00]')
 _HEADER_LINE: Final = re.compile(r"^(agi_[A-Za-z0-9_]+): ?([^\n]*)$", re.MULTILINE)
 _UNKNOWN: Final = "unknown"  # what setup_env() prints for an absent caller ID or DNID
+# What setup_env() prints for an absent caller ID or DNID, or the line Asterisk left out.
+_ABSENT: Final = frozenset({_UNKNOWN, "", None})
+# Builds a NamedTuple from its fields without the class's own __new__ (a Python frame):
+# ``new_result(PlaybackResult, (digit, endpos))``.
+_tuple: Final = tuple.__new__
+new_result: Final = _tuple
 
 
 # --- Errors, one per way a reply can go wrong -------------------------------------------------
@@ -87,9 +92,12 @@ class AgiTimeout(AgiError):
 
 
 # --- Parsed data ------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class AgiEnvironment:
-    """The ``agi_*`` header block that opens every FastAGI session."""
+class AgiEnvironment(NamedTuple):
+    """The ``agi_*`` header block that opens every FastAGI session.
+
+    A NamedTuple, as ``AgiReply``: one is built per call, and :func:`parse_header_block`
+    builds the tuple directly, a tenth of a frozen dataclass's thirteen ``__setattr__`` calls
+    (issue 19 item 2)."""
 
     uniqueid: str
     channel: str
@@ -123,8 +131,9 @@ class AgiReply(NamedTuple):
     extras: Mapping[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class PlaybackResult:
+# The commands' typed results are NamedTuples too (one per command): the transport builds
+# them with ``tuple.__new__`` (``new_result``).
+class PlaybackResult(NamedTuple):
     digit: str | None  # the escape digit that stopped playback, if any
     endpos: int  # samples played (8000 per second), handy to tell a full play from barge-in
 
@@ -134,14 +143,12 @@ class PlaybackResult:
         return self.endpos / SAMPLES_PER_SECOND
 
 
-@dataclass(frozen=True, slots=True)
-class DigitsResult:
+class DigitsResult(NamedTuple):
     digits: str  # without the terminating '#'
     timed_out: bool
 
 
-@dataclass(frozen=True, slots=True)
-class RecordResult:
+class RecordResult(NamedTuple):
     digit: str | None  # the escape digit that ended the recording
     endpos: int
     reason: str  # "dtmf", "timeout" (also silence / time limit) or "hangup"
@@ -188,25 +195,25 @@ def parse_header_block(text: str) -> AgiEnvironment:
     except ValueError:
         raise AgiProtocolError(f"bad agi_priority {raw['agi_priority']!r}") from None
     get = raw.get
-    return AgiEnvironment(
-        uniqueid=raw["agi_uniqueid"],
-        channel=raw["agi_channel"],
-        callerid=_known(get("agi_callerid")),
-        calleridname=_known(get("agi_calleridname")),
-        dnid=_known(get("agi_dnid")),
-        extension=get("agi_extension", ""),
-        context=get("agi_context", ""),
-        priority=priority,
-        language=get("agi_language", ""),
-        request=get("agi_request", ""),
-        network_script=get("agi_network_script", ""),
-        arguments=_arguments(raw) if "agi_arg_" in text else (),
-        raw=MappingProxyType(raw),
+    # AgiEnvironment's fields in order, as a tuple (the NamedTuple's __new__ is a Python call).
+    return _tuple(
+        AgiEnvironment,
+        (
+            raw["agi_uniqueid"],
+            raw["agi_channel"],
+            None if (value := get("agi_callerid")) in _ABSENT else value,
+            None if (value := get("agi_calleridname")) in _ABSENT else value,
+            None if (value := get("agi_dnid")) in _ABSENT else value,
+            get("agi_extension", ""),
+            get("agi_context", ""),
+            priority,
+            get("agi_language", ""),
+            get("agi_request", ""),
+            get("agi_network_script", ""),
+            _arguments(raw) if "agi_arg_" in text else (),
+            MappingProxyType(raw),
+        ),
     )
-
-
-def _known(value: str | None) -> str | None:
-    return None if not value or value == _UNKNOWN else value
 
 
 def _arguments(raw: Mapping[str, str]) -> tuple[str, ...]:
@@ -223,7 +230,7 @@ def _arguments(raw: Mapping[str, str]) -> tuple[str, ...]:
 # --- Replies ----------------------------------------------------------------------------------
 # The two common replies are built without the NamedTuple's own __new__ (a Python frame) or the
 # enum member lookup: once per AGI command (issue 19 item 2).
-_reply: Final = tuple.__new__
+_reply: Final = _tuple
 _SUCCESS: Final = AgiCode.SUCCESS
 
 

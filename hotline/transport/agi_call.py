@@ -37,6 +37,7 @@ from hotline.protocol.agi import (
     encode_command,
     is_usage_block_end,
     mset_data,
+    new_result,
     parse_usage_block,
     result_digit,
 )
@@ -338,7 +339,9 @@ class AgiCall:
         reply = await self._execute(line, "STREAM FILE", None)
         if reply.result == "-1":
             await self._failed(reply, "STREAM FILE")
-        return PlaybackResult(_digit(reply), _int(reply.extras.get("endpos", "0"), reply))
+        return new_result(
+            PlaybackResult, (_digit(reply), _int(reply.extras.get("endpos", "0"), reply))
+        )
 
     async def get_data(
         self,
@@ -354,7 +357,7 @@ class AgiCall:
         reply = await self._execute(line, "GET DATA", wait)
         if reply.result == "-1":
             await self._failed(reply, "GET DATA")
-        return DigitsResult(reply.result, reply.data == "timeout")
+        return new_result(DigitsResult, (reply.result, reply.data == "timeout"))
 
     async def wait_for_digit(self, timeout: float) -> str | None:  # noqa: ASYNC109
         """Wait up to ``timeout`` seconds for one key; None if none was pressed."""

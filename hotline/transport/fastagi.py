@@ -194,9 +194,10 @@ class FastAgiServer:
             env = None if self._closing else await self._read_header(reader, writer, deadline)
             if env is not None:
                 call = self._start_call(env, reader, writer, deadline)
-                label = self._route_label(call)
+                handler = self._routes.get(call.route)
+                label = self._route_label(call, handler)
                 FASTAGI_ACTIVE[label] = FASTAGI_ACTIVE.get(label, 0) + 1
-                handler = self._handler_for(call)
+                handler = self._handler_for(call, handler)
                 if handler is None:
                     outcome = "fallback"
                     await self._fallback(call)
@@ -283,9 +284,9 @@ class FastAgiServer:
             log.debug("call start: %s", _call_facts(call))
         return call
 
-    def _handler_for(self, call: AgiCall) -> AgiHandler | None:
-        """The route's handler; None (logged) sends the call to the fallback."""
-        handler = self._routes.get(call.route)
+    def _handler_for(self, call: AgiCall, handler: AgiHandler | None) -> AgiHandler | None:
+        """The route's handler (looked up once per call); None (logged) sends the call to the
+        fallback."""
         if handler is None:
             log.error(
                 "no FastAGI route %r (%s); sending the call to the fallback",
@@ -297,10 +298,11 @@ class FastAgiServer:
             return None
         return handler
 
-    def _route_label(self, call: AgiCall) -> str:
+    @staticmethod
+    def _route_label(call: AgiCall, handler: AgiHandler | None) -> str:
         """The metrics' route label: a registered route, else one label for all others (a
         peer's typo must not create a new time series per call)."""
-        return call.route if call.route in self._routes else "unknown"
+        return call.route if handler is not None else "unknown"
 
     def _end_call(self, call: AgiCall, label: str, outcome: str) -> None:
         FASTAGI_ACTIVE[label] -= 1
