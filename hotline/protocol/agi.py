@@ -354,3 +354,10 @@ def result_digit(result: str) -> str | None:
     """Playback/digit commands return the key's ASCII code, 0 for none."""
     code = int(result)
     return chr(code) if code > 0 else None
+
+
+# result_digit()'s answer for each result as Asterisk prints it (0, or a key's code), looked up
+# rather than parsed on the transport's hot path (issue 19 item 2); others go to result_digit.
+RESULT_DIGITS: Final[Mapping[str, str | None]] = MappingProxyType(
+    {"0": None} | {str(code): chr(code) for code in range(1, 128)}
+)

@@ -23,6 +23,7 @@ from hotline.dialplan.names import ChannelVar, IvrStatus, OperatorReason
 from hotline.protocol.agi import (
     AGI_HANGUP_LINE,
     MSET_APP,
+    RESULT_DIGITS,
     AgiCommandFailed,
     AgiDeadChannel,
     AgiEnvironment,
@@ -337,11 +338,17 @@ class AgiCall:
         else:
             line = known_line(key := ("STREAM FILE", name, escape_digits)) or encode_kept(key)
         reply = await self._execute(line, "STREAM FILE", None)
-        if reply.result == "-1":
+        result = reply.result
+        if result == "-1":
             await self._failed(reply, "STREAM FILE")
-        return new_result(
-            PlaybackResult, (_digit(reply), _int(reply.extras.get("endpos", "0"), reply))
-        )
+        # The key and the end position as _digit() and _int() read them, the usual values
+        # without their two Python calls each (issue 19 item 2: a prompt per command).
+        digit = RESULT_DIGITS[result] if result in RESULT_DIGITS else _digit(reply)
+        try:
+            endpos = int(reply.extras.get("endpos", "0"))
+        except ValueError:
+            endpos = _int(reply.extras["endpos"], reply)  # raises AgiProtocolError
+        return new_result(PlaybackResult, (digit, endpos))
 
     async def get_data(
         self,
@@ -351,9 +358,10 @@ class AgiCall:
     ) -> DigitsResult:
         """Play ``prompt`` and collect up to ``max_digits`` digits, ``timeout`` seconds apart;
         ``#`` ends input early and is not returned."""
-        key = ("GET DATA", prompt, _ms(timeout), max_digits)
+        key = ("GET DATA", prompt, round(timeout * 1000), max_digits)  # _ms(timeout)
         line = known_line(key) or encode_kept(key)
-        wait = self._wait_timeout(timeout * (max_digits + 1))
+        # _wait_timeout(timeout * (max_digits + 1)), inline.
+        wait = max(self._timeout, timeout * (max_digits + 1) + _WAIT_SLACK)
         reply = await self._execute(line, "GET DATA", wait)
         if reply.result == "-1":
             await self._failed(reply, "GET DATA")

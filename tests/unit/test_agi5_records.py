@@ -4,11 +4,14 @@ listed out of order would silently swap two values.  Every field is checked by n
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+from typing import cast
 
 import pytest
 
 from hotline.protocol import agi
+from hotline.transport.agi_call import AgiCall
 
 _HEADER = (
     "agi_network: yes\n"
@@ -83,3 +86,44 @@ def test_results_built_positionally_read_by_name() -> None:
     recorded = agi.RecordResult(digit=None, endpos=3, reason="hangup")
     assert (recorded.digit, recorded.endpos, recorded.reason) == (None, 3, "hangup")
     assert not dataclasses.is_dataclass(played)  # the tuple path above, not __init__
+
+
+def test_the_result_table_answers_as_result_digit() -> None:
+    for code in range(128):
+        assert agi.RESULT_DIGITS[str(code)] == agi.result_digit(str(code))
+    assert "035" not in agi.RESULT_DIGITS and agi.result_digit("035") == "#"  # parsed instead
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [b"200 result=0 endpos=abc\n", b"200 result=x endpos=0\n", b"200 result=35 endpos=\n"],
+)
+async def test_a_garbled_playback_reply_is_a_protocol_error(reply: bytes) -> None:
+    reader = asyncio.StreamReader()
+    reader.feed_data(reply)
+    reader.feed_eof()
+    env = agi.parse_environment(["agi_uniqueid: 1.2", "agi_channel: PJSIP/x-1"])
+    call = AgiCall(env, reader, cast(asyncio.StreamWriter, _Writer()), command_timeout=1)
+    with pytest.raises(agi.AgiProtocolError, match="expected a"):
+        await call.stream_file("beep", "#")
+
+
+async def test_playback_results_read_as_before() -> None:
+    reader = asyncio.StreamReader()
+    reader.feed_data(b"200 result=35 endpos=4000\n200 result=0\n200 result=049 endpos=8\n")
+    reader.feed_eof()
+    env = agi.parse_environment(["agi_uniqueid: 1.2", "agi_channel: PJSIP/x-1"])
+    call = AgiCall(env, reader, cast(asyncio.StreamWriter, _Writer()), command_timeout=1)
+    assert await call.stream_file("beep", "#") == agi.PlaybackResult("#", 4000)
+    assert await call.stream_file("beep") == agi.PlaybackResult(None, 0)
+    assert await call.stream_file("beep", "1") == agi.PlaybackResult("1", 8)  # parsed
+
+
+class _Writer:
+    """What AgiCall writes to, kept (a StreamWriter's write)."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    def write(self, data: bytes) -> None:
+        self.data += data
