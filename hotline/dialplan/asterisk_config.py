@@ -34,6 +34,7 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_VOICE,
     CONTEXT_SPY,
     CONTEXT_TRANSFER,
+    ENGINE_UNREAD_EVENTS,
     IVR_ARGUMENTS,
     PROMPT_RECORDING_NOTICE,
     QUALITY_EVENT,
@@ -206,6 +207,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             for role, secret in _ami_secrets(options).items()
         },
         "ami_permit": [_conf_value(network) for network in options.ami_permit],
+        "engine_unread_events": ENGINE_UNREAD_EVENTS,
         "sip": {
             "host": sip_host,
             "port": settings.sandbox.sip_port,

@@ -53,6 +53,12 @@ CALLBACK_EVENT: Final = "HotlineCallback"
 CALLBACK_EVENT_ATTEMPT: Final = "attempt"
 CALLBACK_EVENT_STATUS: Final = "status"
 CALLBACK_EVENT_RECORDING: Final = "recording"
+# AMI events of a class the engine reads (``dialplan``: its call and queue trackers take
+# Newexten) that none of its consumers takes: manager.conf excludes them from the engine
+# user's sessions (an ``eventfilter`` by name), so Asterisk does not write them to the engine
+# nor the engine read them (issue 19 item 1: a VarSet for every Set and MSet of every call).
+# The CLI's user, which the simulator and the tests may use to watch a call, still gets them.
+ENGINE_UNREAD_EVENTS: Final = ("VarSet",)
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).

@@ -2,7 +2,8 @@
 IVR session starts (the channel's facts come with the AGI request, no GET VARIABLE first), and
 between the recording notice and the main menu the engine only starts the recording (its
 index row is written while the menu plays, and is there once the call has ended), in two
-round trips: MixMonitor, then its file, the call id and the notice mark in one MSet."""
+round trips: MixMonitor, then its file, the call id and the notice mark in one MSet.  The
+engine's AMI user is sent no VarSet (nobody in the engine reads them), the CLI's still is."""
 
 from __future__ import annotations
 
@@ -11,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from hotline.app import Engine
+from hotline.credentials import ami_client
 from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.settings import Settings
+from hotline.settings.sections import AmiRole
 from hotline.store.db import Database
 from hotline.store.recordings import Recordings
 from ivr import prompts
@@ -31,12 +34,16 @@ def settings(tmp_path: Path) -> Settings:
 async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     engine: Engine, settings: Settings
 ) -> None:
-    async with simulator(settings) as (sim, _log, ami):
+    async with simulator(settings) as (sim, _log, ami), ami_client(settings, AmiRole.CLI) as cli:
+        # The simulator's session is the engine's user; the CLI's user watches the variables.
         sub = ami.subscribe(("AGIExecStart", "VarSet"), maxsize=10_000)
+        watched = cli.subscribe(("VarSet",), maxsize=10_000)
         transcript = await sim.run("0", CALLER)  # the main menu, then the operator
-        events = []
+        events, varsets = [], []
         while not sub.queue.empty():
             events.append(sub.queue.get_nowait())
+        while not watched.queue.empty():
+            varsets.append(watched.queue.get_nowait())
     assert transcript.call_log is not None
     uniqueid = transcript.call_log["uniqueid"]
     commands = [
@@ -52,11 +59,9 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     # notice mark and the file in one MSet.
     assert "GET VARIABLE" not in verbs[:menu]
     assert between == ["EXEC MIXMONITOR", "EXEC MSET"]
-    variables = {
-        e.get("variable"): e.get("value")
-        for e in events
-        if e.uniqueid == uniqueid and e.name == "VarSet"
-    }
+    # Asterisk sent the engine's user no VarSet at all; the CLI's user got the call's.
+    assert [e for e in events if e.name == "VarSet"] == []
+    variables = {e.get("variable"): e.get("value") for e in varsets if e.uniqueid == uniqueid}
     call_id = transcript.call_log["id"]
     assert variables[ChannelVar.CALL_ID] == call_id
     assert variables[ChannelVar.RECORDING_NOTICE] == NoticeBy.IVR
