@@ -37,6 +37,7 @@ from hotline.protocol.agi import (
     encode_command,
     is_usage_block_end,
     mset_data,
+    parse_gosub_reply,
     parse_usage_block,
     result_digit,
 )
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 FAILURE_REASON: Final = OperatorReason.FAILURE
 
 _HANGUP: Final = (AGI_HANGUP_LINE + "\n").encode()
+_TRYING: Final = b"100 "
 # After HANGUP, the reply to the command we already sent (usually 511) is on its way at once.
 _FOLLOWUP_TIMEOUT: Final = 1.0
 # After result=-1 from a media command: if the caller hung up, Asterisk's HANGUP line follows
@@ -198,6 +200,10 @@ class AgiCall:
             if self._debug:
                 log.debug("AGI << %s", raw.decode("utf-8", "replace").rstrip())
             return reply
+        if raw.startswith(_TRYING):  # GOSUB: "100 Trying..." now, its reply at the Return()
+            raw = await self._next_line(verb, limit)
+            self._in_flight = False
+            return parse_gosub_reply(raw.decode("utf-8", "replace"))
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")
@@ -311,6 +317,13 @@ class AgiCall:
             return True
         self._broken = "unsolicited line from Asterisk"
         raise AgiProtocolError(f"{self._broken}: {raw[:80]!r}")
+
+    async def gosub(self, context: str, exten: str, *args: str) -> bool:
+        """Run the subroutine ``context,exten,1(args)`` to its Return() in one round trip;
+        False when Asterisk could not start it.  A hang-up inside it ends the subroutine, not
+        the reply: the next command raises AgiHangup."""
+        line = encode_arguments("GOSUB", (context, exten, 1, ",".join(args)))
+        return (await self._execute(line, "GOSUB", None)).result == "0"
 
     def _wait_timeout(self, agi_wait: float) -> float:
         return max(self._timeout, agi_wait + _WAIT_SLACK)
