@@ -200,15 +200,16 @@ class AgiCall:
             if self._debug:
                 log.debug("AGI << %s", raw.decode("utf-8", "replace").rstrip())
             return reply
-        if raw.startswith(_TRYING):  # GOSUB: "100 Trying..." now, its reply at the Return()
-            raw = await self._next_line(verb, limit)
-            self._in_flight = False
-            return parse_gosub_reply(raw.decode("utf-8", "replace"))
         if raw == _HANGUP or not raw.endswith(b"\n"):
             await self._hung_up_while(raw, verb)
         text = raw.decode("utf-8", "replace")
         if raw.startswith(b"520-"):
             raise await self._usage_block(text, verb, limit)
+        if verb == "GOSUB":  # "100 Trying..." now, its reply at the Return(): free text
+            if raw.startswith(_TRYING):
+                text = (await self._next_line(verb, limit)).decode("utf-8", "replace")
+            self._in_flight = False
+            return parse_gosub_reply(text)
         self._in_flight = False
         if self._debug:
             log.debug("AGI << %s", text.rstrip())
