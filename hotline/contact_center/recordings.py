@@ -121,8 +121,14 @@ def inside_recordings(root: Path, path: str | Path) -> Path | None:
 def wav_seconds(path: Path) -> float | None:
     """Seconds of audio in a MixMonitor WAV file (None if it does not exist)."""
     try:
-        size = path.stat().st_size
+        return wav_duration(path.stat().st_size)
     except FileNotFoundError:
+        return None
+
+
+def wav_duration(size: int | None) -> float | None:
+    """Seconds of audio in a MixMonitor WAV file of ``size`` bytes (None: no file)."""
+    if size is None:
         return None
     return round(max(size - WAV_HEADER_BYTES, 0) / WAV_BYTES_PER_SECOND, 2)
 

@@ -13,7 +13,8 @@ from sqlalchemy.exc import IntegrityError
 from hotline.core.clock import utc_now
 from hotline.store.audit import Actor, AuditLog
 from hotline.store.db import Database
-from hotline.store.models import Call, Recording, RecordingAccess
+from hotline.store.enums import EventKind, QueueEventKind
+from hotline.store.models import Call, CallEvent, QueueEvent, Recording, RecordingAccess
 from hotline.store.types import as_utc
 
 
@@ -61,6 +62,16 @@ def _recording(r: Recording) -> RecordingRecord:
 
 
 PATHS_PER_QUERY: Final = 500
+
+
+@dataclass(frozen=True)
+class Completion:
+    """A call's recordings and what completing them at its hang-up takes."""
+
+    recordings: list[RecordingRecord]
+    call_id: str | None  # the call's row, if any
+    account: str | None  # the last account the caller was identified as
+    operator: str | None  # the last operator who took the call (queue CONNECT)
 
 
 class Recordings:
@@ -141,6 +152,38 @@ class Recordings:
                 select(Recording).where(Recording.uniqueid == uniqueid).order_by(Recording.id)
             )
             return [_recording(r) for r in rows]
+
+    async def to_complete(self, uniqueid: str) -> Completion:
+        """The call's recordings with its id, account and operator, in one query (issue 19:
+        the queue tracker read the whole call with its events, and the queue events, and the
+        recordings again, for every recorded call's hang-up)."""
+        call = select(Call.id).where(Call.uniqueid == uniqueid).scalar_subquery()
+        account = (
+            select(CallEvent.value)
+            .join(Call, CallEvent.call_id == Call.id)
+            .where(Call.uniqueid == uniqueid, CallEvent.kind == EventKind.ACCOUNT)
+            .order_by(CallEvent.at.desc(), CallEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        operator = (
+            select(QueueEvent.member)
+            .where(QueueEvent.uniqueid == uniqueid, QueueEvent.kind == QueueEventKind.CONNECT)
+            .order_by(QueueEvent.at.desc(), QueueEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(Recording, call, account, operator)
+            .where(Recording.uniqueid == uniqueid)
+            .order_by(Recording.id)
+        )
+        async with self._db.session() as session:
+            rows = (await session.execute(query)).all()
+        if not rows:
+            return Completion([], None, None, None)
+        first = rows[0]
+        return Completion([_recording(r[0]) for r in rows], first[1], first[2], first[3])
 
     async def update(self, recording_id: int, **values: Any) -> None:
         async with self._db.session() as session:
