@@ -14,6 +14,7 @@ from typing import cast
 
 import pytest
 
+from bench.sip_menu_walk import CALLER, Recorder, menu_starts
 from hotline.contact_center.queue_tracker import QueueTracker
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
 from hotline.dialplan.names import CONTEXT_CALL_START, ChannelVar, NoticeBy
@@ -153,3 +154,30 @@ async def test_the_queue_tracker_logs_the_subroutines_notice_and_indexes_its_rec
     assert [(r.uniqueid, r.path, r.call_id) for r in await recordings.find()] == [
         ("u-1", path, heard.id)
     ]
+
+
+async def test_the_bench_finds_the_main_menu_after_the_subroutines_notice() -> None:
+    """The engine's callers hear the greeting (STREAM FILE), the notice (the subroutine's
+    Playback, a Newexten) and then the main menu: the third prompt, as on the twin."""
+    sub = Subscription(None, 100)
+    recorder = Recorder(sub)
+    steps = [
+        ("Newexten", {"Context": "hotline-inbound", "Application": "Answer", "AppData": ""}),
+        ("AGIExecStart", {"Command": 'STREAM FILE /p/ivr.greeting.day ""'}),
+        ("AGIExecStart", {"Command": f"GOSUB {CONTEXT_CALL_START} s 1 /p/n,c1,/r/c1.wav"}),
+        (
+            "Newexten",
+            {"Context": CONTEXT_CALL_START, "Application": "Playback", "AppData": "/p/n"},
+        ),
+        ("AGIExecStart", {"Command": 'STREAM FILE /p/ivr.main.short "0123456789*#"'}),
+    ]
+    for n, (name, headers) in enumerate(steps):
+        sub.offer(
+            event(name, Uniqueid="u-1", CallerIDNum=CALLER, Timestamp=f"{100 + n}.0", **headers)
+        )
+    task = asyncio.create_task(recorder.run())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    marks = recorder.take()
+    assert [m.file for m in marks["u-1"]] == ["/p/ivr.greeting.day", "/p/n", "/p/ivr.main.short"]
+    assert menu_starts(marks, recorder.take_entries()) == [4000.0]
