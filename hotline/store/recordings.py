@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utc_now
 from hotline.store.audit import Actor, AuditLog
-from hotline.store.db import Database
+from hotline.store.db import Database, dialect_insert
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.models import Call, CallEvent, QueueEvent, Recording, RecordingAccess
 from hotline.store.types import as_utc
@@ -81,22 +81,26 @@ class Recordings:
     async def started(
         self, uniqueid: str, path: str, *, caller: str | None, at: datetime | None = None
     ) -> int:
-        """Index a recording that has just started (idempotent by path)."""
-        async with self._db.session() as session:
-            existing = await session.scalar(select(Recording).where(Recording.path == path))
-            if existing is not None:
-                return existing.id
-            call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
-            row = Recording(
-                call_id=call_id,
+        """Index a recording that has just started (idempotent by path): one statement, the
+        call's id looked up in it (issue 19: the queue tracker indexes every IVR call's)."""
+        insert = (
+            dialect_insert(self._db)(Recording)
+            .values(
+                call_id=select(Call.id).where(Call.uniqueid == uniqueid).scalar_subquery(),
                 uniqueid=uniqueid,
                 path=path,
                 caller=caller,
                 started_at=as_utc(at) if at else utc_now(),
             )
-            session.add(row)
-            await session.flush()
-            return row.id
+            .on_conflict_do_nothing(index_elements=[Recording.path])
+            .returning(Recording.id)
+        )
+        async with self._db.session() as session:
+            new = await session.scalar(insert)
+            if new is not None:
+                return int(new)
+            query = select(Recording.id).where(Recording.path == path)
+            return int((await session.execute(query)).scalar_one())
 
     async def known_paths(self, paths: list[str]) -> set[str]:
         """Which of ``paths`` the index holds (purged rows included)."""

@@ -85,3 +85,18 @@ async def test_a_recorded_calls_hang_up_is_one_query_and_one_update(
         "petrov",
         call_id,
     )
+
+
+async def test_indexing_a_recording_is_one_statement_and_idempotent(
+    db: Database, call_log: CallLog
+) -> None:
+    call_id = await call_log.open(uniqueid=UNIQUEID, direction=CallDirection.INBOUND)
+    recordings = Recordings(db)
+    with statements(db) as seen:
+        first = await recordings.started(UNIQUEID, "/rec/a.wav", caller="79131234567")
+    assert len(seen) == 1, seen
+    assert await recordings.started(UNIQUEID, "/rec/a.wav", caller="79131234567") == first
+    other = await recordings.started("1800000000.6", "/rec/b.wav", caller=None)  # no call row
+    rows = {r.path: r for r in await recordings.find()}
+    assert (rows["/rec/a.wav"].id, rows["/rec/a.wav"].call_id) == (first, call_id)
+    assert (rows["/rec/b.wav"].id, rows["/rec/b.wav"].call_id) == (other, None)
