@@ -15,10 +15,10 @@ from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
-from hotline.contact_center.recordings import discard_unwritten, wav_seconds
+from hotline.contact_center.recordings import discard_unwritten, wav_duration
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
-from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
+from hotline.dialplan.names import CONTEXT_CALL_START, CONTEXT_OPERATOR, ChannelVar, NoticeBy
 from hotline.dialplan.node_legs import NODE_LEG_EVENT, ORIGIN_HEADER, origin_uniqueid
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog, UnknownCall
@@ -41,6 +41,8 @@ QUEUE_EVENTS = {
 TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", USER_EVENT)
 # The operator context marks the channel once it has played the recording notice itself.
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
+# The IVR's call start marks it once the notice has played (CONTEXT_CALL_START).
+CALL_START_MARK = f"{ChannelVar.RECORDING_NOTICE}={NoticeBy.IVR}"
 # MixMonitor closes its file a moment after the hang-up; wait this long for it.
 FILE_SETTLE_SECONDS = 1.0
 # Then at most this long for the file to be there and hold its size (a loaded machine).
@@ -59,17 +61,18 @@ def file_size(path: Path) -> int | None:
         return None
 
 
-async def closed_file(path: Path, within: float, look: float = FILE_LOOK_SECONDS) -> None:
+async def closed_file(path: Path, within: float, look: float = FILE_LOOK_SECONDS) -> int | None:
     """Return once MixMonitor's file at ``path`` is there and its size held still over one
-    ``look``, or after ``within`` seconds.  MixMonitor writes from its own thread and opens
-    the file at its first frame: a second after the hang-up it may not be there yet on a
-    loaded machine (the recording then kept no duration: CI, stop 33)."""
+    ``look``, or after ``within`` seconds: its last size (None: not there).  MixMonitor writes
+    from its own thread and opens the file at its first frame: a second after the hang-up it
+    may not be there yet on a loaded machine (the recording then kept no duration: CI, stop
+    33)."""
     deadline = time.monotonic() + within
     last: int | None = None
     while True:
         size = await asyncio.to_thread(file_size, path)
         if (size is not None and size == last) or time.monotonic() >= deadline:
-            return
+            return size
         last = size
         await asyncio.sleep(look)
 
@@ -168,16 +171,18 @@ class QueueTracker:
             await self._queue.add(record if caller is None else replace(record, uniqueid=caller))
             return
         if event.name == "Newexten":
-            if event.get("context") != CONTEXT_OPERATOR:
+            context = event.get("context")
+            if context != CONTEXT_OPERATOR and context != CONTEXT_CALL_START:
                 return
-            if event.get("application") == "Set" and event.get("appdata").startswith(NOTICE_MARK):
-                # The operator context played the recording notice itself (R-061).
+            mark = NOTICE_MARK if context == CONTEXT_OPERATOR else CALL_START_MARK
+            if event.get("application") == "Set" and event.get("appdata").startswith(mark):
+                # The operator context played the recording notice itself, or the IVR's call
+                # start once it has (R-061): who played it is the mark's value.
+                by = NoticeBy.DIALPLAN if context == CONTEXT_OPERATOR else NoticeBy.IVR
                 with contextlib.suppress(UnknownCall):
-                    await self._log.add_event(
-                        event.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.DIALPLAN
-                    )
+                    await self._log.add_event(event.uniqueid, EventKind.RECORDING_NOTICE, by)
             # The dialplan starts MixMonitor itself when the IVR did not (engine absent, or a
-            # campaign transfer), after that notice.
+            # campaign transfer), after that notice; the IVR's call start after its notice.
             elif event.get("application") == "MixMonitor":
                 path = event.get("appdata").split(",", 1)[0]
                 if path:
@@ -202,31 +207,21 @@ class QueueTracker:
         closed."""
         await asyncio.sleep(settle)
         try:
-            call = await self._log.get(uniqueid=uniqueid)
-            account = None
-            if call is not None:
-                accounts = [e.value for e in call.events if e.kind == EventKind.ACCOUNT]
-                account = accounts[-1] if accounts else None
-            operator = None
-            connect = [
-                e
-                for e in await self._queue.for_uniqueid(uniqueid)
-                if e.kind is QueueEventKind.CONNECT
-            ]
-            if connect:
-                # QueueAdd gives every operator's MemberName: the operator's name.
-                operator = connect[-1].member
-            for record in await self._recordings.for_uniqueid(uniqueid):
-                await closed_file(Path(record.path), close_within)
-                if await discard_unwritten(self._recordings, Path(record.path), uniqueid):
+            found = await self._recordings.to_complete(uniqueid)  # one query
+            for record in found.recordings:
+                size = await closed_file(Path(record.path), close_within)
+                # An empty file (the disk was full) is not kept; the size held still is the
+                # duration: no more hops to a thread for either.
+                if size == 0 and await discard_unwritten(
+                    self._recordings, Path(record.path), uniqueid
+                ):
                     continue
-                seconds = await asyncio.to_thread(wav_seconds, Path(record.path))
                 await self._recordings.update(
                     record.id,
-                    duration=seconds,
-                    operator=operator,
-                    account=account,
-                    call_id=record.call_id or (call.id if call else None),
+                    duration=wav_duration(size),
+                    operator=found.operator,
+                    account=found.account,
+                    call_id=record.call_id or found.call_id,
                 )
         except Exception:
             log.exception("could not complete the recordings of a call")

@@ -121,8 +121,14 @@ def inside_recordings(root: Path, path: str | Path) -> Path | None:
 def wav_seconds(path: Path) -> float | None:
     """Seconds of audio in a MixMonitor WAV file (None if it does not exist)."""
     try:
-        size = path.stat().st_size
+        return wav_duration(path.stat().st_size)
     except FileNotFoundError:
+        return None
+
+
+def wav_duration(size: int | None) -> float | None:
+    """Seconds of audio in a MixMonitor WAV file of ``size`` bytes (None: no file)."""
+    if size is None:
         return None
     return round(max(size - WAV_HEADER_BYTES, 0) / WAV_BYTES_PER_SECOND, 2)
 
@@ -230,6 +236,31 @@ async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) ->
         log.exception("could not start recording %s", path.name)
         return None
     return path
+
+
+def recording_file(day: Path | None, call_id: str) -> str:
+    """The file MixMonitor is to write the call ``call_id`` into, in :func:`recording_day`'s
+    folder ("" when the call is not recorded: no folder)."""
+    return "" if day is None else str(day / f"{call_id}.wav")
+
+
+async def recording_day(settings: Settings) -> Path | None:
+    """Today's folder for recordings, created (one hop to a thread for the free space and the
+    folder: the IVR starts it while the greeting plays); None when calls are not recorded now
+    (below ``resilience.recordings_min_free_mb``: alerted, logged) or it could not be made."""
+    if not settings.recording.enabled:
+        return None
+    path = recording_path(settings, "-", utc_now())
+    try:
+        space = await asyncio.to_thread(_prepare, settings, path)
+    except Exception:
+        log.exception("could not prepare the recordings folder %s", path.parent)
+        return None
+    LOW_SPACE_ALERT.note(space)
+    if space.low:
+        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
+        return None
+    return path.parent
 
 
 def _prepare(settings: Settings, path: Path) -> RecordingSpace:

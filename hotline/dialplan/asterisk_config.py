@@ -20,6 +20,7 @@ import hotline
 from hotline.dialplan.names import (
     CALLBACK_EVENT,
     CONTEXT_APPEAL_SAID,
+    CONTEXT_CALL_START,
     CONTEXT_CALLBACK,
     CONTEXT_CALLBACK_ANSWERED,
     CONTEXT_DIALER,
@@ -34,6 +35,7 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_VOICE,
     CONTEXT_SPY,
     CONTEXT_TRANSFER,
+    ENGINE_UNREAD_EVENTS,
     IVR_ARGUMENTS,
     PROMPT_RECORDING_NOTICE,
     QUALITY_EVENT,
@@ -206,6 +208,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             for role, secret in _ami_secrets(options).items()
         },
         "ami_permit": [_conf_value(network) for network in options.ami_permit],
+        "engine_unread_events": ENGINE_UNREAD_EVENTS,
         "sip": {
             "host": sip_host,
             "port": settings.sandbox.sip_port,
@@ -219,7 +222,8 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         },
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
         # The IVR's facts from the channel as AGI arguments: no round trips before the greeting.
-        "ivr_args": [f"${{{name}}}" for name in IVR_ARGUMENTS],
+        # and the call start's subroutine, which this dialplan has (CONTEXT_CALL_START).
+        "ivr_args": [*(f"${{{name}}}" for name in IVR_ARGUMENTS), CONTEXT_CALL_START],
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": options.sandbox,
@@ -237,6 +241,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "ctx": {
             "inbound": CONTEXT_INBOUND,
             "fallback": CONTEXT_FALLBACK,
+            "call_start": CONTEXT_CALL_START,
             "operator": CONTEXT_OPERATOR,
             "sim_caller": CONTEXT_SIMULATED_CALLER,
             "dialer": CONTEXT_DIALER,

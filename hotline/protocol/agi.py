@@ -261,6 +261,16 @@ def parse_reply(line: str) -> AgiReply:
     raise AgiProtocolError(f"unexpected AGI reply {line[:80]!r}")
 
 
+def parse_gosub_reply(line: str) -> AgiReply:
+    """GOSUB's reply once the subroutine returned (after its ``100 result=0 Trying...``):
+    ``200 result=0 Gosub complete``, free text where other replies have key=value extras
+    (data: the text); anything else as :func:`parse_reply`."""
+    if not line.startswith("200 result="):
+        return parse_reply(line)
+    result, _, text = line[11:].rstrip("\r\n").partition(" ")
+    return _reply(AgiReply, (_SUCCESS, result, text or None, _NO_EXTRAS))
+
+
 def _parse_success_tail(result: str, tail: str, line: str) -> AgiReply:
     data = None
     if tail.startswith("("):  # data, then extras: "200 result=35 (dtmf) endpos=1234"
@@ -354,6 +364,24 @@ def result_digit(result: str) -> str | None:
     """Playback/digit commands return the key's ASCII code, 0 for none."""
     code = int(result)
     return chr(code) if code > 0 else None
+
+
+def reply_number(value: str, reply: AgiReply) -> int:
+    """A number in ``reply`` (its result, an extra such as ``endpos``); garbage is a protocol
+    error."""
+    try:
+        return int(value)
+    except ValueError:
+        raise AgiProtocolError(f"expected a number in AGI reply, got {reply}") from None
+
+
+def reply_digit(reply: AgiReply) -> str | None:
+    """The key a playback or digit command's reply reports (None: no key); garbage is a
+    protocol error."""
+    try:
+        return result_digit(reply.result)
+    except ValueError:
+        raise AgiProtocolError(f"expected a key code in AGI reply, got {reply}") from None
 
 
 # result_digit()'s answer for each result as Asterisk prints it (0, or a key's code), looked up

@@ -12,8 +12,9 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utc_now
 from hotline.store.audit import Actor, AuditLog
-from hotline.store.db import Database
-from hotline.store.models import Call, Recording, RecordingAccess
+from hotline.store.db import Database, dialect_insert
+from hotline.store.enums import EventKind, QueueEventKind
+from hotline.store.models import Call, CallEvent, QueueEvent, Recording, RecordingAccess
 from hotline.store.types import as_utc
 
 
@@ -63,6 +64,16 @@ def _recording(r: Recording) -> RecordingRecord:
 PATHS_PER_QUERY: Final = 500
 
 
+@dataclass(frozen=True)
+class Completion:
+    """A call's recordings and what completing them at its hang-up takes."""
+
+    recordings: list[RecordingRecord]
+    call_id: str | None  # the call's row, if any
+    account: str | None  # the last account the caller was identified as
+    operator: str | None  # the last operator who took the call (queue CONNECT)
+
+
 class Recordings:
     def __init__(self, db: Database) -> None:
         self._db = db
@@ -70,22 +81,26 @@ class Recordings:
     async def started(
         self, uniqueid: str, path: str, *, caller: str | None, at: datetime | None = None
     ) -> int:
-        """Index a recording that has just started (idempotent by path)."""
-        async with self._db.session() as session:
-            existing = await session.scalar(select(Recording).where(Recording.path == path))
-            if existing is not None:
-                return existing.id
-            call_id = await session.scalar(select(Call.id).where(Call.uniqueid == uniqueid))
-            row = Recording(
-                call_id=call_id,
+        """Index a recording that has just started (idempotent by path): one statement, the
+        call's id looked up in it (issue 19: the queue tracker indexes every IVR call's)."""
+        insert = (
+            dialect_insert(self._db)(Recording)
+            .values(
+                call_id=select(Call.id).where(Call.uniqueid == uniqueid).scalar_subquery(),
                 uniqueid=uniqueid,
                 path=path,
                 caller=caller,
                 started_at=as_utc(at) if at else utc_now(),
             )
-            session.add(row)
-            await session.flush()
-            return row.id
+            .on_conflict_do_nothing(index_elements=[Recording.path])
+            .returning(Recording.id)
+        )
+        async with self._db.session() as session:
+            new = await session.scalar(insert)
+            if new is not None:
+                return int(new)
+            query = select(Recording.id).where(Recording.path == path)
+            return int((await session.execute(query)).scalar_one())
 
     async def known_paths(self, paths: list[str]) -> set[str]:
         """Which of ``paths`` the index holds (purged rows included)."""
@@ -141,6 +156,38 @@ class Recordings:
                 select(Recording).where(Recording.uniqueid == uniqueid).order_by(Recording.id)
             )
             return [_recording(r) for r in rows]
+
+    async def to_complete(self, uniqueid: str) -> Completion:
+        """The call's recordings with its id, account and operator, in one query (issue 19:
+        the queue tracker read the whole call with its events, and the queue events, and the
+        recordings again, for every recorded call's hang-up)."""
+        call = select(Call.id).where(Call.uniqueid == uniqueid).scalar_subquery()
+        account = (
+            select(CallEvent.value)
+            .join(Call, CallEvent.call_id == Call.id)
+            .where(Call.uniqueid == uniqueid, CallEvent.kind == EventKind.ACCOUNT)
+            .order_by(CallEvent.at.desc(), CallEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        operator = (
+            select(QueueEvent.member)
+            .where(QueueEvent.uniqueid == uniqueid, QueueEvent.kind == QueueEventKind.CONNECT)
+            .order_by(QueueEvent.at.desc(), QueueEvent.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+        query = (
+            select(Recording, call, account, operator)
+            .where(Recording.uniqueid == uniqueid)
+            .order_by(Recording.id)
+        )
+        async with self._db.session() as session:
+            rows = (await session.execute(query)).all()
+        if not rows:
+            return Completion([], None, None, None)
+        first = rows[0]
+        return Completion([_recording(r[0]) for r in rows], first[1], first[2], first[3])
 
     async def update(self, recording_id: int, **values: Any) -> None:
         async with self._db.session() as session:

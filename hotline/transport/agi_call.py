@@ -39,8 +39,10 @@ from hotline.protocol.agi import (
     is_usage_block_end,
     mset_data,
     new_result,
+    parse_gosub_reply,
     parse_usage_block,
-    result_digit,
+    reply_digit,
+    reply_number,
 )
 from hotline.protocol.agi_memo import encode_kept, known_line, known_reply, parse_kept
 from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
@@ -50,6 +52,7 @@ log = logging.getLogger(__name__)
 FAILURE_REASON: Final = OperatorReason.FAILURE
 
 _HANGUP: Final = (AGI_HANGUP_LINE + "\n").encode()
+_TRYING: Final = b"100 "
 # After HANGUP, the reply to the command we already sent (usually 511) is on its way at once.
 _FOLLOWUP_TIMEOUT: Final = 1.0
 # After result=-1 from a media command: if the caller hung up, Asterisk's HANGUP line follows
@@ -205,6 +208,11 @@ class AgiCall:
         text = raw.decode("utf-8", "replace")
         if raw.startswith(b"520-"):
             raise await self._usage_block(text, verb, limit)
+        if verb == "GOSUB":  # "100 Trying..." now, its reply at the Return(): free text
+            if raw.startswith(_TRYING):
+                text = (await self._next_line(verb, limit)).decode("utf-8", "replace")
+            self._in_flight = False
+            return parse_gosub_reply(text)
         self._in_flight = False
         if self._debug:
             log.debug("AGI << %s", text.rstrip())
@@ -314,6 +322,13 @@ class AgiCall:
         self._broken = "unsolicited line from Asterisk"
         raise AgiProtocolError(f"{self._broken}: {raw[:80]!r}")
 
+    async def gosub(self, context: str, exten: str, *args: str) -> bool:
+        """Run the subroutine ``context,exten,1(args)`` to its Return() in one round trip;
+        False when Asterisk could not start it.  A hang-up inside it ends the subroutine, not
+        the reply: the next command raises AgiHangup."""
+        line = encode_arguments("GOSUB", (context, exten, 1, ",".join(args)))
+        return (await self._execute(line, "GOSUB", None)).result == "0"
+
     def _wait_timeout(self, agi_wait: float) -> float:
         return max(self._timeout, agi_wait + _WAIT_SLACK)
 
@@ -341,13 +356,13 @@ class AgiCall:
         result = reply.result
         if result == "-1":
             await self._failed(reply, "STREAM FILE")
-        # The key and the end position as _digit() and _int() read them, the usual values
-        # without their two Python calls each (issue 19 item 2: a prompt per command).
-        digit = RESULT_DIGITS[result] if result in RESULT_DIGITS else _digit(reply)
+        # The key and the end position as reply_digit() and reply_number() read them, the
+        # usual values without their calls (issue 19 item 2: a prompt per command).
+        digit = RESULT_DIGITS[result] if result in RESULT_DIGITS else reply_digit(reply)
         try:
             endpos = int(reply.extras.get("endpos", "0"))
         except ValueError:
-            endpos = _int(reply.extras["endpos"], reply)  # raises AgiProtocolError
+            endpos = reply_number(reply.extras["endpos"], reply)  # raises AgiProtocolError
         return new_result(PlaybackResult, (digit, endpos))
 
     async def get_data(
@@ -375,7 +390,7 @@ class AgiCall:
         reply = await self._execute(line, "WAIT FOR DIGIT", self._wait_timeout(timeout))
         if reply.result == "-1":
             await self._failed(reply, "WAIT FOR DIGIT")
-        return _digit(reply)
+        return reply_digit(reply)
 
     async def say_digits(self, digits: str, escape_digits: str = "") -> str | None:
         """Say a digit string one digit at a time; returns the escape digit pressed, if any."""
@@ -386,7 +401,7 @@ class AgiCall:
         )
         if reply.result == "-1":
             await self._failed(reply, "SAY DIGITS")
-        return _digit(reply)
+        return reply_digit(reply)
 
     async def set_variable(self, name: str, value: str) -> None:
         line = known_line(key := ("SET VARIABLE", name, value)) or encode_kept(key)
@@ -419,7 +434,7 @@ class AgiCall:
             else encode_arguments("EXEC", (app,))
         )
         reply = await self._execute(line, "EXEC", timeout)
-        return _int(reply.result, reply)
+        return reply_number(reply.result, reply)
 
     async def verbose(self, message: str, level: int = 1) -> None:
         await self._execute(encode_arguments("VERBOSE", (message, level)), "VERBOSE", None)
@@ -451,8 +466,8 @@ class AgiCall:
             raise AgiCommandFailed(f"RECORD FILE failed ({reason or reply.result})", reply)
         if reason == "hangup":
             self._hung_up = True
-        digit = _digit(reply) if reason == "dtmf" else None
-        return RecordResult(digit, _int(reply.extras.get("endpos", "0"), reply), reason)
+        digit = reply_digit(reply) if reason == "dtmf" else None
+        return RecordResult(digit, reply_number(reply.extras.get("endpos", "0"), reply), reason)
 
     # --- Used by the server ---------------------------------------------------------------------
     async def report_failure(self) -> None:
@@ -480,17 +495,3 @@ class AgiCall:
 
 def _ms(seconds: float) -> int:
     return round(seconds * 1000)
-
-
-def _int(value: str, reply: AgiReply) -> int:
-    try:
-        return int(value)
-    except ValueError:
-        raise AgiProtocolError(f"expected a number in AGI reply, got {reply}") from None
-
-
-def _digit(reply: AgiReply) -> str | None:
-    try:
-        return result_digit(reply.result)
-    except ValueError:
-        raise AgiProtocolError(f"expected a key code in AGI reply, got {reply}") from None
