@@ -43,9 +43,7 @@ EVENTS: Final = ("DTMFEnd", "AGIExecStart", "Newexten")
 ENGINE_PROMPT_COMMANDS: Final = ("STREAM FILE", "GET DATA")
 TWIN_PROMPT_APPS: Final = frozenset({"background", "playback"})
 SYSTEMS: Final = ("dialplan", "engine")
-# The main menu is the third prompt a caller hears: after the greeting and the notice.  On
-# the engine's path the notice is its call start subroutine's Playback (a Newexten, counted
-# as the twin's prompts are), the greeting and the menu STREAM FILE commands.
+# The main menu is the third prompt a caller hears: after the greeting and the notice.
 MENU_PROMPT: Final = 3
 
 

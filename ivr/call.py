@@ -15,13 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
 from hotline.contact_center.slots import Slot
-from hotline.dialplan.names import (
-    CALL_START_EXTEN,
-    CONTEXT_CALL_START,
-    IVR_ARGUMENTS,
-    ChannelVar,
-    IvrStatus,
-)
+from hotline.dialplan.names import IVR_ARGUMENTS, ChannelVar, IvrStatus
 from hotline.dialplan.node_legs import ORIGIN_VAR, origin_uniqueid
 from hotline.protocol.agi import AgiError
 from hotline.speech import audio
@@ -43,19 +37,13 @@ class ChannelFacts(NamedTuple):
     simulated: bool
     dialled: str | None  # the number the caller dialled; None for a simulated call
     draft: str | None  # a simulated call's menu draft (the editor's sha256), if it asks
-    # The dialplan has the call start's subroutine (CONTEXT_CALL_START): one round trip.
-    call_start: bool = False
 
 
 def channel_facts(arguments: tuple[str, ...]) -> ChannelFacts | None:
     """The channel's facts from the AGI arguments the inbound dialplan passes
-    (:data:`IVR_ARGUMENTS`, then CONTEXT_CALL_START when it has that subroutine), so the
-    greeting waits for no round trip; None when the arguments are not those (an older
-    dialplan's are without the subroutine; a dialled number with a comma): they are read
-    from the channel then."""
-    call_start = len(arguments) == len(IVR_ARGUMENTS) + 1 and arguments[-1] == CONTEXT_CALL_START
-    if call_start:
-        arguments = arguments[:-1]
+    (:data:`IVR_ARGUMENTS`), so the greeting waits for no round trip; None when the arguments
+    are not those (an older dialplan, a dialled number with a comma): they are read from the
+    channel then."""
     if len(arguments) != len(IVR_ARGUMENTS):
         return None
     values = dict(zip(IVR_ARGUMENTS, arguments, strict=True))
@@ -64,7 +52,6 @@ def channel_facts(arguments: tuple[str, ...]) -> ChannelFacts | None:
         simulated,
         None if simulated else values[ChannelVar.DNID] or None,
         values[ChannelVar.MENU_DRAFT] or None if simulated else None,
-        call_start,
     )
 
 
@@ -188,25 +175,6 @@ class IvrCall:
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
         return await self._stream(prompt_id, self._prompts.sound(prompt_id), escape_digits)
-
-    async def start_by_dialplan(self, notice_id: str, recording: str) -> bool:
-        """After the greeting, one round trip: the subroutine CONTEXT_CALL_START plays the
-        recording notice ``notice_id``, marks the channel and starts MixMonitor into
-        ``recording`` ("": not recorded) once it has played, and sets the call id; the queue
-        tracker writes the notice's event and the recording's index row from its steps (a
-        caller who hangs up during the notice gets neither).  False: Asterisk refused it."""
-        sound = self._prompts.sound(notice_id)
-        path = sound.path_without_extension
-        detail = {"file": path, "duration": sound.duration}
-        args = (path, self.call_id, recording)
-        try:
-            started = await self.agi.gosub(CONTEXT_CALL_START, CALL_START_EXTEN, *args)
-        except AgiError:
-            await self._log.note(self.uniqueid, EventKind.PROMPT, notice_id, detail)
-            raise
-        if started:
-            await self._log.note(self.uniqueid, EventKind.PROMPT, notice_id, detail)
-        return started
 
     async def play_text(self, prompt_id: str, text: str, escape_digits: str = "") -> str | None:
         """Play a menu's own prompt: ``text`` synthesised whole (rendered when the menu was

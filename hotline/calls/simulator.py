@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from hotline.dialplan.names import (
-    CONTEXT_CALL_START,
     CONTEXT_FALLBACK,
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
@@ -293,11 +292,6 @@ class Simulator:
         if app == "AGI":
             transcript.route = _agi_route(event.get("appdata"))
             transcript.add(started, "agi", transcript.route)
-        elif app == "Playback" and context == CONTEXT_CALL_START:
-            # The IVR's recording notice, played by its call start's subroutine.
-            sound = event.get("appdata").split(",", 1)[0]
-            transcript.prompts.append(sound)
-            transcript.add(started, "prompt", sound)
         elif app == "Queue" and context == CONTEXT_OPERATOR:
             queue = event.get("appdata").split(",", 1)[0]
             transcript.add(started, "queue", queue)

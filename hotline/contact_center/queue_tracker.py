@@ -18,7 +18,7 @@ from pathlib import Path
 from hotline.contact_center.recordings import discard_unwritten, wav_duration
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
-from hotline.dialplan.names import CONTEXT_CALL_START, CONTEXT_OPERATOR, ChannelVar, NoticeBy
+from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
 from hotline.dialplan.node_legs import NODE_LEG_EVENT, ORIGIN_HEADER, origin_uniqueid
 from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog, UnknownCall
@@ -41,8 +41,6 @@ QUEUE_EVENTS = {
 TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", USER_EVENT)
 # The operator context marks the channel once it has played the recording notice itself.
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
-# The IVR's call start marks it once the notice has played (CONTEXT_CALL_START).
-CALL_START_MARK = f"{ChannelVar.RECORDING_NOTICE}={NoticeBy.IVR}"
 # MixMonitor closes its file a moment after the hang-up; wait this long for it.
 FILE_SETTLE_SECONDS = 1.0
 # Then at most this long for the file to be there and hold its size (a loaded machine).
@@ -171,18 +169,16 @@ class QueueTracker:
             await self._queue.add(record if caller is None else replace(record, uniqueid=caller))
             return
         if event.name == "Newexten":
-            context = event.get("context")
-            if context != CONTEXT_OPERATOR and context != CONTEXT_CALL_START:
+            if event.get("context") != CONTEXT_OPERATOR:
                 return
-            mark = NOTICE_MARK if context == CONTEXT_OPERATOR else CALL_START_MARK
-            if event.get("application") == "Set" and event.get("appdata").startswith(mark):
-                # The operator context played the recording notice itself, or the IVR's call
-                # start once it has: who played it is the mark's value.
-                by = NoticeBy.DIALPLAN if context == CONTEXT_OPERATOR else NoticeBy.IVR
+            if event.get("application") == "Set" and event.get("appdata").startswith(NOTICE_MARK):
+                # The operator context played the recording notice itself.
                 with contextlib.suppress(UnknownCall):
-                    await self._log.add_event(event.uniqueid, EventKind.RECORDING_NOTICE, by)
+                    await self._log.add_event(
+                        event.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.DIALPLAN
+                    )
             # The dialplan starts MixMonitor itself when the IVR did not (engine absent, or a
-            # campaign transfer), after that notice; the IVR's call start after its notice.
+            # campaign transfer), after that notice.
             elif event.get("application") == "MixMonitor":
                 path = event.get("appdata").split(",", 1)[0]
                 if path:

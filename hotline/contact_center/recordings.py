@@ -238,31 +238,6 @@ async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) ->
     return path
 
 
-def recording_file(day: Path | None, call_id: str) -> str:
-    """The file MixMonitor is to write the call ``call_id`` into, in :func:`recording_day`'s
-    folder ("" when the call is not recorded: no folder)."""
-    return "" if day is None else str(day / f"{call_id}.wav")
-
-
-async def recording_day(settings: Settings) -> Path | None:
-    """Today's folder for recordings, created (one hop to a thread for the free space and the
-    folder: the IVR starts it while the greeting plays); None when calls are not recorded now
-    (below ``resilience.recordings_min_free_mb``: alerted, logged) or it could not be made."""
-    if not settings.recording.enabled:
-        return None
-    path = recording_path(settings, "-", utc_now())
-    try:
-        space = await asyncio.to_thread(_prepare, settings, path)
-    except Exception:
-        log.exception("could not prepare the recordings folder %s", path.parent)
-        return None
-    LOW_SPACE_ALERT.note(space)
-    if space.low:
-        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
-        return None
-    return path.parent
-
-
 def _prepare(settings: Settings, path: Path) -> RecordingSpace:
     """The space for recordings and, when there is enough, ``path``'s folder created."""
     space = recording_space(settings)

@@ -20,7 +20,6 @@ import hotline
 from hotline.dialplan.names import (
     CALLBACK_EVENT,
     CONTEXT_APPEAL_SAID,
-    CONTEXT_CALL_START,
     CONTEXT_CALLBACK,
     CONTEXT_CALLBACK_ANSWERED,
     CONTEXT_DIALER,
@@ -222,8 +221,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         },
         "agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR}",
         # The IVR's facts from the channel as AGI arguments: no round trips before the greeting.
-        # and the call start's subroutine, which this dialplan has (CONTEXT_CALL_START).
-        "ivr_args": [*(f"${{{name}}}" for name in IVR_ARGUMENTS), CONTEXT_CALL_START],
+        "ivr_args": [f"${{{name}}}" for name in IVR_ARGUMENTS],
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": options.sandbox,
@@ -241,7 +239,6 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         "ctx": {
             "inbound": CONTEXT_INBOUND,
             "fallback": CONTEXT_FALLBACK,
-            "call_start": CONTEXT_CALL_START,
             "operator": CONTEXT_OPERATOR,
             "sim_caller": CONTEXT_SIMULATED_CALLER,
             "dialer": CONTEXT_DIALER,

@@ -59,15 +59,6 @@ CALLBACK_EVENT_RECORDING: Final = "recording"
 # nor the engine read them (issue 19 item 1: a VarSet for every Set and MSet of every call).
 # The CLI's user, which the simulator and the tests may use to watch a call, still gets them.
 ENGINE_UNREAD_EVENTS: Final = ("VarSet",)
-# The IVR's call start after the greeting (issue 19 item 1), one AGI round trip (GOSUB): the
-# recording notice (ARG1), which cannot be skipped; once it has played, the notice
-# mark, then MixMonitor into ARG3 ("": not recorded, R-062) and HOTLINE_RECORDING; the call id
-# (ARG2) in any case.  The queue tracker writes the notice's call-log event and the
-# recording's index row from this context's Newexten events, as for the operator context's.
-# The inbound dialplan names it as the IVR's last AGI argument: an engine that finds it there
-# uses it, an older dialplan (three arguments) gets the commands one by one.
-CONTEXT_CALL_START: Final = "hotline-call-start"
-CALL_START_EXTEN: Final = "s"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).

@@ -261,16 +261,6 @@ def parse_reply(line: str) -> AgiReply:
     raise AgiProtocolError(f"unexpected AGI reply {line[:80]!r}")
 
 
-def parse_gosub_reply(line: str) -> AgiReply:
-    """GOSUB's reply once the subroutine returned (after its ``100 result=0 Trying...``):
-    ``200 result=0 Gosub complete``, free text where other replies have key=value extras
-    (data: the text); anything else as :func:`parse_reply`."""
-    if not line.startswith("200 result="):
-        return parse_reply(line)
-    result, _, text = line[11:].rstrip("\r\n").partition(" ")
-    return _reply(AgiReply, (_SUCCESS, result, text or None, _NO_EXTRAS))
-
-
 def _parse_success_tail(result: str, tail: str, line: str) -> AgiReply:
     data = None
     if tail.startswith("("):  # data, then extras: "200 result=35 (dtmf) endpos=1234"

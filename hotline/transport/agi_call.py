@@ -39,7 +39,6 @@ from hotline.protocol.agi import (
     is_usage_block_end,
     mset_data,
     new_result,
-    parse_gosub_reply,
     parse_usage_block,
     reply_digit,
     reply_number,
@@ -52,7 +51,6 @@ log = logging.getLogger(__name__)
 FAILURE_REASON: Final = OperatorReason.FAILURE
 
 _HANGUP: Final = (AGI_HANGUP_LINE + "\n").encode()
-_TRYING: Final = b"100 "
 # After HANGUP, the reply to the command we already sent (usually 511) is on its way at once.
 _FOLLOWUP_TIMEOUT: Final = 1.0
 # After result=-1 from a media command: if the caller hung up, Asterisk's HANGUP line follows
@@ -208,11 +206,6 @@ class AgiCall:
         text = raw.decode("utf-8", "replace")
         if raw.startswith(b"520-"):
             raise await self._usage_block(text, verb, limit)
-        if verb == "GOSUB":  # "100 Trying..." now, its reply at the Return(): free text
-            if raw.startswith(_TRYING):
-                text = (await self._next_line(verb, limit)).decode("utf-8", "replace")
-            self._in_flight = False
-            return parse_gosub_reply(text)
         self._in_flight = False
         if self._debug:
             log.debug("AGI << %s", text.rstrip())
@@ -321,13 +314,6 @@ class AgiCall:
             return True
         self._broken = "unsolicited line from Asterisk"
         raise AgiProtocolError(f"{self._broken}: {raw[:80]!r}")
-
-    async def gosub(self, context: str, exten: str, *args: str) -> bool:
-        """Run the subroutine ``context,exten,1(args)`` to its Return() in one round trip;
-        False when Asterisk could not start it.  A hang-up inside it ends the subroutine, not
-        the reply: the next command raises AgiHangup."""
-        line = encode_arguments("GOSUB", (context, exten, 1, ",".join(args)))
-        return (await self._execute(line, "GOSUB", None)).result == "0"
 
     def _wait_timeout(self, agi_wait: float) -> float:
         return max(self._timeout, agi_wait + _WAIT_SLACK)

@@ -26,7 +26,7 @@ from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.outages import CallerOutage
-from hotline.contact_center.recordings import recording_day, recording_file, start_recording
+from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import ChannelVar, NoticeBy, OperatorReason
@@ -178,26 +178,33 @@ class MenuFlow:
         outage = (
             None if self._outages is None else asyncio.ensure_future(self._caller_outage(caller))
         )
-        by_dialplan = call.facts is not None and call.facts.call_start
-        # Today's recordings folder (free space, created) while the greeting plays.
-        day = asyncio.ensure_future(recording_day(self._settings)) if by_dialplan else None
         try:
             # The greeting names the company (R-047) and the recording notice comes before
             # any other content (R-061): neither can be skipped; barge-in starts at the first
             # menu.
             await call.enter("greeting")
             await call.play(self._greeting())
-            if day is not None:
-                # The notice, its mark, the recording and the call id in one round trip
-                # (issue 19: each round trip under load is CPU the callers' keys wait for).
-                await call.opened(tell_channel=False)
-                file = recording_file(await day, call.call_id or call.uniqueid)
-                if not await call.start_by_dialplan(prompts.RECORDING_NOTICE, file):
-                    await self._notice_and_recording(call)  # Asterisk refused it
-            else:  # an older dialplan: the commands one by one
-                await self._notice_and_recording(call)
+            await call.play(prompts.RECORDING_NOTICE)
+            await call.opened(tell_channel=False)
             walk = _Walk(call, await first_time, [menu.start], menu)
             emergency = await emergency_state
+            await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
+            # Between the notice and the menu only what the channel needs, in two round trips
+            # (MixMonitor, then the call id, the notice mark and the file in one MSet): the
+            # index row is written while the menu plays (issue 19: the store's latency and
+            # each round trip under load were the callers' silence here).
+            channel: dict[str, str] = {
+                ChannelVar.CALL_ID: call.call_id,
+                ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+            }
+            await start_recording(
+                call.agi,
+                self._settings,
+                self._recordings,
+                call_id=call.call_id,
+                defer=call.defer,
+                channel=channel,
+            )
             walk.emergency = emergency.active
             if emergency.active:
                 await call.enter("emergency")
@@ -205,33 +212,13 @@ class MenuFlow:
             call.answer_target = answer_target(emergency, self._settings.queue)
             found = None if outage is None else await outage
         finally:
-            for pending in (first_time, emergency_state, outage, day):
+            for pending in (first_time, emergency_state, outage):
                 if pending is not None:
                     pending.cancel()
         if found is not None:
             await self._announce_outage(walk, found)
         while True:
             await self._step(walk)
-
-    async def _notice_and_recording(self, call: IvrCall) -> None:
-        """The recording notice, then only what the channel needs, in two round trips
-        (MixMonitor, then the call id, the notice mark and the file in one MSet); the index
-        row is written while the menu plays."""
-        await call.play(prompts.RECORDING_NOTICE)
-        await call.opened(tell_channel=False)
-        await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
-        channel: dict[str, str] = {
-            ChannelVar.CALL_ID: call.call_id,
-            ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
-        }
-        await start_recording(
-            call.agi,
-            self._settings,
-            self._recordings,
-            call_id=call.call_id,
-            defer=call.defer,
-            channel=channel,
-        )
 
     async def _first_time(self, caller: str | None, uniqueid: str) -> bool:
         return caller is None or await self._calls_from(caller, uniqueid) == 0

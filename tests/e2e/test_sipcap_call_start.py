@@ -1,9 +1,9 @@
 """Issue 19 item 1 through the real Asterisk: the caller hears the greeting as soon as the
 IVR session starts (the channel's facts come with the AGI request, no GET VARIABLE first), and
-between the greeting and the main menu there is one round trip: the call start's subroutine
-(GOSUB) plays the recording notice, then marks the channel, starts the recording and names it
-(the queue tracker writes the notice's event and the index row from its steps).  The engine's
-AMI user is sent no VarSet (nobody in the engine reads them), the CLI's still is."""
+between the recording notice and the main menu the engine only starts the recording (its
+index row is written while the menu plays, and is there once the call has ended), in two
+round trips: MixMonitor, then its file, the call id and the notice mark in one MSet.  The
+engine's AMI user is sent no VarSet (nobody in the engine reads them), the CLI's still is."""
 
 from __future__ import annotations
 
@@ -13,11 +13,10 @@ import pytest
 
 from hotline.app import Engine
 from hotline.credentials import ami_client
-from hotline.dialplan.names import CONTEXT_CALL_START, ChannelVar, NoticeBy
+from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.settings import Settings
 from hotline.settings.sections import AmiRole
 from hotline.store.db import Database
-from hotline.store.enums import EventKind
 from hotline.store.recordings import Recordings
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulator
@@ -53,13 +52,13 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     verbs = [" ".join(c.split()[:2]).upper() for c in commands]
     # The first command is the greeting: no round trip before the caller hears it.
     assert verbs[0] == "STREAM FILE" and "greeting" in commands[0]
+    notice = next(i for i, c in enumerate(commands) if prompts.RECORDING_NOTICE in c)
     menu = next(i for i, c in enumerate(commands) if "ivr.main" in c)
-    # Between them one round trip: the subroutine, with the notice as its first argument.
-    assert verbs[1:menu] == [f"GOSUB {CONTEXT_CALL_START.upper()}"]
-    assert prompts.RECORDING_NOTICE in commands[1]
-    # The caller heard the greeting, the notice, then the main menu.
-    heard = [Path(p).name for p in transcript.prompts]
-    assert heard[1] == prompts.RECORDING_NOTICE and heard[2].startswith("ivr.main")
+    between = verbs[notice + 1 : menu]
+    # Only what the channel needs, in two round trips: MixMonitor, then the call id, the
+    # notice mark and the file in one MSet.
+    assert "GET VARIABLE" not in verbs[:menu]
+    assert between == ["EXEC MIXMONITOR", "EXEC MSET"]
     # Asterisk sent the engine's user no VarSet at all; the CLI's user got the call's.
     assert [e for e in events if e.name == "VarSet"] == []
     variables = {e.get("variable"): e.get("value") for e in varsets if e.uniqueid == uniqueid}
@@ -67,14 +66,10 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     assert variables[ChannelVar.CALL_ID] == call_id
     assert variables[ChannelVar.RECORDING_NOTICE] == NoticeBy.IVR
     assert variables[ChannelVar.RECORDING].endswith(f"/{call_id}.wav")
-    # The notice's event (by the IVR) and the index row, written by the queue tracker from the
-    # subroutine's steps, are there once the call has ended.
-    events_logged = transcript.call_log["events"]
-    notices = [e["value"] for e in events_logged if e["kind"] == EventKind.RECORDING_NOTICE]
-    assert notices == [NoticeBy.IVR]
+    # The index row, written while the menu played, is there once the call has ended.
     db = Database.from_settings(settings)
     try:
         found = await Recordings(db).find(caller=CALLER)
     finally:
         await db.dispose()
-    assert [(r.uniqueid, r.path) for r in found] == [(uniqueid, variables[ChannelVar.RECORDING])]
+    assert [r.uniqueid for r in found] == [uniqueid]

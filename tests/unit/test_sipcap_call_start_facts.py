@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 
 from hotline.contact_center.recordings import start_recording
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
-from hotline.dialplan.names import CONTEXT_CALL_START, IVR_ARGUMENTS, ChannelVar, IvrStatus
+from hotline.dialplan.names import IVR_ARGUMENTS, ChannelVar, IvrStatus
 from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.callbacks import CallbackStore
@@ -77,31 +77,21 @@ def ivr_call(agi: Agi, log: Log) -> IvrCall:
 
 def test_the_facts_come_from_the_arguments_the_dialplan_passes() -> None:
     assert IVR_ARGUMENTS == (ChannelVar.SIMULATED, ChannelVar.DNID, ChannelVar.MENU_DRAFT)
-    assert channel_facts(("", "88005553535", "")) == (False, "88005553535", None, False)
+    assert channel_facts(("", "88005553535", "")) == (False, "88005553535", None)
     # The simulator's: no callee, and the menu draft it may ask for.
-    assert channel_facts(("1", "88005553535", "ab12")) == (True, None, "ab12", False)
-    assert channel_facts(("1", "", "")) == (True, None, None, False)
-    assert channel_facts(("", "", "ab12")) == (False, None, None, False)  # only a simulated call's
-    # A dialplan with the call start's subroutine names it last.
-    assert channel_facts(("", "88005553535", "", CONTEXT_CALL_START)) == (
-        False,
-        "88005553535",
-        None,
-        True,
-    )
+    assert channel_facts(("1", "88005553535", "ab12")) == (True, None, "ab12")
+    assert channel_facts(("1", "", "")) == (True, None, None)
+    assert channel_facts(("", "", "ab12")) == (False, None, None)  # only a simulated call's
     # Not the dialplan's arguments (an older dialplan, a comma in the number): read them.
     assert channel_facts(()) is None
     assert channel_facts(("", "8800", "555", "")) is None
-    assert channel_facts(("", "8800", "555", "", CONTEXT_CALL_START)) is None
 
 
 def test_the_inbound_dialplan_passes_the_facts_to_the_ivr_route() -> None:
     settings = load_settings(environ={})
     text = render_configs(settings, RenderOptions("a", "b", "c"))["extensions.conf"]
     ivr_line = next(line for line in text.splitlines() if "AGI(agi://" in line and "/ivr" in line)
-    assert ivr_line.endswith(
-        f"/ivr,${{HOTLINE_SIMULATED}},${{HOTLINE_DNID}},${{HOTLINE_MENU_DRAFT}},{CONTEXT_CALL_START})"
-    )
+    assert ivr_line.endswith("/ivr,${HOTLINE_SIMULATED},${HOTLINE_DNID},${HOTLINE_MENU_DRAFT})")
 
 
 async def test_the_greeting_waits_for_no_round_trip_when_the_dialplan_passed_the_facts() -> None:
