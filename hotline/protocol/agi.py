@@ -42,7 +42,7 @@ _NO_EXTRAS: Final[Mapping[str, str]] = MappingProxyType({})
 _NEEDS_QUOTING: Final = re.compile(r'[ \t"\\\n\r\x00]')
 _HEADER_LINE: Final = re.compile(r"^(agi_[A-Za-z0-9_]+): ?([^\n]*)$", re.MULTILINE)
 _UNKNOWN: Final = "unknown"  # what setup_env() prints for an absent caller ID or DNID
-# What setup_env() prints for an absent caller ID or DNID, or the line Asterisk left out.
+# A caller ID, name or DNID that is not there: Asterisk's word for it, empty, or no line.
 _ABSENT: Final = frozenset({_UNKNOWN, "", None})
 # Builds a NamedTuple from its fields without the class's own __new__ (a Python frame):
 # ``new_result(PlaybackResult, (digit, endpos))``.
