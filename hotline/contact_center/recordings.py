@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import subprocess
 import tempfile
 import zipfile
@@ -102,6 +103,28 @@ def make_dirs(path: Path, root: Path) -> None:
         with contextlib.suppress(FileExistsError):
             directory.mkdir(mode=0o700)
         os.chmod(directory, mode)
+
+
+def share_folders(root: Path, group: int) -> int:
+    """Give the folders below ``root`` its group and :data:`SHARED_DIR_MODE`, as
+    :func:`make_dirs` makes them once ``root`` is shared with Asterisk's group; returns how
+    many it changed.  For folders made before the root was shared (a day's folder made by a
+    command or a test before the sandbox first started): MixMonitor could not write in them.
+    Folders only; the files keep their owner and mode."""
+    changed = 0
+    pending = [root]
+    while pending:
+        with os.scandir(pending.pop()) as entries:
+            for entry in entries:
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                pending.append(Path(entry.path))
+                status = entry.stat(follow_symlinks=False)
+                if status.st_gid != group or stat.S_IMODE(status.st_mode) != SHARED_DIR_MODE:
+                    os.chown(entry.path, -1, group)
+                    os.chmod(entry.path, SHARED_DIR_MODE)
+                    changed += 1
+    return changed
 
 
 def inside_recordings(root: Path, path: str | Path) -> Path | None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Final
 
-from hotline.contact_center.recordings import SHARED_DIR_MODE, recordings_root
+from hotline.contact_center.recordings import SHARED_DIR_MODE, recordings_root, share_folders
 from hotline.dialplan.asterisk_config import (
     RESTART_ONLY,
     RenderOptions,
@@ -133,8 +133,11 @@ class Sandbox:
             ensure_bind(self.layout.root, self.recordings_dir, read_only=False)
             # The root shared with the chroot's asterisk group (setgid, 2770: no access for
             # other users); folders below it take that group and mode (recordings.make_dirs).
-            os.chown(self.recordings_dir, -1, self.control.owner_ids()[1])
+            group = self.control.owner_ids()[1]
+            os.chown(self.recordings_dir, -1, group)
             os.chmod(self.recordings_dir, SHARED_DIR_MODE)
+            # And the folders already below it, made before it was shared.
+            share_folders(self.recordings_dir, group)
             secret = effective_ami_secret(self.settings)
             changed = self._render(secret)
             if self.control.pid() is not None and self._refresh(secret, changed):
