@@ -82,7 +82,7 @@ class Recordings:
         self, uniqueid: str, path: str, *, caller: str | None, at: datetime | None = None
     ) -> int:
         """Index a recording that has just started (idempotent by path): one statement, the
-        call's id looked up in it (issue 19: the queue tracker indexes every IVR call's)."""
+        call's id looked up in it (issue 19: the IVR indexes every call's recording)."""
         insert = (
             dialect_insert(self._db)(Recording)
             .values(
