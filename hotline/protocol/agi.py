@@ -230,7 +230,6 @@ def _arguments(raw: Mapping[str, str]) -> tuple[str, ...]:
 # --- Replies ----------------------------------------------------------------------------------
 # The two common replies are built without the NamedTuple's own __new__ (a Python frame) or the
 # enum member lookup: once per AGI command (issue 19 item 2).
-_reply: Final = _tuple
 _SUCCESS: Final = AgiCode.SUCCESS
 
 
@@ -242,11 +241,11 @@ def parse_reply(line: str) -> AgiReply:
     if line.startswith("200 result="):  # every normal reply: keep this path short
         result, space, tail = line[11:].rstrip("\r\n").partition(" ")
         if not space:  # "200 result=1"
-            return _reply(AgiReply, (_SUCCESS, result, None, _NO_EXTRAS))
+            return _tuple(AgiReply, (_SUCCESS, result, None, _NO_EXTRAS))
         if tail.startswith("(") and tail.endswith(")"):  # "200 result=1 (value)"
             # GET VARIABLE prints the value raw inside the parentheses, so it may itself
             # hold parentheses: the data runs to the last ')'.  Extras never contain one.
-            return _reply(AgiReply, (_SUCCESS, result, tail[1:-1], _NO_EXTRAS))
+            return _tuple(AgiReply, (_SUCCESS, result, tail[1:-1], _NO_EXTRAS))
         return _parse_success_tail(result, tail, line)
     line = line.rstrip("\r\n")
     code = line[:3]
