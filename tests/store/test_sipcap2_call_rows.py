@@ -79,6 +79,30 @@ async def test_calls_opened_together_are_one_statement(call_log: CallLog) -> Non
         assert record.caller == f"+7913000{n:04d}"
 
 
+async def test_bursts_of_any_size_reuse_one_compiled_statement(call_log: CallLog) -> None:
+    # Built with .values(rows) the upsert had no cache key: built and compiled anew for every
+    # batch, 1 ms of CPU per call row (issue 19 item 1).
+    cache: list[Any] = []
+
+    def statement(_conn: Any, _cursor: Any, text: str, _params: Any, context: Any, *_: Any) -> None:
+        if text.lstrip().upper().startswith("INSERT INTO CALLS "):
+            cache.append(context.cache_hit)
+
+    engine = call_log.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", statement)
+    try:
+        for first, size in ((0, 3), (10, 5), (20, 1), (30, 1), (40, 4)):
+            await asyncio.gather(*(open_call(call_log, first + n) for n in range(size)))
+    finally:
+        event.remove(engine, "before_cursor_execute", statement)
+    # Compiled twice at most: once for a batch, once for a lone row (a plain execute).
+    hit = call_log.db.engine.dialect.CACHE_HIT
+    assert len(cache) == 5 and sum(found != hit for found in cache) <= 2, cache
+    assert cache[3:] == [hit, hit], cache
+    for n in (0, 2, 10, 14, 20, 30, 40, 43):
+        assert await call_log.get(uniqueid=f"1800000000.{n}") is not None
+
+
 async def test_one_call_opened_twice_in_a_burst_is_one_row_as_the_upsert_makes_it(
     call_log: CallLog,
 ) -> None:
