@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import os
+import resource
 import signal
 import subprocess
 import sys
@@ -202,9 +203,18 @@ class Processes:
     asterisk: int | None
     engine: int
 
-    def cpu(self) -> tuple[float, float]:
+    def cpu(self) -> tuple[float, float, float, float]:
+        """CPU seconds so far: Asterisk, the engine, the children this process has waited for
+        (SIPp: a step's delta is its run) and this process (the bench, its AMI recorder)."""
         asterisk = sum(cpu_seconds(self.asterisk)) if self.asterisk else 0.0
-        return asterisk, sum(cpu_seconds(self.engine))
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return (
+            asterisk,
+            sum(cpu_seconds(self.engine)),
+            children.ru_utime + children.ru_stime,
+            own.ru_utime + own.ru_stime,
+        )
 
 
 async def run_step(
@@ -228,8 +238,9 @@ async def run_step(
     wall, after = time.monotonic() - started, processes.cpu()
     entries = recorder.take_entries()
     step = score(system, callers, recorder.take(), sipp.walk, limit_ms, entries)
-    step.asterisk_cpu = (after[0] - before[0]) / wall
-    step.engine_cpu = (after[1] - before[1]) / wall
+    step.asterisk_cpu, step.engine_cpu, step.sipp_cpu, step.bench_cpu = (
+        (end - start) / wall for start, end in zip(before, after, strict=True)
+    )
     if result.returncode != 0:
         step.failures.insert(0, f"SIPp exit {result.returncode}: {_sipp_summary(result.stdout)}")
         step.passed = False
@@ -332,7 +343,8 @@ async def _measure(
         f"steps {options.steps} callers; limit p99 <= {options.limit_ms:g} ms per key"
     )
     print(f"{'system':<10}{'callers':>8}{'calls ok':>9}{'keys':>7}{'p50 ms':>9}"
-          f"{'p99 ms':>9}{'max ms':>9}{'Asterisk':>10}{'engine':>8}{'menu at':>9}{'max':>6}"
+          f"{'p99 ms':>9}{'max ms':>9}{'Asterisk':>10}{'engine':>8}{'SIPp':>6}{'bench':>7}"
+          f"{'menu at':>9}{'max':>6}"
           "  (CPU, cores; s from entry to the menu)")  # fmt: skip
     ami = AmiClient(settings.ami, resolve_ami_secret(settings))
     recorder = Recorder(ami.subscribe(EVENTS, maxsize=500_000))
@@ -414,7 +426,8 @@ def _print_step(step: StepResult) -> None:
     print(
         f"{step.system:<10}{step.callers:>8}{step.calls_ok:>9}{step.keys:>7}"
         f"{_fmt(step.p50_ms):>9}{_fmt(step.p99_ms):>9}{_fmt(step.max_ms):>9}"
-        f"{step.asterisk_cpu:>10.2f}{step.engine_cpu:>8.2f}"
+        f"{step.asterisk_cpu:>10.2f}{step.engine_cpu:>8.2f}{step.sipp_cpu:>6.2f}"
+        f"{step.bench_cpu:>7.2f}"
         f"{_seconds(step.menu_p50_ms):>9}{_seconds(step.menu_max_ms):>6}  {verdict}",
         flush=True,
     )

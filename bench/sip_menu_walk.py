@@ -166,6 +166,10 @@ class StepResult:
     # CPU of the step's wall time (1.0 = one core busy), measured around the SIPp run.
     asterisk_cpu: float = 0.0
     engine_cpu: float = 0.0
+    # The load generator (SIPp, a child the step waits for) and the bench's own process (its
+    # AMI recorder): what else shares the machine's cores during the step.
+    sipp_cpu: float = 0.0
+    bench_cpu: float = 0.0
     # From the call's entry into the dialplan to the main menu's start (greeting and notice
     # included), p50 and max, ms: where a system loses at call start (None: not recorded).
     menu_p50_ms: float | None = None

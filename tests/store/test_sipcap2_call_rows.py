@@ -84,7 +84,9 @@ async def test_bursts_of_any_size_reuse_one_compiled_statement(call_log: CallLog
     # batch, 1 ms of CPU per call row (issue 19 item 1).
     cache: list[Any] = []
 
-    def statement(_conn: Any, _cursor: Any, text: str, _params: Any, context: Any, *_: Any) -> None:
+    def statement(
+        _conn: Any, _cursor: Any, text: str, _params: Any, context: Any, *_: Any
+    ) -> None:
         if text.lstrip().upper().startswith("INSERT INTO CALLS "):
             cache.append(context.cache_hit)
 

@@ -3,9 +3,14 @@ calls that went wrong, and the verdict when a figure is only a lower bound."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from bench.rtp_dtmf import Key
+from bench.sip_menu import Processes
 from bench.sip_menu_walk import Mark, StepResult, Walk, bracket, figure, judge, score
 
 WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
@@ -76,3 +81,16 @@ def test_the_figure_is_the_most_callers_passed_below_the_fewest_failed() -> None
     assert bracket(results, "engine") == (64, 96)
     assert figure(results, "engine") == (64, False)
     assert figure(results, "dialplan") == (128, True)  # never failed: a lower bound
+
+
+def test_a_step_reports_the_load_generators_cpu_apart() -> None:
+    # SIPp is a child each step waits for: its CPU shows in the children's count, not in
+    # the bench's own.
+    processes = Processes(asterisk=None, engine=os.getpid())
+    before = processes.cpu()
+    burn = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass"
+    subprocess.run([sys.executable, "-c", burn], check=True)
+    after = processes.cpu()
+    asterisk, _engine, children, _bench = (b - a for a, b in zip(before, after, strict=True))
+    assert asterisk == 0.0
+    assert children >= 0.25
