@@ -190,6 +190,10 @@ class PromptLibrary:
         self._fragments = fragments
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._manifests: dict[str, Manifest] = {}
+        # The configured voice's built prompts by id, as sound() serves them: a prompt a call
+        # plays is looked up, not its path joined again (issue 19 item 1: 4% of the engine's
+        # loop while 320 callers pressed keys).  Forgotten with the manifest.
+        self._sounds: dict[str, Sound] = {}
         self._phrases: OrderedDict[tuple[str, ...], Sound] = OrderedDict()
         self._spoken: OrderedDict[str, Sound] = OrderedDict()
         self._fragment_audio: dict[str, audio.Rendered] = {}
@@ -262,6 +266,7 @@ class PromptLibrary:
     def reload(self) -> None:
         """Forget remembered manifests and audio (after a build in another process)."""
         self._manifests.clear()
+        self._sounds.clear()
         self._phrases.clear()
         self._spoken.clear()
         self._fragment_audio.clear()
@@ -279,8 +284,12 @@ class PromptLibrary:
 
     def sound(self, prompt_id: str) -> Sound:
         """The built prompt (or ``frag/<fragment id>``) in the configured voice."""
-        built = self._built(prompt_id)
-        return Sound(str(self.voice_dir() / prompt_id), built.duration)
+        found = self._sounds.get(prompt_id)
+        if found is None:
+            built = self._built(prompt_id)
+            found = Sound(str(self.voice_dir() / prompt_id), built.duration)
+            self._sounds[prompt_id] = found
+        return found
 
     def duration(self, prompt_id: str, voice: str | None = None) -> float:
         """Seconds of the prompt as rendered in ``voice`` (measured from its file at build)."""
@@ -424,6 +433,7 @@ class PromptLibrary:
         )
         removed = await asyncio.to_thread(_prune, target, set(ordered))
         self._manifests[self.speech.voice] = manifest
+        self._sounds.clear()
         self._phrases.clear()
         self._fragment_audio.clear()
         fresh_ids = rendered_ids

@@ -71,7 +71,7 @@ async def test_a_step_during_which_the_benchs_ami_connection_was_lost_is_not_mea
         walk=WALK, call=lambda number, callers: SimpleNamespace(returncode=0, stdout="")
     )
     recorder = SimpleNamespace(take=lambda: marks, take_entries=lambda: {"a": 100.0})
-    processes = SimpleNamespace(cpu=lambda: (0.0, 0.0))
+    processes = SimpleNamespace(cpu=lambda: (0.0, 0.0, 0.0, 0.0))
     step = await run_step(
         cast(Any, sipp),
         cast(Any, recorder),

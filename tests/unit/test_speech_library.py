@@ -228,6 +228,28 @@ async def test_sound_is_an_absolute_path_without_extension(tmp_path: Path) -> No
         lib.sound("nope")
 
 
+async def test_a_served_sound_is_remembered_until_a_build_or_reload(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path)
+    greeting = tmp_path / "prompts" / "recorded" / "greeting.wav"
+    greeting.parent.mkdir()
+    greeting.write_bytes(tone_wav(1.5))
+    lib = library(settings, FakeBackend())
+    await lib.build()
+    first = lib.sound("greeting")
+    assert lib.sound("greeting") is first  # looked up, not made again per call
+    assert first.duration == pytest.approx(1.57, abs=0.03)
+    # Rebuilt by this library: the new recording's length at once.
+    greeting.write_bytes(tone_wav(0.5))
+    await lib.build()
+    assert lib.sound("greeting").duration == pytest.approx(0.57, abs=0.03)
+    # Rebuilt by another process: served as before until reload(), then the new build.
+    greeting.write_bytes(tone_wav(2.5))
+    await library(settings, FakeBackend()).build()
+    assert lib.sound("greeting").duration == pytest.approx(0.57, abs=0.03)
+    lib.reload()
+    assert lib.sound("greeting").duration == pytest.approx(2.57, abs=0.03)
+
+
 def test_not_built_says_to_build(tmp_path: Path) -> None:
     lib = library(make_settings(tmp_path), FakeBackend())
     with pytest.raises(
