@@ -22,7 +22,9 @@ p99 of all its key latencies was within ``--limit-ms``; a system stops at its fi
 step, then ``--refine`` steps halve the gap between its last pass and that failure.
 Goal: engine figure / twin figure >= 1.0 (issue 19).  A system that passes every step has only
 a lower bound (">="), and so has the ratio: raise ``--steps`` on a machine with the cores for it.
-Each step also reports the CPU Asterisk and the engine used (cores, over the step).
+Each step also reports the CPU Asterisk, the engine, SIPp and the bench itself used (cores, over
+the step).  The engine runs in a session of its own, as systemd runs every service: the kernel
+shares the CPU between sessions (autogroups) or services (cgroups) before their threads.
 At the end the bench deletes the recordings of its own calls: the twin's (by their name) and
 the engine's (indexed in the engine's call log, caller :data:`CALLER`, since the run began).
 """
