@@ -433,6 +433,8 @@ def _print_step(step: StepResult) -> None:
         f"{_seconds(step.menu_p50_ms):>9}{_seconds(step.menu_max_ms):>6}  {verdict}",
         flush=True,
     )
+    if not step.passed and step.p99_by_key:
+        print(f"{'':<10}  p99 by key, ms: {' '.join(f'{ms:.0f}' for ms in step.p99_by_key)}")
     for failure in step.failures[:3]:
         print(f"{'':<10}  {failure}")
 

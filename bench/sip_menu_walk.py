@@ -174,6 +174,9 @@ class StepResult:
     # included), p50 and max, ms: where a system loses at call start (None: not recorded).
     menu_p50_ms: float | None = None
     menu_max_ms: float | None = None
+    # p99 of each key of the walk across the callers, ms (the first key comes right after
+    # the call start's work, the others in the middle of the walk): where a step was lost.
+    p99_by_key: list[float] = field(default_factory=list)
 
 
 def menu_starts(marks: dict[str, list[Mark]], entries: Mapping[str, float]) -> list[float]:
@@ -196,6 +199,7 @@ def score(
     entries: Mapping[str, float] | None = None,
 ) -> StepResult:
     latencies: list[float] = []
+    by_key: list[list[float]] = [[] for _ in walk.digits]
     failures: list[str] = []
     ok = 0
     for channel, channel_marks in marks.items():
@@ -214,6 +218,7 @@ def score(
                     problem = f"after key {n + 1} ({walk.digits[n]!r}) {got} started"
                     break
                 answers.append((started.at - ordered[i].at) * 1000)
+                by_key[n].append(answers[-1])
         latencies += answers
         if problem is None:
             ok += 1
@@ -238,6 +243,7 @@ def score(
     )
     if menus:
         result.menu_p50_ms, result.menu_max_ms = median(menus), max(menus)
+    result.p99_by_key = [percentile(key, 0.99) for key in by_key if key]
     return result
 
 

@@ -83,6 +83,17 @@ def test_the_figure_is_the_most_callers_passed_below_the_fewest_failed() -> None
     assert figure(results, "dialplan") == (128, True)  # never failed: a lower bound
 
 
+def test_each_key_of_the_walk_has_its_own_p99() -> None:
+    # Where a step is lost: the first key, right after the call start's work, or later ones.
+    marks = {
+        name: _call(100.0 + n, [("3", first, "/s/info.menu"), ("1", 2.0, "/s/info.tariffs")])
+        for n, (name, first) in enumerate((("a", 90.0), ("b", 3.0), ("c", 4.0)))
+    }
+    result = score("engine", 3, marks, WALK, limit_ms=50)
+    assert not result.passed
+    assert result.p99_by_key[0] > 80 and result.p99_by_key[1] == pytest.approx(2.0, abs=0.01)
+
+
 def test_a_step_reports_the_load_generators_cpu_apart() -> None:
     # SIPp is a child each step waits for: its CPU shows in the children's count, not in
     # the bench's own.
