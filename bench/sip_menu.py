@@ -17,6 +17,10 @@ same way for both: a key is answered when the next prompt starts on that channel
 ``Newexten`` of Background/Playback (twin).  The prompt that starts must be the one the
 menu leads to after that key, else the call counts as failed.
 
+Each step begins once Asterisk and the engine are idle (:func:`settle`): the engine writes the
+hang-ups and completes the recordings of the last step's calls, the twin's as well, for some
+seconds after they end.
+
 A system's figure is the highest step at which every call succeeded (SIPp and the walk) and
 p99 of all its key latencies was within ``--limit-ms``; a system stops at its first failed
 step, then ``--refine`` steps halve the gap between its last pass and that failure.
@@ -81,6 +85,11 @@ from ivr.menu.loader import load_menu
 
 # Past the listed steps: doubling until the dialplan fails too (the ratio measured, not bounded).
 MAX_CALLERS = 2048
+# Before each step, Asterisk and the engine each below this many cores over QUIET_WINDOW
+# seconds (both idle use under 0.05), for at most SETTLE_MAX seconds.
+QUIET_CORES = 0.15
+QUIET_WINDOW = 0.5
+SETTLE_MAX = 30.0
 
 
 # --- the systems ------------------------------------------------------------------------------
@@ -219,6 +228,24 @@ class Processes:
         )
 
 
+async def settle(
+    processes: Processes, window: float = QUIET_WINDOW, longest: float = SETTLE_MAX
+) -> float:
+    """Wait until Asterisk and the engine are idle: a step starts on a quiet machine, not in
+    the tail of the last one (its hang-ups written, its recordings completed: for the twin's
+    576 callers the engine's tracker was still busy when the engine's next step began).
+    Seconds waited; after ``longest`` the step starts anyway."""
+    started = time.monotonic()
+    while True:
+        before = processes.cpu()
+        await asyncio.sleep(window)
+        after = processes.cpu()
+        busiest = max(after[0] - before[0], after[1] - before[1]) / window
+        waited = time.monotonic() - started
+        if busiest < QUIET_CORES or waited >= longest:
+            return waited
+
+
 async def run_step(
     sipp: Sipp,
     recorder: Recorder,
@@ -231,6 +258,7 @@ async def run_step(
     """One step; ``ami_logins``: the bench's AMI login count (a step during which its AMI
     connection was lost misses events, and later ones would get the stragglers: not measured)."""
     number = BENCH_NUMBER if system == "dialplan" else ENGINE_NUMBER
+    settled_after = await settle(processes)
     recorder.take()
     recorder.take_entries()
     logins = ami_logins()
@@ -240,6 +268,7 @@ async def run_step(
     wall, after = time.monotonic() - started, processes.cpu()
     entries = recorder.take_entries()
     step = score(system, callers, recorder.take(), sipp.walk, limit_ms, entries)
+    step.settled_s = settled_after
     step.asterisk_cpu, step.engine_cpu, step.sipp_cpu, step.bench_cpu = (
         (end - start) / wall for start, end in zip(before, after, strict=True)
     )
@@ -433,6 +462,8 @@ def _print_step(step: StepResult) -> None:
         f"{_seconds(step.menu_p50_ms):>9}{_seconds(step.menu_max_ms):>6}  {verdict}",
         flush=True,
     )
+    if step.settled_s >= 1.0:
+        print(f"{'':<10}  began after {step.settled_s:.1f} s waiting for the last step's tail")
     if not step.passed and step.p99_by_key:
         print(f"{'':<10}  p99 by key, ms: {' '.join(f'{ms:.0f}' for ms in step.p99_by_key)}")
     for failure in step.failures[:3]:

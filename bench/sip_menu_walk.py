@@ -177,6 +177,8 @@ class StepResult:
     # p99 of each key of the walk across the callers, ms (the first key comes right after
     # the call start's work, the others in the middle of the walk): where a step was lost.
     p99_by_key: list[float] = field(default_factory=list)
+    # Seconds the step waited for Asterisk and the engine to be idle before it began.
+    settled_s: float = 0.0
 
 
 def menu_starts(marks: dict[str, list[Mark]], entries: Mapping[str, float]) -> list[float]:

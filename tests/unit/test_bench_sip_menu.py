@@ -3,14 +3,17 @@ calls that went wrong, and the verdict when a figure is only a lower bound."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
+from typing import Any, cast
 
 import pytest
 
 from bench.rtp_dtmf import Key
-from bench.sip_menu import Processes
+from bench.sip_menu import Processes, settle
 from bench.sip_menu_walk import Mark, StepResult, Walk, bracket, figure, judge, score
 
 WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
@@ -105,3 +108,17 @@ def test_a_step_reports_the_load_generators_cpu_apart() -> None:
     asterisk, _engine, children, _bench = (b - a for a, b in zip(before, after, strict=True))
     assert asterisk == 0.0
     assert children >= 0.25
+
+
+async def test_a_step_waits_until_asterisk_and_the_engine_are_idle() -> None:
+    # CPU seconds so far (Asterisk, engine, children, bench): the engine busy for two
+    # windows (the last step's hang-ups), then idle.
+    busy_then_idle = [(0.0, engine, 0.0, 0.0) for engine in (0.0, 1.0, 1.0, 2.0, 2.0)]
+    totals = itertools.chain(busy_then_idle, itertools.repeat((0.0, 2.0, 0.0, 0.0)))
+    processes = SimpleNamespace(cpu=lambda: next(totals))
+    waited = await settle(cast(Any, processes), window=0.01, longest=5.0)
+    assert 0.03 <= waited < 1.0
+    # Never idle: the step begins anyway after the longest wait.
+    busy = itertools.count()
+    always = SimpleNamespace(cpu=lambda: (0.0, float(next(busy)), 0.0, 0.0))
+    assert await settle(cast(Any, always), window=0.01, longest=0.05) >= 0.05
