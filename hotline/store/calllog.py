@@ -46,6 +46,20 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 # How long the end of a call waits for its noted path to be committed (its webhook reports it).
 PATH_FLUSH_SECONDS = 2.0
+# What the first end of a call returns: the direction, and what its webhook event reports.
+_ENDED_COLUMNS: Final = (
+    CALLS.c.direction,
+    CALLS.c.id,
+    CALLS.c.uniqueid,
+    CALLS.c.caller,
+    CALLS.c.simulated,
+    CALLS.c.started_at,
+    CALLS.c.answered_at,
+    CALLS.c.ended_at,
+    CALLS.c.outcome,
+    CALLS.c.hangup_cause,
+    CALLS.c.operator_reason,
+)
 
 
 # dialer.model.Result.POSITIVE, as the attempt row stores it (the store sits below the dialer).
@@ -298,7 +312,7 @@ class CallLog:
             .where(CALLS.c.uniqueid == uniqueid, CALLS.c.ended_at.is_(None))
             .values(ended_at=_ts(at), hangup_cause=func.coalesce(CALLS.c.hangup_cause, cause))
             .values(outcome=ends_as)
-            .returning(CALLS.c.id, CALLS.c.direction)
+            .returning(*_ENDED_COLUMNS)
         )
         async with self._db.session() as session:
             row = (await session.execute(first_end)).first()
@@ -317,9 +331,9 @@ class CallLog:
                     raise UnknownCall(uniqueid)
                 return
             if row.direction is CallDirection.INBOUND:
-                call = await session.get(Call, row.id, populate_existing=True)
-                if call is not None:
-                    await inbound_call_ended(session, call)
+                # The ended row as the UPDATE left it: its webhook event needs no second read
+                # (issue 19 item 1: an ORM load per hang-up in a burst of them).
+                await inbound_call_ended(session, row)
 
     async def open_inbound(
         self, started_before: datetime, nodes: Sequence[str] | None = None

@@ -4,22 +4,25 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.protocol import webhooks as wh
-from hotline.store.enums import AppealStatus, EventKind
+from hotline.store.enums import AppealStatus, CallOutcome, EventKind
 from hotline.store.models import (
     Appeal,
-    Call,
     CallEvent,
     CampaignTarget,
     DialAttempt,
     QueueEvent,
     Reading,
 )
-from hotline.store.webhooks import add_event, new_event_id
+from hotline.store.webhooks import add_event, insert_event, new_event_id
+
+_CALL_EVENTS: Final[Table] = CallEvent.__table__  # type: ignore[assignment]
+_QUEUE_EVENTS: Final[Table] = QueueEvent.__table__  # type: ignore[assignment]
 
 # The appeal statuses an event reports, and its kind.
 APPEAL_KINDS: dict[AppealStatus, type[wh.AppealAnswered | wh.AppealClosed]] = {
@@ -80,23 +83,49 @@ def appeal_moved(session: AsyncSession, row: Appeal, at: datetime) -> None:
         add_event(session, kind(id=new_event_id(), at=at, data=_appeal(row)))
 
 
-async def inbound_call_ended(session: AsyncSession, call: Call) -> None:
+class EndedCall(Protocol):
+    """What the end of an inbound call reports of its row: a ``Call`` or the row the
+    ending UPDATE returned (``calllog._ENDED_COLUMNS``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def uniqueid(self) -> str: ...
+    @property
+    def caller(self) -> str | None: ...
+    @property
+    def simulated(self) -> bool: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def answered_at(self) -> datetime | None: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def outcome(self) -> CallOutcome | None: ...
+    @property
+    def hangup_cause(self) -> str | None: ...
+    @property
+    def operator_reason(self) -> str | None: ...
+
+
+async def inbound_call_ended(session: AsyncSession, call: EndedCall) -> None:
     """The call's end with its menu path, identified accounts and queue result (as the log
     has them when the hang-up is written)."""
+    # Core columns, not the entities': no ORM execution state per hang-up (issue 19 item 1).
+    ev, qe = _CALL_EVENTS.c, _QUEUE_EVENTS.c
     events = (
         await session.execute(
-            select(CallEvent.kind, CallEvent.value)
-            .where(CallEvent.call_id == call.id)
-            .order_by(CallEvent.at, CallEvent.id)
+            select(ev.kind, ev.value).where(ev.call_id == call.id).order_by(ev.at, ev.id)
         )
     ).all()
     path = [value for kind, value in events if kind == EventKind.NODE]
     accounts = list(dict.fromkeys(v for k, v in events if k == EventKind.ACCOUNT))
     queue_rows = (
         await session.execute(
-            select(QueueEvent.kind, QueueEvent.queue, QueueEvent.member)
-            .where(QueueEvent.uniqueid == call.uniqueid)
-            .order_by(QueueEvent.at, QueueEvent.id)
+            select(qe.kind, qe.queue, qe.member)
+            .where(qe.uniqueid == call.uniqueid)
+            .order_by(qe.at, qe.id)
         )
     ).all()
     queue = queue_rows[-1][1] if queue_rows else None
@@ -121,7 +150,8 @@ async def inbound_call_ended(session: AsyncSession, call: Call) -> None:
         queue_result=queue_rows[-1][0].value if queue_rows else None,
         operator=members[-1] if members else None,
     )
-    add_event(session, wh.InboundCallEnded(id=new_event_id(), at=ended_at, data=data))
+    event = wh.InboundCallEnded(id=new_event_id(), at=ended_at, data=data)
+    await insert_event(session, event)
 
 
 def outbound_attempt_ended(

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import and_, delete, func, select, update
+from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +28,7 @@ from hotline.store.db import Database
 from hotline.store.models import WebhookDelivery, WebhookDeliveryStatus, WebhookEventRow
 
 ERROR_MAX: Final = 500
+_EVENTS: Final[Table] = WebhookEventRow.__table__  # type: ignore[assignment]
 # The audit action of a dead letter put back in line.
 AUDIT_RETRY: Final = "webhook.retry"
 
@@ -58,15 +59,29 @@ def new_event_id() -> str:
 
 def add_event(session: AsyncSession, payload: WebhookPayload) -> None:
     """Write ``payload`` into the outbox in ``session``'s transaction (committed with it)."""
-    session.add(
-        WebhookEventRow(
-            event_id=payload.id,
-            kind=payload.kind.value,
-            at=payload.at,
-            body=encode(payload),
-            fanned_out=False,
-        )
-    )
+    session.add(WebhookEventRow(**_row(payload)))
+    _announce(session)
+
+
+async def insert_event(session: AsyncSession, payload: WebhookPayload) -> None:
+    """``add_event`` as one Core INSERT, executed now: no unit of work to flush at commit
+    (the call tracker's hang-ups, issue 19 item 1)."""
+    await session.execute(insert(_EVENTS).values(_row(payload)))
+    _announce(session)
+
+
+def _row(payload: WebhookPayload) -> dict[str, Any]:
+    return {
+        "event_id": payload.id,
+        "kind": payload.kind.value,
+        "at": payload.at,
+        "body": encode(payload),
+        "fanned_out": False,
+    }
+
+
+def _announce(session: AsyncSession) -> None:
+    """The commit of ``session`` wakes the webhook worker (of this process and others)."""
     notify.announce_at_commit(
         session, notify.NotifyChannel.WEBHOOKS, notify.WakeReason.WEBHOOK_EVENT
     )

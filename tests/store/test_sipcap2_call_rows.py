@@ -5,13 +5,14 @@ one transaction."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.exc import DataError
 
 from hotline.store.calllog import CallLog, UnknownCall
@@ -190,3 +191,28 @@ async def test_an_end_reported_again_brings_the_outcome_in_the_same_transaction(
     assert record is not None
     assert record.outcome is CallOutcome.ABANDONED
     assert record.ended_at == T0 + timedelta(seconds=30) and record.hangup_cause == "16"
+
+
+async def test_an_inbound_calls_end_reads_its_row_once_with_its_webhook_event(
+    call_log: CallLog,
+) -> None:
+    # The end read the row again through the ORM for its webhook event, and wrote the event
+    # by a unit of work; the ending UPDATE returns what the event reports now.
+    await open_call(call_log, 1, caller="+79130000001")
+    await call_log.add_event("1800000000.1", EventKind.NODE, "root")
+    with counting(call_log.db) as counted:
+        await call_log.ended(
+            "1800000000.1", at=T0 + timedelta(seconds=30), outcome=CallOutcome.ABANDONED
+        )
+    reads = [s for s in counted.statements if s.lstrip().upper().startswith("SELECT")]
+    assert not [s for s in reads if "FROM CALLS" in s.upper()], reads
+    assert counted.inserts_into("webhook_events") == 1 and counted.commits == 1
+    async with call_log.db.session() as session:
+        (body,) = (await session.execute(text("SELECT body FROM webhook_events"))).scalars()
+    data = json.loads(body)["data"]
+    assert (data["ivr_path"], data["outcome"], data["phone"]) == (
+        ["root"],
+        "abandoned",
+        "+79130000001",
+    )
+    assert data["ended_at"].startswith("2026-12-05T09:00:30")
