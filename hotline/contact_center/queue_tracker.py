@@ -188,7 +188,7 @@ class QueueTracker:
             return
         if event.name == "Hangup":
             self._legs.pop(event.uniqueid, None)
-        if event.name == "Hangup" and await self._recordings.for_uniqueid(event.uniqueid):
+        if event.name == "Hangup" and await self._recordings.any_for(event.uniqueid):
             task = asyncio.create_task(self.finish_recordings(event.uniqueid))
             self._finishing.add(task)
             task.add_done_callback(self._finishing.discard)

@@ -32,6 +32,21 @@ if TYPE_CHECKING:
 
 CALLS: Final[Table] = Call.__table__  # type: ignore[assignment]
 CALL_EVENTS: Final[Table] = CallEvent.__table__  # type: ignore[assignment]
+# What the first end of a call returns (``CallLog.ended``): its direction, and what the
+# webhook event of an inbound call's end reports, so that event needs no second read.
+ENDED_COLUMNS: Final = (
+    CALLS.c.direction,
+    CALLS.c.id,
+    CALLS.c.uniqueid,
+    CALLS.c.caller,
+    CALLS.c.simulated,
+    CALLS.c.started_at,
+    CALLS.c.answered_at,
+    CALLS.c.ended_at,
+    CALLS.c.outcome,
+    CALLS.c.hangup_cause,
+    CALLS.c.operator_reason,
+)
 # Rows per statement: 10 columns each stays far below SQLite's bound on parameters.
 MAX_ROWS: Final = 200
 # The database did not take the statement at all (down, locked, connection lost): every row

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, Select, func, literal, select, update
 from sqlalchemy.orm import selectinload
@@ -24,6 +24,7 @@ from hotline.core.clock import utc_now
 from hotline.core.phones import mask_phone
 from hotline.store.call_rows import (
     CALLS,
+    ENDED_COLUMNS,
     CallRows,
     add_event,
     outcome_values,
@@ -40,26 +41,9 @@ from hotline.store.models import Call, DialAttempt, QueueEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
 from hotline.store.webhook_events import inbound_call_ended
 
-if TYPE_CHECKING:
-    pass
-
 log = logging.getLogger(__name__)
 # How long the end of a call waits for its noted path to be committed (its webhook reports it).
 PATH_FLUSH_SECONDS = 2.0
-# What the first end of a call returns: the direction, and what its webhook event reports.
-_ENDED_COLUMNS: Final = (
-    CALLS.c.direction,
-    CALLS.c.id,
-    CALLS.c.uniqueid,
-    CALLS.c.caller,
-    CALLS.c.simulated,
-    CALLS.c.started_at,
-    CALLS.c.answered_at,
-    CALLS.c.ended_at,
-    CALLS.c.outcome,
-    CALLS.c.hangup_cause,
-    CALLS.c.operator_reason,
-)
 
 
 # dialer.model.Result.POSITIVE, as the attempt row stores it (the store sits below the dialer).
@@ -312,7 +296,7 @@ class CallLog:
             .where(CALLS.c.uniqueid == uniqueid, CALLS.c.ended_at.is_(None))
             .values(ended_at=_ts(at), hangup_cause=func.coalesce(CALLS.c.hangup_cause, cause))
             .values(outcome=ends_as)
-            .returning(*_ENDED_COLUMNS)
+            .returning(*ENDED_COLUMNS)
         )
         async with self._db.session() as session:
             row = (await session.execute(first_end)).first()

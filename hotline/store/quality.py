@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 
 from hotline.dialplan.names import QualityLeg
 from hotline.store.db import Database
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 # The quality tracker's spool of measurements the store refused (issue 21).
 SPOOL: Final = "call-quality"
+_QUALITY: Final[Table] = CallQuality.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -113,24 +114,25 @@ class CallQualityStore:
                 )
                 if found is not None:
                     return
-            session.add(
-                CallQuality(
-                    at=as_utc(record.at),
-                    uniqueid=record.uniqueid,
-                    channel=record.channel,
-                    rx_packets=record.rx_packets,
-                    tx_packets=record.tx_packets,
-                    lost=record.lost,
-                    remote_lost=record.remote_lost,
-                    loss=record.loss,
-                    jitter_ms=record.jitter_ms,
-                    rtt_ms=record.rtt_ms,
-                    flagged=record.flagged,
-                    problems=",".join(record.problems),
-                    leg=record.leg,
-                    call_uniqueid=record.call,
-                )
+            # A Core INSERT, not an entity added: no unit of work to flush for one row per
+            # hang-up (issue 19 item 1).
+            row = insert(_QUALITY).values(
+                at=as_utc(record.at),
+                uniqueid=record.uniqueid,
+                channel=record.channel,
+                rx_packets=record.rx_packets,
+                tx_packets=record.tx_packets,
+                lost=record.lost,
+                remote_lost=record.remote_lost,
+                loss=record.loss,
+                jitter_ms=record.jitter_ms,
+                rtt_ms=record.rtt_ms,
+                flagged=record.flagged,
+                problems=",".join(record.problems),
+                leg=record.leg,
+                call_uniqueid=record.call,
             )
+            await session.execute(row)
 
     async def between(self, start: datetime, end: datetime) -> list[QualityRecord]:
         query = (

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Table, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utc_now
@@ -16,6 +16,8 @@ from hotline.store.db import Database, dialect_insert
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.models import Call, CallEvent, QueueEvent, Recording, RecordingAccess
 from hotline.store.types import as_utc
+
+_RECORDINGS: Final[Table] = Recording.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,13 @@ class Recordings:
             )
             return bool(getattr(done, "rowcount", 0))
 
+    async def any_for(self, uniqueid: str) -> bool:
+        """Whether a recording of this channel is indexed: one row's id, no entity loaded
+        (the queue tracker asks at every hang-up, issue 19 item 1)."""
+        query = select(_RECORDINGS.c.id).where(_RECORDINGS.c.uniqueid == uniqueid).limit(1)
+        async with self._db.session() as session:
+            return (await session.execute(query)).first() is not None
+
     async def for_uniqueid(self, uniqueid: str) -> list[RecordingRecord]:
         async with self._db.session() as session:
             rows = await session.scalars(
@@ -190,10 +199,10 @@ class Recordings:
         return Completion([_recording(r[0]) for r in rows], first[1], first[2], first[3])
 
     async def update(self, recording_id: int, **values: Any) -> None:
+        # The table's UPDATE, not the entity's: no ORM execution state (issue 19 item 1).
+        statement = update(_RECORDINGS).where(_RECORDINGS.c.id == recording_id).values(**values)
         async with self._db.session() as session:
-            await session.execute(
-                update(Recording).where(Recording.id == recording_id).values(**values)
-            )
+            await session.execute(statement)
 
     async def find(
         self,

@@ -85,7 +85,7 @@ def appeal_moved(session: AsyncSession, row: Appeal, at: datetime) -> None:
 
 class EndedCall(Protocol):
     """What the end of an inbound call reports of its row: a ``Call`` or the row the
-    ending UPDATE returned (``calllog._ENDED_COLUMNS``)."""
+    ending UPDATE returned (``call_rows.ENDED_COLUMNS``)."""
 
     @property
     def id(self) -> str: ...
