@@ -251,9 +251,12 @@ async def add_event(
     value: str,
     detail: dict[str, Any] | None,
     at: datetime,
+    call_id: str | None = None,
 ) -> None:
-    """Append an event to the call (UnknownCall when there is no such call)."""
-    call_id = await session.scalar(select(CALLS.c.id).where(CALLS.c.uniqueid == uniqueid))
+    """Append an event to the call (UnknownCall when there is no such call); ``call_id``:
+    its id, when this transaction has it already (no second look-up)."""
+    if call_id is None:
+        call_id = await session.scalar(select(CALLS.c.id).where(CALLS.c.uniqueid == uniqueid))
     if call_id is None:
         raise UnknownCall(uniqueid)
     event = {"call_id": call_id, "at": at, "kind": kind, "value": value, "detail": detail}

@@ -260,8 +260,9 @@ class CallLog:
         at = utc_now()
         try:
             async with self._db.session() as session:
-                await update_call(session, uniqueid, **outcome_values(outcome, None, False))
-                await add_event(session, uniqueid, kind, value, detail, at)
+                values = outcome_values(outcome, None, False)
+                call_id = await update_call(session, uniqueid, **values)
+                await add_event(session, uniqueid, kind, value, detail, at, call_id)
         except (*STORE_ERRORS, UnknownCall) as exc:
             if self._events is not None:
                 await self._events.add(uniqueid, kind, value, detail, at=at)

@@ -148,6 +148,8 @@ async def test_a_hang_up_event_and_outcome_are_one_transaction(call_log: CallLog
             "1800000000.1", EventKind.STATUS, "caller hung up", CallOutcome.ABANDONED
         )
     assert counted.commits == 1
+    # The UPDATE returns the call's id: the event's INSERT looks it up no second time.
+    assert len(counted.statements) == 2, counted.statements
     record = await call_log.get(uniqueid="1800000000.1")
     assert record is not None and record.outcome is CallOutcome.ABANDONED
     assert [(e.kind, e.value) for e in record.events] == [(EventKind.STATUS, "caller hung up")]
