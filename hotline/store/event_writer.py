@@ -60,6 +60,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_BATCH: Final = 1000
+# Group commit: after the first event of a batch, the events of the next LINGER_SECONDS join
+# it (``flush()`` cuts the wait short).  Without it the writer committed whatever one turn
+# of the loop had queued: at 320 callers pressing keys, a transaction every few events, and
+# those transactions were a tenth of the engine's loop (issue 19 item 1).
+LINGER_SECONDS: Final = 0.05
 QUEUE_SIZE: Final = 20_000
 # uniqueid -> call id of recent calls, so a batch rarely needs to look one up.
 KNOWN_CALLS: Final = 4096
@@ -120,8 +125,11 @@ class EventWriter:
         events_for_row_seconds: float = EVENTS_FOR_ROW_SECONDS,
         clock: Callable[[], float] = time.monotonic,
         spool: HeldSpool | None = None,
+        linger: float = LINGER_SECONDS,
     ) -> None:
         self._db = db
+        self._linger = linger
+        self._hurry = asyncio.Event()  # set by flush(): no lingering for the next batch
         # Bounded: if the store stalls, callers slow down instead of memory growing.
         self._queue: asyncio.Queue[_Event] = asyncio.Queue(QUEUE_SIZE)
         # Taken from the queue, not yet committed: the next batch, or what the database
@@ -177,6 +185,7 @@ class EventWriter:
         """Return once every event added before this call is committed, parked in the outbox
         for the database to come back, or given up on."""
         target = self._queued
+        self._hurry.set()
         async with self._progress:
             await self._progress.wait_for(lambda: self._done >= target)
 
@@ -191,6 +200,7 @@ class EventWriter:
                 wait = held_wait if wait is None else min(wait, held_wait)
             if wait is None:
                 self._take(await self._queue.get())
+                await self._gather()
             else:  # a refused batch, or held events: wait, taking new events meanwhile
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(wait):
@@ -208,6 +218,17 @@ class EventWriter:
             self._done = self._queued - self._queue.qsize()
             async with self._progress:
                 self._progress.notify_all()
+
+    async def _gather(self) -> None:
+        """Let the next ``linger`` seconds' events join the batch (one commit for a burst of
+        keys), unless flush() asked for the events already queued."""
+        if self._linger <= 0 or len(self._outbox) + self._queue.qsize() >= MAX_BATCH:
+            return
+        if not self._hurry.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._linger):
+                    await self._hurry.wait()
+        self._hurry.clear()
 
     def _take(self, event: _Event) -> None:
         if len(self._outbox) + self._held_count >= self._outbox_size:

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -83,3 +84,38 @@ async def test_without_a_writer_note_writes_at_once(db: Database) -> None:
     await log.flush()  # nothing queued: returns at once
     record = await log.get(uniqueid="1.4")
     assert record is not None and record.path == ("main",)
+
+
+async def test_events_of_a_burst_are_one_commit_and_flush_does_not_wait_for_more(
+    db: Database,
+) -> None:
+    # Group commit: the writer used to commit whatever one turn of the loop had queued, a
+    # transaction every few keys under load (issue 19 item 1).  With a linger longer than any
+    # test, only flush() ends the wait: one commit holds the burst.
+    await db.upgrade()
+    writer = EventWriter(db, linger=3600.0)
+    log = CallLog(db, writer)
+    await log.open(uniqueid="1.9", direction=CallDirection.INBOUND, started_at=T0)
+    commits: list[int] = []
+
+    def commit(_conn: object) -> None:
+        commits.append(1)
+
+    engine = db.engine.sync_engine
+    event.listen(engine, "commit", commit)
+    task = asyncio.create_task(writer.run())
+    try:
+        await log.note("1.9", "node", "main")
+        for _ in range(5):  # the writer takes the first event and waits for more
+            await asyncio.sleep(0)
+        for digit in "123":
+            await log.note("1.9", "digits", digit)
+        await log.flush()
+    finally:
+        event.remove(engine, "commit", commit)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert len(commits) == 1
+    record = await log.get(uniqueid="1.9")
+    assert record is not None and [e.value for e in record.events] == ["main", "1", "2", "3"]
