@@ -3,9 +3,11 @@
 Every key a caller presses produces two or three call-log events (the prompt, the digits, the
 node).  Written one transaction each, they cost more than everything else the IVR does for
 that key, and the caller waits for them before the next prompt starts.  These events are
-statistics, not promises to the caller, so they are queued and one task commits whatever has
-queued up in a single transaction.  Anything a caller is told was accepted (a callback, a
-meter reading) is still committed before it is said, by its own store; and the IVR flushes
+statistics, not promises to the caller, so they are queued and one task commits them in
+groups: after the first event of a batch it waits ``LINGER_SECONDS`` for more (``flush()``
+ends the wait), then commits what has queued up in a single transaction.  Anything a caller
+is told was accepted (a callback, a meter reading) is still committed before it is said, by
+its own store; and the IVR flushes
 its events before it hands a call back to the dialplan, so a finished IVR call is complete
 in the log.
 
