@@ -7,9 +7,8 @@ statistics, not promises to the caller, so they are queued and one task commits 
 groups: after the first event of a batch it waits ``LINGER_SECONDS`` for more (``flush()``
 ends the wait), then commits what has queued up in a single transaction.  Anything a caller
 is told was accepted (a callback, a meter reading) is still committed before it is said, by
-its own store; and the IVR flushes
-its events before it hands a call back to the dialplan, so a finished IVR call is complete
-in the log.
+its own store; and the IVR flushes its events before it hands a call back to the dialplan,
+so a finished IVR call is complete in the log.
 
 A database that is down or locked does not lose them (issue 21: found by the soak): a batch
 that fails for the database's sake stays in a bounded outbox, in order, and is written again
