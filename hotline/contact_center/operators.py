@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -23,6 +26,11 @@ from hotline.store.queue_events import QueueEvents
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 QUEUE_ACTIONS: Final = ("login", "logout", "pause", "unpause")
+# The console hears an operator's AgentConnect when the engine does, and the engine's queue
+# tracker stores it a moment later (longer on a loaded machine): the screen waits this long
+# for it, looking this often, rather than showing no call until its next redraw.
+CONNECT_STORED_WITHIN: Final = 5.0
+CONNECT_LOOK_SECONDS: Final = 0.2
 NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_.]{0,31}$")
 NEVER: Final = "never"
 # Asterisk's device states (QueueMember Status).
@@ -305,3 +313,35 @@ async def screen_pop(
     if call_id is not None and call_id != shown:
         await AuditLog(db).write(by, "screen_pop.view", call_id)
     return pop
+
+
+def own_connect(events: Iterable[AmiEvent], name: str) -> str | None:
+    """The caller's uniqueid of the last AgentConnect to operator ``name`` in ``events``
+    (pure; None when none of them put a call through to ``name``)."""
+    found = None
+    for event in events:
+        if event.name == "AgentConnect" and event.get("membername") == name:
+            found = event.uniqueid
+    return found
+
+
+async def connect_stored(
+    db: Database,
+    name: str,
+    uniqueid: str,
+    shown: str | None,
+    within: float = CONNECT_STORED_WITHIN,
+    look: float = CONNECT_LOOK_SECONDS,
+) -> bool:
+    """Wait until the store has ``name``'s connect to ``uniqueid``, or any connect but the call
+    ``shown`` (a transfer's leg is stored under its caller's uniqueid); False after ``within``
+    seconds."""
+    events = QueueEvents(db)
+    deadline = time.monotonic() + within
+    while True:
+        latest = await events.latest_connect(name)
+        if latest is not None and (latest.uniqueid == uniqueid or latest.uniqueid != shown):
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(look)

@@ -45,7 +45,10 @@ SECONDS = re.compile(r"^\d+(\.\d+)?$")
 def settings(tmp_path: Path, sandbox: Sandbox) -> Settings:
     return engine_settings(
         tmp_path / "card.db",
-        simulate={"max_call_seconds": 90.0},
+        # The caller stays on the line after the queue answers, until the operator hangs up
+        # (the simulator leaves the queue after queue_linger_seconds, 2 s by default: the
+        # live card then lasted about a second, and a loaded CI run never drew it).
+        simulate={"max_call_seconds": 90.0, "queue_linger_seconds": 60.0},
         desk={"wrapup_simulated": True, "wrapup_seconds": 120},
     )
 
@@ -80,9 +83,9 @@ async def test_card_disposition_and_wrapup(
     await seed(settings)
     reading_call = await simulate(settings, READING_DTMF, caller_id=CALLER)
     assert reading_call.outcome == CallOutcome.COMPLETED
-    # Answers after 1 s and talks 15 s: the live card is drawn while the call lasts (with 5 s,
-    # a loaded clean-clone run redrew it only after the hang-up, as the last call, not live).
-    interface = ops.simulated_interface("anna", 1, 15)
+    # Answers after 1 s and talks 8 s, with the caller on the line (queue_linger_seconds): the
+    # live card is drawn while the call lasts.
+    interface = ops.simulated_interface("anna", 1, 8)
     await engine.operators.add("anna", interface, simulated=True)
     try:
         async with async_playwright() as playwright:

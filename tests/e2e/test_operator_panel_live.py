@@ -24,7 +24,11 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def settings(tmp_path: Path, sandbox: Sandbox) -> Settings:
-    return engine_settings(tmp_path / "panel.db", simulate={"max_call_seconds": 60.0})
+    # The caller stays until the operator hangs up (by default the simulator leaves the queue
+    # 2 s after joining it: the live pop lasted about a second, too short for a loaded run).
+    return engine_settings(
+        tmp_path / "panel.db", simulate={"max_call_seconds": 60.0, "queue_linger_seconds": 40.0}
+    )
 
 
 CALLER = "79004445566"

@@ -3,6 +3,7 @@ report from stored rows, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from hotline.contact_center import operators as ops
 from hotline.contact_center import recordings as recording
 from hotline.contact_center.queue_report import build_report
 from hotline.core.errors import NotFound
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import load_settings
 from hotline.store.audit import Actor
 from hotline.store.callbacks import CallbackStore
@@ -102,6 +104,46 @@ async def test_screen_pop_from_the_call_log(store: Database) -> None:
         QueueEventRecord(T0 + timedelta(seconds=99), K.COMPLETE, "u1", "q", member="op1", talk=87)
     )
     assert await ops.screen("op1", log, events) is None  # the conversation ended
+
+
+def agent_event(name: str, uniqueid: str, member: str) -> AmiEvent:
+    return AmiEvent.from_headers([("Event", name), ("Uniqueid", uniqueid), ("MemberName", member)])
+
+
+def test_own_connect_is_the_last_call_put_through_to_that_operator() -> None:
+    heard = [
+        agent_event("AgentConnect", "u1", "op1"),
+        agent_event("AgentConnect", "u2", "op2"),
+        agent_event("AgentComplete", "u3", "op1"),
+        agent_event("AgentConnect", "u4", "op1"),
+        agent_event("Hangup", "u5", "op1"),
+    ]
+    assert ops.own_connect(heard, "op1") == "u4"
+    assert ops.own_connect(heard, "op2") == "u2"
+    assert ops.own_connect(heard[2:3], "op1") is None
+
+
+async def test_the_screen_waits_for_the_connect_the_console_heard(store: Database) -> None:
+    """The console hears AgentConnect as the engine does; the engine stores it later.  The
+    screen waits for it (a loaded CI run drew "no call" and then not again before the caller
+    left), but not for ever."""
+    log, events = CallLog(store), QueueEvents(store)
+    await open_call(log, "u1", T0)
+    assert not await ops.connect_stored(store, "op1", "u1", None, within=0.3, look=0.05)
+
+    async def stored_later() -> None:
+        await asyncio.sleep(0.4)
+        await events.add(QueueEventRecord(T0, K.CONNECT, "u1", "q", member="op1"))
+
+    writer = asyncio.create_task(stored_later())
+    assert await ops.connect_stored(store, "op1", "u1", None, within=10, look=0.05)
+    assert writer.done()
+    # Already stored: at once.  A transfer's leg is stored under its caller's uniqueid, so
+    # any connect but the call on the screen will do.
+    assert await ops.connect_stored(store, "op1", "u1", "u1", within=0)
+    assert await ops.connect_stored(store, "op1", "leg-of-u1", None, within=0)
+    # The call on the screen is not a new one.
+    assert not await ops.connect_stored(store, "op1", "leg-of-u1", "u1", within=0)
 
 
 async def test_recordings_index_audit_and_purge(store: Database, tmp_path: Path) -> None:

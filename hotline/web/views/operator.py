@@ -201,23 +201,28 @@ async def screen_stream(
     sub = ami.subscribe(SCREEN_EVENTS, 64) if ami is not None else None
 
     async def screens() -> AsyncIterator[dict[str, Any]]:
-        shown: str | None = None
+        db = request.app.state.db
+        shown: str | None = None  # the call id on the screen (audited once)
+        on_screen: str | None = None  # its uniqueid
         try:
             while True:
-                pop = await ops.screen_pop(
-                    request.app.state.db, who.name, ami, who.actor, shown=shown
-                )
+                pop = await ops.screen_pop(db, who.name, ami, who.actor, shown=shown)
                 shown = pop.get("call_id") if pop else None
+                on_screen = pop.get("uniqueid") if pop else None
                 html = await desk_views.screen_fragment(request, who, pop)
                 yield {"event": SSE_EVENT, "data": html}
                 if sub is None:
                     await asyncio.sleep(SCREEN_REFRESH_SECONDS)
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await sub.get(SCREEN_REFRESH_SECONDS)
-                    await asyncio.sleep(0.3)  # let the tracker store the connect first
+                    heard = [await sub.get(SCREEN_REFRESH_SECONDS)]
+                    await asyncio.sleep(0.3)  # let the tracker store what it heard first
                     while not sub.queue.empty():
-                        sub.queue.get_nowait()
+                        heard.append(sub.queue.get_nowait())
+                    connect = ops.own_connect(heard, who.name)
+                    if connect is not None:
+                        # A call put through to this operator: drawn once it is stored.
+                        await ops.connect_stored(db, who.name, connect, on_screen)
         finally:
             if ami is not None and sub is not None:
                 ami.unsubscribe(sub)
