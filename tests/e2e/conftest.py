@@ -62,6 +62,20 @@ def built_prompts() -> None:
         asyncio.run(PromptLibrary(settings).build())
 
 
+@pytest.fixture(autouse=True)
+def _short_prompts(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under ``pytest.mark.short_prompts`` the test's settings, and those of the engines and
+    CLIs it starts, play the short prompts (``tests/e2e/short_prompts.py``).  Autouse, so it
+    comes before the module's ``settings``; after the sandbox, which shares the whole sounds
+    root with Asterisk whatever the first test of a worker asks for."""
+    if request.node.get_closest_marker("short_prompts") is None:
+        return
+    from tests.e2e.short_prompts import short_sounds_root
+
+    request.getfixturevalue("sandbox")
+    monkeypatch.setenv("HOTLINE_SPEECH__SOUNDS_DIR", str(short_sounds_root()))
+
+
 @pytest.fixture
 async def engine(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Engine]:
     """The engine on the test module's ``settings``, connected to the sandbox's AMI (the

@@ -40,7 +40,7 @@ from tests.e2e.engine_support import (
     wait_for_port,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 ZONE = "Asia/Krasnoyarsk"
 SINGLE = "100000000001"  # caller ID 79131234567, one single-zone meter (6 digits, 12345)

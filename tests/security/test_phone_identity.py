@@ -25,7 +25,7 @@ from hotline.store.enums import CallOutcome
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 ZONE = "Asia/Krasnoyarsk"
 NUMBER = "100000000001"
