@@ -24,7 +24,7 @@ from tests.e2e.engine_support import (
     wait_for_port,
 )
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from hotline.store.enums import CallbackStatus, CallOutcome
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 CALLER = "79131234567"
 EMERGENCY_TEXT = "Внимание! Из-за аварии на подстанции в Кызыле нет света. Бригады работают."

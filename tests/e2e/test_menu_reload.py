@@ -15,7 +15,7 @@ from hotline.store.enums import CallOutcome
 from ivr.menu.versions import MenuVersions
 from tests.e2e.engine_support import engine_settings, simulate, simulator, wait_for_node
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 CALLER = "79131234567"
 DEFAULT_OPTIONS = '"3": info\n      "4": outages\n'

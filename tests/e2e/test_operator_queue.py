@@ -31,7 +31,7 @@ from hotline.store.enums import CallbackStatus, QueueEventKind
 from hotline.store.queue_events import QueueEvents
 from tests.e2e.engine_support import engine_settings, simulator
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 TARGET = 3
 EMERGENCY_TARGET = 7
