@@ -30,7 +30,7 @@ from hotline.transport.ami import AmiClient
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 CALLER = "79131234568"
 MESSAGE = "У нас третий день мигает свет на улице Ленина."

@@ -21,7 +21,7 @@ from hotline.store.db import Database
 from tests.dialer_support import NOW, ZONE, Clock, results, wait_finished, write_csv
 from tests.e2e.engine_support import engine_settings
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 FAST_DIALER = {
     "tick_seconds": 0.2,

@@ -20,7 +20,12 @@ from ivr import prompts
 from tests.chaos_pg import NO_SERVER, PrivatePostgres, private_postgres
 from tests.e2e.engine_support import engine_settings
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox"), NO_SERVER]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.short_prompts,
+    pytest.mark.usefixtures("sandbox"),
+    NO_SERVER,
+]
 
 CALLER = "79131234567"
 

@@ -24,7 +24,7 @@ from hotline.store.ratings import RatingStore, months_before
 from tests.dialer_support import NOW, ZONE, Clock, results, wait_finished
 from tests.e2e.engine_support import engine_settings
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 FAST_DIALER = {
     "tick_seconds": 0.2,

@@ -23,7 +23,7 @@ from tests.dialer_support import results, running_campaign, short_scenario, wait
 from tests.e2e.engine_support import engine_settings
 from tests.e2e.test_dialer_calls import FAST_DIALER
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 ALWAYS = "00:00-24:00"
 # Calling hours around the clock: only the operator hours are closed.

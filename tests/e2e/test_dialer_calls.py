@@ -26,7 +26,7 @@ from tests.dialer_support import (
 )
 from tests.e2e.engine_support import engine_settings, wait_for_udp_port
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 FAST_DIALER = {
     "tick_seconds": 0.2,

@@ -24,7 +24,7 @@ from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign
 from tests.e2e.engine_support import engine_process, engine_settings
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 DIALER = {
     "tick_seconds": 0.2,

@@ -24,7 +24,7 @@ from hotline.store.outages import Place
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 ZONE = ZoneInfo("Asia/Krasnoyarsk")
 PHONE = "79131234567"

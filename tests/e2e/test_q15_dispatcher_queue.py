@@ -15,7 +15,7 @@ from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEvents
 from tests.e2e.engine_support import engine_settings, simulate
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 CALLER = "79001234569"
 

@@ -21,7 +21,7 @@ from hotline.store.enums import EventKind
 from tests.dialer_support import NOW, Clock, running_campaign, wait_finished
 from tests.e2e.engine_support import engine_settings, simulator
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 CALLER = "79001234568"
 # The simulated carrier's number ending in 7 answers and presses 0.

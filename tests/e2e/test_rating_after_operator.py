@@ -21,7 +21,7 @@ from hotline.store.ratings import RatingStore
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulator
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 CALLER = "79001234577"
 OPERATOR = "op.rated"

@@ -16,7 +16,7 @@ from tests.e2e.engine_support import engine_settings, simulator, wait_for_node
 from tests.e2e.sipp_ports import own_ports
 
 # Every test here needs the sandbox, including those that never name it.
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 SCENARIO = Path(__file__).parent / "sipp" / "caller_hangs_up.xml"
 CALLER = "79131234567"

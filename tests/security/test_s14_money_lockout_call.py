@@ -19,7 +19,11 @@ from tests.security.test_phone_identity import MONEY, NUMBER, PHONE, played, see
 
 __all__ = ["seeded", "settings"]  # the fixtures: the account with its caller ID, a fresh store
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox", "seeded")]
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.short_prompts,
+    pytest.mark.usefixtures("sandbox", "seeded"),
+]
 
 
 async def test_a_caller_locked_out_by_earlier_wrong_answers_is_offered_the_operator(
