@@ -35,22 +35,12 @@ STAMP: Final = "source.sha256"
 LOCK_TIMEOUT: Final = 600.0
 
 
-def _faster(data: bytes, sample_bytes: int) -> bytes:
-    """Every SPEEDUP-th sample of raw audio ``sample_bytes`` wide."""
-    if sample_bytes == 1:
-        return data[::SPEEDUP]
-    frames = [data[i : i + sample_bytes] for i in range(0, len(data), sample_bytes * SPEEDUP)]
-    return b"".join(frames)
-
-
 def _shorten(source: Path, target: Path) -> None:
+    """Every SPEEDUP-th sample of each format (signed-linear 16-bit, A-law and µ-law 8-bit)."""
     rendered = audio.read_sound(source)
-    audio.write_sound(
-        audio.Rendered(
-            _faster(rendered.sln, 2), _faster(rendered.alaw, 1), _faster(rendered.ulaw, 1)
-        ),
-        target,
-    )
+    sln = memoryview(rendered.sln).cast("h")[::SPEEDUP].tobytes()
+    faster = audio.Rendered(sln, rendered.alaw[::SPEEDUP], rendered.ulaw[::SPEEDUP])
+    audio.write_sound(faster, target)
 
 
 def short_sounds_root(settings: Settings | None = None) -> Path:
