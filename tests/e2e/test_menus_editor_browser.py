@@ -21,7 +21,7 @@ from tests.e2e.engine_support import engine_settings, simulate
 from tests.e2e.web_support import CHROMIUM
 from tests.web.conftest import PASSWORD
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 CALLER = "79131234567"
 NEW_NODE = "outages.works"
@@ -30,7 +30,7 @@ NEW_TEXT = "Плановые работы на подстанции заверш
 # option (after the rollback), so that call ends quickly too.
 KEYS = "4|3|0"
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "menus-editor.png"
-SLOW = 120_000  # ms: a simulated call plays its prompts in real time
+SLOW = 120_000  # ms: a simulated call plays its (short) prompts in real time
 
 
 @pytest.fixture
