@@ -21,7 +21,7 @@ from hotline.settings import Settings
 from tests.dialer_support import NOW, Clock, results, running_campaign, wait_finished
 from tests.e2e.engine_support import engine_settings
 
-pytestmark = [pytest.mark.e2e]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 FAST_DIALER = {
     "tick_seconds": 0.2,

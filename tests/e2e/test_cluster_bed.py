@@ -38,7 +38,7 @@ from tests.e2e.bed_support import (
 )
 from tests.e2e.test_metrics_prometheus import _eventually, _query, prometheus
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.postgres]
 
 __all__ = ["prometheus"]  # the fixture, imported for its use here
 

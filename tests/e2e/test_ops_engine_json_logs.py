@@ -20,7 +20,7 @@ from hotline.store.enums import CallOutcome
 from tests.e2e.engine_support import cli_overrides, engine_settings, simulate, wait_for_port
 from tests.log_audit import log_file
 
-pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("sandbox")]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
 
 CALLER = "79131234567"
 

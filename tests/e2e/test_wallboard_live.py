@@ -18,7 +18,7 @@ from tests.e2e.engine_support import engine_settings, simulator
 from tests.e2e.web_support import CHROMIUM
 from tests.web.conftest import PASSWORD
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 CALLER = "79001112233"
 

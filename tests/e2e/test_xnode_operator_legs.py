@@ -43,7 +43,7 @@ from tests.e2e.bed_support import (
 )
 from tests.store.conftest import PG_TEST_URL
 
-pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.postgres]
 
 QUEUE_NODE = "n2"
 # The caller stays this long after pressing the operator key: the leg, the queue, the

@@ -79,6 +79,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.mark.e2e
+@pytest.mark.short_prompts
 async def test_a_call_and_console_requests_leave_no_phone_or_account_in_the_logs(
     sandbox: Sandbox, settings: Settings, tmp_path: Path
 ) -> None:
