@@ -140,13 +140,15 @@ class AttemptTracker:
         # The OriginateResponse comes just before the channel's Hangup, whose cause says more
         # ("unallocated number" rather than "failed").
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(tracked.hung_up.wait(), ORIGINATE_SETTLE_SECONDS)
+            async with asyncio.timeout(ORIGINATE_SETTLE_SECONDS):
+                await tracked.hung_up.wait()
         await self._retrying(attempt_id, lambda: self.finish_unanswered(attempt_id, tracked))
 
     async def _after_hangup(self, attempt_id: str, tracked: LiveAttempt) -> None:
         if not tracked.answered:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(tracked.originate_done.wait(), ORIGINATE_SETTLE_SECONDS)
+                async with asyncio.timeout(ORIGINATE_SETTLE_SECONDS):
+                    await tracked.originate_done.wait()
             if tracked.originate_done.is_set() and not tracked.answered:
                 return  # _after_failure closes it
             if not tracked.answered:
@@ -156,7 +158,8 @@ class AttemptTracker:
                 return
         if tracked.in_agi:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(tracked.playback_done.wait(), PLAYBACK_SETTLE_SECONDS)
+                async with asyncio.timeout(PLAYBACK_SETTLE_SECONDS):
+                    await tracked.playback_done.wait()
         await self._retrying(attempt_id, lambda: self._finish_answered(attempt_id, tracked))
 
     async def _retrying(self, attempt_id: str, close: Callable[[], Awaitable[None]]) -> None:

@@ -110,7 +110,8 @@ class _Session:
         with contextlib.suppress(OSError, TimeoutError):
             self.writer.write(b"Action: Logoff\r\n\r\n")
             self.writer.close()
-            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+            async with asyncio.timeout(1.0):
+                await self.writer.wait_closed()
 
 
 async def _open(host: str, port: int) -> tuple[_Session, str]:

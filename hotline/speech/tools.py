@@ -65,11 +65,13 @@ async def run(
     except FileNotFoundError as exc:
         raise ToolMissing(argv[0], packages) from exc
     try:
-        stdout, stderr = await asyncio.wait_for(process.communicate(stdin), time_limit)
+        async with asyncio.timeout(time_limit):
+            stdout, stderr = await process.communicate(stdin)
     except TimeoutError as exc:
         _kill(process)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(process.wait(), 5.0)
+            async with asyncio.timeout(5.0):
+                await process.wait()
         raise ToolFailed(f"`{command}` timed out after {time_limit:g} s") from exc
     except BaseException:  # cancelled: leave no process behind
         _kill(process)

@@ -159,7 +159,8 @@ class GttsBackend:
         """``voice`` is ignored (gTTS has one Russian voice); ``rate`` becomes sox tempo."""
         text = _check_text(text)
         try:
-            mp3 = await asyncio.wait_for(asyncio.to_thread(self._mp3, text), self.timeout)
+            async with asyncio.timeout(self.timeout):
+                mp3 = await asyncio.to_thread(self._mp3, text)
         except TimeoutError as exc:
             raise SpeechError(f"gTTS did not answer within {self.timeout:g} s") from exc
         except Exception as exc:  # gTTSError, network errors: all mean "no speech"

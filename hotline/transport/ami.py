@@ -182,7 +182,8 @@ class AmiClient:
 
     async def wait_connected(self, within: float) -> None:
         try:
-            await asyncio.wait_for(self._state.connected.wait(), within)
+            async with asyncio.timeout(within):
+                await self._state.connected.wait()
         except TimeoutError as exc:
             raise AmiNotConnected(
                 f"no AMI connection to {self._settings.host}:{self._settings.port} "
@@ -235,11 +236,13 @@ class AmiClient:
             protocol_factory=BoundedAmiProtocol,
         )
         self._manager = manager
-        await asyncio.wait_for(manager.connect(), self._settings.connect_timeout)
+        async with asyncio.timeout(self._settings.connect_timeout):
+            await manager.connect()
         login = manager.authenticated_future
         if login is None:
             raise AmiNotConnected("AMI connection closed during login")
-        reply = await asyncio.wait_for(asyncio.shield(login), self._settings.connect_timeout)
+        async with asyncio.timeout(self._settings.connect_timeout):
+            reply = await asyncio.shield(login)
         if not reply.success:
             raise AmiLoginRefused(
                 f"AMI login refused for user {self._username!r}: {reply.message}"
@@ -249,7 +252,8 @@ class AmiClient:
         """Return when the connection is lost or stops answering pings."""
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._state.lost.wait(), self._settings.ping_interval)
+                async with asyncio.timeout(self._settings.ping_interval):
+                    await self._state.lost.wait()
             if self._state.lost.is_set():
                 return
             try:
@@ -332,7 +336,8 @@ class AmiClient:
         self, headers: Mapping[str, Any], future: asyncio.Future[Any], within: float | None
     ) -> Any:
         try:
-            reply = await asyncio.wait_for(future, within or self._settings.action_timeout)
+            async with asyncio.timeout(within or self._settings.action_timeout):
+                reply = await future
         except TimeoutError as exc:
             raise AmiNotConnected(f"AMI action {headers.get('Action')} timed out") from exc
         first = reply[0] if isinstance(reply, list) else reply

@@ -35,7 +35,8 @@ class Subscription:
 
     async def get(self, within: float | None = None) -> AmiEvent:
         """The next event; TimeoutError if none arrives ``within`` seconds."""
-        return await asyncio.wait_for(self.queue.get(), within)
+        async with asyncio.timeout(within):
+            return await self.queue.get()
 
     async def __aiter__(self) -> AsyncIterator[AmiEvent]:
         while True:

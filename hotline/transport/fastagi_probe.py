@@ -14,9 +14,10 @@ __all__ = ["fastagi_listening"]
 async def fastagi_listening(settings: Settings, within: float = 1.0) -> bool:
     """Is an engine already serving FastAGI at the configured address?"""
     try:
-        _reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(settings.fastagi.host, settings.fastagi.port), within
-        )
+        async with asyncio.timeout(within):
+            _reader, writer = await asyncio.open_connection(
+                settings.fastagi.host, settings.fastagi.port
+            )
     except (OSError, TimeoutError):
         return False
     writer.close()

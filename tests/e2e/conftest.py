@@ -9,6 +9,7 @@ tests error; they never skip.
 from __future__ import annotations
 
 import asyncio
+import io
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -88,7 +89,34 @@ async def engine(settings: Settings, sandbox: Sandbox) -> AsyncIterator[Engine]:
         await engine.ami.wait_connected(10)
         yield engine
     finally:
-        await engine.stop()
+        await stopped_within(engine, ENGINE_STOP_SECONDS)
+
+
+# Far above a loaded engine's stop (seconds): a stop that hangs fails its test with every task's
+# stack, where it used to hold the worker, and the whole run, until CI's deadline.
+ENGINE_STOP_SECONDS = 60.0
+
+
+async def stopped_within(engine: Engine, seconds: float) -> None:
+    try:
+        async with asyncio.timeout(seconds):
+            await engine.stop()
+    except TimeoutError:
+        pytest.fail(
+            f"engine.stop() did not end within {seconds:g} s; the tasks still pending:\n"
+            + pending_tasks(),
+            pytrace=False,
+        )
+
+
+def pending_tasks() -> str:
+    """Every pending task of the running loop with its stack (what a hung stop waits for)."""
+    out = io.StringIO()
+    for task in asyncio.all_tasks():
+        if task is not asyncio.current_task():
+            out.write(f"--- {task!r}"[:400] + "\n")
+            task.print_stack(limit=12, file=out)
+    return out.getvalue()
 
 
 @pytest.fixture
