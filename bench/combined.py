@@ -24,15 +24,13 @@ import argparse
 import asyncio
 import json
 import re
-import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from bench.common import machine_line
+from bench.common import machine_line, py_spy, stop_py_spy
 from bench.dialer import OPEN, _campaign, _reset_postgres
 from bench.sip_menu import stage
 from bench.sip_menu_walk import ENGINE_NUMBER, WEEK, plan_walk
@@ -251,7 +249,7 @@ async def _phases(
     base = f"http://127.0.0.1:{settings.web.port}"
     traffic = Traffic()
     await asyncio.to_thread(sipp.call, ENGINE_NUMBER, 1)  # warm-up: the caller known
-    profiler = _profile(engine.pid, options.profile)
+    profiler = py_spy(engine.pid, options.profile, rate=200)
     before, started = await asyncio.to_thread(scrape, port), time.monotonic()
     until = started + options.seconds
     async with asyncio.TaskGroup() as tasks:
@@ -275,24 +273,8 @@ async def _phases(
     after = await asyncio.to_thread(scrape, port)
     burst_phase = phase("burst", time.monotonic() - started, before, after)
     burst_phase.sip_ok, burst_phase.sip_failed = _count(done.stdout)
-    _stop_profile(profiler)
+    stop_py_spy(profiler)
     return [steady, burst_phase]
-
-
-def _profile(pid: int | None, out: Path | None) -> subprocess.Popen[bytes] | None:
-    if out is None or pid is None:
-        return None
-    spy = Path(sys.executable).parent / "py-spy"
-    # --nonblocking: py-spy's default stops the process for each sample, which is loop lag.
-    argv = [str(spy), "record", "--pid", str(pid), "--rate", "200", "--nonblocking"]
-    argv += ["--format", "speedscope"]
-    return subprocess.Popen([*argv, "--output", str(out)], stdout=subprocess.DEVNULL)
-
-
-def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
-    if profiler is not None:
-        profiler.send_signal(2)  # SIGINT: py-spy writes its file
-        profiler.wait(120)
 
 
 def one_loop(options: argparse.Namespace, loop: str, temp: Path) -> list[Phase]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import sys
@@ -72,3 +73,26 @@ def median(values: Sequence[float]) -> float:
 def percentile(values: Sequence[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def py_spy(
+    pid: int | None, out: Path | None, *, rate: int, idle: bool = False
+) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling ``pid`` into a speedscope file ``out`` (where its time goes under
+    load), or None when not asked.  ``--nonblocking``: py-spy's default stops the process for
+    every sample, which a bench would measure as latency or loop lag.  ``idle``: a sample every
+    tick whatever the thread does, so the samples are a timeline."""
+    if out is None or pid is None:
+        return None
+    spy = Path(sys.executable).parent / "py-spy"
+    argv = [str(spy), "record", "--pid", str(pid), "--rate", str(rate), "--nonblocking"]
+    argv += ["--idle"] if idle else []
+    argv += ["--format", "speedscope", "--output", str(out)]
+    return subprocess.Popen(argv, stdout=subprocess.DEVNULL)
+
+
+def stop_py_spy(profiler: subprocess.Popen[bytes] | None) -> None:
+    """py-spy writes its file on ^C."""
+    if profiler is not None:
+        profiler.send_signal(signal.SIGINT)
+        profiler.wait(120)

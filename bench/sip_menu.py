@@ -41,7 +41,6 @@ import contextlib
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -51,9 +50,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench import capacity, rtp_dtmf
-from bench.common import cpu_seconds, machine_line
+from bench.common import cpu_seconds, machine_line, py_spy, stop_py_spy
 from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
 from bench.sip_menu_cleanup import remove_own_recordings
+from bench.sip_menu_report import fmt_ms, print_step
 from bench.sip_menu_walk import (
     CALLER,
     ENGINE_NUMBER,
@@ -353,14 +353,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _fmt(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1f}"
-
-
-def _seconds(ms: float | None) -> str:
-    return "-" if ms is None else f"{ms / 1000:.2f}"
-
-
 async def _measure(
     options: argparse.Namespace, settings: Settings, sandbox: Sandbox, work: Path
 ) -> list[StepResult]:
@@ -423,8 +415,8 @@ async def _measure(
                     warm = await run_step(
                         sipp, recorder, system, steps[0], options.limit_ms, processes, logins
                     )
-                    print(f"warm-up: {system} at {steps[0]} callers, p99 {_fmt(warm.p99_ms)} ms")
-                profiler = _profile(proc.pid, options.profile)
+                    print(f"warm-up: {system} at {steps[0]} callers, p99 {fmt_ms(warm.p99_ms)} ms")
+                profiler = py_spy(proc.pid, options.profile, rate=100, idle=True)
 
                 async def one(system: str, callers: int) -> StepResult:
                     return await run_step(
@@ -438,51 +430,14 @@ async def _measure(
                     refine=options.refine,
                     max_callers=options.max_callers,
                     confirm=options.confirm,
-                    shown=_print_step,
+                    shown=print_step,
                 )
-                _stop_profile(profiler)
+                stop_py_spy(profiler)
                 if recorder.sub.dropped:
                     raise RuntimeError(f"the AMI recorder dropped {recorder.sub.dropped} events")
             finally:
                 drain.cancel()
     return results
-
-
-def _profile(pid: int, out: Path | None) -> subprocess.Popen[bytes] | None:
-    """py-spy sampling the engine (where its time goes under load), or None."""
-    if out is None:
-        return None
-    spy = Path(sys.executable).parent / "py-spy"
-    # --nonblocking: py-spy's default stops the engine for every sample, which the bench
-    # would measure as key latency.
-    # --idle: a sample every tick whatever the thread does, so the samples are a timeline.
-    argv = [str(spy), "record", "--pid", str(pid), "--rate", "100", "--nonblocking", "--idle"]
-    argv += ["--format", "speedscope"]
-    return subprocess.Popen([*argv, "--output", str(out)], stdout=subprocess.DEVNULL)
-
-
-def _stop_profile(profiler: subprocess.Popen[bytes] | None) -> None:
-    if profiler is not None:
-        profiler.send_signal(signal.SIGINT)  # py-spy writes its file on ^C
-        profiler.wait(60)
-
-
-def _print_step(step: StepResult) -> None:
-    verdict = "ok" if step.passed else "FAIL"
-    print(
-        f"{step.system:<10}{step.callers:>8}{step.calls_ok:>9}{step.keys:>7}"
-        f"{_fmt(step.p50_ms):>9}{_fmt(step.p99_ms):>9}{_fmt(step.max_ms):>9}"
-        f"{step.asterisk_cpu:>10.2f}{step.engine_cpu:>8.2f}{step.sipp_cpu:>6.2f}"
-        f"{step.bench_cpu:>7.2f}"
-        f"{_seconds(step.menu_p50_ms):>9}{_seconds(step.menu_max_ms):>6}  {verdict}",
-        flush=True,
-    )
-    if step.settled_s >= 1.0:
-        print(f"{'':<10}  began after {step.settled_s:.1f} s waiting for the last step's tail")
-    if not step.passed and step.p99_by_key:
-        print(f"{'':<10}  p99 by key, ms: {' '.join(f'{ms:.0f}' for ms in step.p99_by_key)}")
-    for failure in step.failures[:3]:
-        print(f"{'':<10}  {failure}")
 
 
 def run(options: argparse.Namespace) -> int:

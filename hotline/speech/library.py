@@ -24,20 +24,19 @@ import json
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, Protocol
 
 from hotline.settings import Settings
 from hotline.speech import audio
 from hotline.speech.catalogue import Catalogue
+from hotline.speech.manifest import MANIFEST, BuiltPrompt, Manifest, Source
 from hotline.speech.paths import cache_root, sounds_root, voice_dir_name
 from hotline.speech.russian import FRAGMENTS, Phrase
 from hotline.speech.tools import SpeechError
 from hotline.speech.tts import TtsBackend, backend_for
 
-MANIFEST: Final = "manifest.json"
-MANIFEST_VERSION: Final = 1
 FRAGMENT_PREFIX: Final = "frag/"
 PHRASE_DIR: Final = "phrase"
 SPEAK_DIR: Final = "speak"
@@ -47,7 +46,6 @@ DEFAULT_CONCURRENCY: Final = 2
 MEMORY_ENTRIES: Final = 4096
 BUILD_HINT: Final = "run `hotline prompts build`"
 
-Source = Literal["tts", "recorded"]
 State = Literal["ok", "missing", "stale"]
 
 
@@ -61,51 +59,6 @@ class Sound:
 
     path_without_extension: str
     duration: float
-
-
-@dataclass(frozen=True)
-class BuiltPrompt:
-    id: str
-    text: str
-    source: Source
-    key: str
-    duration: float
-
-
-@dataclass(frozen=True)
-class Manifest:
-    backend: str
-    voice: str
-    rate: int
-    pipeline: str
-    prompts: Mapping[str, BuiltPrompt]
-
-    def to_json(self) -> str:
-        data = {
-            "version": MANIFEST_VERSION,
-            "backend": self.backend,
-            "voice": self.voice,
-            "rate": self.rate,
-            "pipeline": self.pipeline,
-            "prompts": {
-                pid: {k: v for k, v in asdict(p).items() if k != "id"}
-                for pid, p in self.prompts.items()
-            },
-        }
-        return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Manifest:
-        data = json.loads(text)
-        if data.get("version") != MANIFEST_VERSION:
-            raise ValueError(f"manifest version {data.get('version')!r}")
-        prompts = {
-            pid: BuiltPrompt(
-                pid, entry["text"], entry["source"], entry["key"], float(entry["duration"])
-            )
-            for pid, entry in data["prompts"].items()
-        }
-        return cls(data["backend"], data["voice"], int(data["rate"]), data["pipeline"], prompts)
 
 
 @dataclass(frozen=True)

@@ -33,42 +33,18 @@ from hotline.core.metrics import AMI_RECONNECTS, mark_ami_connected
 from hotline.protocol.ami import AmiEvent
 from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
+from hotline.transport.ami_errors import AmiActionFailed as AmiActionFailed
+from hotline.transport.ami_errors import AmiError as AmiError
+from hotline.transport.ami_errors import AmiLoginRefused as AmiLoginRefused
+from hotline.transport.ami_errors import AmiNotConnected as AmiNotConnected
+from hotline.transport.ami_errors import AmiNotSent as AmiNotSent
+from hotline.transport.ami_errors import AmiValueRefused as AmiValueRefused
 from hotline.transport.ami_events import Subscription as Subscription
 from hotline.transport.ami_events import Subscriptions
 from hotline.transport.ami_events import consume as consume
 from hotline.transport.ami_wire import BoundedAmiProtocol
 
 log = logging.getLogger(__name__)
-
-
-class AmiError(Exception):
-    """Base class of AMI adapter errors."""
-
-
-class AmiNotConnected(AmiError):
-    """No logged-in AMI connection (yet, or any more)."""
-
-
-class AmiNotSent(AmiNotConnected):
-    """Refused before anything was written: the action certainly never reached Asterisk."""
-
-
-class AmiActionFailed(AmiError):
-    """Asterisk answered an action with ``Response: Error``."""
-
-    def __init__(self, action: str, message: str) -> None:
-        super().__init__(f"{action}: {message}")
-        self.action = action
-        self.message = message
-
-
-class AmiLoginRefused(AmiError):
-    """Asterisk refused the username/secret."""
-
-
-class AmiValueRefused(AmiError, ValueError):
-    """A header name or value would break the AMI line protocol (CR, LF or NUL): refused
-    before anything is written, so it can never end one action and start another."""
 
 
 def _retrieved(task: asyncio.Task[Any]) -> None:

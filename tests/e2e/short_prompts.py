@@ -25,7 +25,7 @@ from typing import Any, Final
 from hotline.sandbox.lock import exclusive
 from hotline.settings import Settings, load_settings
 from hotline.speech import audio
-from hotline.speech.library import MANIFEST
+from hotline.speech.manifest import MANIFEST
 from hotline.speech.paths import sounds_root, voice_dir_name
 
 SPEEDUP: Final = 3

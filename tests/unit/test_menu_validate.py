@@ -12,7 +12,8 @@ import pytest
 
 from hotline.settings import IvrSettings, Settings, load_settings
 from hotline.speech.catalogue import Catalogue
-from hotline.speech.library import MANIFEST, BuiltPrompt, Manifest, PromptLibrary
+from hotline.speech.library import PromptLibrary
+from hotline.speech.manifest import MANIFEST, BuiltPrompt, Manifest
 from ivr.menu.loader import load_menu
 from ivr.menu.model import Menu, NodeKind
 from ivr.menu.standard import load_and_validate, validate_menu

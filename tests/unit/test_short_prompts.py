@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hotline.settings import load_settings
 from hotline.speech import audio
-from hotline.speech.library import MANIFEST
+from hotline.speech.manifest import MANIFEST
 from tests.e2e.short_prompts import SPEEDUP, short_sounds_root
 
 VOICE = "rhvoice-anna"

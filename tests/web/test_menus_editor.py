@@ -15,7 +15,8 @@ from fastapi.testclient import TestClient
 
 from hotline.settings import Settings
 from hotline.speech.catalogue import Catalogue
-from hotline.speech.library import MANIFEST, BuiltPrompt, Manifest, PromptLibrary
+from hotline.speech.library import PromptLibrary
+from hotline.speech.manifest import MANIFEST, BuiltPrompt, Manifest
 from hotline.store.db import Database
 from hotline.store.menus import MenuVersionStore
 from hotline.web.app import create_app
