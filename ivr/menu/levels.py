@@ -1,0 +1,320 @@
+"""The menu's levels as dialplan (``ivr.levels = "dialplan"``; issue 19 item 1).
+
+Rendered from the same :class:`ivr.menu.model.Menu` the engine walks, so the two cannot drift:
+one context per node (:func:`context_of`), walked as ``ivr.menu.flow`` walks it.  A menu level
+plays the short prompt, or the detailed one and the navigation hint once to a first-time
+caller (``HOTLINE_FIRST_TIME``, ``HOTLINE_HINTED``); every key interrupts (``Background`` +
+``WaitExten``); an option goes one level down; ``*`` back, ``#`` main, ``9`` the level again
+(keys from the settings); an invalid key gets the invalid notice and the level again, and
+``max_rounds`` of them in a row reach the operator (reason no_input); silent rounds are
+counted apart (R-021): the stay-on-the-line notice after the first, the operator after
+``silent_rounds``.  An information node plays its message (only the navigation keys cut it
+short: ``Background``'s ``m`` option), then goes back, to the main menu, or says goodbye.
+
+What needs the engine goes to ``[hotline-ivr-node]`` (extensions.conf), which enters the
+FastAGI route ``ivr-node``: an action node (readings, balance, callback, voicemail, the
+operator...), the operator key (operator hours and departments), invalid or silent rounds run
+out.  The engine resumes its walk there (:mod:`ivr.menu.handover`) and hands the call back when
+the walk returns to a level.
+
+Every node entered, prompt started and key received is reported as a ``UserEvent``
+(:data:`MENU_EVENT`), which the engine's AMI side writes into the call log as its own walk
+would (:mod:`hotline.calls.menu_events`).
+
+Every value written into the file is checked first (:func:`token`): node ids, prompt files,
+durations and keys are plain tokens, so no menu text can break a line or start another
+application.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from typing import Final
+
+from hotline.dialplan.names import (
+    CONTEXT_IVR_NODE,
+    IVR_NODE_ACTION,
+    IVR_NODE_NO_INPUT,
+    IVR_NODE_OPERATOR,
+    IVR_NODE_SILENT,
+    MENU_AGAIN,
+    MENU_CONF,
+    MENU_CONTEXT_PREFIX,
+    MENU_DURATION,
+    MENU_EVENT,
+    MENU_FILE,
+    MENU_KIND,
+    MENU_NODE,
+    MENU_VALUE,
+    MENU_WAITING,
+    ChannelVar,
+    MenuEventKind,
+)
+from hotline.settings import Settings
+from ivr import prompts
+from ivr.menu.model import After, Menu, MenuNode, NodeKind
+
+# A prompt id -> the file Asterisk plays (without extension) and its seconds.
+SoundOf = Callable[[str], tuple[str, float]]
+
+# What may stand in a dialplan line as a value: no comma, parenthesis, bracket, semicolon,
+# "$", quote, space or control character (CR, LF, NUL) can start anything else.
+_TOKEN: Final = re.compile(r"[A-Za-z0-9_./+:-]+")
+_TAG: Final = re.compile(r"[a-z0-9]{1,16}")
+TAG_LENGTH: Final = 10
+
+
+class UnsafeValue(ValueError):
+    """A value cannot be written into dialplan as it is."""
+
+
+def token(value: str, what: str) -> str:
+    """``value`` when it is a plain token (letters, digits, ``_./+:-``); else UnsafeValue."""
+    if not _TOKEN.fullmatch(value):
+        raise UnsafeValue(f"{what} {value!r} cannot be written into dialplan")
+    return value
+
+
+def context_of(tag: str, node_id: str) -> str:
+    """The context of ``node_id`` in the rendered version ``tag`` (dots read badly in the
+    CLI: node ids have no "-", so the mapping stays one to one)."""
+    if not _TAG.fullmatch(tag):
+        raise UnsafeValue(f"version tag {tag!r}")
+    return f"{MENU_CONTEXT_PREFIX}{tag}-{token(node_id, 'node id').replace('.', '-')}"
+
+
+def _var(name: ChannelVar) -> str:
+    return f"${{{name}}}"
+
+
+def _event(kind: MenuEventKind, value: str, *headers: tuple[str, str]) -> str:
+    fields = [MENU_EVENT, f"{MENU_KIND}: {kind}", f"{MENU_VALUE}: {value}"]
+    fields += [f"{name}: {text}" for name, text in headers]
+    return f"UserEvent({','.join(fields)})"
+
+
+class _Renderer:
+    def __init__(self, menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> None:
+        self.menu = menu
+        self.ivr = settings.ivr
+        self.sound = sound
+        self.tag = tag
+        for key in (self.ivr.back_key, self.ivr.main_key, self.ivr.operator_key):
+            token(key, "navigation key")
+        token(self.ivr.repeat_key, "navigation key")
+
+    def ctx(self, node_id: str) -> str:
+        return context_of(self.tag, node_id)
+
+    # --- pieces ----------------------------------------------------------------------------
+    def play(self, prompt_id: str, app: str = "Background", options: str = "") -> list[str]:
+        """The prompt's start reported, then played (its played seconds: up to the next
+        event of the call, capped at its duration)."""
+        path, seconds = self.sound(prompt_id)
+        path = token(path, "prompt file")
+        duration = f"{seconds:.3f}"
+        event = _event(
+            MenuEventKind.PROMPT,
+            token(prompt_id, "prompt id"),
+            (MENU_FILE, path),
+            (MENU_DURATION, duration),
+        )
+        data = f"{path},{options}" if options else path
+        return [f" same => n,{event}", f" same => n,{app}({data})"]
+
+    def entry(self, node: MenuNode) -> list[str]:
+        walked = ChannelVar.WALKED
+        return [
+            f"exten => s,1,Set({walked}={_var(walked)}/{node.id})",
+            f" same => n,{_event(MenuEventKind.NODE, node.id)}",
+        ]
+
+    def key(self, node: MenuNode, key: str) -> list[str]:
+        """A key's first steps: reported (over a prompt, or while the level waited; over a
+        notice that plays the level again: the node entered again first), counters kept."""
+        again = ChannelVar.AGAIN
+        event = _event(
+            MenuEventKind.DIGITS,
+            key,
+            (MENU_WAITING, _var(ChannelVar.WAITING)),
+            (MENU_AGAIN, _var(again)),
+            (MENU_NODE, node.id),
+        )
+        walked = ChannelVar.WALKED
+        return [
+            f"exten => {key},1,{event}",
+            f' same => n,ExecIf($["{_var(again)}" = "1"]?Set({walked}={_var(walked)}/{node.id}))',
+        ]
+
+    def reset(self, *, invalid: bool = True) -> str:
+        names = [ChannelVar.SILENT, ChannelVar.WAITING, ChannelVar.AGAIN]
+        if invalid:
+            names.insert(0, ChannelVar.INVALID)
+        return f" same => n,MSet({','.join(f'{name}=0' for name in names)})"
+
+    def to_engine(self, node: MenuNode, what: str) -> list[str]:
+        return [
+            f" same => n,Set({ChannelVar.NODE}={node.id})",
+            f" same => n,Goto({CONTEXT_IVR_NODE},{what},1)",
+        ]
+
+    def navigation(self, node: MenuNode) -> list[str]:
+        menu, ivr = self.menu, self.ivr
+        back = menu.parent(node.id) or menu.start
+        lines: list[str] = []
+        for key, target in (
+            (ivr.back_key, self.ctx(back)),
+            (ivr.main_key, self.ctx(menu.start)),
+            (ivr.repeat_key, self.ctx(node.id)),
+        ):
+            lines += [*self.key(node, key), self.reset(), f" same => n,Goto({target},s,1)"]
+        lines += [*self.key(node, ivr.operator_key), *self.to_engine(node, IVR_NODE_OPERATOR)]
+        return lines
+
+    def goodbye(self) -> list[str]:
+        walked = ChannelVar.WALKED
+        return [
+            f" same => n(goodbye),Set({walked}={_var(walked)}/goodbye)",
+            f" same => n,{_event(MenuEventKind.NODE, 'goodbye')}",
+            *self.play(prompts.GOODBYE, "Playback"),
+            f" same => n,{_event(MenuEventKind.COMPLETED, 'goodbye')}",
+            " same => n,Hangup()",
+        ]
+
+    # --- nodes -----------------------------------------------------------------------------
+    def node(self, node: MenuNode) -> list[str]:
+        lines = [f"[{self.ctx(node.id)}]"]
+        if node.kind is NodeKind.MENU:
+            lines += self.menu_level(node)
+        elif node.kind is NodeKind.INFO:
+            lines += self.info(node)
+        else:
+            lines += [
+                f"exten => s,1,NoOp(action {token(str(node.action), 'action')})",
+                *self.to_engine(node, IVR_NODE_ACTION),
+            ]
+        return lines
+
+    def by_caller(self, node: MenuNode) -> tuple[str, str]:
+        assert node.prompts is not None
+        return node.prompts.short, node.prompts.detailed
+
+    def menu_level(self, node: MenuNode) -> list[str]:
+        ivr = self.ivr
+        short, detailed = self.by_caller(node)
+        first, hinted = ChannelVar.FIRST_TIME, ChannelVar.HINTED
+        timeout = f"{ivr.input_timeout:g}"
+        lines = [
+            *self.entry(node),
+            f' same => n,GotoIf($["{_var(first)}" = "1"]?first)',
+            *self.play(short),
+            f" same => n(wait),Set({ChannelVar.WAITING}=1)",
+            f" same => n,WaitExten({token(timeout, 'input timeout')})",
+            " same => n(first),NoOp(a first-time caller)",
+            *self.play(detailed),
+            f' same => n,GotoIf($["{_var(hinted)}" = "1"]?wait)',
+            f" same => n,Set({hinted}=1)",
+            *self.play(prompts.NAV_HINT),
+            " same => n,Goto(wait)",
+        ]
+        for key, child in node.options.items():
+            lines += [
+                *self.key(node, token(key, "option key")),
+                self.reset(),
+                f" same => n,Goto({self.ctx(child)},s,1)",
+            ]
+        lines += self.navigation(node)
+        lines += self.invalid(node)
+        lines += self.silent(node)
+        return lines
+
+    def invalid(self, node: MenuNode) -> list[str]:
+        count = ChannelVar.INVALID
+        lines = self.key(node, "i")
+        # The key itself is INVALID_EXTEN: the event says which.
+        lines[0] = lines[0].replace(f"{MENU_VALUE}: i,", f"{MENU_VALUE}: ${{INVALID_EXTEN}},")
+        return [
+            *lines,
+            f" same => n,MSet({ChannelVar.SILENT}=0,{ChannelVar.WAITING}=0,"
+            f"{ChannelVar.AGAIN}=1,{count}=$[{_var(count)} + 1])",
+            f" same => n,GotoIf($[{_var(count)} >= {self.ivr.max_rounds}]?last)",
+            *self.play(prompts.INVALID),
+            f" same => n,Set({ChannelVar.AGAIN}=0)",
+            " same => n,Goto(s,1)",
+            # The last round's notice plays whole: the operator follows whatever is pressed.
+            " same => n(last),NoOp(invalid rounds run out)",
+            *self.play(prompts.INVALID, "Playback"),
+            *self.to_engine(node, IVR_NODE_NO_INPUT),
+        ]
+
+    def silent(self, node: MenuNode) -> list[str]:
+        count = ChannelVar.SILENT
+        event = _event(MenuEventKind.DIGITS, "", (MENU_WAITING, "1"), (MENU_NODE, node.id))
+        return [
+            f"exten => t,1,{event}",
+            f" same => n,Set({count}=$[{_var(count)} + 1])",
+            f" same => n,GotoIf($[{_var(count)} >= {self.ivr.silent_rounds}]?operator)",
+            f" same => n,GotoIf($[{_var(count)} > 1]?s,1)",
+            f" same => n,MSet({ChannelVar.WAITING}=0,{ChannelVar.AGAIN}=1)",
+            *self.play(prompts.NO_TONE),
+            f" same => n,Set({ChannelVar.AGAIN}=0)",
+            " same => n,Goto(s,1)",
+            " same => n(operator),NoOp(silent rounds run out)",
+            *self.to_engine(node, IVR_NODE_SILENT),
+        ]
+
+    def info(self, node: MenuNode) -> list[str]:
+        short, detailed = self.by_caller(node)
+        menu = self.menu
+        if node.then is After.HANGUP:
+            after = [" same => n(after),Goto(goodbye)"]
+        else:
+            target = menu.start if node.then is After.MAIN else menu.parent(node.id) or menu.start
+            after = [f" same => n(after),Goto({self.ctx(target)},s,1)"]
+        lines = [
+            *self.entry(node),
+            f' same => n,GotoIf($["{_var(ChannelVar.FIRST_TIME)}" = "1"]?first)',
+            # Only the navigation keys cut the message short (m: a key with an extension).
+            *self.play(short, options="m"),
+            *after,
+            " same => n(first),NoOp(a first-time caller)",
+            *self.play(detailed, options="m"),
+            " same => n,Goto(after)",
+        ]
+        if node.then is After.HANGUP:
+            lines += self.goodbye()
+        return lines + self.navigation(node)
+
+
+def render_version(menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> str:
+    """One version's contexts (``tag``: :func:`version_tag`)."""
+    renderer = _Renderer(menu, settings, sound, tag)
+    lines = [f"; menu version {tag}: {_comment(menu.name)} ({_comment(menu.source)})"]
+    for node, _level in menu.walk():
+        lines += renderer.node(node)
+        lines.append("")
+    return "\n".join(lines)
+
+
+def version_tag(menu: Menu, settings: Settings, sound: SoundOf) -> str:
+    """The version's tag: a digest of what its contexts say (the menu, the keys and counts
+    from the settings, the prompt files), so a changed menu never reuses a tag."""
+    body = render_version(menu, settings, sound, "0")
+    return hashlib.sha256(body.encode()).hexdigest()[:TAG_LENGTH]
+
+
+def render_file(versions: Iterable[str]) -> str:
+    """The whole :data:`MENU_CONF` from the versions' rendered contexts."""
+    head = [
+        f"; {MENU_CONF}: generated by the engine (ivr/menu/levels.py) from the menu versions",
+        "; it serves, included by extensions.conf. Do not edit: the engine writes it again.",
+        "",
+    ]
+    return "\n".join(head) + "\n".join(versions) + "\n"
+
+
+def _comment(text: str) -> str:
+    """Text for a comment: one line of plain characters."""
+    return re.sub(r"[^A-Za-z0-9_./ -]", "?", text)[:80]
