@@ -212,6 +212,15 @@ class ChannelVar(StrEnum):
 # The inbound dialplan hands the IVR route these channel variables as AGI arguments
 # (agi_arg_1...), so the greeting waits for no GET VARIABLE round trip (issue 19).
 IVR_ARGUMENTS: Final = (ChannelVar.SIMULATED, ChannelVar.DNID, ChannelVar.MENU_DRAFT)
+# [hotline-ivr-node] hands the route ROUTE_IVR_NODE what it asks (its exten), then these.
+IVR_NODE_ARGUMENTS: Final = (
+    ChannelVar.NODE,
+    ChannelVar.WALKED,
+    ChannelVar.FIRST_TIME,
+    ChannelVar.HINTED,
+    ChannelVar.CALL_ID,
+    ChannelVar.IVR_STATE,
+)
 
 
 class SpyMode(StrEnum):

@@ -32,9 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
+from hotline.calls.menu_events import MENU_EVENTS, MenuEvents
 from hotline.dialplan.asterisk_config import write_configs
 from hotline.dialplan.names import (
     IVR_NODE_ACTION,
+    IVR_NODE_ARGUMENTS,
     IVR_NODE_NO_INPUT,
     IVR_NODE_OPERATOR,
     IVR_NODE_SILENT,
@@ -45,6 +47,8 @@ from hotline.dialplan.names import (
 )
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
+from hotline.store.calllog import CallLog
+from hotline.transport.ami import AmiClient, AmiError
 from ivr.call import IvrCall
 from ivr.menu.levels import (
     UnsafeValue,
@@ -159,7 +163,33 @@ class Levels:
         self._tags: dict[int, str] = {}  # id(menu) -> tag
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        self._events: MenuEvents | None = None
         self.proofs = Proofs()
+
+    @classmethod
+    def over_ami(
+        cls,
+        settings: Settings,
+        library: PromptLibrary,
+        ami: AmiClient,
+        call_log: CallLog,
+        folder: Path,
+        owner: tuple[int, int] | None = None,
+    ) -> Levels:
+        """Levels whose dialplan reload is AMI ``Reload`` of pbx_config, and whose events
+        the call log gets (:class:`MenuEvents`, a task the levels own)."""
+
+        async def reload() -> bool:
+            try:
+                await ami.action({"Action": "Reload", "Module": "pbx_config.so"})
+            except AmiError as exc:
+                log.info("dialplan reload for the menu's levels: %s", exc)
+                return False
+            return True
+
+        levels = cls(settings, library, reload, folder, owner)
+        levels._events = MenuEvents(ami.subscribe(MENU_EVENTS), call_log)
+        return levels
 
     def tag_of(self, menu: Menu) -> str | None:
         """The tag ``menu`` is handed over under; None: not installed (the engine walks)."""
@@ -217,11 +247,19 @@ class Levels:
             log.error("menu levels %s written but the dialplan was not reloaded", tag)
             return False
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+    async def run(self) -> None:
+        """The call log's events of the levels, until cancelled; then the install under way
+        is cancelled too."""
+        try:
+            if self._events is not None:
+                await self._events.run()
+            else:
+                await asyncio.Event().wait()
+        finally:
+            if self._task is not None:
+                self._task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await self._task
 
     async def _render(self, menu: Menu) -> tuple[str, str]:
         sounds: dict[str, tuple[str, float]] = {}
@@ -298,23 +336,14 @@ class Resumed:
 
 TO_OPERATOR: Final = frozenset({IVR_NODE_OPERATOR, IVR_NODE_NO_INPUT, IVR_NODE_SILENT})
 _WHAT: Final = frozenset({IVR_NODE_ACTION, IVR_NODE_WALK, *TO_OPERATOR})
-# The route's arguments, as [hotline-ivr-node] passes them (extensions.conf).
-NODE_ARGUMENTS: Final = (
-    ChannelVar.NODE,
-    ChannelVar.WALKED,
-    ChannelVar.FIRST_TIME,
-    ChannelVar.HINTED,
-    ChannelVar.CALL_ID,
-    ChannelVar.IVR_STATE,
-)
 
 
 async def resumed(call: IvrCall, levels: Levels, live: Menu) -> Resumed:
     """The call as the dialplan hands it back (the route's arguments: what, then
-    :data:`NODE_ARGUMENTS`), its state restored on ``call``; ValueError when they are not
+    :data:`IVR_NODE_ARGUMENTS`), its state restored on ``call``; ValueError when they are not
     what ``[hotline-ivr-node]`` passes (the dialplan then falls back to the queue)."""
     arguments = call.agi.env.arguments
-    if len(arguments) != 1 + len(NODE_ARGUMENTS) or arguments[0] not in _WHAT:
+    if len(arguments) != 1 + len(IVR_NODE_ARGUMENTS) or arguments[0] not in _WHAT:
         raise ValueError(f"ivr-node: unexpected arguments ({len(arguments)})")
     what, node, walked, first, hinted, call_id, encoded = arguments
     state = CallState.decode(encoded)
