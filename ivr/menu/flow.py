@@ -129,7 +129,7 @@ class MenuFlow:
         self._voicemail = voicemail
         self._drafts = drafts
         self._clock = clock
-        self._levels = levels
+        self.levels = levels  # the menu's levels in dialplan (ivr.levels), else None
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
         self._nav = ivr.back_key + ivr.main_key + ivr.operator_key + ivr.repeat_key
@@ -139,8 +139,8 @@ class MenuFlow:
         progress finish on the menu they started with."""
         self.menu = menu
         self.version = version
-        if self._levels is not None:
-            self._levels.serve(menu)  # handed to the dialplan once installed
+        if self.levels is not None:
+            self.levels.serve(menu)  # handed to the dialplan once installed
 
     async def __call__(self, agi: AgiCall) -> None:
         # Captured once: a menu swapped in by use() meanwhile does not reach this call.
@@ -152,7 +152,7 @@ class MenuFlow:
     async def _begin(self, call: IvrCall, menu: Menu, version: int | None) -> None:
         label = _version_label(version)
         draft = await self._draft(call)
-        tag = self._levels.tag_of(menu) if self._levels is not None else None
+        tag = self.levels.tag_of(menu) if self.levels is not None else None
         if draft is not None:  # drafts are not rendered: the engine walks them
             menu, label, tag = *draft, None
         await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
@@ -161,9 +161,9 @@ class MenuFlow:
     async def resume(self, agi: AgiCall) -> None:
         """Route ``ivr-node``: the levels in dialplan hand the call back at an action node,
         the operator choice, rounds run out, or (their contexts missing) for the walk."""
-        assert self._levels is not None
+        assert self.levels is not None
         call = IvrCall(agi, self._log, self._library, self._callbacks)
-        back = await handover.resumed(call, self._levels, self.menu)
+        back = await handover.resumed(call, self.levels, self.menu)
         walk = _Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
         walk.hinted, walk.emergency, walk.tag = back.hinted, back.emergency, back.tag
         await self._guarded(call, self._resume(walk, back.what))
@@ -260,8 +260,8 @@ class MenuFlow:
         while True:
             node = walk.menu.node(walk.stack[-1])
             if walk.tag is not None and walk.pending is None and node.kind is not NodeKind.ACTION:
-                assert self._levels is not None
-                await handover.hand_over(walk.call, self._levels, walk.tag, node.id, walk)
+                assert self.levels is not None
+                await handover.hand_over(walk.call, self.levels, walk.tag, node.id, walk)
                 raise _Leave
             await self._step(walk)
 

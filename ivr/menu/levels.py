@@ -63,6 +63,7 @@ SoundOf = Callable[[str], tuple[str, float]]
 # "$", quote, space or control character (CR, LF, NUL) can start anything else.
 _TOKEN: Final = re.compile(r"[A-Za-z0-9_./+:-]+")
 _TAG: Final = re.compile(r"[a-z0-9]{1,16}")
+_KEY: Final = re.compile(r"[0-9*#]")
 TAG_LENGTH: Final = 10
 
 
@@ -74,6 +75,13 @@ def token(value: str, what: str) -> str:
     """``value`` when it is a plain token (letters, digits, ``_./+:-``); else UnsafeValue."""
     if not _TOKEN.fullmatch(value):
         raise UnsafeValue(f"{what} {value!r} cannot be written into dialplan")
+    return value
+
+
+def key(value: str, what: str) -> str:
+    """``value`` when it is one DTMF key (an extension of its own); else UnsafeValue."""
+    if not _KEY.fullmatch(value):
+        raise UnsafeValue(f"{what} {value!r} is not one DTMF key")
     return value
 
 
@@ -98,12 +106,11 @@ def _event(kind: MenuEventKind, value: str, *headers: tuple[str, str]) -> str:
 class _Renderer:
     def __init__(self, menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> None:
         self.menu = menu
-        self.ivr = settings.ivr
+        self.ivr = ivr = settings.ivr
         self.sound = sound
         self.tag = tag
-        for key in (self.ivr.back_key, self.ivr.main_key, self.ivr.operator_key):
-            token(key, "navigation key")
-        token(self.ivr.repeat_key, "navigation key")
+        for nav in (ivr.back_key, ivr.main_key, ivr.operator_key, ivr.repeat_key):
+            key(nav, "navigation key")
 
     def ctx(self, node_id: str) -> str:
         return context_of(self.tag, node_id)
@@ -131,20 +138,20 @@ class _Renderer:
             f" same => n,{_event(MenuEventKind.NODE, node.id)}",
         ]
 
-    def key(self, node: MenuNode, key: str) -> list[str]:
+    def key(self, node: MenuNode, pressed: str) -> list[str]:
         """A key's first steps: reported (over a prompt, or while the level waited; over a
         notice that plays the level again: the node entered again first), counters kept."""
         again = ChannelVar.AGAIN
         event = _event(
             MenuEventKind.DIGITS,
-            key,
+            pressed,
             (MENU_WAITING, _var(ChannelVar.WAITING)),
             (MENU_AGAIN, _var(again)),
             (MENU_NODE, node.id),
         )
         walked = ChannelVar.WALKED
         return [
-            f"exten => {key},1,{event}",
+            f"exten => {pressed},1,{event}",
             f' same => n,ExecIf($["{_var(again)}" = "1"]?Set({walked}={_var(walked)}/{node.id}))',
         ]
 
@@ -164,12 +171,12 @@ class _Renderer:
         menu, ivr = self.menu, self.ivr
         back = menu.parent(node.id) or menu.start
         lines: list[str] = []
-        for key, target in (
+        for nav, target in (
             (ivr.back_key, self.ctx(back)),
             (ivr.main_key, self.ctx(menu.start)),
             (ivr.repeat_key, self.ctx(node.id)),
         ):
-            lines += [*self.key(node, key), self.reset(), f" same => n,Goto({target},s,1)"]
+            lines += [*self.key(node, nav), self.reset(), f" same => n,Goto({target},s,1)"]
         lines += [*self.key(node, ivr.operator_key), *self.to_engine(node, IVR_NODE_OPERATOR)]
         return lines
 
@@ -219,9 +226,9 @@ class _Renderer:
             *self.play(prompts.NAV_HINT),
             " same => n,Goto(wait)",
         ]
-        for key, child in node.options.items():
+        for option, child in node.options.items():
             lines += [
-                *self.key(node, token(key, "option key")),
+                *self.key(node, key(option, "option key")),
                 self.reset(),
                 f" same => n,Goto({self.ctx(child)},s,1)",
             ]
