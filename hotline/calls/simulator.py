@@ -152,7 +152,7 @@ def _level_listens(event: AmiEvent) -> bool:
     waits for a key."""
     if not event.get("context").startswith(MENU_CONTEXT_PREFIX):
         return False
-    return event.get("application") in ("Background", "WaitExten")
+    return event.get("application").lower() in ("background", "waitexten")
 
 
 class Simulator:
@@ -308,7 +308,7 @@ class Simulator:
         if not transcript.contexts or transcript.contexts[-1] != context:
             transcript.contexts.append(context)
             transcript.add(started, "context", context)
-        if app in ("Background", "Playback") and context.startswith(MENU_CONTEXT_PREFIX):
+        if app.lower() in ("background", "playback") and context.startswith(MENU_CONTEXT_PREFIX):
             sound = event.get("appdata").split(",", 1)[0]  # a rendered level plays it
             transcript.prompts.append(sound)
             transcript.add(started, "prompt", sound)

@@ -219,6 +219,8 @@ class _Renderer:
             *self.play(short),
             f" same => n(wait),Set({ChannelVar.WAITING}=1)",
             f" same => n,WaitExten({token(timeout, 'input timeout')})",
+            # WaitExten goes on to the next step when there is one: the silent round's.
+            " same => n,Goto(t,1)",
             " same => n(first),NoOp(a first-time caller)",
             *self.play(detailed),
             f' same => n,GotoIf($["{_var(hinted)}" = "1"]?wait)',
