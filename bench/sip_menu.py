@@ -94,21 +94,32 @@ SETTLE_MAX = 30.0
 
 # --- the systems ------------------------------------------------------------------------------
 def bench_settings(
-    db_file: Path, store_url: str | None = None, loop: str = LoopKind.ASYNCIO
+    db_file: Path,
+    store_url: str | None = None,
+    loop: str = LoopKind.ASYNCIO,
+    levels: str = "engine",
 ) -> Settings:
     url = store_url or f"sqlite+aiosqlite:///{db_file}"
-    return load_settings(overrides=engine_overrides(url, loop))
+    return load_settings(overrides=engine_overrides(url, loop, levels))
 
 
-def engine_overrides(store_url: str, loop: str = LoopKind.ASYNCIO) -> dict[str, dict[str, str]]:
+def engine_overrides(
+    store_url: str, loop: str = LoopKind.ASYNCIO, levels: str = "engine"
+) -> dict[str, dict[str, str]]:
     # Operators always on duty: no key on the path asks for one, but the engine reads hours.
     hours = {day: "00:00-24:00" for day in (*WEEK, "holiday_hours")}
-    return {"store": {"url": store_url}, "hours": hours, "engine": {"loop": loop}}
+    return {
+        "store": {"url": store_url},
+        "hours": hours,
+        "engine": {"loop": loop},
+        # ivr.levels: the engine walks the levels, or hands them to the dialplan (issue 19).
+        "ivr": {"levels": levels},
+    }
 
 
 @contextlib.contextmanager
 def engine_process(
-    store_url: str, log_file: Path, loop: str = LoopKind.ASYNCIO
+    store_url: str, log_file: Path, loop: str = LoopKind.ASYNCIO, levels: str = "engine"
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``hotline run`` on its own (so its event loop is not the bench's), log to a file.
 
@@ -119,7 +130,7 @@ def engine_process(
     at 320 callers its key latency p50 was 58-210 ms, in its own session 5 ms."""
     flags = [
         arg
-        for section, values in engine_overrides(store_url, loop).items()
+        for section, values in engine_overrides(store_url, loop, levels).items()
         for key, value in values.items()
         for arg in ("--set", f"{section}.{key}={value}")
     ]
@@ -327,6 +338,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the event loop the engine runs on ([engine] loop)",
     )
     parser.add_argument(
+        "--engine-levels",
+        choices=["engine", "dialplan"],
+        default="engine",
+        help="who walks the menu's levels in the engine system ([ivr] levels, issue 19)",
+    )
+    parser.add_argument(
         "--check", action="store_true", help=f"exit 1 if engine/dialplan is below {GOAL}"
     )
     parser.add_argument(
@@ -387,7 +404,9 @@ async def _measure(
     recorder = Recorder(ami.subscribe(EVENTS, maxsize=500_000))
     results: list[StepResult] = []
     log_file = work / "engine.log"
-    with engine_process(settings.database_url, log_file, options.engine_loop) as proc:
+    with engine_process(
+        settings.database_url, log_file, options.engine_loop, options.engine_levels
+    ) as proc:
         async with ami, asyncio.TaskGroup() as tasks:
             drain = tasks.create_task(recorder.run(), name="bench-ami-recorder")
             try:
@@ -489,7 +508,9 @@ def run(options: argparse.Namespace) -> int:
     print(f"machine: {machine_line()}")
     with tempfile.TemporaryDirectory(prefix="hotline-bench-sip-") as temp:
         work = Path(temp)
-        settings = bench_settings(work / "hotline.db", options.engine_store, options.engine_loop)
+        settings = bench_settings(
+            work / "hotline.db", options.engine_store, options.engine_loop, options.engine_levels
+        )
         # Prompts first: the sandbox binds the built sounds directory into the chroot.
         asyncio.run(PromptLibrary(settings).build())
         sandbox = Sandbox(settings, progress=lambda line: print(f"sandbox: {line}"))
@@ -528,6 +549,7 @@ def run(options: argparse.Namespace) -> int:
                     "key_gap_ms": options.key_gap,
                     "engine_store": settings.database_url.split("://", 1)[0],
                     "engine_loop": options.engine_loop,
+                    "engine_levels": options.engine_levels,
                     "twin_recorded": not options.twin_unrecorded,
                     "figures": {
                         "dialplan": {"callers": twin, "lower_bound": twin_open},
