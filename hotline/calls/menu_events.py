@@ -29,8 +29,10 @@ from hotline.dialplan.names import (
     MENU_DURATION,
     MENU_EVENT,
     MENU_FILE,
+    MENU_KEY,
     MENU_KIND,
     MENU_NODE,
+    MENU_PROMPT,
     MENU_VALUE,
     MENU_WAITING,
     MenuEventKind,
@@ -78,6 +80,37 @@ def _seconds(text: str) -> float:
         return 0.0
 
 
+@dataclass
+class _Key:
+    digit: str  # "" for a silent round
+    waited: bool  # pressed while the level waited, not over a prompt
+    again: bool  # over a notice that plays the level again
+    node: str
+
+    @property
+    def cuts(self) -> bool:
+        """The key cut the prompt playing short."""
+        return self.digit != "" and not self.waited
+
+
+_WITH_KEY: Final = frozenset({MenuEventKind.NODE, MenuEventKind.ENGINE})
+
+
+def _pressed(text: str) -> _Key | None:
+    """HOTLINE_KEY as a level sets it ("<key>/<waiting>/<again>/<node>"); None: "-"."""
+    parts = text.split("/", 3)
+    if len(parts) != 4 or not parts[0]:
+        return None
+    return _Key(parts[0], parts[1] == "1", parts[2] == "1", parts[3])
+
+
+def _prompt_detail(event: AmiEvent) -> dict[str, Any]:
+    return {
+        "file": event.get(MENU_FILE.lower()),
+        "duration": _seconds(event.get(MENU_DURATION.lower())),
+    }
+
+
 class MenuEvents:
     """AMI consumer: the rendered levels' UserEvents -> the call log."""
 
@@ -105,20 +138,22 @@ class MenuEvents:
                 del self._calls[next(iter(self._calls))]
         at = stamped(event)
         kind, value = event.get(MENU_KIND.lower()), event.get(MENU_VALUE.lower())
-        barge = kind == MenuEventKind.DIGITS and value != "" and event.get("waiting") != "1"
-        await self._played(uniqueid, call, at, barge)
+        pressed = _pressed(event.get(MENU_KEY.lower())) if kind in _WITH_KEY else None
+        if kind == MenuEventKind.DIGITS:
+            pressed = _Key(value, event.get(MENU_WAITING.lower()) == "1", False, "")
+            pressed.again = event.get(MENU_AGAIN.lower()) == "1"
+            pressed.node = event.get(MENU_NODE.lower())
+        await self._played(uniqueid, call, at, pressed is not None and pressed.cuts)
+        if pressed is not None:
+            await self._digits(uniqueid, call, pressed, at)
         if kind == MenuEventKind.NODE:
             call.on_level = True
             await self._log.note(uniqueid, EventKind.NODE, value, at=at)
+            if prompt := event.get(MENU_PROMPT.lower()):  # the level's prompt starts
+                call.prompt = _Prompt(prompt, _prompt_detail(event), at)
         elif kind == MenuEventKind.PROMPT:
             call.on_level = True
-            detail = {
-                "file": event.get(MENU_FILE.lower()),
-                "duration": _seconds(event.get(MENU_DURATION.lower())),
-            }
-            call.prompt = _Prompt(value, detail, at)
-        elif kind == MenuEventKind.DIGITS:
-            await self._digits(uniqueid, call, event, value, at)
+            call.prompt = _Prompt(value, _prompt_detail(event), at)
         elif kind == MenuEventKind.ENGINE:
             call.on_level = False
         elif kind == MenuEventKind.COMPLETED:
@@ -126,20 +161,17 @@ class MenuEvents:
             with contextlib.suppress(*STORE_ERRORS, UnknownCall):
                 await self._log.set_outcome(uniqueid, CallOutcome.COMPLETED)
 
-    async def _digits(
-        self, uniqueid: str, call: _Call, event: AmiEvent, value: str, at: datetime
-    ) -> None:
+    async def _digits(self, uniqueid: str, call: _Call, pressed: _Key, at: datetime) -> None:
         call.on_level = True
-        if value == "":
+        if pressed.digit == "":
             detail: dict[str, Any] = {"timed_out": True}
-        elif event.get(MENU_WAITING.lower()) == "1":
+        elif pressed.waited:
             detail = {"timed_out": False}
         else:
             detail = {"barge_in": True}
-        await self._log.note(uniqueid, EventKind.DIGITS, value, detail, at=at)
-        node = event.get(MENU_NODE.lower())
-        if event.get(MENU_AGAIN.lower()) == "1" and node:
-            await self._log.note(uniqueid, EventKind.NODE, node, at=at)
+        await self._log.note(uniqueid, EventKind.DIGITS, pressed.digit, detail, at=at)
+        if pressed.again and pressed.node:
+            await self._log.note(uniqueid, EventKind.NODE, pressed.node, at=at)
 
     async def _played(self, uniqueid: str, call: _Call, at: datetime, cut: bool) -> None:
         """The prompt that was playing, written with its played seconds: whole unless a key

@@ -42,6 +42,7 @@ from hotline.dialplan.names import (
     IVR_NODE_WALK,
     MENU_CONF,
     MENU_EVENT,
+    MENU_KEY,
     MENU_KIND,
     MENU_NODE,
     MENU_VALUE,
@@ -243,7 +244,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "args": [f"${{{name}}}" for name in IVR_NODE_ARGUMENTS],
             "event": (
                 f"{MENU_EVENT},{MENU_KIND}: {MenuEventKind.ENGINE},{MENU_VALUE}: ${{EXTEN}},"
-                f"{MENU_NODE}: ${{{ChannelVar.NODE}}}"
+                f"{MENU_NODE}: ${{{ChannelVar.NODE}}},{MENU_KEY}: ${{{ChannelVar.KEY}}}"
             ),
         },
         # The simulated carrier only exists where the sandbox runs.

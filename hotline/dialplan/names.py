@@ -90,6 +90,11 @@ MENU_DURATION: Final = "Duration"
 MENU_WAITING: Final = "Waiting"
 MENU_AGAIN: Final = "Again"
 MENU_NODE: Final = "Node"
+# A node's event names the prompt its level starts with (MENU_FILE, MENU_DURATION), and a
+# node's or the engine's event the key that led there (ChannelVar.KEY, "-": none): a key
+# costs no event of its own.
+MENU_PROMPT: Final = "Prompt"
+MENU_KEY: Final = "Key"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -204,6 +209,9 @@ class ChannelVar(StrEnum):
     SILENT = "HOTLINE_SILENT"  # silent rounds in a row
     WAITING = "HOTLINE_WAITING"  # "1" while the level waits for a key after its prompt
     AGAIN = "HOTLINE_AGAIN"  # "1" while a notice that plays the level again is playing
+    # The key just pressed on a level, "<key>/<waiting>/<again>/<node>" ("-": none), reported
+    # with the next level's or the engine's event (MENU_KEY).
+    KEY = "HOTLINE_KEY"
     # What only the engine sets and reads back (the version, emergency, the account and its
     # proof...): ivr/menu/handover.py.
     IVR_STATE = "HOTLINE_IVR_STATE"

@@ -310,13 +310,15 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
     await call.agi.set_variables(
         {
             ChannelVar.MENU_CONTEXT: context_of(tag, node),
-            ChannelVar.WALKED: "/".join(token(n, "node") for n in call.path),
+            # The level's node included: whoever sends a call to a level appends it.
+            ChannelVar.WALKED: "/".join(token(n, "node") for n in [*call.path, node]),
             ChannelVar.FIRST_TIME: _flag(walk.first_time),
             ChannelVar.HINTED: _flag(walk.hinted),
             ChannelVar.INVALID: str(walk.invalid),
             ChannelVar.SILENT: str(walk.silent),
             ChannelVar.WAITING: "0",
             ChannelVar.AGAIN: "0",
+            ChannelVar.KEY: "-",
             ChannelVar.IVR_STATE: state.encode(),
             ChannelVar.STATUS: IvrStatus.MENU,
         }

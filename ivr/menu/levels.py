@@ -45,8 +45,10 @@ from hotline.dialplan.names import (
     MENU_DURATION,
     MENU_EVENT,
     MENU_FILE,
+    MENU_KEY,
     MENU_KIND,
     MENU_NODE,
+    MENU_PROMPT,
     MENU_VALUE,
     MENU_WAITING,
     ChannelVar,
@@ -104,6 +106,10 @@ def _event(kind: MenuEventKind, value: str, *headers: tuple[str, str]) -> str:
 
 
 class _Renderer:
+    """Few steps per key (each is a Newexten event every AMI reader parses): a key is its
+    event, one MSet and the Goto; a level's entry is its event (the node and the prompt it
+    starts) and the Background."""
+
     def __init__(self, menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> None:
         self.menu = menu
         self.ivr = ivr = settings.ivr
@@ -116,50 +122,77 @@ class _Renderer:
         return context_of(self.tag, node_id)
 
     # --- pieces ----------------------------------------------------------------------------
+    def file(self, prompt_id: str) -> tuple[str, str, str]:
+        """(prompt id, file, duration) checked."""
+        path, seconds = self.sound(prompt_id)
+        return token(prompt_id, "prompt id"), token(path, "prompt file"), f"{seconds:.3f}"
+
     def play(self, prompt_id: str, app: str = "Background", options: str = "") -> list[str]:
         """The prompt's start reported, then played (its played seconds: up to the next
         event of the call, capped at its duration)."""
-        path, seconds = self.sound(prompt_id)
-        path = token(path, "prompt file")
-        duration = f"{seconds:.3f}"
-        event = _event(
-            MenuEventKind.PROMPT,
-            token(prompt_id, "prompt id"),
-            (MENU_FILE, path),
-            (MENU_DURATION, duration),
-        )
+        prompt, path, duration = self.file(prompt_id)
+        event = _event(MenuEventKind.PROMPT, prompt, (MENU_FILE, path), (MENU_DURATION, duration))
         data = f"{path},{options}" if options else path
         return [f" same => n,{event}", f" same => n,{app}({data})"]
 
-    def entry(self, node: MenuNode) -> list[str]:
-        walked = ChannelVar.WALKED
-        return [
-            f"exten => s,1,Set({walked}={_var(walked)}/{node.id})",
-            f" same => n,{_event(MenuEventKind.NODE, node.id)}",
-        ]
+    def entry(self, node: MenuNode, options: str = "") -> list[str]:
+        """The node entered and its prompt started (short, or detailed for a first-time
+        caller) in one event, then the prompt (the node is already in HOTLINE_WALKED: who
+        goes to a level appends it)."""
+        assert node.prompts is not None
+        short, detailed = self.file(node.prompts.short), self.file(node.prompts.detailed)
+        first = f'$["{_var(ChannelVar.FIRST_TIME)}" = "1"]'
 
-    def key(self, node: MenuNode, pressed: str) -> list[str]:
-        """A key's first steps: reported (over a prompt, or while the level waited; over a
-        notice that plays the level again: the node entered again first), counters kept."""
-        again = ChannelVar.AGAIN
+        def by_caller(index: int) -> str:
+            if short[index] == detailed[index]:
+                return short[index]
+            return f"${{IF({first}?{detailed[index]}:{short[index]})}}"
+
         event = _event(
-            MenuEventKind.DIGITS,
-            pressed,
-            (MENU_WAITING, _var(ChannelVar.WAITING)),
-            (MENU_AGAIN, _var(again)),
-            (MENU_NODE, node.id),
+            MenuEventKind.NODE,
+            node.id,
+            (MENU_KEY, _var(ChannelVar.KEY)),
+            (MENU_PROMPT, by_caller(0)),
+            (MENU_FILE, by_caller(1)),
+            (MENU_DURATION, by_caller(2)),
         )
-        walked = ChannelVar.WALKED
-        return [
-            f"exten => {pressed},1,{event}",
-            f' same => n,ExecIf($["{_var(again)}" = "1"]?Set({walked}={_var(walked)}/{node.id}))',
-        ]
+        data = f"{by_caller(1)},{options}" if options else by_caller(1)
+        return [f"exten => s,1,{event}", f" same => n,Background({data})"]
 
-    def reset(self, *, invalid: bool = True) -> str:
-        names = [ChannelVar.SILENT, ChannelVar.WAITING, ChannelVar.AGAIN]
-        if invalid:
-            names.insert(0, ChannelVar.INVALID)
-        return f" same => n,MSet({','.join(f'{name}=0' for name in names)})"
+    def walked(self, again: NodeId, to: NodeId = None) -> str:
+        """HOTLINE_WALKED after a key: the node again (a key over a notice that plays the
+        level again) and the level it goes to."""
+        walked = _var(ChannelVar.WALKED)
+        value = walked
+        if again is not None:
+            value += f'${{IF($["{_var(ChannelVar.AGAIN)}" = "1"]?/{again})}}'
+        if to is not None:
+            value += f"/{to}"
+        return f"{ChannelVar.WALKED}={value}"
+
+    def key(
+        self, node: MenuNode, pressed: str, to: NodeId, *, reset: bool = True, also: str = ""
+    ) -> list[str]:
+        """A key: one MSet and on to ``to``'s level (an action node: the engine; None: the
+        steps that follow say where).  The key is reported with the next event (the level's
+        entry, or the engine's): HOTLINE_KEY, "<key>/<waited>/<again>/<node>" (over a
+        prompt, or while the level waited; over a notice that plays the level again: the
+        node entered again first)."""
+        pressed_as = f"{pressed}/{_var(ChannelVar.WAITING)}/{_var(ChannelVar.AGAIN)}/{node.id}"
+        action = to is not None and self.menu.node(to).kind is NodeKind.ACTION
+        values = [f"{ChannelVar.KEY}={pressed_as}", self.walked(node.id, None if action else to)]
+        if reset:
+            values += [f"{name}=0" for name in _COUNTERS]
+        if action:
+            values.append(f"{ChannelVar.NODE}={to}")
+        if also:
+            values.append(also)
+        lines = [f"exten => {pressed},1,MSet({','.join(values)})"]
+        if action:
+            lines.append(f" same => n,Goto({CONTEXT_IVR_NODE},{IVR_NODE_ACTION},1)")
+        elif to is not None:
+            lines.append(f" same => n,Goto({self.ctx(to)},s,1)")
+        return lines
 
     def to_engine(self, node: MenuNode, what: str) -> list[str]:
         return [
@@ -167,24 +200,27 @@ class _Renderer:
             f" same => n,Goto({CONTEXT_IVR_NODE},{what},1)",
         ]
 
+    def again(self, node: MenuNode) -> list[str]:
+        """The level again after a notice nobody cut short."""
+        values = f"{ChannelVar.AGAIN}=0,{NO_KEY},{self.walked(None, node.id)}"
+        return [f" same => n,MSet({values})", " same => n,Goto(s,1)"]
+
     def navigation(self, node: MenuNode) -> list[str]:
         menu, ivr = self.menu, self.ivr
-        back = menu.parent(node.id) or menu.start
         lines: list[str] = []
         for nav, target in (
-            (ivr.back_key, self.ctx(back)),
-            (ivr.main_key, self.ctx(menu.start)),
-            (ivr.repeat_key, self.ctx(node.id)),
+            (ivr.back_key, menu.parent(node.id) or menu.start),
+            (ivr.main_key, menu.start),
+            (ivr.repeat_key, node.id),
         ):
-            lines += [*self.key(node, nav), self.reset(), f" same => n,Goto({target},s,1)"]
-        lines += [*self.key(node, ivr.operator_key), *self.to_engine(node, IVR_NODE_OPERATOR)]
-        return lines
+            lines += self.key(node, nav, target)
+        also = f"{ChannelVar.NODE}={node.id}"
+        lines += self.key(node, ivr.operator_key, None, reset=False, also=also)
+        return [*lines, f" same => n,Goto({CONTEXT_IVR_NODE},{IVR_NODE_OPERATOR},1)"]
 
     def goodbye(self) -> list[str]:
-        walked = ChannelVar.WALKED
         return [
-            f" same => n(goodbye),Set({walked}={_var(walked)}/goodbye)",
-            f" same => n,{_event(MenuEventKind.NODE, 'goodbye')}",
+            f" same => n(goodbye),{_event(MenuEventKind.NODE, 'goodbye')}",
             *self.play(prompts.GOODBYE, "Playback"),
             f" same => n,{_event(MenuEventKind.COMPLETED, 'goodbye')}",
             " same => n,Hangup()",
@@ -204,54 +240,45 @@ class _Renderer:
             ]
         return lines
 
-    def by_caller(self, node: MenuNode) -> tuple[str, str]:
-        assert node.prompts is not None
-        return node.prompts.short, node.prompts.detailed
-
     def menu_level(self, node: MenuNode) -> list[str]:
         ivr = self.ivr
-        short, detailed = self.by_caller(node)
-        first, hinted = ChannelVar.FIRST_TIME, ChannelVar.HINTED
+        first, hinted = _var(ChannelVar.FIRST_TIME), _var(ChannelVar.HINTED)
         timeout = f"{ivr.input_timeout:g}"
         lines = [
             *self.entry(node),
-            f' same => n,GotoIf($["{_var(first)}" = "1"]?first)',
-            *self.play(short),
+            # R-022, R-152: the navigation keys once, to a first-time caller, after the level.
+            f' same => n,GotoIf($["{first}{hinted}" = "10"]?hint)',
             f" same => n(wait),Set({ChannelVar.WAITING}=1)",
             f" same => n,WaitExten({token(timeout, 'input timeout')})",
             # WaitExten goes on to the next step when there is one: the silent round's.
             " same => n,Goto(t,1)",
-            " same => n(first),NoOp(a first-time caller)",
-            *self.play(detailed),
-            f' same => n,GotoIf($["{_var(hinted)}" = "1"]?wait)',
-            f" same => n,Set({hinted}=1)",
+            f" same => n(hint),Set({ChannelVar.HINTED}=1)",
             *self.play(prompts.NAV_HINT),
             " same => n,Goto(wait)",
         ]
         for option, child in node.options.items():
-            lines += [
-                *self.key(node, key(option, "option key")),
-                self.reset(),
-                f" same => n,Goto({self.ctx(child)},s,1)",
-            ]
+            lines += self.key(node, key(option, "option key"), child)
         lines += self.navigation(node)
         lines += self.invalid(node)
         lines += self.silent(node)
         return lines
 
     def invalid(self, node: MenuNode) -> list[str]:
-        count = ChannelVar.INVALID
-        lines = self.key(node, "i")
-        # The key itself is INVALID_EXTEN: the event says which.
-        lines[0] = lines[0].replace(f"{MENU_VALUE}: i,", f"{MENU_VALUE}: ${{INVALID_EXTEN}},")
+        count, again = ChannelVar.INVALID, ChannelVar.AGAIN
+        event = _event(
+            MenuEventKind.DIGITS,
+            "${INVALID_EXTEN}",
+            (MENU_WAITING, _var(ChannelVar.WAITING)),
+            (MENU_AGAIN, _var(again)),
+            (MENU_NODE, node.id),
+        )
         return [
-            *lines,
-            f" same => n,MSet({ChannelVar.SILENT}=0,{ChannelVar.WAITING}=0,"
-            f"{ChannelVar.AGAIN}=1,{count}=$[{_var(count)} + 1])",
+            f"exten => i,1,{event}",
+            f" same => n,MSet({ChannelVar.SILENT}=0,{ChannelVar.WAITING}=0,{again}=1,{NO_KEY},"
+            f"{count}=$[{_var(count)} + 1],{self.walked(node.id)})",
             f" same => n,GotoIf($[{_var(count)} >= {self.ivr.max_rounds}]?last)",
             *self.play(prompts.INVALID),
-            f" same => n,Set({ChannelVar.AGAIN}=0)",
-            " same => n,Goto(s,1)",
+            *self.again(node),
             # The last round's notice plays whole: the operator follows whatever is pressed.
             " same => n(last),NoOp(invalid rounds run out)",
             *self.play(prompts.INVALID, "Playback"),
@@ -263,38 +290,37 @@ class _Renderer:
         event = _event(MenuEventKind.DIGITS, "", (MENU_WAITING, "1"), (MENU_NODE, node.id))
         return [
             f"exten => t,1,{event}",
-            f" same => n,Set({count}=$[{_var(count)} + 1])",
+            f" same => n,MSet({ChannelVar.WAITING}=0,{NO_KEY},{count}=$[{_var(count)} + 1])",
             f" same => n,GotoIf($[{_var(count)} >= {self.ivr.silent_rounds}]?operator)",
-            f" same => n,GotoIf($[{_var(count)} > 1]?s,1)",
-            f" same => n,MSet({ChannelVar.WAITING}=0,{ChannelVar.AGAIN}=1)",
+            f" same => n,GotoIf($[{_var(count)} > 1]?next)",
+            f" same => n,Set({ChannelVar.AGAIN}=1)",
             *self.play(prompts.NO_TONE),
-            f" same => n,Set({ChannelVar.AGAIN}=0)",
+            f" same => n(next),MSet({ChannelVar.AGAIN}=0,{self.walked(None, node.id)})",
             " same => n,Goto(s,1)",
             " same => n(operator),NoOp(silent rounds run out)",
             *self.to_engine(node, IVR_NODE_SILENT),
         ]
 
     def info(self, node: MenuNode) -> list[str]:
-        short, detailed = self.by_caller(node)
         menu = self.menu
         if node.then is After.HANGUP:
-            after = [" same => n(after),Goto(goodbye)"]
+            after = [" same => n,Goto(goodbye)"]
         else:
             target = menu.start if node.then is After.MAIN else menu.parent(node.id) or menu.start
-            after = [f" same => n(after),Goto({self.ctx(target)},s,1)"]
-        lines = [
-            *self.entry(node),
-            f' same => n,GotoIf($["{_var(ChannelVar.FIRST_TIME)}" = "1"]?first)',
-            # Only the navigation keys cut the message short (m: a key with an extension).
-            *self.play(short, options="m"),
-            *after,
-            " same => n(first),NoOp(a first-time caller)",
-            *self.play(detailed, options="m"),
-            " same => n,Goto(after)",
-        ]
+            after = [
+                f" same => n,MSet({NO_KEY},{self.walked(None, target)})",
+                f" same => n,Goto({self.ctx(target)},s,1)",
+            ]
+        # Only the navigation keys cut the message short (m: a key with an extension).
+        lines = [*self.entry(node, options="m"), *after]
         if node.then is After.HANGUP:
             lines += self.goodbye()
         return lines + self.navigation(node)
+
+
+NodeId = str | None
+NO_KEY: Final = f"{ChannelVar.KEY}=-"
+_COUNTERS: Final = (ChannelVar.INVALID, ChannelVar.SILENT, ChannelVar.WAITING, ChannelVar.AGAIN)
 
 
 def render_version(menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> str:

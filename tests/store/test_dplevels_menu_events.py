@@ -57,18 +57,31 @@ async def feed(call_log: CallLog, *events: AmiEvent) -> list[dict[str, Any]]:
     return [e.to_dict() for e in record.events]
 
 
+def level(
+    at: float, node: str, prompt: str, duration: float = 4.0, pressed: str = "-"
+) -> AmiEvent:
+    """A level's entry: the node, the key that led there and the prompt it starts."""
+    return menu(
+        at,
+        "node",
+        node,
+        Key=pressed,
+        Prompt=prompt,
+        File=f"/s/{prompt}",
+        Duration=f"{duration:.3f}",
+    )
+
+
 async def test_nodes_prompts_and_keys_as_the_engine_writes_them(call_log: CallLog) -> None:
     events = await feed(
         call_log,
-        menu(0.0, "node", "main"),
-        prompt(0.1, "ivr.main.short"),
-        key(1.6, "8"),  # over the prompt: 1.5 s of it played
-        prompt(1.7, "ivr.invalid", 2.0),
-        key(2.2, "3", again="1"),  # over the invalid notice: main entered again first
-        menu(2.3, "node", "info"),
-        prompt(2.4, "ivr.info", 1.0),  # played whole
-        key(5.0, "0", waiting="1"),  # while the level waited
-        menu(5.1, "engine", "operator", Node="info"),
+        level(0.0, "main", "ivr.main.short"),
+        key(1.5, "8"),  # an invalid key over the prompt: 1.5 s of it played
+        prompt(1.6, "ivr.invalid", 2.0),
+        # 3 over the invalid notice (main entered again first), reported with info's entry.
+        level(2.1, "info", "ivr.info", 1.0, pressed="3/0/1/main"),
+        # 0 while info waited (its prompt played whole), reported with the engine's event.
+        menu(5.0, "engine", "operator", Node="info", Key="0/1/0/info"),
         event("Hangup", 30.0, Context=CONTEXT_OPERATOR),
     )
     assert [(e["kind"], e["value"]) for e in events] == [
@@ -102,8 +115,7 @@ async def test_a_silent_round_is_a_timed_out_key(call_log: CallLog) -> None:
 async def test_a_caller_who_hangs_up_on_a_level_abandoned_it(call_log: CallLog) -> None:
     await feed(
         call_log,
-        menu(0.0, "node", "main"),
-        prompt(0.1, "ivr.main.short"),
+        level(0.1, "main", "ivr.main.short"),
         event("Hangup", 2.1, Context="hotline-menu-abc-main"),
     )
     record = await call_log.get(uniqueid=UNIQUEID)

@@ -80,18 +80,30 @@ def test_one_context_per_node_with_its_keys(menu: Menu, settings: Settings) -> N
     main = plan[context_of(TAG, "main")]
     ivr = settings.ivr
     for key, child in menu.node("main").options.items():
-        assert f"Goto({context_of(TAG, child)},s,1)" in apps(main[key])
+        steps = apps(main[key])
+        if menu.node(child).kind is NodeKind.ACTION:  # straight to the engine
+            assert steps[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_ACTION},1)"
+            assert f"{ChannelVar.NODE}={child}" in steps[0]
+        else:
+            assert steps[-1] == f"Goto({context_of(TAG, child)},s,1)"
+            assert f"/{child}," in steps[0]  # the level it goes to, walked
+        assert len(steps) == 2  # a key is one MSet and the Goto
     assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(main[ivr.back_key])  # the start
     assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(main[ivr.main_key])
     assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(main[ivr.repeat_key])
-    assert f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_OPERATOR},1)" in apps(main[ivr.operator_key])
+    operator = apps(main[ivr.operator_key])
+    assert operator[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_OPERATOR},1)"
+    assert f"{ChannelVar.NODE}=main" in operator[0]
     # One level down, back is the parent.
     info = plan[context_of(TAG, "info")]
     assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(info[ivr.back_key])
-    # Every key is reported with whether the level waited and whether it came over a notice.
-    first = apps(main["1"])[0]
-    assert first.startswith("UserEvent(HotlineMenu,Kind: digits,Value: 1,")
-    assert f"Waiting: ${{{ChannelVar.WAITING}}}" in first and "Node: main" in first
+    # A key is reported with the next event: whether the level waited, whether it came over
+    # a notice that plays the level again, and on which node.
+    pressed = f"{ChannelVar.KEY}=3/${{{ChannelVar.WAITING}}}/${{{ChannelVar.AGAIN}}}/main"
+    assert apps(main["3"])[0].startswith(f"MSet({pressed},")
+    entry = apps(info["s"])[0]
+    assert entry.startswith("UserEvent(HotlineMenu,Kind: node,Value: info,")
+    assert f"Key: ${{{ChannelVar.KEY}}}" in entry
 
 
 def test_action_nodes_enter_the_engine(menu: Menu, settings: Settings) -> None:
@@ -110,21 +122,24 @@ def test_first_time_callers_hear_the_detailed_prompt_and_the_hint_once(
     plan = parse(render_version(menu, settings, _sound, TAG))
     entry = plan[context_of(TAG, "main")]["s"]
     steps = apps(entry)
-    assert f'GotoIf($["${{{ChannelVar.FIRST_TIME}}}" = "1"]?first)' in steps
+    first = f'$["${{{ChannelVar.FIRST_TIME}}}" = "1"]'
+    by_caller = f"${{IF({first}?/sounds/ivr.main.detailed:/sounds/ivr.main.short)}}"
+    # The node and the prompt it starts in one event, then the prompt: two steps.
+    assert steps[1] == f"Background({by_caller})"
+    assert f"Prompt: ${{IF({first}?ivr.main.detailed:ivr.main.short)}}" in steps[0]
+    assert f"File: {by_caller}" in steps[0] and "Duration: 2.500" in steps[0]
     labels = [label for label, _app, _data in entry]
-    first = labels.index("first")
-    short = steps.index("Background(/sounds/ivr.main.short)")
-    detailed = steps.index("Background(/sounds/ivr.main.detailed)")
-    hint = steps.index(f"Background(/sounds/{prompts.NAV_HINT})")
-    assert short < first < detailed < hint  # the short one on the experienced caller's path
-    assert f'GotoIf($["${{{ChannelVar.HINTED}}}" = "1"]?wait)' in steps[detailed:hint]
-    assert f"Set({ChannelVar.HINTED}=1)" in steps[detailed:hint]
-    # Every prompt is reported before it plays, with its file and duration.
-    assert steps[short - 1] == (
-        "UserEvent(HotlineMenu,Kind: prompt,Value: ivr.main.short,"
-        "File: /sounds/ivr.main.short,Duration: 2.500)"
+    hint = labels.index("hint")
+    assert steps[2] == (
+        f'GotoIf($["${{{ChannelVar.FIRST_TIME}}}${{{ChannelVar.HINTED}}}" = "10"]?hint)'
     )
-    # WaitExten goes on to the silent round (it would fall into the first-time branch).
+    assert steps[hint] == f"Set({ChannelVar.HINTED}=1)"
+    assert steps[hint + 2] == f"Background(/sounds/{prompts.NAV_HINT})"
+    assert steps[hint + 1] == (
+        f"UserEvent(HotlineMenu,Kind: prompt,Value: {prompts.NAV_HINT},"
+        f"File: /sounds/{prompts.NAV_HINT},Duration: 2.500)"
+    )
+    # WaitExten goes on to the silent round (it would fall into the hint).
     wait = steps.index(f"WaitExten({settings.ivr.input_timeout:g})")
     assert steps[wait + 1] == "Goto(t,1)"
 
@@ -134,8 +149,8 @@ def test_invalid_and_silent_rounds_are_counted_apart(menu: Menu, settings: Setti
     main = plan[context_of(TAG, "main")]
     invalid = apps(main["i"])
     assert "Value: ${INVALID_EXTEN}" in invalid[0]
-    assert f"{ChannelVar.INVALID}=$[${{{ChannelVar.INVALID}}} + 1]" in invalid[2]
-    assert f"{ChannelVar.SILENT}=0" in invalid[2]
+    assert f"{ChannelVar.INVALID}=$[${{{ChannelVar.INVALID}}} + 1]" in invalid[1]
+    assert f"{ChannelVar.SILENT}=0" in invalid[1]
     assert f"GotoIf($[${{{ChannelVar.INVALID}}} >= 3]?last)" in invalid
     assert invalid[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_NO_INPUT},1)"
     assert f"Background(/sounds/{prompts.INVALID})" in invalid
@@ -145,7 +160,8 @@ def test_invalid_and_silent_rounds_are_counted_apart(menu: Menu, settings: Setti
     assert f"Background(/sounds/{prompts.NO_TONE})" in silent
     assert silent[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_SILENT},1)"
     # A valid option and the navigation keys reset both counters.
-    assert any(f"{ChannelVar.INVALID}=0" in step for step in apps(main["1"]))
+    assert f"{ChannelVar.INVALID}=0" in apps(main["3"])[0]
+    assert f"{ChannelVar.SILENT}=0" in apps(main["3"])[0]
 
 
 def test_information_nodes_only_stop_for_navigation_keys(menu: Menu, settings: Settings) -> None:
