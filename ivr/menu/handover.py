@@ -310,6 +310,7 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
     await call.agi.set_variables(
         {
             ChannelVar.MENU_CONTEXT: context_of(tag, node),
+            ChannelVar.NODE: node,  # where the engine walks on if the context is missing
             # The level's node included: whoever sends a call to a level appends it.
             ChannelVar.WALKED: "/".join(token(n, "node") for n in [*call.path, node]),
             ChannelVar.FIRST_TIME: _flag(walk.first_time),
@@ -357,6 +358,8 @@ async def resumed(call: IvrCall, levels: Levels, live: Menu) -> Resumed:
     menu.path(node)  # UnknownNode (a ValueError's sibling: NotFound) when it is not there
     call.call_id = call_id
     call.path = [n for n in walked.split("/") if n]
+    if what == IVR_NODE_WALK and call.path[-1:] == [node]:
+        call.path.pop()  # handed over, never entered: the engine's walk enters it
     call.simulated = state.simulated
     call.answer_target = state.answer_target
     call.outage_heard = state.outage_heard

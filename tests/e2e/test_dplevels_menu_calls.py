@@ -122,12 +122,19 @@ async def test_silence_reaches_the_operator(engine: Engine, settings: Settings) 
     assert [e["detail"] for e in silent] == [{"timed_out": True}] * 2
 
 
-async def test_a_first_time_caller_hears_the_detailed_prompt_and_the_hint_once(
+async def test_the_hint_once_to_a_first_time_caller_the_short_prompt_after(
     engine: Engine, settings: Settings
 ) -> None:
     await installed(engine)
-    transcript = await call(settings, "3w*w0", caller="79131230001")
-    said = [e["value"] for e in events(transcript, "prompt")]
+    # Silent through the main menu's detailed prompt: the navigation hint follows, and 0
+    # over it (the next segment starts when the hint starts).
+    first = await call(settings, "|0", caller="79131230001")
+    said = [e["value"] for e in events(first, "prompt")]
     assert "ivr.main.detailed" in said and "ivr.main.short" not in said
     assert said.count(prompts.NAV_HINT) == 1
-    assert transcript.nodes == ["greeting", "main", "info", "main", "operator"]
+    assert first.nodes == ["greeting", "main", "operator"]
+    # The same number again: an experienced caller, the short prompt and no hint.
+    again = await call(settings, "|0", caller="79131230001")
+    said = [e["value"] for e in events(again, "prompt")]
+    assert "ivr.main.short" in said and "ivr.main.detailed" not in said
+    assert prompts.NAV_HINT not in said
