@@ -1,7 +1,9 @@
 """The menu's levels in dialplan report to the call log (``ivr.levels = "dialplan"``).
 
-The rendered levels (``ivr/menu/levels.py``) send a ``UserEvent`` :data:`MENU_EVENT` for every
-node entered, prompt started and key received; this consumer writes them as the engine's own
+The rendered levels (``ivr/menu/levels.py``) report every node entered, prompt started and key
+received in ``UserEvent`` :data:`MENU_EVENT` (a key with the next level's or the engine's event,
+:data:`MENU_KEY`; an invalid key and a silent round in events of their own, ``digits``); this
+consumer writes them as the engine's own
 walk does (``ivr/call.py``): a ``node`` event per node, a ``prompt`` event with the file, its
 duration and the seconds played (up to the call's next event, capped at the duration), and a
 ``digits`` event per key, ``barge_in`` over a prompt or ``timed_out`` false while the level
