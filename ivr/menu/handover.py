@@ -158,7 +158,10 @@ class Levels:
         self._reload = reload
         self._folder = folder
         self._owner = owner
-        self._rendered: OrderedDict[str, tuple[Menu, str]] = OrderedDict()
+        # tag -> (its menu, its contexts); None: a version an earlier engine process rendered
+        # (adopted from the file at the first install: calls may still be on it).
+        self._rendered: OrderedDict[str, tuple[Menu | None, str]] = OrderedDict()
+        self._adopted = False
         self._installed: set[str] = set()  # tags a successful reload loaded
         self._tags: dict[int, str] = {}  # id(menu) -> tag
         self._lock = asyncio.Lock()
@@ -224,6 +227,10 @@ class Levels:
             except (UnsafeValue, OSError, ValueError, KeyError) as exc:
                 log.error("menu levels not rendered (the engine walks the menu): %s", exc)
                 return False
+            if not self._adopted:
+                self._adopted = True
+                for old, contexts in await asyncio.to_thread(_versions_in, self._folder):
+                    self._rendered.setdefault(old, (None, contexts))
             self._tags[id(menu)] = tag
             self._rendered[tag] = (menu, text)
             self._rendered.move_to_end(tag)
@@ -275,6 +282,27 @@ class Levels:
 
         tag = version_tag(menu, self._settings, sound)
         return tag, render_version(menu, self._settings, sound, tag)
+
+
+_VERSION_LINE: Final = re.compile(r"^; menu version ([a-z0-9]+):")
+
+
+def _versions_in(folder: Path) -> list[tuple[str, str]]:
+    """The versions an earlier engine process wrote into the file (tag, contexts), so an
+    engine restarted while calls are on its levels keeps their contexts in the dialplan
+    (a reload that drops the context a channel is in ends that call).  Blocking."""
+    try:
+        text = (folder / MENU_CONF).read_text(encoding="utf-8")
+    except OSError:
+        return []
+    found: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        match = _VERSION_LINE.match(line)
+        if match:
+            found.append((match[1], [line]))
+        elif found:
+            found[-1][1].append(line)
+    return [(tag, "\n".join(lines).rstrip("\n") + "\n") for tag, lines in found]
 
 
 class WalkState(Protocol):

@@ -173,3 +173,29 @@ async def test_with_the_engine_stopped_the_operator_choice_reaches_the_queue(
             await engine.stop()
     assert on_levels(transcript)
     assert CONTEXT_FALLBACK in transcript.contexts and CONTEXT_OPERATOR in transcript.contexts
+
+
+async def test_a_restarted_engine_keeps_the_versions_calls_may_be_on(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    # A call on a level while the engine restarts stays in its context: the new process
+    # keeps what the old one rendered (a reload that dropped the context would end the call).
+    settings = engine_settings(tmp_path / "r.db", ivr={"levels": "dialplan"})
+    original = settings.ivr.menu_file.read_text(encoding="utf-8")
+    tags = []
+    for content in (original, original.replace(DEFAULT_OPTIONS, SWAPPED_OPTIONS)):
+        engine = Engine(settings)
+        await engine.db.upgrade()
+        await MenuVersions(engine.db).publish(content, "menu.yaml", "e2e")
+        await engine.start()
+        try:
+            await engine.ami.wait_connected(10)
+            await installed(engine)
+            assert engine.flow is not None and engine.flow.levels is not None
+            tags.append(engine.flow.levels.tag_of(engine.flow.menu) or "")
+        finally:
+            await engine.stop()
+    assert tags[0] != tags[1]
+    for tag in tags:
+        shown = sandbox.cli(f"dialplan show {context_of(tag, 'main')}")
+        assert f"'{context_of(tag, 'main')}'" in shown, shown
