@@ -106,9 +106,10 @@ def _event(kind: MenuEventKind, value: str, *headers: tuple[str, str]) -> str:
 
 
 class _Renderer:
-    """Few steps per key (each is a Newexten event every AMI reader parses): a key is its
-    event, one MSet and the Goto; a level's entry is its event (the node and the prompt it
-    starts) and the Background."""
+    """Few steps per key (each is a Newexten event every AMI reader of the dialplan class
+    parses): a key is one MSet and the Goto (it is reported with the next event); a level's
+    entry is its event (the node, the key that led there, the prompt it starts) and the
+    Background."""
 
     def __init__(self, menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> None:
         self.menu = menu
