@@ -152,11 +152,10 @@ class MenuFlow:
     async def _begin(self, call: IvrCall, menu: Menu, version: int | None) -> None:
         label = _version_label(version)
         draft = await self._draft(call)
-        tag = self.levels.tag_of(menu) if self.levels is not None else None
-        if draft is not None:  # drafts are not rendered: the engine walks them
-            menu, label, tag = *draft, None
+        if draft is not None:
+            menu, label = draft
         await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
-        await self._run(call, menu, tag)
+        await self._run(call, menu)
 
     async def resume(self, agi: AgiCall) -> None:
         """Route ``ivr-node``: the levels in dialplan hand the call back at an action node,
@@ -205,7 +204,9 @@ class MenuFlow:
         return menu, f"{DRAFT_LABEL}{sha[:12]}"
 
     # --- start of the call ---------------------------------------------------------------------
-    async def _run(self, call: IvrCall, menu: Menu, tag: str | None = None) -> None:
+    async def _run(self, call: IvrCall, menu: Menu) -> None:
+        # Drafts are never rendered: their walk stays in the engine (no tag).
+        tag = self.levels.tag_of(menu) if self.levels is not None else None
         caller = call.agi.env.callerid
         # Nothing the caller hears first waits for the store: what the greeting and the
         # recording notice do not need is read while they play (issue 21: a locked database

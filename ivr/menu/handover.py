@@ -237,6 +237,8 @@ class Levels:
             while len(self._rendered) > KEPT_VERSIONS:
                 old, _ = self._rendered.popitem(last=False)
                 self._installed.discard(old)
+                for key in [k for k, t in self._tags.items() if t == old]:
+                    del self._tags[key]  # its menu may be gone: its id may come again
             file_text = render_file(text for _menu, text in self._rendered.values())
             try:
                 await asyncio.to_thread(
