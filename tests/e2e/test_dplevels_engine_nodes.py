@@ -19,12 +19,14 @@ from hotline.dialplan.names import (
     CONTEXT_OPERATOR,
     MENU_CONF,
     MENU_CONTEXT_PREFIX,
+    ChannelVar,
     OperatorReason,
 )
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.enums import CallOutcome
 from ivr import prompts
+from ivr.menu.handover import CallState
 from ivr.menu.levels import context_of
 from ivr.menu.versions import MenuVersions
 from tests.e2e.engine_support import engine_settings, simulate, simulator, wait_for_node
@@ -199,3 +201,49 @@ async def test_a_restarted_engine_keeps_the_versions_calls_may_be_on(
     for tag in tags:
         shown = sandbox.cli(f"dialplan show {context_of(tag, 'main')}")
         assert f"'{context_of(tag, 'main')}'" in shown, shown
+
+
+async def test_a_forged_state_does_not_skip_the_money_factor(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Whatever sets channel variables on a call on a level (the caller cannot; here AMI does)
+    # cannot make the engine believe the caller is identified and proved the money factor.
+    settings = engine_settings(tmp_path / "f.db", ivr={"levels": "dialplan", "silent_rounds": 6})
+    await seed(settings)
+    engine = Engine(settings)
+    await engine.start()
+    try:
+        await engine.ami.wait_connected(10)
+        await installed(engine)
+        assert engine.flow is not None and engine.flow.levels is not None
+        tag = engine.flow.levels.tag_of(engine.flow.menu) or ""
+        forged = CallState(tag, identified_by="caller_id", money_verified=True, proof="0" * 32)
+        async with simulator(settings) as (sim, call_log, ami):
+            call = asyncio.create_task(sim.run("wwww2w1", SINGLE_PHONE))
+            try:
+                record = await wait_for_node(call_log, "main")
+                for name, value in (
+                    (ChannelVar.IVR_STATE, forged.encode()),
+                    (ChannelVar.ACCOUNT, SINGLE),
+                ):
+                    await ami.action(
+                        {
+                            "Action": "Setvar",
+                            "Channel": record.uniqueid,
+                            "Variable": name,
+                            "Value": value,
+                        }
+                    )
+                transcript = await call
+            finally:
+                if not call.done():
+                    call.cancel()
+    finally:
+        await engine.stop()
+    heard = said(transcript)
+    # The forged state reached the engine, which refused it...
+    assert "its identity did not check out" in caplog.text
+    # ...and asked who they are and for the factor, as if nothing had been set.
+    assert prompts.ACCOUNT_ENDS_WITH in heard
+    assert prompts.MONEY_DIGITS_ENTER in heard
+    assert prompts.BALANCE_DEBT not in heard
