@@ -162,15 +162,16 @@ class MenuFlow:
         the operator choice, rounds run out, or (their contexts missing) for the walk."""
         assert self.levels is not None
         call = IvrCall(agi, self._log, self._library, self._callbacks)
-        back = await handover.resumed(call, self.levels, self.menu)
+        await self._guarded(call, self._resume(call, self.levels))
+
+    async def _resume(self, call: IvrCall, levels: Levels) -> None:
+        back = await handover.resumed(call, levels, self.menu)
         walk = _Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
         walk.hinted, walk.emergency, walk.tag = back.hinted, back.emergency, back.tag
-        await self._guarded(call, self._resume(walk, back.what))
-
-    async def _resume(self, walk: _Walk, what: str) -> None:
-        if what in handover.TO_OPERATOR:
-            reason = OperatorReason.MENU if what == IVR_NODE_OPERATOR else OperatorReason.NO_INPUT
-            await self._operator(walk, reason, silent=what == IVR_NODE_SILENT)
+        if back.what in handover.TO_OPERATOR:
+            silent, menu_key = back.what == IVR_NODE_SILENT, back.what == IVR_NODE_OPERATOR
+            reason = OperatorReason.MENU if menu_key else OperatorReason.NO_INPUT
+            await self._operator(walk, reason, silent=silent)
         await self._walk(walk)
 
     async def _guarded(self, call: IvrCall, walk: Awaitable[None]) -> None:
