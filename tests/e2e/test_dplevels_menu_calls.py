@@ -138,3 +138,45 @@ async def test_the_hint_once_to_a_first_time_caller_the_short_prompt_after(
     said = [e["value"] for e in events(again, "prompt")]
     assert "ivr.main.short" in said and "ivr.main.detailed" not in said
     assert prompts.NAV_HINT not in said
+
+
+WALKS = ("3w#w0", "31w*w0", "8w8", "")
+
+
+def summary(transcript: Transcript) -> tuple[Any, ...]:
+    """What the IVR report, the screen pop and the history read of a call."""
+    # Over a prompt or while waiting depends on when a key lands (timing, not the walk); a
+    # silent round is the walk's.
+    keys = [(e["value"], e["detail"].get("timed_out")) for e in events(transcript, "digits")]
+    keys = [(value, timed_out if value == "" else None) for value, timed_out in keys]
+    return (
+        tuple(transcript.nodes),
+        tuple(keys),
+        transcript.outcome,
+        transcript.operator_reason,
+        tuple(e["value"] for e in events(transcript, "prompt") if e["value"] in REPORTED),
+    )
+
+
+# Prompts whose count is the walk's, not the timing's (a key cuts a prompt short either way).
+REPORTED = (prompts.INVALID, prompts.NO_TONE, prompts.CONNECTING)
+
+
+async def test_the_engine_and_the_dialplan_log_the_same_calls(tmp_path: Path) -> None:
+    seen: dict[str, list[tuple[Any, ...]]] = {}
+    for levels in ("engine", "dialplan"):
+        settings = engine_settings(tmp_path / f"{levels}.db", ivr={"levels": levels})
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            await engine.ami.wait_connected(10)
+            if levels == "dialplan":
+                await installed(engine)
+            seen[levels] = []
+            for dtmf in WALKS:
+                transcript = await call(settings, dtmf, caller="79131230002")
+                assert on_levels(transcript) == (levels == "dialplan")
+                seen[levels].append(summary(transcript))
+        finally:
+            await engine.stop()
+    assert seen["dialplan"] == seen["engine"]
