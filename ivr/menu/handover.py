@@ -321,7 +321,6 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
     """Hand the call to ``node``'s context of version ``tag``: every variable the dialplan
     and a later resumption need, and the status, in one MSet; the inbound context (or
     ``[hotline-ivr-node]``) follows it."""
-    await call.deferred()  # done before the call goes back to the dialplan, as always
     proof = None
     if call.account is not None and call.identified_by is not None:
         proof = levels.proofs.proof(
@@ -354,6 +353,7 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
             ChannelVar.STATUS: IvrStatus.MENU,
         }
     )
+    call.agi.end_session()
 
 
 @dataclass(frozen=True)
