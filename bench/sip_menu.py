@@ -49,26 +49,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bench import capacity, rtp_dtmf
+from bench import capacity
 from bench.common import cpu_seconds, machine_line, py_spy, stop_py_spy
 from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
 from bench.sip_menu_cleanup import remove_own_recordings
 from bench.sip_menu_report import fmt_ms, print_step
+from bench.sip_menu_sipp import Sipp, stage
 from bench.sip_menu_walk import (
-    CALLER,
     ENGINE_NUMBER,
     EVENTS,
     GOAL,
     LIMIT_MS,
     PATH,
-    SCENARIO,
-    START_SPREAD_MS,
     STEPS,
     SYSTEMS,
     WEEK,
     Recorder,
     StepResult,
-    Walk,
     figure,
     judge,
     plan_walk,
@@ -94,21 +91,32 @@ SETTLE_MAX = 30.0
 
 # --- the systems ------------------------------------------------------------------------------
 def bench_settings(
-    db_file: Path, store_url: str | None = None, loop: str = LoopKind.ASYNCIO
+    db_file: Path,
+    store_url: str | None = None,
+    loop: str = LoopKind.ASYNCIO,
+    levels: str = "engine",
 ) -> Settings:
     url = store_url or f"sqlite+aiosqlite:///{db_file}"
-    return load_settings(overrides=engine_overrides(url, loop))
+    return load_settings(overrides=engine_overrides(url, loop, levels))
 
 
-def engine_overrides(store_url: str, loop: str = LoopKind.ASYNCIO) -> dict[str, dict[str, str]]:
+def engine_overrides(
+    store_url: str, loop: str = LoopKind.ASYNCIO, levels: str = "engine"
+) -> dict[str, dict[str, str]]:
     # Operators always on duty: no key on the path asks for one, but the engine reads hours.
     hours = {day: "00:00-24:00" for day in (*WEEK, "holiday_hours")}
-    return {"store": {"url": store_url}, "hours": hours, "engine": {"loop": loop}}
+    return {
+        "store": {"url": store_url},
+        "hours": hours,
+        "engine": {"loop": loop},
+        # ivr.levels: the engine walks the levels, or hands them to the dialplan (issue 19).
+        "ivr": {"levels": levels},
+    }
 
 
 @contextlib.contextmanager
 def engine_process(
-    store_url: str, log_file: Path, loop: str = LoopKind.ASYNCIO
+    store_url: str, log_file: Path, loop: str = LoopKind.ASYNCIO, levels: str = "engine"
 ) -> Iterator[subprocess.Popen[bytes]]:
     """``hotline run`` on its own (so its event loop is not the bench's), log to a file.
 
@@ -119,7 +127,7 @@ def engine_process(
     at 320 callers its key latency p50 was 58-210 ms, in its own session 5 ms."""
     flags = [
         arg
-        for section, values in engine_overrides(store_url, loop).items()
+        for section, values in engine_overrides(store_url, loop, levels).items()
         for key, value in values.items()
         for arg in ("--set", f"{section}.{key}={value}")
     ]
@@ -161,50 +169,6 @@ async def wait_for_port(
         await writer.wait_closed()
         return
     raise RuntimeError(f"the engine did not listen on {host}:{port} within {within:.0f} s")
-
-
-@dataclass(frozen=True)
-class Sipp:
-    sandbox: Sandbox
-    scenario: str  # inside the chroot
-    walk: Walk
-
-    def argv(self, number: str, callers: int) -> list[str]:
-        sandbox = self.sandbox.settings.sandbox
-        # SIPp's media port: away from other sandboxes' (derived from our SIP port) and from
-        # Asterisk's RTP range (rtp.conf 10000-20000).
-        media_port = 20000 + (sandbox.sip_port % 1000) * 10
-        return [
-            self.sandbox.sipp_path,
-            f"{sandbox.sip_host}:{sandbox.sip_port}",
-            "-sf", self.scenario,
-            "-key", "caller", CALLER,
-            "-s", number,
-            "-d", str(self.walk.total_ms),
-            "-i", "127.0.0.1",
-            "-mp", str(media_port),
-            "-m", str(callers),
-            "-l", str(callers),
-            # All callers within START_SPREAD_MS: on the line together for the whole walk.
-            "-r", str(callers),
-            "-rp", str(START_SPREAD_MS),
-            "-timeout", str(self.walk.total_ms // 1000 + 30),
-            "-timeout_error",
-            "-nostdin",
-        ]  # fmt: skip
-
-    def call(self, number: str, callers: int) -> subprocess.CompletedProcess[str]:
-        timeout = self.walk.total_ms / 1000 + 60
-        return self.sandbox.run_in_chroot(self.argv(number, callers), timeout)
-
-
-def stage(sandbox: Sandbox, walk: Walk, work: Path) -> Sipp:
-    """The walk's pcap and the scenario naming it, copied into the chroot."""
-    pcap = rtp_dtmf.write_pcap(work / "menu_walk.pcap", walk.keys, walk.total_ms)
-    pcap_inside = sandbox.stage_file(pcap)
-    scenario = work / "menu_walk.xml"
-    scenario.write_text(SCENARIO.read_text().replace("@PCAP@", pcap_inside))
-    return Sipp(sandbox, sandbox.stage_file(scenario), walk)
 
 
 @dataclass(frozen=True)
@@ -327,6 +291,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the event loop the engine runs on ([engine] loop)",
     )
     parser.add_argument(
+        "--engine-levels",
+        choices=["engine", "dialplan"],
+        default="engine",
+        help="who walks the menu's levels in the engine system ([ivr] levels, issue 19)",
+    )
+    parser.add_argument(
         "--check", action="store_true", help=f"exit 1 if engine/dialplan is below {GOAL}"
     )
     parser.add_argument(
@@ -379,7 +349,9 @@ async def _measure(
     recorder = Recorder(ami.subscribe(EVENTS, maxsize=500_000))
     results: list[StepResult] = []
     log_file = work / "engine.log"
-    with engine_process(settings.database_url, log_file, options.engine_loop) as proc:
+    with engine_process(
+        settings.database_url, log_file, options.engine_loop, options.engine_levels
+    ) as proc:
         async with ami, asyncio.TaskGroup() as tasks:
             drain = tasks.create_task(recorder.run(), name="bench-ami-recorder")
             try:
@@ -444,7 +416,9 @@ def run(options: argparse.Namespace) -> int:
     print(f"machine: {machine_line()}")
     with tempfile.TemporaryDirectory(prefix="hotline-bench-sip-") as temp:
         work = Path(temp)
-        settings = bench_settings(work / "hotline.db", options.engine_store, options.engine_loop)
+        settings = bench_settings(
+            work / "hotline.db", options.engine_store, options.engine_loop, options.engine_levels
+        )
         # Prompts first: the sandbox binds the built sounds directory into the chroot.
         asyncio.run(PromptLibrary(settings).build())
         sandbox = Sandbox(settings, progress=lambda line: print(f"sandbox: {line}"))
@@ -483,6 +457,7 @@ def run(options: argparse.Namespace) -> int:
                     "key_gap_ms": options.key_gap,
                     "engine_store": settings.database_url.split("://", 1)[0],
                     "engine_loop": options.engine_loop,
+                    "engine_levels": options.engine_levels,
                     "twin_recorded": not options.twin_unrecorded,
                     "figures": {
                         "dialplan": {"callers": twin, "lower_bound": twin_open},

@@ -51,13 +51,13 @@ from hotline.credentials import resolve_sms_password as resolve_sms_password
 from hotline.dialplan.names import (
     ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
-    ROUTE_IVR,
     ROUTE_QUEUE_OVERFLOW,
     ROUTE_RATING,
 )
 from hotline.messaging.outbox import SmsOutbox
 from hotline.messaging.webhooks import WebhookOutbox
 from hotline.protocol.ami import AmiEvent
+from hotline.sandbox.sandbox import menu_levels
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.accounts import AccountStore, ReadingStore
@@ -85,7 +85,7 @@ from hotline.transport.metrics_http import MetricsListener
 from hotline.transport.webhook_http import WebhookPoster
 from ivr.appeal_said import AppealSaid
 from ivr.menu.flow import MenuFlow
-from ivr.menu.live import LiveMenu
+from ivr.menu.live import LiveMenu, ivr_routes
 from ivr.menu.versions import MenuVersions
 from ivr.queue_overflow import QueueOverflow
 from ivr.rating import Rating
@@ -278,6 +278,7 @@ class Engine:
         if not self._custom_routes:
             # The IVR routes get their repositories here, never from the call log's database.
             callbacks = CallbackStore(self.db)
+            levels = menu_levels(self.settings, self.prompts, self.ami, self.call_log)
             flow = MenuFlow(
                 menu,
                 self.settings,
@@ -297,9 +298,11 @@ class Engine:
                 outages=self._caller_outage,
                 voicemail=Voicemail(self.settings, self.accounts, self.appeals),
                 drafts=self.live_menu.draft,
+                levels=levels,
             )
             flow.use(menu, self.live_menu.version)
-            self.routes.add(ROUTE_IVR, flow)
+            for route, handler in ivr_routes(flow, levels, self._worker_tasks):
+                self.routes.add(route, handler)
             overflow = QueueOverflow(
                 self.settings,
                 self.call_log,

@@ -24,6 +24,7 @@ from hotline.dialplan.names import (
     CONTEXT_FALLBACK,
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
+    MENU_CONTEXT_PREFIX,
     ChannelVar,
 )
 from hotline.protocol.ami import AmiEvent, hangup_cause_text
@@ -146,6 +147,14 @@ def _listens(command: str) -> bool:
     return False
 
 
+def _level_listens(event: AmiEvent) -> bool:
+    """A rendered menu level (``ivr.levels = "dialplan"``) plays a prompt keys interrupt or
+    waits for a key."""
+    if not event.get("context").startswith(MENU_CONTEXT_PREFIX):
+        return False
+    return event.get("application").lower() in ("background", "waitexten")
+
+
 class Simulator:
     def __init__(self, ami: AmiClient, call_log: CallLog | None, settings: SimulateSettings):
         self._ami = ami
@@ -253,6 +262,16 @@ class Simulator:
                 elif event.name == "Newexten":
                     if self._on_dialplan(event, transcript, started):
                         queue_reached_at = time.monotonic() + self._settings.queue_linger_seconds
+                    idle = sender is None or sender.done()
+                    more = next_segment < len(segments)
+                    # The menu's levels in dialplan (ivr.levels): a level listens for keys.
+                    if idle and more and phone_channel and _level_listens(event):
+                        segment = segments[next_segment]
+                        next_segment += 1
+                        sender = asyncio.create_task(
+                            self._send_digits(phone_channel, segment, transcript, started),
+                            name=f"dtmf-{ivr_id}",
+                        )
                 elif event.name == "Hangup":
                     transcript.hangup_cause = hangup_cause_text(event.get("cause"))
                     transcript.add(started, "hangup", transcript.hangup_cause or "")
@@ -289,6 +308,10 @@ class Simulator:
         if not transcript.contexts or transcript.contexts[-1] != context:
             transcript.contexts.append(context)
             transcript.add(started, "context", context)
+        if app.lower() in ("background", "playback") and context.startswith(MENU_CONTEXT_PREFIX):
+            sound = event.get("appdata").split(",", 1)[0]  # a rendered level plays it
+            transcript.prompts.append(sound)
+            transcript.add(started, "prompt", sound)
         if app == "AGI":
             transcript.route = _agi_route(event.get("appdata"))
             transcript.add(started, "agi", transcript.route)

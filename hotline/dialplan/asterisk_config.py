@@ -25,6 +25,7 @@ from hotline.dialplan.names import (
     CONTEXT_DIALER,
     CONTEXT_FALLBACK,
     CONTEXT_INBOUND,
+    CONTEXT_IVR_NODE,
     CONTEXT_OPERATOR,
     CONTEXT_QUALITY,
     CONTEXT_SIMULATED_CALLER,
@@ -36,6 +37,15 @@ from hotline.dialplan.names import (
     CONTEXT_TRANSFER,
     ENGINE_UNREAD_EVENTS,
     IVR_ARGUMENTS,
+    IVR_NODE_ARGUMENTS,
+    IVR_NODE_MENU,
+    IVR_NODE_WALK,
+    MENU_CONF,
+    MENU_EVENT,
+    MENU_KEY,
+    MENU_KIND,
+    MENU_NODE,
+    MENU_VALUE,
     PROMPT_RECORDING_NOTICE,
     QUALITY_EVENT,
     QUALITY_LEG_HEADER,
@@ -43,6 +53,7 @@ from hotline.dialplan.names import (
     ROUTE_APPEAL_SAID,
     ROUTE_DIALER,
     ROUTE_IVR,
+    ROUTE_IVR_NODE,
     ROUTE_QUEUE_OVERFLOW,
     ROUTE_RATING,
     SIM_EAR,
@@ -56,6 +67,7 @@ from hotline.dialplan.names import (
     TRANSFER_TO_QUEUE,
     ChannelVar,
     IvrStatus,
+    MenuEventKind,
     NoticeBy,
     OperatorReason,
     QualityLeg,
@@ -72,6 +84,8 @@ SIM_TRUNK: Final = "hotline-sim-trunk"
 # before the inbound dialplan jumps to `s`), which is not (yet) a ChannelVar member; once a
 # ChannelVar.DNID exists it takes precedence.
 DIALPLAN_VARS: Final[Mapping[str, str]] = {member.name: member.value for member in ChannelVar}
+# The engine's AMI write classes: Originate, Hangup/PlayDTMF, QueueAdd/Remove/Pause, Getvar.
+ENGINE_WRITE: Final = ("call", "originate", "agent", "reporting")
 # Changes Asterisk only applies on a restart: asterisk.conf and modules.conf are read at
 # start-up, and a reload does not rebind a PJSIP transport.
 RESTART_ONLY: Final = frozenset({"asterisk.conf", "modules.conf", "pjsip.conf"})
@@ -208,6 +222,15 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         },
         "ami_permit": [_conf_value(network) for network in options.ami_permit],
         "engine_unread_events": ENGINE_UNREAD_EVENTS,
+        # The dialplan reload of the menu's rendered levels: the only use of `config`, granted
+        # only where the levels are in dialplan (least rights, issue 19), and in the sandbox,
+        # whose one Asterisk serves engines of both kinds (tests, benchmarks).
+        "engine_write": ",".join(
+            (
+                *ENGINE_WRITE,
+                *(("config",) if settings.ivr.levels == "dialplan" or options.sandbox else ()),
+            )
+        ),
         "sip": {
             "host": sip_host,
             "port": settings.sandbox.sip_port,
@@ -223,6 +246,18 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         # The IVR's facts from the channel as AGI arguments: no round trips before the greeting.
         "ivr_args": [f"${{{name}}}" for name in IVR_ARGUMENTS],
         "dialer_agi_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_DIALER}",
+        "ivr_node_url": f"agi://{_address(fastagi.host)}:{fastagi.port}/{ROUTE_IVR_NODE}",
+        "menu_conf": MENU_CONF,
+        "ivr_node": {
+            "route": ROUTE_IVR_NODE,
+            "menu": IVR_NODE_MENU,
+            "walk": IVR_NODE_WALK,
+            "args": [f"${{{name}}}" for name in IVR_NODE_ARGUMENTS],
+            "event": (
+                f"{MENU_EVENT},{MENU_KIND}: {MenuEventKind.ENGINE},{MENU_VALUE}: ${{EXTEN}},"
+                f"{MENU_NODE}: ${{{ChannelVar.NODE}}},{MENU_KEY}: ${{{ChannelVar.KEY}}}"
+            ),
+        },
         # The simulated carrier only exists where the sandbox runs.
         "sandbox": options.sandbox,
         "call_records_csv": options.sandbox and options.call_records_csv,
@@ -251,6 +286,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "callback": CONTEXT_CALLBACK,
             "callback_answered": CONTEXT_CALLBACK_ANSWERED,
             "quality": CONTEXT_QUALITY,
+            "ivr_node": CONTEXT_IVR_NODE,
             "sim_ear": CONTEXT_SIMULATED_EAR,
         },
         "sim_ear": SIM_EAR,

@@ -59,6 +59,42 @@ CALLBACK_EVENT_RECORDING: Final = "recording"
 # nor the engine read them (issue 19 item 1: a VarSet for every Set and MSet of every call).
 # The CLI's user, which the simulator and the tests may use to watch a call, still gets them.
 ENGINE_UNREAD_EVENTS: Final = ("VarSet",)
+# The menu's levels in dialplan (ivr.levels = "dialplan"): the engine renders the menu versions
+# it serves into MENU_CONF (pulled in by a #tryinclude in extensions.conf), one context per
+# node named MENU_CONTEXT_PREFIX + <version tag> + "-" + <node>.  The engine hands a call to
+# the context of the node on top of its stack (IvrStatus.MENU) and is entered again through
+# CONTEXT_IVR_NODE (route ROUTE_IVR_NODE) at action nodes and the operator choice; exten
+# IVR_NODE_MENU there follows the hand-over (or, when the version's contexts are missing,
+# IVR_NODE_WALK: the engine walks the menu itself).
+MENU_CONF: Final = "hotline-menu.conf"
+MENU_CONTEXT_PREFIX: Final = "hotline-menu-"
+CONTEXT_IVR_NODE: Final = "hotline-ivr-node"
+IVR_NODE_MENU: Final = "menu"
+# What the dialplan asks of the engine (the exten of CONTEXT_IVR_NODE, the route's first
+# argument): an action node, the operator key, invalid or silent rounds run out, or the walk.
+IVR_NODE_ACTION: Final = "action"
+IVR_NODE_OPERATOR: Final = "operator"
+IVR_NODE_NO_INPUT: Final = "noinput"
+IVR_NODE_SILENT: Final = "silent"
+IVR_NODE_WALK: Final = "walk"
+# The rendered levels report to the call log as UserEvents MENU_EVENT: header MENU_KIND (a
+# MenuEventKind), MENU_VALUE (the node, prompt id or key) and, by kind, the prompt's file and
+# duration, whether the key came while the level waited (MENU_WAITING "1") rather than over a
+# prompt, and whether the key came over a notice that plays the level again (MENU_AGAIN "1":
+# the node is entered again first, as the engine's walk logs it).
+MENU_EVENT: Final = "HotlineMenu"
+MENU_KIND: Final = "Kind"
+MENU_VALUE: Final = "Value"
+MENU_FILE: Final = "File"
+MENU_DURATION: Final = "Duration"
+MENU_WAITING: Final = "Waiting"
+MENU_AGAIN: Final = "Again"
+MENU_NODE: Final = "Node"
+# A node's event names the prompt its level starts with (MENU_FILE, MENU_DURATION), and a
+# node's or the engine's event the key that led there (ChannelVar.KEY, "-": none): a key
+# costs no event of its own.
+MENU_PROMPT: Final = "Prompt"
+MENU_KEY: Final = "Key"
 # Sandbox only: the simulated carrier; the last digit of the number picks the behaviour.
 CONTEXT_SIMULATED_CARRIER: Final = "hotline-sim-carrier"
 # Sandbox only: a simulated operator's phone (a Local channel that answers after a delay).
@@ -92,6 +128,8 @@ ROUTE_QUEUE_OVERFLOW: Final = "queue-overflow"
 ROUTE_APPEAL_SAID: Final = "appeal-said"
 # The operator hung up: the caller may rate the conversation by keypad (issue 16; R-108).
 ROUTE_RATING: Final = "rating"
+# The menu's levels in dialplan enter the engine here (CONTEXT_IVR_NODE).
+ROUTE_IVR_NODE: Final = "ivr-node"
 
 
 # --- Channel variables ------------------------------------------------------------------------
@@ -157,11 +195,40 @@ class ChannelVar(StrEnum):
     # why (e.g. "LONGGREETING-1900-1800", "HUMAN-800-800").
     AMD_STATUS = "AMDSTATUS"
     AMD_CAUSE = "AMDCAUSE"
+    # The menu's levels in dialplan (ivr.levels = "dialplan"; ivr/menu/levels.py):
+    # the context the engine hands the call to (IvrStatus.MENU),
+    MENU_CONTEXT = "HOTLINE_MENU_CONTEXT"
+    # the node the dialplan hands back to the engine at,
+    NODE = "HOTLINE_NODE"
+    # the nodes entered so far, "/"-separated (HOTLINE_PATH is the operator's ">" form),
+    WALKED = "HOTLINE_WALKED"
+    # "1" for a first-time caller (detailed prompts, the navigation hint once),
+    FIRST_TIME = "HOTLINE_FIRST_TIME"
+    HINTED = "HOTLINE_HINTED"  # "1" once the navigation hint was played
+    INVALID = "HOTLINE_INVALID"  # invalid rounds in a row
+    SILENT = "HOTLINE_SILENT"  # silent rounds in a row (R-021)
+    WAITING = "HOTLINE_WAITING"  # "1" while the level waits for a key after its prompt
+    AGAIN = "HOTLINE_AGAIN"  # "1" while a notice that plays the level again is playing
+    # The key just pressed on a level, "<key>/<waiting>/<again>/<node>" ("-": none), reported
+    # with the next level's or the engine's event (MENU_KEY).
+    KEY = "HOTLINE_KEY"
+    # What only the engine sets and reads back (the version, emergency, the account and its
+    # proof...): ivr/menu/handover.py.
+    IVR_STATE = "HOTLINE_IVR_STATE"
 
 
 # The inbound dialplan hands the IVR route these channel variables as AGI arguments
 # (agi_arg_1...), so the greeting waits for no GET VARIABLE round trip (issue 19).
 IVR_ARGUMENTS: Final = (ChannelVar.SIMULATED, ChannelVar.DNID, ChannelVar.MENU_DRAFT)
+# [hotline-ivr-node] hands the route ROUTE_IVR_NODE what it asks (its exten), then these.
+IVR_NODE_ARGUMENTS: Final = (
+    ChannelVar.NODE,
+    ChannelVar.WALKED,
+    ChannelVar.FIRST_TIME,
+    ChannelVar.HINTED,
+    ChannelVar.CALL_ID,
+    ChannelVar.IVR_STATE,
+)
 
 
 class SpyMode(StrEnum):
@@ -206,7 +273,19 @@ class IvrStatus(StrEnum):
 
     DONE = "DONE"  # the call was handled, hang up
     OPERATOR = "OPERATOR"  # go to the operator queue
+    # the menu's levels are in dialplan: go to ChannelVar.MENU_CONTEXT (ivr.levels)
+    MENU = "MENU"
     FAILED = "FAILED"  # Python failed; the dialplan falls back to the queue
+
+
+class MenuEventKind(StrEnum):
+    """MENU_EVENT's MENU_KIND: what a rendered level reports to the call log."""
+
+    NODE = "node"  # a node entered
+    PROMPT = "prompt"  # a prompt starts (its played seconds: until the next event)
+    DIGITS = "digits"  # a key (MENU_VALUE ""; the level timed out, "i": see INVALID_EXTEN)
+    ENGINE = "engine"  # the dialplan hands the call to the engine (ROUTE_IVR_NODE)
+    COMPLETED = "completed"  # goodbye played: the call is completed
 
 
 class OperatorReason(StrEnum):

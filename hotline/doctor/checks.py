@@ -198,7 +198,8 @@ def check_ami_rights(ami: AmiFacts) -> Finding | None:
             Status.ERROR,
             f"user {engine.user} may not send {', '.join(ami.denied)}",
             f"add {','.join(classes)} to write= of [{engine.user}] in manager.conf "
-            "(hotline asterisk render writes write = call,originate,agent,reporting), then "
+            "(hotline asterisk render writes write = call,originate,agent,reporting, and config "
+            'with ivr.levels = "dialplan"), then '
             "`asterisk -rx 'manager reload'`",
         )
     return ok("ami rights", f"user {engine.user} may send {', '.join(ENGINE_ACTIONS)}")

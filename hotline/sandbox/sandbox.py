@@ -33,7 +33,11 @@ from hotline.sandbox.lock import exclusive
 from hotline.sandbox.mounts import ensure_bind, ensure_mounts, mount_overlay, unmount_all
 from hotline.sandbox.secret import effective_ami_secret
 from hotline.settings import AmiRole, Settings
+from hotline.speech.library import PromptLibrary
 from hotline.speech.paths import sounds_root
+from hotline.store.calllog import CallLog
+from hotline.transport.ami import AmiClient
+from ivr.menu.handover import Levels
 
 log = logging.getLogger(__name__)
 
@@ -369,3 +373,30 @@ class Sandbox:
             if key.strip() == "System uptime" and value.strip().isdigit():
                 return int(value.strip())
         return None
+
+
+def menu_levels(
+    settings: Settings, library: PromptLibrary, ami: AmiClient, call_log: CallLog
+) -> Levels | None:
+    """``ivr.levels = "dialplan"``: the menu's levels, rendered into the folder
+    :func:`menu_levels_folder` names (the sandbox knows its Asterisk's); None otherwise."""
+    if settings.ivr.levels != "dialplan":
+        return None
+    folder, owner = menu_levels_folder(settings)
+    return Levels.over_ami(settings, library, ami, call_log, folder, owner)
+
+
+def menu_levels_folder(settings: Settings) -> tuple[Path, tuple[int, int] | None]:
+    """Where the engine writes the menu's levels (``ivr.levels = "dialplan"``) and as whom:
+    ``ivr.levels_dir``; else the sandbox's /etc/asterisk (as its asterisk user) when the
+    sandbox is enabled; else /etc/asterisk."""
+    if settings.ivr.levels_dir is not None:
+        return settings.ivr.levels_dir.expanduser(), None
+    if settings.sandbox.enabled:
+        sandbox = Sandbox(settings)
+        try:
+            owner: tuple[int, int] | None = sandbox.control.owner_ids()
+        except (OSError, SandboxError):
+            owner = None
+        return sandbox.layout.etc_asterisk, owner
+    return Path("/etc/asterisk"), None

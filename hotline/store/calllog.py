@@ -219,14 +219,16 @@ class CallLog:
         kind: EventKind,
         value: str,
         detail: dict[str, Any] | None = None,
+        at: datetime | None = None,
     ) -> None:
         """An event for statistics (a prompt, digits, a node): batched when the log has an
         event writer, so the caller does not wait for its commit.  Use ``add_event`` for
-        anything that must be stored before the caller hears about it."""
+        anything that must be stored before the caller hears about it.  ``at``: when it
+        happened (default now; the menu's levels in dialplan report it with the event)."""
         if self._events is None:
-            await self.add_event(uniqueid, kind, value, detail)
+            await self.add_event(uniqueid, kind, value, detail, at=at)
         else:
-            await self._events.add(uniqueid, kind, value, detail)
+            await self._events.add(uniqueid, kind, value, detail, at=at)
 
     async def flush(self) -> None:
         """Every event noted so far is committed."""

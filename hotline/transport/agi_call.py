@@ -269,6 +269,13 @@ class AgiCall:
             raise AgiHangup(f"{verb}: the caller hung up")
         raise AgiHangup(f"{verb}: Asterisk closed the connection")
 
+    def end_session(self) -> None:
+        """Hand the channel back to the dialplan now: the socket closes and Asterisk's AGI()
+        returns, while the handler may go on with work that needs no channel (settling the
+        store's writes)."""
+        self._broken = "the session was handed back to the dialplan"
+        self._writer.close()
+
     def _release(self) -> None:
         """Session over (server use): drop the deadline timer."""
         self._deadline.release()

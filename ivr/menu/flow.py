@@ -29,7 +29,13 @@ from hotline.contact_center.outages import CallerOutage
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
-from hotline.dialplan.names import ChannelVar, NoticeBy, OperatorReason
+from hotline.dialplan.names import (
+    IVR_NODE_OPERATOR,
+    IVR_NODE_SILENT,
+    ChannelVar,
+    NoticeBy,
+    OperatorReason,
+)
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import Settings
 from hotline.speech import russian
@@ -45,6 +51,8 @@ from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
 from ivr.hours_said import SlotOffer, callback_phrase, hours_phrase, slot_offer
+from ivr.menu import handover
+from ivr.menu.handover import Levels
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
@@ -73,6 +81,8 @@ class _Walk:
     silent: int = 0  # silent rounds in a row
     hinted: bool = False  # the navigation hint was played (once per call)
     emergency: bool = False  # emergency mode was on when the call came in
+    # The version's tag in dialplan (ivr.levels = "dialplan"): the levels are handed over.
+    tag: str | None = None
 
 
 async def _play_node(walk: _Walk, prompt_id: str, escape_digits: str) -> str | None:
@@ -102,6 +112,7 @@ class MenuFlow:
         voicemail: Voicemail | None = None,
         drafts: DraftSource | None = None,
         clock: Clock = utc_now,
+        levels: Levels | None = None,
     ) -> None:
         self.menu = menu
         self.version: int | None = None
@@ -118,6 +129,7 @@ class MenuFlow:
         self._voicemail = voicemail
         self._drafts = drafts
         self._clock = clock
+        self.levels = levels  # the menu's levels in dialplan (ivr.levels), else None
         self._zone = ZoneInfo(settings.hours.timezone)
         ivr = settings.ivr
         self._nav = ivr.back_key + ivr.main_key + ivr.operator_key + ivr.repeat_key
@@ -127,19 +139,44 @@ class MenuFlow:
         progress finish on the menu they started with."""
         self.menu = menu
         self.version = version
+        if self.levels is not None:
+            self.levels.serve(menu)  # handed to the dialplan once installed
 
     async def __call__(self, agi: AgiCall) -> None:
         # Captured once: a menu swapped in by use() meanwhile does not reach this call.
         menu, version = self.menu, self.version
         call = IvrCall(agi, self._log, self._library, self._callbacks)
         await call.start_open()  # the row is written while the greeting plays
+        await self._guarded(call, self._begin(call, menu, version))
+
+    async def _begin(self, call: IvrCall, menu: Menu, version: int | None) -> None:
+        label = _version_label(version)
+        draft = await self._draft(call)
+        if draft is not None:
+            menu, label = draft
+        await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
+        await self._run(call, menu)
+
+    async def resume(self, agi: AgiCall) -> None:
+        """Route ``ivr-node``: the levels in dialplan hand the call back at an action node,
+        the operator choice, rounds run out, or (their contexts missing) for the walk."""
+        assert self.levels is not None
+        call = IvrCall(agi, self._log, self._library, self._callbacks)
+        await self._guarded(call, self._resume(call, self.levels))
+
+    async def _resume(self, call: IvrCall, levels: Levels) -> None:
+        back = await handover.resumed(call, levels, self.menu)
+        walk = _Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
+        walk.hinted, walk.emergency, walk.tag = back.hinted, back.emergency, back.tag
+        if back.what in handover.TO_OPERATOR:
+            silent, menu_key = back.what == IVR_NODE_SILENT, back.what == IVR_NODE_OPERATOR
+            reason = OperatorReason.MENU if menu_key else OperatorReason.NO_INPUT
+            await self._operator(walk, reason, silent=silent)
+        await self._walk(walk)
+
+    async def _guarded(self, call: IvrCall, walk: Awaitable[None]) -> None:
         try:
-            label = _version_label(version)
-            draft = await self._draft(call)
-            if draft is not None:
-                menu, label = draft
-            await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
-            await self._run(call, menu)
+            await walk
         except _Leave:
             return
         except AgiHangup:
@@ -169,6 +206,8 @@ class MenuFlow:
 
     # --- start of the call ---------------------------------------------------------------------
     async def _run(self, call: IvrCall, menu: Menu) -> None:
+        # Drafts are never rendered: their walk stays in the engine (no tag).
+        tag = self.levels.tag_of(menu) if self.levels is not None else None
         caller = call.agi.env.callerid
         # Nothing the caller hears first waits for the store: what the greeting and the
         # recording notice do not need is read while they play (issue 21: a locked database
@@ -186,7 +225,7 @@ class MenuFlow:
             await call.play(self._greeting())
             await call.play(prompts.RECORDING_NOTICE)
             await call.opened(tell_channel=False)
-            walk = _Walk(call, await first_time, [menu.start], menu)
+            walk = _Walk(call, await first_time, [menu.start], menu, tag=tag)
             emergency = await emergency_state
             await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
             # Between the notice and the menu only what the channel needs, in two round trips
@@ -217,7 +256,15 @@ class MenuFlow:
                     pending.cancel()
         if found is not None:
             await self._announce_outage(walk, found)
+        await self._walk(walk)
+
+    async def _walk(self, walk: _Walk) -> None:
         while True:
+            node = walk.menu.node(walk.stack[-1])
+            if walk.tag is not None and walk.pending is None and node.kind is not NodeKind.ACTION:
+                assert self.levels is not None
+                await handover.hand_over(walk.call, self.levels, walk.tag, node.id, walk)
+                raise _Leave
             await self._step(walk)
 
     async def _first_time(self, caller: str | None, uniqueid: str) -> bool:

@@ -11,11 +11,14 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from hotline.dialplan.names import ROUTE_IVR, ROUTE_IVR_NODE
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.menu_drafts import MenuDraftStore
 from hotline.store.menus import MenuVersionRecord, content_sha256
+from hotline.transport.fastagi import AgiHandler
 from ivr.menu.flow import MenuFlow
+from ivr.menu.handover import Levels
 from ivr.menu.loader import load_menu, parse_menu
 from ivr.menu.model import Menu
 from ivr.menu.own_prompts import OwnSeconds, render
@@ -167,3 +170,15 @@ class LiveMenu:
                 await self.reload(flow)
             except Exception:  # a store outage must not end the watcher
                 log.exception("menu reload check failed; retrying")
+
+
+def ivr_routes(
+    flow: MenuFlow, levels: Levels | None, tasks: list[asyncio.Task[None]]
+) -> list[tuple[str, AgiHandler]]:
+    """The inbound IVR's FastAGI routes; with the menu's levels in dialplan also the route
+    they enter the engine by, and their task (the call log's events, the installs) in
+    ``tasks``, which the engine owns."""
+    if levels is None:
+        return [(ROUTE_IVR, flow)]
+    tasks.append(asyncio.create_task(levels.run(), name="menu-levels"))
+    return [(ROUTE_IVR, flow), (ROUTE_IVR_NODE, flow.resume)]

@@ -24,6 +24,8 @@ PACKAGES: Final = ("hotline", "dialer", "ivr")
 INTERNAL: Final[dict[str, str]] = {
     "hotline.dialplan.names.ChannelVar": "channel variable names: the dialplan's contract",
     "hotline.dialplan.names.IvrStatus": "HOTLINE_STATUS between the engine and the dialplan",
+    "hotline.dialplan.names.MenuEventKind": "the rendered menu levels' UserEvents to the engine; "
+    "the call log stores them as EventKind",
     "hotline.protocol.agi.AgiCode": "AGI reply codes on the wire",
     "hotline.speech.wording.Severity": "the developer's wording check (CLI, English)",
     "hotline.speech.greeting.PartOfDay": "picks a greeting prompt; callers hear the prompt",

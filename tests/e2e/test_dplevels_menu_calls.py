@@ -1,0 +1,182 @@
+"""The menu's levels in dialplan (``ivr.levels = "dialplan"``, issue 19 item 1) through the
+real Asterisk: the same walks as the engine's (tests/e2e/test_menu_calls.py) give the same
+call-log path, keys and outcome; invalid and silent rounds reach the operator; the levels'
+statistics (prompts played, keys with barge_in / timed_out) land in the call log."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from hotline.app import Engine
+from hotline.calls.simulator import Transcript
+from hotline.dialplan.names import MENU_CONF, MENU_CONTEXT_PREFIX, OperatorReason
+from hotline.sandbox import Sandbox
+from hotline.settings import Settings
+from hotline.store.enums import CallOutcome
+from ivr import prompts
+from tests.e2e.engine_support import engine_settings, simulate
+
+pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
+
+CALLER = "79131234568"
+DIALPLAN = {"levels": "dialplan"}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return engine_settings(tmp_path / "hotline.db", ivr=DIALPLAN)
+
+
+async def installed(engine: Engine) -> None:
+    """The served version's contexts are in Asterisk's dialplan."""
+    assert engine.flow is not None and engine.flow.levels is not None
+    for _ in range(100):
+        if engine.flow.levels.tag_of(engine.flow.menu) is not None:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError("the menu's levels were not installed")
+
+
+async def call(settings: Settings, dtmf: str, caller: str = CALLER) -> Transcript:
+    return await simulate(settings, dtmf, caller_id=caller)
+
+
+def events(transcript: Transcript, kind: str) -> list[dict[str, Any]]:
+    assert transcript.call_log is not None
+    return [e for e in transcript.call_log["events"] if e["kind"] == kind]
+
+
+def on_levels(transcript: Transcript) -> bool:
+    return any(c.startswith(MENU_CONTEXT_PREFIX) for c in transcript.contexts)
+
+
+@pytest.mark.parametrize(
+    ("dtmf", "nodes"),
+    [
+        ("*w0", ["main", "main", "operator"]),
+        ("3w#w0", ["main", "info", "main", "operator"]),
+        ("31w*w0", ["main", "info", "info.tariffs", "info", "operator"]),
+        ("31w#w0", ["main", "info", "info.tariffs", "main", "operator"]),
+        ("9w0", ["main", "main", "operator"]),
+    ],
+)
+async def test_navigation_in_dialplan_gives_the_engines_path(
+    engine: Engine, settings: Settings, sandbox: Sandbox, dtmf: str, nodes: list[str]
+) -> None:
+    await installed(engine)
+    assert (sandbox.layout.etc_asterisk / MENU_CONF).is_file()
+    transcript = await call(settings, dtmf)
+    assert on_levels(transcript), transcript.contexts
+    assert transcript.nodes == ["greeting", *nodes]
+    assert transcript.outcome == CallOutcome.OPERATOR
+    assert transcript.operator_reason == OperatorReason.MENU
+    # The keys as the engine logs them: each over a prompt (barge-in) or while waiting.
+    keys = [e for e in events(transcript, "digits") if e["value"]]
+    assert "".join(e["value"] for e in keys) == dtmf.replace("w", "")
+    assert all(e["detail"] in ({"barge_in": True}, {"timed_out": False}) for e in keys)
+    # Every prompt with its file, duration and the seconds played.
+    played = events(transcript, "prompt")
+    assert played[0]["value"] == prompts.GREETING or played[0]["value"].startswith("ivr.")
+    for event in played:
+        assert {"file", "duration", "played"} <= set(event["detail"])
+        assert 0 <= event["detail"]["played"] <= event["detail"]["duration"] + 0.01
+
+
+async def test_type_ahead_and_an_action_node(engine: Engine, settings: Settings) -> None:
+    # 4 then 1 at once: the main menu and the outages menu interrupted, then the action
+    # node (the operator, reason outage) runs in the engine.
+    await installed(engine)
+    transcript = await call(settings, "41")
+    assert transcript.nodes == ["greeting", "main", "outages", "outages.report", "operator"]
+    assert transcript.operator_reason == OperatorReason.OUTAGE
+    interrupted = [e for e in events(transcript, "prompt") if e["value"].startswith("ivr.main")]
+    first = interrupted[0]["detail"]
+    assert first["played"] < first["duration"]
+
+
+async def test_invalid_keys_reach_the_operator(engine: Engine, settings: Settings) -> None:
+    await installed(engine)
+    # max_rounds = 2 (FAST_IVR): 8 gets the notice and the level again, the second 8 the
+    # operator, reason no_input.
+    transcript = await call(settings, "8w8")
+    assert transcript.nodes == ["greeting", "main", "main", "operator"]
+    assert transcript.operator_reason == OperatorReason.NO_INPUT
+    said = [e["value"] for e in events(transcript, "prompt")]
+    assert said.count(prompts.INVALID) == 2
+    assert transcript.outcome == CallOutcome.OPERATOR
+
+
+async def test_silence_reaches_the_operator(engine: Engine, settings: Settings) -> None:
+    await installed(engine)
+    transcript = await call(settings, "")
+    # Two silent rounds (the default): the stay-on-the-line notice after the first.
+    assert transcript.nodes == ["greeting", "main", "main", "operator"]
+    assert transcript.operator_reason == OperatorReason.NO_INPUT
+    said = [e["value"] for e in events(transcript, "prompt")]
+    assert said.count(prompts.NO_TONE) == 1
+    silent = [e for e in events(transcript, "digits") if e["value"] == ""]
+    assert [e["detail"] for e in silent] == [{"timed_out": True}] * 2
+
+
+async def test_the_hint_once_to_a_first_time_caller_the_short_prompt_after(
+    engine: Engine, settings: Settings
+) -> None:
+    await installed(engine)
+    # Silent through the main menu's detailed prompt: the navigation hint follows, and 0
+    # over it (the next segment starts when the hint starts).
+    first = await call(settings, "|0", caller="79131230001")
+    said = [e["value"] for e in events(first, "prompt")]
+    assert "ivr.main.detailed" in said and "ivr.main.short" not in said
+    assert said.count(prompts.NAV_HINT) == 1
+    assert first.nodes == ["greeting", "main", "operator"]
+    # The same number again: an experienced caller, the short prompt and no hint.
+    again = await call(settings, "|0", caller="79131230001")
+    said = [e["value"] for e in events(again, "prompt")]
+    assert "ivr.main.short" in said and "ivr.main.detailed" not in said
+    assert prompts.NAV_HINT not in said
+
+
+WALKS = ("3w#w0", "31w*w0", "8w8", "")
+
+
+def summary(transcript: Transcript) -> tuple[Any, ...]:
+    """What the IVR report, the screen pop and the history read of a call."""
+    # Over a prompt or while waiting depends on when a key lands (timing, not the walk); a
+    # silent round is the walk's.
+    keys = [(e["value"], e["detail"].get("timed_out")) for e in events(transcript, "digits")]
+    keys = [(value, timed_out if value == "" else None) for value, timed_out in keys]
+    return (
+        tuple(transcript.nodes),
+        tuple(keys),
+        transcript.outcome,
+        transcript.operator_reason,
+        tuple(e["value"] for e in events(transcript, "prompt") if e["value"] in REPORTED),
+    )
+
+
+# Prompts whose count is the walk's, not the timing's (a key cuts a prompt short either way).
+REPORTED = (prompts.INVALID, prompts.NO_TONE, prompts.CONNECTING)
+
+
+async def test_the_engine_and_the_dialplan_log_the_same_calls(tmp_path: Path) -> None:
+    seen: dict[str, list[tuple[Any, ...]]] = {}
+    for levels in ("engine", "dialplan"):
+        settings = engine_settings(tmp_path / f"{levels}.db", ivr={"levels": levels})
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            await engine.ami.wait_connected(10)
+            if levels == "dialplan":
+                await installed(engine)
+            seen[levels] = []
+            for dtmf in WALKS:
+                transcript = await call(settings, dtmf, caller="79131230002")
+                assert on_levels(transcript) == (levels == "dialplan")
+                seen[levels].append(summary(transcript))
+        finally:
+            await engine.stop()
+    assert seen["dialplan"] == seen["engine"]

@@ -1,0 +1,100 @@
+"""Issue 19 item 1, the menu's levels in dialplan: the hand-over to a level ends the AGI
+session at once, so the caller is on the level while the session settles its store writes
+after (the call start awaited the recording's index row, queued behind a burst of call starts:
+the main menu came 0.5-0.9 s late).  And the engine's AMI user gets ``config`` write (the
+dialplan reload of the rendered levels) only where the levels are in dialplan."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from hotline.dialplan.asterisk_config import RenderOptions, render_configs
+from hotline.dialplan.names import ChannelVar, IvrStatus
+from hotline.protocol.agi import AgiProtocolError
+from hotline.settings import Settings, load_settings
+from hotline.transport.agi_call import AgiCall
+from ivr.call import IvrCall
+from ivr.menu.handover import Levels, hand_over
+
+SECRETS = ("engine-secret", "console-secret", "cli-secret")
+
+
+class Asterisk:
+    """An AGI peer answering every command, keeping the lines, noting when the engine closed."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.closed = asyncio.Event()
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            self.lines.append(line.decode().rstrip("\n"))
+            writer.write(b"200 result=0\n")
+            await writer.drain()
+        self.closed.set()  # EOF: Asterisk's AGI() returns and the dialplan goes on
+        writer.close()
+
+
+async def test_the_hand_over_does_not_wait_for_the_calls_deferred_writes(
+    tmp_path: Path,
+) -> None:
+    peer = Asterisk()
+    server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    settings = load_settings()
+    index_row: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    try:
+        env = SimpleNamespace(uniqueid="1.1", arguments=(), channel="PJSIP/x-1", route="ivr")
+        agi = AgiCall(cast(Any, env), reader, writer, command_timeout=5.0)
+        call = IvrCall(agi, cast(Any, None), cast(Any, None), cast(Any, None))
+        call.defer("the recording's index row", lambda: index_row)  # a store that is slow
+        levels = Levels(settings, cast(Any, None), cast(Any, None), tmp_path)
+        walk = SimpleNamespace(
+            first_time=False, hinted=False, invalid=0, silent=0, emergency=False
+        )
+        async with asyncio.timeout(5):
+            await hand_over(call, levels, "abc123", "main", walk)
+            await peer.closed.wait()  # the session ended with the write still pending
+        assert not index_row.done()
+        assert len(peer.lines) == 1 and peer.lines[0].startswith("EXEC MSet ")
+        assert f"{ChannelVar.STATUS}={IvrStatus.MENU}" in peer.lines[0]
+        with pytest.raises(AgiProtocolError, match="handed back to the dialplan"):
+            await agi.get_variable(ChannelVar.NODE)  # nothing more goes to that channel
+        index_row.set_result(None)
+        async with asyncio.timeout(5):
+            await call.settle()  # the session's task still settles the write
+    finally:
+        writer.close()
+        server.close()
+
+
+def _engine_write(settings: Settings, *, sandbox: bool) -> list[str]:
+    conf = render_configs(settings, RenderOptions(*SECRETS, sandbox=sandbox))["manager.conf"]
+    section = conf.split(f"[{settings.ami.username}]", 1)[1].split("\n[", 1)[0]
+    line = next(line for line in section.splitlines() if line.startswith("write ="))
+    return line.removeprefix("write =").strip().split(",")
+
+
+def test_the_engine_may_reload_the_dialplan_only_with_its_levels_there() -> None:
+    walk = load_settings()
+    levels = load_settings(overrides={"ivr": {"levels": "dialplan"}})
+    assert "config" not in _engine_write(walk, sandbox=False)
+    assert _engine_write(levels, sandbox=False) == [
+        "call",
+        "originate",
+        "agent",
+        "reporting",
+        "config",
+    ]
+    # The sandbox's one Asterisk serves engines of both kinds (tests, benchmarks).
+    assert "config" in _engine_write(walk, sandbox=True)
+    conf = render_configs(levels, RenderOptions(*SECRETS, sandbox=False))["manager.conf"]
+    for user in (levels.ami.console_username, levels.ami.cli_username):
+        section = conf.split(f"[{user}]", 1)[1].split("\n[", 1)[0]
+        assert "config" not in section.split("write =", 1)[1].splitlines()[0]
