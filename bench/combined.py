@@ -32,7 +32,7 @@ from typing import Any, Final
 
 from bench.common import machine_line, py_spy, stop_py_spy
 from bench.dialer import OPEN, _campaign, _reset_postgres
-from bench.sip_menu import stage
+from bench.sip_menu_sipp import stage
 from bench.sip_menu_walk import ENGINE_NUMBER, WEEK, plan_walk
 from bench.soak import load
 from bench.soak.inject import scrape

@@ -11,13 +11,7 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    Field,
-    SecretStr,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from hotline.settings.amd import AmdSettings
 from hotline.settings.base import SECTION_CONFIG
@@ -192,13 +186,11 @@ class IvrSettings(_Section):
     max_level_speech_seconds: float = 15.0
     # How often the engine checks for a newly published menu version (`hotline menu publish`).
     menu_reload_seconds: float = 5.0
-    # Who walks the menu's levels (issue 19): "engine" (every key a FastAGI round trip) or
-    # "dialplan" (the engine renders the published menu into dialplan, MENU_CONF, and is
-    # entered only at call start, action nodes and the operator choice; README: "The menu's
-    # levels in dialplan").
+    # Who walks the levels (issue 19): "engine" (a key is a FastAGI round trip) or "dialplan"
+    # (rendered into MENU_CONF; the engine at call start, action nodes and the operator).
     levels: Literal["engine", "dialplan"] = "engine"
-    # Where the rendered levels go: Asterisk's config folder (extensions.conf includes it);
-    # None: the sandbox's /etc/asterisk when the sandbox is enabled, else /etc/asterisk.
+    # Where the rendered levels go (extensions.conf includes them); None: the sandbox's
+    # /etc/asterisk when the sandbox is enabled, else /etc/asterisk.
     levels_dir: Path | None = None
 
 

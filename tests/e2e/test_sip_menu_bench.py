@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
-from bench.sip_menu import stage
+from bench.sip_menu_sipp import stage
 from bench.sip_menu_walk import ENGINE_NUMBER, EVENTS, Mark, Recorder, plan_walk
 from hotline.app import Engine
 from hotline.core.clock import utc_now
