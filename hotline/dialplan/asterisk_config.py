@@ -35,6 +35,7 @@ from hotline.dialplan.names import (
     CONTEXT_SIMULATED_VOICE,
     CONTEXT_SPY,
     CONTEXT_TRANSFER,
+    ENGINE_UNREAD_CONTEXTS,
     ENGINE_UNREAD_EVENTS,
     IVR_ARGUMENTS,
     IVR_NODE_ARGUMENTS,
@@ -224,6 +225,7 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
         },
         "ami_permit": [_conf_value(network) for network in options.ami_permit],
         "engine_unread_events": ENGINE_UNREAD_EVENTS,
+        "engine_unread_contexts": ENGINE_UNREAD_CONTEXTS,
         # The dialplan reload of the menu's rendered levels: the only use of `config`, granted
         # only where the levels are in dialplan (least rights, issue 19), and in the sandbox,
         # whose one Asterisk serves engines of both kinds (tests, benchmarks).

@@ -14,6 +14,7 @@ from typing import Any
 from hotline.app import resolve_ami_secret
 from hotline.calls.simulator import Simulator, Transcript
 from hotline.settings import Settings, load_settings
+from hotline.settings.sections import AmiRole
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
@@ -60,7 +61,11 @@ def cli_overrides(settings: Settings) -> list[str]:
 async def simulator(settings: Settings) -> AsyncIterator[tuple[Simulator, CallLog, AmiClient]]:
     db = Database.from_settings(settings)
     await db.upgrade()
-    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    # With the menu's levels in dialplan the engine's user is not sent the levels' dialplan
+    # steps (ENGINE_UNREAD_CONTEXTS), which the simulator follows: it takes the CLI's user, as
+    # `hotline call simulate` always does.
+    role = AmiRole.CLI if settings.ivr.levels == "dialplan" else AmiRole.ENGINE
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings, role), role=role)
     try:
         async with ami:
             call_log = CallLog(db)

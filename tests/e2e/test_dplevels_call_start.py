@@ -14,7 +14,9 @@ import pytest
 from hotline.app import Engine
 from hotline.credentials import ami_client
 from hotline.dialplan.names import (
+    CONTEXT_INBOUND,
     CONTEXT_IVR_NODE,
+    ENGINE_UNREAD_CONTEXTS,
     IVR_NODE_READY,
     MENU_CONTEXT_PREFIX,
     ChannelVar,
@@ -46,15 +48,20 @@ async def test_the_dialplan_plays_the_start_and_the_engine_hands_over_after_it(
     await installed(engine)
     library = PromptLibrary(settings)
     notice_file = library.sound(prompts.RECORDING_NOTICE).path_without_extension
-    async with simulator(settings) as (sim, _log, ami), ami_client(settings, AmiRole.CLI) as cli:
-        sub = ami.subscribe(("AGIExecStart", "Newexten"), maxsize=10_000)
-        watched = cli.subscribe(("VarSet",), maxsize=10_000)
+    async with (
+        simulator(settings) as (sim, _log, ami),
+        ami_client(settings, AmiRole.ENGINE) as engine_user,
+    ):
+        # The simulator's session is the CLI's user (it follows the levels' steps).
+        sub = ami.subscribe(("AGIExecStart", "Newexten", "VarSet"), maxsize=10_000)
+        engines = engine_user.subscribe(("Newexten",), maxsize=10_000)
         transcript = await sim.run("0", CALLER)  # the main menu's level, then the operator
-        events, varsets = [], []
+        events, engine_steps = [], []
         while not sub.queue.empty():
             events.append(sub.queue.get_nowait())
-        while not watched.queue.empty():
-            varsets.append(watched.queue.get_nowait())
+        while not engines.queue.empty():
+            engine_steps.append(engines.queue.get_nowait())
+    varsets = [e for e in events if e.name == "VarSet"]
     assert transcript.call_log is not None
     uniqueid, call_id = transcript.call_log["uniqueid"], transcript.call_log["id"]
     mine = [e for e in events if e.uniqueid == uniqueid]
@@ -79,6 +86,11 @@ async def test_the_dialplan_plays_the_start_and_the_engine_hands_over_after_it(
     assert apps.index("MixMonitor") > 1
     assert any(app == "AGI" and f",{IVR_NODE_READY}," in data for _c, app, data in steps)
     assert transcript.prompts[:2] == [steps[0][2], notice_file]
+    # The engine's own user was sent none of the start's or the levels' steps (its trackers
+    # read none), only the inbound context's and the operator's.
+    contexts = {e.get("context") for e in engine_steps if e.uniqueid == uniqueid}
+    assert contexts and not any(c.startswith(ENGINE_UNREAD_CONTEXTS) for c in contexts)
+    assert CONTEXT_INBOUND in contexts
     assert any(c.startswith(MENU_CONTEXT_PREFIX) for c in transcript.contexts)
     # The call log as the engine's walk writes it: the greeting node, both prompts played
     # whole, the notice's mark; then the main menu and the operator.
