@@ -22,7 +22,6 @@ from typing import Any
 
 from hotline.dialplan.names import (
     CONTEXT_FALLBACK,
-    CONTEXT_IVR_NODE,
     CONTEXT_OPERATOR,
     CONTEXT_SIMULATED_CALLER,
     MENU_CONTEXT_PREFIX,
@@ -309,10 +308,8 @@ class Simulator:
         if not transcript.contexts or transcript.contexts[-1] != context:
             transcript.contexts.append(context)
             transcript.add(started, "context", context)
-        if app.lower() in ("background", "playback") and (
-            context.startswith(MENU_CONTEXT_PREFIX) or context == CONTEXT_IVR_NODE
-        ):
-            sound = event.get("appdata").split(",", 1)[0]  # a level, or a start in dialplan
+        if app.lower() in ("background", "playback") and context.startswith(MENU_CONTEXT_PREFIX):
+            sound = event.get("appdata").split(",", 1)[0]  # a rendered level plays it
             transcript.prompts.append(sound)
             transcript.add(started, "prompt", sound)
         if app == "AGI":

@@ -238,12 +238,11 @@ async def start_recording(
         log.exception("could not name recording %s on the channel", path.name)
 
 
-async def prepared_recording(settings: Settings, name: str) -> Path | None:
-    """The file a call named ``name`` is recorded into, its folder made; None when the call
-    is not recorded (recording off, too little free space, the folder could not be made)."""
-    if not settings.recording.enabled:
-        return None
-    path = recording_path(settings, name, utc_now())
+async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) -> Path | None:
+    """MixMonitor started on the call; its file, or None when the call is not recorded."""
+    if call_id is None:
+        call_id = await agi.get_variable(ChannelVar.CALL_ID)
+    path = recording_path(settings, call_id or agi.env.uniqueid, utc_now())
     try:
         # One hop to a thread for both: the free space, then the day's folder.
         space = await asyncio.to_thread(_prepare, settings, path)
@@ -253,16 +252,6 @@ async def prepared_recording(settings: Settings, name: str) -> Path | None:
     LOW_SPACE_ALERT.note(space)
     if space.low:
         log.warning("call not recorded: %d MB free for recordings", space.free_mb)
-        return None
-    return path
-
-
-async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) -> Path | None:
-    """MixMonitor started on the call; its file, or None when the call is not recorded."""
-    if call_id is None:
-        call_id = await agi.get_variable(ChannelVar.CALL_ID)
-    path = await prepared_recording(settings, call_id or agi.env.uniqueid)
-    if path is None:
         return None
     try:
         await agi.exec("MixMonitor", str(path))

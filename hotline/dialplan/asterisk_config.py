@@ -40,8 +40,6 @@ from hotline.dialplan.names import (
     IVR_ARGUMENTS,
     IVR_NODE_ARGUMENTS,
     IVR_NODE_MENU,
-    IVR_NODE_READY,
-    IVR_NODE_START,
     IVR_NODE_WALK,
     MENU_CONF,
     MENU_EVENT,
@@ -256,8 +254,6 @@ def _context(settings: Settings, options: RenderOptions, template: str) -> dict[
             "route": ROUTE_IVR_NODE,
             "menu": IVR_NODE_MENU,
             "walk": IVR_NODE_WALK,
-            "start": IVR_NODE_START,
-            "ready": IVR_NODE_READY,
             "args": [f"${{{name}}}" for name in IVR_NODE_ARGUMENTS],
             "event": (
                 f"{MENU_EVENT},{MENU_KIND}: {MenuEventKind.ENGINE},{MENU_VALUE}: ${{EXTEN}},"

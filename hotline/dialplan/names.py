@@ -81,10 +81,6 @@ IVR_NODE_OPERATOR: Final = "operator"
 IVR_NODE_NO_INPUT: Final = "noinput"
 IVR_NODE_SILENT: Final = "silent"
 IVR_NODE_WALK: Final = "walk"
-# The call start in dialplan (IvrStatus.START): exten IVR_NODE_START plays the greeting and the
-# notice the engine chose and starts the recording, then asks the engine IVR_NODE_READY.
-IVR_NODE_START: Final = "start"
-IVR_NODE_READY: Final = "ready"
 # The rendered levels report to the call log as UserEvents MENU_EVENT: header MENU_KIND (a
 # MenuEventKind), MENU_VALUE (the node, prompt id or key) and, by kind, the prompt's file and
 # duration, whether the key came while the level waited (MENU_WAITING "1") rather than over a
@@ -223,11 +219,6 @@ class ChannelVar(StrEnum):
     # What only the engine sets and reads back (the version, emergency, the account and its
     # proof...): ivr/menu/handover.py.
     IVR_STATE = "HOTLINE_IVR_STATE"
-    # The call start in dialplan (IvrStatus.START): the files the engine chose for the greeting
-    # and the recording notice, and the recording's file (unset: the call is not recorded).
-    GREETING_FILE = "HOTLINE_GREETING_FILE"
-    NOTICE_FILE = "HOTLINE_NOTICE_FILE"
-    RECORDING_FILE = "HOTLINE_RECORDING_FILE"
 
 
 # The inbound dialplan hands the IVR route these channel variables as AGI arguments
@@ -288,8 +279,6 @@ class IvrStatus(StrEnum):
     OPERATOR = "OPERATOR"  # go to the operator queue
     # the menu's levels are in dialplan: go to ChannelVar.MENU_CONTEXT (ivr.levels)
     MENU = "MENU"
-    # the dialplan plays the greeting and the notice and starts the recording (ivr.levels)
-    START = "START"
     FAILED = "FAILED"  # Python failed; the dialplan falls back to the queue
 
 

@@ -18,18 +18,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
+from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.outages import CallerOutage
 from hotline.contact_center.recordings import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import (
     IVR_NODE_OPERATOR,
-    IVR_NODE_READY,
     IVR_NODE_SILENT,
     ChannelVar,
     NoticeBy,
@@ -50,23 +51,46 @@ from ivr.call import IvrCall
 from ivr.dialog import Next
 from ivr.greeting import greeting_prompt
 from ivr.hours_said import SlotOffer, callback_phrase, hours_phrase, slot_offer
-from ivr.menu import dialplan_start, handover
+from ivr.menu import handover
 from ivr.menu.handover import Levels
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
-from ivr.menu.walk import (
-    DRAFT_LABEL,
-    DraftSource,
-    EmergencySource,
-    HoursSource,
-    Leave,
-    Walk,
-    play_node,
-    version_label,
-)
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
 
 log = logging.getLogger(__name__)
+
+
+HoursSource = Callable[[], Awaitable[OperatorHours]]
+# The menu editor's draft by its content's sha256, checked; None when it is not the draft.
+DraftSource = Callable[[str], Awaitable[Menu | None]]
+EmergencySource = Callable[[], Awaitable[Emergency]]
+
+
+class _Leave(Exception):
+    """The caller left the menu (operator, goodbye): unwinds the walk."""
+
+
+@dataclass
+class _Walk:
+    call: IvrCall
+    first_time: bool
+    stack: list[str]
+    menu: Menu  # the version the call started on, to its end
+    pending: str | None = None  # a key typed ahead over a prompt
+    invalid: int = 0  # invalid-key rounds in a row
+    silent: int = 0  # silent rounds in a row
+    hinted: bool = False  # the navigation hint was played (once per call)
+    emergency: bool = False  # emergency mode was on when the call came in
+    # The version's tag in dialplan (ivr.levels = "dialplan"): the levels are handed over.
+    tag: str | None = None
+
+
+async def _play_node(walk: _Walk, prompt_id: str, escape_digits: str) -> str | None:
+    """A node's prompt: the menu's own text (typed in the menu editor) or a catalogue one."""
+    text = walk.menu.texts.get(prompt_id)
+    if text is not None:
+        return await walk.call.play_text(prompt_id, text, escape_digits)
+    return await walk.call.play(prompt_id, escape_digits=escape_digits)
 
 
 class MenuFlow:
@@ -126,56 +150,23 @@ class MenuFlow:
         await self._guarded(call, self._begin(call, menu, version))
 
     async def _begin(self, call: IvrCall, menu: Menu, version: int | None) -> None:
-        label = version_label(version)
+        label = _version_label(version)
         draft = await self._draft(call)
         if draft is not None:
             menu, label = draft
         await self._log.note(call.uniqueid, EventKind.MENU_VERSION, label)
-        if self.levels is not None and (tag := self.levels.tag_of(menu)) is not None:
-            starts, start = self.levels.starts, self._start(call, menu, tag)
-            await dialplan_start.hand_to_dialplan(
-                call, start, starts, self._settings, self._library
-            )
-            raise Leave
         await self._run(call, menu)
-
-    def _start(self, call: IvrCall, menu: Menu, tag: str | None) -> dialplan_start.Start:
-        """A call start in dialplan: its lookups begin now (the greeting and notice's time)."""
-        caller = call.agi.env.callerid
-        first_time = asyncio.ensure_future(self._first_time(caller, call.uniqueid))
-        emergency = asyncio.ensure_future(self._emergency())
-        outage = (
-            None if self._outages is None else asyncio.ensure_future(self._caller_outage(caller))
-        )
-        return dialplan_start.Start(menu, tag, self._greeting(), first_time, emergency, outage)
 
     async def resume(self, agi: AgiCall) -> None:
         """Route ``ivr-node``: the levels in dialplan hand the call back at an action node,
         the operator choice, rounds run out, or (their contexts missing) for the walk."""
         assert self.levels is not None
         call = IvrCall(agi, self._log, self._library, self._callbacks)
-        ready = agi.env.arguments[:1] == (IVR_NODE_READY,)
-        await self._guarded(call, (self._ready if ready else self._resume)(call, self.levels))
-
-    async def _ready(self, call: IvrCall, levels: Levels) -> None:
-        """``ready``: the second half of a call start in dialplan (ivr/menu/dialplan_start)."""
-        start = levels.starts.take(call.uniqueid) or await dialplan_start.started_elsewhere(
-            call, lambda: self._start(call, self.menu, levels.tag_of(self.menu))
-        )
-        try:
-            await dialplan_start.heard(call, start, self._library, self._log, self._recordings)
-            walk = Walk(call, await start.first_time, [start.menu.start], start.menu)
-            walk.tag, emergency = start.tag, await start.emergency
-            found = start.outage is not None and await start.outage is not None
-            if walk.tag is None or emergency.active or found:  # no hand-over sets it first
-                await call.agi.set_variable(ChannelVar.CALL_ID, call.call_id)
-            await self._after_notice(walk, emergency, start.outage)
-        finally:
-            start.cancel()
+        await self._guarded(call, self._resume(call, self.levels))
 
     async def _resume(self, call: IvrCall, levels: Levels) -> None:
         back = await handover.resumed(call, levels, self.menu)
-        walk = Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
+        walk = _Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
         walk.hinted, walk.emergency, walk.tag = back.hinted, back.emergency, back.tag
         if back.what in handover.TO_OPERATOR:
             silent, menu_key = back.what == IVR_NODE_SILENT, back.what == IVR_NODE_OPERATOR
@@ -186,7 +177,7 @@ class MenuFlow:
     async def _guarded(self, call: IvrCall, walk: Awaitable[None]) -> None:
         try:
             await walk
-        except Leave:
+        except _Leave:
             return
         except AgiHangup:
             await call.settle()
@@ -218,8 +209,9 @@ class MenuFlow:
         # Drafts are never rendered: their walk stays in the engine (no tag).
         tag = self.levels.tag_of(menu) if self.levels is not None else None
         caller = call.agi.env.callerid
-        # Nothing the caller hears first waits for the store (issue 21): what the greeting and
-        # the notice do not need is read while they play.
+        # Nothing the caller hears first waits for the store: what the greeting and the
+        # recording notice do not need is read while they play (issue 21: a locked database
+        # meant seconds of silence after answer).
         first_time = asyncio.ensure_future(self._first_time(caller, call.uniqueid))
         emergency_state = asyncio.ensure_future(self._emergency())
         outage = (
@@ -233,11 +225,13 @@ class MenuFlow:
             await call.play(self._greeting())
             await call.play(prompts.RECORDING_NOTICE)
             await call.opened(tell_channel=False)
-            walk = Walk(call, await first_time, [menu.start], menu, tag=tag)
+            walk = _Walk(call, await first_time, [menu.start], menu, tag=tag)
             emergency = await emergency_state
             await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
-            # Between the notice and the menu two round trips (MixMonitor, then one MSet); the
-            # index row is written while the menu plays (issue 19: silence under load).
+            # Between the notice and the menu only what the channel needs, in two round trips
+            # (MixMonitor, then the call id, the notice mark and the file in one MSet): the
+            # index row is written while the menu plays (issue 19: the store's latency and
+            # each round trip under load were the callers' silence here).
             channel: dict[str, str] = {
                 ChannelVar.CALL_ID: call.call_id,
                 ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
@@ -250,32 +244,27 @@ class MenuFlow:
                 defer=call.defer,
                 channel=channel,
             )
-            await self._after_notice(walk, emergency, outage)
+            walk.emergency = emergency.active
+            if emergency.active:
+                await call.enter("emergency")
+                await self._play_emergency(call, emergency)
+            call.answer_target = answer_target(emergency, self._settings.queue)
+            found = None if outage is None else await outage
         finally:
             for pending in (first_time, emergency_state, outage):
                 if pending is not None:
                     pending.cancel()
-
-    async def _after_notice(
-        self, walk: Walk, emergency: Emergency, outage: Awaitable[CallerOutage | None] | None
-    ) -> None:
-        walk.emergency = emergency.active
-        if emergency.active:
-            await walk.call.enter("emergency")
-            await self._play_emergency(walk.call, emergency)
-        walk.call.answer_target = answer_target(emergency, self._settings.queue)
-        found = None if outage is None else await outage
         if found is not None:
             await self._announce_outage(walk, found)
         await self._walk(walk)
 
-    async def _walk(self, walk: Walk) -> None:
+    async def _walk(self, walk: _Walk) -> None:
         while True:
             node = walk.menu.node(walk.stack[-1])
             if walk.tag is not None and walk.pending is None and node.kind is not NodeKind.ACTION:
                 assert self.levels is not None
                 await handover.hand_over(walk.call, self.levels, walk.tag, node.id, walk)
-                raise Leave
+                raise _Leave
             await self._step(walk)
 
     async def _first_time(self, caller: str | None, uniqueid: str) -> bool:
@@ -309,7 +298,7 @@ class MenuFlow:
         elif emergency.sound:
             await call.play_sound("emergency", emergency.sound)
 
-    async def _announce_outage(self, walk: Walk, found: CallerOutage) -> None:
+    async def _announce_outage(self, walk: _Walk, found: CallerOutage) -> None:
         """R-097, R-032: the dispatcher key reaches the dispatcher, any other key the menu."""
         digit = await outage_notice.announce(walk.call, found, self._library, self._settings)
         if digit == self._settings.outages.dispatcher_key:
@@ -317,7 +306,7 @@ class MenuFlow:
         walk.pending = digit
 
     # --- one level -----------------------------------------------------------------------------
-    async def _step(self, walk: Walk) -> None:
+    async def _step(self, walk: _Walk) -> None:
         node = walk.menu.node(walk.stack[-1])
         await walk.call.enter(node.id)
         if node.kind is NodeKind.MENU:
@@ -327,14 +316,14 @@ class MenuFlow:
         else:
             await self._action(walk, node)
 
-    async def _menu_level(self, walk: Walk, node: MenuNode) -> None:
+    async def _menu_level(self, walk: _Walk, node: MenuNode) -> None:
         assert node.prompts is not None
         digit = walk.pending
         walk.pending = None
         if digit is None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
             # Every key interrupts: options and navigation act, others get the invalid notice.
-            digit = await play_node(walk, prompt, dialog.ALL_KEYS)
+            digit = await _play_node(walk, prompt, dialog.ALL_KEYS)
             if digit is None and walk.first_time and not walk.hinted:
                 # R-022, R-152: the navigation keys, once, on the first level reached.
                 walk.hinted = True
@@ -357,7 +346,7 @@ class MenuFlow:
         walk.invalid = 0
         walk.stack.append(child)
 
-    async def _navigate(self, walk: Walk, digit: str) -> bool:
+    async def _navigate(self, walk: _Walk, digit: str) -> bool:
         """The keys reserved on every level; True when ``digit`` was one of them."""
         if digit == self._ivr.operator_key:
             await self._operator(walk, OperatorReason.MENU)
@@ -371,7 +360,7 @@ class MenuFlow:
         walk.invalid = walk.silent = 0
         return True
 
-    async def _silent(self, walk: Walk) -> None:
+    async def _silent(self, walk: _Walk) -> None:
         """A round without a key (R-021): the stay-on-the-line notice after the first, the
         operator after ``silent_rounds``."""
         walk.silent += 1
@@ -380,10 +369,10 @@ class MenuFlow:
         elif walk.silent == 1:
             walk.pending = await walk.call.play(prompts.NO_TONE, escape_digits=dialog.ALL_KEYS)
 
-    async def _info(self, walk: Walk, node: MenuNode) -> None:
+    async def _info(self, walk: _Walk, node: MenuNode) -> None:
         assert node.prompts is not None
         prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-        digit = await play_node(walk, prompt, self._nav)
+        digit = await _play_node(walk, prompt, self._nav)
         if digit is not None and await self._navigate(walk, digit):
             return
         if node.then is After.HANGUP:
@@ -393,11 +382,11 @@ class MenuFlow:
         else:
             walk.stack.pop()
 
-    async def _action(self, walk: Walk, node: MenuNode) -> None:
+    async def _action(self, walk: _Walk, node: MenuNode) -> None:
         action = node.action
         if node.prompts is not None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-            await play_node(walk, prompt, "")
+            await _play_node(walk, prompt, "")
         if action is Action.OPERATOR:
             await self._operator(
                 walk,
@@ -433,7 +422,7 @@ class MenuFlow:
     # --- leaving the menu ----------------------------------------------------------------------
     async def _operator(
         self,
-        walk: Walk,
+        walk: _Walk,
         reason: str,
         *,
         announce: bool = True,
@@ -451,7 +440,7 @@ class MenuFlow:
             if other:
                 walk.call.answer_target = dept.answer_target_now(walk.emergency)
             await walk.call.to_operator(reason, dept.id if other else None)
-            raise Leave
+            raise _Leave
         await walk.call.enter("closed")
         # R-012: the hours in force today and the next working day, from the schedule, its
         # overrides and the calendar; the callback confirmation says when to expect the call.
@@ -482,7 +471,7 @@ class MenuFlow:
         await self._goodbye(walk)
 
     async def _callback(
-        self, walk: Walk, expect: russian.Phrase | None = None, offer: SlotOffer | None = None
+        self, walk: _Walk, expect: russian.Phrase | None = None, offer: SlotOffer | None = None
     ) -> None:
         if offer is None:  # the menu's callback action: windows from the hours now (R-109)
             offer = slot_offer(await self._hours(), self._clock(), self._settings)
@@ -493,8 +482,16 @@ class MenuFlow:
     async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
         return await dialog.question(call, self._ivr.input_timeout, *parts)
 
-    async def _goodbye(self, walk: Walk) -> None:
+    async def _goodbye(self, walk: _Walk) -> None:
         await walk.call.enter("goodbye")
         await walk.call.play(prompts.GOODBYE)
         await walk.call.finish()
-        raise Leave
+        raise _Leave
+
+
+DRAFT_LABEL = "draft "
+
+
+def _version_label(version: int | None) -> str:
+    """The call log's ``menu_version`` value: the version number, or ``file``."""
+    return "file" if version is None else str(version)

@@ -50,7 +50,6 @@ from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from hotline.transport.ami import AmiClient, AmiError
 from ivr.call import IvrCall
-from ivr.menu.dialplan_start import Starts
 from ivr.menu.levels import (
     UnsafeValue,
     context_of,
@@ -169,7 +168,6 @@ class Levels:
         self._task: asyncio.Task[None] | None = None
         self._events: MenuEvents | None = None
         self.proofs = Proofs()
-        self.starts = Starts()  # calls between the halves of a start in dialplan
 
     @classmethod
     def over_ami(
@@ -267,7 +265,6 @@ class Levels:
             else:
                 await asyncio.Event().wait()
         finally:
-            self.starts.close()
             if self._task is not None:
                 self._task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -354,8 +351,6 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
             ChannelVar.KEY: "-",
             ChannelVar.IVR_STATE: state.encode(),
             ChannelVar.STATUS: IvrStatus.MENU,
-            # A call start in dialplan learns its id after the greeting: set with the rest.
-            **({ChannelVar.CALL_ID: call.call_id} if call.call_id else {}),
         }
     )
     call.agi.end_session()

@@ -19,12 +19,10 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.recordings import Recordings
 from ivr import prompts
-from ivr.menu.flow import MenuFlow
+from ivr.menu.flow import MenuFlow, _Leave, _Walk
 from ivr.menu.model import Menu
 from ivr.menu.standard import validate_menu
 from ivr.menu.structure import Rule, Violation
-from ivr.menu.walk import Leave as _Leave
-from ivr.menu.walk import Walk as _Walk
 from tests.unit.test_menu_model import CATALOGUE, base, parse
 
 CALLER = "79131234567"

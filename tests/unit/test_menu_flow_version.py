@@ -13,10 +13,8 @@ from hotline.store.calllog import CallLog
 from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr.menu import flow as menu_flow
-from ivr.menu.flow import MenuFlow
+from ivr.menu.flow import MenuFlow, _Walk
 from ivr.menu.model import Menu, MenuNode
-from ivr.menu.walk import Walk as _Walk
-from ivr.menu.walk import version_label
 from tests.unit.test_menu_model import base, parse
 
 
@@ -116,4 +114,4 @@ def test_the_menu_file_is_logged_as_file() -> None:
     old, _ = menus()
     subject = flow(old, FakeLog())
     assert subject.version is None
-    assert version_label(None) == "file"
+    assert menu_flow._version_label(None) == "file"

@@ -14,14 +14,11 @@ from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from ivr.menu import draft as edits
-from ivr.menu.flow import MenuFlow
+from ivr.menu.flow import DRAFT_LABEL, MenuFlow, _Leave, _Walk
 from ivr.menu.loader import parse_menu
 from ivr.menu.model import Menu
 from ivr.menu.standard import check_menu, validate_text
 from ivr.menu.structure import MenuError, Rule
-from ivr.menu.walk import DRAFT_LABEL
-from ivr.menu.walk import Leave as _Leave
-from ivr.menu.walk import Walk as _Walk
 from tests.unit.test_i15_menu_keys import ScriptedCall, make_flow
 from tests.unit.test_menu_model import base, dump, parse
 from tests.unit.test_menu_validate import project_settings
