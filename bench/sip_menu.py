@@ -71,13 +71,13 @@ from bench.sip_menu_walk import (
     plan_walk,
     score,
 )
+from hotline.app import resolve_ami_secret
 from hotline.core.clock import utc_now
-from hotline.credentials import ami_client
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings, load_settings
 from hotline.settings.engine import LoopKind
-from hotline.settings.sections import AmiRole
 from hotline.speech.library import PromptLibrary
+from hotline.transport.ami import AmiClient
 from ivr.menu.loader import load_menu
 
 # Past the listed steps: doubling until the dialplan fails too (the ratio measured, not bounded).
@@ -345,9 +345,7 @@ async def _measure(
           f"{'p99 ms':>9}{'max ms':>9}{'Asterisk':>10}{'engine':>8}{'SIPp':>6}{'bench':>7}"
           f"{'menu at':>9}{'max':>6}"
           "  (CPU, cores; s from entry to the menu)")  # fmt: skip
-    # The CLI's user, an observer as `hotline call simulate` is: the engine's is not sent the
-    # levels' dialplan steps (ENGINE_UNREAD_CONTEXTS), which mark their prompts' starts.
-    ami = ami_client(settings, AmiRole.CLI)
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
     recorder = Recorder(ami.subscribe(EVENTS, maxsize=500_000))
     results: list[StepResult] = []
     log_file = work / "engine.log"
