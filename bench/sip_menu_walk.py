@@ -13,6 +13,7 @@ from typing import Final
 
 from bench import rtp_dtmf
 from bench.common import median, percentile
+from hotline.dialplan.names import MENU_CONTEXT_PREFIX, MENU_EVENT, MENU_FILE
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import Subscription
@@ -39,7 +40,7 @@ START_SPREAD_MS: Final = 1000
 TAIL_MS: Final = START_SPREAD_MS + 800
 SCENARIO: Final = Path(__file__).parent / "sipp" / "menu_walk.xml"
 WEEK: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-EVENTS: Final = ("DTMFEnd", "AGIExecStart", "Newexten")
+EVENTS: Final = ("DTMFEnd", "AGIExecStart", "Newexten", "UserEvent")
 ENGINE_PROMPT_COMMANDS: Final = ("STREAM FILE", "GET DATA")
 TWIN_PROMPT_APPS: Final = frozenset({"background", "playback"})
 SYSTEMS: Final = ("dialplan", "engine")
@@ -140,8 +141,18 @@ class Recorder:
                     words = shlex.split(command)
                     self.marks[event.uniqueid].append(Mark(at, None, words[2], "agi"))
             elif name == "newexten" and event.get("application").lower() in TWIN_PROMPT_APPS:
+                if event.get("context").startswith(MENU_CONTEXT_PREFIX):
+                    continue  # the menu's levels in dialplan: their UserEvent marks the start
                 file = event.get("appdata").split(",")[0]
                 self.marks[event.uniqueid].append(Mark(at, None, file, "dialplan"))
+            elif (
+                name == "userevent"
+                and event.get("userevent") == MENU_EVENT
+                and (file := event.get(MENU_FILE.lower()))
+            ):
+                # A level's prompt starts right after its event (ivr/menu/levels.py); the
+                # engine's AMI user is not sent the levels' own dialplan steps.
+                self.marks[event.uniqueid].append(Mark(at, None, file, "levels"))
 
     def take(self) -> dict[str, list[Mark]]:
         marks, self.marks = self.marks, defaultdict(list)
