@@ -13,9 +13,18 @@ import pytest
 
 from hotline.app import Engine
 from hotline.calls.simulator import Transcript
-from hotline.dialplan.names import MENU_CONF, MENU_CONTEXT_PREFIX, OperatorReason
+from hotline.credentials import ami_client
+from hotline.dialplan.names import (
+    CONTEXT_INBOUND,
+    CONTEXT_OPERATOR,
+    ENGINE_UNREAD_CONTEXTS,
+    MENU_CONF,
+    MENU_CONTEXT_PREFIX,
+    OperatorReason,
+)
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
+from hotline.settings.sections import AmiRole
 from hotline.store.enums import CallOutcome
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
@@ -180,3 +189,21 @@ async def test_the_engine_and_the_dialplan_log_the_same_calls(tmp_path: Path) ->
         finally:
             await engine.stop()
     assert seen["dialplan"] == seen["engine"]
+
+
+async def test_the_engines_user_is_not_sent_the_levels_steps(
+    engine: Engine, settings: Settings
+) -> None:
+    # Five dialplan steps per key that no consumer in the engine reads: the trackers follow
+    # the inbound, operator and fallback contexts, the levels report by UserEvent.
+    await installed(engine)
+    async with ami_client(settings, AmiRole.ENGINE) as engine_user:
+        steps = engine_user.subscribe(("Newexten",), maxsize=10_000)
+        transcript = await call(settings, "3w#w0")
+        seen = []
+        while not steps.queue.empty():
+            seen.append(steps.queue.get_nowait())
+    assert on_levels(transcript)  # the simulator (the CLI's user) followed the levels
+    contexts = {e.get("context") for e in seen if e.uniqueid == transcript.uniqueid}
+    assert CONTEXT_INBOUND in contexts and CONTEXT_OPERATOR in contexts
+    assert not any(c.startswith(ENGINE_UNREAD_CONTEXTS) for c in contexts), contexts
