@@ -13,7 +13,7 @@ PYTEST_WORKERS ?= 6
 # The caches go to the __pycache__ folders git ignores, as pip's install compiles the venv's.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: demo test bench soak lint system-deps venv clean
+.PHONY: demo test bench soak lint screenshots system-deps venv clean
 
 system-deps:
 	scripts/install-system-deps.sh
@@ -47,6 +47,15 @@ test: system-deps venv
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS); tests=$$?; \
 	wait $$mypy; typed=$$?; echo "mypy:"; cat var/mypy.log; \
 	test $$tests -eq 0 && test $$typed -eq 0
+
+# The README's screenshots (docs/screenshots/) taken again; `make test` takes them into
+# var/screenshots/ so that a run leaves the tracked images alone (tests/screenshots.py).
+SHOT_TESTS := tests/web/test_charts_screenshots.py tests/e2e/test_card_operator_desk.py \
+	tests/e2e/test_menus_editor_browser.py tests/e2e/test_kb_operator_browser.py \
+	tests/e2e/test_desk_monitor.py
+screenshots: system-deps venv
+	scripts/ensure-postgres.sh
+	HOTLINE_SCREENSHOTS=1 $(PY) -m pytest -n 2 --dist loadgroup $(SHOT_TESTS)
 
 bench: system-deps venv
 	$(PY) -m bench

@@ -27,6 +27,7 @@ from hotline.store.desk import DeskStore
 from hotline.store.enums import CallOutcome
 from tests.e2e.engine_support import engine_settings, simulate, simulator
 from tests.e2e.web_support import CHROMIUM
+from tests.screenshots import screenshot_path
 from tests.web.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
@@ -34,7 +35,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 ZONE = "Asia/Krasnoyarsk"
 ACCOUNT = "100000000001"
 CALLER = "79131234567"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "operator-card.png"
+SCREENSHOT = "operator-card.png"
 # Readings (1), "yes, my account" (1), the reading and its confirmation: the IVR takes it and
 # says goodbye.  Then the caller calls again and asks for an operator (0).
 READING_DTMF = "1w1w12400#w1"
@@ -119,7 +120,7 @@ async def test_card_disposition_and_wrapup(
 
             # The call is over: after-call work, the card and the disposition stay.
             await expect(page.locator("#wrapup")).to_be_visible(timeout=15_000)
-            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+            await page.screenshot(path=str(screenshot_path(SCREENSHOT)), full_page=True)
             await page.select_option("#disposition-type", "readings")
             await page.select_option("#disposition-result", "readings_taken")
             await page.click("#disposition-save")

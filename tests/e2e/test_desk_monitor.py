@@ -32,14 +32,13 @@ from hotline.store.audit import Actor, AuditLog
 from hotline.transport.ami import AmiClient
 from tests.e2e.engine_support import engine_settings, simulator
 from tests.e2e.web_support import CHROMIUM
+from tests.screenshots import screenshot_path
 from tests.web.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
 CALLER = "79004445599"
-SCREENSHOT = (
-    Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "supervisor-monitor.png"
-)
+SCREENSHOT = "supervisor-monitor.png"
 # Sample peak of speech in 16-bit audio; a silent line stays under a few hundred.
 SPEECH_PEAK = 3000
 
@@ -96,8 +95,7 @@ async def test_a_supervisor_listens_to_an_operators_call(
             call = asyncio.create_task(sim.run("0", CALLER))
             listen = page.locator("#monitor-listen-anna")
             await expect(listen).to_be_visible(timeout=40_000)
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            await page.screenshot(path=str(SCREENSHOT), full_page=True)
+            await page.screenshot(path=str(screenshot_path(SCREENSHOT)), full_page=True)
             await listen.click()
             await expect(page.locator("#monitor-message")).to_contain_text("Звоним")
             # The wallboard's next event redraws the panel; the answer stays (it was wiped by

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -23,13 +22,14 @@ from hotline.store.enums import CallDirection, EventKind
 from hotline.store.knowledge import ArticleDraft
 from hotline.store.operators import Operators
 from tests.e2e.test_web_browser import page, standalone_console
+from tests.screenshots import screenshot_path
 from tests.web.conftest import PASSWORD
 
 pytestmark = pytest.mark.e2e
 
 __all__ = ["page", "standalone_console"]  # the fixtures this module uses
 
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "operator-kb.png"
+SCREENSHOT = "operator-kb.png"
 METER = ArticleDraft(
     title="Передача показаний счётчика",
     body=(
@@ -100,6 +100,5 @@ def test_operator_searches_and_opens_an_article(
     expect(article).to_contain_text("Показания принимаются с 15 по 25 число месяца.")
     # The operator stayed on the operator page (the call card is still there).
     assert page.url.endswith("/operator")
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot_path(SCREENSHOT)), full_page=True)
     assert problems == []

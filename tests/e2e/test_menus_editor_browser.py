@@ -19,6 +19,7 @@ from hotline.settings import Settings
 from ivr.menu.versions import MenuVersions
 from tests.e2e.engine_support import engine_settings, simulate
 from tests.e2e.web_support import CHROMIUM
+from tests.screenshots import screenshot_path
 from tests.web.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts, pytest.mark.usefixtures("sandbox")]
@@ -29,7 +30,7 @@ NEW_TEXT = "Плановые работы на подстанции заверш
 # 4 outages, 3 the new node (it says its text and says goodbye); 0 the operator when 3 is no
 # option (after the rollback), so that call ends quickly too.
 KEYS = "4|3|0"
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshots" / "menus-editor.png"
+SCREENSHOT = "menus-editor.png"
 SLOW = 120_000  # ms: a simulated call plays its (short) prompts in real time
 
 
@@ -82,8 +83,7 @@ def editing(browser: Browser, url: str) -> None:
     rule = main.locator('.rule[data-rule="max_options"]')
     expect(rule).to_contain_text("5 вариантов, допустимо не более 4")
     expect(page.locator("#publish")).to_be_disabled()
-    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.screenshot(path=str(screenshot_path(SCREENSHOT)), full_page=True)
     node(page, "main.5").locator(".node-edit summary").click()
     node(page, "main.5").locator(".remove-form button").click()
     page.wait_for_load_state()

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from playwright.sync_api import Page
@@ -20,10 +19,10 @@ from hotline.settings import Settings
 from hotline.store.audit import Actor
 from hotline.store.db import Database
 from hotline.web.charts import Step, ceil, floor
+from tests.screenshots import screenshot_dir
 from tests.web.charts_browser import browser_page, charts, log_in, served
 from tests.web.conftest import PASSWORD
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 CALLS = 100
 
 
@@ -61,25 +60,25 @@ def test_the_readmes_screenshots(settings: Settings) -> None:
     demo = settings.model_copy(
         update={"web": settings.web.model_copy(update={"include_simulated": True})}
     )
-    SHOTS.mkdir(parents=True, exist_ok=True)
+    shots = screenshot_dir()
     with served(demo) as url, browser_page() as page:
         log_in(page, url, "boris")
         page.goto(f"{url}/wallboard")
         page.locator("#tile-sl").wait_for()
         assert "Учтены тестовые звонки" in page.locator("#test-calls").inner_text()
-        page.screenshot(path=SHOTS / "wallboard.png")
+        page.screenshot(path=shots / "wallboard.png")
 
         page.goto(f"{url}/campaigns/{made.campaign}")
         within(page, floor(started, zone, Step.HOUR), ceil(finished, zone, Step.HOUR))
         page.locator("#campaign-chart").scroll_into_view_if_needed()
-        page.screenshot(path=SHOTS / "campaign.png")
+        page.screenshot(path=shots / "campaign.png")
 
         page.goto(f"{url}/reports/queue?start={today}&end={today}")
         within(page, midnight, midnight + timedelta(days=1))
-        page.screenshot(path=SHOTS / "queue-report.png", full_page=True)
+        page.screenshot(path=shots / "queue-report.png", full_page=True)
 
         page.click("#logout")
         log_in(page, url, OPERATORS[0])
         page.goto(f"{url}/operator")
         page.wait_for_load_state()
-        page.screenshot(path=SHOTS / "operator-panel.png")
+        page.screenshot(path=shots / "operator-panel.png")
