@@ -235,6 +235,7 @@ class Simulator:
                     continue
                 if event.uniqueid not in (ivr_id, phone_id) and event.get("actionid") != phone_id:
                     continue
+                listening = False  # the IVR waits for keys: the next segment may go
                 if event.name == "Newchannel" and event.uniqueid == phone_id:
                     phone_channel = event.get("channel")
                 elif event.name == "OriginateResponse" and event.get("response") == "Failure":
@@ -244,16 +245,7 @@ class Simulator:
                 elif event.uniqueid != ivr_id:
                     continue
                 elif event.name == "AGIExecStart":
-                    command = event.get("command")
-                    idle = sender is None or sender.done()
-                    more = next_segment < len(segments)
-                    if idle and more and phone_channel and _listens(command):
-                        segment = segments[next_segment]
-                        next_segment += 1
-                        sender = asyncio.create_task(
-                            self._send_digits(phone_channel, segment, transcript, started),
-                            name=f"dtmf-{ivr_id}",
-                        )
+                    listening = _listens(event.get("command"))
                 elif event.name == "AGIExecEnd":
                     self._on_agi_end(event, transcript, started)
                 elif event.name == "DTMFEnd" and event.get("direction") == "Received":
@@ -262,20 +254,20 @@ class Simulator:
                 elif event.name == "Newexten":
                     if self._on_dialplan(event, transcript, started):
                         queue_reached_at = time.monotonic() + self._settings.queue_linger_seconds
-                    idle = sender is None or sender.done()
-                    more = next_segment < len(segments)
                     # The menu's levels in dialplan (ivr.levels): a level listens for keys.
-                    if idle and more and phone_channel and _level_listens(event):
-                        segment = segments[next_segment]
-                        next_segment += 1
-                        sender = asyncio.create_task(
-                            self._send_digits(phone_channel, segment, transcript, started),
-                            name=f"dtmf-{ivr_id}",
-                        )
+                    listening = _level_listens(event)
                 elif event.name == "Hangup":
                     transcript.hangup_cause = hangup_cause_text(event.get("cause"))
                     transcript.add(started, "hangup", transcript.hangup_cause or "")
                     break
+                idle = sender is None or sender.done()
+                if listening and idle and phone_channel and next_segment < len(segments):
+                    segment = segments[next_segment]
+                    next_segment += 1
+                    sender = asyncio.create_task(
+                        self._send_digits(phone_channel, segment, transcript, started),
+                        name=f"dtmf-{ivr_id}",
+                    )
         finally:
             if sender is not None:
                 sender.cancel()
