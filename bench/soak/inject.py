@@ -171,10 +171,14 @@ class Injector:
     async def engine_serving(self) -> None:
         """The engine listens for FastAGI and is logged in to AMI."""
         await self.engine.wait_listening(RECOVERY_TIMEOUT)
-        while True:  # polled: the engine is another process
-            if ami_connected(await asyncio.to_thread(scrape, self._metrics_port)):
-                return
-            await asyncio.sleep(0.2)
+        # Bounded: with Asterisk gone the engine never logs in, and a soak that waits for it
+        # for ever hangs `make test` (it did once, after a restart fault whose Asterisk never
+        # came back) where it must fail with its report.
+        async with asyncio.timeout(RECOVERY_TIMEOUT):
+            while True:  # polled: the engine is another process
+                if ami_connected(await asyncio.to_thread(scrape, self._metrics_port)):
+                    return
+                await asyncio.sleep(0.2)
 
     # --- the faults -----------------------------------------------------------------------
     async def _restart_engine(self, sig: signal.Signals) -> None:
@@ -190,7 +194,13 @@ class Injector:
 
     async def _asterisk_restart(self, _hold: float) -> None:
         started = time.time()
-        await asyncio.to_thread(self.sandbox.restart_asterisk)
+        try:
+            await asyncio.to_thread(self.sandbox.restart_asterisk)
+        except SandboxError as exc:
+            # `core restart now` re-executes Asterisk, and under load the new process can fail
+            # to come up: an operator would start it again, and so does the soak.
+            self._log(f"Asterisk did not come back from its restart ({exc}); starting it")
+            await self._start_asterisk_again()
         self.asterisk_down.append((started, time.time()))
         await self.engine_serving()
 
