@@ -7,11 +7,14 @@ import asyncio
 
 from fastapi.testclient import TestClient
 
+from hotline.core.clock import utc_now
 from hotline.settings import Settings
 from hotline.store.audit import AuditLog, AuditRecord
 from hotline.store.callbacks import CallbackStore
 from hotline.store.db import Database
+from hotline.store.enums import QueueEventKind
 from hotline.store.operators import Operators
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from tests.web.conftest import log_in
 
 
@@ -48,7 +51,7 @@ def test_operator_sees_state_and_callbacks_and_marks_one_done(
     html = client.get("/operator").text
     assert 'id="operator-state">не в очереди' in html
     assert f'data-callback="{callback_id}"' in html and "79131234567" in html
-    assert 'id="no-call"' in html
+    assert 'id="no-call">Сейчас вы ни с кем не соединены.' in html
 
     # Without the PBX the queue cannot be joined; the panel says so instead of pretending.
     no_pbx = client.post("/operator/login", data={"csrf_token": csrf})
@@ -62,3 +65,25 @@ def test_operator_sees_state_and_callbacks_and_marks_one_done(
     actions = [(e.actor, e.action, e.target) for e in audit(settings)]
     assert ("anna", "callback.done", str(callback_id)) in actions
     assert ("anna", "callbacks.view", None) in actions
+
+
+def test_after_the_call_the_box_says_no_call_is_connected_now(
+    client: TestClient, settings: Settings
+) -> None:
+    # During after-call work the last call has completed: the "current call" box must not
+    # claim there have been no calls (the call's card is on the desk below it).
+    async def calls() -> None:
+        async with Database.from_settings(settings) as db:
+            await Operators(db).add("anna", "Local/anna@operators", simulated=True)
+            events = QueueEvents(db)
+            at = utc_now()
+            for kind, when in ((QueueEventKind.CONNECT, at), (QueueEventKind.COMPLETE, at)):
+                await events.add(
+                    QueueEventRecord(when, kind, "1700000000.1", "hotline", member="anna")
+                )
+
+    asyncio.run(calls())
+    log_in(client, "anna")
+    html = client.get("/operator").text
+    assert 'id="no-call">Сейчас вы ни с кем не соединены.' in html
+    assert "ещё не было" not in html
