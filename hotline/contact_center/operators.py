@@ -325,6 +325,39 @@ def own_connect(events: Iterable[AmiEvent], name: str) -> str | None:
     return found
 
 
+def own_end(events: Iterable[AmiEvent], name: str, on_screen: str | None) -> bool:
+    """Whether ``events`` end the call on operator ``name``'s screen (its caller's uniqueid
+    ``on_screen``; pure): the operator's AgentComplete, or that caller's hang-up."""
+    if on_screen is None:
+        return False
+    return any(
+        (event.name == "AgentComplete" and event.get("membername") == name)
+        or (event.name == "Hangup" and event.uniqueid == on_screen)
+        for event in events
+    )
+
+
+async def end_stored(
+    db: Database,
+    name: str,
+    on_screen: str,
+    within: float = CONNECT_STORED_WITHIN,
+    look: float = CONNECT_LOOK_SECONDS,
+) -> bool:
+    """Wait until the store no longer has ``name`` on the call ``on_screen`` (its end written,
+    or a later call put through), as :func:`connect_stored` waits for a connect: an ended call
+    drawn as live stayed so until the next redraw; False after ``within`` seconds."""
+    events = QueueEvents(db)
+    deadline = time.monotonic() + within
+    while True:
+        latest = await events.latest_connect(name)
+        if latest is None or latest.uniqueid != on_screen:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        await asyncio.sleep(look)
+
+
 async def connect_stored(
     db: Database,
     name: str,

@@ -146,6 +146,35 @@ async def test_the_screen_waits_for_the_connect_the_console_heard(store: Databas
     assert not await ops.connect_stored(store, "op1", "leg-of-u1", "u1", within=0)
 
 
+def test_own_end_is_the_operators_complete_or_the_shown_callers_hang_up() -> None:
+    assert ops.own_end([agent_event("AgentComplete", "u1", "op1")], "op1", "u1")
+    assert ops.own_end([agent_event("Hangup", "u1", "")], "op1", "u1")
+    assert not ops.own_end([agent_event("AgentComplete", "u2", "op2")], "op1", "u1")
+    assert not ops.own_end([agent_event("Hangup", "u9", "")], "op1", "u1")
+    assert not ops.own_end([agent_event("AgentComplete", "u1", "op1")], "op1", None)
+
+
+async def test_the_screen_waits_for_the_end_the_console_heard(store: Database) -> None:
+    """An ended call drawn as live stayed so until the next redraw (5 s): the screen waits,
+    bounded, for the stored end of the call it shows."""
+    log, events = CallLog(store), QueueEvents(store)
+    await open_call(log, "u1", T0)
+    await events.add(QueueEventRecord(T0, K.CONNECT, "u1", "q", member="op1"))
+    assert not await ops.end_stored(store, "op1", "u1", within=0.3, look=0.05)
+
+    async def stored_later() -> None:
+        await asyncio.sleep(0.4)
+        later = T0 + timedelta(seconds=30)
+        await events.add(QueueEventRecord(later, K.COMPLETE, "u1", "q", member="op1"))
+
+    writer = asyncio.create_task(stored_later())
+    assert await ops.end_stored(store, "op1", "u1", within=10, look=0.05)
+    assert writer.done()
+    # Another call on the screen by now, or none at all: at once.
+    assert await ops.end_stored(store, "op1", "u1", within=0)
+    assert await ops.end_stored(store, "op2", "u1", within=0)
+
+
 async def test_recordings_index_audit_and_purge(store: Database, tmp_path: Path) -> None:
     log = CallLog(store)
     await open_call(log, "new", T0)

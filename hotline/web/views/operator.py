@@ -223,6 +223,9 @@ async def screen_stream(
                     if connect is not None:
                         # A call put through to this operator: drawn once it is stored.
                         await ops.connect_stored(db, who.name, connect, on_screen)
+                    elif on_screen is not None and ops.own_end(heard, who.name, on_screen):
+                        # The call on the screen ended: drawn once its end is stored.
+                        await ops.end_stored(db, who.name, on_screen)
         finally:
             if ami is not None and sub is not None:
                 ami.unsubscribe(sub)
