@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,7 +22,7 @@ from hotline.store.db import Database
 from hotline.store.desk import DeskStore
 from hotline.store.enums import EventKind
 from hotline.store.operators import OperatorRecord, Operators
-from hotline.store.queue_events import QueueEvents
+from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.transport.ami import AmiActionFailed, AmiClient, AmiError
 
 QUEUE_ACTIONS: Final = ("login", "logout", "pause", "unpause")
@@ -347,15 +347,9 @@ async def end_stored(
     """Wait until the store no longer has ``name`` on the call ``on_screen`` (its end written,
     or a later call put through), as :func:`connect_stored` waits for a connect: an ended call
     drawn as live stayed so until the next redraw; False after ``within`` seconds."""
-    events = QueueEvents(db)
-    deadline = time.monotonic() + within
-    while True:
-        latest = await events.latest_connect(name)
-        if latest is None or latest.uniqueid != on_screen:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        await asyncio.sleep(look)
+    return await _latest_connect_until(
+        db, name, lambda latest: latest is None or latest.uniqueid != on_screen, within, look
+    )
 
 
 async def connect_stored(
@@ -369,11 +363,30 @@ async def connect_stored(
     """Wait until the store has ``name``'s connect to ``uniqueid``, or any connect but the call
     ``shown`` (a transfer's leg is stored under its caller's uniqueid); False after ``within``
     seconds."""
+    return await _latest_connect_until(
+        db,
+        name,
+        lambda latest: (
+            latest is not None and (latest.uniqueid == uniqueid or latest.uniqueid != shown)
+        ),
+        within,
+        look,
+    )
+
+
+async def _latest_connect_until(
+    db: Database,
+    name: str,
+    done: Callable[[QueueEventRecord | None], bool],
+    within: float,
+    look: float,
+) -> bool:
+    """Poll ``name``'s latest stored connect (None: none, or that call ended) until ``done``
+    says so; False after ``within`` seconds (the engine stores what the console heard)."""
     events = QueueEvents(db)
     deadline = time.monotonic() + within
     while True:
-        latest = await events.latest_connect(name)
-        if latest is not None and (latest.uniqueid == uniqueid or latest.uniqueid != shown):
+        if done(await events.latest_connect(name)):
             return True
         if time.monotonic() >= deadline:
             return False
