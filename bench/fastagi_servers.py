@@ -3,7 +3,8 @@
 * ``floor``: the least an asyncio streams server can do for the same conversation: read header
   lines to the blank line, write the ten command lines, read a reply line after each, close.
 * ``ours``: ``FastAgiServer`` with a route handler that sends the same ten commands through
-  the ``AgiCall`` API.
+  the ``AgiCall`` API, its start-up heap frozen once it listens (``freeze_heap``), as
+  ``hotline run`` freezes the engine's.
 * ``panoramisk``: panoramisk 1.4's ``fast_agi.Application`` (the library we chose not to use),
   its handler sending the same ten command lines with ``request.send_command``.
 
@@ -22,6 +23,7 @@ import sys
 from typing import Any
 
 from bench.common import pin_to_cpu
+from hotline.core.heap import freeze_heap
 from hotline.core.logs import configure_logging
 from hotline.dialplan.names import ChannelVar, IvrStatus
 from hotline.settings import FastAgiSettings, LogSettings
@@ -108,6 +110,9 @@ async def serve(kind: str, port: int) -> None:
     routes.add(ROUTE, ivr_like)
     settings = FastAgiSettings(host="127.0.0.1", port=port, backlog=BACKLOG, max_sessions=BACKLOG)
     async with FastAgiServer(settings, routes) as agi:
+        # As `hotline run` does once it has started: the start-up's heap (hotline's modules,
+        # settings, the logging setup) out of every later garbage collection.
+        freeze_heap()
         print(f"READY {agi.bound_port}", flush=True)
         await stop.wait()
 

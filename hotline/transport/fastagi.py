@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import Final
 
-from hotline.core.logs import call_uniqueid
+from hotline.core.logs import call_uniqueid, log_line
 from hotline.core.metrics import FASTAGI_ACTIVE, FASTAGI_ENDED, FASTAGI_REFUSED
 from hotline.core.phones import mask_channel, mask_phone
 from hotline.protocol.agi import (
@@ -309,7 +309,12 @@ class FastAgiServer:
         key = (label, outcome)
         FASTAGI_ENDED[key] = FASTAGI_ENDED.get(key, 0) + 1
         if log.isEnabledFor(logging.INFO):
-            log.info("call end: %s after %.3f s: %s", outcome, call.age, _call_facts(call))
+            # Without a LogRecord where the engine's own set-up allows (issue 19 item 2).
+            log_line(
+                log,
+                logging.INFO,
+                f"call end: {outcome} after {call.age:.3f} s: {_call_facts(call)}",
+            )
 
     async def _fallback(self, call: AgiCall) -> None:
         """Best effort and bounded: whatever goes wrong, the session still just closes."""
