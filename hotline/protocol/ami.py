@@ -26,6 +26,14 @@ HANGUP_CAUSES: Final[Mapping[int, str]] = {
 }
 
 
+# Headers that keep an AMI message off ``AmiEvent.from_frame``'s one pass (lower-cased).
+_RESULT: Final = "result"
+_ACTION_ID: Final = "actionid"
+_COMMAND_ID: Final = "commandid"
+_CHANVARIABLE: Final = "chanvariable("
+_CONTENT: Final = "content"
+
+
 @dataclass(frozen=True, slots=True)
 class AmiEvent:
     """One AMI event; header lookup is case-insensitive, as Asterisk's header case varies."""
@@ -48,6 +56,31 @@ class AmiEvent:
                 variables[key[len("chanvariable(") : -1]] = text
             headers[lower] = text
         return cls(headers.get("event", ""), headers, received_at, variables)
+
+    @classmethod
+    def from_frame(cls, frame: str, received_at: float = 0.0) -> AmiEvent | None:
+        """The event of one AMI message as received (``Key: value`` lines joined by CRLF), as
+        ``from_headers`` makes it of panoramisk's ``Message.from_line(frame).items()``, in
+        one pass (issue 19: the engine reads every event of every call; panoramisk's message,
+        its case-insensitive dict and the copy here cost three times this).  None where the
+        two could differ or the message is not a plain event: a header repeated (in any
+        case), ``Result`` (panoramisk unquotes it), ``ChanVariable(...)``, ``ActionID`` or
+        ``CommandID`` (a reply to an action), or no ``Event`` header first."""
+        pairs = [line.split(": ", 1) for line in frame.split("\r\n") if ": " in line]
+        if not pairs or pairs[0][0] != "Event":
+            return None
+        headers = {key.lower(): value for key, value in pairs}
+        if (
+            len(headers) != len(pairs)
+            or _RESULT in headers
+            or _ACTION_ID in headers
+            or _COMMAND_ID in headers
+            or _CHANVARIABLE in frame.lower()
+        ):
+            return None
+        # panoramisk's Message always holds "content" (its body, empty for an event).
+        headers[_CONTENT] = ""
+        return cls(headers["event"], headers, received_at, {})
 
     def __getitem__(self, key: str) -> str:
         return self.headers[key.lower()]

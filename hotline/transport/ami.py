@@ -42,7 +42,7 @@ from hotline.transport.ami_errors import AmiValueRefused as AmiValueRefused
 from hotline.transport.ami_events import Subscription as Subscription
 from hotline.transport.ami_events import Subscriptions
 from hotline.transport.ami_events import consume as consume
-from hotline.transport.ami_wire import BoundedAmiProtocol
+from hotline.transport.ami_wire import SHUTDOWN_EVENT, BoundedAmiProtocol
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +98,9 @@ class _Manager(Manager):  # type: ignore[misc]
     def dispatch(self, event: Message) -> list[str]:
         self._client._on_event(event)
         return []
+
+    def dispatch_frame(self, frame: str) -> bool:  # asked by BoundedAmiProtocol first
+        return self._client._on_event_frame(frame)
 
     def wants_event(self, name: str) -> bool:  # asked by BoundedAmiProtocol before parsing
         return self._client.wants_event(name)
@@ -277,6 +280,19 @@ class AmiClient:
     def wants_event(self, name: str) -> bool:
         """Whether a subscription takes events named ``name`` (the reader skips the others)."""
         return self._subs.wanted is None or name.lower() in self._subs.wanted
+
+    def _on_event_frame(self, frame: str) -> bool:
+        """An event without an ActionID, handed over as received: parsed in one pass and
+        offered (True), or left to panoramisk's reader (False: Shutdown, which it acts on,
+        and what ``AmiEvent.from_frame`` does not take)."""
+        if not self._subs.all:
+            return False
+        event = AmiEvent.from_frame(frame, time.monotonic())
+        if event is None or event.name.lower() == SHUTDOWN_EVENT:
+            return False
+        for sub in self._subs.all:
+            sub.offer(event)
+        return True
 
     def _on_event(self, message: Message) -> None:
         if not self._subs.all:

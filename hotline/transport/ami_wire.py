@@ -33,7 +33,7 @@ _BANNER: Final = "Asterisk Call Manager/"
 # OriginateResponse) carry its ActionID and always go through.
 _EVENT: Final = "Event: "
 _ACTION_ID: Final = utils.EOL + "ActionID:"
-_SHUTDOWN: Final = "shutdown"  # panoramisk's reader acts on it itself: never skipped
+SHUTDOWN_EVENT: Final = "shutdown"  # panoramisk's reader acts on it itself: never skipped
 
 
 class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
@@ -79,6 +79,8 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
             AMI_EVENTS_RECEIVED.inc()
             if not self._wanted(frame):
                 return  # no subscriber reads it: not parsed at all (issue 19 item 6)
+            if _ACTION_ID not in frame and self._dispatched(frame):
+                return
         try:
             message = Message.from_line(frame)
             if message is not None:
@@ -90,6 +92,21 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
                 "AMI message of %d characters ignored (%s)", len(frame), type(exc).__name__
             )
 
+    def _dispatched(self, frame: str) -> bool:
+        """Whether the client took the event straight from its frame (issue 19: skipping
+        panoramisk's message for the events of every call); else it goes the usual way."""
+        dispatch = getattr(self.factory, "dispatch_frame", None)
+        if dispatch is None:
+            return False
+        try:
+            return bool(dispatch(frame))
+        except Exception as exc:  # as for any message: skipped, the reader goes on
+            self.skipped += 1
+            log.warning(
+                "AMI message of %d characters ignored (%s)", len(frame), type(exc).__name__
+            )
+            return True
+
     def _wanted(self, frame: str) -> bool:
         """Whether the client takes this event (its factory says which names; without one,
         every event)."""
@@ -98,4 +115,4 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
             return True
         end = frame.find(utils.EOL)
         name = frame[len(_EVENT) : end if end >= 0 else None].strip()
-        return name.lower() == _SHUTDOWN or bool(wants(name))
+        return name.lower() == SHUTDOWN_EVENT or bool(wants(name))
