@@ -27,6 +27,7 @@ from hotline.store.call_rows import (
     ENDED_COLUMNS,
     CallRows,
     add_event,
+    calls_from_statement,
     outcome_values,
     row_values,
     update_call,
@@ -444,12 +445,10 @@ class CallLog:
         short prompts); ``excluding`` leaves the current call out; ``up_to`` stops counting
         there (the IVR asks for 1: a number calling often, or many callers behind one, must
         not cost every call a count of all its rows)."""
-        rows = select(CALLS.c.uniqueid).where(CALLS.c.caller == caller)
-        if excluding is not None:
-            rows = rows.where(CALLS.c.uniqueid != excluding)
-        query = select(func.count()).select_from(rows.limit(up_to).subquery())
+        query = calls_from_statement(excluding is not None, up_to is not None)
+        params = {"caller": caller, "excluding": excluding, "up_to": up_to}
         async with self._db.session() as session:
-            return int(await session.scalar(query) or 0)
+            return int(await session.scalar(query, params) or 0)
 
     async def _update(self, uniqueid: str, **values: ColumnElement[Any]) -> None:
         # UPDATE .. RETURNING tells "no such call" apart from "nothing to change" in one trip.
