@@ -21,6 +21,7 @@ from hotline.app import Engine
 from hotline.cli import engine_cmd
 from hotline.cli.main import app
 from hotline.core import metrics
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import LoopKind, load_settings
 from hotline.store.db import Database
 from hotline.transport import ami_wire
@@ -160,6 +161,14 @@ async def test_events_no_subscriber_takes_are_not_parsed(monkeypatch: pytest.Mon
         return original(line)
 
     monkeypatch.setattr(ami_wire.Message, "from_line", staticmethod(noting))
+    # Plain events are parsed straight from their frames (AmiEvent.from_frame): noted too.
+    from_frame = AmiEvent.from_frame
+
+    def noting_frame(cls: type[AmiEvent], frame: str, received_at: float = 0.0) -> Any:
+        parsed.append(frame.partition("\r\n")[0])
+        return from_frame(frame, received_at)
+
+    monkeypatch.setattr(AmiEvent, "from_frame", classmethod(noting_frame))
     server = FakeAmiServer()
     await server.start()
     try:
