@@ -4,8 +4,9 @@ Shape (anchors-performance.md §4, item 1): a fake Asterisk in its own process d
 of 10 commands each, C at a time, against each server in turn (the servers idle in their own
 processes, pinned to another core than the driver).  Server CPU comes from /proc/<pid>/stat
 around each run (user and system); a warm-up run per server is discarded.  Rows: the floor,
-ours (logging not set up, like the floor and panoramisk), ours with production INFO logging,
-and panoramisk 1.4 for reference.
+ours (logging not set up, like the floor and panoramisk; its start-up heap frozen, as
+``hotline run`` freezes the engine's), ours with production INFO logging, and panoramisk 1.4
+for reference.
 
 Paired rounds: every round runs each server once (the order rotating), and each server's
 ratio is taken against the floor of the same round; the median of those per-round ratios is
