@@ -24,6 +24,8 @@ ENGINE_ACTIONS: Final[Mapping[str, str]] = {
     "Getvar": "reporting",
     "ShowDialPlan": "reporting",
 }
+# With ivr.levels = "dialplan" the engine also reloads the dialplan it rendered the levels into.
+LEVELS_ACTIONS: Final[Mapping[str, str]] = {"Reload": "config"}
 GiB: Final = 1024**3
 
 
@@ -76,6 +78,8 @@ class AmiFacts:
     denied: tuple[str, ...] = ()
     # Dialplan context -> found by ShowDialPlan (only asked when the engine logged in).
     contexts: Mapping[str, bool] = field(default_factory=dict)
+    # The engine actions tried (those of ENGINE_ACTIONS, and LEVELS_ACTIONS when needed).
+    asked: tuple[str, ...] = tuple(ENGINE_ACTIONS)
 
 
 @dataclass(frozen=True)
@@ -192,7 +196,7 @@ def check_ami_rights(ami: AmiFacts) -> Finding | None:
     if engine is None or not engine.ok:
         return None
     if ami.denied:
-        classes = sorted({ENGINE_ACTIONS[action] for action in ami.denied})
+        classes = sorted({{**ENGINE_ACTIONS, **LEVELS_ACTIONS}[action] for action in ami.denied})
         return Finding(
             "ami rights",
             Status.ERROR,
@@ -202,7 +206,7 @@ def check_ami_rights(ami: AmiFacts) -> Finding | None:
             'with ivr.levels = "dialplan"), then '
             "`asterisk -rx 'manager reload'`",
         )
-    return ok("ami rights", f"user {engine.user} may send {', '.join(ENGINE_ACTIONS)}")
+    return ok("ami rights", f"user {engine.user} may send {', '.join(ami.asked)}")
 
 
 def check_dialplan(ami: AmiFacts) -> Finding | None:

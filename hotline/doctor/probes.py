@@ -5,8 +5,9 @@ walks and the prompt check run in a thread).  What is checked, exactly:
 
 * AMI: a TCP connection and the banner; a log-in per role (engine, console, CLI) with events
   off; for the engine's user, the actions it sends with harmless arguments (no channel is
-  created: ``Originate`` names a channel technology that does not exist) and "Permission
-  denied" means its ``write=`` lacks the class; ``ShowDialPlan`` for each context.
+  created: ``Originate`` names a channel technology that does not exist; with the menu's
+  levels in dialplan, ``Reload`` names a module that does not exist) and "Permission denied"
+  means its ``write=`` lacks the class; ``ShowDialPlan`` for each context.
 * FastAGI: a TCP connection to ``fastagi.host:port`` from this host, closed at once.
 * Asterisk's user: the owner of the socket listening on the AMI port (``/proc/net/tcp``) and
   that user's ``asterisk`` process (its groups); else ``doctor.asterisk_user``.
@@ -35,6 +36,8 @@ from hotline.dialplan.names import (
     CONTEXT_OPERATOR,
 )
 from hotline.doctor.checks import (
+    ENGINE_ACTIONS,
+    LEVELS_ACTIONS,
     AmiFacts,
     CalendarFacts,
     ClockFacts,
@@ -55,6 +58,7 @@ PERMISSION_DENIED: Final = "Permission denied"
 # A channel technology no Asterisk has: Originate/Hangup/QueuePause on it touch nothing.
 PROBE_CHANNEL: Final = "HotlineDoctor/probe"
 PROBE_VARIABLE: Final = "HOTLINE_DOCTOR_PROBE"
+PROBE_MODULE: Final = "hotline_doctor_probe.so"
 TCP_LISTEN: Final = "0A"
 PROC_NET: Final = (Path("/proc/net/tcp"), Path("/proc/net/tcp6"))
 MAX_REPLY_BYTES: Final = 1024 * 1024
@@ -140,7 +144,11 @@ async def _login(host: str, port: int, user: str, secret: str) -> tuple[_Session
     return session, Login(user, True)
 
 
-async def _engine_probes(session: _Session) -> tuple[tuple[str, ...], dict[str, bool]]:
+async def _engine_probes(
+    session: _Session, levels: bool
+) -> tuple[tuple[str, ...], dict[str, bool]]:
+    """The engine's actions Asterisk refuses, and which of our contexts it has; ``levels``:
+    the menu's levels are in dialplan, so the engine also needs ``Reload``."""
     arguments: dict[str, dict[str, str]] = {
         "Originate": {
             "Channel": PROBE_CHANNEL,
@@ -153,6 +161,8 @@ async def _engine_probes(session: _Session) -> tuple[tuple[str, ...], dict[str, 
         "QueuePause": {"Interface": PROBE_CHANNEL, "Paused": "false"},
         "Getvar": {"Variable": PROBE_VARIABLE},
     }
+    if levels:  # a module no Asterisk has: nothing is reloaded
+        arguments["Reload"] = {"Module": PROBE_MODULE}
     denied = []
     for action, headers in arguments.items():
         reply = await session.reply({"Action": action, **headers})
@@ -170,6 +180,8 @@ async def _engine_probes(session: _Session) -> tuple[tuple[str, ...], dict[str, 
 
 async def probe_ami(settings: Settings, secrets: Secrets) -> AmiFacts:
     ami, timeout = settings.ami, settings.doctor.probe_timeout
+    levels = settings.ivr.levels == "dialplan"
+    asked = (*ENGINE_ACTIONS, *(LEVELS_ACTIONS if levels else ()))
     try:
         async with asyncio.timeout(timeout):
             greeting, banner = await _open(ami.host, ami.port)
@@ -192,12 +204,12 @@ async def probe_ami(settings: Settings, secrets: Secrets) -> AmiFacts:
                 if session is not None:
                     try:
                         if role is AmiRole.ENGINE:
-                            denied, contexts = await _engine_probes(session)
+                            denied, contexts = await _engine_probes(session, levels)
                     finally:
                         await session.close()
         except (OSError, TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
             logins[role.value] = Login(ami.user(role), False, _reason(exc))
-    return AmiFacts(ami.host, ami.port, "", banner, logins, no_secret, denied, contexts)
+    return AmiFacts(ami.host, ami.port, "", banner, logins, no_secret, denied, contexts, asked)
 
 
 def _reason(exc: BaseException) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hotline.doctor.checks import (
+    ENGINE_ACTIONS,
     AmiFacts,
     CalendarFacts,
     ClockFacts,
@@ -71,6 +72,15 @@ def test_missing_rights_name_the_classes_to_add() -> None:
     healthy = check_ami_rights(AmiFacts("h", 1, logins=ENGINE_OK))
     assert healthy is not None and healthy.status is Status.OK
     assert check_ami_rights(AmiFacts("h", 1, logins={"engine": Login("x", False)})) is None
+
+
+def test_levels_in_dialplan_need_the_config_class() -> None:
+    asked = (*ENGINE_ACTIONS, "Reload")
+    finding = check_ami_rights(AmiFacts("h", 1, logins=ENGINE_OK, denied=("Reload",), asked=asked))
+    assert finding is not None and finding.status is Status.ERROR
+    assert "Reload" in finding.message and "add config to write= of [hotline]" in finding.fix
+    healthy = check_ami_rights(AmiFacts("h", 1, logins=ENGINE_OK, asked=asked))
+    assert healthy is not None and healthy.message.endswith("ShowDialPlan, Reload")
 
 
 def test_missing_contexts_are_named() -> None:

@@ -25,6 +25,10 @@ class DoctorAmi(FakeAmiServer):
             return encode(
                 {"Response": "Error", "ActionID": action_id, "Message": "Permission denied"}
             )
+        if name == "reload":  # no config class
+            return encode(
+                {"Response": "Error", "ActionID": action_id, "Message": "Permission denied"}
+            )
         if name in ("hangup", "queuepause", "getvar"):
             return encode({"Response": "Error", "ActionID": action_id, "Message": "No such thing"})
         if name == "showdialplan":
@@ -79,6 +83,23 @@ async def test_ami_probe_reports_refused_actions_missing_contexts_and_logins() -
     # Every action the engine needs is tried (what check_ami_rights names the classes of).
     sent = {str(a["Action"]) for a in server.actions} - {"Login", "Logoff"}
     assert sent == set(ENGINE_ACTIONS)
+
+
+async def test_with_levels_in_dialplan_the_engine_must_also_reload() -> None:
+    server = DoctorAmi(secret="right")
+    await server.start()
+    try:
+        settings = load_settings(
+            overrides={"ami": {"port": server.port}, "ivr": {"levels": "dialplan"}}
+        )
+        facts = await probes.probe_ami(settings, dict.fromkeys(AmiRole, "right"))
+    finally:
+        await server.stop()
+    assert facts.denied == ("Originate", "Reload")
+    assert facts.asked == (*ENGINE_ACTIONS, "Reload")
+    # A module no Asterisk has: nothing is reloaded.
+    reload = next(a for a in server.actions if a.get("Action") == "Reload")
+    assert reload["Module"] == probes.PROBE_MODULE
 
 
 async def test_ami_probe_unreachable_and_secrets_with_line_breaks() -> None:
