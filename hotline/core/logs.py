@@ -53,26 +53,28 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
             text = (
                 formatter.format(record) if formatter else self.format(record)
             ) + self.terminator
+        except RecursionError:
+            raise
+        except Exception:
+            self.handleError(record)
+            return
+        self._write(text, record)
+
+    def write_line(self, text: str) -> None:
+        """A line :func:`log_line` joined (with its line end), written as ``emit`` writes a
+        record's."""
+        with self.lock:  # type: ignore[union-attr]
+            self._write(text, None)
+
+    def _write(self, text: str, record: logging.LogRecord | None) -> None:
+        try:
             self.stream = stream = sys.stderr
             stream.write(text)
             stream.flush()
         except RecursionError:
             raise
         except Exception:
-            self.handleError(record)
-
-    def write_line(self, text: str) -> None:
-        """A line :func:`log_line` joined (with its line end), written as ``emit`` writes a
-        record's."""
-        with self.lock:  # type: ignore[union-attr]
-            try:
-                self.stream = stream = sys.stderr
-                stream.write(text)
-                stream.flush()
-            except RecursionError:
-                raise
-            except Exception:
-                self.handleError(logging.makeLogRecord({"msg": text}))
+            self.handleError(record or logging.makeLogRecord({"msg": text}))
 
 
 class _RecordFilter(logging.Filter):
