@@ -17,12 +17,7 @@ from typing import Final
 
 from hotline.appeals.register import AppealRequest, Appeals
 from hotline.appeals.said import deadline_phrase, number_phrase
-from hotline.contact_center.recordings import (
-    make_dirs,
-    recording_path,
-    recordings_root,
-    wav_seconds,
-)
+from hotline.contact_center.recordings import prepared_file, wav_seconds
 from hotline.core.clock import Clock, utc_now
 from hotline.core.logs import mask_account
 from hotline.settings import Settings
@@ -64,8 +59,8 @@ class Voicemail:
         topic = await self._topic(call)
         config = self._settings.appeals
         now = self._clock()
-        path = recording_path(self._settings, f"{call.call_id or call.uniqueid}-voicemail", now)
-        await asyncio.to_thread(make_dirs, path.parent, recordings_root(self._settings))
+        name = f"{call.call_id or call.uniqueid}-voicemail"
+        path = await asyncio.to_thread(prepared_file, self._settings, name, now)
         await call.enter("voicemail.record")
         await call.play(prompts.VOICEMAIL_RECORD)
         result = await call.agi.record_file(

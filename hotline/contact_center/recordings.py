@@ -242,12 +242,13 @@ async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) ->
     """MixMonitor started on the call; its file, or None when the call is not recorded."""
     if call_id is None:
         call_id = await agi.get_variable(ChannelVar.CALL_ID)
-    path = recording_path(settings, call_id or agi.env.uniqueid, utc_now())
+    name = call_id or agi.env.uniqueid
     try:
-        # One hop to a thread for both: the free space, then the day's folder.
-        space = await asyncio.to_thread(_prepare, settings, path)
+        # One hop to a thread for all of it: the file's path (resolving the folder reads the
+        # file system), the free space, then the day's folder.
+        path, space = await asyncio.to_thread(_prepare, settings, name, utc_now())
     except Exception:
-        log.exception("could not start recording %s", path.name)
+        log.exception("could not start recording %s.wav", name)
         return None
     LOW_SPACE_ALERT.note(space)
     if space.low:
@@ -261,12 +262,22 @@ async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) ->
     return path
 
 
-def _prepare(settings: Settings, path: Path) -> RecordingSpace:
-    """The space for recordings and, when there is enough, ``path``'s folder created."""
+def _prepare(settings: Settings, name: str, at: datetime) -> tuple[Path, RecordingSpace]:
+    """The recording's file, the space for recordings and, when there is enough, the file's
+    folder created.  Blocking: run it in a thread."""
+    path = recording_path(settings, name, at)
     space = recording_space(settings)
     if not space.low:
         make_dirs(path.parent, recordings_root(settings))
-    return space
+    return path, space
+
+
+def prepared_file(settings: Settings, name: str, at: datetime) -> Path:
+    """A recording's file (:func:`recording_path`) with its folder created.  Blocking: run
+    it in a thread."""
+    path = recording_path(settings, name, at)
+    make_dirs(path.parent, recordings_root(settings))
+    return path
 
 
 # --- search, play, download -------------------------------------------------------------------
