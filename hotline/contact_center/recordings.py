@@ -265,11 +265,10 @@ async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) ->
 def _prepare(settings: Settings, name: str, at: datetime) -> tuple[Path, RecordingSpace]:
     """The recording's file, the space for recordings and, when there is enough, the file's
     folder created.  Blocking: run it in a thread."""
-    path = recording_path(settings, name, at)
     space = recording_space(settings)
-    if not space.low:
-        make_dirs(path.parent, recordings_root(settings))
-    return path, space
+    if space.low:
+        return recording_path(settings, name, at), space
+    return prepared_file(settings, name, at), space
 
 
 def prepared_file(settings: Settings, name: str, at: datetime) -> Path:
