@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import PoolResetState
 
 from hotline.core.files import touch_private
+from hotline.store.sqlite_onehop import onehop_dbapi
 from hotline.store.write_gate import WriteGate, install
 
 if TYPE_CHECKING:
@@ -93,6 +94,9 @@ class Database:
             # left nothing to roll back (every session ends so): _reset_sqlite rolls back only
             # an open transaction (issue 19 item 1).
             options["pool_reset_on_return"] = None
+            if self.url.get_driver_name() == "aiosqlite":
+                # A statement in one hop to aiosqlite's thread, not four (issue 19 item 1).
+                options["module"] = onehop_dbapi()
         else:
             # Server restarts and idle timeouts leave dead pooled connections behind.
             options["pool_pre_ping"] = True
