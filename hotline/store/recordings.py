@@ -105,9 +105,17 @@ def _index_statement(db: Database) -> Any:
     return statement
 
 
+# Uniqueids this process indexed a recording for and whose hang-up has not come yet.
+INDEXED_KEPT: Final = 4096
+
+
 class Recordings:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Every call is recorded, and the queue tracker asks at every hang-up whether this
+        # channel was: a row this process committed answers from here, without a transaction
+        # (issue 19 item 1).  Oldest first; a channel that fell out is asked of the store.
+        self._indexed: dict[str, None] = {}
 
     async def started(
         self, uniqueid: str, path: str, *, caller: str | None, at: datetime | None = None
@@ -122,9 +130,15 @@ class Recordings:
         }
         async with self._db.session() as session:
             new = await session.scalar(_index_statement(self._db), params)
-            if new is not None:
-                return int(new)
-            return int((await session.execute(_BY_PATH, {"path": path})).scalar_one())
+            if new is None:
+                new = (await session.execute(_BY_PATH, {"path": path})).scalar_one()
+        self._mark_indexed(uniqueid)  # committed
+        return int(new)
+
+    def _mark_indexed(self, uniqueid: str) -> None:
+        self._indexed[uniqueid] = None
+        while len(self._indexed) > INDEXED_KEPT:
+            del self._indexed[next(iter(self._indexed))]
 
     async def known_paths(self, paths: list[str]) -> set[str]:
         """Which of ``paths`` the index holds (purged rows included)."""
@@ -176,7 +190,11 @@ class Recordings:
 
     async def any_for(self, uniqueid: str) -> bool:
         """Whether a recording of this channel is indexed: one row's id, no entity loaded
-        (the queue tracker asks at every hang-up, issue 19 item 1)."""
+        (the queue tracker asks at every hang-up, issue 19 item 1).  A channel this process
+        indexed is answered once from memory (its hang-up asks, and comes once)."""
+        if uniqueid in self._indexed:
+            del self._indexed[uniqueid]
+            return True
         query = select(_RECORDINGS.c.id).where(_RECORDINGS.c.uniqueid == uniqueid).limit(1)
         async with self._db.session() as session:
             return (await session.execute(query)).first() is not None

@@ -100,3 +100,29 @@ async def test_indexing_a_recording_is_one_statement_and_idempotent(
     rows = {r.path: r for r in await recordings.find()}
     assert (rows["/rec/a.wav"].id, rows["/rec/a.wav"].call_id) == (first, call_id)
     assert (rows["/rec/b.wav"].id, rows["/rec/b.wav"].call_id) == (other, None)
+
+
+async def test_a_hang_up_asks_the_store_only_for_channels_this_process_did_not_index(
+    db: Database, call_log: CallLog, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    recordings = Recordings(db)
+    await recordings.started(UNIQUEID, "/rec/c.wav", caller=None)
+    elsewhere = Recordings(db)  # another process's index (another worker, the CLI)
+    await elsewhere.started("1800000000.7", "/rec/d.wav", caller=None)
+    with statements(db) as seen:
+        assert await recordings.any_for(UNIQUEID)  # indexed here: no statement
+    assert seen == []
+    with statements(db) as seen:
+        assert await recordings.any_for(UNIQUEID)  # asked again: the store answers
+        assert await recordings.any_for("1800000000.7")
+        assert not await recordings.any_for("1800000000.8")
+    assert len(seen) == 3, seen
+    # Only what this process committed is remembered, and only so many channels.
+    monkeypatch.setattr("hotline.store.recordings.INDEXED_KEPT", 2)
+    for n in range(3):
+        await recordings.started(f"1800000001.{n}", f"/rec/e{n}.wav", caller=None)
+    with statements(db) as seen:
+        assert await recordings.any_for("1800000001.0")  # fell out: asked of the store
+        assert await recordings.any_for("1800000001.1")
+        assert await recordings.any_for("1800000001.2")
+    assert len(seen) == 1, seen
