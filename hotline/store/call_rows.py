@@ -20,7 +20,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import (
-    ColumnElement,
     Integer,
     Select,
     Table,
@@ -28,17 +27,15 @@ from sqlalchemy import (
     case,
     func,
     insert,
-    literal,
     or_,
     select,
-    update,
 )
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hotline.core.errors import NotFound
 from hotline.store.db import Database, dialect_insert
-from hotline.store.enums import CallOutcome, EventKind
-from hotline.store.models import Call, CallEvent, str_enum
+from hotline.store.enums import EventKind
+from hotline.store.models import Call, CallEvent
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -223,39 +220,10 @@ def _settle(row: _Row, outcome: str | BaseException) -> None:
             waiter.set_result(outcome)
 
 
-# The call log's other writes as Core statements, not the ORM's units of work (issue 19: the
-# store's Python under a burst of calls was the callers' key latency on the same loop).
-
-
-def outcome_values(
-    outcome: CallOutcome, operator_reason: str | None, overwrite: bool
-) -> dict[str, ColumnElement[Any]]:
-    """SET values for a call's outcome: the first one (and its reason) wins, unless
-    ``overwrite`` (then the old reason stays if none is given)."""
-    new_outcome = literal(outcome, str_enum(CallOutcome))
-    new_reason = literal(operator_reason, CALLS.c.operator_reason.type)
-    old = CALLS.c
-    if overwrite:
-        return {
-            "outcome": new_outcome,
-            "operator_reason": func.coalesce(new_reason, old.operator_reason),
-        }
-    # SET expressions all see the old row, so both test the old outcome.
-    return {
-        "outcome": func.coalesce(old.outcome, new_outcome),
-        "operator_reason": case((old.outcome.is_(None), new_reason), else_=old.operator_reason),
-    }
-
-
-async def update_call(session: AsyncSession, uniqueid: str, **values: ColumnElement[Any]) -> str:
-    """UPDATE .. RETURNING: the call's id (UnknownCall when there is no such call)."""
-    statement = (
-        update(CALLS).where(CALLS.c.uniqueid == uniqueid).values(**values).returning(CALLS.c.id)
-    )
-    call_id = (await session.execute(statement)).scalar()
-    if call_id is None:
-        raise UnknownCall(uniqueid)
-    return str(call_id)
+# The call's id by its uniqueid, and an event row run with its values as parameters: built
+# once (a statement built per event cost its cache key every time, issue 19 item 1).
+_CALL_ID: Final = select(CALLS.c.id).where(CALLS.c.uniqueid == bindparam("p_uniqueid"))
+_INSERT_EVENT: Final = insert(CALL_EVENTS)
 
 
 async def add_event(
@@ -270,11 +238,11 @@ async def add_event(
     """Append an event to the call (UnknownCall when there is no such call); ``call_id``:
     its id, when this transaction has it already (no second look-up)."""
     if call_id is None:
-        call_id = await session.scalar(select(CALLS.c.id).where(CALLS.c.uniqueid == uniqueid))
+        call_id = await session.scalar(_CALL_ID, {"p_uniqueid": uniqueid})
     if call_id is None:
         raise UnknownCall(uniqueid)
     event = {"call_id": call_id, "at": at, "kind": kind, "value": value, "detail": detail}
-    await session.execute(insert(CALL_EVENTS).values(event))
+    await session.execute(_INSERT_EVENT, event)
 
 
 @functools.cache

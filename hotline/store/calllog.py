@@ -24,17 +24,16 @@ from hotline.core.clock import utc_now
 from hotline.core.phones import mask_phone
 from hotline.store.call_rows import (
     CALLS,
-    ENDED_COLUMNS,
     CallRows,
     add_event,
     calls_from_statement,
-    outcome_values,
     row_values,
-    update_call,
 )
 from hotline.store.call_rows import (
     UnknownCall as UnknownCall,  # re-exported: the callers import it from here
 )
+from hotline.store.call_statements import ANSWERED, FIRST_END, returning_id
+from hotline.store.call_statements import set_outcome as outcome_statement
 from hotline.store.db import STORE_ERRORS, Database
 from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEventKind
 from hotline.store.event_writer import EventWriter
@@ -175,7 +174,7 @@ class CallLog:
 
     async def answered(self, uniqueid: str, at: datetime | None = None) -> None:
         """The call was answered; the first time reported is kept."""
-        await self._update(uniqueid, answered_at=func.coalesce(Call.answered_at, _ts(at)))
+        await self._update(ANSWERED, {"p_uniqueid": uniqueid, "p_at": _utc_or_now(at)})
 
     async def add_event(
         self,
@@ -246,7 +245,8 @@ class CallLog:
     ) -> None:
         """Record how the call ended up.  The first outcome (and its reason) wins; with
         ``overwrite`` this one replaces it, keeping the old reason if none is given."""
-        await self._update(uniqueid, **outcome_values(outcome, operator_reason, overwrite))
+        params = {"p_uniqueid": uniqueid, "p_outcome": outcome, "p_reason": operator_reason}
+        await self._update(outcome_statement(overwrite), params)
 
     async def record_outcome(
         self,
@@ -263,8 +263,8 @@ class CallLog:
         at = utc_now()
         try:
             async with self._db.session() as session:
-                values = outcome_values(outcome, None, False)
-                call_id = await update_call(session, uniqueid, **values)
+                params = {"p_uniqueid": uniqueid, "p_outcome": outcome, "p_reason": None}
+                call_id = await returning_id(session, outcome_statement(False), params)
                 await add_event(session, uniqueid, kind, value, detail, at, call_id)
         except (*STORE_ERRORS, UnknownCall) as exc:
             if self._events is not None:
@@ -293,20 +293,18 @@ class CallLog:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PATH_FLUSH_SECONDS):
                     await self._events.flush()
-        cause = literal(hangup_cause, Call.hangup_cause.type)
-        ends_as = func.coalesce(CALLS.c.outcome, literal(outcome, str_enum(CallOutcome)))
-        first_end = (
-            update(CALLS)
-            .where(CALLS.c.uniqueid == uniqueid, CALLS.c.ended_at.is_(None))
-            .values(ended_at=_ts(at), hangup_cause=func.coalesce(CALLS.c.hangup_cause, cause))
-            .values(outcome=ends_as)
-            .returning(*ENDED_COLUMNS)
-        )
+        params = {
+            "p_uniqueid": uniqueid,
+            "p_at": _utc_or_now(at),
+            "p_cause": hangup_cause,
+            "p_outcome": outcome,
+        }
         async with self._db.session() as session:
-            row = (await session.execute(first_end)).first()
+            row = (await session.execute(FIRST_END, params)).first()
             if row is None:
                 # Ended before: the first cause is kept, and the outcome if there is none
                 # yet (in this transaction: the tracker's hang-up was two, issue 19).
+                cause = literal(hangup_cause, Call.hangup_cause.type)
                 again = (
                     update(CALLS)
                     .where(CALLS.c.uniqueid == uniqueid)
@@ -314,7 +312,8 @@ class CallLog:
                     .returning(CALLS.c.id)
                 )
                 if outcome is not None:
-                    again = again.values(outcome=ends_as)
+                    ends_as = literal(outcome, str_enum(CallOutcome))
+                    again = again.values(outcome=func.coalesce(CALLS.c.outcome, ends_as))
                 if (await session.execute(again)).first() is None:
                     raise UnknownCall(uniqueid)
                 return
@@ -450,10 +449,9 @@ class CallLog:
         async with self._db.session() as session:
             return int(await session.scalar(query, params) or 0)
 
-    async def _update(self, uniqueid: str, **values: ColumnElement[Any]) -> None:
-        # UPDATE .. RETURNING tells "no such call" apart from "nothing to change" in one trip.
+    async def _update(self, statement: Any, params: dict[str, Any]) -> None:
         async with self._db.session() as session:
-            await update_call(session, uniqueid, **values)
+            await returning_id(session, statement, params)
 
 
 def _with_events() -> Select[Call]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, Protocol
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.protocol import webhooks as wh
+from hotline.store.call_statements import EVENTS_OF_CALL, QUEUE_EVENTS_OF_CALL
 from hotline.store.enums import AppealStatus, CallOutcome, EventKind
 from hotline.store.models import (
     Appeal,
@@ -112,22 +113,12 @@ class EndedCall(Protocol):
 async def inbound_call_ended(session: AsyncSession, call: EndedCall) -> None:
     """The call's end with its menu path, identified accounts and queue result (as the log
     has them when the hang-up is written)."""
-    # Core columns, not the entities': no ORM execution state per hang-up (issue 19 item 1).
-    ev, qe = _CALL_EVENTS.c, _QUEUE_EVENTS.c
-    events = (
-        await session.execute(
-            select(ev.kind, ev.value).where(ev.call_id == call.id).order_by(ev.at, ev.id)
-        )
-    ).all()
+    # Core columns, not the entities': no ORM execution state per hang-up; the statements
+    # prebuilt (issue 19 item 1).
+    events = (await session.execute(EVENTS_OF_CALL, {"p_call_id": call.id})).all()
     path = [value for kind, value in events if kind == EventKind.NODE]
     accounts = list(dict.fromkeys(v for k, v in events if k == EventKind.ACCOUNT))
-    queue_rows = (
-        await session.execute(
-            select(qe.kind, qe.queue, qe.member)
-            .where(qe.uniqueid == call.uniqueid)
-            .order_by(qe.at, qe.id)
-        )
-    ).all()
+    queue_rows = (await session.execute(QUEUE_EVENTS_OF_CALL, {"p_uniqueid": call.uniqueid})).all()
     queue = queue_rows[-1][1] if queue_rows else None
     if queue is None:
         queue = next((v for k, v in events if k == EventKind.QUEUE), None)

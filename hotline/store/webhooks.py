@@ -57,6 +57,9 @@ def new_event_id() -> str:
     return uuid.uuid4().hex
 
 
+_INSERT: Final = insert(_EVENTS)
+
+
 def add_event(session: AsyncSession, payload: WebhookPayload) -> None:
     """Write ``payload`` into the outbox in ``session``'s transaction (committed with it)."""
     session.add(WebhookEventRow(**_row(payload)))
@@ -65,8 +68,8 @@ def add_event(session: AsyncSession, payload: WebhookPayload) -> None:
 
 async def insert_event(session: AsyncSession, payload: WebhookPayload) -> None:
     """``add_event`` as one Core INSERT, executed now: no unit of work to flush at commit
-    (the call tracker's hang-ups, issue 19 item 1)."""
-    await session.execute(insert(_EVENTS).values(_row(payload)))
+    (the call tracker's hang-ups, issue 19 item 1); the statement built once."""
+    await session.execute(_INSERT, _row(payload))
     _announce(session)
 
 
