@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Self
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from hotline.core.clock import utc_now
@@ -84,7 +84,12 @@ EVENTS_FOR_ROW_SECONDS: Final = 300.0
 HELD_RETRY_FIRST: Final = 0.5
 HELD_RETRY_MAX: Final = 10.0
 _CALLS: Final[Table] = Call.__table__  # type: ignore[assignment]
+# Built once (a statement built per batch cost SQLAlchemy a new cache key each time).
+_IDS_OF: Final = select(_CALLS.c.uniqueid, _CALLS.c.id).where(
+    _CALLS.c.uniqueid.in_(bindparam("p_uniqueids", expanding=True))
+)
 _CALL_EVENTS: Final[Table] = CallEvent.__table__  # type: ignore[assignment]
+_INSERT: Final = insert(_CALL_EVENTS)
 
 
 @dataclass
@@ -373,9 +378,7 @@ class EventWriter:
         ids = {u: self._call_ids[u] for u in wanted if u in self._call_ids}
         async with self._db.session() as session:
             for some in batches(sorted(wanted - ids.keys()), BATCH_ROWS):
-                found = await session.execute(
-                    select(_CALLS.c.uniqueid, _CALLS.c.id).where(_CALLS.c.uniqueid.in_(some))
-                )
+                found = await session.execute(_IDS_OF, {"p_uniqueids": some})
                 for uniqueid, call_id in found:
                     ids[uniqueid] = call_id
                     self._remember(uniqueid, call_id)
@@ -403,7 +406,7 @@ class EventWriter:
             for chunk in batches(rows, INSERT_ROWS):
                 # The table's INSERT (Core executemany), not the entity's: the ORM's bulk
                 # insert spent Python per row on the loop the callers' keys wait for (issue 19).
-                await session.execute(insert(_CALL_EVENTS), chunk)
+                await session.execute(_INSERT, chunk)
         return released, unknown
 
     @staticmethod

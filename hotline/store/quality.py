@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 # The quality tracker's spool of measurements the store refused (issue 21).
 SPOOL: Final = "call-quality"
 _QUALITY: Final[Table] = CallQuality.__table__  # type: ignore[assignment]
+_INSERT: Final = insert(_QUALITY)
 
 
 @dataclass(frozen=True)
@@ -116,23 +117,24 @@ class CallQualityStore:
                     return
             # A Core INSERT, not an entity added: no unit of work to flush for one row per
             # hang-up (issue 19 item 1).
-            row = insert(_QUALITY).values(
-                at=as_utc(record.at),
-                uniqueid=record.uniqueid,
-                channel=record.channel,
-                rx_packets=record.rx_packets,
-                tx_packets=record.tx_packets,
-                lost=record.lost,
-                remote_lost=record.remote_lost,
-                loss=record.loss,
-                jitter_ms=record.jitter_ms,
-                rtt_ms=record.rtt_ms,
-                flagged=record.flagged,
-                problems=",".join(record.problems),
-                leg=record.leg,
-                call_uniqueid=record.call,
-            )
-            await session.execute(row)
+            row = {
+                "at": as_utc(record.at),
+                "uniqueid": record.uniqueid,
+                "channel": record.channel,
+                "rx_packets": record.rx_packets,
+                "tx_packets": record.tx_packets,
+                "lost": record.lost,
+                "remote_lost": record.remote_lost,
+                "loss": record.loss,
+                "jitter_ms": record.jitter_ms,
+                "rtt_ms": record.rtt_ms,
+                "flagged": record.flagged,
+                "problems": ",".join(record.problems),
+                "leg": record.leg,
+                "call_uniqueid": record.call,
+            }
+            # Built once: built per row, SQLAlchemy made a new cache key for each.
+            await session.execute(_INSERT, row)
 
     async def between(self, start: datetime, end: datetime) -> list[QualityRecord]:
         query = (

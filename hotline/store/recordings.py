@@ -3,6 +3,7 @@ work."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -103,6 +104,40 @@ def _index_statement(db: Database) -> Any:
             .returning(columns.id)
         )
     return statement
+
+
+# What completing a call's recordings needs, in one query (``p_uniqueid``), built once.
+_CALL_OF = select(Call.id).where(Call.uniqueid == bindparam("p_uniqueid")).scalar_subquery()
+_ACCOUNT_OF = (
+    select(CallEvent.value)
+    .join(Call, CallEvent.call_id == Call.id)
+    .where(Call.uniqueid == bindparam("p_uniqueid"), CallEvent.kind == EventKind.ACCOUNT)
+    .order_by(CallEvent.at.desc(), CallEvent.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_OPERATOR_OF = (
+    select(QueueEvent.member)
+    .where(
+        QueueEvent.uniqueid == bindparam("p_uniqueid"),
+        QueueEvent.kind == QueueEventKind.CONNECT,
+    )
+    .order_by(QueueEvent.at.desc(), QueueEvent.id.desc())
+    .limit(1)
+    .scalar_subquery()
+)
+_TO_COMPLETE: Final = (
+    select(Recording, _CALL_OF, _ACCOUNT_OF, _OPERATOR_OF)
+    .where(Recording.uniqueid == bindparam("p_uniqueid"))
+    .order_by(Recording.id)
+)
+
+
+@functools.cache
+def _update_statement(names: frozenset[str]) -> Any:
+    """A recording row's UPDATE of these columns (``p_id``, ``p_<column>``), built once."""
+    values = {name: bindparam(f"p_{name}", type_=_RECORDINGS.c[name].type) for name in names}
+    return update(_RECORDINGS).where(_RECORDINGS.c.id == bindparam("p_id")).values(values)
 
 
 # Uniqueids this process indexed a recording for and whose hang-up has not come yet.
@@ -210,29 +245,8 @@ class Recordings:
         """The call's recordings with its id, account and operator, in one query (issue 19:
         the queue tracker read the whole call with its events, and the queue events, and the
         recordings again, for every recorded call's hang-up)."""
-        call = select(Call.id).where(Call.uniqueid == uniqueid).scalar_subquery()
-        account = (
-            select(CallEvent.value)
-            .join(Call, CallEvent.call_id == Call.id)
-            .where(Call.uniqueid == uniqueid, CallEvent.kind == EventKind.ACCOUNT)
-            .order_by(CallEvent.at.desc(), CallEvent.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        operator = (
-            select(QueueEvent.member)
-            .where(QueueEvent.uniqueid == uniqueid, QueueEvent.kind == QueueEventKind.CONNECT)
-            .order_by(QueueEvent.at.desc(), QueueEvent.id.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-        query = (
-            select(Recording, call, account, operator)
-            .where(Recording.uniqueid == uniqueid)
-            .order_by(Recording.id)
-        )
         async with self._db.session() as session:
-            rows = (await session.execute(query)).all()
+            rows = (await session.execute(_TO_COMPLETE, {"p_uniqueid": uniqueid})).all()
         if not rows:
             return Completion([], None, None, None)
         first = rows[0]
@@ -240,9 +254,11 @@ class Recordings:
 
     async def update(self, recording_id: int, **values: Any) -> None:
         # The table's UPDATE, not the entity's: no ORM execution state (issue 19 item 1).
-        statement = update(_RECORDINGS).where(_RECORDINGS.c.id == recording_id).values(**values)
+        params = {f"p_{name}": value for name, value in values.items()}
         async with self._db.session() as session:
-            await session.execute(statement)
+            await session.execute(
+                _update_statement(frozenset(values)), {"p_id": recording_id, **params}
+            )
 
     async def find(
         self,
