@@ -99,20 +99,20 @@ class OneHopCursor(AsyncAdapt_aiosqlite_cursor):
         self._rows.clear()
 
     async def _execute_async(self, operation: Any, parameters: Any) -> Any:
-        connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        run: Callable[..., Awaitable[_Outcome]] = connection._execute
-        async with self._adapt_connection._execute_mutex:
-            outcome = await run(_execute, connection._conn, operation, parameters)
-        self._keep(outcome)
-        return None
+        await self._run(_execute, operation, parameters)
 
     async def _executemany_async(self, operation: Any, seq_of_parameters: Any) -> Any:
+        await self._run(_executemany, operation, seq_of_parameters)
+
+    async def _run(
+        self, statement: Callable[[sqlite3.Connection, str, Any], _Outcome], *args: Any
+    ) -> None:
+        """``statement`` run on aiosqlite's thread with the sqlite3 connection: one hop."""
         connection: aiosqlite.Connection = self._connection  # type: ignore[assignment]
-        run: Callable[..., Awaitable[_Outcome]] = connection._execute
+        queue: Callable[..., Awaitable[_Outcome]] = connection._execute
         async with self._adapt_connection._execute_mutex:
-            outcome = await run(_executemany, connection._conn, operation, seq_of_parameters)
+            outcome = await queue(statement, connection._conn, *args)
         self._keep(outcome)
-        return None
 
     def _keep(self, outcome: _Outcome) -> None:
         description, rows, self._rowcount, self._lastrowid = outcome
