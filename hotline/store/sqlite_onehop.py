@@ -13,9 +13,10 @@ Only buffered cursors change: server-side cursors (``stream()``, the exports) fe
 chunks and stay SQLAlchemy's.  Given to SQLAlchemy as the aiosqlite dialect's DBAPI module
 (``create_async_engine(..., module=...)``), so the URL, the dialect and every event stay
 SQLAlchemy's.  Written by hand because neither SQLAlchemy nor aiosqlite offers a cursor that
-runs a statement in one call; it uses aiosqlite's ``_execute`` (queue a function on the
-connection's thread) and ``_conn``, both present in every aiosqlite release SQLAlchemy 2
-supports; the unit tests fail if either goes.
+runs a statement in one call.  It uses two private names of aiosqlite's ``Connection``:
+``_execute`` (queue a function on the connection's thread) and ``_conn`` (its sqlite3
+connection); the tests (tests/store/test_sqlite_onehop.py) fail if an aiosqlite release
+changes either.
 """
 
 from __future__ import annotations
