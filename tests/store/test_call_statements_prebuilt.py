@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.sql.cache_key import HasCacheKey
 
-from hotline.store.calllog import CallLog, UnknownCall
+from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
 from hotline.store.event_writer import EventWriter
@@ -130,11 +130,3 @@ async def test_the_prebuilt_writes_keep_first_wins(call_log: CallLog) -> None:
     call = await call_log.get(uniqueid="1800000000.4")
     assert call is not None and call.outcome is CallOutcome.ABANDONED
 
-
-async def test_no_such_call_is_told_apart(call_log: CallLog) -> None:
-    with pytest.raises(UnknownCall):
-        await call_log.answered("1800000000.9")
-    with pytest.raises(UnknownCall):
-        await call_log.set_outcome("1800000000.9", CallOutcome.COMPLETED)
-    with pytest.raises(UnknownCall):
-        await call_log.ended("1800000000.9")
