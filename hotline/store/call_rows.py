@@ -8,13 +8,18 @@ waits for the next batch, and a batch is one multi-row ``INSERT .. ON CONFLICT D
 RETURNING`` through Core, in one transaction (group commit: a lone call waits for no timer, a
 burst pays one statement per batch).  Every ``open()`` returns only once its row is committed,
 so what the callers rely on (the row before its events, its id to the dialplan) holds.
+
+The batched event writer learns each committed row's id here (``written``) and waits for the
+rows still being written (``settled``) before it writes their calls' events: an IVR notes its
+first events while its row is in the next batch, and under load those events found no row,
+were held, spooled to disk and logged, for every other call (issue 19 item 1).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
@@ -74,6 +79,8 @@ class UnknownCall(NotFound):
 @dataclass
 class _Row:
     values: dict[str, Any]
+    # Done when the write ended, whichever way (``CallRows.settled``).
+    ended: asyncio.Future[None]
     waiters: list[asyncio.Future[str]] = field(default_factory=list)
 
     def merge(self, later: Mapping[str, Any]) -> None:
@@ -152,18 +159,37 @@ def row_values(
 class CallRows:
     """Group commit of call rows for one :class:`~hotline.store.calllog.CallLog`."""
 
-    def __init__(self, db: Database, max_rows: int = MAX_ROWS) -> None:
+    def __init__(
+        self,
+        db: Database,
+        max_rows: int = MAX_ROWS,
+        *,
+        written: Callable[[Mapping[str, str]], None] | None = None,
+    ) -> None:
+        """``written``: told the call ids (by uniqueid) of every batch committed."""
         self._db = db
         self._max_rows = max_rows
+        self._written = written
         self._pending: dict[str, _Row] = {}  # by uniqueid, in the order asked
+        self._unsettled: dict[str, _Row] = {}  # the newest row of each call not yet written
         self._writer: asyncio.Task[None] | None = None
+
+    async def settled(self, uniqueids: Collection[str], seconds: float) -> None:
+        """Return once no row of these calls is waiting for its batch or being written, or
+        after ``seconds``; never raises for a row that failed."""
+        ends = [row.ended for u in uniqueids if (row := self._unsettled.get(u)) is not None]
+        if ends:
+            await asyncio.wait(ends, timeout=seconds)
 
     async def open(self, values: dict[str, Any]) -> str:
         """Write the row (or find it again) with the next batch; its call id."""
-        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
-        row = self._pending.get(values["uniqueid"])
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[str] = loop.create_future()
+        uniqueid = values["uniqueid"]
+        row = self._pending.get(uniqueid)
         if row is None:
-            row = self._pending[values["uniqueid"]] = _Row(dict(values))
+            row = self._pending[uniqueid] = _Row(dict(values), loop.create_future())
+            self._unsettled[uniqueid] = row
         else:
             row.merge(values)
         row.waiters.append(waiter)
@@ -186,7 +212,15 @@ class CallRows:
             for row in (*batch, *self._pending.values()):
                 for waiter in row.waiters:
                     waiter.cancel()
+                self._ended(row)
             self._pending.clear()
+
+    def _ended(self, row: _Row) -> None:
+        if not row.ended.done():
+            row.ended.set_result(None)
+        uniqueid = row.values["uniqueid"]
+        if self._unsettled.get(uniqueid) is row:
+            del self._unsettled[uniqueid]
 
     async def _write(self, batch: list[_Row]) -> None:
         try:
@@ -199,9 +233,13 @@ class CallRows:
                 return
             for row in batch:
                 _settle(row, exc)
+                self._ended(row)
             return
+        if self._written is not None:
+            self._written(ids)
         for row in batch:
             _settle(row, ids[row.values["uniqueid"]])
+            self._ended(row)
 
     async def _statement(self, rows: list[dict[str, Any]]) -> dict[str, str]:
         async with self._db.session() as session:

@@ -126,8 +126,11 @@ class CallLog:
         self._db = db
         # Where ``note`` sends events: a batching writer in the engine, else written at once.
         self._events = events
-        # The call rows of calls opened together go in one statement (issue 19).
-        self._rows = CallRows(db)
+        # The call rows of calls opened together go in one statement (issue 19); the writer
+        # learns their ids and waits for those in flight.
+        self._rows = CallRows(db, written=None if events is None else events.remember_calls)
+        if events is not None:
+            events.follow_rows(self._rows.settled)
 
     @property
     def db(self) -> Database:

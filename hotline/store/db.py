@@ -57,6 +57,9 @@ SQLITE_PRAGMAS = (
 # keeps one statement's bound parameters far below SQLite's 32766 and PostgreSQL's 65535, and a
 # batch small enough that progress can be reported between batches.
 BATCH_ROWS: Final = 500
+# The pool's size and overflow when the settings leave them to the backend (StoreSettings).
+SQLITE_POOL: Final = (20, 40)
+SERVER_POOL: Final = (5, 10)
 
 # What a store outage raises (the server stopped or restarting, the disk gone, a lock held
 # past the busy wait): what code that can go on without the store catches (issue 21).
@@ -82,12 +85,25 @@ class UnknownSchema(RuntimeError):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False, busy_seconds: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        busy_seconds: float = 5.0,
+        pool_size: int | None = None,
+        pool_overflow: int | None = None,
+    ) -> None:
         """``busy_seconds``: how long a SQLite statement waits for a lock another connection
-        holds (SQLite's busy handler retries within it) before "database is locked"."""
+        holds (SQLite's busy handler retries within it) before "database is locked";
+        ``pool_size``, ``pool_overflow``: the pool's (None: by backend, ``StoreSettings``)."""
         self.url: URL = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         options: dict[str, Any] = {"echo": echo}
+        if self.url.database not in (None, "", ":memory:"):  # not SQLite's one-connection pool
+            default_size, default_overflow = SQLITE_POOL if self.is_sqlite else SERVER_POOL
+            options["pool_size"] = default_size if pool_size is None else pool_size
+            options["max_overflow"] = default_overflow if pool_overflow is None else pool_overflow
         if self.is_sqlite:
             _make_parent_dir(self.url)
             # The pool's rollback on return is a hop to aiosqlite's thread even after a commit
@@ -120,6 +136,8 @@ class Database:
             settings.database_url,
             echo=settings.store.echo,
             busy_seconds=settings.resilience.sqlite_busy_seconds,
+            pool_size=settings.store.pool_size,
+            pool_overflow=settings.store.pool_overflow,
         )
 
     def __repr__(self) -> str:

@@ -38,7 +38,7 @@ import logging
 import time
 import uuid
 from collections import Counter, OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Self
@@ -83,6 +83,9 @@ INSERT_ROWS: Final = 250
 EVENTS_FOR_ROW_SECONDS: Final = 300.0
 HELD_RETRY_FIRST: Final = 0.5
 HELD_RETRY_MAX: Final = 10.0
+# How long a batch waits for its calls' rows this process is writing (``follow_rows``):
+# beyond it their events are held as for a row written elsewhere.
+ROWS_WAIT_SECONDS: Final = 2.0
 _CALLS: Final[Table] = Call.__table__  # type: ignore[assignment]
 # Built once (a statement built per batch cost SQLAlchemy a new cache key each time).
 _IDS_OF: Final = select(_CALLS.c.uniqueid, _CALLS.c.id).where(
@@ -157,6 +160,8 @@ class EventWriter:
         self._spool = spool
         self._given_up: list[_Event] = []  # expired held events, to delete from the spool
         self._away = False  # the last write was refused: new events are spooled as they come
+        # This process's call rows still being written (``follow_rows``), waited for.
+        self._rows_settled: Callable[[Collection[str], float], Awaitable[None]] | None = None
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> Self:
@@ -176,6 +181,17 @@ class EventWriter:
     ) -> None:
         await self._queue.put(_Event(uniqueid, kind, value, detail, at or utc_now()))
         self._queued += 1
+
+    def follow_rows(self, settled: Callable[[Collection[str], float], Awaitable[None]]) -> None:
+        """Wait (``settled``: ``CallRows.settled``) for this process's rows of a batch's calls
+        before writing it: an event noted while its row is in the next batch of rows is then
+        written with it, not held, spooled and logged as a row that may never come."""
+        self._rows_settled = settled
+
+    def remember_calls(self, ids: Mapping[str, str]) -> None:
+        """Call ids (by uniqueid) just committed: a batch needs no look-up for them."""
+        for uniqueid, call_id in ids.items():
+            self._remember(uniqueid, call_id)
 
     @property
     def waiting(self) -> int:
@@ -311,6 +327,10 @@ class EventWriter:
         """One batch from the outbox's head, with the held events whose row now exists; the
         next back-off."""
         batch = [self._outbox[i] for i in range(min(MAX_BATCH, len(self._outbox)))]
+        if self._rows_settled is not None:
+            unknown_calls = {e.uniqueid for e in batch} - self._call_ids.keys()
+            if unknown_calls:
+                await self._rows_settled(unknown_calls, ROWS_WAIT_SECONDS)
         look_held = self._held_is_due()
         try:
             released, unknown = await self._write(batch, look_held)
