@@ -209,10 +209,12 @@ class ChannelVar(StrEnum):
     # "1" for a first-time caller (detailed prompts, the navigation hint once),
     FIRST_TIME = "HOTLINE_FIRST_TIME"
     HINTED = "HOTLINE_HINTED"  # "1" once the navigation hint was played
-    INVALID = "HOTLINE_INVALID"  # invalid rounds in a row
-    SILENT = "HOTLINE_SILENT"  # silent rounds in a row
-    WAITING = "HOTLINE_WAITING"  # "1" while the level waits for a key after its prompt
-    AGAIN = "HOTLINE_AGAIN"  # "1" while a notice that plays the level again is playing
+    # A level's counters in one variable, "<invalid>:<silent>:<waiting>:<again>": invalid
+    # rounds in a row, silent rounds in a row, "1" while the level waits for a key
+    # after its prompt, "1" while a notice that plays the level again is playing.  One
+    # variable, so a key resets them in one VarSet, not four: Asterisk builds an AMI event
+    # for every variable set (issue 19 item 1).
+    LEVEL = "HOTLINE_LEVEL"
     # The key just pressed on a level, "<key>/<waiting>/<again>/<node>" ("-": none), reported
     # with the next level's or the engine's event (MENU_KEY).
     KEY = "HOTLINE_KEY"

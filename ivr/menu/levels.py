@@ -99,6 +99,26 @@ def _var(name: ChannelVar) -> str:
     return f"${{{name}}}"
 
 
+# The parts of ChannelVar.LEVEL (1-based, as CUT counts them).
+INVALID, SILENT, WAITING, AGAIN = 1, 2, 3, 4
+
+
+def _part(index: int) -> str:
+    """One of the level's counters, read (``${CUT(HOTLINE_LEVEL,:,n)}``)."""
+    return f"${{CUT({ChannelVar.LEVEL},:,{index})}}"
+
+
+def level(**parts: str) -> str:
+    """``HOTLINE_LEVEL=...`` for an MSet or a Set: the parts named (``invalid``, ``silent``,
+    ``waiting``, ``again``) set to their value, the others kept as they are."""
+    names = ("invalid", "silent", "waiting", "again")
+    unknown = parts.keys() - set(names)
+    if unknown:
+        raise ValueError(f"no such part of the level's counters: {sorted(unknown)}")
+    values = [parts.get(name, _part(index)) for index, name in enumerate(names, start=1)]
+    return f"{ChannelVar.LEVEL}={':'.join(values)}"
+
+
 def _event(kind: MenuEventKind, value: str, *headers: tuple[str, str]) -> str:
     fields = [MENU_EVENT, f"{MENU_KIND}: {kind}", f"{MENU_VALUE}: {value}"]
     fields += [f"{name}: {text}" for name, text in headers]
@@ -166,7 +186,7 @@ class _Renderer:
         walked = _var(ChannelVar.WALKED)
         value = walked
         if again is not None:
-            value += f'${{IF($["{_var(ChannelVar.AGAIN)}" = "1"]?/{again})}}'
+            value += f'${{IF($["{_part(AGAIN)}" = "1"]?/{again})}}'
         if to is not None:
             value += f"/{to}"
         return f"{ChannelVar.WALKED}={value}"
@@ -179,11 +199,11 @@ class _Renderer:
         entry, or the engine's): HOTLINE_KEY, "<key>/<waited>/<again>/<node>" (over a
         prompt, or while the level waited; over a notice that plays the level again: the
         node entered again first)."""
-        pressed_as = f"{pressed}/{_var(ChannelVar.WAITING)}/{_var(ChannelVar.AGAIN)}/{node.id}"
+        pressed_as = f"{pressed}/{_part(WAITING)}/{_part(AGAIN)}/{node.id}"
         action = to is not None and self.menu.node(to).kind is NodeKind.ACTION
         values = [f"{ChannelVar.KEY}={pressed_as}", self.walked(node.id, None if action else to)]
         if reset:
-            values += [f"{name}=0" for name in _COUNTERS]
+            values.append(LEVEL_RESET)
         if action:
             values.append(f"{ChannelVar.NODE}={to}")
         if also:
@@ -203,7 +223,7 @@ class _Renderer:
 
     def again(self, node: MenuNode) -> list[str]:
         """The level again after a notice nobody cut short."""
-        values = f"{ChannelVar.AGAIN}=0,{NO_KEY},{self.walked(None, node.id)}"
+        values = f"{level(again='0')},{NO_KEY},{self.walked(None, node.id)}"
         return [f" same => n,MSet({values})", " same => n,Goto(s,1)"]
 
     def navigation(self, node: MenuNode) -> list[str]:
@@ -249,7 +269,7 @@ class _Renderer:
             *self.entry(node),
             # R-022, R-152: the navigation keys once, to a first-time caller, after the level.
             f' same => n,GotoIf($["{first}{hinted}" = "10"]?hint)',
-            f" same => n(wait),Set({ChannelVar.WAITING}=1)",
+            f" same => n(wait),Set({level(waiting='1')})",
             f" same => n,WaitExten({token(timeout, 'input timeout')})",
             # WaitExten goes on to the next step when there is one: the silent round's.
             " same => n,Goto(t,1)",
@@ -265,19 +285,18 @@ class _Renderer:
         return lines
 
     def invalid(self, node: MenuNode) -> list[str]:
-        count, again = ChannelVar.INVALID, ChannelVar.AGAIN
         event = _event(
             MenuEventKind.DIGITS,
             "${INVALID_EXTEN}",
-            (MENU_WAITING, _var(ChannelVar.WAITING)),
-            (MENU_AGAIN, _var(again)),
+            (MENU_WAITING, _part(WAITING)),
+            (MENU_AGAIN, _part(AGAIN)),
             (MENU_NODE, node.id),
         )
+        counted = level(invalid=f"$[{_part(INVALID)} + 1]", silent="0", waiting="0", again="1")
         return [
             f"exten => i,1,{event}",
-            f" same => n,MSet({ChannelVar.SILENT}=0,{ChannelVar.WAITING}=0,{again}=1,{NO_KEY},"
-            f"{count}=$[{_var(count)} + 1],{self.walked(node.id)})",
-            f" same => n,GotoIf($[{_var(count)} >= {self.ivr.max_rounds}]?last)",
+            f" same => n,MSet({counted},{NO_KEY},{self.walked(node.id)})",
+            f" same => n,GotoIf($[{_part(INVALID)} >= {self.ivr.max_rounds}]?last)",
             *self.play(prompts.INVALID),
             *self.again(node),
             # The last round's notice plays whole: the operator follows whatever is pressed.
@@ -287,16 +306,16 @@ class _Renderer:
         ]
 
     def silent(self, node: MenuNode) -> list[str]:
-        count = ChannelVar.SILENT
         event = _event(MenuEventKind.DIGITS, "", (MENU_WAITING, "1"), (MENU_NODE, node.id))
+        counted = level(silent=f"$[{_part(SILENT)} + 1]", waiting="0")
         return [
             f"exten => t,1,{event}",
-            f" same => n,MSet({ChannelVar.WAITING}=0,{NO_KEY},{count}=$[{_var(count)} + 1])",
-            f" same => n,GotoIf($[{_var(count)} >= {self.ivr.silent_rounds}]?operator)",
-            f" same => n,GotoIf($[{_var(count)} > 1]?next)",
-            f" same => n,Set({ChannelVar.AGAIN}=1)",
+            f" same => n,MSet({counted},{NO_KEY})",
+            f" same => n,GotoIf($[{_part(SILENT)} >= {self.ivr.silent_rounds}]?operator)",
+            f" same => n,GotoIf($[{_part(SILENT)} > 1]?next)",
+            f" same => n,Set({level(again='1')})",
             *self.play(prompts.NO_TONE),
-            f" same => n(next),MSet({ChannelVar.AGAIN}=0,{self.walked(None, node.id)})",
+            f" same => n(next),MSet({level(again='0')},{self.walked(None, node.id)})",
             " same => n,Goto(s,1)",
             " same => n(operator),NoOp(silent rounds run out)",
             *self.to_engine(node, IVR_NODE_SILENT),
@@ -321,7 +340,7 @@ class _Renderer:
 
 NodeId = str | None
 NO_KEY: Final = f"{ChannelVar.KEY}=-"
-_COUNTERS: Final = (ChannelVar.INVALID, ChannelVar.SILENT, ChannelVar.WAITING, ChannelVar.AGAIN)
+LEVEL_RESET: Final = level(invalid="0", silent="0", waiting="0", again="0")
 
 
 def render_version(menu: Menu, settings: Settings, sound: SoundOf, tag: str) -> str:

@@ -99,7 +99,8 @@ def test_one_context_per_node_with_its_keys(menu: Menu, settings: Settings) -> N
     assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(info[ivr.back_key])
     # A key is reported with the next event: whether the level waited, whether it came over
     # a notice that plays the level again, and on which node.
-    pressed = f"{ChannelVar.KEY}=3/${{{ChannelVar.WAITING}}}/${{{ChannelVar.AGAIN}}}/main"
+    level = ChannelVar.LEVEL
+    pressed = f"{ChannelVar.KEY}=3/${{CUT({level},:,3)}}/${{CUT({level},:,4)}}/main"
     assert apps(main["3"])[0].startswith(f"MSet({pressed},")
     entry = apps(info["s"])[0]
     assert entry.startswith("UserEvent(HotlineMenu,Kind: node,Value: info,")
@@ -149,19 +150,29 @@ def test_invalid_and_silent_rounds_are_counted_apart(menu: Menu, settings: Setti
     main = plan[context_of(TAG, "main")]
     invalid = apps(main["i"])
     assert "Value: ${INVALID_EXTEN}" in invalid[0]
-    assert f"{ChannelVar.INVALID}=$[${{{ChannelVar.INVALID}}} + 1]" in invalid[1]
-    assert f"{ChannelVar.SILENT}=0" in invalid[1]
-    assert f"GotoIf($[${{{ChannelVar.INVALID}}} >= 3]?last)" in invalid
+    level = ChannelVar.LEVEL
+    invalid_count, silent_count = f"${{CUT({level},:,1)}}", f"${{CUT({level},:,2)}}"
+    # One more invalid round, the silent ones reset, the notice that plays the level again.
+    assert f"MSet({level}=$[{invalid_count} + 1]:0:0:1," in invalid[1]
+    assert f"GotoIf($[{invalid_count} >= 3]?last)" in invalid
     assert invalid[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_NO_INPUT},1)"
     assert f"Background(/sounds/{prompts.INVALID})" in invalid
     silent = apps(main["t"])
     assert silent[0].startswith("UserEvent(HotlineMenu,Kind: digits,Value: ,Waiting: 1")
-    assert f"GotoIf($[${{{ChannelVar.SILENT}}} >= 2]?operator)" in silent
+    # One more silent round; the invalid ones and the notice flag kept.
+    assert silent[1].startswith(
+        f"MSet({level}={invalid_count}:$[{silent_count} + 1]:0:${{CUT({level},:,4)}},"
+    )
+    assert f"GotoIf($[{silent_count} >= 2]?operator)" in silent
     assert f"Background(/sounds/{prompts.NO_TONE})" in silent
     assert silent[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_SILENT},1)"
-    # A valid option and the navigation keys reset both counters.
-    assert f"{ChannelVar.INVALID}=0" in apps(main["3"])[0]
-    assert f"{ChannelVar.SILENT}=0" in apps(main["3"])[0]
+    # A valid option and the navigation keys reset the counters, in one variable: each
+    # variable set is an AMI event Asterisk builds (issue 19 item 1).
+    for key in ("3", settings.ivr.back_key, settings.ivr.main_key, settings.ivr.repeat_key):
+        mset = apps(main[key])[0]
+        assert f"{level}=0:0:0:0" in mset
+        assigned = re.findall(r"(?:^MSet\(|,)(HOTLINE_[A-Z_]+)=", mset)
+        assert assigned == [ChannelVar.KEY, ChannelVar.WALKED, level]
 
 
 def test_information_nodes_only_stop_for_navigation_keys(menu: Menu, settings: Settings) -> None:
