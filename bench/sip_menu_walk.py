@@ -40,7 +40,7 @@ START_SPREAD_MS: Final = 1000
 TAIL_MS: Final = START_SPREAD_MS + 800
 SCENARIO: Final = Path(__file__).parent / "sipp" / "menu_walk.xml"
 WEEK: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-EVENTS: Final = ("DTMFEnd", "AGIExecStart", "Newexten", "UserEvent")
+EVENTS: Final = ("Newchannel", "DTMFEnd", "AGIExecStart", "Newexten", "UserEvent")
 ENGINE_PROMPT_COMMANDS: Final = ("STREAM FILE", "GET DATA")
 TWIN_PROMPT_APPS: Final = frozenset({"background", "playback"})
 SYSTEMS: Final = ("dialplan", "engine")
@@ -119,8 +119,9 @@ class Recorder:
 
     sub: Subscription
     marks: dict[str, list[Mark]] = field(default_factory=lambda: defaultdict(list))
-    # Each channel's first dialplan step (its entry into the inbound context): where the
-    # time to the main menu is counted from, the same for both systems.
+    # Each channel's creation (Newchannel: it enters the inbound context), where the time to
+    # the main menu is counted from, the same for both systems.  Not its first dialplan step:
+    # the engine's AMI user, which the bench logs in as, is not sent the inbound context's.
     entered: dict[str, float] = field(default_factory=dict)
 
     async def run(self) -> None:
@@ -131,7 +132,7 @@ class Recorder:
                 continue  # another call on this Asterisk (a test, a simulator): not ours
             at = float(event["timestamp"])
             name = event.name.lower()
-            if name == "newexten":
+            if name == "newchannel":
                 self.entered.setdefault(event.uniqueid, at)
             if name == "dtmfend" and event.get("direction").lower() == "received":
                 self.marks[event.uniqueid].append(Mark(at, event.get("digit")))

@@ -70,9 +70,17 @@ MENU_CONF: Final = "hotline-menu.conf"
 MENU_CONTEXT_PREFIX: Final = "hotline-menu-"
 CONTEXT_IVR_NODE: Final = "hotline-ivr-node"
 # The dialplan steps (Newexten) of these contexts are not written to the engine's AMI user:
-# a key on a level is five of them, and no consumer in the engine reads any (the levels report
-# to the call log by UserEvent; the trackers follow the inbound, operator and fallback steps).
-ENGINE_UNREAD_CONTEXTS: Final = (MENU_CONTEXT_PREFIX, CONTEXT_IVR_NODE)
+# a key on a level is five of them, an inbound call's start a dozen, a campaign call's a
+# few, and no consumer in the engine reads any (the levels report to the call log by
+# UserEvent; the trackers follow the steps of the operator, fallback and node-leg contexts
+# only, and an inbound call from its Newchannel; issue 19 item 1).
+ENGINE_UNREAD_CONTEXTS: Final = (
+    MENU_CONTEXT_PREFIX,
+    CONTEXT_IVR_NODE,
+    CONTEXT_INBOUND,
+    CONTEXT_QUALITY,
+    CONTEXT_DIALER,
+)
 IVR_NODE_MENU: Final = "menu"
 # What the dialplan asks of the engine (the exten of CONTEXT_IVR_NODE, the route's first
 # argument): an action node, the operator key, invalid or silent rounds run out, or the walk.

@@ -194,8 +194,9 @@ async def test_the_engine_and_the_dialplan_log_the_same_calls(tmp_path: Path) ->
 async def test_the_engines_user_is_not_sent_the_levels_steps(
     engine: Engine, settings: Settings
 ) -> None:
-    # Five dialplan steps per key that no consumer in the engine reads: the trackers follow
-    # the inbound, operator and fallback contexts, the levels report by UserEvent.
+    # Five dialplan steps per key, and a dozen at the call's start, that no consumer in the
+    # engine reads: the trackers follow the operator and fallback contexts (and the inbound
+    # call from its Newchannel), the levels report by UserEvent.
     await installed(engine)
     async with ami_client(settings, AmiRole.ENGINE) as engine_user:
         steps = engine_user.subscribe(("Newexten",), maxsize=10_000)
@@ -205,5 +206,5 @@ async def test_the_engines_user_is_not_sent_the_levels_steps(
             seen.append(steps.queue.get_nowait())
     assert on_levels(transcript)  # the simulator (the CLI's user) followed the levels
     contexts = {e.get("context") for e in seen if e.uniqueid == transcript.uniqueid}
-    assert CONTEXT_INBOUND in contexts and CONTEXT_OPERATOR in contexts
+    assert CONTEXT_OPERATOR in contexts and CONTEXT_INBOUND not in contexts
     assert not any(c.startswith(ENGINE_UNREAD_CONTEXTS) for c in contexts), contexts
