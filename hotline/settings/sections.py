@@ -135,12 +135,8 @@ class StoreSettings(_Section):
     # None means a SQLite file in paths.data_dir; a postgresql+psycopg:// URL switches to PG.
     url: str | None = None
     echo: bool = False
-    # Connections the pool keeps open, and how many more a burst may open (closed again when
-    # returned).  None: by backend.  SQLite 20 and 40: a connection is a thread of aiosqlite
-    # and nothing on a server, and opening one per burst cost the loop a thread start and its
-    # PRAGMAs (issue 19 item 1: at 320 callers, one opened for every other call on 5 and 10).
-    # PostgreSQL 5 and 10 (SQLAlchemy's): a connection is a server process, and every worker,
-    # the web and the CLI share the server's max_connections.
+    # Connections the pool keeps open, and how many more a burst may open; None: by backend
+    # (hotline.store.db: SQLite 20 and 40, PostgreSQL 5 and 10).
     pool_size: int | None = Field(default=None, ge=1)
     pool_overflow: int | None = Field(default=None, ge=0)
 

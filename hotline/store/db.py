@@ -58,6 +58,10 @@ SQLITE_PRAGMAS = (
 # batch small enough that progress can be reported between batches.
 BATCH_ROWS: Final = 500
 # The pool's size and overflow when the settings leave them to the backend (StoreSettings).
+# SQLite: a connection is a thread of aiosqlite and nothing on a server; with 5 and 10 a burst
+# of 320 callers opened one (a thread start and its PRAGMAs) for every other call (issue 19
+# item 1).  PostgreSQL: SQLAlchemy's; a connection is a server process, and every worker, the
+# web and the CLI share the server's max_connections.
 SQLITE_POOL: Final = (20, 40)
 SERVER_POOL: Final = (5, 10)
 

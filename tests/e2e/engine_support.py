@@ -61,10 +61,10 @@ def cli_overrides(settings: Settings) -> list[str]:
 async def simulator(settings: Settings) -> AsyncIterator[tuple[Simulator, CallLog, AmiClient]]:
     db = Database.from_settings(settings)
     await db.upgrade()
-    # With the menu's levels in dialplan the engine's user is not sent the levels' dialplan
-    # steps (ENGINE_UNREAD_CONTEXTS), which the simulator follows: it takes the CLI's user, as
-    # `hotline call simulate` always does.
-    role = AmiRole.CLI if settings.ivr.levels == "dialplan" else AmiRole.ENGINE
+    # The engine's user is not sent the dialplan steps of the inbound context and the menu's
+    # levels (ENGINE_UNREAD_CONTEXTS), which the simulator follows: it takes the CLI's user,
+    # as `hotline call simulate` does.
+    role = AmiRole.CLI
     ami = AmiClient(settings.ami, resolve_ami_secret(settings, role), role=role)
     try:
         async with ami:

@@ -14,7 +14,7 @@ import pytest
 from hotline.app import Engine, resolve_ami_secret
 from hotline.calls.simulator import Simulator
 from hotline.dialplan.names import CONTEXT_FALLBACK, CONTEXT_OPERATOR
-from hotline.settings import Settings
+from hotline.settings import AmiRole, Settings
 from hotline.transport.ami import AmiClient
 from ivr import prompts
 from tests.chaos_pg import NO_SERVER, PrivatePostgres, private_postgres
@@ -49,7 +49,8 @@ async def test_with_the_database_down_the_menu_is_served_and_the_operator_reache
     down: tuple[Engine, Settings, PrivatePostgres],
 ) -> None:
     _engine, settings, _server = down
-    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    # The simulator follows the inbound context's steps: the CLI's user, as `hotline call`.
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings, AmiRole.CLI), role=AmiRole.CLI)
     async with ami:
         transcript = await Simulator(ami, None, settings.simulate).run("3w0", caller_id=CALLER)
     played = [Path(p).name for p in transcript.prompts]
