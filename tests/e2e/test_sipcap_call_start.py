@@ -34,9 +34,13 @@ def settings(tmp_path: Path) -> Settings:
 async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     engine: Engine, settings: Settings
 ) -> None:
-    async with simulator(settings) as (sim, _log, ami), ami_client(settings, AmiRole.CLI) as cli:
-        # The simulator's session is the engine's user; the CLI's user watches the variables.
-        sub = ami.subscribe(("AGIExecStart", "VarSet"), maxsize=10_000)
+    async with (
+        simulator(settings) as (sim, _log, cli),
+        ami_client(settings, AmiRole.ENGINE) as engine_user,
+    ):
+        # The simulator's session is the CLI's user, which watches the variables; a session
+        # as the engine's user sees what the engine is sent.
+        sub = engine_user.subscribe(("AGIExecStart", "VarSet"), maxsize=10_000)
         watched = cli.subscribe(("VarSet",), maxsize=10_000)
         transcript = await sim.run("0", CALLER)  # the main menu, then the operator
         events, varsets = [], []
