@@ -100,7 +100,7 @@ def _var(name: ChannelVar) -> str:
 
 
 # The parts of ChannelVar.LEVEL (1-based, as CUT counts them).
-INVALID, SILENT, WAITING, AGAIN = 1, 2, 3, 4
+_INVALID, _SILENT, _WAITING, _AGAIN = 1, 2, 3, 4
 
 
 def _part(index: int) -> str:
@@ -186,7 +186,7 @@ class _Renderer:
         walked = _var(ChannelVar.WALKED)
         value = walked
         if again is not None:
-            value += f'${{IF($["{_part(AGAIN)}" = "1"]?/{again})}}'
+            value += f'${{IF($["{_part(_AGAIN)}" = "1"]?/{again})}}'
         if to is not None:
             value += f"/{to}"
         return f"{ChannelVar.WALKED}={value}"
@@ -199,7 +199,7 @@ class _Renderer:
         entry, or the engine's): HOTLINE_KEY, "<key>/<waited>/<again>/<node>" (over a
         prompt, or while the level waited; over a notice that plays the level again: the
         node entered again first)."""
-        pressed_as = f"{pressed}/{_part(WAITING)}/{_part(AGAIN)}/{node.id}"
+        pressed_as = f"{pressed}/{_part(_WAITING)}/{_part(_AGAIN)}/{node.id}"
         action = to is not None and self.menu.node(to).kind is NodeKind.ACTION
         values = [f"{ChannelVar.KEY}={pressed_as}", self.walked(node.id, None if action else to)]
         if reset:
@@ -288,15 +288,15 @@ class _Renderer:
         event = _event(
             MenuEventKind.DIGITS,
             "${INVALID_EXTEN}",
-            (MENU_WAITING, _part(WAITING)),
-            (MENU_AGAIN, _part(AGAIN)),
+            (MENU_WAITING, _part(_WAITING)),
+            (MENU_AGAIN, _part(_AGAIN)),
             (MENU_NODE, node.id),
         )
-        counted = level(invalid=f"$[{_part(INVALID)} + 1]", silent="0", waiting="0", again="1")
+        counted = level(invalid=f"$[{_part(_INVALID)} + 1]", silent="0", waiting="0", again="1")
         return [
             f"exten => i,1,{event}",
             f" same => n,MSet({counted},{NO_KEY},{self.walked(node.id)})",
-            f" same => n,GotoIf($[{_part(INVALID)} >= {self.ivr.max_rounds}]?last)",
+            f" same => n,GotoIf($[{_part(_INVALID)} >= {self.ivr.max_rounds}]?last)",
             *self.play(prompts.INVALID),
             *self.again(node),
             # The last round's notice plays whole: the operator follows whatever is pressed.
@@ -307,12 +307,12 @@ class _Renderer:
 
     def silent(self, node: MenuNode) -> list[str]:
         event = _event(MenuEventKind.DIGITS, "", (MENU_WAITING, "1"), (MENU_NODE, node.id))
-        counted = level(silent=f"$[{_part(SILENT)} + 1]", waiting="0")
+        counted = level(silent=f"$[{_part(_SILENT)} + 1]", waiting="0")
         return [
             f"exten => t,1,{event}",
             f" same => n,MSet({counted},{NO_KEY})",
-            f" same => n,GotoIf($[{_part(SILENT)} >= {self.ivr.silent_rounds}]?operator)",
-            f" same => n,GotoIf($[{_part(SILENT)} > 1]?next)",
+            f" same => n,GotoIf($[{_part(_SILENT)} >= {self.ivr.silent_rounds}]?operator)",
+            f" same => n,GotoIf($[{_part(_SILENT)} > 1]?next)",
             f" same => n,Set({level(again='1')})",
             *self.play(prompts.NO_TONE),
             f" same => n(next),MSet({level(again='0')},{self.walked(None, node.id)})",

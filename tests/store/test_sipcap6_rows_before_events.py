@@ -52,6 +52,15 @@ class HeldRows:
 
         monkeypatch.setattr(CallRows, "_statement", held)
 
+    async def opening(self, log: CallLog, uniqueid: str) -> asyncio.Task[str]:
+        """The call's row opened and held in flight: the task that returns its id."""
+        task = asyncio.create_task(
+            log.open(uniqueid=uniqueid, direction=CallDirection.INBOUND, started_at=T0)
+        )
+        async with asyncio.timeout(BOUND):
+            await self.entered.wait()
+        return task
+
 
 @contextlib.asynccontextmanager
 async def engine_log(db: Database, tmp_path: Path) -> AsyncIterator[tuple[CallLog, EventWriter]]:
@@ -81,11 +90,7 @@ async def test_events_noted_while_the_row_is_written_wait_for_it(
 ) -> None:
     rows = HeldRows(monkeypatch)
     async with engine_log(db, tmp_path) as (log, writer):
-        opening = asyncio.create_task(
-            log.open(uniqueid="1900000000.1", direction=CallDirection.INBOUND, started_at=T0)
-        )
-        async with asyncio.timeout(BOUND):
-            await rows.entered.wait()
+        opening = await rows.opening(log, "1900000000.1")
         await log.note("1900000000.1", EventKind.NODE, "main")
         flushed = asyncio.create_task(log.flush())
         await asyncio.sleep(0.2)  # the writer has the batch: it waits for the row
@@ -126,11 +131,7 @@ async def test_a_row_that_takes_too_long_leaves_its_events_held_then_written(
     monkeypatch.setattr(event_writer, "ROWS_WAIT_SECONDS", 0.2)
     rows = HeldRows(monkeypatch)
     async with engine_log(db, tmp_path) as (log, writer):
-        opening = asyncio.create_task(
-            log.open(uniqueid="1900000000.9", direction=CallDirection.INBOUND, started_at=T0)
-        )
-        async with asyncio.timeout(BOUND):
-            await rows.entered.wait()
+        opening = await rows.opening(log, "1900000000.9")
         await log.note("1900000000.9", EventKind.NODE, "main")
         async with asyncio.timeout(BOUND):
             await log.flush()  # the wait for the row is bounded: the event is held
