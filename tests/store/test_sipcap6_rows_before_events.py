@@ -30,6 +30,7 @@ from hotline.store.enums import CallDirection, EventKind
 from hotline.store.event_writer import EventWriter
 from hotline.store.held_spool import HeldSpool
 from tests.store.test_sipcap2_call_rows import counting
+from tests.store.test_spool_held_events import writer_on
 
 T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 # A generous bound on a loaded machine, not a measure.
@@ -67,16 +68,8 @@ async def engine_log(db: Database, tmp_path: Path) -> AsyncIterator[tuple[CallLo
     """The engine's call log: one writer, spooled, with the rows' CallLog (as hotline.app)."""
     await db.upgrade()
     spool = HeldSpool(tmp_path / "held" / "call-events.db", max_bytes=10_000_000)
-    writer = EventWriter(db, spool=spool)
-    log = CallLog(db, writer)
-    task = asyncio.create_task(writer.run())
-    try:
-        yield log, writer
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        spool.close()
+    async with writer_on(db, spool) as writer:
+        yield CallLog(db, writer), writer
 
 
 async def kinds(log: CallLog, uniqueid: str) -> list[str]:
