@@ -108,13 +108,16 @@ def test_each_chart_is_drawn_on_the_pages_period(settings: Settings) -> None:
             (midnight + timedelta(days=1)).timestamp(),
             24,
         )
-        # The queue report of the default week: seven days, nothing queued, and a note.
+        # The queue report of the default week: seven days, nothing queued, and a note.  The
+        # week ends on the server's day when the page is asked for (``started`` is three
+        # minutes earlier and may be on the day before, just after a local midnight).
+        served_day = utc_now().astimezone(ZONE).date()
         page.goto(f"{url}/reports/queue")
-        week = midnight - timedelta(days=6)
+        served_midnight = datetime.combine(served_day, time(), tzinfo=ZONE)
         drawn = charts(page)["queue-chart"]
         assert (drawn.min, drawn.max, drawn.points) == (
-            week.timestamp(),
-            (midnight + timedelta(days=1)).timestamp(),
+            (served_midnight - timedelta(days=6)).timestamp(),
+            (served_midnight + timedelta(days=1)).timestamp(),
             7,
         )
         assert drawn.note == NO_DATA

@@ -55,7 +55,9 @@ def test_the_readmes_screenshots(settings: Settings) -> None:
     now = utc_now()
     made, started, finished = seed(settings, now)
     zone = ZoneInfo(settings.hours.timezone)
-    today = now.astimezone(zone).date()
+    # The synthetic day is the 24 hours up to now: the local day of 12 hours ago has at least
+    # half of it (the day of now has only minutes of it just after a local midnight).
+    today = (now - timedelta(hours=12)).astimezone(zone).date()
     midnight = datetime.combine(today, time(), zone)
     demo = settings.model_copy(
         update={"web": settings.web.model_copy(update={"include_simulated": True})}
