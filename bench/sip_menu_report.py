@@ -25,6 +25,11 @@ def print_step(step: StepResult) -> None:
     )
     if step.settled_s >= 1.0:
         print(f"{'':<10}  began after {step.settled_s:.1f} s waiting for the last step's tail")
+    if step.calls_keys_lost or step.calls_wrong_prompt:
+        print(
+            f"{'':<10}  calls failed: {step.calls_keys_lost} with keys Asterisk never reported, "
+            f"{step.calls_wrong_prompt} with the wrong prompt after a key"
+        )
     if not step.passed and step.p99_by_key:
         print(f"{'':<10}  p99 by key, ms: {' '.join(f'{ms:.0f}' for ms in step.p99_by_key)}")
     for failure in step.failures[:3]:

@@ -191,6 +191,11 @@ class StepResult:
     p99_by_key: list[float] = field(default_factory=list)
     # Seconds the step waited for Asterisk and the engine to be idle before it began.
     settled_s: float = 0.0
+    # Calls that failed because Asterisk reported fewer keys than the caller's stream carried
+    # (no DTMFEnd event for them), and calls that heard the wrong prompt after a key.  Near
+    # its capacity each system failed mostly by the first kind (runs 57-59).
+    calls_keys_lost: int = 0
+    calls_wrong_prompt: int = 0
 
 
 def menu_starts(marks: dict[str, list[Mark]], entries: Mapping[str, float]) -> list[float]:
@@ -215,7 +220,7 @@ def score(
     latencies: list[float] = []
     by_key: list[list[float]] = [[] for _ in walk.digits]
     failures: list[str] = []
-    ok = 0
+    ok = keys_lost = wrong_prompt = 0
     for channel, channel_marks in marks.items():
         ordered = sorted(channel_marks, key=lambda m: m.at)
         problem = None
@@ -224,12 +229,14 @@ def score(
         digits = "".join(ordered[i].key or "" for i in pressed)
         if digits != walk.digits:
             problem = f"keys received {digits!r}, sent {walk.digits!r}"
+            keys_lost += len(digits) < len(walk.digits)
         else:
             for n, i in enumerate(pressed):
                 started = next((m for m in ordered[i + 1 :] if m.key is None), None)
                 if started is None or started.file != walk.expected[n]:
                     got = started.file if started else "nothing"
                     problem = f"after key {n + 1} ({walk.digits[n]!r}) {got} started"
+                    wrong_prompt += 1
                     break
                 answers.append((started.at - ordered[i].at) * 1000)
                 by_key[n].append(answers[-1])
@@ -255,6 +262,7 @@ def score(
         failures,
         passed,
     )
+    result.calls_keys_lost, result.calls_wrong_prompt = keys_lost, wrong_prompt
     if menus:
         result.menu_p50_ms, result.menu_max_ms = median(menus), max(menus)
     result.p99_by_key = [percentile(key, 0.99) for key in by_key if key]

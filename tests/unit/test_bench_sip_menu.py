@@ -43,8 +43,11 @@ def test_a_wrong_prompt_a_lost_key_or_a_missing_call_fails_the_step() -> None:
     wrong = {"a": _call(0.0, [("3", 2.0, "/s/info.menu"), ("1", 2.0, "/s/main")])}
     result = score("engine", 1, wrong, WALK, limit_ms=50)
     assert not result.passed and "after key 2" in result.failures[0]
+    assert (result.calls_wrong_prompt, result.calls_keys_lost) == (1, 0)
     lost = {"a": _call(0.0, [("3", 2.0, "/s/info.menu")])}
-    assert "keys received '3'" in score("engine", 1, lost, WALK, 50).failures[0]
+    lost_result = score("engine", 1, lost, WALK, 50)
+    assert "keys received '3'" in lost_result.failures[0]
+    assert (lost_result.calls_wrong_prompt, lost_result.calls_keys_lost) == (0, 1)
     good = {"a": _call(0.0, [("3", 2.0, "/s/info.menu"), ("1", 2.0, "/s/info.tariffs")])}
     missing = score("dialplan", 2, good, WALK, 50)
     assert not missing.passed and "1 channels seen for 2 callers" in missing.failures
