@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,13 +23,17 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings.desk import QualitySettings
 from hotline.store.db import Database
 from hotline.store.quality import CallQualityStore, QualityRecord
-from hotline.transport.ami import Subscription, consume
+from hotline.transport.ami import Subscription, consume_batches
 
 if TYPE_CHECKING:
     from hotline.settings import Settings
 
+log = logging.getLogger(__name__)
+
 # The header of QUALITY_EVENT with the statistics.
 QUALITY_HEADER: Final = "quality"
+# Measurements stored in one transaction at most (the events queued when the tracker looks).
+BATCH: Final = 500
 USER_EVENT: Final = "UserEvent"
 
 
@@ -133,19 +138,37 @@ class QualityTracker:
         # Measurements the store refused (an outage), and those a killed run spooled.
         held = asyncio.create_task(self._store.write_held_rows(), name="call-quality-held")
         try:
-            await consume(self._events, self.handle, "quality tracker")
+            # A burst of hang-ups is one transaction, not one per leg (issue 19 item 1).
+            await consume_batches(self._events, self.handle_many, "quality tracker", BATCH)
         finally:
             held.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await held
 
     async def handle(self, event: AmiEvent) -> None:
+        await self.handle_many([event])
+
+    async def handle_many(self, events: list[AmiEvent]) -> None:
+        """The measurements these events carry, stored together."""
+        records = []
+        for event in events:
+            try:
+                record = self._measured(event)
+            except Exception:  # one garbled event: the others are still stored
+                log.exception("quality tracker failed on %s", event.name)
+                continue
+            if record is not None:
+                records.append(record)
+        if records:
+            await self._store.add_many(records)
+
+    def _measured(self, event: AmiEvent) -> QualityRecord | None:
         if event.name != USER_EVENT or event.get("userevent") != QUALITY_EVENT:
-            return
+            return None
         leg = leg_of(event)
         if leg is None:
-            return
-        record = measure(
+            return None
+        return measure(
             event.uniqueid,
             event.get("channel") or None,
             event.get(QUALITY_HEADER),
@@ -154,8 +177,6 @@ class QualityTracker:
             leg,
             event.linkedid,
         )
-        if record is not None:
-            await self._store.add(record)
 
 
 @dataclass(frozen=True)

@@ -54,13 +54,16 @@ class HeldRows(Generic[Row]):
         write: Callable[[Row, bool], Awaitable[None]],
         to_json: Callable[[Row], dict[str, Any]],
         from_json: Callable[[dict[str, Any]], Row],
+        write_many: Callable[[list[Row]], Awaitable[None]] | None = None,
     ) -> None:
         """``what``: the rows' name in the log (no personal data: the spool holds that).
         Without a ``spool`` nothing is held: a refused write raises to the caller (the
-        writers' plain form, the CLI's and the tests')."""
+        writers' plain form, the CLI's and the tests').  ``write_many``: new rows in one
+        transaction, for :meth:`add_many` (held rows are written again one by one)."""
         self._what = what
         self._spool = spool
         self._write = write
+        self._write_many = write_many
         self._to_json = to_json
         self._from_json = from_json
         self._held: deque[tuple[str, Row]] = deque()
@@ -87,6 +90,37 @@ class HeldRows(Generic[Row]):
         async with self._spooling:  # not while the spool is read back at start
             spooled = await self._spool.put([(key, self._to_json(row))], f"a {self._what}")
             self._held.append((key, row))
+        self._wake.set()
+        return Kept.SPOOLED if spooled else Kept.IN_MEMORY
+
+    async def add_many(self, rows: list[Row]) -> Kept:
+        """:meth:`add` for several rows in one transaction (``write_many``): all written, or
+        all held in order.  A row of the batch the store refuses for its own sake is dropped
+        (logged) when the held rows are written again one by one; the others are kept."""
+        if self._write_many is None or len(rows) < 2:
+            kept = Kept.WRITTEN
+            for row in rows:
+                kept = await self.add(row)
+            return kept
+        if self._spool is None:
+            await self._write_many(rows)
+            return Kept.WRITTEN
+        if not self._held:
+            try:
+                await self._write_many(rows)
+                return Kept.WRITTEN
+            except STORE_ERRORS as exc:
+                log.warning(
+                    "%d rows (%s) kept for the store: %s",
+                    len(rows),
+                    self._what,
+                    type(exc).__name__,
+                )
+        keyed = [(uuid.uuid4().hex, row) for row in rows]
+        async with self._spooling:
+            entries = [(key, self._to_json(row)) for key, row in keyed]
+            spooled = await self._spool.put(entries, f"{len(rows)} rows: {self._what}")
+            self._held.extend(keyed)
         self._wake.set()
         return Kept.SPOOLED if spooled else Kept.IN_MEMORY
 

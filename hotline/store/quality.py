@@ -70,6 +70,26 @@ def _record(r: CallQuality) -> QualityRecord:
     )
 
 
+def _row(record: QualityRecord) -> dict[str, Any]:
+    """The table's values of one measurement."""
+    return {
+        "at": as_utc(record.at),
+        "uniqueid": record.uniqueid,
+        "channel": record.channel,
+        "rx_packets": record.rx_packets,
+        "tx_packets": record.tx_packets,
+        "lost": record.lost,
+        "remote_lost": record.remote_lost,
+        "loss": record.loss,
+        "jitter_ms": record.jitter_ms,
+        "rtt_ms": record.rtt_ms,
+        "flagged": record.flagged,
+        "problems": ",".join(record.problems),
+        "leg": record.leg,
+        "call_uniqueid": record.call,
+    }
+
+
 def _to_json(record: QualityRecord) -> dict[str, Any]:
     return {**asdict(record), "at": record.at.isoformat(), "leg": record.leg.value}
 
@@ -84,7 +104,9 @@ class CallQualityStore:
         """With a ``spool``, a measurement the store refuses is held (spooled) and written
         once it is back by :meth:`write_held_rows`, the quality tracker's task (issue 21)."""
         self._db = db
-        self._held = HeldRows("call quality row", spool, self._insert, _to_json, _from_json)
+        self._held = HeldRows(
+            "call quality row", spool, self._insert, _to_json, _from_json, self._insert_many
+        )
 
     @classmethod
     def from_settings(cls, db: Database, settings: Settings) -> CallQualityStore:
@@ -102,6 +124,15 @@ class CallQualityStore:
     async def add(self, record: QualityRecord) -> None:
         await self._held.add(record)
 
+    async def add_many(self, records: list[QualityRecord]) -> None:
+        """Several legs' measurements in one transaction (a burst of hang-ups), held together
+        when the store refuses them."""
+        await self._held.add_many(records)
+
+    async def _insert_many(self, records: list[QualityRecord]) -> None:
+        async with self._db.session() as session:
+            await session.execute(_INSERT, [_row(record) for record in records])
+
     async def _insert(self, record: QualityRecord, again: bool) -> None:
         """One leg's measurement; ``again``: written before, maybe (replayed): not twice."""
         async with self._db.session() as session:
@@ -116,25 +147,9 @@ class CallQualityStore:
                 if found is not None:
                     return
             # A Core INSERT, not an entity added: no unit of work to flush for one row per
-            # hang-up (issue 19 item 1).
-            row = {
-                "at": as_utc(record.at),
-                "uniqueid": record.uniqueid,
-                "channel": record.channel,
-                "rx_packets": record.rx_packets,
-                "tx_packets": record.tx_packets,
-                "lost": record.lost,
-                "remote_lost": record.remote_lost,
-                "loss": record.loss,
-                "jitter_ms": record.jitter_ms,
-                "rtt_ms": record.rtt_ms,
-                "flagged": record.flagged,
-                "problems": ",".join(record.problems),
-                "leg": record.leg,
-                "call_uniqueid": record.call,
-            }
-            # Built once: built per row, SQLAlchemy made a new cache key for each.
-            await session.execute(_INSERT, row)
+            # hang-up (issue 19 item 1).  Built once: built per row, SQLAlchemy made a new
+            # cache key for each.
+            await session.execute(_INSERT, _row(record))
 
     async def between(self, start: datetime, end: datetime) -> list[QualityRecord]:
         query = (

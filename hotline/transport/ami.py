@@ -42,6 +42,7 @@ from hotline.transport.ami_errors import AmiValueRefused as AmiValueRefused
 from hotline.transport.ami_events import Subscription as Subscription
 from hotline.transport.ami_events import Subscriptions
 from hotline.transport.ami_events import consume as consume
+from hotline.transport.ami_events import consume_batches as consume_batches
 from hotline.transport.ami_wire import SHUTDOWN_EVENT, BoundedAmiProtocol
 
 log = logging.getLogger(__name__)

@@ -57,6 +57,29 @@ async def consume(
             log.exception("%s failed on %s", consumer, event.name)
 
 
+async def consume_batches(
+    events: Subscription,
+    handle: Callable[[list[AmiEvent]], Awaitable[None]],
+    consumer: str,
+    most: int,
+) -> None:
+    """Feed ``handle`` the events waiting in the queue together (at most ``most`` at a
+    time), until cancelled: a consumer that writes a row per event commits a burst (a hundred
+    hang-ups at once) in one transaction, not one each.  A batch that fails is logged and
+    skipped, as ``consume`` skips one event."""
+    queue = events.queue
+    while True:
+        batch = [await queue.get()]
+        while len(batch) < most and not queue.empty():
+            batch.append(queue.get_nowait())
+        try:
+            await handle(batch)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("%s failed on %d events", consumer, len(batch))
+
+
 def wanted_names(subscriptions: Iterable[Subscription]) -> frozenset[str] | None:
     """The lower-case event names the ``subscriptions`` take together (None: one takes all)."""
     names: set[str] = set()
