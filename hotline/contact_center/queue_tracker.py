@@ -9,13 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 
-from hotline.contact_center.recordings import discard_unwritten, wav_duration
+from hotline.contact_center.recording_completion import (
+    FILE_CLOSE_SECONDS,
+    FILE_SETTLE_SECONDS,
+    RecordingCompletion,
+    complete,
+)
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_OPERATOR, ChannelVar, NoticeBy
@@ -41,38 +44,9 @@ QUEUE_EVENTS = {
 TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", USER_EVENT)
 # The operator context marks the channel once it has played the recording notice itself.
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
-# MixMonitor closes its file a moment after the hang-up; wait this long for it.
-FILE_SETTLE_SECONDS = 1.0
-# Then at most this long for the file to be there and hold its size (a loaded machine).
-FILE_CLOSE_SECONDS = 5.0
-FILE_LOOK_SECONDS = 0.25
 # How long a stopping tracker waits for recordings still being completed (the settle time,
-# the wait for the file and a few writes).
+# the wait for the files and a few writes).
 FINISH_ON_STOP_SECONDS = FILE_SETTLE_SECONDS + FILE_CLOSE_SECONDS + 4.0
-
-
-def file_size(path: Path) -> int | None:
-    """The file's size in bytes, None if it is not there.  Blocking: run it in a thread."""
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return None
-
-
-async def closed_file(path: Path, within: float, look: float = FILE_LOOK_SECONDS) -> int | None:
-    """Return once MixMonitor's file at ``path`` is there and its size held still over one
-    ``look``, or after ``within`` seconds: its last size (None: not there).  MixMonitor writes
-    from its own thread and opens the file at its first frame: a second after the hang-up it
-    may not be there yet on a loaded machine (the recording then kept no duration: CI, stop
-    33)."""
-    deadline = time.monotonic() + within
-    last: int | None = None
-    while True:
-        size = await asyncio.to_thread(file_size, path)
-        if (size is not None and size == last) or time.monotonic() >= deadline:
-            return size
-        last = size
-        await asyncio.sleep(look)
 
 
 def _int(value: str) -> int | None:
@@ -127,7 +101,8 @@ class QueueTracker:
         self._recordings = recordings
         self._log = call_log
         self._clock = clock
-        self._finishing: set[asyncio.Task[None]] = set()
+        # Recorded calls' hang-ups, completed together once their files are closed.
+        self._completion = RecordingCompletion(recordings)
         # An attended transfer's consultation leg -> the caller's uniqueid: the leg's queue
         # events are the caller's call in the receiving queue, as a blind transfer's are.
         self._legs: dict[str, str] = {}
@@ -135,7 +110,7 @@ class QueueTracker:
     @property
     def pending(self) -> int:
         """Recordings completions waiting for their files to settle."""
-        return len(self._finishing)
+        return self._completion.pending
 
     async def run(self) -> None:
         # Events the store refused (an outage), and those spooled by a run killed in one.
@@ -149,10 +124,7 @@ class QueueTracker:
             # A stop must not lose what a hang-up has asked for: the recordings of calls that
             # already ended get their duration, operator and account first (an engine stopped
             # right after a call left its recording without a duration: issue 18).
-            if self._finishing:
-                await asyncio.wait(set(self._finishing), timeout=FINISH_ON_STOP_SECONDS)
-            for task in self._finishing:
-                task.cancel()
+            await self._completion.stop(FINISH_ON_STOP_SECONDS)
 
     async def handle(self, event: AmiEvent) -> None:
         # An attended transfer's consultation leg, or an operator leg from another node
@@ -189,9 +161,7 @@ class QueueTracker:
         if event.name == "Hangup":
             self._legs.pop(event.uniqueid, None)
         if event.name == "Hangup" and await self._recordings.any_for(event.uniqueid):
-            task = asyncio.create_task(self.finish_recordings(event.uniqueid))
-            self._finishing.add(task)
-            task.add_done_callback(self._finishing.discard)
+            self._completion.hung_up(event.uniqueid)
 
     async def finish_recordings(
         self,
@@ -199,25 +169,10 @@ class QueueTracker:
         settle: float = FILE_SETTLE_SECONDS,
         close_within: float = FILE_CLOSE_SECONDS,
     ) -> None:
-        """Fill in duration, operator and account once the call is over and its files are
-        closed."""
+        """Fill in duration, operator and account of one call's recordings once the call is
+        over and its files are closed (what a hang-up asks for, alone)."""
         await asyncio.sleep(settle)
         try:
-            found = await self._recordings.to_complete(uniqueid)  # one query
-            for record in found.recordings:
-                size = await closed_file(Path(record.path), close_within)
-                # An empty file (the disk was full) is not kept; the size held still is the
-                # duration: no more hops to a thread for either.
-                if size == 0 and await discard_unwritten(
-                    self._recordings, Path(record.path), uniqueid
-                ):
-                    continue
-                await self._recordings.update(
-                    record.id,
-                    duration=wav_duration(size),
-                    operator=found.operator,
-                    account=found.account,
-                    call_id=record.call_id or found.call_id,
-                )
+            await complete(self._recordings, [uniqueid], close_within)
         except Exception:
             log.exception("could not complete the recordings of a call")

@@ -4,6 +4,7 @@ work."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -13,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.core.clock import utc_now
 from hotline.store.audit import Actor, AuditLog
-from hotline.store.db import Database, dialect_insert
+from hotline.store.db import Database, batches, dialect_insert
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.models import Call, CallEvent, QueueEvent, Recording, RecordingAccess
 from hotline.store.types import as_utc
@@ -130,6 +131,32 @@ _TO_COMPLETE: Final = (
     select(Recording, _CALL_OF, _ACCOUNT_OF, _OPERATOR_OF)
     .where(Recording.uniqueid == bindparam("p_uniqueid"))
     .order_by(Recording.id)
+)
+
+
+# The same for the calls that hung up together (``p_uniqueids``), each row's call, account and
+# operator correlated with its own uniqueid.
+_TO_COMPLETE_MANY: Final = (
+    select(
+        Recording,
+        select(Call.id).where(Call.uniqueid == Recording.uniqueid).scalar_subquery(),
+        select(CallEvent.value)
+        .join(Call, CallEvent.call_id == Call.id)
+        .where(Call.uniqueid == Recording.uniqueid, CallEvent.kind == EventKind.ACCOUNT)
+        .order_by(CallEvent.at.desc(), CallEvent.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+        select(QueueEvent.member)
+        .where(
+            QueueEvent.uniqueid == Recording.uniqueid,
+            QueueEvent.kind == QueueEventKind.CONNECT,
+        )
+        .order_by(QueueEvent.at.desc(), QueueEvent.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    .where(Recording.uniqueid.in_(bindparam("p_uniqueids", expanding=True)))
+    .order_by(Recording.uniqueid, Recording.id)
 )
 
 
@@ -251,6 +278,35 @@ class Recordings:
             return Completion([], None, None, None)
         first = rows[0]
         return Completion([_recording(r[0]) for r in rows], first[1], first[2], first[3])
+
+    async def to_complete_many(self, uniqueids: Sequence[str]) -> dict[str, Completion]:
+        """``to_complete`` for the calls that hung up together, in one query per
+        ``PATHS_PER_QUERY`` of them; a call with no recording is left out."""
+        found: dict[str, Completion] = {}
+        async with self._db.session() as session:
+            for some in batches(list(uniqueids), PATHS_PER_QUERY):
+                rows = await session.execute(_TO_COMPLETE_MANY, {"p_uniqueids": some})
+                for recording, call_id, account, operator in rows:
+                    completion = found.get(recording.uniqueid)
+                    if completion is None:
+                        completion = found[recording.uniqueid] = Completion(
+                            [], call_id, account, operator
+                        )
+                    completion.recordings.append(_recording(recording))
+        return found
+
+    async def update_many(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Several recordings' ``update`` (id, values) in one transaction: one statement
+        for the rows that set the same columns."""
+        by_columns: dict[frozenset[str], list[dict[str, Any]]] = {}
+        for recording_id, values in updates:
+            params = {f"p_{name}": value for name, value in values.items()}
+            by_columns.setdefault(frozenset(values), []).append({"p_id": recording_id, **params})
+        if not by_columns:
+            return
+        async with self._db.session() as session:
+            for names, rows in by_columns.items():
+                await session.execute(_update_statement(names), rows)
 
     async def update(self, recording_id: int, **values: Any) -> None:
         # The table's UPDATE, not the entity's: no ORM execution state (issue 19 item 1).
