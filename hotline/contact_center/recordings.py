@@ -219,7 +219,7 @@ async def start_recording(
 
     async def index() -> None:
         try:
-            await recordings.started(agi.env.uniqueid, str(path), caller=agi.env.callerid)
+            await recordings.index_soon(agi.env.uniqueid, str(path), caller=agi.env.callerid)
         except Exception:
             log.exception("could not index recording %s", path.name)
 

@@ -3,6 +3,7 @@ work."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -85,7 +86,9 @@ _INDEX_STATEMENTS: dict[str, Any] = {}
 _BY_PATH: Final = select(Recording.id).where(Recording.path == bindparam("path"))
 
 
-def _index_statement(db: Database) -> Any:
+def _index_statement(db: Database, returning: bool = True) -> Any:
+    """The index row's INSERT, with the new row's id (``started``) or without (a batch of
+    rows, ``index_soon``)."""
     name = db.engine.dialect.name
     statement = _INDEX_STATEMENTS.get(name)
     if statement is None:
@@ -102,9 +105,8 @@ def _index_statement(db: Database) -> Any:
                 started_at=bindparam("started_at", type_=columns.started_at.type),
             )
             .on_conflict_do_nothing(index_elements=[columns.path])
-            .returning(columns.id)
         )
-    return statement
+    return statement.returning(_RECORDINGS.c.id) if returning else statement
 
 
 # What completing a call's recordings needs, in one query (``p_uniqueid``), built once.
@@ -171,9 +173,16 @@ def _update_statement(names: frozenset[str]) -> Any:
 INDEXED_KEPT: Final = 4096
 
 
+# Index rows written in one statement at most (``index_soon``).
+INDEX_BATCH: Final = 500
+
+
 class Recordings:
     def __init__(self, db: Database) -> None:
         self._db = db
+        # Index rows asked for and not yet committed (``index_soon``), and their writer.
+        self._to_index: list[tuple[dict[str, Any], asyncio.Future[None]]] = []
+        self._indexer: asyncio.Future[None] | None = None
         # Every call is recorded, and the queue tracker asks at every hang-up whether this
         # channel was: a row this process committed answers from here, without a transaction
         # (issue 19 item 1).  Oldest first; a channel that fell out is asked of the store.
@@ -196,6 +205,41 @@ class Recordings:
                 new = (await session.execute(_BY_PATH, {"path": path})).scalar_one()
         self._mark_indexed(uniqueid)  # committed
         return int(new)
+
+    async def index_soon(self, uniqueid: str, path: str, *, caller: str | None) -> None:
+        """``started`` without the row's id, written with the other index rows asked for
+        meanwhile in one statement (issue 19 item 1: every call's row was a transaction of its
+        own, a burst of them at the menu's start).  Returns once committed; raises what the
+        store raised for the batch."""
+        done = asyncio.get_running_loop().create_future()
+        params = {"uniqueid": uniqueid, "path": path, "caller": caller, "started_at": utc_now()}
+        self._to_index.append((params, done))
+        if self._indexer is None:
+            self._indexer = asyncio.ensure_future(self._write_index_rows())
+        await done
+
+    async def _write_index_rows(self) -> None:
+        """Commit the rows asked for, a batch at a time: those asked while one is written
+        go in the next."""
+        try:
+            while self._to_index:
+                batch = self._to_index[:INDEX_BATCH]
+                del self._to_index[:INDEX_BATCH]
+                try:
+                    async with self._db.session() as session:
+                        rows = [params for params, _done in batch]
+                        await session.execute(_index_statement(self._db, returning=False), rows)
+                except Exception as exc:
+                    for _params, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                    continue
+                for params, done in batch:
+                    self._mark_indexed(params["uniqueid"])
+                    if not done.done():
+                        done.set_result(None)
+        finally:
+            self._indexer = None
 
     def _mark_indexed(self, uniqueid: str) -> None:
         self._indexed[uniqueid] = None
