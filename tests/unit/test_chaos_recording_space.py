@@ -37,9 +37,9 @@ class Index:
     def __init__(self) -> None:
         self.started: list[str] = []
 
-    async def started_(self, uniqueid: str, path: str, **_: Any) -> int:
+    async def started_(self, uniqueid: str, path: str, **_: Any) -> None:
         self.started.append(path)
-        return 1
+        return None
 
 
 def settings_for(tmp_path: Path, min_free_mb: int) -> Settings:
@@ -54,7 +54,7 @@ def settings_for(tmp_path: Path, min_free_mb: int) -> Settings:
 
 async def record(settings: Settings) -> tuple[Agi, Index]:
     agi, index = Agi(), Index()
-    recordings = cast(Recordings, SimpleNamespace(started=index.started_))
+    recordings = cast(Recordings, SimpleNamespace(index_soon=index.started_))
     await start_recording(cast(AgiCall, agi), settings, recordings)
     return agi, index
 

@@ -169,7 +169,7 @@ async def test_the_recording_is_named_by_the_call_id_held_and_indexed_later(
         indexed.append(path)
         return 1
 
-    recordings = cast(Recordings, SimpleNamespace(started=started))
+    recordings = cast(Recordings, SimpleNamespace(index_soon=started))
     await start_recording(
         cast(AgiCall, agi),
         settings,

@@ -137,7 +137,7 @@ async def test_a_recording_started_is_indexed_though_the_caller_left_before_its_
     await start_recording(
         cast(AgiCall, agi),
         settings,
-        cast(Recordings, SimpleNamespace(started=started)),
+        cast(Recordings, SimpleNamespace(index_soon=started)),
         call_id="call-9",
         defer=lambda what, write: deferred.append(write),
         channel={ChannelVar.CALL_ID: "call-9"},
