@@ -7,7 +7,7 @@ again, then hopped to a thread for the empty-file check and for the duration."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,6 +42,20 @@ def statements(db: Database) -> Iterator[list[str]]:
         event.remove(engine, "before_cursor_execute", statement)
 
 
+def thread_hops(monkeypatch: pytest.MonkeyPatch) -> Callable[[], int]:
+    """Count the hops to a thread (``asyncio.to_thread``) until ``monkeypatch.undo()``."""
+    hops = 0
+    to_thread = asyncio.to_thread
+
+    async def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal hops
+        hops += 1
+        return await to_thread(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counted)
+    return lambda: hops
+
+
 async def test_a_recorded_calls_hang_up_is_one_query_and_one_update(
     db: Database, call_log: CallLog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -61,15 +75,7 @@ async def test_a_recorded_calls_hang_up_is_one_query_and_one_update(
     recordings = Recordings(db)
     await recordings.started(UNIQUEID, str(path), caller="79131234567")
     tracker = QueueTracker(cast(Any, None), queue, recordings, call_log)
-    hops = 0
-    to_thread = asyncio.to_thread
-
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal hops
-        hops += 1
-        return await to_thread(*args, **kwargs)
-
-    monkeypatch.setattr(asyncio, "to_thread", counted)
+    hops = thread_hops(monkeypatch)
     with statements(db) as seen:
         await tracker.finish_recordings(UNIQUEID, settle=0)
     monkeypatch.undo()
@@ -77,7 +83,7 @@ async def test_a_recorded_calls_hang_up_is_one_query_and_one_update(
     reads = [s for s in seen if s.startswith("SELECT")]
     writes = [s for s in seen if s.startswith("UPDATE")]
     assert len(reads) == 1 and len(writes) == 1, seen
-    assert hops == 2  # the file's size, then again to see it held still
+    assert hops() == 2  # the file's size, then again to see it held still
     (row,) = await recordings.for_uniqueid(UNIQUEID)
     assert (row.duration, row.account, row.operator, row.call_id) == (
         2.0,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -24,7 +23,7 @@ from hotline.store.enums import CallDirection, EventKind
 from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
 from hotline.transport.ami import Subscription
-from tests.store.test_sipcap5_tracker_completion import statements
+from tests.store.test_sipcap5_tracker_completion import statements, thread_hops
 
 CALLS = ("1800000100.1", "1800000100.2", "1800000100.3")
 
@@ -52,15 +51,7 @@ async def test_a_burst_of_hang_ups_is_one_query_and_one_update(
     await recorded_calls(call_log, recordings, tmp_path)
     events = Subscription(None, 10)
     tracker = QueueTracker(events, QueueEvents(db), recordings, call_log)
-    hops = 0
-    to_thread = asyncio.to_thread
-
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal hops
-        hops += 1
-        return await to_thread(*args, **kwargs)
-
-    monkeypatch.setattr(asyncio, "to_thread", counted)
+    hops = thread_hops(monkeypatch)
     running = asyncio.create_task(tracker.run())
     with statements(db) as seen:
         for uniqueid in CALLS:
@@ -74,7 +65,7 @@ async def test_a_burst_of_hang_ups_is_one_query_and_one_update(
 
     assert len([s for s in seen if s.startswith("SELECT")]) == 1, seen
     assert len([s for s in seen if s.startswith("UPDATE")]) == 1, seen
-    assert hops == 2  # all the files' sizes, then again to see them held still
+    assert hops() == 2  # all the files' sizes, then again to see them held still
     for n, uniqueid in enumerate(CALLS, start=1):
         (row,) = await recordings.for_uniqueid(uniqueid)
         assert (row.duration, row.account) == (float(n), f"10000{n}")
