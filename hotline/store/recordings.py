@@ -82,18 +82,18 @@ class Completion:
 # The index row's statements, built once (per dialect) and run with their parameters: built
 # per call, SQLAlchemy made a new cache key from the statement's values every time (the row
 # cost 1.4 ms of CPU per call on the engine's loop, 0.9 ms now; issue 19 item 1).
-_INDEX_STATEMENTS: dict[str, Any] = {}
+_INDEX_STATEMENTS: dict[tuple[str, bool], Any] = {}
 _BY_PATH: Final = select(Recording.id).where(Recording.path == bindparam("path"))
 
 
 def _index_statement(db: Database, returning: bool = True) -> Any:
     """The index row's INSERT, with the new row's id (``started``) or without (a batch of
-    rows, ``index_soon``)."""
-    name = db.engine.dialect.name
-    statement = _INDEX_STATEMENTS.get(name)
+    rows, ``index_soon``); each built once per dialect."""
+    key = (db.engine.dialect.name, returning)
+    statement = _INDEX_STATEMENTS.get(key)
     if statement is None:
         columns = _RECORDINGS.c
-        statement = _INDEX_STATEMENTS[name] = (
+        statement = (
             dialect_insert(db)(_RECORDINGS)
             .values(
                 call_id=select(Call.id)
@@ -106,7 +106,10 @@ def _index_statement(db: Database, returning: bool = True) -> Any:
             )
             .on_conflict_do_nothing(index_elements=[columns.path])
         )
-    return statement.returning(_RECORDINGS.c.id) if returning else statement
+        if returning:
+            statement = statement.returning(columns.id)
+        _INDEX_STATEMENTS[key] = statement
+    return statement
 
 
 # What completing a call's recordings needs, in one query (``p_uniqueid``), built once.

@@ -58,13 +58,24 @@ async def recorded_and_measured(
         await call_log.note(uniqueid, EventKind.DIGITS, digit)
     await call_log.flush()
     await recordings.started(uniqueid, f"/rec/{uniqueid}.wav", caller=CALLER)
+    await recordings.index_soon(uniqueid, f"/rec/{uniqueid}-2.wav", caller=CALLER)
     found = await recordings.to_complete(uniqueid)
-    (record,) = found.recordings
+    record = found.recordings[0]
     await recordings.update(
         record.id, duration=2.0, operator=None, account=found.account, call_id=found.call_id
     )
+    # As a hang-up burst completes them (recording_completion).
+    (together,) = (await recordings.to_complete_many([uniqueid])).values()
+    await recordings.update_many(
+        [(r.id, {"duration": 2.0, "operator": None, "account": together.account,
+                 "call_id": together.call_id}) for r in together.recordings]
+    )  # fmt: skip
     at = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     await quality.add(QualityRecord(at, uniqueid, "PJSIP/x-1", 100, 100, 0, 0, 0.0, 1.0, 2.0, ()))
+    await quality.add_many(
+        [QualityRecord(at, uniqueid, f"PJSIP/x-{n}", 100, 100, 0, 0, 0.0, 1.0, 2.0, ())
+         for n in (2, 3)]
+    )  # fmt: skip
 
 
 async def test_a_calls_writes_make_no_cache_key_once_warm(
@@ -93,13 +104,13 @@ async def test_the_batched_events_recording_and_quality_make_no_cache_key_once_w
         call = await call_log.get(uniqueid="1800000000.6")
         assert call is not None
         assert [e.value for e in call.events if e.kind == EventKind.DIGITS] == list("31*")
-        (row,) = await recordings.for_uniqueid("1800000000.6")
-        assert (row.duration, row.account, row.call_id) == (2.0, None, call.id)
+        rows = await recordings.for_uniqueid("1800000000.6")
+        assert [(r.duration, r.account, r.call_id) for r in rows] == [(2.0, None, call.id)] * 2
         async with db.session() as session:
             measured = await session.scalar(
                 select(func.count()).where(CallQuality.uniqueid == "1800000000.6")
             )
-        assert measured == 1
+        assert measured == 3
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
