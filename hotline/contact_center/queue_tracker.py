@@ -17,7 +17,6 @@ from hotline.contact_center.recording_completion import (
     FILE_CLOSE_SECONDS,
     FILE_SETTLE_SECONDS,
     RecordingCompletion,
-    complete,
 )
 from hotline.contact_center.transfers import LEGS_KEPT, USER_EVENT, consultation_leg
 from hotline.core.clock import utc_now
@@ -163,16 +162,3 @@ class QueueTracker:
         if event.name == "Hangup" and await self._recordings.any_for(event.uniqueid):
             self._completion.hung_up(event.uniqueid)
 
-    async def finish_recordings(
-        self,
-        uniqueid: str,
-        settle: float = FILE_SETTLE_SECONDS,
-        close_within: float = FILE_CLOSE_SECONDS,
-    ) -> None:
-        """Fill in duration, operator and account of one call's recordings once the call is
-        over and its files are closed (what a hang-up asks for, alone)."""
-        await asyncio.sleep(settle)
-        try:
-            await complete(self._recordings, [uniqueid], close_within)
-        except Exception:
-            log.exception("could not complete the recordings of a call")

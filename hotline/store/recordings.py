@@ -112,35 +112,8 @@ def _index_statement(db: Database, returning: bool = True) -> Any:
     return statement
 
 
-# What completing a call's recordings needs, in one query (``p_uniqueid``), built once.
-_CALL_OF = select(Call.id).where(Call.uniqueid == bindparam("p_uniqueid")).scalar_subquery()
-_ACCOUNT_OF = (
-    select(CallEvent.value)
-    .join(Call, CallEvent.call_id == Call.id)
-    .where(Call.uniqueid == bindparam("p_uniqueid"), CallEvent.kind == EventKind.ACCOUNT)
-    .order_by(CallEvent.at.desc(), CallEvent.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_OPERATOR_OF = (
-    select(QueueEvent.member)
-    .where(
-        QueueEvent.uniqueid == bindparam("p_uniqueid"),
-        QueueEvent.kind == QueueEventKind.CONNECT,
-    )
-    .order_by(QueueEvent.at.desc(), QueueEvent.id.desc())
-    .limit(1)
-    .scalar_subquery()
-)
-_TO_COMPLETE: Final = (
-    select(Recording, _CALL_OF, _ACCOUNT_OF, _OPERATOR_OF)
-    .where(Recording.uniqueid == bindparam("p_uniqueid"))
-    .order_by(Recording.id)
-)
-
-
-# The same for the calls that hung up together (``p_uniqueids``), each row's call, account and
-# operator correlated with its own uniqueid.
+# What completing the recordings of calls that hung up needs, in one query (``p_uniqueids``),
+# built once: each row's call, account and operator correlated with its own uniqueid.
 _TO_COMPLETE_MANY: Final = (
     select(
         Recording,
@@ -319,12 +292,8 @@ class Recordings:
         """The call's recordings with its id, account and operator, in one query (issue 19:
         the queue tracker read the whole call with its events, and the queue events, and the
         recordings again, for every recorded call's hang-up)."""
-        async with self._db.session() as session:
-            rows = (await session.execute(_TO_COMPLETE, {"p_uniqueid": uniqueid})).all()
-        if not rows:
-            return Completion([], None, None, None)
-        first = rows[0]
-        return Completion([_recording(r[0]) for r in rows], first[1], first[2], first[3])
+        found = await self.to_complete_many([uniqueid])
+        return found.get(uniqueid) or Completion([], None, None, None)
 
     async def to_complete_many(self, uniqueids: Sequence[str]) -> dict[str, Completion]:
         """``to_complete`` for the calls that hung up together, in one query per

@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pytest
 from sqlalchemy import event
 
-from hotline.contact_center.queue_tracker import QueueTracker
+from hotline.contact_center.recording_completion import FILE_CLOSE_SECONDS, complete
 from hotline.contact_center.recordings import WAV_BYTES_PER_SECOND, WAV_HEADER_BYTES
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -74,10 +74,9 @@ async def test_a_recorded_calls_hang_up_is_one_query_and_one_update(
     path.write_bytes(b"\0" * (WAV_HEADER_BYTES + 2 * WAV_BYTES_PER_SECOND))
     recordings = Recordings(db)
     await recordings.started(UNIQUEID, str(path), caller="79131234567")
-    tracker = QueueTracker(cast(Any, None), queue, recordings, call_log)
     hops = thread_hops(monkeypatch)
     with statements(db) as seen:
-        await tracker.finish_recordings(UNIQUEID, settle=0)
+        await complete(recordings, [UNIQUEID], FILE_CLOSE_SECONDS)
     monkeypatch.undo()
 
     reads = [s for s in seen if s.startswith("SELECT")]

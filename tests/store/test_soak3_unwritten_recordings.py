@@ -11,18 +11,16 @@ import logging
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, cast
 
 import pytest
 
-from hotline.contact_center.queue_tracker import QueueTracker
+from hotline.contact_center.recording_completion import FILE_CLOSE_SECONDS, complete
 from hotline.contact_center.recording_index import SETTLE_SECONDS, index_missed
 from hotline.contact_center.recordings import WAV_BYTES_PER_SECOND, WAV_HEADER_BYTES
 from hotline.settings import load_settings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
 from hotline.store.enums import CallDirection
-from hotline.store.queue_events import QueueEvents
 from hotline.store.recordings import Recordings
 
 NOW = datetime(2026, 12, 3, 22, 30, tzinfo=UTC)
@@ -46,11 +44,10 @@ async def test_an_empty_recording_is_discarded_at_hang_up(
     recordings = Recordings(db)
     await recordings.started("1796340928.100", str(empty), caller=None)
     await recordings.started("1796340929.101", str(good), caller=None)
-    tracker = QueueTracker(cast(Any, None), QueueEvents(db), recordings, call_log)
 
     with caplog.at_level(logging.ERROR):
-        await tracker.finish_recordings("1796340928.100", settle=0)
-        await tracker.finish_recordings("1796340929.101", settle=0)
+        await complete(recordings, ["1796340928.100"], FILE_CLOSE_SECONDS)
+        await complete(recordings, ["1796340929.101"], FILE_CLOSE_SECONDS)
 
     assert not empty.exists()
     listed = {r.path: r for r in await recordings.find()}
@@ -91,10 +88,7 @@ async def test_a_recording_whose_file_comes_late_still_gets_its_duration(
     path = tmp_path / "1796340930.102.wav"
     recordings = Recordings(db)
     await recordings.started("1796340930.102", str(path), caller=None)
-    tracker = QueueTracker(cast(Any, None), QueueEvents(db), recordings, call_log)
-    finishing = asyncio.create_task(
-        tracker.finish_recordings("1796340930.102", settle=0, close_within=60.0)
-    )
+    finishing = asyncio.create_task(complete(recordings, ["1796340930.102"], 60.0))
     await asyncio.sleep(0.6)  # MixMonitor's thread has not written it yet
     assert not finishing.done()
     _file(path, WAV_HEADER_BYTES + 2 * WAV_BYTES_PER_SECOND, age=0)
