@@ -7,6 +7,7 @@ import itertools
 import os
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -14,6 +15,7 @@ import pytest
 
 from bench.rtp_dtmf import Key
 from bench.sip_menu import Processes, settle
+from bench.sip_menu_sipp import in_own_autogroup
 from bench.sip_menu_walk import Mark, StepResult, Walk, bracket, figure, judge, score
 
 WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
@@ -125,3 +127,17 @@ async def test_a_step_waits_until_asterisk_and_the_engine_are_idle() -> None:
     busy = itertools.count()
     always = SimpleNamespace(cpu=lambda: (0.0, float(next(busy)), 0.0, 0.0))
     assert await settle(cast(Any, always), window=0.01, longest=0.05) >= 0.05
+
+
+def test_sipp_runs_in_an_autogroup_of_its_own_at_the_nice_asked_for() -> None:
+    # A caller's phone keeps time: SIPp's threads must not wait behind the PBX's for a core.
+    def autogroup(argv: list[str]) -> str:
+        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+
+    ours = Path("/proc/self/autogroup").read_text().strip().split()[0]
+    theirs = autogroup(in_own_autogroup(["cat", "/proc/self/autogroup"], -10))
+    assert theirs.endswith("nice -10")
+    assert theirs.split()[0] != ours
+    # 0: as before, in the bench's own session.
+    assert in_own_autogroup(["cat"], 0) == ["cat"]
+    assert autogroup(in_own_autogroup(["cat", "/proc/self/autogroup"], 0)).split()[0] == ours
