@@ -155,7 +155,7 @@ def main() -> None:
     if args.log_level:  # as the bench's server: the engine's logging, stderr to /dev/null
         null = os.open(os.devnull, os.O_WRONLY)
         os.dup2(null, 2)
-        configure_logging(LogSettings(level=args.log_level))
+        configure_logging(LogSettings(level=args.log_level), background=True)
     asyncio.run(_sessions(args.kind, args.sessions))
 
 

@@ -126,7 +126,7 @@ def main() -> None:
     args = parser.parse_args()
     pin_to_cpu(args.cpu)
     if args.log_level:  # the engine's own logging setup; the driver sends stderr to /dev/null
-        configure_logging(LogSettings(level=args.log_level))
+        configure_logging(LogSettings(level=args.log_level), background=True)
     asyncio.run(serve(args.kind, args.port))
     sys.exit(0)
 

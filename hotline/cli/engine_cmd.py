@@ -12,6 +12,7 @@ from hotline.app import AmiSecretMissing, Engine
 from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_MISCONFIGURED
 from hotline.core.event_loop import loop_factory
+from hotline.core.logs import configure_logging
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 from hotline.store.db import UnknownSchema
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 def run(ctx: typer.Context) -> None:
     """Run the engine (FastAGI server, AMI connection, call tracker) until SIGINT/SIGTERM."""
     settings = settings_of(ctx)
+    # The event loop logs: its lines are written by a thread of their own (log_writer) while
+    # the engine runs; then the run's last lines are written and logging is as for any command.
+    configure_logging(settings.log, background=True)
     try:
         engine = Engine(settings)
         # [engine] loop: asyncio's own or uvloop (issue 19 item 6).
@@ -41,8 +45,11 @@ def run(ctx: typer.Context) -> None:
         UnknownSchema,
         SecondWorkerOnSqlite,
     ) as exc:
+        configure_logging(settings.log)  # the lines logged before it come first
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(EXIT_MISCONFIGURED) from exc
+    finally:
+        configure_logging(settings.log)
 
 
 def demo(ctx: typer.Context) -> None:

@@ -161,4 +161,3 @@ class QueueTracker:
             self._legs.pop(event.uniqueid, None)
         if event.name == "Hangup" and await self._recordings.any_for(event.uniqueid):
             self._completion.hung_up(event.uniqueid)
-

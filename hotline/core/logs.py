@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from logging.handlers import WatchedFileHandler
 from typing import TYPE_CHECKING, Any, Final
 
+from hotline.core.log_writer import BackgroundHandler, FileDestination, LineWriter, to_stderr
 from hotline.core.masking import has_nine_digits, mask_phone
 
 if TYPE_CHECKING:
@@ -60,9 +61,9 @@ class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
             return
         self._write(text, record)
 
-    def write_line(self, text: str) -> None:
+    def write_line(self, text: str, urgent: bool = False) -> None:
         """A line :func:`log_line` joined (with its line end), written as ``emit`` writes a
-        record's."""
+        record's (at once, urgent or not)."""
         with self.lock:  # type: ignore[union-attr]
             self._write(text, None)
 
@@ -321,11 +322,11 @@ class MaskingTextFormatter(logging.Formatter):
 
 def log_line(logger: logging.Logger, level: int, message: str) -> None:
     """``logger.log(level, "%s", message)``, written without a LogRecord when its only way
-    out is the stderr handler ``configure_logging`` installs with the text format: the line
-    is the one that handler would write, masked the same, for half the CPU (issue 19 item
-    2: the one INFO line of every FastAGI call was 7 % of a session's).  Any other set-up
-    (a second handler, a filter, the JSON format, a log file, a test's capture) gets the
-    record through ``logging`` as before."""
+    out is the stderr handler (or the background writer) ``configure_logging`` installs with
+    the text format: the line is the one that handler would write, masked the same, for half
+    the CPU (issue 19 item 2: the one INFO line of every FastAGI call was 7 % of a session's).
+    Any other set-up (a second handler, a filter, the JSON format, a log file written by the
+    thread that logs, a test's capture) gets the record through ``logging`` as before."""
     if not logger.isEnabledFor(level):
         return
     sole = _sole_stderr_handler(logger, level)
@@ -333,14 +334,15 @@ def log_line(logger: logging.Logger, level: int, message: str) -> None:
     if sole is None or line is None:
         logger.log(level, "%s", message)
     else:
-        sole[0].write_line(line + "\n")
+        sole[0].write_line(line + "\n", urgent=level >= logging.WARNING)
 
 
 def _sole_stderr_handler(
     logger: logging.Logger, level: int
-) -> tuple[_StderrHandler, MaskingTextFormatter] | None:
+) -> tuple[_StderrHandler | BackgroundHandler, MaskingTextFormatter] | None:
     """The handler a record of ``logger`` at ``level`` would reach, and its formatter, when
-    it is the only handler on the way and configure_logging's own, unfiltered; else None."""
+    it is the only handler on the way and configure_logging's own (stderr, or the background
+    writer's), unfiltered; else None."""
     if logger.filters or logger.disabled or logging.getLogRecordFactory() is not CallRecord:
         return None
     found: logging.Handler | None = None
@@ -351,7 +353,9 @@ def _sole_stderr_handler(
                 return None
             found = handler
         node = node.parent if node.propagate else None
-    if type(found) is not _StderrHandler or found.filters or level < found.level:
+    if not (isinstance(found, _OWN_HANDLERS) and type(found) in _OWN_HANDLERS):
+        return None  # exactly ours: a subclass may write elsewhere
+    if found.filters or level < found.level:
         return None
     formatter = found.formatter
     if type(formatter) is not MaskingTextFormatter:
@@ -359,7 +363,14 @@ def _sole_stderr_handler(
     return found, formatter
 
 
-def configure_logging(settings: LogSettings) -> None:
+# The handlers configure_logging installs that log_line may write to directly.
+_OWN_HANDLERS: Final = (_StderrHandler, BackgroundHandler)
+
+
+def configure_logging(settings: LogSettings, *, background: bool = False) -> None:
+    """The root logger's handlers: stderr and ``settings.file``, written on the thread that
+    logs, or with ``background`` (``hotline run``: the event loop logs) by a writer thread
+    a batch at a time (:mod:`hotline.core.log_writer`)."""
     # Our formats never show the pid, thread or process name; skip the syscalls per record.
     logging.logProcesses = False
     logging.logThreads = False
@@ -368,16 +379,29 @@ def configure_logging(settings: LogSettings) -> None:
     # logging HOWTO's "Optimization"; issue 19 item 2, an INFO line per FastAGI call).
     logging._srcfile = None
     formatter = JsonFormatter() if settings.format == "json" else MaskingTextFormatter(TEXT_FORMAT)
-    handlers: list[logging.Handler] = [_StderrHandler(sys.stderr)]
-    if settings.file is not None:
-        # Reopened when logrotate moves the file away (deploy render's rule).
-        handlers.append(WatchedFileHandler(settings.file, encoding="utf-8", delay=True))
+    handlers: list[logging.Handler]
+    if background:
+        # The file is reopened when logrotate moves it away (deploy render's rule).
+        file = None if settings.file is None else FileDestination(settings.file)
+        writer = LineWriter(
+            [to_stderr] if file is None else [to_stderr, file],
+            on_close=None if file is None else file.close,
+        )
+        handlers = [BackgroundHandler(writer)]
+    else:
+        handlers = [_StderrHandler(sys.stderr)]
+        if settings.file is not None:
+            # Reopened when logrotate moves the file away (deploy render's rule).
+            handlers.append(WatchedFileHandler(settings.file, encoding="utf-8", delay=True))
     # The records carry the uniqueid (and uvicorn's are stripped) from their creation on:
     # no filter per handler.
     logging.setLogRecordFactory(CallRecord)
     for handler in handlers:
         handler.setFormatter(formatter)
     root = logging.getLogger()
+    for old in root.handlers:
+        if isinstance(old, BackgroundHandler):  # its lines written, its thread stopped
+            old.close()
     root.handlers[:] = handlers
     root.setLevel(settings.level)
     # panoramisk logs every reconnect attempt at ERROR with a traceback; ours says it better.
