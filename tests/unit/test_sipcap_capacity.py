@@ -54,3 +54,13 @@ async def test_a_system_that_passes_up_to_the_cap_is_still_a_lower_bound() -> No
     results = await search(("dialplan", "engine"), [1], step, max_callers=4, shown=shown.append)
     assert [r.callers for r in results] == [1, 1, 2, 2, 4, 4] and shown == results
     assert figure(results, "engine") == (4, True)
+
+
+async def test_a_system_that_fails_the_first_step_is_refined_from_a_step_it_passes() -> None:
+    ran, step = limits(dialplan=224, engine=256)
+    results = await search(("dialplan", "engine"), [256, 320], step, refine=2, max_callers=320)
+    twin_steps = [callers for system, callers in ran if system == "dialplan"]
+    # Down by halves to a pass (not a refine step), then two refine steps between 128 and 256.
+    assert twin_steps == [256, 128, 192, 224]
+    assert figure(results, "dialplan") == (224, False)
+    assert figure(results, "engine") == (256, False)
