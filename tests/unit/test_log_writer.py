@@ -54,7 +54,7 @@ def test_lines_come_out_in_order_a_batch_at_a_time_from_the_writer_thread(
     writers: list[LineWriter],
 ) -> None:
     sink = Sink()
-    writer = LineWriter([sink], linger=0.2)
+    writer = LineWriter([sink], linger=1.0)
     writers.append(writer)
     for n in range(1000):
         writer.put(f"line {n}\n")
