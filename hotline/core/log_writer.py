@@ -5,14 +5,15 @@ write to a log file is blocking I/O (a file system busy with the database's fsyn
 it for a long time), and with ``WatchedFileHandler`` a ``stat`` per line besides.  The FastAGI
 server's one INFO line per call was also one ``write`` per call to stderr (issue 19 item 2).
 So ``hotline run`` hands its lines to :class:`LineWriter`: the loop only formats a line and
-appends it to a deque; the writer thread wakes once per batch, waits ``LINGER_SECONDS`` for
-more, and writes the batch with one ``write`` per destination.  This is the logging
+appends it to a deque; the writer thread wakes once per batch, waits ``log.batch_seconds``
+for more, and writes the batch with one ``write`` per destination.  This is the logging
 cookbook's QueueHandler/QueueListener pattern, batched: the listener would write (and wake)
 once per record.
 
 A WARNING or worse cuts the wait short; ``flush()`` (``logging.shutdown`` at exit calls it)
 writes what is waiting from the caller's thread.  A process killed outright loses at most
-the last ``LINGER_SECONDS`` of lines.
+the last ``log.batch_seconds`` of lines; past ``log.max_waiting_lines`` waiting, new lines are
+dropped and counted.
 """
 
 from __future__ import annotations
@@ -24,14 +25,7 @@ import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
-from typing import Final, TextIO
-
-# How long the writer waits for more lines once one has come (a batch's window).
-LINGER_SECONDS: Final = 0.05
-# Lines waiting at most: a destination that blocks (journald stalled, a hung disk) must not
-# grow the engine's memory without end.  Past it new lines are dropped and counted, and the
-# count is written once the destination takes lines again.
-MAX_WAITING_LINES: Final = 100_000
+from typing import TextIO
 
 Destination = Callable[[str], None]
 
@@ -80,19 +74,24 @@ class LineWriter:
     def __init__(
         self,
         destinations: Sequence[Destination],
-        linger: float = LINGER_SECONDS,
+        *,
+        linger: float,
+        max_waiting: int,
         on_close: Callable[[], None] | None = None,
     ) -> None:
         self._destinations = tuple(destinations)
         self._on_close = on_close  # after the last batch: the destinations' files closed
-        self._linger = linger
+        self._linger = linger  # a batch's window (log.batch_seconds)
+        # Past it new lines are dropped and counted (log.max_waiting_lines); the count is
+        # written once the destination takes lines again.
+        self._max_waiting = max_waiting
         self._lines: deque[str] = deque()  # append and popleft are atomic: no lock to add
         self._wake = threading.Event()  # lines are waiting
         self._hurry = threading.Event()  # an urgent line: no lingering
         self._writing = threading.Lock()  # one batch written at a time, in order
         self._closed = False
         self.failures = 0  # batches a destination refused (reported once, on stderr)
-        self.dropped = 0  # lines dropped while MAX_WAITING_LINES waited
+        self.dropped = 0  # lines dropped while max_waiting lines waited
         self._dropped_told = 0
         self._thread = threading.Thread(target=self._run, name="log-writer", daemon=True)
         self._thread.start()
@@ -103,7 +102,7 @@ class LineWriter:
             self._lines.append(line)
             self._drain()
             return
-        if len(self._lines) >= MAX_WAITING_LINES:
+        if len(self._lines) >= self._max_waiting:
             self.dropped += 1
             return
         self._lines.append(line)
@@ -151,7 +150,7 @@ class LineWriter:
         if dropped != self._dropped_told:  # said where the gap is, after the lines before it
             lines.append(
                 f"--- hotline logging: {dropped - self._dropped_told} line(s) dropped: "
-                f"{MAX_WAITING_LINES} were waiting to be written\n"
+                f"{self._max_waiting} were waiting to be written\n"
             )
             self._dropped_told = dropped
         return lines

@@ -385,6 +385,8 @@ def configure_logging(settings: LogSettings, *, background: bool = False) -> Non
         file = None if settings.file is None else FileDestination(settings.file)
         writer = LineWriter(
             [to_stderr] if file is None else [to_stderr, file],
+            linger=settings.batch_seconds,
+            max_waiting=settings.max_waiting_lines,
             on_close=None if file is None else file.close,
         )
         handlers = [BackgroundHandler(writer)]

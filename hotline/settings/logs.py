@@ -24,6 +24,13 @@ class LogSettings(BaseModel):
     # Also append the lines to this file (reopened when logrotate moves it); None: stderr
     # only (journald under systemd).
     file: Path | None = Field(default=None)
+    # `hotline run` writes its lines from a thread of its own, a batch at a time: the writer
+    # waits this long for more lines once one has come (a warning is written at once).  A
+    # process killed outright loses at most this much of its log.
+    batch_seconds: float = Field(default=0.05, gt=0, le=5)
+    # Lines waiting for a stalled destination (journald not reading, a hung disk) at most;
+    # past it new lines are dropped and their count is logged, so memory stays bounded.
+    max_waiting_lines: int = Field(default=100_000, ge=100)
 
     @model_validator(mode="before")
     @classmethod

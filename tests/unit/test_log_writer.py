@@ -54,7 +54,7 @@ def test_lines_come_out_in_order_a_batch_at_a_time_from_the_writer_thread(
     writers: list[LineWriter],
 ) -> None:
     sink = Sink()
-    writer = LineWriter([sink], linger=1.0)
+    writer = LineWriter([sink], linger=1.0, max_waiting=10_000)
     writers.append(writer)
     for n in range(1000):
         writer.put(f"line {n}\n")
@@ -67,7 +67,7 @@ def test_lines_come_out_in_order_a_batch_at_a_time_from_the_writer_thread(
 
 def test_a_line_waits_for_its_batch_but_a_warning_does_not(writers: list[LineWriter]) -> None:
     sink = Sink()
-    writer = LineWriter([sink], linger=60.0)
+    writer = LineWriter([sink], linger=60.0, max_waiting=1000)
     writers.append(writer)
     writer.put("info\n")
     time.sleep(0.3)
@@ -81,7 +81,7 @@ def test_flush_and_close_write_what_is_queued_and_later_lines_are_written_at_onc
     writers: list[LineWriter],
 ) -> None:
     sink = Sink()
-    writer = LineWriter([sink], linger=60.0)
+    writer = LineWriter([sink], linger=60.0, max_waiting=1000)
     writer.put("one\n")
     writer.flush()
     assert sink.lines == ["one"]
@@ -100,7 +100,7 @@ def test_a_refusing_destination_does_not_stop_the_other(
         raise OSError(28, "No space left on device")
 
     sink = Sink()
-    writer = LineWriter([full_disk, sink], linger=0.01)
+    writer = LineWriter([full_disk, sink], linger=0.01, max_waiting=1000)
     writers.append(writer)
     writer.put("kept\n")
     writer.flush()
@@ -137,9 +137,13 @@ def test_the_engines_lines_reach_stderr_and_its_file_as_the_plain_handlers_write
     root_handlers: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "engine.log"
-    configure_logging(LogSettings(level="INFO", file=target), background=True)
+    configure_logging(
+        LogSettings(level="INFO", file=target, batch_seconds=0.2, max_waiting_lines=500),
+        background=True,
+    )
     (handler,) = logging.getLogger().handlers
     assert isinstance(handler, BackgroundHandler)
+    assert (handler.writer._linger, handler.writer._max_waiting) == (0.2, 500)
     log = logging.getLogger("hotline.test")
     log.info("call from %s", "79131234567")
     log_line(log, logging.INFO, "call end: done caller=79131234567")  # the FastAGI fast path
@@ -159,9 +163,8 @@ def test_the_engines_lines_reach_stderr_and_its_file_as_the_plain_handlers_write
 
 
 def test_a_blocked_destination_does_not_grow_memory_without_end(
-    writers: list[LineWriter], monkeypatch: pytest.MonkeyPatch
+    writers: list[LineWriter],
 ) -> None:
-    monkeypatch.setattr("hotline.core.log_writer.MAX_WAITING_LINES", 3)
     released = threading.Event()
     sink = Sink()
 
@@ -169,7 +172,7 @@ def test_a_blocked_destination_does_not_grow_memory_without_end(
         released.wait(WAIT_SECONDS)
         sink(text)
 
-    writer = LineWriter([stalled], linger=0.0)
+    writer = LineWriter([stalled], linger=0.0, max_waiting=3)
     writers.append(writer)
     writer.put("in the stalled batch\n")
     wait_until(lambda: writer._writing.locked())
