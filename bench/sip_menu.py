@@ -317,8 +317,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--sipp-nice",
         type=int,
         default=SIPP_NICE,
-        help="the nice of SIPp's own autogroup, so its callers keep time as real phones do "
-        "(bench/sip_menu_sipp.py; needs root); 0: SIPp shares the bench's session",
+        help="the nice of SIPp and of its own session's autogroup, so its callers keep time "
+        "as real phones do (bench/sip_menu_sipp.py; needs root); 0: SIPp shares the bench's "
+        "session at the bench's nice",
     )
     parser.add_argument(
         "--twin-unrecorded",
@@ -350,7 +351,7 @@ async def _measure(
         f"sip_menu: keys {' '.join(PATH)} every {options.key_gap} ms from "
         f"{walk.keys[0].at_ms / 1000:.1f} s, calls of {walk.total_ms / 1000:.1f} s; "
         f"steps {options.steps} callers; limit p99 <= {options.limit_ms:g} ms per key; "
-        f"SIPp at autogroup nice {options.sipp_nice}"
+        f"SIPp at nice {options.sipp_nice} in a session of its own"
     )
     print(f"{'system':<10}{'callers':>8}{'calls ok':>9}{'keys':>7}{'p50 ms':>9}"
           f"{'p99 ms':>9}{'max ms':>9}{'Asterisk':>10}{'engine':>8}{'SIPp':>6}{'bench':>7}"

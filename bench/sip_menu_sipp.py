@@ -6,9 +6,12 @@ A caller's phone keeps time whatever the PBX's load.  SIPp shares this machine's
 Asterisk and the engine, and plays each caller's stream from a thread of its own: at 384
 callers on 2 cores those threads fell 2 to 4 s behind, so the last keys reached Asterisk
 after the caller's BYE, and most failed calls of *both* systems were the load generator's
-(runs 57 to 59).  So SIPp runs in a session of its own (its own autogroup) at
-``SIPP_NICE``: the kernel runs its threads as soon as they wake, as a separate machine
-would.  It needs CAP_SYS_NICE (root); ``--sipp-nice 0`` runs it as before.
+(runs 57 to 59).  So SIPp runs at ``SIPP_NICE``, in a session of its own whose autogroup
+has that nice too: the kernel runs its threads as soon as they wake, as a separate machine
+would.  The autogroup's nice is what counts where the kernel schedules by session; the
+process's own nice is what counts where it does not (autogroups off, or every process of the
+run in one cgroup, as in a container).  It needs CAP_SYS_NICE (root); ``--sipp-nice 0`` runs
+SIPp as before.
 """
 
 from __future__ import annotations
@@ -26,9 +29,13 @@ from hotline.sandbox.commands import in_chroot, run
 # The autogroup nice of SIPp's session: weight 9548 against 1024 for a nice-0 session.  SIPp
 # uses about 0.15 of a core at 384 callers; the weight only lets it run when it wakes.
 SIPP_NICE: Final = -10
-# Runs argv in a new session whose autogroup has the nice value given as $0 (Linux
-# sched_autogroup(7)); if the kernel refuses, SIPp does not run and the step fails saying so.
-_IN_OWN_AUTOGROUP: Final = 'echo "$0" > /proc/self/autogroup && exec "$@"'
+# Runs argv at the nice value given as $0, in a new session whose autogroup has it too (Linux
+# sched_autogroup(7)).  A kernel without autogroups has no /proc/self/autogroup; one that has
+# it but refuses the value makes SIPp not run, and the step fails saying so.
+_FAVOURED: Final = (
+    'if [ -e /proc/self/autogroup ]; then echo "$0" > /proc/self/autogroup || exit 126; fi; '
+    'exec nice -n "$0" "$@"'
+)
 
 
 @dataclass(frozen=True)
@@ -36,7 +43,7 @@ class Sipp:
     sandbox: Sandbox
     scenario: str  # inside the chroot
     walk: Walk
-    nice: int = SIPP_NICE  # of SIPp's own autogroup; 0: SIPp runs in the bench's session
+    nice: int = SIPP_NICE  # of SIPp and its own autogroup; 0: SIPp runs in the bench's session
 
     def argv(self, number: str, callers: int) -> list[str]:
         sandbox = self.sandbox.settings.sandbox
@@ -63,21 +70,19 @@ class Sipp:
         ]  # fmt: skip
 
     def command(self, number: str, callers: int) -> list[str]:
-        """SIPp's whole command line: in the chroot, and in an autogroup of its own."""
-        return in_own_autogroup(
-            in_chroot(self.sandbox.layout.root, self.argv(number, callers)), self.nice
-        )
+        """SIPp's whole command line: in the chroot, favoured by the kernel."""
+        return favoured(in_chroot(self.sandbox.layout.root, self.argv(number, callers)), self.nice)
 
     def call(self, number: str, callers: int) -> subprocess.CompletedProcess[str]:
         timeout = self.walk.total_ms / 1000 + 60
         return run(self.command(number, callers), timeout=timeout, check=False)
 
 
-def in_own_autogroup(argv: list[str], nice: int) -> list[str]:
-    """``argv`` run in a new session whose autogroup has ``nice`` (0: ``argv`` as it is)."""
+def favoured(argv: list[str], nice: int) -> list[str]:
+    """``argv`` run at ``nice`` in a new session whose autogroup has it too (0: as it is)."""
     if nice == 0:
         return argv
-    return ["setsid", "--wait", "sh", "-c", _IN_OWN_AUTOGROUP, str(nice), *argv]
+    return ["setsid", "--wait", "sh", "-c", _FAVOURED, str(nice), *argv]
 
 
 def stage(sandbox: Sandbox, walk: Walk, work: Path, nice: int = SIPP_NICE) -> Sipp:

@@ -15,7 +15,7 @@ import pytest
 
 from bench.rtp_dtmf import Key
 from bench.sip_menu import Processes, settle
-from bench.sip_menu_sipp import in_own_autogroup
+from bench.sip_menu_sipp import favoured
 from bench.sip_menu_walk import Mark, StepResult, Walk, bracket, figure, judge, score
 
 WALK = Walk("31", (Key("3", 6000), Key("1", 7000)), 7800, ("/s/info.menu", "/s/info.tariffs"))
@@ -129,15 +129,28 @@ async def test_a_step_waits_until_asterisk_and_the_engine_are_idle() -> None:
     assert await settle(cast(Any, always), window=0.01, longest=0.05) >= 0.05
 
 
-def test_sipp_runs_in_an_autogroup_of_its_own_at_the_nice_asked_for() -> None:
+def test_sipp_runs_favoured_in_a_session_of_its_own_at_the_nice_asked_for() -> None:
     # A caller's phone keeps time: SIPp's threads must not wait behind the PBX's for a core.
-    def autogroup(argv: list[str]) -> str:
-        return subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+    # The process's nice counts where the kernel does not schedule by session (a container's
+    # cgroup, autogroups off); its session's autogroup counts where it does.
+    probe = [
+        sys.executable,
+        "-c",
+        "import os, pathlib; group = pathlib.Path('/proc/self/autogroup'); "
+        "print(os.getsid(0), os.getpriority(os.PRIO_PROCESS, 0), "
+        "group.read_text().strip() if group.exists() else 'none', sep='|')",
+    ]
 
-    ours = Path("/proc/self/autogroup").read_text().strip().split()[0]
-    theirs = autogroup(in_own_autogroup(["cat", "/proc/self/autogroup"], -10))
-    assert theirs.endswith("nice -10")
-    assert theirs.split()[0] != ours
-    # 0: as before, in the bench's own session.
-    assert in_own_autogroup(["cat"], 0) == ["cat"]
-    assert autogroup(in_own_autogroup(["cat", "/proc/self/autogroup"], 0)).split()[0] == ours
+    def as_run(argv: list[str]) -> tuple[int, int, str]:
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout.strip()
+        session, nice, group = out.split("|")
+        return int(session), int(nice), group
+
+    session, nice, group = as_run(favoured(probe, -10))
+    assert session != os.getsid(0)
+    assert nice == -10
+    if Path("/proc/self/autogroup").exists():
+        assert group.endswith("nice -10")
+    # 0: as before, in the bench's own session at its nice.
+    assert favoured(["cat"], 0) == ["cat"]
+    assert as_run(favoured(probe, 0))[:2] == (os.getsid(0), os.getpriority(os.PRIO_PROCESS, 0))
