@@ -17,6 +17,7 @@ from dialer.live import Clock, LiveAttempt, LiveCalls, Spawn
 from dialer.model import AttemptStatus, CampaignState, DialMode, Reason, Result
 from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
 from dialer.repository import AttemptRecord, CampaignRecord, DialerStore, TargetRecord
+from dialer.traces import ChannelTraces
 from dialer.window import retry_at, window_for
 from hotline.calls.tracker import UNAVAILABLE
 from hotline.core.metrics import DIALER_ATTEMPTS
@@ -32,6 +33,8 @@ log = logging.getLogger(__name__)
 DIALER_EVENTS: Final = (
     "OriginateResponse",
     "Hangup",
+    # Every channel the node makes: the trace that an adopted attempt's Originate went out.
+    "Newchannel",
     "FullyBooted",
     # Progressive campaigns: an operator took the callee, and their talk ended.
     "AgentConnect",
@@ -56,8 +59,12 @@ class AttemptTracker:
         worker: str | None = None,
         node: str | None = None,
         held: HeldWritesSettings | None = None,
+        traces: ChannelTraces | None = None,
     ) -> None:
         self._settings = settings
+        # What this AMI session saw of the node's channels (None: nothing vouched for, every
+        # sent attempt whose channel is gone is settled).
+        self._traces = traces
         # A call's closing writes refused by the store (a PostgreSQL restart) are retried
         # with back-off (held_writes.close_*); then the call log's reconciliation closes the
         # call row once the attempt is closed and the channel gone.
@@ -81,7 +88,15 @@ class AttemptTracker:
     async def handle_event(self, event: AmiEvent) -> None:
         name = event.name
         tracked_calls = self._live.tracked
+        # Noted before any await: once the event queue is read empty, every channel received
+        # so far is in the traces (ChannelTraces.caught_up).
+        if self._traces is not None and name in ("Newchannel", "OriginateResponse"):
+            self._traces.note(event.uniqueid if name == "Newchannel" else event.get("actionid"))
+        if name == "Newchannel":
+            return
         if name == "FullyBooted":
+            if self._traces is not None:
+                self._traces.watch()  # from the log-in on, not from the first call
             self._spawn(self.reconcile(), "dialer-reconcile")
             return
         if name == "OriginateResponse":
@@ -401,11 +416,21 @@ class AttemptTracker:
         except AmiError as exc:
             log.warning("dialer cannot list live channels to reconcile: %s", exc)
             return  # the placeholders stay; the next reconciliation decides for them
+        never_sent = await self._never_reached([a for a in inflight if a.id not in live])
+        if never_sent:
+            await self._store.withdraw_marked(never_sent)
+            for attempt_id in never_sent:
+                self._live.forget(attempt_id)
+            log.warning(
+                "dialer returned %d attempts marked sent whose Originate never reached "
+                "Asterisk to their contacts",
+                len(never_sent),
+            )
         adopted = settled = 0
         for attempt in inflight:
             tracked = tracked_calls.get(attempt.id)
-            if tracked is None:
-                continue  # closed meanwhile by its own events
+            if tracked is None or attempt.id in never_sent:
+                continue  # closed meanwhile by its own events, or given back
             if attempt.id in live:
                 if tracked.reconciling:
                     tracked.reconciling = False
@@ -425,6 +450,24 @@ class AttemptTracker:
         if adopted or settled:
             log.info("dialer reconciled: %d calls adopted, %d settled", adopted, settled)
         self.reconciled.set()
+
+    async def _never_reached(self, gone: list[AttemptRecord]) -> set[str]:
+        """Of the attempts whose channel is gone, those this worker did not send itself in
+        this run whose Originate never reached Asterisk while this AMI session watched
+        (dialer/traces.py).  An attempt it sent itself may still be on its way to a channel:
+        never given back."""
+        traces = self._traces
+        candidates = [
+            attempt
+            for attempt in gone
+            if attempt.status is AttemptStatus.DIALING
+            and (tracked := self._live.tracked.get(attempt.id)) is not None
+            and tracked.reconciling
+            and not tracked.hung_up.is_set()
+        ]
+        if traces is None or not candidates or not await traces.caught_up():
+            return set()
+        return {a.id for a in candidates if traces.never_reached(a.id, a.created_at)}
 
 
 def earliest(*moments: datetime | None) -> datetime | None:

@@ -29,7 +29,7 @@ from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
 from dialer.repository import CampaignRecord, DialerStore, SharedCaps
-from dialer.rounds import DoNotCallView, LimitsWatch, Pipeline, Queued, Round, Written, lease_lost
+from dialer.rounds import DoNotCallView, LimitsWatch, Pipeline, Queued, Round, Written
 from dialer.sms import SmsSender
 from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
@@ -235,7 +235,7 @@ class Dispatcher:
                     await self._store.finish_if_done(campaign.id, at.now)
                 return sent, False
             examined += written.claimed
-            if at.holder is not None and lease_lost(at.holder, at.caps.lease):
+            if not at.may_send():
                 await self._drop(written, at)
                 return sent, True  # taken over meanwhile: dial nothing more
             begun = written.begun
@@ -435,7 +435,7 @@ class Dispatcher:
         try:
             sent, placed = 0, begun[: len(slots)]
             for attempt, slot in zip(placed, slots, strict=False):
-                if at.holder is not None and lease_lost(at.holder, at.caps.lease):
+                if not (self._worker.may_send() and at.may_send()):
                     break  # taken over meanwhile: the rest are withdrawn, not sent
                 item = written.queued[attempt.id]
                 at.recent.called(item.target.phone, attempt.created_at)
@@ -448,6 +448,11 @@ class Dispatcher:
                 # (hotline/store/write_gate.py): the slot is passing meanwhile.
                 with urgent_writes():
                     marked = await self._store.mark_sent(attempt.id)
+                if marked and not (self._worker.may_send() and at.may_send()):
+                    # The mark took long: another worker may be adopting this one's attempts
+                    # by what Asterisk saw of them (dialer/traces.py), so it is not sent.
+                    await self._store.withdraw_marked([attempt.id])
+                    break  # it and the rest go back to their contacts unsent
                 del unsent[attempt.id]
                 if not marked:
                     # Withdrawn by a worker that took this one for dead: not ours to dial.
@@ -464,7 +469,7 @@ class Dispatcher:
                     log.warning("campaign %s: Originate not sent: %s", campaign.name, exc)
                     self._live.forget(attempt.id)
                     at.recent.restore(item.target.phone, item.before)
-                    await self._store.withdraw_marked(attempt.id)
+                    await self._store.withdraw_marked([attempt.id])
                     break  # AMI is down: the rest go back to their contacts unsent
                 sent += 1
             return sent, len(placed) < len(begun)
@@ -477,8 +482,7 @@ class Dispatcher:
                 await self._withdraw(list(unsent))
 
     async def _withdraw(self, attempt_ids: list[str]) -> None:
-        """Withdraw attempts never sent; if the store fails, the next pass tries again (and
-        a restart's reconciliation would)."""
+        """Withdraw attempts never sent; a store failure leaves them to the next pass."""
         self._unsent.update(attempt_ids)
         # Only what this call withdrew is forgotten: the round prepared ahead may withdraw
         # beside the round being sent.

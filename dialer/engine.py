@@ -25,6 +25,7 @@ from dialer.model import Scenario
 from dialer.playback import HoursSource, ScenarioPlayer
 from dialer.repository import CampaignRecord, DialerStore
 from dialer.sms import SmsSender
+from dialer.traces import ChannelTraces
 from dialer.workers import DialerWorker
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
@@ -136,6 +137,7 @@ class Dialer:
             self.worker.name,
             self.worker.node or None,
             held,
+            ChannelTraces(self._watched_session, self._events.queue.qsize, self._now),
         )
         self._dispatcher = Dispatcher(
             settings,
@@ -154,6 +156,11 @@ class Dialer:
 
     def _now(self) -> datetime:
         return self.clock()
+
+    def _watched_session(self) -> tuple[int, int]:
+        """What changes when the dialer's events may have a gap: a new AMI connection (begun
+        before any of its events arrive), events dropped by the dialer's own queue."""
+        return self.ami.connection_count, self._events.dropped
 
     @property
     def company(self) -> str:

@@ -97,6 +97,10 @@ class Round:
     holder: LeaseHolder | None = None  # the node's lease, when the worker drives a node
     watch: LimitsWatch | None = None  # the limits changed since the pass began
 
+    def may_send(self) -> bool:
+        """The node's lease, if the worker drives a node, holds as the pass began with it."""
+        return self.holder is None or not lease_lost(self.holder, self.caps.lease)
+
 
 @dataclass
 class Written:

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
@@ -28,6 +29,32 @@ log = logging.getLogger(__name__)
 LOCAL_WORKER: Final = "local"
 
 
+class Heartbeat:
+    """When this worker last told the registry it lives, on its own monotonic clock.
+
+    Once that is older than half of ``dead_after`` another worker may be about to take it for
+    dead, adopt its attempts and give back to their contacts those whose Originate Asterisk
+    never saw (dialer/traces.py): the dispatcher then sends no more, so an Originate it
+    marked never goes out after an adopter decided it never would."""
+
+    def __init__(
+        self, dead_after_seconds: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._limit = dead_after_seconds / 2
+        self._clock = clock
+        self._beaten: float | None = None
+
+    async def beating(self, write: Awaitable[None]) -> None:
+        """``write`` a heartbeat to the registry: once committed, this worker is known alive
+        from the moment before it."""
+        at = self._clock()
+        await write
+        self._beaten = at if self._beaten is None else max(self._beaten, at)
+
+    def fresh(self) -> bool:
+        return self._beaten is not None and self._clock() - self._beaten < self._limit
+
+
 @dataclass(frozen=True)
 class DialerWorker:
     # None: the only worker, every attempt in flight is its own (tests, a bare dialer).
@@ -44,6 +71,13 @@ class DialerWorker:
     # The claim name of a dialler on a node taken over ("": the worker's name): each of a
     # worker's diallers holds and releases its own claims.
     claim_as: str = ""
+    # PostgreSQL: this worker's heartbeat, which other workers judge it alive by (None: the
+    # only worker, nobody adopts its attempts).
+    heartbeat: Heartbeat | None = None
+
+    def may_send(self) -> bool:
+        """No other worker can have taken this one for dead yet (see :class:`Heartbeat`)."""
+        return self.heartbeat is None or self.heartbeat.fresh()
 
     @property
     def claim_name(self) -> str:
@@ -58,9 +92,11 @@ def dialer_worker(
     db: Database,
     node: str | None = None,
     lease: LeaseHolder | None = None,
+    heartbeat: Heartbeat | None = None,
 ) -> DialerWorker:
     """The engine's dialer as worker ``name`` on ``node`` (default ``settings.workers.node``),
-    dialling through it while ``lease`` holds (None: no lease, the only worker)."""
+    dialling through it while ``lease`` holds (None: no lease, the only worker) and while
+    ``heartbeat`` is fresh."""
     home = settings.workers.node
     node = home if node is None else node
     return DialerWorker(
@@ -72,6 +108,7 @@ def dialer_worker(
         pacer=None if db.is_sqlite else SharedPacer(db),
         lease=lease,
         claim_as="" if node == home else f"{name[:31]}@{node}",
+        heartbeat=None if db.is_sqlite else heartbeat,
     )
 
 
@@ -110,8 +147,10 @@ class WorkerPresence:
         ami: AmiClient,
         dialer: Dialer | None,
         clock: Callable[[], datetime],
+        heartbeat: Heartbeat | None = None,
     ) -> None:
         self._registry = registry
+        self._heartbeat = heartbeat or Heartbeat(settings.dead_after_seconds)
         self._name = name
         self._settings = settings
         self._ami = ami
@@ -125,9 +164,15 @@ class WorkerPresence:
         workers = await self._registry.all()
         return {w.name for w in workers if w.alive(now, dead_after)} | {self._name}
 
+    async def register(self, host: str, pid: int, node: str) -> None:
+        """Join the registry: its first heartbeat."""
+        now = self._clock()
+        await self._heartbeat.beating(self._registry.register(self._name, host, pid, node, now))
+
     async def beat(self) -> int:
         """One heartbeat; returns how many attempts were adopted."""
-        await self._registry.heartbeat(self._name, self._clock(), ami_up=self._ami.connected)
+        beat = self._registry.heartbeat(self._name, self._clock(), ami_up=self._ami.connected)
+        await self._heartbeat.beating(beat)
         if self._dialer is None:
             return 0
         return await self._dialer.adopt(await self.alive())

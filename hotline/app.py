@@ -10,6 +10,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from dialer.build import dialer_factory
@@ -17,7 +18,7 @@ from dialer.engine import Dialer
 from dialer.node_trackers import node_tracking
 from dialer.scheduled import ScheduleRunner
 from dialer.taken_node import taken_nodes
-from dialer.workers import WorkerPresence, dialer_worker, node_keeper
+from dialer.workers import Heartbeat, WorkerPresence, dialer_worker, node_keeper
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
 from hotline.calls.tracker import TRACKED_EVENTS, CallTracker
@@ -120,6 +121,7 @@ class Engine:
         # Several workers on PostgreSQL (issue 20): this one's name, its node, the registry.
         self.worker = worker_name(settings.workers, socket.gethostname())
         self.workers = WorkerRegistry(self.db)
+        self.heartbeat = Heartbeat(settings.workers.dead_after_seconds)
         self._worker_tasks: list[asyncio.Task[None]] = []
         self._sqlite_lock = contextlib.ExitStack()
         self._clock = clock
@@ -202,16 +204,15 @@ class Engine:
                 sms=self.sms if self.sms_outbox is not None else None,
                 notify=self.notify,
             )
-            self.dialer = new_dialer(
-                self.ami, dialer_worker(settings, self.worker, self.db, lease=home)
-            )
+            worker_as = partial(dialer_worker, settings, self.worker, self.db)
+            self.dialer = new_dialer(self.ami, worker_as(lease=home, heartbeat=self.heartbeat))
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)
             if self.keeper is not None:
                 self.keeper.start_driver = taken_nodes(
                     lambda node: node_ami_client(settings, settings.cluster.node(node)),
                     new_dialer,
-                    lambda node, lease: dialer_worker(settings, self.worker, self.db, node, lease),
+                    lambda node, lease: worker_as(node, lease, self.heartbeat),
                     settings.workers.heartbeat_seconds,
                     node_tracking(self.call_log, settings.resilience.call_log_reconcile_seconds),
                 )
@@ -265,10 +266,11 @@ class Engine:
         self._sqlite_lock.enter_context(hold_sqlite_engine_lock(self.db))
         await self.db.upgrade()
         host, pid, node = socket.gethostname(), os.getpid(), self.settings.workers.node
-        await self.workers.register(self.worker, host, pid, node, self._clock())
         presence = WorkerPresence(
-            self.workers, self.worker, self.settings.workers, self.ami, self.dialer, self._clock
-        )
+            self.workers, self.worker, self.settings.workers, self.ami, self.dialer, self._clock,
+            self.heartbeat,
+        )  # fmt: skip
+        await presence.register(host, pid, node)
         self._worker_tasks = [asyncio.create_task(presence.run(), name="worker-heartbeat")]
         self._worker_tasks.append(asyncio.create_task(self.notify.run(), name="notify"))
         if self.keeper is not None:  # this worker's node leases (issue 20)

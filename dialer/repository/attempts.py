@@ -211,19 +211,23 @@ class Attempts:
         async with self._db.session() as session:
             await withdraw_unsent(session, attempt_ids)
 
-    async def withdraw_marked(self, attempt_id: str) -> None:
-        """Withdraw an attempt marked sent whose Originate was then refused before a byte was
-        written (AMI dropped during the mark): as if never sent, its contact pending again."""
+    async def withdraw_marked(self, attempt_ids: Collection[str]) -> None:
+        """Withdraw attempts marked sent whose Originate never went out: refused before a byte
+        was written (AMI dropped during the mark), held back by a worker that may be taken for
+        dead, or never seen by Asterisk (dialer/traces.py).  As if never sent: their contacts
+        are pending again, the attempt not counted."""
+        if not attempt_ids:
+            return
         async with self._db.session() as session:
             await session.execute(
                 update(DialAttempt)
                 .where(
-                    DialAttempt.id == attempt_id,
+                    DialAttempt.id.in_(list(attempt_ids)),
                     DialAttempt.status == AttemptStatus.DIALING.value,
                 )
                 .values(sent=False)
             )
-            await withdraw_unsent(session, [attempt_id])
+            await withdraw_unsent(session, attempt_ids)
 
     async def mark_sent(self, attempt_id: str) -> bool:
         """Mark a batch's attempt as sent, just before its Originate goes out (one small

@@ -31,7 +31,6 @@ from panoramisk.message import Message
 
 from hotline.core.metrics import AMI_RECONNECTS, mark_ami_connected
 from hotline.protocol.ami import AmiEvent
-from hotline.protocol.lines import LineValueError, line_value
 from hotline.settings import AmiRole, AmiSettings
 from hotline.transport.ami_errors import AmiActionFailed as AmiActionFailed
 from hotline.transport.ami_errors import AmiError as AmiError
@@ -43,7 +42,7 @@ from hotline.transport.ami_events import Subscription as Subscription
 from hotline.transport.ami_events import Subscriptions
 from hotline.transport.ami_events import consume as consume
 from hotline.transport.ami_events import consume_batches as consume_batches
-from hotline.transport.ami_wire import SHUTDOWN_EVENT, BoundedAmiProtocol
+from hotline.transport.ami_wire import SHUTDOWN_EVENT, BoundedAmiProtocol, checked_headers
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +52,13 @@ def _retrieved(task: asyncio.Task[Any]) -> None:
         task.exception()
 
 
-def checked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
-    """``headers`` as panoramisk will write them, each name and value (or each value of a
-    repeated header) checked by ``line_value``; AmiValueRefused names the first bad one."""
-    checked: dict[str, Any] = {}
-    try:
-        for name, value in headers.items():
-            line_value("AMI header name", str(name))
-            if isinstance(value, list | tuple):
-                checked[name] = [line_value(name, str(item)) for item in value]
-            else:
-                checked[name] = line_value(name, str(value))
-    except LineValueError as exc:
-        raise AmiValueRefused(f"AMI {headers.get('Action')}: {exc}") from exc
-    return checked
-
-
 @dataclass
 class _State:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     lost: asyncio.Event = field(default_factory=asyncio.Event)
     logins: int = 0
+    # Counted before each connection is made, so every event carries the count of its own.
+    connections: int = 0
 
 
 class _Manager(Manager):  # type: ignore[misc]
@@ -160,6 +145,11 @@ class AmiClient:
         """How many times we logged in: more than 1 means we reconnected."""
         return self._state.logins
 
+    @property
+    def connection_count(self) -> int:
+        """How many connections were begun: any event received came on the last of them."""
+        return self._state.connections
+
     async def wait_connected(self, within: float) -> None:
         try:
             async with asyncio.timeout(within):
@@ -203,6 +193,7 @@ class AmiClient:
 
     async def _connect_and_login(self) -> None:
         self._state.lost.clear()
+        self._state.connections += 1
         manager = _Manager(
             self,
             host=self._settings.host,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import codecs
 import logging
+from collections.abc import Mapping
 from typing import Any, Final
 
 from panoramisk import utils
@@ -21,6 +22,8 @@ from panoramisk.ami_protocol import AMIProtocol
 from panoramisk.message import Message
 
 from hotline.core.metrics import AMI_EVENTS_RECEIVED
+from hotline.protocol.lines import LineValueError, line_value
+from hotline.transport.ami_errors import AmiValueRefused
 
 log = logging.getLogger(__name__)
 
@@ -116,3 +119,19 @@ class BoundedAmiProtocol(AMIProtocol):  # type: ignore[misc]
         end = frame.find(utils.EOL)
         name = frame[len(_EVENT) : end if end >= 0 else None].strip()
         return name.lower() == SHUTDOWN_EVENT or bool(wants(name))
+
+
+def checked_headers(headers: Mapping[str, Any]) -> dict[str, Any]:
+    """``headers`` as panoramisk will write them, each name and value (or each value of a
+    repeated header) checked by ``line_value``; AmiValueRefused names the first bad one."""
+    checked: dict[str, Any] = {}
+    try:
+        for name, value in headers.items():
+            line_value("AMI header name", str(name))
+            if isinstance(value, list | tuple):
+                checked[name] = [line_value(name, str(item)) for item in value]
+            else:
+                checked[name] = line_value(name, str(value))
+    except LineValueError as exc:
+        raise AmiValueRefused(f"AMI {headers.get('Action')}: {exc}") from exc
+    return checked

@@ -16,11 +16,13 @@ import pytest
 
 from dialer.model import CampaignRules
 from dialer.repository import DialerStore
+from dialer.traces import CLOCK_SLACK
 from hotline.app import resolve_ami_secret
 from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database
+from hotline.store.workers import WorkerRegistry
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
 from tests.e2e.engine_support import engine_process, engine_settings
@@ -51,8 +53,9 @@ PHONES = [f"+79133{i:05d}{(4, 6)[i % 2]}" for i in range(8)]
 
 
 def worker(
-    settings: Settings, name: str, fastagi_port: int, *, kill_at_batch: int | None = None
+    settings: Settings, name: str, fastagi_port: int, *, kill_at_batch: int | str | None = None
 ) -> contextlib.AbstractContextManager[subprocess.Popen[bytes]]:
+    """``hotline run`` as worker ``name``; ``kill_at_batch``: see dispatch2_kill_hook.py."""
     sets = {
         **{f"dialer.{k}": v for k, v in DIALER.items()},
         **{f"workers.{k}": v for k, v in WORKERS.items()},
@@ -113,3 +116,66 @@ async def test_a_worker_killed_inside_a_batch_leaves_no_number_undialled(
     # One call per number, on the store's side and on Asterisk's.
     assert Counter(a["phone"] for a in attempts) == Counter(PHONES)
     assert dialled == Counter(PHONES)
+
+
+async def test_a_worker_killed_between_a_mark_and_its_originate_leaves_no_number_undialled(
+    tmp_path: Path, sandbox: Sandbox
+) -> None:
+    # w1 dies once its third batch's first mark is committed, before that Originate: an
+    # attempt marked sent that Asterisk never saw.  w2 watched the node from before the
+    # campaign began, so when it adopts w1's attempts it gives that one back to its contact
+    # and dials it: every number once, by Asterisk's own count (the attempt used to be
+    # settled as unknown, and with one attempt allowed its number was never called).
+    await clean_postgres(PG_TEST_URL)
+    settings = engine_settings(tmp_path / "unused.db", dialer=DIALER)
+    settings = settings.model_copy(
+        update={"store": settings.store.model_copy(update={"url": PG_TEST_URL})}
+    )
+    phones = [f"+79134{i:05d}{(4, 6)[i % 2]}" for i in range(24)]
+    db = Database(settings.database_url)
+    store = DialerStore(db)
+    await db.upgrade()
+    ami = AmiClient(settings.ami, resolve_ami_secret(settings))
+    events = ami.subscribe(["Newchannel"])
+    dialled: Counter[str] = Counter()
+
+    async def count() -> None:
+        async for event in events:
+            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
+                ";2"
+            ):
+                dialled["+" + event.get("exten")] += 1
+
+    try:
+        async with ami:
+            counter = asyncio.create_task(count())
+            with (
+                worker(settings, "w2", 0),
+                worker(settings, "w1", settings.fastagi.port, kill_at_batch="3:after") as first,
+            ):
+                await both_logged_in(db, {"w1", "w2"})
+                # Past the clock slack an adopter allows between its log-in and an attempt.
+                await asyncio.sleep(CLOCK_SLACK.total_seconds() + 0.5)
+                campaign = await running_campaign(store, tmp_path, phones, rules=RULES)
+                assert await asyncio.to_thread(first.wait, 60) == -9  # SIGKILLed by the hook
+                marked = [a for a in await store.inflight("w1") if a.sent]
+                finished = await wait_finished(store, "test", within=60)
+            await asyncio.sleep(0.5)  # the last Newchannel events
+            counter.cancel()
+        attempts = await store.attempts_detail(finished.id)
+        assert finished.id == campaign.id and await store.inflight() == []
+        # The one marked and never sent is gone: its number was dialled by w2 instead.
+        given_back = [a for a in marked if await store.attempt(a.id) is None]
+    finally:
+        await db.dispose()
+    assert given_back
+    assert Counter(a["phone"] for a in attempts) == Counter(phones)
+    assert dialled == Counter(phones)
+
+
+async def both_logged_in(db: Database, names: set[str], within: float = 60.0) -> None:
+    """Until every worker in ``names`` has reported its AMI connection up."""
+    registry = WorkerRegistry(db)
+    async with asyncio.timeout(within):
+        while {w.name for w in await registry.all() if w.ami_up} < names:
+            await asyncio.sleep(0.1)

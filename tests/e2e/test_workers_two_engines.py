@@ -166,9 +166,11 @@ async def test_two_workers_share_a_campaign_and_one_takes_over(
     assert left == []
     assert set(owner.values()) == {"w1", "w2"}  # both dialled
     # w1's calls in flight when it was killed were adopted by w2 and settled by it; attempts
-    # w1 had written and not sent yet were withdrawn (gone) and their numbers dialled later.
+    # w1 had written and not sent yet, or marked sent and killed before their Originate (w2
+    # saw no channel of them: dialer/traces.py), were withdrawn (gone) and their numbers
+    # dialled later.
     assert any(a.sent for a in orphans)  # w1 died with a call ringing
-    assert {owner[a.id] for a in orphans if a.sent} == {"w2"}
+    assert "w2" in {owner.get(a.id) for a in orphans if a.sent}
     assert all(owner.get(a.id, "w2") == "w2" for a in orphans)
     assert all(t["state"] == "done" and t["result"] for t in targets)
     # One call per number, on the store's side and on Asterisk's.

@@ -140,4 +140,3 @@ async def test_the_prebuilt_writes_keep_first_wins(call_log: CallLog) -> None:
     await call_log.ended("1800000000.4", hangup_cause="16", outcome=CallOutcome.ABANDONED)
     call = await call_log.get(uniqueid="1800000000.4")
     assert call is not None and call.outcome is CallOutcome.ABANDONED
-

@@ -13,6 +13,7 @@ real ``hotline run``)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,8 @@ import pytest
 from dialer.engine import Dialer
 from dialer.model import AttemptStatus, TargetState
 from dialer.repository import DialerStore
-from dialer.workers import DialerWorker
+from dialer.workers import DialerWorker, Heartbeat
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import DialerSettings
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -44,9 +46,12 @@ async def pair(db_url: str) -> AsyncIterator[tuple[Database, Database]]:
     await second.dispose()
 
 
-def dialer(db: Database, name: str) -> tuple[Dialer, StubAmi]:
+def dialer(
+    db: Database, name: str, clock: Clock | None = None, heartbeat: Heartbeat | None = None
+) -> tuple[Dialer, StubAmi]:
     ami = StubAmi()
-    worker = DialerWorker(name=name, pacer=None if db.is_sqlite else SharedPacer(db))
+    pacer = None if db.is_sqlite else SharedPacer(db)
+    worker = DialerWorker(name=name, pacer=pacer, heartbeat=heartbeat)
     return (
         Dialer(
             DialerSettings(calls_per_second=1000.0, trunk_channels=100),
@@ -54,11 +59,28 @@ def dialer(db: Database, name: str) -> tuple[Dialer, StubAmi]:
             ami,  # type: ignore[arg-type]
             StubPrompts(),  # type: ignore[arg-type]
             CallLog(db),
-            clock=Clock(NOW),
+            clock=clock or Clock(NOW),
             worker=worker,
         ),
         ami,
     )
+
+
+class Beats:
+    """A worker's heartbeat on a monotonic clock the test moves: fresh, then stale."""
+
+    def __init__(self) -> None:
+        self.mono = 0.0
+        self.heartbeat = Heartbeat(10.0, clock=lambda: self.mono)
+
+    async def beat(self) -> None:
+        async def committed() -> None:
+            pass
+
+        await self.heartbeat.beating(committed())
+
+    def stale(self) -> None:
+        self.mono += 5.0  # half of dead_after: another worker may take it for dead
 
 
 def freeze_at_call(
@@ -78,6 +100,30 @@ def freeze_at_call(
             frozen.set()
             await release.wait()
         return await original(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+    return seen
+
+
+def freeze_after_call(
+    owner: Any, name: str, call: int, frozen: asyncio.Event, release: asyncio.Event
+) -> dict[str, Any]:
+    """The ``call``-th call of ``owner.name`` is made (a mark: committed), then sets
+    ``frozen`` and waits for ``release`` before it returns: a worker killed (or stalled)
+    between the mark's commit and its Originate.  Returns that call's arguments."""
+    seen: dict[str, Any] = {}
+    original: Callable[..., Awaitable[Any]] = getattr(owner, name)
+    calls = 0
+
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        result = await original(*args, **kwargs)
+        if calls == call:
+            seen["args"] = args
+            frozen.set()
+            await release.wait()
+        return result
 
     setattr(owner, name, wrapper)
     return seen
@@ -167,6 +213,88 @@ async def test_a_worker_taken_for_dead_does_not_send_what_was_withdrawn(
     dialled = [o["channel"] for o in first_ami.originated + second_ami.originated]
     assert len(set(dialled)) == 6
     assert sorted(a["phone"] for a in await attempts(store, campaign.id)) == sorted(PHONES)
+
+
+async def test_an_adopter_gives_back_a_marked_attempt_asterisk_never_saw(
+    pair: tuple[Database, Database], tmp_path: Path
+) -> None:
+    # w1 is killed after committing the third attempt's mark and before its Originate. w2
+    # watched the node since before the batch was written: it saw the first two calls'
+    # channels and none of the third, so the third goes back to its contact (it used to be
+    # settled as unknown: with one attempt allowed, a number never called).
+    store = DialerStore(pair[0])
+    campaign = await running_campaign(store, tmp_path, PHONES, rules=RULES)
+    clock, beats = Clock(NOW), Beats()
+    first, first_ami = dialer(pair[0], "w1", clock, beats.heartbeat)
+    second, second_ami = dialer(pair[1], "w2", clock)
+    await beats.beat()
+    await second.handle_event(ami_event("FullyBooted", ""))  # w2's log-in: its watch begins
+    clock.at = NOW + dt.timedelta(seconds=10)
+    frozen, release = asyncio.Event(), asyncio.Event()
+    third = freeze_after_call(first.store, "mark_sent", 3, frozen, release)
+    task = asyncio.create_task(first.dispatch_once())
+    try:
+        await asyncio.wait_for(frozen.wait(), 30)
+        marked = third["args"][0]
+        sent_ids = list(first_ami.written)
+        assert len(sent_ids) == 2
+        for attempt_id in sent_ids:  # their channels, announced to every AMI session
+            await second.handle_event(ami_event("Newchannel", attempt_id))
+        second_ami.live = {sent_ids[0]}  # the first still rings; the second ended
+        beats.stale()
+        clock.at += dt.timedelta(seconds=5)
+        assert await second.adopt({"w2"}) == 3
+        assert [a.id for a in await store.inflight("w2")] == [sent_ids[0]]
+        ended = await store.attempt(sent_ids[1])
+        assert ended is not None and ended.status is AttemptStatus.UNKNOWN
+        # The marked one is gone, its contact pending again, the attempt not counted (as the
+        # three never marked).
+        assert await store.attempt(marked) is None
+        targets = await store.targets_detail(campaign.id)
+        fresh = [t for t in targets if t["state"] == "pending" and t["attempts"] == 0]
+        assert len(fresh) == 4
+        # w1 was only stalled: with its heartbeat stale it does not send the marked one.
+        release.set()
+        assert await asyncio.wait_for(task, 30) == 2
+        assert first_ami.written == sent_ids
+        assert await second.dispatch_once() == 4
+        rows = await attempts(store, campaign.id)
+        assert sorted(a["phone"] for a in rows) == sorted(PHONES)  # one attempt per number
+    finally:
+        release.set()
+        if not task.done():
+            task.cancel()
+
+
+async def test_a_worker_whose_heartbeat_went_stale_during_a_mark_does_not_send(
+    pair: tuple[Database, Database], tmp_path: Path
+) -> None:
+    store = DialerStore(pair[0])
+    campaign = await running_campaign(store, tmp_path, PHONES, rules=RULES)
+    beats = Beats()
+    first, first_ami = dialer(pair[0], "w1", heartbeat=beats.heartbeat)
+    assert await first.dispatch_once() == 0  # never beaten: it may be taken for dead
+    await beats.beat()
+    frozen, release = asyncio.Event(), asyncio.Event()
+    freeze_after_call(first.store, "mark_sent", 3, frozen, release)
+    task = asyncio.create_task(first.dispatch_once())
+    await asyncio.wait_for(frozen.wait(), 30)
+    beats.stale()  # the mark's commit took as long as half of dead_after
+    release.set()
+    assert await asyncio.wait_for(task, 30) == 2
+    assert len(first_ami.written) == 2
+    # The third (marked) and the rest are back with their contacts, not counted.
+    assert len(await attempts(store, campaign.id)) == 2
+    pending = [t for t in await store.targets_detail(campaign.id) if t["state"] == "pending"]
+    assert len(pending) == 4 and all(t["attempts"] == 0 for t in pending)
+    await beats.beat()
+    assert await first.dispatch_once() == 4
+    rows = await attempts(store, campaign.id)
+    assert sorted(a["phone"] for a in rows) == sorted(PHONES)
+
+
+def ami_event(name: str, uniqueid: str) -> AmiEvent:
+    return AmiEvent.from_headers([("Event", name), ("Uniqueid", uniqueid)])
 
 
 async def test_a_restarted_worker_returns_its_unsent_attempts(

@@ -35,6 +35,7 @@ class StubAmi:
 
     def __init__(self) -> None:
         self.connected = True
+        self.connection_count = 1
         self.originated: list[dict[str, Any]] = []  # replied to
         self.written: list[str] = []  # action ids of the Originates written
         self.live: set[str] = set()

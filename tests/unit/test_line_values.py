@@ -11,7 +11,8 @@ import pytest
 from hotline.protocol.agi import encode_arguments, encode_command, quote_argument
 from hotline.protocol.lines import LineValueError, has_line_break, line_value
 from hotline.settings import AmiSettings
-from hotline.transport.ami import AmiClient, AmiValueRefused, checked_headers
+from hotline.transport.ami import AmiClient, AmiValueRefused
+from hotline.transport.ami_wire import checked_headers
 from tests.fakes.ami_server import FakeAmiServer
 
 INJECTION = "x\r\n\r\nAction: Ping"

@@ -1,0 +1,116 @@
+"""What one AMI session saw of the channels Asterisk made: enough to tell, for an attempt
+marked sent whose channel is gone, whether its Originate ever reached Asterisk.
+
+A worker marks an attempt sent (committed), then writes its Originate.  Killed in between, it
+leaves an attempt that is "sent" but was never dialled.  The worker that adopts it finds no
+channel, and used to settle it as unknown: with one attempt allowed, the number was never
+called.  Every channel an Originate makes is announced (``Newchannel``, its id the attempt's
+id) to every AMI session of the node, and one that fails before a channel exists still
+answers (``OriginateResponse``, its ActionID the attempt's id).  So an adopter that has
+watched the node, without a gap, since before the attempt was written, and saw neither, knows
+the Originate never went out, and can give the contact back to be dialled.  Where it cannot
+vouch for the whole time (it logged in later, events were dropped, the trace aged out), it
+settles the attempt as before.
+
+A worker that stalls between the mark and the Originate for longer than the adopter waits
+would dial after the adopter gave the contact back: the dispatcher does not send once its
+heartbeat is older than half of ``workers.dead_after_seconds`` (dialer/workers.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from datetime import datetime, timedelta
+from typing import Final
+
+# How long a channel's trace is kept: far longer than an attempt waits between its batch's
+# write and its Originate, and than an adopter waits to take a dead worker's attempts.
+TRACE_KEEP: Final = timedelta(minutes=10)
+# At most this many traces (about 150 bytes each); the oldest go first, and the watch then
+# vouches only from the time of the last one that went.
+TRACE_MOST: Final = 100_000
+# Clocks of workers on different hosts disagree by this much at most (NTP keeps them within
+# milliseconds): an attempt written this close to the start of the watch is not vouched for.
+CLOCK_SLACK: Final = timedelta(seconds=1)
+# How long an adopter waits for the dialer's event queue to be read up to the moment it asks.
+CATCH_UP_SECONDS: Final = 2.0
+
+
+class ChannelTraces:
+    """The ids of the channels (and Originates) one AMI session saw, and since when it saw
+    every one of them.
+
+    ``session`` names the unbroken stretch the events come from (log-ins, events dropped by
+    the consumer's queue, whether connected): when it changes, the watch starts again.
+    ``backlog`` is how many events wait in the consumer's queue, not yet noted."""
+
+    def __init__(
+        self,
+        session: Callable[[], Hashable],
+        backlog: Callable[[], int],
+        clock: Callable[[], datetime],
+        keep: timedelta = TRACE_KEEP,
+        most: int = TRACE_MOST,
+    ) -> None:
+        self._session = session
+        self._backlog = backlog
+        self._clock = clock
+        self._keep = keep
+        self._most = most
+        self._seen: OrderedDict[str, datetime] = OrderedDict()
+        self._current: Hashable = None
+        self._since: datetime | None = None
+        # The newest trace let go: nothing is vouched for before it.
+        self._horizon: datetime | None = None
+
+    def _watch(self) -> tuple[datetime, datetime]:
+        """Now, and when the unbroken watch began (now, if the session just changed)."""
+        now = self._clock()
+        session = self._session()
+        if self._since is None or session != self._current:
+            self._current, self._since = session, now
+        return now, self._since
+
+    def watch(self) -> None:
+        """The session may be new (a log-in's FullyBooted): the watch starts now if it is."""
+        self._watch()
+
+    def note(self, channel_id: str) -> None:
+        """A channel (or an Originate's answer) with this id was seen."""
+        now, _ = self._watch()
+        if not channel_id:
+            return
+        self._seen[channel_id] = now
+        self._seen.move_to_end(channel_id)
+        while self._seen:
+            oldest_id, oldest = next(iter(self._seen.items()))
+            if len(self._seen) <= self._most and now - oldest <= self._keep:
+                break
+            del self._seen[oldest_id]
+            self._horizon = oldest if self._horizon is None else max(self._horizon, oldest)
+
+    def seen(self, channel_id: str) -> bool:
+        return channel_id in self._seen
+
+    def never_reached(self, channel_id: str, written_at: datetime) -> bool:
+        """True only if this session watched, without a gap, from before ``written_at`` (when
+        the attempt was written, before its Originate could go) and saw nothing of it."""
+        now, start = self._watch()
+        if channel_id in self._seen:
+            return False
+        if self._horizon is not None:
+            start = max(start, self._horizon)
+        return start <= written_at - CLOCK_SLACK and now - written_at < self._keep
+
+    async def caught_up(self, within: float = CATCH_UP_SECONDS) -> bool:
+        """Wait until every event received before this call has been noted (the consumer's
+        queue was empty at some moment since); False if it did not happen ``within``."""
+        deadline = time.monotonic() + within
+        while self._backlog() > 0:
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.01)
+        return True
