@@ -7,17 +7,20 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
+from collections import Counter
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from hotline.app import resolve_ami_secret
 from hotline.calls.simulator import Simulator, Transcript
+from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.settings import Settings, load_settings
 from hotline.settings.sections import AmiRole
 from hotline.store.calllog import CallLog, CallRecord
 from hotline.store.db import Database
-from hotline.transport.ami import AmiClient
+from hotline.transport.ami import AmiClient, Subscription
 from tests.log_audit import log_file
 
 # Short waits keep silent-caller calls quick; the flow is the same as with the defaults.
@@ -149,3 +152,17 @@ async def wait_for_udp_port(port: int, timeout: float = PORT_TIMEOUT) -> None:
     async with asyncio.timeout(timeout):
         while not await asyncio.to_thread(udp_bound, port):
             await asyncio.sleep(0.05)
+
+
+async def count_carrier_calls(
+    events: Subscription, dialled: Counter[str], stamps: list[float] | None = None
+) -> None:
+    """Asterisk's own count of calls to each number (the simulated carrier's leg of each
+    ``Newchannel`` in ``events``), independent of our database; ``stamps``: when each began."""
+    async for event in events:
+        if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
+            ";2"
+        ):
+            dialled["+" + event.get("exten")] += 1
+            if stamps is not None:
+                stamps.append(time.monotonic())

@@ -22,7 +22,7 @@ from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign
-from tests.e2e.engine_support import engine_process, engine_settings
+from tests.e2e.engine_support import count_carrier_calls, engine_process, engine_settings
 
 pytestmark = [pytest.mark.e2e, pytest.mark.short_prompts]
 
@@ -62,16 +62,9 @@ async def test_killed_engine_restarts_without_double_dialling(
     events = ami.subscribe(["Newchannel"])
     dialled: Counter[str] = Counter()
 
-    async def count() -> None:
-        async for event in events:
-            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
-                ";2"
-            ):
-                dialled["+" + event.get("exten")] += 1
-
     try:
         async with ami:
-            counter = asyncio.create_task(count())
+            counter = asyncio.create_task(count_carrier_calls(events, dialled))
             with engine(settings) as first:
                 async with asyncio.timeout(30):
                     while len(await store.attempts_detail(campaign.id)) < len(phones):

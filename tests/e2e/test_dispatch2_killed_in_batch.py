@@ -18,14 +18,13 @@ from dialer.model import CampaignRules
 from dialer.repository import DialerStore
 from dialer.traces import CLOCK_SLACK
 from hotline.app import resolve_ami_secret
-from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.store.workers import WorkerRegistry
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
-from tests.e2e.engine_support import engine_process, engine_settings
+from tests.e2e.engine_support import count_carrier_calls, engine_process, engine_settings
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -87,16 +86,9 @@ async def test_a_worker_killed_inside_a_batch_leaves_no_number_undialled(
     events = ami.subscribe(["Newchannel"])
     dialled: Counter[str] = Counter()  # Asterisk's own count of calls to each number
 
-    async def count() -> None:
-        async for event in events:
-            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
-                ";2"
-            ):
-                dialled["+" + event.get("exten")] += 1
-
     try:
         async with ami:
-            counter = asyncio.create_task(count())
+            counter = asyncio.create_task(count_carrier_calls(events, dialled))
             with worker(settings, "w1", settings.fastagi.port, kill_at_batch=2) as first:
                 assert await asyncio.to_thread(first.wait, 60) == -9  # SIGKILLed by the hook
             # The first batch went out (in flight or ended); the second is written, in flight,
@@ -139,16 +131,9 @@ async def test_a_worker_killed_between_a_mark_and_its_originate_leaves_no_number
     events = ami.subscribe(["Newchannel"])
     dialled: Counter[str] = Counter()
 
-    async def count() -> None:
-        async for event in events:
-            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
-                ";2"
-            ):
-                dialled["+" + event.get("exten")] += 1
-
     try:
         async with ami:
-            counter = asyncio.create_task(count())
+            counter = asyncio.create_task(count_carrier_calls(events, dialled))
             with (
                 worker(settings, "w2", 0),
                 worker(settings, "w1", settings.fastagi.port, kill_at_batch="3:after") as first,

@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -22,13 +21,12 @@ from dialer.repository import AttemptRecord, DialerStore
 from dialer.repository.records import INFLIGHT
 from hotline.app import resolve_ami_secret
 from hotline.core.clock import utc_now
-from hotline.dialplan.names import CONTEXT_SIMULATED_CARRIER
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.db import Database
 from hotline.transport.ami import AmiClient
 from tests.dialer_support import running_campaign, wait_finished
-from tests.e2e.engine_support import engine_process, engine_settings
+from tests.e2e.engine_support import count_carrier_calls, engine_process, engine_settings
 from tests.store.conftest import PG_TEST_URL, clean_postgres
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -123,17 +121,9 @@ async def test_two_workers_share_a_campaign_and_one_takes_over(
     dialled: Counter[str] = Counter()
     stamps: list[float] = []
 
-    async def count() -> None:
-        async for event in events:
-            if event.get("context") == CONTEXT_SIMULATED_CARRIER and event.get("channel").endswith(
-                ";2"
-            ):
-                dialled["+" + event.get("exten")] += 1
-                stamps.append(time.monotonic())
-
     try:
         async with ami:
-            counter = asyncio.create_task(count())
+            counter = asyncio.create_task(count_carrier_calls(events, dialled, stamps))
             # w1 serves the dialplan's FastAGI port; w2 listens elsewhere (any free port).
             with worker(settings, "w1", settings.fastagi.port) as first, worker(settings, "w2", 0):
                 async with asyncio.timeout(60):
