@@ -96,7 +96,7 @@ class AttemptTracker:
             return
         if name == "FullyBooted":
             if self._traces is not None:
-                self._traces.watch()  # from the log-in on, not from the first call
+                self._traces.watch(event.received_at)  # from the log-in, not the first call
             self._spawn(self.reconcile(), "dialer-reconcile")
             return
         if name == "OriginateResponse":

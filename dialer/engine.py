@@ -137,7 +137,12 @@ class Dialer:
             self.worker.name,
             self.worker.node or None,
             held,
-            ChannelTraces(self._watched_session, self._events.queue.qsize, self._now),
+            ChannelTraces(
+                lambda: ami.connection_count,
+                lambda: self._events.dropped,
+                self._events.queue.qsize,
+                self._now,
+            ),
         )
         self._dispatcher = Dispatcher(
             settings,
@@ -156,11 +161,6 @@ class Dialer:
 
     def _now(self) -> datetime:
         return self.clock()
-
-    def _watched_session(self) -> tuple[int, int]:
-        """What changes when the dialer's events may have a gap: a new AMI connection (begun
-        before any of its events arrive), events dropped by the dialer's own queue."""
-        return self.ami.connection_count, self._events.dropped
 
     @property
     def company(self) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -43,40 +43,47 @@ class ChannelTraces:
     """The ids of the channels (and Originates) one AMI session saw, and since when it saw
     every one of them.
 
-    ``session`` names the unbroken stretch the events come from (log-ins, events dropped by
-    the consumer's queue, whether connected): when it changes, the watch starts again.
+    ``connection`` counts the AMI connections begun (each has its own events), ``dropped`` the
+    events the consumer's queue dropped: when either changes, the watch starts again.
     ``backlog`` is how many events wait in the consumer's queue, not yet noted."""
 
     def __init__(
         self,
-        session: Callable[[], Hashable],
+        connection: Callable[[], int],
+        dropped: Callable[[], int],
         backlog: Callable[[], int],
         clock: Callable[[], datetime],
         keep: timedelta = TRACE_KEEP,
         most: int = TRACE_MOST,
     ) -> None:
-        self._session = session
+        self._connection = connection
+        self._dropped = dropped
         self._backlog = backlog
         self._clock = clock
         self._keep = keep
         self._most = most
         self._seen: OrderedDict[str, datetime] = OrderedDict()
-        self._current: Hashable = None
+        self._current: tuple[int, int] | None = None
         self._since: datetime | None = None
         # The newest trace let go: nothing is vouched for before it.
         self._horizon: datetime | None = None
 
-    def _watch(self) -> tuple[datetime, datetime]:
-        """Now, and when the unbroken watch began (now, if the session just changed)."""
+    def _watch(self, arrived: float = 0.0) -> tuple[datetime, datetime]:
+        """Now, and when the unbroken watch began: if the session just changed, now, or when
+        the connection's first event ``arrived`` (monotonic), all its events queued since."""
         now = self._clock()
-        session = self._session()
-        if self._since is None or session != self._current:
-            self._current, self._since = session, now
+        session = (self._connection(), self._dropped())
+        if self._current is None or self._since is None or session != self._current:
+            # A drop may have come after that event arrived: the watch starts now, then.
+            same_drops = session[1] == (0 if self._current is None else self._current[1])
+            late = time.monotonic() - arrived if arrived and same_drops else 0.0
+            self._current, self._since = session, now - timedelta(seconds=max(late, 0.0))
         return now, self._since
 
-    def watch(self) -> None:
-        """The session may be new (a log-in's FullyBooted): the watch starts now if it is."""
-        self._watch()
+    def watch(self, arrived: float = 0.0) -> None:
+        """A connection's first event (its log-in's FullyBooted) was handled: if the
+        connection is new, the watch starts from when that event ``arrived``."""
+        self._watch(arrived)
 
     def note(self, channel_id: str) -> None:
         """A channel (or an Originate's answer) with this id was seen."""

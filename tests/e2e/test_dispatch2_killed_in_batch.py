@@ -37,7 +37,7 @@ DIALER = {
     "same_number_gap_seconds": 3600.0,
     "trunk_channels": 40,
 }
-WORKERS = {"heartbeat_seconds": 0.5, "dead_after_seconds": 2.0, "claim_lease_seconds": 1.0}
+WORKERS = {"heartbeat_seconds": 0.5, "dead_after_seconds": 3.0, "claim_lease_seconds": 1.0}
 ALWAYS = "00:00-24:00"
 RULES = CampaignRules(
     max_attempts=1,

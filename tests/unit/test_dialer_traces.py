@@ -6,6 +6,7 @@ written and saw no channel of it; and a worker whose heartbeat is stale sends no
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import datetime, timedelta
 
 from dialer.traces import CLOCK_SLACK, ChannelTraces
@@ -18,13 +19,14 @@ class Watch:
     """The session, the consumer's backlog and the clock a test moves by hand."""
 
     def __init__(self) -> None:
-        self.session: tuple[int, bool, int] = (1, True, 0)
+        self.connection, self.dropped = 1, 0
         self.backlog = 0
         self.now = T0
 
     def traces(self, **kwargs: object) -> ChannelTraces:
         return ChannelTraces(
-            lambda: self.session,
+            lambda: self.connection,
+            lambda: self.dropped,
             lambda: self.backlog,
             lambda: self.now,
             **kwargs,  # type: ignore[arg-type]
@@ -66,14 +68,29 @@ def test_a_gap_in_the_events_starts_the_watch_again() -> None:
     traces = watch.traces()
     traces.watch()
     written = watch.later(5)
-    # Reconnected (a new log-in), then disconnected, then events dropped by the queue: each
-    # is a gap in which a Newchannel may have been missed.
-    for session in ((2, True, 0), (2, False, 0), (2, True, 7)):
-        watch.session = session
+    # A new connection, then events dropped by the queue: each is a gap in which a
+    # Newchannel may have been missed.
+    for connection, dropped in ((2, 0), (2, 7)):
+        watch.connection, watch.dropped = connection, dropped
         watch.later(5)
         assert not traces.never_reached("lost", written)
         written = watch.later(5)
         assert traces.never_reached("lost", written - timedelta(seconds=3))
+
+
+def test_the_watch_starts_when_the_connections_first_event_arrived() -> None:
+    # The dialer's consumer may handle the log-in's FullyBooted late (the engine starting):
+    # every event of the connection since it arrived is queued, so the watch starts then.
+    watch = Watch()
+    traces = watch.traces()
+    arrived = time.monotonic() - 4.0
+    traces.watch(arrived)
+    assert traces.never_reached("lost", watch.now - timedelta(seconds=2))
+    assert not traces.never_reached("lost", watch.now - timedelta(seconds=5))
+    # Not when events were dropped meanwhile: one may have come after it arrived.
+    watch.connection, watch.dropped = 2, 3
+    traces.watch(arrived)
+    assert not traces.never_reached("lost", watch.now - timedelta(seconds=2))
 
 
 def test_traces_age_out_and_what_went_is_no_longer_vouched_for() -> None:
