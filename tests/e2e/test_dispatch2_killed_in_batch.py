@@ -74,10 +74,7 @@ async def test_a_worker_killed_inside_a_batch_leaves_no_number_undialled(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     await clean_postgres(PG_TEST_URL)
-    settings = engine_settings(tmp_path / "unused.db", dialer=DIALER)
-    settings = settings.model_copy(
-        update={"store": settings.store.model_copy(update={"url": PG_TEST_URL})}
-    )
+    settings = engine_settings(tmp_path / "unused.db", store={"url": PG_TEST_URL}, dialer=DIALER)
     db = Database(settings.database_url)
     store = DialerStore(db)
     await db.upgrade()
@@ -119,10 +116,7 @@ async def test_a_worker_killed_between_a_mark_and_its_originate_leaves_no_number
     # and dials it: every number once, by Asterisk's own count (the attempt used to be
     # settled as unknown, and with one attempt allowed its number was never called).
     await clean_postgres(PG_TEST_URL)
-    settings = engine_settings(tmp_path / "unused.db", dialer=DIALER)
-    settings = settings.model_copy(
-        update={"store": settings.store.model_copy(update={"url": PG_TEST_URL})}
-    )
+    settings = engine_settings(tmp_path / "unused.db", store={"url": PG_TEST_URL}, dialer=DIALER)
     phones = [f"+79134{i:05d}{(4, 6)[i % 2]}" for i in range(24)]
     db = Database(settings.database_url)
     store = DialerStore(db)

@@ -106,10 +106,7 @@ async def test_two_workers_share_a_campaign_and_one_takes_over(
     tmp_path: Path, sandbox: Sandbox
 ) -> None:
     await clean_postgres(PG_TEST_URL)
-    settings = engine_settings(tmp_path / "unused.db", dialer=DIALER)
-    settings = settings.model_copy(
-        update={"store": settings.store.model_copy(update={"url": PG_TEST_URL})}
-    )
+    settings = engine_settings(tmp_path / "unused.db", store={"url": PG_TEST_URL}, dialer=DIALER)
     phones = contacts()
     db = Database(settings.database_url)
     store = DialerStore(db)

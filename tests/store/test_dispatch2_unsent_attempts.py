@@ -84,10 +84,18 @@ class Beats:
 
 
 def freeze_at_call(
-    owner: Any, name: str, call: int, frozen: asyncio.Event, release: asyncio.Event
+    owner: Any,
+    name: str,
+    call: int,
+    frozen: asyncio.Event,
+    release: asyncio.Event,
+    *,
+    after: bool = False,
 ) -> dict[str, Any]:
-    """The ``call``-th call of ``owner.name`` sets ``frozen`` and waits for ``release``;
-    returns where that call's keyword arguments will be."""
+    """The ``call``-th call of ``owner.name`` sets ``frozen`` and waits for ``release``
+    before it is made, or with ``after`` once it is made (a mark: committed) and before it
+    returns: a worker killed (or stalled) between the mark's commit and its Originate.
+    Returns where that call's arguments will be (keyword arguments by name, "args")."""
     seen: dict[str, Any] = {}
     original: Callable[..., Awaitable[Any]] = getattr(owner, name)
     calls = 0
@@ -95,32 +103,13 @@ def freeze_at_call(
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         nonlocal calls
         calls += 1
-        if calls == call:
-            seen.update(kwargs)
+        if calls == call and not after:
+            seen.update(kwargs, args=args)
             frozen.set()
             await release.wait()
-        return await original(*args, **kwargs)
-
-    setattr(owner, name, wrapper)
-    return seen
-
-
-def freeze_after_call(
-    owner: Any, name: str, call: int, frozen: asyncio.Event, release: asyncio.Event
-) -> dict[str, Any]:
-    """The ``call``-th call of ``owner.name`` is made (a mark: committed), then sets
-    ``frozen`` and waits for ``release`` before it returns: a worker killed (or stalled)
-    between the mark's commit and its Originate.  Returns that call's arguments."""
-    seen: dict[str, Any] = {}
-    original: Callable[..., Awaitable[Any]] = getattr(owner, name)
-    calls = 0
-
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
         result = await original(*args, **kwargs)
-        if calls == call:
-            seen["args"] = args
+        if calls == call and after:
+            seen.update(kwargs, args=args)
             frozen.set()
             await release.wait()
         return result
@@ -231,7 +220,7 @@ async def test_an_adopter_gives_back_a_marked_attempt_asterisk_never_saw(
     await second.handle_event(ami_event("FullyBooted", ""))  # w2's log-in: its watch begins
     clock.at = NOW + dt.timedelta(seconds=10)
     frozen, release = asyncio.Event(), asyncio.Event()
-    third = freeze_after_call(first.store, "mark_sent", 3, frozen, release)
+    third = freeze_at_call(first.store, "mark_sent", 3, frozen, release, after=True)
     task = asyncio.create_task(first.dispatch_once())
     try:
         await asyncio.wait_for(frozen.wait(), 30)
@@ -276,7 +265,7 @@ async def test_a_worker_whose_heartbeat_went_stale_during_a_mark_does_not_send(
     assert await first.dispatch_once() == 0  # never beaten: it may be taken for dead
     await beats.beat()
     frozen, release = asyncio.Event(), asyncio.Event()
-    freeze_after_call(first.store, "mark_sent", 3, frozen, release)
+    freeze_at_call(first.store, "mark_sent", 3, frozen, release, after=True)
     task = asyncio.create_task(first.dispatch_once())
     await asyncio.wait_for(frozen.wait(), 30)
     beats.stale()  # the mark's commit took as long as half of dead_after
