@@ -43,6 +43,7 @@ class Heartbeat:
         self._limit = dead_after_seconds / 2
         self._clock = clock
         self._beaten: float | None = None
+        self._held = False  # said in the log: sending held for a stale heartbeat
 
     async def beating(self, write: Awaitable[None]) -> None:
         """``write`` a heartbeat to the registry: once committed, this worker is known alive
@@ -52,7 +53,22 @@ class Heartbeat:
         self._beaten = at if self._beaten is None else max(self._beaten, at)
 
     def fresh(self) -> bool:
-        return self._beaten is not None and self._clock() - self._beaten < self._limit
+        if self._beaten is None:
+            return False
+        age = self._clock() - self._beaten
+        fresh = age < self._limit
+        if fresh == self._held:  # the state changed: said once each way
+            self._held = not fresh
+            if fresh:
+                log.info("dialer sends again: its heartbeat is committed")
+            else:
+                log.warning(
+                    "dialer holds its calls: no heartbeat committed for %.1f s (another "
+                    "worker may take this one for dead after %.0f s)",
+                    age,
+                    self._limit * 2,
+                )
+        return fresh
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,11 @@ written and saw no channel of it; and a worker whose heartbeat is stale sends no
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import datetime, timedelta
+
+import pytest
 
 from dialer.traces import CLOCK_SLACK, ChannelTraces
 from dialer.workers import DialerWorker, Heartbeat
@@ -128,7 +131,9 @@ async def test_caught_up_waits_for_the_queue_to_be_read() -> None:
     await task
 
 
-async def test_a_worker_sends_only_while_its_heartbeat_is_fresh() -> None:
+async def test_a_worker_sends_only_while_its_heartbeat_is_fresh(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     mono = [100.0]
     heartbeat = Heartbeat(4.0, clock=lambda: mono[0])
     worker = DialerWorker(name="w1", heartbeat=heartbeat)
@@ -141,5 +146,15 @@ async def test_a_worker_sends_only_while_its_heartbeat_is_fresh() -> None:
     mono[0] = 101.9
     assert worker.may_send()
     mono[0] = 102.0  # half of dead_after since the stamp: another may soon take it for dead
-    assert not worker.may_send()
+    with caplog.at_level(logging.INFO, logger="dialer.workers"):
+        assert not worker.may_send()
+        assert not worker.may_send()
+        await heartbeat.beating(write())
+        assert worker.may_send()
+    said = [(r.levelno, r.getMessage()) for r in caplog.records]
+    assert said == [  # once each way, not per attempt
+        (logging.WARNING, "dialer holds its calls: no heartbeat committed for 2.0 s "
+         "(another worker may take this one for dead after 4 s)"),
+        (logging.INFO, "dialer sends again: its heartbeat is committed"),
+    ]  # fmt: skip
     assert DialerWorker(name="w1").may_send()  # no heartbeat: the only worker
