@@ -109,10 +109,10 @@ class Dispatcher:
                 await self._store.release_claims(self._worker.claim_name)
 
     async def _pass(self) -> int:
-        # A cluster worker dials through its node only while it owns the node's lease.
+        # It dials only while it owns its node's lease (cluster) and cannot be taken for dead.
         holder = self._worker.lease
         lease = holder.usable() if holder is not None else None
-        if holder is not None and lease is None:
+        if (holder is not None and lease is None) or not self._worker.may_send():
             return 0
         now = self._clock()
         limits = await self.limits()
