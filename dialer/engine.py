@@ -142,6 +142,7 @@ class Dialer:
                 lambda: self._events.dropped,
                 self._events.queue.qsize,
                 self._now,
+                self.worker.settings,
             ),
         )
         self._dispatcher = Dispatcher(

@@ -24,19 +24,8 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Final
 
-# How long a channel's trace is kept: far longer than an attempt waits between its batch's
-# write and its Originate, and than an adopter waits to take a dead worker's attempts.
-TRACE_KEEP: Final = timedelta(minutes=10)
-# At most this many traces (about 150 bytes each); the oldest go first, and the watch then
-# vouches only from the time of the last one that went.
-TRACE_MOST: Final = 100_000
-# Clocks of workers on different hosts disagree by this much at most (NTP keeps them within
-# milliseconds): an attempt written this close to the start of the watch is not vouched for.
-CLOCK_SLACK: Final = timedelta(seconds=1)
-# How long an adopter waits for the dialer's event queue to be read up to the moment it asks.
-CATCH_UP_SECONDS: Final = 2.0
+from hotline.settings import WorkerSettings
 
 
 class ChannelTraces:
@@ -53,15 +42,17 @@ class ChannelTraces:
         dropped: Callable[[], int],
         backlog: Callable[[], int],
         clock: Callable[[], datetime],
-        keep: timedelta = TRACE_KEEP,
-        most: int = TRACE_MOST,
+        settings: WorkerSettings | None = None,
     ) -> None:
         self._connection = connection
         self._dropped = dropped
         self._backlog = backlog
         self._clock = clock
-        self._keep = keep
-        self._most = most
+        settings = settings or WorkerSettings()
+        self._keep = timedelta(seconds=settings.trace_keep_seconds)
+        self._most = settings.trace_max_channels
+        self._slack = timedelta(seconds=settings.clock_slack_seconds)
+        self._catch_up = settings.trace_catch_up_seconds
         self._seen: OrderedDict[str, datetime] = OrderedDict()
         self._current: tuple[int, int] | None = None
         self._since: datetime | None = None
@@ -110,12 +101,13 @@ class ChannelTraces:
             return False
         if self._horizon is not None:
             start = max(start, self._horizon)
-        return start <= written_at - CLOCK_SLACK and now - written_at < self._keep
+        return start <= written_at - self._slack and now - written_at < self._keep
 
-    async def caught_up(self, within: float = CATCH_UP_SECONDS) -> bool:
+    async def caught_up(self, within: float | None = None) -> bool:
         """Wait until every event received before this call has been noted (the consumer's
-        queue was empty at some moment since); False if it did not happen ``within``."""
-        deadline = time.monotonic() + within
+        queue was empty at some moment since); False if it did not happen ``within`` seconds
+        (default ``workers.trace_catch_up_seconds``)."""
+        deadline = time.monotonic() + (self._catch_up if within is None else within)
         while self._backlog() > 0:
             if time.monotonic() >= deadline:
                 return False

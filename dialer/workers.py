@@ -9,7 +9,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
@@ -90,6 +90,8 @@ class DialerWorker:
     # PostgreSQL: this worker's heartbeat, which other workers judge it alive by (None: the
     # only worker, nobody adopts its attempts).
     heartbeat: Heartbeat | None = None
+    # How it tells an adopted attempt's Originate that never reached Asterisk (traces.py).
+    settings: WorkerSettings = field(default_factory=WorkerSettings)
 
     def may_send(self) -> bool:
         """No other worker can have taken this one for dead yet (see :class:`Heartbeat`)."""
@@ -125,6 +127,7 @@ def dialer_worker(
         lease=lease,
         claim_as="" if node == home else f"{name[:31]}@{node}",
         heartbeat=None if db.is_sqlite else heartbeat,
+        settings=settings.workers,
     )
 
 

@@ -28,3 +28,16 @@ class WorkerSettings(BaseModel):
     # How long a dispatcher pass keeps the contacts it claimed (FOR UPDATE SKIP LOCKED)
     # from other workers; a pass releases them when it ends, the lease covers a crash.
     claim_lease_seconds: float = Field(default=30.0, gt=0)
+    # A dead worker's attempt marked sent whose Originate Asterisk never saw goes back to its
+    # contact (dialer/traces.py).  The adopter keeps the ids of the channels its AMI session
+    # saw this long (far longer than a batch waits for its Originates, or a worker before it
+    # adopts), and at most this many (about 150 bytes each; the oldest go first, and it then
+    # vouches only from the last one that went).
+    trace_keep_seconds: float = Field(default=600.0, gt=0)
+    trace_max_channels: int = Field(default=100_000, ge=1)
+    # Clocks of workers on different hosts disagree by this much at most (NTP keeps them
+    # within milliseconds): an attempt written this close to the start of the watch is
+    # settled as unknown, not given back.
+    clock_slack_seconds: float = Field(default=1.0, ge=0)
+    # How long an adopter waits for its event queue to be read up to the moment it decides.
+    trace_catch_up_seconds: float = Field(default=2.0, gt=0)

@@ -16,7 +16,6 @@ import pytest
 
 from dialer.model import CampaignRules
 from dialer.repository import DialerStore
-from dialer.traces import CLOCK_SLACK
 from hotline.app import resolve_ami_secret
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
@@ -134,7 +133,7 @@ async def test_a_worker_killed_between_a_mark_and_its_originate_leaves_no_number
             ):
                 await both_logged_in(db, {"w1", "w2"})
                 # Past the clock slack an adopter allows between its log-in and an attempt.
-                await asyncio.sleep(CLOCK_SLACK.total_seconds() + 0.5)
+                await asyncio.sleep(settings.workers.clock_slack_seconds + 0.5)
                 campaign = await running_campaign(store, tmp_path, phones, rules=RULES)
                 assert await asyncio.to_thread(first.wait, 60) == -9  # SIGKILLed by the hook
                 marked = [a for a in await store.inflight("w1") if a.sent]

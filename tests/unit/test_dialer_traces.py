@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from dialer.traces import CLOCK_SLACK, ChannelTraces
+from dialer.traces import ChannelTraces
 from dialer.workers import DialerWorker, Heartbeat
+from hotline.settings import WorkerSettings
 
 T0 = datetime(2026, 12, 7, 10, 0, 0)
 
@@ -26,13 +27,13 @@ class Watch:
         self.backlog = 0
         self.now = T0
 
-    def traces(self, **kwargs: object) -> ChannelTraces:
+    def traces(self, **settings: float) -> ChannelTraces:
         return ChannelTraces(
             lambda: self.connection,
             lambda: self.dropped,
             lambda: self.backlog,
             lambda: self.now,
-            **kwargs,  # type: ignore[arg-type]
+            WorkerSettings.model_validate(settings),
         )
 
     def later(self, seconds: float) -> datetime:
@@ -60,7 +61,7 @@ def test_nothing_is_vouched_for_before_the_watch_or_within_the_clock_slack() -> 
     watch.later(2)
     traces.watch()
     assert not traces.never_reached("older", before)  # written before the watch began
-    at_start = watch.now + CLOCK_SLACK / 2
+    at_start = watch.now + timedelta(seconds=WorkerSettings().clock_slack_seconds / 2)
     watch.later(5)
     assert not traces.never_reached("close", at_start)  # within the slack of the start
     assert traces.never_reached("clear", watch.now - timedelta(seconds=3))
@@ -98,7 +99,7 @@ def test_the_watch_starts_when_the_connections_first_event_arrived() -> None:
 
 def test_traces_age_out_and_what_went_is_no_longer_vouched_for() -> None:
     watch = Watch()
-    traces = watch.traces(keep=timedelta(seconds=60), most=3)
+    traces = watch.traces(trace_keep_seconds=60, trace_max_channels=3)
     traces.watch()
     written = watch.later(5)
     traces.note("a")
