@@ -23,6 +23,8 @@ from hotline.contact_center import operators as ops
 from hotline.contact_center import recordings as recording
 from hotline.contact_center.emergency import switch_on
 from hotline.contact_center.queue_report import build_report
+from hotline.contact_center.recording_completion import file_states
+from hotline.contact_center.recordings import wav_duration
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.store.audit import Actor
@@ -134,6 +136,10 @@ async def test_answered_within_target_is_recorded_and_exported(
     assert rec.operator == "op.fast" and rec.caller == CALLER
     assert rec.duration is not None and 4.0 <= rec.duration <= transcript.duration + 1
     assert await asyncio.to_thread(os.path.isfile, rec.path)
+    # Asterisk's MixMonitor closed the file and its WAV header says so: what lets a stopping
+    # engine complete a recording without waiting for its settle time.
+    [(size, closed)] = await asyncio.to_thread(file_states, [Path(rec.path)])
+    assert closed and rec.duration == wav_duration(size)
 
     zip_path = tmp_path / "export.zip"
     result = await recording.export(

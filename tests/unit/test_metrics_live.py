@@ -4,6 +4,7 @@ and the loop-lag probe (issue 20, metrics)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import pytest
@@ -121,3 +122,33 @@ def test_a_taken_metrics_port_is_a_warning_not_a_failure() -> None:
         second.stop()
     finally:
         first.stop()
+
+
+def test_the_listener_serves_a_scrape_quietly_and_stops_its_thread(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import urllib.request
+
+    from hotline.transport.metrics_http import MetricsListener
+
+    listener = MetricsListener("127.0.0.1", 0)
+    assert listener.start()
+    thread = listener._thread
+    try:
+        url = f"http://127.0.0.1:{listener.bound_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read().decode()
+        assert response.status == 200 and "hotline_" in body
+    finally:
+        listener.stop()
+    assert thread is not None and not thread.is_alive()
+    assert listener.bound_port is None
+    # No access line per scrape (the engine's log has its own format).
+    assert "GET /metrics" not in capfd.readouterr().err
+
+
+def test_the_listener_binds_the_address_family_of_its_host() -> None:
+    from hotline.transport.metrics_http import _server_class
+
+    assert _server_class("127.0.0.1", 0).address_family == socket.AF_INET
+    assert _server_class("::1", 0).address_family == socket.AF_INET6
