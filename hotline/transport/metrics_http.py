@@ -7,7 +7,7 @@ A port already taken is logged, not fatal: an engine without metrics still answe
 Not prometheus-client's ``start_http_server``: its thread polls for the stop every half
 second, and every engine stop waited for that poll (a quarter of a second on average, in
 every end-to-end test's teardown; issue 19 item 5).  This one polls every
-:data:`STOP_POLL_SECONDS`, which costs an idle thread a few wake-ups a second.
+:data:`STOP_POLL_SECONDS`, which costs an idle thread ten wake-ups a second (a poll each).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from hotline.core.metrics import REGISTRY
 
 log = logging.getLogger(__name__)
 
-STOP_POLL_SECONDS: Final = 0.05
+STOP_POLL_SECONDS: Final = 0.1
 
 
 class _QuietHandler(WSGIRequestHandler):
