@@ -3,7 +3,8 @@ IVR session starts (the channel's facts come with the AGI request, no GET VARIAB
 between the recording notice and the main menu the engine only starts the recording (its
 index row is written while the menu plays, and is there once the call has ended), in two
 round trips: MixMonitor, then its file, the call id and the notice mark in one MSet.  The
-engine's AMI user is sent no VarSet (nobody in the engine reads them), the CLI's still is."""
+engine's AMI user is sent no VarSet, nor the call's other events nobody in the engine reads
+(ENGINE_UNREAD_EVENTS: its hang-up requests, hangup handler, MixMonitor), the CLI's still is."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import pytest
 
 from hotline.app import Engine
 from hotline.credentials import ami_client
-from hotline.dialplan.names import ChannelVar, NoticeBy
+from hotline.dialplan.names import ENGINE_UNREAD_EVENTS, ChannelVar, NoticeBy
 from hotline.settings import Settings
 from hotline.settings.sections import AmiRole
 from hotline.store.db import Database
@@ -40,8 +41,8 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     ):
         # The simulator's session is the CLI's user, which watches the variables; a session
         # as the engine's user sees what the engine is sent.
-        sub = engine_user.subscribe(("AGIExecStart", "VarSet"), maxsize=10_000)
-        watched = cli.subscribe(("VarSet",), maxsize=10_000)
+        sub = engine_user.subscribe(("AGIExecStart", *ENGINE_UNREAD_EVENTS), maxsize=10_000)
+        watched = cli.subscribe(ENGINE_UNREAD_EVENTS, maxsize=10_000)
         transcript = await sim.run("0", CALLER)  # the main menu, then the operator
         events, varsets = [], []
         while not sub.queue.empty():
@@ -63,9 +64,15 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
     # notice mark and the file in one MSet.
     assert "GET VARIABLE" not in verbs[:menu]
     assert between == ["EXEC MIXMONITOR", "EXEC MSET"]
-    # Asterisk sent the engine's user no VarSet at all; the CLI's user got the call's.
-    assert [e for e in events if e.name == "VarSet"] == []
-    variables = {e.get("variable"): e.get("value") for e in varsets if e.uniqueid == uniqueid}
+    # Asterisk sent the engine's user none of those events; the CLI's user got the call's.
+    assert [e.name for e in events if e.name != "AGIExecStart"] == []
+    made = {e.name for e in varsets if e.uniqueid == uniqueid}
+    assert {"VarSet", "HangupRequest", "SoftHangupRequest", "MixMonitorStart"} <= made, made
+    variables = {
+        e.get("variable"): e.get("value")
+        for e in varsets
+        if e.uniqueid == uniqueid and e.name == "VarSet"
+    }
     call_id = transcript.call_log["id"]
     assert variables[ChannelVar.CALL_ID] == call_id
     assert variables[ChannelVar.RECORDING_NOTICE] == NoticeBy.IVR
