@@ -9,7 +9,8 @@ has pressed the last key (see TAIL_MS).  Each concurrency step runs
 against the dialplan twin (bench/dialplan_menu.py, generated from the same menu file,
 playing the same files and recording every call as the engine does; ``--twin-unrecorded``:
 the old twin that records nothing) and against the engine (``hotline run`` as its own
-process, FastAGI, a fresh SQLite call log), alternating which goes first.
+process, FastAGI, a fresh SQLite call log), the two taking their attempts in turns
+(bench/capacity.py: a failed step's confirming attempts alternate between the systems).
 
 Measured from AMI events with Asterisk's own timestamps (manager.conf timestampevents), the
 same way for both: a key is answered when the next prompt starts on that channel, i.e. from

@@ -39,8 +39,9 @@ async def test_both_figures_are_measured_when_the_dialplan_outlasts_the_steps() 
         ("engine", 128),
     ]
     assert ran[6:8] == [("dialplan", 256), ("dialplan", 512)]
-    # Then one refining step each: half way between the last pass and the first failure.
-    assert ran[8:] == [("dialplan", 384), ("engine", 96)]
+    # Then one refining step each: half way between the last pass and the first failure
+    # (the sixth round of attempts: the order flipped again).
+    assert ran[8:] == [("engine", 96), ("dialplan", 384)]
     twin, twin_open = figure(results, "dialplan")
     engine, engine_open = figure(results, "engine")
     assert (twin, twin_open, engine, engine_open) == (256, False, 96, False)
@@ -64,3 +65,35 @@ async def test_a_system_that_fails_the_first_step_is_refined_from_a_step_it_pass
     assert twin_steps == [256, 128, 192, 224]
     assert figure(results, "dialplan") == (224, False)
     assert figure(results, "engine") == (256, False)
+
+
+async def test_the_systems_attempts_at_a_step_are_taken_in_turns() -> None:
+    """Confirming attempts alternate between the systems, at a shared step and at their own
+    steps below it, so both sample the same stretch of a shared machine's time."""
+    ran, step = limits(dialplan=180, engine=90)
+    results = await search(
+        ("dialplan", "engine"), [128, 256], step, refine=1, max_callers=256, confirm=2
+    )
+    assert ran == [
+        # 128: the dialplan passes, the engine fails three times, in turns with nobody left.
+        ("dialplan", 128),
+        ("engine", 128),
+        ("engine", 128),
+        ("engine", 128),
+        # 256, the dialplan alone (the order flipped): three attempts.
+        ("dialplan", 256),
+        ("dialplan", 256),
+        ("dialplan", 256),
+        # The engine down by halves to a pass.
+        ("engine", 64),
+        # Refining (the fourth round: the order flipped), both failing: in turns.
+        *[("engine", 96), ("dialplan", 192)] * 3,
+    ]
+    assert figure(results, "dialplan") == (128, False)
+    assert figure(results, "engine") == (64, False)
+
+
+async def test_a_shared_failed_step_alternates_the_systems_attempts() -> None:
+    ran, step = limits(dialplan=100, engine=100)
+    await search(("dialplan", "engine"), [128], step, refine=0, confirm=2)
+    assert ran[:6] == [("dialplan", 128), ("engine", 128)] * 3
