@@ -58,9 +58,18 @@ def file_states(paths: Sequence[Path]) -> list[tuple[int | None, bool]]:
                 header = file.read(WAV_HEADER_BYTES)
         except FileNotFoundError:
             states.append((None, False))
+        except PermissionError:  # a file this process may not read: its size, as before
+            states.append((_size(path), False))
         else:
             states.append((size, closed_wav(header, size)))
     return states
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return None
 
 
 def closed_wav(header: bytes, size: int) -> bool:

@@ -13,7 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from hotline.contact_center.recording_completion import RecordingCompletion, closed_wav
+from hotline.contact_center.recording_completion import (
+    RecordingCompletion,
+    closed_wav,
+    file_states,
+)
 from hotline.contact_center.recordings import WAV_BYTES_PER_SECOND, WAV_HEADER_BYTES
 from hotline.store.calllog import CallLog
 from hotline.store.db import Database
@@ -57,6 +61,23 @@ def test_only_a_header_whose_length_matches_the_file_says_closed(
     content: bytes, closed: bool
 ) -> None:
     assert closed_wav(content[:WAV_HEADER_BYTES], len(content)) is closed
+
+
+def test_a_file_this_process_may_not_read_is_looked_at_by_its_size(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "other.wav"
+    path.write_bytes(wav(1, closed=True))
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("not this process's")
+
+    monkeypatch.setattr(Path, "open", refused)
+    # Not taken for closed (its header unread), and the settle-and-hold rule decides.
+    assert file_states([path, tmp_path / "gone.wav"]) == [
+        (len(wav(1, closed=True)), False),
+        (None, False),
+    ]
 
 
 async def recorded(call_log: CallLog, recordings: Recordings, folder: Path) -> None:
