@@ -29,7 +29,7 @@ from dialer.originate import Originator
 from dialer.playback import ScenarioPlayer
 from dialer.progressive import abandon_rate, free_operators, slots
 from dialer.repository import CampaignRecord, DialerStore, SharedCaps
-from dialer.rounds import DoNotCallView, LimitsWatch, Pipeline, Queued, Round, Written
+from dialer.rounds import LimitsWatch, Pipeline, Queued, Round, Written
 from dialer.sms import SmsSender
 from dialer.workers import DialerWorker
 from hotline.settings import DialerSettings
@@ -115,11 +115,13 @@ class Dispatcher:
         if (holder is not None and lease is None) or not self._worker.may_send():
             return 0
         now = self._clock()
+        campaigns = await self._store.campaigns()
+        self.running = any(c.state is CampaignState.RUNNING for c in campaigns)
+        if not self.running:  # an idle dialer reads one table a tick, nothing more
+            return 0
         limits = await self.limits()
         watch = LimitsWatch(self.limits, limits, self._settings.tick_seconds)
         counts = await self._store.inflight_counts()
-        campaigns = await self._store.campaigns()
-        self.running = any(c.state is CampaignState.RUNNING for c in campaigns)
         per_trunk: dict[str, int] = {}
         for campaign in campaigns:
             trunk = self.trunk_of(campaign)
@@ -129,7 +131,6 @@ class Dispatcher:
         node_free: int | None = None
         if self._worker.node and self._worker.node_channels is not None:
             node_free = self._worker.node_channels - await self._store.node_load(self._worker.node)
-        dnc = await DoNotCallView.read(self._store.dnc_numbers, self._settings.tick_seconds)
         recent = LastCalls(self._store)
         dialled = 0
         for campaign in campaigns:
@@ -168,7 +169,7 @@ class Dispatcher:
                 self._worker.node_channels,
                 lease,
             )
-            at = Round(now, limits, dnc, recent, dial, caps, holder, watch)
+            at = Round(now, limits, self._store.dnc_listed, recent, dial, caps, holder, watch)
             sent, stop = await self._dial_campaign(campaign, at, free, counts.get(campaign.id, 0))
             dialled += sent
             per_trunk[trunk_name] = per_trunk.get(trunk_name, 0) + sent
@@ -293,7 +294,7 @@ class Dispatcher:
             line.drained = len(targets) < count
             claimed = len(targets)
         written = Written(claimed, {})
-        dnc = await at.dnc.numbers()  # as fresh as a tick, however long the pass
+        dnc = await at.dnc([target.phone for target in line.claimed])  # as fresh as the round
         try:
             while line.claimed and len(written.queued) < min(count, DIAL_BATCH):
                 if not self._ami.connected:
@@ -484,8 +485,7 @@ class Dispatcher:
     async def _withdraw(self, attempt_ids: list[str]) -> None:
         """Withdraw attempts never sent; a store failure leaves them to the next pass."""
         self._unsent.update(attempt_ids)
-        # Only what this call withdrew is forgotten: the round prepared ahead may withdraw
-        # beside the round being sent.
+        # Only what this call withdrew is forgotten (the round ahead may withdraw beside it).
         withdrawing = sorted(self._unsent)
         try:
             await self._store.withdraw_attempts(withdrawing)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -14,34 +14,6 @@ from dialer.limits import Limits
 from dialer.live import PreparedStep
 from dialer.repository import AttemptRecord, SharedCaps, TargetRecord
 from hotline.store.leases import Lease, LeaseHolder
-
-
-class DoNotCallView:
-    """The do-not-call list as a pass sees it, read again once it is ``max_age`` seconds old: a
-    pass lasts up to its free channels over the calls a second (20 s at 400 channels and 20
-    cps), and a number put on the list meanwhile must not be dialled for the rest of it."""
-
-    def __init__(
-        self,
-        read: Callable[[], Awaitable[frozenset[str]]],
-        numbers: frozenset[str],
-        max_age: float,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._read, self._numbers, self._max_age, self._clock = read, numbers, max_age, clock
-        self._read_at = clock()
-
-    @classmethod
-    async def read(
-        cls, read: Callable[[], Awaitable[frozenset[str]]], max_age: float
-    ) -> DoNotCallView:
-        return cls(read, await read(), max_age)
-
-    async def numbers(self) -> frozenset[str]:
-        if self._clock() - self._read_at >= self._max_age:
-            self._numbers = await self._read()
-            self._read_at = self._clock()
-        return self._numbers
 
 
 class LimitsWatch:
@@ -90,7 +62,7 @@ class Round:
 
     now: datetime
     limits: Limits
-    dnc: DoNotCallView
+    dnc: Callable[[Collection[str]], Awaitable[frozenset[str]]]  # which numbers are listed
     recent: LastCalls
     dial: str
     caps: SharedCaps

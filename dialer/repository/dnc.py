@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 
 from sqlalchemy import select
 
-from hotline.store.db import Database
+from hotline.store.db import BATCH_ROWS, Database
 from hotline.store.models import DncNumber
 
 
@@ -29,3 +29,16 @@ class DoNotCallList:
     async def numbers(self) -> frozenset[str]:
         async with self._db.session() as session:
             return frozenset((await session.execute(select(DncNumber.phone))).scalars().all())
+
+    async def listed(self, phones: Collection[str]) -> frozenset[str]:
+        """Which of ``phones`` are on the list, by the list's key: what a round checks before
+        it dials, however long the list (a utility's runs to hundreds of thousands; read whole,
+        100,000 numbers held the engine's loop 0.16-0.3 s at every dispatcher tick)."""
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(phones))
+        async with self._db.session() as session:
+            for start in range(0, len(wanted), BATCH_ROWS):
+                batch = wanted[start : start + BATCH_ROWS]
+                query = select(DncNumber.phone).where(DncNumber.phone.in_(batch))
+                found.update((await session.execute(query)).scalars())
+        return frozenset(found)

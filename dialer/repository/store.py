@@ -37,6 +37,7 @@ class DialerStore:
         # do-not-call
         self.dnc_add = dnc.add
         self.dnc_numbers = dnc.numbers
+        self.dnc_listed = dnc.listed
         # scenarios
         self.add_scenario = scenarios.add
         self.scenario = scenarios.get
