@@ -42,11 +42,6 @@ FILE_LOOK_SECONDS: Final = 0.25
 BATCH: Final = 500
 
 
-def file_sizes(paths: Sequence[Path]) -> list[int | None]:
-    """Each file's size in bytes, None where it is not there.  Blocking: run it in a thread."""
-    return [size for size, _closed in file_states(paths)]
-
-
 def file_states(paths: Sequence[Path]) -> list[tuple[int | None, bool]]:
     """Each file's size in bytes (None: not there) and whether Asterisk has closed it
     (:func:`closed_wav`).  Blocking: run it in a thread."""
