@@ -32,7 +32,9 @@ the step).  SIPp runs in a session of its own that the kernel favours (``--sipp-
 bench/sip_menu_sipp.py): its callers keep time as real phones do, so a step fails by what the
 PBX and the engine do with their keys, not by keys the load generator sent late.  The engine
 runs in a session of its own, as systemd runs every service: the kernel shares the CPU between
-sessions (autogroups) or services (cgroups) before their threads.
+sessions (autogroups) or services (cgroups) before their threads; ``--engine-nice N`` runs it
+below the PBX (``engine.nice``: ``hotline run`` lowers its own and its session's nice,
+hotline/core/priority.py).
 At the end the bench deletes the recordings of its own calls: the twin's (by their name) and
 the engine's (indexed in the engine's call log, caller :data:`CALLER`, since the run began).
 """
@@ -41,15 +43,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
-import os
 import resource
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,6 +55,7 @@ from bench import capacity
 from bench.common import cpu_seconds, machine_line, py_spy, stop_py_spy
 from bench.dialplan_menu import BENCH_NUMBER, install, twin_dialplan, uninstall
 from bench.sip_menu_cleanup import remove_own_recordings
+from bench.sip_menu_engine import bench_settings, engine_process, wait_for_port
 from bench.sip_menu_report import fmt_ms, print_step
 from bench.sip_menu_sipp import SIPP_NICE, Sipp, stage
 from bench.sip_menu_walk import (
@@ -67,7 +66,6 @@ from bench.sip_menu_walk import (
     PATH,
     STEPS,
     SYSTEMS,
-    WEEK,
     Recorder,
     StepResult,
     figure,
@@ -78,7 +76,7 @@ from bench.sip_menu_walk import (
 from hotline.app import resolve_ami_secret
 from hotline.core.clock import utc_now
 from hotline.sandbox import Sandbox
-from hotline.settings import Settings, load_settings
+from hotline.settings import Settings
 from hotline.settings.engine import LoopKind
 from hotline.speech.library import PromptLibrary
 from hotline.transport.ami import AmiClient
@@ -94,87 +92,6 @@ SETTLE_MAX = 30.0
 
 
 # --- the systems ------------------------------------------------------------------------------
-def bench_settings(
-    db_file: Path,
-    store_url: str | None = None,
-    loop: str = LoopKind.ASYNCIO,
-    levels: str = "engine",
-) -> Settings:
-    url = store_url or f"sqlite+aiosqlite:///{db_file}"
-    return load_settings(overrides=engine_overrides(url, loop, levels))
-
-
-def engine_overrides(
-    store_url: str, loop: str = LoopKind.ASYNCIO, levels: str = "engine"
-) -> dict[str, dict[str, str]]:
-    # Operators always on duty: no key on the path asks for one, but the engine reads hours.
-    hours = {day: "00:00-24:00" for day in (*WEEK, "holiday_hours")}
-    return {
-        "store": {"url": store_url},
-        "hours": hours,
-        "engine": {"loop": loop},
-        # ivr.levels: the engine walks the levels, or hands them to the dialplan (issue 19).
-        "ivr": {"levels": levels},
-    }
-
-
-@contextlib.contextmanager
-def engine_process(
-    store_url: str, log_file: Path, loop: str = LoopKind.ASYNCIO, levels: str = "engine"
-) -> Iterator[subprocess.Popen[bytes]]:
-    """``hotline run`` on its own (so its event loop is not the bench's), log to a file.
-
-    In its own session, as the sandbox starts Asterisk and as systemd starts every service
-    (engine.service): the kernel shares the CPU between sessions (autogroups) or services
-    (cgroups) before their threads.  In the bench's session the engine competed with SIPp,
-    the load generator no production machine runs, while Asterisk had a group of its own:
-    at 320 callers its key latency p50 was 58-210 ms, in its own session 5 ms."""
-    flags = [
-        arg
-        for section, values in engine_overrides(store_url, loop, levels).items()
-        for key, value in values.items()
-        for arg in ("--set", f"{section}.{key}={value}")
-    ]
-    root = Path(__file__).resolve().parent.parent
-    with log_file.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "hotline.cli", *flags, "run"],
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-            cwd=root,
-            env=dict(os.environ),
-            start_new_session=True,
-        )
-        try:
-            yield proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(5)
-
-
-async def wait_for_port(
-    host: str, port: int, proc: subprocess.Popen[bytes], within: float
-) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the engine exited with {proc.returncode}")
-        try:
-            _reader, writer = await asyncio.open_connection(host, port)
-        except OSError:
-            await asyncio.sleep(0.2)
-            continue
-        writer.close()
-        await writer.wait_closed()
-        return
-    raise RuntimeError(f"the engine did not listen on {host}:{port} within {within:.0f} s")
-
-
 @dataclass(frozen=True)
 class Processes:
     """Whose CPU each step reports: where the time goes when a step fails."""
@@ -301,6 +218,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="who walks the menu's levels in the engine system ([ivr] levels, issue 19)",
     )
     parser.add_argument(
+        "--engine-nice",
+        type=int,
+        default=None,
+        help="the engine's engine.nice (default: the settings' own, 0: the PBX's priority; "
+        "5: below it)",
+    )
+    parser.add_argument(
         "--check", action="store_true", help=f"exit 1 if engine/dialplan is below {GOAL}"
     )
     parser.add_argument(
@@ -352,7 +276,8 @@ async def _measure(
         f"sip_menu: keys {' '.join(PATH)} every {options.key_gap} ms from "
         f"{walk.keys[0].at_ms / 1000:.1f} s, calls of {walk.total_ms / 1000:.1f} s; "
         f"steps {options.steps} callers; limit p99 <= {options.limit_ms:g} ms per key; "
-        f"SIPp at nice {options.sipp_nice} in a session of its own"
+        f"SIPp at nice {options.sipp_nice} in a session of its own, "
+        f"the engine at nice {settings.engine.nice}"
     )
     print(f"{'system':<10}{'callers':>8}{'calls ok':>9}{'keys':>7}{'p50 ms':>9}"
           f"{'p99 ms':>9}{'max ms':>9}{'Asterisk':>10}{'engine':>8}{'SIPp':>6}{'bench':>7}"
@@ -363,7 +288,11 @@ async def _measure(
     results: list[StepResult] = []
     log_file = work / "engine.log"
     with engine_process(
-        settings.database_url, log_file, options.engine_loop, options.engine_levels
+        settings.database_url,
+        log_file,
+        options.engine_loop,
+        options.engine_levels,
+        options.engine_nice,
     ) as proc:
         async with ami, asyncio.TaskGroup() as tasks:
             drain = tasks.create_task(recorder.run(), name="bench-ami-recorder")
@@ -430,7 +359,11 @@ def run(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="hotline-bench-sip-") as temp:
         work = Path(temp)
         settings = bench_settings(
-            work / "hotline.db", options.engine_store, options.engine_loop, options.engine_levels
+            work / "hotline.db",
+            options.engine_store,
+            options.engine_loop,
+            options.engine_levels,
+            options.engine_nice,
         )
         # Prompts first: the sandbox binds the built sounds directory into the chroot.
         asyncio.run(PromptLibrary(settings).build())
@@ -471,6 +404,7 @@ def run(options: argparse.Namespace) -> int:
                     "engine_store": settings.database_url.split("://", 1)[0],
                     "engine_loop": options.engine_loop,
                     "engine_levels": options.engine_levels,
+                    "engine_nice": settings.engine.nice,
                     "twin_recorded": not options.twin_unrecorded,
                     "sipp_nice": options.sipp_nice,
                     "figures": {

@@ -17,6 +17,7 @@ from typing import Final
 
 import jinja2
 
+from hotline.core.priority import cpu_weight
 from hotline.settings import Settings
 
 TEMPLATES: Final = Path(__file__).with_name("deploy_templates")
@@ -107,6 +108,8 @@ def _context(settings: Settings) -> dict[str, object]:
         "writable": _writable(settings),
         "engine_unit": ENGINE_UNIT,
         "grace": settings.fastagi.shutdown_grace,
+        "engine_nice": settings.engine.nice,
+        "engine_cpu_weight": cpu_weight(settings.engine.nice),
         "stop_timeout": int(settings.fastagi.shutdown_grace) + STOP_MARGIN_SECONDS,
         "server_name": deploy.server_name,
         "certificate": deploy.tls_certificate,

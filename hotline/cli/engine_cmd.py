@@ -13,6 +13,7 @@ from hotline.cli.context import settings_of
 from hotline.cli.support import EXIT_MISCONFIGURED
 from hotline.core.event_loop import loop_factory
 from hotline.core.logs import configure_logging
+from hotline.core.priority import yield_to_pbx
 from hotline.speech.catalogue import CatalogueError
 from hotline.speech.tools import SpeechError
 from hotline.store.db import UnknownSchema
@@ -27,6 +28,14 @@ def run(ctx: typer.Context) -> None:
     # The event loop logs: its lines are written by a thread of their own (log_writer) while
     # the engine runs; then the run's last lines are written and logging is as for any command.
     configure_logging(settings.log, background=True)
+    # [engine] nice: above 0, Asterisk's media goes first when both want a core (issue 19).
+    priority = yield_to_pbx(settings.engine.nice)
+    log.info(
+        "CPU priority: nice %d, session %s (engine.nice %d)",
+        priority.nice,
+        "-" if priority.autogroup is None else f"nice {priority.autogroup}",
+        settings.engine.nice,
+    )
     try:
         engine = Engine(settings)
         # [engine] loop: asyncio's own or uvloop (issue 19 item 6).
