@@ -213,7 +213,7 @@ class IvrCall:
         "menu" by the path."""
         if source is None:
             source = "closed" if "closed" in self.path else "menu"
-        await self._log.flush()  # the account event may still be queued
+        await self._log.flush(self.uniqueid)  # the account event may still be queued
         record = await self._log.get(uniqueid=self.uniqueid)
         accounts = (
             [e.value for e in record.events if e.kind == EventKind.ACCOUNT] if record else []
@@ -324,7 +324,7 @@ class IvrCall:
     async def _return_to_dialplan(self, status: IvrStatus, reason: str | None = None) -> None:
         # The call's path is complete in the log before the dialplan (and the queue) has it.
         await self.deferred()
-        await self._logged("queued events", self._log.flush())
+        await self._logged("queued events", self._log.flush(self.uniqueid))
         await self.agi.set_variable(ChannelVar.PATH, ">".join(self.path))
         if reason is not None:
             await self.agi.set_variable(ChannelVar.OPERATOR_REASON, reason)

@@ -233,10 +233,10 @@ class CallLog:
         else:
             await self._events.add(uniqueid, kind, value, detail, at=at)
 
-    async def flush(self) -> None:
-        """Every event noted so far is committed."""
+    async def flush(self, uniqueid: str | None = None) -> None:
+        """Every event noted so far is committed (with ``uniqueid``: every one of that call)."""
         if self._events is not None:
-            await self._events.flush()
+            await (self._events.flush() if uniqueid is None else self._events.flush_call(uniqueid))
 
     async def set_outcome(
         self,
@@ -295,7 +295,7 @@ class CallLog:
         if self._events is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PATH_FLUSH_SECONDS):
-                    await self._events.flush()
+                    await self._events.flush_call(uniqueid)
         params = {
             "p_uniqueid": uniqueid,
             "p_at": _utc_or_now(at),

@@ -150,6 +150,8 @@ class EventWriter:
         self._outbox_size = outbox_size
         self._call_ids: OrderedDict[str, str] = OrderedDict()
         self._queued = 0
+        # Events still in the queue, by call (``pending_for``).
+        self._queued_calls: Counter[str] = Counter()
         self._done = 0
         self._progress = asyncio.Condition()
         self.lost = 0  # events given up on: the outbox was full, or a batch was bad
@@ -184,6 +186,7 @@ class EventWriter:
     ) -> None:
         await self._queue.put(_Event(uniqueid, kind, value, detail, at or utc_now()))
         self._queued += 1
+        self._queued_calls[uniqueid] += 1
 
     def follow_rows(self, settled: Callable[[Collection[str], float], Awaitable[None]]) -> None:
         """Wait (``settled``: ``CallRows.settled``) for this process's rows of a batch's calls
@@ -205,6 +208,22 @@ class EventWriter:
     def held(self) -> int:
         """Events held for a call row not written yet."""
         return self._held_count
+
+    def pending_for(self, uniqueid: str) -> bool:
+        """Whether an event of this call is not committed yet: queued, in the outbox (the
+        batch being written stays there until its commit), or held for the call's row."""
+        return (
+            uniqueid in self._queued_calls
+            or uniqueid in self._held
+            or any(event.uniqueid == uniqueid for event in self._outbox)
+        )
+
+    async def flush_call(self, uniqueid: str) -> None:
+        """``flush()`` when an event of this call is not committed yet; else at once (a call's
+        end waited for a batch of everyone's events, one transaction a hang-up under load:
+        issue 19 item 1)."""
+        if self.pending_for(uniqueid):
+            await self.flush()
 
     async def flush(self) -> None:
         """Return once every event added before this call is committed, parked in the outbox
@@ -256,6 +275,11 @@ class EventWriter:
         self._hurry.clear()
 
     def _take(self, event: _Event) -> None:
+        left = self._queued_calls[event.uniqueid] - 1
+        if left > 0:
+            self._queued_calls[event.uniqueid] = left
+        else:
+            del self._queued_calls[event.uniqueid]
         if len(self._outbox) + self._held_count >= self._outbox_size:
             self._lose(1, "the outbox is full")
             return

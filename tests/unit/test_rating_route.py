@@ -71,7 +71,7 @@ class FakeLog:
 
     record = add_event  # the IVR's immediate events (CallLog.record)
 
-    async def flush(self) -> None:
+    async def flush(self, uniqueid: str | None = None) -> None:
         return None
 
 

@@ -62,7 +62,7 @@ class Log:
         self.opened.append(row)
         return "call-1"
 
-    async def flush(self) -> None:
+    async def flush(self, uniqueid: str | None = None) -> None:
         self.writes.append("flush")
 
 
