@@ -34,6 +34,10 @@ log = logging.getLogger(__name__)
 QUALITY_HEADER: Final = "quality"
 # Measurements stored in one transaction at most (the events queued when the tracker looks).
 BATCH: Final = 500
+# How long the measurements after a batch's first join it: a burst of hang-ups reaches the
+# engine over a second or so, and stored as each came it was a transaction a hang-up (issue 19
+# item 1).  Statistics only: nobody waits for the row.
+LINGER_SECONDS: Final = 0.25
 USER_EVENT: Final = "UserEvent"
 
 
@@ -139,7 +143,9 @@ class QualityTracker:
         held = asyncio.create_task(self._store.write_held_rows(), name="call-quality-held")
         try:
             # A burst of hang-ups is one transaction, not one per leg (issue 19 item 1).
-            await consume_batches(self._events, self.handle_many, "quality tracker", BATCH)
+            await consume_batches(
+                self._events, self.handle_many, "quality tracker", BATCH, LINGER_SECONDS
+            )
         finally:
             held.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -39,7 +39,7 @@ from hotline.store.enums import CallDirection, CallOutcome, EventKind, QueueEven
 from hotline.store.event_writer import EventWriter
 from hotline.store.models import Call, DialAttempt, QueueEvent, str_enum
 from hotline.store.types import UtcDateTime, as_utc
-from hotline.store.webhook_events import inbound_call_ended
+from hotline.store.webhook_events import PATH_KINDS, inbound_call_ended
 
 log = logging.getLogger(__name__)
 # How long the end of a call waits for its noted path to be committed (its webhook reports it).
@@ -295,7 +295,7 @@ class CallLog:
         if self._events is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(PATH_FLUSH_SECONDS):
-                    await self._events.flush_call(uniqueid)
+                    await self._events.flush_call(uniqueid, PATH_KINDS)
         params = {
             "p_uniqueid": uniqueid,
             "p_at": _utc_or_now(at),

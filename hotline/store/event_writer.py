@@ -150,8 +150,8 @@ class EventWriter:
         self._outbox_size = outbox_size
         self._call_ids: OrderedDict[str, str] = OrderedDict()
         self._queued = 0
-        # Events still in the queue, by call (``pending_for``).
-        self._queued_calls: Counter[str] = Counter()
+        # Events still in the queue, by call and kind (``pending_for``).
+        self._queued_calls: Counter[tuple[str, str]] = Counter()
         self._done = 0
         self._progress = asyncio.Condition()
         self.lost = 0  # events given up on: the outbox was full, or a batch was bad
@@ -186,7 +186,7 @@ class EventWriter:
     ) -> None:
         await self._queue.put(_Event(uniqueid, kind, value, detail, at or utc_now()))
         self._queued += 1
-        self._queued_calls[uniqueid] += 1
+        self._queued_calls[uniqueid, kind] += 1
 
     def follow_rows(self, settled: Callable[[Collection[str], float], Awaitable[None]]) -> None:
         """Wait (``settled``: ``CallRows.settled``) for this process's rows of a batch's calls
@@ -209,20 +209,26 @@ class EventWriter:
         """Events held for a call row not written yet."""
         return self._held_count
 
-    def pending_for(self, uniqueid: str) -> bool:
-        """Whether an event of this call is not committed yet: queued, in the outbox (the
-        batch being written stays there until its commit), or held for the call's row."""
+    def pending_for(self, uniqueid: str, kinds: Collection[str] | None = None) -> bool:
+        """Whether an event of this call (of these kinds) is not committed yet: queued, in
+        the outbox (the batch being written stays there until its commit), or held for the
+        call's row."""
+
+        def wanted(event: _Event) -> bool:
+            return event.uniqueid == uniqueid and (kinds is None or event.kind in kinds)
+
+        held = self._held.get(uniqueid)
         return (
-            uniqueid in self._queued_calls
-            or uniqueid in self._held
-            or any(event.uniqueid == uniqueid for event in self._outbox)
+            any(u == uniqueid and (kinds is None or k in kinds) for u, k in self._queued_calls)
+            or (held is not None and any(map(wanted, held.events)))
+            or any(map(wanted, self._outbox))
         )
 
-    async def flush_call(self, uniqueid: str) -> None:
-        """``flush()`` when an event of this call is not committed yet; else at once (a call's
-        end waited for a batch of everyone's events, one transaction a hang-up under load:
-        issue 19 item 1)."""
-        if self.pending_for(uniqueid):
+    async def flush_call(self, uniqueid: str, kinds: Collection[str] | None = None) -> None:
+        """``flush()`` when an event of this call (of these kinds) is not committed yet; else
+        at once.  A call's end waited for a batch of everyone's events: at 128 callers
+        hanging up together, a transaction each (issue 19 item 1)."""
+        if self.pending_for(uniqueid, kinds):
             await self.flush()
 
     async def flush(self) -> None:
@@ -275,11 +281,12 @@ class EventWriter:
         self._hurry.clear()
 
     def _take(self, event: _Event) -> None:
-        left = self._queued_calls[event.uniqueid] - 1
+        key = (event.uniqueid, event.kind)
+        left = self._queued_calls[key] - 1
         if left > 0:
-            self._queued_calls[event.uniqueid] = left
+            self._queued_calls[key] = left
         else:
-            del self._queued_calls[event.uniqueid]
+            del self._queued_calls[key]
         if len(self._outbox) + self._held_count >= self._outbox_size:
             self._lose(1, "the outbox is full")
             return

@@ -110,6 +110,11 @@ class EndedCall(Protocol):
     def operator_reason(self) -> str | None: ...
 
 
+# The call events an inbound call's end reports (its path, accounts and queue): what the end
+# waits for when they are not committed yet (CallLog.ended).
+PATH_KINDS: Final = frozenset({EventKind.NODE, EventKind.ACCOUNT, EventKind.QUEUE})
+
+
 async def inbound_call_ended(session: AsyncSession, call: EndedCall) -> None:
     """The call's end with its menu path, identified accounts and queue result (as the log
     has them when the hang-up is written)."""

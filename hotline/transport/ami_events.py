@@ -62,22 +62,46 @@ async def consume_batches(
     handle: Callable[[list[AmiEvent]], Awaitable[None]],
     consumer: str,
     most: int,
+    linger: float = 0.0,
 ) -> None:
     """Feed ``handle`` the events waiting in the queue together (at most ``most`` at a
     time), until cancelled: a consumer that writes a row per event commits a burst (a hundred
-    hang-ups at once) in one transaction, not one each.  A batch that fails is logged and
-    skipped, as ``consume`` skips one event."""
+    hang-ups at once) in one transaction, not one each.  ``linger``: after a batch's first
+    event, how long the events that follow join it (Asterisk reports a burst of hang-ups over
+    a second, not at once).  A batch that fails is logged and skipped, as ``consume`` skips
+    one event."""
     queue = events.queue
+    loop = asyncio.get_running_loop()
     while True:
         batch = [await queue.get()]
-        while len(batch) < most and not queue.empty():
-            batch.append(queue.get_nowait())
-        try:
-            await handle(batch)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("%s failed on %d events", consumer, len(batch))
+        until = loop.time() + linger
+        while len(batch) < most:
+            if not queue.empty():
+                batch.append(queue.get_nowait())
+                continue
+            left = until - loop.time()
+            if left <= 0:
+                break
+            try:
+                async with asyncio.timeout(left):
+                    batch.append(await queue.get())
+            except TimeoutError:
+                break
+            except asyncio.CancelledError:  # stopped while lingering: what was taken is kept
+                await _handle(handle, batch, consumer)
+                raise
+        await _handle(handle, batch, consumer)
+
+
+async def _handle(
+    handle: Callable[[list[AmiEvent]], Awaitable[None]], batch: list[AmiEvent], consumer: str
+) -> None:
+    try:
+        await handle(batch)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("%s failed on %d events", consumer, len(batch))
 
 
 def wanted_names(subscriptions: Iterable[Subscription]) -> frozenset[str] | None:

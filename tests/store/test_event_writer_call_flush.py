@@ -1,7 +1,9 @@
 """A call's end waits for its own events, not for everyone's (issue 19 item 1): ``CallLog.ended``
 (its webhook reports the path noted so far) and the IVR's hand-back flushed the whole event
-writer, one batch of every call's events per hang-up under load; now they wait only when an
-event of that call is not committed yet.  On SQLite and PostgreSQL."""
+writer, one batch of every call's events per hang-up under load; now the IVR waits only when an
+event of that call is not committed yet, and the end only for the kinds its webhook reports
+(the path, accounts, queue: not the last prompt a level noted at the hang-up).  On SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -97,3 +99,23 @@ async def test_events_held_for_their_row_are_pending(
     assert writer.held == 1
     assert writer.pending_for("d.1")
     assert not writer.pending_for("e.1")
+
+
+async def test_an_end_does_not_wait_for_events_its_webhook_does_not_report(
+    lingering: tuple[CallLog, EventWriter], db: Database
+) -> None:
+    log, writer = lingering
+    await log.open(uniqueid="f.1", direction=CallDirection.INBOUND, caller="+79131234567")
+    await log.note("f.1", EventKind.NODE, "main")
+    await log.flush()
+    # What a level notes at the hang-up: the prompt heard, the caller's hang-up.
+    await log.note("f.1", EventKind.PROMPT, "menu.main")
+    await log.note("f.1", EventKind.STATUS, "caller hung up")
+    async with asyncio.timeout(10):
+        await log.ended("f.1", at=NOW)
+    assert await _path_reported(db, "f.1") == ["main"]
+    assert await _values(log, "f.1") == ["main"]  # the two still in their batch
+    assert writer.pending_for("f.1", {EventKind.PROMPT})
+    assert not writer.pending_for("f.1", {EventKind.NODE, EventKind.QUEUE})
+    await log.flush("f.1")
+    assert await _values(log, "f.1") == ["main", "menu.main", "caller hung up"]
