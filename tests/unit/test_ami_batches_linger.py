@@ -6,6 +6,7 @@ stop while lingering still hands over what was taken from the queue."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 
@@ -23,6 +24,16 @@ async def _feed(sub: Subscription, count: int, gap: float) -> None:
         await asyncio.sleep(gap)
 
 
+def _sizes() -> tuple[list[int], Callable[[list[AmiEvent]], Awaitable[None]]]:
+    """The sizes of the batches handed over, and the handler that records them."""
+    sizes: list[int] = []
+
+    async def handle(batch: list[AmiEvent]) -> None:
+        sizes.append(len(batch))
+
+    return sizes, handle
+
+
 async def _stopped(consumer: asyncio.Task[None]) -> None:
     consumer.cancel()
     with pytest.raises(asyncio.CancelledError):
@@ -31,11 +42,7 @@ async def _stopped(consumer: asyncio.Task[None]) -> None:
 
 async def test_events_within_the_linger_join_the_first() -> None:
     sub = Subscription(None, 100)
-    sizes: list[int] = []
-
-    async def handle(batch: list[AmiEvent]) -> None:
-        sizes.append(len(batch))
-
+    sizes, handle = _sizes()
     consumer = asyncio.create_task(consume_batches(sub, handle, "test", 500, 3600.0))
     await _feed(sub, 5, 0.02)  # each arrives while the batch lingers
     await _stopped(consumer)
@@ -44,11 +51,7 @@ async def test_events_within_the_linger_join_the_first() -> None:
 
 async def test_a_batch_ends_when_its_linger_is_over() -> None:
     sub = Subscription(None, 100)
-    sizes: list[int] = []
-
-    async def handle(batch: list[AmiEvent]) -> None:
-        sizes.append(len(batch))
-
+    sizes, handle = _sizes()
     consumer = asyncio.create_task(consume_batches(sub, handle, "test", 500, 0.05))
     for expected in ([1], [1, 1]):
         sub.offer(_event(len(sizes)))
@@ -60,11 +63,7 @@ async def test_a_batch_ends_when_its_linger_is_over() -> None:
 
 async def test_without_a_linger_a_batch_is_what_is_queued() -> None:
     sub = Subscription(None, 100)
-    sizes: list[int] = []
-
-    async def handle(batch: list[AmiEvent]) -> None:
-        sizes.append(len(batch))
-
+    sizes, handle = _sizes()
     consumer = asyncio.create_task(consume_batches(sub, handle, "test", 500))
     sub.offer(_event(0))
     sub.offer(_event(1))
@@ -79,11 +78,7 @@ async def test_a_batch_holds_at_most_most_events() -> None:
     sub = Subscription(None, 100)
     for n in range(7):
         sub.offer(_event(n))
-    sizes: list[int] = []
-
-    async def handle(batch: list[AmiEvent]) -> None:
-        sizes.append(len(batch))
-
+    sizes, handle = _sizes()
     consumer = asyncio.create_task(consume_batches(sub, handle, "test", 3))
     await asyncio.sleep(0.01)
     await _stopped(consumer)
