@@ -150,8 +150,8 @@ class EventWriter:
         self._outbox_size = outbox_size
         self._call_ids: OrderedDict[str, str] = OrderedDict()
         self._queued = 0
-        # Events still in the queue, by call and kind (``pending_for``).
-        self._queued_calls: Counter[tuple[str, str]] = Counter()
+        # Events still in the queue: their kinds, by call (``pending_for``).
+        self._queued_calls: dict[str, Counter[str]] = {}
         self._done = 0
         self._progress = asyncio.Condition()
         self.lost = 0  # events given up on: the outbox was full, or a batch was bad
@@ -186,7 +186,7 @@ class EventWriter:
     ) -> None:
         await self._queue.put(_Event(uniqueid, kind, value, detail, at or utc_now()))
         self._queued += 1
-        self._queued_calls[uniqueid, kind] += 1
+        self._queued_calls.setdefault(uniqueid, Counter())[kind] += 1
 
     def follow_rows(self, settled: Callable[[Collection[str], float], Awaitable[None]]) -> None:
         """Wait (``settled``: ``CallRows.settled``) for this process's rows of a batch's calls
@@ -212,14 +212,17 @@ class EventWriter:
     def pending_for(self, uniqueid: str, kinds: Collection[str] | None = None) -> bool:
         """Whether an event of this call (of these kinds) is not committed yet: queued, in
         the outbox (the batch being written stays there until its commit), or held for the
-        call's row."""
+        call's row.  While the database is away, always (the outbox may be long to look
+        through, and ``flush()`` then returns once the events are parked)."""
 
         def wanted(event: _Event) -> bool:
             return event.uniqueid == uniqueid and (kinds is None or event.kind in kinds)
 
+        queued = self._queued_calls.get(uniqueid)
         held = self._held.get(uniqueid)
         return (
-            any(u == uniqueid and (kinds is None or k in kinds) for u, k in self._queued_calls)
+            self._away
+            or (queued is not None and (kinds is None or any(k in kinds for k in queued)))
             or (held is not None and any(map(wanted, held.events)))
             or any(map(wanted, self._outbox))
         )
@@ -281,12 +284,13 @@ class EventWriter:
         self._hurry.clear()
 
     def _take(self, event: _Event) -> None:
-        key = (event.uniqueid, event.kind)
-        left = self._queued_calls[key] - 1
-        if left > 0:
-            self._queued_calls[key] = left
-        else:
-            del self._queued_calls[key]
+        queued = self._queued_calls.get(event.uniqueid)
+        if queued is not None:  # always, for an event add() queued
+            queued[event.kind] -= 1
+            if queued[event.kind] <= 0:
+                del queued[event.kind]
+                if not queued:
+                    del self._queued_calls[event.uniqueid]
         if len(self._outbox) + self._held_count >= self._outbox_size:
             self._lose(1, "the outbox is full")
             return
