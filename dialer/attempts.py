@@ -17,7 +17,7 @@ from dialer.live import Clock, LiveAttempt, LiveCalls, Spawn
 from dialer.model import AttemptStatus, CampaignState, DialMode, Reason, Result
 from dialer.outcome import Playback, answered_verdict, parse_cause, unanswered_reason
 from dialer.repository import AttemptRecord, CampaignRecord, DialerStore, TargetRecord
-from dialer.traces import ChannelTraces
+from dialer.traces import TRACED_EVENTS, ChannelTraces
 from dialer.window import retry_at, window_for
 from hotline.calls.tracker import UNAVAILABLE
 from hotline.core.metrics import DIALER_ATTEMPTS
@@ -90,13 +90,11 @@ class AttemptTracker:
         tracked_calls = self._live.tracked
         # Noted before any await: once the event queue is read empty, every channel received
         # so far is in the traces (ChannelTraces.caught_up).
-        if self._traces is not None and name in ("Newchannel", "OriginateResponse"):
-            self._traces.note(event.uniqueid if name == "Newchannel" else event.get("actionid"))
+        if self._traces is not None and name in TRACED_EVENTS:
+            self._traces.take(event)
         if name == "Newchannel":
             return
         if name == "FullyBooted":
-            if self._traces is not None:
-                self._traces.watch(event.received_at)  # from the log-in, not the first call
             self._spawn(self.reconcile(), "dialer-reconcile")
             return
         if name == "OriginateResponse":

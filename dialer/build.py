@@ -3,11 +3,12 @@ node taken over from a dead owner (issue 20)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Protocol
 
 from dialer.engine import Dialer
 from dialer.playback import HoursSource
 from dialer.repository import DialerStore
+from dialer.traces import ChannelTraces
 from dialer.workers import DialerWorker
 from hotline.contact_center import operators as operator_service
 from hotline.core.clock import Clock
@@ -20,7 +21,14 @@ from hotline.store.notify import Listener, NotifyChannel
 from hotline.store.sms_notifier import SmsNotifier
 from hotline.transport.ami import AmiClient
 
-NewDialer = Callable[[AmiClient, DialerWorker], Dialer]
+
+class NewDialer(Protocol):
+    """A dialler on ``ami`` as ``worker``; ``traces``: the watch it vouches with (a node
+    taken over), or its own session's."""
+
+    def __call__(
+        self, ami: AmiClient, worker: DialerWorker, traces: ChannelTraces | None = None
+    ) -> Dialer: ...
 
 
 def dialer_factory(
@@ -38,7 +46,7 @@ def dialer_factory(
     over); SMS only with a gateway (``sms`` None: campaign SMS fail at once); each dialer
     gets its own wake-up from the process's LISTEN connection."""
 
-    def new(ami: AmiClient, worker: DialerWorker) -> Dialer:
+    def new(ami: AmiClient, worker: DialerWorker, traces: ChannelTraces | None = None) -> Dialer:
         return Dialer(
             settings.dialer,
             DialerStore(db),
@@ -65,6 +73,7 @@ def dialer_factory(
             idle_seconds=settings.notify.dialer_idle_seconds,
             # How a call's closing writes are retried while the store is away (issue 21).
             held=settings.held_writes,
+            traces=traces,
         )
 
     return new

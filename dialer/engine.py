@@ -89,6 +89,7 @@ class Dialer:
         wake: Waker | None = None,
         idle_seconds: float | None = None,
         held: HeldWritesSettings | None = None,
+        traces: ChannelTraces | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -137,7 +138,10 @@ class Dialer:
             self.worker.name,
             self.worker.node or None,
             held,
-            ChannelTraces(
+            # A node taken over vouches with the watch kept on it since this worker's start
+            # (dialer/taken_node.py); otherwise with what this dialler's own session sees.
+            traces
+            or ChannelTraces(
                 lambda: ami.connection_count,
                 lambda: self._events.dropped,
                 self._events.queue.qsize,

@@ -2,19 +2,26 @@
 and a dialler of its own on that node, which adopts the node's attempts in flight (followed
 if Asterisk still has their channels, settled otherwise) and then dials through the node
 while the lease holds.  Stopped when the lease is lost or handed back to the configured
-owner."""
+owner.  A worker that may take nodes over watches each of them from its start
+(``NodeWatch``): the trace its dialler there needs to give back an attempt its dead owner
+marked sent and never dialled (dialer/traces.py)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Final
 
+from dialer.build import NewDialer
 from dialer.engine import Dialer
-from dialer.node_trackers import NodeTracking
-from dialer.ownership import NodeDriver, StartDriver
-from dialer.workers import DialerWorker
+from dialer.node_trackers import NodeTracking, node_tracking
+from dialer.ownership import NodeDriver
+from dialer.traces import TRACED_EVENTS, ChannelTraces
+from dialer.workers import DialerWorker, takeover_nodes
+from hotline.core.clock import Clock, utc_now
+from hotline.settings import Settings, WorkerSettings
+from hotline.store.calllog import CallLog
 from hotline.store.leases import LeaseHolder
 from hotline.transport.ami import AmiClient
 
@@ -99,21 +106,115 @@ async def _run(work: Awaitable[None]) -> None:
     await work
 
 
-def taken_nodes(
-    new_ami: Callable[[str], AmiClient],
-    new_dialer: Callable[[AmiClient, DialerWorker], Dialer],
-    worker: Callable[[str, LeaseHolder], DialerWorker],
-    adopt_every: float,
-    track: NodeTracking | None = None,
-) -> StartDriver:
-    """Starts driving a node taken over: ``new_ami(node)``, then a dialler on it, and with
-    ``track`` its inbound call tracking."""
+class NodeWatch:
+    """A node this worker may take over, watched from the worker's start by an AMI session
+    that only notes the node's channels and Originate answers (``TRACED_EVENTS``): when the
+    node's owner dies, the dialler started on it can tell that an attempt the owner marked
+    sent just before it died never reached Asterisk, and gives its contact back instead of
+    settling it undialled (dialer/traces.py)."""
 
-    async def start(holder: LeaseHolder) -> NodeDriver:
-        ami = new_ami(holder.node)
-        dialer = new_dialer(ami, worker(holder.node, holder))
-        driver = TakenNode(ami, dialer, adopt_every, track)
+    def __init__(self, ami: AmiClient, clock: Clock, settings: WorkerSettings) -> None:
+        self._ami = ami
+        self._events = ami.subscribe(TRACED_EVENTS)
+        events = self._events
+        self.traces = ChannelTraces(
+            lambda: ami.connection_count,
+            lambda: events.dropped,
+            events.queue.qsize,
+            clock,
+            settings,
+        )
+
+    async def run(self) -> None:
+        """Until cancelled; the AMI client logs in again by itself after a drop (the watch
+        then starts again: nothing before it is vouched for)."""
+        await self._ami.start(wait=False)
+        try:
+            async for event in self._events:
+                self.traces.take(event)
+        finally:
+            try:
+                async with asyncio.timeout(STOP_SECONDS):
+                    await self._ami.stop()
+            except TimeoutError:
+                log.error(
+                    "node watch: its AMI connection did not stop within %.0f s", STOP_SECONDS
+                )
+
+
+class NodeTakeover:
+    """Starts driving a node taken over (``start``, the lease keeper's ``start_driver``):
+    ``new_ami(node)``, then a dialler on it, and with ``track`` its inbound call tracking.
+    ``watch`` keeps a :class:`NodeWatch` on each of ``nodes`` (those it may take over) while
+    the worker runs; a dialler started on one of them vouches with it."""
+
+    def __init__(
+        self,
+        new_ami: Callable[[str], AmiClient],
+        new_dialer: NewDialer,
+        worker: Callable[[str, LeaseHolder], DialerWorker],
+        adopt_every: float,
+        track: NodeTracking | None = None,
+        *,
+        nodes: Sequence[str] = (),
+        clock: Clock = utc_now,
+        settings: WorkerSettings | None = None,
+    ) -> None:
+        self._new_ami = new_ami
+        self._new_dialer = new_dialer
+        self._worker = worker
+        self._adopt_every = adopt_every
+        self._track = track
+        settings = settings or WorkerSettings()
+        self.watches = {node: NodeWatch(new_ami(node), clock, settings) for node in nodes}
+
+    async def start(self, holder: LeaseHolder) -> NodeDriver:
+        ami = self._new_ami(holder.node)
+        watch = self.watches.get(holder.node)
+        traces = watch.traces if watch is not None else None
+        dialer = self._new_dialer(ami, self._worker(holder.node, holder), traces)
+        driver = TakenNode(ami, dialer, self._adopt_every, self._track)
         await driver.start()
         return driver
 
-    return start
+    async def watch(self) -> None:
+        """Until cancelled: every node's watch (one that fails is logged and started again,
+        its watch begun anew)."""
+        if not self.watches:
+            return
+        async with asyncio.TaskGroup() as group:
+            for node, watch in self.watches.items():
+                group.create_task(_keep(watch, node), name=f"node-watch-{node}")
+
+
+async def _keep(watch: NodeWatch, node: str) -> None:
+    while True:
+        try:
+            await watch.run()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("the watch on node %s failed; starting it again", node)
+            await asyncio.sleep(1.0)
+
+
+def node_takeover(
+    settings: Settings,
+    new_ami: Callable[[str], AmiClient],
+    new_dialer: NewDialer,
+    worker: Callable[[str, LeaseHolder], DialerWorker],
+    call_log: CallLog,
+    clock: Clock,
+) -> NodeTakeover:
+    """The takeover as the composition root builds it: adoption every heartbeat, the inbound
+    calls of a node taken over tracked, and a watch on every node it may take over."""
+    return NodeTakeover(
+        new_ami,
+        new_dialer,
+        worker,
+        settings.workers.heartbeat_seconds,
+        node_tracking(call_log, settings.resilience.call_log_reconcile_seconds),
+        nodes=takeover_nodes(settings),
+        clock=clock,
+        settings=settings.workers,
+    )

@@ -12,6 +12,12 @@ the Originate never went out, and can give the contact back to be dialled.  Wher
 vouch for the whole time (it logged in later, events were dropped, the trace aged out), it
 settles the attempt as before.
 
+An adopter that takes a whole node over from its dead owner (a cluster, issue 20) logs in to
+the node only then, too late to vouch for anything.  So a worker that may take nodes over
+watches each of them from its start, with an AMI session of its own that only notes
+(dialer/taken_node.py: ``NodeWatch``), and the dialler it starts on a node it takes over
+vouches with that watch.
+
 A worker that stalls between the mark and the Originate for longer than the adopter waits
 would dial after the adopter gave the contact back: the dispatcher does not send once its
 heartbeat is older than half of ``workers.dead_after_seconds`` (dialer/workers.py).
@@ -24,8 +30,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Final
 
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import WorkerSettings
+
+# The events that leave a trace: a channel made, an Originate answered (failed before any
+# channel existed), and the log-in's FullyBooted, which starts the watch.
+TRACED_EVENTS: Final = ("Newchannel", "OriginateResponse", "FullyBooted")
 
 
 class ChannelTraces:
@@ -75,6 +87,16 @@ class ChannelTraces:
         """A connection's first event (its log-in's FullyBooted) was handled: if the
         connection is new, the watch starts from when that event ``arrived``."""
         self._watch(arrived)
+
+    def take(self, event: AmiEvent) -> None:
+        """One of the ``TRACED_EVENTS``: its channel (or Originate answer) noted, or, a
+        log-in's FullyBooted, the watch (re)started from when it arrived."""
+        if event.name == "Newchannel":
+            self.note(event.uniqueid)
+        elif event.name == "OriginateResponse":
+            self.note(event.get("actionid"))
+        elif event.name == "FullyBooted":
+            self.watch(event.received_at)  # from the log-in, not the first call
 
     def note(self, channel_id: str) -> None:
         """A channel (or an Originate's answer) with this id was seen."""

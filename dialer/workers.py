@@ -154,6 +154,14 @@ def node_keeper(
     )
 
 
+def takeover_nodes(settings: Settings) -> list[str]:
+    """The cluster nodes this worker may take over from a dead owner (``leases.takeover``):
+    every node but its own."""
+    if not settings.leases.takeover:
+        return []
+    return [node.name for node in settings.cluster.nodes if node.name != settings.workers.node]
+
+
 class WorkerPresence:
     """A worker's heartbeat in the registry (with its AMI up or not: the wallboard's node
     state), and the adoption of the dialer attempts of workers whose heartbeat lapsed."""

@@ -15,9 +15,8 @@ from typing import Any
 
 from dialer.build import dialer_factory
 from dialer.engine import Dialer
-from dialer.node_trackers import node_tracking
 from dialer.scheduled import ScheduleRunner
-from dialer.taken_node import taken_nodes
+from dialer.taken_node import NodeTakeover, node_takeover
 from dialer.workers import Heartbeat, WorkerPresence, dialer_worker, node_keeper
 from hotline.appeals.notify import appeal_notices
 from hotline.appeals.register import Appeals
@@ -190,6 +189,7 @@ class Engine:
             home = self.keeper.holder(settings.workers.node)
             self.keeper.home_ami = lambda: self.ami.connected
         self.dialer: Dialer | None = None
+        self.takeover: NodeTakeover | None = None
         # One LISTEN connection per process (PostgreSQL): wakes the dialer and the webhooks.
         note = settings.notify
         self.notify = Listener.from_settings(self.db.url, note)
@@ -208,14 +208,13 @@ class Engine:
             self.dialer = new_dialer(self.ami, worker_as(lease=home, heartbeat=self.heartbeat))
             if self.sms_outbox is not None:
                 self.sms_outbox.on_change(self.dialer.sms_changed)
-            if self.keeper is not None:
-                self.keeper.start_driver = taken_nodes(
-                    lambda node: node_ami_client(settings, settings.cluster.node(node)),
-                    new_dialer,
-                    lambda node, lease: worker_as(node, lease, self.heartbeat),
-                    settings.workers.heartbeat_seconds,
-                    node_tracking(self.call_log, settings.resilience.call_log_reconcile_seconds),
-                )
+            if self.keeper is not None:  # and watches the nodes it may take over
+                self.takeover = node_takeover(
+                    settings, lambda node: node_ami_client(settings, settings.cluster.node(node)),
+                    new_dialer, lambda node, lease: worker_as(node, lease, self.heartbeat),
+                    self.call_log, clock,
+                )  # fmt: skip
+                self.keeper.start_driver = self.takeover.start
         self._dialer_task: asyncio.Task[None] | None = None
         # Webhooks to billing and CRM (issue 22 item 4): events are written with their causes
         # by the store; one worker per database posts them (a singleton, as the SMS outbox).
@@ -275,6 +274,8 @@ class Engine:
         self._worker_tasks.append(asyncio.create_task(self.notify.run(), name="notify"))
         if self.keeper is not None:  # this worker's node leases (issue 20)
             self._worker_tasks.append(asyncio.create_task(self.keeper.run(), name="node-leases"))
+        if self.takeover is not None:
+            self._worker_tasks.append(asyncio.create_task(self.takeover.watch(), name="watch"))
         self._events_task = asyncio.create_task(self.events.run(), name="call-events")
         menu = await self.live_menu.load()
         if not self._custom_routes:

@@ -17,7 +17,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -125,14 +125,18 @@ class ClusterBed:
         log_dir: Path | None = None,
         worker_args: Sequence[str] = (),
         config_file: Path | None = None,
+        runners: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """``worker_args``: put before ``run`` on each worker's command line (``--set``
-        overrides: they win over the plan's addresses)."""
+        overrides: they win over the plan's addresses).  ``runners``: by worker name, the
+        module (and its own arguments) run with ``python -m`` instead of ``hotline.cli``
+        (a test's hook)."""
         self.plan: BedPlan = plan_bed(settings)
         self._progress: Progress = progress or (lambda _line: None)
         self.log_dir = log_dir or self.plan.run_dir
         self._worker_args = tuple(worker_args)
         self._config_file = config_file
+        self._runners = dict(runners or {})
         self._children: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -228,7 +232,8 @@ class ClusterBed:
         env = {**os.environ, **worker.env}
         if self._config_file is not None:
             env[CONFIG_ENV] = str(self._config_file)
-        argv = [sys.executable, "-m", "hotline.cli", *self._worker_args, "run"]
+        runner = self._runners.get(worker.name, ("hotline.cli",))
+        argv = [sys.executable, "-m", *runner, *self._worker_args, "run"]
         self._spawn(worker.name, argv, self.worker_log(worker), env)
 
     def _wait_worker(self, worker: BedWorker) -> None:

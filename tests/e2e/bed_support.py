@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any, Final
 
@@ -36,10 +44,13 @@ def bed_settings(tmp_path: Path, **sections: dict[str, Any]) -> Settings:
 
 @contextlib.contextmanager
 def running_bed(
-    settings: Settings, sets: Mapping[str, object] | None = None
+    settings: Settings,
+    sets: Mapping[str, object] | None = None,
+    runners: Mapping[str, Sequence[str]] | None = None,
 ) -> Iterator[ClusterBed]:
     """The bed up on an emptied test database, its workers with ``sets`` as ``--set`` flags
-    besides the engine tests' own; one bed at a time on this machine (``bed_lock``)."""
+    besides the engine tests' own (and ``runners``: see ``ClusterBed``); one bed at a time
+    on this machine (``bed_lock``)."""
     asyncio.run(clean_postgres(PG_TEST_URL))
     extra = [a for key, value in (sets or {}).items() for a in ("--set", f"{key}={value}")]
     bed = ClusterBed(
@@ -47,6 +58,7 @@ def running_bed(
         progress=lambda line: print(f"cluster: {line}"),
         log_dir=session_log_dir(),
         worker_args=[*cli_overrides(settings), *extra],
+        runners=runners,
     )
     with one_bed_at_a_time():
         try:

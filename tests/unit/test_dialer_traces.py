@@ -14,6 +14,7 @@ import pytest
 
 from dialer.traces import ChannelTraces
 from dialer.workers import DialerWorker, Heartbeat
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import WorkerSettings
 
 T0 = datetime(2026, 12, 7, 10, 0, 0)
@@ -159,3 +160,19 @@ async def test_a_worker_sends_only_while_its_heartbeat_is_fresh(
         (logging.INFO, "dialer sends again: its heartbeat is committed"),
     ]  # fmt: skip
     assert DialerWorker(name="w1").may_send()  # no heartbeat: the only worker
+
+
+def test_take_notes_channels_and_answers_and_a_log_in_starts_the_watch() -> None:
+    watch = Watch()
+    traces = watch.traces()
+    arrived = time.monotonic()
+    traces.take(AmiEvent("FullyBooted", {}, arrived))
+    written = watch.later(5)
+    traces.take(AmiEvent("Newchannel", {"uniqueid": "made"}))
+    traces.take(AmiEvent("OriginateResponse", {"actionid": "refused"}))
+    traces.take(AmiEvent("Hangup", {"uniqueid": "unseen"}))  # not a trace
+    watch.later(3)
+    assert traces.seen("made") and traces.seen("refused")
+    assert not traces.seen("unseen")
+    assert traces.never_reached("unseen", written)
+    assert not traces.never_reached("made", written)
