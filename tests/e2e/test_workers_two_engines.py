@@ -131,8 +131,13 @@ async def test_two_workers_share_a_campaign_and_one_takes_over(
                         await asyncio.sleep(0.05)
                     # Then, last before the kill, a call w1 sent (not just wrote: issue 19) to
                     # a number that rings for ring_seconds, sent recently enough to be still
-                    # ringing when the kill lands (a busy machine stretches each look).
-                    while not any(rings(a) and fresh(a) for a in await store.inflight("w1")):
+                    # ringing when the kill lands (a busy machine stretches each look), and
+                    # seen by Asterisk: one only marked sent may be killed before its
+                    # Originate, and is then rightly given back, not adopted (traces.py).
+                    while not any(
+                        rings(a) and fresh(a) and dialled[a.phone]
+                        for a in await store.inflight("w1")
+                    ):
                         await asyncio.sleep(0.05)
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
