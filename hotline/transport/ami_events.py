@@ -71,22 +71,17 @@ async def consume_batches(
     a second, not at once).  A batch that fails is logged and skipped, as ``consume`` skips
     one event."""
     queue = events.queue
-    loop = asyncio.get_running_loop()
     while True:
         batch = [await queue.get()]
-        until = loop.time() + linger
-        while len(batch) < most:
-            if not queue.empty():
-                batch.append(queue.get_nowait())
-                continue
-            left = until - loop.time()
-            if left <= 0:
-                break
+        while len(batch) < most and not queue.empty():
+            batch.append(queue.get_nowait())
+        if linger > 0 and len(batch) < most:
             try:
-                async with asyncio.timeout(left):
-                    batch.append(await queue.get())
+                async with asyncio.timeout(linger):  # one deadline for the whole linger
+                    while len(batch) < most:
+                        batch.append(await queue.get())
             except TimeoutError:
-                break
+                pass
             except asyncio.CancelledError:  # stopped while lingering: what was taken is kept
                 await _handle(handle, batch, consumer)
                 raise
