@@ -23,11 +23,11 @@ from hotline.store.leases import NodeLeases
 from tests.dialer_support import running_campaign, wait_finished
 from tests.e2e.bed_support import bed_settings, running_bed
 from tests.e2e.test_lease_node_takeover import (
+    BED_SETS,
     DIALER,
-    LEASES,
     TAKEN_WITHIN,
-    WORKERS,
     dialled_on_nodes,
+    wait_owners,
 )
 from tests.e2e.test_workers_two_engines import RULES
 
@@ -45,14 +45,9 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def bed(settings: Settings) -> Iterator[ClusterBed]:
-    sets = {
-        **{f"dialer.{k}": v for k, v in DIALER.items()},
-        **{f"workers.{k}": v for k, v in WORKERS.items()},
-        **{f"leases.{k}": v for k, v in LEASES.items()},
-    }
     # The owner of n2 dies once it has marked the first attempt of its second batch sent.
     runners = {plan_bed(settings).workers[1].name: ("tests.e2e.dispatch2_kill_hook", "2:after")}
-    with running_bed(settings, sets, runners) as bed:
+    with running_bed(settings, BED_SETS, runners) as bed:
         yield bed
 
 
@@ -64,9 +59,7 @@ async def test_the_owner_of_n2_dies_after_a_mark_and_its_number_is_still_dialled
     leases = NodeLeases(db)
     w1, w2 = (w.name for w in bed.plan.workers)
     try:
-        async with asyncio.timeout(60):
-            while {r.node: r.owner for r in await leases.all()} != {"n1": w1, "n2": w2}:
-                await asyncio.sleep(0.5)
+        await wait_owners(leases, {"n1": w1, "n2": w2}, within=60)
         # w1's watch on n2 vouches only for attempts written a clock slack after it began.
         await asyncio.sleep(2 * settings.workers.clock_slack_seconds)
         async with dialled_on_nodes(bed) as dialled:
@@ -74,9 +67,7 @@ async def test_the_owner_of_n2_dies_after_a_mark_and_its_number_is_still_dialled
             async with asyncio.timeout(60):  # the hook killed w2
                 while alive(bed, 1):
                     await asyncio.sleep(0.1)
-            async with asyncio.timeout(TAKEN_WITHIN + 10):
-                while {r.node: r.owner for r in await leases.all()}.get("n2") != w1:
-                    await asyncio.sleep(0.1)
+            await wait_owners(leases, {"n2": w1}, within=TAKEN_WITHIN + 10)
             finished = await wait_finished(store, "test", within=90)
             await asyncio.sleep(0.5)  # the last Newchannel events
         attempts = await store.attempts_detail(finished.id)

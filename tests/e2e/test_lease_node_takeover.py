@@ -62,14 +62,17 @@ def settings(tmp_path: Path) -> Settings:
     return bed_settings(tmp_path, dialer=DIALER)
 
 
+# The workers' ``--set`` flags: the dialer, the heartbeats and the leases above.
+BED_SETS = {
+    **{f"dialer.{k}": v for k, v in DIALER.items()},
+    **{f"workers.{k}": v for k, v in WORKERS.items()},
+    **{f"leases.{k}": v for k, v in LEASES.items()},
+}
+
+
 @pytest.fixture
 def bed(settings: Settings) -> Iterator[ClusterBed]:
-    sets = {
-        **{f"dialer.{k}": v for k, v in DIALER.items()},
-        **{f"workers.{k}": v for k, v in WORKERS.items()},
-        **{f"leases.{k}": v for k, v in LEASES.items()},
-    }
-    with running_bed(settings, sets) as bed:
+    with running_bed(settings, BED_SETS) as bed:
         yield bed
 
 
@@ -89,6 +92,16 @@ async def dialled_on_nodes(bed: ClusterBed) -> AsyncIterator[dict[str, Counter[s
         yield counts
 
 
+async def wait_owners(leases: NodeLeases, owners: dict[str, str], within: float) -> None:
+    """Until each node of ``owners`` is leased to the worker named there."""
+    async with asyncio.timeout(within):
+        while True:
+            leased = {r.node: r.owner for r in await leases.all()}
+            if all(leased.get(node) == owner for node, owner in owners.items()):
+                return
+            await asyncio.sleep(0.1)
+
+
 async def test_the_owner_of_n2_dies_and_the_other_worker_takes_n2_over(
     bed: ClusterBed, settings: Settings, tmp_path: Path
 ) -> None:
@@ -100,9 +113,7 @@ async def test_the_owner_of_n2_dies_and_the_other_worker_takes_n2_over(
     try:
         # Each worker owns its configured node: a worker that came up first may hold the
         # other's node until its configured owner's heartbeat is fresh, then hands it back.
-        async with asyncio.timeout(60):
-            while {r.node: r.owner for r in await leases.all()} != {"n1": w1, "n2": w2}:
-                await asyncio.sleep(0.5)
+        await wait_owners(leases, {"n1": w1, "n2": w2}, within=60)
         # A hand-back at start raises an epoch too: the takeover is counted from here.
         epochs = {r.node: r.epoch for r in await leases.all()}
         async with dialled_on_nodes(bed) as dialled:
@@ -124,9 +135,7 @@ async def test_the_owner_of_n2_dies_and_the_other_worker_takes_n2_over(
             assert pid is not None
             os.kill(pid, signal.SIGKILL)
             killed = datetime.now(UTC)
-            async with asyncio.timeout(TAKEN_WITHIN):
-                while {r.node: r.owner for r in await leases.all()}.get("n2") != w1:
-                    await asyncio.sleep(0.1)
+            await wait_owners(leases, {"n2": w1}, within=TAKEN_WITHIN)
             finished = await wait_finished(store, "test", within=90)
             await asyncio.sleep(0.5)  # the last Newchannel events
         rows = await leases.all()
