@@ -20,10 +20,12 @@ from dialer.ownership import NodeDriver
 from dialer.traces import TRACED_EVENTS, ChannelTraces
 from dialer.workers import DialerWorker, takeover_nodes
 from hotline.core.clock import Clock, utc_now
+from hotline.protocol.ami import AmiEvent
 from hotline.settings import Settings, WorkerSettings
 from hotline.store.calllog import CallLog
 from hotline.store.leases import LeaseHolder
 from hotline.transport.ami import AmiClient
+from hotline.transport.ami_events import consume
 
 log = logging.getLogger(__name__)
 
@@ -127,11 +129,11 @@ class NodeWatch:
 
     async def run(self) -> None:
         """Until cancelled; the AMI client logs in again by itself after a drop (the watch
-        then starts again: nothing before it is vouched for)."""
+        then starts again: nothing before it is vouched for), and an event that cannot be
+        noted is logged and skipped."""
         await self._ami.start(wait=False)
         try:
-            async for event in self._events:
-                self.traces.take(event)
+            await consume(self._events, self._take, f"the watch on {self._ami.node}")
         finally:
             try:
                 async with asyncio.timeout(STOP_SECONDS):
@@ -140,6 +142,9 @@ class NodeWatch:
                 log.error(
                     "node watch: its AMI connection did not stop within %.0f s", STOP_SECONDS
                 )
+
+    async def _take(self, event: AmiEvent) -> None:
+        self.traces.take(event)
 
 
 class NodeTakeover:
@@ -178,24 +183,12 @@ class NodeTakeover:
         return driver
 
     async def watch(self) -> None:
-        """Until cancelled: every node's watch (one that fails is logged and started again,
-        its watch begun anew)."""
+        """Until cancelled: every node's watch."""
         if not self.watches:
             return
         async with asyncio.TaskGroup() as group:
             for node, watch in self.watches.items():
-                group.create_task(_keep(watch, node), name=f"node-watch-{node}")
-
-
-async def _keep(watch: NodeWatch, node: str) -> None:
-    while True:
-        try:
-            await watch.run()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("the watch on node %s failed; starting it again", node)
-            await asyncio.sleep(1.0)
+                group.create_task(watch.run(), name=f"node-watch-{node}")
 
 
 def node_takeover(

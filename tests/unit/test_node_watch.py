@@ -11,6 +11,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
+import pytest
+
 from dialer.build import NewDialer
 from dialer.engine import Dialer
 from dialer.taken_node import NodeTakeover
@@ -133,3 +135,29 @@ def test_a_worker_watches_the_nodes_it_may_take_over() -> None:
         update={"leases": settings.leases.model_copy(update={"takeover": False})}
     )
     assert takeover_nodes(no_takeover) == []
+
+
+async def test_an_event_that_cannot_be_noted_does_not_end_the_watch(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    node_takeover, made, _dialers = takeover(["n2"])
+    traces = node_takeover.watches["n2"].traces
+    take = traces.take
+
+    def fussy(event: AmiEvent) -> None:
+        if event.uniqueid == "garbled":
+            raise ValueError("garbled event")
+        take(event)
+
+    monkeypatch.setattr(traces, "take", fussy)
+    watching = asyncio.create_task(node_takeover.watch())
+    try:
+        made[0].report(AmiEvent("Newchannel", {"uniqueid": "garbled"}))
+        made[0].report(AmiEvent("Newchannel", {"uniqueid": "after"}))
+        async with asyncio.timeout(5):
+            while not traces.seen("after"):
+                await asyncio.sleep(0.01)
+        assert made[0].connected
+    finally:
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
