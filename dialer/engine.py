@@ -140,14 +140,7 @@ class Dialer:
             held,
             # A node taken over vouches with the watch kept on it since this worker's start
             # (dialer/taken_node.py); otherwise with what this dialler's own session sees.
-            traces
-            or ChannelTraces(
-                lambda: ami.connection_count,
-                lambda: self._events.dropped,
-                self._events.queue.qsize,
-                self._now,
-                self.worker.settings,
-            ),
+            traces or ChannelTraces.of_session(ami, self._events, self._now, self.worker.settings),
         )
         self._dispatcher = Dispatcher(
             settings,

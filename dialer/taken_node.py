@@ -118,14 +118,7 @@ class NodeWatch:
     def __init__(self, ami: AmiClient, clock: Clock, settings: WorkerSettings) -> None:
         self._ami = ami
         self._events = ami.subscribe(TRACED_EVENTS)
-        events = self._events
-        self.traces = ChannelTraces(
-            lambda: ami.connection_count,
-            lambda: events.dropped,
-            events.queue.qsize,
-            clock,
-            settings,
-        )
+        self.traces = ChannelTraces.of_session(ami, self._events, clock, settings)
 
     async def run(self) -> None:
         """Until cancelled; the AMI client logs in again by itself after a drop (the watch

@@ -34,6 +34,8 @@ from typing import Final
 
 from hotline.protocol.ami import AmiEvent
 from hotline.settings import WorkerSettings
+from hotline.transport.ami import AmiClient
+from hotline.transport.ami_events import Subscription
 
 # The events that leave a trace: a channel made, an Originate answered (failed before any
 # channel existed), and the log-in's FullyBooted, which starts the watch.
@@ -70,6 +72,24 @@ class ChannelTraces:
         self._since: datetime | None = None
         # The newest trace let go: nothing is vouched for before it.
         self._horizon: datetime | None = None
+
+    @classmethod
+    def of_session(
+        cls,
+        ami: AmiClient,
+        events: Subscription,
+        clock: Callable[[], datetime],
+        settings: WorkerSettings | None = None,
+    ) -> ChannelTraces:
+        """The traces of what ``events`` (a subscription on ``ami`` taking the
+        ``TRACED_EVENTS``) brings: its connections, its drops and its backlog."""
+        return cls(
+            lambda: ami.connection_count,
+            lambda: events.dropped,
+            events.queue.qsize,
+            clock,
+            settings,
+        )
 
     def _watch(self, arrived: float = 0.0) -> tuple[datetime, datetime]:
         """Now, and when the unbroken watch began: if the session just changed, now, or when
