@@ -22,7 +22,7 @@ from hotline.contact_center.recordings import (
 )
 from hotline.core.clock import utc_now
 from hotline.settings import Settings
-from hotline.store.recordings import Recordings
+from hotline.store.recordings import Recordings, Unindexed
 
 log = logging.getLogger(__name__)
 
@@ -71,16 +71,14 @@ async def index_missed(
     moment = now or utc_now()
     files = await asyncio.to_thread(recent_files, recordings_root(settings), moment)
     known = await recordings.known_paths([str(f.path) for f in files])
-    adopted = 0
+    unindexed = []
     for found in files:
         if found.size == 0:  # MixMonitor could not write it (a full disk): not a recording
             await discard_unwritten(recordings, found.path, found.path.stem)
-            continue
-        if str(found.path) in known:
-            continue
-        started = found.modified - timedelta(seconds=found.seconds)
-        if await recordings.adopt(str(found.path), found.path.stem, started, found.seconds):
-            adopted += 1
+        elif str(found.path) not in known:
+            started = found.modified - timedelta(seconds=found.seconds)
+            unindexed.append(Unindexed(str(found.path), found.path.stem, started, found.seconds))
+    adopted = await recordings.adopt(unindexed)
     if adopted:
         log.warning(
             "indexed %d recordings nobody had indexed (made while the engine, its AMI link or "
