@@ -166,7 +166,7 @@ class AgiCall:
         limit = self._timeout if wait is None else wait
         deadline = self._deadline
         deadline.at = at = self._clock() + limit
-        if deadline.timer is None or at < deadline.timer_at:
+        if at < deadline.timer_at:  # minus infinity under the server's sweeper
             deadline.arm_for(at)
         deadline.reading = True
         try:

@@ -32,7 +32,7 @@ from hotline.protocol.agi import (
 )
 from hotline.settings import FastAgiSettings
 from hotline.transport.agi_call import AgiCall
-from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
+from hotline.transport.agi_deadline import DeadlineSweeper, ReadDeadline, ReadExpired
 from hotline.transport.agi_stream import AgiStreamProtocol, agi_stream_factory
 
 __all__ = ["AgiCall", "AgiHandler", "AgiRoutes", "FastAgiServer"]
@@ -89,6 +89,8 @@ class FastAgiServer:
         # Passed on per session: on Python 3.11 get_running_loop() and current_task() without
         # a loop make a getpid() system call each (issue 19 item 2).
         self._loop: asyncio.AbstractEventLoop | None = None
+        # The sessions' read deadlines, looked at by one task (agi_deadline).
+        self._sweeper: DeadlineSweeper | None = None
         self._closing = False
         # Every session task, from accept to socket closed: stop() waits for and cancels these.
         self._tasks: set[asyncio.Task[None]] = set()
@@ -113,6 +115,7 @@ class FastAgiServer:
         s = self._settings
         self._allowed = await _resolve_peers(self._peer_names)
         self._loop = asyncio.get_running_loop()
+        self._sweeper = DeadlineSweeper(self._loop)
         self._peer_allowed.clear()
         self._closing = False
         # asyncio.start_server() with the reply read's fast path (agi_stream).
@@ -151,6 +154,8 @@ class FastAgiServer:
             async with asyncio.timeout(_CLOSE_TIMEOUT):
                 await server.wait_closed()
         self._server = None
+        if self._sweeper is not None:
+            await self._sweeper.close()
         log.info("FastAGI stopped")
 
     async def __aenter__(self) -> FastAgiServer:
@@ -188,8 +193,8 @@ class FastAgiServer:
         call: AgiCall | None = None
         label = ""  # the metrics' route label, once the call has started
         outcome = "cancelled"
-        # One timer for the session's reads, header and replies alike (agi_deadline).
-        deadline = ReadDeadline(reader, self._loop)
+        # One deadline for the session's reads, header and replies alike (agi_deadline).
+        deadline = ReadDeadline(reader, self._loop, self._sweeper)
         try:
             env = None if self._closing else await self._read_header(reader, writer, deadline)
             if env is not None:

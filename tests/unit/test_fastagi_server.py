@@ -490,6 +490,30 @@ async def test_command_timeout_closes_the_session(logs: _Capture) -> None:
     assert any("no reply to EXEC within 0.3 s" in line.message for line in logs.at(logging.ERROR))
 
 
+async def test_the_sessions_deadlines_are_swept_not_timed(logs: _Capture) -> None:
+    """Issue 19 item 2: a session arms no timer of its own; the server's sweeper holds its
+    deadline while a reply is awaited, and fails the read once the deadline has passed."""
+    seen: dict[str, Any] = {}
+
+    async def handler(call: AgiCall) -> None:
+        loop = asyncio.get_running_loop()
+        waiting = asyncio.ensure_future(call.exec("Wait", "5"))
+        await asyncio.sleep(0.05)  # the command is out, its reply awaited
+        sweeper = server._sweeper
+        seen["swept"] = sweeper is not None and len(sweeper.deadlines) == 1
+        scheduled = loop._scheduled  # type: ignore[attr-defined]
+        seen["timers"] = [h for h in scheduled if getattr(h._callback, "__name__", "") == "_fire"]
+        seen["exec"] = await outcome(waiting)
+
+    async with serving({"ivr": handler}, command_timeout=0.3) as server:
+        fake = await FakeAsterisk(server.bound_port, delays={"EXEC": 3}).run()
+
+    assert seen["swept"] and seen["timers"] == []
+    assert isinstance(seen["exec"], AgiTimeout)
+    assert fake.closed_by_server
+    assert server._sweeper is not None and not server._sweeper.deadlines
+
+
 async def test_per_command_timeout_override() -> None:
     seen: dict[str, Any] = {}
 
