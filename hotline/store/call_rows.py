@@ -65,6 +65,11 @@ ENDED_COLUMNS: Final = (
 )
 # Rows per statement: 10 columns each stays far below SQLite's bound on parameters.
 MAX_ROWS: Final = 200
+# Rows this process committed, kept to answer a later open that would change nothing (the
+# IVR opens the row the call tracker opened a moment before): the newest, by uniqueid.
+COMMITTED_KEPT: Final = 4096
+# The fields an upsert fills only where the row has none.
+_FILLED: Final = ("linkedid", "channel", "caller", "callee", "node")
 # The database did not take the statement at all (down, locked, connection lost): every row
 # of the batch shares that fate.  Anything else may be one row's value, tried alone then.
 _AWAY: Final = (OperationalError, InterfaceError, OSError, TimeoutError)
@@ -84,15 +89,19 @@ class _Row:
     waiters: list[asyncio.Future[str]] = field(default_factory=list)
 
     def merge(self, later: Mapping[str, Any]) -> None:
-        """A second open of the same call in the same batch, as the upsert would take it:
-        empty fields filled, simulated if either says so, the earliest start, the first
-        direction (PostgreSQL refuses one statement touching a row twice)."""
-        values = self.values
-        for name in ("linkedid", "channel", "caller", "callee", "node"):
-            if values[name] is None:
-                values[name] = later[name]
-        values["simulated"] = values["simulated"] or later["simulated"]
-        values["started_at"] = min(values["started_at"], later["started_at"])
+        """A second open of the same call in the same batch, as the upsert would take it
+        (PostgreSQL refuses one statement touching a row twice)."""
+        _merge(self.values, later)
+
+
+def _merge(values: dict[str, Any], later: Mapping[str, Any]) -> None:
+    """``later``'s open taken into ``values`` as the upsert takes it: empty fields filled,
+    simulated if either says so, the earliest start, the first direction."""
+    for name in _FILLED:
+        if values[name] is None:
+            values[name] = later[name]
+    values["simulated"] = values["simulated"] or later["simulated"]
+    values["started_at"] = min(values["started_at"], later["started_at"])
 
 
 def upsert_statement(db: Database) -> Any:
@@ -172,6 +181,8 @@ class CallRows:
         self._written = written
         self._pending: dict[str, _Row] = {}  # by uniqueid, in the order asked
         self._unsettled: dict[str, _Row] = {}  # the newest row of each call not yet written
+        # Rows committed by this process, as written, with their call ids (COMMITTED_KEPT).
+        self._committed: dict[str, dict[str, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
 
     async def settled(self, uniqueids: Collection[str], seconds: float) -> None:
@@ -182,10 +193,16 @@ class CallRows:
             await asyncio.wait(ends, timeout=seconds)
 
     async def open(self, values: dict[str, Any]) -> str:
-        """Write the row (or find it again) with the next batch; its call id."""
+        """Write the row (or find it again) with the next batch; its call id.  A row this
+        process committed already, to which ``values`` add nothing the upsert would keep,
+        is not written again (issue 19 item 1: the IVR's open of every inbound call, a
+        transaction of 0.6 ms of CPU, after the call tracker's)."""
+        uniqueid = values["uniqueid"]
+        known = self._committed.get(uniqueid)
+        if known is not None and uniqueid not in self._unsettled and _adds_nothing(known, values):
+            return str(known["id"])
         loop = asyncio.get_running_loop()
         waiter: asyncio.Future[str] = loop.create_future()
-        uniqueid = values["uniqueid"]
         row = self._pending.get(uniqueid)
         if row is None:
             row = self._pending[uniqueid] = _Row(dict(values), loop.create_future())
@@ -238,13 +255,39 @@ class CallRows:
         if self._written is not None:
             self._written(ids)
         for row in batch:
-            _settle(row, ids[row.values["uniqueid"]])
+            call_id = ids[row.values["uniqueid"]]
+            self._remember(row.values, call_id)
+            _settle(row, call_id)
             self._ended(row)
+
+    def _remember(self, values: dict[str, Any], call_id: str) -> None:
+        """What the row holds at least: every open this process committed, merged."""
+        uniqueid = values["uniqueid"]
+        known = self._committed.pop(uniqueid, None)  # the newest last: the oldest go first
+        if known is None:
+            known = {**values, "id": call_id}
+        else:
+            _merge(known, values)
+        self._committed[uniqueid] = known
+        while len(self._committed) > COMMITTED_KEPT:
+            del self._committed[next(iter(self._committed))]
 
     async def _statement(self, rows: list[dict[str, Any]]) -> dict[str, str]:
         async with self._db.session() as session:
             result = await session.execute(upsert_statement(self._db), rows)
             return {uniqueid: call_id for uniqueid, call_id in result}
+
+
+def _adds_nothing(written: Mapping[str, Any], later: Mapping[str, Any]) -> bool:
+    """Whether the upsert of ``later`` would leave a row this process wrote as ``written``
+    as it is: the row has (at least) every field ``later`` fills, it is simulated if
+    ``later`` is, and it started no later (the stored start is the earliest of those written,
+    so at most ``written``'s)."""
+    return (
+        all(later[name] is None or written[name] is not None for name in _FILLED)
+        and (written["simulated"] or not later["simulated"])
+        and written["started_at"] <= later["started_at"]
+    )
 
 
 def _settle(row: _Row, outcome: str | BaseException) -> None:

@@ -127,6 +127,37 @@ async def test_one_call_opened_twice_in_a_burst_is_one_row_as_the_upsert_makes_i
     assert again is not None and again.channel == "PJSIP/trunk-1" and again.started_at == T0
 
 
+async def test_an_open_that_adds_nothing_to_a_row_written_here_writes_nothing(
+    call_log: CallLog,
+) -> None:
+    # The IVR opens the row the call tracker opened a moment before: it was a transaction
+    # of its own for every inbound call (0.6 ms of CPU), which left the row as it was.
+    tracked = await open_call(
+        call_log, 1, channel="PJSIP/trunk-1", caller="+79130000001", linkedid="1800000000.1"
+    )
+    later = T0 + timedelta(seconds=2)
+    with counting(call_log.db) as counted:
+        again = await open_call(
+            call_log, 1, channel="PJSIP/trunk-1", caller="+79130000001", started_at=later
+        )
+    assert again == tracked and counted.statements == []
+    # What an open would change is written: a field the row lacks, the simulated mark, an
+    # earlier start.
+    earlier = T0 - timedelta(seconds=1)
+    for fields in ({"callee": "1000"}, {"simulated": True}, {"started_at": earlier}):
+        with counting(call_log.db) as counted:
+            assert await open_call(call_log, 1, **fields) == tracked
+        assert counted.inserts_into("calls") == 1, fields
+    record = await call_log.get(uniqueid="1800000000.1")
+    assert record is not None
+    assert (record.callee, record.simulated, record.started_at) == ("1000", True, earlier)
+    with counting(call_log.db) as counted:
+        assert (
+            await open_call(call_log, 1, callee="9", simulated=True, started_at=later) == tracked
+        )
+    assert counted.statements == []
+
+
 async def test_a_row_the_database_refuses_costs_the_burst_nothing(call_log: CallLog) -> None:
     # Longer than calls.channel's 255 characters: PostgreSQL refuses it (SQLite keeps it).
     opens = [open_call(call_log, n) for n in range(5)]
