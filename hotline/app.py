@@ -35,7 +35,7 @@ from hotline.contact_center.outages import (
     outage_for_account,
     outage_for_phone,
 )
-from hotline.contact_center.quality import USER_EVENT, QualityTracker
+from hotline.contact_center.quality import QUALITY_EVENTS, QualityTracker
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS, QueueTracker
 from hotline.contact_center.recording_index import keep_index
 from hotline.contact_center.schedule import HoursProvider
@@ -347,7 +347,7 @@ class Engine:
         )
         self._transfer_task = asyncio.create_task(transfer_tracker.run(), name="transfer-tracker")
         quality_tracker = QualityTracker.from_settings(
-            self.ami.subscribe((USER_EVENT,)), self.db, self.settings
+            self.ami.subscribe(QUALITY_EVENTS), self.db, self.settings
         )
         self._quality_task = asyncio.create_task(quality_tracker.run(), name="quality-tracker")
         # Callbacks dialled from the console: each attempt's result and recording.

@@ -43,12 +43,12 @@ from hotline.protocol.ami import AmiEvent
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallOutcome, EventKind
-from hotline.transport.ami import Subscription, consume
+from hotline.transport.ami import Subscription, consume, user_event
 
 log = logging.getLogger(__name__)
 
 USER_EVENT: Final = "UserEvent"
-MENU_EVENTS: Final = (USER_EVENT, "Hangup")
+MENU_EVENTS: Final = (user_event(MENU_EVENT), "Hangup")
 CALLS_KEPT: Final = 10_000
 HUNG_UP: Final = "caller hung up"
 

@@ -32,13 +32,13 @@ from hotline.store.db import Database
 from hotline.store.enums import CallbackResult
 from hotline.store.operators import Operators
 from hotline.store.recordings import Recordings
-from hotline.transport.ami import AmiClient, Subscription, consume
+from hotline.transport.ami import AmiClient, Subscription, consume, user_event
 
 log = logging.getLogger(__name__)
 
 USER_EVENT: Final = "UserEvent"
 ORIGINATE_RESPONSE: Final = "OriginateResponse"
-EVENTS: Final = (USER_EVENT, ORIGINATE_RESPONSE)
+EVENTS: Final = (user_event(CALLBACK_EVENT), ORIGINATE_RESPONSE)
 # Our uniqueids for callback attempts (also the Originate's ActionID).
 UNIQUEID_PREFIX: Final = "callback-"
 # Dial's DIALSTATUS → the attempt's result; anything else (CONGESTION, CHANUNAVAIL...) failed.

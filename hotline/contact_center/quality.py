@@ -23,7 +23,7 @@ from hotline.protocol.ami import AmiEvent
 from hotline.settings.desk import QualitySettings
 from hotline.store.db import Database
 from hotline.store.quality import CallQualityStore, QualityRecord
-from hotline.transport.ami import Subscription, consume_batches
+from hotline.transport.ami import Subscription, consume_batches, user_event
 
 if TYPE_CHECKING:
     from hotline.settings import Settings
@@ -39,6 +39,8 @@ BATCH: Final = 500
 # item 1).  Statistics only: nobody waits for the row.
 LINGER_SECONDS: Final = 0.25
 USER_EVENT: Final = "UserEvent"
+# What the tracker subscribes to: the quality UserEvents alone.
+QUALITY_EVENTS: Final = (user_event(QUALITY_EVENT),)
 
 
 class QualityProblem(StrEnum):

@@ -27,7 +27,7 @@ from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.enums import EventKind, QueueEventKind
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.store.recordings import Recordings
-from hotline.transport.ami import Subscription, consume
+from hotline.transport.ami import Subscription, consume, user_event
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ QUEUE_EVENTS = {
     "AgentRingNoAnswer": QueueEventKind.RING_NO_ANSWER,
 }
 # UserEvent: an attended transfer's consultation leg names the caller's call.
-TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", USER_EVENT)
+TRACKED_QUEUE_EVENTS = (*QUEUE_EVENTS, "Hangup", "Newexten", user_event(NODE_LEG_EVENT))
 # The operator context marks the channel once it has played the recording notice itself.
 NOTICE_MARK = f"__{ChannelVar.RECORDING_NOTICE}="
 # How long a stopping tracker waits for recordings still being completed (the settle time,

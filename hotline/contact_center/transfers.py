@@ -41,7 +41,7 @@ from hotline.store.models.transfers import TransferKind, TransferTarget
 from hotline.store.operators import Operators
 from hotline.store.queue_events import QueueEventRecord, QueueEvents
 from hotline.store.transfers import TransferRecord, Transfers
-from hotline.transport.ami import AmiClient, Subscription, consume
+from hotline.transport.ami import AmiClient, Subscription, consume, user_event
 
 REASON_MAX: Final = 200
 # The caller's channel's peer in the bridge: the operator's channel (attended transfers).
@@ -51,7 +51,7 @@ ANSWER_EVENTS: Final = ("AgentConnect", "DialEnd")
 DIAL_ANSWERED: Final = "ANSWER"
 USER_EVENT: Final = "UserEvent"
 # What the tracker listens to: the answers and the consultation legs' UserEvent.
-TRANSFER_EVENTS: Final = (*ANSWER_EVENTS, USER_EVENT)
+TRANSFER_EVENTS: Final = (*ANSWER_EVENTS, user_event(TRANSFER_LEG_EVENT))
 # Consultation legs waiting for their answer; the oldest are forgotten past this many.
 LEGS_KEPT: Final = 1000
 # The tracker's spool of answers the store refused (issue 21).

@@ -85,7 +85,8 @@ def event_mask(names: Iterable[str] | None) -> str:
         return ALL_CLASSES
     classes = {SYSTEM}
     for name in names:
-        cls = EVENT_CLASSES.get(name.lower())
+        # "UserEvent:<kind>" (a subscription to one kind of UserEvent) is a UserEvent's.
+        cls = EVENT_CLASSES.get(name.lower().split(":", 1)[0])
         if cls is None:
             return ALL_CLASSES
         classes.add(cls)

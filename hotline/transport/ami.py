@@ -42,6 +42,7 @@ from hotline.transport.ami_events import Subscription as Subscription
 from hotline.transport.ami_events import Subscriptions
 from hotline.transport.ami_events import consume as consume
 from hotline.transport.ami_events import consume_batches as consume_batches
+from hotline.transport.ami_events import user_event as user_event
 from hotline.transport.ami_wire import SHUTDOWN_EVENT, BoundedAmiProtocol, checked_headers
 
 log = logging.getLogger(__name__)

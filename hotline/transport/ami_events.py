@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Final
 
 from hotline.core.metrics import AMI_EVENTS_DROPPED
 from hotline.protocol.ami import AmiEvent
@@ -14,17 +15,49 @@ from hotline.protocol.ami_classes import ALL_CLASSES, event_mask, widened
 log = logging.getLogger("hotline.transport.ami")  # the client's logger, as before the move
 
 
+# A subscription name taking one kind of UserEvent only (its ``UserEvent`` header).
+_USER_EVENT: Final = "userevent"
+_KIND_PREFIX: Final = _USER_EVENT + ":"
+
+
+def user_event(kind: str) -> str:
+    """The name that subscribes to the UserEvents of ``kind`` alone (``UserEvent:<kind>``).
+    Five consumers of the engine each take one kind; subscribed to every UserEvent, each
+    woke for every key a caller pressed on the menu's levels in dialplan (issue 19 item 1)."""
+    return f"UserEvent:{kind}"
+
+
 class Subscription:
     """A consumer's bounded queue of events; the AMI reader never waits on it."""
 
     def __init__(self, names: frozenset[str] | None, maxsize: int) -> None:
+        # Event names, lower case (None: every event), and the UserEvent kinds, lower case,
+        # when the subscription takes only some (``user_event``; None: every kind).
         self.names = names
+        self.user_events: frozenset[str] | None = None
+        if names is not None:
+            kinds = frozenset(n[len(_KIND_PREFIX) :] for n in names if n.startswith(_KIND_PREFIX))
+            if kinds:
+                self.names = frozenset(n for n in names if not n.startswith(_KIND_PREFIX)) | {
+                    _USER_EVENT
+                }
+                self.user_events = None if _USER_EVENT in names else kinds
         self.queue: asyncio.Queue[AmiEvent] = asyncio.Queue(maxsize)
         self.dropped = 0
 
     def offer(self, event: AmiEvent) -> None:
-        if self.names is not None and event.name.lower() not in self.names:
-            return
+        names = self.names
+        if names is not None:
+            name = event.name.lower()
+            if name not in names:
+                return
+            kinds = self.user_events
+            if (
+                kinds is not None
+                and name == _USER_EVENT
+                and event.headers.get(_USER_EVENT, "").lower() not in kinds
+            ):
+                return
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:

@@ -17,8 +17,10 @@ from hotline.contact_center.callback_dial import EVENTS as DIAL_EVENTS
 from hotline.contact_center.desk import WRAPUP_EVENTS
 from hotline.contact_center.queue_tracker import TRACKED_QUEUE_EVENTS
 from hotline.contact_center.transfers import TRANSFER_EVENTS
+from hotline.protocol.ami import AmiEvent
 from hotline.protocol.ami_classes import ALL_CLASSES, EVENT_CLASSES, event_mask
 from hotline.transport.ami import AmiClient
+from hotline.transport.ami_events import Subscription, Subscriptions, user_event
 from tests.fakes.ami_server import FakeAmiServer
 from tests.unit.test_ami_client import settings_for
 
@@ -106,3 +108,37 @@ async def test_a_reconnect_logs_in_with_every_subscriptions_classes(
         await until(lambda: ami.login_count >= 2)
         await ami.wait_connected(WITHIN)
     assert sent(server, "login")[-1]["Events"] == "call,system,user"
+
+
+def test_a_subscription_to_one_kind_of_user_event_takes_that_kind_alone() -> None:
+    """Five consumers of the engine each read one kind of UserEvent; subscribed to all, each
+    woke for every key pressed on the menu's levels in dialplan (issue 19 item 1)."""
+
+    def user(kind: str) -> AmiEvent:
+        return AmiEvent("UserEvent", {"userevent": kind, "uniqueid": "1.1"})
+
+    subs = Subscriptions()
+    menu = subs.add(frozenset({user_event("HotlineMenu").lower(), "hangup"}), 10)
+    legs = subs.add(frozenset({user_event("HotlineNodeLeg").lower()}), 10)
+    every = subs.add(frozenset({"userevent", user_event("HotlineMenu").lower()}), 10)
+    for event in (user("HotlineMenu"), user("hotlinemenu"), user("HotlineNodeLeg"), user("")):
+        for sub in subs.all:
+            sub.offer(event)
+    hangup = AmiEvent("Hangup", {"uniqueid": "1.1"})
+    for sub in subs.all:
+        sub.offer(hangup)
+
+    def taken(sub: Subscription) -> list[str]:
+        events = []
+        while not sub.queue.empty():
+            event = sub.queue.get_nowait()
+            events.append(event.get("userevent") or event.name)
+        return events
+
+    assert taken(menu) == ["HotlineMenu", "hotlinemenu", "Hangup"]
+    assert taken(legs) == ["HotlineNodeLeg"]
+    assert taken(every) == ["HotlineMenu", "hotlinemenu", "HotlineNodeLeg", "UserEvent"]
+    # The reader reads UserEvents (its name, not the kind) and the session asks for them.
+    assert subs.wanted == frozenset({"userevent", "hangup"})
+    assert subs.login_mask() == "call,system,user"
+    assert event_mask([user_event("HotlineMenu")]) == "system,user"
