@@ -181,7 +181,8 @@ class CallRows:
         self._written = written
         self._pending: dict[str, _Row] = {}  # by uniqueid, in the order asked
         self._unsettled: dict[str, _Row] = {}  # the newest row of each call not yet written
-        # Rows committed by this process, as written, with their call ids (COMMITTED_KEPT).
+        # Rows committed by this process, every open of a call merged, with the call's id
+        # (the newest COMMITTED_KEPT).
         self._committed: dict[str, dict[str, Any]] = {}
         self._writer: asyncio.Task[None] | None = None
 
