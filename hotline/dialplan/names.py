@@ -225,19 +225,18 @@ class ChannelVar(StrEnum):
     MENU_CONTEXT = "HOTLINE_MENU_CONTEXT"
     # the node the dialplan hands back to the engine at,
     NODE = "HOTLINE_NODE"
-    # the nodes entered so far, "/"-separated (HOTLINE_PATH is the operator's ">" form),
+    # On the menu's levels in dialplan, the level's counters and the nodes entered so far,
+    # "<invalid>/<silent>/<node>/<node>...": invalid rounds in a row, silent rounds in a row
+    # then the walk (HOTLINE_PATH is the operator's ">" form).  One variable, so a
+    # key resets the counters and appends the level in one VarSet: Asterisk builds an AMI
+    # event for every variable set (issue 19 item 1).
     WALKED = "HOTLINE_WALKED"
     # "1" for a first-time caller (detailed prompts, the navigation hint once),
     FIRST_TIME = "HOTLINE_FIRST_TIME"
     HINTED = "HOTLINE_HINTED"  # "1" once the navigation hint was played
-    # A level's counters in one variable, "<invalid>:<silent>:<waiting>:<again>": invalid
-    # rounds in a row, silent rounds in a row, "1" while the level waits for a key
-    # after its prompt, "1" while a notice that plays the level again is playing.  One
-    # variable, so a key resets them in one VarSet, not four: Asterisk builds an AMI event
-    # for every variable set (issue 19 item 1).
-    LEVEL = "HOTLINE_LEVEL"
-    # The key just pressed on a level, "<key>/<waiting>/<again>/<node>" ("-": none), reported
-    # with the next level's or the engine's event (MENU_KEY).
+    # The key that sends a call from a level to the engine, "<key>/<waiting>/<again>/<node>"
+    # ("-": none), reported with the engine's event (MENU_KEY); a key to another level is
+    # written out in that level's event.
     KEY = "HOTLINE_KEY"
     # What only the engine sets and reads back (the version, emergency, the account and its
     # proof...): ivr/menu/handover.py.
@@ -310,7 +309,7 @@ class MenuEventKind(StrEnum):
 
     NODE = "node"  # a node entered
     PROMPT = "prompt"  # a prompt starts (its played seconds: until the next event)
-    DIGITS = "digits"  # a key (MENU_VALUE ""; the level timed out, "i": see INVALID_EXTEN)
+    DIGITS = "digits"  # a key that is no option (MENU_VALUE ""; the level timed out)
     ENGINE = "engine"  # the dialplan hands the call to the engine (ROUTE_IVR_NODE)
     COMPLETED = "completed"  # goodbye played: the call is completed
 

@@ -55,8 +55,9 @@ from ivr.menu.levels import (
     context_of,
     render_file,
     render_version,
-    token,
     version_tag,
+    walked_nodes,
+    walked_value,
 )
 from ivr.menu.model import Menu
 
@@ -340,11 +341,10 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
         {
             ChannelVar.MENU_CONTEXT: context_of(tag, node),
             ChannelVar.NODE: node,  # where the engine walks on if the context is missing
-            # The level's node included: whoever sends a call to a level appends it.
-            ChannelVar.WALKED: "/".join(token(n, "node") for n in [*call.path, node]),
+            # The level's counters and node included: whoever sends a call to a level appends it.
+            ChannelVar.WALKED: walked_value(walk.invalid, walk.silent, [*call.path, node]),
             ChannelVar.FIRST_TIME: _flag(walk.first_time),
             ChannelVar.HINTED: _flag(walk.hinted),
-            ChannelVar.LEVEL: f"{walk.invalid}:{walk.silent}:0:0",
             ChannelVar.KEY: "-",
             ChannelVar.IVR_STATE: state.encode(),
             ChannelVar.STATUS: IvrStatus.MENU,
@@ -384,7 +384,7 @@ async def resumed(call: IvrCall, levels: Levels, live: Menu) -> Resumed:
         menu = menu or live
     menu.path(node)  # UnknownNode (a ValueError's sibling: NotFound) when it is not there
     call.call_id = call_id
-    call.path = [n for n in walked.split("/") if n]
+    call.path = walked_nodes(walked)
     if what == IVR_NODE_WALK and call.path[-1:] == [node]:
         call.path.pop()  # handed over, never entered: the engine's walk enters it
     call.simulated = state.simulated

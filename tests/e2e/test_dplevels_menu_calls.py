@@ -119,6 +119,27 @@ async def test_invalid_keys_reach_the_operator(engine: Engine, settings: Setting
     assert transcript.outcome == CallOutcome.OPERATOR
 
 
+@pytest.mark.parametrize(
+    ("dtmf", "nodes", "reason"),
+    [
+        # 3 over the invalid notice: the level entered again, then its option.
+        ("83w0", ["main", "main", "info", "operator"], OperatorReason.MENU),
+        # Another invalid key over the notice: the second round, the operator.
+        ("88", ["main", "main", "operator"], OperatorReason.NO_INPUT),
+    ],
+)
+async def test_a_key_over_the_invalid_notice_counts_from_the_level_entered_again(
+    engine: Engine, settings: Settings, dtmf: str, nodes: list[str], reason: OperatorReason
+) -> None:
+    await installed(engine)
+    transcript = await call(settings, dtmf)
+    assert on_levels(transcript), transcript.contexts
+    assert transcript.nodes == ["greeting", *nodes]
+    assert transcript.operator_reason == reason
+    keys = [e["value"] for e in events(transcript, "digits") if e["value"]]
+    assert "".join(keys) == dtmf.replace("w", "")
+
+
 async def test_silence_reaches_the_operator(engine: Engine, settings: Settings) -> None:
     await installed(engine)
     transcript = await call(settings, "")

@@ -22,16 +22,22 @@ from ivr import prompts
 from ivr.menu.handover import CallState, Proofs
 from ivr.menu.levels import (
     UnsafeValue,
+    Variant,
     context_of,
     render_file,
     render_version,
     version_tag,
+    walked_nodes,
+    walked_value,
 )
 from ivr.menu.loader import load_menu
 from ivr.menu.model import After, Menu, NodeKind
 
 MENU_FILE = Path(__file__).resolve().parents[2] / "menus" / "hotline.yaml"
 TAG = "abc123"
+WALKED = ChannelVar.WALKED
+# The contexts a menu level has besides its own: its keys while it waits, over a notice.
+WHEN = (Variant.WAITING, Variant.AGAIN)
 _LINE = re.compile(r"^(?:exten => ([^,]+),1|\s+same => n(?:\((\w+)\))?),(\w+)\((.*)\)$")
 
 
@@ -76,7 +82,10 @@ def apps(steps: list[tuple[str | None, str, str]]) -> list[str]:
 
 def test_one_context_per_node_with_its_keys(menu: Menu, settings: Settings) -> None:
     plan = parse(render_version(menu, settings, _sound, TAG))
-    assert set(plan) == {context_of(TAG, node.id) for node, _ in menu.walk()}
+    levels = [node.id for node, _ in menu.walk() if node.kind is NodeKind.MENU]
+    assert set(plan) == {context_of(TAG, node.id) for node, _ in menu.walk()} | {
+        context_of(TAG, level, variant) for level in levels for variant in WHEN
+    }
     main = plan[context_of(TAG, "main")]
     ivr = settings.ivr
     for key, child in menu.node("main").options.items():
@@ -84,27 +93,70 @@ def test_one_context_per_node_with_its_keys(menu: Menu, settings: Settings) -> N
         if menu.node(child).kind is NodeKind.ACTION:  # straight to the engine
             assert steps[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_ACTION},1)"
             assert f"{ChannelVar.NODE}={child}" in steps[0]
-        else:
-            assert steps[-1] == f"Goto({context_of(TAG, child)},s,1)"
-            assert f"/{child}," in steps[0]  # the level it goes to, walked
-        assert len(steps) == 2  # a key is one MSet and the Goto
-    assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(main[ivr.back_key])  # the start
-    assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(main[ivr.main_key])
-    assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(main[ivr.repeat_key])
+            assert len(steps) == 2
+            continue
+        # The level's event, one Set and its prompt, the keys over it in its own context.
+        assert steps[0].startswith(f"UserEvent(HotlineMenu,Kind: node,Value: {child},")
+        assert steps[1] == f"Set({WALKED}=0/0/${{CUT({WALKED},/,3-)}}/{child})"
+        assert steps[2].startswith("Background(") and steps[2].endswith(
+            f",,{context_of(TAG, child)})"
+        )
+        assert steps[3] == f"Goto({context_of(TAG, child)},s,after)"
+        assert len(steps) == 4
+    assert f"Goto({context_of(TAG, 'main')},s,after)" in apps(main[ivr.back_key])  # the start
+    assert f"Goto({context_of(TAG, 'main')},s,after)" in apps(main[ivr.main_key])
+    assert f"Goto({context_of(TAG, 'main')},s,after)" in apps(main[ivr.repeat_key])
     operator = apps(main[ivr.operator_key])
     assert operator[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_OPERATOR},1)"
     assert f"{ChannelVar.NODE}=main" in operator[0]
     # One level down, back is the parent.
     info = plan[context_of(TAG, "info")]
-    assert f"Goto({context_of(TAG, 'main')},s,1)" in apps(info[ivr.back_key])
-    # A key is reported with the next event: whether the level waited, whether it came over
-    # a notice that plays the level again, and on which node.
-    level = ChannelVar.LEVEL
-    pressed = f"{ChannelVar.KEY}=3/${{CUT({level},:,3)}}/${{CUT({level},:,4)}}/main"
-    assert apps(main["3"])[0].startswith(f"MSet({pressed},")
+    assert f"Goto({context_of(TAG, 'main')},s,after)" in apps(info[ivr.back_key])
+    # A key is reported with the level it leads to: whether the level waited, whether it
+    # came over a notice that plays the level again (the node entered again first), and on
+    # which node, written out by the context the key came in.
+    for variant, report, walked in (
+        (Variant.PROMPT, "3/0/0/main", "/info"),
+        (Variant.WAITING, "3/1/0/main", "/info"),
+        (Variant.AGAIN, "3/0/1/main", "/main/info"),
+    ):
+        steps = apps(plan[context_of(TAG, "main", variant)]["3"])
+        assert steps[0].startswith(f"UserEvent(HotlineMenu,Kind: node,Value: info,Key: {report},")
+        assert steps[1] == f"Set({WALKED}=0/0/${{CUT({WALKED},/,3-)}}{walked})"
     entry = apps(info["s"])[0]
     assert entry.startswith("UserEvent(HotlineMenu,Kind: node,Value: info,")
     assert f"Key: ${{{ChannelVar.KEY}}}" in entry
+
+
+def test_every_key_has_an_extension_in_a_levels_contexts(menu: Menu, settings: Settings) -> None:
+    """A prompt started in one level's extension takes its keys in the next level's context:
+    a key with no extension there would be looked up where the prompt started."""
+    plan = parse(render_version(menu, settings, _sound, TAG))
+    for node, _ in menu.walk():
+        if node.kind is not NodeKind.MENU:
+            continue
+        for variant in Variant:
+            extens = plan[context_of(TAG, node.id, variant)]
+            assert "_[0-9*#A-D]" in extens
+            other = apps(extens["_[0-9*#A-D]"])
+            waited, again = int(variant is Variant.WAITING), int(variant is Variant.AGAIN)
+            assert other[0] == (
+                f"UserEvent(HotlineMenu,Kind: digits,Value: ${{EXTEN}},Waiting: {waited},"
+                f"Again: {again},Node: {node.id})"
+            )
+            assert other[-1].startswith(f"Goto({context_of(TAG, node.id)},invalid,")
+            keys = set(node.options) | {settings.ivr.back_key, settings.ivr.main_key}
+            assert keys | {settings.ivr.operator_key, settings.ivr.repeat_key} <= set(extens)
+
+
+def test_the_walk_and_the_counters_round_trip() -> None:
+    value = walked_value(2, 1, ["main", "info", "info.tariffs"])
+    assert value == "2/1/main/info/info.tariffs"
+    assert walked_nodes(value) == ["main", "info", "info.tariffs"]
+    assert walked_nodes("0/0//main") == ["main"]
+    assert walked_nodes("0/0") == []
+    with pytest.raises(UnsafeValue):
+        walked_value(0, 0, ["main/x"])
 
 
 def test_action_nodes_enter_the_engine(menu: Menu, settings: Settings) -> None:
@@ -131,48 +183,55 @@ def test_first_time_callers_hear_the_detailed_prompt_and_the_hint_once(
     assert f"File: {by_caller}" in steps[0] and "Duration: 2.500" in steps[0]
     labels = [label for label, _app, _data in entry]
     hint = labels.index("hint")
+    assert labels[2] == "after"
     assert steps[2] == (
         f'GotoIf($["${{{ChannelVar.FIRST_TIME}}}${{{ChannelVar.HINTED}}}" = "10"]?hint)'
     )
+    assert steps[3] == f"Goto({context_of(TAG, 'main', Variant.WAITING)},s,1)"
     assert steps[hint] == f"Set({ChannelVar.HINTED}=1)"
     assert steps[hint + 2] == f"Background(/sounds/{prompts.NAV_HINT})"
     assert steps[hint + 1] == (
         f"UserEvent(HotlineMenu,Kind: prompt,Value: {prompts.NAV_HINT},"
         f"File: /sounds/{prompts.NAV_HINT},Duration: 2.500)"
     )
-    # WaitExten goes on to the silent round (it would fall into the hint).
-    wait = steps.index(f"WaitExten({settings.ivr.input_timeout:g})")
-    assert steps[wait + 1] == "Goto(t,1)"
+    # The level waits in its own context; WaitExten goes on to the silent round.
+    waiting = plan[context_of(TAG, "main", Variant.WAITING)]
+    assert apps(waiting["s"]) == [f"WaitExten({settings.ivr.input_timeout:g})", "Goto(t,1)"]
+    assert apps(waiting["t"])[-1] == f"Goto({context_of(TAG, 'main')},silent,1)"
 
 
 def test_invalid_and_silent_rounds_are_counted_apart(menu: Menu, settings: Settings) -> None:
     plan = parse(render_version(menu, settings, _sound, TAG))
     main = plan[context_of(TAG, "main")]
-    invalid = apps(main["i"])
-    assert "Value: ${INVALID_EXTEN}" in invalid[0]
-    level = ChannelVar.LEVEL
-    invalid_count, silent_count = f"${{CUT({level},:,1)}}", f"${{CUT({level},:,2)}}"
-    # One more invalid round, the silent ones reset, the notice that plays the level again.
-    assert f"MSet({level}=$[{invalid_count} + 1]:0:0:1," in invalid[1]
+    invalid = apps(main["invalid"])
+    invalid_count, silent_count = f"${{CUT({WALKED},/,1)}}", f"${{CUT({WALKED},/,2)}}"
+    nodes = f"${{CUT({WALKED},/,3-)}}"
+    # One more invalid round, the silent ones reset; the notice's keys count as "again".
+    assert invalid[0] == f"Set({WALKED}=$[{invalid_count} + 1]/0/{nodes})"
     assert f"GotoIf($[{invalid_count} >= 3]?last)" in invalid
     assert invalid[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_NO_INPUT},1)"
-    assert f"Background(/sounds/{prompts.INVALID})" in invalid
-    silent = apps(main["t"])
-    assert silent[0].startswith("UserEvent(HotlineMenu,Kind: digits,Value: ,Waiting: 1")
-    # One more silent round; the invalid ones and the notice flag kept.
-    assert silent[1].startswith(
-        f"MSet({level}={invalid_count}:$[{silent_count} + 1]:0:${{CUT({level},:,4)}},"
+    again = context_of(TAG, "main", Variant.AGAIN)
+    assert f"Background(/sounds/{prompts.INVALID},,,{again})" in invalid
+    assert f"Set({WALKED}=${{{WALKED}}}/main)" in invalid  # the level entered again
+    # An invalid key over that notice: the node entered again and counted in one Set.
+    over_notice = apps(plan[again]["_[0-9*#A-D]"])
+    assert over_notice[1] == f"Set({WALKED}=$[{invalid_count} + 1]/0/{nodes}/main)"
+    assert over_notice[2] == f"Goto({context_of(TAG, 'main')},invalid,counted)"
+    silent = apps(main["silent"])
+    assert apps(plan[context_of(TAG, "main", Variant.WAITING)]["t"])[0].startswith(
+        "UserEvent(HotlineMenu,Kind: digits,Value: ,Waiting: 1"
     )
+    # One more silent round; the invalid ones kept.
+    assert silent[0] == f"Set({WALKED}={invalid_count}/$[{silent_count} + 1]/{nodes})"
     assert f"GotoIf($[{silent_count} >= 2]?operator)" in silent
-    assert f"Background(/sounds/{prompts.NO_TONE})" in silent
+    assert f"Background(/sounds/{prompts.NO_TONE},,,{again})" in silent
     assert silent[-1] == f"Goto({CONTEXT_IVR_NODE},{IVR_NODE_SILENT},1)"
-    # A valid option and the navigation keys reset the counters, in one variable: each
-    # variable set is an AMI event Asterisk builds (issue 19 item 1).
+    # A valid option and the navigation keys reset the counters with the walk, in one
+    # variable: each variable set is an AMI event Asterisk builds (issue 19 item 1).
     for key in ("3", settings.ivr.back_key, settings.ivr.main_key, settings.ivr.repeat_key):
-        mset = apps(main[key])[0]
-        assert f"{level}=0:0:0:0" in mset
-        assigned = re.findall(r"(?:^MSet\(|,)(HOTLINE_[A-Z_]+)=", mset)
-        assert assigned == [ChannelVar.KEY, ChannelVar.WALKED, level]
+        steps = apps(main[key])
+        assert [s for s in steps if s.startswith(("Set(", "MSet("))] == [steps[1]]
+        assert steps[1].startswith(f"Set({WALKED}=0/0/{nodes}/")
 
 
 def test_information_nodes_only_stop_for_navigation_keys(menu: Menu, settings: Settings) -> None:
