@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 from hotline.store.types import UtcDateTime
 
@@ -38,3 +39,24 @@ def test_round_trip_keeps_the_instant_in_utc(dialect: Dialect, value: datetime) 
 def test_naive_datetimes_are_refused() -> None:
     with pytest.raises(ValueError, match="naive"):
         UtcDateTime().process_bind_param(datetime(2026, 1, 1), DIALECTS[0])
+
+
+@given(value=aware | st.datetimes(min_value=datetime(1, 1, 1), timezones=st.just(UTC)))
+def test_sqlite_gets_the_text_sqlalchemys_datetime_would_write(value: datetime) -> None:
+    sqlite = DIALECTS[0]
+    # The type as SQLAlchemy binds it on SQLite: a copy whose impl is SQLite's DATETIME.
+    column = UtcDateTime().dialect_impl(sqlite)
+    assert isinstance(column, UtcDateTime)
+    # TypeDecorator's own: process_bind_param, then the SQLite DATETIME's formatting.
+    reference = TypeDecorator.bind_processor(column, sqlite)
+    ours = column._cached_bind_processor(sqlite)
+    assert reference is not None and ours is not None
+    assert ours(value) == reference(value)
+    assert ours(None) is None
+
+
+def test_sqlite_text_refuses_naive_datetimes_too() -> None:
+    processor = UtcDateTime()._cached_bind_processor(DIALECTS[0])
+    assert processor is not None
+    with pytest.raises(ValueError, match="naive"):
+        processor(datetime(2026, 1, 1))
