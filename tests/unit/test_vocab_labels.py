@@ -44,6 +44,7 @@ INTERNAL: Final[dict[str, str]] = {
     "(the name Action is dialer.repository.campaigns.Action's too)",
     "ivr.menu.model.After": "the menu file's own keywords, typed by its author",
     "ivr.menu.structure.Rule": "menu validation rule ids in the developer's CLI",
+    "ivr.menu.levels.Variant": "the suffix of a rendered level's context: when a key came",
     "ivr.menu.loader.Unreadable": "menu file loading errors in the developer's CLI",
     "ivr.disclosure.Factor": "which proof the IVR asks a caller for; callers hear prompts",
     "hotline.protocol.sms.Encoding": "SMS coding on the wire to Kannel (GSM-7, UCS-2)",
