@@ -120,8 +120,13 @@ def walked_value(invalid: int, silent: int, nodes: list[str]) -> str:
 
 
 def walked_nodes(value: str) -> list[str]:
-    """The nodes in a ChannelVar.WALKED value (its two counters left out)."""
-    return [node for node in value.split("/")[2:] if node]
+    """The nodes in a ChannelVar.WALKED value (its two counters left out; a value without
+    them, as levels rendered before the counters moved in set it, is all nodes: node ids
+    start with a letter)."""
+    parts = value.split("/")
+    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+        parts = parts[2:]
+    return [node for node in parts if node]
 
 
 def _var(name: ChannelVar) -> str:

@@ -155,6 +155,7 @@ def test_the_walk_and_the_counters_round_trip() -> None:
     assert walked_nodes(value) == ["main", "info", "info.tariffs"]
     assert walked_nodes("0/0//main") == ["main"]
     assert walked_nodes("0/0") == []
+    assert walked_nodes("main/info") == ["main", "info"]  # set before the counters moved in
     with pytest.raises(UnsafeValue):
         walked_value(0, 0, ["main/x"])
 
