@@ -58,7 +58,7 @@ from hotline.dialplan.names import (
 )
 from hotline.settings import Settings
 from ivr import prompts
-from ivr.menu.model import NODE_ID_PATTERN, After, Menu, MenuNode, NodeKind
+from ivr.menu.model import After, Menu, MenuNode, NodeKind
 
 # A prompt id -> the file Asterisk plays (without extension) and its seconds.
 SoundOf = Callable[[str], tuple[str, float]]
@@ -68,7 +68,6 @@ SoundOf = Callable[[str], tuple[str, float]]
 _TOKEN: Final = re.compile(r"[A-Za-z0-9_./+:-]+")
 _TAG: Final = re.compile(r"[a-z0-9]{1,16}")
 _KEY: Final = re.compile(r"[0-9*#]")
-_NODE: Final = re.compile(NODE_ID_PATTERN)
 TAG_LENGTH: Final = 10
 
 
@@ -114,8 +113,8 @@ def context_of(tag: str, node_id: str, variant: Variant = Variant.PROMPT) -> str
 def walked_value(invalid: int, silent: int, nodes: list[str]) -> str:
     """ChannelVar.WALKED: the level's counters, then the nodes entered ("0/0/main/info")."""
     for node in nodes:
-        if not _NODE.fullmatch(node):
-            raise UnsafeValue(f"node id {node!r} cannot be written into the walk")
+        if "/" in token(node, "node"):  # a plain token, and no part of another
+            raise UnsafeValue(f"node {node!r} cannot be written into the walk")
     return "/".join([str(invalid), str(silent), *nodes])
 
 
