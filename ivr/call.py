@@ -135,7 +135,9 @@ class IvrCall:
         (``tell_channel=False``: the caller sets it with other variables, one round trip)."""
         if self._row is None:
             return
-        call_id = await self._row
+        # Shielded: a waiter cancelled (the caller left, the engine stops) never cancels the
+        # write itself, which settle() still waits for.
+        call_id = await asyncio.shield(self._row)
         self._row = None
         self.call_id = call_id or ""
         if tell_channel:

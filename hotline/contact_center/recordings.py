@@ -1,7 +1,8 @@
-"""Call recordings: where MixMonitor writes them, the IVR hook that starts it right after the
-recording notice, and export (zip of browser-playable audio + CSV manifest), purge after the
-retention period.  Every listing, play, download, export and purge is written to the audit
-log here, so the CLI and the console cannot differ in what they record."""
+"""Call recordings: where MixMonitor writes them (the IVR starts it right after the recording
+notice: :mod:`hotline.contact_center.recording_start`), and export (zip of browser-playable
+audio + CSV manifest), purge after the retention period.  Every listing, play, download,
+export and purge is written to the audit log here, so the CLI and the console cannot differ in
+what they record."""
 
 from __future__ import annotations
 
@@ -13,25 +14,18 @@ import stat
 import subprocess
 import tempfile
 import zipfile
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
-from hotline.contact_center.recording_space import (
-    LOW_SPACE_ALERT,
-    RecordingSpace,
-    recording_space,
-)
 from hotline.core.clock import utc_now
 from hotline.core.files import create_private
 from hotline.core.spreadsheets import Cell, csv_rows
-from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
 from hotline.store.audit import Actor
 from hotline.store.recordings import RecordingRecord, Recordings
-from hotline.transport.agi_call import AgiCall
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +50,6 @@ MANIFEST_FIELDS: Final = (
     "started_at",
     "duration",
 )
-
-# Hands a write the caller does not wait for to the call (ivr.call.IvrCall.defer).
-Defer = Callable[[str, Callable[[], Awaitable[None]]], None]
 
 
 class RecordingError(RuntimeError):
@@ -187,88 +178,6 @@ async def discard_unwritten(recordings: Recordings, path: Path, call: str) -> bo
         path.name,
     )
     return True
-
-
-async def start_recording(
-    agi: AgiCall,
-    settings: Settings,
-    recordings: Recordings,
-    *,
-    call_id: str | None = None,
-    defer: Defer | None = None,
-    channel: Mapping[str, str] | None = None,
-) -> None:
-    """Start MixMonitor on the call (after the recording notice) and index the file.  A
-    failure is logged, never ends the call: the conversation matters more than its tape.
-    Below ``resilience.recordings_min_free_mb`` free the call is not recorded (alerted once,
-    shown on the wallboard).
-
-    ``call_id``: the call's id when the caller knows it ("" when the store was out), else it
-    is read from the channel.  ``defer``: where the index row's write goes so the caller does
-    not wait for it (the IVR's next prompt must not wait for the store: issue 19); without it
-    the row is written before this returns.
-
-    ``channel``: other variables for the channel, set with HOTLINE_RECORDING in one round trip
-    (AgiCall.set_variables), and set even when the call is not recorded."""
-    others = dict(channel or {})
-    path = await _mix_monitor(agi, settings, call_id) if settings.recording.enabled else None
-    if path is None:
-        if others:
-            await agi.set_variables(others)
-        return
-
-    async def index() -> None:
-        try:
-            await recordings.index_soon(agi.env.uniqueid, str(path), caller=agi.env.callerid)
-        except Exception:
-            log.exception("could not index recording %s", path.name)
-
-    # MixMonitor is writing the file: it is indexed even if the caller hangs up before the
-    # channel has its name.
-    if defer is None:
-        await index()
-    else:
-        defer("the recording's index row", index)
-    try:
-        if others:
-            await agi.set_variables({**others, ChannelVar.RECORDING: str(path)})
-        else:
-            await agi.set_variable(ChannelVar.RECORDING, str(path))
-    except Exception:
-        log.exception("could not name recording %s on the channel", path.name)
-
-
-async def _mix_monitor(agi: AgiCall, settings: Settings, call_id: str | None) -> Path | None:
-    """MixMonitor started on the call; its file, or None when the call is not recorded."""
-    if call_id is None:
-        call_id = await agi.get_variable(ChannelVar.CALL_ID)
-    name = call_id or agi.env.uniqueid
-    try:
-        # One hop to a thread for all of it: the file's path (resolving the folder reads the
-        # file system), the free space, then the day's folder.
-        path, space = await asyncio.to_thread(_prepare, settings, name, utc_now())
-    except Exception:
-        log.exception("could not start recording %s.wav", name)
-        return None
-    LOW_SPACE_ALERT.note(space)
-    if space.low:
-        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
-        return None
-    try:
-        await agi.exec("MixMonitor", str(path))
-    except Exception:
-        log.exception("could not start recording %s", path.name)
-        return None
-    return path
-
-
-def _prepare(settings: Settings, name: str, at: datetime) -> tuple[Path, RecordingSpace]:
-    """The recording's file, the space for recordings and, when there is enough, the file's
-    folder created.  Blocking: run it in a thread."""
-    space = recording_space(settings)
-    if space.low:
-        return recording_path(settings, name, at), space
-    return prepared_file(settings, name, at), space
 
 
 def prepared_file(settings: Settings, name: str, at: datetime) -> Path:

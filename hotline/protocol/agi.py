@@ -349,6 +349,17 @@ def mset_data(values: Mapping[str, str]) -> str | None:
     return ",".join(f"{name}={value}" for name, value in values.items())
 
 
+def mset_split(values: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
+    """``MSet``'s data for the plain ones of ``values`` when there are two or more (else None),
+    and the others, each for a SET VARIABLE of its own."""
+    plain = {
+        n: v for n, v in values.items() if _MSET_PLAIN.fullmatch(n) and _MSET_PLAIN.fullmatch(v)
+    }
+    if len(plain) < 2:
+        return None, dict(values)
+    return mset_data(plain), {n: v for n, v in values.items() if n not in plain}
+
+
 def result_digit(result: str) -> str | None:
     """Playback/digit commands return the key's ASCII code, 0 for none."""
     code = int(result)

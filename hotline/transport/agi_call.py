@@ -37,7 +37,7 @@ from hotline.protocol.agi import (
     encode_arguments,
     encode_command,
     is_usage_block_end,
-    mset_data,
+    mset_split,
     new_result,
     parse_usage_block,
     reply_digit,
@@ -401,13 +401,15 @@ class AgiCall:
         await self._execute(line, "SET VARIABLE", None)
 
     async def set_variables(self, values: Mapping[str, str]) -> None:
-        """Several channel variables in one round trip (EXEC MSet) when their names and values
-        are plain, else one SET VARIABLE each (issue 19: each round trip under load is time
-        the caller waits for the next prompt)."""
-        data = mset_data(values) if len(values) > 1 else None
-        if data is None or await self.exec(MSET_APP, data) == _NO_SUCH_APP:
-            for name, value in values.items():
-                await self.set_variable(name, value)
+        """Several channel variables in one round trip (EXEC MSet) for those whose names and
+        values are plain, and one SET VARIABLE for each other one, or each of them where
+        Asterisk lacks MSet (issue 19: each round trip under load is time the caller waits for
+        the next prompt)."""
+        data, others = mset_split(values)
+        if data is not None and await self.exec(MSET_APP, data) == _NO_SUCH_APP:
+            others = dict(values)
+        for name, value in others.items():
+            await self.set_variable(name, value)
 
     async def get_variable(self, name: str) -> str | None:
         """A channel variable (or dialplan function); None when it is not set."""

@@ -19,14 +19,17 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.outages import CallerOutage
-from hotline.contact_center.recordings import start_recording
+from hotline.contact_center.recording_start import (
+    PreparedRecording,
+    prepare_recording,
+    start_recording,
+)
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import (
@@ -54,6 +57,7 @@ from ivr.hours_said import SlotOffer, callback_phrase, hours_phrase, slot_offer
 from ivr.menu import handover
 from ivr.menu.handover import Levels
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
+from ivr.menu.walk import Leave, Walk, play_node
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
 
@@ -64,33 +68,6 @@ HoursSource = Callable[[], Awaitable[OperatorHours]]
 # The menu editor's draft by its content's sha256, checked; None when it is not the draft.
 DraftSource = Callable[[str], Awaitable[Menu | None]]
 EmergencySource = Callable[[], Awaitable[Emergency]]
-
-
-class _Leave(Exception):
-    """The caller left the menu (operator, goodbye): unwinds the walk."""
-
-
-@dataclass
-class _Walk:
-    call: IvrCall
-    first_time: bool
-    stack: list[str]
-    menu: Menu  # the version the call started on, to its end
-    pending: str | None = None  # a key typed ahead over a prompt
-    invalid: int = 0  # invalid-key rounds in a row
-    silent: int = 0  # silent rounds in a row
-    hinted: bool = False  # the navigation hint was played (once per call)
-    emergency: bool = False  # emergency mode was on when the call came in
-    # The version's tag in dialplan (ivr.levels = "dialplan"): the levels are handed over.
-    tag: str | None = None
-
-
-async def _play_node(walk: _Walk, prompt_id: str, escape_digits: str) -> str | None:
-    """A node's prompt: the menu's own text (typed in the menu editor) or a catalogue one."""
-    text = walk.menu.texts.get(prompt_id)
-    if text is not None:
-        return await walk.call.play_text(prompt_id, text, escape_digits)
-    return await walk.call.play(prompt_id, escape_digits=escape_digits)
 
 
 class MenuFlow:
@@ -166,7 +143,7 @@ class MenuFlow:
 
     async def _resume(self, call: IvrCall, levels: Levels) -> None:
         back = await handover.resumed(call, levels, self.menu)
-        walk = _Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
+        walk = Walk(call, back.first_time, list(back.menu.path(back.node)), back.menu)
         walk.hinted, walk.emergency, walk.tag = back.hinted, back.emergency, back.tag
         if back.what in handover.TO_OPERATOR:
             silent, menu_key = back.what == IVR_NODE_SILENT, back.what == IVR_NODE_OPERATOR
@@ -177,7 +154,7 @@ class MenuFlow:
     async def _guarded(self, call: IvrCall, walk: Awaitable[None]) -> None:
         try:
             await walk
-        except _Leave:
+        except Leave:
             return
         except AgiHangup:
             await call.settle()
@@ -217,6 +194,10 @@ class MenuFlow:
         outage = (
             None if self._outages is None else asyncio.ensure_future(self._caller_outage(caller))
         )
+        # The call's row, then the recording's folder and the free space, made ready while
+        # the greeting plays too (issue 19 item 1: a burst of callers reaches the end of the
+        # notice together, and every hop left there is their silence before the menu).
+        recording = asyncio.ensure_future(self._opened(call))
         try:
             # The greeting names the company (R-047) and the recording notice comes before
             # any other content (R-061): neither can be skipped; barge-in starts at the first
@@ -224,47 +205,58 @@ class MenuFlow:
             await call.enter("greeting")
             await call.play(self._greeting())
             await call.play(prompts.RECORDING_NOTICE)
-            await call.opened(tell_channel=False)
-            walk = _Walk(call, await first_time, [menu.start], menu, tag=tag)
+            prepared = await recording
+            walk = Walk(call, await first_time, [menu.start], menu, tag=tag)
             emergency = await emergency_state
+            found = None if outage is None else await outage
             await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
-            # Between the notice and the menu only what the channel needs, in two round trips
-            # (MixMonitor, then the call id, the notice mark and the file in one MSet): the
-            # index row is written while the menu plays (issue 19: the store's latency and
-            # each round trip under load were the callers' silence here).
-            channel: dict[str, str] = {
-                ChannelVar.CALL_ID: call.call_id,
-                ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
-            }
-            await start_recording(
+            # Between the notice and the menu only MixMonitor, then the call id, the notice
+            # mark and the file in one MSet, with the hand-over's own variables when the call
+            # goes straight to the levels: the index row is written while the menu plays
+            # (issue 19: the store's latency and each round trip under load were the callers'
+            # silence here).
+            walk.emergency = emergency.active
+            walk.waiting = await start_recording(
                 call.agi,
                 self._settings,
                 self._recordings,
                 call_id=call.call_id,
                 defer=call.defer,
-                channel=channel,
+                channel={
+                    ChannelVar.CALL_ID: call.call_id,
+                    ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+                },
+                prepared=prepared,
+                set_channel=emergency.active or found is not None,
             )
-            walk.emergency = emergency.active
             if emergency.active:
                 await call.enter("emergency")
                 await self._play_emergency(call, emergency)
             call.answer_target = answer_target(emergency, self._settings.queue)
-            found = None if outage is None else await outage
         finally:
-            for pending in (first_time, emergency_state, outage):
+            for pending in (first_time, emergency_state, outage, recording):
                 if pending is not None:
                     pending.cancel()
         if found is not None:
             await self._announce_outage(walk, found)
         await self._walk(walk)
 
-    async def _walk(self, walk: _Walk) -> None:
+    async def _opened(self, call: IvrCall) -> PreparedRecording | None:
+        """The call's row written, then its recording's file made ready (when calls are
+        recorded; None: the file system failed, and start_recording tries again)."""
+        await call.opened(tell_channel=False)
+        if not self._settings.recording.enabled:
+            return None
+        return await prepare_recording(self._settings, call.call_id or call.uniqueid)
+
+    async def _walk(self, walk: Walk) -> None:
         while True:
             node = walk.menu.node(walk.stack[-1])
             if walk.tag is not None and walk.pending is None and node.kind is not NodeKind.ACTION:
                 assert self.levels is not None
                 await handover.hand_over(walk.call, self.levels, walk.tag, node.id, walk)
-                raise _Leave
+                raise Leave
+            await walk.set_waiting()
             await self._step(walk)
 
     async def _first_time(self, caller: str | None, uniqueid: str) -> bool:
@@ -298,7 +290,7 @@ class MenuFlow:
         elif emergency.sound:
             await call.play_sound("emergency", emergency.sound)
 
-    async def _announce_outage(self, walk: _Walk, found: CallerOutage) -> None:
+    async def _announce_outage(self, walk: Walk, found: CallerOutage) -> None:
         """R-097, R-032: the dispatcher key reaches the dispatcher, any other key the menu."""
         digit = await outage_notice.announce(walk.call, found, self._library, self._settings)
         if digit == self._settings.outages.dispatcher_key:
@@ -306,7 +298,7 @@ class MenuFlow:
         walk.pending = digit
 
     # --- one level -----------------------------------------------------------------------------
-    async def _step(self, walk: _Walk) -> None:
+    async def _step(self, walk: Walk) -> None:
         node = walk.menu.node(walk.stack[-1])
         await walk.call.enter(node.id)
         if node.kind is NodeKind.MENU:
@@ -316,14 +308,14 @@ class MenuFlow:
         else:
             await self._action(walk, node)
 
-    async def _menu_level(self, walk: _Walk, node: MenuNode) -> None:
+    async def _menu_level(self, walk: Walk, node: MenuNode) -> None:
         assert node.prompts is not None
         digit = walk.pending
         walk.pending = None
         if digit is None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
             # Every key interrupts: options and navigation act, others get the invalid notice.
-            digit = await _play_node(walk, prompt, dialog.ALL_KEYS)
+            digit = await play_node(walk, prompt, dialog.ALL_KEYS)
             if digit is None and walk.first_time and not walk.hinted:
                 # R-022, R-152: the navigation keys, once, on the first level reached.
                 walk.hinted = True
@@ -346,7 +338,7 @@ class MenuFlow:
         walk.invalid = 0
         walk.stack.append(child)
 
-    async def _navigate(self, walk: _Walk, digit: str) -> bool:
+    async def _navigate(self, walk: Walk, digit: str) -> bool:
         """The keys reserved on every level; True when ``digit`` was one of them."""
         if digit == self._ivr.operator_key:
             await self._operator(walk, OperatorReason.MENU)
@@ -360,7 +352,7 @@ class MenuFlow:
         walk.invalid = walk.silent = 0
         return True
 
-    async def _silent(self, walk: _Walk) -> None:
+    async def _silent(self, walk: Walk) -> None:
         """A round without a key (R-021): the stay-on-the-line notice after the first, the
         operator after ``silent_rounds``."""
         walk.silent += 1
@@ -369,10 +361,10 @@ class MenuFlow:
         elif walk.silent == 1:
             walk.pending = await walk.call.play(prompts.NO_TONE, escape_digits=dialog.ALL_KEYS)
 
-    async def _info(self, walk: _Walk, node: MenuNode) -> None:
+    async def _info(self, walk: Walk, node: MenuNode) -> None:
         assert node.prompts is not None
         prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-        digit = await _play_node(walk, prompt, self._nav)
+        digit = await play_node(walk, prompt, self._nav)
         if digit is not None and await self._navigate(walk, digit):
             return
         if node.then is After.HANGUP:
@@ -382,11 +374,11 @@ class MenuFlow:
         else:
             walk.stack.pop()
 
-    async def _action(self, walk: _Walk, node: MenuNode) -> None:
+    async def _action(self, walk: Walk, node: MenuNode) -> None:
         action = node.action
         if node.prompts is not None:
             prompt = node.prompts.detailed if walk.first_time else node.prompts.short
-            await _play_node(walk, prompt, "")
+            await play_node(walk, prompt, "")
         if action is Action.OPERATOR:
             await self._operator(
                 walk,
@@ -422,7 +414,7 @@ class MenuFlow:
     # --- leaving the menu ----------------------------------------------------------------------
     async def _operator(
         self,
-        walk: _Walk,
+        walk: Walk,
         reason: str,
         *,
         announce: bool = True,
@@ -440,7 +432,7 @@ class MenuFlow:
             if other:
                 walk.call.answer_target = dept.answer_target_now(walk.emergency)
             await walk.call.to_operator(reason, dept.id if other else None)
-            raise _Leave
+            raise Leave
         await walk.call.enter("closed")
         # R-012: the hours in force today and the next working day, from the schedule, its
         # overrides and the calendar; the callback confirmation says when to expect the call.
@@ -471,7 +463,7 @@ class MenuFlow:
         await self._goodbye(walk)
 
     async def _callback(
-        self, walk: _Walk, expect: russian.Phrase | None = None, offer: SlotOffer | None = None
+        self, walk: Walk, expect: russian.Phrase | None = None, offer: SlotOffer | None = None
     ) -> None:
         if offer is None:  # the menu's callback action: windows from the hours now (R-109)
             offer = slot_offer(await self._hours(), self._clock(), self._settings)
@@ -482,11 +474,11 @@ class MenuFlow:
     async def _question(self, call: IvrCall, *parts: str | russian.Phrase) -> str | None:
         return await dialog.question(call, self._ivr.input_timeout, *parts)
 
-    async def _goodbye(self, walk: _Walk) -> None:
+    async def _goodbye(self, walk: Walk) -> None:
         await walk.call.enter("goodbye")
         await walk.call.play(prompts.GOODBYE)
         await walk.call.finish()
-        raise _Leave
+        raise Leave
 
 
 DRAFT_LABEL = "draft "

@@ -309,13 +309,14 @@ def _versions_in(folder: Path) -> list[tuple[str, str]]:
 
 
 class WalkState(Protocol):
-    """What the hand-over reads of the engine's walk (``ivr.menu.flow._Walk``)."""
+    """What the hand-over reads of the engine's walk (``ivr.menu.walk.Walk``)."""
 
     first_time: bool
     hinted: bool
     invalid: int
     silent: int
     emergency: bool
+    waiting: dict[str, str]  # channel variables not set yet: set with the hand-over's
 
 
 async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: WalkState) -> None:
@@ -339,6 +340,7 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
     )
     await call.agi.set_variables(
         {
+            **walk.waiting,
             ChannelVar.MENU_CONTEXT: context_of(tag, node),
             ChannelVar.NODE: node,  # where the engine walks on if the context is missing
             # The level's counters and node included: whoever sends a call to a level appends it.

@@ -20,12 +20,15 @@ from hotline.dialplan.names import (
     ENGINE_UNREAD_CONTEXTS,
     MENU_CONF,
     MENU_CONTEXT_PREFIX,
+    ChannelVar,
+    IvrStatus,
+    NoticeBy,
     OperatorReason,
 )
 from hotline.sandbox import Sandbox
 from hotline.settings import Settings
 from hotline.settings.sections import AmiRole
-from hotline.store.enums import CallOutcome
+from hotline.store.enums import CallOutcome, EventKind
 from ivr import prompts
 from tests.e2e.engine_support import engine_settings, simulate
 
@@ -229,3 +232,36 @@ async def test_the_engines_user_is_not_sent_the_levels_steps(
     contexts = {e.get("context") for e in seen if e.uniqueid == transcript.uniqueid}
     assert CONTEXT_OPERATOR in contexts and CONTEXT_INBOUND not in contexts
     assert not any(c.startswith(ENGINE_UNREAD_CONTEXTS) for c in contexts), contexts
+
+
+async def test_between_the_notice_and_the_levels_only_mixmonitor_and_one_mset(
+    engine: Engine, settings: Settings
+) -> None:
+    # Issue 19 item 1: the recording's folder is made ready while the greeting plays and the
+    # call's own variables go with the hand-over's, so after the notice the engine sends
+    # MixMonitor and one MSet (three round trips and a hop to a thread before).  The
+    # operator context then finds the recording started: the notice is not played again.
+    await installed(engine)
+    async with ami_client(settings, AmiRole.CLI) as watcher:
+        started = watcher.subscribe(("AGIExecStart",), maxsize=10_000)
+        transcript = await call(settings, "0")
+        commands = []
+        while not started.queue.empty():
+            event = started.queue.get_nowait()
+            if event.uniqueid == transcript.uniqueid:
+                commands.append(event.get("command"))
+    assert on_levels(transcript) and transcript.outcome == CallOutcome.OPERATOR
+    handed = f"{ChannelVar.STATUS}={IvrStatus.MENU}"
+    first_session = commands[: next(i for i, c in enumerate(commands) if handed in c) + 1]
+    verbs = [" ".join(c.split()[:2]) for c in first_session]
+    assert verbs == ["STREAM FILE", "STREAM FILE", "EXEC MixMonitor", "EXEC MSet"], commands
+    mset = first_session[-1]
+    assert f"{ChannelVar.RECORDING_NOTICE}={NoticeBy.IVR}" in mset
+    assert f"{ChannelVar.RECORDING}=" in mset and f"{ChannelVar.CALL_ID}=" in mset
+    await asyncio.sleep(1.5)  # the batched call events are committed
+    record = await engine.call_log.get(uniqueid=transcript.uniqueid)
+    assert record is not None
+    notices = [e.value for e in record.events if e.kind == EventKind.RECORDING_NOTICE]
+    assert notices == [NoticeBy.IVR]
+    (recording,) = await engine.recordings.for_uniqueid(transcript.uniqueid)
+    assert mset.split(f"{ChannelVar.RECORDING}=", 1)[1].split(",", 1)[0] == recording.path

@@ -12,7 +12,7 @@ from typing import Any, cast
 import pytest
 
 from hotline.contact_center import recording_space as space_module
-from hotline.contact_center.recordings import start_recording
+from hotline.contact_center.recording_start import start_recording
 from hotline.settings import Settings, load_settings
 from hotline.store.recordings import Recordings
 from hotline.transport.agi_call import AgiCall
@@ -70,7 +70,7 @@ async def test_below_the_minimum_the_call_is_not_recorded_and_an_alert_is_logged
 ) -> None:
     monkeypatch.setattr(space_module, "LOW_SPACE_ALERT", space_module._LowSpaceAlert())
     monkeypatch.setattr(
-        "hotline.contact_center.recordings.LOW_SPACE_ALERT", space_module.LOW_SPACE_ALERT
+        "hotline.contact_center.recording_start.LOW_SPACE_ALERT", space_module.LOW_SPACE_ALERT
     )
     full = settings_for(tmp_path, 10**12)  # more than any disk has free
     with caplog.at_level(logging.WARNING):

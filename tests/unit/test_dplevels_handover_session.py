@@ -14,7 +14,7 @@ from typing import Any, cast
 import pytest
 
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
-from hotline.dialplan.names import ChannelVar, IvrStatus
+from hotline.dialplan.names import ChannelVar, IvrStatus, NoticeBy
 from hotline.protocol.agi import AgiProtocolError
 from hotline.settings import Settings, load_settings
 from hotline.transport.agi_call import AgiCall
@@ -56,7 +56,7 @@ async def test_the_hand_over_does_not_wait_for_the_calls_deferred_writes(
         call.defer("the recording's index row", lambda: index_row)  # a store that is slow
         levels = Levels(settings, cast(Any, None), cast(Any, None), tmp_path)
         walk = SimpleNamespace(
-            first_time=False, hinted=False, invalid=0, silent=0, emergency=False
+            first_time=False, hinted=False, invalid=0, silent=0, emergency=False, waiting={}
         )
         async with asyncio.timeout(5):
             await hand_over(call, levels, "abc123", "main", walk)
@@ -72,6 +72,46 @@ async def test_the_hand_over_does_not_wait_for_the_calls_deferred_writes(
     finally:
         writer.close()
         server.close()
+
+
+@pytest.mark.parametrize("call_id", ["c0ffee", ""])
+async def test_the_call_starts_variables_go_with_the_hand_over(
+    tmp_path: Path, call_id: str
+) -> None:
+    # Issue 19 item 1: what start_recording left waiting (the call id, the notice mark, the
+    # recording's file) takes no round trip of its own.  An empty call id (the store was out)
+    # cannot go in MSet: it gets a SET VARIABLE, the rest still one MSet.
+    peer = Asterisk()
+    server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    waiting = {
+        ChannelVar.CALL_ID: call_id,
+        ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+        ChannelVar.RECORDING: "/var/rec/2026/12/07/c0ffee.wav",
+    }
+    try:
+        env = SimpleNamespace(uniqueid="1.1", arguments=(), channel="PJSIP/x-1", route="ivr")
+        agi = AgiCall(cast(Any, env), reader, writer, command_timeout=5.0)
+        call = IvrCall(agi, cast(Any, None), cast(Any, None), cast(Any, None))
+        levels = Levels(load_settings(), cast(Any, None), cast(Any, None), tmp_path)
+        walk = SimpleNamespace(
+            first_time=True, hinted=False, invalid=0, silent=0, emergency=False, waiting=waiting
+        )
+        async with asyncio.timeout(5):
+            await hand_over(call, levels, "abc123", "main", walk)
+            await peer.closed.wait()
+    finally:
+        writer.close()
+        server.close()
+    mset = [line for line in peer.lines if line.startswith("EXEC MSet ")]
+    assert len(mset) == 1 and f"{ChannelVar.STATUS}={IvrStatus.MENU}" in mset[0]
+    for name, value in waiting.items():
+        if value:
+            assert f"{name}={value}" in mset[0]
+    sets = [line for line in peer.lines if line.startswith("SET VARIABLE")]
+    assert sets == ([] if call_id else [f'SET VARIABLE {ChannelVar.CALL_ID} ""'])
+    assert len(peer.lines) == 1 + len(sets)
 
 
 def _engine_write(settings: Settings, *, sandbox: bool) -> list[str]:

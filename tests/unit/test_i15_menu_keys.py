@@ -19,10 +19,11 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog
 from hotline.store.recordings import Recordings
 from ivr import prompts
-from ivr.menu.flow import MenuFlow, _Leave, _Walk
+from ivr.menu.flow import MenuFlow
 from ivr.menu.model import Menu
 from ivr.menu.standard import validate_menu
 from ivr.menu.structure import Rule, Violation
+from ivr.menu.walk import Leave, Walk
 from tests.unit.test_menu_model import CATALOGUE, base, parse
 
 CALLER = "79131234567"
@@ -105,8 +106,8 @@ async def walk_until_gone(
     settings = load_settings(overrides={"ivr": ivr} if ivr else None, environ={})
     menu = parse(base())
     subject = make_flow(menu, settings, open_)
-    walk = _Walk(cast(Any, call), first_time, [menu.start], menu)
-    with pytest.raises(_Leave):
+    walk = Walk(cast(Any, call), first_time, [menu.start], menu)
+    with pytest.raises(Leave):
         for _ in range(20):
             await subject._step(walk)
     return call

@@ -13,8 +13,9 @@ from hotline.store.calllog import CallLog
 from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr.menu import flow as menu_flow
-from ivr.menu.flow import MenuFlow, _Walk
+from ivr.menu.flow import MenuFlow
 from ivr.menu.model import Menu, MenuNode
+from ivr.menu.walk import Walk
 from tests.unit.test_menu_model import base, parse
 
 
@@ -82,7 +83,7 @@ async def test_a_call_keeps_the_menu_it_started_with(monkeypatch: pytest.MonkeyP
 
     async def run(call: Any, menu: Menu) -> None:
         subject.use(new, 2)  # published while this call walks
-        walk = _Walk(call, False, [menu.start, "info"], menu)
+        walk = Walk(call, False, [menu.start, "info"], menu)
         levels: list[MenuNode] = []
 
         async def level(_walk: Any, node: MenuNode) -> None:

@@ -14,11 +14,12 @@ from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
 from ivr.menu import draft as edits
-from ivr.menu.flow import DRAFT_LABEL, MenuFlow, _Leave, _Walk
+from ivr.menu.flow import DRAFT_LABEL, MenuFlow
 from ivr.menu.loader import parse_menu
 from ivr.menu.model import Menu
 from ivr.menu.standard import check_menu, validate_text
 from ivr.menu.structure import MenuError, Rule
+from ivr.menu.walk import Leave, Walk
 from tests.unit.test_i15_menu_keys import ScriptedCall, make_flow
 from tests.unit.test_menu_model import base, dump, parse
 from tests.unit.test_menu_validate import project_settings
@@ -204,8 +205,8 @@ async def test_the_flow_speaks_own_prompts() -> None:
     menu = own_menu()
     flow = make_flow(menu, load_settings(environ={}))
     call = Speaking({"(wait)": ["2", "1", "0"]})
-    walk = _Walk(cast(Any, call), False, [menu.start], menu)
-    with pytest.raises(_Leave):
+    walk = Walk(cast(Any, call), False, [menu.start], menu)
+    with pytest.raises(Leave):
         for _ in range(10):
             await flow._step(walk)
     assert f"own.info.tariffs: {TEXT}" in call.played

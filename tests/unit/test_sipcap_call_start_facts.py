@@ -17,7 +17,7 @@ from typing import Any, cast
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from hotline.contact_center.recordings import start_recording
+from hotline.contact_center.recording_start import start_recording
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
 from hotline.dialplan.names import IVR_ARGUMENTS, ChannelVar, IvrStatus
 from hotline.settings import load_settings

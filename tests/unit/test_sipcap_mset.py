@@ -11,9 +11,9 @@ from typing import Any, cast
 
 import pytest
 
-from hotline.contact_center.recordings import start_recording
+from hotline.contact_center.recording_start import prepare_recording, start_recording
 from hotline.dialplan.names import ChannelVar, NoticeBy
-from hotline.protocol.agi import AgiHangup, mset_data
+from hotline.protocol.agi import AgiHangup, mset_data, mset_split
 from hotline.settings import load_settings
 from hotline.store.recordings import Recordings
 from hotline.transport.agi_call import AgiCall
@@ -145,3 +145,48 @@ async def test_a_recording_started_is_indexed_though_the_caller_left_before_its_
     assert len(deferred) == 1  # MixMonitor writes the file: its row is on its way
     await deferred[0]()
     assert indexed and indexed[0].endswith("/call-9.wav")
+
+
+def test_the_plain_ones_go_in_one_mset_the_others_one_by_one() -> None:
+    assert mset_split({"A": "1", "B": "", "C": "x/y"}) == ("A=1,C=x/y", {"B": ""})
+    assert mset_split({"A": "1", "B": ""}) == (None, {"A": "1", "B": ""})  # one is no MSet
+    assert mset_split({"A": "a,b", "B": "c d"}) == (None, {"A": "a,b", "B": "c d"})
+
+
+async def test_a_value_mset_cannot_take_costs_one_set_variable_not_all_of_them() -> None:
+    lines = await commands_sent({"A": "1", "B": "a,b", "C": "2"})
+    assert lines == ["EXEC MSet A=1,C=2", "SET VARIABLE B a,b"]
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+async def test_the_ivrs_variables_can_wait_for_the_hand_over(
+    tmp_path: Path, recorded: bool
+) -> None:
+    # Issue 19 item 1: prepared while the greeting played, MixMonitor is all that is left
+    # between the notice and the hand-over, which sets the variables returned.
+    settings = load_settings(
+        environ={},
+        overrides={
+            "paths": {"recordings_dir": str(tmp_path / "recordings")},
+            "recording": {"enabled": recorded},
+        },
+    )
+    prepared = await prepare_recording(settings, "call-9")
+    assert prepared is not None and prepared.path.parent.is_dir()
+    agi = Agi()
+    channel = {ChannelVar.CALL_ID: "call-9", ChannelVar.RECORDING_NOTICE: NoticeBy.IVR}
+    waiting = await start_recording(
+        cast(AgiCall, agi),
+        settings,
+        cast(Recordings, SimpleNamespace()),
+        call_id="call-9",
+        defer=lambda what, write: None,
+        channel=channel,
+        prepared=prepared,
+        set_channel=False,
+    )
+    if not recorded:
+        assert agi.commands == [] and waiting == channel
+        return
+    assert agi.commands == [("EXEC MixMonitor", str(prepared.path))]
+    assert waiting == {**channel, ChannelVar.RECORDING: str(prepared.path)}

@@ -1,0 +1,147 @@
+"""The IVR's hook that starts a call's recording right after the recording notice (R-061,
+R-062): the file's folder and the free space made ready, MixMonitor started, the file indexed
+and named on the channel.
+
+The preparation (a hop to a thread: the folder resolved and created, the free space read) can
+be done ahead, while the greeting and the notice play (:func:`prepare_recording`): every caller
+of a burst reaches the end of the notice at about the same time, and what is left between the
+notice and the menu is then MixMonitor and one ``MSet`` (issue 19 item 1).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from hotline.contact_center.recording_space import (
+    LOW_SPACE_ALERT,
+    RecordingSpace,
+    recording_space,
+)
+from hotline.contact_center.recordings import prepared_file, recording_path
+from hotline.core.clock import utc_now
+from hotline.dialplan.names import ChannelVar
+from hotline.settings import Settings
+from hotline.store.recordings import Recordings
+from hotline.transport.agi_call import AgiCall
+
+log = logging.getLogger(__name__)
+
+# Hands a write the caller does not wait for to the call (ivr.call.IvrCall.defer).
+Defer = Callable[[str, Callable[[], Awaitable[None]]], None]
+
+
+class PreparedRecording(NamedTuple):
+    path: Path  # the file MixMonitor is to write; its folder exists unless space is low
+    space: RecordingSpace
+
+
+async def prepare_recording(settings: Settings, name: str) -> PreparedRecording | None:
+    """The file of the recording called ``name`` (the call's id) with its day folder created,
+    and the space for recordings; None (logged) when the file system failed."""
+    try:
+        # One hop to a thread for all of it: the file's path (resolving the folder reads the
+        # file system), the free space, then the day's folder.
+        return await asyncio.to_thread(_prepare, settings, name, utc_now())
+    except Exception:
+        log.exception("could not start recording %s.wav", name)
+        return None
+
+
+async def start_recording(
+    agi: AgiCall,
+    settings: Settings,
+    recordings: Recordings,
+    *,
+    call_id: str | None = None,
+    defer: Defer | None = None,
+    channel: Mapping[str, str] | None = None,
+    prepared: PreparedRecording | None = None,
+    set_channel: bool = True,
+) -> dict[str, str]:
+    """Start MixMonitor on the call (after the recording notice) and index the file.  A
+    failure is logged, never ends the call: the conversation matters more than its tape.
+    Below ``resilience.recordings_min_free_mb`` free the call is not recorded (alerted once,
+    shown on the wallboard).
+
+    ``call_id``: the call's id when the caller knows it ("" when the store was out), else it
+    is read from the channel.  ``defer``: where the index row's write goes so the caller does
+    not wait for it (the IVR's next prompt must not wait for the store: issue 19); without it
+    the row is written before this returns.  ``prepared``: the file and space made ready
+    earlier (:func:`prepare_recording`, for this call's id), else they are made ready here.
+
+    ``channel``: other variables for the channel, set with HOTLINE_RECORDING in one round trip
+    (AgiCall.set_variables), and set even when the call is not recorded.  With
+    ``set_channel=False`` none is set here but all are returned: the caller sets them with its
+    own next variables (the hand-over to the menu's levels), one round trip less.  Returns the
+    variables it did not set."""
+    values = dict(channel or {})
+    path = None
+    if settings.recording.enabled:
+        path = await _mix_monitor(agi, settings, call_id, prepared)
+    if path is None:
+        if not set_channel:
+            return values
+        if values:
+            await agi.set_variables(values)
+        return {}
+
+    async def index() -> None:
+        try:
+            await recordings.index_soon(agi.env.uniqueid, str(path), caller=agi.env.callerid)
+        except Exception:
+            log.exception("could not index recording %s", path.name)
+
+    # MixMonitor is writing the file: it is indexed even if the caller hangs up before the
+    # channel has its name.
+    if defer is None:
+        await index()
+    else:
+        defer("the recording's index row", index)
+    values[ChannelVar.RECORDING] = str(path)
+    if not set_channel:
+        return values
+    try:
+        if len(values) > 1:
+            await agi.set_variables(values)
+        else:
+            await agi.set_variable(ChannelVar.RECORDING, str(path))
+    except Exception:
+        log.exception("could not name recording %s on the channel", path.name)
+    return {}
+
+
+async def _mix_monitor(
+    agi: AgiCall, settings: Settings, call_id: str | None, prepared: PreparedRecording | None
+) -> Path | None:
+    """MixMonitor started on the call; its file, or None when the call is not recorded."""
+    if prepared is None:
+        if call_id is None:
+            call_id = await agi.get_variable(ChannelVar.CALL_ID)
+        prepared = await prepare_recording(settings, call_id or agi.env.uniqueid)
+        if prepared is None:
+            return None
+    path, space = prepared
+    LOW_SPACE_ALERT.note(space)
+    if space.low:
+        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
+        return None
+    try:
+        await agi.exec("MixMonitor", str(path))
+    except Exception:
+        log.exception("could not start recording %s", path.name)
+        return None
+    return path
+
+
+def _prepare(settings: Settings, name: str, at: datetime) -> PreparedRecording:
+    """The recording's file, the space for recordings and, when there is enough, the file's
+    folder created.  Blocking: run it in a thread."""
+    space = recording_space(settings)
+    if space.low:
+        return PreparedRecording(recording_path(settings, name, at), space)
+    return PreparedRecording(prepared_file(settings, name, at), space)
