@@ -4,8 +4,9 @@ and named on the channel.
 
 The preparation (a hop to a thread: the folder resolved and created, the free space read) can
 be done ahead, while the greeting and the notice play (:func:`prepare_recording`): every caller
-of a burst reaches the end of the notice at about the same time, and what is left between the
-notice and the menu is then MixMonitor and one ``MSet`` (issue 19 item 1).
+of a burst reaches the end of the notice at about the same time.  The IVR then starts
+MixMonitor with its hand-over to the menu's levels (:func:`recording_planned`,
+:func:`index_write`; issue 19 item 1), or here (:func:`start_recording`).
 """
 
 from __future__ import annotations
@@ -52,6 +53,32 @@ async def prepare_recording(settings: Settings, name: str) -> PreparedRecording 
         return None
 
 
+def recording_planned(settings: Settings, prepared: PreparedRecording) -> Path | None:
+    """The file to record into, made ready earlier, or None when calls are not recorded or
+    the space for recordings is low (alerted once, logged)."""
+    if not settings.recording.enabled:
+        return None
+    path, space = prepared
+    LOW_SPACE_ALERT.note(space)
+    if space.low:
+        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
+        return None
+    return path
+
+
+def index_write(agi: AgiCall, recordings: Recordings, path: Path) -> Callable[[], Awaitable[None]]:
+    """The index row's write for a recording MixMonitor started on this call (a failure is
+    logged: the conversation matters more than its tape)."""
+
+    async def index() -> None:
+        try:
+            await recordings.index_soon(agi.env.uniqueid, str(path), caller=agi.env.callerid)
+        except Exception:
+            log.exception("could not index recording %s", path.name)
+
+    return index
+
+
 async def start_recording(
     agi: AgiCall,
     settings: Settings,
@@ -61,12 +88,10 @@ async def start_recording(
     defer: Defer | None = None,
     channel: Mapping[str, str] | None = None,
     prepared: PreparedRecording | None = None,
-    set_channel: bool = True,
-) -> dict[str, str]:
+) -> None:
     """Start MixMonitor on the call (after the recording notice) and index the file.  A
-    failure is logged, never ends the call: the conversation matters more than its tape.
-    Below ``resilience.recordings_min_free_mb`` free the call is not recorded (alerted once,
-    shown on the wallboard).
+    failure is logged, never ends the call.  Below ``resilience.recordings_min_free_mb`` free
+    the call is not recorded (alerted once, shown on the wallboard).
 
     ``call_id``: the call's id when the caller knows it ("" when the store was out), else it
     is read from the channel.  ``defer``: where the index row's write goes so the caller does
@@ -75,36 +100,23 @@ async def start_recording(
     earlier (:func:`prepare_recording`, for this call's id), else they are made ready here.
 
     ``channel``: other variables for the channel, set with HOTLINE_RECORDING in one round trip
-    (AgiCall.set_variables), and set even when the call is not recorded.  With
-    ``set_channel=False`` none is set here but all are returned: the caller sets them with its
-    own next variables (the hand-over to the menu's levels), one round trip less.  Returns the
-    variables it did not set."""
+    (AgiCall.set_variables), and set even when the call is not recorded."""
     values = dict(channel or {})
     path = None
     if settings.recording.enabled:
         path = await _mix_monitor(agi, settings, call_id, prepared)
     if path is None:
-        if not set_channel:
-            return values
         if values:
             await agi.set_variables(values)
-        return {}
-
-    async def index() -> None:
-        try:
-            await recordings.index_soon(agi.env.uniqueid, str(path), caller=agi.env.callerid)
-        except Exception:
-            log.exception("could not index recording %s", path.name)
-
+        return
     # MixMonitor is writing the file: it is indexed even if the caller hangs up before the
     # channel has its name.
+    index = index_write(agi, recordings, path)
     if defer is None:
         await index()
     else:
         defer("the recording's index row", index)
     values[ChannelVar.RECORDING] = str(path)
-    if not set_channel:
-        return values
     try:
         if len(values) > 1:
             await agi.set_variables(values)
@@ -112,7 +124,6 @@ async def start_recording(
             await agi.set_variable(ChannelVar.RECORDING, str(path))
     except Exception:
         log.exception("could not name recording %s on the channel", path.name)
-    return {}
 
 
 async def _mix_monitor(
@@ -125,10 +136,8 @@ async def _mix_monitor(
         prepared = await prepare_recording(settings, call_id or agi.env.uniqueid)
         if prepared is None:
             return None
-    path, space = prepared
-    LOW_SPACE_ALERT.note(space)
-    if space.low:
-        log.warning("call not recorded: %d MB free for recordings", space.free_mb)
+    path = recording_planned(settings, prepared)
+    if path is None:
         return None
     try:
         await agi.exec("MixMonitor", str(path))

@@ -10,7 +10,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Final, NoReturn
 
 from hotline.core.metrics import (
@@ -45,6 +45,7 @@ from hotline.protocol.agi import (
 )
 from hotline.protocol.agi_memo import encode_kept, known_line, known_reply, parse_kept
 from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
+from hotline.transport.agi_hand_back import HandedBack, hand_back_lines
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ class AgiCall:
         "_timeout",
         "_writer",
         "env",
+        "handed_back",
     )
 
     def __init__(
@@ -116,6 +118,7 @@ class AgiCall:
         self._hung_up = False
         self._broken: str | None = None  # why the stream can no longer be trusted
         self._in_flight = False  # a command was sent and its reply not yet consumed
+        self.handed_back: HandedBack | None = None  # the last commands, replies unread
         # Reply deadlines: the session's one timer (the server's, armed for the header).
         self._deadline = ReadDeadline(reader) if deadline is None else deadline
         self._clock = self._deadline.clock
@@ -269,12 +272,21 @@ class AgiCall:
             raise AgiHangup(f"{verb}: the caller hung up")
         raise AgiHangup(f"{verb}: Asterisk closed the connection")
 
-    def end_session(self) -> None:
-        """Hand the channel back to the dialplan now: the socket closes and Asterisk's AGI()
-        returns, while the handler may go on with work that needs no channel (settling the
-        store's writes)."""
+    def hand_back(
+        self, values: Mapping[str, str], *, before: Sequence[tuple[str, str]] = ()
+    ) -> HandedBack:
+        """Run ``before`` (applications and their data), set ``values`` and hand the channel
+        back to the dialplan now, their replies not waited for (:mod:`agi_hand_back`): the
+        handler may go on with work that needs no channel (settling the store's writes).  The
+        replies are read once (``replies()``; the server reads them before it closes)."""
+        if self._hung_up or self._broken is not None or self._in_flight:
+            self._refuse("hand back")
+        lines = hand_back_lines(values, before)
         self._broken = "the session was handed back to the dialplan"
-        self._writer.close()
+        self._send(lines)
+        self._writer.write_eof()
+        self.handed_back = HandedBack(self._reader, lines.count(b"\n"), self._timeout)
+        return self.handed_back
 
     def _release(self) -> None:
         """Session over (server use): drop the deadline timer."""
@@ -423,11 +435,7 @@ class AgiCall:
         Asterisk takes the application's data as one argument, so ``args`` are joined with
         commas, as in the dialplan.
         """
-        line = (
-            encode_arguments("EXEC", (app, ",".join(args)))
-            if args
-            else encode_arguments("EXEC", (app,))
-        )
+        line = encode_arguments("EXEC", (app, ",".join(args)) if args else (app,))
         reply = await self._execute(line, "EXEC", timeout)
         return reply_number(reply.result, reply)
 

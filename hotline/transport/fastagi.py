@@ -235,6 +235,8 @@ class FastAgiServer:
                 self._end_call(call, label, outcome)
             self._active -= 1
             try:
+                if call is not None and call.handed_back is not None:
+                    await call.handed_back.replies()  # nothing left unread at the close
                 await _close(writer)
             finally:
                 self._tasks.discard(task)

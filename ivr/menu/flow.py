@@ -25,11 +25,7 @@ from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
 from hotline.contact_center.outages import CallerOutage
-from hotline.contact_center.recording_start import (
-    PreparedRecording,
-    prepare_recording,
-    start_recording,
-)
+from hotline.contact_center.recording_start import start_recording
 from hotline.core.clock import Clock, utc_now
 from hotline.core.keys import CALLBACK_KEY
 from hotline.dialplan.names import (
@@ -57,7 +53,7 @@ from ivr.hours_said import SlotOffer, callback_phrase, hours_phrase, slot_offer
 from ivr.menu import handover
 from ivr.menu.handover import Levels
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
-from ivr.menu.walk import Leave, Walk, play_node
+from ivr.menu.walk import Leave, Walk, opened_and_prepared, play_node, recording_waits
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
 
@@ -197,7 +193,7 @@ class MenuFlow:
         # The call's row, then the recording's folder and the free space, made ready while
         # the greeting plays too (issue 19 item 1: a burst of callers reaches the end of the
         # notice together, and every hop left there is their silence before the menu).
-        recording = asyncio.ensure_future(self._opened(call))
+        recording = asyncio.ensure_future(opened_and_prepared(call, self._settings))
         try:
             # The greeting names the company (R-047) and the recording notice comes before
             # any other content (R-061): neither can be skipped; barge-in starts at the first
@@ -210,25 +206,30 @@ class MenuFlow:
             emergency = await emergency_state
             found = None if outage is None else await outage
             await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
-            # Between the notice and the menu only MixMonitor, then the call id, the notice
-            # mark and the file in one MSet, with the hand-over's own variables when the call
-            # goes straight to the levels: the index row is written while the menu plays
-            # (issue 19: the store's latency and each round trip under load were the callers'
-            # silence here).
             walk.emergency = emergency.active
-            walk.waiting = await start_recording(
-                call.agi,
-                self._settings,
-                self._recordings,
-                call_id=call.call_id,
-                defer=call.defer,
-                channel={
-                    ChannelVar.CALL_ID: call.call_id,
-                    ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
-                },
-                prepared=prepared,
-                set_channel=emergency.active or found is not None,
-            )
+            # Between the notice and the menu: MixMonitor, then the call id, the notice mark
+            # and the file.  When the call goes straight to the levels they go with the
+            # hand-over, whose commands are sent at once (issue 19: the store's latency and
+            # each round trip under a burst of callers were the callers' silence here).
+            channel: dict[str, str] = {
+                ChannelVar.CALL_ID: call.call_id,
+                ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+            }
+            unprepared = prepared is None and self._settings.recording.enabled
+            if emergency.active or found is not None or unprepared:
+                await start_recording(
+                    call.agi,
+                    self._settings,
+                    self._recordings,
+                    call_id=call.call_id,
+                    defer=call.defer,
+                    channel=channel,
+                    prepared=prepared,
+                )
+            else:
+                walk.waiting = recording_waits(
+                    call, self._settings, self._recordings, prepared, channel
+                )
             if emergency.active:
                 await call.enter("emergency")
                 await self._play_emergency(call, emergency)
@@ -241,14 +242,6 @@ class MenuFlow:
             await self._announce_outage(walk, found)
         await self._walk(walk)
 
-    async def _opened(self, call: IvrCall) -> PreparedRecording | None:
-        """The call's row written, then its recording's file made ready (when calls are
-        recorded; None: the file system failed, and start_recording tries again)."""
-        await call.opened(tell_channel=False)
-        if not self._settings.recording.enabled:
-            return None
-        return await prepare_recording(self._settings, call.call_id or call.uniqueid)
-
     async def _walk(self, walk: Walk) -> None:
         while True:
             node = walk.menu.node(walk.stack[-1])
@@ -256,7 +249,7 @@ class MenuFlow:
                 assert self.levels is not None
                 await handover.hand_over(walk.call, self.levels, walk.tag, node.id, walk)
                 raise Leave
-            await walk.set_waiting()
+            await walk.run_waiting()
             await self._step(walk)
 
     async def _first_time(self, caller: str | None, uniqueid: str) -> bool:

@@ -48,6 +48,7 @@ from hotline.dialplan.names import (
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
+from hotline.transport.agi_hand_back import ran
 from hotline.transport.ami import AmiClient, AmiError
 from ivr.call import IvrCall
 from ivr.menu.levels import (
@@ -60,6 +61,7 @@ from ivr.menu.levels import (
     walked_value,
 )
 from ivr.menu.model import Menu
+from ivr.menu.walk import Waiting
 
 log = logging.getLogger(__name__)
 
@@ -316,13 +318,15 @@ class WalkState(Protocol):
     invalid: int
     silent: int
     emergency: bool
-    waiting: dict[str, str]  # channel variables not set yet: set with the hand-over's
+    waiting: Waiting  # what the call's start left: sent with the hand-over
 
 
 async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: WalkState) -> None:
     """Hand the call to ``node``'s context of version ``tag``: every variable the dialplan
-    and a later resumption need, and the status, in one MSet; the inbound context (or
-    ``[hotline-ivr-node]``) follows it."""
+    and a later resumption need, and the status, in one MSet after what the call's start left
+    (MixMonitor), all sent at once (``AgiCall.hand_back``: no reply waited for); the inbound
+    context (or ``[hotline-ivr-node]``) follows it.  The recording's index row is written
+    once MixMonitor's reply says it ran."""
     proof = None
     if call.account is not None and call.identified_by is not None:
         proof = levels.proofs.proof(
@@ -338,9 +342,10 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
         call.outage_heard,
         call.simulated,
     )
-    await call.agi.set_variables(
+    waiting = walk.waiting
+    handed = call.agi.hand_back(
         {
-            **walk.waiting,
+            **waiting.variables,
             ChannelVar.MENU_CONTEXT: context_of(tag, node),
             ChannelVar.NODE: node,  # where the engine walks on if the context is missing
             # The level's counters and node included: whoever sends a call to a level appends it.
@@ -350,9 +355,18 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
             ChannelVar.KEY: "-",
             ChannelVar.IVR_STATE: state.encode(),
             ChannelVar.STATUS: IvrStatus.MENU,
-        }
+        },
+        before=waiting.applications,
     )
-    call.agi.end_session()
+    if waiting.applications and waiting.started is not None:
+        started = waiting.started
+
+        async def indexed_once_running() -> None:
+            replies = await handed.replies()  # MixMonitor's first: 511 if the caller left
+            if replies and ran(replies[0]):
+                await started()
+
+        call.defer("the recording's index row", indexed_once_running)
 
 
 @dataclass(frozen=True)

@@ -1,16 +1,41 @@
 """A caller's walk through the menu in the engine (``ivr.menu.flow``): where they are, the
-rounds counted, and the channel variables waiting for the next round trip."""
+rounds counted, and what the call's start left for the next round trip."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from hotline.contact_center.recording_start import (
+    PreparedRecording,
+    index_write,
+    prepare_recording,
+    recording_planned,
+)
+from hotline.dialplan.names import ChannelVar
+from hotline.settings import Settings
+from hotline.store.recordings import Recordings
 from ivr.call import IvrCall
 from ivr.menu.model import Menu
+
+log = logging.getLogger(__name__)
 
 
 class Leave(Exception):
     """The caller left the menu (operator, goodbye): unwinds the walk."""
+
+
+@dataclass
+class Waiting:
+    """What the call's start leaves for the hand-over to the menu's levels, which sends it
+    with its own variables without waiting for replies (``AgiCall.hand_back``), or for
+    :meth:`Walk.run_waiting` before anything else the call does."""
+
+    applications: list[tuple[str, str]] = field(default_factory=list)  # MixMonitor
+    variables: dict[str, str] = field(default_factory=dict)  # call id, notice mark, file
+    # Written (deferred) once the first application ran: the recording's index row.
+    started: Callable[[], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -26,15 +51,22 @@ class Walk:
     emergency: bool = False  # emergency mode was on when the call came in
     # The version's tag in dialplan (ivr.levels = "dialplan"): the levels are handed over.
     tag: str | None = None
-    # Channel variables not set yet (the call's id, the notice mark, the recording's file):
-    # set with the hand-over's own (one round trip), or by set_waiting() before anything else.
-    waiting: dict[str, str] = field(default_factory=dict)
+    waiting: Waiting = field(default_factory=Waiting)
 
-    async def set_waiting(self) -> None:
-        """The variables still waiting, set now (before a prompt or the walk's next step)."""
-        if self.waiting:
-            values, self.waiting = self.waiting, {}
-            await self.call.agi.set_variables(values)
+    async def run_waiting(self) -> None:
+        """What the call's start left, run and set now, one reply at a time."""
+        waiting, self.waiting = self.waiting, Waiting()
+        agi = self.call.agi
+        for number, (application, data) in enumerate(waiting.applications):
+            try:  # as start_recording: a recording that failed to start never ends the call
+                ran = await agi.exec(application, data) >= 0
+            except Exception:
+                log.exception("could not run %s on the call", application)
+                continue
+            if number == 0 and ran and waiting.started is not None:
+                self.call.defer("the recording's index row", waiting.started)
+        if waiting.variables:
+            await agi.set_variables(waiting.variables)
 
 
 async def play_node(walk: Walk, prompt_id: str, escape_digits: str) -> str | None:
@@ -43,3 +75,32 @@ async def play_node(walk: Walk, prompt_id: str, escape_digits: str) -> str | Non
     if text is not None:
         return await walk.call.play_text(prompt_id, text, escape_digits)
     return await walk.call.play(prompt_id, escape_digits=escape_digits)
+
+
+async def opened_and_prepared(call: IvrCall, settings: Settings) -> PreparedRecording | None:
+    """The call's row written, then its recording's file made ready, while the greeting plays
+    (None: calls are not recorded, or the file system failed and start_recording tries
+    again)."""
+    await call.opened(tell_channel=False)
+    if not settings.recording.enabled:
+        return None
+    return await prepare_recording(settings, call.call_id or call.uniqueid)
+
+
+def recording_waits(
+    call: IvrCall,
+    settings: Settings,
+    recordings: Recordings,
+    prepared: PreparedRecording | None,
+    channel: dict[str, str],
+) -> Waiting:
+    """MixMonitor (unless the call is not recorded) and the channel's variables, left for
+    the hand-over."""
+    path = None if prepared is None else recording_planned(settings, prepared)
+    if path is None:
+        return Waiting(variables=channel)
+    return Waiting(
+        [("MixMonitor", str(path))],
+        {**channel, ChannelVar.RECORDING: str(path)},
+        index_write(call.agi, recordings, path),
+    )

@@ -20,7 +20,9 @@ from hotline.settings import Settings, load_settings
 from hotline.transport.agi_call import AgiCall
 from ivr.call import IvrCall
 from ivr.menu.handover import Levels, hand_over
+from ivr.menu.walk import Waiting
 
+DEAD_CHANNEL = b"511 Command Not Permitted on a dead channel or intercepted\n"
 SECRETS = ("engine-secret", "console-secret", "cli-secret")
 
 
@@ -56,7 +58,7 @@ async def test_the_hand_over_does_not_wait_for_the_calls_deferred_writes(
         call.defer("the recording's index row", lambda: index_row)  # a store that is slow
         levels = Levels(settings, cast(Any, None), cast(Any, None), tmp_path)
         walk = SimpleNamespace(
-            first_time=False, hinted=False, invalid=0, silent=0, emergency=False, waiting={}
+            first_time=False, hinted=False, invalid=0, silent=0, emergency=False, waiting=Waiting()
         )
         async with asyncio.timeout(5):
             await hand_over(call, levels, "abc123", "main", walk)
@@ -74,22 +76,51 @@ async def test_the_hand_over_does_not_wait_for_the_calls_deferred_writes(
         server.close()
 
 
-@pytest.mark.parametrize("call_id", ["c0ffee", ""])
-async def test_the_call_starts_variables_go_with_the_hand_over(
-    tmp_path: Path, call_id: str
+class LateAsterisk:
+    """An AGI peer that answers nothing until the engine's end of stream, then each line read
+    (the first with ``first``): an engine that waited for a reply would wait forever."""
+
+    def __init__(self, first: bytes) -> None:
+        self.lines: list[str] = []
+        self.first = first
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            self.lines.append(line.decode().rstrip("\n"))
+        for number in range(len(self.lines)):
+            writer.write(self.first if number == 0 else b"200 result=0\n")
+        await writer.drain()
+        writer.close()
+
+
+@pytest.mark.parametrize(
+    ("call_id", "first"),
+    [("c0ffee", b"200 result=0\n"), ("", b"200 result=0\n"), ("c0ffee", DEAD_CHANNEL)],
+)
+async def test_the_call_starts_commands_go_with_the_hand_over_at_once(
+    tmp_path: Path, call_id: str, first: bytes
 ) -> None:
-    # Issue 19 item 1: what start_recording left waiting (the call id, the notice mark, the
-    # recording's file) takes no round trip of its own.  An empty call id (the store was out)
-    # cannot go in MSet: it gets a SET VARIABLE, the rest still one MSet.
-    peer = Asterisk()
+    # Issue 19 item 1: what the call's start left (MixMonitor, the call id, the notice mark,
+    # the recording's file) and the hand-over's variables are written together, followed by
+    # the end of the stream, no reply waited for.  An empty call id (the store was out)
+    # cannot go in MSet: it gets a SET VARIABLE.  The recording is indexed once MixMonitor's
+    # reply says it ran (not when the caller had left: 511).
+    peer = LateAsterisk(first)
     server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    waiting = {
+    recording = "/var/rec/2026/12/07/c0ffee.wav"
+    variables: dict[str, str] = {
         ChannelVar.CALL_ID: call_id,
         ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
-        ChannelVar.RECORDING: "/var/rec/2026/12/07/c0ffee.wav",
+        ChannelVar.RECORDING: recording,
     }
+    indexed: list[str] = []
+
+    async def index() -> None:
+        indexed.append(recording)
+
+    waiting = Waiting([("MixMonitor", recording)], variables, index)
     try:
         env = SimpleNamespace(uniqueid="1.1", arguments=(), channel="PJSIP/x-1", route="ivr")
         agi = AgiCall(cast(Any, env), reader, writer, command_timeout=5.0)
@@ -100,18 +131,21 @@ async def test_the_call_starts_variables_go_with_the_hand_over(
         )
         async with asyncio.timeout(5):
             await hand_over(call, levels, "abc123", "main", walk)
-            await peer.closed.wait()
+            await call.settle()  # the index row's write, after the replies
+            assert agi.handed_back is not None
+            replies = await agi.handed_back.replies()
     finally:
         writer.close()
         server.close()
-    mset = [line for line in peer.lines if line.startswith("EXEC MSet ")]
-    assert len(mset) == 1 and f"{ChannelVar.STATUS}={IvrStatus.MENU}" in mset[0]
-    for name, value in waiting.items():
+    assert peer.lines[0] == f"EXEC MixMonitor {recording}"
+    mset = peer.lines[1]
+    assert mset.startswith("EXEC MSet ") and f"{ChannelVar.STATUS}={IvrStatus.MENU}" in mset
+    for name, value in variables.items():
         if value:
-            assert f"{name}={value}" in mset[0]
-    sets = [line for line in peer.lines if line.startswith("SET VARIABLE")]
-    assert sets == ([] if call_id else [f'SET VARIABLE {ChannelVar.CALL_ID} ""'])
-    assert len(peer.lines) == 1 + len(sets)
+            assert f"{name}={value}" in mset
+    assert peer.lines[2:] == ([] if call_id else [f'SET VARIABLE {ChannelVar.CALL_ID} ""'])
+    assert len(replies) == len(peer.lines)
+    assert indexed == ([recording] if first != DEAD_CHANNEL else [])
 
 
 def _engine_write(settings: Settings, *, sandbox: bool) -> list[str]:

@@ -11,7 +11,11 @@ from typing import Any, cast
 
 import pytest
 
-from hotline.contact_center.recording_start import prepare_recording, start_recording
+from hotline.contact_center.recording_start import (
+    prepare_recording,
+    recording_planned,
+    start_recording,
+)
 from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.protocol.agi import AgiHangup, mset_data, mset_split
 from hotline.settings import load_settings
@@ -100,7 +104,10 @@ async def test_the_recording_and_the_ivrs_variables_take_two_round_trips(
         },
     )
     agi = Agi()
-    channel = {ChannelVar.CALL_ID: "call-9", ChannelVar.RECORDING_NOTICE: NoticeBy.IVR}
+    channel: dict[str, str] = {
+        ChannelVar.CALL_ID: "call-9",
+        ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+    }
     recordings = cast(Recordings, SimpleNamespace())
     await start_recording(
         cast(AgiCall, agi),
@@ -159,11 +166,11 @@ async def test_a_value_mset_cannot_take_costs_one_set_variable_not_all_of_them()
 
 
 @pytest.mark.parametrize("recorded", [True, False])
-async def test_the_ivrs_variables_can_wait_for_the_hand_over(
+async def test_the_recording_is_made_ready_ahead_and_started_with_it(
     tmp_path: Path, recorded: bool
 ) -> None:
-    # Issue 19 item 1: prepared while the greeting played, MixMonitor is all that is left
-    # between the notice and the hand-over, which sets the variables returned.
+    # Issue 19 item 1: prepared while the greeting plays, the recording needs no hop to a
+    # thread after the notice: only MixMonitor, then the variables.
     settings = load_settings(
         environ={},
         overrides={
@@ -173,9 +180,13 @@ async def test_the_ivrs_variables_can_wait_for_the_hand_over(
     )
     prepared = await prepare_recording(settings, "call-9")
     assert prepared is not None and prepared.path.parent.is_dir()
+    assert recording_planned(settings, prepared) == (prepared.path if recorded else None)
     agi = Agi()
-    channel = {ChannelVar.CALL_ID: "call-9", ChannelVar.RECORDING_NOTICE: NoticeBy.IVR}
-    waiting = await start_recording(
+    channel: dict[str, str] = {
+        ChannelVar.CALL_ID: "call-9",
+        ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
+    }
+    await start_recording(
         cast(AgiCall, agi),
         settings,
         cast(Recordings, SimpleNamespace()),
@@ -183,10 +194,11 @@ async def test_the_ivrs_variables_can_wait_for_the_hand_over(
         defer=lambda what, write: None,
         channel=channel,
         prepared=prepared,
-        set_channel=False,
     )
     if not recorded:
-        assert agi.commands == [] and waiting == channel
+        assert agi.commands == [("SET MANY", channel)]
         return
-    assert agi.commands == [("EXEC MixMonitor", str(prepared.path))]
-    assert waiting == {**channel, ChannelVar.RECORDING: str(prepared.path)}
+    assert agi.commands == [
+        ("EXEC MixMonitor", str(prepared.path)),
+        ("SET MANY", {**channel, ChannelVar.RECORDING: str(prepared.path)}),
+    ]
