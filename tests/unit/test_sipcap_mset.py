@@ -18,7 +18,7 @@ from hotline.contact_center.recording_start import (
 )
 from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.protocol.agi import AgiHangup, mset_data, mset_split
-from hotline.settings import load_settings
+from hotline.settings import Settings, load_settings
 from hotline.store.recordings import Recordings
 from hotline.transport.agi_call import AgiCall
 
@@ -92,17 +92,21 @@ class Agi:
         self.commands.append(("SET MANY", dict(values)))
 
 
-@pytest.mark.parametrize("recorded", [True, False])
-async def test_the_recording_and_the_ivrs_variables_take_two_round_trips(
-    tmp_path: Path, recorded: bool
-) -> None:
-    settings = load_settings(
+def recording_settings(tmp_path: Path, recorded: bool) -> Settings:
+    return load_settings(
         environ={},
         overrides={
             "paths": {"recordings_dir": str(tmp_path / "recordings")},
             "recording": {"enabled": recorded},
         },
     )
+
+
+@pytest.mark.parametrize("recorded", [True, False])
+async def test_the_recording_and_the_ivrs_variables_take_two_round_trips(
+    tmp_path: Path, recorded: bool
+) -> None:
+    settings = recording_settings(tmp_path, recorded)
     agi = Agi()
     channel: dict[str, str] = {
         ChannelVar.CALL_ID: "call-9",
@@ -171,13 +175,7 @@ async def test_the_recording_is_made_ready_ahead_and_started_with_it(
 ) -> None:
     # Issue 19 item 1: prepared while the greeting plays, the recording needs no hop to a
     # thread after the notice: only MixMonitor, then the variables.
-    settings = load_settings(
-        environ={},
-        overrides={
-            "paths": {"recordings_dir": str(tmp_path / "recordings")},
-            "recording": {"enabled": recorded},
-        },
-    )
+    settings = recording_settings(tmp_path, recorded)
     prepared = await prepare_recording(settings, "call-9")
     assert prepared is not None and prepared.path.parent.is_dir()
     assert recording_planned(settings, prepared) == (prepared.path if recorded else None)
