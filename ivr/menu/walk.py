@@ -56,17 +56,19 @@ class Walk:
     async def run_waiting(self) -> None:
         """What the call's start left, run and set now, one reply at a time."""
         waiting, self.waiting = self.waiting, Waiting()
-        agi = self.call.agi
+        agi, variables = self.call.agi, dict(waiting.variables)
         for number, (application, data) in enumerate(waiting.applications):
             try:  # as start_recording: a recording that failed to start never ends the call
                 ran = await agi.exec(application, data) >= 0
             except Exception:
                 log.exception("could not run %s on the call", application)
-                continue
+                ran = False
             if number == 0 and ran and waiting.started is not None:
                 self.call.defer("the recording's index row", waiting.started)
-        if waiting.variables:
-            await agi.set_variables(waiting.variables)
+            elif number == 0 and not ran:  # not recorded: the operator context records
+                variables.pop(ChannelVar.RECORDING, None)
+        if variables:
+            await agi.set_variables(variables)
 
 
 async def play_node(walk: Walk, prompt_id: str, escape_digits: str) -> str | None:

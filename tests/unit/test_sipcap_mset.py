@@ -21,6 +21,7 @@ from hotline.protocol.agi import AgiHangup, mset_data, mset_split
 from hotline.settings import Settings, load_settings
 from hotline.store.recordings import Recordings
 from hotline.transport.agi_call import AgiCall
+from ivr.menu.walk import Waiting, Walk
 
 
 def test_plain_values_go_in_one_mset_others_do_not() -> None:
@@ -200,3 +201,38 @@ async def test_the_recording_is_made_ready_ahead_and_started_with_it(
         ("EXEC MixMonitor", str(prepared.path)),
         ("SET MANY", {**channel, ChannelVar.RECORDING: str(prepared.path)}),
     ]
+
+
+@pytest.mark.parametrize("result", [0, -1, None])
+async def test_the_engines_walk_runs_what_the_start_left_one_reply_at_a_time(
+    result: int | None,
+) -> None:
+    # The engine walking the menu itself: MixMonitor, then the variables, before anything
+    # else.  A recording that did not start (-1, or the command failed) is not named on the
+    # channel, so the operator context records the call, and it is not indexed.
+    commands: list[tuple[str, Any]] = []
+    deferred: list[str] = []
+
+    async def exec_(application: str, data: str) -> int:
+        commands.append(("EXEC " + application, data))
+        if result is None:
+            raise AgiHangup("the caller hung up")
+        return result
+
+    async def set_variables(values: dict[str, str]) -> None:
+        commands.append(("SET MANY", dict(values)))
+
+    async def index() -> None:
+        return None
+
+    agi = SimpleNamespace(exec=exec_, set_variables=set_variables)
+    call = SimpleNamespace(agi=agi, defer=lambda what, write: deferred.append(what))
+    channel: dict[str, str] = {ChannelVar.CALL_ID: "call-9", ChannelVar.RECORDING: "/r/call-9.wav"}
+    walk = Walk(cast(Any, call), False, ["main"], cast(Any, None))
+    walk.waiting = Waiting([("MixMonitor", "/r/call-9.wav")], dict(channel), index)
+    await walk.run_waiting()
+    started = result == 0
+    expected = channel if started else {ChannelVar.CALL_ID: "call-9"}
+    assert commands == [("EXEC MixMonitor", "/r/call-9.wav"), ("SET MANY", expected)]
+    assert deferred == (["the recording's index row"] if started else [])
+    assert walk.waiting == Waiting()  # run once
