@@ -357,7 +357,8 @@ def mset_split(values: Mapping[str, str]) -> tuple[str | None, dict[str, str]]:
     }
     if len(plain) < 2:
         return None, dict(values)
-    return mset_data(plain), {n: v for n, v in values.items() if n not in plain}
+    data = ",".join(f"{name}={value}" for name, value in plain.items())
+    return data, {n: v for n, v in values.items() if n not in plain}
 
 
 def result_digit(result: str) -> str | None:

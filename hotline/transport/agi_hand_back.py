@@ -21,7 +21,15 @@ import contextlib
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from hotline.protocol.agi import AGI_HANGUP_LINE, MSET_APP, encode_arguments, mset_split
+from hotline.protocol.agi import (
+    AGI_HANGUP_LINE,
+    MSET_APP,
+    AgiError,
+    encode_arguments,
+    mset_split,
+    parse_reply,
+    reply_number,
+)
 
 _HANGUP: Final = (AGI_HANGUP_LINE + "\n").encode()
 
@@ -65,5 +73,10 @@ class HandedBack:
 
 
 def ran(reply: bytes) -> bool:
-    """Whether a reply says the command ran (``200 result=`` not negative)."""
-    return reply.startswith(b"200 result=") and not reply.startswith(b"200 result=-")
+    """Whether a reply says the command ran: a ``200`` reply whose result is not negative
+    (``511`` on a channel that hung up, garbage: it did not)."""
+    try:
+        parsed = parse_reply(reply.decode("utf-8", "replace"))
+        return reply_number(parsed.result, parsed) >= 0
+    except AgiError:
+        return False
