@@ -41,7 +41,7 @@ TAIL_MS: Final = START_SPREAD_MS + 800
 SCENARIO: Final = Path(__file__).parent / "sipp" / "menu_walk.xml"
 WEEK: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVENTS: Final = ("Newchannel", "DTMFEnd", "AGIExecStart", "Newexten", "UserEvent")
-ENGINE_PROMPT_COMMANDS: Final = ("STREAM FILE", "GET DATA")
+ENGINE_PROMPT_COMMANDS: Final = ("STREAM FILE", "GET DATA", "EXEC PLAYBACK")
 TWIN_PROMPT_APPS: Final = frozenset({"background", "playback"})
 SYSTEMS: Final = ("dialplan", "engine")
 # The main menu is the third prompt a caller hears: after the greeting and the notice.
@@ -140,7 +140,9 @@ class Recorder:
                 command = event.get("command")
                 if command.upper().startswith(ENGINE_PROMPT_COMMANDS):
                     words = shlex.split(command)
-                    self.marks[event.uniqueid].append(Mark(at, None, words[2], "agi"))
+                    # EXEC Playback greeting&notice (sent ahead): a start for each, at once.
+                    for file in words[2].split("&"):
+                        self.marks[event.uniqueid].append(Mark(at, None, file, "agi"))
             elif name == "newexten" and event.get("application").lower() in TWIN_PROMPT_APPS:
                 if event.get("context").startswith(MENU_CONTEXT_PREFIX):
                     continue  # the menu's levels in dialplan: their UserEvent marks the start

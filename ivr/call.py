@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any, NamedTuple
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final, NamedTuple
 
 from hotline.contact_center.slots import Slot
+from hotline.core.clock import utc_now
 from hotline.dialplan.names import IVR_ARGUMENTS, ChannelVar, IvrStatus
 from hotline.dialplan.node_legs import ORIGIN_VAR, origin_uniqueid
-from hotline.protocol.agi import AgiError
+from hotline.protocol.agi import AgiError, AgiHangup, AgiTimeout
 from hotline.speech import audio
 from hotline.speech.audio import AudioError
 from hotline.speech.library import PromptLibrary, Sound
@@ -26,11 +28,25 @@ from hotline.store.callbacks import CallbackStore
 from hotline.store.calllog import CallLog, UnknownCall
 from hotline.store.db import STORE_ERRORS
 from hotline.store.enums import CallDirection, CallOutcome, EventKind
+from hotline.transport.agi_hand_back import Reply, ran
 from hotline.transport.fastagi import AgiCall
 
 log = logging.getLogger(__name__)
 # A call-log write that fails for these is lost, not the call.
 _LOG_LOST = (*STORE_ERRORS, UnknownCall)
+
+
+PLAYBACK_APP: Final = "Playback"
+# Playback(file1&file2,options): a file name with either would be read as two.
+PLAYBACK_SEPARATORS: Final = frozenset("&,")
+
+
+class PlayedAhead(NamedTuple):
+    """Prompts sent ahead (:meth:`IvrCall.play_ahead`): each id with its sound, and when."""
+
+    prompts: tuple[tuple[str, Sound], ...]
+    sent_at: float  # the loop's clock
+    sent_wall: datetime
 
 
 class ChannelFacts(NamedTuple):
@@ -177,6 +193,52 @@ class IvrCall:
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         """Play a catalogue prompt; returns the digit that interrupted it, if any."""
         return await self._stream(prompt_id, self._prompts.sound(prompt_id), escape_digits)
+
+    def play_ahead(self, prompt_ids: Sequence[str]) -> PlayedAhead:
+        """Catalogue prompts nothing interrupts (the greeting, the recording notice), played
+        one after the other by one Playback while the engine goes on: what it sends next runs
+        as soon as they end, without a turn of its loop (``AgiCall.send_ahead``; issue 19).
+        One command: Asterisk reads the AGI socket through a stdio buffer, so a second line
+        that came with the first would wait there until more bytes (or the end) arrive.
+        Their end is :meth:`played_ahead`, or the hand-back's replies (:meth:`log_ahead`)."""
+        sounds = tuple((prompt_id, self._prompts.sound(prompt_id)) for prompt_id in prompt_ids)
+        files = [sound.path_without_extension for _, sound in sounds]
+        if any(PLAYBACK_SEPARATORS & set(file) for file in files):
+            raise ValueError(f"a prompt's file name has a Playback separator: {files}")
+        wait = sum(sound.duration for _, sound in sounds)
+        self.agi.send_ahead([(PLAYBACK_APP, "&".join(files))], wait)
+        return PlayedAhead(sounds, asyncio.get_running_loop().time(), utc_now())
+
+    async def played_ahead(self, ahead: PlayedAhead) -> datetime:
+        """Once the prompts sent ahead have played: each logged; when the last one ended.
+        AgiHangup when the caller left meanwhile."""
+        replies = await self.agi.ahead_replies()
+        ended = await self.log_ahead(ahead, replies)
+        if self.agi.hung_up:
+            raise AgiHangup("the caller hung up during the prompts played ahead")
+        if ended is None:  # no reply in time, or Playback failed
+            raise AgiTimeout(f"the prompts played ahead did not end ({len(replies)} replies)")
+        return ended
+
+    async def log_ahead(self, ahead: PlayedAhead, replies: Sequence[Reply]) -> datetime | None:
+        """Each prompt sent ahead logged as :meth:`play` logs one, from the Playback's reply
+        (the first of ``replies``): whole when it ran to its end, else cut where the time
+        from the start to the reply falls.  The moment the last one ended when it ran."""
+        reply = replies[0] if replies else None
+        whole = reply is not None and ran(reply)
+        elapsed = 0.0 if reply is None else max(reply.at - ahead.sent_at, 0.0)
+        start = 0.0
+        for prompt_id, sound in ahead.prompts:
+            played = sound.duration if whole else min(max(elapsed - start, 0.0), sound.duration)
+            detail = {
+                "file": sound.path_without_extension,
+                "duration": sound.duration,
+                "played": round(played, 3),
+            }
+            at = ahead.sent_wall + timedelta(seconds=start)
+            await self._log.note(self.uniqueid, EventKind.PROMPT, prompt_id, detail, at=at)
+            start += sound.duration
+        return ahead.sent_wall + timedelta(seconds=elapsed) if whole else None
 
     async def play_text(self, prompt_id: str, text: str, escape_digits: str = "") -> str | None:
         """Play a menu's own prompt: ``text`` synthesised whole (rendered when the menu was

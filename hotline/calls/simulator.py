@@ -285,14 +285,15 @@ class Simulator:
     def _on_agi_end(self, event: AmiEvent, transcript: Transcript, started: float) -> None:
         command = event.get("command")
         upper = command.upper()
-        if upper.startswith(("STREAM FILE", "GET DATA")):
+        # EXEC Playback: the greeting and the notice, sent ahead (ivr.call.IvrCall.play_ahead).
+        if upper.startswith(("STREAM FILE", "GET DATA", "EXEC PLAYBACK")):
             parts = command.split()
-            sound = parts[2] if len(parts) > 2 else ""
-            transcript.prompts.append(sound)
             failed = event.get("resultcode") not in ("", "200")
-            transcript.add(
-                started, "prompt", sound, failed=event.get("result") if failed else None
-            )
+            for sound in (parts[2] if len(parts) > 2 else "").split("&"):  # Playback a&b
+                transcript.prompts.append(sound)
+                transcript.add(
+                    started, "prompt", sound, failed=event.get("result") if failed else None
+                )
 
     def _on_dialplan(self, event: AmiEvent, transcript: Transcript, started: float) -> bool:
         """Record a dialplan step; True when the call reached the operator queue."""

@@ -18,12 +18,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from hotline.contact_center.recording_completion import FILE_SETTLE_SECONDS
 from hotline.contact_center.recording_space import (
     LOW_SPACE_ALERT,
     RecordingSpace,
     recording_space,
 )
-from hotline.contact_center.recordings import prepared_file, recording_path
+from hotline.contact_center.recordings import WAV_HEADER_BYTES, prepared_file, recording_path
 from hotline.core.clock import utc_now
 from hotline.dialplan.names import ChannelVar
 from hotline.settings import Settings
@@ -154,3 +155,22 @@ def _prepare(settings: Settings, name: str, at: datetime) -> PreparedRecording:
     if space.low:
         return PreparedRecording(recording_path(settings, name, at), space)
     return PreparedRecording(prepared_file(settings, name, at), space)
+
+
+async def discard_header_only(path: Path) -> bool:
+    """The file of a MixMonitor that started on a channel whose caller had already hung up
+    (AGI's ``EXEC`` runs there too): once MixMonitor closed it, a WAV header and nothing else
+    is removed, so that nothing lists it as a recording (the sweep of files the index lacks
+    would adopt it).  True when it was removed."""
+    await asyncio.sleep(FILE_SETTLE_SECONDS)
+    return await asyncio.to_thread(_remove_header_only, path)
+
+
+def _remove_header_only(path: Path) -> bool:
+    try:
+        if path.stat().st_size > WAV_HEADER_BYTES:
+            return False
+        path.unlink()
+    except FileNotFoundError:
+        return False
+    return True

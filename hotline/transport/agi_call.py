@@ -10,7 +10,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final, NoReturn
 
 from hotline.core.metrics import (
@@ -45,7 +45,7 @@ from hotline.protocol.agi import (
 )
 from hotline.protocol.agi_memo import encode_kept, known_line, known_reply, parse_kept
 from hotline.transport.agi_deadline import ReadDeadline, ReadExpired
-from hotline.transport.agi_hand_back import HandedBack, hand_back_lines
+from hotline.transport.agi_hand_back import HandedBack, Owed, Pipelined
 
 log = logging.getLogger(__name__)
 
@@ -73,25 +73,17 @@ _STATUS_PROBE: Final = encode_command("GET VARIABLE", ChannelVar.STATUS)
 _STATUS_PROBE_REPLY: Final = f"200 result=1 ({IvrStatus.FAILED})\n".encode()
 
 
-class AgiCall:
+class AgiCall(Pipelined):
     """What a route handler gets.  Every command has a timeout (``command_timeout`` unless
     overridden); a timed-out or garbled exchange closes the session."""
 
     __slots__ = (
-        "_broken",
         "_clock",
         "_deadline",
         "_debug",
-        "_hung_up",
-        "_in_flight",
-        "_reader",
         "_route",
-        "_send",
         "_started",
-        "_timeout",
-        "_writer",
         "env",
-        "handed_back",
     )
 
     def __init__(
@@ -119,6 +111,7 @@ class AgiCall:
         self._broken: str | None = None  # why the stream can no longer be trusted
         self._in_flight = False  # a command was sent and its reply not yet consumed
         self.handed_back: HandedBack | None = None  # the last commands, replies unread
+        self._ahead: Owed | None = None  # commands sent ahead, replies unread
         # Reply deadlines: the session's one timer (the server's, armed for the header).
         self._deadline = ReadDeadline(reader) if deadline is None else deadline
         self._clock = self._deadline.clock
@@ -271,22 +264,6 @@ class AgiCall:
             await self._consume_after_hangup()
             raise AgiHangup(f"{verb}: the caller hung up")
         raise AgiHangup(f"{verb}: Asterisk closed the connection")
-
-    def hand_back(
-        self, values: Mapping[str, str], *, before: Sequence[tuple[str, str]] = ()
-    ) -> HandedBack:
-        """Run ``before`` (applications and their data), set ``values`` and hand the channel
-        back to the dialplan now, their replies not waited for (:mod:`agi_hand_back`): the
-        handler may go on with work that needs no channel (settling the store's writes).  The
-        replies are read once (``replies()``; the server reads them before it closes)."""
-        if self._hung_up or self._broken is not None or self._in_flight:
-            self._refuse("hand back")
-        lines = hand_back_lines(values, before)
-        self._broken = "the session was handed back to the dialplan"
-        self._send(lines)
-        self._writer.write_eof()
-        self.handed_back = HandedBack(self._reader, lines.count(b"\n"), self._timeout)
-        return self.handed_back
 
     def _release(self) -> None:
         """Session over (server use): drop the deadline timer."""

@@ -53,7 +53,14 @@ from ivr.hours_said import SlotOffer, callback_phrase, hours_phrase, slot_offer
 from ivr.menu import handover
 from ivr.menu.handover import Levels
 from ivr.menu.model import Action, After, Menu, MenuNode, NodeKind
-from ivr.menu.walk import Leave, Walk, opened_and_prepared, play_node, recording_waits
+from ivr.menu.walk import (
+    Leave,
+    Walk,
+    opened_and_prepared,
+    opening_logged,
+    play_node,
+    recording_waits,
+)
 from ivr.self_service import SelfService
 from ivr.voicemail import Voicemail
 
@@ -197,26 +204,31 @@ class MenuFlow:
         try:
             # The greeting names the company (R-047) and the recording notice comes before
             # any other content (R-061): neither can be skipped; barge-in starts at the first
-            # menu.
+            # menu.  Both are sent at once: what follows the notice runs when it ends.
             await call.enter("greeting")
-            await call.play(self._greeting())
-            await call.play(prompts.RECORDING_NOTICE)
+            opening = call.play_ahead((self._greeting(), prompts.RECORDING_NOTICE))
             prepared = await recording
             walk = Walk(call, await first_time, [menu.start], menu, tag=tag)
             emergency = await emergency_state
             found = None if outage is None else await outage
-            await self._log.note(call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR)
             walk.emergency = emergency.active
             # Between the notice and the menu: MixMonitor, then the call id, the notice mark
             # and the file.  When the call goes straight to the levels they go with the
-            # hand-over, whose commands are sent at once (issue 19: the store's latency and
-            # each round trip under a burst of callers were the callers' silence here).
+            # hand-over, written while the notice still plays (issue 19: the store's latency
+            # and each turn of the engine under a burst of callers were the callers' silence
+            # here); otherwise once it ended.
             channel: dict[str, str] = {
                 ChannelVar.CALL_ID: call.call_id,
                 ChannelVar.RECORDING_NOTICE: NoticeBy.IVR,
             }
             unprepared = prepared is None and self._settings.recording.enabled
-            if emergency.active or found is not None or unprepared:
+            now = emergency.active or found is not None or unprepared
+            if now or walk.levels_tag() is None:  # the engine goes on once the notice ended
+                noticed = await call.played_ahead(opening)
+                await self._log.note(
+                    call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR, at=noticed
+                )
+            if now:
                 await start_recording(
                     call.agi,
                     self._settings,
@@ -230,6 +242,8 @@ class MenuFlow:
                 walk.waiting = recording_waits(
                     call, self._settings, self._recordings, prepared, channel
                 )
+                if walk.levels_tag() is not None:  # the hand-over follows the notice
+                    walk.waiting.opening = opening_logged(call, self._log, opening)
             if emergency.active:
                 await call.enter("emergency")
                 await self._play_emergency(call, emergency)
@@ -244,10 +258,10 @@ class MenuFlow:
 
     async def _walk(self, walk: Walk) -> None:
         while True:
-            node = walk.menu.node(walk.stack[-1])
-            if walk.tag is not None and walk.pending is None and node.kind is not NodeKind.ACTION:
+            tag = walk.levels_tag()
+            if tag is not None:
                 assert self.levels is not None
-                await handover.hand_over(walk.call, self.levels, walk.tag, node.id, walk)
+                await handover.hand_over(walk.call, self.levels, tag, walk.stack[-1], walk)
                 raise Leave
             await walk.run_waiting()
             await self._step(walk)

@@ -27,12 +27,13 @@ import logging
 import re
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
 from hotline.calls.menu_events import MENU_EVENTS, MenuEvents
+from hotline.contact_center.recording_start import discard_header_only
 from hotline.dialplan.asterisk_config import write_configs
 from hotline.dialplan.names import (
     IVR_NODE_ACTION,
@@ -48,7 +49,7 @@ from hotline.dialplan.names import (
 from hotline.settings import Settings
 from hotline.speech.library import PromptLibrary
 from hotline.store.calllog import CallLog
-from hotline.transport.agi_hand_back import ran
+from hotline.transport.agi_hand_back import Reply, ran
 from hotline.transport.ami import AmiClient, AmiError
 from ivr.call import IvrCall
 from ivr.menu.levels import (
@@ -358,15 +359,28 @@ async def hand_over(call: IvrCall, levels: Levels, tag: str, node: str, walk: Wa
         },
         before=waiting.applications,
     )
+    replies = handed.replies()  # read from now: a reply's time is when its command ended
+    if waiting.opening is not None:
+        opening = waiting.opening
+        call.defer("the greeting and the notice", lambda: _opening(opening, replies))
     if waiting.applications and waiting.started is not None:
-        started = waiting.started
+        started, path = waiting.started, waiting.applications[0][1]
 
         async def indexed_once_running() -> None:
-            replies = await handed.replies()  # MixMonitor's first: 511 if the caller left
-            if replies and ran(replies[0]):
+            ahead = handed.ahead
+            monitor = (await replies)[ahead : ahead + 1]  # 511 or dead if the caller left
+            if monitor and ran(monitor[0]):
                 await started()
+            elif monitor and monitor[0].dead:  # it wrote a header and nothing else
+                await discard_header_only(Path(path))
 
         call.defer("the recording's index row", indexed_once_running)
+
+
+async def _opening(
+    logged: Callable[[Sequence[Reply]], Awaitable[None]], replies: Awaitable[list[Reply]]
+) -> None:
+    await logged(await replies)
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ rounds counted, and what the call's start left for the next round trip."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from hotline.contact_center.recording_start import (
@@ -13,11 +13,14 @@ from hotline.contact_center.recording_start import (
     prepare_recording,
     recording_planned,
 )
-from hotline.dialplan.names import ChannelVar
+from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.settings import Settings
+from hotline.store.calllog import CallLog
+from hotline.store.enums import EventKind
 from hotline.store.recordings import Recordings
-from ivr.call import IvrCall
-from ivr.menu.model import Menu
+from hotline.transport.agi_hand_back import Reply
+from ivr.call import IvrCall, PlayedAhead
+from ivr.menu.model import Menu, NodeKind
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ class Waiting:
     variables: dict[str, str] = field(default_factory=dict)  # call id, notice mark, file
     # Written (deferred) once the first application ran: the recording's index row.
     started: Callable[[], Awaitable[None]] | None = None
+    # The greeting and the notice, still playing (sent ahead): logged from the replies.
+    opening: Callable[[Sequence[Reply]], Awaitable[None]] | None = None
 
 
 @dataclass
@@ -52,6 +57,13 @@ class Walk:
     # The version's tag in dialplan (ivr.levels = "dialplan"): the levels are handed over.
     tag: str | None = None
     waiting: Waiting = field(default_factory=Waiting)
+
+    def levels_tag(self) -> str | None:
+        """The version's tag when the walk goes on in the levels in dialplan from here (not
+        an action node, nor a key typed ahead, which the engine acts on), else None."""
+        if self.tag is None or self.pending is not None:
+            return None
+        return None if self.menu.node(self.stack[-1]).kind is NodeKind.ACTION else self.tag
 
     async def run_waiting(self) -> None:
         """What the call's start left, run and set now, one reply at a time."""
@@ -77,6 +89,22 @@ async def play_node(walk: Walk, prompt_id: str, escape_digits: str) -> str | Non
     if text is not None:
         return await walk.call.play_text(prompt_id, text, escape_digits)
     return await walk.call.play(prompt_id, escape_digits=escape_digits)
+
+
+def opening_logged(
+    call: IvrCall, call_log: CallLog, opening: PlayedAhead
+) -> Callable[[Sequence[Reply]], Awaitable[None]]:
+    """The greeting and the notice logged from the hand-back's replies; the notice's mark
+    once it played whole (as the flow notes it after :meth:`IvrCall.played_ahead`)."""
+
+    async def logged(replies: Sequence[Reply]) -> None:
+        noticed = await call.log_ahead(opening, replies)
+        if noticed is not None:
+            await call_log.note(
+                call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR, at=noticed
+            )
+
+    return logged
 
 
 async def opened_and_prepared(call: IvrCall, settings: Settings) -> PreparedRecording | None:

@@ -239,8 +239,10 @@ async def test_between_the_notice_and_the_levels_only_mixmonitor_and_one_mset(
 ) -> None:
     # Issue 19 item 1: the recording's folder is made ready while the greeting plays and the
     # call's own variables go with the hand-over's, so after the notice the engine sends
-    # MixMonitor and one MSet (three round trips and a hop to a thread before).  The
-    # operator context then finds the recording started: the notice is not played again.
+    # MixMonitor and one MSet (three round trips and a hop to a thread before), and the
+    # greeting and the notice are played by one Playback, sent ahead with them: no turn of the
+    # engine between the notice and the menu.  The operator context then finds the
+    # recording started: the notice is not played again.
     await installed(engine)
     async with ami_client(settings, AmiRole.CLI) as watcher:
         started = watcher.subscribe(("AGIExecStart",), maxsize=10_000)
@@ -254,7 +256,8 @@ async def test_between_the_notice_and_the_levels_only_mixmonitor_and_one_mset(
     handed = f"{ChannelVar.STATUS}={IvrStatus.MENU}"
     first_session = commands[: next(i for i, c in enumerate(commands) if handed in c) + 1]
     verbs = [" ".join(c.split()[:2]) for c in first_session]
-    assert verbs == ["STREAM FILE", "STREAM FILE", "EXEC MixMonitor", "EXEC MSet"], commands
+    assert verbs == ["EXEC Playback", "EXEC MixMonitor", "EXEC MSet"], commands
+    assert prompts.RECORDING_NOTICE in first_session[0]
     mset = first_session[-1]
     assert f"{ChannelVar.RECORDING_NOTICE}={NoticeBy.IVR}" in mset
     assert f"{ChannelVar.RECORDING}=" in mset and f"{ChannelVar.CALL_ID}=" in mset

@@ -55,8 +55,10 @@ async def test_the_greeting_comes_first_and_the_menu_right_after_the_notice(
         e.get("command") for e in events if e.uniqueid == uniqueid and e.name == "AGIExecStart"
     ]
     verbs = [" ".join(c.split()[:2]).upper() for c in commands]
-    # The first command is the greeting: no round trip before the caller hears it.
-    assert verbs[0] == "STREAM FILE" and "greeting" in commands[0]
+    # The first command is the greeting, the notice with it: no round trip before the caller
+    # hears either.
+    assert verbs[0] == "EXEC PLAYBACK" and "greeting" in commands[0]
+    assert prompts.RECORDING_NOTICE in commands[0]
     notice = next(i for i, c in enumerate(commands) if prompts.RECORDING_NOTICE in c)
     menu = next(i for i, c in enumerate(commands) if "ivr.main" in c)
     between = verbs[notice + 1 : menu]

@@ -13,14 +13,16 @@ from typing import Any, cast
 
 import pytest
 
+from hotline.contact_center.recordings import WAV_HEADER_BYTES
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
 from hotline.dialplan.names import ChannelVar, IvrStatus, NoticeBy
 from hotline.protocol.agi import AgiProtocolError
 from hotline.settings import Settings, load_settings
+from hotline.speech.library import Sound
 from hotline.transport.agi_call import AgiCall
 from ivr.call import IvrCall
 from ivr.menu.handover import Levels, hand_over
-from ivr.menu.walk import Waiting
+from ivr.menu.walk import Waiting, opening_logged
 
 DEAD_CHANNEL = b"511 Command Not Permitted on a dead channel or intercepted\n"
 SECRETS = ("engine-secret", "console-secret", "cli-secret")
@@ -172,3 +174,108 @@ def test_the_engine_may_reload_the_dialplan_only_with_its_levels_there() -> None
     for user in (levels.ami.console_username, levels.ami.cli_username):
         section = conf.split(f"[{user}]", 1)[1].split("\n[", 1)[0]
         assert "config" not in section.split("write =", 1)[1].splitlines()[0]
+
+
+class ScriptedAsterisk:
+    """An AGI peer that answers nothing until the engine's end of stream, then ``script``:
+    an engine that waited for the greeting's Playback before the hand-over would hang."""
+
+    def __init__(self, script: list[bytes]) -> None:
+        self.lines: list[str] = []
+        self.script = script
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while line := await reader.readline():
+            self.lines.append(line.decode().rstrip("\n"))
+        writer.write(b"".join(self.script))
+        await writer.drain()
+        writer.close()
+
+
+class Notes:
+    """The call log's batched events, kept."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str, dict[str, Any] | None, Any]] = []
+
+    async def note(
+        self, uniqueid: str, kind: str, value: str, detail: Any = None, at: Any = None
+    ) -> None:
+        self.events.append((kind, value, detail, at))
+
+
+class Library:
+    def sound(self, prompt_id: str) -> Sound:
+        return Sound(f"/sounds/{prompt_id}", {"greeting": 2.0, "notice": 3.0}[prompt_id])
+
+
+OK = b"200 result=0\n"
+HANGUP = b"HANGUP\n"
+
+
+@pytest.mark.parametrize(
+    ("script", "indexed", "played"),
+    [
+        # Everything ran: the recording is indexed, both prompts played whole.
+        ([OK, OK, OK], True, [2.0, 3.0]),
+        # The caller hung up during the greeting: Asterisk 22 runs the EXECs queued behind it
+        # on the dead channel ("200 result=0" after HANGUP); MixMonitor's header-only file
+        # is removed, nothing is indexed and the notice was not heard.
+        ([b"200 result=-1\n", HANGUP, OK, OK], False, None),
+    ],
+)
+async def test_the_greeting_and_notice_go_ahead_and_the_hand_over_follows_unanswered(
+    tmp_path: Path, script: list[bytes], indexed: bool, played: list[float] | None
+) -> None:
+    # Issue 19 item 1: the greeting and the notice are one Playback sent when the session
+    # starts; the hand-over (MixMonitor, one MSet, the end of the stream) is written while
+    # they play, so Asterisk runs it when the notice ends, without the engine's turn.
+    peer = ScriptedAsterisk(script)
+    server = await asyncio.start_server(peer.serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    recording = tmp_path / "c0ffee.wav"
+    recording.write_bytes(b"\0" * WAV_HEADER_BYTES)  # what MixMonitor wrote
+    notes, index_rows = Notes(), []
+
+    async def index() -> None:
+        index_rows.append(recording)
+
+    try:
+        env = SimpleNamespace(uniqueid="1.1", arguments=(), channel="PJSIP/x-1", route="ivr")
+        agi = AgiCall(cast(Any, env), reader, writer, command_timeout=5.0)
+        call = IvrCall(agi, cast(Any, notes), cast(Any, Library()), cast(Any, None))
+        opening = call.play_ahead(("greeting", "notice"))
+        waiting = Waiting(
+            [("MixMonitor", str(recording))],
+            {ChannelVar.CALL_ID: "c0ffee", ChannelVar.RECORDING: str(recording)},
+            index,
+            opening_logged(call, cast(Any, notes), opening),
+        )
+        levels = Levels(load_settings(), cast(Any, None), cast(Any, None), tmp_path)
+        walk = SimpleNamespace(
+            first_time=True, hinted=False, invalid=0, silent=0, emergency=False, waiting=waiting
+        )
+        async with asyncio.timeout(10):
+            await hand_over(call, levels, "abc123", "main", walk)
+            await call.settle()
+    finally:
+        writer.close()
+        server.close()
+    assert peer.lines[0] == "EXEC Playback /sounds/greeting&/sounds/notice"
+    assert peer.lines[1] == f"EXEC MixMonitor {recording}"
+    assert peer.lines[2].startswith("EXEC MSet ") and len(peer.lines) == 3
+    assert index_rows == ([recording] if indexed else [])
+    assert recording.exists() == indexed
+    prompts_logged = [
+        (value, detail or {}) for kind, value, detail, _ in notes.events if kind == "prompt"
+    ]
+    assert [value for value, _ in prompts_logged] == ["greeting", "notice"]
+    noticed = [value for kind, value, _, _ in notes.events if kind == "recording_notice"]
+    if played is not None:
+        assert [detail["played"] for _, detail in prompts_logged] == played
+        assert noticed == [NoticeBy.IVR]
+    else:  # cut at once: the reply came before the greeting's length
+        assert all(detail["played"] < 2.0 for _, detail in prompts_logged)
+        assert prompts_logged[1][1]["played"] == 0.0
+        assert noticed == []

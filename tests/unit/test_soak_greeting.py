@@ -7,11 +7,14 @@ that needs it."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
+from datetime import datetime
 from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 
+from hotline.core.clock import utc_now
 from hotline.protocol.agi import AgiHangup
 from hotline.settings import load_settings
 from hotline.speech.library import PromptLibrary
@@ -20,7 +23,7 @@ from hotline.store.calllog import CallLog
 from hotline.store.recordings import Recordings
 from hotline.transport.fastagi import AgiCall
 from ivr import prompts
-from ivr.call import IvrCall
+from ivr.call import IvrCall, PlayedAhead
 from ivr.menu import flow as menu_flow
 from ivr.menu.flow import MenuFlow
 from tests.unit.test_menu_model import base, parse
@@ -51,7 +54,9 @@ class LockedStore:
         await self.release.wait()
         return SimpleNamespace(active=False)
 
-    async def note(self, uniqueid: str, kind: str, value: str, detail: Any = None) -> None:
+    async def note(
+        self, uniqueid: str, kind: str, value: str, detail: Any = None, at: Any = None
+    ) -> None:
         self.events.append((kind, value))
 
     async def add_event(self, uniqueid: str, kind: str, value: str, detail: Any = None) -> None:
@@ -90,6 +95,13 @@ class RecordingCall(IvrCall):
     async def play(self, prompt_id: str, escape_digits: str = "") -> str | None:
         self.played.append(prompt_id)
         return None
+
+    def play_ahead(self, prompt_ids: Sequence[str]) -> PlayedAhead:
+        self.played.extend(prompt_ids)  # the greeting and the notice, sent at once
+        return PlayedAhead((), 0.0, utc_now())
+
+    async def played_ahead(self, ahead: PlayedAhead) -> datetime:
+        return utc_now()
 
 
 @pytest.fixture
