@@ -147,6 +147,9 @@ class Pipelined:
     def _refuse(self, verb: str) -> NoReturn:
         raise NotImplementedError
 
+    async def _hangup_follows(self) -> bool:
+        raise NotImplementedError
+
     def send_ahead(self, applications: Sequence[tuple[str, str]], wait: float) -> None:
         """Run ``applications`` (Playback: nothing that reads the AGI socket as it runs) one
         after the other, replies not waited for (:mod:`agi_hand_back`); they are read by
@@ -160,12 +163,19 @@ class Pipelined:
 
     async def ahead_replies(self) -> list[Reply]:
         """The replies to the commands sent ahead; then the session takes commands again,
-        unless the caller hung up or they did not come in time."""
+        unless the caller hung up or they did not come in time.  A reply that says its
+        command did not run (Playback's ``-1``) comes before Asterisk's ``HANGUP`` line, which
+        is looked for then, as for a media command's ``-1``."""
         owed, self._ahead = self._ahead, None
-        replies = [] if owed is None else await owed.replies()
-        if owed is not None and (owed.hung_up or owed.ended):
+        if owed is None:
+            return []
+        replies = await owed.replies()
+        hung_up = owed.hung_up or owed.ended
+        if not hung_up and len(replies) == owed.commands and not all(map(ran, replies)):
+            hung_up = await self._hangup_follows()
+        if hung_up:
             self._hung_up = True
-        elif owed is not None and len(replies) < owed.commands:
+        elif len(replies) < owed.commands:
             self._broken = "no reply to the commands sent ahead in time"
         self._in_flight = False
         return replies

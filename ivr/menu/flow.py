@@ -21,6 +21,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
+from hotline.calls.menu_events import HUNG_UP
 from hotline.contact_center.departments import department
 from hotline.contact_center.emergency import Emergency, answer_target
 from hotline.contact_center.hours import OperatorHours
@@ -163,7 +164,7 @@ class MenuFlow:
             await call.settle()
             with contextlib.suppress(*STORE_ERRORS, UnknownCall):  # statistics only
                 await self._log.record_outcome(
-                    call.uniqueid, EventKind.STATUS, "caller hung up", CallOutcome.ABANDONED
+                    call.uniqueid, EventKind.STATUS, HUNG_UP, CallOutcome.ABANDONED
                 )
         finally:
             await call.settle()

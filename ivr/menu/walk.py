@@ -7,6 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+from hotline.calls.menu_events import HUNG_UP
 from hotline.contact_center.recording_start import (
     PreparedRecording,
     index_write,
@@ -16,7 +17,7 @@ from hotline.contact_center.recording_start import (
 from hotline.dialplan.names import ChannelVar, NoticeBy
 from hotline.settings import Settings
 from hotline.store.calllog import CallLog
-from hotline.store.enums import EventKind
+from hotline.store.enums import CallOutcome, EventKind
 from hotline.store.recordings import Recordings
 from hotline.transport.agi_hand_back import Reply
 from ivr.call import IvrCall, PlayedAhead
@@ -95,13 +96,18 @@ def opening_logged(
     call: IvrCall, call_log: CallLog, opening: PlayedAhead
 ) -> Callable[[Sequence[Reply]], Awaitable[None]]:
     """The greeting and the notice logged from the hand-back's replies; the notice's mark
-    once it played whole (as the flow notes it after :meth:`IvrCall.played_ahead`)."""
+    once it played whole (as the flow notes it after :meth:`IvrCall.played_ahead`), else the
+    caller's hang-up (as the flow records an AgiHangup)."""
 
     async def logged(replies: Sequence[Reply]) -> None:
         noticed = await call.log_ahead(opening, replies)
         if noticed is not None:
             await call_log.note(
                 call.uniqueid, EventKind.RECORDING_NOTICE, NoticeBy.IVR, at=noticed
+            )
+        else:  # cut short: the caller left before the menu, as the flow records it
+            await call_log.record_outcome(
+                call.uniqueid, EventKind.STATUS, HUNG_UP, CallOutcome.ABANDONED
             )
 
     return logged

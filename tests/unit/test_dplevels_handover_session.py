@@ -16,7 +16,7 @@ import pytest
 from hotline.contact_center.recordings import WAV_HEADER_BYTES
 from hotline.dialplan.asterisk_config import RenderOptions, render_configs
 from hotline.dialplan.names import ChannelVar, IvrStatus, NoticeBy
-from hotline.protocol.agi import AgiProtocolError
+from hotline.protocol.agi import AgiHangup, AgiProtocolError
 from hotline.settings import Settings, load_settings
 from hotline.speech.library import Sound
 from hotline.transport.agi_call import AgiCall
@@ -203,6 +203,9 @@ class Notes:
     ) -> None:
         self.events.append((kind, value, detail, at))
 
+    async def record_outcome(self, uniqueid: str, kind: str, value: str, outcome: str) -> None:
+        self.events.append((kind, value, {"outcome": outcome}, None))
+
 
 class Library:
     def sound(self, prompt_id: str) -> Sound:
@@ -279,3 +282,47 @@ async def test_the_greeting_and_notice_go_ahead_and_the_hand_over_follows_unansw
         assert all(detail["played"] < 2.0 for _, detail in prompts_logged)
         assert prompts_logged[1][1]["played"] == 0.0
         assert noticed == []
+        hung_up = [(value, detail) for kind, value, detail, _ in notes.events if kind == "status"]
+        assert hung_up == [("caller hung up", {"outcome": "abandoned"})]
+
+
+@pytest.mark.parametrize(
+    ("script", "hung_up"),
+    [([b"200 result=0\n"], False), ([b"200 result=-1\n", HANGUP], True)],
+)
+async def test_the_engine_waits_for_the_opening_then_goes_on_or_sees_the_hang_up(
+    script: list[bytes], hung_up: bool
+) -> None:
+    # The engine's own walk (and the emergency, outage paths) reads the Playback's reply
+    # before its next command.  Playback's -1 comes before Asterisk's HANGUP line: the call
+    # is over (AgiHangup, as after STREAM FILE), not a failure sent to the fallback.
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readline()
+        for line in script:
+            writer.write(line)
+            await writer.drain()
+            await asyncio.sleep(0.05)  # HANGUP follows the reply, as Asterisk sends it
+        await reader.read()
+        writer.close()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    notes = Notes()
+    try:
+        env = SimpleNamespace(uniqueid="1.1", arguments=(), channel="PJSIP/x-1", route="ivr")
+        agi = AgiCall(cast(Any, env), reader, writer, command_timeout=5.0)
+        call = IvrCall(agi, cast(Any, notes), cast(Any, Library()), cast(Any, None))
+        opening = call.play_ahead(("greeting", "notice"))
+        async with asyncio.timeout(5):
+            if hung_up:
+                with pytest.raises(AgiHangup):
+                    await call.played_ahead(opening)
+            else:
+                await call.played_ahead(opening)
+    finally:
+        writer.close()
+        server.close()
+    assert agi.hung_up == hung_up
+    played = [(detail or {})["played"] for kind, _, detail, _ in notes.events if kind == "prompt"]
+    assert played == ([2.0, 3.0] if not hung_up else [played[0], 0.0])
