@@ -1,7 +1,9 @@
 """One FastAGI session as a route handler sees it: typed AGI commands, no socket work.
 
-Replies are read strictly one per command (AGI is lock-step).  The only unsolicited line is
-``HANGUP``; Asterisk sends it once, between commands, as soon as it notices the caller left.
+Replies are read strictly one per command (AGI is lock-step), except for the commands a
+handler sends without waiting (``send_ahead``, ``hand_back``: :mod:`agi_hand_back`), whose
+replies are read later, in order.  The only unsolicited line is ``HANGUP``; Asterisk sends it
+once, between commands, as soon as it notices the caller left.
 """
 
 from __future__ import annotations
