@@ -190,13 +190,15 @@ class Pipelined:
         ahead, self._ahead = self._ahead, None
         if self._hung_up or self._broken is not None or (self._in_flight and ahead is None):
             self._refuse("hand back")
-        owed, wait = (0, 0.0) if ahead is None else (ahead.commands, ahead.timeout)
+        # The bound: the command timeout, plus how long what was sent ahead takes (its own
+        # bound counts both already).
+        owed, timeout = (0, self._timeout) if ahead is None else (ahead.commands, ahead.timeout)
         lines = hand_back_lines(values, before)
         self._broken = "the session was handed back to the dialplan"
         self._send(lines)
         self._writer.write_eof()
         commands = owed + lines.count(b"\n")
-        self.handed_back = HandedBack(self._reader, commands, self._timeout + wait, owed)
+        self.handed_back = HandedBack(self._reader, commands, timeout, owed)
         return self.handed_back
 
 
