@@ -11,6 +11,8 @@
   the session's log folder is created and exported before any worker starts, the sandbox log
   sizes are noted, and after the last test every log (the workers' sandbox instances' included)
   is grepped; a hit fails the session.  xdist workers only write their logs there.
+* On a cold machine the controller builds the sandbox's chroot and renders the prompts while
+  the workers start (``tests/bed_warmup.py``); the workers' fixtures find them built.
 * A new SQLite database migrated to head is a copy of a template migrated once per process
   (``tests/db_template.py``), except in tests marked ``migrations``.
 * Hypothesis runs without its wall-clock checks (no per-example deadline, no "input generation
@@ -34,7 +36,7 @@ from hypothesis import settings as hypothesis_settings
 from hotline.sandbox.kannel import KannelRunner
 from hotline.settings import load_settings
 from hotline.store.db import Database
-from tests import db_template, log_audit, xdist_order
+from tests import bed_warmup, db_template, log_audit, xdist_order
 from tests.xdist_support import isolate_worker
 
 isolate_worker(os.environ)
@@ -46,6 +48,7 @@ hypothesis_settings.load_profile("hotline")
 
 _ASTERISK_OFFSETS = pytest.StashKey[dict[str, tuple[int, int]]]()
 _HANDLER = pytest.StashKey[logging.Handler]()
+_WARM_UP = pytest.StashKey[bed_warmup.WarmUp]()
 # Whether this session created the log folder: a pytest session started by a test (the sandbox
 # mount test runs one) inherits the folder and must neither audit nor remove it.
 _OWNS_LOG_DIR = pytest.StashKey[bool]()
@@ -66,9 +69,20 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_HANDLER] = log_audit.capture_in_process_logs(worker)
     if not _is_worker(config):
         config.stash[_ASTERISK_OFFSETS] = log_audit.offsets(log_audit.asterisk_log_dir())
+        if _runs_workers(config) and bed_warmup.wants_bed(config.args, config.rootpath):
+            config.stash[_WARM_UP] = bed_warmup.WarmUp().start()
+
+
+def _runs_workers(config: pytest.Config) -> bool:
+    """The xdist controller of a session with workers (``-n N``, N > 0)."""
+    workers = getattr(config.option, "numprocesses", None)
+    return bool(workers) and getattr(config.option, "dist", "no") != "no"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    warm_up = config.stash.get(_WARM_UP, None)
+    if warm_up is not None:
+        warm_up.join()
     handler = config.stash.get(_HANDLER, None)
     if handler is not None:
         logging.getLogger().removeHandler(handler)

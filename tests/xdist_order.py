@@ -7,8 +7,8 @@ longest units first the last ones to finish are short, so no worker is left alon
 minute of prompts while the others wait.
 Calls that wait on audio and CPU-bound tests are interleaved, so the cores stay busy while
 calls wait.  The expected seconds of each test come from ``tests/durations.json`` (measured
-with ``--durations=0``; ``python -m tests.xdist_order LOG [CPU_SCALE]`` rewrites it from such a
-run's output; the committed figures come from a run on a busy machine with the CPU-bound tests
+with ``--durations=0 -v``; ``python -m tests.xdist_order LOG [CPU_SCALE]`` rewrites it from such
+a run's output; the committed figures come from a run on a busy machine with the CPU-bound tests
 scaled by 0.15 to a quiet machine's); a test not listed there counts as its module's average,
 or as a default for its kind.  The file only steers the order: a stale or missing entry makes
 the run slower, never wrong.
@@ -32,6 +32,12 @@ DEFAULT_OTHER: Final = 0.1
 WAITING_DIRS: Final = ("tests/e2e/", "tests/security/")
 # "12.34s call     tests/e2e/test_x.py::test_y" lines of pytest's --durations report.
 _DURATION_LINE = re.compile(r"^\s*([0-9.]+)s (?:setup|call|teardown)\s+(\S.*?)\s*$")
+# "[gw3] PASSED tests/unit/test_x.py::test_y" lines of a -v run under xdist (any column between
+# the worker and the outcome): the tests whose durations pytest hid as under 5 ms.
+_RESULT_LINE = re.compile(
+    r"^\[gw\d+\] .*?\b(?:PASSED|FAILED|ERROR|XFAIL|XPASS) (\S+::.+?)"
+    r"(?:\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d.*)?\s*$"  # a log record the line ran into
+)
 
 
 class Item(Protocol):
@@ -81,9 +87,12 @@ def longest_first(
     order.
 
     ``waiting`` marks the tests that mostly wait (calls playing prompts in real time) rather
-    than compute: the two kinds are merged so that each has had about as many expected seconds
-    handed out at any point, so some workers keep the two cores busy while others wait on
-    audio (a run that starts every CPU-bound property at once leaves the calls for later)."""
+    than compute: the two kinds are merged so that each has had about the same share of its own
+    expected seconds handed out at any point, and both run out together.  So some workers keep
+    the two cores busy while others wait on audio from the first minute to the last (a run
+    that starts every CPU-bound property at once leaves the calls for later; one that hands
+    both kinds out second for second ran out of computing tests at two thirds of the run, and
+    its last three minutes were calls alone at a quarter of the CPU)."""
     unit_of = [
         group if group is not None else f"test:{item.nodeid}"
         for item, group in zip(items, groups, strict=True)
@@ -97,12 +106,13 @@ def longest_first(
         waits[unit] = waits.get(unit, False) or bool(waiting is not None and waiting[index])
     units = sorted(first, key=lambda u: (-cost[u], first[u]))
     lanes = [[u for u in units if waits[u]], [u for u in units if not waits[u]]]
+    totals = [sum(cost[u] for u in lane) or 1.0 for lane in lanes]
     handed = [0.0, 0.0]
     heads = [0, 0]
     ordered: list[str] = []
     while len(ordered) < len(units):
         open_lanes = [k for k in (0, 1) if heads[k] < len(lanes[k])]
-        lane = min(open_lanes, key=lambda k: (handed[k], k))
+        lane = min(open_lanes, key=lambda k: (handed[k] / totals[k], k))
         unit = lanes[lane][heads[lane]]
         heads[lane] += 1
         handed[lane] += cost[unit]
@@ -112,12 +122,16 @@ def longest_first(
 
 
 def parse_durations(lines: Iterable[str]) -> dict[str, float]:
-    """Seconds per test (setup, call and teardown summed) from a --durations=0 report."""
+    """Seconds per test (setup, call and teardown summed) from a --durations=0 report; with
+    -v, a test whose durations pytest hid (under 5 ms each) is listed at 0, so that it does not
+    count as its module's average, which the slow tests that were listed make far too high."""
     totals: dict[str, float] = defaultdict(float)
     for line in lines:
         match = _DURATION_LINE.match(line)
         if match:
             totals[match.group(2)] += float(match.group(1))
+        elif result := _RESULT_LINE.match(line):
+            totals[result.group(1)] += 0.0
     return {nodeid: round(seconds, 2) for nodeid, seconds in sorted(totals.items())}
 
 

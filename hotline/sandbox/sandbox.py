@@ -259,7 +259,25 @@ class Sandbox:
             return ""
         return "\n".join(data.decode("utf-8", "replace").splitlines()[-lines:])
 
+    def build_shared(self) -> None:
+        """The chroot the instances share, built if it is missing or outdated (as an
+        instance's first ``up`` would), and nothing started: a test session builds it while
+        its workers start, so they do not all wait for it in their first test."""
+        check_host(building=False)
+        with exclusive(self.layout.template.lock_file, _LOCK_TIMEOUT):
+            self._build_shared_if_outdated()
+
     # --- internals ------------------------------------------------------------------------
+    def _build_shared_if_outdated(self) -> None:
+        """Under the shared chroot's lock."""
+        shared = self.layout.template
+        if not is_current(shared, self.settings):
+            ami = self.settings.ami
+            control = AsteriskControl(shared, ami.host, ami.port, ami.username)
+            if control.stop(self.settings.sandbox.stop_timeout):
+                self._progress("stopped the Asterisk of an outdated chroot")
+            build(shared, self.settings, self._progress)
+
     def _mount_instance(self) -> None:
         """An instance's chroot: the shared one (built first, once, under its own lock: the
         instances of parallel test workers wait for one build) as an overlay's lower layer."""
@@ -267,12 +285,7 @@ class Sandbox:
         if self.layout.root.exists():
             unmount_all(self.layout.root)
         with exclusive(shared.lock_file, _LOCK_TIMEOUT):
-            if not is_current(shared, self.settings):
-                ami = self.settings.ami
-                control = AsteriskControl(shared, ami.host, ami.port, ami.username)
-                if control.stop(self.settings.sandbox.stop_timeout):
-                    self._progress("stopped the Asterisk of an outdated chroot")
-                build(shared, self.settings, self._progress)
+            self._build_shared_if_outdated()
             layout = self.layout
             mount_overlay(shared.root, layout.overlay_upper, layout.overlay_work, layout.root)
         # The shared chroot's own Asterisk may have left state there: this instance starts clean.

@@ -17,11 +17,8 @@ import pytest
 
 from hotline.app import Engine
 from hotline.sandbox import Sandbox
-from hotline.sandbox.lock import exclusive
 from hotline.settings import Settings, load_settings
-
-# A cold build renders every prompt with the TTS (minutes on a fresh machine).
-PROMPTS_LOCK_TIMEOUT = 1800.0
+from tests.bed_warmup import build_prompts
 
 
 @pytest.fixture
@@ -53,14 +50,9 @@ def sandbox() -> Iterator[Sandbox]:
 def built_prompts() -> None:
     """The catalogue and readout fragments rendered in the configured voice, as the engine
     needs them (cold on a fresh machine, a manifest check when the cache is warm).  One
-    xdist worker builds while the others wait, then find them built."""
-    from hotline.speech.library import PromptLibrary
-    from hotline.speech.paths import sounds_root
-
-    settings = load_settings()
-    sounds = sounds_root(settings.speech)
-    with exclusive(sounds.with_name(f"{sounds.name}.lock"), PROMPTS_LOCK_TIMEOUT):
-        asyncio.run(PromptLibrary(settings).build())
+    xdist worker (or the controller's warm-up, tests/bed_warmup.py) builds while the others
+    wait, then find them built."""
+    build_prompts()
 
 
 @pytest.fixture(autouse=True)

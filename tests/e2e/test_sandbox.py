@@ -75,6 +75,18 @@ def test_status_is_running(sandbox: Sandbox) -> None:
     assert status.uptime_seconds is not None
 
 
+def test_building_the_shared_chroot_again_keeps_the_current_one_and_asterisk(
+    sandbox: Sandbox,
+) -> None:
+    # What the test session's warm-up (tests/bed_warmup.py) runs: on a built chroot, a check.
+    shared = sandbox.layout.template
+    built = shared.root.stat().st_ino, shared.build_log.stat().st_mtime_ns
+    pid = sandbox.control.pid()
+    sandbox.build_shared()
+    assert (shared.root.stat().st_ino, shared.build_log.stat().st_mtime_ns) == built
+    assert sandbox.control.pid() == pid and pid is not None
+
+
 def test_core_show_version_is_asterisk_22(sandbox: Sandbox) -> None:
     assert re.match(r"Asterisk 22\.\d+", sandbox.cli("core show version"))
 

@@ -49,9 +49,14 @@ def test_durations_are_read_from_a_durations_report() -> None:
         "0.20s teardown tests/e2e/test_x.py::test_y[pin]",
         "0.01s call     tests/unit/test_z.py::test_w",
         "[gw1] PASSED tests/unit/test_z.py::test_w",
+        "[gw2] 1.675ms PASSED tests/unit/test_z.py::test_hidden[a b]",
+        # A log record that ran into the result line.
+        "[gw0] [ 12%] PASSED tests/unit/test_z.py::test_also_hidden 2026-12-07 18:02:30,048 INFO",
     ]
     assert parse_durations(report) == {
         "tests/e2e/test_x.py::test_y[pin]": 73.71,
+        "tests/unit/test_z.py::test_also_hidden": 0.0,
+        "tests/unit/test_z.py::test_hidden[a b]": 0.0,
         "tests/unit/test_z.py::test_w": 0.01,
     }
 
@@ -74,8 +79,20 @@ def test_waiting_and_computing_tests_are_interleaved_by_expected_seconds() -> No
     seconds = [30.0, 20.0, 10.0, 60.0, 5.0]
     waiting = [False, False, False, True, True]
     order = longest_first(items, [None] * 5, seconds, waiting)
-    # w1 (60 s handed to the waiting lane), then computing until it has had as much.
+    # w1 (60 of the waiting lane's 65 s), then computing until it has had as large a share.
     assert [items[i].nodeid for i in order] == ["w1", "c1", "c2", "c3", "w2"]
+
+
+def test_each_kind_is_paced_by_its_own_total_so_both_run_out_together() -> None:
+    # Four minutes of calls and twenty seconds of computing: the computing tests are spread
+    # over the calls, not all handed out within the first call's twenty seconds.
+    calls = [Node(f"w{i}") for i in range(4)]
+    computing = [Node(f"c{i}") for i in range(4)]
+    items = calls + computing
+    seconds = [60.0] * 4 + [5.0] * 4
+    waiting = [True] * 4 + [False] * 4
+    order = longest_first(items, [None] * 8, seconds, waiting)
+    assert [items[i].nodeid for i in order] == ["w0", "c0", "w1", "c1", "w2", "c2", "w3", "c3"]
 
 
 def test_without_kinds_it_is_plain_longest_first() -> None:
