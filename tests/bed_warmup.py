@@ -1,10 +1,10 @@
 """The end-to-end bed made ready while pytest-xdist's workers start (issue 19, a suite that
 halves).
 
-On a cold machine the first end-to-end test of every worker waited 50-80 s: one worker built the
-sandbox's chroot (debootstrap, about a minute) while the others waited on its lock, then one
-rendered the prompts (RHVoice, about 25 s) while the others waited on theirs, one after the
-other, and the CPU-bound tests queued behind those waits waited too.  Here the controller starts
+On a cold machine the first end-to-end test of every worker waited 50-83 s: its fixtures
+rendered the prompts (RHVoice, about 25 s) and built the sandbox's chroot (debootstrap, about a
+minute) one after the other, one worker building each while the others waited on its lock, and
+the CPU-bound tests queued behind those waits waited too.  Here the controller starts
 both builds at once, before the workers have even collected; the workers' fixtures take the same
 locks (``Sandbox.up``, ``built_prompts``) and find them built, or wait for what is left.
 Measured from empty caches (system packages installed): the first tests' setups went from 50-83 s
@@ -29,9 +29,10 @@ from typing import Final
 from hotline.sandbox import Sandbox
 from hotline.sandbox.lock import exclusive
 from hotline.settings import load_settings
+from tests.xdist_order import WAITING_DIRS
 
-# The folders whose tests use the sandbox and the prompts.
-BED_DIRS: Final = ("tests/e2e", "tests/security")
+# The folders whose tests use the sandbox and the prompts: those whose calls wait on them.
+BED_DIRS: Final = tuple(folder.rstrip("/") for folder in WAITING_DIRS)
 # The longest the session's end waits for a build still running (the workers' fixtures wait
 # on the same locks for up to half an hour; by the session's end they have finished).
 JOIN_SECONDS: Final = 60.0
@@ -40,12 +41,13 @@ JOIN_SECONDS: Final = 60.0
 PROMPTS_LOCK_TIMEOUT: Final = 1800.0
 
 
-def wants_bed(args: Sequence[str], rootdir: Path) -> bool:
-    """Whether a session on ``args`` (pytest's, or its testpaths) may run end-to-end tests:
-    an argument inside one of BED_DIRS, or one that contains them (``tests``, ``.``)."""
+def wants_bed(args: Sequence[str], rootdir: Path, invoked_in: Path) -> bool:
+    """Whether a session on ``args`` (pytest's, relative to ``invoked_in``, or its testpaths)
+    may run end-to-end tests: an argument inside one of BED_DIRS (below ``rootdir``), or one
+    that contains them (``tests``, ``.``)."""
     bed = [(rootdir / folder).resolve() for folder in BED_DIRS]
     for arg in args or ["."]:
-        path = (rootdir / arg.split("::", 1)[0]).resolve()
+        path = (invoked_in / arg.split("::", 1)[0]).resolve()
         if any(path == b or b in path.parents or path in b.parents for b in bed):
             return True
     return False

@@ -69,7 +69,9 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_HANDLER] = log_audit.capture_in_process_logs(worker)
     if not _is_worker(config):
         config.stash[_ASTERISK_OFFSETS] = log_audit.offsets(log_audit.asterisk_log_dir())
-        if _runs_workers(config) and bed_warmup.wants_bed(config.args, config.rootpath):
+        if _runs_workers(config) and bed_warmup.wants_bed(
+            config.args, config.rootpath, config.invocation_params.dir
+        ):
             config.stash[_WARM_UP] = bed_warmup.WarmUp().start()
 
 

@@ -24,11 +24,18 @@ ROOT = Path(__file__).resolve().parents[2]
     ],
 )
 def test_a_session_that_may_run_end_to_end_tests_warms_the_bed(args: list[str]) -> None:
-    assert wants_bed(args, ROOT)
+    assert wants_bed(args, ROOT, ROOT)
 
 
 @pytest.mark.parametrize(
     "args", [["tests/unit"], ["tests/store", "tests/web"], ["tests/unit/test_hours.py::test_x"]]
 )
 def test_a_session_without_them_builds_nothing(args: list[str]) -> None:
-    assert not wants_bed(args, ROOT)
+    assert not wants_bed(args, ROOT, ROOT)
+
+
+def test_arguments_count_from_where_pytest_was_started() -> None:
+    tests = ROOT / "tests"
+    assert wants_bed(["e2e/test_calls.py"], ROOT, tests)
+    assert wants_bed(["."], ROOT, tests)  # the whole tests folder
+    assert not wants_bed(["unit"], ROOT, tests)
